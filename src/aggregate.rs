@@ -1,0 +1,164 @@
+//! From replicates to bands: per month, over the horizon, paired against the
+//! baseline, and by neighbourhood. Works in replicate order only, so results
+//! do not depend on how the runs were scheduled.
+
+use crate::engine::NEIGHBOURHOOD_METRICS;
+use crate::experiment::{Experiment, ScenarioRuns};
+use crate::metrics::{Band, names};
+
+/// One row of a long-format time series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonthRow {
+    pub scenario: usize,
+    pub month: usize,
+    pub metric: String,
+    pub band: Band,
+}
+
+/// Per-replicate values of `metric` in `runs`, or zeros where the scenario
+/// has no such metric (an intervention the baseline does not have spends 0).
+fn values_at(runs: &ScenarioRuns, metric: &str, month: usize) -> Vec<f64> {
+    match runs.layout.index(metric) {
+        Some(k) => runs
+            .series
+            .iter()
+            .map(|s| s.get(runs.layout.len(), month, k))
+            .collect(),
+        None => vec![0.0; runs.series.len()],
+    }
+}
+
+fn totals(runs: &ScenarioRuns, metric: &str) -> Vec<f64> {
+    match runs.layout.index(metric) {
+        Some(k) => runs
+            .series
+            .iter()
+            .map(|s| s.total(&runs.layout, k))
+            .collect(),
+        None => vec![0.0; runs.series.len()],
+    }
+}
+
+/// Bands per scenario, month and metric.
+pub fn timeseries(exp: &Experiment) -> Vec<MonthRow> {
+    let mut rows = Vec::new();
+    for (s, runs) in exp.scenarios.iter().enumerate() {
+        let months = runs.series.first().map_or(0, |x| x.months);
+        for month in 0..months {
+            for def in &runs.layout.defs {
+                rows.push(MonthRow {
+                    scenario: s,
+                    month: month + 1,
+                    metric: def.name.clone(),
+                    band: Band::of(&values_at(runs, &def.name, month)),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// Each scenario minus the baseline (scenario 0), paired by replicate.
+pub fn differences(exp: &Experiment) -> Vec<MonthRow> {
+    let base = &exp.scenarios[0];
+    let mut rows = Vec::new();
+    for (s, runs) in exp.scenarios.iter().enumerate().skip(1) {
+        let months = runs.series.first().map_or(0, |x| x.months);
+        for month in 0..months {
+            for def in &runs.layout.defs {
+                let a = values_at(runs, &def.name, month);
+                let b = values_at(base, &def.name, month);
+                let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+                rows.push(MonthRow {
+                    scenario: s,
+                    month: month + 1,
+                    metric: def.name.clone(),
+                    band: Band::of(&d),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// Horizon totals (sum of flows, mean of stocks) for every metric.
+pub fn horizon_totals(runs: &ScenarioRuns) -> Vec<(String, Band)> {
+    runs.layout
+        .defs
+        .iter()
+        .map(|d| (d.name.clone(), Band::of(&totals(runs, &d.name))))
+        .collect()
+}
+
+/// The headline comparison of one scenario with the baseline.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Headline {
+    pub total_cost_gbp: Band,
+    pub reactive_cost_gbp: Band,
+    pub prevention_spend_gbp: Band,
+    pub capital_spend_gbp: Band,
+    /// Baseline revenue cost minus this scenario's, paired by replicate
+    /// (capital is shown apart, not netted off).
+    pub net_saving_gbp: Band,
+    /// Resident-months in crisis avoided over the horizon, paired.
+    pub crisis_months_avoided: Band,
+}
+
+pub fn headline(exp: &Experiment, s: usize) -> Headline {
+    let runs = &exp.scenarios[s];
+    let base = &exp.scenarios[0];
+    let paired = |metric: &str, sign: f64| -> Band {
+        let a = totals(runs, metric);
+        let b = totals(base, metric);
+        Band::of(
+            &a.iter()
+                .zip(&b)
+                .map(|(x, y)| sign * (y - x))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let months = runs.series.first().map_or(0, |x| x.months) as f64;
+    let crisis = |r: &ScenarioRuns| -> Vec<f64> {
+        totals(r, names::CRISIS)
+            .iter()
+            .map(|v| v * months)
+            .collect()
+    };
+    let (ca, cb) = (crisis(runs), crisis(base));
+    Headline {
+        total_cost_gbp: Band::of(&totals(runs, names::TOTAL_COST)),
+        reactive_cost_gbp: Band::of(&totals(runs, names::REACTIVE_COST)),
+        prevention_spend_gbp: Band::of(&totals(runs, names::PREVENTION_SPEND)),
+        capital_spend_gbp: Band::of(&totals(runs, names::CAPITAL_SPEND)),
+        net_saving_gbp: paired(names::TOTAL_COST, 1.0),
+        crisis_months_avoided: Band::of(
+            &cb.iter().zip(&ca).map(|(b, a)| b - a).collect::<Vec<_>>(),
+        ),
+    }
+}
+
+/// Mean over replicates of each neighbourhood total (cost in pounds).
+pub fn by_neighbourhood(runs: &ScenarioRuns) -> Vec<[f64; NEIGHBOURHOOD_METRICS.len()]> {
+    let n_neigh = runs
+        .replicates
+        .first()
+        .map_or(0, |r| r.neighbourhoods.len());
+    let reps = runs.replicates.len().max(1) as f64;
+    (0..n_neigh)
+        .map(|n| {
+            let mut out = [0.0; NEIGHBOURHOOD_METRICS.len()];
+            for r in &runs.replicates {
+                for (k, v) in r.neighbourhoods[n].iter().enumerate() {
+                    out[k] += *v as f64;
+                }
+            }
+            for (k, v) in out.iter_mut().enumerate() {
+                *v /= reps;
+                if NEIGHBOURHOOD_METRICS[k].ends_with("_gbp") {
+                    *v /= 100.0;
+                }
+            }
+            out
+        })
+        .collect()
+}

@@ -1,0 +1,1450 @@
+//! The monthly step (MODEL.md section 3) and one replicate's run.
+//!
+//! Each month: environment (shocks), assets, intervention enrolment, then one
+//! pass over residents household by household (episode continuation,
+//! intervention support, need transition, risk-factor change, asset
+//! connection, service contacts, handoff), then yearly turnover and ageing.
+//!
+//! Speed: most residents in most months take the fast path, where every
+//! probability comes from a threshold table indexed by the resident's small
+//! state and compared with 32 random bits. Residents touched by an
+//! intervention take the slow path, which computes the same quantities from
+//! the same functions with the intervention's multipliers; with multipliers of
+//! exactly 1 both paths give identical bits, which is what makes a zero-effect
+//! intervention reproduce the baseline exactly.
+
+use std::collections::VecDeque;
+
+use rand_distr::{Distribution, LogNormal};
+
+use crate::metrics::{self, Layout};
+use crate::model::population::{
+    self, Population, flag, iv, reference_age, risk_multipliers, stationary, transition_probs,
+};
+use crate::model::{
+    AGE_BANDS, Config, Delivery, Duration, EffectTarget, MAX_SERVICES, NEED_LEVELS, Overflow,
+    RISK_FACTORS, RiskFactor, Unit, by_year,
+};
+use crate::rng::{Crn, Purpose, Stream, threshold};
+
+/// Totals kept per neighbourhood over the horizon.
+pub const NEIGHBOURHOOD_METRICS: [&str; 8] = [
+    "resident_months",
+    "crisis_months",
+    "struggling_months",
+    "service_events",
+    "episode_entries",
+    "reactive_cost_gbp",
+    "people_reached",
+    "connected_months",
+];
+const NB_RESIDENT_MONTHS: usize = 0;
+const NB_CRISIS: usize = 1;
+const NB_STRUGGLING: usize = 2;
+const NB_EVENTS: usize = 3;
+const NB_ENTRIES: usize = 4;
+const NB_COST: usize = 5;
+const NB_REACHED: usize = 6;
+const NB_CONNECTED: usize = 7;
+
+/// Flows in and out of the population over a run, for conservation checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Turnover {
+    pub start: u64,
+    pub births: u64,
+    pub moves_in: u64,
+    pub deaths: u64,
+    pub moves_out: u64,
+    pub end: u64,
+}
+
+/// One replicate's raw results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicateResult {
+    /// `raw[month * layout.len() + metric]`, integers (counts, pence).
+    pub raw: Vec<i64>,
+    /// Per neighbourhood, [`NEIGHBOURHOOD_METRICS`] (cost in pence).
+    pub neighbourhoods: Vec<[i64; NEIGHBOURHOOD_METRICS.len()]>,
+    pub resident_months: u64,
+    pub turnover: Turnover,
+}
+
+/// Multipliers an intervention applies to one resident this month.
+#[derive(Clone, Copy, Debug)]
+struct Mods {
+    escalation: f64,
+    recovery: f64,
+    risk_onset: [f64; RISK_FACTORS],
+    contact: [f64; MAX_SERVICES],
+    duration: [f64; MAX_SERVICES],
+    handoff: f64,
+}
+
+impl Mods {
+    const NONE: Mods = Mods {
+        escalation: 1.0,
+        recovery: 1.0,
+        risk_onset: [1.0; RISK_FACTORS],
+        contact: [1.0; MAX_SERVICES],
+        duration: [1.0; MAX_SERVICES],
+        handoff: 1.0,
+    };
+
+    /// Each multiplier moved from 1 towards its full value by `s` in [0, 1].
+    fn scaled(&self, s: f64) -> Mods {
+        let f = |m: f64| 1.0 + s * (m - 1.0);
+        Mods {
+            escalation: f(self.escalation),
+            recovery: f(self.recovery),
+            risk_onset: self.risk_onset.map(f),
+            contact: self.contact.map(f),
+            duration: self.duration.map(f),
+            handoff: f(self.handoff),
+        }
+    }
+}
+
+/// What a resident's hazards depend on, besides the intervention.
+#[derive(Clone, Copy, Debug)]
+struct Ctx {
+    level: usize,
+    band: usize,
+    /// Risk factors as they act on need (isolation lifted while connected).
+    need_mask: u8,
+    /// Risk factors as held.
+    mask: u8,
+    connected: bool,
+    /// Other adults of the household in crisis: 0, 1, 2 or more.
+    stress: usize,
+    /// Highest need among the household's adults.
+    hh_max: usize,
+    is_ref: bool,
+    in_episode: bool,
+}
+
+fn trans_index(level: usize, band: usize, mask: u8, connected: bool, stress: usize) -> usize {
+    (((level * AGE_BANDS + band) * 32 + mask as usize) * 2 + connected as usize) * 4 + stress
+}
+
+fn contact_index(
+    level: usize,
+    band: usize,
+    mask: u8,
+    hh_max: usize,
+    is_ref: bool,
+    in_ep: bool,
+) -> usize {
+    ((((level * AGE_BANDS + band) * 32 + mask as usize) * NEED_LEVELS + hh_max) * 2
+        + is_ref as usize)
+        * 2
+        + in_ep as usize
+}
+
+/// Per-scenario quantities fixed for a run.
+struct Rates<'a> {
+    config: &'a Config,
+    risk_up: [f64; 32],
+    risk_down: [f64; 32],
+    event_risk: Vec<[f64; 32]>,
+    episode_risk: Vec<[f64; 32]>,
+    /// Episode eligibility by age band.
+    eligible: Vec<[bool; AGE_BANDS]>,
+}
+
+impl<'a> Rates<'a> {
+    fn new(config: &'a Config) -> Self {
+        let mut risk_up = [1.0; 32];
+        let mut risk_down = [1.0; 32];
+        for mask in 0..32u8 {
+            (risk_up[mask as usize], risk_down[mask as usize]) = risk_multipliers(config, mask);
+        }
+        let prod = |mult: &[f64; RISK_FACTORS]| {
+            let mut t = [1.0; 32];
+            for (mask, v) in t.iter_mut().enumerate() {
+                for (f, m) in mult.iter().enumerate() {
+                    if mask & (1 << f) != 0 {
+                        *v *= m;
+                    }
+                }
+            }
+            t
+        };
+        let eligible = config.episodes.iter().map(|e| e.eligible_bands).collect();
+        Rates {
+            config,
+            risk_up,
+            risk_down,
+            event_risk: config
+                .events
+                .iter()
+                .map(|e| prod(&e.risk_multiplier))
+                .collect(),
+            episode_risk: config
+                .episodes
+                .iter()
+                .map(|e| prod(&e.risk_multiplier))
+                .collect(),
+            eligible,
+        }
+    }
+
+    fn need_thresholds(&self, c: &Ctx, m: &Mods) -> (u32, u32) {
+        let cfg = self.config;
+        let mut up =
+            cfg.need.age_escalation_multiplier[c.band] * self.risk_up[c.need_mask as usize];
+        if c.connected {
+            up *= cfg.assets.escalation_multiplier;
+        }
+        up *= cfg.household_stress[c.stress.min(2)] * m.escalation;
+        let down = self.risk_down[c.need_mask as usize] * m.recovery;
+        let (p_up, p_down) = transition_probs(&cfg.need, c.level, up, down);
+        (threshold(p_up), threshold(p_up + p_down))
+    }
+
+    /// Chance each risk factor flips this month.
+    fn risk_flips(
+        &self,
+        decile: u8,
+        mask: u8,
+        shock: &[f64; RISK_FACTORS],
+        m: &Mods,
+    ) -> [f64; RISK_FACTORS] {
+        let mut p = [0.0; RISK_FACTORS];
+        for (f, risk) in self.config.risks.iter().enumerate() {
+            let resolve = 1.0 / risk.persistence_months;
+            p[f] = if mask & (1 << f) != 0 {
+                resolve
+            } else {
+                let prev = (risk.prevalence(decile) * shock[f]).min(0.95);
+                (prev * resolve / (1.0 - prev) * m.risk_onset[f]).min(1.0)
+            };
+        }
+        p
+    }
+
+    fn risk_threshold(&self, decile: u8, mask: u8, shock: &[f64; RISK_FACTORS], m: &Mods) -> u32 {
+        let p = self.risk_flips(decile, mask, shock, m);
+        threshold(1.0 - p.iter().map(|q| 1.0 - q).product::<f64>())
+    }
+
+    /// Contact rates per service (events first, then episode entries) and their
+    /// total, for this month.
+    fn contact_rates(&self, c: &Ctx, m: &Mods, out: &mut [f64; MAX_SERVICES]) -> f64 {
+        let cfg = self.config;
+        let mut total = 0.0;
+        for (s, e) in cfg.events.iter().enumerate() {
+            let r = e.rate_per_month[c.level]
+                * e.age_multiplier[c.band]
+                * self.event_risk[s][c.mask as usize]
+                * m.contact[s];
+            out[s] = r;
+            total += r;
+        }
+        let k = cfg.events.len();
+        for (e, svc) in cfg.episodes.iter().enumerate() {
+            let eligible = !c.in_episode
+                && self.eligible[e][c.band]
+                && (svc.unit == Unit::Resident || c.is_ref);
+            let r = if eligible {
+                svc.entry_per_month[c.level]
+                    * svc.household_multiplier[c.hh_max]
+                    * self.episode_risk[e][c.mask as usize]
+                    * m.contact[k + e]
+            } else {
+                0.0
+            };
+            out[k + e] = r;
+            total += r;
+        }
+        total
+    }
+
+    fn contact_threshold(&self, c: &Ctx, m: &Mods) -> u32 {
+        let mut rates = [0.0; MAX_SERVICES];
+        let total = self.contact_rates(c, m, &mut rates);
+        threshold(1.0 - (-total).exp())
+    }
+}
+
+/// Threshold tables for the fast path, rebuilt when the environment changes.
+struct Tables {
+    trans: Vec<[u32; 2]>,
+    risk: Vec<u32>,
+    contact: Vec<u32>,
+    shock: [f64; RISK_FACTORS],
+}
+
+impl Tables {
+    fn build(rates: &Rates, shock: [f64; RISK_FACTORS]) -> Tables {
+        let mut trans = vec![[0u32; 2]; NEED_LEVELS * AGE_BANDS * 32 * 2 * 4];
+        let mut contact = vec![0u32; NEED_LEVELS * AGE_BANDS * 32 * NEED_LEVELS * 2 * 2];
+        for level in 0..NEED_LEVELS {
+            for band in 0..AGE_BANDS {
+                for mask in 0..32u8 {
+                    let base = Ctx {
+                        level,
+                        band,
+                        need_mask: mask,
+                        mask,
+                        connected: false,
+                        stress: 0,
+                        hh_max: 0,
+                        is_ref: false,
+                        in_episode: false,
+                    };
+                    for connected in [false, true] {
+                        for stress in 0..4 {
+                            let c = Ctx {
+                                connected,
+                                stress,
+                                ..base
+                            };
+                            let (a, b) = rates.need_thresholds(&c, &Mods::NONE);
+                            trans[trans_index(level, band, mask, connected, stress)] = [a, b];
+                        }
+                    }
+                    for hh_max in 0..NEED_LEVELS {
+                        for is_ref in [false, true] {
+                            for in_episode in [false, true] {
+                                let c = Ctx {
+                                    hh_max,
+                                    is_ref,
+                                    in_episode,
+                                    ..base
+                                };
+                                contact[contact_index(
+                                    level, band, mask, hh_max, is_ref, in_episode,
+                                )] = rates.contact_threshold(&c, &Mods::NONE);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut risk = vec![0u32; 10 * 32];
+        for decile in 1..=10u8 {
+            for mask in 0..32u8 {
+                risk[(decile as usize - 1) * 32 + mask as usize] =
+                    rates.risk_threshold(decile, mask, &shock, &Mods::NONE);
+            }
+        }
+        Tables {
+            trans,
+            risk,
+            contact,
+            shock,
+        }
+    }
+}
+
+/// Live state of an episode service.
+#[derive(Clone, Debug, Default)]
+struct EpisodeState {
+    capacity: u32,
+    in_house: u32,
+    spot: u32,
+    waiting: u32,
+    queue: VecDeque<(u32, u16)>,
+}
+
+/// Live state of a caseload intervention.
+#[derive(Clone, Debug, Default)]
+struct CaseloadState {
+    cases: u32,
+}
+
+/// One replicate of one scenario, month by month.
+pub struct Engine<'a> {
+    config: &'a Config,
+    layout: Layout,
+    rates: Rates<'a>,
+    tables: Tables,
+    crn: Crn,
+    pub population: Population,
+    episodes: Vec<EpisodeState>,
+    caseloads: Vec<CaseloadState>,
+    /// Places intervention: places added last month (to charge capital once).
+    places_added: Vec<u32>,
+    asset_capacity: Vec<f64>,
+    connected: Vec<u32>,
+    durations: Vec<Option<LogNormal<f64>>>,
+    candidates: Vec<(u64, u32)>,
+    /// Months simulated so far, burn-in included.
+    pub t: u32,
+    row: Vec<i64>,
+    raw: Vec<i64>,
+    neighbourhoods: Vec<[i64; NEIGHBOURHOOD_METRICS.len()]>,
+    pub turnover: Turnover,
+}
+
+/// Scenario month (1-based) of absolute month `t`; zero or less in burn-in.
+fn scenario_month(config: &Config, t: u32) -> i64 {
+    t as i64 - config.burn_in_months as i64 + 1
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(config: &'a Config, seed: u64, replicate: u32) -> Engine<'a> {
+        let crn = Crn::new(seed, replicate);
+        let population = population::synthesise(config, crn);
+        let rates = Rates::new(config);
+        let tables = Tables::build(&rates, [1.0; RISK_FACTORS]);
+        let layout = Layout::new(config);
+        let n_neigh = config.population.neighbourhoods.len();
+        let asset_capacity = (0..n_neigh)
+            .map(|n| {
+                let residents = population.neighbourhood_residents(n).len() as f64;
+                config.assets.base_places_per_1000 * residents / 1000.0
+            })
+            .collect();
+        let durations = config
+            .episodes
+            .iter()
+            .map(|e| match e.duration {
+                Duration::LogNormal {
+                    mean_months,
+                    sd_months,
+                } => {
+                    let s2 = (1.0 + (sd_months / mean_months).powi(2)).ln();
+                    Some(LogNormal::new(mean_months.ln() - s2 / 2.0, s2.sqrt()).expect("validated"))
+                }
+                _ => None,
+            })
+            .collect();
+        let n = population.residents.len() as u64;
+        Engine {
+            config,
+            rates,
+            tables,
+            crn,
+            episodes: config
+                .episodes
+                .iter()
+                .map(|e| EpisodeState {
+                    capacity: e.capacity,
+                    ..Default::default()
+                })
+                .collect(),
+            caseloads: vec![CaseloadState::default(); config.interventions.len()],
+            places_added: vec![0; config.interventions.len()],
+            asset_capacity,
+            connected: vec![0; n_neigh],
+            durations,
+            candidates: Vec::new(),
+            t: 0,
+            row: vec![0; layout.len()],
+            raw: Vec::with_capacity(layout.len() * config.months as usize),
+            neighbourhoods: vec![[0; NEIGHBOURHOOD_METRICS.len()]; n_neigh],
+            turnover: Turnover {
+                start: n,
+                end: n,
+                ..Default::default()
+            },
+            layout,
+            population,
+        }
+    }
+
+    pub fn total_months(&self) -> u32 {
+        self.config.burn_in_months + self.config.months
+    }
+
+    /// Runs burn-in and the horizon and returns the recorded results.
+    pub fn run(mut self) -> ReplicateResult {
+        while self.t < self.total_months() {
+            self.step();
+        }
+        self.finish()
+    }
+
+    pub fn finish(self) -> ReplicateResult {
+        let total = self.total_months() as u64;
+        ReplicateResult {
+            raw: self.raw,
+            neighbourhoods: self.neighbourhoods,
+            resident_months: self.population.residents.len() as u64 * total,
+            turnover: self.turnover,
+        }
+    }
+
+    /// Advances one month.
+    pub fn step(&mut self) {
+        let m = scenario_month(self.config, self.t);
+        let recording = m >= 1;
+        self.row.iter_mut().for_each(|v| *v = 0);
+        self.environment(m);
+        self.update_assets(m);
+        self.update_places(m);
+        self.admit_from_queues();
+        self.enrol(m);
+        self.residents_pass(m, recording);
+        if (self.t + 1) % 12 == 0 {
+            self.turnover_and_ageing();
+        }
+        if recording {
+            self.record(m);
+        }
+        self.t += 1;
+    }
+
+    fn environment(&mut self, m: i64) {
+        let mut shock = [1.0; RISK_FACTORS];
+        for s in &self.config.shocks {
+            if m >= s.from_month as i64 && m <= s.to_month as i64 {
+                shock[s.factor as usize] *= s.prevalence_multiplier;
+            }
+        }
+        if shock != self.tables.shock {
+            self.tables = Tables::build(&self.rates, shock);
+        }
+    }
+
+    fn update_assets(&mut self, m: i64) {
+        let cfg = self.config;
+        let mut funded = vec![0.0; self.asset_capacity.len()];
+        for iv in &cfg.interventions {
+            if let Delivery::Assets {
+                neighbourhoods,
+                places_by_year,
+            } = &iv.delivery
+                && m >= iv.start_month as i64
+            {
+                let places = by_year(places_by_year, m as u32).copied().unwrap_or(0.0);
+                for &n in neighbourhoods {
+                    funded[n] += places / neighbourhoods.len() as f64;
+                }
+            }
+        }
+        for (n, cap) in self.asset_capacity.iter_mut().enumerate() {
+            let residents = self.population.neighbourhood_residents(n).len() as f64;
+            let target = cfg.assets.base_places_per_1000 * residents / 1000.0 + funded[n];
+            if target > *cap {
+                *cap += cfg.assets.growth_per_month * (target - *cap);
+            } else {
+                *cap -= cfg.assets.decline_per_month * (*cap - target);
+            }
+        }
+    }
+
+    fn update_places(&mut self, m: i64) {
+        for (i, iv) in self.config.interventions.iter().enumerate() {
+            if let Delivery::Places {
+                service,
+                places_by_year,
+                capital_cost_per_place_pence,
+            } = &iv.delivery
+            {
+                let places = if m >= iv.start_month as i64 {
+                    by_year(places_by_year, m as u32).copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                let added = places.saturating_sub(self.places_added[i]);
+                if added > 0 && m >= 1 {
+                    self.row[self.layout.iv_capital + i] +=
+                        added as i64 * capital_cost_per_place_pence;
+                }
+                let ep = &mut self.episodes[*service];
+                ep.capacity = ep.capacity + places - self.places_added[i];
+                self.places_added[i] = places;
+            }
+        }
+    }
+
+    fn admit_from_queues(&mut self) {
+        let t = self.t;
+        for e in 0..self.episodes.len() {
+            if self.config.episodes[e].overflow != Overflow::Queue {
+                continue;
+            }
+            while self.episodes[e].in_house < self.episodes[e].capacity {
+                let Some((slot, arrival)) = self.episodes[e].queue.pop_front() else {
+                    break;
+                };
+                let s = slot as usize;
+                let res = &self.population.residents;
+                if res.arrival[s] != arrival
+                    || res.flags[s] & flag::WAITING == 0
+                    || res.episode[s] != e as u8 + 1
+                {
+                    continue; // left the place or the list since joining
+                }
+                let mut rng = self.crn.stream(res.key(s), t, Purpose::Waiting);
+                let draw = DurationDraw {
+                    config: self.config,
+                    lognormal: &self.durations,
+                };
+                // +1: the residents' pass counts this month and steps it down.
+                let left = draw.draw(e, &mut rng, 1.0) + 1;
+                let res = &mut self.population.residents;
+                res.flags[s] &= !flag::WAITING;
+                res.episode_left[s] = left;
+                let ep = &mut self.episodes[e];
+                ep.in_house += 1;
+                ep.waiting -= 1;
+                if t >= self.config.burn_in_months {
+                    self.row[self.layout.episode_entries + e] += 1;
+                }
+            }
+        }
+    }
+
+    /// Cases an intervention can hold this month.
+    fn places(&self, i: usize, m: i64) -> u32 {
+        let iv = &self.config.interventions[i];
+        match &iv.delivery {
+            Delivery::Caseload {
+                places_by_year,
+                existing,
+                burn_in_places,
+                ..
+            } => {
+                if m < 1 {
+                    if *existing { *burn_in_places } else { 0 }
+                } else if m >= iv.start_month as i64 {
+                    by_year(places_by_year, m as u32).copied().unwrap_or(0)
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    fn enrol(&mut self, m: i64) {
+        for i in 0..self.config.interventions.len() {
+            let free = self.places(i, m).saturating_sub(self.caseloads[i].cases);
+            if free > 0 {
+                self.enrol_one(i, m, free);
+            }
+        }
+    }
+
+    /// Offers free places to eligible residents or households, best first, until
+    /// the places are taken or the eligible run out.
+    fn enrol_one(&mut self, i: usize, m: i64, free: u32) {
+        let cfg = self.config;
+        let iv_cfg = &cfg.interventions[i];
+        let Delivery::Caseload {
+            targeting: tg,
+            engagement,
+            support_months,
+            ..
+        } = &iv_cfg.delivery
+        else {
+            return;
+        };
+        let pop = &self.population;
+        let res = &pop.residents;
+        let t = self.t;
+        let crn = self.crn;
+        let risk = tg.risk_top_n.is_some() || tg.risk_top_share.is_some();
+        let mut neigh: Vec<usize> = if tg.neighbourhoods.is_empty() {
+            (0..cfg.population.neighbourhoods.len()).collect()
+        } else {
+            tg.neighbourhoods.clone()
+        };
+        for (from, extra) in &tg.expansions {
+            if m >= *from as i64 {
+                neigh.extend(extra);
+            }
+        }
+        neigh.sort_unstable();
+        neigh.dedup();
+        let in_support = |r: usize| res.intervention[r] & iv::SUPPORT != 0;
+        let band_ok = |age: u8| tg.age_bands.is_none_or(|b| b[cfg.age_bands.band(age)]);
+        let need_floor = tg.need_at_least.map_or(0, |l| l as u8);
+        let mut cands = std::mem::take(&mut self.candidates);
+        cands.clear();
+        for &n in &neigh {
+            for h in pop.neighbourhood_households(n) {
+                let members = pop.households.members(h);
+                let has_child = members.clone().any(|r| res.age[r] < 18);
+                if tg.with_children && !has_child {
+                    continue;
+                }
+                match tg.unit {
+                    Unit::Resident => {
+                        for r in members {
+                            if !band_ok(res.age[r]) || res.need[r] < need_floor {
+                                continue;
+                            }
+                            if !risk && in_support(r) {
+                                continue;
+                            }
+                            let key = res.key(r);
+                            let prio = if risk {
+                                (cfg.risk_score
+                                    .score(res.need[r], res.flags[r] & flag::RISK_MASK)
+                                    as u64)
+                                    << 32
+                                    | (crn.bits(key, 0, Purpose::Rank) >> 32)
+                            } else {
+                                crn.bits(key, t, Purpose::Offer)
+                            };
+                            cands.push((prio, r as u32));
+                        }
+                    }
+                    Unit::Household => {
+                        if !members.clone().any(|r| band_ok(res.age[r])) {
+                            continue;
+                        }
+                        let max_need = members.clone().map(|r| res.need[r]).max().unwrap_or(0);
+                        if max_need < need_floor {
+                            continue;
+                        }
+                        if !risk && members.clone().any(in_support) {
+                            continue;
+                        }
+                        let key = res.key(members.start);
+                        let prio = if risk {
+                            let score = members
+                                .clone()
+                                .map(|r| {
+                                    cfg.risk_score
+                                        .score(res.need[r], res.flags[r] & flag::RISK_MASK)
+                                })
+                                .max()
+                                .unwrap_or(0);
+                            (score as u64) << 32 | (crn.bits(key, 0, Purpose::Rank) >> 32)
+                        } else {
+                            crn.bits(key, t, Purpose::Offer)
+                        };
+                        cands.push((prio, h as u32));
+                    }
+                }
+            }
+        }
+        let desc = |a: &(u64, u32), b: &(u64, u32)| b.cmp(a);
+        if risk {
+            // The register: the top N (or share) by risk score, enrolled or not.
+            let k = match (tg.risk_top_n, tg.risk_top_share) {
+                (Some(n), _) => n as usize,
+                (None, Some(s)) => (s * cands.len() as f64).ceil() as usize,
+                _ => cands.len(),
+            }
+            .min(cands.len());
+            if k < cands.len() && k > 0 {
+                cands.select_nth_unstable_by(k - 1, desc);
+            }
+            cands.truncate(k);
+            cands.retain(|&(_, x)| match tg.unit {
+                Unit::Resident => !in_support(x as usize),
+                Unit::Household => !pop.households.members(x as usize).any(in_support),
+            });
+        }
+        let thr_engage = threshold(*engagement);
+        let mut remaining = free;
+        let mut offered = 0usize;
+        while remaining > 0 && offered < cands.len() {
+            // Sort only the next batch of best candidates.
+            let rest = &mut cands[offered..];
+            let batch = ((remaining as f64 / engagement.max(0.05)) as usize + 16).min(rest.len());
+            if batch < rest.len() {
+                rest.select_nth_unstable_by(batch - 1, desc);
+            }
+            rest[..batch].sort_unstable_by(desc);
+            for k in offered..offered + batch {
+                if remaining == 0 {
+                    break;
+                }
+                let x = cands[k].1 as usize;
+                let members = match tg.unit {
+                    Unit::Resident => x..x + 1,
+                    Unit::Household => self.population.households.members(x),
+                };
+                let key = self.population.residents.key(members.start);
+                if (crn.bits(key, t, Purpose::Engage) as u32) >= thr_engage {
+                    continue;
+                }
+                let res = &mut self.population.residents;
+                for r in members.clone() {
+                    res.intervention[r] = (i as u8 + 1) | iv::SUPPORT;
+                    res.intervention_months[r] = *support_months;
+                }
+                res.intervention[members.start] |= iv::CASE_HOLDER;
+                self.caseloads[i].cases += 1;
+                remaining -= 1;
+                if m >= 1 {
+                    self.row[self.layout.iv_reached + i] += members.len() as i64;
+                    let n = self.population.households.neighbourhood
+                        [res.household[members.start] as usize];
+                    self.neighbourhoods[n as usize][NB_REACHED] += members.len() as i64;
+                }
+            }
+            offered += batch;
+        }
+        self.candidates = cands;
+    }
+
+    /// Full-strength multipliers of each intervention this month (maturity
+    /// included), before a resident's own lingering decay.
+    fn intervention_mods(&self, m: i64) -> Vec<Mods> {
+        let cfg = self.config;
+        cfg.interventions
+            .iter()
+            .map(|iv_cfg| {
+                let Delivery::Caseload {
+                    effects,
+                    ramp_up_months,
+                    existing,
+                    ..
+                } = &iv_cfg.delivery
+                else {
+                    return Mods::NONE;
+                };
+                let maturity = if *existing || *ramp_up_months == 0 {
+                    1.0
+                } else {
+                    ((m - iv_cfg.start_month as i64 + 1) as f64 / *ramp_up_months as f64)
+                        .clamp(0.0, 1.0)
+                };
+                let mut full = Mods::NONE;
+                let k = cfg.events.len();
+                for e in effects {
+                    match e.target {
+                        EffectTarget::Escalation => full.escalation *= e.multiplier,
+                        EffectTarget::Recovery => full.recovery *= e.multiplier,
+                        EffectTarget::RiskFactor(f) => full.risk_onset[f as usize] *= e.multiplier,
+                        EffectTarget::EventRate(s) => full.contact[s] *= e.multiplier,
+                        EffectTarget::EpisodeEntry(s) => full.contact[k + s] *= e.multiplier,
+                        EffectTarget::EpisodeDuration(s) => full.duration[s] *= e.multiplier,
+                        EffectTarget::HandoffCost => full.handoff *= e.multiplier,
+                    }
+                }
+                full.scaled(maturity)
+            })
+            .collect()
+    }
+
+    fn residents_pass(&mut self, m: i64, recording: bool) {
+        let cfg = self.config;
+        let t = self.t;
+        let crn = self.crn;
+        let iv_mods = self.intervention_mods(m);
+        let iv_info: Vec<(f64, u32, Unit)> = cfg
+            .interventions
+            .iter()
+            .map(|x| match &x.delivery {
+                Delivery::Caseload {
+                    half_life_months,
+                    dropout_per_month,
+                    targeting,
+                    ..
+                } => (
+                    *half_life_months,
+                    threshold(*dropout_per_month),
+                    targeting.unit,
+                ),
+                _ => (0.0, 0, Unit::Resident),
+            })
+            .collect();
+        let n_events = cfg.events.len();
+        let reset_touched = cfg.handoff.window_months > 0 && t % cfg.handoff.window_months == 0;
+        let handoff_pence =
+            cfg.handoff.cost_per_extra_service_pence as f64 * (1.0 - cfg.handoff.integration);
+        let thr_connect = [
+            threshold(1.0 - (-cfg.assets.connect_per_month).exp()),
+            threshold(
+                1.0 - (-cfg.assets.connect_per_month * cfg.assets.isolated_uptake_multiplier).exp(),
+            ),
+        ];
+        let isolation = RiskFactor::Isolation.bit();
+
+        let mut need_counts = [0i64; NEED_LEVELS];
+        let mut crisis_entries = 0i64;
+        let mut events = [0i64; MAX_SERVICES];
+        let mut handoff_cost = 0i64;
+        let mut connected_total = 0i64;
+
+        let Engine {
+            population: pop,
+            tables,
+            rates,
+            episodes,
+            caseloads,
+            asset_capacity,
+            connected,
+            row,
+            neighbourhoods: nb_acc,
+            layout: lay,
+            durations,
+            ..
+        } = self;
+        let mut available: Vec<u32> = episodes
+            .iter()
+            .map(|e| e.capacity.saturating_sub(e.in_house))
+            .collect();
+        let durations_engine = DurationDraw {
+            config: cfg,
+            lognormal: durations,
+        };
+
+        for n in 0..cfg.population.neighbourhoods.len() {
+            let decile = cfg.population.neighbourhoods[n].decile;
+            let risk_row = &tables.risk[(decile as usize - 1) * 32..decile as usize * 32];
+            let cap = asset_capacity[n].floor().max(0.0) as u32;
+            let over = connected[n].saturating_sub(cap);
+            let d = cfg.assets.disconnect_per_month;
+            let p_disc = if connected[n] > 0 {
+                d + (1.0 - d) * over as f64 / connected[n] as f64
+            } else {
+                d
+            };
+            let thr_disc = threshold(p_disc);
+            let mut nb = [0i64; NEIGHBOURHOOD_METRICS.len()];
+            let (hh_lo, hh_hi) = (
+                pop.neighbourhood_start[n] as usize,
+                pop.neighbourhood_start[n + 1] as usize,
+            );
+            for h in hh_lo..hh_hi {
+                let lo = pop.households.start[h] as usize;
+                let hi = pop.households.start[h + 1] as usize;
+                let res = &mut pop.residents;
+                // Household state at the start of the month (synchronous update).
+                let mut adults_crisis = 0usize;
+                let mut hh_max = 0u8;
+                for r in lo..hi {
+                    if res.age[r] >= 18 {
+                        adults_crisis += (res.need[r] == 3) as usize;
+                        hh_max = hh_max.max(res.need[r]);
+                    }
+                }
+                let hh_key = res.key(lo);
+                for r in lo..hi {
+                    let key = res.key(r);
+                    let age = res.age[r];
+                    let band = cfg.age_bands.band(age);
+                    let level = res.need[r] as usize;
+                    let mut flags = res.flags[r];
+                    if reset_touched {
+                        res.touched[r] = 0;
+                    }
+
+                    // Episode continuation: exits free their place next month.
+                    let ep = res.episode[r];
+                    if ep != 0 && flags & flag::WAITING == 0 {
+                        let left = res.episode_left[r] - 1;
+                        res.episode_left[r] = left;
+                        if left == 0 {
+                            let es = &mut episodes[ep as usize - 1];
+                            if flags & flag::SPOT != 0 {
+                                es.spot -= 1;
+                                flags &= !flag::SPOT;
+                            } else {
+                                es.in_house -= 1;
+                            }
+                            res.episode[r] = 0;
+                        }
+                    }
+
+                    // Intervention support, dropout and lingering effect.
+                    let mut mods: Option<Mods> = None;
+                    let ivb = res.intervention[r];
+                    if ivb != 0 {
+                        let i = (ivb & iv::INDEX) as usize - 1;
+                        let (half_life, thr_drop, unit) = iv_info[i];
+                        let mut state = ivb;
+                        let mut months = res.intervention_months[r];
+                        if state & iv::SUPPORT != 0 {
+                            months -= 1;
+                            let drop_key = if unit == Unit::Household { hh_key } else { key };
+                            let dropped = thr_drop > 0
+                                && (crn.bits(drop_key, t, Purpose::Dropout) as u32) < thr_drop;
+                            if months == 0 || dropped {
+                                state &= !iv::SUPPORT;
+                                if state & iv::CASE_HOLDER != 0 {
+                                    caseloads[i].cases -= 1;
+                                    state &= !iv::CASE_HOLDER;
+                                }
+                                months = 0;
+                            }
+                        } else {
+                            months = months.saturating_add(1);
+                        }
+                        let strength = if state & iv::SUPPORT != 0 {
+                            1.0
+                        } else if half_life > 0.0 {
+                            0.5f64.powf(months as f64 / half_life)
+                        } else {
+                            0.0
+                        };
+                        // Effects below a thousandth of full strength are dropped.
+                        if strength < 1e-3 {
+                            state = 0;
+                            months = 0;
+                        } else {
+                            mods = Some(iv_mods[i].scaled(strength));
+                        }
+                        res.intervention[r] = state;
+                        res.intervention_months[r] = months;
+                    }
+
+                    // Need transition.
+                    let connected_now = flags & flag::CONNECTED != 0;
+                    let mask = flags & flag::RISK_MASK;
+                    let need_mask = if connected_now {
+                        mask & !isolation
+                    } else {
+                        mask
+                    };
+                    let is_adult_crisis = age >= 18 && level == 3;
+                    let stress = (adults_crisis - is_adult_crisis as usize).min(2);
+                    let h1 = crn.bits(key, t, Purpose::Need);
+                    let (u_need, u_risk) = (h1 as u32, (h1 >> 32) as u32);
+                    let in_ep = res.episode[r] != 0;
+                    let ctx = Ctx {
+                        level,
+                        band,
+                        need_mask,
+                        mask,
+                        connected: connected_now,
+                        stress,
+                        hh_max: hh_max as usize,
+                        is_ref: r == lo,
+                        in_episode: in_ep,
+                    };
+                    let (thr_up, thr_move) = match &mods {
+                        None => {
+                            let [a, b] = tables.trans
+                                [trans_index(level, band, need_mask, connected_now, stress)];
+                            (a, b)
+                        }
+                        Some(md) => rates.need_thresholds(&ctx, md),
+                    };
+                    let mut new_level = level;
+                    if u_need < thr_up {
+                        new_level = level + 1;
+                        crisis_entries += (new_level == 3) as i64;
+                    } else if u_need < thr_move {
+                        new_level = level - 1;
+                    }
+                    res.need[r] = new_level as u8;
+
+                    // Risk factors change.
+                    let thr_risk = match &mods {
+                        None => risk_row[mask as usize],
+                        Some(md) => rates.risk_threshold(decile, mask, &tables.shock, md),
+                    };
+                    if u_risk < thr_risk {
+                        let p = rates.risk_flips(
+                            decile,
+                            mask,
+                            &tables.shock,
+                            mods.as_ref().unwrap_or(&Mods::NONE),
+                        );
+                        let mut rng = crn.stream(key, t, Purpose::RiskDetail);
+                        flags ^= flips_given_any(&p, &mut rng);
+                    }
+
+                    // Asset connection.
+                    let h2 = crn.bits(key, t, Purpose::Contact);
+                    let (u_contact, u_asset) = (h2 as u32, (h2 >> 32) as u32);
+                    if connected_now {
+                        if u_asset < thr_disc {
+                            flags &= !flag::CONNECTED;
+                            connected[n] -= 1;
+                        }
+                    } else if connected[n] < cap {
+                        let isolated = (flags & isolation != 0) as usize;
+                        if u_asset < thr_connect[isolated] {
+                            flags |= flag::CONNECTED;
+                            connected[n] += 1;
+                        }
+                    }
+
+                    // Service contacts, with this month's need level.
+                    let ctx = Ctx {
+                        level: new_level,
+                        mask: flags & flag::RISK_MASK,
+                        ..ctx
+                    };
+                    let thr_contact = match &mods {
+                        None => {
+                            tables.contact[contact_index(
+                                new_level, band, ctx.mask, ctx.hh_max, ctx.is_ref, in_ep,
+                            )]
+                        }
+                        Some(md) => rates.contact_threshold(&ctx, md),
+                    };
+                    if u_contact < thr_contact {
+                        let md = mods.as_ref().unwrap_or(&Mods::NONE);
+                        let mut rates_s = [0.0; MAX_SERVICES];
+                        let total = rates.contact_rates(&ctx, md, &mut rates_s);
+                        let count = poisson_given_at_least_one(total, u_contact);
+                        let mut rng = crn.stream(key, t, Purpose::ContactDetail);
+                        for _ in 0..count {
+                            let s = pick_weighted(&rates_s, total, rng.uniform());
+                            let bit = 1u16 << s;
+                            let touched = res.touched[r];
+                            if touched & bit == 0 {
+                                if touched != 0 {
+                                    let c = (handoff_pence * md.handoff).round() as i64;
+                                    handoff_cost += c;
+                                    nb[NB_COST] += c;
+                                }
+                                res.touched[r] = touched | bit;
+                            }
+                            if s < n_events {
+                                events[s] += 1;
+                                nb[NB_EVENTS] += 1;
+                                nb[NB_COST] += cfg.events[s].unit_cost_pence;
+                            } else if res.episode[r] == 0 {
+                                let e = s - n_events;
+                                let svc = &cfg.episodes[e];
+                                let es = &mut episodes[e];
+                                res.episode[r] = e as u8 + 1;
+                                nb[NB_ENTRIES] += 1;
+                                if available[e] > 0 {
+                                    available[e] -= 1;
+                                    es.in_house += 1;
+                                } else if svc.overflow == Overflow::Spot {
+                                    es.spot += 1;
+                                    flags |= flag::SPOT;
+                                } else {
+                                    es.waiting += 1;
+                                    es.queue.push_back((r as u32, res.arrival[r]));
+                                    flags |= flag::WAITING;
+                                    continue;
+                                }
+                                row[lay.episode_entries + e] += 1;
+                                res.episode_left[r] =
+                                    durations_engine.draw(e, &mut rng, md.duration[e]);
+                            }
+                        }
+                    }
+                    res.flags[r] = flags;
+
+                    // Month-end tallies.
+                    need_counts[new_level] += 1;
+                    let ep = res.episode[r];
+                    if ep != 0 && flags & flag::WAITING == 0 {
+                        let svc = &cfg.episodes[ep as usize - 1];
+                        nb[NB_COST] += if flags & flag::SPOT != 0 {
+                            svc.spot_monthly_cost_pence
+                        } else {
+                            svc.monthly_cost_pence
+                        };
+                    }
+                    nb[NB_CRISIS] += (new_level == 3) as i64;
+                    nb[NB_STRUGGLING] += (new_level == 2) as i64;
+                    nb[NB_CONNECTED] += (flags & flag::CONNECTED != 0) as i64;
+                }
+                nb[NB_RESIDENT_MONTHS] += (hi - lo) as i64;
+            }
+            connected_total += connected[n] as i64;
+            if recording {
+                for (acc, v) in nb_acc[n].iter_mut().zip(nb) {
+                    *acc += v;
+                }
+            }
+        }
+
+        if recording {
+            row[lay.residents] = pop.residents.len() as i64;
+            for l in 0..NEED_LEVELS {
+                row[lay.need + l] = need_counts[l];
+            }
+            row[lay.crisis_entries] = crisis_entries;
+            for (s, svc) in cfg.events.iter().enumerate() {
+                row[lay.event_count + s] = events[s];
+                row[lay.event_cost + s] = events[s] * svc.unit_cost_pence;
+            }
+            for (e, svc) in cfg.episodes.iter().enumerate() {
+                let es = &episodes[e];
+                row[lay.episode_occupancy + e] = (es.in_house + es.spot) as i64;
+                row[lay.episode_spot + e] = es.spot as i64;
+                row[lay.episode_waiting + e] = es.waiting as i64;
+                row[lay.episode_cost + e] = es.in_house as i64 * svc.monthly_cost_pence
+                    + es.spot as i64 * svc.spot_monthly_cost_pence;
+            }
+            row[lay.handoff_cost] = handoff_cost;
+            row[lay.connected] = connected_total;
+            row[lay.asset_places] = asset_capacity.iter().map(|c| c.floor() as i64).sum();
+            for (i, iv_cfg) in cfg.interventions.iter().enumerate() {
+                row[lay.iv_spend + i] = iv_cfg.monthly_spend(m as u32);
+                row[lay.iv_caseload + i] = caseloads[i].cases as i64;
+            }
+        }
+    }
+
+    /// Once a year: deaths and moves, each vacated place refilled by a birth or
+    /// a newcomer, then everyone ages a year.
+    fn turnover_and_ageing(&mut self) {
+        let cfg = self.config;
+        let pcfg = &cfg.population;
+        let t = self.t;
+        let recording = scenario_month(cfg, t) >= 1;
+        let arrival = (t + 1).min(u16::MAX as u32) as u16;
+        let pop = &mut self.population;
+        let n_neigh = pcfg.neighbourhoods.len();
+        let (mut births, mut deaths, mut moves_in, mut moves_out) = (0u64, 0u64, 0u64, 0u64);
+        let p_move = 1.0 - (-pcfg.move_out_per_year).exp();
+        for n in 0..n_neigh {
+            let decile = pcfg.neighbourhoods[n].decile;
+            for r in pop.neighbourhood_residents(n) {
+                let res = &mut pop.residents;
+                let age = res.age[r];
+                let band = cfg.age_bands.band(age);
+                let mut left = false;
+                if pcfg.turnover {
+                    let key = res.key(r);
+                    let mut rng = self.crn.stream(key, t, Purpose::Turnover);
+                    let p_death = 1.0
+                        - (-pcfg.mortality[band]
+                            * pcfg.mortality_need_multiplier[res.need[r] as usize])
+                            .exp();
+                    let (u1, u2) = (rng.uniform(), rng.uniform());
+                    if u1 < p_death {
+                        deaths += 1;
+                        left = true;
+                    } else if u2 < p_move {
+                        moves_out += 1;
+                        left = true;
+                    }
+                    if left {
+                        // Release everything the leaver held.
+                        let flags = res.flags[r];
+                        if flags & flag::CONNECTED != 0 {
+                            self.connected[n] -= 1;
+                        }
+                        let ep = res.episode[r];
+                        if ep != 0 {
+                            let es = &mut self.episodes[ep as usize - 1];
+                            if flags & flag::WAITING != 0 {
+                                es.waiting -= 1;
+                            } else if flags & flag::SPOT != 0 {
+                                es.spot -= 1;
+                            } else {
+                                es.in_house -= 1;
+                            }
+                        }
+                        let ivb = res.intervention[r];
+                        if ivb & iv::CASE_HOLDER != 0 {
+                            self.caseloads[(ivb & iv::INDEX) as usize - 1].cases -= 1;
+                        }
+                        // The newcomer: a child's place goes to a birth or a
+                        // child moving in; an adult's to an adult moving in.
+                        let new_age = if age < 18 {
+                            if rng.uniform() < pcfg.birth_share {
+                                births += 1;
+                                0
+                            } else {
+                                moves_in += 1;
+                                (rng.uniform() * 18.0).floor().min(17.0) as u8
+                            }
+                        } else {
+                            moves_in += 1;
+                            reference_age(cfg, &mut rng)
+                        };
+                        let mask = population::draw_risk_mask(cfg, decile, &mut rng);
+                        let need = population::draw_need(cfg, mask, new_age, &mut rng);
+                        res.age[r] = new_age;
+                        res.need[r] = need;
+                        res.flags[r] = mask;
+                        res.arrival[r] = arrival;
+                        res.episode[r] = 0;
+                        res.episode_left[r] = 0;
+                        res.touched[r] = 0;
+                        res.intervention[r] = 0;
+                        res.intervention_months[r] = 0;
+                    }
+                }
+                if !left {
+                    let new_age = (age + 1).min(crate::model::MAX_AGE);
+                    res.age[r] = new_age;
+                    let new_band = cfg.age_bands.band(new_age);
+                    let ep = res.episode[r];
+                    // Ageing out of an episode's eligibility ends it (care leavers).
+                    if ep != 0
+                        && new_band != band
+                        && !cfg.episodes[ep as usize - 1].eligible_bands[new_band]
+                    {
+                        let es = &mut self.episodes[ep as usize - 1];
+                        let flags = res.flags[r];
+                        if flags & flag::WAITING != 0 {
+                            es.waiting -= 1;
+                        } else if flags & flag::SPOT != 0 {
+                            es.spot -= 1;
+                        } else {
+                            es.in_house -= 1;
+                        }
+                        res.flags[r] &= !(flag::WAITING | flag::SPOT);
+                        res.episode[r] = 0;
+                        res.episode_left[r] = 0;
+                    }
+                }
+            }
+        }
+        self.turnover.births += births;
+        self.turnover.deaths += deaths;
+        self.turnover.moves_in += moves_in;
+        self.turnover.moves_out += moves_out;
+        self.turnover.end = self.population.residents.len() as u64;
+        if recording {
+            let lay = &self.layout;
+            self.row[lay.births] = births as i64;
+            self.row[lay.deaths] = deaths as i64;
+            self.row[lay.moves_in] = moves_in as i64;
+            self.row[lay.moves_out] = moves_out as i64;
+        }
+    }
+
+    fn record(&mut self, _m: i64) {
+        metrics::derive_month(self.config, &self.layout, &mut self.row);
+        self.raw.extend_from_slice(&self.row);
+    }
+}
+
+/// Episode lengths, borrowed apart from the engine's mutable state.
+struct DurationDraw<'a> {
+    config: &'a Config,
+    lognormal: &'a [Option<LogNormal<f64>>],
+}
+
+impl DurationDraw<'_> {
+    fn draw(&self, e: usize, rng: &mut Stream, multiplier: f64) -> u16 {
+        let months = match self.config.episodes[e].duration {
+            Duration::Exponential { mean_months } => {
+                let q = (1.0 / mean_months).min(1.0);
+                if q >= 1.0 {
+                    1.0
+                } else {
+                    ((1.0 - rng.uniform()).ln() / (1.0 - q).ln())
+                        .ceil()
+                        .max(1.0)
+                }
+            }
+            Duration::LogNormal { .. } => self.lognormal[e]
+                .as_ref()
+                .expect("built in new")
+                .sample(rng)
+                .round()
+                .max(1.0),
+            Duration::Fixed { months } => months as f64,
+        };
+        (months * multiplier)
+            .round()
+            .clamp(1.0, u16::MAX as f64 - 1.0) as u16
+    }
+}
+
+/// How many contacts, given at least one: the inverse Poisson CDF at the same
+/// uniform that decided there was one, so more contact risk never means fewer
+/// contacts for the same luck.
+fn poisson_given_at_least_one(lambda: f64, u: u32) -> u32 {
+    let w = 1.0 - (u as f64 + 0.5) / 4_294_967_296.0;
+    let mut p = (-lambda).exp();
+    let mut cdf = p;
+    let mut n = 0u32;
+    while cdf < w && n < 64 {
+        n += 1;
+        p *= lambda / n as f64;
+        cdf += p;
+    }
+    n.max(1)
+}
+
+fn pick_weighted(weights: &[f64; MAX_SERVICES], total: f64, u: f64) -> usize {
+    let target = u * total;
+    let mut acc = 0.0;
+    let mut last = 0;
+    for (i, &w) in weights.iter().enumerate() {
+        if w > 0.0 {
+            acc += w;
+            last = i;
+            if target < acc {
+                return i;
+            }
+        }
+    }
+    last
+}
+
+/// Which risk factors flip, drawn exactly from independent flips with
+/// probabilities `p`, conditioned on at least one flipping.
+fn flips_given_any(p: &[f64; RISK_FACTORS], rng: &mut Stream) -> u8 {
+    let mut out = 0u8;
+    for f in 0..RISK_FACTORS {
+        let q = if out != 0 {
+            p[f]
+        } else {
+            // P(f flips | at least one of f.. flips)
+            let none_rest: f64 = p[f..].iter().map(|x| 1.0 - x).product();
+            let any_rest = 1.0 - none_rest;
+            if any_rest <= 0.0 {
+                0.0
+            } else {
+                p[f] / any_rest
+            }
+        };
+        if rng.uniform() < q {
+            out |= 1 << f;
+        }
+    }
+    out
+}
+
+/// Runs one replicate of one scenario.
+pub fn run_replicate(config: &Config, seed: u64, replicate: u32) -> ReplicateResult {
+    Engine::new(config, seed, replicate).run()
+}
+
+/// The closed-form stationary need distribution of a resident with no risk
+/// factors in the given age band (used by tests and docs).
+pub fn stationary_need(config: &Config, band: usize) -> [f64; NEED_LEVELS] {
+    stationary(
+        &config.need,
+        config.need.age_escalation_multiplier[band],
+        1.0,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poisson_count_is_monotone_in_rate() {
+        for u in [0u32, 1 << 20, 1 << 28, 1 << 31, u32::MAX - 5] {
+            let mut last = 0;
+            for k in 1..50 {
+                let n = poisson_given_at_least_one(k as f64 * 0.1, u);
+                assert!(n >= last);
+                last = n;
+            }
+        }
+    }
+
+    #[test]
+    fn conditional_flips_match_independent_flips() {
+        // Distribution of the flipped set given at least one flip, against exact
+        // enumeration, for a skewed set of probabilities.
+        let p = [0.02, 0.3, 0.001, 0.1, 0.05];
+        let crn = Crn::new(3, 0);
+        let n = 200_000;
+        let mut counts = [0u32; 32];
+        for r in 0..n {
+            let mut rng = crn.stream(r, 0, Purpose::RiskDetail);
+            counts[flips_given_any(&p, &mut rng) as usize] += 1;
+        }
+        let none: f64 = p.iter().map(|x| 1.0 - x).product();
+        for mask in 1..32usize {
+            let mut prob = 1.0;
+            for f in 0..5 {
+                prob *= if mask & (1 << f) != 0 {
+                    p[f]
+                } else {
+                    1.0 - p[f]
+                };
+            }
+            let expect = prob / (1.0 - none);
+            let got = counts[mask] as f64 / n as f64;
+            let se = (expect * (1.0 - expect) / n as f64).sqrt();
+            assert!(
+                (got - expect).abs() < 5.0 * se + 1e-6,
+                "mask {mask}: {got} vs {expect}"
+            );
+        }
+        assert_eq!(counts[0], 0);
+    }
+}

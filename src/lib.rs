@@ -1,0 +1,19 @@
+//! Upstream: an agent-based simulation of a place's residents, reactive
+//! services and community assets, for comparing prevention investment against
+//! reactive demand before funding it.
+//!
+//! Layers, each knowing nothing of the ones after it:
+//! - [`scenario`]: TOML files with `extends`, validated into a [`model::Config`];
+//! - [`model`] and [`engine`]: the population and the monthly step;
+//! - [`experiment`]: scenarios × replicates in parallel, deterministic;
+//! - [`metrics`]: what is recorded and its aggregation into bands;
+//! - [`output`]: CSV, JSON and the terminal table, written atomically.
+
+pub mod aggregate;
+pub mod engine;
+pub mod experiment;
+pub mod metrics;
+pub mod model;
+pub mod output;
+pub mod rng;
+pub mod scenario;

@@ -1,0 +1,186 @@
+//! The `upstream` command. Thin: parse arguments, call the library, map errors
+//! to exit codes (2: the input asks for something impossible; 1: a fault).
+
+mod cli;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use upstream::experiment::{self, RunSettings};
+use upstream::output::{self, RunInfo};
+use upstream::scenario::{self, Loaded, Overrides};
+
+/// The bundled default comparison, baseline first.
+const BUNDLED: [&str; 7] = [
+    "baseline.toml",
+    "hubs.toml",
+    "community_fund.toml",
+    "gp_risk_stratification.toml",
+    "early_help_families.toml",
+    "ta_acquisition.toml",
+    "disinvestment.toml",
+];
+
+enum Failure {
+    /// Bad input: a scenario, an argument or an output folder.
+    Input(String),
+    /// Something broke.
+    Fault(String),
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Run(args) => run(args),
+        cli::Command::Check { scenarios } => check(&scenarios),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Fault(msg)) => {
+            eprintln!(
+                "internal error: {msg}\nThis is a fault in Upstream, not in your input; please report it."
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn bundled_dir() -> PathBuf {
+    let local = Path::new("scenarios");
+    if local.join(BUNDLED[0]).is_file() {
+        local.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+    }
+}
+
+fn load_all(paths: &[PathBuf], overrides: &Overrides) -> Result<Vec<Loaded>, Failure> {
+    paths
+        .iter()
+        .map(|p| scenario::load_with(p, overrides).map_err(|e| Failure::Input(e.to_string())))
+        .collect()
+}
+
+fn check(paths: &[PathBuf]) -> Result<(), Failure> {
+    for l in load_all(paths, &Overrides::default())? {
+        println!(
+            "ok: {} — {} residents, {} neighbourhoods, {} months, {} services, {} interventions, {} assumptions",
+            l.config.name,
+            l.config.population.residents,
+            l.config.population.neighbourhoods.len(),
+            l.config.months,
+            l.config.services(),
+            l.config.interventions.len(),
+            l.assumptions.len()
+        );
+    }
+    Ok(())
+}
+
+fn run(args: cli::RunArgs) -> Result<(), Failure> {
+    if !(1..=10_000).contains(&args.replicates) {
+        return Err(Failure::Input(format!(
+            "--replicates must be from 1 to 10,000, not {}",
+            args.replicates
+        )));
+    }
+    if let Some(t) = args.threads
+        && !(1..=1024).contains(&t)
+    {
+        return Err(Failure::Input(format!(
+            "--threads must be from 1 to 1,024, not {t}"
+        )));
+    }
+    if let Some(y) = args.years
+        && !(1..=30).contains(&y)
+    {
+        return Err(Failure::Input(format!(
+            "--years must be from 1 to 30, not {y}"
+        )));
+    }
+    let paths: Vec<PathBuf> = match (&args.baseline, args.scenarios.is_empty()) {
+        (Some(b), _) => std::iter::once(b.clone())
+            .chain(args.scenarios.iter().cloned())
+            .collect(),
+        (None, false) => args.scenarios.clone(),
+        (None, true) => {
+            let dir = bundled_dir();
+            BUNDLED.iter().map(|f| dir.join(f)).collect()
+        }
+    };
+    let overrides = Overrides {
+        horizon_years: args.years,
+    };
+    let loaded = load_all(&paths, &overrides)?;
+    let months = loaded[0].config.months;
+    if let Some(l) = loaded.iter().find(|l| l.config.months != months) {
+        return Err(Failure::Input(format!(
+            "scenario \"{}\" runs {} months but the baseline runs {months}; scenarios compared together need the same horizon (use --years to set it for all)",
+            l.config.name, l.config.months
+        )));
+    }
+    output::check_writable(&args.out).map_err(|e| Failure::Input(e.to_string()))?;
+
+    let settings = RunSettings {
+        replicates: args.replicates,
+        seed: args.seed,
+        threads: args.threads,
+    };
+    let configs: Vec<_> = loaded.iter().map(|l| l.config.clone()).collect();
+    let jobs = configs.len() as u64 * args.replicates as u64;
+    let bar = ProgressBar::with_draw_target(Some(jobs), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let show_bar = !args.quiet && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let on_done = || {
+        bar.inc(1);
+        // Only runs that take a while get a bar.
+        if show_bar && bar.is_hidden() && started.elapsed() > Duration::from_secs(2) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let exp = experiment::run(&configs, &settings, &on_done)
+        .map_err(|e| Failure::Fault(e.to_string()))?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let info = RunInfo {
+        scenarios: &loaded,
+        settings: &settings,
+        threads: exp.threads,
+        resident_months: exp.resident_months,
+    };
+    let written =
+        output::write(&args.out, &exp, &info).map_err(|e| Failure::Input(e.to_string()))?;
+    if !args.quiet {
+        let names: Vec<&str> = loaded.iter().map(|l| l.config.name.as_str()).collect();
+        print!("{}", output::table::render(&exp, &names));
+        println!(
+            "\nMoney at 2023/24 prices, undiscounted, over {} years; bands are 5th to 95th percentiles across {} replicates.",
+            months / 12,
+            args.replicates
+        );
+        println!("Wrote {} to {}", written.join(", "), args.out.display());
+        eprintln!(
+            "Simulated {:.2} billion resident-months in {:.1} s on {} threads: {:.0} million resident-months a second.",
+            exp.resident_months as f64 / 1e9,
+            elapsed,
+            exp.threads,
+            exp.resident_months as f64 / elapsed / 1e6
+        );
+    }
+    Ok(())
+}

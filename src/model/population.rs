@@ -1,0 +1,280 @@
+//! Residents, households and neighbourhoods as struct-of-arrays state, and the
+//! synthesis of a starting population from a scenario.
+//!
+//! Residents are stored household by household and households neighbourhood by
+//! neighbourhood, so both are contiguous ranges and a month's step is one pass
+//! over flat arrays. A resident's slot never moves: turnover replaces the
+//! occupant of a slot (see `engine::turnover`), keeping the population stable.
+
+use super::{Config, NEED_LEVELS, NeedSpec, RISK_FACTORS};
+use crate::rng::{Crn, Purpose, Stream, resident_key};
+
+/// Bits of `Residents::flags`.
+pub mod flag {
+    /// Bits 0..5 hold the risk factors (see `RiskFactor::bit`).
+    pub const RISK_MASK: u8 = 0b0001_1111;
+    pub const CONNECTED: u8 = 1 << 5;
+    /// The current episode is a spot-purchased place.
+    pub const SPOT: u8 = 1 << 6;
+    /// Waiting for a place in `episode` rather than occupying one.
+    pub const WAITING: u8 = 1 << 7;
+}
+
+/// Bits of `Residents::intervention`.
+pub mod iv {
+    /// Low six bits: intervention index + 1 (0 = none).
+    pub const INDEX: u8 = 0b0011_1111;
+    /// Counts as one case in the intervention's caseload (the resident, or the
+    /// household's first member for household-unit interventions).
+    pub const CASE_HOLDER: u8 = 1 << 6;
+    /// In active support; otherwise the effect is lingering.
+    pub const SUPPORT: u8 = 1 << 7;
+}
+
+/// Per-resident state: 18 bytes a resident.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Residents {
+    pub age: Vec<u8>,
+    pub need: Vec<u8>,
+    /// Risk factors, asset connection, spot place, waiting (see [`flag`]).
+    pub flags: Vec<u8>,
+    pub household: Vec<u32>,
+    /// Month (counted from the first burn-in month) the occupant arrived in
+    /// this slot; with the slot it forms the resident's random-number identity.
+    pub arrival: Vec<u16>,
+    /// Episode service index + 1 (0 = none).
+    pub episode: Vec<u8>,
+    /// Months left in the current episode.
+    pub episode_left: Vec<u16>,
+    /// Services touched in the current handoff window, one bit each.
+    pub touched: Vec<u16>,
+    /// Intervention index and state (see [`iv`]).
+    pub intervention: Vec<u8>,
+    /// Months of support left, or months since support ended.
+    pub intervention_months: Vec<u16>,
+}
+
+impl Residents {
+    pub fn len(&self) -> usize {
+        self.age.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.age.is_empty()
+    }
+    #[inline(always)]
+    pub fn key(&self, slot: usize) -> u64 {
+        resident_key(slot as u32, self.arrival[slot])
+    }
+    /// Bytes of state per resident.
+    pub const BYTES_PER_RESIDENT: usize = 1 + 1 + 1 + 4 + 2 + 1 + 2 + 2 + 1 + 2;
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Households {
+    /// Residents of household h are `start[h]..start[h + 1]`.
+    pub start: Vec<u32>,
+    pub neighbourhood: Vec<u16>,
+}
+
+impl Households {
+    pub fn len(&self) -> usize {
+        self.neighbourhood.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.neighbourhood.is_empty()
+    }
+    pub fn members(&self, h: usize) -> std::ops::Range<usize> {
+        self.start[h] as usize..self.start[h + 1] as usize
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Population {
+    pub residents: Residents,
+    pub households: Households,
+    /// Households of neighbourhood n are `neighbourhood_start[n]..[n + 1]`.
+    pub neighbourhood_start: Vec<u32>,
+}
+
+impl Population {
+    pub fn neighbourhood_households(&self, n: usize) -> std::ops::Range<usize> {
+        self.neighbourhood_start[n] as usize..self.neighbourhood_start[n + 1] as usize
+    }
+    pub fn neighbourhood_residents(&self, n: usize) -> std::ops::Range<usize> {
+        let hh = self.neighbourhood_households(n);
+        self.households.start[hh.start] as usize..self.households.start[hh.end] as usize
+    }
+}
+
+/// Chance of moving one level up and one level down this month from `level`,
+/// as competing risks: `p(move) = 1 − exp(−(h_up + h_down))`, split in
+/// proportion to the hazards.
+pub fn transition_probs(need: &NeedSpec, level: usize, up_mult: f64, down_mult: f64) -> (f64, f64) {
+    let up = if level < NEED_LEVELS - 1 {
+        need.escalation[level] * up_mult
+    } else {
+        0.0
+    };
+    let down = if level > 0 {
+        need.recovery[level - 1] * down_mult
+    } else {
+        0.0
+    };
+    let total = up + down;
+    if total <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let p = 1.0 - (-total).exp();
+    (p * up / total, p * down / total)
+}
+
+/// The closed-form stationary distribution of the birth–death chain on need
+/// levels: `π[i+1] / π[i] = p_up(i) / p_down(i+1)`.
+pub fn stationary(need: &NeedSpec, up_mult: f64, down_mult: f64) -> [f64; NEED_LEVELS] {
+    let mut pi = [0.0; NEED_LEVELS];
+    pi[0] = 1.0;
+    for i in 0..NEED_LEVELS - 1 {
+        let (up, _) = transition_probs(need, i, up_mult, down_mult);
+        let (_, down) = transition_probs(need, i + 1, up_mult, down_mult);
+        pi[i + 1] = if down > 0.0 { pi[i] * up / down } else { 0.0 };
+    }
+    let total: f64 = pi.iter().sum();
+    pi.map(|p| p / total)
+}
+
+/// Escalation and recovery multipliers from a resident's risk factors.
+pub fn risk_multipliers(config: &Config, mask: u8) -> (f64, f64) {
+    let (mut up, mut down) = (1.0, 1.0);
+    for (f, risk) in config.risks.iter().enumerate() {
+        if mask & (1 << f) != 0 {
+            up *= risk.escalation_multiplier;
+            down *= risk.recovery_multiplier;
+        }
+    }
+    (up, down)
+}
+
+fn pick(shares: &[f64], u: f64) -> usize {
+    let total: f64 = shares.iter().sum();
+    let mut acc = 0.0;
+    for (i, s) in shares.iter().enumerate() {
+        acc += s / total;
+        if u < acc {
+            return i;
+        }
+    }
+    shares.len() - 1
+}
+
+fn uniform_age(rng: &mut Stream, lo: u8, hi: u8) -> u8 {
+    let span = (hi.max(lo) - lo) as f64 + 1.0;
+    (lo as f64 + (rng.uniform() * span).floor()).min(hi.max(lo) as f64) as u8
+}
+
+/// Draws a reference person's age from the scenario's age bands.
+pub fn reference_age(config: &Config, rng: &mut Stream) -> u8 {
+    let p = &config.population;
+    let b = pick(&p.reference_age_shares, rng.uniform());
+    uniform_age(
+        rng,
+        p.reference_age_edges[b],
+        p.reference_age_edges[b + 1] - 1,
+    )
+}
+
+/// Draws risk factors for a resident of a neighbourhood with this decile, at the
+/// factors' stationary prevalence.
+pub fn draw_risk_mask(config: &Config, decile: u8, rng: &mut Stream) -> u8 {
+    let mut mask = 0u8;
+    for (f, risk) in config.risks.iter().enumerate() {
+        if rng.uniform() < risk.prevalence(decile) {
+            mask |= 1 << f;
+        }
+    }
+    mask
+}
+
+/// Draws a need level from the resident's own stationary distribution, so the
+/// population starts near equilibrium before burn-in adds the interactions.
+pub fn draw_need(config: &Config, mask: u8, age: u8, rng: &mut Stream) -> u8 {
+    let (up, down) = risk_multipliers(config, mask);
+    let band = config.age_bands.band(age);
+    let pi = stationary(
+        &config.need,
+        up * config.need.age_escalation_multiplier[band],
+        down,
+    );
+    pick(&pi, rng.uniform()) as u8
+}
+
+/// Builds the starting population for one replicate.
+pub fn synthesise(config: &Config, crn: Crn) -> Population {
+    let p = &config.population;
+    let total = p.residents as usize;
+    let n_neigh = p.neighbourhoods.len();
+    let mut residents = Residents::default();
+    let mut households = Households::default();
+    let mut neighbourhood_start = vec![0u32];
+    let reserve = |v: &mut Vec<u8>| v.reserve(total);
+    reserve(&mut residents.age);
+    reserve(&mut residents.need);
+    reserve(&mut residents.flags);
+
+    let mut hh_counter = 0u64;
+    for (n, neigh) in p.neighbourhoods.iter().enumerate() {
+        let quota = total / n_neigh + usize::from(n < total % n_neigh);
+        let mut placed = 0usize;
+        while placed < quota {
+            // Households are numbered across the place; their draws use a key
+            // outside the range of resident keys.
+            let mut rng = crn.stream(u64::MAX - hh_counter, 0, Purpose::Synthesis);
+            hh_counter += 1;
+            let size = (pick(&p.household_size_shares, rng.uniform()) + 1).min(quota - placed);
+            let ref_age = reference_age(config, &mut rng);
+            let mut ages = vec![ref_age];
+            let can_parent = ref_age >= 18 && ref_age <= p.max_parent_age;
+            for k in 1..size {
+                let partner = k == 1 && (!can_parent || rng.uniform() < p.partner_share);
+                let age = if partner {
+                    let lo = ref_age.saturating_sub(6).max(18);
+                    uniform_age(&mut rng, lo, (ref_age + 6).min(super::MAX_AGE))
+                } else if can_parent {
+                    uniform_age(&mut rng, 0, (ref_age - 16).min(17))
+                } else {
+                    uniform_age(&mut rng, 18, ref_age)
+                };
+                ages.push(age);
+            }
+            households.start.push(residents.age.len() as u32);
+            households.neighbourhood.push(n as u16);
+            for age in ages {
+                let slot = residents.age.len();
+                let mut rrng = crn.stream(resident_key(slot as u32, 0), 0, Purpose::Synthesis);
+                let mask = draw_risk_mask(config, neigh.decile, &mut rrng);
+                let need = draw_need(config, mask, age, &mut rrng);
+                residents.age.push(age);
+                residents.need.push(need);
+                residents.flags.push(mask);
+                residents
+                    .household
+                    .push(households.neighbourhood.len() as u32 - 1);
+            }
+            placed += size;
+        }
+        neighbourhood_start.push(households.neighbourhood.len() as u32);
+    }
+    households.start.push(residents.age.len() as u32);
+    let n = residents.age.len();
+    residents.arrival = vec![0; n];
+    residents.episode = vec![0; n];
+    residents.episode_left = vec![0; n];
+    residents.touched = vec![0; n];
+    residents.intervention = vec![0; n];
+    residents.intervention_months = vec![0; n];
+    debug_assert_eq!(RISK_FACTORS, 5);
+    Population {
+        residents,
+        households,
+        neighbourhood_start,
+    }
+}

@@ -1,0 +1,76 @@
+//! Writing a set of output files so that a failed run never leaves a
+//! half-written file or replaces good results with bad ones.
+//!
+//! Every file is first written in full to a temporary file in the destination
+//! folder and synced to disk; only when all of them are written are they
+//! renamed over their targets (atomic on POSIX), and the folder is synced so
+//! the new names survive a crash.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot create the output folder {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write to the output folder {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Checks early, before any simulation, that `dir` can be created and written.
+/// Creates the folder if it is missing; writes and removes a probe file.
+pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
+    fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    NamedTempFile::new_in(dir)
+        .and_then(|mut f| f.write_all(b"probe").and_then(|_| f.flush()))
+        .map_err(|source| OutputError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// Writes all `files` (name, contents) into `dir`, all or nothing as far as
+/// the file system allows.
+pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+    let err = |source| OutputError::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut staged = Vec::with_capacity(files.len());
+    for (name, bytes) in files {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .map_err(err)?;
+        tmp.write_all(bytes).map_err(err)?;
+        tmp.as_file().sync_all().map_err(err)?;
+        staged.push((tmp, dir.join(name)));
+    }
+    // Dropping a staged file that was not persisted deletes it, so an error
+    // below leaves no temporary files behind.
+    for (tmp, target) in staged {
+        tmp.persist(&target).map_err(|e| err(e.error))?;
+    }
+    if let Ok(d) = fs::File::open(dir) {
+        // Not every platform can sync a folder; the files are already safe.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! Output files and the terminal table. The engine and aggregation produce
+//! numbers; this layer alone decides how they look.
+
+pub mod atomic;
+pub mod table;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::aggregate::{self, MonthRow};
+use crate::engine::NEIGHBOURHOOD_METRICS;
+use crate::experiment::{Experiment, RunSettings};
+use crate::metrics::Band;
+use crate::model::Config;
+use crate::scenario::{Assumption, Loaded};
+
+pub use atomic::{OutputError, check_writable, write_all};
+
+/// Everything about a run needed to describe and reproduce it.
+pub struct RunInfo<'a> {
+    pub scenarios: &'a [Loaded],
+    pub settings: &'a RunSettings,
+    pub threads: usize,
+    pub resident_months: u64,
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).expect("writing to memory");
+    for r in rows {
+        w.write_record(&r).expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+/// Numbers as the shortest text that reads back to the same value.
+fn num(v: f64) -> String {
+    if v == 0.0 { "0".into() } else { format!("{v}") }
+}
+
+fn band_cells(b: &Band) -> [String; 4] {
+    [num(b.mean), num(b.p5), num(b.p50), num(b.p95)]
+}
+
+fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
+    csv_bytes(
+        &["scenario", "month", "metric", "mean", "p5", "p50", "p95"],
+        rows.iter().map(|r| {
+            let mut v = vec![
+                names[r.scenario].to_string(),
+                r.month.to_string(),
+                r.metric.clone(),
+            ];
+            v.extend(band_cells(&r.band));
+            v
+        }),
+    )
+}
+
+#[derive(Serialize)]
+struct FileRef {
+    path: String,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct ScenarioSummary<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    files: Vec<FileRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    against_baseline: Option<aggregate::Headline>,
+    totals: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct Settings<'a> {
+    upstream_version: &'a str,
+    seed: u64,
+    replicates: u32,
+    months: u32,
+    burn_in_months: u32,
+    start: String,
+    residents: u32,
+    resident_months_simulated: u64,
+    threads: usize,
+    scenarios: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    settings: Settings<'a>,
+    /// What the horizon totals mean.
+    notes: [&'static str; 3],
+    scenarios: Vec<ScenarioSummary<'a>>,
+}
+
+fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
+    let first: &Config = &info.scenarios[0].config;
+    let scenarios = info
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(s, l)| {
+            let mut totals = serde_json::Map::new();
+            for (name, band) in aggregate::horizon_totals(&exp.scenarios[s]) {
+                totals.insert(name, serde_json::to_value(band).expect("plain numbers"));
+            }
+            ScenarioSummary {
+                name: &l.config.name,
+                description: l.description.as_deref(),
+                files: l
+                    .files
+                    .iter()
+                    .map(|f| FileRef {
+                        path: f.path.display().to_string(),
+                        sha256: f.sha256.clone(),
+                    })
+                    .collect(),
+                against_baseline: (s > 0).then(|| aggregate::headline(exp, s)),
+                totals,
+            }
+        })
+        .collect();
+    let summary = Summary {
+        settings: Settings {
+            upstream_version: env!("CARGO_PKG_VERSION"),
+            seed: info.settings.seed,
+            replicates: info.settings.replicates,
+            months: first.months,
+            burn_in_months: first.burn_in_months,
+            start: format!(
+                "{}-{:02}",
+                info.scenarios[0].start.0, info.scenarios[0].start.1
+            ),
+            residents: first.population.residents,
+            resident_months_simulated: info.resident_months,
+            threads: info.threads,
+            scenarios: info
+                .scenarios
+                .iter()
+                .map(|l| l.config.name.as_str())
+                .collect(),
+        },
+        notes: [
+            "Money is in pounds at 2023/24 prices, undiscounted; capital is kept apart from revenue cost.",
+            "Totals are over the horizon: flows (events, spend) are summed, stocks (residents, occupancy) are monthly averages.",
+            "Bands are across replicates: mean, 5th, 50th and 95th percentiles; comparisons are paired by replicate.",
+        ],
+        scenarios,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&summary).expect("plain data");
+    bytes.push(b'\n');
+    bytes
+}
+
+fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
+    let rows = info.scenarios.iter().flat_map(|l| {
+        l.assumptions.iter().map(|a: &Assumption| {
+            vec![
+                l.config.name.clone(),
+                a.parameter.clone(),
+                a.value.clone(),
+                a.source.clone().unwrap_or_default(),
+                a.confidence.clone().unwrap_or_default(),
+                a.file.clone(),
+            ]
+        })
+    });
+    csv_bytes(
+        &[
+            "scenario",
+            "parameter",
+            "value",
+            "source",
+            "confidence",
+            "file",
+        ],
+        rows,
+    )
+}
+
+fn by_neighbourhood_csv(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
+    let mut header = vec!["scenario", "neighbourhood", "deprivation_decile"];
+    header.extend(NEIGHBOURHOOD_METRICS);
+    let rows = info.scenarios.iter().enumerate().flat_map(|(s, l)| {
+        let means = aggregate::by_neighbourhood(&exp.scenarios[s]);
+        l.config
+            .population
+            .neighbourhoods
+            .iter()
+            .zip(means)
+            .map(|(n, vals)| {
+                let mut row = vec![l.config.name.clone(), n.name.clone(), n.decile.to_string()];
+                row.extend(vals.iter().map(|v| num(*v)));
+                row
+            })
+            .collect::<Vec<_>>()
+    });
+    csv_bytes(&header, rows)
+}
+
+/// Builds every output file in memory.
+pub fn render(exp: &Experiment, info: &RunInfo) -> Vec<(String, Vec<u8>)> {
+    let names: Vec<&str> = info
+        .scenarios
+        .iter()
+        .map(|l| l.config.name.as_str())
+        .collect();
+    vec![
+        (
+            "timeseries.csv".into(),
+            month_rows_csv(&names, &aggregate::timeseries(exp)),
+        ),
+        (
+            "differences.csv".into(),
+            month_rows_csv(&names, &aggregate::differences(exp)),
+        ),
+        (
+            "by_neighbourhood.csv".into(),
+            by_neighbourhood_csv(exp, info),
+        ),
+        ("assumptions.csv".into(), assumptions_csv(info)),
+        ("summary.json".into(), summary_json(exp, info)),
+    ]
+}
+
+/// Renders and writes every output file into `dir`.
+pub fn write(dir: &Path, exp: &Experiment, info: &RunInfo) -> Result<Vec<String>, OutputError> {
+    let files = render(exp, info);
+    write_all(dir, &files)?;
+    Ok(files.into_iter().map(|(n, _)| n).collect())
+}

@@ -1,0 +1,483 @@
+//! The scenario file's schema, as serde types. Every table rejects unknown
+//! fields. Any number (or list of numbers) may be written plainly or as
+//! `{ value = …, source = "…", confidence = "high" | "medium" | "low" }`.
+
+use std::collections::BTreeMap;
+
+use serde::de::{Deserializer, Error as _};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{NeedLevel, Overflow, Payer, RiskFactor, Unit};
+
+/// How sure we are of an assumption. `A`, `B` and `C` (the grades of the UK
+/// unit-cost notes) are accepted for high, medium and low.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    #[serde(alias = "A")]
+    High,
+    #[serde(alias = "B")]
+    Medium,
+    #[serde(alias = "C")]
+    Low,
+}
+
+/// A parameter with its evidence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param<T> {
+    pub value: T,
+    pub source: Option<String>,
+    pub confidence: Option<Confidence>,
+}
+
+impl<T> Param<T> {
+    pub fn plain(value: T) -> Self {
+        Param {
+            value,
+            source: None,
+            confidence: None,
+        }
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Param<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = toml::Value::deserialize(d)?;
+        match v {
+            toml::Value::Table(t) if t.contains_key("value") => {
+                for k in t.keys() {
+                    if !matches!(k.as_str(), "value" | "source" | "confidence") {
+                        return Err(D::Error::custom(format!(
+                            "unknown field `{k}` beside `value`, expected `source` or `confidence`"
+                        )));
+                    }
+                }
+                let value = T::deserialize(t["value"].clone())
+                    .map_err(|e| D::Error::custom(e.message()))?;
+                let source = match t.get("source") {
+                    None => None,
+                    Some(toml::Value::String(s)) => Some(s.clone()),
+                    Some(other) => {
+                        return Err(D::Error::custom(format!(
+                            "`source` should be text, found {}",
+                            other.type_str()
+                        )));
+                    }
+                };
+                let confidence =
+                    match t.get("confidence") {
+                        None => None,
+                        Some(c) => Some(Confidence::deserialize(c.clone()).map_err(|e| {
+                            D::Error::custom(format!("`confidence`: {}", e.message()))
+                        })?),
+                    };
+                Ok(Param {
+                    value,
+                    source,
+                    confidence,
+                })
+            }
+            other => T::deserialize(other)
+                .map(Param::plain)
+                .map_err(|e| D::Error::custom(e.message())),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub extends: Option<String>,
+    /// First month of the horizon, "YYYY-MM".
+    pub start: String,
+    pub horizon_years: u32,
+    #[serde(default = "default_burn_in")]
+    pub burn_in_months: u32,
+    pub population: PopulationIn,
+    pub need: NeedIn,
+    pub risk_factors: RiskFactorsIn,
+    pub household: HouseholdIn,
+    pub assets: AssetsIn,
+    #[serde(default)]
+    pub events: BTreeMap<String, EventIn>,
+    #[serde(default)]
+    pub episodes: BTreeMap<String, EpisodeIn>,
+    pub handoff: HandoffIn,
+    #[serde(default)]
+    pub interventions: BTreeMap<String, InterventionIn>,
+    #[serde(default)]
+    pub shocks: BTreeMap<String, ShockIn>,
+    #[serde(default)]
+    pub risk_score: Option<RiskScoreIn>,
+}
+
+fn default_burn_in() -> u32 {
+    24
+}
+fn default_cuts() -> [u8; 3] {
+    [18, 65, 85]
+}
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationIn {
+    pub residents: u32,
+    pub neighbourhoods: u32,
+    #[serde(default)]
+    pub deprivation_deciles: Option<Vec<u8>>,
+    #[serde(default)]
+    pub neighbourhood_names: Option<Vec<String>>,
+    #[serde(default = "default_cuts")]
+    pub age_band_cuts: [u8; 3],
+    pub household_size_shares: Param<Vec<f64>>,
+    pub reference_age_edges: Vec<u8>,
+    pub reference_age_shares: Param<Vec<f64>>,
+    pub partner_share: Param<f64>,
+    pub max_parent_age: u8,
+    pub mortality_per_year: Param<[f64; 4]>,
+    pub mortality_need_multiplier: Param<[f64; 4]>,
+    pub move_out_per_year: Param<f64>,
+    pub birth_share: Param<f64>,
+    #[serde(default = "default_true")]
+    pub turnover: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeedIn {
+    pub escalation_per_month: Param<[f64; 3]>,
+    pub recovery_per_month: Param<[f64; 3]>,
+    pub age_escalation_multiplier: Param<[f64; 4]>,
+    pub utility: Param<[f64; 4]>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskIn {
+    pub prevalence_most_deprived: Param<f64>,
+    pub prevalence_least_deprived: Param<f64>,
+    pub escalation_multiplier: Param<f64>,
+    pub recovery_multiplier: Param<f64>,
+    pub persistence_months: Param<f64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskFactorsIn {
+    pub low_income: RiskIn,
+    pub insecure_housing: RiskIn,
+    pub isolation: RiskIn,
+    pub long_term_condition: RiskIn,
+    pub family_stress: RiskIn,
+}
+
+/// A multiplier per risk factor; factors not named multiply by 1.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskMultIn {
+    pub low_income: Option<Param<f64>>,
+    pub insecure_housing: Option<Param<f64>>,
+    pub isolation: Option<Param<f64>>,
+    pub long_term_condition: Option<Param<f64>>,
+    pub family_stress: Option<Param<f64>>,
+}
+
+impl RiskMultIn {
+    pub fn by_factor(&self) -> [(&'static str, Option<f64>); 5] {
+        let v = |p: &Option<Param<f64>>| p.as_ref().map(|p| p.value);
+        [
+            ("low_income", v(&self.low_income)),
+            ("insecure_housing", v(&self.insecure_housing)),
+            ("isolation", v(&self.isolation)),
+            ("long_term_condition", v(&self.long_term_condition)),
+            ("family_stress", v(&self.family_stress)),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdIn {
+    pub crisis_stress_multiplier: Param<[f64; 3]>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetsIn {
+    pub base_places_per_1000: Param<f64>,
+    pub connect_per_month: Param<f64>,
+    pub isolated_uptake_multiplier: Param<f64>,
+    pub disconnect_per_month: Param<f64>,
+    pub escalation_multiplier: Param<f64>,
+    pub growth_per_month: Param<f64>,
+    pub decline_per_month: Param<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgeBandName {
+    Children,
+    WorkingAge,
+    Older,
+    Oldest,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventIn {
+    pub name: String,
+    pub payer: Payer,
+    pub unit_cost: Param<f64>,
+    pub rate_per_month: Param<[f64; 4]>,
+    #[serde(default)]
+    pub age_multiplier: Option<Param<[f64; 4]>>,
+    #[serde(default)]
+    pub risk_multiplier: Option<RiskMultIn>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistributionName {
+    Exponential,
+    Lognormal,
+    Fixed,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DurationIn {
+    pub distribution: DistributionName,
+    pub mean_months: Param<f64>,
+    #[serde(default)]
+    pub sd_months: Option<Param<f64>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpisodeIn {
+    pub name: String,
+    pub payer: Payer,
+    #[serde(default)]
+    pub unit: Unit,
+    pub eligible_age_bands: Vec<AgeBandName>,
+    pub entry_per_month: Param<[f64; 4]>,
+    #[serde(default)]
+    pub household_multiplier: Option<Param<[f64; 4]>>,
+    #[serde(default)]
+    pub risk_multiplier: Option<RiskMultIn>,
+    pub duration: DurationIn,
+    pub weekly_cost: Param<f64>,
+    pub capacity: Param<u32>,
+    pub overflow: Overflow,
+    #[serde(default)]
+    pub spot_premium: Option<Param<f64>>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffIn {
+    pub window_months: u32,
+    pub cost_per_extra_service: Param<f64>,
+    pub payer: Payer,
+    #[serde(default)]
+    pub integration: Option<Param<f64>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KindIn {
+    Caseload,
+    Assets,
+    Places,
+}
+
+/// Which neighbourhoods: `"all"`, `"most_deprived:N"`, `"least_deprived:N"`
+/// or a list of names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NeighbourhoodsIn {
+    All,
+    MostDeprived(u32),
+    LeastDeprived(u32),
+    Named(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for NeighbourhoodsIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const EXPECTED: &str = "expected \"all\", \"most_deprived:N\", \"least_deprived:N\" or a list of neighbourhood names";
+        let v = toml::Value::deserialize(d)?;
+        match v {
+            toml::Value::String(s) => {
+                let count = |rest: &str| {
+                    rest.trim().parse::<u32>().map_err(|_| {
+                        D::Error::custom(format!(
+                            "`{s}`: the count after `:` must be a whole number; {EXPECTED}"
+                        ))
+                    })
+                };
+                if s == "all" {
+                    Ok(NeighbourhoodsIn::All)
+                } else if let Some(rest) = s.strip_prefix("most_deprived:") {
+                    Ok(NeighbourhoodsIn::MostDeprived(count(rest)?))
+                } else if let Some(rest) = s.strip_prefix("least_deprived:") {
+                    Ok(NeighbourhoodsIn::LeastDeprived(count(rest)?))
+                } else {
+                    Err(D::Error::custom(format!("found \"{s}\", {EXPECTED}")))
+                }
+            }
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    toml::Value::String(s) => Ok(s),
+                    other => Err(D::Error::custom(format!(
+                        "found {} in the list, {EXPECTED}",
+                        other.type_str()
+                    ))),
+                })
+                .collect::<Result<_, _>>()
+                .map(NeighbourhoodsIn::Named),
+            other => Err(D::Error::custom(format!(
+                "found {}, {EXPECTED}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetingIn {
+    #[serde(default)]
+    pub neighbourhoods: Option<NeighbourhoodsIn>,
+    #[serde(default)]
+    pub age_bands: Option<Vec<AgeBandName>>,
+    #[serde(default)]
+    pub need_at_least: Option<NeedLevel>,
+    #[serde(default)]
+    pub with_children: bool,
+    #[serde(default)]
+    pub unit: Unit,
+    #[serde(default)]
+    pub risk_top_n: Option<u32>,
+    #[serde(default)]
+    pub risk_top_percent: Option<Param<f64>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpandIn {
+    pub from_year: u32,
+    pub neighbourhoods: NeighbourhoodsIn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectOn {
+    Escalation,
+    Recovery,
+    RiskFactor,
+    EventRate,
+    EpisodeEntry,
+    EpisodeDuration,
+    HandoffCost,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectIn {
+    pub on: EffectOn,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub factor: Option<RiskFactor>,
+    pub multiplier: Param<f64>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterventionIn {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub kind: KindIn,
+    pub payer: Payer,
+    #[serde(default)]
+    pub start_month: Option<u32>,
+    #[serde(default)]
+    pub annual_budget: Option<Param<Vec<f64>>>,
+    #[serde(default)]
+    pub caseload: Option<Param<Vec<u32>>>,
+    #[serde(default)]
+    pub unit_cost_per_month: Option<Param<f64>>,
+    #[serde(default)]
+    pub cost_per_place_per_year: Option<Param<f64>>,
+    #[serde(default)]
+    pub targeting: Option<TargetingIn>,
+    #[serde(default)]
+    pub expand: Vec<ExpandIn>,
+    #[serde(default)]
+    pub engagement: Option<Param<f64>>,
+    #[serde(default)]
+    pub dropout_per_month: Option<Param<f64>>,
+    #[serde(default)]
+    pub support_months: Option<u16>,
+    #[serde(default)]
+    pub ramp_up_months: Option<u32>,
+    #[serde(default)]
+    pub effect_half_life_months: Option<Param<f64>>,
+    #[serde(default)]
+    pub effects: Vec<EffectIn>,
+    #[serde(default)]
+    pub existing: bool,
+    #[serde(default)]
+    pub burn_in_budget: Option<Param<f64>>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub places: Option<Param<Vec<u32>>>,
+    #[serde(default)]
+    pub capital_cost_per_place: Option<Param<f64>>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShockIn {
+    pub name: String,
+    pub from_month: u32,
+    pub to_month: u32,
+    pub factor: RiskFactor,
+    pub prevalence_multiplier: Param<f64>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskScoreIn {
+    pub need_weights: [u8; 4],
+    pub factor_weights: [u8; 5],
+}
