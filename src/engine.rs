@@ -104,6 +104,75 @@ impl Mods {
     }
 }
 
+/// What an intervention does to the people it reaches, fixed for a run.
+struct Reach {
+    /// Effect strength by months since support ended (lingering decay);
+    /// past the end the effect is dropped.
+    lingering: Vec<f64>,
+    thr_dropout: u32,
+    unit: Unit,
+    /// Which parts of a resident's month the effects touch; the others keep
+    /// the fast path (exactly: a multiplier of 1 changes no bits).
+    need: bool,
+    risk: bool,
+    contact: bool,
+}
+
+/// Effects below a thousandth of full strength are dropped.
+const MIN_STRENGTH: f64 = 1e-3;
+
+impl Reach {
+    fn new(iv: &crate::model::Intervention) -> Reach {
+        match &iv.delivery {
+            Delivery::Caseload {
+                half_life_months,
+                dropout_per_month,
+                targeting,
+                effects,
+                ..
+            } => {
+                let mut lingering = Vec::new();
+                if *half_life_months > 0.0 {
+                    for k in 0..u16::MAX as usize {
+                        let s = 0.5f64.powf(k as f64 / half_life_months);
+                        if s < MIN_STRENGTH {
+                            break;
+                        }
+                        lingering.push(s);
+                    }
+                }
+                let on = |f: fn(&EffectTarget) -> bool| {
+                    effects.iter().any(|e| f(&e.target) && e.multiplier != 1.0)
+                };
+                Reach {
+                    lingering,
+                    thr_dropout: threshold(*dropout_per_month),
+                    unit: targeting.unit,
+                    need: on(|t| matches!(t, EffectTarget::Escalation | EffectTarget::Recovery)),
+                    risk: on(|t| matches!(t, EffectTarget::RiskFactor(_))),
+                    contact: on(|t| {
+                        matches!(
+                            t,
+                            EffectTarget::EventRate(_)
+                                | EffectTarget::EpisodeEntry(_)
+                                | EffectTarget::EpisodeDuration(_)
+                                | EffectTarget::HandoffCost
+                        )
+                    }),
+                }
+            }
+            _ => Reach {
+                lingering: Vec::new(),
+                thr_dropout: 0,
+                unit: Unit::Resident,
+                need: false,
+                risk: false,
+                contact: false,
+            },
+        }
+    }
+}
+
 /// What a resident's hazards depend on, besides the intervention.
 #[derive(Clone, Copy, Debug)]
 struct Ctx {
@@ -270,6 +339,8 @@ impl<'a> Rates<'a> {
 struct Tables {
     trans: Vec<[u32; 2]>,
     risk: Vec<u32>,
+    /// Flip probability of each factor, by decile and factors held.
+    flips: Vec<[f64; RISK_FACTORS]>,
     contact: Vec<u32>,
     shock: [f64; RISK_FACTORS],
 }
@@ -322,15 +393,18 @@ impl Tables {
             }
         }
         let mut risk = vec![0u32; 10 * 32];
+        let mut flips = vec![[0.0; RISK_FACTORS]; 10 * 32];
         for decile in 1..=10u8 {
             for mask in 0..32u8 {
-                risk[(decile as usize - 1) * 32 + mask as usize] =
-                    rates.risk_threshold(decile, mask, &shock, &Mods::NONE);
+                let k = (decile as usize - 1) * 32 + mask as usize;
+                risk[k] = rates.risk_threshold(decile, mask, &shock, &Mods::NONE);
+                flips[k] = rates.risk_flips(decile, mask, &shock, &Mods::NONE);
             }
         }
         Tables {
             trans,
             risk,
+            flips,
             contact,
             shock,
         }
@@ -368,6 +442,7 @@ pub struct Engine<'a> {
     asset_capacity: Vec<f64>,
     connected: Vec<u32>,
     durations: Vec<Option<LogNormal<f64>>>,
+    reach: Vec<Reach>,
     candidates: Vec<(u64, u32)>,
     /// Months simulated so far, burn-in included.
     pub t: u32,
@@ -429,6 +504,7 @@ impl<'a> Engine<'a> {
             asset_capacity,
             connected: vec![0; n_neigh],
             durations,
+            reach: config.interventions.iter().map(Reach::new).collect(),
             candidates: Vec::new(),
             t: 0,
             row: vec![0; layout.len()],
@@ -621,6 +697,7 @@ impl<'a> Engine<'a> {
 
     /// Offers free places to eligible residents or households, best first, until
     /// the places are taken or the eligible run out.
+    #[inline(never)]
     fn enrol_one(&mut self, i: usize, m: i64, free: u32) {
         let cfg = self.config;
         let iv_cfg = &cfg.interventions[i];
@@ -655,29 +732,28 @@ impl<'a> Engine<'a> {
         let need_floor = tg.need_at_least.map_or(0, |l| l as u8);
         let mut cands = std::mem::take(&mut self.candidates);
         cands.clear();
+        let score = |r: usize| {
+            cfg.risk_score
+                .score(res.need[r], res.flags[r] & flag::RISK_MASK)
+        };
         for &n in &neigh {
             for h in pop.neighbourhood_households(n) {
                 let members = pop.households.members(h);
-                let has_child = members.clone().any(|r| res.age[r] < 18);
-                if tg.with_children && !has_child {
-                    continue;
-                }
                 match tg.unit {
                     Unit::Resident => {
+                        if tg.with_children && !members.clone().any(|r| res.age[r] < 18) {
+                            continue;
+                        }
                         for r in members {
-                            if !band_ok(res.age[r]) || res.need[r] < need_floor {
-                                continue;
-                            }
-                            if !risk && in_support(r) {
+                            if res.need[r] < need_floor
+                                || !band_ok(res.age[r])
+                                || (!risk && in_support(r))
+                            {
                                 continue;
                             }
                             let key = res.key(r);
                             let prio = if risk {
-                                (cfg.risk_score
-                                    .score(res.need[r], res.flags[r] & flag::RISK_MASK)
-                                    as u64)
-                                    << 32
-                                    | (crn.bits(key, 0, Purpose::Rank) >> 32)
+                                (score(r) as u64) << 32 | (crn.bits(key, 0, Purpose::Rank) >> 32)
                             } else {
                                 crn.bits(key, t, Purpose::Offer)
                             };
@@ -685,27 +761,28 @@ impl<'a> Engine<'a> {
                         }
                     }
                     Unit::Household => {
-                        if !members.clone().any(|r| band_ok(res.age[r])) {
-                            continue;
+                        // One pass over the members for every filter.
+                        let (mut max_need, mut child, mut band, mut supported, mut best) =
+                            (0u8, false, false, false, 0u32);
+                        for r in members.clone() {
+                            max_need = max_need.max(res.need[r]);
+                            child |= res.age[r] < 18;
+                            band |= band_ok(res.age[r]);
+                            supported |= in_support(r);
                         }
-                        let max_need = members.clone().map(|r| res.need[r]).max().unwrap_or(0);
-                        if max_need < need_floor {
-                            continue;
-                        }
-                        if !risk && members.clone().any(in_support) {
+                        if max_need < need_floor
+                            || (tg.with_children && !child)
+                            || !band
+                            || (!risk && supported)
+                        {
                             continue;
                         }
                         let key = res.key(members.start);
                         let prio = if risk {
-                            let score = members
-                                .clone()
-                                .map(|r| {
-                                    cfg.risk_score
-                                        .score(res.need[r], res.flags[r] & flag::RISK_MASK)
-                                })
-                                .max()
-                                .unwrap_or(0);
-                            (score as u64) << 32 | (crn.bits(key, 0, Purpose::Rank) >> 32)
+                            for r in members {
+                                best = best.max(score(r));
+                            }
+                            (best as u64) << 32 | (crn.bits(key, 0, Purpose::Rank) >> 32)
                         } else {
                             crn.bits(key, t, Purpose::Offer)
                         };
@@ -816,28 +893,12 @@ impl<'a> Engine<'a> {
             .collect()
     }
 
+    #[inline(never)]
     fn residents_pass(&mut self, m: i64, recording: bool) {
         let cfg = self.config;
         let t = self.t;
         let crn = self.crn;
         let iv_mods = self.intervention_mods(m);
-        let iv_info: Vec<(f64, u32, Unit)> = cfg
-            .interventions
-            .iter()
-            .map(|x| match &x.delivery {
-                Delivery::Caseload {
-                    half_life_months,
-                    dropout_per_month,
-                    targeting,
-                    ..
-                } => (
-                    *half_life_months,
-                    threshold(*dropout_per_month),
-                    targeting.unit,
-                ),
-                _ => (0.0, 0, Unit::Resident),
-            })
-            .collect();
         let n_events = cfg.events.len();
         let reset_touched = cfg.handoff.window_months > 0 && t % cfg.handoff.window_months == 0;
         let handoff_pence =
@@ -868,6 +929,7 @@ impl<'a> Engine<'a> {
             neighbourhoods: nb_acc,
             layout: lay,
             durations,
+            reach,
             ..
         } = self;
         let mut available: Vec<u32> = episodes
@@ -938,18 +1000,25 @@ impl<'a> Engine<'a> {
                     }
 
                     // Intervention support, dropout and lingering effect.
+                    let rc = crn.resident(key);
                     let mut mods: Option<Mods> = None;
+                    let mut slow = (false, false, false);
                     let ivb = res.intervention[r];
                     if ivb != 0 {
                         let i = (ivb & iv::INDEX) as usize - 1;
-                        let (half_life, thr_drop, unit) = iv_info[i];
+                        let rch = &reach[i];
                         let mut state = ivb;
                         let mut months = res.intervention_months[r];
                         if state & iv::SUPPORT != 0 {
                             months -= 1;
-                            let drop_key = if unit == Unit::Household { hh_key } else { key };
-                            let dropped = thr_drop > 0
-                                && (crn.bits(drop_key, t, Purpose::Dropout) as u32) < thr_drop;
+                            let dropped = rch.thr_dropout > 0 && {
+                                let drop_key = if rch.unit == Unit::Household {
+                                    hh_key
+                                } else {
+                                    key
+                                };
+                                (crn.bits(drop_key, t, Purpose::Dropout) as u32) < rch.thr_dropout
+                            };
                             if months == 0 || dropped {
                                 state &= !iv::SUPPORT;
                                 if state & iv::CASE_HOLDER != 0 {
@@ -962,18 +1031,19 @@ impl<'a> Engine<'a> {
                             months = months.saturating_add(1);
                         }
                         let strength = if state & iv::SUPPORT != 0 {
-                            1.0
-                        } else if half_life > 0.0 {
-                            0.5f64.powf(months as f64 / half_life)
+                            Some(1.0)
                         } else {
-                            0.0
+                            rch.lingering.get(months as usize).copied()
                         };
-                        // Effects below a thousandth of full strength are dropped.
-                        if strength < 1e-3 {
-                            state = 0;
-                            months = 0;
-                        } else {
-                            mods = Some(iv_mods[i].scaled(strength));
+                        match strength {
+                            Some(s) => {
+                                mods = Some(iv_mods[i].scaled(s));
+                                slow = (rch.need, rch.risk, rch.contact);
+                            }
+                            None => {
+                                state = 0;
+                                months = 0;
+                            }
                         }
                         res.intervention[r] = state;
                         res.intervention_months[r] = months;
@@ -989,7 +1059,7 @@ impl<'a> Engine<'a> {
                     };
                     let is_adult_crisis = age >= 18 && level == 3;
                     let stress = (adults_crisis - is_adult_crisis as usize).min(2);
-                    let h1 = crn.bits(key, t, Purpose::Need);
+                    let h1 = rc.bits(t, Purpose::Need);
                     let (u_need, u_risk) = (h1 as u32, (h1 >> 32) as u32);
                     let in_ep = res.episode[r] != 0;
                     let ctx = Ctx {
@@ -1003,7 +1073,7 @@ impl<'a> Engine<'a> {
                         is_ref: r == lo,
                         in_episode: in_ep,
                     };
-                    let (thr_up, thr_move) = match &mods {
+                    let (thr_up, thr_move) = match mods.as_ref().filter(|_| slow.0) {
                         None => {
                             let [a, b] = tables.trans
                                 [trans_index(level, band, need_mask, connected_now, stress)];
@@ -1021,23 +1091,21 @@ impl<'a> Engine<'a> {
                     res.need[r] = new_level as u8;
 
                     // Risk factors change.
-                    let thr_risk = match &mods {
+                    let thr_risk = match mods.as_ref().filter(|_| slow.1) {
                         None => risk_row[mask as usize],
                         Some(md) => rates.risk_threshold(decile, mask, &tables.shock, md),
                     };
                     if u_risk < thr_risk {
-                        let p = rates.risk_flips(
-                            decile,
-                            mask,
-                            &tables.shock,
-                            mods.as_ref().unwrap_or(&Mods::NONE),
-                        );
+                        let p = match mods.as_ref().filter(|_| slow.1) {
+                            None => tables.flips[(decile as usize - 1) * 32 + mask as usize],
+                            Some(md) => rates.risk_flips(decile, mask, &tables.shock, md),
+                        };
                         let mut rng = crn.stream(key, t, Purpose::RiskDetail);
                         flags ^= flips_given_any(&p, &mut rng);
                     }
 
                     // Asset connection.
-                    let h2 = crn.bits(key, t, Purpose::Contact);
+                    let h2 = rc.bits(t, Purpose::Contact);
                     let (u_contact, u_asset) = (h2 as u32, (h2 >> 32) as u32);
                     if connected_now {
                         if u_asset < thr_disc {
@@ -1058,7 +1126,7 @@ impl<'a> Engine<'a> {
                         mask: flags & flag::RISK_MASK,
                         ..ctx
                     };
-                    let thr_contact = match &mods {
+                    let thr_contact = match mods.as_ref().filter(|_| slow.2) {
                         None => {
                             tables.contact[contact_index(
                                 new_level, band, ctx.mask, ctx.hh_max, ctx.is_ref, in_ep,
@@ -1169,6 +1237,7 @@ impl<'a> Engine<'a> {
 
     /// Once a year: deaths and moves, each vacated place refilled by a birth or
     /// a newcomer, then everyone ages a year.
+    #[inline(never)]
     fn turnover_and_ageing(&mut self) {
         let cfg = self.config;
         let pcfg = &cfg.population;

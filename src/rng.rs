@@ -69,8 +69,15 @@ impl Crn {
     /// first burn-in month.
     #[inline(always)]
     pub fn bits(self, resident: u64, month: u32, purpose: Purpose) -> u64 {
-        let a = mix64(self.key ^ resident.wrapping_mul(GOLDEN));
-        mix64(a ^ ((month as u64) << 8 | purpose as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
+        self.resident(resident).bits(month, purpose)
+    }
+
+    /// The part of the key fixed for one resident, to share between draws.
+    #[inline(always)]
+    pub fn resident(self, resident: u64) -> ResidentCrn {
+        ResidentCrn {
+            key: mix64(self.key ^ resident.wrapping_mul(GOLDEN)),
+        }
     }
 
     /// A generator for several draws at one (resident, month, purpose), for the
@@ -81,6 +88,19 @@ impl Crn {
             base: self.bits(resident, month, purpose),
             counter: 0,
         }
+    }
+}
+
+/// One resident's randomness: [`Crn::bits`] with the resident fixed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResidentCrn {
+    key: u64,
+}
+
+impl ResidentCrn {
+    #[inline(always)]
+    pub fn bits(self, month: u32, purpose: Purpose) -> u64 {
+        mix64(self.key ^ ((month as u64) << 8 | purpose as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
     }
 }
 

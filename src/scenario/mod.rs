@@ -353,8 +353,36 @@ fn located(file: &SourceFile, path: &[String], message: String) -> ScenarioError
 /// that carry none.
 fn assumptions(merged: &toml::Table, files: &[SourceFile]) -> Vec<Assumption> {
     let mut out = Vec::new();
-    walk(merged, &mut Vec::new(), None, None, files, &mut out);
+    walk(merged, &mut Vec::new(), None, None, &mut out);
+    // Name the file that sets each parameter (the most derived one).
+    let defined: Vec<(String, toml::Table)> = files
+        .iter()
+        .filter_map(|f| Some((f.path.display().to_string(), toml::from_str(&f.text).ok()?)))
+        .collect();
+    for a in &mut out {
+        let path = split_path(&a.parameter);
+        if let Some((name, _)) = defined.iter().find(|(_, t)| defines(t, &path)) {
+            a.file = name.clone();
+        }
+    }
     out
+}
+
+fn defines(table: &toml::Table, path: &[String]) -> bool {
+    let mut value: Option<&toml::Value> = None;
+    for seg in path {
+        let next = match value {
+            None => table.get(seg),
+            Some(toml::Value::Table(t)) => t.get(seg),
+            Some(toml::Value::Array(a)) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+            Some(_) => None,
+        };
+        match next {
+            Some(v) => value = Some(v),
+            None => return false,
+        }
+    }
+    true
 }
 
 fn walk(
@@ -362,7 +390,6 @@ fn walk(
     path: &mut Vec<String>,
     source: Option<&str>,
     confidence: Option<&str>,
-    files: &[SourceFile],
     out: &mut Vec<Assumption>,
 ) {
     let source = table.get("source").and_then(|v| v.as_str()).or(source);
@@ -386,10 +413,9 @@ fn walk(
                     &t["value"],
                     t.get("source").and_then(|v| v.as_str()).or(source),
                     t.get("confidence").and_then(|v| v.as_str()).or(confidence),
-                    files,
                 );
             }
-            toml::Value::Table(t) => walk(t, path, source, confidence, files, out),
+            toml::Value::Table(t) => walk(t, path, source, confidence, out),
             toml::Value::Array(items)
                 if items.iter().all(|i| i.is_table()) && !items.is_empty() =>
             {
@@ -400,13 +426,12 @@ fn walk(
                         path,
                         source,
                         confidence,
-                        files,
                         out,
                     );
                     path.pop();
                 }
             }
-            other => push(out, path, other, source, confidence, files),
+            other => push(out, path, other, source, confidence),
         }
         path.pop();
     }
@@ -418,19 +443,13 @@ fn push(
     value: &toml::Value,
     source: Option<&str>,
     confidence: Option<&str>,
-    files: &[SourceFile],
 ) {
-    let file = files
-        .iter()
-        .find(|f| find_in(&f.text, path).is_some_and(|(_, d)| d == path.len()))
-        .map(|f| f.path.display().to_string())
-        .unwrap_or_default();
     out.push(Assumption {
         parameter: dotted(path),
         value: value.to_string(),
         source: source.map(str::to_string),
         confidence: confidence.map(str::to_string),
-        file,
+        file: String::new(),
     });
 }
 
