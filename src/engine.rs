@@ -553,13 +553,114 @@ impl<'a> Engine<'a> {
         self.admit_from_queues();
         self.enrol(m);
         self.residents_pass(m, recording);
-        if (self.t + 1) % 12 == 0 {
+        if (self.t + 1).is_multiple_of(12) {
             self.turnover_and_ageing();
         }
         if recording {
             self.record(m);
         }
         self.t += 1;
+    }
+
+    /// Recounts every running total from the residents' own records and
+    /// checks the population accounts: nobody lost, duplicated or counted in
+    /// two places. For tests and audits; a pass over all residents.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let res = &self.population.residents;
+        let n = res.len();
+        for (name, len) in [
+            ("need", res.need.len()),
+            ("flags", res.flags.len()),
+            ("household", res.household.len()),
+            ("arrival", res.arrival.len()),
+            ("episode", res.episode.len()),
+            ("episode_left", res.episode_left.len()),
+            ("touched", res.touched.len()),
+            ("intervention", res.intervention.len()),
+            ("intervention_months", res.intervention_months.len()),
+        ] {
+            if len != n {
+                return Err(format!("{name} has {len} entries for {n} residents"));
+            }
+        }
+        let tv = &self.turnover;
+        if tv.start + tv.births + tv.moves_in != tv.end + tv.deaths + tv.moves_out
+            || tv.end != n as u64
+        {
+            return Err(format!(
+                "population accounts do not balance: {tv:?} with {n} residents"
+            ));
+        }
+        let mut keys: Vec<u64> = (0..n).map(|r| res.key(r)).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return Err("two residents share an identity".into());
+        }
+        let mut occupied = vec![(0u32, 0u32, 0u32); self.episodes.len()];
+        let mut cases = vec![0u32; self.caseloads.len()];
+        let mut connected = vec![0u32; self.connected.len()];
+        for r in 0..n {
+            let f = res.flags[r];
+            if res.need[r] as usize >= NEED_LEVELS {
+                return Err(format!("resident {r} has need level {}", res.need[r]));
+            }
+            let e = res.episode[r];
+            if e != 0 {
+                let o = &mut occupied[e as usize - 1];
+                if f & flag::WAITING != 0 {
+                    o.2 += 1;
+                } else if f & flag::SPOT != 0 {
+                    o.1 += 1;
+                } else {
+                    o.0 += 1;
+                }
+            } else if f & (flag::WAITING | flag::SPOT) != 0 {
+                return Err(format!(
+                    "resident {r} is waiting or on a spot place without an episode"
+                ));
+            }
+            let ivb = res.intervention[r];
+            if ivb & iv::CASE_HOLDER != 0 {
+                cases[(ivb & iv::INDEX) as usize - 1] += 1;
+            }
+            if f & flag::CONNECTED != 0 {
+                let h = res.household[r] as usize;
+                connected[self.population.households.neighbourhood[h] as usize] += 1;
+            }
+            let h = res.household[r] as usize;
+            if !self.population.households.members(h).contains(&r) {
+                return Err(format!("resident {r} is not in the household it names"));
+            }
+        }
+        for (e, (es, o)) in self.episodes.iter().zip(&occupied).enumerate() {
+            if (es.in_house, es.spot, es.waiting) != *o {
+                return Err(format!(
+                    "episode service {e}: counters say {:?}, residents say {o:?}",
+                    (es.in_house, es.spot, es.waiting)
+                ));
+            }
+            if es.in_house > es.capacity {
+                return Err(format!(
+                    "episode service {e} has {} in {} places",
+                    es.in_house, es.capacity
+                ));
+            }
+        }
+        for (i, (c, k)) in self.caseloads.iter().zip(&cases).enumerate() {
+            if c.cases != *k {
+                return Err(format!(
+                    "intervention {i}: caseload {} but {k} case holders",
+                    c.cases
+                ));
+            }
+        }
+        if connected != self.connected {
+            return Err(format!(
+                "connected residents {:?} but counters {:?}",
+                connected, self.connected
+            ));
+        }
+        Ok(())
     }
 
     fn environment(&mut self, m: i64) {
@@ -820,11 +921,11 @@ impl<'a> Engine<'a> {
                 rest.select_nth_unstable_by(batch - 1, desc);
             }
             rest[..batch].sort_unstable_by(desc);
-            for k in offered..offered + batch {
+            for &(_, x) in &cands[offered..offered + batch] {
                 if remaining == 0 {
                     break;
                 }
-                let x = cands[k].1 as usize;
+                let x = x as usize;
                 let members = match tg.unit {
                     Unit::Resident => x..x + 1,
                     Unit::Household => self.population.households.members(x),
@@ -900,7 +1001,7 @@ impl<'a> Engine<'a> {
         let crn = self.crn;
         let iv_mods = self.intervention_mods(m);
         let n_events = cfg.events.len();
-        let reset_touched = cfg.handoff.window_months > 0 && t % cfg.handoff.window_months == 0;
+        let reset_touched = cfg.handoff.window_months > 0 && t.is_multiple_of(cfg.handoff.window_months);
         let handoff_pence =
             cfg.handoff.cost_per_extra_service_pence as f64 * (1.0 - cfg.handoff.integration);
         let thr_connect = [
@@ -1485,6 +1586,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // indexes several arrays in step
     fn conditional_flips_match_independent_flips() {
         // Distribution of the flipped set given at least one flip, against exact
         // enumeration, for a skewed set of probabilities.

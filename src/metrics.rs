@@ -88,7 +88,6 @@ impl Layout {
         let crisis_entries = add("need.crisis_entries".into(), Kind::Flow, false);
         let qol_index = add("qol.index".into(), Kind::Stock, false);
         let qalys = add("qol.qalys".into(), Kind::Flow, false);
-        drop(add);
         // Per-service blocks: each block holds one metric per service, in order.
         let block =
             |defs: &mut Vec<MetricDef>, ids: &[&str], suffix: &str, kind: Kind, pence: bool| {

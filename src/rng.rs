@@ -209,7 +209,11 @@ mod tests {
             .collect();
         assert_eq!(got, KNOWN);
     }
-    const KNOWN: [u64; 3] = [0, 0, 0];
+    const KNOWN: [u64; 3] = [
+        7_092_496_995_611_561_547,
+        17_063_944_634_647_927_016,
+        3_714_493_439_194_547_757,
+    ];
 
     #[test]
     fn uniforms_are_uniform_enough() {

@@ -13,6 +13,10 @@ pub struct Compiled {
 
 type R<T> = Result<T, Invalid>;
 
+/// The longest horizon a scenario may ask for.
+pub const MAX_YEARS: u32 = 30;
+const MAX_MONTHS: u32 = MAX_YEARS * 12;
+
 fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
     Err(Invalid {
         path: path.into(),
@@ -181,10 +185,10 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
         return bad("name", "expected the scenario's name, found empty text");
     }
     let start = parse_start(&s.start)?;
-    if !(1..=30).contains(&s.horizon_years) {
+    if !(1..=MAX_YEARS).contains(&s.horizon_years) {
         return bad(
             "horizon_years",
-            format!("expected 1 to 30 years, found {}", s.horizon_years),
+            format!("expected 1 to {MAX_YEARS} years, found {}", s.horizon_years),
         );
     }
     if s.burn_in_months > 240 {
@@ -604,10 +608,12 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
         let path = |f: &str| format!("{base}.{f}");
         valid_id(&base, id)?;
         let start_month = x.start_month.unwrap_or(1);
-        if start_month < 1 || start_month > months {
+        // Checked against the longest horizon, not this one, so that a shorter
+        // `--years` simply ends the run before a late start.
+        if !(1..=MAX_MONTHS).contains(&start_month) {
             return bad(
                 path("start_month"),
-                format!("expected a month from 1 to {months}, found {start_month}"),
+                format!("expected a month from 1 to {MAX_MONTHS}, found {start_month}"),
             );
         }
         // Fields that belong to other kinds are mistakes, not silently ignored.
@@ -715,10 +721,13 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                         .enumerate()
                         .map(|(i, e)| {
                             let p = format!("{base}.expand[{i}]");
-                            if e.from_year < 1 || e.from_year > s.horizon_years {
+                            if !(1..=MAX_YEARS).contains(&e.from_year) {
                                 return bad(
                                     format!("{p}.from_year"),
-                                    format!("expected a year from 1 to {}", s.horizon_years),
+                                    format!(
+                                        "expected a year from 1 to {MAX_YEARS}, found {}",
+                                        e.from_year
+                                    ),
                                 );
                             }
                             Ok((
@@ -967,11 +976,11 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
     let mut shocks = Vec::new();
     for (id, sh) in &s.shocks {
         let path = |f: &str| format!("shocks.{id}.{f}");
-        if sh.from_month < 1 || sh.to_month < sh.from_month || sh.to_month > months {
+        if sh.from_month < 1 || sh.to_month < sh.from_month || sh.to_month > MAX_MONTHS {
             return bad(
                 path("to_month"),
                 format!(
-                    "expected 1 ≤ from_month ≤ to_month ≤ {months}, found {} to {}",
+                    "expected 1 ≤ from_month ≤ to_month ≤ {MAX_MONTHS}, found {} to {}",
                     sh.from_month, sh.to_month
                 ),
             );

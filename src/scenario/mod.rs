@@ -212,8 +212,20 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// serde's words for types, in the words of people writing scenarios.
 fn clean_message(m: &str) -> String {
-    m.trim().to_string()
+    let mut out = m.trim().to_string();
+    for (from, to) in [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65,535"),
+        ("expected u32", "expected a whole number of 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected text in quotes"),
+    ] {
+        out = out.replace(from, to);
+    }
+    out
 }
 
 /// Tables merge key by key; anything else is replaced.

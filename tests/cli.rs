@@ -1,0 +1,458 @@
+//! The `upstream` binary on small fixtures: determinism, common random
+//! numbers, outputs, and clear errors with nothing written for bad input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn upstream(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn fixture(name: &str) -> String {
+    format!("tests/fixtures/{name}")
+}
+
+fn run_ok(args: &[&str]) -> Output {
+    let out = upstream(args);
+    assert!(
+        out.status.success(),
+        "upstream {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// summary.json without the one setting that legitimately differs.
+fn summary_without_threads(dir: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(&read(dir, "summary.json")).unwrap();
+    v["settings"].as_object_mut().unwrap().remove("threads");
+    v
+}
+
+/// Rows of timeseries.csv for one scenario, without the scenario column.
+fn rows_of(csv: &str, scenario: &str) -> Vec<String> {
+    csv.lines()
+        .filter_map(|l| l.strip_prefix(&format!("{scenario},")).map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn output_is_byte_identical_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dirs: Vec<PathBuf> = ["1", "2", "3"].iter().map(|t| tmp.path().join(t)).collect();
+    for (threads, dir) in ["1", "2", "3"].iter().zip(&dirs) {
+        run_ok(&[
+            "run",
+            &fixture("small.toml"),
+            &fixture("small_hubs.toml"),
+            "-r",
+            "3",
+            "--threads",
+            threads,
+            "-o",
+            dir.to_str().unwrap(),
+            "-q",
+        ]);
+    }
+    for file in [
+        "timeseries.csv",
+        "differences.csv",
+        "by_neighbourhood.csv",
+        "assumptions.csv",
+    ] {
+        let first = read(&dirs[0], file);
+        assert!(first.lines().count() > 1, "{file} has rows");
+        for d in &dirs[1..] {
+            assert!(
+                first == read(d, file),
+                "{file} differs between thread counts"
+            );
+        }
+    }
+    let first = summary_without_threads(&dirs[0]);
+    for d in &dirs[1..] {
+        assert_eq!(first, summary_without_threads(d));
+    }
+}
+
+#[test]
+fn a_repeated_run_is_identical_and_another_seed_is_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = |name: &str, seed: &str| {
+        let dir = tmp.path().join(name);
+        run_ok(&[
+            "run",
+            &fixture("small.toml"),
+            "-r",
+            "2",
+            "--seed",
+            seed,
+            "-o",
+            dir.to_str().unwrap(),
+            "-q",
+        ]);
+        read(&dir, "timeseries.csv")
+    };
+    let a = out("a", "7");
+    assert_eq!(a, out("b", "7"));
+    assert_ne!(a, out("c", "8"));
+}
+
+#[test]
+fn zero_budget_intervention_reproduces_the_baseline_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run_ok(&[
+        "run",
+        &fixture("small.toml"),
+        &fixture("small_zero_budget.toml"),
+        "-r",
+        "3",
+        "-o",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    let ts = read(dir, "timeseries.csv");
+    let base = rows_of(&ts, "Small borough");
+    let zero: Vec<String> = rows_of(&ts, "\"Small borough, hubs with zero budget\"")
+        .into_iter()
+        .filter(|r| !r.contains(",intervention.hubs."))
+        .collect();
+    assert!(!base.is_empty());
+    assert_eq!(base, zero);
+    // And every paired difference is exactly zero.
+    for line in read(dir, "differences.csv").lines().skip(1) {
+        assert!(line.ends_with(",0,0,0,0"), "non-zero difference: {line}");
+    }
+}
+
+#[test]
+fn enrolled_residents_with_no_effect_keep_the_baselines_outcomes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run_ok(&[
+        "run",
+        &fixture("small_plain.toml"),
+        &fixture("small_no_effect.toml"),
+        "-r",
+        "2",
+        "-o",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    let ts = read(dir, "timeseries.csv");
+    // People were reached, so the check is not vacuous.
+    let reached: f64 = ts
+        .lines()
+        .filter(|l| l.contains(",intervention.hubs.people_reached,"))
+        .map(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(reached > 0.0);
+    let outcomes = |scenario: &str| -> Vec<String> {
+        rows_of(&ts, scenario)
+            .into_iter()
+            .filter(|r| {
+                r.contains(",need.") || r.contains(",service.") || r.contains(",cost.reactive")
+            })
+            .collect()
+    };
+    let base = outcomes("Small borough without early help");
+    assert!(!base.is_empty());
+    assert_eq!(base, outcomes("\"Small borough, hubs with no effect\""));
+}
+
+#[test]
+fn outputs_have_the_documented_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = run_ok(&[
+        "run",
+        &fixture("small.toml"),
+        &fixture("small_hubs.toml"),
+        "-r",
+        "2",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    let ts = read(dir, "timeseries.csv");
+    assert_eq!(
+        ts.lines().next().unwrap(),
+        "scenario,month,metric,mean,p5,p50,p95"
+    );
+    for metric in [
+        "residents",
+        "need.crisis",
+        "service.ae_attendance.events",
+        "service.temporary_accommodation.occupancy",
+        "service.temporary_accommodation.spot_places",
+        "payer.nhs.reactive_cost_gbp",
+        "intervention.hubs.spend_gbp",
+        "intervention.hubs.people_reached",
+        "assets.connected",
+        "qol.index",
+    ] {
+        assert!(
+            ts.contains(&format!(",{metric},")),
+            "timeseries lacks {metric}"
+        );
+    }
+    // 24 months for each of two scenarios.
+    assert!(ts.contains("Small borough,24,residents,6000,6000,6000,6000"));
+    let diff = read(dir, "differences.csv");
+    assert!(
+        diff.lines()
+            .skip(1)
+            .all(|l| l.starts_with("Small borough with hubs,"))
+    );
+    let nb = read(dir, "by_neighbourhood.csv");
+    assert_eq!(nb.lines().count(), 1 + 2 * 5);
+    let summary: serde_json::Value = serde_json::from_str(&read(dir, "summary.json")).unwrap();
+    assert_eq!(summary["settings"]["replicates"], 2);
+    assert_eq!(summary["settings"]["months"], 24);
+    let files = summary["scenarios"][1]["files"].as_array().unwrap();
+    assert_eq!(
+        files.len(),
+        3,
+        "the hubs file, small.toml and the bundled baseline"
+    );
+    assert_eq!(files[0]["sha256"].as_str().unwrap().len(), 64);
+    assert!(summary["scenarios"][1]["against_baseline"]["net_saving_gbp"]["p95"].is_number());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("Small borough with hubs") && table.contains("Net saving vs baseline"));
+    // No temporary files left behind.
+    for entry in fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(!name.starts_with('.'), "left behind {name}");
+    }
+}
+
+#[test]
+fn the_bundled_default_comparison_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = run_ok(&[
+        "run",
+        "--years",
+        "1",
+        "-r",
+        "1",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "Baseline borough",
+        "Place-based hubs",
+        "Community investment fund",
+        "GP risk stratification",
+        "Early help for families",
+        "Temporary accommodation acquisition",
+        "Early help halved",
+    ] {
+        assert!(table.contains(name), "table lacks {name}:\n{table}");
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("resident-months a second"));
+}
+
+/// A bad input: exit code 2, a message naming what and where, nothing written.
+fn assert_rejected(scenario_text: &str, expect: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = scenario_text.replace("BASELINE", &format!("{root}/scenarios/baseline.toml"));
+    let file = tmp.path().join("bad.toml");
+    fs::write(&file, text).unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "run",
+        file.to_str().unwrap(),
+        "-r",
+        "1",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "one clear paragraph: {stderr}"
+    );
+    assert!(!out_dir.exists(), "no output folder for bad input");
+}
+
+#[test]
+fn unknown_field_is_an_error_with_its_line() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\n\n[population]\nresidnets = 5\n",
+        &[
+            "bad.toml",
+            "line 5",
+            "population.residnets",
+            "unknown field `residnets`",
+        ],
+    );
+}
+
+#[test]
+fn wrong_type_is_an_error() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\nhorizon_years = \"ten\"\n",
+        &["bad.toml", "line 3", "horizon_years", "string"],
+    );
+}
+
+#[test]
+fn negative_cost_is_an_error() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\n[events.ae_attendance]\nunit_cost = -273\n",
+        &[
+            "bad.toml",
+            "line 4",
+            "events.ae_attendance.unit_cost",
+            "a cost in £ of 0 or more, found -273",
+        ],
+    );
+}
+
+#[test]
+fn probability_above_one_is_an_error() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\n[population]\nmove_out_per_year = { value = 1.5, source = \"typo\" }\n",
+        &[
+            "bad.toml",
+            "line 4",
+            "population.move_out_per_year",
+            "probability from 0 to 1, found 1.5",
+        ],
+    );
+}
+
+#[test]
+fn extends_cycle_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("a.toml"),
+        "name = \"a\"\nextends = \"b.toml\"\n",
+    )
+    .unwrap();
+    fs::write(
+        tmp.path().join("b.toml"),
+        "name = \"b\"\nextends = \"a.toml\"\n",
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "run",
+        tmp.path().join("a.toml").to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("b.toml, line 2, field `extends`") && stderr.contains("cycle"),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn missing_extends_file_is_an_error() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"no_such_baseline.toml\"\n",
+        &["bad.toml", "line 2", "extends", "no_such_baseline.toml"],
+    );
+}
+
+#[test]
+fn empty_file_is_an_error() {
+    assert_rejected("   \n", &["bad.toml", "empty"]);
+}
+
+#[test]
+fn invalid_toml_is_an_error_with_its_line() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\nhorizon_years = = 3\n",
+        &["bad.toml", "line 3", "not valid TOML"],
+    );
+}
+
+#[test]
+fn effect_on_an_unknown_service_names_the_known_ones() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\n[interventions.early_help]\neffects = [{ on = \"event_rate\", service = \"a_and_e\", multiplier = 0.5 }]\n",
+        &[
+            "interventions.early_help.effects[0].service",
+            "ae_attendance",
+            "line 4",
+        ],
+    );
+}
+
+#[test]
+fn unwritable_output_folder_is_an_error_and_nothing_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let blocker = tmp.path().join("a_file");
+    fs::write(&blocker, "not a folder").unwrap();
+    let out_dir = blocker.join("out");
+    let out = upstream(&[
+        "run",
+        &fixture("small.toml"),
+        "-r",
+        "1",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot create the output folder"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failed_run_leaves_earlier_results_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    run_ok(&[
+        "run",
+        &fixture("small.toml"),
+        "-r",
+        "1",
+        "-o",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    let before = read(&dir, "timeseries.csv");
+    let bad = tmp.path().join("bad.toml");
+    fs::write(&bad, "name = \"x\"\nextends = \"nowhere.toml\"\n").unwrap();
+    let out = upstream(&["run", bad.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(before, read(&dir, "timeseries.csv"));
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    for args in [
+        vec!["run", "tests/fixtures/small.toml", "-r", "0"],
+        vec!["run", "tests/fixtures/small.toml", "--threads", "0"],
+        vec!["run", "tests/fixtures/small.toml", "--years", "31"],
+    ] {
+        let out = upstream(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: --"));
+    }
+}

@@ -1,0 +1,241 @@
+//! Properties the model must have, checked through the library.
+
+use std::path::Path;
+
+use upstream::engine::{Engine, run_replicate};
+use upstream::metrics::Layout;
+use upstream::model::population::transition_probs;
+use upstream::model::*;
+use upstream::scenario;
+
+fn load(rel: &str) -> Config {
+    scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(rel))
+        .expect("fixture loads")
+        .config
+}
+
+#[test]
+fn no_resident_is_lost_or_duplicated_and_every_count_reconciles() {
+    let config = load("tests/fixtures/small_hubs.toml");
+    let mut engine = Engine::new(&config, 11, 0);
+    engine.check_invariants().unwrap();
+    // Three years past burn-in: covers yearly turnover, enrolment, episodes.
+    for _ in 0..config.burn_in_months + 36 {
+        engine.step();
+        engine
+            .check_invariants()
+            .unwrap_or_else(|e| panic!("month {}: {e}", engine.t));
+    }
+    let tv = engine.turnover;
+    assert!(
+        tv.deaths > 0 && tv.births > 0 && tv.moves_in > 0 && tv.moves_out > 0,
+        "{tv:?}"
+    );
+}
+
+#[test]
+fn counts_add_up_to_the_population_every_month() {
+    let config = load("tests/fixtures/small.toml");
+    let layout = Layout::new(&config);
+    let result = run_replicate(&config, 3, 1);
+    let n = layout.len();
+    assert_eq!(result.raw.len(), n * config.months as usize);
+    for month in result.raw.chunks(n) {
+        let by_need: i64 = (0..NEED_LEVELS).map(|l| month[layout.need + l]).sum();
+        assert_eq!(by_need, month[layout.residents]);
+        assert_eq!(month[layout.residents], config.population.residents as i64);
+        for (i, v) in month.iter().enumerate() {
+            assert!(*v >= 0, "{} is negative: {v}", layout.defs[i].name);
+        }
+        // Revenue cost reconciles: by payer, by service and in total.
+        let payers: i64 = (0..Payer::ALL.len())
+            .map(|p| month[layout.payer_reactive + p] + month[layout.payer_prevention + p])
+            .sum();
+        assert_eq!(payers, month[layout.total_cost]);
+        let services: i64 = (0..config.events.len())
+            .map(|s| month[layout.event_cost + s])
+            .chain((0..config.episodes.len()).map(|e| month[layout.episode_cost + e]))
+            .sum::<i64>()
+            + month[layout.handoff_cost];
+        assert_eq!(services, month[layout.reactive_cost]);
+    }
+}
+
+/// A config where need levels follow one birth–death chain for everyone:
+/// no risk factors, no household stress, no assets, no interventions, no
+/// turnover, no age effect.
+fn independent_chain(residents: u32, months: u32) -> Config {
+    let mut c = load("tests/fixtures/small.toml");
+    c.population.residents = residents;
+    c.population.turnover = false;
+    c.months = months;
+    c.burn_in_months = 0;
+    for r in c.risks.iter_mut() {
+        r.prevalence_most_deprived = 0.0;
+        r.prevalence_least_deprived = 0.0;
+    }
+    c.household_stress = [1.0; 3];
+    c.need.age_escalation_multiplier = [1.0; AGE_BANDS];
+    c.assets.base_places_per_1000 = 0.0;
+    c.interventions.clear();
+    c.shocks.clear();
+    c
+}
+
+/// The chain's one-month transition matrix, from the same competing-risk rule.
+fn matrix(need: &NeedSpec) -> [[f64; 4]; 4] {
+    let mut p = [[0.0; 4]; 4];
+    for i in 0..4 {
+        let (up, down) = transition_probs(need, i, 1.0, 1.0);
+        if i < 3 {
+            p[i][i + 1] = up;
+        }
+        if i > 0 {
+            p[i][i - 1] = down;
+        }
+        p[i][i] = 1.0 - up - down;
+    }
+    p
+}
+
+#[test]
+fn need_levels_follow_the_birth_death_chain_to_its_stationary_distribution() {
+    let n = 100_000u32;
+    let months = 240;
+    let config = independent_chain(n, months);
+    let p = matrix(&config.need);
+    // Closed form by detailed balance: π[i+1] p[i+1][i] = π[i] p[i][i+1].
+    let mut pi = [1.0, 0.0, 0.0, 0.0];
+    for i in 0..3 {
+        pi[i + 1] = pi[i] * p[i][i + 1] / p[i + 1][i];
+    }
+    let total: f64 = pi.iter().sum();
+    let pi = pi.map(|x| x / total);
+
+    let mut engine = Engine::new(&config, 5, 0);
+    engine.population.residents.need.fill(0); // everyone starts thriving
+    let mut dist = [1.0, 0.0, 0.0, 0.0];
+    for t in 1..=months {
+        engine.step();
+        let mut next = [0.0; 4];
+        for i in 0..4 {
+            for j in 0..4 {
+                next[j] += dist[i] * p[i][j];
+            }
+        }
+        dist = next;
+        if t % 12 == 0 {
+            let mut counts = [0u32; 4];
+            for &l in &engine.population.residents.need {
+                counts[l as usize] += 1;
+            }
+            for l in 0..4 {
+                let share = counts[l] as f64 / n as f64;
+                // Five binomial standard errors: a fixed seed, so this cannot
+                // flicker, and a wrong transition rule fails it by far more.
+                let se = (dist[l] * (1.0 - dist[l]) / n as f64).sqrt();
+                assert!(
+                    (share - dist[l]).abs() < 5.0 * se + 1e-9,
+                    "month {t}, level {l}: simulated {share:.5}, π₀Pᵗ {:.5} (±{:.5})",
+                    dist[l],
+                    5.0 * se
+                );
+            }
+        }
+    }
+    // By month 240 the chain has reached its stationary distribution.
+    for l in 0..4 {
+        assert!(
+            (dist[l] - pi[l]).abs() < 1e-6,
+            "level {l}: {} vs {}",
+            dist[l],
+            pi[l]
+        );
+    }
+    let engine_pi = upstream::engine::stationary_need(&config, 1);
+    for l in 0..4 {
+        assert!((engine_pi[l] - pi[l]).abs() < 1e-12);
+    }
+}
+
+/// A universal offer with a given effect on escalation.
+fn with_prevention(escalation: f64) -> Config {
+    let mut c = load("tests/fixtures/small_plain.toml");
+    c.interventions.push(Intervention {
+        id: "test".into(),
+        name: "Test offer".into(),
+        payer: Payer::VoluntarySector,
+        start_month: 1,
+        monthly_spend_by_year: vec![100_000],
+        delivery: Delivery::Caseload {
+            places_by_year: vec![600],
+            targeting: Targeting {
+                need_at_least: Some(NeedLevel::Coping),
+                ..Targeting::default()
+            },
+            engagement: 0.9,
+            dropout_per_month: 0.0,
+            support_months: 6,
+            ramp_up_months: 0,
+            half_life_months: 6.0,
+            effects: vec![Effect {
+                target: EffectTarget::Escalation,
+                multiplier: escalation,
+            }],
+            existing: false,
+            burn_in_places: 0,
+        },
+    });
+    c
+}
+
+#[test]
+fn more_effective_prevention_never_raises_expected_demand() {
+    let weak = with_prevention(0.9);
+    let strong = with_prevention(0.5);
+    let layout = Layout::new(&weak);
+    let demand = |c: &Config, r: u32| -> f64 {
+        let out = run_replicate(c, 42, r);
+        let n = layout.len();
+        out.raw
+            .chunks(n)
+            .map(|m| {
+                (0..c.events.len())
+                    .map(|s| m[layout.event_count + s])
+                    .sum::<i64>() as f64
+            })
+            .sum()
+    };
+    let reps = 8;
+    let diffs: Vec<f64> = (0..reps)
+        .map(|r| demand(&strong, r) - demand(&weak, r))
+        .collect();
+    let mean = diffs.iter().sum::<f64>() / reps as f64;
+    let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();
+    // One-sided: the paired mean difference must sit below zero by more than
+    // three standard errors of the replicate spread.
+    assert!(
+        mean + 3.0 * sd / (reps as f64).sqrt() < 0.0,
+        "mean {mean}, sd {sd}, diffs {diffs:?}"
+    );
+}
+
+#[test]
+fn the_baseline_borough_looks_like_a_uk_place() {
+    let config = load("scenarios/baseline.toml");
+    let engine = Engine::new(&config, 1, 0);
+    let res = &engine.population.residents;
+    let n = res.len() as f64;
+    let share = |f: &dyn Fn(u8) -> bool| res.age.iter().filter(|&&a| f(a)).count() as f64 / n;
+    let children = share(&|a| a < 18);
+    let older = share(&|a| a >= 65);
+    let households = engine.population.households.len() as f64;
+    assert!((0.18..0.25).contains(&children), "children {children}");
+    assert!((0.15..0.23).contains(&older), "65 and over {older}");
+    assert!(
+        (2.2..2.5).contains(&(n / households)),
+        "household size {}",
+        n / households
+    );
+    assert_eq!(res.len(), 200_000);
+}
