@@ -1001,7 +1001,8 @@ impl<'a> Engine<'a> {
         let crn = self.crn;
         let iv_mods = self.intervention_mods(m);
         let n_events = cfg.events.len();
-        let reset_touched = cfg.handoff.window_months > 0 && t.is_multiple_of(cfg.handoff.window_months);
+        let reset_touched =
+            cfg.handoff.window_months > 0 && t.is_multiple_of(cfg.handoff.window_months);
         let handoff_pence =
             cfg.handoff.cost_per_extra_service_pence as f64 * (1.0 - cfg.handoff.integration);
         let thr_connect = [
