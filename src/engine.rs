@@ -25,7 +25,7 @@ use crate::model::{
     AGE_BANDS, Config, Delivery, Duration, EffectTarget, MAX_SERVICES, NEED_LEVELS, Overflow,
     RISK_FACTORS, RiskFactor, Unit, by_year,
 };
-use crate::rng::{Crn, Purpose, Stream, threshold};
+use crate::rng::{Crn, Purpose, Stream, resident_key, threshold};
 
 /// Totals kept per neighbourhood over the horizon.
 pub const NEIGHBOURHOOD_METRICS: [&str; 8] = [
@@ -104,6 +104,83 @@ impl Mods {
     }
 }
 
+/// One byte per household, refreshed as the residents' pass leaves it, so the
+/// monthly enrolment scan can skip households without reading their members.
+/// It also carries what the next month's pass needs of the household's
+/// adults, so that pass need not read the members twice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Summary {
+    max_need: u8,
+    child: bool,
+    support: bool,
+    /// Highest need among the adults.
+    adult_max_need: u8,
+    /// Adults in crisis, counted up to 3.
+    adults_crisis: u8,
+}
+
+impl Summary {
+    fn pack(self) -> u8 {
+        self.max_need
+            | (self.child as u8) << 2
+            | (self.support as u8) << 3
+            | self.adult_max_need << 4
+            | self.adults_crisis.min(3) << 6
+    }
+    fn unpack(b: u8) -> Summary {
+        Summary {
+            max_need: b & 3,
+            child: b & 4 != 0,
+            support: b & 8 != 0,
+            adult_max_need: (b >> 4) & 3,
+            adults_crisis: b >> 6,
+        }
+    }
+    #[inline(always)]
+    fn add(&mut self, age: u8, need: u8, support: bool) {
+        self.max_need = self.max_need.max(need);
+        self.child |= age < 18;
+        self.support |= support;
+        if age >= 18 {
+            self.adult_max_need = self.adult_max_need.max(need);
+            self.adults_crisis += (need == 3) as u8;
+        }
+    }
+    fn of(pop: &Population, h: usize) -> Summary {
+        let res = &pop.residents;
+        let mut s = Summary::default();
+        for r in pop.households.members(h) {
+            s.add(
+                res.age[r],
+                res.need[r],
+                res.intervention[r] & iv::SUPPORT != 0,
+            );
+        }
+        s.adults_crisis = s.adults_crisis.min(3);
+        s
+    }
+}
+
+/// Which parts of a resident's month an intervention's effects change; the
+/// others keep the fast path (exactly: a multiplier of 1 changes no bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Touch {
+    need: bool,
+    risk: bool,
+    event_rates: bool,
+    /// Episode services whose entry hazard is changed, one bit each.
+    entries: u16,
+}
+
+impl Touch {
+    const NONE: Touch = Touch {
+        need: false,
+        risk: false,
+        event_rates: false,
+        entries: 0,
+    };
+}
+
 /// What an intervention does to the people it reaches, fixed for a run.
 struct Reach {
     /// Effect strength by months since support ended (lingering decay);
@@ -111,11 +188,7 @@ struct Reach {
     lingering: Vec<f64>,
     thr_dropout: u32,
     unit: Unit,
-    /// Which parts of a resident's month the effects touch; the others keep
-    /// the fast path (exactly: a multiplier of 1 changes no bits).
-    need: bool,
-    risk: bool,
-    contact: bool,
+    touch: Touch,
 }
 
 /// Effects below a thousandth of full strength are dropped.
@@ -141,33 +214,30 @@ impl Reach {
                         lingering.push(s);
                     }
                 }
-                let on = |f: fn(&EffectTarget) -> bool| {
-                    effects.iter().any(|e| f(&e.target) && e.multiplier != 1.0)
-                };
+                let live = || effects.iter().filter(|e| e.multiplier != 1.0);
+                let mut touch = Touch::NONE;
+                for e in live() {
+                    match e.target {
+                        EffectTarget::Escalation | EffectTarget::Recovery => touch.need = true,
+                        EffectTarget::RiskFactor(_) => touch.risk = true,
+                        EffectTarget::EventRate(_) => touch.event_rates = true,
+                        EffectTarget::EpisodeEntry(e) => touch.entries |= 1 << e,
+                        // Only the details of a contact: handled there.
+                        EffectTarget::EpisodeDuration(_) | EffectTarget::HandoffCost => {}
+                    }
+                }
                 Reach {
                     lingering,
                     thr_dropout: threshold(*dropout_per_month),
                     unit: targeting.unit,
-                    need: on(|t| matches!(t, EffectTarget::Escalation | EffectTarget::Recovery)),
-                    risk: on(|t| matches!(t, EffectTarget::RiskFactor(_))),
-                    contact: on(|t| {
-                        matches!(
-                            t,
-                            EffectTarget::EventRate(_)
-                                | EffectTarget::EpisodeEntry(_)
-                                | EffectTarget::EpisodeDuration(_)
-                                | EffectTarget::HandoffCost
-                        )
-                    }),
+                    touch,
                 }
             }
             _ => Reach {
                 lingering: Vec::new(),
                 thr_dropout: 0,
                 unit: Unit::Resident,
-                need: false,
-                risk: false,
-                contact: false,
+                touch: Touch::NONE,
             },
         }
     }
@@ -218,6 +288,9 @@ struct Rates<'a> {
     episode_risk: Vec<[f64; 32]>,
     /// Episode eligibility by age band.
     eligible: Vec<[bool; AGE_BANDS]>,
+    /// Episodes a resident can enter, one bit each, by age band and whether
+    /// they are their household's first member.
+    entry_mask: [[u16; 2]; AGE_BANDS],
 }
 
 impl<'a> Rates<'a> {
@@ -238,7 +311,18 @@ impl<'a> Rates<'a> {
             }
             t
         };
-        let eligible = config.episodes.iter().map(|e| e.eligible_bands).collect();
+        let eligible: Vec<[bool; AGE_BANDS]> =
+            config.episodes.iter().map(|e| e.eligible_bands).collect();
+        let mut entry_mask = [[0u16; 2]; AGE_BANDS];
+        for (e, svc) in config.episodes.iter().enumerate() {
+            for (band, masks) in entry_mask.iter_mut().enumerate() {
+                for (is_ref, m) in masks.iter_mut().enumerate() {
+                    if svc.eligible_bands[band] && (svc.unit == Unit::Resident || is_ref == 1) {
+                        *m |= 1 << e;
+                    }
+                }
+            }
+        }
         Rates {
             config,
             risk_up,
@@ -254,6 +338,7 @@ impl<'a> Rates<'a> {
                 .map(|e| prod(&e.risk_multiplier))
                 .collect(),
             eligible,
+            entry_mask,
         }
     }
 
@@ -443,6 +528,8 @@ pub struct Engine<'a> {
     connected: Vec<u32>,
     durations: Vec<Option<LogNormal<f64>>>,
     reach: Vec<Reach>,
+    household_summary: Vec<u8>,
+    starting_need: population::StartingNeed,
     candidates: Vec<(u64, u32)>,
     /// Months simulated so far, burn-in included.
     pub t: u32,
@@ -505,6 +592,10 @@ impl<'a> Engine<'a> {
             connected: vec![0; n_neigh],
             durations,
             reach: config.interventions.iter().map(Reach::new).collect(),
+            starting_need: population::StartingNeed::new(config),
+            household_summary: (0..population.households.len())
+                .map(|h| Summary::of(&population, h).pack())
+                .collect(),
             candidates: Vec::new(),
             t: 0,
             row: vec![0; layout.len()],
@@ -652,6 +743,11 @@ impl<'a> Engine<'a> {
                     "intervention {i}: caseload {} but {k} case holders",
                     c.cases
                 ));
+            }
+        }
+        for h in 0..self.population.households.len() {
+            if self.household_summary[h] != Summary::of(&self.population, h).pack() {
+                return Err(format!("household {h}'s summary is stale"));
             }
         }
         if connected != self.connected {
@@ -837,14 +933,20 @@ impl<'a> Engine<'a> {
             cfg.risk_score
                 .score(res.need[r], res.flags[r] & flag::RISK_MASK)
         };
+        let summaries = &self.household_summary;
         for &n in &neigh {
             for h in pop.neighbourhood_households(n) {
+                // The household's summary rules most households out unread.
+                let sum = Summary::unpack(summaries[h]);
+                if sum.max_need < need_floor
+                    || (tg.with_children && !sum.child)
+                    || (!risk && tg.unit == Unit::Household && sum.support)
+                {
+                    continue;
+                }
                 let members = pop.households.members(h);
                 match tg.unit {
                     Unit::Resident => {
-                        if tg.with_children && !members.clone().any(|r| res.age[r] < 18) {
-                            continue;
-                        }
                         for r in members {
                             if res.need[r] < need_floor
                                 || !band_ok(res.age[r])
@@ -854,7 +956,7 @@ impl<'a> Engine<'a> {
                             }
                             let key = res.key(r);
                             let prio = if risk {
-                                (score(r) as u64) << 32 | (crn.bits(key, 0, Purpose::Rank) >> 32)
+                                (score(r) as u64) << 32
                             } else {
                                 crn.bits(key, t, Purpose::Offer)
                             };
@@ -883,7 +985,7 @@ impl<'a> Engine<'a> {
                             for r in members {
                                 best = best.max(score(r));
                             }
-                            (best as u64) << 32 | (crn.bits(key, 0, Purpose::Rank) >> 32)
+                            (best as u64) << 32
                         } else {
                             crn.bits(key, t, Purpose::Offer)
                         };
@@ -901,6 +1003,33 @@ impl<'a> Engine<'a> {
                 _ => cands.len(),
             }
             .min(cands.len());
+            // Scores are small integers: find the lowest score in the register
+            // from a histogram, and draw tie-breaks only from there up.
+            let mut hist: Vec<u32> = Vec::new();
+            for &(p, _) in cands.iter() {
+                let sc = (p >> 32) as usize;
+                if sc >= hist.len() {
+                    hist.resize(sc + 1, 0);
+                }
+                hist[sc] += 1;
+            }
+            let mut cut = 0u64;
+            let mut above = 0usize;
+            for sc in (0..hist.len()).rev() {
+                above += hist[sc] as usize;
+                if above >= k {
+                    cut = sc as u64;
+                    break;
+                }
+            }
+            cands.retain(|&(p, _)| p >> 32 >= cut);
+            for c in cands.iter_mut() {
+                let first = match tg.unit {
+                    Unit::Resident => c.1 as usize,
+                    Unit::Household => pop.households.start[c.1 as usize] as usize,
+                };
+                c.0 |= crn.bits(res.key(first), 0, Purpose::Rank) >> 32;
+            }
             if k < cands.len() && k > 0 {
                 cands.select_nth_unstable_by(k - 1, desc);
             }
@@ -940,6 +1069,8 @@ impl<'a> Engine<'a> {
                     res.intervention_months[r] = *support_months;
                 }
                 res.intervention[members.start] |= iv::CASE_HOLDER;
+                let h = res.household[members.start] as usize;
+                self.household_summary[h] |= 1 << 3; // the support bit
                 self.caseloads[i].cases += 1;
                 remaining -= 1;
                 if m >= 1 {
@@ -995,6 +1126,8 @@ impl<'a> Engine<'a> {
     }
 
     #[inline(never)]
+    // `h` and `k` index several parallel arrays at once (and `h + 1`).
+    #[allow(clippy::needless_range_loop)]
     fn residents_pass(&mut self, m: i64, recording: bool) {
         let cfg = self.config;
         let t = self.t;
@@ -1032,6 +1165,7 @@ impl<'a> Engine<'a> {
             layout: lay,
             durations,
             reach,
+            household_summary,
             ..
         } = self;
         let mut available: Vec<u32> = episodes
@@ -1042,10 +1176,12 @@ impl<'a> Engine<'a> {
             config: cfg,
             lognormal: durations,
         };
+        let bands = &cfg.age_bands;
 
         for n in 0..cfg.population.neighbourhoods.len() {
             let decile = cfg.population.neighbourhoods[n].decile;
             let risk_row = &tables.risk[(decile as usize - 1) * 32..decile as usize * 32];
+            let flips_row = &tables.flips[(decile as usize - 1) * 32..decile as usize * 32];
             let cap = asset_capacity[n].floor().max(0.0) as u32;
             let over = connected[n].saturating_sub(cap);
             let d = cfg.assets.disconnect_per_month;
@@ -1056,6 +1192,10 @@ impl<'a> Engine<'a> {
             };
             let thr_disc = threshold(p_disc);
             let mut nb = [0i64; NEIGHBOURHOOD_METRICS.len()];
+            // Tallies kept in locals (registers) through the neighbourhood.
+            let mut need_n = [0i64; NEED_LEVELS];
+            let mut cost_n = 0i64;
+            let mut connected_n = connected[n];
             let (hh_lo, hh_hi) = (
                 pop.neighbourhood_start[n] as usize,
                 pop.neighbourhood_start[n + 1] as usize,
@@ -1064,31 +1204,40 @@ impl<'a> Engine<'a> {
                 let lo = pop.households.start[h] as usize;
                 let hi = pop.households.start[h + 1] as usize;
                 let res = &mut pop.residents;
-                // Household state at the start of the month (synchronous update).
-                let mut adults_crisis = 0usize;
-                let mut hh_max = 0u8;
-                for r in lo..hi {
-                    if res.age[r] >= 18 {
-                        adults_crisis += (res.need[r] == 3) as usize;
-                        hh_max = hh_max.max(res.need[r]);
-                    }
-                }
-                let hh_key = res.key(lo);
-                for r in lo..hi {
-                    let key = res.key(r);
-                    let age = res.age[r];
-                    let band = cfg.age_bands.band(age);
-                    let level = res.need[r] as usize;
-                    let mut flags = res.flags[r];
+                // Sub-slices of one length, so indexing needs no bounds checks.
+                let age = &res.age[lo..hi];
+                let need = &mut res.need[lo..hi];
+                let flags_s = &mut res.flags[lo..hi];
+                let arrival = &res.arrival[lo..hi];
+                let episode = &mut res.episode[lo..hi];
+                let episode_left = &mut res.episode_left[lo..hi];
+                let touched_s = &mut res.touched[lo..hi];
+                let intervention = &mut res.intervention[lo..hi];
+                let intervention_months = &mut res.intervention_months[lo..hi];
+                let size = age.len();
+                // Household state at the start of the month (synchronous
+                // update), as last month's pass (or turnover) left it.
+                let start = Summary::unpack(household_summary[h]);
+                let adults_crisis = start.adults_crisis as usize;
+                let hh_max = start.adult_max_need;
+                let hh_key = resident_key(lo as u32, arrival[0]);
+                let mut summary = Summary::default();
+                for k in 0..size {
+                    let r = lo + k;
+                    let key = resident_key(r as u32, arrival[k]);
+                    let age_k = age[k];
+                    let band = bands.band(age_k);
+                    let level = need[k] as usize;
+                    let mut flags = flags_s[k];
                     if reset_touched {
-                        res.touched[r] = 0;
+                        touched_s[k] = 0;
                     }
 
                     // Episode continuation: exits free their place next month.
-                    let ep = res.episode[r];
+                    let ep = episode[k];
                     if ep != 0 && flags & flag::WAITING == 0 {
-                        let left = res.episode_left[r] - 1;
-                        res.episode_left[r] = left;
+                        let left = episode_left[k] - 1;
+                        episode_left[k] = left;
                         if left == 0 {
                             let es = &mut episodes[ep as usize - 1];
                             if flags & flag::SPOT != 0 {
@@ -1097,20 +1246,20 @@ impl<'a> Engine<'a> {
                             } else {
                                 es.in_house -= 1;
                             }
-                            res.episode[r] = 0;
+                            episode[k] = 0;
                         }
                     }
 
                     // Intervention support, dropout and lingering effect.
                     let rc = crn.resident(key);
                     let mut mods: Option<Mods> = None;
-                    let mut slow = (false, false, false);
-                    let ivb = res.intervention[r];
+                    let mut touch = Touch::NONE;
+                    let ivb = intervention[k];
                     if ivb != 0 {
                         let i = (ivb & iv::INDEX) as usize - 1;
                         let rch = &reach[i];
                         let mut state = ivb;
-                        let mut months = res.intervention_months[r];
+                        let mut months = intervention_months[k];
                         if state & iv::SUPPORT != 0 {
                             months -= 1;
                             let dropped = rch.thr_dropout > 0 && {
@@ -1140,15 +1289,15 @@ impl<'a> Engine<'a> {
                         match strength {
                             Some(s) => {
                                 mods = Some(iv_mods[i].scaled(s));
-                                slow = (rch.need, rch.risk, rch.contact);
+                                touch = rch.touch;
                             }
                             None => {
                                 state = 0;
                                 months = 0;
                             }
                         }
-                        res.intervention[r] = state;
-                        res.intervention_months[r] = months;
+                        intervention[k] = state;
+                        intervention_months[k] = months;
                     }
 
                     // Need transition.
@@ -1159,12 +1308,14 @@ impl<'a> Engine<'a> {
                     } else {
                         mask
                     };
-                    let is_adult_crisis = age >= 18 && level == 3;
+                    let is_adult_crisis = age_k >= 18 && level == 3;
                     let stress = (adults_crisis - is_adult_crisis as usize).min(2);
                     let h1 = rc.bits(t, Purpose::Need);
                     let (u_need, u_risk) = (h1 as u32, (h1 >> 32) as u32);
-                    let in_ep = res.episode[r] != 0;
-                    let ctx = Ctx {
+                    let in_ep = episode[k] != 0;
+                    let is_ref = k == 0;
+                    // Built only for the slow paths.
+                    let ctx_at = |level: usize, mask: u8| Ctx {
                         level,
                         band,
                         need_mask,
@@ -1172,16 +1323,16 @@ impl<'a> Engine<'a> {
                         connected: connected_now,
                         stress,
                         hh_max: hh_max as usize,
-                        is_ref: r == lo,
+                        is_ref,
                         in_episode: in_ep,
                     };
-                    let (thr_up, thr_move) = match mods.as_ref().filter(|_| slow.0) {
+                    let (thr_up, thr_move) = match mods.as_ref().filter(|_| touch.need) {
                         None => {
                             let [a, b] = tables.trans
                                 [trans_index(level, band, need_mask, connected_now, stress)];
                             (a, b)
                         }
-                        Some(md) => rates.need_thresholds(&ctx, md),
+                        Some(md) => rates.need_thresholds(&ctx_at(level, mask), md),
                     };
                     let mut new_level = level;
                     if u_need < thr_up {
@@ -1190,16 +1341,17 @@ impl<'a> Engine<'a> {
                     } else if u_need < thr_move {
                         new_level = level - 1;
                     }
-                    res.need[r] = new_level as u8;
+                    need[k] = new_level as u8;
 
                     // Risk factors change.
-                    let thr_risk = match mods.as_ref().filter(|_| slow.1) {
+                    let slow_risk = mods.as_ref().filter(|_| touch.risk);
+                    let thr_risk = match slow_risk {
                         None => risk_row[mask as usize],
                         Some(md) => rates.risk_threshold(decile, mask, &tables.shock, md),
                     };
                     if u_risk < thr_risk {
-                        let p = match mods.as_ref().filter(|_| slow.1) {
-                            None => tables.flips[(decile as usize - 1) * 32 + mask as usize],
+                        let p = match slow_risk {
+                            None => flips_row[mask as usize],
                             Some(md) => rates.risk_flips(decile, mask, &tables.shock, md),
                         };
                         let mut rng = crn.stream(key, t, Purpose::RiskDetail);
@@ -1212,57 +1364,63 @@ impl<'a> Engine<'a> {
                     if connected_now {
                         if u_asset < thr_disc {
                             flags &= !flag::CONNECTED;
-                            connected[n] -= 1;
+                            connected_n -= 1;
                         }
-                    } else if connected[n] < cap {
+                    } else if connected_n < cap {
                         let isolated = (flags & isolation != 0) as usize;
                         if u_asset < thr_connect[isolated] {
                             flags |= flag::CONNECTED;
-                            connected[n] += 1;
+                            connected_n += 1;
                         }
                     }
 
                     // Service contacts, with this month's need level.
-                    let ctx = Ctx {
-                        level: new_level,
-                        mask: flags & flag::RISK_MASK,
-                        ..ctx
-                    };
-                    let thr_contact = match mods.as_ref().filter(|_| slow.2) {
+                    let mask_now = flags & flag::RISK_MASK;
+                    // The slow path only where an effect changes a rate this
+                    // resident has (a multiplier on a rate of 0 changes nothing).
+                    let slow_contact = touch.event_rates
+                        || touch.entries & rates.entry_mask[band][is_ref as usize] != 0 && !in_ep;
+                    let thr_contact = match mods.as_ref().filter(|_| slow_contact) {
                         None => {
                             tables.contact[contact_index(
-                                new_level, band, ctx.mask, ctx.hh_max, ctx.is_ref, in_ep,
+                                new_level,
+                                band,
+                                mask_now,
+                                hh_max as usize,
+                                is_ref,
+                                in_ep,
                             )]
                         }
-                        Some(md) => rates.contact_threshold(&ctx, md),
+                        Some(md) => rates.contact_threshold(&ctx_at(new_level, mask_now), md),
                     };
                     if u_contact < thr_contact {
                         let md = mods.as_ref().unwrap_or(&Mods::NONE);
                         let mut rates_s = [0.0; MAX_SERVICES];
-                        let total = rates.contact_rates(&ctx, md, &mut rates_s);
+                        let total =
+                            rates.contact_rates(&ctx_at(new_level, mask_now), md, &mut rates_s);
                         let count = poisson_given_at_least_one(total, u_contact);
                         let mut rng = crn.stream(key, t, Purpose::ContactDetail);
                         for _ in 0..count {
                             let s = pick_weighted(&rates_s, total, rng.uniform());
                             let bit = 1u16 << s;
-                            let touched = res.touched[r];
+                            let touched = touched_s[k];
                             if touched & bit == 0 {
                                 if touched != 0 {
                                     let c = (handoff_pence * md.handoff).round() as i64;
                                     handoff_cost += c;
-                                    nb[NB_COST] += c;
+                                    cost_n += c;
                                 }
-                                res.touched[r] = touched | bit;
+                                touched_s[k] = touched | bit;
                             }
                             if s < n_events {
                                 events[s] += 1;
                                 nb[NB_EVENTS] += 1;
-                                nb[NB_COST] += cfg.events[s].unit_cost_pence;
-                            } else if res.episode[r] == 0 {
+                                cost_n += cfg.events[s].unit_cost_pence;
+                            } else if episode[k] == 0 {
                                 let e = s - n_events;
                                 let svc = &cfg.episodes[e];
                                 let es = &mut episodes[e];
-                                res.episode[r] = e as u8 + 1;
+                                episode[k] = e as u8 + 1;
                                 nb[NB_ENTRIES] += 1;
                                 if available[e] > 0 {
                                     available[e] -= 1;
@@ -1272,36 +1430,44 @@ impl<'a> Engine<'a> {
                                     flags |= flag::SPOT;
                                 } else {
                                     es.waiting += 1;
-                                    es.queue.push_back((r as u32, res.arrival[r]));
+                                    es.queue.push_back((r as u32, arrival[k]));
                                     flags |= flag::WAITING;
                                     continue;
                                 }
                                 row[lay.episode_entries + e] += 1;
-                                res.episode_left[r] =
+                                episode_left[k] =
                                     durations_engine.draw(e, &mut rng, md.duration[e]);
                             }
                         }
                     }
-                    res.flags[r] = flags;
+                    flags_s[k] = flags;
 
                     // Month-end tallies.
-                    need_counts[new_level] += 1;
-                    let ep = res.episode[r];
+                    need_n[new_level] += 1;
+                    summary.add(age_k, new_level as u8, intervention[k] & iv::SUPPORT != 0);
+                    let ep = episode[k];
                     if ep != 0 && flags & flag::WAITING == 0 {
                         let svc = &cfg.episodes[ep as usize - 1];
-                        nb[NB_COST] += if flags & flag::SPOT != 0 {
+                        cost_n += if flags & flag::SPOT != 0 {
                             svc.spot_monthly_cost_pence
                         } else {
                             svc.monthly_cost_pence
                         };
                     }
-                    nb[NB_CRISIS] += (new_level == 3) as i64;
-                    nb[NB_STRUGGLING] += (new_level == 2) as i64;
-                    nb[NB_CONNECTED] += (flags & flag::CONNECTED != 0) as i64;
                 }
-                nb[NB_RESIDENT_MONTHS] += (hi - lo) as i64;
+                summary.adults_crisis = summary.adults_crisis.min(3);
+                household_summary[h] = summary.pack();
             }
-            connected_total += connected[n] as i64;
+            nb[NB_RESIDENT_MONTHS] = need_n.iter().sum();
+            nb[NB_CRISIS] = need_n[3];
+            nb[NB_STRUGGLING] = need_n[2];
+            nb[NB_CONNECTED] = connected_n as i64;
+            nb[NB_COST] += cost_n;
+            for l in 0..NEED_LEVELS {
+                need_counts[l] += need_n[l];
+            }
+            connected[n] = connected_n;
+            connected_total += connected_n as i64;
             if recording {
                 for (acc, v) in nb_acc[n].iter_mut().zip(nb) {
                     *acc += v;
@@ -1350,6 +1516,12 @@ impl<'a> Engine<'a> {
         let n_neigh = pcfg.neighbourhoods.len();
         let (mut births, mut deaths, mut moves_in, mut moves_out) = (0u64, 0u64, 0u64, 0u64);
         let p_move = 1.0 - (-pcfg.move_out_per_year).exp();
+        let mut p_death = [[0.0; NEED_LEVELS]; AGE_BANDS];
+        for (band, row) in p_death.iter_mut().enumerate() {
+            for (level, p) in row.iter_mut().enumerate() {
+                *p = 1.0 - (-pcfg.mortality[band] * pcfg.mortality_need_multiplier[level]).exp();
+            }
+        }
         for n in 0..n_neigh {
             let decile = pcfg.neighbourhoods[n].decile;
             for r in pop.neighbourhood_residents(n) {
@@ -1360,12 +1532,8 @@ impl<'a> Engine<'a> {
                 if pcfg.turnover {
                     let key = res.key(r);
                     let mut rng = self.crn.stream(key, t, Purpose::Turnover);
-                    let p_death = 1.0
-                        - (-pcfg.mortality[band]
-                            * pcfg.mortality_need_multiplier[res.need[r] as usize])
-                            .exp();
                     let (u1, u2) = (rng.uniform(), rng.uniform());
-                    if u1 < p_death {
+                    if u1 < p_death[band][res.need[r] as usize] {
                         deaths += 1;
                         left = true;
                     } else if u2 < p_move {
@@ -1408,7 +1576,7 @@ impl<'a> Engine<'a> {
                             reference_age(cfg, &mut rng)
                         };
                         let mask = population::draw_risk_mask(cfg, decile, &mut rng);
-                        let need = population::draw_need(cfg, mask, new_age, &mut rng);
+                        let need = self.starting_need.draw(cfg, mask, new_age, &mut rng);
                         res.age[r] = new_age;
                         res.need[r] = need;
                         res.flags[r] = mask;
@@ -1445,6 +1613,9 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
+        }
+        for h in 0..self.population.households.len() {
+            self.household_summary[h] = Summary::of(&self.population, h).pack();
         }
         self.turnover.births += births;
         self.turnover.deaths += deaths;

@@ -128,17 +128,19 @@ pub enum Overflow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgeBands {
     pub cuts: [u8; AGE_BANDS - 1],
-    /// band of each age 0..=120, precomputed.
-    pub of_age: Vec<u8>,
+    /// Band of every possible age, precomputed (a fixed size, so lookups need
+    /// no bounds check).
+    pub of_age: [u8; 256],
 }
 
 pub const MAX_AGE: u8 = 110;
 
 impl AgeBands {
     pub fn new(cuts: [u8; AGE_BANDS - 1]) -> Self {
-        let of_age = (0..=120u8)
-            .map(|a| cuts.iter().filter(|&&c| a >= c).count() as u8)
-            .collect();
+        let mut of_age = [0u8; 256];
+        for (a, band) in of_age.iter_mut().enumerate() {
+            *band = cuts.iter().filter(|&&c| a >= c as usize).count() as u8;
+        }
         AgeBands { cuts, of_age }
     }
     #[inline(always)]

@@ -6,7 +6,7 @@
 //! over flat arrays. A resident's slot never moves: turnover replaces the
 //! occupant of a slot (see `engine::turnover`), keeping the population stable.
 
-use super::{Config, NEED_LEVELS, NeedSpec, RISK_FACTORS};
+use super::{AGE_BANDS, Config, NEED_LEVELS, NeedSpec, RISK_FACTORS};
 use crate::rng::{Crn, Purpose, Stream, resident_key};
 
 /// Bits of `Residents::flags`.
@@ -194,17 +194,37 @@ pub fn draw_risk_mask(config: &Config, decile: u8, rng: &mut Stream) -> u8 {
     mask
 }
 
-/// Draws a need level from the resident's own stationary distribution, so the
-/// population starts near equilibrium before burn-in adds the interactions.
-pub fn draw_need(config: &Config, mask: u8, age: u8, rng: &mut Stream) -> u8 {
-    let (up, down) = risk_multipliers(config, mask);
-    let band = config.age_bands.band(age);
-    let pi = stationary(
-        &config.need,
-        up * config.need.age_escalation_multiplier[band],
-        down,
-    );
-    pick(&pi, rng.uniform()) as u8
+/// Starting need distributions: each resident's own stationary distribution,
+/// by age band and risk factors, so the population starts near equilibrium
+/// before burn-in adds the interactions.
+#[derive(Clone, Debug)]
+pub struct StartingNeed {
+    by_band_and_mask: Vec<[f64; NEED_LEVELS]>,
+}
+
+impl StartingNeed {
+    pub fn new(config: &Config) -> Self {
+        let mut by_band_and_mask = Vec::with_capacity(AGE_BANDS * 32);
+        for band in 0..AGE_BANDS {
+            for mask in 0..32u8 {
+                let (up, down) = risk_multipliers(config, mask);
+                by_band_and_mask.push(stationary(
+                    &config.need,
+                    up * config.need.age_escalation_multiplier[band],
+                    down,
+                ));
+            }
+        }
+        StartingNeed { by_band_and_mask }
+    }
+
+    pub fn draw(&self, config: &Config, mask: u8, age: u8, rng: &mut Stream) -> u8 {
+        let band = config.age_bands.band(age);
+        pick(
+            &self.by_band_and_mask[band * 32 + mask as usize],
+            rng.uniform(),
+        ) as u8
+    }
 }
 
 /// Builds the starting population for one replicate.
@@ -220,6 +240,7 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
     reserve(&mut residents.need);
     reserve(&mut residents.flags);
 
+    let starting = StartingNeed::new(config);
     let mut hh_counter = 0u64;
     for (n, neigh) in p.neighbourhoods.iter().enumerate() {
         let quota = total / n_neigh + usize::from(n < total % n_neigh);
@@ -251,7 +272,7 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
                 let slot = residents.age.len();
                 let mut rrng = crn.stream(resident_key(slot as u32, 0), 0, Purpose::Synthesis);
                 let mask = draw_risk_mask(config, neigh.decile, &mut rrng);
-                let need = draw_need(config, mask, age, &mut rrng);
+                let need = starting.draw(config, mask, age, &mut rrng);
                 residents.age.push(age);
                 residents.need.push(need);
                 residents.flags.push(mask);
