@@ -1632,6 +1632,14 @@ impl<'a> Engine<'a> {
     }
 
     fn record(&mut self, _m: i64) {
+        // Risk-factor prevalence: a separate light pass, kept out of the step.
+        let mut counts = [0i64; RISK_FACTORS];
+        for &f in &self.population.residents.flags {
+            for (k, c) in counts.iter_mut().enumerate() {
+                *c += (f >> k & 1) as i64;
+            }
+        }
+        self.row[self.layout.risk..self.layout.risk + RISK_FACTORS].copy_from_slice(&counts);
         metrics::derive_month(self.config, &self.layout, &mut self.row);
         self.raw.extend_from_slice(&self.row);
     }

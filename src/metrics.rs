@@ -6,7 +6,7 @@
 //! finished, and aggregation across replicates runs in replicate order, so the
 //! output is the same bytes whatever the thread count.
 
-use crate::model::{Config, NEED_LEVELS, NeedLevel, Payer};
+use crate::model::{Config, NEED_LEVELS, NeedLevel, Payer, RiskFactor};
 
 /// How a metric adds up over the horizon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub struct Layout {
     pub residents: usize,
     pub need: usize,
     pub crisis_entries: usize,
+    /// Residents with each risk factor (five metrics).
+    pub risk: usize,
     pub qol_index: usize,
     pub qalys: usize,
     pub event_count: usize,
@@ -86,6 +88,14 @@ impl Layout {
             add(format!("need.{}", l.name()), Kind::Stock, false);
         }
         let crisis_entries = add("need.crisis_entries".into(), Kind::Flow, false);
+        let risk = add(
+            format!("risk.{}", RiskFactor::ALL[0].name()),
+            Kind::Stock,
+            false,
+        );
+        for f in &RiskFactor::ALL[1..] {
+            add(format!("risk.{}", f.name()), Kind::Stock, false);
+        }
         let qol_index = add("qol.index".into(), Kind::Stock, false);
         let qalys = add("qol.qalys".into(), Kind::Flow, false);
         // Per-service blocks: each block holds one metric per service, in order.
@@ -169,6 +179,7 @@ impl Layout {
             residents,
             need,
             crisis_entries,
+            risk,
             qol_index,
             qalys,
             event_count,

@@ -154,7 +154,7 @@ fn enrolled_residents_with_no_effect_keep_the_baselines_outcomes() {
     let reached: f64 = ts
         .lines()
         .filter(|l| l.contains(",intervention.hubs.people_reached,"))
-        .map(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap())
+        .map(|l| l.rsplit(',').nth(3).unwrap().parse::<f64>().unwrap())
         .sum();
     assert!(reached > 0.0);
     let outcomes = |scenario: &str| -> Vec<String> {
@@ -455,4 +455,28 @@ fn bad_arguments_are_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: --"));
     }
+}
+
+#[test]
+fn a_shock_in_a_scenario_file_raises_its_risk_factor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run_ok(&[
+        "run",
+        &fixture("small.toml"),
+        &fixture("small_shock.toml"),
+        "-r",
+        "2",
+        "-o",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    let diff = read(dir, "differences.csv");
+    let month12 = diff
+        .lines()
+        .find(|l| l.contains(",12,risk.low_income,"))
+        .expect("a low-income row for month 12");
+    // Fields from the end: the scenario's name is quoted and has a comma.
+    let mean: f64 = month12.rsplit(',').nth(3).unwrap().parse().unwrap();
+    assert!(mean > 0.0, "{month12}");
 }

@@ -13,6 +13,16 @@ fn m(v: f64) -> String {
     }
 }
 
+/// A whole number with a true minus sign.
+fn count(v: f64) -> String {
+    let r = v.round();
+    if r < 0.0 {
+        format!("−{:.0}", -r)
+    } else {
+        format!("{r:.0}")
+    }
+}
+
 pub fn render(exp: &Experiment, names: &[&str]) -> String {
     let width = names
         .iter()
@@ -43,10 +53,10 @@ pub fn render(exp: &Experiment, names: &[&str]) -> String {
                     m(h.net_saving_gbp.p95)
                 ),
                 format!(
-                    "{:.0} ({:.0} to {:.0})",
-                    h.crisis_months_avoided.mean,
-                    h.crisis_months_avoided.p5,
-                    h.crisis_months_avoided.p95
+                    "{} ({} to {})",
+                    count(h.crisis_months_avoided.mean),
+                    count(h.crisis_months_avoided.p5),
+                    count(h.crisis_months_avoided.p95)
                 ),
             )
         };
