@@ -183,6 +183,8 @@ impl Touch {
 
 /// What an intervention does to the people it reaches, fixed for a run.
 struct Reach {
+    /// This intervention's own random-number stream (from its name).
+    stream: u32,
     /// Effect strength by months since support ended (lingering decay);
     /// past the end the effect is dropped.
     lingering: Vec<f64>,
@@ -227,6 +229,7 @@ impl Reach {
                     }
                 }
                 Reach {
+                    stream: crate::rng::stream_of(&iv.id),
                     lingering,
                     thr_dropout: threshold(*dropout_per_month),
                     unit: targeting.unit,
@@ -234,6 +237,7 @@ impl Reach {
                 }
             }
             _ => Reach {
+                stream: crate::rng::stream_of(&iv.id),
                 lingering: Vec::new(),
                 thr_dropout: 0,
                 unit: Unit::Resident,
@@ -749,6 +753,38 @@ impl<'a> Engine<'a> {
             if self.household_summary[h] != Summary::of(&self.population, h).pack() {
                 return Err(format!("household {h}'s summary is stale"));
             }
+            // Each case in support has exactly one holder: the resident, or
+            // one member of the household.
+            let mut holders = [0u8; crate::model::MAX_INTERVENTIONS];
+            let mut supported = [false; crate::model::MAX_INTERVENTIONS];
+            for r in self.population.households.members(h) {
+                let ivb = res.intervention[r];
+                if ivb & iv::CASE_HOLDER != 0 && ivb & iv::SUPPORT == 0 {
+                    return Err(format!("resident {r} holds a case without support"));
+                }
+                if ivb & iv::SUPPORT != 0 {
+                    let i = (ivb & iv::INDEX) as usize - 1;
+                    supported[i] = true;
+                    holders[i] += (ivb & iv::CASE_HOLDER != 0) as u8;
+                    if self.reach[i].unit == Unit::Resident && ivb & iv::CASE_HOLDER == 0 {
+                        return Err(format!("resident {r} is supported without holding a case"));
+                    }
+                }
+                if res.episode[r] != 0
+                    && res.flags[r] & flag::WAITING == 0
+                    && res.episode_left[r] == 0
+                {
+                    return Err(format!("resident {r} occupies a place with no months left"));
+                }
+            }
+            for i in 0..self.reach.len() {
+                if self.reach[i].unit == Unit::Household && supported[i] && holders[i] != 1 {
+                    return Err(format!(
+                        "household {h} has {} holders of one case",
+                        holders[i]
+                    ));
+                }
+            }
         }
         if connected != self.connected {
             return Err(format!(
@@ -856,6 +892,9 @@ impl<'a> Engine<'a> {
                 ep.waiting -= 1;
                 if t >= self.config.burn_in_months {
                     self.row[self.layout.episode_entries + e] += 1;
+                    let h = self.population.residents.household[s] as usize;
+                    let n = self.population.households.neighbourhood[h] as usize;
+                    self.neighbourhoods[n][NB_ENTRIES] += 1;
                 }
             }
         }
@@ -912,6 +951,7 @@ impl<'a> Engine<'a> {
         let t = self.t;
         let crn = self.crn;
         let risk = tg.risk_top_n.is_some() || tg.risk_top_share.is_some();
+        let stream = self.reach[i].stream;
         let mut neigh: Vec<usize> = if tg.neighbourhoods.is_empty() {
             (0..cfg.population.neighbourhoods.len()).collect()
         } else {
@@ -958,7 +998,7 @@ impl<'a> Engine<'a> {
                             let prio = if risk {
                                 (score(r) as u64) << 32
                             } else {
-                                crn.bits(key, t, Purpose::Offer)
+                                crn.resident(key).bits_for(t, Purpose::Offer, stream)
                             };
                             cands.push((prio, r as u32));
                         }
@@ -987,7 +1027,7 @@ impl<'a> Engine<'a> {
                             }
                             (best as u64) << 32
                         } else {
-                            crn.bits(key, t, Purpose::Offer)
+                            crn.resident(key).bits_for(t, Purpose::Offer, stream)
                         };
                         cands.push((prio, h as u32));
                     }
@@ -1028,7 +1068,10 @@ impl<'a> Engine<'a> {
                     Unit::Resident => c.1 as usize,
                     Unit::Household => pop.households.start[c.1 as usize] as usize,
                 };
-                c.0 |= crn.bits(res.key(first), 0, Purpose::Rank) >> 32;
+                c.0 |= crn
+                    .resident(res.key(first))
+                    .bits_for(0, Purpose::Rank, stream)
+                    >> 32;
             }
             if k < cands.len() && k > 0 {
                 cands.select_nth_unstable_by(k - 1, desc);
@@ -1060,13 +1103,15 @@ impl<'a> Engine<'a> {
                     Unit::Household => self.population.households.members(x),
                 };
                 let key = self.population.residents.key(members.start);
-                if (crn.bits(key, t, Purpose::Engage) as u32) >= thr_engage {
+                if (crn.resident(key).bits_for(t, Purpose::Engage, stream) as u32) >= thr_engage {
                     continue;
                 }
                 let res = &mut self.population.residents;
                 for r in members.clone() {
                     res.intervention[r] = (i as u8 + 1) | iv::SUPPORT;
-                    res.intervention_months[r] = *support_months;
+                    // One more than the length: this month's pass counts down
+                    // once, so support covers `support_months` months in all.
+                    res.intervention_months[r] = *support_months + 1;
                 }
                 res.intervention[members.start] |= iv::CASE_HOLDER;
                 let h = res.household[members.start] as usize;
@@ -1268,7 +1313,10 @@ impl<'a> Engine<'a> {
                                 } else {
                                     key
                                 };
-                                (crn.bits(drop_key, t, Purpose::Dropout) as u32) < rch.thr_dropout
+                                (crn.resident(drop_key)
+                                    .bits_for(t, Purpose::Dropout, rch.stream)
+                                    as u32)
+                                    < rch.thr_dropout
                             };
                             if months == 0 || dropped {
                                 state &= !iv::SUPPORT;
@@ -1421,7 +1469,6 @@ impl<'a> Engine<'a> {
                                 let svc = &cfg.episodes[e];
                                 let es = &mut episodes[e];
                                 episode[k] = e as u8 + 1;
-                                nb[NB_ENTRIES] += 1;
                                 if available[e] > 0 {
                                     available[e] -= 1;
                                     es.in_house += 1;
@@ -1559,7 +1606,26 @@ impl<'a> Engine<'a> {
                         }
                         let ivb = res.intervention[r];
                         if ivb & iv::CASE_HOLDER != 0 {
-                            self.caseloads[(ivb & iv::INDEX) as usize - 1].cases -= 1;
+                            // The case goes on with anyone in the household
+                            // still supported by it; otherwise the place frees.
+                            // (Only household cases: in a resident case each
+                            // supported member holds their own.)
+                            let i = (ivb & iv::INDEX) as usize - 1;
+                            let same = (ivb & iv::INDEX) | iv::SUPPORT;
+                            let h = res.household[r] as usize;
+                            let heir = (self.reach[i].unit == Unit::Household)
+                                .then(|| {
+                                    pop.households.members(h).find(|&q| {
+                                        q != r
+                                            && res.intervention[q] & (iv::INDEX | iv::SUPPORT)
+                                                == same
+                                    })
+                                })
+                                .flatten();
+                            match heir {
+                                Some(q) => res.intervention[q] |= iv::CASE_HOLDER,
+                                None => self.caseloads[i].cases -= 1,
+                            }
                         }
                         // The newcomer: a child's place goes to a birth or a
                         // child moving in; an adult's to an adult moving in.
@@ -1575,7 +1641,8 @@ impl<'a> Engine<'a> {
                             moves_in += 1;
                             reference_age(cfg, &mut rng)
                         };
-                        let mask = population::draw_risk_mask(cfg, decile, &mut rng);
+                        let mask =
+                            population::draw_risk_mask(cfg, decile, &self.tables.shock, &mut rng);
                         let need = self.starting_need.draw(cfg, mask, new_age, &mut rng);
                         res.age[r] = new_age;
                         res.need[r] = need;

@@ -121,12 +121,40 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
         horizon_years: args.years,
     };
     let loaded = load_all(&paths, &overrides)?;
-    let months = loaded[0].config.months;
-    if let Some(l) = loaded.iter().find(|l| l.config.months != months) {
-        return Err(Failure::Input(format!(
-            "scenario \"{}\" runs {} months but the baseline runs {months}; scenarios compared together need the same horizon (use --years to set it for all)",
-            l.config.name, l.config.months
-        )));
+    let base = &loaded[0].config;
+    let months = base.months;
+    // Pairing by replicate compares the same residents month by month, so the
+    // timeline and the population's slots must match the baseline's.
+    for l in &loaded[1..] {
+        let c = &l.config;
+        let differs = [
+            (
+                c.months != base.months,
+                "horizon",
+                "use --years to set it for all",
+            ),
+            (
+                c.burn_in_months != base.burn_in_months,
+                "burn_in_months",
+                "remove it from the scenario",
+            ),
+            (
+                c.population.residents != base.population.residents,
+                "population.residents",
+                "remove it from the scenario",
+            ),
+            (
+                c.population.neighbourhoods.len() != base.population.neighbourhoods.len(),
+                "population.neighbourhoods",
+                "remove it from the scenario",
+            ),
+        ];
+        if let Some((_, what, fix)) = differs.iter().find(|d| d.0) {
+            return Err(Failure::Input(format!(
+                "scenario \"{}\" has a different {what} from the baseline \"{}\"; scenarios are compared resident by resident, so they must share it ({fix})",
+                c.name, base.name
+            )));
+        }
     }
     output::check_writable(&args.out).map_err(|e| Failure::Input(e.to_string()))?;
 

@@ -100,8 +100,28 @@ pub struct ResidentCrn {
 impl ResidentCrn {
     #[inline(always)]
     pub fn bits(self, month: u32, purpose: Purpose) -> u64 {
-        mix64(self.key ^ ((month as u64) << 8 | purpose as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
+        self.bits_for(month, purpose, 0)
     }
+
+    /// As [`ResidentCrn::bits`], in one of several independent streams of the
+    /// same purpose (for example one per intervention, so that two programmes
+    /// do not share a resident's luck). Stream 0 is `bits`.
+    #[inline(always)]
+    pub fn bits_for(self, month: u32, purpose: Purpose, stream: u32) -> u64 {
+        let counter = (stream as u64) << 40 | (month as u64) << 8 | purpose as u64;
+        mix64(self.key ^ counter.wrapping_mul(0xD1B5_4A32_D192_ED03))
+    }
+}
+
+/// A stream number for a named thing (an intervention), stable whatever else
+/// the scenario holds or the order it lists things in: 32-bit FNV-1a of the
+/// name, never 0 (stream 0 is shared draws).
+pub fn stream_of(name: &str) -> u32 {
+    let mut h: u32 = 0x811C_9DC5;
+    for b in name.bytes() {
+        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+    }
+    h.max(1)
 }
 
 /// A resident's identity for random draws: the slot they occupy and the month
@@ -214,6 +234,14 @@ mod tests {
         17_063_944_634_647_927_016,
         3_714_493_439_194_547_757,
     ];
+
+    #[test]
+    fn named_streams_are_stable_and_distinct() {
+        // FNV-1a's published value for "a".
+        assert_eq!(stream_of("a"), 0xE40C_292C);
+        assert_ne!(stream_of("early_help"), stream_of("hubs"));
+        assert_ne!(stream_of(""), 0);
+    }
 
     #[test]
     fn uniforms_are_uniform_enough() {

@@ -109,12 +109,30 @@ fn a_repeated_run_is_identical_and_another_seed_is_not() {
 
 #[test]
 fn zero_budget_intervention_reproduces_the_baseline_exactly() {
+    zero_budget_matches(
+        "small_zero_budget.toml",
+        "\"Small borough, hubs with zero budget\"",
+        "hubs",
+    );
+}
+
+#[test]
+fn a_new_intervention_does_not_move_the_draws_of_existing_ones() {
+    // Listed before the baseline's early help: its draws must not shift.
+    zero_budget_matches(
+        "small_zero_budget_first.toml",
+        "\"Small borough, outreach with zero budget\"",
+        "aa_outreach",
+    );
+}
+
+fn zero_budget_matches(file: &str, scenario: &str, id: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     run_ok(&[
         "run",
         &fixture("small.toml"),
-        &fixture("small_zero_budget.toml"),
+        &fixture(file),
         "-r",
         "3",
         "-o",
@@ -123,9 +141,9 @@ fn zero_budget_intervention_reproduces_the_baseline_exactly() {
     ]);
     let ts = read(dir, "timeseries.csv");
     let base = rows_of(&ts, "Small borough");
-    let zero: Vec<String> = rows_of(&ts, "\"Small borough, hubs with zero budget\"")
+    let zero: Vec<String> = rows_of(&ts, scenario)
         .into_iter()
-        .filter(|r| !r.contains(",intervention.hubs."))
+        .filter(|r| !r.contains(&format!(",intervention.{id}.")))
         .collect();
     assert!(!base.is_empty());
     assert_eq!(base, zero);
@@ -479,4 +497,53 @@ fn a_shock_in_a_scenario_file_raises_its_risk_factor() {
     // Fields from the end: the scenario's name is quoted and has a comma.
     let mean: f64 = month12.rsplit(',').nth(3).unwrap().parse().unwrap();
     assert!(mean > 0.0, "{month12}");
+}
+
+#[test]
+fn places_that_shrink_are_an_error() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\n[interventions.homes]\nname = \"Homes\"\nkind = \"places\"\npayer = \"housing\"\nservice = \"temporary_accommodation\"\nplaces = [100, 50]\ncapital_cost_per_place = 1\n",
+        &["interventions.homes.places[1]", "only grow", "line 8"],
+    );
+}
+
+#[test]
+fn a_field_of_another_kind_is_an_error() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\n[interventions.fund]\nname = \"Fund\"\nkind = \"assets\"\npayer = \"voluntary_sector\"\nannual_budget = [1000]\ncost_per_place_per_year = 400\nsupport_months = 6\n",
+        &[
+            "interventions.fund.support_months",
+            "applies only to kind = caseload",
+            "line 9",
+        ],
+    );
+}
+
+#[test]
+fn an_empty_list_of_neighbourhoods_is_an_error() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\n[interventions.early_help]\ntargeting = { neighbourhoods = [] }\n",
+        &[
+            "interventions.early_help.targeting.neighbourhoods",
+            "at least one neighbourhood",
+        ],
+    );
+}
+
+#[test]
+fn scenarios_with_different_populations_cannot_be_paired() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = upstream(&[
+        "run",
+        &fixture("small.toml"),
+        "scenarios/baseline.toml",
+        "-o",
+        tmp.path().join("out").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("different") && stderr.contains("must share it"),
+        "{stderr}"
+    );
 }

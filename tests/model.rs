@@ -52,6 +52,21 @@ fn counts_add_up_to_the_population_every_month() {
             .map(|p| month[layout.payer_reactive + p] + month[layout.payer_prevention + p])
             .sum();
         assert_eq!(payers, month[layout.total_cost]);
+        // Each service's cost from its own activity and unit costs.
+        for (s, svc) in config.events.iter().enumerate() {
+            assert_eq!(
+                month[layout.event_cost + s],
+                month[layout.event_count + s] * svc.unit_cost_pence
+            );
+        }
+        for (e, svc) in config.episodes.iter().enumerate() {
+            let spot = month[layout.episode_spot + e];
+            let in_house = month[layout.episode_occupancy + e] - spot;
+            assert_eq!(
+                month[layout.episode_cost + e],
+                in_house * svc.monthly_cost_pence + spot * svc.spot_monthly_cost_pence
+            );
+        }
         let services: i64 = (0..config.events.len())
             .map(|s| month[layout.event_cost + s])
             .chain((0..config.episodes.len()).map(|e| month[layout.episode_cost + e]))
@@ -238,6 +253,12 @@ fn the_baseline_borough_looks_like_a_uk_place() {
         n / households
     );
     assert_eq!(res.len(), 200_000);
+    // Compact state: the budget is 32 bytes a resident.
+    assert_eq!(
+        res.bytes_per_resident(),
+        upstream::model::population::Residents::BYTES_PER_RESIDENT
+    );
+    assert!(res.bytes_per_resident() <= 32);
 }
 
 #[test]
@@ -305,4 +326,29 @@ fn a_cost_of_living_shock_raises_low_income_while_it_lasts() {
     let (b, s) = (low_income(&base, 11), low_income(&config, 11));
     assert!(s as f64 > b as f64 * 1.15, "shocked {s}, baseline {b}");
     assert!(b > 0);
+}
+
+#[test]
+fn every_bundled_scenario_keeps_its_accounts_month_by_month() {
+    for file in [
+        "hubs.toml",
+        "community_fund.toml",
+        "gp_risk_stratification.toml",
+        "early_help_families.toml",
+        "ta_acquisition.toml",
+        "disinvestment.toml",
+    ] {
+        let mut config = load(&format!("scenarios/{file}"));
+        // A tenth of the size, so the test is quick; every kind of
+        // intervention still runs.
+        config.population.residents = 20_000;
+        config.burn_in_months = 12;
+        let mut engine = Engine::new(&config, 2, 0);
+        for _ in 0..12 + 48 {
+            engine.step();
+            engine
+                .check_invariants()
+                .unwrap_or_else(|e| panic!("{file}, month {}: {e}", engine.t));
+        }
+    }
 }

@@ -67,6 +67,23 @@ impl Residents {
     }
     /// Bytes of state per resident.
     pub const BYTES_PER_RESIDENT: usize = 1 + 1 + 1 + 4 + 2 + 1 + 2 + 2 + 1 + 2;
+
+    /// Bytes actually held per resident, from the arrays themselves.
+    pub fn bytes_per_resident(&self) -> usize {
+        fn per<T>(v: &[T]) -> usize {
+            std::mem::size_of_val(v) / v.len().max(1)
+        }
+        per(&self.age)
+            + per(&self.need)
+            + per(&self.flags)
+            + per(&self.household)
+            + per(&self.arrival)
+            + per(&self.episode)
+            + per(&self.episode_left)
+            + per(&self.touched)
+            + per(&self.intervention)
+            + per(&self.intervention_months)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -184,10 +201,15 @@ pub fn reference_age(config: &Config, rng: &mut Stream) -> u8 {
 
 /// Draws risk factors for a resident of a neighbourhood with this decile, at the
 /// factors' stationary prevalence.
-pub fn draw_risk_mask(config: &Config, decile: u8, rng: &mut Stream) -> u8 {
+pub fn draw_risk_mask(
+    config: &Config,
+    decile: u8,
+    shock: &[f64; RISK_FACTORS],
+    rng: &mut Stream,
+) -> u8 {
     let mut mask = 0u8;
     for (f, risk) in config.risks.iter().enumerate() {
-        if rng.uniform() < risk.prevalence(decile) {
+        if rng.uniform() < (risk.prevalence(decile) * shock[f]).min(0.95) {
             mask |= 1 << f;
         }
     }
@@ -271,7 +293,7 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
             for age in ages {
                 let slot = residents.age.len();
                 let mut rrng = crn.stream(resident_key(slot as u32, 0), 0, Purpose::Synthesis);
-                let mask = draw_risk_mask(config, neigh.decile, &mut rrng);
+                let mask = draw_risk_mask(config, neigh.decile, &[1.0; RISK_FACTORS], &mut rrng);
                 let need = starting.draw(config, mask, age, &mut rrng);
                 residents.age.push(age);
                 residents.need.push(need);

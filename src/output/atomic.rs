@@ -74,3 +74,47 @@ pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputEr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_files_and_no_temporary_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.csv"), "old").unwrap();
+        // The second file cannot be created (its folder does not exist), so
+        // the set fails before anything is renamed.
+        let files = vec![
+            ("a.csv".to_string(), b"new".to_vec()),
+            ("missing/b.csv".to_string(), b"new".to_vec()),
+        ];
+        assert!(write_all(dir.path(), &files).is_err());
+        assert_eq!(fs::read_to_string(dir.path().join("a.csv")).unwrap(), "old");
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["a.csv"]);
+    }
+
+    #[test]
+    fn a_successful_write_replaces_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.csv"), "old").unwrap();
+        let files = vec![
+            ("a.csv".to_string(), b"new a".to_vec()),
+            ("b.csv".to_string(), b"new b".to_vec()),
+        ];
+        write_all(dir.path(), &files).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a.csv")).unwrap(),
+            "new a"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("b.csv")).unwrap(),
+            "new b"
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+}

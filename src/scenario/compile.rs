@@ -49,8 +49,27 @@ fn probability(path: &str, v: f64) -> R<f64> {
     Ok(v)
 }
 
+/// The largest amount of money any one value may hold: keeps every total,
+/// in pence, far inside the range of a 64-bit integer.
+const MAX_POUNDS: f64 = 1e12;
+
 fn cost(path: &str, v: f64) -> R<f64> {
-    non_negative(path, v, "a cost in £")
+    non_negative(path, v, "a cost in £")?;
+    if v > MAX_POUNDS {
+        return bad(
+            path,
+            format!("expected at most £1,000,000,000,000, found {v}"),
+        );
+    }
+    Ok(v)
+}
+
+/// Places, caseloads and capacities: at most ten million.
+fn places(path: &str, v: u32) -> R<u32> {
+    if v > 10_000_000 {
+        return bad(path, format!("expected at most 10,000,000, found {v}"));
+    }
+    Ok(v)
 }
 
 fn hazard(path: &str, v: f64) -> R<f64> {
@@ -468,10 +487,10 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
             );
         }
         let mean = finite(&path("duration.mean_months"), e.duration.mean_months.value)?;
-        if mean < 1.0 {
+        if !(1.0..=1200.0).contains(&mean) {
             return bad(
                 path("duration.mean_months"),
-                format!("expected at least 1 month, found {mean}"),
+                format!("expected 1 to 1,200 months, found {mean}"),
             );
         }
         let duration = match e.duration.distribution {
@@ -487,10 +506,10 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                     );
                 };
                 let sd = finite(&path("duration.sd_months"), sd.value)?;
-                if sd <= 0.0 {
+                if sd <= 0.0 || sd > 100.0 * mean {
                     return bad(
                         path("duration.sd_months"),
-                        format!("expected more than 0 months, found {sd}"),
+                        format!("expected more than 0 and at most 100 times the mean, found {sd}"),
                     );
                 }
                 Duration::LogNormal {
@@ -529,7 +548,7 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
             duration,
             monthly_cost_pence: pence(monthly),
             spot_monthly_cost_pence: pence(monthly * premium),
-            capacity: e.capacity.value,
+            capacity: places(&path("capacity"), e.capacity.value)?,
             overflow: e.overflow,
         });
     }
@@ -576,6 +595,9 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
             NeighbourhoodsIn::All => Ok((0..nn).collect()),
             NeighbourhoodsIn::MostDeprived(k) => ranked(true, *k),
             NeighbourhoodsIn::LeastDeprived(k) => ranked(false, *k),
+            NeighbourhoodsIn::Named(list) if list.is_empty() => {
+                bad(path, "expected at least one neighbourhood (or \"all\")")
+            }
             NeighbourhoodsIn::Named(list) => list
                 .iter()
                 .enumerate()
@@ -682,6 +704,9 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                         if c.value.is_empty() {
                             return bad(path("caseload"), "expected at least one year's caseload");
                         }
+                        for (i, k) in c.value.iter().enumerate() {
+                            places(&format!("{}[{i}]", path("caseload")), *k)?;
+                        }
                         (
                             c.value.iter().map(|&k| pence(k as f64 * unit)).collect(),
                             c.value.clone(),
@@ -743,7 +768,15 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                     need_at_least: tg_in.need_at_least,
                     with_children: tg_in.with_children,
                     unit: tg_in.unit,
-                    risk_top_n: tg_in.risk_top_n,
+                    risk_top_n: match tg_in.risk_top_n {
+                        Some(0) => {
+                            return bad(
+                                tpath("risk_top_n"),
+                                "expected 1 or more residents (0 would enrol nobody)",
+                            );
+                        }
+                        other => other,
+                    },
                     risk_top_share: match &tg_in.risk_top_percent {
                         Some(p) => {
                             let v = finite(&tpath("risk_top_percent"), p.value)?;
@@ -773,8 +806,20 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                             "a caseload intervention needs `support_months` of 1 or more",
                         );
                     }
+                    Some(m) if m > 600 => {
+                        return bad(
+                            path("support_months"),
+                            format!("expected at most 600 months, found {m}"),
+                        );
+                    }
                     Some(m) => m,
                 };
+                if x.existing && start_month != 1 {
+                    return bad(
+                        path("start_month"),
+                        "an `existing` offer is already running, so it starts in month 1",
+                    );
+                }
                 let half_life = match &x.effect_half_life_months {
                     Some(h) => non_negative(
                         &path("effect_half_life_months"),
@@ -874,7 +919,42 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                     },
                 )
             }
+            KindIn::Assets | KindIn::Places if !x.expand.is_empty() => {
+                return bad(path("expand"), "`expand` applies only to kind = caseload");
+            }
+            KindIn::Assets | KindIn::Places
+                if x.dropout_per_month.is_some()
+                    || x.effect_half_life_months.is_some()
+                    || x.ramp_up_months.is_some()
+                    || x.existing
+                    || x.burn_in_budget.is_some() =>
+            {
+                let field = [
+                    (x.dropout_per_month.is_some(), "dropout_per_month"),
+                    (
+                        x.effect_half_life_months.is_some(),
+                        "effect_half_life_months",
+                    ),
+                    (x.ramp_up_months.is_some(), "ramp_up_months"),
+                    (x.existing, "existing"),
+                    (x.burn_in_budget.is_some(), "burn_in_budget"),
+                ]
+                .into_iter()
+                .find(|(given, _)| *given)
+                .map(|(_, f)| f)
+                .expect("one is given");
+                return bad(
+                    path(field),
+                    format!("`{field}` applies only to kind = caseload"),
+                );
+            }
             KindIn::Assets => {
+                only(x.service.is_some(), "service", "places")?;
+                only(
+                    x.capital_cost_per_place.is_some(),
+                    "capital_cost_per_place",
+                    "places",
+                )?;
                 for (given, f) in [
                     (x.caseload.is_some(), "caseload"),
                     (x.unit_cost_per_month.is_some(), "unit_cost_per_month"),
@@ -893,8 +973,11 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                     );
                 };
                 let per = cost(&path("cost_per_place_per_year"), per.value)?;
-                if per <= 0.0 {
-                    return bad(path("cost_per_place_per_year"), "expected more than £0");
+                if per < 1.0 {
+                    return bad(
+                        path("cost_per_place_per_year"),
+                        format!("expected £1 or more, found {per}"),
+                    );
                 }
                 let neighbourhoods =
                     match x.targeting.as_ref().and_then(|t| t.neighbourhoods.as_ref()) {
@@ -918,6 +1001,13 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                 )?;
                 only(!x.effects.is_empty(), "effects", "caseload")?;
                 only(x.targeting.is_some(), "targeting", "caseload or assets")?;
+                only(
+                    x.cost_per_place_per_year.is_some(),
+                    "cost_per_place_per_year",
+                    "assets",
+                )?;
+                only(x.engagement.is_some(), "engagement", "caseload")?;
+                only(x.support_months.is_some(), "support_months", "caseload")?;
                 let ids: Vec<&str> = s.episodes.keys().map(String::as_str).collect();
                 let Some(svc) = &x.service else {
                     return bad(
@@ -943,6 +1033,15 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
                 };
                 if places.value.is_empty() {
                     return bad(path("places"), "expected at least one year's places");
+                }
+                for (i, v) in places.value.iter().enumerate() {
+                    self::places(&format!("{}[{i}]", path("places")), *v)?;
+                    if i > 0 && *v < places.value[i - 1] {
+                        return bad(
+                            format!("{}[{i}]", path("places")),
+                            "places held can only grow from year to year (selling them is not modelled)",
+                        );
+                    }
                 }
                 let Some(capital) = &x.capital_cost_per_place else {
                     return bad(
