@@ -39,7 +39,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Stochastic replicates per scenario.
-    #[arg(long, short = 'r', default_value_t = 20, value_name = "N")]
+    #[arg(long, short = 'r', default_value_t = 16, value_name = "N")]
     pub replicates: u32,
     /// Master seed: the same seed gives the same results, byte for byte.
     #[arg(long, default_value_t = 20_260_401, value_name = "S")]
