@@ -1177,7 +1177,17 @@ impl<'a> Engine<'a> {
         let cfg = self.config;
         let t = self.t;
         let crn = self.crn;
-        let iv_mods = self.intervention_mods(m);
+        // Each intervention's multipliers in support and at every month of its
+        // lingering effect, worked out once a month rather than per resident.
+        let iv_mods: Vec<(Mods, Vec<Mods>)> = self
+            .intervention_mods(m)
+            .into_iter()
+            .zip(&self.reach)
+            .map(|(full, rch)| {
+                let lingering = rch.lingering.iter().map(|&s| full.scaled(s)).collect();
+                (full.scaled(1.0), lingering)
+            })
+            .collect();
         let n_events = cfg.events.len();
         let reset_touched =
             cfg.handoff.window_months > 0 && t.is_multiple_of(cfg.handoff.window_months);
@@ -1329,14 +1339,15 @@ impl<'a> Engine<'a> {
                         } else {
                             months = months.saturating_add(1);
                         }
-                        let strength = if state & iv::SUPPORT != 0 {
-                            Some(1.0)
+                        let (support, lingering) = &iv_mods[i];
+                        let now = if state & iv::SUPPORT != 0 {
+                            Some(support)
                         } else {
-                            rch.lingering.get(months as usize).copied()
+                            lingering.get(months as usize)
                         };
-                        match strength {
-                            Some(s) => {
-                                mods = Some(iv_mods[i].scaled(s));
+                        match now {
+                            Some(md) => {
+                                mods = Some(*md);
                                 touch = rch.touch;
                             }
                             None => {
