@@ -533,6 +533,9 @@ pub struct Engine<'a> {
     durations: Vec<Option<LogNormal<f64>>>,
     reach: Vec<Reach>,
     household_summary: Vec<u8>,
+    /// Each resident's share of the random-number key, kept so the step
+    /// need not recompute it every month (8 bytes a resident).
+    prefixes: Vec<crate::rng::ResidentCrn>,
     starting_need: population::StartingNeed,
     candidates: Vec<(u64, u32)>,
     /// Months simulated so far, burn-in included.
@@ -597,6 +600,9 @@ impl<'a> Engine<'a> {
             durations,
             reach: config.interventions.iter().map(Reach::new).collect(),
             starting_need: population::StartingNeed::new(config),
+            prefixes: (0..population.residents.len())
+                .map(|r| crn.resident(population.residents.key(r)))
+                .collect(),
             household_summary: (0..population.households.len())
                 .map(|h| Summary::of(&population, h).pack())
                 .collect(),
@@ -685,6 +691,9 @@ impl<'a> Engine<'a> {
             return Err(format!(
                 "population accounts do not balance: {tv:?} with {n} residents"
             ));
+        }
+        if (0..n).any(|r| self.prefixes[r] != self.crn.resident(res.key(r))) {
+            return Err("a resident's random-number key is stale".into());
         }
         let mut keys: Vec<u64> = (0..n).map(|r| res.key(r)).collect();
         keys.sort_unstable();
@@ -1221,6 +1230,7 @@ impl<'a> Engine<'a> {
             durations,
             reach,
             household_summary,
+            prefixes,
             ..
         } = self;
         let mut available: Vec<u32> = episodes
@@ -1306,7 +1316,7 @@ impl<'a> Engine<'a> {
                     }
 
                     // Intervention support, dropout and lingering effect.
-                    let rc = crn.resident(key);
+                    let rc = prefixes[r];
                     let mut mods: Option<Mods> = None;
                     let mut touch = Touch::NONE;
                     let ivb = intervention[k];
@@ -1659,6 +1669,7 @@ impl<'a> Engine<'a> {
                         res.need[r] = need;
                         res.flags[r] = mask;
                         res.arrival[r] = arrival;
+                        self.prefixes[r] = self.crn.resident(resident_key(r as u32, arrival));
                         res.episode[r] = 0;
                         res.episode_left[r] = 0;
                         res.touched[r] = 0;
