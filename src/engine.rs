@@ -1265,30 +1265,38 @@ impl<'a> Engine<'a> {
                 pop.neighbourhood_start[n] as usize,
                 pop.neighbourhood_start[n + 1] as usize,
             );
+            // The neighbourhood's residents as slices of one length; each
+            // household is then a range checked once against that length.
+            let households = &pop.households;
+            let res = &mut pop.residents;
+            let (nlo, nhi) = (
+                households.start[hh_lo] as usize,
+                households.start[hh_hi] as usize,
+            );
+            let age = &res.age[nlo..nhi];
+            let need = &mut res.need[nlo..nhi];
+            let flags_s = &mut res.flags[nlo..nhi];
+            let arrival = &res.arrival[nlo..nhi];
+            let episode = &mut res.episode[nlo..nhi];
+            let episode_left = &mut res.episode_left[nlo..nhi];
+            let touched_s = &mut res.touched[nlo..nhi];
+            let intervention = &mut res.intervention[nlo..nhi];
+            let intervention_months = &mut res.intervention_months[nlo..nhi];
+            let prefixes_n = &prefixes[nlo..nhi];
+            let len = age.len();
             for h in hh_lo..hh_hi {
-                let lo = pop.households.start[h] as usize;
-                let hi = pop.households.start[h + 1] as usize;
-                let res = &mut pop.residents;
-                // Sub-slices of one length, so indexing needs no bounds checks.
-                let age = &res.age[lo..hi];
-                let need = &mut res.need[lo..hi];
-                let flags_s = &mut res.flags[lo..hi];
-                let arrival = &res.arrival[lo..hi];
-                let episode = &mut res.episode[lo..hi];
-                let episode_left = &mut res.episode_left[lo..hi];
-                let touched_s = &mut res.touched[lo..hi];
-                let intervention = &mut res.intervention[lo..hi];
-                let intervention_months = &mut res.intervention_months[lo..hi];
-                let size = age.len();
+                let lo = households.start[h] as usize - nlo;
+                let hi = households.start[h + 1] as usize - nlo;
+                assert!(lo < hi && hi <= len);
                 // Household state at the start of the month (synchronous
                 // update), as last month's pass (or turnover) left it.
                 let start = Summary::unpack(household_summary[h]);
                 let adults_crisis = start.adults_crisis as usize;
                 let hh_max = start.adult_max_need;
-                let hh_key = resident_key(lo as u32, arrival[0]);
+                let hh_key = resident_key((nlo + lo) as u32, arrival[lo]);
                 let mut summary = Summary::default();
-                for k in 0..size {
-                    let r = lo + k;
+                for k in lo..hi {
+                    let r = nlo + k;
                     let key = resident_key(r as u32, arrival[k]);
                     let age_k = age[k];
                     let band = bands.band(age_k);
@@ -1316,7 +1324,7 @@ impl<'a> Engine<'a> {
                     }
 
                     // Intervention support, dropout and lingering effect.
-                    let rc = prefixes[r];
+                    let rc = prefixes_n[k];
                     let mut mods: Option<Mods> = None;
                     let mut touch = Touch::NONE;
                     let ivb = intervention[k];
@@ -1382,7 +1390,7 @@ impl<'a> Engine<'a> {
                     let h1 = rc.bits(t, Purpose::Need);
                     let (u_need, u_risk) = (h1 as u32, (h1 >> 32) as u32);
                     let in_ep = episode[k] != 0;
-                    let is_ref = k == 0;
+                    let is_ref = k == lo;
                     // Built only for the slow paths.
                     let ctx_at = |level: usize, mask: u8| Ctx {
                         level,
