@@ -510,6 +510,22 @@ struct EpisodeState {
     queue: VecDeque<(u32, u16)>,
 }
 
+impl EpisodeState {
+    /// Someone leaves the service: their place (in-house or spot) or their
+    /// spot on the waiting list, by their flags. Returns the flags without the
+    /// episode's bits. A stale waiting-list entry is skipped on admission.
+    fn release(&mut self, flags: u8) -> u8 {
+        if flags & flag::WAITING != 0 {
+            self.waiting -= 1;
+        } else if flags & flag::SPOT != 0 {
+            self.spot -= 1;
+        } else {
+            self.in_house -= 1;
+        }
+        flags & !(flag::WAITING | flag::SPOT)
+    }
+}
+
 /// Live state of a caseload intervention.
 #[derive(Clone, Debug, Default)]
 struct CaseloadState {
@@ -1312,13 +1328,7 @@ impl<'a> Engine<'a> {
                         let left = episode_left[k] - 1;
                         episode_left[k] = left;
                         if left == 0 {
-                            let es = &mut episodes[ep as usize - 1];
-                            if flags & flag::SPOT != 0 {
-                                es.spot -= 1;
-                                flags &= !flag::SPOT;
-                            } else {
-                                es.in_house -= 1;
-                            }
+                            flags = episodes[ep as usize - 1].release(flags);
                             episode[k] = 0;
                         }
                     }
@@ -1624,14 +1634,7 @@ impl<'a> Engine<'a> {
                         }
                         let ep = res.episode[r];
                         if ep != 0 {
-                            let es = &mut self.episodes[ep as usize - 1];
-                            if flags & flag::WAITING != 0 {
-                                es.waiting -= 1;
-                            } else if flags & flag::SPOT != 0 {
-                                es.spot -= 1;
-                            } else {
-                                es.in_house -= 1;
-                            }
+                            self.episodes[ep as usize - 1].release(flags);
                         }
                         let ivb = res.intervention[r];
                         if ivb & iv::CASE_HOLDER != 0 {
@@ -1695,16 +1698,7 @@ impl<'a> Engine<'a> {
                         && new_band != band
                         && !cfg.episodes[ep as usize - 1].eligible_bands[new_band]
                     {
-                        let es = &mut self.episodes[ep as usize - 1];
-                        let flags = res.flags[r];
-                        if flags & flag::WAITING != 0 {
-                            es.waiting -= 1;
-                        } else if flags & flag::SPOT != 0 {
-                            es.spot -= 1;
-                        } else {
-                            es.in_house -= 1;
-                        }
-                        res.flags[r] &= !(flag::WAITING | flag::SPOT);
+                        res.flags[r] = self.episodes[ep as usize - 1].release(res.flags[r]);
                         res.episode[r] = 0;
                         res.episode_left[r] = 0;
                     }

@@ -13,18 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use upstream::experiment::{self, RunSettings};
 use upstream::output::{self, RunInfo};
-use upstream::scenario::{self, Loaded, Overrides};
-
-/// The bundled default comparison, baseline first.
-const BUNDLED: [&str; 7] = [
-    "baseline.toml",
-    "hubs.toml",
-    "community_fund.toml",
-    "gp_risk_stratification.toml",
-    "early_help_families.toml",
-    "ta_acquisition.toml",
-    "disinvestment.toml",
-];
+use upstream::scenario::{self, BUNDLED, Loaded, Overrides};
 
 enum Failure {
     /// Bad input: a scenario, an argument or an output folder.

@@ -330,14 +330,7 @@ fn a_cost_of_living_shock_raises_low_income_while_it_lasts() {
 
 #[test]
 fn every_bundled_scenario_keeps_its_accounts_month_by_month() {
-    for file in [
-        "hubs.toml",
-        "community_fund.toml",
-        "gp_risk_stratification.toml",
-        "early_help_families.toml",
-        "ta_acquisition.toml",
-        "disinvestment.toml",
-    ] {
+    for file in &scenario::BUNDLED[1..] {
         let mut config = load(&format!("scenarios/{file}"));
         // A tenth of the size, so the test is quick; every kind of
         // intervention still runs.

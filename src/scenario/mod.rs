@@ -17,6 +17,17 @@ use toml::de::{DeTable, DeValue};
 
 use crate::model::Config;
 
+/// The bundled default comparison under `scenarios/`, baseline first.
+pub const BUNDLED: [&str; 7] = [
+    "baseline.toml",
+    "hubs.toml",
+    "community_fund.toml",
+    "gp_risk_stratification.toml",
+    "early_help_families.toml",
+    "ta_acquisition.toml",
+    "disinvestment.toml",
+];
+
 /// A scenario that could not be used, with where and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioError {
