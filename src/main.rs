@@ -128,13 +128,13 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
                 "remove it from the scenario",
             ),
             (
-                c.population.residents != base.population.residents,
-                "population.residents",
-                "remove it from the scenario",
+                !c.population.same_households(&base.population),
+                "population (residents, neighbourhoods or household make-up)",
+                "remove those [population] fields from the scenario",
             ),
             (
-                c.population.neighbourhoods.len() != base.population.neighbourhoods.len(),
-                "population.neighbourhoods",
+                c.age_bands != base.age_bands,
+                "population.age_band_cuts",
                 "remove it from the scenario",
             ),
         ];

@@ -108,8 +108,10 @@ impl ResidentCrn {
     /// do not share a resident's luck). Stream 0 is `bits`.
     #[inline(always)]
     pub fn bits_for(self, month: u32, purpose: Purpose, stream: u32) -> u64 {
-        let counter = (stream as u64) << 40 | (month as u64) << 8 | purpose as u64;
-        mix64(self.key ^ counter.wrapping_mul(0xD1B5_4A32_D192_ED03))
+        // All 32 bits of the stream enter the key; stream 0 leaves it as is.
+        let key = self.key ^ (stream as u64).wrapping_mul(0xA076_1D64_78BD_642F);
+        let counter = (month as u64) << 8 | purpose as u64;
+        mix64(key ^ counter.wrapping_mul(0xD1B5_4A32_D192_ED03))
     }
 }
 

@@ -211,6 +211,25 @@ pub struct RiskSpec {
     pub persistence_months: f64,
 }
 
+impl PopulationSpec {
+    /// Whether two specifications synthesise the same households in the same
+    /// slots (what pairing scenarios resident by resident relies on).
+    pub fn same_households(&self, other: &PopulationSpec) -> bool {
+        self.residents == other.residents
+            && self.neighbourhoods.len() == other.neighbourhoods.len()
+            && self
+                .neighbourhoods
+                .iter()
+                .zip(&other.neighbourhoods)
+                .all(|(a, b)| a.name == b.name && a.decile == b.decile)
+            && self.household_size_shares == other.household_size_shares
+            && self.reference_age_edges == other.reference_age_edges
+            && self.reference_age_shares == other.reference_age_shares
+            && self.partner_share == other.partner_share
+            && self.max_parent_age == other.max_parent_age
+    }
+}
+
 impl RiskSpec {
     /// Prevalence in a neighbourhood of the given deprivation decile, linear
     /// between the most (1) and least (10) deprived.

@@ -31,7 +31,7 @@ pub mod iv {
     pub const SUPPORT: u8 = 1 << 7;
 }
 
-/// Per-resident state: 18 bytes a resident.
+/// Per-resident state: 17 bytes a resident.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Residents {
     pub age: Vec<u8>,
