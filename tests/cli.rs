@@ -547,3 +547,82 @@ fn scenarios_with_different_populations_cannot_be_paired() {
         "{stderr}"
     );
 }
+
+/// A scenario starting from a CSV with one bad cell.
+fn bad_starting_state(row: &str, expect: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("residents.csv");
+    fs::write(
+        &csv,
+        format!("household,neighbourhood,age,need,low_income,insecure_housing,isolation,long_term_condition,family_stress\nH1,N01,40,coping,0,0,0,0,0\n{row}\n"),
+    )
+    .unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let toml = tmp.path().join("s.toml");
+    fs::write(
+        &toml,
+        format!("name = \"x\"\nextends = \"{root}/tests/fixtures/small.toml\"\n[population]\nresidents = 2\nstarting_state = \"residents.csv\"\n"),
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "run",
+        toml.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn a_bad_starting_state_names_the_file_line_and_column() {
+    bad_starting_state(
+        "H2,N02,35,sad,0,0,0,0,0",
+        &["residents.csv, line 3, field `need`", "found \"sad\""],
+    );
+    bad_starting_state(
+        "H2,N09,35,coping,0,0,0,0,0",
+        &["line 3, field `neighbourhood`", "N01, N02"],
+    );
+    bad_starting_state(
+        "H1,N01,7,coping,0,0,2,0,0",
+        &["line 3, field `isolation`", "0 or 1"],
+    );
+    bad_starting_state(
+        "H2,N02,5,coping,0,0,0,0,0",
+        &["line 3, field `age`", "adult"],
+    );
+}
+
+#[test]
+fn a_starting_state_must_match_the_residents_count() {
+    assert_rejected(
+        "name = \"x\"\nextends = \"BASELINE\"\n[population]\nstarting_state = \"ROOT/tests/fixtures/starting_state.csv\"\n"
+            .replace("ROOT", env!("CARGO_MANIFEST_DIR"))
+            .as_str(),
+        &["population.residents", "has 40 residents"],
+    );
+}
+
+#[test]
+fn a_run_can_start_from_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    run_ok(&[
+        "run",
+        &fixture("small_csv.toml"),
+        "-r",
+        "2",
+        "-o",
+        tmp.path().to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        read(tmp.path(), "timeseries.csv")
+            .contains("Small borough from a file,1,residents,40,40,40,40")
+    );
+}

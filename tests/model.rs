@@ -345,3 +345,45 @@ fn every_bundled_scenario_keeps_its_accounts_month_by_month() {
         }
     }
 }
+
+#[test]
+fn a_starting_state_file_gives_exactly_those_residents() {
+    let config = load("tests/fixtures/small_csv.toml");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/starting_state.csv"),
+    )
+    .unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let mut engine = Engine::new(&config, 3, 0);
+    let res = &engine.population.residents;
+    assert_eq!(res.len(), rows.len());
+    // Every row is there once: compare the multisets of (household, age, need).
+    let need_of = |s: &str| NeedLevel::ALL.iter().position(|l| l.name() == s).unwrap() as u8;
+    let mut want: Vec<(u8, u8, u8)> = rows
+        .iter()
+        .map(|r| {
+            let mask = (0..5)
+                .filter(|&f| r[4 + f] == "1")
+                .fold(0u8, |m, f| m | 1 << f);
+            (r[2].parse().unwrap(), need_of(r[3]), mask)
+        })
+        .collect();
+    let mut got: Vec<(u8, u8, u8)> = (0..res.len())
+        .map(|r| (res.age[r], res.need[r], res.flags[r]))
+        .collect();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(want, got);
+    let households: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(engine.population.households.len(), households.len());
+    for _ in 0..config.burn_in_months + 24 {
+        engine.step();
+        engine
+            .check_invariants()
+            .unwrap_or_else(|e| panic!("month {}: {e}", engine.t));
+    }
+}

@@ -164,9 +164,29 @@ pub struct Neighbourhood {
     pub decile: u8,
 }
 
+/// A resident read from a starting-state file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartingResident {
+    pub age: u8,
+    pub need: u8,
+    /// Risk factors held (see `RiskFactor::bit`).
+    pub risk_mask: u8,
+}
+
+/// A household read from a starting-state file; its first member is the
+/// household's reference person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartingHousehold {
+    pub neighbourhood: usize,
+    pub members: Vec<StartingResident>,
+}
+
 #[derive(Clone, Debug)]
 pub struct PopulationSpec {
     pub residents: u32,
+    /// Residents as given, instead of synthesised: households in
+    /// neighbourhood order.
+    pub starting: Option<Vec<StartingHousehold>>,
     pub neighbourhoods: Vec<Neighbourhood>,
     /// Share of households with 1, 2, 3, 4, 5 and 6 members.
     pub household_size_shares: Vec<f64>,
@@ -227,6 +247,7 @@ impl PopulationSpec {
             && self.reference_age_shares == other.reference_age_shares
             && self.partner_share == other.partner_share
             && self.max_parent_age == other.max_parent_age
+            && self.starting == other.starting
     }
 }
 

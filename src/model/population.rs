@@ -262,6 +262,27 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
     reserve(&mut residents.need);
     reserve(&mut residents.flags);
 
+    if let Some(list) = &p.starting {
+        // Residents as given: households already in neighbourhood order.
+        let mut next = 0;
+        for n in 0..n_neigh {
+            while next < list.len() && list[next].neighbourhood == n {
+                households.start.push(residents.age.len() as u32);
+                households.neighbourhood.push(n as u16);
+                for m in &list[next].members {
+                    residents.age.push(m.age);
+                    residents.need.push(m.need);
+                    residents.flags.push(m.risk_mask);
+                    residents
+                        .household
+                        .push(households.neighbourhood.len() as u32 - 1);
+                }
+                next += 1;
+            }
+            neighbourhood_start.push(households.neighbourhood.len() as u32);
+        }
+        return finish(residents, households, neighbourhood_start);
+    }
     let starting = StartingNeed::new(config);
     let mut hh_counter = 0u64;
     for (n, neigh) in p.neighbourhoods.iter().enumerate() {
@@ -306,6 +327,14 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
         }
         neighbourhood_start.push(households.neighbourhood.len() as u32);
     }
+    finish(residents, households, neighbourhood_start)
+}
+
+fn finish(
+    mut residents: Residents,
+    mut households: Households,
+    neighbourhood_start: Vec<u32>,
+) -> Population {
     households.start.push(residents.age.len() as u32);
     let n = residents.age.len();
     residents.arrival = vec![0; n];
@@ -314,7 +343,6 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
     residents.touched = vec![0; n];
     residents.intervention = vec![0; n];
     residents.intervention_months = vec![0; n];
-    debug_assert_eq!(RISK_FACTORS, 5);
     Population {
         residents,
         households,

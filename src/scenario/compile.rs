@@ -199,7 +199,17 @@ fn valid_id(path: &str, id: &str) -> R<()> {
     Ok(())
 }
 
-pub fn compile(s: &Scenario) -> R<Compiled> {
+/// Neighbourhood names as the scenario gives them, or N01, N02, … by default.
+pub fn neighbourhood_names(p: &PopulationIn) -> Vec<String> {
+    match &p.neighbourhood_names {
+        Some(n) => n.clone(),
+        None => (1..=p.neighbourhoods as usize)
+            .map(|i| format!("N{i:02}"))
+            .collect(),
+    }
+}
+
+pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Compiled> {
     if s.name.trim().is_empty() {
         return bad("name", "expected the scenario's name, found empty text");
     }
@@ -283,8 +293,20 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
             }
             n.clone()
         }
-        None => (1..=nn).map(|i| format!("N{i:02}")).collect(),
+        None => neighbourhood_names(p),
     };
+    if let Some(list) = &starting {
+        let rows: usize = list.iter().map(|h| h.members.len()).sum();
+        if rows != p.residents as usize {
+            return bad(
+                "population.residents",
+                format!(
+                    "the starting state has {rows} residents, so `residents` must be {rows}, not {}",
+                    p.residents
+                ),
+            );
+        }
+    }
     let cuts = p.age_band_cuts;
     if !(cuts[0] >= 1 && cuts[0] < cuts[1] && cuts[1] < cuts[2] && cuts[2] <= MAX_AGE) {
         return bad(
@@ -317,6 +339,7 @@ pub fn compile(s: &Scenario) -> R<Compiled> {
     }
     let population = PopulationSpec {
         residents: p.residents,
+        starting,
         neighbourhoods: names
             .into_iter()
             .zip(&deciles)

@@ -8,6 +8,7 @@
 
 mod compile;
 pub mod schema;
+mod starting;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "scenario {}", self.file.display())?;
+        write!(f, "{}", self.file.display())?;
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
         }
@@ -205,7 +206,23 @@ pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, ScenarioE
             let path = path_segments(e.path());
             locate(&files, &path, clean_message(e.inner().message()))
         })?;
-    let compiled = compile::compile(&scenario).map_err(|inv| {
+    // A starting-state file is found beside the scenario file that names it.
+    let starting = match &scenario.population.starting_state {
+        None => None,
+        Some(name) => {
+            let field = split_path("population.starting_state");
+            let owner = files
+                .iter()
+                .zip(&tables)
+                .find(|(_, t)| defines(t, &field))
+                .map(|(f, _)| f)
+                .unwrap_or(&files[0]);
+            let dir = owner.path.parent().unwrap_or(Path::new("."));
+            let names = compile::neighbourhood_names(&scenario.population);
+            Some(starting::read(&dir.join(name), &names)?)
+        }
+    };
+    let compiled = compile::compile(&scenario, starting).map_err(|inv| {
         let path = split_path(&inv.path);
         locate(&files, &path, inv.message)
     })?;

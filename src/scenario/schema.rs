@@ -147,6 +147,9 @@ pub struct PopulationIn {
     pub birth_share: Param<f64>,
     #[serde(default = "default_true")]
     pub turnover: bool,
+    /// A CSV of residents to start from instead of synthesising them.
+    #[serde(default)]
+    pub starting_state: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
