@@ -265,10 +265,23 @@ struct Ctx {
     in_episode: bool,
 }
 
+/// Size of the transition table: level (2 bits), age band (2), risk factors
+/// (5), connected (1), household stress (2).
+const TRANS_SIZE: usize = 1 << 12;
+/// Size of the contact table: level (2), age band (2), risk factors (5),
+/// household's highest adult need (2), first member (1), in an episode (1).
+const CONTACT_SIZE: usize = 1 << 13;
+
+// Both tables pack their dimensions as bit fields, so the sizes must hold.
+const _: () = assert!(NEED_LEVELS == 4 && AGE_BANDS == 4 && RISK_FACTORS == 5);
+
+#[inline(always)]
 fn trans_index(level: usize, band: usize, mask: u8, connected: bool, stress: usize) -> usize {
-    (((level * AGE_BANDS + band) * 32 + mask as usize) * 2 + connected as usize) * 4 + stress
+    (level << 10 | band << 8 | (mask as usize) << 3 | (connected as usize) << 2 | stress)
+        & (TRANS_SIZE - 1)
 }
 
+#[inline(always)]
 fn contact_index(
     level: usize,
     band: usize,
@@ -277,10 +290,13 @@ fn contact_index(
     is_ref: bool,
     in_ep: bool,
 ) -> usize {
-    ((((level * AGE_BANDS + band) * 32 + mask as usize) * NEED_LEVELS + hh_max) * 2
-        + is_ref as usize)
-        * 2
-        + in_ep as usize
+    (level << 11
+        | band << 9
+        | (mask as usize) << 4
+        | hh_max << 2
+        | (is_ref as usize) << 1
+        | in_ep as usize)
+        & (CONTACT_SIZE - 1)
 }
 
 /// Per-scenario quantities fixed for a run.
@@ -426,18 +442,18 @@ impl<'a> Rates<'a> {
 
 /// Threshold tables for the fast path, rebuilt when the environment changes.
 struct Tables {
-    trans: Vec<[u32; 2]>,
+    trans: Box<[[u32; 2]; TRANS_SIZE]>,
     risk: Vec<u32>,
     /// Flip probability of each factor, by decile and factors held.
     flips: Vec<[f64; RISK_FACTORS]>,
-    contact: Vec<u32>,
+    contact: Box<[u32; CONTACT_SIZE]>,
     shock: [f64; RISK_FACTORS],
 }
 
 impl Tables {
     fn build(rates: &Rates, shock: [f64; RISK_FACTORS]) -> Tables {
-        let mut trans = vec![[0u32; 2]; NEED_LEVELS * AGE_BANDS * 32 * 2 * 4];
-        let mut contact = vec![0u32; NEED_LEVELS * AGE_BANDS * 32 * NEED_LEVELS * 2 * 2];
+        let mut trans = Box::new([[0u32; 2]; TRANS_SIZE]);
+        let mut contact = Box::new([0u32; CONTACT_SIZE]);
         for level in 0..NEED_LEVELS {
             for band in 0..AGE_BANDS {
                 for mask in 0..32u8 {
@@ -1724,10 +1740,14 @@ impl<'a> Engine<'a> {
 
     fn record(&mut self, _m: i64) {
         // Risk-factor prevalence: a separate light pass, kept out of the step.
-        let mut counts = [0i64; RISK_FACTORS];
+        let mut by_mask = [0i64; 32];
         for &f in &self.population.residents.flags {
+            by_mask[(f & flag::RISK_MASK) as usize] += 1;
+        }
+        let mut counts = [0i64; RISK_FACTORS];
+        for (mask, n) in by_mask.iter().enumerate() {
             for (k, c) in counts.iter_mut().enumerate() {
-                *c += (f >> k & 1) as i64;
+                *c += n * (mask >> k & 1) as i64;
             }
         }
         self.row[self.layout.risk..self.layout.risk + RISK_FACTORS].copy_from_slice(&counts);
