@@ -974,6 +974,7 @@ impl<'a> Engine<'a> {
 
     /// Offers free places to eligible residents or households, best first, until
     /// the places are taken or the eligible run out.
+    // Out of line so profiles show it apart; it runs once a month.
     #[inline(never)]
     fn enrol_one(&mut self, i: usize, m: i64, free: u32) {
         let cfg = self.config;
@@ -1211,6 +1212,7 @@ impl<'a> Engine<'a> {
             .collect()
     }
 
+    // Out of line so profiles show it apart; it runs once a month.
     #[inline(never)]
     // `h` and `k` index several parallel arrays at once (and `h + 1`).
     #[allow(clippy::needless_range_loop)]
@@ -1607,6 +1609,7 @@ impl<'a> Engine<'a> {
 
     /// Once a year: deaths and moves, each vacated place refilled by a birth or
     /// a newcomer, then everyone ages a year.
+    // Out of line so profiles show it apart; it runs once a month.
     #[inline(never)]
     fn turnover_and_ageing(&mut self) {
         let cfg = self.config;
