@@ -661,16 +661,63 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
                 format!("expected a month from 1 to {MAX_MONTHS}, found {start_month}"),
             );
         }
-        // Fields that belong to other kinds are mistakes, not silently ignored.
-        let only = |given: bool, field: &str, kinds: &str| -> R<()> {
-            if given {
+        // Fields that belong to other kinds are mistakes, not silently ignored:
+        // each field with the kinds it applies to, checked in one place.
+        use KindIn::{Assets, Caseload, Places};
+        let fields: [(bool, &str, &[KindIn]); 16] = [
+            (x.caseload.is_some(), "caseload", &[Caseload]),
+            (
+                x.unit_cost_per_month.is_some(),
+                "unit_cost_per_month",
+                &[Caseload],
+            ),
+            (!x.expand.is_empty(), "expand", &[Caseload]),
+            (x.engagement.is_some(), "engagement", &[Caseload]),
+            (
+                x.dropout_per_month.is_some(),
+                "dropout_per_month",
+                &[Caseload],
+            ),
+            (x.support_months.is_some(), "support_months", &[Caseload]),
+            (x.ramp_up_months.is_some(), "ramp_up_months", &[Caseload]),
+            (
+                x.effect_half_life_months.is_some(),
+                "effect_half_life_months",
+                &[Caseload],
+            ),
+            (!x.effects.is_empty(), "effects", &[Caseload]),
+            (x.existing, "existing", &[Caseload]),
+            (x.burn_in_budget.is_some(), "burn_in_budget", &[Caseload]),
+            (x.targeting.is_some(), "targeting", &[Caseload, Assets]),
+            (
+                x.cost_per_place_per_year.is_some(),
+                "cost_per_place_per_year",
+                &[Assets],
+            ),
+            (x.service.is_some(), "service", &[Places]),
+            (x.places.is_some(), "places", &[Places]),
+            (
+                x.capital_cost_per_place.is_some(),
+                "capital_cost_per_place",
+                &[Places],
+            ),
+        ];
+        for (given, field, kinds) in fields {
+            if given && !kinds.contains(&x.kind) {
+                let names: Vec<&str> = kinds
+                    .iter()
+                    .map(|k| match k {
+                        Caseload => "caseload",
+                        Assets => "assets",
+                        Places => "places",
+                    })
+                    .collect();
                 return bad(
                     path(field),
-                    format!("`{field}` applies only to kind = {kinds}"),
+                    format!("`{field}` applies only to kind = {}", names.join(" or ")),
                 );
             }
-            Ok(())
-        };
+        }
         let budget = |required: bool| -> R<Vec<f64>> {
             match &x.annual_budget {
                 Some(b) => {
@@ -691,18 +738,6 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
         };
         let (monthly_spend_by_year, delivery) = match x.kind {
             KindIn::Caseload => {
-                only(x.service.is_some(), "service", "places")?;
-                only(x.places.is_some(), "places", "places")?;
-                only(
-                    x.capital_cost_per_place.is_some(),
-                    "capital_cost_per_place",
-                    "places",
-                )?;
-                only(
-                    x.cost_per_place_per_year.is_some(),
-                    "cost_per_place_per_year",
-                    "assets",
-                )?;
                 let Some(unit_cost) = &x.unit_cost_per_month else {
                     return bad(
                         path("unit_cost_per_month"),
@@ -942,52 +977,7 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
                     },
                 )
             }
-            KindIn::Assets | KindIn::Places if !x.expand.is_empty() => {
-                return bad(path("expand"), "`expand` applies only to kind = caseload");
-            }
-            KindIn::Assets | KindIn::Places
-                if x.dropout_per_month.is_some()
-                    || x.effect_half_life_months.is_some()
-                    || x.ramp_up_months.is_some()
-                    || x.existing
-                    || x.burn_in_budget.is_some() =>
-            {
-                let field = [
-                    (x.dropout_per_month.is_some(), "dropout_per_month"),
-                    (
-                        x.effect_half_life_months.is_some(),
-                        "effect_half_life_months",
-                    ),
-                    (x.ramp_up_months.is_some(), "ramp_up_months"),
-                    (x.existing, "existing"),
-                    (x.burn_in_budget.is_some(), "burn_in_budget"),
-                ]
-                .into_iter()
-                .find(|(given, _)| *given)
-                .map(|(_, f)| f)
-                .expect("one is given");
-                return bad(
-                    path(field),
-                    format!("`{field}` applies only to kind = caseload"),
-                );
-            }
             KindIn::Assets => {
-                only(x.service.is_some(), "service", "places")?;
-                only(
-                    x.capital_cost_per_place.is_some(),
-                    "capital_cost_per_place",
-                    "places",
-                )?;
-                for (given, f) in [
-                    (x.caseload.is_some(), "caseload"),
-                    (x.unit_cost_per_month.is_some(), "unit_cost_per_month"),
-                    (!x.effects.is_empty(), "effects"),
-                    (x.support_months.is_some(), "support_months"),
-                    (x.engagement.is_some(), "engagement"),
-                ] {
-                    only(given, f, "caseload")?;
-                }
-                only(x.places.is_some(), "places", "places")?;
                 let b = budget(true)?;
                 let Some(per) = &x.cost_per_place_per_year else {
                     return bad(
@@ -1016,21 +1006,6 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
                 )
             }
             KindIn::Places => {
-                only(x.caseload.is_some(), "caseload", "caseload")?;
-                only(
-                    x.unit_cost_per_month.is_some(),
-                    "unit_cost_per_month",
-                    "caseload",
-                )?;
-                only(!x.effects.is_empty(), "effects", "caseload")?;
-                only(x.targeting.is_some(), "targeting", "caseload or assets")?;
-                only(
-                    x.cost_per_place_per_year.is_some(),
-                    "cost_per_place_per_year",
-                    "assets",
-                )?;
-                only(x.engagement.is_some(), "engagement", "caseload")?;
-                only(x.support_months.is_some(), "support_months", "caseload")?;
                 let ids: Vec<&str> = s.episodes.keys().map(String::as_str).collect();
                 let Some(svc) = &x.service else {
                     return bad(
