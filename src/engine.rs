@@ -306,8 +306,6 @@ struct Rates<'a> {
     risk_down: [f64; 32],
     event_risk: Vec<[f64; 32]>,
     episode_risk: Vec<[f64; 32]>,
-    /// Episode eligibility by age band.
-    eligible: Vec<[bool; AGE_BANDS]>,
     /// Episodes a resident can enter, one bit each, by age band and whether
     /// they are their household's first member.
     entry_mask: [[u16; 2]; AGE_BANDS],
@@ -331,8 +329,6 @@ impl<'a> Rates<'a> {
             }
             t
         };
-        let eligible: Vec<[bool; AGE_BANDS]> =
-            config.episodes.iter().map(|e| e.eligible_bands).collect();
         let mut entry_mask = [[0u16; 2]; AGE_BANDS];
         for (e, svc) in config.episodes.iter().enumerate() {
             for (band, masks) in entry_mask.iter_mut().enumerate() {
@@ -357,7 +353,6 @@ impl<'a> Rates<'a> {
                 .iter()
                 .map(|e| prod(&e.risk_multiplier))
                 .collect(),
-            eligible,
             entry_mask,
         }
     }
@@ -416,9 +411,8 @@ impl<'a> Rates<'a> {
         }
         let k = cfg.events.len();
         for (e, svc) in cfg.episodes.iter().enumerate() {
-            let eligible = !c.in_episode
-                && self.eligible[e][c.band]
-                && (svc.unit == Unit::Resident || c.is_ref);
+            let eligible =
+                !c.in_episode && self.entry_mask[c.band][c.is_ref as usize] & (1 << e) != 0;
             let r = if eligible {
                 svc.entry_per_month[c.level]
                     * svc.household_multiplier[c.hh_max]
@@ -690,7 +684,7 @@ impl<'a> Engine<'a> {
             self.turnover_and_ageing();
         }
         if recording {
-            self.record(m);
+            self.record();
         }
         self.t += 1;
     }
@@ -1741,7 +1735,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn record(&mut self, _m: i64) {
+    fn record(&mut self) {
         // Risk-factor prevalence: a separate light pass, kept out of the step.
         let mut by_mask = [0i64; 32];
         for &f in &self.population.residents.flags {
