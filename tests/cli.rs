@@ -27,6 +27,17 @@ fn run_ok(args: &[&str]) -> Output {
     out
 }
 
+/// Runs fixture scenarios (the first is the baseline) into a new temporary
+/// folder, quietly, and returns the folder.
+fn run_fixtures(files: &[&str], replicates: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = vec!["run".to_string()];
+    args.extend(files.iter().map(|f| fixture(f)));
+    args.extend(["-r", replicates, "-o", tmp.path().to_str().unwrap(), "-q"].map(String::from));
+    run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    tmp
+}
+
 fn read(dir: &Path, file: &str) -> String {
     fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
@@ -127,18 +138,8 @@ fn a_new_intervention_does_not_move_the_draws_of_existing_ones() {
 }
 
 fn zero_budget_matches(file: &str, scenario: &str, id: &str) {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = run_fixtures(&["small.toml", file], "3");
     let dir = tmp.path();
-    run_ok(&[
-        "run",
-        &fixture("small.toml"),
-        &fixture(file),
-        "-r",
-        "3",
-        "-o",
-        dir.to_str().unwrap(),
-        "-q",
-    ]);
     let ts = read(dir, "timeseries.csv");
     let base = rows_of(&ts, "Small borough");
     let zero: Vec<String> = rows_of(&ts, scenario)
@@ -155,18 +156,8 @@ fn zero_budget_matches(file: &str, scenario: &str, id: &str) {
 
 #[test]
 fn enrolled_residents_with_no_effect_keep_the_baselines_outcomes() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = run_fixtures(&["small_plain.toml", "small_no_effect.toml"], "2");
     let dir = tmp.path();
-    run_ok(&[
-        "run",
-        &fixture("small_plain.toml"),
-        &fixture("small_no_effect.toml"),
-        "-r",
-        "2",
-        "-o",
-        dir.to_str().unwrap(),
-        "-q",
-    ]);
     let ts = read(dir, "timeseries.csv");
     // People were reached, so the check is not vacuous.
     let reached: f64 = ts
@@ -477,18 +468,8 @@ fn bad_arguments_are_errors() {
 
 #[test]
 fn a_shock_in_a_scenario_file_raises_its_risk_factor() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = run_fixtures(&["small.toml", "small_shock.toml"], "2");
     let dir = tmp.path();
-    run_ok(&[
-        "run",
-        &fixture("small.toml"),
-        &fixture("small_shock.toml"),
-        "-r",
-        "2",
-        "-o",
-        dir.to_str().unwrap(),
-        "-q",
-    ]);
     let diff = read(dir, "differences.csv");
     let month12 = diff
         .lines()
@@ -611,16 +592,7 @@ fn a_starting_state_must_match_the_residents_count() {
 
 #[test]
 fn a_run_can_start_from_a_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    run_ok(&[
-        "run",
-        &fixture("small_csv.toml"),
-        "-r",
-        "2",
-        "-o",
-        tmp.path().to_str().unwrap(),
-        "-q",
-    ]);
+    let tmp = run_fixtures(&["small_csv.toml"], "2");
     assert!(
         read(tmp.path(), "timeseries.csv")
             .contains("Small borough from a file,1,residents,40,40,40,40")
