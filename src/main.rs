@@ -192,10 +192,11 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
         );
         println!("Wrote {} to {}", written.join(", "), args.out.display());
         eprintln!(
-            "Simulated {:.2} billion resident-months in {:.1} s on {} threads: {:.0} million resident-months a second.",
+            "Simulated {:.2} billion resident-months in {:.1} s on {} {}: {:.0} million resident-months a second.",
             exp.resident_months as f64 / 1e9,
             elapsed,
             exp.threads,
+            if exp.threads == 1 { "thread" } else { "threads" },
             exp.resident_months as f64 / elapsed / 1e6
         );
     }
