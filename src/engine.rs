@@ -564,6 +564,8 @@ pub struct Engine<'a> {
     prefixes: Vec<crate::rng::ResidentCrn>,
     starting_need: population::StartingNeed,
     candidates: Vec<(u64, u32)>,
+    /// Households that pass enrolment's first filter (reused each month).
+    household_buffer: Vec<u32>,
     /// Months simulated so far, burn-in included.
     pub t: u32,
     row: Vec<i64>,
@@ -633,6 +635,7 @@ impl<'a> Engine<'a> {
                 .map(|h| Summary::of(&population, h).pack())
                 .collect(),
             candidates: Vec::new(),
+            household_buffer: Vec::new(),
             t: 0,
             row: vec![0; layout.len()],
             raw: Vec::with_capacity(layout.len() * config.months as usize),
@@ -1009,17 +1012,31 @@ impl<'a> Engine<'a> {
             cfg.risk_score
                 .score(res.need[r], res.flags[r] & flag::RISK_MASK)
         };
-        let summaries = &self.household_summary;
+        // The household's summary rules most households out unread: which
+        // summary bytes pass, as a table, so the scan below has no branch.
+        let passes: [bool; 256] = std::array::from_fn(|b| {
+            let sum = Summary::unpack(b as u8);
+            !(sum.max_need < need_floor
+                || (tg.with_children && !sum.child)
+                || (!risk && tg.unit == Unit::Household && sum.support))
+        });
+        let mut households = std::mem::take(&mut self.household_buffer);
+        households.clear();
         for &n in &neigh {
-            for h in pop.neighbourhood_households(n) {
-                // The household's summary rules most households out unread.
-                let sum = Summary::unpack(summaries[h]);
-                if sum.max_need < need_floor
-                    || (tg.with_children && !sum.child)
-                    || (!risk && tg.unit == Unit::Household && sum.support)
-                {
-                    continue;
-                }
+            let range = pop.neighbourhood_households(n);
+            let summaries = &self.household_summary[range.clone()];
+            let base = households.len();
+            households.resize(base + summaries.len(), 0);
+            let mut kept = base;
+            for (h, &b) in range.zip(summaries) {
+                households[kept] = h as u32;
+                kept += passes[b as usize] as usize;
+            }
+            households.truncate(kept);
+        }
+        for &h in &households {
+            let h = h as usize;
+            {
                 let members = pop.households.members(h);
                 match tg.unit {
                     Unit::Resident => {
@@ -1038,6 +1055,13 @@ impl<'a> Engine<'a> {
                             };
                             cands.push((prio, r as u32));
                         }
+                    }
+                    // Without an age filter or a risk ranking the summary
+                    // has decided already (it is exact: see check_invariants).
+                    Unit::Household if !risk && tg.age_bands.is_none() => {
+                        let key = res.key(pop.households.start[h] as usize);
+                        let prio = crn.resident(key).bits_for(t, Purpose::Offer, stream);
+                        cands.push((prio, h as u32));
                     }
                     Unit::Household => {
                         // One pass over the members for every filter.
@@ -1164,6 +1188,7 @@ impl<'a> Engine<'a> {
             offered += batch;
         }
         self.candidates = cands;
+        self.household_buffer = households;
     }
 
     /// Full-strength multipliers of each intervention this month (maturity
@@ -1347,7 +1372,7 @@ impl<'a> Engine<'a> {
 
                     // Intervention support, dropout and lingering effect.
                     let rc = prefixes_n[k];
-                    let mut mods: Option<Mods> = None;
+                    let mut mods: Option<&Mods> = None;
                     let mut touch = Touch::NONE;
                     let ivb = intervention[k];
                     if ivb != 0 {
@@ -1387,7 +1412,7 @@ impl<'a> Engine<'a> {
                         };
                         match now {
                             Some(md) => {
-                                mods = Some(*md);
+                                mods = Some(md);
                                 touch = rch.touch;
                             }
                             None => {
@@ -1425,7 +1450,7 @@ impl<'a> Engine<'a> {
                         is_ref,
                         in_episode: in_ep,
                     };
-                    let (thr_up, thr_move) = match mods.as_ref().filter(|_| touch.need) {
+                    let (thr_up, thr_move) = match mods.filter(|_| touch.need) {
                         None => {
                             let [a, b] = tables.trans
                                 [trans_index(level, band, need_mask, connected_now, stress)];
@@ -1443,7 +1468,7 @@ impl<'a> Engine<'a> {
                     need[k] = new_level as u8;
 
                     // Risk factors change.
-                    let slow_risk = mods.as_ref().filter(|_| touch.risk);
+                    let slow_risk = mods.filter(|_| touch.risk);
                     let thr_risk = match slow_risk {
                         None => risk_row[mask as usize],
                         Some(md) => rates.risk_threshold(decile, mask, &tables.shock, md),
@@ -1479,7 +1504,7 @@ impl<'a> Engine<'a> {
                     // resident has (a multiplier on a rate of 0 changes nothing).
                     let slow_contact = touch.event_rates
                         || touch.entries & rates.entry_mask[band][is_ref as usize] != 0 && !in_ep;
-                    let thr_contact = match mods.as_ref().filter(|_| slow_contact) {
+                    let thr_contact = match mods.filter(|_| slow_contact) {
                         None => {
                             tables.contact[contact_index(
                                 new_level,
@@ -1493,7 +1518,7 @@ impl<'a> Engine<'a> {
                         Some(md) => rates.contact_threshold(&ctx_at(new_level, mask_now), md),
                     };
                     if u_contact < thr_contact {
-                        let md = mods.as_ref().unwrap_or(&Mods::NONE);
+                        let md = mods.unwrap_or(&Mods::NONE);
                         let mut rates_s = [0.0; MAX_SERVICES];
                         let total =
                             rates.contact_rates(&ctx_at(new_level, mask_now), md, &mut rates_s);
@@ -1623,103 +1648,108 @@ impl<'a> Engine<'a> {
         }
         for n in 0..n_neigh {
             let decile = pcfg.neighbourhoods[n].decile;
-            for r in pop.neighbourhood_residents(n) {
-                let res = &mut pop.residents;
-                let age = res.age[r];
-                let band = cfg.age_bands.band(age);
-                let mut left = false;
-                if pcfg.turnover {
-                    let key = res.key(r);
-                    let mut rng = self.crn.stream(key, t, Purpose::Turnover);
-                    let (u1, u2) = (rng.uniform(), rng.uniform());
-                    if u1 < p_death[band][res.need[r] as usize] {
-                        deaths += 1;
-                        left = true;
-                    } else if u2 < p_move {
-                        moves_out += 1;
-                        left = true;
-                    }
-                    if left {
-                        // Release everything the leaver held.
-                        let flags = res.flags[r];
-                        if flags & flag::CONNECTED != 0 {
-                            self.connected[n] -= 1;
+            for h in pop.neighbourhood_households(n) {
+                for r in pop.households.members(h) {
+                    let res = &mut pop.residents;
+                    let age = res.age[r];
+                    let band = cfg.age_bands.band(age);
+                    let mut left = false;
+                    if pcfg.turnover {
+                        let key = res.key(r);
+                        let mut rng = self.crn.stream(key, t, Purpose::Turnover);
+                        let (u1, u2) = (rng.uniform(), rng.uniform());
+                        if u1 < p_death[band][res.need[r] as usize] {
+                            deaths += 1;
+                            left = true;
+                        } else if u2 < p_move {
+                            moves_out += 1;
+                            left = true;
                         }
-                        let ep = res.episode[r];
-                        if ep != 0 {
-                            self.episodes[ep as usize - 1].release(flags);
-                        }
-                        let ivb = res.intervention[r];
-                        if ivb & iv::CASE_HOLDER != 0 {
-                            // The case goes on with anyone in the household
-                            // still supported by it; otherwise the place frees.
-                            // (Only household cases: in a resident case each
-                            // supported member holds their own.)
-                            let i = (ivb & iv::INDEX) as usize - 1;
-                            let same = (ivb & iv::INDEX) | iv::SUPPORT;
-                            let h = res.household[r] as usize;
-                            let heir = (self.reach[i].unit == Unit::Household)
-                                .then(|| {
-                                    pop.households.members(h).find(|&q| {
-                                        q != r
-                                            && res.intervention[q] & (iv::INDEX | iv::SUPPORT)
-                                                == same
-                                    })
-                                })
-                                .flatten();
-                            match heir {
-                                Some(q) => res.intervention[q] |= iv::CASE_HOLDER,
-                                None => self.caseloads[i].cases -= 1,
+                        if left {
+                            // Release everything the leaver held.
+                            let flags = res.flags[r];
+                            if flags & flag::CONNECTED != 0 {
+                                self.connected[n] -= 1;
                             }
-                        }
-                        // The newcomer: a child's place goes to a birth or a
-                        // child moving in; an adult's to an adult moving in.
-                        let new_age = if age < 18 {
-                            if rng.uniform() < pcfg.birth_share {
-                                births += 1;
-                                0
+                            let ep = res.episode[r];
+                            if ep != 0 {
+                                self.episodes[ep as usize - 1].release(flags);
+                            }
+                            let ivb = res.intervention[r];
+                            if ivb & iv::CASE_HOLDER != 0 {
+                                // The case goes on with anyone in the household
+                                // still supported by it; otherwise the place frees.
+                                // (Only household cases: in a resident case each
+                                // supported member holds their own.)
+                                let i = (ivb & iv::INDEX) as usize - 1;
+                                let same = (ivb & iv::INDEX) | iv::SUPPORT;
+                                let h = res.household[r] as usize;
+                                let heir = (self.reach[i].unit == Unit::Household)
+                                    .then(|| {
+                                        pop.households.members(h).find(|&q| {
+                                            q != r
+                                                && res.intervention[q] & (iv::INDEX | iv::SUPPORT)
+                                                    == same
+                                        })
+                                    })
+                                    .flatten();
+                                match heir {
+                                    Some(q) => res.intervention[q] |= iv::CASE_HOLDER,
+                                    None => self.caseloads[i].cases -= 1,
+                                }
+                            }
+                            // The newcomer: a child's place goes to a birth or a
+                            // child moving in; an adult's to an adult moving in.
+                            let new_age = if age < 18 {
+                                if rng.uniform() < pcfg.birth_share {
+                                    births += 1;
+                                    0
+                                } else {
+                                    moves_in += 1;
+                                    (rng.uniform() * 18.0).floor().min(17.0) as u8
+                                }
                             } else {
                                 moves_in += 1;
-                                (rng.uniform() * 18.0).floor().min(17.0) as u8
-                            }
-                        } else {
-                            moves_in += 1;
-                            reference_age(cfg, &mut rng)
-                        };
-                        let mask =
-                            population::draw_risk_mask(cfg, decile, &self.tables.shock, &mut rng);
-                        let need = self.starting_need.draw(cfg, mask, new_age, &mut rng);
+                                reference_age(cfg, &mut rng)
+                            };
+                            let mask = population::draw_risk_mask(
+                                cfg,
+                                decile,
+                                &self.tables.shock,
+                                &mut rng,
+                            );
+                            let need = self.starting_need.draw(cfg, mask, new_age, &mut rng);
+                            res.age[r] = new_age;
+                            res.need[r] = need;
+                            res.flags[r] = mask;
+                            res.arrival[r] = arrival;
+                            self.prefixes[r] = self.crn.resident(resident_key(r as u32, arrival));
+                            res.episode[r] = 0;
+                            res.episode_left[r] = 0;
+                            res.touched[r] = 0;
+                            res.intervention[r] = 0;
+                            res.intervention_months[r] = 0;
+                        }
+                    }
+                    if !left {
+                        let new_age = (age + 1).min(crate::model::MAX_AGE);
                         res.age[r] = new_age;
-                        res.need[r] = need;
-                        res.flags[r] = mask;
-                        res.arrival[r] = arrival;
-                        self.prefixes[r] = self.crn.resident(resident_key(r as u32, arrival));
-                        res.episode[r] = 0;
-                        res.episode_left[r] = 0;
-                        res.touched[r] = 0;
-                        res.intervention[r] = 0;
-                        res.intervention_months[r] = 0;
+                        let new_band = cfg.age_bands.band(new_age);
+                        let ep = res.episode[r];
+                        // Ageing out of an episode's eligibility ends it (care leavers).
+                        if ep != 0
+                            && new_band != band
+                            && !cfg.episodes[ep as usize - 1].eligible_bands[new_band]
+                        {
+                            res.flags[r] = self.episodes[ep as usize - 1].release(res.flags[r]);
+                            res.episode[r] = 0;
+                            res.episode_left[r] = 0;
+                        }
                     }
                 }
-                if !left {
-                    let new_age = (age + 1).min(crate::model::MAX_AGE);
-                    res.age[r] = new_age;
-                    let new_band = cfg.age_bands.band(new_age);
-                    let ep = res.episode[r];
-                    // Ageing out of an episode's eligibility ends it (care leavers).
-                    if ep != 0
-                        && new_band != band
-                        && !cfg.episodes[ep as usize - 1].eligible_bands[new_band]
-                    {
-                        res.flags[r] = self.episodes[ep as usize - 1].release(res.flags[r]);
-                        res.episode[r] = 0;
-                        res.episode_left[r] = 0;
-                    }
-                }
+                // Ages and members changed: refresh while the household is in cache.
+                self.household_summary[h] = Summary::of(pop, h).pack();
             }
-        }
-        for h in 0..self.population.households.len() {
-            self.household_summary[h] = Summary::of(&self.population, h).pack();
         }
         self.turnover.births += births;
         self.turnover.deaths += deaths;
