@@ -1639,11 +1639,13 @@ impl<'a> Engine<'a> {
         let pop = &mut self.population;
         let n_neigh = pcfg.neighbourhoods.len();
         let (mut births, mut deaths, mut moves_in, mut moves_out) = (0u64, 0u64, 0u64, 0u64);
-        let p_move = 1.0 - (-pcfg.move_out_per_year).exp();
-        let mut p_death = [[0.0; NEED_LEVELS]; AGE_BANDS];
-        for (band, row) in p_death.iter_mut().enumerate() {
-            for (level, p) in row.iter_mut().enumerate() {
-                *p = 1.0 - (-pcfg.mortality[band] * pcfg.mortality_need_multiplier[level]).exp();
+        let thr_move = threshold(1.0 - (-pcfg.move_out_per_year).exp());
+        let mut thr_death = [[0u32; NEED_LEVELS]; AGE_BANDS];
+        for (band, row) in thr_death.iter_mut().enumerate() {
+            for (level, thr) in row.iter_mut().enumerate() {
+                *thr = threshold(
+                    1.0 - (-pcfg.mortality[band] * pcfg.mortality_need_multiplier[level]).exp(),
+                );
             }
         }
         for n in 0..n_neigh {
@@ -1655,17 +1657,17 @@ impl<'a> Engine<'a> {
                     let band = cfg.age_bands.band(age);
                     let mut left = false;
                     if pcfg.turnover {
-                        let key = res.key(r);
-                        let mut rng = self.crn.stream(key, t, Purpose::Turnover);
-                        let (u1, u2) = (rng.uniform(), rng.uniform());
-                        if u1 < p_death[band][res.need[r] as usize] {
+                        // One draw decides who stays; leavers draw more below.
+                        let bits = self.prefixes[r].bits(t, Purpose::Turnover);
+                        if (bits as u32) < thr_death[band][res.need[r] as usize] {
                             deaths += 1;
                             left = true;
-                        } else if u2 < p_move {
+                        } else if ((bits >> 32) as u32) < thr_move {
                             moves_out += 1;
                             left = true;
                         }
                         if left {
+                            let mut rng = self.prefixes[r].stream(t, Purpose::Newcomer);
                             // Release everything the leaver held.
                             let flags = res.flags[r];
                             if flags & flag::CONNECTED != 0 {

@@ -196,7 +196,11 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
             exp.resident_months as f64 / 1e9,
             elapsed,
             exp.threads,
-            if exp.threads == 1 { "thread" } else { "threads" },
+            if exp.threads == 1 {
+                "thread"
+            } else {
+                "threads"
+            },
             exp.resident_months as f64 / elapsed / 1e6
         );
     }

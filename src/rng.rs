@@ -34,12 +34,14 @@ pub enum Purpose {
     Dropout = 7,
     /// A stable tie-break between equal risk scores.
     Rank = 8,
-    /// Yearly deaths, moves and who arrives in their place.
+    /// Yearly death (low 32 bits) and moving away (high 32 bits).
     Turnover = 9,
     /// Initial synthesis of the population.
     Synthesis = 10,
     /// Starting episode length when a place frees for someone waiting.
     Waiting = 11,
+    /// Who arrives in a vacated place.
+    Newcomer = 12,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -112,6 +114,15 @@ impl ResidentCrn {
         let key = self.key ^ (stream as u64).wrapping_mul(0xA076_1D64_78BD_642F);
         let counter = (month as u64) << 8 | purpose as u64;
         mix64(key ^ counter.wrapping_mul(0xD1B5_4A32_D192_ED03))
+    }
+
+    /// A stream of draws for one purpose this month; the same stream as
+    /// [`Crn::stream`] gives for this resident.
+    pub fn stream(self, month: u32, purpose: Purpose) -> Stream {
+        Stream {
+            base: self.bits(month, purpose),
+            counter: 0,
+        }
     }
 }
 
