@@ -7,9 +7,11 @@
 //! - [`model`] and [`engine`]: the population and the monthly step;
 //! - [`experiment`]: scenarios × replicates in parallel, deterministic;
 //! - [`metrics`]: what is recorded and its aggregation into bands;
+//! - [`economics`]: discounting, financial years, who pays and who saves;
 //! - [`output`]: CSV, JSON and the terminal table, written atomically.
 
 pub mod aggregate;
+pub mod economics;
 pub mod engine;
 pub mod experiment;
 pub mod metrics;

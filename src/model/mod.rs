@@ -102,6 +102,16 @@ impl Payer {
             "voluntary_sector",
         ][self as usize]
     }
+    pub fn label(self) -> &'static str {
+        [
+            "Adult social care",
+            "Children's services",
+            "Housing",
+            "NHS",
+            "Police",
+            "Voluntary sector",
+        ][self as usize]
+    }
 }
 
 /// Whom an intervention or an episode counts as one case.
@@ -344,13 +354,13 @@ pub enum EffectTarget {
     HandoffCost,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Effect {
     pub target: EffectTarget,
     pub multiplier: f64,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Targeting {
     /// Indices of targeted neighbourhoods (all when empty).
     pub neighbourhoods: Vec<usize>,
@@ -366,7 +376,7 @@ pub struct Targeting {
     pub risk_top_share: Option<f64>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Delivery {
     /// Enrol residents or households into support.
     Caseload {
@@ -396,7 +406,7 @@ pub enum Delivery {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Intervention {
     pub id: String,
     pub name: String,

@@ -11,20 +11,20 @@ pub struct Compiled {
     pub start: (i32, u32),
 }
 
-type R<T> = Result<T, Invalid>;
+pub(super) type R<T> = Result<T, Invalid>;
 
 /// The longest horizon a scenario may ask for.
 pub const MAX_YEARS: u32 = 30;
 const MAX_MONTHS: u32 = MAX_YEARS * 12;
 
-fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
+pub(super) fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
     Err(Invalid {
         path: path.into(),
         message: message.into(),
     })
 }
 
-fn finite(path: &str, v: f64) -> R<f64> {
+pub(super) fn finite(path: &str, v: f64) -> R<f64> {
     if v.is_finite() {
         Ok(v)
     } else {
@@ -39,7 +39,7 @@ fn non_negative(path: &str, v: f64, what: &str) -> R<f64> {
     Ok(v)
 }
 
-fn probability(path: &str, v: f64) -> R<f64> {
+pub(super) fn probability(path: &str, v: f64) -> R<f64> {
     if !(0.0..=1.0).contains(&finite(path, v)?) {
         return bad(
             path,
@@ -53,7 +53,7 @@ fn probability(path: &str, v: f64) -> R<f64> {
 /// in pence, far inside the range of a 64-bit integer.
 const MAX_POUNDS: f64 = 1e12;
 
-fn cost(path: &str, v: f64) -> R<f64> {
+pub(super) fn cost(path: &str, v: f64) -> R<f64> {
     non_negative(path, v, "a cost in £")?;
     if v > MAX_POUNDS {
         return bad(

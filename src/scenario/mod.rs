@@ -7,6 +7,7 @@
 //! the dotted field and what was expected.
 
 mod compile;
+mod money;
 pub mod schema;
 mod starting;
 
@@ -83,6 +84,10 @@ pub struct Assumption {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Config,
+    /// Money conventions (`[economics]`, with defaults).
+    pub conventions: crate::economics::Conventions,
+    /// Each intervention's financing and optimism-bias grades.
+    pub intervention_money: Vec<crate::economics::InterventionMoney>,
     pub description: Option<String>,
     pub start: (i32, u32),
     /// The file itself first, then what it extends, in order.
@@ -226,9 +231,18 @@ pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, ScenarioE
         let path = split_path(&inv.path);
         locate(&files, &path, inv.message)
     })?;
+    let located_invalid = |inv: Invalid| {
+        let path = split_path(&inv.path);
+        locate(&files, &path, inv.message)
+    };
+    let conventions =
+        money::conventions(&scenario, &compiled.config, compiled.start).map_err(located_invalid)?;
+    let intervention_money = money::interventions(&scenario).map_err(located_invalid)?;
     let assumptions = assumptions(&merged, &files);
     Ok(Loaded {
         config: compiled.config,
+        conventions,
+        intervention_money,
         description: scenario.description.clone(),
         start: compiled.start,
         files,

@@ -113,6 +113,8 @@ pub struct Scenario {
     pub shocks: BTreeMap<String, ShockIn>,
     #[serde(default)]
     pub risk_score: Option<RiskScoreIn>,
+    #[serde(default)]
+    pub economics: Option<EconomicsIn>,
 }
 
 fn default_burn_in() -> u32 {
@@ -459,6 +461,10 @@ pub struct InterventionIn {
     #[serde(default)]
     pub capital_cost_per_place: Option<Param<f64>>,
     #[serde(default)]
+    pub financing: Option<FinancingIn>,
+    #[serde(default)]
+    pub residual_value_share: Option<Param<f64>>,
+    #[serde(default)]
     pub source: Option<String>,
     #[serde(default)]
     pub confidence: Option<Confidence>,
@@ -483,4 +489,92 @@ pub struct ShockIn {
 pub struct RiskScoreIn {
     pub need_weights: [u8; 4],
     pub factor_weights: [u8; 5],
+}
+
+/// How a capital purchase is paid for out of revenue.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinancingIn {
+    pub method: FinancingMethodIn,
+    /// Interest rate a year, as a fraction.
+    pub rate: Param<f64>,
+    /// Loan term (annuity) or asset life (minimum revenue provision), years.
+    pub years: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinancingMethodIn {
+    Annuity,
+    Mrp,
+}
+
+/// The money conventions: each has a default, shown in the outputs.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EconomicsIn {
+    /// Financial year the scenario's money is priced in, "2023/24".
+    #[serde(default)]
+    pub price_base: Option<String>,
+    /// Calendar month a financial year starts: 4 (April) in UK public bodies.
+    #[serde(default)]
+    pub financial_year_start_month: Option<u32>,
+    /// A flat discount rate a year in place of the Green Book schedule.
+    #[serde(default)]
+    pub discount_rate: Option<Param<f64>>,
+    /// A flat rate for quality-adjusted life years in place of the Green
+    /// Book's health schedule.
+    #[serde(default)]
+    pub health_discount_rate: Option<Param<f64>>,
+    /// GDP deflator growth a year.
+    #[serde(default)]
+    pub general_inflation: Option<Param<f64>>,
+    /// Unit-cost inflation a year by service or intervention id, or `default`.
+    #[serde(default)]
+    pub inflation: BTreeMap<String, Param<f64>>,
+    #[serde(default)]
+    pub optimism_bias: Option<OptimismBiasIn>,
+    /// Cashable share of avoided cost by service id (or `handoff`), or `default`.
+    #[serde(default)]
+    pub cashable: BTreeMap<String, Param<f64>>,
+    #[serde(default)]
+    pub pools: BTreeMap<String, PoolIn>,
+    /// By payer.
+    #[serde(default)]
+    pub budgets: BTreeMap<Payer, BudgetIn>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimismBiasIn {
+    pub cost_uplift: ByGradeIn,
+    pub savings_haircut: ByGradeIn,
+}
+
+/// One value for each confidence grade.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByGradeIn {
+    pub high: Param<f64>,
+    pub medium: Param<f64>,
+    pub low: Param<f64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolIn {
+    pub name: String,
+    pub payers: Vec<Payer>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetIn {
+    /// Revenue budget envelope, nominal £ by financial year (last repeats).
+    #[serde(default)]
+    pub envelope: Option<Param<Vec<f64>>>,
+    /// Savings the medium-term financial strategy needs against the
+    /// baseline, nominal £ by financial year (last repeats).
+    #[serde(default)]
+    pub savings_target: Option<Param<Vec<f64>>>,
 }

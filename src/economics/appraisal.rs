@@ -1,0 +1,677 @@
+//! The business case of each scenario against the baseline, paired by
+//! replicate: net present value, return on investment, benefit–cost ratio,
+//! payback, and who pays and who saves.
+//!
+//! Conventions (Green Book): money in real terms at the price base, with
+//! relative price effects where a line inflates faster than the GDP deflator;
+//! discounted by appraisal year (year 0 is the horizon's first twelve months);
+//! capital counted when spent, less its residual value at the horizon (its
+//! financing is a budget matter, not an economic cost); optimism bias raises
+//! each intervention's extra cost by the uplift for the grade of its cost
+//! figures, and cuts savings by the haircut for the weakest grade of the
+//! changed interventions' effects, always in the prudent direction.
+
+use serde::Serialize;
+
+use super::{Conventions, Grade, InterventionMoney};
+use crate::experiment::ScenarioRuns;
+use crate::metrics::Band;
+use crate::model::{Config, Delivery, Payer};
+
+/// What a line of money is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    /// A reactive service's cost (or handoff cost): what prevention avoids.
+    Reactive,
+    /// An intervention's revenue spend.
+    Prevention,
+    /// An intervention's capital purchases.
+    Capital,
+}
+
+/// One line of money in a comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    pub id: String,
+    pub name: String,
+    pub kind: LineKind,
+    pub payer: Payer,
+    /// The metric holding it in a run's series.
+    pub metric: String,
+}
+
+fn lines_of(c: &Config) -> Vec<Line> {
+    let mut out = Vec::new();
+    for s in &c.events {
+        out.push(Line {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            kind: LineKind::Reactive,
+            payer: s.payer,
+            metric: format!("service.{}.cost_gbp", s.id),
+        });
+    }
+    for s in &c.episodes {
+        out.push(Line {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            kind: LineKind::Reactive,
+            payer: s.payer,
+            metric: format!("service.{}.cost_gbp", s.id),
+        });
+    }
+    out.push(Line {
+        id: "handoff".into(),
+        name: "Handoff (failure demand)".into(),
+        kind: LineKind::Reactive,
+        payer: c.handoff.payer,
+        metric: "handoff.cost_gbp".into(),
+    });
+    for iv in &c.interventions {
+        out.push(Line {
+            id: iv.id.clone(),
+            name: iv.name.clone(),
+            kind: LineKind::Prevention,
+            payer: iv.payer,
+            metric: format!("intervention.{}.spend_gbp", iv.id),
+        });
+        if matches!(iv.delivery, Delivery::Places { .. }) {
+            out.push(Line {
+                id: iv.id.clone(),
+                name: format!("{} (capital)", iv.name),
+                kind: LineKind::Capital,
+                payer: iv.payer,
+                metric: format!("intervention.{}.capital_gbp", iv.id),
+            });
+        }
+    }
+    out
+}
+
+/// Every line of either scenario, the scenario's own first.
+pub fn lines(baseline: &Config, scenario: &Config) -> Vec<Line> {
+    let mut out = lines_of(scenario);
+    for l in lines_of(baseline) {
+        if !out.iter().any(|x| x.kind == l.kind && x.id == l.id) {
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// A line's monthly values in one replicate (zeros where the run has no such
+/// metric: an intervention the baseline lacks spends nothing there).
+pub fn values(runs: &ScenarioRuns, metric: &str, replicate: usize) -> Vec<f64> {
+    let series = &runs.series[replicate];
+    match runs.layout.index(metric) {
+        Some(k) => (0..series.months)
+            .map(|m| series.get(runs.layout.len(), m, k))
+            .collect(),
+        None => vec![0.0; series.months],
+    }
+}
+
+/// A figure that is not defined in every replicate (a ratio whose
+/// denominator can be zero or negative): its band over the replicates where
+/// it is, and how many those are.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub replicates: usize,
+}
+
+impl Estimate {
+    fn of(values: &[Option<f64>]) -> Estimate {
+        let defined: Vec<f64> = values.iter().flatten().copied().collect();
+        let b = Band::of(&defined);
+        Estimate {
+            mean: b.mean,
+            p5: b.p5,
+            p50: b.p50,
+            p95: b.p95,
+            replicates: defined.len(),
+        }
+    }
+}
+
+/// Payback month across replicates. Percentiles are order statistics (no
+/// interpolation between months); `None` is "not within the horizon".
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Payback {
+    /// Share of replicates that pay back within the horizon.
+    pub within_horizon: f64,
+    pub p5: Option<u32>,
+    pub p50: Option<u32>,
+    pub p95: Option<u32>,
+}
+
+impl Payback {
+    fn of(months: &[Option<u32>]) -> Payback {
+        let mut sorted: Vec<u32> = months.iter().map(|m| m.unwrap_or(u32::MAX)).collect();
+        sorted.sort_unstable();
+        let at = |q: f64| -> Option<u32> {
+            if sorted.is_empty() {
+                return None;
+            }
+            let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+            Some(sorted[i]).filter(|&m| m != u32::MAX)
+        };
+        Payback {
+            within_horizon: if months.is_empty() {
+                0.0
+            } else {
+                months.iter().filter(|m| m.is_some()).count() as f64 / months.len() as f64
+            },
+            p5: at(0.05),
+            p50: at(0.5),
+            p95: at(0.95),
+        }
+    }
+}
+
+/// First month (1-based) in which cumulative savings exceed cumulative
+/// investment, once something has been invested; `None` if never.
+pub fn payback_month(investment: &[f64], savings: &[f64]) -> Option<u32> {
+    let (mut inv, mut sav) = (0.0, 0.0);
+    for (m, (i, s)) in investment.iter().zip(savings).enumerate() {
+        inv += i;
+        sav += s;
+        if inv > 0.0 && sav > inv {
+            return Some(m as u32 + 1);
+        }
+    }
+    None
+}
+
+/// Net present value of a monthly net flow with yearly discount factors.
+pub fn npv(net: &[f64], factors: &[f64]) -> f64 {
+    net.iter()
+        .enumerate()
+        .map(|(m, v)| v * factors[m / 12])
+        .sum()
+}
+
+/// A payer's (or a pool's) position over the horizon, discounted, real.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Position {
+    pub id: String,
+    pub name: String,
+    /// Extra intervention spend (capital net of residual value).
+    pub spend: Band,
+    /// Reactive cost avoided.
+    pub cost_avoided: Band,
+    /// Cost avoided less spend.
+    pub net: Band,
+}
+
+/// Cumulative discounted flows at the end of a month.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cumulative {
+    pub month: u32,
+    pub financial_year: String,
+    pub investment: Band,
+    pub savings: Band,
+    pub net: Band,
+}
+
+/// One scenario's business case against the baseline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Appraisal {
+    pub scenario: String,
+    pub against: String,
+    /// Optimism-bias uplift on each changed intervention's extra cost.
+    pub cost_uplift: Vec<(String, f64)>,
+    /// Optimism-bias haircut on savings, and the grade it was chosen by.
+    pub savings_haircut: f64,
+    pub savings_haircut_grade: Option<Grade>,
+    /// Net present value of net savings (savings less investment).
+    pub npv: Band,
+    pub npv_without_optimism_bias: Band,
+    /// As `npv`, counting only cashable savings.
+    pub npv_cashable: Band,
+    pub pv_investment: Band,
+    pub pv_savings: Band,
+    pub pv_cashable_savings: Band,
+    /// Residual value of capital purchases at the horizon, discounted.
+    pub pv_residual_value: Band,
+    /// Net present value per £ of present-value investment.
+    pub roi: Estimate,
+    /// Present-value savings per £ of present-value investment.
+    pub benefit_cost_ratio: Estimate,
+    pub payback_month_discounted: Payback,
+    pub payback_month_undiscounted: Payback,
+    pub probability_npv_positive: f64,
+    pub undiscounted_investment: Band,
+    pub undiscounted_savings: Band,
+    pub undiscounted_net: Band,
+    pub crisis_months_avoided: Band,
+    /// Discounted at the health rate.
+    pub qalys_gained: Band,
+    /// Net cost (investment less savings, present value) per crisis-month
+    /// avoided; negative when the scenario saves money as well.
+    pub net_cost_per_crisis_month_avoided: Estimate,
+    pub net_cost_per_qaly_gained: Estimate,
+    pub who_pays: Vec<Position>,
+    pub pools: Vec<Position>,
+    pub cumulative: Vec<Cumulative>,
+}
+
+/// One replicate's flows, real £ by month after optimism bias.
+struct Flows {
+    investment: Vec<f64>,
+    savings: Vec<f64>,
+    cashable_savings: Vec<f64>,
+    /// Residual value at the horizon (real, undiscounted).
+    residual: f64,
+    /// By payer: discounted spend (net of residual) and cost avoided.
+    payer_spend: [f64; Payer::ALL.len()],
+    payer_avoided: [f64; Payer::ALL.len()],
+}
+
+struct Context<'a> {
+    lines: Vec<Line>,
+    baseline: &'a ScenarioRuns,
+    scenario: &'a ScenarioRuns,
+    /// Uplift by line index (prevention and capital lines), 0 for others.
+    uplift: Vec<f64>,
+    haircut: f64,
+    /// Relative price effect by line and month: (1 + i) / (1 + g) to the power
+    /// of the years since the price base.
+    rpe: Vec<Vec<f64>>,
+    cashable: Vec<f64>,
+    residual_share: Vec<Option<f64>>,
+    /// Years over which a capital line's asset loses its value (straight
+    /// line), when no residual share is stated.
+    asset_years: Vec<f64>,
+    factors: Vec<f64>,
+    months: usize,
+}
+
+impl Context<'_> {
+    fn flows(&self, r: usize, optimism_bias: bool) -> Flows {
+        let months = self.months;
+        let mut investment = vec![0.0; months];
+        let mut reactive = vec![vec![0.0; months]; self.lines.len()];
+        let mut payer_spend = [0.0; Payer::ALL.len()];
+        let mut payer_avoided = [0.0; Payer::ALL.len()];
+        let mut residual = 0.0;
+        let last_factor = self.factors[(months - 1) / 12];
+        for (k, line) in self.lines.iter().enumerate() {
+            let b = values(self.baseline, &line.metric, r);
+            let s = values(self.scenario, &line.metric, r);
+            match line.kind {
+                LineKind::Reactive => {
+                    for m in 0..months {
+                        reactive[k][m] = (b[m] - s[m]) * self.rpe[k][m];
+                    }
+                }
+                LineKind::Prevention | LineKind::Capital => {
+                    let u = if optimism_bias { self.uplift[k] } else { 0.0 };
+                    let p = line.payer as usize;
+                    for m in 0..months {
+                        let d = (s[m] - b[m]) * self.rpe[k][m];
+                        // Prudent either way: more spend grows, less shrinks.
+                        let adj = d + u * d.abs();
+                        investment[m] += adj;
+                        payer_spend[p] += adj * self.factors[m / 12];
+                    }
+                    if line.kind == LineKind::Capital {
+                        // Each purchase's remaining value at the horizon.
+                        let share = |bought: usize| match self.residual_share[k] {
+                            Some(sh) => sh,
+                            None => {
+                                let years = self.asset_years[k];
+                                (1.0 - (months - bought) as f64 / (years * 12.0)).max(0.0)
+                            }
+                        };
+                        let value: f64 = (0..months)
+                            .map(|m| (s[m] - b[m]) * self.rpe[k][m] * share(m))
+                            .sum();
+                        residual += value;
+                        payer_spend[p] -= value * last_factor;
+                    }
+                }
+            }
+        }
+        let total: f64 = reactive.iter().flatten().sum();
+        let h = if optimism_bias { self.haircut } else { 0.0 };
+        // Prudent either way: a saving shrinks, an extra cost grows.
+        let keep = if total >= 0.0 { 1.0 - h } else { 1.0 + h };
+        let mut savings = vec![0.0; months];
+        let mut cashable_savings = vec![0.0; months];
+        for (k, line) in self.lines.iter().enumerate() {
+            if line.kind != LineKind::Reactive {
+                continue;
+            }
+            let p = line.payer as usize;
+            for m in 0..months {
+                let v = reactive[k][m] * keep;
+                savings[m] += v;
+                cashable_savings[m] += v * self.cashable[k];
+                payer_avoided[p] += v * self.factors[m / 12];
+            }
+        }
+        Flows {
+            investment,
+            savings,
+            cashable_savings,
+            residual,
+            payer_spend,
+            payer_avoided,
+        }
+    }
+}
+
+/// The money of intervention `id`: the scenario's definition, else the
+/// baseline's.
+fn money_of<'a>(
+    id: &str,
+    scenario: &'a [InterventionMoney],
+    baseline: &'a [InterventionMoney],
+) -> Option<&'a InterventionMoney> {
+    scenario.iter().chain(baseline).find(|x| x.id == id)
+}
+
+/// Interventions that differ between the baseline and the scenario (new,
+/// removed or changed): the ones a comparison is about.
+pub fn changed_interventions(baseline: &Config, scenario: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for iv in &scenario.interventions {
+        if baseline.interventions.iter().find(|b| b.id == iv.id) != Some(iv) {
+            out.push(iv.id.clone());
+        }
+    }
+    for b in &baseline.interventions {
+        if !scenario.interventions.iter().any(|iv| iv.id == b.id) {
+            out.push(b.id.clone());
+        }
+    }
+    out
+}
+
+/// Appraises scenario `s` against scenario 0 (the baseline), paired by
+/// replicate.
+pub fn appraise(
+    conv: &Conventions,
+    configs: &[&Config],
+    money: &[&[InterventionMoney]],
+    runs: &[ScenarioRuns],
+    s: usize,
+) -> Appraisal {
+    let (bc, sc) = (configs[0], configs[s]);
+    let lines = lines(bc, sc);
+    let months = runs[s].series.first().map_or(0, |x| x.months);
+    let changed = changed_interventions(bc, sc);
+    let mut uplift = vec![0.0; lines.len()];
+    let mut residual_share = vec![None; lines.len()];
+    let mut asset_years = vec![f64::INFINITY; lines.len()];
+    let mut cost_uplift = Vec::new();
+    let mut weakest: Option<Grade> = None;
+    for id in &changed {
+        let Some(m) = money_of(id, money[s], money[0]) else {
+            continue;
+        };
+        let u = conv.uplift(m.cost_grade);
+        cost_uplift.push((id.clone(), u));
+        weakest = Some(weakest.map_or(m.effect_grade, |w| w.max(m.effect_grade)));
+        for (k, line) in lines.iter().enumerate() {
+            if line.kind != LineKind::Reactive && line.id == *id {
+                uplift[k] = u;
+                residual_share[k] = m.residual_value_share;
+                if let Some(f) = m.financing {
+                    asset_years[k] = f.years() as f64;
+                }
+            }
+        }
+    }
+    // Unchanged capital lines cancel between the two runs; their residual
+    // rule still comes from the scenario's definition.
+    for (k, line) in lines.iter().enumerate() {
+        if line.kind == LineKind::Capital
+            && let Some(m) = money_of(&line.id, money[s], money[0])
+        {
+            residual_share[k] = m.residual_value_share;
+            if let Some(f) = m.financing {
+                asset_years[k] = f.years() as f64;
+            }
+        }
+    }
+    let haircut = weakest.map_or(0.0, |g| conv.haircut(g));
+    let g = conv.general_inflation;
+    let rpe = lines
+        .iter()
+        .map(|l| {
+            let i = conv.inflation_of(&l.id);
+            (1..=months as u32)
+                .map(|m| ((1.0 + i) / (1.0 + g)).powi(conv.years_from_price_base(m)))
+                .collect()
+        })
+        .collect();
+    let cashable = lines
+        .iter()
+        .map(|l| {
+            if l.kind == LineKind::Reactive {
+                conv.cashable_of(&l.id)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let years = months.div_ceil(12) as u32;
+    let ctx = Context {
+        lines,
+        baseline: &runs[0],
+        scenario: &runs[s],
+        uplift,
+        haircut,
+        rpe,
+        cashable,
+        residual_share,
+        asset_years,
+        factors: conv.discount.factors(years.max(1)),
+        months,
+    };
+    let health = conv.health_discount.factors(years.max(1));
+    let reps = runs[s].series.len().min(runs[0].series.len());
+
+    let mut npv_v = Vec::new();
+    let mut npv_raw = Vec::new();
+    let mut npv_cash = Vec::new();
+    let (mut pv_inv, mut pv_sav, mut pv_cash, mut pv_res) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut roi, mut bcr) = (Vec::new(), Vec::new());
+    let (mut pb_disc, mut pb_undisc) = (Vec::new(), Vec::new());
+    let (mut u_inv, mut u_sav, mut u_net) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut crisis, mut qalys) = (Vec::new(), Vec::new());
+    let (mut per_crisis, mut per_qaly) = (Vec::new(), Vec::new());
+    let mut payer_rows = vec![(Vec::new(), Vec::new(), Vec::new()); Payer::ALL.len()];
+    let mut pool_rows = vec![(Vec::new(), Vec::new(), Vec::new()); conv.pools.len()];
+    let mut cum = vec![(Vec::new(), Vec::new(), Vec::new()); months];
+    for r in 0..reps {
+        let f = ctx.flows(r, true);
+        let raw = ctx.flows(r, false);
+        let disc = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .enumerate()
+                .map(|(m, x)| x * ctx.factors[m / 12])
+                .collect()
+        };
+        let (di, ds, dc) = (
+            disc(&f.investment),
+            disc(&f.savings),
+            disc(&f.cashable_savings),
+        );
+        let last = ctx.factors[(months.max(1) - 1) / 12];
+        let residual = f.residual * last;
+        let inv: f64 = di.iter().sum::<f64>() - residual;
+        let sav: f64 = ds.iter().sum();
+        let cash: f64 = dc.iter().sum();
+        let n = sav - inv;
+        npv_v.push(n);
+        npv_raw.push(
+            disc(&raw.savings).iter().sum::<f64>() - disc(&raw.investment).iter().sum::<f64>()
+                + raw.residual * last,
+        );
+        npv_cash.push(cash - inv);
+        pv_inv.push(inv);
+        pv_sav.push(sav);
+        pv_cash.push(cash);
+        pv_res.push(residual);
+        roi.push((inv > 0.0).then(|| n / inv));
+        bcr.push((inv > 0.0).then(|| sav / inv));
+        pb_disc.push(payback_month(&di, &ds));
+        pb_undisc.push(payback_month(&f.investment, &f.savings));
+        let ui: f64 = f.investment.iter().sum::<f64>() - f.residual;
+        let us: f64 = f.savings.iter().sum();
+        u_inv.push(ui);
+        u_sav.push(us);
+        u_net.push(us - ui);
+        let cb = values(&runs[0], "need.crisis", r);
+        let cs = values(&runs[s], "need.crisis", r);
+        let avoided: f64 = cb.iter().zip(&cs).map(|(b, s)| b - s).sum();
+        crisis.push(avoided);
+        let qb = values(&runs[0], "qol.qalys", r);
+        let qs = values(&runs[s], "qol.qalys", r);
+        let gained: f64 = (0..months).map(|m| (qs[m] - qb[m]) * health[m / 12]).sum();
+        qalys.push(gained);
+        per_crisis.push((avoided > 0.0).then(|| -n / avoided));
+        per_qaly.push((gained > 0.0).then(|| -n / gained));
+        for (p, rows) in payer_rows.iter_mut().enumerate() {
+            rows.0.push(f.payer_spend[p]);
+            rows.1.push(f.payer_avoided[p]);
+            rows.2.push(f.payer_avoided[p] - f.payer_spend[p]);
+        }
+        for (k, pool) in conv.pools.iter().enumerate() {
+            let sum = |v: &[f64; Payer::ALL.len()]| -> f64 {
+                pool.payers.iter().map(|p| v[*p as usize]).sum()
+            };
+            let (sp, av) = (sum(&f.payer_spend), sum(&f.payer_avoided));
+            pool_rows[k].0.push(sp);
+            pool_rows[k].1.push(av);
+            pool_rows[k].2.push(av - sp);
+        }
+        let (mut ci, mut cs_) = (0.0, 0.0);
+        for m in 0..months {
+            ci += di[m];
+            cs_ += ds[m];
+            cum[m].0.push(ci);
+            cum[m].1.push(cs_);
+            cum[m].2.push(cs_ - ci);
+        }
+    }
+    let position = |id: &str, name: &str, rows: &(Vec<f64>, Vec<f64>, Vec<f64>)| Position {
+        id: id.into(),
+        name: name.into(),
+        spend: Band::of(&rows.0),
+        cost_avoided: Band::of(&rows.1),
+        net: Band::of(&rows.2),
+    };
+    Appraisal {
+        scenario: sc.name.clone(),
+        against: bc.name.clone(),
+        cost_uplift,
+        savings_haircut: haircut,
+        savings_haircut_grade: weakest,
+        npv: Band::of(&npv_v),
+        npv_without_optimism_bias: Band::of(&npv_raw),
+        npv_cashable: Band::of(&npv_cash),
+        pv_investment: Band::of(&pv_inv),
+        pv_savings: Band::of(&pv_sav),
+        pv_cashable_savings: Band::of(&pv_cash),
+        pv_residual_value: Band::of(&pv_res),
+        roi: Estimate::of(&roi),
+        benefit_cost_ratio: Estimate::of(&bcr),
+        payback_month_discounted: Payback::of(&pb_disc),
+        payback_month_undiscounted: Payback::of(&pb_undisc),
+        probability_npv_positive: if npv_v.is_empty() {
+            f64::NAN
+        } else {
+            npv_v.iter().filter(|&&v| v > 0.0).count() as f64 / npv_v.len() as f64
+        },
+        undiscounted_investment: Band::of(&u_inv),
+        undiscounted_savings: Band::of(&u_sav),
+        undiscounted_net: Band::of(&u_net),
+        crisis_months_avoided: Band::of(&crisis),
+        qalys_gained: Band::of(&qalys),
+        net_cost_per_crisis_month_avoided: Estimate::of(&per_crisis),
+        net_cost_per_qaly_gained: Estimate::of(&per_qaly),
+        who_pays: Payer::ALL
+            .iter()
+            .map(|p| position(p.name(), p.label(), &payer_rows[*p as usize]))
+            .collect(),
+        pools: conv
+            .pools
+            .iter()
+            .zip(&pool_rows)
+            .map(|(pool, rows)| position(&pool.id, &pool.name, rows))
+            .collect(),
+        cumulative: cum
+            .iter()
+            .enumerate()
+            .map(|(m, (i, s_, n))| Cumulative {
+                month: m as u32 + 1,
+                financial_year: conv.fy_label(conv.financial_year(m as u32 + 1)),
+                investment: Band::of(i),
+                savings: Band::of(s_),
+                net: Band::of(n),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payback_on_constructed_flows() {
+        // £100 up front, £30 a month back: 30, 60, 90, 120 > 100 in month 4.
+        let inv = [100.0, 0.0, 0.0, 0.0, 0.0];
+        let sav = [30.0; 5];
+        assert_eq!(payback_month(&inv, &sav), Some(4));
+        // Exactly equal is not yet paid back.
+        assert_eq!(payback_month(&[90.0, 0.0, 0.0], &[30.0; 3]), None);
+        // Never: savings too small.
+        assert_eq!(payback_month(&inv, &[1.0; 5]), None);
+        // Nothing invested: no payback to speak of.
+        assert_eq!(payback_month(&[0.0; 3], &[5.0; 3]), None);
+        // A constant stream: investment I a month, savings S > I a month
+        // from month k: closed form.
+        let (i, s, k) = (10.0, 25.0, 6usize);
+        let inv: Vec<f64> = vec![i; 60];
+        let sav: Vec<f64> = (0..60).map(|m| if m >= k { s } else { 0.0 }).collect();
+        // Paid back at the first n with (n − k)·s > n·i: n > k·s / (s − i).
+        let expected = (k as f64 * s / (s - i)).floor() as u32 + 1;
+        assert_eq!(payback_month(&inv, &sav), Some(expected));
+    }
+
+    #[test]
+    fn npv_of_a_hand_built_flow() {
+        // Year 0: −£1,200 over the year; years 1 and 2: +£600 a year.
+        let mut net = vec![-100.0; 12];
+        net.extend(vec![50.0; 24]);
+        let f = super::super::Schedule::green_book().factors(3);
+        let expected = -1200.0 + 600.0 / 1.035 + 600.0 / 1.035f64.powi(2);
+        assert!((npv(&net, &f) - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn payback_percentiles_treat_never_as_beyond_the_horizon() {
+        let p = Payback::of(&[Some(30), None, Some(20), Some(40), None]);
+        assert_eq!(p.within_horizon, 0.6);
+        assert_eq!(p.p5, Some(20));
+        assert_eq!(p.p50, Some(40));
+        assert_eq!(p.p95, None);
+    }
+
+    #[test]
+    fn estimates_use_only_defined_replicates() {
+        let e = Estimate::of(&[Some(1.0), None, Some(3.0)]);
+        assert_eq!(e.replicates, 2);
+        assert_eq!(e.mean, 2.0);
+    }
+}

@@ -1,0 +1,254 @@
+//! Budgets as a finance officer keeps them: nominal £ by financial year,
+//! payer and service line, baseline against scenario, with capital financing
+//! charged to revenue, against each payer's envelope and savings target.
+//!
+//! No optimism bias here: these are the projections themselves.
+
+use serde::Serialize;
+
+use super::appraisal::{LineKind, lines, values};
+use super::{Conventions, InterventionMoney};
+use crate::experiment::ScenarioRuns;
+use crate::metrics::Band;
+use crate::model::{Config, Payer};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Account {
+    Revenue,
+    Capital,
+}
+
+impl Account {
+    pub fn name(self) -> &'static str {
+        match self {
+            Account::Revenue => "revenue",
+            Account::Capital => "capital",
+        }
+    }
+}
+
+/// The line name of a payer's revenue total.
+pub const TOTAL_REVENUE: &str = "Total revenue";
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BudgetRow {
+    pub scenario: String,
+    pub financial_year: String,
+    pub payer: Payer,
+    pub account: Account,
+    pub line: String,
+    pub baseline: Band,
+    pub scenario_value: Band,
+    pub difference: Band,
+    /// On a payer's revenue total only, where the scenario gives one.
+    pub envelope: Option<f64>,
+    /// Scenario spend less the envelope: above zero is an overspend.
+    pub gap: Option<Band>,
+    pub savings_target: Option<f64>,
+    /// Target less the saving made against the baseline: above zero is a
+    /// shortfall.
+    pub savings_gap: Option<Band>,
+}
+
+/// A budget line's nominal monthly values in one run and replicate.
+struct Nominal {
+    name: String,
+    payer: Payer,
+    account: Account,
+    baseline: Vec<Vec<f64>>,
+    scenario: Vec<Vec<f64>>,
+}
+
+/// Monthly revenue charges of the capital purchases in `capital` (nominal).
+fn financing_charges(capital: &[f64], m: &InterventionMoney) -> Vec<f64> {
+    let mut out = vec![0.0; capital.len()];
+    let Some(f) = m.financing else {
+        return out;
+    };
+    for (bought, &amount) in capital.iter().enumerate() {
+        if amount == 0.0 {
+            continue;
+        }
+        for (y, charge) in f.annual_charges(amount).iter().enumerate() {
+            for k in 0..12 {
+                // Charged from the month after the purchase.
+                let month = bought + 1 + y * 12 + k;
+                if month < out.len() {
+                    out[month] += charge / 12.0;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn nominal_lines(
+    conv: &Conventions,
+    base: (&Config, &[InterventionMoney], &ScenarioRuns),
+    scen: (&Config, &[InterventionMoney], &ScenarioRuns),
+) -> Vec<Nominal> {
+    let reps = base.2.series.len().min(scen.2.series.len());
+    let mut out = Vec::new();
+    for line in lines(base.0, scen.0) {
+        let infl = conv.inflation_of(&line.id);
+        let nominal = |runs: &ScenarioRuns, r: usize| -> Vec<f64> {
+            values(runs, &line.metric, r)
+                .iter()
+                .enumerate()
+                .map(|(m, v)| conv.nominal(*v, infl, m as u32 + 1))
+                .collect()
+        };
+        let b: Vec<Vec<f64>> = (0..reps).map(|r| nominal(base.2, r)).collect();
+        let s: Vec<Vec<f64>> = (0..reps).map(|r| nominal(scen.2, r)).collect();
+        if line.kind == LineKind::Capital {
+            let money = |own: &[InterventionMoney]| {
+                own.iter().chain(base.1).find(|x| x.id == line.id).cloned()
+            };
+            let charges = |v: &[Vec<f64>], m: Option<InterventionMoney>| -> Vec<Vec<f64>> {
+                v.iter()
+                    .map(|c| match &m {
+                        Some(m) => financing_charges(c, m),
+                        None => vec![0.0; c.len()],
+                    })
+                    .collect()
+            };
+            out.push(Nominal {
+                name: format!("{} (financing)", line.name.trim_end_matches(" (capital)")),
+                payer: line.payer,
+                account: Account::Revenue,
+                baseline: charges(&b, money(base.1)),
+                scenario: charges(&s, money(scen.1)),
+            });
+        }
+        out.push(Nominal {
+            name: line.name.clone(),
+            payer: line.payer,
+            account: if line.kind == LineKind::Capital {
+                Account::Capital
+            } else {
+                Account::Revenue
+            },
+            baseline: b,
+            scenario: s,
+        });
+    }
+    out
+}
+
+/// Budget rows for scenario `s` against scenario 0.
+pub fn rows(
+    conv: &Conventions,
+    configs: &[&Config],
+    money: &[&[InterventionMoney]],
+    runs: &[ScenarioRuns],
+    s: usize,
+) -> Vec<BudgetRow> {
+    let nominal = nominal_lines(
+        conv,
+        (configs[0], money[0], &runs[0]),
+        (configs[s], money[s], &runs[s]),
+    );
+    let months = runs[s].series.first().map_or(0, |x| x.months) as u32;
+    let mut fys: Vec<i32> = (1..=months).map(|m| conv.financial_year(m)).collect();
+    fys.dedup();
+    let reps = nominal.first().map_or(0, |n| n.baseline.len());
+    // Sum of a line over the months of financial year `fy`, per replicate.
+    let by_fy = |v: &[Vec<f64>], fy: i32| -> Vec<f64> {
+        v.iter()
+            .map(|rep| {
+                rep.iter()
+                    .enumerate()
+                    .filter(|(m, _)| conv.financial_year(*m as u32 + 1) == fy)
+                    .map(|(_, x)| x)
+                    .sum()
+            })
+            .collect()
+    };
+    let diff = |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x - y).collect() };
+    let mut out = Vec::new();
+    for (year_index, &fy) in fys.iter().enumerate() {
+        for payer in Payer::ALL {
+            let mut total_b = vec![0.0; reps];
+            let mut total_s = vec![0.0; reps];
+            let mut any = false;
+            for n in nominal.iter().filter(|n| n.payer == payer) {
+                any = true;
+                let (b, sv) = (by_fy(&n.baseline, fy), by_fy(&n.scenario, fy));
+                if n.account == Account::Revenue {
+                    for r in 0..reps {
+                        total_b[r] += b[r];
+                        total_s[r] += sv[r];
+                    }
+                }
+                out.push(BudgetRow {
+                    scenario: configs[s].name.clone(),
+                    financial_year: conv.fy_label(fy),
+                    payer,
+                    account: n.account,
+                    line: n.name.clone(),
+                    baseline: Band::of(&b),
+                    scenario_value: Band::of(&sv),
+                    difference: Band::of(&diff(&sv, &b)),
+                    envelope: None,
+                    gap: None,
+                    savings_target: None,
+                    savings_gap: None,
+                });
+            }
+            let budget = conv.budgets.iter().find(|b| b.payer == payer);
+            if !any && budget.is_none() {
+                continue;
+            }
+            let pick = |v: &[f64]| -> Option<f64> {
+                (!v.is_empty()).then(|| v[year_index.min(v.len() - 1)])
+            };
+            let envelope = budget.and_then(|b| pick(&b.envelope));
+            let target = budget.and_then(|b| pick(&b.savings_target));
+            let saving = diff(&total_b, &total_s);
+            out.push(BudgetRow {
+                scenario: configs[s].name.clone(),
+                financial_year: conv.fy_label(fy),
+                payer,
+                account: Account::Revenue,
+                line: TOTAL_REVENUE.into(),
+                baseline: Band::of(&total_b),
+                scenario_value: Band::of(&total_s),
+                difference: Band::of(&diff(&total_s, &total_b)),
+                envelope,
+                gap: envelope.map(|e| Band::of(&total_s.iter().map(|x| x - e).collect::<Vec<_>>())),
+                savings_target: target,
+                savings_gap: target
+                    .map(|t| Band::of(&saving.iter().map(|x| t - x).collect::<Vec<_>>())),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::economics::{Financing, Grade};
+
+    #[test]
+    fn financing_starts_the_month_after_purchase() {
+        let m = InterventionMoney {
+            id: "homes".into(),
+            cost_grade: Grade::High,
+            effect_grade: Grade::High,
+            financing: Some(Financing::Mrp {
+                rate: 0.0,
+                years: 2,
+            }),
+            residual_value_share: None,
+        };
+        let mut capital = vec![0.0; 40];
+        capital[0] = 2400.0;
+        let c = financing_charges(&capital, &m);
+        assert_eq!(c[0], 0.0);
+        assert!(c[1..25].iter().all(|&x| (x - 100.0).abs() < 1e-9));
+        assert!(c[25..].iter().all(|&x| x == 0.0));
+        assert!((c.iter().sum::<f64>() - 2400.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,433 @@
+//! Money as finance officers see it: the calendar (financial years), prices
+//! (real and nominal), discounting, optimism bias, capital and its financing,
+//! and cashable against non-cashable savings.
+//!
+//! This layer works on finished runs (the engine's monthly series in pounds
+//! at the price base) and knows nothing of files or terminals. Its conventions
+//! come from the scenario; `scenario` validates them.
+
+pub mod appraisal;
+pub mod budget;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::experiment::ScenarioRuns;
+use crate::model::{Config, Payer};
+
+/// How sure an assumption is, for optimism bias.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    High,
+    Medium,
+    Low,
+}
+
+impl Grade {
+    pub fn name(self) -> &'static str {
+        match self {
+            Grade::High => "high",
+            Grade::Medium => "medium",
+            Grade::Low => "low",
+        }
+    }
+}
+
+/// A discount-rate schedule: the rate that applies from each year onwards.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Schedule {
+    pub name: String,
+    /// `(from_year, rate)`, from year 0, in increasing years.
+    pub steps: Vec<(u32, f64)>,
+}
+
+impl Schedule {
+    /// HM Treasury Green Book social time preference rate (the 2022 schedule,
+    /// unchanged in the 2026 edition): 3.5% for years 0–30, then declining.
+    pub fn green_book() -> Schedule {
+        Schedule {
+            name: "Green Book STPR (3.5% to year 30, 3.0% to 75, 2.5% to 125, 2.0% to 200, 1.5% to 300, 1.0% after)".into(),
+            steps: vec![
+                (0, 0.035),
+                (30, 0.03),
+                (75, 0.025),
+                (125, 0.02),
+                (200, 0.015),
+                (300, 0.01),
+            ],
+        }
+    }
+
+    /// The Green Book's schedule for health effects (quality-adjusted life
+    /// years): 1.5% for years 0–30, then declining in proportion.
+    pub fn green_book_health() -> Schedule {
+        Schedule {
+            name: "Green Book health (1.5% to year 30, 1.286% to 75, 1.071% to 125, 0.857% to 200, 0.643% to 300, 0.429% after)".into(),
+            steps: vec![
+                (0, 0.015),
+                (30, 0.01286),
+                (75, 0.01071),
+                (125, 0.00857),
+                (200, 0.00643),
+                (300, 0.00429),
+            ],
+        }
+    }
+
+    pub fn flat(rate: f64) -> Schedule {
+        Schedule {
+            name: format!("flat {}% a year", rate * 100.0),
+            steps: vec![(0, rate)],
+        }
+    }
+
+    /// The rate between year `year` and the next.
+    fn rate(&self, year: u32) -> f64 {
+        self.steps
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= year)
+            .map_or(0.0, |(_, r)| *r)
+    }
+
+    /// Discount factor of year `t` (year 0 is undiscounted):
+    /// `DF(t) = Π_{k<t} 1 / (1 + r_k)`.
+    pub fn factor(&self, t: u32) -> f64 {
+        (0..t).map(|k| 1.0 / (1.0 + self.rate(k))).product()
+    }
+
+    /// Factors for years `0..years`.
+    pub fn factors(&self, years: u32) -> Vec<f64> {
+        let mut out = Vec::with_capacity(years as usize);
+        let mut df = 1.0;
+        for k in 0..years {
+            out.push(df);
+            df /= 1.0 + self.rate(k);
+        }
+        out
+    }
+}
+
+/// How a capital purchase is paid for out of revenue.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Financing {
+    /// A level annual payment over `years` at `rate` (a repayment loan).
+    Annuity { rate: f64, years: u32 },
+    /// Minimum revenue provision, straight line over the asset's life, plus
+    /// interest at `rate` on what is still outstanding.
+    Mrp { rate: f64, years: u32 },
+}
+
+impl Financing {
+    pub fn years(&self) -> u32 {
+        match *self {
+            Financing::Annuity { years, .. } | Financing::Mrp { years, .. } => years,
+        }
+    }
+
+    /// Revenue charge in each year after a purchase of `amount`, for
+    /// `years` years (the charge in year 0 is the first year's).
+    pub fn annual_charges(&self, amount: f64) -> Vec<f64> {
+        match *self {
+            Financing::Annuity { rate, years } => {
+                let payment = if rate == 0.0 {
+                    amount / years as f64
+                } else {
+                    amount * rate / (1.0 - (1.0 + rate).powi(-(years as i32)))
+                };
+                vec![payment; years as usize]
+            }
+            Financing::Mrp { rate, years } => {
+                let mrp = amount / years as f64;
+                (0..years)
+                    .map(|y| mrp + rate * (amount - mrp * y as f64))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// What a scenario says about one of its interventions' money.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct InterventionMoney {
+    pub id: String,
+    /// Weakest confidence among its cost figures (none stated counts as low).
+    pub cost_grade: Grade,
+    /// Weakest confidence among its effects (none stated counts as low).
+    pub effect_grade: Grade,
+    pub financing: Option<Financing>,
+    /// Share of the purchase cost still held as asset value at the horizon;
+    /// `None` is straight line over the financing years.
+    pub residual_value_share: Option<f64>,
+}
+
+/// A pooled budget: payers who agree to share costs and savings.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Pool {
+    pub id: String,
+    pub name: String,
+    pub payers: Vec<Payer>,
+}
+
+/// A payer's revenue budget envelope and medium-term financial strategy
+/// savings target, nominal £ by financial year of the horizon (last repeats).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PayerBudget {
+    pub payer: Payer,
+    pub envelope: Vec<f64>,
+    pub savings_target: Vec<f64>,
+}
+
+/// The money conventions of a comparison: the same for every scenario in it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Conventions {
+    /// Financial year the scenario's prices are in, by the calendar year it
+    /// starts (2023 for 2023/24).
+    pub price_base: i32,
+    /// First month of the horizon (calendar year, month 1–12).
+    pub start: (i32, u32),
+    /// Calendar month a financial year starts (4: April).
+    pub financial_year_start_month: u32,
+    pub discount: Schedule,
+    pub health_discount: Schedule,
+    /// General inflation (GDP deflator growth) a year: turns nominal into real.
+    pub general_inflation: f64,
+    /// Unit-cost inflation a year by service or intervention id; others
+    /// inflate at `default_inflation`.
+    pub inflation: BTreeMap<String, f64>,
+    pub default_inflation: f64,
+    /// Optimism bias by grade (high, medium, low).
+    pub cost_uplift: [f64; 3],
+    pub savings_haircut: [f64; 3],
+    /// Share of a service's avoided cost that is cashable, by service id.
+    pub cashable: BTreeMap<String, f64>,
+    pub default_cashable: f64,
+    pub pools: Vec<Pool>,
+    pub budgets: Vec<PayerBudget>,
+}
+
+impl Default for Conventions {
+    fn default() -> Self {
+        Conventions {
+            price_base: 2023,
+            start: (2026, 4),
+            financial_year_start_month: 4,
+            discount: Schedule::green_book(),
+            health_discount: Schedule::green_book_health(),
+            general_inflation: 0.0,
+            inflation: BTreeMap::new(),
+            default_inflation: 0.0,
+            cost_uplift: [0.0; 3],
+            savings_haircut: [0.0; 3],
+            cashable: BTreeMap::new(),
+            default_cashable: 0.0,
+            pools: Vec::new(),
+            budgets: Vec::new(),
+        }
+    }
+}
+
+/// Label of the financial year starting in calendar year `y`.
+pub fn fy_label(y: i32, start_month: u32) -> String {
+    if start_month == 1 {
+        format!("{y}")
+    } else {
+        format!("{y}/{:02}", (y + 1).rem_euclid(100))
+    }
+}
+
+impl Conventions {
+    /// Calendar (year, month) of horizon month `m` (1-based).
+    pub fn calendar(&self, m: u32) -> (i32, u32) {
+        let zero = self.start.0 as i64 * 12 + self.start.1 as i64 - 1 + (m as i64 - 1);
+        (
+            (zero.div_euclid(12)) as i32,
+            (zero.rem_euclid(12) + 1) as u32,
+        )
+    }
+
+    /// Financial year (by its starting calendar year) of horizon month `m`.
+    pub fn financial_year(&self, m: u32) -> i32 {
+        let (y, month) = self.calendar(m);
+        if month >= self.financial_year_start_month {
+            y
+        } else {
+            y - 1
+        }
+    }
+
+    pub fn fy_label(&self, fy: i32) -> String {
+        fy_label(fy, self.financial_year_start_month)
+    }
+
+    pub fn price_base_label(&self) -> String {
+        self.fy_label(self.price_base)
+    }
+
+    /// Whole financial years from the price base to month `m`'s.
+    pub fn years_from_price_base(&self, m: u32) -> i32 {
+        self.financial_year(m) - self.price_base
+    }
+
+    pub fn inflation_of(&self, id: &str) -> f64 {
+        self.inflation
+            .get(id)
+            .copied()
+            .unwrap_or(self.default_inflation)
+    }
+
+    pub fn cashable_of(&self, id: &str) -> f64 {
+        self.cashable
+            .get(id)
+            .copied()
+            .unwrap_or(self.default_cashable)
+    }
+
+    /// Turns a price-base amount in month `m` into nominal £ of that month's
+    /// financial year, for a line inflating at `inflation` a year.
+    pub fn nominal(&self, amount: f64, inflation: f64, m: u32) -> f64 {
+        amount * (1.0 + inflation).powi(self.years_from_price_base(m))
+    }
+
+    /// Deflates a nominal amount in month `m` to the price base with the GDP
+    /// deflator (general inflation).
+    pub fn real(&self, nominal: f64, m: u32) -> f64 {
+        nominal / (1.0 + self.general_inflation).powi(self.years_from_price_base(m))
+    }
+
+    pub fn uplift(&self, g: Grade) -> f64 {
+        self.cost_uplift[g as usize]
+    }
+
+    pub fn haircut(&self, g: Grade) -> f64 {
+        self.savings_haircut[g as usize]
+    }
+}
+
+/// The economics of a whole comparison.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Economics {
+    pub conventions: Conventions,
+    /// Scenarios 1.. against scenario 0.
+    pub appraisals: Vec<appraisal::Appraisal>,
+    /// Every scenario (the baseline against itself first); written to
+    /// `budget.csv` rather than the JSON.
+    #[serde(skip)]
+    pub budget: Vec<budget::BudgetRow>,
+}
+
+/// Appraises every scenario against the first and lays out their budgets.
+pub fn evaluate(
+    conventions: &Conventions,
+    configs: &[&Config],
+    money: &[&[InterventionMoney]],
+    runs: &[ScenarioRuns],
+) -> Economics {
+    Economics {
+        conventions: conventions.clone(),
+        appraisals: (1..runs.len())
+            .map(|s| appraisal::appraise(conventions, configs, money, runs, s))
+            .collect(),
+        budget: (0..runs.len())
+            .flat_map(|s| budget::rows(conventions, configs, money, runs, s))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn green_book_discount_factors_match_the_published_values() {
+        let s = Schedule::green_book();
+        assert_eq!(s.factor(0), 1.0);
+        assert!((s.factor(30) - 0.3562784).abs() < 5e-8);
+        assert!((s.factor(31) - 0.3459014).abs() < 5e-8);
+        assert!((s.factor(60) - 0.1467820).abs() < 5e-8);
+        let f = s.factors(61);
+        for t in [0, 1, 10, 30, 31, 60] {
+            assert!((f[t as usize] - s.factor(t)).abs() < 1e-15);
+        }
+        // Annuities: the sum of factors of a £1 stream paid at the end of
+        // each year, against their closed forms.
+        let annuity = |n: u32| (1..=n).map(|t| s.factor(t)).sum::<f64>();
+        assert!((annuity(30) - (1.0 - 1.035f64.powi(-30)) / 0.035).abs() < 1e-9);
+        assert!((annuity(30) - 18.3920454).abs() < 1e-7);
+        assert!((annuity(10) - 8.3166053).abs() < 1e-7);
+    }
+
+    #[test]
+    fn a_zero_rate_does_not_discount() {
+        let s = Schedule::flat(0.0);
+        assert!(s.factors(40).iter().all(|&f| f == 1.0));
+    }
+
+    #[test]
+    fn financial_years_run_april_to_march() {
+        let c = Conventions {
+            start: (2026, 1),
+            ..Conventions::default()
+        };
+        assert_eq!(c.calendar(1), (2026, 1));
+        assert_eq!(c.calendar(12), (2026, 12));
+        assert_eq!(c.calendar(13), (2027, 1));
+        assert_eq!(c.financial_year(3), 2025); // March 2026
+        assert_eq!(c.financial_year(4), 2026); // April 2026
+        assert_eq!(c.fy_label(2026), "2026/27");
+        assert_eq!(c.fy_label(2099), "2099/00");
+        assert_eq!(fy_label(2026, 1), "2026");
+    }
+
+    #[test]
+    fn nominal_and_real_round_trip() {
+        let c = Conventions {
+            price_base: 2023,
+            start: (2026, 4),
+            general_inflation: 0.02,
+            ..Conventions::default()
+        };
+        // Month 13 is in 2027/28: four years after the 2023/24 price base.
+        assert_eq!(c.years_from_price_base(13), 4);
+        let nominal = c.nominal(1000.0, 0.02, 13);
+        assert!((nominal - 1000.0 * 1.02f64.powi(4)).abs() < 1e-9);
+        assert!((c.real(nominal, 13) - 1000.0).abs() < 1e-9);
+        // A line inflating faster than the deflator costs more in real terms.
+        assert!(c.real(c.nominal(1000.0, 0.05, 13), 13) > 1000.0);
+        // The Green Book's worked example: £1,000 nominal, 2% deflator.
+        let gb = Conventions {
+            price_base: 2026,
+            start: (2027, 4),
+            general_inflation: 0.02,
+            ..Conventions::default()
+        };
+        assert_eq!((gb.real(1000.0, 1)).round(), 980.0);
+        assert_eq!((gb.real(1000.0, 49)).round(), 906.0);
+    }
+
+    #[test]
+    fn financing_charges_repay_the_purchase() {
+        let a = Financing::Annuity {
+            rate: 0.05,
+            years: 20,
+        };
+        let charges = a.annual_charges(1000.0);
+        assert_eq!(charges.len(), 20);
+        // The present value of the payments at the loan rate is the loan.
+        let pv: f64 = charges
+            .iter()
+            .enumerate()
+            .map(|(t, c)| c / 1.05f64.powi(t as i32 + 1))
+            .sum();
+        assert!((pv - 1000.0).abs() < 1e-9);
+        let m = Financing::Mrp {
+            rate: 0.05,
+            years: 4,
+        };
+        // MRP 250 a year, interest on 1000, 750, 500, 250.
+        assert_eq!(m.annual_charges(1000.0), vec![300.0, 287.5, 275.0, 262.5]);
+    }
+}
