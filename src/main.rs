@@ -137,6 +137,11 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
                 "population.age_band_cuts",
                 "remove it from the scenario",
             ),
+            (
+                l.conventions != loaded[0].conventions,
+                "money conventions ([economics] or start)",
+                "set them in the baseline only",
+            ),
         ];
         if let Some((_, what, fix)) = differs.iter().find(|d| d.0) {
             return Err(Failure::Input(format!(
@@ -174,7 +179,15 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
 
+    let config_refs: Vec<&upstream::model::Config> = configs.iter().collect();
+    let money: Vec<&[upstream::economics::InterventionMoney]> = loaded
+        .iter()
+        .map(|l| l.intervention_money.as_slice())
+        .collect();
+    let economics =
+        upstream::economics::evaluate(&loaded[0].conventions, &config_refs, &money, &exp.scenarios);
     let info = RunInfo {
+        economics: &economics,
         scenarios: &loaded,
         settings: &settings,
         threads: exp.threads,
@@ -184,10 +197,12 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
         output::write(&args.out, &exp, &info).map_err(|e| Failure::Input(e.to_string()))?;
     if !args.quiet {
         let names: Vec<&str> = loaded.iter().map(|l| l.config.name.as_str()).collect();
-        print!("{}", output::table::render(&exp, &names));
+        print!("{}", output::table::render(&exp, &names, &economics));
         println!(
-            "\nMoney at 2023/24 prices, undiscounted, over {} years; bands are 5th to 95th percentiles across {} replicates.",
+            "\nMoney at {} prices over {} years. Net saving is undiscounted; net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. Bands are 5th to 95th percentiles across {} replicates.",
+            economics.conventions.price_base_label(),
             months / 12,
+            economics.conventions.discount.name,
             args.replicates
         );
         println!("Wrote {} to {}", written.join(", "), args.out.display());

@@ -19,6 +19,8 @@ pub enum OutputError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("could not build the Excel workbook: {0}")]
+    Workbook(String),
     #[error("cannot write to the output folder {path}: {source}")]
     Write {
         path: PathBuf,

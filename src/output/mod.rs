@@ -3,12 +3,14 @@
 
 pub mod atomic;
 pub mod table;
+pub mod workbook;
 
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::aggregate::{self, MonthRow};
+use crate::economics::Economics;
 use crate::engine::NEIGHBOURHOOD_METRICS;
 use crate::experiment::{Experiment, RunSettings};
 use crate::metrics::Band;
@@ -19,6 +21,7 @@ pub use atomic::{OutputError, check_writable, write_all};
 
 /// Everything about a run needed to describe and reproduce it.
 pub struct RunInfo<'a> {
+    pub economics: &'a Economics,
     pub scenarios: &'a [Loaded],
     pub settings: &'a RunSettings,
     pub threads: usize,
@@ -92,7 +95,7 @@ struct Settings<'a> {
 struct Summary<'a> {
     settings: Settings<'a>,
     /// What the horizon totals mean.
-    notes: [&'static str; 3],
+    notes: [String; 3],
     scenarios: Vec<ScenarioSummary<'a>>,
 }
 
@@ -144,9 +147,12 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
                 .collect(),
         },
         notes: [
-            "Money is in pounds at 2023/24 prices, undiscounted; capital is kept apart from revenue cost.",
-            "Totals are over the horizon: flows (events, spend) are summed, stocks (residents, occupancy) are monthly averages.",
-            "Bands are across replicates: mean, 5th, 50th and 95th percentiles; comparisons are paired by replicate.",
+            format!(
+                "Money is in pounds at {} prices, undiscounted; capital is kept apart from revenue cost. Discounted figures are in economics.json.",
+                info.economics.conventions.price_base_label()
+            ),
+            "Totals are over the horizon: flows (events, spend) are summed, stocks (residents, occupancy) are monthly averages.".into(),
+            "Bands are across replicates: mean, 5th, 50th and 95th percentiles; comparisons are paired by replicate.".into(),
         ],
         scenarios,
     };
@@ -201,14 +207,95 @@ fn by_neighbourhood_csv(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
     csv_bytes(&header, rows)
 }
 
+#[derive(Serialize)]
+struct EconomicsFile<'a> {
+    upstream_version: &'a str,
+    notes: [&'static str; 6],
+    #[serde(flatten)]
+    economics: &'a Economics,
+}
+
+fn economics_json(economics: &Economics) -> Vec<u8> {
+    let file = EconomicsFile {
+        upstream_version: env!("CARGO_PKG_VERSION"),
+        notes: [
+            "Each scenario is paired with the baseline replicate by replicate; bands are the mean and 5th, 50th and 95th percentiles across replicates.",
+            "Money is real, at the price base, with relative price effects where a line's inflation differs from general inflation; discounted by appraisal year (year 0 is the horizon's first twelve months).",
+            "Investment is extra intervention spend plus capital when spent, less the residual value of capital at the horizon; savings are reactive cost avoided.",
+            "Optimism bias raises each changed intervention's extra cost by its cost grade's uplift and cuts savings by the weakest effect grade's haircut, in the prudent direction either way; npv_without_optimism_bias leaves both out.",
+            "roi is net present value over present-value investment, benefit_cost_ratio present-value savings over it; both, and the net costs per crisis-month and per QALY, are given only over replicates where the denominator is positive (`replicates`).",
+            "Payback months count from the horizon's first month; null is not within the horizon. Percentiles of payback are order statistics.",
+        ],
+        economics,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&file).expect("plain data");
+    bytes.push(b'\n');
+    bytes
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), num)
+}
+
+fn budget_csv(economics: &Economics) -> Vec<u8> {
+    let band3 = |b: &Band| [num(b.mean), num(b.p5), num(b.p95)];
+    let opt3 = |b: &Option<Band>| match b {
+        Some(b) => band3(b),
+        None => [String::new(), String::new(), String::new()],
+    };
+    csv_bytes(
+        &[
+            "scenario",
+            "financial_year",
+            "payer",
+            "account",
+            "service_line",
+            "baseline_mean",
+            "baseline_p5",
+            "baseline_p95",
+            "scenario_mean",
+            "scenario_p5",
+            "scenario_p95",
+            "difference_mean",
+            "difference_p5",
+            "difference_p95",
+            "envelope",
+            "gap_mean",
+            "gap_p5",
+            "gap_p95",
+            "savings_target",
+            "savings_gap_mean",
+            "savings_gap_p5",
+            "savings_gap_p95",
+        ],
+        economics.budget.iter().map(|r| {
+            let mut v = vec![
+                r.scenario.clone(),
+                r.financial_year.clone(),
+                r.payer.name().to_string(),
+                r.account.name().to_string(),
+                r.line.clone(),
+            ];
+            v.extend(band3(&r.baseline));
+            v.extend(band3(&r.scenario_value));
+            v.extend(band3(&r.difference));
+            v.push(opt(r.envelope));
+            v.extend(opt3(&r.gap));
+            v.push(opt(r.savings_target));
+            v.extend(opt3(&r.savings_gap));
+            v
+        }),
+    )
+}
+
 /// Builds every output file in memory.
-pub fn render(exp: &Experiment, info: &RunInfo) -> Vec<(String, Vec<u8>)> {
+pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>, OutputError> {
     let names: Vec<&str> = info
         .scenarios
         .iter()
         .map(|l| l.config.name.as_str())
         .collect();
-    vec![
+    Ok(vec![
         (
             "timeseries.csv".into(),
             month_rows_csv(&names, &aggregate::timeseries(exp)),
@@ -223,12 +310,18 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Vec<(String, Vec<u8>)> {
         ),
         ("assumptions.csv".into(), assumptions_csv(info)),
         ("summary.json".into(), summary_json(exp, info)),
-    ]
+        ("economics.json".into(), economics_json(info.economics)),
+        ("budget.csv".into(), budget_csv(info.economics)),
+        (
+            "upstream.xlsx".into(),
+            workbook::render(exp, info).map_err(|e| OutputError::Workbook(e.to_string()))?,
+        ),
+    ])
 }
 
 /// Renders and writes every output file into `dir`.
 pub fn write(dir: &Path, exp: &Experiment, info: &RunInfo) -> Result<Vec<String>, OutputError> {
-    let files = render(exp, info);
+    let files = render(exp, info)?;
     write_all(dir, &files)?;
     Ok(files.into_iter().map(|(n, _)| n).collect())
 }

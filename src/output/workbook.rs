@@ -1,0 +1,398 @@
+//! `upstream.xlsx`: the run as a workbook a finance officer can open and
+//! audit. Sheets: Summary, Budget by year, Who pays and who saves,
+//! Assumptions, Time series. Every sheet is one table with a frozen header
+//! row, a filter and columns sized to fit; money in £ formats.
+
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+
+use super::RunInfo;
+use crate::aggregate;
+use crate::economics::Economics;
+use crate::economics::appraisal::Payback;
+use crate::experiment::Experiment;
+
+/// The sheets, in order.
+pub const SHEETS: [&str; 5] = [
+    "Summary",
+    "Budget by year",
+    "Who pays and who saves",
+    "Assumptions",
+    "Time series",
+];
+
+/// The Summary sheet's columns (the read-back tests find figures by them).
+pub const SUMMARY_COLUMNS: [&str; 22] = [
+    "Scenario",
+    "Against",
+    "Net present value (£, mean)",
+    "Net present value (£, P5)",
+    "Net present value (£, P50)",
+    "Net present value (£, P95)",
+    "Probability net present value > 0",
+    "Net present value without optimism bias (£, mean)",
+    "Net present value of cashable savings (£, mean)",
+    "Investment, present value (£, mean)",
+    "Savings, present value (£, mean)",
+    "Return on investment (mean)",
+    "Benefit-cost ratio (mean)",
+    "Payback month, discounted (P50)",
+    "Payback month, discounted (P5)",
+    "Payback month, discounted (P95)",
+    "Share paying back within the horizon",
+    "Payback month, undiscounted (P50)",
+    "Crisis-months avoided (mean)",
+    "QALYs gained, discounted (mean)",
+    "Net cost per crisis-month avoided (£, mean)",
+    "Net cost per QALY gained (£, mean)",
+];
+
+enum Cell {
+    Text(String),
+    Money(f64),
+    Number(f64),
+    Share(f64),
+    Whole(f64),
+    Empty,
+}
+
+fn money(v: f64) -> Cell {
+    if v.is_finite() {
+        Cell::Money(v)
+    } else {
+        Cell::Empty
+    }
+}
+
+fn number(v: f64) -> Cell {
+    if v.is_finite() {
+        Cell::Number(v)
+    } else {
+        Cell::Empty
+    }
+}
+
+fn month(m: Option<u32>) -> Cell {
+    match m {
+        Some(m) => Cell::Whole(m as f64),
+        None => Cell::Text("not within horizon".into()),
+    }
+}
+
+struct Formats {
+    header: Format,
+    money: Format,
+    number: Format,
+    share: Format,
+    whole: Format,
+}
+
+fn table(
+    sheet: &mut Worksheet,
+    name: &str,
+    header: &[&str],
+    rows: Vec<Vec<Cell>>,
+    f: &Formats,
+) -> Result<(), XlsxError> {
+    sheet.set_name(name)?;
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &f.header)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(t) => sheet.write_string(r, c, t)?,
+                Cell::Money(v) => sheet.write_number_with_format(r, c, *v, &f.money)?,
+                Cell::Number(v) => sheet.write_number_with_format(r, c, *v, &f.number)?,
+                Cell::Share(v) => sheet.write_number_with_format(r, c, *v, &f.share)?,
+                Cell::Whole(v) => sheet.write_number_with_format(r, c, *v, &f.whole)?,
+                Cell::Empty => sheet,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    if !header.is_empty() {
+        sheet.autofilter(0, 0, rows.len() as u32, header.len() as u16 - 1)?;
+    }
+    sheet.set_autofit_max_width(400);
+    sheet.autofit();
+    Ok(())
+}
+
+fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
+    e.appraisals
+        .iter()
+        .map(|a| {
+            let p = |p: &Payback| [month(p.p50), month(p.p5), month(p.p95)];
+            let [d50, d5, d95] = p(&a.payback_month_discounted);
+            vec![
+                Cell::Text(a.scenario.clone()),
+                Cell::Text(a.against.clone()),
+                money(a.npv.mean),
+                money(a.npv.p5),
+                money(a.npv.p50),
+                money(a.npv.p95),
+                Cell::Share(a.probability_npv_positive),
+                money(a.npv_without_optimism_bias.mean),
+                money(a.npv_cashable.mean),
+                money(a.pv_investment.mean),
+                money(a.pv_savings.mean),
+                number(a.roi.mean),
+                number(a.benefit_cost_ratio.mean),
+                d50,
+                d5,
+                d95,
+                Cell::Share(a.payback_month_discounted.within_horizon),
+                month(a.payback_month_undiscounted.p50),
+                number(a.crisis_months_avoided.mean),
+                number(a.qalys_gained.mean),
+                money(a.net_cost_per_crisis_month_avoided.mean),
+                money(a.net_cost_per_qaly_gained.mean),
+            ]
+        })
+        .collect()
+}
+
+fn budget_rows(e: &Economics) -> Vec<Vec<Cell>> {
+    e.budget
+        .iter()
+        .map(|r| {
+            let opt = |v: Option<f64>| v.map_or(Cell::Empty, money);
+            let gap = |b: &Option<crate::metrics::Band>| match b {
+                Some(b) => [money(b.mean), money(b.p5), money(b.p95)],
+                None => [Cell::Empty, Cell::Empty, Cell::Empty],
+            };
+            let [g, g5, g95] = gap(&r.gap);
+            let [s, s5, s95] = gap(&r.savings_gap);
+            vec![
+                Cell::Text(r.scenario.clone()),
+                Cell::Text(r.financial_year.clone()),
+                Cell::Text(r.payer.label().into()),
+                Cell::Text(r.account.name().into()),
+                Cell::Text(r.line.clone()),
+                money(r.baseline.mean),
+                money(r.scenario_value.mean),
+                money(r.scenario_value.p5),
+                money(r.scenario_value.p95),
+                money(r.difference.mean),
+                money(r.difference.p5),
+                money(r.difference.p95),
+                opt(r.envelope),
+                g,
+                g5,
+                g95,
+                opt(r.savings_target),
+                s,
+                s5,
+                s95,
+            ]
+        })
+        .collect()
+}
+
+fn who_pays_rows(e: &Economics) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
+    for a in &e.appraisals {
+        for (kind, list) in [("Payer", &a.who_pays), ("Pool", &a.pools)] {
+            for p in list {
+                rows.push(vec![
+                    Cell::Text(a.scenario.clone()),
+                    Cell::Text(kind.into()),
+                    Cell::Text(p.name.clone()),
+                    money(p.spend.mean),
+                    money(p.spend.p5),
+                    money(p.spend.p95),
+                    money(p.cost_avoided.mean),
+                    money(p.cost_avoided.p5),
+                    money(p.cost_avoided.p95),
+                    money(p.net.mean),
+                    money(p.net.p5),
+                    money(p.net.p95),
+                ]);
+            }
+        }
+    }
+    rows
+}
+
+fn assumption_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
+    let c = &info.economics.conventions;
+    let convention = |name: &str, value: String| {
+        vec![
+            Cell::Text("(all)".into()),
+            Cell::Text(format!("economics convention: {name}")),
+            Cell::Text(value),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ]
+    };
+    let by_grade = |v: &[f64; 3]| format!("high {}, medium {}, low {}", v[0], v[1], v[2]);
+    let mut rows = vec![
+        convention("price base", c.price_base_label()),
+        convention("first month", format!("{}-{:02}", c.start.0, c.start.1)),
+        convention(
+            "financial year starts in month",
+            c.financial_year_start_month.to_string(),
+        ),
+        convention("discounting", c.discount.name.clone()),
+        convention("discounting of QALYs", c.health_discount.name.clone()),
+        convention("general inflation a year", c.general_inflation.to_string()),
+        convention(
+            "unit-cost inflation a year (unlisted lines)",
+            c.default_inflation.to_string(),
+        ),
+        convention("optimism bias: cost uplift", by_grade(&c.cost_uplift)),
+        convention(
+            "optimism bias: savings haircut",
+            by_grade(&c.savings_haircut),
+        ),
+        convention(
+            "cashable share (unlisted services)",
+            c.default_cashable.to_string(),
+        ),
+    ];
+    for (id, v) in &c.inflation {
+        rows.push(convention(
+            &format!("unit-cost inflation a year: {id}"),
+            v.to_string(),
+        ));
+    }
+    for (id, v) in &c.cashable {
+        rows.push(convention(&format!("cashable share: {id}"), v.to_string()));
+    }
+    for l in info.scenarios {
+        for a in &l.assumptions {
+            rows.push(vec![
+                Cell::Text(l.config.name.clone()),
+                Cell::Text(a.parameter.clone()),
+                Cell::Text(a.value.clone()),
+                Cell::Text(a.source.clone().unwrap_or_default()),
+                Cell::Text(a.confidence.clone().unwrap_or_default()),
+                Cell::Text(a.file.clone()),
+            ]);
+        }
+    }
+    rows
+}
+
+fn timeseries_rows(exp: &Experiment, info: &RunInfo) -> Vec<Vec<Cell>> {
+    let c = &info.economics.conventions;
+    aggregate::timeseries(exp)
+        .into_iter()
+        .map(|r| {
+            let pence = r.metric.ends_with("_gbp");
+            let v = |x: f64| if pence { money(x) } else { number(x) };
+            vec![
+                Cell::Text(info.scenarios[r.scenario].config.name.clone()),
+                Cell::Whole(r.month as f64),
+                Cell::Text(c.fy_label(c.financial_year(r.month as u32))),
+                Cell::Text(r.metric),
+                v(r.band.mean),
+                v(r.band.p5),
+                v(r.band.p50),
+                v(r.band.p95),
+            ]
+        })
+        .collect()
+}
+
+/// The workbook's bytes.
+pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
+    let f = Formats {
+        header: Format::new().set_bold().set_text_wrap(),
+        money: Format::new().set_num_format("£#,##0;-£#,##0"),
+        number: Format::new().set_num_format("#,##0.00"),
+        share: Format::new().set_num_format("0%"),
+        whole: Format::new().set_num_format("0"),
+    };
+    let e = info.economics;
+    let mut wb = Workbook::new();
+    table(
+        wb.add_worksheet(),
+        SHEETS[0],
+        &SUMMARY_COLUMNS,
+        summary_rows(e),
+        &f,
+    )?;
+    table(
+        wb.add_worksheet(),
+        SHEETS[1],
+        &[
+            "Scenario",
+            "Financial year",
+            "Payer",
+            "Account",
+            "Service line",
+            "Baseline (£ nominal, mean)",
+            "Scenario (£ nominal, mean)",
+            "Scenario (P5)",
+            "Scenario (P95)",
+            "Difference (£, mean)",
+            "Difference (P5)",
+            "Difference (P95)",
+            "Envelope (£)",
+            "Gap to envelope (£, mean)",
+            "Gap (P5)",
+            "Gap (P95)",
+            "Savings target (£)",
+            "Savings shortfall (£, mean)",
+            "Shortfall (P5)",
+            "Shortfall (P95)",
+        ],
+        budget_rows(e),
+        &f,
+    )?;
+    table(
+        wb.add_worksheet(),
+        SHEETS[2],
+        &[
+            "Scenario",
+            "Payer or pool",
+            "Name",
+            "Spend, present value (£, mean)",
+            "Spend (P5)",
+            "Spend (P95)",
+            "Cost avoided, present value (£, mean)",
+            "Cost avoided (P5)",
+            "Cost avoided (P95)",
+            "Net position (£, mean)",
+            "Net (P5)",
+            "Net (P95)",
+        ],
+        who_pays_rows(e),
+        &f,
+    )?;
+    table(
+        wb.add_worksheet(),
+        SHEETS[3],
+        &[
+            "Scenario",
+            "Parameter",
+            "Value",
+            "Source",
+            "Confidence",
+            "File",
+        ],
+        assumption_rows(info),
+        &f,
+    )?;
+    table(
+        wb.add_worksheet(),
+        SHEETS[4],
+        &[
+            "Scenario",
+            "Month",
+            "Financial year",
+            "Metric",
+            "Mean",
+            "P5",
+            "P50",
+            "P95",
+        ],
+        timeseries_rows(exp, info),
+        &f,
+    )?;
+    wb.save_to_buffer()
+}

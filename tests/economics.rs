@@ -1,0 +1,295 @@
+//! Economics through the binary: known properties of the business case, the
+//! workbook read back, and clear errors for bad money conventions.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use serde_json::Value;
+
+fn upstream(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn fixtures() -> String {
+    format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes scenario files (name, text; `FIXTURES` stands for the fixtures
+/// folder) into a temporary folder, runs them (the first is the baseline)
+/// and returns the folder and the parsed economics.json.
+fn run(files: &[(&str, &str)], replicates: &str) -> (tempfile::TempDir, Value) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = vec!["run".to_string()];
+    for (name, text) in files {
+        let path = tmp.path().join(name);
+        fs::write(&path, text.replace("FIXTURES", &fixtures())).unwrap();
+        args.push(path.to_str().unwrap().into());
+    }
+    let out = tmp.path().join("out");
+    args.extend(["-r", replicates, "-q", "-o", out.to_str().unwrap()].map(String::from));
+    let o = upstream(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json =
+        serde_json::from_str(&fs::read_to_string(out.join("economics.json")).unwrap()).unwrap();
+    (tmp, json)
+}
+
+fn band(v: &Value) -> [f64; 4] {
+    ["mean", "p5", "p50", "p95"].map(|k| v[k].as_f64().unwrap())
+}
+
+const OB_BASELINE: &str = r#"
+name = "Small borough with money conventions"
+extends = "FIXTURES/small_plain.toml"
+
+[economics]
+price_base = "2024/25"
+general_inflation = 0.02
+
+[economics.optimism_bias]
+cost_uplift = { high = 0.05, medium = 0.15, low = 0.3 }
+savings_haircut = { high = 0.0, medium = 0.2, low = 0.4 }
+"#;
+
+#[test]
+fn a_zero_budget_scenario_has_exactly_zero_net_present_value() {
+    let zero = r#"
+name = "Zero budget"
+extends = "base.toml"
+
+[interventions.outreach]
+name = "Outreach"
+kind = "caseload"
+payer = "voluntary_sector"
+annual_budget = [0]
+unit_cost_per_month = 100
+support_months = 3
+effects = [{ on = "escalation", multiplier = 0.5, confidence = "low" }]
+"#;
+    let (_tmp, e) = run(&[("base.toml", OB_BASELINE), ("zero.toml", zero)], "3");
+    let a = &e["appraisals"][0];
+    for field in [
+        "npv",
+        "npv_without_optimism_bias",
+        "pv_investment",
+        "pv_savings",
+    ] {
+        assert_eq!(band(&a[field]), [0.0; 4], "{field}");
+    }
+    assert_eq!(a["payback_month_discounted"]["p50"], Value::Null);
+    assert_eq!(a["roi"]["replicates"], 0);
+}
+
+#[test]
+fn optimism_bias_is_applied_once_and_prudently() {
+    // Funded, with no effect: savings are exactly zero (common random
+    // numbers), so the net present value is the investment alone, uplifted
+    // once by the low grade's 30%.
+    let no_effect = fs::read_to_string(format!("{}/small_no_effect.toml", fixtures()))
+        .unwrap()
+        .replace("extends = \"small_plain.toml\"", "extends = \"base.toml\"");
+    let (_tmp, e) = run(
+        &[("base.toml", OB_BASELINE), ("no_effect.toml", &no_effect)],
+        "2",
+    );
+    let a = &e["appraisals"][0];
+    let with = band(&a["npv"]);
+    let without = band(&a["npv_without_optimism_bias"]);
+    assert!(without[0] < 0.0);
+    for k in 0..4 {
+        assert!(
+            (with[k] / without[k] - 1.3).abs() < 1e-9,
+            "{with:?} against {without:?}"
+        );
+    }
+    assert_eq!(band(&a["pv_savings"]), [0.0; 4]);
+    assert_eq!(a["savings_haircut"], 0.4);
+}
+
+#[test]
+fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
+    let hubs = fs::read_to_string(format!("{}/small_hubs.toml", fixtures())).unwrap();
+    let hubs = hubs.replace(
+        "extends = \"small.toml\"",
+        "extends = \"FIXTURES/small.toml\"",
+    );
+    let (tmp, e) = run(
+        &[
+            (
+                "base.toml",
+                "name = \"Small\"\nextends = \"FIXTURES/small.toml\"\n",
+            ),
+            ("hubs.toml", &hubs),
+        ],
+        "4",
+    );
+    let a = &e["appraisals"][0];
+    // Means are linear: the payers' net positions add up to the net present
+    // value, their spend to the investment and their avoided cost to the savings.
+    for (part, whole) in [
+        ("net", "npv"),
+        ("spend", "pv_investment"),
+        ("cost_avoided", "pv_savings"),
+    ] {
+        let sum: f64 = a["who_pays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[part]["mean"].as_f64().unwrap())
+            .sum();
+        let total = a[whole]["mean"].as_f64().unwrap();
+        assert!(
+            (sum - total).abs() <= 1e-6 * total.abs().max(1.0),
+            "{part}: {sum} against {whole}: {total}"
+        );
+    }
+    assert!(a["pv_investment"]["mean"].as_f64().unwrap() > 0.0);
+
+    let path = tmp.path().join("out/upstream.xlsx");
+    let mut wb: Xlsx<_> = open_workbook(&path).expect("the workbook opens");
+    assert_eq!(
+        wb.sheet_names(),
+        [
+            "Summary",
+            "Budget by year",
+            "Who pays and who saves",
+            "Assumptions",
+            "Time series"
+        ]
+    );
+    let summary = wb.worksheet_range("Summary").unwrap();
+    let header: Vec<String> = summary
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = summary
+        .rows()
+        .nth(1)
+        .expect("one scenario against the baseline");
+    assert_eq!(
+        row[col("Scenario")],
+        Data::String(a["scenario"].as_str().unwrap().into())
+    );
+    let cell = |name: &str| match &row[col(name)] {
+        Data::Float(v) => *v,
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(
+        cell("Net present value (£, mean)"),
+        a["npv"]["mean"].as_f64().unwrap()
+    );
+    assert_eq!(
+        cell("Net present value (£, P5)"),
+        a["npv"]["p5"].as_f64().unwrap()
+    );
+    assert_eq!(
+        cell("Investment, present value (£, mean)"),
+        a["pv_investment"]["mean"].as_f64().unwrap()
+    );
+    let budget = wb.worksheet_range("Budget by year").unwrap();
+    assert!(budget.rows().count() > 10);
+    let assumptions = wb.worksheet_range("Assumptions").unwrap();
+    assert!(
+        assumptions
+            .rows()
+            .any(|r| r[1] == Data::String("economics convention: price base".into())),
+    );
+}
+
+fn assert_rejected(baseline_extra: &str, expect: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = format!(
+        "name = \"Bad money\"\nextends = \"{root}/scenarios/baseline.toml\"\n{baseline_extra}"
+    );
+    let file = tmp.path().join("bad.toml");
+    fs::write(&file, text).unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "run",
+        file.to_str().unwrap(),
+        "-r",
+        "1",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert!(!out_dir.exists(), "no output for bad input");
+}
+
+#[test]
+fn bad_money_conventions_are_clear_errors() {
+    assert_rejected(
+        "[economics]\ndiscount_rate = 1.5\n",
+        &[
+            "bad.toml",
+            "line 4",
+            "economics.discount_rate",
+            "3.5% is 0.035",
+            "1.5",
+        ],
+    );
+    assert_rejected(
+        "[economics]\nfinancial_year_start_month = 13\n",
+        &["economics.financial_year_start_month", "1 to 12", "13"],
+    );
+    assert_rejected(
+        "[economics]\nprice_base = \"2023/25\"\n",
+        &["economics.price_base", "\"2023/24\""],
+    );
+    assert_rejected(
+        "[economics.cashable]\nae = 1.0\n",
+        &["economics.cashable.ae", "ae_attendance"],
+    );
+    assert_rejected(
+        r#"
+[interventions.homes]
+name = "Homes"
+kind = "places"
+payer = "housing"
+service = "temporary_accommodation"
+places = [10]
+capital_cost_per_place = 300000
+"#,
+        &["interventions.homes.financing", "financing rule"],
+    );
+}
+
+#[test]
+fn scenarios_in_a_comparison_share_their_money_conventions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let other = tmp.path().join("other.toml");
+    fs::write(
+        &other,
+        format!(
+            "name = \"Other rate\"\nextends = \"{root}/scenarios/baseline.toml\"\n[economics]\ndiscount_rate = 0.03\n"
+        ),
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "run",
+        &format!("{root}/scenarios/baseline.toml"),
+        other.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("money conventions"));
+    assert!(!Path::new(&out_dir).exists());
+}
