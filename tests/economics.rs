@@ -72,7 +72,23 @@ unit_cost_per_month = 100
 support_months = 3
 effects = [{ on = "escalation", multiplier = 0.5, confidence = "low" }]
 "#;
-    let (_tmp, e) = run(&[("base.toml", OB_BASELINE), ("zero.toml", zero)], "3");
+    let (tmp, e) = run(&[("base.toml", OB_BASELINE), ("zero.toml", zero)], "3");
+    // Nominal and real side by side in the budget: real is nominal deflated
+    // by 2% a year from the 2024/25 price base.
+    let budget = fs::read_to_string(tmp.path().join("out/budget.csv")).unwrap();
+    let mut lines = budget.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let mut checked = 0;
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let fy: i32 = cells[col("financial_year")][..4].parse().unwrap();
+        let nominal: f64 = cells[col("baseline_mean")].parse().unwrap();
+        let real: f64 = cells[col("baseline_real_mean")].parse().unwrap();
+        assert!((real * 1.02f64.powi(fy - 2024) - nominal).abs() <= 1e-9 * nominal.abs().max(1.0));
+        checked += (nominal != 0.0) as usize;
+    }
+    assert!(checked > 0);
     let a = &e["appraisals"][0];
     for field in [
         "npv",

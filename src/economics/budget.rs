@@ -41,6 +41,9 @@ pub struct BudgetRow {
     pub baseline: Band,
     pub scenario_value: Band,
     pub difference: Band,
+    /// Divides a nominal figure of this financial year to give it in real
+    /// terms at the price base (GDP deflator since the price base).
+    pub deflator: f64,
     /// On a payer's revenue total only, where the scenario gives one.
     pub envelope: Option<f64>,
     /// Scenario spend less the envelope: above zero is an overspend.
@@ -168,6 +171,7 @@ pub fn rows(
     let diff = |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x - y).collect() };
     let mut out = Vec::new();
     for (year_index, &fy) in fys.iter().enumerate() {
+        let deflator = (1.0 + conv.general_inflation).powi(fy - conv.price_base);
         for payer in Payer::ALL {
             let mut total_b = vec![0.0; reps];
             let mut total_s = vec![0.0; reps];
@@ -190,6 +194,7 @@ pub fn rows(
                     baseline: Band::of(&b),
                     scenario_value: Band::of(&sv),
                     difference: Band::of(&diff(&sv, &b)),
+                    deflator,
                     envelope: None,
                     gap: None,
                     savings_target: None,
@@ -215,6 +220,7 @@ pub fn rows(
                 baseline: Band::of(&total_b),
                 scenario_value: Band::of(&total_s),
                 difference: Band::of(&diff(&total_s, &total_b)),
+                deflator,
                 envelope,
                 gap: envelope.map(|e| Band::of(&total_s.iter().map(|x| x - e).collect::<Vec<_>>())),
                 savings_target: target,

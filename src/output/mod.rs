@@ -259,6 +259,9 @@ fn budget_csv(economics: &Economics) -> Vec<u8> {
             "difference_mean",
             "difference_p5",
             "difference_p95",
+            "baseline_real_mean",
+            "scenario_real_mean",
+            "difference_real_mean",
             "envelope",
             "gap_mean",
             "gap_p5",
@@ -279,6 +282,9 @@ fn budget_csv(economics: &Economics) -> Vec<u8> {
             v.extend(band3(&r.baseline));
             v.extend(band3(&r.scenario_value));
             v.extend(band3(&r.difference));
+            for b in [&r.baseline, &r.scenario_value, &r.difference] {
+                v.push(num(b.mean / r.deflator));
+            }
             v.push(opt(r.envelope));
             v.extend(opt3(&r.gap));
             v.push(opt(r.savings_target));
