@@ -421,15 +421,11 @@ pub fn appraise(
         for (k, line) in lines.iter().enumerate() {
             if line.kind != LineKind::Reactive && line.id == *id {
                 uplift[k] = u;
-                residual_share[k] = m.residual_value_share;
-                if let Some(f) = m.financing {
-                    asset_years[k] = f.years() as f64;
-                }
             }
         }
     }
-    // Unchanged capital lines cancel between the two runs; their residual
-    // rule still comes from the scenario's definition.
+    // Every capital line's residual rule (an unchanged one cancels between
+    // the two runs anyway), from the scenario's definition.
     for (k, line) in lines.iter().enumerate() {
         if line.kind == LineKind::Capital
             && let Some(m) = money_of(&line.id, money[s], money[0])
@@ -441,13 +437,12 @@ pub fn appraise(
         }
     }
     let haircut = weakest.map_or(0.0, |g| conv.haircut(g));
-    let g = conv.general_inflation;
     let rpe = lines
         .iter()
         .map(|l| {
             let i = conv.inflation_of(&l.id);
             (1..=months as u32)
-                .map(|m| ((1.0 + i) / (1.0 + g)).powi(conv.years_from_price_base(m)))
+                .map(|m| conv.real(conv.nominal(1.0, i, m), m))
                 .collect()
         })
         .collect();

@@ -171,7 +171,7 @@ pub fn rows(
     let diff = |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x - y).collect() };
     let mut out = Vec::new();
     for (year_index, &fy) in fys.iter().enumerate() {
-        let deflator = (1.0 + conv.general_inflation).powi(fy - conv.price_base);
+        let deflator = conv.deflator(fy);
         for payer in Payer::ALL {
             let mut total_b = vec![0.0; reps];
             let mut total_s = vec![0.0; reps];

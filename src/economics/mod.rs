@@ -295,7 +295,12 @@ impl Conventions {
     /// Deflates a nominal amount in month `m` to the price base with the GDP
     /// deflator (general inflation).
     pub fn real(&self, nominal: f64, m: u32) -> f64 {
-        nominal / (1.0 + self.general_inflation).powi(self.years_from_price_base(m))
+        nominal / self.deflator(self.financial_year(m))
+    }
+
+    /// GDP deflator of financial year `fy` against the price base.
+    pub fn deflator(&self, fy: i32) -> f64 {
+        (1.0 + self.general_inflation).powi(fy - self.price_base)
     }
 
     pub fn uplift(&self, g: Grade) -> f64 {
