@@ -3,18 +3,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod common;
+use common::upstream;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
-
-fn upstream(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_upstream"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
 
 fn fixtures() -> String {
     format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"))
@@ -222,29 +216,12 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
     );
 }
 
-fn assert_rejected(baseline_extra: &str, expect: &[&str]) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = env!("CARGO_MANIFEST_DIR");
-    let text = format!(
-        "name = \"Bad money\"\nextends = \"{root}/scenarios/baseline.toml\"\n{baseline_extra}"
+/// A bad money convention in a scenario extending the bundled baseline.
+fn assert_rejected(extra: &str, expect: &[&str]) {
+    common::assert_rejected(
+        &format!("name = \"Bad money\"\nextends = \"BASELINE\"\n{extra}"),
+        expect,
     );
-    let file = tmp.path().join("bad.toml");
-    fs::write(&file, text).unwrap();
-    let out_dir = tmp.path().join("out");
-    let out = upstream(&[
-        "run",
-        file.to_str().unwrap(),
-        "-r",
-        "1",
-        "-o",
-        out_dir.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    for e in expect {
-        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
-    }
-    assert!(!out_dir.exists(), "no output for bad input");
 }
 
 #[test]

@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::fs;
+use std::process::{Command, Output};
+
+/// Runs the `upstream` binary from the repository folder.
+pub fn upstream(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// A bad input: exit code 2, a message naming what and where, nothing written.
+pub fn assert_rejected(scenario_text: &str, expect: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = scenario_text.replace("BASELINE", &format!("{root}/scenarios/baseline.toml"));
+    let file = tmp.path().join("bad.toml");
+    fs::write(&file, text).unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "run",
+        file.to_str().unwrap(),
+        "-r",
+        "1",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "one clear paragraph: {stderr}"
+    );
+    assert!(!out_dir.exists(), "no output folder for bad input");
+}
