@@ -306,7 +306,7 @@ impl Series {
 }
 
 /// Mean and percentile band across replicates.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Band {
     pub mean: f64,
     pub p5: f64,

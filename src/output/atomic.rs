@@ -56,14 +56,25 @@ pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputEr
     })?;
     let mut staged = Vec::with_capacity(files.len());
     for (name, bytes) in files {
+        // A name may sit in a subfolder (charts/…); its temporary file is
+        // staged beside its target so the rename stays on one file system.
+        let target = dir.join(name);
+        let folder = target.parent().unwrap_or(dir);
+        fs::create_dir_all(folder).map_err(|source| OutputError::CreateDir {
+            path: folder.to_path_buf(),
+            source,
+        })?;
+        let base = target
+            .file_name()
+            .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
         let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
+            .prefix(&format!(".{base}."))
             .suffix(".partial")
-            .tempfile_in(dir)
+            .tempfile_in(folder)
             .map_err(err)?;
         tmp.write_all(bytes).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
-        staged.push((tmp, dir.join(name)));
+        staged.push((tmp, target));
     }
     // Dropping a staged file that was not persisted deletes it, so an error
     // below leaves no temporary files behind.
@@ -77,6 +88,27 @@ pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputEr
     Ok(())
 }
 
+/// Removes files in `dir/folder` that the latest write did not produce
+/// (charts of scenarios a previous run had), so a folder never mixes runs.
+/// `written` holds names relative to `dir`, as given to [`write_all`].
+pub fn remove_stale(dir: &Path, folder: &str, written: &[String]) -> Result<(), OutputError> {
+    let sub = dir.join(folder);
+    let Ok(entries) = fs::read_dir(&sub) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = format!("{folder}/{}", entry.file_name().to_string_lossy());
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && !written.contains(&name) {
+            fs::remove_file(entry.path()).map_err(|source| OutputError::Write {
+                path: entry.path(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,11 +117,11 @@ mod tests {
     fn a_failed_write_leaves_the_old_files_and_no_temporary_ones() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("a.csv"), "old").unwrap();
-        // The second file cannot be created (its folder does not exist), so
-        // the set fails before anything is renamed.
+        // The second file cannot be staged (a NUL byte cannot be in a file
+        // name), so the set fails before anything is renamed.
         let files = vec![
             ("a.csv".to_string(), b"new".to_vec()),
-            ("missing/b.csv".to_string(), b"new".to_vec()),
+            ("b\0.csv".to_string(), b"new".to_vec()),
         ];
         assert!(write_all(dir.path(), &files).is_err());
         assert_eq!(fs::read_to_string(dir.path().join("a.csv")).unwrap(), "old");
@@ -118,5 +150,21 @@ mod tests {
             "new b"
         );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn files_in_a_subfolder_are_written_and_stale_ones_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("charts")).unwrap();
+        fs::write(dir.path().join("charts/old.svg"), "old").unwrap();
+        let files = vec![("charts/new.svg".to_string(), b"new".to_vec())];
+        write_all(dir.path(), &files).unwrap();
+        let written: Vec<String> = files.into_iter().map(|f| f.0).collect();
+        remove_stale(dir.path(), "charts", &written).unwrap();
+        let names: Vec<String> = fs::read_dir(dir.path().join("charts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["new.svg"]);
     }
 }
