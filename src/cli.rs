@@ -23,6 +23,15 @@ pub enum Command {
     /// With no scenario, runs the bundled default comparison: the baseline
     /// borough and each bundled intervention scenario.
     Run(RunArgs),
+    /// Rebuild the charts and report.html from an existing output folder,
+    /// without re-running the simulation.
+    Report {
+        /// The output folder of an earlier `upstream run`.
+        dir: PathBuf,
+        /// No progress bar and no summary line: only errors.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -56,4 +65,8 @@ pub struct RunArgs {
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Skip the charts and report.html (faster); any from an earlier run
+    /// in the folder are removed, since they would describe other numbers.
+    #[arg(long)]
+    pub no_report: bool,
 }

@@ -8,7 +8,8 @@
 //! - [`experiment`]: scenarios × replicates in parallel, deterministic;
 //! - [`metrics`]: what is recorded and its aggregation into bands;
 //! - [`economics`]: discounting, financial years, who pays and who saves;
-//! - [`output`]: CSV, JSON and the terminal table, written atomically.
+//! - [`output`]: CSV, JSON, the workbook and the terminal table, written atomically;
+//! - [`report`]: charts and the HTML report, built from the output files.
 
 pub mod aggregate;
 pub mod economics;
@@ -17,5 +18,6 @@ pub mod experiment;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod report;
 pub mod rng;
 pub mod scenario;

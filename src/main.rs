@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Run(args) => run(args),
+        cli::Command::Report { dir, quiet } => report(&dir, quiet),
         cli::Command::Check { scenarios } => check(&scenarios),
     };
     match result {
@@ -70,6 +71,60 @@ fn check(paths: &[PathBuf]) -> Result<(), Failure> {
             l.config.services(),
             l.config.interventions.len(),
             l.assumptions.len()
+        );
+    }
+    Ok(())
+}
+
+/// Draws the charts and report, with a progress bar if that takes a while.
+fn build_report(
+    source: &upstream::report::Source,
+    quiet: bool,
+) -> Result<Vec<(String, Vec<u8>)>, upstream::report::ReportError> {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} charts")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let show_bar = !quiet && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        if show_bar && bar.is_hidden() && started.elapsed() > Duration::from_secs(1) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let files = upstream::report::build(source, &progress);
+    bar.finish_and_clear();
+    files
+}
+
+fn report(dir: &Path, quiet: bool) -> Result<(), Failure> {
+    if !dir.is_dir() {
+        return Err(Failure::Input(format!(
+            "{} is not an output folder (it does not exist or is not a folder)",
+            dir.display()
+        )));
+    }
+    let source = |name: &str| std::fs::read(dir.join(name));
+    let files = build_report(&source, quiet).map_err(|e| {
+        Failure::Input(format!(
+            "cannot build the report from {}: {e}",
+            dir.display()
+        ))
+    })?;
+    output::write_all(dir, &files).map_err(|e| Failure::Input(e.to_string()))?;
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    output::remove_stale(dir, upstream::report::CHARTS_DIR, &names)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    if !quiet {
+        println!(
+            "Wrote {} and {} charts (SVG and PNG) to {}",
+            upstream::report::REPORT_FILE,
+            (files.len() - 1) / 2,
+            dir.display()
         );
     }
     Ok(())
@@ -193,8 +248,30 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
         threads: exp.threads,
         resident_months: exp.resident_months,
     };
-    let written =
-        output::write(&args.out, &exp, &info).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut files = output::render(&exp, &info).map_err(|e| Failure::Fault(e.to_string()))?;
+    if !args.no_report {
+        // The report reads the files just rendered, exactly as
+        // `upstream report` reads them from disk, and lands with them.
+        let source = |name: &str| {
+            files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.clone())
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+        };
+        let report = build_report(&source, args.quiet)
+            .map_err(|e| Failure::Fault(format!("building the report: {e}")))?;
+        files.extend(report);
+    }
+    let written = output::write(&args.out, &files).map_err(|e| Failure::Input(e.to_string()))?;
+    let charts = upstream::report::CHARTS_DIR;
+    let mut shown: Vec<String> = written
+        .into_iter()
+        .filter(|n| !n.starts_with(charts))
+        .collect();
+    if !args.no_report {
+        shown.push(format!("{charts}/"));
+    }
     if !args.quiet {
         let names: Vec<&str> = loaded.iter().map(|l| l.config.name.as_str()).collect();
         print!("{}", output::table::render(&exp, &names, &economics));
@@ -205,7 +282,7 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
             economics.conventions.discount.name,
             args.replicates
         );
-        println!("Wrote {} to {}", written.join(", "), args.out.display());
+        println!("Wrote {} to {}", shown.join(", "), args.out.display());
         eprintln!(
             "Simulated {:.2} billion resident-months in {:.1} s on {} {}: {:.0} million resident-months a second.",
             exp.resident_months as f64 / 1e9,

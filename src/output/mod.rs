@@ -17,7 +17,7 @@ use crate::metrics::Band;
 use crate::model::Config;
 use crate::scenario::{Assumption, Loaded};
 
-pub use atomic::{OutputError, check_writable, write_all};
+pub use atomic::{OutputError, check_writable, remove_stale, write_all};
 
 /// Everything about a run needed to describe and reproduce it.
 pub struct RunInfo<'a> {
@@ -89,6 +89,18 @@ struct Settings<'a> {
     resident_months_simulated: u64,
     threads: usize,
     scenarios: Vec<&'a str>,
+    services: Vec<ServiceRef<'a>>,
+}
+
+/// A reactive service, so readers of the outputs can name its metrics.
+#[derive(Serialize)]
+struct ServiceRef<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: &'static str,
+    payer: crate::model::Payer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit: Option<crate::model::Unit>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +156,24 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
                 .scenarios
                 .iter()
                 .map(|l| l.config.name.as_str())
+                .collect(),
+            services: first
+                .events
+                .iter()
+                .map(|e| ServiceRef {
+                    id: &e.id,
+                    name: &e.name,
+                    kind: "event",
+                    payer: e.payer,
+                    unit: None,
+                })
+                .chain(first.episodes.iter().map(|e| ServiceRef {
+                    id: &e.id,
+                    name: &e.name,
+                    kind: "episode",
+                    payer: e.payer,
+                    unit: Some(e.unit),
+                }))
                 .collect(),
         },
         notes: [
@@ -325,9 +355,24 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>
     ])
 }
 
-/// Renders and writes every output file into `dir`.
-pub fn write(dir: &Path, exp: &Experiment, info: &RunInfo) -> Result<Vec<String>, OutputError> {
-    let files = render(exp, info)?;
-    write_all(dir, &files)?;
-    Ok(files.into_iter().map(|(n, _)| n).collect())
+/// Writes a run's files (from [`render`], with or without the report's)
+/// into `dir` all or nothing, then clears report files they do not
+/// replace, so the folder never mixes two runs. Returns the names written.
+pub fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<String>, OutputError> {
+    write_all(dir, files)?;
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    remove_stale(dir, crate::report::CHARTS_DIR, &names)?;
+    let report = crate::report::REPORT_FILE;
+    if !names.iter().any(|n| n == report) {
+        match std::fs::remove_file(dir.join(report)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(OutputError::Write {
+                    path: dir.join(report),
+                    source: e,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(names)
 }

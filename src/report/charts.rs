@@ -1,0 +1,768 @@
+//! Chart descriptions and their drawing with plotters, to SVG (inlined in the
+//! report) and PNG (for slides and papers). A chart is data plus words; this
+//! module alone decides how it looks: a colour-blind-safe palette, a legend
+//! beside the plot rather than over it, £ with thousands separators and
+//! financial years on the time axis.
+
+use std::error::Error;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::data::Timeline;
+use super::words::{pounds, thousands};
+
+type Drawn = Result<(), Box<dyn Error>>;
+
+const FONT: &str = "sans-serif";
+const LEGEND_WIDTH: u32 = 290;
+/// Most financial-year ticks on a full-width time axis.
+const TICKS: usize = 12;
+const GRID_LINE: RGBColor = RGBColor(232, 232, 232);
+const AXIS: RGBColor = RGBColor(90, 90, 90);
+const INK: RGBColor = RGBColor(30, 30, 30);
+
+/// A colour as red, green and blue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Colour(pub u8, pub u8, pub u8);
+
+impl Colour {
+    fn rgb(self) -> RGBColor {
+        RGBColor(self.0, self.1, self.2)
+    }
+}
+
+/// Okabe and Ito's palette, distinguishable with every common colour-vision
+/// deficiency; the baseline is black. Yellow comes last: it is faint on white.
+pub const SCENARIO_COLOURS: [Colour; 8] = [
+    Colour(0, 0, 0),
+    Colour(230, 159, 0),
+    Colour(86, 180, 233),
+    Colour(0, 158, 115),
+    Colour(0, 114, 178),
+    Colour(213, 94, 0),
+    Colour(204, 121, 167),
+    Colour(240, 228, 66),
+];
+
+/// Paul Tol's "muted" palette, for stacked layers.
+pub const LAYER_COLOURS: [Colour; 10] = [
+    Colour(204, 102, 119),
+    Colour(221, 204, 119),
+    Colour(17, 119, 51),
+    Colour(136, 204, 238),
+    Colour(136, 34, 85),
+    Colour(68, 170, 153),
+    Colour(153, 153, 51),
+    Colour(170, 68, 153),
+    Colour(221, 221, 221),
+    Colour(51, 34, 136),
+];
+
+/// How an axis's numbers read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Unit {
+    Money,
+    Count,
+    Index,
+    Percent,
+}
+
+impl Unit {
+    fn tick(self, v: f64, step: f64) -> String {
+        match self {
+            Unit::Money => pounds(v),
+            Unit::Count if step < 1.0 => format!("{v:.1}"),
+            Unit::Count => thousands(v),
+            Unit::Index => format!("{v:.3}"),
+            Unit::Percent => format!("{v:.0}%"),
+        }
+    }
+}
+
+/// One line of a time chart, with its 90% band if it has one.
+pub struct Line {
+    pub label: String,
+    pub colour: Colour,
+    pub mean: Vec<f64>,
+    pub band: Option<(Vec<f64>, Vec<f64>)>,
+    pub dashed: bool,
+}
+
+/// A month marked on a time chart, with the range around it shaded.
+pub struct Marker {
+    pub label: String,
+    pub month: f64,
+    pub span: (f64, f64),
+}
+
+pub struct Lines {
+    pub y_desc: String,
+    pub unit: Unit,
+    pub lines: Vec<Line>,
+    pub zero_line: bool,
+    pub marker: Option<Marker>,
+}
+
+/// One panel of stacked areas: layers bottom first.
+pub struct Panel {
+    pub title: String,
+    pub layers: Vec<Vec<f64>>,
+}
+
+pub struct Stacked {
+    pub y_desc: String,
+    pub unit: Unit,
+    pub labels: Vec<String>,
+    pub colours: Vec<Colour>,
+    pub panels: Vec<Panel>,
+}
+
+/// Mean with its 90% range.
+#[derive(Clone, Copy, Debug)]
+pub struct Value {
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+pub struct BarGroup {
+    pub label: String,
+    pub colour: Colour,
+    pub values: Vec<Value>,
+}
+
+pub struct Bars {
+    pub y_desc: String,
+    pub categories: Vec<String>,
+    pub groups: Vec<BarGroup>,
+}
+
+/// A table of coloured cells: rows by columns, on a diverging scale where
+/// negative is blue and positive orange.
+pub struct Grid {
+    pub rows: Vec<String>,
+    pub columns: Vec<String>,
+    /// Small print above each column.
+    pub column_notes: Vec<String>,
+    pub values: Vec<Vec<f64>>,
+    pub x_desc: String,
+    pub scale_desc: String,
+    pub negative_means: String,
+    pub positive_means: String,
+}
+
+pub enum Body {
+    Lines(Lines),
+    Stacked(Stacked),
+    Bars(Bars),
+    Grid(Grid),
+}
+
+pub struct Chart {
+    /// File name without extension, also the figure's id in the report.
+    pub file: String,
+    pub title: String,
+    /// What the chart shows, for readers who cannot see it.
+    pub alt: String,
+    pub size: (u32, u32),
+    pub timeline: Timeline,
+    pub body: Body,
+}
+
+fn register_fonts() {
+    static FONTS: Once = Once::new();
+    FONTS.call_once(|| {
+        // The bundled DejaVu Sans: no system font lookup, the same
+        // rendering on every machine.
+        for (style, bytes) in [
+            (FontStyle::Normal, dejavu::sans::regular()),
+            (FontStyle::Bold, dejavu::sans::bold()),
+        ] {
+            plotters::style::register_font(FONT, style, bytes)
+                .unwrap_or_else(|_| panic!("the bundled font is valid"));
+        }
+    });
+}
+
+fn text(size: u32) -> TextStyle<'static> {
+    (FONT, size).into_font().color(&INK)
+}
+
+/// Renders a chart as an SVG document.
+pub fn svg(chart: &Chart) -> Result<String, String> {
+    register_fonts();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, chart.size).into_drawing_area();
+        draw(&root, chart)
+            .and_then(|_| root.present().map_err(Into::into))
+            .map_err(|e| format!("chart {}: {e}", chart.file))?;
+    }
+    Ok(out)
+}
+
+/// Renders a chart as a PNG image of `chart.size` pixels.
+pub fn png(chart: &Chart) -> Result<Vec<u8>, String> {
+    register_fonts();
+    let (w, h) = chart.size;
+    let mut pixels = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, chart.size).into_drawing_area();
+        draw(&root, chart)
+            .and_then(|_| root.present().map_err(Into::into))
+            .map_err(|e| format!("chart {}: {e}", chart.file))?;
+    }
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(&pixels))
+        .map_err(|e| format!("chart {}: {e}", chart.file))?;
+    Ok(bytes)
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let area = root.titled(
+        &chart.title,
+        (FONT, 26).into_font().style(FontStyle::Bold).color(&INK),
+    )?;
+    match &chart.body {
+        Body::Lines(c) => draw_lines(&area, c, &chart.timeline),
+        Body::Stacked(c) => draw_stacked(&area, c, &chart.timeline),
+        Body::Bars(c) => draw_bars(&area, c),
+        Body::Grid(c) => draw_grid(&area, c),
+    }
+}
+
+enum Mark {
+    Line(Colour, bool),
+    Band(Colour),
+    Block(Colour),
+}
+
+/// The legend, in its own column to the right of the plot so it never
+/// covers the data. Long labels wrap.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Mark, String)],
+    note: &str,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let style = text(16).pos(Pos::new(HPos::Left, VPos::Center));
+    let width = area.dim_in_pixel().0 as i32 - 44;
+    let mut y = 26;
+    for (mark, label) in entries {
+        match mark {
+            Mark::Line(c, dashed) => {
+                let s = c.rgb().stroke_width(3);
+                if *dashed {
+                    for x in [6, 16, 26] {
+                        area.draw(&PathElement::new(vec![(x, y), (x + 6, y)], s))?;
+                    }
+                } else {
+                    area.draw(&PathElement::new(vec![(6, y), (32, y)], s))?;
+                }
+            }
+            Mark::Band(c) => {
+                area.draw(&Rectangle::new(
+                    [(6, y - 7), (32, y + 7)],
+                    c.rgb().mix(0.2).filled(),
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(6, y), (32, y)],
+                    c.rgb().stroke_width(3),
+                ))?;
+            }
+            Mark::Block(c) => {
+                area.draw(&Rectangle::new([(8, y - 7), (30, y + 7)], c.rgb().filled()))?;
+            }
+        }
+        for line in wrap(area, label, &style, width) {
+            area.draw(&Text::new(line, (40, y), style.clone()))?;
+            y += 20;
+        }
+        y += 8;
+    }
+    if !note.is_empty() {
+        let small = text(14).pos(Pos::new(HPos::Left, VPos::Center));
+        y += 6;
+        for line in wrap(area, note, &small, width + 34) {
+            area.draw(&Text::new(line, (6, y), small.clone()))?;
+            y += 18;
+        }
+    }
+    Ok(())
+}
+
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &str,
+    style: &TextStyle,
+    width: i32,
+) -> Vec<String> {
+    let fits = |t: &str| {
+        area.estimate_text_size(t, style)
+            .map(|(w, _)| w as i32 <= width)
+            .unwrap_or(true)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in s.split_whitespace() {
+        let candidate = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if fits(&candidate) || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut current, word.to_string()));
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// A range that shows every value, padded, with a tick step for labels.
+fn y_range(values: impl Iterator<Item = f64>, include_zero: bool) -> (f64, f64, f64) {
+    let (mut lo, mut hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if include_zero {
+        lo = lo.min(0.0);
+        hi = hi.max(0.0);
+    }
+    if hi - lo < 1e-9 {
+        let pad = if hi.abs() > 0.0 { hi.abs() * 0.05 } else { 1.0 };
+        (lo, hi) = (lo - pad, hi + pad);
+    }
+    let pad = (hi - lo) * 0.06;
+    let (lo, hi) = (lo - pad, hi + pad);
+    // Plotters chooses about ten ticks; the step tells labels how many
+    // decimals they need.
+    (lo, hi, (hi - lo) / 10.0)
+}
+
+/// A numeric axis ticked only where we say: at financial-year starts, or at
+/// each bar's category.
+struct Ticked {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Ticked {
+        Ticked {
+            inner: range.into(),
+            ticks,
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type ValueType = f64;
+    type FormatOption = DefaultFormatting;
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+}
+
+/// The time axis: months on the horizon, ticked at the start of each
+/// financial year. Month m is drawn at m − ½, so a tick sits on the boundary.
+/// At most `most` ticks: every year, or every other year and so on.
+fn year_ticks(t: &Timeline, months: usize, most: usize) -> Vec<f64> {
+    let starts = t.year_starts(months as u32);
+    let every = starts.len().div_ceil(most.max(1)).max(1);
+    starts
+        .into_iter()
+        .step_by(every)
+        .map(|m| (m - 1) as f64)
+        .collect()
+}
+
+fn year_label(t: &Timeline, x: f64) -> String {
+    t.fy_of_month(x.round() as u32 + 1)
+}
+
+fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Lines, t: &Timeline) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let months = c.lines.first().map_or(1, |l| l.mean.len());
+    let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+    let all = c.lines.iter().flat_map(|l| {
+        let band = l.band.iter().flat_map(|(lo, hi)| lo.iter().chain(hi));
+        l.mean.iter().chain(band).copied()
+    });
+    let (lo, hi, step) = y_range(all, c.zero_line);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(14)
+        .x_label_area_size(56)
+        .y_label_area_size(120)
+        .build_cartesian_2d(
+            Ticked::new(0f64..months as f64, year_ticks(t, months, TICKS)),
+            lo..hi,
+        )?;
+    chart
+        .configure_mesh()
+        .x_desc("Financial year (ticks at the start of each)")
+        .y_desc(c.y_desc.as_str())
+        .x_label_formatter(&|x| year_label(t, *x))
+        .y_label_formatter(&|v| c.unit.tick(*v, step))
+        .label_style(text(15))
+        .axis_desc_style(text(17))
+        .axis_style(AXIS)
+        .bold_line_style(GRID_LINE)
+        .max_light_lines(0)
+        .draw()?;
+    let x = |m: usize| m as f64 + 0.5;
+    if let Some(mk) = &c.marker {
+        let (a, b) = mk.span;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(a, lo), (b, hi)],
+            RGBColor(120, 120, 120).mix(0.12).filled(),
+        )))?;
+        chart.draw_series(DashedLineSeries::new(
+            [(mk.month, lo), (mk.month, hi)],
+            6,
+            4,
+            INK.stroke_width(1),
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            mk.label.clone(),
+            (mk.month, hi),
+            text(15).pos(Pos::new(HPos::Left, VPos::Top)),
+        )))?;
+    }
+    if c.zero_line {
+        chart.draw_series(LineSeries::new(
+            [(0.0, 0.0), (months as f64, 0.0)],
+            INK.stroke_width(1),
+        ))?;
+    }
+    for l in &c.lines {
+        if let Some((blo, bhi)) = &l.band {
+            let mut pts: Vec<(f64, f64)> =
+                blo.iter().enumerate().map(|(m, v)| (x(m), *v)).collect();
+            pts.extend(bhi.iter().enumerate().rev().map(|(m, v)| (x(m), *v)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                pts,
+                l.colour.rgb().mix(0.18).filled(),
+            )))?;
+        }
+    }
+    for l in &c.lines {
+        let pts = l.mean.iter().enumerate().map(|(m, v)| (x(m), *v));
+        let style = l.colour.rgb().stroke_width(2);
+        if l.dashed {
+            chart.draw_series(DashedLineSeries::new(pts, 8, 5, style))?;
+        } else {
+            chart.draw_series(LineSeries::new(pts, style))?;
+        }
+    }
+    let entries: Vec<(Mark, String)> = c
+        .lines
+        .iter()
+        .map(|l| {
+            let mark = if l.band.is_some() {
+                Mark::Band(l.colour)
+            } else {
+                Mark::Line(l.colour, l.dashed)
+            };
+            (mark, l.label.clone())
+        })
+        .collect();
+    let note = if c.lines.iter().any(|l| l.band.is_some()) {
+        "Lines are means across replicates; shading is the 90% range (5th to 95th percentile)."
+    } else {
+        "Lines are means across replicates."
+    };
+    draw_legend(&legend, &entries, note)
+}
+
+fn draw_stacked<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &Stacked,
+    t: &Timeline,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let (plots, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+    let months = c
+        .panels
+        .first()
+        .and_then(|p| p.layers.first())
+        .map_or(1, Vec::len);
+    let totals = c
+        .panels
+        .iter()
+        .flat_map(|p| (0..months).map(move |m| p.layers.iter().map(|l| l[m]).sum::<f64>()));
+    let (_, hi, step) = y_range(totals, true);
+    let x = |m: usize| m as f64 + 0.5;
+    for (panel, region) in c.panels.iter().zip(plots.split_evenly((1, c.panels.len()))) {
+        let mut chart = ChartBuilder::on(&region)
+            .caption(&panel.title, text(18))
+            .margin(12)
+            .x_label_area_size(56)
+            .y_label_area_size(120)
+            .build_cartesian_2d(
+                Ticked::new(
+                    0f64..months as f64,
+                    year_ticks(t, months, TICKS / c.panels.len().max(1)),
+                ),
+                0f64..hi,
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("Financial year")
+            .y_desc(c.y_desc.as_str())
+            .x_label_formatter(&|x| year_label(t, *x))
+            .y_label_formatter(&|v| c.unit.tick(*v, step))
+            .label_style(text(14))
+            .axis_desc_style(text(16))
+            .axis_style(AXIS)
+            .bold_line_style(GRID_LINE)
+            .max_light_lines(0)
+            .draw()?;
+        let mut below = vec![0.0; months];
+        for (layer, colour) in panel.layers.iter().zip(&c.colours) {
+            let above: Vec<f64> = below.iter().zip(layer).map(|(b, v)| b + v).collect();
+            let mut pts: Vec<(f64, f64)> =
+                above.iter().enumerate().map(|(m, v)| (x(m), *v)).collect();
+            pts.extend(below.iter().enumerate().rev().map(|(m, v)| (x(m), *v)));
+            chart.draw_series(std::iter::once(Polygon::new(pts, colour.rgb().filled())))?;
+            below = above;
+        }
+    }
+    // Top layer first, as it is drawn.
+    let entries: Vec<(Mark, String)> = c
+        .labels
+        .iter()
+        .zip(&c.colours)
+        .rev()
+        .map(|(l, col)| (Mark::Block(*col), l.clone()))
+        .collect();
+    draw_legend(&legend, &entries, "Means across replicates.")
+}
+
+fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Bars) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+    let n = c.categories.len().max(1);
+    let values = c
+        .groups
+        .iter()
+        .flat_map(|g| g.values.iter().flat_map(|v| [v.mean, v.lo, v.hi]));
+    let (lo, hi, step) = y_range(values, true);
+    let centres: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(120)
+        .build_cartesian_2d(Ticked::new(-0.5f64..n as f64 - 0.5, centres), lo..hi)?;
+    chart
+        .configure_mesh()
+        .y_desc(c.y_desc.as_str())
+        .x_label_formatter(&|x| {
+            c.categories
+                .get(x.round().max(0.0) as usize)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .y_label_formatter(&|v| Unit::Money.tick(*v, step))
+        .label_style(text(15))
+        .axis_desc_style(text(17))
+        .axis_style(AXIS)
+        .bold_line_style(GRID_LINE)
+        .max_light_lines(0)
+        .disable_x_mesh()
+        .draw()?;
+    let g = c.groups.len().max(1) as f64;
+    let slot = 0.8 / g;
+    for (k, group) in c.groups.iter().enumerate() {
+        for (i, v) in group.values.iter().enumerate() {
+            let x0 = i as f64 - 0.4 + k as f64 * slot + slot * 0.06;
+            let x1 = x0 + slot * 0.88;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x0, 0.0), (x1, v.mean)],
+                group.colour.rgb().filled(),
+            )))?;
+            let xm = (x0 + x1) / 2.0;
+            let cap = slot * 0.2;
+            for path in [
+                vec![(xm, v.lo), (xm, v.hi)],
+                vec![(xm - cap, v.lo), (xm + cap, v.lo)],
+                vec![(xm - cap, v.hi), (xm + cap, v.hi)],
+            ] {
+                chart.draw_series(std::iter::once(PathElement::new(path, INK.stroke_width(1))))?;
+            }
+        }
+    }
+    chart.draw_series(LineSeries::new(
+        [(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
+        INK.stroke_width(1),
+    ))?;
+    let entries: Vec<(Mark, String)> = c
+        .groups
+        .iter()
+        .map(|g| (Mark::Block(g.colour), g.label.clone()))
+        .collect();
+    draw_legend(
+        &legend,
+        &entries,
+        "Bars are means across replicates; whiskers are the 90% range.",
+    )
+}
+
+/// Blue for negative, orange for positive, white at zero: readable with
+/// every common colour-vision deficiency (ColorBrewer's PuOr ends).
+fn diverging(v: f64, scale: f64) -> RGBColor {
+    let t = if scale > 0.0 {
+        (v / scale).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    let end = if t < 0.0 {
+        (33.0, 102.0, 172.0)
+    } else {
+        (179.0, 88.0, 6.0)
+    };
+    let a = t.abs();
+    let mix = |e: f64| (255.0 + (e - 255.0) * a).round() as u8;
+    RGBColor(mix(end.0), mix(end.1), mix(end.2))
+}
+
+/// "+1.2", "−0.4", or "0" for what rounds to zero.
+fn signed_one_decimal(v: f64) -> String {
+    if v.abs() < 0.05 {
+        "0".into()
+    } else {
+        format!("{v:+.1}").replace('-', "\u{2212}")
+    }
+}
+
+fn draw_grid<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Grid) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+    let (w, _) = plot.dim_in_pixel();
+    let label_w = 250;
+    let top = 44;
+    let cols = c.columns.len().max(1) as i32;
+    let cell_w = ((w as i32 - label_w - 10) / cols).max(8);
+    let cell_h = 40;
+    let scale = c
+        .values
+        .iter()
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let centred = |size| text(size).pos(Pos::new(HPos::Center, VPos::Center));
+    for (j, (name, note)) in c.columns.iter().zip(&c.column_notes).enumerate() {
+        let cx = label_w + j as i32 * cell_w + cell_w / 2;
+        plot.draw(&Text::new(note.clone(), (cx, 12), centred(13)))?;
+        plot.draw(&Text::new(name.clone(), (cx, 31), centred(14)))?;
+    }
+    for (i, (row, values)) in c.rows.iter().zip(&c.values).enumerate() {
+        let y0 = top + i as i32 * cell_h;
+        let label = text(15).pos(Pos::new(HPos::Right, VPos::Center));
+        let shown = wrap(&plot, row, &label, label_w - 12);
+        let first = y0 + cell_h / 2 - (shown.len() as i32 - 1) * 9;
+        for (k, line) in shown.iter().enumerate() {
+            plot.draw(&Text::new(
+                line.clone(),
+                (label_w - 8, first + k as i32 * 18),
+                label.clone(),
+            ))?;
+        }
+        for (j, v) in values.iter().enumerate() {
+            let x0 = label_w + j as i32 * cell_w;
+            let fill = diverging(*v, scale);
+            plot.draw(&Rectangle::new(
+                [(x0, y0), (x0 + cell_w - 1, y0 + cell_h - 1)],
+                fill.filled(),
+            ))?;
+            let dark = scale > 0.0 && v.abs() / scale > 0.6;
+            let ink = if dark { WHITE } else { INK };
+            let shown = signed_one_decimal(*v);
+            plot.draw(&Text::new(
+                shown,
+                (x0 + cell_w / 2, y0 + cell_h / 2),
+                centred(13).color(&ink),
+            ))?;
+        }
+    }
+    let bottom = top + c.rows.len() as i32 * cell_h + 22;
+    plot.draw(&Text::new(
+        c.x_desc.clone(),
+        (label_w + cols * cell_w / 2, bottom),
+        centred(16),
+    ))?;
+    // The colour scale, from the largest fall to the largest rise.
+    let (bar_x, bar_y, bar_h) = (10, 30, 160);
+    for k in 0..bar_h {
+        let v = scale * (1.0 - 2.0 * k as f64 / (bar_h - 1) as f64);
+        legend.draw(&Rectangle::new(
+            [(bar_x, bar_y + k), (bar_x + 24, bar_y + k + 1)],
+            diverging(v, scale).filled(),
+        ))?;
+    }
+    let left = text(14).pos(Pos::new(HPos::Left, VPos::Center));
+    for (v, y) in [
+        (scale, bar_y),
+        (0.0, bar_y + bar_h / 2),
+        (-scale, bar_y + bar_h),
+    ] {
+        legend.draw(&Text::new(
+            signed_one_decimal(v),
+            (bar_x + 32, y),
+            left.clone(),
+        ))?;
+    }
+    let mut y = bar_y + bar_h + 26;
+    for s in [&c.scale_desc, &c.positive_means, &c.negative_means] {
+        for line in wrap(&legend, s, &left, LEGEND_WIDTH as i32 - 20) {
+            legend.draw(&Text::new(line, (bar_x, y), left.clone()))?;
+            y += 18;
+        }
+        y += 6;
+    }
+    Ok(())
+}

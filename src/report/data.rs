@@ -1,0 +1,429 @@
+//! Reading a run's output folder back: the parts of `summary.json`,
+//! `economics.json` and the CSV files that the charts and the report need,
+//! checked as they are read so a missing or corrupt file is named with what
+//! is wrong and where.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::ReportError;
+use crate::metrics::Band;
+
+/// Reads one file of the output folder by name.
+pub type Source<'a> = dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync + 'a;
+
+#[derive(Debug, Deserialize)]
+pub struct Summary {
+    pub settings: Settings,
+    pub scenarios: Vec<ScenarioEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Settings {
+    pub upstream_version: String,
+    pub seed: u64,
+    pub replicates: u32,
+    pub months: u32,
+    pub burn_in_months: u32,
+    pub start: String,
+    pub residents: u32,
+    pub resident_months_simulated: u64,
+    pub services: Vec<ServiceRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ServiceRef {
+    pub id: String,
+    pub name: String,
+    /// "event" or "episode".
+    pub kind: String,
+    /// "resident" or "household", for episodes.
+    #[serde(default)]
+    pub unit: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ScenarioEntry {
+    pub name: String,
+    pub description: Option<String>,
+    pub files: Vec<FileRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FileRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EconomicsFile {
+    pub conventions: Conventions,
+    pub appraisals: Vec<Appraisal>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Conventions {
+    pub price_base: i32,
+    pub financial_year_start_month: u32,
+    pub discount: Discount,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Discount {
+    pub name: String,
+}
+
+/// One scenario's business case, as `economics.json` publishes it.
+#[derive(Debug, Default, Deserialize)]
+pub struct Appraisal {
+    pub scenario: String,
+    pub npv: Band,
+    pub pv_investment: Band,
+    pub pv_savings: Band,
+    pub undiscounted_investment: Band,
+    pub undiscounted_savings: Band,
+    pub payback_month_discounted: Payback,
+    pub probability_npv_positive: f64,
+    pub crisis_months_avoided: Band,
+    pub who_pays: Vec<Position>,
+    pub cumulative: Vec<Cumulative>,
+}
+
+/// Payback months; `None` is "not within the horizon".
+#[derive(Debug, Default, Deserialize)]
+pub struct Payback {
+    pub p5: Option<u32>,
+    pub p50: Option<u32>,
+    pub p95: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Position {
+    pub id: String,
+    pub name: String,
+    pub spend: Band,
+    pub cost_avoided: Band,
+    pub net: Band,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Cumulative {
+    pub month: u32,
+    pub investment: Band,
+    pub savings: Band,
+    pub net: Band,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NeighbourhoodRow {
+    pub scenario: String,
+    pub neighbourhood: String,
+    pub deprivation_decile: u8,
+    pub resident_months: f64,
+    pub crisis_months: f64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssumptionRow {
+    pub scenario: String,
+    pub parameter: String,
+    pub value: String,
+    pub source: String,
+    pub confidence: String,
+}
+
+#[derive(Deserialize)]
+struct MonthRow {
+    scenario: String,
+    month: u32,
+    metric: String,
+    mean: f64,
+    p5: f64,
+    p50: f64,
+    p95: f64,
+}
+
+/// Monthly bands by scenario and metric.
+pub struct Series {
+    file: &'static str,
+    names: Vec<String>,
+    bands: HashMap<(usize, String), Vec<Band>>,
+}
+
+impl Series {
+    /// The monthly bands of `metric` for scenario `s`, month 1 first.
+    pub fn get(&self, s: usize, metric: &str) -> Result<&[Band], ReportError> {
+        self.bands
+            .get(&(s, metric.to_string()))
+            .map(Vec::as_slice)
+            .ok_or_else(|| ReportError::Corrupt {
+                file: self.file.into(),
+                detail: format!(
+                    "it has no rows for metric \"{metric}\" of scenario \"{}\"",
+                    self.names[s]
+                ),
+            })
+    }
+}
+
+/// Months of the horizon on the calendar, and financial years.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeline {
+    /// Calendar year and month of month 1.
+    pub start: (i32, u32),
+    pub financial_year_start_month: u32,
+}
+
+impl Timeline {
+    pub fn new(start: (i32, u32), financial_year_start_month: u32) -> Timeline {
+        Timeline {
+            start,
+            financial_year_start_month,
+        }
+    }
+
+    /// Calendar year and month (1–12) of horizon month `m` (1-based).
+    pub fn calendar(&self, m: u32) -> (i32, u32) {
+        let i = self.start.0 * 12 + self.start.1 as i32 - 1 + m as i32 - 1;
+        (i.div_euclid(12), i.rem_euclid(12) as u32 + 1)
+    }
+
+    pub fn fy_of_month(&self, m: u32) -> String {
+        let (y, month) = self.calendar(m);
+        let fy = if month >= self.financial_year_start_month {
+            y
+        } else {
+            y - 1
+        };
+        crate::economics::fy_label(fy, self.financial_year_start_month)
+    }
+
+    /// Months (1-based) of the horizon that start a financial year.
+    pub fn year_starts(&self, months: u32) -> Vec<u32> {
+        (1..=months)
+            .filter(|&m| self.calendar(m).1 == self.financial_year_start_month)
+            .collect()
+    }
+}
+
+/// Everything the report is built from.
+pub struct RunData {
+    pub summary: Summary,
+    pub economics: EconomicsFile,
+    pub timeseries: Series,
+    pub differences: Series,
+    pub neighbourhoods: Vec<NeighbourhoodRow>,
+    pub assumptions: Vec<AssumptionRow>,
+    pub timeline: Timeline,
+}
+
+impl RunData {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.summary.scenarios.iter().map(|s| s.name.as_str())
+    }
+
+    pub fn months(&self) -> u32 {
+        self.summary.settings.months
+    }
+
+    pub fn price_base_label(&self) -> String {
+        let c = &self.economics.conventions;
+        crate::economics::fy_label(c.price_base, c.financial_year_start_month)
+    }
+}
+
+fn read(source: &Source, file: &'static str) -> Result<Vec<u8>, ReportError> {
+    source(file).map_err(|e| ReportError::Missing {
+        file: file.into(),
+        reason: e.to_string(),
+    })
+}
+
+fn json<T: DeserializeOwned>(source: &Source, file: &'static str) -> Result<T, ReportError> {
+    let bytes = read(source, file)?;
+    serde_json::from_slice(&bytes).map_err(|e| ReportError::Corrupt {
+        file: file.into(),
+        detail: e.to_string(),
+    })
+}
+
+/// The rows of a CSV file; only a file that may be empty (differences when
+/// there is no scenario to compare) may have none.
+fn csv_rows<T: DeserializeOwned>(
+    source: &Source,
+    file: &'static str,
+    may_be_empty: bool,
+) -> Result<Vec<T>, ReportError> {
+    let bytes = read(source, file)?;
+    let corrupt = |detail: String| ReportError::Corrupt {
+        file: file.into(),
+        detail,
+    };
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let mut rows = Vec::new();
+    for r in reader.deserialize() {
+        rows.push(r.map_err(|e| {
+            let at = e
+                .position()
+                .map(|p| format!("line {}: ", p.line()))
+                .unwrap_or_default();
+            corrupt(format!("{at}{}", e.kind_message()))
+        })?);
+    }
+    if rows.is_empty() && !may_be_empty {
+        return Err(corrupt("it has no rows".into()));
+    }
+    Ok(rows)
+}
+
+trait KindMessage {
+    fn kind_message(&self) -> String;
+}
+
+impl KindMessage for csv::Error {
+    /// The error without the position, which the caller adds as a line.
+    fn kind_message(&self) -> String {
+        match self.kind() {
+            csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+                Some(f) => format!("field {}: {}", f + 1, err.kind()),
+                None => err.kind().to_string(),
+            },
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!("{len} fields where the header has {expected_len}"),
+            _ => self.to_string(),
+        }
+    }
+}
+
+fn index_of(names: &[String], name: &str, file: &str, line: usize) -> Result<usize, ReportError> {
+    names
+        .iter()
+        .position(|n| n == name)
+        .ok_or_else(|| ReportError::Corrupt {
+            file: file.into(),
+            detail: format!(
+                "row {line}: scenario \"{name}\" is not one of the run's (summary.json)"
+            ),
+        })
+}
+
+fn series(
+    source: &Source,
+    file: &'static str,
+    names: &[String],
+    months: u32,
+    may_be_empty: bool,
+) -> Result<Series, ReportError> {
+    let rows: Vec<MonthRow> = csv_rows(source, file, may_be_empty)?;
+    let mut bands: HashMap<(usize, String), Vec<Band>> = HashMap::new();
+    let nan = Band {
+        mean: f64::NAN,
+        p5: f64::NAN,
+        p50: f64::NAN,
+        p95: f64::NAN,
+    };
+    for (i, r) in rows.into_iter().enumerate() {
+        let s = index_of(names, &r.scenario, file, i + 1)?;
+        if !(1..=months).contains(&r.month) {
+            return Err(ReportError::Corrupt {
+                file: file.into(),
+                detail: format!(
+                    "row {}: month {} is outside the run's 1 to {months}",
+                    i + 1,
+                    r.month
+                ),
+            });
+        }
+        let v = bands
+            .entry((s, r.metric))
+            .or_insert_with(|| vec![nan; months as usize]);
+        v[r.month as usize - 1] = Band {
+            mean: r.mean,
+            p5: r.p5,
+            p50: r.p50,
+            p95: r.p95,
+        };
+    }
+    for ((s, metric), v) in &bands {
+        if let Some(m) = v.iter().position(|b| b.mean.is_nan()) {
+            return Err(ReportError::Corrupt {
+                file: file.into(),
+                detail: format!(
+                    "metric \"{metric}\" of scenario \"{}\" has no number for month {}",
+                    names[*s],
+                    m + 1
+                ),
+            });
+        }
+    }
+    Ok(Series {
+        file,
+        names: names.to_vec(),
+        bands,
+    })
+}
+
+fn start_of(settings: &Settings) -> Result<(i32, u32), ReportError> {
+    let bad = || ReportError::Corrupt {
+        file: "summary.json".into(),
+        detail: format!(
+            "settings.start is \"{}\", expected a year and month such as 2026-04",
+            settings.start
+        ),
+    };
+    let (y, m) = settings.start.split_once('-').ok_or_else(bad)?;
+    let y: i32 = y.parse().map_err(|_| bad())?;
+    let m: u32 = m.parse().map_err(|_| bad())?;
+    if (1..=12).contains(&m) {
+        Ok((y, m))
+    } else {
+        Err(bad())
+    }
+}
+
+/// Reads and checks the output folder that `source` reads from.
+pub fn load(source: &Source) -> Result<RunData, ReportError> {
+    let summary: Summary = json(source, "summary.json")?;
+    let economics: EconomicsFile = json(source, "economics.json")?;
+    let names: Vec<String> = summary.scenarios.iter().map(|s| s.name.clone()).collect();
+    if names.is_empty() || summary.settings.months == 0 {
+        return Err(ReportError::Corrupt {
+            file: "summary.json".into(),
+            detail: "it lists no scenarios or no months".into(),
+        });
+    }
+    for a in &economics.appraisals {
+        index_of(&names, &a.scenario, "economics.json", 0)?;
+    }
+    let months = summary.settings.months;
+    let timeseries = series(source, "timeseries.csv", &names, months, false)?;
+    let differences = series(source, "differences.csv", &names, months, names.len() == 1)?;
+    let neighbourhoods: Vec<NeighbourhoodRow> = csv_rows(source, "by_neighbourhood.csv", false)?;
+    for (i, r) in neighbourhoods.iter().enumerate() {
+        index_of(&names, &r.scenario, "by_neighbourhood.csv", i + 1)?;
+    }
+    let assumptions: Vec<AssumptionRow> = csv_rows(source, "assumptions.csv", false)?;
+    let c = &economics.conventions;
+    if !(1..=12).contains(&c.financial_year_start_month) {
+        return Err(ReportError::Corrupt {
+            file: "economics.json".into(),
+            detail: format!(
+                "conventions.financial_year_start_month is {}, expected 1 to 12",
+                c.financial_year_start_month
+            ),
+        });
+    }
+    let timeline = Timeline::new(start_of(&summary.settings)?, c.financial_year_start_month);
+    Ok(RunData {
+        summary,
+        economics,
+        timeseries,
+        differences,
+        neighbourhoods,
+        assumptions,
+        timeline,
+    })
+}

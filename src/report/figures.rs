@@ -1,0 +1,557 @@
+//! Which charts a run gets, built from its numbers, each with a title that
+//! says what it shows and alt text that says what it found.
+
+use super::ReportError;
+use super::charts::{
+    BarGroup, Bars, Body, Chart, Colour, Grid, LAYER_COLOURS, Line, Lines, Marker, Panel,
+    SCENARIO_COLOURS, Stacked, Unit, Value,
+};
+use super::data::{Appraisal, RunData};
+use super::words::{count, money};
+use crate::metrics::Band;
+
+const WIDE: (u32, u32) = (1100, 600);
+const PANELS: (u32, u32) = (1300, 600);
+
+/// Where a chart goes in the report.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Section {
+    Scenario(usize),
+    Demand,
+    Neighbourhoods,
+}
+
+pub struct Figure {
+    pub section: Section,
+    pub chart: Chart,
+}
+
+/// A headline measure charted over time for every scenario.
+struct Measure {
+    metric: String,
+    /// Short name used in file names.
+    slug: String,
+    title: String,
+    y_desc: String,
+    unit: Unit,
+}
+
+fn colour(s: usize) -> Colour {
+    SCENARIO_COLOURS[s % SCENARIO_COLOURS.len()]
+}
+
+fn means(b: &[Band]) -> Vec<f64> {
+    b.iter().map(|b| b.mean).collect()
+}
+
+fn band(b: &[Band]) -> Option<(Vec<f64>, Vec<f64>)> {
+    Some((
+        b.iter().map(|b| b.p5).collect(),
+        b.iter().map(|b| b.p95).collect(),
+    ))
+}
+
+fn measures(d: &RunData) -> Vec<Measure> {
+    let mut v = vec![
+        Measure {
+            metric: "cost.reactive_gbp".into(),
+            slug: "reactive-cost".into(),
+            title: "Reactive cost each month".into(),
+            y_desc: "£ a month, at price base".into(),
+            unit: Unit::Money,
+        },
+        Measure {
+            metric: "need.crisis".into(),
+            slug: "crisis".into(),
+            title: "Residents in crisis".into(),
+            y_desc: "residents in crisis".into(),
+            unit: Unit::Count,
+        },
+    ];
+    for s in &d.summary.settings.services {
+        let (metric, title, y_desc) = if s.kind == "episode" {
+            let who = if s.unit == "household" {
+                "households"
+            } else {
+                "residents"
+            };
+            (
+                format!("service.{}.occupancy", s.id),
+                format!("{}: {who} placed at the end of each month", s.name),
+                format!("{who} placed"),
+            )
+        } else {
+            (
+                format!("service.{}.events", s.id),
+                format!("{}: events each month", s.name),
+                "events a month".to_string(),
+            )
+        };
+        v.push(Measure {
+            metric,
+            slug: s.id.replace('_', "-"),
+            title,
+            y_desc,
+            unit: Unit::Count,
+        });
+    }
+    v.push(Measure {
+        metric: "qol.index".into(),
+        slug: "quality-of-life".into(),
+        title: "Quality of life (mean index, 0 to 1)".into(),
+        y_desc: "quality-of-life index".into(),
+        unit: Unit::Index,
+    });
+    v
+}
+
+fn fmt(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Money => money(v),
+        Unit::Index => format!("{v:.4}"),
+        _ => count(v),
+    }
+}
+
+fn range_words(unit: Unit, b: &Band) -> String {
+    let crosses = if b.p5 < 0.0 && b.p95 > 0.0 {
+        ", crossing zero"
+    } else {
+        ""
+    };
+    format!(
+        "{} (90% range {} to {}{crosses})",
+        fmt(unit, b.mean),
+        fmt(unit, b.p5),
+        fmt(unit, b.p95)
+    )
+}
+
+fn fan(d: &RunData, m: &Measure, n: usize) -> Result<Chart, ReportError> {
+    let mut lines = Vec::new();
+    let mut found = Vec::new();
+    for (s, name) in d.names().enumerate().take(n) {
+        let b = d.timeseries.get(s, &m.metric)?;
+        let last = b[b.len() - 1];
+        found.push(format!("{name} {}", range_words(m.unit, &last)));
+        lines.push(Line {
+            label: name.to_string(),
+            colour: colour(s),
+            mean: means(b),
+            band: band(b),
+            dashed: false,
+        });
+    }
+    Ok(Chart {
+        file: m.slug.clone(),
+        title: m.title.clone(),
+        alt: format!(
+            "Line chart of {} by month for each scenario, with 90% bands. In the last month: {}.",
+            m.title.to_lowercase(),
+            found.join("; ")
+        ),
+        size: WIDE,
+        timeline: d.timeline,
+        body: Body::Lines(Lines {
+            y_desc: m.y_desc.clone(),
+            unit: m.unit,
+            lines,
+            zero_line: false,
+            marker: None,
+        }),
+    })
+}
+
+fn difference(d: &RunData, m: &Measure, n: usize) -> Result<Chart, ReportError> {
+    let mut lines = Vec::new();
+    let mut found = Vec::new();
+    for (s, name) in d.names().enumerate().take(n).skip(1) {
+        let b = d.differences.get(s, &m.metric)?;
+        let last = b[b.len() - 1];
+        found.push(format!("{name} {}", range_words(m.unit, &last)));
+        lines.push(Line {
+            label: name.to_string(),
+            colour: colour(s),
+            mean: means(b),
+            band: band(b),
+            dashed: false,
+        });
+    }
+    Ok(Chart {
+        file: format!("{}-difference", m.slug),
+        title: format!("{}, difference from the baseline", m.title),
+        alt: format!(
+            "Line chart of each scenario's difference from the baseline in {}, paired by replicate, with 90% bands and a zero line. In the last month: {}.",
+            m.title.to_lowercase(),
+            found.join("; ")
+        ),
+        size: WIDE,
+        timeline: d.timeline,
+        body: Body::Lines(Lines {
+            y_desc: format!("{}, scenario less baseline", m.y_desc),
+            unit: m.unit,
+            lines,
+            zero_line: true,
+            marker: None,
+        }),
+    })
+}
+
+fn slug(s: usize) -> String {
+    format!("scenario-{s}")
+}
+
+fn cumulative(d: &RunData, s: usize, a: &Appraisal) -> Chart {
+    let months = a.cumulative.len();
+    let pick = |f: fn(&super::data::Cumulative) -> Band| -> Vec<Band> {
+        a.cumulative.iter().map(f).collect()
+    };
+    let net = pick(|c| c.net);
+    let savings = pick(|c| c.savings);
+    let investment = pick(|c| c.investment);
+    let p = &a.payback_month_discounted;
+    let marker = p.p50.map(|m| Marker {
+        label: format!(
+            " Pays back: month {m} (90% range {} to {})",
+            p.p5.map_or("–".into(), |v| v.to_string()),
+            p.p95.map_or("never".into(), |v| v.to_string())
+        ),
+        month: m as f64,
+        span: (
+            p.p5.unwrap_or(m) as f64 - 1.0,
+            p.p95.map_or(months as f64, |v| v as f64),
+        ),
+    });
+    let last = net.last().copied().unwrap_or_default();
+    let payback = match p.p50 {
+        Some(m) => format!("It pays back in month {m}."),
+        None => "It does not pay back within the horizon in most replicates.".into(),
+    };
+    Chart {
+        file: format!("{}-payback", slug(s)),
+        title: format!("{}: cumulative discounted net saving", a.scenario),
+        alt: format!(
+            "Line chart of cumulative discounted savings, investment and net saving by month against the baseline. By the last month the net saving is {}. {payback}",
+            range_words(Unit::Money, &last)
+        ),
+        size: WIDE,
+        timeline: d.timeline,
+        body: Body::Lines(Lines {
+            y_desc: "£, discounted, at price base".into(),
+            unit: Unit::Money,
+            lines: vec![
+                Line {
+                    label: "Reactive cost avoided (savings)".into(),
+                    colour: SCENARIO_COLOURS[3],
+                    mean: means(&savings),
+                    band: None,
+                    dashed: false,
+                },
+                Line {
+                    label: "Investment (prevention and capital)".into(),
+                    colour: SCENARIO_COLOURS[5],
+                    mean: means(&investment),
+                    band: None,
+                    dashed: true,
+                },
+                Line {
+                    label: "Net saving".into(),
+                    colour: SCENARIO_COLOURS[0],
+                    mean: means(&net),
+                    band: band(&net),
+                    dashed: false,
+                },
+            ],
+            zero_line: true,
+            marker,
+        }),
+    }
+}
+
+fn value(b: &Band) -> Value {
+    Value {
+        mean: b.mean,
+        lo: b.p5,
+        hi: b.p95,
+    }
+}
+
+fn who_pays(s: usize, a: &Appraisal, timeline: super::data::Timeline) -> Chart {
+    let shown: Vec<_> = a
+        .who_pays
+        .iter()
+        .filter(|p| {
+            [p.spend, p.cost_avoided, p.net]
+                .iter()
+                .any(|b| b.p5 != 0.0 || b.p95 != 0.0)
+        })
+        .collect();
+    let facts: Vec<String> = shown
+        .iter()
+        .map(|p| format!("{} net {}", p.name, range_words(Unit::Money, &p.net)))
+        .collect();
+    Chart {
+        file: format!("{}-who-pays", slug(s)),
+        title: format!("{}: who pays and who saves", a.scenario),
+        alt: format!(
+            "Bar chart by payer of extra spending, reactive cost avoided and the net position, discounted over the horizon. {}.",
+            if facts.is_empty() {
+                "No payer's spending or costs change".to_string()
+            } else {
+                facts.join("; ")
+            }
+        ),
+        size: WIDE,
+        timeline,
+        body: Body::Bars(Bars {
+            y_desc: "£ over the horizon, discounted".into(),
+            categories: shown.iter().map(|p| p.name.clone()).collect(),
+            groups: vec![
+                BarGroup {
+                    label: "Extra spending".into(),
+                    colour: SCENARIO_COLOURS[5],
+                    values: shown.iter().map(|p| value(&p.spend)).collect(),
+                },
+                BarGroup {
+                    label: "Reactive cost avoided".into(),
+                    colour: SCENARIO_COLOURS[4],
+                    values: shown.iter().map(|p| value(&p.cost_avoided)).collect(),
+                },
+                BarGroup {
+                    label: "Net (avoided less spent)".into(),
+                    colour: SCENARIO_COLOURS[0],
+                    values: shown.iter().map(|p| value(&p.net)).collect(),
+                },
+            ],
+        }),
+    }
+}
+
+fn total_at_end(layers: &[Vec<f64>]) -> f64 {
+    layers
+        .iter()
+        .map(|l| l.last().copied().unwrap_or(0.0))
+        .sum()
+}
+
+fn cost_by_service(d: &RunData, s: usize) -> Result<Chart, ReportError> {
+    let services = &d.summary.settings.services;
+    let mut labels: Vec<String> = services.iter().map(|x| x.name.clone()).collect();
+    labels.push("Handoff (failure demand)".into());
+    labels.push("Prevention and early help".into());
+    let mut metrics: Vec<String> = services
+        .iter()
+        .map(|x| format!("service.{}.cost_gbp", x.id))
+        .collect();
+    metrics.push("handoff.cost_gbp".into());
+    metrics.push("cost.prevention_gbp".into());
+    let layers = |sc: usize| -> Result<Vec<Vec<f64>>, ReportError> {
+        metrics
+            .iter()
+            .map(|m| d.timeseries.get(sc, m).map(means))
+            .collect()
+    };
+    let (base, this) = (layers(0)?, layers(s)?);
+    let names: Vec<&str> = d.names().collect();
+    let mut colours: Vec<Colour> = (0..services.len()).map(|i| LAYER_COLOURS[i % 8]).collect();
+    colours.push(LAYER_COLOURS[8]);
+    colours.push(LAYER_COLOURS[9]);
+    Ok(Chart {
+        file: format!("{}-cost-by-service", slug(s)),
+        title: format!(
+            "{}: cost by service each month, beside the baseline",
+            names[s]
+        ),
+        alt: format!(
+            "Two stacked area charts of monthly cost by service, prevention spending on top; capital is not shown. In the last month the baseline costs {} and {} costs {}.",
+            money(total_at_end(&base)),
+            names[s],
+            money(total_at_end(&this))
+        ),
+        size: PANELS,
+        timeline: d.timeline,
+        body: Body::Stacked(Stacked {
+            y_desc: "£ a month, at price base".into(),
+            unit: Unit::Money,
+            labels,
+            colours,
+            panels: vec![
+                Panel {
+                    title: names[0].to_string(),
+                    layers: base,
+                },
+                Panel {
+                    title: names[s].to_string(),
+                    layers: this,
+                },
+            ],
+        }),
+    })
+}
+
+const NEED_LEVELS: [(&str, &str); 4] = [
+    ("need.thriving", "Thriving"),
+    ("need.coping", "Coping"),
+    ("need.struggling", "Struggling"),
+    ("need.crisis", "Crisis"),
+];
+
+fn need_composition(d: &RunData, s: usize) -> Result<Chart, ReportError> {
+    let shares = |sc: usize| -> Result<Vec<Vec<f64>>, ReportError> {
+        let residents = d.timeseries.get(sc, "residents")?;
+        NEED_LEVELS
+            .iter()
+            .map(|(m, _)| {
+                d.timeseries.get(sc, m).map(|b| {
+                    b.iter()
+                        .zip(residents)
+                        .map(|(b, r)| 100.0 * b.mean / r.mean.max(1.0))
+                        .collect()
+                })
+            })
+            .collect()
+    };
+    let (base, this) = (shares(0)?, shares(s)?);
+    let names: Vec<&str> = d.names().collect();
+    let last = |l: &[Vec<f64>], k: usize| l[k].last().copied().unwrap_or(0.0);
+    Ok(Chart {
+        file: format!("{}-need-levels", slug(s)),
+        title: format!("{}: residents by need level, beside the baseline", names[s]),
+        alt: format!(
+            "Two stacked area charts of the share of residents at each need level by month. In the last month {:.1}% of residents are struggling and {:.2}% in crisis in the baseline, against {:.1}% and {:.2}% in {}.",
+            last(&base, 2),
+            last(&base, 3),
+            last(&this, 2),
+            last(&this, 3),
+            names[s]
+        ),
+        size: PANELS,
+        timeline: d.timeline,
+        body: Body::Stacked(Stacked {
+            y_desc: "% of residents".into(),
+            unit: Unit::Percent,
+            labels: NEED_LEVELS.iter().map(|(_, l)| l.to_string()).collect(),
+            colours: vec![
+                LAYER_COLOURS[3],
+                LAYER_COLOURS[5],
+                LAYER_COLOURS[1],
+                LAYER_COLOURS[0],
+            ],
+            panels: vec![
+                Panel {
+                    title: names[0].to_string(),
+                    layers: base,
+                },
+                Panel {
+                    title: names[s].to_string(),
+                    layers: this,
+                },
+            ],
+        }),
+    })
+}
+
+fn neighbourhood_grid(d: &RunData) -> Option<Chart> {
+    let names: Vec<&str> = d.names().collect();
+    let mut places: Vec<(u8, &str)> = d
+        .neighbourhoods
+        .iter()
+        .filter(|r| r.scenario == names[0])
+        .map(|r| (r.deprivation_decile, r.neighbourhood.as_str()))
+        .collect();
+    places.sort();
+    if names.len() < 2 || places.is_empty() {
+        return None;
+    }
+    let rate = |scenario: &str, place: &str| -> f64 {
+        d.neighbourhoods
+            .iter()
+            .find(|r| r.scenario == scenario && r.neighbourhood == place)
+            .map_or(f64::NAN, |r| {
+                1000.0 * r.crisis_months / r.resident_months.max(1.0)
+            })
+    };
+    let values: Vec<Vec<f64>> = names[1..]
+        .iter()
+        .map(|s| {
+            places
+                .iter()
+                .map(|(_, p)| rate(s, p) - rate(names[0], p))
+                .collect()
+        })
+        .collect();
+    let (mut best, mut worst) = ((f64::INFINITY, 0, 0), (f64::NEG_INFINITY, 0, 0));
+    for (i, row) in values.iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            if *v < best.0 {
+                best = (*v, i, j);
+            }
+            if *v > worst.0 {
+                worst = (*v, i, j);
+            }
+        }
+    }
+    let h = 150 + 40 * values.len() as u32;
+    Some(Chart {
+        file: "neighbourhoods-crisis".into(),
+        title: "Change in crisis by neighbourhood, most deprived first".into(),
+        alt: format!(
+            "Grid of the change from the baseline in crisis-months per 1,000 resident-months, one row per scenario and one column per neighbourhood ordered by deprivation. The largest fall is {:.2} in {} under {}; the largest rise is {:.2} in {} under {}.",
+            best.0,
+            places[best.2].1,
+            names[best.1 + 1],
+            worst.0,
+            places[worst.2].1,
+            names[worst.1 + 1]
+        ),
+        size: (1300, h.max(320)),
+        timeline: d.timeline,
+        body: Body::Grid(Grid {
+            rows: names[1..].iter().map(|s| s.to_string()).collect(),
+            columns: places.iter().map(|(_, p)| p.to_string()).collect(),
+            column_notes: places.iter().map(|(dec, _)| format!("d{dec}")).collect(),
+            values,
+            x_desc: "Neighbourhoods by deprivation decile (d1 is the most deprived tenth of England)".into(),
+            scale_desc: "Change in crisis-months per 1,000 resident-months, scenario less baseline, over the horizon.".into(),
+            negative_means: "Blue: fewer months in crisis than the baseline.".into(),
+            positive_means: "Orange: more months in crisis.".into(),
+        }),
+    })
+}
+
+/// Every chart of the report, in the order it shows them.
+pub fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
+    let n = d.summary.scenarios.len();
+    let mut out = Vec::new();
+    for a in &d.economics.appraisals {
+        let s = d.names().position(|x| x == a.scenario).unwrap_or(0);
+        let section = Section::Scenario(s);
+        for chart in [
+            cumulative(d, s, a),
+            who_pays(s, a, d.timeline),
+            cost_by_service(d, s)?,
+            need_composition(d, s)?,
+        ] {
+            out.push(Figure { section, chart });
+        }
+    }
+    for m in measures(d) {
+        out.push(Figure {
+            section: Section::Demand,
+            chart: fan(d, &m, n)?,
+        });
+        if n > 1 {
+            out.push(Figure {
+                section: Section::Demand,
+                chart: difference(d, &m, n)?,
+            });
+        }
+    }
+    if let Some(chart) = neighbourhood_grid(d) {
+        out.push(Figure {
+            section: Section::Neighbourhoods,
+            chart,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,369 @@
+//! The report page: one self-contained HTML file with the charts inline as
+//! SVG, its own styles, no script and no external reference, so it can be
+//! emailed to a partnership board, read offline and printed.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::data::{Appraisal, Payback, RunData};
+use super::figures::{Figure, Section};
+use super::words::{self, count, headline, html, money};
+
+const STYLE: &str = r#"
+:root { --ink: #1e1e1e; --muted: #555; --rule: #d8d8d8; --band: #f4f4f2; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; color: var(--ink);
+  max-width: 1180px; margin: 0 auto; padding: 1.5rem 2rem 3rem; line-height: 1.45; }
+h1 { font-size: 1.9rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.4rem; margin: 2.4rem 0 .6rem; padding-top: .6rem; border-top: 3px solid var(--ink); }
+h3 { font-size: 1.1rem; margin: 1.6rem 0 .4rem; }
+p.lede { color: var(--muted); margin-top: 0; }
+nav ol { columns: 2; padding-left: 1.2rem; }
+.headline { background: var(--band); border-left: 5px solid var(--ink); padding: .7rem 1rem; margin: .8rem 0; }
+table { border-collapse: collapse; width: 100%; font-size: .88rem; margin: .6rem 0 1rem; }
+th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; }
+th { background: var(--band); }
+td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.charts { display: grid; grid-template-columns: 1fr; gap: 1.6rem; }
+.wide { overflow-x: auto; }
+td small { color: var(--muted); }
+figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
+figure svg { width: 100%; height: auto; display: block; border: 1px solid var(--rule); }
+figcaption { font-size: .85rem; color: var(--muted); margin-top: .3rem; }
+.conf-high { color: #0b6e4f; } .conf-medium { color: #8a5a00; } .conf-low { color: #a4161a; }
+footer { margin-top: 3rem; border-top: 1px solid var(--rule); font-size: .85rem; color: var(--muted); }
+code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .85em; word-break: break-all; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  nav { display: none; }
+  .charts { display: block; }
+  figure { margin-bottom: 1rem; }
+  h2 { break-before: page; }
+  h2.first { break-before: auto; }
+  .wide { overflow: visible; }
+  table { font-size: 7.5pt; }
+  th, td { padding: 2px 4px; }
+}
+"#;
+
+/// Turns plotters' SVG document into an accessible inline figure that
+/// scales with the page: a viewBox instead of a fixed size, a title for
+/// screen readers, and no namespace URL (HTML does not need it).
+fn inline_svg(svg: &str, id: &str, alt: &str) -> String {
+    let start = svg.find("<svg").unwrap_or(0);
+    let open_end = svg[start..].find('>').map_or(start, |i| start + i);
+    let open = &svg[start..open_end];
+    let attr = |name: &str| -> Option<&str> {
+        let key = format!(" {name}=\"");
+        let i = open.find(&key)? + key.len();
+        open[i..].split('"').next()
+    };
+    let (w, h) = (
+        attr("width").unwrap_or("100"),
+        attr("height").unwrap_or("100"),
+    );
+    format!(
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"{id}-title\"><title id=\"{id}-title\">{}</title>{}",
+        html(alt),
+        &svg[open_end + 1..]
+    )
+}
+
+fn figure(out: &mut String, f: &Figure, svg: &str) {
+    let c = &f.chart;
+    let _ = writeln!(
+        out,
+        "<figure id=\"{id}\">{}<figcaption>{}</figcaption></figure>",
+        inline_svg(svg, &c.file, &c.alt),
+        html(&c.alt),
+        id = c.file
+    );
+}
+
+fn charts_of(out: &mut String, figures: &[Figure], svgs: &HashMap<&str, &str>, section: Section) {
+    let mine: Vec<&Figure> = figures.iter().filter(|f| f.section == section).collect();
+    if mine.is_empty() {
+        return;
+    }
+    out.push_str("<div class=\"charts\">\n");
+    for f in mine {
+        figure(
+            out,
+            f,
+            svgs.get(f.chart.file.as_str()).copied().unwrap_or(""),
+        );
+    }
+    out.push_str("</div>\n");
+}
+
+/// A cell with the central figure above its range, both escaped.
+fn cell(central: &str, lo: &str, hi: &str) -> String {
+    format!(
+        "{}<br><small>{} to {}</small>",
+        html(central),
+        html(lo),
+        html(hi)
+    )
+}
+
+fn payback_cell(p: &Payback) -> String {
+    let m = |v: Option<u32>| v.map_or("never".to_string(), |m| format!("month {m}"));
+    cell(&m(p.p50), &m(p.p5), &m(p.p95))
+}
+
+fn band_cell(b: &crate::metrics::Band, f: fn(f64) -> String) -> String {
+    cell(&f(b.mean), &f(b.p5), &f(b.p95))
+}
+
+fn summary_table(out: &mut String, d: &RunData) {
+    out.push_str(
+        "<div class=\"wide\"><table><thead><tr><th>Scenario</th><th>Extra spending</th><th>Reactive cost avoided (90% range)</th>\
+         <th>Net present value (90% range)</th><th>Chance NPV &gt; 0</th><th>Payback, discounted (90% range)</th>\
+         <th>Crisis-months avoided (90% range)</th></tr></thead><tbody>\n",
+    );
+    for a in &d.economics.appraisals {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            html(&a.scenario),
+            html(&money(a.undiscounted_investment.mean)),
+            band_cell(&a.undiscounted_savings, money),
+            band_cell(&a.npv, money),
+            a.probability_npv_positive * 100.0,
+            payback_cell(&a.payback_month_discounted),
+            band_cell(&a.crisis_months_avoided, count),
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn appraisal_of<'a>(d: &'a RunData, name: &str) -> Option<&'a Appraisal> {
+    d.economics.appraisals.iter().find(|a| a.scenario == name)
+}
+
+fn assumptions(out: &mut String, d: &RunData) {
+    let names: Vec<&str> = d.names().collect();
+    let baseline: HashMap<&str, &str> = d
+        .assumptions
+        .iter()
+        .filter(|a| a.scenario == names[0])
+        .map(|a| (a.parameter.as_str(), a.value.as_str()))
+        .collect();
+    for (s, name) in names.iter().enumerate() {
+        let rows: Vec<_> = d
+            .assumptions
+            .iter()
+            .filter(|a| a.scenario == *name)
+            .filter(|a| s == 0 || baseline.get(a.parameter.as_str()) != Some(&a.value.as_str()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<h3>{}{}</h3>",
+            html(name),
+            if s == 0 {
+                " (every assumption)"
+            } else {
+                " (what differs from the baseline)"
+            }
+        );
+        if rows.is_empty() {
+            out.push_str("<p>No assumption differs from the baseline.</p>\n");
+            continue;
+        }
+        out.push_str("<table><thead><tr><th>Assumption</th><th>Value</th><th>Source</th><th>Confidence</th></tr></thead><tbody>\n");
+        for a in rows {
+            let conf = if a.confidence.is_empty() {
+                "not stated".to_string()
+            } else {
+                a.confidence.clone()
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"conf-{}\">{}</td></tr>",
+                html(&a.parameter),
+                html(&a.value),
+                html(&a.source),
+                html(&a.confidence),
+                html(&conf)
+            );
+        }
+        out.push_str("</tbody></table>\n");
+    }
+}
+
+const INCLUDES: &[&str] = &[
+    "Residents in households and neighbourhoods, each with an age, a need level (thriving, coping, struggling, crisis) and five risk factors whose prevalence rises with deprivation.",
+    "Need moving up or down each month with risk factors, age, stress shared within a household, connection to community assets and any intervention's effect.",
+    "Reactive services: events (A&E, admissions, ambulance, police, mental-health crisis) and episodes with capacity (adult residential care, children's placements, temporary accommodation), overflowing to spot purchase at a premium or a waiting list.",
+    "Interventions defined in the scenario: caseload programmes with targeting, engagement, dropout, ramp-up and a lingering effect; community assets; capital purchases of places.",
+    "Failure demand from handoffs between services, shocks to risk factors, yearly deaths, moves and births, and ageing.",
+    "Money: unit costs at a price base, inflation, Green Book discounting, optimism bias, capital financing, cashable shares, and who pays and who saves.",
+];
+
+const EXCLUDES: &[&str] = &[
+    "Population growth and demographic trends: the population is stable, with vacated places refilled.",
+    "More than one intervention per resident at a time: enrolment ends another programme's lingering effect.",
+    "Workforce limits, provider markets and prices that respond to demand, beyond the spot premium.",
+    "Effects outside the place, and savings to payers the scenario does not name.",
+    "Certainty about behaviour: many behaviour parameters are illustrative and marked low confidence; see the assumptions. Results compare scenarios under stated assumptions; they are not forecasts.",
+];
+
+fn list(out: &mut String, items: &[&str]) {
+    out.push_str("<ul>\n");
+    for i in items {
+        let _ = writeln!(out, "<li>{}</li>", html(i));
+    }
+    out.push_str("</ul>\n");
+}
+
+fn reproduce(out: &mut String, d: &RunData) {
+    let s = &d.summary.settings;
+    let mut files: Vec<&str> = Vec::new();
+    for sc in &d.summary.scenarios {
+        if let Some(f) = sc.files.first() {
+            files.push(&f.path);
+        }
+    }
+    let years = if s.months.is_multiple_of(12) {
+        format!(" --years {}", s.months / 12)
+    } else {
+        String::new()
+    };
+    let command = format!(
+        "upstream run --seed {} --replicates {}{years} {}",
+        s.seed,
+        s.replicates,
+        files.join(" ")
+    );
+    out.push_str("<footer><h2 id=\"reproduce\">Reproducing this run</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>Upstream {}; seed {}; {} replicates per scenario; {} residents; {} months from {} after {} months of burn-in; {} resident-months simulated. The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p>",
+        html(&s.upstream_version),
+        s.seed,
+        s.replicates,
+        count(s.residents as f64),
+        s.months,
+        html(&s.start),
+        s.burn_in_months,
+        count(s.resident_months_simulated as f64),
+    );
+    let _ = writeln!(
+        out,
+        "<p>Command: <code>{}</code><br>Rebuild this report from the output folder without re-running: <code>upstream report OUTPUT-FOLDER</code></p>",
+        html(&command)
+    );
+    out.push_str(
+        "<table><thead><tr><th>Scenario</th><th>File</th><th>SHA-256</th></tr></thead><tbody>\n",
+    );
+    for sc in &d.summary.scenarios {
+        for f in &sc.files {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                html(&sc.name),
+                html(&f.path),
+                html(&f.sha256)
+            );
+        }
+    }
+    out.push_str("</tbody></table>\n");
+    let _ = writeln!(
+        out,
+        "<p>Money is in pounds at {} prices. Net present values are discounted ({}) with optimism bias. Ranges are the 5th to 95th percentiles across replicates; differences from the baseline are paired replicate by replicate.</p></footer>",
+        html(&d.price_base_label()),
+        html(&d.economics.conventions.discount.name)
+    );
+}
+
+/// The whole report page. `svgs` holds each figure's SVG by file name.
+pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> String {
+    let names: Vec<&str> = d.names().collect();
+    let s = &d.summary.settings;
+    let months = d.months();
+    let mut out = String::with_capacity(1 << 20);
+    let title = match names.len() - 1 {
+        0 => format!("Upstream: {}", names[0]),
+        1 => format!("Upstream: {} and one other scenario", names[0]),
+        n => format!(
+            "Upstream: {} and {} other scenarios",
+            names[0],
+            words::number_word(n as u32)
+        ),
+    };
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        html(&title)
+    );
+    let _ = writeln!(
+        out,
+        "<header><h1>{}</h1><p class=\"lede\">{} residents over {} from {}, {} replicates per scenario. Money at {} prices. Every result is a comparison with the baseline under the stated assumptions, not a forecast.</p></header>",
+        html(&title),
+        count(s.residents as f64),
+        html(&words::number_word(months / 12)).to_string()
+            + if months / 12 == 1 { " year" } else { " years" },
+        html(&d.timeline.fy_of_month(1)),
+        s.replicates,
+        html(&d.price_base_label()),
+    );
+    out.push_str("<nav><ol><li><a href=\"#headlines\">Headlines</a></li>\n");
+    for (i, n) in names.iter().enumerate().skip(1) {
+        let _ = writeln!(out, "<li><a href=\"#scenario-{i}\">{}</a></li>", html(n));
+    }
+    out.push_str("<li><a href=\"#demand\">Demand and outcomes</a></li><li><a href=\"#neighbourhoods\">Neighbourhoods</a></li><li><a href=\"#assumptions\">Assumptions</a></li><li><a href=\"#scope\">What the model includes</a></li><li><a href=\"#reproduce\">Reproducing this run</a></li></ol></nav>\n");
+
+    out.push_str("<h2 id=\"headlines\" class=\"first\">Headlines</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>Each scenario against the baseline, <strong>{}</strong>. Spending and cost avoided are undiscounted, at {} prices, after optimism bias; payback and net present value are discounted.</p>",
+        html(names[0]),
+        html(&d.price_base_label())
+    );
+    for a in &d.economics.appraisals {
+        let _ = writeln!(
+            out,
+            "<p class=\"headline\">{}</p>",
+            html(&headline(a, months, &d.timeline))
+        );
+    }
+    summary_table(&mut out, d);
+
+    for (i, n) in names.iter().enumerate().skip(1) {
+        let _ = writeln!(out, "<h2 id=\"scenario-{i}\">{}</h2>", html(n));
+        if let Some(desc) = &d.summary.scenarios[i].description {
+            let _ = writeln!(out, "<p class=\"lede\">{}</p>", html(desc));
+        }
+        if let Some(a) = appraisal_of(d, n) {
+            let _ = writeln!(
+                out,
+                "<p class=\"headline\">{}</p>",
+                html(&headline(a, months, &d.timeline))
+            );
+        }
+        charts_of(&mut out, figures, svgs, Section::Scenario(i));
+    }
+
+    out.push_str("<h2 id=\"demand\">Demand and outcomes</h2>\n<p>Each measure for every scenario over time, then each scenario's difference from the baseline, paired replicate by replicate.</p>\n");
+    charts_of(&mut out, figures, svgs, Section::Demand);
+    out.push_str("<h2 id=\"neighbourhoods\">Neighbourhoods</h2>\n");
+    if figures.iter().any(|f| f.section == Section::Neighbourhoods) {
+        out.push_str("<p>Where each scenario changes crisis, neighbourhood by neighbourhood, the most deprived first.</p>\n");
+        charts_of(&mut out, figures, svgs, Section::Neighbourhoods);
+    } else {
+        out.push_str("<p>There is no scenario to compare with the baseline.</p>\n");
+    }
+
+    out.push_str("<h2 id=\"assumptions\">Assumptions</h2>\n<p>Every number a scenario sets, with its source and confidence as the scenario file states them. Low-confidence values are illustrative and should be replaced with local evidence before a decision rests on them.</p>\n");
+    assumptions(&mut out, d);
+
+    out.push_str(
+        "<h2 id=\"scope\">What the model includes and leaves out</h2>\n<h3>Included</h3>\n",
+    );
+    list(&mut out, INCLUDES);
+    out.push_str("<h3>Left out</h3>\n");
+    list(&mut out, EXCLUDES);
+    reproduce(&mut out, d);
+    out.push_str("</body>\n</html>\n");
+    out
+}

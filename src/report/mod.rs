@@ -1,0 +1,67 @@
+//! Charts and a self-contained HTML report built from a run's output
+//! folder, so `upstream run` and `upstream report DIR` give the same
+//! report byte for byte. Reads the published files, never the engine.
+
+pub mod charts;
+pub mod data;
+pub mod figures;
+pub mod html;
+pub mod words;
+
+use rayon::prelude::*;
+
+pub use data::Source;
+
+/// The report page's file name in the output folder.
+pub const REPORT_FILE: &str = "report.html";
+/// The folder, inside the output folder, that holds the chart images.
+pub const CHARTS_DIR: &str = "charts";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{file} is missing or unreadable ({reason})")]
+    Missing { file: String, reason: String },
+    #[error("{file} is not a valid Upstream output: {detail}")]
+    Corrupt { file: String, detail: String },
+    #[error("could not draw {0}")]
+    Chart(String),
+}
+
+/// Builds the report page and every chart as SVG and PNG, as (file name,
+/// contents) pairs relative to the output folder. `progress` is told how
+/// many charts are drawn out of how many, from any thread.
+pub fn build(
+    source: &Source,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let run = data::load(source)?;
+    let figures = figures::figures(&run)?;
+    let total = figures.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let drawn: Vec<(String, Vec<u8>)> = figures
+        .par_iter()
+        .map(|f| {
+            let svg = charts::svg(&f.chart).map_err(ReportError::Chart)?;
+            let png = charts::png(&f.chart).map_err(ReportError::Chart)?;
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n, total);
+            Ok((svg, png))
+        })
+        .collect::<Result<_, ReportError>>()?;
+    let svgs: std::collections::HashMap<&str, &str> = figures
+        .iter()
+        .zip(&drawn)
+        .map(|(f, (svg, _))| (f.chart.file.as_str(), svg.as_str()))
+        .collect();
+    let page = html::page(&run, &figures, &svgs);
+    let mut files = Vec::with_capacity(2 * total + 1);
+    for (f, (svg, png)) in figures.iter().zip(drawn.iter()) {
+        files.push((
+            format!("{CHARTS_DIR}/{}.svg", f.chart.file),
+            svg.clone().into_bytes(),
+        ));
+        files.push((format!("{CHARTS_DIR}/{}.png", f.chart.file), png.clone()));
+    }
+    files.push((REPORT_FILE.to_string(), page.into_bytes()));
+    Ok(files)
+}

@@ -1,0 +1,362 @@
+//! Numbers into the words a board paper uses: pounds with thousands
+//! separators, short sums (£1.8m), and the plain-English headline for each
+//! scenario, generated from the numbers and honest about their uncertainty.
+
+use super::data::{Appraisal, Payback, Timeline};
+use crate::metrics::Band;
+
+/// The minus sign, not a hyphen, so negative sums read as negative.
+const MINUS: char = '\u{2212}';
+
+fn signed(v: f64, body: String) -> String {
+    if v < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("{MINUS}{body}")
+    } else {
+        body
+    }
+}
+
+/// An integer with thousands separators: 1234567 → "1,234,567".
+pub fn thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    signed(v, out)
+}
+
+/// Whole pounds with thousands separators: "£1,234,567".
+pub fn pounds(v: f64) -> String {
+    signed(v, format!("£{}", thousands(v.abs())))
+}
+
+/// A sum as a board paper writes it: £420, £350k, £1.8m, £1,448m.
+pub fn money(v: f64) -> String {
+    let a = v.abs();
+    let body = if a >= 99.95e6 {
+        format!("£{}m", thousands(a / 1e6))
+    } else if a >= 999.5e3 {
+        format!("£{:.1}m", a / 1e6)
+    } else if a >= 999.5 {
+        format!("£{:.0}k", a / 1e3)
+    } else {
+        format!("£{a:.0}")
+    };
+    signed(v, body)
+}
+
+/// A count with separators, or a ratio with two decimals.
+pub fn count(v: f64) -> String {
+    thousands(v)
+}
+
+/// "ten" for small numbers, digits beyond twelve.
+pub fn number_word(n: u32) -> String {
+    const WORDS: [&str; 13] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    WORDS
+        .get(n as usize)
+        .map_or_else(|| n.to_string(), |w| w.to_string())
+}
+
+/// "ten years", or "18 months" for a horizon of part-years.
+pub fn years_phrase(months: u32) -> String {
+    let years = months / 12;
+    if months.is_multiple_of(12) {
+        format!(
+            "{} year{}",
+            number_word(years),
+            if years == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("{} months", number_word(months))
+    }
+}
+
+/// "(90% range £2.9m to £5.6m)", saying so when the range crosses zero.
+fn range(lo: f64, hi: f64, fmt: fn(f64) -> String, crossing: &str) -> String {
+    let mut s = format!("90% range {} to {}", fmt(lo), fmt(hi));
+    if lo < 0.0 && hi > 0.0 {
+        s.push_str(", which crosses zero");
+        if !crossing.is_empty() {
+            s.push_str(": ");
+            s.push_str(crossing);
+        }
+    }
+    format!("({s})")
+}
+
+/// How a payer is named in a sentence.
+pub fn payer_phrase(id: &str, name: &str) -> String {
+    match id {
+        "nhs" => "the NHS".into(),
+        "police" => "the police".into(),
+        "voluntary_sector" => "the voluntary sector".into(),
+        _ => {
+            let mut c = name.chars();
+            c.next()
+                .map(|f| f.to_lowercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Who gains most from the change in reactive cost (or bears most of a
+/// rise): "mostly for the NHS", or the largest share when no payer has most.
+fn who_gains(a: &Appraisal, saves: bool) -> Option<String> {
+    let sign = if saves { 1.0 } else { -1.0 };
+    let gains: Vec<(f64, &str, &str)> = a
+        .who_pays
+        .iter()
+        .map(|p| (sign * p.cost_avoided.mean, p.id.as_str(), p.name.as_str()))
+        .filter(|g| g.0 > 0.0)
+        .collect();
+    let total: f64 = gains.iter().map(|g| g.0).sum();
+    let top = gains.iter().max_by(|x, y| x.0.total_cmp(&y.0))?;
+    let share = top.0 / total;
+    let who = payer_phrase(top.1, top.2);
+    Some(match (saves, share > 0.5) {
+        (true, true) => format!("mostly for {who}"),
+        (true, false) => format!("the largest share ({:.0}%) for {who}", share * 100.0),
+        (false, true) => format!("mostly borne by {who}"),
+        (false, false) => format!("the largest share ({:.0}%) borne by {who}", share * 100.0),
+    })
+}
+
+fn year_of(month: u32) -> u32 {
+    month.div_ceil(12)
+}
+
+fn payback_clause(p: &Payback, horizon: &str, timeline: &Timeline) -> String {
+    match (p.p5, p.p50, p.p95) {
+        (_, Some(m), hi) => {
+            let y = year_of(m);
+            let mut s = format!("it pays back in year {y}, {}", timeline.fy_of_month(m));
+            let lo = p.p5.map(year_of).unwrap_or(y);
+            match hi.map(year_of) {
+                Some(h) if h == lo => s.push_str(" (the same year across the 90% range)"),
+                Some(h) => s.push_str(&format!(" (between years {lo} and {h})")),
+                None => s.push_str(&format!(" (from year {lo} to not within the {horizon})")),
+            }
+            s
+        }
+        (Some(m), None, _) => format!(
+            "it does not pay back within the {horizon} in most replicates, though in the most favourable it does by year {}",
+            year_of(m)
+        ),
+        (None, None, _) => format!("it does not pay back within the {horizon}"),
+    }
+}
+
+/// The headline for one scenario against the baseline: what it costs, what
+/// reactive cost it avoids and for whom, when it pays back, its net present
+/// value and crisis-months avoided, each with its 90% range.
+pub fn headline(a: &Appraisal, months: u32, timeline: &Timeline) -> String {
+    let horizon = years_phrase(months);
+    let invest = a.undiscounted_investment.mean;
+    let saves = a.undiscounted_savings.mean >= 0.0;
+    let s = &a.undiscounted_savings;
+    let mut out = format!("{}: ", a.scenario);
+    out.push_str(&if invest >= 0.0 {
+        format!("{} of extra spending over {horizon} ", money(invest))
+    } else {
+        format!("spending {} less over {horizon} ", money(-invest))
+    });
+    out.push_str(&if saves {
+        format!(
+            "avoids {} of reactive cost {}",
+            money(s.mean),
+            range(s.p5, s.p95, money, "it may not avoid any")
+        )
+    } else {
+        format!(
+            "adds {} to reactive cost {}",
+            money(-s.mean),
+            range(-s.p95, -s.p5, money, "it may not add any")
+        )
+    });
+    if let Some(who) = who_gains(a, saves) {
+        out.push_str(", ");
+        out.push_str(&who);
+    }
+    if invest > 0.0 {
+        out.push_str("; ");
+        out.push_str(&payback_clause(
+            &a.payback_month_discounted,
+            &horizon,
+            timeline,
+        ));
+    }
+    out.push_str(". ");
+    let npv = &a.npv;
+    out.push_str(&format!(
+        "Its net present value is {} {}, positive in {:.0}% of replicates.",
+        money(npv.mean),
+        range(npv.p5, npv.p95, money, "it may lose money or save it"),
+        a.probability_npv_positive * 100.0
+    ));
+    out.push(' ');
+    out.push_str(&crisis_sentence(&a.crisis_months_avoided));
+    out
+}
+
+fn crisis_sentence(c: &Band) -> String {
+    if c.p5 == 0.0 && c.p95 == 0.0 {
+        "It does not change the months residents spend in crisis.".into()
+    } else if c.mean >= 0.0 {
+        format!(
+            "It avoids {} months that residents would have spent in crisis {}.",
+            count(c.mean),
+            range(c.p5, c.p95, count, "it may avoid none")
+        )
+    } else {
+        format!(
+            "It adds {} months that residents spend in crisis {}.",
+            count(-c.mean),
+            range(-c.p95, -c.p5, count, "it may add none")
+        )
+    }
+}
+
+/// Escapes text for HTML.
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::data::Position;
+
+    fn band(mean: f64, p5: f64, p95: f64) -> Band {
+        Band {
+            mean,
+            p5,
+            p50: mean,
+            p95,
+        }
+    }
+
+    fn position(id: &str, name: &str, avoided: f64) -> Position {
+        Position {
+            id: id.into(),
+            name: name.into(),
+            spend: band(0.0, 0.0, 0.0),
+            cost_avoided: band(avoided, avoided, avoided),
+            net: band(avoided, avoided, avoided),
+        }
+    }
+
+    fn hubs() -> Appraisal {
+        Appraisal {
+            scenario: "Hubs in the five most deprived neighbourhoods".into(),
+            npv: band(1.9e6, -0.4e6, 3.6e6),
+            undiscounted_investment: band(1.8e6, 1.8e6, 1.8e6),
+            undiscounted_savings: band(4.2e6, 2.9e6, 5.6e6),
+            payback_month_discounted: Payback {
+                p5: Some(30),
+                p50: Some(40),
+                p95: Some(70),
+            },
+            probability_npv_positive: 0.875,
+            crisis_months_avoided: band(1234.0, 900.0, 1500.0),
+            who_pays: vec![
+                position("nhs", "NHS", 3.0e6),
+                position("adult_social_care", "Adult social care", 1.0e6),
+                position("police", "Police", 0.2e6),
+            ],
+            ..Appraisal::default()
+        }
+    }
+
+    #[test]
+    fn the_headline_quotes_its_numbers_and_says_when_a_range_crosses_zero() {
+        let t = Timeline::new((2026, 4), 4);
+        assert_eq!(
+            headline(&hubs(), 120, &t),
+            "Hubs in the five most deprived neighbourhoods: £1.8m of extra spending over ten years \
+             avoids £4.2m of reactive cost (90% range £2.9m to £5.6m), mostly for the NHS; it pays \
+             back in year 4, 2029/30 (between years 3 and 6). Its net present value is \
+             £1.9m (90% range −£400k to £3.6m, which crosses zero: it may lose money or save it), \
+             positive in 88% of replicates. It avoids 1,234 months that residents would have \
+             spent in crisis (90% range 900 to 1,500)."
+        );
+    }
+
+    #[test]
+    fn a_cut_that_raises_demand_is_described_as_adding_cost_and_never_paying_back() {
+        let mut a = hubs();
+        a.scenario = "Early help halved".into();
+        a.undiscounted_investment = band(-10e6, -10e6, -10e6);
+        a.undiscounted_savings = band(-19.3e6, -23e6, -15e6);
+        a.crisis_months_avoided = band(-8935.0, -9486.0, -8337.0);
+        for p in &mut a.who_pays {
+            p.cost_avoided = band(-p.cost_avoided.mean, 0.0, 0.0);
+        }
+        a.who_pays[0].cost_avoided.mean = -1e6;
+        a.who_pays[1].cost_avoided.mean = -1.1e6;
+        let s = headline(&a, 120, &Timeline::new((2026, 4), 4));
+        assert!(s.starts_with(
+            "Early help halved: spending £10.0m less over ten years adds £19.3m to reactive cost \
+             (90% range £15.0m to £23.0m), the largest share (48%) borne by adult social care."
+        ), "{s}");
+        assert!(!s.contains("pays back"), "{s}");
+        assert!(s.ends_with(
+            "It adds 8,935 months that residents spend in crisis (90% range 8,337 to 9,486)."
+        ));
+    }
+
+    #[test]
+    fn payback_that_may_never_come_says_so() {
+        let t = Timeline::new((2026, 4), 4);
+        let p = Payback {
+            p5: Some(13),
+            p50: Some(30),
+            p95: None,
+        };
+        assert_eq!(
+            payback_clause(&p, "ten years", &t),
+            "it pays back in year 3, 2028/29 (from year 2 to not within the ten years)"
+        );
+        let never = Payback {
+            p5: None,
+            p50: None,
+            p95: None,
+        };
+        assert_eq!(
+            payback_clause(&never, "ten years", &t),
+            "it does not pay back within the ten years"
+        );
+    }
+
+    #[test]
+    fn sums_are_written_as_a_board_paper_writes_them() {
+        assert_eq!(money(1_800_000.0), "£1.8m");
+        assert_eq!(money(350_000.0), "£350k");
+        assert_eq!(money(-52_100_000.0), "−£52.1m");
+        assert_eq!(money(1_448_300_000.0), "£1,448m");
+        assert_eq!(money(420.4), "£420");
+        assert_eq!(money(-0.2), "£0");
+        assert_eq!(pounds(1_234_567.4), "£1,234,567");
+        assert_eq!(pounds(-1234.0), "−£1,234");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(html("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+}

@@ -1,0 +1,412 @@
+//! The charts and the report, built from a small run's output folder.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::upstream;
+use serde_json::Value;
+use upstream::report::words::{html, money};
+
+const SCENARIOS: [&str; 3] = [
+    "tests/fixtures/small.toml",
+    "tests/fixtures/small_hubs.toml",
+    "tests/fixtures/small_zero_budget.toml",
+];
+
+/// Runs the small comparison once into `dir`.
+fn run_into(dir: &Path, extra: &[&str]) {
+    let mut args = vec!["run"];
+    args.extend(SCENARIOS);
+    args.extend(["-r", "3", "-q", "-o", dir.to_str().unwrap()]);
+    args.extend(extra);
+    let out = upstream(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// One output folder with its report, shared by the tests that only read it.
+fn fixture() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        run_into(dir.path(), &[]);
+        dir
+    })
+    .path()
+}
+
+/// A private copy of the fixture, for tests that change it.
+fn copy_of_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(fixture(), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn report(dir: &Path) -> String {
+    fs::read_to_string(dir.join("report.html")).unwrap()
+}
+
+fn json(dir: &Path, name: &str) -> Value {
+    serde_json::from_slice(&fs::read(dir.join(name)).unwrap()).unwrap()
+}
+
+/// Values of `attr="…"` anywhere in the page.
+fn attributes<'a>(page: &'a str, attr: &str) -> Vec<&'a str> {
+    let key = format!("{attr}=\"");
+    page.match_indices(&key)
+        .filter(|(i, _)| {
+            // A whole attribute name, not the end of a longer one.
+            page[..*i].chars().last().is_some_and(|c| c.is_whitespace())
+        })
+        .map(|(i, _)| {
+            let rest = &page[i + key.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
+}
+
+fn chart_files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_scenario_has_its_section_headline_and_charts() {
+    let dir = fixture();
+    let page = report(dir);
+    let summary = json(dir, "summary.json");
+    let names: Vec<&str> = summary["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3);
+    for (i, name) in names.iter().enumerate().skip(1) {
+        let heading = format!("<h2 id=\"scenario-{i}\">{}</h2>", html(name));
+        assert!(page.contains(&heading), "no section for {name}");
+        let headline = format!("<p class=\"headline\">{}: ", html(name));
+        assert_eq!(
+            page.matches(&headline).count(),
+            2,
+            "{name}: a headline among the headlines and one in its section"
+        );
+        for chart in ["payback", "who-pays", "cost-by-service", "need-levels"] {
+            let id = format!("scenario-{i}-{chart}");
+            assert!(page.contains(&format!("<figure id=\"{id}\">")), "{id}");
+        }
+    }
+    // The baseline is in every comparison chart's legend and in the text.
+    assert!(page.contains(&html(names[0])));
+    // Every figure in the page has its SVG and PNG on disk, and no chart on
+    // disk is missing from the page.
+    let ids = attributes(&page, "id");
+    let figures: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| dir.join("charts").join(format!("{id}.svg")).is_file())
+        .collect();
+    assert_eq!(figures.len(), chart_files(dir, "svg").len());
+    assert_eq!(figures.len(), chart_files(dir, "png").len());
+    assert_eq!(page.matches("<svg ").count(), figures.len());
+}
+
+#[test]
+fn the_report_is_self_contained() {
+    let page = report(fixture());
+    for banned in [
+        "<script", "<link", "<img", "<iframe", "@import", "url(", "src=",
+    ] {
+        assert!(!page.contains(banned), "the report contains {banned}");
+    }
+    for href in attributes(&page, "href") {
+        assert!(href.starts_with('#'), "a link leaves the page: {href}");
+    }
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "an external URL is referenced"
+    );
+    // Every inline chart has alt text that a screen reader announces.
+    let titles = page.matches("role=\"img\" aria-labelledby=").count();
+    assert_eq!(titles, page.matches("<svg ").count());
+    assert_eq!(titles, page.matches("</title>").count() - 1);
+}
+
+#[test]
+fn each_png_is_a_valid_image_of_the_size_its_svg_states() {
+    let dir = fixture();
+    let pngs = chart_files(dir, "png");
+    assert!(pngs.len() >= 20, "{} charts", pngs.len());
+    for path in pngs {
+        let decoder = png::Decoder::new(fs::File::open(&path).unwrap());
+        let mut reader = decoder.read_info().expect("a PNG header");
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut pixels).expect("PNG image data");
+        let svg = fs::read_to_string(path.with_extension("svg")).unwrap();
+        let stated: Vec<u32> = ["width", "height"]
+            .iter()
+            .map(|a| attributes(&svg, a)[0].parse().unwrap())
+            .collect();
+        assert_eq!([info.width, info.height], stated[..], "{}", path.display());
+        assert!(info.width >= 1000 && info.height >= 300);
+        // Drawn, not blank: a good share of pixels are not white.
+        let inked = pixels[..info.buffer_size()]
+            .chunks(3)
+            .filter(|p| p.iter().any(|&c| c < 200))
+            .count();
+        let share = inked as f64 / (info.width * info.height) as f64;
+        assert!(share > 0.01, "{} is nearly blank", path.display());
+    }
+}
+
+#[test]
+fn a_headline_quotes_the_numbers_in_economics_json() {
+    let dir = fixture();
+    let page = report(dir);
+    let economics = json(dir, "economics.json");
+    let hubs = &economics["appraisals"][0];
+    let name = hubs["scenario"].as_str().unwrap();
+    let n = |path: &[&str]| -> f64 {
+        let mut v = hubs;
+        for p in path {
+            v = &v[*p];
+        }
+        v.as_f64().unwrap()
+    };
+    let sentence = format!(
+        "{name}: {} of extra spending over two years avoids {} of reactive cost (90% range {} to {}",
+        money(n(&["undiscounted_investment", "mean"])),
+        money(n(&["undiscounted_savings", "mean"])),
+        money(n(&["undiscounted_savings", "p5"])),
+        money(n(&["undiscounted_savings", "p95"])),
+    );
+    assert!(page.contains(&html(&sentence)), "missing: {sentence}");
+    let npv = format!(
+        "Its net present value is {} (90% range {} to {}",
+        money(n(&["npv", "mean"])),
+        money(n(&["npv", "p5"])),
+        money(n(&["npv", "p95"])),
+    );
+    assert!(page.contains(&html(&npv)), "missing: {npv}");
+    let crosses = n(&["npv", "p5"]) < 0.0 && n(&["npv", "p95"]) > 0.0;
+    let said = page.contains(&html(&format!("{npv}, which crosses zero")));
+    assert_eq!(crosses, said, "a range that crosses zero is said to");
+    // Payback: the year quoted is the one the median month falls in.
+    match hubs["payback_month_discounted"]["p50"].as_u64() {
+        Some(m) => assert!(page.contains(&format!("it pays back in year {}", m.div_ceil(12)))),
+        None => assert!(page.contains(&html(&format!(
+            "{name}: {} of extra spending",
+            money(n(&["undiscounted_investment", "mean"]))
+        )))),
+    }
+    // The zero-budget scenario changes nothing, and the report says so.
+    let zero = economics["appraisals"][1]["scenario"].as_str().unwrap();
+    let zero_headline = format!(
+        "{zero}: £0 of extra spending over two years avoids £0 of reactive cost (90% range £0 to £0)"
+    );
+    assert!(page.contains(&html(&zero_headline)), "{zero_headline}");
+    assert!(page.contains("It does not change the months residents spend in crisis."));
+}
+
+#[test]
+fn the_report_from_a_run_equals_the_report_rebuilt_from_its_folder() {
+    let dir = copy_of_fixture();
+    let before = report(dir.path());
+    let svg_before = fs::read(dir.path().join("charts/crisis.svg")).unwrap();
+    fs::remove_file(dir.path().join("report.html")).unwrap();
+    fs::remove_dir_all(dir.path().join("charts")).unwrap();
+    let out = upstream(&["report", dir.path().to_str().unwrap(), "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report(dir.path()), before);
+    assert_eq!(
+        fs::read(dir.path().join("charts/crisis.svg")).unwrap(),
+        svg_before
+    );
+}
+
+/// `upstream report` on a damaged folder: exit 2, one line naming the file
+/// and what is wrong, and the previous report untouched.
+fn assert_report_refused(damage: impl Fn(&Path), expect: &[&str]) {
+    let dir = copy_of_fixture();
+    let before = fs::read(dir.path().join("report.html")).unwrap();
+    let charts_before = chart_files(dir.path(), "png").len();
+    damage(dir.path());
+    let out = upstream(&["report", dir.path().to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert_eq!(fs::read(dir.path().join("report.html")).unwrap(), before);
+    assert_eq!(chart_files(dir.path(), "png").len(), charts_before);
+    let partial = fs::read_dir(dir.path())
+        .unwrap()
+        .chain(fs::read_dir(dir.path().join("charts")).unwrap())
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().ends_with(".partial")
+        })
+        .count();
+    assert_eq!(partial, 0, "no half-written file");
+}
+
+fn edit(dir: &Path, name: &str, f: impl Fn(String) -> String) {
+    let path = dir.join(name);
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, f(text)).unwrap();
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    assert_report_refused(
+        |d| fs::remove_file(d.join("timeseries.csv")).unwrap(),
+        &["timeseries.csv", "missing"],
+    );
+}
+
+#[test]
+fn a_corrupt_number_is_named_with_its_line() {
+    assert_report_refused(
+        |d| {
+            edit(d, "differences.csv", |t| {
+                let mut lines: Vec<String> = t.lines().map(String::from).collect();
+                let cells: Vec<&str> = lines[4].split(',').collect();
+                lines[4] = format!("{},{},{},abc,0,0,0", cells[0], cells[1], cells[2]);
+                lines.join("\n")
+            })
+        },
+        &["differences.csv", "line 5", "field 4"],
+    );
+}
+
+#[test]
+fn truncated_json_is_named() {
+    assert_report_refused(
+        |d| edit(d, "economics.json", |t| t[..t.len() / 2].to_string()),
+        &["economics.json", "not a valid Upstream output"],
+    );
+}
+
+#[test]
+fn a_scenario_the_summary_does_not_know_is_named() {
+    assert_report_refused(
+        |d| {
+            edit(d, "by_neighbourhood.csv", |t| {
+                t.replacen("Small borough,", "Elsewhere,", 1)
+            })
+        },
+        &["by_neighbourhood.csv", "\"Elsewhere\"", "summary.json"],
+    );
+}
+
+#[test]
+fn a_month_missing_from_a_series_is_named() {
+    assert_report_refused(
+        |d| {
+            edit(d, "timeseries.csv", |t| {
+                t.lines()
+                    .filter(|l| !l.starts_with("Small borough,7,need.crisis,"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        },
+        &["timeseries.csv", "need.crisis", "month 7"],
+    );
+}
+
+#[test]
+fn a_folder_that_is_not_there_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nothing-here");
+    let out = upstream(&["report", missing.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing-here") && stderr.contains("not an output folder"));
+    assert!(!missing.exists());
+}
+
+#[test]
+fn a_later_run_leaves_no_report_or_chart_from_an_earlier_one() {
+    let dir = copy_of_fixture();
+    // Two scenarios where there were three: the third's charts go.
+    let out = upstream(&[
+        "run",
+        SCENARIOS[0],
+        SCENARIOS[1],
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("charts/scenario-1-payback.svg").is_file());
+    assert!(!dir.path().join("charts/scenario-2-payback.svg").exists());
+    assert!(!report(dir.path()).contains("scenario-2"));
+    // Without a report, the earlier report and charts would describe other
+    // numbers, so they go too.
+    run_into(dir.path(), &["--no-report"]);
+    assert!(!dir.path().join("report.html").exists());
+    assert!(chart_files(dir.path(), "svg").is_empty());
+    assert!(dir.path().join("summary.json").is_file());
+}
+
+#[test]
+fn a_run_of_the_baseline_alone_still_gets_a_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = upstream(&[
+        "run",
+        SCENARIOS[0],
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = report(tmp.path());
+    assert!(page.contains("There is no scenario to compare with the baseline."));
+    // Only the measures over time: no differences, no business case.
+    assert!(chart_files(tmp.path(), "svg").iter().all(|p| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        !name.contains("difference") && !name.starts_with("scenario-")
+    }));
+    assert!(page.contains("<figure id=\"crisis\">"));
+}
