@@ -115,10 +115,7 @@ fn report(dir: &Path, quiet: bool) -> Result<(), Failure> {
             dir.display()
         ))
     })?;
-    output::write_all(dir, &files).map_err(|e| Failure::Input(e.to_string()))?;
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    output::remove_stale(dir, upstream::report::CHARTS_DIR, &names)
-        .map_err(|e| Failure::Input(e.to_string()))?;
+    output::write(dir, &files).map_err(|e| Failure::Input(e.to_string()))?;
     if !quiet {
         println!(
             "Wrote {} and {} charts (SVG and PNG) to {}",
@@ -165,6 +162,17 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
         horizon_years: args.years,
     };
     let loaded = load_all(&paths, &overrides)?;
+    // Outputs are keyed by scenario name, so two scenarios cannot share one.
+    for (i, l) in loaded.iter().enumerate() {
+        if let Some(first) = loaded[..i].iter().find(|o| o.config.name == l.config.name) {
+            return Err(Failure::Input(format!(
+                "{} and {} both name their scenario \"{}\"; each scenario in a run needs its own name (set `name` in the file)",
+                first.files[0].path.display(),
+                l.files[0].path.display(),
+                l.config.name
+            )));
+        }
+    }
     let base = &loaded[0].config;
     let months = base.months;
     // Pairing by replicate compares the same residents month by month, so the
@@ -259,9 +267,17 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
                 .map(|(_, b)| b.clone())
                 .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
         };
-        let report = build_report(&source, args.quiet)
-            .map_err(|e| Failure::Fault(format!("building the report: {e}")))?;
-        files.extend(report);
+        match build_report(&source, args.quiet) {
+            Ok(report) => files.extend(report),
+            Err(e) => {
+                // Keep the results of a long run even if its report fails.
+                output::write(&args.out, &files).map_err(|e| Failure::Input(e.to_string()))?;
+                return Err(Failure::Fault(format!(
+                    "the results are written to {}, but the report could not be built: {e}",
+                    args.out.display()
+                )));
+            }
+        }
     }
     let written = output::write(&args.out, &files).map_err(|e| Failure::Input(e.to_string()))?;
     let charts = upstream::report::CHARTS_DIR;

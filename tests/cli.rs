@@ -564,3 +564,23 @@ fn a_run_can_start_from_a_file() {
             .contains("Small borough from a file,1,residents,40,40,40,40")
     );
 }
+
+#[test]
+fn two_scenarios_with_one_name_are_refused_before_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "run",
+        &fixture("small.toml"),
+        &fixture("small.toml"),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("both name their scenario \"Small borough\""),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists());
+}

@@ -286,3 +286,53 @@ fn scenarios_in_a_comparison_share_their_money_conventions() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("money conventions"));
     assert!(!Path::new(&out_dir).exists());
 }
+
+#[test]
+fn the_cumulative_net_saving_ends_at_the_net_present_value_with_capital_credited() {
+    let homes = r#"
+name = "Small borough buys homes"
+extends = "FIXTURES/small.toml"
+
+[interventions.homes]
+name = "Homes for temporary accommodation"
+kind = "places"
+payer = "housing"
+service = "temporary_accommodation"
+places = [4, 8]
+capital_cost_per_place = 200_000
+annual_budget = [0]
+residual_value_share = 0.9
+financing = { method = "annuity", rate = 0.04, years = 30 }
+"#;
+    let (_tmp, e) = run(
+        &[
+            (
+                "base.toml",
+                "name = \"Small\"\nextends = \"FIXTURES/small.toml\"\n",
+            ),
+            ("homes.toml", homes),
+        ],
+        "3",
+    );
+    let a = &e["appraisals"][0];
+    let residual = band(&a["pv_residual_value"]);
+    assert!(residual[0] > 1e6, "residual value {residual:?}");
+    let cumulative = a["cumulative"].as_array().unwrap();
+    let last = cumulative.last().unwrap();
+    let before = &cumulative[cumulative.len() - 2];
+    // Per replicate the last cumulative net is the NPV, so every band
+    // statistic agrees.
+    let (net, npv) = (band(&last["net"]), band(&a["npv"]));
+    for k in 0..4 {
+        assert!(
+            (net[k] - npv[k]).abs() <= 1e-6 * npv[k].abs().max(1.0),
+            "{net:?} {npv:?}"
+        );
+    }
+    // The residual value is credited in the last month only.
+    let step = band(&before["investment"])[0] - band(&last["investment"])[0];
+    assert!(
+        step > 0.9 * residual[0],
+        "investment falls by {step} at the horizon"
+    );
+}

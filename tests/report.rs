@@ -120,8 +120,33 @@ fn every_scenario_has_its_section_headline_and_charts() {
             assert!(page.contains(&format!("<figure id=\"{id}\">")), "{id}");
         }
     }
-    // The baseline is in every comparison chart's legend and in the text.
-    assert!(page.contains(&html(names[0])));
+    // The baseline is in every chart of a measure over time (its legend).
+    let fans: Vec<PathBuf> = chart_files(dir, "svg")
+        .into_iter()
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            !n.starts_with("scenario-")
+                && !n.contains("difference")
+                && !n.starts_with("neighbourhoods")
+        })
+        .collect();
+    assert!(fans.len() >= 5);
+    for f in fans {
+        let svg = fs::read_to_string(&f).unwrap();
+        // The chart's words in order, a wrapped legend label joined up again.
+        let words: Vec<&str> = svg
+            .split("</text>")
+            .filter_map(|t| t.rsplit_once('>').map(|(_, w)| w.trim()))
+            .collect();
+        let words = words.join(" ");
+        for name in &names {
+            assert!(
+                words.contains(&html(name)),
+                "{name} missing from {}",
+                f.display()
+            );
+        }
+    }
     // Every figure in the page has its SVG and PNG on disk, and no chart on
     // disk is missing from the page.
     let ids = attributes(&page, "id");
@@ -181,6 +206,24 @@ fn each_png_is_a_valid_image_of_the_size_its_svg_states() {
         let share = inked as f64 / (info.width * info.height) as f64;
         assert!(share > 0.01, "{} is nearly blank", path.display());
     }
+    // The data is drawn, not just the axes: the first policy scenario's
+    // line, in its palette colour (Okabe–Ito orange), crosses the chart.
+    let decoder = png::Decoder::new(fs::File::open(dir.join("charts/crisis.png")).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let width = info.width as usize;
+    let orange_columns: std::collections::BTreeSet<usize> = pixels[..info.buffer_size()]
+        .chunks(3)
+        .enumerate()
+        .filter(|(_, p)| p == &[230, 159, 0])
+        .map(|(i, _)| i % width)
+        .collect();
+    assert!(
+        orange_columns.len() > width / 3,
+        "the scenario's line spans {} of {width} columns",
+        orange_columns.len()
+    );
 }
 
 #[test]
@@ -215,14 +258,24 @@ fn a_headline_quotes_the_numbers_in_economics_json() {
     let crosses = n(&["npv", "p5"]) < 0.0 && n(&["npv", "p95"]) > 0.0;
     let said = page.contains(&html(&format!("{npv}, which crosses zero")));
     assert_eq!(crosses, said, "a range that crosses zero is said to");
-    // Payback: the year quoted is the one the median month falls in.
-    match hubs["payback_month_discounted"]["p50"].as_u64() {
-        Some(m) => assert!(page.contains(&format!("it pays back in year {}", m.div_ceil(12)))),
-        None => assert!(page.contains(&html(&format!(
-            "{name}: {} of extra spending",
-            money(n(&["undiscounted_investment", "mean"]))
-        )))),
-    }
+    // Payback: the year quoted is the one the median month falls in, or
+    // the share of replicates that do not pay back.
+    let payback = &hubs["payback_month_discounted"];
+    let clause = match payback["p50"].as_u64() {
+        Some(m) => format!("; it pays back in year {} of the horizon", m.div_ceil(12)),
+        None => {
+            let never = 1.0 - payback["within_horizon"].as_f64().unwrap();
+            if never < 1.0 {
+                format!(
+                    "; it does not pay back within the two years in {:.0}% of replicates",
+                    never * 100.0
+                )
+            } else {
+                "; it does not pay back within the two years in any replicate".into()
+            }
+        }
+    };
+    assert!(page.contains(&html(&clause)), "missing: {clause}");
     // The zero-budget scenario changes nothing, and the report says so.
     let zero = economics["appraisals"][1]["scenario"].as_str().unwrap();
     let zero_headline = format!(

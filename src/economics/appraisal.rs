@@ -11,11 +11,11 @@
 //! figures, and cuts savings by the haircut for the weakest grade of the
 //! changed interventions' effects, always in the prudent direction.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Conventions, Grade, InterventionMoney};
 use crate::experiment::ScenarioRuns;
-use crate::metrics::Band;
+use crate::metrics::{Band, f64_or_nan};
 use crate::model::{Config, Delivery, Payer};
 
 /// What a line of money is.
@@ -115,11 +115,15 @@ pub fn values(runs: &ScenarioRuns, metric: &str, replicate: usize) -> Vec<f64> {
 /// A figure that is not defined in every replicate (a ratio whose
 /// denominator can be zero or negative): its band over the replicates where
 /// it is, and how many those are.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    #[serde(deserialize_with = "f64_or_nan")]
     pub mean: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub p5: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub p50: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub p95: f64,
     pub replicates: usize,
 }
@@ -140,9 +144,10 @@ impl Estimate {
 
 /// Payback month across replicates. Percentiles are order statistics (no
 /// interpolation between months); `None` is "not within the horizon".
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Payback {
     /// Share of replicates that pay back within the horizon.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub within_horizon: f64,
     pub p5: Option<u32>,
     pub p50: Option<u32>,
@@ -196,7 +201,7 @@ pub fn npv(net: &[f64], factors: &[f64]) -> f64 {
 }
 
 /// A payer's (or a pool's) position over the horizon, discounted, real.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Position {
     pub id: String,
     pub name: String,
@@ -208,8 +213,9 @@ pub struct Position {
     pub net: Band,
 }
 
-/// Cumulative discounted flows at the end of a month.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Cumulative discounted flows at the end of a month. The last month's
+/// investment is net of capital's residual value, so its net is the NPV.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cumulative {
     pub month: u32,
     pub financial_year: String,
@@ -219,7 +225,7 @@ pub struct Cumulative {
 }
 
 /// One scenario's business case against the baseline.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Appraisal {
     pub scenario: String,
     pub against: String,
@@ -244,6 +250,7 @@ pub struct Appraisal {
     pub benefit_cost_ratio: Estimate,
     pub payback_month_discounted: Payback,
     pub payback_month_undiscounted: Payback,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub probability_npv_positive: f64,
     pub undiscounted_investment: Band,
     pub undiscounted_savings: Band,
@@ -552,6 +559,11 @@ pub fn appraise(
         let (mut ci, mut cs_) = (0.0, 0.0);
         for m in 0..months {
             ci += di[m];
+            if m + 1 == months {
+                // Capital's residual value is credited at the horizon, so the
+                // cumulative net there is the net present value.
+                ci -= residual;
+            }
             cs_ += ds[m];
             cum[m].0.push(ci);
             cum[m].1.push(cs_);

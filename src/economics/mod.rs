@@ -17,7 +17,9 @@ use crate::experiment::ScenarioRuns;
 use crate::model::{Config, Payer};
 
 /// How sure an assumption is, for optimism bias.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Grade {
     High,

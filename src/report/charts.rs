@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::Timeline;
-use super::words::{pounds, thousands};
+use super::words::{decimal, pounds, signed, thousands};
 
 type Drawn = Result<(), Box<dyn Error>>;
 
@@ -73,13 +73,19 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// A tick label with as many decimals as the tick spacing needs, so
+    /// neighbouring labels differ.
     fn tick(self, v: f64, step: f64) -> String {
+        let decimals = if step > 0.0 && step < 1.0 {
+            ((-step.log10()).ceil() as usize).min(6)
+        } else {
+            0
+        };
         match self {
             Unit::Money => pounds(v),
-            Unit::Count if step < 1.0 => format!("{v:.1}"),
-            Unit::Count => thousands(v),
-            Unit::Index => format!("{v:.3}"),
-            Unit::Percent => format!("{v:.0}%"),
+            Unit::Count if decimals == 0 => thousands(v),
+            Unit::Count | Unit::Index => decimal(v, decimals),
+            Unit::Percent => format!("{}%", decimal(v, decimals)),
         }
     }
 }
@@ -653,6 +659,9 @@ where
 /// Blue for negative, orange for positive, white at zero: readable with
 /// every common colour-vision deficiency (ColorBrewer's PuOr ends).
 fn diverging(v: f64, scale: f64) -> RGBColor {
+    if !v.is_finite() {
+        return RGBColor(200, 200, 200);
+    }
     let t = if scale > 0.0 {
         (v / scale).clamp(-1.0, 1.0)
     } else {
@@ -666,15 +675,6 @@ fn diverging(v: f64, scale: f64) -> RGBColor {
     let a = t.abs();
     let mix = |e: f64| (255.0 + (e - 255.0) * a).round() as u8;
     RGBColor(mix(end.0), mix(end.1), mix(end.2))
-}
-
-/// "+1.2", "−0.4", or "0" for what rounds to zero.
-fn signed_one_decimal(v: f64) -> String {
-    if v.abs() < 0.05 {
-        "0".into()
-    } else {
-        format!("{v:+.1}").replace('-', "\u{2212}")
-    }
 }
 
 fn draw_grid<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Grid) -> Drawn
@@ -721,7 +721,11 @@ where
             ))?;
             let dark = scale > 0.0 && v.abs() / scale > 0.6;
             let ink = if dark { WHITE } else { INK };
-            let shown = signed_one_decimal(*v);
+            let shown = if v.is_finite() {
+                signed(*v, 1)
+            } else {
+                "n/a".into()
+            };
             plot.draw(&Text::new(
                 shown,
                 (x0 + cell_w / 2, y0 + cell_h / 2),
@@ -750,11 +754,7 @@ where
         (0.0, bar_y + bar_h / 2),
         (-scale, bar_y + bar_h),
     ] {
-        legend.draw(&Text::new(
-            signed_one_decimal(v),
-            (bar_x + 32, y),
-            left.clone(),
-        ))?;
+        legend.draw(&Text::new(signed(v, 1), (bar_x + 32, y), left.clone()))?;
     }
     let mut y = bar_y + bar_h + 26;
     for s in [&c.scale_desc, &c.positive_means, &c.negative_means] {

@@ -3,12 +3,13 @@
 //! checked as they are read so a missing or corrupt file is named with what
 //! is wrong and where.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::ReportError;
+pub use crate::economics::appraisal::{Appraisal, Cumulative, Payback, Position};
 use crate::metrics::Band;
 
 /// Reads one file of the output folder by name.
@@ -75,47 +76,6 @@ pub struct Discount {
     pub name: String,
 }
 
-/// One scenario's business case, as `economics.json` publishes it.
-#[derive(Debug, Default, Deserialize)]
-pub struct Appraisal {
-    pub scenario: String,
-    pub npv: Band,
-    pub pv_investment: Band,
-    pub pv_savings: Band,
-    pub undiscounted_investment: Band,
-    pub undiscounted_savings: Band,
-    pub payback_month_discounted: Payback,
-    pub probability_npv_positive: f64,
-    pub crisis_months_avoided: Band,
-    pub who_pays: Vec<Position>,
-    pub cumulative: Vec<Cumulative>,
-}
-
-/// Payback months; `None` is "not within the horizon".
-#[derive(Debug, Default, Deserialize)]
-pub struct Payback {
-    pub p5: Option<u32>,
-    pub p50: Option<u32>,
-    pub p95: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Position {
-    pub id: String,
-    pub name: String,
-    pub spend: Band,
-    pub cost_avoided: Band,
-    pub net: Band,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Cumulative {
-    pub month: u32,
-    pub investment: Band,
-    pub savings: Band,
-    pub net: Band,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct NeighbourhoodRow {
     pub scenario: String,
@@ -149,7 +109,7 @@ struct MonthRow {
 pub struct Series {
     file: &'static str,
     names: Vec<String>,
-    bands: HashMap<(usize, String), Vec<Band>>,
+    bands: BTreeMap<(usize, String), Vec<Band>>,
 }
 
 impl Series {
@@ -298,16 +258,20 @@ impl KindMessage for csv::Error {
     }
 }
 
-fn index_of(names: &[String], name: &str, file: &str, line: usize) -> Result<usize, ReportError> {
+/// The scenario's position in the run; `at` says where it was named.
+fn index_of(names: &[String], name: &str, file: &str, at: &str) -> Result<usize, ReportError> {
     names
         .iter()
         .position(|n| n == name)
         .ok_or_else(|| ReportError::Corrupt {
             file: file.into(),
-            detail: format!(
-                "row {line}: scenario \"{name}\" is not one of the run's (summary.json)"
-            ),
+            detail: format!("{at}scenario \"{name}\" is not one of the run's (summary.json)"),
         })
+}
+
+/// The file line of the i-th data row (after the header, counting from 1).
+fn line_of(i: usize) -> String {
+    format!("line {}: ", i + 2)
 }
 
 fn series(
@@ -318,7 +282,7 @@ fn series(
     may_be_empty: bool,
 ) -> Result<Series, ReportError> {
     let rows: Vec<MonthRow> = csv_rows(source, file, may_be_empty)?;
-    let mut bands: HashMap<(usize, String), Vec<Band>> = HashMap::new();
+    let mut bands: BTreeMap<(usize, String), Vec<Band>> = BTreeMap::new();
     let nan = Band {
         mean: f64::NAN,
         p5: f64::NAN,
@@ -326,13 +290,13 @@ fn series(
         p95: f64::NAN,
     };
     for (i, r) in rows.into_iter().enumerate() {
-        let s = index_of(names, &r.scenario, file, i + 1)?;
+        let s = index_of(names, &r.scenario, file, &line_of(i))?;
         if !(1..=months).contains(&r.month) {
             return Err(ReportError::Corrupt {
                 file: file.into(),
                 detail: format!(
-                    "row {}: month {} is outside the run's 1 to {months}",
-                    i + 1,
+                    "{}month {} is outside the run's 1 to {months}",
+                    line_of(i),
                     r.month
                 ),
             });
@@ -396,14 +360,14 @@ pub fn load(source: &Source) -> Result<RunData, ReportError> {
         });
     }
     for a in &economics.appraisals {
-        index_of(&names, &a.scenario, "economics.json", 0)?;
+        index_of(&names, &a.scenario, "economics.json", "an appraisal's ")?;
     }
     let months = summary.settings.months;
     let timeseries = series(source, "timeseries.csv", &names, months, false)?;
     let differences = series(source, "differences.csv", &names, months, names.len() == 1)?;
     let neighbourhoods: Vec<NeighbourhoodRow> = csv_rows(source, "by_neighbourhood.csv", false)?;
     for (i, r) in neighbourhoods.iter().enumerate() {
-        index_of(&names, &r.scenario, "by_neighbourhood.csv", i + 1)?;
+        index_of(&names, &r.scenario, "by_neighbourhood.csv", &line_of(i))?;
     }
     let assumptions: Vec<AssumptionRow> = csv_rows(source, "assumptions.csv", false)?;
     let c = &economics.conventions;

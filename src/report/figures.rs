@@ -7,7 +7,7 @@ use super::charts::{
     SCENARIO_COLOURS, Stacked, Unit, Value,
 };
 use super::data::{Appraisal, RunData};
-use super::words::{count, money};
+use super::words::{count, money, signed};
 use crate::metrics::Band;
 
 const WIDE: (u32, u32) = (1100, 600);
@@ -89,7 +89,8 @@ fn measures(d: &RunData) -> Vec<Measure> {
         };
         v.push(Measure {
             metric,
-            slug: s.id.replace('_', "-"),
+            // Apart from the fixed charts' names, whatever the service's id.
+            slug: format!("service-{}", s.id.replace('_', "-")),
             title,
             y_desc,
             unit: Unit::Count,
@@ -146,8 +147,8 @@ fn fan(d: &RunData, m: &Measure, n: usize) -> Result<Chart, ReportError> {
         file: m.slug.clone(),
         title: m.title.clone(),
         alt: format!(
-            "Line chart of {} by month for each scenario, with 90% bands. In the last month: {}.",
-            m.title.to_lowercase(),
+            "Line chart over time of “{}” for each scenario, with 90% bands. In the last month: {}.",
+            m.title,
             found.join("; ")
         ),
         size: WIDE,
@@ -181,8 +182,8 @@ fn difference(d: &RunData, m: &Measure, n: usize) -> Result<Chart, ReportError> 
         file: format!("{}-difference", m.slug),
         title: format!("{}, difference from the baseline", m.title),
         alt: format!(
-            "Line chart of each scenario's difference from the baseline in {}, paired by replicate, with 90% bands and a zero line. In the last month: {}.",
-            m.title.to_lowercase(),
+            "Line chart over time of each scenario's difference from the baseline in “{}”, paired by replicate, with 90% bands and a zero line. In the last month: {}.",
+            m.title,
             found.join("; ")
         ),
         size: WIDE,
@@ -216,22 +217,35 @@ fn cumulative(d: &RunData, s: usize, a: &Appraisal) -> Chart {
             p.p5.map_or("–".into(), |v| v.to_string()),
             p.p95.map_or("never".into(), |v| v.to_string())
         ),
-        month: m as f64,
+        // Month m's cumulative figure is drawn at m − ½.
+        month: m as f64 - 0.5,
         span: (
-            p.p5.unwrap_or(m) as f64 - 1.0,
-            p.p95.map_or(months as f64, |v| v as f64),
+            p.p5.unwrap_or(m) as f64 - 0.5,
+            p.p95.map_or(months as f64, |v| v as f64 - 0.5),
         ),
     });
     let last = net.last().copied().unwrap_or_default();
     let payback = match p.p50 {
-        Some(m) => format!("It pays back in month {m}."),
-        None => "It does not pay back within the horizon in most replicates.".into(),
+        _ if a.undiscounted_investment.mean <= 0.0 => String::new(),
+        Some(m) => format!(" It pays back in month {m}."),
+        None => format!(
+            " It does not pay back within the horizon in {:.0}% of replicates.",
+            100.0 * (1.0 - p.within_horizon)
+        ),
+    };
+    let residual = if a.pv_residual_value.mean > 0.0 {
+        format!(
+            " The last month credits the residual value of capital bought, {} discounted.",
+            money(a.pv_residual_value.mean)
+        )
+    } else {
+        String::new()
     };
     Chart {
         file: format!("{}-payback", slug(s)),
         title: format!("{}: cumulative discounted net saving", a.scenario),
         alt: format!(
-            "Line chart of cumulative discounted savings, investment and net saving by month against the baseline. By the last month the net saving is {}. {payback}",
+            "Line chart of cumulative discounted savings, investment and net saving by month against the baseline. By the last month the net saving, which is the net present value, is {}.{payback}{residual}",
             range_words(Unit::Money, &last)
         ),
         size: WIDE,
@@ -480,29 +494,52 @@ fn neighbourhood_grid(d: &RunData) -> Option<Chart> {
                 .collect()
         })
         .collect();
-    let (mut best, mut worst) = ((f64::INFINITY, 0, 0), (f64::NEG_INFINITY, 0, 0));
+    let mut extremes: Vec<(f64, usize, usize)> = Vec::new();
     for (i, row) in values.iter().enumerate() {
         for (j, v) in row.iter().enumerate() {
-            if *v < best.0 {
-                best = (*v, i, j);
-            }
-            if *v > worst.0 {
-                worst = (*v, i, j);
+            if v.is_finite() {
+                extremes.push((*v, i, j));
             }
         }
     }
+    let cell = |e: &(f64, usize, usize)| {
+        format!(
+            "{} in {} under {}",
+            signed(e.0, 2),
+            places[e.2].1,
+            names[e.1 + 1]
+        )
+    };
+    let fall = extremes
+        .iter()
+        .filter(|e| e.0 < 0.0)
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let rise = extremes
+        .iter()
+        .filter(|e| e.0 > 0.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let found = match (fall, rise) {
+        (Some(f), Some(r)) => format!(
+            "The largest fall is {}; the largest rise is {}.",
+            cell(f),
+            cell(r)
+        ),
+        (Some(f), None) => format!("The largest fall is {}; nowhere rises.", cell(f)),
+        (None, Some(r)) => format!("Nowhere falls; the largest rise is {}.", cell(r)),
+        (None, None) => "No neighbourhood changes.".into(),
+    };
+    let missing = extremes.len() < values.len() * places.len();
     let h = 150 + 40 * values.len() as u32;
     Some(Chart {
         file: "neighbourhoods-crisis".into(),
         title: "Change in crisis by neighbourhood, most deprived first".into(),
         alt: format!(
-            "Grid of the change from the baseline in crisis-months per 1,000 resident-months, one row per scenario and one column per neighbourhood ordered by deprivation. The largest fall is {:.2} in {} under {}; the largest rise is {:.2} in {} under {}.",
-            best.0,
-            places[best.2].1,
-            names[best.1 + 1],
-            worst.0,
-            places[worst.2].1,
-            names[worst.1 + 1]
+            "Grid of the change from the baseline in crisis-months per 1,000 resident-months, one row per scenario and one column per neighbourhood ordered by deprivation. {found}{}",
+            if missing {
+                " Grey cells marked n/a have no figures."
+            } else {
+                ""
+            }
         ),
         size: (1300, h.max(320)),
         timeline: d.timeline,

@@ -350,8 +350,12 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
     if figures.iter().any(|f| f.section == Section::Neighbourhoods) {
         out.push_str("<p>Where each scenario changes crisis, neighbourhood by neighbourhood, the most deprived first.</p>\n");
         charts_of(&mut out, figures, svgs, Section::Neighbourhoods);
-    } else {
+    } else if names.len() < 2 {
         out.push_str("<p>There is no scenario to compare with the baseline.</p>\n");
+    } else {
+        out.push_str(
+            "<p>The output folder has no figures by neighbourhood for the baseline.</p>\n",
+        );
     }
 
     out.push_str("<h2 id=\"assumptions\">Assumptions</h2>\n<p>Every number a scenario sets, with its source and confidence as the scenario file states them. Low-confidence values are illustrative and should be replaced with local evidence before a decision rests on them.</p>\n");

@@ -8,7 +8,7 @@ use crate::metrics::Band;
 /// The minus sign, not a hyphen, so negative sums read as negative.
 const MINUS: char = '\u{2212}';
 
-fn signed(v: f64, body: String) -> String {
+fn with_sign(v: f64, body: String) -> String {
     if v < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0') {
         format!("{MINUS}{body}")
     } else {
@@ -26,12 +26,12 @@ pub fn thousands(v: f64) -> String {
         }
         out.push(c);
     }
-    signed(v, out)
+    with_sign(v, out)
 }
 
 /// Whole pounds with thousands separators: "£1,234,567".
 pub fn pounds(v: f64) -> String {
-    signed(v, format!("£{}", thousands(v.abs())))
+    with_sign(v, format!("£{}", thousands(v.abs())))
 }
 
 /// A sum as a board paper writes it: £420, £350k, £1.8m, £1,448m.
@@ -46,12 +46,30 @@ pub fn money(v: f64) -> String {
     } else {
         format!("£{a:.0}")
     };
-    signed(v, body)
+    with_sign(v, body)
 }
 
-/// A count with separators, or a ratio with two decimals.
+/// A count with thousands separators and a true minus sign.
 pub fn count(v: f64) -> String {
     thousands(v)
+}
+
+/// A number with `decimals` places, its sign always shown (a true minus),
+/// or "0" when it rounds to zero.
+pub fn signed(v: f64, decimals: usize) -> String {
+    let body = format!("{:.*}", decimals, v.abs());
+    if body.chars().all(|c| c == '0' || c == '.') {
+        "0".into()
+    } else if v < 0.0 {
+        format!("{MINUS}{body}")
+    } else {
+        format!("+{body}")
+    }
+}
+
+/// A number with `decimals` places and a true minus sign.
+pub fn decimal(v: f64, decimals: usize) -> String {
+    with_sign(v, format!("{:.*}", decimals, v.abs()))
 }
 
 /// "ten" for small numbers, digits beyond twelve.
@@ -133,24 +151,38 @@ fn year_of(month: u32) -> u32 {
     month.div_ceil(12)
 }
 
+/// "in 94% of replicates", or "in any replicate" and the like at the ends.
+fn share_of_replicates(share: f64) -> String {
+    format!("in {:.0}% of replicates", share * 100.0)
+}
+
+/// When the investment pays back: the year of the horizon it does (year 1
+/// is the first twelve months) and the financial year that month is in.
 fn payback_clause(p: &Payback, horizon: &str, timeline: &Timeline) -> String {
+    let never = 1.0 - p.within_horizon;
     match (p.p5, p.p50, p.p95) {
         (_, Some(m), hi) => {
             let y = year_of(m);
-            let mut s = format!("it pays back in year {y}, {}", timeline.fy_of_month(m));
+            let mut s = format!(
+                "it pays back in year {y} of the horizon, {}",
+                timeline.fy_of_month(m)
+            );
             let lo = p.p5.map(year_of).unwrap_or(y);
             match hi.map(year_of) {
                 Some(h) if h == lo => s.push_str(" (the same year across the 90% range)"),
                 Some(h) => s.push_str(&format!(" (between years {lo} and {h})")),
-                None => s.push_str(&format!(" (from year {lo} to not within the {horizon})")),
+                None => s.push_str(&format!(
+                    " (from year {lo}, but not within the {horizon} {})",
+                    share_of_replicates(never)
+                )),
             }
             s
         }
-        (Some(m), None, _) => format!(
-            "it does not pay back within the {horizon} in most replicates, though in the most favourable it does by year {}",
-            year_of(m)
+        (_, None, _) if p.within_horizon > 0.0 => format!(
+            "it does not pay back within the {horizon} {}",
+            share_of_replicates(never)
         ),
-        (None, None, _) => format!("it does not pay back within the {horizon}"),
+        _ => format!("it does not pay back within the {horizon} in any replicate"),
     }
 }
 
@@ -271,6 +303,7 @@ mod tests {
             undiscounted_investment: band(1.8e6, 1.8e6, 1.8e6),
             undiscounted_savings: band(4.2e6, 2.9e6, 5.6e6),
             payback_month_discounted: Payback {
+                within_horizon: 1.0,
                 p5: Some(30),
                 p50: Some(40),
                 p95: Some(70),
@@ -293,7 +326,7 @@ mod tests {
             headline(&hubs(), 120, &t),
             "Hubs in the five most deprived neighbourhoods: £1.8m of extra spending over ten years \
              avoids £4.2m of reactive cost (90% range £2.9m to £5.6m), mostly for the NHS; it pays \
-             back in year 4, 2029/30 (between years 3 and 6). Its net present value is \
+             back in year 4 of the horizon, 2029/30 (between years 3 and 6). Its net present value is \
              £1.9m (90% range −£400k to £3.6m, which crosses zero: it may lose money or save it), \
              positive in 88% of replicates. It avoids 1,234 months that residents would have \
              spent in crisis (90% range 900 to 1,500)."
@@ -327,22 +360,30 @@ mod tests {
     fn payback_that_may_never_come_says_so() {
         let t = Timeline::new((2026, 4), 4);
         let p = Payback {
+            within_horizon: 0.9,
             p5: Some(13),
             p50: Some(30),
             p95: None,
         };
         assert_eq!(
             payback_clause(&p, "ten years", &t),
-            "it pays back in year 3, 2028/29 (from year 2 to not within the ten years)"
+            "it pays back in year 3 of the horizon, 2028/29 (from year 2, but not within the \
+             ten years in 10% of replicates)"
         );
-        let never = Payback {
-            p5: None,
+        let mostly_never = Payback {
+            within_horizon: 0.0625,
+            p5: Some(100),
             p50: None,
             p95: None,
         };
         assert_eq!(
+            payback_clause(&mostly_never, "ten years", &t),
+            "it does not pay back within the ten years in 94% of replicates"
+        );
+        let never = Payback::default();
+        assert_eq!(
             payback_clause(&never, "ten years", &t),
-            "it does not pay back within the ten years"
+            "it does not pay back within the ten years in any replicate"
         );
     }
 
@@ -357,6 +398,11 @@ mod tests {
         assert_eq!(pounds(1_234_567.4), "£1,234,567");
         assert_eq!(pounds(-1234.0), "−£1,234");
         assert_eq!(thousands(999.0), "999");
+        assert_eq!(signed(-6.36, 2), "−6.36");
+        assert_eq!(signed(0.004, 2), "0");
+        assert_eq!(signed(1.25, 1), "+1.2");
+        assert_eq!(decimal(-0.0004, 3), "0.000");
+        assert_eq!(decimal(-0.0126, 3), "−0.013");
         assert_eq!(html("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
     }
 }
