@@ -3,7 +3,7 @@
 //! Assumptions, Time series. Every sheet is one table with a frozen header
 //! row, a filter and columns sized to fit; money in £ formats.
 
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use super::RunInfo;
 use crate::aggregate;
@@ -312,6 +312,14 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     };
     let e = info.economics;
     let mut wb = Workbook::new();
+    // A fixed creation date (the ZIP epoch, as reproducible builds use), so
+    // the same run gives the same bytes; Excel would stamp the clock time.
+    let created = ExcelDateTime::from_ymd(1980, 1, 1)?;
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title("Upstream results")
+            .set_creation_datetime(&created),
+    );
     table(
         wb.add_worksheet(),
         SHEETS[0],
