@@ -115,7 +115,7 @@ fn report(dir: &Path, quiet: bool) -> Result<(), Failure> {
             dir.display()
         ))
     })?;
-    output::write(dir, &files).map_err(|e| Failure::Input(e.to_string()))?;
+    output::write_report(dir, &files).map_err(|e| Failure::Input(e.to_string()))?;
     if !quiet {
         println!(
             "Wrote {} and {} charts (SVG and PNG) to {}",

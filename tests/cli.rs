@@ -106,11 +106,31 @@ fn a_repeated_run_is_identical_and_another_seed_is_not() {
             dir.to_str().unwrap(),
             "-q",
         ]);
-        read(&dir, "timeseries.csv")
+        every_file(&dir)
     };
+    // Every file, the workbook, report and charts included, byte for byte.
     let a = out("a", "7");
+    assert!(a.len() > 20 && a.contains_key("upstream.xlsx") && a.contains_key("report.html"));
     assert_eq!(a, out("b", "7"));
-    assert_ne!(a, out("c", "8"));
+    assert_ne!(a["timeseries.csv"], out("c", "8")["timeseries.csv"]);
+}
+
+/// Every file under `dir`, by its path relative to `dir`.
+fn every_file(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(f) = folders.pop() {
+        for e in fs::read_dir(&f).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                folders.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
 }
 
 #[test]
@@ -583,4 +603,34 @@ fn two_scenarios_with_one_name_are_refused_before_running() {
         "{stderr}"
     );
     assert!(!out_dir.exists());
+}
+
+#[test]
+fn an_output_folder_holding_other_files_is_not_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let out = upstream(&[
+        "run",
+        &fixture("small.toml"),
+        "-r",
+        "1",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("holds notes.txt, which Upstream did not write"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1);
+    assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "nothing beside it"
+    );
 }

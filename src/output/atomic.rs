@@ -1,16 +1,19 @@
-//! Writing a set of output files so that a failed run never leaves a
-//! half-written file or replaces good results with bad ones.
+//! Replacing an output folder as one step, so a run that fails or is killed
+//! at any moment leaves the previous folder exactly as it was and never a
+//! half-written file.
 //!
-//! Every file is first written in full to a temporary file in the destination
-//! folder and synced to disk; only when all of them are written are they
-//! renamed over their targets (atomic on POSIX), and the folder is synced so
-//! the new names survive a crash.
+//! The new folder is written in full beside the old one (a hidden sibling,
+//! `.NAME.upstream-new-…`), every file synced, and then swapped in: on Linux
+//! by one atomic exchange of the two names (`renameat2` with
+//! `RENAME_EXCHANGE`), elsewhere by two renames, with the old folder kept
+//! under a hidden name until the new one is in place. Whatever a killed run
+//! leaves behind is hidden, and the next run into the folder tidies it up
+//! (putting an old folder back if the crash fell between the two renames).
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use tempfile::NamedTempFile;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
@@ -26,86 +29,238 @@ pub enum OutputError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "the output folder {dir} holds {name}, which Upstream did not write; a run replaces the whole folder, so choose a new or empty folder with --out, or move that out first"
+    )]
+    Foreign { dir: PathBuf, name: String },
+    #[error("the output folder {0} is not a folder")]
+    NotAFolder(PathBuf),
 }
 
-/// Checks early, before any simulation, that `dir` can be created and written.
-/// Creates the folder if it is missing; writes and removes a probe file.
-pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
-    fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
+const NEW: &str = "upstream-new";
+const OLD: &str = "upstream-old";
+
+/// The folder's parent and its own name, for folders given as `.` too.
+fn split(dir: &Path) -> Result<(PathBuf, String), OutputError> {
+    let absolute = if dir.exists() {
+        fs::canonicalize(dir)
+    } else {
+        std::path::absolute(dir)
+    }
+    .map_err(|source| OutputError::CreateDir {
         path: dir.to_path_buf(),
         source,
     })?;
-    NamedTempFile::new_in(dir)
-        .and_then(|mut f| f.write_all(b"probe").and_then(|_| f.flush()))
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(p), Some(n)) => Ok((p.to_path_buf(), n.to_string_lossy().into_owned())),
+        _ => Err(OutputError::NotAFolder(dir.to_path_buf())),
+    }
+}
+
+/// A hidden sibling name no other run uses.
+fn sibling(parent: &Path, name: &str, tag: &str) -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    parent.join(format!(
+        ".{name}.{tag}-{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Tidies what a killed run left beside `parent/name`: unfinished new
+/// folders are removed; an old folder is put back if the folder is missing
+/// (the crash fell between the two renames), otherwise removed.
+fn tidy(parent: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let target = parent.join(name);
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = n.strip_prefix(&format!(".{name}.")) else {
+            continue;
+        };
+        if rest.starts_with(OLD) && !target.exists() {
+            let _ = fs::rename(e.path(), &target);
+        } else if rest.starts_with(NEW) || rest.starts_with(OLD) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Checks early, before any simulation, that `dir` can be replaced: its
+/// parent can be created and written, and everything already in `dir` is
+/// something Upstream writes (`ours`, given each entry's path relative to
+/// `dir`), so replacing it loses nothing of the user's.
+pub fn check_writable(dir: &Path, ours: &dyn Fn(&str) -> bool) -> Result<(), OutputError> {
+    let (parent, name) = split(dir)?;
+    fs::create_dir_all(&parent).map_err(|source| OutputError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    tidy(&parent, &name);
+    let target = parent.join(&name);
+    if target.exists() {
+        if !target.is_dir() {
+            return Err(OutputError::NotAFolder(dir.to_path_buf()));
+        }
+        if let Some(foreign) = first_foreign(&target, "", ours) {
+            return Err(OutputError::Foreign {
+                dir: dir.to_path_buf(),
+                name: foreign,
+            });
+        }
+    }
+    let probe = sibling(&parent, &name, NEW);
+    fs::create_dir(&probe)
+        .and_then(|_| fs::remove_dir(&probe))
         .map_err(|source| OutputError::Write {
             path: dir.to_path_buf(),
             source,
         })
 }
 
-/// Writes all `files` (name, contents) into `dir`, all or nothing as far as
-/// the file system allows.
-pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+fn first_foreign(dir: &Path, prefix: &str, ours: &dyn Fn(&str) -> bool) -> Option<String> {
+    let entries = fs::read_dir(dir).ok()?;
+    let mut names: Vec<(String, bool)> = entries
+        .flatten()
+        .map(|e| {
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            (
+                format!("{prefix}{}", e.file_name().to_string_lossy()),
+                is_dir,
+            )
+        })
+        .collect();
+    names.sort();
+    for (n, is_dir) in names {
+        if is_dir {
+            if !ours(&format!("{n}/")) {
+                return Some(format!("{n}/"));
+            }
+            if let Some(f) = first_foreign(&dir.join(n.rsplit('/').next()?), &format!("{n}/"), ours)
+            {
+                return Some(f);
+            }
+        } else if !ours(&n) {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// Removes a staged folder unless it was swapped in.
+struct Staged(Option<PathBuf>);
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_dir_all(p);
+        }
+    }
+}
+
+fn sync_dir(path: &Path) {
+    if let Ok(d) = fs::File::open(path) {
+        // Not every platform can sync a folder; the files are already safe.
+        let _ = d.sync_all();
+    }
+}
+
+/// Swaps two paths in one step where the system can.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ca = CString::new(a.as_os_str().as_bytes())?;
+    let cb = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: two valid NUL-terminated paths; renameat2 reads them only.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Replaces the folder `dir` with one holding exactly `files` (names
+/// relative to `dir`, in subfolders where they have a `/`) and the files
+/// named in `carry` from the current folder, all or nothing.
+pub fn replace_folder(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    carry: &[String],
+) -> Result<(), OutputError> {
+    let (parent, name) = split(dir)?;
     let err = |source| OutputError::Write {
         path: dir.to_path_buf(),
         source,
     };
-    fs::create_dir_all(dir).map_err(|source| OutputError::CreateDir {
+    fs::create_dir_all(&parent).map_err(|source| OutputError::CreateDir {
         path: dir.to_path_buf(),
         source,
     })?;
-    let mut staged = Vec::with_capacity(files.len());
-    for (name, bytes) in files {
-        // A name may sit in a subfolder (charts/…); its temporary file is
-        // staged beside its target so the rename stays on one file system.
-        let target = dir.join(name);
-        let folder = target.parent().unwrap_or(dir);
-        fs::create_dir_all(folder).map_err(|source| OutputError::CreateDir {
-            path: folder.to_path_buf(),
-            source,
-        })?;
-        let base = target
-            .file_name()
-            .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{base}."))
-            .suffix(".partial")
-            .tempfile_in(folder)
-            .map_err(err)?;
-        tmp.write_all(bytes).map_err(err)?;
-        tmp.as_file().sync_all().map_err(err)?;
-        staged.push((tmp, target));
-    }
-    // Dropping a staged file that was not persisted deletes it, so an error
-    // below leaves no temporary files behind.
-    for (tmp, target) in staged {
-        tmp.persist(&target).map_err(|e| err(e.error))?;
-    }
-    if let Ok(d) = fs::File::open(dir) {
-        // Not every platform can sync a folder; the files are already safe.
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// Removes files in `dir/folder` that the latest write did not produce
-/// (charts of scenarios a previous run had), so a folder never mixes runs.
-/// `written` holds names relative to `dir`, as given to [`write_all`].
-pub fn remove_stale(dir: &Path, folder: &str, written: &[String]) -> Result<(), OutputError> {
-    let sub = dir.join(folder);
-    let Ok(entries) = fs::read_dir(&sub) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        let name = format!("{folder}/{}", entry.file_name().to_string_lossy());
-        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file && !written.contains(&name) {
-            fs::remove_file(entry.path()).map_err(|source| OutputError::Write {
-                path: entry.path(),
-                source,
-            })?;
+    tidy(&parent, &name);
+    let target = parent.join(&name);
+    let staging = sibling(&parent, &name, NEW);
+    fs::create_dir(&staging).map_err(err)?;
+    let mut staged = Staged(Some(staging.clone()));
+    let mut folders = vec![staging.clone()];
+    for c in carry {
+        let to = staging.join(c);
+        if let Some(f) = to.parent().filter(|f| !folders.iter().any(|x| x == f)) {
+            fs::create_dir_all(f).map_err(err)?;
+            folders.push(f.to_path_buf());
+        }
+        // Files are never changed in place, so the new folder can share them.
+        if fs::hard_link(target.join(c), &to).is_err() {
+            fs::copy(target.join(c), &to).map_err(err)?;
         }
     }
+    for (n, bytes) in files {
+        let to = staging.join(n);
+        if let Some(f) = to.parent().filter(|f| !folders.iter().any(|x| x == f)) {
+            fs::create_dir_all(f).map_err(err)?;
+            folders.push(f.to_path_buf());
+        }
+        let mut file = fs::File::create(&to).map_err(err)?;
+        file.write_all(bytes).map_err(err)?;
+        file.sync_all().map_err(err)?;
+    }
+    for f in folders.iter().rev() {
+        sync_dir(f);
+    }
+    if !target.exists() {
+        fs::rename(&staging, &target).map_err(err)?;
+        staged.0 = None;
+    } else if exchange(&staging, &target).is_ok() {
+        // The staged name now holds the old folder, which `staged` removes.
+    } else {
+        let old = sibling(&parent, &name, OLD);
+        fs::rename(&target, &old).map_err(err)?;
+        if let Err(e) = fs::rename(&staging, &target) {
+            let _ = fs::rename(&old, &target);
+            return Err(err(e));
+        }
+        staged.0 = Some(old);
+    }
+    sync_dir(&parent);
     Ok(())
 }
 
@@ -113,58 +268,80 @@ pub fn remove_stale(dir: &Path, folder: &str, written: &[String]) -> Result<(), 
 mod tests {
     use super::*;
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
     #[test]
-    fn a_failed_write_leaves_the_old_files_and_no_temporary_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("a.csv"), "old").unwrap();
-        // The second file cannot be staged (a NUL byte cannot be in a file
-        // name), so the set fails before anything is renamed.
+    fn a_failed_write_leaves_the_old_folder_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("a.csv"), "old").unwrap();
+        // The second file cannot be created (a NUL byte cannot be in a file
+        // name), so the write fails after staging has begun.
         let files = vec![
             ("a.csv".to_string(), b"new".to_vec()),
             ("b\0.csv".to_string(), b"new".to_vec()),
         ];
-        assert!(write_all(dir.path(), &files).is_err());
-        assert_eq!(fs::read_to_string(dir.path().join("a.csv")).unwrap(), "old");
-        let names: Vec<String> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names, ["a.csv"]);
+        assert!(replace_folder(&dir, &files, &[]).is_err());
+        assert_eq!(fs::read_to_string(dir.join("a.csv")).unwrap(), "old");
+        assert_eq!(names(tmp.path()), ["out"]);
+        assert_eq!(names(&dir), ["a.csv"]);
     }
 
     #[test]
-    fn a_successful_write_replaces_every_file() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("a.csv"), "old").unwrap();
+    fn a_successful_write_replaces_the_whole_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        fs::create_dir_all(dir.join("charts")).unwrap();
+        fs::write(dir.join("a.csv"), "old a").unwrap();
+        fs::write(dir.join("keep.csv"), "kept").unwrap();
+        fs::write(dir.join("charts/old.svg"), "old").unwrap();
         let files = vec![
             ("a.csv".to_string(), b"new a".to_vec()),
-            ("b.csv".to_string(), b"new b".to_vec()),
+            ("charts/new.svg".to_string(), b"new".to_vec()),
         ];
-        write_all(dir.path(), &files).unwrap();
-        assert_eq!(
-            fs::read_to_string(dir.path().join("a.csv")).unwrap(),
-            "new a"
-        );
-        assert_eq!(
-            fs::read_to_string(dir.path().join("b.csv")).unwrap(),
-            "new b"
-        );
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+        replace_folder(&dir, &files, &["keep.csv".to_string()]).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("a.csv")).unwrap(), "new a");
+        assert_eq!(fs::read_to_string(dir.join("keep.csv")).unwrap(), "kept");
+        assert_eq!(names(&dir), ["a.csv", "charts", "keep.csv"]);
+        assert_eq!(names(&dir.join("charts")), ["new.svg"]);
+        assert_eq!(names(tmp.path()), ["out"], "nothing left beside it");
     }
 
     #[test]
-    fn files_in_a_subfolder_are_written_and_stale_ones_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir(dir.path().join("charts")).unwrap();
-        fs::write(dir.path().join("charts/old.svg"), "old").unwrap();
-        let files = vec![("charts/new.svg".to_string(), b"new".to_vec())];
-        write_all(dir.path(), &files).unwrap();
-        let written: Vec<String> = files.into_iter().map(|f| f.0).collect();
-        remove_stale(dir.path(), "charts", &written).unwrap();
-        let names: Vec<String> = fs::read_dir(dir.path().join("charts"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names, ["new.svg"]);
+    fn what_a_killed_run_left_is_tidied_and_a_lost_folder_put_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A crash between the two renames: the folder is under its hidden
+        // old name, and an unfinished new one lies beside it.
+        let old = tmp.path().join(".out.upstream-old-1-0-0");
+        fs::create_dir(&old).unwrap();
+        fs::write(old.join("a.csv"), "old").unwrap();
+        fs::create_dir(tmp.path().join(".out.upstream-new-1-1-0")).unwrap();
+        check_writable(&tmp.path().join("out"), &|_| true).unwrap();
+        assert_eq!(names(tmp.path()), ["out"]);
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("out/a.csv")).unwrap(),
+            "old"
+        );
+    }
+
+    #[test]
+    fn a_folder_holding_files_upstream_did_not_write_is_not_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join("charts")).unwrap();
+        fs::write(tmp.path().join("a.csv"), "").unwrap();
+        fs::write(tmp.path().join("charts/notes.txt"), "").unwrap();
+        let ours = |n: &str| n == "a.csv" || n == "charts/" || n.ends_with(".svg");
+        let e = check_writable(tmp.path(), &ours).unwrap_err();
+        assert!(e.to_string().contains("holds charts/notes.txt"), "{e}");
+        fs::remove_file(tmp.path().join("charts/notes.txt")).unwrap();
+        check_writable(tmp.path(), &ours).unwrap();
     }
 }

@@ -17,7 +17,7 @@ use crate::metrics::Band;
 use crate::model::Config;
 use crate::scenario::{Assumption, Loaded};
 
-pub use atomic::{OutputError, check_writable, remove_stale, write_all};
+pub use atomic::OutputError;
 
 /// Everything about a run needed to describe and reproduce it.
 pub struct RunInfo<'a> {
@@ -331,48 +331,71 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>
         .iter()
         .map(|l| l.config.name.as_str())
         .collect();
-    Ok(vec![
-        (
-            "timeseries.csv".into(),
-            month_rows_csv(&names, &aggregate::timeseries(exp)),
-        ),
-        (
-            "differences.csv".into(),
-            month_rows_csv(&names, &aggregate::differences(exp)),
-        ),
-        (
-            "by_neighbourhood.csv".into(),
-            by_neighbourhood_csv(exp, info),
-        ),
-        ("assumptions.csv".into(), assumptions_csv(info)),
-        ("summary.json".into(), summary_json(exp, info)),
-        ("economics.json".into(), economics_json(info.economics)),
-        ("budget.csv".into(), budget_csv(info.economics)),
-        (
-            "upstream.xlsx".into(),
-            workbook::render(exp, info).map_err(|e| OutputError::Workbook(e.to_string()))?,
-        ),
-    ])
+    let contents = [
+        month_rows_csv(&names, &aggregate::timeseries(exp)),
+        month_rows_csv(&names, &aggregate::differences(exp)),
+        by_neighbourhood_csv(exp, info),
+        assumptions_csv(info),
+        summary_json(exp, info),
+        economics_json(info.economics),
+        budget_csv(info.economics),
+        workbook::render(exp, info).map_err(|e| OutputError::Workbook(e.to_string()))?,
+    ];
+    Ok(DATA_FILES
+        .iter()
+        .map(|n| n.to_string())
+        .zip(contents)
+        .collect())
 }
 
-/// Writes a run's files (from [`render`], with or without the report's)
-/// into `dir` all or nothing, then clears report files they do not
-/// replace, so the folder never mixes two runs. Returns the names written.
+/// The files a run writes besides the report's, in the order [`render`]
+/// gives them.
+pub const DATA_FILES: [&str; 8] = [
+    "timeseries.csv",
+    "differences.csv",
+    "by_neighbourhood.csv",
+    "assumptions.csv",
+    "summary.json",
+    "economics.json",
+    "budget.csv",
+    "upstream.xlsx",
+];
+
+/// Whether Upstream writes this entry of an output folder (a path relative
+/// to it; folders end in `/`).
+pub fn is_ours(name: &str) -> bool {
+    let charts = crate::report::CHARTS_DIR;
+    DATA_FILES.contains(&name)
+        || name == crate::report::REPORT_FILE
+        || name == format!("{charts}/")
+        || name
+            .strip_prefix(charts)
+            .and_then(|n| n.strip_prefix('/'))
+            .is_some_and(|n| !n.contains('/') && (n.ends_with(".svg") || n.ends_with(".png")))
+}
+
+/// Checks, before any simulation, that `dir` can be replaced by a run's
+/// outputs without losing anything that Upstream did not write.
+pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
+    atomic::check_writable(dir, &is_ours)
+}
+
+/// Replaces the folder `dir` with a run's files (from [`render`], with or
+/// without the report's) in one step. Returns the names written.
 pub fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<String>, OutputError> {
-    write_all(dir, files)?;
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    remove_stale(dir, crate::report::CHARTS_DIR, &names)?;
-    let report = crate::report::REPORT_FILE;
-    if !names.iter().any(|n| n == report) {
-        match std::fs::remove_file(dir.join(report)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(OutputError::Write {
-                    path: dir.join(report),
-                    source: e,
-                });
-            }
-            _ => {}
-        }
-    }
-    Ok(names)
+    check_writable(dir)?;
+    atomic::replace_folder(dir, files, &[])?;
+    Ok(files.iter().map(|(n, _)| n.clone()).collect())
+}
+
+/// Replaces the report and charts in the output folder `dir` in one step,
+/// keeping its other files.
+pub fn write_report(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+    check_writable(dir)?;
+    let carry: Vec<String> = DATA_FILES
+        .iter()
+        .filter(|n| dir.join(n).is_file())
+        .map(|n| n.to_string())
+        .collect();
+    atomic::replace_folder(dir, files, &carry)
 }

@@ -1,0 +1,119 @@
+//! Crash safety: a run killed (SIGKILL) at any moment leaves the output
+//! folder exactly as the previous run left it, or exactly as the new run
+//! would, and never a half-written file.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Every file under `dir` by its path relative to `dir`.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn command(seed: &str, out: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_upstream"));
+    c.args([
+        "run",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "-r",
+        "2",
+        "--seed",
+        seed,
+        "-q",
+        "-o",
+    ])
+    .arg(out)
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    c
+}
+
+fn run(seed: &str, out: &Path) -> Duration {
+    let started = Instant::now();
+    assert!(command(seed, out).status().unwrap().success());
+    started.elapsed()
+}
+
+#[test]
+fn a_run_killed_at_any_moment_leaves_the_old_folder_or_the_new_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    fs::create_dir(&work).unwrap();
+    let out = work.join("out");
+    run("1", &out);
+    let old = snapshot(&out);
+    let reference = tmp.path().join("reference");
+    let took = run("2", &reference);
+    let new = snapshot(&reference);
+    assert_ne!(
+        old, new,
+        "the two runs must differ for the test to mean anything"
+    );
+    assert!(old.keys().any(|k| k.ends_with(".png")));
+
+    let (mut kept_old, mut got_new) = (0, 0);
+    for k in 0..=48u32 {
+        if snapshot(&out) != old {
+            fs::remove_dir_all(&out).unwrap();
+            fs::create_dir_all(out.join("charts")).unwrap();
+            for (name, bytes) in &old {
+                fs::write(out.join(name), bytes).unwrap();
+            }
+        }
+        let mut child = command("2", &out).spawn().unwrap();
+        std::thread::sleep(took * k / 32);
+        // SIGKILL on Unix: no chance to tidy up.
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = snapshot(&out);
+        if now == old {
+            kept_old += 1;
+        } else if now == new {
+            got_new += 1;
+        } else {
+            let differ: Vec<&String> = now
+                .keys()
+                .chain(old.keys())
+                .filter(|n| now.get(*n) != old.get(*n) && now.get(*n) != new.get(*n))
+                .collect();
+            panic!("killed after {k}/32 of a run, the folder is neither run's: {differ:?}");
+        }
+        // Anything else a killed run leaves is hidden beside the folder.
+        for e in fs::read_dir(&work).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(
+                name == "out" || name.starts_with(".out.upstream-"),
+                "left behind: {name}"
+            );
+        }
+    }
+    eprintln!("killed runs that left the old folder: {kept_old}; the new one: {got_new}");
+    assert!(kept_old > 0 && got_new > 0, "old {kept_old}, new {got_new}");
+
+    // The next run tidies whatever the killed ones left.
+    run("2", &out);
+    assert_eq!(snapshot(&out), new);
+    let left: Vec<String> = fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["out"]);
+}
