@@ -65,8 +65,46 @@ pub struct RunArgs {
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Refuse a run estimated to need more memory than this (for example
+    /// 8G or 500M); by default, the memory the machine has available.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
     /// Skip the charts and report.html (faster); any from an earlier run
     /// in the folder are removed, since they would describe other numbers.
     #[arg(long)]
     pub no_report: bool,
+}
+
+/// A size in bytes, as 500M, 8G, 1.5GB or a plain number of bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim().to_ascii_uppercase();
+    let t = t.strip_suffix('B').unwrap_or(&t);
+    let (number, unit) = match t.chars().last() {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        Some('T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok((v * unit as f64) as u64),
+        _ => Err(format!(
+            "expected a size such as 500M or 8G, found \"{text}\""
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("500M"), Ok(500 << 20));
+        assert_eq!(parse_size("8g"), Ok(8 << 30));
+        assert_eq!(parse_size("1.5GB"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("-1G").is_err());
+    }
 }

@@ -41,6 +41,64 @@ pub struct ThreadPoolError {
     source: rayon::ThreadPoolBuildError,
 }
 
+/// What a run will hold in memory at its peak, in bytes, worked out before
+/// anything is allocated so that a run too big for the machine can be
+/// refused up front. Calibrated on measured peaks, on the generous side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryEstimate {
+    /// Residents' state for the replicates running at once.
+    pub populations: u64,
+    /// Every replicate's monthly results, kept until the end.
+    pub results: u64,
+    /// Aggregation, output files, the workbook and the report.
+    pub outputs: u64,
+}
+
+impl MemoryEstimate {
+    /// Bytes of state per resident while a replicate runs (about 28
+    /// measured, with households and the key cache).
+    pub const PER_RESIDENT: u64 = 32;
+    /// The program itself, its tables and buffers.
+    pub const BASE: u64 = 24 << 20;
+
+    pub fn total(&self) -> u64 {
+        Self::BASE
+            .saturating_add(self.populations)
+            .saturating_add(self.results)
+            .saturating_add(self.outputs)
+    }
+}
+
+/// The memory a run of `configs` × `replicates` on `threads` threads needs.
+pub fn memory_estimate(configs: &[Config], replicates: u32, threads: usize) -> MemoryEstimate {
+    let jobs = configs.len() as u64 * replicates as u64;
+    let at_once = (threads as u64).min(jobs).max(1);
+    let largest = configs
+        .iter()
+        .map(|c| c.population.residents as u64)
+        .max()
+        .unwrap_or(0);
+    let (mut results, mut outputs) = (0u64, 0u64);
+    for c in configs {
+        let cells = c.months as u64 * Layout::new(c).len() as u64;
+        let places = c.population.neighbourhoods.len() as u64;
+        // Raw integers and their series as numbers, per replicate.
+        let per_replicate =
+            cells * 16 + places * 8 * crate::engine::NEIGHBOURHOOD_METRICS.len() as u64;
+        results = results.saturating_add(per_replicate.saturating_mul(replicates as u64));
+        // Bands, CSV text and workbook cells for the scenario and its
+        // differences from the baseline.
+        outputs = outputs.saturating_add(cells * 400);
+    }
+    MemoryEstimate {
+        populations: at_once
+            .saturating_mul(largest)
+            .saturating_mul(MemoryEstimate::PER_RESIDENT),
+        results,
+        outputs,
+    }
+}
+
 /// Runs every scenario for every replicate. `on_done` is called once per
 /// finished job, from whichever thread ran it (for progress bars).
 pub fn run(

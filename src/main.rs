@@ -76,6 +76,56 @@ fn check(paths: &[PathBuf]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The memory the machine can give a new process now, from /proc/meminfo.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn gigabytes(bytes: u64) -> String {
+    if bytes < 1 << 30 {
+        format!("{:.0} MB", bytes as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{:.1} GB", bytes as f64 / (1u64 << 30) as f64)
+    }
+}
+
+/// Refuses, before anything is allocated, a run that would not fit.
+fn check_memory(loaded: &[Loaded], args: &cli::RunArgs) -> Result<(), Failure> {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let configs: Vec<upstream::model::Config> = loaded.iter().map(|l| l.config.clone()).collect();
+    let need = experiment::memory_estimate(&configs, args.replicates, threads);
+    let (limit, whose) = match (args.memory_limit, available_memory()) {
+        (Some(l), _) => (l, "--memory-limit"),
+        (None, Some(a)) => (a, "the memory this machine has available"),
+        (None, None) => return Ok(()),
+    };
+    if need.total() > limit {
+        return Err(Failure::Input(format!(
+            "this run needs about {} of memory ({} for {} residents on each of {} threads, {} for the results of {} replicates, {} for the outputs), more than {} ({whose}); use fewer replicates, years or residents, fewer --threads, or a bigger machine",
+            gigabytes(need.total()),
+            gigabytes(need.populations),
+            upstream::report::words::count(
+                configs
+                    .iter()
+                    .map(|c| c.population.residents)
+                    .max()
+                    .unwrap_or(0) as f64
+            ),
+            threads,
+            gigabytes(need.results),
+            upstream::report::words::count((configs.len() as u64 * args.replicates as u64) as f64),
+            gigabytes(need.outputs),
+            gigabytes(limit),
+        )));
+    }
+    Ok(())
+}
+
 /// Draws the charts and report, with a progress bar if that takes a while.
 fn build_report(
     source: &upstream::report::Source,
@@ -213,6 +263,7 @@ fn run(args: cli::RunArgs) -> Result<(), Failure> {
             )));
         }
     }
+    check_memory(&loaded, &args)?;
     output::check_writable(&args.out).map_err(|e| Failure::Input(e.to_string()))?;
 
     let settings = RunSettings {

@@ -634,3 +634,67 @@ fn an_output_folder_holding_other_files_is_not_replaced() {
         "nothing beside it"
     );
 }
+
+#[test]
+fn absurd_sizes_are_refused_at_once_with_nothing_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        (
+            "[population]\nresidents = 1_000_000_000_000",
+            &[],
+            &["population.residents", "4,294,967,295"],
+        ),
+        (
+            "[population]\nresidents = 2_000_000_000",
+            &[],
+            &["population.residents", "1 to 50,000,000"],
+        ),
+        (
+            "horizon_years = 1_000_000",
+            &[],
+            &["horizon_years", "1 to 30"],
+        ),
+        ("", &["-r", "1000000"], &["--replicates", "1 to 10,000"]),
+        (
+            "horizon_years = 30\n[population]\nresidents = 50_000_000",
+            &["-r", "10000", "--memory-limit", "4G"],
+            &[
+                "needs about",
+                "GB of memory",
+                "more than 4.0 GB (--memory-limit)",
+            ],
+        ),
+    ];
+    for (i, (extra, args, expect)) in cases.iter().enumerate() {
+        let file = tmp.path().join(format!("big{i}.toml"));
+        fs::write(
+            &file,
+            format!("name = \"Big\"\nextends = \"{root}/scenarios/baseline.toml\"\n{extra}\n"),
+        )
+        .unwrap();
+        let out_dir = tmp.path().join(format!("out{i}"));
+        let mut all = vec![
+            "run",
+            file.to_str().unwrap(),
+            "-o",
+            out_dir.to_str().unwrap(),
+        ];
+        all.extend(*args);
+        let started = std::time::Instant::now();
+        let out = upstream(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra} {args:?}: {stderr}");
+        for e in *expect {
+            assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+        }
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(!out_dir.exists());
+        // Refused before anything big is built.
+        assert!(
+            started.elapsed().as_secs_f64() < 5.0,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}

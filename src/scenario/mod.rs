@@ -260,7 +260,10 @@ fn clean_message(m: &str) -> String {
     for (from, to) in [
         ("expected u8", "expected a whole number from 0 to 255"),
         ("expected u16", "expected a whole number from 0 to 65,535"),
-        ("expected u32", "expected a whole number of 0 or more"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4,294,967,295",
+        ),
         ("expected f64", "expected a number"),
         ("expected a boolean", "expected true or false"),
         ("expected a string", "expected text in quotes"),
