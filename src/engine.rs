@@ -1551,6 +1551,7 @@ impl<'a> Engine<'a> {
                                 } else if svc.overflow == Overflow::Spot {
                                     es.spot += 1;
                                     flags |= flag::SPOT;
+                                    row[lay.episode_spot_entries + e] += 1;
                                 } else {
                                     es.waiting += 1;
                                     es.queue.push_back((r as u32, arrival[k]));

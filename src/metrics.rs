@@ -41,6 +41,9 @@ pub struct Layout {
     pub event_count: usize,
     pub event_cost: usize,
     pub episode_entries: usize,
+    /// Entries that found the in-house places full and were bought on the
+    /// spot market (so spot_entries / entries is the blocking probability).
+    pub episode_spot_entries: usize,
     pub episode_occupancy: usize,
     pub episode_spot: usize,
     pub episode_waiting: usize,
@@ -138,6 +141,7 @@ impl Layout {
         let event_count = block(&mut defs, &ev_ids, "events", Kind::Flow, false);
         let event_cost = block(&mut defs, &ev_ids, "cost_gbp", Kind::Flow, true);
         let episode_entries = block(&mut defs, &ep_ids, "entries", Kind::Flow, false);
+        let episode_spot_entries = block(&mut defs, &ep_ids, "spot_entries", Kind::Flow, false);
         let episode_occupancy = block(&mut defs, &ep_ids, "occupancy", Kind::Stock, false);
         let episode_spot = block(&mut defs, &ep_ids, "spot_places", Kind::Stock, false);
         let episode_waiting = block(&mut defs, &ep_ids, "waiting", Kind::Stock, false);
@@ -185,6 +189,7 @@ impl Layout {
             event_count,
             event_cost,
             episode_entries,
+            episode_spot_entries,
             episode_occupancy,
             episode_spot,
             episode_waiting,

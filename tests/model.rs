@@ -387,3 +387,115 @@ fn a_starting_state_file_gives_exactly_those_residents() {
             .unwrap_or_else(|e| panic!("month {}: {e}", engine.t));
     }
 }
+
+/// Erlang's loss formula: the share of Poisson arrivals that find all `c`
+/// places of an M/M/c/c system full, at offered load `a` (erlangs).
+fn erlang_b(c: u32, a: f64) -> f64 {
+    (1..=c).fold(1.0, |b, k| a * b / (k as f64 + a * b))
+}
+
+/// The blocking probability of the engine's monthly rule, exactly: n places
+/// filled at the start of a month; each stay ends this month with
+/// probability q (geometric stays), its place offered again from next month;
+/// Poisson(λ) arrivals take the c − n free places and the rest overflow.
+fn monthly_loss_chain(c: usize, lambda: f64, q: f64) -> f64 {
+    let kmax = c + 200;
+    let mut poisson = vec![(-lambda).exp()];
+    for k in 1..kmax {
+        poisson.push(poisson[k - 1] * lambda / k as f64);
+    }
+    let mut p = vec![vec![0.0; c + 1]; c + 1];
+    let mut admitted = vec![0.0; c + 1];
+    for n in 0..=c {
+        let free = c - n;
+        let mut x = vec![0.0; free + 1];
+        for (a, pa) in poisson.iter().enumerate() {
+            x[a.min(free)] += pa;
+        }
+        admitted[n] = x.iter().enumerate().map(|(k, px)| k as f64 * px).sum();
+        // Departures ~ Binomial(n, q).
+        let mut binom = vec![0.0; n + 1];
+        binom[0] = (1.0 - q).powi(n as i32);
+        for d in 1..=n {
+            binom[d] = binom[d - 1] * (n - d + 1) as f64 / d as f64 * q / (1.0 - q);
+        }
+        for (d, pd) in binom.iter().enumerate() {
+            for (k, px) in x.iter().enumerate() {
+                p[n][n - d + k] += pd * px;
+            }
+        }
+    }
+    let mut pi = vec![1.0 / (c + 1) as f64; c + 1];
+    for _ in 0..20_000 {
+        let mut next = vec![0.0; c + 1];
+        for (i, row) in p.iter().enumerate() {
+            for (j, pij) in row.iter().enumerate() {
+                next[j] += pi[i] * pij;
+            }
+        }
+        pi = next;
+    }
+    1.0 - pi.iter().zip(&admitted).map(|(a, b)| a * b).sum::<f64>() / lambda
+}
+
+#[test]
+fn an_episode_service_loses_arrivals_as_erlang_b_says() {
+    // One episode service; everyone eligible at one constant entry rate
+    // (about one arrival a month), geometric stays of 40 months, 40 in-house
+    // places, overflow to the spot market. Nothing else happens.
+    let (residents, c, mean_stay) = (4_000u32, 40u32, 40.0);
+    let mut config = independent_chain(residents, 360);
+    config.burn_in_months = 240;
+    config.events.clear();
+    config.episodes.retain(|e| e.id == "adult_residential_care");
+    let svc = &mut config.episodes[0];
+    svc.eligible_bands = [true; AGE_BANDS];
+    svc.entry_per_month = [1.0 / residents as f64; NEED_LEVELS];
+    svc.household_multiplier = [1.0; NEED_LEVELS];
+    svc.risk_multiplier = [1.0; RISK_FACTORS];
+    svc.duration = Duration::Exponential {
+        mean_months: mean_stay,
+    };
+    svc.capacity = c;
+    svc.overflow = Overflow::Spot;
+    let layout = Layout::new(&config);
+    let n = layout.len();
+    let reps = 300u32;
+    let settings = upstream::experiment::RunSettings {
+        replicates: reps,
+        seed: 5,
+        threads: None,
+    };
+    let exp = upstream::experiment::run(std::slice::from_ref(&config), &settings, &|| {}).unwrap();
+    let (mut shares, mut arrivals) = (Vec::new(), 0i64);
+    for r in &exp.scenarios[0].replicates {
+        let sum = |col: usize| -> i64 { r.raw.chunks(n).map(|m| m[col]).sum() };
+        let (entries, spot) = (
+            sum(layout.episode_entries),
+            sum(layout.episode_spot_entries),
+        );
+        arrivals += entries;
+        shares.push(spot as f64 / entries as f64);
+    }
+    let mean = shares.iter().sum::<f64>() / reps as f64;
+    let sd = (shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();
+    let se = sd / (reps as f64).sqrt();
+    let lambda = arrivals as f64 / (reps as f64 * config.months as f64);
+    let chain = monthly_loss_chain(c as usize, lambda, 1.0 / mean_stay);
+    // A place freed during a month is offered from the next, on average
+    // half a month later than in continuous time.
+    let erlang = erlang_b(c, lambda * (mean_stay + 0.5));
+    eprintln!(
+        "blocking: simulated {mean:.4} ± {se:.4}, monthly chain {chain:.4}, Erlang B {erlang:.4} (λ = {lambda:.3} a month)"
+    );
+    assert!(
+        (mean - chain).abs() <= 4.0 * se,
+        "simulated {mean} against the monthly chain {chain} (standard error {se})"
+    );
+    assert!(
+        (chain - erlang).abs() <= 0.02 * erlang,
+        "the monthly step moves blocking {chain} more than 2% from Erlang B {erlang}"
+    );
+    assert!((mean - erlang).abs() <= 4.0 * se + (chain - erlang).abs());
+    assert!(se < 0.1 * mean, "enough arrivals for a sharp test: {se}");
+}

@@ -82,7 +82,11 @@ fn a_small_fixed_run_matches_its_committed_results() {
         "-o",
         out_dir.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regression");
     if std::env::var_os("UPSTREAM_BLESS").is_some() {
         fs::create_dir_all(&committed).unwrap();
@@ -96,7 +100,10 @@ fn a_small_fixed_run_matches_its_committed_results() {
     for f in FILES {
         let read = |dir: &Path| -> Value {
             let text = fs::read_to_string(dir.join(f)).unwrap_or_else(|e| {
-                panic!("{}: {e} (bless with UPSTREAM_BLESS=1)", dir.join(f).display())
+                panic!(
+                    "{}: {e} (bless with UPSTREAM_BLESS=1)",
+                    dir.join(f).display()
+                )
             });
             comparable(serde_json::from_str(&text).unwrap())
         };
