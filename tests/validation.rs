@@ -1,0 +1,191 @@
+//! Validation: the bundled scenarios against the published patterns they
+//! stand for (MODEL.md section 1), each within a range stated here and in
+//! docs/VALIDATION.md. The bundled inputs are used as they are, not tuned to
+//! pass; where the model misses a published figure, the range says by how
+//! much and the docs say why.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+use upstream::engine::Engine;
+use upstream::model::population::iv;
+use upstream::model::*;
+
+const REPLICATES: &str = "8";
+
+/// The baseline and three bundled policies, run once for the tests below:
+/// monthly differences from the baseline, paired by replicate.
+fn differences() -> &'static str {
+    static CSV: OnceLock<String> = OnceLock::new();
+    CSV.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let out_dir = tmp.path().join("out");
+        let out = common::upstream(&[
+            "run",
+            "scenarios/baseline.toml",
+            "scenarios/hubs.toml",
+            "scenarios/disinvestment.toml",
+            "scenarios/ta_acquisition.toml",
+            "-r",
+            REPLICATES,
+            "--no-report",
+            "-q",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fs::read_to_string(out_dir.join("differences.csv")).unwrap()
+    })
+}
+
+/// (mean, p5, p95) of a metric's difference from the baseline, by month.
+fn difference(scenario: &str, metric: &str) -> Vec<(f64, f64, f64)> {
+    differences()
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells.len() == 7 && cells[0] == scenario && cells[2] == metric).then(|| {
+                let n = |i: usize| cells[i].parse::<f64>().unwrap();
+                (n(3), n(4), n(6))
+            })
+        })
+        .collect()
+}
+
+/// Mean a year over horizon years `from..=to` (1-based) of a monthly flow.
+fn per_year(monthly: &[(f64, f64, f64)], from: usize, to: usize) -> f64 {
+    let months = &monthly[(from - 1) * 12..to * 12];
+    months.iter().map(|m| m.0).sum::<f64>() / (to - from + 1) as f64
+}
+
+#[test]
+fn an_oldham_like_hub_saves_millions_a_year_against_350k() {
+    // Oldham's Holts and Lees hub: about £350k a year, estimated system
+    // savings about £3m a year. Range: £1m to £6m a year of reactive cost
+    // avoided once running (years 3 to 10), and at least three times the
+    // hub's £350k a year.
+    let reactive = difference("Place-based hubs", "cost.reactive_gbp");
+    let avoided = -per_year(&reactive, 3, 10);
+    eprintln!("hubs: reactive cost avoided £{avoided:.0} a year");
+    assert!((1.0e6..=6.0e6).contains(&avoided), "£{avoided:.0} a year");
+    assert!(avoided >= 3.0 * 350_000.0);
+}
+
+#[test]
+fn cutting_early_help_raises_statutory_demand_after_a_delay() {
+    // Areas that cut early help see statutory demand rise after a delay.
+    // Here: children's placements (looked-after children) rise little in
+    // the first year and clearly later: the rise in years 6 to 10 is more
+    // than three times the first year's, and above zero in 95% of replicates
+    // by the last year.
+    let placed = difference("Early help halved", "service.childrens_placement.occupancy");
+    let first = per_year(&placed, 1, 1) / 12.0;
+    let later = per_year(&placed, 6, 10) / 12.0;
+    eprintln!("disinvestment: children placed, +{first:.1} in year 1, +{later:.1} in years 6-10");
+    assert!(
+        later > 0.0 && later > 3.0 * first.max(0.0),
+        "{first} then {later}"
+    );
+    let last_year = &placed[placed.len() - 12..];
+    assert!(
+        last_year.iter().all(|m| m.1 > 0.0),
+        "the 5th percentile is above zero all through the last year"
+    );
+}
+
+#[test]
+fn a_brent_like_purchase_of_300_homes_saves_revenue_within_a_factor_of_five() {
+    // Brent: 300 homes bought for temporary accommodation save about £600k
+    // a year of revenue. With the bundled inputs the gross saving on
+    // temporary accommodation, once all 300 are bought (years 4 to 10), is
+    // within a factor of five of that: £120k to £3m a year (see
+    // docs/VALIDATION.md for why it is at the top of that range).
+    let ta = difference(
+        "Temporary accommodation acquisition",
+        "service.temporary_accommodation.cost_gbp",
+    );
+    let saved = -per_year(&ta, 4, 10);
+    eprintln!("temporary accommodation: £{saved:.0} a year saved");
+    assert!((120_000.0..=3_000_000.0).contains(&saved), "£{saved:.0}");
+}
+
+fn load(rel: &str) -> Config {
+    upstream::scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(rel))
+        .expect("bundled scenario loads")
+        .config
+}
+
+#[test]
+fn wigan_like_targeting_cuts_admissions_among_those_reached_by_a_quarter_to_a_third() {
+    // Wigan: 30% fewer unplanned admissions where GPs risk-stratified and
+    // targeted proactive support. Measured here as a commissioner would
+    // with a matched comparison, made exact by common random numbers: the
+    // admissions of residents while the programme supports them, against
+    // the same residents in the same months of the baseline run. Range: 25%
+    // to 35% fewer.
+    let mut base = load("scenarios/baseline.toml");
+    let mut gp = load("scenarios/gp_risk_stratification.toml");
+    // A one-month handoff window makes each resident's record of services
+    // touched a record of this month's contacts; it changes handoff costs
+    // only, and in both runs alike.
+    base.handoff.window_months = 1;
+    gp.handoff.window_months = 1;
+    let programme = gp
+        .interventions
+        .iter()
+        .position(|i| i.id == "gp_risk_stratification")
+        .unwrap() as u8
+        + 1;
+    let admission = 1u16
+        << gp
+            .events
+            .iter()
+            .position(|e| e.id == "unplanned_admission")
+            .unwrap();
+    let per_replicate: Vec<(f64, f64)> = (0..4u32)
+        .into_par_iter()
+        .map(|r| {
+            let (mut b, mut s) = (
+                Engine::new(&base, 20260401, r),
+                Engine::new(&gp, 20260401, r),
+            );
+            let (mut with, mut without) = (0.0, 0.0);
+            for month in 0..gp.burn_in_months + gp.months {
+                b.step();
+                s.step();
+                if month < gp.burn_in_months {
+                    continue;
+                }
+                let (rs, rb) = (&s.population.residents, &b.population.residents);
+                for k in 0..rs.len() {
+                    let v = rs.intervention[k];
+                    let supported = v & iv::SUPPORT != 0 && v & iv::INDEX == programme;
+                    // The same resident in both runs (turnover can differ).
+                    if supported && rs.arrival[k] == rb.arrival[k] {
+                        with += (rs.touched[k] & admission != 0) as u8 as f64;
+                        without += (rb.touched[k] & admission != 0) as u8 as f64;
+                    }
+                }
+            }
+            (with, without)
+        })
+        .collect();
+    let cuts: Vec<f64> = per_replicate.iter().map(|(w, wo)| 1.0 - w / wo).collect();
+    let (with, without) = per_replicate
+        .iter()
+        .fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
+    let cut = 1.0 - with / without;
+    eprintln!(
+        "risk stratification: {cut:.3} fewer admission-months among those supported ({without} in the baseline); by replicate {cuts:?}"
+    );
+    assert!(without > 1000.0, "enough admissions to measure: {without}");
+    assert!((0.25..=0.35).contains(&cut), "{cut}");
+}
