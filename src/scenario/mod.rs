@@ -110,6 +110,17 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
 
 /// As [`load`], with command-line overrides applied before validation.
 pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, ScenarioError> {
+    load_from(path, overrides, &|p| std::fs::read_to_string(p))
+}
+
+/// As [`load_with`], reading each scenario file (the first and every one it
+/// extends) through `read`: for checking text that is not on disk, such as
+/// the fuzzer's.
+pub fn load_from(
+    path: &Path,
+    overrides: &Overrides,
+    read: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<Loaded, ScenarioError> {
     let mut files: Vec<SourceFile> = Vec::new();
     let mut tables: Vec<toml::Table> = Vec::new();
     let mut next = Some(path.to_path_buf());
@@ -139,7 +150,7 @@ pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, ScenarioE
                 message: format!("`extends` goes more than {MAX_EXTENDS_DEPTH} files deep"),
             });
         }
-        let text = match std::fs::read_to_string(&p) {
+        let text = match read(&p) {
             Ok(t) => t,
             Err(e) => {
                 return Err(match files.last() {
