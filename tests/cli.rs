@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::{assert_rejected, upstream};
+use common::{assert_rejected, every_file, upstream};
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/{name}")
@@ -113,24 +113,6 @@ fn a_repeated_run_is_identical_and_another_seed_is_not() {
     assert!(a.len() > 20 && a.contains_key("upstream.xlsx") && a.contains_key("report.html"));
     assert_eq!(a, out("b", "7"));
     assert_ne!(a["timeseries.csv"], out("c", "8")["timeseries.csv"]);
-}
-
-/// Every file under `dir`, by its path relative to `dir`.
-fn every_file(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(f) = folders.pop() {
-        for e in fs::read_dir(&f).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                folders.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]

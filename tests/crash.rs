@@ -2,29 +2,13 @@
 //! folder exactly as the previous run left it, or exactly as the new run
 //! would, and never a half-written file.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Every file under `dir` by its path relative to `dir`.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
+mod common;
+use common::every_file;
 
 fn command(seed: &str, out: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_upstream"));
@@ -59,10 +43,10 @@ fn a_run_killed_at_any_moment_leaves_the_old_folder_or_the_new_one() {
     fs::create_dir(&work).unwrap();
     let out = work.join("out");
     run("1", &out);
-    let old = snapshot(&out);
+    let old = every_file(&out);
     let reference = tmp.path().join("reference");
     let took = run("2", &reference);
-    let new = snapshot(&reference);
+    let new = every_file(&reference);
     assert_ne!(
         old, new,
         "the two runs must differ for the test to mean anything"
@@ -71,7 +55,7 @@ fn a_run_killed_at_any_moment_leaves_the_old_folder_or_the_new_one() {
 
     let (mut kept_old, mut got_new) = (0, 0);
     for k in 0..=48u32 {
-        if snapshot(&out) != old {
+        if every_file(&out) != old {
             fs::remove_dir_all(&out).unwrap();
             fs::create_dir_all(out.join("charts")).unwrap();
             for (name, bytes) in &old {
@@ -83,7 +67,7 @@ fn a_run_killed_at_any_moment_leaves_the_old_folder_or_the_new_one() {
         // SIGKILL on Unix: no chance to tidy up.
         let _ = child.kill();
         child.wait().unwrap();
-        let now = snapshot(&out);
+        let now = every_file(&out);
         if now == old {
             kept_old += 1;
         } else if now == new {
@@ -110,7 +94,7 @@ fn a_run_killed_at_any_moment_leaves_the_old_folder_or_the_new_one() {
 
     // The next run tidies whatever the killed ones left.
     run("2", &out);
-    assert_eq!(snapshot(&out), new);
+    assert_eq!(every_file(&out), new);
     let left: Vec<String> = fs::read_dir(&work)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())

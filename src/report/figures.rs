@@ -128,13 +128,19 @@ fn range_words(unit: Unit, b: &Band) -> String {
     )
 }
 
-fn fan(d: &RunData, m: &Measure, n: usize) -> Result<Chart, ReportError> {
+/// Each scenario's line and band of a measure over time, or with
+/// `difference`, each policy's paired difference from the baseline.
+fn over_time(d: &RunData, m: &Measure, difference: bool) -> Result<Chart, ReportError> {
+    let (series, first) = if difference {
+        (&d.differences, 1)
+    } else {
+        (&d.timeseries, 0)
+    };
     let mut lines = Vec::new();
     let mut found = Vec::new();
-    for (s, name) in d.names().enumerate().take(n) {
-        let b = d.timeseries.get(s, &m.metric)?;
-        let last = b[b.len() - 1];
-        found.push(format!("{name} {}", range_words(m.unit, &last)));
+    for (s, name) in d.names().enumerate().skip(first) {
+        let b = series.get(s, &m.metric)?;
+        found.push(format!("{name} {}", range_words(m.unit, &b[b.len() - 1])));
         lines.push(Line {
             label: name.to_string(),
             colour: colour(s),
@@ -143,56 +149,39 @@ fn fan(d: &RunData, m: &Measure, n: usize) -> Result<Chart, ReportError> {
             dashed: false,
         });
     }
+    let found = found.join("; ");
+    let (file, title, alt, y_desc) = if difference {
+        (
+            format!("{}-difference", m.slug),
+            format!("{}, difference from the baseline", m.title),
+            format!(
+                "Line chart over time of each scenario's difference from the baseline in “{}”, paired by replicate, with 90% bands and a zero line. In the last month: {found}.",
+                m.title
+            ),
+            format!("{}, scenario less baseline", m.y_desc),
+        )
+    } else {
+        (
+            m.slug.clone(),
+            m.title.clone(),
+            format!(
+                "Line chart over time of “{}” for each scenario, with 90% bands. In the last month: {found}.",
+                m.title
+            ),
+            m.y_desc.clone(),
+        )
+    };
     Ok(Chart {
-        file: m.slug.clone(),
-        title: m.title.clone(),
-        alt: format!(
-            "Line chart over time of “{}” for each scenario, with 90% bands. In the last month: {}.",
-            m.title,
-            found.join("; ")
-        ),
+        file,
+        title,
+        alt,
         size: WIDE,
         timeline: d.timeline,
         body: Body::Lines(Lines {
-            y_desc: m.y_desc.clone(),
+            y_desc,
             unit: m.unit,
             lines,
-            zero_line: false,
-            marker: None,
-        }),
-    })
-}
-
-fn difference(d: &RunData, m: &Measure, n: usize) -> Result<Chart, ReportError> {
-    let mut lines = Vec::new();
-    let mut found = Vec::new();
-    for (s, name) in d.names().enumerate().take(n).skip(1) {
-        let b = d.differences.get(s, &m.metric)?;
-        let last = b[b.len() - 1];
-        found.push(format!("{name} {}", range_words(m.unit, &last)));
-        lines.push(Line {
-            label: name.to_string(),
-            colour: colour(s),
-            mean: means(b),
-            band: band(b),
-            dashed: false,
-        });
-    }
-    Ok(Chart {
-        file: format!("{}-difference", m.slug),
-        title: format!("{}, difference from the baseline", m.title),
-        alt: format!(
-            "Line chart over time of each scenario's difference from the baseline in “{}”, paired by replicate, with 90% bands and a zero line. In the last month: {}.",
-            m.title,
-            found.join("; ")
-        ),
-        size: WIDE,
-        timeline: d.timeline,
-        body: Body::Lines(Lines {
-            y_desc: format!("{}, scenario less baseline", m.y_desc),
-            unit: m.unit,
-            lines,
-            zero_line: true,
+            zero_line: difference,
             marker: None,
         }),
     })
@@ -573,14 +562,10 @@ pub fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
         }
     }
     for m in measures(d) {
-        out.push(Figure {
-            section: Section::Demand,
-            chart: fan(d, &m, n)?,
-        });
-        if n > 1 {
+        for difference in [false, true].into_iter().take(n.min(2)) {
             out.push(Figure {
                 section: Section::Demand,
-                chart: difference(d, &m, n)?,
+                chart: over_time(d, &m, difference)?,
             });
         }
     }

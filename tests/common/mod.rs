@@ -41,3 +41,21 @@ pub fn assert_rejected(scenario_text: &str, expect: &[&str]) {
     );
     assert!(!out_dir.exists(), "no output folder for bad input");
 }
+
+/// Every file under `dir`, by its path relative to `dir`.
+pub fn every_file(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(f) = folders.pop() {
+        for e in fs::read_dir(&f).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                folders.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
