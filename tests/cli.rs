@@ -680,3 +680,65 @@ fn absurd_sizes_are_refused_at_once_with_nothing_written() {
         );
     }
 }
+
+#[test]
+fn scenarios_that_cannot_be_paired_with_the_baseline_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (change, expect) in [
+        ("horizon_years = 3", "different horizon"),
+        ("burn_in_months = 6", "different burn_in_months"),
+        (
+            "[population]\nage_band_cuts = [16, 60, 80]",
+            "different population.age_band_cuts",
+        ),
+    ] {
+        let file = tmp.path().join("other.toml");
+        fs::write(
+            &file,
+            format!("name = \"Other\"\nextends = \"{root}/tests/fixtures/small.toml\"\n{change}\n"),
+        )
+        .unwrap();
+        let out_dir = tmp.path().join("out");
+        let out = upstream(&[
+            "run",
+            &fixture("small.toml"),
+            file.to_str().unwrap(),
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{change}: {stderr}");
+        assert!(
+            stderr.contains(expect) && stderr.contains("\"Other\""),
+            "{stderr}"
+        );
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(!out_dir.exists());
+    }
+}
+
+#[test]
+fn check_names_the_file_line_and_field_of_a_mistake() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("bad.toml");
+    let root = env!("CARGO_MANIFEST_DIR");
+    fs::write(
+        &file,
+        format!(
+            "name = \"Bad\"\nextends = \"{root}/tests/fixtures/small.toml\"\nhorizon_years = 0\n"
+        ),
+    )
+    .unwrap();
+    let out = upstream(&["check", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml, line 3, field `horizon_years`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1);
+    let fine = upstream(&["check", &fixture("small.toml")]);
+    assert!(fine.status.success());
+    assert!(String::from_utf8_lossy(&fine.stdout).starts_with("ok: Small borough"));
+}
