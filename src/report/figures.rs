@@ -330,6 +330,25 @@ fn who_pays(s: usize, a: &Appraisal, timeline: super::data::Timeline) -> Chart {
     }
 }
 
+/// Two panels: the baseline's layers, then scenario `s`'s.
+fn beside_baseline(
+    names: &[&str],
+    s: usize,
+    base: Vec<Vec<f64>>,
+    this: Vec<Vec<f64>>,
+) -> Vec<Panel> {
+    vec![
+        Panel {
+            title: names[0].to_string(),
+            layers: base,
+        },
+        Panel {
+            title: names[s].to_string(),
+            layers: this,
+        },
+    ]
+}
+
 fn total_at_end(layers: &[Vec<f64>]) -> f64 {
     layers
         .iter()
@@ -378,16 +397,7 @@ fn cost_by_service(d: &RunData, s: usize) -> Result<Chart, ReportError> {
             unit: Unit::Money,
             labels,
             colours,
-            panels: vec![
-                Panel {
-                    title: names[0].to_string(),
-                    layers: base,
-                },
-                Panel {
-                    title: names[s].to_string(),
-                    layers: this,
-                },
-            ],
+            panels: beside_baseline(&names, s, base, this),
         }),
     })
 }
@@ -440,16 +450,7 @@ fn need_composition(d: &RunData, s: usize) -> Result<Chart, ReportError> {
                 LAYER_COLOURS[1],
                 LAYER_COLOURS[0],
             ],
-            panels: vec![
-                Panel {
-                    title: names[0].to_string(),
-                    layers: base,
-                },
-                Panel {
-                    title: names[s].to_string(),
-                    layers: this,
-                },
-            ],
+            panels: beside_baseline(&names, s, base, this),
         }),
     })
 }
