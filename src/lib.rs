@@ -15,6 +15,7 @@ pub mod aggregate;
 pub mod economics;
 pub mod engine;
 pub mod experiment;
+pub mod format;
 pub mod metrics;
 pub mod model;
 pub mod output;

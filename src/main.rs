@@ -84,14 +84,6 @@ fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn gigabytes(bytes: u64) -> String {
-    if bytes < 1 << 30 {
-        format!("{:.0} MB", bytes as f64 / (1u64 << 20) as f64)
-    } else {
-        format!("{:.1} GB", bytes as f64 / (1u64 << 30) as f64)
-    }
-}
-
 /// Refuses, before anything is allocated, a run that would not fit.
 fn check_memory(loaded: &[Loaded], args: &cli::RunArgs) -> Result<(), Failure> {
     let threads = args
@@ -107,9 +99,9 @@ fn check_memory(loaded: &[Loaded], args: &cli::RunArgs) -> Result<(), Failure> {
     if need.total() > limit {
         return Err(Failure::Input(format!(
             "this run needs about {} of memory ({} for {} residents on each of {} threads, {} for the results of {} replicates, {} for the outputs), more than {} ({whose}); use fewer replicates, years or residents, fewer --threads, or a bigger machine",
-            gigabytes(need.total()),
-            gigabytes(need.populations),
-            upstream::report::words::count(
+            upstream::format::size(need.total()),
+            upstream::format::size(need.populations),
+            upstream::format::count(
                 configs
                     .iter()
                     .map(|c| c.population.residents)
@@ -117,10 +109,10 @@ fn check_memory(loaded: &[Loaded], args: &cli::RunArgs) -> Result<(), Failure> {
                     .unwrap_or(0) as f64
             ),
             threads,
-            gigabytes(need.results),
-            upstream::report::words::count((configs.len() as u64 * args.replicates as u64) as f64),
-            gigabytes(need.outputs),
-            gigabytes(limit),
+            upstream::format::size(need.results),
+            upstream::format::count((configs.len() as u64 * args.replicates as u64) as f64),
+            upstream::format::size(need.outputs),
+            upstream::format::size(limit),
         )));
     }
     Ok(())

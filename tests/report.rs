@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use common::upstream;
 use serde_json::Value;
-use upstream::report::words::{html, money};
+use upstream::format::money;
+use upstream::report::words::html;
 
 const SCENARIOS: [&str; 3] = [
     "tests/fixtures/small.toml",

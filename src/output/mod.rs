@@ -38,12 +38,12 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8
 }
 
 /// Numbers as the shortest text that reads back to the same value.
-fn num(v: f64) -> String {
+fn exact(v: f64) -> String {
     if v == 0.0 { "0".into() } else { format!("{v}") }
 }
 
 fn band_cells(b: &Band) -> [String; 4] {
-    [num(b.mean), num(b.p5), num(b.p50), num(b.p95)]
+    [exact(b.mean), exact(b.p5), exact(b.p50), exact(b.p95)]
 }
 
 fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
@@ -229,7 +229,7 @@ fn by_neighbourhood_csv(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             .zip(means)
             .map(|(n, vals)| {
                 let mut row = vec![l.config.name.clone(), n.name.clone(), n.decile.to_string()];
-                row.extend(vals.iter().map(|v| num(*v)));
+                row.extend(vals.iter().map(|v| exact(*v)));
                 row
             })
             .collect::<Vec<_>>()
@@ -264,11 +264,11 @@ fn economics_json(economics: &Economics) -> Vec<u8> {
 }
 
 fn opt(v: Option<f64>) -> String {
-    v.map_or(String::new(), num)
+    v.map_or(String::new(), exact)
 }
 
 fn budget_csv(economics: &Economics) -> Vec<u8> {
-    let band3 = |b: &Band| [num(b.mean), num(b.p5), num(b.p95)];
+    let band3 = |b: &Band| [exact(b.mean), exact(b.p5), exact(b.p95)];
     let opt3 = |b: &Option<Band>| match b {
         Some(b) => band3(b),
         None => [String::new(), String::new(), String::new()],
@@ -313,7 +313,7 @@ fn budget_csv(economics: &Economics) -> Vec<u8> {
             v.extend(band3(&r.scenario_value));
             v.extend(band3(&r.difference));
             for b in [&r.baseline, &r.scenario_value, &r.difference] {
-                v.push(num(b.mean / r.deflator));
+                v.push(exact(b.mean / r.deflator));
             }
             v.push(opt(r.envelope));
             v.extend(opt3(&r.gap));

@@ -4,26 +4,7 @@ use crate::aggregate;
 use crate::economics::Economics;
 use crate::economics::appraisal::Payback;
 use crate::experiment::Experiment;
-
-/// £ in millions with one decimal: spurious precision helps nobody.
-fn m(v: f64) -> String {
-    let r = (v / 1e5).round() / 10.0;
-    if r < 0.0 {
-        format!("−£{:.1}m", -r)
-    } else {
-        format!("£{r:.1}m")
-    }
-}
-
-/// A whole number with a true minus sign.
-fn count(v: f64) -> String {
-    let r = v.round();
-    if r < 0.0 {
-        format!("−{:.0}", -r)
-    } else {
-        format!("{r:.0}")
-    }
-}
+use crate::format::{millions, ratio, whole};
 
 fn month(m: Option<u32>) -> String {
     m.map_or("never".into(), |m| m.to_string())
@@ -33,18 +14,15 @@ fn payback(p: &Payback) -> String {
     format!("{} ({} to {})", month(p.p50), month(p.p5), month(p.p95))
 }
 
-/// A ratio to one decimal place, or a dash where it is not defined.
-fn ratio(v: f64) -> String {
-    if v.is_finite() {
-        let r = (v * 10.0).round() / 10.0;
-        if r < 0.0 {
-            format!("−{:.1}", -r)
-        } else {
-            format!("{r:.1}")
-        }
-    } else {
-        "–".into()
-    }
+/// What the table's figures mean, in a paragraph under it.
+pub fn notes(economics: &Economics, months: u32, replicates: u32) -> String {
+    format!(
+        "Money at {} prices over {} years. Net saving is undiscounted; net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. Bands are 5th to 95th percentiles across {} replicates.\n",
+        economics.conventions.price_base_label(),
+        months / 12,
+        economics.conventions.discount.name,
+        replicates
+    )
 }
 
 pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String {
@@ -95,25 +73,29 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
             let a = &economics.appraisals[s - 1];
             [
                 band(
-                    m(h.net_saving_gbp.mean),
-                    m(h.net_saving_gbp.p5),
-                    m(h.net_saving_gbp.p95),
+                    millions(h.net_saving_gbp.mean),
+                    millions(h.net_saving_gbp.p5),
+                    millions(h.net_saving_gbp.p95),
                 ),
-                band(m(a.npv.mean), m(a.npv.p5), m(a.npv.p95)),
+                band(
+                    millions(a.npv.mean),
+                    millions(a.npv.p5),
+                    millions(a.npv.p95),
+                ),
                 ratio(a.roi.mean),
                 payback(&a.payback_month_discounted),
                 band(
-                    count(h.crisis_months_avoided.mean),
-                    count(h.crisis_months_avoided.p5),
-                    count(h.crisis_months_avoided.p95),
+                    whole(h.crisis_months_avoided.mean),
+                    whole(h.crisis_months_avoided.p5),
+                    whole(h.crisis_months_avoided.p95),
                 ),
             ]
         };
         out.push_str(&line([
             name,
-            &m(h.total_cost_gbp.mean),
-            &m(h.prevention_spend_gbp.mean),
-            &m(h.capital_spend_gbp.mean),
+            &millions(h.total_cost_gbp.mean),
+            &millions(h.prevention_spend_gbp.mean),
+            &millions(h.capital_spend_gbp.mean),
             &cells[0],
             &cells[1],
             &cells[2],

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::Timeline;
-use super::words::{decimal, pounds, signed, thousands};
+use crate::format::{decimal, pounds, signed, thousands};
 
 type Drawn = Result<(), Box<dyn Error>>;
 

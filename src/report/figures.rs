@@ -7,7 +7,7 @@ use super::charts::{
     SCENARIO_COLOURS, Stacked, Unit, Value,
 };
 use super::data::{Appraisal, RunData};
-use super::words::{count, money, signed};
+use crate::format::{count, money, signed};
 use crate::metrics::Band;
 
 const WIDE: (u32, u32) = (1100, 600);

@@ -7,7 +7,8 @@ use std::fmt::Write;
 
 use super::data::{Appraisal, Payback, RunData};
 use super::figures::{Figure, Section};
-use super::words::{self, count, headline, html, money};
+use super::words::{self, headline, html};
+use crate::format::{count, money};
 
 const STYLE: &str = r#"
 :root { --ink: #1e1e1e; --muted: #555; --rule: #d8d8d8; --band: #f4f4f2; }

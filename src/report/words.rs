@@ -1,76 +1,12 @@
-//! Numbers into the words a board paper uses: pounds with thousands
-//! separators, short sums (£1.8m), and the plain-English headline for each
-//! scenario, generated from the numbers and honest about their uncertainty.
+//! Words a board paper uses: the plain-English headline for each scenario,
+//! generated from the numbers and honest about their uncertainty, and the
+//! phrases it is built from. Numbers themselves are written by
+//! [`crate::format`].
 
 use super::data::{Appraisal, Payback, Timeline};
 use crate::metrics::Band;
 
-/// The minus sign, not a hyphen, so negative sums read as negative.
-const MINUS: char = '\u{2212}';
-
-fn with_sign(v: f64, body: String) -> String {
-    if v < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        format!("{MINUS}{body}")
-    } else {
-        body
-    }
-}
-
-/// An integer with thousands separators: 1234567 → "1,234,567".
-pub fn thousands(v: f64) -> String {
-    let digits = format!("{:.0}", v.abs());
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    with_sign(v, out)
-}
-
-/// Whole pounds with thousands separators: "£1,234,567".
-pub fn pounds(v: f64) -> String {
-    with_sign(v, format!("£{}", thousands(v.abs())))
-}
-
-/// A sum as a board paper writes it: £420, £350k, £1.8m, £1,448m.
-pub fn money(v: f64) -> String {
-    let a = v.abs();
-    let body = if a >= 99.95e6 {
-        format!("£{}m", thousands(a / 1e6))
-    } else if a >= 999.5e3 {
-        format!("£{:.1}m", a / 1e6)
-    } else if a >= 999.5 {
-        format!("£{:.0}k", a / 1e3)
-    } else {
-        format!("£{a:.0}")
-    };
-    with_sign(v, body)
-}
-
-/// A count with thousands separators and a true minus sign.
-pub fn count(v: f64) -> String {
-    thousands(v)
-}
-
-/// A number with `decimals` places, its sign always shown (a true minus),
-/// or "0" when it rounds to zero.
-pub fn signed(v: f64, decimals: usize) -> String {
-    let body = format!("{:.*}", decimals, v.abs());
-    if body.chars().all(|c| c == '0' || c == '.') {
-        "0".into()
-    } else if v < 0.0 {
-        format!("{MINUS}{body}")
-    } else {
-        format!("+{body}")
-    }
-}
-
-/// A number with `decimals` places and a true minus sign.
-pub fn decimal(v: f64, decimals: usize) -> String {
-    with_sign(v, format!("{:.*}", decimals, v.abs()))
-}
+use crate::format::{count, money};
 
 /// "ten" for small numbers, digits beyond twelve.
 pub fn number_word(n: u32) -> String {
@@ -388,21 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn sums_are_written_as_a_board_paper_writes_them() {
-        assert_eq!(money(1_800_000.0), "£1.8m");
-        assert_eq!(money(350_000.0), "£350k");
-        assert_eq!(money(-52_100_000.0), "−£52.1m");
-        assert_eq!(money(1_448_300_000.0), "£1,448m");
-        assert_eq!(money(420.4), "£420");
-        assert_eq!(money(-0.2), "£0");
-        assert_eq!(pounds(1_234_567.4), "£1,234,567");
-        assert_eq!(pounds(-1234.0), "−£1,234");
-        assert_eq!(thousands(999.0), "999");
-        assert_eq!(signed(-6.36, 2), "−6.36");
-        assert_eq!(signed(0.004, 2), "0");
-        assert_eq!(signed(1.25, 1), "+1.2");
-        assert_eq!(decimal(-0.0004, 3), "0.000");
-        assert_eq!(decimal(-0.0126, 3), "−0.013");
+    fn html_is_escaped() {
         assert_eq!(html("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
     }
 }
