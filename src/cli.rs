@@ -48,10 +48,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Stochastic replicates per scenario.
-    #[arg(long, short = 'r', default_value_t = 16, value_name = "N")]
+    #[arg(long, short = 'r', default_value_t = upstream::app::DEFAULT_REPLICATES, value_name = "N")]
     pub replicates: u32,
     /// Master seed: the same seed gives the same results, byte for byte.
-    #[arg(long, default_value_t = 20_260_401, value_name = "S")]
+    #[arg(long, default_value_t = upstream::app::DEFAULT_SEED, value_name = "S")]
     pub seed: u64,
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long, short = 'j', value_name = "N")]

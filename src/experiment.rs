@@ -70,7 +70,7 @@ impl MemoryEstimate {
 }
 
 /// The memory a run of `configs` × `replicates` on `threads` threads needs.
-pub fn memory_estimate(configs: &[Config], replicates: u32, threads: usize) -> MemoryEstimate {
+pub fn memory_estimate(configs: &[&Config], replicates: u32, threads: usize) -> MemoryEstimate {
     let jobs = configs.len() as u64 * replicates as u64;
     let at_once = (threads as u64).min(jobs).max(1);
     let largest = configs
@@ -102,7 +102,7 @@ pub fn memory_estimate(configs: &[Config], replicates: u32, threads: usize) -> M
 /// Runs every scenario for every replicate. `on_done` is called once per
 /// finished job, from whichever thread ran it (for progress bars).
 pub fn run(
-    configs: &[Config],
+    configs: &[&Config],
     settings: &RunSettings,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Experiment, ThreadPoolError> {
@@ -120,7 +120,7 @@ pub fn run(
     let results: Vec<ReplicateResult> = pool.install(|| {
         jobs.par_iter()
             .map(|&(s, r)| {
-                let out = engine::run_replicate(&configs[s], settings.seed, r);
+                let out = engine::run_replicate(configs[s], settings.seed, r);
                 on_done();
                 out
             })

@@ -2,18 +2,27 @@
 //! services and community assets, for comparing prevention investment against
 //! reactive demand before funding it.
 //!
-//! Layers, each knowing nothing of the ones after it:
-//! - [`scenario`]: TOML files with `extends`, validated into a [`model::Config`];
-//! - [`model`] and [`engine`]: the population and the monthly step;
+//! Layers, each importing only those listed before it:
+//! - [`rng`]: common random numbers, a pure function of their coordinates;
+//! - [`model`]: the model's vocabulary and its validated [`model::Config`];
+//! - [`metrics`]: what is recorded each month, and bands across replicates;
+//! - [`engine`]: one replicate's population and its monthly step;
 //! - [`experiment`]: scenarios × replicates in parallel, deterministic;
-//! - [`metrics`]: what is recorded and its aggregation into bands;
-//! - [`economics`]: discounting, financial years, who pays and who saves;
-//! - [`output`]: CSV, JSON, the workbook and the terminal table, written atomically;
-//! - [`report`]: charts and the HTML report, built from the output files.
+//! - [`aggregate`] and [`economics`]: bands, discounting, financial years,
+//!   who pays and who saves;
+//! - [`scenario`]: TOML files with `extends`, validated into a config and
+//!   its money conventions;
+//! - [`format`]: numbers as people read them;
+//! - [`output`] and [`report`]: CSV, JSON, the workbook, the terminal table,
+//!   charts and the HTML report (which reads only the published files);
+//! - [`app`]: the pipeline (plan, run, appraise, render, write) that the
+//!   `upstream` command and any embedder drive, with one [`Error`] type.
 
 pub mod aggregate;
+pub mod app;
 pub mod economics;
 pub mod engine;
+mod error;
 pub mod experiment;
 pub mod format;
 pub mod metrics;
@@ -22,3 +31,5 @@ pub mod output;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+
+pub use error::Error;

@@ -466,7 +466,7 @@ fn an_episode_service_loses_arrivals_as_erlang_b_says() {
         seed: 5,
         threads: None,
     };
-    let exp = upstream::experiment::run(std::slice::from_ref(&config), &settings, &|| {}).unwrap();
+    let exp = upstream::experiment::run(&[&config], &settings, &|| {}).unwrap();
     let (mut shares, mut arrivals) = (Vec::new(), 0i64);
     for r in &exp.scenarios[0].replicates {
         let sum = |col: usize| -> i64 { r.raw.chunks(n).map(|m| m[col]).sum() };

@@ -170,7 +170,7 @@ proptest! {
         prop_assert_eq!(run_replicate(&c, t.seed, 1).raw, run_replicate(&c, t.seed, 1).raw);
         let run = |threads| {
             let s = RunSettings { replicates: 3, seed: t.seed, threads: Some(threads) };
-            experiment::run(std::slice::from_ref(&c), &s, &|| {}).unwrap()
+            experiment::run(&[&c], &s, &|| {}).unwrap()
         };
         let (one, three) = (run(1), run(3));
         for (a, b) in one.scenarios[0].replicates.iter().zip(&three.scenarios[0].replicates) {
@@ -215,7 +215,7 @@ proptest! {
         let reps = 12u32;
         let s = RunSettings { replicates: reps, seed: t.seed, threads: None };
         let configs = [with_strength(&c, 0.0), with_strength(&c, 0.5), with_strength(&c, 1.0)];
-        let exp = experiment::run(&configs, &s, &|| {}).unwrap();
+        let exp = experiment::run(&configs.each_ref(), &s, &|| {}).unwrap();
         let d: Vec<Vec<f64>> = exp
             .scenarios
             .iter()

@@ -19,6 +19,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::model::Config;
 
+pub use compile::MAX_YEARS;
+
 /// The bundled default comparison under `scenarios/`, baseline first.
 pub const BUNDLED: [&str; 7] = [
     "baseline.toml",

@@ -1,0 +1,483 @@
+//! The whole pipeline as a library, with no terminal: load and check a
+//! [`Plan`], estimate its memory, run it with a progress callback, appraise
+//! it, render its files (and the report) and write them in one step. The
+//! `upstream` command is this module plus argument parsing, a progress bar
+//! and exit codes; a web app or batch runner drives the same steps.
+//!
+//! Every rule between scenarios lives in [`Plan::new`], beside what it
+//! protects, so no embedder can run a comparison the command would refuse.
+//!
+//! ```
+//! use upstream::app::{Plan, Request};
+//!
+//! let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+//! let request = Request {
+//!     scenarios: vec![
+//!         root.join("tests/fixtures/small.toml"),
+//!         root.join("tests/fixtures/small_hubs.toml"),
+//!     ],
+//!     replicates: 2,
+//!     years: Some(1),
+//!     ..Request::default()
+//! };
+//! let plan = Plan::new(&request)?;
+//! plan.check_memory(None)?;
+//! let outcome = plan.run(&|| {})?;
+//! let hubs = &outcome.economics.appraisals[0];
+//! assert_eq!(hubs.scenario, "Small borough with hubs");
+//! let files = outcome.render()?;
+//! assert!(files.iter().any(|(name, _)| name == "economics.json"));
+//! # Ok::<(), upstream::Error>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::economics::{self, Economics, InterventionMoney};
+use crate::error::Error;
+use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings};
+use crate::format::{count, size};
+use crate::model::Config;
+use crate::output::{self, RunInfo};
+use crate::report;
+use crate::scenario::{self, BUNDLED, Loaded, Overrides};
+
+/// Replicates per scenario when a request does not say.
+pub const DEFAULT_REPLICATES: u32 = 16;
+/// The master seed when a request does not say.
+pub const DEFAULT_SEED: u64 = 20_260_401;
+/// The most replicates a run may ask for.
+pub const MAX_REPLICATES: u32 = 10_000;
+/// The most worker threads a run may ask for.
+pub const MAX_THREADS: usize = 1_024;
+
+/// What a run asks for, before anything is read or checked: the command
+/// line's `upstream run` as data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Scenario files, the baseline first. Empty: the bundled default
+    /// comparison ([`bundled`]).
+    pub scenarios: Vec<PathBuf>,
+    /// Stochastic replicates per scenario.
+    pub replicates: u32,
+    /// The master seed: the same seed gives the same results, byte for byte.
+    pub seed: u64,
+    /// Worker threads; `None` uses one per core. Results do not depend on it.
+    pub threads: Option<usize>,
+    /// A horizon in years for every scenario, overriding their own.
+    pub years: Option<u32>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            scenarios: Vec::new(),
+            replicates: DEFAULT_REPLICATES,
+            seed: DEFAULT_SEED,
+            threads: None,
+            years: None,
+        }
+    }
+}
+
+/// Settings, or scenarios, that cannot be run together.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A setting outside what Upstream can run.
+    #[error("{setting} must be from {range}, not {value}")]
+    OutOfRange {
+        /// The setting as the command line names it, such as `--replicates`.
+        setting: &'static str,
+        /// The allowed range, as people write it ("1 to 10,000").
+        range: &'static str,
+        value: u64,
+    },
+    /// Outputs are keyed by scenario name, so two scenarios cannot share one.
+    #[error("{} and {} both name their scenario \"{name}\"; each scenario in a run needs its own name (set `name` in the file)", first.display(), second.display())]
+    SameName {
+        first: PathBuf,
+        second: PathBuf,
+        name: String,
+    },
+    /// A scenario that cannot be compared resident by resident with the
+    /// baseline.
+    #[error(
+        "scenario \"{scenario}\" has a different {what} from the baseline \"{baseline}\"; scenarios are compared resident by resident, so they must share it ({fix})"
+    )]
+    Unpaired {
+        scenario: String,
+        baseline: String,
+        /// What differs.
+        what: &'static str,
+        /// How to put it right.
+        fix: &'static str,
+    },
+    /// A run estimated to need more memory than it may use.
+    #[error(
+        "this run needs about {} of memory ({} for {} residents on each of {threads} threads, {} for the results of {} replicates, {} for the outputs), more than {} ({limit_from}); use fewer replicates, years or residents, fewer --threads, or a bigger machine",
+        size(.need.total()), size(.need.populations), count(*.residents as f64), size(.need.results),
+        count(*.runs as f64), size(.need.outputs), size(*.limit)
+    )]
+    Memory {
+        need: MemoryEstimate,
+        limit: u64,
+        /// Where the limit came from.
+        limit_from: &'static str,
+        /// Residents in the largest scenario.
+        residents: u32,
+        threads: usize,
+        /// Scenarios × replicates.
+        runs: u64,
+    },
+}
+
+/// The folder of bundled scenarios: `scenarios/` in the working folder if it
+/// holds them, else the one Upstream was built from.
+pub fn bundled_dir() -> PathBuf {
+    let local = Path::new("scenarios");
+    if local.join(BUNDLED[0]).is_file() {
+        local.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+    }
+}
+
+/// The bundled default comparison: the baseline borough, then each bundled
+/// intervention scenario.
+pub fn bundled() -> Vec<PathBuf> {
+    let dir = bundled_dir();
+    BUNDLED.iter().map(|f| dir.join(f)).collect()
+}
+
+fn in_range<T: Into<u64> + Copy>(
+    setting: &'static str,
+    value: T,
+    lo: u64,
+    hi: u64,
+    range: &'static str,
+) -> Result<(), PlanError> {
+    let v = value.into();
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(PlanError::OutOfRange {
+            setting,
+            range,
+            value: v,
+        })
+    }
+}
+
+/// Scenarios checked to run together, and how to run them.
+#[derive(Debug)]
+pub struct Plan {
+    scenarios: Vec<Loaded>,
+    settings: RunSettings,
+}
+
+impl Plan {
+    /// Checks the request's settings, loads its scenarios (the bundled
+    /// default comparison if it names none) and checks them together.
+    pub fn new(request: &Request) -> Result<Plan, Error> {
+        in_range(
+            "--replicates",
+            request.replicates,
+            1,
+            MAX_REPLICATES as u64,
+            "1 to 10,000",
+        )?;
+        if let Some(t) = request.threads {
+            in_range("--threads", t as u64, 1, MAX_THREADS as u64, "1 to 1,024")?;
+        }
+        if let Some(y) = request.years {
+            in_range("--years", y, 1, scenario::MAX_YEARS as u64, "1 to 30")?;
+        }
+        let paths = if request.scenarios.is_empty() {
+            bundled()
+        } else {
+            request.scenarios.clone()
+        };
+        let overrides = Overrides {
+            horizon_years: request.years,
+        };
+        let scenarios = paths
+            .iter()
+            .map(|p| scenario::load_with(p, &overrides))
+            .collect::<Result<Vec<_>, _>>()?;
+        let settings = RunSettings {
+            replicates: request.replicates,
+            seed: request.seed,
+            threads: request.threads,
+        };
+        Ok(Plan::of(scenarios, settings)?)
+    }
+
+    /// Checks scenarios loaded elsewhere (the baseline first) to run
+    /// together: each has its own name, and each can be paired with the
+    /// baseline resident by resident.
+    pub fn of(scenarios: Vec<Loaded>, settings: RunSettings) -> Result<Plan, PlanError> {
+        assert!(!scenarios.is_empty(), "a plan needs a baseline");
+        for (i, l) in scenarios.iter().enumerate() {
+            if let Some(first) = scenarios[..i]
+                .iter()
+                .find(|o| o.config.name == l.config.name)
+            {
+                return Err(PlanError::SameName {
+                    first: first.files[0].path.clone(),
+                    second: l.files[0].path.clone(),
+                    name: l.config.name.clone(),
+                });
+            }
+        }
+        let base = &scenarios[0];
+        for l in &scenarios[1..] {
+            if let Some((what, fix)) = unpaired(base, l) {
+                return Err(PlanError::Unpaired {
+                    scenario: l.config.name.clone(),
+                    baseline: base.config.name.clone(),
+                    what,
+                    fix,
+                });
+            }
+        }
+        Ok(Plan {
+            scenarios,
+            settings,
+        })
+    }
+
+    /// The scenarios, the baseline first.
+    pub fn scenarios(&self) -> &[Loaded] {
+        &self.scenarios
+    }
+
+    pub fn settings(&self) -> &RunSettings {
+        &self.settings
+    }
+
+    /// The worker threads the run will use.
+    pub fn threads(&self) -> usize {
+        self.settings
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    fn configs(&self) -> Vec<&Config> {
+        self.scenarios.iter().map(|l| &l.config).collect()
+    }
+
+    /// The memory the run will need at its peak.
+    pub fn memory(&self) -> MemoryEstimate {
+        experiment::memory_estimate(&self.configs(), self.settings.replicates, self.threads())
+    }
+
+    /// Refuses, before anything is allocated, a run that would not fit in
+    /// `limit` bytes, or (with no limit) in the memory the machine has
+    /// available now.
+    pub fn check_memory(&self, limit: Option<u64>) -> Result<(), PlanError> {
+        let (limit, limit_from) = match (limit, available_memory()) {
+            (Some(l), _) => (l, "--memory-limit"),
+            (None, Some(a)) => (a, "the memory this machine has available"),
+            (None, None) => return Ok(()),
+        };
+        let need = self.memory();
+        if need.total() <= limit {
+            return Ok(());
+        }
+        Err(PlanError::Memory {
+            need,
+            limit,
+            limit_from,
+            residents: self
+                .scenarios
+                .iter()
+                .map(|l| l.config.population.residents)
+                .max()
+                .unwrap_or(0),
+            threads: self.threads(),
+            runs: self.scenarios.len() as u64 * self.settings.replicates as u64,
+        })
+    }
+
+    /// Runs every scenario for every replicate and appraises each against
+    /// the baseline. `on_done` is called once per finished replicate, from
+    /// any thread.
+    pub fn run(self, on_done: &(dyn Fn() + Sync)) -> Result<Outcome, Error> {
+        let started = Instant::now();
+        let experiment = experiment::run(&self.configs(), &self.settings, on_done)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let money: Vec<&[InterventionMoney]> = self
+            .scenarios
+            .iter()
+            .map(|l| l.intervention_money.as_slice())
+            .collect();
+        let economics = economics::evaluate(
+            &self.scenarios[0].conventions,
+            &self.configs(),
+            &money,
+            &experiment.scenarios,
+        );
+        Ok(Outcome {
+            plan: self,
+            experiment,
+            economics,
+            seconds,
+        })
+    }
+}
+
+/// Why `l` cannot be paired with the baseline, and the fix, if it cannot.
+/// Pairing by replicate compares the same residents month by month, so the
+/// timeline, the population's slots and the money conventions must match.
+fn unpaired(base: &Loaded, l: &Loaded) -> Option<(&'static str, &'static str)> {
+    let (b, c) = (&base.config, &l.config);
+    [
+        (
+            c.months != b.months,
+            "horizon",
+            "use --years to set it for all",
+        ),
+        (
+            c.burn_in_months != b.burn_in_months,
+            "burn_in_months",
+            "remove it from the scenario",
+        ),
+        (
+            !c.population.same_households(&b.population),
+            "population (residents, neighbourhoods or household make-up)",
+            "remove those [population] fields from the scenario",
+        ),
+        (
+            c.age_bands != b.age_bands,
+            "population.age_band_cuts",
+            "remove it from the scenario",
+        ),
+        (
+            l.conventions != base.conventions,
+            "money conventions ([economics] or start)",
+            "set them in the baseline only",
+        ),
+    ]
+    .into_iter()
+    .find(|d| d.0)
+    .map(|(_, what, fix)| (what, fix))
+}
+
+/// The memory the machine can give a new process now, from /proc/meminfo.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A finished run: its plan, every replicate's results and their economics.
+#[derive(Debug)]
+pub struct Outcome {
+    pub plan: Plan,
+    pub experiment: Experiment,
+    pub economics: Economics,
+    /// Wall-clock seconds the simulation took (not the appraisal).
+    pub seconds: f64,
+}
+
+impl Outcome {
+    /// The scenarios' names, the baseline first.
+    pub fn names(&self) -> Vec<&str> {
+        self.plan
+            .scenarios
+            .iter()
+            .map(|l| l.config.name.as_str())
+            .collect()
+    }
+
+    /// Resident-months simulated a second, burn-in included.
+    pub fn resident_months_per_second(&self) -> f64 {
+        self.experiment.resident_months as f64 / self.seconds
+    }
+
+    /// Every data file (CSV, JSON, the workbook), as (name, contents).
+    pub fn render(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let info = RunInfo {
+            economics: &self.economics,
+            scenarios: &self.plan.scenarios,
+            settings: &self.plan.settings,
+            threads: self.experiment.threads,
+            resident_months: self.experiment.resident_months,
+        };
+        Ok(output::render(&self.experiment, &info)?)
+    }
+
+    /// The terminal summary: a line per scenario, then what its figures mean.
+    pub fn table(&self) -> String {
+        let mut out = output::table::render(&self.experiment, &self.names(), &self.economics);
+        out.push('\n');
+        out.push_str(&output::table::notes(
+            &self.economics,
+            self.plan.scenarios[0].config.months,
+            self.plan.settings.replicates,
+        ));
+        out
+    }
+
+    /// Renders the data files and, with `report` (told how many charts are
+    /// drawn out of how many), the report built from them; then replaces the
+    /// folder `dir` with them in one step. If the report fails, the results
+    /// are still written, and the error says so. Returns the names written.
+    pub fn write(
+        &self,
+        dir: &Path,
+        report: Option<&(dyn Fn(usize, usize) + Sync)>,
+    ) -> Result<Vec<String>, Error> {
+        let mut files = self.render()?;
+        if let Some(progress) = report {
+            match build_report(&files, progress) {
+                Ok(report) => files.extend(report),
+                Err(source) => {
+                    // Keep the results of a long run even if its report fails.
+                    output::write(dir, &files)?;
+                    return Err(Error::ReportAfterResults {
+                        dir: dir.to_path_buf(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(output::write(dir, &files)?)
+    }
+}
+
+/// Builds the report and charts from a run's files in memory, exactly as
+/// [`rebuild_report`] builds them from the files on disk.
+pub fn build_report(
+    files: &[(String, Vec<u8>)],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<(String, Vec<u8>)>, report::ReportError> {
+    let source = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+    };
+    report::build(&source, progress)
+}
+
+/// Rebuilds the report and charts of the output folder `dir` from its files,
+/// without re-running, and replaces them in one step. Returns the number of
+/// charts drawn.
+pub fn rebuild_report(
+    dir: &Path,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<usize, Error> {
+    if !dir.is_dir() {
+        return Err(Error::NotAnOutputFolder(dir.to_path_buf()));
+    }
+    let source = |name: &str| std::fs::read(dir.join(name));
+    let files = report::build(&source, progress).map_err(|source| Error::Report {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    output::write_report(dir, &files)?;
+    Ok((files.len() - 1) / 2)
+}

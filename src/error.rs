@@ -1,0 +1,56 @@
+//! One error vocabulary for everything the library does on a user's behalf,
+//! so an embedder can tell "bad scenario, line 12" from "not our folder"
+//! from "our fault" by matching, not by reading text.
+//!
+//! Every message names what is wrong, where, and how to put it right; the
+//! `upstream` command prints it as one line. [`Error::is_input`] splits the
+//! errors the user can fix (exit code 2) from faults in Upstream (exit 1).
+
+use std::path::PathBuf;
+
+use crate::app::PlanError;
+use crate::experiment::ThreadPoolError;
+use crate::output::OutputError;
+use crate::report::ReportError;
+use crate::scenario::ScenarioError;
+
+/// Anything that stops a check, a run or a report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A scenario file that cannot be read, parsed or validated.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// Settings, or scenarios that cannot be run together.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The output folder cannot be written (or the workbook built).
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// `upstream report` given something that is not a folder.
+    #[error("{} is not an output folder (it does not exist or is not a folder)", .0.display())]
+    NotAnOutputFolder(PathBuf),
+    /// A folder the report cannot be built from.
+    #[error("cannot build the report from {}: {source}", dir.display())]
+    Report { dir: PathBuf, source: ReportError },
+    /// A run's results were written, but its report failed.
+    #[error("the results are written to {}, but the report could not be built: {source}", dir.display())]
+    ReportAfterResults { dir: PathBuf, source: ReportError },
+    /// The worker threads could not be started.
+    #[error(transparent)]
+    Threads(#[from] ThreadPoolError),
+}
+
+impl Error {
+    /// Whether the user can put this right (a scenario, an argument, a
+    /// folder), rather than it being a fault in Upstream.
+    pub fn is_input(&self) -> bool {
+        match self {
+            Error::Scenario(_)
+            | Error::Plan(_)
+            | Error::NotAnOutputFolder(_)
+            | Error::Report { .. } => true,
+            Error::Output(e) => !matches!(e, OutputError::Workbook(_)),
+            Error::ReportAfterResults { .. } | Error::Threads(_) => false,
+        }
+    }
+}
