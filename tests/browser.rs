@@ -2,13 +2,12 @@
 //! Chromium. Needs Debian's `chromium` package (`.ci/run` installs it), so
 //! it is ignored by default: `cargo test --release -- --ignored`.
 
-mod common;
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::upstream;
+use crate::common::upstream;
 
 fn chromium() -> String {
     std::env::var("UPSTREAM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())

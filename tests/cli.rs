@@ -5,8 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod common;
-use common::{assert_rejected, every_file, upstream};
+use crate::common::{assert_rejected, every_file, upstream};
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/{name}")

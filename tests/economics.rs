@@ -4,8 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-mod common;
-use common::upstream;
+use crate::common::upstream;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
@@ -218,7 +217,7 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
 
 /// A bad money convention in a scenario extending the bundled baseline.
 fn assert_rejected(extra: &str, expect: &[&str]) {
-    common::assert_rejected(
+    crate::common::assert_rejected(
         &format!("name = \"Bad money\"\nextends = \"BASELINE\"\n{extra}"),
         expect,
     );

@@ -5,11 +5,10 @@
 //! them, so the difference shows in review:
 //!
 //! ```sh
-//! UPSTREAM_BLESS=1 cargo test --release --test regression
+//! UPSTREAM_BLESS=1 cargo test --release --test integration regression::
 //! git diff tests/regression
 //! ```
 
-mod common;
 
 use std::fs;
 use std::path::Path;
@@ -69,7 +68,7 @@ fn comparable(mut v: Value) -> Value {
 fn a_small_fixed_run_matches_its_committed_results() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let out = common::upstream(&[
+    let out = crate::common::upstream(&[
         "run",
         "tests/fixtures/small.toml",
         "tests/fixtures/small_hubs.toml",
@@ -113,7 +112,7 @@ fn a_small_fixed_run_matches_its_committed_results() {
     assert!(
         moved.is_empty(),
         "{} values moved from the committed results (old → new); if the change is intended, \
-         run UPSTREAM_BLESS=1 cargo test --release --test regression and commit tests/regression:\n{}",
+         run UPSTREAM_BLESS=1 cargo test --release --test integration regression:: and commit tests/regression:\n{}",
         moved.len(),
         shown
             .iter()

@@ -1,12 +1,11 @@
 //! The charts and the report, built from a small run's output folder.
 
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::upstream;
+use crate::common::upstream;
 use serde_json::Value;
 use upstream::format::money;
 use upstream::report::words::html;

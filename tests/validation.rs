@@ -4,7 +4,6 @@
 //! pass; where the model misses a published figure, the range says by how
 //! much and the docs say why.
 
-mod common;
 
 use std::fs;
 use std::path::Path;
@@ -24,7 +23,7 @@ fn differences() -> &'static str {
     CSV.get_or_init(|| {
         let tmp = tempfile::tempdir().unwrap();
         let out_dir = tmp.path().join("out");
-        let out = common::upstream(&[
+        let out = crate::common::upstream(&[
             "run",
             "scenarios/baseline.toml",
             "scenarios/hubs.toml",

@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)] // each test file uses its own subset
 
 use std::fs;
 use std::process::{Command, Output};

@@ -1,0 +1,15 @@
+//! Upstream's integration tests, linked once as one binary (faster builds
+//! than one binary a file). Each module opens with the property it proves.
+
+mod common;
+
+mod browser;
+mod cli;
+mod crash;
+mod economics;
+mod model;
+mod parser;
+mod properties;
+mod regression;
+mod report;
+mod validation;
