@@ -2,7 +2,6 @@
 //! Chromium. Needs Debian's `chromium` package (`.ci/run` installs it), so
 //! it is ignored by default: `cargo test --release -- --ignored`.
 
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use upstream::engine::{Engine, run_replicate};
 use upstream::metrics::Layout;
-use upstream::model::population::transition_probs;
+use upstream::model::hazards::transition_probs;
 use upstream::model::*;
 use upstream::scenario;
 
@@ -167,7 +167,7 @@ fn need_levels_follow_the_birth_death_chain_to_its_stationary_distribution() {
             pi[l]
         );
     }
-    let engine_pi = upstream::engine::stationary_need(&config, 1);
+    let engine_pi = upstream::model::hazards::stationary_need(&config, 1);
     for l in 0..4 {
         assert!((engine_pi[l] - pi[l]).abs() < 1e-12);
     }

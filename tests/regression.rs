@@ -9,7 +9,6 @@
 //! git diff tests/regression
 //! ```
 
-
 use std::fs;
 use std::path::Path;
 

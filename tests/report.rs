@@ -1,6 +1,5 @@
 //! The charts and the report, built from a small run's output folder.
 
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -4,7 +4,6 @@
 //! pass; where the model misses a published figure, the range says by how
 //! much and the docs say why.
 
-
 use std::fs;
 use std::path::Path;
 use std::sync::OnceLock;

@@ -5,6 +5,7 @@
 //! `scenario::compile`, or directly in code by tests and benches. Nothing here
 //! knows about files, terminals or charts.
 
+pub mod hazards;
 pub mod population;
 
 use serde::{Deserialize, Serialize};

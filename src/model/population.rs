@@ -6,7 +6,8 @@
 //! over flat arrays. A resident's slot never moves: turnover replaces the
 //! occupant of a slot (see `engine::turnover`), keeping the population stable.
 
-use super::{AGE_BANDS, Config, NEED_LEVELS, NeedSpec, RISK_FACTORS};
+use super::hazards::{risk_multipliers, stationary};
+use super::{AGE_BANDS, Config, NEED_LEVELS, RISK_FACTORS};
 use crate::rng::{Crn, Purpose, Stream, resident_key};
 
 /// Bits of `Residents::flags`.
@@ -121,54 +122,6 @@ impl Population {
         let hh = self.neighbourhood_households(n);
         self.households.start[hh.start] as usize..self.households.start[hh.end] as usize
     }
-}
-
-/// Chance of moving one level up and one level down this month from `level`,
-/// as competing risks: `p(move) = 1 − exp(−(h_up + h_down))`, split in
-/// proportion to the hazards.
-pub fn transition_probs(need: &NeedSpec, level: usize, up_mult: f64, down_mult: f64) -> (f64, f64) {
-    let up = if level < NEED_LEVELS - 1 {
-        need.escalation[level] * up_mult
-    } else {
-        0.0
-    };
-    let down = if level > 0 {
-        need.recovery[level - 1] * down_mult
-    } else {
-        0.0
-    };
-    let total = up + down;
-    if total <= 0.0 {
-        return (0.0, 0.0);
-    }
-    let p = 1.0 - (-total).exp();
-    (p * up / total, p * down / total)
-}
-
-/// The closed-form stationary distribution of the birth–death chain on need
-/// levels: `π[i+1] / π[i] = p_up(i) / p_down(i+1)`.
-pub fn stationary(need: &NeedSpec, up_mult: f64, down_mult: f64) -> [f64; NEED_LEVELS] {
-    let mut pi = [0.0; NEED_LEVELS];
-    pi[0] = 1.0;
-    for i in 0..NEED_LEVELS - 1 {
-        let (up, _) = transition_probs(need, i, up_mult, down_mult);
-        let (_, down) = transition_probs(need, i + 1, up_mult, down_mult);
-        pi[i + 1] = if down > 0.0 { pi[i] * up / down } else { 0.0 };
-    }
-    let total: f64 = pi.iter().sum();
-    pi.map(|p| p / total)
-}
-
-/// Escalation and recovery multipliers from a resident's risk factors.
-pub fn risk_multipliers(config: &Config, mask: u8) -> (f64, f64) {
-    let (mut up, mut down) = (1.0, 1.0);
-    for (f, risk) in config.risks.iter().enumerate() {
-        if mask & (1 << f) != 0 {
-            up *= risk.escalation_multiplier;
-            down *= risk.recovery_multiplier;
-        }
-    }
-    (up, down)
 }
 
 fn pick(shares: &[f64], u: f64) -> usize {

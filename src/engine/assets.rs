@@ -1,0 +1,70 @@
+//! Community assets: each neighbourhood's places (connected residents) grow
+//! towards what is funded and decline slowly when funding stops; residents
+//! connect while places are free and disconnect faster when a
+//! neighbourhood holds more connected residents than places.
+
+use super::Engine;
+use crate::model::population::Population;
+use crate::model::{AssetSpec, Config, Delivery, by_year};
+use crate::rng::threshold;
+
+/// Each neighbourhood's places at the start: its base places per 1,000
+/// residents.
+pub(super) fn starting_places(config: &Config, population: &Population) -> Vec<f64> {
+    (0..config.population.neighbourhoods.len())
+        .map(|n| {
+            let residents = population.neighbourhood_residents(n).len() as f64;
+            config.assets.base_places_per_1000 * residents / 1000.0
+        })
+        .collect()
+}
+
+impl Engine<'_> {
+    pub(super) fn update_assets(&mut self, m: i64) {
+        let cfg = self.config;
+        let mut funded = vec![0.0; self.asset_capacity.len()];
+        for iv in &cfg.interventions {
+            if let Delivery::Assets {
+                neighbourhoods,
+                places_by_year,
+            } = &iv.delivery
+                && m >= iv.start_month as i64
+            {
+                let places = by_year(places_by_year, m as u32).copied().unwrap_or(0.0);
+                for &n in neighbourhoods {
+                    funded[n] += places / neighbourhoods.len() as f64;
+                }
+            }
+        }
+        for (n, cap) in self.asset_capacity.iter_mut().enumerate() {
+            let residents = self.population.neighbourhood_residents(n).len() as f64;
+            let target = cfg.assets.base_places_per_1000 * residents / 1000.0 + funded[n];
+            if target > *cap {
+                *cap += cfg.assets.growth_per_month * (target - *cap);
+            } else {
+                *cap -= cfg.assets.decline_per_month * (*cap - target);
+            }
+        }
+    }
+}
+
+/// This month's chance that a connected resident disconnects, as a threshold:
+/// the base rate, plus enough to shed the excess over the places there are.
+pub(super) fn disconnect_threshold(connected: u32, places: u32, base: f64) -> u32 {
+    let over = connected.saturating_sub(places);
+    let p = if connected > 0 {
+        base + (1.0 - base) * over as f64 / connected as f64
+    } else {
+        base
+    };
+    threshold(p)
+}
+
+/// The chance a resident who is not connected connects this month, as a
+/// threshold, for residents without and with the isolation risk factor.
+pub(super) fn connect_thresholds(assets: &AssetSpec) -> [u32; 2] {
+    [
+        threshold(1.0 - (-assets.connect_per_month).exp()),
+        threshold(1.0 - (-assets.connect_per_month * assets.isolated_uptake_multiplier).exp()),
+    ]
+}

@@ -1,0 +1,217 @@
+//! The invariants audit: every running total recounted from the residents'
+//! own records, and the population accounts checked (nobody lost,
+//! duplicated or counted in two places). For tests and audits; a pass over
+//! all residents.
+
+use super::{Engine, Turnover};
+use super::household::HouseholdSummary;
+use crate::model::population::{flag, iv};
+use crate::model::{NEED_LEVELS, Unit};
+
+/// A running total or account that disagrees with the residents' own
+/// records: always a fault in the engine, never in the input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BrokenInvariant {
+    #[error("{column} has {len} entries for {residents} residents")]
+    ColumnLength {
+        column: &'static str,
+        len: usize,
+        residents: usize,
+    },
+    #[error("population accounts do not balance: {turnover:?} with {residents} residents")]
+    Accounts { turnover: Turnover, residents: usize },
+    #[error("a resident's random-number key is stale")]
+    StaleKey,
+    #[error("two residents share an identity")]
+    SharedIdentity,
+    #[error("resident {0} has need level {1}")]
+    NeedLevel(usize, u8),
+    #[error("resident {0} is waiting or on a spot place without an episode")]
+    PlaceWithoutEpisode(usize),
+    #[error("resident {0} is not in the household it names")]
+    NotInHousehold(usize),
+    #[error("episode service {service}: counters say {counters:?}, residents say {residents:?}")]
+    EpisodeCounters {
+        service: usize,
+        /// In-house, spot and waiting, as the service counts them.
+        counters: (u32, u32, u32),
+        /// The same, counted from the residents.
+        residents: (u32, u32, u32),
+    },
+    #[error("episode service {service} has {in_house} in {capacity} places")]
+    OverCapacity {
+        service: usize,
+        in_house: u32,
+        capacity: u32,
+    },
+    #[error("intervention {intervention}: caseload {cases} but {holders} case holders")]
+    Caseload {
+        intervention: usize,
+        cases: u32,
+        holders: u32,
+    },
+    #[error("household {0}'s summary is stale")]
+    StaleSummary(usize),
+    #[error("resident {0} holds a case without support")]
+    CaseWithoutSupport(usize),
+    #[error("resident {0} is supported without holding a case")]
+    SupportWithoutCase(usize),
+    #[error("resident {0} occupies a place with no months left")]
+    NoMonthsLeft(usize),
+    #[error("household {household} has {holders} holders of one case")]
+    Holders { household: usize, holders: u8 },
+    #[error("connected residents {residents:?} but counters {counters:?}")]
+    Connected {
+        residents: Vec<u32>,
+        counters: Vec<u32>,
+    },
+}
+
+impl Engine<'_> {
+    /// Recounts every running total from the residents' own records and
+    /// checks the population accounts: nobody lost, duplicated or counted in
+    /// two places. For tests and audits; a pass over all residents.
+    pub fn check_invariants(&self) -> Result<(), BrokenInvariant> {
+        let res = &self.population.residents;
+        let n = res.len();
+        for (name, len) in [
+            ("need", res.need.len()),
+            ("flags", res.flags.len()),
+            ("household", res.household.len()),
+            ("arrival", res.arrival.len()),
+            ("episode", res.episode.len()),
+            ("episode_left", res.episode_left.len()),
+            ("touched", res.touched.len()),
+            ("intervention", res.intervention.len()),
+            ("intervention_months", res.intervention_months.len()),
+        ] {
+            if len != n {
+                return Err(BrokenInvariant::ColumnLength {
+                    column: name,
+                    len,
+                    residents: n,
+                });
+            }
+        }
+        let tv = &self.turnover;
+        if tv.start + tv.births + tv.moves_in != tv.end + tv.deaths + tv.moves_out
+            || tv.end != n as u64
+        {
+            return Err(BrokenInvariant::Accounts {
+                turnover: *tv,
+                residents: n,
+            });
+        }
+        if (0..n).any(|r| self.prefixes[r] != self.crn.resident(res.key(r))) {
+            return Err(BrokenInvariant::StaleKey);
+        }
+        let mut keys: Vec<u64> = (0..n).map(|r| res.key(r)).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return Err(BrokenInvariant::SharedIdentity);
+        }
+        let mut occupied = vec![(0u32, 0u32, 0u32); self.episodes.len()];
+        let mut cases = vec![0u32; self.caseloads.len()];
+        let mut connected = vec![0u32; self.connected.len()];
+        for r in 0..n {
+            let f = res.flags[r];
+            if res.need[r] as usize >= NEED_LEVELS {
+                return Err(BrokenInvariant::NeedLevel(r, res.need[r]));
+            }
+            let e = res.episode[r];
+            if e != 0 {
+                let o = &mut occupied[e as usize - 1];
+                if f & flag::WAITING != 0 {
+                    o.2 += 1;
+                } else if f & flag::SPOT != 0 {
+                    o.1 += 1;
+                } else {
+                    o.0 += 1;
+                }
+            } else if f & (flag::WAITING | flag::SPOT) != 0 {
+                return Err(BrokenInvariant::PlaceWithoutEpisode(r));
+            }
+            let ivb = res.intervention[r];
+            if ivb & iv::CASE_HOLDER != 0 {
+                cases[(ivb & iv::INDEX) as usize - 1] += 1;
+            }
+            if f & flag::CONNECTED != 0 {
+                let h = res.household[r] as usize;
+                connected[self.population.households.neighbourhood[h] as usize] += 1;
+            }
+            let h = res.household[r] as usize;
+            if !self.population.households.members(h).contains(&r) {
+                return Err(BrokenInvariant::NotInHousehold(r));
+            }
+        }
+        for (e, (es, o)) in self.episodes.iter().zip(&occupied).enumerate() {
+            if (es.in_house, es.spot, es.waiting) != *o {
+                return Err(BrokenInvariant::EpisodeCounters {
+                    service: e,
+                    counters: (es.in_house, es.spot, es.waiting),
+                    residents: *o,
+                });
+            }
+            if es.in_house > es.capacity {
+                return Err(BrokenInvariant::OverCapacity {
+                    service: e,
+                    in_house: es.in_house,
+                    capacity: es.capacity,
+                });
+            }
+        }
+        for (i, (c, k)) in self.caseloads.iter().zip(&cases).enumerate() {
+            if c.cases != *k {
+                return Err(BrokenInvariant::Caseload {
+                    intervention: i,
+                    cases: c.cases,
+                    holders: *k,
+                });
+            }
+        }
+        for h in 0..self.population.households.len() {
+            if self.household_summary[h] != HouseholdSummary::of(&self.population, h).pack() {
+                return Err(BrokenInvariant::StaleSummary(h));
+            }
+            // Each case in support has exactly one holder: the resident, or
+            // one member of the household.
+            let mut holders = [0u8; crate::model::MAX_INTERVENTIONS];
+            let mut supported = [false; crate::model::MAX_INTERVENTIONS];
+            for r in self.population.households.members(h) {
+                let ivb = res.intervention[r];
+                if ivb & iv::CASE_HOLDER != 0 && ivb & iv::SUPPORT == 0 {
+                    return Err(BrokenInvariant::CaseWithoutSupport(r));
+                }
+                if ivb & iv::SUPPORT != 0 {
+                    let i = (ivb & iv::INDEX) as usize - 1;
+                    supported[i] = true;
+                    holders[i] += (ivb & iv::CASE_HOLDER != 0) as u8;
+                    if self.reach[i].unit == Unit::Resident && ivb & iv::CASE_HOLDER == 0 {
+                        return Err(BrokenInvariant::SupportWithoutCase(r));
+                    }
+                }
+                if res.episode[r] != 0
+                    && res.flags[r] & flag::WAITING == 0
+                    && res.episode_left[r] == 0
+                {
+                    return Err(BrokenInvariant::NoMonthsLeft(r));
+                }
+            }
+            for i in 0..self.reach.len() {
+                if self.reach[i].unit == Unit::Household && supported[i] && holders[i] != 1 {
+                    return Err(BrokenInvariant::Holders {
+                        household: h,
+                        holders: holders[i],
+                    });
+                }
+            }
+        }
+        if connected != self.connected {
+            return Err(BrokenInvariant::Connected {
+                residents: connected,
+                counters: self.connected.clone(),
+            });
+        }
+        Ok(())
+    }
+}

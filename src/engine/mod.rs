@@ -1,0 +1,240 @@
+//! One replicate of one scenario, month by month (MODEL.md section 3).
+//!
+//! [`Engine::step`] is the monthly schedule, in this order, one module per
+//! mechanism:
+//!
+//! 1. environment: shocks change risk-factor prevalence ([`hazards`]);
+//! 2. community assets grow or decline towards what is funded ([`assets`]);
+//! 3. places an intervention adds to an episode service, and admissions from
+//!    waiting lists into free places ([`services`]);
+//! 4. enrolment of residents or households into interventions with free
+//!    places ([`interventions`]);
+//! 5. the residents' pass: one fused loop over every resident for episode
+//!    continuation, support and dropout, need, risk factors, asset
+//!    connection, and service contacts with handoff ([`pass`]), leaving each
+//!    household's summary byte behind it ([`household`]);
+//! 6. once a year, turnover and ageing ([`turnover`]);
+//! 7. recording the month's integers ([`crate::metrics`]).
+//!
+//! Every draw is a pure function of its coordinates ([`crate::rng`]), so the
+//! order residents are visited in changes no result. [`audit`] recounts every
+//! running total from the residents' own records, for tests.
+
+mod assets;
+mod audit;
+mod hazards;
+mod household;
+mod interventions;
+mod pass;
+mod services;
+mod turnover;
+
+use rand_distr::LogNormal;
+
+use crate::metrics::{self, Layout};
+use crate::model::population::{self, Population, flag};
+use crate::model::{Config, RISK_FACTORS};
+use crate::rng::Crn;
+
+use hazards::{Rates, Tables};
+use household::HouseholdSummary;
+use interventions::{CaseloadState, Reach};
+use services::EpisodeState;
+
+pub use audit::BrokenInvariant;
+
+/// Totals kept per neighbourhood over the horizon.
+pub const NEIGHBOURHOOD_METRICS: [&str; 8] = [
+    "resident_months",
+    "crisis_months",
+    "struggling_months",
+    "service_events",
+    "episode_entries",
+    "reactive_cost_gbp",
+    "people_reached",
+    "connected_months",
+];
+const NB_RESIDENT_MONTHS: usize = 0;
+const NB_CRISIS: usize = 1;
+const NB_STRUGGLING: usize = 2;
+const NB_EVENTS: usize = 3;
+const NB_ENTRIES: usize = 4;
+const NB_COST: usize = 5;
+const NB_REACHED: usize = 6;
+const NB_CONNECTED: usize = 7;
+
+/// Flows in and out of the population over a run, for conservation checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Turnover {
+    pub start: u64,
+    pub births: u64,
+    pub moves_in: u64,
+    pub deaths: u64,
+    pub moves_out: u64,
+    pub end: u64,
+}
+
+/// One replicate's raw results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicateResult {
+    /// `raw[month * layout.len() + metric]`, integers (counts, pence).
+    pub raw: Vec<i64>,
+    /// Per neighbourhood, [`NEIGHBOURHOOD_METRICS`] (cost in pence).
+    pub neighbourhoods: Vec<[i64; NEIGHBOURHOOD_METRICS.len()]>,
+    pub resident_months: u64,
+    pub turnover: Turnover,
+}
+
+/// One replicate of one scenario, month by month.
+pub struct Engine<'a> {
+    config: &'a Config,
+    layout: Layout,
+    rates: Rates<'a>,
+    tables: Tables,
+    crn: Crn,
+    pub population: Population,
+    episodes: Vec<EpisodeState>,
+    caseloads: Vec<CaseloadState>,
+    /// Places intervention: places added last month (to charge capital once).
+    places_added: Vec<u32>,
+    asset_capacity: Vec<f64>,
+    connected: Vec<u32>,
+    durations: Vec<Option<LogNormal<f64>>>,
+    reach: Vec<Reach>,
+    household_summary: Vec<u8>,
+    /// Each resident's share of the random-number key, kept so the step
+    /// need not recompute it every month (8 bytes a resident).
+    prefixes: Vec<crate::rng::ResidentCrn>,
+    starting_need: population::StartingNeed,
+    candidates: Vec<(u64, u32)>,
+    /// Households that pass enrolment's first filter (reused each month).
+    household_buffer: Vec<u32>,
+    /// Months simulated so far, burn-in included.
+    pub t: u32,
+    row: Vec<i64>,
+    raw: Vec<i64>,
+    neighbourhoods: Vec<[i64; NEIGHBOURHOOD_METRICS.len()]>,
+    pub turnover: Turnover,
+}
+
+/// Scenario month (1-based) of absolute month `t`; zero or less in burn-in.
+fn scenario_month(config: &Config, t: u32) -> i64 {
+    t as i64 - config.burn_in_months as i64 + 1
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(config: &'a Config, seed: u64, replicate: u32) -> Engine<'a> {
+        let crn = Crn::new(seed, replicate);
+        let population = population::synthesise(config, crn);
+        let rates = Rates::new(config);
+        let tables = Tables::build(&rates, [1.0; RISK_FACTORS]);
+        let layout = Layout::new(config);
+        let n_neigh = config.population.neighbourhoods.len();
+        let asset_capacity = assets::starting_places(config, &population);
+        let n = population.residents.len() as u64;
+        Engine {
+            config,
+            rates,
+            tables,
+            crn,
+            episodes: config
+                .episodes
+                .iter()
+                .map(|e| EpisodeState {
+                    capacity: e.capacity,
+                    ..Default::default()
+                })
+                .collect(),
+            caseloads: vec![CaseloadState::default(); config.interventions.len()],
+            places_added: vec![0; config.interventions.len()],
+            asset_capacity,
+            connected: vec![0; n_neigh],
+            durations: services::lognormals(config),
+            reach: config.interventions.iter().map(Reach::new).collect(),
+            starting_need: population::StartingNeed::new(config),
+            prefixes: (0..population.residents.len())
+                .map(|r| crn.resident(population.residents.key(r)))
+                .collect(),
+            household_summary: (0..population.households.len())
+                .map(|h| HouseholdSummary::of(&population, h).pack())
+                .collect(),
+            candidates: Vec::new(),
+            household_buffer: Vec::new(),
+            t: 0,
+            row: vec![0; layout.len()],
+            raw: Vec::with_capacity(layout.len() * config.months as usize),
+            neighbourhoods: vec![[0; NEIGHBOURHOOD_METRICS.len()]; n_neigh],
+            turnover: Turnover {
+                start: n,
+                end: n,
+                ..Default::default()
+            },
+            layout,
+            population,
+        }
+    }
+
+    pub fn total_months(&self) -> u32 {
+        self.config.burn_in_months + self.config.months
+    }
+
+    /// Runs burn-in and the horizon and returns the recorded results.
+    pub fn run(mut self) -> ReplicateResult {
+        while self.t < self.total_months() {
+            self.step();
+        }
+        self.finish()
+    }
+
+    pub fn finish(self) -> ReplicateResult {
+        let total = self.total_months() as u64;
+        ReplicateResult {
+            raw: self.raw,
+            neighbourhoods: self.neighbourhoods,
+            resident_months: self.population.residents.len() as u64 * total,
+            turnover: self.turnover,
+        }
+    }
+
+    /// Advances one month: the schedule in the module's doc, in its order.
+    pub fn step(&mut self) {
+        let m = scenario_month(self.config, self.t);
+        let recording = m >= 1;
+        self.row.iter_mut().for_each(|v| *v = 0);
+        self.environment(m);
+        self.update_assets(m);
+        self.update_places(m);
+        self.admit_from_queues();
+        self.enrol(m);
+        self.residents_pass(m, recording);
+        if (self.t + 1).is_multiple_of(12) {
+            self.turnover_and_ageing();
+        }
+        if recording {
+            self.record();
+        }
+        self.t += 1;
+    }
+
+    fn record(&mut self) {
+        // Risk-factor prevalence: a separate light pass, kept out of the step.
+        let mut by_mask = [0i64; 32];
+        for &f in &self.population.residents.flags {
+            by_mask[(f & flag::RISK_MASK) as usize] += 1;
+        }
+        let mut counts = [0i64; RISK_FACTORS];
+        for (mask, n) in by_mask.iter().enumerate() {
+            for (k, c) in counts.iter_mut().enumerate() {
+                *c += n * (mask >> k & 1) as i64;
+            }
+        }
+        self.row[self.layout.risk..self.layout.risk + RISK_FACTORS].copy_from_slice(&counts);
+        metrics::derive_month(self.config, &self.layout, &mut self.row);
+        self.raw.extend_from_slice(&self.row);
+    }
+}
+
+/// Runs one replicate of one scenario.
+pub fn run_replicate(config: &Config, seed: u64, replicate: u32) -> ReplicateResult {
+    Engine::new(config, seed, replicate).run()
+}
