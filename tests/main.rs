@@ -12,4 +12,5 @@ mod parser;
 mod properties;
 mod regression;
 mod report;
+mod snapshot;
 mod validation;

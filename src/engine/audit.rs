@@ -3,8 +3,8 @@
 //! duplicated or counted in two places). For tests and audits; a pass over
 //! all residents.
 
-use super::{Engine, Turnover};
 use super::household::HouseholdSummary;
+use super::{Engine, Turnover};
 use crate::model::population::{flag, iv};
 use crate::model::{NEED_LEVELS, Unit};
 
@@ -19,7 +19,10 @@ pub enum BrokenInvariant {
         residents: usize,
     },
     #[error("population accounts do not balance: {turnover:?} with {residents} residents")]
-    Accounts { turnover: Turnover, residents: usize },
+    Accounts {
+        turnover: Turnover,
+        residents: usize,
+    },
     #[error("a resident's random-number key is stale")]
     StaleKey,
     #[error("two residents share an identity")]

@@ -27,6 +27,7 @@ mod household;
 mod interventions;
 mod pass;
 mod services;
+mod snapshot;
 mod turnover;
 
 use rand_distr::LogNormal;
@@ -42,6 +43,7 @@ use interventions::{CaseloadState, Reach};
 use services::EpisodeState;
 
 pub use audit::BrokenInvariant;
+pub use snapshot::SnapshotError;
 
 /// Totals kept per neighbourhood over the horizon.
 pub const NEIGHBOURHOOD_METRICS: [&str; 8] = [
@@ -92,6 +94,9 @@ pub struct Engine<'a> {
     rates: Rates<'a>,
     tables: Tables,
     crn: Crn,
+    /// The master seed and replicate number `crn` was made from.
+    seed: u64,
+    replicate: u32,
     pub population: Population,
     episodes: Vec<EpisodeState>,
     caseloads: Vec<CaseloadState>,
@@ -123,20 +128,35 @@ fn scenario_month(config: &Config, t: u32) -> i64 {
 }
 
 impl<'a> Engine<'a> {
+    /// A replicate at its first burn-in month: a population synthesised from
+    /// the scenario, services empty, assets at their base places.
     pub fn new(config: &'a Config, seed: u64, replicate: u32) -> Engine<'a> {
+        let population = population::synthesise(config, Crn::new(seed, replicate));
+        Engine::assemble(config, seed, replicate, population, [1.0; RISK_FACTORS])
+    }
+
+    /// An engine around `population` at month 0: everything derived from the
+    /// configuration built, every running total at its starting value.
+    fn assemble(
+        config: &'a Config,
+        seed: u64,
+        replicate: u32,
+        population: Population,
+        shock: [f64; RISK_FACTORS],
+    ) -> Engine<'a> {
         let crn = Crn::new(seed, replicate);
-        let population = population::synthesise(config, crn);
         let rates = Rates::new(config);
-        let tables = Tables::build(&rates, [1.0; RISK_FACTORS]);
+        let tables = Tables::build(&rates, shock);
         let layout = Layout::new(config);
         let n_neigh = config.population.neighbourhoods.len();
-        let asset_capacity = assets::starting_places(config, &population);
         let n = population.residents.len() as u64;
         Engine {
             config,
             rates,
             tables,
             crn,
+            seed,
+            replicate,
             episodes: config
                 .episodes
                 .iter()
@@ -147,7 +167,7 @@ impl<'a> Engine<'a> {
                 .collect(),
             caseloads: vec![CaseloadState::default(); config.interventions.len()],
             places_added: vec![0; config.interventions.len()],
-            asset_capacity,
+            asset_capacity: assets::starting_places(config, &population),
             connected: vec![0; n_neigh],
             durations: services::lognormals(config),
             reach: config.interventions.iter().map(Reach::new).collect(),
@@ -174,8 +194,24 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Burn-in and horizon months together.
     pub fn total_months(&self) -> u32 {
         self.config.burn_in_months + self.config.months
+    }
+
+    /// The scenario month (1-based) last simulated: 0 before the horizon,
+    /// negative in burn-in, `months` when the horizon is done.
+    pub fn month(&self) -> i64 {
+        scenario_month(self.config, self.t) - 1
+    }
+
+    /// Simulates burn-in (if not yet done) and the horizon up to and
+    /// including scenario month `month`, or to the horizon's end.
+    pub fn run_to(&mut self, month: u32) {
+        let until = (self.config.burn_in_months + month).min(self.total_months());
+        while self.t < until {
+            self.step();
+        }
     }
 
     /// Runs burn-in and the horizon and returns the recorded results.
