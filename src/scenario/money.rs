@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::compile::{R, bad, cost, finite, probability};
+use super::compile::checks::{R, bad, cost, finite, probability};
 use super::schema::*;
 use crate::economics::{
     Conventions, Financing, Grade, InterventionMoney, PayerBudget, Pool, Schedule,

@@ -1,0 +1,201 @@
+//! Range checks shared by every section of a scenario, and by the money
+//! conventions.
+//!
+//! Contract: each check returns the value unchanged when it is in range, or an
+//! [`Invalid`] naming the dotted path it was given and, in words for people
+//! writing scenarios, what was expected and what was found. None converts
+//! units except [`pence`], which rounds pounds to the nearest penny.
+
+use crate::model::{AGE_BANDS, RISK_FACTORS};
+use crate::scenario::Invalid;
+use crate::scenario::schema::{AgeBandName, RiskMultIn};
+
+pub type R<T> = Result<T, Invalid>;
+
+pub fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
+    Err(Invalid {
+        path: path.into(),
+        message: message.into(),
+    })
+}
+
+pub fn finite(path: &str, v: f64) -> R<f64> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        bad(path, format!("expected a finite number, found {v}"))
+    }
+}
+
+pub fn non_negative(path: &str, v: f64, what: &str) -> R<f64> {
+    if finite(path, v)? < 0.0 {
+        return bad(path, format!("expected {what} of 0 or more, found {v}"));
+    }
+    Ok(v)
+}
+
+pub fn probability(path: &str, v: f64) -> R<f64> {
+    if !(0.0..=1.0).contains(&finite(path, v)?) {
+        return bad(
+            path,
+            format!("expected a probability from 0 to 1, found {v}"),
+        );
+    }
+    Ok(v)
+}
+
+/// The largest amount of money any one value may hold: keeps every total,
+/// in pence, far inside the range of a 64-bit integer.
+const MAX_POUNDS: f64 = 1e12;
+
+pub fn cost(path: &str, v: f64) -> R<f64> {
+    non_negative(path, v, "a cost in £")?;
+    if v > MAX_POUNDS {
+        return bad(
+            path,
+            format!("expected at most £1,000,000,000,000, found {v}"),
+        );
+    }
+    Ok(v)
+}
+
+/// Places, caseloads and capacities: at most ten million.
+pub fn places(path: &str, v: u32) -> R<u32> {
+    if v > 10_000_000 {
+        return bad(path, format!("expected at most 10,000,000, found {v}"));
+    }
+    Ok(v)
+}
+
+pub fn hazard(path: &str, v: f64) -> R<f64> {
+    non_negative(path, v, "a rate per month")?;
+    if v > 50.0 {
+        return bad(
+            path,
+            format!("expected a rate per month of at most 50, found {v}"),
+        );
+    }
+    Ok(v)
+}
+
+pub fn multiplier(path: &str, v: f64) -> R<f64> {
+    non_negative(path, v, "a multiplier")?;
+    if v > 1000.0 {
+        return bad(
+            path,
+            format!("expected a multiplier of at most 1000, found {v}"),
+        );
+    }
+    Ok(v)
+}
+
+/// `check` on each element, named `path[i]`.
+pub fn each<const N: usize>(
+    path: &str,
+    v: [f64; N],
+    check: fn(&str, f64) -> R<f64>,
+) -> R<[f64; N]> {
+    for (i, x) in v.iter().enumerate() {
+        check(&format!("{path}[{i}]"), *x)?;
+    }
+    Ok(v)
+}
+
+pub fn shares(path: &str, v: &[f64], len: std::ops::RangeInclusive<usize>) -> R<Vec<f64>> {
+    if !len.contains(&v.len()) {
+        return bad(
+            path,
+            format!(
+                "expected {} to {} shares, found {}",
+                len.start(),
+                len.end(),
+                v.len()
+            ),
+        );
+    }
+    for (i, x) in v.iter().enumerate() {
+        non_negative(&format!("{path}[{i}]"), *x, "a share")?;
+    }
+    if v.iter().sum::<f64>() <= 0.0 {
+        return bad(path, "expected shares that add up to more than 0");
+    }
+    Ok(v.to_vec())
+}
+
+/// Pence from pounds, rounded to the nearest penny.
+pub fn pence(pounds: f64) -> i64 {
+    (pounds * 100.0).round() as i64
+}
+
+const BAND_NAMES: [AgeBandName; 4] = [
+    AgeBandName::Children,
+    AgeBandName::WorkingAge,
+    AgeBandName::Older,
+    AgeBandName::Oldest,
+];
+
+pub fn bands(path: &str, names: &[AgeBandName]) -> R<[bool; AGE_BANDS]> {
+    if names.is_empty() {
+        return bad(
+            path,
+            "expected at least one of \"children\", \"working_age\", \"older\", \"oldest\"",
+        );
+    }
+    let mut out = [false; AGE_BANDS];
+    for n in names {
+        out[BAND_NAMES
+            .iter()
+            .position(|b| b == n)
+            .expect("all names listed")] = true;
+    }
+    Ok(out)
+}
+
+/// Multipliers by risk factor; a factor not given multiplies by 1.
+pub fn risk_mults(path: &str, m: &Option<RiskMultIn>) -> R<[f64; RISK_FACTORS]> {
+    let mut out = [1.0; RISK_FACTORS];
+    if let Some(m) = m {
+        for (f, (name, v)) in m.by_factor().iter().enumerate() {
+            if let Some(v) = v {
+                out[f] = multiplier(&format!("{path}.{name}"), *v)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A month as `"YYYY-MM"`: the year and the month.
+pub fn parse_start(s: &str) -> R<(i32, u32)> {
+    let err = || {
+        bad(
+            "start",
+            format!("expected a month as \"YYYY-MM\" (for example \"2026-04\"), found \"{s}\""),
+        )
+    };
+    let Some((y, m)) = s.split_once('-') else {
+        return err();
+    };
+    let (Ok(y), Ok(m)) = (y.parse::<i32>(), m.parse::<u32>()) else {
+        return err();
+    };
+    if !(1900..=2200).contains(&y) || !(1..=12).contains(&m) || s.len() != 7 {
+        return err();
+    }
+    Ok((y, m))
+}
+
+/// A service's or intervention's id: it names metrics in the output files,
+/// so lower-case letters, digits and underscores only.
+pub fn valid_id(path: &str, id: &str) -> R<()> {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return bad(
+            path,
+            format!("`{id}` is not a valid name: use lower-case letters, digits and underscores"),
+        );
+    }
+    Ok(())
+}
