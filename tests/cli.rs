@@ -468,6 +468,36 @@ fn a_field_of_another_kind_is_an_error() {
 }
 
 #[test]
+fn two_interventions_sharing_a_random_stream_are_an_error() {
+    // Each intervention draws from the stream its id hashes to (32-bit
+    // FNV-1a); these two ids hash alike, found by search. The scenario is
+    // otherwise valid (no capital cost, so no financing rule is needed), so
+    // only the stream check can refuse it.
+    let (first, second) = ("iv36474", "iv800000");
+    assert_eq!(
+        upstream::rng::stream_of(first),
+        upstream::rng::stream_of(second)
+    );
+    let homes = |id: &str| {
+        format!(
+            "[interventions.{id}]\nname = \"Homes\"\nkind = \"places\"\npayer = \"housing\"\nservice = \"temporary_accommodation\"\nplaces = [10]\ncapital_cost_per_place = 0\n"
+        )
+    };
+    assert_rejected(
+        &format!(
+            "name = \"x\"\nextends = \"BASELINE\"\n{}{}",
+            homes(first),
+            homes(second)
+        ),
+        &[
+            "bad.toml, line 10, field `interventions.iv800000`",
+            "random-number stream with the intervention `iv36474`",
+            "rename one of them",
+        ],
+    );
+}
+
+#[test]
 fn an_empty_list_of_neighbourhoods_is_an_error() {
     assert_rejected(
         "name = \"x\"\nextends = \"BASELINE\"\n[interventions.early_help]\ntargeting = { neighbourhoods = [] }\n",

@@ -2,10 +2,10 @@
 //! (a caseload of residents or households, community assets, or in-house
 //! places for an episode service), whom it reaches and what it changes.
 //!
-//! Contract: each intervention has a valid id; it gives only the fields of its
-//! kind, and every field its kind needs; budgets become monthly spend in pence
-//! by year (the last year repeats); neighbourhoods, services and risk factors
-//! it names exist.
+//! Contract: each intervention has a valid id whose random-number stream is
+//! its own; it gives only the fields of its kind, and every field its kind
+//! needs; budgets become monthly spend in pence by year (the last year
+//! repeats); neighbourhoods, services and risk factors it names exist.
 
 use super::checks::{
     R, bad, bands, cost, finite, multiplier, non_negative, pence, places, probability, valid_id,
@@ -14,6 +14,7 @@ use super::{MAX_MONTHS, MAX_YEARS};
 use crate::model::{
     Delivery, Effect, EffectTarget, Intervention, MAX_INTERVENTIONS, Neighbourhood, Targeting,
 };
+use crate::rng::stream_of;
 use crate::scenario::Invalid;
 use crate::scenario::schema::{
     EffectIn, EffectOn, ExpandIn, InterventionIn, KindIn, NeighbourhoodsIn, Param, Scenario,
@@ -31,20 +32,24 @@ pub(super) fn interventions(s: &Scenario, areas: &[Neighbourhood]) -> R<Vec<Inte
             format!("expected at most {MAX_INTERVENTIONS} interventions"),
         );
     }
-    s.interventions
-        .iter()
-        .map(|(id, x)| intervention(s, areas, id, x))
-        .collect()
+    let mut out: Vec<Intervention> = Vec::new();
+    for (id, x) in &s.interventions {
+        let iv = intervention(s, areas, &out, id, x)?;
+        out.push(iv);
+    }
+    Ok(out)
 }
 
 fn intervention(
     s: &Scenario,
     areas: &[Neighbourhood],
+    earlier: &[Intervention],
     id: &str,
     x: &InterventionIn,
 ) -> R<Intervention> {
     let base = format!("interventions.{id}");
     valid_id(&base, id)?;
+    own_stream(&base, id, earlier.iter().map(|iv| iv.id.as_str()))?;
     let start_month = start_month(&base, x)?;
     fields_fit_kind(&base, x)?;
     let (monthly_spend_by_year, delivery) = match x.kind {
@@ -60,6 +65,24 @@ fn intervention(
         monthly_spend_by_year,
         delivery,
     })
+}
+
+/// Refuses an id whose random-number stream is an earlier intervention's.
+/// Each intervention draws from the stream its id hashes to, so that adding
+/// one never moves another's draws; two that shared a stream would give every
+/// resident the same offer priority, engagement and dropout draws in both:
+/// correlated where they should be independent, and silently.
+fn own_stream<'a>(path: &str, id: &str, earlier: impl IntoIterator<Item = &'a str>) -> R<()> {
+    let mine = stream_of(id);
+    match earlier.into_iter().find(|other| stream_of(other) == mine) {
+        Some(other) => bad(
+            path,
+            format!(
+                "`{id}` would share its random-number stream with the intervention `{other}` (the two names hash alike); rename one of them"
+            ),
+        ),
+        None => Ok(()),
+    }
 }
 
 fn start_month(base: &str, x: &InterventionIn) -> R<u32> {
@@ -578,4 +601,49 @@ fn places_held(base: &str, x: &InterventionIn) -> R<Vec<u32>> {
         }
     }
     Ok(held.value.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// Two valid ids with one stream, found by brute force: a 32-bit hash
+    /// repeats within some 10⁵ names (the birthday bound).
+    fn colliding_ids() -> (String, String) {
+        let mut seen = HashMap::new();
+        (0u32..)
+            .find_map(|n| {
+                let id = format!("iv{n}");
+                seen.insert(stream_of(&id), id.clone())
+                    .map(|first| (first, id))
+            })
+            .expect("a 32-bit hash repeats")
+    }
+
+    #[test]
+    fn an_id_sharing_an_earlier_ones_stream_is_refused() {
+        let (first, second) = colliding_ids();
+        assert_ne!(first, second);
+        valid_id("first", &first).unwrap();
+        valid_id("second", &second).unwrap();
+        let err = own_stream(
+            "interventions.second",
+            &second,
+            ["early_help", first.as_str()],
+        )
+        .unwrap_err();
+        assert_eq!(err.path, "interventions.second");
+        assert!(
+            err.message.contains(&format!("`{second}`"))
+                && err.message.contains(&format!("`{first}`"))
+                && err.message.contains("rename one of them"),
+            "{}",
+            err.message
+        );
+        // Distinct streams, and an intervention with none before it, pass.
+        own_stream("interventions.hubs", "hubs", ["early_help", "fund"]).unwrap();
+        own_stream("interventions.hubs", "hubs", []).unwrap();
+    }
 }
