@@ -2,9 +2,9 @@
 //! baseline, and by neighbourhood. Works in replicate order only, so results
 //! do not depend on how the runs were scheduled.
 
-use crate::engine::NEIGHBOURHOOD_METRICS;
 use crate::experiment::{Experiment, ScenarioRuns};
-use crate::metrics::{Band, names};
+use crate::metrics::{Band, Metric, NeighbourhoodMetric};
+use crate::model::NeedLevel;
 
 /// One row of a long-format time series.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,30 +13,6 @@ pub struct MonthRow {
     pub month: usize,
     pub metric: String,
     pub band: Band,
-}
-
-/// Per-replicate values of `metric` in `runs`, or zeros where the scenario
-/// has no such metric (an intervention the baseline does not have spends 0).
-fn values_at(runs: &ScenarioRuns, metric: &str, month: usize) -> Vec<f64> {
-    match runs.layout.index(metric) {
-        Some(k) => runs
-            .series
-            .iter()
-            .map(|s| s.get(runs.layout.len(), month, k))
-            .collect(),
-        None => vec![0.0; runs.series.len()],
-    }
-}
-
-fn totals(runs: &ScenarioRuns, metric: &str) -> Vec<f64> {
-    match runs.layout.index(metric) {
-        Some(k) => runs
-            .series
-            .iter()
-            .map(|s| s.total(&runs.layout, k))
-            .collect(),
-        None => vec![0.0; runs.series.len()],
-    }
 }
 
 /// Bands per scenario, month and metric.
@@ -50,7 +26,7 @@ pub fn timeseries(exp: &Experiment) -> Vec<MonthRow> {
                     scenario: s,
                     month: month + 1,
                     metric: def.name.clone(),
-                    band: Band::of(&values_at(runs, &def.name, month)),
+                    band: Band::of(&runs.at_month(&def.metric, month)),
                 });
             }
         }
@@ -66,8 +42,8 @@ pub fn differences(exp: &Experiment) -> Vec<MonthRow> {
         let months = runs.series.first().map_or(0, |x| x.months);
         for month in 0..months {
             for def in &runs.layout.defs {
-                let a = values_at(runs, &def.name, month);
-                let b = values_at(base, &def.name, month);
+                let a = runs.at_month(&def.metric, month);
+                let b = base.at_month(&def.metric, month);
                 let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
                 rows.push(MonthRow {
                     scenario: s,
@@ -86,12 +62,12 @@ pub fn horizon_totals(runs: &ScenarioRuns) -> Vec<(String, Band)> {
     runs.layout
         .defs
         .iter()
-        .map(|d| (d.name.clone(), Band::of(&totals(runs, &d.name))))
+        .map(|d| (d.name.clone(), Band::of(&runs.totals(&d.metric))))
         .collect()
 }
 
 /// The headline comparison of one scenario with the baseline.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Headline {
     pub total_cost_gbp: Band,
     pub reactive_cost_gbp: Band,
@@ -107,9 +83,9 @@ pub struct Headline {
 pub fn headline(exp: &Experiment, s: usize) -> Headline {
     let runs = &exp.scenarios[s];
     let base = &exp.scenarios[0];
-    let paired = |metric: &str, sign: f64| -> Band {
-        let a = totals(runs, metric);
-        let b = totals(base, metric);
+    let paired = |metric: &Metric, sign: f64| -> Band {
+        let a = runs.totals(metric);
+        let b = base.totals(metric);
         Band::of(
             &a.iter()
                 .zip(&b)
@@ -119,18 +95,18 @@ pub fn headline(exp: &Experiment, s: usize) -> Headline {
     };
     let months = runs.series.first().map_or(0, |x| x.months) as f64;
     let crisis = |r: &ScenarioRuns| -> Vec<f64> {
-        totals(r, names::CRISIS)
+        r.totals(&Metric::Need(NeedLevel::Crisis))
             .iter()
             .map(|v| v * months)
             .collect()
     };
     let (ca, cb) = (crisis(runs), crisis(base));
     Headline {
-        total_cost_gbp: Band::of(&totals(runs, names::TOTAL_COST)),
-        reactive_cost_gbp: Band::of(&totals(runs, names::REACTIVE_COST)),
-        prevention_spend_gbp: Band::of(&totals(runs, names::PREVENTION_SPEND)),
-        capital_spend_gbp: Band::of(&totals(runs, names::CAPITAL_SPEND)),
-        net_saving_gbp: paired(names::TOTAL_COST, 1.0),
+        total_cost_gbp: Band::of(&runs.totals(&Metric::TotalCost)),
+        reactive_cost_gbp: Band::of(&runs.totals(&Metric::ReactiveCost)),
+        prevention_spend_gbp: Band::of(&runs.totals(&Metric::PreventionSpend)),
+        capital_spend_gbp: Band::of(&runs.totals(&Metric::CapitalSpend)),
+        net_saving_gbp: paired(&Metric::TotalCost, 1.0),
         crisis_months_avoided: Band::of(
             &cb.iter().zip(&ca).map(|(b, a)| b - a).collect::<Vec<_>>(),
         ),
@@ -138,7 +114,7 @@ pub fn headline(exp: &Experiment, s: usize) -> Headline {
 }
 
 /// Mean over replicates of each neighbourhood total (cost in pounds).
-pub fn by_neighbourhood(runs: &ScenarioRuns) -> Vec<[f64; NEIGHBOURHOOD_METRICS.len()]> {
+pub fn by_neighbourhood(runs: &ScenarioRuns) -> Vec<[f64; NeighbourhoodMetric::COUNT]> {
     let n_neigh = runs
         .replicates
         .first()
@@ -146,15 +122,15 @@ pub fn by_neighbourhood(runs: &ScenarioRuns) -> Vec<[f64; NEIGHBOURHOOD_METRICS.
     let reps = runs.replicates.len().max(1) as f64;
     (0..n_neigh)
         .map(|n| {
-            let mut out = [0.0; NEIGHBOURHOOD_METRICS.len()];
+            let mut out = [0.0; NeighbourhoodMetric::COUNT];
             for r in &runs.replicates {
                 for (k, v) in r.neighbourhoods[n].iter().enumerate() {
                     out[k] += *v as f64;
                 }
             }
-            for (k, v) in out.iter_mut().enumerate() {
+            for (v, metric) in out.iter_mut().zip(NeighbourhoodMetric::ALL) {
                 *v /= reps;
-                if NEIGHBOURHOOD_METRICS[k].ends_with("_gbp") {
+                if metric.pence() {
                     *v /= 100.0;
                 }
             }

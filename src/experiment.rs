@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use crate::engine::{self, ReplicateResult};
-use crate::metrics::{Layout, Series};
+use crate::metrics::{Layout, Metric, Series};
 use crate::model::Config;
 
 /// How to run an experiment.
@@ -25,6 +25,44 @@ pub struct ScenarioRuns {
     pub layout: Layout,
     pub series: Vec<Series>,
     pub replicates: Vec<ReplicateResult>,
+}
+
+impl ScenarioRuns {
+    /// Months recorded in each replicate.
+    pub fn months(&self) -> usize {
+        self.series.first().map_or(0, |s| s.months)
+    }
+
+    /// Each replicate's figure from `read`, for `metric`; zeros where this
+    /// scenario has no such metric (an intervention the baseline lacks
+    /// spends nothing there). This is the one place that rule is made.
+    fn each(&self, metric: &Metric, read: impl Fn(&Series, usize) -> f64) -> Vec<f64> {
+        match self.layout.find(metric) {
+            Some(k) => self.series.iter().map(|s| read(s, k)).collect(),
+            None => vec![0.0; self.series.len()],
+        }
+    }
+
+    /// `metric` in month `month` (0-based), replicate by replicate.
+    pub fn at_month(&self, metric: &Metric, month: usize) -> Vec<f64> {
+        let n = self.layout.len();
+        self.each(metric, |s, k| s.get(n, month, k))
+    }
+
+    /// `metric`'s horizon figure (sum of a flow, mean of a stock),
+    /// replicate by replicate.
+    pub fn totals(&self, metric: &Metric) -> Vec<f64> {
+        self.each(metric, |s, k| s.total(&self.layout, k))
+    }
+
+    /// `metric` month by month in one replicate.
+    pub fn monthly(&self, metric: &Metric, replicate: usize) -> Vec<f64> {
+        let (n, s) = (self.layout.len(), &self.series[replicate]);
+        match self.layout.find(metric) {
+            Some(k) => (0..s.months).map(|m| s.get(n, m, k)).collect(),
+            None => vec![0.0; s.months],
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -84,7 +122,7 @@ pub fn memory_estimate(configs: &[&Config], replicates: u32, threads: usize) -> 
         let places = c.population.neighbourhoods.len() as u64;
         // Raw integers and their series as numbers, per replicate.
         let per_replicate =
-            cells * 16 + places * 8 * crate::engine::NEIGHBOURHOOD_METRICS.len() as u64;
+            cells * 16 + places * 8 * crate::metrics::NeighbourhoodMetric::COUNT as u64;
         results = results.saturating_add(per_replicate.saturating_mul(replicates as u64));
         // Bands, CSV text and workbook cells for the scenario and its
         // differences from the baseline.

@@ -13,6 +13,8 @@
 //! - [`scenario`]: TOML files with `extends`, validated into a config and
 //!   its money conventions;
 //! - [`format`]: numbers as people read them;
+//! - [`published`]: the schema of the JSON files a run publishes, shared by
+//!   their writer and their reader;
 //! - [`output`] and [`report`]: CSV, JSON, the workbook, the terminal table,
 //!   charts and the HTML report (which reads only the published files);
 //! - [`app`]: the pipeline (plan, run, appraise, render, write) that the
@@ -28,6 +30,7 @@ pub mod format;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod published;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -19,8 +19,198 @@ pub enum Kind {
     Flow,
 }
 
+/// What a reactive service's metric counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServiceMeasure {
+    /// Contacts with an event service.
+    Events,
+    /// Cost of the month's contacts or occupied places.
+    Cost,
+    /// Residents or households entering an episode service.
+    Entries,
+    /// Entries that found the in-house places full and were bought on the
+    /// spot market (so spot entries over entries is the blocking probability).
+    SpotEntries,
+    /// Places occupied at the end of the month, in-house and spot.
+    Occupancy,
+    /// Spot places occupied at the end of the month.
+    SpotPlaces,
+    /// Residents or households waiting for a place at the end of the month.
+    Waiting,
+}
+
+/// What an intervention's metric counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InterventionMeasure {
+    /// Revenue spend.
+    Spend,
+    /// Capital purchases.
+    Capital,
+    /// Residents newly enrolled.
+    PeopleReached,
+    /// Cases held at the end of the month.
+    Caseload,
+}
+
+/// What a payer's metric counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PayerMeasure {
+    /// Reactive services' cost (and handoff) the payer bears.
+    ReactiveCost,
+    /// Intervention revenue spend the payer funds.
+    PreventionSpend,
+    /// Capital purchases the payer funds.
+    Capital,
+}
+
+/// A metric's identity, typed, so code names a metric by what it measures
+/// rather than by rebuilding its text. [`Metric::name`] is the one place a
+/// metric's name (as the output files print it) is made.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// Residents at the end of the month.
+    Residents,
+    /// Residents at a need level.
+    Need(NeedLevel),
+    /// Residents who entered crisis this month.
+    CrisisEntries,
+    /// Residents with a risk factor.
+    Risk(RiskFactor),
+    /// Mean quality-of-life utility weight.
+    QolIndex,
+    /// Quality-adjusted life years lived this month.
+    Qalys,
+    /// A reactive service's measure, by the service's id.
+    Service(String, ServiceMeasure),
+    /// Coordination cost of residents touching several services.
+    HandoffCost,
+    /// Residents connected to a community asset.
+    AssetsConnected,
+    /// Community asset places.
+    AssetPlaces,
+    Births,
+    Deaths,
+    MovesIn,
+    MovesOut,
+    /// Reactive services' cost and handoff, every payer.
+    ReactiveCost,
+    /// Intervention revenue spend, every payer.
+    PreventionSpend,
+    /// Capital purchases, every payer (kept apart from revenue).
+    CapitalSpend,
+    /// Revenue cost: reactive services, handoff and prevention.
+    TotalCost,
+    /// An intervention's measure, by the intervention's id.
+    Intervention(String, InterventionMeasure),
+    /// A payer's measure.
+    Payer(Payer, PayerMeasure),
+}
+
+impl Metric {
+    /// A service's measure.
+    pub fn service(id: &str, measure: ServiceMeasure) -> Metric {
+        Metric::Service(id.to_string(), measure)
+    }
+
+    /// An intervention's measure.
+    pub fn intervention(id: &str, measure: InterventionMeasure) -> Metric {
+        Metric::Intervention(id.to_string(), measure)
+    }
+
+    /// The metric's name in the output files, such as `need.crisis` or
+    /// `service.gp_appointment.cost_gbp`.
+    pub fn name(&self) -> String {
+        use InterventionMeasure as I;
+        use ServiceMeasure as S;
+        match self {
+            Metric::Residents => "residents".into(),
+            Metric::Need(l) => format!("need.{}", l.name()),
+            Metric::CrisisEntries => "need.crisis_entries".into(),
+            Metric::Risk(f) => format!("risk.{}", f.name()),
+            Metric::QolIndex => "qol.index".into(),
+            Metric::Qalys => "qol.qalys".into(),
+            Metric::Service(id, m) => {
+                let measure = match m {
+                    S::Events => "events",
+                    S::Cost => "cost_gbp",
+                    S::Entries => "entries",
+                    S::SpotEntries => "spot_entries",
+                    S::Occupancy => "occupancy",
+                    S::SpotPlaces => "spot_places",
+                    S::Waiting => "waiting",
+                };
+                format!("service.{id}.{measure}")
+            }
+            Metric::HandoffCost => "handoff.cost_gbp".into(),
+            Metric::AssetsConnected => "assets.connected".into(),
+            Metric::AssetPlaces => "assets.places".into(),
+            Metric::Births => "population.births".into(),
+            Metric::Deaths => "population.deaths".into(),
+            Metric::MovesIn => "population.moves_in".into(),
+            Metric::MovesOut => "population.moves_out".into(),
+            Metric::ReactiveCost => "cost.reactive_gbp".into(),
+            Metric::PreventionSpend => "cost.prevention_gbp".into(),
+            Metric::CapitalSpend => "cost.capital_gbp".into(),
+            Metric::TotalCost => "cost.total_gbp".into(),
+            Metric::Intervention(id, m) => {
+                let measure = match m {
+                    I::Spend => "spend_gbp",
+                    I::Capital => "capital_gbp",
+                    I::PeopleReached => "people_reached",
+                    I::Caseload => "caseload",
+                };
+                format!("intervention.{id}.{measure}")
+            }
+            Metric::Payer(p, m) => {
+                let measure = match m {
+                    PayerMeasure::ReactiveCost => "reactive_cost_gbp",
+                    PayerMeasure::PreventionSpend => "prevention_spend_gbp",
+                    PayerMeasure::Capital => "capital_gbp",
+                };
+                format!("payer.{}.{measure}", p.name())
+            }
+        }
+    }
+
+    /// How the metric adds up over the horizon.
+    pub fn kind(&self) -> Kind {
+        use ServiceMeasure as S;
+        match self {
+            Metric::Residents
+            | Metric::Need(_)
+            | Metric::Risk(_)
+            | Metric::QolIndex
+            | Metric::AssetsConnected
+            | Metric::AssetPlaces
+            | Metric::Service(_, S::Occupancy | S::SpotPlaces | S::Waiting)
+            | Metric::Intervention(_, InterventionMeasure::Caseload) => Kind::Stock,
+            _ => Kind::Flow,
+        }
+    }
+
+    /// Whether the engine counts it in pence (it is reported in pounds).
+    pub fn pence(&self) -> bool {
+        matches!(
+            self,
+            Metric::Service(_, ServiceMeasure::Cost)
+                | Metric::HandoffCost
+                | Metric::ReactiveCost
+                | Metric::PreventionSpend
+                | Metric::CapitalSpend
+                | Metric::TotalCost
+                | Metric::Intervention(
+                    _,
+                    InterventionMeasure::Spend | InterventionMeasure::Capital
+                )
+                | Metric::Payer(..)
+        )
+    }
+}
+
+/// A metric of a layout: its identity and, made once, its name.
 #[derive(Clone, Debug)]
 pub struct MetricDef {
+    pub metric: Metric,
     pub name: String,
     pub kind: Kind,
     /// Stored in pence, reported in pounds.
@@ -31,6 +221,11 @@ pub struct MetricDef {
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub defs: Vec<MetricDef>,
+    /// Service and intervention ids in the config's order, to find their
+    /// metrics by id.
+    event_ids: Vec<String>,
+    episode_ids: Vec<String>,
+    intervention_ids: Vec<String>,
     pub residents: usize,
     pub need: usize,
     pub crisis_entries: usize,
@@ -68,118 +263,74 @@ pub struct Layout {
     pub total_cost: usize,
 }
 
-/// Headline metrics by name, used by summaries and the terminal table.
-pub mod names {
-    pub const TOTAL_COST: &str = "cost.total_gbp";
-    pub const REACTIVE_COST: &str = "cost.reactive_gbp";
-    pub const PREVENTION_SPEND: &str = "cost.prevention_gbp";
-    pub const CAPITAL_SPEND: &str = "cost.capital_gbp";
-    pub const CRISIS: &str = "need.crisis";
-    pub const RESIDENTS: &str = "residents";
-}
-
 impl Layout {
     pub fn new(config: &Config) -> Layout {
-        let mut defs = Vec::new();
-        let mut add = |name: String, kind: Kind, pence: bool| {
-            defs.push(MetricDef { name, kind, pence });
-            defs.len() - 1
+        use ServiceMeasure as S;
+        let event_ids: Vec<String> = config.events.iter().map(|s| s.id.clone()).collect();
+        let episode_ids: Vec<String> = config.episodes.iter().map(|s| s.id.clone()).collect();
+        let intervention_ids: Vec<String> =
+            config.interventions.iter().map(|s| s.id.clone()).collect();
+        let services = |ids: &[String], m| {
+            ids.iter()
+                .map(|id| Metric::service(id, m))
+                .collect::<Vec<_>>()
         };
-        let residents = add(names::RESIDENTS.into(), Kind::Stock, false);
-        let need = add("need.thriving".into(), Kind::Stock, false);
-        for l in &NeedLevel::ALL[1..] {
-            add(format!("need.{}", l.name()), Kind::Stock, false);
-        }
-        let crisis_entries = add("need.crisis_entries".into(), Kind::Flow, false);
-        let risk = add(
-            format!("risk.{}", RiskFactor::ALL[0].name()),
-            Kind::Stock,
-            false,
-        );
-        for f in &RiskFactor::ALL[1..] {
-            add(format!("risk.{}", f.name()), Kind::Stock, false);
-        }
-        let qol_index = add("qol.index".into(), Kind::Stock, false);
-        let qalys = add("qol.qalys".into(), Kind::Flow, false);
-        // Per-service blocks: each block holds one metric per service, in order.
-        let block =
-            |defs: &mut Vec<MetricDef>, ids: &[&str], suffix: &str, kind: Kind, pence: bool| {
-                let start = defs.len();
-                for id in ids {
-                    defs.push(MetricDef {
-                        name: format!("{id}.{suffix}"),
-                        kind,
-                        pence,
-                    });
-                }
-                start
-            };
-        let ev_ids: Vec<String> = config
-            .events
-            .iter()
-            .map(|s| format!("service.{}", s.id))
-            .collect();
-        let ep_ids: Vec<String> = config
-            .episodes
-            .iter()
-            .map(|s| format!("service.{}", s.id))
-            .collect();
-        let iv_ids: Vec<String> = config
-            .interventions
-            .iter()
-            .map(|s| format!("intervention.{}", s.id))
-            .collect();
-        let payer_ids: Vec<String> = Payer::ALL
-            .iter()
-            .map(|p| format!("payer.{}", p.name()))
-            .collect();
-        fn r(v: &[String]) -> Vec<&str> {
-            v.iter().map(|s| s.as_str()).collect()
-        }
-        let (ev_ids, ep_ids, iv_ids, payer_ids) =
-            (r(&ev_ids), r(&ep_ids), r(&iv_ids), r(&payer_ids));
-        let event_count = block(&mut defs, &ev_ids, "events", Kind::Flow, false);
-        let event_cost = block(&mut defs, &ev_ids, "cost_gbp", Kind::Flow, true);
-        let episode_entries = block(&mut defs, &ep_ids, "entries", Kind::Flow, false);
-        let episode_spot_entries = block(&mut defs, &ep_ids, "spot_entries", Kind::Flow, false);
-        let episode_occupancy = block(&mut defs, &ep_ids, "occupancy", Kind::Stock, false);
-        let episode_spot = block(&mut defs, &ep_ids, "spot_places", Kind::Stock, false);
-        let episode_waiting = block(&mut defs, &ep_ids, "waiting", Kind::Stock, false);
-        let episode_cost = block(&mut defs, &ep_ids, "cost_gbp", Kind::Flow, true);
-        let mut add = |name: &str, kind: Kind, pence: bool| {
-            defs.push(MetricDef {
-                name: name.into(),
-                kind,
-                pence,
-            });
-            defs.len() - 1
+        let interventions = |m| {
+            intervention_ids
+                .iter()
+                .map(|id| Metric::intervention(id, m))
+                .collect::<Vec<_>>()
         };
-        let handoff_cost = add("handoff.cost_gbp", Kind::Flow, true);
-        let connected = add("assets.connected", Kind::Stock, false);
-        let asset_places = add("assets.places", Kind::Stock, false);
-        let births = add("population.births", Kind::Flow, false);
-        let deaths = add("population.deaths", Kind::Flow, false);
-        let moves_in = add("population.moves_in", Kind::Flow, false);
-        let moves_out = add("population.moves_out", Kind::Flow, false);
-        let reactive_cost = add(names::REACTIVE_COST, Kind::Flow, true);
-        let prevention_spend = add(names::PREVENTION_SPEND, Kind::Flow, true);
-        let capital_spend = add(names::CAPITAL_SPEND, Kind::Flow, true);
-        let total_cost = add(names::TOTAL_COST, Kind::Flow, true);
-        let iv_spend = block(&mut defs, &iv_ids, "spend_gbp", Kind::Flow, true);
-        let iv_capital = block(&mut defs, &iv_ids, "capital_gbp", Kind::Flow, true);
-        let iv_reached = block(&mut defs, &iv_ids, "people_reached", Kind::Flow, false);
-        let iv_caseload = block(&mut defs, &iv_ids, "caseload", Kind::Stock, false);
-        let payer_reactive = block(&mut defs, &payer_ids, "reactive_cost_gbp", Kind::Flow, true);
-        let payer_prevention = block(
-            &mut defs,
-            &payer_ids,
-            "prevention_spend_gbp",
-            Kind::Flow,
-            true,
-        );
-        let payer_capital = block(&mut defs, &payer_ids, "capital_gbp", Kind::Flow, true);
+        let payers = |m| Payer::ALL.map(|p| Metric::Payer(p, m)).to_vec();
+        let mut defs: Vec<MetricDef> = Vec::new();
+        // Adds metrics in order and returns the index of the first.
+        let mut add = |metrics: Vec<Metric>| {
+            let start = defs.len();
+            defs.extend(metrics.into_iter().map(|metric| MetricDef {
+                name: metric.name(),
+                kind: metric.kind(),
+                pence: metric.pence(),
+                metric,
+            }));
+            start
+        };
+        let residents = add(vec![Metric::Residents]);
+        let need = add(NeedLevel::ALL.map(Metric::Need).to_vec());
+        let crisis_entries = add(vec![Metric::CrisisEntries]);
+        let risk = add(RiskFactor::ALL.map(Metric::Risk).to_vec());
+        let qol_index = add(vec![Metric::QolIndex]);
+        let qalys = add(vec![Metric::Qalys]);
+        let event_count = add(services(&event_ids, S::Events));
+        let event_cost = add(services(&event_ids, S::Cost));
+        let episode_entries = add(services(&episode_ids, S::Entries));
+        let episode_spot_entries = add(services(&episode_ids, S::SpotEntries));
+        let episode_occupancy = add(services(&episode_ids, S::Occupancy));
+        let episode_spot = add(services(&episode_ids, S::SpotPlaces));
+        let episode_waiting = add(services(&episode_ids, S::Waiting));
+        let episode_cost = add(services(&episode_ids, S::Cost));
+        let handoff_cost = add(vec![Metric::HandoffCost]);
+        let connected = add(vec![Metric::AssetsConnected]);
+        let asset_places = add(vec![Metric::AssetPlaces]);
+        let births = add(vec![Metric::Births]);
+        let deaths = add(vec![Metric::Deaths]);
+        let moves_in = add(vec![Metric::MovesIn]);
+        let moves_out = add(vec![Metric::MovesOut]);
+        let reactive_cost = add(vec![Metric::ReactiveCost]);
+        let prevention_spend = add(vec![Metric::PreventionSpend]);
+        let capital_spend = add(vec![Metric::CapitalSpend]);
+        let total_cost = add(vec![Metric::TotalCost]);
+        let iv_spend = add(interventions(InterventionMeasure::Spend));
+        let iv_capital = add(interventions(InterventionMeasure::Capital));
+        let iv_reached = add(interventions(InterventionMeasure::PeopleReached));
+        let iv_caseload = add(interventions(InterventionMeasure::Caseload));
+        let payer_reactive = add(payers(PayerMeasure::ReactiveCost));
+        let payer_prevention = add(payers(PayerMeasure::PreventionSpend));
+        let payer_capital = add(payers(PayerMeasure::Capital));
         Layout {
             defs,
+            event_ids,
+            episode_ids,
+            intervention_ids,
             residents,
             need,
             crisis_entries,
@@ -218,11 +369,119 @@ impl Layout {
     pub fn len(&self) -> usize {
         self.defs.len()
     }
+
     pub fn is_empty(&self) -> bool {
         self.defs.is_empty()
     }
-    pub fn index(&self, name: &str) -> Option<usize> {
-        self.defs.iter().position(|d| d.name == name)
+
+    /// Where `metric` is in a month's row, if this layout has it (a
+    /// scenario's own intervention is not in the baseline's layout).
+    pub fn find(&self, metric: &Metric) -> Option<usize> {
+        use InterventionMeasure as I;
+        use ServiceMeasure as S;
+        let of = |ids: &[String], id: &str| ids.iter().position(|x| x == id);
+        Some(match metric {
+            Metric::Residents => self.residents,
+            Metric::Need(l) => self.need + *l as usize,
+            Metric::CrisisEntries => self.crisis_entries,
+            Metric::Risk(f) => self.risk + *f as usize,
+            Metric::QolIndex => self.qol_index,
+            Metric::Qalys => self.qalys,
+            Metric::Service(id, m) => match (of(&self.event_ids, id), m) {
+                (Some(s), S::Events) => self.event_count + s,
+                (Some(s), S::Cost) => self.event_cost + s,
+                (Some(_), _) => return None,
+                (None, m) => {
+                    let block = match m {
+                        S::Events => return None,
+                        S::Cost => self.episode_cost,
+                        S::Entries => self.episode_entries,
+                        S::SpotEntries => self.episode_spot_entries,
+                        S::Occupancy => self.episode_occupancy,
+                        S::SpotPlaces => self.episode_spot,
+                        S::Waiting => self.episode_waiting,
+                    };
+                    block + of(&self.episode_ids, id)?
+                }
+            },
+            Metric::HandoffCost => self.handoff_cost,
+            Metric::AssetsConnected => self.connected,
+            Metric::AssetPlaces => self.asset_places,
+            Metric::Births => self.births,
+            Metric::Deaths => self.deaths,
+            Metric::MovesIn => self.moves_in,
+            Metric::MovesOut => self.moves_out,
+            Metric::ReactiveCost => self.reactive_cost,
+            Metric::PreventionSpend => self.prevention_spend,
+            Metric::CapitalSpend => self.capital_spend,
+            Metric::TotalCost => self.total_cost,
+            Metric::Intervention(id, m) => {
+                let block = match m {
+                    I::Spend => self.iv_spend,
+                    I::Capital => self.iv_capital,
+                    I::PeopleReached => self.iv_reached,
+                    I::Caseload => self.iv_caseload,
+                };
+                block + of(&self.intervention_ids, id)?
+            }
+            Metric::Payer(p, m) => {
+                let block = match m {
+                    PayerMeasure::ReactiveCost => self.payer_reactive,
+                    PayerMeasure::PreventionSpend => self.payer_prevention,
+                    PayerMeasure::Capital => self.payer_capital,
+                };
+                block + *p as usize
+            }
+        })
+    }
+}
+
+/// Totals kept per neighbourhood over the horizon (`by_neighbourhood.csv`),
+/// in the engine's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeighbourhoodMetric {
+    ResidentMonths,
+    CrisisMonths,
+    StrugglingMonths,
+    ServiceEvents,
+    EpisodeEntries,
+    /// Reactive cost, in pence while running and pounds once reported.
+    ReactiveCost,
+    PeopleReached,
+    ConnectedMonths,
+}
+
+impl NeighbourhoodMetric {
+    pub const ALL: [NeighbourhoodMetric; 8] = [
+        NeighbourhoodMetric::ResidentMonths,
+        NeighbourhoodMetric::CrisisMonths,
+        NeighbourhoodMetric::StrugglingMonths,
+        NeighbourhoodMetric::ServiceEvents,
+        NeighbourhoodMetric::EpisodeEntries,
+        NeighbourhoodMetric::ReactiveCost,
+        NeighbourhoodMetric::PeopleReached,
+        NeighbourhoodMetric::ConnectedMonths,
+    ];
+    /// How many there are: the length of a neighbourhood's totals.
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// The column's name in `by_neighbourhood.csv`.
+    pub fn name(self) -> &'static str {
+        [
+            "resident_months",
+            "crisis_months",
+            "struggling_months",
+            "service_events",
+            "episode_entries",
+            "reactive_cost_gbp",
+            "people_reached",
+            "connected_months",
+        ][self as usize]
+    }
+
+    /// Whether the engine counts it in pence (it is reported in pounds).
+    pub fn pence(self) -> bool {
+        self == NeighbourhoodMetric::ReactiveCost
     }
 }
 
@@ -364,6 +623,40 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_metric_is_found_where_its_layout_puts_it_and_named_once() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hubs.toml");
+        let config = crate::scenario::load(&path).unwrap().config;
+        let layout = Layout::new(&config);
+        // Every kind of metric: events, episodes and interventions.
+        assert!(!config.events.is_empty() && !config.episodes.is_empty());
+        assert!(!config.interventions.is_empty());
+        let mut names = std::collections::BTreeSet::new();
+        for (k, def) in layout.defs.iter().enumerate() {
+            assert_eq!(layout.find(&def.metric), Some(k), "{}", def.name);
+            assert!(names.insert(def.name.clone()), "{} twice", def.name);
+        }
+        // Measures a service of the other kind does not have are not found.
+        let event = &config.events[0].id;
+        let episode = &config.episodes[0].id;
+        assert_eq!(
+            layout.find(&Metric::service(event, ServiceMeasure::Occupancy)),
+            None
+        );
+        assert_eq!(
+            layout.find(&Metric::service(episode, ServiceMeasure::Events)),
+            None
+        );
+        assert_eq!(
+            layout.find(&Metric::service("nowhere", ServiceMeasure::Cost)),
+            None
+        );
+        assert_eq!(
+            layout.find(&Metric::intervention("nowhere", InterventionMeasure::Spend)),
+            None
+        );
+    }
 
     #[test]
     fn band_percentiles_interpolate() {

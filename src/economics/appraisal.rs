@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Conventions, Grade, InterventionMoney};
 use crate::experiment::ScenarioRuns;
-use crate::metrics::{Band, f64_or_nan};
-use crate::model::{Config, Delivery, Payer};
+use crate::metrics::{Band, InterventionMeasure, Metric, ServiceMeasure, f64_or_nan};
+use crate::model::{Config, Delivery, NeedLevel, Payer};
 
 /// What a line of money is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -38,7 +38,7 @@ pub struct Line {
     pub kind: LineKind,
     pub payer: Payer,
     /// The metric holding it in a run's series.
-    pub metric: String,
+    pub metric: Metric,
 }
 
 fn lines_of(c: &Config) -> Vec<Line> {
@@ -49,7 +49,7 @@ fn lines_of(c: &Config) -> Vec<Line> {
             name: s.name.clone(),
             kind: LineKind::Reactive,
             payer: s.payer,
-            metric: format!("service.{}.cost_gbp", s.id),
+            metric: Metric::service(&s.id, ServiceMeasure::Cost),
         });
     }
     for s in &c.episodes {
@@ -58,7 +58,7 @@ fn lines_of(c: &Config) -> Vec<Line> {
             name: s.name.clone(),
             kind: LineKind::Reactive,
             payer: s.payer,
-            metric: format!("service.{}.cost_gbp", s.id),
+            metric: Metric::service(&s.id, ServiceMeasure::Cost),
         });
     }
     out.push(Line {
@@ -66,7 +66,7 @@ fn lines_of(c: &Config) -> Vec<Line> {
         name: "Handoff (failure demand)".into(),
         kind: LineKind::Reactive,
         payer: c.handoff.payer,
-        metric: "handoff.cost_gbp".into(),
+        metric: Metric::HandoffCost,
     });
     for iv in &c.interventions {
         out.push(Line {
@@ -74,7 +74,7 @@ fn lines_of(c: &Config) -> Vec<Line> {
             name: iv.name.clone(),
             kind: LineKind::Prevention,
             payer: iv.payer,
-            metric: format!("intervention.{}.spend_gbp", iv.id),
+            metric: Metric::intervention(&iv.id, InterventionMeasure::Spend),
         });
         if matches!(iv.delivery, Delivery::Places { .. }) {
             out.push(Line {
@@ -82,7 +82,7 @@ fn lines_of(c: &Config) -> Vec<Line> {
                 name: format!("{} (capital)", iv.name),
                 kind: LineKind::Capital,
                 payer: iv.payer,
-                metric: format!("intervention.{}.capital_gbp", iv.id),
+                metric: Metric::intervention(&iv.id, InterventionMeasure::Capital),
             });
         }
     }
@@ -98,18 +98,6 @@ pub fn lines(baseline: &Config, scenario: &Config) -> Vec<Line> {
         }
     }
     out
-}
-
-/// A line's monthly values in one replicate (zeros where the run has no such
-/// metric: an intervention the baseline lacks spends nothing there).
-pub fn values(runs: &ScenarioRuns, metric: &str, replicate: usize) -> Vec<f64> {
-    let series = &runs.series[replicate];
-    match runs.layout.index(metric) {
-        Some(k) => (0..series.months)
-            .map(|m| series.get(runs.layout.len(), m, k))
-            .collect(),
-        None => vec![0.0; series.months],
-    }
 }
 
 /// A figure that is not defined in every replicate (a ratio whose
@@ -308,8 +296,8 @@ impl Context<'_> {
         let mut residual = 0.0;
         let last_factor = self.factors[(months - 1) / 12];
         for (k, line) in self.lines.iter().enumerate() {
-            let b = values(self.baseline, &line.metric, r);
-            let s = values(self.scenario, &line.metric, r);
+            let b = self.baseline.monthly(&line.metric, r);
+            let s = self.scenario.monthly(&line.metric, r);
             match line.kind {
                 LineKind::Reactive => {
                     for m in 0..months {
@@ -493,6 +481,7 @@ pub fn appraise(
     let mut payer_rows = vec![(Vec::new(), Vec::new(), Vec::new()); Payer::ALL.len()];
     let mut pool_rows = vec![(Vec::new(), Vec::new(), Vec::new()); conv.pools.len()];
     let mut cum = vec![(Vec::new(), Vec::new(), Vec::new()); months];
+    let in_crisis = Metric::Need(NeedLevel::Crisis);
     for r in 0..reps {
         let f = ctx.flows(r, true);
         let raw = ctx.flows(r, false);
@@ -532,12 +521,12 @@ pub fn appraise(
         u_inv.push(ui);
         u_sav.push(us);
         u_net.push(us - ui);
-        let cb = values(&runs[0], "need.crisis", r);
-        let cs = values(&runs[s], "need.crisis", r);
+        let cb = runs[0].monthly(&in_crisis, r);
+        let cs = runs[s].monthly(&in_crisis, r);
         let avoided: f64 = cb.iter().zip(&cs).map(|(b, s)| b - s).sum();
         crisis.push(avoided);
-        let qb = values(&runs[0], "qol.qalys", r);
-        let qs = values(&runs[s], "qol.qalys", r);
+        let qb = runs[0].monthly(&Metric::Qalys, r);
+        let qs = runs[s].monthly(&Metric::Qalys, r);
         let gained: f64 = (0..months).map(|m| (qs[m] - qb[m]) * health[m / 12]).sum();
         qalys.push(gained);
         per_crisis.push((avoided > 0.0).then(|| -n / avoided));

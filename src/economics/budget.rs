@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::appraisal::{LineKind, lines, values};
+use super::appraisal::{LineKind, lines};
 use super::{Conventions, InterventionMoney};
 use crate::experiment::ScenarioRuns;
 use crate::metrics::Band;
@@ -96,7 +96,7 @@ fn nominal_lines(
     for line in lines(base.0, scen.0) {
         let infl = conv.inflation_of(&line.id);
         let nominal = |runs: &ScenarioRuns, r: usize| -> Vec<f64> {
-            values(runs, &line.metric, r)
+            runs.monthly(&line.metric, r)
                 .iter()
                 .enumerate()
                 .map(|(m, v)| conv.nominal(*v, infl, m as u32 + 1))

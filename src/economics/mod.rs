@@ -38,7 +38,7 @@ impl Grade {
 }
 
 /// A discount-rate schedule: the rate that applies from each year onwards.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Schedule {
     pub name: String,
     /// `(from_year, rate)`, from year 0, in increasing years.
@@ -167,7 +167,7 @@ pub struct InterventionMoney {
 }
 
 /// A pooled budget: payers who agree to share costs and savings.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pool {
     pub id: String,
     pub name: String,
@@ -176,7 +176,7 @@ pub struct Pool {
 
 /// A payer's revenue budget envelope and medium-term financial strategy
 /// savings target, nominal £ by financial year of the horizon (last repeats).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PayerBudget {
     pub payer: Payer,
     pub envelope: Vec<f64>,
@@ -184,7 +184,7 @@ pub struct PayerBudget {
 }
 
 /// The money conventions of a comparison: the same for every scenario in it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conventions {
     /// Financial year the scenario's prices are in, by the calendar year it
     /// starts (2023 for 2023/24).
@@ -315,7 +315,7 @@ impl Conventions {
 }
 
 /// The economics of a whole comparison.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Economics {
     pub conventions: Conventions,
     /// Scenarios 1.. against scenario 0.

@@ -32,7 +32,7 @@ mod turnover;
 
 use rand_distr::LogNormal;
 
-use crate::metrics::{self, Layout};
+use crate::metrics::{self, Layout, NeighbourhoodMetric as Nb};
 use crate::model::population::{self, Population, flag};
 use crate::model::{Config, RISK_FACTORS};
 use crate::rng::Crn;
@@ -45,25 +45,15 @@ use services::EpisodeState;
 pub use audit::BrokenInvariant;
 pub use snapshot::SnapshotError;
 
-/// Totals kept per neighbourhood over the horizon.
-pub const NEIGHBOURHOOD_METRICS: [&str; 8] = [
-    "resident_months",
-    "crisis_months",
-    "struggling_months",
-    "service_events",
-    "episode_entries",
-    "reactive_cost_gbp",
-    "people_reached",
-    "connected_months",
-];
-const NB_RESIDENT_MONTHS: usize = 0;
-const NB_CRISIS: usize = 1;
-const NB_STRUGGLING: usize = 2;
-const NB_EVENTS: usize = 3;
-const NB_ENTRIES: usize = 4;
-const NB_COST: usize = 5;
-const NB_REACHED: usize = 6;
-const NB_CONNECTED: usize = 7;
+// Where each neighbourhood total sits in a neighbourhood's array.
+const NB_RESIDENT_MONTHS: usize = Nb::ResidentMonths as usize;
+const NB_CRISIS: usize = Nb::CrisisMonths as usize;
+const NB_STRUGGLING: usize = Nb::StrugglingMonths as usize;
+const NB_EVENTS: usize = Nb::ServiceEvents as usize;
+const NB_ENTRIES: usize = Nb::EpisodeEntries as usize;
+const NB_COST: usize = Nb::ReactiveCost as usize;
+const NB_REACHED: usize = Nb::PeopleReached as usize;
+const NB_CONNECTED: usize = Nb::ConnectedMonths as usize;
 
 /// Flows in and out of the population over a run, for conservation checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -81,8 +71,9 @@ pub struct Turnover {
 pub struct ReplicateResult {
     /// `raw[month * layout.len() + metric]`, integers (counts, pence).
     pub raw: Vec<i64>,
-    /// Per neighbourhood, [`NEIGHBOURHOOD_METRICS`] (cost in pence).
-    pub neighbourhoods: Vec<[i64; NEIGHBOURHOOD_METRICS.len()]>,
+    /// Per neighbourhood, its totals in [`NeighbourhoodMetric`] order (cost in
+    /// pence).
+    pub neighbourhoods: Vec<[i64; Nb::COUNT]>,
     pub resident_months: u64,
     pub turnover: Turnover,
 }
@@ -118,7 +109,7 @@ pub struct Engine<'a> {
     pub t: u32,
     row: Vec<i64>,
     raw: Vec<i64>,
-    neighbourhoods: Vec<[i64; NEIGHBOURHOOD_METRICS.len()]>,
+    neighbourhoods: Vec<[i64; Nb::COUNT]>,
     pub turnover: Turnover,
 }
 
@@ -183,7 +174,7 @@ impl<'a> Engine<'a> {
             t: 0,
             row: vec![0; layout.len()],
             raw: Vec::with_capacity(layout.len() * config.months as usize),
-            neighbourhoods: vec![[0; NEIGHBOURHOOD_METRICS.len()]; n_neigh],
+            neighbourhoods: vec![[0; Nb::COUNT]; n_neigh],
             turnover: Turnover {
                 start: n,
                 end: n,

@@ -21,8 +21,8 @@ use super::interventions::Touch;
 use super::services::{DurationDraw, pick_weighted, poisson_given_at_least_one};
 use super::{
     Engine, NB_CONNECTED, NB_COST, NB_CRISIS, NB_EVENTS, NB_RESIDENT_MONTHS, NB_STRUGGLING,
-    NEIGHBOURHOOD_METRICS,
 };
+use crate::metrics::NeighbourhoodMetric as Nb;
 use crate::model::population::{flag, iv};
 use crate::model::{MAX_SERVICES, NEED_LEVELS, Overflow, RiskFactor, Unit};
 use crate::rng::{Purpose, resident_key};
@@ -94,7 +94,7 @@ impl Engine<'_> {
             let flips_row = &tables.flips[(decile as usize - 1) * 32..decile as usize * 32];
             let cap = asset_capacity[n].floor().max(0.0) as u32;
             let thr_disc = disconnect_threshold(connected[n], cap, cfg.assets.disconnect_per_month);
-            let mut nb = [0i64; NEIGHBOURHOOD_METRICS.len()];
+            let mut nb = [0i64; Nb::COUNT];
             // Tallies kept in locals (registers) through the neighbourhood.
             let mut need_n = [0i64; NEED_LEVELS];
             let mut cost_n = 0i64;

@@ -20,7 +20,8 @@
 
 use std::collections::VecDeque;
 
-use super::{BrokenInvariant, Engine, NEIGHBOURHOOD_METRICS, Turnover};
+use super::{BrokenInvariant, Engine, Turnover};
+use crate::metrics::NeighbourhoodMetric as Nb;
 use crate::model::population::{Households, Population, Residents, flag, iv};
 use crate::model::{Config, RISK_FACTORS};
 use crate::rng::mix64;
@@ -292,7 +293,7 @@ impl<'a> Engine<'a> {
         }
         let recorded = t.saturating_sub(config.burn_in_months) as usize;
         let n_neigh = config.population.neighbourhoods.len();
-        let k = NEIGHBOURHOOD_METRICS.len();
+        let k = Nb::COUNT;
         if t > config.burn_in_months + config.months
             || raw.len() != recorded * layout_len
             || nb.len() != n_neigh * k

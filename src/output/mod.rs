@@ -7,14 +7,14 @@ pub mod workbook;
 
 use std::path::Path;
 
-use serde::Serialize;
-
 use crate::aggregate::{self, MonthRow};
 use crate::economics::Economics;
-use crate::engine::NEIGHBOURHOOD_METRICS;
 use crate::experiment::{Experiment, RunSettings};
-use crate::metrics::Band;
+use crate::metrics::{Band, NeighbourhoodMetric};
 use crate::model::Config;
+use crate::published::{
+    EconomicsFile, FileRef, ScenarioSummary, ServiceKind, ServiceRef, Settings, SummaryFile,
+};
 use crate::scenario::{Assumption, Loaded};
 
 pub use atomic::OutputError;
@@ -61,86 +61,32 @@ fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
     )
 }
 
-#[derive(Serialize)]
-struct FileRef {
-    path: String,
-    sha256: String,
-}
-
-#[derive(Serialize)]
-struct ScenarioSummary<'a> {
-    name: &'a str,
-    description: Option<&'a str>,
-    files: Vec<FileRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    against_baseline: Option<aggregate::Headline>,
-    totals: serde_json::Map<String, serde_json::Value>,
-}
-
-#[derive(Serialize)]
-struct Settings<'a> {
-    upstream_version: &'a str,
-    seed: u64,
-    replicates: u32,
-    months: u32,
-    burn_in_months: u32,
-    start: String,
-    residents: u32,
-    resident_months_simulated: u64,
-    threads: usize,
-    scenarios: Vec<&'a str>,
-    services: Vec<ServiceRef<'a>>,
-}
-
-/// A reactive service, so readers of the outputs can name its metrics.
-#[derive(Serialize)]
-struct ServiceRef<'a> {
-    id: &'a str,
-    name: &'a str,
-    kind: &'static str,
-    payer: crate::model::Payer,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    unit: Option<crate::model::Unit>,
-}
-
-#[derive(Serialize)]
-struct Summary<'a> {
-    settings: Settings<'a>,
-    /// What the horizon totals mean.
-    notes: [String; 3],
-    scenarios: Vec<ScenarioSummary<'a>>,
-}
-
 fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
     let first: &Config = &info.scenarios[0].config;
     let scenarios = info
         .scenarios
         .iter()
         .enumerate()
-        .map(|(s, l)| {
-            let mut totals = serde_json::Map::new();
-            for (name, band) in aggregate::horizon_totals(&exp.scenarios[s]) {
-                totals.insert(name, serde_json::to_value(band).expect("plain numbers"));
-            }
-            ScenarioSummary {
-                name: &l.config.name,
-                description: l.description.as_deref(),
-                files: l
-                    .files
-                    .iter()
-                    .map(|f| FileRef {
-                        path: f.path.display().to_string(),
-                        sha256: f.sha256.clone(),
-                    })
-                    .collect(),
-                against_baseline: (s > 0).then(|| aggregate::headline(exp, s)),
-                totals,
-            }
+        .map(|(s, l)| ScenarioSummary {
+            name: l.config.name.clone(),
+            description: l.description.clone(),
+            files: l
+                .files
+                .iter()
+                .map(|f| FileRef {
+                    path: f.path.display().to_string(),
+                    sha256: f.sha256.clone(),
+                })
+                .collect(),
+            against_baseline: (s > 0).then(|| aggregate::headline(exp, s)),
+            totals: aggregate::horizon_totals(&exp.scenarios[s])
+                .into_iter()
+                .collect(),
         })
         .collect();
-    let summary = Summary {
+    let summary = SummaryFile {
         settings: Settings {
-            upstream_version: env!("CARGO_PKG_VERSION"),
+            upstream_version: env!("CARGO_PKG_VERSION").into(),
             seed: info.settings.seed,
             replicates: info.settings.replicates,
             months: first.months,
@@ -155,28 +101,28 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             scenarios: info
                 .scenarios
                 .iter()
-                .map(|l| l.config.name.as_str())
+                .map(|l| l.config.name.clone())
                 .collect(),
             services: first
                 .events
                 .iter()
                 .map(|e| ServiceRef {
-                    id: &e.id,
-                    name: &e.name,
-                    kind: "event",
+                    id: e.id.clone(),
+                    name: e.name.clone(),
+                    kind: ServiceKind::Event,
                     payer: e.payer,
                     unit: None,
                 })
                 .chain(first.episodes.iter().map(|e| ServiceRef {
-                    id: &e.id,
-                    name: &e.name,
-                    kind: "episode",
+                    id: e.id.clone(),
+                    name: e.name.clone(),
+                    kind: ServiceKind::Episode,
                     payer: e.payer,
                     unit: Some(e.unit),
                 }))
                 .collect(),
         },
-        notes: [
+        notes: vec![
             format!(
                 "Money is in pounds at {} prices, undiscounted; capital is kept apart from revenue cost. Discounted figures are in economics.json.",
                 info.economics.conventions.price_base_label()
@@ -219,7 +165,7 @@ fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
 
 fn by_neighbourhood_csv(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
     let mut header = vec!["scenario", "neighbourhood", "deprivation_decile"];
-    header.extend(NEIGHBOURHOOD_METRICS);
+    header.extend(NeighbourhoodMetric::ALL.map(NeighbourhoodMetric::name));
     let rows = info.scenarios.iter().enumerate().flat_map(|(s, l)| {
         let means = aggregate::by_neighbourhood(&exp.scenarios[s]);
         l.config
@@ -237,17 +183,9 @@ fn by_neighbourhood_csv(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
     csv_bytes(&header, rows)
 }
 
-#[derive(Serialize)]
-struct EconomicsFile<'a> {
-    upstream_version: &'a str,
-    notes: [&'static str; 6],
-    #[serde(flatten)]
-    economics: &'a Economics,
-}
-
 fn economics_json(economics: &Economics) -> Vec<u8> {
     let file = EconomicsFile {
-        upstream_version: env!("CARGO_PKG_VERSION"),
+        upstream_version: env!("CARGO_PKG_VERSION").into(),
         notes: [
             "Each scenario is paired with the baseline replicate by replicate; bands are the mean and 5th, 50th and 95th percentiles across replicates.",
             "Money is real, at the price base, with relative price effects where a line's inflation differs from general inflation; discounted by appraisal year (year 0 is the horizon's first twelve months).",
@@ -255,8 +193,10 @@ fn economics_json(economics: &Economics) -> Vec<u8> {
             "Optimism bias raises each changed intervention's extra cost by its cost grade's uplift and cuts savings by the weakest effect grade's haircut, in the prudent direction either way; npv_without_optimism_bias leaves both out.",
             "roi is net present value over present-value investment, benefit_cost_ratio present-value savings over it; both, and the net costs per crisis-month and per QALY, are given only over replicates where the denominator is positive (`replicates`).",
             "Payback months count from the horizon's first month; null is not within the horizon. Percentiles of payback are order statistics.",
-        ],
-        economics,
+        ]
+        .map(String::from)
+        .to_vec(),
+        economics: economics.clone(),
     };
     let mut bytes = serde_json::to_vec_pretty(&file).expect("plain data");
     bytes.push(b'\n');

@@ -9,72 +9,13 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::ReportError;
+use crate::economics::Economics;
 pub use crate::economics::appraisal::{Appraisal, Cumulative, Payback, Position};
-use crate::metrics::Band;
+use crate::metrics::{Band, Metric};
+use crate::published::{EconomicsFile, Settings, SummaryFile};
 
 /// Reads one file of the output folder by name.
 pub type Source<'a> = dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync + 'a;
-
-#[derive(Debug, Deserialize)]
-pub struct Summary {
-    pub settings: Settings,
-    pub scenarios: Vec<ScenarioEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Settings {
-    pub upstream_version: String,
-    pub seed: u64,
-    pub replicates: u32,
-    pub months: u32,
-    pub burn_in_months: u32,
-    pub start: String,
-    pub residents: u32,
-    pub resident_months_simulated: u64,
-    pub services: Vec<ServiceRef>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ServiceRef {
-    pub id: String,
-    pub name: String,
-    /// "event" or "episode".
-    pub kind: String,
-    /// "resident" or "household", for episodes.
-    #[serde(default)]
-    pub unit: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ScenarioEntry {
-    pub name: String,
-    pub description: Option<String>,
-    pub files: Vec<FileRef>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FileRef {
-    pub path: String,
-    pub sha256: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct EconomicsFile {
-    pub conventions: Conventions,
-    pub appraisals: Vec<Appraisal>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Conventions {
-    pub price_base: i32,
-    pub financial_year_start_month: u32,
-    pub discount: Discount,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Discount {
-    pub name: String,
-}
 
 #[derive(Debug, Deserialize)]
 pub struct NeighbourhoodRow {
@@ -114,9 +55,10 @@ pub struct Series {
 
 impl Series {
     /// The monthly bands of `metric` for scenario `s`, month 1 first.
-    pub fn get(&self, s: usize, metric: &str) -> Result<&[Band], ReportError> {
+    pub fn get(&self, s: usize, metric: &Metric) -> Result<&[Band], ReportError> {
+        let metric = metric.name();
         self.bands
-            .get(&(s, metric.to_string()))
+            .get(&(s, metric.clone()))
             .map(Vec::as_slice)
             .ok_or_else(|| ReportError::Corrupt {
                 file: self.file.into(),
@@ -170,8 +112,8 @@ impl Timeline {
 
 /// Everything the report is built from.
 pub struct RunData {
-    pub summary: Summary,
-    pub economics: EconomicsFile,
+    pub summary: SummaryFile,
+    pub economics: Economics,
     pub timeseries: Series,
     pub differences: Series,
     pub neighbourhoods: Vec<NeighbourhoodRow>,
@@ -350,8 +292,8 @@ fn start_of(settings: &Settings) -> Result<(i32, u32), ReportError> {
 
 /// Reads and checks the output folder that `source` reads from.
 pub fn load(source: &Source) -> Result<RunData, ReportError> {
-    let summary: Summary = json(source, "summary.json")?;
-    let economics: EconomicsFile = json(source, "economics.json")?;
+    let summary: SummaryFile = json(source, "summary.json")?;
+    let economics = json::<EconomicsFile>(source, "economics.json")?.economics;
     let names: Vec<String> = summary.scenarios.iter().map(|s| s.name.clone()).collect();
     if names.is_empty() || summary.settings.months == 0 {
         return Err(ReportError::Corrupt {

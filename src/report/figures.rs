@@ -8,7 +8,9 @@ use super::charts::{
 };
 use super::data::{Appraisal, RunData};
 use crate::format::{count, money, signed};
-use crate::metrics::Band;
+use crate::metrics::{Band, Metric, ServiceMeasure};
+use crate::model::NeedLevel;
+use crate::published::ServiceKind;
 
 const WIDE: (u32, u32) = (1100, 600);
 const PANELS: (u32, u32) = (1300, 600);
@@ -28,7 +30,7 @@ pub struct Figure {
 
 /// A headline measure charted over time for every scenario.
 struct Measure {
-    metric: String,
+    metric: Metric,
     /// Short name used in file names.
     slug: String,
     title: String,
@@ -54,14 +56,14 @@ fn band(b: &[Band]) -> Option<(Vec<f64>, Vec<f64>)> {
 fn measures(d: &RunData) -> Vec<Measure> {
     let mut v = vec![
         Measure {
-            metric: "cost.reactive_gbp".into(),
+            metric: Metric::ReactiveCost,
             slug: "reactive-cost".into(),
             title: "Reactive cost each month".into(),
             y_desc: "£ a month, at price base".into(),
             unit: Unit::Money,
         },
         Measure {
-            metric: "need.crisis".into(),
+            metric: Metric::Need(NeedLevel::Crisis),
             slug: "crisis".into(),
             title: "Residents in crisis".into(),
             y_desc: "residents in crisis".into(),
@@ -69,20 +71,20 @@ fn measures(d: &RunData) -> Vec<Measure> {
         },
     ];
     for s in &d.summary.settings.services {
-        let (metric, title, y_desc) = if s.kind == "episode" {
-            let who = if s.unit == "household" {
+        let (metric, title, y_desc) = if s.kind == ServiceKind::Episode {
+            let who = if s.unit == Some(crate::model::Unit::Household) {
                 "households"
             } else {
                 "residents"
             };
             (
-                format!("service.{}.occupancy", s.id),
+                Metric::service(&s.id, ServiceMeasure::Occupancy),
                 format!("{}: {who} placed at the end of each month", s.name),
                 format!("{who} placed"),
             )
         } else {
             (
-                format!("service.{}.events", s.id),
+                Metric::service(&s.id, ServiceMeasure::Events),
                 format!("{}: events each month", s.name),
                 "events a month".to_string(),
             )
@@ -97,7 +99,7 @@ fn measures(d: &RunData) -> Vec<Measure> {
         });
     }
     v.push(Measure {
-        metric: "qol.index".into(),
+        metric: Metric::QolIndex,
         slug: "quality-of-life".into(),
         title: "Quality of life (mean index, 0 to 1)".into(),
         y_desc: "quality-of-life index".into(),
@@ -361,12 +363,12 @@ fn cost_by_service(d: &RunData, s: usize) -> Result<Chart, ReportError> {
     let mut labels: Vec<String> = services.iter().map(|x| x.name.clone()).collect();
     labels.push("Handoff (failure demand)".into());
     labels.push("Prevention and early help".into());
-    let mut metrics: Vec<String> = services
+    let mut metrics: Vec<Metric> = services
         .iter()
-        .map(|x| format!("service.{}.cost_gbp", x.id))
+        .map(|x| Metric::service(&x.id, ServiceMeasure::Cost))
         .collect();
-    metrics.push("handoff.cost_gbp".into());
-    metrics.push("cost.prevention_gbp".into());
+    metrics.push(Metric::HandoffCost);
+    metrics.push(Metric::PreventionSpend);
     let layers = |sc: usize| -> Result<Vec<Vec<f64>>, ReportError> {
         metrics
             .iter()
@@ -402,20 +404,20 @@ fn cost_by_service(d: &RunData, s: usize) -> Result<Chart, ReportError> {
     })
 }
 
-const NEED_LEVELS: [(&str, &str); 4] = [
-    ("need.thriving", "Thriving"),
-    ("need.coping", "Coping"),
-    ("need.struggling", "Struggling"),
-    ("need.crisis", "Crisis"),
+const NEED_LEVELS: [(NeedLevel, &str); 4] = [
+    (NeedLevel::Thriving, "Thriving"),
+    (NeedLevel::Coping, "Coping"),
+    (NeedLevel::Struggling, "Struggling"),
+    (NeedLevel::Crisis, "Crisis"),
 ];
 
 fn need_composition(d: &RunData, s: usize) -> Result<Chart, ReportError> {
     let shares = |sc: usize| -> Result<Vec<Vec<f64>>, ReportError> {
-        let residents = d.timeseries.get(sc, "residents")?;
+        let residents = d.timeseries.get(sc, &Metric::Residents)?;
         NEED_LEVELS
             .iter()
-            .map(|(m, _)| {
-                d.timeseries.get(sc, m).map(|b| {
+            .map(|&(level, _)| {
+                d.timeseries.get(sc, &Metric::Need(level)).map(|b| {
                     b.iter()
                         .zip(residents)
                         .map(|(b, r)| 100.0 * b.mean / r.mean.max(1.0))

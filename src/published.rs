@@ -1,0 +1,92 @@
+//! The schema of the JSON files a run publishes, `summary.json` and
+//! `economics.json`: one set of types, written by [`crate::output`] and read
+//! back by [`crate::report`], so a field renamed on one side fails to
+//! compile rather than failing in `upstream report`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::Headline;
+use crate::economics::Economics;
+use crate::metrics::Band;
+use crate::model::{Payer, Unit};
+
+/// `summary.json`: what was run, and each scenario's horizon totals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryFile {
+    pub settings: Settings,
+    /// What the horizon totals mean.
+    pub notes: Vec<String>,
+    pub scenarios: Vec<ScenarioSummary>,
+}
+
+/// How a run was made, enough to reproduce it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub upstream_version: String,
+    pub seed: u64,
+    pub replicates: u32,
+    pub months: u32,
+    pub burn_in_months: u32,
+    /// The horizon's first month, as `2026-04`.
+    pub start: String,
+    pub residents: u32,
+    pub resident_months_simulated: u64,
+    pub threads: usize,
+    /// Scenario names, the baseline first.
+    pub scenarios: Vec<String>,
+    pub services: Vec<ServiceRef>,
+}
+
+/// A reactive service, so readers of the outputs can name its metrics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRef {
+    pub id: String,
+    pub name: String,
+    pub kind: ServiceKind,
+    pub payer: Payer,
+    /// Whom an episode service counts as one case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
+}
+
+/// Whether a service counts contacts or holds residents in places.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceKind {
+    Event,
+    Episode,
+}
+
+/// One scenario of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioSummary {
+    pub name: String,
+    pub description: Option<String>,
+    /// The scenario's file, then each file it extends.
+    pub files: Vec<FileRef>,
+    /// Against the baseline, paired by replicate (not for the baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub against_baseline: Option<Headline>,
+    /// Every metric's horizon figure, by the metric's name.
+    pub totals: BTreeMap<String, Band>,
+}
+
+/// A file read for a scenario, and its SHA-256.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// `economics.json`: each scenario's appraisal against the baseline, with
+/// the conventions they share.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EconomicsFile {
+    pub upstream_version: String,
+    /// What the figures mean.
+    pub notes: Vec<String>,
+    #[serde(flatten)]
+    pub economics: Economics,
+}
