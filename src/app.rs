@@ -39,6 +39,7 @@ use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings};
 use crate::format::{count, size};
 use crate::model::Config;
 use crate::output::{self, RunInfo};
+#[cfg(feature = "report")]
 use crate::report;
 use crate::scenario::{self, BUNDLED, Loaded, Overrides};
 
@@ -420,33 +421,39 @@ impl Outcome {
         out
     }
 
-    /// Renders the data files and, with `report` (told how many charts are
-    /// drawn out of how many), the report built from them; then replaces the
-    /// folder `dir` with them in one step. If the report fails, the results
-    /// are still written, and the error says so. Returns the names written.
-    pub fn write(
+    /// Renders the data files and replaces the folder `dir` with them in
+    /// one step. Returns the names written.
+    pub fn write(&self, dir: &Path) -> Result<Vec<String>, Error> {
+        Ok(output::write(dir, &self.render()?)?)
+    }
+
+    /// As [`Outcome::write`], with the report and charts built from the data
+    /// files; `progress` is told how many charts are drawn out of how many.
+    /// If the report fails, the results are still written, and the error
+    /// says so.
+    #[cfg(feature = "report")]
+    pub fn write_with_report(
         &self,
         dir: &Path,
-        report: Option<&(dyn Fn(usize, usize) + Sync)>,
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Vec<String>, Error> {
         let mut files = self.render()?;
-        if let Some(progress) = report {
-            match build_report(&files, progress) {
-                Ok(report) => files.extend(report),
-                Err(source) => {
-                    // Keep the results of a long run even if its report fails.
-                    output::write(dir, &files)?;
-                    return Err(Error::ReportAfterResults {
-                        dir: dir.to_path_buf(),
-                        source,
-                    });
-                }
+        match build_report(&files, progress) {
+            Ok(report) => files.extend(report),
+            Err(source) => {
+                // Keep the results of a long run even if its report fails.
+                output::write(dir, &files)?;
+                return Err(Error::ReportAfterResults {
+                    dir: dir.to_path_buf(),
+                    source,
+                });
             }
         }
         Ok(output::write(dir, &files)?)
     }
 }
 
+#[cfg(feature = "report")]
 /// Builds the report and charts from a run's files in memory, exactly as
 /// [`rebuild_report`] builds them from the files on disk.
 pub fn build_report(
@@ -463,6 +470,7 @@ pub fn build_report(
     report::build(&source, progress)
 }
 
+#[cfg(feature = "report")]
 /// Rebuilds the report and charts of the output folder `dir` from its files,
 /// without re-running, and replaces them in one step. Returns the number of
 /// charts drawn.

@@ -6,11 +6,13 @@
 //! `upstream` command prints it as one line. [`Error::is_input`] splits the
 //! errors the user can fix (exit code 2) from faults in Upstream (exit 1).
 
+#[cfg(feature = "report")]
 use std::path::PathBuf;
 
 use crate::app::PlanError;
 use crate::experiment::ThreadPoolError;
 use crate::output::OutputError;
+#[cfg(feature = "report")]
 use crate::report::ReportError;
 use crate::scenario::ScenarioError;
 
@@ -27,12 +29,15 @@ pub enum Error {
     #[error(transparent)]
     Output(#[from] OutputError),
     /// `upstream report` given something that is not a folder.
+    #[cfg(feature = "report")]
     #[error("{} is not an output folder (it does not exist or is not a folder)", .0.display())]
     NotAnOutputFolder(PathBuf),
     /// A folder the report cannot be built from.
+    #[cfg(feature = "report")]
     #[error("cannot build the report from {}: {source}", dir.display())]
     Report { dir: PathBuf, source: ReportError },
     /// A run's results were written, but its report failed.
+    #[cfg(feature = "report")]
     #[error("the results are written to {}, but the report could not be built: {source}", dir.display())]
     ReportAfterResults { dir: PathBuf, source: ReportError },
     /// The worker threads could not be started.
@@ -45,12 +50,13 @@ impl Error {
     /// folder), rather than it being a fault in Upstream.
     pub fn is_input(&self) -> bool {
         match self {
-            Error::Scenario(_)
-            | Error::Plan(_)
-            | Error::NotAnOutputFolder(_)
-            | Error::Report { .. } => true,
+            Error::Scenario(_) | Error::Plan(_) => true,
+            #[cfg(feature = "report")]
+            Error::NotAnOutputFolder(_) | Error::Report { .. } => true,
             Error::Output(e) => !matches!(e, OutputError::Workbook(_)),
-            Error::ReportAfterResults { .. } | Error::Threads(_) => false,
+            #[cfg(feature = "report")]
+            Error::ReportAfterResults { .. } => false,
+            Error::Threads(_) => false,
         }
     }
 }

@@ -15,7 +15,7 @@
 //! - [`format`]: numbers as people read them;
 //! - [`published`]: the schema of the JSON files a run publishes, shared by
 //!   their writer and their reader;
-//! - [`output`] and [`report`]: CSV, JSON, the workbook, the terminal table,
+//! - [`output`] and `report`: CSV, JSON, the workbook, the terminal table,
 //!   charts and the HTML report (which reads only the published files);
 //! - [`app`]: the pipeline (plan, run, appraise, render, write) that the
 //!   `upstream` command and any embedder drive, with one [`Error`] type.
@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod published;
+#[cfg(feature = "report")]
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -90,7 +90,7 @@ fn report(dir: &Path, quiet: bool) -> Result<(), Error> {
     if !quiet {
         println!(
             "Wrote {} and {charts} charts (SVG and PNG) to {}",
-            upstream::report::REPORT_FILE,
+            upstream::published::REPORT_FILE,
             dir.display()
         );
     }
@@ -124,10 +124,13 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
     };
     let outcome = plan.run(&on_done)?;
 
-    let charts = (!args.no_report).then(|| chart_bar(args.quiet));
-    let written = outcome.write(&args.out, charts.as_ref().map(|c| c as _))?;
+    let written = if args.no_report {
+        outcome.write(&args.out)?
+    } else {
+        outcome.write_with_report(&args.out, &chart_bar(args.quiet))?
+    };
     if !args.quiet {
-        let dir = upstream::report::CHARTS_DIR;
+        let dir = upstream::published::CHARTS_DIR;
         let mut shown: Vec<String> = written
             .into_iter()
             .filter(|n| !n.starts_with(dir))

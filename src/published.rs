@@ -1,7 +1,8 @@
-//! The schema of the JSON files a run publishes, `summary.json` and
-//! `economics.json`: one set of types, written by [`crate::output`] and read
-//! back by [`crate::report`], so a field renamed on one side fails to
-//! compile rather than failing in `upstream report`.
+//! What a run publishes: the names of the files in an output folder, and
+//! the schema of its JSON files, `summary.json` and `economics.json`. One
+//! set of types, written by [`crate::output`] and read back by the report,
+//! so a field renamed on one side fails to compile rather than failing in
+//! `upstream report`.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,24 @@ use crate::aggregate::Headline;
 use crate::economics::Economics;
 use crate::metrics::Band;
 use crate::model::{Payer, Unit};
+
+/// The files a run writes besides the report's, in the order [`crate::output::render`]
+/// gives them; the workbook last.
+pub const DATA_FILES: [&str; 8] = [
+    "timeseries.csv",
+    "differences.csv",
+    "by_neighbourhood.csv",
+    "assumptions.csv",
+    "summary.json",
+    "economics.json",
+    "budget.csv",
+    "upstream.xlsx",
+];
+
+/// The report page's file name in the output folder.
+pub const REPORT_FILE: &str = "report.html";
+/// The folder, inside the output folder, that holds the chart images.
+pub const CHARTS_DIR: &str = "charts";
 
 /// `summary.json`: what was run, and each scenario's horizon totals.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

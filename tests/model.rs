@@ -24,9 +24,9 @@ fn no_resident_is_lost_or_duplicated_and_every_count_reconciles() {
         engine.step();
         engine
             .check_invariants()
-            .unwrap_or_else(|e| panic!("month {}: {e}", engine.t));
+            .unwrap_or_else(|e| panic!("month {}: {e}", engine.months_run()));
     }
-    let tv = engine.turnover;
+    let tv = engine.turnover();
     assert!(
         tv.deaths > 0 && tv.births > 0 && tv.moves_in > 0 && tv.moves_out > 0,
         "{tv:?}"
@@ -117,7 +117,22 @@ fn matrix(need: &NeedSpec) -> [[f64; 4]; 4] {
 fn need_levels_follow_the_birth_death_chain_to_its_stationary_distribution() {
     let n = 100_000u32;
     let months = 240;
-    let config = independent_chain(n, months);
+    let mut config = independent_chain(n, months);
+    // Everyone starts thriving: adults living alone, spread over the
+    // neighbourhoods.
+    let places = config.population.neighbourhoods.len();
+    config.population.starting = Some(
+        (0..n as usize)
+            .map(|i| StartingHousehold {
+                neighbourhood: i * places / n as usize,
+                members: vec![StartingResident {
+                    age: 40,
+                    need: 0,
+                    risk_mask: 0,
+                }],
+            })
+            .collect(),
+    );
     let p = matrix(&config.need);
     // Closed form by detailed balance: π[i+1] p[i+1][i] = π[i] p[i][i+1].
     let mut pi = [1.0, 0.0, 0.0, 0.0];
@@ -128,7 +143,6 @@ fn need_levels_follow_the_birth_death_chain_to_its_stationary_distribution() {
     let pi = pi.map(|x| x / total);
 
     let mut engine = Engine::new(&config, 5, 0);
-    engine.population.residents.need.fill(0); // everyone starts thriving
     let mut dist = [1.0, 0.0, 0.0, 0.0];
     for t in 1..=months {
         engine.step();
@@ -141,7 +155,7 @@ fn need_levels_follow_the_birth_death_chain_to_its_stationary_distribution() {
         dist = next;
         if t % 12 == 0 {
             let mut counts = [0u32; 4];
-            for &l in &engine.population.residents.need {
+            for &l in &engine.population().residents.need {
                 counts[l as usize] += 1;
             }
             for l in 0..4 {
@@ -239,12 +253,12 @@ fn more_effective_prevention_never_raises_expected_demand() {
 fn the_baseline_borough_looks_like_a_uk_place() {
     let config = load("scenarios/baseline.toml");
     let engine = Engine::new(&config, 1, 0);
-    let res = &engine.population.residents;
+    let res = &engine.population().residents;
     let n = res.len() as f64;
     let share = |f: &dyn Fn(u8) -> bool| res.age.iter().filter(|&&a| f(a)).count() as f64 / n;
     let children = share(&|a| a < 18);
     let older = share(&|a| a >= 65);
-    let households = engine.population.households.len() as f64;
+    let households = engine.population().households.len() as f64;
     assert!((0.18..0.25).contains(&children), "children {children}");
     assert!((0.15..0.23).contains(&older), "65 and over {older}");
     assert!(
@@ -278,7 +292,7 @@ fn a_full_service_with_a_queue_keeps_to_its_capacity_and_admits_in_turn() {
         // Invariants include: in-house occupancy never exceeds capacity.
         engine
             .check_invariants()
-            .unwrap_or_else(|err| panic!("month {}: {err}", engine.t));
+            .unwrap_or_else(|err| panic!("month {}: {err}", engine.months_run()));
     }
     let out = engine.finish();
     let n = layout.len();
@@ -341,7 +355,7 @@ fn every_bundled_scenario_keeps_its_accounts_month_by_month() {
             engine.step();
             engine
                 .check_invariants()
-                .unwrap_or_else(|e| panic!("{file}, month {}: {e}", engine.t));
+                .unwrap_or_else(|e| panic!("{file}, month {}: {e}", engine.months_run()));
         }
     }
 }
@@ -359,7 +373,7 @@ fn a_starting_state_file_gives_exactly_those_residents() {
         .map(|l| l.split(',').collect())
         .collect();
     let mut engine = Engine::new(&config, 3, 0);
-    let res = &engine.population.residents;
+    let res = &engine.population().residents;
     assert_eq!(res.len(), rows.len());
     // Every row is there once: compare the multisets of (household, age, need).
     let need_of = |s: &str| NeedLevel::ALL.iter().position(|l| l.name() == s).unwrap() as u8;
@@ -379,12 +393,12 @@ fn a_starting_state_file_gives_exactly_those_residents() {
     got.sort_unstable();
     assert_eq!(want, got);
     let households: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0]).collect();
-    assert_eq!(engine.population.households.len(), households.len());
+    assert_eq!(engine.population().households.len(), households.len());
     for _ in 0..config.burn_in_months + 24 {
         engine.step();
         engine
             .check_invariants()
-            .unwrap_or_else(|e| panic!("month {}: {e}", engine.t));
+            .unwrap_or_else(|e| panic!("month {}: {e}", engine.months_run()));
     }
 }
 

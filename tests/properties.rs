@@ -150,7 +150,7 @@ proptest! {
         for _ in 0..c.burn_in_months + c.months {
             engine.step();
             if let Err(e) = engine.check_invariants() {
-                return Err(TestCaseError::fail(format!("month {}: {e}", engine.t)));
+                return Err(TestCaseError::fail(format!("month {}: {e}", engine.months_run())));
             }
         }
         let out = engine.finish();

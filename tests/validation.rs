@@ -162,7 +162,7 @@ fn wigan_like_targeting_cuts_admissions_among_those_reached_by_a_quarter_to_a_th
                 if month < gp.burn_in_months {
                     continue;
                 }
-                let (rs, rb) = (&s.population.residents, &b.population.residents);
+                let (rs, rb) = (&s.population().residents, &b.population().residents);
                 for k in 0..rs.len() {
                     let v = rs.intervention[k];
                     let supported = v & iv::SUPPORT != 0 && v & iv::INDEX == programme;

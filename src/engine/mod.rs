@@ -75,7 +75,7 @@ pub struct ReplicateResult {
     /// pence).
     pub neighbourhoods: Vec<[i64; Nb::COUNT]>,
     pub resident_months: u64,
-    pub turnover: Turnover,
+    turnover: Turnover,
 }
 
 /// One replicate of one scenario, month by month.
@@ -88,7 +88,7 @@ pub struct Engine<'a> {
     /// The master seed and replicate number `crn` was made from.
     seed: u64,
     replicate: u32,
-    pub population: Population,
+    population: Population,
     episodes: Vec<EpisodeState>,
     caseloads: Vec<CaseloadState>,
     /// Places intervention: places added last month (to charge capital once).
@@ -106,11 +106,11 @@ pub struct Engine<'a> {
     /// Households that pass enrolment's first filter (reused each month).
     household_buffer: Vec<u32>,
     /// Months simulated so far, burn-in included.
-    pub t: u32,
+    t: u32,
     row: Vec<i64>,
     raw: Vec<i64>,
     neighbourhoods: Vec<[i64; Nb::COUNT]>,
-    pub turnover: Turnover,
+    turnover: Turnover,
 }
 
 /// Scenario month (1-based) of absolute month `t`; zero or less in burn-in.
@@ -183,6 +183,21 @@ impl<'a> Engine<'a> {
             layout,
             population,
         }
+    }
+
+    /// The residents, their households and neighbourhoods, as they stand.
+    pub fn population(&self) -> &Population {
+        &self.population
+    }
+
+    /// Months simulated so far, burn-in included.
+    pub fn months_run(&self) -> u32 {
+        self.t
+    }
+
+    /// Births, deaths and moves so far, for conservation checks.
+    pub fn turnover(&self) -> Turnover {
+        self.turnover
     }
 
     /// Burn-in and horizon months together.

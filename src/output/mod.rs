@@ -1,9 +1,10 @@
 //! Output files and the terminal table. The engine and aggregation produce
 //! numbers; this layer alone decides how they look.
 
-pub mod atomic;
-pub mod table;
-pub mod workbook;
+mod atomic;
+pub(crate) mod table;
+#[cfg(feature = "xlsx")]
+mod workbook;
 
 use std::path::Path;
 
@@ -13,7 +14,8 @@ use crate::experiment::{Experiment, RunSettings};
 use crate::metrics::{Band, NeighbourhoodMetric};
 use crate::model::Config;
 use crate::published::{
-    EconomicsFile, FileRef, ScenarioSummary, ServiceKind, ServiceRef, Settings, SummaryFile,
+    CHARTS_DIR, DATA_FILES, EconomicsFile, FileRef, REPORT_FILE, ScenarioSummary, ServiceKind,
+    ServiceRef, Settings, SummaryFile,
 };
 use crate::scenario::{Assumption, Loaded};
 
@@ -271,7 +273,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>
         .iter()
         .map(|l| l.config.name.as_str())
         .collect();
-    let contents = [
+    let contents = vec![
         month_rows_csv(&names, &aggregate::timeseries(exp)),
         month_rows_csv(&names, &aggregate::differences(exp)),
         by_neighbourhood_csv(exp, info),
@@ -279,8 +281,17 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>
         summary_json(exp, info),
         economics_json(info.economics),
         budget_csv(info.economics),
-        workbook::render(exp, info).map_err(|e| OutputError::Workbook(e.to_string()))?,
     ];
+    #[cfg(feature = "xlsx")]
+    let contents = {
+        let workbook =
+            workbook::render(exp, info).map_err(|e| OutputError::Workbook(e.to_string()))?;
+        let mut all = contents;
+        all.push(workbook);
+        all
+    };
+    // Without the workbook (built without the `xlsx` feature) the last name
+    // goes unused.
     Ok(DATA_FILES
         .iter()
         .map(|n| n.to_string())
@@ -288,25 +299,12 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>
         .collect())
 }
 
-/// The files a run writes besides the report's, in the order [`render`]
-/// gives them.
-pub const DATA_FILES: [&str; 8] = [
-    "timeseries.csv",
-    "differences.csv",
-    "by_neighbourhood.csv",
-    "assumptions.csv",
-    "summary.json",
-    "economics.json",
-    "budget.csv",
-    "upstream.xlsx",
-];
-
 /// Whether Upstream writes this entry of an output folder (a path relative
 /// to it; folders end in `/`).
 pub fn is_ours(name: &str) -> bool {
-    let charts = crate::report::CHARTS_DIR;
+    let charts = CHARTS_DIR;
     DATA_FILES.contains(&name)
-        || name == crate::report::REPORT_FILE
+        || name == REPORT_FILE
         || name == format!("{charts}/")
         || name
             .strip_prefix(charts)

@@ -13,10 +13,11 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::ReportError;
 use super::data::Timeline;
 use crate::format::{decimal, pounds, signed, thousands};
 
-type Drawn = Result<(), Box<dyn Error>>;
+type Drawn = Result<(), Box<dyn Error + Send + Sync>>;
 
 const FONT: &str = "sans-serif";
 const LEGEND_WIDTH: u32 = 290;
@@ -199,21 +200,29 @@ fn text(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&INK)
 }
 
+/// Wraps a drawing error with the chart it happened in.
+fn failed(chart: &Chart) -> impl Fn(Box<dyn Error + Send + Sync>) -> ReportError + '_ {
+    |source| ReportError::Chart {
+        file: chart.file.clone(),
+        source,
+    }
+}
+
 /// Renders a chart as an SVG document.
-pub fn svg(chart: &Chart) -> Result<String, String> {
+pub fn svg(chart: &Chart) -> Result<String, ReportError> {
     register_fonts();
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, chart.size).into_drawing_area();
         draw(&root, chart)
             .and_then(|_| root.present().map_err(Into::into))
-            .map_err(|e| format!("chart {}: {e}", chart.file))?;
+            .map_err(failed(chart))?;
     }
     Ok(out)
 }
 
 /// Renders a chart as a PNG image of `chart.size` pixels.
-pub fn png(chart: &Chart) -> Result<Vec<u8>, String> {
+pub fn png(chart: &Chart) -> Result<Vec<u8>, ReportError> {
     register_fonts();
     let (w, h) = chart.size;
     let mut pixels = vec![0u8; w as usize * h as usize * 3];
@@ -221,7 +230,7 @@ pub fn png(chart: &Chart) -> Result<Vec<u8>, String> {
         let root = BitMapBackend::with_buffer(&mut pixels, chart.size).into_drawing_area();
         draw(&root, chart)
             .and_then(|_| root.present().map_err(Into::into))
-            .map_err(|e| format!("chart {}: {e}", chart.file))?;
+            .map_err(failed(chart))?;
     }
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, w, h);
@@ -230,7 +239,7 @@ pub fn png(chart: &Chart) -> Result<Vec<u8>, String> {
     encoder
         .write_header()
         .and_then(|mut w| w.write_image_data(&pixels))
-        .map_err(|e| format!("chart {}: {e}", chart.file))?;
+        .map_err(|e| failed(chart)(e.into()))?;
     Ok(bytes)
 }
 

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::ReportError;
 use crate::economics::Economics;
-pub use crate::economics::appraisal::{Appraisal, Cumulative, Payback, Position};
+pub use crate::economics::appraisal::{Appraisal, Cumulative, Payback};
 use crate::metrics::{Band, Metric};
 use crate::published::{EconomicsFile, Settings, SummaryFile};
 

@@ -2,20 +2,17 @@
 //! folder, so `upstream run` and `upstream report DIR` give the same
 //! report byte for byte. Reads the published files, never the engine.
 
-pub mod charts;
-pub mod data;
-pub mod figures;
-pub mod html;
+mod charts;
+mod data;
+mod figures;
+mod html;
 pub mod words;
 
 use rayon::prelude::*;
 
 pub use data::Source;
 
-/// The report page's file name in the output folder.
-pub const REPORT_FILE: &str = "report.html";
-/// The folder, inside the output folder, that holds the chart images.
-pub const CHARTS_DIR: &str = "charts";
+use crate::published::{CHARTS_DIR, REPORT_FILE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -23,8 +20,11 @@ pub enum ReportError {
     Missing { file: String, reason: String },
     #[error("{file} is not a valid Upstream output: {detail}")]
     Corrupt { file: String, detail: String },
-    #[error("could not draw {0}")]
-    Chart(String),
+    #[error("could not draw chart {file}: {source}")]
+    Chart {
+        file: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Builds the report page and every chart as SVG and PNG, as (file name,
@@ -41,8 +41,8 @@ pub fn build(
     let drawn: Vec<(String, Vec<u8>)> = figures
         .par_iter()
         .map(|f| {
-            let svg = charts::svg(&f.chart).map_err(ReportError::Chart)?;
-            let png = charts::png(&f.chart).map_err(ReportError::Chart)?;
+            let svg = charts::svg(&f.chart)?;
+            let png = charts::png(&f.chart)?;
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
             Ok((svg, png))

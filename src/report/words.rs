@@ -211,7 +211,7 @@ pub fn html(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::data::Position;
+    use crate::economics::appraisal::Position;
 
     fn band(mean: f64, p5: f64, p95: f64) -> Band {
         Band {

@@ -17,7 +17,7 @@ mod compile;
 mod extends;
 mod locate;
 mod money;
-pub mod schema;
+mod schema;
 mod starting;
 
 use std::fmt;

@@ -91,6 +91,8 @@ pub struct Scenario {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub extends: Option<String>,
     /// First month of the horizon, "YYYY-MM".
     pub start: String,
@@ -246,8 +248,12 @@ pub struct EventIn {
     #[serde(default)]
     pub risk_multiplier: Option<RiskMultIn>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub source: Option<String>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub confidence: Option<Confidence>,
 }
 
@@ -288,8 +294,12 @@ pub struct EpisodeIn {
     #[serde(default)]
     pub spot_premium: Option<Param<f64>>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub source: Option<String>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub confidence: Option<Confidence>,
 }
 
@@ -411,6 +421,8 @@ pub struct EffectIn {
     pub factor: Option<RiskFactor>,
     pub multiplier: Param<f64>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub source: Option<String>,
     #[serde(default)]
     pub confidence: Option<Confidence>,
@@ -421,6 +433,8 @@ pub struct EffectIn {
 pub struct InterventionIn {
     pub name: String,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub description: Option<String>,
     pub kind: KindIn,
     pub payer: Payer,
@@ -465,6 +479,8 @@ pub struct InterventionIn {
     #[serde(default)]
     pub residual_value_share: Option<Param<f64>>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub source: Option<String>,
     #[serde(default)]
     pub confidence: Option<Confidence>,
@@ -479,8 +495,12 @@ pub struct ShockIn {
     pub factor: RiskFactor,
     pub prevalence_multiplier: Param<f64>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub source: Option<String>,
     #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
     pub confidence: Option<Confidence>,
 }
 
