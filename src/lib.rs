@@ -37,3 +37,8 @@ pub mod rng;
 pub mod scenario;
 
 pub use error::Error;
+
+// The README's Rust examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;

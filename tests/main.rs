@@ -3,6 +3,7 @@
 
 mod common;
 
+mod app;
 mod browser;
 mod cli;
 mod crash;

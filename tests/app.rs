@@ -1,0 +1,235 @@
+//! The pipeline as a library (`upstream::app`): every rule between
+//! scenarios is kept by `Plan`, whoever drives it, each refusal is a typed
+//! error an embedder can match, and a run driven through the library writes
+//! exactly the files the command writes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use upstream::Error;
+use upstream::app::{Plan, PlanError, Request};
+use upstream::experiment::RunSettings;
+use upstream::output::OutputError;
+use upstream::scenario::{self, Loaded, Overrides};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A scenario named "Other" that extends the small fixture with `extra`.
+fn other(extra: &str) -> Loaded {
+    let path = fixture("other.toml");
+    let text = format!("name = \"Other\"\nextends = \"small.toml\"\n{extra}\n");
+    let read = |p: &Path| {
+        if p == path {
+            Ok(text.clone())
+        } else {
+            fs::read_to_string(p)
+        }
+    };
+    scenario::load_from(&path, &Overrides::default(), &read).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn small() -> Loaded {
+    scenario::load(&fixture("small.toml")).unwrap()
+}
+
+fn settings() -> RunSettings {
+    RunSettings {
+        replicates: 2,
+        seed: 1,
+        threads: Some(2),
+    }
+}
+
+#[test]
+fn every_pairing_rule_is_kept_by_the_plan_and_named_in_its_error() {
+    for (extra, rule) in [
+        ("horizon_years = 3", "horizon"),
+        ("burn_in_months = 6", "burn_in_months"),
+        (
+            "[population]\nresidents = 6_001",
+            "population (residents, neighbourhoods or household make-up)",
+        ),
+        (
+            "[population]\nage_band_cuts = [16, 60, 80]",
+            "population.age_band_cuts",
+        ),
+        (
+            "[economics]\ndiscount_rate = 0.05",
+            "money conventions ([economics] or start)",
+        ),
+    ] {
+        match Plan::of(vec![small(), other(extra)], settings()) {
+            Err(PlanError::Unpaired {
+                scenario,
+                baseline,
+                what,
+                ..
+            }) => {
+                assert_eq!(
+                    (scenario.as_str(), baseline.as_str()),
+                    ("Other", "Small borough")
+                );
+                assert_eq!(what, rule, "{extra}");
+            }
+            other => panic!("{extra}: {other:?}"),
+        }
+    }
+    // What only changes the policy pairs.
+    let plan = Plan::of(
+        vec![small(), other("description = \"Same place\"")],
+        settings(),
+    );
+    assert!(plan.is_ok());
+}
+
+#[test]
+fn two_scenarios_with_one_name_are_refused() {
+    let e = Plan::of(vec![small(), small()], settings()).unwrap_err();
+    assert!(
+        matches!(&e, PlanError::SameName { name, .. } if name == "Small borough"),
+        "{e}"
+    );
+}
+
+#[test]
+fn settings_out_of_range_are_refused_before_any_file_is_read() {
+    for (request, setting) in [
+        (
+            Request {
+                replicates: 0,
+                ..Request::default()
+            },
+            "--replicates",
+        ),
+        (
+            Request {
+                threads: Some(0),
+                ..Request::default()
+            },
+            "--threads",
+        ),
+        (
+            Request {
+                years: Some(31),
+                ..Request::default()
+            },
+            "--years",
+        ),
+    ] {
+        // A scenario that does not exist: the settings are checked first.
+        let request = Request {
+            scenarios: vec![fixture("nowhere.toml")],
+            ..request
+        };
+        match Plan::new(&request) {
+            Err(Error::Plan(PlanError::OutOfRange { setting: s, .. })) => assert_eq!(s, setting),
+            other => panic!("{setting}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_bad_scenario_is_an_input_error_naming_its_file_line_and_field() {
+    let request = Request {
+        scenarios: vec![fixture("small.toml"), fixture("nowhere.toml")],
+        ..Request::default()
+    };
+    let e = Plan::new(&request).unwrap_err();
+    assert!(e.is_input() && matches!(e, Error::Scenario(_)), "{e}");
+
+    let path = fixture("bad.toml");
+    let read = |p: &Path| {
+        if p == path {
+            Ok("name = \"Bad\"\nextends = \"small.toml\"\nhorizon_years = 0\n".to_string())
+        } else {
+            fs::read_to_string(p)
+        }
+    };
+    let e = scenario::load_from(&path, &Overrides::default(), &read).unwrap_err();
+    assert_eq!(
+        (e.line, e.field.as_deref()),
+        (Some(3), Some("horizon_years"))
+    );
+}
+
+#[test]
+fn a_run_bigger_than_its_memory_limit_is_refused_before_it_starts() {
+    let plan = Plan::of(vec![small()], settings()).unwrap();
+    let need = plan.memory().total();
+    assert!(plan.check_memory(Some(need)).is_ok());
+    match plan.check_memory(Some(need - 1)) {
+        Err(PlanError::Memory { limit, .. }) => assert_eq!(limit, need - 1),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_library_writes_exactly_what_the_command_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let by_command = tmp.path().join("command");
+    let out = crate::common::upstream(&[
+        "run",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "-r",
+        "2",
+        "--seed",
+        "9",
+        "-j",
+        "2",
+        "--no-report",
+        "-q",
+        "-o",
+        by_command.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The same paths as the command was given (tests run from the
+    // repository's folder), since the outputs name the scenario files.
+    let request = Request {
+        scenarios: ["small.toml", "small_hubs.toml"]
+            .map(|f| Path::new("tests/fixtures").join(f))
+            .to_vec(),
+        replicates: 2,
+        seed: 9,
+        threads: Some(2),
+        years: None,
+    };
+    let outcome = Plan::new(&request).unwrap().run(&|| {}).unwrap();
+    let by_library = tmp.path().join("library");
+    let written = outcome.write(&by_library).unwrap();
+    assert_eq!(written.len(), upstream::published::DATA_FILES.len());
+    assert_eq!(
+        crate::common::every_file(&by_command),
+        crate::common::every_file(&by_library)
+    );
+}
+
+#[test]
+fn a_folder_holding_other_files_is_an_output_error_and_is_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    let outcome = Plan::of(vec![small()], settings())
+        .unwrap()
+        .run(&|| {})
+        .unwrap();
+    let e = outcome.write(tmp.path()).unwrap_err();
+    assert!(
+        e.is_input()
+            && matches!(&e, Error::Output(OutputError::Foreign { name, .. }) if name == "notes.txt"),
+        "{e}"
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
