@@ -9,9 +9,13 @@ use crate::model::NeedLevel;
 /// One row of a long-format time series.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MonthRow {
+    /// Index of the scenario in the run (0 is the baseline).
     pub scenario: usize,
+    /// Month of the horizon, 1-based.
     pub month: usize,
+    /// The metric's name, as [`Metric::name`] gives it.
     pub metric: String,
+    /// The figure across replicates (pounds for money).
     pub band: Band,
 }
 
@@ -69,9 +73,14 @@ pub fn horizon_totals(runs: &ScenarioRuns) -> Vec<(String, Band)> {
 /// The headline comparison of one scenario with the baseline.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Headline {
+    /// This scenario's revenue cost over the horizon (reactive services,
+    /// handoff and prevention), £ at the price base, undiscounted.
     pub total_cost_gbp: Band,
+    /// Its reactive services' and handoff cost over the horizon, £.
     pub reactive_cost_gbp: Band,
+    /// Its interventions' revenue spend over the horizon, £.
     pub prevention_spend_gbp: Band,
+    /// Its capital purchases over the horizon, £.
     pub capital_spend_gbp: Band,
     /// Baseline revenue cost minus this scenario's, paired by replicate
     /// (capital is shown apart, not netted off).
@@ -80,6 +89,8 @@ pub struct Headline {
     pub crisis_months_avoided: Band,
 }
 
+/// The headline figures of scenario `s` (an index into the experiment's
+/// scenarios), its savings paired with the baseline's replicate by replicate.
 pub fn headline(exp: &Experiment, s: usize) -> Headline {
     let runs = &exp.scenarios[s];
     let base = &exp.scenarios[0];

@@ -91,13 +91,17 @@ pub enum PlanError {
         setting: &'static str,
         /// The allowed range, as people write it ("1 to 10,000").
         range: &'static str,
+        /// The value asked for.
         value: u64,
     },
     /// Outputs are keyed by scenario name, so two scenarios cannot share one.
     #[error("{} and {} both name their scenario \"{name}\"; each scenario in a run needs its own name (set `name` in the file)", first.display(), second.display())]
     SameName {
+        /// The first file with that name.
         first: PathBuf,
+        /// The later file with the same name.
         second: PathBuf,
+        /// The name they share.
         name: String,
     },
     /// A scenario that cannot be compared resident by resident with the
@@ -106,7 +110,9 @@ pub enum PlanError {
         "scenario \"{scenario}\" has a different {what} from the baseline \"{baseline}\"; scenarios are compared resident by resident, so they must share it ({fix})"
     )]
     Unpaired {
+        /// The scenario's name.
         scenario: String,
+        /// The baseline's name.
         baseline: String,
         /// What differs.
         what: &'static str,
@@ -120,12 +126,15 @@ pub enum PlanError {
         count(*.runs as f64), size(.need.outputs), size(*.limit)
     )]
     Memory {
+        /// What the run would need, by part.
         need: MemoryEstimate,
+        /// The most it may use, in bytes.
         limit: u64,
         /// Where the limit came from.
         limit_from: &'static str,
         /// Residents in the largest scenario.
         residents: u32,
+        /// Worker threads the run would use.
         threads: usize,
         /// Scenarios × replicates.
         runs: u64,
@@ -252,6 +261,7 @@ impl Plan {
         &self.scenarios
     }
 
+    /// Replicates, seed and threads, as checked.
     pub fn settings(&self) -> &RunSettings {
         &self.settings
     }
@@ -375,8 +385,11 @@ fn available_memory() -> Option<u64> {
 /// A finished run: its plan, every replicate's results and their economics.
 #[derive(Debug)]
 pub struct Outcome {
+    /// The plan that was run.
     pub plan: Plan,
+    /// Every scenario's replicates, in the plan's order.
     pub experiment: Experiment,
+    /// Each scenario appraised against the baseline, and the budgets.
     pub economics: Economics,
     /// Wall-clock seconds the simulation took (not the appraisal).
     pub seconds: f64,

@@ -35,11 +35,21 @@ pub enum Error {
     /// A folder the report cannot be built from.
     #[cfg(feature = "report")]
     #[error("cannot build the report from {}: {source}", dir.display())]
-    Report { dir: PathBuf, source: ReportError },
+    Report {
+        /// The output folder.
+        dir: PathBuf,
+        /// What stopped the report.
+        source: ReportError,
+    },
     /// A run's results were written, but its report failed.
     #[cfg(feature = "report")]
     #[error("the results are written to {}, but the report could not be built: {source}", dir.display())]
-    ReportAfterResults { dir: PathBuf, source: ReportError },
+    ReportAfterResults {
+        /// The output folder, which now holds the results.
+        dir: PathBuf,
+        /// What stopped the report.
+        source: ReportError,
+    },
     /// The worker threads could not be started.
     #[error(transparent)]
     Threads(#[from] ThreadPoolError),

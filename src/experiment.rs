@@ -13,7 +13,9 @@ use crate::model::Config;
 /// How to run an experiment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunSettings {
+    /// Stochastic replicates per scenario.
     pub replicates: u32,
+    /// The master seed: the same seed gives the same results, byte for byte.
     pub seed: u64,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
@@ -22,8 +24,11 @@ pub struct RunSettings {
 /// One scenario's replicates.
 #[derive(Clone, Debug)]
 pub struct ScenarioRuns {
+    /// Where each metric sits in a month's row, for this scenario.
     pub layout: Layout,
+    /// Each replicate's monthly series in pounds, in replicate order.
     pub series: Vec<Series>,
+    /// Each replicate's raw results (integers and pence), in replicate order.
     pub replicates: Vec<ReplicateResult>,
 }
 
@@ -65,13 +70,18 @@ impl ScenarioRuns {
     }
 }
 
+/// Every scenario's replicates from one run.
 #[derive(Clone, Debug)]
 pub struct Experiment {
+    /// One entry per scenario, in the order given (the baseline first).
     pub scenarios: Vec<ScenarioRuns>,
+    /// Resident-months simulated in all, burn-in included.
     pub resident_months: u64,
+    /// Worker threads the run used.
     pub threads: usize,
 }
 
+/// The pool of worker threads could not be started.
 #[derive(Debug, thiserror::Error)]
 #[error("could not start {threads} worker threads: {source}")]
 pub struct ThreadPoolError {
@@ -99,6 +109,7 @@ impl MemoryEstimate {
     /// The program itself, its tables and buffers.
     pub const BASE: u64 = 24 << 20;
 
+    /// Bytes in all: the parts plus [`MemoryEstimate::BASE`].
     pub fn total(&self) -> u64 {
         Self::BASE
             .saturating_add(self.populations)

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Upstream: an agent-based simulation of a place's residents, reactive
 //! services and community assets, for comparing prevention investment against
 //! reactive demand before funding it.
@@ -12,7 +13,7 @@
 //!   who pays and who saves;
 //! - [`scenario`]: TOML files with `extends`, validated into a config and
 //!   its money conventions;
-//! - [`format`]: numbers as people read them;
+//! - [`format`](mod@format): numbers as people read them;
 //! - [`published`]: the schema of the JSON files a run publishes, shared by
 //!   their writer and their reader;
 //! - [`output`] and `report`: CSV, JSON, the workbook, the terminal table,

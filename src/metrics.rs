@@ -88,9 +88,13 @@ pub enum Metric {
     AssetsConnected,
     /// Community asset places.
     AssetPlaces,
+    /// Births this month (turnover runs once a year, so other months are 0).
     Births,
+    /// Deaths this month (once a year).
     Deaths,
+    /// Residents moving in this month (once a year).
     MovesIn,
+    /// Residents moving away this month (once a year).
     MovesOut,
     /// Reactive services' cost and handoff, every payer.
     ReactiveCost,
@@ -210,60 +214,102 @@ impl Metric {
 /// A metric of a layout: its identity and, made once, its name.
 #[derive(Clone, Debug)]
 pub struct MetricDef {
+    /// What it measures.
     pub metric: Metric,
+    /// Its name in the output files ([`Metric::name`]).
     pub name: String,
+    /// How it adds up over the horizon.
     pub kind: Kind,
     /// Stored in pence, reported in pounds.
     pub pence: bool,
 }
 
 /// Indices into a month's row of metrics, laid out from a config.
+///
+/// Each index field is where a metric, or the first of a block of metrics,
+/// sits in the row; a block holds one metric per need level, risk factor,
+/// service, intervention or payer, in the order of [`NeedLevel::ALL`],
+/// [`RiskFactor::ALL`], the config's lists, or [`Payer::ALL`].
 #[derive(Clone, Debug)]
 pub struct Layout {
+    /// Every metric, in row order.
     pub defs: Vec<MetricDef>,
     /// Service and intervention ids in the config's order, to find their
     /// metrics by id.
     event_ids: Vec<String>,
     episode_ids: Vec<String>,
     intervention_ids: Vec<String>,
+    /// Residents.
     pub residents: usize,
+    /// Residents at each need level (four metrics).
     pub need: usize,
+    /// Residents entering crisis.
     pub crisis_entries: usize,
     /// Residents with each risk factor (five metrics).
     pub risk: usize,
+    /// Mean quality-of-life utility weight.
     pub qol_index: usize,
+    /// Quality-adjusted life years lived.
     pub qalys: usize,
+    /// Contacts, one metric per event service.
     pub event_count: usize,
+    /// Contacts' cost, one metric per event service.
     pub event_cost: usize,
+    /// Entries, one metric per episode service.
     pub episode_entries: usize,
     /// Entries that found the in-house places full and were bought on the
     /// spot market (so spot_entries / entries is the blocking probability).
     pub episode_spot_entries: usize,
+    /// Places occupied, in-house and spot, one metric per episode service.
     pub episode_occupancy: usize,
+    /// Spot places occupied, one metric per episode service.
     pub episode_spot: usize,
+    /// Residents or households waiting, one metric per episode service.
     pub episode_waiting: usize,
+    /// Cost of occupied places, one metric per episode service.
     pub episode_cost: usize,
+    /// Handoff (failure demand) cost.
     pub handoff_cost: usize,
+    /// Revenue spend, one metric per intervention.
     pub iv_spend: usize,
+    /// Capital purchases, one metric per intervention.
     pub iv_capital: usize,
+    /// Residents newly enrolled, one metric per intervention.
     pub iv_reached: usize,
+    /// Cases held, one metric per intervention.
     pub iv_caseload: usize,
+    /// Residents connected to a community asset.
     pub connected: usize,
+    /// Community asset places.
     pub asset_places: usize,
+    /// Births.
     pub births: usize,
+    /// Deaths.
     pub deaths: usize,
+    /// Residents moving in.
     pub moves_in: usize,
+    /// Residents moving away.
     pub moves_out: usize,
+    /// Reactive services' and handoff cost, one metric per payer.
     pub payer_reactive: usize,
+    /// Intervention revenue spend, one metric per payer.
     pub payer_prevention: usize,
+    /// Capital purchases, one metric per payer.
     pub payer_capital: usize,
+    /// Reactive services' and handoff cost, every payer.
     pub reactive_cost: usize,
+    /// Intervention revenue spend, every payer.
     pub prevention_spend: usize,
+    /// Capital purchases, every payer.
     pub capital_spend: usize,
+    /// Revenue cost: reactive, handoff and prevention.
     pub total_cost: usize,
 }
 
 impl Layout {
+    /// Lays out every metric a scenario records, in a fixed order:
+    /// population and need, event services, episode services, handoff,
+    /// assets, turnover, cost totals, interventions, payers.
     pub fn new(config: &Config) -> Layout {
         use ServiceMeasure as S;
         let event_ids: Vec<String> = config.events.iter().map(|s| s.id.clone()).collect();
@@ -366,10 +412,12 @@ impl Layout {
         }
     }
 
+    /// Metrics in a month's row.
     pub fn len(&self) -> usize {
         self.defs.len()
     }
 
+    /// Whether the row holds no metrics.
     pub fn is_empty(&self) -> bool {
         self.defs.is_empty()
     }
@@ -440,18 +488,29 @@ impl Layout {
 /// in the engine's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NeighbourhoodMetric {
+    /// Residents counted at the end of each month, summed.
     ResidentMonths,
+    /// Resident-months in crisis.
     CrisisMonths,
+    /// Resident-months struggling.
     StrugglingMonths,
+    /// Contacts with event services.
     ServiceEvents,
+    /// Entries into episode services. As the engine stands, only
+    /// admissions from a waiting list are counted here, not entries
+    /// straight into a place, so it is 0 where no service queues.
     EpisodeEntries,
     /// Reactive cost, in pence while running and pounds once reported.
     ReactiveCost,
+    /// Residents newly enrolled in an intervention.
     PeopleReached,
+    /// Residents connected to a community asset at the end of each month,
+    /// summed.
     ConnectedMonths,
 }
 
 impl NeighbourhoodMetric {
+    /// Every neighbourhood metric, in the engine's order.
     pub const ALL: [NeighbourhoodMetric; 8] = [
         NeighbourhoodMetric::ResidentMonths,
         NeighbourhoodMetric::CrisisMonths,
@@ -485,8 +544,9 @@ impl NeighbourhoodMetric {
     }
 }
 
-/// Fills the derived columns of one finished month (costs by payer, totals,
-/// quality of life) from the raw counts the engine wrote.
+/// Fills the derived columns of one finished month (costs by payer and the
+/// cost totals) from the raw counts the engine wrote. The quality-of-life
+/// columns stay 0 here: [`Series::from_raw`] fills them.
 pub fn derive_month(config: &Config, layout: &Layout, row: &mut [i64]) {
     let mut payer_reactive = [0i64; Payer::ALL.len()];
     let mut payer_prevention = [0i64; Payer::ALL.len()];
@@ -521,11 +581,16 @@ pub fn derive_month(config: &Config, layout: &Layout, row: &mut [i64]) {
 /// `values[month * n_metrics + metric]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
+    /// Months of the horizon recorded.
     pub months: usize,
+    /// Every month's row, one after another.
     pub values: Vec<f64>,
 }
 
 impl Series {
+    /// The first `months` months of a replicate's raw integers
+    /// (`raw[month * layout.len() + metric]`), with pence turned into
+    /// pounds and the quality-of-life metrics filled in.
     pub fn from_raw(config: &Config, layout: &Layout, raw: &[i64], months: usize) -> Series {
         let n = layout.len();
         let mut values = Vec::with_capacity(raw.len());
@@ -554,6 +619,8 @@ impl Series {
         Series { months, values }
     }
 
+    /// The figure of the metric at index `metric` in month `month` (0-based);
+    /// `n_metrics` is the layout's length.
     pub fn get(&self, n_metrics: usize, month: usize, metric: usize) -> f64 {
         self.values[month * n_metrics + metric]
     }
@@ -579,12 +646,16 @@ pub fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Erro
 /// Mean and percentile band across replicates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Band {
+    /// Mean across replicates (NaN over none).
     #[serde(deserialize_with = "f64_or_nan")]
     pub mean: f64,
+    /// 5th percentile.
     #[serde(deserialize_with = "f64_or_nan")]
     pub p5: f64,
+    /// Median.
     #[serde(deserialize_with = "f64_or_nan")]
     pub p50: f64,
+    /// 95th percentile.
     #[serde(deserialize_with = "f64_or_nan")]
     pub p95: f64,
 }
@@ -613,6 +684,9 @@ impl Band {
     }
 }
 
+/// The `q` quantile (0 to 1) of values sorted in increasing order,
+/// interpolating linearly between order statistics. Panics on an empty
+/// slice.
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * q;
     let lo = h.floor() as usize;

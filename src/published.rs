@@ -34,36 +34,52 @@ pub const CHARTS_DIR: &str = "charts";
 /// `summary.json`: what was run, and each scenario's horizon totals.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryFile {
+    /// How the run was made.
     pub settings: Settings,
     /// What the horizon totals mean.
     pub notes: Vec<String>,
+    /// Each scenario, the baseline first.
     pub scenarios: Vec<ScenarioSummary>,
 }
 
 /// How a run was made, enough to reproduce it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
+    /// The version of Upstream that made the run.
     pub upstream_version: String,
+    /// The master seed.
     pub seed: u64,
+    /// Stochastic replicates per scenario.
     pub replicates: u32,
+    /// Months in the horizon (shared by every scenario).
     pub months: u32,
+    /// Months simulated before the horizon and not recorded.
     pub burn_in_months: u32,
     /// The horizon's first month, as `2026-04`.
     pub start: String,
+    /// Residents in the baseline (every scenario has as many).
     pub residents: u32,
+    /// Resident-months simulated in all, burn-in included.
     pub resident_months_simulated: u64,
+    /// Worker threads the run used (the results do not depend on it).
     pub threads: usize,
     /// Scenario names, the baseline first.
     pub scenarios: Vec<String>,
+    /// The baseline's reactive services: event services, then episode
+    /// services.
     pub services: Vec<ServiceRef>,
 }
 
 /// A reactive service, so readers of the outputs can name its metrics.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServiceRef {
+    /// The service's id, as its metrics name it (`service.{id}.…`).
     pub id: String,
+    /// The service's name for people.
     pub name: String,
+    /// Event or episode service.
     pub kind: ServiceKind,
+    /// Who pays for it.
     pub payer: Payer,
     /// Whom an episode service counts as one case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,14 +90,18 @@ pub struct ServiceRef {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceKind {
+    /// Counts contacts, each at a unit cost.
     Event,
+    /// Holds residents or households in places for a stay, at a monthly cost.
     Episode,
 }
 
 /// One scenario of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioSummary {
+    /// The scenario's name.
     pub name: String,
+    /// The scenario's description, if its file gives one.
     pub description: Option<String>,
     /// The scenario's file, then each file it extends.
     pub files: Vec<FileRef>,
@@ -95,7 +115,9 @@ pub struct ScenarioSummary {
 /// A file read for a scenario, and its SHA-256.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileRef {
+    /// The file's path, as it was read.
     pub path: String,
+    /// The SHA-256 of its bytes, in lower-case hex.
     pub sha256: String,
 }
 
@@ -103,9 +125,11 @@ pub struct FileRef {
 /// the conventions they share.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EconomicsFile {
+    /// The version of Upstream that made the run.
     pub upstream_version: String,
     /// What the figures mean.
     pub notes: Vec<String>,
+    /// The conventions and appraisals (written inline, not nested).
     #[serde(flatten)]
     pub economics: Economics,
 }

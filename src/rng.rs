@@ -61,6 +61,8 @@ pub struct Crn {
 }
 
 impl Crn {
+    /// The randomness of replicate `replicate` (0-based) under the run's
+    /// master seed.
     pub fn new(master_seed: u64, replicate: u32) -> Self {
         let key = mix64(mix64(master_seed ^ GOLDEN).wrapping_add(replicate as u64));
         Crn { key }
@@ -100,6 +102,8 @@ pub struct ResidentCrn {
 }
 
 impl ResidentCrn {
+    /// 64 random bits for this resident at (`month`, `purpose`); `month`
+    /// counts from the first burn-in month.
     #[inline(always)]
     pub fn bits(self, month: u32, purpose: Purpose) -> u64 {
         self.bits_for(month, purpose, 0)
@@ -172,12 +176,14 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// The next 64 random bits.
     #[inline]
     pub fn next_bits(&mut self) -> u64 {
         self.counter += 1;
         mix64(self.base.wrapping_add(self.counter.wrapping_mul(GOLDEN)))
     }
 
+    /// The next uniform draw in [0, 1).
     #[inline]
     pub fn uniform(&mut self) -> f64 {
         unit_f64(self.next_bits())

@@ -33,9 +33,14 @@ pub enum LineKind {
 /// One line of money in a comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
+    /// The service's id, `handoff`, or the intervention's id (which its
+    /// capital line shares).
     pub id: String,
+    /// The name for people; a capital line's ends in "(capital)".
     pub name: String,
+    /// Reactive cost, prevention spend or capital.
     pub kind: LineKind,
+    /// Who pays it.
     pub payer: Payer,
     /// The metric holding it in a run's series.
     pub metric: Metric,
@@ -105,14 +110,19 @@ pub fn lines(baseline: &Config, scenario: &Config) -> Vec<Line> {
 /// it is, and how many those are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// Mean over the replicates where it is defined (NaN if none).
     #[serde(deserialize_with = "f64_or_nan")]
     pub mean: f64,
+    /// 5th percentile over those replicates.
     #[serde(deserialize_with = "f64_or_nan")]
     pub p5: f64,
+    /// Median over those replicates.
     #[serde(deserialize_with = "f64_or_nan")]
     pub p50: f64,
+    /// 95th percentile over those replicates.
     #[serde(deserialize_with = "f64_or_nan")]
     pub p95: f64,
+    /// Replicates in which it is defined.
     pub replicates: usize,
 }
 
@@ -137,8 +147,11 @@ pub struct Payback {
     /// Share of replicates that pay back within the horizon.
     #[serde(deserialize_with = "f64_or_nan")]
     pub within_horizon: f64,
+    /// 5th percentile payback month (1-based month of the horizon).
     pub p5: Option<u32>,
+    /// Median payback month.
     pub p50: Option<u32>,
+    /// 95th percentile payback month.
     pub p95: Option<u32>,
 }
 
@@ -191,7 +204,9 @@ pub fn npv(net: &[f64], factors: &[f64]) -> f64 {
 /// A payer's (or a pool's) position over the horizon, discounted, real.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Position {
+    /// The payer's name (such as `adult_social_care`) or the pool's id.
     pub id: String,
+    /// The payer's or pool's name for people.
     pub name: String,
     /// Extra intervention spend (capital net of residual value).
     pub spend: Band,
@@ -205,30 +220,44 @@ pub struct Position {
 /// investment is net of capital's residual value, so its net is the NPV.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cumulative {
+    /// Month of the horizon, 1-based.
     pub month: u32,
+    /// Its financial year's label, such as `2026/27`.
     pub financial_year: String,
+    /// Extra intervention spend to date, after optimism bias.
     pub investment: Band,
+    /// Reactive cost avoided to date, after optimism bias.
     pub savings: Band,
+    /// Savings less investment to date.
     pub net: Band,
 }
 
 /// One scenario's business case against the baseline.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Appraisal {
+    /// The scenario's name.
     pub scenario: String,
+    /// The baseline's name.
     pub against: String,
     /// Optimism-bias uplift on each changed intervention's extra cost.
     pub cost_uplift: Vec<(String, f64)>,
     /// Optimism-bias haircut on savings, and the grade it was chosen by.
     pub savings_haircut: f64,
+    /// The weakest effect grade among the changed interventions; `None`
+    /// when no intervention changed.
     pub savings_haircut_grade: Option<Grade>,
     /// Net present value of net savings (savings less investment).
     pub npv: Band,
+    /// As `npv`, with no optimism-bias uplift or haircut.
     pub npv_without_optimism_bias: Band,
     /// As `npv`, counting only cashable savings.
     pub npv_cashable: Band,
+    /// Present value of extra intervention spend, revenue and capital,
+    /// less capital's residual value.
     pub pv_investment: Band,
+    /// Present value of reactive cost avoided.
     pub pv_savings: Band,
+    /// The cashable part of `pv_savings`.
     pub pv_cashable_savings: Band,
     /// Residual value of capital purchases at the horizon, discounted.
     pub pv_residual_value: Band,
@@ -236,22 +265,37 @@ pub struct Appraisal {
     pub roi: Estimate,
     /// Present-value savings per £ of present-value investment.
     pub benefit_cost_ratio: Estimate,
+    /// First month in which cumulative discounted savings exceed cumulative
+    /// discounted investment.
     pub payback_month_discounted: Payback,
+    /// As `payback_month_discounted`, undiscounted.
     pub payback_month_undiscounted: Payback,
+    /// Share of replicates whose net present value is above zero.
     #[serde(deserialize_with = "f64_or_nan")]
     pub probability_npv_positive: f64,
+    /// Extra intervention spend over the horizon, real £ undiscounted, less
+    /// capital's residual value.
     pub undiscounted_investment: Band,
+    /// Reactive cost avoided over the horizon, real £ undiscounted.
     pub undiscounted_savings: Band,
+    /// Undiscounted savings less investment.
     pub undiscounted_net: Band,
+    /// Baseline resident-months in crisis less the scenario's, over the
+    /// horizon.
     pub crisis_months_avoided: Band,
     /// Discounted at the health rate.
     pub qalys_gained: Band,
     /// Net cost (investment less savings, present value) per crisis-month
     /// avoided; negative when the scenario saves money as well.
     pub net_cost_per_crisis_month_avoided: Estimate,
+    /// Net cost (present value) per discounted QALY gained; negative when
+    /// the scenario saves money as well.
     pub net_cost_per_qaly_gained: Estimate,
+    /// Each payer's position, in [`Payer::ALL`] order.
     pub who_pays: Vec<Position>,
+    /// Each pool's position, in the conventions' order.
     pub pools: Vec<Position>,
+    /// Cumulative discounted flows at the end of each month of the horizon.
     pub cumulative: Vec<Cumulative>,
 }
 

@@ -12,14 +12,19 @@ use crate::experiment::ScenarioRuns;
 use crate::metrics::Band;
 use crate::model::{Config, Payer};
 
+/// Which account a budget line is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Account {
+    /// Day-to-day spending: services, prevention, and the financing
+    /// charges of capital.
     Revenue,
+    /// Capital purchases themselves, kept out of the revenue total.
     Capital,
 }
 
 impl Account {
+    /// The account as `budget.csv` writes it: `revenue` or `capital`.
     pub fn name(self) -> &'static str {
         match self {
             Account::Revenue => "revenue",
@@ -31,15 +36,27 @@ impl Account {
 /// The line name of a payer's revenue total.
 pub const TOTAL_REVENUE: &str = "Total revenue";
 
+/// One row of `budget.csv`: a payer's budget line in one financial year,
+/// nominal £ summed over the horizon's months in that year, as bands across
+/// replicates.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BudgetRow {
+    /// The scenario's name (the baseline's rows compare it with itself).
     pub scenario: String,
+    /// The financial year's label, such as `2026/27`.
     pub financial_year: String,
+    /// Whose budget the line is in.
     pub payer: Payer,
+    /// Revenue or capital.
     pub account: Account,
+    /// The line: a service, handoff, an intervention, its capital or
+    /// financing, or [`TOTAL_REVENUE`].
     pub line: String,
+    /// The baseline's figure.
     pub baseline: Band,
+    /// This scenario's figure.
     pub scenario_value: Band,
+    /// Scenario less baseline, paired by replicate.
     pub difference: Band,
     /// Divides a nominal figure of this financial year to give it in real
     /// terms at the price base (GDP deflator since the price base).
@@ -48,6 +65,8 @@ pub struct BudgetRow {
     pub envelope: Option<f64>,
     /// Scenario spend less the envelope: above zero is an overspend.
     pub gap: Option<Band>,
+    /// On a payer's revenue total only, where the scenario gives one: the
+    /// saving against the baseline needed this financial year.
     pub savings_target: Option<f64>,
     /// Target less the saving made against the baseline: above zero is a
     /// shortfall.

@@ -22,12 +22,17 @@ use crate::model::{Config, Payer};
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Grade {
+    /// High confidence (grade A in the UK unit-cost notes).
     High,
+    /// Medium confidence (grade B).
     Medium,
+    /// Low confidence (grade C), and any figure whose confidence is not
+    /// stated.
     Low,
 }
 
 impl Grade {
+    /// The grade's name: `high`, `medium` or `low`.
     pub fn name(self) -> &'static str {
         match self {
             Grade::High => "high",
@@ -40,6 +45,7 @@ impl Grade {
 /// A discount-rate schedule: the rate that applies from each year onwards.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Schedule {
+    /// The schedule described for people, as the outputs print it.
     pub name: String,
     /// `(from_year, rate)`, from year 0, in increasing years.
     pub steps: Vec<(u32, f64)>,
@@ -78,6 +84,7 @@ impl Schedule {
         }
     }
 
+    /// One rate a year for every year, as a fraction (0.035 is 3.5%).
     pub fn flat(rate: f64) -> Schedule {
         Schedule {
             name: format!("flat {}% a year", rate * 100.0),
@@ -117,13 +124,24 @@ impl Schedule {
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Financing {
     /// A level annual payment over `years` at `rate` (a repayment loan).
-    Annuity { rate: f64, years: u32 },
+    Annuity {
+        /// Interest a year, as a fraction.
+        rate: f64,
+        /// Loan term in years.
+        years: u32,
+    },
     /// Minimum revenue provision, straight line over the asset's life, plus
     /// interest at `rate` on what is still outstanding.
-    Mrp { rate: f64, years: u32 },
+    Mrp {
+        /// Interest a year, as a fraction.
+        rate: f64,
+        /// The asset's life in years.
+        years: u32,
+    },
 }
 
 impl Financing {
+    /// The loan term or asset life, in years.
     pub fn years(&self) -> u32 {
         match *self {
             Financing::Annuity { years, .. } | Financing::Mrp { years, .. } => years,
@@ -155,11 +173,14 @@ impl Financing {
 /// What a scenario says about one of its interventions' money.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct InterventionMoney {
+    /// The intervention's id.
     pub id: String,
     /// Weakest confidence among its cost figures (none stated counts as low).
     pub cost_grade: Grade,
     /// Weakest confidence among its effects (none stated counts as low).
     pub effect_grade: Grade,
+    /// How its capital purchases are charged to revenue: places
+    /// interventions only, and required when they buy anything.
     pub financing: Option<Financing>,
     /// Share of the purchase cost still held as asset value at the horizon;
     /// `None` is straight line over the financing years.
@@ -169,8 +190,11 @@ pub struct InterventionMoney {
 /// A pooled budget: payers who agree to share costs and savings.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pool {
+    /// The pool's key in `[economics.pools]`.
     pub id: String,
+    /// The pool's name for people.
     pub name: String,
+    /// The payers in the pool, each once.
     pub payers: Vec<Payer>,
 }
 
@@ -178,8 +202,13 @@ pub struct Pool {
 /// savings target, nominal £ by financial year of the horizon (last repeats).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PayerBudget {
+    /// Whose budget it is.
     pub payer: Payer,
+    /// Revenue budget envelope, nominal £ by financial year; empty when not
+    /// given.
     pub envelope: Vec<f64>,
+    /// Savings needed against the baseline, nominal £ by financial year;
+    /// empty when not given.
     pub savings_target: Vec<f64>,
 }
 
@@ -193,21 +222,33 @@ pub struct Conventions {
     pub start: (i32, u32),
     /// Calendar month a financial year starts (4: April).
     pub financial_year_start_month: u32,
+    /// Discount rates for money: the Green Book schedule unless the
+    /// scenario sets a flat rate.
     pub discount: Schedule,
+    /// Discount rates for quality-adjusted life years: the Green Book's
+    /// health schedule unless the scenario sets a flat rate.
     pub health_discount: Schedule,
     /// General inflation (GDP deflator growth) a year: turns nominal into real.
     pub general_inflation: f64,
     /// Unit-cost inflation a year by service or intervention id; others
     /// inflate at `default_inflation`.
     pub inflation: BTreeMap<String, f64>,
+    /// Unit-cost inflation a year of lines not in `inflation`: general
+    /// inflation unless the scenario sets `default`.
     pub default_inflation: f64,
     /// Optimism bias by grade (high, medium, low).
     pub cost_uplift: [f64; 3],
+    /// Optimism-bias haircut on savings by grade (high, medium, low), as a
+    /// share (0.3 removes 30%).
     pub savings_haircut: [f64; 3],
     /// Share of a service's avoided cost that is cashable, by service id.
     pub cashable: BTreeMap<String, f64>,
+    /// Cashable share of services not in `cashable`: 0 unless the scenario
+    /// sets `default`.
     pub default_cashable: f64,
+    /// Payers who share costs and savings, reported together.
     pub pools: Vec<Pool>,
+    /// Budget envelopes and savings targets, for the payers that have them.
     pub budgets: Vec<PayerBudget>,
 }
 
@@ -261,10 +302,13 @@ impl Conventions {
         }
     }
 
+    /// Label of financial year `fy` (by its starting calendar year), such
+    /// as `2026/27`.
     pub fn fy_label(&self, fy: i32) -> String {
         fy_label(fy, self.financial_year_start_month)
     }
 
+    /// Label of the price base's financial year, such as `2023/24`.
     pub fn price_base_label(&self) -> String {
         self.fy_label(self.price_base)
     }
@@ -274,6 +318,8 @@ impl Conventions {
         self.financial_year(m) - self.price_base
     }
 
+    /// Unit-cost inflation a year of line `id` (a service, `handoff` or an
+    /// intervention).
     pub fn inflation_of(&self, id: &str) -> f64 {
         self.inflation
             .get(id)
@@ -281,6 +327,7 @@ impl Conventions {
             .unwrap_or(self.default_inflation)
     }
 
+    /// Cashable share of the avoided cost of service `id` (or `handoff`).
     pub fn cashable_of(&self, id: &str) -> f64 {
         self.cashable
             .get(id)
@@ -305,10 +352,14 @@ impl Conventions {
         (1.0 + self.general_inflation).powi(fy - self.price_base)
     }
 
+    /// Optimism-bias uplift on extra cost whose figures are of grade `g`,
+    /// as a share (0.2 adds 20%).
     pub fn uplift(&self, g: Grade) -> f64 {
         self.cost_uplift[g as usize]
     }
 
+    /// Optimism-bias haircut on savings from effects of grade `g`, as a
+    /// share (0.3 removes 30%).
     pub fn haircut(&self, g: Grade) -> f64 {
         self.savings_haircut[g as usize]
     }
@@ -317,6 +368,7 @@ impl Conventions {
 /// The economics of a whole comparison.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Economics {
+    /// The money conventions every scenario shares.
     pub conventions: Conventions,
     /// Scenarios 1.. against scenario 0.
     pub appraisals: Vec<appraisal::Appraisal>,

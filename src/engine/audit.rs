@@ -12,60 +12,105 @@ use crate::model::{NEED_LEVELS, Unit};
 /// records: always a fault in the engine, never in the input.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BrokenInvariant {
+    /// A column of the residents' state is not one entry a resident long.
     #[error("{column} has {len} entries for {residents} residents")]
     ColumnLength {
+        /// The column's field name in [`Residents`](crate::model::population::Residents).
         column: &'static str,
+        /// Entries in that column.
         len: usize,
+        /// Residents (the length of the `age` column).
         residents: usize,
     },
+    /// Residents at the start plus arrivals do not equal residents now plus
+    /// leavers, or the population's size is not what turnover says.
     #[error("population accounts do not balance: {turnover:?} with {residents} residents")]
     Accounts {
+        /// The flows counted so far.
         turnover: Turnover,
+        /// Residents in the population now.
         residents: usize,
     },
+    /// A resident's cached random-number key no longer matches their slot
+    /// and arrival month.
     #[error("a resident's random-number key is stale")]
     StaleKey,
+    /// Two slots hold the same (slot, arrival) identity.
     #[error("two residents share an identity")]
     SharedIdentity,
+    /// A resident (by slot) has a need level outside 0–3.
     #[error("resident {0} has need level {1}")]
     NeedLevel(usize, u8),
+    /// A resident (by slot) is marked waiting or on a spot place but is in
+    /// no episode.
     #[error("resident {0} is waiting or on a spot place without an episode")]
     PlaceWithoutEpisode(usize),
+    /// A resident (by slot) lies outside the household their record names.
     #[error("resident {0} is not in the household it names")]
     NotInHousehold(usize),
+    /// An episode service's counts of in-house, spot and waiting residents
+    /// differ from the residents' own records.
     #[error("episode service {service}: counters say {counters:?}, residents say {residents:?}")]
     EpisodeCounters {
+        /// Index of the episode service (0-based, among episode services).
         service: usize,
         /// In-house, spot and waiting, as the service counts them.
         counters: (u32, u32, u32),
         /// The same, counted from the residents.
         residents: (u32, u32, u32),
     },
+    /// An episode service holds more residents in-house than it has places.
     #[error("episode service {service} has {in_house} in {capacity} places")]
     OverCapacity {
+        /// Index of the episode service (0-based, among episode services).
         service: usize,
+        /// Residents or households in in-house places.
         in_house: u32,
+        /// In-house places, including any an intervention added.
         capacity: u32,
     },
+    /// An intervention's caseload differs from the number of residents
+    /// marked as holding one of its cases.
     #[error("intervention {intervention}: caseload {cases} but {holders} case holders")]
     Caseload {
+        /// Index of the intervention (0-based, in the config's order).
         intervention: usize,
+        /// Cases as the intervention counts them.
         cases: u32,
+        /// Case holders counted from the residents.
         holders: u32,
     },
+    /// A household's summary (adults in crisis, highest adult need,
+    /// children, support) differs from its members' records; the household
+    /// by index.
     #[error("household {0}'s summary is stale")]
     StaleSummary(usize),
+    /// A resident (by slot) holds a case but is not in support.
     #[error("resident {0} holds a case without support")]
     CaseWithoutSupport(usize),
+    /// A resident (by slot) is in support from a resident-unit intervention
+    /// without holding their own case.
     #[error("resident {0} is supported without holding a case")]
     SupportWithoutCase(usize),
+    /// A resident (by slot) occupies an episode place with no months left.
     #[error("resident {0} occupies a place with no months left")]
     NoMonthsLeft(usize),
+    /// A household supported by a household-unit intervention does not have
+    /// exactly one case holder for it.
     #[error("household {household} has {holders} holders of one case")]
-    Holders { household: usize, holders: u8 },
+    Holders {
+        /// Index of the household.
+        household: usize,
+        /// Members marked as holding the case.
+        holders: u8,
+    },
+    /// Residents connected to a community asset, counted by neighbourhood,
+    /// differ from the engine's running counts.
     #[error("connected residents {residents:?} but counters {counters:?}")]
     Connected {
+        /// Connected residents by neighbourhood, from the residents' records.
         residents: Vec<u32>,
+        /// The engine's running counts by neighbourhood.
         counters: Vec<u32>,
     },
 }

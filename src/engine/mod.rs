@@ -58,11 +58,17 @@ const NB_CONNECTED: usize = Nb::ConnectedMonths as usize;
 /// Flows in and out of the population over a run, for conservation checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Turnover {
+    /// Residents when the replicate began.
     pub start: u64,
+    /// Vacated children's places refilled by a birth.
     pub births: u64,
+    /// Vacated places refilled by a child or adult moving in.
     pub moves_in: u64,
+    /// Residents who died.
     pub deaths: u64,
+    /// Residents who moved away.
     pub moves_out: u64,
+    /// Residents now (after the last turnover).
     pub end: u64,
 }
 
@@ -71,9 +77,12 @@ pub struct Turnover {
 pub struct ReplicateResult {
     /// `raw[month * layout.len() + metric]`, integers (counts, pence).
     pub raw: Vec<i64>,
-    /// Per neighbourhood, its totals in [`NeighbourhoodMetric`] order (cost in
+    /// Per neighbourhood, its totals in
+    /// [`NeighbourhoodMetric`](metrics::NeighbourhoodMetric) order (cost in
     /// pence).
     pub neighbourhoods: Vec<[i64; Nb::COUNT]>,
+    /// Residents × months of burn-in and horizon: the work the replicate
+    /// stands for (counted in full even if finished early).
     pub resident_months: u64,
     turnover: Turnover,
 }
@@ -228,6 +237,8 @@ impl<'a> Engine<'a> {
         self.finish()
     }
 
+    /// Stops the replicate and returns what it has recorded so far (all of
+    /// it once the horizon is done).
     pub fn finish(self) -> ReplicateResult {
         let total = self.total_months() as u64;
         ReplicateResult {

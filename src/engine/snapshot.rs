@@ -33,27 +33,44 @@ const FORMAT: u32 = 1;
 /// A snapshot that cannot be resumed, and why.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// The bytes do not start with a snapshot's marker, or are too short to
+    /// hold one.
     #[error("these bytes are not an Upstream replicate snapshot")]
     NotASnapshot,
+    /// Written by another version of Upstream or in another format.
     #[error(
         "the snapshot was written by Upstream {written} (format {format}); this is Upstream {}, which reads format {FORMAT}",
         env!("CARGO_PKG_VERSION")
     )]
-    Version { written: String, format: u32 },
+    Version {
+        /// The version of Upstream that wrote it.
+        written: String,
+        /// The snapshot format it was written in.
+        format: u32,
+    },
+    /// The bytes end before the state does.
     #[error("the snapshot is cut short")]
     Truncated,
+    /// The checksum does not match the contents.
     #[error("the snapshot is damaged (its checksum does not match)")]
     Damaged,
+    /// The scenario's shape (residents, neighbourhoods, services,
+    /// interventions, metrics or months) differs from the snapshot's.
     #[error(
         "the snapshot has {snapshot} {what} but the scenario has {config}; a replicate resumes only under a scenario with the same population, services and interventions"
     )]
     Mismatch {
+        /// What differs, such as "episode services".
         what: &'static str,
+        /// How many the snapshot has.
         snapshot: u64,
+        /// How many the scenario has.
         config: u64,
     },
+    /// The parts of the state do not agree with each other; what disagrees.
     #[error("the snapshot is inconsistent: {0}")]
     Inconsistent(String),
+    /// The resumed state fails the invariants audit.
     #[error("the snapshot's state breaks an invariant: {0}")]
     Broken(#[from] BrokenInvariant),
 }

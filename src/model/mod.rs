@@ -10,8 +10,11 @@ pub mod population;
 
 use serde::{Deserialize, Serialize};
 
+/// Need levels: thriving, coping, struggling, crisis.
 pub const NEED_LEVELS: usize = 4;
+/// Age bands for rates and multipliers (see [`AgeBands`]).
 pub const AGE_BANDS: usize = 4;
+/// Risk factors a resident may hold (see [`RiskFactor`]).
 pub const RISK_FACTORS: usize = 5;
 /// Event and episode services together (the handoff window keeps one bit each).
 pub const MAX_SERVICES: usize = 16;
@@ -22,35 +25,51 @@ pub const MAX_INTERVENTIONS: usize = 63;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NeedLevel {
+    /// The lowest need (level 0).
     Thriving = 0,
+    /// Level 1.
     Coping = 1,
+    /// Level 2.
     Struggling = 2,
+    /// The highest need (level 3).
     Crisis = 3,
 }
 
 impl NeedLevel {
+    /// Every level, lowest need first.
     pub const ALL: [NeedLevel; NEED_LEVELS] = [
         NeedLevel::Thriving,
         NeedLevel::Coping,
         NeedLevel::Struggling,
         NeedLevel::Crisis,
     ];
+    /// The level's name in scenario files and outputs, such as `struggling`.
     pub fn name(self) -> &'static str {
         ["thriving", "coping", "struggling", "crisis"][self as usize]
     }
 }
 
+/// A risk factor a resident may hold: it multiplies their escalation and
+/// recovery hazards, and may change the services they use. Its prevalence
+/// depends on the neighbourhood's deprivation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskFactor {
+    /// Low income (bit 0 of a risk mask).
     LowIncome = 0,
+    /// Insecure housing (bit 1).
     InsecureHousing = 1,
+    /// Social isolation (bit 2); it does not act on need while the resident
+    /// is connected to a community asset.
     Isolation = 2,
+    /// A long-term condition (bit 3).
     LongTermCondition = 3,
+    /// Family stress (bit 4).
     FamilyStress = 4,
 }
 
 impl RiskFactor {
+    /// Every factor, in bit order.
     pub const ALL: [RiskFactor; RISK_FACTORS] = [
         RiskFactor::LowIncome,
         RiskFactor::InsecureHousing,
@@ -58,6 +77,8 @@ impl RiskFactor {
         RiskFactor::LongTermCondition,
         RiskFactor::FamilyStress,
     ];
+    /// The factor's name in scenario files and outputs, such as
+    /// `low_income`.
     pub fn name(self) -> &'static str {
         [
             "low_income",
@@ -67,6 +88,7 @@ impl RiskFactor {
             "family_stress",
         ][self as usize]
     }
+    /// The factor's bit in a resident's risk mask.
     pub fn bit(self) -> u8 {
         1 << self as u8
     }
@@ -76,15 +98,22 @@ impl RiskFactor {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Payer {
+    /// The council's adult social care.
     AdultSocialCare,
+    /// The council's children's services.
     ChildrensServices,
+    /// The council's housing service.
     Housing,
+    /// The NHS.
     Nhs,
+    /// The police.
     Police,
+    /// Voluntary and community sector organisations.
     VoluntarySector,
 }
 
 impl Payer {
+    /// Every payer, in the order the outputs list them.
     pub const ALL: [Payer; 6] = [
         Payer::AdultSocialCare,
         Payer::ChildrensServices,
@@ -93,6 +122,8 @@ impl Payer {
         Payer::Police,
         Payer::VoluntarySector,
     ];
+    /// The payer's id in scenario files and outputs, such as
+    /// `adult_social_care`.
     pub fn name(self) -> &'static str {
         [
             "adult_social_care",
@@ -103,6 +134,7 @@ impl Payer {
             "voluntary_sector",
         ][self as usize]
     }
+    /// The payer's name for people, such as "Adult social care".
     pub fn label(self) -> &'static str {
         [
             "Adult social care",
@@ -119,8 +151,10 @@ impl Payer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
+    /// Each resident is a case.
     #[default]
     Resident,
+    /// A whole household is one case.
     Household,
 }
 
@@ -138,15 +172,18 @@ pub enum Overflow {
 /// (for example 18, 65 and 85: children, working age, older, oldest).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgeBands {
+    /// The first age of the second, third and fourth bands, increasing.
     pub cuts: [u8; AGE_BANDS - 1],
     /// Band of every possible age, precomputed (a fixed size, so lookups need
     /// no bounds check).
     pub of_age: [u8; 256],
 }
 
+/// The oldest a resident can be, in years: ageing stops here.
 pub const MAX_AGE: u8 = 110;
 
 impl AgeBands {
+    /// Bands cut at `cuts`, which must increase.
     pub fn new(cuts: [u8; AGE_BANDS - 1]) -> Self {
         let mut of_age = [0u8; 256];
         for (a, band) in of_age.iter_mut().enumerate() {
@@ -154,10 +191,12 @@ impl AgeBands {
         }
         AgeBands { cuts, of_age }
     }
+    /// The band (0 to 3) of a resident aged `age`.
     #[inline(always)]
     pub fn band(&self, age: u8) -> usize {
         self.of_age[age as usize] as usize
     }
+    /// The band's ages for people, such as `18-64` or `85+`.
     pub fn label(&self, band: usize) -> String {
         let lo = if band == 0 { 0 } else { self.cuts[band - 1] };
         if band == AGE_BANDS - 1 {
@@ -168,8 +207,10 @@ impl AgeBands {
     }
 }
 
+/// A neighbourhood of the place.
 #[derive(Clone, Debug)]
 pub struct Neighbourhood {
+    /// Its name, unique in the scenario (N01, N02, … when not given).
     pub name: String,
     /// 1 = most deprived tenth of places, 10 = least.
     pub decile: u8,
@@ -178,7 +219,9 @@ pub struct Neighbourhood {
 /// A resident read from a starting-state file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StartingResident {
+    /// Age in years, 0 to [`MAX_AGE`].
     pub age: u8,
+    /// Need level, 0 (thriving) to 3 (crisis).
     pub need: u8,
     /// Risk factors held (see `RiskFactor::bit`).
     pub risk_mask: u8,
@@ -188,21 +231,30 @@ pub struct StartingResident {
 /// household's reference person.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StartingHousehold {
+    /// Index of its neighbourhood (0-based, in the config's order).
     pub neighbourhood: usize,
+    /// Its residents, the reference person first.
     pub members: Vec<StartingResident>,
 }
 
+/// The population: residents, neighbourhoods and household make-up to
+/// synthesise (or a starting state to read), and yearly turnover.
 #[derive(Clone, Debug)]
 pub struct PopulationSpec {
+    /// Residents in the place (1 to 50,000,000); constant over a run.
     pub residents: u32,
     /// Residents as given, instead of synthesised: households in
     /// neighbourhood order.
     pub starting: Option<Vec<StartingHousehold>>,
+    /// The neighbourhoods; elsewhere a neighbourhood is an index into this
+    /// list.
     pub neighbourhoods: Vec<Neighbourhood>,
     /// Share of households with 1, 2, 3, 4, 5 and 6 members.
     pub household_size_shares: Vec<f64>,
     /// Age of the household's reference person: band edges (n+1) and shares (n).
     pub reference_age_edges: Vec<u8>,
+    /// Share of reference persons aged from each edge to just below the
+    /// next.
     pub reference_age_shares: Vec<f64>,
     /// Chance that a second member of a household is the reference person's
     /// partner rather than a child (when a child is possible).
@@ -218,25 +270,36 @@ pub struct PopulationSpec {
     /// Chance that a vacated child's place is refilled by a birth rather than
     /// by a child moving in.
     pub birth_share: f64,
+    /// Whether residents die and move away each year (everyone still ages).
     pub turnover: bool,
 }
 
+/// How need moves between levels, and what each level is worth in quality
+/// of life.
 #[derive(Clone, Debug)]
 pub struct NeedSpec {
     /// Escalation hazard per month from thriving, coping, struggling.
     pub escalation: [f64; NEED_LEVELS - 1],
     /// Recovery hazard per month from coping, struggling, crisis.
     pub recovery: [f64; NEED_LEVELS - 1],
+    /// Escalation multiplier by age band.
     pub age_escalation_multiplier: [f64; AGE_BANDS],
     /// Quality-of-life utility weight per need level (1 = full health).
     pub utility: [f64; NEED_LEVELS],
 }
 
+/// One risk factor: how common it is, how long it lasts, and how it moves
+/// need.
 #[derive(Clone, Debug)]
 pub struct RiskSpec {
+    /// Share of residents holding it in the most deprived neighbourhoods
+    /// (decile 1); at most 0.95.
     pub prevalence_most_deprived: f64,
+    /// Share holding it in the least deprived (decile 10); at most 0.95.
     pub prevalence_least_deprived: f64,
+    /// Multiplies the escalation hazard of residents who hold it.
     pub escalation_multiplier: f64,
+    /// Multiplies the recovery hazard of residents who hold it.
     pub recovery_multiplier: f64,
     /// Mean months a resident keeps the factor once they have it.
     pub persistence_months: f64,
@@ -272,12 +335,19 @@ impl RiskSpec {
     }
 }
 
+/// Community assets: places in each neighbourhood that residents connect
+/// to, changing their escalation while connected.
 #[derive(Clone, Debug)]
 pub struct AssetSpec {
     /// Places (connected residents) per 1,000 residents without extra funding.
     pub base_places_per_1000: f64,
+    /// Monthly hazard that a resident who is not connected connects, while
+    /// the neighbourhood has places free.
     pub connect_per_month: f64,
+    /// Multiplies that hazard for residents with the isolation risk factor.
     pub isolated_uptake_multiplier: f64,
+    /// Chance each month that a connected resident disconnects (raised
+    /// while connected residents outnumber places).
     pub disconnect_per_month: f64,
     /// Escalation multiplier for connected residents.
     pub escalation_multiplier: f64,
@@ -287,80 +357,138 @@ pub struct AssetSpec {
     pub decline_per_month: f64,
 }
 
+/// A reactive service that counts contacts (an A&E attendance, a police
+/// incident), each at a unit cost.
 #[derive(Clone, Debug)]
 pub struct EventService {
+    /// Its id, unique across event and episode services; its metrics are
+    /// `service.{id}.…`.
     pub id: String,
+    /// Its name for people.
     pub name: String,
+    /// Who pays for it.
     pub payer: Payer,
+    /// Cost of one contact, in pence.
     pub unit_cost_pence: i64,
+    /// Contacts per resident per month, by need level.
     pub rate_per_month: [f64; NEED_LEVELS],
+    /// Multiplier on the rate by age band (1 when not given).
     pub age_multiplier: [f64; AGE_BANDS],
+    /// Multiplier on the rate for each risk factor held (1 when not given);
+    /// several held multiply together.
     pub risk_multiplier: [f64; RISK_FACTORS],
 }
 
+/// How long an episode lasts, in whole months (at least 1), drawn when the
+/// stay begins.
 #[derive(Clone, Debug)]
 pub enum Duration {
     /// Geometric in months with this mean (memoryless).
     Exponential {
+        /// Mean stay in months (1 to 1,200).
         mean_months: f64,
     },
+    /// Log-normal with this mean and standard deviation, rounded to whole
+    /// months.
     LogNormal {
+        /// Mean stay in months (1 to 1,200).
         mean_months: f64,
+        /// Standard deviation in months.
         sd_months: f64,
     },
+    /// The same stay for everyone.
     Fixed {
+        /// The stay in months.
         months: u16,
     },
 }
 
+/// A reactive service that holds residents or households in places for a
+/// stay (residential care, a children's placement, temporary
+/// accommodation), at a monthly cost per place.
 #[derive(Clone, Debug)]
 pub struct EpisodeService {
+    /// Its id, unique across event and episode services; its metrics are
+    /// `service.{id}.…`.
     pub id: String,
+    /// Its name for people.
     pub name: String,
+    /// Who pays for it.
     pub payer: Payer,
+    /// Whether a place holds a resident or a household (then only the
+    /// household's first member enters, for all of it).
     pub unit: Unit,
     /// Which age bands can enter.
     pub eligible_bands: [bool; AGE_BANDS],
+    /// Entry rate per eligible resident per month, by need level.
     pub entry_per_month: [f64; NEED_LEVELS],
     /// Entry multiplier by the highest need among the household's adults.
     pub household_multiplier: [f64; NEED_LEVELS],
+    /// Multiplier on the entry rate for each risk factor held (1 when not
+    /// given).
     pub risk_multiplier: [f64; RISK_FACTORS],
+    /// Length of stay.
     pub duration: Duration,
     /// Cost of an occupied in-house place for a month, in pence.
     pub monthly_cost_pence: i64,
     /// Cost of a spot-purchased place for a month, in pence.
     pub spot_monthly_cost_pence: i64,
+    /// In-house places at the start (a places intervention may add more).
     pub capacity: u32,
+    /// What happens to an entry when the in-house places are full.
     pub overflow: Overflow,
 }
 
+/// Failure demand: the coordination cost of a resident touching several
+/// services within a window.
 #[derive(Clone, Debug)]
 pub struct HandoffSpec {
+    /// The window's length in months; windows are fixed blocks counted from
+    /// the first burn-in month, the same for every resident.
     pub window_months: u32,
+    /// Cost of each service touched after the first in a window, in pence,
+    /// before integration.
     pub cost_per_extra_service_pence: i64,
+    /// Who bears the cost.
     pub payer: Payer,
     /// Share of handoff cost removed by integrated working, 0..=1.
     pub integration: f64,
 }
 
+/// What an intervention's effect multiplies.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EffectTarget {
+    /// The escalation hazard (moving up a need level).
     Escalation,
+    /// The recovery hazard (moving down a need level).
     Recovery,
     /// Onset of a risk factor.
     RiskFactor(RiskFactor),
+    /// An event service's contact rate; the service by index among event
+    /// services (0-based).
     EventRate(usize),
+    /// An episode service's entry rate; the service by index among episode
+    /// services (0-based).
     EpisodeEntry(usize),
+    /// The length of stay drawn on entering an episode service straight
+    /// into a place (not on admission from a waiting list); the service by
+    /// index among episode services (0-based).
     EpisodeDuration(usize),
+    /// The cost of each extra service touched in a handoff window.
     HandoffCost,
 }
 
+/// One effect of a caseload intervention's support.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Effect {
+    /// What it multiplies.
     pub target: EffectTarget,
+    /// The multiplier at full strength (below 1 reduces); effects on the
+    /// same target multiply together.
     pub multiplier: f64,
 }
 
+/// Whom a caseload intervention offers its places to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Targeting {
     /// Indices of targeted neighbourhoods (all when empty).
@@ -369,57 +497,94 @@ pub struct Targeting {
     pub expansions: Vec<(u32, Vec<usize>)>,
     /// Age bands targeted (for households: any member in them).
     pub age_bands: Option<[bool; AGE_BANDS]>,
+    /// Only residents at this need level or above (for households: any
+    /// member).
     pub need_at_least: Option<NeedLevel>,
+    /// Only households with a child under 18 (for residents: those living
+    /// in one).
     pub with_children: bool,
+    /// Whether a case is a resident or a whole household.
     pub unit: Unit,
     /// Risk-stratified: only the top N (or top share) by risk score.
     pub risk_top_n: Option<u32>,
+    /// The top share (above 0, up to 1) of those eligible by risk score, in
+    /// place of `risk_top_n`.
     pub risk_top_share: Option<f64>,
 }
 
+/// How an intervention's money is delivered.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Delivery {
     /// Enrol residents or households into support.
     Caseload {
         /// Cases that can be supported at once, by scenario year (last repeats).
         places_by_year: Vec<u32>,
+        /// Whom it offers places to.
         targeting: Targeting,
+        /// Chance that an offer is taken up (1 when not given).
         engagement: f64,
+        /// Chance each month that a case leaves support early.
         dropout_per_month: f64,
+        /// Months of support each case gets (1 to 600).
         support_months: u16,
+        /// Months from `start_month` over which the effects grow linearly to
+        /// full strength (0: full at once; `existing` ones start mature).
         ramp_up_months: u32,
+        /// Half-life in months of the effects once support ends (0: they end
+        /// with support).
         half_life_months: f64,
+        /// What support changes, at full strength.
         effects: Vec<Effect>,
         /// Already running before the horizon starts (active in burn-in, mature).
         existing: bool,
+        /// Cases it can hold during burn-in: the first year's unless a
+        /// burn-in budget is given, and 0 unless `existing`.
         burn_in_places: u32,
     },
     /// Fund community assets in the targeted neighbourhoods.
     Assets {
+        /// Indices of the funded neighbourhoods (all unless the scenario
+        /// names some).
         neighbourhoods: Vec<usize>,
+        /// Places funded on top of the base places (residents kept
+        /// connected), by scenario year (last repeats), shared equally among
+        /// the neighbourhoods.
         places_by_year: Vec<f64>,
     },
     /// Add in-house places to an episode service (for example homes bought).
     Places {
+        /// Index of the episode service (0-based, among episode services).
         service: usize,
+        /// In-house places held, by scenario year (last repeats); never falls.
         places_by_year: Vec<u32>,
+        /// Purchase cost of each place added, in pence, counted in the month
+        /// it is added (0 if none).
         capital_cost_per_place_pence: i64,
     },
 }
 
+/// A programme a scenario funds: who pays, when it starts, what it costs
+/// and how it is delivered.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Intervention {
+    /// Its id, unique in the scenario; it also keys its random-number
+    /// stream, so renaming it changes its draws.
     pub id: String,
+    /// Its name for people.
     pub name: String,
+    /// Who funds it.
     pub payer: Payer,
     /// First month (1-based) of the horizon in which it runs.
     pub start_month: u32,
     /// Revenue spend per month, in pence, by scenario year (last repeats).
     pub monthly_spend_by_year: Vec<i64>,
+    /// How the money is delivered.
     pub delivery: Delivery,
 }
 
 impl Intervention {
+    /// Revenue spend in pence in scenario month `month` (1-based); 0 before
+    /// `start_month`.
     pub fn monthly_spend(&self, month: u32) -> i64 {
         if month < self.start_month {
             return 0;
@@ -437,22 +602,37 @@ pub fn by_year<T>(values: &[T], month: u32) -> Option<&T> {
     values.get((year as usize).min(values.len().saturating_sub(1)))
 }
 
+/// A period in which a risk factor's prevalence is multiplied, such as a
+/// rise in living costs.
 #[derive(Clone, Debug)]
 pub struct Shock {
+    /// Its name for people.
     pub name: String,
+    /// First scenario month affected (1-based).
     pub from_month: u32,
+    /// Last scenario month affected (inclusive).
     pub to_month: u32,
+    /// The risk factor affected.
     pub factor: RiskFactor,
+    /// Multiplies the factor's prevalence in every neighbourhood (capped at
+    /// 0.95); shocks on the same factor at the same time multiply together.
     pub prevalence_multiplier: f64,
 }
 
+/// How residents are ranked for risk-stratified offers: points for their
+/// need level plus points for each risk factor held.
 #[derive(Clone, Debug)]
 pub struct RiskScore {
+    /// Points by need level (0, 1, 3 and 6 unless the scenario sets them).
     pub need_weights: [u8; NEED_LEVELS],
+    /// Points for each risk factor held (1 each unless the scenario sets
+    /// them).
     pub factor_weights: [u8; RISK_FACTORS],
 }
 
 impl RiskScore {
+    /// The score of a resident at need level `need` (0 to 3) holding the
+    /// risk factors in `mask` (see [`RiskFactor::bit`]).
     #[inline]
     pub fn score(&self, need: u8, mask: u8) -> u32 {
         let mut s = self.need_weights[need as usize] as u32;
@@ -468,26 +648,42 @@ impl RiskScore {
 /// A validated scenario, ready to run.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The scenario's name; each scenario in a run has its own.
     pub name: String,
+    /// Months in the horizon (12 to 360).
     pub months: u32,
+    /// Months simulated before the horizon so the population settles; not
+    /// recorded (0 to 240).
     pub burn_in_months: u32,
+    /// The age bands rates and multipliers use.
     pub age_bands: AgeBands,
+    /// The population and its turnover.
     pub population: PopulationSpec,
+    /// How need moves between levels.
     pub need: NeedSpec,
+    /// The risk factors, in [`RiskFactor::ALL`] order.
     pub risks: [RiskSpec; RISK_FACTORS],
     /// Escalation multiplier by the number of other adults in the household in
     /// crisis: none, one, two or more.
     pub household_stress: [f64; 3],
+    /// Community assets.
     pub assets: AssetSpec,
+    /// Event services, in id order.
     pub events: Vec<EventService>,
+    /// Episode services, in id order.
     pub episodes: Vec<EpisodeService>,
+    /// Failure demand between services.
     pub handoff: HandoffSpec,
+    /// Interventions, in id order.
     pub interventions: Vec<Intervention>,
+    /// Shocks, in id order.
     pub shocks: Vec<Shock>,
+    /// The ranking for risk-stratified offers.
     pub risk_score: RiskScore,
 }
 
 impl Config {
+    /// Event and episode services together.
     pub fn services(&self) -> usize {
         self.events.len() + self.episodes.len()
     }

@@ -14,6 +14,7 @@ use crate::rng::{Crn, Purpose, Stream, resident_key};
 pub mod flag {
     /// Bits 0..5 hold the risk factors (see `RiskFactor::bit`).
     pub const RISK_MASK: u8 = 0b0001_1111;
+    /// Connected to a community asset in their neighbourhood.
     pub const CONNECTED: u8 = 1 << 5;
     /// The current episode is a spot-purchased place.
     pub const SPOT: u8 = 1 << 6;
@@ -35,10 +36,14 @@ pub mod iv {
 /// Per-resident state: 17 bytes a resident.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Residents {
+    /// Age in whole years, 0 to [`MAX_AGE`](crate::model::MAX_AGE).
     pub age: Vec<u8>,
+    /// Need level, 0 (thriving) to 3 (crisis), as
+    /// [`NeedLevel`](crate::model::NeedLevel) numbers them.
     pub need: Vec<u8>,
     /// Risk factors, asset connection, spot place, waiting (see [`flag`]).
     pub flags: Vec<u8>,
+    /// Index of the resident's household in [`Households`].
     pub household: Vec<u32>,
     /// Month (counted from the first burn-in month) the occupant arrived in
     /// this slot; with the slot it forms the resident's random-number identity.
@@ -56,12 +61,16 @@ pub struct Residents {
 }
 
 impl Residents {
+    /// Residents (slots) in the population.
     pub fn len(&self) -> usize {
         self.age.len()
     }
+    /// Whether there are no residents.
     pub fn is_empty(&self) -> bool {
         self.age.is_empty()
     }
+    /// The random-number identity of the resident in `slot`: the slot and
+    /// their arrival month (see [`resident_key`]).
     #[inline(always)]
     pub fn key(&self, slot: usize) -> u64 {
         resident_key(slot as u32, self.arrival[slot])
@@ -87,37 +96,48 @@ impl Residents {
     }
 }
 
+/// Households as contiguous runs of resident slots, in neighbourhood order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Households {
     /// Residents of household h are `start[h]..start[h + 1]`.
     pub start: Vec<u32>,
+    /// Index of each household's neighbourhood (0-based, in the config's
+    /// order).
     pub neighbourhood: Vec<u16>,
 }
 
 impl Households {
+    /// Households in the population.
     pub fn len(&self) -> usize {
         self.neighbourhood.len()
     }
+    /// Whether there are no households.
     pub fn is_empty(&self) -> bool {
         self.neighbourhood.is_empty()
     }
+    /// Slots of household `h`'s members; the first is its reference person.
     pub fn members(&self, h: usize) -> std::ops::Range<usize> {
         self.start[h] as usize..self.start[h + 1] as usize
     }
 }
 
+/// A replicate's residents, grouped into households and neighbourhoods.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Population {
+    /// Every resident's state, by slot.
     pub residents: Residents,
+    /// Which slots form each household, and where it lives.
     pub households: Households,
     /// Households of neighbourhood n are `neighbourhood_start[n]..[n + 1]`.
     pub neighbourhood_start: Vec<u32>,
 }
 
 impl Population {
+    /// Indices of neighbourhood `n`'s households.
     pub fn neighbourhood_households(&self, n: usize) -> std::ops::Range<usize> {
         self.neighbourhood_start[n] as usize..self.neighbourhood_start[n + 1] as usize
     }
+    /// Slots of neighbourhood `n`'s residents.
     pub fn neighbourhood_residents(&self, n: usize) -> std::ops::Range<usize> {
         let hh = self.neighbourhood_households(n);
         self.households.start[hh.start] as usize..self.households.start[hh.end] as usize
@@ -178,6 +198,7 @@ pub struct StartingNeed {
 }
 
 impl StartingNeed {
+    /// The distributions for every age band and set of risk factors.
     pub fn new(config: &Config) -> Self {
         let mut by_band_and_mask = Vec::with_capacity(AGE_BANDS * 32);
         for band in 0..AGE_BANDS {
@@ -193,6 +214,8 @@ impl StartingNeed {
         StartingNeed { by_band_and_mask }
     }
 
+    /// Draws a need level (0–3) for a resident of this age holding the risk
+    /// factors in `mask`.
     pub fn draw(&self, config: &Config, mask: u8, age: u8, rng: &mut Stream) -> u8 {
         let band = config.age_bands.band(age);
         pick(

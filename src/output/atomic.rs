@@ -15,24 +15,45 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// An output folder that cannot be written or replaced, or a workbook that
+/// cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// The output folder's path cannot be resolved, or its parent folder
+    /// cannot be created.
     #[error("cannot create the output folder {path}: {source}")]
     CreateDir {
+        /// The output folder, as given.
         path: PathBuf,
+        /// Why the system refused.
         source: std::io::Error,
     },
+    /// The Excel workbook could not be built (a fault in Upstream, not in
+    /// the input); the writer's message.
     #[error("could not build the Excel workbook: {0}")]
     Workbook(String),
+    /// A file or folder could not be written, synced or swapped in.
     #[error("cannot write to the output folder {path}: {source}")]
     Write {
+        /// The output folder, as given.
         path: PathBuf,
+        /// Why the system refused.
         source: std::io::Error,
     },
+    /// The output folder holds something Upstream did not write, which
+    /// replacing the folder would lose.
     #[error(
         "the output folder {dir} holds {name}, which Upstream did not write; a run replaces the whole folder, so choose a new or empty folder with --out, or move that out first"
     )]
-    Foreign { dir: PathBuf, name: String },
+    Foreign {
+        /// The output folder, as given.
+        dir: PathBuf,
+        /// The first such entry, relative to the folder (a folder ends in
+        /// `/`).
+        name: String,
+    },
+    /// The path names a file, or something with no parent folder, rather
+    /// than a folder.
     #[error("the output folder {0} is not a folder")]
     NotAFolder(PathBuf),
 }

@@ -23,10 +23,15 @@ pub use atomic::OutputError;
 
 /// Everything about a run needed to describe and reproduce it.
 pub struct RunInfo<'a> {
+    /// The appraisals and budgets of the run.
     pub economics: &'a Economics,
+    /// The scenarios as loaded, the baseline first.
     pub scenarios: &'a [Loaded],
+    /// Replicates, seed and threads asked for.
     pub settings: &'a RunSettings,
+    /// Worker threads the run used.
     pub threads: usize,
+    /// Resident-months simulated in all, burn-in included.
     pub resident_months: u64,
 }
 

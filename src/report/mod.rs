@@ -14,15 +14,31 @@ pub use data::Source;
 
 use crate::published::{CHARTS_DIR, REPORT_FILE};
 
+/// Why the report could not be built from a run's files.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// A published file the report needs cannot be read.
     #[error("{file} is missing or unreadable ({reason})")]
-    Missing { file: String, reason: String },
+    Missing {
+        /// The file's name in the output folder, such as `summary.json`.
+        file: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+    /// A published file does not hold what Upstream writes there.
     #[error("{file} is not a valid Upstream output: {detail}")]
-    Corrupt { file: String, detail: String },
+    Corrupt {
+        /// The file's name in the output folder.
+        file: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A chart could not be drawn.
     #[error("could not draw chart {file}: {source}")]
     Chart {
+        /// The chart's file name, without folder or extension.
         file: String,
+        /// The drawing library's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 }

@@ -42,10 +42,14 @@ pub const BUNDLED: [&str; 7] = [
 /// A scenario that could not be used, with where and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioError {
+    /// The file at fault: the scenario, a file it extends, or its starting
+    /// state.
     pub file: PathBuf,
+    /// The line in that file (1-based), when it can be found.
     pub line: Option<usize>,
     /// Dotted path of the field, when the problem is with one field.
     pub field: Option<String>,
+    /// What is wrong and what was expected.
     pub message: String,
 }
 
@@ -67,14 +71,18 @@ impl std::error::Error for ScenarioError {}
 /// A validation failure before it is located in a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invalid {
+    /// Dotted path of the field, such as `interventions.hubs.caseload[0]`.
     pub path: String,
+    /// What is wrong and what was expected.
     pub message: String,
 }
 
 /// One file read for a scenario.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
+    /// The path it was read from.
     pub path: PathBuf,
+    /// The SHA-256 of its text, in lower-case hex.
     pub sha256: String,
     text: String,
 }
@@ -82,31 +90,45 @@ pub struct SourceFile {
 /// An assumption: a parameter's value and the evidence behind it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Assumption {
+    /// Dotted path of the parameter, such as `need.escalation_per_month`
+    /// (list items by 0-based index).
     pub parameter: String,
+    /// The value as TOML text.
     pub value: String,
+    /// Where the figure comes from, its own or its table's.
     pub source: Option<String>,
+    /// How sure it is, as written (`high`, `medium`, `low`, or `A`, `B`,
+    /// `C`), its own or its table's.
     pub confidence: Option<String>,
+    /// Path of the most derived file that sets it.
     pub file: String,
 }
 
 /// A scenario ready to run, with what is needed to report and reproduce it.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The validated model the engine runs.
     pub config: Config,
     /// Money conventions (`[economics]`, with defaults).
     pub conventions: crate::economics::Conventions,
     /// Each intervention's financing and optimism-bias grades.
     pub intervention_money: Vec<crate::economics::InterventionMoney>,
+    /// The scenario's `description`, if it gives one.
     pub description: Option<String>,
+    /// The horizon's first month: (calendar year, month 1–12).
     pub start: (i32, u32),
     /// The file itself first, then what it extends, in order.
     pub files: Vec<SourceFile>,
+    /// Every parameter with its value and evidence, in the merged file's
+    /// key order.
     pub assumptions: Vec<Assumption>,
 }
 
 /// Settings from the command line that override every scenario's own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
+    /// A horizon in years (`--years`) in place of the scenario's
+    /// `horizon_years`.
     pub horizon_years: Option<u32>,
 }
 
