@@ -3,21 +3,21 @@
 //! [`Engine::step`] is the monthly schedule, in this order, one module per
 //! mechanism:
 //!
-//! 1. environment: shocks change risk-factor prevalence ([`hazards`]);
-//! 2. community assets grow or decline towards what is funded ([`assets`]);
+//! 1. environment: shocks change risk-factor prevalence (`hazards`);
+//! 2. community assets grow or decline towards what is funded (`assets`);
 //! 3. places an intervention adds to an episode service, and admissions from
-//!    waiting lists into free places ([`services`]);
+//!    waiting lists into free places (`services`);
 //! 4. enrolment of residents or households into interventions with free
-//!    places ([`interventions`]);
+//!    places (`interventions`);
 //! 5. the residents' pass: one fused loop over every resident for episode
 //!    continuation, support and dropout, need, risk factors, asset
-//!    connection, and service contacts with handoff ([`pass`]), leaving each
-//!    household's summary byte behind it ([`household`]);
-//! 6. once a year, turnover and ageing ([`turnover`]);
+//!    connection, and service contacts with handoff (`pass`), leaving each
+//!    household's summary byte behind it (`household`);
+//! 6. once a year, turnover and ageing (`turnover`);
 //! 7. recording the month's integers ([`crate::metrics`]).
 //!
 //! Every draw is a pure function of its coordinates ([`crate::rng`]), so the
-//! order residents are visited in changes no result. [`audit`] recounts every
+//! order residents are visited in changes no result. `audit` recounts every
 //! running total from the residents' own records, for tests.
 
 mod assets;

@@ -7,7 +7,7 @@
 //! the dotted field and what was expected.
 //!
 //! Loading runs in stages, one module each: `extends` reads and merges the
-//! chain of files, [`schema`] gives the merged table its types, `compile`
+//! chain of files, `schema` gives the merged table its types, `compile`
 //! checks every value and builds the model's [`Config`], `money` the economic
 //! conventions, and `assumptions` lists each parameter with its evidence;
 //! `locate` turns any failure into a file, line and field.
