@@ -76,6 +76,55 @@ fn counts_add_up_to_the_population_every_month() {
     }
 }
 
+#[test]
+fn neighbourhood_totals_add_up_to_the_places_totals() {
+    use upstream::metrics::NeighbourhoodMetric as Nb;
+    // Hubs, and a queue for temporary accommodation, so that entries come
+    // both straight into a place and from a waiting list.
+    let mut config = load("tests/fixtures/small_hubs.toml");
+    let ta = config
+        .episodes
+        .iter()
+        .position(|e| e.id == "temporary_accommodation")
+        .unwrap();
+    config.episodes[ta].overflow = Overflow::Queue;
+    config.episodes[ta].capacity = 3;
+    let layout = Layout::new(&config);
+    let result = run_replicate(&config, 4, 0);
+    let n = layout.len();
+    let over_months = |first: usize, count: usize| -> i64 {
+        result
+            .raw
+            .chunks(n)
+            .map(|month| month[first..first + count].iter().sum::<i64>())
+            .sum()
+    };
+    let by_place = |m: Nb| -> i64 { result.neighbourhoods.iter().map(|nb| nb[m as usize]).sum() };
+    let (events, episodes) = (config.events.len(), config.episodes.len());
+    let interventions = config.interventions.len();
+    for (m, place) in [
+        (Nb::ResidentMonths, over_months(layout.residents, 1)),
+        (Nb::CrisisMonths, over_months(layout.need + 3, 1)),
+        (Nb::StrugglingMonths, over_months(layout.need + 2, 1)),
+        (Nb::ServiceEvents, over_months(layout.event_count, events)),
+        (
+            Nb::EpisodeEntries,
+            over_months(layout.episode_entries, episodes),
+        ),
+        (Nb::ReactiveCost, over_months(layout.reactive_cost, 1)),
+        (
+            Nb::PeopleReached,
+            over_months(layout.iv_reached, interventions),
+        ),
+        (Nb::ConnectedMonths, over_months(layout.connected, 1)),
+    ] {
+        assert!(place > 0, "{}: the test needs some", m.name());
+        assert_eq!(by_place(m), place, "{}", m.name());
+    }
+    let waited = over_months(layout.episode_waiting + ta, 1);
+    assert!(waited > 0, "the test needs residents waiting");
+}
+
 /// A config where need levels follow one birth–death chain for everyone:
 /// no risk factors, no household stress, no assets, no interventions, no
 /// turnover, no age effect.

@@ -20,7 +20,8 @@ use super::household::HouseholdSummary;
 use super::interventions::Touch;
 use super::services::{DurationDraw, pick_weighted, poisson_given_at_least_one};
 use super::{
-    Engine, NB_CONNECTED, NB_COST, NB_CRISIS, NB_EVENTS, NB_RESIDENT_MONTHS, NB_STRUGGLING,
+    Engine, NB_CONNECTED, NB_COST, NB_CRISIS, NB_ENTRIES, NB_EVENTS, NB_RESIDENT_MONTHS,
+    NB_STRUGGLING,
 };
 use crate::metrics::NeighbourhoodMetric as Nb;
 use crate::model::population::{flag, iv};
@@ -344,6 +345,7 @@ impl Engine<'_> {
                                     continue;
                                 }
                                 row[lay.episode_entries + e] += 1;
+                                nb[NB_ENTRIES] += 1;
                                 episode_left[k] =
                                     durations_engine.draw(e, &mut rng, md.duration[e]);
                             }
