@@ -547,7 +547,7 @@ impl NeighbourhoodMetric {
 /// Fills the derived columns of one finished month (costs by payer and the
 /// cost totals) from the raw counts the engine wrote. The quality-of-life
 /// columns stay 0 here: [`Series::from_raw`] fills them.
-pub fn derive_month(config: &Config, layout: &Layout, row: &mut [i64]) {
+pub(crate) fn derive_month(config: &Config, layout: &Layout, row: &mut [i64]) {
     let mut payer_reactive = [0i64; Payer::ALL.len()];
     let mut payer_prevention = [0i64; Payer::ALL.len()];
     let mut payer_capital = [0i64; Payer::ALL.len()];
@@ -638,7 +638,7 @@ impl Series {
 
 /// Reads a number that JSON wrote as `null` because it was not a number
 /// (a band over no replicates) back as NaN.
-pub fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     use serde::Deserialize;
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
@@ -687,7 +687,7 @@ impl Band {
 /// The `q` quantile (0 to 1) of values sorted in increasing order,
 /// interpolating linearly between order statistics. Panics on an empty
 /// slice.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+fn quantile(sorted: &[f64], q: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * q;
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;

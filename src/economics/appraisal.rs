@@ -417,7 +417,7 @@ fn money_of<'a>(
 
 /// Interventions that differ between the baseline and the scenario (new,
 /// removed or changed): the ones a comparison is about.
-pub fn changed_interventions(baseline: &Config, scenario: &Config) -> Vec<String> {
+pub(crate) fn changed_interventions(baseline: &Config, scenario: &Config) -> Vec<String> {
     let mut out = Vec::new();
     for iv in &scenario.interventions {
         if baseline.interventions.iter().find(|b| b.id == iv.id) != Some(iv) {

@@ -173,10 +173,10 @@ pub enum Overflow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgeBands {
     /// The first age of the second, third and fourth bands, increasing.
-    pub cuts: [u8; AGE_BANDS - 1],
+    cuts: [u8; AGE_BANDS - 1],
     /// Band of every possible age, precomputed (a fixed size, so lookups need
     /// no bounds check).
-    pub of_age: [u8; 256],
+    of_age: [u8; 256],
 }
 
 /// The oldest a resident can be, in years: ageing stops here.
@@ -191,6 +191,12 @@ impl AgeBands {
         }
         AgeBands { cuts, of_age }
     }
+
+    /// The first age of the second, third and fourth bands.
+    pub fn cuts(&self) -> [u8; AGE_BANDS - 1] {
+        self.cuts
+    }
+
     /// The band (0 to 3) of a resident aged `age`.
     #[inline(always)]
     pub fn band(&self, age: u8) -> usize {

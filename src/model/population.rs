@@ -162,7 +162,7 @@ fn uniform_age(rng: &mut Stream, lo: u8, hi: u8) -> u8 {
 }
 
 /// Draws a reference person's age from the scenario's age bands.
-pub fn reference_age(config: &Config, rng: &mut Stream) -> u8 {
+pub(crate) fn reference_age(config: &Config, rng: &mut Stream) -> u8 {
     let p = &config.population;
     let b = pick(&p.reference_age_shares, rng.uniform());
     uniform_age(
@@ -174,7 +174,7 @@ pub fn reference_age(config: &Config, rng: &mut Stream) -> u8 {
 
 /// Draws risk factors for a resident of a neighbourhood with this decile, at the
 /// factors' stationary prevalence.
-pub fn draw_risk_mask(
+pub(crate) fn draw_risk_mask(
     config: &Config,
     decile: u8,
     shock: &[f64; RISK_FACTORS],
@@ -193,7 +193,7 @@ pub fn draw_risk_mask(
 /// by age band and risk factors, so the population starts near equilibrium
 /// before burn-in adds the interactions.
 #[derive(Clone, Debug)]
-pub struct StartingNeed {
+pub(crate) struct StartingNeed {
     by_band_and_mask: Vec<[f64; NEED_LEVELS]>,
 }
 

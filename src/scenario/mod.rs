@@ -70,7 +70,7 @@ impl std::error::Error for ScenarioError {}
 
 /// A validation failure before it is located in a file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Invalid {
+pub(crate) struct Invalid {
     /// Dotted path of the field, such as `interventions.hubs.caseload[0]`.
     pub path: String,
     /// What is wrong and what was expected.
