@@ -1,6 +1,6 @@
 //! The report as a reader sees it: rendered, parsed and printed by headless
 //! Chromium. Needs Debian's `chromium` package (`.ci/run` installs it), so
-//! it is ignored by default: `cargo test --release -- --ignored`.
+//! it is ignored by default: `cargo test --release --test integration browser -- --ignored`.
 
 use std::fs;
 use std::path::Path;
@@ -44,7 +44,7 @@ fn browse(profile: &Path, args: &[&str]) -> String {
 }
 
 #[test]
-#[ignore = "needs headless Chromium: cargo test --release -- --ignored"]
+#[ignore = "needs headless Chromium: cargo test --release --test integration browser -- --ignored"]
 fn the_report_renders_parses_and_prints_in_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
