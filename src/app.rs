@@ -85,15 +85,20 @@ impl Default for Request {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     /// A setting outside what Upstream can run.
-    #[error("{setting} must be from {range}, not {value}")]
+    #[error("{setting} must be from {} to {}, not {value}", count(*.lo as f64), count(*.hi as f64))]
     OutOfRange {
         /// The setting as the command line names it, such as `--replicates`.
         setting: &'static str,
-        /// The allowed range, as people write it ("1 to 10,000").
-        range: &'static str,
+        /// The smallest allowed.
+        lo: u64,
+        /// The largest allowed.
+        hi: u64,
         /// The value asked for.
         value: u64,
     },
+    /// A plan with no scenario in it: it needs at least the baseline.
+    #[error("a run needs at least one scenario, the baseline")]
+    NoScenarios,
     /// Outputs are keyed by scenario name, so two scenarios cannot share one.
     #[error("{} and {} both name their scenario \"{name}\"; each scenario in a run needs its own name (set `name` in the file)", first.display(), second.display())]
     SameName {
@@ -159,23 +164,31 @@ pub fn bundled() -> Vec<PathBuf> {
     BUNDLED.iter().map(|f| dir.join(f)).collect()
 }
 
-fn in_range<T: Into<u64> + Copy>(
-    setting: &'static str,
-    value: T,
-    lo: u64,
-    hi: u64,
-    range: &'static str,
-) -> Result<(), PlanError> {
-    let v = value.into();
-    if (lo..=hi).contains(&v) {
+fn in_range(setting: &'static str, value: u64, lo: u64, hi: u64) -> Result<(), PlanError> {
+    if (lo..=hi).contains(&value) {
         Ok(())
     } else {
         Err(PlanError::OutOfRange {
             setting,
-            range,
-            value: v,
+            lo,
+            hi,
+            value,
         })
     }
+}
+
+/// The bounds on a run's settings.
+fn check_settings(settings: &RunSettings) -> Result<(), PlanError> {
+    in_range(
+        "--replicates",
+        settings.replicates as u64,
+        1,
+        MAX_REPLICATES as u64,
+    )?;
+    if let Some(t) = settings.threads {
+        in_range("--threads", t as u64, 1, MAX_THREADS as u64)?;
+    }
+    Ok(())
 }
 
 /// Scenarios checked to run together, and how to run them.
@@ -189,18 +202,15 @@ impl Plan {
     /// Checks the request's settings, loads its scenarios (the bundled
     /// default comparison if it names none) and checks them together.
     pub fn new(request: &Request) -> Result<Plan, Error> {
-        in_range(
-            "--replicates",
-            request.replicates,
-            1,
-            MAX_REPLICATES as u64,
-            "1 to 10,000",
-        )?;
-        if let Some(t) = request.threads {
-            in_range("--threads", t as u64, 1, MAX_THREADS as u64, "1 to 1,024")?;
-        }
+        let settings = RunSettings {
+            replicates: request.replicates,
+            seed: request.seed,
+            threads: request.threads,
+        };
+        // Before anything is read.
+        check_settings(&settings)?;
         if let Some(y) = request.years {
-            in_range("--years", y, 1, scenario::MAX_YEARS as u64, "1 to 30")?;
+            in_range("--years", y as u64, 1, scenario::MAX_YEARS as u64)?;
         }
         let paths = if request.scenarios.is_empty() {
             bundled()
@@ -214,19 +224,17 @@ impl Plan {
             .iter()
             .map(|p| scenario::load_with(p, &overrides))
             .collect::<Result<Vec<_>, _>>()?;
-        let settings = RunSettings {
-            replicates: request.replicates,
-            seed: request.seed,
-            threads: request.threads,
-        };
         Ok(Plan::of(scenarios, settings)?)
     }
 
     /// Checks scenarios loaded elsewhere (the baseline first) to run
-    /// together: each has its own name, and each can be paired with the
-    /// baseline resident by resident.
+    /// together, with settings in bounds: each has its own name, and each
+    /// can be paired with the baseline resident by resident.
     pub fn of(scenarios: Vec<Loaded>, settings: RunSettings) -> Result<Plan, PlanError> {
-        assert!(!scenarios.is_empty(), "a plan needs a baseline");
+        check_settings(&settings)?;
+        if scenarios.is_empty() {
+            return Err(PlanError::NoScenarios);
+        }
         for (i, l) in scenarios.iter().enumerate() {
             if let Some(first) = scenarios[..i]
                 .iter()

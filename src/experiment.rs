@@ -40,7 +40,9 @@ impl ScenarioRuns {
 
     /// Each replicate's figure from `read`, for `metric`; zeros where this
     /// scenario has no such metric (an intervention the baseline lacks
-    /// spends nothing there). This is the one place that rule is made.
+    /// spends nothing there). This and [`ScenarioRuns::monthly`] are the
+    /// only readers of a scenario's series, and the only places that rule
+    /// is applied.
     fn each(&self, metric: &Metric, read: impl Fn(&Series, usize) -> f64) -> Vec<f64> {
         match self.layout.find(metric) {
             Some(k) => self.series.iter().map(|s| read(s, k)).collect(),

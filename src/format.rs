@@ -1,8 +1,8 @@
 //! Numbers as people read them, in one voice for the terminal, the report,
 //! the charts and error messages: one minus sign (U+2212, never a hyphen),
-//! one rounding rule (to the nearest shown digit, as `format!` rounds the
-//! exact value), and no negative zero: a value that rounds to zero is shown
-//! unsigned.
+//! one rounding rule (to the nearest shown digit; a value exactly halfway
+//! goes to the even digit, as `format!` rounds), and no negative zero: a
+//! value that rounds to zero is shown unsigned.
 //!
 //! Output files that are read back by programs (CSV, JSON) do not use these:
 //! they keep every digit (see `output::exact`).
@@ -140,6 +140,9 @@ mod tests {
         assert_eq!(ratio(f64::NAN), "–");
         assert_eq!(size(75 << 20), "75 MB");
         assert_eq!(size(4 << 30), "4.0 GB");
+        // Exactly halfway goes to the even digit, in columns as in prose.
+        assert_eq!((whole(2.5), whole(3.5)), ("2".into(), "4".into()));
+        assert_eq!(millions(1_250_000.0), money(1_250_000.0));
     }
 
     #[test]

@@ -3,15 +3,16 @@
 //! something impossible; 1: a fault in Upstream).
 
 mod cli;
+mod progress;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use progress::Bar;
 use upstream::Error;
 use upstream::app::{self, Plan, Request};
 
@@ -36,41 +37,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// A progress bar on standard error that appears only once the work has
-/// taken longer than `after`, and never when quiet or not on a terminal.
-fn delayed_bar(template: &str, after: Duration, quiet: bool) -> impl Fn(u64, u64) + Sync {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    bar.set_style(
-        ProgressStyle::with_template(template)
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let show = !quiet && std::io::stderr().is_terminal();
-    let started = Instant::now();
-    move |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-        if show && bar.is_hidden() && started.elapsed() > after {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
-        if done == total {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-fn chart_bar(quiet: bool) -> impl Fn(usize, usize) + Sync {
-    let bar = delayed_bar(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} charts",
-        Duration::from_secs(1),
-        quiet,
-    );
-    move |done, total| bar(done as u64, total as u64)
-}
-
 fn check(paths: &[PathBuf]) -> Result<(), Error> {
-    for path in paths {
-        let l = upstream::scenario::load(path)?;
+    // Every file is checked before anything is said about any of them.
+    let loaded = paths
+        .iter()
+        .map(|p| upstream::scenario::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for l in loaded {
         println!(
             "ok: {} — {} residents, {} neighbourhoods, {} months, {} services, {} interventions, {} assumptions",
             l.config.name,
@@ -86,7 +59,9 @@ fn check(paths: &[PathBuf]) -> Result<(), Error> {
 }
 
 fn report(dir: &Path, quiet: bool) -> Result<(), Error> {
-    let charts = app::rebuild_report(dir, &chart_bar(quiet))?;
+    let bar = Bar::charts(quiet);
+    let charts = app::rebuild_report(dir, &|done, total| bar.set(done as u64, total as u64))?;
+    drop(bar);
     if !quiet {
         println!(
             "Wrote {} and {charts} charts (SVG and PNG) to {}",
@@ -109,25 +84,21 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
     plan.check_memory(args.memory_limit)?;
     upstream::output::check_writable(&args.out)?;
 
-    let jobs = plan.scenarios().len() as u64 * args.replicates as u64;
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let bar = delayed_bar(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-        Duration::from_secs(2),
-        args.quiet,
-    );
-    let on_done = || {
-        bar(
-            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
-            jobs,
-        )
+    let outcome = {
+        let jobs = plan.scenarios().len() as u64 * args.replicates as u64;
+        let done = AtomicU64::new(0);
+        let bar = Bar::new(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+            Duration::from_secs(2),
+            args.quiet,
+        );
+        plan.run(&|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs))?
     };
-    let outcome = plan.run(&on_done)?;
-
     let written = if args.no_report {
         outcome.write(&args.out)?
     } else {
-        outcome.write_with_report(&args.out, &chart_bar(args.quiet))?
+        let bar = Bar::charts(args.quiet);
+        outcome.write_with_report(&args.out, &|done, total| bar.set(done as u64, total as u64))?
     };
     if !args.quiet {
         let dir = upstream::published::CHARTS_DIR;

@@ -496,9 +496,8 @@ pub enum NeighbourhoodMetric {
     StrugglingMonths,
     /// Contacts with event services.
     ServiceEvents,
-    /// Entries into episode services. As the engine stands, only
-    /// admissions from a waiting list are counted here, not entries
-    /// straight into a place, so it is 0 where no service queues.
+    /// Entries into episode services: straight into a place (in-house or
+    /// spot) or, later, from a waiting list.
     EpisodeEntries,
     /// Reactive cost, in pence while running and pounds once reported.
     ReactiveCost,

@@ -4,12 +4,14 @@
 //! so a field renamed on one side fails to compile rather than failing in
 //! `upstream report`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Headline;
-use crate::economics::Economics;
+use crate::economics::appraisal::Appraisal;
+use crate::economics::{Conventions, Economics};
 use crate::metrics::Band;
 use crate::model::{Payer, Unit};
 
@@ -122,14 +124,28 @@ pub struct FileRef {
 }
 
 /// `economics.json`: each scenario's appraisal against the baseline, with
-/// the conventions they share.
+/// the conventions they share. Written from a run's [`Economics`] without
+/// copying it, and read back as an owned value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EconomicsFile {
-    /// The version of Upstream that made the run.
+pub struct EconomicsFile<'a> {
+    /// The version of Upstream that wrote the file.
     pub upstream_version: String,
     /// What the figures mean.
     pub notes: Vec<String>,
-    /// The conventions and appraisals (written inline, not nested).
-    #[serde(flatten)]
-    pub economics: Economics,
+    /// The money conventions every scenario shares.
+    pub conventions: Cow<'a, Conventions>,
+    /// Scenarios 1.. against the baseline, in run order.
+    pub appraisals: Cow<'a, [Appraisal]>,
+}
+
+impl<'a> EconomicsFile<'a> {
+    /// The file for a run's economics, borrowing them.
+    pub fn of(economics: &'a Economics, notes: Vec<String>) -> EconomicsFile<'a> {
+        EconomicsFile {
+            upstream_version: env!("CARGO_PKG_VERSION").into(),
+            notes,
+            conventions: Cow::Borrowed(&economics.conventions),
+            appraisals: Cow::Borrowed(&economics.appraisals),
+        }
+    }
 }

@@ -133,6 +133,25 @@ fn settings_out_of_range_are_refused_before_any_file_is_read() {
 }
 
 #[test]
+fn a_plan_of_scenarios_loaded_elsewhere_keeps_the_same_bounds() {
+    let none = RunSettings {
+        replicates: 0,
+        ..settings()
+    };
+    assert!(matches!(
+        Plan::of(vec![small()], none),
+        Err(PlanError::OutOfRange {
+            setting: "--replicates",
+            ..
+        })
+    ));
+    assert!(matches!(
+        Plan::of(Vec::new(), settings()),
+        Err(PlanError::NoScenarios)
+    ));
+}
+
+#[test]
 fn a_bad_scenario_is_an_input_error_naming_its_file_line_and_field() {
     let request = Request {
         scenarios: vec![fixture("small.toml"), fixture("nowhere.toml")],
@@ -141,19 +160,30 @@ fn a_bad_scenario_is_an_input_error_naming_its_file_line_and_field() {
     let e = Plan::new(&request).unwrap_err();
     assert!(e.is_input() && matches!(e, Error::Scenario(_)), "{e}");
 
-    let path = fixture("bad.toml");
-    let read = |p: &Path| {
-        if p == path {
-            Ok("name = \"Bad\"\nextends = \"small.toml\"\nhorizon_years = 0\n".to_string())
-        } else {
-            fs::read_to_string(p)
-        }
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    let small = fixture("small.toml");
+    fs::write(
+        &bad,
+        format!(
+            "name = \"Bad\"\nextends = \"{}\"\nhorizon_years = 0\n",
+            small.display()
+        ),
+    )
+    .unwrap();
+    let request = Request {
+        scenarios: vec![small, bad.clone()],
+        ..Request::default()
     };
-    let e = scenario::load_from(&path, &Overrides::default(), &read).unwrap_err();
-    assert_eq!(
-        (e.line, e.field.as_deref()),
-        (Some(3), Some("horizon_years"))
-    );
+    match Plan::new(&request) {
+        Err(Error::Scenario(e)) => {
+            assert_eq!(
+                (e.file.as_path(), e.line, e.field.as_deref()),
+                (bad.as_path(), Some(3), Some("horizon_years"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

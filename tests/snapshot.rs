@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use upstream::engine::{Engine, ReplicateResult, SnapshotError, run_replicate};
 use upstream::model::Config;
+use upstream::model::population::flag;
 use upstream::scenario::{self, Overrides};
 
 fn fixture(name: &str) -> PathBuf {
@@ -89,9 +90,17 @@ fn a_resumed_replicate_matches_one_run_straight_through() {
     let config = busy();
     let straight = run_replicate(&config, 7, 2);
     let months = config.months;
+    let mut waiting_when_saved = 0;
     for at in [0, 5, 12, 13, months - 1, months] {
         let mut engine = Engine::new(&config, 7, 2);
         engine.run_to(at);
+        waiting_when_saved += engine
+            .population()
+            .residents
+            .flags
+            .iter()
+            .filter(|&&f| f & flag::WAITING != 0)
+            .count();
         let bytes = engine.snapshot();
         let back = Engine::resume(&config, &bytes).unwrap_or_else(|e| panic!("{e}"));
         // Everything the snapshot holds, and everything recounted from it,
@@ -101,20 +110,13 @@ fn a_resumed_replicate_matches_one_run_straight_through() {
         let r = back.run();
         assert_eq!(r, straight, "resumed after month {at}");
     }
-    // The waiting list was in use, so it was carried.
-    let layout = upstream::metrics::Layout::new(&config);
-    let ta = config
-        .episodes
-        .iter()
-        .position(|e| e.id == "temporary_accommodation")
-        .unwrap();
-    let waited = (0..months as usize)
-        .any(|m| straight.raw[m * layout.len() + layout.episode_waiting + ta] > 0);
-    assert!(waited, "the test needs residents waiting");
+    // Someone was waiting when a snapshot was taken, so a waiting list was
+    // carried across.
+    assert!(waiting_when_saved > 0, "the test needs residents waiting");
 }
 
 #[test]
-fn a_snapshot_resumes_on_any_thread_count_and_twice_alike() {
+fn one_snapshot_resumed_several_times_at_once_runs_the_same_each_time() {
     let config = busy();
     let mut engine = Engine::new(&config, 3, 0);
     engine.run_to(9);
@@ -189,10 +191,12 @@ fn bytes_that_are_not_a_matching_snapshot_are_refused() {
         Ok(_) => panic!("resumed from bad bytes"),
         Err(e) => e,
     };
-    assert!(matches!(
-        refuse(b"not a snapshot", &config),
-        SnapshotError::NotASnapshot
-    ));
+    for short in [&b"not a snapshot"[..], b"UPSTRSNP", b"UPSTRSNP1234567", b""] {
+        assert!(
+            matches!(refuse(short, &config), SnapshotError::NotASnapshot),
+            "{short:?}"
+        );
+    }
     assert!(matches!(
         refuse(&bytes[..bytes.len() / 2], &config),
         SnapshotError::Damaged
@@ -221,6 +225,21 @@ fn bytes_that_are_not_a_matching_snapshot_are_refused() {
     assert!(
         e.to_string()
             .contains("has 6000 residents but the scenario has 6001"),
+        "{e}"
+    );
+    // The same number of interventions, in another order: residents' and
+    // records' references to them would be credited to the wrong one.
+    let mut reordered = config.clone();
+    reordered.interventions.reverse();
+    let e = refuse(&bytes, &reordered);
+    assert!(
+        matches!(
+            e,
+            SnapshotError::Different {
+                what: "interventions",
+                ..
+            }
+        ),
         "{e}"
     );
 }

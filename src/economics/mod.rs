@@ -366,7 +366,7 @@ impl Conventions {
 }
 
 /// The economics of a whole comparison.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Economics {
     /// The money conventions every scenario shares.
     pub conventions: Conventions,

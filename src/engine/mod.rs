@@ -18,7 +18,8 @@
 //!
 //! Every draw is a pure function of its coordinates ([`crate::rng`]), so the
 //! order residents are visited in changes no result. `audit` recounts every
-//! running total from the residents' own records, for tests.
+//! running total from the residents' own records, for tests and on every
+//! resume from a snapshot.
 
 mod assets;
 mod audit;

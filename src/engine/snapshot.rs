@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 use super::{BrokenInvariant, Engine, Turnover};
 use crate::metrics::NeighbourhoodMetric as Nb;
 use crate::model::population::{Households, Population, Residents, flag, iv};
-use crate::model::{Config, RISK_FACTORS};
+use crate::model::{Config, Delivery, RISK_FACTORS};
 use crate::rng::mix64;
 
 const MAGIC: &[u8; 8] = b"UPSTRSNP";
@@ -57,7 +57,7 @@ pub enum SnapshotError {
     /// The scenario's shape (residents, neighbourhoods, services,
     /// interventions, metrics or months) differs from the snapshot's.
     #[error(
-        "the snapshot has {snapshot} {what} but the scenario has {config}; a replicate resumes only under a scenario with the same population, services and interventions"
+        "the snapshot has {snapshot} {what} but the scenario has {config}; a replicate resumes only under a scenario with the same population, horizon, services and interventions"
     )]
     Mismatch {
         /// What differs, such as "episode services".
@@ -66,6 +66,18 @@ pub enum SnapshotError {
         snapshot: u64,
         /// How many the scenario has.
         config: u64,
+    },
+    /// The snapshot's services or interventions are not the scenario's.
+    #[error(
+        "the snapshot's {what} are {snapshot} but the scenario's are {config}; a replicate resumes only under a scenario with the same services and interventions, in the same order (their budgets, places and effects may change)"
+    )]
+    Different {
+        /// "services" or "interventions".
+        what: &'static str,
+        /// The snapshot's, with their kinds.
+        snapshot: String,
+        /// The scenario's, with their kinds.
+        config: String,
     },
     /// The parts of the state do not agree with each other; what disagrees.
     #[error("the snapshot is inconsistent: {0}")]
@@ -145,6 +157,38 @@ fn checksum(body: &[u8]) -> u64 {
     h
 }
 
+/// What the snapshot's residents and records refer to by position: each
+/// service's and intervention's id and kind, in order. A scenario that
+/// resumes it must list the same, whatever it changes in their budgets,
+/// places or effects.
+fn identities(config: &Config) -> [(&'static str, String); 2] {
+    let services = config
+        .events
+        .iter()
+        .map(|e| format!("{} (event)", e.id))
+        .chain(
+            config
+                .episodes
+                .iter()
+                .map(|e| format!("{} (episode, {:?})", e.id, e.unit)),
+        );
+    let interventions = config.interventions.iter().map(|i| {
+        let kind = match &i.delivery {
+            Delivery::Caseload { targeting, .. } => format!("caseload, {:?}", targeting.unit),
+            Delivery::Assets { .. } => "assets".into(),
+            Delivery::Places { service, .. } => format!("places in service {service}"),
+        };
+        format!("{} ({kind})", i.id)
+    });
+    [
+        ("services", services.collect::<Vec<_>>().join(", ")),
+        (
+            "interventions",
+            interventions.collect::<Vec<_>>().join(", "),
+        ),
+    ]
+}
+
 /// The shape a snapshot and a configuration must share, as (what, count).
 fn shape(config: &Config, layout_len: usize) -> [(&'static str, u64); 8] {
     [
@@ -171,6 +215,9 @@ impl<'a> Engine<'a> {
         w.list(env!("CARGO_PKG_VERSION").as_bytes());
         for (_, n) in shape(self.config, self.layout.len()) {
             w.put(n);
+        }
+        for (_, ids) in identities(self.config) {
+            w.list(ids.as_bytes());
         }
         w.put(self.seed);
         w.put(self.replicate);
@@ -224,10 +271,10 @@ impl<'a> Engine<'a> {
     /// it resumes at on (see the module's doc). The next [`Engine::step`]
     /// simulates the month after the snapshot's.
     pub fn resume(config: &'a Config, bytes: &[u8]) -> Result<Engine<'a>, SnapshotError> {
-        let (body, sum) = match bytes.len().checked_sub(8) {
-            Some(at) if bytes.starts_with(MAGIC) => bytes.split_at(at),
-            _ => return Err(SnapshotError::NotASnapshot),
-        };
+        if bytes.len() < MAGIC.len() + 8 || !bytes.starts_with(MAGIC) {
+            return Err(SnapshotError::NotASnapshot);
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
         let mut r = Reader {
             bytes: &body[MAGIC.len()..],
         };
@@ -247,6 +294,16 @@ impl<'a> Engine<'a> {
                     what,
                     snapshot,
                     config: n,
+                });
+            }
+        }
+        for (what, config_ids) in identities(config) {
+            let snapshot = String::from_utf8_lossy(&r.list::<u8>()?).into_owned();
+            if snapshot != config_ids {
+                return Err(SnapshotError::Different {
+                    what,
+                    snapshot,
+                    config: config_ids,
                 });
             }
         }
@@ -319,6 +376,30 @@ impl<'a> Engine<'a> {
         {
             return Err(SnapshotError::Inconsistent(
                 "its months, records and lists do not agree".into(),
+            ));
+        }
+
+        // Places an intervention added are part of its service's capacity,
+        // and are taken off again when it adds fewer.
+        let mut added = vec![0u64; config.episodes.len()];
+        for (iv, &n) in config.interventions.iter().zip(&places_added) {
+            match iv.delivery {
+                Delivery::Places { service, .. } => added[service] += n as u64,
+                _ if n != 0 => {
+                    return Err(SnapshotError::Inconsistent(
+                        "places are added by an intervention that adds none".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if added
+            .iter()
+            .zip(&episodes)
+            .any(|(a, (capacity, _))| *a > *capacity as u64)
+        {
+            return Err(SnapshotError::Inconsistent(
+                "a service has fewer places than its interventions added".into(),
             ));
         }
 
@@ -425,9 +506,17 @@ fn check_population(config: &Config, p: &Population) -> Result<(), SnapshotError
             return bad("a household is filed under the wrong neighbourhood");
         }
     }
+    // A summary byte counts a household's adults in crisis in a u8.
+    if hh.start.windows(2).any(|w| w[1] - w[0] > u8::MAX as u32) {
+        return bad("a household has more members than a household can");
+    }
     let episodes = config.episodes.len();
     let interventions = config.interventions.len();
     for r in 0..n {
+        // Support counts down a month at a time and ends at zero.
+        if res.intervention[r] & iv::SUPPORT != 0 && res.intervention_months[r] == 0 {
+            return bad("a resident is supported with no months of support left");
+        }
         if res.household[r] as usize >= hh.neighbourhood.len()
             || res.episode[r] as usize > episodes
             || (res.intervention[r] & iv::INDEX) as usize > interventions
@@ -463,9 +552,11 @@ mod tests {
         engine.run_to(2);
         let bytes = engine.snapshot();
         // The first resident's columns follow the header: magic, format,
-        // version, shape, seed, replicate and months run.
+        // version, shape, the services' and interventions' ids, seed,
+        // replicate and months run.
         let version = env!("CARGO_PKG_VERSION").len();
-        let ages = 8 + 4 + 8 + version + 8 * 8 + 8 + 4 + 4;
+        let ids: usize = identities(&config).iter().map(|(_, s)| 8 + s.len()).sum();
+        let ages = 8 + 4 + 8 + version + 8 * 8 + ids + 8 + 4 + 4;
         let n = config.population.residents as usize;
         let first = |column: usize| ages + column * (8 + n) + 8;
         assert_eq!(bytes[ages..ages + 8], (n as u64).to_le_bytes());
@@ -484,6 +575,16 @@ mod tests {
         let e = Engine::resume(&config, &forged(&bytes, episode, 200))
             .err()
             .unwrap();
+        assert!(matches!(e, SnapshotError::Inconsistent(_)), "{e}");
+        // Supported (the intervention byte, the ninth column, after months
+        // left and services touched, two bytes each) with no months of
+        // support left (the tenth column).
+        let intervention = episode + n + 2 * (8 + 2 * n) + 8;
+        let months = intervention + n + 8;
+        let supported = forged(&bytes, intervention, iv::SUPPORT | 1);
+        let no_months = forged(&supported, months, 0);
+        let no_months = forged(&no_months, months + 1, 0);
+        let e = Engine::resume(&config, &no_months).err().unwrap();
         assert!(matches!(e, SnapshotError::Inconsistent(_)), "{e}");
     }
 }

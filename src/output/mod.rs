@@ -191,9 +191,7 @@ fn by_neighbourhood_csv(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
 }
 
 fn economics_json(economics: &Economics) -> Vec<u8> {
-    let file = EconomicsFile {
-        upstream_version: env!("CARGO_PKG_VERSION").into(),
-        notes: [
+    let notes = [
             "Each scenario is paired with the baseline replicate by replicate; bands are the mean and 5th, 50th and 95th percentiles across replicates.",
             "Money is real, at the price base, with relative price effects where a line's inflation differs from general inflation; discounted by appraisal year (year 0 is the horizon's first twelve months).",
             "Investment is extra intervention spend plus capital when spent, less the residual value of capital at the horizon; savings are reactive cost avoided.",
@@ -202,9 +200,8 @@ fn economics_json(economics: &Economics) -> Vec<u8> {
             "Payback months count from the horizon's first month; null is not within the horizon. Percentiles of payback are order statistics.",
         ]
         .map(String::from)
-        .to_vec(),
-        economics: economics.clone(),
-    };
+        .to_vec();
+    let file = EconomicsFile::of(economics, notes);
     let mut bytes = serde_json::to_vec_pretty(&file).expect("plain data");
     bytes.push(b'\n');
     bytes

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::ReportError;
-use crate::economics::Economics;
 pub use crate::economics::appraisal::{Appraisal, Cumulative, Payback};
 use crate::metrics::{Band, Metric};
 use crate::published::{EconomicsFile, Settings, SummaryFile};
@@ -113,7 +112,7 @@ impl Timeline {
 /// Everything the report is built from.
 pub struct RunData {
     pub summary: SummaryFile,
-    pub economics: Economics,
+    pub economics: EconomicsFile<'static>,
     pub timeseries: Series,
     pub differences: Series,
     pub neighbourhoods: Vec<NeighbourhoodRow>,
@@ -293,7 +292,7 @@ fn start_of(settings: &Settings) -> Result<(i32, u32), ReportError> {
 /// Reads and checks the output folder that `source` reads from.
 pub fn load(source: &Source) -> Result<RunData, ReportError> {
     let summary: SummaryFile = json(source, "summary.json")?;
-    let economics = json::<EconomicsFile>(source, "economics.json")?.economics;
+    let economics: EconomicsFile<'static> = json(source, "economics.json")?;
     let names: Vec<String> = summary.scenarios.iter().map(|s| s.name.clone()).collect();
     if names.is_empty() || summary.settings.months == 0 {
         return Err(ReportError::Corrupt {
@@ -301,7 +300,7 @@ pub fn load(source: &Source) -> Result<RunData, ReportError> {
             detail: "it lists no scenarios or no months".into(),
         });
     }
-    for a in &economics.appraisals {
+    for a in economics.appraisals.iter() {
         index_of(&names, &a.scenario, "economics.json", "an appraisal's ")?;
     }
     let months = summary.settings.months;

@@ -552,7 +552,7 @@ fn neighbourhood_grid(d: &RunData) -> Option<Chart> {
 pub fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
     let n = d.summary.scenarios.len();
     let mut out = Vec::new();
-    for a in &d.economics.appraisals {
+    for a in d.economics.appraisals.iter() {
         let s = d.names().position(|x| x == a.scenario).unwrap_or(0);
         let section = Section::Scenario(s);
         for chart in [

@@ -122,7 +122,7 @@ fn summary_table(out: &mut String, d: &RunData) {
          <th>Net present value (90% range)</th><th>Chance NPV &gt; 0</th><th>Payback, discounted (90% range)</th>\
          <th>Crisis-months avoided (90% range)</th></tr></thead><tbody>\n",
     );
-    for a in &d.economics.appraisals {
+    for a in d.economics.appraisals.iter() {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
@@ -321,7 +321,7 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
         html(names[0]),
         html(&d.price_base_label())
     );
-    for a in &d.economics.appraisals {
+    for a in d.economics.appraisals.iter() {
         let _ = writeln!(
             out,
             "<p class=\"headline\">{}</p>",
