@@ -148,7 +148,7 @@ pub enum PlanError {
 
 /// The folder of bundled scenarios: `scenarios/` in the working folder if it
 /// holds them, else the one Upstream was built from.
-pub fn bundled_dir() -> PathBuf {
+fn bundled_dir() -> PathBuf {
     let local = Path::new("scenarios");
     if local.join(BUNDLED[0]).is_file() {
         local.to_path_buf()
