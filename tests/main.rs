@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod crash;
 mod economics;
+mod mechanisms;
 mod model;
 mod parser;
 mod properties;
