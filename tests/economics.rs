@@ -8,6 +8,11 @@ use crate::common::upstream;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
+use upstream::economics::InterventionMoney;
+use upstream::economics::appraisal::appraise;
+use upstream::experiment::{self, RunSettings};
+use upstream::metrics::Band;
+use upstream::scenario::{self, Overrides};
 
 fn fixtures() -> String {
     format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"))
@@ -95,30 +100,110 @@ effects = [{ on = "escalation", multiplier = 0.5, confidence = "low" }]
     assert_eq!(a["roi"]["replicates"], 0);
 }
 
-#[test]
-fn optimism_bias_is_applied_once_and_prudently() {
-    // Funded, with no effect: savings are exactly zero (common random
-    // numbers), so the net present value is the investment alone, uplifted
-    // once by the low grade's 30%.
-    let no_effect = fs::read_to_string(format!("{}/small_no_effect.toml", fixtures()))
-        .unwrap()
-        .replace("extends = \"small_plain.toml\"", "extends = \"base.toml\"");
-    let (_tmp, e) = run(
-        &[("base.toml", OB_BASELINE), ("no_effect.toml", &no_effect)],
-        "2",
+/// Loads a fixture, or `text` standing in for a fixture named `name`.
+fn load(name: &str, text: Option<&str>) -> scenario::Loaded {
+    let path = Path::new(&fixtures()).join(name);
+    let read = |p: &Path| match text {
+        Some(t) if p == path => Ok(t.to_string()),
+        _ => fs::read_to_string(p),
+    };
+    scenario::load_from(&path, &Overrides::default(), &read).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn assert_scaled(what: &str, with: &Band, without: &Band, factor: f64) {
+    let (a, b) = (
+        band(&serde_json::to_value(with).unwrap()),
+        band(&serde_json::to_value(without).unwrap()),
     );
-    let a = &e["appraisals"][0];
-    let with = band(&a["npv"]);
-    let without = band(&a["npv_without_optimism_bias"]);
-    assert!(without[0] < 0.0);
     for k in 0..4 {
         assert!(
-            (with[k] / without[k] - 1.3).abs() < 1e-9,
-            "{with:?} against {without:?}"
+            (a[k] - factor * b[k]).abs() <= 1e-9 * b[k].abs(),
+            "{what}: {a:?} is not {factor} × {b:?}"
         );
     }
-    assert_eq!(band(&a["pv_savings"]), [0.0; 4]);
-    assert_eq!(a["savings_haircut"], 0.4);
+}
+
+#[test]
+fn optimism_bias_is_applied_once_and_prudently() {
+    // The hubs save money in every replicate; the same hubs made harmful
+    // (escalation ×1.5) cost money in every replicate. Appraised with the
+    // baseline's optimism bias and with none: savings are cut by the
+    // haircut, extra costs grown by it, and spend uplifted, each exactly
+    // once and replicate by replicate (so every band scales).
+    let base = load("small.toml", None);
+    let saving = load("small_hubs.toml", None);
+    let harmful = load(
+        "harmful.toml",
+        Some(
+            "name = \"Harmful hubs\"\nextends = \"small_hubs.toml\"\n[interventions.hubs]\neffects = [{ on = \"escalation\", multiplier = 1.5 }]\n",
+        ),
+    );
+    let configs = [&base.config, &saving.config, &harmful.config];
+    let settings = RunSettings {
+        replicates: 4,
+        seed: 11,
+        threads: Some(2),
+    };
+    let runs = experiment::run(&configs, &settings, &|| {})
+        .unwrap()
+        .scenarios;
+    let money: Vec<&[InterventionMoney]> = [&base, &saving, &harmful]
+        .iter()
+        .map(|l| l.intervention_money.as_slice())
+        .collect();
+    let with = base.conventions.clone();
+    let mut without = with.clone();
+    without.cost_uplift = [0.0; 3];
+    without.savings_haircut = [0.0; 3];
+    for (s, saves) in [(1, true), (2, false)] {
+        let a = appraise(&with, &configs, &money, &runs, s);
+        let b = appraise(&without, &configs, &money, &runs, s);
+        let h = a.savings_haircut;
+        let u = a.cost_uplift[0].1;
+        assert!(h > 0.0 && u > 0.0, "the conventions must bite: {h}, {u}");
+        assert!(b.pv_investment.p5 > 0.0);
+        if saves {
+            assert!(
+                b.pv_savings.p5 > 0.0,
+                "saves in every replicate: {:?}",
+                b.pv_savings
+            );
+        } else {
+            assert!(
+                b.pv_savings.p95 < 0.0,
+                "costs in every replicate: {:?}",
+                b.pv_savings
+            );
+        }
+        let keep = if saves { 1.0 - h } else { 1.0 + h };
+        assert_scaled(
+            "present value of savings",
+            &a.pv_savings,
+            &b.pv_savings,
+            keep,
+        );
+        assert_scaled(
+            "undiscounted savings",
+            &a.undiscounted_savings,
+            &b.undiscounted_savings,
+            keep,
+        );
+        assert_scaled(
+            "present value of investment",
+            &a.pv_investment,
+            &b.pv_investment,
+            1.0 + u,
+        );
+        // One number, one meaning: the appraisal's own figure without
+        // optimism bias is the appraisal with none.
+        assert_scaled(
+            "net present value without optimism bias",
+            &a.npv_without_optimism_bias,
+            &b.npv,
+            1.0,
+        );
+        assert_eq!(b.npv, b.npv_without_optimism_bias);
+    }
 }
 
 #[test]
