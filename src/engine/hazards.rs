@@ -365,6 +365,97 @@ mod tests {
     use super::*;
     use crate::rng::{Crn, Purpose};
 
+    /// With no live effect the slow path must give the fast path's bits, at
+    /// every index of every table: otherwise a programme with no effect
+    /// would move its residents' outcomes. The bundled hubs scenario has
+    /// every kind of service and risk factor; a shock makes the risk table
+    /// differ from the unshocked one.
+    #[test]
+    fn slow_path_thresholds_equal_the_tables_at_every_index() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hubs.toml");
+        let config = crate::scenario::load(&path).unwrap().config;
+        let rates = Rates::new(&config);
+        // Full strength, and a lingering effect part way down its decay.
+        let none = [Mods::NONE, Mods::NONE.scaled(0.37)];
+        for shock in [[1.0; RISK_FACTORS], [1.4, 1.0, 1.0, 1.0, 2.0]] {
+            let tables = Tables::build(&rates, shock);
+            let mut trans_seen = vec![false; TRANS_SIZE];
+            let mut contact_seen = vec![false; CONTACT_SIZE];
+            for level in 0..NEED_LEVELS {
+                for band in 0..AGE_BANDS {
+                    for mask in 0..32u8 {
+                        for connected in [false, true] {
+                            for stress in 0..4 {
+                                let i = trans_index(level, band, mask, connected, stress);
+                                assert!(!trans_seen[i], "two states share transition index {i}");
+                                trans_seen[i] = true;
+                                let c = Ctx {
+                                    level,
+                                    band,
+                                    need_mask: mask,
+                                    // Contacts read `mask`; need must not.
+                                    mask: !mask & 31,
+                                    connected,
+                                    stress,
+                                    hh_max: 3,
+                                    is_ref: true,
+                                    in_episode: true,
+                                };
+                                for m in &none {
+                                    let [a, b] = tables.trans[i];
+                                    assert_eq!(rates.need_thresholds(&c, m), (a, b), "{c:?}");
+                                }
+                            }
+                        }
+                        for hh_max in 0..NEED_LEVELS {
+                            for is_ref in [false, true] {
+                                for in_episode in [false, true] {
+                                    let i = contact_index(
+                                        level, band, mask, hh_max, is_ref, in_episode,
+                                    );
+                                    assert!(!contact_seen[i], "two states share contact index {i}");
+                                    contact_seen[i] = true;
+                                    let c = Ctx {
+                                        level,
+                                        band,
+                                        // Need reads `need_mask`; contacts must not.
+                                        need_mask: !mask & 31,
+                                        mask,
+                                        connected: true,
+                                        stress: 2,
+                                        hh_max,
+                                        is_ref,
+                                        in_episode,
+                                    };
+                                    for m in &none {
+                                        assert_eq!(
+                                            rates.contact_threshold(&c, m),
+                                            tables.contact[i],
+                                            "{c:?}"
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(trans_seen.iter().all(|&x| x) && contact_seen.iter().all(|&x| x));
+            for decile in 1..=10u8 {
+                for mask in 0..32u8 {
+                    let k = (decile as usize - 1) * 32 + mask as usize;
+                    for m in &none {
+                        assert_eq!(
+                            rates.risk_threshold(decile, mask, &shock, m),
+                            tables.risk[k]
+                        );
+                        assert_eq!(rates.risk_flips(decile, mask, &shock, m), tables.flips[k]);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     #[allow(clippy::needless_range_loop)] // indexes several arrays in step
     fn conditional_flips_match_independent_flips() {
