@@ -247,7 +247,25 @@ mod tests {
             .map(|m| crn.bits(resident_key(5, 0), m, Purpose::Need))
             .collect();
         assert_eq!(got, KNOWN);
+        // An intervention's own stream (as the engine keys an offer,
+        // engagement or dropout draw), and stream 0 is the shared draw.
+        let r = crn.resident(resident_key(5, 0));
+        assert_eq!(r.bits_for(0, Purpose::Need, 0), KNOWN[0]);
+        let early_help = stream_of("early_help");
+        assert_eq!(early_help, KNOWN_STREAM);
+        let got: Vec<u64> = [Purpose::Offer, Purpose::Engage, Purpose::Dropout]
+            .map(|p| r.bits_for(14, p, early_help))
+            .to_vec();
+        assert_eq!(got, KNOWN_ON_STREAM);
     }
+    // Worked out apart from this code, by a twenty-line re-implementation of
+    // the key schedule above in Python's arbitrary-precision integers.
+    const KNOWN_STREAM: u32 = 0x7CCA_2ADE;
+    const KNOWN_ON_STREAM: [u64; 3] = [
+        16_490_635_519_272_435_468,
+        10_144_680_245_485_882_567,
+        12_126_351_743_881_726_513,
+    ];
     const KNOWN: [u64; 3] = [
         7_092_496_995_611_561_547,
         17_063_944_634_647_927_016,
@@ -260,6 +278,70 @@ mod tests {
         assert_eq!(stream_of("a"), 0xE40C_292C);
         assert_ne!(stream_of("early_help"), stream_of("hubs"));
         assert_ne!(stream_of(""), 0);
+    }
+
+    /// Two named streams of one purpose, at the same resident and month, are
+    /// independent: the four cells of "under 0.5 in each" hold a quarter
+    /// each (a chi-squared test, 3 degrees of freedom), and the draws are
+    /// uncorrelated; so are neighbouring months and purposes of one stream.
+    #[test]
+    fn streams_apart_draw_independently() {
+        let crn = Crn::new(2026, 3);
+        let (a, b) = (stream_of("early_help"), stream_of("hubs"));
+        let n = 200_000u64;
+        type Pair = Box<dyn Fn(ResidentCrn) -> (u64, u64)>;
+        let pairs: [(&str, Pair); 3] = [
+            (
+                "two programmes",
+                Box::new(move |r| {
+                    (
+                        r.bits_for(7, Purpose::Engage, a),
+                        r.bits_for(7, Purpose::Engage, b),
+                    )
+                }),
+            ),
+            (
+                "next month",
+                Box::new(move |r| {
+                    (
+                        r.bits_for(7, Purpose::Dropout, a),
+                        r.bits_for(8, Purpose::Dropout, a),
+                    )
+                }),
+            ),
+            (
+                "offer and engagement",
+                Box::new(move |r| {
+                    (
+                        r.bits_for(7, Purpose::Offer, a),
+                        r.bits_for(7, Purpose::Engage, a),
+                    )
+                }),
+            ),
+        ];
+        for (what, draw) in &pairs {
+            let mut cells = [0f64; 4];
+            let (mut sxy, mut sx, mut sy, mut sxx, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for k in 0..n {
+                let (x, y) = draw(crn.resident(resident_key(k as u32, 0)));
+                let (u, v) = (unit_f64(x), unit_f64(y));
+                cells[(u < 0.5) as usize * 2 + (v < 0.5) as usize] += 1.0;
+                (sx, sy, sxx, syy, sxy) = (sx + u, sy + v, sxx + u * u, syy + v * v, sxy + u * v);
+            }
+            let e = n as f64 / 4.0;
+            let chi2: f64 = cells.iter().map(|c| (c - e).powi(2) / e).sum();
+            // The 99.9th percentile of chi-squared with 3 degrees of freedom.
+            assert!(
+                chi2 < 16.27,
+                "{what}: chi-squared {chi2} for cells {cells:?}"
+            );
+            let nf = n as f64;
+            let cov = sxy / nf - sx / nf * sy / nf;
+            let corr =
+                cov / ((sxx / nf - (sx / nf).powi(2)) * (syy / nf - (sy / nf).powi(2))).sqrt();
+            // Five standard errors of a correlation of zero.
+            assert!(corr.abs() < 5.0 / nf.sqrt(), "{what}: correlation {corr}");
+        }
     }
 
     #[test]

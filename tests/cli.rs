@@ -125,12 +125,46 @@ fn zero_budget_intervention_reproduces_the_baseline_exactly() {
 
 #[test]
 fn a_new_intervention_does_not_move_the_draws_of_existing_ones() {
-    // Listed before the baseline's early help: its draws must not shift.
-    zero_budget_matches(
-        "small_zero_budget_first.toml",
-        "\"Small borough, outreach with zero budget\"",
-        "aa_outreach",
+    // Listed before the baseline's early help, funded and drawing for
+    // everyone every month: early help's draws must not shift, so who it
+    // reaches and every outcome stay exactly as they were.
+    let tmp = run_fixtures(&["small.toml", "small_outreach_first.toml"], "3");
+    let ts = read(tmp.path(), "timeseries.csv");
+    let kept = |scenario: &str| -> Vec<String> {
+        rows_of(&ts, scenario)
+            .into_iter()
+            .filter(|r| {
+                [",intervention.early_help.", ",need.", ",risk.", ",service."]
+                    .iter()
+                    .any(|m| r.contains(m))
+            })
+            .collect()
+    };
+    let base = kept("Small borough");
+    let outreach = kept("\"Small borough, outreach nobody takes up\"");
+    assert!(
+        base.iter()
+            .any(|r| r.contains(",intervention.early_help.people_reached,"))
     );
+    assert_eq!(base.len(), outreach.len());
+    if let Some((a, b)) = base.iter().zip(&outreach).find(|(a, b)| a != b) {
+        panic!("adding the outreach moved:\n  without {a}\n  with    {b}");
+    }
+    // The outreach was funded (so it offered places every month) and
+    // nobody took it up.
+    let outreach_rows = |metric: &str| -> Vec<String> {
+        rows_of(&ts, "\"Small borough, outreach nobody takes up\"")
+            .into_iter()
+            .filter(|r| r.contains(&format!(",intervention.aa_outreach.{metric},")))
+            .collect()
+    };
+    assert!(
+        outreach_rows("spend_gbp")
+            .iter()
+            .any(|r| !r.ends_with(",0,0,0,0"))
+    );
+    let reached = outreach_rows("people_reached");
+    assert!(!reached.is_empty() && reached.iter().all(|r| r.ends_with(",0,0,0,0")));
 }
 
 fn zero_budget_matches(file: &str, scenario: &str, id: &str) {
