@@ -562,3 +562,93 @@ fn an_episode_service_loses_arrivals_as_erlang_b_says() {
     assert!((mean - erlang).abs() <= 4.0 * se + (chain - erlang).abs());
     assert!(se < 0.1 * mean, "enough arrivals for a sharp test: {se}");
 }
+
+/// Money adds up exactly: every flow's horizon total is the sum of its
+/// months to the penny (counts exactly), replicate by replicate, from the
+/// engine's integer pence; and in the files, every £ total in summary.json
+/// is the sum of its monthly means in timeseries.csv to the penny.
+#[test]
+fn horizon_totals_are_the_sum_of_their_months_to_the_penny() {
+    use upstream::experiment::{self, RunSettings};
+    use upstream::metrics::{Kind, Metric};
+    let configs = [
+        load("tests/fixtures/small.toml"),
+        load("tests/fixtures/small_hubs.toml"),
+    ];
+    let settings = RunSettings {
+        replicates: 3,
+        seed: 5,
+        threads: Some(2),
+    };
+    let exp = experiment::run(&configs.iter().collect::<Vec<_>>(), &settings, &|| {}).unwrap();
+    let mut pounds = 0;
+    for runs in &exp.scenarios {
+        let (n, months) = (runs.layout.len(), runs.months());
+        for (k, def) in runs.layout.defs.iter().enumerate() {
+            // Quality of life is worked out from need, not counted.
+            if def.kind != Kind::Flow || def.metric == Metric::Qalys {
+                continue;
+            }
+            for (r, total) in runs.totals(&def.metric).into_iter().enumerate() {
+                let raw = &runs.replicates[r].raw;
+                let exact: i64 = (0..months).map(|m| raw[m * n + k]).sum();
+                if def.pence {
+                    assert!(
+                        (total * 100.0 - exact as f64).abs() < 0.01,
+                        "{}: £{total} over the horizon, but its months add up to {exact} pence",
+                        def.name
+                    );
+                    pounds += (exact.abs() >= 100_000_000) as usize;
+                } else {
+                    assert_eq!(total, exact as f64, "{}", def.name);
+                }
+            }
+        }
+    }
+    // Totals of a million pounds and more were checked, where single
+    // precision would be pounds out.
+    assert!(pounds > 0);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = crate::common::upstream(&[
+        "run",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "-r",
+        "3",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let mut monthly = std::collections::BTreeMap::<(String, String), f64>::new();
+    for line in ts.lines().skip(1) {
+        // scenario,month,metric,mean,p5,p50,p95; a name may be quoted.
+        let cells: Vec<&str> = line.rsplitn(6, ',').collect();
+        let (metric, scenario) = (cells[4], cells[5].rsplit_once(',').unwrap().0);
+        *monthly
+            .entry((scenario.trim_matches('"').to_string(), metric.to_string()))
+            .or_default() += cells[3].parse::<f64>().unwrap();
+    }
+    let mut checked = 0;
+    for s in summary["scenarios"].as_array().unwrap() {
+        let name = s["name"].as_str().unwrap();
+        for (metric, band) in s["totals"].as_object().unwrap() {
+            if !metric.ends_with("_gbp") {
+                continue;
+            }
+            let sum = monthly[&(name.to_string(), metric.clone())];
+            let total = band["mean"].as_f64().unwrap();
+            assert!(
+                (sum - total).abs() < 0.005,
+                "{name}, {metric}: summary.json says £{total}, timeseries.csv's months add up to £{sum}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "{checked}");
+}
