@@ -9,6 +9,12 @@
 //! under a hidden name until the new one is in place. Whatever a killed run
 //! leaves behind is hidden, and the next run into the folder tidies it up
 //! (putting an old folder back if the crash fell between the two renames).
+//!
+//! Every change to the disk is followed by a crash point, where a test
+//! build can stop the process as a kill would. The crash test at the end of
+//! this file stops a writer at each point in turn, on every path (the
+//! other systems' too), then the next run at each point from each kind of
+//! leftovers; that test, not a sample of kills, shows the promise above.
 
 use std::fs;
 use std::io::Write;
@@ -60,6 +66,55 @@ pub enum OutputError {
 
 const NEW: &str = "upstream-new";
 const OLD: &str = "upstream-old";
+/// A folder being removed: renamed first, so a removal cut short is never
+/// mistaken for a whole old folder and put back.
+const GONE: &str = "upstream-gone";
+
+/// Marks a moment between two changes to the disk. Test builds can stop the
+/// process at any one of them, as a kill would (see the crash test below);
+/// other builds compile it to nothing.
+#[cfg(not(test))]
+#[inline(always)]
+fn crash_point() {}
+
+/// The crash test's settings for the test binary it runs as a child: stop
+/// at this crash point (counted from 0)...
+#[cfg(test)]
+const CRASH_AT: &str = "UPSTREAM_CRASH_AT";
+/// ...exiting with this code, which no test harness uses...
+#[cfg(test)]
+const CRASHED: i32 = 86;
+/// ...and take these paths other systems take (a comma-separated list of
+/// "renames", "copies"), so they are crash-tested on Linux too.
+#[cfg(test)]
+const FORCE: &str = "UPSTREAM_CRASH_FORCE";
+
+#[cfg(test)]
+fn crash_point() {
+    use std::sync::OnceLock;
+    static AT: OnceLock<Option<u32>> = OnceLock::new();
+    static PASSED: AtomicU32 = AtomicU32::new(0);
+    let at = AT.get_or_init(|| std::env::var(CRASH_AT).ok().and_then(|v| v.parse().ok()));
+    if let Some(at) = *at
+        && PASSED.fetch_add(1, Ordering::SeqCst) == at
+    {
+        // SAFETY: `_exit` ends the process at once: no unwinding, no
+        // destructors, no buffers flushed, just as when it is killed.
+        unsafe { libc::_exit(CRASHED) }
+    }
+}
+
+/// Whether a test build takes another system's path (see [`FORCE`]).
+#[cfg(test)]
+fn forced(path: &str) -> bool {
+    std::env::var(FORCE).is_ok_and(|v| v.split(',').any(|p| p == path))
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn forced(_: &str) -> bool {
+    false
+}
 
 /// The folder's parent and its own name, for folders given as `.` too.
 fn split(dir: &Path) -> Result<(PathBuf, String), OutputError> {
@@ -91,23 +146,62 @@ fn sibling(parent: &Path, name: &str, tag: &str) -> PathBuf {
     ))
 }
 
+/// Removes a folder and everything in it, a crash point after each entry.
+fn remove_tree(path: &Path) -> std::io::Result<()> {
+    for e in fs::read_dir(path)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            remove_tree(&e.path())?;
+        } else {
+            fs::remove_file(e.path())?;
+            crash_point();
+        }
+    }
+    fs::remove_dir(path)?;
+    crash_point();
+    Ok(())
+}
+
+/// Removes the hidden folder `path` beside `parent/name`, renaming it first
+/// so that a removal cut short leaves only something to tidy. Best effort:
+/// whatever is left is tidied by the next run.
+fn discard(parent: &Path, name: &str, path: &Path) {
+    let gone = sibling(parent, name, GONE);
+    if fs::rename(path, &gone).is_ok() {
+        crash_point();
+        let _ = remove_tree(&gone);
+    }
+}
+
 /// Tidies what a killed run left beside `parent/name`: unfinished new
-/// folders are removed; an old folder is put back if the folder is missing
-/// (the crash fell between the two renames), otherwise removed.
+/// folders and folders being removed are removed; an old folder is put back
+/// if the folder is missing (the crash fell between the two renames),
+/// otherwise removed.
 fn tidy(parent: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
     let target = parent.join(name);
-    for e in entries.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = n.strip_prefix(&format!(".{name}.")) else {
-            continue;
-        };
+    // Read in full first, as the folder changes as it is tidied.
+    let mut left: Vec<(String, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let rest = n.strip_prefix(&format!(".{name}."))?.to_string();
+            Some((rest, e.path()))
+        })
+        .collect();
+    // A lost folder is put back before anything else is done.
+    left.sort_by_key(|(rest, _)| !rest.starts_with(OLD));
+    for (rest, path) in left {
         if rest.starts_with(OLD) && !target.exists() {
-            let _ = fs::rename(e.path(), &target);
+            if fs::rename(&path, &target).is_ok() {
+                crash_point();
+            }
+        } else if rest.starts_with(GONE) {
+            let _ = remove_tree(&path);
         } else if rest.starts_with(NEW) || rest.starts_with(OLD) {
-            let _ = fs::remove_dir_all(e.path());
+            discard(parent, name, &path);
         }
     }
 }
@@ -122,6 +216,7 @@ pub fn check_writable(dir: &Path, ours: &dyn Fn(&str) -> bool) -> Result<(), Out
         path: dir.to_path_buf(),
         source,
     })?;
+    crash_point();
     tidy(&parent, &name);
     let target = parent.join(&name);
     if target.exists() {
@@ -137,7 +232,9 @@ pub fn check_writable(dir: &Path, ours: &dyn Fn(&str) -> bool) -> Result<(), Out
     }
     let probe = sibling(&parent, &name, NEW);
     fs::create_dir(&probe)
+        .inspect(|_| crash_point())
         .and_then(|_| fs::remove_dir(&probe))
+        .inspect(|_| crash_point())
         .map_err(|source| OutputError::Write {
             path: dir.to_path_buf(),
             source,
@@ -173,13 +270,18 @@ fn first_foreign(dir: &Path, prefix: &str, ours: &dyn Fn(&str) -> bool) -> Optio
     None
 }
 
-/// Removes a staged folder unless it was swapped in.
-struct Staged(Option<PathBuf>);
+/// A hidden folder beside `parent/name` that is removed when dropped: the
+/// staged folder unless it was swapped in, or the old one once it was.
+struct Staged {
+    parent: PathBuf,
+    name: String,
+    path: Option<PathBuf>,
+}
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = fs::remove_dir_all(p);
+        if let Some(p) = self.path.take() {
+            discard(&self.parent, &self.name, &p);
         }
     }
 }
@@ -237,57 +339,80 @@ pub fn replace_folder(
         path: dir.to_path_buf(),
         source,
     })?;
+    crash_point();
     tidy(&parent, &name);
     let target = parent.join(&name);
     let staging = sibling(&parent, &name, NEW);
     fs::create_dir(&staging).map_err(err)?;
-    let mut staged = Staged(Some(staging.clone()));
+    crash_point();
+    let mut staged = Staged {
+        parent: parent.clone(),
+        name: name.clone(),
+        path: Some(staging.clone()),
+    };
     let mut folders = vec![staging.clone()];
-    for c in carry {
-        let to = staging.join(c);
+    let mut folder_for = |to: &Path| -> std::io::Result<()> {
         if let Some(f) = to.parent().filter(|f| !folders.iter().any(|x| x == f)) {
-            fs::create_dir_all(f).map_err(err)?;
+            fs::create_dir_all(f)?;
+            crash_point();
             folders.push(f.to_path_buf());
         }
+        Ok(())
+    };
+    for c in carry {
+        let to = staging.join(c);
+        folder_for(&to).map_err(err)?;
         // Files are never changed in place, so the new folder can share them.
-        if fs::hard_link(target.join(c), &to).is_err() {
+        if forced("copies") || fs::hard_link(target.join(c), &to).is_err() {
             fs::copy(target.join(c), &to).map_err(err)?;
+            crash_point();
+            fs::File::open(&to)
+                .and_then(|f| f.sync_all())
+                .map_err(err)?;
         }
+        crash_point();
     }
     for (n, bytes) in files {
         let to = staging.join(n);
-        if let Some(f) = to.parent().filter(|f| !folders.iter().any(|x| x == f)) {
-            fs::create_dir_all(f).map_err(err)?;
-            folders.push(f.to_path_buf());
-        }
+        folder_for(&to).map_err(err)?;
         let mut file = fs::File::create(&to).map_err(err)?;
+        crash_point();
         file.write_all(bytes).map_err(err)?;
+        crash_point();
         file.sync_all().map_err(err)?;
+        crash_point();
     }
     for f in folders.iter().rev() {
         sync_dir(f);
+        crash_point();
     }
     if !target.exists() {
         fs::rename(&staging, &target).map_err(err)?;
-        staged.0 = None;
-    } else if exchange(&staging, &target).is_ok() {
+        staged.path = None;
+    } else if !forced("renames") && exchange(&staging, &target).is_ok() {
         // The staged name now holds the old folder, which `staged` removes.
     } else {
         let old = sibling(&parent, &name, OLD);
         fs::rename(&target, &old).map_err(err)?;
+        // Killed here, the folder is missing; the next run puts `old` back.
+        crash_point();
         if let Err(e) = fs::rename(&staging, &target) {
             let _ = fs::rename(&old, &target);
             return Err(err(e));
         }
-        staged.0 = Some(old);
+        staged.path = Some(old);
     }
+    crash_point();
     sync_dir(&parent);
+    crash_point();
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+    use std::process::Command;
 
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
@@ -364,5 +489,375 @@ mod tests {
         assert!(e.to_string().contains("holds charts/notes.txt"), "{e}");
         fs::remove_file(tmp.path().join("charts/notes.txt")).unwrap();
         check_writable(tmp.path(), &ours).unwrap();
+    }
+
+    // The crash test: a child process (this test binary running only
+    // `child_of_the_crash_test`) writes a new folder over an old one and is
+    // stopped at crash point 0, then 1, 2, ... until it finishes, so every
+    // moment between two changes to the disk is tried, not a sample of them.
+
+    /// Where the child writes...
+    const CRASH_DIR: &str = "UPSTREAM_CRASH_DIR";
+    /// ...and what: "run" (a run's files) or "report" (a rebuilt report,
+    /// carrying the data files over).
+    const CRASH_WRITE: &str = "UPSTREAM_CRASH_WRITE";
+
+    const OLD_FILES: [(&str, &str); 6] = [
+        ("timeseries.csv", "month,old\n"),
+        ("summary.json", "{\"old\": 1}\n"),
+        ("upstream.xlsx", "old workbook"),
+        ("report.html", "<p>old</p>"),
+        ("charts/a.svg", "<svg>old a</svg>"),
+        ("charts/b.png", "old b"),
+    ];
+    /// A run's files; the last three are a rebuilt report's.
+    const RUN_FILES: [(&str, &str); 6] = [
+        ("timeseries.csv", "month,new\n"),
+        ("summary.json", "{\"new\": 2}\n"),
+        ("upstream.xlsx", "new workbook"),
+        ("report.html", "<p>new</p>"),
+        ("charts/a.svg", "<svg>new a</svg>"),
+        ("charts/c.png", "new c"),
+    ];
+
+    fn owned(files: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
+        files
+            .iter()
+            .map(|(n, b)| (n.to_string(), b.as_bytes().to_vec()))
+            .collect()
+    }
+
+    /// A folder as its files' bytes and its subfolders (ending in `/`), by
+    /// path relative to it.
+    type Tree = BTreeMap<String, Vec<u8>>;
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        let mut t = Tree::new();
+        for (n, b) in files {
+            if let Some((folder, _)) = n.rsplit_once('/') {
+                t.insert(format!("{folder}/"), Vec::new());
+            }
+            t.insert(n.to_string(), b.as_bytes().to_vec());
+        }
+        t
+    }
+
+    /// What is in `dir`, or `None` if there is no such folder.
+    fn contents(dir: &Path) -> Option<Tree> {
+        fn walk(dir: &Path, prefix: &str, t: &mut Tree) {
+            for e in fs::read_dir(dir).unwrap() {
+                let e = e.unwrap();
+                let n = format!("{prefix}{}", e.file_name().to_string_lossy());
+                if e.file_type().unwrap().is_dir() {
+                    walk(&e.path(), &format!("{n}/"), t);
+                    t.insert(format!("{n}/"), Vec::new());
+                } else {
+                    t.insert(n, fs::read(e.path()).unwrap());
+                }
+            }
+        }
+        if !dir.is_dir() {
+            return None;
+        }
+        let mut t = Tree::new();
+        walk(dir, "", &mut t);
+        Some(t)
+    }
+
+    /// Which entries of `now` are as in the old folder, as in the new one,
+    /// or neither, for a failure message.
+    fn mixture(now: &Option<Tree>, old: &Option<Tree>, new: &Tree) -> String {
+        let Some(now) = now else {
+            return "the folder is missing".into();
+        };
+        let none = Tree::new();
+        let old = old.as_ref().unwrap_or(&none);
+        let mut said = BTreeMap::<&str, Vec<&str>>::new();
+        let names: std::collections::BTreeSet<&String> =
+            now.keys().chain(old.keys()).chain(new.keys()).collect();
+        for n in names {
+            let (is, was, will) = (now.get(n), old.get(n), new.get(n));
+            let how = match (is == was, is == will) {
+                (true, true) => continue,
+                (true, false) => "as in the old folder",
+                (false, true) => "as in the new folder",
+                (false, false) => "in neither",
+            };
+            said.entry(how).or_default().push(n);
+        }
+        format!("{said:?}")
+    }
+
+    /// A writer in the crash test: what it writes ("run" or "report",
+    /// given to the child) and which other systems' paths it takes (given
+    /// to [`forced`]).
+    struct Writer {
+        write: &'static str,
+        force: &'static str,
+    }
+
+    /// What was there before the writer began: the old folder or none, and
+    /// what the same writer did to it when stopped at a crash point (the
+    /// leftovers the next run tidies), if it was.
+    #[derive(Clone, Copy, Debug)]
+    struct Start {
+        old: bool,
+        stopped_at: Option<u32>,
+    }
+
+    /// What one crash test saw.
+    #[derive(Debug, Default)]
+    struct Tally {
+        /// The crash points the writer passes when not stopped.
+        points: u32,
+        /// Stops that left the folder as it was (old, or none)...
+        kept_old: u32,
+        /// ...of which the folder was missing until the next run put it
+        /// back...
+        put_back: u32,
+        /// ...and stops that left the new folder.
+        got_new: u32,
+        /// Each kind of hidden leftovers (their tags, and whether the
+        /// folder was missing), with the first crash point to leave it.
+        leftovers: BTreeMap<String, u32>,
+    }
+
+    /// A scratch folder. Syncing takes nearly all the time on a disk, and a
+    /// killed process needs none of it (the system keeps what was written),
+    /// so the crash test works in memory where it can.
+    fn scratch() -> tempfile::TempDir {
+        let memory = Path::new("/dev/shm");
+        if memory.is_dir() {
+            tempfile::tempdir_in(memory).unwrap()
+        } else {
+            tempfile::tempdir().unwrap()
+        }
+    }
+
+    impl Writer {
+        /// The folder it writes.
+        fn written(&self) -> Tree {
+            if self.write == "report" {
+                tree(&[&OLD_FILES[..3], &RUN_FILES[3..]].concat())
+            } else {
+                tree(&RUN_FILES)
+            }
+        }
+
+        /// Runs the writer in a child process that is stopped at crash
+        /// point `at`; false if it finished first.
+        fn stopped_at(&self, dir: &Path, at: u32) -> bool {
+            let (_, module) = module_path!().split_once("::").unwrap();
+            let ran = Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", &format!("{module}::child_of_the_crash_test")])
+                .arg("--nocapture")
+                .env(CRASH_AT, at.to_string())
+                .env(FORCE, self.force)
+                .env(CRASH_DIR, dir)
+                .env(CRASH_WRITE, self.write)
+                .output()
+                .unwrap();
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&ran.stdout),
+                String::from_utf8_lossy(&ran.stderr)
+            );
+            match ran.status.code() {
+                Some(CRASHED) => true,
+                Some(0) if said.contains("1 passed") => false,
+                _ => panic!("the writer failed before crash point {at}: {said}"),
+            }
+        }
+
+        /// Sets up `start` around a folder `out`.
+        fn set_up(&self, start: Start) -> (tempfile::TempDir, PathBuf) {
+            let tmp = scratch();
+            let dir = tmp.path().join("out");
+            if start.old {
+                for (n, b) in OLD_FILES {
+                    fs::create_dir_all(dir.join(n).parent().unwrap()).unwrap();
+                    fs::write(dir.join(n), b).unwrap();
+                }
+            }
+            if let Some(at) = start.stopped_at {
+                assert!(self.stopped_at(&dir, at), "never reached crash point {at}");
+            }
+            (tmp, dir)
+        }
+
+        /// Stops the writer at every crash point in turn. After each stop
+        /// the folder must be the old one or the new one, whole, with
+        /// nothing else in sight (or, between two renames, missing with
+        /// the old one whole under a hidden name), and what the next run
+        /// does first must leave it so and tidy the rest away.
+        fn every_crash_point(&self, start: Start) -> Tally {
+            let label = format!("{} [{}] from {start:?}", self.write, self.force);
+            let new = self.written();
+            // The folder as it was, for this writer; a stop that lost it
+            // (see below) had the old folder, whole, under a hidden name.
+            let old = match start.stopped_at {
+                None => start.old.then(|| tree(&OLD_FILES)),
+                Some(_) => {
+                    contents(&self.set_up(start).1).or_else(|| start.old.then(|| tree(&OLD_FILES)))
+                }
+            };
+            let mut tally = Tally::default();
+            for at in 0u32.. {
+                let (tmp, dir) = self.set_up(start);
+                if !self.stopped_at(&dir, at) {
+                    assert_eq!(contents(&dir), Some(new), "{label}: unstopped");
+                    assert_eq!(names(tmp.path()), ["out"], "{label}: unstopped");
+                    tally.points = at;
+                    eprintln!("{label}: {tally:?}");
+                    return tally;
+                }
+                let label = format!("{label}, stopped at crash point {at}");
+                let now = contents(&dir);
+                let hidden: Vec<String> = names(tmp.path())
+                    .into_iter()
+                    .filter(|n| n != "out")
+                    .collect();
+                for n in &hidden {
+                    assert!(n.starts_with(".out.upstream-"), "{label}: {n} in sight");
+                }
+                if now == old {
+                    tally.kept_old += 1;
+                } else if now.as_ref() == Some(&new) {
+                    tally.got_new += 1;
+                } else if now.is_none()
+                    && hidden.iter().any(|n| {
+                        n.starts_with(".out.upstream-old") && contents(&tmp.path().join(n)) == old
+                    })
+                {
+                    tally.kept_old += 1;
+                    tally.put_back += 1;
+                } else {
+                    panic!(
+                        "{label}: the folder is neither the old one nor the new one: {}",
+                        mixture(&now, &old, &new)
+                    );
+                }
+                if !hidden.is_empty() {
+                    let mut kind: Vec<&str> = hidden
+                        .iter()
+                        .map(|n| n.split('-').nth(1).unwrap())
+                        .collect();
+                    kind.sort();
+                    kind.dedup();
+                    let missing = if now.is_none() { ", no folder" } else { "" };
+                    let kind = format!("{}{missing}", kind.join(", "));
+                    tally.leftovers.entry(kind).or_insert(at);
+                }
+
+                // What the next run does first.
+                if let Err(e) = crate::output::check_writable(&dir) {
+                    panic!("{label}: the next run cannot write: {e}");
+                }
+                let tidied = contents(&dir);
+                assert!(
+                    tidied == if now.is_none() { old.clone() } else { now },
+                    "{label}: the next run found a folder that is neither the old one nor the new one: {}",
+                    mixture(&tidied, &old, &new)
+                );
+                let left = names(tmp.path());
+                assert!(
+                    left == ["out"] || (left.is_empty() && tidied.is_none()),
+                    "{label}: the next run left {left:?}"
+                );
+            }
+            unreachable!()
+        }
+
+        /// As [`Writer::every_crash_point`], and then again from each kind
+        /// of leftovers a stop leaves, so that the next run is stopped at
+        /// every point of its tidying too, and seen to finish from each.
+        fn every_crash_point_twice(&self, old: bool) -> Tally {
+            let first = self.every_crash_point(Start {
+                old,
+                stopped_at: None,
+            });
+            assert!(
+                first.kept_old > 0 && first.got_new > 0,
+                "stopped both before and after the swap: {first:?}"
+            );
+            assert!(!first.leftovers.is_empty(), "{first:?}");
+            for &at in first.leftovers.values() {
+                let second = self.every_crash_point(Start {
+                    old,
+                    stopped_at: Some(at),
+                });
+                assert!(
+                    second.points > first.points,
+                    "the next run's tidying has crash points: {second:?}"
+                );
+            }
+            first
+        }
+    }
+
+    fn child_writes(dir: &Path, write: &str) {
+        if write == "report" {
+            crate::output::write_report(dir, &owned(&RUN_FILES[3..])).unwrap();
+        } else {
+            crate::output::write(dir, &owned(&RUN_FILES)).unwrap();
+        }
+    }
+
+    /// Not a test in itself but the child that the crash test runs, in a
+    /// process of its own: it writes the new folder into `CRASH_DIR` and is
+    /// stopped at a crash point. Run in any other way, it does nothing.
+    #[test]
+    fn child_of_the_crash_test() {
+        let (Some(dir), Ok(write)) = (std::env::var_os(CRASH_DIR), std::env::var(CRASH_WRITE))
+        else {
+            return;
+        };
+        child_writes(Path::new(&dir), &write);
+    }
+
+    #[test]
+    fn a_run_stopped_at_any_crash_point_leaves_the_old_folder_or_the_new_one() {
+        let run = Writer {
+            write: "run",
+            force: "",
+        };
+        run.every_crash_point_twice(true);
+    }
+
+    #[test]
+    fn a_first_run_stopped_at_any_crash_point_leaves_no_folder_or_the_new_one() {
+        let run = Writer {
+            write: "run",
+            force: "",
+        };
+        run.every_crash_point_twice(false);
+    }
+
+    #[test]
+    fn a_rebuilt_report_stopped_at_any_crash_point_leaves_the_old_folder_or_the_new_one() {
+        let report = Writer {
+            write: "report",
+            force: "",
+        };
+        report.every_crash_point_twice(true);
+    }
+
+    /// Other systems swap the folders with two renames (losing the folder
+    /// for a moment, until the next run puts it back), and some cannot
+    /// hard-link the data files a rebuilt report carries over.
+    #[test]
+    fn without_an_exchange_or_hard_links_a_writer_stopped_at_any_crash_point_loses_nothing() {
+        let run = Writer {
+            write: "run",
+            force: "renames",
+        };
+        let t = run.every_crash_point_twice(true);
+        assert!(t.put_back > 0, "stopped between the two renames: {t:?}");
+        let report = Writer {
+            write: "report",
+            force: "renames,copies",
+        };
+        let t = report.every_crash_point_twice(true);
+        assert!(t.put_back > 0, "stopped between the two renames: {t:?}");
     }
 }
