@@ -564,8 +564,8 @@ mod tests {
         Some(t)
     }
 
-    /// Which entries of `now` are as in the old folder, as in the new one,
-    /// or neither, for a failure message.
+    /// How `now` differs from both the old folder and the new one, for a
+    /// failure message.
     fn mixture(now: &Option<Tree>, old: &Option<Tree>, new: &Tree) -> String {
         let Some(now) = now else {
             return "the folder is missing".into();
@@ -577,15 +577,21 @@ mod tests {
             now.keys().chain(old.keys()).chain(new.keys()).collect();
         for n in names {
             let (is, was, will) = (now.get(n), old.get(n), new.get(n));
-            let how = match (is == was, is == will) {
-                (true, true) => continue,
-                (true, false) => "as in the old folder",
-                (false, true) => "as in the new folder",
-                (false, false) => "in neither",
+            let how = match (is == was, is == will, is.is_some()) {
+                (true, true, _) => continue,
+                (true, false, true) => "still old",
+                (true, false, false) => "not yet written",
+                (false, true, true) => "already new",
+                (false, true, false) => "already removed",
+                (false, false, _) => "half-written",
             };
             said.entry(how).or_default().push(n);
         }
-        format!("{said:?}")
+        let said: Vec<String> = said
+            .iter()
+            .map(|(how, names)| format!("{} {how}", names.join(", ")))
+            .collect();
+        said.join("; ")
     }
 
     /// A writer in the crash test: what it writes ("run" or "report",
