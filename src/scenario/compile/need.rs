@@ -111,11 +111,21 @@ pub(super) fn risk_score(r: Option<&RiskScoreIn>) -> R<RiskScore> {
             factor_weights: [1; RISK_FACTORS],
         });
     };
-    for (i, w) in r.need_weights.iter().chain(&r.factor_weights).enumerate() {
+    let need = r
+        .need_weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| ("need_weights", i, w));
+    let factor = r
+        .factor_weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| ("factor_weights", i, w));
+    for (list, i, w) in need.chain(factor) {
         if *w > 100 {
             return bad(
-                "risk_score",
-                format!("weight {i} is {w}; expected whole numbers from 0 to 100"),
+                format!("risk_score.{list}[{i}]"),
+                format!("expected a weight from 0 to 100, found {w}"),
             );
         }
     }

@@ -19,9 +19,18 @@ pub(super) fn shocks(list: &BTreeMap<String, ShockIn>) -> R<Vec<Shock>> {
 
 fn shock(id: &str, sh: &ShockIn) -> R<Shock> {
     let path = |f: &str| format!("shocks.{id}.{f}");
-    if sh.from_month < 1 || sh.to_month < sh.from_month || sh.to_month > MAX_MONTHS {
+    // The month at fault is named: `from_month` out of the horizon, else
+    // `to_month` before it or past the horizon.
+    let at_fault = if !(1..=MAX_MONTHS).contains(&sh.from_month) {
+        Some("from_month")
+    } else if !(sh.from_month..=MAX_MONTHS).contains(&sh.to_month) {
+        Some("to_month")
+    } else {
+        None
+    };
+    if let Some(field) = at_fault {
         return bad(
-            path("to_month"),
+            path(field),
             format!(
                 "expected 1 ≤ from_month ≤ to_month ≤ {MAX_MONTHS}, found {} to {}",
                 sh.from_month, sh.to_month
