@@ -8,7 +8,7 @@ use super::schema::*;
 use crate::economics::{
     Conventions, Financing, Grade, InterventionMoney, PayerBudget, Pool, Schedule,
 };
-use crate::model::Config;
+use crate::model::{Config, Payer};
 
 fn grade(c: Option<Confidence>) -> Option<Grade> {
     c.map(|c| match c {
@@ -186,12 +186,22 @@ pub fn conventions(s: &Scenario, config: &Config, start: (i32, u32)) -> R<Conven
         });
     }
     let mut budgets = Vec::new();
-    for (payer, b) in &e.budgets {
+    for (name, b) in &e.budgets {
+        let Some(payer) = Payer::ALL.into_iter().find(|p| p.name() == name) else {
+            let names: Vec<&str> = Payer::ALL.iter().map(|p| p.name()).collect();
+            return bad(
+                format!("economics.budgets.{name}"),
+                format!(
+                    "no payer is called \"{name}\"; expected one of {}",
+                    names.join(", ")
+                ),
+            );
+        };
         let list = |field: &str, v: &Option<Param<Vec<f64>>>| -> R<Vec<f64>> {
             let Some(v) = v else {
                 return Ok(Vec::new());
             };
-            let path = format!("economics.budgets.{}.{field}", payer.name());
+            let path = format!("economics.budgets.{name}.{field}");
             if v.value.is_empty() {
                 return bad(path, "expected at least one financial year's amount in £");
             }
@@ -201,11 +211,13 @@ pub fn conventions(s: &Scenario, config: &Config, start: (i32, u32)) -> R<Conven
             Ok(v.value.clone())
         };
         budgets.push(PayerBudget {
-            payer: *payer,
+            payer,
             envelope: list("envelope", &b.envelope)?,
             savings_target: list("savings_target", &b.savings_target)?,
         });
     }
+    // In payer order, as when the table was keyed by payer.
+    budgets.sort_by_key(|b| b.payer);
     Ok(Conventions {
         price_base,
         start,

@@ -559,9 +559,10 @@ pub struct EconomicsIn {
     pub cashable: BTreeMap<String, Param<f64>>,
     #[serde(default)]
     pub pools: BTreeMap<String, PoolIn>,
-    /// By payer.
+    /// By payer's name. Text, not [`Payer`], so that an error inside one
+    /// names its payer: a map's key read as an enum is lost from the path.
     #[serde(default)]
-    pub budgets: BTreeMap<Payer, BudgetIn>,
+    pub budgets: BTreeMap<String, BudgetIn>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
