@@ -5,7 +5,8 @@
 //! Contract: service ids are valid and unique across events and episodes,
 //! and there are at most [`MAX_SERVICES`] in all; costs become pence (weekly
 //! episode costs become monthly ones); episode durations are drawn from a
-//! distribution whose parameters are in range; a spot premium is at least 1.
+//! distribution whose parameters are in range (a spread for a lognormal
+//! only); a spot premium is at least 1.
 
 use std::collections::BTreeMap;
 
@@ -129,6 +130,14 @@ fn duration(path: &str, d: &DurationIn) -> R<Duration> {
         return bad(
             mean_path,
             format!("expected 1 to 1,200 months, found {mean}"),
+        );
+    }
+    // Only a lognormal has a spread; one given to another is a mistake, not
+    // silently ignored (and unchecked).
+    if d.sd_months.is_some() && d.distribution != DistributionName::Lognormal {
+        return bad(
+            format!("{path}.sd_months"),
+            "`sd_months` applies only to distribution = \"lognormal\"",
         );
     }
     Ok(match d.distribution {
