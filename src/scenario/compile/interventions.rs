@@ -12,7 +12,7 @@ use super::checks::{
 };
 use super::{MAX_MONTHS, MAX_YEARS};
 use crate::model::{
-    Delivery, Effect, EffectTarget, Intervention, MAX_INTERVENTIONS, Neighbourhood, Targeting,
+    Delivery, Effect, EffectTarget, Intervention, MAX_INTERVENTIONS, Neighbourhood, Targeting, Unit,
 };
 use crate::rng::stream_of;
 use crate::scenario::Invalid;
@@ -536,6 +536,9 @@ fn assets(areas: &[Neighbourhood], base: &str, x: &InterventionIn) -> R<Delivere
     if per < 1.0 {
         return bad(path, format!("expected £1 or more, found {per}"));
     }
+    if let Some(tg) = &x.targeting {
+        neighbourhoods_only(base, tg)?;
+    }
     let neighbourhoods = match x.targeting.as_ref().and_then(|t| t.neighbourhoods.as_ref()) {
         Some(sel) => select(areas, &format!("{base}.targeting.neighbourhoods"), sel)?,
         None => (0..areas.len()).collect(),
@@ -545,6 +548,28 @@ fn assets(areas: &[Neighbourhood], base: &str, x: &InterventionIn) -> R<Delivere
         places_by_year: b.iter().map(|v| v / per).collect(),
     };
     Ok((monthly(&b), delivery))
+}
+
+/// Assets serve whole neighbourhoods, so targeting by anything else is a
+/// mistake, not silently ignored (and unchecked).
+fn neighbourhoods_only(base: &str, tg: &TargetingIn) -> R<()> {
+    let given = [
+        (tg.age_bands.is_some(), "age_bands"),
+        (tg.need_at_least.is_some(), "need_at_least"),
+        (tg.with_children, "with_children"),
+        (tg.unit != Unit::default(), "unit"),
+        (tg.risk_top_n.is_some(), "risk_top_n"),
+        (tg.risk_top_percent.is_some(), "risk_top_percent"),
+    ];
+    match given.iter().find(|(given, _)| *given) {
+        Some((_, field)) => bad(
+            format!("{base}.targeting.{field}"),
+            format!(
+                "`{field}` applies only to kind = caseload; assets are targeted by `neighbourhoods` only"
+            ),
+        ),
+        None => Ok(()),
+    }
 }
 
 // Places: in-house places added to an episode service, such as homes bought.
