@@ -12,6 +12,7 @@ mod mechanisms;
 mod model;
 mod parser;
 mod properties;
+mod refusals;
 mod regression;
 mod report;
 mod snapshot;
