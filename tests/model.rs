@@ -652,3 +652,30 @@ fn horizon_totals_are_the_sum_of_their_months_to_the_penny() {
     }
     assert!(checked > 20, "{checked}");
 }
+
+/// An engine driven month by month says where it is: the scenario month
+/// last simulated (negative in burn-in, 0 at its end), the months run, and
+/// rows recorded for the horizon's months only; a replicate stopped early
+/// still counts the resident-months of its whole run (the speed figures'
+/// unit of work).
+#[test]
+fn an_engine_reports_the_month_it_has_reached_and_its_work() {
+    let config = load("tests/fixtures/small.toml");
+    let burn_in = config.burn_in_months;
+    let mut engine = Engine::new(&config, 3, 0);
+    assert_eq!(engine.month(), -(burn_in as i64));
+    engine.step();
+    assert_eq!(engine.month(), 1 - burn_in as i64);
+    engine.run_to(0);
+    assert_eq!((engine.month(), engine.months_run()), (0, burn_in));
+    engine.run_to(5);
+    assert_eq!((engine.month(), engine.months_run()), (5, burn_in + 5));
+    assert_eq!(engine.total_months(), burn_in + config.months);
+    let residents = engine.population().residents.len() as u64;
+    let result = engine.finish();
+    assert_eq!(result.raw.len(), 5 * Layout::new(&config).len());
+    assert_eq!(
+        result.resident_months,
+        residents * (burn_in + config.months) as u64
+    );
+}
