@@ -77,7 +77,7 @@ effects = [{ on = "escalation", multiplier = 0.5, confidence = "low" }]
     let mut lines = budget.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
-    let mut checked = 0;
+    let (mut checked, mut revenue) = (0, false);
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
         let fy: i32 = cells[col("financial_year")][..4].parse().unwrap();
@@ -85,7 +85,11 @@ effects = [{ on = "escalation", multiplier = 0.5, confidence = "low" }]
         let real: f64 = cells[col("baseline_real_mean")].parse().unwrap();
         assert!((real * 1.02f64.powi(fy - 2024) - nominal).abs() <= 1e-9 * nominal.abs().max(1.0));
         checked += (nominal != 0.0) as usize;
+        let account = cells[col("account")];
+        assert!(account == "revenue" || account == "capital", "{line}");
+        revenue |= account == "revenue";
     }
+    assert!(revenue);
     assert!(checked > 0);
     let a = &e["appraisals"][0];
     for field in [
@@ -203,6 +207,15 @@ fn optimism_bias_is_applied_once_and_prudently() {
             1.0,
         );
         assert_eq!(b.npv, b.npv_without_optimism_bias);
+        // Every replicate's net present value has the same sign here, so
+        // the chance it is positive is 1 or 0.
+        let (npv, p) = (a.npv, a.probability_npv_positive);
+        if npv.p5 > 0.0 {
+            assert_eq!(p, 1.0, "{npv:?}");
+        } else {
+            assert!(npv.p95 < 0.0, "{npv:?}");
+            assert_eq!(p, 0.0, "{npv:?}");
+        }
     }
 }
 

@@ -679,3 +679,33 @@ fn an_engine_reports_the_month_it_has_reached_and_its_work() {
         residents * (burn_in + config.months) as u64
     );
 }
+
+/// With no programme funding community assets, each neighbourhood keeps
+/// its base places per 1,000 residents from the first month to the last.
+#[test]
+fn community_asset_places_start_and_stay_at_their_base_rate() {
+    use upstream::metrics::Metric;
+    let config = load("tests/fixtures/small.toml");
+    assert!(
+        config
+            .interventions
+            .iter()
+            .all(|x| !matches!(x.delivery, Delivery::Assets { .. }))
+    );
+    let engine = Engine::new(&config, 4, 0);
+    let pop = engine.population();
+    let expect: f64 = (0..config.population.neighbourhoods.len())
+        .map(|n| {
+            (config.assets.base_places_per_1000 * pop.neighbourhood_residents(n).len() as f64
+                / 1000.0)
+                .floor()
+        })
+        .sum();
+    assert!(expect > 0.0);
+    let layout = Layout::new(&config);
+    let k = layout.find(&Metric::AssetPlaces).unwrap();
+    let raw = engine.run().raw;
+    for m in 0..config.months as usize {
+        assert_eq!(raw[m * layout.len() + k] as f64, expect, "month {}", m + 1);
+    }
+}

@@ -667,6 +667,30 @@ pub fn appraise(
 mod tests {
     use super::*;
 
+    /// The interventions a comparison is about: new, removed or changed,
+    /// never one both scenarios run alike.
+    #[test]
+    fn changed_interventions_are_the_new_removed_and_changed_ones() {
+        let load = |name: &str| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name);
+            crate::scenario::load(&path).unwrap().config
+        };
+        // small: early help; small_hubs: the same early help and hubs;
+        // small_plain: early help with no budget.
+        let (small, hubs, plain) = (
+            load("small.toml"),
+            load("small_hubs.toml"),
+            load("small_plain.toml"),
+        );
+        assert_eq!(changed_interventions(&small, &small), Vec::<String>::new());
+        assert_eq!(changed_interventions(&small, &hubs), ["hubs"]);
+        assert_eq!(changed_interventions(&hubs, &small), ["hubs"]);
+        assert_eq!(changed_interventions(&small, &plain), ["early_help"]);
+        assert_eq!(changed_interventions(&plain, &hubs), ["early_help", "hubs"]);
+    }
+
     #[test]
     fn payback_on_constructed_flows() {
         // £100 up front, £30 a month back: 30, 60, 90, 120 > 100 in month 4.
