@@ -68,3 +68,29 @@ pub(super) fn connect_thresholds(assets: &AssetSpec) -> [u32; 2] {
         threshold(1.0 - (-assets.connect_per_month * assets.isolated_uptake_multiplier).exp()),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Connected residents beyond the places leave at once in expectation:
+    /// of `c` connected, `(1 − p)·c` stay, which must be the base rate's
+    /// share of those the places can hold, `(1 − base)·min(c, places)`.
+    #[test]
+    fn the_excess_over_the_places_disconnects_in_expectation() {
+        for base in [0.0, 0.02, 0.3] {
+            for connected in [0u32, 1, 7, 40, 1000] {
+                for places in [0u32, 1, 6, 40, 2000] {
+                    let p = disconnect_threshold(connected, places, base) as f64 / 4_294_967_296.0;
+                    let stay = (1.0 - p) * connected as f64;
+                    let expect = (1.0 - base) * connected.min(places) as f64;
+                    assert!(
+                        (stay - expect).abs() <= 1e-6 * connected.max(1) as f64,
+                        "{connected} connected, {places} places, base {base}: {stay} stay, not {expect}"
+                    );
+                }
+            }
+        }
+        assert_eq!(disconnect_threshold(0, 5, 0.25), threshold(0.25));
+    }
+}
