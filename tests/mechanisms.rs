@@ -451,3 +451,87 @@ effects = [{{ on = "escalation", multiplier = 1.0 }}]
         );
     }
 }
+
+/// Targeting reaches only whom it names: a household programme filtered by
+/// age band, need and children enrols only households with a member in the
+/// band, one at or above the need and a child; a resident programme
+/// filtered by age band and need enrols only residents in the band at or
+/// above the need. Each filter rules some out, so each is tested.
+#[test]
+fn targeting_reaches_only_whom_it_names() {
+    for (unit, extra) in [("household", ", with_children = true"), ("resident", "")] {
+        let text_targeting = format!(
+            "{{ unit = \"{unit}\", age_bands = [\"older\"], need_at_least = \"coping\"{extra} }}"
+        );
+        let fixtures = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("targeted.toml");
+        fs::write(
+            &path,
+            format!(
+                "name = \"Targeted\"\nextends = \"{fixtures}/small_plain.toml\"\n\
+                 [interventions.targeted]\nname = \"Targeted\"\nkind = \"caseload\"\n\
+                 payer = \"voluntary_sector\"\ncaseload = [{RESIDENTS}]\nunit_cost_per_month = 1\n\
+                 engagement = 1.0\nsupport_months = 24\ntargeting = {text_targeting}\n\
+                 effects = [{{ on = \"escalation\", multiplier = 1.0 }}]\n"
+            ),
+        )
+        .unwrap();
+        let config = scenario::load(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        let mut engine = Engine::new(&config, SEED, 0);
+        engine.run_to(0);
+        let before = engine.population().clone();
+        engine.step();
+        let after = &engine.population().residents;
+        let households = &before.households;
+        let older = |r: usize| config.age_bands.band(before.residents.age[r]) == 2;
+        let (mut enrolled, mut left_out) = (0, 0);
+        for h in 0..households.len() {
+            let members = households.members(h);
+            let supported = members
+                .clone()
+                .any(|r| after.intervention[r] & iv::SUPPORT != 0);
+            if unit == "household" {
+                let eligible = members.clone().any(older)
+                    && members.clone().any(|r| before.residents.need[r] >= 1)
+                    && members.clone().any(|r| before.residents.age[r] < 18);
+                assert!(
+                    eligible || !supported,
+                    "household {h} is not targeted but was enrolled"
+                );
+                // The whole household is enrolled together.
+                assert!(
+                    !supported
+                        || members
+                            .clone()
+                            .all(|r| after.intervention[r] & iv::SUPPORT != 0)
+                );
+                enrolled += supported as u32;
+                left_out += !eligible as u32;
+            } else {
+                for r in members {
+                    let eligible = older(r) && before.residents.need[r] >= 1;
+                    let supported = after.intervention[r] & iv::SUPPORT != 0;
+                    assert!(
+                        eligible || !supported,
+                        "resident {r} is not targeted but was enrolled"
+                    );
+                    assert!(
+                        !eligible || supported,
+                        "resident {r} is targeted, yet not enrolled"
+                    );
+                    enrolled += supported as u32;
+                    left_out += !eligible as u32;
+                }
+            }
+        }
+        // Few households have both a child and someone aged 65 to 84, but
+        // some do; most residents and households are left out.
+        assert!(
+            enrolled > 10 && left_out > 1000,
+            "{unit}: {enrolled} enrolled, {left_out} left out"
+        );
+    }
+}
