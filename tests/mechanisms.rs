@@ -535,3 +535,30 @@ fn targeting_reaches_only_whom_it_names() {
         );
     }
 }
+
+/// An effect on one service's entries leaves every other service's expected
+/// contacts as they were: a service's expected contacts are its own rate.
+/// With temporary accommodation entered often and the effect taking every
+/// entry away, A&E attendances must not move beyond the dice (were the
+/// chance of any contact left as it was and only the choice of service
+/// changed, A&E would gain what temporary accommodation lost).
+#[test]
+fn an_effect_on_one_service_leaves_the_others_contacts_as_they_were() {
+    let busy = "[episodes.temporary_accommodation]\nentry_per_month = [0.05, 0.05, 0.05, 0.05]\n";
+    let treated = everyone(
+        r#"{ on = "episode_entry", service = "temporary_accommodation", multiplier = 0.0 }"#,
+        busy,
+    );
+    let control = everyone(r#"{ on = "escalation", multiplier = 1.0 }"#, busy);
+    let entries = paired(&treated, &control, |x| x.ta_entries);
+    assert_eq!(entries.treated, 0.0);
+    assert!(entries.control > 1000.0, "{}", entries.control);
+    let p = paired(&treated, &control, |x| x.ae_attendances);
+    assert!(
+        (p.treated - p.control).abs() <= 3.0 * p.se,
+        "A&E attendances moved from {} to {} (paired standard error {})",
+        p.control,
+        p.treated,
+        p.se
+    );
+}

@@ -709,3 +709,65 @@ fn community_asset_places_start_and_stay_at_their_base_rate() {
         assert_eq!(raw[m * layout.len() + k] as f64, expect, "month {}", m + 1);
     }
 }
+
+/// Each service's entries bought on the spot market are counted against
+/// that service: month by month they equal the residents (or households)
+/// who entered it that month on a spot place, from their own records.
+#[test]
+fn spot_entries_are_counted_against_their_own_service() {
+    use upstream::metrics::{Metric, ServiceMeasure};
+    use upstream::model::population::flag;
+    let fixtures = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("full.toml");
+    // Two places (children's placements, which are rarer, none), so every
+    // service overflows to the spot market.
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"Full\"\nextends = \"{fixtures}/small.toml\"\n\
+             [episodes.adult_residential_care]\ncapacity = 2\n\
+             [episodes.childrens_placement]\ncapacity = 0\n\
+             [episodes.temporary_accommodation]\ncapacity = 2\n"
+        ),
+    )
+    .unwrap();
+    let config = scenario::load(&path).unwrap().config;
+    let layout = Layout::new(&config);
+    let mut engine = Engine::new(&config, 8, 0);
+    engine.run_to(0);
+    let months = 20;
+    let mut counted = vec![[0i64; 3]; months];
+    for counts in counted.iter_mut() {
+        let before = engine.population().residents.clone();
+        engine.step();
+        let after = &engine.population().residents;
+        for r in 0..after.len() {
+            let e = after.episode[r] as usize;
+            if e != 0 && before.episode[r] == 0 && after.flags[r] & flag::SPOT != 0 {
+                counts[e - 1] += 1;
+            }
+        }
+    }
+    let raw = engine.finish().raw;
+    let mut total = [0i64; 3];
+    for (e, svc) in config.episodes.iter().enumerate() {
+        let k = layout
+            .find(&Metric::service(&svc.id, ServiceMeasure::SpotEntries))
+            .unwrap();
+        for (m, counts) in counted.iter().enumerate() {
+            assert_eq!(
+                raw[m * layout.len() + k],
+                counts[e],
+                "{} in month {}",
+                svc.id,
+                m + 1
+            );
+            total[e] += counts[e];
+        }
+    }
+    assert!(
+        total.iter().all(|&t| t > 0),
+        "every service bought spot places: {total:?}"
+    );
+}
