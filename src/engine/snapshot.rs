@@ -543,6 +543,130 @@ mod tests {
         b
     }
 
+    /// Every rule of a population's shape refuses a population that breaks
+    /// it alone, and a whole population passes them all.
+    #[test]
+    fn each_broken_rule_of_a_populations_shape_is_refused() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small_hubs.toml");
+        let config = crate::scenario::load(&path).unwrap().config;
+        let mut engine = Engine::new(&config, 1, 0);
+        engine.run_to(2);
+        let good = engine.population().clone();
+        assert!(check_population(&config, &good).is_ok());
+        let last = good.residents.len() - 1;
+        type Forgery = fn(&mut Population, usize);
+        let forgeries: [(&str, &str, Forgery); 18] = [
+            ("a column one short", "columns differ", |p, _| {
+                p.residents.touched.pop();
+            }),
+            ("one resident too many", "columns differ", |p, _| {
+                p.residents.age.push(30);
+            }),
+            (
+                "households' starts one too many",
+                "columns differ",
+                |p, _| {
+                    p.households.start.insert(1, 0);
+                },
+            ),
+            (
+                "households not starting at 0",
+                "households do not cover",
+                |p, _| p.households.start[0] = 1,
+            ),
+            (
+                "households not ending at the last resident",
+                "households do not cover",
+                |p, _| *p.households.start.last_mut().unwrap() -= 1,
+            ),
+            ("an empty household", "households do not cover", |p, _| {
+                p.households.start[1] = p.households.start[0]
+            }),
+            (
+                "neighbourhoods' starts one too many",
+                "neighbourhoods do not cover",
+                |p, _| {
+                    p.neighbourhood_start.push(0);
+                },
+            ),
+            (
+                "neighbourhoods not starting at 0",
+                "neighbourhoods do not cover",
+                |p, _| p.neighbourhood_start[0] = 1,
+            ),
+            (
+                "neighbourhoods not ending at the last household",
+                "neighbourhoods do not cover",
+                |p, _| *p.neighbourhood_start.last_mut().unwrap() -= 1,
+            ),
+            (
+                "neighbourhoods out of order",
+                "neighbourhoods do not cover",
+                |p, _| p.neighbourhood_start[1] = p.neighbourhood_start[2] + 1,
+            ),
+            (
+                "a household in the wrong neighbourhood",
+                "wrong neighbourhood",
+                |p, _| p.households.neighbourhood[0] = 1,
+            ),
+            ("a household too big to count", "more members", |p, _| {
+                // The last 300 residents or so made one household.
+                let n = p.residents.len() as u32;
+                let h = &mut p.households;
+                let j = h.start.iter().rposition(|&s| s <= n - 300).unwrap();
+                h.start.truncate(j + 1);
+                h.start.push(n);
+                h.neighbourhood.truncate(j + 1);
+                for x in p.neighbourhood_start.iter_mut() {
+                    *x = (*x).min(j as u32 + 1);
+                }
+            }),
+            (
+                "support with no months left",
+                "no months of support",
+                |p, r| {
+                    p.residents.intervention[r] = iv::SUPPORT | 1;
+                    p.residents.intervention_months[r] = 0;
+                },
+            ),
+            (
+                "a household that does not exist",
+                "does not exist",
+                |p, r| p.residents.household[r] = p.households.neighbourhood.len() as u32,
+            ),
+            ("a service that does not exist", "does not exist", |p, r| {
+                p.residents.episode[r] = 4
+            }),
+            (
+                "an intervention that does not exist",
+                "does not exist",
+                |p, r| p.residents.intervention[r] = 3,
+            ),
+            (
+                "an intervention state with no intervention",
+                "does not exist",
+                |p, r| {
+                    p.residents.intervention[r] = iv::SUPPORT;
+                    p.residents.intervention_months[r] = 3;
+                },
+            ),
+            ("an age beyond the oldest", "does not exist", |p, r| {
+                p.residents.age[r] = crate::model::MAX_AGE + 1
+            }),
+        ];
+        for (what, why, forge) in forgeries {
+            for r in [0, last] {
+                let mut p = good.clone();
+                forge(&mut p, r);
+                match check_population(&config, &p) {
+                    Err(SnapshotError::Inconsistent(e)) if e.contains(why) => {}
+                    other => panic!("{what} (resident {r}): {other:?}, not \"{why}\""),
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_well_formed_snapshot_of_an_impossible_state_is_refused_not_followed() {
         let path =
