@@ -833,3 +833,21 @@ fn check_names_the_file_line_and_field_of_a_mistake() {
     assert!(fine.status.success());
     assert!(String::from_utf8_lossy(&fine.stdout).starts_with("ok: Small borough"));
 }
+
+#[test]
+fn a_count_of_neighbourhoods_beyond_the_place_is_an_error() {
+    // The bundled borough has 20 neighbourhoods.
+    for k in ["0", "21"] {
+        assert_rejected(
+            &format!(
+                "name = \"x\"\nextends = \"BASELINE\"\n[interventions.early_help]\ntargeting = {{ neighbourhoods = \"most_deprived:{k}\" }}\n"
+            ),
+            &[
+                "bad.toml",
+                "line 4",
+                "interventions.early_help.targeting.neighbourhoods",
+                &format!("expected a count from 1 to 20, found {k}"),
+            ],
+        );
+    }
+}

@@ -433,3 +433,33 @@ financing = { method = "annuity", rate = 0.04, years = 30 }
         "investment falls by {step} at the horizon"
     );
 }
+
+/// A scenario with no `[economics]` takes the default money conventions,
+/// with its own start: the horizon's financial years are its own.
+#[test]
+fn a_scenario_without_money_conventions_keeps_its_own_start() {
+    let base = format!("{}/scenarios/baseline.toml", env!("CARGO_MANIFEST_DIR"));
+    let text = fs::read_to_string(&base).unwrap();
+    let cut = text.find("\n[economics]").unwrap();
+    let text = text[..cut].replace("start = \"2026-04\"", "start = \"2027-10\"");
+    assert!(text.contains("start = \"2027-10\"") && !text.contains("[economics"));
+    let path = Path::new(&fixtures()).join("no_economics.toml");
+    let read = |p: &Path| {
+        if p == path {
+            Ok(text.clone())
+        } else {
+            fs::read_to_string(p)
+        }
+    };
+    let loaded =
+        scenario::load_from(&path, &Overrides::default(), &read).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.start, (2027, 10));
+    let defaults = upstream::economics::Conventions::default();
+    assert_eq!(
+        loaded.conventions,
+        upstream::economics::Conventions {
+            start: (2027, 10),
+            ..defaults
+        }
+    );
+}
