@@ -851,3 +851,45 @@ fn a_count_of_neighbourhoods_beyond_the_place_is_an_error() {
         );
     }
 }
+
+#[test]
+fn ages_that_do_not_increase_or_do_not_match_their_shares_are_errors() {
+    for (field, value, expect) in [
+        (
+            "age_band_cuts",
+            "[18, 65, 65]",
+            "expected three increasing ages",
+        ),
+        (
+            "age_band_cuts",
+            "[18, 18, 85]",
+            "expected three increasing ages",
+        ),
+        (
+            "age_band_cuts",
+            "[0, 65, 85]",
+            "expected three increasing ages",
+        ),
+        // One edge too many for the five shares; then one starting below 18.
+        (
+            "reference_age_edges",
+            "[18, 30, 45, 65, 80, 90, 101]",
+            "expected 6 increasing ages from 18",
+        ),
+        (
+            "reference_age_edges",
+            "[16, 30, 45, 65, 80, 101]",
+            "expected 6 increasing ages from 18",
+        ),
+        (
+            "reference_age_edges",
+            "[18, 30, 30, 65, 80, 101]",
+            "expected 6 increasing ages from 18",
+        ),
+    ] {
+        assert_rejected(
+            &format!("name = \"x\"\nextends = \"BASELINE\"\n[population]\n{field} = {value}\n"),
+            &["bad.toml", "line 4", &format!("population.{field}"), expect],
+        );
+    }
+}
