@@ -463,3 +463,37 @@ fn a_scenario_without_money_conventions_keeps_its_own_start() {
         }
     );
 }
+
+/// Cashable savings are the savings times their lines' cashable shares:
+/// all of them at a share of 1, a quarter at 0.25, none at 0.
+#[test]
+fn cashable_savings_are_savings_times_their_cashable_share() {
+    let base = load("small.toml", None);
+    let hubs = load("small_hubs.toml", None);
+    let configs = [&base.config, &hubs.config];
+    let settings = RunSettings {
+        replicates: 3,
+        seed: 12,
+        threads: Some(2),
+    };
+    let runs = experiment::run(&configs, &settings, &|| {})
+        .unwrap()
+        .scenarios;
+    let money = [
+        base.intervention_money.as_slice(),
+        hubs.intervention_money.as_slice(),
+    ];
+    for share in [0.0, 0.25, 1.0] {
+        let mut conv = base.conventions.clone();
+        conv.cashable.clear();
+        conv.default_cashable = share;
+        let a = appraise(&conv, &configs, &money, &runs, 1);
+        assert!(a.pv_savings.p5 > 0.0, "{:?}", a.pv_savings);
+        assert_scaled(
+            "present value of cashable savings",
+            &a.pv_cashable_savings,
+            &a.pv_savings,
+            share,
+        );
+    }
+}

@@ -604,6 +604,22 @@ fn horizon_totals_are_the_sum_of_their_months_to_the_penny() {
                 }
             }
         }
+        // A stock's horizon figure is its monthly average.
+        for (k, def) in runs.layout.defs.iter().enumerate() {
+            if def.kind != Kind::Stock || def.pence || def.metric == Metric::QolIndex {
+                continue;
+            }
+            for (r, total) in runs.totals(&def.metric).into_iter().enumerate() {
+                let raw = &runs.replicates[r].raw;
+                let sum: i64 = (0..months).map(|m| raw[m * n + k]).sum();
+                let mean = sum as f64 / months as f64;
+                assert!(
+                    (total - mean).abs() <= 1e-9 * mean.abs(),
+                    "{}: {total} against {mean}",
+                    def.name
+                );
+            }
+        }
     }
     // Totals of a million pounds and more were checked, where single
     // precision would be pounds out.
