@@ -497,3 +497,49 @@ fn cashable_savings_are_savings_times_their_cashable_share() {
         );
     }
 }
+
+/// The cost-effectiveness ratios are the net cost (the negative of the net
+/// present value) over the crisis-months avoided and over the QALYs
+/// gained, replicate by replicate (one replicate here, so each band is
+/// that replicate's figure).
+#[test]
+fn cost_effectiveness_ratios_are_net_cost_over_what_was_gained() {
+    let base = load("small.toml", None);
+    let hubs = load("small_hubs.toml", None);
+    let configs = [&base.config, &hubs.config];
+    let settings = RunSettings {
+        replicates: 1,
+        seed: 13,
+        threads: Some(1),
+    };
+    let runs = experiment::run(&configs, &settings, &|| {})
+        .unwrap()
+        .scenarios;
+    let money = [
+        base.intervention_money.as_slice(),
+        hubs.intervention_money.as_slice(),
+    ];
+    let a = appraise(&base.conventions, &configs, &money, &runs, 1);
+    let (npv, crisis, qalys) = (
+        a.npv.mean,
+        a.crisis_months_avoided.mean,
+        a.qalys_gained.mean,
+    );
+    assert!(crisis > 0.0 && qalys > 0.0, "{crisis}, {qalys}");
+    for (what, ratio, gained) in [
+        (
+            "per crisis-month",
+            a.net_cost_per_crisis_month_avoided,
+            crisis,
+        ),
+        ("per QALY", a.net_cost_per_qaly_gained, qalys),
+    ] {
+        assert_eq!(ratio.replicates, 1);
+        assert!(
+            (ratio.mean * gained + npv).abs() <= 1e-9 * npv.abs(),
+            "net cost {what}: {} × {gained} is not {}",
+            ratio.mean,
+            -npv
+        );
+    }
+}
