@@ -67,3 +67,35 @@ impl HouseholdSummary {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every summary survives packing into its byte, and every byte is one
+    /// summary: the fields have room and do not overlap.
+    #[test]
+    fn a_summary_packs_into_one_byte_and_back() {
+        let mut bytes = std::collections::BTreeSet::new();
+        for max_need in 0..4 {
+            for adult_max_need in 0..4 {
+                for adults_crisis in 0..4 {
+                    for child in [false, true] {
+                        for support in [false, true] {
+                            let s = HouseholdSummary {
+                                max_need,
+                                child,
+                                support,
+                                adult_max_need,
+                                adults_crisis,
+                            };
+                            assert_eq!(HouseholdSummary::unpack(s.pack()), s);
+                            bytes.insert(s.pack());
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(bytes.len(), 256);
+    }
+}
