@@ -452,16 +452,29 @@ effects = [{{ on = "escalation", multiplier = 1.0 }}]
     }
 }
 
-/// Targeting reaches only whom it names: a household programme filtered by
-/// age band, need and children enrols only households with a member in the
-/// band, one at or above the need and a child; a resident programme
-/// filtered by age band and need enrols only residents in the band at or
-/// above the need. Each filter rules some out, so each is tested.
+/// Targeting reaches only whom it names: a household programme enrols only
+/// households with a member in its age band (if it names one), one at or
+/// above its need level and, if it asks, a child; a resident programme only
+/// residents in its band at or above its need. Households are checked both
+/// where their summary byte decides (no age band) and where their members
+/// are read; each filter rules some out.
 #[test]
 fn targeting_reaches_only_whom_it_names() {
-    for (unit, extra) in [("household", ", with_children = true"), ("resident", "")] {
+    let older = 2;
+    for (unit, band, need, children) in [
+        ("household", Some(older), 1u8, true),
+        ("resident", Some(older), 1, false),
+        ("household", None, 2, false),
+        ("household", None, 1, true),
+    ] {
         let text_targeting = format!(
-            "{{ unit = \"{unit}\", age_bands = [\"older\"], need_at_least = \"coping\"{extra} }}"
+            "{{ unit = \"{unit}\", need_at_least = \"{}\", with_children = {children}{} }}",
+            ["thriving", "coping", "struggling", "crisis"][need as usize],
+            if band.is_some() {
+                ", age_bands = [\"older\"]"
+            } else {
+                ""
+            },
         );
         let fixtures = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
         let tmp = tempfile::tempdir().unwrap();
@@ -485,21 +498,22 @@ fn targeting_reaches_only_whom_it_names() {
         let before = engine.population().clone();
         engine.step();
         let after = &engine.population().residents;
-        let households = &before.households;
-        let older = |r: usize| config.age_bands.band(before.residents.age[r]) == 2;
+        let res = &before.residents;
+        let in_band = |r: usize| band.is_none_or(|b| config.age_bands.band(res.age[r]) == b);
+        let case = format!("{unit}, {text_targeting}");
         let (mut enrolled, mut left_out) = (0, 0);
-        for h in 0..households.len() {
-            let members = households.members(h);
-            let supported = members
-                .clone()
-                .any(|r| after.intervention[r] & iv::SUPPORT != 0);
+        for h in 0..before.households.len() {
+            let members = before.households.members(h);
             if unit == "household" {
-                let eligible = members.clone().any(older)
-                    && members.clone().any(|r| before.residents.need[r] >= 1)
-                    && members.clone().any(|r| before.residents.age[r] < 18);
+                let supported = members
+                    .clone()
+                    .any(|r| after.intervention[r] & iv::SUPPORT != 0);
+                let eligible = members.clone().any(in_band)
+                    && members.clone().any(|r| res.need[r] >= need)
+                    && (!children || members.clone().any(|r| res.age[r] < 18));
                 assert!(
                     eligible || !supported,
-                    "household {h} is not targeted but was enrolled"
+                    "{case}: household {h} is not targeted but was enrolled"
                 );
                 // The whole household is enrolled together.
                 assert!(
@@ -512,15 +526,15 @@ fn targeting_reaches_only_whom_it_names() {
                 left_out += !eligible as u32;
             } else {
                 for r in members {
-                    let eligible = older(r) && before.residents.need[r] >= 1;
+                    let eligible = in_band(r) && res.need[r] >= need;
                     let supported = after.intervention[r] & iv::SUPPORT != 0;
                     assert!(
                         eligible || !supported,
-                        "resident {r} is not targeted but was enrolled"
+                        "{case}: resident {r} is not targeted but was enrolled"
                     );
                     assert!(
                         !eligible || supported,
-                        "resident {r} is targeted, yet not enrolled"
+                        "{case}: resident {r} is targeted, yet not enrolled"
                     );
                     enrolled += supported as u32;
                     left_out += !eligible as u32;
@@ -528,10 +542,10 @@ fn targeting_reaches_only_whom_it_names() {
             }
         }
         // Few households have both a child and someone aged 65 to 84, but
-        // some do; most residents and households are left out.
+        // some do; in every case many are left out.
         assert!(
-            enrolled > 10 && left_out > 1000,
-            "{unit}: {enrolled} enrolled, {left_out} left out"
+            enrolled > 10 && left_out > 500,
+            "{case}: {enrolled} enrolled, {left_out} left out"
         );
     }
 }
