@@ -8,10 +8,11 @@ use crate::common::upstream;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
-use upstream::economics::InterventionMoney;
-use upstream::economics::appraisal::appraise;
-use upstream::experiment::{self, RunSettings};
+use upstream::economics::appraisal::{Appraisal, appraise};
+use upstream::economics::{Conventions, InterventionMoney};
+use upstream::experiment::{self, RunSettings, ScenarioRuns};
 use upstream::metrics::Band;
+use upstream::model::Config;
 use upstream::scenario::{self, Overrides};
 
 fn fixtures() -> String {
@@ -127,6 +128,44 @@ fn assert_scaled(what: &str, with: &Band, without: &Band, factor: f64) {
     }
 }
 
+/// Scenarios run through the library (the first is the baseline), ready
+/// to be appraised under any money conventions.
+struct Ran {
+    loaded: Vec<scenario::Loaded>,
+    runs: Vec<ScenarioRuns>,
+}
+
+impl Ran {
+    fn new(loaded: Vec<scenario::Loaded>, replicates: u32, seed: u64) -> Ran {
+        let configs: Vec<&Config> = loaded.iter().map(|l| &l.config).collect();
+        let settings = RunSettings {
+            replicates,
+            seed,
+            threads: Some(2),
+        };
+        let runs = experiment::run(&configs, &settings, &|| {})
+            .unwrap()
+            .scenarios;
+        Ran { loaded, runs }
+    }
+
+    /// Scenario `s` appraised against the baseline under `conv`.
+    fn appraise(&self, conv: &Conventions, s: usize) -> Appraisal {
+        let configs: Vec<&Config> = self.loaded.iter().map(|l| &l.config).collect();
+        let money: Vec<&[InterventionMoney]> = self
+            .loaded
+            .iter()
+            .map(|l| l.intervention_money.as_slice())
+            .collect();
+        appraise(conv, &configs, &money, &self.runs, s)
+    }
+
+    /// The baseline's money conventions.
+    fn conventions(&self) -> Conventions {
+        self.loaded[0].conventions.clone()
+    }
+}
+
 #[test]
 fn optimism_bias_is_applied_once_and_prudently() {
     // The hubs save money in every replicate; the same hubs made harmful
@@ -142,26 +181,14 @@ fn optimism_bias_is_applied_once_and_prudently() {
             "name = \"Harmful hubs\"\nextends = \"small_hubs.toml\"\n[interventions.hubs]\neffects = [{ on = \"escalation\", multiplier = 1.5 }]\n",
         ),
     );
-    let configs = [&base.config, &saving.config, &harmful.config];
-    let settings = RunSettings {
-        replicates: 4,
-        seed: 11,
-        threads: Some(2),
-    };
-    let runs = experiment::run(&configs, &settings, &|| {})
-        .unwrap()
-        .scenarios;
-    let money: Vec<&[InterventionMoney]> = [&base, &saving, &harmful]
-        .iter()
-        .map(|l| l.intervention_money.as_slice())
-        .collect();
-    let with = base.conventions.clone();
+    let ran = Ran::new(vec![base, saving, harmful], 4, 11);
+    let with = ran.conventions();
     let mut without = with.clone();
     without.cost_uplift = [0.0; 3];
     without.savings_haircut = [0.0; 3];
     for (s, saves) in [(1, true), (2, false)] {
-        let a = appraise(&with, &configs, &money, &runs, s);
-        let b = appraise(&without, &configs, &money, &runs, s);
+        let a = ran.appraise(&with, s);
+        let b = ran.appraise(&without, s);
         let h = a.savings_haircut;
         let u = a.cost_uplift[0].1;
         assert!(h > 0.0 && u > 0.0, "the conventions must bite: {h}, {u}");
@@ -468,26 +495,16 @@ fn a_scenario_without_money_conventions_keeps_its_own_start() {
 /// all of them at a share of 1, a quarter at 0.25, none at 0.
 #[test]
 fn cashable_savings_are_savings_times_their_cashable_share() {
-    let base = load("small.toml", None);
-    let hubs = load("small_hubs.toml", None);
-    let configs = [&base.config, &hubs.config];
-    let settings = RunSettings {
-        replicates: 3,
-        seed: 12,
-        threads: Some(2),
-    };
-    let runs = experiment::run(&configs, &settings, &|| {})
-        .unwrap()
-        .scenarios;
-    let money = [
-        base.intervention_money.as_slice(),
-        hubs.intervention_money.as_slice(),
-    ];
+    let ran = Ran::new(
+        vec![load("small.toml", None), load("small_hubs.toml", None)],
+        3,
+        12,
+    );
     for share in [0.0, 0.25, 1.0] {
-        let mut conv = base.conventions.clone();
+        let mut conv = ran.conventions();
         conv.cashable.clear();
         conv.default_cashable = share;
-        let a = appraise(&conv, &configs, &money, &runs, 1);
+        let a = ran.appraise(&conv, 1);
         assert!(a.pv_savings.p5 > 0.0, "{:?}", a.pv_savings);
         assert_scaled(
             "present value of cashable savings",
@@ -504,22 +521,12 @@ fn cashable_savings_are_savings_times_their_cashable_share() {
 /// that replicate's figure).
 #[test]
 fn cost_effectiveness_ratios_are_net_cost_over_what_was_gained() {
-    let base = load("small.toml", None);
-    let hubs = load("small_hubs.toml", None);
-    let configs = [&base.config, &hubs.config];
-    let settings = RunSettings {
-        replicates: 1,
-        seed: 13,
-        threads: Some(1),
-    };
-    let runs = experiment::run(&configs, &settings, &|| {})
-        .unwrap()
-        .scenarios;
-    let money = [
-        base.intervention_money.as_slice(),
-        hubs.intervention_money.as_slice(),
-    ];
-    let a = appraise(&base.conventions, &configs, &money, &runs, 1);
+    let ran = Ran::new(
+        vec![load("small.toml", None), load("small_hubs.toml", None)],
+        1,
+        13,
+    );
+    let a = ran.appraise(&ran.conventions(), 1);
     let (npv, crisis, qalys) = (
         a.npv.mean,
         a.crisis_months_avoided.mean,
