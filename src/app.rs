@@ -362,6 +362,11 @@ fn unpaired(base: &Loaded, l: &Loaded) -> Option<(&'static str, &'static str)> {
             "remove it from the scenario",
         ),
         (
+            c.warm_start != b.warm_start,
+            "warm_start",
+            "remove it from the scenario",
+        ),
+        (
             !c.population.same_households(&b.population),
             "population (residents, neighbourhoods or household make-up)",
             "remove those [population] fields from the scenario",

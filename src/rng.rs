@@ -42,6 +42,8 @@ pub enum Purpose {
     Waiting = 11,
     /// Who arrives in a vacated place.
     Newcomer = 12,
+    /// Who is in which service at the start, and their months left.
+    WarmStart = 13,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -787,3 +787,83 @@ fn spot_entries_are_counted_against_their_own_service() {
         "every service bought spot places: {total:?}"
     );
 }
+
+#[test]
+fn the_age_structure_holds_for_twenty_years_without_a_declared_trend() {
+    // Births, deaths, moves and birthdays spread over the year, newcomers'
+    // ages chosen to hold the start: after twenty years every age band's
+    // share (and the children's) is where it began, within a point, while
+    // a fifth or more of the residents have been replaced.
+    let mut config = load("scenarios/baseline.toml");
+    config.population.residents = 40_000;
+    let shares = |engine: &Engine| -> Vec<f64> {
+        let ages = &engine.population().residents.age;
+        let n = ages.len() as f64;
+        let mut by_band = vec![0.0; AGE_BANDS];
+        for &a in ages {
+            by_band[config.age_bands.band(a)] += 1.0 / n;
+        }
+        by_band
+    };
+    let mut engine = Engine::new(&config, 5, 0);
+    let start = shares(&engine);
+    for _ in 0..240 {
+        engine.step();
+    }
+    let end = shares(&engine);
+    for band in 0..AGE_BANDS {
+        assert!(
+            (end[band] - start[band]).abs() < 0.01,
+            "band {}: {:.3} at the start, {:.3} after twenty years",
+            config.age_bands.label(band),
+            start[band],
+            end[band]
+        );
+    }
+    let tv = engine.turnover();
+    assert!(tv.moves_out + tv.deaths > 40_000, "{tv:?}");
+    // Every month has its share of the year's turns.
+    assert!(tv.births > 0);
+}
+
+#[test]
+fn a_warm_start_fills_services_as_a_long_burn_in_would() {
+    // The same place started empty with a long burn-in, and warm with none:
+    // each episode service holds within 5% of the same residents (both
+    // averaged over a year and eight replicates; no programme runs, as the
+    // warm start cannot know a programme's effect).
+    let mut warm = load("scenarios/baseline.toml");
+    warm.population.residents = 100_000;
+    warm.interventions.clear();
+    warm.months = 12;
+    let mut cold = warm.clone();
+    warm.burn_in_months = 0;
+    cold.warm_start = false;
+    cold.burn_in_months = 180;
+    let layout = Layout::new(&warm);
+    let settings = upstream::experiment::RunSettings {
+        replicates: 8,
+        seed: 8,
+        threads: Some(2),
+    };
+    let runs = upstream::experiment::run(&[&warm, &cold], &settings, &|| {})
+        .unwrap()
+        .scenarios;
+    let occupancy = |s: usize, e: usize| -> f64 {
+        runs[s]
+            .replicates
+            .iter()
+            .flat_map(|r| r.raw.chunks(layout.len()))
+            .map(|m| m[layout.episode_occupancy + e] as f64)
+            .sum::<f64>()
+            / (8.0 * 12.0)
+    };
+    for (e, svc) in warm.episodes.iter().enumerate() {
+        let (w, c) = (occupancy(0, e), occupancy(1, e));
+        assert!(
+            (w - c).abs() < 0.05 * c,
+            "{}: {w:.1} warm against {c:.1} after a long burn-in",
+            svc.name
+        );
+    }
+}

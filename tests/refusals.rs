@@ -165,7 +165,6 @@ const RANGES: &[(&str, Range)] = &[
     ("population.mortality_per_year", PROBABILITY),
     ("population.mortality_need_multiplier", MULTIPLIER),
     ("population.move_out_per_year", PROBABILITY),
-    ("population.birth_share", PROBABILITY),
     ("need.escalation_per_month", HAZARD),
     ("need.recovery_per_month", HAZARD),
     ("need.age_escalation_multiplier", MULTIPLIER),

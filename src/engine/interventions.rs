@@ -145,11 +145,15 @@ impl Engine<'_> {
             targeting: tg,
             engagement,
             support_months,
+            existing,
             ..
         } = &iv_cfg.delivery
         else {
             return;
         };
+        // A programme already running starts with its cases part-way through
+        // support, as at equilibrium, so they do not all finish together.
+        let part_way = *existing && self.t == 0;
         let pop = &self.population;
         let res = &pop.residents;
         let t = self.t;
@@ -328,15 +332,21 @@ impl Engine<'_> {
                     Unit::Household => self.population.households.members(x),
                 };
                 let key = self.population.residents.key(members.start);
-                if (crn.resident(key).bits_for(t, Purpose::Engage, stream) as u32) >= thr_engage {
+                let engage = crn.resident(key).bits_for(t, Purpose::Engage, stream);
+                if (engage as u32) >= thr_engage {
                     continue;
                 }
+                let length = if part_way {
+                    1 + ((engage >> 32) % *support_months as u64) as u16
+                } else {
+                    *support_months
+                };
                 let res = &mut self.population.residents;
                 for r in members.clone() {
                     res.intervention[r] = (i as u8 + 1) | iv::SUPPORT;
                     // One more than the length: this month's pass counts down
-                    // once, so support covers `support_months` months in all.
-                    res.intervention_months[r] = *support_months + 1;
+                    // once, so support covers `length` months in all.
+                    res.intervention_months[r] = length + 1;
                 }
                 res.intervention[members.start] |= iv::CASE_HOLDER;
                 let h = res.household[members.start] as usize;

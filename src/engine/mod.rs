@@ -13,7 +13,8 @@
 //!    continuation, support and dropout, need, risk factors, asset
 //!    connection, and service contacts with handoff (`pass`), leaving each
 //!    household's summary byte behind it (`household`);
-//! 6. once a year, turnover and ageing (`turnover`);
+//! 6. turnover and ageing for the twelfth of residents whose yearly turn
+//!    falls this month (`turnover`);
 //! 7. recording the month's integers ([`crate::metrics`]).
 //!
 //! Every draw is a pure function of its coordinates ([`crate::rng`]), so the
@@ -30,6 +31,7 @@ mod pass;
 mod services;
 mod snapshot;
 mod turnover;
+mod warm;
 
 use rand_distr::LogNormal;
 
@@ -112,6 +114,7 @@ pub struct Engine<'a> {
     /// need not recompute it every month (8 bytes a resident).
     prefixes: Vec<crate::rng::ResidentCrn>,
     starting_need: population::StartingNeed,
+    departures: turnover::Departures,
     candidates: Vec<(u64, u32)>,
     /// Households that pass enrolment's first filter (reused each month).
     household_buffer: Vec<u32>,
@@ -130,10 +133,13 @@ fn scenario_month(config: &Config, t: u32) -> i64 {
 
 impl<'a> Engine<'a> {
     /// A replicate at its first burn-in month: a population synthesised from
-    /// the scenario, services empty, assets at their base places.
+    /// the scenario, services as at equilibrium (or empty, if the scenario
+    /// says so), assets at their base places.
     pub fn new(config: &'a Config, seed: u64, replicate: u32) -> Engine<'a> {
         let population = population::synthesise(config, Crn::new(seed, replicate));
-        Engine::assemble(config, seed, replicate, population, [1.0; RISK_FACTORS])
+        let mut engine = Engine::assemble(config, seed, replicate, population, [1.0; RISK_FACTORS]);
+        engine.warm_start();
+        engine
     }
 
     /// An engine around `population` at month 0: everything derived from the
@@ -173,6 +179,7 @@ impl<'a> Engine<'a> {
             durations: services::lognormals(config),
             reach: config.interventions.iter().map(Reach::new).collect(),
             starting_need: population::StartingNeed::new(config),
+            departures: turnover::Departures::new(config),
             prefixes: (0..population.residents.len())
                 .map(|r| crn.resident(population.residents.key(r)))
                 .collect(),
@@ -261,9 +268,7 @@ impl<'a> Engine<'a> {
         self.admit_from_queues();
         self.enrol(m);
         self.residents_pass(m, recording);
-        if (self.t + 1).is_multiple_of(12) {
-            self.turnover_and_ageing();
-        }
+        self.turnover_and_ageing();
         if recording {
             self.record();
         }

@@ -49,8 +49,9 @@ impl Engine<'_> {
             })
             .collect();
         let n_events = cfg.events.len();
-        let reset_touched =
-            cfg.handoff.window_months > 0 && t.is_multiple_of(cfg.handoff.window_months);
+        // Each resident's handoff window has its own phase, `(t + slot) mod
+        // window`, so no month clears everyone's at once.
+        let window = cfg.handoff.window_months as usize;
         let handoff_pence =
             cfg.handoff.cost_per_extra_service_pence as f64 * (1.0 - cfg.handoff.integration);
         let thr_connect = connect_thresholds(&cfg.assets);
@@ -123,6 +124,11 @@ impl Engine<'_> {
             let intervention_months = &mut res.intervention_months[nlo..nhi];
             let prefixes_n = &prefixes[nlo..nhi];
             let len = age.len();
+            let mut phase = if window > 0 {
+                (t as usize + nlo) % window
+            } else {
+                1
+            };
             for h in hh_lo..hh_hi {
                 let lo = households.start[h] as usize - nlo;
                 let hi = households.start[h + 1] as usize - nlo;
@@ -141,8 +147,14 @@ impl Engine<'_> {
                     let band = bands.band(age_k);
                     let level = need[k] as usize;
                     let mut flags = flags_s[k];
-                    if reset_touched {
+                    if phase == 0 {
                         touched_s[k] = 0;
+                    }
+                    if window > 0 {
+                        phase += 1;
+                        if phase == window {
+                            phase = 0;
+                        }
                     }
 
                     // 1. Episode continuation: exits free their place next month.

@@ -5,6 +5,7 @@
 //! `scenario::compile`, or directly in code by tests and benches. Nothing here
 //! knows about files, terminals or charts.
 
+pub mod demography;
 pub mod hazards;
 pub mod population;
 
@@ -273,9 +274,6 @@ pub struct PopulationSpec {
     pub mortality_need_multiplier: [f64; NEED_LEVELS],
     /// Moves out of the place per resident-year.
     pub move_out_per_year: f64,
-    /// Chance that a vacated child's place is refilled by a birth rather than
-    /// by a child moving in.
-    pub birth_share: f64,
     /// Whether residents die and move away each year (everyone still ages).
     pub turnover: bool,
 }
@@ -407,6 +405,17 @@ pub enum Duration {
         /// The stay in months.
         months: u16,
     },
+}
+
+impl Duration {
+    /// The mean stay in months, as the engine draws stays.
+    pub fn mean_months(&self) -> f64 {
+        match *self {
+            Duration::Exponential { mean_months } => mean_months.max(1.0),
+            Duration::LogNormal { mean_months, .. } => mean_months,
+            Duration::Fixed { months } => months as f64,
+        }
+    }
 }
 
 /// A reactive service that holds residents or households in places for a
@@ -661,6 +670,9 @@ pub struct Config {
     /// Months simulated before the horizon so the population settles; not
     /// recorded (0 to 240).
     pub burn_in_months: u32,
+    /// Whether episode services start the burn-in holding about the residents
+    /// they would hold at equilibrium (otherwise empty).
+    pub warm_start: bool,
     /// The age bands rates and multipliers use.
     pub age_bands: AgeBands,
     /// The population and its turnover.
@@ -689,6 +701,40 @@ pub struct Config {
 }
 
 impl Config {
+    /// Burn-in months that bring a place to equilibrium when a scenario
+    /// gives none: with a warm start, 24 months for need, risk factors and
+    /// connections to settle, or, if longer, an existing programme's support
+    /// and effect half-life plus the longest mean stay, for its effect to
+    /// reach the services (the warm start cannot know it); without a warm
+    /// start, three times the longest mean stay for services to fill. In
+    /// whole years.
+    pub fn steady_burn_in(&self) -> u32 {
+        let longest_stay = self
+            .episodes
+            .iter()
+            .map(|e| e.duration.mean_months())
+            .fold(0.0, f64::max);
+        let months = if self.warm_start {
+            let programme = self
+                .interventions
+                .iter()
+                .filter_map(|i| match &i.delivery {
+                    Delivery::Caseload {
+                        existing: true,
+                        support_months,
+                        half_life_months,
+                        ..
+                    } => Some(*support_months as f64 + half_life_months + longest_stay),
+                    _ => None,
+                })
+                .fold(0.0, f64::max);
+            programme.max(24.0)
+        } else {
+            (3.0 * longest_stay).max(24.0)
+        };
+        (months / 12.0).ceil() as u32 * 12
+    }
+
     /// Event and episode services together.
     pub fn services(&self) -> usize {
         self.events.len() + self.episodes.len()

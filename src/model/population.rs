@@ -217,11 +217,14 @@ impl StartingNeed {
     /// Draws a need level (0–3) for a resident of this age holding the risk
     /// factors in `mask`.
     pub fn draw(&self, config: &Config, mask: u8, age: u8, rng: &mut Stream) -> u8 {
+        pick(&self.distribution(config, mask, age), rng.uniform()) as u8
+    }
+
+    /// The stationary need distribution of a resident of this age holding
+    /// the risk factors in `mask`.
+    pub fn distribution(&self, config: &Config, mask: u8, age: u8) -> [f64; NEED_LEVELS] {
         let band = config.age_bands.band(age);
-        pick(
-            &self.by_band_and_mask[band * 32 + mask as usize],
-            rng.uniform(),
-        ) as u8
+        self.by_band_and_mask[band * 32 + mask as usize]
     }
 }
 

@@ -97,8 +97,12 @@ pub struct Scenario {
     /// First month of the horizon, "YYYY-MM".
     pub start: String,
     pub horizon_years: u32,
-    #[serde(default = "default_burn_in")]
-    pub burn_in_months: u32,
+    /// Months before the horizon; by `Config::steady_burn_in` when not given.
+    #[serde(default)]
+    pub burn_in_months: Option<u32>,
+    /// Start episode services at equilibrium rather than empty.
+    #[serde(default = "default_true")]
+    pub warm_start: bool,
     pub population: PopulationIn,
     pub need: NeedIn,
     pub risk_factors: RiskFactorsIn,
@@ -119,9 +123,6 @@ pub struct Scenario {
     pub economics: Option<EconomicsIn>,
 }
 
-fn default_burn_in() -> u32 {
-    24
-}
 fn default_cuts() -> [u8; 3] {
     [18, 65, 85]
 }
@@ -148,7 +149,6 @@ pub struct PopulationIn {
     pub mortality_per_year: Param<[f64; 4]>,
     pub mortality_need_multiplier: Param<[f64; 4]>,
     pub move_out_per_year: Param<f64>,
-    pub birth_share: Param<f64>,
     #[serde(default = "default_true")]
     pub turnover: bool,
     /// A CSV of residents to start from instead of synthesising them.

@@ -33,6 +33,7 @@ pub struct Compiled {
 /// The longest horizon a scenario may ask for.
 pub const MAX_YEARS: u32 = 30;
 const MAX_MONTHS: u32 = MAX_YEARS * 12;
+const MAX_BURN_IN: u32 = 240;
 
 pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Compiled> {
     let (start, months) = horizon(s)?;
@@ -46,10 +47,12 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
     let interventions = interventions::interventions(s, &population.neighbourhoods)?;
     let shocks = shocks::shocks(&s.shocks)?;
     let risk_score = need::risk_score(s.risk_score.as_ref())?;
-    let config = Config {
+    let mut config = Config {
         name: s.name.clone(),
         months,
-        burn_in_months: s.burn_in_months,
+        // Set below, by the rule if the scenario gives none.
+        burn_in_months: 0,
+        warm_start: s.warm_start,
         age_bands,
         population,
         need,
@@ -63,6 +66,9 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
         shocks,
         risk_score,
     };
+    config.burn_in_months = s
+        .burn_in_months
+        .unwrap_or_else(|| config.steady_burn_in().min(MAX_BURN_IN));
     Ok(Compiled { config, start })
 }
 
@@ -78,10 +84,10 @@ fn horizon(s: &Scenario) -> R<((i32, u32), u32)> {
             format!("expected 1 to {MAX_YEARS} years, found {}", s.horizon_years),
         );
     }
-    if s.burn_in_months > 240 {
+    if let Some(b) = s.burn_in_months.filter(|&b| b > MAX_BURN_IN) {
         return bad(
             "burn_in_months",
-            format!("expected at most 240 months, found {}", s.burn_in_months),
+            format!("expected at most {MAX_BURN_IN} months, found {b}"),
         );
     }
     Ok((start, s.horizon_years * 12))

@@ -52,7 +52,6 @@ pub(super) fn population(
             multiplier,
         )?,
         move_out_per_year: probability("population.move_out_per_year", p.move_out_per_year.value)?,
-        birth_share: probability("population.birth_share", p.birth_share.value)?,
         turnover: p.turnover,
     };
     Ok((spec, AgeBands::new(cuts)))
