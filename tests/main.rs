@@ -16,4 +16,5 @@ mod refusals;
 mod regression;
 mod report;
 mod snapshot;
+mod steady;
 mod validation;
