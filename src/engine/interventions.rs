@@ -154,6 +154,124 @@ impl Engine<'_> {
         // A programme already running starts with its cases part-way through
         // support, as at equilibrium, so they do not all finish together.
         let part_way = *existing && self.t == 0;
+        let t = self.t;
+        let crn = self.crn;
+        let risk = tg.risk_top_n.is_some() || tg.risk_top_share.is_some();
+        let stream = self.reach[i].stream;
+        let mut cands = self.candidates(i, m);
+        let pop = &self.population;
+        let res = &pop.residents;
+        let in_support = |r: usize| res.intervention[r] & iv::SUPPORT != 0;
+        let desc = |a: &(u64, u32), b: &(u64, u32)| b.cmp(a);
+        if risk {
+            // The register: the top N (or share) by risk score, enrolled or not.
+            let k = match (tg.risk_top_n, tg.risk_top_share) {
+                (Some(n), _) => n as usize,
+                (None, Some(s)) => (s * cands.len() as f64).ceil() as usize,
+                _ => cands.len(),
+            }
+            .min(cands.len());
+            // Scores are small integers: find the lowest score in the register
+            // from a histogram, and draw tie-breaks only from there up.
+            let mut hist: Vec<u32> = Vec::new();
+            for &(p, _) in cands.iter() {
+                let sc = (p >> 32) as usize;
+                if sc >= hist.len() {
+                    hist.resize(sc + 1, 0);
+                }
+                hist[sc] += 1;
+            }
+            let mut cut = 0u64;
+            let mut above = 0usize;
+            for sc in (0..hist.len()).rev() {
+                above += hist[sc] as usize;
+                if above >= k {
+                    cut = sc as u64;
+                    break;
+                }
+            }
+            cands.retain(|&(p, _)| p >> 32 >= cut);
+            for c in cands.iter_mut() {
+                let first = match tg.unit {
+                    Unit::Resident => c.1 as usize,
+                    Unit::Household => pop.households.start[c.1 as usize] as usize,
+                };
+                c.0 |= crn
+                    .resident(res.key(first))
+                    .bits_for(0, Purpose::Rank, stream)
+                    >> 32;
+            }
+            if k < cands.len() && k > 0 {
+                cands.select_nth_unstable_by(k - 1, desc);
+            }
+            cands.truncate(k);
+            cands.retain(|&(_, x)| match tg.unit {
+                Unit::Resident => !in_support(x as usize),
+                Unit::Household => !pop.households.members(x as usize).any(in_support),
+            });
+        }
+        let thr_engage = threshold(*engagement);
+        let mut remaining = free;
+        let mut offered = 0usize;
+        while remaining > 0 && offered < cands.len() {
+            // Sort only the next batch of best candidates.
+            let rest = &mut cands[offered..];
+            let batch = ((remaining as f64 / engagement.max(0.05)) as usize + 16).min(rest.len());
+            if batch < rest.len() {
+                rest.select_nth_unstable_by(batch - 1, desc);
+            }
+            rest[..batch].sort_unstable_by(desc);
+            for &(_, x) in &cands[offered..offered + batch] {
+                if remaining == 0 {
+                    break;
+                }
+                let x = x as usize;
+                let members = match tg.unit {
+                    Unit::Resident => x..x + 1,
+                    Unit::Household => self.population.households.members(x),
+                };
+                let key = self.population.residents.key(members.start);
+                let engage = crn.resident(key).bits_for(t, Purpose::Engage, stream);
+                if (engage as u32) >= thr_engage {
+                    continue;
+                }
+                let length = if part_way {
+                    1 + ((engage >> 32) % *support_months as u64) as u16
+                } else {
+                    *support_months
+                };
+                let res = &mut self.population.residents;
+                for r in members.clone() {
+                    res.intervention[r] = (i as u8 + 1) | iv::SUPPORT;
+                    // One more than the length: this month's pass counts down
+                    // once, so support covers `length` months in all.
+                    res.intervention_months[r] = length + 1;
+                }
+                res.intervention[members.start] |= iv::CASE_HOLDER;
+                let h = res.household[members.start] as usize;
+                self.household_summary[h] |= SUPPORT_BIT;
+                self.caseloads[i].cases += 1;
+                remaining -= 1;
+                if m >= 1 {
+                    self.row[self.layout.iv_reached + i] += members.len() as i64;
+                    let n = self.population.households.neighbourhood
+                        [res.household[members.start] as usize];
+                    self.neighbourhoods[n as usize][NB_REACHED] += members.len() as i64;
+                }
+            }
+            offered += batch;
+        }
+        self.candidates = cands;
+    }
+
+    /// Whom programme `i`'s targeting reaches this month, before any
+    /// register cut: (priority, resident or household) pairs, in a buffer
+    /// the engine reuses.
+    pub(super) fn candidates(&mut self, i: usize, m: i64) -> Vec<(u64, u32)> {
+        let cfg = self.config;
+        let Delivery::Caseload { targeting: tg, .. } = &cfg.interventions[i].delivery else {
+            return Vec::new();
+        };
         let pop = &self.population;
         let res = &pop.residents;
         let t = self.t;
@@ -263,107 +381,8 @@ impl Engine<'_> {
                 }
             }
         }
-        let desc = |a: &(u64, u32), b: &(u64, u32)| b.cmp(a);
-        if risk {
-            // The register: the top N (or share) by risk score, enrolled or not.
-            let k = match (tg.risk_top_n, tg.risk_top_share) {
-                (Some(n), _) => n as usize,
-                (None, Some(s)) => (s * cands.len() as f64).ceil() as usize,
-                _ => cands.len(),
-            }
-            .min(cands.len());
-            // Scores are small integers: find the lowest score in the register
-            // from a histogram, and draw tie-breaks only from there up.
-            let mut hist: Vec<u32> = Vec::new();
-            for &(p, _) in cands.iter() {
-                let sc = (p >> 32) as usize;
-                if sc >= hist.len() {
-                    hist.resize(sc + 1, 0);
-                }
-                hist[sc] += 1;
-            }
-            let mut cut = 0u64;
-            let mut above = 0usize;
-            for sc in (0..hist.len()).rev() {
-                above += hist[sc] as usize;
-                if above >= k {
-                    cut = sc as u64;
-                    break;
-                }
-            }
-            cands.retain(|&(p, _)| p >> 32 >= cut);
-            for c in cands.iter_mut() {
-                let first = match tg.unit {
-                    Unit::Resident => c.1 as usize,
-                    Unit::Household => pop.households.start[c.1 as usize] as usize,
-                };
-                c.0 |= crn
-                    .resident(res.key(first))
-                    .bits_for(0, Purpose::Rank, stream)
-                    >> 32;
-            }
-            if k < cands.len() && k > 0 {
-                cands.select_nth_unstable_by(k - 1, desc);
-            }
-            cands.truncate(k);
-            cands.retain(|&(_, x)| match tg.unit {
-                Unit::Resident => !in_support(x as usize),
-                Unit::Household => !pop.households.members(x as usize).any(in_support),
-            });
-        }
-        let thr_engage = threshold(*engagement);
-        let mut remaining = free;
-        let mut offered = 0usize;
-        while remaining > 0 && offered < cands.len() {
-            // Sort only the next batch of best candidates.
-            let rest = &mut cands[offered..];
-            let batch = ((remaining as f64 / engagement.max(0.05)) as usize + 16).min(rest.len());
-            if batch < rest.len() {
-                rest.select_nth_unstable_by(batch - 1, desc);
-            }
-            rest[..batch].sort_unstable_by(desc);
-            for &(_, x) in &cands[offered..offered + batch] {
-                if remaining == 0 {
-                    break;
-                }
-                let x = x as usize;
-                let members = match tg.unit {
-                    Unit::Resident => x..x + 1,
-                    Unit::Household => self.population.households.members(x),
-                };
-                let key = self.population.residents.key(members.start);
-                let engage = crn.resident(key).bits_for(t, Purpose::Engage, stream);
-                if (engage as u32) >= thr_engage {
-                    continue;
-                }
-                let length = if part_way {
-                    1 + ((engage >> 32) % *support_months as u64) as u16
-                } else {
-                    *support_months
-                };
-                let res = &mut self.population.residents;
-                for r in members.clone() {
-                    res.intervention[r] = (i as u8 + 1) | iv::SUPPORT;
-                    // One more than the length: this month's pass counts down
-                    // once, so support covers `length` months in all.
-                    res.intervention_months[r] = length + 1;
-                }
-                res.intervention[members.start] |= iv::CASE_HOLDER;
-                let h = res.household[members.start] as usize;
-                self.household_summary[h] |= SUPPORT_BIT;
-                self.caseloads[i].cases += 1;
-                remaining -= 1;
-                if m >= 1 {
-                    self.row[self.layout.iv_reached + i] += members.len() as i64;
-                    let n = self.population.households.neighbourhood
-                        [res.household[members.start] as usize];
-                    self.neighbourhoods[n as usize][NB_REACHED] += members.len() as i64;
-                }
-            }
-            offered += batch;
-        }
-        self.candidates = cands;
         self.household_buffer = households;
+        cands
     }
 
     /// Full-strength multipliers of each intervention this month (maturity

@@ -297,3 +297,33 @@ impl<'a> Engine<'a> {
 pub fn run_replicate(config: &Config, seed: u64, replicate: u32) -> ReplicateResult {
     Engine::new(config, seed, replicate).run()
 }
+
+/// Residents a place larger than this is judged on, for checks that look at
+/// a starting population.
+const CHECK_SAMPLE: u32 = 200_000;
+
+/// How many residents (or households) each caseload programme's targeting
+/// reaches in a starting population (replicate 0's, before any register
+/// cut), at the programme's start; `None` for programmes of other kinds. A
+/// synthesised place of more than 200,000 residents is judged on a
+/// 200,000-resident synthesis of it.
+pub fn reach_at_start(config: &Config) -> Vec<Option<usize>> {
+    let sample;
+    let config =
+        if config.population.starting.is_none() && config.population.residents > CHECK_SAMPLE {
+            let mut smaller = config.clone();
+            smaller.population.residents = CHECK_SAMPLE;
+            sample = smaller;
+            &sample
+        } else {
+            config
+        };
+    let mut engine = Engine::new(config, 0, 0);
+    (0..config.interventions.len())
+        .map(|i| {
+            let iv = &config.interventions[i];
+            matches!(iv.delivery, crate::model::Delivery::Caseload { .. })
+                .then(|| engine.candidates(i, iv.start_month.max(1) as i64).len())
+        })
+        .collect()
+}
