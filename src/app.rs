@@ -67,6 +67,8 @@ pub struct Request {
     pub threads: Option<usize>,
     /// A horizon in years for every scenario, overriding their own.
     pub years: Option<u32>,
+    /// Refuse scenarios with warnings, as errors.
+    pub strict: bool,
 }
 
 impl Default for Request {
@@ -77,6 +79,7 @@ impl Default for Request {
             seed: DEFAULT_SEED,
             threads: None,
             years: None,
+            strict: false,
         }
     }
 }
@@ -144,6 +147,53 @@ pub enum PlanError {
         /// Scenarios × replicates.
         runs: u64,
     },
+    /// `--strict` and a scenario with warnings.
+    #[error(
+        "{count} {} and --strict, which makes them errors; the first: {first}",
+        if *.count == 1 { "warning" } else { "warnings" }
+    )]
+    Strict {
+        /// Warnings across the scenarios.
+        count: usize,
+        /// The first of them.
+        first: Box<scenario::ScenarioError>,
+    },
+}
+
+/// Loads a scenario and adds the warnings that need its starting
+/// population: a programme whose targeting reaches nobody.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Loaded, scenario::ScenarioError> {
+    let mut loaded = scenario::load_with(path, overrides)?;
+    let reach = crate::engine::reach_at_start(&loaded.config);
+    let ids: Vec<String> = loaded
+        .config
+        .interventions
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    for (id, reach) in ids.iter().zip(reach) {
+        if reach == Some(0) {
+            loaded.warn(
+                &format!("interventions.{id}.targeting"),
+                "reaches nobody in the starting population, so its budget would be spent on no \
+                 one; widen its neighbourhoods, age bands or need level"
+                    .into(),
+            );
+        }
+    }
+    Ok(loaded)
+}
+
+/// Under `--strict`, the first warning of any scenario as an error.
+pub fn strict(scenarios: &[Loaded]) -> Result<(), PlanError> {
+    let mut all = scenarios.iter().flat_map(|l| &l.warnings);
+    match all.next() {
+        None => Ok(()),
+        Some(first) => Err(PlanError::Strict {
+            count: 1 + all.count(),
+            first: Box::new(first.clone()),
+        }),
+    }
 }
 
 /// The folder of bundled scenarios: `scenarios/` in the working folder if it
@@ -222,8 +272,11 @@ impl Plan {
         };
         let scenarios = paths
             .iter()
-            .map(|p| scenario::load_with(p, &overrides))
+            .map(|p| load(p, &overrides))
             .collect::<Result<Vec<_>, _>>()?;
+        if request.strict {
+            strict(&scenarios)?;
+        }
         Ok(Plan::of(scenarios, settings)?)
     }
 

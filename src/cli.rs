@@ -37,6 +37,9 @@ pub enum Command {
         /// Scenario files to check.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+        /// Treat warnings (implausible values) as errors.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -73,6 +76,10 @@ pub struct RunArgs {
     /// in the folder are removed, since they would describe other numbers.
     #[arg(long)]
     pub no_report: bool,
+    /// Treat warnings (implausible values, such as an effect of ×60 or a
+    /// budget that funds less than one case) as errors.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// A size in bytes, as 500M, 8G, 1.5GB or a plain number of bytes.

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     let result = match cli::Cli::parse().command {
         cli::Command::Run(args) => run(args),
         cli::Command::Report { dir, quiet } => report(&dir, quiet),
-        cli::Command::Check { scenarios } => check(&scenarios),
+        cli::Command::Check { scenarios, strict } => check(&scenarios, strict),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,13 +37,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(paths: &[PathBuf]) -> Result<(), Error> {
+fn check(paths: &[PathBuf], strict: bool) -> Result<(), Error> {
     // Every file is checked before anything is said about any of them.
     let loaded = paths
         .iter()
-        .map(|p| upstream::scenario::load(p))
+        .map(|p| app::load(p, &Default::default()))
         .collect::<Result<Vec<_>, _>>()?;
-    for l in loaded {
+    if strict {
+        app::strict(&loaded)?;
+    }
+    for l in &loaded {
         println!(
             "ok: {} — {} residents, {} neighbourhoods, {} months, {} services, {} interventions, {} assumptions",
             l.config.name,
@@ -54,8 +57,16 @@ fn check(paths: &[PathBuf]) -> Result<(), Error> {
             l.config.interventions.len(),
             l.assumptions.len()
         );
+        warn(l);
     }
     Ok(())
+}
+
+/// A scenario's warnings, one line each, on standard error.
+fn warn(l: &upstream::scenario::Loaded) {
+    for w in &l.warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 fn report(dir: &Path, quiet: bool) -> Result<(), Error> {
@@ -79,8 +90,12 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         seed: args.seed,
         threads: args.threads,
         years: args.years,
+        strict: args.strict,
     };
     let plan = Plan::new(&request)?;
+    if !args.quiet {
+        plan.scenarios().iter().for_each(warn);
+    }
     plan.check_memory(args.memory_limit)?;
     upstream::output::check_writable(&args.out)?;
 

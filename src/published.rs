@@ -112,6 +112,23 @@ pub struct ScenarioSummary {
     pub against_baseline: Option<Headline>,
     /// Every metric's horizon figure, by the metric's name.
     pub totals: BTreeMap<String, Band>,
+    /// Values the scenario holds that are rarely meant, where they are set.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+}
+
+/// A value a scenario holds that is rarely meant (an error under
+/// `--strict`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The file that sets it.
+    pub file: String,
+    /// Its line in that file, when it can be found.
+    pub line: Option<usize>,
+    /// Dotted path of the field.
+    pub field: Option<String>,
+    /// What it does as written, and what was likely meant.
+    pub message: String,
 }
 
 /// A file read for a scenario, and its SHA-256.

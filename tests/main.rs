@@ -18,3 +18,4 @@ mod report;
 mod snapshot;
 mod steady;
 mod validation;
+mod warnings;

@@ -15,7 +15,7 @@ use crate::metrics::{Band, NeighbourhoodMetric};
 use crate::model::Config;
 use crate::published::{
     CHARTS_DIR, DATA_FILES, EconomicsFile, FileRef, REPORT_FILE, ScenarioSummary, ServiceKind,
-    ServiceRef, Settings, SummaryFile,
+    ServiceRef, Settings, SummaryFile, Warning,
 };
 use crate::scenario::{Assumption, Loaded};
 
@@ -88,6 +88,16 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             against_baseline: (s > 0).then(|| aggregate::headline(exp, s)),
             totals: aggregate::horizon_totals(&exp.scenarios[s])
                 .into_iter()
+                .collect(),
+            warnings: l
+                .warnings
+                .iter()
+                .map(|w| Warning {
+                    file: w.file.display().to_string(),
+                    line: w.line,
+                    field: w.field.clone(),
+                    message: w.message.clone(),
+                })
                 .collect(),
         })
         .collect();

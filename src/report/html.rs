@@ -209,6 +209,48 @@ const EXCLUDES: &[&str] = &[
     "Certainty about behaviour: many behaviour parameters are illustrative and marked low confidence; see the assumptions. Results compare scenarios under stated assumptions; they are not forecasts.",
 ];
 
+/// Inputs that are rarely meant, beside the headlines they may distort.
+fn warnings(out: &mut String, d: &RunData) {
+    let all: Vec<(&str, &crate::published::Warning)> = d
+        .summary
+        .scenarios
+        .iter()
+        .flat_map(|s| s.warnings.iter().map(move |w| (s.name.as_str(), w)))
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3 id=\"warnings\">Warnings about the inputs</h3>\n<p>{} in the scenario files {} rarely meant. Check {} before reading the results (<code>--strict</code> refuses them).</p>\n<ul class=\"warnings\">",
+        if all.len() == 1 {
+            "One value".to_string()
+        } else {
+            format!("{} values", words::number_word(all.len() as u32))
+        },
+        if all.len() == 1 { "is" } else { "are" },
+        if all.len() == 1 { "it" } else { "them" },
+    );
+    for (scenario, w) in all {
+        let at = match (w.line, &w.field) {
+            (Some(line), Some(field)) => format!(
+                "{}, line {line}, <code>{}</code>",
+                html(&w.file),
+                html(field)
+            ),
+            (None, Some(field)) => format!("{}, <code>{}</code>", html(&w.file), html(field)),
+            (_, None) => html(&w.file).to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "<li><strong>{}</strong> ({at}): {}</li>",
+            html(scenario),
+            html(&w.message)
+        );
+    }
+    out.push_str("</ul>\n");
+}
+
 fn list(out: &mut String, items: &[&str]) {
     out.push_str("<ul>\n");
     for i in items {
@@ -329,6 +371,7 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
         );
     }
     summary_table(&mut out, d);
+    warnings(&mut out, d);
 
     for (i, n) in names.iter().enumerate().skip(1) {
         let _ = writeln!(out, "<h2 id=\"scenario-{i}\">{}</h2>", html(n));

@@ -17,6 +17,7 @@ mod compile;
 mod extends;
 mod locate;
 mod money;
+mod plausible;
 mod schema;
 mod starting;
 
@@ -27,6 +28,7 @@ use crate::model::{Config, StartingHousehold};
 use locate::{clean_message, locate, path_segments, split_path};
 
 pub use compile::MAX_YEARS;
+pub use plausible::EFFECT_RANGE;
 
 /// The bundled default comparison under `scenarios/`, baseline first.
 pub const BUNDLED: [&str; 7] = [
@@ -39,7 +41,8 @@ pub const BUNDLED: [&str; 7] = [
     "disinvestment.toml",
 ];
 
-/// A scenario that could not be used, with where and why.
+/// A problem in a scenario, with where and why: an error that stops it
+/// being used, or a warning (see [`Loaded::warnings`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioError {
     /// The file at fault: the scenario, a file it extends, or its starting
@@ -122,6 +125,20 @@ pub struct Loaded {
     /// Every parameter with its value and evidence, in the merged file's
     /// key order.
     pub assumptions: Vec<Assumption>,
+    /// Values it may hold but that are rarely meant (an effect of ×60, a
+    /// budget that funds less than one case, years past the horizon,
+    /// targeting that reaches nobody): shown with the results, errors under
+    /// `--strict`.
+    pub warnings: Vec<ScenarioError>,
+}
+
+impl Loaded {
+    /// Adds a warning about `field` (dotted, as `interventions.hubs.targeting`),
+    /// located in the file and line that set it.
+    pub fn warn(&mut self, field: &str, message: String) {
+        let w = locate(&self.files, &split_path(field), message);
+        self.warnings.push(w);
+    }
 }
 
 /// Settings from the command line that override every scenario's own.
@@ -167,6 +184,11 @@ pub fn load_from(
         money::conventions(&scenario, &compiled.config, compiled.start).map_err(located_invalid)?;
     let intervention_money = money::interventions(&scenario).map_err(located_invalid)?;
     let assumptions = assumptions::assumptions(&merged, &files);
+    let own_horizon = overrides.horizon_years.is_none();
+    let warnings = plausible::warnings(&scenario, &compiled.config, own_horizon)
+        .into_iter()
+        .map(located_invalid)
+        .collect();
     Ok(Loaded {
         config: compiled.config,
         conventions,
@@ -175,6 +197,7 @@ pub fn load_from(
         start: compiled.start,
         files,
         assumptions,
+        warnings,
     })
 }
 

@@ -1,0 +1,145 @@
+//! Guard rails: values a scenario may hold but that are rarely what was meant.
+//! Each is a warning naming the field, what it does as written and what was
+//! likely meant; `--strict` makes them errors. Values that can never be right
+//! are errors already (`compile`).
+
+use super::Invalid;
+use super::schema::{InterventionIn, Scenario};
+use crate::model::Config;
+
+/// Effect multipliers outside this range are rare in evaluated programmes
+/// (a fifth of the rate to five times it); outside it, a percentage or a
+/// zero was usually meant.
+pub const EFFECT_RANGE: (f64, f64) = (0.2, 5.0);
+
+/// Every warning for a scenario that has compiled. Years past the horizon
+/// are not reported when the horizon was set for the run (`--years`): the
+/// file's lists were written for its own.
+pub(super) fn warnings(s: &Scenario, config: &Config, own_horizon: bool) -> Vec<Invalid> {
+    let mut out = Vec::new();
+    let mut warn = |path: String, message: String| out.push(Invalid { path, message });
+    let years = if own_horizon {
+        config.months.div_ceil(12) as usize
+    } else {
+        usize::MAX
+    };
+    for (id, iv) in &s.interventions {
+        let at = |field: &str| format!("interventions.{id}.{field}");
+        for (k, e) in iv.effects.iter().enumerate() {
+            let m = e.multiplier.value;
+            let path = at(&format!("effects[{k}].multiplier"));
+            if m == 0.0 {
+                warn(
+                    path,
+                    "a multiplier of 0 removes the rate entirely for everyone supported; for no \
+                     effect write 1, for a 30% reduction 0.7"
+                        .into(),
+                );
+            } else if m < EFFECT_RANGE.0 || m > EFFECT_RANGE.1 {
+                warn(
+                    path,
+                    format!(
+                        "a multiplier of {m} makes the rate {m} times what it would be, outside \
+                         the usual {} to {}; multipliers are not percentages (a 60% reduction is \
+                         0.4, a 60% increase 1.6)",
+                        EFFECT_RANGE.0, EFFECT_RANGE.1
+                    ),
+                );
+            }
+        }
+        budget_warnings(iv, &at, &mut warn);
+        for (field, len) in [
+            (
+                "annual_budget",
+                iv.annual_budget.as_ref().map(|p| p.value.len()),
+            ),
+            ("caseload", iv.caseload.as_ref().map(|p| p.value.len())),
+            ("places", iv.places.as_ref().map(|p| p.value.len())),
+        ] {
+            if let Some(len) = len.filter(|&l| l > years) {
+                warn(at(field), past_horizon(len, years));
+            }
+        }
+        if let Some(start) = iv.start_month.filter(|&m| own_horizon && m > config.months) {
+            warn(
+                at("start_month"),
+                format!(
+                    "starts in month {start}, after the {}-month horizon ends: it never runs",
+                    config.months
+                ),
+            );
+        }
+    }
+    if let Some(econ) = &s.economics {
+        for (payer, b) in &econ.budgets {
+            for (field, p) in [
+                ("envelope", &b.envelope),
+                ("savings_target", &b.savings_target),
+            ] {
+                if let Some(len) = p.as_ref().map(|p| p.value.len()).filter(|&l| l > years) {
+                    warn(
+                        format!("economics.budgets.{payer}.{field}"),
+                        past_horizon(len, years),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn past_horizon(len: usize, years: usize) -> String {
+    format!(
+        "gives {len} years but the horizon is {years}: years {} to {len} are never used",
+        years + 1
+    )
+}
+
+/// A budget too small to fund one case (or one place) in a year it is
+/// spent: usually thousands of pounds written as pounds.
+fn budget_warnings(
+    iv: &InterventionIn,
+    at: &dyn Fn(&str) -> String,
+    warn: &mut dyn FnMut(String, String),
+) {
+    let Some(budget) = &iv.annual_budget else {
+        return;
+    };
+    let (unit, what) = match (&iv.unit_cost_per_month, &iv.cost_per_place_per_year) {
+        (Some(c), _) => (c.value * 12.0, "a case for a year"),
+        (None, Some(c)) => (c.value, "a place for a year"),
+        _ => return,
+    };
+    if unit <= 0.0 {
+        return;
+    }
+    for (year, &pounds) in budget.value.iter().enumerate() {
+        if pounds > 0.0 && pounds < unit {
+            warn(
+                at("annual_budget"),
+                format!(
+                    "year {}'s budget of £{} funds {:.2} of {what} (£{}); money is written in \
+                     pounds, e.g. annual_budget = [2_000_000] for £2m a year",
+                    year + 1,
+                    thousands(pounds),
+                    pounds / unit,
+                    thousands(unit)
+                ),
+            );
+            return;
+        }
+    }
+}
+
+/// Whole pounds with thousands separators: 2,000,000.
+fn thousands(pounds: f64) -> String {
+    let digits = format!("{:.0}", pounds.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
