@@ -241,8 +241,8 @@ const RANGES: &[(&str, Range)] = &[
         Range::whole(Incl(1.0), Incl(U32)),
     ),
     (
-        "interventions.*.targeting.risk_top_percent",
-        Range::real(Excl(0.0), Incl(100.0)),
+        "interventions.*.targeting.risk_top_share",
+        Range::real(Excl(0.0), Incl(1.0)),
     ),
     (
         "interventions.*.expand.from_year",

@@ -1,11 +1,12 @@
 //! Guard rails: values a scenario may hold but that are rarely meant are
 //! warned about, naming the file, line and field and what was likely meant;
 //! `--strict` refuses them and writes nothing. The bundled scenarios have
-//! none.
+//! none. Errors are in the words of people writing scenarios, and the forms
+//! people naturally write (one number for every year, "Medium") are taken.
 
 use std::fs;
 
-use crate::common::upstream;
+use crate::common::{assert_rejected, upstream};
 
 /// A scenario extending the bundled baseline with `text`, in a temporary
 /// folder (kept alive by the returned guard).
@@ -160,4 +161,73 @@ fn a_run_lists_its_warnings_in_the_summary_and_the_report() {
     let report = fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(report.contains("Warnings about the inputs"));
     assert!(report.contains("not percentages"));
+}
+
+#[test]
+fn errors_are_in_users_words() {
+    let head = "extends = \"BASELINE\"\nname = \"E\"\n[interventions.early_help]\n";
+    for (text, expect) in [
+        (
+            "anual_budget = [2_000_000]",
+            "unknown field `anual_budget`: did you mean `annual_budget`?",
+        ),
+        (
+            "annual_budget = [2,000,000]",
+            "numbers cannot contain commas: write 2_000_000",
+        ),
+        (
+            "kind = \"casload\"",
+            "`casload` is not one of `caseload`, `assets`, `places`: did you mean `caseload`?",
+        ),
+        (
+            "annual_budget = [\"2m\"]",
+            "write money as pounds, one number a year",
+        ),
+        (
+            "targeting = { risk_top_percent = 2 }",
+            "`risk_top_percent` is not a field any more: it is now `risk_top_share`, a share from 0 to 1",
+        ),
+        (
+            "targeting = { risk_top_share = 2 }",
+            "expected a share above 0 and up to 1, found 2 (for 2% write 0.02)",
+        ),
+    ] {
+        assert_rejected(&format!("{head}{text}\n"), &["bad.toml, line 4", expect]);
+    }
+    assert_rejected(
+        "extends = \"BASELINE\"\nname = \"E\"\n[population]\nresidents = 200,000\n",
+        &["bad.toml, line 4", "numbers cannot contain commas"],
+    );
+    assert_rejected(
+        "extends = \"BASELINE\"\nname = \"E\"\n[population]\nbirth_share = 0.6\n",
+        &["`birth_share` is not a field any more", "remove it"],
+    );
+}
+
+#[test]
+fn one_number_means_every_year_and_grades_take_any_case() {
+    let load = |text: &str| {
+        let (_tmp, path) = scenario(text);
+        upstream::scenario::load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let list = load("[interventions.early_help]\nannual_budget = [1_500_000]\n");
+    let one = load("[interventions.early_help]\nannual_budget = 1_500_000\n");
+    let graded = load(
+        "[interventions.early_help]\nannual_budget = { value = 1_500_000, confidence = \"Medium\" }\n",
+    );
+    assert_eq!(
+        format!("{:?}", list.config.interventions),
+        format!("{:?}", one.config.interventions)
+    );
+    assert_eq!(
+        format!("{:?}", list.config.interventions),
+        format!("{:?}", graded.config.interventions)
+    );
+    let grade = |l: &upstream::scenario::Loaded| {
+        l.assumptions
+            .iter()
+            .find(|a| a.parameter == "interventions.early_help.annual_budget")
+            .and_then(|a| a.confidence.clone())
+    };
+    assert_eq!(grade(&graded).as_deref(), Some("Medium"));
 }

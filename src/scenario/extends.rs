@@ -111,11 +111,15 @@ fn read_one(
                 .into(),
         });
     }
-    let table: toml::Table = toml::from_str(&text).map_err(|e| ScenarioError {
-        file: p.to_path_buf(),
-        line: e.span().map(|s| line_of(&text, s.start)),
-        field: None,
-        message: format!("not valid TOML: {}", e.message().trim()),
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| line_of(&text, s.start));
+        let line_text = line.and_then(|l| text.lines().nth(l - 1)).unwrap_or("");
+        ScenarioError {
+            file: p.to_path_buf(),
+            line,
+            field: None,
+            message: super::words::toml_syntax(e.message(), line_text),
+        }
     })?;
     let file = SourceFile {
         sha256: hex(&Sha256::digest(text.as_bytes())),

@@ -10,25 +10,6 @@ use toml::de::{DeTable, DeValue};
 
 use super::{ScenarioError, SourceFile};
 
-/// serde's words for types, in the words of people writing scenarios.
-pub(super) fn clean_message(m: &str) -> String {
-    let mut out = m.trim().to_string();
-    for (from, to) in [
-        ("expected u8", "expected a whole number from 0 to 255"),
-        ("expected u16", "expected a whole number from 0 to 65,535"),
-        (
-            "expected u32",
-            "expected a whole number from 0 to 4,294,967,295",
-        ),
-        ("expected f64", "expected a number"),
-        ("expected a boolean", "expected true or false"),
-        ("expected a string", "expected text in quotes"),
-    ] {
-        out = out.replace(from, to);
-    }
-    out
-}
-
 pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())]
         .bytes()

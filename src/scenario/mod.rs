@@ -20,12 +20,13 @@ mod money;
 mod plausible;
 mod schema;
 mod starting;
+mod words;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::model::{Config, StartingHousehold};
-use locate::{clean_message, locate, path_segments, split_path};
+use locate::{locate, path_segments, split_path};
 
 pub use compile::MAX_YEARS;
 pub use plausible::EFFECT_RANGE;
@@ -172,7 +173,12 @@ pub fn load_from(
     let scenario: schema::Scenario =
         serde_path_to_error::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
             let path = path_segments(e.path());
-            locate(&files, &path, clean_message(e.inner().message()))
+            let field = path.iter().rev().find(|s| s.parse::<usize>().is_err());
+            locate(
+                &files,
+                &path,
+                words::plain(e.inner().message(), field.map(|s| s.as_str())),
+            )
         })?;
     let starting = starting_state(&scenario, &files, &tables)?;
     let located_invalid = |inv: Invalid| {

@@ -10,16 +10,39 @@ use serde::{Deserialize, Serialize};
 use crate::model::{NeedLevel, Overflow, Payer, RiskFactor, Unit};
 
 /// How sure we are of an assumption. `A`, `B` and `C` (the grades of the UK
-/// unit-cost notes) are accepted for high, medium and low.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// unit-cost notes) are accepted for high, medium and low, in any case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
-    #[serde(alias = "A")]
     High,
-    #[serde(alias = "B")]
     Medium,
-    #[serde(alias = "C")]
     Low,
+}
+
+impl<'de> Deserialize<'de> for Confidence {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.trim().to_lowercase().as_str() {
+            "high" | "a" => Ok(Confidence::High),
+            "medium" | "b" => Ok(Confidence::Medium),
+            "low" | "c" => Ok(Confidence::Low),
+            _ => Err(D::Error::custom(format!(
+                "unknown variant `{text}`, expected one of `high`, `medium`, `low` (or `A`, `B`, `C`)"
+            ))),
+        }
+    }
+}
+
+/// `T` from a TOML value; a single number stands for a list of one where a
+/// list is expected (a by-year list's last value repeats, so it means every
+/// year).
+fn value_of<T: serde::de::DeserializeOwned>(v: toml::Value) -> Result<T, toml::de::Error> {
+    T::deserialize(v.clone()).or_else(|e| match v {
+        toml::Value::Integer(_) | toml::Value::Float(_) => {
+            T::deserialize(toml::Value::Array(vec![v])).map_err(|_| e)
+        }
+        _ => Err(e),
+    })
 }
 
 /// A parameter with its evidence.
@@ -52,8 +75,8 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Param<T> {
                         )));
                     }
                 }
-                let value = T::deserialize(t["value"].clone())
-                    .map_err(|e| D::Error::custom(e.message()))?;
+                let value =
+                    value_of::<T>(t["value"].clone()).map_err(|e| D::Error::custom(e.message()))?;
                 let source = match t.get("source") {
                     None => None,
                     Some(toml::Value::String(s)) => Some(s.clone()),
@@ -77,7 +100,7 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Param<T> {
                     confidence,
                 })
             }
-            other => T::deserialize(other)
+            other => value_of::<T>(other)
                 .map(Param::plain)
                 .map_err(|e| D::Error::custom(e.message())),
         }
@@ -389,7 +412,7 @@ pub struct TargetingIn {
     #[serde(default)]
     pub risk_top_n: Option<u32>,
     #[serde(default)]
-    pub risk_top_percent: Option<Param<f64>>,
+    pub risk_top_share: Option<Param<f64>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

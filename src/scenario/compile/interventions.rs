@@ -342,12 +342,12 @@ fn targeting(areas: &[Neighbourhood], base: &str, x: &InterventionIn) -> R<Targe
         with_children: tg.with_children,
         unit: tg.unit,
         risk_top_n: risk_top_n(&tpath("risk_top_n"), tg.risk_top_n)?,
-        risk_top_share: risk_top_share(&tpath("risk_top_percent"), &tg.risk_top_percent)?,
+        risk_top_share: risk_top_share(&tpath("risk_top_share"), &tg.risk_top_share)?,
     };
     if targeting.risk_top_n.is_some() && targeting.risk_top_share.is_some() {
         return bad(
             tpath("risk_top_n"),
-            "give either `risk_top_n` or `risk_top_percent`, not both",
+            "give either `risk_top_n` or `risk_top_share`, not both",
         );
     }
     Ok(targeting)
@@ -377,19 +377,24 @@ fn risk_top_n(path: &str, n: Option<u32>) -> R<Option<u32>> {
     Ok(n)
 }
 
-/// A percentage of residents as a share.
+/// The top share of those eligible, from 0 to 1 like every share.
 fn risk_top_share(path: &str, p: &Option<Param<f64>>) -> R<Option<f64>> {
     let Some(p) = p else {
         return Ok(None);
     };
     let v = finite(path, p.value)?;
-    if !(v > 0.0 && v <= 100.0) {
+    if !(v > 0.0 && v <= 1.0) {
+        let hint = if v > 1.0 && v <= 100.0 {
+            format!(" (for {v}% write {})", v / 100.0)
+        } else {
+            String::new()
+        };
         return bad(
             path,
-            format!("expected a percentage above 0 and up to 100, found {v}"),
+            format!("expected a share above 0 and up to 1, found {v}{hint}"),
         );
     }
-    Ok(Some(v / 100.0))
+    Ok(Some(v))
 }
 
 /// Indices of the neighbourhoods a selection names, in listed order.
@@ -559,7 +564,7 @@ fn neighbourhoods_only(base: &str, tg: &TargetingIn) -> R<()> {
         (tg.with_children, "with_children"),
         (tg.unit != Unit::default(), "unit"),
         (tg.risk_top_n.is_some(), "risk_top_n"),
-        (tg.risk_top_percent.is_some(), "risk_top_percent"),
+        (tg.risk_top_share.is_some(), "risk_top_share"),
     ];
     match given.iter().find(|(given, _)| *given) {
         Some((_, field)) => bad(
