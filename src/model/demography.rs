@@ -15,7 +15,7 @@
 //! given resident by resident).
 
 use super::hazards::{risk_multipliers, stationary};
-use super::{AGE_BANDS, Config, MAX_AGE, NEED_LEVELS};
+use super::{AGE_BANDS, Config, MAX_AGE, NEED_LEVELS, PopulationSpec};
 
 const AGES: usize = MAX_AGE as usize + 1;
 
@@ -123,7 +123,11 @@ fn cumulative(weights: &[f64], fallback: &[f64]) -> Vec<f64> {
 
 /// Expected residents at each age at the start, per resident of the place.
 pub fn starting_ages(config: &Config) -> [f64; AGES] {
-    let p = &config.population;
+    starting_ages_of(&config.population)
+}
+
+/// As [`starting_ages`], from the population alone.
+pub fn starting_ages_of(p: &PopulationSpec) -> [f64; AGES] {
     let mut n = [0.0; AGES];
     if let Some(list) = &p.starting {
         for m in list.iter().flat_map(|h| &h.members) {
@@ -178,6 +182,22 @@ pub fn starting_ages(config: &Config) -> [f64; AGES] {
         n.iter_mut().for_each(|x| *x /= total);
     }
     n
+}
+
+/// Expected households in the place at the start.
+pub fn starting_households(p: &PopulationSpec) -> f64 {
+    match &p.starting {
+        Some(list) => list.len() as f64,
+        None => {
+            let sizes = normalised(&p.household_size_shares);
+            let mean: f64 = sizes
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (k + 1) as f64 * s)
+                .sum();
+            p.residents as f64 / mean
+        }
+    }
 }
 
 fn normalised(shares: &[f64]) -> Vec<f64> {

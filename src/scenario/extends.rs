@@ -152,8 +152,20 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The keys that hold a parameter's value: a file that gives one replaces
+/// whichever the file it extends gave.
+const VALUE_KEYS: [&str; 4] = [
+    "value",
+    "per_1000_residents",
+    "per_1000_children",
+    "per_1000_households",
+];
+
 /// Tables merge key by key; anything else is replaced.
 fn merge(base: &mut toml::Table, over: toml::Table) {
+    if VALUE_KEYS.iter().any(|k| over.contains_key(*k)) {
+        base.retain(|k, _| !VALUE_KEYS.contains(&k));
+    }
     for (k, v) in over {
         match (base.get_mut(&k), v) {
             (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
@@ -174,6 +186,22 @@ mod tests {
         let over: toml::Table = toml::from_str("[t]\ny = [3]\nz = 2\n").unwrap();
         merge(&mut base, over);
         let expect: toml::Table = toml::from_str("a = 1\n[t]\nx = 1\ny = [3]\nz = 2\n").unwrap();
+        assert_eq!(base, expect);
+    }
+
+    #[test]
+    fn a_value_given_per_1000_replaces_an_amount_and_back() {
+        let mut base: toml::Table =
+            toml::from_str("c = { value = 400, source = \"s\" }\n").unwrap();
+        merge(
+            &mut base,
+            toml::from_str("c = { per_1000_residents = 2.0 }\n").unwrap(),
+        );
+        let expect: toml::Table =
+            toml::from_str("c = { per_1000_residents = 2.0, source = \"s\" }\n").unwrap();
+        assert_eq!(base, expect);
+        merge(&mut base, toml::from_str("c = { value = 150 }\n").unwrap());
+        let expect: toml::Table = toml::from_str("c = { value = 150, source = \"s\" }\n").unwrap();
         assert_eq!(base, expect);
     }
 }

@@ -170,6 +170,16 @@ pub fn load_from(
 ) -> Result<Loaded, ScenarioError> {
     let (files, tables) = extends::chain(path, read)?;
     let merged = extends::merged(&tables, overrides);
+    if let Some((path, key)) = per_outside_sizes(&merged) {
+        return Err(locate(
+            &files,
+            &path,
+            format!(
+                "`{key}` is for sizes only (capacity, annual_budget, caseload, burn_in_budget, \
+                 envelope, savings_target); write this value as `value`"
+            ),
+        ));
+    }
     let scenario: schema::Scenario =
         serde_path_to_error::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
             let path = path_segments(e.path());
@@ -186,12 +196,14 @@ pub fn load_from(
         locate(&files, &path, inv.message)
     };
     let compiled = compile::compile(&scenario, starting).map_err(located_invalid)?;
+    // From here on, sizes written per 1,000 are amounts for this place.
+    let scenario = &compiled.scenario;
     let conventions =
-        money::conventions(&scenario, &compiled.config, compiled.start).map_err(located_invalid)?;
-    let intervention_money = money::interventions(&scenario).map_err(located_invalid)?;
+        money::conventions(scenario, &compiled.config, compiled.start).map_err(located_invalid)?;
+    let intervention_money = money::interventions(scenario).map_err(located_invalid)?;
     let assumptions = assumptions::assumptions(&merged, &files);
     let own_horizon = overrides.horizon_years.is_none();
-    let warnings = plausible::warnings(&scenario, &compiled.config, own_horizon)
+    let warnings = plausible::warnings(scenario, &compiled.config, own_horizon)
         .into_iter()
         .map(located_invalid)
         .collect();
@@ -205,6 +217,50 @@ pub fn load_from(
         assumptions,
         warnings,
     })
+}
+
+/// The first `per_1000_…` key anywhere but a size ([`schema::SIZES`]): its
+/// path and the key.
+fn per_outside_sizes(merged: &toml::Table) -> Option<(Vec<String>, String)> {
+    fn walk(t: &toml::Table, path: &mut Vec<String>, found: &mut Option<(Vec<String>, String)>) {
+        for (k, v) in t {
+            if found.is_some() {
+                return;
+            }
+            if schema::PER_KEYS.iter().any(|(p, _)| p == k) {
+                let allowed = schema::SIZES.iter().any(|s| {
+                    let pat: Vec<&str> = s.split('.').collect();
+                    pat.len() == path.len()
+                        && pat
+                            .iter()
+                            .zip(path.iter())
+                            .all(|(p, seg)| *p == "*" || p == seg)
+                });
+                if !allowed {
+                    *found = Some((path.clone(), k.clone()));
+                }
+                continue;
+            }
+            if let toml::Value::Table(inner) = v {
+                path.push(k.clone());
+                walk(inner, path, found);
+                path.pop();
+            } else if let toml::Value::Array(items) = v {
+                for (i, item) in items.iter().enumerate() {
+                    if let toml::Value::Table(inner) = item {
+                        path.push(k.clone());
+                        path.push(i.to_string());
+                        walk(inner, path, found);
+                        path.pop();
+                        path.pop();
+                    }
+                }
+            }
+        }
+    }
+    let mut found = None;
+    walk(merged, &mut Vec::new(), &mut found);
+    found
 }
 
 /// The households of `population.starting_state`, if named. The file is found

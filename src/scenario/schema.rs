@@ -51,7 +51,42 @@ pub struct Param<T> {
     pub value: T,
     pub source: Option<String>,
     pub confidence: Option<Confidence>,
+    /// What `value` is counted per: the place, or 1,000 of its residents,
+    /// children or households (sizes only; see [`PER_KEYS`]).
+    pub per: Per,
 }
+
+/// What a size is counted per.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Per {
+    /// The whole place: the value as written.
+    #[default]
+    Place,
+    /// 1,000 residents.
+    Residents,
+    /// 1,000 children (under 18).
+    Children,
+    /// 1,000 households.
+    Households,
+}
+
+/// The keys that may stand in place of `value` in a size, and what each
+/// counts per.
+pub const PER_KEYS: [(&str, Per); 3] = [
+    ("per_1000_residents", Per::Residents),
+    ("per_1000_children", Per::Children),
+    ("per_1000_households", Per::Households),
+];
+
+/// Where a size may be written per 1,000: `*` stands for any one key.
+pub const SIZES: [&str; 6] = [
+    "episodes.*.capacity",
+    "interventions.*.annual_budget",
+    "interventions.*.caseload",
+    "interventions.*.burn_in_budget",
+    "economics.budgets.*.envelope",
+    "economics.budgets.*.savings_target",
+];
 
 impl<T> Param<T> {
     pub fn plain(value: T) -> Self {
@@ -59,6 +94,7 @@ impl<T> Param<T> {
             value,
             source: None,
             confidence: None,
+            per: Per::Place,
         }
     }
 }
@@ -66,17 +102,33 @@ impl<T> Param<T> {
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Param<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = toml::Value::deserialize(d)?;
+        let per_keys: Vec<(&str, Per)> = match &v {
+            toml::Value::Table(t) => PER_KEYS
+                .iter()
+                .copied()
+                .filter(|(k, _)| t.contains_key(*k))
+                .collect(),
+            _ => Vec::new(),
+        };
         match v {
-            toml::Value::Table(t) if t.contains_key("value") => {
+            toml::Value::Table(t) if t.contains_key("value") || !per_keys.is_empty() => {
+                let given = per_keys.len() + usize::from(t.contains_key("value"));
+                if given > 1 {
+                    return Err(D::Error::custom(
+                        "give one of `value`, `per_1000_residents`, `per_1000_children` or \
+                         `per_1000_households`, not several",
+                    ));
+                }
+                let (key, per) = per_keys.first().copied().unwrap_or(("value", Per::Place));
                 for k in t.keys() {
-                    if !matches!(k.as_str(), "value" | "source" | "confidence") {
+                    if !matches!(k.as_str(), "source" | "confidence") && k != key {
                         return Err(D::Error::custom(format!(
-                            "unknown field `{k}` beside `value`, expected `source` or `confidence`"
+                            "unknown field `{k}` beside `{key}`, expected `source` or `confidence`"
                         )));
                     }
                 }
                 let value =
-                    value_of::<T>(t["value"].clone()).map_err(|e| D::Error::custom(e.message()))?;
+                    value_of::<T>(t[key].clone()).map_err(|e| D::Error::custom(e.message()))?;
                 let source = match t.get("source") {
                     None => None,
                     Some(toml::Value::String(s)) => Some(s.clone()),
@@ -98,6 +150,7 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Param<T> {
                     value,
                     source,
                     confidence,
+                    per,
                 })
             }
             other => value_of::<T>(other)
@@ -312,7 +365,7 @@ pub struct EpisodeIn {
     pub risk_multiplier: Option<RiskMultIn>,
     pub duration: DurationIn,
     pub weekly_cost: Param<f64>,
-    pub capacity: Param<u32>,
+    pub capacity: Param<f64>,
     pub overflow: Overflow,
     #[serde(default)]
     pub spot_premium: Option<Param<f64>>,
@@ -466,7 +519,7 @@ pub struct InterventionIn {
     #[serde(default)]
     pub annual_budget: Option<Param<Vec<f64>>>,
     #[serde(default)]
-    pub caseload: Option<Param<Vec<u32>>>,
+    pub caseload: Option<Param<Vec<f64>>>,
     #[serde(default)]
     pub unit_cost_per_month: Option<Param<f64>>,
     #[serde(default)]

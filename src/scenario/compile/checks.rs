@@ -67,6 +67,15 @@ pub fn places(path: &str, v: u32) -> R<u32> {
     Ok(v)
 }
 
+/// As [`places`], for a count held as a number (a size resolved for the
+/// place, so already whole): 0 to ten million.
+pub fn place_count(path: &str, v: f64) -> R<u32> {
+    if !(0.0..=10_000_000.0).contains(&finite(path, v)?) {
+        return bad(path, format!("expected 0 to 10,000,000, found {v}"));
+    }
+    Ok(v.round() as u32)
+}
+
 pub fn hazard(path: &str, v: f64) -> R<f64> {
     non_negative(path, v, "a rate per month")?;
     if v > 50.0 {

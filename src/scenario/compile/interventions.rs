@@ -8,7 +8,8 @@
 //! repeats); neighbourhoods, services and risk factors it names exist.
 
 use super::checks::{
-    R, bad, bands, cost, finite, multiplier, non_negative, pence, places, probability, valid_id,
+    R, bad, bands, cost, finite, multiplier, non_negative, pence, place_count, places, probability,
+    valid_id,
 };
 use super::{MAX_MONTHS, MAX_YEARS};
 use crate::model::{
@@ -275,12 +276,15 @@ fn spend_and_places(base: &str, x: &InterventionIn, unit: f64) -> R<(Vec<i64>, V
             if c.value.is_empty() {
                 return bad(path, "expected at least one year's caseload");
             }
-            for (i, k) in c.value.iter().enumerate() {
-                places(&format!("{path}[{i}]"), *k)?;
-            }
+            let cases = c
+                .value
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| place_count(&format!("{path}[{i}]"), k))
+                .collect::<R<Vec<u32>>>()?;
             Ok((
-                c.value.iter().map(|&k| pence(k as f64 * unit)).collect(),
-                c.value.clone(),
+                cases.iter().map(|&k| pence(k as f64 * unit)).collect(),
+                cases,
             ))
         }
         _ => {

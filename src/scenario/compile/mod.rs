@@ -17,6 +17,7 @@ mod need;
 mod population;
 mod services;
 mod shocks;
+mod sizes;
 
 use crate::model::{Config, StartingHousehold};
 use crate::scenario::schema::Scenario;
@@ -28,6 +29,9 @@ pub use population::neighbourhood_names;
 pub struct Compiled {
     pub config: Config,
     pub start: (i32, u32),
+    /// The scenario with every size written per 1,000 turned into an amount
+    /// for this place (what the money conventions and checks read).
+    pub scenario: Scenario,
 }
 
 /// The longest horizon a scenario may ask for.
@@ -38,6 +42,8 @@ const MAX_BURN_IN: u32 = 240;
 pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Compiled> {
     let (start, months) = horizon(s)?;
     let (population, age_bands) = population::population(&s.population, starting)?;
+    let resolved = sizes::resolve(s, &sizes::Scale::of(&population))?;
+    let s = &resolved;
     let need = need::need(&s.need)?;
     let risks = need::risks(&s.risk_factors)?;
     let household_stress = need::household_stress(&s.household)?;
@@ -69,7 +75,11 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
     config.burn_in_months = s
         .burn_in_months
         .unwrap_or_else(|| config.steady_burn_in().min(MAX_BURN_IN));
-    Ok(Compiled { config, start })
+    Ok(Compiled {
+        config,
+        start,
+        scenario: resolved,
+    })
 }
 
 /// The scenario's name, first month, and length in months; burn-in in range.

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::checks::{
-    R, bad, bands, cost, each, finite, hazard, multiplier, non_negative, pence, places,
+    R, bad, bands, cost, each, finite, hazard, multiplier, non_negative, pence, place_count,
     probability, risk_mults, valid_id,
 };
 use crate::model::{AssetSpec, Duration, EpisodeService, EventService, HandoffSpec, MAX_SERVICES};
@@ -117,7 +117,7 @@ fn episode(id: &str, e: &EpisodeIn, events: &BTreeMap<String, EventIn>) -> R<Epi
         duration,
         monthly_cost_pence: pence(monthly),
         spot_monthly_cost_pence: pence(monthly * premium),
-        capacity: places(&path("capacity"), e.capacity.value)?,
+        capacity: place_count(&path("capacity"), e.capacity.value)?,
         overflow: e.overflow,
     })
 }
