@@ -893,3 +893,90 @@ fn ages_that_do_not_increase_or_do_not_match_their_shares_are_errors() {
         );
     }
 }
+
+/// A scenario on the small fixture with `extra` lines, in `dir`.
+fn small_with(dir: &Path, extra: &str) -> PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let file = dir.join("scenario.toml");
+    fs::write(
+        &file,
+        format!("extends = \"{root}/tests/fixtures/small.toml\"\n{extra}\n"),
+    )
+    .unwrap();
+    file
+}
+
+/// Refused at once (exit code 2, within seconds, no output folder) in one
+/// short line holding each of `expect`.
+fn refused_at_once(args: &[&str], out_dir: &Path, expect: &[&str]) {
+    let started = std::time::Instant::now();
+    let out = upstream(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        &stderr[..stderr.len().min(500)]
+    );
+    assert!(
+        stderr.len() < 600,
+        "a short message: {} bytes",
+        stderr.len()
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert!(started.elapsed().as_secs() < 10, "refused at once");
+    assert!(!out_dir.exists(), "no output folder");
+}
+
+#[test]
+fn a_name_of_a_million_characters_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = small_with(tmp.path(), &format!("name = \"{}\"", "x".repeat(1_000_000)));
+    let out_dir = tmp.path().join("out");
+    let (file, out) = (file.to_str().unwrap(), out_dir.to_str().unwrap());
+    let expect = [
+        "scenario.toml, line 2, field `name`",
+        "expected at most 200 characters, found 1,000,000",
+    ];
+    refused_at_once(&["check", file], &out_dir, &expect);
+    refused_at_once(&["run", file, "-r", "1", "-o", out], &out_dir, &expect);
+}
+
+#[test]
+fn a_value_too_long_for_a_spreadsheet_cell_is_refused_before_anything_runs() {
+    // 200 names of 170 characters, each within its limit, make a list of
+    // about 35,000 characters: more than a cell of the workbook holds.
+    let tmp = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..200)
+        .map(|i| format!("\"{i:03}{}\"", "n".repeat(167)))
+        .collect();
+    let deciles: Vec<String> = (0..200).map(|i| (1 + i / 20).to_string()).collect();
+    let file = small_with(
+        tmp.path(),
+        &format!(
+            "horizon_years = 1\n[population]\nneighbourhoods = 200\ndeprivation_deciles = [{}]\nneighbourhood_names = [{}]",
+            deciles.join(", "),
+            names.join(", ")
+        ),
+    );
+    let out_dir = tmp.path().join("out");
+    refused_at_once(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "-r",
+            "1",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ],
+        &out_dir,
+        &[
+            "scenario.toml, line 6, field `population.neighbourhood_names`",
+            "fits in a spreadsheet cell",
+            "32,767",
+        ],
+    );
+}

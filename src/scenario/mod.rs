@@ -10,7 +10,8 @@
 //! chain of files, `schema` gives the merged table its types, `compile`
 //! checks every value and builds the model's [`Config`], `money` the economic
 //! conventions, and `assumptions` lists each parameter with its evidence;
-//! `locate` turns any failure into a file, line and field.
+//! `text` bounds every text, and `locate` turns any failure into a file,
+//! line and field.
 
 mod assumptions;
 mod compile;
@@ -19,6 +20,7 @@ mod locate;
 mod money;
 mod schema;
 mod starting;
+mod text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,7 @@ use crate::model::{Config, StartingHousehold};
 use locate::{clean_message, locate, path_segments, split_path};
 
 pub use compile::MAX_YEARS;
+pub use text::{MAX_CELL, MAX_NAME, MAX_PROSE};
 
 /// The bundled default comparison under `scenarios/`, baseline first.
 pub const BUNDLED: [&str; 7] = [
@@ -167,6 +170,7 @@ pub fn load_from(
         money::conventions(&scenario, &compiled.config, compiled.start).map_err(located_invalid)?;
     let intervention_money = money::interventions(&scenario).map_err(located_invalid)?;
     let assumptions = assumptions::assumptions(&merged, &files);
+    text::fits_a_cell(&files, &assumptions)?;
     Ok(Loaded {
         config: compiled.config,
         conventions,
