@@ -980,3 +980,40 @@ fn a_value_too_long_for_a_spreadsheet_cell_is_refused_before_anything_runs() {
         ],
     );
 }
+
+#[test]
+fn control_characters_in_names_are_refused_before_anything_runs() {
+    for (extra, field, found) in [
+        (
+            "name = \"Small\\u0000borough\"",
+            "field `name`",
+            "U+0000 at character 6",
+        ),
+        (
+            "name = \"Small\"\n[interventions.early_help]\nname = \"Early\\u001b[2Jhelp\"",
+            "field `interventions.early_help.name`",
+            "U+001B",
+        ),
+        (
+            "name = \"Small\"\n[population]\nneighbourhood_names = [\"A\", \"B\\r\", \"C\", \"D\", \"E\"]",
+            "field `population.neighbourhood_names[1]`",
+            "U+000D",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = small_with(tmp.path(), extra);
+        let out_dir = tmp.path().join("out");
+        refused_at_once(
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "-r",
+                "1",
+                "-o",
+                out_dir.to_str().unwrap(),
+            ],
+            &out_dir,
+            &[field, "control characters", found],
+        );
+    }
+}

@@ -4,7 +4,8 @@
 //! its tables, and each of its numbers just outside its declared range or not
 //! finite, both where it is set and in each table of its kind that leaves it
 //! out; and each of its texts, and each name it chooses for a service or
-//! the like, just longer than its declared limit. Each change must be refused
+//! the like, just longer than its declared limit or holding a control
+//! character. Each change must be refused
 //! in one line naming the file, the line and the field; each number at the
 //! edge of its range, and each free text at its limit, must be accepted.
 //!
@@ -981,6 +982,94 @@ fn every_text_too_long_is_refused() {
                 {
                     fails.push(format!(
                         "a name too long in `{place}` is not refused as such, in brief: {e}"
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{} texts and the names of {keys} tables probed in {} loads",
+        sites.texts.len(),
+        probe.loads
+    );
+    report(&fails);
+}
+
+/// A control character (NUL, escape) in any text, or in a name the scenario
+/// chooses, must be refused where it is written; a line break or a tab only
+/// outside a description or source. In a description or source they are
+/// accepted.
+#[test]
+fn every_text_with_a_control_character_is_refused() {
+    let mut probe = Probe::new();
+    let mut sites = Sites::default();
+    sites.walk(&probe.complete, Vec::new(), Vec::new(), "", &[]);
+    let mut fails = Vec::new();
+    for leaf in &sites.texts {
+        let field = dotted(&leaf.field);
+        let (fields, key) = blamed(leaf);
+        let prose = matches!(key.as_str(), "description" | "source");
+        let original = at(&probe.complete, &leaf.at).as_str().unwrap().to_string();
+        let mut probes = vec![
+            ("\0", "U+0000"),
+            ("\u{1b}[2J", "U+001B"),
+            ("\u{7f}", "U+007F"),
+        ];
+        if !prose {
+            probes.extend([("\n", "U+000A"), ("\t", "U+0009")]);
+        }
+        for (inserted, said) in probes {
+            let changed = format!("{original}{inserted}more");
+            let (text, result) =
+                probe.load(|tree| *at_mut(tree, &leaf.at) = Value::String(changed));
+            let shown = inserted.escape_debug();
+            match result {
+                Ok(()) => fails.push(format!("`{field}` holding \"{shown}\" was accepted")),
+                Err(e) => {
+                    if let Err(why) = probe.names_the_place(&text, &e, &fields, &key) {
+                        fails.push(format!("`{field}` holding \"{shown}\": {why}"));
+                    } else if !e.message.contains("control characters") || !e.message.contains(said)
+                    {
+                        fails.push(format!(
+                            "`{field}` holding \"{shown}\" is not refused for it: {e}"
+                        ));
+                    }
+                }
+            }
+        }
+        if prose {
+            let changed = format!("{original}\n\tmore,\r\non lines of their own");
+            let (_, result) = probe.load(|tree| *at_mut(tree, &leaf.at) = Value::String(changed));
+            if let Err(e) = result {
+                fails.push(format!("`{field}` over several lines is refused: {e}"));
+            }
+        }
+    }
+    let mut keys = 0;
+    for site in &sites.tables {
+        if !FREE_NAMES.contains(&site.pattern.as_str())
+            && !CHECKED_NAMES.contains(&site.pattern.as_str())
+        {
+            continue;
+        }
+        keys += 1;
+        let place = dotted(&site.field);
+        let (text, result) = probe.load(|tree| {
+            let t = at_mut(tree, &site.at).as_table_mut().unwrap();
+            let first = t.keys().next().unwrap().clone();
+            let v = t.remove(&first).unwrap();
+            t.insert(format!("bad\0{first}"), v);
+        });
+        match result {
+            Ok(()) => fails.push(format!("a name holding NUL in `{place}` was accepted")),
+            Err(e) => {
+                if let Err(why) =
+                    probe.names_the_place(&text, &e, std::slice::from_ref(&place), "bad")
+                {
+                    fails.push(format!("a name holding NUL in `{place}`: {why}"));
+                } else if !e.message.contains("U+0000") || e.message.contains('\0') {
+                    fails.push(format!(
+                        "a name holding NUL in `{place}` is not refused for it, or is printed: {e:?}"
                     ));
                 }
             }

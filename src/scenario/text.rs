@@ -10,6 +10,11 @@
 //! gigabyte of memory, and a spreadsheet cell holds at most [`MAX_CELL`]
 //! characters.
 //!
+//! No text holds a control character (NUL, escape, and the like: Unicode's
+//! category Cc), which would pass into CSV and HTML files and can mislead a
+//! terminal, except that a description or source may hold line breaks and
+//! tabs, as prose written over several lines does.
+//!
 //! After the whole scenario is validated, [`fits_a_cell`] checks each
 //! parameter's value as the outputs write it: a long list of names can
 //! outgrow a cell even when each name is short.
@@ -30,7 +35,7 @@ pub const MAX_CELL: usize = 32_767;
 enum Kind {
     /// Names, ids, keys and choices.
     Name,
-    /// `description` and `source`.
+    /// `description` and `source`: may run over several lines.
     Prose,
     /// `extends` and `starting_state`.
     Path,
@@ -63,6 +68,10 @@ impl Kind {
             Kind::Path => format!("a file path may be up to {prose} characters"),
         }
     }
+
+    fn allows(self, c: char) -> bool {
+        !c.is_control() || (self == Kind::Prose && matches!(c, '\n' | '\r' | '\t'))
+    }
 }
 
 /// The first thing wrong with `text`, in words.
@@ -76,7 +85,17 @@ fn fault(text: &str, kind: Kind) -> Option<String> {
             kind.rule()
         ));
     }
-    None
+    let (at, c) = text.chars().enumerate().find(|(_, c)| !kind.allows(*c))?;
+    let allowed = if kind == Kind::Prose {
+        "other than line breaks and tabs"
+    } else {
+        "(line breaks and tabs are allowed only in a `description` or `source`)"
+    };
+    Some(format!(
+        "expected text without control characters {allowed}, found U+{:04X} at character {}",
+        c as u32,
+        at + 1
+    ))
 }
 
 /// The start of a key, safe to show in one line: escaped, long keys cut
@@ -179,7 +198,22 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_shown_cut_short() {
+    fn only_prose_may_hold_line_breaks_and_tabs() {
+        assert_eq!(fault("one\ntwo\tthree\r\n", Kind::Prose), None);
+        for kind in [Kind::Name, Kind::Path] {
+            assert!(fault("one\ntwo", kind).is_some());
+        }
+        for kind in [Kind::Name, Kind::Prose, Kind::Path] {
+            let m = fault("ab\0c", kind).unwrap();
+            assert!(m.contains("U+0000 at character 3"), "{m}");
+            assert!(fault("\u{1b}[31m", kind).is_some());
+            assert!(fault("\u{85}", kind).is_some());
+        }
+    }
+
+    #[test]
+    fn keys_are_shown_escaped_and_cut_short() {
+        assert_eq!(shown("a\0b"), "a\\0b");
         assert_eq!(shown(&"k".repeat(1000)), format!("{}…", "k".repeat(24)));
     }
 }
