@@ -1017,3 +1017,123 @@ fn control_characters_in_names_are_refused_before_anything_runs() {
         );
     }
 }
+
+/// What makes a spreadsheet run a CSV cell as a formula when it starts one
+/// (OWASP's list).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+#[test]
+fn no_cell_of_any_csv_file_starts_a_formula_and_numbers_stay_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let root = env!("CARGO_MANIFEST_DIR");
+    // Names, sources and a file name starting with each formula character
+    // (tab and carriage return only where text may hold them: sources).
+    fs::write(
+        dir.join("=base.toml"),
+        format!(
+            r#"name = "=HYPERLINK(\"http://example.com\",\"open\")"
+extends = "{root}/tests/fixtures/small.toml"
+[population]
+neighbourhood_names = ["+cmd|' /C calc'!A0", "-4+5", "@SUM(1+1)", "=1+1", "'quoted"]
+[events.ae_attendance]
+name = "-A&E"
+source = "\tTabbed source"
+"#
+        ),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("+hubs.toml"),
+        r#"name = "-4+5 hubs"
+extends = "=base.toml"
+[interventions.hubs]
+name = "@SUM(A1:A2)"
+source = "\rReturned source"
+kind = "caseload"
+payer = "housing"
+annual_budget = [350_000]
+unit_cost_per_month = 130
+targeting = { neighbourhoods = "most_deprived:2" }
+support_months = 6
+effects = [{ on = "recovery", multiplier = 2.0, source = "+3 studies" }]
+"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .args([
+            "run",
+            "=base.toml",
+            "+hubs.toml",
+            "-r",
+            "2",
+            "-o",
+            "out",
+            "-q",
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out_dir = dir.join("out");
+    let mut negative_numbers = 0;
+    let mut neutralised = std::collections::BTreeSet::new();
+    for (name, bytes) in every_file(&out_dir) {
+        if !name.ends_with(".csv") {
+            continue;
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes.as_slice());
+        for (line, record) in reader.records().enumerate() {
+            for cell in record.unwrap().iter() {
+                if !cell.starts_with(FORMULA_START) {
+                    if let Some(text) = cell.strip_prefix('\'') {
+                        neutralised.insert(text.to_string());
+                    }
+                    continue;
+                }
+                // Only a number may start with a sign.
+                match cell.parse::<f64>() {
+                    Ok(v) if v.is_finite() => negative_numbers += 1,
+                    _ => panic!(
+                        "{name}, row {}: the cell {cell:?} starts a formula",
+                        line + 1
+                    ),
+                }
+            }
+        }
+    }
+    assert!(
+        negative_numbers > 0,
+        "negative numbers are written as numbers"
+    );
+    for text in [
+        "=HYPERLINK(\"http://example.com\",\"open\")",
+        "-4+5 hubs",
+        "+cmd|' /C calc'!A0",
+        "-4+5",
+        "@SUM(1+1)",
+        "=1+1",
+        "'quoted",
+        "-A&E",
+        "\tTabbed source",
+        "@SUM(A1:A2)",
+        "\rReturned source",
+        "+3 studies",
+        "=base.toml",
+        "+hubs.toml",
+    ] {
+        assert!(
+            neutralised.contains(text),
+            "{text:?} is not in a cell, neutralised"
+        );
+    }
+    // The report reads the files back as the texts they were.
+    let html = read(&out_dir, "report.html");
+    assert!(html.contains("-4+5 hubs") && !html.contains("'-4+5 hubs"));
+}

@@ -15,7 +15,7 @@ use crate::metrics::{Band, NeighbourhoodMetric};
 use crate::model::Config;
 use crate::published::{
     CHARTS_DIR, DATA_FILES, EconomicsFile, FileRef, REPORT_FILE, ScenarioSummary, ServiceKind,
-    ServiceRef, Settings, SummaryFile,
+    ServiceRef, Settings, SummaryFile, csv_text,
 };
 use crate::scenario::{Assumption, Loaded};
 
@@ -35,11 +35,38 @@ pub struct RunInfo<'a> {
     pub resident_months: u64,
 }
 
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+/// A cell of a CSV file. Every CSV file is written through [`csv_bytes`],
+/// which neutralises text a spreadsheet would run as a formula
+/// ([`csv_text`]); a number, negative ones included, is written as it is.
+enum Cell {
+    Text(String),
+    Number(String),
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn number(v: f64) -> Cell {
+    Cell::Number(exact(v))
+}
+
+fn whole(v: impl Into<u64>) -> Cell {
+    Cell::Number(v.into().to_string())
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).expect("writing to memory");
     for r in rows {
-        w.write_record(&r).expect("writing to memory");
+        for c in &r {
+            let field = match c {
+                Cell::Text(t) => csv_text(t),
+                Cell::Number(n) => n.as_str().into(),
+            };
+            w.write_field(field.as_bytes()).expect("writing to memory");
+        }
+        w.write_record(None::<&[u8]>).expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
 }
@@ -49,8 +76,8 @@ fn exact(v: f64) -> String {
     if v == 0.0 { "0".into() } else { format!("{v}") }
 }
 
-fn band_cells(b: &Band) -> [String; 4] {
-    [exact(b.mean), exact(b.p5), exact(b.p50), exact(b.p95)]
+fn band_cells(b: &Band) -> [Cell; 4] {
+    [number(b.mean), number(b.p5), number(b.p50), number(b.p95)]
 }
 
 fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
@@ -58,9 +85,9 @@ fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
         &["scenario", "month", "metric", "mean", "p5", "p50", "p95"],
         rows.iter().map(|r| {
             let mut v = vec![
-                names[r.scenario].to_string(),
-                r.month.to_string(),
-                r.metric.clone(),
+                text(names[r.scenario]),
+                whole(r.month as u64),
+                text(r.metric.as_str()),
             ];
             v.extend(band_cells(&r.band));
             v
@@ -148,12 +175,17 @@ fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
     let rows = info.scenarios.iter().flat_map(|l| {
         l.assumptions.iter().map(|a: &Assumption| {
             vec![
-                l.config.name.clone(),
-                a.parameter.clone(),
-                a.value.clone(),
-                a.source.clone().unwrap_or_default(),
-                a.confidence.clone().unwrap_or_default(),
-                a.file.clone(),
+                text(l.config.name.as_str()),
+                text(a.parameter.as_str()),
+                // A number stays a number; a list, text or true/false is text.
+                if a.value.parse::<f64>().is_ok_and(f64::is_finite) {
+                    Cell::Number(a.value.clone())
+                } else {
+                    text(a.value.as_str())
+                },
+                text(a.source.clone().unwrap_or_default()),
+                text(a.confidence.clone().unwrap_or_default()),
+                text(a.file.as_str()),
             ]
         })
     });
@@ -181,8 +213,12 @@ fn by_neighbourhood_csv(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             .iter()
             .zip(means)
             .map(|(n, vals)| {
-                let mut row = vec![l.config.name.clone(), n.name.clone(), n.decile.to_string()];
-                row.extend(vals.iter().map(|v| exact(*v)));
+                let mut row = vec![
+                    text(l.config.name.as_str()),
+                    text(n.name.as_str()),
+                    whole(n.decile),
+                ];
+                row.extend(vals.iter().map(|v| number(*v)));
                 row
             })
             .collect::<Vec<_>>()
@@ -207,15 +243,15 @@ fn economics_json(economics: &Economics) -> Vec<u8> {
     bytes
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map_or(String::new(), exact)
+fn opt(v: Option<f64>) -> Cell {
+    v.map_or(Cell::Number(String::new()), number)
 }
 
 fn budget_csv(economics: &Economics) -> Vec<u8> {
-    let band3 = |b: &Band| [exact(b.mean), exact(b.p5), exact(b.p95)];
+    let band3 = |b: &Band| [number(b.mean), number(b.p5), number(b.p95)];
     let opt3 = |b: &Option<Band>| match b {
         Some(b) => band3(b),
-        None => [String::new(), String::new(), String::new()],
+        None => [opt(None), opt(None), opt(None)],
     };
     csv_bytes(
         &[
@@ -247,17 +283,17 @@ fn budget_csv(economics: &Economics) -> Vec<u8> {
         ],
         economics.budget.iter().map(|r| {
             let mut v = vec![
-                r.scenario.clone(),
-                r.financial_year.clone(),
-                r.payer.name().to_string(),
-                r.account.name().to_string(),
-                r.line.clone(),
+                text(r.scenario.as_str()),
+                text(r.financial_year.as_str()),
+                text(r.payer.name()),
+                text(r.account.name()),
+                text(r.line.as_str()),
             ];
             v.extend(band3(&r.baseline));
             v.extend(band3(&r.scenario_value));
             v.extend(band3(&r.difference));
             for b in [&r.baseline, &r.scenario_value, &r.difference] {
-                v.push(exact(b.mean / r.deflator));
+                v.push(number(b.mean / r.deflator));
             }
             v.push(opt(r.envelope));
             v.extend(opt3(&r.gap));
