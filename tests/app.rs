@@ -263,3 +263,36 @@ fn a_folder_holding_other_files_is_an_output_error_and_is_left_alone() {
     );
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn the_terminal_table_shows_a_loss_that_rounds_to_nothing_without_a_sign() {
+    // An offer with no effect, costing £12,000 over the two years: a net
+    // saving and a net present value just below zero, to one decimal place
+    // of £1m nothing. The table once printed them "£-0.0m".
+    let tiny = other(
+        "[interventions.tiny]\nname = \"Tiny\"\nkind = \"caseload\"\npayer = \"housing\"\nannual_budget = [6_000]\nunit_cost_per_month = 100\nsupport_months = 6",
+    );
+    let outcome = Plan::of(vec![small(), tiny], settings())
+        .unwrap()
+        .run(&|| {})
+        .unwrap();
+    let saving = upstream::aggregate::headline(&outcome.experiment, 1).net_saving_gbp;
+    let npv = &outcome.economics.appraisals[0].npv;
+    for v in [
+        saving.mean,
+        saving.p5,
+        saving.p95,
+        npv.mean,
+        npv.p5,
+        npv.p95,
+    ] {
+        assert!(
+            (-50_000.0..0.0).contains(&v),
+            "{v} rounds to £0.0m, from below"
+        );
+    }
+    let table = outcome.table();
+    let row = table.lines().find(|l| l.starts_with("Other")).unwrap();
+    assert_eq!(row.matches("£0.0m (£0.0m to £0.0m)").count(), 2, "{row}");
+    assert!(!row.contains("£-") && !row.contains("−£0.0m"), "{row}");
+}
