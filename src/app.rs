@@ -36,7 +36,7 @@ use std::time::Instant;
 use crate::economics::{self, Economics, InterventionMoney};
 use crate::error::Error;
 use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings};
-use crate::format::{count, size};
+use crate::format::{count, size, sizes};
 use crate::model::Config;
 use crate::output::{self, RunInfo};
 #[cfg(feature = "report")]
@@ -126,9 +126,8 @@ pub enum PlanError {
     },
     /// A run estimated to need more memory than it may use.
     #[error(
-        "this run needs about {} of memory ({} for {} residents on each of {threads} threads, {} for the results of {} replicates, {} for the outputs), more than {} ({limit_from}); use fewer replicates, years or residents, fewer --threads, or a bigger machine",
-        size(.need.total()), size(.need.populations), count(*.residents as f64), size(.need.results),
-        count(*.runs as f64), size(.need.outputs), size(*.limit)
+        "this run needs about {}, more than {} ({limit_from}); use fewer replicates, years or residents, fewer --threads, or a bigger machine",
+        memory_breakdown(.need, *.residents, *.threads, *.runs), size(*.limit)
     )]
     Memory {
         /// What the run would need, by part.
@@ -144,6 +143,20 @@ pub enum PlanError {
         /// Scenarios × replicates.
         runs: u64,
     },
+}
+
+/// "25 MB of memory (24 MB for the program itself, …)": every part of the
+/// estimate, shown so that the parts add up to the total.
+fn memory_breakdown(need: &MemoryEstimate, residents: u32, threads: usize, runs: u64) -> String {
+    let (total, parts) = sizes(&need.parts());
+    let [program, populations, results, outputs] = &parts[..] else {
+        unreachable!("four parts")
+    };
+    format!(
+        "{total} of memory ({program} for the program itself, {populations} for {} residents on each of {threads} threads, {results} for the results of {} replicates, {outputs} for the outputs)",
+        count(residents as f64),
+        count(runs as f64)
+    )
 }
 
 /// The folder of bundled scenarios: `scenarios/` in the working folder if it

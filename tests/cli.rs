@@ -1137,3 +1137,61 @@ effects = [{ on = "recovery", multiplier = 2.0, source = "+3 studies" }]
     let html = read(&out_dir, "report.html");
     assert!(html.contains("-4+5 hubs") && !html.contains("'-4+5 hubs"));
 }
+
+/// A size as the memory message writes it, in megabytes.
+fn megabytes(size: &str) -> f64 {
+    let (n, unit) = size.trim().split_once(' ').unwrap();
+    let n: f64 = n.parse().unwrap_or_else(|_| panic!("{size:?}"));
+    match unit {
+        "MB" => n,
+        "GB" => n * 1024.0,
+        _ => panic!("{size:?}"),
+    }
+}
+
+#[test]
+fn the_memory_estimates_parts_add_up_to_its_total() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = small_with(
+        tmp.path(),
+        "horizon_years = 30\n[population]\nresidents = 50_000_000",
+    );
+    for (file, limit) in [
+        (fixture("small.toml"), "1M"),
+        (big.to_str().unwrap().to_string(), "4G"),
+    ] {
+        let out_dir = tmp.path().join("out");
+        let out = upstream(&[
+            "run",
+            &file,
+            "-r",
+            "10000",
+            "--memory-limit",
+            limit,
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        // "needs about TOTAL of memory (PART for …, PART for …), more than"
+        let (_, rest) = stderr.split_once("needs about ").unwrap();
+        let (total, rest) = rest.split_once(" of memory (").unwrap();
+        let (parts, _) = rest.split_once("), more than").unwrap();
+        let parts: Vec<(&str, &str)> = parts
+            .split(", ")
+            .map(|p| p.split_once(" for ").unwrap())
+            .collect();
+        assert!(
+            parts
+                .iter()
+                .any(|(_, what)| what.contains("the program itself")),
+            "{stderr}"
+        );
+        let sum: f64 = parts.iter().map(|(size, _)| megabytes(size)).sum();
+        assert!(
+            (sum - megabytes(total)).abs() < 1e-3,
+            "the parts add up to {sum} MB, not {total}: {stderr}"
+        );
+        assert!(!out_dir.exists());
+    }
+}
