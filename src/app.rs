@@ -38,7 +38,7 @@ use crate::error::Error;
 use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings};
 use crate::format::{count, size, sizes};
 use crate::model::Config;
-use crate::output::{self, RunInfo};
+use crate::output::{self, OutputFolder, RunInfo};
 #[cfg(feature = "report")]
 use crate::report;
 use crate::scenario::{self, BUNDLED, Loaded, Overrides};
@@ -455,10 +455,10 @@ impl Outcome {
         out
     }
 
-    /// Renders the data files and replaces the folder `dir` with them in
-    /// one step. Returns the names written.
-    pub fn write(&self, dir: &Path) -> Result<Vec<String>, Error> {
-        Ok(output::write(dir, &self.render()?)?)
+    /// Renders the data files and replaces the claimed folder `out` (see
+    /// [`output::claim`]) with them in one step. Returns the names written.
+    pub fn write(&self, out: &OutputFolder) -> Result<Vec<String>, Error> {
+        Ok(out.write(&self.render()?)?)
     }
 
     /// As [`Outcome::write`], with the report and charts built from the data
@@ -468,7 +468,7 @@ impl Outcome {
     #[cfg(feature = "report")]
     pub fn write_with_report(
         &self,
-        dir: &Path,
+        out: &OutputFolder,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Vec<String>, Error> {
         let mut files = self.render()?;
@@ -476,14 +476,14 @@ impl Outcome {
             Ok(report) => files.extend(report),
             Err(source) => {
                 // Keep the results of a long run even if its report fails.
-                output::write(dir, &files)?;
+                out.write(&files)?;
                 return Err(Error::ReportAfterResults {
-                    dir: dir.to_path_buf(),
+                    dir: out.path().to_path_buf(),
                     source,
                 });
             }
         }
-        Ok(output::write(dir, &files)?)
+        Ok(out.write(&files)?)
     }
 }
 
@@ -515,11 +515,13 @@ pub fn rebuild_report(
     if !dir.is_dir() {
         return Err(Error::NotAnOutputFolder(dir.to_path_buf()));
     }
+    // Claimed before reading, so no run replaces the files meanwhile.
+    let out = output::claim(dir)?;
     let source = |name: &str| std::fs::read(dir.join(name));
     let files = report::build(&source, progress).map_err(|source| Error::Report {
         dir: dir.to_path_buf(),
         source,
     })?;
-    output::write_report(dir, &files)?;
+    out.write_report(&files)?;
     Ok((files.len() - 1) / 2)
 }

@@ -235,7 +235,8 @@ fn the_library_writes_exactly_what_the_command_writes() {
     };
     let outcome = Plan::new(&request).unwrap().run(&|| {}).unwrap();
     let by_library = tmp.path().join("library");
-    let written = outcome.write(&by_library).unwrap();
+    let folder = upstream::output::claim(&by_library).unwrap();
+    let written = outcome.write(&folder).unwrap();
     assert_eq!(written.len(), upstream::published::DATA_FILES.len());
     assert_eq!(
         crate::common::every_file(&by_command),
@@ -245,23 +246,35 @@ fn the_library_writes_exactly_what_the_command_writes() {
 
 #[test]
 fn a_folder_holding_other_files_is_an_output_error_and_is_left_alone() {
+    let is_foreign = |e: &Error| {
+        e.is_input()
+            && matches!(&e, Error::Output(OutputError::Foreign { name, .. }) if name == "notes.txt")
+    };
+    // Found when the folder is claimed, before a run...
     let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    let dir = tmp.path().join("out");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let e = Error::from(upstream::output::claim(&dir).unwrap_err());
+    assert!(is_foreign(&e), "{e}");
+    // ...or put there while it runs.
+    fs::remove_file(dir.join("notes.txt")).unwrap();
+    let folder = upstream::output::claim(&dir).unwrap();
     let outcome = Plan::of(vec![small()], settings())
         .unwrap()
         .run(&|| {})
         .unwrap();
-    let e = outcome.write(tmp.path()).unwrap_err();
-    assert!(
-        e.is_input()
-            && matches!(&e, Error::Output(OutputError::Foreign { name, .. }) if name == "notes.txt"),
-        "{e}"
-    );
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let e = outcome.write(&folder).unwrap_err();
+    assert!(is_foreign(&e), "{e}");
+    assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    drop(folder);
     assert_eq!(
-        fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
-        "mine"
+        fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "only the folder"
     );
-    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
 
 #[test]

@@ -1195,3 +1195,114 @@ fn the_memory_estimates_parts_add_up_to_its_total() {
         assert!(!out_dir.exists());
     }
 }
+
+/// The names in a folder, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_run_into_a_folder_another_run_is_writing_is_refused_and_leaves_it_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let run = |seed: &str| {
+        upstream(&[
+            "run",
+            &fixture("small.toml"),
+            "-r",
+            "1",
+            "--seed",
+            seed,
+            "-o",
+            dir.to_str().unwrap(),
+            "-q",
+        ])
+    };
+    assert!(run("1").status.success());
+    let before = every_file(&dir);
+    // Another run holds the folder's lock, as a run does from before its
+    // simulation until its files are in place.
+    let lock = tmp.path().join(".out.upstream-lock");
+    let held = fs::File::create(&lock).unwrap();
+    held.try_lock().unwrap();
+    let report = upstream(&["report", dir.to_str().unwrap()]);
+    for out in [run("2"), report] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        for e in [
+            "another run is writing to",
+            ".out.upstream-lock",
+            "wait for it to finish or choose another --out",
+        ] {
+            assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+        }
+        assert!(
+            every_file(&dir) == before,
+            "the other run's folder is left alone"
+        );
+    }
+    // Once it is released, the next run writes, and takes its lock away.
+    drop(held);
+    assert!(run("2").status.success());
+    assert!(every_file(&dir) != before);
+    assert_eq!(names_in(tmp.path()), ["out"]);
+}
+
+#[test]
+fn a_lock_left_by_a_killed_run_does_not_stop_the_next() {
+    // A killed run leaves its lock file, but the system has released its
+    // lock on it.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join(".out.upstream-lock"), "").unwrap();
+    let dir = tmp.path().join("out");
+    run_ok(&[
+        "run",
+        &fixture("small.toml"),
+        "-r",
+        "1",
+        "-o",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(names_in(tmp.path()), ["out"]);
+}
+
+#[test]
+fn two_runs_into_one_folder_at_once_leave_one_whole_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+            .args(["run", &fixture("small.toml"), "-r", "8", "-j", "1", "-q"])
+            .arg("-o")
+            .arg(&dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let mut succeeded = 0;
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => succeeded += 1,
+            Some(2) if stderr.contains("another run is writing to") => {}
+            _ => panic!("{:?}: {stderr}", out.status),
+        }
+    }
+    assert!(succeeded >= 1);
+    // One run's files, whole.
+    let files = every_file(&dir);
+    for name in upstream::published::DATA_FILES {
+        assert!(files.contains_key(name), "{name} is missing");
+    }
+    assert_eq!(names_in(tmp.path()), ["out"]);
+}

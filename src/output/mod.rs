@@ -6,7 +6,7 @@ pub(crate) mod table;
 #[cfg(feature = "xlsx")]
 mod workbook;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::aggregate::{self, MonthRow};
 use crate::economics::Economics;
@@ -350,28 +350,71 @@ pub fn is_ours(name: &str) -> bool {
             .is_some_and(|n| !n.contains('/') && (n.ends_with(".svg") || n.ends_with(".png")))
 }
 
+/// An output folder claimed by one run: no other run (in this process or
+/// another) may write it until this is dropped. Claim it before the
+/// simulation, so that a run into a folder another is writing is refused at
+/// once rather than after its work.
+#[derive(Debug)]
+pub struct OutputFolder {
+    dir: PathBuf,
+    _lock: atomic::Lock,
+}
+
+/// Claims the output folder `dir`: takes its lock (see [`OutputError::Busy`])
+/// and checks that it can be replaced by a run's outputs without losing
+/// anything that Upstream did not write.
+pub fn claim(dir: &Path) -> Result<OutputFolder, OutputError> {
+    let lock = atomic::lock(dir)?;
+    atomic::check_writable(dir, &is_ours)?;
+    Ok(OutputFolder {
+        dir: dir.to_path_buf(),
+        _lock: lock,
+    })
+}
+
+impl OutputFolder {
+    /// The folder, as given.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Replaces the folder with a run's files (from [`render`], with or
+    /// without the report's) in one step. Returns the names written.
+    pub fn write(&self, files: &[(String, Vec<u8>)]) -> Result<Vec<String>, OutputError> {
+        // Again: the user may have put something in it since it was claimed.
+        atomic::check_writable(&self.dir, &is_ours)?;
+        atomic::replace_folder(&self.dir, files, &[])?;
+        Ok(files.iter().map(|(n, _)| n.clone()).collect())
+    }
+
+    /// Replaces the report and charts in the folder in one step, keeping
+    /// its other files.
+    pub fn write_report(&self, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+        atomic::check_writable(&self.dir, &is_ours)?;
+        let carry: Vec<String> = DATA_FILES
+            .iter()
+            .filter(|n| self.dir.join(n).is_file())
+            .map(|n| n.to_string())
+            .collect();
+        atomic::replace_folder(&self.dir, files, &carry)
+    }
+}
+
 /// Checks, before any simulation, that `dir` can be replaced by a run's
-/// outputs without losing anything that Upstream did not write.
+/// outputs without losing anything that Upstream did not write, and that no
+/// other run is writing it. To keep it from other runs, [`claim`] it.
 pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
-    atomic::check_writable(dir, &is_ours)
+    claim(dir).map(drop)
 }
 
-/// Replaces the folder `dir` with a run's files (from [`render`], with or
-/// without the report's) in one step. Returns the names written.
+/// Claims the folder `dir` and replaces it with a run's files in one step.
+/// Returns the names written.
 pub fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<String>, OutputError> {
-    check_writable(dir)?;
-    atomic::replace_folder(dir, files, &[])?;
-    Ok(files.iter().map(|(n, _)| n.clone()).collect())
+    claim(dir)?.write(files)
 }
 
-/// Replaces the report and charts in the output folder `dir` in one step,
-/// keeping its other files.
+/// Claims the output folder `dir` and replaces its report and charts in one
+/// step, keeping its other files.
 pub fn write_report(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
-    check_writable(dir)?;
-    let carry: Vec<String> = DATA_FILES
-        .iter()
-        .filter(|n| dir.join(n).is_file())
-        .map(|n| n.to_string())
-        .collect();
-    atomic::replace_folder(dir, files, &carry)
+    claim(dir)?.write_report(files)
 }
