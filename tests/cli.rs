@@ -1306,3 +1306,61 @@ fn two_runs_into_one_folder_at_once_leave_one_whole_folder() {
     }
     assert_eq!(names_in(tmp.path()), ["out"]);
 }
+
+#[test]
+fn outputs_of_the_bundled_default_record_no_absolute_path_of_the_build() {
+    // Run outside the repository, the bundled scenarios are read from the
+    // folder Upstream was built in, by its absolute path.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .args(["run", "--years", "1", "-r", "1", "-o", "out", "-q"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tmp.path().join("out");
+    let files = every_file(&dir);
+    assert!(files.contains_key("report.html") && files.contains_key("upstream.xlsx"));
+    for (name, bytes) in &files {
+        let text = if name.ends_with(".xlsx") {
+            // Compressed: read its cells.
+            use calamine::Reader;
+            let mut book: calamine::Xlsx<_> = calamine::open_workbook(dir.join(name)).unwrap();
+            let mut cells = String::new();
+            for sheet in book.sheet_names() {
+                for row in book.worksheet_range(&sheet).unwrap().rows() {
+                    for c in row {
+                        cells.push_str(&c.to_string());
+                        cells.push('\n');
+                    }
+                }
+            }
+            cells
+        } else {
+            String::from_utf8_lossy(bytes).into_owned()
+        };
+        assert!(!text.contains(root), "{name} records the path {root}");
+    }
+    // Each file relative to the baseline's folder, where they all are.
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    let hubs: Vec<&str> = summary["scenarios"][1]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(hubs, ["hubs.toml", "baseline.toml"]);
+    let assumptions = read(&dir, "assumptions.csv");
+    assert!(
+        assumptions
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",baseline.toml")
+    );
+}

@@ -35,6 +35,60 @@ pub struct RunInfo<'a> {
     pub resident_months: u64,
 }
 
+impl RunInfo<'_> {
+    /// A scenario file's path as the outputs record it: as the run was
+    /// given it, relative to the current folder; or, if given in full (as
+    /// the bundled default comparison's are when Upstream runs outside its
+    /// own folder), relative to the baseline's folder. No output then
+    /// holds where Upstream was built, or another absolute path.
+    fn recorded(&self, path: &str) -> String {
+        let path = Path::new(path);
+        if path.is_relative() {
+            return path.display().to_string();
+        }
+        let baseline = self.scenarios[0].files[0].path.as_path();
+        let base = baseline.parent().unwrap_or(Path::new(""));
+        relative(path, base).display().to_string()
+    }
+}
+
+/// `path` relative to the folder `base`, both made absolute and `.` and `..`
+/// resolved by name, without reading the disk. Paths with no common root
+/// (on different drives) give the file's name alone.
+fn relative(path: &Path, base: &Path) -> PathBuf {
+    use std::path::Component;
+    fn resolved(p: &Path) -> Vec<Component<'_>> {
+        let mut out: Vec<Component> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                    out.pop();
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+    let (Ok(path), Ok(base)) = (std::path::absolute(path), std::path::absolute(base)) else {
+        return path.file_name().map(PathBuf::from).unwrap_or_default();
+    };
+    let (p, b) = (resolved(&path), resolved(&base));
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let rooted = |c: &Component| matches!(c, Component::Prefix(_) | Component::RootDir);
+    if !p[..common].iter().any(rooted) {
+        return path.file_name().map(PathBuf::from).unwrap_or_default();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out
+}
+
 /// A cell of a CSV file. Every CSV file is written through [`csv_bytes`],
 /// which neutralises text a spreadsheet would run as a formula
 /// ([`csv_text`]); a number, negative ones included, is written as it is.
@@ -108,7 +162,7 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
                 .files
                 .iter()
                 .map(|f| FileRef {
-                    path: f.path.display().to_string(),
+                    path: info.recorded(&f.path.display().to_string()),
                     sha256: f.sha256.clone(),
                 })
                 .collect(),
@@ -185,7 +239,7 @@ fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
                 },
                 text(a.source.clone().unwrap_or_default()),
                 text(a.confidence.clone().unwrap_or_default()),
-                text(a.file.as_str()),
+                text(info.recorded(&a.file)),
             ]
         })
     });
@@ -417,4 +471,26 @@ pub fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<String>, Out
 /// step, keeping its other files.
 pub fn write_report(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
     claim(dir)?.write_report(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_path_relative_to_a_folder_is_worked_out_by_name() {
+        for (path, base, expect) in [
+            ("/a/b/c.toml", "/a/b", "c.toml"),
+            ("/a/b/../d/c.toml", "/a/b", "../d/c.toml"),
+            ("/a/b/./c.toml", "/a/b/", "c.toml"),
+            ("/x/c.toml", "/a/b", "../../x/c.toml"),
+            ("/a/b/c/d.toml", "/a", "b/c/d.toml"),
+        ] {
+            assert_eq!(
+                relative(Path::new(path), Path::new(base)),
+                Path::new(expect)
+            );
+        }
+    }
 }
