@@ -27,7 +27,8 @@ use crate::format::count;
 pub const MAX_NAME: usize = 200;
 /// The longest description, source or file path, in characters.
 pub const MAX_PROSE: usize = 2_000;
-/// The most characters a spreadsheet cell holds (Excel's limit).
+/// The most characters a spreadsheet cell holds (Excel's limit, in UTF-16
+/// units).
 pub const MAX_CELL: usize = 32_767;
 
 /// What a text is, by the key it is written under.
@@ -166,7 +167,9 @@ pub(super) fn fits_a_cell(
     assumptions: &[Assumption],
 ) -> Result<(), ScenarioError> {
     for a in assumptions {
-        let n = a.value.chars().count();
+        // Counted as the workbook's writer counts, in UTF-16 units: an
+        // emoji takes two.
+        let n = a.value.encode_utf16().count();
         if n > MAX_CELL {
             return Err(locate(
                 files,
@@ -209,6 +212,26 @@ mod tests {
             assert!(fault("\u{1b}[31m", kind).is_some());
             assert!(fault("\u{85}", kind).is_some());
         }
+    }
+
+    #[test]
+    fn a_cell_is_measured_as_the_workbook_measures_it() {
+        let files = [SourceFile {
+            path: "s.toml".into(),
+            sha256: String::new(),
+            text: "[population]\nneighbourhood_names = []\n".into(),
+        }];
+        let names = |n: usize| Assumption {
+            parameter: "population.neighbourhood_names".into(),
+            value: "\u{1f3e0}".repeat(n),
+            source: None,
+            confidence: None,
+            file: String::new(),
+        };
+        assert!(fits_a_cell(&files, &[names(MAX_CELL / 2)]).is_ok());
+        let e = fits_a_cell(&files, &[names(MAX_CELL / 2 + 1)]).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("found 32,768"), "{e}");
     }
 
     #[test]
