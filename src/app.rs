@@ -36,9 +36,9 @@ use std::time::Instant;
 use crate::economics::{self, Economics, InterventionMoney};
 use crate::error::Error;
 use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings};
-use crate::format::{count, size};
+use crate::format::{count, size, sizes};
 use crate::model::Config;
-use crate::output::{self, RunInfo};
+use crate::output::{self, OutputFolder, RunInfo};
 #[cfg(feature = "report")]
 use crate::report;
 use crate::scenario::{self, BUNDLED, Loaded, Overrides};
@@ -129,9 +129,8 @@ pub enum PlanError {
     },
     /// A run estimated to need more memory than it may use.
     #[error(
-        "this run needs about {} of memory ({} for {} residents on each of {threads} threads, {} for the results of {} replicates, {} for the outputs), more than {} ({limit_from}); use fewer replicates, years or residents, fewer --threads, or a bigger machine",
-        size(.need.total()), size(.need.populations), count(*.residents as f64), size(.need.results),
-        count(*.runs as f64), size(.need.outputs), size(*.limit)
+        "this run needs about {}, more than {} ({limit_from}); use fewer replicates, years or residents, fewer --threads, or a bigger machine",
+        memory_breakdown(.need, *.residents, *.threads, *.runs), size(*.limit)
     )]
     Memory {
         /// What the run would need, by part.
@@ -194,6 +193,20 @@ pub fn strict(scenarios: &[Loaded]) -> Result<(), PlanError> {
             first: Box::new(first.clone()),
         }),
     }
+}
+
+/// "25 MB of memory (24 MB for the program itself, …)": every part of the
+/// estimate, shown so that the parts add up to the total.
+fn memory_breakdown(need: &MemoryEstimate, residents: u32, threads: usize, runs: u64) -> String {
+    let (total, parts) = sizes(&need.parts());
+    let [program, populations, results, outputs] = &parts[..] else {
+        unreachable!("four parts")
+    };
+    format!(
+        "{total} of memory ({program} for the program itself, {populations} for {} residents on each of {threads} threads, {results} for the results of {} replicates, {outputs} for the outputs)",
+        count(residents as f64),
+        count(runs as f64)
+    )
 }
 
 /// The folder of bundled scenarios: `scenarios/` in the working folder if it
@@ -500,10 +513,10 @@ impl Outcome {
         out
     }
 
-    /// Renders the data files and replaces the folder `dir` with them in
-    /// one step. Returns the names written.
-    pub fn write(&self, dir: &Path) -> Result<Vec<String>, Error> {
-        Ok(output::write(dir, &self.render()?)?)
+    /// Renders the data files and replaces the claimed folder `out` (see
+    /// [`output::claim`]) with them in one step. Returns the names written.
+    pub fn write(&self, out: &OutputFolder) -> Result<Vec<String>, Error> {
+        Ok(out.write(&self.render()?)?)
     }
 
     /// As [`Outcome::write`], with the report and charts built from the data
@@ -513,7 +526,7 @@ impl Outcome {
     #[cfg(feature = "report")]
     pub fn write_with_report(
         &self,
-        dir: &Path,
+        out: &OutputFolder,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Vec<String>, Error> {
         let mut files = self.render()?;
@@ -521,14 +534,14 @@ impl Outcome {
             Ok(report) => files.extend(report),
             Err(source) => {
                 // Keep the results of a long run even if its report fails.
-                output::write(dir, &files)?;
+                out.write(&files)?;
                 return Err(Error::ReportAfterResults {
-                    dir: dir.to_path_buf(),
+                    dir: out.path().to_path_buf(),
                     source,
                 });
             }
         }
-        Ok(output::write(dir, &files)?)
+        Ok(out.write(&files)?)
     }
 }
 
@@ -560,11 +573,13 @@ pub fn rebuild_report(
     if !dir.is_dir() {
         return Err(Error::NotAnOutputFolder(dir.to_path_buf()));
     }
+    // Claimed before reading, so no run replaces the files meanwhile.
+    let out = output::claim(dir)?;
     let source = |name: &str| std::fs::read(dir.join(name));
     let files = report::build(&source, progress).map_err(|source| Error::Report {
         dir: dir.to_path_buf(),
         source,
     })?;
-    output::write_report(dir, &files)?;
+    out.write_report(&files)?;
     Ok((files.len() - 1) / 2)
 }

@@ -96,6 +96,9 @@ pub struct ThreadPoolError {
 /// refused up front. Calibrated on measured peaks, on the generous side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryEstimate {
+    /// The program itself, its tables and buffers:
+    /// [`MemoryEstimate::BASE`].
+    pub program: u64,
     /// Residents' state for the replicates running at once.
     pub populations: u64,
     /// Every replicate's monthly results, kept until the end.
@@ -111,12 +114,15 @@ impl MemoryEstimate {
     /// The program itself, its tables and buffers.
     pub const BASE: u64 = 24 << 20;
 
-    /// Bytes in all: the parts plus [`MemoryEstimate::BASE`].
+    /// Every part, in the order of the fields: a breakdown that lists
+    /// these lists everything in [`MemoryEstimate::total`].
+    pub fn parts(&self) -> [u64; 4] {
+        [self.program, self.populations, self.results, self.outputs]
+    }
+
+    /// Bytes in all: the sum of the parts.
     pub fn total(&self) -> u64 {
-        Self::BASE
-            .saturating_add(self.populations)
-            .saturating_add(self.results)
-            .saturating_add(self.outputs)
+        self.parts().iter().fold(0, |a, &b| a.saturating_add(b))
     }
 }
 
@@ -142,6 +148,7 @@ pub fn memory_estimate(configs: &[&Config], replicates: u32, threads: usize) -> 
         outputs = outputs.saturating_add(cells * 400);
     }
     MemoryEstimate {
+        program: MemoryEstimate::BASE,
         populations: at_once
             .saturating_mul(largest)
             .saturating_mul(MemoryEstimate::PER_RESIDENT),

@@ -107,6 +107,36 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// A total and its parts, each in the unit [`size`] gives the total, the
+/// parts rounded so that the parts shown add up to the total shown: each is
+/// rounded down, then those with the largest remainders up, until they do.
+pub fn sizes(parts: &[u64]) -> (String, Vec<String>) {
+    let total = parts.iter().fold(0u64, |a, &b| a.saturating_add(b));
+    // Units of a megabyte below a gigabyte, else of a tenth of a gigabyte.
+    let (per, unit) = if total < 1 << 30 {
+        (1u128, 1u128 << 20)
+    } else {
+        (10, 1 << 30)
+    };
+    let show = |n: u64| {
+        if per == 1 {
+            format!("{n} MB")
+        } else {
+            format!("{}.{} GB", n / 10, n % 10)
+        }
+    };
+    let units = |bytes: u64| (bytes as u128 * per / unit, bytes as u128 * per % unit);
+    let target = ((total as u128 * per + unit / 2) / unit) as u64;
+    let mut shown: Vec<u64> = parts.iter().map(|&p| units(p).0 as u64).collect();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(units(parts[i]).1));
+    let short = target.saturating_sub(shown.iter().sum());
+    for &i in order.iter().take(short as usize) {
+        shown[i] += 1;
+    }
+    (show(target), shown.into_iter().map(show).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +170,24 @@ mod tests {
         assert_eq!(ratio(f64::NAN), "–");
         assert_eq!(size(75 << 20), "75 MB");
         assert_eq!(size(4 << 30), "4.0 GB");
+        // Parts that each round down still add up to the total shown.
+        let mb = 1u64 << 20;
+        assert_eq!(
+            sizes(&[24 * mb, mb / 3, mb / 3, mb / 3 + 10]),
+            (
+                "25 MB".into(),
+                vec!["24 MB".into(), "0 MB".into(), "0 MB".into(), "1 MB".into()]
+            )
+        );
+        let (total, parts) = sizes(&[24 * mb, 3 << 30, (1 << 30) / 20 * 3, 600 * mb]);
+        assert_eq!(
+            (
+                total.as_str(),
+                size(3 * (1 << 30) + 24 * mb + (1 << 30) / 20 * 3 + 600 * mb).as_str()
+            ),
+            ("3.8 GB", "3.8 GB")
+        );
+        assert_eq!(parts, ["0.0 GB", "3.0 GB", "0.2 GB", "0.6 GB"]);
         // Exactly halfway goes to the even digit, in columns as in prose.
         assert_eq!((whole(2.5), whole(3.5)), ("2".into(), "4".into()));
         assert_eq!(millions(1_250_000.0), money(1_250_000.0));

@@ -97,7 +97,9 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         plan.scenarios().iter().for_each(warn);
     }
     plan.check_memory(args.memory_limit)?;
-    upstream::output::check_writable(&args.out)?;
+    // Held until the files are in place: another run into the same folder
+    // is refused now, not after its simulation.
+    let out = upstream::output::claim(&args.out)?;
 
     let outcome = {
         let jobs = plan.scenarios().len() as u64 * args.replicates as u64;
@@ -110,10 +112,10 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         plan.run(&|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs))?
     };
     let written = if args.no_report {
-        outcome.write(&args.out)?
+        outcome.write(&out)?
     } else {
         let bar = Bar::charts(args.quiet);
-        outcome.write_with_report(&args.out, &|done, total| bar.set(done as u64, total as u64))?
+        outcome.write_with_report(&out, &|done, total| bar.set(done as u64, total as u64))?
     };
     if !args.quiet {
         let dir = upstream::published::CHARTS_DIR;

@@ -28,6 +28,34 @@ pub const DATA_FILES: [&str; 8] = [
     "upstream.xlsx",
 ];
 
+/// What makes a spreadsheet read a CSV cell as a formula when it starts
+/// one: OWASP's list for CSV injection.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as the CSV files write it: a scenario's `=HYPERLINK(…)` must
+/// not be run by the spreadsheet that opens the file, so text starting with
+/// a formula character gets a `'` in front (OWASP's rule). So does text
+/// starting with `'` itself, so that reading is exact: [`from_csv_text`]
+/// drops one leading `'`. Numbers are never written through this: `-4.5`
+/// stays a number.
+pub fn csv_text(text: &str) -> Cow<'_, str> {
+    match text.chars().next() {
+        Some(c) if FORMULA_START.contains(&c) || c == '\'' => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// A text cell of the CSV files as it was before [`csv_text`] wrote it.
+pub fn from_csv_text(cell: &str) -> &str {
+    cell.strip_prefix('\'').unwrap_or(cell)
+}
+
+/// Reads a text cell of the CSV files (see [`csv_text`]), for serde's
+/// `deserialize_with`.
+pub fn de_csv_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    String::deserialize(d).map(|cell| from_csv_text(&cell).to_string())
+}
+
 /// The report page's file name in the output folder.
 pub const REPORT_FILE: &str = "report.html";
 /// The folder, inside the output folder, that holds the chart images.
@@ -163,6 +191,29 @@ impl<'a> EconomicsFile<'a> {
             notes,
             conventions: Cow::Borrowed(&economics.conventions),
             appraisals: Cow::Borrowed(&economics.appraisals),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_neutralised_and_read_back_exactly() {
+        for (text, cell) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-4+5", "'-4+5"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'quoted", "''quoted"),
+            ("Hubs = good", "Hubs = good"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_text(text), cell);
+            assert_eq!(from_csv_text(cell), text);
         }
     }
 }

@@ -236,7 +236,8 @@ fn the_library_writes_exactly_what_the_command_writes() {
     };
     let outcome = Plan::new(&request).unwrap().run(&|| {}).unwrap();
     let by_library = tmp.path().join("library");
-    let written = outcome.write(&by_library).unwrap();
+    let folder = upstream::output::claim(&by_library).unwrap();
+    let written = outcome.write(&folder).unwrap();
     assert_eq!(written.len(), upstream::published::DATA_FILES.len());
     assert_eq!(
         crate::common::every_file(&by_command),
@@ -246,21 +247,66 @@ fn the_library_writes_exactly_what_the_command_writes() {
 
 #[test]
 fn a_folder_holding_other_files_is_an_output_error_and_is_left_alone() {
+    let is_foreign = |e: &Error| {
+        e.is_input()
+            && matches!(&e, Error::Output(OutputError::Foreign { name, .. }) if name == "notes.txt")
+    };
+    // Found when the folder is claimed, before a run...
     let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    let dir = tmp.path().join("out");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let e = Error::from(upstream::output::claim(&dir).unwrap_err());
+    assert!(is_foreign(&e), "{e}");
+    // ...or put there while it runs.
+    fs::remove_file(dir.join("notes.txt")).unwrap();
+    let folder = upstream::output::claim(&dir).unwrap();
     let outcome = Plan::of(vec![small()], settings())
         .unwrap()
         .run(&|| {})
         .unwrap();
-    let e = outcome.write(tmp.path()).unwrap_err();
-    assert!(
-        e.is_input()
-            && matches!(&e, Error::Output(OutputError::Foreign { name, .. }) if name == "notes.txt"),
-        "{e}"
-    );
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let e = outcome.write(&folder).unwrap_err();
+    assert!(is_foreign(&e), "{e}");
+    assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    drop(folder);
     assert_eq!(
-        fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
-        "mine"
+        fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "only the folder"
     );
-    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn the_terminal_table_shows_a_loss_that_rounds_to_nothing_without_a_sign() {
+    // An offer with no effect, costing £12,000 over the two years: a net
+    // saving and a net present value just below zero, to one decimal place
+    // of £1m nothing. The table once printed them "£-0.0m".
+    let tiny = other(
+        "[interventions.tiny]\nname = \"Tiny\"\nkind = \"caseload\"\npayer = \"housing\"\nannual_budget = [6_000]\nunit_cost_per_month = 100\nsupport_months = 6",
+    );
+    let outcome = Plan::of(vec![small(), tiny], settings())
+        .unwrap()
+        .run(&|| {})
+        .unwrap();
+    let saving = upstream::aggregate::headline(&outcome.experiment, 1).net_saving_gbp;
+    let npv = &outcome.economics.appraisals[0].npv;
+    for v in [
+        saving.mean,
+        saving.p5,
+        saving.p95,
+        npv.mean,
+        npv.p5,
+        npv.p95,
+    ] {
+        assert!(
+            (-50_000.0..0.0).contains(&v),
+            "{v} rounds to £0.0m, from below"
+        );
+    }
+    let table = outcome.table();
+    let row = table.lines().find(|l| l.starts_with("Other")).unwrap();
+    assert_eq!(row.matches("£0.0m (£0.0m to £0.0m)").count(), 2, "{row}");
+    assert!(!row.contains("£-") && !row.contains("−£0.0m"), "{row}");
 }

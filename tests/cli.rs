@@ -347,7 +347,12 @@ fn unknown_field_is_an_error_with_its_line() {
 fn wrong_type_is_an_error() {
     assert_rejected(
         "name = \"x\"\nextends = \"BASELINE\"\nhorizon_years = \"ten\"\n",
-        &["bad.toml", "line 3", "horizon_years", "string"],
+        &[
+            "bad.toml",
+            "line 3",
+            "horizon_years",
+            "found the text \"ten\"",
+        ],
     );
 }
 
@@ -892,4 +897,475 @@ fn ages_that_do_not_increase_or_do_not_match_their_shares_are_errors() {
             &["bad.toml", "line 4", &format!("population.{field}"), expect],
         );
     }
+}
+
+/// A scenario on the small fixture with `extra` lines, in `dir`.
+fn small_with(dir: &Path, extra: &str) -> PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let file = dir.join("scenario.toml");
+    fs::write(
+        &file,
+        format!("extends = \"{root}/tests/fixtures/small.toml\"\n{extra}\n"),
+    )
+    .unwrap();
+    file
+}
+
+/// Refused at once (exit code 2, within seconds, no output folder) in one
+/// short line holding each of `expect`.
+fn refused_at_once(args: &[&str], out_dir: &Path, expect: &[&str]) {
+    let started = std::time::Instant::now();
+    let out = upstream(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        &stderr[..stderr.len().min(500)]
+    );
+    assert!(
+        stderr.len() < 600,
+        "a short message: {} bytes",
+        stderr.len()
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert!(started.elapsed().as_secs() < 10, "refused at once");
+    assert!(!out_dir.exists(), "no output folder");
+}
+
+#[test]
+fn a_name_of_a_million_characters_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = small_with(tmp.path(), &format!("name = \"{}\"", "x".repeat(1_000_000)));
+    let out_dir = tmp.path().join("out");
+    let (file, out) = (file.to_str().unwrap(), out_dir.to_str().unwrap());
+    let expect = [
+        "scenario.toml, line 2, field `name`",
+        "expected at most 200 characters, found 1,000,000",
+    ];
+    refused_at_once(&["check", file], &out_dir, &expect);
+    refused_at_once(&["run", file, "-r", "1", "-o", out], &out_dir, &expect);
+}
+
+#[test]
+fn a_value_too_long_for_a_spreadsheet_cell_is_refused_before_anything_runs() {
+    // 200 names of 170 characters, each within its limit, make a list of
+    // about 35,000 characters: more than a cell of the workbook holds.
+    let tmp = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..200)
+        .map(|i| format!("\"{i:03}{}\"", "n".repeat(167)))
+        .collect();
+    let deciles: Vec<String> = (0..200).map(|i| (1 + i / 20).to_string()).collect();
+    let file = small_with(
+        tmp.path(),
+        &format!(
+            "horizon_years = 1\n[population]\nneighbourhoods = 200\ndeprivation_deciles = [{}]\nneighbourhood_names = [{}]",
+            deciles.join(", "),
+            names.join(", ")
+        ),
+    );
+    let out_dir = tmp.path().join("out");
+    refused_at_once(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "-r",
+            "1",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ],
+        &out_dir,
+        &[
+            "scenario.toml, line 6, field `population.neighbourhood_names`",
+            "fits in a spreadsheet cell",
+            "32,767",
+        ],
+    );
+}
+
+#[test]
+fn control_characters_in_names_are_refused_before_anything_runs() {
+    for (extra, field, found) in [
+        (
+            "name = \"Small\\u0000borough\"",
+            "field `name`",
+            "U+0000 at character 6",
+        ),
+        (
+            "name = \"Small\"\n[interventions.early_help]\nname = \"Early\\u001b[2Jhelp\"",
+            "field `interventions.early_help.name`",
+            "U+001B",
+        ),
+        (
+            "name = \"Small\"\n[population]\nneighbourhood_names = [\"A\", \"B\\r\", \"C\", \"D\", \"E\"]",
+            "field `population.neighbourhood_names[1]`",
+            "U+000D",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = small_with(tmp.path(), extra);
+        let out_dir = tmp.path().join("out");
+        refused_at_once(
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "-r",
+                "1",
+                "-o",
+                out_dir.to_str().unwrap(),
+            ],
+            &out_dir,
+            &[field, "control characters", found],
+        );
+    }
+}
+
+/// What makes a spreadsheet run a CSV cell as a formula when it starts one
+/// (OWASP's list).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+#[test]
+fn no_cell_of_any_csv_file_starts_a_formula_and_numbers_stay_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let root = env!("CARGO_MANIFEST_DIR");
+    // Names, sources and a file name starting with each formula character
+    // (tab and carriage return only where text may hold them: sources).
+    fs::write(
+        dir.join("=base.toml"),
+        format!(
+            r#"name = "=HYPERLINK(\"http://example.com\",\"open\")"
+extends = "{root}/tests/fixtures/small.toml"
+[population]
+neighbourhood_names = ["+cmd|' /C calc'!A0", "-4+5", "@SUM(1+1)", "=1+1", "'quoted"]
+[events.ae_attendance]
+name = "-A&E"
+source = "\tTabbed source"
+"#
+        ),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("+hubs.toml"),
+        r#"name = "-4+5 hubs"
+extends = "=base.toml"
+[interventions.hubs]
+name = "@SUM(A1:A2)"
+source = "\rReturned source"
+kind = "caseload"
+payer = "housing"
+annual_budget = [350_000]
+unit_cost_per_month = 130
+targeting = { neighbourhoods = "most_deprived:2" }
+support_months = 6
+effects = [{ on = "recovery", multiplier = 2.0, source = "+3 studies" }]
+"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .args([
+            "run",
+            "=base.toml",
+            "+hubs.toml",
+            "-r",
+            "2",
+            "-o",
+            "out",
+            "-q",
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out_dir = dir.join("out");
+    let mut negative_numbers = 0;
+    let mut neutralised = std::collections::BTreeSet::new();
+    for (name, bytes) in every_file(&out_dir) {
+        if !name.ends_with(".csv") {
+            continue;
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes.as_slice());
+        for (line, record) in reader.records().enumerate() {
+            for cell in record.unwrap().iter() {
+                if !cell.starts_with(FORMULA_START) {
+                    if let Some(text) = cell.strip_prefix('\'') {
+                        neutralised.insert(text.to_string());
+                    }
+                    continue;
+                }
+                // Only a number may start with a sign.
+                match cell.parse::<f64>() {
+                    Ok(v) if v.is_finite() => negative_numbers += 1,
+                    _ => panic!(
+                        "{name}, row {}: the cell {cell:?} starts a formula",
+                        line + 1
+                    ),
+                }
+            }
+        }
+    }
+    assert!(
+        negative_numbers > 0,
+        "negative numbers are written as numbers"
+    );
+    for text in [
+        "=HYPERLINK(\"http://example.com\",\"open\")",
+        "-4+5 hubs",
+        "+cmd|' /C calc'!A0",
+        "-4+5",
+        "@SUM(1+1)",
+        "=1+1",
+        "'quoted",
+        "-A&E",
+        "\tTabbed source",
+        "@SUM(A1:A2)",
+        "\rReturned source",
+        "+3 studies",
+        "=base.toml",
+        "+hubs.toml",
+    ] {
+        assert!(
+            neutralised.contains(text),
+            "{text:?} is not in a cell, neutralised"
+        );
+    }
+    // The report reads the files back as the texts they were.
+    let html = read(&out_dir, "report.html");
+    assert!(html.contains("-4+5 hubs") && !html.contains("'-4+5 hubs"));
+}
+
+/// A size as the memory message writes it, in megabytes.
+fn megabytes(size: &str) -> f64 {
+    let (n, unit) = size.trim().split_once(' ').unwrap();
+    let n: f64 = n.parse().unwrap_or_else(|_| panic!("{size:?}"));
+    match unit {
+        "MB" => n,
+        "GB" => n * 1024.0,
+        _ => panic!("{size:?}"),
+    }
+}
+
+#[test]
+fn the_memory_estimates_parts_add_up_to_its_total() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = small_with(
+        tmp.path(),
+        "horizon_years = 30\n[population]\nresidents = 50_000_000",
+    );
+    for (file, limit) in [
+        (fixture("small.toml"), "1M"),
+        (big.to_str().unwrap().to_string(), "4G"),
+    ] {
+        let out_dir = tmp.path().join("out");
+        let out = upstream(&[
+            "run",
+            &file,
+            "-r",
+            "10000",
+            "--memory-limit",
+            limit,
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        // "needs about TOTAL of memory (PART for …, PART for …), more than"
+        let (_, rest) = stderr.split_once("needs about ").unwrap();
+        let (total, rest) = rest.split_once(" of memory (").unwrap();
+        let (parts, _) = rest.split_once("), more than").unwrap();
+        let parts: Vec<(&str, &str)> = parts
+            .split(", ")
+            .map(|p| p.split_once(" for ").unwrap())
+            .collect();
+        assert!(
+            parts
+                .iter()
+                .any(|(_, what)| what.contains("the program itself")),
+            "{stderr}"
+        );
+        let sum: f64 = parts.iter().map(|(size, _)| megabytes(size)).sum();
+        assert!(
+            (sum - megabytes(total)).abs() < 1e-3,
+            "the parts add up to {sum} MB, not {total}: {stderr}"
+        );
+        assert!(!out_dir.exists());
+    }
+}
+
+/// The names in a folder, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_run_into_a_folder_another_run_is_writing_is_refused_and_leaves_it_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let run = |seed: &str| {
+        upstream(&[
+            "run",
+            &fixture("small.toml"),
+            "-r",
+            "1",
+            "--seed",
+            seed,
+            "-o",
+            dir.to_str().unwrap(),
+            "-q",
+        ])
+    };
+    assert!(run("1").status.success());
+    let before = every_file(&dir);
+    // Another run holds the folder's lock, as a run does from before its
+    // simulation until its files are in place.
+    let lock = tmp.path().join(".out.upstream-lock");
+    let held = fs::File::create(&lock).unwrap();
+    held.try_lock().unwrap();
+    let report = upstream(&["report", dir.to_str().unwrap()]);
+    for out in [run("2"), report] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        for e in [
+            "another run is writing to",
+            ".out.upstream-lock",
+            "wait for it to finish or choose another --out",
+        ] {
+            assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+        }
+        assert!(
+            every_file(&dir) == before,
+            "the other run's folder is left alone"
+        );
+    }
+    // Once it is released, the next run writes, and takes its lock away.
+    drop(held);
+    assert!(run("2").status.success());
+    assert!(every_file(&dir) != before);
+    assert_eq!(names_in(tmp.path()), ["out"]);
+}
+
+#[test]
+fn a_lock_left_by_a_killed_run_does_not_stop_the_next() {
+    // A killed run leaves its lock file, but the system has released its
+    // lock on it.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join(".out.upstream-lock"), "").unwrap();
+    let dir = tmp.path().join("out");
+    run_ok(&[
+        "run",
+        &fixture("small.toml"),
+        "-r",
+        "1",
+        "-o",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(names_in(tmp.path()), ["out"]);
+}
+
+#[test]
+fn two_runs_into_one_folder_at_once_leave_one_whole_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+            .args(["run", &fixture("small.toml"), "-r", "8", "-j", "1", "-q"])
+            .arg("-o")
+            .arg(&dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let mut succeeded = 0;
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => succeeded += 1,
+            Some(2) if stderr.contains("another run is writing to") => {}
+            _ => panic!("{:?}: {stderr}", out.status),
+        }
+    }
+    assert!(succeeded >= 1);
+    // One run's files, whole.
+    let files = every_file(&dir);
+    for name in upstream::published::DATA_FILES {
+        assert!(files.contains_key(name), "{name} is missing");
+    }
+    assert_eq!(names_in(tmp.path()), ["out"]);
+}
+
+#[test]
+fn outputs_of_the_bundled_default_record_no_absolute_path_of_the_build() {
+    // Run outside the repository, the bundled scenarios are read from the
+    // folder Upstream was built in, by its absolute path.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .args(["run", "--years", "1", "-r", "1", "-o", "out", "-q"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tmp.path().join("out");
+    let files = every_file(&dir);
+    assert!(files.contains_key("report.html") && files.contains_key("upstream.xlsx"));
+    for (name, bytes) in &files {
+        let text = if name.ends_with(".xlsx") {
+            // Compressed: read its cells.
+            use calamine::Reader;
+            let mut book: calamine::Xlsx<_> = calamine::open_workbook(dir.join(name)).unwrap();
+            let mut cells = String::new();
+            for sheet in book.sheet_names() {
+                for row in book.worksheet_range(&sheet).unwrap().rows() {
+                    for c in row {
+                        cells.push_str(&c.to_string());
+                        cells.push('\n');
+                    }
+                }
+            }
+            cells
+        } else {
+            String::from_utf8_lossy(bytes).into_owned()
+        };
+        assert!(!text.contains(root), "{name} records the path {root}");
+    }
+    // Each file relative to the baseline's folder, where they all are.
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    let hubs: Vec<&str> = summary["scenarios"][1]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(hubs, ["hubs.toml", "baseline.toml"]);
+    let assumptions = read(&dir, "assumptions.csv");
+    assert!(
+        assumptions
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",baseline.toml")
+    );
 }

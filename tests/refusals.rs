@@ -3,8 +3,11 @@
 //! baseline) is changed in one place at a time: a misspelt field in each of
 //! its tables, and each of its numbers just outside its declared range or not
 //! finite, both where it is set and in each table of its kind that leaves it
-//! out. Each change must be refused in one line naming the file, the line and
-//! the field; each number at the edge of its range must be accepted.
+//! out; and each of its texts, and each name it chooses for a service or
+//! the like, just longer than its declared limit or holding a control
+//! character. Each change must be refused
+//! in one line naming the file, the line and the field; each number at the
+//! edge of its range, and each free text at its limit, must be accepted.
 //!
 //! Nothing here lists the schema's fields. The refusals of misspelt fields
 //! list what each table accepts, and every such field must appear in the
@@ -297,6 +300,16 @@ const RANGES: &[(&str, Range)] = &[
     ("economics.budgets.*.savings_target", COST),
 ];
 
+// Declared limits on text, read from src/scenario/text.rs: by the key the
+// text is written under, and a name's limit for every other text.
+
+/// Keys whose text may be longer than a name's.
+const LONG_TEXT: [&str; 4] = ["description", "source", "extends", "starting_state"];
+const NAME_LIMIT: usize = 200;
+const LONG_LIMIT: usize = 2_000;
+/// Texts that nothing else refers to, so any text up to the limit will do.
+const FREE_TEXT: [&str; 3] = ["name", "description", "source"];
+
 fn range_of(pattern: &str) -> Option<Range> {
     let matches = |declared: &str| {
         let (d, p): (Vec<&str>, Vec<&str>) =
@@ -379,7 +392,10 @@ struct Leaf {
 #[derive(Default)]
 struct Sites {
     tables: Vec<TableSite>,
+    /// Numbers.
     leaves: Vec<Leaf>,
+    /// Text.
+    texts: Vec<Leaf>,
 }
 
 impl Sites {
@@ -422,6 +438,12 @@ impl Sites {
                 }
             }
             Value::Integer(_) | Value::Float(_) => self.leaves.push(Leaf {
+                at,
+                field,
+                pattern: pattern.to_string(),
+                holder: holder.to_vec(),
+            }),
+            Value::String(_) => self.texts.push(Leaf {
                 at,
                 field,
                 pattern: pattern.to_string(),
@@ -753,7 +775,7 @@ fn every_number_out_of_range_is_refused() {
                 Err(e) => {
                     if let Err(why) = probe.names_the_place(&text, &e, &fields, &key) {
                         fails.push(format!("`{field} = {shown}`: {why}"));
-                    } else if !type_may_refuse && e.message.contains("invalid type") {
+                    } else if !type_may_refuse && refused_for_its_type(&e.message) {
                         fails.push(format!(
                             "`{field} = {shown}` is refused for its type, not its range: is it declared {:?} by mistake? {e}",
                             range.num
@@ -767,7 +789,7 @@ fn every_number_out_of_range_is_refused() {
         if range.num == Num::Whole {
             let x = inside.first().copied().unwrap_or(0.0) + 0.5;
             let (_, result) = probe.load(|tree| *at_mut(tree, &leaf.at) = Value::Float(x));
-            if !result.is_err_and(|e| e.message.contains("invalid type")) {
+            if !result.is_err_and(|e| refused_for_its_type(&e.message)) {
                 fails.push(format!(
                     "`{field} = {x}` is not refused as a fraction: is it declared whole by mistake?"
                 ));
@@ -874,6 +896,192 @@ fn every_number_out_of_range_is_refused_wherever_it_may_be_written() {
     report(&fails);
 }
 
+/// A limit as the errors write it: "2,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A text one character beyond its limit must be refused as too long, where
+/// it is written; a free text at its limit must be accepted. So must a name
+/// the scenario chooses (an intervention's id, say), written as a key.
+#[test]
+fn every_text_too_long_is_refused() {
+    let mut probe = Probe::new();
+    let mut sites = Sites::default();
+    sites.walk(&probe.complete, Vec::new(), Vec::new(), "", &[]);
+    let mut fails = Vec::new();
+    for leaf in &sites.texts {
+        let field = dotted(&leaf.field);
+        let (fields, key) = blamed(leaf);
+        let limit = if LONG_TEXT.contains(&key.as_str()) {
+            LONG_LIMIT
+        } else {
+            NAME_LIMIT
+        };
+        let said = format!("at most {} characters", thousands(limit));
+        let (text, result) = probe.load(|tree| {
+            *at_mut(tree, &leaf.at) = Value::String("x".repeat(limit + 1));
+        });
+        match result {
+            Ok(()) => fails.push(format!(
+                "`{field}` of {} characters was accepted; its limit is {limit}",
+                limit + 1
+            )),
+            Err(e) => {
+                if let Err(why) = probe.names_the_place(&text, &e, &fields, &key) {
+                    fails.push(format!("`{field}` too long: {why}"));
+                } else if !e.message.contains(&said) {
+                    fails.push(format!("`{field}` too long is not refused as such: {e}"));
+                }
+            }
+        }
+        if FREE_TEXT.contains(&key.as_str()) {
+            let (_, result) = probe.load(|tree| {
+                *at_mut(tree, &leaf.at) = Value::String("x".repeat(limit));
+            });
+            if let Err(e) = result {
+                fails.push(format!("`{field}` of {limit} characters is refused: {e}"));
+            }
+        }
+    }
+    let long = "k".repeat(NAME_LIMIT + 1);
+    let mut keys = 0;
+    for site in &sites.tables {
+        if !FREE_NAMES.contains(&site.pattern.as_str())
+            && !CHECKED_NAMES.contains(&site.pattern.as_str())
+        {
+            continue;
+        }
+        keys += 1;
+        let place = dotted(&site.field);
+        let (text, result) = probe.load(|tree| {
+            let t = at_mut(tree, &site.at).as_table_mut().unwrap();
+            let first = t.keys().next().unwrap().clone();
+            let v = t.remove(&first).unwrap();
+            t.insert(long.clone(), v);
+        });
+        match result {
+            Ok(()) => fails.push(format!(
+                "a name of 201 characters in `{place}` was accepted"
+            )),
+            Err(e) => {
+                if let Err(why) =
+                    probe.names_the_place(&text, &e, std::slice::from_ref(&place), &long)
+                {
+                    fails.push(format!("a name too long in `{place}`: {why}"));
+                } else if !e.message.contains("at most 200 characters") || e.message.contains(&long)
+                {
+                    fails.push(format!(
+                        "a name too long in `{place}` is not refused as such, in brief: {e}"
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{} texts and the names of {keys} tables probed in {} loads",
+        sites.texts.len(),
+        probe.loads
+    );
+    report(&fails);
+}
+
+/// A control character (NUL, escape) in any text, or in a name the scenario
+/// chooses, must be refused where it is written; a line break or a tab only
+/// outside a description or source. In a description or source they are
+/// accepted.
+#[test]
+fn every_text_with_a_control_character_is_refused() {
+    let mut probe = Probe::new();
+    let mut sites = Sites::default();
+    sites.walk(&probe.complete, Vec::new(), Vec::new(), "", &[]);
+    let mut fails = Vec::new();
+    for leaf in &sites.texts {
+        let field = dotted(&leaf.field);
+        let (fields, key) = blamed(leaf);
+        let prose = matches!(key.as_str(), "description" | "source");
+        let original = at(&probe.complete, &leaf.at).as_str().unwrap().to_string();
+        let mut probes = vec![
+            ("\0", "U+0000"),
+            ("\u{1b}[2J", "U+001B"),
+            ("\u{7f}", "U+007F"),
+        ];
+        if !prose {
+            probes.extend([("\n", "U+000A"), ("\t", "U+0009")]);
+        }
+        for (inserted, said) in probes {
+            let changed = format!("{original}{inserted}more");
+            let (text, result) =
+                probe.load(|tree| *at_mut(tree, &leaf.at) = Value::String(changed));
+            let shown = inserted.escape_debug();
+            match result {
+                Ok(()) => fails.push(format!("`{field}` holding \"{shown}\" was accepted")),
+                Err(e) => {
+                    if let Err(why) = probe.names_the_place(&text, &e, &fields, &key) {
+                        fails.push(format!("`{field}` holding \"{shown}\": {why}"));
+                    } else if !e.message.contains("control characters") || !e.message.contains(said)
+                    {
+                        fails.push(format!(
+                            "`{field}` holding \"{shown}\" is not refused for it: {e}"
+                        ));
+                    }
+                }
+            }
+        }
+        if prose {
+            let changed = format!("{original}\n\tmore,\r\non lines of their own");
+            let (_, result) = probe.load(|tree| *at_mut(tree, &leaf.at) = Value::String(changed));
+            if let Err(e) = result {
+                fails.push(format!("`{field}` over several lines is refused: {e}"));
+            }
+        }
+    }
+    let mut keys = 0;
+    for site in &sites.tables {
+        if !FREE_NAMES.contains(&site.pattern.as_str())
+            && !CHECKED_NAMES.contains(&site.pattern.as_str())
+        {
+            continue;
+        }
+        keys += 1;
+        let place = dotted(&site.field);
+        let (text, result) = probe.load(|tree| {
+            let t = at_mut(tree, &site.at).as_table_mut().unwrap();
+            let first = t.keys().next().unwrap().clone();
+            let v = t.remove(&first).unwrap();
+            t.insert(format!("bad\0{first}"), v);
+        });
+        match result {
+            Ok(()) => fails.push(format!("a name holding NUL in `{place}` was accepted")),
+            Err(e) => {
+                if let Err(why) =
+                    probe.names_the_place(&text, &e, std::slice::from_ref(&place), "bad")
+                {
+                    fails.push(format!("a name holding NUL in `{place}`: {why}"));
+                } else if !e.message.contains("U+0000") || e.message.contains('\0') {
+                    fails.push(format!(
+                        "a name holding NUL in `{place}` is not refused for it, or is printed: {e:?}"
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{} texts and the names of {keys} tables probed in {} loads",
+        sites.texts.len(),
+        probe.loads
+    );
+    report(&fails);
+}
+
 fn report(fails: &[String]) {
     let s = if fails.len() == 1 { "" } else { "s" };
     assert!(
@@ -882,4 +1090,10 @@ fn report(fails: &[String]) {
         fails.len(),
         fails.join("\n")
     );
+}
+
+/// Whether a message refuses a value for its type (a fraction where a whole
+/// number belongs, text where a number does), in the words errors now use.
+fn refused_for_its_type(message: &str) -> bool {
+    message.contains(", found the number") || message.contains(", found the text")
 }

@@ -10,6 +10,10 @@
 //! leaves behind is hidden, and the next run into the folder tidies it up
 //! (putting an old folder back if the crash fell between the two renames).
 //!
+//! Only one run at a time may write a folder: each takes the folder's lock
+//! first (see [`lock`]) and holds it until its files are in place, and all
+//! tidying is done under it, so no run removes what another is writing.
+//!
 //! Every change to the disk is followed by a crash point, where a test
 //! build can stop the process as a kill would. The crash test at the end of
 //! this file stops a writer at each point in turn, on every path (the
@@ -62,8 +66,19 @@ pub enum OutputError {
     /// than a folder.
     #[error("the output folder {0} is not a folder")]
     NotAFolder(PathBuf),
+    /// Another run (or `upstream report`) holds the output folder's lock.
+    #[error(
+        "another run is writing to {dir} (lock {lock}); wait for it to finish or choose another --out"
+    )]
+    Busy {
+        /// The output folder, as given.
+        dir: PathBuf,
+        /// The lock file beside it.
+        lock: PathBuf,
+    },
 }
 
+const LOCK: &str = "upstream-lock";
 const NEW: &str = "upstream-new";
 const OLD: &str = "upstream-old";
 /// A folder being removed: renamed first, so a removal cut short is never
@@ -202,6 +217,86 @@ fn tidy(parent: &Path, name: &str) {
             let _ = remove_tree(&path);
         } else if rest.starts_with(NEW) || rest.starts_with(OLD) {
             discard(parent, name, &path);
+        }
+    }
+}
+
+/// The right to replace one output folder, until it is dropped.
+///
+/// It is the system's advisory lock (`flock` on Unix) on a hidden file
+/// beside the folder, `.NAME.upstream-lock`, held while the file is open:
+/// the system releases it when the process ends, however it ends, so a
+/// killed run's lock stops nobody. The file is removed on release; on
+/// systems other than Unix it is left, unlocked, for the next run.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+    // Holds the lock while open.
+    _file: fs::File,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still locked: a run that opened it meanwhile sees
+        // that the file it locked is no longer the lock file, and retries.
+        #[cfg(unix)]
+        if fs::remove_file(&self.path).is_ok() {
+            crash_point();
+        }
+    }
+}
+
+/// Whether `file` is still the file at `path`.
+#[cfg(unix)]
+fn is_at(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn is_at(_: &fs::File, _: &Path) -> bool {
+    // The lock file is never removed here, so it is always the same file.
+    true
+}
+
+/// Takes the lock on replacing `dir` (creating its parent folder if need
+/// be), or refuses at once if another process holds it.
+pub fn lock(dir: &Path) -> Result<Lock, OutputError> {
+    let (parent, name) = split(dir)?;
+    fs::create_dir_all(&parent).map_err(|source| OutputError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let path = parent.join(format!(".{name}.{LOCK}"));
+    let err = |source| OutputError::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    loop {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(err)?;
+        crash_point();
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(OutputError::Busy {
+                    dir: dir.to_path_buf(),
+                    lock: path,
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(err(e)),
+        }
+        // The run that held it may have removed the file as it finished.
+        if is_at(&file, &path) {
+            return Ok(Lock { path, _file: file });
         }
     }
 }
@@ -491,6 +586,25 @@ mod tests {
         check_writable(tmp.path(), &ours).unwrap();
     }
 
+    #[test]
+    fn one_writer_at_a_time_holds_the_lock_and_leaves_nothing_behind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let held = lock(&dir).unwrap();
+        // Another thread, as another process: each open of the file is its
+        // own claim on it.
+        let other = std::thread::scope(|s| s.spawn(|| lock(&dir)).join().unwrap());
+        match other {
+            Err(OutputError::Busy { lock, .. }) => {
+                assert_eq!(lock, tmp.path().join(".out.upstream-lock"));
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(held);
+        assert!(names(tmp.path()).is_empty());
+        drop(lock(&dir).unwrap());
+    }
+
     // The crash test: a child process (this test binary running only
     // `child_of_the_crash_test`) writes a new folder over an old one and is
     // stopped at crash point 0, then 1, 2, ... until it finishes, so every
@@ -623,8 +737,9 @@ mod tests {
         put_back: u32,
         /// ...and stops that left the new folder.
         got_new: u32,
-        /// Each kind of hidden leftovers (their tags, and whether the
-        /// folder was missing), with the first crash point to leave it.
+        /// Each kind of hidden leftovers (their tags, `lock` for the lock
+        /// file, and whether the folder was missing), with the first crash
+        /// point to leave it.
         leftovers: BTreeMap<String, u32>,
     }
 
@@ -787,11 +902,16 @@ mod tests {
                 "stopped both before and after the swap: {first:?}"
             );
             assert!(!first.leftovers.is_empty(), "{first:?}");
-            for &at in first.leftovers.values() {
+            for (kind, &at) in &first.leftovers {
                 let second = self.every_crash_point(Start {
                     old,
                     stopped_at: Some(at),
                 });
+                // A killed run's lock file alone needs no tidying: the next
+                // run takes it over as it is.
+                if kind.split(", ").all(|t| t == "lock" || t == "no folder") {
+                    continue;
+                }
                 assert!(
                     second.points > first.points,
                     "the next run's tidying has crash points: {second:?}"

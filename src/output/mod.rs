@@ -6,7 +6,7 @@ pub(crate) mod table;
 #[cfg(feature = "xlsx")]
 mod workbook;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::aggregate::{self, MonthRow};
 use crate::economics::Economics;
@@ -15,7 +15,7 @@ use crate::metrics::{Band, NeighbourhoodMetric};
 use crate::model::Config;
 use crate::published::{
     CHARTS_DIR, DATA_FILES, EconomicsFile, FileRef, REPORT_FILE, ScenarioSummary, ServiceKind,
-    ServiceRef, Settings, SummaryFile, Warning,
+    ServiceRef, Settings, SummaryFile, Warning, csv_text,
 };
 use crate::scenario::{Assumption, Loaded};
 
@@ -35,11 +35,92 @@ pub struct RunInfo<'a> {
     pub resident_months: u64,
 }
 
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+impl RunInfo<'_> {
+    /// A scenario file's path as the outputs record it: as the run was
+    /// given it, relative to the current folder; or, if given in full (as
+    /// the bundled default comparison's are when Upstream runs outside its
+    /// own folder), relative to the baseline's folder. No output then
+    /// holds where Upstream was built, or another absolute path.
+    fn recorded(&self, path: &str) -> String {
+        let path = Path::new(path);
+        if path.is_relative() {
+            return path.display().to_string();
+        }
+        let baseline = self.scenarios[0].files[0].path.as_path();
+        let base = baseline.parent().unwrap_or(Path::new(""));
+        relative(path, base).display().to_string()
+    }
+}
+
+/// `path` relative to the folder `base`, both made absolute and `.` and `..`
+/// resolved by name, without reading the disk. Paths with no common root
+/// (on different drives) give the file's name alone.
+fn relative(path: &Path, base: &Path) -> PathBuf {
+    use std::path::Component;
+    fn resolved(p: &Path) -> Vec<Component<'_>> {
+        let mut out: Vec<Component> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                    out.pop();
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+    let (Ok(path), Ok(base)) = (std::path::absolute(path), std::path::absolute(base)) else {
+        return path.file_name().map(PathBuf::from).unwrap_or_default();
+    };
+    let (p, b) = (resolved(&path), resolved(&base));
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let rooted = |c: &Component| matches!(c, Component::Prefix(_) | Component::RootDir);
+    if !p[..common].iter().any(rooted) {
+        return path.file_name().map(PathBuf::from).unwrap_or_default();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out
+}
+
+/// A cell of a CSV file. Every CSV file is written through [`csv_bytes`],
+/// which neutralises text a spreadsheet would run as a formula
+/// ([`csv_text`]); a number, negative ones included, is written as it is.
+enum Cell {
+    Text(String),
+    Number(String),
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn number(v: f64) -> Cell {
+    Cell::Number(exact(v))
+}
+
+fn whole(v: impl Into<u64>) -> Cell {
+    Cell::Number(v.into().to_string())
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).expect("writing to memory");
     for r in rows {
-        w.write_record(&r).expect("writing to memory");
+        for c in &r {
+            let field = match c {
+                Cell::Text(t) => csv_text(t),
+                Cell::Number(n) => n.as_str().into(),
+            };
+            w.write_field(field.as_bytes()).expect("writing to memory");
+        }
+        w.write_record(None::<&[u8]>).expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
 }
@@ -49,8 +130,8 @@ fn exact(v: f64) -> String {
     if v == 0.0 { "0".into() } else { format!("{v}") }
 }
 
-fn band_cells(b: &Band) -> [String; 4] {
-    [exact(b.mean), exact(b.p5), exact(b.p50), exact(b.p95)]
+fn band_cells(b: &Band) -> [Cell; 4] {
+    [number(b.mean), number(b.p5), number(b.p50), number(b.p95)]
 }
 
 fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
@@ -58,9 +139,9 @@ fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
         &["scenario", "month", "metric", "mean", "p5", "p50", "p95"],
         rows.iter().map(|r| {
             let mut v = vec![
-                names[r.scenario].to_string(),
-                r.month.to_string(),
-                r.metric.clone(),
+                text(names[r.scenario]),
+                whole(r.month as u64),
+                text(r.metric.as_str()),
             ];
             v.extend(band_cells(&r.band));
             v
@@ -81,7 +162,7 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
                 .files
                 .iter()
                 .map(|f| FileRef {
-                    path: f.path.display().to_string(),
+                    path: info.recorded(&f.path.display().to_string()),
                     sha256: f.sha256.clone(),
                 })
                 .collect(),
@@ -93,7 +174,7 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
                 .warnings
                 .iter()
                 .map(|w| Warning {
-                    file: w.file.display().to_string(),
+                    file: info.recorded(&w.file.display().to_string()),
                     line: w.line,
                     field: w.field.clone(),
                     message: w.message.clone(),
@@ -158,12 +239,17 @@ fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
     let rows = info.scenarios.iter().flat_map(|l| {
         l.assumptions.iter().map(|a: &Assumption| {
             vec![
-                l.config.name.clone(),
-                a.parameter.clone(),
-                a.value.clone(),
-                a.source.clone().unwrap_or_default(),
-                a.confidence.clone().unwrap_or_default(),
-                a.file.clone(),
+                text(l.config.name.as_str()),
+                text(a.parameter.as_str()),
+                // A number stays a number; a list, text or true/false is text.
+                if a.value.parse::<f64>().is_ok_and(f64::is_finite) {
+                    Cell::Number(a.value.clone())
+                } else {
+                    text(a.value.as_str())
+                },
+                text(a.source.clone().unwrap_or_default()),
+                text(a.confidence.clone().unwrap_or_default()),
+                text(info.recorded(&a.file)),
             ]
         })
     });
@@ -191,8 +277,12 @@ fn by_neighbourhood_csv(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             .iter()
             .zip(means)
             .map(|(n, vals)| {
-                let mut row = vec![l.config.name.clone(), n.name.clone(), n.decile.to_string()];
-                row.extend(vals.iter().map(|v| exact(*v)));
+                let mut row = vec![
+                    text(l.config.name.as_str()),
+                    text(n.name.as_str()),
+                    whole(n.decile),
+                ];
+                row.extend(vals.iter().map(|v| number(*v)));
                 row
             })
             .collect::<Vec<_>>()
@@ -217,15 +307,15 @@ fn economics_json(economics: &Economics) -> Vec<u8> {
     bytes
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map_or(String::new(), exact)
+fn opt(v: Option<f64>) -> Cell {
+    v.map_or(Cell::Number(String::new()), number)
 }
 
 fn budget_csv(economics: &Economics) -> Vec<u8> {
-    let band3 = |b: &Band| [exact(b.mean), exact(b.p5), exact(b.p95)];
+    let band3 = |b: &Band| [number(b.mean), number(b.p5), number(b.p95)];
     let opt3 = |b: &Option<Band>| match b {
         Some(b) => band3(b),
-        None => [String::new(), String::new(), String::new()],
+        None => [opt(None), opt(None), opt(None)],
     };
     csv_bytes(
         &[
@@ -257,17 +347,17 @@ fn budget_csv(economics: &Economics) -> Vec<u8> {
         ],
         economics.budget.iter().map(|r| {
             let mut v = vec![
-                r.scenario.clone(),
-                r.financial_year.clone(),
-                r.payer.name().to_string(),
-                r.account.name().to_string(),
-                r.line.clone(),
+                text(r.scenario.as_str()),
+                text(r.financial_year.as_str()),
+                text(r.payer.name()),
+                text(r.account.name()),
+                text(r.line.as_str()),
             ];
             v.extend(band3(&r.baseline));
             v.extend(band3(&r.scenario_value));
             v.extend(band3(&r.difference));
             for b in [&r.baseline, &r.scenario_value, &r.difference] {
-                v.push(exact(b.mean / r.deflator));
+                v.push(number(b.mean / r.deflator));
             }
             v.push(opt(r.envelope));
             v.extend(opt3(&r.gap));
@@ -324,28 +414,93 @@ pub fn is_ours(name: &str) -> bool {
             .is_some_and(|n| !n.contains('/') && (n.ends_with(".svg") || n.ends_with(".png")))
 }
 
+/// An output folder claimed by one run: no other run (in this process or
+/// another) may write it until this is dropped. Claim it before the
+/// simulation, so that a run into a folder another is writing is refused at
+/// once rather than after its work.
+#[derive(Debug)]
+pub struct OutputFolder {
+    dir: PathBuf,
+    _lock: atomic::Lock,
+}
+
+/// Claims the output folder `dir`: takes its lock (see [`OutputError::Busy`])
+/// and checks that it can be replaced by a run's outputs without losing
+/// anything that Upstream did not write.
+pub fn claim(dir: &Path) -> Result<OutputFolder, OutputError> {
+    let lock = atomic::lock(dir)?;
+    atomic::check_writable(dir, &is_ours)?;
+    Ok(OutputFolder {
+        dir: dir.to_path_buf(),
+        _lock: lock,
+    })
+}
+
+impl OutputFolder {
+    /// The folder, as given.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Replaces the folder with a run's files (from [`render`], with or
+    /// without the report's) in one step. Returns the names written.
+    pub fn write(&self, files: &[(String, Vec<u8>)]) -> Result<Vec<String>, OutputError> {
+        // Again: the user may have put something in it since it was claimed.
+        atomic::check_writable(&self.dir, &is_ours)?;
+        atomic::replace_folder(&self.dir, files, &[])?;
+        Ok(files.iter().map(|(n, _)| n.clone()).collect())
+    }
+
+    /// Replaces the report and charts in the folder in one step, keeping
+    /// its other files.
+    pub fn write_report(&self, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+        atomic::check_writable(&self.dir, &is_ours)?;
+        let carry: Vec<String> = DATA_FILES
+            .iter()
+            .filter(|n| self.dir.join(n).is_file())
+            .map(|n| n.to_string())
+            .collect();
+        atomic::replace_folder(&self.dir, files, &carry)
+    }
+}
+
 /// Checks, before any simulation, that `dir` can be replaced by a run's
-/// outputs without losing anything that Upstream did not write.
+/// outputs without losing anything that Upstream did not write, and that no
+/// other run is writing it. To keep it from other runs, [`claim`] it.
 pub fn check_writable(dir: &Path) -> Result<(), OutputError> {
-    atomic::check_writable(dir, &is_ours)
+    claim(dir).map(drop)
 }
 
-/// Replaces the folder `dir` with a run's files (from [`render`], with or
-/// without the report's) in one step. Returns the names written.
+/// Claims the folder `dir` and replaces it with a run's files in one step.
+/// Returns the names written.
 pub fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<String>, OutputError> {
-    check_writable(dir)?;
-    atomic::replace_folder(dir, files, &[])?;
-    Ok(files.iter().map(|(n, _)| n.clone()).collect())
+    claim(dir)?.write(files)
 }
 
-/// Replaces the report and charts in the output folder `dir` in one step,
-/// keeping its other files.
+/// Claims the output folder `dir` and replaces its report and charts in one
+/// step, keeping its other files.
 pub fn write_report(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
-    check_writable(dir)?;
-    let carry: Vec<String> = DATA_FILES
-        .iter()
-        .filter(|n| dir.join(n).is_file())
-        .map(|n| n.to_string())
-        .collect();
-    atomic::replace_folder(dir, files, &carry)
+    claim(dir)?.write_report(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_path_relative_to_a_folder_is_worked_out_by_name() {
+        for (path, base, expect) in [
+            ("/a/b/c.toml", "/a/b", "c.toml"),
+            ("/a/b/../d/c.toml", "/a/b", "../d/c.toml"),
+            ("/a/b/./c.toml", "/a/b/", "c.toml"),
+            ("/x/c.toml", "/a/b", "../../x/c.toml"),
+            ("/a/b/c/d.toml", "/a", "b/c/d.toml"),
+        ] {
+            assert_eq!(
+                relative(Path::new(path), Path::new(base)),
+                Path::new(expect)
+            );
+        }
+    }
 }

@@ -273,7 +273,7 @@ fn assumption_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
                 Cell::Text(a.value.clone()),
                 Cell::Text(a.source.clone().unwrap_or_default()),
                 Cell::Text(a.confidence.clone().unwrap_or_default()),
-                Cell::Text(a.file.clone()),
+                Cell::Text(info.recorded(&a.file)),
             ]);
         }
     }

@@ -11,14 +11,18 @@ use serde::de::DeserializeOwned;
 use super::ReportError;
 pub use crate::economics::appraisal::{Appraisal, Cumulative, Payback};
 use crate::metrics::{Band, Metric};
-use crate::published::{EconomicsFile, Settings, SummaryFile};
+// Text cells of the CSV files are read as they were before the writer
+// neutralised them for spreadsheets.
+use crate::published::{EconomicsFile, Settings, SummaryFile, de_csv_text};
 
 /// Reads one file of the output folder by name.
 pub type Source<'a> = dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync + 'a;
 
 #[derive(Debug, Deserialize)]
 pub struct NeighbourhoodRow {
+    #[serde(deserialize_with = "de_csv_text")]
     pub scenario: String,
+    #[serde(deserialize_with = "de_csv_text")]
     pub neighbourhood: String,
     pub deprivation_decile: u8,
     pub resident_months: f64,
@@ -27,17 +31,24 @@ pub struct NeighbourhoodRow {
 
 #[derive(Debug, Deserialize)]
 pub struct AssumptionRow {
+    #[serde(deserialize_with = "de_csv_text")]
     pub scenario: String,
+    #[serde(deserialize_with = "de_csv_text")]
     pub parameter: String,
+    #[serde(deserialize_with = "de_csv_text")]
     pub value: String,
+    #[serde(deserialize_with = "de_csv_text")]
     pub source: String,
+    #[serde(deserialize_with = "de_csv_text")]
     pub confidence: String,
 }
 
 #[derive(Deserialize)]
 struct MonthRow {
+    #[serde(deserialize_with = "de_csv_text")]
     scenario: String,
     month: u32,
+    #[serde(deserialize_with = "de_csv_text")]
     metric: String,
     mean: f64,
     p5: f64,

@@ -126,6 +126,8 @@ fn read_one(
         path: p.to_path_buf(),
         text,
     };
+    // Before anything follows `extends` or copies a name.
+    super::text::check(&file, &table)?;
     Ok((file, table))
 }
 

@@ -10,7 +10,8 @@
 //! chain of files, `schema` gives the merged table its types, `compile`
 //! checks every value and builds the model's [`Config`], `money` the economic
 //! conventions, and `assumptions` lists each parameter with its evidence;
-//! `locate` turns any failure into a file, line and field.
+//! `text` bounds every text, and `locate` turns any failure into a file,
+//! line and field.
 
 mod assumptions;
 mod compile;
@@ -20,6 +21,7 @@ mod money;
 mod plausible;
 mod schema;
 mod starting;
+mod text;
 mod words;
 
 use std::fmt;
@@ -30,6 +32,7 @@ use locate::{locate, path_segments, split_path};
 
 pub use compile::MAX_YEARS;
 pub use plausible::EFFECT_RANGE;
+pub use text::{MAX_CELL, MAX_NAME, MAX_PROSE};
 
 /// The bundled default comparison under `scenarios/`, baseline first.
 pub const BUNDLED: [&str; 7] = [
@@ -202,8 +205,20 @@ pub fn load_from(
         money::conventions(scenario, &compiled.config, compiled.start).map_err(located_invalid)?;
     let intervention_money = money::interventions(scenario).map_err(located_invalid)?;
     let assumptions = assumptions::assumptions(&merged, &files);
+    text::fits_a_cell(&files, &assumptions)?;
+    // A list is judged against the horizon of the file that writes it: a
+    // file that shortens the horizon (or `--years`) leaves longer lists it
+    // inherits unused on purpose.
+    let years_seen_by = |field: &str| -> Option<u32> {
+        let path = split_path(field);
+        let j = tables.iter().position(|t| assumptions::defines(t, &path))?;
+        tables[j..]
+            .iter()
+            .find_map(|t| t.get("horizon_years").and_then(|v| v.as_integer()))
+            .map(|y| y.clamp(0, u32::MAX as i64) as u32)
+    };
     let own_horizon = overrides.horizon_years.is_none();
-    let warnings = plausible::warnings(scenario, &compiled.config, own_horizon)
+    let warnings = plausible::warnings(scenario, &compiled.config, own_horizon, &years_seen_by)
         .into_iter()
         .map(located_invalid)
         .collect();

@@ -12,17 +12,19 @@ use crate::model::Config;
 /// zero was usually meant.
 pub const EFFECT_RANGE: (f64, f64) = (0.2, 5.0);
 
-/// Every warning for a scenario that has compiled. Years past the horizon
-/// are not reported when the horizon was set for the run (`--years`): the
-/// file's lists were written for its own.
-pub(super) fn warnings(s: &Scenario, config: &Config, own_horizon: bool) -> Vec<Invalid> {
+/// Every warning for a scenario that has compiled. A by-year list is judged
+/// against the horizon of the file that writes it (`years_seen_by`); a
+/// start month against the scenario's own horizon, unless the run set one
+/// (`own_horizon` false: `--years`).
+pub(super) fn warnings(
+    s: &Scenario,
+    config: &Config,
+    own_horizon: bool,
+    years_seen_by: &dyn Fn(&str) -> Option<u32>,
+) -> Vec<Invalid> {
     let mut out = Vec::new();
     let mut warn = |path: String, message: String| out.push(Invalid { path, message });
-    let years = if own_horizon {
-        config.months.div_ceil(12) as usize
-    } else {
-        usize::MAX
-    };
+    let years = |field: &str| years_seen_by(field).map_or(usize::MAX, |y| y as usize);
     for (id, iv) in &s.interventions {
         let at = |field: &str| format!("interventions.{id}.{field}");
         for (k, e) in iv.effects.iter().enumerate() {
@@ -56,8 +58,9 @@ pub(super) fn warnings(s: &Scenario, config: &Config, own_horizon: bool) -> Vec<
             ("caseload", iv.caseload.as_ref().map(|p| p.value.len())),
             ("places", iv.places.as_ref().map(|p| p.value.len())),
         ] {
-            if let Some(len) = len.filter(|&l| l > years) {
-                warn(at(field), past_horizon(len, years));
+            let seen = years(&at(field));
+            if let Some(len) = len.filter(|&l| l > seen) {
+                warn(at(field), past_horizon(len, seen));
             }
         }
         if let Some(start) = iv.start_month.filter(|&m| own_horizon && m > config.months) {
@@ -76,11 +79,10 @@ pub(super) fn warnings(s: &Scenario, config: &Config, own_horizon: bool) -> Vec<
                 ("envelope", &b.envelope),
                 ("savings_target", &b.savings_target),
             ] {
-                if let Some(len) = p.as_ref().map(|p| p.value.len()).filter(|&l| l > years) {
-                    warn(
-                        format!("economics.budgets.{payer}.{field}"),
-                        past_horizon(len, years),
-                    );
+                let path = format!("economics.budgets.{payer}.{field}");
+                let seen = years(&path);
+                if let Some(len) = p.as_ref().map(|p| p.value.len()).filter(|&l| l > seen) {
+                    warn(path, past_horizon(len, seen));
                 }
             }
         }

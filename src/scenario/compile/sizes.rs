@@ -106,7 +106,7 @@ fn whole_if_counted(path: &str, p: &Param<f64>) -> R<()> {
         return bad(
             path,
             format!(
-                "expected a whole number, found {}; a share of a place can be written per 1,000 (per_1000_residents = …)",
+                "expected a whole number of places, found the number {}; a share of a place can be written per 1,000 (per_1000_residents = …)",
                 p.value
             ),
         );
@@ -119,7 +119,7 @@ fn whole_list_if_counted(path: &str, p: &Param<Vec<f64>>) -> R<()> {
         if p.per == Per::Place && v.fract() != 0.0 {
             return bad(
                 format!("{path}[{i}]"),
-                format!("expected a whole number of cases, found {v}"),
+                format!("expected a whole number of cases, found the number {v}"),
             );
         }
     }
