@@ -33,6 +33,7 @@ pub(super) fn chain(
         if files.len() >= MAX_EXTENDS_DEPTH {
             return Err(ScenarioError {
                 file: path.to_path_buf(),
+                inherited_by: None,
                 line: None,
                 field: Some("extends".into()),
                 message: format!("`extends` goes more than {MAX_EXTENDS_DEPTH} files deep"),
@@ -97,6 +98,7 @@ fn read_one(
         ),
         None => ScenarioError {
             file: p.to_path_buf(),
+            inherited_by: None,
             line: None,
             field: None,
             message: format!("cannot read the file: {e}"),
@@ -105,6 +107,7 @@ fn read_one(
     if text.trim().is_empty() {
         return Err(ScenarioError {
             file: p.to_path_buf(),
+            inherited_by: None,
             line: None,
             field: None,
             message: "the file is empty; a scenario needs at least `name` and `extends` (or a full set of tables)"
@@ -116,6 +119,7 @@ fn read_one(
         let line_text = line.and_then(|l| text.lines().nth(l - 1)).unwrap_or("");
         ScenarioError {
             file: p.to_path_buf(),
+            inherited_by: None,
             line,
             field: None,
             message: super::words::toml_syntax(e.message(), line_text),

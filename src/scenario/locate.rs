@@ -113,6 +113,8 @@ pub(super) fn locate(files: &[SourceFile], path: &[String], message: String) -> 
     match best {
         Some((f, offset, _)) => ScenarioError {
             file: f.path.clone(),
+            inherited_by: (f.path != files[0].path && field.is_some())
+                .then(|| files[0].path.clone()),
             line: Some(line_of(&f.text, offset)),
             field,
             message,
@@ -122,6 +124,7 @@ pub(super) fn locate(files: &[SourceFile], path: &[String], message: String) -> 
             line: None,
             field,
             message,
+            ..Default::default()
         },
     }
 }

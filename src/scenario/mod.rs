@@ -47,11 +47,15 @@ pub const BUNDLED: [&str; 7] = [
 
 /// A problem in a scenario, with where and why: an error that stops it
 /// being used, or a warning (see [`Loaded::warnings`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScenarioError {
     /// The file at fault: the scenario, a file it extends, or its starting
     /// state.
     pub file: PathBuf,
+    /// The scenario that inherits the field from `file`, when `file` is one
+    /// it extends: a place's own file is named first, so nobody is sent to
+    /// fix a bundled file for a field they never touched.
+    pub inherited_by: Option<PathBuf>,
     /// The line in that file (1-based), when it can be found.
     pub line: Option<usize>,
     /// Dotted path of the field, when the problem is with one field.
@@ -62,11 +66,19 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        match (&self.inherited_by, &self.field) {
+            (Some(by), Some(field)) => write!(
+                f,
+                "{} inherits `{field}` from {}",
+                by.display(),
+                self.file.display()
+            )?,
+            _ => write!(f, "{}", self.file.display())?,
+        }
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
         }
-        if let Some(field) = &self.field {
+        if let (None, Some(field)) = (&self.inherited_by, &self.field) {
             write!(f, ", field `{field}`")?;
         }
         write!(f, ": {}", self.message)
@@ -218,8 +230,10 @@ pub fn load_from(
             .map(|y| y.clamp(0, u32::MAX as i64) as u32)
     };
     let own_horizon = overrides.horizon_years.is_none();
+    let residents = compiled.config.population.residents;
     let warnings = plausible::warnings(scenario, &compiled.config, own_horizon, &years_seen_by)
         .into_iter()
+        .chain(plausible::inherited_sizes(&merged, &tables, residents))
         .map(located_invalid)
         .collect();
     Ok(Loaded {

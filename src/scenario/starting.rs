@@ -28,6 +28,7 @@ const COLUMNS: [&str; 9] = [
 pub(super) fn read(path: &Path, names: &[String]) -> Result<Vec<StartingHousehold>, ScenarioError> {
     let err = |line: Option<usize>, field: Option<&str>, message: String| ScenarioError {
         file: path.to_path_buf(),
+        inherited_by: None,
         line,
         field: field.map(str::to_string),
         message,

@@ -96,7 +96,7 @@ fn deciles(p: &PopulationIn) -> R<Vec<u8>> {
         return bad(
             "population.deprivation_deciles",
             format!(
-                "expected one decile per neighbourhood ({nn}), found {}",
+                "expected one decile per neighbourhood (`neighbourhoods = {nn}`), found {}; give the place its own list",
                 d.len()
             ),
         );
@@ -121,7 +121,7 @@ fn names(p: &PopulationIn) -> R<Vec<String>> {
         return bad(
             "population.neighbourhood_names",
             format!(
-                "expected one name per neighbourhood ({nn}), found {}",
+                "expected one name per neighbourhood (`neighbourhoods = {nn}`), found {}; give the place its own list",
                 n.len()
             ),
         );
