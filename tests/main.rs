@@ -11,6 +11,7 @@ mod economics;
 mod mechanisms;
 mod model;
 mod parser;
+mod places;
 mod properties;
 mod refusals;
 mod regression;

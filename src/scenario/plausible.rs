@@ -4,7 +4,7 @@
 //! are errors already (`compile`).
 
 use super::Invalid;
-use super::schema::{InterventionIn, Scenario};
+use super::schema::{InterventionIn, PER_KEYS, SIZES, Scenario};
 use crate::model::Config;
 
 /// Effect multipliers outside this range are rare in evaluated programmes
@@ -144,4 +144,92 @@ fn thousands(pounds: f64) -> String {
         out.push(c);
     }
     out
+}
+
+/// Sizes written as amounts in a file made for a different number of
+/// residents than this place has: a place set up by extending another
+/// would otherwise inherit its capacities, budgets and envelopes unscaled.
+/// `tables` are the files' tables, the scenario's own first.
+pub(super) fn inherited_sizes(
+    merged: &toml::Table,
+    tables: &[toml::Table],
+    residents: u32,
+) -> Vec<Invalid> {
+    let residents_seen_by = |j: usize| {
+        tables[j..].iter().find_map(|t| {
+            t.get("population")?
+                .get("residents")?
+                .as_integer()
+                .map(|r| r as f64)
+        })
+    };
+    let mut out = Vec::new();
+    for path in size_paths(merged) {
+        let Some(j) = tables
+            .iter()
+            .position(|t| super::assumptions::defines(t, &path))
+        else {
+            continue;
+        };
+        let written = value_at(&tables[j], &path);
+        let per_1000 = written
+            .and_then(|v| v.as_table())
+            .is_some_and(|t| PER_KEYS.iter().any(|(k, _)| t.contains_key(*k)));
+        let Some(seen) = residents_seen_by(j).filter(|&r| r != residents as f64 && r > 0.0) else {
+            continue;
+        };
+        if per_1000 {
+            continue;
+        }
+        let field = path.join(".");
+        out.push(Invalid {
+            path: field,
+            message: format!(
+                "written as an amount for {} residents, but this place has {}; write it per \
+                 1,000 residents, children or households (e.g. `{{ per_1000_residents = … }}`) \
+                 so it scales with the place, or set this place's own",
+                count(seen),
+                count(residents as f64)
+            ),
+        });
+    }
+    out
+}
+
+/// Every size in the merged scenario, as a path of keys.
+fn size_paths(merged: &toml::Table) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for pattern in SIZES {
+        let parts: Vec<&str> = pattern.split('.').collect();
+        let mut partial: Vec<(Vec<String>, &toml::Value)> = Vec::new();
+        let root = toml::Value::Table(merged.clone());
+        partial.push((Vec::new(), &root));
+        for part in &parts {
+            let mut next = Vec::new();
+            for (path, v) in &partial {
+                let Some(t) = v.as_table() else { continue };
+                for (k, inner) in t {
+                    if *part == "*" || part == k {
+                        let mut p = path.clone();
+                        p.push(k.clone());
+                        next.push((p, inner));
+                    }
+                }
+            }
+            partial = next;
+        }
+        out.extend(partial.into_iter().map(|(p, _)| p));
+    }
+    out
+}
+
+fn value_at<'a>(table: &'a toml::Table, path: &[String]) -> Option<&'a toml::Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter()
+        .try_fold(table.get(first)?, |v, k| v.as_table()?.get(k))
+}
+
+/// A count with thousands separators: 200,000.
+fn count(n: f64) -> String {
+    thousands(n)
 }
