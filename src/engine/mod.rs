@@ -47,6 +47,7 @@ use services::EpisodeState;
 
 pub use audit::BrokenInvariant;
 pub use snapshot::SnapshotError;
+pub use warm::ExpectedAtStart;
 
 // Where each neighbourhood total sits in a neighbourhood's array.
 const NB_RESIDENT_MONTHS: usize = Nb::ResidentMonths as usize;
@@ -308,16 +309,8 @@ const CHECK_SAMPLE: u32 = 200_000;
 /// synthesised place of more than 200,000 residents is judged on a
 /// 200,000-resident synthesis of it.
 pub fn reach_at_start(config: &Config) -> Vec<Option<usize>> {
-    let sample;
-    let config =
-        if config.population.starting.is_none() && config.population.residents > CHECK_SAMPLE {
-            let mut smaller = config.clone();
-            smaller.population.residents = CHECK_SAMPLE;
-            sample = smaller;
-            &sample
-        } else {
-            config
-        };
+    let (config, _) = sample_of(config);
+    let config = config.as_ref();
     let mut engine = Engine::new(config, 0, 0);
     (0..config.interventions.len())
         .map(|i| {
@@ -326,4 +319,48 @@ pub fn reach_at_start(config: &Config) -> Vec<Option<usize>> {
                 .then(|| engine.candidates(i, iv.start_month.max(1) as i64).len())
         })
         .collect()
+}
+
+/// A place's expected activity at the start, from its residents' own
+/// hazards as the warm start reads them: contacts a month with each event
+/// service and residents in each episode service. Judged on replicate 0's
+/// synthesis (of at most 200,000 residents, scaled up for a larger place).
+pub fn expected_at_start(config: &Config) -> ExpectedAtStart {
+    let (config, scale) = sample_of(config);
+    let config = config.as_ref();
+    let engine = Engine::assemble(
+        config,
+        0,
+        0,
+        population::synthesise(config, Crn::new(0, 0)),
+        [1.0; RISK_FACTORS],
+    );
+    let mut out = engine.expected_at_start();
+    out.contacts_per_month.iter_mut().for_each(|x| *x *= scale);
+    out.occupancy.iter_mut().for_each(|x| *x *= scale);
+    out
+}
+
+/// The place itself, or, for a synthesised place of more than 200,000
+/// residents, a 200,000-resident version of it with each neighbourhood's
+/// share kept; and how many residents each sampled one stands for.
+fn sample_of(config: &Config) -> (std::borrow::Cow<'_, Config>, f64) {
+    let residents = config.population.residents;
+    if config.population.starting.is_some() || residents <= CHECK_SAMPLE {
+        return (std::borrow::Cow::Borrowed(config), 1.0);
+    }
+    let mut smaller = config.clone();
+    let ratio = CHECK_SAMPLE as f64 / residents as f64;
+    smaller.population.residents = CHECK_SAMPLE;
+    let mut left = CHECK_SAMPLE;
+    let n = smaller.population.neighbourhoods.len();
+    for (i, nb) in smaller.population.neighbourhoods.iter_mut().enumerate() {
+        nb.residents = if i + 1 == n {
+            left
+        } else {
+            ((nb.residents as f64 * ratio).round() as u32).min(left)
+        };
+        left -= nb.residents;
+    }
+    (std::borrow::Cow::Owned(smaller), 1.0 / ratio)
 }

@@ -139,14 +139,34 @@ fn months_left(config: &Config, e: usize, rng: &mut Stream) -> u16 {
     whole(1.0 + (rng.uniform() * stay).floor().min(stay - 1.0))
 }
 
+/// What a resident's own hazards say about them at equilibrium.
+pub(super) struct AtEquilibrium {
+    /// Entry chance a month × expected stay, by episode service.
+    pub(super) weights: [f64; MAX_SERVICES],
+    /// Chance of being found in some episode service.
+    pub(super) inside: f64,
+    /// Expected contacts a month, by event service.
+    pub(super) contacts: [f64; MAX_SERVICES],
+}
+
+/// Expected activity of a place at the start, from its residents' own
+/// hazards (as the warm start places them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectedAtStart {
+    /// Contacts a month with each event service, in the config's order.
+    pub contacts_per_month: Vec<f64>,
+    /// Residents (or households) in each episode service, in the config's
+    /// order.
+    pub occupancy: Vec<f64>,
+}
+
 impl Engine<'_> {
-    /// Places residents in episode services as at equilibrium, before the
-    /// first burn-in month.
-    pub(super) fn warm_start(&mut self) {
+    /// Calls `visit` for every resident with what their own hazards say
+    /// about them at equilibrium: entry chances and stays averaged over
+    /// their stationary need distribution (need moves within months, stays
+    /// last years), with no programme's effect.
+    pub(super) fn at_equilibrium(&self, mut visit: impl FnMut(usize, &AtEquilibrium)) {
         let cfg = self.config;
-        if cfg.episodes.is_empty() || !cfg.warm_start {
-            return;
-        }
         let n_events = cfg.events.len();
         let move_out = &self.departures.moves();
         let stays: Vec<Vec<[f64; NEED_LEVELS]>> = (0..cfg.episodes.len())
@@ -155,8 +175,6 @@ impl Engine<'_> {
         let isolation = RiskFactor::Isolation.bit();
         let pop = &self.population;
         let res = &pop.residents;
-        // Who is found in which service, in slot order.
-        let mut found: Vec<Vec<u32>> = vec![Vec::new(); cfg.episodes.len()];
         let mut rates = [0.0; MAX_SERVICES];
         for h in 0..pop.households.len() {
             let summary = HouseholdSummary::unpack(self.household_summary[h]);
@@ -179,14 +197,14 @@ impl Engine<'_> {
                     is_ref: r == first,
                     in_episode: false,
                 };
-                // Need moves within months and stays last years: a resident's
-                // chance of being in a service follows their need over time,
-                // so entry chances and stays are averaged over their own
-                // stationary need distribution, not read at today's level.
                 let age = res.age[r];
                 let pi = self.starting_need.distribution(cfg, mask, age);
-                let mut entry = [0.0; MAX_SERVICES];
-                let mut weights = [0.0; MAX_SERVICES];
+                let mut at = AtEquilibrium {
+                    weights: [0.0; MAX_SERVICES],
+                    inside: 0.0,
+                    contacts: [0.0; MAX_SERVICES],
+                };
+                let mut enter = 0.0;
                 for (level, share) in pi.iter().enumerate() {
                     let total =
                         self.rates
@@ -194,37 +212,77 @@ impl Engine<'_> {
                     if total <= 0.0 {
                         continue;
                     }
+                    for (c, r) in at.contacts.iter_mut().zip(&rates).take(n_events) {
+                        *c += share * r;
+                    }
                     // Chance of entering each service in a month, as the pass has it.
                     let any = 1.0 - (-total).exp();
                     for (e, stay) in stays.iter().enumerate() {
                         let p = share * any * rates[n_events + e] / total;
-                        entry[e] += p;
-                        weights[e] += p * stay[age as usize][level];
+                        enter += p;
+                        at.weights[e] += p * stay[age as usize][level];
                     }
                 }
-                let weight: f64 = weights.iter().sum();
-                let enter: f64 = entry.iter().sum();
-                if weight <= 0.0 {
-                    continue;
+                let weight: f64 = at.weights.iter().sum();
+                if weight > 0.0 {
+                    at.inside = weight / (weight + 1.0 - enter);
                 }
-                let inside = weight / (weight + 1.0 - enter);
-                let u = (self.prefixes[r].bits(0, Purpose::WarmStart) >> 11) as f64
-                    / (1u64 << 53) as f64;
-                if u >= inside {
-                    continue;
-                }
-                // Which service, in proportion to entry chance × stay.
-                let target = u / inside * weight;
-                let mut acc = 0.0;
-                for (e, &w) in weights.iter().enumerate().take(stays.len()) {
-                    acc += w;
-                    if w > 0.0 && target < acc {
-                        found[e].push(r as u32);
-                        break;
-                    }
-                }
+                visit(r, &at);
             }
         }
+    }
+
+    /// The place's expected activity at the start (see [`ExpectedAtStart`]).
+    pub(super) fn expected_at_start(&self) -> ExpectedAtStart {
+        let cfg = self.config;
+        let mut out = ExpectedAtStart {
+            contacts_per_month: vec![0.0; cfg.events.len()],
+            occupancy: vec![0.0; cfg.episodes.len()],
+        };
+        self.at_equilibrium(|_, at| {
+            for (s, c) in out.contacts_per_month.iter_mut().enumerate() {
+                *c += at.contacts[s];
+            }
+            let weight: f64 = at.weights.iter().sum();
+            if weight > 0.0 {
+                for (e, o) in out.occupancy.iter_mut().enumerate() {
+                    *o += at.inside * at.weights[e] / weight;
+                }
+            }
+        });
+        out
+    }
+
+    /// Places residents in episode services as at equilibrium, before the
+    /// first burn-in month.
+    pub(super) fn warm_start(&mut self) {
+        let cfg = self.config;
+        if cfg.episodes.is_empty() || !cfg.warm_start {
+            return;
+        }
+        // Who is found in which service, in slot order.
+        let mut found: Vec<Vec<u32>> = vec![Vec::new(); cfg.episodes.len()];
+        self.at_equilibrium(|r, at| {
+            if at.inside <= 0.0 {
+                return;
+            }
+            let u =
+                (self.prefixes[r].bits(0, Purpose::WarmStart) >> 11) as f64 / (1u64 << 53) as f64;
+            if u >= at.inside {
+                return;
+            }
+            // Which service, in proportion to entry chance × stay.
+            let weight: f64 = at.weights.iter().sum();
+            let target = u / at.inside * weight;
+            let mut acc = 0.0;
+            for (e, &w) in at.weights.iter().enumerate().take(cfg.episodes.len()) {
+                acc += w;
+                if w > 0.0 && target < acc {
+                    found[e].push(r as u32);
+                    break;
+                }
+            }
+        });
         for (e, slots) in found.iter().enumerate() {
             let svc = &cfg.episodes[e];
             let state = &mut self.episodes[e];

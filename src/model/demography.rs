@@ -267,12 +267,12 @@ fn mortality_multiplier(config: &Config) -> [f64; AGE_BANDS] {
             weight[band] += 1.0;
         }
     } else {
-        // Residents are spread evenly over neighbourhoods; each draws risk
-        // factors at its decile's prevalence and need from its own
-        // stationary distribution (as synthesis does).
+        // Each neighbourhood's residents draw risk factors at its decile's
+        // prevalence and need from their own stationary distribution (as
+        // synthesis does).
         for neigh in &p.neighbourhoods {
             for mask in 0..1u8 << config.risks.len() {
-                let mut chance = 1.0;
+                let mut chance = neigh.residents as f64;
                 for (f, risk) in config.risks.iter().enumerate() {
                     let q = risk.prevalence(neigh.decile).min(0.95);
                     chance *= if mask & (1 << f) != 0 { q } else { 1.0 - q };

@@ -221,6 +221,9 @@ pub struct Neighbourhood {
     pub name: String,
     /// 1 = most deprived tenth of places, 10 = least.
     pub decile: u8,
+    /// Residents who live there (the place's residents split evenly unless
+    /// the scenario says).
+    pub residents: u32,
 }
 
 /// A resident read from a starting-state file.

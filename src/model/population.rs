@@ -265,7 +265,7 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
     let starting = StartingNeed::new(config);
     let mut hh_counter = 0u64;
     for (n, neigh) in p.neighbourhoods.iter().enumerate() {
-        let quota = total / n_neigh + usize::from(n < total % n_neigh);
+        let quota = neigh.residents as usize;
         let mut placed = 0usize;
         while placed < quota {
             // Households are numbered across the place; their draws use a key

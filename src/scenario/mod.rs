@@ -185,16 +185,6 @@ pub fn load_from(
 ) -> Result<Loaded, ScenarioError> {
     let (files, tables) = extends::chain(path, read)?;
     let merged = extends::merged(&tables, overrides);
-    if let Some((path, key)) = per_outside_sizes(&merged) {
-        return Err(locate(
-            &files,
-            &path,
-            format!(
-                "`{key}` is for sizes only (capacity, annual_budget, caseload, burn_in_budget, \
-                 envelope, savings_target); write this value as `value`"
-            ),
-        ));
-    }
     let scenario: schema::Scenario =
         serde_path_to_error::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
             let path = path_segments(e.path());
@@ -205,6 +195,17 @@ pub fn load_from(
                 words::plain(e.inner().message(), field.map(|s| s.as_str())),
             )
         })?;
+    // After the schema's own refusals, so a misspelt size is named as one.
+    if let Some((path, key)) = per_outside_sizes(&merged) {
+        return Err(locate(
+            &files,
+            &path,
+            format!(
+                "`{key}` is for sizes only (capacity, annual_budget, caseload, burn_in_budget, \
+                 envelope, savings_target); write this value as `value`"
+            ),
+        ));
+    }
     let starting = starting_state(&scenario, &files, &tables)?;
     let located_invalid = |inv: Invalid| {
         let path = split_path(&inv.path);

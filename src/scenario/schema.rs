@@ -215,6 +215,10 @@ pub struct PopulationIn {
     pub deprivation_deciles: Option<Vec<u8>>,
     #[serde(default)]
     pub neighbourhood_names: Option<Vec<String>>,
+    /// Residents of each neighbourhood, adding up to `residents`; split
+    /// evenly when not given.
+    #[serde(default)]
+    pub neighbourhood_residents: Option<Vec<u32>>,
     #[serde(default = "default_cuts")]
     pub age_band_cuts: [u8; 3],
     pub household_size_shares: Param<Vec<f64>>,

@@ -74,8 +74,11 @@ fn unknown_field(rest: &str) -> String {
     }
     let known = ticked(tail);
     match nearest(name, &known) {
-        Some(near) => format!("unknown field `{name}`: did you mean `{near}`?"),
-        None if known.is_empty() => format!("unknown field `{name}`: this table takes no fields"),
+        _ if known.is_empty() => format!("unknown field `{name}`: this table takes no fields"),
+        Some(near) => format!(
+            "unknown field `{name}`: did you mean `{near}`? (the fields here are {})",
+            list(&known)
+        ),
         None => format!(
             "unknown field `{name}`; the fields here are {}",
             list(&known)

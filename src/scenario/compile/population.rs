@@ -19,6 +19,7 @@ pub(super) fn population(
     let deciles = deciles(p)?;
     let names = names(p)?;
     starting_fits(p, starting.as_deref())?;
+    let quotas = quotas(p, starting.as_deref())?;
     let cuts = age_band_cuts(p)?;
     let age_shares = reference_ages(p)?;
     if p.max_parent_age < 18 {
@@ -30,7 +31,12 @@ pub(super) fn population(
         neighbourhoods: names
             .into_iter()
             .zip(&deciles)
-            .map(|(name, &decile)| Neighbourhood { name, decile })
+            .zip(quotas)
+            .map(|((name, &decile), residents)| Neighbourhood {
+                name,
+                decile,
+                residents,
+            })
             .collect(),
         household_size_shares: shares(
             "population.household_size_shares",
@@ -153,6 +159,56 @@ fn starting_fits(p: &PopulationIn, starting: Option<&[StartingHousehold]>) -> R<
         );
     }
     Ok(())
+}
+
+/// Residents of each neighbourhood: as given (adding up to `residents`, and
+/// matching a starting state's), counted from a starting state, or split
+/// evenly.
+fn quotas(p: &PopulationIn, starting: Option<&[StartingHousehold]>) -> R<Vec<u32>> {
+    let nn = p.neighbourhoods as usize;
+    let counted = starting.map(|list| {
+        let mut c = vec![0u32; nn];
+        for h in list {
+            c[h.neighbourhood] += h.members.len() as u32;
+        }
+        c
+    });
+    let path = "population.neighbourhood_residents";
+    let Some(given) = &p.neighbourhood_residents else {
+        let even = |n: usize| p.residents / nn as u32 + u32::from(n < (p.residents as usize % nn));
+        return Ok(counted.unwrap_or_else(|| (0..nn).map(even).collect()));
+    };
+    if given.len() != nn {
+        return bad(
+            path,
+            format!(
+                "expected one count per neighbourhood (`neighbourhoods = {nn}`), found {}; give the place its own list",
+                given.len()
+            ),
+        );
+    }
+    let sum: u64 = given.iter().map(|&x| x as u64).sum();
+    if sum != p.residents as u64 {
+        return bad(
+            path,
+            format!(
+                "the neighbourhoods' residents add up to {sum}, but `residents` is {}",
+                p.residents
+            ),
+        );
+    }
+    if let Some(c) = counted
+        && let Some(i) = (0..nn).find(|&i| c[i] != given[i])
+    {
+        return bad(
+            format!("{path}[{i}]"),
+            format!(
+                "the starting state has {} residents in this neighbourhood, not {}",
+                c[i], given[i]
+            ),
+        );
+    }
+    Ok(given.clone())
 }
 
 fn age_band_cuts(p: &PopulationIn) -> R<[u8; 3]> {

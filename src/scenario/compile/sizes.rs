@@ -52,8 +52,9 @@ pub fn resolve(s: &Scenario, scale: &Scale) -> R<Scenario> {
     for (id, e) in s.episodes.iter_mut() {
         let path = format!("episodes.{id}.capacity");
         whole_if_counted(&path, &e.capacity)?;
-        e.capacity.value =
-            (finite(&path, e.capacity.value)? * scale.factor(e.capacity.per)).round();
+        e.capacity.value = (written(&path, e.capacity.value, e.capacity.per)?
+            * scale.factor(e.capacity.per))
+        .round();
         e.capacity.per = Per::Place;
     }
     for (id, iv) in s.interventions.iter_mut() {
@@ -66,7 +67,7 @@ pub fn resolve(s: &Scenario, scale: &Scale) -> R<Scenario> {
             each(&at("caseload"), c, scale, true)?;
         }
         if let Some(b) = &mut iv.burn_in_budget {
-            b.value = finite(&at("burn_in_budget"), b.value)? * scale.factor(b.per);
+            b.value = written(&at("burn_in_budget"), b.value, b.per)? * scale.factor(b.per);
             b.per = Per::Place;
         }
     }
@@ -93,11 +94,21 @@ pub fn resolve(s: &Scenario, scale: &Scale) -> R<Scenario> {
 fn each(path: &str, p: &mut Param<Vec<f64>>, scale: &Scale, whole: bool) -> R<()> {
     let factor = scale.factor(p.per);
     for (i, v) in p.value.iter_mut().enumerate() {
-        let amount = finite(&format!("{path}[{i}]"), *v)? * factor;
+        let amount = written(&format!("{path}[{i}]"), *v, p.per)? * factor;
         *v = if whole { amount.round() } else { amount };
     }
     p.per = Per::Place;
     Ok(())
+}
+
+/// A size as written: a finite number, and not below zero when written per
+/// 1,000 (an amount's own range is checked once it is resolved).
+fn written(path: &str, v: f64, per: Per) -> R<f64> {
+    let v = finite(path, v)?;
+    if per != Per::Place && v < 0.0 {
+        return bad(path, format!("expected 0 or more per 1,000, found {v}"));
+    }
+    Ok(v)
 }
 
 /// Places and cases written as amounts are whole.
