@@ -32,6 +32,10 @@ pub enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+    /// Write a scenario for your own place from its neighbourhoods (a CSV
+    /// with the columns neighbourhood, imd_decile and residents) and, if you
+    /// know them, last year's counts; it extends the bundled baseline.
+    NewPlace(NewPlaceArgs),
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -80,6 +84,38 @@ pub struct RunArgs {
     /// budget that funds less than one case) as errors.
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct NewPlaceArgs {
+    /// The place's name, as outputs will show it.
+    #[arg(long)]
+    pub name: String,
+    /// CSV of neighbourhoods: neighbourhood, imd_decile (1 most deprived to
+    /// 10), residents.
+    #[arg(long, value_name = "CSV")]
+    pub neighbourhoods: PathBuf,
+    /// A&E attendances last year.
+    #[arg(long, value_name = "N")]
+    pub ae_attendances: Option<f64>,
+    /// Unplanned (emergency) hospital admissions last year.
+    #[arg(long, value_name = "N")]
+    pub unplanned_admissions: Option<f64>,
+    /// Children looked after, on a recent day.
+    #[arg(long, value_name = "N")]
+    pub looked_after_children: Option<f64>,
+    /// Households in temporary accommodation, on a recent day.
+    #[arg(long, value_name = "N")]
+    pub households_in_temporary_accommodation: Option<f64>,
+    /// Council-funded care-home residents, on a recent day.
+    #[arg(long, value_name = "N")]
+    pub care_home_residents: Option<f64>,
+    /// The scenario to extend (default: the bundled baseline).
+    #[arg(long, value_name = "FILE")]
+    pub extends: Option<PathBuf>,
+    /// The scenario file to write (never replaces one).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// A size in bytes, as 500M, 8G, 1.5GB or a plain number of bytes.

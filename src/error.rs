@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use crate::app::PlanError;
 use crate::experiment::ThreadPoolError;
 use crate::output::OutputError;
+use crate::place::PlaceError;
 #[cfg(feature = "report")]
 use crate::report::ReportError;
 use crate::scenario::ScenarioError;
@@ -53,6 +54,9 @@ pub enum Error {
     /// The worker threads could not be started.
     #[error(transparent)]
     Threads(#[from] ThreadPoolError),
+    /// A place that could not be set up (`upstream new-place`).
+    #[error(transparent)]
+    Place(#[from] PlaceError),
 }
 
 impl Error {
@@ -67,6 +71,7 @@ impl Error {
             #[cfg(feature = "report")]
             Error::ReportAfterResults { .. } => false,
             Error::Threads(_) => false,
+            Error::Place(_) => true,
         }
     }
 }

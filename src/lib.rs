@@ -13,6 +13,8 @@
 //!   who pays and who saves;
 //! - [`scenario`]: TOML files with `extends`, validated into a config and
 //!   its money conventions;
+//! - [`place`]: a scenario for a commissioner's own place from the figures
+//!   they have to hand (`upstream new-place`);
 //! - [`format`](mod@format): numbers as people read them;
 //! - [`published`]: the schema of the JSON files a run publishes, shared by
 //!   their writer and their reader;
@@ -31,6 +33,7 @@ pub mod format;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod place;
 pub mod published;
 #[cfg(feature = "report")]
 pub mod report;

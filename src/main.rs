@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => run(args),
         cli::Command::Report { dir, quiet } => report(&dir, quiet),
         cli::Command::Check { scenarios, strict } => check(&scenarios, strict),
+        cli::Command::NewPlace(args) => new_place(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,6 +68,43 @@ fn warn(l: &upstream::scenario::Loaded) {
     for w in &l.warnings {
         eprintln!("warning: {w}");
     }
+}
+
+fn new_place(args: cli::NewPlaceArgs) -> Result<(), Error> {
+    use upstream::place::{self, Activity, PlaceFigures};
+    let figures = PlaceFigures {
+        name: args.name,
+        neighbourhoods: place::read_neighbourhoods(&args.neighbourhoods)?,
+        activity: Activity {
+            ae_attendances: args.ae_attendances,
+            unplanned_admissions: args.unplanned_admissions,
+            looked_after_children: args.looked_after_children,
+            households_in_temporary_accommodation: args.households_in_temporary_accommodation,
+            care_home_residents: args.care_home_residents,
+        },
+    };
+    let baseline = args.extends.unwrap_or_else(|| app::bundled()[0].clone());
+    let notes = place::new_place(&figures, &baseline, &args.out)?;
+    let residents: u64 = figures
+        .neighbourhoods
+        .iter()
+        .map(|n| n.residents as u64)
+        .sum();
+    println!(
+        "Wrote {}: {} residents in {} neighbourhoods, extending {}.",
+        args.out.display(),
+        upstream::format::count(residents as f64),
+        figures.neighbourhoods.len(),
+        baseline.display()
+    );
+    for n in notes {
+        println!("  from your figures: {n}");
+    }
+    println!(
+        "Check it with `upstream check {0}`; run it with `upstream run {0}`.",
+        args.out.display()
+    );
+    Ok(())
 }
 
 fn report(dir: &Path, quiet: bool) -> Result<(), Error> {

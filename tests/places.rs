@@ -1,9 +1,10 @@
 //! A place of its own: a scenario that extends the bundled baseline with its
 //! own number of residents gets capacities, budgets and envelopes in
 //! proportion (the baseline writes them per 1,000), and so runs like the
-//! borough per resident; sizes written as amounts for another population are
-//! warned about; errors about an inherited field name the place's own file
-//! first.
+//! borough per resident; `upstream new-place` writes one from a
+//! neighbourhood CSV and reproduces the counts it is given; sizes written as
+//! amounts for another population are warned about; errors about an
+//! inherited field name the place's own file first.
 
 use std::fs;
 use std::path::Path;
@@ -12,7 +13,9 @@ use upstream::experiment::{self, RunSettings};
 use upstream::model::{Config, Delivery};
 use upstream::scenario::{self, Loaded};
 
-use crate::common::assert_rejected;
+use std::process::Output;
+
+use crate::common::{assert_rejected, upstream};
 
 fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
@@ -95,50 +98,32 @@ fn sizes_written_per_1000_scale_with_the_place() {
     }
 }
 
-#[test]
-fn a_smaller_place_runs_like_the_borough_per_resident() {
-    // Same deprivation mix, 40% of the residents: reactive cost per resident
-    // and the share of places bought on the spot market within 10% of the
-    // borough's (a smaller service pools less, so its spot share is higher).
-    let mut borough = bundled("baseline.toml").config;
-    let (_tmp, file) = write(SMALL_PLACE);
-    let mut place = load(&file).config;
-    borough.months = 36;
-    place.months = 36;
+/// Reactive cost a resident over three years, and the share of episode
+/// places bought on the spot market, over eight replicates.
+fn per_resident(mut c: Config) -> (f64, f64) {
+    c.months = 36;
     let settings = RunSettings {
         replicates: 8,
         seed: 12,
         threads: Some(2),
     };
-    let per_place = |c: &Config| {
-        let runs = experiment::run(&[c], &settings, &|| {})
-            .unwrap()
-            .scenarios
-            .remove(0);
-        let layout = &runs.layout;
-        let (mut cost, mut spot, mut occupied) = (0.0, 0.0, 0.0);
-        for r in &runs.replicates {
-            for m in r.raw.chunks(layout.len()) {
-                cost += m[layout.reactive_cost] as f64 / 100.0;
-                for e in 0..c.episodes.len() {
-                    spot += m[layout.episode_spot + e] as f64;
-                    occupied += m[layout.episode_occupancy + e] as f64;
-                }
+    let runs = experiment::run(&[&c], &settings, &|| {})
+        .unwrap()
+        .scenarios
+        .remove(0);
+    let layout = &runs.layout;
+    let (mut cost, mut spot, mut occupied) = (0.0, 0.0, 0.0);
+    for r in &runs.replicates {
+        for m in r.raw.chunks(layout.len()) {
+            cost += m[layout.reactive_cost] as f64 / 100.0;
+            for e in 0..c.episodes.len() {
+                spot += m[layout.episode_spot + e] as f64;
+                occupied += m[layout.episode_occupancy + e] as f64;
             }
         }
-        let residents = c.population.residents as f64 * runs.replicates.len() as f64;
-        (cost / residents, spot / occupied)
-    };
-    let (cost_b, spot_b) = per_place(&borough);
-    let (cost_p, spot_p) = per_place(&place);
-    assert!(
-        (cost_p / cost_b - 1.0).abs() < 0.1,
-        "reactive cost a resident over three years: £{cost_p:.0} against £{cost_b:.0}"
-    );
-    assert!(
-        (spot_p / spot_b - 1.0).abs() < 0.1,
-        "spot share: {spot_p:.3} against {spot_b:.3}"
-    );
+    }
+    let residents = c.population.residents as f64 * runs.replicates.len() as f64;
+    (cost / residents, spot / occupied)
 }
 
 #[test]
@@ -194,4 +179,224 @@ fn an_error_in_an_inherited_field_names_the_place_first() {
             && e.contains("(`neighbourhoods = 8`), found 20"),
         "{e}"
     );
+}
+
+/// Neighbourhoods as a commissioner has them: 80,000 residents.
+const AREAS: &str = "neighbourhood,imd_decile,residents\n\
+    Northfield,1,12000\nEastgate,2,10500\nRiverside,3,9500\nOld Town,4,11000\n\
+    Hillcrest,6,9000\nWestwood,7,8500\nMeadows,9,10000\nParkside,10,9500\n";
+
+fn new_place(csv: &str, extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, Output) {
+    let tmp = tempfile::tempdir().unwrap();
+    let areas = tmp.path().join("areas.csv");
+    fs::write(&areas, csv).unwrap();
+    let out_file = tmp.path().join("northtown.toml");
+    let mut args = vec![
+        "new-place",
+        "--name",
+        "Northtown",
+        "--neighbourhoods",
+        areas.to_str().unwrap(),
+        "-o",
+        out_file.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let out = upstream(&args);
+    (tmp, out_file, out)
+}
+
+#[test]
+fn new_place_writes_a_place_that_reproduces_the_figures_given() {
+    let (_tmp, file, out) = new_place(
+        AREAS,
+        &[
+            "--ae-attendances",
+            "30000",
+            "--unplanned-admissions",
+            "8500",
+            "--looked-after-children",
+            "140",
+            "--households-in-temporary-accommodation",
+            "90",
+            "--care-home-residents",
+            "180",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("# From you: 140 looked-after children."),
+        "{text}"
+    );
+    let place = load(&file);
+    assert!(place.warnings.is_empty(), "{:?}", place.warnings);
+    let c = &place.config;
+    assert_eq!(c.population.residents, 80_000);
+    let names: Vec<&str> = c
+        .population
+        .neighbourhoods
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(names[3], "Old Town");
+    assert_eq!(c.population.neighbourhoods[0].residents, 12_000);
+    // Run on other luck than the calibration's: each figure within 10% in
+    // the first year.
+    let mut one_year = c.clone();
+    one_year.months = 12;
+    let settings = RunSettings {
+        replicates: 8,
+        seed: 77,
+        threads: Some(2),
+    };
+    let runs = experiment::run(&[&one_year], &settings, &|| {})
+        .unwrap()
+        .scenarios
+        .remove(0);
+    let lay = &runs.layout;
+    let mean = |f: &dyn Fn(&[i64]) -> f64, per_month: bool| {
+        let total: f64 = runs
+            .replicates
+            .iter()
+            .flat_map(|r| r.raw.chunks(lay.len()))
+            .map(f)
+            .sum();
+        total / 8.0 / if per_month { 12.0 } else { 1.0 }
+    };
+    let event = |id: &str| c.events.iter().position(|e| e.id == id).unwrap();
+    let episode = |id: &str| c.episodes.iter().position(|e| e.id == id).unwrap();
+    for (what, seen, target) in [
+        (
+            "A&E attendances",
+            mean(
+                &|m| m[lay.event_count + event("ae_attendance")] as f64,
+                false,
+            ),
+            30_000.0,
+        ),
+        (
+            "unplanned admissions",
+            mean(
+                &|m| m[lay.event_count + event("unplanned_admission")] as f64,
+                false,
+            ),
+            8_500.0,
+        ),
+        (
+            "looked-after children",
+            mean(
+                &|m| m[lay.episode_occupancy + episode("childrens_placement")] as f64,
+                true,
+            ),
+            140.0,
+        ),
+        (
+            "households in temporary accommodation",
+            mean(
+                &|m| m[lay.episode_occupancy + episode("temporary_accommodation")] as f64,
+                true,
+            ),
+            90.0,
+        ),
+        (
+            "care-home residents",
+            mean(
+                &|m| m[lay.episode_occupancy + episode("adult_residential_care")] as f64,
+                true,
+            ),
+            180.0,
+        ),
+    ] {
+        assert!(
+            (seen / target - 1.0).abs() < 0.1,
+            "{what}: {seen:.1} in the first year against {target} given"
+        );
+    }
+}
+
+#[test]
+fn a_place_from_new_place_runs_like_the_borough_per_resident() {
+    // Ten neighbourhoods, one in each decile like the borough's mix, 80,000
+    // residents, no figures of its own: sizes in proportion, and reactive
+    // cost per resident and the spot share within 10% of the borough's.
+    let csv: String = std::iter::once("neighbourhood,imd_decile,residents\n".to_string())
+        .chain((1..=10).map(|d| format!("Area {d},{d},8000\n")))
+        .collect();
+    let (_tmp, file, out) = new_place(&csv, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let place = load(&file).config;
+    let borough = bundled("baseline.toml").config;
+    for (b, p) in borough.episodes.iter().zip(&place.episodes) {
+        assert!(
+            (p.capacity as f64 - 0.4 * b.capacity as f64).abs() <= 1.0,
+            "{}",
+            b.name
+        );
+    }
+    let (cost_b, spot_b) = per_resident(borough);
+    let (cost_p, spot_p) = per_resident(place);
+    assert!(
+        (cost_p / cost_b - 1.0).abs() < 0.1,
+        "reactive cost a resident over three years: £{cost_p:.0} against £{cost_b:.0}"
+    );
+    assert!(
+        (spot_p / spot_b - 1.0).abs() < 0.1,
+        "spot share: {spot_p:.3} against {spot_b:.3}"
+    );
+}
+
+#[test]
+fn new_place_refuses_bad_neighbourhoods_and_never_replaces_a_file() {
+    for (csv, expect) in [
+        (
+            "neighbourhood,imd_decile,residents\nA,11,100\n",
+            "line 2: imd_decile: expected a whole number from 1",
+        ),
+        (
+            "neighbourhood,decile,residents\nA,1,100\n",
+            "line 1: expected the columns neighbourhood, imd_decile and residents",
+        ),
+        (
+            "neighbourhood,imd_decile,residents\nA,1,100\nA,2,100\n",
+            "line 3: \"A\" is listed twice",
+        ),
+        (
+            "neighbourhood,imd_decile,residents\nA,1,lots\n",
+            "line 2: residents: expected a whole number above 0",
+        ),
+    ] {
+        let (_tmp, file, out) = new_place(csv, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("areas.csv, ") && stderr.contains(expect),
+            "{stderr}"
+        );
+        assert!(!file.exists());
+    }
+    let (tmp, file, out) = new_place(AREAS, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let before = fs::read(&file).unwrap();
+    let again = upstream(&[
+        "new-place",
+        "--name",
+        "Other",
+        "--neighbourhoods",
+        tmp.path().join("areas.csv").to_str().unwrap(),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists; choose another --out"));
+    assert_eq!(fs::read(&file).unwrap(), before);
 }

@@ -55,7 +55,7 @@ impl RunInfo<'_> {
 /// `path` relative to the folder `base`, both made absolute and `.` and `..`
 /// resolved by name, without reading the disk. Paths with no common root
 /// (on different drives) give the file's name alone.
-fn relative(path: &Path, base: &Path) -> PathBuf {
+pub(crate) fn relative(path: &Path, base: &Path) -> PathBuf {
     use std::path::Component;
     fn resolved(p: &Path) -> Vec<Component<'_>> {
         let mut out: Vec<Component> = Vec::new();

@@ -1,0 +1,566 @@
+//! Setting up a place: a scenario for a commissioner's own place from the
+//! figures they have to hand (its neighbourhoods with their deprivation
+//! deciles and residents, and, if known, last year's activity), extending the
+//! bundled baseline. Sizes come in proportion (the baseline writes them per
+//! 1,000), and where the user gives a count, the base rate behind it is
+//! scaled so the place reproduces that count at the start; everything else
+//! is the baseline's national default, and the file says which is which.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::engine::expected_at_start;
+use crate::model::Config;
+use crate::scenario::{self, Overrides, ScenarioError};
+
+/// One neighbourhood as the user gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeighbourhoodRow {
+    /// Its name (unique).
+    pub name: String,
+    /// Index of Multiple Deprivation decile: 1 most deprived, 10 least.
+    pub decile: u8,
+    /// Residents who live there.
+    pub residents: u32,
+}
+
+/// Last year's activity in the place, as far as the user knows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Activity {
+    /// A&E attendances in the year.
+    pub ae_attendances: Option<f64>,
+    /// Unplanned (emergency) hospital admissions in the year.
+    pub unplanned_admissions: Option<f64>,
+    /// Children looked after, on a day.
+    pub looked_after_children: Option<f64>,
+    /// Households in temporary accommodation, on a day.
+    pub households_in_temporary_accommodation: Option<f64>,
+    /// Council-funded residents of care homes, on a day.
+    pub care_home_residents: Option<f64>,
+}
+
+/// What the user gives for a new place.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlaceFigures {
+    /// The place's name.
+    pub name: String,
+    /// Its neighbourhoods.
+    pub neighbourhoods: Vec<NeighbourhoodRow>,
+    /// Last year's activity, where known.
+    pub activity: Activity,
+}
+
+/// Why a place could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    /// The neighbourhoods file cannot be read or has a bad row.
+    #[error("{}{}: {message}", file.display(), line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Neighbourhoods {
+        /// The file.
+        file: PathBuf,
+        /// The line at fault, if one.
+        line: Option<usize>,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// A figure that cannot be used.
+    #[error("{0}")]
+    Figure(String),
+    /// The scenario written for the place does not load (a fault, or a
+    /// baseline that cannot be extended).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The file would replace another.
+    #[error("{} exists; choose another --out, or move it first", .0.display())]
+    Exists(PathBuf),
+    /// The file cannot be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why the system refused.
+        source: std::io::Error,
+    },
+}
+
+/// Reads neighbourhoods from a CSV with the columns `neighbourhood`,
+/// `imd_decile` and `residents`.
+pub fn read_neighbourhoods(path: &Path) -> Result<Vec<NeighbourhoodRow>, PlaceError> {
+    let err = |line: Option<usize>, message: String| PlaceError::Neighbourhoods {
+        file: path.to_path_buf(),
+        line,
+        message,
+    };
+    let text = fs::read_to_string(path).map_err(|e| err(None, format!("cannot read it: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| err(Some(1), format!("not a CSV file: {e}")))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(ni), Some(di), Some(ri)) = (
+        column("neighbourhood"),
+        column("imd_decile"),
+        column("residents"),
+    ) else {
+        return Err(err(
+            Some(1),
+            format!(
+                "expected the columns neighbourhood, imd_decile and residents, found {}",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    };
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|e| err(Some(line), e.to_string()))?;
+        let name = record.get(ni).unwrap_or("").to_string();
+        if name.is_empty() {
+            return Err(err(Some(line), "the neighbourhood has no name".into()));
+        }
+        if rows.iter().any(|r: &NeighbourhoodRow| r.name == name) {
+            return Err(err(Some(line), format!("\"{name}\" is listed twice")));
+        }
+        let decile = record
+            .get(di)
+            .and_then(|d| d.parse::<u8>().ok())
+            .filter(|d| (1..=10).contains(d))
+            .ok_or_else(|| {
+                err(
+                    Some(line),
+                    format!(
+                        "imd_decile: expected a whole number from 1 (most deprived) to 10, found \"{}\"",
+                        record.get(di).unwrap_or("")
+                    ),
+                )
+            })?;
+        let raw = record.get(ri).unwrap_or("");
+        let residents = raw
+            .replace(['_', ','], "")
+            .parse::<u32>()
+            .ok()
+            .filter(|&r| r > 0)
+            .ok_or_else(|| {
+                err(
+                    Some(line),
+                    format!("residents: expected a whole number above 0, found \"{raw}\""),
+                )
+            })?;
+        rows.push(NeighbourhoodRow {
+            name,
+            decile,
+            residents,
+        });
+    }
+    if rows.is_empty() {
+        return Err(err(None, "it lists no neighbourhoods".into()));
+    }
+    Ok(rows)
+}
+
+/// A figure the user may give, the service it sets, and how it is counted.
+struct Target {
+    flag: &'static str,
+    what: &'static str,
+    service: &'static str,
+    /// An event service's contacts a year, or an episode service's residents
+    /// (or households) on a day.
+    episode: bool,
+}
+
+const TARGETS: [Target; 5] = [
+    Target {
+        flag: "--ae-attendances",
+        what: "A&E attendances a year",
+        service: "ae_attendance",
+        episode: false,
+    },
+    Target {
+        flag: "--unplanned-admissions",
+        what: "unplanned admissions a year",
+        service: "unplanned_admission",
+        episode: false,
+    },
+    Target {
+        flag: "--looked-after-children",
+        what: "looked-after children",
+        service: "childrens_placement",
+        episode: true,
+    },
+    Target {
+        flag: "--households-in-temporary-accommodation",
+        what: "households in temporary accommodation",
+        service: "temporary_accommodation",
+        episode: true,
+    },
+    Target {
+        flag: "--care-home-residents",
+        what: "council-funded care-home residents",
+        service: "adult_residential_care",
+        episode: true,
+    },
+];
+
+impl Activity {
+    fn get(&self, service: &str) -> Option<f64> {
+        match service {
+            "ae_attendance" => self.ae_attendances,
+            "unplanned_admission" => self.unplanned_admissions,
+            "childrens_placement" => self.looked_after_children,
+            "temporary_accommodation" => self.households_in_temporary_accommodation,
+            "adult_residential_care" => self.care_home_residents,
+            _ => None,
+        }
+    }
+}
+
+/// Writes a scenario for the place to `out` (refusing to replace a file),
+/// extending `baseline`; returns what it set from the user's figures, one
+/// line each.
+pub fn new_place(
+    figures: &PlaceFigures,
+    baseline: &Path,
+    out: &Path,
+) -> Result<Vec<String>, PlaceError> {
+    if out.exists() {
+        return Err(PlaceError::Exists(out.to_path_buf()));
+    }
+    let (text, notes) = place_scenario(figures, baseline, out)?;
+    write_new(out, &text)?;
+    Ok(notes)
+}
+
+/// The scenario's text, and what it set from the user's figures.
+pub fn place_scenario(
+    figures: &PlaceFigures,
+    baseline: &Path,
+    out: &Path,
+) -> Result<(String, Vec<String>), PlaceError> {
+    let rows = &figures.neighbourhoods;
+    let residents: u64 = rows.iter().map(|r| r.residents as u64).sum();
+    if !(1..=50_000_000).contains(&residents) {
+        return Err(PlaceError::Figure(format!(
+            "the neighbourhoods' residents add up to {residents}; a place has 1 to 50,000,000"
+        )));
+    }
+    for t in &TARGETS {
+        if let Some(v) = figures.activity.get(t.service)
+            && !(v.is_finite() && v >= 0.0)
+        {
+            return Err(PlaceError::Figure(format!(
+                "{}: expected a count of 0 or more, found {v}",
+                t.flag
+            )));
+        }
+    }
+    let dir = out.parent().unwrap_or(Path::new(""));
+    let extends = crate::output::relative(baseline, dir);
+    let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# {}: set up with `upstream new-place`. It extends the baseline, whose\n\
+         # sizes are written per 1,000 residents, children or households, so this\n\
+         # place gets them in proportion.\n\
+         # From you: the neighbourhoods (names, deprivation deciles, residents){}.\n\
+         # Everything else is the baseline's national default: replace what you know.",
+        figures.name,
+        if TARGETS
+            .iter()
+            .any(|t| figures.activity.get(t.service).is_some())
+        {
+            "\n# and last year's activity (below)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(text, "name = {}", quoted(&figures.name));
+    let _ = writeln!(text, "extends = {}\n", quoted(&extends.to_string_lossy()));
+    let _ = writeln!(text, "[population]\n# From you.");
+    let _ = writeln!(text, "residents = {residents}");
+    let _ = writeln!(text, "neighbourhoods = {}", rows.len());
+    let list =
+        |f: &dyn Fn(&NeighbourhoodRow) -> String| rows.iter().map(f).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(
+        text,
+        "neighbourhood_names = [{}]",
+        list(&|r| quoted(&r.name))
+    );
+    let _ = writeln!(
+        text,
+        "deprivation_deciles = [{}]",
+        list(&|r| r.decile.to_string())
+    );
+    let _ = writeln!(
+        text,
+        "neighbourhood_residents = [{}]",
+        list(&|r| r.residents.to_string())
+    );
+
+    // Base rates: each figure given scales its service's rate so the place's
+    // residents, by their own hazards, expect that count at the start.
+    let load = |text: &str| -> Result<Config, PlaceError> {
+        let read = |p: &Path| {
+            if p == out {
+                Ok(text.to_string())
+            } else {
+                fs::read_to_string(p)
+            }
+        };
+        Ok(scenario::load_from(out, &Overrides::default(), &read)?.config)
+    };
+    let mut config = load(&text)?;
+    let given: Vec<&Target> = TARGETS
+        .iter()
+        .filter(|t| figures.activity.get(t.service).is_some())
+        .collect();
+    let mut calibrated = Vec::new();
+    for t in &given {
+        let target = figures.activity.get(t.service).expect("filtered");
+        let index = if t.episode {
+            service(
+                &config.episodes.iter().map(|e| &e.id).collect::<Vec<_>>(),
+                t,
+            )?
+        } else {
+            service(&config.events.iter().map(|e| &e.id).collect::<Vec<_>>(), t)?
+        };
+        let base = if t.episode {
+            config.episodes[index].entry_per_month
+        } else {
+            config.events[index].rate_per_month
+        };
+        calibrated.push(Calibrated {
+            target,
+            index,
+            base,
+            factor: 1.0,
+            default: 0.0,
+        });
+    }
+    // First by the residents' own hazards (exact for contacts; for places,
+    // by bisection, as occupancy rises less than in proportion).
+    let expected = expected_at_start(&config);
+    for (t, c) in given.iter().zip(calibrated.iter_mut()) {
+        if t.episode {
+            c.default = expected.occupancy[c.index];
+            let e = c.index;
+            let base = c.base;
+            let mut occupancy = |k: f64| {
+                config.episodes[e].entry_per_month = base.map(|r| r * k);
+                expected_at_start(&config).occupancy[e]
+            };
+            let (mut lo, mut hi) = (0.0, 1.0);
+            while occupancy(hi) < c.target && hi < 1e4 {
+                lo = hi;
+                hi *= 2.0;
+            }
+            for _ in 0..30 {
+                let mid = 0.5 * (lo + hi);
+                if occupancy(mid) < c.target {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            c.factor = 0.5 * (lo + hi);
+        } else {
+            c.default = 12.0 * expected.contacts_per_month[c.index];
+            c.factor = if c.default > 0.0 {
+                c.target / c.default
+            } else {
+                1.0
+            };
+        }
+        c.apply(&mut config, t.episode);
+    }
+    // Then by running the place's first year (after its burn-in), twice:
+    // households, stress and programmes move counts the hazards alone do
+    // not see. Skipped for a place too large to run in seconds.
+    let simulated = residents <= SIMULATE_UP_TO;
+    if simulated && !given.is_empty() {
+        for _ in 0..2 {
+            let first_year = first_year(&config);
+            for (t, c) in given.iter().zip(calibrated.iter_mut()) {
+                let seen = if t.episode {
+                    first_year.occupancy[c.index]
+                } else {
+                    first_year.contacts[c.index]
+                };
+                if seen > 0.0 {
+                    c.factor *= c.target / seen;
+                }
+                c.apply(&mut config, t.episode);
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    let mut sections = String::new();
+    for (t, c) in given.iter().zip(&calibrated) {
+        let rates = c.base.map(|r| r * c.factor);
+        let (table, field, what) = if t.episode {
+            ("episodes", "entry_per_month", "entry rate")
+        } else {
+            ("events", "rate_per_month", "rate")
+        };
+        let _ = writeln!(
+            sections,
+            "\n[{table}.{}]\n# From you: {} {}. The national default expects about {}; every need\n# level's {what} is scaled by {:.3}, keeping the default's pattern{}.\n{field} = {{ value = {}, source = {}, confidence = \"medium\" }}",
+            t.service,
+            count(c.target),
+            t.what,
+            count(c.default),
+            c.factor,
+            if simulated {
+                " (checked on a run of the place's first year)"
+            } else {
+                ""
+            },
+            floats(&rates),
+            quoted(&format!(
+                "Scaled to {} {} at the start ({})",
+                count(c.target),
+                t.what,
+                figures.name
+            )),
+        );
+        notes.push(format!(
+            "{} {} (the national default expects about {}; {what}s ×{:.3})",
+            count(c.target),
+            t.what,
+            count(c.default),
+            c.factor
+        ));
+    }
+    text.push_str(&sections);
+    // The file as written must load.
+    load(&text)?;
+    Ok((text, notes))
+}
+
+/// Places up to this size are checked on a run of their first year.
+const SIMULATE_UP_TO: u64 = 2_000_000;
+
+/// A service's rates scaled to the user's figure.
+struct Calibrated {
+    target: f64,
+    index: usize,
+    base: [f64; crate::model::NEED_LEVELS],
+    factor: f64,
+    /// What the national default rates expect.
+    default: f64,
+}
+
+impl Calibrated {
+    fn apply(&self, config: &mut Config, episode: bool) {
+        let rates = self.base.map(|r| r * self.factor);
+        if episode {
+            config.episodes[self.index].entry_per_month = rates;
+        } else {
+            config.events[self.index].rate_per_month = rates;
+        }
+    }
+}
+
+/// The place's first year after its burn-in, averaged over four replicates:
+/// contacts with each event service in the year, and residents in each
+/// episode service on an average day.
+struct FirstYear {
+    contacts: Vec<f64>,
+    occupancy: Vec<f64>,
+}
+
+fn first_year(config: &Config) -> FirstYear {
+    let mut one_year = config.clone();
+    one_year.months = 12;
+    let settings = crate::experiment::RunSettings {
+        replicates: 4,
+        seed: 1,
+        threads: None,
+    };
+    let runs = crate::experiment::run(&[&one_year], &settings, &|| {})
+        .map(|mut e| e.scenarios.remove(0))
+        .expect("a thread pool for a short run");
+    let lay = &runs.layout;
+    let reps = runs.replicates.len() as f64;
+    let mut out = FirstYear {
+        contacts: vec![0.0; config.events.len()],
+        occupancy: vec![0.0; config.episodes.len()],
+    };
+    for r in &runs.replicates {
+        for m in r.raw.chunks(lay.len()) {
+            for (s, c) in out.contacts.iter_mut().enumerate() {
+                *c += m[lay.event_count + s] as f64 / reps;
+            }
+            for (e, o) in out.occupancy.iter_mut().enumerate() {
+                *o += m[lay.episode_occupancy + e] as f64 / (12.0 * reps);
+            }
+        }
+    }
+    out
+}
+
+fn service(ids: &[&String], t: &Target) -> Result<usize, PlaceError> {
+    ids.iter().position(|id| *id == t.service).ok_or_else(|| {
+        PlaceError::Figure(format!(
+            "{} sets the service `{}`, which the baseline does not have",
+            t.flag, t.service
+        ))
+    })
+}
+
+/// A list of rates as TOML, each to the precision it needs.
+fn floats(v: &[f64]) -> String {
+    let items: Vec<String> = v.iter().map(|x| format!("{}", sig(*x))).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `x` rounded to six significant figures.
+fn sig(x: f64) -> f64 {
+    if x == 0.0 {
+        return 0.0;
+    }
+    let digits = 6 - x.abs().log10().ceil() as i32;
+    let m = 10f64.powi(digits);
+    (x * m).round() / m
+}
+
+fn count(x: f64) -> String {
+    crate::format::count(x)
+}
+
+/// Writes `text` to `path` as one step, never replacing a file: a hidden
+/// temporary file beside it, synced, then linked into place.
+fn write_new(path: &Path, text: &str) -> Result<(), PlaceError> {
+    let fail = |source| PlaceError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.upstream-new-{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&temp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::hard_link(&temp, path)
+    })();
+    let _ = fs::remove_file(&temp);
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(PlaceError::Exists(path.to_path_buf()))
+        }
+        other => other.map_err(fail),
+    }
+}
