@@ -349,18 +349,9 @@ fn sample_of(config: &Config) -> (std::borrow::Cow<'_, Config>, f64) {
     if config.population.starting.is_some() || residents <= CHECK_SAMPLE {
         return (std::borrow::Cow::Borrowed(config), 1.0);
     }
+    // Neighbourhoods keep their shares (PopulationSpec::quotas).
     let mut smaller = config.clone();
-    let ratio = CHECK_SAMPLE as f64 / residents as f64;
     smaller.population.residents = CHECK_SAMPLE;
-    let mut left = CHECK_SAMPLE;
-    let n = smaller.population.neighbourhoods.len();
-    for (i, nb) in smaller.population.neighbourhoods.iter_mut().enumerate() {
-        nb.residents = if i + 1 == n {
-            left
-        } else {
-            ((nb.residents as f64 * ratio).round() as u32).min(left)
-        };
-        left -= nb.residents;
-    }
+    let ratio = CHECK_SAMPLE as f64 / residents as f64;
     (std::borrow::Cow::Owned(smaller), 1.0 / ratio)
 }

@@ -270,9 +270,9 @@ fn mortality_multiplier(config: &Config) -> [f64; AGE_BANDS] {
         // Each neighbourhood's residents draw risk factors at its decile's
         // prevalence and need from their own stationary distribution (as
         // synthesis does).
-        for neigh in &p.neighbourhoods {
+        for (neigh, quota) in p.neighbourhoods.iter().zip(p.quotas()) {
             for mask in 0..1u8 << config.risks.len() {
-                let mut chance = neigh.residents as f64;
+                let mut chance = quota as f64;
                 for (f, risk) in config.risks.iter().enumerate() {
                     let q = risk.prevalence(neigh.decile).min(0.95);
                     chance *= if mask & (1 << f) != 0 { q } else { 1.0 - q };
@@ -337,6 +337,27 @@ mod tests {
             next[ADULT_AGE as usize + a] += adult_leavers * s;
         }
         next
+    }
+
+    #[test]
+    fn neighbourhoods_keep_their_shares_when_the_place_is_resized() {
+        let mut config = config();
+        let p = &mut config.population;
+        // As given: the baseline splits 200,000 evenly over 20.
+        assert_eq!(p.quotas(), vec![10_000; 20]);
+        // Resized alone: split evenly again, the remainder to the first.
+        p.residents = 1_003;
+        let q = p.quotas();
+        assert_eq!(q.iter().sum::<u32>(), 1_003);
+        assert_eq!((q[0], q[2], q[3], q[19]), (51, 51, 50, 50));
+        // Uneven neighbourhoods keep their proportions.
+        for (i, n) in p.neighbourhoods.iter_mut().enumerate() {
+            n.residents = if i == 0 { 30_000 } else { 10_000 };
+        }
+        p.residents = 22_000;
+        let q = p.quotas();
+        assert_eq!(q.iter().sum::<u32>(), 22_000);
+        assert_eq!((q[0], q[1]), (3_000, 1_000));
     }
 
     #[test]

@@ -313,6 +313,39 @@ pub struct RiskSpec {
 }
 
 impl PopulationSpec {
+    /// Residents to place in each neighbourhood: its own `residents` when
+    /// they add up to the place's, else `residents` split in proportion to
+    /// them (largest remainders first), so a place resized by setting
+    /// `residents` alone keeps its neighbourhoods' shares.
+    pub fn quotas(&self) -> Vec<u32> {
+        let given: Vec<u64> = self
+            .neighbourhoods
+            .iter()
+            .map(|n| n.residents as u64)
+            .collect();
+        let sum: u64 = given.iter().sum();
+        let total = self.residents as u64;
+        if sum == total {
+            return self.neighbourhoods.iter().map(|n| n.residents).collect();
+        }
+        let n = given.len().max(1) as u64;
+        let weights: Vec<u64> = if sum == 0 {
+            vec![1; given.len()]
+        } else {
+            given
+        };
+        let wsum: u64 = weights.iter().sum();
+        let mut quotas: Vec<u64> = weights.iter().map(|w| total * w / wsum).collect();
+        let mut order: Vec<usize> = (0..quotas.len()).collect();
+        // Largest remainder first; ties to the earlier neighbourhood.
+        order.sort_by_key(|&i| (std::cmp::Reverse(total * weights[i] % wsum), i));
+        let short = total - quotas.iter().sum::<u64>();
+        for &i in order.iter().take(short.min(n) as usize) {
+            quotas[i] += 1;
+        }
+        quotas.into_iter().map(|q| q as u32).collect()
+    }
+
     /// Whether two specifications synthesise the same households in the same
     /// slots (what pairing scenarios resident by resident relies on).
     pub fn same_households(&self, other: &PopulationSpec) -> bool {
@@ -323,6 +356,7 @@ impl PopulationSpec {
                 .iter()
                 .zip(&other.neighbourhoods)
                 .all(|(a, b)| a.name == b.name && a.decile == b.decile)
+            && self.quotas() == other.quotas()
             && self.household_size_shares == other.household_size_shares
             && self.reference_age_edges == other.reference_age_edges
             && self.reference_age_shares == other.reference_age_shares

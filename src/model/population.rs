@@ -263,9 +263,10 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
         return finish(residents, households, neighbourhood_start);
     }
     let starting = StartingNeed::new(config);
+    let quotas = p.quotas();
     let mut hh_counter = 0u64;
     for (n, neigh) in p.neighbourhoods.iter().enumerate() {
-        let quota = neigh.residents as usize;
+        let quota = quotas[n] as usize;
         let mut placed = 0usize;
         while placed < quota {
             // Households are numbered across the place; their draws use a key
