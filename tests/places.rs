@@ -400,3 +400,32 @@ fn new_place_refuses_bad_neighbourhoods_and_never_replaces_a_file() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists; choose another --out"));
     assert_eq!(fs::read(&file).unwrap(), before);
 }
+
+#[test]
+fn a_large_place_is_judged_on_a_sample_scaled_up() {
+    // Above 200,000 residents the starting-population checks read a
+    // 200,000-resident synthesis, keeping each neighbourhood's share, and
+    // scale it up: twice the borough expects about twice its activity.
+    let borough = bundled("baseline.toml").config;
+    let mut twice = borough.clone();
+    twice.population.residents *= 2;
+    let (one, two) = (
+        upstream::engine::expected_at_start(&borough),
+        upstream::engine::expected_at_start(&twice),
+    );
+    for (a, b) in one.contacts_per_month.iter().zip(&two.contacts_per_month) {
+        assert!((b / a - 2.0).abs() < 1e-9, "contacts {b} against {a}");
+    }
+    for (a, b) in one.occupancy.iter().zip(&two.occupancy) {
+        assert!((b / a - 2.0).abs() < 1e-9, "occupancy {b} against {a}");
+    }
+    assert_eq!(
+        upstream::engine::reach_at_start(&twice),
+        upstream::engine::reach_at_start(&borough)
+    );
+    // Below the sample size a place is read whole.
+    let mut half = borough.clone();
+    half.population.residents /= 2;
+    let h = upstream::engine::expected_at_start(&half);
+    assert!(h.occupancy.iter().zip(&one.occupancy).all(|(h, a)| h < a));
+}

@@ -231,3 +231,38 @@ fn one_number_means_every_year_and_grades_take_any_case() {
     };
     assert_eq!(grade(&graded).as_deref(), Some("Medium"));
 }
+
+#[test]
+fn the_edges_of_each_guard_rail_are_where_it_says() {
+    // Inside each rail (at its edge) nothing is said; just outside, a warning.
+    let warned = |text: &str| -> Vec<String> {
+        let (_tmp, path) = scenario(text);
+        let loaded = upstream::app::load(std::path::Path::new(&path), &Default::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        loaded.warnings.iter().map(|w| w.to_string()).collect()
+    };
+    let effect = |m: &str| {
+        format!(
+            "[interventions.early_help]\neffects = [{{ on = \"escalation\", multiplier = {m} }}]\n"
+        )
+    };
+    for quiet in [
+        effect("0.2"),
+        effect("5"),
+        // £350 a case-month: £4,200 funds exactly one case for a year; a
+        // year of nothing is a choice, not a slip.
+        "[interventions.early_help]\nannual_budget = [0, 4_200]\n".to_string(),
+        format!("[interventions.early_help]\nannual_budget = [{}]\n", ["2_000_000"; 10].join(", ")),
+        "[interventions.late]\nname = \"Late\"\nkind = \"caseload\"\npayer = \"nhs\"\nstart_month = 120\nannual_budget = [100_000]\nunit_cost_per_month = 100\nsupport_months = 6\neffects = [{ on = \"escalation\", multiplier = 0.8 }]\n".to_string(),
+    ] {
+        let w = warned(&quiet);
+        assert!(w.is_empty(), "{quiet}: {w:?}");
+    }
+    for loud in [
+        effect("0.19"),
+        effect("5.01"),
+        "[interventions.early_help]\nannual_budget = [4_199]\n".to_string(),
+    ] {
+        assert_eq!(warned(&loud).len(), 1, "{loud}");
+    }
+}
