@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::engine::expected_at_start;
+use crate::format::count;
 use crate::model::Config;
 use crate::scenario::{self, Overrides, ScenarioError};
 
@@ -528,10 +529,6 @@ fn sig(x: f64) -> f64 {
     let digits = 6 - x.abs().log10().ceil() as i32;
     let m = 10f64.powi(digits);
     (x * m).round() / m
-}
-
-fn count(x: f64) -> String {
-    crate::format::count(x)
 }
 
 /// Writes `text` to `path` as one step, never replacing a file: a hidden

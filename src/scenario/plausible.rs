@@ -5,6 +5,7 @@
 
 use super::Invalid;
 use super::schema::{InterventionIn, PER_KEYS, SIZES, Scenario};
+use crate::format::count;
 use crate::model::Config;
 
 /// Effect multipliers outside this range are rare in evaluated programmes
@@ -123,27 +124,14 @@ fn budget_warnings(
                     "year {}'s budget of £{} funds {:.2} of {what} (£{}); money is written in \
                      pounds, e.g. annual_budget = [2_000_000] for £2m a year",
                     year + 1,
-                    thousands(pounds),
+                    count(pounds),
                     pounds / unit,
-                    thousands(unit)
+                    count(unit)
                 ),
             );
             return;
         }
     }
-}
-
-/// Whole pounds with thousands separators: 2,000,000.
-fn thousands(pounds: f64) -> String {
-    let digits = format!("{:.0}", pounds.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Sizes written as amounts in a file made for a different number of
@@ -227,9 +215,4 @@ fn value_at<'a>(table: &'a toml::Table, path: &[String]) -> Option<&'a toml::Val
     let (first, rest) = path.split_first()?;
     rest.iter()
         .try_fold(table.get(first)?, |v, k| v.as_table()?.get(k))
-}
-
-/// A count with thousands separators: 200,000.
-fn count(n: f64) -> String {
-    thousands(n)
 }
