@@ -17,9 +17,10 @@ fn payback(p: &Payback) -> String {
 /// What the table's figures mean, in a paragraph under it.
 pub fn notes(economics: &Economics, months: u32, replicates: u32) -> String {
     format!(
-        "Money at {} prices over {} years. Net saving is undiscounted; net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. Bands are 5th to 95th percentiles across {} replicates.\n",
+        "Money at {} prices over {} year{}. Net saving is undiscounted; net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. Bands are 5th to 95th percentiles across {} replicates.\n",
         economics.conventions.price_base_label(),
         months / 12,
+        if months / 12 == 1 { "" } else { "s" },
         economics.conventions.discount.name,
         replicates
     )
