@@ -867,3 +867,110 @@ fn a_warm_start_fills_services_as_a_long_burn_in_would() {
         );
     }
 }
+
+/// The baseline with one episode service that everyone enters at the same
+/// chance, for a fixed stay, and nothing else that could change it: an
+/// alternating renewal process with a closed form.
+fn one_renewal_service(entry: f64, stay: u16) -> (Config, usize) {
+    let mut c = load("scenarios/baseline.toml");
+    c.population.residents = 20_000;
+    c.population.turnover = false;
+    c.interventions.clear();
+    for e in &mut c.events {
+        e.rate_per_month = [0.0; NEED_LEVELS];
+    }
+    let e = c
+        .episodes
+        .iter()
+        .position(|s| s.id == "adult_residential_care")
+        .unwrap();
+    for (i, s) in c.episodes.iter_mut().enumerate() {
+        s.entry_per_month = [if i == e { entry } else { 0.0 }; NEED_LEVELS];
+        s.household_multiplier = [1.0; NEED_LEVELS];
+        s.risk_multiplier = [1.0; RISK_FACTORS];
+        s.eligible_bands = [true; AGE_BANDS];
+        s.duration = Duration::Fixed { months: stay };
+    }
+    (c, e)
+}
+
+#[test]
+fn a_warm_start_matches_the_closed_form_of_an_alternating_renewal() {
+    // Entry chance p a month while out, a stay of m months while in: at
+    // equilibrium a resident is in with chance p m / (p m + 1 − p). The
+    // expected occupancy at the start says exactly that, and a long run
+    // from empty comes to it.
+    let (mut config, e) = one_renewal_service(0.05, 20);
+    let p = 1.0 - (-0.05f64).exp();
+    let n = config.population.residents as f64;
+    let closed = n * p * 20.0 / (p * 20.0 + 1.0 - p);
+    let expected = upstream::engine::expected_at_start(&config).occupancy[e];
+    assert!(
+        (expected / closed - 1.0).abs() < 1e-9,
+        "{expected} expected at the start against {closed} in closed form"
+    );
+    // Warm, the place starts there; cold, a long burn-in brings it there.
+    let start = Engine::new(&config, 4, 0);
+    let placed = start
+        .population()
+        .residents
+        .episode
+        .iter()
+        .filter(|&&x| x != 0)
+        .count();
+    assert!(
+        (placed as f64 / closed - 1.0).abs() < 0.03,
+        "{placed} placed, {closed:.0} in closed form"
+    );
+    config.warm_start = false;
+    let empty = Engine::new(&config, 4, 0);
+    assert!(
+        empty.population().residents.episode.iter().all(|&x| x == 0),
+        "warm_start = false starts empty"
+    );
+    config.burn_in_months = 120;
+    config.months = 12;
+    let layout = Layout::new(&config);
+    let raw = run_replicate(&config, 4, 0).raw;
+    let mean: f64 = raw
+        .chunks(layout.len())
+        .map(|m| m[layout.episode_occupancy + e] as f64)
+        .sum::<f64>()
+        / 12.0;
+    assert!(
+        (mean / closed - 1.0).abs() < 0.03,
+        "{mean:.0} after a long run from empty, {closed:.0} in closed form"
+    );
+}
+
+#[test]
+fn the_contacts_expected_at_the_start_are_the_first_month_s() {
+    // A warm place's first month, with no burn-in, has about the contacts
+    // its residents' own hazards expect, service by service.
+    let mut config = load("scenarios/baseline.toml");
+    config.population.residents = 50_000;
+    config.burn_in_months = 0;
+    config.months = 1;
+    config.interventions.clear();
+    let expected = upstream::engine::expected_at_start(&config);
+    let layout = Layout::new(&config);
+    let mut seen = vec![0.0; config.events.len()];
+    for r in 0..8 {
+        let raw = run_replicate(&config, 6, r).raw;
+        for (s, v) in seen.iter_mut().enumerate() {
+            *v += raw[layout.event_count + s] as f64 / 8.0;
+        }
+    }
+    for (s, svc) in config.events.iter().enumerate() {
+        let want = expected.contacts_per_month[s];
+        // 5% for what the hazards alone leave out (household stress, the
+        // month's own need moves), and three Poisson standard errors.
+        let allowed = 0.05 + 3.0 / (want * 8.0).sqrt();
+        assert!(
+            (seen[s] / want - 1.0).abs() < allowed,
+            "{}: {:.0} in the first month against {want:.0} expected",
+            svc.name,
+            seen[s]
+        );
+    }
+}

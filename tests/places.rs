@@ -423,9 +423,18 @@ fn a_large_place_is_judged_on_a_sample_scaled_up() {
         upstream::engine::reach_at_start(&twice),
         upstream::engine::reach_at_start(&borough)
     );
-    // Below the sample size a place is read whole.
+    // Below the sample size a place is read whole: half the borough's
+    // residents, about half its reach (not a sample the borough's size).
     let mut half = borough.clone();
     half.population.residents /= 2;
     let h = upstream::engine::expected_at_start(&half);
     assert!(h.occupancy.iter().zip(&one.occupancy).all(|(h, a)| h < a));
+    let (reach_half, reach_one) = (
+        upstream::engine::reach_at_start(&half),
+        upstream::engine::reach_at_start(&borough),
+    );
+    for (h, a) in reach_half.iter().zip(&reach_one) {
+        let (h, a) = (h.unwrap() as f64, a.unwrap() as f64);
+        assert!((h / a - 0.5).abs() < 0.1, "reach {h} against {a}");
+    }
 }
