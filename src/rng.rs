@@ -44,6 +44,9 @@ pub enum Purpose {
     Newcomer = 12,
     /// Who is in which service at the start, and their months left.
     WarmStart = 13,
+    /// Where a declared trend's room goes, and whether an empty slot is
+    /// taken this month.
+    Room = 14,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -18,5 +18,6 @@ mod regression;
 mod report;
 mod snapshot;
 mod steady;
+mod trend;
 mod validation;
 mod warnings;

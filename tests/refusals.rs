@@ -170,6 +170,16 @@ const RANGES: &[(&str, Range)] = &[
         "population.max_parent_age",
         Range::whole(Incl(18.0), Incl(255.0)),
     ),
+    (
+        "population.trend.age_bands",
+        Range::whole(Incl(0.0), Incl(110.0)).coupled("the bands start at 0 and increase"),
+    ),
+    (
+        "population.trend.years",
+        Range::real(Excl(0.0), Open).coupled(
+            "each row starts with its year, and each band stays within three times its first count",
+        ),
+    ),
     ("population.mortality_per_year", PROBABILITY),
     ("population.mortality_need_multiplier", MULTIPLIER),
     ("population.move_out_per_year", PROBABILITY),

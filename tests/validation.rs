@@ -187,3 +187,97 @@ fn wigan_like_targeting_cuts_admissions_among_those_reached_by_a_quarter_to_a_th
     assert!(without > 1000.0, "enough admissions to measure: {without}");
     assert!((0.25..=0.35).contains(&cut), "{cut}");
 }
+
+/// The steady and the growing county (`scenarios/steady_county.toml`,
+/// `growing_county.toml`), run once: (timeseries.csv, differences.csv).
+fn counties() -> &'static (String, String) {
+    static CSV: OnceLock<(String, String)> = OnceLock::new();
+    CSV.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let out_dir = tmp.path().join("out");
+        let out = crate::common::upstream(&[
+            "run",
+            "scenarios/steady_county.toml",
+            "scenarios/growing_county.toml",
+            "-r",
+            REPLICATES,
+            "--no-report",
+            "-q",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read = |f: &str| fs::read_to_string(out_dir.join(f)).unwrap();
+        (read("timeseries.csv"), read("differences.csv"))
+    })
+}
+
+/// (mean, p5, p95) by month of `metric` for `scenario` in a CSV of
+/// timeseries.csv's or differences.csv's shape.
+fn series(csv: &str, scenario: &str, metric: &str) -> Vec<(f64, f64, f64)> {
+    csv.lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells.len() == 7 && cells[0] == scenario && cells[2] == metric).then(|| {
+                let n = |i: usize| cells[i].parse::<f64>().unwrap();
+                (n(3), n(4), n(6))
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_county_whose_children_grow_pays_more_for_placements_mostly_at_spot_prices() {
+    // Leicestershire (over 600,000 residents): a rising looked-after
+    // population projected to add £14.7m of cost by 2021/22, 11.7% of
+    // looked-after children in external residential placements. With 2% more
+    // children a year declared for four years (illustrative), against the
+    // same county held steady: children in placements rise with the
+    // children, and as in-house places are full the extra placements are
+    // bought, so cost rises faster than children. The docs compare the rise
+    // with the £14.7m.
+    let (ts, diff) = counties();
+    let steady = "Steady county";
+    let growing = "Growing county";
+    let children_cost = "service.childrens_placement.cost_gbp";
+    let cost = series(diff, growing, children_cost);
+    let last = per_year(&cost, 5, 5);
+    let year = |s: &str, m: &str, y: usize| per_year(&series(ts, s, m), y, y) / 12.0;
+    let occupancy = "service.childrens_placement.occupancy";
+    let spot = "service.childrens_placement.spot_places";
+    let (placed_steady, placed_growing) = (year(steady, occupancy, 5), year(growing, occupancy, 5));
+    let residents = (year(steady, "residents", 5), year(growing, "residents", 5));
+    let spot_share = |s: &str, y: usize| year(s, spot, y) / year(s, occupancy, y);
+    let extra_placed = placed_growing - placed_steady;
+    let extra_spot = year(growing, spot, 5) - year(steady, spot, 5);
+    eprintln!(
+        "growing county, 2021/22: £{last:.0} more on children's placements; {placed_growing:.0} children placed against {placed_steady:.0} \
+         ({:+.1}%), {:.0} more residents; spot share {:.1}% (steady {:.1}%, year 1 {:.1}%); {:.0}% of the extra placements spot-purchased",
+        100.0 * extra_placed / placed_steady,
+        residents.1 - residents.0,
+        100.0 * spot_share(growing, 5),
+        100.0 * spot_share(steady, 5),
+        100.0 * spot_share(steady, 1),
+        100.0 * extra_spot / extra_placed,
+    );
+    // Each extra placement costs more than the average placement does: the
+    // extra are bought at spot prices.
+    let average = per_year(&series(ts, steady, children_cost), 5, 5) / placed_steady;
+    assert!(
+        last / extra_placed > average,
+        "£{last:.0} for {extra_placed:.0} against £{average:.0} each"
+    );
+    // More placements, by no more than the children grew (8%) and at least
+    // half of it (stays of 30 months on average lag the growth).
+    let rise = extra_placed / placed_steady;
+    assert!((0.04..=0.08).contains(&rise), "{rise}");
+    // With in-house places full, most extra placements are bought.
+    assert!(
+        extra_spot > 0.5 * extra_placed,
+        "{extra_spot} of {extra_placed}"
+    );
+}

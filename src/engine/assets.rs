@@ -4,7 +4,7 @@
 //! neighbourhood holds more connected residents than places.
 
 use super::Engine;
-use crate::model::population::Population;
+use crate::model::population::{Population, is_vacant};
 use crate::model::{AssetSpec, Config, Delivery, by_year};
 use crate::rng::threshold;
 
@@ -13,7 +13,10 @@ use crate::rng::threshold;
 pub(super) fn starting_places(config: &Config, population: &Population) -> Vec<f64> {
     (0..config.population.neighbourhoods.len())
         .map(|n| {
-            let residents = population.neighbourhood_residents(n).len() as f64;
+            let residents = population
+                .neighbourhood_residents(n)
+                .filter(|&r| !is_vacant(population.residents.age[r]))
+                .count() as f64;
             config.assets.base_places_per_1000 * residents / 1000.0
         })
         .collect()

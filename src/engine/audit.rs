@@ -5,7 +5,7 @@
 
 use super::household::HouseholdSummary;
 use super::{Engine, Turnover};
-use crate::model::population::{flag, iv};
+use crate::model::population::{flag, is_vacant, iv};
 use crate::model::{NEED_LEVELS, Unit};
 
 /// A running total or account that disagrees with the residents' own
@@ -31,6 +31,10 @@ pub enum BrokenInvariant {
         /// Residents in the population now.
         residents: usize,
     },
+    /// A slot held empty for a declared trend has a need, risk factors, a
+    /// service or support.
+    #[error("empty slot {0} holds state")]
+    EmptySlotHolds(usize),
     /// A resident's cached random-number key no longer matches their slot
     /// and arrival month.
     #[error("a resident's random-number key is stale")]
@@ -150,10 +154,12 @@ impl Engine<'_> {
         let went = [tv.deaths, tv.moves_out]
             .iter()
             .try_fold(tv.end, |a, &b| a.checked_add(b));
-        if came.is_none() || came != went || tv.end != n as u64 {
+        let occupied = super::occupied(&self.population);
+        let residents = occupied.iter().sum::<u64>();
+        if came.is_none() || came != went || tv.end != residents || occupied != self.occupied {
             return Err(BrokenInvariant::Accounts {
                 turnover: *tv,
-                residents: n,
+                residents: residents as usize,
             });
         }
         if (0..n).any(|r| self.prefixes[r] != self.crn.resident(res.key(r))) {
@@ -169,6 +175,18 @@ impl Engine<'_> {
         let mut connected = vec![0u32; self.connected.len()];
         for r in 0..n {
             let f = res.flags[r];
+            // An empty slot holds nothing at all.
+            if is_vacant(res.age[r])
+                && (
+                    res.need[r],
+                    f,
+                    res.episode[r],
+                    res.intervention[r],
+                    res.touched[r],
+                ) != (0, 0, 0, 0, 0)
+            {
+                return Err(BrokenInvariant::EmptySlotHolds(r));
+            }
             if res.need[r] as usize >= NEED_LEVELS {
                 return Err(BrokenInvariant::NeedLevel(r, res.need[r]));
             }

@@ -6,7 +6,7 @@
 use super::hazards::Mods;
 use super::household::{HouseholdSummary, SUPPORT_BIT};
 use super::{Engine, NB_REACHED};
-use crate::model::population::{flag, iv};
+use crate::model::population::{flag, is_vacant, iv};
 use crate::model::{Delivery, EffectTarget, Unit, by_year};
 use crate::rng::{Purpose, threshold};
 
@@ -241,7 +241,13 @@ impl Engine<'_> {
                     *support_months
                 };
                 let res = &mut self.population.residents;
+                let mut reached = 0i64;
                 for r in members.clone() {
+                    // A declared trend's empty slots are nobody to support.
+                    if is_vacant(res.age[r]) {
+                        continue;
+                    }
+                    reached += 1;
                     res.intervention[r] = (i as u8 + 1) | iv::SUPPORT;
                     // One more than the length: this month's pass counts down
                     // once, so support covers `length` months in all.
@@ -253,10 +259,10 @@ impl Engine<'_> {
                 self.caseloads[i].cases += 1;
                 remaining -= 1;
                 if m >= 1 {
-                    self.row[self.layout.iv_reached + i] += members.len() as i64;
+                    self.row[self.layout.iv_reached + i] += reached;
                     let n = self.population.households.neighbourhood
                         [res.household[members.start] as usize];
-                    self.neighbourhoods[n as usize][NB_REACHED] += members.len() as i64;
+                    self.neighbourhoods[n as usize][NB_REACHED] += reached;
                 }
             }
             offered += batch;
@@ -291,7 +297,9 @@ impl Engine<'_> {
         neigh.sort_unstable();
         neigh.dedup();
         let in_support = |r: usize| res.intervention[r] & iv::SUPPORT != 0;
-        let band_ok = |age: u8| tg.age_bands.is_none_or(|b| b[cfg.age_bands.band(age)]);
+        // An empty slot (a declared trend's room) is nobody.
+        let band_ok =
+            |age: u8| !is_vacant(age) && tg.age_bands.is_none_or(|b| b[cfg.age_bands.band(age)]);
         let need_floor = tg.need_at_least.map_or(0, |l| l as u8);
         let mut cands = std::mem::take(&mut self.candidates);
         cands.clear();

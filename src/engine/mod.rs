@@ -119,6 +119,12 @@ pub struct Engine<'a> {
     candidates: Vec<(u64, u32)>,
     /// Households that pass enrolment's first filter (reused each month).
     household_buffer: Vec<u32>,
+    /// Children and adults in the place now, and at the start (a declared
+    /// trend's path is drawn from the start's).
+    occupied: [u64; 2],
+    start_occupied: [u64; 2],
+    /// The month's empty slots, for a declared trend (reused each month).
+    vacancies: Vec<u32>,
     /// Months simulated so far, burn-in included.
     t: u32,
     row: Vec<i64>,
@@ -157,7 +163,8 @@ impl<'a> Engine<'a> {
         let tables = Tables::build(&rates, shock);
         let layout = Layout::new(config);
         let n_neigh = config.population.neighbourhoods.len();
-        let n = population.residents.len() as u64;
+        let occupied = occupied(&population);
+        let n = occupied.iter().sum();
         Engine {
             config,
             rates,
@@ -189,6 +196,9 @@ impl<'a> Engine<'a> {
                 .collect(),
             candidates: Vec::new(),
             household_buffer: Vec::new(),
+            occupied,
+            start_occupied: occupied,
+            vacancies: Vec::new(),
             t: 0,
             row: vec![0; layout.len()],
             raw: Vec::with_capacity(layout.len() * config.months as usize),
@@ -292,6 +302,18 @@ impl<'a> Engine<'a> {
         metrics::derive_month(self.config, &self.layout, &mut self.row);
         self.raw.extend_from_slice(&self.row);
     }
+}
+
+/// Children and adults in `population` (empty slots held for a declared
+/// trend not counted).
+fn occupied(population: &Population) -> [u64; 2] {
+    let mut n = [0u64; 2];
+    for &a in &population.residents.age {
+        if !population::is_vacant(a) {
+            n[(a >= crate::model::demography::ADULT_AGE) as usize] += 1;
+        }
+    }
+    n
 }
 
 /// Runs one replicate of one scenario.

@@ -24,7 +24,7 @@ use super::{
     NB_STRUGGLING,
 };
 use crate::metrics::NeighbourhoodMetric as Nb;
-use crate::model::population::{flag, iv};
+use crate::model::population::{flag, is_vacant, iv};
 use crate::model::{MAX_SERVICES, NEED_LEVELS, Overflow, RiskFactor, Unit};
 use crate::rng::{Purpose, resident_key};
 
@@ -155,6 +155,10 @@ impl Engine<'_> {
                         if phase == window {
                             phase = 0;
                         }
+                    }
+                    // Room a declared trend keeps for arrivals: nobody yet.
+                    if is_vacant(age_k) {
+                        continue;
                     }
 
                     // 1. Episode continuation: exits free their place next month.
@@ -399,7 +403,7 @@ impl Engine<'_> {
         }
 
         if recording {
-            row[lay.residents] = pop.residents.len() as i64;
+            row[lay.residents] = need_counts.iter().sum();
             for l in 0..NEED_LEVELS {
                 row[lay.need + l] = need_counts[l];
             }

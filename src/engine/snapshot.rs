@@ -22,13 +22,13 @@ use std::collections::VecDeque;
 
 use super::{BrokenInvariant, Engine, Turnover};
 use crate::metrics::NeighbourhoodMetric as Nb;
-use crate::model::population::{Households, Population, Residents, flag, iv};
+use crate::model::population::{Households, Population, Residents, flag, is_vacant, iv};
 use crate::model::{Config, Delivery, RISK_FACTORS};
 use crate::rng::mix64;
 
 const MAGIC: &[u8; 8] = b"UPSTRSNP";
 /// Bumped whenever the layout below changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// A snapshot that cannot be resumed, and why.
 #[derive(Debug, thiserror::Error)]
@@ -261,6 +261,9 @@ impl<'a> Engine<'a> {
         ] {
             w.put(v);
         }
+        for v in self.start_occupied {
+            w.put(v);
+        }
         let sum = checksum(&w.0);
         w.put(sum);
         w.0
@@ -360,6 +363,7 @@ impl<'a> Engine<'a> {
         for v in &mut tv {
             *v = r.take()?;
         }
+        let start_occupied: [u64; 2] = [r.take()?, r.take()?];
         if !r.bytes.is_empty() {
             return Err(SnapshotError::Inconsistent(
                 "bytes follow the end of the state".into(),
@@ -418,6 +422,7 @@ impl<'a> Engine<'a> {
             moves_out: tv[4],
             end: tv[5],
         };
+        engine.start_occupied = start_occupied;
         engine.places_added = places_added;
         engine.asset_capacity = asset_capacity;
         for (es, (capacity, queue)) in engine.episodes.iter_mut().zip(episodes) {
@@ -478,9 +483,12 @@ fn check_population(config: &Config, p: &Population) -> Result<(), SnapshotError
         res.intervention.len(),
         res.intervention_months.len(),
     ];
-    if n != config.population.residents as usize
-        || columns.iter().any(|&c| c != n)
-        || hh.start.len() != hh.neighbourhood.len() + 1
+    // A declared trend adds empty slots to the residents.
+    let slots_fit = match config.population.trend {
+        None => n == config.population.residents as usize,
+        Some(_) => n >= config.population.residents as usize,
+    };
+    if !slots_fit || columns.iter().any(|&c| c != n) || hh.start.len() != hh.neighbourhood.len() + 1
     {
         return bad("its residents' columns differ in length");
     }
@@ -521,7 +529,7 @@ fn check_population(config: &Config, p: &Population) -> Result<(), SnapshotError
             || res.episode[r] as usize > episodes
             || (res.intervention[r] & iv::INDEX) as usize > interventions
             || (res.intervention[r] != 0 && res.intervention[r] & iv::INDEX == 0)
-            || res.age[r] > crate::model::MAX_AGE
+            || (res.age[r] > crate::model::MAX_AGE && !is_vacant(res.age[r]))
         {
             return bad("a resident refers to something that does not exist");
         }

@@ -21,7 +21,7 @@ use rand_distr::{Distribution, LogNormal};
 use super::Engine;
 use super::hazards::{Ctx, Mods};
 use super::household::HouseholdSummary;
-use crate::model::population::flag;
+use crate::model::population::{flag, is_vacant};
 use crate::model::{Config, Duration, MAX_AGE, MAX_SERVICES, NEED_LEVELS, Overflow, RiskFactor};
 use crate::rng::{Purpose, Stream};
 
@@ -181,6 +181,9 @@ impl Engine<'_> {
             let members = pop.households.members(h);
             let first = members.start;
             for r in members {
+                if is_vacant(res.age[r]) {
+                    continue;
+                }
                 let flags = res.flags[r];
                 let mask = flags & flag::RISK_MASK;
                 let connected = flags & flag::CONNECTED != 0;

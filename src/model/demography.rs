@@ -41,8 +41,16 @@ impl Demography {
     /// The moves and newcomers that keep the scenario's starting ages steady.
     pub fn new(config: &Config) -> Demography {
         let start = starting_ages(config);
+        Demography::between(config, &start, &start)
+    }
+
+    /// The moves and newcomers that carry residents aged as `from` to
+    /// residents aged as `to` a year later (both per resident at the start):
+    /// arrivals aged `a` are `to(a) − from(a−1)(1 − ℓ(a−1))`, and where that
+    /// would be negative, residents aged `a − 1` move away more often.
+    pub fn between(config: &Config, from: &[f64; AGES], to: &[f64; AGES]) -> Demography {
         let death = chance_of_dying(config);
-        let move_out = moves_that_hold(config, &start, &death);
+        let move_out = moves_that_hold(config, from, to, &death);
         let leave = leaving(config, &death, &move_out);
         let mut arrivals = [0.0; AGES];
         for a in 0..AGES {
@@ -50,18 +58,38 @@ impl Demography {
                 0 => 0.0,
                 // Nobody ages into adulthood in a slot: 18-year-olds arrive.
                 a if a == ADULT_AGE as usize => 0.0,
-                a if a == AGES - 1 => (start[a - 1] + start[a]) * (1.0 - leave[a]),
-                a => start[a - 1] * (1.0 - leave[a - 1]),
+                a if a == AGES - 1 => (from[a - 1] + from[a]) * (1.0 - leave[a]),
+                a => from[a - 1] * (1.0 - leave[a - 1]),
             };
             // Zero but for rounding: the moves above make room for everyone.
-            arrivals[a] = (start[a] - stayers).max(0.0);
+            arrivals[a] = (to[a] - stayers).max(0.0);
         }
         let adult = ADULT_AGE as usize;
         Demography {
             move_out,
-            child: cumulative(&arrivals[..adult], &start[..adult]),
-            adult: cumulative(&arrivals[adult..], &start[adult..]),
+            child: cumulative(&arrivals[..adult], &to[..adult]),
+            adult: cumulative(&arrivals[adult..], &to[adult..]),
         }
+    }
+
+    /// With a declared trend, one `Demography` for each year the engine
+    /// needs: the first holds the starting ages (burn-in), entry `y + 1`
+    /// carries scenario year `y + 1`'s ages to year `y + 2`'s, and the last
+    /// holds the trend's final year. Without a trend, only the first.
+    pub fn by_year(config: &Config) -> Vec<Demography> {
+        let start = starting_ages(config);
+        let Some(trend) = &config.population.trend else {
+            return vec![Demography::between(config, &start, &start)];
+        };
+        let ages = |y: usize| -> [f64; AGES] {
+            let index = trend.index(y);
+            std::array::from_fn(|a| start[a] * index[a])
+        };
+        let mut out = vec![Demography::between(config, &start, &start)];
+        for y in 0..trend.years() {
+            out.push(Demography::between(config, &ages(y), &ages(y + 1)));
+        }
+        out
     }
 
     /// The chance that a resident of each age leaves their slot in a year
@@ -94,6 +122,48 @@ impl Demography {
             })
             .collect()
     }
+}
+
+/// With a declared trend, the children and the adults at the start of each
+/// scenario year (row by row of the trend), per child and per adult at the
+/// start; empty without one.
+pub fn growth_by_year(config: &Config) -> Vec<[f64; 2]> {
+    let Some(trend) = &config.population.trend else {
+        return Vec::new();
+    };
+    let start = starting_ages(config);
+    let adult = ADULT_AGE as usize;
+    let sum = |ages: &[f64]| ages.iter().sum::<f64>();
+    let (c0, a0) = (sum(&start[..adult]), sum(&start[adult..]));
+    (0..trend.years())
+        .map(|y| {
+            let index = trend.index(y);
+            let n: [f64; AGES] = std::array::from_fn(|a| start[a] * index[a]);
+            let ratio = |x: f64, base: f64| if base > 0.0 { x / base } else { 1.0 };
+            [ratio(sum(&n[..adult]), c0), ratio(sum(&n[adult..]), a0)]
+        })
+        .collect()
+}
+
+/// Empty slots a place starting with `counts` children and adults needs for
+/// its declared trend: its largest growth over the start, a year's largest
+/// growth and 1% besides, for children and for adults; none for a kind that
+/// never grows.
+pub fn room_needed(config: &Config, counts: [usize; 2]) -> [usize; 2] {
+    let growth = growth_by_year(config);
+    std::array::from_fn(|k| {
+        let base = counts[k] as f64;
+        let most = growth.iter().map(|g| g[k] - 1.0).fold(0.0, f64::max);
+        let year = growth
+            .windows(2)
+            .map(|w| w[1][k] - w[0][k])
+            .fold(0.0, f64::max);
+        if most <= 0.0 && year <= 0.0 {
+            0
+        } else {
+            ((most + year + 0.01) * base).ceil() as usize + 12
+        }
+    })
 }
 
 /// Cumulative shares of `weights`, falling back to `fallback`'s shape (and
@@ -220,8 +290,13 @@ fn chance_of_dying(config: &Config) -> [f64; AGES] {
 }
 
 /// The scenario's chance of moving away, raised where needed so that no age
-/// keeps more residents than the next age had at the start.
-fn moves_that_hold(config: &Config, start: &[f64; AGES], death: &[f64; AGES]) -> [f64; AGES] {
+/// keeps more residents than the next age should have a year later.
+fn moves_that_hold(
+    config: &Config,
+    from: &[f64; AGES],
+    to: &[f64; AGES],
+    death: &[f64; AGES],
+) -> [f64; AGES] {
     let p = &config.population;
     if !p.turnover {
         return [0.0; AGES];
@@ -236,12 +311,12 @@ fn moves_that_hold(config: &Config, start: &[f64; AGES], death: &[f64; AGES]) ->
     };
     for a in 0..AGES - 2 {
         if a + 1 != ADULT_AGE as usize {
-            moves[a] = moves[a].max(need(start[a], start[a + 1], death[a]));
+            moves[a] = moves[a].max(need(from[a], to[a + 1], death[a]));
         }
     }
     // The oldest age keeps its own survivors as well as those arriving.
     let (older, oldest) = (AGES - 2, AGES - 1);
-    let m = need(start[older] + start[oldest], start[oldest], death[oldest]);
+    let m = need(from[older] + from[oldest], to[oldest], death[oldest]);
     moves[older] = moves[older].max(m);
     moves[oldest] = moves[oldest].max(m);
     moves.map(|m| m.clamp(0.0, 1.0))

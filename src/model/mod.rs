@@ -8,6 +8,7 @@
 pub mod demography;
 pub mod hazards;
 pub mod population;
+pub mod trend;
 
 use serde::{Deserialize, Serialize};
 
@@ -251,7 +252,8 @@ pub struct StartingHousehold {
 /// synthesise (or a starting state to read), and yearly turnover.
 #[derive(Clone, Debug)]
 pub struct PopulationSpec {
-    /// Residents in the place (1 to 50,000,000); constant over a run.
+    /// Residents in the place at the start (1 to 50,000,000); constant over
+    /// a run unless a trend is declared.
     pub residents: u32,
     /// Residents as given, instead of synthesised: households in
     /// neighbourhood order.
@@ -279,6 +281,9 @@ pub struct PopulationSpec {
     pub move_out_per_year: f64,
     /// Whether residents die and move away each year (everyone still ages).
     pub turnover: bool,
+    /// A declared trend in residents by age; without one the place holds
+    /// its starting size and ages.
+    pub trend: Option<trend::Trend>,
 }
 
 /// How need moves between levels, and what each level is worth in quality

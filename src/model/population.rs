@@ -6,6 +6,7 @@
 //! over flat arrays. A resident's slot never moves: turnover replaces the
 //! occupant of a slot (see `engine::turnover`), keeping the population stable.
 
+use super::demography::ADULT_AGE;
 use super::hazards::{risk_multipliers, stationary};
 use super::{AGE_BANDS, Config, NEED_LEVELS, RISK_FACTORS};
 use crate::rng::{Crn, Purpose, Stream, resident_key};
@@ -20,6 +21,18 @@ pub mod flag {
     pub const SPOT: u8 = 1 << 6;
     /// Waiting for a place in `episode` rather than occupying one.
     pub const WAITING: u8 = 1 << 7;
+}
+
+/// The age that marks a slot held open for a child a declared trend will
+/// bring (see [`make_room`]).
+pub const VACANT_CHILD: u8 = 254;
+/// The age that marks a slot held open for an adult.
+pub const VACANT_ADULT: u8 = 255;
+
+/// Whether a slot with this age is held open rather than occupied.
+#[inline(always)]
+pub fn is_vacant(age: u8) -> bool {
+    age >= VACANT_CHILD
 }
 
 /// Bits of `Residents::intervention`.
@@ -260,8 +273,27 @@ pub fn synthesise(config: &Config, crn: Crn) -> Population {
             }
             neighbourhood_start.push(households.neighbourhood.len() as u32);
         }
-        return finish(residents, households, neighbourhood_start);
+        let given = finish(residents, households, neighbourhood_start);
+        return match &p.trend {
+            Some(_) => make_room(config, crn, given),
+            None => given,
+        };
     }
+    let placed = synthesise_place(config, crn, residents, households, neighbourhood_start);
+    match &p.trend {
+        Some(_) => make_room(config, crn, placed),
+        None => placed,
+    }
+}
+
+fn synthesise_place(
+    config: &Config,
+    crn: Crn,
+    mut residents: Residents,
+    mut households: Households,
+    mut neighbourhood_start: Vec<u32>,
+) -> Population {
+    let p = &config.population;
     let starting = StartingNeed::new(config);
     let quotas = p.quotas();
     let mut hh_counter = 0u64;
@@ -328,4 +360,68 @@ fn finish(
         households,
         neighbourhood_start,
     }
+}
+
+/// A place with room to grow: empty slots added to its households for the
+/// children and adults a declared trend will bring at its largest (and a
+/// year's growth and 1% besides, so arrivals are never short of room). The
+/// residents are the synthesised place's, unchanged. A child's slot goes to
+/// a household whose reference person could be a parent (any household if
+/// none could), an adult's to any household; each household's reference
+/// person stays first.
+pub fn make_room(config: &Config, crn: Crn, place: Population) -> Population {
+    let res = &place.residents;
+    let children = res.age.iter().filter(|&&a| a < ADULT_AGE).count();
+    let counts = [children, res.len() - children];
+    let room = super::demography::room_needed(config, counts);
+    if room == [0, 0] || place.households.is_empty() {
+        return place;
+    }
+    let hh = &place.households;
+    let parents: Vec<usize> = (0..hh.len())
+        .filter(|&h| {
+            let age = res.age[hh.start[h] as usize];
+            (18..=config.population.max_parent_age).contains(&age)
+        })
+        .collect();
+    let everyone: Vec<usize> = (0..hh.len()).collect();
+    let mut extra = vec![[0u32; 2]; hh.len()];
+    for (kind, &n) in room.iter().enumerate() {
+        let pool = if kind == 0 && !parents.is_empty() {
+            &parents
+        } else {
+            &everyone
+        };
+        for e in 0..n {
+            let u = crn.stream(e as u64, kind as u32, Purpose::Room).uniform();
+            let h = pool[((u * pool.len() as f64) as usize).min(pool.len() - 1)];
+            extra[h][kind] += 1;
+        }
+    }
+    let n = res.len() + room[0] + room[1];
+    let mut out = Residents::default();
+    let mut start = Vec::with_capacity(hh.len() + 1);
+    for (h, extra) in extra.iter().enumerate() {
+        start.push(out.age.len() as u32);
+        for r in hh.members(h) {
+            out.age.push(res.age[r]);
+            out.need.push(res.need[r]);
+            out.flags.push(res.flags[r]);
+            out.household.push(h as u32);
+        }
+        for (kind, age) in [VACANT_CHILD, VACANT_ADULT].into_iter().enumerate() {
+            for _ in 0..extra[kind] {
+                out.age.push(age);
+                out.need.push(0);
+                out.flags.push(0);
+                out.household.push(h as u32);
+            }
+        }
+    }
+    debug_assert_eq!(out.age.len(), n);
+    let households = Households {
+        start,
+        neighbourhood: hh.neighbourhood.clone(),
+    };
+    finish(out, households, place.neighbourhood_start)
 }

@@ -198,11 +198,12 @@ const INCLUDES: &[&str] = &[
     "Reactive services: events (A&E, admissions, ambulance, police, mental-health crisis) and episodes with capacity (adult residential care, children's placements, temporary accommodation), overflowing to spot purchase at a premium or a waiting list.",
     "Interventions defined in the scenario: caseload programmes with targeting, engagement, dropout, ramp-up and a lingering effect; community assets; capital purchases of places.",
     "Failure demand from handoffs between services, shocks to risk factors, yearly deaths, moves and births, and ageing.",
+    "A place that grows or ages only as its scenario declares (a table of residents by age band and year, such as a population projection); without one, the place holds its size and ages.",
     "Money: unit costs at a price base, inflation, Green Book discounting, optimism bias, capital financing, cashable shares, and who pays and who saves.",
 ];
 
 const EXCLUDES: &[&str] = &[
-    "Population growth and demographic trends: the population is stable, with vacated places refilled.",
+    "Growth in households: a growing place's newcomers join existing households (a household holds room for them from the start), so the number of households stays fixed.",
     "More than one intervention per resident at a time: enrolment ends another programme's lingering effect.",
     "Workforce limits, provider markets and prices that respond to demand, beyond the spot premium.",
     "Effects outside the place, and savings to payers the scenario does not name.",

@@ -234,6 +234,31 @@ pub struct PopulationIn {
     /// A CSV of residents to start from instead of synthesising them.
     #[serde(default)]
     pub starting_state: Option<String>,
+    /// A declared trend in residents by age, year by year.
+    #[serde(default)]
+    pub trend: Option<TrendIn>,
+}
+
+/// `[population.trend]`: residents by age band at the start of each year, as
+/// a population projection gives them. Only each band's change from the
+/// first row is used.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendIn {
+    /// Where the figures come from (for example an ONS projection's table);
+    /// read, with `confidence`, by the assumptions list from the merged
+    /// table.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub source: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub confidence: Option<Confidence>,
+    /// The first age of each band, starting at 0.
+    pub age_bands: Vec<u8>,
+    /// One row a year from the scenario's start year: the year, then the
+    /// residents in each band.
+    pub years: Vec<Vec<f64>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

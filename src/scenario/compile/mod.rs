@@ -41,7 +41,8 @@ const MAX_BURN_IN: u32 = 240;
 
 pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Compiled> {
     let (start, months) = horizon(s)?;
-    let (population, age_bands) = population::population(&s.population, starting)?;
+    let (population, age_bands) =
+        population::population(&s.population, starting, parse_start(&s.start)?.0)?;
     let resolved = sizes::resolve(s, &sizes::Scale::of(&population))?;
     let s = &resolved;
     let need = need::need(&s.need)?;

@@ -7,6 +7,7 @@
 //! exactly `residents` people.
 
 use super::checks::{R, bad, each, multiplier, probability, shares};
+use crate::model::trend::Trend;
 use crate::model::{AgeBands, MAX_AGE, Neighbourhood, PopulationSpec, StartingHousehold};
 use crate::scenario::schema::PopulationIn;
 
@@ -14,6 +15,7 @@ use crate::scenario::schema::PopulationIn;
 pub(super) fn population(
     p: &PopulationIn,
     starting: Option<Vec<StartingHousehold>>,
+    start_year: i32,
 ) -> R<(PopulationSpec, AgeBands)> {
     counts(p)?;
     let deciles = deciles(p)?;
@@ -59,8 +61,89 @@ pub(super) fn population(
         )?,
         move_out_per_year: probability("population.move_out_per_year", p.move_out_per_year.value)?,
         turnover: p.turnover,
+        trend: trend(p, start_year)?,
     };
     Ok((spec, AgeBands::new(cuts)))
+}
+
+/// The declared trend: bands from age 0 upwards, one row a year from the
+/// scenario's start year, every count positive.
+fn trend(p: &PopulationIn, start_year: i32) -> R<Option<Trend>> {
+    let Some(t) = &p.trend else {
+        return Ok(None);
+    };
+    let bands = &t.age_bands;
+    if bands.first() != Some(&0)
+        || bands.windows(2).any(|w| w[0] >= w[1])
+        || bands.iter().any(|&a| a > MAX_AGE)
+    {
+        return bad(
+            "population.trend.age_bands",
+            format!(
+                "expected the first age of each band, from 0 and increasing (for example [0, 18, 65, 85]), found {bands:?}"
+            ),
+        );
+    }
+    if t.years.is_empty() {
+        return bad(
+            "population.trend.years",
+            "expected one row a year, from the scenario's start year: the year, then the residents in each band",
+        );
+    }
+    let mut residents = Vec::with_capacity(t.years.len());
+    for (i, row) in t.years.iter().enumerate() {
+        let field = format!("population.trend.years[{i}]");
+        let year = start_year + i as i32;
+        if row.len() != bands.len() + 1 {
+            return bad(
+                field,
+                format!(
+                    "expected the year and then {} residents counts (one per age band), found {} numbers",
+                    bands.len(),
+                    row.len()
+                ),
+            );
+        }
+        if row[0] != year as f64 {
+            return bad(
+                format!("{field}[0]"),
+                format!(
+                    "expected the year {year} first (rows run one a year from the scenario's start, {start_year}), found {}",
+                    row[0]
+                ),
+            );
+        }
+        if let Some(b) = (1..row.len()).find(|&b| !(row[b].is_finite() && row[b] > 0.0)) {
+            return bad(
+                format!("{field}[{b}]"),
+                format!(
+                    "expected residents in each band above zero, found {}",
+                    row[b]
+                ),
+            );
+        }
+        // Room is kept for the largest the place becomes (three times its
+        // start at most; projections move a few percent a year).
+        if let Some(first) = residents.first() {
+            let first: &Vec<f64> = first;
+            if let Some(b) = (0..bands.len()).find(|&b| row[b + 1] > 3.0 * first[b]) {
+                return bad(
+                    format!("{field}[{}]", b + 1),
+                    format!(
+                        "expected each band to stay within three times its first year's count; the band from age {} grows from {} to {}",
+                        bands[b],
+                        first[b],
+                        row[b + 1]
+                    ),
+                );
+            }
+        }
+        residents.push(row[1..].to_vec());
+    }
+    Ok(Some(Trend {
+        band_starts: bands.clone(),
+        residents,
+    }))
 }
 
 /// Neighbourhood names as the scenario gives them, or N01, N02, … by default.
