@@ -132,7 +132,7 @@ pub fn memory_estimate(configs: &[&Config], replicates: u32, threads: usize) -> 
     let at_once = (threads as u64).min(jobs).max(1);
     let largest = configs
         .iter()
-        .map(|c| c.population.residents as u64)
+        .map(|c| crate::model::demography::expected_slots(c))
         .max()
         .unwrap_or(0);
     let (mut results, mut outputs) = (0u64, 0u64);

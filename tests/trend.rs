@@ -179,3 +179,35 @@ fn a_wrong_trend_is_refused_with_its_field_and_line() {
         assert!(err.contains(expected), "{expected}: {err}");
     }
 }
+
+#[test]
+fn a_shrinking_place_follows_its_path_down() {
+    // Fewer children each year: no room is kept, and leavers' slots are
+    // left empty until the children are back on the path.
+    let shrinking = "age_bands = [0, 18]\nyears = [\n\
+        [2026, 1000, 4000],\n[2027, 970, 4000],\n[2028, 940, 4000],\n[2029, 910, 4000],\n]\n";
+    let (_tmp, path) = place(Some(shrinking), 3);
+    let cfg = config(&path);
+    let growth = growth_by_year(&cfg);
+    let mut engine = Engine::new(&cfg, 3, 2);
+    assert_eq!(
+        engine.population().residents.len(),
+        20_000,
+        "no room is kept for a place that never grows"
+    );
+    engine.run_to(0);
+    let start = counts(&engine);
+    for year in 1..=3 {
+        engine.run_to(12 * year);
+        engine.check_invariants().expect("the accounts balance");
+        let now = counts(&engine);
+        for k in 0..2 {
+            let want = start[k] * growth[year as usize][k];
+            assert!(
+                (now[k] - want).abs() <= 0.005 * want,
+                "year {year}: {} against {want:.0}",
+                now[k]
+            );
+        }
+    }
+}

@@ -166,6 +166,20 @@ pub fn room_needed(config: &Config, counts: [usize; 2]) -> [usize; 2] {
     })
 }
 
+/// Slots a replicate of the place holds: its residents, and the room a
+/// declared trend keeps for arrivals (expected from the starting ages).
+pub fn expected_slots(config: &Config) -> u64 {
+    let residents = config.population.residents as u64;
+    if config.population.trend.is_none() {
+        return residents;
+    }
+    let start = starting_ages(config);
+    let children: f64 = start[..ADULT_AGE as usize].iter().sum();
+    let c = (children * residents as f64).round() as usize;
+    let room = room_needed(config, [c, residents as usize - c.min(residents as usize)]);
+    residents + room.iter().sum::<usize>() as u64
+}
+
 /// Cumulative shares of `weights`, falling back to `fallback`'s shape (and
 /// then to a uniform mix) if they are all zero.
 fn cumulative(weights: &[f64], fallback: &[f64]) -> Vec<f64> {
