@@ -61,6 +61,11 @@ const CASES: &[(&str, &str, &str)] = &[
         "field `interventions.late.start_month`",
         "after the 120-month horizon ends: it never runs",
     ),
+    (
+        "[population.trend]\nage_bands = [0, 18]\nyears = [[2026, 1000, 4000], [2027, 600, 4000]]\n",
+        "field `population.trend.years[1]`",
+        "declares 40.0% fewer children than a year before, but only",
+    ),
 ];
 
 #[test]

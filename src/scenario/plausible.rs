@@ -88,6 +88,45 @@ pub(super) fn warnings(
             }
         }
     }
+    for (path, message) in trend_too_fast(config) {
+        warn(path, message);
+    }
+    out
+}
+
+/// A declared trend whose children or adults fall in a year by more than
+/// residents leave: the place can only shrink as fast as they do.
+fn trend_too_fast(config: &Config) -> Vec<(String, String)> {
+    use crate::model::demography::{ADULT_AGE, Demography, growth_by_year, starting_ages};
+    let growth = growth_by_year(config);
+    if growth.is_empty() {
+        return Vec::new();
+    }
+    let start = starting_ages(config);
+    let leave = Demography::new(config).chance_of_leaving(config);
+    let adult = ADULT_AGE as usize;
+    let rate = |ages: std::ops::Range<usize>| {
+        let n: f64 = start[ages.clone()].iter().sum();
+        let gone: f64 = ages.map(|a| start[a] * leave[a]).sum();
+        if n > 0.0 { gone / n } else { 0.0 }
+    };
+    let leaving = [rate(0..adult), rate(adult..start.len())];
+    let mut out = Vec::new();
+    for (y, w) in growth.windows(2).enumerate() {
+        for (k, who) in ["children", "adults"].into_iter().enumerate() {
+            let fall = 1.0 - w[1][k] / w[0][k];
+            if fall > leaving[k] {
+                out.push((
+                    format!("population.trend.years[{}]", y + 1),
+                    format!(
+                        "declares {:.1}% fewer {who} than a year before, but only {:.1}% of {who} leave in a year: the place will shrink more slowly than declared",
+                        100.0 * fall,
+                        100.0 * leaving[k]
+                    ),
+                ));
+            }
+        }
+    }
     out
 }
 
