@@ -83,8 +83,10 @@ pub struct Headline {
     /// Its capital purchases over the horizon, £.
     pub capital_spend_gbp: Band,
     /// Baseline revenue cost minus this scenario's, paired by replicate
-    /// (capital is shown apart, not netted off).
-    pub net_saving_gbp: Band,
+    /// (capital is shown apart, not netted off). Read from output folders
+    /// written before it had its name.
+    #[serde(alias = "net_saving_gbp")]
+    pub net_revenue_saving_gbp: Band,
     /// Resident-months in crisis avoided over the horizon, paired.
     pub crisis_months_avoided: Band,
 }
@@ -117,7 +119,7 @@ pub fn headline(exp: &Experiment, s: usize) -> Headline {
         reactive_cost_gbp: Band::of(&runs.totals(&Metric::ReactiveCost)),
         prevention_spend_gbp: Band::of(&runs.totals(&Metric::PreventionSpend)),
         capital_spend_gbp: Band::of(&runs.totals(&Metric::CapitalSpend)),
-        net_saving_gbp: paired(&Metric::TotalCost, 1.0),
+        net_revenue_saving_gbp: paired(&Metric::TotalCost, 1.0),
         crisis_months_avoided: Band::of(
             &cb.iter().zip(&ca).map(|(b, a)| b - a).collect::<Vec<_>>(),
         ),

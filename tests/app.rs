@@ -290,7 +290,7 @@ fn the_terminal_table_shows_a_loss_that_rounds_to_nothing_without_a_sign() {
         .unwrap()
         .run(&|| {})
         .unwrap();
-    let saving = upstream::aggregate::headline(&outcome.experiment, 1).net_saving_gbp;
+    let saving = upstream::aggregate::headline(&outcome.experiment, 1).net_revenue_saving_gbp;
     let npv = &outcome.economics.appraisals[0].npv;
     for v in [
         saving.mean,

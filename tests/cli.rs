@@ -292,9 +292,13 @@ fn outputs_have_the_documented_shape() {
         "the hubs file, small.toml and the bundled baseline"
     );
     assert_eq!(files[0]["sha256"].as_str().unwrap().len(), 64);
-    assert!(summary["scenarios"][1]["against_baseline"]["net_saving_gbp"]["p95"].is_number());
+    assert!(
+        summary["scenarios"][1]["against_baseline"]["net_revenue_saving_gbp"]["p95"].is_number()
+    );
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains("Small borough with hubs") && table.contains("Net saving vs baseline"));
+    assert!(
+        table.contains("Small borough with hubs") && table.contains("Net revenue saving (90%)")
+    );
     // No temporary files left behind.
     for entry in fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();

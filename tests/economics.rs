@@ -291,6 +291,7 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
         wb.sheet_names(),
         [
             "Summary",
+            "Money bridge",
             "Budget by year",
             "Who pays and who saves",
             "Assumptions",
@@ -547,6 +548,162 @@ fn cost_effectiveness_ratios_are_net_cost_over_what_was_gained() {
             "net cost {what}: {} × {gained} is not {}",
             ratio.mean,
             -npv
+        );
+    }
+}
+
+/// (scenario, line) → summed `difference_mean` of a budget.csv's rows.
+fn budget_differences(csv: &str, line: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut rows = csv.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (scenario, service_line, difference) =
+        (col("scenario"), col("service_line"), col("difference_mean"));
+    let mut out = std::collections::BTreeMap::new();
+    for row in rows {
+        // No bundled scenario or line name holds a comma.
+        let cells: Vec<&str> = row.split(',').collect();
+        if cells[service_line] == line {
+            *out.entry(cells[scenario].to_string()).or_insert(0.0) +=
+                cells[difference].parse::<f64>().unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
+    // The bundled comparison: for every scenario, each total of the bridge
+    // is the sum of the steps above it to the penny; its net revenue saving
+    // is the summary's (the terminal's), its net present value (with and without optimism bias, and
+    // cashable) and its real net saving are the appraisal's, and its revenue
+    // budget impact is budget.csv's revenue totals summed over years and
+    // payers.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = upstream(&[
+        "run",
+        "-r",
+        "2",
+        "--years",
+        "3",
+        "--no-report",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let terminal = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut wb: Xlsx<_> = open_workbook(out.join("upstream.xlsx")).expect("the workbook opens");
+    let sheet = wb.worksheet_range("Money bridge").unwrap();
+    let read = |f: &str| fs::read_to_string(out.join(f)).unwrap();
+    let economics: Value = serde_json::from_str(&read("economics.json")).unwrap();
+    let summary: Value = serde_json::from_str(&read("summary.json")).unwrap();
+    let revenue = budget_differences(&read("budget.csv"), "Total revenue");
+    let penny =
+        |a: f64, b: f64, what: &str| assert!((a - b).abs() < 0.005, "{what}: {a} against {b}");
+    let appraisals = economics["appraisals"].as_array().unwrap();
+    assert_eq!(appraisals.len(), 6);
+    for (k, a) in appraisals.iter().enumerate() {
+        let name = a["scenario"].as_str().unwrap();
+        let bridge = &a["bridge"];
+        for chain in ["appraisal", "budget"] {
+            let mut running = 0.0;
+            for step in bridge[chain].as_array().unwrap() {
+                let amount = step["amount"]["mean"].as_f64().unwrap();
+                if step["total"].as_bool().unwrap() {
+                    penny(amount, running, &format!("{name}: {}", step["name"]));
+                } else {
+                    running += amount;
+                }
+            }
+        }
+        let step = |chain: &str, id: &str| -> Value {
+            bridge[chain]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == id)
+                .unwrap_or_else(|| panic!("{name}: no {id} in the {chain} bridge"))["amount"]
+                .clone()
+        };
+        let headline = &summary["scenarios"][k + 1]["against_baseline"];
+        penny(
+            step("appraisal", "net_revenue_saving")["mean"]
+                .as_f64()
+                .unwrap(),
+            headline["net_revenue_saving_gbp"]["mean"].as_f64().unwrap(),
+            &format!("{name}: net revenue saving against the summary's"),
+        );
+        penny(
+            step("budget", "net_revenue_saving")["mean"]
+                .as_f64()
+                .unwrap(),
+            step("appraisal", "net_revenue_saving")["mean"]
+                .as_f64()
+                .unwrap(),
+            &format!("{name}: both chains start from one net revenue saving"),
+        );
+        for (id, field) in [
+            ("npv", "npv"),
+            ("net_saving_after_optimism_bias", "undiscounted_net"),
+        ] {
+            let (ours, theirs) = (band(&step("appraisal", id)), band(&a[field]));
+            for (x, y) in ours.iter().zip(theirs) {
+                penny(*x, y, &format!("{name}: {id} against {field}"));
+            }
+        }
+        for field in ["npv_without_optimism_bias", "npv_cashable"] {
+            for (x, y) in band(&bridge[field]).iter().zip(band(&a[field])) {
+                penny(*x, y, &format!("{name}: {field}"));
+            }
+        }
+        // The terminal's row shows the same net revenue saving and net
+        // present value, as it rounds them.
+        let row = terminal
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row for {name} in {terminal}"));
+        for id in ["net_revenue_saving", "npv"] {
+            let shown = upstream::format::millions(step("appraisal", id)["mean"].as_f64().unwrap());
+            assert!(row.contains(&shown), "{name}: {shown} not in {row}");
+        }
+        if let Some(why) = bridge["sign_change"].as_str() {
+            assert!(terminal.contains(why), "{name}: {why} not printed");
+        }
+        // The workbook's Money bridge sheet: the same lines and amounts.
+        let mut in_sheet = 0;
+        for chain in ["appraisal", "budget"] {
+            for s in bridge[chain].as_array().unwrap() {
+                let found = sheet.rows().find(|r| {
+                    r[0] == Data::String(name.into())
+                        && r[2] == Data::String(s["name"].as_str().unwrap().into())
+                        && r[1]
+                            == Data::String(
+                                if chain == "appraisal" {
+                                    "Net present value"
+                                } else {
+                                    "Revenue budget impact"
+                                }
+                                .into(),
+                            )
+                });
+                let r = found.unwrap_or_else(|| panic!("{name}: {} not in the sheet", s["name"]));
+                match &r[4] {
+                    Data::Float(v) => penny(*v, s["amount"]["mean"].as_f64().unwrap(), "sheet"),
+                    other => panic!("{name}: {other:?}"),
+                }
+                in_sheet += 1;
+            }
+        }
+        assert_eq!(in_sheet, 15);
+        // budget.csv's difference is the scenario's spend less the
+        // baseline's: a saving is negative there.
+        penny(
+            step("budget", "revenue_budget_impact")["mean"]
+                .as_f64()
+                .unwrap(),
+            -revenue[name],
+            &format!("{name}: revenue budget impact against budget.csv"),
         );
     }
 }

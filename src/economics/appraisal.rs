@@ -13,6 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bridge::{Bridge, Parts};
+use super::budget::financing_charges;
 use super::{Conventions, Grade, InterventionMoney};
 use crate::experiment::ScenarioRuns;
 use crate::metrics::{Band, InterventionMeasure, Metric, ServiceMeasure, f64_or_nan};
@@ -297,6 +299,9 @@ pub struct Appraisal {
     pub pools: Vec<Position>,
     /// Cumulative discounted flows at the end of each month of the horizon.
     pub cumulative: Vec<Cumulative>,
+    /// From the money as simulated to the net present value, and to the
+    /// revenue budget impact, step by step.
+    pub bridge: Bridge,
 }
 
 /// One replicate's flows, real £ by month after optimism bias.
@@ -309,6 +314,8 @@ struct Flows {
     /// By payer: discounted spend (net of residual) and cost avoided.
     payer_spend: [f64; Payer::ALL.len()],
     payer_avoided: [f64; Payer::ALL.len()],
+    /// The parts of the money bridge (`bridge::Parts`), over the horizon.
+    parts: Parts,
 }
 
 struct Context<'a> {
@@ -328,6 +335,10 @@ struct Context<'a> {
     asset_years: Vec<f64>,
     factors: Vec<f64>,
     months: usize,
+    /// Cash (nominal) value of £1 at the price base, by line and month.
+    cash: Vec<Vec<f64>>,
+    /// A capital line's financing terms, if it has any.
+    financing: Vec<Option<InterventionMoney>>,
 }
 
 impl Context<'_> {
@@ -339,24 +350,47 @@ impl Context<'_> {
         let mut payer_avoided = [0.0; Payer::ALL.len()];
         let mut residual = 0.0;
         let last_factor = self.factors[(months - 1) / 12];
+        let mut parts = Parts::default();
         for (k, line) in self.lines.iter().enumerate() {
             let b = self.baseline.monthly(&line.metric, r);
             let s = self.scenario.monthly(&line.metric, r);
             match line.kind {
                 LineKind::Reactive => {
                     for m in 0..months {
-                        reactive[k][m] = (b[m] - s[m]) * self.rpe[k][m];
+                        let d = b[m] - s[m];
+                        reactive[k][m] = d * self.rpe[k][m];
+                        parts.avoided += d;
+                        parts.price_effect += d * (self.rpe[k][m] - 1.0);
+                        parts.inflation += d * (self.cash[k][m] - 1.0);
                     }
                 }
                 LineKind::Prevention | LineKind::Capital => {
                     let u = if optimism_bias { self.uplift[k] } else { 0.0 };
                     let p = line.payer as usize;
                     for m in 0..months {
-                        let d = (s[m] - b[m]) * self.rpe[k][m];
+                        let simulated = s[m] - b[m];
+                        let d = simulated * self.rpe[k][m];
                         // Prudent either way: more spend grows, less shrinks.
                         let adj = d + u * d.abs();
                         investment[m] += adj;
                         payer_spend[p] += adj * self.factors[m / 12];
+                        parts.price_effect -= simulated * (self.rpe[k][m] - 1.0);
+                        parts.optimism_bias_on_spend += u * d.abs();
+                        if line.kind == LineKind::Capital {
+                            parts.capital += simulated;
+                        } else {
+                            parts.prevention += simulated;
+                            parts.inflation -= simulated * (self.cash[k][m] - 1.0);
+                        }
+                    }
+                    if let Some(money) = &self.financing[k] {
+                        // The budget's financing charges, on cash prices.
+                        let cash = |v: &[f64]| -> Vec<f64> {
+                            v.iter().zip(&self.cash[k]).map(|(x, c)| x * c).collect()
+                        };
+                        let charges =
+                            |v: &[f64]| -> f64 { financing_charges(&cash(v), money).iter().sum() };
+                        parts.financing += charges(&s) - charges(&b);
                     }
                     if line.kind == LineKind::Capital {
                         // Each purchase's remaining value at the horizon.
@@ -380,6 +414,8 @@ impl Context<'_> {
         let h = if optimism_bias { self.haircut } else { 0.0 };
         // Prudent either way: a saving shrinks, an extra cost grows.
         let keep = if total >= 0.0 { 1.0 - h } else { 1.0 + h };
+        parts.optimism_bias_on_savings = total * (1.0 - keep);
+        parts.residual_value = residual;
         let mut savings = vec![0.0; months];
         let mut cashable_savings = vec![0.0; months];
         for (k, line) in self.lines.iter().enumerate() {
@@ -401,6 +437,7 @@ impl Context<'_> {
             residual,
             payer_spend,
             payer_avoided,
+            parts,
         }
     }
 }
@@ -495,6 +532,23 @@ pub fn appraise(
             }
         })
         .collect();
+    let cash = lines
+        .iter()
+        .map(|l| {
+            let i = conv.inflation_of(&l.id);
+            (1..=months as u32)
+                .map(|m| conv.nominal(1.0, i, m))
+                .collect()
+        })
+        .collect();
+    let financing = lines
+        .iter()
+        .map(|l| {
+            (l.kind == LineKind::Capital)
+                .then(|| money_of(&l.id, money[s], money[0]).cloned())
+                .flatten()
+        })
+        .collect();
     let years = months.div_ceil(12) as u32;
     let ctx = Context {
         lines,
@@ -508,6 +562,8 @@ pub fn appraise(
         asset_years,
         factors: conv.discount.factors(years.max(1)),
         months,
+        cash,
+        financing,
     };
     let health = conv.health_discount.factors(years.max(1));
     let reps = runs[s].series.len().min(runs[0].series.len());
@@ -525,6 +581,7 @@ pub fn appraise(
     let mut payer_rows = vec![(Vec::new(), Vec::new(), Vec::new()); Payer::ALL.len()];
     let mut pool_rows = vec![(Vec::new(), Vec::new(), Vec::new()); conv.pools.len()];
     let mut cum = vec![(Vec::new(), Vec::new(), Vec::new()); months];
+    let mut bridge_parts = Vec::new();
     let in_crisis = Metric::Need(NeedLevel::Crisis);
     for r in 0..reps {
         let f = ctx.flows(r, true);
@@ -547,11 +604,17 @@ pub fn appraise(
         let cash: f64 = dc.iter().sum();
         let n = sav - inv;
         npv_v.push(n);
-        npv_raw.push(
-            disc(&raw.savings).iter().sum::<f64>() - disc(&raw.investment).iter().sum::<f64>()
-                + raw.residual * last,
-        );
+        let n_raw = disc(&raw.savings).iter().sum::<f64>()
+            - disc(&raw.investment).iter().sum::<f64>()
+            + raw.residual * last;
+        npv_raw.push(n_raw);
         npv_cash.push(cash - inv);
+        bridge_parts.push(Parts {
+            npv: n,
+            npv_without_optimism_bias: n_raw,
+            npv_cashable: cash - inv,
+            ..f.parts
+        });
         pv_inv.push(inv);
         pv_sav.push(sav);
         pv_cash.push(cash);
@@ -660,6 +723,7 @@ pub fn appraise(
                 net: Band::of(n),
             })
             .collect(),
+        bridge: Bridge::of(&bridge_parts),
     }
 }
 

@@ -83,7 +83,7 @@ struct Nominal {
 }
 
 /// Monthly revenue charges of the capital purchases in `capital` (nominal).
-fn financing_charges(capital: &[f64], m: &InterventionMoney) -> Vec<f64> {
+pub(super) fn financing_charges(capital: &[f64], m: &InterventionMoney) -> Vec<f64> {
     let mut out = vec![0.0; capital.len()];
     let Some(f) = m.financing else {
         return out;

@@ -7,6 +7,7 @@
 //! come from the scenario; `scenario` validates them.
 
 pub mod appraisal;
+pub mod bridge;
 pub mod budget;
 
 use std::collections::BTreeMap;

@@ -14,10 +14,17 @@ fn payback(p: &Payback) -> String {
     format!("{} ({} to {})", month(p.p50), month(p.p5), month(p.p95))
 }
 
-/// What the table's figures mean, in a paragraph under it.
+/// What the table's figures mean, in a paragraph under it, and why a net
+/// revenue saving and its net present value differ in sign where they do.
 pub fn notes(economics: &Economics, months: u32, replicates: u32) -> String {
-    format!(
-        "Money at {} prices over {} year{}. Net saving is undiscounted; net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. Bands are 5th to 95th percentiles across {} replicates.\n",
+    let mut why = String::new();
+    for a in &economics.appraisals {
+        if let Some(s) = &a.bridge.sign_change {
+            why.push_str(&format!("{}: {s}\n", a.scenario));
+        }
+    }
+    why + &format!(
+        "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias (capital, its financing and every step to the net present value are in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. Bands are 5th to 95th percentiles across {} replicates.\n",
         economics.conventions.price_base_label(),
         months / 12,
         if months / 12 == 1 { "" } else { "s" },
@@ -53,7 +60,7 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
         "Total cost",
         "Prevention",
         "Capital",
-        "Net saving vs baseline (90%)",
+        "Net revenue saving (90%)",
         "Net present value (90%)",
         "ROI",
         "Payback month (90%)",
@@ -74,9 +81,9 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
             let a = &economics.appraisals[s - 1];
             [
                 band(
-                    millions(h.net_saving_gbp.mean),
-                    millions(h.net_saving_gbp.p5),
-                    millions(h.net_saving_gbp.p95),
+                    millions(h.net_revenue_saving_gbp.mean),
+                    millions(h.net_revenue_saving_gbp.p5),
+                    millions(h.net_revenue_saving_gbp.p95),
                 ),
                 band(
                     millions(a.npv.mean),

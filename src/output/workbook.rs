@@ -12,8 +12,9 @@ use crate::economics::appraisal::Payback;
 use crate::experiment::Experiment;
 
 /// The sheets, in order.
-pub const SHEETS: [&str; 5] = [
+pub const SHEETS: [&str; 6] = [
     "Summary",
+    "Money bridge",
     "Budget by year",
     "Who pays and who saves",
     "Assumptions",
@@ -152,6 +153,47 @@ fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
             ]
         })
         .collect()
+}
+
+/// The money bridge's columns.
+pub const BRIDGE_COLUMNS: [&str; 8] = [
+    "Scenario",
+    "From the net revenue saving to",
+    "Line",
+    "Kind",
+    "Amount (£, mean)",
+    "Amount (P5)",
+    "Amount (P95)",
+    "Why the sign changes",
+];
+
+fn bridge_rows(e: &Economics) -> Vec<Vec<Cell>> {
+    let mut out = Vec::new();
+    for a in &e.appraisals {
+        let b = &a.bridge;
+        for (chain, steps) in [
+            ("Net present value", &b.appraisal),
+            ("Revenue budget impact", &b.budget),
+        ] {
+            for s in steps {
+                let why = match (&b.sign_change, s.id.as_str()) {
+                    (Some(w), "npv") => Cell::Text(w.clone()),
+                    _ => Cell::Empty,
+                };
+                out.push(vec![
+                    Cell::Text(a.scenario.clone()),
+                    Cell::Text(chain.into()),
+                    Cell::Text(s.name.clone()),
+                    Cell::Text(if s.total { "total" } else { "step" }.into()),
+                    money(s.amount.mean),
+                    money(s.amount.p5),
+                    money(s.amount.p95),
+                    why,
+                ]);
+            }
+        }
+    }
+    out
 }
 
 fn budget_rows(e: &Economics) -> Vec<Vec<Cell>> {
@@ -330,6 +372,13 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     table(
         wb.add_worksheet(),
         SHEETS[1],
+        &BRIDGE_COLUMNS,
+        bridge_rows(e),
+        &f,
+    )?;
+    table(
+        wb.add_worksheet(),
+        SHEETS[2],
         &[
             "Scenario",
             "Financial year",
@@ -360,7 +409,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[2],
+        SHEETS[3],
         &[
             "Scenario",
             "Payer or pool",
@@ -380,7 +429,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[3],
+        SHEETS[4],
         &[
             "Scenario",
             "Parameter",
@@ -394,7 +443,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[4],
+        SHEETS[5],
         &[
             "Scenario",
             "Month",
