@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::data::{Appraisal, Payback, RunData};
 use super::figures::{Figure, Section};
-use super::words::{self, headline, html};
+use super::words::{self, bridged, headline, html};
 use crate::format::{count, money};
 
 const STYLE: &str = r#"
@@ -22,6 +22,8 @@ p.lede { color: var(--muted); margin-top: 0; }
 nav ol { columns: 2; padding-left: 1.2rem; }
 .headline { background: var(--band); border-left: 5px solid var(--ink); padding: .7rem 1rem; margin: .8rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: .88rem; margin: .6rem 0 1rem; }
+table.bridge { width: auto; min-width: 60%; }
+table.bridge caption { text-align: left; font-weight: 600; padding-bottom: .3rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; }
 th { background: var(--band); }
 td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
@@ -118,17 +120,20 @@ fn band_cell(b: &crate::metrics::Band, f: fn(f64) -> String) -> String {
 
 fn summary_table(out: &mut String, d: &RunData) {
     out.push_str(
-        "<div class=\"wide\"><table><thead><tr><th>Scenario</th><th>Extra spending</th><th>Reactive cost avoided (90% range)</th>\
-         <th>Net present value (90% range)</th><th>Chance NPV &gt; 0</th><th>Payback, discounted (90% range)</th>\
+        "<div class=\"wide\"><table><thead><tr><th>Scenario</th><th>Extra spending, as budgeted</th><th>Reactive cost avoided (90% range)</th>\
+         <th>Net revenue saving (90% range)</th><th>Net present value (90% range)</th><th>Chance NPV &gt; 0</th><th>Payback, discounted (90% range)</th>\
          <th>Crisis-months avoided (90% range)</th></tr></thead><tbody>\n",
     );
     for a in d.economics.appraisals.iter() {
+        let line = |id: &str| bridged(a, id).unwrap_or_default();
+        let spend = -(line("extra_prevention_spend").mean + line("extra_capital_spend").mean);
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             html(&a.scenario),
-            html(&money(a.undiscounted_investment.mean)),
-            band_cell(&a.undiscounted_savings, money),
+            html(&money(spend)),
+            band_cell(&line("reactive_cost_avoided"), money),
+            band_cell(&line("net_revenue_saving"), money),
             band_cell(&a.npv, money),
             a.probability_npv_positive * 100.0,
             payback_cell(&a.payback_month_discounted),
@@ -136,6 +141,44 @@ fn summary_table(out: &mut String, d: &RunData) {
         );
     }
     out.push_str("</tbody></table></div>\n");
+}
+
+/// The scenario's money bridge: from the net revenue saving to the net
+/// present value, and to the revenue budget impact.
+fn bridge_tables(out: &mut String, a: &Appraisal) {
+    for (caption, steps) in [
+        (
+            "From the net revenue saving to the net present value",
+            &a.bridge.appraisal,
+        ),
+        (
+            "From the net revenue saving to the revenue budget impact",
+            &a.bridge.budget,
+        ),
+    ] {
+        if steps.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "<table class=\"bridge\"><caption>{}</caption><thead><tr><th>Line</th><th>£ (90% range)</th></tr></thead><tbody>",
+            html(caption)
+        );
+        for s in steps {
+            let (open, close) = if s.total {
+                ("<strong>", "</strong>")
+            } else {
+                ("", "")
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td>{open}{}{close}</td><td class=\"n\">{open}{}{close}</td></tr>",
+                html(&s.name),
+                band_cell(&s.amount, money)
+            );
+        }
+        out.push_str("</tbody></table>\n");
+    }
 }
 
 fn appraisal_of<'a>(d: &'a RunData, name: &str) -> Option<&'a Appraisal> {
@@ -360,7 +403,7 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
     out.push_str("<h2 id=\"headlines\" class=\"first\">Headlines</h2>\n");
     let _ = writeln!(
         out,
-        "<p>Each scenario against the baseline, <strong>{}</strong>. Spending and cost avoided are undiscounted, at {} prices, after optimism bias; payback and net present value are discounted.</p>",
+        "<p>Each scenario against the baseline, <strong>{}</strong>, in the terms of its money bridge (in each scenario's section). Extra spending, reactive cost avoided and the net revenue saving are undiscounted, at {} prices, as simulated, with the allowance for optimism bias beside the spending; payback and the net present value are discounted, with optimism bias.</p>",
         html(names[0]),
         html(&d.price_base_label())
     );
@@ -385,6 +428,7 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
                 "<p class=\"headline\">{}</p>",
                 html(&headline(a, months, &d.timeline))
             );
+            bridge_tables(&mut out, a);
         }
         charts_of(&mut out, figures, svgs, Section::Scenario(i));
     }

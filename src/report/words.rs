@@ -122,17 +122,58 @@ fn payback_clause(p: &Payback, horizon: &str, timeline: &Timeline) -> String {
     }
 }
 
-/// The headline for one scenario against the baseline: what it costs, what
-/// reactive cost it avoids and for whom, when it pays back, its net present
-/// value and crisis-months avoided, each with its 90% range.
+/// The amount of the money bridge's line `id` (`None` for an appraisal
+/// read from before the bridge).
+pub(super) fn bridged(a: &Appraisal, id: &str) -> Option<Band> {
+    a.bridge.step(id).map(|s| s.amount)
+}
+
+/// "(£4.6m with a 30% allowance for optimism bias)", when there is one.
+fn with_allowance(a: &Appraisal, spend: f64) -> String {
+    let Some(allowance) = bridged(a, "optimism_bias_on_spend").map(|b| -b.mean) else {
+        return String::new();
+    };
+    if allowance == 0.0 || spend <= 0.0 {
+        return String::new();
+    }
+    let mut rates: Vec<f64> = a.cost_uplift.iter().map(|(_, u)| *u).collect();
+    rates.dedup();
+    let what = match rates.as_slice() {
+        [u] => format!("a {:.0}% allowance", u * 100.0),
+        _ => "allowances".into(),
+    };
+    format!(
+        " ({} with {what} for optimism bias)",
+        money(spend + allowance)
+    )
+}
+
+/// The headline for one scenario against the baseline, in the money
+/// bridge's terms: the extra spending as budgeted (and with its allowance
+/// for optimism bias), the reactive cost it avoids and for whom, the net
+/// revenue saving, when it pays back, its net present value (and, where the
+/// two differ in sign, why) and crisis-months avoided, each with its 90%
+/// range.
 pub fn headline(a: &Appraisal, months: u32, timeline: &Timeline) -> String {
     let horizon = years_phrase(months);
-    let invest = a.undiscounted_investment.mean;
-    let saves = a.undiscounted_savings.mean >= 0.0;
-    let s = &a.undiscounted_savings;
+    let spend = |id: &str| bridged(a, id).map(|b| -b.mean);
+    let invest = match (
+        spend("extra_prevention_spend"),
+        spend("extra_capital_spend"),
+    ) {
+        (Some(p), Some(c)) => p + c,
+        _ => a.undiscounted_investment.mean,
+    };
+    let s = bridged(a, "reactive_cost_avoided").unwrap_or(a.undiscounted_savings);
+    let saves = s.mean >= 0.0;
+    let s = &s;
     let mut out = format!("{}: ", a.scenario);
     out.push_str(&if invest >= 0.0 {
-        format!("{} of extra spending over {horizon} ", money(invest))
+        format!(
+            "{} of extra spending over {horizon}{} ",
+            money(invest),
+            with_allowance(a, invest)
+        )
     } else {
         format!("spending {} less over {horizon} ", money(-invest))
     });
@@ -153,6 +194,9 @@ pub fn headline(a: &Appraisal, months: u32, timeline: &Timeline) -> String {
         out.push_str(", ");
         out.push_str(&who);
     }
+    if let Some(n) = bridged(a, "net_revenue_saving") {
+        out.push_str(&format!(": a net revenue saving of {}", money(n.mean)));
+    }
     if invest > 0.0 {
         out.push_str("; ");
         out.push_str(&payback_clause(
@@ -169,6 +213,10 @@ pub fn headline(a: &Appraisal, months: u32, timeline: &Timeline) -> String {
         range(npv.p5, npv.p95, money, "it may lose money or save it"),
         a.probability_npv_positive * 100.0
     ));
+    if let Some(why) = &a.bridge.sign_change {
+        out.push(' ');
+        out.push_str(why);
+    }
     out.push(' ');
     out.push_str(&crisis_sentence(&a.crisis_months_avoided));
     out
@@ -290,6 +338,44 @@ mod tests {
         assert!(s.ends_with(
             "It adds 8,935 months that residents spend in crisis (90% range 8,337 to 9,486)."
         ));
+    }
+
+    #[test]
+    fn the_headline_quotes_the_money_bridge_budget_first() {
+        use crate::economics::bridge::{Bridge, Step};
+        let step = |id: &str, amount: Band| Step {
+            id: id.into(),
+            name: id.into(),
+            total: false,
+            amount,
+        };
+        let mut a = hubs();
+        a.cost_uplift = vec![("hubs".into(), 0.3)];
+        a.bridge = Bridge {
+            appraisal: vec![
+                step("extra_prevention_spend", band(-3.5e6, -3.5e6, -3.5e6)),
+                step("reactive_cost_avoided", band(20.0e6, 17.0e6, 23.0e6)),
+                step("net_revenue_saving", band(16.5e6, 13.5e6, 19.5e6)),
+                step("extra_capital_spend", band(0.0, 0.0, 0.0)),
+                step("optimism_bias_on_spend", band(-1.05e6, -1.05e6, -1.05e6)),
+            ],
+            sign_change: Some("The net revenue saving of £16.5m becomes … (−£1.0m).".into()),
+            ..Bridge::default()
+        };
+        let s = headline(&a, 120, &Timeline::new((2026, 4), 4));
+        assert!(
+            s.starts_with(
+                "Hubs in the five most deprived neighbourhoods: £3.5m of extra spending over ten \
+                 years (£4.5m with a 30% allowance for optimism bias) avoids £20.0m of reactive \
+                 cost (90% range £17.0m to £23.0m), mostly for the NHS: a net revenue saving of \
+                 £16.5m; it pays back"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("replicates. The net revenue saving of £16.5m becomes"),
+            "{s}"
+        );
     }
 
     #[test]
