@@ -290,6 +290,7 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
     assert_eq!(
         wb.sheet_names(),
         [
+            "Cover",
             "Summary",
             "Money bridge",
             "Budget by year",
@@ -319,17 +320,22 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
         Data::Float(v) => *v,
         other => panic!("{name}: {other:?}"),
     };
-    assert_eq!(
-        cell("Net present value (£, mean)"),
-        a["npv"]["mean"].as_f64().unwrap()
+    // Money is written to the penny.
+    let penny = |name: &str, want: f64| {
+        let got = cell(name);
+        assert!((got - want).abs() <= 0.005, "{name}: {got} against {want}");
+    };
+    penny(
+        "Net present value (£, mean)",
+        a["npv"]["mean"].as_f64().unwrap(),
     );
-    assert_eq!(
-        cell("Net present value (£, P5)"),
-        a["npv"]["p5"].as_f64().unwrap()
+    penny(
+        "Net present value (£, P5)",
+        a["npv"]["p5"].as_f64().unwrap(),
     );
-    assert_eq!(
-        cell("Investment, present value (£, mean)"),
-        a["pv_investment"]["mean"].as_f64().unwrap()
+    penny(
+        "Investment, present value (£, mean)",
+        a["pv_investment"]["mean"].as_f64().unwrap(),
     );
     let budget = wb.worksheet_range("Budget by year").unwrap();
     assert!(budget.rows().count() > 10);
@@ -595,6 +601,44 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
     let terminal = String::from_utf8_lossy(&o.stdout).into_owned();
     let mut wb: Xlsx<_> = open_workbook(out.join("upstream.xlsx")).expect("the workbook opens");
     let sheet = wb.worksheet_range("Money bridge").unwrap();
+    // The cover says what the run is; the Summary holds only numbers past
+    // its two name columns, money to the penny.
+    let cover = wb.worksheet_range("Cover").unwrap();
+    let value = |item: &str| -> Vec<String> {
+        cover
+            .rows()
+            .filter(|r| r[0] == Data::String(item.into()))
+            .map(|r| r[1].to_string())
+            .collect()
+    };
+    assert_eq!(value("Upstream version"), [env!("CARGO_PKG_VERSION")]);
+    assert_eq!(value("Seed"), ["20260401"]);
+    let files = value("Scenario file");
+    assert!(files.len() >= 7, "{files:?}");
+    assert!(files.iter().all(|f| !f.starts_with('/')), "{files:?}");
+    let summary = wb.worksheet_range("Summary").unwrap();
+    let header: Vec<String> = summary
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    for row in summary.rows().skip(1) {
+        for (cell, name) in row.iter().zip(&header).skip(2) {
+            match cell {
+                Data::Float(v) if name.contains('£') => {
+                    assert_eq!(
+                        (v * 100.0).round() / 100.0,
+                        *v,
+                        "{name}: {v} is not to the penny"
+                    )
+                }
+                Data::Float(_) | Data::Empty => {}
+                other => panic!("text in {name}, a numeric column of the Summary: {other:?}"),
+            }
+        }
+    }
     let read = |f: &str| fs::read_to_string(out.join(f)).unwrap();
     let economics: Value = serde_json::from_str(&read("economics.json")).unwrap();
     let summary: Value = serde_json::from_str(&read("summary.json")).unwrap();

@@ -12,7 +12,8 @@ use crate::economics::appraisal::Payback;
 use crate::experiment::Experiment;
 
 /// The sheets, in order.
-pub const SHEETS: [&str; 6] = [
+pub const SHEETS: [&str; 7] = [
+    "Cover",
     "Summary",
     "Money bridge",
     "Budget by year",
@@ -36,11 +37,11 @@ pub const SUMMARY_COLUMNS: [&str; 22] = [
     "Savings, present value (£, mean)",
     "Return on investment (mean)",
     "Benefit-cost ratio (mean)",
-    "Payback month, discounted (P50)",
+    "Payback month, discounted (P50; empty: not within the horizon)",
     "Payback month, discounted (P5)",
     "Payback month, discounted (P95)",
     "Share paying back within the horizon",
-    "Payback month, undiscounted (P50)",
+    "Payback month, undiscounted (P50; empty: not within the horizon)",
     "Crisis-months avoided (mean)",
     "QALYs gained, discounted (mean)",
     "Net cost per crisis-month avoided (£, mean)",
@@ -56,9 +57,10 @@ enum Cell {
     Empty,
 }
 
+/// A sum of money, to the penny (as a ledger holds it).
 fn money(v: f64) -> Cell {
     if v.is_finite() {
-        Cell::Money(v)
+        Cell::Money((v * 100.0).round() / 100.0 + 0.0)
     } else {
         Cell::Empty
     }
@@ -72,10 +74,13 @@ fn number(v: f64) -> Cell {
     }
 }
 
+/// A payback month; empty when it does not come within the horizon (the
+/// share that pays back within it has its own column), so the column holds
+/// only numbers.
 fn month(m: Option<u32>) -> Cell {
     match m {
         Some(m) => Cell::Whole(m as f64),
-        None => Cell::Text("not within horizon".into()),
+        None => Cell::Empty,
     }
 }
 
@@ -119,6 +124,74 @@ fn table(
     sheet.set_autofit_max_width(400);
     sheet.autofit();
     Ok(())
+}
+
+/// The cover: what the run is, its conventions and how to read the signs.
+fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
+    let c = &info.economics.conventions;
+    let names: Vec<&str> = info
+        .scenarios
+        .iter()
+        .map(|l| l.config.name.as_str())
+        .collect();
+    let months = info.scenarios[0].config.months;
+    let row = |item: &str, value: String| vec![Cell::Text(item.into()), Cell::Text(value)];
+    let mut rows = vec![
+        row(
+            "What this is",
+            format!(
+                "Upstream results: {} compared with {}, {} replicates each, over {} months from {}-{:02}",
+                if names.len() > 1 {
+                    names[1..].join(", ")
+                } else {
+                    "no scenario".into()
+                },
+                names[0],
+                info.settings.replicates,
+                months,
+                c.start.0,
+                c.start.1
+            ),
+        ),
+        row("Upstream version", env!("CARGO_PKG_VERSION").into()),
+        row("Seed", info.settings.seed.to_string()),
+    ];
+    for l in info.scenarios {
+        for f in &l.files {
+            rows.push(row(
+                "Scenario file",
+                info.recorded(&f.path.display().to_string()),
+            ));
+        }
+    }
+    rows.extend([
+        row("Price base", c.price_base_label()),
+        row(
+            "Financial year",
+            format!("starts in month {}", c.financial_year_start_month),
+        ),
+        row("Discounting", c.discount.name.clone()),
+        row(
+            "General inflation a year",
+            format!("{}%", c.general_inflation * 100.0),
+        ),
+        row(
+            "Signs",
+            "In the Summary and the Money bridge a saving is positive and a cost negative; \
+             in Budget by year a difference is the scenario less the baseline, so a saving \
+             there is negative. Money is in pounds, to the penny."
+                .into(),
+        ),
+        row(
+            "Illustrative values",
+            "Many behaviour parameters are illustrative, low-confidence assumptions (see \
+             Assumptions): the results compare scenarios under stated assumptions; they are \
+             not forecasts."
+                .into(),
+        ),
+        row("Sheets", SHEETS[1..].join(", ")),
+    ]);
+    rows
 }
 
 fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
@@ -365,20 +438,27 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     table(
         wb.add_worksheet(),
         SHEETS[0],
+        &["Item", "Value"],
+        cover_rows(info),
+        &f,
+    )?;
+    table(
+        wb.add_worksheet(),
+        SHEETS[1],
         &SUMMARY_COLUMNS,
         summary_rows(e),
         &f,
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[1],
+        SHEETS[2],
         &BRIDGE_COLUMNS,
         bridge_rows(e),
         &f,
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[2],
+        SHEETS[3],
         &[
             "Scenario",
             "Financial year",
@@ -409,7 +489,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[3],
+        SHEETS[4],
         &[
             "Scenario",
             "Payer or pool",
@@ -429,7 +509,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[4],
+        SHEETS[5],
         &[
             "Scenario",
             "Parameter",
@@ -443,7 +523,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[5],
+        SHEETS[6],
         &[
             "Scenario",
             "Month",
