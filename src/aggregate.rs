@@ -91,6 +91,10 @@ pub struct Headline {
     pub crisis_months_avoided: Band,
 }
 
+/// Replicates below which no output gives a 90% range, only the mean: the
+/// 5th and 95th percentiles of fewer are hardly apart from the extremes.
+pub const MIN_REPLICATES_FOR_RANGES: u32 = 8;
+
 /// The headline figures of scenario `s` (an index into the experiment's
 /// scenarios), its savings paired with the baseline's replicate by replicate.
 pub fn headline(exp: &Experiment, s: usize) -> Headline {

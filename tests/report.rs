@@ -19,7 +19,7 @@ const SCENARIOS: [&str; 3] = [
 fn run_into(dir: &Path, extra: &[&str]) {
     let mut args = vec!["run"];
     args.extend(SCENARIOS);
-    args.extend(["-r", "3", "-q", "-o", dir.to_str().unwrap()]);
+    args.extend(["-r", "8", "-q", "-o", dir.to_str().unwrap()]);
     args.extend(extra);
     let out = upstream(&args);
     assert!(
@@ -479,4 +479,36 @@ fn a_run_of_the_baseline_alone_still_gets_a_report() {
         !name.contains("difference") && !name.starts_with("scenario-")
     }));
     assert!(page.contains("<figure id=\"crisis\">"));
+}
+
+#[test]
+fn a_run_of_too_few_replicates_gives_means_without_ranges() {
+    // Two replicates: a 90% range would be two numbers apart, so the report
+    // says so once and gives means alone.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let mut args = vec!["run"];
+    args.extend(SCENARIOS);
+    args.extend(["-r", "2", "-q", "-o", dir.to_str().unwrap()]);
+    let out = upstream(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = report(&dir);
+    assert!(
+        page.contains("This run has 2 replicates: too few for a 90% range"),
+        "no note about the replicates"
+    );
+    // Headlines and tables give means alone (the charts' own captions still
+    // describe what they draw).
+    for part in page.split("<p class=\"headline\">").skip(1) {
+        let headline = &part[..part.find("</p>").unwrap()];
+        assert!(!headline.contains("90% range"), "{headline}");
+    }
+    assert!(page.contains("<th>Net present value</th>"));
+    assert!(!page.contains("Net present value (90% range)"));
+    assert!(page.contains("<th>Line</th><th>£</th>"));
+    assert!(page.contains("Its net present value is "));
 }

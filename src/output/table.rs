@@ -23,13 +23,21 @@ pub fn notes(economics: &Economics, months: u32, replicates: u32) -> String {
             why.push_str(&format!("{}: {s}\n", a.scenario));
         }
     }
+    let bands = if replicates >= crate::aggregate::MIN_REPLICATES_FOR_RANGES {
+        format!("Bands are 5th to 95th percentiles across {replicates} replicates.")
+    } else {
+        format!(
+            "No bands: {replicates} replicate{} are too few for a 90% range (at least {} are needed), so figures are means.",
+            if replicates == 1 { "" } else { "s" },
+            crate::aggregate::MIN_REPLICATES_FOR_RANGES
+        )
+    };
     why + &format!(
-        "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias (capital, its financing and every step to the net present value are in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. Bands are 5th to 95th percentiles across {} replicates.\n",
+        "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias (capital, its financing and every step to the net present value are in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. {bands}\n",
         economics.conventions.price_base_label(),
         months / 12,
         if months / 12 == 1 { "" } else { "s" },
         economics.conventions.discount.name,
-        replicates
     )
 }
 
@@ -66,9 +74,18 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
         "Payback month (90%)",
         "Crisis-months avoided",
     ]));
+    // A 90% range over fewer replicates says nothing: means alone.
+    let ranges = exp.scenarios.first().map_or(0, |r| r.series.len())
+        >= crate::aggregate::MIN_REPLICATES_FOR_RANGES as usize;
     for (s, name) in names.iter().enumerate() {
         let h = aggregate::headline(exp, s);
-        let band = |mean: String, p5: String, p95: String| format!("{mean} ({p5} to {p95})");
+        let band = |mean: String, p5: String, p95: String| {
+            if ranges {
+                format!("{mean} ({p5} to {p95})")
+            } else {
+                mean
+            }
+        };
         let cells = if s == 0 {
             [
                 "(baseline)".to_string(),

@@ -114,15 +114,32 @@ fn payback_cell(p: &Payback) -> String {
     cell(&m(p.p50), &m(p.p5), &m(p.p95))
 }
 
+/// A band's mean and 90% range, or the mean alone where the run had too few
+/// replicates for a range.
 fn band_cell(b: &crate::metrics::Band, f: fn(f64) -> String) -> String {
+    if b.p5.is_nan() {
+        return html(&f(b.mean));
+    }
     cell(&f(b.mean), &f(b.p5), &f(b.p95))
 }
 
+/// " (90% range)" for a column of bands, or nothing where the run had too
+/// few replicates for one.
+fn ranged(d: &RunData) -> &'static str {
+    if d.summary.settings.replicates < super::MIN_REPLICATES_FOR_RANGES {
+        ""
+    } else {
+        " (90% range)"
+    }
+}
+
 fn summary_table(out: &mut String, d: &RunData) {
-    out.push_str(
-        "<div class=\"wide\"><table><thead><tr><th>Scenario</th><th>Extra spending, as budgeted</th><th>Reactive cost avoided (90% range)</th>\
-         <th>Net revenue saving (90% range)</th><th>Net present value (90% range)</th><th>Chance NPV &gt; 0</th><th>Payback, discounted (90% range)</th>\
-         <th>Crisis-months avoided (90% range)</th></tr></thead><tbody>\n",
+    let r = ranged(d);
+    let _ = writeln!(
+        out,
+        "<div class=\"wide\"><table><thead><tr><th>Scenario</th><th>Extra spending, as budgeted</th><th>Reactive cost avoided{r}</th>\
+         <th>Net revenue saving{r}</th><th>Net present value{r}</th><th>Chance NPV &gt; 0</th><th>Payback, discounted (90% range)</th>\
+         <th>Crisis-months avoided{r}</th></tr></thead><tbody>",
     );
     for a in d.economics.appraisals.iter() {
         let line = |id: &str| bridged(a, id).unwrap_or_default();
@@ -145,7 +162,7 @@ fn summary_table(out: &mut String, d: &RunData) {
 
 /// The scenario's money bridge: from the net revenue saving to the net
 /// present value, and to the revenue budget impact.
-fn bridge_tables(out: &mut String, a: &Appraisal) {
+fn bridge_tables(out: &mut String, a: &Appraisal, ranged: &str) {
     for (caption, steps) in [
         (
             "From the net revenue saving to the net present value",
@@ -161,7 +178,7 @@ fn bridge_tables(out: &mut String, a: &Appraisal) {
         }
         let _ = writeln!(
             out,
-            "<table class=\"bridge\"><caption>{}</caption><thead><tr><th>Line</th><th>£ (90% range)</th></tr></thead><tbody>",
+            "<table class=\"bridge\"><caption>{}</caption><thead><tr><th>Line</th><th>£{ranged}</th></tr></thead><tbody>",
             html(caption)
         );
         for s in steps {
@@ -407,6 +424,15 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
         html(names[0]),
         html(&d.price_base_label())
     );
+    if s.replicates < super::MIN_REPLICATES_FOR_RANGES {
+        let _ = writeln!(
+            out,
+            "<p><strong>This run has {} replicate{}: too few for a 90% range, which needs at least {}, so figures are given as means alone.</strong></p>",
+            s.replicates,
+            if s.replicates == 1 { "" } else { "s" },
+            super::MIN_REPLICATES_FOR_RANGES
+        );
+    }
     for a in d.economics.appraisals.iter() {
         let _ = writeln!(
             out,
@@ -428,7 +454,7 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
                 "<p class=\"headline\">{}</p>",
                 html(&headline(a, months, &d.timeline))
             );
-            bridge_tables(&mut out, a);
+            bridge_tables(&mut out, a, ranged(d));
         }
         charts_of(&mut out, figures, svgs, Section::Scenario(i));
     }

@@ -43,6 +43,8 @@ pub enum ReportError {
     },
 }
 
+pub use crate::aggregate::MIN_REPLICATES_FOR_RANGES;
+
 /// Builds the report page and every chart as SVG and PNG, as (file name,
 /// contents) pairs relative to the output folder. `progress` is told how
 /// many charts are drawn out of how many, from any thread.
@@ -50,8 +52,30 @@ pub fn build(
     source: &Source,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    let run = data::load(source)?;
+    let mut run = data::load(source)?;
     let figures = figures::figures(&run)?;
+    if run.summary.settings.replicates < MIN_REPLICATES_FOR_RANGES {
+        // A 90% range over so few replicates says nothing: the words and
+        // tables give the mean alone (the charts still draw what there is).
+        for a in run.economics.appraisals.to_mut().iter_mut() {
+            let bands = [
+                &mut a.npv,
+                &mut a.crisis_months_avoided,
+                &mut a.undiscounted_savings,
+                &mut a.undiscounted_investment,
+            ];
+            for b in bands.into_iter().chain(
+                a.bridge
+                    .appraisal
+                    .iter_mut()
+                    .chain(&mut a.bridge.budget)
+                    .map(|s| &mut s.amount),
+            ) {
+                b.p5 = f64::NAN;
+                b.p95 = f64::NAN;
+            }
+        }
+    }
     let total = figures.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let drawn: Vec<(String, Vec<u8>)> = figures

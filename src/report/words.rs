@@ -33,8 +33,12 @@ pub fn years_phrase(months: u32) -> String {
     }
 }
 
-/// "(90% range £2.9m to £5.6m)", saying so when the range crosses zero.
+/// " (90% range £2.9m to £5.6m)", saying so when the range crosses zero;
+/// nothing when the run had too few replicates for one.
 fn range(lo: f64, hi: f64, fmt: fn(f64) -> String, crossing: &str) -> String {
+    if lo.is_nan() || hi.is_nan() {
+        return String::new();
+    }
     let mut s = format!("90% range {} to {}", fmt(lo), fmt(hi));
     if lo < 0.0 && hi > 0.0 {
         s.push_str(", which crosses zero");
@@ -43,7 +47,7 @@ fn range(lo: f64, hi: f64, fmt: fn(f64) -> String, crossing: &str) -> String {
             s.push_str(crossing);
         }
     }
-    format!("({s})")
+    format!(" ({s})")
 }
 
 /// How a payer is named in a sentence.
@@ -179,13 +183,13 @@ pub fn headline(a: &Appraisal, months: u32, timeline: &Timeline) -> String {
     });
     out.push_str(&if saves {
         format!(
-            "avoids {} of reactive cost {}",
+            "avoids {} of reactive cost{}",
             money(s.mean),
             range(s.p5, s.p95, money, "it may not avoid any")
         )
     } else {
         format!(
-            "adds {} to reactive cost {}",
+            "adds {} to reactive cost{}",
             money(-s.mean),
             range(-s.p95, -s.p5, money, "it may not add any")
         )
@@ -208,7 +212,7 @@ pub fn headline(a: &Appraisal, months: u32, timeline: &Timeline) -> String {
     out.push_str(". ");
     let npv = &a.npv;
     out.push_str(&format!(
-        "Its net present value is {} {}, positive in {:.0}% of replicates.",
+        "Its net present value is {}{}, positive in {:.0}% of replicates.",
         money(npv.mean),
         range(npv.p5, npv.p95, money, "it may lose money or save it"),
         a.probability_npv_positive * 100.0
@@ -227,13 +231,13 @@ fn crisis_sentence(c: &Band) -> String {
         "It does not change the months residents spend in crisis.".into()
     } else if c.mean >= 0.0 {
         format!(
-            "It avoids {} months that residents would have spent in crisis {}.",
+            "It avoids {} months that residents would have spent in crisis{}.",
             count(c.mean),
             range(c.p5, c.p95, count, "it may avoid none")
         )
     } else {
         format!(
-            "It adds {} months that residents spend in crisis {}.",
+            "It adds {} months that residents spend in crisis{}.",
             count(-c.mean),
             range(-c.p95, -c.p5, count, "it may add none")
         )
