@@ -286,7 +286,12 @@ fn the_terminal_table_shows_a_loss_that_rounds_to_nothing_without_a_sign() {
     let tiny = other(
         "[interventions.tiny]\nname = \"Tiny\"\nkind = \"caseload\"\npayer = \"housing\"\nannual_budget = [6_000]\nunit_cost_per_month = 100\nsupport_months = 6",
     );
-    let outcome = Plan::of(vec![small(), tiny], settings())
+    // Eight replicates, so the table shows bands.
+    let eight = RunSettings {
+        replicates: 8,
+        ..settings()
+    };
+    let outcome = Plan::of(vec![small(), tiny], eight)
         .unwrap()
         .run(&|| {})
         .unwrap();
