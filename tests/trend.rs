@@ -51,6 +51,21 @@ const GROWING: &str = "age_bands = [0, 18, 65, 85]\nyears = [\n\
     [2029, 10900, 30300, 8900, 2300],\n\
     [2030, 11200, 30400, 9200, 2400],\n]\n";
 
+/// Children and adults within 0.5% of the trend's path at the end of
+/// scenario year `year`.
+fn on_path(engine: &Engine, start: [f64; 2], growth: [f64; 2], year: u32) {
+    let now = counts(engine);
+    for k in 0..2 {
+        let want = start[k] * growth[k];
+        assert!(
+            (now[k] - want).abs() <= 0.005 * want,
+            "year {year}: {} {} against {want:.0} on the path",
+            ["children", "adults"][k],
+            now[k]
+        );
+    }
+}
+
 /// Residents aged 65 or over, by the bands of [`GROWING`]: 65-84 and 85+.
 fn older(engine: &Engine) -> [f64; 2] {
     let mut n = [0.0; 2];
@@ -82,16 +97,7 @@ fn the_place_grows_and_ages_along_the_declared_path() {
     for year in 1..=4 {
         engine.run_to(12 * year);
         engine.check_invariants().expect("the accounts balance");
-        let now = counts(&engine);
-        for k in 0..2 {
-            let want = start[k] * growth[year as usize][k];
-            assert!(
-                (now[k] - want).abs() <= 0.005 * want,
-                "year {year}: {} {} against {want:.0} on the path",
-                ["children", "adults"][k],
-                now[k]
-            );
-        }
+        on_path(&engine, start, growth[year as usize], year);
         // Ages follow the table's bands too (newcomers' ages and moves,
         // from one year's ages to the next).
         let old = older(&engine);
@@ -200,14 +206,6 @@ fn a_shrinking_place_follows_its_path_down() {
     for year in 1..=3 {
         engine.run_to(12 * year);
         engine.check_invariants().expect("the accounts balance");
-        let now = counts(&engine);
-        for k in 0..2 {
-            let want = start[k] * growth[year as usize][k];
-            assert!(
-                (now[k] - want).abs() <= 0.005 * want,
-                "year {year}: {} against {want:.0}",
-                now[k]
-            );
-        }
+        on_path(&engine, start, growth[year as usize], year);
     }
 }

@@ -15,32 +15,43 @@ use upstream::model::*;
 
 const REPLICATES: &str = "8";
 
+/// Runs `scenarios` (8 replicates, no report) and returns its
+/// timeseries.csv and differences.csv.
+fn run(scenarios: &[&str]) -> (String, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let mut args = vec!["run"];
+    args.extend(scenarios);
+    args.extend([
+        "-r",
+        REPLICATES,
+        "--no-report",
+        "-q",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let out = crate::common::upstream(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |f: &str| fs::read_to_string(out_dir.join(f)).unwrap();
+    (read("timeseries.csv"), read("differences.csv"))
+}
+
 /// The baseline and three bundled policies, run once for the tests below:
 /// monthly differences from the baseline, paired by replicate.
 fn differences() -> &'static str {
     static CSV: OnceLock<String> = OnceLock::new();
     CSV.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let out_dir = tmp.path().join("out");
-        let out = crate::common::upstream(&[
-            "run",
+        run(&[
             "scenarios/baseline.toml",
             "scenarios/hubs.toml",
             "scenarios/disinvestment.toml",
             "scenarios/ta_acquisition.toml",
-            "-r",
-            REPLICATES,
-            "--no-report",
-            "-q",
-            "-o",
-            out_dir.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        fs::read_to_string(out_dir.join("differences.csv")).unwrap()
+        ])
+        .1
     })
 }
 
@@ -193,26 +204,10 @@ fn wigan_like_targeting_cuts_admissions_among_those_reached_by_a_quarter_to_a_th
 fn counties() -> &'static (String, String) {
     static CSV: OnceLock<(String, String)> = OnceLock::new();
     CSV.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let out_dir = tmp.path().join("out");
-        let out = crate::common::upstream(&[
-            "run",
+        run(&[
             "scenarios/steady_county.toml",
             "scenarios/growing_county.toml",
-            "-r",
-            REPLICATES,
-            "--no-report",
-            "-q",
-            "-o",
-            out_dir.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let read = |f: &str| fs::read_to_string(out_dir.join(f)).unwrap();
-        (read("timeseries.csv"), read("differences.csv"))
+        ])
     })
 }
 
