@@ -57,16 +57,7 @@ fn differences() -> &'static str {
 
 /// (mean, p5, p95) of a metric's difference from the baseline, by month.
 fn difference(scenario: &str, metric: &str) -> Vec<(f64, f64, f64)> {
-    differences()
-        .lines()
-        .filter_map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            (cells.len() == 7 && cells[0] == scenario && cells[2] == metric).then(|| {
-                let n = |i: usize| cells[i].parse::<f64>().unwrap();
-                (n(3), n(4), n(6))
-            })
-        })
-        .collect()
+    series(differences(), scenario, metric)
 }
 
 /// Mean a year over horizon years `from..=to` (1-based) of a monthly flow.

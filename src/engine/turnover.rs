@@ -19,8 +19,8 @@ use super::household::HouseholdSummary;
 use super::{Engine, scenario_month};
 use crate::model::demography::{ADULT_AGE, Demography};
 use crate::model::population::{self, Residents, VACANT_ADULT, VACANT_CHILD, flag, is_vacant, iv};
-use crate::model::{AGE_BANDS, Config, MAX_AGE, NEED_LEVELS, Unit};
-use crate::rng::{Purpose, resident_key, threshold};
+use crate::model::{AGE_BANDS, Config, MAX_AGE, NEED_LEVELS, RISK_FACTORS, Unit};
+use crate::rng::{Crn, Purpose, ResidentCrn, resident_key, threshold};
 
 /// Thresholds for the yearly turn's draws, and the newcomers' ages.
 pub(super) struct Departures {
@@ -97,6 +97,15 @@ impl Engine<'_> {
         let (demography, move_out) = dep.year(m);
         let trend = !dep.growth.is_empty();
         let mut flows = Flows::default();
+        let newcomers = Newcomers {
+            config: cfg,
+            shock: &self.tables.shock,
+            starting_need: &self.starting_need,
+            demography,
+            crn: self.crn,
+            t,
+            arrival,
+        };
         let mut vacancies = std::mem::take(&mut self.vacancies);
         vacancies.clear();
         let n_slots = pop.residents.len();
@@ -166,14 +175,8 @@ impl Engine<'_> {
                     } else {
                         // The newcomer: a child's place goes to a birth or a
                         // child moving in; an adult's to an adult moving in.
-                        let mut rng = self.prefixes[r].stream(t, Purpose::Newcomer);
-                        let new_age = demography.age(child, rng.uniform());
-                        flows.arrived(new_age);
-                        let mask =
-                            population::draw_risk_mask(cfg, decile, &self.tables.shock, &mut rng);
-                        let need = self.starting_need.draw(cfg, mask, new_age, &mut rng);
-                        settle(res, r, new_age, need, mask, arrival);
-                        self.prefixes[r] = self.crn.resident(resident_key(r as u32, arrival));
+                        let age = newcomers.settle(res, &mut self.prefixes[r], r, child, decile);
+                        flows.arrived(age);
                     }
                 }
             }
@@ -227,14 +230,8 @@ impl Engine<'_> {
                     let h = res.household[r] as usize;
                     let decile =
                         pcfg.neighbourhoods[pop.households.neighbourhood[h] as usize].decile;
-                    let mut rng = self.prefixes[r].stream(t, Purpose::Newcomer);
-                    let new_age = demography.age(kind == 0, rng.uniform());
-                    flows.arrived(new_age);
-                    let mask =
-                        population::draw_risk_mask(cfg, decile, &self.tables.shock, &mut rng);
-                    let need = self.starting_need.draw(cfg, mask, new_age, &mut rng);
-                    settle(res, r, new_age, need, mask, arrival);
-                    self.prefixes[r] = self.crn.resident(resident_key(r as u32, arrival));
+                    let age = newcomers.settle(res, &mut self.prefixes[r], r, kind == 0, decile);
+                    flows.arrived(age);
                     self.occupied[kind] += 1;
                     self.household_summary[h] = HouseholdSummary::of(pop, h).pack();
                 }
@@ -275,7 +272,41 @@ impl Flows {
     }
 }
 
-/// A newcomer in slot `r`, with nothing yet but their age, need and risk
+/// What a month's newcomers are drawn from.
+struct Newcomers<'a> {
+    config: &'a Config,
+    shock: &'a [f64; RISK_FACTORS],
+    starting_need: &'a population::StartingNeed,
+    demography: &'a Demography,
+    crn: Crn,
+    t: u32,
+    arrival: u16,
+}
+
+impl Newcomers<'_> {
+    /// A newcomer in slot `r` (a child's slot or an adult's): their age,
+    /// risk factors and need from the slot's newcomer draw, a new identity,
+    /// nothing else. Returns their age.
+    fn settle(
+        &self,
+        res: &mut Residents,
+        prefix: &mut ResidentCrn,
+        r: usize,
+        child: bool,
+        decile: u8,
+    ) -> u8 {
+        let cfg = self.config;
+        let mut rng = prefix.stream(self.t, Purpose::Newcomer);
+        let age = self.demography.age(child, rng.uniform());
+        let mask = population::draw_risk_mask(cfg, decile, self.shock, &mut rng);
+        let need = self.starting_need.draw(cfg, mask, age, &mut rng);
+        settle(res, r, age, need, mask, self.arrival);
+        *prefix = self.crn.resident(resident_key(r as u32, self.arrival));
+        age
+    }
+}
+
+/// Slot `r`'s new occupant, with nothing yet but their age, need and risk
 /// factors.
 fn settle(res: &mut Residents, r: usize, age: u8, need: u8, mask: u8, arrival: u16) {
     res.age[r] = age;
