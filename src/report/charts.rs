@@ -83,12 +83,59 @@ impl Unit {
             0
         };
         match self {
-            Unit::Money => pounds(v),
+            Unit::Money => money_tick(v, step),
             Unit::Count if decimals == 0 => thousands(v),
             Unit::Count | Unit::Index => decimal(v, decimals),
             Unit::Percent => format!("{}%", decimal(v, decimals)),
         }
     }
+}
+
+/// A money tick as a board paper writes it: £k or £m once ticks are that far
+/// apart (£2.5m, not £2,500,000), with the decimals the spacing needs.
+fn money_tick(v: f64, step: f64) -> String {
+    let (scale, suffix) = if step >= 1e5 {
+        (1e6, "m")
+    } else if step >= 100.0 {
+        (1e3, "k")
+    } else {
+        return pounds(v);
+    };
+    let s = step / scale;
+    let decimals = if s < 1.0 {
+        ((-s.log10()).ceil() as usize).min(3)
+    } else {
+        0
+    };
+    // Zero at the decimals shown, with no sign.
+    if format!("{:.*}", decimals, v.abs() / scale)
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        return "£0".into();
+    }
+    let body = format!("£{}{suffix}", thousands_with(v.abs() / scale, decimals));
+    if v < 0.0 { format!("−{body}") } else { body }
+}
+
+/// `v` with thousands separators and `decimals` places.
+fn thousands_with(v: f64, decimals: usize) -> String {
+    let text = format!("{v:.decimals$}");
+    let (whole, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), ""), |(w, f)| (w, f));
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
 }
 
 /// One line of a time chart, with its 90% band if it has one.
@@ -774,4 +821,21 @@ where
         y += 6;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_ticks_read_in_thousands_or_millions() {
+        assert_eq!(money_tick(12_000_000.0, 2_000_000.0), "£12m");
+        assert_eq!(money_tick(2_500_000.0, 500_000.0), "£2.5m");
+        assert_eq!(money_tick(-1_500_000.0, 500_000.0), "−£1.5m");
+        assert_eq!(money_tick(1_448_000_000.0, 100_000_000.0), "£1,448m");
+        assert_eq!(money_tick(350_000.0, 50_000.0), "£350k");
+        assert_eq!(money_tick(0.0, 50_000.0), "£0");
+        assert_eq!(money_tick(-0.0001, 1e6), "£0");
+        assert_eq!(money_tick(40.0, 10.0), "£40");
+    }
 }

@@ -260,7 +260,14 @@ fn cumulative(d: &RunData, s: usize, a: &Appraisal) -> Chart {
                     dashed: true,
                 },
                 Line {
-                    label: "Net saving".into(),
+                    label: if a.pv_residual_value.mean > 0.0 {
+                        format!(
+                            "Net saving (the last month credits capital's value left at the horizon, {} discounted)",
+                            money(a.pv_residual_value.mean)
+                        )
+                    } else {
+                        "Net saving".into()
+                    },
                     colour: SCENARIO_COLOURS[0],
                     mean: means(&net),
                     band: band(&net),
