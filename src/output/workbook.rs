@@ -177,9 +177,11 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
         ),
         row(
             "Signs",
-            "In the Summary and the Money bridge a saving is positive and a cost negative; \
-             in Budget by year a difference is the scenario less the baseline, so a saving \
-             there is negative. Money is in pounds, to the penny."
+            "In the Money bridge each line is its effect on the saving (spending negative, \
+             cost avoided positive); in the Summary, investment and savings are positive \
+             amounts and a net present value is positive when the scenario saves; in Budget \
+             by year a difference is the scenario less the baseline, so a saving there is \
+             negative. Money is in pounds, to the penny."
                 .into(),
         ),
         row(
