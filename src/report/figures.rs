@@ -262,11 +262,11 @@ fn cumulative(d: &RunData, s: usize, a: &Appraisal) -> Chart {
                 Line {
                     label: if a.pv_residual_value.mean > 0.0 {
                         format!(
-                            "Net saving (the last month credits capital's value left at the horizon, {} discounted)",
+                            "Net saving to date, discounted (the last month credits capital's value left at the horizon, {} discounted)",
                             money(a.pv_residual_value.mean)
                         )
                     } else {
-                        "Net saving".into()
+                        "Net saving to date, discounted".into()
                     },
                     colour: SCENARIO_COLOURS[0],
                     mean: means(&net),

@@ -141,6 +141,7 @@ fn with_allowance(a: &Appraisal, spend: f64) -> String {
         return String::new();
     }
     let mut rates: Vec<f64> = a.cost_uplift.iter().map(|(_, u)| *u).collect();
+    rates.sort_by(f64::total_cmp);
     rates.dedup();
     let what = match rates.as_slice() {
         [u] => format!("a {:.0}% allowance", u * 100.0),
