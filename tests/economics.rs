@@ -39,6 +39,17 @@ fn run(files: &[(&str, &str)], replicates: &str) -> (tempfile::TempDir, Value) {
     (tmp, json)
 }
 
+/// A sheet's first row, as text.
+fn header_of(sheet: &calamine::Range<Data>) -> Vec<String> {
+    sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
 fn band(v: &Value) -> [f64; 4] {
     ["mean", "p5", "p50", "p95"].map(|k| v[k].as_f64().unwrap())
 }
@@ -300,13 +311,7 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
         ]
     );
     let summary = wb.worksheet_range("Summary").unwrap();
-    let header: Vec<String> = summary
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let header = header_of(&summary);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let row = summary
         .rows()
@@ -617,13 +622,7 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
     assert!(files.len() >= 7, "{files:?}");
     assert!(files.iter().all(|f| !f.starts_with('/')), "{files:?}");
     let summary = wb.worksheet_range("Summary").unwrap();
-    let header: Vec<String> = summary
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let header = header_of(&summary);
     for row in summary.rows().skip(1) {
         for (cell, name) in row.iter().zip(&header).skip(2) {
             match cell {
