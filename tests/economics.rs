@@ -304,6 +304,9 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
             "Cover",
             "Summary",
             "Money bridge",
+            "NPV workings",
+            "MTFS view",
+            "Capital and financing",
             "Budget by year",
             "Who pays and who saves",
             "Assumptions",
@@ -748,5 +751,7 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
             -revenue[name],
             &format!("{name}: revenue budget impact against budget.csv"),
         );
-    }
+    } // The workbook's live sheets compute the same figures (their cached
+    // values here; LibreOffice's recalculation in crate::workbook).
+    crate::workbook::check_live_sheets(&out.join("upstream.xlsx"), &economics, &read("budget.csv"));
 }

@@ -21,3 +21,4 @@ mod steady;
 mod trend;
 mod validation;
 mod warnings;
+mod workbook;

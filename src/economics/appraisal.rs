@@ -195,6 +195,24 @@ pub fn payback_month(investment: &[f64], savings: &[f64]) -> Option<u32> {
     None
 }
 
+/// Value left at the horizon (the end of `purchases`) of monthly capital
+/// purchases: the share `stated`, else straight line over `asset_years`
+/// from each purchase.
+pub(super) fn value_left(purchases: &[f64], stated: Option<f64>, asset_years: f64) -> f64 {
+    let months = purchases.len();
+    purchases
+        .iter()
+        .enumerate()
+        .map(|(bought, v)| {
+            let share = match stated {
+                Some(sh) => sh,
+                None => (1.0 - (months - bought) as f64 / (asset_years * 12.0)).max(0.0),
+            };
+            v * share
+        })
+        .sum()
+}
+
 /// Net present value of a monthly net flow with yearly discount factors.
 pub fn npv(net: &[f64], factors: &[f64]) -> f64 {
     net.iter()
@@ -302,6 +320,34 @@ pub struct Appraisal {
     /// From the money as simulated to the net present value, and to the
     /// revenue budget impact, step by step.
     pub bridge: Bridge,
+    /// The net present value's workings, appraisal year by year.
+    pub by_year: Vec<YearFlow>,
+}
+
+/// One appraisal year's flows (year 0 is the horizon's first twelve
+/// months): real £ at the price base, undiscounted, after optimism bias. The
+/// net present value is the sum over years of the discount factor times cost
+/// avoided less spend, plus value left; cashable likewise.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct YearFlow {
+    /// Appraisal year, from 0.
+    pub year: u32,
+    /// Its first month of the horizon, 1-based.
+    pub first_month: u32,
+    /// Its last month of the horizon, 1-based.
+    pub last_month: u32,
+    /// The discount rate from this year to the next.
+    pub discount_rate: f64,
+    /// Its discount factor (1 in year 0).
+    pub discount_factor: f64,
+    /// Extra intervention spend, capital counted when bought.
+    pub spend: Band,
+    /// Reactive cost avoided.
+    pub cost_avoided: Band,
+    /// The cashable part of `cost_avoided`.
+    pub cashable_cost_avoided: Band,
+    /// Capital's value left at the horizon: the final year only, else 0.
+    pub value_left: Band,
 }
 
 /// One replicate's flows, real £ by month after optimism bias.
@@ -393,17 +439,10 @@ impl Context<'_> {
                         parts.financing += charges(&s) - charges(&b);
                     }
                     if line.kind == LineKind::Capital {
-                        // Each purchase's remaining value at the horizon.
-                        let share = |bought: usize| match self.residual_share[k] {
-                            Some(sh) => sh,
-                            None => {
-                                let years = self.asset_years[k];
-                                (1.0 - (months - bought) as f64 / (years * 12.0)).max(0.0)
-                            }
-                        };
-                        let value: f64 = (0..months)
-                            .map(|m| (s[m] - b[m]) * self.rpe[k][m] * share(m))
-                            .sum();
+                        let real: Vec<f64> = (0..months)
+                            .map(|m| (s[m] - b[m]) * self.rpe[k][m])
+                            .collect();
+                        let value = value_left(&real, self.residual_share[k], self.asset_years[k]);
                         residual += value;
                         payer_spend[p] -= value * last_factor;
                     }
@@ -582,6 +621,8 @@ pub fn appraise(
     let mut pool_rows = vec![(Vec::new(), Vec::new(), Vec::new()); conv.pools.len()];
     let mut cum = vec![(Vec::new(), Vec::new(), Vec::new()); months];
     let mut bridge_parts = Vec::new();
+    // Per year: spend, cost avoided, cashable, value left; one value a replicate.
+    let mut yearly = vec![[const { Vec::new() }; 4]; years as usize];
     let in_crisis = Metric::Need(NeedLevel::Crisis);
     for r in 0..reps {
         let f = ctx.flows(r, true);
@@ -615,6 +656,18 @@ pub fn appraise(
             npv_cashable: cash - inv,
             ..f.parts
         });
+        for (y, acc) in yearly.iter_mut().enumerate() {
+            let span = y * 12..((y + 1) * 12).min(months);
+            let sum = |v: &[f64]| -> f64 { v[span.clone()].iter().sum() };
+            acc[0].push(sum(&f.investment));
+            acc[1].push(sum(&f.savings));
+            acc[2].push(sum(&f.cashable_savings));
+            acc[3].push(if y + 1 == years as usize {
+                f.residual
+            } else {
+                0.0
+            });
+        }
         pv_inv.push(inv);
         pv_sav.push(sav);
         pv_cash.push(cash);
@@ -724,6 +777,21 @@ pub fn appraise(
             })
             .collect(),
         bridge: Bridge::of(&bridge_parts),
+        by_year: yearly
+            .iter()
+            .enumerate()
+            .map(|(y, acc)| YearFlow {
+                year: y as u32,
+                first_month: y as u32 * 12 + 1,
+                last_month: ((y + 1) * 12).min(months) as u32,
+                discount_rate: conv.discount.rate(y as u32),
+                discount_factor: ctx.factors[y],
+                spend: Band::of(&acc[0]),
+                cost_avoided: Band::of(&acc[1]),
+                cashable_cost_avoided: Band::of(&acc[2]),
+                value_left: Band::of(&acc[3]),
+            })
+            .collect(),
     }
 }
 

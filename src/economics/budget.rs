@@ -4,10 +4,10 @@
 //!
 //! No optimism bias here: these are the projections themselves.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::appraisal::{LineKind, lines};
-use super::{Conventions, InterventionMoney};
+use super::appraisal::{LineKind, lines, value_left};
+use super::{Conventions, InterventionMoney, Repayment};
 use crate::experiment::ScenarioRuns;
 use crate::metrics::Band;
 use crate::model::{Config, Payer};
@@ -82,9 +82,11 @@ struct Nominal {
     scenario: Vec<Vec<f64>>,
 }
 
-/// Monthly revenue charges of the capital purchases in `capital` (nominal).
-pub(super) fn financing_charges(capital: &[f64], m: &InterventionMoney) -> Vec<f64> {
-    let mut out = vec![0.0; capital.len()];
+/// Monthly principal repaid and interest on the capital purchases in
+/// `capital` (nominal), each year's charge spread evenly over its twelve
+/// months from the month after the purchase.
+pub(super) fn financing_schedule(capital: &[f64], m: &InterventionMoney) -> Vec<Repayment> {
+    let mut out = vec![Repayment::default(); capital.len()];
     let Some(f) = m.financing else {
         return out;
     };
@@ -92,17 +94,25 @@ pub(super) fn financing_charges(capital: &[f64], m: &InterventionMoney) -> Vec<f
         if amount == 0.0 {
             continue;
         }
-        for (y, charge) in f.annual_charges(amount).iter().enumerate() {
+        for (y, year) in f.annual_schedule(amount).iter().enumerate() {
             for k in 0..12 {
-                // Charged from the month after the purchase.
                 let month = bought + 1 + y * 12 + k;
                 if month < out.len() {
-                    out[month] += charge / 12.0;
+                    out[month].principal += year.principal / 12.0;
+                    out[month].interest += year.interest / 12.0;
                 }
             }
         }
     }
     out
+}
+
+/// Monthly revenue charges of the capital purchases in `capital` (nominal).
+pub(super) fn financing_charges(capital: &[f64], m: &InterventionMoney) -> Vec<f64> {
+    financing_schedule(capital, m)
+        .iter()
+        .map(|r| r.principal + r.interest)
+        .collect()
 }
 
 fn nominal_lines(
@@ -245,6 +255,151 @@ pub fn rows(
                 savings_target: target,
                 savings_gap: target
                     .map(|t| Band::of(&saving.iter().map(|x| t - x).collect::<Vec<_>>())),
+            });
+        }
+    }
+    out
+}
+
+/// One row of the capital and financing schedule: a capital scheme's extra
+/// purchases (the scenario's less the baseline's) and their financing in
+/// one financial year, nominal £, as bands across replicates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CapitalRow {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The financial year's label, such as `2026/27`.
+    pub financial_year: String,
+    /// Whose capital programme it is in.
+    pub payer: Payer,
+    /// The scheme: its intervention's name.
+    pub scheme: String,
+    /// Capital spent in the year.
+    pub capital_spend: Band,
+    /// Principal repaid (for MRP, the minimum revenue provision).
+    pub principal_repaid: Band,
+    /// Interest on what is still owed.
+    pub interest: Band,
+    /// Principal and interest: the financing line charged to revenue.
+    pub financing_charge: Band,
+    /// Borrowing still outstanding at the year's end.
+    pub debt_outstanding: Band,
+    /// The final financial year's row only: the purchases' value left at
+    /// the horizon, real £ at the price base (the bridge's "capital's value
+    /// left at the horizon", scheme by scheme).
+    pub value_left_at_horizon: Option<Band>,
+}
+
+/// The capital and financing schedule of scenario `s` against scenario 0:
+/// one row a financial year for each capital scheme in either.
+pub fn capital_rows(
+    conv: &Conventions,
+    configs: &[&Config],
+    money: &[&[InterventionMoney]],
+    runs: &[ScenarioRuns],
+    s: usize,
+) -> Vec<CapitalRow> {
+    let (base, scen) = (&runs[0], &runs[s]);
+    let reps = base.series.len().min(scen.series.len());
+    let months = scen.series.first().map_or(0, |x| x.months);
+    let mut fys: Vec<i32> = (1..=months as u32)
+        .map(|m| conv.financial_year(m))
+        .collect();
+    fys.dedup();
+    let mut out = Vec::new();
+    for line in lines(configs[0], configs[s]) {
+        if line.kind != LineKind::Capital {
+            continue;
+        }
+        let infl = conv.inflation_of(&line.id);
+        let own =
+            |m: &[InterventionMoney]| m.iter().chain(money[0]).find(|x| x.id == line.id).cloned();
+        let (money_b, money_s) = (own(money[0]), own(money[s]));
+        // Per replicate and month, scenario less baseline: spend, principal,
+        // interest, debt outstanding; and per replicate the value left.
+        let mut per_rep = Vec::with_capacity(reps);
+        let mut left = Vec::with_capacity(reps);
+        for r in 0..reps {
+            let nominal = |runs: &ScenarioRuns| -> Vec<f64> {
+                runs.monthly(&line.metric, r)
+                    .iter()
+                    .enumerate()
+                    .map(|(m, v)| conv.nominal(*v, infl, m as u32 + 1))
+                    .collect()
+            };
+            let side = |spend: &[f64], m: &Option<InterventionMoney>| {
+                let sched = m.as_ref().map_or_else(
+                    || vec![Repayment::default(); spend.len()],
+                    |m| financing_schedule(spend, m),
+                );
+                let mut owed = 0.0;
+                let debt: Vec<f64> = spend
+                    .iter()
+                    .zip(&sched)
+                    .map(|(c, p)| {
+                        owed += c - p.principal;
+                        owed
+                    })
+                    .collect();
+                (sched, debt)
+            };
+            let (cb, cs) = (nominal(base), nominal(scen));
+            let (sb, db) = side(&cb, &money_b);
+            let (ss, ds) = side(&cs, &money_s);
+            let month_rows: Vec<[f64; 4]> = (0..months)
+                .map(|m| {
+                    [
+                        cs[m] - cb[m],
+                        ss[m].principal - sb[m].principal,
+                        ss[m].interest - sb[m].interest,
+                        ds[m] - db[m],
+                    ]
+                })
+                .collect();
+            let real: Vec<f64> = (0..months)
+                .map(|m| conv.real(cs[m] - cb[m], m as u32 + 1))
+                .collect();
+            let stated = money_s.as_ref().and_then(|m| m.residual_value_share);
+            let asset_years = money_s
+                .as_ref()
+                .and_then(|m| m.financing)
+                .map_or(f64::INFINITY, |f| f.years() as f64);
+            left.push(value_left(&real, stated, asset_years));
+            per_rep.push(month_rows);
+        }
+        for (i, &fy) in fys.iter().enumerate() {
+            let in_year: Vec<usize> = (0..months)
+                .filter(|m| conv.financial_year(*m as u32 + 1) == fy)
+                .collect();
+            let last = *in_year.last().unwrap_or(&0);
+            let sum = |k: usize| -> Band {
+                Band::of(
+                    &per_rep
+                        .iter()
+                        .map(|rep| in_year.iter().map(|&m| rep[m][k]).sum())
+                        .collect::<Vec<f64>>(),
+                )
+            };
+            let (principal, interest) = (sum(1), sum(2));
+            let charge = Band::of(
+                &per_rep
+                    .iter()
+                    .map(|rep| in_year.iter().map(|&m| rep[m][1] + rep[m][2]).sum())
+                    .collect::<Vec<f64>>(),
+            );
+            out.push(CapitalRow {
+                scenario: configs[s].name.clone(),
+                financial_year: conv.fy_label(fy),
+                payer: line.payer,
+                scheme: line.name.trim_end_matches(" (capital)").to_string(),
+                capital_spend: sum(0),
+                principal_repaid: principal,
+                interest,
+                financing_charge: charge,
+                debt_outstanding: Band::of(
+                    &per_rep.iter().map(|rep| rep[last][3]).collect::<Vec<f64>>(),
+                ),
+                value_left_at_horizon: (i + 1 == fys.len()).then(|| Band::of(&left)),
             });
         }
     }

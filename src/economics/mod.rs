@@ -94,7 +94,7 @@ impl Schedule {
     }
 
     /// The rate between year `year` and the next.
-    fn rate(&self, year: u32) -> f64 {
+    pub fn rate(&self, year: u32) -> f64 {
         self.steps
             .iter()
             .rev()
@@ -149,9 +149,10 @@ impl Financing {
         }
     }
 
-    /// Revenue charge in each year after a purchase of `amount`, for
-    /// `years` years (the charge in year 0 is the first year's).
-    pub fn annual_charges(&self, amount: f64) -> Vec<f64> {
+    /// Each year's repayment of principal (for MRP, the minimum revenue
+    /// provision) and interest after a purchase of `amount`, for `years`
+    /// years (year 0 is the first year's).
+    pub fn annual_schedule(&self, amount: f64) -> Vec<Repayment> {
         match *self {
             Financing::Annuity { rate, years } => {
                 let payment = if rate == 0.0 {
@@ -159,16 +160,47 @@ impl Financing {
                 } else {
                     amount * rate / (1.0 - (1.0 + rate).powi(-(years as i32)))
                 };
-                vec![payment; years as usize]
+                let mut owed = amount;
+                (0..years)
+                    .map(|_| {
+                        let interest = rate * owed;
+                        owed -= payment - interest;
+                        Repayment {
+                            principal: payment - interest,
+                            interest,
+                        }
+                    })
+                    .collect()
             }
             Financing::Mrp { rate, years } => {
                 let mrp = amount / years as f64;
                 (0..years)
-                    .map(|y| mrp + rate * (amount - mrp * y as f64))
+                    .map(|y| Repayment {
+                        principal: mrp,
+                        interest: rate * (amount - mrp * y as f64),
+                    })
                     .collect()
             }
         }
     }
+
+    /// Revenue charge (principal and interest) in each year after a
+    /// purchase of `amount`.
+    pub fn annual_charges(&self, amount: f64) -> Vec<f64> {
+        self.annual_schedule(amount)
+            .iter()
+            .map(|r| r.principal + r.interest)
+            .collect()
+    }
+}
+
+/// One year's revenue charge for a capital purchase.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Repayment {
+    /// Principal repaid (for MRP, the minimum revenue provision).
+    pub principal: f64,
+    /// Interest on what is still owed.
+    pub interest: f64,
 }
 
 /// What a scenario says about one of its interventions' money.
@@ -377,6 +409,9 @@ pub struct Economics {
     /// `budget.csv` rather than the JSON.
     #[serde(skip)]
     pub budget: Vec<budget::BudgetRow>,
+    /// Scenarios 1..: each capital scheme's purchases and financing by
+    /// financial year, against scenario 0.
+    pub capital: Vec<budget::CapitalRow>,
 }
 
 /// Appraises every scenario against the first and lays out their budgets.
@@ -393,6 +428,9 @@ pub fn evaluate(
             .collect(),
         budget: (0..runs.len())
             .flat_map(|s| budget::rows(conventions, configs, money, runs, s))
+            .collect(),
+        capital: (1..runs.len())
+            .flat_map(|s| budget::capital_rows(conventions, configs, money, runs, s))
             .collect(),
     }
 }
@@ -489,5 +527,15 @@ mod tests {
         };
         // MRP 250 a year, interest on 1000, 750, 500, 250.
         assert_eq!(m.annual_charges(1000.0), vec![300.0, 287.5, 275.0, 262.5]);
+        // Either way the principal repaid is the purchase, and the annuity's
+        // interest is charged on what is still owed.
+        for f in [a, m] {
+            let s = f.annual_schedule(1000.0);
+            let repaid: f64 = s.iter().map(|r| r.principal).sum();
+            assert!((repaid - 1000.0).abs() < 1e-9);
+        }
+        let s = a.annual_schedule(1000.0);
+        assert!((s[0].interest - 50.0).abs() < 1e-9);
+        assert!((s[1].interest - 0.05 * (1000.0 - s[0].principal)).abs() < 1e-9);
     }
 }

@@ -2,6 +2,8 @@
 //! numbers; this layer alone decides how they look.
 
 mod atomic;
+#[cfg(feature = "xlsx")]
+pub mod finance;
 pub(crate) mod table;
 #[cfg(feature = "xlsx")]
 mod workbook;

@@ -6,16 +6,20 @@
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use super::RunInfo;
+use super::finance;
 use crate::aggregate;
 use crate::economics::Economics;
 use crate::economics::appraisal::Payback;
 use crate::experiment::Experiment;
 
 /// The sheets, in order.
-pub const SHEETS: [&str; 7] = [
+pub const SHEETS: [&str; 10] = [
     "Cover",
     "Summary",
     "Money bridge",
+    "NPV workings",
+    "MTFS view",
+    "Capital and financing",
     "Budget by year",
     "Who pays and who saves",
     "Assumptions",
@@ -90,6 +94,8 @@ struct Formats {
     number: Format,
     share: Format,
     whole: Format,
+    rate: Format,
+    factor: Format,
 }
 
 fn table(
@@ -191,6 +197,16 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
              not forecasts."
                 .into(),
         ),
+        row(
+            "Live formulas",
+            "NPV workings and the MTFS view compute their totals by formula: change a discount \
+             rate or a budget line there and they recalculate. NPV workings shows the mean \
+             across replicates of each appraisal year's flows; the net present value of the \
+             mean flows is the mean of the replicates' net present values, the Summary's. \
+             The figures those formulas add up are held at full precision, so their totals \
+             agree with the other sheets to the penny."
+                .into(),
+        ),
         row("Sheets", SHEETS[1..].join(", ")),
     ]);
     rows
@@ -269,6 +285,49 @@ fn bridge_rows(e: &Economics) -> Vec<Vec<Cell>> {
         }
     }
     out
+}
+
+/// The Capital and financing sheet's columns.
+pub const CAPITAL_COLUMNS: [&str; 12] = [
+    "Scenario",
+    "Financial year",
+    "Payer",
+    "Scheme",
+    "Capital spend (£ nominal, mean)",
+    "Principal repaid or MRP (£, mean)",
+    "Interest (£, mean)",
+    "Financing charge to revenue (£, mean)",
+    "Debt outstanding at the year's end (£, mean)",
+    "Value left at the horizon (£ real, mean; final year)",
+    "Value left (P5)",
+    "Value left (P95)",
+];
+
+fn capital_rows(e: &Economics) -> Vec<Vec<Cell>> {
+    e.capital
+        .iter()
+        .map(|r| {
+            let left = |pick: fn(&crate::metrics::Band) -> f64| {
+                r.value_left_at_horizon
+                    .as_ref()
+                    .map_or(Cell::Empty, |b| money(pick(b)))
+            };
+            vec![
+                Cell::Text(r.scenario.clone()),
+                Cell::Text(r.financial_year.clone()),
+                Cell::Text(r.payer.label().into()),
+                Cell::Text(r.scheme.clone()),
+                money(r.capital_spend.mean),
+                money(r.principal_repaid.mean),
+                money(r.interest.mean),
+                money(r.financing_charge.mean),
+                money(r.debt_outstanding.mean),
+                left(|b| b.mean),
+                left(|b| b.p5),
+                left(|b| b.p95),
+            ]
+        })
+        .collect()
 }
 
 fn budget_rows(e: &Economics) -> Vec<Vec<Cell>> {
@@ -426,6 +485,8 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
         number: Format::new().set_num_format("#,##0.00"),
         share: Format::new().set_num_format("0%"),
         whole: Format::new().set_num_format("0"),
+        rate: Format::new().set_num_format("0.0%"),
+        factor: Format::new().set_num_format("0.0000"),
     };
     let e = info.economics;
     let mut wb = Workbook::new();
@@ -458,9 +519,27 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
         bridge_rows(e),
         &f,
     )?;
+    let styles = finance::Styles {
+        header: &f.header,
+        money: &f.money,
+        rate: &f.rate,
+        factor: &f.factor,
+        whole: &f.whole,
+    };
+    let sheet = wb.add_worksheet().set_name(SHEETS[3])?;
+    finance::npv_workings(sheet, e, &styles)?;
+    let sheet = wb.add_worksheet().set_name(SHEETS[4])?;
+    finance::mtfs_view(sheet, e, &styles)?;
     table(
         wb.add_worksheet(),
-        SHEETS[3],
+        SHEETS[5],
+        &CAPITAL_COLUMNS,
+        capital_rows(e),
+        &f,
+    )?;
+    table(
+        wb.add_worksheet(),
+        SHEETS[6],
         &[
             "Scenario",
             "Financial year",
@@ -491,7 +570,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[4],
+        SHEETS[7],
         &[
             "Scenario",
             "Payer or pool",
@@ -511,7 +590,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[5],
+        SHEETS[8],
         &[
             "Scenario",
             "Parameter",
@@ -525,7 +604,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[6],
+        SHEETS[9],
         &[
             "Scenario",
             "Month",

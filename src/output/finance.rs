@@ -1,0 +1,407 @@
+//! The workbook's live sheets, where a finance officer audits by formula:
+//! the net present value's workings (discount factors visible, the net
+//! present value the sum of the discounted flows) and the MTFS view (each
+//! payer's budget lines by financial year, with totals and gaps by formula).
+//! Each formula carries the value Upstream computed, so a reader that does
+//! not recalculate shows the same figures; change a rate or a line and the
+//! sheet recalculates.
+//!
+//! The figures these formulas add up are written at full precision, not to
+//! the penny, so that the totals they give agree with `economics.json` and
+//! `budget.csv` to the penny.
+
+use std::collections::BTreeMap;
+
+use rust_xlsxwriter::utility::row_col_to_cell;
+use rust_xlsxwriter::{Format, Formula, Worksheet, XlsxError};
+
+use crate::economics::Economics;
+use crate::economics::budget::{Account, BudgetRow, TOTAL_REVENUE};
+use crate::model::Payer;
+
+/// The NPV workings sheet's columns.
+pub const WORKINGS_COLUMNS: [&str; 12] = [
+    "Scenario",
+    "Appraisal year",
+    "Months",
+    "Discount rate to the next year",
+    "Discount factor",
+    "Extra spend after optimism bias (£ real)",
+    "Reactive cost avoided after optimism bias (£ real)",
+    "Cashable cost avoided (£ real)",
+    "Capital's value left at the horizon (£ real)",
+    "Net flow (£ real)",
+    "Discounted net flow (£)",
+    "Discounted net flow, cashable savings only (£)",
+];
+
+/// The label of a scenario's total row in the NPV workings (in its Months
+/// column): its discounted net flow is the net present value.
+pub const NPV_ROW: &str = "Net present value (the years' sum)";
+
+/// The MTFS view's columns before the financial years.
+pub const MTFS_LEAD: [&str; 4] = ["Scenario", "Payer", "Account", "Budget line"];
+
+/// The MTFS view's last column.
+pub const MTFS_TOTAL: &str = "Over the horizon";
+
+/// MTFS rows (in the Budget line column) that the sheet computes.
+pub const CHANGE_ROW: &str = "Change in revenue budget (+ more spending, − a saving)";
+/// The scenario's revenue budget, against an envelope.
+pub const SCENARIO_ROW: &str = "Revenue budget in the scenario";
+/// A payer's envelope.
+pub const ENVELOPE_ROW: &str = "Envelope";
+/// Scenario spend less the envelope.
+pub const OVER_ENVELOPE_ROW: &str = "Over (+) or under (−) the envelope";
+/// A payer's savings target.
+pub const TARGET_ROW: &str = "Savings target";
+/// Target less the saving made.
+pub const SHORTFALL_ROW: &str = "Shortfall against the savings target (+ short)";
+/// The Payer column of the row adding up every payer.
+pub const ALL_PAYERS: &str = "All payers";
+
+/// The styles the live sheets use.
+pub struct Styles<'a> {
+    /// Column headers.
+    pub header: &'a Format,
+    /// Money.
+    pub money: &'a Format,
+    /// A rate, as a percentage.
+    pub rate: &'a Format,
+    /// A discount factor.
+    pub factor: &'a Format,
+    /// A whole number.
+    pub whole: &'a Format,
+}
+
+/// Writes a formula with the value it gives.
+fn formula(
+    sheet: &mut Worksheet,
+    (row, col): (u32, u16),
+    text: &str,
+    value: f64,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    sheet.write_formula_with_format(
+        row,
+        col,
+        Formula::new(text).set_result(value.to_string()),
+        format,
+    )?;
+    Ok(())
+}
+
+fn cell(row: u32, col: u16) -> String {
+    row_col_to_cell(row, col)
+}
+
+fn headers(sheet: &mut Worksheet, names: &[&str], s: &Styles) -> Result<(), XlsxError> {
+    for (c, h) in names.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, s.header)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// The net present value's workings: per scenario, each appraisal year's
+/// mean flows, its discount factor from the rates, and the discounted net
+/// flow; the net present value is their sum (the mean of the replicates'
+/// net present values, since it is linear in the flows).
+pub fn npv_workings(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(), XlsxError> {
+    headers(sheet, &WORKINGS_COLUMNS, s)?;
+    let c = &e.conventions;
+    let mut row = 1u32;
+    for a in &e.appraisals {
+        let first = row;
+        let mut sums = [0.0; 7];
+        for y in &a.by_year {
+            sheet.write_string(row, 0, &a.scenario)?;
+            sheet.write_number_with_format(row, 1, y.year as f64, s.whole)?;
+            sheet.write_string(row, 2, month_span(c, y.first_month, y.last_month))?;
+            sheet.write_number_with_format(row, 3, y.discount_rate, s.rate)?;
+            if row == first {
+                sheet.write_number_with_format(row, 4, y.discount_factor, s.factor)?;
+            } else {
+                let text = format!("={}/(1+{})", cell(row - 1, 4), cell(row - 1, 3));
+                formula(sheet, (row, 4), &text, y.discount_factor, s.factor)?;
+            }
+            let flows = [
+                y.spend.mean,
+                y.cost_avoided.mean,
+                y.cashable_cost_avoided.mean,
+                y.value_left.mean,
+            ];
+            for (k, v) in flows.iter().enumerate() {
+                sheet.write_number_with_format(row, 5 + k as u16, *v, s.money)?;
+            }
+            let [spend, avoided, cashable, left] = flows;
+            let net = avoided - spend + left;
+            let df = y.discount_factor;
+            let (f, g, h, i, e_) = (
+                cell(row, 5),
+                cell(row, 6),
+                cell(row, 7),
+                cell(row, 8),
+                cell(row, 4),
+            );
+            formula(sheet, (row, 9), &format!("={g}-{f}+{i}"), net, s.money)?;
+            let j = cell(row, 9);
+            formula(sheet, (row, 10), &format!("={j}*{e_}"), net * df, s.money)?;
+            let cash = (cashable - spend + left) * df;
+            formula(
+                sheet,
+                (row, 11),
+                &format!("=({h}-{f}+{i})*{e_}"),
+                cash,
+                s.money,
+            )?;
+            for (sum, v) in
+                sums.iter_mut()
+                    .zip([spend, avoided, cashable, left, net, net * df, cash])
+            {
+                *sum += v;
+            }
+            row += 1;
+        }
+        sheet.write_string(row, 0, &a.scenario)?;
+        sheet.write_string(row, 2, NPV_ROW)?;
+        for (k, sum) in sums.iter().enumerate() {
+            let col = 5 + k as u16;
+            let text = format!("=SUM({}:{})", cell(first, col), cell(row - 1, col));
+            formula(sheet, (row, col), &text, *sum, s.money)?;
+        }
+        row += 2;
+    }
+    sheet.set_column_width(2, 22)?;
+    for col in 3..12 {
+        sheet.set_column_width(col, 18)?;
+    }
+    Ok(())
+}
+
+/// "Apr 2026 – Mar 2027" for months `first..=last` of the horizon.
+fn month_span(c: &crate::economics::Conventions, first: u32, last: u32) -> String {
+    const NAMES: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let label = |m: u32| {
+        let (y, month) = c.calendar(m);
+        format!("{} {y}", NAMES[month as usize - 1])
+    };
+    format!("{} – {}", label(first), label(last))
+}
+
+/// The medium-term financial strategy view: per scenario, each payer's
+/// budget lines (scenario less baseline, nominal £, mean) with financial
+/// years across; the change in each payer's revenue budget, the gap to its
+/// envelope and its savings shortfall by formula; and every payer's change
+/// added up.
+pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(), XlsxError> {
+    let mut fys: Vec<&str> = Vec::new();
+    for r in &e.budget {
+        if !fys.contains(&r.financial_year.as_str()) {
+            fys.push(&r.financial_year);
+        }
+    }
+    let mut names: Vec<&str> = MTFS_LEAD.to_vec();
+    names.extend(&fys);
+    names.push(MTFS_TOTAL);
+    headers(sheet, &names, s)?;
+    let n = fys.len() as u16;
+    let lead = MTFS_LEAD.len() as u16;
+    let total_col = lead + n;
+    let mut row = 1u32;
+    for a in &e.appraisals {
+        let rows: Vec<&BudgetRow> = e
+            .budget
+            .iter()
+            .filter(|r| r.scenario == a.scenario)
+            .collect();
+        let at: BTreeMap<(&str, Payer, &str), &BudgetRow> = rows
+            .iter()
+            .map(|r| ((r.financial_year.as_str(), r.payer, r.line.as_str()), *r))
+            .collect();
+        let mut change_cells: Vec<u32> = Vec::new();
+        let mut all = vec![0.0; fys.len()];
+        for payer in Payer::ALL {
+            let mut lines: Vec<(&str, Account)> = Vec::new();
+            for r in rows.iter().filter(|r| r.payer == payer) {
+                if !lines.iter().any(|(l, _)| *l == r.line) {
+                    lines.push((&r.line, r.account));
+                }
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            // Writes one row: values by year (or formulas, with their values),
+            // and the horizon's total by formula.
+            let put = |sheet: &mut Worksheet,
+                       row: u32,
+                       account: &str,
+                       line: &str,
+                       by_year: &[(Option<String>, f64)]|
+             -> Result<(), XlsxError> {
+                sheet.write_string(row, 0, &a.scenario)?;
+                sheet.write_string(row, 1, payer.label())?;
+                sheet.write_string(row, 2, account)?;
+                sheet.write_string(row, 3, line)?;
+                for (k, (text, v)) in by_year.iter().enumerate() {
+                    let col = lead + k as u16;
+                    match text {
+                        Some(t) => formula(sheet, (row, col), t, *v, s.money)?,
+                        None => {
+                            sheet.write_number_with_format(row, col, *v, s.money)?;
+                        }
+                    }
+                }
+                let text = format!("=SUM({}:{})", cell(row, lead), cell(row, total_col - 1));
+                let sum: f64 = by_year.iter().map(|(_, v)| v).sum();
+                formula(sheet, (row, total_col), &text, sum, s.money)
+            };
+            let value = |fy: &str, line: &str, pick: &dyn Fn(&BudgetRow) -> Option<f64>| {
+                at.get(&(fy, payer, line))
+                    .and_then(|r| pick(r))
+                    .unwrap_or(0.0)
+            };
+            let revenue: Vec<&str> = lines
+                .iter()
+                .filter(|(l, acc)| *acc == Account::Revenue && *l != TOTAL_REVENUE)
+                .map(|(l, _)| *l)
+                .collect();
+            let first = row;
+            for line in &revenue {
+                let by_year: Vec<_> = fys
+                    .iter()
+                    .map(|fy| (None, value(fy, line, &|r| Some(r.difference.mean))))
+                    .collect();
+                put(sheet, row, Account::Revenue.name(), line, &by_year)?;
+                row += 1;
+            }
+            let change: Vec<f64> = fys
+                .iter()
+                .map(|fy| {
+                    revenue
+                        .iter()
+                        .map(|l| value(fy, l, &|r| Some(r.difference.mean)))
+                        .sum()
+                })
+                .collect();
+            let by_year: Vec<_> = (0..n)
+                .map(|k| {
+                    let col = lead + k;
+                    let text = (!revenue.is_empty())
+                        .then(|| format!("=SUM({}:{})", cell(first, col), cell(row - 1, col)));
+                    (text, change[k as usize])
+                })
+                .collect();
+            put(sheet, row, Account::Revenue.name(), CHANGE_ROW, &by_year)?;
+            let change_row = row;
+            change_cells.push(row);
+            for (k, v) in change.iter().enumerate() {
+                all[k] += v;
+            }
+            row += 1;
+            let has = |pick: &dyn Fn(&BudgetRow) -> Option<f64>| {
+                fys.iter().any(|fy| {
+                    at.get(&(*fy, payer, TOTAL_REVENUE))
+                        .and_then(|r| pick(r))
+                        .is_some()
+                })
+            };
+            if has(&|r| r.envelope) {
+                let scen: Vec<_> = fys
+                    .iter()
+                    .map(|fy| {
+                        (
+                            None,
+                            value(fy, TOTAL_REVENUE, &|r| Some(r.scenario_value.mean)),
+                        )
+                    })
+                    .collect();
+                put(sheet, row, Account::Revenue.name(), SCENARIO_ROW, &scen)?;
+                let envelope: Vec<_> = fys
+                    .iter()
+                    .map(|fy| (None, value(fy, TOTAL_REVENUE, &|r| r.envelope)))
+                    .collect();
+                put(
+                    sheet,
+                    row + 1,
+                    Account::Revenue.name(),
+                    ENVELOPE_ROW,
+                    &envelope,
+                )?;
+                let over: Vec<_> = (0..n as usize)
+                    .map(|k| {
+                        let col = lead + k as u16;
+                        let text = format!("={}-{}", cell(row, col), cell(row + 1, col));
+                        (Some(text), scen[k].1 - envelope[k].1)
+                    })
+                    .collect();
+                put(
+                    sheet,
+                    row + 2,
+                    Account::Revenue.name(),
+                    OVER_ENVELOPE_ROW,
+                    &over,
+                )?;
+                row += 3;
+            }
+            if has(&|r| r.savings_target) {
+                let target: Vec<_> = fys
+                    .iter()
+                    .map(|fy| (None, value(fy, TOTAL_REVENUE, &|r| r.savings_target)))
+                    .collect();
+                put(sheet, row, Account::Revenue.name(), TARGET_ROW, &target)?;
+                let short: Vec<_> = (0..n as usize)
+                    .map(|k| {
+                        let col = lead + k as u16;
+                        let text = format!("={}+{}", cell(row, col), cell(change_row, col));
+                        (Some(text), target[k].1 + change[k])
+                    })
+                    .collect();
+                put(
+                    sheet,
+                    row + 1,
+                    Account::Revenue.name(),
+                    SHORTFALL_ROW,
+                    &short,
+                )?;
+                row += 2;
+            }
+            for (line, _) in lines.iter().filter(|(_, acc)| *acc == Account::Capital) {
+                let by_year: Vec<_> = fys
+                    .iter()
+                    .map(|fy| (None, value(fy, line, &|r| Some(r.difference.mean))))
+                    .collect();
+                put(sheet, row, Account::Capital.name(), line, &by_year)?;
+                row += 1;
+            }
+        }
+        sheet.write_string(row, 0, &a.scenario)?;
+        sheet.write_string(row, 1, ALL_PAYERS)?;
+        sheet.write_string(row, 2, Account::Revenue.name())?;
+        sheet.write_string(row, 3, CHANGE_ROW)?;
+        for k in 0..=n {
+            let col = lead + k;
+            let parts: Vec<String> = change_cells.iter().map(|r| cell(*r, col)).collect();
+            let text = if parts.is_empty() {
+                "=0".to_string()
+            } else {
+                format!("={}", parts.join("+"))
+            };
+            let v = if k < n {
+                all[k as usize]
+            } else {
+                all.iter().sum()
+            };
+            formula(sheet, (row, col), &text, v, s.money)?;
+        }
+        row += 2;
+    }
+    sheet.set_column_width(1, 24)?;
+    sheet.set_column_width(3, 48)?;
+    for col in lead..=total_col {
+        sheet.set_column_width(col, 16)?;
+    }
+    Ok(())
+}

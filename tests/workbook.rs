@@ -1,0 +1,319 @@
+//! The workbook as a finance model: its live sheets (NPV workings, the MTFS
+//! view) compute by formula the figures `economics.json` and `budget.csv`
+//! hold, and its capital schedule adds up to the bridge's financing and
+//! value-left steps and to budget.csv's capital and financing lines. Checked
+//! on the values the workbook caches, and (needing LibreOffice, so ignored
+//! by default) on the values a real spreadsheet engine computes from the
+//! formulas alone: `cargo test --release --test integration workbook -- --ignored`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+
+use calamine::{Data, Range, Reader, Xlsx, open_workbook};
+use serde_json::Value;
+use upstream::model::Payer;
+use upstream::output::finance::{
+    ALL_PAYERS, CHANGE_ROW, MTFS_LEAD, MTFS_TOTAL, NPV_ROW, WORKINGS_COLUMNS,
+};
+
+use crate::common::upstream;
+
+fn header(sheet: &Range<Data>) -> Vec<String> {
+    sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
+fn col(head: &[String], name: &str) -> usize {
+    head.iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {head:?}"))
+}
+
+fn float(d: &Data, what: &str) -> f64 {
+    match d {
+        Data::Float(v) => *v,
+        Data::Int(v) => *v as f64,
+        other => panic!("{what}: {other:?} is not a number"),
+    }
+}
+
+fn penny(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() < 0.005, "{what}: {a} against {b}");
+}
+
+/// budget.csv's `difference_mean` by (scenario, financial year, payer, line).
+fn budget(csv: &str) -> BTreeMap<(String, String, String, String), f64> {
+    let mut rows = csv.lines();
+    let head: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let at = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (s, fy, p, l, d) = (
+        at("scenario"),
+        at("financial_year"),
+        at("payer"),
+        at("service_line"),
+        at("difference_mean"),
+    );
+    rows.map(|row| {
+        // No bundled scenario or line name holds a comma.
+        let c: Vec<&str> = row.split(',').collect();
+        let key = (c[s].into(), c[fy].into(), c[p].into(), c[l].into());
+        (key, c[d].parse::<f64>().unwrap())
+    })
+    .collect()
+}
+
+/// Checks the workbook at `xlsx` against the run's `economics.json` and
+/// `budget.csv`, whichever engine computed its formulas' values.
+pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
+    let mut wb: Xlsx<_> = open_workbook(xlsx).expect("the workbook opens");
+    let appraisals = economics["appraisals"].as_array().unwrap();
+
+    // NPV workings: each scenario's total row gives its net present value
+    // and its cashable net present value.
+    let sheet = wb.worksheet_range("NPV workings").unwrap();
+    let head = header(&sheet);
+    assert_eq!(head, WORKINGS_COLUMNS);
+    let (months, disc, cash) = (
+        col(&head, "Months"),
+        col(&head, "Discounted net flow (£)"),
+        col(&head, "Discounted net flow, cashable savings only (£)"),
+    );
+    for a in appraisals {
+        let name = a["scenario"].as_str().unwrap();
+        let total = sheet
+            .rows()
+            .find(|r| {
+                r[0] == Data::String(name.into()) && r[months] == Data::String(NPV_ROW.into())
+            })
+            .unwrap_or_else(|| panic!("{name}: no net present value row in NPV workings"));
+        let mean = |f: &str| a[f]["mean"].as_f64().unwrap();
+        penny(
+            float(&total[disc], name),
+            mean("npv"),
+            &format!("{name}: NPV"),
+        );
+        penny(
+            float(&total[cash], name),
+            mean("npv_cashable"),
+            &format!("{name}: cashable NPV"),
+        );
+    }
+
+    // The MTFS view: each payer's change in revenue budget is budget.csv's
+    // revenue total, year by year; "All payers" adds them up.
+    let budget = budget(budget_csv);
+    let sheet = wb.worksheet_range("MTFS view").unwrap();
+    let head = header(&sheet);
+    let years: Vec<&String> = head[MTFS_LEAD.len()..head.len() - 1].iter().collect();
+    assert_eq!(head.last().unwrap(), MTFS_TOTAL);
+    let (mut seen, mut totals) = (0, 0);
+    for row in sheet.rows().skip(1) {
+        let text = |k: usize| row[k].to_string();
+        if text(3) != CHANGE_ROW {
+            continue;
+        }
+        let scenario = text(0);
+        let mut horizon = 0.0;
+        for (k, fy) in years.iter().enumerate() {
+            let expected: f64 = Payer::ALL
+                .iter()
+                .filter(|p| text(1) == ALL_PAYERS || text(1) == p.label())
+                .filter_map(|p| {
+                    budget.get(&(
+                        scenario.clone(),
+                        fy.to_string(),
+                        p.name().into(),
+                        "Total revenue".into(),
+                    ))
+                })
+                .sum();
+            let shown = float(&row[MTFS_LEAD.len() + k], "MTFS");
+            penny(shown, expected, &format!("{scenario}, {}, {fy}", text(1)));
+            horizon += expected;
+        }
+        let last = float(&row[head.len() - 1], "MTFS");
+        penny(
+            last,
+            horizon,
+            &format!("{scenario}, {}: over the horizon", text(1)),
+        );
+        seen += 1;
+        totals += usize::from(text(1) == ALL_PAYERS);
+    }
+    assert_eq!(totals, appraisals.len(), "one All payers row a scenario");
+    assert!(seen > totals, "no payer's change row in the MTFS view");
+
+    // Capital and financing: per scenario, the financing charges add up to
+    // the bridge's financing step, the value left to its residual step; year
+    // by year they are budget.csv's capital and financing lines.
+    let sheet = wb.worksheet_range("Capital and financing").unwrap();
+    let head = header(&sheet);
+    let at = |name: &str| col(&head, name);
+    let mut schemes = 0;
+    for a in appraisals {
+        let name = a["scenario"].as_str().unwrap();
+        let step = |id: &str| -> f64 {
+            a["bridge"]["budget"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(a["bridge"]["appraisal"].as_array().unwrap())
+                .find(|s| s["id"] == id)
+                .unwrap_or_else(|| panic!("{name}: no {id} step"))["amount"]["mean"]
+                .as_f64()
+                .unwrap()
+        };
+        let (mut charges, mut left) = (0.0, 0.0);
+        for row in sheet.rows().filter(|r| r[0] == Data::String(name.into())) {
+            schemes += 1;
+            let v = |c: &str| float(&row[at(c)], c);
+            let charge = v("Financing charge to revenue (£, mean)");
+            // Three figures each to the penny: their sum may be a penny out.
+            let parts = v("Principal repaid or MRP (£, mean)") + v("Interest (£, mean)");
+            assert!(
+                (charge - parts).abs() < 0.015,
+                "{name}: principal and interest make the charge: {charge} against {parts}"
+            );
+            charges += charge;
+            if let Data::Float(x) = row[at("Value left at the horizon (£ real, mean; final year)")]
+            {
+                left += x;
+            }
+            let payer = Payer::ALL
+                .iter()
+                .find(|p| row[at("Payer")] == p.label())
+                .unwrap();
+            let key = |line: String| {
+                (
+                    name.to_string(),
+                    row[at("Financial year")].to_string(),
+                    payer.name().to_string(),
+                    line,
+                )
+            };
+            let scheme = row[at("Scheme")].to_string();
+            penny(
+                v("Capital spend (£ nominal, mean)"),
+                budget[&key(format!("{scheme} (capital)"))],
+                &format!("{name}, {scheme}: capital spend against budget.csv"),
+            );
+            penny(
+                charge,
+                budget[&key(format!("{scheme} (financing)"))],
+                &format!("{name}, {scheme}: financing against budget.csv"),
+            );
+        }
+        // Money written to the penny, summed over up to a few dozen rows.
+        let near =
+            |a: f64, b: f64, what: &str| assert!((a - b).abs() < 0.5, "{what}: {a} against {b}");
+        near(
+            charges,
+            -step("financing"),
+            &format!("{name}: financing step"),
+        );
+        near(
+            left,
+            step("residual_value"),
+            &format!("{name}: value left step"),
+        );
+    }
+    assert!(schemes > 0, "no capital scheme in the schedule");
+}
+
+/// Sets every formula's cached value in the workbook to 0, so that only a
+/// spreadsheet engine that recalculates can give the right figures.
+fn forget_cached_values(from: &Path, to: &Path) {
+    let mut zin = zip::ZipArchive::new(fs::File::open(from).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(fs::File::create(to).unwrap());
+    let mut forgotten = 0;
+    for i in 0..zin.len() {
+        let mut file = zin.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        let name = file.name().unwrap().to_string();
+        if name.starts_with("xl/worksheets/") {
+            let text = String::from_utf8(bytes).unwrap();
+            let mut out = String::with_capacity(text.len());
+            let mut rest = text.as_str();
+            while let Some(k) = rest.find("</f><v>") {
+                let (head, tail) = rest.split_at(k + "</f><v>".len());
+                out.push_str(head);
+                let end = tail.find("</v>").unwrap();
+                out.push('0');
+                rest = &tail[end..];
+                forgotten += 1;
+            }
+            out.push_str(rest);
+            bytes = out.into_bytes();
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zout.write_all(&bytes).unwrap();
+    }
+    zout.finish().unwrap();
+    assert!(forgotten > 100, "only {forgotten} formulas in the workbook");
+}
+
+#[test]
+#[ignore = "needs LibreOffice: cargo test --release --test integration workbook -- --ignored"]
+fn the_workbook_recalculated_by_libreoffice_agrees_with_economics_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = upstream(&[
+        "run",
+        "-r",
+        "2",
+        "--years",
+        "4",
+        "--no-report",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let economics: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("economics.json")).unwrap()).unwrap();
+    let budget_csv = fs::read_to_string(out.join("budget.csv")).unwrap();
+    let blank = tmp.path().join("blank.xlsx");
+    forget_cached_values(&out.join("upstream.xlsx"), &blank);
+
+    // A fresh LibreOffice profile that recalculates every formula on load
+    // (its default for Excel files is to trust the cached values).
+    let profile = tmp.path().join("profile");
+    fs::create_dir_all(profile.join("user")).unwrap();
+    fs::write(
+        profile.join("user/registrymodifications.xcu"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"#,
+    )
+    .unwrap();
+    let recalculated = tmp.path().join("recalculated");
+    let soffice = std::env::var("UPSTREAM_SOFFICE").unwrap_or_else(|_| "soffice".into());
+    let run = Command::new(&soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to", "xlsx", "--outdir"])
+        .arg(&recalculated)
+        .arg(&blank)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {soffice} ({e}); install libreoffice-calc-nogui"));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    check_live_sheets(&recalculated.join("blank.xlsx"), &economics, &budget_csv);
+}
