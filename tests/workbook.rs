@@ -107,6 +107,39 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
         );
     }
 
+    // The workings' years: consecutive twelve-month spans from month 1 to
+    // the horizon, each factor the one before over one plus its rate, and
+    // their undiscounted flows adding up to the bridge's real net saving.
+    let months = economics["appraisals"][0]["cumulative"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    for a in appraisals {
+        let name = a["scenario"].as_str().unwrap();
+        let years = a["by_year"].as_array().unwrap();
+        let (mut next, mut factor, mut net) = (1, 1.0, 0.0);
+        for y in years {
+            assert_eq!(y["first_month"].as_u64().unwrap(), next, "{name}");
+            let last = y["last_month"].as_u64().unwrap();
+            assert_eq!(last, (next + 11).min(months), "{name}");
+            next = last + 1;
+            let df = y["discount_factor"].as_f64().unwrap();
+            assert!(
+                (df - factor).abs() < 1e-12,
+                "{name}: factor {df} against {factor}"
+            );
+            factor = df / (1.0 + y["discount_rate"].as_f64().unwrap());
+            let mean = |f: &str| y[f]["mean"].as_f64().unwrap();
+            net += mean("cost_avoided") - mean("spend") + mean("value_left");
+        }
+        assert_eq!(next, months + 1, "{name}: the years cover the horizon");
+        penny(
+            net,
+            a["undiscounted_net"]["mean"].as_f64().unwrap(),
+            &format!("{name}: the years' net flows"),
+        );
+    }
+
     // The MTFS view: each payer's change in revenue budget is budget.csv's
     // revenue total, year by year; "All payers" adds them up.
     let budget = budget(budget_csv);
@@ -158,6 +191,19 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     let head = header(&sheet);
     let at = |name: &str| col(&head, name);
     let mut schemes = 0;
+    // Debt outstanding is what was spent less what was repaid, to date.
+    let mut owed: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for row in sheet.rows().skip(1) {
+        let v = |c: &str| float(&row[at(c)], c);
+        let key = (row[0].to_string(), row[at("Scheme")].to_string());
+        let o = owed.entry(key.clone()).or_insert(0.0);
+        *o += v("Capital spend (£ nominal, mean)") - v("Principal repaid or MRP (£, mean)");
+        let shown = v("Debt outstanding at the year's end (£, mean)");
+        assert!(
+            (shown - *o).abs() < 0.5,
+            "{key:?}: debt {shown} against {o}"
+        );
+    }
     for a in appraisals {
         let name = a["scenario"].as_str().unwrap();
         let step = |id: &str| -> f64 {

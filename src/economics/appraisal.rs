@@ -846,6 +846,25 @@ mod tests {
     }
 
     #[test]
+    fn value_left_is_straight_line_from_each_purchase_or_the_share_stated() {
+        // A 24-month horizon: £1,000 bought in month 1 of an asset lasting
+        // four years keeps half its value; £400 bought in the last month
+        // keeps 47/48 of it; a stated share applies to every purchase.
+        let mut bought = vec![0.0; 24];
+        bought[0] = 1000.0;
+        bought[23] = 400.0;
+        let left = value_left(&bought, None, 4.0);
+        assert!(
+            (left - (500.0 + 400.0 * 47.0 / 48.0)).abs() < 1e-9,
+            "{left}"
+        );
+        assert!((value_left(&bought, Some(0.3), 4.0) - 420.0).abs() < 1e-9);
+        // An asset outlived by the horizon keeps nothing, never less.
+        assert_eq!(value_left(&bought[..1], None, 0.05), 0.0);
+        assert_eq!(value_left(&bought, None, f64::INFINITY), 1400.0);
+    }
+
+    #[test]
     fn npv_of_a_hand_built_flow() {
         // Year 0: −£1,200 over the year; years 1 and 2: +£600 a year.
         let mut net = vec![-100.0; 12];
