@@ -111,9 +111,63 @@ fn the_report_renders_parses_and_prints_in_chromium() {
             &page,
         ],
     );
-    let bytes = fs::read(&pdf).unwrap();
+    let pages = pages(&pdf);
+    assert!(pages >= 5, "{pages} pages");
+}
+
+/// Pages in a PDF that Chromium printed.
+fn pages(pdf: &Path) -> usize {
+    let bytes = fs::read(pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF"));
     let text = String::from_utf8_lossy(&bytes);
-    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
-    assert!(pages >= 5, "{pages} pages");
+    text.matches("/Type /Page").count() - text.matches("/Type /Pages").count()
+}
+
+#[test]
+#[ignore = "needs headless Chromium: cargo test --release --test integration browser -- --ignored"]
+fn the_board_summary_prints_on_at_most_four_pages() {
+    // The bundled comparison (six scenarios, with 90% ranges): everything
+    // before the technical appendix prints on two to four A4 pages.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let out = upstream(&[
+        "run",
+        "-r",
+        "8",
+        "--years",
+        "2",
+        "-q",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = fs::read_to_string(dir.join("report.html")).unwrap();
+    let cut = report
+        .find(&format!("<h2 id=\"{}\"", upstream::report::APPENDIX))
+        .expect("the report has a technical appendix");
+    let board = tmp.path().join("board.html");
+    fs::write(&board, format!("{}</body></html>", &report[..cut])).unwrap();
+    let profile = tmp.path().join("profile");
+    let print = |page: &Path, pdf: &Path| {
+        browse(
+            &profile,
+            &[
+                &format!("--print-to-pdf={}", pdf.display()),
+                "--no-pdf-header-footer",
+                &format!("file://{}", page.display()),
+            ],
+        );
+        pages(pdf)
+    };
+    let board_pages = print(&board, &tmp.path().join("board.pdf"));
+    let all_pages = print(&dir.join("report.html"), &tmp.path().join("report.pdf"));
+    assert!(
+        (2..=4).contains(&board_pages),
+        "the board summary prints on {board_pages} pages"
+    );
+    assert!(all_pages > board_pages + 4, "{all_pages} pages in all");
 }

@@ -512,3 +512,56 @@ fn a_run_of_too_few_replicates_gives_means_without_ranges() {
     assert!(page.contains("<th>Line</th><th>£</th>"));
     assert!(page.contains("Its net present value is "));
 }
+
+#[test]
+fn the_board_summary_tables_quote_the_money_bridge() {
+    // Each figure in the board's money table is the bridge's (or the
+    // appraisal's) as economics.json holds it, in the order of the header.
+    let dir = fixture();
+    let page = report(dir);
+    let economics = json(dir, "economics.json");
+    let table = {
+        let start = page
+            .find("<caption>Money over the horizon</caption>")
+            .expect("the board's money table");
+        &page[start..start + page[start..].find("</table>").unwrap()]
+    };
+    for a in economics["appraisals"].as_array().unwrap() {
+        let name = a["scenario"].as_str().unwrap();
+        let row = table
+            .split("<tr>")
+            .find(|r| r.starts_with(&format!("<td>{}</td>", html(name))))
+            .unwrap_or_else(|| panic!("no row for {name}"));
+        // Each numeric cell's first figure (its mean), before any range.
+        let cells: Vec<&str> = row
+            .split("<td class=\"n\">")
+            .skip(1)
+            .map(|c| c.split(['<']).next().unwrap())
+            .collect();
+        let step = |id: &str| -> f64 {
+            a["bridge"]["appraisal"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(a["bridge"]["budget"].as_array().unwrap())
+                .find(|s| s["id"] == id)
+                .unwrap()["amount"]["mean"]
+                .as_f64()
+                .unwrap()
+        };
+        let spend = -(step("extra_prevention_spend") + step("extra_capital_spend"));
+        let expected = [
+            spend,
+            spend - step("optimism_bias_on_spend"),
+            step("net_revenue_saving"),
+            step("revenue_budget_impact"),
+            a["npv"]["mean"].as_f64().unwrap(),
+            a["npv_without_optimism_bias"]["mean"].as_f64().unwrap(),
+            a["npv_cashable"]["mean"].as_f64().unwrap(),
+        ];
+        assert_eq!(cells.len(), expected.len(), "{name}: {row}");
+        for (cell, v) in cells.iter().zip(expected) {
+            assert_eq!(*cell, html(&money(v)), "{name}: {row}");
+        }
+    }
+}

@@ -30,6 +30,8 @@ td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-num
 .charts { display: grid; grid-template-columns: 1fr; gap: 1.6rem; }
 .wide { overflow-x: auto; }
 td small { color: var(--muted); }
+table.board caption { text-align: left; font-weight: 600; padding-bottom: .3rem; }
+p.note { font-size: .85em; color: var(--muted); }
 figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; border: 1px solid var(--rule); }
 figcaption { font-size: .85rem; color: var(--muted); margin-top: .3rem; }
@@ -111,6 +113,9 @@ fn cell(central: &str, lo: &str, hi: &str) -> String {
 
 fn payback_cell(p: &Payback) -> String {
     let m = |v: Option<u32>| v.map_or("never".to_string(), |m| format!("month {m}"));
+    if p.p5.is_none() && p.p50.is_none() && p.p95.is_none() {
+        return m(None);
+    }
     cell(&m(p.p50), &m(p.p5), &m(p.p95))
 }
 
@@ -133,31 +138,139 @@ fn ranged(d: &RunData) -> &'static str {
     }
 }
 
-fn summary_table(out: &mut String, d: &RunData) {
+/// Extra residents enrolled in the programmes a scenario changes (new,
+/// removed or altered) over the horizon against the baseline's (a resident
+/// enrolled twice counts twice), or `None` when none of them enrols anyone
+/// in either.
+fn extra_people_reached(d: &RunData, a: &Appraisal) -> Option<f64> {
+    let reached = |scenario: &str| -> f64 {
+        let Some(s) = d.summary.scenarios.iter().find(|s| s.name == scenario) else {
+            return 0.0;
+        };
+        a.cost_uplift
+            .iter()
+            .filter_map(|(id, _)| s.totals.get(&format!("intervention.{id}.people_reached")))
+            .map(|b| b.mean)
+            .sum()
+    };
+    let extra = reached(&a.scenario) - reached(&a.against);
+    (extra.abs() >= 0.5).then_some(extra)
+}
+
+/// The board's two tables: the money, from what is budgeted to the net
+/// present value with the figures a finance director asks for beside it;
+/// then value for money, reach and payback.
+fn board_tables(out: &mut String, d: &RunData) {
     let r = ranged(d);
     let _ = writeln!(
         out,
-        "<div class=\"wide\"><table><thead><tr><th>Scenario</th><th>Extra spending, as budgeted</th><th>Reactive cost avoided{r}</th>\
-         <th>Net revenue saving{r}</th><th>Net present value{r}</th><th>Chance NPV &gt; 0</th><th>Payback, discounted (90% range)</th>\
-         <th>Crisis-months avoided{r}</th></tr></thead><tbody>",
+        "<div class=\"wide\"><table class=\"board\"><caption>Money over the horizon</caption><thead><tr><th>Scenario</th><th>Extra spending, as budgeted</th><th>With the optimism-bias allowance</th>\
+         <th>Net revenue saving{r}</th><th>Revenue budget impact, cash{r}</th><th>Net present value{r}</th><th>Net present value before optimism bias</th><th>Net present value, cashable savings only</th></tr></thead><tbody>",
     );
     for a in d.economics.appraisals.iter() {
         let line = |id: &str| bridged(a, id).unwrap_or_default();
         let spend = -(line("extra_prevention_spend").mean + line("extra_capital_spend").mean);
+        let allowance = -line("optimism_bias_on_spend").mean;
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             html(&a.scenario),
             html(&money(spend)),
-            band_cell(&line("reactive_cost_avoided"), money),
+            html(&money(spend + allowance)),
             band_cell(&line("net_revenue_saving"), money),
+            band_cell(&line("revenue_budget_impact"), money),
             band_cell(&a.npv, money),
+            html(&money(a.bridge.npv_without_optimism_bias.mean)),
+            html(&money(a.bridge.npv_cashable.mean)),
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+    let _ = writeln!(
+        out,
+        "<div class=\"wide\"><table class=\"board\"><caption>Value for money, reach and payback</caption><thead><tr><th>Scenario</th><th>Return on investment</th><th>Benefit–cost ratio</th><th>Chance NPV &gt; 0</th>\
+         <th>Payback, discounted (90% range)</th><th>Extra people reached</th><th>Extra spending per person reached</th><th>Crisis-months avoided{r}</th></tr></thead><tbody>",
+    );
+    let ratio = |v: f64| {
+        if v.is_finite() {
+            format!("{v:.2}").replace('-', "−")
+        } else {
+            "–".into()
+        }
+    };
+    for a in d.economics.appraisals.iter() {
+        let line = |id: &str| bridged(a, id).unwrap_or_default();
+        let spend = -(line("extra_prevention_spend").mean + line("extra_capital_spend").mean);
+        let reached = extra_people_reached(d, a);
+        let per_person = match reached {
+            Some(n) if n > 0.0 && spend > 0.0 => money(spend / n),
+            _ => "–".into(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            html(&a.scenario),
+            ratio(a.roi.mean),
+            ratio(a.benefit_cost_ratio.mean),
             a.probability_npv_positive * 100.0,
             payback_cell(&a.payback_month_discounted),
+            reached.map_or("–".into(), count),
+            html(&per_person),
             band_cell(&a.crisis_months_avoided, count),
         );
     }
     out.push_str("</tbody></table></div>\n");
+    out.push_str("<p class=\"note\">Spending and savings are undiscounted, at the price base, as simulated; the revenue budget impact is in cash, every payer, with capital's financing charges; net present values are discounted. People reached are the extra enrolments, over the horizon, in the programmes a scenario changes (a resident enrolled twice counts twice); a community asset or a capital purchase enrols no one. – : not defined.</p>\n");
+}
+
+/// What each scenario changes from the baseline, counted by the confidence
+/// of the changed values (the lists are in the appendix).
+fn changes(out: &mut String, d: &RunData) {
+    let names: Vec<&str> = d.names().collect();
+    let Some(base) = names.first() else {
+        return;
+    };
+    let baseline: HashMap<&str, &str> = d
+        .assumptions
+        .iter()
+        .filter(|a| a.scenario == *base)
+        .map(|a| (a.parameter.as_str(), a.value.as_str()))
+        .collect();
+    out.push_str("<p>What each scenario changes from the baseline, by the confidence its file gives:</p>\n<ul class=\"changes\">\n");
+    for name in &names[1..] {
+        let changed: Vec<_> = d
+            .assumptions
+            .iter()
+            .filter(|a| a.scenario == *name)
+            .filter(|a| baseline.get(a.parameter.as_str()) != Some(&a.value.as_str()))
+            .collect();
+        let by = |c: &str| changed.iter().filter(|a| a.confidence == c).count();
+        let (high, medium, low) = (by("high"), by("medium"), by("low"));
+        let unstated = changed.len() - high - medium - low;
+        let mut parts = Vec::new();
+        for (n, word) in [
+            (high, "high"),
+            (medium, "medium"),
+            (low, "low"),
+            (unstated, "not stated"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {word}"));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "<li><strong>{}</strong>: {} assumption{}{}</li>",
+            html(name),
+            changed.len(),
+            if changed.len() == 1 { "" } else { "s" },
+            if parts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", parts.join(", "))
+            }
+        );
+    }
+    out.push_str("</ul>\n");
 }
 
 /// The scenario's money bridge: from the net revenue saving to the net
@@ -380,6 +493,10 @@ fn reproduce(out: &mut String, d: &RunData) {
     );
 }
 
+/// The id of the technical appendix's heading: what comes before it is the
+/// board summary.
+pub const APPENDIX: &str = "appendix";
+
 /// The whole report page. `svgs` holds each figure's SVG by file name.
 pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> String {
     let names: Vec<&str> = d.names().collect();
@@ -411,16 +528,10 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
         s.replicates,
         html(&d.price_base_label()),
     );
-    out.push_str("<nav><ol><li><a href=\"#headlines\">Headlines</a></li>\n");
-    for (i, n) in names.iter().enumerate().skip(1) {
-        let _ = writeln!(out, "<li><a href=\"#scenario-{i}\">{}</a></li>", html(n));
-    }
-    out.push_str("<li><a href=\"#demand\">Demand and outcomes</a></li><li><a href=\"#neighbourhoods\">Neighbourhoods</a></li><li><a href=\"#assumptions\">Assumptions</a></li><li><a href=\"#scope\">What the model includes</a></li><li><a href=\"#reproduce\">Reproducing this run</a></li></ol></nav>\n");
-
-    out.push_str("<h2 id=\"headlines\" class=\"first\">Headlines</h2>\n");
+    out.push_str("<h2 id=\"headlines\" class=\"first\">Board summary</h2>\n");
     let _ = writeln!(
         out,
-        "<p>Each scenario against the baseline, <strong>{}</strong>, in the terms of its money bridge (in each scenario's section). Extra spending, reactive cost avoided and the net revenue saving are undiscounted, at {} prices, as simulated, with the allowance for optimism bias beside the spending; payback and the net present value are discounted, with optimism bias.</p>",
+        "<p>Each scenario against the baseline, <strong>{}</strong>, in the terms of its money bridge (step by step in the appendix). Extra spending, reactive cost avoided and the net revenue saving are undiscounted, at {} prices, as simulated, with the allowance for optimism bias beside the spending; payback and the net present value are discounted, with optimism bias.</p>",
         html(names[0]),
         html(&d.price_base_label())
     );
@@ -440,8 +551,20 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
             html(&headline(a, months, &d.timeline))
         );
     }
-    summary_table(&mut out, d);
+    board_tables(&mut out, d);
+    changes(&mut out, d);
     warnings(&mut out, d);
+
+    // Everything after this heading is the technical appendix.
+    let _ = writeln!(
+        out,
+        "<h2 id=\"{APPENDIX}\">Technical appendix</h2>\n<p>Each scenario's money bridge and charts, demand and outcomes, neighbourhoods, every assumption, what the model leaves out, and how to reproduce the run.</p>"
+    );
+    out.push_str("<nav><ol><li><a href=\"#headlines\">Board summary</a></li>\n");
+    for (i, n) in names.iter().enumerate().skip(1) {
+        let _ = writeln!(out, "<li><a href=\"#scenario-{i}\">{}</a></li>", html(n));
+    }
+    out.push_str("<li><a href=\"#demand\">Demand and outcomes</a></li><li><a href=\"#neighbourhoods\">Neighbourhoods</a></li><li><a href=\"#assumptions\">Assumptions</a></li><li><a href=\"#scope\">What the model includes</a></li><li><a href=\"#reproduce\">Reproducing this run</a></li></ol></nav>\n");
 
     for (i, n) in names.iter().enumerate().skip(1) {
         let _ = writeln!(out, "<h2 id=\"scenario-{i}\">{}</h2>", html(n));

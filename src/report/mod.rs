@@ -11,6 +11,7 @@ pub mod words;
 use rayon::prelude::*;
 
 pub use data::Source;
+pub use html::APPENDIX;
 
 use crate::published::{CHARTS_DIR, REPORT_FILE};
 
