@@ -399,6 +399,33 @@ capital_cost_per_place = 300000
 "#,
         &["interventions.homes.financing", "financing rule"],
     );
+    assert_rejected(
+        r#"
+[interventions.homes]
+name = "Homes"
+kind = "places"
+payer = "housing"
+service = "temporary_accommodation"
+places = [10]
+capital_cost_per_place = 300000
+financing = { method = "mrp", rate = 0.045, years = 50 }
+residual_value_share = 0.5
+land_share = 0.6
+"#,
+        &["interventions.homes.land_share", "not both"],
+    );
+    assert_rejected(
+        r#"
+[interventions.fund]
+name = "Fund"
+kind = "assets"
+payer = "voluntary_sector"
+annual_budget = [1000]
+cost_per_place_per_year = 100
+land_share = 0.6
+"#,
+        &["interventions.fund.land_share", "only to kind = places"],
+    );
 }
 
 #[test]

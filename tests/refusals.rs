@@ -277,6 +277,7 @@ const RANGES: &[(&str, Range)] = &[
         Range::whole(Incl(1.0), Incl(100.0)),
     ),
     ("interventions.*.residual_value_share", PROBABILITY),
+    ("interventions.*.land_share", PROBABILITY),
     (
         "shocks.*.from_month",
         Range::whole(Incl(1.0), Incl(360.0)).coupled("`to_month` is at or after it"),

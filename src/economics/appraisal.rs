@@ -196,9 +196,14 @@ pub fn payback_month(investment: &[f64], savings: &[f64]) -> Option<u32> {
 }
 
 /// Value left at the horizon (the end of `purchases`) of monthly capital
-/// purchases: the share `stated`, else straight line over `asset_years`
-/// from each purchase.
-pub(super) fn value_left(purchases: &[f64], stated: Option<f64>, asset_years: f64) -> f64 {
+/// purchases: the share `stated`, else the land share in full and the rest
+/// straight line over `asset_years` from each purchase.
+pub(super) fn value_left(
+    purchases: &[f64],
+    stated: Option<f64>,
+    land: f64,
+    asset_years: f64,
+) -> f64 {
     let months = purchases.len();
     purchases
         .iter()
@@ -206,7 +211,10 @@ pub(super) fn value_left(purchases: &[f64], stated: Option<f64>, asset_years: f6
         .map(|(bought, v)| {
             let share = match stated {
                 Some(sh) => sh,
-                None => (1.0 - (months - bought) as f64 / (asset_years * 12.0)).max(0.0),
+                None => {
+                    let building = (1.0 - (months - bought) as f64 / (asset_years * 12.0)).max(0.0);
+                    land + (1.0 - land) * building
+                }
             };
             v * share
         })
@@ -379,6 +387,8 @@ struct Context<'a> {
     /// Years over which a capital line's asset loses its value (straight
     /// line), when no residual share is stated.
     asset_years: Vec<f64>,
+    /// Share of a capital line's purchases that is land, keeping its value.
+    land_share: Vec<f64>,
     factors: Vec<f64>,
     months: usize,
     /// Cash (nominal) value of £1 at the price base, by line and month.
@@ -442,7 +452,12 @@ impl Context<'_> {
                         let real: Vec<f64> = (0..months)
                             .map(|m| (s[m] - b[m]) * self.rpe[k][m])
                             .collect();
-                        let value = value_left(&real, self.residual_share[k], self.asset_years[k]);
+                        let value = value_left(
+                            &real,
+                            self.residual_share[k],
+                            self.land_share[k],
+                            self.asset_years[k],
+                        );
                         residual += value;
                         payer_spend[p] -= value * last_factor;
                     }
@@ -524,18 +539,36 @@ pub fn appraise(
     let mut uplift = vec![0.0; lines.len()];
     let mut residual_share = vec![None; lines.len()];
     let mut asset_years = vec![f64::INFINITY; lines.len()];
+    let mut land_share = vec![0.0; lines.len()];
     let mut cost_uplift = Vec::new();
     let mut weakest: Option<Grade> = None;
     for id in &changed {
         let Some(m) = money_of(id, money[s], money[0]) else {
             continue;
         };
-        let u = conv.uplift(m.cost_grade);
-        cost_uplift.push((id.clone(), u));
         weakest = Some(weakest.map_or(m.effect_grade, |w| w.max(m.effect_grade)));
         for (k, line) in lines.iter().enumerate() {
-            if line.kind != LineKind::Reactive && line.id == *id {
-                uplift[k] = u;
+            if line.kind == LineKind::Reactive || line.id != *id {
+                continue;
+            }
+            // Capital by the grade of its purchase price, revenue by the
+            // grade of its revenue costs.
+            let u = conv.uplift(if line.kind == LineKind::Capital {
+                m.capital_cost_grade
+            } else {
+                m.cost_grade
+            });
+            uplift[k] = u;
+            // The allowance a reader is told of: only on money that moves.
+            let moves = (0..runs[s].series.len().min(runs[0].series.len())).any(|r| {
+                let (b, sv) = (
+                    runs[0].monthly(&line.metric, r),
+                    runs[s].monthly(&line.metric, r),
+                );
+                b.iter().zip(sv).any(|(x, y)| *x != y)
+            });
+            if moves && !cost_uplift.iter().any(|(i, v)| i == id && *v == u) {
+                cost_uplift.push((id.clone(), u));
             }
         }
     }
@@ -546,6 +579,7 @@ pub fn appraise(
             && let Some(m) = money_of(&line.id, money[s], money[0])
         {
             residual_share[k] = m.residual_value_share;
+            land_share[k] = m.land_share.unwrap_or(0.0);
             if let Some(f) = m.financing {
                 asset_years[k] = f.years() as f64;
             }
@@ -599,6 +633,7 @@ pub fn appraise(
         cashable,
         residual_share,
         asset_years,
+        land_share,
         factors: conv.discount.factors(years.max(1)),
         months,
         cash,
@@ -853,15 +888,24 @@ mod tests {
         let mut bought = vec![0.0; 24];
         bought[0] = 1000.0;
         bought[23] = 400.0;
-        let left = value_left(&bought, None, 4.0);
+        let left = value_left(&bought, None, 0.0, 4.0);
         assert!(
             (left - (500.0 + 400.0 * 47.0 / 48.0)).abs() < 1e-9,
             "{left}"
         );
-        assert!((value_left(&bought, Some(0.3), 4.0) - 420.0).abs() < 1e-9);
-        // An asset outlived by the horizon keeps nothing, never less.
-        assert_eq!(value_left(&bought[..1], None, 0.05), 0.0);
-        assert_eq!(value_left(&bought, None, f64::INFINITY), 1400.0);
+        assert!((value_left(&bought, Some(0.3), 0.0, 4.0) - 420.0).abs() < 1e-9);
+        // Land keeps its value; only the buildings lose theirs: with 60%
+        // land, the £1,000 keeps 600 + 400 × 0.5.
+        let mut one = vec![0.0; 24];
+        one[0] = 1000.0;
+        assert!((value_left(&one, None, 0.6, 4.0) - 800.0).abs() < 1e-9);
+        // A stated share overrides the land share.
+        assert!((value_left(&one, Some(0.3), 0.6, 4.0) - 300.0).abs() < 1e-9);
+        // An asset outlived by the horizon keeps nothing, never less; land
+        // keeps its value even then.
+        assert_eq!(value_left(&bought[..1], None, 0.0, 0.05), 0.0);
+        assert!((value_left(&bought[..1], None, 0.25, 0.05) - 250.0).abs() < 1e-9);
+        assert_eq!(value_left(&bought, None, 0.0, f64::INFINITY), 1400.0);
     }
 
     #[test]

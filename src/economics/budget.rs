@@ -364,7 +364,8 @@ pub fn capital_rows(
                 .as_ref()
                 .and_then(|m| m.financing)
                 .map_or(f64::INFINITY, |f| f.years() as f64);
-            left.push(value_left(&real, stated, asset_years));
+            let land = money_s.as_ref().and_then(|m| m.land_share).unwrap_or(0.0);
+            left.push(value_left(&real, stated, land, asset_years));
             per_rep.push(month_rows);
         }
         for (i, &fy) in fys.iter().enumerate() {
@@ -416,12 +417,14 @@ mod tests {
         let m = InterventionMoney {
             id: "homes".into(),
             cost_grade: Grade::High,
+            capital_cost_grade: Grade::High,
             effect_grade: Grade::High,
             financing: Some(Financing::Mrp {
                 rate: 0.0,
                 years: 2,
             }),
             residual_value_share: None,
+            land_share: None,
         };
         let mut capital = vec![0.0; 40];
         capital[0] = 2400.0;

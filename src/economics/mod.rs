@@ -208,8 +208,12 @@ pub struct Repayment {
 pub struct InterventionMoney {
     /// The intervention's id.
     pub id: String,
-    /// Weakest confidence among its cost figures (none stated counts as low).
+    /// Weakest confidence among its revenue cost figures (none stated
+    /// counts as low): sets the optimism bias on its revenue spend.
     pub cost_grade: Grade,
+    /// Confidence of its capital cost per place (none stated counts as
+    /// low): sets the optimism bias on its capital spend.
+    pub capital_cost_grade: Grade,
     /// Weakest confidence among its effects (none stated counts as low).
     pub effect_grade: Grade,
     /// How its capital purchases are charged to revenue: places
@@ -218,6 +222,10 @@ pub struct InterventionMoney {
     /// Share of the purchase cost still held as asset value at the horizon;
     /// `None` is straight line over the financing years.
     pub residual_value_share: Option<f64>,
+    /// Share of the purchase cost that is land, which keeps its value; the
+    /// rest (buildings) loses it in a straight line over the financing
+    /// years. `None` is no land. Never given with `residual_value_share`.
+    pub land_share: Option<f64>,
 }
 
 /// A pooled budget: payers who agree to share costs and savings.

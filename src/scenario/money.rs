@@ -255,12 +255,17 @@ pub fn interventions(s: &Scenario) -> R<Vec<InterventionMoney>> {
                 x.caseload.as_ref().map(|p| p.confidence),
                 x.unit_cost_per_month.as_ref().map(|p| p.confidence),
                 x.cost_per_place_per_year.as_ref().map(|p| p.confidence),
-                x.capital_cost_per_place.as_ref().map(|p| p.confidence),
             ]
             .into_iter()
             .flatten()
             .map(grade)
             .collect(),
+        );
+        let capital_cost_grade = weakest(
+            x.capital_cost_per_place
+                .iter()
+                .map(|p| grade(p.confidence))
+                .collect(),
         );
         let effect_grade = weakest(
             x.effects
@@ -318,12 +323,32 @@ pub fn interventions(s: &Scenario) -> R<Vec<InterventionMoney>> {
                 Some(probability(&path("residual_value_share"), v.value)?)
             }
         };
+        let land_share = match &x.land_share {
+            None => None,
+            Some(v) => {
+                if x.kind != KindIn::Places {
+                    return bad(
+                        path("land_share"),
+                        "`land_share` applies only to kind = places",
+                    );
+                }
+                if residual_value_share.is_some() {
+                    return bad(
+                        path("land_share"),
+                        "give `land_share` (land keeps its value, buildings lose theirs over the financing years) or `residual_value_share`, not both",
+                    );
+                }
+                Some(probability(&path("land_share"), v.value)?)
+            }
+        };
         out.push(InterventionMoney {
             id: id.clone(),
             cost_grade,
+            capital_cost_grade,
             effect_grade,
             financing,
             residual_value_share,
+            land_share,
         });
     }
     Ok(out)

@@ -584,6 +584,8 @@ pub struct InterventionIn {
     #[serde(default)]
     pub residual_value_share: Option<Param<f64>>,
     #[serde(default)]
+    pub land_share: Option<Param<f64>>,
+    #[serde(default)]
     // Accepted here; read from the TOML by the assumptions walk.
     #[allow(dead_code)]
     pub source: Option<String>,
