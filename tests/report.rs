@@ -501,12 +501,26 @@ fn a_run_of_too_few_replicates_gives_means_without_ranges() {
         page.contains("This run has 2 replicates: too few for a 90% range"),
         "no note about the replicates"
     );
-    // Headlines and tables give means alone (the charts' own captions still
-    // describe what they draw).
+    // Headlines, tables and chart captions give means alone, and the
+    // captions say what the shading then is.
     for part in page.split("<p class=\"headline\">").skip(1) {
         let headline = &part[..part.find("</p>").unwrap()];
         assert!(!headline.contains("90% range"), "{headline}");
     }
+    let captions: Vec<&str> = page
+        .split("<figcaption>")
+        .skip(1)
+        .map(|p| &p[..p.find("</figcaption>").unwrap()])
+        .collect();
+    assert!(captions.len() > 5);
+    for c in &captions {
+        assert!(!c.contains("90% range") && !c.contains("90% bands"), "{c}");
+    }
+    assert!(
+        captions
+            .iter()
+            .any(|c| c.contains("too few replicates for a range"))
+    );
     assert!(page.contains("<th>Net present value</th>"));
     assert!(!page.contains("Net present value (90% range)"));
     assert!(page.contains("<th>Line</th><th>£</th>"));

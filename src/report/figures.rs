@@ -116,7 +116,25 @@ fn fmt(unit: Unit, v: f64) -> String {
     }
 }
 
-fn range_words(unit: Unit, b: &Band) -> String {
+/// Whether the run has replicates enough for a 90% range to mean anything.
+fn ranges(d: &RunData) -> bool {
+    d.summary.settings.replicates >= super::MIN_REPLICATES_FOR_RANGES
+}
+
+/// " with 90% bands", or what the bands are where there are too few
+/// replicates for them to be read as ranges.
+fn bands_words(ranges: bool) -> &'static str {
+    if ranges {
+        ", with 90% bands"
+    } else {
+        ", with the replicates' spread shaded (too few replicates for a range)"
+    }
+}
+
+fn range_words(unit: Unit, b: &Band, ranges: bool) -> String {
+    if !ranges {
+        return fmt(unit, b.mean);
+    }
     let crosses = if b.p5 < 0.0 && b.p95 > 0.0 {
         ", crossing zero"
     } else {
@@ -142,7 +160,10 @@ fn over_time(d: &RunData, m: &Measure, difference: bool) -> Result<Chart, Report
     let mut found = Vec::new();
     for (s, name) in d.names().enumerate().skip(first) {
         let b = series.get(s, &m.metric)?;
-        found.push(format!("{name} {}", range_words(m.unit, &b[b.len() - 1])));
+        found.push(format!(
+            "{name} {}",
+            range_words(m.unit, &b[b.len() - 1], ranges(d))
+        ));
         lines.push(Line {
             label: name.to_string(),
             colour: colour(s),
@@ -157,8 +178,9 @@ fn over_time(d: &RunData, m: &Measure, difference: bool) -> Result<Chart, Report
             format!("{}-difference", m.slug),
             format!("{}, difference from the baseline", m.title),
             format!(
-                "Line chart over time of each scenario's difference from the baseline in “{}”, paired by replicate, with 90% bands and a zero line. In the last month: {found}.",
-                m.title
+                "Line chart over time of each scenario's difference from the baseline in “{}”, paired by replicate{}, and a zero line. In the last month: {found}.",
+                m.title,
+                bands_words(ranges(d))
             ),
             format!("{}, scenario less baseline", m.y_desc),
         )
@@ -167,8 +189,9 @@ fn over_time(d: &RunData, m: &Measure, difference: bool) -> Result<Chart, Report
             m.slug.clone(),
             m.title.clone(),
             format!(
-                "Line chart over time of “{}” for each scenario, with 90% bands. In the last month: {found}.",
-                m.title
+                "Line chart over time of “{}” for each scenario{}. In the last month: {found}.",
+                m.title,
+                bands_words(ranges(d))
             ),
             m.y_desc.clone(),
         )
@@ -203,11 +226,15 @@ fn cumulative(d: &RunData, s: usize, a: &Appraisal) -> Chart {
     let investment = pick(|c| c.investment);
     let p = &a.payback_month_discounted;
     let marker = p.p50.map(|m| Marker {
-        label: format!(
-            " Pays back: month {m} (90% range {} to {})",
-            p.p5.map_or("–".into(), |v| v.to_string()),
-            p.p95.map_or("never".into(), |v| v.to_string())
-        ),
+        label: if ranges(d) {
+            format!(
+                " Pays back: month {m} (90% range {} to {})",
+                p.p5.map_or("–".into(), |v| v.to_string()),
+                p.p95.map_or("never".into(), |v| v.to_string())
+            )
+        } else {
+            format!(" Pays back: month {m} (median)")
+        },
         // Month m's cumulative figure is drawn at m − ½.
         month: m as f64 - 0.5,
         span: (
@@ -237,7 +264,7 @@ fn cumulative(d: &RunData, s: usize, a: &Appraisal) -> Chart {
         title: format!("{}: cumulative discounted net saving", a.scenario),
         alt: format!(
             "Line chart of cumulative discounted savings, investment and net saving by month against the baseline. By the last month the net saving, which is the net present value, is {}.{payback}{residual}",
-            range_words(Unit::Money, &last)
+            range_words(Unit::Money, &last, ranges(d))
         ),
         size: WIDE,
         timeline: d.timeline,
@@ -288,7 +315,8 @@ fn value(b: &Band) -> Value {
     }
 }
 
-fn who_pays(s: usize, a: &Appraisal, timeline: super::data::Timeline) -> Chart {
+fn who_pays(s: usize, a: &Appraisal, d: &RunData) -> Chart {
+    let timeline = d.timeline;
     let shown: Vec<_> = a
         .who_pays
         .iter()
@@ -300,7 +328,13 @@ fn who_pays(s: usize, a: &Appraisal, timeline: super::data::Timeline) -> Chart {
         .collect();
     let facts: Vec<String> = shown
         .iter()
-        .map(|p| format!("{} net {}", p.name, range_words(Unit::Money, &p.net)))
+        .map(|p| {
+            format!(
+                "{} net {}",
+                p.name,
+                range_words(Unit::Money, &p.net, ranges(d))
+            )
+        })
         .collect();
     Chart {
         file: format!("{}-who-pays", slug(s)),
@@ -564,7 +598,7 @@ pub fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
         let section = Section::Scenario(s);
         for chart in [
             cumulative(d, s, a),
-            who_pays(s, a, d.timeline),
+            who_pays(s, a, d),
             cost_by_service(d, s)?,
             need_composition(d, s)?,
         ] {
