@@ -13,6 +13,7 @@ use upstream::economics::{Conventions, InterventionMoney};
 use upstream::experiment::{self, RunSettings, ScenarioRuns};
 use upstream::metrics::Band;
 use upstream::model::Config;
+use upstream::report::words::html;
 use upstream::scenario::{self, Overrides};
 
 fn fixtures() -> String {
@@ -470,7 +471,7 @@ annual_budget = [0]
 residual_value_share = 0.9
 financing = { method = "annuity", rate = 0.04, years = 30 }
 "#;
-    let (_tmp, e) = run(
+    let (tmp, e) = run(
         &[
             (
                 "base.toml",
@@ -500,6 +501,74 @@ financing = { method = "annuity", rate = 0.04, years = 30 }
     assert!(
         step > 0.9 * residual[0],
         "investment falls by {step} at the horizon"
+    );
+    // The report's board summary leads the scheme with its revenue budget
+    // year by year: the bridge's impact by year and the capital schedule's
+    // spend and financing, as economics.json holds them.
+    let page = fs::read_to_string(tmp.path().join("out/report.html")).unwrap();
+    let name = a["scenario"].as_str().unwrap();
+    let caption = format!("<caption>{}: the revenue budget year by year", html(name));
+    let start = page.find(&caption).expect("a capital scheme's table");
+    let table = &page[start..start + page[start..].find("</table>").unwrap()];
+    let row = |label: &str| -> Vec<String> {
+        let r = table
+            .split("<tr>")
+            .find(|r| r.starts_with(&format!("<td>{}</td>", html(label))))
+            .unwrap_or_else(|| panic!("no {label} row in {table}"));
+        r.split("<td class=\"n\">")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap().to_string())
+            .collect()
+    };
+    let years = a["bridge"]["revenue_budget_impact_by_year"]
+        .as_array()
+        .unwrap();
+    let schedule = a["capital_schedule"].as_array().unwrap();
+    let per_year = |field: &str| -> Vec<f64> {
+        years
+            .iter()
+            .map(|y| {
+                schedule
+                    .iter()
+                    .filter(|r| r["financial_year"] == y["financial_year"])
+                    .map(|r| r[field]["mean"].as_f64().unwrap())
+                    .sum()
+            })
+            .collect()
+    };
+    for (label, values) in [
+        ("Capital spend", per_year("capital_spend")),
+        (
+            "Financing charged to revenue (MRP and interest)",
+            per_year("financing_charge"),
+        ),
+        (
+            "Revenue budget impact, every payer (+ a saving)",
+            years
+                .iter()
+                .map(|y| y["amount"]["mean"].as_f64().unwrap())
+                .collect(),
+        ),
+    ] {
+        let shown = row(label);
+        assert_eq!(
+            shown.len(),
+            values.len() + 1,
+            "{label}: a cell a year and a total"
+        );
+        for (cell, v) in shown.iter().zip(&values) {
+            assert_eq!(*cell, html(&upstream::format::money(*v)), "{label}");
+        }
+        let total: f64 = values.iter().sum();
+        assert_eq!(
+            shown[values.len()],
+            html(&upstream::format::money(total)),
+            "{label}"
+        );
+    }
+    assert!(
+        per_year("capital_spend").iter().sum::<f64>() > 1e6,
+        "the homes are bought"
     );
 }
 

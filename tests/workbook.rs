@@ -140,9 +140,45 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
         );
     }
 
+    // The revenue budget impact year by year: budget.csv's revenue totals
+    // (every payer), adding up to the bridge's total.
+    let budget = budget(budget_csv);
+    for a in appraisals {
+        let name = a["scenario"].as_str().unwrap();
+        let mut sum = 0.0;
+        for y in a["bridge"]["revenue_budget_impact_by_year"]
+            .as_array()
+            .unwrap()
+        {
+            let fy = y["financial_year"].as_str().unwrap();
+            let v = y["amount"]["mean"].as_f64().unwrap();
+            let csv: f64 = Payer::ALL
+                .iter()
+                .filter_map(|p| {
+                    budget.get(&(
+                        name.into(),
+                        fy.into(),
+                        p.name().into(),
+                        "Total revenue".into(),
+                    ))
+                })
+                .sum();
+            penny(v, -csv, &format!("{name}, {fy}: revenue budget impact"));
+            sum += v;
+        }
+        let total = a["bridge"]["budget"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "revenue_budget_impact")
+            .unwrap()["amount"]["mean"]
+            .as_f64()
+            .unwrap();
+        penny(sum, total, &format!("{name}: the years add up"));
+    }
+
     // The MTFS view: each payer's change in revenue budget is budget.csv's
     // revenue total, year by year; "All payers" adds them up.
-    let budget = budget(budget_csv);
     let sheet = wb.worksheet_range("MTFS view").unwrap();
     let head = header(&sheet);
     let years: Vec<&String> = head[MTFS_LEAD.len()..head.len() - 1].iter().collect();

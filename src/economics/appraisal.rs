@@ -330,6 +330,10 @@ pub struct Appraisal {
     pub bridge: Bridge,
     /// The net present value's workings, appraisal year by year.
     pub by_year: Vec<YearFlow>,
+    /// Each capital scheme's purchases and financing by financial year
+    /// (empty without capital).
+    #[serde(default)]
+    pub capital_schedule: Vec<super::budget::CapitalRow>,
 }
 
 /// One appraisal year's flows (year 0 is the horizon's first twelve
@@ -827,6 +831,7 @@ pub fn appraise(
                 value_left: Band::of(&acc[3]),
             })
             .collect(),
+        capital_schedule: Vec::new(),
     }
 }
 

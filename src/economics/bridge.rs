@@ -72,6 +72,20 @@ pub struct Bridge {
     /// When the net revenue saving and the net present value differ in
     /// sign, why, in one sentence naming the step that turns it.
     pub sign_change: Option<String>,
+    /// The revenue budget impact (cash, all payers, financing included) in
+    /// each financial year of the horizon: the figure a Section 151 officer
+    /// signs, year by year. The years add up to the budget chain's total.
+    #[serde(default)]
+    pub revenue_budget_impact_by_year: Vec<YearAmount>,
+}
+
+/// An amount in one financial year, across replicates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct YearAmount {
+    /// The financial year's label, such as `2026/27`.
+    pub financial_year: String,
+    /// The amount in £.
+    pub amount: Band,
 }
 
 /// How a bridge's lines are built from a replicate's parts: a step's amount,
@@ -201,6 +215,7 @@ impl Bridge {
             npv_without_optimism_bias: band(|p| p.npv_without_optimism_bias),
             npv_cashable: band(|p| p.npv_cashable),
             sign_change,
+            revenue_budget_impact_by_year: Vec::new(),
         }
     }
 

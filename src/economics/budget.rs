@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::appraisal::{LineKind, lines, value_left};
+use super::bridge::YearAmount;
 use super::{Conventions, InterventionMoney, Repayment};
 use crate::experiment::ScenarioRuns;
 use crate::metrics::Band;
@@ -259,6 +260,45 @@ pub fn rows(
         }
     }
     out
+}
+
+/// The revenue budget impact of scenario `s` against scenario 0 in each
+/// financial year: the baseline's revenue lines (financing included) less
+/// the scenario's, cash, every payer.
+pub fn revenue_impact_by_year(
+    conv: &Conventions,
+    configs: &[&Config],
+    money: &[&[InterventionMoney]],
+    runs: &[ScenarioRuns],
+    s: usize,
+) -> Vec<YearAmount> {
+    let nominal = nominal_lines(
+        conv,
+        (configs[0], money[0], &runs[0]),
+        (configs[s], money[s], &runs[s]),
+    );
+    let months = runs[s].series.first().map_or(0, |x| x.months) as u32;
+    let mut fys: Vec<i32> = (1..=months).map(|m| conv.financial_year(m)).collect();
+    fys.dedup();
+    let reps = nominal.first().map_or(0, |n| n.baseline.len());
+    fys.iter()
+        .map(|&fy| {
+            let mut impact = vec![0.0; reps];
+            for n in nominal.iter().filter(|n| n.account == Account::Revenue) {
+                for (r, v) in impact.iter_mut().enumerate() {
+                    for m in 0..months as usize {
+                        if conv.financial_year(m as u32 + 1) == fy {
+                            *v += n.baseline[r][m] - n.scenario[r][m];
+                        }
+                    }
+                }
+            }
+            YearAmount {
+                financial_year: conv.fy_label(fy),
+                amount: Band::of(&impact),
+            }
+        })
+        .collect()
 }
 
 /// One row of the capital and financing schedule: a capital scheme's extra

@@ -417,9 +417,6 @@ pub struct Economics {
     /// `budget.csv` rather than the JSON.
     #[serde(skip)]
     pub budget: Vec<budget::BudgetRow>,
-    /// Scenarios 1..: each capital scheme's purchases and financing by
-    /// financial year, against scenario 0.
-    pub capital: Vec<budget::CapitalRow>,
 }
 
 /// Appraises every scenario against the first and lays out their budgets.
@@ -432,13 +429,16 @@ pub fn evaluate(
     Economics {
         conventions: conventions.clone(),
         appraisals: (1..runs.len())
-            .map(|s| appraisal::appraise(conventions, configs, money, runs, s))
+            .map(|s| {
+                let mut a = appraisal::appraise(conventions, configs, money, runs, s);
+                a.bridge.revenue_budget_impact_by_year =
+                    budget::revenue_impact_by_year(conventions, configs, money, runs, s);
+                a.capital_schedule = budget::capital_rows(conventions, configs, money, runs, s);
+                a
+            })
             .collect(),
         budget: (0..runs.len())
             .flat_map(|s| budget::rows(conventions, configs, money, runs, s))
-            .collect(),
-        capital: (1..runs.len())
-            .flat_map(|s| budget::capital_rows(conventions, configs, money, runs, s))
             .collect(),
     }
 }

@@ -304,8 +304,9 @@ pub const CAPITAL_COLUMNS: [&str; 12] = [
 ];
 
 fn capital_rows(e: &Economics) -> Vec<Vec<Cell>> {
-    e.capital
+    e.appraisals
         .iter()
+        .flat_map(|a| &a.capital_schedule)
         .map(|r| {
             let left = |pick: fn(&crate::metrics::Band) -> f64| {
                 r.value_left_at_horizon

@@ -47,6 +47,7 @@ code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .85em; w
   h2.first { break-before: auto; }
   .wide { overflow: visible; }
   table { font-size: 7.5pt; }
+  div.wide:has(table.board) { break-inside: avoid; }
   th, td { padding: 2px 4px; }
 }
 "#;
@@ -220,6 +221,59 @@ fn board_tables(out: &mut String, d: &RunData) {
     }
     out.push_str("</tbody></table></div>\n");
     out.push_str("<p class=\"note\">Spending and savings are undiscounted, at the price base, as simulated; the revenue budget impact is in cash, every payer, with capital's financing charges; net present values are discounted. People reached are the extra enrolments, over the horizon, in the programmes a scenario changes (a resident enrolled twice counts twice); a community asset or a capital purchase enrols no one. – : not defined.</p>\n");
+}
+
+/// Each capital scheme's revenue budget, year by year: the capital it
+/// spends, the financing charged to revenue, and the revenue budget impact
+/// (every payer, cash), before its net present value.
+fn capital_schemes(out: &mut String, d: &RunData) {
+    for a in d.economics.appraisals.iter() {
+        if a.capital_schedule.is_empty() {
+            continue;
+        }
+        let years = &a.bridge.revenue_budget_impact_by_year;
+        let by_year = |pick: fn(&crate::economics::budget::CapitalRow) -> f64| -> Vec<f64> {
+            years
+                .iter()
+                .map(|y| {
+                    a.capital_schedule
+                        .iter()
+                        .filter(|r| r.financial_year == y.financial_year)
+                        .map(pick)
+                        .sum()
+                })
+                .collect()
+        };
+        let rows: [(&str, Vec<f64>); 3] = [
+            ("Capital spend", by_year(|r| r.capital_spend.mean)),
+            (
+                "Financing charged to revenue (MRP and interest)",
+                by_year(|r| r.financing_charge.mean),
+            ),
+            (
+                "Revenue budget impact, every payer (+ a saving)",
+                years.iter().map(|y| y.amount.mean).collect(),
+            ),
+        ];
+        let _ = write!(
+            out,
+            "<div class=\"wide\"><table class=\"board\"><caption>{}: the revenue budget year by year (cash, means)</caption><thead><tr><th></th>",
+            html(&a.scenario)
+        );
+        for y in years {
+            let _ = write!(out, "<th>{}</th>", html(&y.financial_year));
+        }
+        out.push_str("<th>Total</th></tr></thead><tbody>\n");
+        for (name, values) in rows {
+            let _ = write!(out, "<tr><td>{}</td>", html(name));
+            for v in &values {
+                let _ = write!(out, "<td class=\"n\">{}</td>", html(&money(*v)));
+            }
+            let total: f64 = values.iter().sum();
+            let _ = writeln!(out, "<td class=\"n\">{}</td></tr>", html(&money(total)));
+        }
+        out.push_str("</tbody></table></div>\n");
+    }
 }
 
 /// What each scenario changes from the baseline, counted by the confidence
@@ -552,6 +606,7 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
         );
     }
     board_tables(&mut out, d);
+    capital_schemes(&mut out, d);
     changes(&mut out, d);
     warnings(&mut out, d);
 
