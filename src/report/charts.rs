@@ -70,7 +70,6 @@ pub enum Unit {
     Money,
     Count,
     Index,
-    Percent,
 }
 
 impl Unit {
@@ -86,7 +85,6 @@ impl Unit {
             Unit::Money => money_tick(v, step),
             Unit::Count if decimals == 0 => thousands(v),
             Unit::Count | Unit::Index => decimal(v, decimals),
-            Unit::Percent => format!("{}%", decimal(v, decimals)),
         }
     }
 }
@@ -162,20 +160,6 @@ pub struct Lines {
     pub marker: Option<Marker>,
 }
 
-/// One panel of stacked areas: layers bottom first.
-pub struct Panel {
-    pub title: String,
-    pub layers: Vec<Vec<f64>>,
-}
-
-pub struct Stacked {
-    pub y_desc: String,
-    pub unit: Unit,
-    pub labels: Vec<String>,
-    pub colours: Vec<Colour>,
-    pub panels: Vec<Panel>,
-}
-
 /// Mean with its 90% range.
 #[derive(Clone, Copy, Debug)]
 pub struct Value {
@@ -212,7 +196,6 @@ pub struct Grid {
 
 pub enum Body {
     Lines(Lines),
-    Stacked(Stacked),
     Bars(Bars),
     Grid(Grid),
 }
@@ -295,13 +278,13 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let area = root.titled(
+    // A margin above keeps the title clear of the image's top edge.
+    let area = root.margin(14, 0, 0, 0).titled(
         &chart.title,
         (FONT, 26).into_font().style(FontStyle::Bold).color(&INK),
     )?;
     match &chart.body {
         Body::Lines(c) => draw_lines(&area, c, &chart.timeline),
-        Body::Stacked(c) => draw_stacked(&area, c, &chart.timeline),
         Body::Bars(c) => draw_bars(&area, c),
         Body::Grid(c) => draw_grid(&area, c),
     }
@@ -573,72 +556,6 @@ where
         "Lines are means across replicates."
     };
     draw_legend(&legend, &entries, note)
-}
-
-fn draw_stacked<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    c: &Stacked,
-    t: &Timeline,
-) -> Drawn
-where
-    DB::ErrorType: 'static,
-{
-    let (plots, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
-    let months = c
-        .panels
-        .first()
-        .and_then(|p| p.layers.first())
-        .map_or(1, Vec::len);
-    let totals = c
-        .panels
-        .iter()
-        .flat_map(|p| (0..months).map(move |m| p.layers.iter().map(|l| l[m]).sum::<f64>()));
-    let (_, hi, step) = y_range(totals, true);
-    let x = |m: usize| m as f64 + 0.5;
-    for (panel, region) in c.panels.iter().zip(plots.split_evenly((1, c.panels.len()))) {
-        let mut chart = ChartBuilder::on(&region)
-            .caption(&panel.title, text(18))
-            .margin(12)
-            .x_label_area_size(56)
-            .y_label_area_size(120)
-            .build_cartesian_2d(
-                Ticked::new(
-                    0f64..months as f64,
-                    year_ticks(t, months, TICKS / c.panels.len().max(1)),
-                ),
-                0f64..hi,
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("Financial year")
-            .y_desc(c.y_desc.as_str())
-            .x_label_formatter(&|x| year_label(t, *x))
-            .y_label_formatter(&|v| c.unit.tick(*v, step))
-            .label_style(text(14))
-            .axis_desc_style(text(16))
-            .axis_style(AXIS)
-            .bold_line_style(GRID_LINE)
-            .max_light_lines(0)
-            .draw()?;
-        let mut below = vec![0.0; months];
-        for (layer, colour) in panel.layers.iter().zip(&c.colours) {
-            let above: Vec<f64> = below.iter().zip(layer).map(|(b, v)| b + v).collect();
-            let mut pts: Vec<(f64, f64)> =
-                above.iter().enumerate().map(|(m, v)| (x(m), *v)).collect();
-            pts.extend(below.iter().enumerate().rev().map(|(m, v)| (x(m), *v)));
-            chart.draw_series(std::iter::once(Polygon::new(pts, colour.rgb().filled())))?;
-            below = above;
-        }
-    }
-    // Top layer first, as it is drawn.
-    let entries: Vec<(Mark, String)> = c
-        .labels
-        .iter()
-        .zip(&c.colours)
-        .rev()
-        .map(|(l, col)| (Mark::Block(*col), l.clone()))
-        .collect();
-    draw_legend(&legend, &entries, "Means across replicates.")
 }
 
 fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Bars) -> Drawn

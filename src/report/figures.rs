@@ -3,8 +3,8 @@
 
 use super::ReportError;
 use super::charts::{
-    BarGroup, Bars, Body, Chart, Colour, Grid, LAYER_COLOURS, Line, Lines, Marker, Panel,
-    SCENARIO_COLOURS, Stacked, Unit, Value,
+    BarGroup, Bars, Body, Chart, Colour, Grid, LAYER_COLOURS, Line, Lines, Marker,
+    SCENARIO_COLOURS, Unit, Value,
 };
 use super::data::{Appraisal, RunData};
 use crate::format::{count, money, signed};
@@ -13,7 +13,6 @@ use crate::model::NeedLevel;
 use crate::published::ServiceKind;
 
 const WIDE: (u32, u32) = (1100, 600);
-const PANELS: (u32, u32) = (1300, 600);
 
 /// Where a chart goes in the report.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -374,73 +373,97 @@ fn who_pays(s: usize, a: &Appraisal, d: &RunData) -> Chart {
 }
 
 /// Two panels: the baseline's layers, then scenario `s`'s.
-fn beside_baseline(
-    names: &[&str],
+/// The difference from the baseline, paired by replicate, of each of
+/// `metrics` over time: a line and band each, leaving out the ones a
+/// scenario never moves.
+fn difference_lines(
+    d: &RunData,
     s: usize,
-    base: Vec<Vec<f64>>,
-    this: Vec<Vec<f64>>,
-) -> Vec<Panel> {
-    vec![
-        Panel {
-            title: names[0].to_string(),
-            layers: base,
-        },
-        Panel {
-            title: names[s].to_string(),
-            layers: this,
-        },
-    ]
+    metrics: &[(Metric, String, Colour)],
+) -> Result<Vec<Line>, ReportError> {
+    let mut lines = Vec::new();
+    for (metric, label, colour) in metrics {
+        let b = d.differences.get(s, metric)?;
+        if b.iter()
+            .all(|x| x.mean == 0.0 && x.p5 == 0.0 && x.p95 == 0.0)
+        {
+            continue;
+        }
+        lines.push(Line {
+            label: label.clone(),
+            colour: *colour,
+            mean: means(b),
+            band: band(b),
+            dashed: false,
+        });
+    }
+    Ok(lines)
 }
 
-fn total_at_end(layers: &[Vec<f64>]) -> f64 {
-    layers
+/// The last month's mean difference of each line, largest first, in words.
+fn largest_at_end(lines: &[Line], unit: Unit) -> String {
+    let mut at_end: Vec<(f64, &str)> = lines
         .iter()
-        .map(|l| l.last().copied().unwrap_or(0.0))
-        .sum()
+        .map(|l| (l.mean.last().copied().unwrap_or(0.0), l.label.as_str()))
+        .collect();
+    at_end.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
+    at_end
+        .iter()
+        .take(3)
+        .map(|(v, l)| format!("{l} {}", fmt(unit, *v)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn cost_by_service(d: &RunData, s: usize) -> Result<Chart, ReportError> {
     let services = &d.summary.settings.services;
-    let mut labels: Vec<String> = services.iter().map(|x| x.name.clone()).collect();
-    labels.push("Handoff (failure demand)".into());
-    labels.push("Prevention and early help".into());
-    let mut metrics: Vec<Metric> = services
+    let mut metrics: Vec<(Metric, String, Colour)> = services
         .iter()
-        .map(|x| Metric::service(&x.id, ServiceMeasure::Cost))
+        .enumerate()
+        .map(|(i, x)| {
+            (
+                Metric::service(&x.id, ServiceMeasure::Cost),
+                x.name.clone(),
+                LAYER_COLOURS[i % 8],
+            )
+        })
         .collect();
-    metrics.push(Metric::HandoffCost);
-    metrics.push(Metric::PreventionSpend);
-    let layers = |sc: usize| -> Result<Vec<Vec<f64>>, ReportError> {
-        metrics
-            .iter()
-            .map(|m| d.timeseries.get(sc, m).map(means))
-            .collect()
-    };
-    let (base, this) = (layers(0)?, layers(s)?);
+    metrics.push((
+        Metric::HandoffCost,
+        "Handoff (failure demand)".into(),
+        LAYER_COLOURS[8],
+    ));
+    metrics.push((
+        Metric::PreventionSpend,
+        "Prevention and early help".into(),
+        LAYER_COLOURS[9],
+    ));
+    let lines = difference_lines(d, s, &metrics)?;
     let names: Vec<&str> = d.names().collect();
-    let mut colours: Vec<Colour> = (0..services.len()).map(|i| LAYER_COLOURS[i % 8]).collect();
-    colours.push(LAYER_COLOURS[8]);
-    colours.push(LAYER_COLOURS[9]);
     Ok(Chart {
         file: format!("{}-cost-by-service", slug(s)),
         title: format!(
-            "{}: cost by service each month, beside the baseline",
+            "{}: cost by service, difference from the baseline",
             names[s]
         ),
         alt: format!(
-            "Two stacked area charts of monthly cost by service, prevention spending on top; capital is not shown. In the last month the baseline costs {} and {} costs {}.",
-            money(total_at_end(&base)),
+            "Line chart over time of each service's monthly cost in {} less the baseline's, paired by replicate{}, and a zero line; below zero is a saving; capital is not shown. Largest differences in the last month: {}.",
             names[s],
-            money(total_at_end(&this))
+            bands_words(ranges(d)),
+            if lines.is_empty() {
+                "none".to_string()
+            } else {
+                largest_at_end(&lines, Unit::Money)
+            }
         ),
-        size: PANELS,
+        size: WIDE,
         timeline: d.timeline,
-        body: Body::Stacked(Stacked {
-            y_desc: "£ a month, at price base".into(),
+        body: Body::Lines(Lines {
+            y_desc: "£ a month, at price base, scenario less baseline".into(),
             unit: Unit::Money,
-            labels,
-            colours,
-            panels: beside_baseline(&names, s, base, this),
+            lines,
+            zero_line: true,
+            marker: None,
         }),
     })
 }
@@ -453,47 +476,43 @@ const NEED_LEVELS: [(NeedLevel, &str); 4] = [
 ];
 
 fn need_composition(d: &RunData, s: usize) -> Result<Chart, ReportError> {
-    let shares = |sc: usize| -> Result<Vec<Vec<f64>>, ReportError> {
-        let residents = d.timeseries.get(sc, &Metric::Residents)?;
-        NEED_LEVELS
-            .iter()
-            .map(|&(level, _)| {
-                d.timeseries.get(sc, &Metric::Need(level)).map(|b| {
-                    b.iter()
-                        .zip(residents)
-                        .map(|(b, r)| 100.0 * b.mean / r.mean.max(1.0))
-                        .collect()
-                })
-            })
-            .collect()
-    };
-    let (base, this) = (shares(0)?, shares(s)?);
+    let colours = [
+        LAYER_COLOURS[3],
+        LAYER_COLOURS[5],
+        LAYER_COLOURS[1],
+        LAYER_COLOURS[0],
+    ];
+    let metrics: Vec<(Metric, String, Colour)> = NEED_LEVELS
+        .iter()
+        .zip(colours)
+        .map(|(&(level, label), c)| (Metric::Need(level), label.to_string(), c))
+        .collect();
+    let lines = difference_lines(d, s, &metrics)?;
     let names: Vec<&str> = d.names().collect();
-    let last = |l: &[Vec<f64>], k: usize| l[k].last().copied().unwrap_or(0.0);
     Ok(Chart {
         file: format!("{}-need-levels", slug(s)),
-        title: format!("{}: residents by need level, beside the baseline", names[s]),
-        alt: format!(
-            "Two stacked area charts of the share of residents at each need level by month. In the last month {:.1}% of residents are struggling and {:.2}% in crisis in the baseline, against {:.1}% and {:.2}% in {}.",
-            last(&base, 2),
-            last(&base, 3),
-            last(&this, 2),
-            last(&this, 3),
+        title: format!(
+            "{}: residents by need level, difference from the baseline",
             names[s]
         ),
-        size: PANELS,
+        alt: format!(
+            "Line chart over time of the residents at each need level in {} less the baseline's, paired by replicate{}, and a zero line. In the last month: {}.",
+            names[s],
+            bands_words(ranges(d)),
+            if lines.is_empty() {
+                "no difference".to_string()
+            } else {
+                largest_at_end(&lines, Unit::Count)
+            }
+        ),
+        size: WIDE,
         timeline: d.timeline,
-        body: Body::Stacked(Stacked {
-            y_desc: "% of residents".into(),
-            unit: Unit::Percent,
-            labels: NEED_LEVELS.iter().map(|(_, l)| l.to_string()).collect(),
-            colours: vec![
-                LAYER_COLOURS[3],
-                LAYER_COLOURS[5],
-                LAYER_COLOURS[1],
-                LAYER_COLOURS[0],
-            ],
-            panels: beside_baseline(&names, s, base, this),
+        body: Body::Lines(Lines {
+            y_desc: "residents, scenario less baseline".into(),
+            unit: Unit::Count,
+            lines,
+            zero_line: true,
+            marker: None,
         }),
     })
 }
