@@ -685,10 +685,11 @@ fn budget_differences(csv: &str, line: &str) -> std::collections::BTreeMap<Strin
 fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
     // The bundled comparison: for every scenario, each total of the bridge
     // is the sum of the steps above it to the penny; its net revenue saving
-    // is the summary's (the terminal's), its net present value (with and without optimism bias, and
-    // cashable) and its real net saving are the appraisal's, and its revenue
-    // budget impact is budget.csv's revenue totals summed over years and
-    // payers.
+    // is the summary's (the terminal's), its net present value (with and
+    // without optimism bias, and cashable) and its real net saving are the
+    // appraisal's, and its revenue budget impact is budget.csv's revenue
+    // totals summed over years and payers; the report's board summary and
+    // the workbook's sheets show the same figures.
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let o = upstream(&[
@@ -697,7 +698,6 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
         "2",
         "--years",
         "3",
-        "--no-report",
         "-o",
         out.to_str().unwrap(),
     ]);
@@ -847,7 +847,10 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
             -revenue[name],
             &format!("{name}: revenue budget impact against budget.csv"),
         );
-    } // The workbook's live sheets compute the same figures (their cached
+    }
+    // The report's board summary quotes the same figures.
+    crate::report::check_board_money_table(&read("report.html"), &economics);
+    // The workbook's live sheets compute the same figures (their cached
     // values here; LibreOffice's recalculation in crate::workbook).
     crate::workbook::check_live_sheets(&out.join("upstream.xlsx"), &economics, &read("budget.csv"));
 }

@@ -529,11 +529,13 @@ fn a_run_of_too_few_replicates_gives_means_without_ranges() {
 
 #[test]
 fn the_board_summary_tables_quote_the_money_bridge() {
-    // Each figure in the board's money table is the bridge's (or the
-    // appraisal's) as economics.json holds it, in the order of the header.
     let dir = fixture();
-    let page = report(dir);
-    let economics = json(dir, "economics.json");
+    check_board_money_table(&report(dir), &json(dir, "economics.json"));
+}
+
+/// Each figure in the board's money table is the bridge's (or the
+/// appraisal's) as economics.json holds it, in the order of the header.
+pub fn check_board_money_table(page: &str, economics: &Value) {
     let table = {
         let start = page
             .find("<caption>Money over the horizon</caption>")
