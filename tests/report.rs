@@ -581,3 +581,26 @@ pub fn check_board_money_table(page: &str, economics: &Value) {
         }
     }
 }
+
+#[test]
+fn what_a_scenario_changes_is_listed_least_certain_first() {
+    // The appendix lists each scenario's changed assumptions with low
+    // confidence first, then unstated, medium and high.
+    let page = report(fixture());
+    let start = page
+        .find("(what differs from the baseline, the least certain first)")
+        .expect("a scenario's changed assumptions");
+    let table = &page[start..start + page[start..].find("</table>").unwrap()];
+    let ranks: Vec<u8> = table
+        .split("<td class=\"conf-")
+        .skip(1)
+        .map(|c| match &c[..c.find('"').unwrap()] {
+            "low" => 0,
+            "" => 1,
+            "medium" => 2,
+            _ => 3,
+        })
+        .collect();
+    assert!(ranks.len() > 2, "{table}");
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+}

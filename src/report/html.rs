@@ -378,12 +378,23 @@ fn assumptions(out: &mut String, d: &RunData) {
         .map(|a| (a.parameter.as_str(), a.value.as_str()))
         .collect();
     for (s, name) in names.iter().enumerate() {
-        let rows: Vec<_> = d
+        let mut rows: Vec<_> = d
             .assumptions
             .iter()
             .filter(|a| a.scenario == *name)
             .filter(|a| s == 0 || baseline.get(a.parameter.as_str()) != Some(&a.value.as_str()))
             .collect();
+        if s > 0 {
+            // What a scenario changes, weakest evidence first: the values a
+            // board should question before acting.
+            let rank = |c: &str| match c {
+                "low" => 0,
+                "" => 1,
+                "medium" => 2,
+                _ => 3,
+            };
+            rows.sort_by_key(|a| rank(&a.confidence));
+        }
         let _ = writeln!(
             out,
             "<h3>{}{}</h3>",
@@ -391,7 +402,7 @@ fn assumptions(out: &mut String, d: &RunData) {
             if s == 0 {
                 " (every assumption)"
             } else {
-                " (what differs from the baseline)"
+                " (what differs from the baseline, the least certain first)"
             }
         );
         if rows.is_empty() {
