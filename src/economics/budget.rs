@@ -169,14 +169,24 @@ fn nominal_lines(
     out
 }
 
-/// Budget rows for scenario `s` against scenario 0.
-pub fn rows(
+/// Scenario `s`'s budget against scenario 0's.
+pub struct Budget {
+    /// Its lines and each payer's revenue total, by financial year.
+    pub rows: Vec<BudgetRow>,
+    /// The revenue budget impact in each financial year: the baseline's
+    /// revenue lines (financing included) less the scenario's, cash, every
+    /// payer.
+    pub revenue_impact_by_year: Vec<YearAmount>,
+}
+
+/// The budget of scenario `s` against scenario 0.
+pub fn budget(
     conv: &Conventions,
     configs: &[&Config],
     money: &[&[InterventionMoney]],
     runs: &[ScenarioRuns],
     s: usize,
-) -> Vec<BudgetRow> {
+) -> Budget {
     let nominal = nominal_lines(
         conv,
         (configs[0], money[0], &runs[0]),
@@ -200,8 +210,10 @@ pub fn rows(
     };
     let diff = |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x - y).collect() };
     let mut out = Vec::new();
+    let mut impact_by_year = Vec::with_capacity(fys.len());
     for (year_index, &fy) in fys.iter().enumerate() {
         let deflator = conv.deflator(fy);
+        let mut impact = vec![0.0; reps];
         for payer in Payer::ALL {
             let mut total_b = vec![0.0; reps];
             let mut total_s = vec![0.0; reps];
@@ -231,6 +243,9 @@ pub fn rows(
                     savings_gap: None,
                 });
             }
+            for (v, (b, sv)) in impact.iter_mut().zip(total_b.iter().zip(&total_s)) {
+                *v += b - sv;
+            }
             let budget = conv.budgets.iter().find(|b| b.payer == payer);
             if !any && budget.is_none() {
                 continue;
@@ -258,47 +273,15 @@ pub fn rows(
                     .map(|t| Band::of(&saving.iter().map(|x| t - x).collect::<Vec<_>>())),
             });
         }
+        impact_by_year.push(YearAmount {
+            financial_year: conv.fy_label(fy),
+            amount: Band::of(&impact),
+        });
     }
-    out
-}
-
-/// The revenue budget impact of scenario `s` against scenario 0 in each
-/// financial year: the baseline's revenue lines (financing included) less
-/// the scenario's, cash, every payer.
-pub fn revenue_impact_by_year(
-    conv: &Conventions,
-    configs: &[&Config],
-    money: &[&[InterventionMoney]],
-    runs: &[ScenarioRuns],
-    s: usize,
-) -> Vec<YearAmount> {
-    let nominal = nominal_lines(
-        conv,
-        (configs[0], money[0], &runs[0]),
-        (configs[s], money[s], &runs[s]),
-    );
-    let months = runs[s].series.first().map_or(0, |x| x.months) as u32;
-    let mut fys: Vec<i32> = (1..=months).map(|m| conv.financial_year(m)).collect();
-    fys.dedup();
-    let reps = nominal.first().map_or(0, |n| n.baseline.len());
-    fys.iter()
-        .map(|&fy| {
-            let mut impact = vec![0.0; reps];
-            for n in nominal.iter().filter(|n| n.account == Account::Revenue) {
-                for (r, v) in impact.iter_mut().enumerate() {
-                    for m in 0..months as usize {
-                        if conv.financial_year(m as u32 + 1) == fy {
-                            *v += n.baseline[r][m] - n.scenario[r][m];
-                        }
-                    }
-                }
-            }
-            YearAmount {
-                financial_year: conv.fy_label(fy),
-                amount: Band::of(&impact),
-            }
-        })
-        .collect()
+    Budget {
+        rows: out,
+        revenue_impact_by_year: impact_by_year,
+    }
 }
 
 /// One row of the capital and financing schedule: a capital scheme's extra

@@ -426,20 +426,27 @@ pub fn evaluate(
     money: &[&[InterventionMoney]],
     runs: &[ScenarioRuns],
 ) -> Economics {
+    let budgets: Vec<budget::Budget> = (0..runs.len())
+        .map(|s| budget::budget(conventions, configs, money, runs, s))
+        .collect();
+    let mut appraisals: Vec<appraisal::Appraisal> = (1..runs.len())
+        .map(|s| {
+            let mut a = appraisal::appraise(conventions, configs, money, runs, s);
+            a.capital_schedule = budget::capital_rows(conventions, configs, money, runs, s);
+            a
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for (s, b) in budgets.into_iter().enumerate() {
+        if s > 0 {
+            appraisals[s - 1].bridge.revenue_budget_impact_by_year = b.revenue_impact_by_year;
+        }
+        rows.extend(b.rows);
+    }
     Economics {
         conventions: conventions.clone(),
-        appraisals: (1..runs.len())
-            .map(|s| {
-                let mut a = appraisal::appraise(conventions, configs, money, runs, s);
-                a.bridge.revenue_budget_impact_by_year =
-                    budget::revenue_impact_by_year(conventions, configs, money, runs, s);
-                a.capital_schedule = budget::capital_rows(conventions, configs, money, runs, s);
-                a
-            })
-            .collect(),
-        budget: (0..runs.len())
-            .flat_map(|s| budget::rows(conventions, configs, money, runs, s))
-            .collect(),
+        appraisals,
+        budget: rows,
     }
 }
 
