@@ -502,7 +502,7 @@ impl Context<'_> {
 
 /// The money of intervention `id`: the scenario's definition, else the
 /// baseline's.
-fn money_of<'a>(
+pub(super) fn money_of<'a>(
     id: &str,
     scenario: &'a [InterventionMoney],
     baseline: &'a [InterventionMoney],

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::appraisal::{LineKind, lines, value_left};
+use super::appraisal::{LineKind, lines, money_of, value_left};
 use super::bridge::YearAmount;
 use super::{Conventions, InterventionMoney, Repayment};
 use crate::experiment::ScenarioRuns;
@@ -335,9 +335,10 @@ pub fn capital_rows(
             continue;
         }
         let infl = conv.inflation_of(&line.id);
-        let own =
-            |m: &[InterventionMoney]| m.iter().chain(money[0]).find(|x| x.id == line.id).cloned();
-        let (money_b, money_s) = (own(money[0]), own(money[s]));
+        let (money_b, money_s) = (
+            money_of(&line.id, money[0], money[0]).cloned(),
+            money_of(&line.id, money[s], money[0]).cloned(),
+        );
         // Per replicate and month, scenario less baseline: spend, principal,
         // interest, debt outstanding; and per replicate the value left.
         let mut per_rep = Vec::with_capacity(reps);
