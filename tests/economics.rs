@@ -732,6 +732,14 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
                         "{name}: {v} is not to the penny"
                     )
                 }
+                // Crisis-months whole, as the terminal shows them; QALYs to
+                // a tenth.
+                Data::Float(v) if name.starts_with("Crisis-months") => {
+                    assert_eq!(v.round(), *v, "{name}: {v} is not whole")
+                }
+                Data::Float(v) if name.starts_with("QALYs") => {
+                    assert_eq!((v * 10.0).round() / 10.0, *v, "{name}: {v}")
+                }
                 Data::Float(_) | Data::Empty => {}
                 other => panic!("text in {name}, a numeric column of the Summary: {other:?}"),
             }

@@ -58,6 +58,8 @@ enum Cell {
     Number(f64),
     Share(f64),
     Whole(f64),
+    Count(f64),
+    Tenths(f64),
     Empty,
 }
 
@@ -67,6 +69,20 @@ fn money(v: f64) -> Cell {
         Cell::Money((v * 100.0).round() / 100.0 + 0.0)
     } else {
         Cell::Empty
+    }
+}
+
+/// A count rounded to `decimals` places on write (0 or 1).
+fn rounded(v: f64, decimals: i32) -> Cell {
+    if !v.is_finite() {
+        return Cell::Empty;
+    }
+    let scale = 10f64.powi(decimals);
+    let v = (v * scale).round() / scale + 0.0;
+    if decimals == 0 {
+        Cell::Count(v)
+    } else {
+        Cell::Tenths(v)
     }
 }
 
@@ -94,6 +110,8 @@ struct Formats {
     number: Format,
     share: Format,
     whole: Format,
+    count: Format,
+    tenths: Format,
     rate: Format,
     factor: Format,
 }
@@ -119,6 +137,8 @@ fn table(
                 Cell::Number(v) => sheet.write_number_with_format(r, c, *v, &f.number)?,
                 Cell::Share(v) => sheet.write_number_with_format(r, c, *v, &f.share)?,
                 Cell::Whole(v) => sheet.write_number_with_format(r, c, *v, &f.whole)?,
+                Cell::Count(v) => sheet.write_number_with_format(r, c, *v, &f.count)?,
+                Cell::Tenths(v) => sheet.write_number_with_format(r, c, *v, &f.tenths)?,
                 Cell::Empty => sheet,
             };
         }
@@ -237,8 +257,10 @@ fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
                 d95,
                 Cell::Share(a.payback_month_discounted.within_horizon),
                 month(a.payback_month_undiscounted.p50),
-                number(a.crisis_months_avoided.mean),
-                number(a.qalys_gained.mean),
+                // Counts people read as counts: whole crisis-months (as the
+                // terminal shows them), QALYs to a tenth.
+                rounded(a.crisis_months_avoided.mean, 0),
+                rounded(a.qalys_gained.mean, 1),
                 money(a.net_cost_per_crisis_month_avoided.mean),
                 money(a.net_cost_per_qaly_gained.mean),
             ]
@@ -486,6 +508,8 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
         number: Format::new().set_num_format("#,##0.00"),
         share: Format::new().set_num_format("0%"),
         whole: Format::new().set_num_format("0"),
+        count: Format::new().set_num_format("#,##0"),
+        tenths: Format::new().set_num_format("#,##0.0"),
         rate: Format::new().set_num_format("0.0%"),
         factor: Format::new().set_num_format("0.0000"),
     };
