@@ -272,14 +272,14 @@ fn cumulative(d: &RunData, s: usize, a: &Appraisal) -> Chart {
             unit: Unit::Money,
             lines: vec![
                 Line {
-                    label: "Reactive cost avoided (savings)".into(),
+                    label: "Reactive cost avoided to date, discounted, after optimism bias".into(),
                     colour: SCENARIO_COLOURS[3],
                     mean: means(&savings),
                     band: None,
                     dashed: false,
                 },
                 Line {
-                    label: "Investment (prevention and capital)".into(),
+                    label: "Spending to date (prevention and capital), discounted, with the optimism-bias allowance".into(),
                     colour: SCENARIO_COLOURS[5],
                     mean: means(&investment),
                     band: None,
