@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::upstream;
+use crate::common::{header_of, upstream};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
@@ -38,17 +38,6 @@ fn run(files: &[(&str, &str)], replicates: &str) -> (tempfile::TempDir, Value) {
     let json =
         serde_json::from_str(&fs::read_to_string(out.join("economics.json")).unwrap()).unwrap();
     (tmp, json)
-}
-
-/// A sheet's first row, as text.
-fn header_of(sheet: &calamine::Range<Data>) -> Vec<String> {
-    sheet
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect()
 }
 
 fn band(v: &Value) -> [f64; 4] {

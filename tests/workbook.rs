@@ -12,24 +12,14 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 
-use calamine::{Data, Range, Reader, Xlsx, open_workbook};
+use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use upstream::model::Payer;
 use upstream::output::finance::{
     ALL_PAYERS, CHANGE_ROW, MTFS_LEAD, MTFS_TOTAL, NPV_ROW, WORKINGS_COLUMNS,
 };
 
-use crate::common::upstream;
-
-fn header(sheet: &Range<Data>) -> Vec<String> {
-    sheet
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect()
-}
+use crate::common::{header_of, upstream};
 
 fn col(head: &[String], name: &str) -> usize {
     head.iter()
@@ -79,7 +69,7 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     // NPV workings: each scenario's total row gives its net present value
     // and its cashable net present value.
     let sheet = wb.worksheet_range("NPV workings").unwrap();
-    let head = header(&sheet);
+    let head = header_of(&sheet);
     assert_eq!(head, WORKINGS_COLUMNS);
     let (months, disc, cash) = (
         col(&head, "Months"),
@@ -180,7 +170,7 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     // The MTFS view: each payer's change in revenue budget is budget.csv's
     // revenue total, year by year; "All payers" adds them up.
     let sheet = wb.worksheet_range("MTFS view").unwrap();
-    let head = header(&sheet);
+    let head = header_of(&sheet);
     let years: Vec<&String> = head[MTFS_LEAD.len()..head.len() - 1].iter().collect();
     assert_eq!(head.last().unwrap(), MTFS_TOTAL);
     let (mut seen, mut totals) = (0, 0);
@@ -224,7 +214,7 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     // the bridge's financing step, the value left to its residual step; year
     // by year they are budget.csv's capital and financing lines.
     let sheet = wb.worksheet_range("Capital and financing").unwrap();
-    let head = header(&sheet);
+    let head = header_of(&sheet);
     let at = |name: &str| col(&head, name);
     let mut schemes = 0;
     // Debt outstanding is what was spent less what was repaid, to date.

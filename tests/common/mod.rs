@@ -58,3 +58,14 @@ pub fn every_file(dir: &std::path::Path) -> std::collections::BTreeMap<String, V
     }
     out
 }
+
+/// A workbook sheet's first row, as text.
+pub fn header_of(sheet: &calamine::Range<calamine::Data>) -> Vec<String> {
+    sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
