@@ -6,7 +6,7 @@
 //! finished, and aggregation across replicates runs in replicate order, so the
 //! output is the same bytes whatever the thread count.
 
-use crate::model::{Config, NEED_LEVELS, NeedLevel, Payer, RiskFactor};
+use crate::model::{Config, Delivery, NEED_LEVELS, NeedLevel, Payer, RiskFactor};
 
 /// How a metric adds up over the horizon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +37,10 @@ pub enum ServiceMeasure {
     SpotPlaces,
     /// Residents or households waiting for a place at the end of the month.
     Waiting,
+    /// Part of the month's cost of occupied places (in-house and spot, not
+    /// owned homes) that the service's payer recovers from another payer
+    /// (housing benefit subsidy). Laid out only for a service that has it.
+    Recovered,
 }
 
 /// What an intervention's metric counts.
@@ -50,6 +54,10 @@ pub enum InterventionMeasure {
     PeopleReached,
     /// Cases held at the end of the month.
     Caseload,
+    /// Rent the occupied places earn the intervention's payer from another
+    /// payer (housing benefit). Laid out only for an intervention that
+    /// charges rent.
+    Rent,
 }
 
 /// What a payer's metric counts.
@@ -142,6 +150,7 @@ impl Metric {
                     S::Occupancy => "occupancy",
                     S::SpotPlaces => "spot_places",
                     S::Waiting => "waiting",
+                    S::Recovered => "recovered_gbp",
                 };
                 format!("service.{id}.{measure}")
             }
@@ -162,6 +171,7 @@ impl Metric {
                     I::Capital => "capital_gbp",
                     I::PeopleReached => "people_reached",
                     I::Caseload => "caseload",
+                    I::Rent => "rent_gbp",
                 };
                 format!("intervention.{id}.{measure}")
             }
@@ -196,7 +206,7 @@ impl Metric {
     pub fn pence(&self) -> bool {
         matches!(
             self,
-            Metric::Service(_, ServiceMeasure::Cost)
+            Metric::Service(_, ServiceMeasure::Cost | ServiceMeasure::Recovered)
                 | Metric::HandoffCost
                 | Metric::ReactiveCost
                 | Metric::PreventionSpend
@@ -204,7 +214,9 @@ impl Metric {
                 | Metric::TotalCost
                 | Metric::Intervention(
                     _,
-                    InterventionMeasure::Spend | InterventionMeasure::Capital
+                    InterventionMeasure::Spend
+                        | InterventionMeasure::Capital
+                        | InterventionMeasure::Rent
                 )
                 | Metric::Payer(..)
         )
@@ -268,6 +280,9 @@ pub struct Layout {
     pub episode_waiting: usize,
     /// Cost of occupied places, one metric per episode service.
     pub episode_cost: usize,
+    /// Where each episode service's recovered money is, for the services
+    /// that recover some.
+    pub episode_recovered: Vec<Option<usize>>,
     /// Handoff (failure demand) cost.
     pub handoff_cost: usize,
     /// Revenue spend, one metric per intervention.
@@ -278,6 +293,9 @@ pub struct Layout {
     pub iv_reached: usize,
     /// Cases held, one metric per intervention.
     pub iv_caseload: usize,
+    /// Where each intervention's rent is, for the places interventions
+    /// that charge rent.
+    pub iv_rent: Vec<Option<usize>>,
     /// Residents connected to a community asset.
     pub connected: usize,
     /// Community asset places.
@@ -354,6 +372,15 @@ impl Layout {
         let episode_spot = add(services(&episode_ids, S::SpotPlaces));
         let episode_waiting = add(services(&episode_ids, S::Waiting));
         let episode_cost = add(services(&episode_ids, S::Cost));
+        let episode_recovered = config
+            .episodes
+            .iter()
+            .map(|e| {
+                e.recovered
+                    .is_some()
+                    .then(|| add(vec![Metric::service(&e.id, S::Recovered)]))
+            })
+            .collect();
         let handoff_cost = add(vec![Metric::HandoffCost]);
         let connected = add(vec![Metric::AssetsConnected]);
         let asset_places = add(vec![Metric::AssetPlaces]);
@@ -369,6 +396,18 @@ impl Layout {
         let iv_capital = add(interventions(InterventionMeasure::Capital));
         let iv_reached = add(interventions(InterventionMeasure::PeopleReached));
         let iv_caseload = add(interventions(InterventionMeasure::Caseload));
+        let iv_rent = config
+            .interventions
+            .iter()
+            .map(|iv| {
+                matches!(iv.delivery, Delivery::Places { rent: Some(_), .. }).then(|| {
+                    add(vec![Metric::intervention(
+                        &iv.id,
+                        InterventionMeasure::Rent,
+                    )])
+                })
+            })
+            .collect();
         let payer_reactive = add(payers(PayerMeasure::ReactiveCost));
         let payer_prevention = add(payers(PayerMeasure::PreventionSpend));
         let payer_capital = add(payers(PayerMeasure::Capital));
@@ -391,11 +430,13 @@ impl Layout {
             episode_spot,
             episode_waiting,
             episode_cost,
+            episode_recovered,
             handoff_cost,
             iv_spend,
             iv_capital,
             iv_reached,
             iv_caseload,
+            iv_rent,
             connected,
             asset_places,
             births,
@@ -448,6 +489,9 @@ impl Layout {
                         S::Occupancy => self.episode_occupancy,
                         S::SpotPlaces => self.episode_spot,
                         S::Waiting => self.episode_waiting,
+                        S::Recovered => {
+                            return self.episode_recovered[of(&self.episode_ids, id)?];
+                        }
                     };
                     block + of(&self.episode_ids, id)?
                 }
@@ -469,6 +513,7 @@ impl Layout {
                     I::Capital => self.iv_capital,
                     I::PeopleReached => self.iv_reached,
                     I::Caseload => self.iv_caseload,
+                    I::Rent => return self.iv_rent[of(&self.intervention_ids, id)?],
                 };
                 block + of(&self.intervention_ids, id)?
             }

@@ -551,7 +551,7 @@ fn two_interventions_sharing_a_random_stream_are_an_error() {
     );
     let homes = |id: &str| {
         format!(
-            "[interventions.{id}]\nname = \"Homes\"\nkind = \"places\"\npayer = \"housing\"\nservice = \"temporary_accommodation\"\nplaces = [10]\ncapital_cost_per_place = 0\n"
+            "[interventions.{id}]\nname = \"Homes\"\nkind = \"places\"\npayer = \"housing\"\nservice = \"temporary_accommodation\"\nplaces = [10]\ncapital_cost_per_place = 0\nrunning_cost_per_place_week = 0\n"
         )
     };
     assert_rejected(
@@ -561,7 +561,7 @@ fn two_interventions_sharing_a_random_stream_are_an_error() {
             homes(second)
         ),
         &[
-            "bad.toml, line 10, field `interventions.iv800000`",
+            "bad.toml, line 11, field `interventions.iv800000`",
             "random-number stream with the intervention `iv36474`",
             "rename one of them",
         ],

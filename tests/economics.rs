@@ -386,6 +386,7 @@ payer = "housing"
 service = "temporary_accommodation"
 places = [10]
 capital_cost_per_place = 300000
+running_cost_per_place_week = 100
 "#,
         &["interventions.homes.financing", "financing rule"],
     );
@@ -398,6 +399,7 @@ payer = "housing"
 service = "temporary_accommodation"
 places = [10]
 capital_cost_per_place = 300000
+running_cost_per_place_week = 100
 financing = { method = "mrp", rate = 0.045, years = 50 }
 residual_value_share = 0.5
 land_share = 0.6
@@ -456,7 +458,7 @@ payer = "housing"
 service = "temporary_accommodation"
 places = [4, 8]
 capital_cost_per_place = 200_000
-annual_budget = [0]
+running_cost_per_place_week = 0
 residual_value_share = 0.9
 financing = { method = "annuity", rate = 0.04, years = 30 }
 "#;
@@ -850,4 +852,82 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
     // The workbook's live sheets compute the same figures (their cached
     // values here; LibreOffice's recalculation in crate::workbook).
     crate::workbook::check_live_sheets(&out.join("upstream.xlsx"), &economics, &read("budget.csv"));
+}
+
+#[test]
+fn housing_benefit_moves_money_between_payers_and_leaves_their_total_unchanged() {
+    // The same homes bought with and without housing benefit: the subsidy
+    // recovered on temporary accommodation and the homes' rent are
+    // transfers from the DWP to housing, so every figure over all payers is
+    // the same, while housing gains what the DWP pays.
+    let run_with = |transfers: bool| {
+        let (subsidy, rent) = if transfers {
+            (
+                "[episodes.temporary_accommodation]\nrecovered_per_week = 120\nrecovered_from = \"dwp\"\n",
+                "rent_per_week = 250\nrent_paid_by = \"dwp\"\n",
+            )
+        } else {
+            // The fixture's baseline recovers subsidy: none here.
+            (
+                "[episodes.temporary_accommodation]\nrecovered_per_week = 0\nrecovered_from = \"dwp\"\n",
+                "",
+            )
+        };
+        let base = format!("name = \"Small\"\nextends = \"FIXTURES/small.toml\"\n{subsidy}");
+        let homes = format!(
+            r#"
+name = "Small borough buys homes"
+extends = "base.toml"
+
+[interventions.homes]
+name = "Homes"
+kind = "places"
+payer = "housing"
+service = "temporary_accommodation"
+places = [4, 8]
+capital_cost_per_place = 200_000
+running_cost_per_place_week = 90
+financing = {{ method = "mrp", rate = 0.04, years = 40 }}
+{rent}"#
+        );
+        run(&[("base.toml", &base), ("homes.toml", &homes)], "3")
+    };
+    let ((_t1, with), (_t2, without)) = (run_with(true), run_with(false));
+    let (a, b) = (&with["appraisals"][0], &without["appraisals"][0]);
+    let close = |x: f64, y: f64| (x - y).abs() <= 0.01;
+    for (sa, sb) in a["bridge"]["appraisal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(b["bridge"]["appraisal"].as_array().unwrap())
+    {
+        let (x, y) = (band(&sa["amount"]), band(&sb["amount"]));
+        assert!(
+            (0..4).all(|k| close(x[k], y[k])),
+            "{}: {x:?} against {y:?}",
+            sa["id"]
+        );
+    }
+    for field in ["npv", "npv_cashable", "npv_without_optimism_bias"] {
+        assert!(close(band(&a[field])[0], band(&b[field])[0]), "{field}");
+    }
+    let net = |appraisal: &Value, payer: &str| -> f64 {
+        let p = appraisal["who_pays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == payer)
+            .unwrap();
+        band(&p["net"])[0]
+    };
+    let dwp = net(a, "dwp");
+    assert!(
+        dwp < -1.0,
+        "the DWP pays more rent than the subsidy it saves: {dwp}"
+    );
+    assert_eq!(net(b, "dwp"), 0.0);
+    assert!(
+        close(net(a, "housing") + dwp, net(b, "housing")),
+        "housing gains what the DWP pays"
+    );
 }

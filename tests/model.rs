@@ -89,6 +89,21 @@ fn neighbourhood_totals_add_up_to_the_places_totals() {
         .unwrap();
     config.episodes[ta].overflow = Overflow::Queue;
     config.episodes[ta].capacity = 3;
+    // Two of its places owned, which cost the service nothing when
+    // occupied: their in-house cost comes off the neighbourhoods by share.
+    config.interventions.push(Intervention {
+        id: "homes".into(),
+        name: "Homes".into(),
+        payer: Payer::Housing,
+        start_month: 1,
+        monthly_spend_by_year: vec![0],
+        delivery: Delivery::Places {
+            service: ta,
+            places_by_year: vec![2],
+            capital_cost_per_place_pence: 0,
+            rent: Some((Payer::Dwp, 100_000)),
+        },
+    });
     let layout = Layout::new(&config);
     let result = run_replicate(&config, 4, 0);
     let n = layout.len();
@@ -123,6 +138,26 @@ fn neighbourhood_totals_add_up_to_the_places_totals() {
     }
     let waited = over_months(layout.episode_waiting + ta, 1);
     assert!(waited > 0, "the test needs residents waiting");
+    let rent = over_months(layout.iv_rent[config.interventions.len() - 1].unwrap(), 1);
+    assert!(rent > 0, "the test needs owned places occupied");
+    // Each month: occupied owned places earn rent instead of costing the
+    // in-house price, and recover no subsidy; the other places do both.
+    let svc = &config.episodes[ta];
+    let (_, recovered_pence) = svc.recovered.expect("the baseline recovers subsidy");
+    for month in result.raw.chunks(n) {
+        let owned = month[layout.iv_rent[config.interventions.len() - 1].unwrap()] / 100_000;
+        let spot = month[layout.episode_spot + ta];
+        let in_house = month[layout.episode_occupancy + ta] - spot;
+        assert!((0..=2.min(in_house)).contains(&owned));
+        assert_eq!(
+            month[layout.episode_cost + ta],
+            (in_house - owned) * svc.monthly_cost_pence + spot * svc.spot_monthly_cost_pence
+        );
+        assert_eq!(
+            month[layout.episode_recovered[ta].unwrap()],
+            (in_house - owned + spot) * recovered_pence
+        );
+    }
 }
 
 /// A config where need levels follow one birth–death chain for everyone:

@@ -218,11 +218,18 @@ const RANGES: &[(&str, Range)] = &[
         "episodes.*.duration.sd_months",
         Range::real(Excl(0.0), Sibling("mean_months", 100.0)),
     ),
-    ("episodes.*.weekly_cost", COST),
+    (
+        "episodes.*.weekly_cost",
+        COST.coupled("`recovered_per_week` is at most it"),
+    ),
     ("episodes.*.capacity", PLACES),
     (
         "episodes.*.spot_premium",
         Range::real(Incl(1.0), Incl(1000.0)),
+    ),
+    (
+        "episodes.*.recovered_per_week",
+        Range::real(Incl(0.0), Sibling("weekly_cost", 1.0)),
     ),
     ("handoff.window_months", Range::whole(Incl(1.0), Incl(U32))),
     ("handoff.cost_per_extra_service", COST),
@@ -278,6 +285,8 @@ const RANGES: &[(&str, Range)] = &[
     ),
     ("interventions.*.residual_value_share", PROBABILITY),
     ("interventions.*.land_share", PROBABILITY),
+    ("interventions.*.running_cost_per_place_week", COST),
+    ("interventions.*.rent_per_week", COST),
     (
         "shocks.*.from_month",
         Range::whole(Incl(1.0), Incl(360.0)).coupled("`to_month` is at or after it"),

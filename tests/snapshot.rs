@@ -62,7 +62,7 @@ payer = "housing"
 service = "temporary_accommodation"
 places = [1, 2]
 capital_cost_per_place = 300_000
-annual_budget = [0]
+running_cost_per_place_week = 100
 financing = { method = "mrp", rate = 0.045, years = 50 }
 
 [episodes.temporary_accommodation]

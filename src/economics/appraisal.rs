@@ -46,51 +46,121 @@ pub struct Line {
     pub payer: Payer,
     /// The metric holding it in a run's series.
     pub metric: Metric,
+    /// +1, or -1 for money the payer receives from another payer (a
+    /// transfer: housing benefit subsidy recovered, rent): the payer's side
+    /// of it, whose other side is a +1 line of the paying payer.
+    pub sign: f64,
+}
+
+impl Line {
+    /// The line's money in each month of replicate `r`, signed.
+    pub fn monthly(&self, runs: &ScenarioRuns, r: usize) -> Vec<f64> {
+        let v = runs.monthly(&self.metric, r);
+        if self.sign == 1.0 {
+            v
+        } else {
+            v.into_iter().map(|x| x * self.sign).collect()
+        }
+    }
+
+    fn money(id: &str, name: String, kind: LineKind, payer: Payer, metric: Metric) -> Line {
+        Line {
+            id: id.to_string(),
+            name,
+            kind,
+            payer,
+            metric,
+            sign: 1.0,
+        }
+    }
+
+    /// Both sides of a transfer of `metric` from `from` to `to`, as reactive
+    /// lines (what a payer's services cost it, net): together they add to
+    /// nothing, so totals over every payer are unchanged.
+    fn transfer(id: &str, what: &str, from: Payer, to: Payer, metric: Metric) -> [Line; 2] {
+        [
+            Line {
+                sign: -1.0,
+                ..Line::money(
+                    id,
+                    format!("{what} (from {})", from.label()),
+                    LineKind::Reactive,
+                    to,
+                    metric.clone(),
+                )
+            },
+            Line::money(
+                id,
+                format!("{what} (to {})", to.label()),
+                LineKind::Reactive,
+                from,
+                metric,
+            ),
+        ]
+    }
 }
 
 fn lines_of(c: &Config) -> Vec<Line> {
     let mut out = Vec::new();
     for s in &c.events {
-        out.push(Line {
-            id: s.id.clone(),
-            name: s.name.clone(),
-            kind: LineKind::Reactive,
-            payer: s.payer,
-            metric: Metric::service(&s.id, ServiceMeasure::Cost),
-        });
+        out.push(Line::money(
+            &s.id,
+            s.name.clone(),
+            LineKind::Reactive,
+            s.payer,
+            Metric::service(&s.id, ServiceMeasure::Cost),
+        ));
     }
     for s in &c.episodes {
-        out.push(Line {
-            id: s.id.clone(),
-            name: s.name.clone(),
-            kind: LineKind::Reactive,
-            payer: s.payer,
-            metric: Metric::service(&s.id, ServiceMeasure::Cost),
-        });
+        out.push(Line::money(
+            &s.id,
+            s.name.clone(),
+            LineKind::Reactive,
+            s.payer,
+            Metric::service(&s.id, ServiceMeasure::Cost),
+        ));
+        if let Some((from, _)) = s.recovered {
+            out.extend(Line::transfer(
+                &s.id,
+                &format!("{}: recovered", s.name),
+                from,
+                s.payer,
+                Metric::service(&s.id, ServiceMeasure::Recovered),
+            ));
+        }
     }
-    out.push(Line {
-        id: "handoff".into(),
-        name: "Handoff (failure demand)".into(),
-        kind: LineKind::Reactive,
-        payer: c.handoff.payer,
-        metric: Metric::HandoffCost,
-    });
+    out.push(Line::money(
+        "handoff",
+        "Handoff (failure demand)".into(),
+        LineKind::Reactive,
+        c.handoff.payer,
+        Metric::HandoffCost,
+    ));
     for iv in &c.interventions {
-        out.push(Line {
-            id: iv.id.clone(),
-            name: iv.name.clone(),
-            kind: LineKind::Prevention,
-            payer: iv.payer,
-            metric: Metric::intervention(&iv.id, InterventionMeasure::Spend),
-        });
-        if matches!(iv.delivery, Delivery::Places { .. }) {
-            out.push(Line {
-                id: iv.id.clone(),
-                name: format!("{} (capital)", iv.name),
-                kind: LineKind::Capital,
-                payer: iv.payer,
-                metric: Metric::intervention(&iv.id, InterventionMeasure::Capital),
-            });
+        out.push(Line::money(
+            &iv.id,
+            iv.name.clone(),
+            LineKind::Prevention,
+            iv.payer,
+            Metric::intervention(&iv.id, InterventionMeasure::Spend),
+        ));
+        if let Delivery::Places { rent, .. } = &iv.delivery {
+            out.push(Line::money(
+                &iv.id,
+                format!("{} (capital)", iv.name),
+                LineKind::Capital,
+                iv.payer,
+                Metric::intervention(&iv.id, InterventionMeasure::Capital),
+            ));
+            if let Some((from, _)) = rent {
+                out.extend(Line::transfer(
+                    &iv.id,
+                    &format!("{}: rent", iv.name),
+                    *from,
+                    iv.payer,
+                    Metric::intervention(&iv.id, InterventionMeasure::Rent),
+                ));
+            }
         }
     }
     out
@@ -100,7 +170,10 @@ fn lines_of(c: &Config) -> Vec<Line> {
 pub fn lines(baseline: &Config, scenario: &Config) -> Vec<Line> {
     let mut out = lines_of(scenario);
     for l in lines_of(baseline) {
-        if !out.iter().any(|x| x.kind == l.kind && x.id == l.id) {
+        if !out
+            .iter()
+            .any(|x| x.kind == l.kind && x.id == l.id && x.name == l.name)
+        {
             out.push(l);
         }
     }
@@ -412,8 +485,8 @@ impl Context<'_> {
         let last_factor = self.factors[(months - 1) / 12];
         let mut parts = Parts::default();
         for (k, line) in self.lines.iter().enumerate() {
-            let b = self.baseline.monthly(&line.metric, r);
-            let s = self.scenario.monthly(&line.metric, r);
+            let b = line.monthly(self.baseline, r);
+            let s = line.monthly(self.scenario, r);
             match line.kind {
                 LineKind::Reactive => {
                     for m in 0..months {
@@ -565,10 +638,7 @@ pub fn appraise(
             uplift[k] = u;
             // The allowance a reader is told of: only on money that moves.
             let moves = (0..runs[s].series.len().min(runs[0].series.len())).any(|r| {
-                let (b, sv) = (
-                    runs[0].monthly(&line.metric, r),
-                    runs[s].monthly(&line.metric, r),
-                );
+                let (b, sv) = (line.monthly(&runs[0], r), line.monthly(&runs[s], r));
                 b.iter().zip(sv).any(|(x, y)| *x != y)
             });
             if moves && !cost_uplift.iter().any(|(i, v)| i == id && *v == u) {

@@ -126,7 +126,7 @@ fn nominal_lines(
     for line in lines(base.0, scen.0) {
         let infl = conv.inflation_of(&line.id);
         let nominal = |runs: &ScenarioRuns, r: usize| -> Vec<f64> {
-            runs.monthly(&line.metric, r)
+            line.monthly(runs, r)
                 .iter()
                 .enumerate()
                 .map(|(m, v)| conv.nominal(*v, infl, m as u32 + 1))
@@ -345,7 +345,7 @@ pub fn capital_rows(
         let mut left = Vec::with_capacity(reps);
         for r in 0..reps {
             let nominal = |runs: &ScenarioRuns| -> Vec<f64> {
-                runs.monthly(&line.metric, r)
+                line.monthly(runs, r)
                     .iter()
                     .enumerate()
                     .map(|(m, v)| conv.nominal(*v, infl, m as u32 + 1))

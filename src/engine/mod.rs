@@ -37,7 +37,7 @@ use rand_distr::LogNormal;
 
 use crate::metrics::{self, Layout, NeighbourhoodMetric as Nb};
 use crate::model::population::{self, Population, flag};
-use crate::model::{Config, RISK_FACTORS};
+use crate::model::{Config, MAX_SERVICES, RISK_FACTORS};
 use crate::rng::Crn;
 
 use hazards::{Rates, Tables};
@@ -106,6 +106,9 @@ pub struct Engine<'a> {
     caseloads: Vec<CaseloadState>,
     /// Places intervention: places added last month (to charge capital once).
     places_added: Vec<u32>,
+    /// Each neighbourhood's residents or households in an episode service's
+    /// in-house places at the end of the month (rewritten each month).
+    in_house_by_neighbourhood: Vec<[u32; MAX_SERVICES]>,
     asset_capacity: Vec<f64>,
     connected: Vec<u32>,
     durations: Vec<Option<LogNormal<f64>>>,
@@ -182,6 +185,7 @@ impl<'a> Engine<'a> {
                 .collect(),
             caseloads: vec![CaseloadState::default(); config.interventions.len()],
             places_added: vec![0; config.interventions.len()],
+            in_house_by_neighbourhood: vec![[0; MAX_SERVICES]; n_neigh],
             asset_capacity: assets::starting_places(config, &population),
             connected: vec![0; n_neigh],
             durations: services::lognormals(config),

@@ -25,7 +25,7 @@ use super::{
 };
 use crate::metrics::NeighbourhoodMetric as Nb;
 use crate::model::population::{flag, is_vacant, iv};
-use crate::model::{MAX_SERVICES, NEED_LEVELS, Overflow, RiskFactor, Unit};
+use crate::model::{Delivery, MAX_SERVICES, NEED_LEVELS, Overflow, RiskFactor, Unit};
 use crate::rng::{Purpose, resident_key};
 
 impl Engine<'_> {
@@ -73,6 +73,8 @@ impl Engine<'_> {
             connected,
             row,
             neighbourhoods: nb_acc,
+            in_house_by_neighbourhood,
+            places_added,
             layout: lay,
             durations,
             reach,
@@ -100,6 +102,7 @@ impl Engine<'_> {
             // Tallies kept in locals (registers) through the neighbourhood.
             let mut need_n = [0i64; NEED_LEVELS];
             let mut cost_n = 0i64;
+            let mut in_house_n = [0u32; MAX_SERVICES];
             let mut connected_n = connected[n];
             let (hh_lo, hh_hi) = (
                 pop.neighbourhood_start[n] as usize,
@@ -378,6 +381,7 @@ impl Engine<'_> {
                         cost_n += if flags & flag::SPOT != 0 {
                             svc.spot_monthly_cost_pence
                         } else {
+                            in_house_n[ep as usize - 1] += 1;
                             svc.monthly_cost_pence
                         };
                     }
@@ -390,6 +394,7 @@ impl Engine<'_> {
             nb[NB_STRUGGLING] = need_n[2];
             nb[NB_CONNECTED] = connected_n as i64;
             nb[NB_COST] += cost_n;
+            in_house_by_neighbourhood[n] = in_house_n;
             for l in 0..NEED_LEVELS {
                 need_counts[l] += need_n[l];
             }
@@ -414,11 +419,38 @@ impl Engine<'_> {
             }
             for (e, svc) in cfg.episodes.iter().enumerate() {
                 let es = &episodes[e];
+                // Owned places (held by places interventions) are filled
+                // first: they cost the service nothing, their running costs
+                // being the interventions' spend, and earn rent instead.
+                let mut owned_free = es.in_house;
+                for (i, iv_cfg) in cfg.interventions.iter().enumerate() {
+                    if let Delivery::Places { service, rent, .. } = &iv_cfg.delivery
+                        && *service == e
+                    {
+                        let occupied = owned_free.min(places_added[i]);
+                        owned_free -= occupied;
+                        if let (Some((_, pence)), Some(k)) = (rent, lay.iv_rent[i]) {
+                            row[k] = occupied as i64 * pence;
+                        }
+                    }
+                }
+                let owned = es.in_house - owned_free;
                 row[lay.episode_occupancy + e] = (es.in_house + es.spot) as i64;
                 row[lay.episode_spot + e] = es.spot as i64;
                 row[lay.episode_waiting + e] = es.waiting as i64;
-                row[lay.episode_cost + e] = es.in_house as i64 * svc.monthly_cost_pence
+                row[lay.episode_cost + e] = owned_free as i64 * svc.monthly_cost_pence
                     + es.spot as i64 * svc.spot_monthly_cost_pence;
+                if let (Some((_, pence)), Some(k)) = (svc.recovered, lay.episode_recovered[e]) {
+                    row[k] = (owned_free + es.spot) as i64 * pence;
+                }
+                if owned > 0 {
+                    owned_off_neighbourhoods(
+                        nb_acc,
+                        in_house_by_neighbourhood,
+                        e,
+                        owned as i64 * svc.monthly_cost_pence,
+                    );
+                }
             }
             row[lay.handoff_cost] = handoff_cost;
             row[lay.connected] = connected_total;
@@ -428,5 +460,36 @@ impl Engine<'_> {
                 row[lay.iv_caseload + i] = caseloads[i].cases as i64;
             }
         }
+    }
+}
+
+/// Takes the cost of service `e`'s occupied owned places, `owed` pence (the
+/// pass charged every in-house place the in-house cost), off the
+/// neighbourhoods in proportion to their residents in its in-house places,
+/// to the penny: each gets the whole pence of its share, and the pence left
+/// go to the largest remainders (the lower index first on a tie), so the
+/// neighbourhoods' costs still add up to the place's.
+fn owned_off_neighbourhoods(
+    nb_acc: &mut [[i64; Nb::COUNT]],
+    in_house: &[[u32; MAX_SERVICES]],
+    e: usize,
+    owed: i64,
+) {
+    let total: i64 = in_house.iter().map(|c| c[e] as i64).sum();
+    if total == 0 {
+        return;
+    }
+    let mut rest = owed;
+    let mut remainders: Vec<(i64, usize)> = Vec::with_capacity(in_house.len());
+    for (n, c) in in_house.iter().enumerate() {
+        let share = owed as i128 * c[e] as i128;
+        let whole = (share / total as i128) as i64;
+        nb_acc[n][NB_COST] -= whole;
+        rest -= whole;
+        remainders.push(((share % total as i128) as i64, n));
+    }
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for &(_, n) in remainders.iter().take(rest as usize) {
+        nb_acc[n][NB_COST] -= 1;
     }
 }

@@ -64,6 +64,7 @@ impl Engine<'_> {
                 service,
                 places_by_year,
                 capital_cost_per_place_pence,
+                ..
             } = &iv.delivery
             {
                 let places = if m >= iv.start_month as i64 {

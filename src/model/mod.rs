@@ -112,17 +112,22 @@ pub enum Payer {
     Police,
     /// Voluntary and community sector organisations.
     VoluntarySector,
+    /// The Department for Work and Pensions, which pays housing benefit:
+    /// the subsidy a council recovers on temporary accommodation and the
+    /// rent of homes let to tenants on benefit.
+    Dwp,
 }
 
 impl Payer {
     /// Every payer, in the order the outputs list them.
-    pub const ALL: [Payer; 6] = [
+    pub const ALL: [Payer; 7] = [
         Payer::AdultSocialCare,
         Payer::ChildrensServices,
         Payer::Housing,
         Payer::Nhs,
         Payer::Police,
         Payer::VoluntarySector,
+        Payer::Dwp,
     ];
     /// The payer's id in scenario files and outputs, such as
     /// `adult_social_care`.
@@ -134,6 +139,7 @@ impl Payer {
             "nhs",
             "police",
             "voluntary_sector",
+            "dwp",
         ][self as usize]
     }
     /// The payer's name for people, such as "Adult social care".
@@ -145,6 +151,7 @@ impl Payer {
             "NHS",
             "Police",
             "Voluntary sector",
+            "DWP (housing benefit)",
         ][self as usize]
     }
 }
@@ -490,6 +497,12 @@ pub struct EpisodeService {
     pub monthly_cost_pence: i64,
     /// Cost of a spot-purchased place for a month, in pence.
     pub spot_monthly_cost_pence: i64,
+    /// Part of each occupied place's monthly cost (in-house or spot, not an
+    /// owned home) that the service's payer recovers from another payer, in
+    /// pence, and from whom: housing benefit subsidy on temporary
+    /// accommodation. A transfer between payers: it moves money between
+    /// budgets and leaves every payer's total together unchanged.
+    pub recovered: Option<(Payer, i64)>,
     /// In-house places at the start (a places intervention may add more).
     pub capacity: u32,
     /// What happens to an entry when the in-house places are full.
@@ -617,6 +630,11 @@ pub enum Delivery {
         /// Purchase cost of each place added, in pence, counted in the month
         /// it is added (0 if none).
         capital_cost_per_place_pence: i64,
+        /// Rent each occupied place earns its payer a month, in pence, and
+        /// who pays it (housing benefit): a transfer between payers. An
+        /// occupied owned place costs the service nothing; its running costs
+        /// are the intervention's spend.
+        rent: Option<(Payer, i64)>,
     },
 }
 

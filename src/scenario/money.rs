@@ -255,6 +255,7 @@ pub fn interventions(s: &Scenario) -> R<Vec<InterventionMoney>> {
                 x.caseload.as_ref().map(|p| p.confidence),
                 x.unit_cost_per_month.as_ref().map(|p| p.confidence),
                 x.cost_per_place_per_year.as_ref().map(|p| p.confidence),
+                x.running_cost_per_place_week.as_ref().map(|p| p.confidence),
             ]
             .into_iter()
             .flatten()

@@ -399,6 +399,10 @@ pub struct EpisodeIn {
     #[serde(default)]
     pub spot_premium: Option<Param<f64>>,
     #[serde(default)]
+    pub recovered_per_week: Option<Param<f64>>,
+    #[serde(default)]
+    pub recovered_from: Option<Payer>,
+    #[serde(default)]
     // Accepted here; read from the TOML by the assumptions walk.
     #[allow(dead_code)]
     pub source: Option<String>,
@@ -585,6 +589,12 @@ pub struct InterventionIn {
     pub residual_value_share: Option<Param<f64>>,
     #[serde(default)]
     pub land_share: Option<Param<f64>>,
+    #[serde(default)]
+    pub running_cost_per_place_week: Option<Param<f64>>,
+    #[serde(default)]
+    pub rent_per_week: Option<Param<f64>>,
+    #[serde(default)]
+    pub rent_paid_by: Option<Payer>,
     #[serde(default)]
     // Accepted here; read from the TOML by the assumptions walk.
     #[allow(dead_code)]

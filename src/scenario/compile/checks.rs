@@ -12,6 +12,9 @@ use crate::scenario::schema::{AgeBandName, RiskMultIn};
 
 pub type R<T> = Result<T, Invalid>;
 
+/// Weeks in an average month: weekly amounts become monthly ones.
+pub const WEEKS_PER_MONTH: f64 = 365.25 / 7.0 / 12.0;
+
 pub fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
     Err(Invalid {
         path: path.into(),

@@ -8,8 +8,8 @@
 //! repeats); neighbourhoods, services and risk factors it names exist.
 
 use super::checks::{
-    R, bad, bands, cost, finite, multiplier, non_negative, pence, place_count, places, probability,
-    valid_id,
+    R, WEEKS_PER_MONTH, bad, bands, cost, finite, multiplier, non_negative, pence, place_count,
+    places, probability, valid_id,
 };
 use super::{MAX_MONTHS, MAX_YEARS};
 use crate::model::{
@@ -100,7 +100,7 @@ fn start_month(base: &str, x: &InterventionIn) -> R<u32> {
 }
 
 /// Each optional field, whether it is given, and the kinds it applies to.
-fn kinds_of_fields(x: &InterventionIn) -> [(bool, &'static str, &'static [KindIn]); 16] {
+fn kinds_of_fields(x: &InterventionIn) -> [(bool, &'static str, &'static [KindIn]); 19] {
     use KindIn::{Assets, Caseload, Places};
     [
         (x.caseload.is_some(), "caseload", &[Caseload]),
@@ -139,6 +139,13 @@ fn kinds_of_fields(x: &InterventionIn) -> [(bool, &'static str, &'static [KindIn
             "capital_cost_per_place",
             &[Places],
         ),
+        (
+            x.running_cost_per_place_week.is_some(),
+            "running_cost_per_place_week",
+            &[Places],
+        ),
+        (x.rent_per_week.is_some(), "rent_per_week", &[Places]),
+        (x.rent_paid_by.is_some(), "rent_paid_by", &[Places]),
     ]
 }
 
@@ -603,12 +610,55 @@ fn added_places(s: &Scenario, base: &str, x: &InterventionIn) -> R<Delivered> {
             "a places intervention needs `capital_cost_per_place` in £ (0 if none)",
         );
     };
-    let spend = monthly(&budget(base, x, false)?);
     let capital = cost(&path("capital_cost_per_place"), capital.value)?;
+    let Some(running) = &x.running_cost_per_place_week else {
+        return bad(
+            path("running_cost_per_place_week"),
+            "a places intervention needs `running_cost_per_place_week` in £: what each place held costs to run (management, repairs, insurance), occupied or not; an occupied place then costs the service nothing",
+        );
+    };
+    let running = cost(&path("running_cost_per_place_week"), running.value)?;
+    // Every place held is paid for, occupied or not, on top of any budget.
+    let budget = budget(base, x, false)?;
+    let years = budget.len().max(places_by_year.len());
+    let at = |v: &[f64], y: usize| v[y.min(v.len() - 1)];
+    let held: Vec<f64> = places_by_year.iter().map(|&p| p as f64).collect();
+    let spend = (0..years)
+        .map(|y| pence(at(&budget, y) / 12.0 + at(&held, y) * running * WEEKS_PER_MONTH))
+        .collect();
+    let rent = match (&x.rent_per_week, x.rent_paid_by) {
+        (None, None) => None,
+        (Some(r), Some(payer)) => {
+            if payer == x.payer {
+                return bad(
+                    path("rent_paid_by"),
+                    format!(
+                        "rent is paid to the intervention's payer (`{}`) by another payer, such as \"dwp\" for housing benefit",
+                        x.payer.name()
+                    ),
+                );
+            }
+            let r = cost(&path("rent_per_week"), r.value)?;
+            Some((payer, pence(r * WEEKS_PER_MONTH)))
+        }
+        (Some(_), None) => {
+            return bad(
+                path("rent_paid_by"),
+                "`rent_per_week` needs `rent_paid_by`: the payer whose money the rent is, such as \"dwp\" for housing benefit",
+            );
+        }
+        (None, Some(_)) => {
+            return bad(
+                path("rent_per_week"),
+                "`rent_paid_by` needs `rent_per_week`: the rent an occupied place earns in £ a week",
+            );
+        }
+    };
     let delivery = Delivery::Places {
         service,
         places_by_year,
         capital_cost_per_place_pence: pence(capital),
+        rent,
     };
     Ok((spend, delivery))
 }

@@ -11,16 +11,13 @@
 use std::collections::BTreeMap;
 
 use super::checks::{
-    R, bad, bands, cost, each, finite, hazard, multiplier, non_negative, pence, place_count,
-    probability, risk_mults, valid_id,
+    R, WEEKS_PER_MONTH, bad, bands, cost, each, finite, hazard, multiplier, non_negative, pence,
+    place_count, probability, risk_mults, valid_id,
 };
 use crate::model::{AssetSpec, Duration, EpisodeService, EventService, HandoffSpec, MAX_SERVICES};
 use crate::scenario::schema::{
     AssetsIn, DistributionName, DurationIn, EpisodeIn, EventIn, HandoffIn, Scenario,
 };
-
-/// Weeks in an average month.
-const WEEKS_PER_MONTH: f64 = 365.25 / 7.0 / 12.0;
 
 pub(super) fn assets(a: &AssetsIn) -> R<AssetSpec> {
     Ok(AssetSpec {
@@ -102,6 +99,40 @@ fn episode(id: &str, e: &EpisodeIn, events: &BTreeMap<String, EventIn>) -> R<Epi
         e.spot_premium.as_ref().map(|p| p.value),
     )?;
     let monthly = weekly * WEEKS_PER_MONTH;
+    let recovered = match (&e.recovered_per_week, e.recovered_from) {
+        (None, None) => None,
+        (Some(r), Some(from)) => {
+            if from == e.payer {
+                return bad(
+                    path("recovered_from"),
+                    format!(
+                        "money is recovered by the service's payer (`{}`) from another payer, such as \"dwp\" for housing benefit subsidy",
+                        e.payer.name()
+                    ),
+                );
+            }
+            let r = cost(&path("recovered_per_week"), r.value)?;
+            if r > weekly {
+                return bad(
+                    path("recovered_per_week"),
+                    format!("expected at most the weekly cost (£{weekly}), found £{r}"),
+                );
+            }
+            Some((from, pence(r * WEEKS_PER_MONTH)))
+        }
+        (Some(_), None) => {
+            return bad(
+                path("recovered_from"),
+                "`recovered_per_week` needs `recovered_from`: the payer it is recovered from, such as \"dwp\" for housing benefit subsidy",
+            );
+        }
+        (None, Some(_)) => {
+            return bad(
+                path("recovered_per_week"),
+                "`recovered_from` needs `recovered_per_week`: the part of each occupied place's weekly cost recovered, in £",
+            );
+        }
+    };
     Ok(EpisodeService {
         id: id.to_string(),
         name: e.name.clone(),
@@ -117,6 +148,7 @@ fn episode(id: &str, e: &EpisodeIn, events: &BTreeMap<String, EventIn>) -> R<Epi
         duration,
         monthly_cost_pence: pence(monthly),
         spot_monthly_cost_pence: pence(monthly * premium),
+        recovered,
         capacity: place_count(&path("capacity"), e.capacity.value)?,
         overflow: e.overflow,
     })
