@@ -931,3 +931,35 @@ financing = {{ method = "mrp", rate = 0.04, years = 40 }}
         "housing gains what the DWP pays"
     );
 }
+
+#[test]
+fn a_transfer_needs_both_its_amount_and_another_payer() {
+    assert_rejected(
+        "[episodes.temporary_accommodation]\nrecovered_from = \"housing\"\nrecovered_per_week = 100\n",
+        &[
+            "episodes.temporary_accommodation.recovered_from",
+            "from another payer",
+        ],
+    );
+    assert_rejected(
+        "[interventions.homes]\nname = \"Homes\"\nkind = \"places\"\npayer = \"housing\"\nservice = \"temporary_accommodation\"\nplaces = [10]\ncapital_cost_per_place = 0\nrunning_cost_per_place_week = 90\nrent_per_week = 250\n",
+        &[
+            "interventions.homes.rent_paid_by",
+            "`rent_per_week` needs `rent_paid_by`",
+        ],
+    );
+    assert_rejected(
+        "[interventions.homes]\nname = \"Homes\"\nkind = \"places\"\npayer = \"housing\"\nservice = \"temporary_accommodation\"\nplaces = [10]\ncapital_cost_per_place = 0\nrunning_cost_per_place_week = 90\nrent_paid_by = \"dwp\"\n",
+        &[
+            "interventions.homes.rent_per_week",
+            "`rent_paid_by` needs `rent_per_week`",
+        ],
+    );
+    assert_rejected(
+        "[interventions.homes]\nname = \"Homes\"\nkind = \"places\"\npayer = \"housing\"\nservice = \"temporary_accommodation\"\nplaces = [10]\ncapital_cost_per_place = 0\n",
+        &[
+            "interventions.homes.running_cost_per_place_week",
+            "needs `running_cost_per_place_week`",
+        ],
+    );
+}

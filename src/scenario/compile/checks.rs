@@ -6,7 +6,7 @@
 //! writing scenarios, what was expected and what was found. None converts
 //! units except [`pence`], which rounds pounds to the nearest penny.
 
-use crate::model::{AGE_BANDS, RISK_FACTORS};
+use crate::model::{AGE_BANDS, Payer, RISK_FACTORS};
 use crate::scenario::Invalid;
 use crate::scenario::schema::{AgeBandName, RiskMultIn};
 
@@ -210,4 +210,44 @@ pub fn valid_id(path: &str, id: &str) -> R<()> {
         );
     }
     Ok(())
+}
+
+/// A weekly amount one payer pays another, given as a pair of fields
+/// (`amount` in £ a week beside `payer`, both or neither): as the paying
+/// payer and pence a month. `base` is the table's path, `to` the payer
+/// receiving it, `what` the amount in words for the errors.
+pub fn transfer(
+    base: &str,
+    (amount_field, amount): (&str, Option<f64>),
+    (payer_field, payer): (&str, Option<Payer>),
+    to: Payer,
+    what: &str,
+) -> R<Option<(Payer, i64)>> {
+    let path = |f: &str| format!("{base}.{f}");
+    match (amount, payer) {
+        (None, None) => Ok(None),
+        (Some(v), Some(from)) => {
+            if from == to {
+                return bad(
+                    path(payer_field),
+                    format!(
+                        "{what} goes to `{}` from another payer, such as \"dwp\" for housing benefit",
+                        to.name()
+                    ),
+                );
+            }
+            let v = cost(&path(amount_field), v)?;
+            Ok(Some((from, pence(v * WEEKS_PER_MONTH))))
+        }
+        (Some(_), None) => bad(
+            path(payer_field),
+            format!(
+                "`{amount_field}` needs `{payer_field}`: the payer {what} comes from, such as \"dwp\" for housing benefit"
+            ),
+        ),
+        (None, Some(_)) => bad(
+            path(amount_field),
+            format!("`{payer_field}` needs `{amount_field}`: {what} in £ a week"),
+        ),
+    }
 }

@@ -9,7 +9,7 @@
 
 use super::checks::{
     R, WEEKS_PER_MONTH, bad, bands, cost, finite, multiplier, non_negative, pence, place_count,
-    places, probability, valid_id,
+    places, probability, transfer, valid_id,
 };
 use super::{MAX_MONTHS, MAX_YEARS};
 use crate::model::{
@@ -626,34 +626,13 @@ fn added_places(s: &Scenario, base: &str, x: &InterventionIn) -> R<Delivered> {
     let spend = (0..years)
         .map(|y| pence(at(&budget, y) / 12.0 + at(&held, y) * running * WEEKS_PER_MONTH))
         .collect();
-    let rent = match (&x.rent_per_week, x.rent_paid_by) {
-        (None, None) => None,
-        (Some(r), Some(payer)) => {
-            if payer == x.payer {
-                return bad(
-                    path("rent_paid_by"),
-                    format!(
-                        "rent is paid to the intervention's payer (`{}`) by another payer, such as \"dwp\" for housing benefit",
-                        x.payer.name()
-                    ),
-                );
-            }
-            let r = cost(&path("rent_per_week"), r.value)?;
-            Some((payer, pence(r * WEEKS_PER_MONTH)))
-        }
-        (Some(_), None) => {
-            return bad(
-                path("rent_paid_by"),
-                "`rent_per_week` needs `rent_paid_by`: the payer whose money the rent is, such as \"dwp\" for housing benefit",
-            );
-        }
-        (None, Some(_)) => {
-            return bad(
-                path("rent_per_week"),
-                "`rent_paid_by` needs `rent_per_week`: the rent an occupied place earns in £ a week",
-            );
-        }
-    };
+    let rent = transfer(
+        base,
+        ("rent_per_week", x.rent_per_week.as_ref().map(|r| r.value)),
+        ("rent_paid_by", x.rent_paid_by),
+        x.payer,
+        "the rent an occupied place earns",
+    )?;
     let delivery = Delivery::Places {
         service,
         places_by_year,

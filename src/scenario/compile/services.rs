@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use super::checks::{
     R, WEEKS_PER_MONTH, bad, bands, cost, each, finite, hazard, multiplier, non_negative, pence,
-    place_count, probability, risk_mults, valid_id,
+    place_count, probability, risk_mults, transfer, valid_id,
 };
 use crate::model::{AssetSpec, Duration, EpisodeService, EventService, HandoffSpec, MAX_SERVICES};
 use crate::scenario::schema::{
@@ -99,40 +99,27 @@ fn episode(id: &str, e: &EpisodeIn, events: &BTreeMap<String, EventIn>) -> R<Epi
         e.spot_premium.as_ref().map(|p| p.value),
     )?;
     let monthly = weekly * WEEKS_PER_MONTH;
-    let recovered = match (&e.recovered_per_week, e.recovered_from) {
-        (None, None) => None,
-        (Some(r), Some(from)) => {
-            if from == e.payer {
-                return bad(
-                    path("recovered_from"),
-                    format!(
-                        "money is recovered by the service's payer (`{}`) from another payer, such as \"dwp\" for housing benefit subsidy",
-                        e.payer.name()
-                    ),
-                );
-            }
-            let r = cost(&path("recovered_per_week"), r.value)?;
-            if r > weekly {
-                return bad(
-                    path("recovered_per_week"),
-                    format!("expected at most the weekly cost (£{weekly}), found £{r}"),
-                );
-            }
-            Some((from, pence(r * WEEKS_PER_MONTH)))
-        }
-        (Some(_), None) => {
-            return bad(
-                path("recovered_from"),
-                "`recovered_per_week` needs `recovered_from`: the payer it is recovered from, such as \"dwp\" for housing benefit subsidy",
-            );
-        }
-        (None, Some(_)) => {
-            return bad(
-                path("recovered_per_week"),
-                "`recovered_from` needs `recovered_per_week`: the part of each occupied place's weekly cost recovered, in £",
-            );
-        }
-    };
+    if let Some(r) = &e.recovered_per_week
+        && r.value > weekly
+    {
+        return bad(
+            path("recovered_per_week"),
+            format!(
+                "expected at most the weekly cost (£{weekly}), found £{}",
+                r.value
+            ),
+        );
+    }
+    let recovered = transfer(
+        &format!("episodes.{id}"),
+        (
+            "recovered_per_week",
+            e.recovered_per_week.as_ref().map(|r| r.value),
+        ),
+        ("recovered_from", e.recovered_from),
+        e.payer,
+        "the part of each occupied place's cost recovered",
+    )?;
     Ok(EpisodeService {
         id: id.to_string(),
         name: e.name.clone(),
