@@ -76,14 +76,21 @@ impl Line {
 
     /// Both sides of a transfer of `metric` from `from` to `to`, as reactive
     /// lines (what a payer's services cost it, net): together they add to
-    /// nothing, so totals over every payer are unchanged.
-    fn transfer(id: &str, what: &str, from: Payer, to: Payer, metric: Metric) -> [Line; 2] {
+    /// nothing, so totals over every payer are unchanged. `name` is what it
+    /// is for; `(received, paid)` say what it is to each side.
+    fn transfer(
+        id: &str,
+        name: &str,
+        (received, paid): (&str, &str),
+        (from, to): (Payer, Payer),
+        metric: Metric,
+    ) -> [Line; 2] {
         [
             Line {
                 sign: -1.0,
                 ..Line::money(
                     id,
-                    format!("{what} (from {})", from.label()),
+                    format!("{name}: {received} from {}", from.label()),
                     LineKind::Reactive,
                     to,
                     metric.clone(),
@@ -91,7 +98,7 @@ impl Line {
             },
             Line::money(
                 id,
-                format!("{what} (to {})", to.label()),
+                format!("{name}: {paid} to {}", to.label()),
                 LineKind::Reactive,
                 from,
                 metric,
@@ -122,9 +129,9 @@ fn lines_of(c: &Config) -> Vec<Line> {
         if let Some((from, _)) = s.recovered {
             out.extend(Line::transfer(
                 &s.id,
-                &format!("{}: recovered", s.name),
-                from,
-                s.payer,
+                &s.name,
+                ("recovered", "paid"),
+                (from, s.payer),
                 Metric::service(&s.id, ServiceMeasure::Recovered),
             ));
         }
@@ -155,9 +162,9 @@ fn lines_of(c: &Config) -> Vec<Line> {
             if let Some((from, _)) = rent {
                 out.extend(Line::transfer(
                     &iv.id,
-                    &format!("{}: rent", iv.name),
-                    *from,
-                    iv.payer,
+                    &iv.name,
+                    ("rent", "rent paid"),
+                    (*from, iv.payer),
                     Metric::intervention(&iv.id, InterventionMeasure::Rent),
                 ));
             }
