@@ -1,14 +1,25 @@
 //! Scenarios × replicates, run in parallel with rayon.
 //!
-//! Each (scenario, replicate) job is independent and single-threaded; results
-//! are collected in job order, and every random draw depends only on its
-//! coordinates (see `rng`), so the output is identical for any thread count.
+//! Each (scenario, replicate) job is independent; with fewer jobs than
+//! threads, each job's months are split across the threads as well (the
+//! engine's chunks of residents). Results are collected in job order, and
+//! every random draw depends only on its coordinates (see `rng`), so the
+//! output is identical for any thread count.
 
 use rayon::prelude::*;
 
 use crate::engine::{self, ReplicateResult};
 use crate::metrics::{Layout, Metric, Series};
 use crate::model::Config;
+
+/// A month's chunks of residents on rayon's threads.
+struct Pool;
+
+impl engine::Workers for Pool {
+    fn run(&self, jobs: &mut [&mut (dyn FnMut() + Send)]) {
+        jobs.par_iter_mut().for_each(|job| job());
+    }
+}
 
 /// How to run an experiment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,10 +188,18 @@ pub fn run(
     let jobs: Vec<(usize, u32)> = (0..configs.len())
         .flat_map(|s| (0..settings.replicates).map(move |r| (s, r)))
         .collect();
+    // Cores a run of many replicates would leave idle go to each
+    // replicate's months; with enough replicates to fill them, each runs on
+    // one thread, and no more populations are alive at once than threads.
+    let workers: &dyn engine::Workers = if jobs.len() < pool.current_num_threads() {
+        &Pool
+    } else {
+        &engine::OneThread
+    };
     let results: Vec<ReplicateResult> = pool.install(|| {
         jobs.par_iter()
             .map(|&(s, r)| {
-                let out = engine::run_replicate(configs[s], settings.seed, r);
+                let out = engine::run_replicate_on(configs[s], settings.seed, r, workers);
                 on_done();
                 out
             })

@@ -52,6 +52,17 @@ fn rows_of(csv: &str, scenario: &str) -> Vec<String> {
 
 #[test]
 fn output_is_byte_identical_for_any_thread_count() {
+    same_output_on_1_2_and_3_threads("3");
+}
+
+/// With one replicate its months are split among the threads (the engine's
+/// chunks of residents), and still every output is the same, byte for byte.
+#[test]
+fn one_replicate_split_among_threads_gives_byte_identical_output() {
+    same_output_on_1_2_and_3_threads("1");
+}
+
+fn same_output_on_1_2_and_3_threads(replicates: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dirs: Vec<PathBuf> = ["1", "2", "3"].iter().map(|t| tmp.path().join(t)).collect();
     for (threads, dir) in ["1", "2", "3"].iter().zip(&dirs) {
@@ -60,7 +71,7 @@ fn output_is_byte_identical_for_any_thread_count() {
             &fixture("small.toml"),
             &fixture("small_hubs.toml"),
             "-r",
-            "3",
+            replicates,
             "--threads",
             threads,
             "-o",
@@ -73,6 +84,8 @@ fn output_is_byte_identical_for_any_thread_count() {
         "differences.csv",
         "by_neighbourhood.csv",
         "assumptions.csv",
+        "economics.json",
+        "budget.csv",
     ] {
         let first = read(&dirs[0], file);
         assert!(first.lines().count() > 1, "{file} has rows");

@@ -740,8 +740,11 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
     let economics: Value = serde_json::from_str(&read("economics.json")).unwrap();
     let summary: Value = serde_json::from_str(&read("summary.json")).unwrap();
     let revenue = budget_differences(&read("budget.csv"), "Total revenue");
-    let penny =
-        |a: f64, b: f64, what: &str| assert!((a - b).abs() < 0.005, "{what}: {a} against {b}");
+    // A figure rounded to the penny is within half a penny of the exact one
+    // (and a mean over replicates can end in exactly half a penny).
+    let penny = |a: f64, b: f64, what: &str| {
+        assert!((a - b).abs() <= 0.005 + 1e-6, "{what}: {a} against {b}")
+    };
     let appraisals = economics["appraisals"].as_array().unwrap();
     assert_eq!(appraisals.len(), 6);
     for (k, a) in appraisals.iter().enumerate() {

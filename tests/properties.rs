@@ -163,7 +163,7 @@ proptest! {
     }
 
     /// The same scenario and seed give the same numbers on a repeat and for
-    /// any number of threads.
+    /// any number of threads, one replicate split among threads included.
     #[test]
     fn results_do_not_depend_on_repeats_or_threads(t in tweaks()) {
         let c = scenario(&t);
@@ -176,6 +176,14 @@ proptest! {
         for (a, b) in one.scenarios[0].replicates.iter().zip(&three.scenarios[0].replicates) {
             prop_assert_eq!(&a.raw, &b.raw);
             prop_assert_eq!(&a.neighbourhoods, &b.neighbourhoods);
+        }
+        // One replicate on several threads: its months are split among them.
+        let alone = run_replicate(&c, t.seed, 0);
+        for threads in [2, 3] {
+            let s = RunSettings { replicates: 1, seed: t.seed, threads: Some(threads) };
+            let split = experiment::run(&[&c], &s, &|| {}).unwrap();
+            prop_assert_eq!(&split.scenarios[0].replicates[0].raw, &alone.raw);
+            prop_assert_eq!(&split.scenarios[0].replicates[0].neighbourhoods, &alone.neighbourhoods);
         }
     }
 

@@ -43,6 +43,7 @@ use crate::rng::Crn;
 use hazards::{Rates, Tables};
 use household::HouseholdSummary;
 use interventions::{CaseloadState, Reach};
+use pass::{Chunk, PassTally};
 use services::EpisodeState;
 
 pub use audit::BrokenInvariant;
@@ -91,9 +92,36 @@ pub struct ReplicateResult {
     turnover: Turnover,
 }
 
+/// Runs a month's independent pieces of work, in any order and on any
+/// threads: the engine's results are the same whichever. [`OneThread`] runs
+/// them in turn; a caller with a thread pool passes its own (the `upstream`
+/// command passes rayon's).
+pub trait Workers: Sync {
+    /// Calls every job once.
+    fn run(&self, jobs: &mut [&mut (dyn FnMut() + Send)]);
+}
+
+/// Runs every job in turn on the calling thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OneThread;
+
+impl Workers for OneThread {
+    fn run(&self, jobs: &mut [&mut (dyn FnMut() + Send)]) {
+        for job in jobs {
+            job();
+        }
+    }
+}
+
 /// One replicate of one scenario, month by month.
 pub struct Engine<'a> {
     config: &'a Config,
+    /// Who runs each month's chunks of residents.
+    workers: &'a dyn Workers,
+    /// The residents in runs of whole households, each a month's job.
+    chunks: Vec<Chunk>,
+    /// Each chunk's tallies, kept between months to reuse their buffers.
+    pass_tallies: Vec<PassTally>,
     layout: Layout,
     rates: Rates<'a>,
     tables: Tables,
@@ -170,6 +198,9 @@ impl<'a> Engine<'a> {
         let n = occupied.iter().sum();
         Engine {
             config,
+            workers: &OneThread,
+            chunks: pass::chunks(&population, pass::CHUNK_RESIDENTS),
+            pass_tallies: Vec::new(),
             rates,
             tables,
             crn,
@@ -215,6 +246,13 @@ impl<'a> Engine<'a> {
             layout,
             population,
         }
+    }
+
+    /// The same engine with its monthly work run by `workers`: the results
+    /// are the same, byte for byte, whoever runs it.
+    pub fn with_workers(mut self, workers: &'a dyn Workers) -> Engine<'a> {
+        self.workers = workers;
+        self
     }
 
     /// The residents, their households and neighbourhoods, as they stand.
@@ -320,9 +358,22 @@ fn occupied(population: &Population) -> [u64; 2] {
     n
 }
 
-/// Runs one replicate of one scenario.
+/// Runs one replicate of one scenario on the calling thread.
 pub fn run_replicate(config: &Config, seed: u64, replicate: u32) -> ReplicateResult {
     Engine::new(config, seed, replicate).run()
+}
+
+/// Runs one replicate of one scenario with its monthly work run by
+/// `workers`: the same result as [`run_replicate`], byte for byte.
+pub fn run_replicate_on(
+    config: &Config,
+    seed: u64,
+    replicate: u32,
+    workers: &dyn Workers,
+) -> ReplicateResult {
+    Engine::new(config, seed, replicate)
+        .with_workers(workers)
+        .run()
 }
 
 /// Residents a place larger than this is judged on, for checks that look at
