@@ -34,7 +34,9 @@ use super::{
 };
 use crate::metrics::NeighbourhoodMetric as Nb;
 use crate::model::population::{Population, Residents, flag, is_vacant, iv};
-use crate::model::{Config, Delivery, MAX_SERVICES, NEED_LEVELS, Overflow, RiskFactor, Unit};
+use crate::model::{
+    Config, Delivery, MAX_SERVICES, NEED_LEVELS, Overflow, RISK_FACTORS, RiskFactor, Unit,
+};
 use crate::rng::{Crn, Purpose, ResidentCrn, resident_key};
 
 /// Residents a chunk holds at least (but for a neighbourhood's last): small
@@ -531,45 +533,72 @@ impl Engine<'_> {
     }
 }
 
+/// What a chunk's residents read that is fixed for the chunk.
+struct Local<'a> {
+    mo: &'a Month<'a>,
+    decile: u8,
+    risk_row: &'a [u32],
+    flips_row: &'a [[f64; RISK_FACTORS]],
+    thr_disc: u32,
+    has_room: bool,
+    /// The chunk's first slot.
+    r0: usize,
+}
+
+/// A chunk's running tallies.
+#[derive(Default)]
+struct Running {
+    need: [i64; NEED_LEVELS],
+    cost: i64,
+    crisis_entries: i64,
+    handoff_cost: i64,
+    in_house: [u32; MAX_SERVICES],
+}
+
+/// A resident's household as it stood at the start of the month.
+struct Home {
+    /// The household's first member, in the chunk.
+    lo: usize,
+    adults_crisis: usize,
+    hh_max: u8,
+}
+
 /// One chunk's residents through the month's six submodels.
 // `h` and `k` index several parallel arrays at once.
 #[allow(clippy::needless_range_loop)]
 fn pass_chunk(mo: &Month, chunk: &Chunk, s: &mut Slots, tally: &mut PassTally) {
     let cfg = mo.cfg;
-    let (rates, tables, crn, t) = (mo.rates, mo.tables, mo.crn, mo.t);
-    let n_events = cfg.events.len();
+    let (tables, t) = (mo.tables, mo.t);
     let isolation = RiskFactor::Isolation.bit();
     let bands = &cfg.age_bands;
     let n = chunk.neighbourhood;
     let decile = cfg.population.neighbourhoods[n].decile;
-    let risk_row = &tables.risk[(decile as usize - 1) * 32..decile as usize * 32];
-    let flips_row = &tables.flips[(decile as usize - 1) * 32..decile as usize * 32];
     let (thr_disc, has_room) = mo.thr_disc[n];
-    let r0 = chunk.residents.start;
+    let local = Local {
+        mo,
+        decile,
+        risk_row: &tables.risk[(decile as usize - 1) * 32..decile as usize * 32],
+        flips_row: &tables.flips[(decile as usize - 1) * 32..decile as usize * 32],
+        thr_disc,
+        has_room,
+        r0: chunk.residents.start,
+    };
+    let (risk_row, flips_row, r0) = (local.risk_row, local.flips_row, local.r0);
     let h0 = chunk.households.start;
     let len = chunk.residents.len();
-    let age = &*s.age;
-    let arrival = &*s.arrival;
-    let prefixes = &*s.prefixes;
-    let (need, flags_s, episode) = (&mut *s.need, &mut *s.flags, &mut *s.episode);
-    let touched_s = &mut *s.touched;
-    let (intervention, intervention_months) = (&mut *s.intervention, &mut *s.intervention_months);
     assert!(
-        need.len() == len
-            && flags_s.len() == len
-            && episode.len() == len
-            && touched_s.len() == len
-            && intervention.len() == len
-            && intervention_months.len() == len
-            && prefixes.len() == len
-            && arrival.len() == len
+        s.age.len() == len
+            && s.need.len() == len
+            && s.flags.len() == len
+            && s.episode.len() == len
+            && s.touched.len() == len
+            && s.intervention.len() == len
+            && s.intervention_months.len() == len
+            && s.prefixes.len() == len
+            && s.arrival.len() == len
+            && s.episode_left.len() == len
     );
-    // Tallies kept in locals (registers) through the chunk.
-    let mut need_n = [0i64; NEED_LEVELS];
-    let mut cost_n = 0i64;
-    let mut crisis_entries = 0i64;
-    let mut handoff_cost = 0i64;
-    let mut in_house_n = [0u32; MAX_SERVICES];
+    let mut run = Running::default();
     // Each resident's handoff window has its own phase, `(t + slot) mod
     // window`, so no month clears everyone's at once.
     let window = mo.window;
@@ -585,17 +614,17 @@ fn pass_chunk(mo: &Month, chunk: &Chunk, s: &mut Slots, tally: &mut PassTally) {
         // Household state at the start of the month (synchronous update),
         // as last month's pass (or turnover) left it.
         let start = HouseholdSummary::unpack(s.summary[h - h0]);
-        let adults_crisis = start.adults_crisis as usize;
-        let hh_max = start.adult_max_need;
+        let home = Home {
+            lo,
+            adults_crisis: start.adults_crisis as usize,
+            hh_max: start.adult_max_need,
+        };
+        let (adults_crisis, hh_max) = (home.adults_crisis, home.hh_max);
         let mut summary = HouseholdSummary::default();
         for k in lo..hi {
-            let r = r0 + k;
-            let age_k = age[k];
-            let band = bands.band(age_k);
-            let level = need[k] as usize;
-            let mut flags = flags_s[k];
+            let age_k = s.age[k];
             if phase == 0 {
-                touched_s[k] = 0;
+                s.touched[k] = 0;
             }
             if window > 0 {
                 phase += 1;
@@ -607,134 +636,37 @@ fn pass_chunk(mo: &Month, chunk: &Chunk, s: &mut Slots, tally: &mut PassTally) {
             if is_vacant(age_k) {
                 continue;
             }
-
-            // 1. Episode continuation: exits free their place next month.
-            let ep = episode[k];
-            if ep != 0 && flags & flag::WAITING == 0 {
-                let left = s.episode_left[k] - 1;
-                s.episode_left[k] = left;
-                if left == 0 {
-                    let kind = if flags & flag::SPOT != 0 { 1 } else { 0 };
-                    tally.released[ep as usize - 1][kind] += 1;
-                    flags &= !(flag::WAITING | flag::SPOT);
-                    episode[k] = 0;
-                }
+            if s.episode[k] | s.intervention[k] != 0 {
+                general_resident(&local, s, k, &home, &mut summary, &mut run, tally);
+                continue;
             }
-
-            // 2. Intervention support, dropout and lingering effect.
-            let rc = prefixes[k];
-            let mut mods: Option<&Mods> = None;
-            let mut touch = Touch::NONE;
-            let ivb = intervention[k];
-            if ivb != 0 {
-                let i = (ivb & iv::INDEX) as usize - 1;
-                let rch = &mo.reach[i];
-                let mut state = ivb;
-                let mut months = intervention_months[k];
-                if state & iv::SUPPORT != 0 {
-                    months -= 1;
-                    let dropped = rch.thr_dropout > 0 && {
-                        let drop_key = if rch.unit == Unit::Household {
-                            resident_key((r0 + lo) as u32, arrival[lo])
-                        } else {
-                            resident_key(r as u32, arrival[k])
-                        };
-                        (crn.resident(drop_key)
-                            .bits_for(t, Purpose::Dropout, rch.stream)
-                            as u32)
-                            < rch.thr_dropout
-                    };
-                    if months == 0 || dropped {
-                        state &= !iv::SUPPORT;
-                        if state & iv::CASE_HOLDER != 0 {
-                            tally.cases_ended[i] += 1;
-                            state &= !iv::CASE_HOLDER;
-                        }
-                        months = 0;
-                    }
-                } else {
-                    months = months.saturating_add(1);
-                }
-                let (support, lingering) = &mo.iv_mods[i];
-                let now = if state & iv::SUPPORT != 0 {
-                    Some(support)
-                } else {
-                    lingering.get(months as usize)
-                };
-                match now {
-                    Some(md) => {
-                        mods = Some(md);
-                        touch = rch.touch;
-                    }
-                    None => {
-                        state = 0;
-                        months = 0;
-                    }
-                }
-                intervention[k] = state;
-                intervention_months[k] = months;
-            }
-
-            // 3. Need transition.
+            // Most residents, most months: in no episode and touched by no
+            // programme. The same steps as the general path with no
+            // multipliers, read from the tables alone.
+            let r = r0 + k;
+            let band = bands.band(age_k);
+            let level = s.need[k] as usize;
+            let mut flags = s.flags[k];
+            let rc = s.prefixes[k];
             let connected_now = flags & flag::CONNECTED != 0;
             let mask = flags & flag::RISK_MASK;
-            let need_mask = if connected_now {
-                mask & !isolation
-            } else {
-                mask
-            };
-            let is_adult_crisis = age_k >= 18 && level == 3;
+            let need_mask = mask & !(isolation * connected_now as u8);
+            let is_adult_crisis = (age_k >= 18) & (level == 3);
             let stress = (adults_crisis - is_adult_crisis as usize).min(2);
             let h1 = rc.bits(t, Purpose::Need);
-            let (u_need, u_risk) = (h1 as u32, (h1 >> 32) as u32);
-            let in_ep = episode[k] != 0;
-            let is_ref = k == lo;
-            // Built only for the slow paths.
-            let ctx_at = |level: usize, mask: u8| Ctx {
-                level,
-                band,
-                need_mask,
-                mask,
-                connected: connected_now,
-                stress,
-                hh_max: hh_max as usize,
-                is_ref,
-                in_episode: in_ep,
-            };
-            let (thr_up, thr_move) = match mods.filter(|_| touch.need) {
-                None => {
-                    let [a, b] =
-                        tables.trans[trans_index(level, band, need_mask, connected_now, stress)];
-                    (a, b)
-                }
-                Some(md) => rates.need_thresholds(&ctx_at(level, mask), md),
-            };
-            let mut new_level = level;
-            if u_need < thr_up {
-                new_level = level + 1;
-                crisis_entries += (new_level == 3) as i64;
-            } else if u_need < thr_move {
-                new_level = level - 1;
-            }
-            need[k] = new_level as u8;
-
-            // 4. Risk factors change.
-            let slow_risk = mods.filter(|_| touch.risk);
-            let thr_risk = match slow_risk {
-                None => risk_row[mask as usize],
-                Some(md) => rates.risk_threshold(decile, mask, &tables.shock, md),
-            };
-            if u_risk < thr_risk {
-                let p = match slow_risk {
-                    None => flips_row[mask as usize],
-                    Some(md) => rates.risk_flips(decile, mask, &tables.shock, md),
-                };
+            let u_need = h1 as u32;
+            let [thr_up, thr_move] =
+                tables.trans[trans_index(level, band, need_mask, connected_now, stress)];
+            // Up below the first threshold, down between the two (the
+            // second is the first plus the chance of moving down).
+            let up = (u_need < thr_up) as usize;
+            let new_level = level + 2 * up - (u_need < thr_move) as usize;
+            run.crisis_entries += (up & (level == 2) as usize) as i64;
+            s.need[k] = new_level as u8;
+            if ((h1 >> 32) as u32) < risk_row[mask as usize] {
                 let mut rng = rc.stream(t, Purpose::RiskDetail);
-                flags ^= flips_given_any(&p, &mut rng);
+                flags ^= flips_given_any(&flips_row[mask as usize], &mut rng);
             }
-
-            // 5. Asset connection: a place is asked for here and granted
-            // after the pass, in slot order, while the asset has room.
             let h2 = rc.bits(t, Purpose::Contact);
             let (u_contact, u_asset) = (h2 as u32, (h2 >> 32) as u32);
             if connected_now {
@@ -742,89 +674,328 @@ fn pass_chunk(mo: &Month, chunk: &Chunk, s: &mut Slots, tally: &mut PassTally) {
                     flags &= !flag::CONNECTED;
                     tally.disconnects += 1;
                 }
-            } else if has_room {
-                let isolated = (flags & isolation != 0) as usize;
-                if u_asset < mo.thr_connect[isolated] {
-                    tally.connects.push((r as u32, tally.disconnects));
-                }
+            } else if has_room && u_asset < mo.thr_connect[(flags & isolation != 0) as usize] {
+                tally.connects.push((r as u32, tally.disconnects));
             }
-
-            // 6. Service contacts, with this month's need level, and handoff.
             let mask_now = flags & flag::RISK_MASK;
-            // The slow path only where an effect changes a rate this
-            // resident has (a multiplier on a rate of 0 changes nothing).
-            let slow_contact = touch.event_rates
-                || touch.entries & rates.entry_mask[band][is_ref as usize] != 0 && !in_ep;
-            let thr_contact = match mods.filter(|_| slow_contact) {
-                None => {
-                    tables.contact
-                        [contact_index(new_level, band, mask_now, hh_max as usize, is_ref, in_ep)]
-                }
-                Some(md) => rates.contact_threshold(&ctx_at(new_level, mask_now), md),
-            };
-            let mut entered = false;
+            let is_ref = k == lo;
+            let thr_contact = tables.contact
+                [contact_index(new_level, band, mask_now, hh_max as usize, is_ref, false)];
             if u_contact < thr_contact {
-                let md = mods.unwrap_or(&Mods::NONE);
-                let mut rates_s = [0.0; MAX_SERVICES];
-                let total = rates.contact_rates(&ctx_at(new_level, mask_now), md, &mut rates_s);
-                let count = poisson_given_at_least_one(total, u_contact);
-                let mut rng = rc.stream(t, Purpose::ContactDetail);
-                for _ in 0..count {
-                    let sv = pick_weighted(&rates_s, total, rng.uniform());
-                    let bit = 1u16 << sv;
-                    let touched = touched_s[k];
-                    if touched & bit == 0 {
-                        if touched != 0 {
-                            let c = (mo.handoff_pence * md.handoff).round() as i64;
-                            handoff_cost += c;
-                            cost_n += c;
-                        }
-                        touched_s[k] = touched | bit;
-                    }
-                    if sv < n_events {
-                        tally.events[sv] += 1;
-                        tally.nb_events += 1;
-                        cost_n += cfg.events[sv].unit_cost_pence;
-                    } else if episode[k] == 0 {
-                        // A place is asked for; where it is (and what it
-                        // costs this month) is settled after the pass.
-                        let e = sv - n_events;
-                        episode[k] = e as u8 + 1;
-                        entered = true;
-                        tally.entries.push(EntryRequest {
-                            slot: r as u32,
-                            service: e as u8,
-                            duration: md.duration[e],
-                        });
-                    }
-                }
-            }
-            flags_s[k] = flags;
-
-            // Month-end tallies and the household summary.
-            need_n[new_level] += 1;
-            summary.add(age_k, new_level as u8, intervention[k] & iv::SUPPORT != 0);
-            let ep = episode[k];
-            if ep != 0 && !entered && flags & flag::WAITING == 0 {
-                let svc = &cfg.episodes[ep as usize - 1];
-                cost_n += if flags & flag::SPOT != 0 {
-                    svc.spot_monthly_cost_pence
-                } else {
-                    in_house_n[ep as usize - 1] += 1;
-                    svc.monthly_cost_pence
+                let ctx = Ctx {
+                    level: new_level,
+                    band,
+                    need_mask,
+                    mask: mask_now,
+                    connected: connected_now,
+                    stress,
+                    hh_max: hh_max as usize,
+                    is_ref,
+                    in_episode: false,
                 };
+                // An episode begun this month is costed when its place is
+                // granted, after the pass.
+                contacts(
+                    mo,
+                    &ctx,
+                    &Mods::NONE,
+                    u_contact,
+                    rc,
+                    r,
+                    &mut s.touched[k],
+                    &mut s.episode[k],
+                    tally,
+                    &mut run.cost,
+                    &mut run.handoff_cost,
+                );
             }
+            s.flags[k] = flags;
+            run.need[new_level] += 1;
+            summary.add(age_k, new_level as u8, false);
         }
         summary.adults_crisis = summary.adults_crisis.min(3);
         s.summary[h - h0] = summary.pack();
     }
-    tally.need = need_n;
-    tally.crisis_entries = crisis_entries;
-    tally.handoff_cost = handoff_cost;
-    tally.cost += cost_n;
-    for e in 0..MAX_SERVICES {
-        tally.in_house[e] += in_house_n[e];
+    tally.need = run.need;
+    tally.crisis_entries = run.crisis_entries;
+    tally.handoff_cost = run.handoff_cost;
+    tally.cost += run.cost;
+    for (a, b) in tally.in_house.iter_mut().zip(run.in_house) {
+        *a += b;
     }
+}
+
+/// One resident in an episode or touched by a programme, through the
+/// month's six submodels: the general path, with each intervention's
+/// multipliers.
+// Out of line, so the plain path's loop keeps its registers.
+#[inline(never)]
+fn general_resident(
+    l: &Local,
+    s: &mut Slots,
+    k: usize,
+    home: &Home,
+    summary: &mut HouseholdSummary,
+    run: &mut Running,
+    tally: &mut PassTally,
+) {
+    let mo = l.mo;
+    let (rates, tables, crn, t) = (mo.rates, mo.tables, mo.crn, mo.t);
+    let isolation = RiskFactor::Isolation.bit();
+    let (lo, adults_crisis, hh_max) = (home.lo, home.adults_crisis, home.hh_max);
+    let r = l.r0 + k;
+    let r0 = l.r0;
+    let age_k = s.age[k];
+    let band = mo.cfg.age_bands.band(age_k);
+    let level = s.need[k] as usize;
+    let mut flags = s.flags[k];
+    let arrival = &*s.arrival;
+    let prefixes = &*s.prefixes;
+    let (need, episode) = (&mut *s.need, &mut *s.episode);
+    let touched_s = &mut *s.touched;
+    let (intervention, intervention_months) = (&mut *s.intervention, &mut *s.intervention_months);
+    let rc = prefixes[k];
+    // 1. Episode continuation: exits free their place next month.
+    let ep = episode[k];
+    if ep != 0 && flags & flag::WAITING == 0 {
+        let left = s.episode_left[k] - 1;
+        s.episode_left[k] = left;
+        if left == 0 {
+            let kind = if flags & flag::SPOT != 0 { 1 } else { 0 };
+            tally.released[ep as usize - 1][kind] += 1;
+            flags &= !(flag::WAITING | flag::SPOT);
+            episode[k] = 0;
+        }
+    }
+
+    // 2. Intervention support, dropout and lingering effect.
+    let mut mods: Option<&Mods> = None;
+    let mut touch = Touch::NONE;
+    let ivb = intervention[k];
+    if ivb != 0 {
+        let i = (ivb & iv::INDEX) as usize - 1;
+        let rch = &l.mo.reach[i];
+        let mut state = ivb;
+        let mut months = intervention_months[k];
+        if state & iv::SUPPORT != 0 {
+            months -= 1;
+            let dropped = rch.thr_dropout > 0 && {
+                let drop_key = if rch.unit == Unit::Household {
+                    resident_key((r0 + lo) as u32, arrival[lo])
+                } else {
+                    resident_key(r as u32, arrival[k])
+                };
+                (crn.resident(drop_key)
+                    .bits_for(t, Purpose::Dropout, rch.stream) as u32)
+                    < rch.thr_dropout
+            };
+            if months == 0 || dropped {
+                state &= !iv::SUPPORT;
+                if state & iv::CASE_HOLDER != 0 {
+                    tally.cases_ended[i] += 1;
+                    state &= !iv::CASE_HOLDER;
+                }
+                months = 0;
+            }
+        } else {
+            months = months.saturating_add(1);
+        }
+        let (support, lingering) = &l.mo.iv_mods[i];
+        let now = if state & iv::SUPPORT != 0 {
+            Some(support)
+        } else {
+            lingering.get(months as usize)
+        };
+        match now {
+            Some(md) => {
+                mods = Some(md);
+                touch = rch.touch;
+            }
+            None => {
+                state = 0;
+                months = 0;
+            }
+        }
+        intervention[k] = state;
+        intervention_months[k] = months;
+    }
+
+    // 3. Need transition.
+    let connected_now = flags & flag::CONNECTED != 0;
+    let mask = flags & flag::RISK_MASK;
+    let need_mask = if connected_now {
+        mask & !isolation
+    } else {
+        mask
+    };
+    let is_adult_crisis = age_k >= 18 && level == 3;
+    let stress = (adults_crisis - is_adult_crisis as usize).min(2);
+    let h1 = rc.bits(t, Purpose::Need);
+    let (u_need, u_risk) = (h1 as u32, (h1 >> 32) as u32);
+    let in_ep = episode[k] != 0;
+    let is_ref = k == lo;
+    // Built only for the slow paths.
+    let ctx_at = |level: usize, mask: u8| Ctx {
+        level,
+        band,
+        need_mask,
+        mask,
+        connected: connected_now,
+        stress,
+        hh_max: hh_max as usize,
+        is_ref,
+        in_episode: in_ep,
+    };
+    let (thr_up, thr_move) = match mods.filter(|_| touch.need) {
+        None => {
+            let [a, b] = tables.trans[trans_index(level, band, need_mask, connected_now, stress)];
+            (a, b)
+        }
+        Some(md) => rates.need_thresholds(&ctx_at(level, mask), md),
+    };
+    let mut new_level = level;
+    if u_need < thr_up {
+        new_level = level + 1;
+        run.crisis_entries += (new_level == 3) as i64;
+    } else if u_need < thr_move {
+        new_level = level - 1;
+    }
+    need[k] = new_level as u8;
+
+    // 4. Risk factors change.
+    let slow_risk = mods.filter(|_| touch.risk);
+    let thr_risk = match slow_risk {
+        None => l.risk_row[mask as usize],
+        Some(md) => rates.risk_threshold(l.decile, mask, &tables.shock, md),
+    };
+    if u_risk < thr_risk {
+        let p = match slow_risk {
+            None => l.flips_row[mask as usize],
+            Some(md) => rates.risk_flips(l.decile, mask, &tables.shock, md),
+        };
+        let mut rng = rc.stream(t, Purpose::RiskDetail);
+        flags ^= flips_given_any(&p, &mut rng);
+    }
+
+    // 5. Asset connection: a place is asked for here and granted
+    // after the pass, in slot order, while the asset has room.
+    let h2 = rc.bits(t, Purpose::Contact);
+    let (u_contact, u_asset) = (h2 as u32, (h2 >> 32) as u32);
+    if connected_now {
+        if u_asset < l.thr_disc {
+            flags &= !flag::CONNECTED;
+            tally.disconnects += 1;
+        }
+    } else if l.has_room {
+        let isolated = (flags & isolation != 0) as usize;
+        if u_asset < l.mo.thr_connect[isolated] {
+            tally.connects.push((r as u32, tally.disconnects));
+        }
+    }
+
+    // 6. Service contacts, with this month's need level, and handoff.
+    let mask_now = flags & flag::RISK_MASK;
+    // The slow path only where an effect changes a rate this
+    // resident has (a multiplier on a rate of 0 changes nothing).
+    let slow_contact =
+        touch.event_rates || touch.entries & rates.entry_mask[band][is_ref as usize] != 0 && !in_ep;
+    let thr_contact = match mods.filter(|_| slow_contact) {
+        None => {
+            tables.contact[contact_index(new_level, band, mask_now, hh_max as usize, is_ref, in_ep)]
+        }
+        Some(md) => rates.contact_threshold(&ctx_at(new_level, mask_now), md),
+    };
+    let mut entered = false;
+    if u_contact < thr_contact {
+        let md = mods.unwrap_or(&Mods::NONE);
+        entered = contacts(
+            mo,
+            &ctx_at(new_level, mask_now),
+            md,
+            u_contact,
+            rc,
+            r,
+            &mut touched_s[k],
+            &mut episode[k],
+            tally,
+            &mut run.cost,
+            &mut run.handoff_cost,
+        );
+    }
+    s.flags[k] = flags;
+
+    // Month-end tallies and the household summary.
+    run.need[new_level] += 1;
+    summary.add(age_k, new_level as u8, intervention[k] & iv::SUPPORT != 0);
+    let ep = episode[k];
+    if ep != 0 && !entered && flags & flag::WAITING == 0 {
+        let svc = &mo.cfg.episodes[ep as usize - 1];
+        run.cost += if flags & flag::SPOT != 0 {
+            svc.spot_monthly_cost_pence
+        } else {
+            run.in_house[ep as usize - 1] += 1;
+            svc.monthly_cost_pence
+        };
+    }
+}
+
+/// A resident's contacts this month, given at least one (`u_contact` below
+/// the chance of any): how many, with which services, the handoff cost of
+/// each extra service in the window, and a request for a place when an
+/// episode service is contacted by someone in none. Returns whether a place
+/// was asked for.
+// Out of line: one resident in ten or so has a contact in a month.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn contacts(
+    mo: &Month,
+    ctx: &Ctx,
+    md: &Mods,
+    u_contact: u32,
+    rc: ResidentCrn,
+    slot: usize,
+    touched: &mut u16,
+    episode: &mut u8,
+    tally: &mut PassTally,
+    cost: &mut i64,
+    handoff_cost: &mut i64,
+) -> bool {
+    let cfg = mo.cfg;
+    let n_events = cfg.events.len();
+    let mut rates_s = [0.0; MAX_SERVICES];
+    let total = mo.rates.contact_rates(ctx, md, &mut rates_s);
+    let count = poisson_given_at_least_one(total, u_contact);
+    let mut rng = rc.stream(mo.t, Purpose::ContactDetail);
+    let mut entered = false;
+    for _ in 0..count {
+        let sv = pick_weighted(&rates_s, total, rng.uniform());
+        let bit = 1u16 << sv;
+        if *touched & bit == 0 {
+            if *touched != 0 {
+                let c = (mo.handoff_pence * md.handoff).round() as i64;
+                *handoff_cost += c;
+                *cost += c;
+            }
+            *touched |= bit;
+        }
+        if sv < n_events {
+            tally.events[sv] += 1;
+            tally.nb_events += 1;
+            *cost += cfg.events[sv].unit_cost_pence;
+        } else if *episode == 0 {
+            // A place is asked for; where it is (and what it costs this
+            // month) is settled after the pass.
+            let e = sv - n_events;
+            *episode = e as u8 + 1;
+            entered = true;
+            tally.entries.push(EntryRequest {
+                slot: slot as u32,
+                service: e as u8,
+                duration: md.duration[e],
+            });
+        }
+    }
+    entered
 }
 
 /// Takes the cost of service `e`'s occupied owned places, `owed` pence (the

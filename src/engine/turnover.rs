@@ -200,8 +200,12 @@ impl Engine<'_> {
                     res.episode_left[r] = 0;
                 }
             }
-            // Ages and members changed: refresh the household's summary.
-            self.household_summary[h] = HouseholdSummary::of(pop, h).pack();
+            // A member changed, or a child became an adult: refresh the
+            // household's summary (a year older otherwise changes nothing in
+            // it).
+            if left || age + 1 == ADULT_AGE {
+                self.household_summary[h] = HouseholdSummary::of(pop, h).pack();
+            }
         }
         if trend {
             // Enough of the month's empty slots are taken to bring children
