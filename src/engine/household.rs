@@ -53,6 +53,19 @@ impl HouseholdSummary {
             self.adults_crisis += (need == 3) as u8;
         }
     }
+    /// The summary of the members at `members` of a chunk's view.
+    pub(super) fn of_members(
+        s: &super::pass::Slots,
+        members: std::ops::Range<usize>,
+    ) -> HouseholdSummary {
+        let mut out = HouseholdSummary::default();
+        for k in members {
+            out.add(s.age[k], s.need[k], s.intervention[k] & iv::SUPPORT != 0);
+        }
+        out.adults_crisis = out.adults_crisis.min(3);
+        out
+    }
+
     pub(super) fn of(pop: &Population, h: usize) -> HouseholdSummary {
         let res = &pop.residents;
         let mut s = HouseholdSummary::default();

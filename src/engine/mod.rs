@@ -122,6 +122,7 @@ pub struct Engine<'a> {
     chunks: Vec<Chunk>,
     /// Each chunk's tallies, kept between months to reuse their buffers.
     pass_tallies: Vec<PassTally>,
+    turn_tallies: Vec<turnover::TurnTally>,
     layout: Layout,
     rates: Rates<'a>,
     tables: Tables,
@@ -201,6 +202,7 @@ impl<'a> Engine<'a> {
             workers: &OneThread,
             chunks: pass::chunks(&population, pass::CHUNK_RESIDENTS),
             pass_tallies: Vec::new(),
+            turn_tallies: Vec::new(),
             rates,
             tables,
             crn,

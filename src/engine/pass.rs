@@ -97,7 +97,7 @@ pub(super) struct Slots<'a> {
 
 impl<'a> Slots<'a> {
     /// Every resident and household.
-    pub(super) fn all(
+    pub(super) fn of(
         r: &'a mut Residents,
         prefixes: &'a mut [ResidentCrn],
         summary: &'a mut [u8],
@@ -318,7 +318,7 @@ impl Engine<'_> {
             thr_disc: &thr_disc,
         };
         let views =
-            Slots::all(&mut population.residents, prefixes, household_summary).per_chunk(chunks);
+            Slots::of(&mut population.residents, prefixes, household_summary).per_chunk(chunks);
         let mut jobs: Vec<_> = views
             .into_iter()
             .zip(chunks.iter())

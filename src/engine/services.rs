@@ -22,22 +22,6 @@ pub(super) struct EpisodeState {
     pub(super) queue: VecDeque<(u32, u16)>,
 }
 
-impl EpisodeState {
-    /// Someone leaves the service: their place (in-house or spot) or their
-    /// spot on the waiting list, by their flags. Returns the flags without the
-    /// episode's bits. A stale waiting-list entry is skipped on admission.
-    pub(super) fn release(&mut self, flags: u8) -> u8 {
-        if flags & flag::WAITING != 0 {
-            self.waiting -= 1;
-        } else if flags & flag::SPOT != 0 {
-            self.spot -= 1;
-        } else {
-            self.in_house -= 1;
-        }
-        flags & !(flag::WAITING | flag::SPOT)
-    }
-}
-
 /// The log-normal length-of-stay distribution of each episode service that
 /// has one, built once a run.
 pub(super) fn lognormals(config: &Config) -> Vec<Option<LogNormal<f64>>> {
