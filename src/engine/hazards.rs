@@ -251,7 +251,7 @@ pub(super) struct Tables {
     pub(super) trans: Box<[[u32; 2]; TRANS_SIZE]>,
     pub(super) risk: Vec<u32>,
     /// Flip probability of each factor, by decile and factors held.
-    pub(super) flips: Vec<[f64; RISK_FACTORS]>,
+    pub(super) flips: Vec<FlipChances>,
     pub(super) contact: Box<[u32; CONTACT_SIZE]>,
     pub(super) shock: [f64; RISK_FACTORS],
 }
@@ -294,9 +294,9 @@ impl Tables {
                                     in_episode,
                                     ..base
                                 };
-                                contact[contact_index(
-                                    level, band, mask, hh_max, is_ref, in_episode,
-                                )] = rates.contact_threshold(&c, &Mods::NONE);
+                                let index =
+                                    contact_index(level, band, mask, hh_max, is_ref, in_episode);
+                                contact[index] = rates.contact_threshold(&c, &Mods::NONE);
                             }
                         }
                     }
@@ -304,12 +304,12 @@ impl Tables {
             }
         }
         let mut risk = vec![0u32; 10 * 32];
-        let mut flips = vec![[0.0; RISK_FACTORS]; 10 * 32];
+        let mut flips = vec![FlipChances::new([0.0; RISK_FACTORS]); 10 * 32];
         for decile in 1..=10u8 {
             for mask in 0..32u8 {
                 let k = (decile as usize - 1) * 32 + mask as usize;
                 risk[k] = rates.risk_threshold(decile, mask, &shock, &Mods::NONE);
-                flips[k] = rates.risk_flips(decile, mask, &shock, &Mods::NONE);
+                flips[k] = FlipChances::new(rates.risk_flips(decile, mask, &shock, &Mods::NONE));
             }
         }
         Tables {
@@ -336,22 +336,43 @@ impl Engine<'_> {
     }
 }
 
+/// The chances that drive [`flips_given_any`] for one set of flip
+/// probabilities, worked out once: each factor's chance of flipping, and its
+/// chance given that none before it flipped and at least one from it on
+/// does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct FlipChances {
+    pub(super) p: [f64; RISK_FACTORS],
+    given_none_yet: [f64; RISK_FACTORS],
+}
+
+impl FlipChances {
+    pub(super) fn new(p: [f64; RISK_FACTORS]) -> FlipChances {
+        FlipChances {
+            p,
+            given_none_yet: std::array::from_fn(|f| {
+                // P(f flips | at least one of f.. flips)
+                let none_rest: f64 = p[f..].iter().map(|x| 1.0 - x).product();
+                let any_rest = 1.0 - none_rest;
+                if any_rest <= 0.0 {
+                    0.0
+                } else {
+                    p[f] / any_rest
+                }
+            }),
+        }
+    }
+}
+
 /// Which risk factors flip, drawn exactly from independent flips with
-/// probabilities `p`, conditioned on at least one flipping.
-pub(super) fn flips_given_any(p: &[f64; RISK_FACTORS], rng: &mut Stream) -> u8 {
+/// probabilities `c.p`, conditioned on at least one flipping.
+pub(super) fn flips_given_any(c: &FlipChances, rng: &mut Stream) -> u8 {
     let mut out = 0u8;
     for f in 0..RISK_FACTORS {
         let q = if out != 0 {
-            p[f]
+            c.p[f]
         } else {
-            // P(f flips | at least one of f.. flips)
-            let none_rest: f64 = p[f..].iter().map(|x| 1.0 - x).product();
-            let any_rest = 1.0 - none_rest;
-            if any_rest <= 0.0 {
-                0.0
-            } else {
-                p[f] / any_rest
-            }
+            c.given_none_yet[f]
         };
         if rng.uniform() < q {
             out |= 1 << f;
@@ -449,7 +470,7 @@ mod tests {
                             rates.risk_threshold(decile, mask, &shock, m),
                             tables.risk[k]
                         );
-                        assert_eq!(rates.risk_flips(decile, mask, &shock, m), tables.flips[k]);
+                        assert_eq!(rates.risk_flips(decile, mask, &shock, m), tables.flips[k].p);
                     }
                 }
             }
@@ -467,7 +488,7 @@ mod tests {
         let mut counts = [0u32; 32];
         for r in 0..n {
             let mut rng = crn.stream(r, 0, Purpose::RiskDetail);
-            counts[flips_given_any(&p, &mut rng) as usize] += 1;
+            counts[flips_given_any(&FlipChances::new(p), &mut rng) as usize] += 1;
         }
         let none: f64 = p.iter().map(|x| 1.0 - x).product();
         for mask in 1..32usize {

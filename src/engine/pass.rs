@@ -24,7 +24,9 @@
 use std::ops::Range;
 
 use super::assets::{connect_thresholds, disconnect_threshold};
-use super::hazards::{Ctx, Mods, Rates, Tables, contact_index, flips_given_any, trans_index};
+use super::hazards::{
+    Ctx, FlipChances, Mods, Rates, Tables, contact_index, flips_given_any, trans_index,
+};
 use super::household::HouseholdSummary;
 use super::interventions::{Reach, Touch};
 use super::services::{DurationDraw, pick_weighted, poisson_given_at_least_one};
@@ -34,9 +36,7 @@ use super::{
 };
 use crate::metrics::NeighbourhoodMetric as Nb;
 use crate::model::population::{Population, Residents, flag, is_vacant, iv};
-use crate::model::{
-    Config, Delivery, MAX_SERVICES, NEED_LEVELS, Overflow, RISK_FACTORS, RiskFactor, Unit,
-};
+use crate::model::{Config, Delivery, MAX_SERVICES, NEED_LEVELS, Overflow, RiskFactor, Unit};
 use crate::rng::{Crn, Purpose, ResidentCrn, resident_key};
 
 /// Residents a chunk holds at least (but for a neighbourhood's last): small
@@ -538,7 +538,7 @@ struct Local<'a> {
     mo: &'a Month<'a>,
     decile: u8,
     risk_row: &'a [u32],
-    flips_row: &'a [[f64; RISK_FACTORS]],
+    flips_row: &'a [FlipChances],
     thr_disc: u32,
     has_room: bool,
     /// The chunk's first slot.
@@ -871,7 +871,7 @@ fn general_resident(
     if u_risk < thr_risk {
         let p = match slow_risk {
             None => l.flips_row[mask as usize],
-            Some(md) => rates.risk_flips(l.decile, mask, &tables.shock, md),
+            Some(md) => FlipChances::new(rates.risk_flips(l.decile, mask, &tables.shock, md)),
         };
         let mut rng = rc.stream(t, Purpose::RiskDetail);
         flags ^= flips_given_any(&p, &mut rng);
