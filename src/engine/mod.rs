@@ -175,8 +175,20 @@ impl<'a> Engine<'a> {
     /// the scenario, services as at equilibrium (or empty, if the scenario
     /// says so), assets at their base places.
     pub fn new(config: &'a Config, seed: u64, replicate: u32) -> Engine<'a> {
+        Engine::new_on(config, seed, replicate, &OneThread)
+    }
+
+    /// [`Engine::new`] with its work, the warm start's and every month's,
+    /// run by `workers`: the same engine, byte for byte.
+    pub fn new_on(
+        config: &'a Config,
+        seed: u64,
+        replicate: u32,
+        workers: &'a dyn Workers,
+    ) -> Engine<'a> {
         let population = population::synthesise(config, Crn::new(seed, replicate));
-        let mut engine = Engine::assemble(config, seed, replicate, population, [1.0; RISK_FACTORS]);
+        let mut engine = Engine::assemble(config, seed, replicate, population, [1.0; RISK_FACTORS])
+            .with_workers(workers);
         engine.warm_start();
         engine
     }
@@ -373,9 +385,7 @@ pub fn run_replicate_on(
     replicate: u32,
     workers: &dyn Workers,
 ) -> ReplicateResult {
-    Engine::new(config, seed, replicate)
-        .with_workers(workers)
-        .run()
+    Engine::new_on(config, seed, replicate, workers).run()
 }
 
 /// Residents a place larger than this is judged on, for checks that look at

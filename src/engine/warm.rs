@@ -165,18 +165,33 @@ impl Engine<'_> {
     /// about them at equilibrium: entry chances and stays averaged over
     /// their stationary need distribution (need moves within months, stays
     /// last years), with no programme's effect.
-    pub(super) fn at_equilibrium(&self, mut visit: impl FnMut(usize, &AtEquilibrium)) {
+    pub(super) fn at_equilibrium(&self, visit: impl FnMut(usize, &AtEquilibrium)) {
+        let stays = self.expected_stays();
+        self.at_equilibrium_in(&stays, 0..self.population.households.len(), visit);
+    }
+
+    /// Each episode service's expected stays (see [`expected_stays`]).
+    fn expected_stays(&self) -> Vec<Vec<[f64; NEED_LEVELS]>> {
+        let move_out = &self.departures.moves();
+        (0..self.config.episodes.len())
+            .map(|e| expected_stays(self.config, e, move_out))
+            .collect()
+    }
+
+    /// [`Engine::at_equilibrium`] for the residents of `households`.
+    fn at_equilibrium_in(
+        &self,
+        stays: &[Vec<[f64; NEED_LEVELS]>],
+        households: std::ops::Range<usize>,
+        mut visit: impl FnMut(usize, &AtEquilibrium),
+    ) {
         let cfg = self.config;
         let n_events = cfg.events.len();
-        let move_out = &self.departures.moves();
-        let stays: Vec<Vec<[f64; NEED_LEVELS]>> = (0..cfg.episodes.len())
-            .map(|e| expected_stays(cfg, e, move_out))
-            .collect();
         let isolation = RiskFactor::Isolation.bit();
         let pop = &self.population;
         let res = &pop.residents;
         let mut rates = [0.0; MAX_SERVICES];
-        for h in 0..pop.households.len() {
+        for h in households {
             let summary = HouseholdSummary::unpack(self.household_summary[h]);
             let members = pop.households.members(h);
             let first = members.start;
@@ -263,29 +278,40 @@ impl Engine<'_> {
         if cfg.episodes.is_empty() || !cfg.warm_start {
             return;
         }
-        // Who is found in which service, in slot order.
+        // Who is found in which service, chunk by chunk on the engine's
+        // workers, then in slot order.
+        let stays = self.expected_stays();
+        let mut by_chunk: Vec<Vec<Vec<u32>>> =
+            vec![vec![Vec::new(); cfg.episodes.len()]; self.chunks.len()];
+        {
+            let this = &*self;
+            let stays = &stays;
+            let mut jobs: Vec<_> = this
+                .chunks
+                .iter()
+                .zip(by_chunk.iter_mut())
+                .map(|(chunk, found)| {
+                    move || {
+                        this.at_equilibrium_in(stays, chunk.households.clone(), |r, at| {
+                            if let Some(e) = this.found_in(r, at) {
+                                found[e].push(r as u32);
+                            }
+                        })
+                    }
+                })
+                .collect();
+            let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs
+                .iter_mut()
+                .map(|j| j as &mut (dyn FnMut() + Send))
+                .collect();
+            this.workers.run(&mut refs);
+        }
         let mut found: Vec<Vec<u32>> = vec![Vec::new(); cfg.episodes.len()];
-        self.at_equilibrium(|r, at| {
-            if at.inside <= 0.0 {
-                return;
+        for chunk in by_chunk {
+            for (all, some) in found.iter_mut().zip(chunk) {
+                all.extend(some);
             }
-            let u =
-                (self.prefixes[r].bits(0, Purpose::WarmStart) >> 11) as f64 / (1u64 << 53) as f64;
-            if u >= at.inside {
-                return;
-            }
-            // Which service, in proportion to entry chance × stay.
-            let weight: f64 = at.weights.iter().sum();
-            let target = u / at.inside * weight;
-            let mut acc = 0.0;
-            for (e, &w) in at.weights.iter().enumerate().take(cfg.episodes.len()) {
-                acc += w;
-                if w > 0.0 && target < acc {
-                    found[e].push(r as u32);
-                    break;
-                }
-            }
-        });
+        }
         for (e, slots) in found.iter().enumerate() {
             let svc = &cfg.episodes[e];
             let state = &mut self.episodes[e];
@@ -310,6 +336,34 @@ impl Engine<'_> {
                 res.episode_left[r] = months_left(cfg, e, &mut rng);
             }
         }
+    }
+
+    /// The service resident `r` is found in at the start, if any: in one
+    /// with the chance `at.inside`, which one in proportion to entry chance
+    /// × stay.
+    fn found_in(&self, r: usize, at: &AtEquilibrium) -> Option<usize> {
+        if at.inside <= 0.0 {
+            return None;
+        }
+        let u = (self.prefixes[r].bits(0, Purpose::WarmStart) >> 11) as f64 / (1u64 << 53) as f64;
+        if u >= at.inside {
+            return None;
+        }
+        let weight: f64 = at.weights.iter().sum();
+        let target = u / at.inside * weight;
+        let mut acc = 0.0;
+        for (e, &w) in at
+            .weights
+            .iter()
+            .enumerate()
+            .take(self.config.episodes.len())
+        {
+            acc += w;
+            if w > 0.0 && target < acc {
+                return Some(e);
+            }
+        }
+        None
     }
 }
 
