@@ -101,6 +101,18 @@ pub trait Workers: Sync {
     fn run(&self, jobs: &mut [&mut (dyn FnMut() + Send)]);
 }
 
+/// Calls `job` once for every item, on `workers`: in any order, on any
+/// thread.
+fn for_each<T: Send>(workers: &dyn Workers, items: &mut [T], job: impl Fn(&mut T) + Sync) {
+    let job = &job;
+    let mut jobs: Vec<_> = items.iter_mut().map(|item| move || job(item)).collect();
+    let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs
+        .iter_mut()
+        .map(|j| j as &mut (dyn FnMut() + Send))
+        .collect();
+    workers.run(&mut refs);
+}
+
 /// Runs every job in turn on the calling thread.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OneThread;

@@ -319,22 +319,15 @@ impl Engine<'_> {
         };
         let views =
             Slots::of(&mut population.residents, prefixes, household_summary).per_chunk(chunks);
-        let mut jobs: Vec<_> = views
+        let mut work: Vec<_> = views
             .into_iter()
             .zip(chunks.iter())
             .zip(tallies.iter_mut())
-            .map(|((mut slots, chunk), tally)| {
-                let month = &month;
-                move || pass_chunk(month, chunk, &mut slots, tally)
-            })
             .collect();
-        let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs
-            .iter_mut()
-            .map(|j| j as &mut (dyn FnMut() + Send))
-            .collect();
-        workers.run(&mut refs);
-        drop(refs);
-        drop(jobs);
+        super::for_each(*workers, &mut work, |((slots, chunk), tally)| {
+            pass_chunk(&month, chunk, slots, tally)
+        });
+        drop(work);
         self.grant_places(&mut tallies, &mut available);
         self.grant_connections(&tallies, &caps);
         self.add_up(&tallies, recording);

@@ -177,22 +177,15 @@ impl Engine<'_> {
             };
             let views =
                 Slots::of(&mut population.residents, prefixes, household_summary).per_chunk(chunks);
-            let mut jobs: Vec<_> = views
+            let mut work: Vec<_> = views
                 .into_iter()
                 .zip(chunks.iter())
                 .zip(tallies.iter_mut())
-                .map(|((mut slots, chunk), tally)| {
-                    let month = &month;
-                    move || turns_in_chunk(month, chunk, &mut slots, tally)
-                })
                 .collect();
-            let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs
-                .iter_mut()
-                .map(|j| j as &mut (dyn FnMut() + Send))
-                .collect();
-            workers.run(&mut refs);
-            drop(refs);
-            drop(jobs);
+            super::for_each(*workers, &mut work, |((slots, chunk), tally)| {
+                turns_in_chunk(&month, chunk, slots, tally)
+            });
+            drop(work);
             population.residents.household = household;
         }
         let mut flows = Flows::default();

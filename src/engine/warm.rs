@@ -286,25 +286,14 @@ impl Engine<'_> {
         {
             let this = &*self;
             let stays = &stays;
-            let mut jobs: Vec<_> = this
-                .chunks
-                .iter()
-                .zip(by_chunk.iter_mut())
-                .map(|(chunk, found)| {
-                    move || {
-                        this.at_equilibrium_in(stays, chunk.households.clone(), |r, at| {
-                            if let Some(e) = this.found_in(r, at) {
-                                found[e].push(r as u32);
-                            }
-                        })
+            let mut work: Vec<_> = this.chunks.iter().zip(by_chunk.iter_mut()).collect();
+            super::for_each(this.workers, &mut work, |(chunk, found)| {
+                this.at_equilibrium_in(stays, chunk.households.clone(), |r, at| {
+                    if let Some(e) = this.found_in(r, at) {
+                        found[e].push(r as u32);
                     }
                 })
-                .collect();
-            let mut refs: Vec<&mut (dyn FnMut() + Send)> = jobs
-                .iter_mut()
-                .map(|j| j as &mut (dyn FnMut() + Send))
-                .collect();
-            this.workers.run(&mut refs);
+            });
         }
         let mut found: Vec<Vec<u32>> = vec![Vec::new(); cfg.episodes.len()];
         for chunk in by_chunk {
