@@ -161,7 +161,7 @@ impl<'a> Slots<'a> {
     }
 
     /// One view per chunk, in order.
-    pub(super) fn per_chunk(mut self, chunks: &[Chunk]) -> Vec<Slots<'a>> {
+    fn per_chunk(mut self, chunks: &[Chunk]) -> Vec<Slots<'a>> {
         let mut out = Vec::with_capacity(chunks.len());
         for c in chunks {
             let (head, rest) = self.split(c.residents.len(), c.households.len());
@@ -170,6 +170,26 @@ impl<'a> Slots<'a> {
         }
         out
     }
+}
+
+/// Calls `job` once for every chunk, with the chunk's view of `slots` and
+/// its own tally, on `workers`: in any order, on any thread.
+pub(super) fn each_chunk<T: Send>(
+    workers: &dyn super::Workers,
+    slots: Slots,
+    chunks: &[Chunk],
+    tallies: &mut [T],
+    job: impl Fn(&Chunk, &mut Slots, &mut T) + Sync,
+) {
+    let mut work: Vec<_> = slots
+        .per_chunk(chunks)
+        .into_iter()
+        .zip(chunks)
+        .zip(tallies.iter_mut())
+        .collect();
+    super::for_each(workers, &mut work, |((slots, chunk), tally)| {
+        job(chunk, slots, tally)
+    });
 }
 
 /// A resident's request for a place in an episode service, granted after
@@ -317,17 +337,14 @@ impl Engine<'_> {
             thr_connect: connect_thresholds(&cfg.assets),
             thr_disc: &thr_disc,
         };
-        let views =
-            Slots::of(&mut population.residents, prefixes, household_summary).per_chunk(chunks);
-        let mut work: Vec<_> = views
-            .into_iter()
-            .zip(chunks.iter())
-            .zip(tallies.iter_mut())
-            .collect();
-        super::for_each(*workers, &mut work, |((slots, chunk), tally)| {
-            pass_chunk(&month, chunk, slots, tally)
-        });
-        drop(work);
+        let slots = Slots::of(&mut population.residents, prefixes, household_summary);
+        each_chunk(
+            *workers,
+            slots,
+            chunks,
+            &mut tallies,
+            |chunk, slots, tally| pass_chunk(&month, chunk, slots, tally),
+        );
         self.grant_places(&mut tallies, &mut available);
         self.grant_connections(&tallies, &caps);
         self.add_up(&tallies, recording);

@@ -16,7 +16,7 @@
 //! trend's path for that month, each with the same chance.
 
 use super::household::HouseholdSummary;
-use super::pass::{Chunk, Slots};
+use super::pass::{Chunk, Slots, each_chunk};
 use super::{Engine, scenario_month};
 use crate::model::demography::{ADULT_AGE, Demography};
 use crate::model::population::{self, VACANT_ADULT, VACANT_CHILD, flag, is_vacant, iv};
@@ -175,17 +175,14 @@ impl Engine<'_> {
                 household: &household,
                 hh_start: &population.households.start,
             };
-            let views =
-                Slots::of(&mut population.residents, prefixes, household_summary).per_chunk(chunks);
-            let mut work: Vec<_> = views
-                .into_iter()
-                .zip(chunks.iter())
-                .zip(tallies.iter_mut())
-                .collect();
-            super::for_each(*workers, &mut work, |((slots, chunk), tally)| {
-                turns_in_chunk(&month, chunk, slots, tally)
-            });
-            drop(work);
+            let slots = Slots::of(&mut population.residents, prefixes, household_summary);
+            each_chunk(
+                *workers,
+                slots,
+                chunks,
+                &mut tallies,
+                |chunk, slots, tally| turns_in_chunk(&month, chunk, slots, tally),
+            );
             population.residents.household = household;
         }
         let mut flows = Flows::default();
