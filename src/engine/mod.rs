@@ -17,8 +17,12 @@
 //!    falls this month (`turnover`);
 //! 7. recording the month's integers ([`crate::metrics`]).
 //!
-//! Every draw is a pure function of its coordinates ([`crate::rng`]), so the
-//! order residents are visited in changes no result. `audit` recounts every
+//! Steps 5 and 6, and the warm start, run in chunks of whole households on
+//! the engine's [`Workers`]; what a resident asks of a shared pool (a place
+//! in a service or at an asset) is granted after, in slot order. Every draw
+//! is a pure function of its coordinates ([`crate::rng`]), so neither the
+//! order residents are visited in nor the thread count changes any result.
+//! `audit` recounts every
 //! running total from the residents' own records, for tests and on every
 //! resume from a snapshot.
 
