@@ -47,8 +47,6 @@ pub enum Purpose {
     /// Where a declared trend's room goes, and whether an empty slot is
     /// taken this month.
     Room = 14,
-    /// Length of an episode that begins this month.
-    Duration = 15,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -198,8 +198,9 @@ pub(super) fn each_chunk<T: Send>(
 pub(super) struct EntryRequest {
     slot: u32,
     service: u8,
-    /// The intervention's multiplier on the episode's length.
-    duration: f64,
+    /// Months the episode lasts if a place is free, drawn with the contact
+    /// that asks for it.
+    months: u16,
 }
 
 /// What one chunk's month leaves for the rest of the step: its tallies and
@@ -264,6 +265,7 @@ struct Month<'a> {
     /// Per neighbourhood: the chance a connected resident disconnects, and
     /// whether the asset has any places.
     thr_disc: &'a [(u32, bool)],
+    durations: DurationDraw<'a>,
 }
 
 impl Engine<'_> {
@@ -320,6 +322,7 @@ impl Engine<'_> {
             reach,
             crn,
             t,
+            durations,
             ..
         } = self;
         let month = Month {
@@ -336,6 +339,10 @@ impl Engine<'_> {
                 * (1.0 - cfg.handoff.integration),
             thr_connect: connect_thresholds(&cfg.assets),
             thr_disc: &thr_disc,
+            durations: DurationDraw {
+                config: cfg,
+                lognormal: durations,
+            },
         };
         let slots = Slots::of(&mut population.residents, prefixes, household_summary);
         each_chunk(
@@ -359,11 +366,6 @@ impl Engine<'_> {
     /// or the waiting list, as the service overflows.
     fn grant_places(&mut self, tallies: &mut [PassTally], available: &mut [u32]) {
         let cfg = self.config;
-        let t = self.t;
-        let durations = DurationDraw {
-            config: cfg,
-            lognormal: &self.durations,
-        };
         let lay = &self.layout;
         let res = &mut self.population.residents;
         for tally in tallies.iter_mut() {
@@ -371,7 +373,7 @@ impl Engine<'_> {
                 let EntryRequest {
                     slot,
                     service,
-                    duration,
+                    months,
                 } = tally.entries[i];
                 let (r, e) = (slot as usize, service as usize);
                 let svc = &cfg.episodes[e];
@@ -394,8 +396,7 @@ impl Engine<'_> {
                 }
                 self.row[lay.episode_entries + e] += 1;
                 tally.nb_entries += 1;
-                let mut rng = self.crn.stream(res.key(r), t, Purpose::Duration);
-                res.episode_left[r] = durations.draw(e, &mut rng, duration);
+                res.episode_left[r] = months;
             }
         }
     }
@@ -994,14 +995,18 @@ fn contacts(
             *cost += cfg.events[sv].unit_cost_pence;
         } else if *episode == 0 {
             // A place is asked for; where it is (and what it costs this
-            // month) is settled after the pass.
+            // month) is settled after the pass. Its length is drawn now,
+            // straight after the contact, whatever the answer (someone who
+            // waits draws again when admitted), so the next contacts' draws
+            // do not depend on it.
             let e = sv - n_events;
             *episode = e as u8 + 1;
             entered = true;
+            let months = mo.durations.draw(e, &mut rng, md.duration[e]);
             tally.entries.push(EntryRequest {
                 slot: slot as u32,
                 service: e as u8,
-                duration: md.duration[e],
+                months,
             });
         }
     }
