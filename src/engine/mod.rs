@@ -99,7 +99,7 @@ pub struct ReplicateResult {
 /// Runs a month's independent pieces of work, in any order and on any
 /// threads: the engine's results are the same whichever. [`OneThread`] runs
 /// them in turn; a caller with a thread pool passes its own (the `upstream`
-/// command passes rayon's).
+/// command passes one that runs them on its pool's threads).
 pub trait Workers: Sync {
     /// Calls every job once.
     fn run(&self, jobs: &mut [&mut (dyn FnMut() + Send)]);
