@@ -574,6 +574,18 @@ struct Home {
     hh_max: u8,
 }
 
+impl Home {
+    /// The household whose first member is `lo`, from its packed summary.
+    fn of(lo: usize, packed: u8) -> Home {
+        let start = HouseholdSummary::unpack(packed);
+        Home {
+            lo,
+            adults_crisis: start.adults_crisis as usize,
+            hh_max: start.adult_max_need,
+        }
+    }
+}
+
 /// One chunk's residents through the month's six submodels.
 // `h` and `k` index several parallel arrays at once.
 #[allow(clippy::needless_range_loop)]
@@ -611,122 +623,120 @@ fn pass_chunk(mo: &Month, chunk: &Chunk, s: &mut Slots, tally: &mut PassTally) {
     );
     let mut run = Running::default();
     // Each resident's handoff window has its own phase, `(t + slot) mod
-    // window`, so no month clears everyone's at once.
+    // window`, so no month clears everyone's at once. Cleared before the
+    // residents' loop, which only then reads it.
     let window = mo.window;
-    let mut phase = if window > 0 {
-        (t as usize + r0) % window
-    } else {
-        1
-    };
-    for h in chunk.households.clone() {
-        let lo = mo.hh_start[h] as usize - r0;
-        let hi = mo.hh_start[h + 1] as usize - r0;
-        assert!(lo < hi && hi <= len);
-        // Household state at the start of the month (synchronous update),
-        // as last month's pass (or turnover) left it.
-        let start = HouseholdSummary::unpack(s.summary[h - h0]);
-        let home = Home {
-            lo,
-            adults_crisis: start.adults_crisis as usize,
-            hh_max: start.adult_max_need,
-        };
-        let (adults_crisis, hh_max) = (home.adults_crisis, home.hh_max);
-        let mut summary = HouseholdSummary::default();
-        for k in lo..hi {
-            let age_k = s.age[k];
-            if phase == 0 {
-                s.touched[k] = 0;
-            }
-            if window > 0 {
-                phase += 1;
-                if phase == window {
-                    phase = 0;
-                }
-            }
-            // Room a declared trend keeps for arrivals: nobody yet.
-            if is_vacant(age_k) {
-                continue;
-            }
-            if s.episode[k] | s.intervention[k] != 0 {
-                general_resident(&local, s, k, &home, &mut summary, &mut run, tally);
-                continue;
-            }
-            // Most residents, most months: in no episode and touched by no
-            // programme. The same steps as the general path with no
-            // multipliers, read from the tables alone.
-            let r = r0 + k;
-            let band = bands.band(age_k);
-            let level = s.need[k] as usize;
-            let mut flags = s.flags[k];
-            let rc = s.prefixes[k];
-            let connected_now = flags & flag::CONNECTED != 0;
-            let mask = flags & flag::RISK_MASK;
-            let need_mask = mask & !(isolation * connected_now as u8);
-            let is_adult_crisis = (age_k >= 18) & (level == 3);
-            let stress = (adults_crisis - is_adult_crisis as usize).min(2);
-            let h1 = rc.bits(t, Purpose::Need);
-            let u_need = h1 as u32;
-            let [thr_up, thr_move] =
-                tables.trans[trans_index(level, band, need_mask, connected_now, stress)];
-            // Up below the first threshold, down between the two (the
-            // second is the first plus the chance of moving down).
-            let up = (u_need < thr_up) as usize;
-            let new_level = level + 2 * up - (u_need < thr_move) as usize;
-            run.crisis_entries += (up & (level == 2) as usize) as i64;
-            s.need[k] = new_level as u8;
-            if ((h1 >> 32) as u32) < risk_row[mask as usize] {
-                let mut rng = rc.stream(t, Purpose::RiskDetail);
-                flags ^= flips_given_any(&flips_row[mask as usize], &mut rng);
-            }
-            let h2 = rc.bits(t, Purpose::Contact);
-            let (u_contact, u_asset) = (h2 as u32, (h2 >> 32) as u32);
-            if connected_now {
-                if u_asset < thr_disc {
-                    flags &= !flag::CONNECTED;
-                    tally.disconnects += 1;
-                }
-            } else if has_room && u_asset < mo.thr_connect[(flags & isolation != 0) as usize] {
-                tally.connects.push((r as u32, tally.disconnects));
-            }
-            let mask_now = flags & flag::RISK_MASK;
-            let is_ref = k == lo;
-            let thr_contact = tables.contact
-                [contact_index(new_level, band, mask_now, hh_max as usize, is_ref, false)];
-            if u_contact < thr_contact {
-                let ctx = Ctx {
-                    level: new_level,
-                    band,
-                    need_mask,
-                    mask: mask_now,
-                    connected: connected_now,
-                    stress,
-                    hh_max: hh_max as usize,
-                    is_ref,
-                    in_episode: false,
-                };
-                // An episode begun this month is costed when its place is
-                // granted, after the pass.
-                contacts(
-                    mo,
-                    &ctx,
-                    &Mods::NONE,
-                    u_contact,
-                    rc,
-                    r,
-                    &mut s.touched[k],
-                    &mut s.episode[k],
-                    tally,
-                    &mut run.cost,
-                    &mut run.handoff_cost,
-                );
-            }
-            s.flags[k] = flags;
-            run.need[new_level] += 1;
-            summary.add(age_k, new_level as u8, false);
+    if window > 0 {
+        let first = (window - (t as usize + r0) % window) % window;
+        for k in (first..len).step_by(window) {
+            s.touched[k] = 0;
         }
-        summary.adults_crisis = summary.adults_crisis.min(3);
-        s.summary[h - h0] = summary.pack();
     }
+    // One flat loop over the chunk's residents, a household's state
+    // swapped as its first member comes up: cheaper than a loop per
+    // household, whose set-up costs as much as a resident when most
+    // households are small.
+    let ends = &mo.hh_start[h0 + 1..chunk.households.end + 1];
+    assert!(!ends.is_empty() && s.summary.len() == ends.len());
+    let mut h = 0;
+    let mut next = ends[0] as usize - r0;
+    let mut home = Home::of(0, s.summary[0]);
+    let mut summary = HouseholdSummary::default();
+    for k in 0..len {
+        if k == next {
+            summary.adults_crisis = summary.adults_crisis.min(3);
+            s.summary[h] = summary.pack();
+            h += 1;
+            next = ends[h] as usize - r0;
+            home = Home::of(k, s.summary[h]);
+            summary = HouseholdSummary::default();
+        }
+        let (lo, adults_crisis, hh_max) = (home.lo, home.adults_crisis, home.hh_max);
+        let age_k = s.age[k];
+        // Room a declared trend keeps for arrivals: nobody yet.
+        if is_vacant(age_k) {
+            continue;
+        }
+        if s.episode[k] | s.intervention[k] != 0 {
+            summary = general_resident(&local, s, k, &home, summary, &mut run, tally);
+            continue;
+        }
+        // Most residents, most months: in no episode and touched by no
+        // programme. The same steps as the general path with no
+        // multipliers, read from the tables alone.
+        let r = r0 + k;
+        let band = bands.band(age_k);
+        let level = s.need[k] as usize;
+        let mut flags = s.flags[k];
+        let rc = s.prefixes[k];
+        let connected_now = flags & flag::CONNECTED != 0;
+        let mask = flags & flag::RISK_MASK;
+        let need_mask = mask & !(isolation * connected_now as u8);
+        let is_adult_crisis = (age_k >= 18) & (level == 3);
+        let stress = (adults_crisis - is_adult_crisis as usize).min(2);
+        let h1 = rc.bits(t, Purpose::Need);
+        let u_need = h1 as u32;
+        let [thr_up, thr_move] =
+            tables.trans[trans_index(level, band, need_mask, connected_now, stress)];
+        // Up below the first threshold, down between the two (the
+        // second is the first plus the chance of moving down).
+        let up = (u_need < thr_up) as usize;
+        let new_level = level + 2 * up - (u_need < thr_move) as usize;
+        run.crisis_entries += (up & (level == 2) as usize) as i64;
+        s.need[k] = new_level as u8;
+        if ((h1 >> 32) as u32) < risk_row[mask as usize] {
+            let mut rng = rc.stream(t, Purpose::RiskDetail);
+            flags ^= flips_given_any(&flips_row[mask as usize], &mut rng);
+        }
+        let h2 = rc.bits(t, Purpose::Contact);
+        let (u_contact, u_asset) = (h2 as u32, (h2 >> 32) as u32);
+        if connected_now {
+            if u_asset < thr_disc {
+                flags &= !flag::CONNECTED;
+                tally.disconnects += 1;
+            }
+        } else if has_room && u_asset < mo.thr_connect[(flags & isolation != 0) as usize] {
+            tally.connects.push((r as u32, tally.disconnects));
+        }
+        let mask_now = flags & flag::RISK_MASK;
+        let is_ref = k == lo;
+        let thr_contact = tables.contact
+            [contact_index(new_level, band, mask_now, hh_max as usize, is_ref, false)];
+        if u_contact < thr_contact {
+            let ctx = Ctx {
+                level: new_level,
+                band,
+                need_mask,
+                mask: mask_now,
+                connected: connected_now,
+                stress,
+                hh_max: hh_max as usize,
+                is_ref,
+                in_episode: false,
+            };
+            // An episode begun this month is costed when its place is
+            // granted, after the pass.
+            contacts(
+                mo,
+                &ctx,
+                &Mods::NONE,
+                u_contact,
+                rc,
+                r,
+                &mut s.touched[k],
+                &mut s.episode[k],
+                tally,
+                &mut run.cost,
+                &mut run.handoff_cost,
+            );
+        }
+        s.flags[k] = flags;
+        run.need[new_level] += 1;
+        summary.add(age_k, new_level as u8, false);
+    }
+    assert!(next == len && h + 1 == ends.len());
+    summary.adults_crisis = summary.adults_crisis.min(3);
+    s.summary[h] = summary.pack();
     tally.need = run.need;
     tally.crisis_entries = run.crisis_entries;
     tally.handoff_cost = run.handoff_cost;
@@ -746,10 +756,10 @@ fn general_resident(
     s: &mut Slots,
     k: usize,
     home: &Home,
-    summary: &mut HouseholdSummary,
+    mut summary: HouseholdSummary,
     run: &mut Running,
     tally: &mut PassTally,
-) {
+) -> HouseholdSummary {
     let mo = l.mo;
     let (rates, tables, crn, t) = (mo.rates, mo.tables, mo.crn, mo.t);
     let isolation = RiskFactor::Isolation.bit();
@@ -948,6 +958,7 @@ fn general_resident(
             svc.monthly_cost_pence
         };
     }
+    summary
 }
 
 /// A resident's contacts this month, given at least one (`u_contact` below
