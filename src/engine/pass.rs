@@ -323,6 +323,7 @@ impl Engine<'_> {
             crn,
             t,
             durations,
+            connected,
             ..
         } = self;
         let month = Month {
@@ -350,7 +351,24 @@ impl Engine<'_> {
             slots,
             chunks,
             &mut tallies,
-            |chunk, slots, tally| pass_chunk(&month, chunk, slots, tally),
+            |chunk, slots, tally| {
+                // Pay only for what the chunk's neighbourhood uses: with no
+                // asset place and nobody connected there, nobody connects
+                // or disconnects; with no chance of any risk factor
+                // changing, no resident's factors change.
+                let n = chunk.neighbourhood;
+                let assets = month.thr_disc[n].1 || connected[n] > 0;
+                let decile = cfg.population.neighbourhoods[n].decile as usize;
+                let risk = month.tables.risk[(decile - 1) * 32..decile * 32]
+                    .iter()
+                    .any(|&p| p > 0);
+                match (assets, risk) {
+                    (true, true) => pass_chunk::<true, true>(&month, chunk, slots, tally),
+                    (true, false) => pass_chunk::<true, false>(&month, chunk, slots, tally),
+                    (false, true) => pass_chunk::<false, true>(&month, chunk, slots, tally),
+                    (false, false) => pass_chunk::<false, false>(&month, chunk, slots, tally),
+                }
+            },
         );
         self.grant_places(&mut tallies, &mut available);
         self.grant_connections(&tallies, &caps);
@@ -566,11 +584,13 @@ struct Running {
     in_house: [u32; MAX_SERVICES],
 }
 
-/// A resident's household as it stood at the start of the month.
+/// A resident's household as it stood at the start of the month. Small
+/// enough to pass in one register.
+#[derive(Clone, Copy)]
 struct Home {
     /// The household's first member, in the chunk.
-    lo: usize,
-    adults_crisis: usize,
+    lo: u32,
+    adults_crisis: u8,
     hh_max: u8,
 }
 
@@ -579,17 +599,27 @@ impl Home {
     fn of(lo: usize, packed: u8) -> Home {
         let start = HouseholdSummary::unpack(packed);
         Home {
-            lo,
-            adults_crisis: start.adults_crisis as usize,
+            lo: lo as u32,
+            adults_crisis: start.adults_crisis,
             hh_max: start.adult_max_need,
         }
     }
 }
 
 /// One chunk's residents through the month's six submodels.
+///
+/// `ASSETS` false: the neighbourhood has no asset place and nobody
+/// connected, so the month's connecting and disconnecting are skipped.
+/// `RISK` false: no risk factor can change, so that check is skipped. Both
+/// give exactly the general loop's results where they are chosen.
 // `h` and `k` index several parallel arrays at once.
 #[allow(clippy::needless_range_loop)]
-fn pass_chunk(mo: &Month, chunk: &Chunk, s: &mut Slots, tally: &mut PassTally) {
+fn pass_chunk<const ASSETS: bool, const RISK: bool>(
+    mo: &Month,
+    chunk: &Chunk,
+    s: &mut Slots,
+    tally: &mut PassTally,
+) {
     let cfg = mo.cfg;
     let (tables, t) = (mo.tables, mo.t);
     let isolation = RiskFactor::Isolation.bit();
@@ -651,14 +681,15 @@ fn pass_chunk(mo: &Month, chunk: &Chunk, s: &mut Slots, tally: &mut PassTally) {
             home = Home::of(k, s.summary[h]);
             summary = HouseholdSummary::default();
         }
-        let (lo, adults_crisis, hh_max) = (home.lo, home.adults_crisis, home.hh_max);
+        let (lo, adults_crisis, hh_max) =
+            (home.lo as usize, home.adults_crisis as usize, home.hh_max);
         let age_k = s.age[k];
         // Room a declared trend keeps for arrivals: nobody yet.
         if is_vacant(age_k) {
             continue;
         }
         if s.episode[k] | s.intervention[k] != 0 {
-            summary = general_resident(&local, s, k, &home, summary, &mut run, tally);
+            summary = general_resident(&local, s, k, home, summary, &mut run, tally);
             continue;
         }
         // Most residents, most months: in no episode and touched by no
@@ -684,13 +715,15 @@ fn pass_chunk(mo: &Month, chunk: &Chunk, s: &mut Slots, tally: &mut PassTally) {
         let new_level = level + 2 * up - (u_need < thr_move) as usize;
         run.crisis_entries += (up & (level == 2) as usize) as i64;
         s.need[k] = new_level as u8;
-        if ((h1 >> 32) as u32) < risk_row[mask as usize] {
+        if RISK && ((h1 >> 32) as u32) < risk_row[mask as usize] {
             let mut rng = rc.stream(t, Purpose::RiskDetail);
             flags ^= flips_given_any(&flips_row[mask as usize], &mut rng);
         }
         let h2 = rc.bits(t, Purpose::Contact);
         let (u_contact, u_asset) = (h2 as u32, (h2 >> 32) as u32);
-        if connected_now {
+        if !ASSETS {
+            debug_assert!(!connected_now);
+        } else if connected_now {
             if u_asset < thr_disc {
                 flags &= !flag::CONNECTED;
                 tally.disconnects += 1;
@@ -755,7 +788,7 @@ fn general_resident(
     l: &Local,
     s: &mut Slots,
     k: usize,
-    home: &Home,
+    home: Home,
     mut summary: HouseholdSummary,
     run: &mut Running,
     tally: &mut PassTally,
@@ -763,7 +796,7 @@ fn general_resident(
     let mo = l.mo;
     let (rates, tables, crn, t) = (mo.rates, mo.tables, mo.crn, mo.t);
     let isolation = RiskFactor::Isolation.bit();
-    let (lo, adults_crisis, hh_max) = (home.lo, home.adults_crisis, home.hh_max);
+    let (lo, adults_crisis, hh_max) = (home.lo as usize, home.adults_crisis as usize, home.hh_max);
     let r = l.r0 + k;
     let r0 = l.r0;
     let age_k = s.age[k];
