@@ -136,6 +136,10 @@ pub struct Engine<'a> {
     workers: &'a dyn Workers,
     /// The residents in runs of whole households, each a month's job.
     chunks: Vec<Chunk>,
+    /// Whether a chunk whose neighbourhood has no assets, or no risk factor
+    /// that can change, runs a loop without them (always, but in the test
+    /// that checks they give the same results).
+    lean: bool,
     /// Each chunk's tallies, kept between months to reuse their buffers.
     pass_tallies: Vec<PassTally>,
     turn_tallies: Vec<turnover::TurnTally>,
@@ -229,6 +233,7 @@ impl<'a> Engine<'a> {
             config,
             workers: &OneThread,
             chunks: pass::chunks(&population, pass::CHUNK_RESIDENTS),
+            lean: true,
             pass_tallies: Vec::new(),
             turn_tallies: Vec::new(),
             rates,

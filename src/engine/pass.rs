@@ -266,6 +266,29 @@ struct Month<'a> {
     /// whether the asset has any places.
     thr_disc: &'a [(u32, bool)],
     durations: DurationDraw<'a>,
+    /// Residents connected to each neighbourhood's asset.
+    connected: &'a [u32],
+}
+
+/// Whether the residents of a chunk in neighbourhood `n`, whose flags are
+/// `flags`, can connect to or disconnect from its asset this month (it has
+/// places, or someone is connected), and whether any of their risk factors
+/// can change (someone has one, or one can begin): the pass's loop pays
+/// only for what is there to do. With `lean` false, both always.
+fn uses(
+    cfg: &Config,
+    tables: &Tables,
+    has_room: bool,
+    connected: u32,
+    n: usize,
+    flags: &[u8],
+    lean: bool,
+) -> (bool, bool) {
+    let assets = has_room || connected > 0;
+    let decile = cfg.population.neighbourhoods[n].decile as usize;
+    let onset = tables.risk[(decile - 1) * 32] > 0;
+    let risk = onset || flags.iter().any(|&f| f & flag::RISK_MASK != 0);
+    (assets || !lean, risk || !lean)
 }
 
 impl Engine<'_> {
@@ -324,9 +347,11 @@ impl Engine<'_> {
             t,
             durations,
             connected,
+            lean,
             ..
         } = self;
         let month = Month {
+            connected,
             cfg,
             rates,
             tables,
@@ -352,17 +377,10 @@ impl Engine<'_> {
             chunks,
             &mut tallies,
             |chunk, slots, tally| {
-                // Pay only for what the chunk's neighbourhood uses: with no
-                // asset place and nobody connected there, nobody connects
-                // or disconnects; with no chance of any risk factor
-                // changing, no resident's factors change.
                 let n = chunk.neighbourhood;
-                let assets = month.thr_disc[n].1 || connected[n] > 0;
-                let decile = cfg.population.neighbourhoods[n].decile as usize;
-                let risk = month.tables.risk[(decile - 1) * 32..decile * 32]
-                    .iter()
-                    .any(|&p| p > 0);
-                match (assets, risk) {
+                let room = month.thr_disc[n].1;
+                let connected = month.connected[n];
+                match uses(cfg, month.tables, room, connected, n, slots.flags, *lean) {
                     (true, true) => pass_chunk::<true, true>(&month, chunk, slots, tally),
                     (true, false) => pass_chunk::<true, false>(&month, chunk, slots, tally),
                     (false, true) => pass_chunk::<false, true>(&month, chunk, slots, tally),
@@ -1126,5 +1144,38 @@ mod tests {
             })
         });
         assert!(overflowed, "no service ran out of places");
+    }
+
+    /// The lean loops (no assets, no risk factors that can change) give the
+    /// full loop's results to the integer, in the reduced model (where every
+    /// chunk runs the leanest) and in a place with assets and risk factors.
+    #[test]
+    fn lean_loops_give_the_full_loops_results() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for file in ["benches/reduced.toml", "tests/fixtures/small_hubs.toml"] {
+            let mut config = crate::scenario::load(&root.join(file)).unwrap().config;
+            config.months = config.months.min(36);
+            let run = |lean: bool| {
+                let mut engine = Engine::new(&config, 3, 0);
+                engine.lean = lean;
+                engine.run()
+            };
+            let (lean, full) = (run(true), run(false));
+            assert_eq!(lean.raw, full.raw, "{file}");
+            assert_eq!(lean.neighbourhoods, full.neighbourhoods, "{file}");
+        }
+        // Not vacuous: the reduced model's chunks all take the leanest loop.
+        let config = crate::scenario::load(&root.join("benches/reduced.toml"))
+            .unwrap()
+            .config;
+        let mut engine = Engine::new(&config, 3, 0);
+        for _ in 0..12 {
+            engine.step();
+            let room = engine.asset_capacity[0].floor() > 0.0;
+            let (connected, flags) = (engine.connected[0], &engine.population.residents.flags);
+            let uses = |lean| uses(&config, &engine.tables, room, connected, 0, flags, lean);
+            assert_eq!(uses(true), (false, false));
+            assert_eq!(uses(false), (true, true));
+        }
     }
 }
