@@ -297,6 +297,7 @@ fn synthesise_place(
     let starting = StartingNeed::new(config);
     let quotas = p.quotas();
     let mut hh_counter = 0u64;
+    let mut ages = Vec::new();
     for (n, neigh) in p.neighbourhoods.iter().enumerate() {
         let quota = quotas[n] as usize;
         let mut placed = 0usize;
@@ -307,7 +308,8 @@ fn synthesise_place(
             hh_counter += 1;
             let size = (pick(&p.household_size_shares, rng.uniform()) + 1).min(quota - placed);
             let ref_age = reference_age(config, &mut rng);
-            let mut ages = vec![ref_age];
+            ages.clear();
+            ages.push(ref_age);
             let can_parent = ref_age >= 18 && ref_age <= p.max_parent_age;
             for k in 1..size {
                 let partner = k == 1 && (!can_parent || rng.uniform() < p.partner_share);
@@ -323,7 +325,7 @@ fn synthesise_place(
             }
             households.start.push(residents.age.len() as u32);
             households.neighbourhood.push(n as u16);
-            for age in ages {
+            for &age in &ages {
                 let slot = residents.age.len();
                 let mut rrng = crn.stream(resident_key(slot as u32, 0), 0, Purpose::Synthesis);
                 let mask = draw_risk_mask(config, neigh.decile, &[1.0; RISK_FACTORS], &mut rrng);
