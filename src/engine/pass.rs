@@ -683,7 +683,9 @@ fn pass_chunk<const ASSETS: bool, const RISK: bool>(
     // One flat loop over the chunk's residents, a household's state
     // swapped as its first member comes up: cheaper than a loop per
     // household, whose set-up costs as much as a resident when most
-    // households are small.
+    // households are small. A household's state is as it stood at the
+    // start of the month (a synchronous update), as last month's pass or
+    // turnover left it.
     let ends = &mo.hh_start[h0 + 1..chunk.households.end + 1];
     assert!(!ends.is_empty() && s.summary.len() == ends.len());
     let mut h = 0;
