@@ -1150,7 +1150,10 @@ mod tests {
 
     /// The lean loops (no assets, no risk factors that can change) give the
     /// full loop's results to the integer, in the reduced model (where every
-    /// chunk runs the leanest) and in a place with assets and risk factors.
+    /// chunk runs the leanest) and in a place with assets and risk factors;
+    /// and a chunk still takes the full loop where nobody holds a factor but
+    /// one can begin, or where an asset has no places but residents are
+    /// still connected to it.
     #[test]
     fn lean_loops_give_the_full_loops_results() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -1179,5 +1182,65 @@ mod tests {
             assert_eq!(uses(true), (false, false));
             assert_eq!(uses(false), (true, true));
         }
+
+        // Nobody yet holds a risk factor, but one can begin: the lean loop
+        // must still check. The factor begins only outside the most
+        // deprived decile (so reading decile 1's chances instead of the
+        // chunk's would miss it) and doubles escalation, so a missed onset
+        // moves the results as well as the factors.
+        let mut config = config;
+        config.risks[0].prevalence_most_deprived = 0.0;
+        config.risks[0].prevalence_least_deprived = 0.3;
+        config.risks[0].escalation_multiplier = 2.0;
+        assert_ne!(config.population.neighbourhoods[0].decile, 1);
+        let run = |lean: bool| {
+            let mut engine = Engine::new(&config, 3, 0);
+            engine.lean = lean;
+            engine
+                .population
+                .residents
+                .flags
+                .iter_mut()
+                .for_each(|f| *f &= !flag::RISK_MASK);
+            for _ in 0..12 {
+                engine.step();
+            }
+            let flags = engine.population.residents.flags.clone();
+            (flags, engine.finish().raw)
+        };
+        let (lean, full) = (run(true), run(false));
+        assert!(
+            full.0.iter().any(|f| f & flag::RISK_MASK != 0),
+            "nobody gained a factor"
+        );
+        assert_eq!(lean, full);
+
+        // An asset with no places left but residents still connected: the
+        // lean loop must still let them disconnect.
+        let mut config = crate::scenario::load(&root.join("tests/fixtures/small_hubs.toml"))
+            .unwrap()
+            .config;
+        config.assets.growth_per_month = 0.0;
+        let run = |lean: bool| {
+            let mut engine = Engine::new(&config, 3, 0);
+            engine.lean = lean;
+            // A year for residents to connect, then the places go (and,
+            // with no growth, stay gone).
+            for _ in 0..12 {
+                engine.step();
+            }
+            let before: u32 = engine.connected.iter().sum();
+            engine.asset_capacity.iter_mut().for_each(|c| *c = 0.0);
+            for _ in 0..12 {
+                engine.step();
+            }
+            let after: u32 = engine.connected.iter().sum();
+            let flags = engine.population.residents.flags.clone();
+            ((before, after), flags, engine.finish().raw)
+        };
+        let (lean, full) = (run(true), run(false));
+        let (before, after) = full.0;
+        assert!(after < before, "{before} connected before, {after} after");
+        assert_eq!(lean, full);
     }
 }
