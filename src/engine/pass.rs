@@ -580,6 +580,19 @@ impl Engine<'_> {
     }
 }
 
+/// Clears the services touched in the handoff window of each resident whose
+/// window starts this month, in a chunk whose first slot is `r0`. Each
+/// resident's window has its own phase, `(t + slot) mod window`, so no month
+/// clears everyone's at once; a window of 0 never clears.
+fn clear_windows(touched: &mut [u16], t: u32, r0: usize, window: usize) {
+    if window > 0 {
+        let first = (window - (t as usize + r0) % window) % window;
+        for k in (first..touched.len()).step_by(window) {
+            touched[k] = 0;
+        }
+    }
+}
+
 /// What a chunk's residents read that is fixed for the chunk.
 struct Local<'a> {
     mo: &'a Month<'a>,
@@ -670,16 +683,8 @@ fn pass_chunk<const ASSETS: bool, const RISK: bool>(
             && s.episode_left.len() == len
     );
     let mut run = Running::default();
-    // Each resident's handoff window has its own phase, `(t + slot) mod
-    // window`, so no month clears everyone's at once. Cleared before the
-    // residents' loop, which only then reads it.
-    let window = mo.window;
-    if window > 0 {
-        let first = (window - (t as usize + r0) % window) % window;
-        for k in (first..len).step_by(window) {
-            s.touched[k] = 0;
-        }
-    }
+    // Cleared before the residents' loop, which only then reads it.
+    clear_windows(s.touched, t, r0, mo.window);
     // One flat loop over the chunk's residents, a household's state
     // swapped as its first member comes up: cheaper than a loop per
     // household, whose set-up costs as much as a resident when most
@@ -1146,6 +1151,25 @@ mod tests {
             })
         });
         assert!(overflowed, "no service ran out of places");
+    }
+
+    /// A resident's handoff window is cleared exactly in the months where
+    /// `(t + slot) mod window` is 0, whatever the chunk's first slot, and
+    /// never with no window.
+    #[test]
+    fn handoff_windows_clear_on_each_residents_own_phase() {
+        for window in 0..5usize {
+            for r0 in [0usize, 1, 7, 4096] {
+                for t in 0..12u32 {
+                    let mut touched = vec![0b101u16; 23];
+                    clear_windows(&mut touched, t, r0, window);
+                    for (k, &v) in touched.iter().enumerate() {
+                        let due = window > 0 && (t as usize + r0 + k).is_multiple_of(window);
+                        assert_eq!(v == 0, due, "window {window}, r0 {r0}, t {t}, k {k}");
+                    }
+                }
+            }
+        }
     }
 
     /// The lean loops (no assets, no risk factors that can change) give the
