@@ -47,6 +47,9 @@ pub enum Purpose {
     /// Where a declared trend's room goes, and whether an empty slot is
     /// taken this month.
     Room = 14,
+    /// One replicate's draw of an uncertain parameter (keyed by the
+    /// parameter's name in place of a resident).
+    Parameter = 15,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -144,6 +147,21 @@ pub fn stream_of(name: &str) -> u32 {
         h = (h ^ b as u32).wrapping_mul(0x0100_0193);
     }
     h.max(1)
+}
+
+/// One replicate's uniform draw in (0, 1) for the uncertain parameter named
+/// `parameter` (its dotted path): the same in every scenario of a run that
+/// has the parameter, so their differences stay paired, and independent of
+/// every resident's luck. The name is hashed with 64-bit FNV-1a.
+pub fn parameter_uniform(crn: Crn, parameter: &str) -> f64 {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    for b in parameter.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01B3);
+    }
+    let bits = crn.bits(h, 0, Purpose::Parameter);
+    // The middle of one of 2^53 equal steps: never 0 or 1, where a
+    // lognormal's quantile is infinite.
+    ((bits >> 11) as f64 + 0.5) / (1u64 << 53) as f64
 }
 
 /// A resident's identity for random draws: the slot they occupy and the month

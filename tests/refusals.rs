@@ -321,6 +321,11 @@ const RANGES: &[(&str, Range)] = &[
         Range::real(Incl(0.0), Incl(1.0)),
     ),
     ("economics.cashable.*", PROBABILITY),
+    ("uncertainty.default_width.*", PROBABILITY),
+    (
+        "interventions.*.engagement.range",
+        PROBABILITY.coupled("a range's low end is at most its value and its high end at least"),
+    ),
     ("economics.budgets.*.envelope", COST),
     ("economics.budgets.*.savings_target", COST),
 ];

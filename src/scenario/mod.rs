@@ -22,6 +22,7 @@ mod plausible;
 mod schema;
 mod starting;
 mod text;
+mod uncertain;
 mod words;
 
 use std::fmt;
@@ -33,6 +34,7 @@ use locate::{locate, path_segments, split_path};
 pub use compile::MAX_YEARS;
 pub use plausible::EFFECT_RANGE;
 pub use text::{MAX_CELL, MAX_NAME, MAX_PROSE};
+pub use uncertain::{HeldFixed, Origin, Shape, Uncertain, Uncertainty};
 
 /// The bundled default comparison under `scenarios/`, baseline first.
 pub const BUNDLED: [&str; 7] = [
@@ -146,6 +148,144 @@ pub struct Loaded {
     /// targeting that reaches nobody): shown with the results, errors under
     /// `--strict`.
     pub warnings: Vec<ScenarioError>,
+    /// The parameters a run with `--uncertainty` draws for each replicate.
+    pub uncertainty: Uncertainty,
+    /// What a draw recompiles.
+    recipe: Recipe,
+}
+
+/// What it takes to compile the scenario again with other parameter values.
+#[derive(Debug, Clone)]
+struct Recipe {
+    /// The merged table, ranges and distributions taken out.
+    merged: toml::Table,
+    starting: Option<Vec<StartingHousehold>>,
+    /// The central scenario's burn-in: a draw keeps it, so every draw (and
+    /// every scenario paired with this one) shares the timeline.
+    burn_in_months: u32,
+}
+
+/// What compiling a scenario gives besides [`Built`]: the scenario with
+/// sizes per 1,000 turned into amounts, and its first month.
+struct Resolved {
+    scenario: schema::Scenario,
+    start: (i32, u32),
+}
+
+/// A scenario compiled: the simulation and its money.
+struct Built {
+    config: Config,
+    conventions: crate::economics::Conventions,
+    intervention_money: Vec<crate::economics::InterventionMoney>,
+}
+
+impl Recipe {
+    /// The scenario with each parameter in `values` set, compiled.
+    fn at(
+        &self,
+        files: &[SourceFile],
+        values: &[(&Uncertain, &[f64])],
+    ) -> Result<Built, ScenarioError> {
+        let mut merged = self.merged.clone();
+        for (u, v) in values {
+            u.set(&mut merged, v);
+        }
+        let scenario = typed(&merged, files)?;
+        let (mut built, _) = build(&scenario, files, self.starting.clone())?;
+        built.config.burn_in_months = self.burn_in_months;
+        Ok(built)
+    }
+}
+
+/// The merged table as the schema's types; errors located in the files.
+fn typed(merged: &toml::Table, files: &[SourceFile]) -> Result<schema::Scenario, ScenarioError> {
+    serde_path_to_error::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
+        let path = path_segments(e.path());
+        let field = path.iter().rev().find(|s| s.parse::<usize>().is_err());
+        locate(
+            files,
+            &path,
+            words::plain(e.inner().message(), field.map(|s| s.as_str())),
+        )
+    })
+}
+
+/// Compiles a typed scenario: the simulation, its money, its first month,
+/// and the scenario with sizes per 1,000 turned into amounts.
+fn build(
+    scenario: &schema::Scenario,
+    files: &[SourceFile],
+    starting: Option<Vec<StartingHousehold>>,
+) -> Result<(Built, Resolved), ScenarioError> {
+    let located_invalid = |inv: Invalid| locate(files, &split_path(&inv.path), inv.message);
+    let compiled = compile::compile(scenario, starting).map_err(located_invalid)?;
+    let conventions = money::conventions(&compiled.scenario, &compiled.config, compiled.start)
+        .map_err(located_invalid)?;
+    let intervention_money = money::interventions(&compiled.scenario).map_err(located_invalid)?;
+    Ok((
+        Built {
+            config: compiled.config,
+            conventions,
+            intervention_money,
+        },
+        Resolved {
+            scenario: compiled.scenario,
+            start: compiled.start,
+        },
+    ))
+}
+
+impl Loaded {
+    /// The scenario under a comparison's default widths (its baseline's
+    /// `[uncertainty]` table), in place of its own: every scenario of a run
+    /// draws by the same rule.
+    pub fn with_default_width(mut self, widths: Option<[f64; 3]>) -> Result<Loaded, ScenarioError> {
+        if widths == self.uncertainty.default_width {
+            return Ok(self);
+        }
+        let stated = self
+            .uncertainty
+            .parameters
+            .iter()
+            .filter(|u| u.origin == Origin::Stated)
+            .cloned()
+            .collect();
+        let central = Built {
+            config: self.config.clone(),
+            conventions: self.conventions.clone(),
+            intervention_money: self.intervention_money.clone(),
+        };
+        self.uncertainty = uncertain::of(widths, &self.recipe, &central, &self.files, stated)?;
+        Ok(self)
+    }
+
+    /// The simulation with every uncertain parameter at replicate `crn`'s
+    /// draw, and the values drawn (in [`Uncertainty::parameters`] order).
+    /// The money conventions do not move (ranges that would move them are
+    /// refused when the scenario is loaded).
+    pub fn drawn(&self, crn: crate::rng::Crn) -> Result<(Config, Vec<Vec<f64>>), ScenarioError> {
+        let values: Vec<Vec<f64>> = self
+            .uncertainty
+            .parameters
+            .iter()
+            .map(|u| u.draw(crn))
+            .collect();
+        let pairs: Vec<(&Uncertain, &[f64])> = self
+            .uncertainty
+            .parameters
+            .iter()
+            .zip(&values)
+            .map(|(u, v)| (u, v.as_slice()))
+            .collect();
+        let built = self.recipe.at(&self.files, &pairs).map_err(|mut e| {
+            e.message = format!(
+                "this replicate's draw of the uncertain parameters is refused ({}); narrow the ranges that meet here",
+                e.message
+            );
+            e
+        })?;
+        Ok((built.config, values))
+    }
 }
 
 impl Loaded {
@@ -185,16 +325,10 @@ pub fn load_from(
 ) -> Result<Loaded, ScenarioError> {
     let (files, tables) = extends::chain(path, read)?;
     let merged = extends::merged(&tables, overrides);
-    let scenario: schema::Scenario =
-        serde_path_to_error::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
-            let path = path_segments(e.path());
-            let field = path.iter().rev().find(|s| s.parse::<usize>().is_err());
-            locate(
-                &files,
-                &path,
-                words::plain(e.inner().message(), field.map(|s| s.as_str())),
-            )
-        })?;
+    let mut plain = merged.clone();
+    let stated = uncertain::stated(&mut plain)
+        .map_err(|inv| locate(&files, &split_path(&inv.path), inv.message))?;
+    let scenario = typed(&plain, &files)?;
     // After the schema's own refusals, so a misspelt size is named as one.
     if let Some((path, key)) = per_outside_sizes(&merged) {
         return Err(locate(
@@ -211,12 +345,16 @@ pub fn load_from(
         let path = split_path(&inv.path);
         locate(&files, &path, inv.message)
     };
-    let compiled = compile::compile(&scenario, starting).map_err(located_invalid)?;
+    let (built, Resolved { scenario, start }) = build(&scenario, &files, starting.clone())?;
     // From here on, sizes written per 1,000 are amounts for this place.
-    let scenario = &compiled.scenario;
-    let conventions =
-        money::conventions(scenario, &compiled.config, compiled.start).map_err(located_invalid)?;
-    let intervention_money = money::interventions(scenario).map_err(located_invalid)?;
+    let scenario = &scenario;
+    let recipe = Recipe {
+        merged: plain,
+        starting,
+        burn_in_months: built.config.burn_in_months,
+    };
+    let widths = uncertain::widths(scenario, &files)?;
+    let uncertainty = uncertain::of(widths, &recipe, &built, &files, stated)?;
     let assumptions = assumptions::assumptions(&merged, &files);
     text::fits_a_cell(&files, &assumptions)?;
     // A list is judged against the horizon of the file that writes it: a
@@ -231,21 +369,23 @@ pub fn load_from(
             .map(|y| y.clamp(0, u32::MAX as i64) as u32)
     };
     let own_horizon = overrides.horizon_years.is_none();
-    let residents = compiled.config.population.residents;
-    let warnings = plausible::warnings(scenario, &compiled.config, own_horizon, &years_seen_by)
+    let residents = built.config.population.residents;
+    let warnings = plausible::warnings(scenario, &built.config, own_horizon, &years_seen_by)
         .into_iter()
         .chain(plausible::inherited_sizes(&merged, &tables, residents))
         .map(located_invalid)
         .collect();
     Ok(Loaded {
-        config: compiled.config,
-        conventions,
-        intervention_money,
+        config: built.config,
+        conventions: built.conventions,
+        intervention_money: built.intervention_money,
         description: scenario.description.clone(),
-        start: compiled.start,
+        start,
         files,
         assumptions,
         warnings,
+        uncertainty,
+        recipe,
     })
 }
 

@@ -19,17 +19,26 @@ pub enum Confidence {
     Low,
 }
 
+impl Confidence {
+    /// The grade a text names, as a scenario may write it.
+    pub fn from_text(text: &str) -> Option<Confidence> {
+        match text.trim().to_lowercase().as_str() {
+            "high" | "a" => Some(Confidence::High),
+            "medium" | "b" => Some(Confidence::Medium),
+            "low" | "c" => Some(Confidence::Low),
+            _ => None,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Confidence {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        match text.trim().to_lowercase().as_str() {
-            "high" | "a" => Ok(Confidence::High),
-            "medium" | "b" => Ok(Confidence::Medium),
-            "low" | "c" => Ok(Confidence::Low),
-            _ => Err(D::Error::custom(format!(
+        Confidence::from_text(&text).ok_or_else(|| {
+            D::Error::custom(format!(
                 "unknown variant `{text}`, expected one of `high`, `medium`, `low` (or `A`, `B`, `C`)"
-            ))),
-        }
+            ))
+        })
     }
 }
 
@@ -123,7 +132,7 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Param<T> {
                 for k in t.keys() {
                     if !matches!(k.as_str(), "source" | "confidence") && k != key {
                         return Err(D::Error::custom(format!(
-                            "unknown field `{k}` beside `{key}`, expected `source` or `confidence`"
+                            "unknown field `{k}` beside `{key}`, expected `source` or `confidence` (or, beside `value`, `range` and `distribution`)"
                         )));
                     }
                 }
@@ -197,6 +206,24 @@ pub struct Scenario {
     pub risk_score: Option<RiskScoreIn>,
     #[serde(default)]
     pub economics: Option<EconomicsIn>,
+    #[serde(default)]
+    pub uncertainty: Option<UncertaintyIn>,
+}
+
+/// Parameter uncertainty: how wide a range a parameter with its own grade
+/// and no range of its own takes, as a share of its value either side.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UncertaintyIn {
+    pub default_width: ByGradeIn,
+    #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
+    pub source: Option<String>,
+    #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
+    pub confidence: Option<Confidence>,
 }
 
 fn default_cuts() -> [u8; 3] {

@@ -1,0 +1,749 @@
+//! Parameter uncertainty: a range and a distribution on any number a
+//! scenario writes as `{ value = … }`, default ranges by confidence grade
+//! from the scenario's `[uncertainty]` table, and one draw of every
+//! uncertain parameter for each replicate.
+//!
+//! Contract: a parameter's draw in replicate `r` is its distribution's
+//! quantile at [`parameter_uniform`]`(Crn::new(seed, r), name)`, so every
+//! scenario of a run that has the parameter draws the same quantile (their
+//! differences stay paired), and the same seed gives the same draws on any
+//! thread count. A list's elements move together, at one quantile. A whole
+//! number stays whole. Only the simulation's inputs are drawn: a range that
+//! would move a money convention (`[economics]`, an intervention's capital
+//! or financing) is refused, and sizes (capacities, budgets, caseloads) are
+//! decisions, not evidence, so no default width applies to them.
+
+use serde::Serialize;
+use statrs::distribution::{Beta, ContinuousCDF, Normal};
+
+use super::locate::{dotted, locate, split_path};
+use super::schema::{Confidence, SIZES, Scenario};
+use super::{Built, Invalid, Recipe, ScenarioError, SourceFile};
+use crate::rng::{Crn, parameter_uniform};
+
+/// The standard normal's 95th percentile: a lognormal's `range` is its 5th
+/// and 95th percentiles.
+const Z95: f64 = 1.644_853_626_951_472_2;
+
+/// A distribution over a parameter's range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// Lowest at the range's ends, highest at `value` (the default).
+    Triangular,
+    /// Every value in the range equally likely.
+    Uniform,
+    /// Beta-PERT: a smooth hump on the range, its mode at `value`.
+    Pert,
+    /// The range is the 5th and 95th percentiles, the median their
+    /// geometric mean; unbounded above.
+    Lognormal,
+}
+
+impl Shape {
+    const NAMES: &'static str = "`triangular`, `uniform`, `pert` (or `beta`) or `lognormal`";
+
+    fn parse(text: &str) -> Option<Shape> {
+        match text {
+            "triangular" => Some(Shape::Triangular),
+            "uniform" => Some(Shape::Uniform),
+            "pert" | "beta" => Some(Shape::Pert),
+            "lognormal" => Some(Shape::Lognormal),
+            _ => None,
+        }
+    }
+
+    /// The name the outputs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Triangular => "triangular",
+            Shape::Uniform => "uniform",
+            Shape::Pert => "pert",
+            Shape::Lognormal => "lognormal",
+        }
+    }
+
+    /// The quantile at `u` of this shape on `[lo, hi]` with its mode (or,
+    /// for a lognormal, nothing) at `mode`.
+    fn quantile(self, lo: f64, mode: f64, hi: f64, u: f64) -> f64 {
+        let width = hi - lo;
+        if width <= 0.0 {
+            return mode;
+        }
+        match self {
+            Shape::Uniform => lo + u * width,
+            Shape::Triangular => {
+                let left = (mode - lo) / width;
+                if u < left {
+                    lo + (u * width * (mode - lo)).sqrt()
+                } else {
+                    hi - ((1.0 - u) * width * (hi - mode)).sqrt()
+                }
+            }
+            Shape::Pert => {
+                let a = 1.0 + 4.0 * (mode - lo) / width;
+                let b = 1.0 + 4.0 * (hi - mode) / width;
+                let beta = Beta::new(a, b).expect("both shapes at least 1");
+                lo + width * beta.inverse_cdf(u)
+            }
+            Shape::Lognormal => {
+                let median = (lo * hi).sqrt();
+                let sigma = (hi / lo).ln() / (2.0 * Z95);
+                let z = Normal::standard().inverse_cdf(u);
+                median * (sigma * z).exp()
+            }
+        }
+    }
+}
+
+/// Where a parameter's range comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Written beside its value.
+    Stated,
+    /// The `[uncertainty]` table's default width for the parameter's own
+    /// confidence grade.
+    DefaultWidth(Confidence),
+}
+
+impl Origin {
+    /// Where the range comes from, in words, given the scenario's default
+    /// widths (high, medium, low).
+    pub fn describe(self, widths: Option<[f64; 3]>) -> String {
+        match self {
+            Origin::Stated => "stated".into(),
+            Origin::DefaultWidth(grade) => {
+                let w = widths.map_or(0.0, |w| w[grade as usize]);
+                let name = match grade {
+                    Confidence::High => "high",
+                    Confidence::Medium => "medium",
+                    Confidence::Low => "low",
+                };
+                format!(
+                    "default width for {name} confidence (±{}%)",
+                    (w * 100.0 * 1e6).round() / 1e6
+                )
+            }
+        }
+    }
+}
+
+/// One uncertain parameter.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Uncertain {
+    /// Dotted path, as the assumptions list names it.
+    pub parameter: String,
+    /// `value` as written: the figure used when nothing is drawn.
+    pub central: Vec<f64>,
+    /// The range's low end, element by element.
+    pub low: Vec<f64>,
+    /// The range's high end, element by element.
+    pub high: Vec<f64>,
+    /// The distribution over the range.
+    pub shape: Shape,
+    /// Stated beside the value, or a default width.
+    pub origin: Origin,
+    #[serde(skip)]
+    path: Vec<String>,
+    /// Written as a list (a one-element list is still a list).
+    #[serde(skip)]
+    list: bool,
+    /// Every element written as a whole number.
+    #[serde(skip)]
+    whole: bool,
+}
+
+impl Uncertain {
+    /// The parameter's values at quantile `u`, element by element.
+    pub fn quantile(&self, u: f64) -> Vec<f64> {
+        (0..self.central.len())
+            .map(|i| {
+                let x = self
+                    .shape
+                    .quantile(self.low[i], self.central[i], self.high[i], u);
+                if self.whole { x.round() } else { x }
+            })
+            .collect()
+    }
+
+    /// The range cut where it crosses 1 on either side of the value (a
+    /// chance above 1, a premium below it), if it does.
+    fn stopped_at_one(&self) -> Option<Uncertain> {
+        let mut cut = self.clone();
+        for i in 0..self.central.len() {
+            if cut.low[i] < 1.0 && 1.0 <= cut.central[i] {
+                cut.low[i] = 1.0;
+            }
+            if cut.central[i] <= 1.0 && 1.0 < cut.high[i] {
+                cut.high[i] = 1.0;
+            }
+        }
+        (cut != *self).then_some(cut)
+    }
+
+    /// Whether the scenario writes it as a list.
+    pub fn is_list(&self) -> bool {
+        self.list
+    }
+
+    /// The values replicate `crn` draws.
+    pub fn draw(&self, crn: Crn) -> Vec<f64> {
+        self.quantile(parameter_uniform(crn, &self.parameter))
+    }
+
+    /// `values` as TOML, written as the scenario wrote `value`.
+    fn toml(&self, values: &[f64]) -> toml::Value {
+        let one = |x: f64| {
+            if self.whole {
+                toml::Value::Integer(x as i64)
+            } else {
+                toml::Value::Float(x)
+            }
+        };
+        if self.list {
+            toml::Value::Array(values.iter().map(|&x| one(x)).collect())
+        } else {
+            one(values[0])
+        }
+    }
+
+    /// Sets this parameter to `values` in `merged`.
+    pub(super) fn set(&self, merged: &mut toml::Table, values: &[f64]) {
+        if let Some(slot) = value_of(merged, &self.path) {
+            *slot = self.toml(values);
+        }
+    }
+}
+
+/// A parameter with a grade that takes no default width, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeldFixed {
+    /// Dotted path.
+    pub parameter: String,
+    /// Why no range is drawn.
+    pub reason: String,
+}
+
+/// A scenario's uncertain parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Uncertainty {
+    /// The default half-widths, as shares of the value, for high, medium
+    /// and low confidence, if the scenario states them.
+    pub default_width: Option<[f64; 3]>,
+    /// Every parameter drawn under `--uncertainty`, in the merged file's
+    /// key order.
+    pub parameters: Vec<Uncertain>,
+    /// Parameters with their own grade that the default widths leave
+    /// fixed, and why.
+    pub held_fixed: Vec<HeldFixed>,
+}
+
+/// The `value` slot at `path`: a `{ value = … }` table's value, or the
+/// number itself.
+fn value_of<'a>(table: &'a mut toml::Table, path: &[String]) -> Option<&'a mut toml::Value> {
+    let (first, rest) = path.split_first()?;
+    let mut v = table.get_mut(first)?;
+    for seg in rest {
+        v = match v {
+            toml::Value::Table(t) => t.get_mut(seg)?,
+            toml::Value::Array(a) => a.get_mut(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    match v {
+        toml::Value::Table(t) => t.get_mut("value"),
+        other => Some(other),
+    }
+}
+
+/// Numbers from a value: a number, or a list of numbers; and whether it is
+/// a list and every element whole.
+fn numbers(v: &toml::Value) -> Option<(Vec<f64>, bool, bool)> {
+    let one = |v: &toml::Value| match v {
+        toml::Value::Integer(i) => Some((*i as f64, true)),
+        toml::Value::Float(x) => Some((*x, false)),
+        _ => None,
+    };
+    match v {
+        toml::Value::Array(items) if !items.is_empty() => {
+            let xs: Option<Vec<(f64, bool)>> = items.iter().map(one).collect();
+            let xs = xs?;
+            let whole = xs.iter().all(|x| x.1);
+            Some((xs.into_iter().map(|x| x.0).collect(), true, whole))
+        }
+        other => one(other).map(|(x, whole)| (vec![x], false, whole)),
+    }
+}
+
+/// Takes every `range` and `distribution` written beside a `value` out of
+/// `merged` (so the rest of loading sees plain parameters) and returns
+/// them, checked.
+pub(super) fn stated(merged: &mut toml::Table) -> Result<Vec<Uncertain>, Invalid> {
+    let mut out = Vec::new();
+    walk(merged, &mut Vec::new(), &mut out)?;
+    Ok(out)
+}
+
+fn walk(
+    table: &mut toml::Table,
+    path: &mut Vec<String>,
+    out: &mut Vec<Uncertain>,
+) -> Result<(), Invalid> {
+    for (k, v) in table.iter_mut() {
+        path.push(k.clone());
+        match v {
+            toml::Value::Table(t) if t.contains_key("value") => {
+                if let Some(u) = take(t, path)? {
+                    out.push(u);
+                }
+            }
+            toml::Value::Table(t) => walk(t, path, out)?,
+            toml::Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    if let toml::Value::Table(t) = item {
+                        path.push(i.to_string());
+                        walk(t, path, out)?;
+                        path.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+    Ok(())
+}
+
+/// The range and distribution beside one `value`, removed from its table.
+fn take(t: &mut toml::Table, path: &[String]) -> Result<Option<Uncertain>, Invalid> {
+    let range = t.remove("range");
+    let distribution = t.remove("distribution");
+    let at = |key: &str| {
+        let mut p = path.to_vec();
+        p.push(key.to_string());
+        dotted(&p)
+    };
+    let Some(range) = range else {
+        return match distribution {
+            Some(_) => Err(Invalid {
+                path: at("distribution"),
+                message: "a distribution needs a `range` beside it: write `range = [low, high]`"
+                    .into(),
+            }),
+            None => Ok(None),
+        };
+    };
+    let parameter = dotted(path);
+    let Some((central, list, whole)) = numbers(&t["value"]) else {
+        return Err(Invalid {
+            path: at("range"),
+            message: format!(
+                "a range needs a number or a list of numbers as `value`, found {}",
+                t["value"].type_str()
+            ),
+        });
+    };
+    let n = central.len();
+    let expected = if list {
+        format!("`range = [[{n} low values], [{n} high values]]`, the low and high end of each")
+    } else {
+        "`range = [low, high]`".to_string()
+    };
+    let ends: Option<(Vec<f64>, Vec<f64>)> = match &range {
+        toml::Value::Array(e) if e.len() == 2 => match (numbers(&e[0]), numbers(&e[1])) {
+            (Some((lo, l1, _)), Some((hi, l2, _))) if l1 == list && l2 == list => {
+                (lo.len() == n && hi.len() == n).then_some((lo, hi))
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some((low, high)) = ends else {
+        return Err(Invalid {
+            path: at("range"),
+            message: format!("expected {expected}, found {range}"),
+        });
+    };
+    let shape = match &distribution {
+        None => Shape::Triangular,
+        Some(toml::Value::String(s)) => Shape::parse(s).ok_or_else(|| Invalid {
+            path: at("distribution"),
+            message: format!("unknown distribution \"{s}\", expected {}", Shape::NAMES),
+        })?,
+        Some(other) => {
+            return Err(Invalid {
+                path: at("distribution"),
+                message: format!("expected {}, found {}", Shape::NAMES, other.type_str()),
+            });
+        }
+    };
+    Ok(Some(Uncertain {
+        parameter,
+        central,
+        low,
+        high,
+        shape,
+        origin: Origin::Stated,
+        path: path.to_vec(),
+        list,
+        whole,
+    }))
+}
+
+/// A scenario's uncertain parameters: those it states a range for, then
+/// those its `[uncertainty]` table's default widths reach. A stated range
+/// the scenario refuses at either end, or one that would move its money,
+/// is an error; a default range that would is left out, and said why.
+pub(super) fn of(
+    default_width: Option<[f64; 3]>,
+    recipe: &Recipe,
+    central: &Built,
+    files: &[SourceFile],
+    stated: Vec<Uncertain>,
+) -> Result<Uncertainty, ScenarioError> {
+    let mut parameters = Vec::new();
+    for u in stated {
+        if let Err(why) = around_its_value(&u).and_then(|()| holds(recipe, files, central, &u)) {
+            let mut path = u.path.clone();
+            path.push("range".into());
+            return Err(locate(files, &path, why));
+        }
+        parameters.push(u);
+    }
+    let mut held_fixed = Vec::new();
+    if let Some(widths) = default_width {
+        for u in defaulted(&recipe.merged, widths, &parameters) {
+            let Err(reason) = holds(recipe, files, central, &u) else {
+                parameters.push(u);
+                continue;
+            };
+            // Most refusals are a share or a chance pushed past 1, or a
+            // premium below it: the range stops at 1 instead.
+            match u.stopped_at_one() {
+                Some(cut) if holds(recipe, files, central, &cut).is_ok() => parameters.push(cut),
+                _ => held_fixed.push(HeldFixed {
+                    parameter: u.parameter,
+                    reason,
+                }),
+            }
+        }
+    }
+    Ok(Uncertainty {
+        default_width,
+        parameters,
+        held_fixed,
+    })
+}
+
+/// The `[uncertainty]` table's default widths (high, medium, low), if the
+/// scenario has one, each checked to be a share from 0 to 1.
+pub(super) fn widths(
+    scenario: &Scenario,
+    files: &[SourceFile],
+) -> Result<Option<[f64; 3]>, ScenarioError> {
+    let Some(u) = &scenario.uncertainty else {
+        return Ok(None);
+    };
+    let w = &u.default_width;
+    let widths = [w.high.value, w.medium.value, w.low.value];
+    for (grade, x) in ["high", "medium", "low"].iter().zip(widths) {
+        if !(0.0..=1.0).contains(&x) {
+            let path = split_path(&format!("uncertainty.default_width.{grade}"));
+            return Err(locate(
+                files,
+                &path,
+                format!(
+                    "expected a share from 0 to 1 (0.25 is a range of ±25% around the value), found {x}"
+                ),
+            ));
+        }
+    }
+    Ok(Some(widths))
+}
+
+/// Why `u`'s range cannot be drawn, if it cannot: the scenario refuses one
+/// of its ends (a lognormal's, its 0.5th and 99.5th percentiles), or the
+/// money moves with it.
+fn holds(
+    recipe: &Recipe,
+    files: &[SourceFile],
+    central: &Built,
+    u: &Uncertain,
+) -> Result<(), String> {
+    let ends = match u.shape {
+        Shape::Lognormal => [u.quantile(0.005), u.quantile(0.995)],
+        _ => [u.low.clone(), u.high.clone()],
+    };
+    for (name, v) in ["low", "high"].iter().zip(ends) {
+        let shown = if u.list {
+            format!("{v:?}")
+        } else {
+            format!("{}", v[0])
+        };
+        let built = recipe.at(files, &[(u, &v)]).map_err(|e| {
+            let field = e.field.map(|f| format!("`{f}`: ")).unwrap_or_default();
+            format!(
+                "at its range's {name} end ({shown}) the scenario is refused: {field}{}",
+                e.message
+            )
+        })?;
+        if built.conventions != central.conventions
+            || built.intervention_money != central.intervention_money
+        {
+            return Err("a range here would move the money conventions or an intervention's capital or financing, which are not yet drawn: only the simulation's inputs are".into());
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a stated range that does not hold its value, or a lognormal
+/// one that reaches 0. Checked once the value itself has passed, so a bad
+/// value is named as one.
+fn around_its_value(u: &Uncertain) -> Result<(), String> {
+    for i in 0..u.central.len() {
+        let (lo, c, hi) = (u.low[i], u.central[i], u.high[i]);
+        let which = if u.list {
+            format!(" (element {})", i + 1)
+        } else {
+            String::new()
+        };
+        if !(lo.is_finite() && hi.is_finite() && lo <= c && c <= hi) {
+            return Err(format!(
+                "expected a range whose low end is at most `value` and whose high end at least{which}, found [{lo}, {hi}] around {c}"
+            ));
+        }
+        if u.shape == Shape::Lognormal && lo <= 0.0 {
+            return Err(format!(
+                "a lognormal range is its 5th and 95th percentiles, so both must be above 0{which}, found [{lo}, {hi}]"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` is a size (a decision: a capacity, a budget, a caseload).
+fn is_size(path: &[String]) -> bool {
+    SIZES.iter().any(|s| {
+        let pattern: Vec<&str> = s.split('.').collect();
+        pattern.len() == path.len()
+            && pattern
+                .iter()
+                .zip(path)
+                .all(|(p, seg)| *p == "*" || p == seg)
+    })
+}
+
+/// Parameters that take a default width: every `{ value = … }` with its own
+/// `confidence` and no range, a number or a list of numbers, outside
+/// `[economics]` and `[uncertainty]`, and not a size. Their ranges are
+/// `value × (1 ± width)`, triangular.
+pub(super) fn defaulted(
+    merged: &toml::Table,
+    widths: [f64; 3],
+    stated: &[Uncertain],
+) -> Vec<Uncertain> {
+    let mut out = Vec::new();
+    let mut path = Vec::new();
+    collect_graded(merged, &mut path, &mut |path, t| {
+        if matches!(path[0].as_str(), "economics" | "uncertainty")
+            || is_size(path)
+            || stated.iter().any(|u| u.path == path)
+        {
+            return;
+        }
+        let Some(grade) = t
+            .get("confidence")
+            .and_then(|c| Confidence::from_text(c.as_str()?))
+        else {
+            return;
+        };
+        let Some((central, list, whole)) = numbers(&t["value"]) else {
+            return;
+        };
+        let w = widths[grade as usize];
+        let ends =
+            |sign: f64| -> Vec<f64> { central.iter().map(|c| c * (1.0 + sign * w)).collect() };
+        let (a, b) = (ends(-1.0), ends(1.0));
+        // A negative value's "low" end is its more negative one.
+        let low = a.iter().zip(&b).map(|(x, y)| x.min(*y)).collect();
+        let high = a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect();
+        out.push(Uncertain {
+            parameter: dotted(path),
+            central,
+            low,
+            high,
+            shape: Shape::Triangular,
+            origin: Origin::DefaultWidth(grade),
+            path: path.to_vec(),
+            list,
+            whole,
+        });
+    });
+    out
+}
+
+fn collect_graded(
+    table: &toml::Table,
+    path: &mut Vec<String>,
+    found: &mut dyn FnMut(&[String], &toml::Table),
+) {
+    for (k, v) in table {
+        path.push(k.clone());
+        match v {
+            toml::Value::Table(t) if t.contains_key("value") => found(path, t),
+            toml::Value::Table(t) => collect_graded(t, path, found),
+            toml::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let toml::Value::Table(t) = item {
+                        path.push(i.to_string());
+                        collect_graded(t, path, found);
+                        path.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<(Vec<Uncertain>, toml::Table), Invalid> {
+        let mut t: toml::Table = toml::from_str(text).unwrap();
+        stated(&mut t).map(|u| (u, t))
+    }
+
+    #[test]
+    fn a_range_is_taken_out_and_read() {
+        let (u, rest) = parse(
+            "[need]\nescalation = { value = [0.03, 0.02], range = [[0.02, 0.01], [0.04, 0.03]], distribution = \"uniform\" }\nplain = { value = 3 }\n",
+        )
+        .unwrap();
+        assert_eq!(u.len(), 1);
+        assert_eq!(u[0].parameter, "need.escalation");
+        assert_eq!(
+            (u[0].low.clone(), u[0].high.clone()),
+            (vec![0.02, 0.01], vec![0.04, 0.03])
+        );
+        assert_eq!(u[0].shape, Shape::Uniform);
+        assert_eq!(rest["need"]["escalation"].as_table().unwrap().len(), 1);
+        let mid = u[0].quantile(0.5);
+        assert!((mid[0] - 0.03).abs() < 1e-15 && (mid[1] - 0.02).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bad_ranges_say_what_was_expected() {
+        let e = |text: &str| parse(text).unwrap_err();
+        let (u, _) = parse("a = { value = 0.5, range = [0.6, 0.9] }").unwrap();
+        assert!(
+            around_its_value(&u[0])
+                .unwrap_err()
+                .contains("at most `value`")
+        );
+        let (u, _) =
+            parse("a = { value = 1, range = [0, 2], distribution = \"lognormal\" }").unwrap();
+        assert!(around_its_value(&u[0]).unwrap_err().contains("above 0"));
+        assert!(
+            e("a = { value = 0.5, range = [0.1] }")
+                .message
+                .contains("`range = [low, high]`")
+        );
+        assert!(
+            e("a = { value = [1, 2], range = [0, 3] }")
+                .message
+                .contains("2 low values")
+        );
+        let x = e("a = { value = 0.5, range = [0.1, 0.9], distribution = \"normal\" }");
+        assert_eq!(x.path, "a.distribution");
+        assert!(x.message.contains("`lognormal`"));
+        assert_eq!(
+            e("a = { value = 0.5, distribution = \"uniform\" }").path,
+            "a.distribution"
+        );
+        assert!(
+            e("a = { value = \"x\", range = [0, 2] }")
+                .message
+                .contains("found string")
+        );
+    }
+
+    /// Each shape's quantiles against its closed form: the ends, the mode's
+    /// share, a lognormal's percentiles.
+    #[test]
+    fn quantiles_match_their_distributions() {
+        let q = |s: Shape, u: f64| s.quantile(2.0, 3.0, 6.0, u);
+        assert_eq!(q(Shape::Uniform, 0.25), 3.0);
+        // Triangular: a quarter of the mass lies below the mode.
+        assert!((q(Shape::Triangular, 0.25) - 3.0).abs() < 1e-12);
+        assert!((q(Shape::Triangular, 0.0) - 2.0).abs() < 1e-12);
+        assert!((q(Shape::Triangular, 1.0) - 6.0).abs() < 1e-12);
+        // PERT with its mode at the middle is symmetric about it.
+        let p = |u: f64| Shape::Pert.quantile(2.0, 4.0, 6.0, u);
+        assert!((p(0.5) - 4.0).abs() < 1e-9);
+        assert!((p(0.1) + p(0.9) - 8.0).abs() < 1e-9);
+        assert!(p(0.001) > 2.0 && p(0.999) < 6.0);
+        let l = |u: f64| Shape::Lognormal.quantile(1.0, 2.0, 4.0, u);
+        assert!((l(0.05) - 1.0).abs() < 1e-6 && (l(0.95) - 4.0).abs() < 1e-6);
+        assert!((l(0.5) - 2.0).abs() < 1e-9);
+        // No width, no spread.
+        assert_eq!(Shape::Pert.quantile(5.0, 5.0, 5.0, 0.9), 5.0);
+    }
+
+    /// Draws from one replicate's key follow the distribution: 4,000
+    /// replicates' uniform draws pass a Kolmogorov–Smirnov test at 1%.
+    #[test]
+    fn replicates_draw_the_stated_distribution() {
+        let (u, _) =
+            parse("a = { value = 300.0, range = [200.0, 400.0], distribution = \"uniform\" }")
+                .unwrap();
+        let n = 4_000;
+        let mut xs: Vec<f64> = (0..n).map(|r| u[0].draw(Crn::new(7, r))[0]).collect();
+        xs.sort_by(f64::total_cmp);
+        let d = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let f = (x - 200.0) / 200.0;
+                (f - i as f64 / n as f64)
+                    .abs()
+                    .max(((i + 1) as f64 / n as f64 - f).abs())
+            })
+            .fold(0.0, f64::max);
+        assert!(d < 1.63 / (n as f64).sqrt(), "KS distance {d}");
+    }
+
+    #[test]
+    fn whole_numbers_stay_whole_and_lists_move_together() {
+        let (u, _) = parse("a = { value = [10, 20], range = [[5, 10], [15, 30]] }").unwrap();
+        let x = u[0].quantile(0.8);
+        assert!(x.iter().all(|v| v.fract() == 0.0));
+        assert!(x[0] > 10.0 && x[1] > 20.0);
+        let mut t: toml::Table = toml::from_str("a = { value = [10, 20] }").unwrap();
+        u[0].set(&mut t, &x);
+        assert_eq!(
+            t["a"]["value"],
+            toml::Value::try_from(vec![x[0] as i64, x[1] as i64]).unwrap()
+        );
+    }
+
+    #[test]
+    fn default_widths_apply_to_graded_evidence_only() {
+        let t: toml::Table = toml::from_str(
+            "[a]\nrate = { value = 0.2, confidence = \"low\" }\ncost = { value = 100, confidence = \"high\" }\nungraded = { value = 1.0 }\nfixed = { value = 0.5, confidence = \"low\", range = [0.5, 0.5] }\n\
+             [episodes.x]\ncapacity = { value = 40, confidence = \"low\" }\n[economics]\ndiscount_rate = { value = 0.035, confidence = \"low\" }\n",
+        )
+        .unwrap();
+        let mut stripped = t.clone();
+        let stated = stated(&mut stripped).unwrap();
+        let d = defaulted(&stripped, [0.1, 0.25, 0.5], &stated);
+        let names: Vec<&str> = d.iter().map(|u| u.parameter.as_str()).collect();
+        assert_eq!(names, ["a.cost", "a.rate"]);
+        assert!((d[0].low[0] - 90.0).abs() < 1e-9 && (d[0].high[0] - 110.0).abs() < 1e-9);
+        assert!((d[1].low[0] - 0.1).abs() < 1e-12 && (d[1].high[0] - 0.3).abs() < 1e-12);
+        assert_eq!(d[1].origin, Origin::DefaultWidth(Confidence::Low));
+    }
+}
