@@ -69,6 +69,10 @@ pub struct Request {
     pub years: Option<u32>,
     /// Refuse scenarios with warnings, as errors.
     pub strict: bool,
+    /// Draw each replicate's values of the scenarios' uncertain parameters
+    /// (`--uncertainty`), so that bands cover the assumptions as well as
+    /// chance.
+    pub uncertainty: bool,
 }
 
 impl Default for Request {
@@ -80,6 +84,7 @@ impl Default for Request {
             threads: None,
             years: None,
             strict: false,
+            uncertainty: false,
         }
     }
 }
@@ -146,6 +151,11 @@ pub enum PlanError {
         /// Scenarios × replicates.
         runs: u64,
     },
+    /// `--uncertainty`, and no scenario has a range to draw.
+    #[error(
+        "--uncertainty draws each replicate's values of the uncertain parameters, but no scenario in this run has any; give a parameter a `range` (`{{ value = 0.7, range = [0.5, 0.9] }}`) or the baseline an `[uncertainty]` table of default widths"
+    )]
+    NothingUncertain,
     /// `--strict` and a scenario with warnings.
     #[error(
         "{count} {} and --strict, which makes them errors; the first: {first}",
@@ -259,6 +269,19 @@ fn check_settings(settings: &RunSettings) -> Result<(), PlanError> {
 pub struct Plan {
     scenarios: Vec<Loaded>,
     settings: RunSettings,
+    draws: Option<Draws>,
+}
+
+/// A probabilistic run's parameters: each scenario's simulation at each
+/// replicate's draw.
+#[derive(Debug)]
+pub struct Draws {
+    /// `configs[s][r]`: scenario `s` at replicate `r`'s draw.
+    configs: Vec<Vec<Config>>,
+    /// `values[s][r][p]`: scenario `s`'s uncertain parameter `p` (in its
+    /// [`scenario::Uncertainty::parameters`] order) in replicate `r`,
+    /// element by element.
+    pub values: Vec<Vec<Vec<Vec<f64>>>>,
 }
 
 impl Plan {
@@ -290,7 +313,63 @@ impl Plan {
         if request.strict {
             strict(&scenarios)?;
         }
-        Ok(Plan::of(scenarios, settings)?)
+        let plan = Plan::of(scenarios, settings)?;
+        if request.uncertainty {
+            return plan.with_uncertainty();
+        }
+        Ok(plan)
+    }
+
+    /// The plan with each replicate's own draw of every uncertain
+    /// parameter: a parameter several scenarios share draws the same value
+    /// in the same replicate, so differences stay paired. The run then
+    /// also runs each replicate with every parameter at its value, to tell
+    /// the parameters' share of the net present value's variance from
+    /// chance's.
+    pub fn with_uncertainty(mut self) -> Result<Plan, Error> {
+        use rayon::prelude::*;
+        // The baseline's default widths are the comparison's.
+        let widths = self.scenarios[0].uncertainty.default_width;
+        self.scenarios = std::mem::take(&mut self.scenarios)
+            .into_iter()
+            .map(|l| l.with_default_width(widths))
+            .collect::<Result<_, _>>()?;
+        if self
+            .scenarios
+            .iter()
+            .all(|l| l.uncertainty.parameters.is_empty())
+        {
+            return Err(PlanError::NothingUncertain.into());
+        }
+        let (seed, replicates) = (self.settings.seed, self.settings.replicates);
+        let drawn = self
+            .scenarios
+            .iter()
+            .map(|l| {
+                (0..replicates)
+                    .into_par_iter()
+                    .map(|r| l.drawn(crate::rng::Crn::new(seed, r)))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (configs, values) = drawn
+            .into_iter()
+            .map(|each| each.into_iter().unzip())
+            .unzip();
+        self.draws = Some(Draws { configs, values });
+        Ok(self)
+    }
+
+    /// Each replicate's parameter draws, if the run draws them.
+    pub fn draws(&self) -> Option<&Draws> {
+        self.draws.as_ref()
+    }
+
+    /// Replicates to run in all, for a progress bar: scenarios ×
+    /// replicates, twice over when parameters are drawn.
+    pub fn jobs(&self) -> u64 {
+        let once = self.scenarios.len() as u64 * self.settings.replicates as u64;
+        if self.draws.is_some() { 2 * once } else { once }
     }
 
     /// Checks scenarios loaded elsewhere (the baseline first) to run
@@ -327,6 +406,7 @@ impl Plan {
         Ok(Plan {
             scenarios,
             settings,
+            draws: None,
         })
     }
 
@@ -389,19 +469,44 @@ impl Plan {
     /// any thread.
     pub fn run(self, on_done: &(dyn Fn() + Sync)) -> Result<Outcome, Error> {
         let started = Instant::now();
-        let experiment = experiment::run(&self.configs(), &self.settings, on_done)?;
+        let (experiment, chance) = match &self.draws {
+            None => (
+                experiment::run(&self.configs(), &self.settings, on_done)?,
+                None,
+            ),
+            Some(d) => (
+                experiment::run_each_replicate(&d.configs, &self.settings, on_done)?,
+                Some(experiment::run(&self.configs(), &self.settings, on_done)?),
+            ),
+        };
         let seconds = started.elapsed().as_secs_f64();
         let money: Vec<&[InterventionMoney]> = self
             .scenarios
             .iter()
             .map(|l| l.intervention_money.as_slice())
             .collect();
-        let economics = economics::evaluate(
+        let mut economics = economics::evaluate(
             &self.scenarios[0].conventions,
             &self.configs(),
             &money,
             &experiment.scenarios,
         );
+        let mut experiment = experiment;
+        if let Some(chance) = chance {
+            let central = economics::evaluate(
+                &self.scenarios[0].conventions,
+                &self.configs(),
+                &money,
+                &chance.scenarios,
+            );
+            for (a, c) in economics.appraisals.iter_mut().zip(&central.appraisals) {
+                a.npv_variance = Some(economics::appraisal::VarianceSplit::of(
+                    &a.npv_by_replicate,
+                    &c.npv_by_replicate,
+                ));
+            }
+            experiment.resident_months += chance.resident_months;
+        }
         Ok(Outcome {
             plan: self,
             experiment,
@@ -491,14 +596,19 @@ impl Outcome {
 
     /// Every data file (CSV, JSON, the workbook), as (name, contents).
     pub fn render(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
-        let info = RunInfo {
+        Ok(output::render(&self.experiment, &self.info())?)
+    }
+
+    /// What the outputs say about the run.
+    fn info(&self) -> RunInfo<'_> {
+        RunInfo {
             economics: &self.economics,
             scenarios: &self.plan.scenarios,
             settings: &self.plan.settings,
             threads: self.experiment.threads,
             resident_months: self.experiment.resident_months,
-        };
-        Ok(output::render(&self.experiment, &info)?)
+            draws: self.plan.draws.as_ref().map(|d| d.values.as_slice()),
+        }
     }
 
     /// The terminal summary: a line per scenario, then what its figures mean.
@@ -509,6 +619,7 @@ impl Outcome {
             &self.economics,
             self.plan.scenarios[0].config.months,
             self.plan.settings.replicates,
+            self.info().parameters_drawn(),
         ));
         out
     }

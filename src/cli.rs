@@ -84,6 +84,13 @@ pub struct RunArgs {
     /// budget that funds less than one case) as errors.
     #[arg(long)]
     pub strict: bool,
+    /// Draw each replicate's own values of the uncertain parameters (their
+    /// `range`s, or the `[uncertainty]` table's default widths), shared by
+    /// every scenario, so bands cover the assumptions as well as chance.
+    /// The same replicates also run with every parameter at its value, to
+    /// split the net present value's variance between the two.
+    #[arg(long)]
+    pub uncertainty: bool,
 }
 
 #[derive(Args, Debug)]

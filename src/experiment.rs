@@ -177,6 +177,37 @@ pub fn run(
     settings: &RunSettings,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Experiment, ThreadPoolError> {
+    run_with(configs.len(), &|s, _| configs[s], settings, on_done)
+}
+
+/// As [`run`], each replicate of each scenario with its own parameters:
+/// `configs[s][r]` for scenario `s`, replicate `r` (a probabilistic run's
+/// draws). Each scenario's configurations differ only in their values, not
+/// in their services, interventions or timeline.
+pub fn run_each_replicate(
+    configs: &[Vec<Config>],
+    settings: &RunSettings,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Experiment, ThreadPoolError> {
+    assert!(
+        configs
+            .iter()
+            .all(|c| c.len() == settings.replicates as usize)
+    );
+    run_with(
+        configs.len(),
+        &|s, r| &configs[s][r as usize],
+        settings,
+        on_done,
+    )
+}
+
+fn run_with<'a>(
+    scenarios: usize,
+    config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
+    settings: &RunSettings,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Experiment, ThreadPoolError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = settings.threads {
         builder = builder.num_threads(n);
@@ -185,7 +216,7 @@ pub fn run(
         threads: settings.threads.unwrap_or(0),
         source,
     })?;
-    let jobs: Vec<(usize, u32)> = (0..configs.len())
+    let jobs: Vec<(usize, u32)> = (0..scenarios)
         .flat_map(|s| (0..settings.replicates).map(move |r| (s, r)))
         .collect();
     // Cores a run of many replicates would leave idle go to each
@@ -199,17 +230,17 @@ pub fn run(
     let results: Vec<ReplicateResult> = pool.install(|| {
         jobs.par_iter()
             .map(|&(s, r)| {
-                let out = engine::run_replicate_on(configs[s], settings.seed, r, workers);
+                let out = engine::run_replicate_on(config(s, r), settings.seed, r, workers);
                 on_done();
                 out
             })
             .collect()
     });
     let mut results = results.into_iter();
-    let mut scenarios = Vec::with_capacity(configs.len());
+    let mut runs = Vec::with_capacity(scenarios);
     let mut resident_months = 0;
-    for config in configs {
-        let layout = Layout::new(config);
+    for s in 0..scenarios {
+        let layout = Layout::new(config(s, 0));
         let replicates: Vec<ReplicateResult> = results
             .by_ref()
             .take(settings.replicates as usize)
@@ -217,16 +248,20 @@ pub fn run(
         resident_months += replicates.iter().map(|r| r.resident_months).sum::<u64>();
         let series = replicates
             .iter()
-            .map(|r| Series::from_raw(config, &layout, &r.raw, config.months as usize))
+            .zip(0..)
+            .map(|(raw, r)| {
+                let c = config(s, r);
+                Series::from_raw(c, &layout, &raw.raw, c.months as usize)
+            })
             .collect();
-        scenarios.push(ScenarioRuns {
+        runs.push(ScenarioRuns {
             layout,
             series,
             replicates,
         });
     }
     Ok(Experiment {
-        scenarios,
+        scenarios: runs,
         resident_months,
         threads: pool.current_num_threads(),
     })

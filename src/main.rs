@@ -58,6 +58,17 @@ fn check(paths: &[PathBuf], strict: bool) -> Result<(), Error> {
             l.config.interventions.len(),
             l.assumptions.len()
         );
+        let u = &l.uncertainty;
+        if !u.parameters.is_empty() || !u.held_fixed.is_empty() {
+            println!(
+                "    {} uncertain parameters drawn under --uncertainty; {} with a grade held fixed",
+                u.parameters.len(),
+                u.held_fixed.len()
+            );
+            for h in &u.held_fixed {
+                println!("    held fixed: {}: {}", h.parameter, h.reason);
+            }
+        }
         warn(l);
     }
     Ok(())
@@ -129,6 +140,7 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         threads: args.threads,
         years: args.years,
         strict: args.strict,
+        uncertainty: args.uncertainty,
     };
     let plan = Plan::new(&request)?;
     if !args.quiet {
@@ -140,7 +152,7 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
     let out = upstream::output::claim(&args.out)?;
 
     let outcome = {
-        let jobs = plan.scenarios().len() as u64 * args.replicates as u64;
+        let jobs = plan.jobs();
         let done = AtomicU64::new(0);
         let bar = Bar::new(
             "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",

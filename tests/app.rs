@@ -233,6 +233,7 @@ fn the_library_writes_exactly_what_the_command_writes() {
         threads: Some(2),
         years: None,
         strict: false,
+        uncertainty: false,
     };
     let outcome = Plan::new(&request).unwrap().run(&|| {}).unwrap();
     let by_library = tmp.path().join("library");

@@ -414,6 +414,60 @@ pub struct Appraisal {
     /// (empty without capital).
     #[serde(default)]
     pub capital_schedule: Vec<super::budget::CapitalRow>,
+    /// How much of the net present value's spread comes from the uncertain
+    /// parameters and how much from chance (a run that draws parameters
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub npv_variance: Option<VarianceSplit>,
+    /// The net present value replicate by replicate, for the split above.
+    #[serde(skip)]
+    pub npv_by_replicate: Vec<f64>,
+}
+
+/// The net present value's variance across replicates split between the
+/// uncertain parameters and chance, from a run that draws parameters and
+/// the same replicates re-run with every parameter at its value (the same
+/// chance, paired): chance's part is the variance of the re-run, the
+/// parameters' the variance of each replicate's difference between the
+/// two. The shares are of their sum, which estimates the total variance
+/// when the parameters' effect does not depend on the replicate's luck.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VarianceSplit {
+    /// Standard deviation of the net present value across replicates, with
+    /// parameters drawn.
+    pub sd: f64,
+    /// The parameters' share of the variance, 0 to 1.
+    pub parameters: f64,
+    /// Chance's share, 0 to 1.
+    pub chance: f64,
+}
+
+impl VarianceSplit {
+    /// From each replicate's net present value with parameters drawn and at
+    /// their values, in replicate order.
+    pub fn of(drawn: &[f64], central: &[f64]) -> VarianceSplit {
+        assert_eq!(drawn.len(), central.len());
+        let var = |xs: &[f64]| {
+            let n = xs.len() as f64;
+            if xs.len() < 2 {
+                return 0.0;
+            }
+            let mean = xs.iter().sum::<f64>() / n;
+            xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        };
+        let diff: Vec<f64> = drawn.iter().zip(central).map(|(d, c)| d - c).collect();
+        let (p, c) = (var(&diff), var(central));
+        let (parameters, chance) = if p + c > 0.0 {
+            (p / (p + c), c / (p + c))
+        } else {
+            (0.0, 0.0)
+        };
+        VarianceSplit {
+            sd: var(drawn).sqrt(),
+            parameters,
+            chance,
+        }
+    }
 }
 
 /// One appraisal year's flows (year 0 is the horizon's first twelve
@@ -849,6 +903,7 @@ pub fn appraise(
         savings_haircut: haircut,
         savings_haircut_grade: weakest,
         npv: Band::of(&npv_v),
+        npv_variance: None,
         npv_without_optimism_bias: Band::of(&npv_raw),
         npv_cashable: Band::of(&npv_cash),
         pv_investment: Band::of(&pv_inv),
@@ -909,12 +964,32 @@ pub fn appraise(
             })
             .collect(),
         capital_schedule: Vec::new(),
+        npv_by_replicate: npv_v,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Chance's part is the re-run's variance; the parameters' is the
+    /// variance of each replicate's paired difference.
+    #[test]
+    fn the_variance_splits_by_paired_differences() {
+        let central = [1.0, 2.0, 3.0, 4.0];
+        let drawn = [11.0, -8.0, 13.0, -6.0];
+        let v = VarianceSplit::of(&drawn, &central);
+        // Differences 10, -10, 10, -10: variance 400/3; chance 5/3.
+        let (p, c) = (400.0 / 3.0, 5.0 / 3.0);
+        assert!((v.parameters - p / (p + c)).abs() < 1e-12);
+        assert!((v.chance - c / (p + c)).abs() < 1e-12);
+        let mean = 2.5;
+        let var = drawn.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 3.0;
+        assert!((v.sd - var.sqrt()).abs() < 1e-12);
+        // Nothing drawn: all chance.
+        let same = VarianceSplit::of(&central, &central);
+        assert_eq!((same.parameters, same.chance), (0.0, 1.0));
+    }
 
     /// The interventions a comparison is about: new, removed or changed,
     /// never one both scenarios run alike.
