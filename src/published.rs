@@ -17,7 +17,7 @@ use crate::model::{Payer, Unit};
 
 /// The files a run writes besides the report's, in the order [`crate::output::render`]
 /// gives them; the workbook last.
-pub const DATA_FILES: [&str; 8] = [
+pub const DATA_FILES: [&str; 9] = [
     "timeseries.csv",
     "differences.csv",
     "by_neighbourhood.csv",
@@ -25,8 +25,34 @@ pub const DATA_FILES: [&str; 8] = [
     "summary.json",
     "economics.json",
     "budget.csv",
+    "draws.csv",
     "upstream.xlsx",
 ];
+
+/// The split of a scenario's net present value variance between the
+/// uncertain parameters and chance, in one sentence: the same words in the
+/// terminal, the files and the report.
+pub fn variance_split(v: &crate::economics::appraisal::VarianceSplit) -> String {
+    let pct = |x: f64| (x * 100.0).round();
+    format!(
+        "Of its net present value's variance across replicates, {}% comes from the uncertain parameters and {}% from chance (standard deviation {}).",
+        pct(v.parameters),
+        pct(v.chance),
+        crate::format::money(v.sd)
+    )
+}
+
+/// What a run's bands cover, in one sentence: the same words in the
+/// terminal, the files and the report.
+pub fn bands_cover(parameters_drawn: usize) -> String {
+    if parameters_drawn == 0 {
+        "Bands cover chance alone (the luck in residents' lives): every parameter is held at its value.".into()
+    } else {
+        format!(
+            "Bands cover chance and {parameters_drawn} uncertain parameters together: each replicate draws its own value of each (draws.csv), the same in every scenario, so comparisons stay paired."
+        )
+    }
+}
 
 /// What makes a spreadsheet read a CSV cell as a formula when it starts
 /// one: OWASP's list for CSV injection.
@@ -98,6 +124,15 @@ pub struct Settings {
     /// The baseline's reactive services: event services, then episode
     /// services.
     pub services: Vec<ServiceRef>,
+    /// Uncertain parameters each replicate drew its own value of, across
+    /// the scenarios (a parameter several share counts once); 0, and not
+    /// written, when every parameter was held at its value.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parameters_drawn: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A reactive service, so readers of the outputs can name its metrics.

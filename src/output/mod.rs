@@ -35,9 +35,32 @@ pub struct RunInfo<'a> {
     pub threads: usize,
     /// Resident-months simulated in all, burn-in included.
     pub resident_months: u64,
+    /// Each replicate's draws of the uncertain parameters, if the run drew
+    /// them: `[scenario][replicate][parameter]`, element by element.
+    pub draws: Option<&'a [Vec<Vec<Vec<f64>>>]>,
 }
 
 impl RunInfo<'_> {
+    /// Uncertain parameters drawn across the scenarios, each name once.
+    pub fn parameters_drawn(&self) -> usize {
+        if self.draws.is_none() {
+            return 0;
+        }
+        let mut names: Vec<&str> = self
+            .scenarios
+            .iter()
+            .flat_map(|l| {
+                l.uncertainty
+                    .parameters
+                    .iter()
+                    .map(|u| u.parameter.as_str())
+            })
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    }
+
     /// A scenario file's path as the outputs record it: as the run was
     /// given it, relative to the current folder; or, if given in full (as
     /// the bundled default comparison's are when Upstream runs outside its
@@ -221,6 +244,7 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
                     unit: Some(e.unit),
                 }))
                 .collect(),
+            parameters_drawn: info.parameters_drawn(),
         },
         notes: vec![
             format!(
@@ -229,6 +253,7 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             ),
             "Totals are over the horizon: flows (events, spend) are summed, stocks (residents, occupancy) are monthly averages.".into(),
             "Bands are across replicates: mean, 5th, 50th and 95th percentiles; comparisons are paired by replicate.".into(),
+            crate::published::bands_cover(info.parameters_drawn()),
         ],
         scenarios,
     };
@@ -237,9 +262,42 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
     bytes
 }
 
+/// A parameter's value or range end as a cell: a number, or a list as
+/// text.
+fn values_cell(values: &[f64], list: bool) -> Cell {
+    if list {
+        let inner: Vec<String> = values.iter().map(|v| exact(*v)).collect();
+        text(format!("[{}]", inner.join(", ")))
+    } else {
+        number(values[0])
+    }
+}
+
 fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
     let rows = info.scenarios.iter().flat_map(|l| {
         l.assumptions.iter().map(|a: &Assumption| {
+            let u = &l.uncertainty;
+            let (low, high, shape, how) =
+                match u.parameters.iter().find(|u| u.parameter == a.parameter) {
+                    Some(p) => (
+                        values_cell(&p.low, p.is_list()),
+                        values_cell(&p.high, p.is_list()),
+                        text(p.shape.name()),
+                        text(p.origin.describe(u.default_width)),
+                    ),
+                    None => (
+                        text(""),
+                        text(""),
+                        text(""),
+                        text(
+                            u.held_fixed
+                                .iter()
+                                .find(|h| h.parameter == a.parameter)
+                                .map(|h| format!("held fixed: {}", h.reason))
+                                .unwrap_or_default(),
+                        ),
+                    ),
+                };
             vec![
                 text(l.config.name.as_str()),
                 text(a.parameter.as_str()),
@@ -252,6 +310,10 @@ fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
                 text(a.source.clone().unwrap_or_default()),
                 text(a.confidence.clone().unwrap_or_default()),
                 text(info.recorded(&a.file)),
+                low,
+                high,
+                shape,
+                how,
             ]
         })
     });
@@ -263,7 +325,43 @@ fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
             "source",
             "confidence",
             "file",
+            "range_low",
+            "range_high",
+            "distribution",
+            "uncertainty",
         ],
+        rows,
+    )
+}
+
+/// Each replicate's draw of each uncertain parameter, scenario by
+/// scenario: the quantile (the same for a parameter in every scenario) and
+/// the value it gives. Only the header when nothing was drawn.
+fn draws_csv(info: &RunInfo) -> Vec<u8> {
+    let crn = |r: usize| crate::rng::Crn::new(info.settings.seed, r as u32);
+    let rows = info
+        .draws
+        .into_iter()
+        .flat_map(|d| d.iter().zip(info.scenarios))
+        .flat_map(|(by_rep, l)| {
+            by_rep.iter().enumerate().flat_map(move |(r, values)| {
+                l.uncertainty
+                    .parameters
+                    .iter()
+                    .zip(values)
+                    .map(move |(p, v)| {
+                        vec![
+                            text(l.config.name.as_str()),
+                            whole(r as u64 + 1),
+                            text(p.parameter.as_str()),
+                            number(crate::rng::parameter_uniform(crn(r), &p.parameter)),
+                            values_cell(v, p.is_list()),
+                        ]
+                    })
+            })
+        });
+    csv_bytes(
+        &["scenario", "replicate", "parameter", "quantile", "value"],
         rows,
     )
 }
@@ -385,6 +483,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>
         summary_json(exp, info),
         economics_json(info.economics),
         budget_csv(info.economics),
+        draws_csv(info),
     ];
     #[cfg(feature = "xlsx")]
     let contents = {

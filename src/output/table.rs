@@ -16,15 +16,30 @@ fn payback(p: &Payback) -> String {
 
 /// What the table's figures mean, in a paragraph under it, and why a net
 /// revenue saving and its net present value differ in sign where they do.
-pub fn notes(economics: &Economics, months: u32, replicates: u32) -> String {
+pub fn notes(
+    economics: &Economics,
+    months: u32,
+    replicates: u32,
+    parameters_drawn: usize,
+) -> String {
     let mut why = String::new();
     for a in &economics.appraisals {
         if let Some(s) = &a.bridge.sign_change {
             why.push_str(&format!("{}: {s}\n", a.scenario));
         }
+        if let Some(v) = &a.npv_variance {
+            why.push_str(&format!(
+                "{}: {}\n",
+                a.scenario,
+                crate::published::variance_split(v)
+            ));
+        }
     }
     let bands = if replicates >= crate::aggregate::MIN_REPLICATES_FOR_RANGES {
-        format!("Bands are 5th to 95th percentiles across {replicates} replicates.")
+        format!(
+            "Bands are 5th to 95th percentiles across {replicates} replicates. {}",
+            crate::published::bands_cover(parameters_drawn)
+        )
     } else {
         format!(
             "No bands: {replicates} replicate{} are too few for a 90% range (at least {} are needed), so figures are means.",

@@ -218,6 +218,10 @@ pub fn headline(a: &Appraisal, months: u32, timeline: &Timeline) -> String {
         range(npv.p5, npv.p95, money, "it may lose money or save it"),
         a.probability_npv_positive * 100.0
     ));
+    if let Some(v) = &a.npv_variance {
+        out.push(' ');
+        out.push_str(&crate::published::variance_split(v));
+    }
     if let Some(why) = &a.bridge.sign_change {
         out.push(' ');
         out.push_str(why);
