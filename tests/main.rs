@@ -19,6 +19,7 @@ mod report;
 mod snapshot;
 mod steady;
 mod trend;
+mod uncertainty;
 mod validation;
 mod warnings;
 mod workbook;

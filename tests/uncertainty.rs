@@ -1,0 +1,298 @@
+//! Parameter uncertainty (`--uncertainty`): with every width zero a run
+//! that draws parameters gives the plain run's results; wider ranges give
+//! wider bands; a figure linear in one drawn parameter gives back each
+//! replicate's draw, and the draws follow the stated distribution; every
+//! scenario draws the same value of a parameter they share; the draws do
+//! not depend on the thread count; and a bad range is refused with its
+//! file, line and field.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use upstream::Error;
+use upstream::app::{Outcome, Plan, PlanError};
+use upstream::experiment::RunSettings;
+use upstream::metrics::{Metric, ServiceMeasure};
+use upstream::scenario::{self, Loaded, Overrides};
+
+use crate::common::assert_rejected;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A scenario named `name` that extends the fixture `extends` with `extra`.
+fn scenario(name: &str, extends: &str, extra: &str) -> Loaded {
+    let path = fixture(&format!("{}.toml", name.to_lowercase().replace(' ', "_")));
+    let text = format!("name = \"{name}\"\nextends = \"{extends}\"\n{extra}\n");
+    let read = |p: &Path| {
+        if p == path {
+            Ok(text.clone())
+        } else {
+            fs::read_to_string(p)
+        }
+    };
+    scenario::load_from(&path, &Overrides::default(), &read).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn widths(w: f64) -> String {
+    format!("[uncertainty]\ndefault_width = {{ high = {w}, medium = {w}, low = {w} }}")
+}
+
+fn settings(replicates: u32, threads: usize) -> RunSettings {
+    RunSettings {
+        replicates,
+        seed: 11,
+        threads: Some(threads),
+    }
+}
+
+/// The small borough and its hubs under default widths `w`.
+fn pair(w: f64) -> Vec<Loaded> {
+    vec![
+        scenario("Small borough", "small.toml", &widths(w)),
+        scenario("Small borough with hubs", "small_hubs.toml", ""),
+    ]
+}
+
+fn run(scenarios: Vec<Loaded>, settings: RunSettings, drawn: bool) -> Outcome {
+    let plan = Plan::of(scenarios, settings).unwrap();
+    let plan = if drawn {
+        plan.with_uncertainty().unwrap()
+    } else {
+        plan
+    };
+    plan.run(&|| {}).unwrap()
+}
+
+fn file(outcome: &Outcome, name: &str) -> Vec<u8> {
+    let files = outcome.render().unwrap();
+    files.into_iter().find(|(n, _)| n == name).unwrap().1
+}
+
+fn sd(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
+#[test]
+fn zero_widths_give_the_plain_runs_results() {
+    let drawn = run(pair(0.0), settings(3, 2), true);
+    let plain = run(pair(0.0), settings(3, 2), false);
+    // Every parameter with a grade was drawn, at zero width.
+    assert!(drawn.plan.scenarios()[0].uncertainty.parameters.len() > 30);
+    for name in [
+        "timeseries.csv",
+        "differences.csv",
+        "by_neighbourhood.csv",
+        "budget.csv",
+    ] {
+        assert!(file(&drawn, name) == file(&plain, name), "{name} differs");
+    }
+    let (mut a, p) = (drawn.economics.clone(), &plain.economics);
+    let split = a.appraisals[0]
+        .npv_variance
+        .take()
+        .expect("a split when drawn");
+    assert_eq!(&a, p);
+    // Nothing for the parameters to explain.
+    assert_eq!(split.parameters, 0.0);
+    assert!(split.chance == 1.0 && split.sd > 0.0);
+}
+
+#[test]
+fn wider_ranges_give_wider_bands() {
+    let cost = |o: &Outcome| o.experiment.scenarios[0].totals(&Metric::ReactiveCost);
+    let mut last: Option<(f64, f64)> = None;
+    for w in [0.0, 0.2, 0.5] {
+        let o = run(pair(w), settings(8, 2), true);
+        let spread = (
+            sd(&cost(&o)),
+            o.economics.appraisals[0].npv_variance.unwrap().sd,
+        );
+        if let Some(before) = last {
+            assert!(
+                spread.0 > before.0,
+                "reactive cost sd {spread:?} after {before:?} at ±{w}"
+            );
+            assert!(
+                spread.1 > before.1,
+                "net present value sd {spread:?} after {before:?} at ±{w}"
+            );
+        }
+        last = Some(spread);
+    }
+}
+
+/// A service's cost is linear in its unit cost: each replicate's cost over
+/// its contacts gives back that replicate's draw, and the draws recovered
+/// follow the stated uniform distribution (a Kolmogorov–Smirnov test at
+/// 5%).
+#[test]
+fn a_figure_linear_in_one_parameter_recovers_its_distribution() {
+    let base = scenario(
+        "Small borough",
+        "small.toml",
+        &format!(
+            "{}\n[events.ae_attendance]\nunit_cost = {{ value = 273.0, range = [200.0, 400.0], distribution = \"uniform\" }}",
+            widths(0.0)
+        ),
+    );
+    let p = base
+        .uncertainty
+        .parameters
+        .iter()
+        .position(|u| u.parameter == "events.ae_attendance.unit_cost")
+        .unwrap();
+    let n = 40;
+    let o = run(vec![base], settings(n, 2), true);
+    let runs = &o.experiment.scenarios[0];
+    let measure = |m| runs.totals(&Metric::Service("ae_attendance".into(), m));
+    let (cost, contacts) = (
+        measure(ServiceMeasure::Cost),
+        measure(ServiceMeasure::Events),
+    );
+    let draws = &o.plan.draws().unwrap().values[0];
+    let mut recovered: Vec<f64> = (0..n as usize).map(|r| cost[r] / contacts[r]).collect();
+    for (r, x) in recovered.iter().enumerate() {
+        let drawn = draws[r][p][0];
+        // Costs are kept in whole pence.
+        assert!(
+            (x - drawn).abs() < 0.01,
+            "replicate {r}: {x} from a draw of {drawn}"
+        );
+    }
+    recovered.sort_by(f64::total_cmp);
+    let d = recovered
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let f = (x - 200.0) / 200.0;
+            (f - i as f64 / n as f64)
+                .abs()
+                .max(((i + 1) as f64 / n as f64 - f).abs())
+        })
+        .fold(0.0, f64::max);
+    assert!(d < 1.36 / (n as f64).sqrt(), "KS distance {d}");
+}
+
+#[test]
+fn scenarios_share_each_replicates_draw_and_threads_do_not_matter() {
+    let one = run(pair(0.5), settings(3, 1), true);
+    let two = run(pair(0.5), settings(3, 2), true);
+    // Every file but the two that record the thread count.
+    for (name, _) in one.render().unwrap() {
+        if name != "summary.json" && name != "upstream.xlsx" {
+            assert!(
+                file(&one, &name) == file(&two, &name),
+                "{name} differs between 1 and 2 threads"
+            );
+        }
+    }
+    let without_threads = |o: &Outcome| {
+        let mut v: serde_json::Value = serde_json::from_slice(&file(o, "summary.json")).unwrap();
+        v["settings"].as_object_mut().unwrap().remove("threads");
+        v
+    };
+    assert_eq!(without_threads(&one), without_threads(&two));
+    let scenarios = one.plan.scenarios();
+    let values = &one.plan.draws().unwrap().values;
+    let mut shared = 0;
+    for (p, u) in scenarios[0].uncertainty.parameters.iter().enumerate() {
+        let Some(q) = scenarios[1]
+            .uncertainty
+            .parameters
+            .iter()
+            .position(|v| v.parameter == u.parameter)
+        else {
+            continue;
+        };
+        shared += 1;
+        for (r, (a, b)) in values[0].iter().zip(&values[1]).enumerate() {
+            assert_eq!(a[p], b[q], "{} in replicate {r}", u.parameter);
+        }
+    }
+    assert!(shared > 30);
+    // And they do move from replicate to replicate.
+    assert_ne!(values[0][0], values[0][1]);
+}
+
+#[test]
+fn a_run_with_nothing_uncertain_is_refused() {
+    let plain = |name: &str, extends: &str| {
+        scenario(name, extends, "")
+            .with_default_width(None)
+            .unwrap()
+    };
+    let plan = Plan::of(
+        vec![
+            plain("Small borough", "small.toml"),
+            plain("Hubs", "small_hubs.toml"),
+        ],
+        settings(2, 2),
+    )
+    .unwrap();
+    assert!(matches!(
+        plan.with_uncertainty(),
+        Err(Error::Plan(PlanError::NothingUncertain))
+    ));
+}
+
+#[test]
+fn bad_ranges_are_refused_with_file_line_and_field() {
+    let base = "name = \"Bad\"\nextends = \"BASELINE\"\n";
+    assert_rejected(
+        &format!(
+            "{base}[events.ae_attendance]\nunit_cost = {{ value = 273, range = [300, 400] }}\n"
+        ),
+        &[
+            "bad.toml, line 4, field `events.ae_attendance.unit_cost.range`",
+            "at most `value`",
+        ],
+    );
+    assert_rejected(
+        &format!(
+            "{base}[need]\nutility = {{ value = [0.9, 0.8, 0.65, 0.45], range = [0.5, 1.0] }}\n"
+        ),
+        &[
+            "field `need.utility.range`",
+            "[[4 low values], [4 high values]]",
+        ],
+    );
+    assert_rejected(
+        &format!(
+            "{base}[assets]\nescalation_multiplier = {{ value = 0.85, range = [0.5, 1.0], distribution = \"normal\" }}\n"
+        ),
+        &[
+            "field `assets.escalation_multiplier.distribution`",
+            "unknown distribution \"normal\"",
+        ],
+    );
+    assert_rejected(
+        &format!(
+            "{base}[interventions.early_help]\nengagement = {{ value = 0.8, range = [0.5, 1.2] }}\n"
+        ),
+        &[
+            "field `interventions.early_help.engagement.range`",
+            "at its range's high end (1.2) the scenario is refused",
+        ],
+    );
+    assert_rejected(
+        &format!(
+            "{base}[economics]\ngeneral_inflation = {{ value = 0.02, range = [0.01, 0.03] }}\n"
+        ),
+        &["field `economics.general_inflation.range`", "not yet drawn"],
+    );
+    assert_rejected(
+        &format!(
+            "{base}[uncertainty]\ndefault_width = {{ high = 0.1, medium = 0.25, low = 1.5 }}\n"
+        ),
+        &[
+            "field `uncertainty.default_width.low`",
+            "expected a share from 0 to 1",
+        ],
+    );
+}
