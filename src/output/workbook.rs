@@ -228,7 +228,19 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
                 .into(),
         ),
         row("Sheets", SHEETS[1..].join(", ")),
+        row(
+            "Bands",
+            crate::published::bands_cover(info.parameters_drawn()),
+        ),
     ]);
+    for a in &info.economics.appraisals {
+        if let Some(v) = &a.npv_variance {
+            rows.push(row(
+                "Variance of the net present value",
+                format!("{}: {}", a.scenario, crate::published::variance_split(v)),
+            ));
+        }
+    }
     rows
 }
 
