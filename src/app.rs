@@ -433,7 +433,14 @@ impl Plan {
 
     /// The memory the run will need at its peak.
     pub fn memory(&self) -> MemoryEstimate {
-        experiment::memory_estimate(&self.configs(), self.settings.replicates, self.threads())
+        let mut m =
+            experiment::memory_estimate(&self.configs(), self.settings.replicates, self.threads());
+        if self.draws.is_some() {
+            // The re-run at every parameter's value is kept until both are
+            // appraised.
+            m.results = m.results.saturating_mul(2);
+        }
+        m
     }
 
     /// Refuses, before anything is allocated, a run that would not fit in
@@ -460,7 +467,7 @@ impl Plan {
                 .max()
                 .unwrap_or(0),
             threads: self.threads(),
-            runs: self.scenarios.len() as u64 * self.settings.replicates as u64,
+            runs: self.jobs(),
         })
     }
 
