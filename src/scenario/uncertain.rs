@@ -562,8 +562,12 @@ pub(super) fn defaulted(
             return;
         };
         let w = widths[grade as usize];
-        let ends =
-            |sign: f64| -> Vec<f64> { central.iter().map(|c| c * (1.0 + sign * w)).collect() };
+        // To 12 significant figures, so that ±25% of 0.15 reads 0.1875,
+        // not 0.18750000000000003, in every output.
+        let tidy = |x: f64| format!("{x:.11e}").parse::<f64>().unwrap_or(x);
+        let ends = |sign: f64| -> Vec<f64> {
+            central.iter().map(|c| tidy(c * (1.0 + sign * w))).collect()
+        };
         let (a, b) = (ends(-1.0), ends(1.0));
         // A negative value's "low" end is its more negative one.
         let low = a.iter().zip(&b).map(|(x, y)| x.min(*y)).collect();
