@@ -151,11 +151,20 @@ pub enum PlanError {
         /// Scenarios × replicates.
         runs: u64,
     },
-    /// `--uncertainty`, and no scenario has a range to draw.
+    /// `--uncertainty` or a sensitivity run, and no scenario has a range
+    /// to draw or vary.
     #[error(
-        "--uncertainty draws each replicate's values of the uncertain parameters, but no scenario in this run has any; give a parameter a `range` (`{{ value = 0.7, range = [0.5, 0.9] }}`) or the baseline an `[uncertainty]` table of default widths"
+        "no scenario in this run has an uncertain parameter to draw or vary; give a parameter a `range` (`{{ value = 0.7, range = [0.5, 0.9] }}`) or the baseline an `[uncertainty]` table of default widths"
     )]
     NothingUncertain,
+    /// An experiment that compares scenarios, given the baseline alone.
+    #[error(
+        "{experiment} compares scenarios with the baseline: give at least one scenario after it"
+    )]
+    NothingToCompare {
+        /// The command, such as `upstream sensitivity`.
+        experiment: &'static str,
+    },
     /// `--strict` and a scenario with warnings.
     #[error(
         "{count} {} and --strict, which makes them errors; the first: {first}",

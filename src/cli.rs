@@ -36,6 +36,12 @@ pub enum Command {
     /// with the columns neighbourhood, imd_decile and residents) and, if you
     /// know them, last year's counts; it extends the bundled baseline.
     NewPlace(NewPlaceArgs),
+    /// Which assumptions decide the answer: each uncertain parameter at
+    /// the low and then the high end of its range, every other at its
+    /// value, the comparison run again with the same luck; writes
+    /// sensitivity.csv and prints the largest effects on each scenario's
+    /// net present value.
+    Sensitivity(SensitivityArgs),
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -91,6 +97,45 @@ pub struct RunArgs {
     /// split the net present value's variance between the two.
     #[arg(long)]
     pub uncertainty: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SensitivityArgs {
+    /// Scenario files. The first is the baseline unless --baseline is given;
+    /// with none, the bundled default comparison.
+    pub scenarios: Vec<PathBuf>,
+    /// The baseline scenario every other scenario is compared with.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Stochastic replicates of each comparison.
+    #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
+    pub replicates: u32,
+    /// Master seed: the same seed gives the same results, byte for byte.
+    #[arg(long, default_value_t = upstream::app::DEFAULT_SEED, value_name = "S")]
+    pub seed: u64,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Horizon in years, overriding every scenario's own.
+    #[arg(long, value_name = "N")]
+    pub years: Option<u32>,
+    /// Folder for sensitivity.csv.
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "out/sensitivity",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
+    /// Parameters to list per scenario in the terminal (the file has all).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// No progress bar and no table: only errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Refuse a run estimated to need more memory than this.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
 }
 
 #[derive(Args, Debug)]

@@ -21,7 +21,9 @@
 //! - [`output`] and `report`: CSV, JSON, the workbook, the terminal table,
 //!   charts and the HTML report (which reads only the published files);
 //! - [`app`]: the pipeline (plan, run, appraise, render, write) that the
-//!   `upstream` command and any embedder drive, with one [`Error`] type.
+//!   `upstream` command and any embedder drive, with one [`Error`] type;
+//! - [`sensitivity`]: experiments that drive many plans (one-way
+//!   sensitivity).
 
 pub mod aggregate;
 pub mod app;
@@ -39,6 +41,7 @@ pub mod published;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sensitivity;
 
 pub use error::Error;
 

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         cli::Command::Report { dir, quiet } => report(&dir, quiet),
         cli::Command::Check { scenarios, strict } => check(&scenarios, strict),
         cli::Command::NewPlace(args) => new_place(args),
+        cli::Command::Sensitivity(args) => sensitivity(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -185,6 +186,87 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
             outcome.seconds,
             if threads == 1 { "thread" } else { "threads" },
             outcome.resident_months_per_second() / 1e6
+        );
+    }
+    Ok(())
+}
+
+fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
+    use upstream::format::money;
+    let request = Request {
+        scenarios: args.baseline.into_iter().chain(args.scenarios).collect(),
+        replicates: args.replicates,
+        seed: args.seed,
+        threads: args.threads,
+        years: args.years,
+        strict: false,
+        uncertainty: false,
+    };
+    let plan = Plan::new(&request)?;
+    if plan.scenarios().len() < 2 {
+        return Err(app::PlanError::NothingToCompare {
+            experiment: "upstream sensitivity",
+        }
+        .into());
+    }
+    if !args.quiet {
+        plan.scenarios().iter().for_each(warn);
+    }
+    // Comparisons run one after another: the peak is one comparison's.
+    plan.check_memory(args.memory_limit)?;
+    let out = upstream::output::claim(&args.out)?;
+    let settings = plan.settings().clone();
+    let scenarios = plan.scenarios().to_vec();
+    let parameters = upstream::sensitivity::parameters(&scenarios);
+    let started = std::time::Instant::now();
+    let one_way = {
+        // The central comparison and each parameter at each end; counted
+        // before widths are shared, so the bar may end a little early.
+        let jobs =
+            (1 + 2 * parameters.len() as u64) * scenarios.len() as u64 * settings.replicates as u64;
+        let done = AtomicU64::new(0);
+        let bar = Bar::new(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+            Duration::from_secs(2),
+            args.quiet,
+        );
+        upstream::sensitivity::one_way(scenarios, &settings, &|| {
+            bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
+        })?
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let file = upstream::published::SENSITIVITY_FILE;
+    out.write(&[(
+        file.to_string(),
+        upstream::output::sensitivity_csv(&one_way),
+    )])?;
+    if !args.quiet {
+        for s in 1..one_way.scenarios.len() {
+            let ranked = one_way.ranked(s);
+            let central = ranked.first().map_or(0.0, |e| e.npv.central);
+            println!(
+                "{}: net present value {} with every parameter at its value; the assumptions that decide it (net present value at the low and the high end of each range):",
+                one_way.scenarios[s],
+                money(central)
+            );
+            for e in ranked.iter().take(args.top) {
+                println!(
+                    "  {:<55} {:>10} to {:>10}  (range {} to {})",
+                    e.parameter,
+                    money(e.npv.low),
+                    money(e.npv.high),
+                    e.range.0,
+                    e.range.1
+                );
+            }
+        }
+        println!("Wrote {file} to {}", args.out.display());
+        eprintln!(
+            "Ran {} comparisons of {} replicates: {:.2} billion resident-months in {:.1} s.",
+            one_way.comparisons,
+            settings.replicates,
+            one_way.resident_months as f64 / 1e9,
+            seconds
         );
     }
     Ok(())

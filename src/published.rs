@@ -82,6 +82,9 @@ pub fn de_csv_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::
     String::deserialize(d).map(|cell| from_csv_text(&cell).to_string())
 }
 
+/// The file `upstream sensitivity` writes in its output folder.
+pub const SENSITIVITY_FILE: &str = "sensitivity.csv";
+
 /// The report page's file name in the output folder.
 pub const REPORT_FILE: &str = "report.html";
 /// The folder, inside the output folder, that holds the chart images.

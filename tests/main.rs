@@ -16,6 +16,7 @@ mod properties;
 mod refusals;
 mod regression;
 mod report;
+mod sensitivity;
 mod snapshot;
 mod steady;
 mod trend;

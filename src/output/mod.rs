@@ -151,6 +151,60 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> Vec<u8> 
 }
 
 /// Numbers as the shortest text that reads back to the same value.
+/// `upstream sensitivity`'s results: a row per scenario (after the
+/// baseline) and parameter, the largest swing in net present value first.
+pub fn sensitivity_csv(one_way: &crate::sensitivity::OneWay) -> Vec<u8> {
+    let rows = (1..one_way.scenarios.len()).flat_map(|s| {
+        one_way
+            .ranked(s)
+            .into_iter()
+            .enumerate()
+            .map(move |(rank, e)| {
+                vec![
+                    text(one_way.scenarios[s].as_str()),
+                    whole(rank as u64 + 1),
+                    text(e.parameter.as_str()),
+                    Cell::Number(e.range.0.clone()).if_number(),
+                    Cell::Number(e.range.1.clone()).if_number(),
+                    number(e.npv.low),
+                    number(e.npv.central),
+                    number(e.npv.high),
+                    number(e.npv.swing()),
+                    number(e.crisis_months_avoided.low),
+                    number(e.crisis_months_avoided.central),
+                    number(e.crisis_months_avoided.high),
+                ]
+            })
+    });
+    csv_bytes(
+        &[
+            "scenario",
+            "rank",
+            "parameter",
+            "range_low",
+            "range_high",
+            "npv_gbp_at_low",
+            "npv_gbp_central",
+            "npv_gbp_at_high",
+            "npv_swing_gbp",
+            "crisis_months_avoided_at_low",
+            "crisis_months_avoided_central",
+            "crisis_months_avoided_at_high",
+        ],
+        rows,
+    )
+}
+
+impl Cell {
+    /// A number stays a number; a list is text.
+    fn if_number(self) -> Cell {
+        match self {
+            Cell::Number(t) if t.parse::<f64>().is_err() => Cell::Text(t),
+            other => other,
+        }
+    }
+}
+
 fn exact(v: f64) -> String {
     if v == 0.0 { "0".into() } else { format!("{v}") }
 }
@@ -507,6 +561,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>
 pub fn is_ours(name: &str) -> bool {
     let charts = CHARTS_DIR;
     DATA_FILES.contains(&name)
+        || name == crate::published::SENSITIVITY_FILE
         || name == REPORT_FILE
         || name == format!("{charts}/")
         || name

@@ -259,6 +259,25 @@ impl Loaded {
         Ok(self)
     }
 
+    /// The scenario with its uncertain parameter `parameter` at the low (or
+    /// high) end of its range and every other at its value; `None` if it
+    /// has no such parameter. The timeline stays the scenario's own.
+    pub fn at_end(&self, parameter: &str, high: bool) -> Result<Option<Loaded>, ScenarioError> {
+        let Some(u) = self
+            .uncertainty
+            .parameters
+            .iter()
+            .find(|u| u.parameter == parameter)
+        else {
+            return Ok(None);
+        };
+        let end = if high { &u.high } else { &u.low };
+        let built = self.recipe.at(&self.files, &[(u, end)])?;
+        let mut at = self.clone();
+        at.config = built.config;
+        Ok(Some(at))
+    }
+
     /// The simulation with every uncertain parameter at replicate `crn`'s
     /// draw, and the values drawn (in [`Uncertainty::parameters`] order).
     /// The money conventions do not move (ranges that would move them are

@@ -1,0 +1,126 @@
+//! One-way sensitivity (`upstream sensitivity`): each comparison at a
+//! parameter's range ends is paired with the central one, so a parameter
+//! that cannot move a figure leaves it exactly as it was; a unit cost moves
+//! money but not what residents live through; the ranking runs from the
+//! largest swing down; and the command writes its file or refuses clearly.
+
+use std::path::Path;
+
+use upstream::app::{Plan, Request};
+use upstream::sensitivity::{OneWay, one_way};
+
+use crate::common::upstream;
+
+fn small_pair() -> OneWay {
+    let request = Request {
+        scenarios: ["small.toml", "small_hubs.toml"]
+            .map(|f| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures")
+                    .join(f)
+            })
+            .to_vec(),
+        replicates: 3,
+        seed: 5,
+        threads: Some(2),
+        years: Some(1),
+        ..Request::default()
+    };
+    let plan = Plan::new(&request).unwrap();
+    one_way(plan.scenarios().to_vec(), plan.settings(), &|| {}).unwrap()
+}
+
+#[test]
+fn effects_are_paired_with_the_central_run() {
+    let o = small_pair();
+    let effects = &o.effects[0];
+    let find = |name: &str| effects.iter().find(|e| e.parameter == name).unwrap();
+    // Every effect shares the one central comparison.
+    let central = effects[0].npv.central;
+    assert!(effects.iter().all(|e| e.npv.central == central));
+    // Quality-of-life weights change neither money nor crisis: exactly no
+    // swing, so no noise either.
+    let utility = find("need.utility");
+    assert_eq!((utility.npv.low, utility.npv.high), (central, central));
+    assert_eq!(utility.crisis_months_avoided.swing(), 0.0);
+    // A unit cost moves money, not lives: the dearer police time that hubs
+    // avoid, the more they save.
+    let police = find("events.police_incident.unit_cost");
+    let c = &police.crisis_months_avoided;
+    assert!(c.low == c.central && c.central == c.high);
+    assert!(
+        police.npv.low < central && central < police.npv.high,
+        "{police:?}"
+    );
+    // Escalation changes what residents live through.
+    assert!(
+        find("need.escalation_per_month")
+            .crisis_months_avoided
+            .swing()
+            > 0.0
+    );
+    // Twice the parameters and the central comparison.
+    assert_eq!(o.comparisons, 2 * effects.len() + 1);
+}
+
+#[test]
+fn the_ranking_runs_from_the_largest_swing_down() {
+    let o = small_pair();
+    let ranked = o.ranked(1);
+    assert_eq!(ranked.len(), o.effects[0].len());
+    assert!(
+        ranked
+            .windows(2)
+            .all(|w| w[0].npv.swing() >= w[1].npv.swing())
+    );
+    assert!(ranked[0].npv.swing() > 0.0);
+}
+
+#[test]
+fn the_command_writes_its_file_or_refuses_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sens");
+    let run = |scenarios: &[&str]| {
+        let mut args = vec!["sensitivity"];
+        args.extend(scenarios);
+        args.extend(["-r", "2", "--years", "1", "-q", "-o", out.to_str().unwrap()]);
+        upstream(&args)
+    };
+    let alone = run(&["tests/fixtures/small.toml"]);
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("give at least one scenario after it"));
+    assert!(!out.exists());
+    let ok = run(&[
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let csv = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("scenario,rank,parameter,range_low,range_high,npv_gbp_at_low")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() > 30);
+    assert!(
+        rows.iter()
+            .all(|r| r.starts_with("Small borough with hubs,"))
+    );
+    assert!(rows[0].starts_with("Small borough with hubs,1,"));
+    // A second run replaces the folder it wrote.
+    assert!(
+        run(&[
+            "tests/fixtures/small.toml",
+            "tests/fixtures/small_hubs.toml"
+        ])
+        .status
+        .success()
+    );
+}
