@@ -236,10 +236,17 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
     };
     let seconds = started.elapsed().as_secs_f64();
     let file = upstream::published::SENSITIVITY_FILE;
-    out.write(&[(
+    let mut files = vec![(
         file.to_string(),
         upstream::output::sensitivity_csv(&one_way),
-    )])?;
+    )];
+    files.extend(
+        upstream::report::tornado_charts(&one_way, args.top).map_err(|source| Error::Report {
+            dir: args.out.clone(),
+            source,
+        })?,
+    );
+    out.write(&files)?;
     if !args.quiet {
         for s in 1..one_way.scenarios.len() {
             let ranked = one_way.ranked(s);
@@ -260,7 +267,10 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
                 );
             }
         }
-        println!("Wrote {file} to {}", args.out.display());
+        println!(
+            "Wrote {file} and a tornado chart per scenario (charts/, SVG and PNG) to {}",
+            args.out.display()
+        );
         eprintln!(
             "Ran {} comparisons of {} replicates: {:.2} billion resident-months in {:.1} s.",
             one_way.comparisons,

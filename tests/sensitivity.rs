@@ -114,6 +114,11 @@ fn the_command_writes_its_file_or_refuses_clearly() {
             .all(|r| r.starts_with("Small borough with hubs,"))
     );
     assert!(rows[0].starts_with("Small borough with hubs,1,"));
+    // The tornado chart names the parameter with the largest swing.
+    let top = rows[0].split(',').nth(2).unwrap();
+    let svg = std::fs::read_to_string(out.join("charts/tornado_1.svg")).unwrap();
+    assert!(svg.contains(top), "{top} not in the tornado chart");
+    assert!(out.join("charts/tornado_1.png").is_file());
     // A second run replaces the folder it wrote.
     assert!(
         run(&[

@@ -194,10 +194,27 @@ pub struct Grid {
     pub positive_means: String,
 }
 
+/// One bar of a tornado: a figure with one parameter at each end of its
+/// range.
+pub struct Swing {
+    pub label: String,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// A tornado: each parameter's swing about the central figure, the largest
+/// first.
+pub struct Tornado {
+    pub x_desc: String,
+    pub centre: f64,
+    pub rows: Vec<Swing>,
+}
+
 pub enum Body {
     Lines(Lines),
     Bars(Bars),
     Grid(Grid),
+    Tornado(Tornado),
 }
 
 pub struct Chart {
@@ -287,6 +304,7 @@ where
         Body::Lines(c) => draw_lines(&area, c, &chart.timeline),
         Body::Bars(c) => draw_bars(&area, c),
         Body::Grid(c) => draw_grid(&area, c),
+        Body::Tornado(c) => draw_tornado(&area, c),
     }
 }
 
@@ -626,6 +644,72 @@ where
         &legend,
         &entries,
         "Bars are means across replicates; whiskers are the 90% range.",
+    )
+}
+
+/// The low end blue and the high end orange (PuOr's ends, as the grid's).
+const LOW_END: Colour = Colour(84, 39, 136);
+const HIGH_END: Colour = Colour(230, 97, 1);
+
+fn draw_tornado<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Tornado) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+    let n = c.rows.len().max(1);
+    let values = c
+        .rows
+        .iter()
+        .flat_map(|r| [r.low, r.high])
+        .chain([c.centre]);
+    let (lo, hi, step) = y_range(values, false);
+    // The largest swing at the top.
+    let at = |i: usize| (n - 1 - i) as f64;
+    let rows: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(430)
+        .build_cartesian_2d(lo..hi, Ticked::new(-0.5f64..n as f64 - 0.5, rows))?;
+    chart
+        .configure_mesh()
+        .x_desc(c.x_desc.as_str())
+        .x_label_formatter(&|v| Unit::Money.tick(*v, step))
+        .y_label_formatter(&|y| {
+            let i = n as i64 - 1 - y.round() as i64;
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| c.rows.get(i))
+                .map(|r| r.label.clone())
+                .unwrap_or_default()
+        })
+        .label_style(text(15))
+        .axis_desc_style(text(17))
+        .axis_style(AXIS)
+        .bold_line_style(GRID_LINE)
+        .max_light_lines(0)
+        .disable_y_mesh()
+        .draw()?;
+    for (i, r) in c.rows.iter().enumerate() {
+        let y = at(i);
+        for (end, colour) in [(r.low, LOW_END), (r.high, HIGH_END)] {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(c.centre, y - 0.35), (end, y + 0.35)],
+                colour.rgb().filled(),
+            )))?;
+        }
+    }
+    chart.draw_series(LineSeries::new(
+        [(c.centre, -0.5), (c.centre, n as f64 - 0.5)],
+        INK.stroke_width(2),
+    ))?;
+    draw_legend(
+        &legend,
+        &[
+            (Mark::Block(LOW_END), "At the low end of its range".into()),
+            (Mark::Block(HIGH_END), "At the high end of its range".into()),
+        ],
+        "Each bar is the figure with one parameter at an end of its range and every other at its value, the same luck as the central run; the line is the central run.",
     )
 }
 

@@ -106,3 +106,61 @@ pub fn build(
     files.push((REPORT_FILE.to_string(), page.into_bytes()));
     Ok(files)
 }
+
+/// Tornado charts of a one-way sensitivity, one per scenario after the
+/// baseline, of its net present value over the `top` parameters with the
+/// largest swings: SVG and PNG files under `charts/`, as (name, contents).
+pub fn tornado_charts(
+    one_way: &crate::sensitivity::OneWay,
+    top: usize,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let mut files = Vec::new();
+    for s in 1..one_way.scenarios.len() {
+        let ranked = one_way.ranked(s);
+        let shown: Vec<_> = ranked.iter().take(top).collect();
+        let centre = ranked.first().map_or(0.0, |e| e.npv.central);
+        let chart = charts::Chart {
+            file: format!("tornado_{s}"),
+            title: format!(
+                "{}: net present value against the baseline, one assumption at a time",
+                one_way.scenarios[s]
+            ),
+            alt: format!(
+                "Tornado chart of {}'s net present value: {} with every parameter at its value; {}",
+                one_way.scenarios[s],
+                crate::format::money(centre),
+                shown
+                    .iter()
+                    .map(|e| format!(
+                        "{} from {} to {}",
+                        e.parameter,
+                        crate::format::money(e.npv.low),
+                        crate::format::money(e.npv.high)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            size: (1400, 140 + 34 * shown.len().max(1) as u32),
+            timeline: data::Timeline::new((2026, 4), 4),
+            body: charts::Body::Tornado(charts::Tornado {
+                x_desc: "Net present value against the baseline (£)".into(),
+                centre,
+                rows: shown
+                    .iter()
+                    .map(|e| charts::Swing {
+                        label: e.parameter.clone(),
+                        low: e.npv.low,
+                        high: e.npv.high,
+                    })
+                    .collect(),
+            }),
+        };
+        let dir = crate::published::CHARTS_DIR;
+        files.push((
+            format!("{dir}/{}.svg", chart.file),
+            charts::svg(&chart)?.into_bytes(),
+        ));
+        files.push((format!("{dir}/{}.png", chart.file), charts::png(&chart)?));
+    }
+    Ok(files)
+}
