@@ -159,9 +159,9 @@ pub fn parameter_uniform(crn: Crn, parameter: &str) -> f64 {
         h = (h ^ b as u64).wrapping_mul(0x0100_0000_01B3);
     }
     let bits = crn.bits(h, 0, Purpose::Parameter);
-    // The middle of one of 2^53 equal steps: never 0 or 1, where a
-    // lognormal's quantile is infinite.
-    ((bits >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    // The middle of one of 2^52 equal steps, exact in a double: never 0 or
+    // 1, where a lognormal's quantile is infinite.
+    ((bits >> 12) as f64 + 0.5) / (1u64 << 52) as f64
 }
 
 /// A resident's identity for random draws: the slot they occupy and the month
@@ -299,6 +299,16 @@ mod tests {
     fn named_streams_are_stable_and_distinct() {
         // FNV-1a's published value for "a".
         assert_eq!(stream_of("a"), 0xE40C_292C);
+        // A parameter's draw, worked out apart from this code (the same
+        // SplitMix64, key and 64-bit FNV-1a in Python's integers).
+        assert_eq!(
+            parameter_uniform(Crn::new(1, 0), "need.escalation_per_month"),
+            0.3357294145228015
+        );
+        assert_eq!(
+            parameter_uniform(Crn::new(20_260_401, 3), "events.ae_attendance.unit_cost"),
+            0.5045714514501444
+        );
         assert_ne!(stream_of("early_help"), stream_of("hubs"));
         assert_ne!(stream_of(""), 0);
     }

@@ -989,6 +989,14 @@ mod tests {
         // Nothing drawn: all chance.
         let same = VarianceSplit::of(&central, &central);
         assert_eq!((same.parameters, same.chance), (0.0, 1.0));
+        // Two replicates are enough for a variance; one is not.
+        let two = VarianceSplit::of(&[1.0, 3.0], &[1.0, 1.0]);
+        assert_eq!(
+            (two.sd, two.parameters, two.chance),
+            (2f64.sqrt(), 1.0, 0.0)
+        );
+        let one = VarianceSplit::of(&[5.0], &[4.0]);
+        assert_eq!((one.sd, one.parameters, one.chance), (0.0, 0.0, 0.0));
     }
 
     /// The interventions a comparison is about: new, removed or changed,
