@@ -330,28 +330,13 @@ fn values_cell(values: &[f64], list: bool) -> Cell {
 fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
     let rows = info.scenarios.iter().flat_map(|l| {
         l.assumptions.iter().map(|a: &Assumption| {
-            let u = &l.uncertainty;
-            let (low, high, shape, how) =
-                match u.parameters.iter().find(|u| u.parameter == a.parameter) {
-                    Some(p) => (
-                        values_cell(&p.low, p.is_list()),
-                        values_cell(&p.high, p.is_list()),
-                        text(p.shape.name()),
-                        text(p.origin.describe(u.default_width)),
-                    ),
-                    None => (
-                        text(""),
-                        text(""),
-                        text(""),
-                        text(
-                            u.held_fixed
-                                .iter()
-                                .find(|h| h.parameter == a.parameter)
-                                .map(|h| format!("held fixed: {}", h.reason))
-                                .unwrap_or_default(),
-                        ),
-                    ),
-                };
+            let r = l.uncertainty.range_of(&a.parameter);
+            let (low, high, shape, how) = (
+                Cell::Number(r.low).if_number(),
+                Cell::Number(r.high).if_number(),
+                text(r.distribution),
+                text(r.uncertainty),
+            );
             vec![
                 text(l.config.name.as_str()),
                 text(a.parameter.as_str()),

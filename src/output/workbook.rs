@@ -440,6 +440,10 @@ fn assumption_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
             Cell::Empty,
             Cell::Empty,
             Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
         ]
     };
     let by_grade = |v: &[f64; 3]| format!("high {}, medium {}, low {}", v[0], v[1], v[2]);
@@ -478,6 +482,12 @@ fn assumption_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
     }
     for l in info.scenarios {
         for a in &l.assumptions {
+            let r = l.uncertainty.range_of(&a.parameter);
+            // A number stays a number, as in assumptions.csv.
+            let end = |t: String| match t.parse::<f64>() {
+                Ok(x) if !t.is_empty() => number(x),
+                _ => Cell::Text(t),
+            };
             rows.push(vec![
                 Cell::Text(l.config.name.clone()),
                 Cell::Text(a.parameter.clone()),
@@ -485,6 +495,10 @@ fn assumption_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
                 Cell::Text(a.source.clone().unwrap_or_default()),
                 Cell::Text(a.confidence.clone().unwrap_or_default()),
                 Cell::Text(info.recorded(&a.file)),
+                end(r.low),
+                end(r.high),
+                Cell::Text(r.distribution),
+                Cell::Text(r.uncertainty),
             ]);
         }
     }
@@ -635,6 +649,10 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
             "Source",
             "Confidence",
             "File",
+            "Range low",
+            "Range high",
+            "Distribution",
+            "Uncertainty",
         ],
         assumption_rows(info),
         &f,

@@ -41,6 +41,17 @@ pub struct AssumptionRow {
     pub source: String,
     #[serde(deserialize_with = "de_csv_text")]
     pub confidence: String,
+    /// The range's ends and distribution, empty where it has none (and in
+    /// the files of runs before ranges were written).
+    #[serde(default, deserialize_with = "de_csv_text")]
+    pub range_low: String,
+    #[serde(default, deserialize_with = "de_csv_text")]
+    pub range_high: String,
+    #[serde(default, deserialize_with = "de_csv_text")]
+    pub distribution: String,
+    /// Where the range comes from, or why it is held fixed.
+    #[serde(default, deserialize_with = "de_csv_text")]
+    pub uncertainty: String,
 }
 
 #[derive(Deserialize)]

@@ -409,7 +409,7 @@ fn assumptions(out: &mut String, d: &RunData) {
             out.push_str("<p>No assumption differs from the baseline.</p>\n");
             continue;
         }
-        out.push_str("<table><thead><tr><th>Assumption</th><th>Value</th><th>Source</th><th>Confidence</th></tr></thead><tbody>\n");
+        out.push_str("<table><thead><tr><th>Assumption</th><th>Value</th><th>Source</th><th>Confidence</th><th>Range under --uncertainty</th></tr></thead><tbody>\n");
         for a in rows {
             let conf = if a.confidence.is_empty() {
                 "not stated".to_string()
@@ -418,16 +418,29 @@ fn assumptions(out: &mut String, d: &RunData) {
             };
             let _ = writeln!(
                 out,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"conf-{}\">{}</td></tr>",
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"conf-{}\">{}</td><td>{}</td></tr>",
                 html(&a.parameter),
                 html(&a.value),
                 html(&a.source),
                 html(&a.confidence),
-                html(&conf)
+                html(&conf),
+                html(&range_text(a))
             );
         }
         out.push_str("</tbody></table>\n");
     }
+}
+
+/// An assumption's range in words: "0.4 to 0.6, triangular (default width
+/// for low confidence (±50%))", why it is held fixed, or nothing.
+fn range_text(a: &super::data::AssumptionRow) -> String {
+    if a.range_low.is_empty() {
+        return a.uncertainty.clone();
+    }
+    format!(
+        "{} to {}, {} ({})",
+        a.range_low, a.range_high, a.distribution, a.uncertainty
+    )
 }
 
 const INCLUDES: &[&str] = &[

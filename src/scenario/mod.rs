@@ -34,7 +34,7 @@ use locate::{locate, path_segments, split_path};
 pub use compile::MAX_YEARS;
 pub use plausible::EFFECT_RANGE;
 pub use text::{MAX_CELL, MAX_NAME, MAX_PROSE};
-pub use uncertain::{HeldFixed, Origin, Shape, Uncertain, Uncertainty};
+pub use uncertain::{HeldFixed, Origin, RangeText, Shape, Uncertain, Uncertainty};
 
 /// The bundled default comparison under `scenarios/`, baseline first.
 pub const BUNDLED: [&str; 7] = [

@@ -239,6 +239,58 @@ pub struct Uncertainty {
     pub held_fixed: Vec<HeldFixed>,
 }
 
+/// A parameter's range as the outputs write it: every field empty when it
+/// has none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RangeText {
+    /// The low end: a number, or a list as `[a, b]`.
+    pub low: String,
+    /// The high end.
+    pub high: String,
+    /// The distribution's name.
+    pub distribution: String,
+    /// Where the range comes from, or why a graded parameter has none
+    /// ("held fixed: …").
+    pub uncertainty: String,
+}
+
+impl Uncertainty {
+    /// The range of the parameter named `parameter`, as text.
+    pub fn range_of(&self, parameter: &str) -> RangeText {
+        if let Some(u) = self.parameters.iter().find(|u| u.parameter == parameter) {
+            let shown = |v: &[f64]| {
+                let one = |x: &f64| {
+                    if *x == 0.0 {
+                        "0".to_string()
+                    } else {
+                        format!("{x}")
+                    }
+                };
+                if u.list {
+                    format!("[{}]", v.iter().map(one).collect::<Vec<_>>().join(", "))
+                } else {
+                    one(&v[0])
+                }
+            };
+            return RangeText {
+                low: shown(&u.low),
+                high: shown(&u.high),
+                distribution: u.shape.name().into(),
+                uncertainty: u.origin.describe(self.default_width),
+            };
+        }
+        RangeText {
+            uncertainty: self
+                .held_fixed
+                .iter()
+                .find(|h| h.parameter == parameter)
+                .map(|h| format!("held fixed: {}", h.reason))
+                .unwrap_or_default(),
+            ..RangeText::default()
+        }
+    }
+}
+
 /// The `value` slot at `path`: a `{ value = … }` table's value, or the
 /// number itself.
 fn value_of<'a>(table: &'a mut toml::Table, path: &[String]) -> Option<&'a mut toml::Value> {
