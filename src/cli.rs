@@ -39,8 +39,8 @@ pub enum Command {
     /// Which assumptions decide the answer: each uncertain parameter at
     /// the low and then the high end of its range, every other at its
     /// value, the comparison run again with the same luck; writes
-    /// sensitivity.csv and prints the largest effects on each scenario's
-    /// net present value.
+    /// sensitivity.csv and a tornado chart per scenario, and prints the
+    /// largest effects on each scenario's net present value.
     Sensitivity(SensitivityArgs),
     /// Check scenario files without running them.
     Check {
@@ -53,16 +53,15 @@ pub enum Command {
     },
 }
 
+/// What a comparison runs: its scenarios, seed, threads and horizon.
 #[derive(Args, Debug)]
-pub struct RunArgs {
-    /// Scenario files. The first is the baseline unless --baseline is given.
+pub struct Compared {
+    /// Scenario files. The first is the baseline unless --baseline is given;
+    /// with none, the bundled default comparison.
     pub scenarios: Vec<PathBuf>,
     /// The baseline scenario every other scenario is compared with.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Stochastic replicates per scenario.
-    #[arg(long, short = 'r', default_value_t = upstream::app::DEFAULT_REPLICATES, value_name = "N")]
-    pub replicates: u32,
     /// Master seed: the same seed gives the same results, byte for byte.
     #[arg(long, default_value_t = upstream::app::DEFAULT_SEED, value_name = "S")]
     pub seed: u64,
@@ -72,6 +71,29 @@ pub struct RunArgs {
     /// Horizon in years, overriding every scenario's own.
     #[arg(long, value_name = "N")]
     pub years: Option<u32>,
+}
+
+impl Compared {
+    /// The request for these scenarios with `replicates` each.
+    pub fn request(self, replicates: u32) -> upstream::app::Request {
+        upstream::app::Request {
+            scenarios: self.baseline.into_iter().chain(self.scenarios).collect(),
+            replicates,
+            seed: self.seed,
+            threads: self.threads,
+            years: self.years,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub compared: Compared,
+    /// Stochastic replicates per scenario.
+    #[arg(long, short = 'r', default_value_t = upstream::app::DEFAULT_REPLICATES, value_name = "N")]
+    pub replicates: u32,
     /// Folder for the output files.
     #[arg(long, short = 'o', default_value = "out", value_name = "DIR")]
     pub out: PathBuf,
@@ -101,25 +123,12 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct SensitivityArgs {
-    /// Scenario files. The first is the baseline unless --baseline is given;
-    /// with none, the bundled default comparison.
-    pub scenarios: Vec<PathBuf>,
-    /// The baseline scenario every other scenario is compared with.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub compared: Compared,
     /// Stochastic replicates of each comparison.
     #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
     pub replicates: u32,
-    /// Master seed: the same seed gives the same results, byte for byte.
-    #[arg(long, default_value_t = upstream::app::DEFAULT_SEED, value_name = "S")]
-    pub seed: u64,
-    /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(long, short = 'j', value_name = "N")]
-    pub threads: Option<usize>,
-    /// Horizon in years, overriding every scenario's own.
-    #[arg(long, value_name = "N")]
-    pub years: Option<u32>,
-    /// Folder for sensitivity.csv.
+    /// Folder for sensitivity.csv and the tornado charts.
     #[arg(
         long,
         short = 'o',
@@ -127,7 +136,8 @@ pub struct SensitivityArgs {
         value_name = "DIR"
     )]
     pub out: PathBuf,
-    /// Parameters to list per scenario in the terminal (the file has all).
+    /// Parameters to list per scenario in the terminal and its tornado
+    /// chart (the file has all).
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
     /// No progress bar and no table: only errors.

@@ -135,13 +135,9 @@ fn report(dir: &Path, quiet: bool) -> Result<(), Error> {
 
 fn run(args: cli::RunArgs) -> Result<(), Error> {
     let request = Request {
-        scenarios: args.baseline.into_iter().chain(args.scenarios).collect(),
-        replicates: args.replicates,
-        seed: args.seed,
-        threads: args.threads,
-        years: args.years,
         strict: args.strict,
         uncertainty: args.uncertainty,
+        ..args.compared.request(args.replicates)
     };
     let plan = Plan::new(&request)?;
     if !args.quiet {
@@ -193,15 +189,7 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
 
 fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
     use upstream::format::money;
-    let request = Request {
-        scenarios: args.baseline.into_iter().chain(args.scenarios).collect(),
-        replicates: args.replicates,
-        seed: args.seed,
-        threads: args.threads,
-        years: args.years,
-        strict: false,
-        uncertainty: false,
-    };
+    let request = args.compared.request(args.replicates);
     let plan = Plan::new(&request)?;
     if plan.scenarios().len() < 2 {
         return Err(app::PlanError::NothingToCompare {
