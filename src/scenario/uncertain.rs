@@ -588,30 +588,49 @@ fn is_size(path: &[String]) -> bool {
 
 /// Parameters that take a default width: every `{ value = … }` with its own
 /// `confidence` and no range, a number or a list of numbers, outside
-/// `[economics]` and `[uncertainty]`, and not a size. Their ranges are
-/// `value × (1 ± width)`, triangular.
+/// `[economics]` and `[uncertainty]`, and not a size; and every
+/// intervention effect's `multiplier`, by its effect's grade. Their ranges
+/// are `value × (1 ± width)`, triangular; an effect's stops at 1 (no
+/// effect), so a default never turns help into harm.
 pub(super) fn defaulted(
     merged: &toml::Table,
     widths: [f64; 3],
     stated: &[Uncertain],
 ) -> Vec<Uncertain> {
+    let grade_of = |t: &toml::Table| {
+        t.get("confidence")
+            .and_then(|c| Confidence::from_text(c.as_str()?))
+    };
+    // (path, grade, value, whether it is an effect's multiplier)
+    let mut found: Vec<(Vec<String>, Confidence, toml::Value, bool)> = Vec::new();
+    collect_graded(merged, &mut Vec::new(), &mut |path, t| {
+        if let Some(grade) = grade_of(t) {
+            found.push((path.to_vec(), grade, t["value"].clone(), false));
+        }
+    });
+    let interventions = merged.get("interventions").and_then(|v| v.as_table());
+    for (id, x) in interventions.into_iter().flatten() {
+        let effects = x.get("effects").and_then(|e| e.as_array());
+        for (i, e) in effects.into_iter().flatten().enumerate() {
+            let Some(e) = e.as_table() else { continue };
+            if let (Some(grade), Some(m)) = (grade_of(e), e.get("multiplier"))
+                && !m.is_table()
+            {
+                let path = ["interventions", id, "effects", &i.to_string(), "multiplier"];
+                found.push((path.map(String::from).to_vec(), grade, m.clone(), true));
+            }
+        }
+    }
     let mut out = Vec::new();
-    let mut path = Vec::new();
-    collect_graded(merged, &mut path, &mut |path, t| {
+    for (path, grade, value, effect) in found {
         if matches!(path[0].as_str(), "economics" | "uncertainty")
-            || is_size(path)
+            || is_size(&path)
             || stated.iter().any(|u| u.path == path)
         {
-            return;
+            continue;
         }
-        let Some(grade) = t
-            .get("confidence")
-            .and_then(|c| Confidence::from_text(c.as_str()?))
-        else {
-            return;
-        };
-        let Some((central, list, whole)) = numbers(&t["value"]) else {
-            return;
+        let Some((central, list, whole)) = numbers(&value) else {
+            continue;
         };
         let w = widths[grade as usize];
         // To 12 significant figures, so that ±25% of 0.15 reads 0.1875,
@@ -624,18 +643,23 @@ pub(super) fn defaulted(
         // A negative value's "low" end is its more negative one.
         let low = a.iter().zip(&b).map(|(x, y)| x.min(*y)).collect();
         let high = a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect();
-        out.push(Uncertain {
-            parameter: dotted(path),
+        let u = Uncertain {
+            parameter: dotted(&path),
             central,
             low,
             high,
             shape: Shape::Triangular,
             origin: Origin::DefaultWidth(grade),
-            path: path.to_vec(),
+            path,
             list,
             whole,
+        };
+        out.push(if effect {
+            u.stopped_at_one().unwrap_or(u)
+        } else {
+            u
         });
-    });
+    }
     out
 }
 
@@ -801,5 +825,21 @@ mod tests {
         assert!((d[0].low[0] - 90.0).abs() < 1e-9 && (d[0].high[0] - 110.0).abs() < 1e-9);
         assert!((d[1].low[0] - 0.1).abs() < 1e-12 && (d[1].high[0] - 0.3).abs() < 1e-12);
         assert_eq!(d[1].origin, Origin::DefaultWidth(Confidence::Low));
+        // An effect's multiplier takes its effect's grade, and its range
+        // stops at 1: help never turns into harm.
+        let t: toml::Table = toml::from_str(
+            "[interventions.x]\neffects = [{ on = \"escalation\", multiplier = 0.8, confidence = \"low\" }, { on = \"recovery\", multiplier = 1.5 }]\n",
+        )
+        .unwrap();
+        let d = defaulted(&t, [0.1, 0.25, 0.5], &[]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].parameter, "interventions.x.effects[0].multiplier");
+        assert_eq!((d[0].low[0], d[0].high[0]), (0.4, 1.0));
+        let mut set = t.clone();
+        d[0].set(&mut set, &[0.5]);
+        assert_eq!(
+            set["interventions"]["x"]["effects"][0]["multiplier"].as_float(),
+            Some(0.5)
+        );
     }
 }
