@@ -166,13 +166,5 @@ fn range_text(scenarios: &[Loaded], name: &str) -> (String, String) {
         .flat_map(|l| &l.uncertainty.parameters)
         .find(|u| u.parameter == name)
         .expect("a name from these scenarios");
-    let shown = |v: &[f64]| {
-        if u.is_list() {
-            let inner: Vec<String> = v.iter().map(|x| format!("{x}")).collect();
-            format!("[{}]", inner.join(", "))
-        } else {
-            format!("{}", v[0])
-        }
-    };
-    (shown(&u.low), shown(&u.high))
+    (u.written(&u.low), u.written(&u.high))
 }

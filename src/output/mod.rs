@@ -316,17 +316,6 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
     bytes
 }
 
-/// A parameter's value or range end as a cell: a number, or a list as
-/// text.
-fn values_cell(values: &[f64], list: bool) -> Cell {
-    if list {
-        let inner: Vec<String> = values.iter().map(|v| exact(*v)).collect();
-        text(format!("[{}]", inner.join(", ")))
-    } else {
-        number(values[0])
-    }
-}
-
 fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
     let rows = info.scenarios.iter().flat_map(|l| {
         l.assumptions.iter().map(|a: &Assumption| {
@@ -394,7 +383,7 @@ fn draws_csv(info: &RunInfo) -> Vec<u8> {
                             whole(r as u64 + 1),
                             text(p.parameter.as_str()),
                             number(crate::rng::parameter_uniform(crn(r), &p.parameter)),
-                            values_cell(v, p.is_list()),
+                            Cell::Number(p.written(v)).if_number(),
                         ]
                     })
             })

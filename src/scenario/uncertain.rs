@@ -182,9 +182,22 @@ impl Uncertain {
         (cut != *self).then_some(cut)
     }
 
-    /// Whether the scenario writes it as a list.
-    pub fn is_list(&self) -> bool {
-        self.list
+    /// `values` (this parameter's, element by element) as the outputs
+    /// write them: a number, or a list as `[a, b]`.
+    pub fn written(&self, values: &[f64]) -> String {
+        let one = |x: &f64| {
+            if *x == 0.0 {
+                "0".to_string()
+            } else {
+                format!("{x}")
+            }
+        };
+        if self.list {
+            let inner: Vec<String> = values.iter().map(one).collect();
+            format!("[{}]", inner.join(", "))
+        } else {
+            one(&values[0])
+        }
     }
 
     /// The values replicate `crn` draws.
@@ -258,23 +271,9 @@ impl Uncertainty {
     /// The range of the parameter named `parameter`, as text.
     pub fn range_of(&self, parameter: &str) -> RangeText {
         if let Some(u) = self.parameters.iter().find(|u| u.parameter == parameter) {
-            let shown = |v: &[f64]| {
-                let one = |x: &f64| {
-                    if *x == 0.0 {
-                        "0".to_string()
-                    } else {
-                        format!("{x}")
-                    }
-                };
-                if u.list {
-                    format!("[{}]", v.iter().map(one).collect::<Vec<_>>().join(", "))
-                } else {
-                    one(&v[0])
-                }
-            };
             return RangeText {
-                low: shown(&u.low),
-                high: shown(&u.high),
+                low: u.written(&u.low),
+                high: u.written(&u.high),
                 distribution: u.shape.name().into(),
                 uncertainty: u.origin.describe(self.default_width),
             };
@@ -528,11 +527,7 @@ fn holds(
         _ => [u.low.clone(), u.high.clone()],
     };
     for (name, v) in ["low", "high"].iter().zip(ends) {
-        let shown = if u.list {
-            format!("{v:?}")
-        } else {
-            format!("{}", v[0])
-        };
+        let shown = u.written(&v);
         let built = recipe.at(files, &[(u, &v)]).map_err(|e| {
             let field = e.field.map(|f| format!("`{f}`: ")).unwrap_or_default();
             format!(
