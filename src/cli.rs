@@ -42,6 +42,12 @@ pub enum Command {
     /// sensitivity.csv and a tornado chart per scenario, and prints the
     /// largest effects on each scenario's net present value.
     Sensitivity(SensitivityArgs),
+    /// How strong each effect (or how high engagement) must be for a
+    /// scenario to pay back, every other assumption as stated: each lever
+    /// of each intervention the scenario changes, from no effect to twice
+    /// its stated change, with the same luck; writes break_even.csv and
+    /// prints a sentence for each.
+    BreakEven(BreakEvenArgs),
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -140,6 +146,35 @@ pub struct SensitivityArgs {
     /// chart (the file has all).
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+    /// No progress bar and no table: only errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Refuse a run estimated to need more memory than this.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+    /// Also screen every uncertain parameter by Morris's method with this
+    /// many trajectories (each trajectory runs the comparison once per
+    /// parameter and once more); writes morris.csv and a Morris chart per
+    /// scenario.
+    #[arg(long, value_name = "TRAJECTORIES", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub morris: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+pub struct BreakEvenArgs {
+    #[command(flatten)]
+    pub compared: Compared,
+    /// Stochastic replicates at each point of each lever's grid.
+    #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
+    pub replicates: u32,
+    /// Folder for break_even.csv.
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "out/break-even",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -27,6 +27,7 @@
 
 pub mod aggregate;
 pub mod app;
+pub mod breakeven;
 pub mod economics;
 pub mod engine;
 mod error;

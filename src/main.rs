@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Check { scenarios, strict } => check(&scenarios, strict),
         cli::Command::NewPlace(args) => new_place(args),
         cli::Command::Sensitivity(args) => sensitivity(args),
+        cli::Command::BreakEven(args) => break_even(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -205,35 +206,45 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
     let out = upstream::output::claim(&args.out)?;
     let settings = plan.settings().clone();
     let scenarios = plan.scenarios().to_vec();
-    let parameters = upstream::sensitivity::parameters(&scenarios);
+    let parameters = upstream::sensitivity::parameters(&scenarios).len() as u64;
     let started = std::time::Instant::now();
-    let one_way = {
-        // The central comparison and each parameter at each end; counted
-        // before widths are shared, so the bar may end a little early.
-        let jobs =
-            (1 + 2 * parameters.len() as u64) * scenarios.len() as u64 * settings.replicates as u64;
-        let done = AtomicU64::new(0);
-        let bar = Bar::new(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-            Duration::from_secs(2),
-            args.quiet,
-        );
-        upstream::sensitivity::one_way(scenarios, &settings, &|| {
-            bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
-        })?
+    // The central comparison and each parameter at each end, then each
+    // trajectory's points; counted before widths are shared, so the bar
+    // may end a little early.
+    let comparisons = 1 + 2 * parameters + args.morris.map_or(0, |t| t as u64 * (parameters + 1));
+    let jobs = comparisons * scenarios.len() as u64 * settings.replicates as u64;
+    let done = AtomicU64::new(0);
+    let bar = Bar::new(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+        Duration::from_secs(2),
+        args.quiet,
+    );
+    let tick = || bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs);
+    let one_way = upstream::sensitivity::one_way(scenarios.clone(), &settings, &tick)?;
+    let screen = match args.morris {
+        Some(t) => Some(upstream::sensitivity::morris(
+            scenarios, &settings, t, &tick,
+        )?),
+        None => None,
     };
+    drop(bar);
     let seconds = started.elapsed().as_secs_f64();
-    let file = upstream::published::SENSITIVITY_FILE;
+    let report_error = |source| Error::Report {
+        dir: args.out.clone(),
+        source,
+    };
     let mut files = vec![(
-        file.to_string(),
+        upstream::published::SENSITIVITY_FILE.to_string(),
         upstream::output::sensitivity_csv(&one_way),
     )];
-    files.extend(
-        upstream::report::tornado_charts(&one_way, args.top).map_err(|source| Error::Report {
-            dir: args.out.clone(),
-            source,
-        })?,
-    );
+    files.extend(upstream::report::tornado_charts(&one_way, args.top).map_err(report_error)?);
+    if let Some(screen) = &screen {
+        files.push((
+            upstream::published::MORRIS_FILE.to_string(),
+            upstream::output::morris_csv(screen),
+        ));
+        files.extend(upstream::report::morris_charts(screen, args.top).map_err(report_error)?);
+    }
     out.write(&files)?;
     if !args.quiet {
         for s in 1..one_way.scenarios.len() {
@@ -254,17 +265,104 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
                     e.range.1
                 );
             }
+            if let Some(screen) = &screen {
+                println!(
+                    "  Morris screen, {} trajectories (μ*, the mean size of each parameter's elementary effect on net present value per whole range; σ, its spread):",
+                    screen.trajectories
+                );
+                for e in screen.ranked(s).iter().take(args.top) {
+                    println!(
+                        "  {:<55} μ* {:>10}  σ {:>10}",
+                        e.parameter,
+                        money(e.npv.mu_star),
+                        money(e.npv.sigma)
+                    );
+                }
+            }
         }
         println!(
-            "Wrote {file} and a tornado chart per scenario (charts/, SVG and PNG) to {}",
+            "Wrote {}{} to {}",
+            upstream::published::SENSITIVITY_FILE,
+            if screen.is_some() {
+                format!(
+                    ", {} and a tornado and a Morris chart per scenario (charts/, SVG and PNG)",
+                    upstream::published::MORRIS_FILE
+                )
+            } else {
+                " and a tornado chart per scenario (charts/, SVG and PNG)".into()
+            },
             args.out.display()
         );
+        let (comparisons, months) = match &screen {
+            Some(m) => (
+                one_way.comparisons + m.comparisons,
+                one_way.resident_months + m.resident_months,
+            ),
+            None => (one_way.comparisons, one_way.resident_months),
+        };
         eprintln!(
-            "Ran {} comparisons of {} replicates: {:.2} billion resident-months in {:.1} s.",
-            one_way.comparisons,
+            "Ran {comparisons} comparisons of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
             settings.replicates,
-            one_way.resident_months as f64 / 1e9,
-            seconds
+            months as f64 / 1e9,
+            seconds,
+            months as f64 / seconds / 1e6
+        );
+    }
+    Ok(())
+}
+
+fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
+    let request = args.compared.request(args.replicates);
+    let plan = Plan::new(&request)?;
+    if plan.scenarios().len() < 2 {
+        return Err(app::PlanError::NothingToCompare {
+            experiment: "upstream break-even",
+        }
+        .into());
+    }
+    if !args.quiet {
+        plan.scenarios().iter().for_each(warn);
+    }
+    plan.check_memory(args.memory_limit)?;
+    let out = upstream::output::claim(&args.out)?;
+    let settings = plan.settings().clone();
+    let started = std::time::Instant::now();
+    let levers = upstream::breakeven::levers_of(plan.scenarios()) as u64;
+    let jobs = levers * (1 + upstream::breakeven::GRID_POINTS as u64) * settings.replicates as u64;
+    let done = AtomicU64::new(0);
+    let bar = Bar::new(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+        Duration::from_secs(2),
+        args.quiet,
+    );
+    let found = upstream::breakeven::break_even(plan.scenarios(), &settings, &|| {
+        bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
+    })?;
+    drop(bar);
+    let seconds = started.elapsed().as_secs_f64();
+    let file = upstream::published::BREAK_EVEN_FILE;
+    out.write(&[(file.to_string(), upstream::output::break_even_csv(&found))])?;
+    if !args.quiet {
+        for s in &found.scenarios[1..] {
+            println!("{s}:");
+            let mut levers = found.levers.iter().filter(|l| &l.scenario == s).peekable();
+            if levers.peek().is_none() {
+                println!(
+                    "  no lever to move: it changes no caseload intervention with an engagement or an effect"
+                );
+            }
+            for l in levers {
+                println!("  {}", l.reading());
+            }
+        }
+        println!("Wrote {file} to {}", args.out.display());
+        eprintln!(
+            "Ran {levers} levers at {} points of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
+            upstream::breakeven::GRID_POINTS,
+            settings.replicates,
+            found.resident_months as f64 / 1e9,
+            seconds,
+            found.resident_months as f64 / seconds / 1e6
         );
     }
     Ok(())

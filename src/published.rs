@@ -85,6 +85,12 @@ pub fn de_csv_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::
 /// The file `upstream sensitivity` writes in its output folder.
 pub const SENSITIVITY_FILE: &str = "sensitivity.csv";
 
+/// The Morris screen `upstream sensitivity --morris` writes beside it.
+pub const MORRIS_FILE: &str = "morris.csv";
+
+/// The file `upstream break-even` writes in its output folder.
+pub const BREAK_EVEN_FILE: &str = "break_even.csv";
+
 /// The report page's file name in the output folder.
 pub const REPORT_FILE: &str = "report.html";
 /// The folder, inside the output folder, that holds the chart images.

@@ -50,6 +50,10 @@ pub enum Purpose {
     /// One replicate's draw of an uncertain parameter (keyed by the
     /// parameter's name in place of a resident).
     Parameter = 15,
+    /// A screening experiment's design: where each Morris trajectory
+    /// starts and the order it moves the parameters in (keyed by the
+    /// trajectory in place of a replicate).
+    Screening = 16,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

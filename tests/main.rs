@@ -4,6 +4,7 @@
 mod common;
 
 mod app;
+mod break_even;
 mod browser;
 mod cli;
 mod crash;

@@ -129,3 +129,108 @@ fn the_command_writes_its_file_or_refuses_clearly() {
         .success()
     );
 }
+
+fn small_screen(threads: usize) -> upstream::sensitivity::Screening {
+    let request = Request {
+        scenarios: ["small.toml", "small_hubs.toml"]
+            .map(|f| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures")
+                    .join(f)
+            })
+            .to_vec(),
+        replicates: 2,
+        seed: 5,
+        threads: Some(threads),
+        years: Some(1),
+        ..Request::default()
+    };
+    let plan = Plan::new(&request).unwrap();
+    upstream::sensitivity::morris(plan.scenarios().to_vec(), plan.settings(), 3, &|| {}).unwrap()
+}
+
+#[test]
+fn a_morris_screen_finds_what_cannot_matter_and_what_moves_only_money() {
+    let m = small_screen(2);
+    let effects = &m.effects[0];
+    let find = |name: &str| effects.iter().find(|e| e.parameter == name).unwrap();
+    // Trajectories × (parameters + 1) comparisons.
+    assert_eq!(m.comparisons, 3 * (effects.len() + 1));
+    // Quality-of-life weights move neither money nor crisis, wherever the
+    // other parameters are: every elementary effect exactly zero.
+    let utility = find("need.utility");
+    assert_eq!(utility.npv, Default::default());
+    assert_eq!(utility.crisis_months_avoided, Default::default());
+    // A unit cost moves money and never lives; and dearer police time
+    // always makes hubs' savings larger: every effect the same sign, so
+    // μ and μ* agree.
+    let police = find("events.police_incident.unit_cost");
+    assert_eq!(police.crisis_months_avoided, Default::default());
+    assert!(police.npv.mu > 0.0, "{police:?}");
+    assert!((police.npv.mu - police.npv.mu_star).abs() <= 1e-9 * police.npv.mu_star);
+    // Escalation changes what residents live through.
+    assert!(
+        find("need.escalation_per_month")
+            .crisis_months_avoided
+            .mu_star
+            > 0.0
+    );
+    // Ranked from the largest μ* down.
+    let ranked = m.ranked(1);
+    assert!(
+        ranked
+            .windows(2)
+            .all(|w| w[0].npv.mu_star >= w[1].npv.mu_star)
+    );
+    assert!(ranked[0].npv.mu_star > 0.0);
+}
+
+#[test]
+fn a_morris_screen_is_the_same_on_any_thread_count() {
+    assert_eq!(small_screen(1), small_screen(2));
+}
+
+#[test]
+fn the_command_writes_a_morris_screen_beside_the_tornado() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sens");
+    let ok = upstream(&[
+        "sensitivity",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "--morris",
+        "2",
+        "-r",
+        "2",
+        "--years",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let csv = std::fs::read_to_string(out.join("morris.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines.next().unwrap().starts_with(
+            "scenario,rank,parameter,range_low,range_high,trajectories,npv_gbp_mu_star"
+        )
+    );
+    let first = lines.next().unwrap();
+    assert!(first.starts_with("Small borough with hubs,1,"));
+    let top = first.split(',').nth(2).unwrap();
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(stdout.contains("Morris screen, 2 trajectories"));
+    assert!(stdout.contains(top));
+    let svg = std::fs::read_to_string(out.join("charts/morris_1.svg")).unwrap();
+    assert!(svg.contains(top), "{top} not in the Morris chart");
+    assert!(out.join("charts/morris_1.png").is_file());
+    assert!(out.join("sensitivity.csv").is_file());
+    // Zero trajectories is refused by name.
+    let zero = upstream(&["sensitivity", "--morris", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--morris"));
+}

@@ -195,6 +195,90 @@ pub fn sensitivity_csv(one_way: &crate::sensitivity::OneWay) -> Vec<u8> {
     )
 }
 
+/// A Morris screen's results: a row per scenario (after the baseline) and
+/// parameter, the largest μ* on net present value first; elementary
+/// effects are per whole range.
+pub fn morris_csv(screen: &crate::sensitivity::Screening) -> Vec<u8> {
+    let rows = (1..screen.scenarios.len()).flat_map(|s| {
+        screen
+            .ranked(s)
+            .into_iter()
+            .enumerate()
+            .map(move |(rank, e)| {
+                vec![
+                    text(screen.scenarios[s].as_str()),
+                    whole(rank as u64 + 1),
+                    text(e.parameter.as_str()),
+                    Cell::Number(e.range.0.clone()).if_number(),
+                    Cell::Number(e.range.1.clone()).if_number(),
+                    whole(screen.trajectories as u64),
+                    number(e.npv.mu_star),
+                    number(e.npv.mu),
+                    number(e.npv.sigma),
+                    number(e.crisis_months_avoided.mu_star),
+                    number(e.crisis_months_avoided.mu),
+                    number(e.crisis_months_avoided.sigma),
+                ]
+            })
+    });
+    csv_bytes(
+        &[
+            "scenario",
+            "rank",
+            "parameter",
+            "range_low",
+            "range_high",
+            "trajectories",
+            "npv_gbp_mu_star",
+            "npv_gbp_mu",
+            "npv_gbp_sigma",
+            "crisis_months_avoided_mu_star",
+            "crisis_months_avoided_mu",
+            "crisis_months_avoided_sigma",
+        ],
+        rows,
+    )
+}
+
+/// Break-evens: a row per scenario and lever. A break-even outside the
+/// grid is an empty cell, and the reading says which side.
+pub fn break_even_csv(b: &crate::breakeven::BreakEvens) -> Vec<u8> {
+    use crate::breakeven::Crossing;
+    let at = |c: Crossing| match c {
+        Crossing::At(v) => number(v),
+        _ => Cell::Number(String::new()),
+    };
+    let rows = b.levers.iter().map(|l| {
+        vec![
+            text(l.scenario.as_str()),
+            text(l.parameter.as_str()),
+            number(l.none),
+            number(l.stated),
+            at(l.central),
+            at(l.low),
+            at(l.high),
+            number(l.grid[l.grid.len() - 1]),
+            number(l.npv[0]),
+            text(l.reading().as_str()),
+        ]
+    });
+    csv_bytes(
+        &[
+            "scenario",
+            "parameter",
+            "value_with_no_effect",
+            "value_stated",
+            "break_even",
+            "break_even_p5",
+            "break_even_p95",
+            "grid_end",
+            "npv_gbp_with_no_effect",
+            "reading",
+        ],
+        rows,
+    )
+}
+
 impl Cell {
     /// A number stays a number; a list is text.
     fn if_number(self) -> Cell {
@@ -536,6 +620,8 @@ pub fn is_ours(name: &str) -> bool {
     let charts = CHARTS_DIR;
     DATA_FILES.contains(&name)
         || name == crate::published::SENSITIVITY_FILE
+        || name == crate::published::MORRIS_FILE
+        || name == crate::published::BREAK_EVEN_FILE
         || name == REPORT_FILE
         || name == format!("{charts}/")
         || name

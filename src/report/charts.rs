@@ -210,11 +210,29 @@ pub struct Tornado {
     pub rows: Vec<Swing>,
 }
 
+/// One parameter of a Morris screen: how much it matters (μ*) and how
+/// much that depends on the others (σ).
+pub struct Screened {
+    pub label: String,
+    pub mu_star: f64,
+    pub sigma: f64,
+}
+
+/// A Morris screen: each parameter a point at (μ*, σ), the first `labelled`
+/// named beside their points.
+pub struct Screening {
+    pub x_desc: String,
+    pub y_desc: String,
+    pub points: Vec<Screened>,
+    pub labelled: usize,
+}
+
 pub enum Body {
     Lines(Lines),
     Bars(Bars),
     Grid(Grid),
     Tornado(Tornado),
+    Screening(Screening),
 }
 
 pub struct Chart {
@@ -305,6 +323,7 @@ where
         Body::Bars(c) => draw_bars(&area, c),
         Body::Grid(c) => draw_grid(&area, c),
         Body::Tornado(c) => draw_tornado(&area, c),
+        Body::Screening(c) => draw_screening(&area, c),
     }
 }
 
@@ -710,6 +729,49 @@ where
             (Mark::Block(HIGH_END), "At the high end of its range".into()),
         ],
         "Each bar is the figure with one parameter at an end of its range and every other at its value, the same luck as the central run; the line is the central run.",
+    )
+}
+
+fn draw_screening<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Screening) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+    let (x_lo, x_hi, x_step) = y_range(c.points.iter().map(|p| p.mu_star), true);
+    let (y_lo, y_hi, y_step) = y_range(c.points.iter().map(|p| p.sigma), true);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(120)
+        .build_cartesian_2d(x_lo.max(0.0)..x_hi, y_lo.max(0.0)..y_hi)?;
+    chart
+        .configure_mesh()
+        .x_desc(c.x_desc.as_str())
+        .y_desc(c.y_desc.as_str())
+        .x_label_formatter(&|v| Unit::Money.tick(*v, x_step))
+        .y_label_formatter(&|v| Unit::Money.tick(*v, y_step))
+        .label_style(text(15))
+        .axis_desc_style(text(17))
+        .axis_style(AXIS)
+        .bold_line_style(GRID_LINE)
+        .max_light_lines(0)
+        .draw()?;
+    chart.draw_series(
+        c.points
+            .iter()
+            .map(|p| Circle::new((p.mu_star, p.sigma), 5, HIGH_END.rgb().filled())),
+    )?;
+    for p in c.points.iter().take(c.labelled) {
+        chart.draw_series(std::iter::once(Text::new(
+            p.label.clone(),
+            (p.mu_star, p.sigma),
+            text(13).pos(Pos::new(HPos::Right, VPos::Bottom)),
+        )))?;
+    }
+    draw_legend(
+        &legend,
+        &[(Mark::Block(HIGH_END), "A parameter".into())],
+        "Right: the parameter moves the figure more (μ*, the mean size of its elementary effects). Up: how much it moves it depends on the other parameters (σ). The largest are named.",
     )
 }
 

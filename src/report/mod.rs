@@ -107,6 +107,63 @@ pub fn build(
     Ok(files)
 }
 
+/// Morris charts of a screen, one per scenario after the baseline: each
+/// parameter at (μ*, σ) of its elementary effects on net present value, the
+/// `top` largest named. SVG and PNG files under `charts/`.
+pub fn morris_charts(
+    screen: &crate::sensitivity::Screening,
+    top: usize,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let mut files = Vec::new();
+    for s in 1..screen.scenarios.len() {
+        let ranked = screen.ranked(s);
+        let chart = charts::Chart {
+            file: format!("morris_{s}"),
+            title: format!(
+                "{}: which assumptions move net present value, {} trajectories",
+                screen.scenarios[s], screen.trajectories
+            ),
+            alt: format!(
+                "Morris screen of {}'s net present value against the baseline; the largest mean elementary effects (per whole range): {}",
+                screen.scenarios[s],
+                ranked
+                    .iter()
+                    .take(top)
+                    .map(|e| format!(
+                        "{} {} (σ {})",
+                        e.parameter,
+                        crate::format::money(e.npv.mu_star),
+                        crate::format::money(e.npv.sigma)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            size: (1400, 800),
+            timeline: data::Timeline::new((2026, 4), 4),
+            body: charts::Body::Screening(charts::Screening {
+                x_desc: "μ*: mean size of the elementary effects on net present value (£ per whole range)".into(),
+                y_desc: "σ: their spread (£)".into(),
+                points: ranked
+                    .iter()
+                    .map(|e| charts::Screened {
+                        label: e.parameter.clone(),
+                        mu_star: e.npv.mu_star,
+                        sigma: e.npv.sigma,
+                    })
+                    .collect(),
+                labelled: top,
+            }),
+        };
+        let dir = crate::published::CHARTS_DIR;
+        files.push((
+            format!("{dir}/{}.svg", chart.file),
+            charts::svg(&chart)?.into_bytes(),
+        ));
+        files.push((format!("{dir}/{}.png", chart.file), charts::png(&chart)?));
+    }
+    Ok(files)
+}
+
 /// Tornado charts of a one-way sensitivity, one per scenario after the
 /// baseline, of its net present value over the `top` parameters with the
 /// largest swings: SVG and PNG files under `charts/`, as (name, contents).

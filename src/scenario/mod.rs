@@ -272,10 +272,41 @@ impl Loaded {
             return Ok(None);
         };
         let end = if high { &u.high } else { &u.low };
-        let built = self.recipe.at(&self.files, &[(u, end)])?;
+        self.with_numbers(&[(parameter, end)]).map(Some)
+    }
+
+    /// The scenario with each number named in `values` (a dotted path, as
+    /// the assumptions list names it: `interventions.hubs.engagement`,
+    /// `interventions.hubs.effects[2].multiplier`) set, element by element,
+    /// and every other as it is; compiled and checked as the file would be.
+    /// Money conventions and interventions' financing stay the scenario's
+    /// own, and so do the uncertain parameters' ranges: a draw sets every
+    /// uncertain parameter afresh. A name that holds no number here is an
+    /// error.
+    pub fn with_numbers(&self, values: &[(&str, &[f64])]) -> Result<Loaded, ScenarioError> {
+        let mut merged = self.recipe.merged.clone();
+        for (name, v) in values {
+            let path = split_path(name);
+            if uncertain::set_numbers(&mut merged, &path, v).is_none() {
+                return Err(locate(
+                    &self.files,
+                    &path,
+                    format!(
+                        "`{name}` holds no number of {} element{} to set",
+                        v.len(),
+                        if v.len() == 1 { "" } else { "s" }
+                    ),
+                ));
+            }
+        }
+        let scenario = typed(&merged, &self.files)?;
+        let (mut built, _) = build(&scenario, &self.files, self.recipe.starting.clone())?;
+        built.config.burn_in_months = self.recipe.burn_in_months;
         let mut at = self.clone();
         at.config = built.config;
-        Ok(Some(at))
+        // A later change starts from this one.
+        at.recipe.merged = merged;
+        Ok(at)
     }
 
     /// The simulation with every uncertain parameter at replicate `crn`'s

@@ -167,6 +167,22 @@ impl Uncertain {
             .collect()
     }
 
+    /// The parameter's values a share `x` (0 to 1) of the way from the low
+    /// end of its range to the high end, element by element, whatever its
+    /// distribution: a screening design's levels.
+    pub fn at_share(&self, x: f64) -> Vec<f64> {
+        (0..self.central.len())
+            .map(|i| {
+                let v = if x >= 1.0 {
+                    self.high[i]
+                } else {
+                    self.low[i] + x * (self.high[i] - self.low[i])
+                };
+                if self.whole { v.round() } else { v }
+            })
+            .collect()
+    }
+
     /// The range cut where it crosses 1 on either side of the value (a
     /// chance above 1, a premium below it), if it does.
     fn stopped_at_one(&self) -> Option<Uncertain> {
@@ -306,6 +322,39 @@ fn value_of<'a>(table: &'a mut toml::Table, path: &[String]) -> Option<&'a mut t
         toml::Value::Table(t) => t.get_mut("value"),
         other => Some(other),
     }
+}
+
+/// Sets the number (or list of numbers) at `path` in `merged` to `values`,
+/// element by element, kept in the form it was written in: a whole number
+/// stays whole. Returns the values as written there, or `None` when `path`
+/// holds no number or a list of another length.
+pub(super) fn set_numbers(
+    merged: &mut toml::Table,
+    path: &[String],
+    values: &[f64],
+) -> Option<Vec<f64>> {
+    let slot = value_of(merged, path)?;
+    let (now, list, whole) = numbers(slot)?;
+    if now.len() != values.len() {
+        return None;
+    }
+    let set: Vec<f64> = values
+        .iter()
+        .map(|&x| if whole { x.round() } else { x })
+        .collect();
+    let one = |x: f64| {
+        if whole {
+            toml::Value::Integer(x as i64)
+        } else {
+            toml::Value::Float(x)
+        }
+    };
+    *slot = if list {
+        toml::Value::Array(set.iter().map(|&x| one(x)).collect())
+    } else {
+        one(set[0])
+    };
+    Some(set)
 }
 
 /// Numbers from a value: a number, or a list of numbers; and whether it is

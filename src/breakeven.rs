@@ -1,0 +1,413 @@
+//! Break-even: how strong an intervention's effect (or how high its
+//! engagement) must be for its scenario to pay back, every other assumption
+//! as stated: "hubs pay back if police incidents fall by at least 12% among
+//! those reached".
+//!
+//! Each lever is moved along a grid from no effect (a multiplier of 1, or
+//! engagement of 0) to twice its stated change (stopped where the value
+//! would leave its domain), the scenario run at every point with the same
+//! seed as the baseline, so the net present value along the grid moves
+//! with the lever alone. The break-even is where net present value first
+//! turns positive: in the mean across replicates (the central figure) and
+//! in each replicate (their 5th and 95th percentiles make the band, as
+//! every band in Upstream), interpolated linearly between grid points.
+//!
+//! Contract: the baseline runs once per scenario; every grid point shares
+//! its replicates. A lever that pays back with no effect of its kind, or
+//! does not pay back even at the grid's end, is said so, not extrapolated.
+
+use crate::Error;
+use crate::economics::{self, Economics};
+use crate::experiment::{self, RunSettings};
+use crate::model::{Delivery, EffectTarget};
+use crate::scenario::Loaded;
+
+/// Grid points from no effect to the grid's end, both included.
+pub const GRID_POINTS: usize = 9;
+/// The grid's end, as a multiple of the stated change.
+pub const GRID_END: f64 = 2.0;
+
+/// Where net present value turns positive along a lever's grid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Crossing {
+    /// Positive even with no effect of this kind: the rest of the
+    /// scenario pays back without it.
+    WithoutIt,
+    /// At this value of the lever.
+    At(f64),
+    /// Not positive anywhere on the grid, up to the grid's end.
+    Beyond,
+}
+
+impl Crossing {
+    /// Ordered along the lever's strength: without it first, beyond last.
+    fn rank(self, value: &dyn Fn(f64) -> f64) -> f64 {
+        match self {
+            Crossing::WithoutIt => f64::NEG_INFINITY,
+            Crossing::At(v) => value(v),
+            Crossing::Beyond => f64::INFINITY,
+        }
+    }
+}
+
+/// One lever of one intervention in one scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lever {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The lever's dotted name, as the assumptions list names it.
+    pub parameter: String,
+    /// What the lever is, in words: "Neighbourhood hub: police incidents
+    /// (rate)".
+    pub label: String,
+    /// The value with no effect: 1 for a multiplier, 0 for engagement.
+    pub none: f64,
+    /// The value as the scenario states it.
+    pub stated: f64,
+    /// The lever's values along the grid, from `none`.
+    pub grid: Vec<f64>,
+    /// Mean net present value against the baseline at each grid value, £.
+    pub npv: Vec<f64>,
+    /// Where the mean net present value turns positive.
+    pub central: Crossing,
+    /// The 5th percentile of the replicates' own break-evens, in the
+    /// lever's strength (nearest to no effect).
+    pub low: Crossing,
+    /// The 95th percentile.
+    pub high: Crossing,
+}
+
+impl Lever {
+    /// A value as its share of the stated change: 0 with no effect, 1 as
+    /// stated.
+    pub fn strength(&self, value: f64) -> f64 {
+        (value - self.none) / (self.stated - self.none)
+    }
+}
+
+impl Lever {
+    /// A value of the lever in words: "a fall of 12%", "a rise of 35%",
+    /// "engagement of 40%".
+    pub fn amount(&self, value: f64) -> String {
+        let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+        if self.none == 0.0 {
+            format!("engagement of {}", pct(value))
+        } else if self.stated < self.none {
+            format!("a fall of {}", pct(self.none - value))
+        } else {
+            format!("a rise of {}", pct(value - self.none))
+        }
+    }
+
+    /// A value as the percentage [`Lever::amount`] names.
+    fn share(&self, value: f64) -> String {
+        format!("{:.0}%", 100.0 * (value - self.none).abs())
+    }
+
+    /// A crossing in words, for a band's end.
+    fn end(&self, c: Crossing) -> String {
+        match c {
+            Crossing::WithoutIt => "none needed".into(),
+            Crossing::At(v) => self.share(v),
+            Crossing::Beyond => format!("beyond {}", self.share(self.grid[self.grid.len() - 1])),
+        }
+    }
+
+    /// The break-even as one sentence, the same in the terminal and the
+    /// file: "Neighbourhood hub: police incidents (rate): pays back from
+    /// a fall of 12% (5% to 20% across replicates); stated: a fall of 30%."
+    pub fn reading(&self) -> String {
+        let stated = self.amount(self.stated);
+        let band = if self.low == self.high {
+            "so at the 5th and the 95th percentile across replicates".to_string()
+        } else {
+            format!(
+                "{} to {} across replicates",
+                self.end(self.low),
+                self.end(self.high)
+            )
+        };
+        match self.central {
+            Crossing::WithoutIt => format!(
+                "{}: pays back with none of this effect ({band}); stated: {stated}.",
+                self.label
+            ),
+            Crossing::At(v) => format!(
+                "{}: pays back from {} ({band}); stated: {stated}.",
+                self.label,
+                self.amount(v)
+            ),
+            Crossing::Beyond => format!(
+                "{}: does not pay back up to {} ({band}); stated: {stated}.",
+                self.label,
+                self.amount(self.grid[self.grid.len() - 1])
+            ),
+        }
+    }
+}
+
+/// Every lever's break-even, scenario by scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakEvens {
+    /// Scenario names, the baseline first.
+    pub scenarios: Vec<String>,
+    /// Each scenario's levers, in the order of its interventions and their
+    /// effects.
+    pub levers: Vec<Lever>,
+    /// Resident-months simulated in all, burn-in included.
+    pub resident_months: u64,
+}
+
+/// A lever before it is run: its name, words, and stated and no-effect
+/// values.
+#[derive(Clone, Debug, PartialEq)]
+struct Planned {
+    parameter: String,
+    label: String,
+    none: f64,
+    stated: f64,
+    /// The largest value the lever may take, or smallest if it falls.
+    bound: Option<f64>,
+}
+
+/// The levers of the interventions `scenario` changes against `baseline`:
+/// engagement and each effect's multiplier of every caseload intervention
+/// it runs.
+fn levers(baseline: &Loaded, scenario: &Loaded) -> Vec<Planned> {
+    let changed = economics::appraisal::changed_interventions(&baseline.config, &scenario.config);
+    let mut out = Vec::new();
+    for i in &scenario.config.interventions {
+        if !changed.contains(&i.id) {
+            continue;
+        }
+        let Delivery::Caseload {
+            engagement,
+            effects,
+            ..
+        } = &i.delivery
+        else {
+            continue;
+        };
+        let prefix = format!("interventions.{}", i.id);
+        if *engagement > 0.0 && has(scenario, &format!("{prefix}.engagement")) {
+            out.push(Planned {
+                parameter: format!("{prefix}.engagement"),
+                label: format!("{}: engagement", i.name),
+                none: 0.0,
+                stated: *engagement,
+                bound: Some(1.0),
+            });
+        }
+        for (k, e) in effects.iter().enumerate() {
+            if e.multiplier == 1.0 {
+                continue;
+            }
+            out.push(Planned {
+                parameter: format!("{prefix}.effects[{k}].multiplier"),
+                label: format!("{}: {}", i.name, target(scenario, &e.target)),
+                none: 1.0,
+                stated: e.multiplier,
+                // A multiplier below 1 may fall to 0; one above 1 is open.
+                bound: (e.multiplier < 1.0).then_some(0.0),
+            });
+        }
+    }
+    out
+}
+
+/// Whether the scenario's files state the number `parameter`.
+fn has(scenario: &Loaded, parameter: &str) -> bool {
+    scenario
+        .assumptions
+        .iter()
+        .any(|a| a.parameter == parameter)
+}
+
+/// What an effect multiplies, in words.
+fn target(scenario: &Loaded, t: &EffectTarget) -> String {
+    let c = &scenario.config;
+    match t {
+        EffectTarget::Escalation => "escalation of need".into(),
+        EffectTarget::Recovery => "recovery from need".into(),
+        EffectTarget::RiskFactor(r) => format!("onset of {}", r.name().replace('_', " ")),
+        EffectTarget::EventRate(s) => format!("{} (rate)", c.events[*s].name),
+        EffectTarget::EpisodeEntry(s) => format!("{} (entries)", c.episodes[*s].name),
+        EffectTarget::EpisodeDuration(s) => format!("{} (length of stay)", c.episodes[*s].name),
+        EffectTarget::HandoffCost => "cost of handoffs between services".into(),
+    }
+}
+
+/// The grid's values from `none` towards twice the stated change, stopped
+/// at the bound.
+fn grid(p: &Planned) -> Vec<f64> {
+    let change = p.stated - p.none;
+    let (end, last) = match p.bound {
+        Some(b) if (b - p.none) / change < GRID_END => ((b - p.none) / change, b),
+        _ => (GRID_END, p.none + GRID_END * change),
+    };
+    let steps = (GRID_POINTS - 1) as f64;
+    (0..GRID_POINTS)
+        .map(|i| match i {
+            0 => p.none,
+            i if i == GRID_POINTS - 1 => last,
+            i => p.none + end * i as f64 / steps * change,
+        })
+        .collect()
+}
+
+/// Where `npv` along `grid` first turns positive, interpolated linearly.
+pub fn crossing(grid: &[f64], npv: &[f64]) -> Crossing {
+    if npv[0] > 0.0 {
+        return Crossing::WithoutIt;
+    }
+    for i in 1..npv.len() {
+        if npv[i] > 0.0 {
+            let t = -npv[i - 1] / (npv[i] - npv[i - 1]);
+            return Crossing::At(grid[i - 1] + t * (grid[i] - grid[i - 1]));
+        }
+    }
+    Crossing::Beyond
+}
+
+/// The `q` quantile (type 7, as [`crate::metrics::Band`]) of crossings
+/// ordered along the lever's strength; next to an open end, the end
+/// further from the middle.
+fn quantile(mut crossings: Vec<Crossing>, q: f64, strength: &dyn Fn(f64) -> f64) -> Crossing {
+    crossings.sort_by(|a, b| a.rank(strength).total_cmp(&b.rank(strength)));
+    let h = (crossings.len() - 1) as f64 * q;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    match (crossings[lo], crossings[hi]) {
+        (Crossing::At(a), Crossing::At(b)) => Crossing::At(a + (h - lo as f64) * (b - a)),
+        // Next to an open end, the band reaches it: the end further out.
+        (a, b) => {
+            if q <= 0.5 {
+                a
+            } else {
+                b
+            }
+        }
+    }
+}
+
+/// The levers [`break_even`] will run across the scenarios after the
+/// baseline.
+pub fn levers_of(scenarios: &[Loaded]) -> usize {
+    scenarios[1..]
+        .iter()
+        .map(|l| levers(&scenarios[0], l).len())
+        .sum()
+}
+
+/// Finds every lever's break-even in each scenario after the baseline.
+/// `on_done` is called once per finished replicate.
+pub fn break_even(
+    scenarios: &[Loaded],
+    settings: &RunSettings,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<BreakEvens, Error> {
+    let baseline = &scenarios[0];
+    let mut out = Vec::new();
+    let mut resident_months = 0;
+    for scenario in &scenarios[1..] {
+        for p in levers(baseline, scenario) {
+            let grid = grid(&p);
+            let variants = grid
+                .iter()
+                .map(|v| scenario.with_numbers(&[(p.parameter.as_str(), &[*v])]))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut configs = vec![&baseline.config];
+            configs.extend(variants.iter().map(|l| &l.config));
+            let runs = experiment::run(&configs, settings, on_done)?;
+            resident_months += runs.resident_months;
+            let money: Vec<&[economics::InterventionMoney]> = std::iter::once(baseline)
+                .chain(std::iter::repeat_n(scenario, variants.len()))
+                .map(|l| l.intervention_money.as_slice())
+                .collect();
+            let e: Economics =
+                economics::evaluate(&baseline.conventions, &configs, &money, &runs.scenarios);
+            let npv: Vec<f64> = e.appraisals.iter().map(|a| a.npv.mean).collect();
+            let central = crossing(&grid, &npv);
+            let each: Vec<Crossing> = (0..settings.replicates as usize)
+                .map(|r| {
+                    let v: Vec<f64> = e.appraisals.iter().map(|a| a.npv_by_replicate[r]).collect();
+                    crossing(&grid, &v)
+                })
+                .collect();
+            let strength = |v: f64| (v - p.none) / (p.stated - p.none);
+            out.push(Lever {
+                scenario: scenario.config.name.clone(),
+                low: quantile(each.clone(), 0.05, &strength),
+                high: quantile(each, 0.95, &strength),
+                parameter: p.parameter,
+                label: p.label,
+                none: p.none,
+                stated: p.stated,
+                grid,
+                npv,
+                central,
+            });
+        }
+    }
+    Ok(BreakEvens {
+        scenarios: scenarios.iter().map(|l| l.config.name.clone()).collect(),
+        levers: out,
+        resident_months,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crossing_is_where_the_line_through_two_points_meets_zero() {
+        let g = [1.0, 0.9, 0.8, 0.7];
+        let near = |c: Crossing, x: f64| matches!(c, Crossing::At(v) if (v - x).abs() < 1e-12);
+        assert!(near(crossing(&g, &[-3.0, -1.0, 1.0, 3.0]), 0.85));
+        assert!(near(crossing(&g, &[-3.0, -1.0, 3.0, 3.0]), 0.875));
+        assert_eq!(crossing(&g, &[1.0, 2.0, 3.0, 4.0]), Crossing::WithoutIt);
+        assert_eq!(crossing(&g, &[-4.0, -3.0, -2.0, 0.0]), Crossing::Beyond);
+        // The first turn positive, not a later one.
+        assert!(near(crossing(&g, &[-1.0, 1.0, -1.0, 1.0]), 0.95));
+    }
+
+    #[test]
+    fn the_band_orders_crossings_by_strength_and_keeps_open_ends() {
+        // A multiplier falling from 1: strength rises as it falls.
+        let strength = |v: f64| (v - 1.0) / (0.5 - 1.0);
+        let at = |v| Crossing::At(v);
+        let c = vec![at(0.9), at(0.8), at(0.7), at(0.6), at(0.95)];
+        assert_eq!(quantile(c.clone(), 0.0, &strength), at(0.95));
+        assert_eq!(quantile(c.clone(), 1.0, &strength), at(0.6));
+        assert!(matches!(quantile(c, 0.5, &strength), Crossing::At(v) if (v - 0.8).abs() < 1e-12));
+        let open = vec![Crossing::WithoutIt, at(0.9), Crossing::Beyond];
+        assert_eq!(quantile(open.clone(), 0.0, &strength), Crossing::WithoutIt);
+        assert_eq!(quantile(open.clone(), 1.0, &strength), Crossing::Beyond);
+        assert_eq!(quantile(open.clone(), 0.5, &strength), at(0.9));
+        assert_eq!(quantile(open.clone(), 0.95, &strength), Crossing::Beyond);
+        assert_eq!(quantile(open, 0.05, &strength), Crossing::WithoutIt);
+    }
+
+    #[test]
+    fn a_grid_runs_from_no_effect_to_twice_the_change_within_the_domain() {
+        let p = |none, stated, bound| Planned {
+            parameter: String::new(),
+            label: String::new(),
+            none,
+            stated,
+            bound,
+        };
+        let g = grid(&p(1.0, 0.7, Some(0.0)));
+        assert_eq!(g.len(), GRID_POINTS);
+        assert_eq!(g[0], 1.0);
+        assert!((g[GRID_POINTS - 1] - 0.4).abs() < 1e-12);
+        // ×0.4 cannot double its change below 0.
+        let g = grid(&p(1.0, 0.4, Some(0.0)));
+        assert_eq!(g[GRID_POINTS - 1], 0.0);
+        // Engagement of 0.95 stops at 1.
+        let g = grid(&p(0.0, 0.95, Some(1.0)));
+        assert_eq!(g[GRID_POINTS - 1], 1.0);
+        let g = grid(&p(1.0, 2.0, None));
+        assert!((g[GRID_POINTS - 1] - 3.0).abs() < 1e-12);
+    }
+}
