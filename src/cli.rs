@@ -39,8 +39,10 @@ pub enum Command {
     /// Which assumptions decide the answer: each uncertain parameter at
     /// the low and then the high end of its range, every other at its
     /// value, the comparison run again with the same luck; writes
-    /// sensitivity.csv and a tornado chart per scenario, and prints the
-    /// largest effects on each scenario's net present value.
+    /// sensitivity.csv, the central comparison's files and a report whose
+    /// section "the assumptions that decide this result" has a tornado
+    /// chart per scenario, and prints the largest effects on each
+    /// scenario's net present value.
     Sensitivity(SensitivityArgs),
     /// How strong each effect (or how high engagement) must be for a
     /// scenario to pay back, every other assumption as stated: each lever
@@ -134,7 +136,8 @@ pub struct SensitivityArgs {
     /// Stochastic replicates of each comparison.
     #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
     pub replicates: u32,
-    /// Folder for sensitivity.csv and the tornado charts.
+    /// Folder for sensitivity.csv, the central comparison's files and the
+    /// report with the assumptions that decide each result.
     #[arg(
         long,
         short = 'o',
@@ -142,8 +145,8 @@ pub struct SensitivityArgs {
         value_name = "DIR"
     )]
     pub out: PathBuf,
-    /// Parameters to list per scenario in the terminal and its tornado
-    /// chart (the file has all).
+    /// Parameters to list per scenario in the terminal (the files have
+    /// all; the charts and report show the 10 largest).
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
     /// No progress bar and no table: only errors.

@@ -220,7 +220,8 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
         args.quiet,
     );
     let tick = || bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs);
-    let one_way = upstream::sensitivity::one_way(scenarios.clone(), &settings, &tick)?;
+    let (one_way, central) =
+        upstream::sensitivity::one_way_with_central(scenarios.clone(), &settings, &tick)?;
     let screen = match args.morris {
         Some(t) => Some(upstream::sensitivity::morris(
             scenarios, &settings, t, &tick,
@@ -229,21 +230,28 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
     };
     drop(bar);
     let seconds = started.elapsed().as_secs_f64();
-    let report_error = |source| Error::Report {
-        dir: args.out.clone(),
-        source,
-    };
-    let mut files = vec![(
+    // The central comparison's own files, then the sensitivity's, then a
+    // report built from them all, as `upstream report` would rebuild it.
+    let mut files = central.render()?;
+    files.push((
         upstream::published::SENSITIVITY_FILE.to_string(),
         upstream::output::sensitivity_csv(&one_way),
-    )];
-    files.extend(upstream::report::tornado_charts(&one_way, args.top).map_err(report_error)?);
+    ));
     if let Some(screen) = &screen {
         files.push((
             upstream::published::MORRIS_FILE.to_string(),
             upstream::output::morris_csv(screen),
         ));
-        files.extend(upstream::report::morris_charts(screen, args.top).map_err(report_error)?);
+    }
+    match app::build_report(&files, &|_, _| {}) {
+        Ok(report) => files.extend(report),
+        Err(source) => {
+            out.write(&files)?;
+            return Err(Error::ReportAfterResults {
+                dir: out.path().to_path_buf(),
+                source,
+            });
+        }
     }
     out.write(&files)?;
     if !args.quiet {
@@ -281,15 +289,17 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
             }
         }
         println!(
-            "Wrote {}{} to {}",
+            "Wrote {}{}, the central comparison's files and report.html, with a tornado{} chart per scenario, to {}",
             upstream::published::SENSITIVITY_FILE,
             if screen.is_some() {
-                format!(
-                    ", {} and a tornado and a Morris chart per scenario (charts/, SVG and PNG)",
-                    upstream::published::MORRIS_FILE
-                )
+                format!(", {}", upstream::published::MORRIS_FILE)
             } else {
-                " and a tornado chart per scenario (charts/, SVG and PNG)".into()
+                String::new()
+            },
+            if screen.is_some() {
+                " and a Morris"
+            } else {
+                ""
             },
             args.out.display()
         );

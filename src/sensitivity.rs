@@ -18,7 +18,7 @@
 //! them by effect.
 
 use crate::Error;
-use crate::app::Plan;
+use crate::app::{Outcome, Plan};
 use crate::economics::Economics;
 use crate::experiment::RunSettings;
 use crate::scenario::Loaded;
@@ -106,6 +106,16 @@ pub fn one_way(
     settings: &RunSettings,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<OneWay, Error> {
+    Ok(one_way_with_central(scenarios, settings, on_done)?.0)
+}
+
+/// As [`one_way`], with the central comparison's whole outcome: the run
+/// every figure is a departure from, to write and report as any run.
+pub fn one_way_with_central(
+    scenarios: Vec<Loaded>,
+    settings: &RunSettings,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<(OneWay, Outcome), Error> {
     let scenarios = with_baseline_widths(scenarios)?;
     let scenarios = scenarios.as_slice();
     let names = parameters(scenarios);
@@ -113,7 +123,9 @@ pub fn one_way(
         return Err(crate::app::PlanError::NothingUncertain.into());
     }
     let run = |set: Vec<Loaded>| compare(set, settings, on_done);
-    let (central, mut resident_months) = run(scenarios.to_vec())?;
+    let outcome = Plan::of(scenarios.to_vec(), settings.clone())?.run(on_done)?;
+    let central = &outcome.economics;
+    let mut resident_months = outcome.experiment.resident_months;
     let mut effects = vec![Vec::with_capacity(names.len()); scenarios.len() - 1];
     for name in &names {
         let mut ends = Vec::with_capacity(2);
@@ -138,23 +150,24 @@ pub fn one_way(
                 range: range.clone(),
                 npv: Ends {
                     low: figure(&ends[0], npv),
-                    central: figure(&central, npv),
+                    central: figure(central, npv),
                     high: figure(&ends[1], npv),
                 },
                 crisis_months_avoided: Ends {
                     low: figure(&ends[0], crisis),
-                    central: figure(&central, crisis),
+                    central: figure(central, crisis),
                     high: figure(&ends[1], crisis),
                 },
             });
         }
     }
-    Ok(OneWay {
+    let one_way = OneWay {
         scenarios: scenarios.iter().map(|l| l.config.name.clone()).collect(),
         effects,
         comparisons: 1 + 2 * names.len(),
         resident_months,
-    })
+    };
+    Ok((one_way, outcome))
 }
 
 /// The range of the first scenario that has `name`, as text.

@@ -119,6 +119,15 @@ fn every_scenario_has_its_section_headline_and_charts() {
             assert!(page.contains(&format!("<figure id=\"{id}\">")), "{id}");
         }
     }
+    // A plain run says which assumptions decide its result is not measured,
+    // and how to measure it.
+    let deciding = &page[page.find("<h2 id=\"deciding\">").unwrap()..];
+    assert!(deciding.starts_with(
+        "<h2 id=\"deciding\">The assumptions that decide this result</h2>\n<p>Not measured for this run. <code>upstream sensitivity</code>"
+    ));
+    for i in 1..names.len() {
+        assert!(!page.contains(&format!("tornado_{i}")));
+    }
     // The baseline is in every chart of a measure over time (its legend).
     let fans: Vec<PathBuf> = chart_files(dir, "svg")
         .into_iter()
@@ -395,6 +404,20 @@ fn a_scenario_the_summary_does_not_know_is_named() {
             })
         },
         &["by_neighbourhood.csv", "\"Elsewhere\"", "summary.json"],
+    );
+}
+
+#[test]
+fn a_sensitivity_row_of_a_scenario_the_summary_does_not_know_is_named() {
+    assert_report_refused(
+        |d| {
+            fs::write(
+                d.join("sensitivity.csv"),
+                "scenario,rank,parameter,range_low,range_high,npv_gbp_at_low,npv_gbp_central,npv_gbp_at_high,npv_swing_gbp,crisis_months_avoided_at_low,crisis_months_avoided_central,crisis_months_avoided_at_high\nElsewhere,1,need.utility,0,1,0,0,0,0,0,0,0\n",
+            )
+            .unwrap()
+        },
+        &["sensitivity.csv", "line 2", "\"Elsewhere\""],
     );
 }
 

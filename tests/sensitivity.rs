@@ -119,6 +119,37 @@ fn the_command_writes_its_file_or_refuses_clearly() {
     let svg = std::fs::read_to_string(out.join("charts/tornado_1.svg")).unwrap();
     assert!(svg.contains(top), "{top} not in the tornado chart");
     assert!(out.join("charts/tornado_1.png").is_file());
+    // The central comparison is written as any run, and its report has the
+    // section on the assumptions that decide the result, in the file's
+    // order, and lists every assumption with those first.
+    assert!(out.join("summary.json").is_file() && out.join("upstream.xlsx").is_file());
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let section =
+        &page[page.find("id=\"deciding\"").unwrap()..page.find("id=\"appendix\"").unwrap()];
+    let order: Vec<usize> = rows
+        .iter()
+        .take(5)
+        .map(|r| {
+            section
+                .find(&format!("<code>{}</code>", r.split(',').nth(2).unwrap()))
+                .unwrap()
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert!(section.contains("tornado_1"));
+    let every = &page[page
+        .find("(every assumption, those that move a result most first)")
+        .unwrap()..];
+    let first_row = &every[every.find("<code>").unwrap() + 6..every.find("</code>").unwrap()];
+    assert_eq!(first_row, top);
+    // `upstream report` rebuilds the same page from the folder.
+    let page_before = page.clone();
+    let rebuilt = upstream(&["report", out.to_str().unwrap(), "-q"]);
+    assert!(rebuilt.status.success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+        page_before
+    );
     // A second run replaces the folder it wrote.
     assert!(
         run(&[

@@ -54,6 +54,41 @@ pub struct AssumptionRow {
     pub uncertainty: String,
 }
 
+/// A row of `sensitivity.csv`: one parameter at each end of its range.
+#[derive(Debug, Deserialize)]
+pub struct SensitivityRow {
+    #[serde(deserialize_with = "de_csv_text")]
+    pub scenario: String,
+    pub rank: u32,
+    #[serde(deserialize_with = "de_csv_text")]
+    pub parameter: String,
+    #[serde(deserialize_with = "de_csv_text")]
+    pub range_low: String,
+    #[serde(deserialize_with = "de_csv_text")]
+    pub range_high: String,
+    pub npv_gbp_at_low: f64,
+    pub npv_gbp_central: f64,
+    pub npv_gbp_at_high: f64,
+    pub npv_swing_gbp: f64,
+    pub crisis_months_avoided_at_low: f64,
+    pub crisis_months_avoided_central: f64,
+    pub crisis_months_avoided_at_high: f64,
+}
+
+/// A row of `morris.csv`: one parameter's elementary effects (the columns
+/// the report shows).
+#[derive(Debug, Deserialize)]
+pub struct MorrisRow {
+    #[serde(deserialize_with = "de_csv_text")]
+    pub scenario: String,
+    pub rank: u32,
+    #[serde(deserialize_with = "de_csv_text")]
+    pub parameter: String,
+    pub trajectories: u32,
+    pub npv_gbp_mu_star: f64,
+    pub npv_gbp_sigma: f64,
+}
+
 #[derive(Deserialize)]
 struct MonthRow {
     #[serde(deserialize_with = "de_csv_text")]
@@ -139,7 +174,33 @@ pub struct RunData {
     pub differences: Series,
     pub neighbourhoods: Vec<NeighbourhoodRow>,
     pub assumptions: Vec<AssumptionRow>,
+    /// `upstream sensitivity`'s one-way results, when the folder has them.
+    pub sensitivity: Vec<SensitivityRow>,
+    /// Its Morris screen, when the folder has one.
+    pub morris: Vec<MorrisRow>,
     pub timeline: Timeline,
+}
+
+impl RunData {
+    /// Scenario `s`'s one-way rows, the largest swing first.
+    pub fn swings(&self, s: usize) -> Vec<&SensitivityRow> {
+        let name = &self.summary.scenarios[s].name;
+        let mut rows: Vec<_> = self
+            .sensitivity
+            .iter()
+            .filter(|r| &r.scenario == name)
+            .collect();
+        rows.sort_by_key(|r| r.rank);
+        rows
+    }
+
+    /// Scenario `s`'s Morris rows, the largest μ* first.
+    pub fn screened(&self, s: usize) -> Vec<&MorrisRow> {
+        let name = &self.summary.scenarios[s].name;
+        let mut rows: Vec<_> = self.morris.iter().filter(|r| &r.scenario == name).collect();
+        rows.sort_by_key(|r| r.rank);
+        rows
+    }
 }
 
 impl RunData {
@@ -170,6 +231,18 @@ fn json<T: DeserializeOwned>(source: &Source, file: &'static str) -> Result<T, R
         file: file.into(),
         detail: e.to_string(),
     })
+}
+
+/// The rows of a CSV file that a folder may not have (an experiment's):
+/// none when it is absent, and checked as any other when present.
+fn optional_csv_rows<T: DeserializeOwned>(
+    source: &Source,
+    file: &'static str,
+) -> Result<Vec<T>, ReportError> {
+    match source(file) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        _ => csv_rows(source, file, true),
+    }
 }
 
 /// The rows of a CSV file; only a file that may be empty (differences when
@@ -333,6 +406,25 @@ pub fn load(source: &Source) -> Result<RunData, ReportError> {
         index_of(&names, &r.scenario, "by_neighbourhood.csv", &line_of(i))?;
     }
     let assumptions: Vec<AssumptionRow> = csv_rows(source, "assumptions.csv", false)?;
+    let sensitivity: Vec<SensitivityRow> =
+        optional_csv_rows(source, crate::published::SENSITIVITY_FILE)?;
+    for (i, r) in sensitivity.iter().enumerate() {
+        index_of(
+            &names,
+            &r.scenario,
+            crate::published::SENSITIVITY_FILE,
+            &line_of(i),
+        )?;
+    }
+    let morris: Vec<MorrisRow> = optional_csv_rows(source, crate::published::MORRIS_FILE)?;
+    for (i, r) in morris.iter().enumerate() {
+        index_of(
+            &names,
+            &r.scenario,
+            crate::published::MORRIS_FILE,
+            &line_of(i),
+        )?;
+    }
     let c = &economics.conventions;
     if !(1..=12).contains(&c.financial_year_start_month) {
         return Err(ReportError::Corrupt {
@@ -351,6 +443,8 @@ pub fn load(source: &Source) -> Result<RunData, ReportError> {
         differences,
         neighbourhoods,
         assumptions,
+        sensitivity,
+        morris,
         timeline,
     })
 }

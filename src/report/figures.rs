@@ -4,7 +4,7 @@
 use super::ReportError;
 use super::charts::{
     BarGroup, Bars, Body, Chart, Colour, Grid, LAYER_COLOURS, Line, Lines, Marker,
-    SCENARIO_COLOURS, Unit, Value,
+    SCENARIO_COLOURS, Screened, Screening, Swing, Tornado, Unit, Value,
 };
 use super::data::{Appraisal, RunData};
 use crate::format::{count, money, signed};
@@ -20,6 +20,8 @@ pub enum Section {
     Scenario(usize),
     Demand,
     Neighbourhoods,
+    /// The assumptions that decide a result: a sensitivity run's charts.
+    Decide,
 }
 
 pub struct Figure {
@@ -632,6 +634,14 @@ pub fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
             });
         }
     }
+    for s in 1..n {
+        for chart in [tornado(d, s), screening(d, s)].into_iter().flatten() {
+            out.push(Figure {
+                section: Section::Decide,
+                chart,
+            });
+        }
+    }
     if let Some(chart) = neighbourhood_grid(d) {
         out.push(Figure {
             section: Section::Neighbourhoods,
@@ -639,4 +649,94 @@ pub fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
         });
     }
     Ok(out)
+}
+
+/// Parameters a tornado or Morris chart shows: the largest.
+pub const DECIDING: usize = 10;
+
+/// Scenario `s`'s tornado of net present value over the parameters with
+/// the largest one-way swings, if the folder has a sensitivity run.
+fn tornado(d: &RunData, s: usize) -> Option<Chart> {
+    let ranked = d.swings(s);
+    let first = ranked.first()?;
+    let name = &d.summary.scenarios[s].name;
+    let shown: Vec<_> = ranked.iter().take(DECIDING).collect();
+    let centre = first.npv_gbp_central;
+    Some(Chart {
+        file: format!("tornado_{s}"),
+        title: format!("{name}: net present value against the baseline, one assumption at a time"),
+        alt: format!(
+            "Tornado chart of {name}'s net present value: {} with every parameter at its value; {}",
+            money(centre),
+            shown
+                .iter()
+                .map(|e| format!(
+                    "{} from {} to {}",
+                    e.parameter,
+                    money(e.npv_gbp_at_low),
+                    money(e.npv_gbp_at_high)
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        size: (1400, 140 + 34 * shown.len().max(1) as u32),
+        timeline: d.timeline,
+        body: Body::Tornado(Tornado {
+            x_desc: "Net present value against the baseline (£)".into(),
+            centre,
+            rows: shown
+                .iter()
+                .map(|e| Swing {
+                    label: e.parameter.clone(),
+                    low: e.npv_gbp_at_low,
+                    high: e.npv_gbp_at_high,
+                })
+                .collect(),
+        }),
+    })
+}
+
+/// Scenario `s`'s Morris chart, if the folder has a screen.
+fn screening(d: &RunData, s: usize) -> Option<Chart> {
+    let ranked = d.screened(s);
+    let first = ranked.first()?;
+    let name = &d.summary.scenarios[s].name;
+    Some(Chart {
+        file: format!("morris_{s}"),
+        title: format!(
+            "{name}: which assumptions move net present value, {} trajectories",
+            first.trajectories
+        ),
+        alt: format!(
+            "Morris screen of {name}'s net present value against the baseline; the largest mean elementary effects (per whole range): {}",
+            ranked
+                .iter()
+                .take(DECIDING)
+                .map(|e| format!(
+                    "{} {} (σ {})",
+                    e.parameter,
+                    money(e.npv_gbp_mu_star),
+                    money(e.npv_gbp_sigma)
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        size: (1400, 800),
+        timeline: d.timeline,
+        body: Body::Screening(Screening {
+            x_desc:
+                "μ*: mean size of the elementary effects on net present value (£ per whole range)"
+                    .into(),
+            y_desc: "σ: their spread (£)".into(),
+            points: ranked
+                .iter()
+                .map(|e| Screened {
+                    label: e.parameter.clone(),
+                    mu_star: e.npv_gbp_mu_star,
+                    sigma: e.npv_gbp_sigma,
+                })
+                .collect(),
+            labelled: DECIDING,
+        }),
+    })
 }

@@ -365,6 +365,84 @@ fn bridge_tables(out: &mut String, a: &Appraisal, ranged: &str) {
     }
 }
 
+/// The assumptions that decide each scenario's result, from a sensitivity
+/// run in the same folder; without one, how to measure them.
+fn deciding(out: &mut String, d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) {
+    out.push_str("<h2 id=\"deciding\">The assumptions that decide this result</h2>\n");
+    if d.sensitivity.is_empty() {
+        out.push_str("<p>Not measured for this run. <code>upstream sensitivity</code> runs the same comparison with each uncertain assumption at each end of its range and writes this report with the assumptions that move each result most.</p>\n");
+        return;
+    }
+    let morris = d.morris.first().map(|r| r.trajectories);
+    let _ = writeln!(
+        out,
+        "<p>Each uncertain assumption was set to the low and then the high end of its range, every other at its value, and the comparison run again with the same luck, so each difference below is the assumption's, not chance's.{} Assumptions are listed from the largest swing in net present value; the full list is in <code>{}</code>{}.</p>",
+        match morris {
+            Some(t) => format!(
+                " A Morris screen of {t} trajectories also moved them together: μ* is the mean size of an assumption's effect on net present value over its whole range, wherever the others were, and σ how much that effect depends on them."
+            ),
+            None => String::new(),
+        },
+        crate::published::SENSITIVITY_FILE,
+        if morris.is_some() {
+            format!(" and <code>{}</code>", crate::published::MORRIS_FILE)
+        } else {
+            String::new()
+        }
+    );
+    for (s, name) in d.names().enumerate().skip(1) {
+        let rows = d.swings(s);
+        let Some(first) = rows.first() else { continue };
+        let screened: HashMap<&str, &super::data::MorrisRow> = d
+            .screened(s)
+            .into_iter()
+            .map(|r| (r.parameter.as_str(), r))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<h3>{}</h3>\n<p>Net present value {} and {} crisis-months avoided with every assumption at its value.</p>",
+            html(name),
+            html(&money(first.npv_gbp_central)),
+            html(&count(first.crisis_months_avoided_central))
+        );
+        out.push_str("<table><thead><tr><th>Assumption</th><th>Range</th><th>Net present value at the low end</th><th>At the high end</th><th>Swing</th><th>Crisis-months avoided at the low end</th><th>At the high end</th>");
+        if morris.is_some() {
+            out.push_str("<th>Morris μ*</th><th>σ</th>");
+        }
+        out.push_str("</tr></thead><tbody>\n");
+        for r in rows.iter().take(super::figures::DECIDING) {
+            let _ = write!(
+                out,
+                "<tr><td><code>{}</code></td><td>{} to {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                html(&r.parameter),
+                html(&r.range_low),
+                html(&r.range_high),
+                html(&money(r.npv_gbp_at_low)),
+                html(&money(r.npv_gbp_at_high)),
+                html(&money(r.npv_swing_gbp)),
+                html(&count(r.crisis_months_avoided_at_low)),
+                html(&count(r.crisis_months_avoided_at_high))
+            );
+            if morris.is_some() {
+                match screened.get(r.parameter.as_str()) {
+                    Some(m) => {
+                        let _ = write!(
+                            out,
+                            "<td>{}</td><td>{}</td>",
+                            html(&money(m.npv_gbp_mu_star)),
+                            html(&money(m.npv_gbp_sigma))
+                        );
+                    }
+                    None => out.push_str("<td></td><td></td>"),
+                }
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    charts_of(out, figures, svgs, Section::Decide);
+}
+
 fn appraisal_of<'a>(d: &'a RunData, name: &str) -> Option<&'a Appraisal> {
     d.economics.appraisals.iter().find(|a| a.scenario == name)
 }
@@ -384,25 +462,52 @@ fn assumptions(out: &mut String, d: &RunData) {
             .filter(|a| a.scenario == *name)
             .filter(|a| s == 0 || baseline.get(a.parameter.as_str()) != Some(&a.value.as_str()))
             .collect();
-        if s > 0 {
-            // What a scenario changes, weakest evidence first: the values a
-            // board should question before acting.
-            let rank = |c: &str| match c {
+        // Where a sensitivity run measured them, the assumptions that move
+        // the result most come first: for the baseline, by their largest
+        // effect on any scenario.
+        let deciding: HashMap<&str, u32> = if s == 0 {
+            let mut m: HashMap<&str, u32> = HashMap::new();
+            for r in &d.sensitivity {
+                let e = m.entry(r.parameter.as_str()).or_insert(r.rank);
+                *e = (*e).min(r.rank);
+            }
+            m
+        } else {
+            d.swings(s)
+                .into_iter()
+                .map(|r| (r.parameter.as_str(), r.rank))
+                .collect()
+        };
+        let by_effect = !deciding.is_empty();
+        if s > 0 || by_effect {
+            // Then what a scenario changes, weakest evidence first: the
+            // values a board should question before acting.
+            let grade = |c: &str| match c {
                 "low" => 0,
                 "" => 1,
                 "medium" => 2,
                 _ => 3,
             };
-            rows.sort_by_key(|a| rank(&a.confidence));
+            rows.sort_by_key(|a| {
+                (
+                    deciding
+                        .get(a.parameter.as_str())
+                        .copied()
+                        .unwrap_or(u32::MAX),
+                    if s > 0 { grade(&a.confidence) } else { 0 },
+                )
+            });
         }
         let _ = writeln!(
             out,
             "<h3>{}{}</h3>",
             html(name),
-            if s == 0 {
-                " (every assumption)"
-            } else {
-                " (what differs from the baseline, the least certain first)"
+            match (s == 0, by_effect) {
+                (true, false) => " (every assumption)",
+                (true, true) => " (every assumption, those that move a result most first)",
+                (false, false) => " (what differs from the baseline, the least certain first)",
+                (false, true) =>
+                    " (what differs from the baseline, those that move its result most first, then the least certain)",
             }
         );
         if rows.is_empty() {
@@ -636,6 +741,7 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
     capital_schemes(&mut out, d);
     changes(&mut out, d);
     warnings(&mut out, d);
+    deciding(&mut out, d, figures, svgs);
 
     // Everything after this heading is the technical appendix.
     let _ = writeln!(
