@@ -157,6 +157,16 @@ pub enum PlanError {
         "no scenario in this run has an uncertain parameter to draw or vary; give a parameter a `range` (`{{ value = 0.7, range = [0.5, 0.9] }}`) or the baseline an `[uncertainty]` table of default widths"
     )]
     NothingUncertain,
+    /// An experiment told to vary only parameters none of which is
+    /// uncertain.
+    #[error(
+        "no uncertain parameter's name starts with {}; `upstream check` lists the uncertain parameters",
+        .only.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(" or ")
+    )]
+    NoneSelected {
+        /// The prefixes given (`--only`).
+        only: Vec<String>,
+    },
     /// An experiment that compares scenarios, given the baseline alone.
     #[error(
         "{experiment} compares scenarios with the baseline: give at least one scenario after it"

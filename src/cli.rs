@@ -155,6 +155,11 @@ pub struct SensitivityArgs {
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
+    /// Vary only the uncertain parameters whose names start with this
+    /// (such as `interventions.hubs` or `events.`); may be given more than
+    /// once. By default, every one.
+    #[arg(long, value_name = "PREFIX")]
+    pub only: Vec<String>,
     /// Also screen every uncertain parameter by Morris's method with this
     /// many trajectories (each trajectory runs the comparison once per
     /// parameter and once more); writes morris.csv and a Morris chart per

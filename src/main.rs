@@ -206,7 +206,7 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
     let out = upstream::output::claim(&args.out)?;
     let settings = plan.settings().clone();
     let scenarios = plan.scenarios().to_vec();
-    let parameters = upstream::sensitivity::parameters(&scenarios).len() as u64;
+    let parameters = upstream::sensitivity::selected(&scenarios, &args.only).len() as u64;
     let started = std::time::Instant::now();
     // The central comparison and each parameter at each end, then each
     // trajectory's points; counted before widths are shared, so the bar
@@ -220,11 +220,15 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
         args.quiet,
     );
     let tick = || bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs);
-    let (one_way, central) =
-        upstream::sensitivity::one_way_with_central(scenarios.clone(), &settings, &tick)?;
+    let (one_way, central) = upstream::sensitivity::one_way_with_central(
+        scenarios.clone(),
+        &settings,
+        &args.only,
+        &tick,
+    )?;
     let screen = match args.morris {
         Some(t) => Some(upstream::sensitivity::morris(
-            scenarios, &settings, t, &tick,
+            scenarios, &settings, t, &args.only, &tick,
         )?),
         None => None,
     };

@@ -98,6 +98,15 @@ pub fn parameters(scenarios: &[Loaded]) -> Vec<String> {
     names
 }
 
+/// The uncertain parameters whose names start with one of `only` (every
+/// one when `only` is empty), in order of first appearance.
+pub fn selected(scenarios: &[Loaded], only: &[String]) -> Vec<String> {
+    parameters(scenarios)
+        .into_iter()
+        .filter(|n| only.is_empty() || only.iter().any(|p| n.starts_with(p.as_str())))
+        .collect()
+}
+
 /// Runs the one-way sensitivity of `scenarios` (the baseline first): the
 /// central comparison, then each parameter at each end. `on_done` is called
 /// once per finished replicate.
@@ -106,22 +115,22 @@ pub fn one_way(
     settings: &RunSettings,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<OneWay, Error> {
-    Ok(one_way_with_central(scenarios, settings, on_done)?.0)
+    Ok(one_way_with_central(scenarios, settings, &[], on_done)?.0)
 }
 
-/// As [`one_way`], with the central comparison's whole outcome: the run
-/// every figure is a departure from, to write and report as any run.
+/// As [`one_way`], over the parameters [`selected`] by `only`, with the
+/// central comparison's whole outcome: the run every figure is a departure
+/// from, to write and report as any run.
 pub fn one_way_with_central(
     scenarios: Vec<Loaded>,
     settings: &RunSettings,
+    only: &[String],
     on_done: &(dyn Fn() + Sync),
 ) -> Result<(OneWay, Outcome), Error> {
     let scenarios = with_baseline_widths(scenarios)?;
     let scenarios = scenarios.as_slice();
-    let names = parameters(scenarios);
-    if names.is_empty() {
-        return Err(crate::app::PlanError::NothingUncertain.into());
-    }
+    let names = selected(scenarios, only);
+    nothing_selected(&names, only)?;
     let run = |set: Vec<Loaded>| compare(set, settings, on_done);
     let outcome = Plan::of(scenarios.to_vec(), settings.clone())?.run(on_done)?;
     let central = &outcome.economics;
@@ -178,6 +187,18 @@ fn range_text(scenarios: &[Loaded], name: &str) -> (String, String) {
         .find(|u| u.parameter == name)
         .expect("a name from these scenarios");
     (u.written(&u.low), u.written(&u.high))
+}
+
+/// Refuses an experiment with no parameter to vary, saying why.
+fn nothing_selected(names: &[String], only: &[String]) -> Result<(), Error> {
+    match (names.is_empty(), only.is_empty()) {
+        (false, _) => Ok(()),
+        (true, true) => Err(crate::app::PlanError::NothingUncertain.into()),
+        (true, false) => Err(crate::app::PlanError::NoneSelected {
+            only: only.to_vec(),
+        }
+        .into()),
+    }
 }
 
 /// The scenarios under their baseline's default widths: every scenario of a
@@ -340,18 +361,18 @@ impl Screening {
 /// trajectory is a whole comparison at those parameters, run with the same
 /// seed, so an elementary effect is the parameter's, not chance's.
 /// Parameters are set across their ranges evenly, whatever their
-/// distributions. `on_done` is called once per finished replicate.
+/// distributions. Only the parameters [`selected`] by `only` move; the rest
+/// stay at their values. `on_done` is called once per finished replicate.
 pub fn morris(
     scenarios: Vec<Loaded>,
     settings: &RunSettings,
     trajectories: u32,
+    only: &[String],
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Screening, Error> {
     let scenarios = with_baseline_widths(scenarios)?;
-    let names = parameters(&scenarios);
-    if names.is_empty() {
-        return Err(crate::app::PlanError::NothingUncertain.into());
-    }
+    let names = selected(&scenarios, only);
+    nothing_selected(&names, only)?;
     let k = names.len();
     let figures = |e: &Economics| -> Vec<(f64, f64)> {
         e.appraisals
@@ -374,12 +395,9 @@ pub fn morris(
                         .uncertainty
                         .parameters
                         .iter()
-                        .map(|u| {
-                            let j = names
-                                .iter()
-                                .position(|n| *n == u.parameter)
-                                .expect("listed");
-                            (u.parameter.as_str(), u.at_share(x[j]))
+                        .filter_map(|u| {
+                            let j = names.iter().position(|n| *n == u.parameter)?;
+                            Some((u.parameter.as_str(), u.at_share(x[j])))
                         })
                         .collect();
                     let refs: Vec<(&str, &[f64])> =

@@ -177,7 +177,8 @@ fn small_screen(threads: usize) -> upstream::sensitivity::Screening {
         ..Request::default()
     };
     let plan = Plan::new(&request).unwrap();
-    upstream::sensitivity::morris(plan.scenarios().to_vec(), plan.settings(), 3, &|| {}).unwrap()
+    upstream::sensitivity::morris(plan.scenarios().to_vec(), plan.settings(), 3, &[], &|| {})
+        .unwrap()
 }
 
 #[test]
@@ -260,6 +261,62 @@ fn the_command_writes_a_morris_screen_beside_the_tornado() {
     assert!(svg.contains(top), "{top} not in the Morris chart");
     assert!(out.join("charts/morris_1.png").is_file());
     assert!(out.join("sensitivity.csv").is_file());
+    // --only narrows both to the parameters it names.
+    let only = upstream(&[
+        "sensitivity",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "--only",
+        "events.police_incident",
+        "--only",
+        "need.recovery",
+        "--morris",
+        "1",
+        "-r",
+        "1",
+        "--years",
+        "1",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        only.status.success(),
+        "{}",
+        String::from_utf8_lossy(&only.stderr)
+    );
+    for file in ["sensitivity.csv", "morris.csv"] {
+        let csv = std::fs::read_to_string(out.join(file)).unwrap();
+        let names: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap())
+            .collect();
+        assert!(names.contains(&"need.recovery_per_month"), "{file}");
+        assert!(names.len() > 2, "{file}");
+        assert!(
+            names
+                .iter()
+                .all(|n| n.starts_with("events.police_incident") || n.starts_with("need.recovery")),
+            "{file}: {names:?}"
+        );
+    }
+    let none = upstream(&[
+        "sensitivity",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "--only",
+        "nowhere.",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&none.stderr)
+            .contains("no uncertain parameter's name starts with \"nowhere.\""),
+        "{}",
+        String::from_utf8_lossy(&none.stderr)
+    );
     // Zero trajectories is refused by name.
     let zero = upstream(&["sensitivity", "--morris", "0"]);
     assert_eq!(zero.status.code(), Some(2));
