@@ -226,6 +226,7 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
         &args.only,
         &tick,
     )?;
+    let one_way_seconds = started.elapsed().as_secs_f64();
     let screen = match args.morris {
         Some(t) => Some(upstream::sensitivity::morris(
             scenarios, &settings, t, &args.only, &tick,
@@ -307,20 +308,30 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
             },
             args.out.display()
         );
-        let (comparisons, months) = match &screen {
-            Some(m) => (
-                one_way.comparisons + m.comparisons,
-                one_way.resident_months + m.resident_months,
-            ),
-            None => (one_way.comparisons, one_way.resident_months),
+        let rate = |months: u64, seconds: f64| {
+            format!(
+                "{:.2} billion resident-months in {:.1} s, {:.0} million a second",
+                months as f64 / 1e9,
+                seconds,
+                months as f64 / seconds / 1e6
+            )
         };
         eprintln!(
-            "Ran {comparisons} comparisons of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
+            "One-way: {} comparisons of {} replicates, {}.",
+            one_way.comparisons,
             settings.replicates,
-            months as f64 / 1e9,
-            seconds,
-            months as f64 / seconds / 1e6
+            rate(one_way.resident_months, one_way_seconds)
         );
+        if let Some(m) = &screen {
+            eprintln!(
+                "Morris screen: {} parameters × {} trajectories, {} comparisons of {} replicates, {}.",
+                m.effects.first().map_or(0, |e| e.len()),
+                m.trajectories,
+                m.comparisons,
+                settings.replicates,
+                rate(m.resident_months, seconds - one_way_seconds)
+            );
+        }
     }
     Ok(())
 }
