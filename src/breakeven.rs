@@ -70,11 +70,11 @@ pub struct Lever {
     pub npv: Vec<f64>,
     /// Where the mean net present value turns positive.
     pub central: Crossing,
-    /// The 5th percentile of the replicates' own break-evens, in the
-    /// lever's strength (nearest to no effect).
-    pub low: Crossing,
-    /// The 95th percentile.
-    pub high: Crossing,
+    /// The 5th and 95th percentiles of the replicates' own break-evens,
+    /// in the lever's strength (the first nearer no effect); none when the
+    /// replicates are too few for a band
+    /// ([`crate::published::no_bands`]).
+    pub band: Option<(Crossing, Crossing)>,
 }
 
 impl Lever {
@@ -118,27 +118,29 @@ impl Lever {
     /// a fall of 12% (5% to 20% across replicates); stated: a fall of 30%."
     pub fn reading(&self) -> String {
         let stated = self.amount(self.stated);
-        let band = if self.low == self.high {
-            "so at the 5th and the 95th percentile across replicates".to_string()
-        } else {
-            format!(
-                "{} to {} across replicates",
-                self.end(self.low),
-                self.end(self.high)
-            )
+        let band = match self.band {
+            None => String::new(),
+            Some((low, high)) if low == high => {
+                " (the same at the 5th and the 95th percentile across replicates)".to_string()
+            }
+            Some((low, high)) => format!(
+                " ({} to {} across replicates)",
+                self.end(low),
+                self.end(high)
+            ),
         };
         match self.central {
             Crossing::WithoutIt => format!(
-                "{}: pays back with none of this effect ({band}); stated: {stated}.",
+                "{}: pays back with none of this effect{band}; stated: {stated}.",
                 self.label
             ),
             Crossing::At(v) => format!(
-                "{}: pays back from {} ({band}); stated: {stated}.",
+                "{}: pays back from {}{band}; stated: {stated}.",
                 self.label,
                 self.amount(v)
             ),
             Crossing::Beyond => format!(
-                "{}: does not pay back up to {} ({band}); stated: {stated}.",
+                "{}: does not pay back up to {}{band}; stated: {stated}.",
                 self.label,
                 self.amount(self.grid[self.grid.len() - 1])
             ),
@@ -336,8 +338,14 @@ pub fn break_even(
             let strength = |v: f64| (v - p.none) / (p.stated - p.none);
             out.push(Lever {
                 scenario: scenario.config.name.clone(),
-                low: quantile(each.clone(), 0.05, &strength),
-                high: quantile(each, 0.95, &strength),
+                band: crate::published::no_bands(settings.replicates)
+                    .is_none()
+                    .then(|| {
+                        (
+                            quantile(each.clone(), 0.05, &strength),
+                            quantile(each, 0.95, &strength),
+                        )
+                    }),
                 parameter: p.parameter,
                 label: p.label,
                 none: p.none,

@@ -50,6 +50,12 @@ pub enum Command {
     /// its stated change, with the same luck; writes break_even.csv and
     /// prints a sentence for each.
     BreakEven(BreakEvenArgs),
+    /// Run the comparison again at each point of a grid over one or two
+    /// numbers of the scenarios (a budget, an effect, engagement), the same
+    /// luck at every point; writes sweep.csv and charts of net present
+    /// value and crisis-months avoided (a heat map for two numbers). An
+    /// interrupted sweep, run again into the same folder, resumes.
+    Sweep(SweepArgs),
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -141,7 +147,7 @@ pub struct SensitivityArgs {
     #[arg(
         long,
         short = 'o',
-        default_value = "out/sensitivity",
+        default_value = "out-sensitivity",
         value_name = "DIR"
     )]
     pub out: PathBuf,
@@ -179,9 +185,32 @@ pub struct BreakEvenArgs {
     #[arg(
         long,
         short = 'o',
-        default_value = "out/break-even",
+        default_value = "out-break-even",
         value_name = "DIR"
     )]
+    pub out: PathBuf,
+    /// No progress bar and no table: only errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Refuse a run estimated to need more memory than this.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub compared: Compared,
+    /// A number to vary, as NAME=FROM:TO:POINTS (the name as assumptions.csv
+    /// gives it; x0.5:x2:7 for multiples of the value each scenario
+    /// states). Once or twice.
+    #[arg(long, value_name = "NAME=FROM:TO:POINTS", required = true)]
+    pub vary: Vec<String>,
+    /// Stochastic replicates at each point.
+    #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
+    pub replicates: u32,
+    /// Folder for sweep.csv, the charts and each point's kept results.
+    #[arg(long, short = 'o', default_value = "out-sweep", value_name = "DIR")]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]

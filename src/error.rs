@@ -57,6 +57,9 @@ pub enum Error {
     /// A place that could not be set up (`upstream new-place`).
     #[error(transparent)]
     Place(#[from] PlaceError),
+    /// A sweep asked for something it cannot run.
+    #[error(transparent)]
+    Sweep(#[from] crate::sweep::SweepError),
 }
 
 impl Error {
@@ -71,7 +74,7 @@ impl Error {
             #[cfg(feature = "report")]
             Error::ReportAfterResults { .. } => false,
             Error::Threads(_) => false,
-            Error::Place(_) => true,
+            Error::Place(_) | Error::Sweep(_) => true,
         }
     }
 }

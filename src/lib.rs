@@ -43,6 +43,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sensitivity;
+pub mod sweep;
 
 pub use error::Error;
 

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         cli::Command::NewPlace(args) => new_place(args),
         cli::Command::Sensitivity(args) => sensitivity(args),
         cli::Command::BreakEven(args) => break_even(args),
+        cli::Command::Sweep(args) => sweep(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -380,6 +381,9 @@ fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
                 println!("  {}", l.reading());
             }
         }
+        if let Some(why) = upstream::published::no_bands(settings.replicates) {
+            println!("{why}");
+        }
         println!("Wrote {file} to {}", args.out.display());
         eprintln!(
             "Ran {levers} levers at {} points of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
@@ -388,6 +392,145 @@ fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
             found.resident_months as f64 / 1e9,
             seconds,
             found.resident_months as f64 / seconds / 1e6
+        );
+    }
+    Ok(())
+}
+
+fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
+    use upstream::sweep::{self as sw, Axis};
+    let axes = args
+        .vary
+        .iter()
+        .map(|t| Axis::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = args.compared.request(args.replicates);
+    let plan = Plan::new(&request)?;
+    if plan.scenarios().len() < 2 {
+        return Err(app::PlanError::NothingToCompare {
+            experiment: "upstream sweep",
+        }
+        .into());
+    }
+    sw::check(plan.scenarios(), &axes)?;
+    if !args.quiet {
+        plan.scenarios().iter().for_each(warn);
+    }
+    plan.check_memory(args.memory_limit)?;
+    let out = upstream::output::claim(&args.out)?;
+    let runs = args.out.join(upstream::published::SWEEP_RUNS_DIR);
+    let settings = plan.settings().clone();
+    let points: u64 = axes.iter().map(|a| a.values.len() as u64).product();
+    let jobs = points * plan.scenarios().len() as u64 * settings.replicates as u64;
+    let done = AtomicU64::new(0);
+    let bar = Bar::new(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+        Duration::from_secs(2),
+        args.quiet,
+    );
+    let started = std::time::Instant::now();
+    // A point kept by an interrupted sweep into this folder, if its file
+    // holds the point of that id.
+    let known = |id: &str| -> Option<sw::Point> {
+        let bytes = std::fs::read(runs.join(format!("{id}.json"))).ok()?;
+        let p: sw::Point = serde_json::from_slice(&bytes).ok()?;
+        if p.id == id {
+            // Counted as done for the bar.
+            let per_point = plan.scenarios().len() as u64 * settings.replicates as u64;
+            bar.set(
+                done.fetch_add(per_point, Ordering::Relaxed) + per_point,
+                jobs,
+            );
+            Some(p)
+        } else {
+            None
+        }
+    };
+    let mut keep = |p: &sw::Point| -> Result<(), Error> {
+        upstream::output::keep_file(
+            &runs,
+            &format!("{}.json", p.id),
+            &serde_json::to_vec_pretty(p).expect("a point serialises"),
+        )?;
+        Ok(())
+    };
+    let found = sw::sweep(
+        plan.scenarios(),
+        &settings,
+        &axes,
+        &known,
+        &mut keep,
+        &|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs),
+    )?;
+    drop(bar);
+    let seconds = started.elapsed().as_secs_f64();
+    let mut files = vec![(
+        upstream::published::SWEEP_FILE.to_string(),
+        upstream::output::sweep_csv(&found),
+    )];
+    for p in &found.points {
+        files.push((
+            format!("{}/{}.json", upstream::published::SWEEP_RUNS_DIR, p.id),
+            serde_json::to_vec_pretty(p).expect("a point serialises"),
+        ));
+    }
+    files.extend(
+        upstream::report::sweep_charts(&found).map_err(|source| Error::Report {
+            dir: args.out.clone(),
+            source,
+        })?,
+    );
+    out.write(&files)?;
+    if !args.quiet {
+        use upstream::format::money;
+        let no_bands = upstream::published::no_bands(settings.replicates);
+        for (s, name) in found.scenarios.iter().enumerate().skip(1) {
+            println!("{name}: net present value (mean across replicates) at each point:");
+            let at: Vec<String> = found
+                .points
+                .iter()
+                .map(|p| {
+                    let each: Vec<String> = found
+                        .axes
+                        .iter()
+                        .zip(&p.values)
+                        .map(|(a, v)| format!("{} = {}", a.parameter, a.label(*v)))
+                        .collect();
+                    each.join(", ")
+                })
+                .collect();
+            let width = at.iter().map(|a| a.chars().count()).max().unwrap_or(0);
+            for (p, at) in found.points.iter().zip(&at) {
+                let f = &p.scenarios[s - 1];
+                let band = match no_bands {
+                    Some(_) => String::new(),
+                    None => format!("  ({} to {})", money(f.npv.p5), money(f.npv.p95)),
+                };
+                println!("  {at:<width$} {:>10}{band}", money(f.npv.mean));
+            }
+        }
+        if let Some(why) = &no_bands {
+            println!("{why}");
+        }
+        println!(
+            "Wrote {} and {} to {}",
+            upstream::published::SWEEP_FILE,
+            if found.axes.len() == 1 {
+                "bar charts of net present value and crisis-months avoided"
+            } else {
+                "a heat map of net present value per scenario"
+            },
+            args.out.display()
+        );
+        let months = found.resident_months;
+        eprintln!(
+            "{} points ({} run now, {} kept from an earlier run), {} replicates each: {:.2} billion resident-months in {:.1} s.",
+            found.points.len(),
+            found.run,
+            found.points.len() - found.run,
+            settings.replicates,
+            months as f64 / 1e9,
+            seconds
         );
     }
     Ok(())

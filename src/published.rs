@@ -82,6 +82,18 @@ pub fn de_csv_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::
     String::deserialize(d).map(|cell| from_csv_text(&cell).to_string())
 }
 
+/// Why figures of `replicates` replicates come without bands, if they do:
+/// the same sentence wherever a band is left out.
+pub fn no_bands(replicates: u32) -> Option<String> {
+    (replicates < crate::aggregate::MIN_REPLICATES_FOR_RANGES).then(|| {
+        format!(
+            "No bands: {replicates} replicate{} are too few for a 90% range (at least {} are needed), so figures are means.",
+            if replicates == 1 { "" } else { "s" },
+            crate::aggregate::MIN_REPLICATES_FOR_RANGES
+        )
+    })
+}
+
 /// The file `upstream sensitivity` writes in its output folder.
 pub const SENSITIVITY_FILE: &str = "sensitivity.csv";
 
@@ -90,6 +102,13 @@ pub const MORRIS_FILE: &str = "morris.csv";
 
 /// The file `upstream break-even` writes in its output folder.
 pub const BREAK_EVEN_FILE: &str = "break_even.csv";
+
+/// The file `upstream sweep` writes in its output folder.
+pub const SWEEP_FILE: &str = "sweep.csv";
+
+/// The folder, inside a sweep's output folder, that keeps each point's
+/// results (`<id>.json`), so an interrupted sweep resumes.
+pub const SWEEP_RUNS_DIR: &str = "runs";
 
 /// The report page's file name in the output folder.
 pub const REPORT_FILE: &str = "report.html";

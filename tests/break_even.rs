@@ -23,7 +23,7 @@ fn cheap_hubs() -> (Vec<Loaded>, upstream::experiment::RunSettings) {
                     .join(f)
             })
             .to_vec(),
-        replicates: 4,
+        replicates: 8,
         seed: 9,
         threads: Some(2),
         years: Some(2),
@@ -73,13 +73,14 @@ fn the_break_even_found_is_where_net_present_value_is_zero() {
             "{}: {npv} at {v}, step {step}",
             l.parameter
         );
-        // The band holds the central figure along the lever's strength.
+        // The band's ends are in order along the lever's strength.
         let s = |c: Crossing| match c {
             Crossing::WithoutIt => f64::NEG_INFINITY,
             Crossing::At(x) => l.strength(x),
             Crossing::Beyond => f64::INFINITY,
         };
-        assert!(s(l.low) <= s(l.high), "{l:?}");
+        let (low, high) = l.band.expect("8 replicates give a band");
+        assert!(s(low) <= s(high), "{l:?}");
     }
 }
 
@@ -153,8 +154,16 @@ fn the_command_writes_break_even_csv_or_refuses_clearly() {
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 5);
+    // Two replicates are too few for a band: its cells are empty, no
+    // reading gives one, and the terminal says why.
+    for r in &rows {
+        let cells: Vec<&str> = r.split(',').collect();
+        assert_eq!((cells[5], cells[6]), ("", ""), "{r}");
+        assert!(!r.contains("across replicates"), "{r}");
+    }
     // Each row's reading is the sentence the terminal printed.
     let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(stdout.contains("No bands: 2 replicates are too few for a 90% range"));
     for r in &rows {
         let reading = r.rsplit_once(",\"").map_or_else(
             || r.rsplit(',').next().unwrap().to_string(),

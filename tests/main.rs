@@ -20,6 +20,7 @@ mod report;
 mod sensitivity;
 mod snapshot;
 mod steady;
+mod sweep;
 mod trend;
 mod uncertainty;
 mod validation;

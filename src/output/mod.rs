@@ -255,8 +255,8 @@ pub fn break_even_csv(b: &crate::breakeven::BreakEvens) -> Vec<u8> {
             number(l.none),
             number(l.stated),
             at(l.central),
-            at(l.low),
-            at(l.high),
+            l.band.map_or(Cell::Number(String::new()), |b| at(b.0)),
+            l.band.map_or(Cell::Number(String::new()), |b| at(b.1)),
             number(l.grid[l.grid.len() - 1]),
             number(l.npv[0]),
             text(l.reading().as_str()),
@@ -277,6 +277,59 @@ pub fn break_even_csv(b: &crate::breakeven::BreakEvens) -> Vec<u8> {
         ],
         rows,
     )
+}
+
+/// A sweep's results: a row per grid point and scenario (after the
+/// baseline), in grid order, with each axis's value in a column named by
+/// its parameter.
+pub fn sweep_csv(sweep: &crate::sweep::Sweep) -> Vec<u8> {
+    let rows = sweep.points.iter().flat_map(|p| {
+        p.scenarios.iter().map(move |f| {
+            let mut row = vec![text(f.scenario.as_str())];
+            row.extend(p.values.iter().map(|v| number(*v)));
+            row.extend([
+                number(f.npv.mean),
+                number(f.npv.p5),
+                number(f.npv.p95),
+                number(f.crisis_months_avoided.mean),
+                number(f.crisis_months_avoided.p5),
+                number(f.crisis_months_avoided.p95),
+                number(f.pv_savings.mean),
+                number(f.pv_investment.mean),
+                number(f.payback_within_horizon),
+                f.payback_month_p50
+                    .map_or(Cell::Number(String::new()), |m| whole(m as u64)),
+                text(p.id.as_str()),
+            ]);
+            row
+        })
+    });
+    let mut header: Vec<String> = vec!["scenario".into()];
+    for a in &sweep.axes {
+        header.push(if a.multiples {
+            format!("{} (multiple of the stated value)", a.parameter)
+        } else {
+            a.parameter.clone()
+        });
+    }
+    header.extend(
+        [
+            "npv_gbp_mean",
+            "npv_gbp_p5",
+            "npv_gbp_p95",
+            "crisis_months_avoided_mean",
+            "crisis_months_avoided_p5",
+            "crisis_months_avoided_p95",
+            "pv_savings_gbp_mean",
+            "pv_investment_gbp_mean",
+            "share_paying_back_discounted",
+            "payback_month_discounted_p50",
+            "run_id",
+        ]
+        .map(String::from),
+    );
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    csv_bytes(&header, rows)
 }
 
 impl Cell {
@@ -622,12 +675,50 @@ pub fn is_ours(name: &str) -> bool {
         || name == crate::published::SENSITIVITY_FILE
         || name == crate::published::MORRIS_FILE
         || name == crate::published::BREAK_EVEN_FILE
+        || name == crate::published::SWEEP_FILE
+        || is_sweep_run(name)
         || name == REPORT_FILE
         || name == format!("{charts}/")
         || name
             .strip_prefix(charts)
             .and_then(|n| n.strip_prefix('/'))
             .is_some_and(|n| !n.contains('/') && (n.ends_with(".svg") || n.ends_with(".png")))
+}
+
+/// Whether `name` is a sweep's kept point (`runs/<16 hex digits>.json`,
+/// or the same with `.partial` while it is written) or their folder.
+fn is_sweep_run(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(crate::published::SWEEP_RUNS_DIR) else {
+        return false;
+    };
+    let Some(file) = rest.strip_prefix('/') else {
+        return false;
+    };
+    if file.is_empty() {
+        return true;
+    }
+    let id = file
+        .strip_suffix(".json")
+        .or_else(|| file.strip_suffix(".json.partial"));
+    id.is_some_and(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Writes one file into `dir` (made if need be) so that it is whole or
+/// absent: written as `<name>.partial`, synced, then renamed. For what a
+/// long experiment keeps as it goes (a sweep's points), inside a folder it
+/// has claimed; the folder's final contents are written as any run's.
+pub fn keep_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
+    use std::io::Write;
+    let failed = |source| OutputError::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let partial = dir.join(format!("{name}.partial"));
+    let mut f = std::fs::File::create(&partial).map_err(failed)?;
+    f.write_all(bytes).map_err(failed)?;
+    f.sync_all().map_err(failed)?;
+    std::fs::rename(&partial, dir.join(name)).map_err(failed)
 }
 
 /// An output folder claimed by one run: no other run (in this process or

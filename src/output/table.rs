@@ -35,18 +35,12 @@ pub fn notes(
             ));
         }
     }
-    let bands = if replicates >= crate::aggregate::MIN_REPLICATES_FOR_RANGES {
+    let bands = crate::published::no_bands(replicates).unwrap_or_else(|| {
         format!(
             "Bands are 5th to 95th percentiles across {replicates} replicates. {}",
             crate::published::bands_cover(parameters_drawn)
         )
-    } else {
-        format!(
-            "No bands: {replicates} replicate{} are too few for a 90% range (at least {} are needed), so figures are means.",
-            if replicates == 1 { "" } else { "s" },
-            crate::aggregate::MIN_REPLICATES_FOR_RANGES
-        )
-    };
+    });
     why + &format!(
         "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias (capital, its financing and every step to the net present value are in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. {bands}\n",
         economics.conventions.price_base_label(),

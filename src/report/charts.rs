@@ -176,6 +176,8 @@ pub struct BarGroup {
 
 pub struct Bars {
     pub y_desc: String,
+    /// What the values are, for the axis's labels.
+    pub unit: Unit,
     pub categories: Vec<String>,
     pub groups: Vec<BarGroup>,
 }
@@ -188,10 +190,23 @@ pub struct Grid {
     /// Small print above each column.
     pub column_notes: Vec<String>,
     pub values: Vec<Vec<f64>>,
+    /// What the values are, for the cells' labels.
+    pub unit: Unit,
     pub x_desc: String,
     pub scale_desc: String,
     pub negative_means: String,
     pub positive_means: String,
+}
+
+impl Grid {
+    /// A cell's value as the grid writes it: money as £, else signed with
+    /// one decimal.
+    fn cell(&self, v: f64) -> String {
+        match self.unit {
+            Unit::Money => crate::format::money(v),
+            _ => signed(v, 1),
+        }
+    }
 }
 
 /// One bar of a tornado: a figure with one parameter at each end of its
@@ -621,7 +636,7 @@ where
                 .cloned()
                 .unwrap_or_default()
         })
-        .y_label_formatter(&|v| Unit::Money.tick(*v, step))
+        .y_label_formatter(&|v| c.unit.tick(*v, step))
         .label_style(text(15))
         .axis_desc_style(text(17))
         .axis_style(AXIS)
@@ -841,7 +856,7 @@ where
             let dark = scale > 0.0 && v.abs() / scale > 0.6;
             let ink = if dark { WHITE } else { INK };
             let shown = if v.is_finite() {
-                signed(*v, 1)
+                c.cell(*v)
             } else {
                 "n/a".into()
             };
@@ -873,7 +888,7 @@ where
         (0.0, bar_y + bar_h / 2),
         (-scale, bar_y + bar_h),
     ] {
-        legend.draw(&Text::new(signed(v, 1), (bar_x + 32, y), left.clone()))?;
+        legend.draw(&Text::new(c.cell(v), (bar_x + 32, y), left.clone()))?;
     }
     let mut y = bar_y + bar_h + 26;
     for s in [&c.scale_desc, &c.positive_means, &c.negative_means] {

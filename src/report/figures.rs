@@ -6,7 +6,7 @@ use super::charts::{
     BarGroup, Bars, Body, Chart, Colour, Grid, LAYER_COLOURS, Line, Lines, Marker,
     SCENARIO_COLOURS, Screened, Screening, Swing, Tornado, Unit, Value,
 };
-use super::data::{Appraisal, RunData};
+use super::data::{Appraisal, RunData, Timeline};
 use crate::format::{count, money, signed};
 use crate::metrics::{Band, Metric, ServiceMeasure};
 use crate::model::NeedLevel;
@@ -352,6 +352,7 @@ fn who_pays(s: usize, a: &Appraisal, d: &RunData) -> Chart {
         timeline,
         body: Body::Bars(Bars {
             y_desc: "£ over the horizon, discounted".into(),
+            unit: Unit::Money,
             categories: shown.iter().map(|p| p.name.clone()).collect(),
             groups: vec![
                 BarGroup {
@@ -602,6 +603,7 @@ fn neighbourhood_grid(d: &RunData) -> Option<Chart> {
             columns: places.iter().map(|(_, p)| p.to_string()).collect(),
             column_notes: places.iter().map(|(dec, _)| format!("d{dec}")).collect(),
             values,
+            unit: Unit::Count,
             x_desc: "Neighbourhoods by deprivation decile (d1 is the most deprived tenth of England)".into(),
             scale_desc: "Change in crisis-months per 1,000 resident-months, scenario less baseline, over the horizon.".into(),
             negative_means: "Blue: fewer months in crisis than the baseline.".into(),
@@ -739,4 +741,115 @@ fn screening(d: &RunData, s: usize) -> Option<Chart> {
             labelled: DECIDING,
         }),
     })
+}
+
+/// A sweep's charts (see [`super::sweep_charts`]).
+pub fn sweep(sweep: &crate::sweep::Sweep) -> Vec<Chart> {
+    let timeline = Timeline::new((2026, 4), 4);
+    let names = &sweep.scenarios[1..];
+    let value = |b: &Band| Value {
+        mean: b.mean,
+        lo: b.p5,
+        hi: b.p95,
+    };
+    match &sweep.axes[..] {
+        [a] => {
+            let categories: Vec<String> = a.values.iter().map(|v| a.label(*v)).collect();
+            let over = |file: &str, what: &str, unit: Unit, pick: fn(&crate::sweep::Figures) -> Band| {
+                let groups: Vec<BarGroup> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(s, name)| BarGroup {
+                        label: name.clone(),
+                        colour: colour(s + 1),
+                        values: sweep.points.iter().map(|p| value(&pick(&p.scenarios[s]))).collect(),
+                    })
+                    .collect();
+                let facts: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(s, name)| {
+                        let by: Vec<String> = sweep
+                            .points
+                            .iter()
+                            .map(|p| {
+                                let m = pick(&p.scenarios[s]).mean;
+                                format!(
+                                    "{} at {}",
+                                    if unit == Unit::Money { money(m) } else { count(m) },
+                                    a.label(p.values[0])
+                                )
+                            })
+                            .collect();
+                        format!("{name}: {}", by.join(", "))
+                    })
+                    .collect();
+                Chart {
+                    file: file.into(),
+                    title: format!("{what} as {} varies", a.parameter),
+                    alt: format!("Bar chart of {what} at each value of {}. {}.", a.parameter, facts.join("; ")),
+                    size: WIDE,
+                    timeline,
+                    body: Body::Bars(Bars {
+                        y_desc: what.to_string(),
+                        unit,
+                        categories: categories.clone(),
+                        groups,
+                    }),
+                }
+            };
+            vec![
+                over("sweep-npv", "Net present value against the baseline (£)", Unit::Money, |f| f.npv),
+                over(
+                    "sweep-crisis-months-avoided",
+                    "Crisis-months avoided against the baseline",
+                    Unit::Count,
+                    |f| f.crisis_months_avoided,
+                ),
+            ]
+        }
+        [a, b] => names
+            .iter()
+            .enumerate()
+            .map(|(s, name)| {
+                let values: Vec<Vec<f64>> = (0..b.values.len())
+                    .map(|j| {
+                        (0..a.values.len())
+                            .map(|i| sweep.at(&[i, j]).scenarios[s].npv.mean)
+                            .collect()
+                    })
+                    .collect();
+                Chart {
+                    file: format!("sweep-npv-{}", s + 1),
+                    title: format!("{name}: net present value over {} and {}", a.parameter, b.parameter),
+                    alt: format!(
+                        "Heat map of {name}'s net present value against the baseline: rows are {} from {} to {}, columns {} from {} to {}; it runs from {} to {}.",
+                        b.parameter,
+                        b.label(b.values[0]),
+                        b.label(b.values[b.values.len() - 1]),
+                        a.parameter,
+                        a.label(a.values[0]),
+                        a.label(a.values[a.values.len() - 1]),
+                        money(values.iter().flatten().copied().fold(f64::INFINITY, f64::min)),
+                        money(values.iter().flatten().copied().fold(f64::NEG_INFINITY, f64::max)),
+                    ),
+                    // Tall enough for the colour scale and its notes.
+                    size: (1400, (160 + 48 * b.values.len() as u32).max(440)),
+                    timeline,
+                    body: Body::Grid(Grid {
+                        rows: b.values.iter().map(|v| b.label(*v)).collect(),
+                        columns: a.values.iter().map(|v| a.label(*v)).collect(),
+                        column_notes: vec![String::new(); a.values.len()],
+                        values,
+                        unit: Unit::Money,
+                        x_desc: format!("{} (columns); rows: {}", a.parameter, b.parameter),
+                        scale_desc: "Net present value against the baseline, mean across replicates.".into(),
+                        negative_means: "Blue: the scenario costs more than it saves.".into(),
+                        positive_means: "Orange: it saves more than it costs.".into(),
+                    }),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }

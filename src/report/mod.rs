@@ -106,3 +106,21 @@ pub fn build(
     files.push((REPORT_FILE.to_string(), page.into_bytes()));
     Ok(files)
 }
+
+/// A sweep's charts, as (name, contents) under `charts/`: over one number,
+/// bar charts of net present value and of crisis-months avoided at each
+/// value, every scenario with its 90% range; over two, a heat map of each
+/// scenario's net present value.
+pub fn sweep_charts(sweep: &crate::sweep::Sweep) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let charts = figures::sweep(sweep);
+    let mut files = Vec::new();
+    let dir = crate::published::CHARTS_DIR;
+    for chart in &charts {
+        files.push((
+            format!("{dir}/{}.svg", chart.file),
+            charts::svg(chart)?.into_bytes(),
+        ));
+        files.push((format!("{dir}/{}.png", chart.file), charts::png(chart)?));
+    }
+    Ok(files)
+}

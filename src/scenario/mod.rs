@@ -275,6 +275,12 @@ impl Loaded {
         self.with_numbers(&[(parameter, end)]).map(Some)
     }
 
+    /// The number (or list) the scenario holds at the dotted name `name`,
+    /// element by element, if it holds one there.
+    pub fn number(&self, name: &str) -> Option<Vec<f64>> {
+        uncertain::numbers_at(&self.recipe.merged, &split_path(name))
+    }
+
     /// The scenario with each number named in `values` (a dotted path, as
     /// the assumptions list names it: `interventions.hubs.engagement`,
     /// `interventions.hubs.effects[2].multiplier`) set, element by element,

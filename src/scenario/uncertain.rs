@@ -357,6 +357,12 @@ pub(super) fn set_numbers(
     Some(set)
 }
 
+/// The number (or list of numbers) at `path` in `merged`, if it holds one.
+pub(super) fn numbers_at(merged: &toml::Table, path: &[String]) -> Option<Vec<f64>> {
+    let mut copy = merged.clone();
+    numbers(value_of(&mut copy, path)?).map(|(v, _, _)| v)
+}
+
 /// Numbers from a value: a number, or a list of numbers; and whether it is
 /// a list and every element whole.
 fn numbers(v: &toml::Value) -> Option<(Vec<f64>, bool, bool)> {
