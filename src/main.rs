@@ -189,22 +189,50 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
-    use upstream::format::money;
-    let request = args.compared.request(args.replicates);
-    let plan = Plan::new(&request)?;
+/// Where an experiment writes, and how it reports.
+struct Claim<'a> {
+    out: &'a Path,
+    quiet: bool,
+    memory_limit: Option<u64>,
+}
+
+/// What every experiment does before it runs: plans its comparison (a
+/// baseline and at least one scenario), checks it with `check`, shows the
+/// scenarios' warnings, checks memory (the comparisons run one after
+/// another, so the peak is one comparison's) and claims its folder.
+fn experiment(
+    name: &'static str,
+    compared: cli::Compared,
+    replicates: u32,
+    claim: &Claim,
+    check: impl FnOnce(&Plan) -> Result<(), Error>,
+) -> Result<(Plan, upstream::output::OutputFolder), Error> {
+    let plan = Plan::new(&compared.request(replicates))?;
     if plan.scenarios().len() < 2 {
-        return Err(app::PlanError::NothingToCompare {
-            experiment: "upstream sensitivity",
-        }
-        .into());
+        return Err(app::PlanError::NothingToCompare { experiment: name }.into());
     }
-    if !args.quiet {
+    check(&plan)?;
+    if !claim.quiet {
         plan.scenarios().iter().for_each(warn);
     }
-    // Comparisons run one after another: the peak is one comparison's.
-    plan.check_memory(args.memory_limit)?;
-    let out = upstream::output::claim(&args.out)?;
+    plan.check_memory(claim.memory_limit)?;
+    let out = upstream::output::claim(claim.out)?;
+    Ok((plan, out))
+}
+
+fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
+    use upstream::format::money;
+    let (plan, out) = experiment(
+        "upstream sensitivity",
+        args.compared,
+        args.replicates,
+        &Claim {
+            out: &args.out,
+            quiet: args.quiet,
+            memory_limit: args.memory_limit,
+        },
+        |_| Ok(()),
+    )?;
     let settings = plan.settings().clone();
     let scenarios = plan.scenarios().to_vec();
     let parameters = upstream::sensitivity::selected(&scenarios, &args.only).len() as u64;
@@ -338,19 +366,17 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
 }
 
 fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
-    let request = args.compared.request(args.replicates);
-    let plan = Plan::new(&request)?;
-    if plan.scenarios().len() < 2 {
-        return Err(app::PlanError::NothingToCompare {
-            experiment: "upstream break-even",
-        }
-        .into());
-    }
-    if !args.quiet {
-        plan.scenarios().iter().for_each(warn);
-    }
-    plan.check_memory(args.memory_limit)?;
-    let out = upstream::output::claim(&args.out)?;
+    let (plan, out) = experiment(
+        "upstream break-even",
+        args.compared,
+        args.replicates,
+        &Claim {
+            out: &args.out,
+            quiet: args.quiet,
+            memory_limit: args.memory_limit,
+        },
+        |_| Ok(()),
+    )?;
     let settings = plan.settings().clone();
     let started = std::time::Instant::now();
     let levers = upstream::breakeven::levers_of(plan.scenarios()) as u64;
@@ -404,20 +430,17 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
         .iter()
         .map(|t| Axis::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
-    let request = args.compared.request(args.replicates);
-    let plan = Plan::new(&request)?;
-    if plan.scenarios().len() < 2 {
-        return Err(app::PlanError::NothingToCompare {
-            experiment: "upstream sweep",
-        }
-        .into());
-    }
-    sw::check(plan.scenarios(), &axes)?;
-    if !args.quiet {
-        plan.scenarios().iter().for_each(warn);
-    }
-    plan.check_memory(args.memory_limit)?;
-    let out = upstream::output::claim(&args.out)?;
+    let (plan, out) = experiment(
+        "upstream sweep",
+        args.compared,
+        args.replicates,
+        &Claim {
+            out: &args.out,
+            quiet: args.quiet,
+            memory_limit: args.memory_limit,
+        },
+        |plan| Ok(sw::check(plan.scenarios(), &axes)?),
+    )?;
     let runs = args.out.join(upstream::published::SWEEP_RUNS_DIR);
     let settings = plan.settings().clone();
     let points: u64 = axes.iter().map(|a| a.values.len() as u64).product();
