@@ -22,8 +22,9 @@
 //!   charts and the HTML report (which reads only the published files);
 //! - [`app`]: the pipeline (plan, run, appraise, render, write) that the
 //!   `upstream` command and any embedder drive, with one [`Error`] type;
-//! - [`sensitivity`]: experiments that drive many plans (one-way
-//!   sensitivity).
+//! - experiments that drive many plans: [`sensitivity`] (one way, and
+//!   Morris screening), [`breakeven`] (how strong an effect must be to pay
+//!   back) and [`sweep`] (a comparison over a grid of one or two numbers).
 
 pub mod aggregate;
 pub mod app;
