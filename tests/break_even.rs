@@ -4,32 +4,16 @@
 //! side that the band says; a lever with no change is not a lever; and the
 //! command writes its file or refuses clearly.
 
-use std::path::Path;
-
-use upstream::app::{Plan, Request};
+use upstream::app::Plan;
 use upstream::breakeven::{Crossing, break_even};
 use upstream::scenario::Loaded;
 
-use crate::common::upstream;
+use crate::common::{small_hubs_plan, upstream};
 
 /// The small borough and its hubs made cheap enough per case to pay back
 /// within the grid.
 fn cheap_hubs() -> (Vec<Loaded>, upstream::experiment::RunSettings) {
-    let request = Request {
-        scenarios: ["small.toml", "small_hubs.toml"]
-            .map(|f| {
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/fixtures")
-                    .join(f)
-            })
-            .to_vec(),
-        replicates: 8,
-        seed: 9,
-        threads: Some(2),
-        years: Some(2),
-        ..Request::default()
-    };
-    let plan = Plan::new(&request).unwrap();
+    let plan = small_hubs_plan(8, 9, 2, 2);
     let mut scenarios = plan.scenarios().to_vec();
     scenarios[1] = scenarios[1]
         .with_numbers(&[("interventions.hubs.unit_cost_per_month", &[60.0])])

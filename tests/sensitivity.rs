@@ -4,29 +4,12 @@
 //! money but not what residents live through; the ranking runs from the
 //! largest swing down; and the command writes its file or refuses clearly.
 
-use std::path::Path;
-
-use upstream::app::{Plan, Request};
 use upstream::sensitivity::{OneWay, one_way};
 
-use crate::common::upstream;
+use crate::common::{small_hubs_plan, upstream};
 
 fn small_pair() -> OneWay {
-    let request = Request {
-        scenarios: ["small.toml", "small_hubs.toml"]
-            .map(|f| {
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/fixtures")
-                    .join(f)
-            })
-            .to_vec(),
-        replicates: 3,
-        seed: 5,
-        threads: Some(2),
-        years: Some(1),
-        ..Request::default()
-    };
-    let plan = Plan::new(&request).unwrap();
+    let plan = small_hubs_plan(3, 5, 2, 1);
     one_way(plan.scenarios().to_vec(), plan.settings(), &|| {}).unwrap()
 }
 
@@ -162,21 +145,7 @@ fn the_command_writes_its_file_or_refuses_clearly() {
 }
 
 fn small_screen(threads: usize) -> upstream::sensitivity::Screening {
-    let request = Request {
-        scenarios: ["small.toml", "small_hubs.toml"]
-            .map(|f| {
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/fixtures")
-                    .join(f)
-            })
-            .to_vec(),
-        replicates: 2,
-        seed: 5,
-        threads: Some(threads),
-        years: Some(1),
-        ..Request::default()
-    };
-    let plan = Plan::new(&request).unwrap();
+    let plan = small_hubs_plan(2, 5, threads, 1);
     upstream::sensitivity::morris(plan.scenarios().to_vec(), plan.settings(), 3, &[], &|| {})
         .unwrap()
 }

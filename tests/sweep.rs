@@ -6,30 +6,15 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
 
 use upstream::Error;
-use upstream::app::{Plan, Request};
+use upstream::app::Plan;
 use upstream::sweep::{Axis, Point, Sweep, sweep};
 
-use crate::common::upstream;
+use crate::common::{small_hubs_plan, upstream};
 
 fn small_pair() -> Plan {
-    let request = Request {
-        scenarios: ["small.toml", "small_hubs.toml"]
-            .map(|f| {
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/fixtures")
-                    .join(f)
-            })
-            .to_vec(),
-        replicates: 3,
-        seed: 4,
-        threads: Some(2),
-        years: Some(1),
-        ..Request::default()
-    };
-    Plan::new(&request).unwrap()
+    small_hubs_plan(3, 4, 2, 1)
 }
 
 fn run(plan: &Plan, axes: &[Axis]) -> Sweep {

@@ -12,6 +12,31 @@ pub fn upstream(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// The small borough and its hubs (`tests/fixtures`), planned with these
+/// replicates, seed, threads and horizon in years.
+pub fn small_hubs_plan(
+    replicates: u32,
+    seed: u64,
+    threads: usize,
+    years: u32,
+) -> upstream::app::Plan {
+    let request = upstream::app::Request {
+        scenarios: ["small.toml", "small_hubs.toml"]
+            .map(|f| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures")
+                    .join(f)
+            })
+            .to_vec(),
+        replicates,
+        seed,
+        threads: Some(threads),
+        years: Some(years),
+        ..upstream::app::Request::default()
+    };
+    upstream::app::Plan::new(&request).unwrap()
+}
+
 /// A bad input: exit code 2, a message naming what and where, nothing written.
 pub fn assert_rejected(scenario_text: &str, expect: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
