@@ -54,6 +54,10 @@ pub enum Purpose {
     /// starts and the order it moves the parameters in (keyed by the
     /// trajectory in place of a replicate).
     Screening = 16,
+    /// A calibration's candidate parameter sets, drawn from their prior
+    /// ranges (keyed by the candidate in place of a replicate and by the
+    /// parameter's name in place of a resident).
+    Calibration = 17,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -158,11 +162,17 @@ pub fn stream_of(name: &str) -> u32 {
 /// has the parameter, so their differences stay paired, and independent of
 /// every resident's luck. The name is hashed with 64-bit FNV-1a.
 pub fn parameter_uniform(crn: Crn, parameter: &str) -> f64 {
+    named_uniform(crn, parameter, Purpose::Parameter)
+}
+
+/// A uniform draw in (0, 1) keyed by `crn`, a name (hashed with 64-bit
+/// FNV-1a in place of a resident) and `purpose`: never exactly 0 or 1.
+pub fn named_uniform(crn: Crn, name: &str, purpose: Purpose) -> f64 {
     let mut h: u64 = 0xCBF2_9CE4_8422_2325;
-    for b in parameter.bytes() {
+    for b in name.bytes() {
         h = (h ^ b as u64).wrapping_mul(0x0100_0000_01B3);
     }
-    let bits = crn.bits(h, 0, Purpose::Parameter);
+    let bits = crn.bits(h, 0, purpose);
     // The middle of one of 2^52 equal steps, exact in a double: never 0 or
     // 1, where a lognormal's quantile is infinite.
     ((bits >> 12) as f64 + 0.5) / (1u64 << 52) as f64
