@@ -34,7 +34,8 @@ use locate::{locate, path_segments, split_path};
 pub use compile::MAX_YEARS;
 pub use plausible::EFFECT_RANGE;
 pub use text::{MAX_CELL, MAX_NAME, MAX_PROSE};
-pub use uncertain::{HeldFixed, Origin, RangeText, Shape, Uncertain, Uncertainty};
+pub use uncertain::{HeldFixed, Origin, RangeText, Restated, Shape, Uncertain, Uncertainty};
+pub use words::nearest;
 
 /// The bundled default comparison under `scenarios/`, baseline first.
 pub const BUNDLED: [&str; 7] = [
@@ -159,6 +160,9 @@ pub struct Loaded {
 struct Recipe {
     /// The merged table, ranges and distributions taken out.
     merged: toml::Table,
+    /// The merged table as the files write it, ranges kept: what a file
+    /// that extends this scenario copies when it restates part of a list.
+    written: toml::Table,
     starting: Option<Vec<StartingHousehold>>,
     /// The central scenario's burn-in: a draw keeps it, so every draw (and
     /// every scenario paired with this one) shares the timeline.
@@ -344,6 +348,107 @@ impl Loaded {
     }
 }
 
+/// What a file that extends a scenario says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Extension {
+    /// The path of the scenario it extends, as its `extends` writes it
+    /// (relative to the new file's folder).
+    pub extends: String,
+    /// Its `name`.
+    pub name: String,
+    /// Its `description`.
+    pub description: String,
+    /// Comment lines at its top, each without the `#`.
+    pub comments: Vec<String>,
+}
+
+impl Loaded {
+    /// The text of a scenario file that extends this one and restates each
+    /// of `restated` (uncertain parameters of this scenario) with its new
+    /// value and range, every other parameter inherited. A list of tables
+    /// (an intervention's `effects`) is copied whole, as a file that
+    /// extends another replaces a list it writes; the rest of the list
+    /// keeps its figures and ranges.
+    pub fn extension(
+        &self,
+        header: &Extension,
+        restated: &[Restated],
+    ) -> Result<String, ScenarioError> {
+        let mut over = toml::Table::new();
+        over.insert("extends".into(), header.extends.clone().into());
+        over.insert("name".into(), header.name.clone().into());
+        over.insert("description".into(), header.description.clone().into());
+        let mut root = toml::Value::Table(over);
+        let written = toml::Value::Table(self.recipe.written.clone());
+        for r in restated {
+            let Some(u) = self
+                .uncertainty
+                .parameters
+                .iter()
+                .find(|u| u.parameter == r.parameter)
+            else {
+                return Err(locate(
+                    &self.files,
+                    &split_path(&r.parameter),
+                    format!(
+                        "`{}` is not an uncertain parameter of this scenario",
+                        r.parameter
+                    ),
+                ));
+            };
+            put(&mut root, Some(&written), u.path(), u.restated(r));
+        }
+        let body = toml::to_string(&root)
+            .map_err(|e| locate(&self.files, &[], format!("cannot be written as TOML: {e}")))?;
+        let mut text = String::new();
+        for c in &header.comments {
+            if c.is_empty() {
+                text.push_str("#\n");
+            } else {
+                text.push_str(&format!("# {c}\n"));
+            }
+        }
+        if !header.comments.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&body);
+        Ok(text)
+    }
+}
+
+/// Puts `leaf` at `path` in `slot`: tables made on the way, a list copied
+/// whole from `written` (the scenario as extended) before one of its
+/// elements changes, and the leaf's keys set over a table already there.
+fn put(slot: &mut toml::Value, written: Option<&toml::Value>, path: &[String], leaf: toml::Table) {
+    let Some((seg, rest)) = path.split_first() else {
+        match slot {
+            toml::Value::Table(t) => t.extend(leaf),
+            other => *other = toml::Value::Table(leaf),
+        }
+        return;
+    };
+    if let Ok(i) = seg.parse::<usize>() {
+        if !slot.is_array() {
+            *slot = written.cloned().unwrap_or(toml::Value::Array(Vec::new()));
+        }
+        let from = written.and_then(|w| w.get(i));
+        if let Some(element) = slot.as_array_mut().and_then(|a| a.get_mut(i)) {
+            put(element, from, rest, leaf);
+        }
+        return;
+    }
+    if !slot.is_table() {
+        *slot = toml::Value::Table(toml::Table::new());
+    }
+    let from = written.and_then(|w| w.get(seg.as_str()));
+    if let toml::Value::Table(t) = slot {
+        let child = t
+            .entry(seg.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        put(child, from, rest, leaf);
+    }
+}
+
 impl Loaded {
     /// Adds a warning about `field` (dotted, as `interventions.hubs.targeting`),
     /// located in the file and line that set it.
@@ -406,6 +511,7 @@ pub fn load_from(
     let scenario = &scenario;
     let recipe = Recipe {
         merged: plain,
+        written: merged.clone(),
         starting,
         burn_in_months: built.config.burn_in_months,
     };

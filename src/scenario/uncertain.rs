@@ -245,6 +245,45 @@ impl Uncertain {
     }
 }
 
+/// An uncertain parameter given a new value and range, as a calibration
+/// restates it from what a place observed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Restated {
+    /// Dotted path, as the assumptions list names it.
+    pub parameter: String,
+    /// The new `value`, element by element.
+    pub value: Vec<f64>,
+    /// The new range's low end.
+    pub low: Vec<f64>,
+    /// The new range's high end.
+    pub high: Vec<f64>,
+    /// The distribution over the new range.
+    pub shape: Shape,
+    /// Where the new figures come from.
+    pub source: String,
+}
+
+impl Uncertain {
+    /// `r` as the `{ value, range, distribution, source }` a file writes,
+    /// whole numbers and lists as this parameter's `value` is written.
+    pub(super) fn restated(&self, r: &Restated) -> toml::Table {
+        let mut t = toml::Table::new();
+        t.insert("value".into(), self.toml(&r.value));
+        t.insert(
+            "range".into(),
+            toml::Value::Array(vec![self.toml(&r.low), self.toml(&r.high)]),
+        );
+        t.insert("distribution".into(), r.shape.name().into());
+        t.insert("source".into(), r.source.clone().into());
+        t
+    }
+
+    /// The path of segments to the parameter's value.
+    pub(super) fn path(&self) -> &[String] {
+        &self.path
+    }
+}
+
 /// A parameter with a grade that takes no default width, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HeldFixed {

@@ -113,7 +113,7 @@ fn list(names: &[&str]) -> String {
 
 /// The known name closest to `name`, if it is close enough to be a slip:
 /// the same ignoring case, or within a few edits for its length.
-fn nearest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+pub fn nearest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_lowercase();
     if let Some(same) = known.iter().find(|k| k.to_lowercase() == lower) {
         return Some(same);
