@@ -60,6 +60,9 @@ pub enum Error {
     /// A sweep asked for something it cannot run.
     #[error(transparent)]
     Sweep(#[from] crate::sweep::SweepError),
+    /// A place's observed counts that cannot be used.
+    #[error(transparent)]
+    Observed(#[from] crate::observed::ObservedError),
 }
 
 impl Error {
@@ -74,7 +77,7 @@ impl Error {
             #[cfg(feature = "report")]
             Error::ReportAfterResults { .. } => false,
             Error::Threads(_) => false,
-            Error::Place(_) | Error::Sweep(_) => true,
+            Error::Place(_) | Error::Sweep(_) | Error::Observed(_) => true,
         }
     }
 }
