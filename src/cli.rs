@@ -56,6 +56,14 @@ pub enum Command {
     /// value and crisis-months avoided (a heat map for two numbers). An
     /// interrupted sweep, run again into the same folder, resumes.
     Sweep(SweepArgs),
+    /// Fit a scenario's uncertain parameters to a place's observed counts
+    /// (a CSV of metric, period and count), by approximate Bayesian
+    /// computation: candidates drawn from the parameters' ranges, each run
+    /// with the same luck, the closest kept. Writes calibrated.toml (the
+    /// scenario extended with the fitted ranges, for `upstream run
+    /// --uncertainty`), calibration.csv, candidates.csv, fit.csv and a fit
+    /// chart per metric.
+    Calibrate(CalibrateArgs),
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -211,6 +219,45 @@ pub struct SweepArgs {
     pub replicates: u32,
     /// Folder for sweep.csv, the charts and each point's kept results.
     #[arg(long, short = 'o', default_value = "out-sweep", value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress bar and no table: only errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Refuse a run estimated to need more memory than this.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// The scenario to calibrate: the place's baseline.
+    pub scenario: PathBuf,
+    /// The place's observed counts: a CSV with the columns metric (as
+    /// timeseries.csv names it), period (a month, 2026-07, or a financial
+    /// year, 2026/27) and count, and optionally source.
+    #[arg(long, value_name = "CSV")]
+    pub observed: PathBuf,
+    /// Candidate parameter sets drawn from the ranges.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub candidates: u32,
+    /// The closest candidates kept as the posterior (at least 10).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub accept: u32,
+    /// Fit only the uncertain parameters whose names start with PREFIX
+    /// (repeatable); by default, every one.
+    #[arg(long = "fit", value_name = "PREFIX")]
+    pub fit: Vec<String>,
+    /// Stochastic replicates of each candidate.
+    #[arg(long, short = 'r', default_value_t = 4, value_name = "N")]
+    pub replicates: u32,
+    /// Master seed: the same seed gives the same candidates and results.
+    #[arg(long, default_value_t = upstream::app::DEFAULT_SEED, value_name = "S")]
+    pub seed: u64,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Folder for the calibrated scenario, the CSVs and the charts.
+    #[arg(long, short = 'o', default_value = "out-calibrate", value_name = "DIR")]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]

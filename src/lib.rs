@@ -24,11 +24,15 @@
 //!   `upstream` command and any embedder drive, with one [`Error`] type;
 //! - experiments that drive many plans: [`sensitivity`] (one way, and
 //!   Morris screening), [`breakeven`] (how strong an effect must be to pay
-//!   back) and [`sweep`] (a comparison over a grid of one or two numbers).
+//!   back) and [`sweep`] (a comparison over a grid of one or two numbers);
+//! - calibration: [`observed`] (a place's recorded counts, checked against
+//!   a scenario) and [`calibrate`] (the uncertain parameters fitted to
+//!   them).
 
 pub mod aggregate;
 pub mod app;
 pub mod breakeven;
+pub mod calibrate;
 pub mod economics;
 pub mod engine;
 mod error;
@@ -36,6 +40,7 @@ pub mod experiment;
 pub mod format;
 pub mod metrics;
 pub mod model;
+pub mod observed;
 pub mod output;
 pub mod place;
 pub mod published;

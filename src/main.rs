@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         cli::Command::Sensitivity(args) => sensitivity(args),
         cli::Command::BreakEven(args) => break_even(args),
         cli::Command::Sweep(args) => sweep(args),
+        cli::Command::Calibrate(args) => calibrate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -558,3 +559,167 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
     }
     Ok(())
 }
+
+fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
+    use upstream::calibrate::{self as cal, CalibrationSettings};
+    use upstream::observed;
+    let settings = upstream::experiment::RunSettings {
+        replicates: args.replicates,
+        seed: args.seed,
+        threads: args.threads,
+    };
+    let full = app::load(&args.scenario, &Default::default())?;
+    let read = observed::read(&args.observed, &full)?;
+    // No further than the last count observed: the rest of the horizon
+    // would cost time and tell the fit nothing.
+    let years = cal::years_needed(&read);
+    let (scenario, read) = if (years * 12) < full.config.months {
+        let overrides = upstream::scenario::Overrides {
+            horizon_years: Some(years),
+        };
+        let short = app::load(&args.scenario, &overrides)?;
+        let read = observed::read(&args.observed, &short)?;
+        (short, read)
+    } else {
+        (full.clone(), read)
+    };
+    let plan = Plan::of(vec![scenario.clone()], settings.clone())?;
+    if !args.quiet {
+        warn(&full);
+    }
+    plan.check_memory(args.memory_limit)?;
+    let out = upstream::output::claim(&args.out)?;
+    let calibration = CalibrationSettings {
+        candidates: args.candidates,
+        accept: args.accept,
+        only: args.fit.clone(),
+    };
+    let jobs = (args.candidates as u64 + 1) * settings.replicates as u64;
+    let done = AtomicU64::new(0);
+    let bar = Bar::new(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+        Duration::from_secs(2),
+        args.quiet,
+    );
+    let started = std::time::Instant::now();
+    let found = cal::calibrate(&scenario, &read, &settings, &calibration, &|| {
+        bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
+    })?;
+    drop(bar);
+    let seconds = started.elapsed().as_secs_f64();
+    let text = cal::calibrated_scenario(&found, &full, &args.out)?;
+    let p = upstream::published::CALIBRATED_FILE;
+    let mut files = vec![
+        (p.to_string(), text.into_bytes()),
+        (
+            upstream::published::CALIBRATION_FILE.to_string(),
+            upstream::output::calibration_csv(&found),
+        ),
+        (
+            upstream::published::CANDIDATES_FILE.to_string(),
+            upstream::output::candidates_csv(&found),
+        ),
+        (
+            upstream::published::FIT_FILE.to_string(),
+            upstream::output::fit_csv(&found),
+        ),
+    ];
+    let charts = upstream::report::calibration_charts(&found).map_err(|source| Error::Report {
+        dir: args.out.clone(),
+        source,
+    })?;
+    let chart_count = charts.len() / 2;
+    files.extend(charts);
+    out.write(&files)?;
+    if !args.quiet {
+        println!(
+            "{}: {} counts from {} over {} years; kept the {} closest of {} candidates, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
+            found.scenario,
+            found.observed.observations.len(),
+            args.observed.display(),
+            years.min(full.config.months / 12),
+            found.accepted.len(),
+            found.candidates.len(),
+            cal::percent(found.tolerance()),
+            cal::percent(found.stated_distance)
+        );
+        let closest = found
+            .accepted
+            .first()
+            .map_or(f64::NAN, |&c| found.candidates[c].distance);
+        if closest > CLOSE_ENOUGH {
+            eprintln!(
+                "warning: even the closest candidate is {} from the observed counts: no values within these ranges reproduce them, so the model's structure (or the counts' definitions) may differ from the place's, not only its parameters",
+                cal::percent(closest)
+            );
+        }
+        let width = found
+            .parameters
+            .iter()
+            .map(|f| f.prior.parameter.chars().count())
+            .max()
+            .unwrap_or(0);
+        let (informed, not): (Vec<_>, Vec<_>) = found.parameters.iter().partition(|f| f.informed());
+        if informed.is_empty() {
+            println!(
+                "The counts informed no parameter: each one's kept draws are no further from its range than chance allows."
+            );
+        } else {
+            println!(
+                "Informed by the counts (stated value and range → posterior median and 5th to 95th percentiles; share of the prior's 90% range kept):"
+            );
+        }
+        let short = |u: &upstream::scenario::Uncertain, v: &[f64]| {
+            let v: Vec<f64> = v.iter().map(|&x| cal::significant(x, 3)).collect();
+            u.written(&v)
+        };
+        for f in &informed {
+            let u = &f.prior;
+            println!(
+                "  {:<width$}  {} ({} to {})  →  {} ({} to {}), {:.0}% kept",
+                u.parameter,
+                short(u, &u.central),
+                short(u, &u.low),
+                short(u, &u.high),
+                short(u, &f.posterior[1]),
+                short(u, &f.posterior[0]),
+                short(u, &f.posterior[2]),
+                f.kept * 100.0
+            );
+        }
+        if found.stated_distance < found.tolerance() {
+            println!(
+                "The scenario as stated is closer to the counts than some kept candidates: to narrow the ranges further, draw more candidates (--candidates) or fit fewer parameters (--fit)."
+            );
+        }
+        if !not.is_empty() {
+            println!(
+                "{} fitted parameter{} not informed by these counts keep their stated ranges (calibration.csv lists them).",
+                not.len(),
+                if not.len() == 1 { "" } else { "s" }
+            );
+        }
+        println!(
+            "Wrote {p}, {}, {}, {} and {chart_count} fit chart{} to {}; run the calibrated scenario with `upstream run {} --uncertainty`.",
+            upstream::published::CALIBRATION_FILE,
+            upstream::published::CANDIDATES_FILE,
+            upstream::published::FIT_FILE,
+            if chart_count == 1 { "" } else { "s" },
+            args.out.display(),
+            args.out.join(p).display()
+        );
+        eprintln!(
+            "Ran {} candidates and the scenario as stated, {} replicates each: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
+            found.candidates.len(),
+            settings.replicates,
+            found.resident_months as f64 / 1e9,
+            seconds,
+            found.resident_months as f64 / seconds / 1e6
+        );
+    }
+    Ok(())
+}
+
+/// A calibration whose closest candidate is further than this from the
+/// observed counts (root mean square relative difference) is warned about.
+const CLOSE_ENOUGH: f64 = 0.25;

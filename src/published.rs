@@ -106,6 +106,17 @@ pub const BREAK_EVEN_FILE: &str = "break_even.csv";
 /// The file `upstream sweep` writes in its output folder.
 pub const SWEEP_FILE: &str = "sweep.csv";
 
+/// `upstream calibrate`'s files: each fitted parameter's prior and
+/// posterior; every candidate and its distance; each observed count beside
+/// the simulation's; and the calibrated scenario.
+pub const CALIBRATION_FILE: &str = "calibration.csv";
+/// See [`CALIBRATION_FILE`].
+pub const CANDIDATES_FILE: &str = "candidates.csv";
+/// See [`CALIBRATION_FILE`].
+pub const FIT_FILE: &str = "fit.csv";
+/// See [`CALIBRATION_FILE`].
+pub const CALIBRATED_FILE: &str = "calibrated.toml";
+
 /// The folder, inside a sweep's output folder, that keeps each point's
 /// results (`<id>.json`), so an interrupted sweep resumes.
 pub const SWEEP_RUNS_DIR: &str = "runs";

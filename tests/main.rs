@@ -6,6 +6,7 @@ mod common;
 mod app;
 mod break_even;
 mod browser;
+mod calibrate;
 mod cli;
 mod crash;
 mod economics;

@@ -176,6 +176,8 @@ pub struct BarGroup {
 
 pub struct Bars {
     pub y_desc: String,
+    /// What the bars and whiskers are, under the legend.
+    pub note: String,
     /// What the values are, for the axis's labels.
     pub unit: Unit,
     pub categories: Vec<String>,
@@ -224,6 +226,9 @@ pub struct Tornado {
     pub centre: f64,
     pub rows: Vec<Swing>,
 }
+
+/// What a bar chart's bars and whiskers are, unless it says otherwise.
+pub const BARS_NOTE: &str = "Bars are means across replicates; whiskers are the 90% range.";
 
 /// One parameter of a Morris screen: how much it matters (μ*) and how
 /// much that depends on the others (σ).
@@ -674,11 +679,7 @@ where
         .iter()
         .map(|g| (Mark::Block(g.colour), g.label.clone()))
         .collect();
-    draw_legend(
-        &legend,
-        &entries,
-        "Bars are means across replicates; whiskers are the 90% range.",
-    )
+    draw_legend(&legend, &entries, &c.note)
 }
 
 /// The low end blue and the high end orange (PuOr's ends, as the grid's).

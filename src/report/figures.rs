@@ -3,7 +3,7 @@
 
 use super::ReportError;
 use super::charts::{
-    BarGroup, Bars, Body, Chart, Colour, Grid, LAYER_COLOURS, Line, Lines, Marker,
+    BARS_NOTE, BarGroup, Bars, Body, Chart, Colour, Grid, LAYER_COLOURS, Line, Lines, Marker,
     SCENARIO_COLOURS, Screened, Screening, Swing, Tornado, Unit, Value,
 };
 use super::data::{Appraisal, RunData, Timeline};
@@ -352,6 +352,7 @@ fn who_pays(s: usize, a: &Appraisal, d: &RunData) -> Chart {
         timeline,
         body: Body::Bars(Bars {
             y_desc: "£ over the horizon, discounted".into(),
+            note: BARS_NOTE.into(),
             unit: Unit::Money,
             categories: shown.iter().map(|p| p.name.clone()).collect(),
             groups: vec![
@@ -792,6 +793,7 @@ pub fn sweep(sweep: &crate::sweep::Sweep) -> Vec<Chart> {
                     timeline,
                     body: Body::Bars(Bars {
                         y_desc: what.to_string(),
+                        note: BARS_NOTE.into(),
                         unit,
                         categories: categories.clone(),
                         groups,
@@ -852,4 +854,97 @@ pub fn sweep(sweep: &crate::sweep::Sweep) -> Vec<Chart> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// A calibration's fit charts (see [`super::calibration_charts`]): one per
+/// metric observed, each period's observed count beside the simulation's
+/// before calibration (every candidate) and after (the kept ones), with
+/// their 90% ranges across candidates and replicates.
+pub fn calibration(c: &crate::calibrate::Calibration) -> Vec<Chart> {
+    let timeline = Timeline::new((2026, 4), 4);
+    let mut metrics: Vec<&str> = Vec::new();
+    for o in &c.observed.observations {
+        if !metrics.contains(&o.metric.as_str()) {
+            metrics.push(&o.metric);
+        }
+    }
+    let value = |b: &Band| Value {
+        mean: b.mean,
+        lo: b.p5,
+        hi: b.p95,
+    };
+    metrics
+        .iter()
+        .enumerate()
+        .map(|(k, metric)| {
+            let rows: Vec<(&crate::observed::Observation, &crate::calibrate::Fit)> = c
+                .observed
+                .observations
+                .iter()
+                .zip(&c.fit)
+                .filter(|(o, _)| o.metric == *metric)
+                .collect();
+            let observed = rows
+                .iter()
+                .map(|(_, f)| Value {
+                    mean: f.observed,
+                    lo: f.observed,
+                    hi: f.observed,
+                })
+                .collect();
+            let facts: Vec<String> = rows
+                .iter()
+                .map(|(o, f)| {
+                    format!(
+                        "{}: observed {}, before calibration {} ({} to {}), after {} ({} to {})",
+                        o.period.label(),
+                        count(f.observed),
+                        count(f.prior.mean),
+                        count(f.prior.p5),
+                        count(f.prior.p95),
+                        count(f.posterior.mean),
+                        count(f.posterior.p5),
+                        count(f.posterior.p95)
+                    )
+                })
+                .collect();
+            Chart {
+                file: format!("fit-{}", k + 1),
+                title: format!("{metric}: observed against simulated"),
+                alt: format!(
+                    "Bar chart of {metric} in each period observed: the observed count, and the simulation's mean with its 90% range before calibration (every candidate) and after (the {} kept). {}.",
+                    c.accepted.len(),
+                    facts.join("; ")
+                ),
+                size: WIDE,
+                timeline,
+                body: Body::Bars(Bars {
+                    y_desc: metric.to_string(),
+                    note: format!(
+                        "Observed: the place's count. Simulated bars are means, whiskers the 90% range, across every candidate's replicates (before) or the {} kept candidates' (after).",
+                        c.accepted.len()
+                    ),
+                    unit: Unit::Count,
+                    categories: rows.iter().map(|(o, _)| o.period.label()).collect(),
+                    groups: vec![
+                        BarGroup {
+                            label: "Observed".into(),
+                            colour: colour(0),
+                            values: observed,
+                        },
+                        BarGroup {
+                            label: "Before calibration".into(),
+                            colour: colour(2),
+                            values: rows.iter().map(|(_, f)| value(&f.prior)).collect(),
+                        },
+                        BarGroup {
+                            label: "After calibration".into(),
+                            colour: colour(1),
+                            values: rows.iter().map(|(_, f)| value(&f.posterior)).collect(),
+                        },
+                    ],
+                }),
+            }
+        })
+        .collect()
 }

@@ -112,10 +112,24 @@ pub fn build(
 /// value, every scenario with its 90% range; over two, a heat map of each
 /// scenario's net present value.
 pub fn sweep_charts(sweep: &crate::sweep::Sweep) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    let charts = figures::sweep(sweep);
+    chart_files(&figures::sweep(sweep))
+}
+
+/// A calibration's fit charts, as (name, contents) under `charts/`: one per
+/// metric observed, the observed counts beside the simulation's before and
+/// after calibration, with 90% ranges.
+pub fn calibration_charts(
+    c: &crate::calibrate::Calibration,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    chart_files(&figures::calibration(c))
+}
+
+/// Charts drawn on their own, outside a report: each as SVG and PNG under
+/// `charts/`.
+fn chart_files(charts: &[charts::Chart]) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let mut files = Vec::new();
     let dir = crate::published::CHARTS_DIR;
-    for chart in &charts {
+    for chart in charts {
         files.push((
             format!("{dir}/{}.svg", chart.file),
             charts::svg(chart)?.into_bytes(),

@@ -1,0 +1,547 @@
+//! Calibration to a place's observed history, by approximate Bayesian
+//! computation with rejection: candidates drawn from the uncertain
+//! parameters' ranges (their priors) are each run for several replicates,
+//! and the candidates whose mean simulated counts come closest to the
+//! observed counts are kept as the posterior.
+//!
+//! Contract: candidate `c`'s draw of a parameter is its distribution's
+//! quantile at [`named_uniform`]`(Crn::new(seed, c), name, Calibration)`,
+//! so the same seed gives the same candidates, and a parameter's draws do
+//! not depend on which others are fitted. Every candidate runs the same
+//! replicates with the same seed (common random numbers): two candidates
+//! differ by their parameters, not by their luck. The distance is the root
+//! mean square of each count's relative difference,
+//! (simulated − observed) / max(observed, 1). Parameters not fitted stay at
+//! their values.
+
+use crate::Error;
+use crate::experiment::{self, RunSettings};
+use crate::metrics::Band;
+use crate::observed::Observed;
+use crate::rng::{Crn, Purpose, named_uniform};
+use crate::scenario::{Loaded, Restated, Shape, Uncertain};
+
+/// Candidates compiled and run at once: enough to keep every core busy,
+/// few enough that their results stay small.
+const BATCH: usize = 32;
+
+/// The fewest candidates a calibration keeps: fewer would make the
+/// posterior's 5th and 95th percentiles a guess.
+pub const MIN_ACCEPTED: u32 = 10;
+
+/// The most candidates a calibration may draw.
+pub const MAX_CANDIDATES: u32 = 100_000;
+
+/// A fitted parameter is taken as informed by the counts when its kept
+/// draws differ from its prior by more than chance at this level. With
+/// rejection, an uninformed parameter's kept draws are a random subset of
+/// its prior: their quantiles are uniform, which a Kolmogorov–Smirnov test
+/// checks. The level is strict because many parameters are tested at once.
+pub const INFORMED_P: f64 = 0.01;
+
+/// Significant figures the calibrated scenario writes: more would claim a
+/// precision a few hundred candidates do not have.
+pub const WRITTEN_FIGURES: i32 = 4;
+
+/// How a calibration runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibrationSettings {
+    /// Candidates drawn from the priors.
+    pub candidates: u32,
+    /// The closest candidates kept as the posterior.
+    pub accept: u32,
+    /// Prefixes of the uncertain parameters to fit; every one when empty.
+    pub only: Vec<String>,
+}
+
+/// One candidate: a draw of every fitted parameter, and how close its
+/// simulated counts come to the observed ones.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// Each fitted parameter's quantile in its prior.
+    pub quantiles: Vec<f64>,
+    /// Each fitted parameter's values, element by element.
+    pub values: Vec<Vec<f64>>,
+    /// `simulated[r][i]`: observation `i`'s simulated count in replicate
+    /// `r`.
+    pub simulated: Vec<Vec<f64>>,
+    /// The root mean square relative difference of the replicates' mean
+    /// counts from the observed.
+    pub distance: f64,
+}
+
+/// One fitted parameter: its prior and what the counts made of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fitted {
+    /// The parameter as the scenario states it, with its range.
+    pub prior: Uncertain,
+    /// The kept candidates' 5th, 50th and 95th percentiles, element by
+    /// element.
+    pub posterior: [Vec<f64>; 3],
+    /// The posterior's 90% range as a share of the prior's (for a list,
+    /// of its widest element).
+    pub kept: f64,
+    /// The chance that draws from the prior alone would be as far from it
+    /// as the kept draws are (Kolmogorov–Smirnov, on their quantiles).
+    pub p_value: f64,
+}
+
+impl Fitted {
+    /// Whether the counts informed it (see [`INFORMED_P`]).
+    pub fn informed(&self) -> bool {
+        self.p_value < INFORMED_P
+    }
+}
+
+/// The Kolmogorov–Smirnov test of `quantiles` against the uniform on
+/// (0, 1): the chance of a statistic at least as large, by Stephens's
+/// approximation of its distribution (good from about 5 values).
+pub fn uniformity_p_value(quantiles: &[f64]) -> f64 {
+    let mut q = quantiles.to_vec();
+    q.sort_by(f64::total_cmp);
+    let n = q.len() as f64;
+    if q.is_empty() {
+        return 1.0;
+    }
+    let d = q
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| ((i + 1) as f64 / n - x).max(x - i as f64 / n))
+        .fold(0.0, f64::max);
+    let lambda = (n.sqrt() + 0.12 + 0.11 / n.sqrt()) * d;
+    if lambda < 0.3 {
+        // The series below converges slowly here, and the answer is 1 to
+        // many decimals.
+        return 1.0;
+    }
+    let p: f64 = (1..=100)
+        .map(|k| {
+            let k = k as f64;
+            let sign = if k % 2.0 == 1.0 { 1.0 } else { -1.0 };
+            2.0 * sign * (-2.0 * k * k * lambda * lambda).exp()
+        })
+        .sum();
+    p.clamp(0.0, 1.0)
+}
+
+/// `x` to `figures` significant figures.
+pub fn significant(x: f64, figures: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(figures - 1 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
+/// One observed count beside the simulation's before and after.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fit {
+    /// The observed count.
+    pub observed: f64,
+    /// Every parameter at its stated value: the mean across replicates.
+    pub stated: f64,
+    /// Across every candidate and replicate: the prior's spread.
+    pub prior: Band,
+    /// Across the kept candidates and their replicates.
+    pub posterior: Band,
+}
+
+/// A finished calibration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The counts fitted to.
+    pub observed: Observed,
+    /// The parameters fitted, in the scenario's order.
+    pub parameters: Vec<Fitted>,
+    /// Every candidate, in the order drawn.
+    pub candidates: Vec<Candidate>,
+    /// The kept candidates, closest first.
+    pub accepted: Vec<usize>,
+    /// The scenario as stated: its distance from the observed counts.
+    pub stated_distance: f64,
+    /// One row per observed count, in the file's order.
+    pub fit: Vec<Fit>,
+    /// Replicates each candidate ran.
+    pub replicates: u32,
+    /// The seed.
+    pub seed: u64,
+    /// Resident-months simulated in all, burn-in included.
+    pub resident_months: u64,
+}
+
+impl Calibration {
+    /// The tolerance reached: the largest distance among those kept.
+    pub fn tolerance(&self) -> f64 {
+        self.accepted
+            .last()
+            .map_or(f64::NAN, |&c| self.candidates[c].distance)
+    }
+
+    /// The fitted parameters restated with their posteriors, for the ones
+    /// the counts informed: value the median, range the 5th to 95th
+    /// percentiles, a PERT hump between, and a source that says how.
+    pub fn restated(&self) -> Vec<Restated> {
+        let source = format!(
+            "Calibrated to {} by `upstream calibrate`: the 5th, 50th and 95th percentiles of the {} closest of {} candidates (seed {}, {} replicates each), within {} of the observed counts",
+            self.observed.file.display(),
+            self.accepted.len(),
+            self.candidates.len(),
+            self.seed,
+            self.replicates,
+            percent(self.tolerance()),
+        );
+        self.parameters
+            .iter()
+            .filter(|f| f.informed())
+            .map(|f| {
+                let round = |v: &[f64]| -> Vec<f64> {
+                    v.iter().map(|&x| significant(x, WRITTEN_FIGURES)).collect()
+                };
+                Restated {
+                    parameter: f.prior.parameter.clone(),
+                    value: round(&f.posterior[1]),
+                    low: round(&f.posterior[0]),
+                    high: round(&f.posterior[2]),
+                    shape: Shape::Pert,
+                    source: source.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// A distance as people read it: "4.2%".
+pub fn percent(distance: f64) -> String {
+    format!("{:.1}%", distance * 100.0)
+}
+
+/// The horizon, in whole years, that covers every observed count: a
+/// calibration need simulate no further.
+pub fn years_needed(observed: &Observed) -> u32 {
+    observed.months_needed().div_ceil(12).max(1) as u32
+}
+
+/// The root mean square relative difference of `simulated` from
+/// `observed`, count by count.
+pub fn distance(simulated: &[f64], observed: &[f64]) -> f64 {
+    let n = observed.len().max(1) as f64;
+    let sum: f64 = simulated
+        .iter()
+        .zip(observed)
+        .map(|(s, o)| ((s - o) / o.max(1.0)).powi(2))
+        .sum();
+    (sum / n).sqrt()
+}
+
+/// Fits the uncertain parameters of `scenario` selected by
+/// `calibration.only` to `observed` (read against this scenario). `on_done`
+/// is called once per finished replicate.
+pub fn calibrate(
+    scenario: &Loaded,
+    observed: &Observed,
+    settings: &RunSettings,
+    calibration: &CalibrationSettings,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Calibration, Error> {
+    let fitted: Vec<&Uncertain> = scenario
+        .uncertainty
+        .parameters
+        .iter()
+        .filter(|u| {
+            calibration.only.is_empty()
+                || calibration
+                    .only
+                    .iter()
+                    .any(|p| u.parameter.starts_with(p.as_str()))
+        })
+        .collect();
+    if fitted.is_empty() {
+        return Err(match calibration.only.is_empty() {
+            true => crate::app::PlanError::NothingUncertain,
+            false => crate::app::PlanError::NoneSelected {
+                only: calibration.only.clone(),
+            },
+        }
+        .into());
+    }
+    let (n, kept) = (calibration.candidates, calibration.accept);
+    if !(MIN_ACCEPTED..=MAX_CANDIDATES).contains(&n) {
+        return Err(crate::app::PlanError::OutOfRange {
+            setting: "--candidates",
+            lo: MIN_ACCEPTED as u64,
+            hi: MAX_CANDIDATES as u64,
+            value: n as u64,
+        }
+        .into());
+    }
+    if kept < MIN_ACCEPTED || kept > n {
+        return Err(crate::app::PlanError::OutOfRange {
+            setting: "--accept",
+            lo: MIN_ACCEPTED as u64,
+            hi: n.max(MIN_ACCEPTED) as u64,
+            value: kept as u64,
+        }
+        .into());
+    }
+    let counts: Vec<f64> = observed.observations.iter().map(|o| o.count).collect();
+    let draw = |c: u32| -> (Vec<f64>, Vec<Vec<f64>>) {
+        let crn = Crn::new(settings.seed, c);
+        fitted
+            .iter()
+            .map(|u| {
+                let q = named_uniform(crn, &u.parameter, Purpose::Calibration);
+                (q, u.quantile(q))
+            })
+            .unzip()
+    };
+    // The scenario as stated runs first, then the candidates, a batch at a
+    // time.
+    let mut resident_months = 0;
+    let mut stated: Option<Vec<Vec<f64>>> = None;
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(n as usize);
+    let mut next = 0u32;
+    while next < n || stated.is_none() {
+        let mut configs = Vec::with_capacity(BATCH + 1);
+        let mut drawn = Vec::with_capacity(BATCH);
+        if stated.is_none() {
+            configs.push(scenario.config.clone());
+        }
+        while next < n && drawn.len() < BATCH {
+            let (quantiles, values) = draw(next);
+            let pairs: Vec<(&str, &[f64])> = fitted
+                .iter()
+                .zip(&values)
+                .map(|(u, v)| (u.parameter.as_str(), v.as_slice()))
+                .collect();
+            configs.push(scenario.with_numbers(&pairs)?.config);
+            drawn.push((quantiles, values));
+            next += 1;
+        }
+        let refs: Vec<&crate::model::Config> = configs.iter().collect();
+        let run = experiment::run(&refs, settings, on_done)?;
+        resident_months += run.resident_months;
+        let mut runs = run.scenarios.into_iter();
+        let counted = |runs: crate::experiment::ScenarioRuns| -> Vec<Vec<f64>> {
+            runs.series
+                .iter()
+                .map(|s| {
+                    observed
+                        .observations
+                        .iter()
+                        .map(|o| o.simulated(s, &runs.layout))
+                        .collect()
+                })
+                .collect()
+        };
+        if stated.is_none() {
+            stated = Some(counted(runs.next().expect("the stated run")));
+        }
+        for ((quantiles, values), r) in drawn.into_iter().zip(runs) {
+            let simulated = counted(r);
+            let distance = distance(&means(&simulated), &counts);
+            candidates.push(Candidate {
+                quantiles,
+                values,
+                simulated,
+                distance,
+            });
+        }
+    }
+    let stated = means(&stated.expect("the stated run ran"));
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    // Ties (a parameter the counts do not see) keep the order drawn.
+    order.sort_by(|&a, &b| {
+        candidates[a]
+            .distance
+            .total_cmp(&candidates[b].distance)
+            .then(a.cmp(&b))
+    });
+    order.truncate(kept as usize);
+    let parameters = fitted
+        .iter()
+        .enumerate()
+        .map(|(j, u)| {
+            let q: Vec<f64> = order.iter().map(|&c| candidates[c].quantiles[j]).collect();
+            let band = Band::of(&q);
+            let posterior = [
+                u.quantile(band.p5),
+                u.quantile(band.p50),
+                u.quantile(band.p95),
+            ];
+            let (prior_lo, prior_hi) = (u.quantile(0.05), u.quantile(0.95));
+            let kept = (0..u.central.len())
+                .filter(|&i| prior_hi[i] > prior_lo[i])
+                .map(|i| (posterior[2][i] - posterior[0][i]) / (prior_hi[i] - prior_lo[i]))
+                .fold(f64::NAN, f64::max);
+            Fitted {
+                prior: (*u).clone(),
+                posterior,
+                kept: if kept.is_nan() { 1.0 } else { kept },
+                p_value: uniformity_p_value(&q),
+            }
+        })
+        .collect();
+    let fit = (0..counts.len())
+        .map(|i| {
+            let across = |which: &mut dyn Iterator<Item = &Candidate>| -> Band {
+                let v: Vec<f64> = which
+                    .flat_map(|c| c.simulated.iter().map(move |r| r[i]))
+                    .collect();
+                Band::of(&v)
+            };
+            Fit {
+                observed: counts[i],
+                stated: stated[i],
+                prior: across(&mut candidates.iter()),
+                posterior: across(&mut order.iter().map(|&c| &candidates[c])),
+            }
+        })
+        .collect();
+    Ok(Calibration {
+        scenario: scenario.config.name.clone(),
+        observed: observed.clone(),
+        parameters,
+        stated_distance: distance(&stated, &counts),
+        candidates,
+        accepted: order,
+        fit,
+        replicates: settings.replicates,
+        seed: settings.seed,
+        resident_months,
+    })
+}
+
+/// The calibrated scenario's text, to be written as
+/// [`CALIBRATED_FILE`](crate::published::CALIBRATED_FILE) in `dir`: a file
+/// that extends `scenario` (by its path relative to `dir`) and restates
+/// each parameter the counts informed with its posterior. It is loaded
+/// before it is returned, so a file that would not load is never written.
+pub fn calibrated_scenario(
+    c: &Calibration,
+    scenario: &Loaded,
+    dir: &std::path::Path,
+) -> Result<String, Error> {
+    let original = &scenario.files[0].path;
+    let extends = crate::output::relative(original, dir)
+        .display()
+        .to_string()
+        .replace('\\', "/");
+    let restated = c.restated();
+    let not_informed = c.parameters.len() - restated.len();
+    let mut comments = vec![
+        format!(
+            "{} calibrated to the counts in {}, by `upstream calibrate` (seed {}, {} candidates of {} replicates each).",
+            c.scenario,
+            c.observed.file.display(),
+            c.seed,
+            c.candidates.len(),
+            c.replicates
+        ),
+        format!(
+            "The {} closest candidates came within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
+            c.accepted.len(),
+            percent(c.tolerance()),
+            percent(c.stated_distance)
+        ),
+        String::new(),
+    ];
+    comments.push(match restated.len() {
+        0 => "The counts narrowed no parameter: every parameter keeps its stated value and range.".into(),
+        n => format!(
+            "{n} parameter{} the counts narrowed {} restated below: value the posterior median, range its 5th to 95th percentiles. Each range is drawn on its own, so how the parameters moved together in the posterior is not kept.",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" }
+        ),
+    });
+    if not_informed > 0 {
+        comments.push(format!(
+            "{not_informed} other fitted parameter{} the counts did not inform (kept draws no further from the prior than chance allows) {} inherited as stated; calibration.csv lists them.",
+            if not_informed == 1 { "" } else { "s" },
+            if not_informed == 1 { "is" } else { "are" }
+        ));
+    }
+    let header = crate::scenario::Extension {
+        extends,
+        name: format!("{} (calibrated)", c.scenario),
+        description: format!(
+            "{}, its uncertain parameters calibrated to {}.",
+            c.scenario,
+            c.observed.file.file_name().map_or_else(
+                || c.observed.file.display().to_string(),
+                |f| f.to_string_lossy().into_owned()
+            )
+        ),
+        comments,
+    };
+    let text = scenario.extension(&header, &restated)?;
+    let path = dir.join(crate::published::CALIBRATED_FILE);
+    crate::scenario::load_from(&path, &Default::default(), &|p: &std::path::Path| {
+        if p == path {
+            Ok(text.clone())
+        } else {
+            // By name: `dir` may not exist yet, so `dir/..` cannot be
+            // followed on disk.
+            std::fs::read_to_string(lexical(p))
+        }
+    })?;
+    Ok(text)
+}
+
+/// `p` with `.` and `..` resolved by name, not on disk.
+fn lexical(p: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Each observation's mean across replicates.
+fn means(simulated: &[Vec<f64>]) -> Vec<f64> {
+    let r = simulated.len().max(1) as f64;
+    let n = simulated.first().map_or(0, |s| s.len());
+    (0..n)
+        .map(|i| simulated.iter().map(|s| s[i]).sum::<f64>() / r)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uniform_quantiles_pass_and_bunched_ones_fail_the_uniformity_test() {
+        let even: Vec<f64> = (0..20).map(|i| (i as f64 + 0.5) / 20.0).collect();
+        assert_eq!(uniformity_p_value(&even), 1.0);
+        let bunched: Vec<f64> = (0..20).map(|i| 0.4 + 0.01 * i as f64).collect();
+        assert!(uniformity_p_value(&bunched) < INFORMED_P);
+        // D = 0.3175 over 20 values: between the published critical values
+        // for n = 20 at 5% (0.294) and at 1% (0.352).
+        let shifted: Vec<f64> = (0..20).map(|i| (i as f64 + 0.5) / 20.0 * 0.7).collect();
+        let p = uniformity_p_value(&shifted);
+        assert!((0.01..0.05).contains(&p), "{p}");
+        assert_eq!(significant(0.000_027_371_6, 4), 0.000_027_37);
+        assert_eq!(significant(1946.25, 4), 1946.0);
+        assert_eq!(significant(-1.23456, 3), -1.23);
+    }
+
+    #[test]
+    fn the_distance_is_the_root_mean_square_relative_difference() {
+        assert_eq!(distance(&[110.0, 90.0], &[100.0, 100.0]), 0.1);
+        assert_eq!(distance(&[5.0, 5.0], &[5.0, 5.0]), 0.0);
+        // A count of 0 is compared in absolute terms, not divided by 0.
+        assert_eq!(distance(&[2.0], &[0.0]), 2.0);
+        assert_eq!(means(&[vec![1.0, 4.0], vec![3.0, 8.0]]), vec![2.0, 6.0]);
+    }
+}

@@ -1,0 +1,439 @@
+//! Calibration (`upstream calibrate`): parameters the model itself used to
+//! make a place's history are recovered inside their posterior's 90%
+//! interval, and one the counts cannot see is left as stated; the same seed
+//! gives the same calibration on any thread count; the calibrated scenario
+//! loads, extends the original and restates only what the counts informed;
+//! and bad observed data is refused by file, line and column with nothing
+//! written.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use upstream::calibrate::{Calibration, CalibrationSettings, calibrate, calibrated_scenario};
+use upstream::experiment::RunSettings;
+use upstream::observed::{self, Observed};
+use upstream::scenario::{Loaded, Overrides};
+
+use crate::common::upstream;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The small borough over `years` years.
+fn small(years: u32) -> Loaded {
+    let overrides = Overrides {
+        horizon_years: Some(years),
+    };
+    upstream::app::load(&fixture("small.toml"), &overrides).unwrap()
+}
+
+const METRICS: [&str; 2] = [
+    "service.ae_attendance.events",
+    "service.police_incident.events",
+];
+const PERIODS: [&str; 2] = ["2026/27", "2027/28"];
+
+/// `counts[i]` as a CSV for each metric and period, in that order.
+fn csv(counts: &[f64]) -> String {
+    let mut text = String::from("metric,period,count\n");
+    let mut i = 0;
+    for m in METRICS {
+        for p in PERIODS {
+            text.push_str(&format!("{m},{p},{}\n", counts[i]));
+            i += 1;
+        }
+    }
+    text
+}
+
+/// One history of the small borough, as a place would record it: one
+/// replicate under its own seed, with A&E attendances 15% and police
+/// incidents 20% above the rates the scenario states.
+fn history(scenario: &Loaded) -> (Observed, [Vec<f64>; 2]) {
+    let truth = |name: &str, by: f64| -> Vec<f64> {
+        let v = scenario.number(name).unwrap();
+        v.iter().map(|x| x * by).collect()
+    };
+    let ae = truth("events.ae_attendance.rate_per_month", 1.15);
+    let police = truth("events.police_incident.rate_per_month", 1.2);
+    let at_truth = scenario
+        .with_numbers(&[
+            ("events.ae_attendance.rate_per_month", &ae),
+            ("events.police_incident.rate_per_month", &police),
+        ])
+        .unwrap();
+    let settings = RunSettings {
+        replicates: 1,
+        seed: 99,
+        threads: Some(2),
+    };
+    let run = upstream::experiment::run(&[&at_truth.config], &settings, &|| {}).unwrap();
+    let file = Path::new("history.csv");
+    let shape = observed::parse(file, &csv(&[0.0; 4]), scenario).unwrap();
+    let runs = &run.scenarios[0];
+    let counts: Vec<f64> = shape
+        .observations
+        .iter()
+        .map(|o| o.simulated(&runs.series[0], &runs.layout))
+        .collect();
+    (
+        observed::parse(file, &csv(&counts), scenario).unwrap(),
+        [ae, police],
+    )
+}
+
+fn fit(scenario: &Loaded, observed: &Observed, threads: usize) -> Calibration {
+    let settings = RunSettings {
+        replicates: 2,
+        seed: 5,
+        threads: Some(threads),
+    };
+    let how = CalibrationSettings {
+        candidates: 120,
+        accept: 12,
+        only: vec![
+            "events.ae_attendance".into(),
+            "events.police_incident.rate".into(),
+        ],
+    };
+    calibrate(scenario, observed, &settings, &how, &|| {}).unwrap()
+}
+
+#[test]
+fn parameters_that_made_the_history_are_recovered_and_one_the_counts_cannot_see_is_not_moved() {
+    let scenario = small(2);
+    let (observed, truth) = history(&scenario);
+    let c = fit(&scenario, &observed, 2);
+    let names: Vec<&str> = c
+        .parameters
+        .iter()
+        .map(|f| f.prior.parameter.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "events.ae_attendance.rate_per_month",
+            "events.ae_attendance.unit_cost",
+            "events.police_incident.rate_per_month"
+        ]
+    );
+    for (f, truth) in [(&c.parameters[0], &truth[0]), (&c.parameters[2], &truth[1])] {
+        for (i, t) in truth.iter().enumerate() {
+            let (lo, hi) = (f.posterior[0][i], f.posterior[2][i]);
+            assert!(
+                lo <= *t && *t <= hi,
+                "{} element {i}: {t} outside the posterior's 90% interval {lo} to {hi}",
+                f.prior.parameter
+            );
+        }
+        assert!(f.informed(), "{} p = {}", f.prior.parameter, f.p_value);
+        assert!(f.kept < 0.6, "{} kept {}", f.prior.parameter, f.kept);
+    }
+    // A unit cost moves no count: its kept draws are its prior's.
+    let cost = &c.parameters[1];
+    assert!(!cost.informed(), "unit cost p = {}", cost.p_value);
+    // The kept candidates are closer than the prior's typical one, and the
+    // scenario as stated (below the truth) is further than the tolerance.
+    let all: Vec<f64> = c.candidates.iter().map(|k| k.distance).collect();
+    let median = upstream::metrics::Band::of(&all).p50;
+    assert!(c.tolerance() < median);
+    assert!(c.stated_distance > c.tolerance());
+    // After calibration the simulated counts sit nearer the observed.
+    for f in &c.fit {
+        let before = (f.prior.mean - f.observed).abs();
+        let after = (f.posterior.mean - f.observed).abs();
+        assert!(after < before, "{f:?}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_calibration_on_any_thread_count() {
+    let scenario = small(2);
+    let (observed, _) = history(&scenario);
+    assert_eq!(fit(&scenario, &observed, 1), fit(&scenario, &observed, 2));
+}
+
+#[test]
+fn the_calibrated_scenario_extends_the_original_and_restates_only_what_the_counts_informed() {
+    let scenario = small(2);
+    let (observed, _) = history(&scenario);
+    let c = fit(&scenario, &observed, 2);
+    let tmp = tempfile::tempdir().unwrap();
+    let full = upstream::app::load(&fixture("small.toml"), &Default::default()).unwrap();
+    let text = calibrated_scenario(&c, &full, tmp.path()).unwrap();
+    let path = tmp.path().join(upstream::published::CALIBRATED_FILE);
+    fs::write(&path, &text).unwrap();
+    let loaded = upstream::app::load(&path, &Default::default()).unwrap();
+    assert!(text.contains("extends = \""), "{text}");
+    assert_eq!(loaded.config.name, "Small borough (calibrated)");
+    // The horizon is the original's, not the calibration's shorter one.
+    assert_eq!(loaded.config.months, full.config.months);
+    let restated = c.restated();
+    assert_eq!(restated.len(), 2);
+    for r in &restated {
+        let u = loaded
+            .uncertainty
+            .parameters
+            .iter()
+            .find(|u| u.parameter == r.parameter)
+            .unwrap();
+        assert_eq!((&u.low, &u.central, &u.high), (&r.low, &r.value, &r.high));
+        assert_eq!(u.shape, upstream::scenario::Shape::Pert);
+        assert_eq!(loaded.number(&r.parameter).unwrap(), r.value);
+    }
+    // The unit cost the counts did not inform keeps its stated range.
+    let cost = "events.ae_attendance.unit_cost";
+    let range = |l: &Loaded| {
+        let u = l
+            .uncertainty
+            .parameters
+            .iter()
+            .find(|u| u.parameter == cost)
+            .unwrap()
+            .clone();
+        (u.low, u.central, u.high, u.shape)
+    };
+    assert_eq!(range(&loaded), range(&full));
+}
+
+#[test]
+fn a_restated_effect_in_a_list_keeps_the_other_effects_and_their_ranges() {
+    let full = upstream::app::load(&fixture("small.toml"), &Default::default()).unwrap();
+    let name = "interventions.early_help.effects[2].multiplier";
+    let u = full
+        .uncertainty
+        .parameters
+        .iter()
+        .find(|u| u.parameter == name)
+        .expect("the early help offer's third effect is uncertain")
+        .clone();
+    let restated = upstream::scenario::Restated {
+        parameter: name.into(),
+        value: vec![0.5],
+        low: vec![0.45],
+        high: vec![0.55],
+        shape: upstream::scenario::Shape::Uniform,
+        source: "a test".into(),
+    };
+    let header = upstream::scenario::Extension {
+        extends: fixture("small.toml").display().to_string(),
+        name: "Restated".into(),
+        description: "One effect restated.".into(),
+        comments: vec!["A test.".into(), String::new()],
+    };
+    let text = full.extension(&header, &[restated]).unwrap();
+    assert!(text.starts_with("# A test.\n#\n"), "{text}");
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("restated.toml");
+    fs::write(&path, &text).unwrap();
+    let loaded = upstream::app::load(&path, &Default::default()).unwrap();
+    let effect = |l: &Loaded, i: usize| {
+        l.number(&format!("interventions.early_help.effects[{i}].multiplier"))
+    };
+    assert!(effect(&full, 3).is_some() && effect(&full, 4).is_none());
+    for i in 0..4 {
+        if i == 2 {
+            assert_eq!(effect(&loaded, i), Some(vec![0.5]));
+        } else {
+            assert_eq!(effect(&loaded, i), effect(&full, i), "effect {i}");
+        }
+    }
+    assert!(effect(&loaded, 4).is_none());
+    assert_eq!(
+        loaded.number("interventions.early_help.engagement"),
+        full.number("interventions.early_help.engagement")
+    );
+    let shapes = |l: &Loaded| -> Vec<(String, Vec<f64>, Vec<f64>)> {
+        l.uncertainty
+            .parameters
+            .iter()
+            .filter(|p| p.parameter.contains(".effects[") && p.parameter != name)
+            .map(|p| (p.parameter.clone(), p.low.clone(), p.high.clone()))
+            .collect()
+    };
+    assert_eq!(shapes(&loaded), shapes(&full));
+    let now = loaded
+        .uncertainty
+        .parameters
+        .iter()
+        .find(|p| p.parameter == name)
+        .unwrap();
+    assert_eq!(
+        (now.low.as_slice(), now.high.as_slice()),
+        ([0.45].as_slice(), [0.55].as_slice())
+    );
+    assert_ne!(now.low, u.low);
+}
+
+#[test]
+fn the_command_writes_the_calibrated_scenario_and_its_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let obs = tmp.path().join("observed.csv");
+    fs::write(
+        &obs,
+        "metric,period,count,source\n\
+         service.ae_attendance.events,2026/27,2500,Trust returns\n\
+         service.ae_attendance.events,2026-04,210,Trust returns\n\
+         service.childrens_placement.occupancy,2027-03,14,SSDA903\n",
+    )
+    .unwrap();
+    // A month inside a financial year already given overlaps it.
+    let out_dir = tmp.path().join("out");
+    let args = |obs: &Path| -> Vec<String> {
+        [
+            "calibrate",
+            fixture("small.toml").to_str().unwrap(),
+            "--observed",
+            obs.to_str().unwrap(),
+            "--candidates",
+            "12",
+            "--accept",
+            "10",
+            "-r",
+            "1",
+            "--fit",
+            "events.ae_attendance.rate",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |a: Vec<String>| upstream(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = run(args(&obs));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("line 3, column 2 (period)"), "{stderr}");
+    assert!(stderr.contains("overlaps 2026/27 on line 2"), "{stderr}");
+    assert!(!out_dir.exists());
+    fs::write(
+        &obs,
+        "metric,period,count,source\n\
+         service.ae_attendance.events,2026/27,2500,Trust returns\n\
+         service.childrens_placement.occupancy,2027-03,14,SSDA903\n",
+    )
+    .unwrap();
+    let out = run(args(&obs));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("kept the 10 closest of 12 candidates"),
+        "{stdout}"
+    );
+    for f in [
+        "calibrated.toml",
+        "calibration.csv",
+        "candidates.csv",
+        "fit.csv",
+        "charts/fit-1.svg",
+        "charts/fit-2.png",
+    ] {
+        assert!(out_dir.join(f).exists(), "{f}");
+    }
+    let fit = fs::read_to_string(out_dir.join("fit.csv")).unwrap();
+    assert!(
+        fit.starts_with("metric,period,observed,stated_mean,"),
+        "{fit}"
+    );
+    assert!(
+        fit.contains("service.childrens_placement.occupancy,2027-03,14,"),
+        "{fit}"
+    );
+    let check = upstream(&["check", out_dir.join("calibrated.toml").to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // Again into the same folder: its own files are replaced.
+    assert!(run(args(&obs)).status.success());
+}
+
+/// Bad observed data: exit code 2, one line naming the file, line and
+/// column and what was expected, and no output folder.
+fn assert_refused(csv: &str, expect: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let obs = tmp.path().join("observed.csv");
+    fs::write(&obs, csv).unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "calibrate",
+        fixture("small.toml").to_str().unwrap(),
+        "--observed",
+        obs.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("observed.csv"), "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn bad_observed_data_is_refused_by_file_line_and_column() {
+    let head = "metric,period,count\n";
+    assert_refused(
+        &format!("{head}service.ae_atendance.events,2026/27,2500\n"),
+        &[
+            "line 2, column 1 (metric)",
+            "unknown metric \"service.ae_atendance.events\"",
+            "did you mean \"service.ae_attendance.events\"",
+        ],
+    );
+    assert_refused(
+        &format!("{head}service.ae_attendance.events,2026/27,-4\n"),
+        &[
+            "line 2, column 3 (count)",
+            "expected a count of 0 or more, found \"-4\"",
+        ],
+    );
+    assert_refused(
+        &format!("{head}service.ae_attendance.events,2026/27,\n"),
+        &["line 2, column 3 (count)", "found \"\""],
+    );
+    assert_refused(
+        &format!("{head}service.ae_attendance.events,2031/32,2500\n"),
+        &[
+            "line 2, column 2 (period)",
+            "2031/32 is outside the horizon: the scenario runs from April 2026 to March 2028",
+        ],
+    );
+    assert_refused(
+        &format!("{head}service.ae_attendance.events,April 2026,2500\n"),
+        &[
+            "line 2, column 2 (period)",
+            "expected a month such as 2026-07",
+        ],
+    );
+    assert_refused(
+        &format!("{head}service.ae_attendance.events,2026/27\n"),
+        &["line 2", "expected 3 fields, as the header has, found 2"],
+    );
+    assert_refused(
+        "metric,when,count\nservice.ae_attendance.events,2026/27,1\n",
+        &["line 1, column 2 (when)", "unknown column \"when\""],
+    );
+    assert_refused(
+        &format!("{head}service.ae_attendance.cost_gbp,2026/27,1\n"),
+        &["line 2, column 1 (metric)", "is not a count (it is money)"],
+    );
+    assert_refused(
+        &format!(
+            "{head}service.ae_attendance.events,2026/27,1\nservice.ae_attendance.events,2026/27,2\n"
+        ),
+        &["line 3, column 2 (period)", "already given on line 2"],
+    );
+    assert_refused(head, &["holds no counts"]);
+}
