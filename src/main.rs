@@ -633,11 +633,14 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
     out.write(&files)?;
     if !args.quiet {
         println!(
-            "{}: {} counts from {} over {} years; kept the {} closest of {} candidates, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
+            "{}: {} counts from {} over {}; kept the {} closest of {} candidates, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
             found.scenario,
             found.observed.observations.len(),
             args.observed.display(),
-            years.min(full.config.months / 12),
+            {
+                let y = years.min(full.config.months / 12);
+                format!("{y} year{}", if y == 1 { "" } else { "s" })
+            },
             found.accepted.len(),
             found.candidates.len(),
             cal::percent(found.tolerance()),
@@ -694,9 +697,15 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
         }
         if !not.is_empty() {
             println!(
-                "{} fitted parameter{} not informed by these counts keep their stated ranges (calibration.csv lists them).",
+                "{} fitted parameter{} not informed by these counts {} (calibration.csv lists {}).",
                 not.len(),
-                if not.len() == 1 { "" } else { "s" }
+                if not.len() == 1 { "" } else { "s" },
+                if not.len() == 1 {
+                    "keeps its stated range"
+                } else {
+                    "keep their stated ranges"
+                },
+                if not.len() == 1 { "it" } else { "them" }
             );
         }
         println!(
