@@ -72,8 +72,13 @@ impl RunInfo<'_> {
             return path.display().to_string();
         }
         let baseline = self.scenarios[0].files[0].path.as_path();
-        let base = baseline.parent().unwrap_or(Path::new(""));
-        relative(path, base).display().to_string()
+        // A baseline given relative to the current folder has its folder
+        // there too.
+        let base = std::path::absolute(baseline)
+            .ok()
+            .and_then(|b| b.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        relative(path, &base).display().to_string()
     }
 }
 
@@ -429,6 +434,64 @@ pub fn fit_csv(c: &crate::calibrate::Calibration) -> Vec<u8> {
     )
 }
 
+/// A review's counts: each observed count beside the projection's mean
+/// and 90% range across replicates, and where it fell.
+pub fn review_csv(r: &crate::review::Review) -> Vec<u8> {
+    let rows = r.observed.observations.iter().zip(&r.rows).map(|(o, row)| {
+        let mut v = vec![
+            text(o.metric.as_str()),
+            text(o.period.label()),
+            number(o.count),
+        ];
+        v.extend(band_cells(&row.projected));
+        v.push(text(row.side.name()));
+        v.push(text(o.source.clone().unwrap_or_default()));
+        v
+    });
+    csv_bytes(
+        &[
+            "metric",
+            "period",
+            "observed",
+            "projected_mean",
+            "projected_p5",
+            "projected_p50",
+            "projected_p95",
+            "observed_against_band",
+            "source",
+        ],
+        rows,
+    )
+}
+
+/// A review's levers: each uncertain parameter at the end of its range
+/// that closes more of the gap, the most first.
+pub fn levers_csv(r: &crate::review::Review) -> Vec<u8> {
+    let rows = r.levers.iter().map(|l| {
+        vec![
+            text(l.parameter.as_str()),
+            text(if l.high { "high" } else { "low" }),
+            Cell::Number(l.value.clone()).if_number(),
+            number(l.distance),
+            number(r.distance),
+            number(l.closes),
+            text(l.reading()),
+        ]
+    });
+    csv_bytes(
+        &[
+            "parameter",
+            "end",
+            "value",
+            "gap_there",
+            "gap_as_projected",
+            "share_of_gap_closed",
+            "reading",
+        ],
+        rows,
+    )
+}
+
 impl Cell {
     /// A number stays a number; a list is text.
     fn if_number(self) -> Cell {
@@ -778,6 +841,8 @@ pub fn is_ours(name: &str) -> bool {
             crate::published::CANDIDATES_FILE,
             crate::published::FIT_FILE,
             crate::published::CALIBRATED_FILE,
+            crate::published::REVIEW_FILE,
+            crate::published::LEVERS_FILE,
         ]
         .contains(&name)
         || is_sweep_run(name)
