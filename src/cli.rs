@@ -64,6 +64,12 @@ pub enum Command {
     /// --uncertainty`), calibration.csv, candidates.csv, fit.csv and a fit
     /// chart per metric.
     Calibrate(CalibrateArgs),
+    /// Set an earlier run's projection beside the counts a place has
+    /// observed since (a CSV of metric, period and count): where and when
+    /// they leave the projection's band, and which assumptions would have
+    /// to move to close the gap. Writes review.csv, levers.csv and a chart
+    /// per metric.
+    Review(ReviewArgs),
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -265,6 +271,33 @@ pub struct CalibrateArgs {
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReviewArgs {
+    /// The output folder of the earlier `upstream run`, run again from the
+    /// folder it was made in (its scenario files are read where it read
+    /// them, and checked).
+    pub run: PathBuf,
+    /// The counts observed since: a CSV with the columns metric, period and
+    /// count, and optionally source, as for `upstream calibrate`.
+    #[arg(long, value_name = "CSV")]
+    pub observed: PathBuf,
+    /// The scenario the place carried out (needed when the run has several).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Folder for review.csv, levers.csv and the charts.
+    #[arg(long, short = 'o', default_value = "out-review", value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress bar and no table: only errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Assumptions to list, the most gap closed first.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub top: usize,
 }
 
 #[derive(Args, Debug)]

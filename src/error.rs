@@ -63,6 +63,9 @@ pub enum Error {
     /// A place's observed counts that cannot be used.
     #[error(transparent)]
     Observed(#[from] crate::observed::ObservedError),
+    /// A run that cannot be reviewed as asked.
+    #[error(transparent)]
+    Review(#[from] crate::review::ReviewError),
 }
 
 impl Error {
@@ -77,7 +80,7 @@ impl Error {
             #[cfg(feature = "report")]
             Error::ReportAfterResults { .. } => false,
             Error::Threads(_) => false,
-            Error::Place(_) | Error::Sweep(_) | Error::Observed(_) => true,
+            Error::Place(_) | Error::Sweep(_) | Error::Observed(_) | Error::Review(_) => true,
         }
     }
 }

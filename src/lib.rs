@@ -26,8 +26,8 @@
 //!   Morris screening), [`breakeven`] (how strong an effect must be to pay
 //!   back) and [`sweep`] (a comparison over a grid of one or two numbers);
 //! - calibration: [`observed`] (a place's recorded counts, checked against
-//!   a scenario) and [`calibrate`] (the uncertain parameters fitted to
-//!   them).
+//!   a scenario), [`calibrate`] (the uncertain parameters fitted to
+//!   them) and [`review`] (an earlier projection against what happened).
 
 pub mod aggregate;
 pub mod app;
@@ -46,6 +46,7 @@ pub mod place;
 pub mod published;
 #[cfg(feature = "report")]
 pub mod report;
+pub mod review;
 pub mod rng;
 pub mod scenario;
 pub mod sensitivity;

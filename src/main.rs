@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         cli::Command::BreakEven(args) => break_even(args),
         cli::Command::Sweep(args) => sweep(args),
         cli::Command::Calibrate(args) => calibrate(args),
+        cli::Command::Review(args) => review(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -732,3 +733,94 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
 /// A calibration whose closest candidate is further than this from the
 /// observed counts (root mean square relative difference) is warned about.
 const CLOSE_ENOUGH: f64 = 0.25;
+
+fn review(args: cli::ReviewArgs) -> Result<(), Error> {
+    use upstream::review;
+    let run = review::open(&args.run, args.scenario.as_deref())?;
+    let read = upstream::observed::read(&args.observed, &run.scenario)?;
+    // No further than the last count observed.
+    let scenario = run.first_years(upstream::calibrate::years_needed(&read))?;
+    let read = upstream::observed::read(&args.observed, &scenario)?;
+    let out = upstream::output::claim(&args.out)?;
+    let s = &run.summary.settings;
+    let parameters = scenario.uncertainty.parameters.len() as u64;
+    let jobs = (1 + 2 * parameters + u64::from(s.parameters_drawn > 0) * 2) * s.replicates as u64;
+    let done = AtomicU64::new(0);
+    let bar = Bar::new(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+        Duration::from_secs(2),
+        args.quiet,
+    );
+    let started = std::time::Instant::now();
+    let found = review::review(&run, &scenario, &read, args.threads, &|| {
+        bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
+    })?;
+    drop(bar);
+    let seconds = started.elapsed().as_secs_f64();
+    let mut files = vec![
+        (
+            upstream::published::REVIEW_FILE.to_string(),
+            upstream::output::review_csv(&found),
+        ),
+        (
+            upstream::published::LEVERS_FILE.to_string(),
+            upstream::output::levers_csv(&found),
+        ),
+    ];
+    let charts = upstream::report::review_charts(&found).map_err(|source| Error::Report {
+        dir: args.out.clone(),
+        source,
+    })?;
+    let chart_count = charts.len() / 2;
+    files.extend(charts);
+    out.write(&files)?;
+    if !args.quiet {
+        let outside = found
+            .rows
+            .iter()
+            .filter(|r| r.side != review::Side::Inside)
+            .count();
+        println!(
+            "{}: {} of {} observed counts lie outside the projection's 90% band ({} replicates); the gap between the projection's means and the counts is {} (root mean square of the relative differences).",
+            found.scenario,
+            outside,
+            found.rows.len(),
+            found.replicates,
+            upstream::calibrate::percent(found.distance)
+        );
+        for (metric, period, side) in found.departures() {
+            println!("  {metric} left the band in {period}, {} it", side.name());
+        }
+        if outside > 0 {
+            println!(
+                "Assumptions that would close the gap (each alone, every other at its value):"
+            );
+            for l in found
+                .levers
+                .iter()
+                .filter(|l| l.closes > 0.0)
+                .take(args.top)
+            {
+                println!("  {}", l.reading());
+            }
+            if found.levers.iter().all(|l| l.closes <= 0.0) {
+                println!(
+                    "  none: no uncertain parameter at either end of its range brings the projection nearer the counts"
+                );
+            }
+        }
+        println!(
+            "Wrote {}, {} and {chart_count} chart{} to {}",
+            upstream::published::REVIEW_FILE,
+            upstream::published::LEVERS_FILE,
+            if chart_count == 1 { "" } else { "s" },
+            args.out.display()
+        );
+        eprintln!(
+            "Made the projection again and moved {parameters} assumptions: {:.2} billion resident-months in {:.1} s.",
+            found.resident_months as f64 / 1e9,
+            seconds
+        );
+    }
+    Ok(())
+}

@@ -117,6 +117,13 @@ pub const FIT_FILE: &str = "fit.csv";
 /// See [`CALIBRATION_FILE`].
 pub const CALIBRATED_FILE: &str = "calibrated.toml";
 
+/// `upstream review`'s files: each observed count beside the projection's
+/// band, and each assumption at the end of its range that closes most of
+/// the gap.
+pub const REVIEW_FILE: &str = "review.csv";
+/// See [`REVIEW_FILE`].
+pub const LEVERS_FILE: &str = "levers.csv";
+
 /// The folder, inside a sweep's output folder, that keeps each point's
 /// results (`<id>.json`), so an interrupted sweep resumes.
 pub const SWEEP_RUNS_DIR: &str = "runs";

@@ -18,6 +18,7 @@ mod properties;
 mod refusals;
 mod regression;
 mod report;
+mod review;
 mod sensitivity;
 mod snapshot;
 mod steady;

@@ -948,3 +948,88 @@ pub fn calibration(c: &crate::calibrate::Calibration) -> Vec<Chart> {
         })
         .collect()
 }
+
+/// A review's charts (see [`super::review_charts`]): one per metric
+/// observed, each period's observed count beside the projection's mean and
+/// 90% range across replicates.
+pub fn review(r: &crate::review::Review) -> Vec<Chart> {
+    let timeline = Timeline::new((2026, 4), 4);
+    let mut metrics: Vec<&str> = Vec::new();
+    for o in &r.observed.observations {
+        if !metrics.contains(&o.metric.as_str()) {
+            metrics.push(&o.metric);
+        }
+    }
+    metrics
+        .iter()
+        .enumerate()
+        .map(|(k, metric)| {
+            let rows: Vec<(&crate::observed::Observation, &crate::review::Row)> = r
+                .observed
+                .observations
+                .iter()
+                .zip(&r.rows)
+                .filter(|(o, _)| o.metric == *metric)
+                .collect();
+            let facts: Vec<String> = rows
+                .iter()
+                .map(|(o, row)| {
+                    format!(
+                        "{}: observed {}, projected {} ({} to {}), {} the band",
+                        o.period.label(),
+                        count(o.count),
+                        count(row.projected.mean),
+                        count(row.projected.p5),
+                        count(row.projected.p95),
+                        row.side.name()
+                    )
+                })
+                .collect();
+            Chart {
+                file: format!("review-{}", k + 1),
+                title: format!("{metric}: observed against the projection"),
+                alt: format!(
+                    "Bar chart of {metric} in each period observed: the observed count beside the projection's mean and 90% range. {}.",
+                    facts.join("; ")
+                ),
+                size: WIDE,
+                timeline,
+                body: Body::Bars(Bars {
+                    y_desc: metric.to_string(),
+                    note: format!(
+                        "Observed: the place's count. Projected: {}'s mean across its {} replicates, the whisker their 90% range.",
+                        r.scenario, r.replicates
+                    ),
+                    unit: Unit::Count,
+                    categories: rows.iter().map(|(o, _)| o.period.label()).collect(),
+                    groups: vec![
+                        BarGroup {
+                            label: "Observed".into(),
+                            colour: colour(0),
+                            values: rows
+                                .iter()
+                                .map(|(o, _)| Value {
+                                    mean: o.count,
+                                    lo: o.count,
+                                    hi: o.count,
+                                })
+                                .collect(),
+                        },
+                        BarGroup {
+                            label: "Projected".into(),
+                            colour: colour(1),
+                            values: rows
+                                .iter()
+                                .map(|(_, row)| Value {
+                                    mean: row.projected.mean,
+                                    lo: row.projected.p5,
+                                    hi: row.projected.p95,
+                                })
+                                .collect(),
+                        },
+                    ],
+                }),
+            }
+        })
+        .collect()
+}

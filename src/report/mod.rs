@@ -124,6 +124,12 @@ pub fn calibration_charts(
     chart_files(&figures::calibration(c))
 }
 
+/// A review's charts, as (name, contents) under `charts/`: one per metric
+/// observed, the observed counts beside the projection's band.
+pub fn review_charts(r: &crate::review::Review) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    chart_files(&figures::review(r))
+}
+
 /// Charts drawn on their own, outside a report: each as SVG and PNG under
 /// `charts/`.
 fn chart_files(charts: &[charts::Chart]) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
