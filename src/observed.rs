@@ -147,6 +147,17 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// Each metric observed, once, in order of first appearance.
+    pub fn metrics(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for o in &self.observations {
+            if !out.contains(&o.metric.as_str()) {
+                out.push(&o.metric);
+            }
+        }
+        out
+    }
+
     /// The horizon months (from the scenario's start) needed to simulate
     /// every count.
     pub fn months_needed(&self) -> usize {

@@ -862,12 +862,7 @@ pub fn sweep(sweep: &crate::sweep::Sweep) -> Vec<Chart> {
 /// their 90% ranges across candidates and replicates.
 pub fn calibration(c: &crate::calibrate::Calibration) -> Vec<Chart> {
     let timeline = Timeline::new((2026, 4), 4);
-    let mut metrics: Vec<&str> = Vec::new();
-    for o in &c.observed.observations {
-        if !metrics.contains(&o.metric.as_str()) {
-            metrics.push(&o.metric);
-        }
-    }
+    let metrics = c.observed.metrics();
     let value = |b: &Band| Value {
         mean: b.mean,
         lo: b.p5,
@@ -954,12 +949,7 @@ pub fn calibration(c: &crate::calibrate::Calibration) -> Vec<Chart> {
 /// 90% range across replicates.
 pub fn review(r: &crate::review::Review) -> Vec<Chart> {
     let timeline = Timeline::new((2026, 4), 4);
-    let mut metrics: Vec<&str> = Vec::new();
-    for o in &r.observed.observations {
-        if !metrics.contains(&o.metric.as_str()) {
-            metrics.push(&o.metric);
-        }
-    }
+    let metrics = r.observed.metrics();
     metrics
         .iter()
         .enumerate()
