@@ -18,6 +18,7 @@ mod compile;
 mod extends;
 mod locate;
 mod money;
+mod optimise;
 mod plausible;
 mod schema;
 mod starting;
@@ -32,6 +33,7 @@ use crate::model::{Config, StartingHousehold};
 use locate::{locate, path_segments, split_path};
 
 pub use compile::MAX_YEARS;
+pub use optimise::{Budget, DEFAULT_FRONTIER, DEFAULT_STEP, Funding, Lever, Reach};
 pub use plausible::EFFECT_RANGE;
 pub use text::{MAX_CELL, MAX_NAME, MAX_PROSE};
 pub use uncertain::{HeldFixed, Origin, RangeText, Restated, Shape, Uncertain, Uncertainty};
@@ -151,6 +153,9 @@ pub struct Loaded {
     pub warnings: Vec<ScenarioError>,
     /// The parameters a run with `--uncertainty` draws for each replicate.
     pub uncertainty: Uncertainty,
+    /// The prevention budget `upstream optimise` splits, if the scenario
+    /// has an `[optimise]` table.
+    pub optimise: Option<Budget>,
     /// What a draw recompiles.
     recipe: Recipe,
 }
@@ -515,6 +520,10 @@ pub fn load_from(
         starting,
         burn_in_months: built.config.burn_in_months,
     };
+    let optimise = optimise::budget(scenario, &built.config, &recipe.merged, &|id, written| {
+        optimise::count_reach(&recipe.merged, &files, recipe.starting.clone(), id, written)
+    })
+    .map_err(|inv| optimise::located(&files, inv))?;
     let widths = uncertain::widths(scenario, &files)?;
     let uncertainty = uncertain::of(widths, &recipe, &built, &files, stated)?;
     let assumptions = assumptions::assumptions(&merged, &files);
@@ -547,6 +556,7 @@ pub fn load_from(
         assumptions,
         warnings,
         uncertainty,
+        optimise,
         recipe,
     })
 }

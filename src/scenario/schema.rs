@@ -208,6 +208,40 @@ pub struct Scenario {
     pub economics: Option<EconomicsIn>,
     #[serde(default)]
     pub uncertainty: Option<UncertaintyIn>,
+    #[serde(default)]
+    pub optimise: Option<OptimiseIn>,
+}
+
+/// A prevention budget to split across some of the scenario's
+/// interventions (`upstream optimise`), and the limits on the split.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimiseIn {
+    /// £ a year to split, every year of the horizon.
+    pub budget: f64,
+    /// The interventions the budget may go to, by their key.
+    pub levers: Vec<String>,
+    /// The share of the budget the split moves in.
+    #[serde(default)]
+    pub step: Option<f64>,
+    /// Shares of the budget at which the best split is found again, for
+    /// the frontier of spend against outcome.
+    #[serde(default)]
+    pub frontier: Option<Vec<f64>>,
+    /// The most, £ a year, each payer may put in across the levers.
+    #[serde(default)]
+    pub payer_limits: BTreeMap<Payer, f64>,
+    /// The least, £ a year, a funded lever must spend in each neighbourhood
+    /// it reaches.
+    #[serde(default)]
+    pub minimum_per_neighbourhood: Option<f64>,
+    /// Other neighbourhoods a lever may reach, beside its own targeting.
+    #[serde(default)]
+    pub reach: BTreeMap<String, Vec<NeighbourhoodsIn>>,
+    #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
+    pub source: Option<String>,
 }
 
 /// Parameter uncertainty: how wide a range a parameter with its own grade

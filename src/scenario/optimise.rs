@@ -1,0 +1,411 @@
+//! A scenario's `[optimise]` table, checked: the prevention budget
+//! `upstream optimise` splits, the interventions it may go to, and the
+//! limits on the split; and the scenario at one split.
+
+use serde::Serialize;
+
+use super::schema::{self, NeighbourhoodsIn};
+use super::{Invalid, Loaded, ScenarioError, locate, split_path, typed};
+use crate::model::{Config, Delivery, Payer};
+
+/// The step a split moves in when the table gives none: a tenth of the
+/// budget.
+pub const DEFAULT_STEP: f64 = 0.1;
+
+/// The shares of the budget the frontier is found at when the table gives
+/// none.
+pub const DEFAULT_FRONTIER: [f64; 4] = [0.25, 0.5, 0.75, 1.0];
+
+/// A budget to split, checked against the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Budget {
+    /// £ a year to split, every year of the horizon.
+    pub budget: f64,
+    /// The interventions it may go to, in the order the table lists them.
+    pub levers: Vec<Lever>,
+    /// The split moves in steps of `1 / units` of the amount split.
+    pub units: u32,
+    /// Shares of the budget the frontier is found at, rising, the last 1.
+    pub frontier: Vec<f64>,
+    /// The most, £ a year, a payer may put in across the levers.
+    pub payer_limits: Vec<(Payer, f64)>,
+    /// The least, £ a year, a funded lever must spend in each neighbourhood
+    /// it reaches.
+    pub minimum_per_neighbourhood: f64,
+}
+
+/// One intervention the budget may go to.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Lever {
+    /// Its key under `[interventions]`.
+    pub intervention: String,
+    /// Its name for people.
+    pub name: String,
+    /// Who funds it.
+    pub payer: Payer,
+    /// The neighbourhoods it may reach: its own targeting first, then the
+    /// table's `reach` options.
+    pub reach: Vec<Reach>,
+}
+
+/// Neighbourhoods a lever may reach.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reach {
+    /// As the scenario writes it: `most_deprived:2`, `all`, or names.
+    pub label: String,
+    /// How many neighbourhoods that is in this place.
+    pub neighbourhoods: usize,
+    #[serde(skip)]
+    written: Option<toml::Value>,
+}
+
+impl Reach {
+    /// A reach option for tests of the search, written nowhere.
+    #[cfg(test)]
+    pub(crate) fn new(label: String, neighbourhoods: usize) -> Reach {
+        Reach {
+            label,
+            neighbourhoods,
+            written: None,
+        }
+    }
+}
+
+impl Budget {
+    /// The lever of intervention key `id`, by index.
+    pub fn lever(&self, id: &str) -> Option<usize> {
+        self.levers.iter().position(|l| l.intervention == id)
+    }
+
+    /// The limit on `payer`'s part, if the table sets one.
+    pub fn payer_limit(&self, payer: Payer) -> Option<f64> {
+        self.payer_limits
+            .iter()
+            .find(|(p, _)| *p == payer)
+            .map(|(_, l)| *l)
+    }
+}
+
+fn label(n: &NeighbourhoodsIn) -> (String, toml::Value) {
+    match n {
+        NeighbourhoodsIn::All => ("all".into(), toml::Value::String("all".into())),
+        NeighbourhoodsIn::MostDeprived(k) => {
+            let t = format!("most_deprived:{k}");
+            (t.clone(), toml::Value::String(t))
+        }
+        NeighbourhoodsIn::LeastDeprived(k) => {
+            let t = format!("least_deprived:{k}");
+            (t.clone(), toml::Value::String(t))
+        }
+        NeighbourhoodsIn::Named(names) => (
+            names.join(", "),
+            toml::Value::Array(names.iter().cloned().map(toml::Value::String).collect()),
+        ),
+    }
+}
+
+/// Checks the `[optimise]` table (if any) against the compiled scenario.
+/// `reach_count` compiles the scenario with intervention `id` reaching
+/// `written` and says how many neighbourhoods that is, or why it cannot.
+pub(super) fn budget(
+    scenario: &schema::Scenario,
+    config: &Config,
+    merged: &toml::Table,
+    reach_count: &dyn Fn(&str, &toml::Value) -> Result<usize, String>,
+) -> Result<Option<Budget>, Invalid> {
+    let Some(o) = &scenario.optimise else {
+        return Ok(None);
+    };
+    let bad = |field: &str, message: String| Invalid {
+        path: format!("optimise.{field}"),
+        message,
+    };
+    if !(o.budget.is_finite() && o.budget > 0.0) {
+        return Err(bad(
+            "budget",
+            format!("expected a budget above £0 a year, found {}", o.budget),
+        ));
+    }
+    if o.levers.is_empty() {
+        return Err(bad(
+            "levers",
+            "expected at least one intervention to split the budget across".into(),
+        ));
+    }
+    let mut levers: Vec<Lever> = Vec::new();
+    for (i, id) in o.levers.iter().enumerate() {
+        let field = format!("levers[{i}]");
+        if levers.iter().any(|l| &l.intervention == id) {
+            return Err(bad(&field, format!("`{id}` is listed twice")));
+        }
+        let Some(iv) = config.interventions.iter().find(|iv| &iv.id == id) else {
+            let known: Vec<&str> = config.interventions.iter().map(|i| i.id.as_str()).collect();
+            let hint = super::nearest(id, &known)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            return Err(bad(
+                &field,
+                format!(
+                    "`{id}` is not an intervention of this scenario (it has {}){hint}",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        };
+        let Delivery::Caseload { targeting, .. } = &iv.delivery else {
+            return Err(bad(
+                &field,
+                format!(
+                    "`{id}` is not a caseload intervention; a budget is split across caseload interventions, whose annual_budget buys places"
+                ),
+            ));
+        };
+        let budget_at = ["interventions", id.as_str(), "annual_budget"].map(String::from);
+        if super::uncertain::numbers_at(merged, &budget_at).is_none() {
+            return Err(bad(
+                &field,
+                format!(
+                    "`{id}` has no annual_budget in £ to set (one written per 1,000 residents cannot be split); write it as `annual_budget = [amount]`"
+                ),
+            ));
+        }
+        let own = scenario.interventions[id]
+            .targeting
+            .as_ref()
+            .and_then(|t| t.neighbourhoods.clone())
+            .unwrap_or(NeighbourhoodsIn::All);
+        let mut reach = vec![{
+            let (label, _) = label(&own);
+            Reach {
+                label,
+                neighbourhoods: if targeting.neighbourhoods.is_empty() {
+                    config.population.neighbourhoods.len()
+                } else {
+                    targeting.neighbourhoods.len()
+                },
+                written: None,
+            }
+        }];
+        if let Some(options) = o.reach.get(id) {
+            if !targeting.expansions.is_empty() {
+                return Err(bad(
+                    &format!("reach.{id}"),
+                    format!(
+                        "`{id}` widens its reach by year (`expand`), so the optimiser cannot choose it; remove one or the other"
+                    ),
+                ));
+            }
+            for (j, n) in options.iter().enumerate() {
+                let (text, written) = label(n);
+                let count = reach_count(id, &written)
+                    .map_err(|why| bad(&format!("reach.{id}[{j}]"), why))?;
+                if reach.iter().any(|r| r.label == text) {
+                    return Err(bad(
+                        &format!("reach.{id}[{j}]"),
+                        format!(
+                            "`{text}` is listed twice (a lever's own targeting is always an option)"
+                        ),
+                    ));
+                }
+                reach.push(Reach {
+                    label: text,
+                    neighbourhoods: count,
+                    written: Some(written),
+                });
+            }
+        }
+        levers.push(Lever {
+            intervention: id.clone(),
+            name: iv.name.clone(),
+            payer: iv.payer,
+            reach,
+        });
+    }
+    if let Some(k) = o.reach.keys().find(|k| !o.levers.contains(k)) {
+        return Err(bad(
+            &format!("reach.{k}"),
+            format!("`{k}` is not one of the levers ({})", o.levers.join(", ")),
+        ));
+    }
+    let step = o.step.unwrap_or(DEFAULT_STEP);
+    let units = (1.0 / step).round();
+    if !(step > 0.0 && step <= 1.0 && (units * step - 1.0).abs() < 1e-9 && units <= 100.0) {
+        return Err(bad(
+            "step",
+            format!(
+                "expected a share of the budget that divides it evenly, from 0.01 to 1 (such as 0.1, 0.2 or 0.25), found {step}"
+            ),
+        ));
+    }
+    let frontier = o.frontier.clone().unwrap_or(DEFAULT_FRONTIER.to_vec());
+    let rising = frontier.windows(2).all(|w| w[0] < w[1]);
+    if frontier.is_empty() || !rising || frontier[0] <= 0.0 || frontier.last() != Some(&1.0) {
+        return Err(bad(
+            "frontier",
+            format!(
+                "expected shares of the budget above 0, rising, the last 1 (such as [0.25, 0.5, 0.75, 1]), found {frontier:?}"
+            ),
+        ));
+    }
+    let mut payer_limits = Vec::new();
+    for (p, &limit) in &o.payer_limits {
+        let field = format!("payer_limits.{}", p.name());
+        if !(limit.is_finite() && limit >= 0.0) {
+            return Err(bad(
+                &field,
+                format!("expected £0 or more a year, found {limit}"),
+            ));
+        }
+        if !levers.iter().any(|l| l.payer == *p) {
+            return Err(bad(&field, format!("no lever is paid for by {}", p.name())));
+        }
+        payer_limits.push((*p, limit));
+    }
+    let minimum_per_neighbourhood = o.minimum_per_neighbourhood.unwrap_or(0.0);
+    if !(minimum_per_neighbourhood.is_finite() && minimum_per_neighbourhood >= 0.0) {
+        return Err(bad(
+            "minimum_per_neighbourhood",
+            format!("expected £0 or more a year, found {minimum_per_neighbourhood}"),
+        ));
+    }
+    let found = Budget {
+        budget: o.budget,
+        levers,
+        units: units as u32,
+        frontier,
+        payer_limits,
+        minimum_per_neighbourhood,
+    };
+    // The whole budget must be spendable within the payers' limits.
+    let mut room = 0.0;
+    for p in Payer::ALL {
+        if found.levers.iter().any(|l| l.payer == p) {
+            room += found
+                .payer_limit(p)
+                .map_or(found.budget, |l| l.min(found.budget));
+        }
+    }
+    if room < found.budget {
+        return Err(bad(
+            "payer_limits",
+            format!(
+                "the payers' limits let the levers spend £{} of the £{} budget; raise a limit or lower the budget",
+                crate::format::thousands(room),
+                crate::format::thousands(found.budget)
+            ),
+        ));
+    }
+    Ok(Some(found))
+}
+
+/// What a split gives one lever: £ a year, and which of its reach options
+/// (an index into [`Lever::reach`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Funding {
+    /// £ a year; 0 leaves the lever out.
+    pub amount: f64,
+    /// Which reach option.
+    pub reach: usize,
+}
+
+impl Loaded {
+    /// The scenario with its `[optimise]` levers funded as `funding` says
+    /// (in the table's lever order), named `name`: a lever given £0 is
+    /// left out, as if the scenario did not have it, so its grades and
+    /// uncertain parameters play no part.
+    pub fn with_funding(&self, name: &str, funding: &[Funding]) -> Result<Loaded, ScenarioError> {
+        let budget = self
+            .optimise
+            .as_ref()
+            .expect("with_funding is for a scenario with an [optimise] table");
+        let mut merged = self.recipe.merged.clone();
+        let mut left_out = Vec::new();
+        let interventions = merged
+            .get_mut("interventions")
+            .and_then(|v| v.as_table_mut())
+            .expect("a lever is an intervention");
+        for (lever, f) in budget.levers.iter().zip(funding) {
+            let id = lever.intervention.as_str();
+            if f.amount <= 0.0 {
+                interventions.remove(id);
+                left_out.push(format!("interventions.{id}."));
+                continue;
+            }
+            let table = interventions
+                .get_mut(id)
+                .and_then(|v| v.as_table_mut())
+                .expect("a lever is an intervention");
+            let path = ["annual_budget".to_string()];
+            let years = super::uncertain::numbers_at(table, &path)
+                .expect("checked when loaded")
+                .len();
+            super::uncertain::set_numbers(table, &path, &vec![f.amount.round(); years])
+                .expect("checked when loaded");
+            if let Some(written) = &lever.reach[f.reach].written {
+                let targeting = table
+                    .entry("targeting")
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let Some(t) = targeting.as_table_mut() {
+                    t.insert("neighbourhoods".into(), written.clone());
+                }
+            }
+        }
+        let scenario = typed(&merged, &self.files)?;
+        let (mut built, _) = super::build(&scenario, &self.files, self.recipe.starting.clone())?;
+        built.config.burn_in_months = self.recipe.burn_in_months;
+        built.config.name = name.to_string();
+        let mut at = self.clone();
+        at.config = built.config;
+        at.intervention_money = built.intervention_money;
+        at.uncertainty
+            .parameters
+            .retain(|u| !left_out.iter().any(|p| u.parameter.starts_with(p.as_str())));
+        at.recipe.merged = merged;
+        Ok(at)
+    }
+}
+
+/// The number of neighbourhoods intervention `id` reaches in `merged` with
+/// its targeting set to `written`, by compiling it.
+pub(super) fn count_reach(
+    merged: &toml::Table,
+    files: &[super::SourceFile],
+    starting: Option<Vec<crate::model::StartingHousehold>>,
+    id: &str,
+    written: &toml::Value,
+) -> Result<usize, String> {
+    let mut m = merged.clone();
+    let table = m
+        .get_mut("interventions")
+        .and_then(|v| v.get_mut(id))
+        .and_then(|v| v.as_table_mut())
+        .ok_or_else(|| format!("`{id}` is not an intervention"))?;
+    let targeting = table
+        .entry("targeting")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(t) = targeting.as_table_mut() {
+        t.insert("neighbourhoods".into(), written.clone());
+    }
+    let scenario = typed(&m, files).map_err(|e| e.message)?;
+    let (built, _) = super::build(&scenario, files, starting).map_err(|e| e.message)?;
+    let iv = built
+        .config
+        .interventions
+        .iter()
+        .find(|iv| iv.id == id)
+        .expect("the intervention compiled");
+    Ok(match &iv.delivery {
+        Delivery::Caseload { targeting, .. } if !targeting.neighbourhoods.is_empty() => {
+            targeting.neighbourhoods.len()
+        }
+        _ => built.config.population.neighbourhoods.len(),
+    })
+}
+
+/// Locates an [`Invalid`] from the `[optimise]` table in the files.
+pub(super) fn located(files: &[super::SourceFile], inv: Invalid) -> ScenarioError {
+    locate(files, &split_path(&inv.path), inv.message)
+}
