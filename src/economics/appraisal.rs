@@ -422,6 +422,9 @@ pub struct Appraisal {
     /// The net present value replicate by replicate, for the split above.
     #[serde(skip)]
     pub npv_by_replicate: Vec<f64>,
+    /// Crisis-months avoided replicate by replicate.
+    #[serde(skip)]
+    pub crisis_months_avoided_by_replicate: Vec<f64>,
 }
 
 /// The net present value's variance across replicates split between the
@@ -965,6 +968,7 @@ pub fn appraise(
             .collect(),
         capital_schedule: Vec::new(),
         npv_by_replicate: npv_v,
+        crisis_months_avoided_by_replicate: crisis,
     }
 }
 
