@@ -66,6 +66,9 @@ pub enum Error {
     /// A run that cannot be reviewed as asked.
     #[error(transparent)]
     Review(#[from] crate::review::ReviewError),
+    /// A budget that cannot be split as asked.
+    #[error(transparent)]
+    Optimise(#[from] crate::optimise::OptimiseError),
 }
 
 impl Error {
@@ -80,7 +83,11 @@ impl Error {
             #[cfg(feature = "report")]
             Error::ReportAfterResults { .. } => false,
             Error::Threads(_) => false,
-            Error::Place(_) | Error::Sweep(_) | Error::Observed(_) | Error::Review(_) => true,
+            Error::Place(_)
+            | Error::Sweep(_)
+            | Error::Observed(_)
+            | Error::Review(_)
+            | Error::Optimise(_) => true,
         }
     }
 }

@@ -41,6 +41,7 @@ pub mod format;
 pub mod metrics;
 pub mod model;
 pub mod observed;
+pub mod optimise;
 pub mod output;
 pub mod place;
 pub mod published;
