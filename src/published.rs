@@ -124,6 +124,12 @@ pub const REVIEW_FILE: &str = "review.csv";
 /// See [`REVIEW_FILE`].
 pub const LEVERS_FILE: &str = "levers.csv";
 
+/// `upstream optimise`'s files: every split run, with its figures; and
+/// the best split at each share of the budget.
+pub const SPLITS_FILE: &str = "splits.csv";
+/// See [`SPLITS_FILE`].
+pub const FRONTIER_FILE: &str = "frontier.csv";
+
 /// The folder, inside a sweep's output folder, that keeps each point's
 /// results (`<id>.json`), so an interrupted sweep resumes.
 pub const SWEEP_RUNS_DIR: &str = "runs";

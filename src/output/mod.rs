@@ -337,6 +337,107 @@ pub fn sweep_csv(sweep: &crate::sweep::Sweep) -> Vec<u8> {
     csv_bytes(&header, rows)
 }
 
+/// Every split an optimisation ran: the share of the budget, each lever's
+/// £ a year and reach, the figures against the baseline, and how often it
+/// was the best of its share's splits.
+pub fn splits_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
+    let best: Vec<usize> = o.best.clone();
+    let rows = o.splits.iter().enumerate().map(|(i, s)| {
+        let mut row = vec![
+            whole((i + 1) as u64),
+            number(s.share),
+            number(s.share * o.budget.budget),
+        ];
+        for (l, f) in o.budget.levers.iter().zip(&s.funding) {
+            row.push(number(f.amount));
+            row.push(text(if f.amount > 0.0 {
+                l.reach[f.reach].label.as_str()
+            } else {
+                ""
+            }));
+        }
+        row.extend(split_figures(&s.figures));
+        row.push(whole(s.wins));
+        row.push(text(if best.contains(&i) { "yes" } else { "" }));
+        row
+    });
+    let mut header: Vec<String> = ["split", "share_of_budget", "budget_gbp_a_year"]
+        .map(String::from)
+        .to_vec();
+    for l in &o.budget.levers {
+        header.push(format!("{}_gbp_a_year", l.intervention));
+        header.push(format!("{}_reach", l.intervention));
+    }
+    header.extend(SPLIT_FIGURES.map(String::from));
+    header.push("replicates_best_of_share".into());
+    header.push("best_of_share".into());
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    csv_bytes(&header, rows)
+}
+
+/// The best split at each share of the budget: spend against outcome;
+/// then, for comparison, the split the scenario states, as written.
+pub fn frontier_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
+    let best = o.best.iter().map(|&i| {
+        let s = &o.splits[i];
+        let mut row = vec![
+            number(s.share),
+            number(s.share * o.budget.budget),
+            text(o.describe(s)),
+            whole((i + 1) as u64),
+        ];
+        row.extend(split_figures(&s.figures));
+        row.push(whole(s.wins));
+        row
+    });
+    let mut stated = vec![
+        Cell::Number(String::new()),
+        Cell::Number(String::new()),
+        text(format!("as the scenario states it: {}", o.stated_name)),
+        text("as written"),
+    ];
+    stated.extend(split_figures(&o.stated));
+    stated.push(Cell::Number(String::new()));
+    let rows = best.chain(std::iter::once(stated));
+    let mut header: Vec<String> = [
+        "share_of_budget",
+        "budget_gbp_a_year",
+        "best_split",
+        "split",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(SPLIT_FIGURES.map(String::from));
+    header.push("replicates_best_of_share".into());
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    csv_bytes(&header, rows)
+}
+
+/// The columns [`split_figures`] fills.
+const SPLIT_FIGURES: [&str; 8] = [
+    "npv_gbp_mean",
+    "npv_gbp_p5",
+    "npv_gbp_p95",
+    "crisis_months_avoided_mean",
+    "crisis_months_avoided_p5",
+    "crisis_months_avoided_p95",
+    "pv_investment_gbp_mean",
+    "probability_npv_positive",
+];
+
+fn split_figures(f: &crate::optimise::Figures) -> [Cell; 8] {
+    [
+        number(f.npv.mean),
+        number(f.npv.p5),
+        number(f.npv.p95),
+        number(f.crisis_months_avoided.mean),
+        number(f.crisis_months_avoided.p5),
+        number(f.crisis_months_avoided.p95),
+        number(f.pv_investment.mean),
+        number(f.probability_npv_positive),
+    ]
+}
+
 /// A calibration's fitted parameters: prior and posterior, and whether
 /// the observed counts narrowed it (and so whether the calibrated scenario
 /// restates it).
@@ -843,6 +944,8 @@ pub fn is_ours(name: &str) -> bool {
             crate::published::CALIBRATED_FILE,
             crate::published::REVIEW_FILE,
             crate::published::LEVERS_FILE,
+            crate::published::SPLITS_FILE,
+            crate::published::FRONTIER_FILE,
         ]
         .contains(&name)
         || is_sweep_run(name)

@@ -744,6 +744,83 @@ fn screening(d: &RunData, s: usize) -> Option<Chart> {
     })
 }
 
+/// An optimisation's frontier: the best split's net present value and
+/// crisis-months avoided at each share of the budget, with 90% ranges.
+pub fn frontier(o: &crate::optimise::Optimised) -> Vec<Chart> {
+    let timeline = Timeline::new((2026, 4), 4);
+    let categories: Vec<String> = o
+        .best
+        .iter()
+        .map(|&i| format!("{} a year", money(o.splits[i].share * o.budget.budget)))
+        .collect();
+    let over = |file: &str, what: &str, unit: Unit, pick: fn(&crate::optimise::Figures) -> Band| {
+        let values: Vec<Value> = o
+            .best
+            .iter()
+            .map(|&i| {
+                let b = pick(&o.splits[i].figures);
+                Value {
+                    mean: b.mean,
+                    lo: b.p5,
+                    hi: b.p95,
+                }
+            })
+            .collect();
+        let facts: Vec<String> = o
+            .best
+            .iter()
+            .zip(&categories)
+            .map(|(&i, c)| {
+                let m = pick(&o.splits[i].figures).mean;
+                let v = if unit == Unit::Money {
+                    money(m)
+                } else {
+                    count(m)
+                };
+                format!("{v} at {c} ({})", o.describe(&o.splits[i]))
+            })
+            .collect();
+        Chart {
+            file: file.into(),
+            title: format!(
+                "{what}: the best split by {} at each budget",
+                o.objective.name()
+            ),
+            alt: format!(
+                "Bar chart of {what} for the best split at each budget. {}.",
+                facts.join("; ")
+            ),
+            size: WIDE,
+            timeline,
+            body: Body::Bars(Bars {
+                y_desc: what.to_string(),
+                note: BARS_NOTE.into(),
+                unit,
+                categories: categories.clone(),
+                groups: vec![BarGroup {
+                    label: "Best split".into(),
+                    colour: colour(1),
+                    values,
+                }],
+            }),
+        }
+    };
+    vec![
+        over(
+            "frontier-npv",
+            "Net present value against the baseline (£)",
+            Unit::Money,
+            |f| f.npv,
+        ),
+        over(
+            "frontier-crisis-months-avoided",
+            "Crisis-months avoided against the baseline",
+            Unit::Count,
+            |f| f.crisis_months_avoided,
+        ),
+    ]
+}
+
 /// A sweep's charts (see [`super::sweep_charts`]).
 pub fn sweep(sweep: &crate::sweep::Sweep) -> Vec<Chart> {
     let timeline = Timeline::new((2026, 4), 4);

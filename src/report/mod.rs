@@ -115,6 +115,15 @@ pub fn sweep_charts(sweep: &crate::sweep::Sweep) -> Result<Vec<(String, Vec<u8>)
     chart_files(&figures::sweep(sweep))
 }
 
+/// An optimisation's frontier charts, as (name, contents) under
+/// `charts/`: the best split's net present value and crisis-months avoided
+/// at each share of the budget.
+pub fn optimise_charts(
+    o: &crate::optimise::Optimised,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    chart_files(&figures::frontier(o))
+}
+
 /// A calibration's fit charts, as (name, contents) under `charts/`: one per
 /// metric observed, the observed counts beside the simulation's before and
 /// after calibration, with 90% ranges.
