@@ -70,6 +70,14 @@ pub enum Command {
     /// to move to close the gap. Writes review.csv, levers.csv and a chart
     /// per metric.
     Review(ReviewArgs),
+    /// Split a prevention budget: every split of the budget a scenario's
+    /// [optimise] table states across its levers (interventions and the
+    /// neighbourhoods they reach), within its payers' limits and minimum
+    /// per neighbourhood, run against the baseline with the same luck; the
+    /// best by net present value or crisis-months avoided at each share of
+    /// the budget (the frontier), and how often it stays best replicate by
+    /// replicate. Writes splits.csv, frontier.csv and frontier charts.
+    Optimise(OptimiseArgs),
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -225,6 +233,43 @@ pub struct SweepArgs {
     pub replicates: u32,
     /// Folder for sweep.csv, the charts and each point's kept results.
     #[arg(long, short = 'o', default_value = "out-sweep", value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress bar and no table: only errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Refuse a run estimated to need more memory than this.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+}
+
+/// What `upstream optimise` maximises.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ObjectiveArg {
+    /// Expected net present value against the baseline.
+    Npv,
+    /// Expected crisis-months avoided against the baseline.
+    CrisisMonths,
+}
+
+#[derive(Args, Debug)]
+pub struct OptimiseArgs {
+    /// The baseline, then the scenario whose [optimise] table states the
+    /// budget to split (--baseline may name the baseline instead).
+    #[command(flatten)]
+    pub compared: Compared,
+    /// What the best split maximises.
+    #[arg(long, value_enum, default_value = "npv")]
+    pub objective: ObjectiveArg,
+    /// Stochastic replicates of each split.
+    #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
+    pub replicates: u32,
+    /// Draw each replicate's own values of the uncertain parameters, shared
+    /// by every split, so the bands and how often the best stays best cover
+    /// the assumptions as well as chance.
+    #[arg(long)]
+    pub uncertainty: bool,
+    /// Folder for splits.csv, frontier.csv and the charts.
+    #[arg(long, short = 'o', default_value = "out-optimise", value_name = "DIR")]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         cli::Command::Sweep(args) => sweep(args),
         cli::Command::Calibrate(args) => calibrate(args),
         cli::Command::Review(args) => review(args),
+        cli::Command::Optimise(args) => optimise(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -733,6 +734,117 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
 /// A calibration whose closest candidate is further than this from the
 /// observed counts (root mean square relative difference) is warned about.
 const CLOSE_ENOUGH: f64 = 0.25;
+
+fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
+    use upstream::format::{count, money};
+    use upstream::optimise::{self as op, Objective};
+    let objective = match args.objective {
+        cli::ObjectiveArg::Npv => Objective::Npv,
+        cli::ObjectiveArg::CrisisMonths => Objective::CrisisMonths,
+    };
+    let mut shares = Vec::new();
+    let (plan, out) = experiment(
+        "upstream optimise",
+        args.compared,
+        args.replicates,
+        &Claim {
+            out: &args.out,
+            quiet: args.quiet,
+            memory_limit: args.memory_limit,
+        },
+        |plan| {
+            shares = op::plan(plan.scenarios())?;
+            Ok(())
+        },
+    )?;
+    let settings = plan.settings().clone();
+    let splits: usize = shares.iter().map(|(_, s)| s.len()).sum();
+    // Each batch runs the baseline again; with --uncertainty, twice.
+    let batches = (splits + 1).div_ceil(op::BATCH);
+    let runs = (splits + 1 + batches) as u64 * if args.uncertainty { 2 } else { 1 };
+    let jobs = runs * settings.replicates as u64;
+    if !args.quiet {
+        eprintln!(
+            "{splits} splits of the budget at {} shares of it, {} replicates each",
+            shares.len(),
+            settings.replicates
+        );
+    }
+    let done = AtomicU64::new(0);
+    let bar = Bar::new(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+        Duration::from_secs(2),
+        args.quiet,
+    );
+    let started = std::time::Instant::now();
+    let found = op::optimise(
+        plan.scenarios(),
+        &settings,
+        objective,
+        args.uncertainty,
+        args.memory_limit,
+        &|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs),
+    )?;
+    drop(bar);
+    let seconds = started.elapsed().as_secs_f64();
+    let mut files = vec![
+        (
+            upstream::published::SPLITS_FILE.to_string(),
+            upstream::output::splits_csv(&found),
+        ),
+        (
+            upstream::published::FRONTIER_FILE.to_string(),
+            upstream::output::frontier_csv(&found),
+        ),
+    ];
+    files.extend(
+        upstream::report::optimise_charts(&found).map_err(|source| Error::Report {
+            dir: args.out.clone(),
+            source,
+        })?,
+    );
+    out.write(&files)?;
+    if !args.quiet {
+        let no_bands = upstream::published::no_bands(settings.replicates);
+        let band = |b: &upstream::metrics::Band, f: fn(f64) -> String| match no_bands {
+            Some(_) => f(b.mean),
+            None => format!("{} ({} to {})", f(b.mean), f(b.p5), f(b.p95)),
+        };
+        println!(
+            "The best split by {} at each budget (mean across replicates, 5th to 95th percentile):",
+            found.objective.name()
+        );
+        for &i in &found.best {
+            let s = &found.splits[i];
+            println!(
+                "  {} a year: {}\n    net present value {}; crisis-months avoided {}",
+                money(s.share * found.budget.budget),
+                found.describe(s),
+                band(&s.figures.npv, money),
+                band(&s.figures.crisis_months_avoided, count),
+            );
+        }
+        println!(
+            "  As the scenario states it ({}): net present value {}; crisis-months avoided {}",
+            found.stated_name,
+            band(&found.stated.npv, money),
+            band(&found.stated.crisis_months_avoided, count),
+        );
+        println!("{}", found.stability());
+        if let Some(why) = no_bands {
+            println!("{why}");
+        }
+        println!(
+            "Wrote {} files to {} ({:.1} billion resident-months in {:.0} s, {:.0} million a second).",
+            files.len(),
+            args.out.display(),
+            found.resident_months as f64 / 1e9,
+            seconds,
+            found.resident_months as f64 / seconds / 1e6
+        );
+    }
+    Ok(())
+}
 
 fn review(args: cli::ReviewArgs) -> Result<(), Error> {
     use upstream::review;

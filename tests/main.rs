@@ -12,6 +12,7 @@ mod crash;
 mod economics;
 mod mechanisms;
 mod model;
+mod optimise;
 mod parser;
 mod places;
 mod properties;

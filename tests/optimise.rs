@@ -1,0 +1,303 @@
+//! Optimising a prevention budget (`upstream optimise`): on two levers
+//! whose best split is known in closed form (one helps, one cannot, both
+//! spend the whole budget, and the helpful one's payer is capped), the
+//! optimiser finds it by either objective and at each share of the budget;
+//! a split equal to the one the scenario states gives its figures exactly;
+//! the results do not depend on the thread count; and a bad `[optimise]`
+//! table is refused with its file, line and field.
+
+use std::path::{Path, PathBuf};
+
+use upstream::app::{Plan, Request};
+use upstream::optimise::{Objective, optimise};
+
+use crate::common::{every_file, upstream};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn two_levers(replicates: u32, threads: usize) -> Plan {
+    Plan::new(&Request {
+        scenarios: vec![fixture("small.toml"), fixture("small_portfolio.toml")],
+        replicates,
+        seed: 11,
+        threads: Some(threads),
+        years: Some(2),
+        ..Request::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_optimiser_finds_the_closed_form_best_split() {
+    let plan = two_levers(8, 2);
+    for objective in [Objective::Npv, Objective::CrisisMonths] {
+        let found = optimise(
+            plan.scenarios(),
+            plan.settings(),
+            objective,
+            false,
+            None,
+            &|| {},
+        )
+        .unwrap();
+        // At £90k (0.6 of the budget) all of it to the strong lever; at
+        // £150k, the £90k housing may put in, and the rest to the other.
+        let best: Vec<Vec<f64>> = found
+            .best
+            .iter()
+            .map(|&i| found.splits[i].funding.iter().map(|f| f.amount).collect())
+            .collect();
+        assert_eq!(
+            best,
+            [vec![90_000.0, 0.0], vec![90_000.0, 60_000.0]],
+            "{objective:?}"
+        );
+        // Every split at the whole budget kept housing within its limit.
+        let whole: Vec<_> = found.splits.iter().filter(|s| s.share == 1.0).collect();
+        assert_eq!(
+            whole.len(),
+            4,
+            "£0, £30k, £60k and £90k to the strong lever"
+        );
+        // The objective rises with the strong lever's share, as the closed
+        // form says, not only at the top.
+        let mut by_strong: Vec<(f64, f64)> = whole
+            .iter()
+            .map(|s| {
+                let f = &s.figures;
+                let v = match objective {
+                    Objective::Npv => f.npv.mean,
+                    Objective::CrisisMonths => f.crisis_months_avoided.mean,
+                };
+                (s.funding[0].amount, v)
+            })
+            .collect();
+        by_strong.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(
+            by_strong.windows(2).all(|w| w[1].1 > w[0].1),
+            "{objective:?}: {by_strong:?}"
+        );
+        // Replicate by replicate, the wins add up to the replicates at
+        // each share.
+        for &share in &[0.6, 1.0] {
+            let wins: u32 = found
+                .splits
+                .iter()
+                .filter(|s| s.share == share)
+                .map(|s| s.wins)
+                .sum();
+            assert_eq!(wins, 8);
+        }
+        // The split the scenario states (£60k strong, £90k none) is on the
+        // lattice: run as a split, it gives the stated figures exactly.
+        let same = whole
+            .iter()
+            .find(|s| s.funding[0].amount == 60_000.0)
+            .unwrap();
+        assert_eq!(same.figures, found.stated);
+        assert!(found.best_overall().figures.npv.mean > found.stated.npv.mean);
+    }
+}
+
+#[test]
+fn the_command_writes_the_same_files_on_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(threads);
+        let run = upstream(&[
+            "optimise",
+            fixture("small.toml").to_str().unwrap(),
+            fixture("small_portfolio.toml").to_str().unwrap(),
+            "-r",
+            "2",
+            "--years",
+            "1",
+            "-j",
+            threads,
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        files.push(every_file(&out));
+    }
+    assert_eq!(files[0], files[1]);
+    let names: Vec<&String> = files[0].keys().collect();
+    for expected in [
+        "splits.csv",
+        "frontier.csv",
+        "charts/frontier-npv.svg",
+        "charts/frontier-crisis-months-avoided.png",
+    ] {
+        assert!(
+            names.iter().any(|n| *n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    let frontier = String::from_utf8(files[0]["frontier.csv"].clone()).unwrap();
+    let lines: Vec<&str> = frontier.lines().collect();
+    assert!(
+        lines[0].starts_with("share_of_budget,budget_gbp_a_year,best_split,split,npv_gbp_mean")
+    );
+    // Two shares, then the split as written.
+    assert_eq!(lines.len(), 4, "{frontier}");
+    assert!(lines[3].contains("as written"), "{frontier}");
+    let splits = String::from_utf8(files[0]["splits.csv"].clone()).unwrap();
+    assert!(
+        splits
+            .lines()
+            .next()
+            .unwrap()
+            .contains("strong_gbp_a_year,strong_reach,none_gbp_a_year")
+    );
+}
+
+/// A bad `[optimise]` table, appended to the two-lever fixture's levers:
+/// exit code 2, one line naming the file, line and field, nothing written.
+fn refused(table: &str, expect: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("small_portfolio.toml")).unwrap();
+    let levers = text.split("[optimise]").next().unwrap();
+    let file = tmp.path().join("bad.toml");
+    let small = fixture("small.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "{}[optimise]\n{table}\n",
+            levers.replace("\"small.toml\"", &format!("{:?}", small.to_str().unwrap()))
+        ),
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let run = upstream(&[
+        "optimise",
+        small.to_str().unwrap(),
+        file.to_str().unwrap(),
+        "-r",
+        "1",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{table}: {stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "{table}: expected {e:?} in: {stderr}");
+    }
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn a_bad_optimise_table_is_refused_with_file_line_and_field() {
+    let ok = "budget = 150_000\nlevers = [\"strong\", \"none\"]\n";
+    refused(
+        "budget = 150_000\nlevers = [\"strnog\", \"none\"]",
+        &[
+            "bad.toml",
+            "line 47",
+            "optimise.levers[0]",
+            "did you mean `strong`",
+        ],
+    );
+    refused(
+        "budget = 0\nlevers = [\"strong\"]",
+        &["optimise.budget", "above £0"],
+    );
+    refused(
+        "budget = 150_000\nlevers = []",
+        &["optimise.levers", "at least one"],
+    );
+    refused(
+        "budget = 150_000\nlevers = [\"strong\", \"strong\"]",
+        &["optimise.levers[1]", "listed twice"],
+    );
+    refused(
+        &format!("{ok}step = 0.3"),
+        &["optimise.step", "divides it evenly"],
+    );
+    refused(
+        &format!("{ok}frontier = [0.5, 0.25, 1]"),
+        &["optimise.frontier", "rising, the last 1"],
+    );
+    refused(
+        &format!("{ok}payer_limits = {{ nhs = 5 }}"),
+        &["optimise.payer_limits.nhs", "no lever is paid for by nhs"],
+    );
+    refused(
+        &format!("{ok}payer_limits = {{ housing = 10_000, police = 10_000 }}"),
+        &["optimise.payer_limits", "£20,000 of the £150,000"],
+    );
+    refused(
+        &format!("{ok}payer_limits = {{ hosing = 5 }}"),
+        &["optimise.payer_limits", "hosing"],
+    );
+    refused(
+        &format!("{ok}reach = {{ elsewhere = [\"all\"] }}"),
+        &["optimise.reach.elsewhere", "not one of the levers"],
+    );
+    refused(
+        &format!("{ok}reach = {{ strong = [\"most_deprived:9\"] }}"),
+        &["optimise.reach.strong[0]"],
+    );
+    refused(&format!("{ok}budgett = 5"), &["optimise", "budgett"]);
+    refused(
+        &format!("{ok}minimum_per_neighbourhood = 100_000"),
+        &["no split of £38k a year meets"],
+    );
+    // 101 splits at each of 20 shares.
+    let shares: Vec<String> = (1..=20).map(|i| format!("{}", i as f64 / 20.0)).collect();
+    refused(
+        &format!("{ok}step = 0.01\nfrontier = [{}]", shares.join(", ")),
+        &["2020 splits to run (more than 2000)"],
+    );
+}
+
+#[test]
+fn a_lever_the_baseline_funds_or_a_scenario_without_a_budget_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |baseline: &Path, scenario: &Path| {
+        upstream(&[
+            "optimise",
+            baseline.to_str().unwrap(),
+            scenario.to_str().unwrap(),
+            "-r",
+            "1",
+            "-o",
+            tmp.path().join("out").to_str().unwrap(),
+        ])
+    };
+    let none = run(&fixture("small.toml"), &fixture("small_hubs.toml"));
+    let stderr = String::from_utf8_lossy(&none.stderr);
+    assert_eq!(none.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("small_hubs.toml has no [optimise] table"),
+        "{stderr}"
+    );
+    // A baseline that funds the levers already.
+    let funded = tmp.path().join("funded.toml");
+    std::fs::write(
+        &funded,
+        format!(
+            "name = \"Funded\"\nextends = {:?}\n",
+            fixture("small_portfolio.toml").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let both = run(&funded, &fixture("small_portfolio.toml"));
+    let stderr = String::from_utf8_lossy(&both.stderr);
+    assert_eq!(both.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("lever `strong` is in the baseline too"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("out").exists());
+}
