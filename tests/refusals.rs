@@ -38,10 +38,12 @@ const FREE_NAMES: [&str; 5] = [
 
 /// Tables whose keys must name a service, an intervention or a payer: a
 /// misspelt name is refused, though not as an unknown field.
-const CHECKED_NAMES: [&str; 3] = [
+const CHECKED_NAMES: [&str; 5] = [
     "economics.inflation",
     "economics.cashable",
     "economics.budgets",
+    "optimise.payer_limits",
+    "optimise.reach",
 ];
 
 // Declared ranges, read from src/scenario/compile and src/scenario/money.rs.
@@ -328,6 +330,24 @@ const RANGES: &[(&str, Range)] = &[
     ),
     ("economics.budgets.*.envelope", COST),
     ("economics.budgets.*.savings_target", COST),
+    (
+        "optimise.budget",
+        Range::real(Excl(0.0), Incl(1e12))
+            .coupled("the payers' limits must let the levers spend it"),
+    ),
+    (
+        "optimise.step",
+        Range::real(Incl(0.01), Incl(1.0)).coupled("it must divide the budget into whole steps"),
+    ),
+    (
+        "optimise.frontier",
+        Range::real(Excl(0.0), Incl(1.0)).coupled("the shares rise and the last is 1"),
+    ),
+    (
+        "optimise.payer_limits.*",
+        COST.coupled("the limits must let the levers spend the budget"),
+    ),
+    ("optimise.minimum_per_neighbourhood", COST),
 ];
 
 // Declared limits on text, read from src/scenario/text.rs: by the key the

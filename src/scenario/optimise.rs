@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::compile::checks::cost;
 use super::schema::{self, NeighbourhoodsIn};
 use super::{Invalid, Loaded, ScenarioError, locate, split_path, typed};
 use crate::model::{Config, Delivery, Payer};
@@ -120,10 +121,10 @@ pub(super) fn budget(
         path: format!("optimise.{field}"),
         message,
     };
-    if !(o.budget.is_finite() && o.budget > 0.0) {
+    if cost("optimise.budget", o.budget)? == 0.0 {
         return Err(bad(
             "budget",
-            format!("expected a budget above £0 a year, found {}", o.budget),
+            "expected a budget above £0 a year, found 0".into(),
         ));
     }
     if o.levers.is_empty() {
@@ -251,26 +252,29 @@ pub(super) fn budget(
         ));
     }
     let mut payer_limits = Vec::new();
-    for (p, &limit) in &o.payer_limits {
-        let field = format!("payer_limits.{}", p.name());
-        if !(limit.is_finite() && limit >= 0.0) {
+    for (name, &limit) in &o.payer_limits {
+        let field = format!("payer_limits.{name}");
+        let Some(p) = Payer::ALL.into_iter().find(|p| p.name() == name) else {
+            let names = Payer::ALL.map(Payer::name);
+            let hint = super::nearest(name, &names)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
             return Err(bad(
                 &field,
-                format!("expected £0 or more a year, found {limit}"),
+                format!("`{name}` is not a payer ({}){hint}", names.join(", ")),
             ));
-        }
+        };
+        let p = &p;
+        cost(&format!("optimise.{field}"), limit)?;
         if !levers.iter().any(|l| l.payer == *p) {
             return Err(bad(&field, format!("no lever is paid for by {}", p.name())));
         }
         payer_limits.push((*p, limit));
     }
-    let minimum_per_neighbourhood = o.minimum_per_neighbourhood.unwrap_or(0.0);
-    if !(minimum_per_neighbourhood.is_finite() && minimum_per_neighbourhood >= 0.0) {
-        return Err(bad(
-            "minimum_per_neighbourhood",
-            format!("expected £0 or more a year, found {minimum_per_neighbourhood}"),
-        ));
-    }
+    let minimum_per_neighbourhood = cost(
+        "optimise.minimum_per_neighbourhood",
+        o.minimum_per_neighbourhood.unwrap_or(0.0),
+    )?;
     let found = Budget {
         budget: o.budget,
         levers,

@@ -230,7 +230,7 @@ pub struct OptimiseIn {
     pub frontier: Option<Vec<f64>>,
     /// The most, £ a year, each payer may put in across the levers.
     #[serde(default)]
-    pub payer_limits: BTreeMap<Payer, f64>,
+    pub payer_limits: BTreeMap<String, f64>,
     /// The least, £ a year, a funded lever must spend in each neighbourhood
     /// it reaches.
     #[serde(default)]
