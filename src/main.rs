@@ -830,6 +830,7 @@ fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
             band(&found.stated.npv, money),
             band(&found.stated.crisis_months_avoided, count),
         );
+        println!("  {}", found.stated_sentence());
         println!("{}", found.stability());
         if let Some(why) = no_bands {
             println!("{why}");

@@ -133,6 +133,9 @@ pub struct Optimised {
     pub stated: Figures,
     /// The scenario's name.
     pub stated_name: String,
+    /// Where the split as written stands: the index of the same split
+    /// among `splits`, or why the optimiser could not choose it.
+    pub stated_is: Result<usize, String>,
     /// Every split run, share by share.
     pub splits: Vec<Split>,
     /// For each share of the frontier, the index of its best split.
@@ -173,6 +176,21 @@ impl Optimised {
             "nothing".into()
         } else {
             parts.join("; ")
+        }
+    }
+
+    /// Where the split as written stands, in one sentence.
+    pub fn stated_sentence(&self) -> String {
+        match &self.stated_is {
+            Ok(i) => format!(
+                "As the scenario states it ({}), the split is split {}.",
+                self.stated_name,
+                i + 1
+            ),
+            Err(why) => format!(
+                "As the scenario states it ({}), the split is not one the optimiser could choose: {why}.",
+                self.stated_name
+            ),
         }
     }
 
@@ -265,6 +283,64 @@ pub fn splits(budget: &Budget, share: f64) -> Vec<Vec<Funding>> {
         }
     });
     out
+}
+
+/// The split the scenario writes, with each lever at its own targeting, or
+/// why it is not one the limits allow.
+fn stated_split(budget: &Budget, scenario: &Loaded) -> Result<Vec<Funding>, String> {
+    use crate::format::money;
+    let mut out = Vec::new();
+    for l in &budget.levers {
+        let by_year = scenario
+            .number(&format!("interventions.{}.annual_budget", l.intervention))
+            .unwrap_or_default();
+        let Some(&amount) = by_year.first() else {
+            return Err(format!("{} has no annual budget", l.name));
+        };
+        if by_year.iter().any(|&a| a != amount) {
+            return Err(format!("{}'s budget changes from year to year", l.name));
+        }
+        if amount > 0.0
+            && amount + 0.01 < budget.minimum_per_neighbourhood * l.reach[0].neighbourhoods as f64
+        {
+            return Err(format!(
+                "{} spends {} a year over {} neighbourhoods, under the minimum of {} in each",
+                l.name,
+                money(amount),
+                l.reach[0].neighbourhoods,
+                money(budget.minimum_per_neighbourhood)
+            ));
+        }
+        out.push(Funding { amount, reach: 0 });
+    }
+    let total: f64 = out.iter().map(|f| f.amount).sum();
+    if (total - budget.budget).abs() > 0.01 {
+        return Err(format!(
+            "it spends {} a year, not the budget of {}",
+            money(total),
+            money(budget.budget)
+        ));
+    }
+    for p in Payer::ALL {
+        if let Some(limit) = budget.payer_limit(p) {
+            let spent: f64 = budget
+                .levers
+                .iter()
+                .zip(&out)
+                .filter(|(l, _)| l.payer == p)
+                .map(|(_, f)| f.amount)
+                .sum();
+            if spent > limit + 0.01 {
+                return Err(format!(
+                    "{} puts in {} a year, above its limit of {}",
+                    p.name(),
+                    money(spent),
+                    money(limit)
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Calls `each` with every way of giving `left` units to levers `i..`, the
@@ -361,6 +437,7 @@ pub fn optimise(
             which.push((share, funding));
         }
     }
+    let which_funding = which.clone();
     let mut figures: Vec<Figures> = Vec::with_capacity(runs.len());
     let mut resident_months = 0;
     for batch in runs.chunks(BATCH) {
@@ -387,6 +464,12 @@ pub fn optimise(
         }
     }
     let stated = figures.remove(0);
+    let stated_is = stated_split(&budget, scenario).and_then(|f| {
+        which_funding
+            .iter()
+            .position(|(share, g)| *share == 1.0 && *g == f)
+            .ok_or_else(|| "it is not a whole number of the table's steps".to_string())
+    });
     let mut splits: Vec<Split> = which
         .into_iter()
         .zip(figures)
@@ -424,6 +507,7 @@ pub fn optimise(
         budget,
         stated,
         stated_name: scenario.config.name.clone(),
+        stated_is,
         splits,
         best,
         replicates: settings.replicates,

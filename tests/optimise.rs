@@ -99,6 +99,8 @@ fn the_optimiser_finds_the_closed_form_best_split() {
             .find(|s| s.funding[0].amount == 60_000.0)
             .unwrap();
         assert_eq!(same.figures, found.stated);
+        let at = found.splits.iter().position(|s| std::ptr::eq(s, *same));
+        assert_eq!(found.stated_is, Ok(at.unwrap()));
         assert!(found.best_overall().figures.npv.mean > found.stated.npv.mean);
     }
 }
@@ -150,7 +152,10 @@ fn the_command_writes_the_same_files_on_any_thread_count() {
     );
     // Two shares, then the split as written.
     assert_eq!(lines.len(), 4, "{frontier}");
-    assert!(lines[3].contains("as written"), "{frontier}");
+    assert!(
+        lines[3].contains("As the scenario states it (Small borough, two levers), the split is split"),
+        "{frontier}"
+    );
     let splits = String::from_utf8(files[0]["splits.csv"].clone()).unwrap();
     assert!(
         splits
@@ -300,4 +305,31 @@ fn a_lever_the_baseline_funds_or_a_scenario_without_a_budget_is_refused() {
         "{stderr}"
     );
     assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn a_stated_split_the_limits_do_not_allow_is_said_so() {
+    let plan = two_levers(1, 2);
+    let mut scenarios = plan.scenarios().to_vec();
+    scenarios[1] = scenarios[1]
+        .with_numbers(&[
+            ("interventions.strong.annual_budget", &[120_000.0]),
+            ("interventions.none.annual_budget", &[30_000.0]),
+        ])
+        .unwrap();
+    let found = optimise(&scenarios, plan.settings(), Objective::Npv, false, None, &|| {}).unwrap();
+    assert_eq!(
+        found.stated_is,
+        Err("housing puts in £120k a year, above its limit of £90k".to_string())
+    );
+    assert!(
+        found
+            .stated_sentence()
+            .contains("is not one the optimiser could choose: housing puts in £120k"),
+        "{}",
+        found.stated_sentence()
+    );
+    // The best split is the same whatever the scenario states.
+    let best = found.best_overall();
+    assert_eq!(best.funding[0].amount, 90_000.0);
 }

@@ -393,8 +393,11 @@ pub fn frontier_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
     let mut stated = vec![
         Cell::Number(String::new()),
         Cell::Number(String::new()),
-        text(format!("as the scenario states it: {}", o.stated_name)),
-        text("as written"),
+        text(o.stated_sentence()),
+        match o.stated_is {
+            Ok(i) => whole((i + 1) as u64),
+            Err(_) => text("as written"),
+        },
     ];
     stated.extend(split_figures(&o.stated));
     stated.push(Cell::Number(String::new()));
