@@ -153,7 +153,8 @@ fn the_command_writes_the_same_files_on_any_thread_count() {
     // Two shares, then the split as written.
     assert_eq!(lines.len(), 4, "{frontier}");
     assert!(
-        lines[3].contains("As the scenario states it (Small borough, two levers), the split is split"),
+        lines[3]
+            .contains("As the scenario states it (Small borough, two levers), the split is split"),
         "{frontier}"
     );
     let splits = String::from_utf8(files[0]["splits.csv"].clone()).unwrap();
@@ -317,7 +318,15 @@ fn a_stated_split_the_limits_do_not_allow_is_said_so() {
             ("interventions.none.annual_budget", &[30_000.0]),
         ])
         .unwrap();
-    let found = optimise(&scenarios, plan.settings(), Objective::Npv, false, None, &|| {}).unwrap();
+    let found = optimise(
+        &scenarios,
+        plan.settings(),
+        Objective::Npv,
+        false,
+        None,
+        &|| {},
+    )
+    .unwrap();
     assert_eq!(
         found.stated_is,
         Err("housing puts in £120k a year, above its limit of £90k".to_string())
@@ -332,4 +341,29 @@ fn a_stated_split_the_limits_do_not_allow_is_said_so() {
     // The best split is the same whatever the scenario states.
     let best = found.best_overall();
     assert_eq!(best.funding[0].amount, 90_000.0);
+}
+
+#[test]
+fn with_parameters_drawn_every_split_meets_the_same_draws() {
+    let plan = two_levers(8, 2);
+    let found = optimise(
+        plan.scenarios(),
+        plan.settings(),
+        Objective::Npv,
+        true,
+        None,
+        &|| {},
+    )
+    .unwrap();
+    assert!(found.parameters_drawn);
+    assert_eq!(found.best_overall().funding[0].amount, 90_000.0);
+    // The split as written, run as a split, draws the same parameters in
+    // each replicate, so its figures are the stated scenario's exactly.
+    let i = found.stated_is.clone().unwrap();
+    assert_eq!(found.splits[i].figures, found.stated);
+    assert!(
+        found
+            .stability()
+            .contains("each replicate with its own draw")
+    );
 }
