@@ -798,7 +798,7 @@ fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
         ),
     ];
     files.extend(
-        upstream::report::optimise_charts(&found).map_err(|source| Error::Report {
+        upstream::report::optimise_report(&found).map_err(|source| Error::Report {
             dir: args.out.clone(),
             source,
         })?,

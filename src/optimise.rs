@@ -142,8 +142,19 @@ pub struct Optimised {
     pub best: Vec<usize>,
     /// Replicates behind each split.
     pub replicates: u32,
+    /// The master seed.
+    pub seed: u64,
+    /// Residents in the place.
+    pub residents: u32,
+    /// Months of the horizon.
+    pub months: u32,
+    /// The baseline's name.
+    pub baseline: String,
     /// Whether each replicate drew its own parameters.
     pub parameters_drawn: bool,
+    /// How many uncertain parameters the baseline and the scenario draw
+    /// (0 when none are drawn).
+    pub parameters: usize,
     /// Resident-months simulated, burn-in included.
     pub resident_months: u64,
 }
@@ -283,6 +294,23 @@ pub fn splits(budget: &Budget, share: f64) -> Vec<Vec<Funding>> {
         }
     });
     out
+}
+
+/// The uncertain parameters the baseline and the scenario draw under the
+/// baseline's widths, counted once by name.
+fn drawn_parameters(baseline: &Loaded, scenario: &Loaded) -> Result<usize, Error> {
+    let widths = baseline.uncertainty.default_width;
+    let scenario = scenario.clone().with_default_width(widths)?;
+    let mut names: Vec<&str> = baseline
+        .uncertainty
+        .parameters
+        .iter()
+        .chain(&scenario.uncertainty.parameters)
+        .map(|u| u.parameter.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    Ok(names.len())
 }
 
 /// The split the scenario writes, with each lever at its own targeting, or
@@ -511,7 +539,16 @@ pub fn optimise(
         splits,
         best,
         replicates: settings.replicates,
+        seed: settings.seed,
+        residents: baseline.config.population.residents,
+        months: baseline.config.months,
+        baseline: baseline.config.name.clone(),
         parameters_drawn: uncertainty,
+        parameters: if uncertainty {
+            drawn_parameters(baseline, scenario)?
+        } else {
+            0
+        },
         resident_months,
     })
 }

@@ -139,6 +139,7 @@ fn the_command_writes_the_same_files_on_any_thread_count() {
         "frontier.csv",
         "charts/frontier-npv.svg",
         "charts/frontier-crisis-months-avoided.png",
+        "report.html",
     ] {
         assert!(
             names.iter().any(|n| *n == expected),
@@ -157,6 +158,12 @@ fn the_command_writes_the_same_files_on_any_thread_count() {
             .contains("As the scenario states it (Small borough, two levers), the split is split"),
         "{frontier}"
     );
+    // The page says the same figures as the files: the best split at the
+    // whole budget, in the same words.
+    let page = String::from_utf8(files[0]["report.html"].clone()).unwrap();
+    let best = lines[2].split(',').nth(2).unwrap();
+    assert!(page.contains(best), "{best} in the page");
+    assert!(page.contains("The best split at each budget"));
     let splits = String::from_utf8(files[0]["splits.csv"].clone()).unwrap();
     assert!(
         splits

@@ -783,7 +783,8 @@ pub fn frontier(o: &crate::optimise::Optimised) -> Vec<Chart> {
         Chart {
             file: file.into(),
             title: format!(
-                "{what}: the best split by {} at each budget",
+                "{} of the best split at each budget (best by {})",
+                what.trim_end_matches(" (£)"),
                 o.objective.name()
             ),
             alt: format!(

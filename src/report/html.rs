@@ -797,3 +797,199 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
     out.push_str("</body>\n</html>\n");
     out
 }
+
+/// A page of its own, for an experiment's folder: the report's styles, a
+/// title and lede, then `body`.
+fn standalone(title: &str, lede: &str, body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + STYLE.len() + 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header><h1>{t}</h1><p class=\"lede\">{}</p></header>\n",
+        html(lede),
+        t = html(title)
+    );
+    out.push_str(body);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The figures `charts` as a grid, each with its SVG from `svgs`.
+fn chart_grid(out: &mut String, charts: &[&super::charts::Chart], svgs: &HashMap<&str, &str>) {
+    out.push_str("<div class=\"charts\">\n");
+    for c in charts {
+        let _ = writeln!(
+            out,
+            "<figure id=\"{id}\">{}<figcaption>{}</figcaption></figure>",
+            inline_svg(
+                svgs.get(c.file.as_str()).copied().unwrap_or(""),
+                &c.file,
+                &c.alt
+            ),
+            html(&c.alt),
+            id = c.file
+        );
+    }
+    out.push_str("</div>\n");
+}
+
+/// `upstream optimise`'s page: the best split at each budget with the
+/// frontier's charts, how often it stays best, the split as written, the
+/// limits, the best splits of the whole budget, and how to reproduce it.
+pub fn optimise_page(
+    o: &crate::optimise::Optimised,
+    charts: &[super::charts::Chart],
+    svgs: &HashMap<&str, &str>,
+) -> String {
+    let b = &o.budget;
+    let no_bands = crate::published::no_bands(o.replicates);
+    let band = |x: &crate::metrics::Band, f: fn(f64) -> String| -> String {
+        if no_bands.is_some() {
+            html(&f(x.mean))
+        } else {
+            cell(&f(x.mean), &f(x.p5), &f(x.p95))
+        }
+    };
+    let ranged = if no_bands.is_some() {
+        ""
+    } else {
+        " (90% range)"
+    };
+    let title = format!(
+        "Upstream: splitting {} a year of prevention, {}",
+        money(b.budget),
+        o.stated_name
+    );
+    let lede = format!(
+        "{} residents over {} months, {} replicates a split, against {}. The best split maximises expected {}. Every split is a comparison with the baseline under the stated assumptions, with the same luck, not a forecast.",
+        count(o.residents as f64),
+        o.months,
+        o.replicates,
+        o.baseline,
+        o.objective.name()
+    );
+    let mut out = String::new();
+    out.push_str("<h2 class=\"first\" id=\"frontier\">The best split at each budget</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p class=\"headline\">{}</p>",
+        html(&format!(
+            "At {} a year: {}. {}",
+            money(b.budget),
+            o.describe(o.best_overall()),
+            o.stability()
+        ))
+    );
+    if let Some(why) = &no_bands {
+        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(why));
+    }
+    let _ = writeln!(
+        out,
+        "<div class=\"wide\"><table><thead><tr><th>Budget a year</th><th>Best split</th><th>Net present value{ranged}</th><th>Crisis-months avoided{ranged}</th><th>Replicates in which it is best</th></tr></thead><tbody>"
+    );
+    for &i in &o.best {
+        let s = &o.splits[i];
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} of {}</td></tr>",
+            html(&money(s.share * b.budget)),
+            html(&o.describe(s)),
+            band(&s.figures.npv, money),
+            band(&s.figures.crisis_months_avoided, count),
+            s.wins,
+            o.replicates
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<tr><td class=\"n\">as written</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr>",
+        html(&o.stated_sentence()),
+        band(&o.stated.npv, money),
+        band(&o.stated.crisis_months_avoided, count),
+    );
+    out.push_str("</tbody></table></div>\n");
+    let refs: Vec<&super::charts::Chart> = charts.iter().collect();
+    chart_grid(&mut out, &refs, svgs);
+
+    out.push_str("<h2 id=\"limits\">The levers and limits</h2>\n<ul>\n");
+    let _ = writeln!(
+        out,
+        "<li>{} a year, split in steps of {} of the amount split, at {} of the budget.</li>",
+        html(&money(b.budget)),
+        html(&format!("1/{}", b.units)),
+        html(
+            &b.frontier
+                .iter()
+                .map(|f| format!("{}%", (f * 100.0).round()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    );
+    for l in &b.levers {
+        let reach: Vec<String> = l
+            .reach
+            .iter()
+            .map(|r| format!("{} ({} neighbourhoods)", r.label, r.neighbourhoods))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<li><strong>{}</strong> (<code>{}</code>), paid for by {}{}; may reach {}.</li>",
+            html(&l.name),
+            html(&l.intervention),
+            html(l.payer.name()),
+            b.payer_limit(l.payer)
+                .map(|m| format!(", at most {} a year", html(&money(m))))
+                .unwrap_or_default(),
+            html(&reach.join(" or "))
+        );
+    }
+    if b.minimum_per_neighbourhood > 0.0 {
+        let _ = writeln!(
+            out,
+            "<li>A funded lever spends at least {} a year in each neighbourhood it reaches.</li>",
+            html(&money(b.minimum_per_neighbourhood))
+        );
+    }
+    out.push_str("</ul>\n");
+
+    let mut whole: Vec<usize> = (0..o.splits.len())
+        .filter(|&i| o.splits[i].share == 1.0)
+        .collect();
+    let key = |i: usize| match o.objective {
+        crate::optimise::Objective::Npv => o.splits[i].figures.npv.mean,
+        crate::optimise::Objective::CrisisMonths => o.splits[i].figures.crisis_months_avoided.mean,
+    };
+    whole.sort_by(|&x, &y| key(y).total_cmp(&key(x)).then(x.cmp(&y)));
+    let shown = whole.len().min(10);
+    let _ = writeln!(
+        out,
+        "<h2 id=\"splits\">The best {shown} of {} splits of the whole budget</h2>\n<p>By expected {}; splits.csv holds every split at every budget.</p>",
+        whole.len(),
+        html(o.objective.name())
+    );
+    let _ = writeln!(
+        out,
+        "<div class=\"wide\"><table><thead><tr><th>Split</th><th>Funding</th><th>Net present value{ranged}</th><th>Crisis-months avoided{ranged}</th><th>Replicates in which it is best</th></tr></thead><tbody>"
+    );
+    for &i in &whole[..shown] {
+        let s = &o.splits[i];
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            i + 1,
+            html(&o.describe(s)),
+            band(&s.figures.npv, money),
+            band(&s.figures.crisis_months_avoided, count),
+            s.wins
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+    let _ = writeln!(
+        out,
+        "<footer><h2 id=\"reproduce\">Reproducing this optimisation</h2>\n<p>Upstream {}; seed {}; {} replicates a split. {} The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p></footer>",
+        html(env!("CARGO_PKG_VERSION")),
+        o.seed,
+        o.replicates,
+        html(&crate::published::bands_cover(o.parameters)),
+    );
+    standalone(&title, &lede, &out)
+}

@@ -115,13 +115,25 @@ pub fn sweep_charts(sweep: &crate::sweep::Sweep) -> Result<Vec<(String, Vec<u8>)
     chart_files(&figures::sweep(sweep))
 }
 
-/// An optimisation's frontier charts, as (name, contents) under
-/// `charts/`: the best split's net present value and crisis-months avoided
-/// at each share of the budget.
-pub fn optimise_charts(
+/// An optimisation's page and charts, as (name, contents): `report.html`,
+/// and under `charts/` the best split's net present value and
+/// crisis-months avoided at each share of the budget.
+pub fn optimise_report(
     o: &crate::optimise::Optimised,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    chart_files(&figures::frontier(o))
+    let charts = figures::frontier(o);
+    let mut files = chart_files(&charts)?;
+    let svgs: std::collections::HashMap<&str, &str> = charts
+        .iter()
+        .filter_map(|c| {
+            let name = format!("{CHARTS_DIR}/{}.svg", c.file);
+            let svg = files.iter().find(|(n, _)| *n == name)?;
+            Some((c.file.as_str(), std::str::from_utf8(&svg.1).ok()?))
+        })
+        .collect();
+    let page = html::optimise_page(o, &charts, &svgs);
+    files.push((REPORT_FILE.to_string(), page.into_bytes()));
+    Ok(files)
 }
 
 /// A calibration's fit charts, as (name, contents) under `charts/`: one per
