@@ -880,10 +880,12 @@ fn review(args: cli::ReviewArgs) -> Result<(), Error> {
             upstream::output::levers_csv(&found),
         ),
     ];
-    let charts = upstream::report::review_charts(&found).map_err(|source| Error::Report {
-        dir: args.out.clone(),
-        source,
-    })?;
+    let charts = upstream::report::review_report(&found, &args.run.display().to_string()).map_err(
+        |source| Error::Report {
+            dir: args.out.clone(),
+            source,
+        },
+    )?;
     let chart_count = charts.len() / 2;
     files.extend(charts);
     out.write(&files)?;
@@ -893,16 +895,9 @@ fn review(args: cli::ReviewArgs) -> Result<(), Error> {
             .iter()
             .filter(|r| r.side != review::Side::Inside)
             .count();
-        println!(
-            "{}: {} of {} observed counts lie outside the projection's 90% band ({} replicates); the gap between the projection's means and the counts is {} (root mean square of the relative differences).",
-            found.scenario,
-            outside,
-            found.rows.len(),
-            found.replicates,
-            upstream::calibrate::percent(found.distance)
-        );
-        for (metric, period, side) in found.departures() {
-            println!("  {metric} left the band in {period}, {} it", side.name());
+        println!("{}", found.summary());
+        for d in found.departure_sentences() {
+            println!("  {d}");
         }
         if outside > 0 {
             println!(

@@ -162,6 +162,29 @@ pub struct Review {
 }
 
 impl Review {
+    /// How many counts lie outside the band, and the gap, in one sentence.
+    pub fn summary(&self) -> String {
+        let outside = self.rows.iter().filter(|r| r.side != Side::Inside).count();
+        format!(
+            "{}: {} of {} observed counts lie outside the projection's 90% band ({} replicates); the gap between the projection's means and the counts is {} (root mean square of the relative differences).",
+            self.scenario,
+            outside,
+            self.rows.len(),
+            self.replicates,
+            crate::calibrate::percent(self.distance)
+        )
+    }
+
+    /// When each metric first left the band, a sentence each.
+    pub fn departure_sentences(&self) -> Vec<String> {
+        self.departures()
+            .into_iter()
+            .map(|(metric, period, side)| {
+                format!("{metric} left the band in {period}, {} it", side.name())
+            })
+            .collect()
+    }
+
     /// The first period (in the file's order) each metric left the band,
     /// with its side: (metric, period, side).
     pub fn departures(&self) -> Vec<(String, String, Side)> {

@@ -152,6 +152,19 @@ fn a_change_part_way_leaves_the_band_when_it_happens_and_its_assumption_closes_t
     assert_eq!(closes, 0.0, "{cost}");
     assert!(out_dir.join("charts/review-1.svg").exists());
     assert!(out_dir.join("charts/review-2.png").exists());
+    // The page says what the terminal says, and tables the same rows.
+    let page = fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(
+        page.contains("service.ae_attendance.events left the band in 2027/28, above it"),
+        "{page}"
+    );
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains("observed counts lie outside"))
+        .unwrap();
+    assert!(page.contains(&summary.replace('\'', "&#39;")), "{summary}");
+    assert!(page.contains("<code>events.ae_attendance.rate_per_month</code>"));
+    assert_eq!(page.matches("<figure").count(), 2);
 }
 
 #[test]

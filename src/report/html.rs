@@ -813,6 +813,40 @@ fn standalone(title: &str, lede: &str, body: &str) -> String {
     out
 }
 
+/// A table of `rows` under `head`, in a box that scrolls sideways on a
+/// narrow screen. Cells are HTML already; `numeric` says which columns
+/// hold figures, set right.
+fn table(out: &mut String, head: &[&str], numeric: &[bool], rows: &[Vec<String>]) {
+    out.push_str("<div class=\"wide\"><table><thead><tr>");
+    for h in head {
+        let _ = write!(out, "<th>{}</th>", html(h));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for r in rows {
+        out.push_str("<tr>");
+        for (i, c) in r.iter().enumerate() {
+            let class = if numeric.get(i) == Some(&true) {
+                " class=\"n\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<td{class}>{c}</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+/// A band as a table cell: the mean and its 90% range, or the mean alone
+/// when `ranged` is false.
+fn band_or_mean(b: &crate::metrics::Band, f: fn(f64) -> String, ranged: bool) -> String {
+    if ranged {
+        cell(&f(b.mean), &f(b.p5), &f(b.p95))
+    } else {
+        html(&f(b.mean))
+    }
+}
+
 /// The figures `charts` as a grid, each with its SVG from `svgs`.
 fn chart_grid(out: &mut String, charts: &[&super::charts::Chart], svgs: &HashMap<&str, &str>) {
     out.push_str("<div class=\"charts\">\n");
@@ -842,13 +876,8 @@ pub fn optimise_page(
 ) -> String {
     let b = &o.budget;
     let no_bands = crate::published::no_bands(o.replicates);
-    let band = |x: &crate::metrics::Band, f: fn(f64) -> String| -> String {
-        if no_bands.is_some() {
-            html(&f(x.mean))
-        } else {
-            cell(&f(x.mean), &f(x.p5), &f(x.p95))
-        }
-    };
+    let band =
+        |x: &crate::metrics::Band, f: fn(f64) -> String| band_or_mean(x, f, no_bands.is_none());
     let ranged = if no_bands.is_some() {
         ""
     } else {
@@ -882,31 +911,41 @@ pub fn optimise_page(
     if let Some(why) = &no_bands {
         let _ = writeln!(out, "<p><strong>{}</strong></p>", html(why));
     }
-    let _ = writeln!(
-        out,
-        "<div class=\"wide\"><table><thead><tr><th>Budget a year</th><th>Best split</th><th>Net present value{ranged}</th><th>Crisis-months avoided{ranged}</th><th>Replicates in which it is best</th></tr></thead><tbody>"
-    );
-    for &i in &o.best {
-        let s = &o.splits[i];
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} of {}</td></tr>",
-            html(&money(s.share * b.budget)),
-            html(&o.describe(s)),
-            band(&s.figures.npv, money),
-            band(&s.figures.crisis_months_avoided, count),
-            s.wins,
-            o.replicates
-        );
-    }
-    let _ = writeln!(
-        out,
-        "<tr><td class=\"n\">as written</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr>",
+    let npv_head = format!("Net present value{ranged}");
+    let crisis_head = format!("Crisis-months avoided{ranged}");
+    let mut rows: Vec<Vec<String>> = o
+        .best
+        .iter()
+        .map(|&i| {
+            let s = &o.splits[i];
+            vec![
+                html(&money(s.share * b.budget)),
+                html(&o.describe(s)),
+                band(&s.figures.npv, money),
+                band(&s.figures.crisis_months_avoided, count),
+                format!("{} of {}", s.wins, o.replicates),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "as written".into(),
         html(&o.stated_sentence()),
         band(&o.stated.npv, money),
         band(&o.stated.crisis_months_avoided, count),
+        String::new(),
+    ]);
+    table(
+        &mut out,
+        &[
+            "Budget a year",
+            "Best split",
+            &npv_head,
+            &crisis_head,
+            "Replicates in which it is best",
+        ],
+        &[true, false, true, true, true],
+        &rows,
     );
-    out.push_str("</tbody></table></div>\n");
     let refs: Vec<&super::charts::Chart> = charts.iter().collect();
     chart_grid(&mut out, &refs, svgs);
 
@@ -966,23 +1005,31 @@ pub fn optimise_page(
         whole.len(),
         html(o.objective.name())
     );
-    let _ = writeln!(
-        out,
-        "<div class=\"wide\"><table><thead><tr><th>Split</th><th>Funding</th><th>Net present value{ranged}</th><th>Crisis-months avoided{ranged}</th><th>Replicates in which it is best</th></tr></thead><tbody>"
+    let rows: Vec<Vec<String>> = whole[..shown]
+        .iter()
+        .map(|&i| {
+            let s = &o.splits[i];
+            vec![
+                (i + 1).to_string(),
+                html(&o.describe(s)),
+                band(&s.figures.npv, money),
+                band(&s.figures.crisis_months_avoided, count),
+                s.wins.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "Split",
+            "Funding",
+            &npv_head,
+            &crisis_head,
+            "Replicates in which it is best",
+        ],
+        &[true, false, true, true, true],
+        &rows,
     );
-    for &i in &whole[..shown] {
-        let s = &o.splits[i];
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            i + 1,
-            html(&o.describe(s)),
-            band(&s.figures.npv, money),
-            band(&s.figures.crisis_months_avoided, count),
-            s.wins
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
     let _ = writeln!(
         out,
         "<footer><h2 id=\"reproduce\">Reproducing this optimisation</h2>\n<p>Upstream {}; seed {}; {} replicates a split. {} The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p></footer>",
@@ -990,6 +1037,109 @@ pub fn optimise_page(
         o.seed,
         o.replicates,
         html(&crate::published::bands_cover(o.parameters)),
+    );
+    standalone(&title, &lede, &out)
+}
+
+/// `upstream review`'s page: where the observed counts left the
+/// projection's band and when, each count beside the band, a chart a
+/// metric, and the assumptions that would have to move to close the gap.
+pub fn review_page(
+    r: &crate::review::Review,
+    run: &str,
+    charts: &[super::charts::Chart],
+    svgs: &HashMap<&str, &str>,
+) -> String {
+    let title = format!("Upstream: {} against what happened", r.scenario);
+    let lede = format!(
+        "The projection made by the run in {run}, made again from its recorded files and seed ({} replicates), beside the counts in {}. A count outside the projection's 90% band is one the projection did not expect.",
+        r.replicates,
+        r.observed.file.display()
+    );
+    let mut out = String::new();
+    out.push_str(
+        "<h2 class=\"first\" id=\"departures\">Where the counts left the projection</h2>\n",
+    );
+    let _ = writeln!(out, "<p class=\"headline\">{}</p>", html(&r.summary()));
+    let departures = r.departure_sentences();
+    if !departures.is_empty() {
+        list(
+            &mut out,
+            &departures.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+        );
+    }
+    let rows: Vec<Vec<String>> = r
+        .observed
+        .observations
+        .iter()
+        .zip(&r.rows)
+        .map(|(o, row)| {
+            vec![
+                html(&o.metric),
+                html(&o.period.label()),
+                html(&count(o.count)),
+                band_or_mean(&row.projected, count, true),
+                html(row.side.name()),
+                html(o.source.as_deref().unwrap_or("")),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "Metric",
+            "Period",
+            "Observed",
+            "Projected (90% range)",
+            "Observed against the band",
+            "Source",
+        ],
+        &[false, false, true, true, false, false],
+        &rows,
+    );
+    let refs: Vec<&super::charts::Chart> = charts.iter().collect();
+    chart_grid(&mut out, &refs, svgs);
+    out.push_str("<h2 id=\"levers\">What would have to move</h2>\n");
+    if r.distance == 0.0 {
+        out.push_str("<p>No count left the band, so there is no gap to close.</p>\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<p>Each uncertain assumption moved alone to the end of its range that brings the projection nearer the counts outside the band, with the run's seed, ranked by the share of the gap (a root mean square relative difference of {}) it closes. In the world assumptions move together; here they move one at a time.</p>",
+            html(&format!("{:.1}%", r.distance * 100.0))
+        );
+        let rows: Vec<Vec<String>> = r
+            .levers
+            .iter()
+            .take(10)
+            .map(|l| {
+                vec![
+                    format!("<code>{}</code>", html(&l.parameter)),
+                    html(if l.high { "high" } else { "low" }),
+                    html(&l.value),
+                    html(&format!("{:.0}%", l.closes * 100.0)),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "Assumption",
+                "End of its range",
+                "Value there",
+                "Share of the gap closed",
+            ],
+            &[false, false, true, true],
+            &rows,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<footer><h2 id=\"reproduce\">Reproducing this review</h2>\n<p>Upstream {}; <code>upstream review {} --scenario \"{}\" --observed {}</code>. The projection is checked month by month against the run's timeseries.csv before it is compared.</p></footer>",
+        html(env!("CARGO_PKG_VERSION")),
+        html(run),
+        html(&r.scenario),
+        html(&r.observed.file.display().to_string())
     );
     standalone(&title, &lede, &out)
 }

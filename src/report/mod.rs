@@ -122,7 +122,16 @@ pub fn optimise_report(
     o: &crate::optimise::Optimised,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = figures::frontier(o);
-    let mut files = chart_files(&charts)?;
+    page_with_charts(&charts, |svgs| html::optimise_page(o, &charts, svgs))
+}
+
+/// `charts` drawn as files, and `report.html` from `page`, given each
+/// chart's SVG by file name.
+fn page_with_charts(
+    charts: &[charts::Chart],
+    page: impl FnOnce(&std::collections::HashMap<&str, &str>) -> String,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let mut files = chart_files(charts)?;
     let svgs: std::collections::HashMap<&str, &str> = charts
         .iter()
         .filter_map(|c| {
@@ -131,7 +140,7 @@ pub fn optimise_report(
             Some((c.file.as_str(), std::str::from_utf8(&svg.1).ok()?))
         })
         .collect();
-    let page = html::optimise_page(o, &charts, &svgs);
+    let page = page(&svgs);
     files.push((REPORT_FILE.to_string(), page.into_bytes()));
     Ok(files)
 }
@@ -145,10 +154,15 @@ pub fn calibration_charts(
     chart_files(&figures::calibration(c))
 }
 
-/// A review's charts, as (name, contents) under `charts/`: one per metric
-/// observed, the observed counts beside the projection's band.
-pub fn review_charts(r: &crate::review::Review) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    chart_files(&figures::review(r))
+/// A review's page and charts, as (name, contents): `report.html`, and
+/// under `charts/` one chart per metric observed, the observed counts
+/// beside the projection's band. `run` is the reviewed run's folder.
+pub fn review_report(
+    r: &crate::review::Review,
+    run: &str,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let charts = figures::review(r);
+    page_with_charts(&charts, |svgs| html::review_page(r, run, &charts, svgs))
 }
 
 /// Charts drawn on their own, outside a report: each as SVG and PNG under
