@@ -172,6 +172,91 @@ pub struct Calibration {
 }
 
 impl Calibration {
+    /// What was fitted to what, and how close the kept candidates and the
+    /// scenario as stated came, in one sentence; `years` is the horizon
+    /// simulated.
+    pub fn summary(&self, years: u32) -> String {
+        format!(
+            "{}: {} counts from {} over {years} year{}; kept the {} closest of {} candidates, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
+            self.scenario,
+            self.observed.observations.len(),
+            self.observed.file.display(),
+            if years == 1 { "" } else { "s" },
+            self.accepted.len(),
+            self.candidates.len(),
+            percent(self.tolerance()),
+            percent(self.stated_distance)
+        )
+    }
+
+    /// A warning when even the closest candidate is far from the counts.
+    pub fn far_from_the_counts(&self) -> Option<String> {
+        let closest = self
+            .accepted
+            .first()
+            .map_or(f64::NAN, |&c| self.candidates[c].distance);
+        (closest > CLOSE_ENOUGH).then(|| format!(
+            "Even the closest candidate is {} from the observed counts: no values within these ranges reproduce them, so the model's structure (or the counts' definitions) may differ from the place's, not only its parameters.",
+            percent(closest)
+        ))
+    }
+
+    /// What the counts informed and what they left, in sentences, and a
+    /// row for each informed parameter: name, stated value and range,
+    /// posterior median and 5th to 95th percentiles (three significant
+    /// figures), and the share of the prior's 90% range kept.
+    pub fn findings(&self) -> (Vec<String>, Vec<[String; 4]>) {
+        let (informed, not): (Vec<_>, Vec<_>) = self.parameters.iter().partition(|f| f.informed());
+        let mut sentences = Vec::new();
+        if informed.is_empty() {
+            sentences.push("The counts informed no parameter: each one's kept draws are no further from its range than chance allows.".to_string());
+        }
+        if self.stated_distance < self.tolerance() {
+            sentences.push("The scenario as stated is closer to the counts than some kept candidates: to narrow the ranges further, draw more candidates (--candidates) or fit fewer parameters (--fit).".to_string());
+        }
+        if !not.is_empty() {
+            let one = not.len() == 1;
+            sentences.push(format!(
+                "{} fitted parameter{} not informed by these counts {} (calibration.csv lists {}).",
+                not.len(),
+                if one { "" } else { "s" },
+                if one {
+                    "keeps its stated range"
+                } else {
+                    "keep their stated ranges"
+                },
+                if one { "it" } else { "them" }
+            ));
+        }
+        let short = |u: &Uncertain, v: &[f64]| {
+            let v: Vec<f64> = v.iter().map(|&x| significant(x, 3)).collect();
+            u.written(&v)
+        };
+        let rows = informed
+            .iter()
+            .map(|f| {
+                let u = &f.prior;
+                [
+                    u.parameter.clone(),
+                    format!(
+                        "{} ({} to {})",
+                        short(u, &u.central),
+                        short(u, &u.low),
+                        short(u, &u.high)
+                    ),
+                    format!(
+                        "{} ({} to {})",
+                        short(u, &f.posterior[1]),
+                        short(u, &f.posterior[0]),
+                        short(u, &f.posterior[2])
+                    ),
+                    format!("{:.0}%", f.kept * 100.0),
+                ]
+            })
+            .collect();
+        (sentences, rows)
+    }
+
     /// The tolerance reached: the largest distance among those kept.
     pub fn tolerance(&self) -> f64 {
         self.accepted
@@ -213,6 +298,11 @@ impl Calibration {
 }
 
 /// A distance as people read it: "4.2%".
+/// The distance above which even the closest candidate is said to be far
+/// from the counts.
+pub const CLOSE_ENOUGH: f64 = 0.25;
+
+/// A distance as a percentage with one decimal.
 pub fn percent(distance: f64) -> String {
     format!("{:.1}%", distance * 100.0)
 }

@@ -626,92 +626,43 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
             upstream::output::fit_csv(&found),
         ),
     ];
-    let charts = upstream::report::calibration_charts(&found).map_err(|source| Error::Report {
+    let simulated = years.min(full.config.months / 12);
+    let charts = upstream::report::calibration_report(
+        &found,
+        simulated,
+        &args.out.join(p).display().to_string(),
+    )
+    .map_err(|source| Error::Report {
         dir: args.out.clone(),
         source,
     })?;
-    let chart_count = charts.len() / 2;
+    let chart_count = charts.iter().filter(|(n, _)| n.ends_with(".svg")).count();
     files.extend(charts);
     out.write(&files)?;
     if !args.quiet {
-        println!(
-            "{}: {} counts from {} over {}; kept the {} closest of {} candidates, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
-            found.scenario,
-            found.observed.observations.len(),
-            args.observed.display(),
-            {
-                let y = years.min(full.config.months / 12);
-                format!("{y} year{}", if y == 1 { "" } else { "s" })
-            },
-            found.accepted.len(),
-            found.candidates.len(),
-            cal::percent(found.tolerance()),
-            cal::percent(found.stated_distance)
-        );
-        let closest = found
-            .accepted
-            .first()
-            .map_or(f64::NAN, |&c| found.candidates[c].distance);
-        if closest > CLOSE_ENOUGH {
-            eprintln!(
-                "warning: even the closest candidate is {} from the observed counts: no values within these ranges reproduce them, so the model's structure (or the counts' definitions) may differ from the place's, not only its parameters",
-                cal::percent(closest)
-            );
+        println!("{}", found.summary(simulated));
+        if let Some(w) = found.far_from_the_counts() {
+            eprintln!("warning: {w}");
         }
-        let width = found
-            .parameters
-            .iter()
-            .map(|f| f.prior.parameter.chars().count())
-            .max()
-            .unwrap_or(0);
-        let (informed, not): (Vec<_>, Vec<_>) = found.parameters.iter().partition(|f| f.informed());
-        if informed.is_empty() {
-            println!(
-                "The counts informed no parameter: each one's kept draws are no further from its range than chance allows."
-            );
-        } else {
+        let (sentences, informed) = found.findings();
+        if !informed.is_empty() {
             println!(
                 "Informed by the counts (stated value and range → posterior median and 5th to 95th percentiles; share of the prior's 90% range kept):"
             );
         }
-        let short = |u: &upstream::scenario::Uncertain, v: &[f64]| {
-            let v: Vec<f64> = v.iter().map(|&x| cal::significant(x, 3)).collect();
-            u.written(&v)
-        };
-        for f in &informed {
-            let u = &f.prior;
-            println!(
-                "  {:<width$}  {} ({} to {})  →  {} ({} to {}), {:.0}% kept",
-                u.parameter,
-                short(u, &u.central),
-                short(u, &u.low),
-                short(u, &u.high),
-                short(u, &f.posterior[1]),
-                short(u, &f.posterior[0]),
-                short(u, &f.posterior[2]),
-                f.kept * 100.0
-            );
+        let width = informed
+            .iter()
+            .map(|r| r[0].chars().count())
+            .max()
+            .unwrap_or(0);
+        for [name, stated, posterior, kept] in &informed {
+            println!("  {name:<width$}  {stated}  →  {posterior}, {kept} kept");
         }
-        if found.stated_distance < found.tolerance() {
-            println!(
-                "The scenario as stated is closer to the counts than some kept candidates: to narrow the ranges further, draw more candidates (--candidates) or fit fewer parameters (--fit)."
-            );
-        }
-        if !not.is_empty() {
-            println!(
-                "{} fitted parameter{} not informed by these counts {} (calibration.csv lists {}).",
-                not.len(),
-                if not.len() == 1 { "" } else { "s" },
-                if not.len() == 1 {
-                    "keeps its stated range"
-                } else {
-                    "keep their stated ranges"
-                },
-                if not.len() == 1 { "it" } else { "them" }
-            );
+        for s in &sentences {
+            println!("{s}");
         }
         println!(
-            "Wrote {p}, {}, {}, {} and {chart_count} fit chart{} to {}; run the calibrated scenario with `upstream run {} --uncertainty`.",
+            "Wrote {p}, {}, {}, {}, report.html and {chart_count} fit chart{} to {}; run the calibrated scenario with `upstream run {} --uncertainty`.",
             upstream::published::CALIBRATION_FILE,
             upstream::published::CANDIDATES_FILE,
             upstream::published::FIT_FILE,
@@ -733,7 +684,6 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
 
 /// A calibration whose closest candidate is further than this from the
 /// observed counts (root mean square relative difference) is warned about.
-const CLOSE_ENOUGH: f64 = 0.25;
 
 fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
     use upstream::format::{count, money};

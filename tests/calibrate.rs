@@ -334,9 +334,15 @@ fn the_command_writes_the_calibrated_scenario_and_its_fit() {
         "fit.csv",
         "charts/fit-1.svg",
         "charts/fit-2.png",
+        "report.html",
     ] {
         assert!(out_dir.join(f).exists(), "{f}");
     }
+    // The page opens with the terminal's summary, word for word.
+    let page = fs::read_to_string(out_dir.join("report.html")).unwrap();
+    let summary = stdout.lines().find(|l| l.contains("kept the 10 closest")).unwrap();
+    assert!(page.contains(&summary.replace('\'', "&#39;")), "{summary}");
+    assert_eq!(page.matches("<figure").count(), 2);
     let fit = fs::read_to_string(out_dir.join("fit.csv")).unwrap();
     assert!(
         fit.starts_with("metric,period,observed,stated_mean,"),

@@ -1143,3 +1143,67 @@ pub fn review_page(
     );
     standalone(&title, &lede, &out)
 }
+
+/// `upstream calibrate`'s page: what was fitted and how close it came,
+/// the parameters the counts informed (stated against fitted), the fit
+/// charts, and how to run the calibrated scenario.
+pub fn calibration_page(
+    c: &crate::calibrate::Calibration,
+    years: u32,
+    calibrated: &str,
+    charts: &[super::charts::Chart],
+    svgs: &HashMap<&str, &str>,
+) -> String {
+    let title = format!("Upstream: {} fitted to its observed counts", c.scenario);
+    let lede = format!(
+        "Approximate Bayesian computation by rejection: {} candidate parameter sets drawn from the stated ranges, each run over {} replicates with the same luck, the closest kept. Seed {}.",
+        c.candidates.len(),
+        c.replicates,
+        c.seed
+    );
+    let mut out = String::new();
+    out.push_str("<h2 class=\"first\" id=\"fit\">How close the fit came</h2>\n");
+    let _ = writeln!(out, "<p class=\"headline\">{}</p>", html(&c.summary(years)));
+    if let Some(w) = c.far_from_the_counts() {
+        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(&w));
+    }
+    let (sentences, informed) = c.findings();
+    out.push_str("<h2 id=\"informed\">What the counts informed</h2>\n");
+    if !informed.is_empty() {
+        let rows: Vec<Vec<String>> = informed
+            .iter()
+            .map(|[name, stated, posterior, kept]| {
+                vec![
+                    format!("<code>{}</code>", html(name)),
+                    html(stated),
+                    html(posterior),
+                    html(kept),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "Parameter",
+                "Stated value (range)",
+                "Fitted median (5th to 95th percentile)",
+                "Share of the stated 90% range kept",
+            ],
+            &[false, true, true, true],
+            &rows,
+        );
+    }
+    let words: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    list(&mut out, &words);
+    out.push_str("<h2 id=\"charts\">Observed against simulated</h2>\n");
+    let refs: Vec<&super::charts::Chart> = charts.iter().collect();
+    chart_grid(&mut out, &refs, svgs);
+    let _ = writeln!(
+        out,
+        "<footer><h2 id=\"reproduce\">Using the calibration</h2>\n<p>{} restates the parameters the counts informed as ranges; <code>upstream run {} --uncertainty</code> carries them into every band. Upstream {}; the same command, version and files give the same candidates and results, whatever the number of threads.</p></footer>",
+        html(crate::published::CALIBRATED_FILE),
+        html(calibrated),
+        html(env!("CARGO_PKG_VERSION"))
+    );
+    standalone(&title, &lede, &out)
+}
