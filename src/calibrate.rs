@@ -298,8 +298,8 @@ impl Calibration {
 }
 
 /// A distance as people read it: "4.2%".
-/// The distance above which even the closest candidate is said to be far
-/// from the counts.
+/// A calibration whose closest candidate is further than this from the
+/// observed counts (root mean square relative difference) is warned about.
 pub const CLOSE_ENOUGH: f64 = 0.25;
 
 /// A distance as a percentage with one decimal.

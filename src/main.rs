@@ -682,9 +682,6 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// A calibration whose closest candidate is further than this from the
-/// observed counts (root mean square relative difference) is warned about.
-
 fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
     use upstream::format::{count, money};
     use upstream::optimise::{self as op, Objective};
