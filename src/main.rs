@@ -501,10 +501,12 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
         ));
     }
     files.extend(
-        upstream::report::sweep_charts(&found).map_err(|source| Error::Report {
-            dir: args.out.clone(),
-            source,
-        })?,
+        upstream::report::sweep_report(&found, settings.replicates, settings.seed).map_err(
+            |source| Error::Report {
+                dir: args.out.clone(),
+                source,
+            },
+        )?,
     );
     out.write(&files)?;
     if !args.quiet {

@@ -340,7 +340,10 @@ fn the_command_writes_the_calibrated_scenario_and_its_fit() {
     }
     // The page opens with the terminal's summary, word for word.
     let page = fs::read_to_string(out_dir.join("report.html")).unwrap();
-    let summary = stdout.lines().find(|l| l.contains("kept the 10 closest")).unwrap();
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains("kept the 10 closest"))
+        .unwrap();
     assert!(page.contains(&summary.replace('\'', "&#39;")), "{summary}");
     assert_eq!(page.matches("<figure").count(), 2);
     let fit = fs::read_to_string(out_dir.join("fit.csv")).unwrap();

@@ -159,6 +159,14 @@ fn the_command_writes_its_files_resumes_and_refuses_clearly() {
         assert!(out.join(format!("charts/{chart}.png")).is_file(), "{chart}");
     }
     assert_eq!(std::fs::read_dir(out.join("runs")).unwrap().count(), 3);
+    // The page tables each point's figures as the CSV has them: the same
+    // engagement labels, a row each, and both charts.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("a sweep over interventions.hubs.engagement"));
+    assert_eq!(page.matches("<figure").count(), 2);
+    for v in ["0.5", "0.7", "0.9"] {
+        assert!(page.contains(&format!("<tr><td class=\"n\">{v}</td>")), "{v}");
+    }
     // Again into the same folder: every point kept, the same file.
     let again = go(&["interventions.hubs.engagement=0.5:0.9:3"]);
     assert!(again.status.success());

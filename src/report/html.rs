@@ -1207,3 +1207,80 @@ pub fn calibration_page(
     );
     standalone(&title, &lede, &out)
 }
+
+/// `upstream sweep`'s page: each scenario's net present value,
+/// crisis-months avoided and payback at every point of the grid, with the
+/// sweep's charts.
+pub fn sweep_page(
+    sweep: &crate::sweep::Sweep,
+    replicates: u32,
+    seed: u64,
+    charts: &[super::charts::Chart],
+    svgs: &HashMap<&str, &str>,
+) -> String {
+    let over: Vec<&str> = sweep.axes.iter().map(|a| a.parameter.as_str()).collect();
+    let title = format!("Upstream: a sweep over {}", over.join(" and "));
+    let lede = format!(
+        "Each scenario against {} at every point, {} replicates a point with the same seed ({seed}), so the figures move with the numbers alone, not with chance.",
+        sweep.scenarios[0], replicates
+    );
+    let no_bands = crate::published::no_bands(replicates);
+    let ranged = if no_bands.is_some() {
+        ""
+    } else {
+        " (90% range)"
+    };
+    let mut out = String::new();
+    if let Some(why) = &no_bands {
+        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(why));
+    }
+    let refs: Vec<&super::charts::Chart> = charts.iter().collect();
+    out.push_str("<h2 class=\"first\" id=\"charts\">Across the sweep</h2>\n");
+    chart_grid(&mut out, &refs, svgs);
+    let npv_head = format!("Net present value{ranged}");
+    let crisis_head = format!("Crisis-months avoided{ranged}");
+    for (s, name) in sweep.scenarios.iter().enumerate().skip(1) {
+        let _ = writeln!(out, "<h2 id=\"scenario-{s}\">{}</h2>", html(name));
+        let rows: Vec<Vec<String>> = sweep
+            .points
+            .iter()
+            .map(|p| {
+                let f = &p.scenarios[s - 1];
+                let mut row: Vec<String> = sweep
+                    .axes
+                    .iter()
+                    .zip(&p.values)
+                    .map(|(a, v)| html(&a.label(*v)))
+                    .collect();
+                row.extend([
+                    band_or_mean(&f.npv, money, no_bands.is_none()),
+                    band_or_mean(&f.crisis_months_avoided, count, no_bands.is_none()),
+                    html(&format!("{:.0}%", f.payback_within_horizon * 100.0)),
+                    html(
+                        &f.payback_month_p50
+                            .map_or("—".to_string(), |m| format!("month {m}")),
+                    ),
+                ]);
+                row
+            })
+            .collect();
+        let mut head: Vec<&str> = over.clone();
+        head.extend([
+            npv_head.as_str(),
+            crisis_head.as_str(),
+            "Replicates paying back (discounted)",
+            "Median payback",
+        ]);
+        let mut numeric = vec![true; head.len()];
+        numeric[head.len() - 1] = false;
+        table(&mut out, &head, &numeric, &rows);
+    }
+    let _ = writeln!(
+        out,
+        "<footer><h2 id=\"reproduce\">Reproducing this sweep</h2>\n<p>Upstream {}; seed {seed}; {} replicates a point; {} points. Each point's results are kept in runs/ under an id that hashes everything that decides them, so a sweep run again into the same folder reruns only the points it lacks. The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p></footer>",
+        html(env!("CARGO_PKG_VERSION")),
+        replicates,
+        sweep.points.len()
+    );
+    standalone(&title, &lede, &out)
+}

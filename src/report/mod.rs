@@ -107,12 +107,20 @@ pub fn build(
     Ok(files)
 }
 
-/// A sweep's charts, as (name, contents) under `charts/`: over one number,
+/// A sweep's page and charts, as (name, contents): `report.html`, and
+/// under `charts/`: over one number,
 /// bar charts of net present value and of crisis-months avoided at each
 /// value, every scenario with its 90% range; over two, a heat map of each
 /// scenario's net present value.
-pub fn sweep_charts(sweep: &crate::sweep::Sweep) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    chart_files(&figures::sweep(sweep))
+pub fn sweep_report(
+    sweep: &crate::sweep::Sweep,
+    replicates: u32,
+    seed: u64,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let charts = figures::sweep(sweep);
+    page_with_charts(&charts, |svgs| {
+        html::sweep_page(sweep, replicates, seed, &charts, svgs)
+    })
 }
 
 /// An optimisation's page and charts, as (name, contents): `report.html`,
