@@ -156,11 +156,7 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
     let outcome = {
         let jobs = plan.jobs();
         let done = AtomicU64::new(0);
-        let bar = Bar::new(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-            Duration::from_secs(2),
-            args.quiet,
-        );
+        let bar = runs_bar(args.quiet);
         plan.run(&|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs))?
     };
     let written = if args.no_report {
@@ -246,11 +242,7 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
     let comparisons = 1 + 2 * parameters + args.morris.map_or(0, |t| t as u64 * (parameters + 1));
     let jobs = comparisons * scenarios.len() as u64 * settings.replicates as u64;
     let done = AtomicU64::new(0);
-    let bar = Bar::new(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-        Duration::from_secs(2),
-        args.quiet,
-    );
+    let bar = runs_bar(args.quiet);
     let tick = || bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs);
     let (one_way, central) = upstream::sensitivity::one_way_with_central(
         scenarios.clone(),
@@ -385,11 +377,7 @@ fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
     let levers = upstream::breakeven::levers_of(plan.scenarios()) as u64;
     let jobs = levers * (1 + upstream::breakeven::GRID_POINTS as u64) * settings.replicates as u64;
     let done = AtomicU64::new(0);
-    let bar = Bar::new(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-        Duration::from_secs(2),
-        args.quiet,
-    );
+    let bar = runs_bar(args.quiet);
     let found = upstream::breakeven::break_even(plan.scenarios(), &settings, &|| {
         bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
     })?;
@@ -449,11 +437,7 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
     let points: u64 = axes.iter().map(|a| a.values.len() as u64).product();
     let jobs = points * plan.scenarios().len() as u64 * settings.replicates as u64;
     let done = AtomicU64::new(0);
-    let bar = Bar::new(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-        Duration::from_secs(2),
-        args.quiet,
-    );
+    let bar = runs_bar(args.quiet);
     let started = std::time::Instant::now();
     // A point kept by an interrupted sweep into this folder, if its file
     // holds the point of that id.
@@ -501,12 +485,8 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
         ));
     }
     files.extend(
-        upstream::report::sweep_report(&found, settings.replicates, settings.seed).map_err(
-            |source| Error::Report {
-                dir: args.out.clone(),
-                source,
-            },
-        )?,
+        upstream::report::sweep_report(&found, settings.replicates, settings.seed)
+            .map_err(|source| report_error(&args.out, source))?,
     );
     out.write(&files)?;
     if !args.quiet {
@@ -600,11 +580,7 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
     };
     let jobs = (args.candidates as u64 + 1) * settings.replicates as u64;
     let done = AtomicU64::new(0);
-    let bar = Bar::new(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-        Duration::from_secs(2),
-        args.quiet,
-    );
+    let bar = runs_bar(args.quiet);
     let started = std::time::Instant::now();
     let found = cal::calibrate(&scenario, &read, &settings, &calibration, &|| {
         bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
@@ -634,10 +610,7 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
         simulated,
         &args.out.join(p).display().to_string(),
     )
-    .map_err(|source| Error::Report {
-        dir: args.out.clone(),
-        source,
-    })?;
+    .map_err(|source| report_error(&args.out, source))?;
     let chart_count = charts.iter().filter(|(n, _)| n.ends_with(".svg")).count();
     files.extend(charts);
     out.write(&files)?;
@@ -684,6 +657,23 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// The progress bar every experiment shows: runs done of runs to do.
+fn runs_bar(quiet: bool) -> Bar {
+    Bar::new(
+        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
+        Duration::from_secs(2),
+        quiet,
+    )
+}
+
+/// A report or page that could not be drawn for the folder `dir`.
+fn report_error(dir: &Path, source: upstream::report::ReportError) -> Error {
+    Error::Report {
+        dir: dir.to_path_buf(),
+        source,
+    }
+}
+
 fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
     use upstream::format::{count, money};
     use upstream::optimise::{self as op, Objective};
@@ -720,11 +710,7 @@ fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
         );
     }
     let done = AtomicU64::new(0);
-    let bar = Bar::new(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-        Duration::from_secs(2),
-        args.quiet,
-    );
+    let bar = runs_bar(args.quiet);
     let started = std::time::Instant::now();
     let found = op::optimise(
         plan.scenarios(),
@@ -747,10 +733,8 @@ fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
         ),
     ];
     files.extend(
-        upstream::report::optimise_report(&found).map_err(|source| Error::Report {
-            dir: args.out.clone(),
-            source,
-        })?,
+        upstream::report::optimise_report(&found)
+            .map_err(|source| report_error(&args.out, source))?,
     );
     out.write(&files)?;
     if !args.quiet {
@@ -808,11 +792,7 @@ fn review(args: cli::ReviewArgs) -> Result<(), Error> {
     let parameters = scenario.uncertainty.parameters.len() as u64;
     let jobs = (1 + 2 * parameters + u64::from(s.parameters_drawn > 0) * 2) * s.replicates as u64;
     let done = AtomicU64::new(0);
-    let bar = Bar::new(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} runs, {eta} left",
-        Duration::from_secs(2),
-        args.quiet,
-    );
+    let bar = runs_bar(args.quiet);
     let started = std::time::Instant::now();
     let found = review::review(&run, &scenario, &read, args.threads, &|| {
         bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
@@ -829,12 +809,8 @@ fn review(args: cli::ReviewArgs) -> Result<(), Error> {
             upstream::output::levers_csv(&found),
         ),
     ];
-    let charts = upstream::report::review_report(&found, &args.run.display().to_string()).map_err(
-        |source| Error::Report {
-            dir: args.out.clone(),
-            source,
-        },
-    )?;
+    let charts = upstream::report::review_report(&found, &args.run.display().to_string())
+        .map_err(|source| report_error(&args.out, source))?;
     let chart_count = charts.len() / 2;
     files.extend(charts);
     out.write(&files)?;

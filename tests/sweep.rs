@@ -165,7 +165,10 @@ fn the_command_writes_its_files_resumes_and_refuses_clearly() {
     assert!(page.contains("a sweep over interventions.hubs.engagement"));
     assert_eq!(page.matches("<figure").count(), 2);
     for v in ["0.5", "0.7", "0.9"] {
-        assert!(page.contains(&format!("<tr><td class=\"n\">{v}</td>")), "{v}");
+        assert!(
+            page.contains(&format!("<tr><td class=\"n\">{v}</td>")),
+            "{v}"
+        );
     }
     // Again into the same folder: every point kept, the same file.
     let again = go(&["interventions.hubs.engagement=0.5:0.9:3"]);
