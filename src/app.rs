@@ -240,7 +240,9 @@ fn memory_breakdown(need: &MemoryEstimate, residents: u32, threads: usize, runs:
 
 /// The folder of bundled scenarios: `scenarios/` in the working folder if it
 /// holds them, else the one Upstream was built from.
-fn bundled_dir() -> PathBuf {
+/// The bundled scenarios' folder: `scenarios/` here if it holds them, else
+/// the one Upstream was built from.
+pub fn bundled_dir() -> PathBuf {
     let local = Path::new("scenarios");
     if local.join(BUNDLED[0]).is_file() {
         local.to_path_buf()

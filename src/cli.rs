@@ -76,7 +76,9 @@ pub enum Command {
     /// per neighbourhood, run against the baseline with the same luck; the
     /// best by net present value or crisis-months avoided at each share of
     /// the budget (the frontier), and how often it stays best replicate by
-    /// replicate. Writes splits.csv, frontier.csv and frontier charts.
+    /// replicate. Writes splits.csv, frontier.csv, frontier charts and a
+    /// page, report.html. With no scenarios, the bundled prevention
+    /// portfolio against the bundled baseline.
     Optimise(OptimiseArgs),
     /// Check scenario files without running them.
     Check {

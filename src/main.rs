@@ -681,10 +681,19 @@ fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
         cli::ObjectiveArg::Npv => Objective::Npv,
         cli::ObjectiveArg::CrisisMonths => Objective::CrisisMonths,
     };
+    let mut compared = args.compared;
+    if compared.scenarios.is_empty() && compared.baseline.is_none() {
+        // The bundled prevention portfolio against the bundled baseline.
+        let dir = app::bundled_dir();
+        compared.scenarios = vec![
+            dir.join("baseline.toml"),
+            dir.join("prevention_portfolio.toml"),
+        ];
+    }
     let mut shares = Vec::new();
     let (plan, out) = experiment(
         "upstream optimise",
-        args.compared,
+        compared,
         args.replicates,
         &Claim {
             out: &args.out,

@@ -65,6 +65,14 @@ pub enum OptimiseError {
         /// The scenario's file.
         scenario: String,
     },
+    /// Other than a baseline and one scenario.
+    #[error(
+        "upstream optimise compares a baseline with one scenario whose [optimise] table states the budget to split; {scenarios} scenarios were given"
+    )]
+    NotTwo {
+        /// How many were given.
+        scenarios: usize,
+    },
     /// A lever the baseline funds already.
     #[error(
         "lever `{lever}` is in the baseline too; the optimiser splits new money across interventions the baseline does not fund"
@@ -393,8 +401,8 @@ pub type Share = (f64, Vec<Vec<Funding>>);
 /// returns every split to run, share by share.
 pub fn plan(scenarios: &[Loaded]) -> Result<Vec<Share>, Error> {
     let [baseline, scenario] = scenarios else {
-        return Err(OptimiseError::NoBudget {
-            scenario: "the comparison".into(),
+        return Err(OptimiseError::NotTwo {
+            scenarios: scenarios.len(),
         }
         .into());
     };

@@ -288,6 +288,17 @@ fn a_lever_the_baseline_funds_or_a_scenario_without_a_budget_is_refused() {
             tmp.path().join("out").to_str().unwrap(),
         ])
     };
+    let three = upstream(&[
+        "optimise",
+        fixture("small.toml").to_str().unwrap(),
+        fixture("small_hubs.toml").to_str().unwrap(),
+        fixture("small_portfolio.toml").to_str().unwrap(),
+        "-o",
+        tmp.path().join("out").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&three.stderr);
+    assert_eq!(three.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("3 scenarios were given"), "{stderr}");
     let none = run(&fixture("small.toml"), &fixture("small_hubs.toml"));
     let stderr = String::from_utf8_lossy(&none.stderr);
     assert_eq!(none.status.code(), Some(2), "{stderr}");
