@@ -384,7 +384,13 @@ fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
     drop(bar);
     let seconds = started.elapsed().as_secs_f64();
     let file = upstream::published::BREAK_EVEN_FILE;
-    out.write(&[(file.to_string(), upstream::output::break_even_csv(&found))])?;
+    let mut files = vec![(file.to_string(), upstream::output::break_even_csv(&found))];
+    files.extend(upstream::report::break_even_report(
+        &found,
+        settings.replicates,
+        settings.seed,
+    ));
+    out.write(&files)?;
     if !args.quiet {
         for s in &found.scenarios[1..] {
             println!("{s}:");
@@ -401,7 +407,7 @@ fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
         if let Some(why) = upstream::published::no_bands(settings.replicates) {
             println!("{why}");
         }
-        println!("Wrote {file} to {}", args.out.display());
+        println!("Wrote {file} and report.html to {}", args.out.display());
         eprintln!(
             "Ran {levers} levers at {} points of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
             upstream::breakeven::GRID_POINTS,

@@ -154,5 +154,9 @@ fn the_command_writes_break_even_csv_or_refuses_clearly() {
             |(_, q)| q.trim_end_matches('"').replace("\"\"", "\""),
         );
         assert!(stdout.contains(&reading), "{reading} not printed");
+        // And the page gives it too, escaped for HTML.
+        let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let escaped = reading.replace('&', "&amp;").replace('\'', "&#39;");
+        assert!(page.contains(&escaped), "{reading} not on the page");
     }
 }

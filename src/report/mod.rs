@@ -107,6 +107,19 @@ pub fn build(
     Ok(files)
 }
 
+/// A break-even's page, as (name, contents): `report.html`, each lever's
+/// break-even in words and its net present value along its grid.
+pub fn break_even_report(
+    b: &crate::breakeven::BreakEvens,
+    replicates: u32,
+    seed: u64,
+) -> Vec<(String, Vec<u8>)> {
+    vec![(
+        REPORT_FILE.to_string(),
+        html::break_even_page(b, replicates, seed).into_bytes(),
+    )]
+}
+
 /// A sweep's page and charts, as (name, contents): `report.html`, and
 /// under `charts/`: over one number,
 /// bar charts of net present value and of crisis-months avoided at each
