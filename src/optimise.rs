@@ -24,6 +24,17 @@ use crate::scenario::{Budget, Funding, Loaded};
 /// frontier: above it, a coarser step or fewer reach options is asked for.
 pub const MAX_SPLITS: usize = 2_000;
 
+/// The most ways of giving steps to levers and reach options (before the
+/// limits) the lattice is walked for: past it, too many splits is said
+/// without walking.
+const MAX_LATTICE: u64 = 2_000_000;
+
+/// `n` choose `k`, saturating.
+fn binomial(n: u64, k: u64) -> u64 {
+    let k = k.min(n - k.min(n));
+    (0..k).fold(1u64, |acc, i| acc.saturating_mul(n - i) / (i + 1))
+}
+
 /// Splits run together against one run of the baseline.
 pub const BATCH: usize = 16;
 
@@ -86,8 +97,8 @@ pub enum OptimiseError {
         "{splits} splits to run (more than {MAX_SPLITS}); a coarser `step`, fewer reach options or fewer frontier shares in [optimise] make fewer"
     )]
     TooMany {
-        /// How many.
-        splits: usize,
+        /// How many, in words.
+        splits: String,
     },
     /// No split at some share meets the limits.
     #[error(
@@ -141,6 +152,8 @@ pub struct Optimised {
     pub stated: Figures,
     /// The scenario's name.
     pub stated_name: String,
+    /// £ a year the scenario gives the levers (in its first year).
+    pub stated_amount: f64,
     /// Where the split as written stands: the index of the same split
     /// among `splits`, or why the optimiser could not choose it.
     pub stated_is: Result<usize, String>,
@@ -240,7 +253,17 @@ pub fn splits(budget: &Budget, share: f64) -> Vec<Vec<Funding>> {
     let mut out = Vec::new();
     let mut counts = vec![0usize; n];
     compositions(units, 0, &mut counts, &mut |counts| {
-        let amounts: Vec<f64> = counts.iter().map(|&c| c as f64 * step).collect();
+        // Whole pounds, as a scenario holds a budget, rounded along the
+        // running total so they add up to the amount split.
+        let mut before = 0usize;
+        let amounts: Vec<f64> = counts
+            .iter()
+            .map(|&c| {
+                let from = (before as f64 * step).round();
+                before += c;
+                (before as f64 * step).round() - from
+            })
+            .collect();
         // Payers' limits, with a penny's slack for rounding.
         for p in Payer::ALL {
             if let Some(limit) = budget.payer_limit(p) {
@@ -425,6 +448,20 @@ pub fn plan(scenarios: &[Loaded]) -> Result<Vec<Share>, Error> {
             .into());
         }
     }
+    // Ways to give the steps to the levers, times every reach option: more
+    // than the splits that meet the limits, and cheap to count.
+    let most = binomial(
+        budget.units as u64 + budget.levers.len() as u64 - 1,
+        budget.levers.len() as u64 - 1,
+    )
+    .saturating_mul(budget.levers.iter().map(|l| l.reach.len() as u64).product())
+    .saturating_mul(budget.frontier.len() as u64);
+    if most > MAX_LATTICE {
+        return Err(OptimiseError::TooMany {
+            splits: format!("up to {}", crate::format::thousands(most as f64)),
+        }
+        .into());
+    }
     let mut all = Vec::new();
     for &share in &budget.frontier {
         let s = splits(budget, share);
@@ -438,7 +475,10 @@ pub fn plan(scenarios: &[Loaded]) -> Result<Vec<Share>, Error> {
     }
     let total: usize = all.iter().map(|(_, s)| s.len()).sum();
     if total > MAX_SPLITS {
-        return Err(OptimiseError::TooMany { splits: total }.into());
+        return Err(OptimiseError::TooMany {
+            splits: total.to_string(),
+        }
+        .into());
     }
     Ok(all)
 }
@@ -462,23 +502,26 @@ pub fn optimise(
     let shares = plan(scenarios)?;
     let (baseline, scenario) = (&scenarios[0], &scenarios[1]);
     let budget = scenario.optimise.clone().expect("checked by plan");
-    // Every split built first, so a split the scenario refuses is refused
-    // before anything runs; the stated scenario runs first.
-    let mut runs: Vec<Loaded> = vec![scenario.clone()];
-    let mut which: Vec<(f64, Vec<Funding>)> = Vec::new();
-    for (share, each) in shares {
-        for funding in each {
-            let name = format!("Split {}", which.len() + 1);
-            runs.push(scenario.with_funding(&name, &funding)?);
-            which.push((share, funding));
-        }
-    }
+    let which: Vec<(f64, Vec<Funding>)> = shares
+        .into_iter()
+        .flat_map(|(share, each)| each.into_iter().map(move |f| (share, f)))
+        .collect();
     let which_funding = which.clone();
-    let mut figures: Vec<Figures> = Vec::with_capacity(runs.len());
+    // The stated scenario runs first; each batch's splits are built as it
+    // starts, so no more scenarios are held than a batch.
+    let order: Vec<Option<usize>> = std::iter::once(None)
+        .chain((0..which.len()).map(Some))
+        .collect();
+    let mut figures: Vec<Figures> = Vec::with_capacity(order.len());
     let mut resident_months = 0;
-    for batch in runs.chunks(BATCH) {
+    for batch in order.chunks(BATCH) {
         let mut set = vec![baseline.clone()];
-        set.extend(batch.iter().cloned());
+        for at in batch {
+            set.push(match at {
+                None => scenario.clone(),
+                Some(i) => scenario.with_funding(&format!("Split {}", i + 1), &which[*i].1)?,
+            });
+        }
         let mut plan = Plan::of(set, settings.clone())?;
         if uncertainty {
             plan = plan.with_uncertainty()?;
@@ -500,10 +543,25 @@ pub fn optimise(
         }
     }
     let stated = figures.remove(0);
+    let stated_amount = budget
+        .levers
+        .iter()
+        .filter_map(|l| {
+            scenario
+                .number(&format!("interventions.{}.annual_budget", l.intervention))
+                .and_then(|v| v.first().copied())
+        })
+        .sum();
     let stated_is = stated_split(&budget, scenario).and_then(|f| {
         which_funding
             .iter()
-            .position(|(share, g)| *share == 1.0 && *g == f)
+            // A split's amounts run rounded to whole pounds.
+            .position(|(share, g)| {
+                *share == 1.0
+                    && g.iter()
+                        .zip(&f)
+                        .all(|(a, b)| a.reach == b.reach && (a.amount - b.amount).abs() < 0.5)
+            })
             .ok_or_else(|| "it is not a whole number of the table's steps".to_string())
     });
     let mut splits: Vec<Split> = which
@@ -543,6 +601,7 @@ pub fn optimise(
         budget,
         stated,
         stated_name: scenario.config.name.clone(),
+        stated_amount,
         stated_is,
         splits,
         best,

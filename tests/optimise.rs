@@ -60,13 +60,15 @@ fn the_optimiser_finds_the_closed_form_best_split() {
         let whole: Vec<_> = found.splits.iter().filter(|s| s.share == 1.0).collect();
         assert_eq!(
             whole.len(),
-            4,
-            "£0, £30k, £60k and £90k to the strong lever"
+            7,
+            "£0, or £30k, £60k and £90k to the strong lever at either reach"
         );
+        assert_eq!(found.splits.len(), 18, "more than one batch of splits");
         // The objective rises with the strong lever's share, as the closed
         // form says, not only at the top.
         let mut by_strong: Vec<(f64, f64)> = whole
             .iter()
+            .filter(|s| s.funding[0].reach == 0)
             .map(|s| {
                 let f = &s.figures;
                 let v = match objective {
@@ -96,13 +98,64 @@ fn the_optimiser_finds_the_closed_form_best_split() {
         // lattice: run as a split, it gives the stated figures exactly.
         let same = whole
             .iter()
-            .find(|s| s.funding[0].amount == 60_000.0)
+            .find(|s| s.funding[0].amount == 60_000.0 && s.funding[0].reach == 0)
             .unwrap();
         assert_eq!(same.figures, found.stated);
         let at = found.splits.iter().position(|s| std::ptr::eq(s, *same));
         assert_eq!(found.stated_is, Ok(at.unwrap()));
         assert!(found.best_overall().figures.npv.mean > found.stated.npv.mean);
     }
+}
+
+#[test]
+fn a_split_funds_its_levers_at_their_reach_and_leaves_the_unfunded_out() {
+    use upstream::model::Delivery;
+    use upstream::scenario::{Funding, Loaded};
+    let plan = two_levers(1, 2);
+    let portfolio = &plan.scenarios()[1];
+    let neighbourhoods = |l: &Loaded, id: &str| -> Option<usize> {
+        let iv = l.config.interventions.iter().find(|iv| iv.id == id)?;
+        match &iv.delivery {
+            Delivery::Caseload { targeting, .. } => Some(targeting.neighbourhoods.len()),
+            _ => None,
+        }
+    };
+    let at = |amount: f64, reach: usize| Funding { amount, reach };
+    let wide = portfolio
+        .with_funding("Wide", &[at(90_000.0, 0), at(60_000.0, 0)])
+        .unwrap();
+    let narrow = portfolio
+        .with_funding("Narrow", &[at(90_000.0, 1), at(60_000.0, 0)])
+        .unwrap();
+    // Its own targeting names no neighbourhoods (so all of them); the
+    // reach option, the three most deprived.
+    assert_eq!(neighbourhoods(&wide, "strong"), Some(0));
+    assert_eq!(neighbourhoods(&narrow, "strong"), Some(3));
+    let spend = |l: &Loaded, id: &str| {
+        let iv = l
+            .config
+            .interventions
+            .iter()
+            .find(|iv| iv.id == id)
+            .unwrap();
+        iv.monthly_spend_by_year.clone()
+    };
+    // £90k a year is £7,500 a month, in pence.
+    assert_eq!(spend(&narrow, "strong"), [750_000]);
+    assert_eq!(narrow.config.name, "Narrow");
+    let strong_draws = |l: &Loaded| {
+        l.uncertainty
+            .parameters
+            .iter()
+            .filter(|u| u.parameter.starts_with("interventions.strong."))
+            .count()
+    };
+    assert!(strong_draws(portfolio) > 0, "a graded effect draws");
+    let without = portfolio
+        .with_funding("Without", &[at(0.0, 0), at(150_000.0, 0)])
+        .unwrap();
+    assert_eq!(neighbourhoods(&without, "strong"), None);
+    assert_eq!(strong_draws(&without), 0, "a lever left out draws nothing");
 }
 
 #[test]
@@ -149,10 +202,11 @@ fn the_command_writes_the_same_files_on_any_thread_count() {
     let frontier = String::from_utf8(files[0]["frontier.csv"].clone()).unwrap();
     let lines: Vec<&str> = frontier.lines().collect();
     assert!(
-        lines[0].starts_with("share_of_budget,budget_gbp_a_year,best_split,split,npv_gbp_mean")
+        lines[0].starts_with("row,share_of_budget,budget_gbp_a_year,split,funding,npv_gbp_mean")
     );
     // Two shares, then the split as written.
     assert_eq!(lines.len(), 4, "{frontier}");
+    assert!(lines[3].starts_with("as written,1,150000,"), "{frontier}");
     assert!(
         lines[3]
             .contains("As the scenario states it (Small borough, two levers), the split is split"),
@@ -161,7 +215,7 @@ fn the_command_writes_the_same_files_on_any_thread_count() {
     // The page says the same figures as the files: the best split at the
     // whole budget, in the same words.
     let page = String::from_utf8(files[0]["report.html"].clone()).unwrap();
-    let best = lines[2].split(',').nth(2).unwrap();
+    let best = lines[2].split(',').nth(4).unwrap();
     assert!(page.contains(best), "{best} in the page");
     assert!(page.contains("The best split at each budget"));
     let splits = String::from_utf8(files[0]["splits.csv"].clone()).unwrap();
@@ -216,7 +270,7 @@ fn a_bad_optimise_table_is_refused_with_file_line_and_field() {
         "budget = 150_000\nlevers = [\"strnog\", \"none\"]",
         &[
             "bad.toml",
-            "line 47",
+            "line 49",
             "optimise.levers[0]",
             "did you mean `strong`",
         ],

@@ -371,37 +371,41 @@ pub fn splits_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
 }
 
 /// The best split at each share of the budget: spend against outcome;
-/// then, for comparison, the split the scenario states, as written.
+/// then, for comparison, the split the scenario states, as written. The
+/// `row` column says which a row is.
 pub fn frontier_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
     let best = o.best.iter().map(|&i| {
         let s = &o.splits[i];
         let mut row = vec![
+            text("best"),
             number(s.share),
             number(s.share * o.budget.budget),
-            text(o.describe(s)),
             whole((i + 1) as u64),
+            text(o.describe(s)),
         ];
         row.extend(split_figures(&s.figures));
         row.push(whole(s.wins));
         row
     });
     let mut stated = vec![
-        Cell::Number(String::new()),
-        Cell::Number(String::new()),
-        text(o.stated_sentence()),
+        text("as written"),
+        number(o.stated_amount / o.budget.budget),
+        number(o.stated_amount),
         match o.stated_is {
             Ok(i) => whole((i + 1) as u64),
-            Err(_) => text("as written"),
+            Err(_) => Cell::Number(String::new()),
         },
+        text(o.stated_sentence()),
     ];
     stated.extend(split_figures(&o.stated));
     stated.push(Cell::Number(String::new()));
     let rows = best.chain(std::iter::once(stated));
     let mut header: Vec<String> = [
+        "row",
         "share_of_budget",
         "budget_gbp_a_year",
-        "best_split",
         "split",
+        "funding",
     ]
     .map(String::from)
     .to_vec();

@@ -919,6 +919,7 @@ pub fn optimise_page(
         .map(|&i| {
             let s = &o.splits[i];
             vec![
+                "best".into(),
                 html(&money(s.share * b.budget)),
                 html(&o.describe(s)),
                 band(&s.figures.npv, money),
@@ -929,6 +930,7 @@ pub fn optimise_page(
         .collect();
     rows.push(vec![
         "as written".into(),
+        html(&money(o.stated_amount)),
         html(&o.stated_sentence()),
         band(&o.stated.npv, money),
         band(&o.stated.crisis_months_avoided, count),
@@ -937,13 +939,14 @@ pub fn optimise_page(
     table(
         &mut out,
         &[
+            "Split",
             "Budget a year",
-            "Best split",
+            "Funding",
             &npv_head,
             &crisis_head,
             "Replicates in which it is best",
         ],
-        &[true, false, true, true, true],
+        &[false, true, false, true, true, true],
         &rows,
     );
     let refs: Vec<&super::charts::Chart> = charts.iter().collect();

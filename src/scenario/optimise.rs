@@ -326,6 +326,18 @@ impl Loaded {
             .as_ref()
             .expect("with_funding is for a scenario with an [optimise] table");
         let mut merged = self.recipe.merged.clone();
+        // An intervention left out takes what names it with it.
+        if let Some(inflation) = merged
+            .get_mut("economics")
+            .and_then(|e| e.get_mut("inflation"))
+            .and_then(|i| i.as_table_mut())
+        {
+            for (lever, f) in budget.levers.iter().zip(funding) {
+                if f.amount <= 0.0 {
+                    inflation.remove(&lever.intervention);
+                }
+            }
+        }
         let mut left_out = Vec::new();
         let interventions = merged
             .get_mut("interventions")
@@ -364,9 +376,16 @@ impl Loaded {
         let mut at = self.clone();
         at.config = built.config;
         at.intervention_money = built.intervention_money;
-        at.uncertainty
-            .parameters
-            .retain(|u| !left_out.iter().any(|p| u.parameter.starts_with(p.as_str())));
+        // A lever's budget is the split's to set, not a draw's.
+        let budgets: Vec<String> = budget
+            .levers
+            .iter()
+            .map(|l| format!("interventions.{}.annual_budget", l.intervention))
+            .collect();
+        at.uncertainty.parameters.retain(|u| {
+            !left_out.iter().any(|p| u.parameter.starts_with(p.as_str()))
+                && !budgets.contains(&u.parameter)
+        });
         at.recipe.merged = merged;
         Ok(at)
     }
