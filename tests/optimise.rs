@@ -315,6 +315,15 @@ fn a_bad_optimise_table_is_refused_with_file_line_and_field() {
         &format!("{ok}reach = {{ strong = [\"most_deprived:9\"] }}"),
         &["optimise.reach.strong[0]"],
     );
+    // Every one of the small borough's five neighbourhoods, as its own
+    // targeting reaches already.
+    refused(
+        &format!("{ok}reach = {{ strong = [\"most_deprived:5\"] }}"),
+        &[
+            "optimise.reach.strong[0]",
+            "reaches the same neighbourhoods as `all`",
+        ],
+    );
     refused(&format!("{ok}budgett = 5"), &["optimise", "budgett"]);
     refused(
         &format!("{ok}minimum_per_neighbourhood = 100_000"),

@@ -58,6 +58,9 @@ pub struct Reach {
     pub neighbourhoods: usize,
     #[serde(skip)]
     written: Option<toml::Value>,
+    /// Which neighbourhoods, by index, in order.
+    #[serde(skip)]
+    which: Vec<usize>,
 }
 
 impl Reach {
@@ -68,6 +71,7 @@ impl Reach {
             label,
             neighbourhoods,
             written: None,
+            which: (0..neighbourhoods).collect(),
         }
     }
 }
@@ -112,7 +116,7 @@ pub(super) fn budget(
     scenario: &schema::Scenario,
     config: &Config,
     merged: &toml::Table,
-    reach_count: &dyn Fn(&str, &toml::Value) -> Result<usize, String>,
+    reach_count: &dyn Fn(&str, &toml::Value) -> Result<Vec<usize>, String>,
 ) -> Result<Option<Budget>, Invalid> {
     let Some(o) = &scenario.optimise else {
         return Ok(None);
@@ -180,14 +184,12 @@ pub(super) fn budget(
             .unwrap_or(NeighbourhoodsIn::All);
         let mut reach = vec![{
             let (label, _) = label(&own);
+            let which = every_or(&targeting.neighbourhoods, config);
             Reach {
                 label,
-                neighbourhoods: if targeting.neighbourhoods.is_empty() {
-                    config.population.neighbourhoods.len()
-                } else {
-                    targeting.neighbourhoods.len()
-                },
+                neighbourhoods: which.len(),
                 written: None,
+                which,
             }
         }];
         if let Some(options) = o.reach.get(id) {
@@ -201,20 +203,22 @@ pub(super) fn budget(
             }
             for (j, n) in options.iter().enumerate() {
                 let (text, written) = label(n);
-                let count = reach_count(id, &written)
+                let which = reach_count(id, &written)
                     .map_err(|why| bad(&format!("reach.{id}[{j}]"), why))?;
-                if reach.iter().any(|r| r.label == text) {
+                if let Some(same) = reach.iter().find(|r| r.which == which) {
                     return Err(bad(
                         &format!("reach.{id}[{j}]"),
                         format!(
-                            "`{text}` is listed twice (a lever's own targeting is always an option)"
+                            "`{text}` reaches the same neighbourhoods as `{}` (a lever's own targeting is always an option)",
+                            same.label
                         ),
                     ));
                 }
                 reach.push(Reach {
                     label: text,
-                    neighbourhoods: count,
+                    neighbourhoods: which.len(),
                     written: Some(written),
+                    which,
                 });
             }
         }
@@ -391,15 +395,28 @@ impl Loaded {
     }
 }
 
-/// The number of neighbourhoods intervention `id` reaches in `merged` with
-/// its targeting set to `written`, by compiling it.
+/// A targeting's neighbourhoods by index, in order: every one when it
+/// names none.
+fn every_or(named: &[usize], config: &Config) -> Vec<usize> {
+    let mut which = if named.is_empty() {
+        (0..config.population.neighbourhoods.len()).collect()
+    } else {
+        named.to_vec()
+    };
+    which.sort_unstable();
+    which.dedup();
+    which
+}
+
+/// The neighbourhoods (by index, in order) intervention `id` reaches in
+/// `merged` with its targeting set to `written`, by compiling it.
 pub(super) fn count_reach(
     merged: &toml::Table,
     files: &[super::SourceFile],
     starting: Option<Vec<crate::model::StartingHousehold>>,
     id: &str,
     written: &toml::Value,
-) -> Result<usize, String> {
+) -> Result<Vec<usize>, String> {
     let mut m = merged.clone();
     let table = m
         .get_mut("interventions")
@@ -421,10 +438,8 @@ pub(super) fn count_reach(
         .find(|iv| iv.id == id)
         .expect("the intervention compiled");
     Ok(match &iv.delivery {
-        Delivery::Caseload { targeting, .. } if !targeting.neighbourhoods.is_empty() => {
-            targeting.neighbourhoods.len()
-        }
-        _ => built.config.population.neighbourhoods.len(),
+        Delivery::Caseload { targeting, .. } => every_or(&targeting.neighbourhoods, &built.config),
+        _ => every_or(&[], &built.config),
     })
 }
 
