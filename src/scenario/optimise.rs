@@ -109,6 +109,10 @@ fn label(n: &NeighbourhoodsIn) -> (String, toml::Value) {
     }
 }
 
+/// The neighbourhoods intervention `id` reaches with its targeting written
+/// as the value given, or why it cannot.
+pub(super) type ReachOf<'a> = dyn Fn(&str, &toml::Value) -> Result<Vec<usize>, String> + 'a;
+
 /// Checks the `[optimise]` table (if any) against the compiled scenario.
 /// `reach_count` compiles the scenario with intervention `id` reaching
 /// `written` and says how many neighbourhoods that is, or why it cannot.
@@ -116,7 +120,7 @@ pub(super) fn budget(
     scenario: &schema::Scenario,
     config: &Config,
     merged: &toml::Table,
-    reach_count: &dyn Fn(&str, &toml::Value) -> Result<Vec<usize>, String>,
+    reach_count: &ReachOf<'_>,
 ) -> Result<Option<Budget>, Invalid> {
     let Some(o) = &scenario.optimise else {
         return Ok(None);
