@@ -287,14 +287,18 @@ fn a_bad_optimise_table_is_refused_with_file_line_and_field() {
         "budget = 150_000\nlevers = [\"strong\", \"strong\"]",
         &["optimise.levers[1]", "listed twice"],
     );
-    refused(
-        &format!("{ok}step = 0.3"),
-        &["optimise.step", "divides it evenly"],
-    );
-    refused(
-        &format!("{ok}frontier = [0.5, 0.25, 1]"),
-        &["optimise.frontier", "rising, the last 1"],
-    );
+    for step in ["0.3", "0", "-0.5", "0.005", "1.5", "nan"] {
+        refused(
+            &format!("{ok}step = {step}"),
+            &["optimise.step", "divides it evenly"],
+        );
+    }
+    for frontier in ["[0.5, 0.25, 1]", "[0.5, 0.5, 1]", "[0.5]", "[0, 1]", "[]"] {
+        refused(
+            &format!("{ok}frontier = {frontier}"),
+            &["optimise.frontier", "rising, the last 1"],
+        );
+    }
     refused(
         &format!("{ok}payer_limits = {{ nhs = 5 }}"),
         &["optimise.payer_limits.nhs", "no lever is paid for by nhs"],
@@ -302,6 +306,10 @@ fn a_bad_optimise_table_is_refused_with_file_line_and_field() {
     refused(
         &format!("{ok}payer_limits = {{ housing = 10_000, police = 10_000 }}"),
         &["optimise.payer_limits", "£20,000 of the £150,000"],
+    );
+    refused(
+        &format!("{ok}payer_limits = {{ housing = 90_000, police = 59_999 }}"),
+        &["optimise.payer_limits", "£149,999 of the £150,000"],
     );
     refused(
         &format!("{ok}payer_limits = {{ hosing = 5 }}"),
@@ -335,6 +343,34 @@ fn a_bad_optimise_table_is_refused_with_file_line_and_field() {
         &format!("{ok}step = 0.01\nfrontier = [{}]", shares.join(", ")),
         &["2020 splits to run (more than 2000)"],
     );
+}
+
+#[test]
+fn a_table_at_the_edges_of_what_is_allowed_is_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("small_portfolio.toml")).unwrap();
+    let levers = text.split("[optimise]").next().unwrap();
+    let small = fixture("small.toml");
+    let levers = levers.replace("\"small.toml\"", &format!("{:?}", small.to_str().unwrap()));
+    // Limits that let the levers spend exactly the budget; the coarsest and
+    // finest steps; one share.
+    for table in [
+        "payer_limits = { housing = 90_000, police = 60_000 }",
+        "step = 1",
+        "step = 0.01",
+        "frontier = [1]",
+    ] {
+        let file = tmp.path().join("edge.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "{levers}[optimise]\nbudget = 150_000\nlevers = [\"strong\", \"none\"]\n{table}\n"
+            ),
+        )
+        .unwrap();
+        let loaded = upstream::scenario::load(&file);
+        assert!(loaded.is_ok(), "{table}: {:?}", loaded.err());
+    }
 }
 
 #[test]

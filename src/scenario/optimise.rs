@@ -77,11 +77,6 @@ impl Reach {
 }
 
 impl Budget {
-    /// The lever of intervention key `id`, by index.
-    pub fn lever(&self, id: &str) -> Option<usize> {
-        self.levers.iter().position(|l| l.intervention == id)
-    }
-
     /// The limit on `payer`'s part, if the table sets one.
     pub fn payer_limit(&self, payer: Payer) -> Option<f64> {
         self.payer_limits
@@ -240,8 +235,10 @@ pub(super) fn budget(
         ));
     }
     let step = o.step.unwrap_or(DEFAULT_STEP);
+    // A whole number of steps from 1 to 100 that make up the whole; a step
+    // of 0, below 0 or not a number makes none.
     let units = (1.0 / step).round();
-    if !(step > 0.0 && step <= 1.0 && (units * step - 1.0).abs() < 1e-9 && units <= 100.0) {
+    if !((1.0..=100.0).contains(&units) && (units * step - 1.0).abs() <= 1e-9) {
         return Err(bad(
             "step",
             format!(
@@ -334,18 +331,6 @@ impl Loaded {
             .as_ref()
             .expect("with_funding is for a scenario with an [optimise] table");
         let mut merged = self.recipe.merged.clone();
-        // An intervention left out takes what names it with it.
-        if let Some(inflation) = merged
-            .get_mut("economics")
-            .and_then(|e| e.get_mut("inflation"))
-            .and_then(|i| i.as_table_mut())
-        {
-            for (lever, f) in budget.levers.iter().zip(funding) {
-                if f.amount <= 0.0 {
-                    inflation.remove(&lever.intervention);
-                }
-            }
-        }
         let mut left_out = Vec::new();
         let interventions = merged
             .get_mut("interventions")
