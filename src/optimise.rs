@@ -506,7 +506,6 @@ pub fn optimise(
         .into_iter()
         .flat_map(|(share, each)| each.into_iter().map(move |f| (share, f)))
         .collect();
-    let which_funding = which.clone();
     // The stated scenario runs first; each batch's splits are built as it
     // starts, so no more scenarios are held than a batch.
     let order: Vec<Option<usize>> = std::iter::once(None)
@@ -553,9 +552,9 @@ pub fn optimise(
         })
         .sum();
     let stated_is = stated_split(&budget, scenario).and_then(|f| {
-        which_funding
+        which
             .iter()
-            // A split's amounts run rounded to whole pounds.
+            // Whole pounds, against a figure the scenario writes.
             .position(|(share, g)| {
                 *share == 1.0
                     && g.iter()

@@ -312,14 +312,9 @@ pub fn sweep_csv(sweep: &crate::sweep::Sweep) -> Vec<u8> {
             a.parameter.clone()
         });
     }
+    header.extend(NPV_AND_CRISIS_MONTHS.map(String::from));
     header.extend(
         [
-            "npv_gbp_mean",
-            "npv_gbp_p5",
-            "npv_gbp_p95",
-            "crisis_months_avoided_mean",
-            "crisis_months_avoided_p5",
-            "crisis_months_avoided_p95",
             "pv_savings_gbp_mean",
             "pv_investment_gbp_mean",
             "share_paying_back_discounted",
@@ -363,6 +358,7 @@ pub fn splits_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
         header.push(format!("{}_gbp_a_year", l.intervention));
         header.push(format!("{}_reach", l.intervention));
     }
+    header.extend(NPV_AND_CRISIS_MONTHS.map(String::from));
     header.extend(SPLIT_FIGURES.map(String::from));
     header.push("replicates_best_of_share".into());
     header.push("best_of_share".into());
@@ -409,22 +405,24 @@ pub fn frontier_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
     ]
     .map(String::from)
     .to_vec();
+    header.extend(NPV_AND_CRISIS_MONTHS.map(String::from));
     header.extend(SPLIT_FIGURES.map(String::from));
     header.push("replicates_best_of_share".into());
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     csv_bytes(&header, rows)
 }
 
-/// The columns [`split_figures`] fills.
-const SPLIT_FIGURES: [&str; 8] = [
+/// The columns [`split_figures`] fills after [`NPV_AND_CRISIS_MONTHS`].
+const SPLIT_FIGURES: [&str; 2] = ["pv_investment_gbp_mean", "probability_npv_positive"];
+
+/// The columns [`npv_and_crisis_months`] fills.
+const NPV_AND_CRISIS_MONTHS: [&str; 6] = [
     "npv_gbp_mean",
     "npv_gbp_p5",
     "npv_gbp_p95",
     "crisis_months_avoided_mean",
     "crisis_months_avoided_p5",
     "crisis_months_avoided_p95",
-    "pv_investment_gbp_mean",
-    "probability_npv_positive",
 ];
 
 fn split_figures(f: &crate::optimise::Figures) -> Vec<Cell> {
