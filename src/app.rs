@@ -232,8 +232,13 @@ fn memory_breakdown(need: &MemoryEstimate, residents: u32, threads: usize, runs:
         unreachable!("four parts")
     };
     format!(
-        "{total} of memory ({program} for the program itself, {populations} for {} residents on each of {threads} threads, {results} for the results of {} replicates, {outputs} for the outputs)",
+        "{total} of memory ({program} for the program itself, {populations} for {} residents on each of {threads} threads{}, {results} for the results of {} replicates, {outputs} for the outputs)",
         count(residents as f64),
+        if need.copies > 1 {
+            " (two copies where scenarios share a burn-in)"
+        } else {
+            ""
+        },
         count(runs as f64)
     )
 }
@@ -534,6 +539,7 @@ impl Plan {
                 ));
             }
             experiment.resident_months += chance.resident_months;
+            experiment.burn_in_shared += chance.burn_in_shared;
         }
         Ok(Outcome {
             plan: self,
@@ -635,6 +641,7 @@ impl Outcome {
             settings: &self.plan.settings,
             threads: self.experiment.threads,
             resident_months: self.experiment.resident_months,
+            burn_in_shared: self.experiment.burn_in_shared,
             draws: self.plan.draws.as_ref().map(|d| d.values.as_slice()),
         }
     }

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::engine::{self, ReplicateResult};
+use crate::engine::{self, Engine, ReplicateResult};
 use crate::metrics::{Layout, Metric, Series};
 use crate::model::Config;
 
@@ -88,8 +88,13 @@ impl ScenarioRuns {
 pub struct Experiment {
     /// One entry per scenario, in the order given (the baseline first).
     pub scenarios: Vec<ScenarioRuns>,
-    /// Resident-months simulated in all, burn-in included.
+    /// Resident-months simulated in all, burn-in included: a burn-in
+    /// shared by several scenarios counted once.
     pub resident_months: u64,
+    /// Burn-in resident-months not simulated again because scenarios shared
+    /// them ([`Config::shares_burn_in_with`]): the work the replicates stand
+    /// for is this and [`Experiment::resident_months`] together.
+    pub burn_in_shared: u64,
     /// Worker threads the run used.
     pub threads: usize,
 }
@@ -112,6 +117,9 @@ pub struct MemoryEstimate {
     pub program: u64,
     /// Residents' state for the replicates running at once.
     pub populations: u64,
+    /// Populations alive at once on each thread: two where scenarios share
+    /// a burn-in (its own, and the scenario carried on from it), else one.
+    pub copies: u64,
     /// Every replicate's monthly results, kept until the end.
     pub results: u64,
     /// Aggregation, output files, the workbook and the report.
@@ -146,6 +154,11 @@ pub fn memory_estimate(configs: &[&Config], replicates: u32, threads: usize) -> 
         .map(|c| crate::model::demography::expected_slots(c))
         .max()
         .unwrap_or(0);
+    let shared = configs
+        .iter()
+        .enumerate()
+        .any(|(i, a)| configs[i + 1..].iter().any(|b| a.shares_burn_in_with(b)));
+    let copies = if shared { 2 } else { 1 };
     let (mut results, mut outputs) = (0u64, 0u64);
     for c in configs {
         let cells = c.months as u64 * Layout::new(c).len() as u64;
@@ -163,8 +176,10 @@ pub fn memory_estimate(configs: &[&Config], replicates: u32, threads: usize) -> 
     MemoryEstimate {
         program: MemoryEstimate::BASE,
         populations: at_once
+            .saturating_mul(copies)
             .saturating_mul(largest)
             .saturating_mul(MemoryEstimate::PER_RESIDENT),
+        copies,
         results,
         outputs,
     }
@@ -202,6 +217,31 @@ pub fn run_each_replicate(
     )
 }
 
+/// Per replicate, the scenarios (by index, in order) that share one
+/// burn-in: the first runs it, the rest are carried on from its end.
+fn burn_in_groups<'a>(
+    scenarios: usize,
+    replicates: u32,
+    config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
+) -> Vec<(u32, Vec<usize>)> {
+    let mut groups = Vec::new();
+    for r in 0..replicates {
+        let mut here: Vec<Vec<usize>> = Vec::new();
+        for s in 0..scenarios {
+            let c = config(s, r);
+            match here
+                .iter_mut()
+                .find(|g| config(g[0], r).shares_burn_in_with(c))
+            {
+                Some(g) => g.push(s),
+                None => here.push(vec![s]),
+            }
+        }
+        groups.extend(here.into_iter().map(|g| (r, g)));
+    }
+    groups
+}
+
 fn run_with<'a>(
     scenarios: usize,
     config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
@@ -216,29 +256,59 @@ fn run_with<'a>(
         threads: settings.threads.unwrap_or(0),
         source,
     })?;
-    let jobs: Vec<(usize, u32)> = (0..scenarios)
-        .flat_map(|s| (0..settings.replicates).map(move |r| (s, r)))
-        .collect();
+    let reps = settings.replicates as usize;
+    // Scenarios that run the same burn-in in a replicate share it: it is
+    // simulated once and carried on into each, the same numbers, byte for
+    // byte, as simulating it again.
+    let groups = burn_in_groups(scenarios, settings.replicates, config);
     // Cores a run of many replicates would leave idle go to each
     // replicate's months; with enough replicates to fill them, each runs on
-    // one thread, and no more populations are alive at once than threads.
-    let workers: &dyn engine::Workers = if jobs.len() < pool.current_num_threads() {
+    // one thread, and no more populations are alive at once than threads
+    // (two where a burn-in is shared).
+    let workers: &dyn engine::Workers = if groups.len() < pool.current_num_threads() {
         &Pool
     } else {
         &engine::OneThread
     };
-    let results: Vec<ReplicateResult> = pool.install(|| {
-        jobs.par_iter()
-            .map(|&(s, r)| {
-                let out = engine::run_replicate_on(config(s, r), settings.seed, r, workers);
+    let done: Vec<(Vec<(usize, ReplicateResult)>, u64)> = pool.install(|| {
+        groups
+            .par_iter()
+            .map(|(r, members)| {
+                let (r, lead) = (*r, config(members[0], *r));
+                let mut engine = Engine::new_on(lead, settings.seed, r, workers);
+                let mut out = Vec::with_capacity(members.len());
+                let mut shared = 0;
+                if members.len() > 1 {
+                    engine.run_to(0);
+                    let slots = engine.population().residents.len() as u64;
+                    for &s in &members[1..] {
+                        let carried = engine.carry_on(config(s, r));
+                        shared += slots * lead.burn_in_months as u64;
+                        out.push((s, carried.run()));
+                        on_done();
+                    }
+                }
+                out.push((members[0], engine.run()));
                 on_done();
-                out
+                (out, shared)
             })
             .collect()
     });
+    let mut by_job: Vec<Option<ReplicateResult>> = vec![None; scenarios * reps];
+    let mut shared = 0;
+    for ((r, _), (out, saved)) in groups.iter().zip(done) {
+        shared += saved;
+        for (s, result) in out {
+            by_job[s * reps + *r as usize] = Some(result);
+        }
+    }
+    let results: Vec<ReplicateResult> = by_job
+        .into_iter()
+        .map(|r| r.expect("every scenario's every replicate is in one group"))
+        .collect();
     let mut results = results.into_iter();
     let mut runs = Vec::with_capacity(scenarios);
-    let mut resident_months = 0;
+    let mut resident_months = 0u64;
     for s in 0..scenarios {
         let layout = Layout::new(config(s, 0));
         let replicates: Vec<ReplicateResult> = results
@@ -262,7 +332,8 @@ fn run_with<'a>(
     }
     Ok(Experiment {
         scenarios: runs,
-        resident_months,
+        resident_months: resident_months - shared,
+        burn_in_shared: shared,
         threads: pool.current_num_threads(),
     })
 }

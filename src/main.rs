@@ -184,6 +184,12 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
             if threads == 1 { "thread" } else { "threads" },
             outcome.resident_months_per_second() / 1e6
         );
+        if outcome.experiment.burn_in_shared > 0 {
+            eprintln!(
+                "Scenarios that run the same burn-in shared it: {:.2} billion resident-months of burn-in not simulated again.",
+                outcome.experiment.burn_in_shared as f64 / 1e9
+            );
+        }
     }
     Ok(())
 }

@@ -167,8 +167,14 @@ pub struct Settings {
     pub start: String,
     /// Residents in the baseline (every scenario has as many).
     pub residents: u32,
-    /// Resident-months simulated in all, burn-in included.
+    /// Resident-months simulated in all, burn-in included: a burn-in
+    /// several scenarios share counted once.
     pub resident_months_simulated: u64,
+    /// Burn-in resident-months that scenarios sharing a burn-in did not
+    /// simulate again: with `resident_months_simulated`, the work the
+    /// replicates stand for.
+    #[serde(default)]
+    pub burn_in_resident_months_shared: u64,
     /// Worker threads the run used (the results do not depend on it).
     pub threads: usize,
     /// Scenario names, the baseline first.

@@ -21,6 +21,7 @@ mod regression;
 mod report;
 mod review;
 mod sensitivity;
+mod shared_burn_in;
 mod snapshot;
 mod steady;
 mod sweep;

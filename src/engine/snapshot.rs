@@ -206,6 +206,24 @@ fn shape(config: &Config, layout_len: usize) -> [(&'static str, u64); 8] {
     ]
 }
 
+/// What a replicate's state holds that cannot be derived from its
+/// residents: read from a snapshot, or copied at the end of a burn-in.
+struct State {
+    seed: u64,
+    replicate: u32,
+    t: u32,
+    population: Population,
+    /// Each episode service's places and waiting list.
+    episodes: Vec<(u32, VecDeque<(u32, u16)>)>,
+    places_added: Vec<u32>,
+    asset_capacity: Vec<f64>,
+    shock: [f64; RISK_FACTORS],
+    raw: Vec<i64>,
+    neighbourhoods: Vec<[i64; Nb::COUNT]>,
+    turnover: Turnover,
+    start_occupied: [u64; 2],
+}
+
 impl<'a> Engine<'a> {
     /// The replicate's whole state, to resume later with [`Engine::resume`].
     pub fn snapshot(&self) -> Vec<u8> {
@@ -369,14 +387,139 @@ impl<'a> Engine<'a> {
                 "bytes follow the end of the state".into(),
             ));
         }
+        let k = Nb::COUNT;
+        if nb.len() != config.population.neighbourhoods.len() * k {
+            return Err(SnapshotError::Inconsistent(
+                "its months, records and lists do not agree".into(),
+            ));
+        }
+        let state = State {
+            seed,
+            replicate,
+            t,
+            population,
+            episodes,
+            places_added,
+            asset_capacity,
+            shock,
+            raw,
+            neighbourhoods: nb
+                .chunks(k)
+                .map(|c| c.try_into().expect("chunks of k"))
+                .collect(),
+            turnover: Turnover {
+                start: tv[0],
+                births: tv[1],
+                moves_in: tv[2],
+                deaths: tv[3],
+                moves_out: tv[4],
+                end: tv[5],
+            },
+            start_occupied,
+        };
+        Engine::from_state(config, state)
+    }
+
+    /// The replicate as it stands at the end of its burn-in, carried on
+    /// under `config`, a scenario that runs the same burn-in
+    /// ([`Config::shares_burn_in_with`]): running it on gives the same
+    /// numbers, byte for byte, as `config` run from the start, without
+    /// simulating its burn-in again. Residents in a programme keep it, found
+    /// in `config` by its id.
+    ///
+    /// # Panics
+    /// If the burn-in is not yet done or already over, or `config` does not
+    /// share it: the caller's rule, not the data, is then wrong.
+    pub fn carry_on<'b>(&self, config: &'b Config) -> Engine<'b>
+    where
+        'a: 'b,
+    {
+        assert!(
+            self.t == self.config.burn_in_months && self.config.shares_burn_in_with(config),
+            "a burn-in is carried only into a scenario that shares it, at its end"
+        );
+        // Where each of this scenario's interventions sits in `config`; a
+        // programme that acts in burn-in is in both.
+        let to: Vec<u8> = self
+            .config
+            .interventions
+            .iter()
+            .map(|i| {
+                config
+                    .interventions
+                    .iter()
+                    .position(|j| j.id == i.id)
+                    .map_or(0, |j| j as u8 + 1)
+            })
+            .collect();
+        let mut population = self.population.clone();
+        for b in &mut population.residents.intervention {
+            let i = *b & iv::INDEX;
+            if i != 0 {
+                let j = to[i as usize - 1];
+                assert!(
+                    j != 0,
+                    "a resident's programme acts in burn-in, so both scenarios have it"
+                );
+                *b = (*b & !iv::INDEX) | j;
+            }
+        }
+        let mut places_added = vec![0; config.interventions.len()];
+        for (i, &n) in self.places_added.iter().enumerate() {
+            if to[i] != 0 {
+                places_added[to[i] as usize - 1] = n;
+            }
+        }
+        let state = State {
+            seed: self.seed,
+            replicate: self.replicate,
+            t: self.t,
+            population,
+            episodes: self
+                .episodes
+                .iter()
+                .map(|e| (e.capacity, e.queue.clone()))
+                .collect(),
+            places_added,
+            asset_capacity: self.asset_capacity.clone(),
+            shock: self.tables.shock,
+            raw: self.raw.clone(),
+            neighbourhoods: self.neighbourhoods.clone(),
+            turnover: self.turnover,
+            start_occupied: self.start_occupied,
+        };
+        Engine::from_state(config, state)
+            .expect("a running replicate's state passes its own checks")
+            .with_workers(self.workers)
+    }
+
+    /// An engine around `state`, once its parts are checked against each
+    /// other and `config`, with every running total recounted and the audit
+    /// passed.
+    fn from_state(config: &'a Config, state: State) -> Result<Engine<'a>, SnapshotError> {
+        let State {
+            seed,
+            replicate,
+            t,
+            population,
+            episodes,
+            places_added,
+            asset_capacity,
+            shock,
+            raw,
+            neighbourhoods,
+            turnover,
+            start_occupied,
+        } = state;
+        let layout_len = crate::metrics::Layout::new(config).len();
         let recorded = t.saturating_sub(config.burn_in_months) as usize;
         let n_neigh = config.population.neighbourhoods.len();
-        let k = Nb::COUNT;
         if t > config.burn_in_months + config.months
             || raw.len() != recorded * layout_len
-            || nb.len() != n_neigh * k
+            || neighbourhoods.len() != n_neigh
             || places_added.len() != config.interventions.len()
             || asset_capacity.len() != n_neigh
+            || episodes.len() != config.episodes.len()
         {
             return Err(SnapshotError::Inconsistent(
                 "its months, records and lists do not agree".into(),
@@ -410,18 +553,8 @@ impl<'a> Engine<'a> {
         let mut engine = Engine::assemble(config, seed, replicate, population, shock);
         engine.t = t;
         engine.raw.extend_from_slice(&raw);
-        engine.neighbourhoods = nb
-            .chunks(k)
-            .map(|c| c.try_into().expect("chunks of k"))
-            .collect();
-        engine.turnover = Turnover {
-            start: tv[0],
-            births: tv[1],
-            moves_in: tv[2],
-            deaths: tv[3],
-            moves_out: tv[4],
-            end: tv[5],
-        };
+        engine.neighbourhoods = neighbourhoods;
+        engine.turnover = turnover;
         engine.start_occupied = start_occupied;
         engine.places_added = places_added;
         engine.asset_capacity = asset_capacity;

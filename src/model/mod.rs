@@ -223,7 +223,7 @@ impl AgeBands {
 }
 
 /// A neighbourhood of the place.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Neighbourhood {
     /// Its name, unique in the scenario (N01, N02, … when not given).
     pub name: String,
@@ -257,7 +257,7 @@ pub struct StartingHousehold {
 
 /// The population: residents, neighbourhoods and household make-up to
 /// synthesise (or a starting state to read), and yearly turnover.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PopulationSpec {
     /// Residents in the place at the start (1 to 50,000,000); constant over
     /// a run unless a trend is declared.
@@ -295,7 +295,7 @@ pub struct PopulationSpec {
 
 /// How need moves between levels, and what each level is worth in quality
 /// of life.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NeedSpec {
     /// Escalation hazard per month from thriving, coping, struggling.
     pub escalation: [f64; NEED_LEVELS - 1],
@@ -309,7 +309,7 @@ pub struct NeedSpec {
 
 /// One risk factor: how common it is, how long it lasts, and how it moves
 /// need.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RiskSpec {
     /// Share of residents holding it in the most deprived neighbourhoods
     /// (decile 1); at most 0.95.
@@ -390,7 +390,7 @@ impl RiskSpec {
 
 /// Community assets: places in each neighbourhood that residents connect
 /// to, changing their escalation while connected.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AssetSpec {
     /// Places (connected residents) per 1,000 residents without extra funding.
     pub base_places_per_1000: f64,
@@ -412,7 +412,7 @@ pub struct AssetSpec {
 
 /// A reactive service that counts contacts (an A&E attendance, a police
 /// incident), each at a unit cost.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EventService {
     /// Its id, unique across event and episode services; its metrics are
     /// `service.{id}.…`.
@@ -434,7 +434,7 @@ pub struct EventService {
 
 /// How long an episode lasts, in whole months (at least 1), drawn when the
 /// stay begins.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Duration {
     /// Geometric in months with this mean (memoryless).
     Exponential {
@@ -470,7 +470,7 @@ impl Duration {
 /// A reactive service that holds residents or households in places for a
 /// stay (residential care, a children's placement, temporary
 /// accommodation), at a monthly cost per place.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EpisodeService {
     /// Its id, unique across event and episode services; its metrics are
     /// `service.{id}.…`.
@@ -511,7 +511,7 @@ pub struct EpisodeService {
 
 /// Failure demand: the coordination cost of a resident touching several
 /// services within a window.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HandoffSpec {
     /// The window's length in months; windows are fixed blocks counted from
     /// the first burn-in month, the same for every resident.
@@ -658,6 +658,14 @@ pub struct Intervention {
 }
 
 impl Intervention {
+    /// Whether it does anything before month 1. Only a programme already
+    /// running does: every other intervention starts in the horizon
+    /// (`start_month` is at least 1, and a caseload programme not
+    /// `existing` holds no places in burn-in).
+    pub fn acts_in_burn_in(&self) -> bool {
+        matches!(self.delivery, Delivery::Caseload { existing: true, .. })
+    }
+
     /// Revenue spend in pence in scenario month `month` (1-based); 0 before
     /// `start_month`.
     pub fn monthly_spend(&self, month: u32) -> i64 {
@@ -679,7 +687,7 @@ pub fn by_year<T>(values: &[T], month: u32) -> Option<&T> {
 
 /// A period in which a risk factor's prevalence is multiplied, such as a
 /// rise in living costs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Shock {
     /// Its name for people.
     pub name: String,
@@ -696,7 +704,7 @@ pub struct Shock {
 
 /// How residents are ranked for risk-stratified offers: points for their
 /// need level plus points for each risk factor held.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RiskScore {
     /// Points by need level (0, 1, 3 and 6 unless the scenario sets them).
     pub need_weights: [u8; NEED_LEVELS],
@@ -721,7 +729,7 @@ impl RiskScore {
 }
 
 /// A validated scenario, ready to run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// The scenario's name; each scenario in a run has its own.
     pub name: String,
@@ -761,6 +769,52 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether `self` and `other` run the same burn-in, month for month and
+    /// resident for resident, so one burn-in can serve both. They may differ
+    /// only in their names and in interventions that do nothing before
+    /// month 1 ([`Intervention::acts_in_burn_in`]); every other setting must
+    /// be equal, even one the burn-in does not read (a unit cost, a shock in
+    /// the horizon), so the rule errs towards running a burn-in twice.
+    pub fn shares_burn_in_with(&self, other: &Config) -> bool {
+        // Written out field by field so a new setting cannot be left out.
+        let Config {
+            name: _,
+            months,
+            burn_in_months,
+            warm_start,
+            age_bands,
+            population,
+            need,
+            risks,
+            household_stress,
+            assets,
+            events,
+            episodes,
+            handoff,
+            interventions,
+            shocks,
+            risk_score,
+        } = self;
+        fn acting(list: &[Intervention]) -> Vec<&Intervention> {
+            list.iter().filter(|i| i.acts_in_burn_in()).collect()
+        }
+        *months == other.months
+            && *burn_in_months == other.burn_in_months
+            && *warm_start == other.warm_start
+            && *age_bands == other.age_bands
+            && *population == other.population
+            && *need == other.need
+            && *risks == other.risks
+            && *household_stress == other.household_stress
+            && *assets == other.assets
+            && *events == other.events
+            && *episodes == other.episodes
+            && *handoff == other.handoff
+            && *shocks == other.shocks
+            && *risk_score == other.risk_score
+            && acting(interventions) == acting(&other.interventions)
+    }
+
     /// Burn-in months that bring a place to equilibrium when a scenario
     /// gives none: with a warm start, 24 months for need, risk factors and
     /// connections to settle, or, if longer, an existing programme's support

@@ -33,8 +33,12 @@ pub struct RunInfo<'a> {
     pub settings: &'a RunSettings,
     /// Worker threads the run used.
     pub threads: usize,
-    /// Resident-months simulated in all, burn-in included.
+    /// Resident-months simulated in all, burn-in included: a shared burn-in
+    /// counted once.
     pub resident_months: u64,
+    /// Burn-in resident-months shared between scenarios, not simulated
+    /// again.
+    pub burn_in_shared: u64,
     /// Each replicate's draws of the uncertain parameters, if the run drew
     /// them: `[scenario][replicate][parameter]`, element by element.
     pub draws: Option<&'a [Vec<Vec<Vec<f64>>>]>,
@@ -682,6 +686,7 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             ),
             residents: first.population.residents,
             resident_months_simulated: info.resident_months,
+            burn_in_resident_months_shared: info.burn_in_shared,
             threads: info.threads,
             scenarios: info
                 .scenarios

@@ -638,7 +638,7 @@ fn reproduce(out: &mut String, d: &RunData) {
     out.push_str("<footer><h2 id=\"reproduce\">Reproducing this run</h2>\n");
     let _ = writeln!(
         out,
-        "<p>Upstream {}; seed {}; {} replicates per scenario; {} residents; {} months from {} after {} months of burn-in; {} resident-months simulated. The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p>",
+        "<p>Upstream {}; seed {}; {} replicates per scenario; {} residents; {} months from {} after {} months of burn-in; {} resident-months simulated{}. The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p>",
         html(&s.upstream_version),
         s.seed,
         s.replicates,
@@ -647,6 +647,14 @@ fn reproduce(out: &mut String, d: &RunData) {
         html(&s.start),
         s.burn_in_months,
         count(s.resident_months_simulated as f64),
+        if s.burn_in_resident_months_shared > 0 {
+            format!(
+                " ({} more of burn-in shared between scenarios that run the same one, rather than simulated again)",
+                count(s.burn_in_resident_months_shared as f64)
+            )
+        } else {
+            String::new()
+        },
     );
     let _ = writeln!(
         out,
