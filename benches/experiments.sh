@@ -33,5 +33,5 @@ for size in "${sizes[@]}"; do
   echo "== $size residents: 1,000-draw probabilistic run"
   /usr/bin/time -f "wall %e s, peak memory %M kB" \
     "$bin" run "${pair[@]}" --uncertainty -r 1000 --no-report -o "$out/psa_$size" 2>&1 \
-    | grep -E "^(Simulated|wall)"
+    | grep -E "^(Simulated|Scenarios that|wall)"
 done
