@@ -10,6 +10,7 @@ mod calibrate;
 mod cli;
 mod crash;
 mod economics;
+mod file_set;
 mod mechanisms;
 mod model;
 mod optimise;

@@ -16,6 +16,7 @@
 mod assumptions;
 mod compile;
 mod extends;
+mod file_set;
 mod locate;
 mod money;
 mod optimise;
@@ -33,6 +34,7 @@ use crate::model::{Config, StartingHousehold};
 use locate::{locate, path_segments, split_path};
 
 pub use compile::MAX_YEARS;
+pub use file_set::FileSet;
 pub use optimise::{Budget, DEFAULT_FRONTIER, DEFAULT_STEP, Funding, Lever, Reach};
 pub use plausible::EFFECT_RANGE;
 pub use text::{MAX_CELL, MAX_NAME, MAX_PROSE};
@@ -481,9 +483,10 @@ pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, ScenarioE
     load_from(path, overrides, &|p| std::fs::read_to_string(p))
 }
 
-/// As [`load_with`], reading each scenario file (the first and every one it
-/// extends) through `read`: for checking text that is not on disk, such as
-/// the fuzzer's.
+/// As [`load_with`], reading each file (the scenario, every one it extends
+/// and its starting state) through `read`: for checking text that is not on
+/// disk, such as the fuzzer's, or keeping a scenario to files it may read
+/// ([`FileSet`]).
 pub fn load_from(
     path: &Path,
     overrides: &Overrides,
@@ -506,7 +509,7 @@ pub fn load_from(
             ),
         ));
     }
-    let starting = starting_state(&scenario, &files, &tables)?;
+    let starting = starting_state(&scenario, &files, &tables, read)?;
     let located_invalid = |inv: Invalid| {
         let path = split_path(&inv.path);
         locate(&files, &path, inv.message)
@@ -611,6 +614,7 @@ fn starting_state(
     scenario: &schema::Scenario,
     files: &[SourceFile],
     tables: &[toml::Table],
+    read: extends::Read,
 ) -> Result<Option<Vec<StartingHousehold>>, ScenarioError> {
     let Some(name) = &scenario.population.starting_state else {
         return Ok(None);
@@ -624,5 +628,13 @@ fn starting_state(
         .unwrap_or(&files[0]);
     let dir = owner.path.parent().unwrap_or(Path::new("."));
     let names = compile::neighbourhood_names(&scenario.population);
-    Ok(Some(starting::read(&dir.join(name), &names)?))
+    let path = dir.join(name);
+    let text = read(&path).map_err(|e| {
+        locate::located(
+            owner,
+            &field,
+            format!("cannot read the starting state {}: {e}", path.display()),
+        )
+    })?;
+    Ok(Some(starting::parse(&path, &text, &names)?))
 }

@@ -25,7 +25,12 @@ const COLUMNS: [&str; 9] = [
     "family_stress",
 ];
 
-pub(super) fn read(path: &Path, names: &[String]) -> Result<Vec<StartingHousehold>, ScenarioError> {
+/// The households in `text`, read from `path` (named in errors).
+pub(super) fn parse(
+    path: &Path,
+    text: &str,
+    names: &[String],
+) -> Result<Vec<StartingHousehold>, ScenarioError> {
     let err = |line: Option<usize>, field: Option<&str>, message: String| ScenarioError {
         file: path.to_path_buf(),
         inherited_by: None,
@@ -33,8 +38,6 @@ pub(super) fn read(path: &Path, names: &[String]) -> Result<Vec<StartingHousehol
         field: field.map(str::to_string),
         message,
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| err(None, None, format!("cannot read the starting state: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
