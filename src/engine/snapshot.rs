@@ -464,12 +464,12 @@ impl<'a> Engine<'a> {
                 *b = (*b & !iv::INDEX) | j;
             }
         }
-        let mut places_added = vec![0; config.interventions.len()];
-        for (i, &n) in self.places_added.iter().enumerate() {
-            if to[i] != 0 {
-                places_added[to[i] as usize - 1] = n;
-            }
-        }
+        // Homes are bought from month 1 only, so none are owed to anyone yet.
+        assert!(
+            self.places_added.iter().all(|&n| n == 0),
+            "no places are bought in burn-in"
+        );
+        let places_added = vec![0; config.interventions.len()];
         let state = State {
             seed: self.seed,
             replicate: self.replicate,
