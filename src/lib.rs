@@ -38,6 +38,7 @@ pub mod engine;
 mod error;
 pub mod experiment;
 pub mod format;
+pub mod game;
 pub mod metrics;
 pub mod model;
 pub mod observed;

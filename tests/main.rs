@@ -11,6 +11,7 @@ mod cli;
 mod crash;
 mod economics;
 mod file_set;
+mod game;
 mod mechanisms;
 mod model;
 mod optimise;

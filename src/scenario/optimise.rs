@@ -362,6 +362,49 @@ impl Loaded {
                 }
             }
         }
+        self.rebuilt(name, merged, &left_out)
+    }
+
+    /// The scenario with its `[optimise]` levers given `by_year[i]` (£ a
+    /// year by scenario year, the last repeating; the table's lever order).
+    /// Unlike [`Loaded::with_funding`], a lever at £0 is kept, so the
+    /// scenario has the same interventions whatever the amounts: the
+    /// learning simulation resumes one year's state under the next year's
+    /// amounts.
+    pub fn with_lever_budgets(
+        &self,
+        name: &str,
+        by_year: &[Vec<f64>],
+    ) -> Result<Loaded, ScenarioError> {
+        let budget = self
+            .optimise
+            .as_ref()
+            .expect("with_lever_budgets is for a scenario with an [optimise] table");
+        assert_eq!(by_year.len(), budget.levers.len(), "one list per lever");
+        let mut merged = self.recipe.merged.clone();
+        for (lever, years) in budget.levers.iter().zip(by_year) {
+            let path = [
+                "interventions",
+                lever.intervention.as_str(),
+                "annual_budget",
+            ]
+            .map(String::from);
+            super::uncertain::replace_numbers(&mut merged, &path, years)
+                .expect("a lever's annual_budget was checked when loaded");
+        }
+        self.rebuilt(name, merged, &[])
+    }
+
+    /// The scenario rebuilt from `merged`, named `name`, its levers' budgets
+    /// set by the caller and not drawn, and the uncertain parameters of the
+    /// interventions under `left_out` (`interventions.{id}.`) dropped.
+    fn rebuilt(
+        &self,
+        name: &str,
+        merged: toml::Table,
+        left_out: &[String],
+    ) -> Result<Loaded, ScenarioError> {
+        let budget = self.optimise.as_ref().expect("levers come from [optimise]");
         let scenario = typed(&merged, &self.files)?;
         let (mut built, _) = super::build(&scenario, &self.files, self.recipe.starting.clone())?;
         built.config.burn_in_months = self.recipe.burn_in_months;
@@ -369,7 +412,7 @@ impl Loaded {
         let mut at = self.clone();
         at.config = built.config;
         at.intervention_money = built.intervention_money;
-        // A lever's budget is the split's to set, not a draw's.
+        // A lever's budget is the caller's to set, not a draw's.
         let budgets: Vec<String> = budget
             .levers
             .iter()

@@ -402,6 +402,25 @@ pub(super) fn numbers_at(merged: &toml::Table, path: &[String]) -> Option<Vec<f6
     numbers(value_of(&mut copy, path)?).map(|(v, _, _)| v)
 }
 
+/// Sets the number or list at `path` in `merged` to the list `values`, of
+/// any length, each rounded to a whole number: a budget by year. `None`
+/// when `path` holds no number.
+pub(super) fn replace_numbers(
+    merged: &mut toml::Table,
+    path: &[String],
+    values: &[f64],
+) -> Option<()> {
+    let slot = value_of(merged, path)?;
+    numbers(slot)?;
+    *slot = toml::Value::Array(
+        values
+            .iter()
+            .map(|&x| toml::Value::Integer(x.round() as i64))
+            .collect(),
+    );
+    Some(())
+}
+
 /// Numbers from a value: a number, or a list of numbers; and whether it is
 /// a list and every element whole.
 fn numbers(v: &toml::Value) -> Option<(Vec<f64>, bool, bool)> {

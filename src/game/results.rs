@@ -1,0 +1,206 @@
+//! A team's results at the end of a round, paired with the no-change path:
+//! the year just played (demand, cost and spend by payer, residents in
+//! crisis) and the game so far (net present value, crisis-months avoided,
+//! who pays), the latter appraised exactly as `upstream run` appraises a
+//! scenario over a horizon that ends with the round.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Game, Played};
+use crate::economics::appraisal::Position;
+use crate::economics::{self, InterventionMoney};
+use crate::experiment::ScenarioRuns;
+use crate::metrics::{Band, Layout, Metric, PayerMeasure, Series, ServiceMeasure};
+use crate::model::{NeedLevel, Payer};
+use crate::scenario::Loaded;
+
+/// A team's results at the end of a round.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundResults {
+    /// The round (1-based).
+    pub round: u32,
+    /// The financial year its first month falls in, such as `2026/27`.
+    pub financial_year: String,
+    /// £ the team put into each lever this round, in lever order.
+    pub amounts: Vec<f64>,
+    /// Demand on each reactive service over the year.
+    pub demand: Vec<Demand>,
+    /// Each payer's year, in [`Payer::ALL`] order.
+    pub payers: Vec<PayerYear>,
+    /// Residents at crisis need at the year's end.
+    pub in_crisis: Pair,
+    /// Net present value of the game so far against no change (savings
+    /// less spend, discounted, after optimism bias): `upstream run`'s
+    /// `npv` over a horizon ending this round.
+    pub npv_so_far: Band,
+    /// Share of replicates whose net present value so far is above zero.
+    pub probability_npv_positive: f64,
+    /// Resident-months in crisis avoided over the game so far.
+    pub crisis_months_avoided_so_far: Band,
+    /// Each payer's position over the game so far (discounted, after
+    /// optimism bias), in [`Payer::ALL`] order.
+    pub who_pays_so_far: Vec<Position>,
+}
+
+/// A figure for the team and for no change, and the team's difference,
+/// each a band across replicates (the difference taken replicate by
+/// replicate).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pair {
+    /// The team's path.
+    pub team: Band,
+    /// The no-change path.
+    pub no_change: Band,
+    /// Team less no change.
+    pub change: Band,
+}
+
+impl Pair {
+    fn of(team: &[f64], no_change: &[f64]) -> Pair {
+        let change: Vec<f64> = team.iter().zip(no_change).map(|(t, n)| t - n).collect();
+        Pair {
+            team: Band::of(team),
+            no_change: Band::of(no_change),
+            change: Band::of(&change),
+        }
+    }
+}
+
+/// Demand on a reactive service over a year.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Demand {
+    /// The service's id.
+    pub service: String,
+    /// Its name for people.
+    pub name: String,
+    /// What is counted: `contacts` (event services) or `entries` (episode
+    /// services: admissions to care, placements, households placed).
+    pub measure: String,
+    /// The count over the year.
+    pub count: Pair,
+}
+
+/// A payer's year, in real £ at the scenario's price base, undiscounted
+/// and before optimism bias: money as simulated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PayerYear {
+    /// The payer's id, such as `housing`.
+    pub payer: String,
+    /// Its name for people.
+    pub name: String,
+    /// Prevention spend it funds (revenue).
+    pub spend: Pair,
+    /// Reactive services' cost it bears.
+    pub reactive_cost: Pair,
+}
+
+/// One path's recorded months as the run's series, over `months`.
+fn runs(at: &Loaded, played: &Played, months: usize) -> ScenarioRuns {
+    let layout = Layout::new(&at.config);
+    ScenarioRuns {
+        series: played
+            .replicates
+            .iter()
+            .map(|r| Series::from_raw(&at.config, &layout, &r.raw, months))
+            .collect(),
+        replicates: played.replicates.clone(),
+        layout,
+    }
+}
+
+/// `metric` over the months `from..to` (0-based), replicate by replicate:
+/// a flow summed, or a stock read at the last month.
+fn over(runs: &ScenarioRuns, metric: &Metric, from: usize, to: usize, stock: bool) -> Vec<f64> {
+    (0..runs.series.len())
+        .map(|r| {
+            let m = runs.monthly(metric, r);
+            if stock {
+                m[to - 1]
+            } else {
+                m[from..to].iter().sum()
+            }
+        })
+        .collect()
+}
+
+pub(super) fn round(
+    game: &Game,
+    round: u32,
+    base: (&Loaded, &Played),
+    with: (&Loaded, &Played),
+    amounts: &[Vec<f64>],
+) -> RoundResults {
+    let months = round as usize * 12;
+    let (from, to) = (months - 12, months);
+    // The game so far is a horizon that ends with this round.
+    let view = |l: &Loaded| {
+        let mut v = l.clone();
+        v.config.months = months as u32;
+        v
+    };
+    let (b, w) = (view(base.0), view(with.0));
+    let (rb, rw) = (runs(&b, base.1, months), runs(&w, with.1, months));
+    let money: [&[InterventionMoney]; 2] = [&b.intervention_money, &w.intervention_money];
+    let econ = economics::evaluate(
+        &game.scenario.conventions,
+        &[&b.config, &w.config],
+        &money,
+        &[rb.clone(), rw.clone()],
+    );
+    let a = &econ.appraisals[0];
+    let pair = |metric: &Metric, stock: bool| {
+        Pair::of(
+            &over(&rw, metric, from, to, stock),
+            &over(&rb, metric, from, to, stock),
+        )
+    };
+    let config = &w.config;
+    let demand = config
+        .events
+        .iter()
+        .map(|s| {
+            (
+                s.id.as_str(),
+                s.name.as_str(),
+                ServiceMeasure::Events,
+                "contacts",
+            )
+        })
+        .chain(config.episodes.iter().map(|s| {
+            (
+                s.id.as_str(),
+                s.name.as_str(),
+                ServiceMeasure::Entries,
+                "entries",
+            )
+        }))
+        .map(|(id, name, measure, word)| Demand {
+            service: id.to_string(),
+            name: name.to_string(),
+            measure: word.to_string(),
+            count: pair(&Metric::service(id, measure), false),
+        })
+        .collect();
+    let payers = Payer::ALL
+        .iter()
+        .map(|&p| PayerYear {
+            payer: p.name().to_string(),
+            name: p.label().to_string(),
+            spend: pair(&Metric::Payer(p, PayerMeasure::PreventionSpend), false),
+            reactive_cost: pair(&Metric::Payer(p, PayerMeasure::ReactiveCost), false),
+        })
+        .collect();
+    let fy = game.scenario.conventions.financial_year(from as u32 + 1);
+    RoundResults {
+        round,
+        financial_year: game.scenario.conventions.fy_label(fy),
+        amounts: amounts[round as usize - 1].clone(),
+        demand,
+        payers,
+        in_crisis: pair(&Metric::Need(NeedLevel::Crisis), true),
+        npv_so_far: a.npv,
+        probability_npv_positive: a.probability_npv_positive,
+        crisis_months_avoided_so_far: a.crisis_months_avoided,
+        who_pays_so_far: a.who_pays.clone(),
+    }
+}
