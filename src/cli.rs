@@ -80,6 +80,12 @@ pub enum Command {
     /// page, report.html. With no scenarios, the bundled prevention
     /// portfolio against the bundled baseline.
     Optimise(OptimiseArgs),
+    /// The learning simulation for academy cohorts, in the browser: starts
+    /// a web server where a facilitator sets up a game from a scenario with
+    /// an [optimise] table, teams join with a code and split a budget each
+    /// round, and everyone sees the consequences within seconds. Games are
+    /// kept in a SQLite database, so stopping the server loses nothing.
+    Serve(ServeArgs),
     /// Check scenario files without running them.
     Check {
         /// Scenario files to check.
@@ -411,4 +417,22 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("-1G").is_err());
     }
+}
+
+/// `upstream serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The port to listen on (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on: 127.0.0.1 for this machine only, 0.0.0.0
+    /// for every machine on a classroom network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: std::net::IpAddr,
+    /// The games database, created if missing.
+    #[arg(long, default_value = "upstream-games.sqlite", value_name = "FILE")]
+    pub database: PathBuf,
+    /// The folder of scenarios a facilitator chooses from.
+    #[arg(long, default_value = "scenarios", value_name = "DIR")]
+    pub scenarios: PathBuf,
 }

@@ -69,6 +69,10 @@ pub enum Error {
     /// A budget that cannot be split as asked.
     #[error(transparent)]
     Optimise(#[from] crate::optimise::OptimiseError),
+    /// The learning simulation's server could not start.
+    #[cfg(feature = "serve")]
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
 }
 
 impl Error {
@@ -88,6 +92,8 @@ impl Error {
             | Error::Observed(_)
             | Error::Review(_)
             | Error::Optimise(_) => true,
+            #[cfg(feature = "serve")]
+            Error::Serve(_) => true,
         }
     }
 }

@@ -52,6 +52,8 @@ pub mod review;
 pub mod rng;
 pub mod scenario;
 pub mod sensitivity;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod sweep;
 
 pub use error::Error;

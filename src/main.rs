@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::Calibrate(args) => calibrate(args),
         cli::Command::Review(args) => review(args),
         cli::Command::Optimise(args) => optimise(args),
+        cli::Command::Serve(args) => serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -42,6 +43,26 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn serve(args: cli::ServeArgs) -> Result<(), Error> {
+    let options = upstream::serve::Options {
+        address: args.address,
+        port: args.port,
+        database: args.database,
+        scenarios: args.scenarios,
+    };
+    upstream::serve::run(&options, |at| {
+        // The one line a test or a script reads to find the server; no one
+        // may be reading after it, so a closed pipe is not an error.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stdout(),
+            "Serving the learning simulation at http://{at}/ (games kept in {}; stop with Ctrl-C)",
+            options.database.display()
+        );
+    })?;
+    Ok(())
 }
 
 fn check(paths: &[PathBuf], strict: bool) -> Result<(), Error> {

@@ -23,6 +23,7 @@ mod regression;
 mod report;
 mod review;
 mod sensitivity;
+mod serve;
 mod shared_burn_in;
 mod snapshot;
 mod steady;

@@ -41,7 +41,8 @@ pub const MAX_REPLICATES: u32 = 16;
 pub const GAME_FILE: &str = "game.toml";
 
 /// What a facilitator chooses when creating a game.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Setup {
     /// The scenario to play, by its name in the game's files; it needs an
     /// `[optimise]` table naming the levers.

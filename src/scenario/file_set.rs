@@ -39,6 +39,11 @@ impl FileSet {
         self.files.keys().map(String::as_str)
     }
 
+    /// Each file's name and text, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Loads the scenario `name` (as [`super::load_with`]) from these files
     /// alone.
     pub fn load(&self, name: &str, overrides: &Overrides) -> Result<Loaded, ScenarioError> {

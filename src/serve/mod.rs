@@ -1,0 +1,804 @@
+//! `upstream serve`: the learning simulation in the browser. A facilitator
+//! sets up a game; teams join with a code, decide each round on a form, and
+//! see their place's year within seconds of the facilitator playing it.
+//!
+//! Access: a team's pages and decisions need the team's token, and the
+//! facilitator's pages the facilitator's, each kept in a cookie (HttpOnly,
+//! SameSite=Strict) set when the team joins or the game is set up. Every
+//! change goes through [`store::Store`], one transaction each, so a server
+//! killed at any moment loses nothing submitted or computed; a round is
+//! played outside the database lock, and recorded in one transaction.
+
+mod pages;
+pub mod store;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Form, Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::Markup;
+
+use crate::game::{Game, GameError, Setup, Shock};
+use crate::scenario::FileSet;
+use store::{NO_CHANGE, Outcome, Refusal, Store, StoreError};
+
+/// Where and what to serve.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The address to listen on: 127.0.0.1 for this machine only, 0.0.0.0
+    /// for a classroom network.
+    pub address: IpAddr,
+    /// The port; 0 picks a free one.
+    pub port: u16,
+    /// The games database (created if missing).
+    pub database: PathBuf,
+    /// The folder of scenarios a facilitator can choose from.
+    pub scenarios: PathBuf,
+}
+
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The database could not be opened.
+    #[error("{}: {source}", path.display())]
+    Store {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: StoreError,
+    },
+    /// The scenarios folder could not be read.
+    #[error("{}: {source}", path.display())]
+    Scenarios {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No scenario in the folder has levers to play.
+    #[error("{}: no scenario here has an [optimise] table naming levers for teams to fund", .0.display())]
+    NothingToPlay(PathBuf),
+    /// The address could not be listened on.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+struct App {
+    store: Store,
+    /// Every scenario file in the folder, for games to be set up from.
+    library: FileSet,
+    playable: Vec<pages::Playable>,
+    /// Games set up and checked, by number: loaded once, as a scenario
+    /// takes milliseconds to check.
+    games: Mutex<HashMap<i64, Arc<Game>>>,
+}
+
+type Shared = Arc<App>;
+
+/// Reads the scenario folder's files (TOML and CSV, one level of
+/// sub-folders) into memory.
+fn library(dir: &Path) -> Result<FileSet, std::io::Error> {
+    let mut set = FileSet::new();
+    let mut add = |path: &Path, name: String| -> Result<(), std::io::Error> {
+        if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("toml" | "csv")
+        ) {
+            set.insert(&name, std::fs::read_to_string(path)?)?;
+        }
+        Ok(())
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type()?.is_dir() {
+            let mut inner: Vec<_> = std::fs::read_dir(e.path())?.collect::<Result<_, _>>()?;
+            inner.sort_by_key(|e| e.file_name());
+            for f in inner {
+                if f.file_type()?.is_file() {
+                    add(
+                        &f.path(),
+                        format!("{name}/{}", f.file_name().to_string_lossy()),
+                    )?;
+                }
+            }
+        } else {
+            add(&e.path(), name)?;
+        }
+    }
+    Ok(set)
+}
+
+/// Starts the server and serves until the process ends. `on_ready` is
+/// given the address it listens on (useful when the port was 0).
+pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    let store = Store::open(&options.database).map_err(|source| ServeError::Store {
+        path: options.database.clone(),
+        source,
+    })?;
+    let library = library(&options.scenarios).map_err(|source| ServeError::Scenarios {
+        path: options.scenarios.clone(),
+        source,
+    })?;
+    let playable: Vec<pages::Playable> = library
+        .names()
+        .filter(|n| n.ends_with(".toml") && !n.contains('/'))
+        .filter_map(|n| {
+            let l = library
+                .load(n, &crate::scenario::Overrides::default())
+                .ok()?;
+            l.optimise.as_ref()?;
+            Some(pages::Playable {
+                file: n.to_string(),
+                name: l.config.name.clone(),
+                description: l.description.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    if playable.is_empty() {
+        return Err(ServeError::NothingToPlay(options.scenarios.clone()));
+    }
+    let app: Shared = Arc::new(App {
+        store,
+        library,
+        playable,
+        games: Mutex::new(HashMap::new()),
+    });
+    let router = Router::new()
+        .route("/", get(home))
+        .route("/glossary", get(glossary))
+        .route("/games", post(create))
+        .route("/join", post(join))
+        .route("/games/{id}", get(team_page))
+        .route("/games/{id}/decision", post(decide))
+        .route("/games/{id}/facilitate", get(facilitate))
+        .route("/games/{id}/advance", post(advance))
+        .route("/games/{id}/deadline", post(deadline))
+        .route("/games/{id}/shock", post(shock))
+        .route("/games/{id}/reveal", post(reveal))
+        .route("/games/{id}/debrief", get(debrief))
+        .route("/games/{id}/debrief.html", get(debrief_file))
+        .with_state(app);
+    let address = SocketAddr::new(options.address, options.port);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Listen { address, source })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|source| ServeError::Listen { address, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| ServeError::Listen { address, source })?;
+        on_ready(bound);
+        axum::serve(listener, router)
+            .await
+            .map_err(|source| ServeError::Listen { address, source })
+    })
+}
+
+/// A page that refuses or fails, with its status.
+struct Problem {
+    status: StatusCode,
+    text: String,
+    back: String,
+}
+
+impl Problem {
+    fn new(status: StatusCode, text: impl Into<String>, back: impl Into<String>) -> Problem {
+        Problem {
+            status,
+            text: text.into(),
+            back: back.into(),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let title = if self.status.is_server_error() {
+            "Something went wrong"
+        } else {
+            "Not done"
+        };
+        (self.status, pages::message(title, &self.text, &self.back)).into_response()
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Problem {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/")
+    }
+}
+
+fn refused(back: &str) -> impl Fn(Outcome) -> Problem + '_ {
+    move |o| match o {
+        Outcome::Refused(Refusal(text)) => Problem::new(StatusCode::CONFLICT, text, back),
+        Outcome::Store(e) => e.into(),
+    }
+}
+
+/// The value of cookie `name` in the request, if sent.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn team_cookie(game: i64) -> String {
+    format!("upstream_team_{game}")
+}
+
+fn facilitator_cookie(game: i64) -> String {
+    format!("upstream_facilitator_{game}")
+}
+
+/// A cookie for this site only, out of scripts' reach, sent with requests
+/// from its own pages only.
+fn set_cookie(name: &str, value: &str) -> (header::HeaderName, HeaderValue) {
+    (
+        header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000"
+        ))
+        .expect("a token is plain ASCII"),
+    )
+}
+
+/// Whether two tokens are equal, taking the same time wherever they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+impl App {
+    fn row(&self, id: i64) -> Result<store::GameRow, Problem> {
+        self.store
+            .game(id)?
+            .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "there is no such game", "/"))
+    }
+
+    fn game(&self, row: &store::GameRow) -> Result<Arc<Game>, Problem> {
+        if let Some(g) = self
+            .games
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&row.id)
+        {
+            return Ok(g.clone());
+        }
+        let files = self.store.files(row.id)?;
+        let game = Game::new(&files, row.setup.clone())
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))?;
+        let game = Arc::new(game);
+        self.games
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(row.id, game.clone());
+        Ok(game)
+    }
+
+    /// The game, if the request carries its facilitator's token.
+    fn facilitator(&self, id: i64, headers: &HeaderMap) -> Result<store::GameRow, Problem> {
+        let row = self.row(id)?;
+        match cookie(headers, &facilitator_cookie(id)) {
+            Some(t) if same(t, &row.facilitator) => Ok(row),
+            _ => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "this page is the facilitator's: open it from the link shown when the game was set up",
+                "/",
+            )),
+        }
+    }
+
+    /// The game and the team whose token the request carries.
+    fn team(&self, id: i64, headers: &HeaderMap) -> Result<(store::GameRow, store::Team), Problem> {
+        let row = self.row(id)?;
+        let forbidden = || {
+            Problem::new(
+                StatusCode::FORBIDDEN,
+                "you are not a team of this game: join it with its code",
+                "/",
+            )
+        };
+        let token = cookie(headers, &team_cookie(id)).ok_or_else(forbidden)?;
+        let team = self.store.team_by_token(id, token)?.ok_or_else(forbidden)?;
+        Ok((row, team))
+    }
+}
+
+async fn home(State(app): State<Shared>) -> Markup {
+    pages::home(&app.playable)
+}
+
+async fn glossary() -> Markup {
+    pages::glossary()
+}
+
+type Fields = BTreeMap<String, String>;
+
+/// A whole number from a form field, or a refusal naming the field.
+fn whole(f: &Fields, name: &str, label: &str) -> Result<u32, Problem> {
+    let text = f.get(name).map(|s| s.trim()).unwrap_or("");
+    text.replace(',', "").parse().map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("{label}: expected a whole number, found \"{text}\""),
+            "/",
+        )
+    })
+}
+
+/// An amount in £ from a form field ("£150,000", "150000"), or `None`
+/// when not a number.
+fn pounds(text: &str) -> Option<f64> {
+    let clean: String = text
+        .chars()
+        .filter(|c| !matches!(c, '£' | ',' | ' '))
+        .collect();
+    if clean.is_empty() {
+        return Some(0.0);
+    }
+    clean.parse::<f64>().ok()
+}
+
+async fn create(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Response, Problem> {
+    let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, "/");
+    let name = f.get("name").map(|s| s.trim()).unwrap_or("");
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(bad("name: a game needs a name of 1 to 80 characters".into()));
+    }
+    let scenario = f.get("scenario").cloned().unwrap_or_default();
+    if !app.playable.iter().any(|p| p.file == scenario) {
+        return Err(bad(format!(
+            "scenario: expected one of the scenarios offered, found \"{scenario}\""
+        )));
+    }
+    let budget = match f.get("budget").map(|s| s.trim()).unwrap_or("") {
+        "" => None,
+        text => Some(
+            pounds(text)
+                .ok_or_else(|| bad(format!("budget: expected an amount in £, found \"{text}\"")))?,
+        ),
+    };
+    let setup = Setup {
+        scenario,
+        rounds: whole(&f, "rounds", "rounds")?,
+        residents: whole(&f, "residents", "residents")?,
+        replicates: whole(&f, "replicates", "replicates")?,
+        budget,
+        seed: rand::random::<u32>() as u64,
+    };
+    let game = Game::new(&app.library, setup.clone()).map_err(|e| match e {
+        GameError::Setting(t) => bad(t),
+        other => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string(), "/"),
+    })?;
+    let id = app.store.create_game(name, &setup, &app.library)?;
+    app.games
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, Arc::new(game));
+    let row = app.row(id)?;
+    Ok(Redirect::to(&format!("/games/{id}/facilitate?key={}", row.facilitator)).into_response())
+}
+
+async fn join(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Response, Problem> {
+    let code = f.get("code").map(|s| s.as_str()).unwrap_or("");
+    let id = app.store.game_by_code(code)?.ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "no game has that code: check it with your facilitator",
+            "/",
+        )
+    })?;
+    let name = f.get("team").map(|s| s.as_str()).unwrap_or("");
+    let (_, token) = app.store.join(id, name).map_err(refused("/"))?;
+    Ok((
+        [set_cookie(&team_cookie(id), &token)],
+        Redirect::to(&format!("/games/{id}")),
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct Notice {
+    #[serde(default)]
+    saved: Option<u32>,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    played: Option<u32>,
+}
+
+async fn team_page(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    Query(q): Query<Notice>,
+    headers: HeaderMap,
+) -> Result<Markup, Problem> {
+    let (row, team) = app.team(id, &headers)?;
+    let game = app.game(&row)?;
+    let shocks = app.store.shocks(id)?;
+    let decisions = app.store.decisions(id)?;
+    let results = app.store.results(id)?;
+    let mine: Vec<_> = results
+        .iter()
+        .filter(|(t, _)| *t == team.id)
+        .map(|(_, r)| r)
+        .collect();
+    let round = row.played + 1;
+    let current = decisions
+        .iter()
+        .find(|d| d.team == team.id && d.round == round);
+    let notice = q
+        .saved
+        .map(|r| format!("Your decision for round {r} is saved."));
+    Ok(pages::team(
+        &row,
+        &team,
+        &game.levers(),
+        game.budget_in(round, &shocks),
+        current,
+        &shocks,
+        &mine,
+        notice.as_deref(),
+    ))
+}
+
+async fn decide(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Result<Response, Problem> {
+    let (row, team) = app.team(id, &headers)?;
+    let back = format!("/games/{id}");
+    let game = app.game(&row)?;
+    let levers = game.levers();
+    let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, back.clone());
+    for k in f.keys() {
+        let known = k == "round"
+            || k == "expectation"
+            || k.strip_prefix("amount_")
+                .and_then(|i| i.parse::<usize>().ok())
+                .is_some_and(|i| i < levers.len());
+        if !known {
+            return Err(bad(format!(
+                "the form has a field \"{k}\" this game does not have; reload the page"
+            )));
+        }
+    }
+    let round = whole(&f, "round", "round").map_err(|p| bad(p.text))?;
+    let mut amounts = Vec::with_capacity(levers.len());
+    for (i, l) in levers.iter().enumerate() {
+        let text = f
+            .get(&format!("amount_{i}"))
+            .ok_or_else(|| bad(format!("{}: no amount was sent; reload the page", l.name)))?;
+        amounts.push(pounds(text).ok_or_else(|| {
+            bad(format!(
+                "{}: expected an amount in £, found \"{}\"",
+                l.name,
+                text.trim()
+            ))
+        })?);
+    }
+    let expectation = f.get("expectation").map(|s| s.trim()).unwrap_or("");
+    if expectation.chars().count() > 2_000 {
+        return Err(bad("what you expect: at most 2,000 characters".into()));
+    }
+    let shocks = app.store.shocks(id)?;
+    app.store
+        .decide(id, team.id, round, &amounts, expectation, || {
+            game.check(round, &shocks, &amounts)
+                .map_err(|e| Refusal(e.to_string()))
+        })
+        .map_err(refused(&back))?;
+    Ok(Redirect::to(&format!("/games/{id}?saved={round}")).into_response())
+}
+
+async fn facilitate(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    Query(q): Query<Notice>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    // The link shown at set-up carries the token once, to set the cookie.
+    if let Some(key) = q.key {
+        let row = app.row(id)?;
+        if !same(&key, &row.facilitator) {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "this facilitator's link is not right for this game",
+                "/",
+            ));
+        }
+        return Ok((
+            [set_cookie(&facilitator_cookie(id), &key)],
+            Redirect::to(&format!("/games/{id}/facilitate")),
+        )
+            .into_response());
+    }
+    let row = app.facilitator(id, &headers)?;
+    let game = app.game(&row)?;
+    let teams = app.store.teams(id)?;
+    let decisions = app.store.decisions(id)?;
+    let results = app.store.results(id)?;
+    let shocks = app.store.shocks(id)?;
+    let round = row.played + 1;
+    let submitted: Vec<bool> = teams
+        .iter()
+        .map(|t| decisions.iter().any(|d| d.team == t.id && d.round == round))
+        .collect();
+    let latest: Vec<_> = teams
+        .iter()
+        .map(|t| {
+            results
+                .iter()
+                .rev()
+                .find(|(team, _)| *team == t.id)
+                .map(|(_, r)| r)
+        })
+        .collect();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let link = format!(
+        "http://{host}/games/{id}/facilitate?key={}",
+        row.facilitator
+    );
+    let notice = q
+        .played
+        .map(|r| format!("Round {r} is played: every team can see its results."));
+    Ok(pages::facilitate(
+        &row,
+        &link,
+        &teams,
+        &submitted,
+        &latest,
+        &shocks,
+        game.budget_in(round, &shocks),
+        notice.as_deref(),
+    )
+    .into_response())
+}
+
+/// Plays the next round of game `id` for every team and records it.
+fn play_next(store: &Store, game: &Game, id: i64) -> Result<u32, Outcome> {
+    let round = store.close(id)?;
+    let played = play_closed(store, game, id, round);
+    if played.is_err() {
+        // Nothing was recorded: let teams decide again and the facilitator
+        // play the round again.
+        store.reopen(id)?;
+    }
+    played.map(|_| round)
+}
+
+fn play_closed(store: &Store, game: &Game, id: i64, round: u32) -> Result<(), Outcome> {
+    let fail =
+        |e: GameError| Outcome::Refused(Refusal(format!("the round could not be played: {e}")));
+    let teams = store.teams(id)?;
+    let decisions = store.decisions(id)?;
+    let shocks = store.shocks(id)?;
+    let levers = game.levers().len();
+    let zeros = vec![vec![0.0; levers]; round as usize];
+    let mut unfunded = Vec::new();
+    let amounts: Vec<Vec<Vec<f64>>> = teams
+        .iter()
+        .map(|t| {
+            (1..=round)
+                .map(
+                    |r| match decisions.iter().find(|d| d.team == t.id && d.round == r) {
+                        Some(d) => d.amounts.clone(),
+                        None => {
+                            unfunded.push((t.id, vec![0.0; levers]));
+                            vec![0.0; levers]
+                        }
+                    },
+                )
+                .collect()
+        })
+        .collect();
+    let mut states = if round == 1 {
+        let start = game.burn_in().map_err(fail)?;
+        std::iter::once(NO_CHANGE)
+            .chain(teams.iter().map(|t| t.id))
+            .map(|p| (p, start.clone()))
+            .collect()
+    } else {
+        store.states(id, round - 1)?
+    };
+    let mut paths = Vec::with_capacity(teams.len() + 1);
+    for (p, a) in
+        std::iter::once((NO_CHANGE, &zeros)).chain(teams.iter().map(|t| t.id).zip(&amounts))
+    {
+        let s = states.remove(&p).ok_or_else(|| {
+            Refusal(format!(
+                "the saved year of path {p} is missing; the round cannot be played"
+            ))
+        })?;
+        paths.push((a.as_slice(), s));
+    }
+    let refs: Vec<(&[Vec<f64>], &crate::game::Snapshots)> =
+        paths.iter().map(|(a, s)| (*a, s)).collect();
+    let played = game.play(round, &shocks, &refs).map_err(fail)?;
+    let mut results = Vec::with_capacity(teams.len());
+    for (i, t) in teams.iter().enumerate() {
+        let r = game
+            .results(round, &shocks, &played[0], (&amounts[i], &played[i + 1]))
+            .map_err(fail)?;
+        results.push((t.id, r));
+    }
+    let saved: Vec<(i64, &crate::game::Snapshots)> = std::iter::once(NO_CHANGE)
+        .chain(teams.iter().map(|t| t.id))
+        .zip(played.iter().map(|p| &p.snapshots))
+        .collect();
+    let results: Vec<(i64, &crate::game::RoundResults)> =
+        results.iter().map(|(t, r)| (*t, r)).collect();
+    store.record_round(id, round, &saved, &results, &unfunded)?;
+    Ok(())
+}
+
+async fn advance(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let row = app.facilitator(id, &headers)?;
+    let game = app.game(&row)?;
+    let back = format!("/games/{id}/facilitate");
+    let worker = app.clone();
+    let round = tokio::task::spawn_blocking(move || play_next(&worker.store, &game, id))
+        .await
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+                back.clone(),
+            )
+        })?
+        .map_err(refused(&back))?;
+    Ok(Redirect::to(&format!("/games/{id}/facilitate?played={round}")).into_response())
+}
+
+async fn deadline(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Result<Response, Problem> {
+    app.facilitator(id, &headers)?;
+    let back = format!("/games/{id}/facilitate");
+    // Blank lifts the deadline; 0 closes decisions now.
+    let at = if f.get("minutes").is_none_or(|m| m.trim().is_empty()) {
+        None
+    } else {
+        let minutes = whole(&f, "minutes", "minutes").map_err(|p| Problem {
+            back: back.clone(),
+            ..p
+        })?;
+        if minutes > 240 {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                format!("minutes: expected 0 to 240, found {minutes}"),
+                back,
+            ));
+        }
+        Some(store::now() + 60 * minutes as i64)
+    };
+    app.store.set_deadline(id, at)?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+async fn shock(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Result<Response, Problem> {
+    app.facilitator(id, &headers)?;
+    let back = format!("/games/{id}/facilitate");
+    let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, back.clone());
+    let percent = whole(&f, "percent", "size").map_err(|p| bad(p.text))?;
+    let shock = match f.get("kind").map(|s| s.as_str()) {
+        Some("cost_of_living") if (1..=100).contains(&percent) => Shock::CostOfLiving {
+            multiplier: 1.0 + percent as f64 / 100.0,
+        },
+        Some("budget_cut") if (1..=100).contains(&percent) => Shock::BudgetCut {
+            share: percent as f64 / 100.0,
+        },
+        Some("cost_of_living" | "budget_cut") => {
+            return Err(bad(format!("size: expected 1 to 100%, found {percent}%")));
+        }
+        other => {
+            return Err(bad(format!(
+                "kind: expected cost_of_living or budget_cut, found \"{}\"",
+                other.unwrap_or("")
+            )));
+        }
+    };
+    app.store.announce(id, &shock).map_err(refused(&back))?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+async fn reveal(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Result<Response, Problem> {
+    app.facilitator(id, &headers)?;
+    app.store
+        .reveal(id, f.get("revealed").is_some_and(|v| v == "1"))?;
+    Ok(Redirect::to(&format!("/games/{id}/facilitate")).into_response())
+}
+
+/// The debrief, for the facilitator, or for a team once revealed.
+fn debrief_page(app: &App, id: i64, headers: &HeaderMap) -> Result<Markup, Problem> {
+    let row = match app.facilitator(id, headers) {
+        Ok(row) => row,
+        Err(refusal) => {
+            let (row, _) = app.team(id, headers).map_err(|_| refusal)?;
+            if !row.revealed {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "the facilitator has not shown the debrief to teams yet",
+                    format!("/games/{id}"),
+                ));
+            }
+            row
+        }
+    };
+    let game = app.game(&row)?;
+    Ok(pages::debrief(
+        &row,
+        &app.store.teams(id)?,
+        &game.levers(),
+        &app.store.decisions(id)?,
+        &app.store.results(id)?,
+        &app.store.shocks(id)?,
+    ))
+}
+
+async fn debrief(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+) -> Result<Markup, Problem> {
+    debrief_page(&app, id, &headers)
+}
+
+async fn debrief_file(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let page = debrief_page(&app, id, &headers)?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&format!("attachment; filename=\"debrief-game-{id}.html\""))
+                .expect("plain ASCII"),
+        )],
+        page,
+    )
+        .into_response())
+}

@@ -1,0 +1,371 @@
+//! The learning simulation's pages, rendered on the server: no script, no
+//! file from outside, so they work offline in a classroom. Every figure is
+//! one of [`RoundResults`]' and is named as the report names it.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::store::{Decision, GameRow, Team};
+use crate::format::{count, money};
+use crate::game::{Announced, Lever, RoundResults, Shock};
+use crate::metrics::Band;
+
+const STYLE: &str = "
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
+main{max-width:62rem;margin:0 auto;padding:1rem 1.5rem 3rem}
+header{background:#0b3d5c;color:#fff;padding:.6rem 1.5rem}
+header a{color:#fff;text-decoration:none;font-weight:600}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;background:#fff}
+th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
+th:first-child,td:first-child{text-align:left}
+.note{color:#555;font-size:.9rem}
+.message{border-left:4px solid #b00020;background:#fdecee;padding:.6rem 1rem}
+.ok{border-left:4px solid #1b7a3a;background:#e9f6ee;padding:.6rem 1rem}
+form.card,section.card{background:#fff;border:1px solid #ddd;padding:1rem;margin:1rem 0}
+label{display:block;margin:.4rem 0}
+input,select,textarea{font:inherit;padding:.25rem}
+textarea{width:100%;max-width:40rem}
+button{font:inherit;padding:.35rem 1rem;background:#0b3d5c;color:#fff;border:0;cursor:pointer}
+.code{font-size:2rem;letter-spacing:.3rem;font-weight:700}
+";
+
+/// A whole page.
+pub fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Upstream" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header { a href="/" { "Upstream · learning simulation" } " · " a href="/glossary" { "Glossary" } }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+/// A refusal or failure, with the way back.
+pub fn message(title: &str, text: &str, back: &str) -> Markup {
+    page(
+        title,
+        html! {
+            p.message role="alert" { (text) }
+            p { a href=(back) { "Go back" } }
+        },
+    )
+}
+
+/// A scenario a facilitator can choose.
+pub struct Playable {
+    /// Its file name.
+    pub file: String,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+}
+
+/// The front page: join a game, or set one up.
+pub fn home(playable: &[Playable]) -> Markup {
+    page(
+        "Learning simulation",
+        html! {
+            p { "Teams run the same place over several rounds, each a simulated year, splitting a prevention budget between the levers the facilitator allows. Every team meets the same luck, so the differences between teams are their decisions." }
+            form.card method="post" action="/join" {
+                h2 { "Join a game" }
+                label { "Game code " input name="code" required autocomplete="off" size="8"; }
+                label { "Team name " input name="team" required maxlength="40"; }
+                button type="submit" { "Join" }
+            }
+            form.card method="post" action="/games" {
+                h2 { "Set up a game (facilitators)" }
+                label { "Name " input name="name" required value="Academy cohort" maxlength="80"; }
+                label { "Place and levers "
+                    select name="scenario" {
+                        @for p in playable { option value=(p.file) { (p.name) " — " (p.description) } }
+                    }
+                }
+                label { "Rounds (simulated years) " input name="rounds" type="number" min="1" max="10" value="3"; }
+                label { "Residents " input name="residents" type="number" min="5000" max="100000" step="1000" value="20000"; }
+                label { "Replicates per team " input name="replicates" type="number" min="1" max="16" value="4"; }
+                label { "Budget a team may spend each round, £ (blank: the scenario's) " input name="budget" inputmode="numeric"; }
+                button type="submit" { "Set up the game" }
+                p.note { "The facilitator's page is kept in this browser by a cookie; keep the link it shows to open it elsewhere." }
+            }
+        },
+    )
+}
+
+/// A band as "mean (p5 to p95)" with `f` for each figure.
+fn band(b: &Band, f: fn(f64) -> String) -> String {
+    if b.p5 == b.p95 {
+        f(b.mean)
+    } else {
+        format!("{} ({} to {})", f(b.mean), f(b.p5), f(b.p95))
+    }
+}
+
+/// A change with its sign.
+fn change(v: f64, f: fn(f64) -> String) -> String {
+    if v > 0.0 { format!("+{}", f(v)) } else { f(v) }
+}
+
+fn shock_text(a: &Announced) -> String {
+    match a.shock {
+        Shock::CostOfLiving { multiplier } => format!(
+            "Round {}: a cost-of-living rise — {:.0}% more residents on low incomes",
+            a.round,
+            (multiplier - 1.0) * 100.0
+        ),
+        Shock::BudgetCut { share } => {
+            format!("Round {}: budgets cut by {:.0}%", a.round, share * 100.0)
+        }
+    }
+}
+
+/// One round's results for one team.
+pub fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
+    html! {
+        section.card {
+            h3 { "Round " (r.round) " (" (r.financial_year) ")" }
+            p { "Spent: "
+                @for (l, a) in levers.iter().zip(&r.amounts) { (l.name) " " (money(*a)) "; " }
+            }
+            p { "Net present value so far against no change: " strong { (band(&r.npv_so_far, money)) }
+                " · " (format!("{:.0}%", r.probability_npv_positive * 100.0)) " of replicates above £0"
+                " · crisis-months avoided so far: " (band(&r.crisis_months_avoided_so_far, count)) }
+            table {
+                tr { th { "Demand this year" } th { "No change" } th { "Your place" } th { "Change" } }
+                @for d in &r.demand {
+                    tr { td { (d.name) " (" (d.measure) ")" }
+                         td { (count(d.count.no_change.mean)) }
+                         td { (count(d.count.team.mean)) }
+                         td { (change(d.count.change.mean, count)) } }
+                }
+                tr { td { "Residents in crisis at the year's end" }
+                     td { (count(r.in_crisis.no_change.mean)) }
+                     td { (count(r.in_crisis.team.mean)) }
+                     td { (change(r.in_crisis.change.mean, count)) } }
+            }
+            table {
+                tr { th { "This year, by payer" } th { "Prevention spend" } th { "Reactive cost, no change" } th { "Reactive cost, your place" } th { "Saved (−) or paid (+)" } th { "Net position so far" } }
+                @for (p, w) in r.payers.iter().zip(&r.who_pays_so_far) {
+                    @if p.spend.team.mean != 0.0 || p.reactive_cost.no_change.mean != 0.0 {
+                        tr { td { (p.name) }
+                             td { (money(p.spend.change.mean)) }
+                             td { (money(p.reactive_cost.no_change.mean)) }
+                             td { (money(p.reactive_cost.team.mean)) }
+                             td { (change(p.spend.change.mean + p.reactive_cost.change.mean, money)) }
+                             td { (change(w.net.mean, money)) } }
+                    }
+                }
+            }
+            p.note { "Figures this year are real £ at the scenario's prices, as simulated; the net present value and net positions so far are discounted and after optimism bias, as in the report. Means over replicates; bands are the 5th to 95th percentiles." }
+        }
+    }
+}
+
+/// What a team sees: the round to decide, and its results so far.
+#[allow(clippy::too_many_arguments)]
+pub fn team(
+    game: &GameRow,
+    team: &Team,
+    levers: &[Lever],
+    budget: f64,
+    current: Option<&Decision>,
+    shocks: &[Announced],
+    results: &[&RoundResults],
+    notice: Option<&str>,
+) -> Markup {
+    let round = game.played + 1;
+    let over = game.played >= game.setup.rounds;
+    page(
+        &format!("{} — {}", team.name, game.name),
+        html! {
+            @if let Some(n) = notice { p.ok role="status" { (n) } }
+            @if !shocks.is_empty() {
+                section.card { h2 { "News" } ul { @for s in shocks { li { (shock_text(s)) } } } }
+            }
+            @if over {
+                p { "The game is over: every round has been played." }
+            } @else if game.closed {
+                p { "Round " (round) " is being played. Look again in a moment." }
+            } @else {
+                form.card method="post" action=(format!("/games/{}/decision", game.id)) {
+                    h2 { "Round " (round) " of " (game.setup.rounds) ": your budget is " (money(budget)) }
+                    @if let Some(d) = game.deadline { p.note { "Decisions close " (deadline_text(d)) "." } }
+                    input type="hidden" name="round" value=(round);
+                    @for (i, l) in levers.iter().enumerate() {
+                        label { (l.name) " (" (l.payer.label()) "), £ "
+                            input name=(format!("amount_{i}")) inputmode="numeric" value=(current.map_or(0.0, |d| d.amounts[i])) required; }
+                    }
+                    label { "What do you expect will happen?" br; textarea name="expectation" rows="3" maxlength="2000" { (current.map_or("", |d| d.expectation.as_str())) } }
+                    button type="submit" { @if current.is_some() { "Change our decision" } @else { "Submit our decision" } }
+                    @if current.is_some() { p.note { "Your decision for this round is saved; you can change it until the round closes." } }
+                }
+            }
+            @if !results.is_empty() { h2 { "Your results" } }
+            @for r in results.iter().rev() { (self::results(r, levers)) }
+        },
+    )
+}
+
+fn deadline_text(unix: i64) -> String {
+    let left = unix - super::store::now();
+    if left <= 0 {
+        "now (the deadline has passed)".into()
+    } else {
+        format!("in {} min {:02} s", left / 60, left % 60)
+    }
+}
+
+/// The facilitator's dashboard.
+#[allow(clippy::too_many_arguments)]
+pub fn facilitate(
+    game: &GameRow,
+    link: &str,
+    teams: &[Team],
+    submitted: &[bool],
+    latest: &[Option<&RoundResults>],
+    shocks: &[Announced],
+    budget: f64,
+    notice: Option<&str>,
+) -> Markup {
+    let round = game.played + 1;
+    let over = game.played >= game.setup.rounds;
+    let base = format!("/games/{}", game.id);
+    page(
+        &format!("{} — facilitator", game.name),
+        html! {
+            @if let Some(n) = notice { p.ok role="status" { (n) } }
+            section.card {
+                p { "Teams join at this address with the code " span.code { (game.code) } }
+                p.note { "Your own link to this page (keep it private): " code { (link) } }
+                p { (game.setup.rounds) " rounds · " (count(game.setup.residents as f64)) " residents · "
+                    (game.setup.replicates) " replicates per team · budget this round " (money(budget)) }
+            }
+            h2 { @if over { "All " (game.setup.rounds) " rounds played" } @else { "Round " (round) " of " (game.setup.rounds) } }
+            table {
+                tr { th { "Team" } th { "Decision for round " (round) } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
+                @for ((t, s), l) in teams.iter().zip(submitted).zip(latest) {
+                    tr { td { (t.name) }
+                         td { @if over { "—" } @else if *s { "submitted" } @else { "waiting" } }
+                         td { (l.map_or("—".to_string(), |r| band(&r.npv_so_far, money))) }
+                         td { (l.map_or("—".to_string(), |r| band(&r.crisis_months_avoided_so_far, count))) } }
+                }
+            }
+            @if teams.is_empty() { p { "No team has joined yet." } }
+            @if !over {
+                form.card method="post" action=(format!("{base}/advance")) {
+                    button type="submit" { "Play round " (round) }
+                    p.note { "Teams that have not submitted fund nothing this round." }
+                }
+                form.card method="post" action=(format!("{base}/deadline")) {
+                    label { "Close decisions in " input name="minutes" type="number" min="0" max="240" value="10"; " minutes (0: now; blank: no deadline) " }
+                    button type="submit" { "Set the deadline" }
+                    @if let Some(d) = game.deadline { p.note { "Decisions close " (deadline_text(d)) "." } }
+                }
+                form.card method="post" action=(format!("{base}/shock")) {
+                    h3 { "Announce a shock for round " (round) }
+                    label { input type="radio" name="kind" value="cost_of_living" checked; " A cost-of-living rise: more residents on low incomes by (%) " }
+                    label { input type="radio" name="kind" value="budget_cut"; " A budget cut for every team by (%) " }
+                    label { "Size, % " input name="percent" type="number" min="1" max="100" value="20"; }
+                    button type="submit" { "Announce to every team" }
+                }
+            }
+            @if !shocks.is_empty() { h2 { "Shocks" } ul { @for s in shocks { li { (shock_text(s)) } } } }
+            h2 { "Debrief" }
+            p { a href=(format!("{base}/debrief")) { "Open the debrief" } " · " a href=(format!("{base}/debrief.html")) { "Download it as one HTML file" } }
+            form method="post" action=(format!("{base}/reveal")) {
+                input type="hidden" name="revealed" value=(if game.revealed { "0" } else { "1" });
+                button type="submit" { @if game.revealed { "Hide the debrief from teams" } @else { "Show the debrief to teams" } }
+            }
+        },
+    )
+}
+
+/// The debrief: every round, every team's decision beside what happened.
+pub fn debrief(
+    game: &GameRow,
+    teams: &[Team],
+    levers: &[Lever],
+    decisions: &[Decision],
+    results: &[(i64, RoundResults)],
+    shocks: &[Announced],
+) -> Markup {
+    page(
+        &format!("{} — debrief", game.name),
+        html! {
+            p { (game.setup.rounds) " rounds planned, " (game.played) " played, on "
+                (count(game.setup.residents as f64)) " residents with " (game.setup.replicates)
+                " replicates per team. Every team met the same luck, and each is compared with the same place funding nothing new (no change), replicate by replicate." }
+            @if !shocks.is_empty() { ul { @for s in shocks { li { (shock_text(s)) } } } }
+            @for round in 1..=game.played {
+                h2 { "Round " (round) }
+                table {
+                    tr { th { "Team" }
+                         @for l in levers { th { (l.name) } }
+                         th { "Residents in crisis, change" }
+                         th { "Net present value so far" }
+                         th { "What they expected" } }
+                    @for t in teams {
+                        @let d = decisions.iter().find(|d| d.team == t.id && d.round == round);
+                        @let r = results.iter().find(|(id, r)| *id == t.id && r.round == round).map(|(_, r)| r);
+                        tr { td { (t.name) }
+                             @for i in 0..levers.len() { td { (d.map_or("—".into(), |d| money(d.amounts[i]))) } }
+                             td { (r.map_or("—".into(), |r| change(r.in_crisis.change.mean, count))) }
+                             td { (r.map_or("—".into(), |r| band(&r.npv_so_far, money))) }
+                             td style="text-align:left" { @match d {
+                                 Some(d) if d.submitted == 0 => em { "no decision submitted: funded nothing" },
+                                 Some(d) => (d.expectation),
+                                 None => "—",
+                             } } }
+                    }
+                }
+            }
+            @if game.played == 0 { p { "No round has been played yet." } }
+        },
+    )
+}
+
+/// Words the game uses, in the users' language.
+pub fn glossary() -> Markup {
+    let words: [(&str, &str); 7] = [
+        (
+            "Net present value (NPV)",
+            "Savings less spend over the years so far, with later years' money counted for less (discounted, as the Treasury's Green Book does) and after optimism bias. Above £0: the prevention has paid for itself so far.",
+        ),
+        (
+            "Cashable",
+            "A saving a payer can take out of a budget as money, such as a spot placement not bought. Most avoided demand frees capacity rather than cash.",
+        ),
+        (
+            "Optimism bias",
+            "The Green Book's correction for appraisals that promise too much: costs are raised and savings lowered by an amount set by how sure the evidence is.",
+        ),
+        (
+            "Crisis-month",
+            "One resident at crisis need for one month. Crisis-months avoided are the no-change place's less your place's.",
+        ),
+        (
+            "Payer",
+            "Who bears a cost: adult social care, children's services, housing, the NHS, the police and others. One payer's spend often saves another's money.",
+        ),
+        (
+            "No change",
+            "The same place, with the same luck, funding none of the levers: every figure is compared with it.",
+        ),
+        (
+            "Replicate",
+            "One run of the place with its own luck. Several replicates show the range of what could happen; every team gets the same ones.",
+        ),
+    ];
+    page(
+        "Glossary",
+        html! { dl { @for (w, m) in words { dt { strong { (w) } } dd { (m) } } } },
+    )
+}

@@ -1,0 +1,646 @@
+//! Games, teams, decisions, shocks, results and each path's saved year, in
+//! one SQLite database. Every change is one transaction, committed before
+//! the page that asked for it answers, with the journal in write-ahead mode
+//! and synced in full: a server killed at any moment loses no submitted
+//! decision and no computed round, and never holds half a round.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::game::{Announced, RoundResults, Setup, Snapshots};
+use crate::scenario::FileSet;
+
+/// The no-change path's number among a game's paths; teams are numbered
+/// from 1 by the database.
+pub const NO_CHANGE: i64 = 0;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS games (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    facilitator TEXT NOT NULL,
+    name TEXT NOT NULL,
+    setup TEXT NOT NULL,
+    files TEXT NOT NULL,
+    played INTEGER NOT NULL DEFAULT 0,
+    closed INTEGER NOT NULL DEFAULT 0,
+    deadline INTEGER,
+    revealed INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS teams (
+    id INTEGER PRIMARY KEY,
+    game INTEGER NOT NULL REFERENCES games(id),
+    name TEXT NOT NULL,
+    token TEXT NOT NULL UNIQUE,
+    UNIQUE (game, name)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    game INTEGER NOT NULL REFERENCES games(id),
+    team INTEGER NOT NULL REFERENCES teams(id),
+    round INTEGER NOT NULL,
+    amounts TEXT NOT NULL,
+    expectation TEXT NOT NULL,
+    submitted INTEGER NOT NULL,
+    PRIMARY KEY (team, round)
+);
+CREATE TABLE IF NOT EXISTS shocks (
+    id INTEGER PRIMARY KEY,
+    game INTEGER NOT NULL REFERENCES games(id),
+    shock TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    game INTEGER NOT NULL REFERENCES games(id),
+    round INTEGER NOT NULL,
+    team INTEGER NOT NULL,
+    results TEXT NOT NULL,
+    PRIMARY KEY (game, round, team)
+);
+CREATE TABLE IF NOT EXISTS states (
+    game INTEGER NOT NULL REFERENCES games(id),
+    path INTEGER NOT NULL,
+    replicate INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (game, path, replicate)
+);
+";
+
+/// The database could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused.
+    #[error("the games database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored value is not what this version of Upstream writes.
+    #[error("the games database holds a value this version cannot read: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// A request the game's rules refuse; nothing was changed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+/// What a change can end in: done, refused by the rules, or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Outcome {
+    /// The rules refuse it.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for Outcome {
+    fn from(e: rusqlite::Error) -> Outcome {
+        Outcome::Store(e.into())
+    }
+}
+
+/// A game as stored.
+#[derive(Clone, Debug)]
+pub struct GameRow {
+    /// Its number.
+    pub id: i64,
+    /// The code teams join with.
+    pub code: String,
+    /// The facilitator's token.
+    pub facilitator: String,
+    /// Its name for people.
+    pub name: String,
+    /// The facilitator's choices.
+    pub setup: Setup,
+    /// Rounds played so far.
+    pub played: u32,
+    /// Whether the next round has stopped taking decisions (it is being
+    /// played).
+    pub closed: bool,
+    /// When the next round stops taking decisions, in seconds since 1970.
+    pub deadline: Option<i64>,
+    /// Whether teams may see the debrief.
+    pub revealed: bool,
+}
+
+/// A team as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Team {
+    /// Its number in the database (1 or more).
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// A team's decision for a round.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The team's number.
+    pub team: i64,
+    /// The round (1-based).
+    pub round: u32,
+    /// £ by lever.
+    pub amounts: Vec<f64>,
+    /// What the team expected would happen.
+    pub expectation: String,
+    /// When it was submitted, in seconds since 1970; 0 when the team
+    /// submitted nothing and the round funded nothing for it.
+    pub submitted: i64,
+}
+
+/// The games database.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+/// A fresh random token: 128 bits from the operating system's generator,
+/// as hex.
+pub fn token() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// A join code: six letters and digits that cannot be misread for one
+/// another (no 0/O, 1/I/L).
+fn join_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    (0..6)
+        .map(|_| ALPHABET[rand::random::<u32>() as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Seconds since 1970.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(SCHEMA)?;
+        // A round being played when the server stopped was not recorded
+        // (recording is one transaction): open it to decisions again.
+        conn.execute("UPDATE games SET closed = 0 WHERE closed = 1", [])?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (each
+        // change is a transaction), so the connection is still good.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a new game and returns its number.
+    pub fn create_game(
+        &self,
+        name: &str,
+        setup: &Setup,
+        files: &FileSet,
+    ) -> Result<i64, StoreError> {
+        let files: BTreeMap<&str, &str> = files.iter().collect();
+        let conn = self.conn();
+        // A join code is unique among games; draw again on the rare clash.
+        loop {
+            let done = conn.execute(
+                "INSERT INTO games (code, facilitator, name, setup, files, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    join_code(),
+                    token(),
+                    name,
+                    serde_json::to_string(setup)?,
+                    serde_json::to_string(&files)?,
+                    now()
+                ],
+            );
+            match done {
+                Ok(_) => return Ok(conn.last_insert_rowid()),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Game `id`, if there is one.
+    pub fn game(&self, id: i64) -> Result<Option<GameRow>, StoreError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT id, code, facilitator, name, setup, played, closed, deadline, revealed
+                 FROM games WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        GameRow {
+                            id: r.get(0)?,
+                            code: r.get(1)?,
+                            facilitator: r.get(2)?,
+                            name: r.get(3)?,
+                            setup: Setup {
+                                scenario: String::new(),
+                                rounds: 0,
+                                residents: 0,
+                                replicates: 0,
+                                budget: None,
+                                seed: 0,
+                            },
+                            played: r.get(5)?,
+                            closed: r.get(6)?,
+                            deadline: r.get(7)?,
+                            revealed: r.get(8)?,
+                        },
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(mut g, setup)| {
+            g.setup = serde_json::from_str(&setup)?;
+            Ok(g)
+        })
+        .transpose()
+    }
+
+    /// The files game `id` was set up from.
+    pub fn files(&self, id: i64) -> Result<FileSet, StoreError> {
+        let text: String =
+            self.conn()
+                .query_row("SELECT files FROM games WHERE id = ?1", [id], |r| r.get(0))?;
+        let map: BTreeMap<String, String> = serde_json::from_str(&text)?;
+        let mut set = FileSet::new();
+        for (name, text) in map {
+            set.insert(&name, text)
+                .expect("names were checked when the game was set up");
+        }
+        Ok(set)
+    }
+
+    /// The game whose join code is `code` (any case, spaces ignored).
+    pub fn game_by_code(&self, code: &str) -> Result<Option<i64>, StoreError> {
+        let code: String = code
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
+        Ok(self
+            .conn()
+            .query_row("SELECT id FROM games WHERE code = ?1", [code], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Adds team `name` to game `game` and returns its number and token.
+    /// Teams join before the first round is played.
+    pub fn join(&self, game: i64, name: &str) -> Result<(i64, String), Outcome> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(Refusal("a team name needs 1 to 40 characters".into()).into());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let played: u32 = tx.query_row("SELECT played FROM games WHERE id = ?1", [game], |r| {
+            r.get(0)
+        })?;
+        if played > 0 {
+            return Err(Refusal(
+                "this game has started; teams join before the first round is played".into(),
+            )
+            .into());
+        }
+        let teams: i64 =
+            tx.query_row("SELECT COUNT(*) FROM teams WHERE game = ?1", [game], |r| {
+                r.get(0)
+            })?;
+        if teams >= 30 {
+            return Err(Refusal("this game already has 30 teams".into()).into());
+        }
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM teams WHERE game = ?1 AND name = ?2)",
+            params![game, name],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(Refusal(format!(
+                "a team called {name} has already joined; choose another name"
+            ))
+            .into());
+        }
+        let token = token();
+        tx.execute(
+            "INSERT INTO teams (game, name, token) VALUES (?1, ?2, ?3)",
+            params![game, name, token],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok((id, token))
+    }
+
+    /// The team of game `game` whose token is `token`.
+    pub fn team_by_token(&self, game: i64, token: &str) -> Result<Option<Team>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, name FROM teams WHERE game = ?1 AND token = ?2",
+                params![game, token],
+                |r| {
+                    Ok(Team {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Game `game`'s teams, in the order they joined.
+    pub fn teams(&self, game: i64) -> Result<Vec<Team>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT id, name FROM teams WHERE game = ?1 ORDER BY id")?;
+        let rows = st.query_map([game], |r| {
+            Ok(Team {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records team `team`'s decision for `round`, replacing any it made
+    /// before for that round. `check` applies the game's rules to the
+    /// amounts, inside the same transaction as the round's state is read,
+    /// so a decision cannot slip in while the round is being played.
+    pub fn decide(
+        &self,
+        game: i64,
+        team: i64,
+        round: u32,
+        amounts: &[f64],
+        expectation: &str,
+        check: impl FnOnce() -> Result<(), Refusal>,
+    ) -> Result<(), Outcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (played, closed, deadline, rounds): (u32, bool, Option<i64>, String) = tx.query_row(
+            "SELECT played, closed, deadline, setup FROM games WHERE id = ?1",
+            [game],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let rounds = serde_json::from_str::<Setup>(&rounds)
+            .map_err(StoreError::from)?
+            .rounds;
+        if played >= rounds {
+            return Err(Refusal("the game is over: every round has been played".into()).into());
+        }
+        if round != played + 1 {
+            return Err(Refusal(format!(
+                "this form was for round {round}, but the game is at round {}; your page was out of date and nothing was saved, so look again and resubmit",
+                played + 1
+            ))
+            .into());
+        }
+        if closed {
+            return Err(Refusal(format!(
+                "round {round} is being played; decisions for it are closed"
+            ))
+            .into());
+        }
+        if deadline.is_some_and(|d| now() >= d) {
+            return Err(Refusal(format!(
+                "the deadline for round {round} has passed; your decision was not saved"
+            ))
+            .into());
+        }
+        check()?;
+        tx.execute(
+            "INSERT INTO decisions (game, team, round, amounts, expectation, submitted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (team, round) DO UPDATE SET
+                 amounts = excluded.amounts,
+                 expectation = excluded.expectation,
+                 submitted = excluded.submitted",
+            params![
+                game,
+                team,
+                round,
+                serde_json::to_string(amounts).map_err(StoreError::from)?,
+                expectation,
+                now()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every decision of game `game`, by round then team.
+    pub fn decisions(&self, game: i64) -> Result<Vec<Decision>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT team, round, amounts, expectation, submitted FROM decisions
+             WHERE game = ?1 ORDER BY round, team",
+        )?;
+        let rows = st.query_map([game], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (team, round, amounts, expectation, submitted) = row?;
+            out.push(Decision {
+                team,
+                round,
+                amounts: serde_json::from_str(&amounts)?,
+                expectation,
+                submitted,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Announces `shock` for the next round of game `game`.
+    pub fn announce(&self, game: i64, shock: &crate::game::Shock) -> Result<(), Outcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (played, closed, setup): (u32, bool, String) = tx.query_row(
+            "SELECT played, closed, setup FROM games WHERE id = ?1",
+            [game],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let rounds = serde_json::from_str::<Setup>(&setup)
+            .map_err(StoreError::from)?
+            .rounds;
+        if played >= rounds || closed {
+            return Err(Refusal("there is no round left to announce a shock for".into()).into());
+        }
+        let at = Announced {
+            round: played + 1,
+            shock: shock.clone(),
+        };
+        tx.execute(
+            "INSERT INTO shocks (game, shock) VALUES (?1, ?2)",
+            params![game, serde_json::to_string(&at).map_err(StoreError::from)?],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Game `game`'s shocks, in the order announced.
+    pub fn shocks(&self, game: i64) -> Result<Vec<Announced>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT shock FROM shocks WHERE game = ?1 ORDER BY id")?;
+        let rows = st.query_map([game], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+
+    /// Sets (or, with `None`, lifts) the deadline for the next round.
+    pub fn set_deadline(&self, game: i64, deadline: Option<i64>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE games SET deadline = ?2 WHERE id = ?1",
+            params![game, deadline],
+        )?;
+        Ok(())
+    }
+
+    /// Lets teams see the debrief (or not).
+    pub fn reveal(&self, game: i64, revealed: bool) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE games SET revealed = ?2 WHERE id = ?1",
+            params![game, revealed],
+        )?;
+        Ok(())
+    }
+
+    /// Stops the next round taking decisions, so it can be played; refused
+    /// if the game is over or the round is already closed (being played).
+    pub fn close(&self, game: i64) -> Result<u32, Outcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (played, closed, setup): (u32, bool, String) = tx.query_row(
+            "SELECT played, closed, setup FROM games WHERE id = ?1",
+            [game],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let rounds = serde_json::from_str::<Setup>(&setup)
+            .map_err(StoreError::from)?
+            .rounds;
+        if played >= rounds {
+            return Err(Refusal("the game is over: every round has been played".into()).into());
+        }
+        if closed {
+            return Err(Refusal(format!("round {} is already being played", played + 1)).into());
+        }
+        tx.execute("UPDATE games SET closed = 1 WHERE id = ?1", [game])?;
+        tx.commit()?;
+        Ok(played + 1)
+    }
+
+    /// Reopens the next round to decisions after playing it failed.
+    pub fn reopen(&self, game: i64) -> Result<(), StoreError> {
+        self.conn()
+            .execute("UPDATE games SET closed = 0 WHERE id = ?1", [game])?;
+        Ok(())
+    }
+
+    /// Each path's saved replicates at the end of `round`, by path number:
+    /// empty when none are saved for that round.
+    pub fn states(&self, game: i64, round: u32) -> Result<BTreeMap<i64, Snapshots>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT path, replicate, bytes FROM states
+             WHERE game = ?1 AND round = ?2 ORDER BY path, replicate",
+        )?;
+        let rows = st.query_map(params![game, round], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(2)?))
+        })?;
+        let mut out: BTreeMap<i64, Snapshots> = BTreeMap::new();
+        for row in rows {
+            let (path, bytes) = row?;
+            out.entry(path).or_default().push(bytes);
+        }
+        Ok(out)
+    }
+
+    /// Records a played round in one transaction: every path's saved
+    /// replicates, every team's results, a decision of £0 for each team
+    /// that made none, and the round as played (reopening decisions for
+    /// the next).
+    pub fn record_round(
+        &self,
+        game: i64,
+        round: u32,
+        states: &[(i64, &Snapshots)],
+        results: &[(i64, &RoundResults)],
+        unfunded: &[(i64, Vec<f64>)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (path, snapshots) in states {
+            for (r, bytes) in snapshots.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO states (game, path, replicate, round, bytes)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (game, path, replicate) DO UPDATE SET
+                         round = excluded.round, bytes = excluded.bytes",
+                    params![game, path, r as i64, round, bytes],
+                )?;
+            }
+        }
+        for (team, r) in results {
+            tx.execute(
+                "INSERT INTO results (game, round, team, results) VALUES (?1, ?2, ?3, ?4)",
+                params![game, round, team, serde_json::to_string(r)?],
+            )?;
+        }
+        for (team, amounts) in unfunded {
+            tx.execute(
+                "INSERT INTO decisions (game, team, round, amounts, expectation, submitted)
+                 VALUES (?1, ?2, ?3, ?4, '', 0)",
+                params![game, team, round, serde_json::to_string(amounts)?],
+            )?;
+        }
+        tx.execute(
+            "UPDATE games SET played = ?2, closed = 0, deadline = NULL WHERE id = ?1",
+            params![game, round],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every team's results of game `game`, by round then team.
+    pub fn results(&self, game: i64) -> Result<Vec<(i64, RoundResults)>, StoreError> {
+        let conn = self.conn();
+        let mut st =
+            conn.prepare("SELECT team, results FROM results WHERE game = ?1 ORDER BY round, team")?;
+        let rows = st.query_map([game], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (team, text) = row?;
+            out.push((team, serde_json::from_str(&text)?));
+        }
+        Ok(out)
+    }
+}
