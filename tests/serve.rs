@@ -646,3 +646,42 @@ fn load_thirty_participants_submit_at_once_and_every_round_is_ready_within_ten_s
         "a round took {slowest:.1} s, more than 10 s"
     );
 }
+
+/// A whole game in a real browser (Debian's Chromium driven by Playwright,
+/// tests/browser-game/play.mjs): set-up, three teams over three rounds, a
+/// shock, a refused decision, the debrief and its export. Screenshots are
+/// kept in target/screenshots. Needs Chromium and `npm ci` in
+/// tests/browser-game (`.ci/run` does both):
+/// `cargo test --release --test integration browser -- --ignored`.
+#[test]
+#[ignore = "needs Chromium and Playwright: cargo test --release --test integration browser -- --ignored"]
+fn browser_a_facilitator_and_three_teams_play_three_rounds_to_the_debrief() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots");
+    let out = Command::new("node")
+        .arg(root.join("tests/browser-game/play.mjs"))
+        .arg(&server.url)
+        .arg(&shots)
+        .output()
+        .expect("node runs (Debian's nodejs)");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for shot in [
+        "team-form.png",
+        "team-results.png",
+        "dashboard.png",
+        "debrief.png",
+    ] {
+        let bytes = std::fs::read(shots.join(shot)).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+            "{shot}"
+        );
+    }
+}

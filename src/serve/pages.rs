@@ -18,6 +18,7 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;background:#fff}
 th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}
+td{white-space:nowrap}td.text{white-space:normal;text-align:left;min-width:14rem}
 .note{color:#555;font-size:.9rem}
 .message{border-left:4px solid #b00020;background:#fdecee;padding:.6rem 1rem}
 .ok{border-left:4px solid #1b7a3a;background:#e9f6ee;padding:.6rem 1rem}
@@ -109,9 +110,14 @@ fn band(b: &Band, f: fn(f64) -> String) -> String {
     }
 }
 
-/// A change with its sign.
+/// A change with its sign; none on a change that rounds to nothing.
 fn change(v: f64, f: fn(f64) -> String) -> String {
-    if v > 0.0 { format!("+{}", f(v)) } else { f(v) }
+    let text = f(v);
+    if v > 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("+{text}")
+    } else {
+        text
+    }
 }
 
 fn shock_text(a: &Announced) -> String {
@@ -152,19 +158,19 @@ pub fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
                      td { (change(r.in_crisis.change.mean, count)) } }
             }
             table {
-                tr { th { "This year, by payer" } th { "Prevention spend" } th { "Reactive cost, no change" } th { "Reactive cost, your place" } th { "Saved (−) or paid (+)" } th { "Net position so far" } }
+                tr { th { "This year, by payer" } th { "Prevention spend" } th { "Reactive cost, no change" } th { "Reactive cost, your place" } th { "Net this year" } th { "Net so far, discounted" } }
                 @for (p, w) in r.payers.iter().zip(&r.who_pays_so_far) {
                     @if p.spend.team.mean != 0.0 || p.reactive_cost.no_change.mean != 0.0 {
                         tr { td { (p.name) }
                              td { (money(p.spend.change.mean)) }
                              td { (money(p.reactive_cost.no_change.mean)) }
                              td { (money(p.reactive_cost.team.mean)) }
-                             td { (change(p.spend.change.mean + p.reactive_cost.change.mean, money)) }
+                             td { (change(-(p.spend.change.mean + p.reactive_cost.change.mean), money)) }
                              td { (change(w.net.mean, money)) } }
                     }
                 }
             }
-            p.note { "Figures this year are real £ at the scenario's prices, as simulated; the net present value and net positions so far are discounted and after optimism bias, as in the report. Means over replicates; bands are the 5th to 95th percentiles." }
+            p.note { "Net: reactive cost avoided less prevention spend, so above £0 the payer is better off. Figures this year are real £ at the scenario's prices, as simulated; the net present value and the net so far are discounted and after optimism bias, as in the report. Means over replicates; bands are the 5th to 95th percentiles." }
         }
     }
 }
@@ -246,11 +252,11 @@ pub fn facilitate(
                 p { "Teams join at this address with the code " span.code { (game.code) } }
                 p.note { "Your own link to this page (keep it private): " code { (link) } }
                 p { (game.setup.rounds) " rounds · " (count(game.setup.residents as f64)) " residents · "
-                    (game.setup.replicates) " replicates per team · budget this round " (money(budget)) }
+                    (game.setup.replicates) " replicates per team" @if !over { " · budget this round " (money(budget)) } }
             }
             h2 { @if over { "All " (game.setup.rounds) " rounds played" } @else { "Round " (round) " of " (game.setup.rounds) } }
             table {
-                tr { th { "Team" } th { "Decision for round " (round) } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
+                tr { th { "Team" } th { @if over { "Decision" } @else { "Decision for round " (round) } } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
                 @for ((t, s), l) in teams.iter().zip(submitted).zip(latest) {
                     tr { td { (t.name) }
                          td { @if over { "—" } @else if *s { "submitted" } @else { "waiting" } }
@@ -319,7 +325,7 @@ pub fn debrief(
                              @for i in 0..levers.len() { td { (d.map_or("—".into(), |d| money(d.amounts[i]))) } }
                              td { (r.map_or("—".into(), |r| change(r.in_crisis.change.mean, count))) }
                              td { (r.map_or("—".into(), |r| band(&r.npv_so_far, money))) }
-                             td style="text-align:left" { @match d {
+                             td.text { @match d {
                                  Some(d) if d.submitted == 0 => em { "no decision submitted: funded nothing" },
                                  Some(d) => (d.expectation),
                                  None => "—",

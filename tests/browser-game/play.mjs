@@ -1,0 +1,143 @@
+// Plays a whole learning-simulation game in a real browser: a facilitator
+// sets it up, three teams join and play three rounds, a shock is announced
+// before round 2, a bad decision is refused, and the debrief is exported.
+// Usage: node play.mjs BASE_URL SCREENSHOT_DIR
+// Started by tests/serve.rs (serve::browser_…), which starts the server; Debian's
+// Chromium is driven (Playwright's own browser download is not reachable).
+import { chromium } from "playwright-core";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [base, shots] = process.argv.slice(2);
+if (!base || !shots) {
+  console.error("usage: node play.mjs BASE_URL SCREENSHOT_DIR");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+function check(ok, what) {
+  if (!ok) throw new Error(`not as expected: ${what}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.UPSTREAM_CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+try {
+  const size = { viewport: { width: 1100, height: 900 } };
+  // The facilitator sets the game up.
+  const facilitator = await (await browser.newContext({ ...size, acceptDownloads: true })).newPage();
+  await facilitator.goto(base + "/");
+  await facilitator.getByLabel("Name", { exact: true }).fill("Academy cohort 4");
+  await facilitator.getByLabel("Place and levers").selectOption("prevention_portfolio.toml");
+  await facilitator.getByLabel("Rounds (simulated years)").fill("3");
+  await facilitator.getByLabel("Residents", { exact: true }).fill("20000");
+  await facilitator.getByLabel("Replicates per team").fill("2");
+  await facilitator.getByRole("button", { name: "Set up the game" }).click();
+  await facilitator.waitForURL(/\/facilitate$/);
+  const code = (await facilitator.locator(".code").textContent()).trim();
+  check(/^[A-Z2-9]{6}$/.test(code), `a join code, found ${code}`);
+
+  // Three teams join, each in a browser of its own.
+  const names = ["Team Ash", "Team Birch", "Team Cedar"];
+  const teams = [];
+  for (const name of names) {
+    const page = await (await browser.newContext(size)).newPage();
+    await page.goto(base + "/");
+    await page.getByLabel("Game code").fill(code.toLowerCase());
+    await page.getByLabel("Team name").fill(name);
+    await page.getByRole("button", { name: "Join" }).click();
+    await page.waitForURL(/\/games\/\d+$/);
+    check((await page.content()).includes("Round 1 of 3"), `${name} sees round 1`);
+    teams.push(page);
+  }
+
+  // A decision over the budget is refused with a clear message.
+  const ash = teams[0];
+  await ash.locator("input[name=amount_0]").fill("750,000");
+  await ash.locator("input[name=amount_1]").fill("750,000");
+  await ash.locator("input[name=amount_2]").fill("750,000");
+  await ash.getByRole("button", { name: "Submit our decision" }).click();
+  const refusal = await ash.getByRole("alert").textContent();
+  check(refusal.includes("more than this round's budget of £1,500,000"), `a refusal, found ${refusal}`);
+  await ash.goBack();
+
+  const plans = [
+    [["750,000", "375,000", "375,000"], ["600,000", "500,000", "400,000"], ["750,000", "750,000", "0"]],
+    [["0", "1,000,000", "500,000"], ["0", "1,500,000", "0"], ["0", "750,000", "750,000"]],
+    [["0", "0", "0"], ["250,000", "250,000", "250,000"], ["0", "0", "1,500,000"]],
+  ];
+  for (let round = 1; round <= 3; round++) {
+    for (let t = 0; t < teams.length; t++) {
+      const page = teams[t];
+      await page.goto(page.url().split("?")[0]);
+      const amounts = plans[t][round - 1];
+      for (let i = 0; i < 3; i++) {
+        await page.locator(`input[name=amount_${i}]`).fill(amounts[i]);
+      }
+      await page.getByLabel("What do you expect will happen?").fill(`${names[t]}, round ${round}: fewer residents reach crisis`);
+      if (round === 1 && t === 0) {
+        await page.screenshot({ path: join(shots, "team-form.png"), fullPage: true });
+      }
+      await page.getByRole("button", { name: /our decision/ }).click();
+      const saved = await page.getByRole("status").first().textContent();
+      check(saved.includes(`Your decision for round ${round} is saved`), `saved, found ${saved}`);
+    }
+    await facilitator.reload();
+    check(
+      (await facilitator.locator("td", { hasText: /^submitted$/ }).count()) === 3,
+      `all three submitted in round ${round}`,
+    );
+    if (round === 2) {
+      // Announced before round 2 is played: it acts from round 2 on.
+      await facilitator.getByLabel(/cost-of-living rise/).check();
+      await facilitator.getByLabel("Size, %").fill("20");
+      await facilitator.getByRole("button", { name: "Announce to every team" }).click();
+      await facilitator.waitForURL(/\/facilitate$/);
+    }
+    await facilitator.getByRole("button", { name: `Play round ${round}` }).click();
+    await facilitator.waitForURL(/played=/);
+    check(
+      (await facilitator.getByRole("status").textContent()).includes(`Round ${round} is played`),
+      `round ${round} played`,
+    );
+    for (const page of teams) {
+      await page.goto(page.url().split("?")[0]);
+      check((await page.content()).includes(`<h3>Round ${round} (`), `results of round ${round}`);
+    }
+  }
+  check((await teams[1].content()).includes("cost-of-living rise"), "the shock is news to teams");
+  await teams[0].screenshot({ path: join(shots, "team-results.png"), fullPage: true });
+  await facilitator.reload();
+  check((await facilitator.content()).includes("All 3 rounds played"), "the game is over");
+  await facilitator.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
+
+  // The debrief, and its export as one file.
+  await facilitator.getByRole("link", { name: "Open the debrief" }).click();
+  await facilitator.waitForURL(/\/debrief$/);
+  for (const name of names) {
+    check((await facilitator.content()).includes(name), `${name} in the debrief`);
+  }
+  await facilitator.screenshot({ path: join(shots, "debrief.png"), fullPage: true });
+  await facilitator.goBack();
+  const [download] = await Promise.all([
+    facilitator.waitForEvent("download"),
+    facilitator.getByRole("link", { name: "Download it as one HTML file" }).click(),
+  ]);
+  const file = join(shots, "debrief.html");
+  await download.saveAs(file);
+  const html = readFileSync(file, "utf8");
+  check(html.includes("Team Cedar, round 3: fewer residents reach crisis"), "expectations in the export");
+  check(!/<script|<link|src="http/.test(html), "the export stands alone");
+  console.log(`played a game of 3 rounds with ${names.length} teams; screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}
