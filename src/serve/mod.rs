@@ -4,7 +4,7 @@
 //!
 //! Access: a team's pages and decisions need the team's token, and the
 //! facilitator's pages the facilitator's, each kept in a cookie (HttpOnly,
-//! SameSite=Strict) set when the team joins or the game is set up. Every
+//! SameSite=Lax) set when the team joins or the game is set up. Every
 //! change goes through [`store::Store`], one transaction each, so a server
 //! killed at any moment loses nothing submitted or computed; a round is
 //! played outside the database lock, and recorded in one transaction.
@@ -251,13 +251,14 @@ fn facilitator_cookie(game: i64) -> String {
     format!("upstream_facilitator_{game}")
 }
 
-/// A cookie for this site only, out of scripts' reach, sent with requests
-/// from its own pages only.
+/// A cookie for this site only, out of scripts' reach; sent with another
+/// site's links (so the facilitator's link works from an email) but not
+/// with its forms.
 fn set_cookie(name: &str, value: &str) -> (header::HeaderName, HeaderValue) {
     (
         header::SET_COOKIE,
         HeaderValue::from_str(&format!(
-            "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000"
+            "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000"
         ))
         .expect("a token is plain ASCII"),
     )
@@ -503,10 +504,9 @@ async fn decide(
     if expectation.chars().count() > 2_000 {
         return Err(bad("what you expect: at most 2,000 characters".into()));
     }
-    let shocks = app.store.shocks(id)?;
     app.store
-        .decide(id, team.id, round, &amounts, expectation, || {
-            game.check(round, &shocks, &amounts)
+        .decide(id, team.id, round, &amounts, expectation, |shocks| {
+            game.check(round, shocks, &amounts)
                 .map_err(|e| Refusal(e.to_string()))
         })
         .map_err(refused(&back))?;
@@ -583,7 +583,17 @@ async fn facilitate(
 /// Plays the next round of game `id` for every team and records it.
 fn play_next(store: &Store, game: &Game, id: i64) -> Result<u32, Outcome> {
     let round = store.close(id)?;
-    let played = play_closed(store, game, id, round);
+    // A fault in playing (a panic) is caught here, so the round is reopened
+    // rather than left closed until the server restarts.
+    let played = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        play_closed(store, game, id, round)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Outcome::Refused(Refusal(
+            "the round could not be played: a fault in Upstream (please report it); decisions are open again"
+                .into(),
+        )))
+    });
     if played.is_err() {
         // Nothing was recorded: let teams decide again and the facilitator
         // play the round again.

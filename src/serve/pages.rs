@@ -5,7 +5,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::store::{Decision, GameRow, Team};
-use crate::format::{count, money};
+use crate::format::{count, money, pounds};
 use crate::game::{Announced, Lever, RoundResults, Shock};
 use crate::metrics::Band;
 
@@ -158,9 +158,9 @@ pub fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
                      td { (change(r.in_crisis.change.mean, count)) } }
             }
             table {
-                tr { th { "This year, by payer" } th { "Prevention spend" } th { "Reactive cost, no change" } th { "Reactive cost, your place" } th { "Net this year" } th { "Net so far, discounted" } }
+                tr { th { "This year, by payer" } th { "Extra prevention spend" } th { "Reactive cost, no change" } th { "Reactive cost, your place" } th { "Net this year" } th { "Net so far, discounted" } }
                 @for (p, w) in r.payers.iter().zip(&r.who_pays_so_far) {
-                    @if p.spend.team.mean != 0.0 || p.reactive_cost.no_change.mean != 0.0 {
+                    @if p.spend.change.mean != 0.0 || p.reactive_cost.no_change.mean != 0.0 {
                         tr { td { (p.name) }
                              td { (money(p.spend.change.mean)) }
                              td { (money(p.reactive_cost.no_change.mean)) }
@@ -170,7 +170,7 @@ pub fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
                     }
                 }
             }
-            p.note { "Net: reactive cost avoided less prevention spend, so above £0 the payer is better off. Figures this year are real £ at the scenario's prices, as simulated; the net present value and the net so far are discounted and after optimism bias, as in the report. Means over replicates; bands are the 5th to 95th percentiles." }
+            p.note { "Net: reactive cost avoided less extra prevention spend, so above £0 the payer is better off. Figures this year are real £ at the scenario's prices, as simulated; the net present value and the net so far are discounted, after optimism bias and with capital net of the value it leaves, as in the report, so the years' nets do not add up to them. Means over replicates; bands are the 5th to 95th percentiles." }
         }
     }
 }
@@ -202,7 +202,7 @@ pub fn team(
                 p { "Round " (round) " is being played. Look again in a moment." }
             } @else {
                 form.card method="post" action=(format!("/games/{}/decision", game.id)) {
-                    h2 { "Round " (round) " of " (game.setup.rounds) ": your budget is " (money(budget)) }
+                    h2 { "Round " (round) " of " (game.setup.rounds) ": your budget is " (pounds(budget)) }
                     @if let Some(d) = game.deadline { p.note { "Decisions close " (deadline_text(d)) "." } }
                     input type="hidden" name="round" value=(round);
                     @for (i, l) in levers.iter().enumerate() {
@@ -250,7 +250,7 @@ pub fn facilitate(
             @if let Some(n) = notice { p.ok role="status" { (n) } }
             section.card {
                 p { "Teams join at this address with the code " span.code { (game.code) } }
-                p.note { "Your own link to this page (keep it private): " code { (link) } }
+                details { summary { "Your private link to this page" } p.note { "Anyone with it can run the game: do not show it on the class screen. " code { (link) } } }
                 p { (game.setup.rounds) " rounds · " (count(game.setup.residents as f64)) " residents · "
                     (game.setup.replicates) " replicates per team" @if !over { " · budget this round " (money(budget)) } }
             }
@@ -315,7 +315,7 @@ pub fn debrief(
                 table {
                     tr { th { "Team" }
                          @for l in levers { th { (l.name) } }
-                         th { "Residents in crisis, change" }
+                         th { "Residents in crisis at the year's end, against no change" }
                          th { "Net present value so far" }
                          th { "What they expected" } }
                     @for t in teams {

@@ -311,11 +311,15 @@ impl Store {
             return Err(Refusal("a team name needs 1 to 40 characters".into()).into());
         }
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let played: u32 = tx.query_row("SELECT played FROM games WHERE id = ?1", [game], |r| {
-            r.get(0)
-        })?;
-        if played > 0 {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (played, closed): (u32, bool) = tx.query_row(
+            "SELECT played, closed FROM games WHERE id = ?1",
+            [game],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        // A team joining while round 1 is played would have no year to
+        // carry on from.
+        if played > 0 || closed {
             return Err(Refusal(
                 "this game has started; teams join before the first round is played".into(),
             )
@@ -381,8 +385,9 @@ impl Store {
 
     /// Records team `team`'s decision for `round`, replacing any it made
     /// before for that round. `check` applies the game's rules to the
-    /// amounts, inside the same transaction as the round's state is read,
-    /// so a decision cannot slip in while the round is being played.
+    /// amounts under the shocks announced, inside the same transaction as
+    /// the round's state and shocks are read, so a decision cannot slip in
+    /// while the round is being played or past a budget cut.
     pub fn decide(
         &self,
         game: i64,
@@ -390,7 +395,7 @@ impl Store {
         round: u32,
         amounts: &[f64],
         expectation: &str,
-        check: impl FnOnce() -> Result<(), Refusal>,
+        check: impl FnOnce(&[Announced]) -> Result<(), Refusal>,
     ) -> Result<(), Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -424,7 +429,7 @@ impl Store {
             ))
             .into());
         }
-        check()?;
+        check(&shocks_in(&tx, game)?)?;
         tx.execute(
             "INSERT INTO decisions (game, team, round, amounts, expectation, submitted)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -490,6 +495,20 @@ impl Store {
         if played >= rounds || closed {
             return Err(Refusal("there is no round left to announce a shock for".into()).into());
         }
+        if matches!(shock, crate::game::Shock::BudgetCut { .. }) {
+            let decided: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM decisions WHERE game = ?1 AND round = ?2)",
+                params![game, played + 1],
+                |r| r.get(0),
+            )?;
+            if decided {
+                return Err(Refusal(format!(
+                    "teams have already decided round {}: announce a budget cut before they decide, or for the round after",
+                    played + 1
+                ))
+                .into());
+            }
+        }
         let at = Announced {
             round: played + 1,
             shock: shock.clone(),
@@ -504,14 +523,7 @@ impl Store {
 
     /// Game `game`'s shocks, in the order announced.
     pub fn shocks(&self, game: i64) -> Result<Vec<Announced>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn.prepare("SELECT shock FROM shocks WHERE game = ?1 ORDER BY id")?;
-        let rows = st.query_map([game], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(serde_json::from_str(&row?)?);
-        }
-        Ok(out)
+        shocks_in(&self.conn(), game)
     }
 
     /// Sets (or, with `None`, lifts) the deadline for the next round.
@@ -550,6 +562,13 @@ impl Store {
         }
         if closed {
             return Err(Refusal(format!("round {} is already being played", played + 1)).into());
+        }
+        let teams: i64 =
+            tx.query_row("SELECT COUNT(*) FROM teams WHERE game = ?1", [game], |r| {
+                r.get(0)
+            })?;
+        if teams == 0 {
+            return Err(Refusal("no team has joined yet: share the code first".into()).into());
         }
         tx.execute("UPDATE games SET closed = 1 WHERE id = ?1", [game])?;
         tx.commit()?;
@@ -596,6 +615,21 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Only the round that was closed is recorded, and only with a saved
+        // year for every team.
+        let (played, closed): (u32, bool) = tx.query_row(
+            "SELECT played, closed FROM games WHERE id = ?1",
+            [game],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let teams: i64 =
+            tx.query_row("SELECT COUNT(*) FROM teams WHERE game = ?1", [game], |r| {
+                r.get(0)
+            })?;
+        assert!(
+            played + 1 == round && closed && states.len() as i64 == teams + 1,
+            "a round is recorded once, after it is closed, with every path"
+        );
         for (path, snapshots) in states {
             for (r, bytes) in snapshots.iter().enumerate() {
                 tx.execute(
@@ -642,5 +676,93 @@ impl Store {
             out.push((team, serde_json::from_str(&text)?));
         }
         Ok(out)
+    }
+}
+
+/// Game `game`'s shocks, in the order announced, read through `conn` (or a
+/// transaction).
+fn shocks_in(conn: &Connection, game: i64) -> Result<Vec<Announced>, StoreError> {
+    let mut st = conn.prepare("SELECT shock FROM shocks WHERE game = ?1 ORDER BY id")?;
+    let rows = st.query_map([game], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(serde_json::from_str(&row?)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::game::Shock;
+
+    fn store() -> (tempfile::TempDir, Store, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("games.sqlite")).unwrap();
+        let setup = Setup {
+            scenario: "prevention_portfolio.toml".into(),
+            rounds: 2,
+            residents: 5_000,
+            replicates: 1,
+            budget: None,
+            seed: 1,
+        };
+        let id = store.create_game("Test", &setup, &FileSet::new()).unwrap();
+        (dir, store, id)
+    }
+
+    fn refused(o: Result<impl std::fmt::Debug, Outcome>) -> String {
+        match o {
+            Err(Outcome::Refused(Refusal(text))) => text,
+            other => panic!("expected a refusal, found {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_round_is_played_only_with_teams_and_none_joins_or_decides_while_it_plays() {
+        let (_dir, store, id) = store();
+        assert!(refused(store.close(id)).starts_with("no team has joined yet"));
+        let (team, _) = store.join(id, "Team A").unwrap();
+        assert_eq!(store.close(id).unwrap(), 1);
+        assert!(refused(store.join(id, "Late")).starts_with("this game has started"));
+        let decided = store.decide(id, team, 1, &[0.0; 3], "", |_| Ok(()));
+        assert!(refused(decided).starts_with("round 1 is being played"));
+        assert!(refused(store.close(id)).starts_with("round 1 is already being played"));
+        assert!(
+            refused(store.announce(id, &Shock::BudgetCut { share: 0.1 }))
+                .starts_with("there is no round left")
+        );
+        assert!(store.decisions(id).unwrap().is_empty());
+        // A server started again opens the round that was being played.
+        drop(store);
+        let store = Store::open(&_dir.path().join("games.sqlite")).unwrap();
+        store
+            .decide(id, team, 1, &[0.0; 3], "", |_| Ok(()))
+            .unwrap();
+        assert_eq!(store.teams(id).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_budget_cut_comes_before_decisions_and_a_decision_is_checked_under_every_shock() {
+        let (_dir, store, id) = store();
+        let (team, _) = store.join(id, "Team A").unwrap();
+        store
+            .announce(id, &Shock::CostOfLiving { multiplier: 1.2 })
+            .unwrap();
+        let mut seen = Vec::new();
+        store
+            .decide(id, team, 1, &[1.0, 2.0, 3.0], "x", |shocks| {
+                seen = shocks.to_vec();
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen.len(), 1);
+        let cut = store.announce(id, &Shock::BudgetCut { share: 0.1 });
+        assert!(refused(cut).starts_with("teams have already decided round 1"));
+        assert_eq!(store.shocks(id).unwrap().len(), 1);
+        // A refused check saves nothing.
+        let no = store.decide(id, team, 1, &[9.0; 3], "y", |_| Err(Refusal("no".into())));
+        assert_eq!(refused(no), "no");
+        assert_eq!(store.decisions(id).unwrap()[0].amounts, vec![1.0, 2.0, 3.0]);
     }
 }
