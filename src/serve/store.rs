@@ -312,11 +312,7 @@ impl Store {
         }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (played, closed): (u32, bool) = tx.query_row(
-            "SELECT played, closed FROM games WHERE id = ?1",
-            [game],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let Progress { played, closed, .. } = progress(&tx, game)?;
         // A team joining while round 1 is played would have no year to
         // carry on from.
         if played > 0 || closed {
@@ -399,14 +395,12 @@ impl Store {
     ) -> Result<(), Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (played, closed, deadline, rounds): (u32, bool, Option<i64>, String) = tx.query_row(
-            "SELECT played, closed, deadline, setup FROM games WHERE id = ?1",
-            [game],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
-        let rounds = serde_json::from_str::<Setup>(&rounds)
-            .map_err(StoreError::from)?
-            .rounds;
+        let Progress {
+            played,
+            closed,
+            deadline,
+            rounds,
+        } = progress(&tx, game)?;
         if played >= rounds {
             return Err(Refusal("the game is over: every round has been played".into()).into());
         }
@@ -484,14 +478,12 @@ impl Store {
     pub fn announce(&self, game: i64, shock: &crate::game::Shock) -> Result<(), Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (played, closed, setup): (u32, bool, String) = tx.query_row(
-            "SELECT played, closed, setup FROM games WHERE id = ?1",
-            [game],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let rounds = serde_json::from_str::<Setup>(&setup)
-            .map_err(StoreError::from)?
-            .rounds;
+        let Progress {
+            played,
+            closed,
+            rounds,
+            ..
+        } = progress(&tx, game)?;
         if played >= rounds || closed {
             return Err(Refusal("there is no round left to announce a shock for".into()).into());
         }
@@ -549,14 +541,12 @@ impl Store {
     pub fn close(&self, game: i64) -> Result<u32, Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (played, closed, setup): (u32, bool, String) = tx.query_row(
-            "SELECT played, closed, setup FROM games WHERE id = ?1",
-            [game],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let rounds = serde_json::from_str::<Setup>(&setup)
-            .map_err(StoreError::from)?
-            .rounds;
+        let Progress {
+            played,
+            closed,
+            rounds,
+            ..
+        } = progress(&tx, game)?;
         if played >= rounds {
             return Err(Refusal("the game is over: every round has been played".into()).into());
         }
@@ -617,11 +607,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Only the round that was closed is recorded, and only with a saved
         // year for every team.
-        let (played, closed): (u32, bool) = tx.query_row(
-            "SELECT played, closed FROM games WHERE id = ?1",
-            [game],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let Progress { played, closed, .. } = progress(&tx, game)?;
         let teams: i64 =
             tx.query_row("SELECT COUNT(*) FROM teams WHERE game = ?1", [game], |r| {
                 r.get(0)
@@ -677,6 +663,29 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Where a game stands.
+struct Progress {
+    played: u32,
+    closed: bool,
+    deadline: Option<i64>,
+    rounds: u32,
+}
+
+/// Where game `game` stands, read through `conn` (or a transaction).
+fn progress(conn: &Connection, game: i64) -> Result<Progress, StoreError> {
+    let (played, closed, deadline, setup): (u32, bool, Option<i64>, String) = conn.query_row(
+        "SELECT played, closed, deadline, setup FROM games WHERE id = ?1",
+        [game],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    Ok(Progress {
+        played,
+        closed,
+        deadline,
+        rounds: serde_json::from_str::<Setup>(&setup)?.rounds,
+    })
 }
 
 /// Game `game`'s shocks, in the order announced, read through `conn` (or a
