@@ -280,20 +280,70 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
         page_b.body
     );
 
-    // Round 2: A decides, B does not and funds nothing.
+    // Teams C and D join after round 1, carrying on from the no-change
+    // place.
+    let mut c = join(&server, &code, "Team C");
+    let mut d = join(&server, &code, "Team D");
+    assert!(
+        c.get(&format!("/games/{id}"))
+            .body
+            .contains("Your team joined in round 2")
+    );
+
+    // Round 2: A decides; B, which funded nothing in round 1, and the late
+    // team C decide the same; D does not decide and funds nothing.
     assert_eq!(
         decide(&mut a, id, "2", ["750,000", "250000", "250000"], "Hubs pay").status,
         303
     );
+    for t in [&mut b, &mut c] {
+        assert_eq!(
+            decide(t, id, "2", ["0", "500000", "0"], "Families").status,
+            303
+        );
+    }
     assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
     let dash = f.get(&format!("/games/{id}/facilitate"));
     assert!(dash.body.contains("All 2 rounds played"));
+    // A team that joins late is, year for year, a team that funded
+    // nothing before it joined.
+    let round_2 = |t: &mut Browser| {
+        let body = t.get(&format!("/games/{id}")).body;
+        let at = body.find("<h3>Round 2 (2027/28)</h3>").expect(&body);
+        body[at..at + body[at..].find("</section>").unwrap()].to_string()
+    };
+    let (of_b, of_c) = (round_2(&mut b), round_2(&mut c));
+    assert!(
+        of_b.contains("Whole-family early help (extra) £500k"),
+        "{of_b}"
+    );
+    assert_eq!(of_b, of_c);
+    assert_ne!(of_b, round_2(&mut d));
+    assert!(
+        !d.get(&format!("/games/{id}"))
+            .body
+            .contains("Round 1 (2026/27)")
+    );
     let debrief = f.get(&format!("/games/{id}/debrief"));
     assert!(debrief.body.contains("Fewer families in crisis") && debrief.body.contains("Hubs pay"));
     assert!(
         debrief
             .body
             .contains("no decision submitted: funded nothing")
+    );
+    assert_eq!(
+        debrief
+            .body
+            .matches("not yet joined: funded nothing")
+            .count(),
+        2,
+        "C and D in round 1"
+    );
+    assert!(
+        Browser::new(&server)
+            .post("/join", &[("code", &code), ("team", "Team E")])
+            .body
+            .contains("this game is over")
     );
     let file = f.get(&format!("/games/{id}/debrief.html"));
     assert_eq!(file.status, 200);

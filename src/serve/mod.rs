@@ -610,22 +610,26 @@ fn play_closed(store: &Store, game: &Game, id: i64, round: u32) -> Result<(), Ou
     let shocks = store.shocks(id)?;
     let levers = game.levers().len();
     let zeros = vec![vec![0.0; levers]; round as usize];
-    let mut unfunded = Vec::new();
+    // A round a team did not decide funds nothing: before it joined (its
+    // place was the no-change place), or this round if it did not submit,
+    // which is recorded as a decision of £0.
     let amounts: Vec<Vec<Vec<f64>>> = teams
         .iter()
         .map(|t| {
             (1..=round)
-                .map(
-                    |r| match decisions.iter().find(|d| d.team == t.id && d.round == r) {
-                        Some(d) => d.amounts.clone(),
-                        None => {
-                            unfunded.push((t.id, vec![0.0; levers]));
-                            vec![0.0; levers]
-                        }
-                    },
-                )
+                .map(|r| {
+                    decisions
+                        .iter()
+                        .find(|d| d.team == t.id && d.round == r)
+                        .map_or_else(|| vec![0.0; levers], |d| d.amounts.clone())
+                })
                 .collect()
         })
+        .collect();
+    let unfunded: Vec<(i64, Vec<f64>)> = teams
+        .iter()
+        .filter(|t| !decisions.iter().any(|d| d.team == t.id && d.round == round))
+        .map(|t| (t.id, vec![0.0; levers]))
         .collect();
     let mut states = if round == 1 {
         let start = game.burn_in().map_err(fail)?;

@@ -196,6 +196,9 @@ pub fn team(
             @if !shocks.is_empty() {
                 section.card { h2 { "News" } ul { @for s in shocks { li { (shock_text(s)) } } } }
             }
+            @if team.joined > 1 {
+                p.note { "Your team joined in round " (team.joined) ". Until then your place was the no-change place, funding nothing new, and your figures so far count those years too." }
+            }
             @if over {
                 p { "The game is over: every round has been played." }
             } @else if game.closed {
@@ -326,6 +329,7 @@ pub fn debrief(
                              td { (r.map_or("—".into(), |r| change(r.in_crisis.change.mean, count))) }
                              td { (r.map_or("—".into(), |r| band(&r.npv_so_far, money))) }
                              td.text { @match d {
+                                 None if round < t.joined => em { "not yet joined: funded nothing" },
                                  Some(d) if d.submitted == 0 => em { "no decision submitted: funded nothing" },
                                  Some(d) => (d.expectation),
                                  None => "—",

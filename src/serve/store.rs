@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS teams (
     game INTEGER NOT NULL REFERENCES games(id),
     name TEXT NOT NULL,
     token TEXT NOT NULL UNIQUE,
+    joined INTEGER NOT NULL DEFAULT 1,
     UNIQUE (game, name)
 );
 CREATE TABLE IF NOT EXISTS decisions (
@@ -133,6 +134,9 @@ pub struct Team {
     pub id: i64,
     /// Its name.
     pub name: String,
+    /// The first round it played (1 unless it joined later; until then its
+    /// place was the no-change place).
+    pub joined: u32,
 }
 
 /// A team's decision for a round.
@@ -187,6 +191,15 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        // Databases from before teams could join late lack the column.
+        let joined: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('teams') WHERE name = 'joined')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !joined {
+            conn.execute_batch("ALTER TABLE teams ADD COLUMN joined INTEGER NOT NULL DEFAULT 1")?;
+        }
         // A round being played when the server stopped was not recorded
         // (recording is one transaction): open it to decisions again.
         conn.execute("UPDATE games SET closed = 0 WHERE closed = 1", [])?;
@@ -304,7 +317,10 @@ impl Store {
     }
 
     /// Adds team `name` to game `game` and returns its number and token.
-    /// Teams join before the first round is played.
+    /// A team joins between rounds, not while one is played. A team that
+    /// joins after round 1 carries on from the no-change place's last
+    /// year, as a team that had funded nothing would: its figures so far
+    /// count those years too.
     pub fn join(&self, game: i64, name: &str) -> Result<(i64, String), Outcome> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 40 {
@@ -312,13 +328,22 @@ impl Store {
         }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let Progress { played, closed, .. } = progress(&tx, game)?;
-        // A team joining while round 1 is played would have no year to
+        let Progress {
+            played,
+            closed,
+            rounds,
+            ..
+        } = progress(&tx, game)?;
+        if played >= rounds {
+            return Err(Refusal("this game is over: every round has been played".into()).into());
+        }
+        // A team joining while a round is played would have no year to
         // carry on from.
-        if played > 0 || closed {
-            return Err(Refusal(
-                "this game has started; teams join before the first round is played".into(),
-            )
+        if closed {
+            return Err(Refusal(format!(
+                "round {} is being played: join when it has been played",
+                played + 1
+            ))
             .into());
         }
         let teams: i64 =
@@ -341,10 +366,24 @@ impl Store {
         }
         let token = token();
         tx.execute(
-            "INSERT INTO teams (game, name, token) VALUES (?1, ?2, ?3)",
-            params![game, name, token],
+            "INSERT INTO teams (game, name, token, joined) VALUES (?1, ?2, ?3, ?4)",
+            params![game, name, token, played + 1],
         )?;
         let id = tx.last_insert_rowid();
+        if played > 0 {
+            let copied = tx.execute(
+                "INSERT INTO states (game, path, replicate, round, bytes)
+                 SELECT game, ?2, replicate, round, bytes FROM states
+                 WHERE game = ?1 AND path = ?3 AND round = ?4",
+                params![game, id, NO_CHANGE, played],
+            )?;
+            if copied == 0 {
+                return Err(Refusal(format!(
+                    "the no-change place's year {played} is missing, so no team can join now"
+                ))
+                .into());
+            }
+        }
         tx.commit()?;
         Ok((id, token))
     }
@@ -354,12 +393,13 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                "SELECT id, name FROM teams WHERE game = ?1 AND token = ?2",
+                "SELECT id, name, joined FROM teams WHERE game = ?1 AND token = ?2",
                 params![game, token],
                 |r| {
                     Ok(Team {
                         id: r.get(0)?,
                         name: r.get(1)?,
+                        joined: r.get(2)?,
                     })
                 },
             )
@@ -369,11 +409,13 @@ impl Store {
     /// Game `game`'s teams, in the order they joined.
     pub fn teams(&self, game: i64) -> Result<Vec<Team>, StoreError> {
         let conn = self.conn();
-        let mut st = conn.prepare("SELECT id, name FROM teams WHERE game = ?1 ORDER BY id")?;
+        let mut st =
+            conn.prepare("SELECT id, name, joined FROM teams WHERE game = ?1 ORDER BY id")?;
         let rows = st.query_map([game], |r| {
             Ok(Team {
                 id: r.get(0)?,
                 name: r.get(1)?,
+                joined: r.get(2)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -733,7 +775,7 @@ mod tests {
         assert!(refused(store.close(id)).starts_with("no team has joined yet"));
         let (team, _) = store.join(id, "Team A").unwrap();
         assert_eq!(store.close(id).unwrap(), 1);
-        assert!(refused(store.join(id, "Late")).starts_with("this game has started"));
+        assert!(refused(store.join(id, "Late")).starts_with("round 1 is being played"));
         let decided = store.decide(id, team, 1, &[0.0; 3], "", |_| Ok(()));
         assert!(refused(decided).starts_with("round 1 is being played"));
         assert!(refused(store.close(id)).starts_with("round 1 is already being played"));
@@ -749,6 +791,27 @@ mod tests {
             .decide(id, team, 1, &[0.0; 3], "", |_| Ok(()))
             .unwrap();
         assert_eq!(store.teams(id).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_database_from_before_late_joining_opens_with_every_team_joined_in_round_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let old = SCHEMA.replace("    joined INTEGER NOT NULL DEFAULT 1,\n", "");
+        assert_ne!(old, SCHEMA);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&old).unwrap();
+        conn.execute_batch(
+            "INSERT INTO games (id, code, facilitator, name, setup, files, created)
+             VALUES (1, 'ABCDEF', 'f', 'Old', '{\"scenario\":\"x.toml\",\"rounds\":2,\"residents\":5000,\"replicates\":1,\"budget\":null,\"seed\":1}', '{}', 0);
+             INSERT INTO teams (game, name, token) VALUES (1, 'Team A', 't');",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.teams(1).unwrap()[0].joined, 1);
+        let (_, token) = store.join(1, "Team B").unwrap();
+        assert_eq!(store.team_by_token(1, &token).unwrap().unwrap().joined, 1);
     }
 
     #[test]
