@@ -131,6 +131,31 @@ fn a_team_played_round_by_round_matches_its_amounts_run_straight_through() {
     assert_eq!(last.crisis_months_avoided_so_far, run.crisis_months_avoided);
     assert_eq!(last.who_pays_so_far, run.who_pays);
     assert_eq!(last.amounts, vec![30_000.0, 20_000.0]);
+    // Each round's medium-term financial strategy is budget.csv's payer
+    // total for the financial year the round ended, as the run gives it.
+    for (round, r) in results[0].iter().enumerate() {
+        assert!(!r.mtfs.is_empty(), "the baseline sets children's budgets");
+        for m in &r.mtfs {
+            assert_eq!(m.financial_year, r.financial_year);
+            let row = outcome
+                .economics
+                .budget
+                .iter()
+                .find(|b| {
+                    b.scenario == run.scenario
+                        && b.financial_year == m.financial_year
+                        && b.payer.name() == m.payer
+                        && b.line == upstream::economics::budget::TOTAL_REVENUE
+                })
+                .unwrap();
+            assert_eq!(
+                (m.change, m.shortfall, m.over_envelope, m.savings_target),
+                (row.difference, row.savings_gap, row.gap, row.savings_target),
+                "round {}",
+                round + 1
+            );
+        }
+    }
     // Money went where the amounts said: housing funds `strong`, the police
     // `none`, £150k in round 2 with nothing from the police.
     let housing = |r: &RoundResults| {

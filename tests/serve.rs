@@ -262,6 +262,17 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     );
     let page = a.get(&format!("/games/{id}"));
     assert!(page.body.contains("Round 1 (2026/27)"), "{}", page.body);
+    // The baseline sets children's services' budgets: the team sees its
+    // year against them.
+    assert!(
+        page.body
+            .contains("<td>Children's services</td><td>2026/27</td>")
+            && page
+                .body
+                .contains("Shortfall against the savings target (+ short)"),
+        "{}",
+        page.body
+    );
     assert!(
         page.body
             .contains("Net present value so far against no change")

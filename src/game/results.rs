@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Game, Played};
 use crate::economics::appraisal::Position;
+use crate::economics::budget::TOTAL_REVENUE;
 use crate::economics::{self, InterventionMoney};
 use crate::experiment::ScenarioRuns;
 use crate::metrics::{Band, Layout, Metric, PayerMeasure, Series, ServiceMeasure};
@@ -40,6 +41,39 @@ pub struct RoundResults {
     /// Each payer's position over the game so far (discounted, after
     /// optimism bias), in [`Payer::ALL`] order.
     pub who_pays_so_far: Vec<Position>,
+    /// The medium-term financial strategy: for each payer the scenario
+    /// gives an envelope or savings target, its revenue budget in each
+    /// financial year that ended this round, as `budget.csv`'s payer
+    /// total rows give it. Empty when the scenario sets no budgets.
+    #[serde(default)]
+    pub mtfs: Vec<Mtfs>,
+}
+
+/// A payer's revenue budget in a financial year against its medium-term
+/// financial strategy (nominal £): `budget.csv`'s row for the payer's
+/// total revenue, the team's place against no change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mtfs {
+    /// The payer's id, such as `childrens_services`.
+    pub payer: String,
+    /// Its name for people.
+    pub name: String,
+    /// The financial year, such as `2026/27`.
+    pub financial_year: String,
+    /// The change in the payer's revenue budget against no change
+    /// (`budget.csv`'s `difference`): below zero is a saving.
+    pub change: Band,
+    /// The envelope, where the scenario gives one.
+    pub envelope: Option<f64>,
+    /// The team's revenue budget less the envelope: above zero is an
+    /// overspend (`gap`).
+    pub over_envelope: Option<Band>,
+    /// The saving against no change the strategy asks for this year,
+    /// where the scenario gives one.
+    pub savings_target: Option<f64>,
+    /// The target less the saving made: above zero is a shortfall
+    /// (`savings_gap`).
+    pub shortfall: Option<Band>,
 }
 
 /// A figure for the team and for no change, and the team's difference,
@@ -190,10 +224,37 @@ pub(super) fn round(
             reactive_cost: pair(&Metric::Payer(p, PayerMeasure::ReactiveCost), false),
         })
         .collect();
-    let fy = game.scenario.conventions.financial_year(from as u32 + 1);
+    let conventions = &game.scenario.conventions;
+    let fy = conventions.financial_year(from as u32 + 1);
+    // Financial years that end within this round's months: each shown
+    // once, whole.
+    let ended: Vec<String> = (from as u32 + 1..=to as u32)
+        .filter(|&m| conventions.financial_year(m + 1) != conventions.financial_year(m))
+        .map(|m| conventions.fy_label(conventions.financial_year(m)))
+        .collect();
+    let mtfs = econ
+        .budget
+        .iter()
+        .filter(|r| {
+            r.scenario == a.scenario
+                && r.line == TOTAL_REVENUE
+                && (r.envelope.is_some() || r.savings_target.is_some())
+                && ended.contains(&r.financial_year)
+        })
+        .map(|r| Mtfs {
+            payer: r.payer.name().to_string(),
+            name: r.payer.label().to_string(),
+            financial_year: r.financial_year.clone(),
+            change: r.difference,
+            envelope: r.envelope,
+            over_envelope: r.gap,
+            savings_target: r.savings_target,
+            shortfall: r.savings_gap,
+        })
+        .collect();
     RoundResults {
         round,
-        financial_year: game.scenario.conventions.fy_label(fy),
+        financial_year: conventions.fy_label(fy),
         amounts: amounts[round as usize - 1].clone(),
         demand,
         payers,
@@ -202,5 +263,6 @@ pub(super) fn round(
         probability_npv_positive: a.probability_npv_positive,
         crisis_months_avoided_so_far: a.crisis_months_avoided,
         who_pays_so_far: a.who_pays.clone(),
+        mtfs,
     }
 }
