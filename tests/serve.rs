@@ -127,6 +127,39 @@ impl Browser {
             .send_form(&[]);
     }
 
+    /// Posts a form with files (`multipart/form-data`), as a browser sends
+    /// a form with a file box; each file under the field `files`.
+    pub fn post_files(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        files: &[(&str, &str)],
+    ) -> Page {
+        let boundary = "----upstream-test-boundary-7c1f";
+        let mut body = String::new();
+        for (k, v) in form {
+            body += &format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            );
+        }
+        for (name, text) in files {
+            body += &format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{text}\r\n"
+            );
+        }
+        body += &format!("--{boundary}--\r\n");
+        let r = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header())
+            .set(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send_string(&body);
+        self.take(r)
+    }
+
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let r = self
             .agent
@@ -787,4 +820,169 @@ fn browser_a_facilitator_and_three_teams_play_three_rounds_to_the_debrief() {
             "{shot}"
         );
     }
+}
+
+#[test]
+fn a_facilitator_sets_up_a_game_from_uploaded_files_that_reach_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let mut f = Browser::new(&server);
+    let settings = [
+        ("name", "Our cohort"),
+        ("rounds", "2"),
+        ("residents", "5000"),
+        ("replicates", "1"),
+        ("budget", ""),
+    ];
+    let upload =
+        |f: &mut Browser, files: &[(&str, &str)]| f.post_files("/games/upload", &settings, files);
+    // A scenario extending a bundled one, with a budget of its own, and a
+    // place of its own extended in turn.
+    let place = "name = \"Our place\"\nextends = \"prevention_portfolio.toml\"\n[optimise]\nbudget = 900_000\n";
+    let made = upload(
+        &mut f,
+        &[
+            ("our_place.toml", place),
+            (
+                "our_game.toml",
+                "name = \"Our game\"\nextends = \"our_place.toml\"\n[optimise]\nbudget = 600_000\n",
+            ),
+        ],
+    );
+    // Both have levers to play: the facilitator names one.
+    assert_eq!(made.status, 400, "{}", made.body);
+    assert!(
+        made.body
+            .contains("each have levers to play; name the one to play"),
+        "{}",
+        made.body
+    );
+    let mut named = settings.to_vec();
+    named.push(("scenario_file", "our_game.toml"));
+    let made = f.post_files(
+        "/games/upload",
+        &named,
+        &[
+            ("our_place.toml", place),
+            (
+                "our_game.toml",
+                "name = \"Our game\"\nextends = \"our_place.toml\"\n[optimise]\nbudget = 600_000\n",
+            ),
+        ],
+    );
+    assert_eq!(made.status, 303, "{}", made.body);
+    let link = made.location.unwrap();
+    assert_eq!(f.get(&link).status, 303);
+    let id: i64 = link
+        .trim_start_matches("/games/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let dash = f.get(&format!("/games/{id}/facilitate"));
+    let code = dash
+        .body
+        .split("class=\"code\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut team = join(&server, &code, "Team A");
+    let page = team.get(&format!("/games/{id}"));
+    assert!(
+        page.body.contains("your budget is £600,000"),
+        "{}",
+        page.body
+    );
+    // The game is kept with its files: a server started again plays it.
+    drop(server);
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let mut f = Browser {
+        base: server.url.clone(),
+        ..f
+    };
+    let mut team = Browser {
+        base: server.url.clone(),
+        ..team
+    };
+    assert_eq!(
+        decide(&mut team, id, "1", ["600000", "0", "0"], "Hubs").status,
+        303
+    );
+    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    assert!(
+        team.get(&format!("/games/{id}"))
+            .body
+            .contains("<h3>Round 1 (2026/27)</h3>")
+    );
+
+    // What an upload may not reach, or get wrong: each refused, naming the
+    // file and field, showing no file's contents, and setting nothing up.
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let first = passwd.lines().next().unwrap_or("root:x:0:0");
+    for (files, says) in [
+        (
+            vec![(
+                "away.toml",
+                "name = \"Away\"\nextends = \"prevention_portfolio.toml\"\n[population]\nstarting_state = \"/etc/passwd\"\n",
+            )],
+            "away.toml",
+        ),
+        (
+            vec![(
+                "climb.toml",
+                "name = \"Climb\"\nextends = \"../../../../etc/passwd\"\n",
+            )],
+            "climb.toml",
+        ),
+        (
+            vec![(
+                "missing.toml",
+                "name = \"Missing\"\nextends = \"not_uploaded.toml\"\n",
+            )],
+            "not_uploaded.toml",
+        ),
+        (
+            vec![(
+                "plain.toml",
+                "name = \"Plain\"\nextends = \"baseline.toml\"\n",
+            )],
+            "a game needs an [optimise] table",
+        ),
+        (
+            vec![(
+                "typo.toml",
+                "name = \"Typo\"\nextends = \"prevention_portfolio.toml\"\n[optimise]\nbudgett = 1\n",
+            )],
+            "unknown field `budgett`",
+        ),
+        (
+            vec![("game.toml", place)],
+            "game.toml is the name a game gives its own settings",
+        ),
+        (
+            vec![("notes.txt", "hello")],
+            "notes.txt: expected scenario files ending .toml",
+        ),
+        (
+            vec![("data.csv", "a,b\n")],
+            "no scenario (.toml) was uploaded",
+        ),
+        (vec![], "files: choose your scenario file"),
+    ] {
+        let before = f.get("/").body;
+        let refused = upload(&mut f, &files);
+        assert_eq!(refused.status, 400, "{says}: {}", refused.body);
+        assert!(refused.body.contains(says), "{says}: {}", refused.body);
+        assert!(
+            !refused.body.contains(first) && !refused.body.contains("/bin/"),
+            "{}",
+            refused.body
+        );
+        assert_eq!(f.get("/").body, before);
+    }
+    assert!(f.get(&format!("/games/{}/facilitate", id + 1)).status == 404);
 }

@@ -190,6 +190,11 @@ impl Game {
         range("rounds", setup.rounds, 1, MAX_ROUNDS)?;
         range("residents", setup.residents, MIN_RESIDENTS, MAX_RESIDENTS)?;
         range("replicates", setup.replicates, 1, MAX_REPLICATES)?;
+        if files.names().any(|n| n == GAME_FILE) {
+            return Err(GameError::Setting(format!(
+                "{GAME_FILE} is the name a game gives its own settings: rename that file"
+            )));
+        }
         let mut files = files.clone();
         files
             .insert(GAME_FILE, game_file(&setup))

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Form, Path as UrlPath, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -160,6 +160,10 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/", get(home))
         .route("/glossary", get(glossary))
         .route("/games", post(create))
+        .route(
+            "/games/upload",
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_BYTES)),
+        )
         .route("/join", post(join))
         .route("/games/{id}", get(team_page))
         .route("/games/{id}/decision", post(decide))
@@ -360,17 +364,13 @@ fn pounds(text: &str) -> Option<f64> {
     clean.parse::<f64>().ok()
 }
 
-async fn create(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Response, Problem> {
+/// The game's name and settings from the set-up form, for scenario
+/// `scenario`.
+fn setup_from(f: &Fields, scenario: String) -> Result<(String, Setup), Problem> {
     let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, "/");
     let name = f.get("name").map(|s| s.trim()).unwrap_or("");
     if name.is_empty() || name.chars().count() > 80 {
         return Err(bad("name: a game needs a name of 1 to 80 characters".into()));
-    }
-    let scenario = f.get("scenario").cloned().unwrap_or_default();
-    if !app.playable.iter().any(|p| p.file == scenario) {
-        return Err(bad(format!(
-            "scenario: expected one of the scenarios offered, found \"{scenario}\""
-        )));
     }
     let budget = match f.get("budget").map(|s| s.trim()).unwrap_or("") {
         "" => None,
@@ -381,23 +381,166 @@ async fn create(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Resp
     };
     let setup = Setup {
         scenario,
-        rounds: whole(&f, "rounds", "rounds")?,
-        residents: whole(&f, "residents", "residents")?,
-        replicates: whole(&f, "replicates", "replicates")?,
+        rounds: whole(f, "rounds", "rounds")?,
+        residents: whole(f, "residents", "residents")?,
+        replicates: whole(f, "replicates", "replicates")?,
         budget,
         seed: rand::random::<u32>() as u64,
     };
-    let game = Game::new(&app.library, setup.clone()).map_err(|e| match e {
-        GameError::Setting(t) => bad(t),
+    Ok((name.to_string(), setup))
+}
+
+/// Checks and records a game set up from `files`, and sends the
+/// facilitator to its dashboard.
+fn start_game(app: &App, name: &str, setup: Setup, files: &FileSet) -> Result<Response, Problem> {
+    let game = Game::new(files, setup.clone()).map_err(|e| match e {
+        GameError::Setting(_) | GameError::Scenario(_) => {
+            Problem::new(StatusCode::BAD_REQUEST, e.to_string(), "/")
+        }
         other => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string(), "/"),
     })?;
-    let id = app.store.create_game(name, &setup, &app.library)?;
+    let id = app.store.create_game(name, &setup, files)?;
     app.games
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(id, Arc::new(game));
     let row = app.row(id)?;
     Ok(Redirect::to(&format!("/games/{id}/facilitate?key={}", row.facilitator)).into_response())
+}
+
+async fn create(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Response, Problem> {
+    let scenario = f.get("scenario").cloned().unwrap_or_default();
+    if !app.playable.iter().any(|p| p.file == scenario) {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("scenario: expected one of the scenarios offered, found \"{scenario}\""),
+            "/",
+        ));
+    }
+    let (name, setup) = setup_from(&f, scenario)?;
+    start_game(&app, &name, setup, &app.library)
+}
+
+/// The most a facilitator may upload with a scenario, in bytes and files.
+const UPLOAD_BYTES: usize = 16 << 20;
+const UPLOAD_FILES: usize = 50;
+
+/// Sets up a game from scenario files uploaded with the form. The game's
+/// files are the bundled scenarios with the uploaded ones laid over them
+/// (so an upload may extend a bundled scenario): a scenario reaches no
+/// file outside these, and an error names a file, line and field but
+/// shows no file's contents.
+async fn upload(State(app): State<Shared>, mut form: Multipart) -> Result<Response, Problem> {
+    let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, "/");
+    let mut fields = Fields::new();
+    let mut uploaded: Vec<(String, String)> = Vec::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("the upload could not be read: {e}")))?
+    {
+        let key = field.name().unwrap_or("").to_string();
+        if key != "files" {
+            let text = field
+                .text()
+                .await
+                .map_err(|e| bad(format!("{key}: could not be read: {e}")))?;
+            fields.insert(key, text);
+            continue;
+        }
+        // Browsers send a file's own name; some older ones its whole path.
+        let name = field
+            .file_name()
+            .unwrap_or("")
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| bad(format!("{name}: could not be read: {e}")))?;
+        if name.is_empty() && bytes.is_empty() {
+            continue; // the file box left empty
+        }
+        if !(name.ends_with(".toml") || name.ends_with(".csv")) {
+            return Err(bad(format!(
+                "{name}: expected scenario files ending .toml and data files ending .csv"
+            )));
+        }
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| bad(format!("{name}: expected a text file (UTF-8)")))?;
+        if uploaded.iter().any(|(n, _)| *n == name) {
+            return Err(bad(format!("{name}: uploaded twice")));
+        }
+        uploaded.push((name, text));
+    }
+    if uploaded.is_empty() {
+        return Err(bad(
+            "files: choose your scenario file (.toml) and any files it reads".into(),
+        ));
+    }
+    if uploaded.len() > UPLOAD_FILES {
+        return Err(bad(format!(
+            "files: at most {UPLOAD_FILES} files, found {}",
+            uploaded.len()
+        )));
+    }
+    let mut files = app.library.clone();
+    for (name, text) in &uploaded {
+        files
+            .insert(name, text.clone())
+            .map_err(|e| bad(format!("{name}: {e}")))?;
+    }
+    let scenarios: Vec<&str> = uploaded
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    let chosen = fields.get("scenario_file").map(|s| s.trim()).unwrap_or("");
+    let scenario = if !chosen.is_empty() {
+        if !scenarios.contains(&chosen) {
+            return Err(bad(format!(
+                "scenario file: expected one of the .toml files uploaded ({}), found \"{chosen}\"",
+                scenarios.join(", ")
+            )));
+        }
+        chosen.to_string()
+    } else {
+        // The one uploaded scenario with levers to play; the others are
+        // what it extends.
+        let with_levers: Vec<&str> = scenarios
+            .iter()
+            .copied()
+            .filter(|n| {
+                files
+                    .load(n, &crate::scenario::Overrides::default())
+                    .is_ok_and(|l| l.optimise.is_some())
+            })
+            .collect();
+        match (with_levers.as_slice(), scenarios.as_slice()) {
+            ([one], _) | ([], [one]) => one.to_string(),
+            ([], []) => {
+                return Err(bad(
+                    "files: no scenario (.toml) was uploaded, only data files".into(),
+                ));
+            }
+            ([], _) => {
+                return Err(bad(format!(
+                    "files: none of {} loads with an [optimise] table naming the levers; name the game's scenario under \"Scenario file\" to see what is wrong with it",
+                    scenarios.join(", ")
+                )));
+            }
+            (many, _) => {
+                return Err(bad(format!(
+                    "scenario file: {} each have levers to play; name the one to play",
+                    many.join(", ")
+                )));
+            }
+        }
+    };
+    let (name, setup) = setup_from(&fields, scenario)?;
+    start_game(&app, &name, setup, &files)
 }
 
 async fn join(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Response, Problem> {

@@ -90,15 +90,31 @@ pub fn home(playable: &[Playable]) -> Markup {
                         @for p in playable { option value=(p.file) { (p.name) " — " (p.description) } }
                     }
                 }
-                label { "Rounds (simulated years) " input name="rounds" type="number" min="1" max="10" value="3"; }
-                label { "Residents " input name="residents" type="number" min="5000" max="100000" step="1000" value="20000"; }
-                label { "Replicates per team " input name="replicates" type="number" min="1" max="16" value="4"; }
-                label { "Budget a team may spend each round, £ (blank: the scenario's) " input name="budget" inputmode="numeric"; }
+                (game_settings())
                 button type="submit" { "Set up the game" }
                 p.note { "The facilitator's page is kept in this browser by a cookie; keep the link it shows to open it elsewhere." }
             }
+            form.card method="post" action="/games/upload" enctype="multipart/form-data" {
+                h2 { "Set up a game from your own scenario" }
+                p.note { "Upload your scenario file (.toml, with an [optimise] table naming the levers) and any files it reads: the scenario it extends, unless that is one of the bundled ones above, and its starting state (.csv). It can read nothing else." }
+                label { "Name " input name="name" required value="Academy cohort" maxlength="80"; }
+                label { "Files " input name="files" type="file" multiple accept=".toml,.csv" required; }
+                label { "Scenario file (blank: the one uploaded with levers) " input name="scenario_file" placeholder="our_place.toml"; }
+                (game_settings())
+                button type="submit" { "Upload and set up the game" }
+            }
         },
     )
+}
+
+/// The size and length of a game, as both set-up forms ask.
+fn game_settings() -> Markup {
+    html! {
+        label { "Rounds (simulated years) " input name="rounds" type="number" min="1" max="10" value="3"; }
+        label { "Residents " input name="residents" type="number" min="5000" max="100000" step="1000" value="20000"; }
+        label { "Replicates per team " input name="replicates" type="number" min="1" max="16" value="4"; }
+        label { "Budget a team may spend each round, £ (blank: the scenario's) " input name="budget" inputmode="numeric"; }
+    }
 }
 
 /// A band as "mean (p5 to p95)" with `f` for each figure.

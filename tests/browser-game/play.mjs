@@ -36,12 +36,13 @@ try {
   // The facilitator sets the game up.
   const facilitator = await (await browser.newContext({ ...size, acceptDownloads: true })).newPage();
   await facilitator.goto(base + "/");
-  await facilitator.getByLabel("Name", { exact: true }).fill("Academy cohort 4");
-  await facilitator.getByLabel("Place and levers").selectOption("prevention_portfolio.toml");
-  await facilitator.getByLabel("Rounds (simulated years)").fill("3");
-  await facilitator.getByLabel("Residents", { exact: true }).fill("20000");
-  await facilitator.getByLabel("Replicates per team").fill("2");
-  await facilitator.getByRole("button", { name: "Set up the game" }).click();
+  const bundled = facilitator.locator("form", { has: facilitator.getByLabel("Place and levers") });
+  await bundled.getByLabel("Name", { exact: true }).fill("Academy cohort 4");
+  await bundled.getByLabel("Place and levers").selectOption("prevention_portfolio.toml");
+  await bundled.getByLabel("Rounds (simulated years)").fill("3");
+  await bundled.getByLabel("Residents", { exact: true }).fill("20000");
+  await bundled.getByLabel("Replicates per team").fill("2");
+  await bundled.getByRole("button", { name: "Set up the game" }).click();
   await facilitator.waitForURL(/\/facilitate$/);
   const code = (await facilitator.locator(".code").textContent()).trim();
   check(/^[A-Z2-9]{6}$/.test(code), `a join code, found ${code}`);
@@ -137,6 +138,23 @@ try {
   const html = readFileSync(file, "utf8");
   check(html.includes("Team Cedar, round 3: fewer residents reach crisis"), "expectations in the export");
   check(!/<script|<link|src="http/.test(html), "the export stands alone");
+
+  // Another game, from a scenario the facilitator uploads: it extends the
+  // bundled portfolio with a budget of its own.
+  await facilitator.goto(base + "/");
+  const own = facilitator.locator("form", { has: facilitator.getByLabel("Files") });
+  await own.getByLabel("Name", { exact: true }).fill("Our own place");
+  await own.getByLabel("Files").setInputFiles({
+    name: "our_place.toml",
+    mimeType: "application/toml",
+    buffer: Buffer.from('name = "Our place"\nextends = "prevention_portfolio.toml"\n[optimise]\nbudget = 900_000\n'),
+  });
+  await own.getByLabel("Residents", { exact: true }).fill("5000");
+  await own.getByLabel("Replicates per team").fill("1");
+  await own.getByRole("button", { name: "Upload and set up the game" }).click();
+  await facilitator.waitForURL(/\/facilitate$/);
+  check((await facilitator.content()).includes("budget this round £900k"), "the uploaded scenario's budget");
+
   console.log(`played a game of 3 rounds with ${names.length} teams; screenshots in ${shots}`);
 } finally {
   await browser.close();
