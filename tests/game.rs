@@ -255,6 +255,63 @@ fn a_shock_acts_from_its_round_on_and_alike_for_every_team() {
         crisis(&hit[0][1]),
         crisis(&calm[0][1])
     );
+
+    // A provider failure from round 2: care homes lose half their places,
+    // so the same residents are placed at spot prices.
+    let care = "adult_residential_care";
+    assert!(game.services_with_places().iter().any(|(id, _)| id == care));
+    let failure = [Announced {
+        round: 2,
+        shock: Shock::ProviderFailure {
+            service: care.into(),
+            share: 0.5,
+        },
+    }];
+    let failed = play(&game, &teams, &failure).0;
+    let cost = |r: &RoundResults| {
+        r.payers
+            .iter()
+            .find(|p| p.payer == "adult_social_care")
+            .unwrap()
+            .reactive_cost
+            .no_change
+            .mean
+    };
+    let entries = |r: &RoundResults| {
+        r.demand
+            .iter()
+            .find(|d| d.service == care)
+            .unwrap()
+            .count
+            .clone()
+    };
+    for t in 0..2 {
+        assert_eq!(calm[t][0], failed[t][0], "round 1 is before the failure");
+        assert_eq!(entries(&calm[t][1]), entries(&failed[t][1]));
+    }
+    assert_eq!(
+        failed[0][1].in_crisis.no_change,
+        failed[1][1].in_crisis.no_change
+    );
+    assert!(
+        cost(&failed[0][1]) > cost(&calm[0][1]),
+        "spot places cost more: {} against {}",
+        cost(&failed[0][1]),
+        cost(&calm[0][1])
+    );
+    let unknown = [Announced {
+        round: 1,
+        shock: Shock::ProviderFailure {
+            service: "hospital".into(),
+            share: 0.5,
+        },
+    }];
+    assert!(
+        game.scenario_for("x", &[], &unknown)
+            .unwrap_err()
+            .to_string()
+            .contains("not one of this place's services with places")
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod optimise;
 mod parser;
 mod places;
 mod properties;
+mod provider_failure;
 mod refusals;
 mod regression;
 mod report;

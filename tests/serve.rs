@@ -293,8 +293,36 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
         .status,
         303
     );
+    // And a provider failure, on a service with places only.
+    let fails = |f: &mut Browser, service: &str| {
+        f.post(
+            &format!("/games/{id}/shock"),
+            &[
+                ("kind", "provider_failure"),
+                ("service", service),
+                ("percent", "30"),
+            ],
+        )
+    };
+    let refused = fails(&mut f, "ae_attendance");
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused
+            .body
+            .contains("service: expected one of adult_residential_care"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(fails(&mut f, "temporary_accommodation").status, 303);
     let page = a.get(&format!("/games/{id}"));
     assert!(page.body.contains("Round 1 (2026/27)"), "{}", page.body);
+    assert!(
+        page.body.contains(
+            "Round 2: a provider fails — Temporary accommodation loses 30% of its in-house places"
+        ),
+        "{}",
+        page.body
+    );
     // The baseline sets children's services' budgets: the team sees its
     // year against them.
     assert!(

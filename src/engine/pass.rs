@@ -329,10 +329,11 @@ impl Engine<'_> {
         }
         // Places free at the start of the month: those left this month are
         // free from the next.
-        let mut available: Vec<u32> = self
-            .episodes
-            .iter()
-            .map(|e| e.capacity.saturating_sub(e.in_house))
+        let mut available: Vec<u32> = (0..self.episodes.len())
+            .map(|e| {
+                self.open_places(e)
+                    .saturating_sub(self.episodes[e].in_house)
+            })
             .collect();
         let Engine {
             population,

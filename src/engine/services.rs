@@ -16,6 +16,9 @@ use crate::rng::{Purpose, Stream};
 #[derive(Clone, Debug, Default)]
 pub(super) struct EpisodeState {
     pub(super) capacity: u32,
+    /// In-house places lost this month to a provider failure: no one new
+    /// takes one. Worked out afresh each month from the configuration.
+    pub(super) lost: u32,
     pub(super) in_house: u32,
     pub(super) spot: u32,
     pub(super) waiting: u32,
@@ -66,6 +69,22 @@ impl Engine<'_> {
                 self.places_added[i] = places;
             }
         }
+        for (e, ep) in self.episodes.iter_mut().enumerate() {
+            let share: f64 = self
+                .config
+                .provider_failures
+                .iter()
+                .filter(|f| f.service == e && f.acts_in(m))
+                .map(|f| f.places_lost)
+                .sum();
+            ep.lost = (ep.capacity as f64 * share.min(1.0)).floor() as u32;
+        }
+    }
+
+    /// Places of episode service `e` that can take someone new: in-house
+    /// places not lost to a provider failure.
+    pub(super) fn open_places(&self, e: usize) -> u32 {
+        self.episodes[e].capacity - self.episodes[e].lost
     }
 
     pub(super) fn admit_from_queues(&mut self) {
@@ -74,7 +93,7 @@ impl Engine<'_> {
             if self.config.episodes[e].overflow != Overflow::Queue {
                 continue;
             }
-            while self.episodes[e].in_house < self.episodes[e].capacity {
+            while self.episodes[e].in_house < self.open_places(e) {
                 let Some((slot, arrival)) = self.episodes[e].queue.pop_front() else {
                     break;
                 };

@@ -25,7 +25,7 @@ pub use results::{Demand, Mtfs, PayerYear, RoundResults};
 
 use crate::engine::Engine;
 use crate::engine::SnapshotError;
-use crate::model::{Payer, RiskFactor, Shock as ModelShock};
+use crate::model::{Payer, ProviderFailure, RiskFactor, Shock as ModelShock};
 use crate::scenario::{FileSet, Loaded, Overrides, ScenarioError};
 
 /// The most rounds (simulated years) a game may have.
@@ -74,6 +74,15 @@ pub enum Shock {
     /// Every team's budget is cut by `share` (0.01 to 1) of what it was.
     BudgetCut {
         /// The share cut.
+        share: f64,
+    },
+    /// A provider fails: episode service `service` loses a `share` of its
+    /// in-house places (0.01 to 1), so new entries go to the spot market or
+    /// wait (see [`ProviderFailure`]).
+    ProviderFailure {
+        /// The episode service's id.
+        service: String,
+        /// The share of its in-house places lost.
         share: f64,
     },
 }
@@ -243,6 +252,16 @@ impl Game {
         &self.scenario
     }
 
+    /// The services with places a provider failure can hit, as (id, name).
+    pub fn services_with_places(&self) -> Vec<(String, String)> {
+        self.scenario
+            .config
+            .episodes
+            .iter()
+            .map(|e| (e.id.clone(), e.name.clone()))
+            .collect()
+    }
+
     /// The levers teams may fund, in the order amounts are given.
     pub fn levers(&self) -> Vec<Lever> {
         self.table()
@@ -268,7 +287,7 @@ impl Game {
             .filter(|a| a.round <= round)
             .fold(self.budget, |b, a| match a.shock {
                 Shock::BudgetCut { share } => b * (1.0 - share),
-                Shock::CostOfLiving { .. } => b,
+                Shock::CostOfLiving { .. } | Shock::ProviderFailure { .. } => b,
             })
     }
 
@@ -342,14 +361,35 @@ impl Game {
         let mut at = self.scenario.with_lever_budgets(name, &by_lever)?;
         let end = self.setup.rounds * 12;
         for a in shocks {
-            if let Shock::CostOfLiving { multiplier } = a.shock {
-                at.config.shocks.push(ModelShock {
+            let from_month = (a.round - 1) * 12 + 1;
+            match &a.shock {
+                Shock::CostOfLiving { multiplier } => at.config.shocks.push(ModelShock {
                     name: format!("Cost-of-living rise from round {}", a.round),
-                    from_month: (a.round - 1) * 12 + 1,
+                    from_month,
                     to_month: end,
                     factor: RiskFactor::LowIncome,
-                    prevalence_multiplier: multiplier,
-                });
+                    prevalence_multiplier: *multiplier,
+                }),
+                Shock::ProviderFailure { service, share } => {
+                    let service = at
+                        .config
+                        .episodes
+                        .iter()
+                        .position(|e| e.id == *service)
+                        .ok_or_else(|| {
+                            GameError::Setting(format!(
+                                "a provider failure names {service}, which is not one of this place's services with places"
+                            ))
+                        })?;
+                    at.config.provider_failures.push(ProviderFailure {
+                        name: format!("Provider failure from round {}", a.round),
+                        service,
+                        from_month,
+                        to_month: end,
+                        places_lost: *share,
+                    });
+                }
+                Shock::BudgetCut { .. } => {}
             }
         }
         Ok(at)

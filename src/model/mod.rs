@@ -702,6 +702,33 @@ pub struct Shock {
     pub prevalence_multiplier: f64,
 }
 
+/// A period in which a provider fails and an episode service loses a share
+/// of its in-house places. Residents already placed stay until they leave;
+/// no one new takes a lost place, so entries overflow as the service says
+/// (spot purchase or the waiting list) until the places come back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderFailure {
+    /// Its name for people.
+    pub name: String,
+    /// The episode service affected (index into [`Config::episodes`]).
+    pub service: usize,
+    /// First scenario month affected (1-based).
+    pub from_month: u32,
+    /// Last scenario month affected (inclusive).
+    pub to_month: u32,
+    /// Share of the service's in-house places lost (more than 0, at most
+    /// 1); failures at the same time add up, to at most every place.
+    pub places_lost: f64,
+}
+
+impl ProviderFailure {
+    /// Whether the failure acts in scenario month `m` (1-based; burn-in
+    /// months are 0 and below).
+    pub fn acts_in(&self, m: i64) -> bool {
+        (self.from_month as i64..=self.to_month as i64).contains(&m)
+    }
+}
+
 /// How residents are ranked for risk-stratified offers: points for their
 /// need level plus points for each risk factor held.
 #[derive(Clone, Debug, PartialEq)]
@@ -764,6 +791,8 @@ pub struct Config {
     pub interventions: Vec<Intervention>,
     /// Shocks, in id order.
     pub shocks: Vec<Shock>,
+    /// Provider failures, in id order.
+    pub provider_failures: Vec<ProviderFailure>,
     /// The ranking for risk-stratified offers.
     pub risk_score: RiskScore,
 }
@@ -793,6 +822,7 @@ impl Config {
             handoff,
             interventions,
             shocks,
+            provider_failures,
             risk_score,
         } = self;
         fn acting(list: &[Intervention]) -> Vec<&Intervention> {
@@ -811,6 +841,7 @@ impl Config {
             && *episodes == other.episodes
             && *handoff == other.handoff
             && *shocks == other.shocks
+            && *provider_failures == other.provider_failures
             && *risk_score == other.risk_score
             && acting(interventions) == acting(&other.interventions)
     }

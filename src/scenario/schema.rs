@@ -203,6 +203,8 @@ pub struct Scenario {
     #[serde(default)]
     pub shocks: BTreeMap<String, ShockIn>,
     #[serde(default)]
+    pub provider_failures: BTreeMap<String, ProviderFailureIn>,
+    #[serde(default)]
     pub risk_score: Option<RiskScoreIn>,
     #[serde(default)]
     pub economics: Option<EconomicsIn>,
@@ -672,6 +674,26 @@ pub struct ShockIn {
     pub to_month: u32,
     pub factor: RiskFactor,
     pub prevalence_multiplier: Param<f64>,
+    #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
+    pub source: Option<String>,
+    #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFailureIn {
+    pub name: String,
+    /// The episode service that loses places, by id.
+    pub service: String,
+    pub from_month: u32,
+    pub to_month: u32,
+    /// Share of its in-house places lost.
+    pub places_lost: Param<f64>,
     #[serde(default)]
     // Accepted here; read from the TOML by the assumptions walk.
     #[allow(dead_code)]

@@ -601,6 +601,7 @@ async fn team_page(
         game.budget_in(round, &shocks),
         current,
         &shocks,
+        &game.services_with_places(),
         &mine,
         notice.as_deref(),
     ))
@@ -717,6 +718,7 @@ async fn facilitate(
         &submitted,
         &latest,
         &shocks,
+        &game.services_with_places(),
         game.budget_in(round, &shocks),
         notice.as_deref(),
     )
@@ -871,7 +873,7 @@ async fn shock(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Result<Response, Problem> {
-    app.facilitator(id, &headers)?;
+    let row = app.facilitator(id, &headers)?;
     let back = format!("/games/{id}/facilitate");
     let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, back.clone());
     let percent = whole(&f, "percent", "size").map_err(|p| bad(p.text))?;
@@ -882,12 +884,30 @@ async fn shock(
         Some("budget_cut") if (1..=100).contains(&percent) => Shock::BudgetCut {
             share: percent as f64 / 100.0,
         },
-        Some("cost_of_living" | "budget_cut") => {
+        Some("provider_failure") if (1..=100).contains(&percent) => {
+            let service = f.get("service").cloned().unwrap_or_default();
+            let services = app.game(&row)?.services_with_places();
+            if !services.iter().any(|(id, _)| *id == service) {
+                return Err(bad(format!(
+                    "service: expected one of {}, found \"{service}\"",
+                    services
+                        .iter()
+                        .map(|(id, _)| id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            Shock::ProviderFailure {
+                service,
+                share: percent as f64 / 100.0,
+            }
+        }
+        Some("cost_of_living" | "budget_cut" | "provider_failure") => {
             return Err(bad(format!("size: expected 1 to 100%, found {percent}%")));
         }
         other => {
             return Err(bad(format!(
-                "kind: expected cost_of_living or budget_cut, found \"{}\"",
+                "kind: expected cost_of_living, budget_cut or provider_failure, found \"{}\"",
                 other.unwrap_or("")
             )));
         }
@@ -932,6 +952,7 @@ fn debrief_page(app: &App, id: i64, headers: &HeaderMap) -> Result<Markup, Probl
         &app.store.decisions(id)?,
         &app.store.results(id)?,
         &app.store.shocks(id)?,
+        &game.services_with_places(),
     ))
 }
 

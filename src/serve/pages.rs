@@ -136,7 +136,15 @@ fn change(v: f64, f: fn(f64) -> String) -> String {
     }
 }
 
-fn shock_text(a: &Announced) -> String {
+/// The name of service `id` among `services` (id, name), or the id.
+fn service_name<'a>(services: &'a [(String, String)], id: &'a str) -> &'a str {
+    services
+        .iter()
+        .find(|(i, _)| i == id)
+        .map_or(id, |(_, n)| n.as_str())
+}
+
+fn shock_text(a: &Announced, services: &[(String, String)]) -> String {
     match a.shock {
         Shock::CostOfLiving { multiplier } => format!(
             "Round {}: a cost-of-living rise — {:.0}% more residents on low incomes",
@@ -146,6 +154,12 @@ fn shock_text(a: &Announced) -> String {
         Shock::BudgetCut { share } => {
             format!("Round {}: budgets cut by {:.0}%", a.round, share * 100.0)
         }
+        Shock::ProviderFailure { ref service, share } => format!(
+            "Round {}: a provider fails — {} loses {:.0}% of its in-house places, so new entries are bought on the spot market or wait",
+            a.round,
+            service_name(services, service),
+            share * 100.0
+        ),
     }
 }
 
@@ -216,6 +230,7 @@ pub fn team(
     budget: f64,
     current: Option<&Decision>,
     shocks: &[Announced],
+    services: &[(String, String)],
     results: &[&RoundResults],
     notice: Option<&str>,
 ) -> Markup {
@@ -226,7 +241,7 @@ pub fn team(
         html! {
             @if let Some(n) = notice { p.ok role="status" { (n) } }
             @if !shocks.is_empty() {
-                section.card { h2 { "News" } ul { @for s in shocks { li { (shock_text(s)) } } } }
+                section.card { h2 { "News" } ul { @for s in shocks { li { (shock_text(s, services)) } } } }
             }
             @if team.joined > 1 {
                 p.note { "Your team joined in round " (team.joined) ". Until then your place was the no-change place, funding nothing new, and your figures so far count those years too." }
@@ -273,6 +288,7 @@ pub fn facilitate(
     submitted: &[bool],
     latest: &[Option<&RoundResults>],
     shocks: &[Announced],
+    services: &[(String, String)],
     budget: f64,
     notice: Option<&str>,
 ) -> Markup {
@@ -314,11 +330,16 @@ pub fn facilitate(
                     h3 { "Announce a shock for round " (round) }
                     label { input type="radio" name="kind" value="cost_of_living" checked; " A cost-of-living rise: more residents on low incomes by (%) " }
                     label { input type="radio" name="kind" value="budget_cut"; " A budget cut for every team by (%) " }
+                    label { input type="radio" name="kind" value="provider_failure"; " A provider failure: "
+                        select name="service" aria-label="Service whose provider fails" {
+                            @for (id, name) in services { option value=(id) { (name) } }
+                        }
+                        " loses (%) of its in-house places " }
                     label { "Size, % " input name="percent" type="number" min="1" max="100" value="20"; }
                     button type="submit" { "Announce to every team" }
                 }
             }
-            @if !shocks.is_empty() { h2 { "Shocks" } ul { @for s in shocks { li { (shock_text(s)) } } } }
+            @if !shocks.is_empty() { h2 { "Shocks" } ul { @for s in shocks { li { (shock_text(s, services)) } } } }
             h2 { "Debrief" }
             p { a href=(format!("{base}/debrief")) { "Open the debrief" } " · " a href=(format!("{base}/debrief.html")) { "Download it as one HTML file" } }
             form method="post" action=(format!("{base}/reveal")) {
@@ -337,6 +358,7 @@ pub fn debrief(
     decisions: &[Decision],
     results: &[(i64, RoundResults)],
     shocks: &[Announced],
+    services: &[(String, String)],
 ) -> Markup {
     page(
         &format!("{} — debrief", game.name),
@@ -344,7 +366,7 @@ pub fn debrief(
             p { (game.setup.rounds) " rounds planned, " (game.played) " played, on "
                 (count(game.setup.residents as f64)) " residents with " (game.setup.replicates)
                 " replicates per team. Every team met the same luck, and each is compared with the same place funding nothing new (no change), replicate by replicate." }
-            @if !shocks.is_empty() { ul { @for s in shocks { li { (shock_text(s)) } } } }
+            @if !shocks.is_empty() { ul { @for s in shocks { li { (shock_text(s, services)) } } } }
             @for round in 1..=game.played {
                 h2 { "Round " (round) }
                 table {

@@ -251,3 +251,15 @@ pub fn transfer(
         ),
     }
 }
+
+/// The index of service `svc` among `ids` (a `kind` of service), or an
+/// error listing them.
+pub fn service_index(path: String, ids: &[&str], svc: &str, kind: &str) -> R<usize> {
+    ids.iter().position(|n| *n == svc).ok_or_else(|| Invalid {
+        path,
+        message: format!(
+            "no {kind} service is called \"{svc}\"; the {kind} services are {}",
+            ids.join(", ")
+        ),
+    })
+}

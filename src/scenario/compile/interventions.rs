@@ -9,7 +9,7 @@
 
 use super::checks::{
     R, WEEKS_PER_MONTH, bad, bands, cost, finite, multiplier, non_negative, pence, place_count,
-    places, probability, transfer, valid_id,
+    places, probability, service_index, transfer, valid_id,
 };
 use super::{MAX_MONTHS, MAX_YEARS};
 use crate::model::{
@@ -525,16 +525,6 @@ fn effect_service(ep: &str, e: &EffectIn, ids: &[&str], kind: &str) -> R<usize> 
         );
     };
     service_index(path, ids, svc, kind)
-}
-
-fn service_index(path: String, ids: &[&str], svc: &str, kind: &str) -> R<usize> {
-    ids.iter().position(|n| *n == svc).ok_or_else(|| Invalid {
-        path,
-        message: format!(
-            "no {kind} service is called \"{svc}\"; the {kind} services are {}",
-            ids.join(", ")
-        ),
-    })
 }
 
 // Assets: community places funded in the targeted neighbourhoods.

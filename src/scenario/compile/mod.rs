@@ -53,6 +53,7 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
     let handoff = services::handoff(&s.handoff)?;
     let interventions = interventions::interventions(s, &population.neighbourhoods)?;
     let shocks = shocks::shocks(&s.shocks)?;
+    let provider_failures = shocks::provider_failures(&s.provider_failures, &episodes)?;
     let risk_score = need::risk_score(s.risk_score.as_ref())?;
     let mut config = Config {
         name: s.name.clone(),
@@ -71,6 +72,7 @@ pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Comp
         handoff,
         interventions,
         shocks,
+        provider_failures,
         risk_score,
     };
     config.burn_in_months = s
