@@ -184,18 +184,28 @@ pub fn set_up_sized(
     residents: &str,
     replicates: &str,
 ) -> (Browser, i64, String) {
+    set_up_with(server, rounds, residents, replicates, &[])
+}
+
+/// As [`set_up_sized`], with more fields of the set-up form.
+pub fn set_up_with(
+    server: &Server,
+    rounds: &str,
+    residents: &str,
+    replicates: &str,
+    more: &[(&str, &str)],
+) -> (Browser, i64, String) {
     let mut f = Browser::new(server);
-    let made = f.post(
-        "/games",
-        &[
-            ("name", "Cohort <b>4</b>"),
-            ("scenario", "prevention_portfolio.toml"),
-            ("rounds", rounds),
-            ("residents", residents),
-            ("replicates", replicates),
-            ("budget", ""),
-        ],
-    );
+    let mut form = vec![
+        ("name", "Cohort <b>4</b>"),
+        ("scenario", "prevention_portfolio.toml"),
+        ("rounds", rounds),
+        ("residents", residents),
+        ("replicates", replicates),
+        ("budget", ""),
+    ];
+    form.extend_from_slice(more);
+    let made = f.post("/games", &form);
     assert_eq!(made.status, 303, "{}", made.body);
     let link = made.location.unwrap();
     let id: i64 = link
@@ -1013,4 +1023,92 @@ fn a_facilitator_sets_up_a_game_from_uploaded_files_that_reach_nothing_else() {
         assert_eq!(f.get("/").body, before);
     }
     assert!(f.get(&format!("/games/{}/facilitate", id + 1)).status == 404);
+}
+
+#[test]
+fn a_practice_round_is_played_with_other_luck_and_set_aside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let (mut f, id, code) = set_up_with(&server, "1", "5000", "2", &[("practice", "1")]);
+    let mut a = join(&server, &code, "Team A");
+    let mut b = join(&server, &code, "Team B");
+    let page = a.get(&format!("/games/{id}"));
+    assert!(
+        page.body
+            .contains("The practice round: your budget is £1,500,000"),
+        "{}",
+        page.body
+    );
+    let stale = decide(&mut a, id, "1", ["0", "0", "0"], "");
+    assert!(
+        stale
+            .body
+            .contains("this form was for round 1, but the game is at the practice round"),
+        "{}",
+        stale.body
+    );
+    let plan = ["500000", "500000", "500000"];
+    // A practises the amounts it will play; B practises something else.
+    assert_eq!(decide(&mut a, id, "0", plan, "Practice").status, 303);
+    assert_eq!(
+        decide(&mut b, id, "0", ["0", "1500000", "0"], "Other").status,
+        303
+    );
+    let dash = f.get(&format!("/games/{id}/facilitate"));
+    assert!(
+        dash.body.contains("Play the practice round"),
+        "{}",
+        dash.body
+    );
+    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    let dash = f.get(&format!("/games/{id}/facilitate"));
+    assert!(
+        dash.body.contains("Round 1 of 1") && dash.body.contains("Play round 1"),
+        "{}",
+        dash.body
+    );
+    assert!(
+        dash.body
+            .contains("<tr><td>Team A</td><td>waiting</td><td>—</td><td>—</td></tr>"),
+        "the dashboard's figures so far leave the practice out: {}",
+        dash.body
+    );
+    let section = |t: &mut Browser, heading: &str| {
+        let body = t.get(&format!("/games/{id}")).body;
+        let at = body
+            .find(heading)
+            .unwrap_or_else(|| panic!("{heading}: {body}"));
+        let rest = &body[at + heading.len()..];
+        // From the financial year on, without the practice's own note.
+        rest[rest.find("<p>Spent").unwrap()..rest.find("</section>").unwrap()].to_string()
+    };
+    let practised = section(&mut a, "<h3>The practice round (2026/27)</h3>");
+    assert!(
+        a.get(&format!("/games/{id}"))
+            .body
+            .contains("Round 1 of 1: your budget is")
+    );
+
+    // Round 1 starts afresh: both teams play the same amounts and get the
+    // same year, whatever they practised.
+    for t in [&mut a, &mut b] {
+        assert_eq!(decide(t, id, "1", plan, "For real").status, 303);
+    }
+    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    let (real_a, real_b) = (
+        section(&mut a, "<h3>Round 1 (2026/27)</h3>"),
+        section(&mut b, "<h3>Round 1 (2026/27)</h3>"),
+    );
+    assert_eq!(real_a, real_b);
+    // The practice met other luck than round 1, on the same amounts.
+    assert_ne!(practised, real_a);
+    assert!(practised.contains("Neighbourhood hub £500k"), "{practised}");
+    let debrief = f.get(&format!("/games/{id}/debrief"));
+    assert!(
+        debrief.body.contains("<h2>The practice round</h2>")
+            && debrief.body.contains("Practice")
+            && debrief.body.contains("For real"),
+        "{}",
+        debrief.body
+    );
 }

@@ -252,6 +252,20 @@ impl Game {
         &self.scenario
     }
 
+    /// The game a practice round is played in: the same place, levers and
+    /// budget with other luck, so practising shows no team what round 1's
+    /// luck will be.
+    pub fn practice(&self) -> Game {
+        let mut setup = self.setup.clone();
+        // Any fixed change of seed gives independent streams.
+        setup.seed = crate::rng::mix64(setup.seed ^ 0x7072_6163_7469_6365);
+        Game {
+            setup,
+            scenario: self.scenario.clone(),
+            budget: self.budget,
+        }
+    }
+
     /// The services with places a provider failure can hit, as (id, name).
     pub fn services_with_places(&self) -> Vec<(String, String)> {
         self.scenario

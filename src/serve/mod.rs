@@ -364,9 +364,16 @@ fn pounds(text: &str) -> Option<f64> {
     clean.parse::<f64>().ok()
 }
 
+/// A game as the set-up form asks for it.
+struct Asked {
+    name: String,
+    setup: Setup,
+    practice: bool,
+}
+
 /// The game's name and settings from the set-up form, for scenario
 /// `scenario`.
-fn setup_from(f: &Fields, scenario: String) -> Result<(String, Setup), Problem> {
+fn setup_from(f: &Fields, scenario: String) -> Result<Asked, Problem> {
     let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, "/");
     let name = f.get("name").map(|s| s.trim()).unwrap_or("");
     if name.is_empty() || name.chars().count() > 80 {
@@ -387,19 +394,28 @@ fn setup_from(f: &Fields, scenario: String) -> Result<(String, Setup), Problem> 
         budget,
         seed: rand::random::<u32>() as u64,
     };
-    Ok((name.to_string(), setup))
+    Ok(Asked {
+        name: name.to_string(),
+        setup,
+        practice: f.get("practice").is_some_and(|v| v == "1"),
+    })
 }
 
 /// Checks and records a game set up from `files`, and sends the
 /// facilitator to its dashboard.
-fn start_game(app: &App, name: &str, setup: Setup, files: &FileSet) -> Result<Response, Problem> {
+fn start_game(app: &App, asked: Asked, files: &FileSet) -> Result<Response, Problem> {
+    let Asked {
+        name,
+        setup,
+        practice,
+    } = asked;
     let game = Game::new(files, setup.clone()).map_err(|e| match e {
         GameError::Setting(_) | GameError::Scenario(_) => {
             Problem::new(StatusCode::BAD_REQUEST, e.to_string(), "/")
         }
         other => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string(), "/"),
     })?;
-    let id = app.store.create_game(name, &setup, files)?;
+    let id = app.store.create_game(&name, &setup, files, practice)?;
     app.games
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -417,8 +433,7 @@ async fn create(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Resp
             "/",
         ));
     }
-    let (name, setup) = setup_from(&f, scenario)?;
-    start_game(&app, &name, setup, &app.library)
+    start_game(&app, setup_from(&f, scenario)?, &app.library)
 }
 
 /// The most a facilitator may upload with a scenario, in bytes and files.
@@ -539,8 +554,7 @@ async fn upload(State(app): State<Shared>, mut form: Multipart) -> Result<Respon
             }
         }
     };
-    let (name, setup) = setup_from(&fields, scenario)?;
-    start_game(&app, &name, setup, &files)
+    start_game(&app, setup_from(&fields, scenario)?, &files)
 }
 
 async fn join(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Response, Problem> {
@@ -587,13 +601,13 @@ async fn team_page(
         .filter(|(t, _)| *t == team.id)
         .map(|(_, r)| r)
         .collect();
-    let round = row.played + 1;
+    let round = row.next_round();
     let current = decisions
         .iter()
         .find(|d| d.team == team.id && d.round == round);
     let notice = q
         .saved
-        .map(|r| format!("Your decision for round {r} is saved."));
+        .map(|r| format!("Your decision for {} is saved.", store::round_name(r)));
     Ok(pages::team(
         &row,
         &team,
@@ -685,7 +699,7 @@ async fn facilitate(
     let decisions = app.store.decisions(id)?;
     let results = app.store.results(id)?;
     let shocks = app.store.shocks(id)?;
-    let round = row.played + 1;
+    let round = row.next_round();
     let submitted: Vec<bool> = teams
         .iter()
         .map(|t| decisions.iter().any(|d| d.team == t.id && d.round == round))
@@ -693,10 +707,11 @@ async fn facilitate(
     let latest: Vec<_> = teams
         .iter()
         .map(|t| {
+            // The game so far: the practice round is set aside.
             results
                 .iter()
                 .rev()
-                .find(|(team, _)| *team == t.id)
+                .find(|(team, r)| *team == t.id && r.round > 0)
                 .map(|(_, r)| r)
         })
         .collect();
@@ -708,9 +723,12 @@ async fn facilitate(
         "http://{host}/games/{id}/facilitate?key={}",
         row.facilitator
     );
-    let notice = q
-        .played
-        .map(|r| format!("Round {r} is played: every team can see its results."));
+    let notice = q.played.map(|r| {
+        format!(
+            "{} is played: every team can see its results.",
+            store::round_title(r)
+        )
+    });
     Ok(pages::facilitate(
         &row,
         &link,
@@ -750,18 +768,34 @@ fn play_next(store: &Store, game: &Game, id: i64) -> Result<u32, Outcome> {
 fn play_closed(store: &Store, game: &Game, id: i64, round: u32) -> Result<(), Outcome> {
     let fail =
         |e: GameError| Outcome::Refused(Refusal(format!("the round could not be played: {e}")));
+    // The practice round (0) is a first year in a game of its own, before
+    // any shock, set aside once played.
+    let practice = round == 0;
+    let practising;
+    let (game, year) = if practice {
+        practising = game.practice();
+        (&practising, 1)
+    } else {
+        (game, round)
+    };
     let teams = store.teams(id)?;
     let decisions = store.decisions(id)?;
-    let shocks = store.shocks(id)?;
+    let shocks = if practice {
+        Vec::new()
+    } else {
+        store.shocks(id)?
+    };
     let levers = game.levers().len();
-    let zeros = vec![vec![0.0; levers]; round as usize];
+    let zeros = vec![vec![0.0; levers]; year as usize];
+    let decided = if practice { 0..=0 } else { 1..=round };
     // A round a team did not decide funds nothing: before it joined (its
     // place was the no-change place), or this round if it did not submit,
     // which is recorded as a decision of £0.
     let amounts: Vec<Vec<Vec<f64>>> = teams
         .iter()
         .map(|t| {
-            (1..=round)
+            decided
+                .clone()
                 .map(|r| {
                     decisions
                         .iter()
@@ -776,7 +810,7 @@ fn play_closed(store: &Store, game: &Game, id: i64, round: u32) -> Result<(), Ou
         .filter(|t| !decisions.iter().any(|d| d.team == t.id && d.round == round))
         .map(|t| (t.id, vec![0.0; levers]))
         .collect();
-    let mut states = if round == 1 {
+    let mut states = if year == 1 {
         let start = game.burn_in().map_err(fail)?;
         std::iter::once(NO_CHANGE)
             .chain(teams.iter().map(|t| t.id))
@@ -798,12 +832,13 @@ fn play_closed(store: &Store, game: &Game, id: i64, round: u32) -> Result<(), Ou
     }
     let refs: Vec<(&[Vec<f64>], &crate::game::Snapshots)> =
         paths.iter().map(|(a, s)| (*a, s)).collect();
-    let played = game.play(round, &shocks, &refs).map_err(fail)?;
+    let played = game.play(year, &shocks, &refs).map_err(fail)?;
     let mut results = Vec::with_capacity(teams.len());
     for (i, t) in teams.iter().enumerate() {
-        let r = game
-            .results(round, &shocks, &played[0], (&amounts[i], &played[i + 1]))
+        let mut r = game
+            .results(year, &shocks, &played[0], (&amounts[i], &played[i + 1]))
             .map_err(fail)?;
+        r.round = round;
         results.push((t.id, r));
     }
     let saved: Vec<(i64, &crate::game::Snapshots)> = std::iter::once(NO_CHANGE)

@@ -4,7 +4,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::store::{Decision, GameRow, Team};
+use super::store::{Decision, GameRow, Practice, Team, round_name, round_title};
 use crate::format::{count, money, pounds};
 use crate::game::{Announced, Lever, RoundResults, Shock};
 use crate::metrics::Band;
@@ -114,6 +114,7 @@ fn game_settings() -> Markup {
         label { "Residents " input name="residents" type="number" min="5000" max="100000" step="1000" value="20000"; }
         label { "Replicates per team " input name="replicates" type="number" min="1" max="16" value="4"; }
         label { "Budget a team may spend each round, £ (blank: the scenario's) " input name="budget" inputmode="numeric"; }
+        label { input type="checkbox" name="practice" value="1"; " Begin with a practice round (played from the same place with other luck, shown to teams, then set aside)" }
     }
 }
 
@@ -167,7 +168,8 @@ fn shock_text(a: &Announced, services: &[(String, String)]) -> String {
 pub fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
     html! {
         section.card {
-            h3 { "Round " (r.round) " (" (r.financial_year) ")" }
+            h3 { (round_title(r.round)) " (" (r.financial_year) ")" }
+            @if r.round == 0 { p.note { "Practice: played with other luck than the game's, and set aside; round 1 starts afresh from the same place." } }
             p { "Spent: "
                 @for (l, a) in levers.iter().zip(&r.amounts) { (l.name) " " (money(*a)) "; " }
             }
@@ -234,7 +236,7 @@ pub fn team(
     results: &[&RoundResults],
     notice: Option<&str>,
 ) -> Markup {
-    let round = game.played + 1;
+    let round = game.next_round();
     let over = game.played >= game.setup.rounds;
     page(
         &format!("{} — {}", team.name, game.name),
@@ -249,10 +251,10 @@ pub fn team(
             @if over {
                 p { "The game is over: every round has been played." }
             } @else if game.closed {
-                p { "Round " (round) " is being played. Look again in a moment." }
+                p { (round_title(round)) " is being played. Look again in a moment." }
             } @else {
                 form.card method="post" action=(format!("/games/{}/decision", game.id)) {
-                    h2 { "Round " (round) " of " (game.setup.rounds) ": your budget is " (pounds(budget)) }
+                    h2 { @if round == 0 { "The practice round" } @else { "Round " (round) " of " (game.setup.rounds) } ": your budget is " (pounds(budget)) }
                     @if let Some(d) = game.deadline { p.note { "Decisions close " (deadline_text(d)) "." } }
                     input type="hidden" name="round" value=(round);
                     @for (i, l) in levers.iter().enumerate() {
@@ -261,7 +263,7 @@ pub fn team(
                     }
                     label { "What do you expect will happen?" br; textarea name="expectation" rows="3" maxlength="2000" { (current.map_or("", |d| d.expectation.as_str())) } }
                     button type="submit" { @if current.is_some() { "Change our decision" } @else { "Submit our decision" } }
-                    @if current.is_some() { p.note { "Your decision for this round is saved; you can change it until the round closes." } }
+                    @if current.is_some() { p.note { "Your decision for " (round_name(round)) " is saved; you can change it until the round closes." } }
                 }
             }
             @if !results.is_empty() { h2 { "Your results" } }
@@ -292,7 +294,7 @@ pub fn facilitate(
     budget: f64,
     notice: Option<&str>,
 ) -> Markup {
-    let round = game.played + 1;
+    let round = game.next_round();
     let over = game.played >= game.setup.rounds;
     let base = format!("/games/{}", game.id);
     page(
@@ -305,9 +307,9 @@ pub fn facilitate(
                 p { (game.setup.rounds) " rounds · " (count(game.setup.residents as f64)) " residents · "
                     (game.setup.replicates) " replicates per team" @if !over { " · budget this round " (money(budget)) } }
             }
-            h2 { @if over { "All " (game.setup.rounds) " rounds played" } @else { "Round " (round) " of " (game.setup.rounds) } }
+            h2 { @if over { "All " (game.setup.rounds) " rounds played" } @else if round == 0 { "The practice round, before round 1 of " (game.setup.rounds) } @else { "Round " (round) " of " (game.setup.rounds) } }
             table {
-                tr { th { "Team" } th { @if over { "Decision" } @else { "Decision for round " (round) } } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
+                tr { th { "Team" } th { @if over { "Decision" } @else { "Decision for " (round_name(round)) } } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
                 @for ((t, s), l) in teams.iter().zip(submitted).zip(latest) {
                     tr { td { (t.name) }
                          td { @if over { "—" } @else if *s { "submitted" } @else { "waiting" } }
@@ -318,7 +320,7 @@ pub fn facilitate(
             @if teams.is_empty() { p { "No team has joined yet." } }
             @if !over {
                 form.card method="post" action=(format!("{base}/advance")) {
-                    button type="submit" { "Play round " (round) }
+                    button type="submit" { @if round == 0 { "Play the practice round" } @else { "Play round " (round) } }
                     p.note { "Teams that have not submitted fund nothing this round." }
                 }
                 form.card method="post" action=(format!("{base}/deadline")) {
@@ -327,7 +329,7 @@ pub fn facilitate(
                     @if let Some(d) = game.deadline { p.note { "Decisions close " (deadline_text(d)) "." } }
                 }
                 form.card method="post" action=(format!("{base}/shock")) {
-                    h3 { "Announce a shock for round " (round) }
+                    h3 { "Announce a shock for round " (game.played + 1) }
                     label { input type="radio" name="kind" value="cost_of_living" checked; " A cost-of-living rise: more residents on low incomes by (%) " }
                     label { input type="radio" name="kind" value="budget_cut"; " A budget cut for every team by (%) " }
                     label { input type="radio" name="kind" value="provider_failure"; " A provider failure: "
@@ -367,8 +369,9 @@ pub fn debrief(
                 (count(game.setup.residents as f64)) " residents with " (game.setup.replicates)
                 " replicates per team. Every team met the same luck, and each is compared with the same place funding nothing new (no change), replicate by replicate." }
             @if !shocks.is_empty() { ul { @for s in shocks { li { (shock_text(s, services)) } } } }
-            @for round in 1..=game.played {
-                h2 { "Round " (round) }
+            @let practised = (game.practice == Practice::Played).then_some(0);
+            @for round in practised.into_iter().chain(1..=game.played) {
+                h2 { (round_title(round)) }
                 table {
                     tr { th { "Team" }
                          @for l in levers { th { (l.name) } }

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS games (
     closed INTEGER NOT NULL DEFAULT 0,
     deadline INTEGER,
     revealed INTEGER NOT NULL DEFAULT 0,
-    created INTEGER NOT NULL
+    created INTEGER NOT NULL,
+    practice INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS teams (
     id INTEGER PRIMARY KEY,
@@ -125,6 +126,66 @@ pub struct GameRow {
     pub deadline: Option<i64>,
     /// Whether teams may see the debrief.
     pub revealed: bool,
+    /// Where the game's practice round stands.
+    pub practice: Practice,
+}
+
+impl GameRow {
+    /// The round teams decide now: 0 while a practice round is to be
+    /// played, else the next round of the game.
+    pub fn next_round(&self) -> u32 {
+        next_round(self.practice, self.played)
+    }
+}
+
+/// A practice round: played from the same place as round 1, shown to each
+/// team, then set aside, so round 1 starts afresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Practice {
+    /// The game has none.
+    None,
+    /// It comes before round 1 and has not been played.
+    Pending,
+    /// It has been played.
+    Played,
+}
+
+impl Practice {
+    fn from_db(v: i64) -> Practice {
+        match v {
+            1 => Practice::Pending,
+            2 => Practice::Played,
+            _ => Practice::None,
+        }
+    }
+}
+
+/// The practice round is round 0.
+fn next_round(practice: Practice, played: u32) -> u32 {
+    if practice == Practice::Pending {
+        0
+    } else {
+        played + 1
+    }
+}
+
+/// A round's name at the start of a sentence or as a heading: "The
+/// practice round", "Round 3".
+pub fn round_title(round: u32) -> String {
+    if round == 0 {
+        "The practice round".into()
+    } else {
+        format!("Round {round}")
+    }
+}
+
+/// A round's name in a sentence: "the practice round", "round 3".
+pub fn round_name(round: u32) -> String {
+    if round == 0 {
+        "the practice round".into()
+    } else {
+        format!("round {round}")
+    }
 }
 
 /// A team as stored.
@@ -191,14 +252,23 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        // Databases from before teams could join late lack the column.
-        let joined: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('teams') WHERE name = 'joined')",
-            [],
-            |r| r.get(0),
-        )?;
-        if !joined {
-            conn.execute_batch("ALTER TABLE teams ADD COLUMN joined INTEGER NOT NULL DEFAULT 1")?;
+        // Databases from before late joining and practice rounds lack
+        // their columns.
+        for (table, column) in [
+            ("teams", "joined INTEGER NOT NULL DEFAULT 1"),
+            ("games", "practice INTEGER NOT NULL DEFAULT 0"),
+        ] {
+            let name = column.split(' ').next().expect("a column");
+            let has: bool = conn.query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"
+                ),
+                [name],
+                |r| r.get(0),
+            )?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column}"))?;
+            }
         }
         // A round being played when the server stopped was not recorded
         // (recording is one transaction): open it to decisions again.
@@ -214,27 +284,30 @@ impl Store {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a new game and returns its number.
+    /// Records a new game, with a practice round before round 1 if
+    /// `practice`, and returns its number.
     pub fn create_game(
         &self,
         name: &str,
         setup: &Setup,
         files: &FileSet,
+        practice: bool,
     ) -> Result<i64, StoreError> {
         let files: BTreeMap<&str, &str> = files.iter().collect();
         let conn = self.conn();
         // A join code is unique among games; draw again on the rare clash.
         loop {
             let done = conn.execute(
-                "INSERT INTO games (code, facilitator, name, setup, files, created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO games (code, facilitator, name, setup, files, created, practice)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     join_code(),
                     token(),
                     name,
                     serde_json::to_string(setup)?,
                     serde_json::to_string(&files)?,
-                    now()
+                    now(),
+                    i64::from(practice)
                 ],
             );
             match done {
@@ -254,7 +327,8 @@ impl Store {
         let conn = self.conn();
         let row = conn
             .query_row(
-                "SELECT id, code, facilitator, name, setup, played, closed, deadline, revealed
+                "SELECT id, code, facilitator, name, setup, played, closed, deadline, revealed,
+                        practice
                  FROM games WHERE id = ?1",
                 [id],
                 |r| {
@@ -276,6 +350,7 @@ impl Store {
                             closed: r.get(6)?,
                             deadline: r.get(7)?,
                             revealed: r.get(8)?,
+                            practice: Practice::from_db(r.get(9)?),
                         },
                         r.get::<_, String>(4)?,
                     ))
@@ -437,31 +512,27 @@ impl Store {
     ) -> Result<(), Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let Progress {
-            played,
-            closed,
-            deadline,
-            rounds,
-        } = progress(&tx, game)?;
-        if played >= rounds {
+        let at = progress(&tx, game)?;
+        if at.played >= at.rounds {
             return Err(Refusal("the game is over: every round has been played".into()).into());
         }
-        if round != played + 1 {
+        let (next, this) = (at.next(), round_name(round));
+        if round != next {
             return Err(Refusal(format!(
-                "this form was for round {round}, but the game is at round {}; your page was out of date and nothing was saved, so look again and resubmit",
-                played + 1
+                "this form was for {this}, but the game is at {}; your page was out of date and nothing was saved, so look again and resubmit",
+                round_name(next)
             ))
             .into());
         }
-        if closed {
+        if at.closed {
             return Err(Refusal(format!(
-                "round {round} is being played; decisions for it are closed"
+                "{this} is being played; decisions for it are closed"
             ))
             .into());
         }
-        if deadline.is_some_and(|d| now() >= d) {
+        if at.deadline.is_some_and(|d| now() >= d) {
             return Err(Refusal(format!(
-                "the deadline for round {round} has passed; your decision was not saved"
+                "the deadline for {this} has passed; your decision was not saved"
             ))
             .into());
         }
@@ -583,17 +654,14 @@ impl Store {
     pub fn close(&self, game: i64) -> Result<u32, Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let Progress {
-            played,
-            closed,
-            rounds,
-            ..
-        } = progress(&tx, game)?;
-        if played >= rounds {
+        let at = progress(&tx, game)?;
+        if at.played >= at.rounds {
             return Err(Refusal("the game is over: every round has been played".into()).into());
         }
-        if closed {
-            return Err(Refusal(format!("round {} is already being played", played + 1)).into());
+        if at.closed {
+            return Err(
+                Refusal(format!("{} is already being played", round_name(at.next()))).into(),
+            );
         }
         let teams: i64 =
             tx.query_row("SELECT COUNT(*) FROM teams WHERE game = ?1", [game], |r| {
@@ -604,7 +672,7 @@ impl Store {
         }
         tx.execute("UPDATE games SET closed = 1 WHERE id = ?1", [game])?;
         tx.commit()?;
-        Ok(played + 1)
+        Ok(at.next())
     }
 
     /// Reopens the next round to decisions after playing it failed.
@@ -636,7 +704,8 @@ impl Store {
     /// Records a played round in one transaction: every path's saved
     /// replicates, every team's results, a decision of £0 for each team
     /// that made none, and the round as played (reopening decisions for
-    /// the next).
+    /// the next). The practice round (0) keeps no replicates: round 1
+    /// starts afresh.
     pub fn record_round(
         &self,
         game: i64,
@@ -649,16 +718,17 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Only the round that was closed is recorded, and only with a saved
         // year for every team.
-        let Progress { played, closed, .. } = progress(&tx, game)?;
+        let at = progress(&tx, game)?;
         let teams: i64 =
             tx.query_row("SELECT COUNT(*) FROM teams WHERE game = ?1", [game], |r| {
                 r.get(0)
             })?;
         assert!(
-            played + 1 == round && closed && states.len() as i64 == teams + 1,
+            at.next() == round && at.closed && states.len() as i64 == teams + 1,
             "a round is recorded once, after it is closed, with every path"
         );
-        for (path, snapshots) in states {
+        let kept = if round == 0 { &[][..] } else { states };
+        for (path, snapshots) in kept {
             for (r, bytes) in snapshots.iter().enumerate() {
                 tx.execute(
                     "INSERT INTO states (game, path, replicate, round, bytes)
@@ -682,10 +752,17 @@ impl Store {
                 params![game, team, round, serde_json::to_string(amounts)?],
             )?;
         }
-        tx.execute(
-            "UPDATE games SET played = ?2, closed = 0, deadline = NULL WHERE id = ?1",
-            params![game, round],
-        )?;
+        if round == 0 {
+            tx.execute(
+                "UPDATE games SET practice = 2, closed = 0, deadline = NULL WHERE id = ?1",
+                [game],
+            )?;
+        } else {
+            tx.execute(
+                "UPDATE games SET played = ?2, closed = 0, deadline = NULL WHERE id = ?1",
+                params![game, round],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -713,20 +790,29 @@ struct Progress {
     closed: bool,
     deadline: Option<i64>,
     rounds: u32,
+    practice: Practice,
+}
+
+impl Progress {
+    fn next(&self) -> u32 {
+        next_round(self.practice, self.played)
+    }
 }
 
 /// Where game `game` stands, read through `conn` (or a transaction).
 fn progress(conn: &Connection, game: i64) -> Result<Progress, StoreError> {
-    let (played, closed, deadline, setup): (u32, bool, Option<i64>, String) = conn.query_row(
-        "SELECT played, closed, deadline, setup FROM games WHERE id = ?1",
+    let (played, closed, deadline, setup, practice): (u32, bool, Option<i64>, String, i64) = conn
+        .query_row(
+        "SELECT played, closed, deadline, setup, practice FROM games WHERE id = ?1",
         [game],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
     Ok(Progress {
         played,
         closed,
         deadline,
         rounds: serde_json::from_str::<Setup>(&setup)?.rounds,
+        practice: Practice::from_db(practice),
     })
 }
 
@@ -758,7 +844,9 @@ mod tests {
             budget: None,
             seed: 1,
         };
-        let id = store.create_game("Test", &setup, &FileSet::new()).unwrap();
+        let id = store
+            .create_game("Test", &setup, &FileSet::new(), false)
+            .unwrap();
         (dir, store, id)
     }
 
@@ -794,10 +882,17 @@ mod tests {
     }
 
     #[test]
-    fn a_database_from_before_late_joining_opens_with_every_team_joined_in_round_1() {
+    fn a_database_from_before_late_joining_and_practice_opens_with_teams_from_round_1_and_no_practice()
+     {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("games.sqlite");
-        let old = SCHEMA.replace("    joined INTEGER NOT NULL DEFAULT 1,\n", "");
+        let old = SCHEMA
+            .replace("    joined INTEGER NOT NULL DEFAULT 1,\n", "")
+            .replace(
+                "    created INTEGER NOT NULL,\n    practice INTEGER NOT NULL DEFAULT 0\n",
+                "    created INTEGER NOT NULL\n",
+            );
+        assert!(!old.contains("practice"));
         assert_ne!(old, SCHEMA);
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(&old).unwrap();
@@ -810,6 +905,7 @@ mod tests {
         drop(conn);
         let store = Store::open(&path).unwrap();
         assert_eq!(store.teams(1).unwrap()[0].joined, 1);
+        assert_eq!(store.game(1).unwrap().unwrap().practice, Practice::None);
         let (_, token) = store.join(1, "Team B").unwrap();
         assert_eq!(store.team_by_token(1, &token).unwrap().unwrap().joined, 1);
     }
