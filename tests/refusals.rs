@@ -28,11 +28,12 @@ use upstream::scenario::{self, Overrides, ScenarioError};
 
 /// Tables whose keys are names the scenario chooses (ids), not fields: a new
 /// key is a new entry, so there is nothing to misspell.
-const FREE_NAMES: [&str; 5] = [
+const FREE_NAMES: [&str; 6] = [
     "events",
     "episodes",
     "interventions",
     "shocks",
+    "provider_failures",
     "economics.pools",
 ];
 
@@ -298,6 +299,18 @@ const RANGES: &[(&str, Range)] = &[
         Range::whole(Sibling("from_month", 1.0), Incl(360.0)),
     ),
     ("shocks.*.prevalence_multiplier", MULTIPLIER),
+    (
+        "provider_failures.*.from_month",
+        Range::whole(Incl(1.0), Incl(360.0)).coupled("`to_month` is at or after it"),
+    ),
+    (
+        "provider_failures.*.to_month",
+        Range::whole(Sibling("from_month", 1.0), Incl(360.0)),
+    ),
+    (
+        "provider_failures.*.places_lost",
+        Range::real(Excl(0.0), Incl(1.0)),
+    ),
     (
         "risk_score.need_weights",
         Range::whole(Incl(0.0), Incl(100.0)),
