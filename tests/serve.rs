@@ -206,6 +206,15 @@ pub fn set_up_with(
     ];
     form.extend_from_slice(more);
     let made = f.post("/games", &form);
+    let (id, code, page) = dashboard(&mut f, made);
+    // The name is shown as text, never as markup.
+    assert!(page.contains("Cohort &lt;b&gt;4&lt;/b&gt;"));
+    (f, id, code)
+}
+
+/// Follows a set-up's answer to the facilitator's dashboard: the game's
+/// number, its join code and the dashboard's page.
+fn dashboard(f: &mut Browser, made: Page) -> (i64, String, String) {
     assert_eq!(made.status, 303, "{}", made.body);
     let link = made.location.unwrap();
     let id: i64 = link
@@ -218,8 +227,6 @@ pub fn set_up_with(
     assert_eq!(f.get(&link).status, 303);
     let page = f.get(&format!("/games/{id}/facilitate"));
     assert_eq!(page.status, 200, "{}", page.body);
-    // The name is shown as text, never as markup.
-    assert!(page.body.contains("Cohort &lt;b&gt;4&lt;/b&gt;"));
     let code = page
         .body
         .split("class=\"code\">")
@@ -229,7 +236,7 @@ pub fn set_up_with(
         .next()
         .unwrap()
         .to_string();
-    (f, id, code)
+    (id, code, page.body)
 }
 
 pub fn join(server: &Server, code: &str, team: &str) -> Browser {
@@ -908,26 +915,7 @@ fn a_facilitator_sets_up_a_game_from_uploaded_files_that_reach_nothing_else() {
             ),
         ],
     );
-    assert_eq!(made.status, 303, "{}", made.body);
-    let link = made.location.unwrap();
-    assert_eq!(f.get(&link).status, 303);
-    let id: i64 = link
-        .trim_start_matches("/games/")
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let dash = f.get(&format!("/games/{id}/facilitate"));
-    let code = dash
-        .body
-        .split("class=\"code\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let (id, code, _) = dashboard(&mut f, made);
     let mut team = join(&server, &code, "Team A");
     let page = team.get(&format!("/games/{id}"));
     assert!(

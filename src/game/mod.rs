@@ -257,8 +257,8 @@ impl Game {
     /// luck will be.
     pub fn practice(&self) -> Game {
         let mut setup = self.setup.clone();
-        // Any fixed change of seed gives independent streams.
-        setup.seed = crate::rng::mix64(setup.seed ^ 0x7072_6163_7469_6365);
+        // Another seed, scattered by the mixer, gives independent streams.
+        setup.seed = crate::rng::mix64(setup.seed);
         Game {
             setup,
             scenario: self.scenario.clone(),
