@@ -35,7 +35,7 @@ use std::time::Instant;
 
 use crate::economics::{self, Economics, InterventionMoney};
 use crate::error::Error;
-use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings};
+use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings, Shard};
 use crate::format::{count, size, sizes};
 use crate::model::Config;
 use crate::output::{self, OutputFolder, RunInfo};
@@ -191,7 +191,17 @@ pub enum PlanError {
 /// Loads a scenario and adds the warnings that need its starting
 /// population: a programme whose targeting reaches nobody.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Loaded, scenario::ScenarioError> {
-    let mut loaded = scenario::load_with(path, overrides)?;
+    load_through(path, overrides, &|p| std::fs::read_to_string(p))
+}
+
+/// As [`load`], reading each file through `read` (see
+/// [`scenario::load_from`]).
+pub fn load_through(
+    path: &Path,
+    overrides: &Overrides,
+    read: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<Loaded, scenario::ScenarioError> {
+    let mut loaded = scenario::load_from(path, overrides, read)?;
     let reach = crate::engine::reach_at_start(&loaded.config);
     let ids: Vec<String> = loaded
         .config
@@ -314,6 +324,15 @@ impl Plan {
     /// Checks the request's settings, loads its scenarios (the bundled
     /// default comparison if it names none) and checks them together.
     pub fn new(request: &Request) -> Result<Plan, Error> {
+        Plan::new_through(request, &|p| std::fs::read_to_string(p))
+    }
+
+    /// As [`Plan::new`], reading each scenario's files through `read` (a
+    /// shard keeps their text; a merge reads them from its parts).
+    pub fn new_through(
+        request: &Request,
+        read: &dyn Fn(&Path) -> std::io::Result<String>,
+    ) -> Result<Plan, Error> {
         let settings = RunSettings {
             replicates: request.replicates,
             seed: request.seed,
@@ -334,7 +353,7 @@ impl Plan {
         };
         let scenarios = paths
             .iter()
-            .map(|p| load(p, &overrides))
+            .map(|p| load_through(p, &overrides, read))
             .collect::<Result<Vec<_>, _>>()?;
         if request.strict {
             strict(&scenarios)?;
@@ -502,17 +521,76 @@ impl Plan {
     /// any thread.
     pub fn run(self, on_done: &(dyn Fn() + Sync)) -> Result<Outcome, Error> {
         let started = Instant::now();
+        let part = self.run_shard(Shard::WHOLE, on_done)?;
+        let seconds = started.elapsed().as_secs_f64();
+        Ok(self
+            .put_together(vec![part], seconds)
+            .expect("one shard holds the whole run"))
+    }
+
+    /// One shard's share of the run ([`Shard`]): its replicates of every
+    /// scenario, not yet appraised; [`Plan::put_together`] makes the
+    /// outcome from every shard's.
+    pub fn run_shard(
+        &self,
+        shard: Shard,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<ShardResults, Error> {
+        let configs = self.configs();
+        let central = |s: usize, _| configs[s];
+        let n = configs.len();
+        Ok(match &self.draws {
+            None => ShardResults {
+                run: experiment::run_part(n, &central, &self.settings, shard, on_done)?,
+                central: None,
+            },
+            Some(d) => {
+                let drawn = |s: usize, r: u32| &d.configs[s][r as usize];
+                ShardResults {
+                    run: experiment::run_part(n, &drawn, &self.settings, shard, on_done)?,
+                    central: Some(experiment::run_part(
+                        n,
+                        &central,
+                        &self.settings,
+                        shard,
+                        on_done,
+                    )?),
+                }
+            }
+        })
+    }
+
+    /// The outcome from every shard's results (in any order), appraised
+    /// against the baseline: the same, number for number, as
+    /// [`Plan::run`]. `seconds` is the simulation's wall-clock time.
+    pub fn put_together(
+        self,
+        shards: Vec<ShardResults>,
+        seconds: f64,
+    ) -> Result<Outcome, experiment::AssembleError> {
+        let configs = self.configs();
+        let n = configs.len();
+        let central = |s: usize, _| configs[s];
+        let (runs, centrals): (Vec<_>, Vec<_>) =
+            shards.into_iter().map(|p| (p.run, p.central)).unzip();
         let (experiment, chance) = match &self.draws {
             None => (
-                experiment::run(&self.configs(), &self.settings, on_done)?,
+                experiment::assemble(n, &central, &self.settings, runs)?,
                 None,
             ),
-            Some(d) => (
-                experiment::run_each_replicate(&d.configs, &self.settings, on_done)?,
-                Some(experiment::run(&self.configs(), &self.settings, on_done)?),
-            ),
+            Some(d) => {
+                let drawn = |s: usize, r: u32| &d.configs[s][r as usize];
+                (
+                    experiment::assemble(n, &drawn, &self.settings, runs)?,
+                    Some(experiment::assemble(
+                        n,
+                        &central,
+                        &self.settings,
+                        centrals.into_iter().flatten().collect(),
+                    )?),
+                )
+            }
         };
-        let seconds = started.elapsed().as_secs_f64();
         let money: Vec<&[InterventionMoney]> = self
             .scenarios
             .iter()
@@ -520,7 +598,7 @@ impl Plan {
             .collect();
         let mut economics = economics::evaluate(
             &self.scenarios[0].conventions,
-            &self.configs(),
+            &configs,
             &money,
             &experiment.scenarios,
         );
@@ -528,7 +606,7 @@ impl Plan {
         if let Some(chance) = chance {
             let central = economics::evaluate(
                 &self.scenarios[0].conventions,
-                &self.configs(),
+                &configs,
                 &money,
                 &chance.scenarios,
             );
@@ -541,6 +619,7 @@ impl Plan {
             experiment.resident_months += chance.resident_months;
             experiment.burn_in_shared += chance.burn_in_shared;
         }
+        drop(configs);
         Ok(Outcome {
             plan: self,
             experiment,
@@ -548,6 +627,16 @@ impl Plan {
             seconds,
         })
     }
+}
+
+/// One shard's replicates ([`Plan::run_shard`]).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ShardResults {
+    /// The run's replicates: with drawn parameters, each at its draw.
+    pub run: experiment::Partial,
+    /// With drawn parameters, the same replicates with every parameter at
+    /// its value; else none.
+    pub central: Option<experiment::Partial>,
 }
 
 /// Why `l` cannot be paired with the baseline, and the fix, if it cannot.

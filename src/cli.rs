@@ -23,6 +23,11 @@ pub enum Command {
     /// With no scenario, runs the bundled default comparison: the baseline
     /// borough and each bundled intervention scenario.
     Run(RunArgs),
+    /// Put a run's shards back together (the parts `upstream run --shard`
+    /// wrote, or the folders holding them) and write its files, the same,
+    /// byte for byte, as the run unsharded would: the parts are checked to
+    /// be every shard of one run, once each.
+    Merge(MergeArgs),
     /// Rebuild the charts and report.html from an existing output folder,
     /// without re-running the simulation.
     Report {
@@ -163,6 +168,32 @@ pub struct RunArgs {
     /// split the net present value's variance between the two.
     #[arg(long)]
     pub uncertainty: bool,
+    /// Run only shard K of N (from 1), such as 3/8: every Nth replicate,
+    /// for a batch scheduler's job array. Writes the part
+    /// shard-K-of-N.part into --out, to be put together by `upstream
+    /// merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<upstream::experiment::Shard>,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Part files, or folders of them (their files ending .part).
+    #[arg(required = true, value_name = "PARTS")]
+    pub parts: Vec<PathBuf>,
+    /// Folder for the output files (not the folder of the parts).
+    #[arg(long, short = 'o', default_value = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress bar and no table: only errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Skip the charts and report.html.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+fn parse_shard(text: &str) -> Result<upstream::experiment::Shard, String> {
+    upstream::shard::parse_shard(text).map_err(|e| e.to_string())
 }
 
 #[derive(Args, Debug)]

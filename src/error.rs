@@ -69,6 +69,9 @@ pub enum Error {
     /// A budget that cannot be split as asked.
     #[error(transparent)]
     Optimise(#[from] crate::optimise::OptimiseError),
+    /// Shards that cannot be written, read or merged.
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
     /// The learning simulation's server could not start.
     #[cfg(feature = "serve")]
     #[error(transparent)]
@@ -91,7 +94,8 @@ impl Error {
             | Error::Sweep(_)
             | Error::Observed(_)
             | Error::Review(_)
-            | Error::Optimise(_) => true,
+            | Error::Optimise(_)
+            | Error::Shard(_) => true,
             #[cfg(feature = "serve")]
             Error::Serve(_) => true,
         }

@@ -192,7 +192,9 @@ pub fn run(
     settings: &RunSettings,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Experiment, ThreadPoolError> {
-    run_with(configs.len(), &|s, _| configs[s], settings, on_done)
+    let config = |s: usize, _| configs[s];
+    let part = run_part(configs.len(), &config, settings, Shard::WHOLE, on_done)?;
+    Ok(assemble(configs.len(), &config, settings, vec![part]).expect("one shard holds it all"))
 }
 
 /// As [`run`], each replicate of each scenario with its own parameters:
@@ -209,12 +211,150 @@ pub fn run_each_replicate(
             .iter()
             .all(|c| c.len() == settings.replicates as usize)
     );
-    run_with(
-        configs.len(),
-        &|s, r| &configs[s][r as usize],
-        settings,
-        on_done,
-    )
+    let config = |s: usize, r: u32| &configs[s][r as usize];
+    let part = run_part(configs.len(), &config, settings, Shard::WHOLE, on_done)?;
+    Ok(assemble(configs.len(), &config, settings, vec![part]).expect("one shard holds it all"))
+}
+
+/// Which share of a run's work one process does: shard `index` of `count`
+/// (from 1). The work is the run's list of replicates to simulate, each
+/// replicate's scenarios that share a burn-in counting as one piece, in a
+/// fixed order; shard `k` takes pieces `k`, `k + count`, `k + 2 × count`…
+/// so every shard gets as near the same work as can be, whatever the
+/// number of shards (one with no piece, when there are more shards than
+/// pieces, does nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    index: u32,
+    count: u32,
+}
+
+impl Shard {
+    /// The whole run as one shard.
+    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+    /// The most shards a run may be split into.
+    pub const MAX: u32 = 100_000;
+
+    /// Shard `index` of `count`, if `1 <= index <= count <= MAX`.
+    pub fn new(index: u32, count: u32) -> Option<Shard> {
+        (1 <= index && index <= count && count <= Shard::MAX).then_some(Shard { index, count })
+    }
+
+    /// Its number, from 1.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// How many shards the run is split into.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Whether the run's `piece`th piece of work (from 0) is this shard's.
+    pub fn holds(&self, piece: usize) -> bool {
+        piece % self.count as usize == (self.index - 1) as usize
+    }
+}
+
+/// Some of a run's replicates, as a shard ran them.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Partial {
+    /// (scenario, replicate, its results), in the run's order.
+    pub results: Vec<(usize, u32, ReplicateResult)>,
+    /// Burn-in resident-months these replicates did not simulate again
+    /// because scenarios shared them.
+    pub burn_in_shared: u64,
+    /// Worker threads the shard used.
+    pub threads: usize,
+}
+
+/// The shards' results do not make up the run.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AssembleError {
+    /// A scenario's replicate no shard ran.
+    #[error("no shard holds replicate {} of scenario {}", .replicate + 1, .scenario + 1)]
+    Missing {
+        /// The scenario, from 0.
+        scenario: usize,
+        /// The replicate, from 0.
+        replicate: u32,
+    },
+    /// A scenario's replicate more than one shard ran, or one outside the
+    /// run.
+    #[error("replicate {} of scenario {} is given twice, or is not part of this run", .replicate + 1, .scenario + 1)]
+    Extra {
+        /// The scenario, from 0.
+        scenario: usize,
+        /// The replicate, from 0.
+        replicate: u32,
+    },
+}
+
+/// Puts a run's shards back together: the same experiment, number for
+/// number, as running it whole, whatever the number or order of shards.
+/// Threads are the most any shard used.
+pub fn assemble<'a>(
+    scenarios: usize,
+    config: &dyn Fn(usize, u32) -> &'a Config,
+    settings: &RunSettings,
+    parts: Vec<Partial>,
+) -> Result<Experiment, AssembleError> {
+    let reps = settings.replicates as usize;
+    let mut by_job: Vec<Option<ReplicateResult>> = vec![None; scenarios * reps];
+    let (mut shared, mut threads) = (0, 0);
+    for part in parts {
+        shared += part.burn_in_shared;
+        threads = threads.max(part.threads);
+        for (s, r, result) in part.results {
+            let extra = AssembleError::Extra {
+                scenario: s,
+                replicate: r,
+            };
+            if s >= scenarios || r as usize >= reps {
+                return Err(extra);
+            }
+            let slot = &mut by_job[s * reps + r as usize];
+            if slot.replace(result).is_some() {
+                return Err(extra);
+            }
+        }
+    }
+    let mut runs = Vec::with_capacity(scenarios);
+    let mut resident_months = 0u64;
+    let mut results = by_job.into_iter().enumerate();
+    for s in 0..scenarios {
+        let layout = Layout::new(config(s, 0));
+        let replicates = results
+            .by_ref()
+            .take(reps)
+            .map(|(job, r)| {
+                r.ok_or(AssembleError::Missing {
+                    scenario: s,
+                    replicate: (job % reps) as u32,
+                })
+            })
+            .collect::<Result<Vec<ReplicateResult>, _>>()?;
+        resident_months += replicates.iter().map(|r| r.resident_months).sum::<u64>();
+        let series = replicates
+            .iter()
+            .zip(0..)
+            .map(|(raw, r)| {
+                let c = config(s, r);
+                Series::from_raw(c, &layout, &raw.raw, c.months as usize)
+            })
+            .collect();
+        runs.push(ScenarioRuns {
+            layout,
+            series,
+            replicates,
+        });
+    }
+    Ok(Experiment {
+        scenarios: runs,
+        resident_months: resident_months - shared,
+        burn_in_shared: shared,
+        threads,
+    })
 }
 
 /// Per replicate, the scenarios (by index, in order) that share one
@@ -242,12 +382,17 @@ fn burn_in_groups<'a>(
     groups
 }
 
-fn run_with<'a>(
+/// One shard's share of a run of `scenarios` scenarios, scenario `s`'s
+/// replicate `r` with the parameters `config(s, r)`: the pieces of work
+/// [`Shard::holds`] picks, to be put together with the other shards' by
+/// [`assemble`]. `on_done` is called once per finished job.
+pub fn run_part<'a>(
     scenarios: usize,
     config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
     settings: &RunSettings,
+    shard: Shard,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Experiment, ThreadPoolError> {
+) -> Result<Partial, ThreadPoolError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = settings.threads {
         builder = builder.num_threads(n);
@@ -256,11 +401,16 @@ fn run_with<'a>(
         threads: settings.threads.unwrap_or(0),
         source,
     })?;
-    let reps = settings.replicates as usize;
     // Scenarios that run the same burn-in in a replicate share it: it is
     // simulated once and carried on into each, the same numbers, byte for
-    // byte, as simulating it again.
-    let groups = burn_in_groups(scenarios, settings.replicates, config);
+    // byte, as simulating it again. Each group is one piece of the work,
+    // so a shard never splits a shared burn-in.
+    let groups: Vec<(u32, Vec<usize>)> = burn_in_groups(scenarios, settings.replicates, config)
+        .into_iter()
+        .enumerate()
+        .filter(|(piece, _)| shard.holds(*piece))
+        .map(|(_, g)| g)
+        .collect();
     // Cores a run of many replicates would leave idle go to each
     // replicate's months; with enough replicates to fill them, each runs on
     // one thread, and no more populations are alive at once than threads
@@ -294,46 +444,14 @@ fn run_with<'a>(
             })
             .collect()
     });
-    let mut by_job: Vec<Option<ReplicateResult>> = vec![None; scenarios * reps];
-    let mut shared = 0;
-    for ((r, _), (out, saved)) in groups.iter().zip(done) {
-        shared += saved;
-        for (s, result) in out {
-            by_job[s * reps + *r as usize] = Some(result);
-        }
-    }
-    let results: Vec<ReplicateResult> = by_job
-        .into_iter()
-        .map(|r| r.expect("every scenario's every replicate is in one group"))
-        .collect();
-    let mut results = results.into_iter();
-    let mut runs = Vec::with_capacity(scenarios);
-    let mut resident_months = 0u64;
-    for s in 0..scenarios {
-        let layout = Layout::new(config(s, 0));
-        let replicates: Vec<ReplicateResult> = results
-            .by_ref()
-            .take(settings.replicates as usize)
-            .collect();
-        resident_months += replicates.iter().map(|r| r.resident_months).sum::<u64>();
-        let series = replicates
-            .iter()
-            .zip(0..)
-            .map(|(raw, r)| {
-                let c = config(s, r);
-                Series::from_raw(c, &layout, &raw.raw, c.months as usize)
-            })
-            .collect();
-        runs.push(ScenarioRuns {
-            layout,
-            series,
-            replicates,
-        });
-    }
-    Ok(Experiment {
-        scenarios: runs,
-        resident_months: resident_months - shared,
-        burn_in_shared: shared,
+    let mut part = Partial {
         threads: pool.current_num_threads(),
-    })
+        ..Partial::default()
+    };
+    for ((r, _), (out, saved)) in groups.iter().zip(done) {
+        part.burn_in_shared += saved;
+        part.results
+            .extend(out.into_iter().map(|(s, result)| (s, *r, result)));
+    }
+    Ok(part)
 }

@@ -25,6 +25,8 @@
 //! - experiments that drive many plans: [`sensitivity`] (one way, and
 //!   Morris screening), [`breakeven`] (how strong an effect must be to pay
 //!   back) and [`sweep`] (a comparison over a grid of one or two numbers);
+//! - [`shard`]: a run split across processes or machines (a batch
+//!   scheduler's job array) and merged to the same files, byte for byte;
 //! - calibration: [`observed`] (a place's recorded counts, checked against
 //!   a scenario), [`calibrate`] (the uncertain parameters fitted to
 //!   them) and [`review`] (an earlier projection against what happened).
@@ -54,6 +56,7 @@ pub mod scenario;
 pub mod sensitivity;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod shard;
 pub mod sweep;
 
 pub use error::Error;

@@ -19,6 +19,7 @@ use upstream::app::{self, Plan, Request};
 fn main() -> ExitCode {
     let result = match cli::Cli::parse().command {
         cli::Command::Run(args) => run(args),
+        cli::Command::Merge(args) => merge(args),
         cli::Command::Report { dir, quiet } => report(&dir, quiet),
         cli::Command::Check { scenarios, strict } => check(&scenarios, strict),
         cli::Command::NewPlace(args) => new_place(args),
@@ -165,6 +166,9 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         uncertainty: args.uncertainty,
         ..args.compared.request(args.replicates)
     };
+    if let Some(shard) = args.shard {
+        return run_shard(&request, shard, &args.out, args.quiet, args.memory_limit);
+    }
     let plan = Plan::new(&request)?;
     if !args.quiet {
         plan.scenarios().iter().for_each(warn);
@@ -180,23 +184,8 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         let bar = runs_bar(args.quiet);
         plan.run(&|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs))?
     };
-    let written = if args.no_report {
-        outcome.write(&out)?
-    } else {
-        let bar = Bar::charts(args.quiet);
-        outcome.write_with_report(&out, &|done, total| bar.set(done as u64, total as u64))?
-    };
+    write_outcome(&outcome, &out, args.no_report, args.quiet)?;
     if !args.quiet {
-        let dir = upstream::published::CHARTS_DIR;
-        let mut shown: Vec<String> = written
-            .into_iter()
-            .filter(|n| !n.starts_with(dir))
-            .collect();
-        if !args.no_report {
-            shown.push(format!("{dir}/"));
-        }
-        print!("{}", outcome.table());
-        println!("Wrote {} to {}", shown.join(", "), args.out.display());
         let threads = outcome.experiment.threads;
         eprintln!(
             "Simulated {:.2} billion resident-months in {:.1} s on {threads} {}: {:.0} million resident-months a second.",
@@ -205,12 +194,102 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
             if threads == 1 { "thread" } else { "threads" },
             outcome.resident_months_per_second() / 1e6
         );
-        if outcome.experiment.burn_in_shared > 0 {
-            eprintln!(
-                "Scenarios that run the same burn-in shared it: {:.2} billion resident-months of burn-in not simulated again.",
-                outcome.experiment.burn_in_shared as f64 / 1e9
-            );
+        shared_burn_in(&outcome);
+    }
+    Ok(())
+}
+
+fn shared_burn_in(outcome: &app::Outcome) {
+    if outcome.experiment.burn_in_shared > 0 {
+        eprintln!(
+            "Scenarios that run the same burn-in shared it: {:.2} billion resident-months of burn-in not simulated again.",
+            outcome.experiment.burn_in_shared as f64 / 1e9
+        );
+    }
+}
+
+/// Writes a run's files (and the report, unless `no_report`) to `out` and
+/// prints its table.
+fn write_outcome(
+    outcome: &app::Outcome,
+    out: &upstream::output::OutputFolder,
+    no_report: bool,
+    quiet: bool,
+) -> Result<(), Error> {
+    let written = if no_report {
+        outcome.write(out)?
+    } else {
+        let bar = Bar::charts(quiet);
+        outcome.write_with_report(out, &|done, total| bar.set(done as u64, total as u64))?
+    };
+    if !quiet {
+        let dir = upstream::published::CHARTS_DIR;
+        let mut shown: Vec<String> = written
+            .into_iter()
+            .filter(|n| !n.starts_with(dir))
+            .collect();
+        if !no_report {
+            shown.push(format!("{dir}/"));
         }
+        print!("{}", outcome.table());
+        println!("Wrote {} to {}", shown.join(", "), out.path().display());
+    }
+    Ok(())
+}
+
+/// One shard of a run: its replicates, written as a part for `upstream
+/// merge`.
+fn run_shard(
+    request: &Request,
+    shard: upstream::experiment::Shard,
+    out: &Path,
+    quiet: bool,
+    memory_limit: Option<u64>,
+) -> Result<(), Error> {
+    use upstream::shard;
+    let (plan, key) = shard::plan_keeping_inputs(request)?;
+    if !quiet {
+        plan.scenarios().iter().for_each(warn);
+    }
+    plan.check_memory(memory_limit)?;
+    let started = std::time::Instant::now();
+    let results = {
+        let jobs = plan.jobs().div_ceil(shard.count() as u64);
+        let done = AtomicU64::new(0);
+        let bar = runs_bar(quiet);
+        plan.run_shard(shard, &|| {
+            bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
+        })?
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let path = shard::write_part(out, &key, shard, seconds, &results)?;
+    if !quiet {
+        let replicates = results.run.results.len() + results.central.map_or(0, |c| c.results.len());
+        println!(
+            "Wrote shard {} of {} ({replicates} replicates of scenarios, {seconds:.1} s) to {}; when every shard is done, `upstream merge {}` puts them together.",
+            shard.index(),
+            shard.count(),
+            path.display(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+fn merge(args: cli::MergeArgs) -> Result<(), Error> {
+    let out = upstream::output::claim(&args.out)?;
+    let merged = upstream::shard::merge(&args.parts)?;
+    let outcome = &merged.outcome;
+    write_outcome(outcome, &out, args.no_report, args.quiet)?;
+    if !args.quiet {
+        eprintln!(
+            "Merged {} shards: {:.2} billion resident-months, {:.1} s of simulation in all, the longest shard {:.1} s.",
+            merged.shards,
+            outcome.experiment.resident_months as f64 / 1e9,
+            outcome.seconds,
+            merged.longest_seconds
+        );
+        shared_burn_in(outcome);
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ mod report;
 mod review;
 mod sensitivity;
 mod serve;
+mod shards;
 mod shared_burn_in;
 mod snapshot;
 mod steady;

@@ -65,7 +65,7 @@ const NB_REACHED: usize = Nb::PeopleReached as usize;
 const NB_CONNECTED: usize = Nb::ConnectedMonths as usize;
 
 /// Flows in and out of the population over a run, for conservation checks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Turnover {
     /// Residents when the replicate began.
     pub start: u64,
@@ -81,8 +81,9 @@ pub struct Turnover {
     pub end: u64,
 }
 
-/// One replicate's raw results.
-#[derive(Clone, Debug, PartialEq)]
+/// One replicate's raw results: whole numbers only, so a shard's part file
+/// carries them to a merge exactly.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicateResult {
     /// `raw[month * layout.len() + metric]`, integers (counts, pence).
     pub raw: Vec<i64>,

@@ -1,0 +1,528 @@
+//! A run split into shards, one per process or machine (a Slurm job array's
+//! tasks, a Kubernetes Indexed Job's pods), and put back together.
+//!
+//! A shard runs its share of the replicates ([`Shard`]) and writes them to
+//! a part file with everything needed to finish the run elsewhere: the
+//! request, the text of every file its scenarios read, and the Upstream
+//! version. [`merge`] checks that the parts belong to one run (the same
+//! request, inputs and version; every shard once) and gives the outcome
+//! the unsharded run gives, so its files are the same, byte for byte. It
+//! reads the scenarios from the parts, not the disk, so a file edited
+//! between the shards and the merge cannot slip in.
+//!
+//! A part file is three lines: a marker with the format's version, the
+//! header (JSON: the run, the shard, a checksum of the results) and the
+//! results (JSON: whole numbers, so nothing is rounded on the way).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::app::{self, Outcome, Plan, Request, ShardResults};
+use crate::error::Error;
+use crate::experiment::{AssembleError, Shard};
+
+/// The first line of every part file.
+const MARKER: &str = "upstream part 1";
+/// How part files end.
+pub const EXTENSION: &str = "part";
+
+/// A part's file name: `shard-K-of-N.part`.
+pub fn file_name(shard: Shard) -> String {
+    format!("shard-{}-of-{}.{EXTENSION}", shard.index(), shard.count())
+}
+
+/// What makes a run the run it is: two parts merge only if this is the
+/// same in both.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunKey {
+    /// The Upstream version that ran the shard.
+    pub upstream_version: String,
+    /// The scenario files as the run named them, the baseline first.
+    pub scenarios: Vec<String>,
+    /// Stochastic replicates per scenario.
+    pub replicates: u32,
+    /// The master seed.
+    pub seed: u64,
+    /// The horizon given on the command line, if one.
+    pub years: Option<u32>,
+    /// Warnings refused as errors.
+    pub strict: bool,
+    /// Parameters drawn for each replicate.
+    pub uncertainty: bool,
+    /// The text of every file the scenarios read, by the path read.
+    pub inputs: BTreeMap<String, String>,
+}
+
+impl RunKey {
+    /// The request this run answers.
+    fn request(&self) -> Request {
+        Request {
+            scenarios: self.scenarios.iter().map(PathBuf::from).collect(),
+            replicates: self.replicates,
+            seed: self.seed,
+            threads: None,
+            years: self.years,
+            strict: self.strict,
+            uncertainty: self.uncertainty,
+        }
+    }
+
+    /// The first thing that differs from `other`, in words, if anything.
+    fn differs_from(&self, other: &RunKey) -> Option<String> {
+        let say = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
+            Some(format!("{what} {a}, not {b}"))
+        };
+        let opt = |y: Option<u32>| y.map_or("(each scenario's own)".into(), |y| y.to_string());
+        if self.upstream_version != other.upstream_version {
+            return say(
+                "was made by Upstream",
+                &self.upstream_version,
+                &other.upstream_version,
+            );
+        }
+        if self.scenarios != other.scenarios {
+            return say(
+                "runs the scenarios",
+                &self.scenarios.join(" "),
+                &other.scenarios.join(" "),
+            );
+        }
+        if self.seed != other.seed {
+            return say("has seed", &self.seed, &other.seed);
+        }
+        if self.replicates != other.replicates {
+            return say("has replicates", &self.replicates, &other.replicates);
+        }
+        if self.years != other.years {
+            return say("has --years", &opt(self.years), &opt(other.years));
+        }
+        if self.uncertainty != other.uncertainty {
+            return say("has --uncertainty", &self.uncertainty, &other.uncertainty);
+        }
+        if self.strict != other.strict {
+            return say("has --strict", &self.strict, &other.strict);
+        }
+        let files = self.inputs.keys().chain(other.inputs.keys());
+        for f in files {
+            if self.inputs.get(f) != other.inputs.get(f) {
+                return Some(format!("read a different {f}"));
+            }
+        }
+        None
+    }
+}
+
+/// A part file's second line.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    run: RunKey,
+    shard: Shard,
+    /// Wall-clock seconds the shard's simulation took.
+    seconds: f64,
+    /// SHA-256 of the third line, in hex: a part cut short is refused.
+    results_sha256: String,
+}
+
+/// One shard's part, as read.
+#[derive(Debug)]
+pub struct Part {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// The run it belongs to.
+    pub run: RunKey,
+    /// Which shard it is.
+    pub shard: Shard,
+    /// Wall-clock seconds its simulation took.
+    pub seconds: f64,
+    /// Its replicates.
+    pub results: ShardResults,
+}
+
+/// Parts that cannot be written, read or merged.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    /// `--shard` not of the form K/N with 1 ≤ K ≤ N.
+    #[error(
+        "--shard must be K/N, shard K (from 1) of N shards, with 1 ≤ K ≤ N ≤ {max}, not \"{0}\"",
+        max = Shard::MAX
+    )]
+    BadShard(String),
+    /// A merge given no parts.
+    #[error("no part files given (or none ending .{EXTENSION} in the folders given)")]
+    NoParts,
+    /// A file or folder that cannot be read or written.
+    #[error("cannot {doing} {}: {source}", path.display())]
+    Io {
+        /// Reading or writing.
+        doing: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// Why the system refused.
+        source: std::io::Error,
+    },
+    /// A file that is not an Upstream part.
+    #[error("{} is not a part written by `upstream run --shard` (its first line is not \"{MARKER}\")", .0.display())]
+    NotAPart(PathBuf),
+    /// A part that is damaged or cut short.
+    #[error("{} is damaged or cut short ({reason}); run its shard again", file.display())]
+    Damaged {
+        /// The part.
+        file: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A part of another run.
+    #[error("{} belongs to another run: it {what} (as in {})", file.display(), first.display())]
+    Foreign {
+        /// The part that does not belong.
+        file: PathBuf,
+        /// The first part, which the others are held to.
+        first: PathBuf,
+        /// What differs.
+        what: String,
+    },
+    /// The same shard given twice.
+    #[error("shard {} of {} is given twice: {} and {}", shard.index(), shard.count(), first.display(), second.display())]
+    Duplicate {
+        /// The shard.
+        shard: Shard,
+        /// One file.
+        first: PathBuf,
+        /// The other.
+        second: PathBuf,
+    },
+    /// Shards not given.
+    #[error("{}", missing_message(missing, *count))]
+    Missing {
+        /// Their numbers.
+        missing: Vec<u32>,
+        /// Shards in all.
+        count: u32,
+    },
+    /// Parts whose replicates do not make up the run.
+    #[error("the parts do not make up the run: {0}")]
+    Assemble(#[from] AssembleError),
+}
+
+fn missing_message(missing: &[u32], count: u32) -> String {
+    let one = missing.len() == 1;
+    let names: Vec<String> = missing
+        .iter()
+        .take(10)
+        .map(|&k| file_name(Shard::new(k, count).expect("in range")))
+        .collect();
+    format!(
+        "{} {} of {count} {} missing; run {} with --shard K/{count} (expected {}{})",
+        if one { "shard" } else { "shards" },
+        list(missing),
+        if one { "is" } else { "are" },
+        if one { "it" } else { "them" },
+        names.join(", "),
+        if missing.len() > 10 { ", …" } else { "" }
+    )
+}
+
+/// "1, 3 and 4" (the first ten, then how many more).
+fn list(numbers: &[u32]) -> String {
+    let shown: Vec<String> = numbers.iter().take(10).map(u32::to_string).collect();
+    let more = numbers.len().saturating_sub(10);
+    match (shown.len(), more) {
+        (1, _) => shown[0].clone(),
+        (n, 0) => format!("{} and {}", shown[..n - 1].join(", "), shown[n - 1]),
+        (_, more) => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
+/// Parses `K/N`.
+pub fn parse_shard(text: &str) -> Result<Shard, ShardError> {
+    let bad = || ShardError::BadShard(text.to_string());
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    Shard::new(k, n).ok_or_else(bad)
+}
+
+/// Plans `request` as [`Plan::new`] does, keeping the text of every file
+/// its scenarios read, for a part file.
+pub fn plan_keeping_inputs(request: &Request) -> Result<(Plan, RunKey), Error> {
+    let mut request = request.clone();
+    if request.scenarios.is_empty() {
+        // Named, so the merge need not find the bundled folder again.
+        request.scenarios = app::bundled();
+    }
+    let inputs = RefCell::new(BTreeMap::new());
+    let read = |p: &Path| {
+        let text = fs::read_to_string(p)?;
+        inputs
+            .borrow_mut()
+            .insert(p.to_string_lossy().into_owned(), text.clone());
+        Ok(text)
+    };
+    let plan = Plan::new_through(&request, &read)?;
+    let key = RunKey {
+        upstream_version: env!("CARGO_PKG_VERSION").into(),
+        scenarios: request
+            .scenarios
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+        replicates: request.replicates,
+        seed: request.seed,
+        years: request.years,
+        strict: request.strict,
+        uncertainty: request.uncertainty,
+        inputs: inputs.into_inner(),
+    };
+    Ok((plan, key))
+}
+
+/// Writes a shard's part into the folder `dir` (made if missing), in one
+/// step: a part is whole or absent. Returns its path.
+pub fn write_part(
+    dir: &Path,
+    run: &RunKey,
+    shard: Shard,
+    seconds: f64,
+    results: &ShardResults,
+) -> Result<PathBuf, ShardError> {
+    let io = |doing, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ShardError::Io {
+            doing,
+            path,
+            source,
+        }
+    };
+    let body = serde_json::to_vec(results).expect("plain data");
+    let header = Header {
+        run: run.clone(),
+        shard,
+        seconds,
+        results_sha256: hex(&Sha256::digest(&body)),
+    };
+    let mut bytes = format!("{MARKER}\n").into_bytes();
+    bytes.extend(serde_json::to_vec(&header).expect("plain data"));
+    bytes.push(b'\n');
+    bytes.extend(body);
+    bytes.push(b'\n');
+    fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let path = dir.join(file_name(shard));
+    let temp = dir.join(format!(".{}.{}.tmp", file_name(shard), std::process::id()));
+    let written = fs::File::create(&temp).and_then(|mut f| {
+        f.write_all(&bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| fs::rename(&temp, &path)) {
+        let _ = fs::remove_file(&temp);
+        return Err(io("write", &path)(e));
+    }
+    Ok(path)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a part file.
+pub fn read_part(file: &Path) -> Result<Part, ShardError> {
+    let bytes = fs::read(file).map_err(|source| ShardError::Io {
+        doing: "read",
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let damaged = |reason: String| ShardError::Damaged {
+        file: file.to_path_buf(),
+        reason,
+    };
+    let mut lines = bytes.splitn(3, |&b| b == b'\n');
+    if lines.next() != Some(MARKER.as_bytes()) {
+        return Err(ShardError::NotAPart(file.to_path_buf()));
+    }
+    let header = lines.next().ok_or_else(|| damaged("no header".into()))?;
+    let header: Header = serde_json::from_slice(header)
+        .map_err(|e| damaged(format!("its header does not read: {e}")))?;
+    let body = lines.next().unwrap_or_default();
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    if hex(&Sha256::digest(body)) != header.results_sha256 {
+        return Err(damaged("its results do not match their checksum".into()));
+    }
+    let results: ShardResults = serde_json::from_slice(body)
+        .map_err(|e| damaged(format!("its results do not read: {e}")))?;
+    Ok(Part {
+        file: file.to_path_buf(),
+        run: header.run,
+        shard: header.shard,
+        seconds: header.seconds,
+        results,
+    })
+}
+
+/// The part files among `paths`: each file as given, each folder's files
+/// ending `.part`, in name order.
+pub fn part_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ShardError> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let io = |source| ShardError::Io {
+                doing: "read the folder",
+                path: p.clone(),
+                source,
+            };
+            let mut here: Vec<PathBuf> = fs::read_dir(p)
+                .map_err(io)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()
+                .map_err(io)?;
+            here.retain(|f| {
+                f.extension().is_some_and(|e| e == EXTENSION)
+                    && !f
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            });
+            here.sort();
+            files.extend(here);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err(ShardError::NoParts);
+    }
+    Ok(files)
+}
+
+/// A merged run: its outcome, and the parts' simulation times.
+#[derive(Debug)]
+pub struct Merged {
+    /// The outcome, as the unsharded run gives it.
+    pub outcome: Outcome,
+    /// Shards merged.
+    pub shards: u32,
+    /// The longest shard's simulation, in seconds.
+    pub longest_seconds: f64,
+}
+
+/// Checks that `files` are every shard of one run, once each, and puts
+/// them together: the outcome the unsharded run gives, with `threads` the
+/// most any shard used and `seconds` the shards' simulation time added up.
+pub fn merge(files: &[PathBuf]) -> Result<Merged, Error> {
+    let mut parts: Vec<Part> = Vec::new();
+    for f in part_files(files)? {
+        let part = read_part(&f)?;
+        if let Some(first) = parts.first() {
+            let what = part.run.differs_from(&first.run).or_else(|| {
+                (part.shard.count() != first.shard.count()).then(|| {
+                    format!(
+                        "is one of {} shards, not {}",
+                        part.shard.count(),
+                        first.shard.count()
+                    )
+                })
+            });
+            if let Some(what) = what {
+                return Err(ShardError::Foreign {
+                    file: part.file,
+                    first: first.file.clone(),
+                    what,
+                }
+                .into());
+            }
+        }
+        if let Some(same) = parts.iter().find(|p| p.shard == part.shard) {
+            if same_file(&same.file, &part.file) {
+                continue;
+            }
+            return Err(ShardError::Duplicate {
+                shard: part.shard,
+                first: same.file.clone(),
+                second: part.file,
+            }
+            .into());
+        }
+        parts.push(part);
+    }
+    let count = parts[0].shard.count();
+    let missing: Vec<u32> = (1..=count)
+        .filter(|&k| !parts.iter().any(|p| p.shard.index() == k))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ShardError::Missing { missing, count }.into());
+    }
+    let run = parts[0].run.clone();
+    let read = |p: &Path| {
+        run.inputs
+            .get(p.to_string_lossy().as_ref())
+            .cloned()
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the shards did not read it, so the merge cannot",
+                )
+            })
+    };
+    let plan = Plan::new_through(&run.request(), &read)?;
+    let seconds: f64 = parts.iter().map(|p| p.seconds).sum();
+    let longest_seconds = parts.iter().map(|p| p.seconds).fold(0.0, f64::max);
+    let outcome = plan
+        .put_together(parts.into_iter().map(|p| p.results).collect(), seconds)
+        .map_err(ShardError::Assemble)?;
+    Ok(Merged {
+        outcome,
+        shards: count,
+        longest_seconds,
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_from_one_to_their_count() {
+        assert_eq!(parse_shard("2/8").unwrap(), Shard::new(2, 8).unwrap());
+        assert_eq!(parse_shard("1/1").unwrap(), Shard::WHOLE);
+        for bad in ["0/4", "5/4", "4", "a/4", "1/0", "-1/4", "1/100001"] {
+            assert!(
+                matches!(parse_shard(bad), Err(ShardError::BadShard(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn shards_share_out_every_piece_once() {
+        for count in 1..=7 {
+            for piece in 0..20 {
+                let holders = (1..=count)
+                    .filter(|&k| Shard::new(k, count).unwrap().holds(piece))
+                    .count();
+                assert_eq!(holders, 1, "piece {piece} of {count} shards");
+            }
+        }
+    }
+
+    #[test]
+    fn missing_shards_are_listed_in_words() {
+        assert_eq!(list(&[3]), "3");
+        assert_eq!(list(&[1, 3, 4]), "1, 3 and 4");
+        let many: Vec<u32> = (1..=12).collect();
+        assert_eq!(list(&many), "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more");
+    }
+}
