@@ -324,7 +324,7 @@ fn parts_missing_twice_foreign_or_damaged_are_refused_by_name() {
     let short = tmp.path().join("short.part");
     fs::write(&short, &bytes[..bytes.len() - 100]).unwrap();
     refused(
-        &[short.clone()],
+        std::slice::from_ref(&short),
         &out,
         &[&name(&short), "damaged or cut short"],
     );
