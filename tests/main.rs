@@ -27,6 +27,7 @@ mod sensitivity;
 mod serve;
 mod shards;
 mod shared_burn_in;
+mod slurm;
 mod snapshot;
 mod steady;
 mod sweep;
