@@ -98,17 +98,44 @@ pub const MIN_REPLICATES_FOR_RANGES: u32 = 8;
 /// The headline figures of scenario `s` (an index into the experiment's
 /// scenarios), its savings paired with the baseline's replicate by replicate.
 pub fn headline(exp: &Experiment, s: usize) -> Headline {
+    let v = headline_by_replicate(exp, s);
+    Headline {
+        total_cost_gbp: Band::of(&v.total_cost_gbp),
+        reactive_cost_gbp: Band::of(&v.reactive_cost_gbp),
+        prevention_spend_gbp: Band::of(&v.prevention_spend_gbp),
+        capital_spend_gbp: Band::of(&v.capital_spend_gbp),
+        net_revenue_saving_gbp: Band::of(&v.net_revenue_saving_gbp),
+        crisis_months_avoided: Band::of(&v.crisis_months_avoided),
+    }
+}
+
+/// [`Headline`]'s figures replicate by replicate, before they are made
+/// bands: figures that add up, so places' figures can be added replicate
+/// by replicate into a region's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HeadlineByReplicate {
+    /// As [`Headline::total_cost_gbp`].
+    pub total_cost_gbp: Vec<f64>,
+    /// As [`Headline::reactive_cost_gbp`].
+    pub reactive_cost_gbp: Vec<f64>,
+    /// As [`Headline::prevention_spend_gbp`].
+    pub prevention_spend_gbp: Vec<f64>,
+    /// As [`Headline::capital_spend_gbp`].
+    pub capital_spend_gbp: Vec<f64>,
+    /// As [`Headline::net_revenue_saving_gbp`].
+    pub net_revenue_saving_gbp: Vec<f64>,
+    /// As [`Headline::crisis_months_avoided`].
+    pub crisis_months_avoided: Vec<f64>,
+}
+
+/// Scenario `s`'s headline figures, replicate by replicate.
+pub fn headline_by_replicate(exp: &Experiment, s: usize) -> HeadlineByReplicate {
     let runs = &exp.scenarios[s];
     let base = &exp.scenarios[0];
-    let paired = |metric: &Metric, sign: f64| -> Band {
+    let paired = |metric: &Metric| -> Vec<f64> {
         let a = runs.totals(metric);
         let b = base.totals(metric);
-        Band::of(
-            &a.iter()
-                .zip(&b)
-                .map(|(x, y)| sign * (y - x))
-                .collect::<Vec<_>>(),
-        )
+        a.iter().zip(&b).map(|(x, y)| y - x).collect()
     };
     let months = runs.series.first().map_or(0, |x| x.months) as f64;
     let crisis = |r: &ScenarioRuns| -> Vec<f64> {
@@ -118,15 +145,13 @@ pub fn headline(exp: &Experiment, s: usize) -> Headline {
             .collect()
     };
     let (ca, cb) = (crisis(runs), crisis(base));
-    Headline {
-        total_cost_gbp: Band::of(&runs.totals(&Metric::TotalCost)),
-        reactive_cost_gbp: Band::of(&runs.totals(&Metric::ReactiveCost)),
-        prevention_spend_gbp: Band::of(&runs.totals(&Metric::PreventionSpend)),
-        capital_spend_gbp: Band::of(&runs.totals(&Metric::CapitalSpend)),
-        net_revenue_saving_gbp: paired(&Metric::TotalCost, 1.0),
-        crisis_months_avoided: Band::of(
-            &cb.iter().zip(&ca).map(|(b, a)| b - a).collect::<Vec<_>>(),
-        ),
+    HeadlineByReplicate {
+        total_cost_gbp: runs.totals(&Metric::TotalCost),
+        reactive_cost_gbp: runs.totals(&Metric::ReactiveCost),
+        prevention_spend_gbp: runs.totals(&Metric::PreventionSpend),
+        capital_spend_gbp: runs.totals(&Metric::CapitalSpend),
+        net_revenue_saving_gbp: paired(&Metric::TotalCost),
+        crisis_months_avoided: cb.iter().zip(&ca).map(|(b, a)| b - a).collect(),
     }
 }
 

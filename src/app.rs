@@ -405,6 +405,15 @@ impl Plan {
         Ok(self)
     }
 
+    /// Scenario `s`'s parameters in replicate `r`: its draw when `drawn`
+    /// and the plan draws parameters, else its stated values.
+    pub fn config_at(&self, s: usize, r: u32, drawn: bool) -> &Config {
+        match (&self.draws, drawn) {
+            (Some(d), true) => &d.configs[s][r as usize],
+            _ => &self.scenarios[s].config,
+        }
+    }
+
     /// Each replicate's parameter draws, if the run draws them.
     pub fn draws(&self) -> Option<&Draws> {
         self.draws.as_ref()
@@ -682,7 +691,7 @@ fn unpaired(base: &Loaded, l: &Loaded) -> Option<(&'static str, &'static str)> {
 }
 
 /// The memory the machine can give a new process now, from /proc/meminfo.
-fn available_memory() -> Option<u64> {
+pub(crate) fn available_memory() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

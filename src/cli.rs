@@ -174,6 +174,13 @@ pub struct RunArgs {
     /// merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<upstream::experiment::Shard>,
+    /// Run every scenario in every place of this places table (a CSV with
+    /// the columns place, region, residents and decile_1 to decile_10, and
+    /// optionally last year's activity), each with its own residents,
+    /// deprivation and rates; writes places.csv with each place's, each
+    /// region's and all places' figures.
+    #[arg(long, value_name = "FILE")]
+    pub places: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -69,6 +69,9 @@ pub enum Error {
     /// A budget that cannot be split as asked.
     #[error(transparent)]
     Optimise(#[from] crate::optimise::OptimiseError),
+    /// A run over many places that cannot be set up.
+    #[error(transparent)]
+    Region(#[from] crate::region::RegionError),
     /// Shards that cannot be written, read or merged.
     #[error(transparent)]
     Shard(#[from] crate::shard::ShardError),
@@ -95,7 +98,8 @@ impl Error {
             | Error::Observed(_)
             | Error::Review(_)
             | Error::Optimise(_)
-            | Error::Shard(_) => true,
+            | Error::Shard(_)
+            | Error::Region(_) => true,
             #[cfg(feature = "serve")]
             Error::Serve(_) => true,
         }

@@ -262,8 +262,9 @@ pub struct Partial {
     /// (scenario, replicate, its results), in the run's order.
     pub results: Vec<(usize, u32, ReplicateResult)>,
     /// Burn-in resident-months these replicates did not simulate again
-    /// because scenarios shared them.
-    pub burn_in_shared: u64,
+    /// because scenarios shared them: (the scenario that ran the burn-in,
+    /// the replicate, resident-months), for each burn-in shared.
+    pub burn_in_shared: Vec<(usize, u32, u64)>,
     /// Worker threads the shard used.
     pub threads: usize,
 }
@@ -303,7 +304,7 @@ pub fn assemble<'a>(
     let mut by_job: Vec<Option<ReplicateResult>> = vec![None; scenarios * reps];
     let (mut shared, mut threads) = (0, 0);
     for part in parts {
-        shared += part.burn_in_shared;
+        shared += part.burn_in_shared.iter().map(|b| b.2).sum::<u64>();
         threads = threads.max(part.threads);
         for (s, r, result) in part.results {
             let extra = AssembleError::Extra {
@@ -448,8 +449,10 @@ pub fn run_part<'a>(
         threads: pool.current_num_threads(),
         ..Partial::default()
     };
-    for ((r, _), (out, saved)) in groups.iter().zip(done) {
-        part.burn_in_shared += saved;
+    for ((r, members), (out, saved)) in groups.iter().zip(done) {
+        if saved > 0 {
+            part.burn_in_shared.push((members[0], *r, saved));
+        }
         part.results
             .extend(out.into_iter().map(|(s, result)| (s, *r, result)));
     }

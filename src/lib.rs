@@ -25,6 +25,8 @@
 //! - experiments that drive many plans: [`sensitivity`] (one way, and
 //!   Morris screening), [`breakeven`] (how strong an effect must be to pay
 //!   back) and [`sweep`] (a comparison over a grid of one or two numbers);
+//! - [`region`]: a run over many places (a region or the nation) from a
+//!   places table, each place's figures and their totals;
 //! - [`shard`]: a run split across processes or machines (a batch
 //!   scheduler's job array) and merged to the same files, byte for byte;
 //! - calibration: [`observed`] (a place's recorded counts, checked against
@@ -48,6 +50,7 @@ pub mod optimise;
 pub mod output;
 pub mod place;
 pub mod published;
+pub mod region;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod review;

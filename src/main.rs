@@ -167,7 +167,17 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         ..args.compared.request(args.replicates)
     };
     if let Some(shard) = args.shard {
-        return run_shard(&request, shard, &args.out, args.quiet, args.memory_limit);
+        return run_shard(
+            &request,
+            args.places.as_deref(),
+            shard,
+            &args.out,
+            args.quiet,
+            args.memory_limit,
+        );
+    }
+    if let Some(places) = &args.places {
+        return run_places(&request, places, &args.out, args.quiet, args.memory_limit);
     }
     let plan = Plan::new(&request)?;
     if !args.quiet {
@@ -186,13 +196,10 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
     };
     write_outcome(&outcome, &out, args.no_report, args.quiet)?;
     if !args.quiet {
-        let threads = outcome.experiment.threads;
-        eprintln!(
-            "Simulated {:.2} billion resident-months in {:.1} s on {threads} {}: {:.0} million resident-months a second.",
-            outcome.experiment.resident_months as f64 / 1e9,
+        simulated(
+            outcome.experiment.resident_months,
             outcome.seconds,
-            if threads == 1 { "thread" } else { "threads" },
-            outcome.resident_months_per_second() / 1e6
+            outcome.experiment.threads,
         );
         shared_burn_in(&outcome);
     }
@@ -237,36 +244,99 @@ fn write_outcome(
     Ok(())
 }
 
+/// Warnings, one line each, on standard error: the first ten of a run
+/// over many places, and how many more.
+fn warn_all(warnings: &[String]) {
+    for w in warnings.iter().take(10) {
+        eprintln!("warning: {w}");
+    }
+    if warnings.len() > 10 {
+        eprintln!("warning: and {} more", warnings.len() - 10);
+    }
+}
+
+/// Every scenario in every place of a places table.
+fn run_places(
+    request: &Request,
+    places: &Path,
+    out_dir: &Path,
+    quiet: bool,
+    memory_limit: Option<u64>,
+) -> Result<(), Error> {
+    use upstream::shard::Work;
+    let work = Work::new_through(request, Some(places), &|p| std::fs::read_to_string(p))?;
+    if !quiet {
+        warn_all(&work.warnings());
+    }
+    work.check_memory(memory_limit)?;
+    let Work::Region(region) = work else {
+        unreachable!("a places table gives a region")
+    };
+    let out = upstream::output::claim(out_dir)?;
+    let (places_count, residents) = (region.places.len(), region.residents());
+    let outcome = {
+        let jobs = region.jobs();
+        let done = AtomicU64::new(0);
+        let bar = runs_bar(quiet);
+        region.run(&|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs))?
+    };
+    let written = out.write(&outcome.render())?;
+    if !quiet {
+        print!("{}", outcome.table());
+        println!("Wrote {} to {}", written.join(", "), out_dir.display());
+        simulated(
+            outcome.resident_months(),
+            outcome.seconds,
+            outcome.threads(),
+        );
+        eprintln!(
+            "{places_count} places, {} residents.",
+            upstream::format::count(residents as f64)
+        );
+    }
+    Ok(())
+}
+
+fn simulated(resident_months: u64, seconds: f64, threads: usize) {
+    eprintln!(
+        "Simulated {:.2} billion resident-months in {seconds:.1} s on {threads} {}: {:.0} million resident-months a second.",
+        resident_months as f64 / 1e9,
+        if threads == 1 { "thread" } else { "threads" },
+        resident_months as f64 / seconds / 1e6
+    );
+}
+
 /// One shard of a run: its replicates, written as a part for `upstream
 /// merge`.
 fn run_shard(
     request: &Request,
+    places: Option<&Path>,
     shard: upstream::experiment::Shard,
     out: &Path,
     quiet: bool,
     memory_limit: Option<u64>,
 ) -> Result<(), Error> {
     use upstream::shard;
-    let (plan, key) = shard::plan_keeping_inputs(request)?;
+    let (work, key) = shard::plan_keeping_inputs(request, places)?;
     if !quiet {
-        plan.scenarios().iter().for_each(warn);
+        warn_all(&work.warnings());
     }
-    plan.check_memory(memory_limit)?;
+    work.check_memory(memory_limit)?;
     let started = std::time::Instant::now();
     let results = {
-        let jobs = plan.jobs().div_ceil(shard.count() as u64);
+        let jobs = work.jobs().div_ceil(shard.count() as u64);
         let done = AtomicU64::new(0);
         let bar = runs_bar(quiet);
-        plan.run_shard(shard, &|| {
+        work.run_shard(shard, &|| {
             bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
         })?
     };
     let seconds = started.elapsed().as_secs_f64();
     let path = shard::write_part(out, &key, shard, seconds, &results)?;
     if !quiet {
-        let replicates = results.run.results.len() + results.central.map_or(0, |c| c.results.len());
+        let runs = results.run.results.len() + results.central.map_or(0, |c| c.results.len());
         println!(
-            "Wrote shard {} of {} ({replicates} replicates of scenarios, {seconds:.1} s) to {}; when every shard is done, `upstream merge {}` puts them together.",
+            "Wrote shard {} of {} ({runs} runs of a scenario's replicate, {seconds:.1} s) to {}; when every shard is done, `upstream merge {}` puts them together.",
             shard.index(),
             shard.count(),
             path.display(),
@@ -277,19 +347,30 @@ fn run_shard(
 }
 
 fn merge(args: cli::MergeArgs) -> Result<(), Error> {
+    use upstream::shard::Finished;
     let out = upstream::output::claim(&args.out)?;
     let merged = upstream::shard::merge(&args.parts)?;
-    let outcome = &merged.outcome;
-    write_outcome(outcome, &out, args.no_report, args.quiet)?;
+    match &merged.outcome {
+        Finished::Plan(outcome) => write_outcome(outcome, &out, args.no_report, args.quiet)?,
+        Finished::Region(region) => {
+            let written = out.write(&region.render())?;
+            if !args.quiet {
+                print!("{}", region.table());
+                println!("Wrote {} to {}", written.join(", "), args.out.display());
+            }
+        }
+    }
     if !args.quiet {
         eprintln!(
             "Merged {} shards: {:.2} billion resident-months, {:.1} s of simulation in all, the longest shard {:.1} s.",
             merged.shards,
-            outcome.experiment.resident_months as f64 / 1e9,
-            outcome.seconds,
+            merged.outcome.resident_months() as f64 / 1e9,
+            merged.outcome.seconds(),
             merged.longest_seconds
         );
-        shared_burn_in(outcome);
+        if let Finished::Plan(outcome) = &merged.outcome {
+            shared_burn_in(outcome);
+        }
     }
     Ok(())
 }

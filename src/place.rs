@@ -231,16 +231,19 @@ pub fn new_place(
     if out.exists() {
         return Err(PlaceError::Exists(out.to_path_buf()));
     }
-    let (text, notes) = place_scenario(figures, baseline, out)?;
+    let (text, notes) = place_scenario(figures, baseline, out, &|p| fs::read_to_string(p))?;
     write_new(out, &text)?;
     Ok(notes)
 }
 
-/// The scenario's text, and what it set from the user's figures.
+/// The scenario's text, to be written at `out`, and what it set from the
+/// user's figures; every other file (the baseline and what it extends) is
+/// read through `read`.
 pub fn place_scenario(
     figures: &PlaceFigures,
     baseline: &Path,
     out: &Path,
+    read: &dyn Fn(&Path) -> std::io::Result<String>,
 ) -> Result<(String, Vec<String>), PlaceError> {
     let rows = &figures.neighbourhoods;
     let residents: u64 = rows.iter().map(|r| r.residents as u64).sum();
@@ -310,7 +313,7 @@ pub fn place_scenario(
             if p == out {
                 Ok(text.to_string())
             } else {
-                fs::read_to_string(p)
+                read(p)
             }
         };
         Ok(scenario::load_from(out, &Overrides::default(), &read)?.config)

@@ -103,6 +103,9 @@ pub const MORRIS_FILE: &str = "morris.csv";
 /// The file `upstream break-even` writes in its output folder.
 pub const BREAK_EVEN_FILE: &str = "break_even.csv";
 
+/// A run over many places' figures: each place's, each region's and all
+/// places', each scenario's, with bands.
+pub const PLACES_FILE: &str = "places.csv";
 /// The file `upstream sweep` writes in its output folder.
 pub const SWEEP_FILE: &str = "sweep.csv";
 

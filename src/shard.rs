@@ -14,11 +14,11 @@
 //! header (JSON: the run, the shard, a checksum of the results) and the
 //! results (JSON: whole numbers, so nothing is rounded on the way).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::app::{self, Outcome, Plan, Request, ShardResults};
 use crate::error::Error;
 use crate::experiment::{AssembleError, Shard};
+use crate::region::{Region, RegionOutcome};
 
 /// The first line of every part file.
 const MARKER: &str = "upstream part 1";
@@ -56,6 +57,8 @@ pub struct RunKey {
     pub strict: bool,
     /// Parameters drawn for each replicate.
     pub uncertainty: bool,
+    /// The places table, for a run over many places.
+    pub places: Option<String>,
     /// The text of every file the scenarios read, by the path read.
     pub inputs: BTreeMap<String, String>,
 }
@@ -108,6 +111,14 @@ impl RunKey {
         }
         if self.strict != other.strict {
             return say("has --strict", &self.strict, &other.strict);
+        }
+        if self.places != other.places {
+            let or_none = |p: &Option<String>| p.clone().unwrap_or("(none)".into());
+            return say(
+                "has --places",
+                &or_none(&self.places),
+                &or_none(&other.places),
+            );
         }
         let files = self.inputs.keys().chain(other.inputs.keys());
         for f in files {
@@ -252,23 +263,141 @@ pub fn parse_shard(text: &str) -> Result<Shard, ShardError> {
     Shard::new(k, n).ok_or_else(bad)
 }
 
-/// Plans `request` as [`Plan::new`] does, keeping the text of every file
-/// its scenarios read, for a part file.
-pub fn plan_keeping_inputs(request: &Request) -> Result<(Plan, RunKey), Error> {
+/// What a shard runs: one place's scenarios, or every place's.
+#[derive(Debug)]
+pub enum Work {
+    /// One place's scenarios ([`Plan`]).
+    Plan(Plan),
+    /// Many places' ([`Region`]).
+    Region(Region),
+}
+
+impl Work {
+    /// Sets up `request` (over the places table `places`, if given),
+    /// reading every file through `read`.
+    pub fn new_through(
+        request: &Request,
+        places: Option<&Path>,
+        read: &(dyn Fn(&Path) -> std::io::Result<String> + Sync),
+    ) -> Result<Work, Error> {
+        Ok(match places {
+            None => Work::Plan(Plan::new_through(request, read)?),
+            Some(t) => Work::Region(Region::new_through(request, t, read)?),
+        })
+    }
+
+    /// Refuses, before anything is allocated, a run that would not fit in
+    /// `limit` bytes (or the memory this machine has available).
+    pub fn check_memory(&self, limit: Option<u64>) -> Result<(), Error> {
+        match self {
+            Work::Plan(p) => Ok(p.check_memory(limit)?),
+            Work::Region(r) => Ok(r.check_memory(limit, r.places[0].plan.threads())?),
+        }
+    }
+
+    /// Every scenario's warnings, each with its place in a run over many.
+    pub fn warnings(&self) -> Vec<String> {
+        let of = |p: &Plan, place: Option<&str>| -> Vec<String> {
+            p.scenarios()
+                .iter()
+                .flat_map(|l| &l.warnings)
+                .map(|w| match place {
+                    Some(place) => format!("{place}: {w}"),
+                    None => w.to_string(),
+                })
+                .collect()
+        };
+        match self {
+            Work::Plan(p) => of(p, None),
+            Work::Region(r) => r
+                .places
+                .iter()
+                .flat_map(|p| of(&p.plan, Some(&p.name)))
+                .collect(),
+        }
+    }
+
+    /// Replicates to run in all.
+    pub fn jobs(&self) -> u64 {
+        match self {
+            Work::Plan(p) => p.jobs(),
+            Work::Region(r) => r.jobs(),
+        }
+    }
+
+    /// One shard's share.
+    pub fn run_shard(
+        &self,
+        shard: Shard,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<ShardResults, Error> {
+        match self {
+            Work::Plan(p) => p.run_shard(shard, on_done),
+            Work::Region(r) => r.run_shard(shard, on_done),
+        }
+    }
+
+    /// The outcome from every shard's results.
+    pub fn put_together(
+        self,
+        shards: Vec<ShardResults>,
+        seconds: f64,
+    ) -> Result<Finished, AssembleError> {
+        Ok(match self {
+            Work::Plan(p) => Finished::Plan(Box::new(p.put_together(shards, seconds)?)),
+            Work::Region(r) => Finished::Region(r.put_together(shards, seconds)?),
+        })
+    }
+}
+
+/// A finished run: one place's, or many places'.
+#[derive(Debug)]
+pub enum Finished {
+    /// One place's scenarios.
+    Plan(Box<Outcome>),
+    /// Many places'.
+    Region(RegionOutcome),
+}
+
+impl Finished {
+    /// Resident-months simulated, burn-in included.
+    pub fn resident_months(&self) -> u64 {
+        match self {
+            Finished::Plan(o) => o.experiment.resident_months,
+            Finished::Region(r) => r.resident_months(),
+        }
+    }
+
+    /// Seconds of simulation.
+    pub fn seconds(&self) -> f64 {
+        match self {
+            Finished::Plan(o) => o.seconds,
+            Finished::Region(r) => r.seconds,
+        }
+    }
+}
+
+/// Sets up `request` as [`Work::new_through`] does from the disk, keeping
+/// the text of every file it reads, for a part file.
+pub fn plan_keeping_inputs(
+    request: &Request,
+    places: Option<&Path>,
+) -> Result<(Work, RunKey), Error> {
     let mut request = request.clone();
     if request.scenarios.is_empty() {
         // Named, so the merge need not find the bundled folder again.
         request.scenarios = app::bundled();
     }
-    let inputs = RefCell::new(BTreeMap::new());
+    let inputs = Mutex::new(BTreeMap::new());
     let read = |p: &Path| {
         let text = fs::read_to_string(p)?;
         inputs
-            .borrow_mut()
+            .lock()
+            .expect("not poisoned")
             .insert(p.to_string_lossy().into_owned(), text.clone());
         Ok(text)
     };
-    let plan = Plan::new_through(&request, &read)?;
+    let work = Work::new_through(&request, places, &read)?;
     let key = RunKey {
         upstream_version: env!("CARGO_PKG_VERSION").into(),
         scenarios: request
@@ -281,9 +410,10 @@ pub fn plan_keeping_inputs(request: &Request) -> Result<(Plan, RunKey), Error> {
         years: request.years,
         strict: request.strict,
         uncertainty: request.uncertainty,
-        inputs: inputs.into_inner(),
+        places: places.map(|p| p.to_string_lossy().into_owned()),
+        inputs: inputs.into_inner().expect("not poisoned"),
     };
-    Ok((plan, key))
+    Ok((work, key))
 }
 
 /// Writes a shard's part into the folder `dir` (made if missing), in one
@@ -405,7 +535,7 @@ pub fn part_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ShardError> {
 #[derive(Debug)]
 pub struct Merged {
     /// The outcome, as the unsharded run gives it.
-    pub outcome: Outcome,
+    pub outcome: Finished,
     /// Shards merged.
     pub shards: u32,
     /// The longest shard's simulation, in seconds.
@@ -470,10 +600,11 @@ pub fn merge(files: &[PathBuf]) -> Result<Merged, Error> {
                 )
             })
     };
-    let plan = Plan::new_through(&run.request(), &read)?;
+    let places = run.places.as_ref().map(PathBuf::from);
+    let work = Work::new_through(&run.request(), places.as_deref(), &read)?;
     let seconds: f64 = parts.iter().map(|p| p.seconds).sum();
     let longest_seconds = parts.iter().map(|p| p.seconds).fold(0.0, f64::max);
-    let outcome = plan
+    let outcome = work
         .put_together(parts.into_iter().map(|p| p.results).collect(), seconds)
         .map_err(ShardError::Assemble)?;
     Ok(Merged {

@@ -20,6 +20,7 @@ mod places;
 mod properties;
 mod provider_failure;
 mod refusals;
+mod region;
 mod regression;
 mod report;
 mod review;

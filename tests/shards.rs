@@ -386,7 +386,7 @@ fn a_shard_keeps_the_text_of_every_file_its_scenarios_read() {
         replicates: 1,
         ..Request::default()
     };
-    let (_, key) = upstream::shard::plan_keeping_inputs(&request).unwrap();
+    let (_, key) = upstream::shard::plan_keeping_inputs(&request, None).unwrap();
     let names: Vec<&str> = key
         .inputs
         .keys()

@@ -89,7 +89,10 @@ fn a_job_array_of_shards_and_its_merge_give_the_unsharded_files() {
     assert_eq!(parts.len(), 4, "{parts:?}");
     let (expected, got) = (every_file(&whole), every_file(&tmp.path().join("merged")));
     assert!(expected.contains_key("report.html") && expected.len() > 20);
-    assert_eq!(expected.keys().collect::<Vec<_>>(), got.keys().collect::<Vec<_>>());
+    assert_eq!(
+        expected.keys().collect::<Vec<_>>(),
+        got.keys().collect::<Vec<_>>()
+    );
     for (name, bytes) in &expected {
         assert!(&got[name] == bytes, "{name} differs");
     }

@@ -160,6 +160,43 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> Vec<u8> 
 }
 
 /// Numbers as the shortest text that reads back to the same value.
+/// A run over many places' figures ([`crate::region::RegionOutcome::rows`]).
+pub fn places_csv(rows: &[crate::region::Row]) -> Vec<u8> {
+    csv_bytes(
+        &[
+            "level",
+            "name",
+            "region",
+            "places",
+            "residents",
+            "scenario",
+            "figure",
+            "mean",
+            "p5",
+            "p50",
+            "p95",
+        ],
+        rows.iter().map(|r| {
+            let level = match r.level {
+                crate::region::Level::Place => "place",
+                crate::region::Level::Region => "region",
+                crate::region::Level::All => "all",
+            };
+            let mut cells = vec![
+                text(level),
+                text(r.name.as_str()),
+                text(r.region.as_str()),
+                whole(r.places as u64),
+                whole(r.residents),
+                text(r.scenario.as_str()),
+                text(r.figure),
+            ];
+            cells.extend(band_cells(&r.band));
+            cells
+        }),
+    )
+}
+
 /// `upstream sensitivity`'s results: a row per scenario (after the
 /// baseline) and parameter, the largest swing in net present value first.
 pub fn sensitivity_csv(one_way: &crate::sensitivity::OneWay) -> Vec<u8> {
@@ -952,6 +989,7 @@ pub fn is_ours(name: &str) -> bool {
         || name == crate::published::MORRIS_FILE
         || name == crate::published::BREAK_EVEN_FILE
         || name == crate::published::SWEEP_FILE
+        || name == crate::published::PLACES_FILE
         || [
             crate::published::CALIBRATION_FILE,
             crate::published::CANDIDATES_FILE,

@@ -1,0 +1,234 @@
+//! A run over many places (`upstream run --places`): every scenario in
+//! every place, each with its own residents and deprivation; the totals of
+//! a region and of all places are the places' figures added replicate by
+//! replicate; a run over places shards and merges to the same file, byte
+//! for byte; a bad places table is refused naming file, line and column;
+//! a run too big for the memory given is refused with the shards that
+//! would fit.
+
+use std::fs;
+use std::path::Path;
+
+use upstream::app::Request;
+use upstream::region::{Level, PlaceRow, Region, neighbourhoods};
+
+use crate::common::upstream;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn request(replicates: u32) -> Request {
+    Request {
+        scenarios: vec![
+            root().join("tests/fixtures/small.toml"),
+            root().join("tests/fixtures/small_hubs.toml"),
+        ],
+        replicates,
+        seed: 3,
+        threads: Some(2),
+        years: Some(1),
+        ..Request::default()
+    }
+}
+
+fn region(table: &Path, replicates: u32) -> Region {
+    Region::new_through(&request(replicates), table, &|p| fs::read_to_string(p)).unwrap()
+}
+
+#[test]
+fn totals_are_the_places_added_up_and_each_place_has_its_own_residents() {
+    let table = root().join("tests/fixtures/places.csv");
+    let r = region(&table, 8);
+    let residents: Vec<u32> = r
+        .places
+        .iter()
+        .map(|p| p.plan.scenarios()[0].config.population.residents)
+        .collect();
+    assert_eq!(residents, [4000, 2500, 3000]);
+    // Every scenario keeps its own name in every place.
+    for p in &r.places {
+        let names: Vec<&str> = p
+            .plan
+            .scenarios()
+            .iter()
+            .map(|l| l.config.name.as_str())
+            .collect();
+        assert_eq!(names, ["Small borough", "Small borough with hubs"]);
+    }
+    let outcome = r.run(&|| {}).unwrap();
+    let rows = outcome.rows();
+    let find = |level: Level, name: &str, scenario: &str, figure: &str| {
+        rows.iter()
+            .find(|x| {
+                x.level == level && x.name == name && x.scenario == scenario && x.figure == figure
+            })
+            .unwrap_or_else(|| panic!("{name} {scenario} {figure}"))
+    };
+    for scenario in ["Small borough", "Small borough with hubs"] {
+        for figure in [
+            "total_cost_gbp",
+            "reactive_cost_gbp",
+            "prevention_spend_gbp",
+        ] {
+            let place = |n: &str| find(Level::Place, n, scenario, figure).band.mean;
+            let (a, b, c) = (place("Northtown"), place("Easton"), place("Southby"));
+            let all = find(Level::All, "all places", scenario, figure);
+            let north = find(Level::Region, "North", scenario, figure).band.mean;
+            assert!(a > 0.0 && b > 0.0 && c > 0.0, "{figure}");
+            assert!(
+                (all.band.mean - (a + b + c)).abs() <= 1e-6 * all.band.mean,
+                "{figure}"
+            );
+            assert!((north - (a + b)).abs() <= 1e-6 * north, "{figure}");
+            assert_eq!((all.places, all.residents), (3, 9500));
+        }
+    }
+    // A comparison's figures are there for each place, with its net
+    // present value as its own appraisal gives it.
+    let hubs = &outcome.places[0].outcome.economics.appraisals[0];
+    let npv = find(Level::Place, "Northtown", "Small borough with hubs", "npv");
+    assert_eq!(npv.band, hubs.npv);
+}
+
+#[test]
+fn neighbourhoods_are_the_baselines_size_and_never_fewer_than_its_count() {
+    let row = |residents: u32, deciles: [f64; 10]| PlaceRow {
+        name: "P".into(),
+        region: None,
+        residents,
+        deciles,
+        activity: Default::default(),
+    };
+    let big = neighbourhoods(&row(1_000_000, [1.0; 10]), 10_000.0, 20);
+    assert_eq!(big.len(), 100);
+    assert_eq!(
+        big.iter().map(|n| n.residents as u64).sum::<u64>(),
+        1_000_000
+    );
+    let mut only_two = [0.0; 10];
+    only_two[0] = 3.0;
+    only_two[9] = 1.0;
+    let small = neighbourhoods(&row(2_281, only_two), 10_000.0, 20);
+    assert_eq!(small.len(), 20);
+    assert_eq!(small.iter().map(|n| n.residents).sum::<u32>(), 2_281);
+    assert!(small.iter().all(|n| n.decile == 1 || n.decile == 10));
+    let most = small
+        .iter()
+        .filter(|n| n.decile == 1)
+        .map(|n| n.residents)
+        .sum::<u32>();
+    assert_eq!(most, 1_711, "three quarters of the residents, rounded");
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    let mut all = vec![
+        "run",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "--places",
+        "tests/fixtures/places.csv",
+        "-r",
+        "3",
+        "--years",
+        "1",
+        "-q",
+    ];
+    all.extend(args);
+    upstream(&all)
+}
+
+#[test]
+fn a_run_over_places_shards_and_merges_to_the_same_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    assert!(run(&["-o", whole.to_str().unwrap()]).status.success());
+    let expected = fs::read(whole.join("places.csv")).unwrap();
+    // 3 places × 3 replicates: 9 pieces; 11 shards leave two idle.
+    for count in [2u32, 11] {
+        let parts = tmp.path().join(format!("parts-{count}"));
+        for k in (1..=count).rev() {
+            let shard = format!("{k}/{count}");
+            let out = run(&["--shard", &shard, "-j", "1", "-o", parts.to_str().unwrap()]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let merged = tmp.path().join(format!("merged-{count}"));
+        let out = upstream(&[
+            "merge",
+            parts.to_str().unwrap(),
+            "-o",
+            merged.to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            fs::read(merged.join("places.csv")).unwrap() == expected,
+            "{count} shards"
+        );
+    }
+}
+
+#[test]
+fn a_bad_places_table_is_refused_by_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = fs::read_to_string(root().join("tests/fixtures/places.csv")).unwrap();
+    let cases: Vec<(String, &[&str])> = vec![
+        (good.replace("region,", "county,"), &["line 1", "column `county`", "unknown column"]),
+        (good.replace(",decile_10", ""), &["line 1", "column `decile_10`", "missing"]),
+        (good.replace("Easton", "Northtown"), &["line 3", "column `place`", "listed twice (first on line 2)"]),
+        (good.replace("Southby,South,3000", "Southby,South,lots"), &["line 4", "column `residents`", "a whole number"]),
+        (good.replace("Southby,South,3000,300", "Southby,South,3000,-3"), &["line 4", "column `decile_1`", "0 or more"]),
+        ("place,residents,decile_1,decile_2,decile_3,decile_4,decile_5,decile_6,decile_7,decile_8,decile_9,decile_10\n".into(), &["lists no places"]),
+    ];
+    for (i, (text, expect)) in cases.into_iter().enumerate() {
+        let table = tmp.path().join(format!("bad{i}.csv"));
+        fs::write(&table, text).unwrap();
+        let out_dir = tmp.path().join(format!("out{i}"));
+        let got = upstream(&[
+            "run",
+            "tests/fixtures/small.toml",
+            "--places",
+            table.to_str().unwrap(),
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(got.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("bad{i}.csv")), "{stderr}");
+        for e in expect {
+            assert!(stderr.contains(e), "expected {e:?} in {stderr}");
+        }
+        assert!(!out_dir.exists());
+    }
+}
+
+#[test]
+fn a_run_too_big_for_its_memory_is_refused_with_the_shards_that_would_fit() {
+    let table = root().join("tests/fixtures/places.csv");
+    let r = region(&table, 200);
+    let whole = r.memory(2, 1).total();
+    // Results shrink with shards; the populations do not.
+    assert!(r.memory(2, 4).total() < whole);
+    let limit = r.memory(2, 4).total();
+    let err = r.check_memory(Some(limit), 2).unwrap_err();
+    let text = err.to_string();
+    let shards = (1..=4).find(|&n| r.memory(2, n).total() <= limit).unwrap();
+    assert!(shards > 1);
+    assert!(
+        text.contains(&format!(
+            "split it into {shards} shards (--shard K/{shards})"
+        )),
+        "{text}"
+    );
+    assert!(r.check_memory(Some(whole), 2).is_ok());
+    let tiny = r.check_memory(Some(1 << 20), 2).unwrap_err().to_string();
+    assert!(tiny.contains("use fewer --threads"), "{tiny}");
+}
