@@ -274,6 +274,7 @@ fn run_places(
     };
     let out = upstream::output::claim(out_dir)?;
     let (places_count, residents) = (region.places.len(), region.residents());
+    let memory = region.memory(region.places[0].plan.threads(), 1).total();
     let outcome = {
         let jobs = region.jobs();
         let done = AtomicU64::new(0);
@@ -290,8 +291,10 @@ fn run_places(
             outcome.threads(),
         );
         eprintln!(
-            "{places_count} places, {} residents.",
-            upstream::format::count(residents as f64)
+            "{places_count} places, {} residents; memory estimated at {} ({} bytes of state a resident).",
+            upstream::format::count(residents as f64),
+            upstream::format::size(memory),
+            upstream::experiment::MemoryEstimate::PER_RESIDENT
         );
     }
     Ok(())

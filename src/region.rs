@@ -101,7 +101,7 @@ pub enum RegionError {
         size(need.total()),
         size(*limit),
         shards.map_or_else(
-            || format!("even one place's residents on each of {threads} threads need {} for their populations; use fewer --threads", size(need.program + need.populations)),
+            || format!("the largest place's residents on each of {threads} threads need {} for their populations; use fewer --threads", size(need.program + need.populations)),
             |n| format!("split it into {n} shards (--shard K/{n}), each needing about {}, or use fewer replicates", size(*per_shard))
         )
     )]
@@ -537,8 +537,12 @@ impl Region {
         if need.total() <= limit {
             return Ok(());
         }
-        let fits = |n: u32| self.memory(threads, n).total() <= limit;
-        let shards = (1..=Shard::MAX).find(|&n| fits(n));
+        // Only the results divide among shards.
+        let fixed = need.total() - need.results;
+        let shards = (limit > fixed)
+            .then(|| need.results.div_ceil(limit - fixed))
+            .filter(|&n| n <= Shard::MAX as u64)
+            .map(|n| n as u32);
         Err(RegionError::Memory {
             places: self.places.len(),
             need,
