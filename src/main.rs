@@ -268,7 +268,7 @@ fn run_places(
     if !quiet {
         warn_all(&work.warnings());
     }
-    work.check_memory(memory_limit)?;
+    work.check_memory(memory_limit, 1)?;
     let Work::Region(region) = work else {
         unreachable!("a places table gives a region")
     };
@@ -324,7 +324,7 @@ fn run_shard(
     if !quiet {
         warn_all(&work.warnings());
     }
-    work.check_memory(memory_limit)?;
+    work.check_memory(memory_limit, shard.count())?;
     let started = std::time::Instant::now();
     let results = {
         let jobs = work.jobs().div_ceil(shard.count() as u64);

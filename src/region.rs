@@ -527,25 +527,32 @@ impl Region {
     /// Refuses, before anything is allocated, a run that would not fit in
     /// `limit` bytes (or the memory this machine has available), saying
     /// how many shards would.
-    pub fn check_memory(&self, limit: Option<u64>, threads: usize) -> Result<(), RegionError> {
+    /// A shard of `shards` holds only its share of the results.
+    pub fn check_memory(
+        &self,
+        limit: Option<u64>,
+        threads: usize,
+        shards: u32,
+    ) -> Result<(), RegionError> {
         let (limit, limit_from) = match (limit, app::available_memory()) {
             (Some(l), _) => (l, "--memory-limit"),
             (None, Some(a)) => (a, "the memory this machine has available"),
             (None, None) => return Ok(()),
         };
-        let need = self.memory(threads, 1);
+        let need = self.memory(threads, shards);
         if need.total() <= limit {
             return Ok(());
         }
         // Only the results divide among shards.
-        let fixed = need.total() - need.results;
+        let whole = self.memory(threads, 1);
+        let fixed = whole.total() - whole.results;
         let shards = (limit > fixed)
-            .then(|| need.results.div_ceil(limit - fixed))
+            .then(|| whole.results.div_ceil(limit - fixed))
             .filter(|&n| n <= Shard::MAX as u64)
             .map(|n| n as u32);
         Err(RegionError::Memory {
             places: self.places.len(),
-            need,
+            need: whole,
             limit,
             limit_from,
             threads,

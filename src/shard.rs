@@ -286,12 +286,13 @@ impl Work {
         })
     }
 
-    /// Refuses, before anything is allocated, a run that would not fit in
-    /// `limit` bytes (or the memory this machine has available).
-    pub fn check_memory(&self, limit: Option<u64>) -> Result<(), Error> {
+    /// Refuses, before anything is allocated, a run (or one of `shards`
+    /// shards of it) that would not fit in `limit` bytes (or the memory
+    /// this machine has available).
+    pub fn check_memory(&self, limit: Option<u64>, shards: u32) -> Result<(), Error> {
         match self {
             Work::Plan(p) => Ok(p.check_memory(limit)?),
-            Work::Region(r) => Ok(r.check_memory(limit, r.places[0].plan.threads())?),
+            Work::Region(r) => Ok(r.check_memory(limit, r.places[0].plan.threads(), shards)?),
         }
     }
 

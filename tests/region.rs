@@ -218,7 +218,7 @@ fn a_run_too_big_for_its_memory_is_refused_with_the_shards_that_would_fit() {
     // Results shrink with shards; the populations do not.
     assert!(r.memory(2, 4).total() < whole);
     let limit = r.memory(2, 4).total();
-    let err = r.check_memory(Some(limit), 2).unwrap_err();
+    let err = r.check_memory(Some(limit), 2, 1).unwrap_err();
     let text = err.to_string();
     let shards = (1..=4).find(|&n| r.memory(2, n).total() <= limit).unwrap();
     assert!(shards > 1);
@@ -228,7 +228,9 @@ fn a_run_too_big_for_its_memory_is_refused_with_the_shards_that_would_fit() {
         )),
         "{text}"
     );
-    assert!(r.check_memory(Some(whole), 2).is_ok());
-    let tiny = r.check_memory(Some(1 << 20), 2).unwrap_err().to_string();
+    assert!(r.check_memory(Some(whole), 2, 1).is_ok());
+    // One of those shards fits.
+    assert!(r.check_memory(Some(limit), 2, shards).is_ok());
+    let tiny = r.check_memory(Some(1 << 20), 2, 1).unwrap_err().to_string();
     assert!(tiny.contains("use fewer --threads"), "{tiny}");
 }
