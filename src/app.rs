@@ -35,7 +35,7 @@ use std::time::Instant;
 
 use crate::economics::{self, Economics, InterventionMoney};
 use crate::error::Error;
-use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings, Shard};
+use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings, Runs, Shard};
 use crate::format::{count, size, sizes};
 use crate::model::Config;
 use crate::output::{self, OutputFolder, RunInfo};
@@ -600,6 +600,41 @@ impl Plan {
                 )
             }
         };
+        drop(configs);
+        Ok(self.appraise(experiment, chance, seconds))
+    }
+
+    /// As [`Plan::run`], as one of an experiment's runs ([`Runs`]): the
+    /// outcome, unless `runs` does one shard's share.
+    pub fn run_in(
+        self,
+        runs: &mut Runs,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<Option<Outcome>, Error> {
+        let started = Instant::now();
+        let configs = self.configs();
+        let n = configs.len();
+        let central = |s: usize, _| configs[s];
+        let (experiment, chance) = match &self.draws {
+            None => (runs.run(n, &central, &self.settings, on_done)?, None),
+            Some(d) => {
+                let drawn = |s: usize, r: u32| &d.configs[s][r as usize];
+                (
+                    runs.run(n, &drawn, &self.settings, on_done)?,
+                    runs.run(n, &central, &self.settings, on_done)?,
+                )
+            }
+        };
+        drop(configs);
+        let seconds = started.elapsed().as_secs_f64();
+        Ok(experiment.map(|e| self.appraise(e, chance, seconds)))
+    }
+
+    /// The outcome of the run's replicates (and, with drawn parameters,
+    /// `chance`, the same replicates at every parameter's value),
+    /// appraised against the baseline.
+    fn appraise(self, experiment: Experiment, chance: Option<Experiment>, seconds: f64) -> Outcome {
+        let configs = self.configs();
         let money: Vec<&[InterventionMoney]> = self
             .scenarios
             .iter()
@@ -629,12 +664,12 @@ impl Plan {
             experiment.burn_in_shared += chance.burn_in_shared;
         }
         drop(configs);
-        Ok(Outcome {
+        Outcome {
             plan: self,
             experiment,
             economics,
             seconds,
-        })
+        }
     }
 }
 

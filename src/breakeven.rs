@@ -18,7 +18,7 @@
 
 use crate::Error;
 use crate::economics::{self, Economics};
-use crate::experiment::{self, RunSettings};
+use crate::experiment::{RunSettings, Runs};
 use crate::model::{Delivery, EffectTarget};
 use crate::scenario::Loaded;
 
@@ -301,12 +301,14 @@ pub fn levers_of(scenarios: &[Loaded]) -> usize {
 }
 
 /// Finds every lever's break-even in each scenario after the baseline.
-/// `on_done` is called once per finished replicate.
+/// `on_done` is called once per finished replicate. Run in `runs`:
+/// nothing, if `runs` does one shard's share.
 pub fn break_even(
     scenarios: &[Loaded],
     settings: &RunSettings,
+    runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
-) -> Result<BreakEvens, Error> {
+) -> Result<Option<BreakEvens>, Error> {
     let baseline = &scenarios[0];
     let mut out = Vec::new();
     let mut resident_months = 0;
@@ -319,14 +321,16 @@ pub fn break_even(
                 .collect::<Result<Vec<_>, _>>()?;
             let mut configs = vec![&baseline.config];
             configs.extend(variants.iter().map(|l| &l.config));
-            let runs = experiment::run(&configs, settings, on_done)?;
-            resident_months += runs.resident_months;
+            let Some(run) = runs.run(configs.len(), &|s, _| configs[s], settings, on_done)? else {
+                continue;
+            };
+            resident_months += run.resident_months;
             let money: Vec<&[economics::InterventionMoney]> = std::iter::once(baseline)
                 .chain(std::iter::repeat_n(scenario, variants.len()))
                 .map(|l| l.intervention_money.as_slice())
                 .collect();
             let e: Economics =
-                economics::evaluate(&baseline.conventions, &configs, &money, &runs.scenarios);
+                economics::evaluate(&baseline.conventions, &configs, &money, &run.scenarios);
             let npv: Vec<f64> = e.appraisals.iter().map(|a| a.npv.mean).collect();
             let central = crossing(&grid, &npv);
             let each: Vec<Crossing> = (0..settings.replicates as usize)
@@ -356,11 +360,14 @@ pub fn break_even(
             });
         }
     }
-    Ok(BreakEvens {
+    if runs.only().is_some() {
+        return Ok(None);
+    }
+    Ok(Some(BreakEvens {
         scenarios: scenarios.iter().map(|l| l.config.name.clone()).collect(),
         levers: out,
         resident_months,
-    })
+    }))
 }
 
 #[cfg(test)]

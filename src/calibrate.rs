@@ -15,7 +15,7 @@
 //! their values.
 
 use crate::Error;
-use crate::experiment::{self, RunSettings};
+use crate::experiment::{RunSettings, Runs};
 use crate::metrics::Band;
 use crate::observed::Observed;
 use crate::rng::{Crn, Purpose, named_uniform};
@@ -327,14 +327,16 @@ pub fn distance(simulated: &[f64], observed: &[f64]) -> f64 {
 
 /// Fits the uncertain parameters of `scenario` selected by
 /// `calibration.only` to `observed` (read against this scenario). `on_done`
-/// is called once per finished replicate.
+/// is called once per finished replicate. Run in `runs`: nothing, if
+/// `runs` does one shard's share.
 pub fn calibrate(
     scenario: &Loaded,
     observed: &Observed,
     settings: &RunSettings,
     calibration: &CalibrationSettings,
+    runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Calibration, Error> {
+) -> Result<Option<Calibration>, Error> {
     let fitted: Vec<&Uncertain> = scenario
         .uncertainty
         .parameters
@@ -392,10 +394,11 @@ pub fn calibrate(
     let mut stated: Option<Vec<Vec<f64>>> = None;
     let mut candidates: Vec<Candidate> = Vec::with_capacity(n as usize);
     let mut next = 0u32;
-    while next < n || stated.is_none() {
+    let mut first = true;
+    while next < n || first {
         let mut configs = Vec::with_capacity(BATCH + 1);
         let mut drawn = Vec::with_capacity(BATCH);
-        if stated.is_none() {
+        if first {
             configs.push(scenario.config.clone());
         }
         while next < n && drawn.len() < BATCH {
@@ -410,9 +413,12 @@ pub fn calibrate(
             next += 1;
         }
         let refs: Vec<&crate::model::Config> = configs.iter().collect();
-        let run = experiment::run(&refs, settings, on_done)?;
+        let with_stated = std::mem::take(&mut first);
+        let Some(run) = runs.run(refs.len(), &|s, _| refs[s], settings, on_done)? else {
+            continue;
+        };
         resident_months += run.resident_months;
-        let mut runs = run.scenarios.into_iter();
+        let mut each = run.scenarios.into_iter();
         let counted = |runs: crate::experiment::ScenarioRuns| -> Vec<Vec<f64>> {
             runs.series
                 .iter()
@@ -425,10 +431,10 @@ pub fn calibrate(
                 })
                 .collect()
         };
-        if stated.is_none() {
-            stated = Some(counted(runs.next().expect("the stated run")));
+        if with_stated {
+            stated = Some(counted(each.next().expect("the stated run")));
         }
-        for ((quantiles, values), r) in drawn.into_iter().zip(runs) {
+        for ((quantiles, values), r) in drawn.into_iter().zip(each) {
             let simulated = counted(r);
             let distance = distance(&means(&simulated), &counts);
             candidates.push(Candidate {
@@ -439,7 +445,10 @@ pub fn calibrate(
             });
         }
     }
-    let stated = means(&stated.expect("the stated run ran"));
+    let Some(stated) = stated else {
+        return Ok(None);
+    };
+    let stated = means(&stated);
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     // Ties (a parameter the counts do not see) keep the order drawn.
     order.sort_by(|&a, &b| {
@@ -489,7 +498,7 @@ pub fn calibrate(
             }
         })
         .collect();
-    Ok(Calibration {
+    Ok(Some(Calibration {
         scenario: scenario.config.name.clone(),
         observed: observed.clone(),
         parameters,
@@ -500,7 +509,7 @@ pub fn calibrate(
         replicates: settings.replicates,
         seed: settings.seed,
         resident_months,
-    })
+    }))
 }
 
 /// The calibrated scenario's text, to be written as

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use serde::{Deserialize, Serialize};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,10 +24,11 @@ pub enum Command {
     /// With no scenario, runs the bundled default comparison: the baseline
     /// borough and each bundled intervention scenario.
     Run(RunArgs),
-    /// Put a run's shards back together (the parts `upstream run --shard`
-    /// wrote, or the folders holding them) and write its files, the same,
-    /// byte for byte, as the run unsharded would: the parts are checked to
-    /// be every shard of one run, once each.
+    /// Put a run's or an experiment's shards back together (the parts
+    /// `upstream run --shard`, `upstream sweep --shard` and the like wrote,
+    /// or the folders holding them) and write its files, the same, byte for
+    /// byte, as it would unsharded: the parts are checked to be every shard
+    /// of one run, once each.
     Merge(MergeArgs),
     /// Rebuild the charts and report.html from an existing output folder,
     /// without re-running the simulation.
@@ -103,7 +105,7 @@ pub enum Command {
 }
 
 /// What a comparison runs: its scenarios, seed, threads and horizon.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Serialize, Deserialize)]
 pub struct Compared {
     /// Scenario files. The first is the baseline unless --baseline is given;
     /// with none, the bundled default comparison.
@@ -116,6 +118,7 @@ pub struct Compared {
     pub seed: u64,
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
+    #[serde(skip)]
     pub threads: Option<usize>,
     /// Horizon in years, overriding every scenario's own.
     #[arg(long, value_name = "N")]
@@ -194,7 +197,8 @@ pub struct MergeArgs {
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Skip the charts and report.html.
+    /// Skip the charts and report.html (a run's; an experiment writes what
+    /// it writes unsharded).
     #[arg(long)]
     pub no_report: bool,
 }
@@ -203,9 +207,10 @@ fn parse_shard(text: &str) -> Result<upstream::experiment::Shard, String> {
     upstream::shard::parse_shard(text).map_err(|e| e.to_string())
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Serialize, Deserialize)]
 pub struct SensitivityArgs {
     #[command(flatten)]
+    #[serde(flatten)]
     pub compared: Compared,
     /// Stochastic replicates of each comparison.
     #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
@@ -218,6 +223,7 @@ pub struct SensitivityArgs {
         default_value = "out-sensitivity",
         value_name = "DIR"
     )]
+    #[serde(skip)]
     pub out: PathBuf,
     /// Parameters to list per scenario in the terminal (the files have
     /// all; the charts and report show the 10 largest).
@@ -225,9 +231,11 @@ pub struct SensitivityArgs {
     pub top: usize,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
+    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[serde(skip)]
     pub memory_limit: Option<u64>,
     /// Vary only the uncertain parameters whose names start with this
     /// (such as `interventions.hubs` or `events.`); may be given more than
@@ -240,11 +248,19 @@ pub struct SensitivityArgs {
     /// scenario.
     #[arg(long, value_name = "TRAJECTORIES", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub morris: Option<u32>,
+    /// Run only shard K of N (from 1), such as 3/8: every Nth of the
+    /// experiment's replicates, for a batch scheduler's job array. Writes
+    /// the part shard-K-of-N.part into --out, to be put together by
+    /// `upstream merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[serde(skip)]
+    pub shard: Option<upstream::experiment::Shard>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Serialize, Deserialize)]
 pub struct BreakEvenArgs {
     #[command(flatten)]
+    #[serde(flatten)]
     pub compared: Compared,
     /// Stochastic replicates at each point of each lever's grid.
     #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
@@ -256,18 +272,29 @@ pub struct BreakEvenArgs {
         default_value = "out-break-even",
         value_name = "DIR"
     )]
+    #[serde(skip)]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
+    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[serde(skip)]
     pub memory_limit: Option<u64>,
+    /// Run only shard K of N (from 1), such as 3/8: every Nth of the
+    /// experiment's replicates, for a batch scheduler's job array. Writes
+    /// the part shard-K-of-N.part into --out, to be put together by
+    /// `upstream merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[serde(skip)]
+    pub shard: Option<upstream::experiment::Shard>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Serialize, Deserialize)]
 pub struct SweepArgs {
     #[command(flatten)]
+    #[serde(flatten)]
     pub compared: Compared,
     /// A number to vary, as NAME=FROM:TO:POINTS (the name as assumptions.csv
     /// gives it; x0.5:x2:7 for multiples of the value each scenario
@@ -279,17 +306,27 @@ pub struct SweepArgs {
     pub replicates: u32,
     /// Folder for sweep.csv, the charts and each point's kept results.
     #[arg(long, short = 'o', default_value = "out-sweep", value_name = "DIR")]
+    #[serde(skip)]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
+    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[serde(skip)]
     pub memory_limit: Option<u64>,
+    /// Run only shard K of N (from 1), such as 3/8: every Nth of the
+    /// experiment's replicates, for a batch scheduler's job array. Writes
+    /// the part shard-K-of-N.part into --out, to be put together by
+    /// `upstream merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[serde(skip)]
+    pub shard: Option<upstream::experiment::Shard>,
 }
 
 /// What `upstream optimise` maximises.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, clap::ValueEnum, Serialize, Deserialize)]
 pub enum ObjectiveArg {
     /// Expected net present value against the baseline.
     Npv,
@@ -297,11 +334,12 @@ pub enum ObjectiveArg {
     CrisisMonths,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Serialize, Deserialize)]
 pub struct OptimiseArgs {
     /// The baseline, then the scenario whose [optimise] table states the
     /// budget to split (--baseline may name the baseline instead).
     #[command(flatten)]
+    #[serde(flatten)]
     pub compared: Compared,
     /// What the best split maximises.
     #[arg(long, value_enum, default_value = "npv")]
@@ -316,16 +354,26 @@ pub struct OptimiseArgs {
     pub uncertainty: bool,
     /// Folder for splits.csv, frontier.csv and the charts.
     #[arg(long, short = 'o', default_value = "out-optimise", value_name = "DIR")]
+    #[serde(skip)]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
+    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[serde(skip)]
     pub memory_limit: Option<u64>,
+    /// Run only shard K of N (from 1), such as 3/8: every Nth of the
+    /// experiment's replicates, for a batch scheduler's job array. Writes
+    /// the part shard-K-of-N.part into --out, to be put together by
+    /// `upstream merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[serde(skip)]
+    pub shard: Option<upstream::experiment::Shard>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Serialize, Deserialize)]
 pub struct CalibrateArgs {
     /// The scenario to calibrate: the place's baseline.
     pub scenario: PathBuf,
@@ -352,16 +400,27 @@ pub struct CalibrateArgs {
     pub seed: u64,
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
+    #[serde(skip)]
     pub threads: Option<usize>,
     /// Folder for the calibrated scenario, the CSVs and the charts.
     #[arg(long, short = 'o', default_value = "out-calibrate", value_name = "DIR")]
+    #[serde(skip)]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
+    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[serde(skip)]
     pub memory_limit: Option<u64>,
+    /// Run only shard K of N (from 1), such as 3/8: every Nth of the
+    /// experiment's replicates, for a batch scheduler's job array. Writes
+    /// the part shard-K-of-N.part into --out, to be put together by
+    /// `upstream merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[serde(skip)]
+    pub shard: Option<upstream::experiment::Shard>,
 }
 
 #[derive(Args, Debug)]
@@ -474,3 +533,70 @@ pub struct ServeArgs {
     #[arg(long, default_value = "scenarios", value_name = "DIR")]
     pub scenarios: PathBuf,
 }
+
+/// An experiment that can be split into shards: its command's name, and
+/// the settings every shard and the merge share.
+pub trait Sharded: Serialize + serde::de::DeserializeOwned {
+    /// The command, as typed after `upstream`.
+    const COMMAND: &'static str;
+    /// The shard to run, if one.
+    fn shard(&self) -> Option<upstream::experiment::Shard>;
+    /// The output folder (a shard's: where its part goes).
+    fn out(&self) -> &std::path::Path;
+    /// Whether only errors are shown.
+    fn quiet(&self) -> bool;
+    /// Writes to `out`, showing only errors if `quiet` (a merge's).
+    fn merged_into(&mut self, out: PathBuf, quiet: bool);
+    /// Names the scenarios run when none are given, so the merge need not
+    /// find them where the shards did.
+    fn name_bundled(&mut self) {}
+}
+
+/// The bundled default comparison, named.
+fn name_bundled(compared: &mut Compared) {
+    if compared.scenarios.is_empty() && compared.baseline.is_none() {
+        compared.scenarios = upstream::app::bundled();
+    }
+}
+
+/// With no scenarios, the bundled prevention portfolio against the bundled
+/// baseline, named.
+pub fn name_portfolio(compared: &mut Compared) {
+    if compared.scenarios.is_empty() && compared.baseline.is_none() {
+        let dir = upstream::app::bundled_dir();
+        compared.scenarios = vec![
+            dir.join("baseline.toml"),
+            dir.join("prevention_portfolio.toml"),
+        ];
+    }
+}
+
+macro_rules! sharded {
+    ($args:ty, $command:literal, $($bundled:ident)?) => {
+        impl Sharded for $args {
+            const COMMAND: &'static str = $command;
+            fn shard(&self) -> Option<upstream::experiment::Shard> {
+                self.shard
+            }
+            fn out(&self) -> &std::path::Path {
+                &self.out
+            }
+            fn quiet(&self) -> bool {
+                self.quiet
+            }
+            fn merged_into(&mut self, out: PathBuf, quiet: bool) {
+                self.out = out;
+                self.quiet = quiet;
+            }
+            $(fn name_bundled(&mut self) {
+                $bundled(&mut self.compared)
+            })?
+        }
+    };
+}
+
+sharded!(SensitivityArgs, "sensitivity", name_bundled);
+sharded!(BreakEvenArgs, "break-even", name_bundled);
+sharded!(SweepArgs, "sweep", name_bundled);
+sharded!(OptimiseArgs, "optimise", name_portfolio);
+sharded!(CalibrateArgs, "calibrate",);

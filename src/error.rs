@@ -75,6 +75,9 @@ pub enum Error {
     /// Shards that cannot be written, read or merged.
     #[error(transparent)]
     Shard(#[from] crate::shard::ShardError),
+    /// An experiment's runs that could not be done or put together.
+    #[error(transparent)]
+    Runs(#[from] crate::experiment::RunsError),
     /// The learning simulation's server could not start.
     #[cfg(feature = "serve")]
     #[error(transparent)]
@@ -92,7 +95,8 @@ impl Error {
             Error::Output(e) => !matches!(e, OutputError::Workbook(_)),
             #[cfg(feature = "report")]
             Error::ReportAfterResults { .. } => false,
-            Error::Threads(_) => false,
+            Error::Threads(_) | Error::Runs(crate::experiment::RunsError::Threads(_)) => false,
+            Error::Runs(_) => true,
             Error::Place(_)
             | Error::Sweep(_)
             | Error::Observed(_)

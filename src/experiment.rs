@@ -394,6 +394,20 @@ pub fn run_part<'a>(
     shard: Shard,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Partial, ThreadPoolError> {
+    Ok(run_part_from(scenarios, config, settings, shard, 0, on_done)?.0)
+}
+
+/// As [`run_part`], the run's pieces numbered from `first` (an
+/// experiment's runs share out their pieces as one list): with the number
+/// of pieces the run has.
+fn run_part_from<'a>(
+    scenarios: usize,
+    config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
+    settings: &RunSettings,
+    shard: Shard,
+    first: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<(Partial, usize), ThreadPoolError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = settings.threads {
         builder = builder.num_threads(n);
@@ -406,10 +420,12 @@ pub fn run_part<'a>(
     // simulated once and carried on into each, the same numbers, byte for
     // byte, as simulating it again. Each group is one piece of the work,
     // so a shard never splits a shared burn-in.
-    let groups: Vec<(u32, Vec<usize>)> = burn_in_groups(scenarios, settings.replicates, config)
+    let all = burn_in_groups(scenarios, settings.replicates, config);
+    let pieces = all.len();
+    let groups: Vec<(u32, Vec<usize>)> = all
         .into_iter()
         .enumerate()
-        .filter(|(piece, _)| shard.holds(*piece))
+        .filter(|(piece, _)| shard.holds(first + piece))
         .map(|(_, g)| g)
         .collect();
     // Cores a run of many replicates would leave idle go to each
@@ -456,5 +472,183 @@ pub fn run_part<'a>(
         part.results
             .extend(out.into_iter().map(|(s, result)| (s, *r, result)));
     }
-    Ok(part)
+    Ok((part, pieces))
+}
+
+/// Where an experiment's runs are done. An experiment (a sweep, a
+/// sensitivity analysis, a calibration…) is a fixed list of runs, each
+/// decided by the experiment's settings alone, never by an earlier run's
+/// results; so its pieces of work can be numbered as one list across its
+/// runs and shared out between shards as a single run's are.
+///
+/// - [`Runs::whole`] does every run here and hands each back.
+/// - [`Runs::shard`] does one shard's share of each run and hands back
+///   nothing: the experiment goes on to its next run without summing up,
+///   and [`Runs::into_kept`] gives the shares, to be written as a part.
+/// - [`Runs::merge`] does no simulation: it puts each run together from
+///   every shard's share, so the experiment sums up exactly as if it had
+///   run whole.
+#[derive(Debug)]
+pub struct Runs {
+    mode: Mode,
+    /// Pieces of work in the runs so far.
+    pieces: usize,
+    /// Runs so far.
+    runs: usize,
+}
+
+#[derive(Debug)]
+enum Mode {
+    Whole,
+    Shard { shard: Shard, kept: Vec<Partial> },
+    Merge { shards: Vec<Vec<Partial>> },
+}
+
+impl Runs {
+    /// Every run done here.
+    pub fn whole() -> Runs {
+        Runs::with(Mode::Whole)
+    }
+
+    /// One shard's share of each run done here, kept.
+    pub fn shard(shard: Shard) -> Runs {
+        Runs::with(Mode::Shard {
+            shard,
+            kept: Vec::new(),
+        })
+    }
+
+    /// Each run put together from every shard's shares (each shard's
+    /// [`Runs::into_kept`], in any order of shards).
+    pub fn merge(shards: Vec<Vec<Partial>>) -> Runs {
+        Runs::with(Mode::Merge { shards })
+    }
+
+    fn with(mode: Mode) -> Runs {
+        Runs {
+            mode,
+            pieces: 0,
+            runs: 0,
+        }
+    }
+
+    /// The shard this does, if it does one shard's share.
+    pub fn only(&self) -> Option<Shard> {
+        match self.mode {
+            Mode::Shard { shard, .. } => Some(shard),
+            _ => None,
+        }
+    }
+
+    /// Whether every run is done here, neither shared out nor merged.
+    pub fn is_whole(&self) -> bool {
+        matches!(self.mode, Mode::Whole)
+    }
+
+    /// Runs done (or put together) so far.
+    pub fn count(&self) -> usize {
+        self.runs
+    }
+
+    /// The next run of the experiment: scenario `s`'s replicate `r` with
+    /// the parameters `config(s, r)`. The experiment, whole (or put
+    /// together from the shards), unless this does one shard's share.
+    pub fn run<'a>(
+        &mut self,
+        scenarios: usize,
+        config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
+        settings: &RunSettings,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<Option<Experiment>, RunsError> {
+        let at = self.runs;
+        self.runs += 1;
+        match &mut self.mode {
+            Mode::Whole => {
+                let (part, _) =
+                    run_part_from(scenarios, config, settings, Shard::WHOLE, 0, on_done)?;
+                Ok(Some(
+                    assemble(scenarios, config, settings, vec![part])
+                        .expect("one shard holds it all"),
+                ))
+            }
+            Mode::Shard { shard, kept } => {
+                let (part, pieces) =
+                    run_part_from(scenarios, config, settings, *shard, self.pieces, on_done)?;
+                self.pieces += pieces;
+                kept.push(part);
+                Ok(None)
+            }
+            Mode::Merge { shards } => {
+                let parts = shards
+                    .iter_mut()
+                    .map(|s| s.get_mut(at).map(std::mem::take))
+                    .collect::<Option<Vec<Partial>>>()
+                    .ok_or(RunsError::TooFew { runs: at })?;
+                let whole = assemble(scenarios, config, settings, parts).map_err(|source| {
+                    RunsError::Run {
+                        run: at + 1,
+                        source,
+                    }
+                })?;
+                Ok(Some(whole))
+            }
+        }
+    }
+
+    /// Checks, once the experiment has ended, that a merge used every run
+    /// the shards did.
+    pub fn finish(&self) -> Result<(), RunsError> {
+        match &self.mode {
+            Mode::Merge { shards } => match shards.iter().map(Vec::len).max() {
+                Some(held) if held > self.runs => Err(RunsError::TooMany {
+                    held,
+                    runs: self.runs,
+                }),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// The shares of each run this shard did, in the experiment's order.
+    pub fn into_kept(self) -> Vec<Partial> {
+        match self.mode {
+            Mode::Shard { kept, .. } => kept,
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An experiment's runs that could not be done or put together.
+#[derive(Debug, thiserror::Error)]
+pub enum RunsError {
+    /// The worker threads could not be started.
+    #[error(transparent)]
+    Threads(#[from] ThreadPoolError),
+    /// The shards' shares of one run do not make it up.
+    #[error("the parts do not make up run {run} of the experiment: {source}")]
+    Run {
+        /// The run, from 1.
+        run: usize,
+        /// What is missing or extra.
+        source: AssembleError,
+    },
+    /// Fewer runs in the parts than the experiment does.
+    #[error(
+        "the parts hold {runs} runs of the experiment, but it does more: they were written by another experiment"
+    )]
+    TooFew {
+        /// Runs the parts hold.
+        runs: usize,
+    },
+    /// More runs in the parts than the experiment does.
+    #[error(
+        "the parts hold {held} runs of the experiment, but it does {runs}: they were written by another experiment"
+    )]
+    TooMany {
+        /// Runs the parts hold.
+        held: usize,
+        /// Runs the experiment does.
+        runs: usize,
+    },
 }

@@ -23,12 +23,12 @@ fn main() -> ExitCode {
         cli::Command::Report { dir, quiet } => report(&dir, quiet),
         cli::Command::Check { scenarios, strict } => check(&scenarios, strict),
         cli::Command::NewPlace(args) => new_place(args),
-        cli::Command::Sensitivity(args) => sensitivity(args),
-        cli::Command::BreakEven(args) => break_even(args),
-        cli::Command::Sweep(args) => sweep(args),
-        cli::Command::Calibrate(args) => calibrate(args),
+        cli::Command::Sensitivity(args) => sharded(args, sensitivity),
+        cli::Command::BreakEven(args) => sharded(args, break_even),
+        cli::Command::Sweep(args) => sharded(args, sweep),
+        cli::Command::Calibrate(args) => sharded(args, calibrate),
         cli::Command::Review(args) => review(args),
-        cli::Command::Optimise(args) => optimise(args),
+        cli::Command::Optimise(args) => sharded(args, optimise),
         cli::Command::Serve(args) => serve(args),
     };
     match result {
@@ -335,9 +335,9 @@ fn run_shard(
         })?
     };
     let seconds = started.elapsed().as_secs_f64();
-    let path = shard::write_part(out, &key, shard, seconds, &results)?;
+    let runs = results.run.results.len() + results.central.as_ref().map_or(0, |c| c.results.len());
+    let path = shard::write_part(out, &key, shard, seconds, &shard::PartResults::Run(results))?;
     if !quiet {
-        let runs = results.run.results.len() + results.central.map_or(0, |c| c.results.len());
         println!(
             "Wrote shard {} of {} ({runs} runs of a scenario's replicate, {seconds:.1} s) to {}; when every shard is done, `upstream merge {}` puts them together.",
             shard.index(),
@@ -350,9 +350,12 @@ fn run_shard(
 }
 
 fn merge(args: cli::MergeArgs) -> Result<(), Error> {
-    use upstream::shard::Finished;
+    use upstream::shard::{Finished, Merging};
+    let merged = match upstream::shard::merge(&args.parts)? {
+        Merging::Run(merged) => merged,
+        Merging::Experiment(parts) => return merge_experiment(parts, &args),
+    };
     let out = upstream::output::claim(&args.out)?;
-    let merged = upstream::shard::merge(&args.parts)?;
     match &merged.outcome {
         Finished::Plan(outcome) => write_outcome(outcome, &out, args.no_report, args.quiet)?,
         Finished::Region(region) => {
@@ -378,6 +381,131 @@ fn merge(args: cli::MergeArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// Where an experiment reads its files and does its runs: here; as one
+/// shard, keeping what it reads for its part; or as the merge of every
+/// shard's part, reading the files and runs the parts hold.
+struct Source {
+    inputs: upstream::shard::Inputs,
+    runs: upstream::experiment::Runs,
+}
+
+impl Source {
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        self.inputs.read(path)
+    }
+
+    /// Whether this does one shard's share, and so writes no results.
+    fn is_shard(&self) -> bool {
+        self.runs.only().is_some()
+    }
+
+    /// The output folder, claimed, unless this is a shard (whose part goes
+    /// in a folder every shard shares).
+    fn claim(&self, out: &Path) -> Result<Option<upstream::output::OutputFolder>, Error> {
+        match self.is_shard() {
+            true => Ok(None),
+            false => Ok(Some(upstream::output::claim(out)?)),
+        }
+    }
+}
+
+/// Runs an experiment, whole or (with --shard) as one shard, which writes
+/// its part: the experiment's settings, the text of every file it read,
+/// and its share of each of the experiment's runs.
+fn sharded<A: cli::Sharded>(
+    mut args: A,
+    go: fn(A, &mut Source) -> Result<(), Error>,
+) -> Result<(), Error> {
+    use upstream::experiment::Runs;
+    use upstream::shard::{self, Inputs, PartResults, RunKey};
+    let Some(shard) = args.shard() else {
+        let mut source = Source {
+            inputs: Inputs::disk(),
+            runs: Runs::whole(),
+        };
+        return go(args, &mut source);
+    };
+    args.name_bundled();
+    let settings = match serde_json::to_value(&args).expect("plain settings") {
+        serde_json::Value::Object(map) => map.into_iter().collect(),
+        _ => unreachable!("settings are a table"),
+    };
+    let (dir, quiet) = (args.out().to_path_buf(), args.quiet());
+    let mut source = Source {
+        inputs: Inputs::keeping(),
+        runs: Runs::shard(shard),
+    };
+    let started = std::time::Instant::now();
+    go(args, &mut source)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let runs = source.runs.count();
+    let kept = source.runs.into_kept();
+    let replicates: usize = kept.iter().map(|p| p.results.len()).sum();
+    let key = RunKey::of_experiment(A::COMMAND, settings, source.inputs.into_kept());
+    let path = shard::write_part(&dir, &key, shard, seconds, &PartResults::Experiment(kept))?;
+    if !quiet {
+        println!(
+            "Wrote shard {} of {} ({replicates} scenario replicates of the experiment's {runs} runs, {seconds:.1} s) to {}; when every shard is done, `upstream merge {}` puts them together.",
+            shard.index(),
+            shard.count(),
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Merges an experiment's parts: the experiment again, with the settings
+/// and files its shards had, each run put together from the parts rather
+/// than simulated.
+fn merge_experiment(
+    parts: upstream::shard::ExperimentParts,
+    args: &cli::MergeArgs,
+) -> Result<(), Error> {
+    use cli::Sharded;
+    fn go<A: cli::Sharded>(
+        settings: serde_json::Value,
+        args: &cli::MergeArgs,
+        source: &mut Source,
+        run: fn(A, &mut Source) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut a: A =
+            serde_json::from_value(settings).map_err(|e| upstream::shard::ShardError::Damaged {
+                file: args.parts[0].clone(),
+                reason: format!("its `upstream {}` settings do not read: {e}", A::COMMAND),
+            })?;
+        a.merged_into(args.out.clone(), args.quiet);
+        run(a, source)
+    }
+    let settings = serde_json::Value::Object(parts.key.settings.into_iter().collect());
+    let mut source = Source {
+        inputs: parts.inputs,
+        runs: parts.runs,
+    };
+    let command = parts.key.command.as_str();
+    match command {
+        cli::SensitivityArgs::COMMAND => go(settings, args, &mut source, sensitivity),
+        cli::BreakEvenArgs::COMMAND => go(settings, args, &mut source, break_even),
+        cli::SweepArgs::COMMAND => go(settings, args, &mut source, sweep),
+        cli::OptimiseArgs::COMMAND => go(settings, args, &mut source, optimise),
+        cli::CalibrateArgs::COMMAND => go(settings, args, &mut source, calibrate),
+        other => Err(upstream::shard::ShardError::Damaged {
+            file: args.parts[0].clone(),
+            reason: format!(
+                "it is a shard of `upstream {other}`, which this Upstream does not run"
+            ),
+        }
+        .into()),
+    }?;
+    if !args.quiet {
+        eprintln!(
+            "Merged {} shards of `upstream {command}`: {:.1} s of simulation in all, the longest shard {:.1} s.",
+            parts.shards, parts.seconds, parts.longest_seconds
+        );
+    }
+    Ok(())
+}
+
 /// Where an experiment writes, and how it reports.
 struct Claim<'a> {
     out: &'a Path,
@@ -394,9 +522,10 @@ fn experiment(
     compared: cli::Compared,
     replicates: u32,
     claim: &Claim,
+    source: &Source,
     check: impl FnOnce(&Plan) -> Result<(), Error>,
-) -> Result<(Plan, upstream::output::OutputFolder), Error> {
-    let plan = Plan::new(&compared.request(replicates))?;
+) -> Result<(Plan, Option<upstream::output::OutputFolder>), Error> {
+    let plan = Plan::new_through(&compared.request(replicates), &|p| source.read(p))?;
     if plan.scenarios().len() < 2 {
         return Err(app::PlanError::NothingToCompare { experiment: name }.into());
     }
@@ -405,11 +534,11 @@ fn experiment(
         plan.scenarios().iter().for_each(warn);
     }
     plan.check_memory(claim.memory_limit)?;
-    let out = upstream::output::claim(claim.out)?;
+    let out = source.claim(claim.out)?;
     Ok((plan, out))
 }
 
-fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
+fn sensitivity(args: cli::SensitivityArgs, source: &mut Source) -> Result<(), Error> {
     use upstream::format::money;
     let (plan, out) = experiment(
         "upstream sensitivity",
@@ -420,6 +549,7 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
             quiet: args.quiet,
             memory_limit: args.memory_limit,
         },
+        source,
         |_| Ok(()),
     )?;
     let settings = plan.settings().clone();
@@ -434,20 +564,30 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
     let done = AtomicU64::new(0);
     let bar = runs_bar(args.quiet);
     let tick = || bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs);
-    let (one_way, central) = upstream::sensitivity::one_way_with_central(
+    let found = upstream::sensitivity::one_way_with_central(
         scenarios.clone(),
         &settings,
         &args.only,
+        &mut source.runs,
         &tick,
     )?;
     let one_way_seconds = started.elapsed().as_secs_f64();
     let screen = match args.morris {
-        Some(t) => Some(upstream::sensitivity::morris(
-            scenarios, &settings, t, &args.only, &tick,
-        )?),
+        Some(t) => upstream::sensitivity::morris(
+            scenarios,
+            &settings,
+            t,
+            &args.only,
+            &mut source.runs,
+            &tick,
+        )?,
         None => None,
     };
     drop(bar);
+    source.runs.finish()?;
+    let (Some((one_way, central)), Some(out)) = (found, out) else {
+        return Ok(());
+    };
     let seconds = started.elapsed().as_secs_f64();
     // The central comparison's own files, then the sensitivity's, then a
     // report built from them all, as `upstream report` would rebuild it.
@@ -530,27 +670,30 @@ fn sensitivity(args: cli::SensitivityArgs) -> Result<(), Error> {
                 months as f64 / seconds / 1e6
             )
         };
-        eprintln!(
-            "One-way: {} comparisons of {} replicates, {}.",
-            one_way.comparisons,
-            settings.replicates,
-            rate(one_way.resident_months, one_way_seconds)
-        );
-        if let Some(m) = &screen {
+        // A merge's time is not the simulation's; it says the shards'.
+        if source.runs.is_whole() {
             eprintln!(
-                "Morris screen: {} parameters × {} trajectories, {} comparisons of {} replicates, {}.",
-                m.effects.first().map_or(0, |e| e.len()),
-                m.trajectories,
-                m.comparisons,
+                "One-way: {} comparisons of {} replicates, {}.",
+                one_way.comparisons,
                 settings.replicates,
-                rate(m.resident_months, seconds - one_way_seconds)
+                rate(one_way.resident_months, one_way_seconds)
             );
+            if let Some(m) = &screen {
+                eprintln!(
+                    "Morris screen: {} parameters × {} trajectories, {} comparisons of {} replicates, {}.",
+                    m.effects.first().map_or(0, |e| e.len()),
+                    m.trajectories,
+                    m.comparisons,
+                    settings.replicates,
+                    rate(m.resident_months, seconds - one_way_seconds)
+                );
+            }
         }
     }
     Ok(())
 }
 
-fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
+fn break_even(args: cli::BreakEvenArgs, source: &mut Source) -> Result<(), Error> {
     let (plan, out) = experiment(
         "upstream break-even",
         args.compared,
@@ -560,6 +703,7 @@ fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
             quiet: args.quiet,
             memory_limit: args.memory_limit,
         },
+        source,
         |_| Ok(()),
     )?;
     let settings = plan.settings().clone();
@@ -568,10 +712,15 @@ fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
     let jobs = levers * (1 + upstream::breakeven::GRID_POINTS as u64) * settings.replicates as u64;
     let done = AtomicU64::new(0);
     let bar = runs_bar(args.quiet);
-    let found = upstream::breakeven::break_even(plan.scenarios(), &settings, &|| {
-        bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
-    })?;
+    let found =
+        upstream::breakeven::break_even(plan.scenarios(), &settings, &mut source.runs, &|| {
+            bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
+        })?;
     drop(bar);
+    source.runs.finish()?;
+    let (Some(found), Some(out)) = (found, out) else {
+        return Ok(());
+    };
     let seconds = started.elapsed().as_secs_f64();
     let file = upstream::published::BREAK_EVEN_FILE;
     let mut files = vec![(file.to_string(), upstream::output::break_even_csv(&found))];
@@ -598,19 +747,22 @@ fn break_even(args: cli::BreakEvenArgs) -> Result<(), Error> {
             println!("{why}");
         }
         println!("Wrote {file} and report.html to {}", args.out.display());
-        eprintln!(
-            "Ran {levers} levers at {} points of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
-            upstream::breakeven::GRID_POINTS,
-            settings.replicates,
-            found.resident_months as f64 / 1e9,
-            seconds,
-            found.resident_months as f64 / seconds / 1e6
-        );
+        // A merge's time is not the simulation's; it says the shards'.
+        if source.runs.is_whole() {
+            eprintln!(
+                "Ran {levers} levers at {} points of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
+                upstream::breakeven::GRID_POINTS,
+                settings.replicates,
+                found.resident_months as f64 / 1e9,
+                seconds,
+                found.resident_months as f64 / seconds / 1e6
+            );
+        }
     }
     Ok(())
 }
 
-fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
+fn sweep(args: cli::SweepArgs, source: &mut Source) -> Result<(), Error> {
     use upstream::sweep::{self as sw, Axis};
     let axes = args
         .vary
@@ -626,9 +778,11 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
             quiet: args.quiet,
             memory_limit: args.memory_limit,
         },
+        source,
         |plan| Ok(sw::check(plan.scenarios(), &axes)?),
     )?;
     let runs = args.out.join(upstream::published::SWEEP_RUNS_DIR);
+    let resumable = source.runs.is_whole();
     let settings = plan.settings().clone();
     let points: u64 = axes.iter().map(|a| a.values.len() as u64).product();
     let jobs = points * plan.scenarios().len() as u64 * settings.replicates as u64;
@@ -638,6 +792,11 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
     // A point kept by an interrupted sweep into this folder, if its file
     // holds the point of that id.
     let known = |id: &str| -> Option<sw::Point> {
+        // A shard's or a merge's runs are numbered from the sweep's first
+        // point, so none is skipped.
+        if !resumable {
+            return None;
+        }
         let bytes = std::fs::read(runs.join(format!("{id}.json"))).ok()?;
         let p: sw::Point = serde_json::from_slice(&bytes).ok()?;
         if p.id == id {
@@ -666,9 +825,14 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
         &axes,
         &known,
         &mut keep,
+        &mut source.runs,
         &|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs),
     )?;
     drop(bar);
+    source.runs.finish()?;
+    let (Some(found), Some(out)) = (found, out) else {
+        return Ok(());
+    };
     let seconds = started.elapsed().as_secs_f64();
     let mut files = vec![(
         upstream::published::SWEEP_FILE.to_string(),
@@ -727,20 +891,23 @@ fn sweep(args: cli::SweepArgs) -> Result<(), Error> {
             args.out.display()
         );
         let months = found.resident_months;
-        eprintln!(
-            "{} points ({} run now, {} kept from an earlier run), {} replicates each: {:.2} billion resident-months in {:.1} s.",
-            found.points.len(),
-            found.run,
-            found.points.len() - found.run,
-            settings.replicates,
-            months as f64 / 1e9,
-            seconds
-        );
+        // A merge's time is not the simulation's; it says the shards'.
+        if source.runs.is_whole() {
+            eprintln!(
+                "{} points ({} run now, {} kept from an earlier run), {} replicates each: {:.2} billion resident-months in {:.1} s.",
+                found.points.len(),
+                found.run,
+                found.points.len() - found.run,
+                settings.replicates,
+                months as f64 / 1e9,
+                seconds
+            );
+        }
     }
     Ok(())
 }
 
-fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
+fn calibrate(args: cli::CalibrateArgs, source: &mut Source) -> Result<(), Error> {
     use upstream::calibrate::{self as cal, CalibrationSettings};
     use upstream::observed;
     let settings = upstream::experiment::RunSettings {
@@ -748,8 +915,9 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
         seed: args.seed,
         threads: args.threads,
     };
-    let full = app::load(&args.scenario, &Default::default())?;
-    let read = observed::read(&args.observed, &full)?;
+    let read_file = |p: &Path| source.read(p);
+    let full = app::load_through(&args.scenario, &Default::default(), &read_file)?;
+    let read = observed::read_through(&args.observed, &full, &read_file)?;
     // No further than the last count observed: the rest of the horizon
     // would cost time and tell the fit nothing.
     let years = cal::years_needed(&read);
@@ -757,8 +925,8 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
         let overrides = upstream::scenario::Overrides {
             horizon_years: Some(years),
         };
-        let short = app::load(&args.scenario, &overrides)?;
-        let read = observed::read(&args.observed, &short)?;
+        let short = app::load_through(&args.scenario, &overrides, &read_file)?;
+        let read = observed::read_through(&args.observed, &short, &read_file)?;
         (short, read)
     } else {
         (full.clone(), read)
@@ -768,7 +936,7 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
         warn(&full);
     }
     plan.check_memory(args.memory_limit)?;
-    let out = upstream::output::claim(&args.out)?;
+    let out = source.claim(&args.out)?;
     let calibration = CalibrationSettings {
         candidates: args.candidates,
         accept: args.accept,
@@ -778,10 +946,19 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
     let done = AtomicU64::new(0);
     let bar = runs_bar(args.quiet);
     let started = std::time::Instant::now();
-    let found = cal::calibrate(&scenario, &read, &settings, &calibration, &|| {
-        bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
-    })?;
+    let found = cal::calibrate(
+        &scenario,
+        &read,
+        &settings,
+        &calibration,
+        &mut source.runs,
+        &|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs),
+    )?;
     drop(bar);
+    source.runs.finish()?;
+    let (Some(found), Some(out)) = (found, out) else {
+        return Ok(());
+    };
     let seconds = started.elapsed().as_secs_f64();
     let text = cal::calibrated_scenario(&found, &full, &args.out)?;
     let p = upstream::published::CALIBRATED_FILE;
@@ -841,14 +1018,17 @@ fn calibrate(args: cli::CalibrateArgs) -> Result<(), Error> {
             args.out.display(),
             args.out.join(p).display()
         );
-        eprintln!(
-            "Ran {} candidates and the scenario as stated, {} replicates each: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
-            found.candidates.len(),
-            settings.replicates,
-            found.resident_months as f64 / 1e9,
-            seconds,
-            found.resident_months as f64 / seconds / 1e6
-        );
+        // A merge's time is not the simulation's; it says the shards'.
+        if source.runs.is_whole() {
+            eprintln!(
+                "Ran {} candidates and the scenario as stated, {} replicates each: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
+                found.candidates.len(),
+                settings.replicates,
+                found.resident_months as f64 / 1e9,
+                seconds,
+                found.resident_months as f64 / seconds / 1e6
+            );
+        }
     }
     Ok(())
 }
@@ -870,7 +1050,7 @@ fn report_error(dir: &Path, source: upstream::report::ReportError) -> Error {
     }
 }
 
-fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
+fn optimise(args: cli::OptimiseArgs, source: &mut Source) -> Result<(), Error> {
     use upstream::format::{count, money};
     use upstream::optimise::{self as op, Objective};
     let objective = match args.objective {
@@ -878,14 +1058,7 @@ fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
         cli::ObjectiveArg::CrisisMonths => Objective::CrisisMonths,
     };
     let mut compared = args.compared;
-    if compared.scenarios.is_empty() && compared.baseline.is_none() {
-        // The bundled prevention portfolio against the bundled baseline.
-        let dir = app::bundled_dir();
-        compared.scenarios = vec![
-            dir.join("baseline.toml"),
-            dir.join("prevention_portfolio.toml"),
-        ];
-    }
+    cli::name_portfolio(&mut compared);
     let mut shares = Vec::new();
     let (plan, out) = experiment(
         "upstream optimise",
@@ -896,6 +1069,7 @@ fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
             quiet: args.quiet,
             memory_limit: args.memory_limit,
         },
+        source,
         |plan| {
             shares = op::plan(plan.scenarios())?;
             Ok(())
@@ -923,9 +1097,14 @@ fn optimise(args: cli::OptimiseArgs) -> Result<(), Error> {
         objective,
         args.uncertainty,
         args.memory_limit,
+        &mut source.runs,
         &|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs),
     )?;
     drop(bar);
+    source.runs.finish()?;
+    let (Some(found), Some(out)) = (found, out) else {
+        return Ok(());
+    };
     let seconds = started.elapsed().as_secs_f64();
     let mut files = vec![
         (

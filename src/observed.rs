@@ -191,7 +191,17 @@ const OPTIONAL: &str = "source";
 /// the scenario records as a count, each period inside its horizon, each
 /// count a number of 0 or more, no count given twice.
 pub fn read(path: &Path, scenario: &Loaded) -> Result<Observed, ObservedError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ObservedError {
+    read_through(path, scenario, &|p| std::fs::read_to_string(p))
+}
+
+/// As [`read`], reading the file through `read` (a shard keeps its text; a
+/// merge reads it from the parts).
+pub fn read_through(
+    path: &Path,
+    scenario: &Loaded,
+    read: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<Observed, ObservedError> {
+    let text = read(path).map_err(|e| ObservedError {
         file: path.to_path_buf(),
         line: None,
         column: None,

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::app::Plan;
-use crate::experiment::RunSettings;
+use crate::experiment::{RunSettings, Runs};
 use crate::metrics::Band;
 use crate::model::Payer;
 use crate::scenario::{Budget, Funding, Loaded};
@@ -497,8 +497,9 @@ pub fn optimise(
     objective: Objective,
     uncertainty: bool,
     memory_limit: Option<u64>,
+    runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Optimised, Error> {
+) -> Result<Option<Optimised>, Error> {
     let shares = plan(scenarios)?;
     let (baseline, scenario) = (&scenarios[0], &scenarios[1]);
     let budget = scenario.optimise.clone().expect("checked by plan");
@@ -526,7 +527,9 @@ pub fn optimise(
             plan = plan.with_uncertainty()?;
         }
         plan.check_memory(memory_limit)?;
-        let outcome = plan.run(on_done)?;
+        let Some(outcome) = plan.run_in(runs, on_done)? else {
+            continue;
+        };
         resident_months += outcome.experiment.resident_months;
         for a in &outcome.economics.appraisals {
             figures.push(Figures {
@@ -540,6 +543,9 @@ pub fn optimise(
                 },
             });
         }
+    }
+    if runs.only().is_some() {
+        return Ok(None);
     }
     let stated = figures.remove(0);
     let stated_amount = budget
@@ -595,7 +601,7 @@ pub fn optimise(
             splits[w].wins += 1;
         }
     }
-    Ok(Optimised {
+    Ok(Some(Optimised {
         objective,
         budget,
         stated,
@@ -616,7 +622,7 @@ pub fn optimise(
             0
         },
         resident_months,
-    })
+    }))
 }
 
 #[cfg(test)]

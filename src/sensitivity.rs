@@ -20,7 +20,7 @@
 use crate::Error;
 use crate::app::{Outcome, Plan};
 use crate::economics::Economics;
-use crate::experiment::RunSettings;
+use crate::experiment::{RunSettings, Runs};
 use crate::scenario::Loaded;
 
 /// A figure at the low end of a parameter's range, at every parameter's
@@ -115,27 +115,27 @@ pub fn one_way(
     settings: &RunSettings,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<OneWay, Error> {
-    Ok(one_way_with_central(scenarios, settings, &[], on_done)?.0)
+    let found = one_way_with_central(scenarios, settings, &[], &mut Runs::whole(), on_done)?;
+    Ok(found.expect("run whole").0)
 }
 
 /// As [`one_way`], over the parameters [`selected`] by `only`, with the
 /// central comparison's whole outcome: the run every figure is a departure
-/// from, to write and report as any run.
+/// from, to write and report as any run. Run in `runs`: nothing, if
+/// `runs` does one shard's share.
 pub fn one_way_with_central(
     scenarios: Vec<Loaded>,
     settings: &RunSettings,
     only: &[String],
+    runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
-) -> Result<(OneWay, Outcome), Error> {
+) -> Result<Option<(OneWay, Outcome)>, Error> {
     let scenarios = with_baseline_widths(scenarios)?;
     let scenarios = scenarios.as_slice();
     let names = selected(scenarios, only);
     nothing_selected(&names, only)?;
-    let run = |set: Vec<Loaded>| compare(set, settings, on_done);
-    let outcome = Plan::of(scenarios.to_vec(), settings.clone())?.run(on_done)?;
-    let central = &outcome.economics;
-    let mut resident_months = outcome.experiment.resident_months;
-    let mut effects = vec![Vec::with_capacity(names.len()); scenarios.len() - 1];
+    let outcome = Plan::of(scenarios.to_vec(), settings.clone())?.run_in(runs, on_done)?;
+    let mut each_end = Vec::with_capacity(names.len());
     for name in &names {
         let mut ends = Vec::with_capacity(2);
         for high in [false, true] {
@@ -143,10 +143,21 @@ pub fn one_way_with_central(
                 .iter()
                 .map(|l| Ok(l.at_end(name, high)?.unwrap_or_else(|| l.clone())))
                 .collect::<Result<Vec<_>, Error>>()?;
-            let (economics, months) = run(set)?;
-            resident_months += months;
-            ends.push(economics);
+            ends.extend(compare(set, settings, runs, on_done)?);
         }
+        each_end.push(ends);
+    }
+    // Every run is done (or this shard's share of it) before anything is
+    // summed up.
+    let Some(outcome) = outcome else {
+        return Ok(None);
+    };
+    let central = &outcome.economics;
+    let mut resident_months = outcome.experiment.resident_months;
+    let mut effects = vec![Vec::with_capacity(names.len()); scenarios.len() - 1];
+    for (name, ends) in names.iter().zip(each_end) {
+        resident_months += ends.iter().map(|e| e.1).sum::<u64>();
+        let ends: Vec<Economics> = ends.into_iter().map(|e| e.0).collect();
         let range = range_text(scenarios, name);
         for (s, by) in effects.iter_mut().enumerate() {
             let figure = |e: &Economics, f: fn(&crate::economics::appraisal::Appraisal) -> f64| {
@@ -176,7 +187,7 @@ pub fn one_way_with_central(
         comparisons: 1 + 2 * names.len(),
         resident_months,
     };
-    Ok((one_way, outcome))
+    Ok(Some((one_way, outcome)))
 }
 
 /// The range of the first scenario that has `name`, as text.
@@ -211,14 +222,16 @@ fn with_baseline_widths(scenarios: Vec<Loaded>) -> Result<Vec<Loaded>, Error> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Runs one comparison: its economics and the resident-months simulated.
+/// Runs one comparison in `runs`: its economics and the resident-months
+/// simulated, unless `runs` does one shard's share.
 fn compare(
     set: Vec<Loaded>,
     settings: &RunSettings,
+    runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
-) -> Result<(Economics, u64), Error> {
-    let outcome = Plan::of(set, settings.clone())?.run(on_done)?;
-    Ok((outcome.economics, outcome.experiment.resident_months))
+) -> Result<Option<(Economics, u64)>, Error> {
+    let outcome = Plan::of(set, settings.clone())?.run_in(runs, on_done)?;
+    Ok(outcome.map(|o| (o.economics, o.experiment.resident_months)))
 }
 
 /// Levels of the Morris grid: each parameter sits at 0, ⅓, ⅔ or all of the
@@ -362,14 +375,16 @@ impl Screening {
 /// seed, so an elementary effect is the parameter's, not chance's.
 /// Parameters are set across their ranges evenly, whatever their
 /// distributions. Only the parameters [`selected`] by `only` move; the rest
-/// stay at their values. `on_done` is called once per finished replicate.
+/// stay at their values. Run in `runs`: nothing, if `runs` does one
+/// shard's share. `on_done` is called once per finished replicate.
 pub fn morris(
     scenarios: Vec<Loaded>,
     settings: &RunSettings,
     trajectories: u32,
     only: &[String],
+    runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Screening, Error> {
+) -> Result<Option<Screening>, Error> {
     let scenarios = with_baseline_widths(scenarios)?;
     let names = selected(&scenarios, only);
     nothing_selected(&names, only)?;
@@ -405,7 +420,9 @@ pub fn morris(
                     Ok(l.with_numbers(&refs)?)
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
-            let (economics, months) = compare(set, settings, on_done)?;
+            let Some((economics, months)) = compare(set, settings, runs, on_done)? else {
+                continue;
+            };
             resident_months += months;
             let now = figures(&economics);
             if let Some(was) = &before {
@@ -417,6 +434,9 @@ pub fn morris(
             }
             before = Some(now);
         }
+    }
+    if runs.only().is_some() {
+        return Ok(None);
     }
     let effects = effects
         .into_iter()
@@ -436,13 +456,13 @@ pub fn morris(
                 .collect()
         })
         .collect();
-    Ok(Screening {
+    Ok(Some(Screening {
         scenarios: scenarios.iter().map(|l| l.config.name.clone()).collect(),
         trajectories,
         effects,
         comparisons: trajectories as usize * (k + 1),
         resident_months,
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::{self, Outcome, Plan, Request, ShardResults};
 use crate::error::Error;
-use crate::experiment::{AssembleError, Shard};
+use crate::experiment::{AssembleError, Partial, Runs, Shard};
 use crate::region::{Region, RegionOutcome};
 
 /// The first line of every part file.
@@ -59,8 +59,49 @@ pub struct RunKey {
     pub uncertainty: bool,
     /// The places table, for a run over many places.
     pub places: Option<String>,
+    /// The experiment, for an experiment's shard rather than a run's.
+    pub experiment: Option<ExperimentKey>,
     /// The text of every file the scenarios read, by the path read.
     pub inputs: BTreeMap<String, String>,
+}
+
+/// An experiment's command and settings, as its shards ran it: two parts
+/// merge only if these are the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentKey {
+    /// The command: `sweep`, `sensitivity`, `break-even`, `calibrate` or
+    /// `optimise`.
+    pub command: String,
+    /// Its settings, by name, as JSON: everything but where it writes, how
+    /// it reports, and the threads and memory it may use.
+    pub settings: BTreeMap<String, serde_json::Value>,
+}
+
+impl RunKey {
+    /// The key of an experiment's shard: the command `command` with
+    /// `settings`, reading `inputs`.
+    pub fn of_experiment(
+        command: &str,
+        settings: BTreeMap<String, serde_json::Value>,
+        inputs: BTreeMap<String, String>,
+    ) -> RunKey {
+        RunKey {
+            upstream_version: env!("CARGO_PKG_VERSION").into(),
+            scenarios: Vec::new(),
+            replicates: 0,
+            seed: 0,
+            years: None,
+            strict: false,
+            uncertainty: false,
+            places: None,
+            experiment: Some(ExperimentKey {
+                command: command.into(),
+                settings,
+            }),
+            inputs,
+        }
+    }
 }
 
 impl RunKey {
@@ -89,6 +130,35 @@ impl RunKey {
                 &self.upstream_version,
                 &other.upstream_version,
             );
+        }
+        match (&self.experiment, &other.experiment) {
+            (None, None) => {}
+            (Some(a), Some(b)) if a.command != b.command => {
+                return say(
+                    "is a shard of",
+                    &format!("`upstream {}`", a.command),
+                    &format!("`upstream {}`", b.command),
+                );
+            }
+            (Some(a), Some(b)) => {
+                let names = a.settings.keys().chain(b.settings.keys());
+                for n in names {
+                    let (x, y) = (a.settings.get(n), b.settings.get(n));
+                    if x != y {
+                        let show = |v: Option<&serde_json::Value>| {
+                            v.map_or("(none)".into(), |v| v.to_string())
+                        };
+                        return say(&format!("has {n}"), &show(x), &show(y));
+                    }
+                }
+            }
+            (a, _) => {
+                let what = |e: &Option<ExperimentKey>| match e {
+                    Some(e) => format!("`upstream {}`", e.command),
+                    None => "`upstream run`".into(),
+                };
+                return say("is a shard of", &what(a), &what(&other.experiment));
+            }
         }
         if self.scenarios != other.scenarios {
             return say(
@@ -154,7 +224,18 @@ pub struct Part {
     /// Wall-clock seconds its simulation took.
     pub seconds: f64,
     /// Its replicates.
-    pub results: ShardResults,
+    pub results: PartResults,
+}
+
+/// What a shard ran: its share of a run's replicates, or of each of an
+/// experiment's runs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum PartResults {
+    /// A run's ([`Plan::run_shard`], [`Region::run_shard`]).
+    Run(ShardResults),
+    /// An experiment's, run by run ([`Runs::into_kept`]).
+    Experiment(Vec<Partial>),
 }
 
 /// Parts that cannot be written, read or merged.
@@ -180,7 +261,7 @@ pub enum ShardError {
         source: std::io::Error,
     },
     /// A file that is not an Upstream part.
-    #[error("{} is not a part written by `upstream run --shard` (its first line is not \"{MARKER}\")", .0.display())]
+    #[error("{} is not a part written by an `upstream` command run with --shard (its first line is not \"{MARKER}\")", .0.display())]
     NotAPart(PathBuf),
     /// A part that is damaged or cut short.
     #[error("{} is damaged or cut short ({reason}); run its shard again", file.display())]
@@ -389,16 +470,8 @@ pub fn plan_keeping_inputs(
         // Named, so the merge need not find the bundled folder again.
         request.scenarios = app::bundled();
     }
-    let inputs = Mutex::new(BTreeMap::new());
-    let read = |p: &Path| {
-        let text = fs::read_to_string(p)?;
-        inputs
-            .lock()
-            .expect("not poisoned")
-            .insert(p.to_string_lossy().into_owned(), text.clone());
-        Ok(text)
-    };
-    let work = Work::new_through(&request, places, &read)?;
+    let inputs = Inputs::keeping();
+    let work = Work::new_through(&request, places, &|p| inputs.read(p))?;
     let key = RunKey {
         upstream_version: env!("CARGO_PKG_VERSION").into(),
         scenarios: request
@@ -412,9 +485,73 @@ pub fn plan_keeping_inputs(
         strict: request.strict,
         uncertainty: request.uncertainty,
         places: places.map(|p| p.to_string_lossy().into_owned()),
-        inputs: inputs.into_inner().expect("not poisoned"),
+        experiment: None,
+        inputs: inputs.into_kept(),
     };
     Ok((work, key))
+}
+
+/// Where a run or an experiment reads its files: the disk; the disk,
+/// keeping the text of each file read, for a shard's part; or the parts,
+/// for their merge, so a file edited between the shards and the merge
+/// cannot slip in.
+#[derive(Debug)]
+pub struct Inputs(Reading);
+
+#[derive(Debug)]
+enum Reading {
+    Disk,
+    Keeping(Mutex<BTreeMap<String, String>>),
+    Kept(BTreeMap<String, String>),
+}
+
+impl Inputs {
+    /// Files read from the disk.
+    pub fn disk() -> Inputs {
+        Inputs(Reading::Disk)
+    }
+
+    /// Files read from the disk, each one's text kept.
+    pub fn keeping() -> Inputs {
+        Inputs(Reading::Keeping(Mutex::default()))
+    }
+
+    /// Files read from the text the shards kept.
+    pub fn kept(texts: BTreeMap<String, String>) -> Inputs {
+        Inputs(Reading::Kept(texts))
+    }
+
+    /// The text of the file at `path`.
+    pub fn read(&self, path: &Path) -> std::io::Result<String> {
+        match &self.0 {
+            Reading::Disk => fs::read_to_string(path),
+            Reading::Keeping(kept) => {
+                let text = fs::read_to_string(path)?;
+                kept.lock()
+                    .expect("not poisoned")
+                    .insert(path.to_string_lossy().into_owned(), text.clone());
+                Ok(text)
+            }
+            Reading::Kept(texts) => texts
+                .get(path.to_string_lossy().as_ref())
+                .cloned()
+                .ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "the shards did not read it, so the merge cannot",
+                    )
+                }),
+        }
+    }
+
+    /// Every file's text, by the path read, if kept.
+    pub fn into_kept(self) -> BTreeMap<String, String> {
+        match self.0 {
+            Reading::Disk => BTreeMap::new(),
+            Reading::Keeping(kept) => kept.into_inner().expect("not poisoned"),
+            Reading::Kept(texts) => texts,
+        }
+    }
 }
 
 /// Writes a shard's part into the folder `dir` (made if missing), in one
@@ -424,7 +561,7 @@ pub fn write_part(
     run: &RunKey,
     shard: Shard,
     seconds: f64,
-    results: &ShardResults,
+    results: &PartResults,
 ) -> Result<PathBuf, ShardError> {
     let io = |doing, path: &Path| {
         let path = path.to_path_buf();
@@ -487,7 +624,7 @@ pub fn read_part(file: &Path) -> Result<Part, ShardError> {
     if hex(&Sha256::digest(body)) != header.results_sha256 {
         return Err(damaged("its results do not match their checksum".into()));
     }
-    let results: ShardResults = serde_json::from_slice(body)
+    let results: PartResults = serde_json::from_slice(body)
         .map_err(|e| damaged(format!("its results do not read: {e}")))?;
     Ok(Part {
         file: file.to_path_buf(),
@@ -543,10 +680,40 @@ pub struct Merged {
     pub longest_seconds: f64,
 }
 
+/// An experiment's parts, checked to be every shard of it once each, to
+/// be merged by running the experiment again with [`ExperimentParts::runs`]
+/// and [`ExperimentParts::inputs`]: it simulates nothing, and sums up as
+/// the unsharded experiment does.
+#[derive(Debug)]
+pub struct ExperimentParts {
+    /// The experiment.
+    pub key: ExperimentKey,
+    /// The files its shards read.
+    pub inputs: Inputs,
+    /// Its runs, each put together from every shard's share.
+    pub runs: Runs,
+    /// Shards merged.
+    pub shards: u32,
+    /// The shards' simulation time added up, in seconds.
+    pub seconds: f64,
+    /// The longest shard's, in seconds.
+    pub longest_seconds: f64,
+}
+
+/// Parts checked to be every shard of one run or experiment.
+#[derive(Debug)]
+pub enum Merging {
+    /// A run's, put together.
+    Run(Merged),
+    /// An experiment's, ready to merge.
+    Experiment(ExperimentParts),
+}
+
 /// Checks that `files` are every shard of one run, once each, and puts
 /// them together: the outcome the unsharded run gives, with `threads` the
 /// most any shard used and `seconds` the shards' simulation time added up.
-pub fn merge(files: &[PathBuf]) -> Result<Merged, Error> {
+/// An experiment's parts are handed back to be merged by the experiment.
+pub fn merge(files: &[PathBuf]) -> Result<Merging, Error> {
     let mut parts: Vec<Part> = Vec::new();
     for f in part_files(files)? {
         let part = read_part(&f)?;
@@ -590,29 +757,47 @@ pub fn merge(files: &[PathBuf]) -> Result<Merged, Error> {
         return Err(ShardError::Missing { missing, count }.into());
     }
     let run = parts[0].run.clone();
-    let read = |p: &Path| {
-        run.inputs
-            .get(p.to_string_lossy().as_ref())
-            .cloned()
-            .ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "the shards did not read it, so the merge cannot",
-                )
-            })
-    };
-    let places = run.places.as_ref().map(PathBuf::from);
-    let work = Work::new_through(&run.request(), places.as_deref(), &read)?;
     let seconds: f64 = parts.iter().map(|p| p.seconds).sum();
     let longest_seconds = parts.iter().map(|p| p.seconds).fold(0.0, f64::max);
+    let mismatched = |p: &Part| ShardError::Damaged {
+        file: p.file.clone(),
+        reason: "its results are not of the kind its header says".into(),
+    };
+    if let Some(key) = run.experiment {
+        let shards = parts
+            .into_iter()
+            .map(|p| match p.results {
+                PartResults::Experiment(runs) => Ok(runs),
+                PartResults::Run(_) => Err(mismatched(&p)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Merging::Experiment(ExperimentParts {
+            key,
+            inputs: Inputs::kept(run.inputs),
+            runs: Runs::merge(shards),
+            shards: count,
+            seconds,
+            longest_seconds,
+        }));
+    }
+    let inputs = Inputs::kept(run.inputs.clone());
+    let places = run.places.as_ref().map(PathBuf::from);
+    let work = Work::new_through(&run.request(), places.as_deref(), &|p| inputs.read(p))?;
+    let results = parts
+        .into_iter()
+        .map(|p| match p.results {
+            PartResults::Run(r) => Ok(r),
+            PartResults::Experiment(_) => Err(mismatched(&p)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let outcome = work
-        .put_together(parts.into_iter().map(|p| p.results).collect(), seconds)
+        .put_together(results, seconds)
         .map_err(ShardError::Assemble)?;
-    Ok(Merged {
+    Ok(Merging::Run(Merged {
         outcome,
         shards: count,
         longest_seconds,
-    })
+    }))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

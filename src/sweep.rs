@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::app::Plan;
-use crate::experiment::RunSettings;
+use crate::experiment::{RunSettings, Runs};
 use crate::metrics::Band;
 use crate::scenario::Loaded;
 
@@ -328,17 +328,19 @@ pub fn point_id(
 }
 
 /// Runs the comparison at every grid point of `axes` not already in
-/// `known` (asked by id), in [`order`]. `finished` is given each point as
-/// it completes (to keep it, so an interrupted sweep can resume); `on_done`
-/// is called once per finished replicate.
+/// `known` (asked by id), in [`order`], in `runs`: the sweep, unless `runs`
+/// does one shard's share. `finished` is given each point as it completes
+/// (to keep it, so an interrupted sweep can resume); `on_done` is called
+/// once per finished replicate.
 pub fn sweep(
     scenarios: &[Loaded],
     settings: &RunSettings,
     axes: &[Axis],
     known: &dyn Fn(&str) -> Option<Point>,
     finished: &mut dyn FnMut(&Point) -> Result<(), Error>,
+    runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Sweep, Error> {
+) -> Result<Option<Sweep>, Error> {
     check(scenarios, axes)?;
     // Every point compiled first: a value the scenarios refuse is refused
     // before anything runs.
@@ -357,7 +359,9 @@ pub fn sweep(
             continue;
         }
         let set = at_point(scenarios, axes, &at)?;
-        let outcome = Plan::of(set, settings.clone())?.run(on_done)?;
+        let Some(outcome) = Plan::of(set, settings.clone())?.run_in(runs, on_done)? else {
+            continue;
+        };
         let point = Point {
             id,
             at,
@@ -383,14 +387,17 @@ pub fn sweep(
         resident_months += point.resident_months;
         points.push(point);
     }
+    if runs.only().is_some() {
+        return Ok(None);
+    }
     points.sort_by(|a, b| a.at.cmp(&b.at));
-    Ok(Sweep {
+    Ok(Some(Sweep {
         axes: axes.to_vec(),
         scenarios: scenarios.iter().map(|l| l.config.name.clone()).collect(),
         points,
         run,
         resident_months,
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use upstream::app::Plan;
 use upstream::breakeven::{Crossing, break_even};
+use upstream::experiment::Runs;
 use upstream::scenario::Loaded;
 
 use crate::common::{small_hubs_plan, upstream};
@@ -24,7 +25,9 @@ fn cheap_hubs() -> (Vec<Loaded>, upstream::experiment::RunSettings) {
 #[test]
 fn the_break_even_found_is_where_net_present_value_is_zero() {
     let (scenarios, settings) = cheap_hubs();
-    let found = break_even(&scenarios, &settings, &|| {}).unwrap();
+    let found = break_even(&scenarios, &settings, &mut Runs::whole(), &|| {})
+        .unwrap()
+        .expect("run whole");
     // Engagement and the four effects.
     assert_eq!(found.levers.len(), 5);
     let crossed: Vec<_> = found
@@ -71,7 +74,9 @@ fn the_break_even_found_is_where_net_present_value_is_zero() {
 #[test]
 fn levers_are_the_changed_interventions_own_and_the_grid_starts_at_no_effect() {
     let (scenarios, settings) = cheap_hubs();
-    let found = break_even(&scenarios, &settings, &|| {}).unwrap();
+    let found = break_even(&scenarios, &settings, &mut Runs::whole(), &|| {})
+        .unwrap()
+        .expect("run whole");
     for l in &found.levers {
         assert!(l.parameter.starts_with("interventions.hubs."), "{l:?}");
         assert_eq!(l.grid[0], l.none);

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use upstream::calibrate::{Calibration, CalibrationSettings, calibrate, calibrated_scenario};
 use upstream::experiment::RunSettings;
+use upstream::experiment::Runs;
 use upstream::observed::{self, Observed};
 use upstream::scenario::{Loaded, Overrides};
 
@@ -99,7 +100,16 @@ fn fit(scenario: &Loaded, observed: &Observed, threads: usize) -> Calibration {
             "events.police_incident.rate".into(),
         ],
     };
-    calibrate(scenario, observed, &settings, &how, &|| {}).unwrap()
+    calibrate(
+        scenario,
+        observed,
+        &settings,
+        &how,
+        &mut Runs::whole(),
+        &|| {},
+    )
+    .unwrap()
+    .expect("run whole")
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod calibrate;
 mod cli;
 mod crash;
 mod economics;
+mod experiment_shards;
 mod file_set;
 mod game;
 mod mechanisms;

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use upstream::app::{Plan, Request};
+use upstream::experiment::Runs;
 use upstream::optimise::{Objective, optimise};
 
 use crate::common::{every_file, upstream};
@@ -41,9 +42,11 @@ fn the_optimiser_finds_the_closed_form_best_split() {
             objective,
             false,
             None,
+            &mut Runs::whole(),
             &|| {},
         )
-        .unwrap();
+        .unwrap()
+        .expect("run whole");
         // At £90k (0.6 of the budget) all of it to the strong lever; at
         // £150k, the £90k housing may put in, and the rest to the other.
         let best: Vec<Vec<f64>> = found
@@ -441,9 +444,11 @@ fn a_stated_split_the_limits_do_not_allow_is_said_so() {
         Objective::Npv,
         false,
         None,
+        &mut Runs::whole(),
         &|| {},
     )
-    .unwrap();
+    .unwrap()
+    .expect("run whole");
     assert_eq!(
         found.stated_is,
         Err("housing puts in £120k a year, above its limit of £90k".to_string())
@@ -469,9 +474,11 @@ fn with_parameters_drawn_every_split_meets_the_same_draws() {
         Objective::Npv,
         true,
         None,
+        &mut Runs::whole(),
         &|| {},
     )
-    .unwrap();
+    .unwrap()
+    .expect("run whole");
     assert!(found.parameters_drawn);
     assert_eq!(found.best_overall().funding[0].amount, 90_000.0);
     // The split as written, run as a split, draws the same parameters in

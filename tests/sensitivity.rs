@@ -4,6 +4,7 @@
 //! money but not what residents live through; the ranking runs from the
 //! largest swing down; and the command writes its file or refuses clearly.
 
+use upstream::experiment::Runs;
 use upstream::sensitivity::{OneWay, one_way};
 
 use crate::common::{small_hubs_plan, upstream};
@@ -146,8 +147,16 @@ fn the_command_writes_its_file_or_refuses_clearly() {
 
 fn small_screen(threads: usize) -> upstream::sensitivity::Screening {
     let plan = small_hubs_plan(2, 5, threads, 1);
-    upstream::sensitivity::morris(plan.scenarios().to_vec(), plan.settings(), 3, &[], &|| {})
-        .unwrap()
+    upstream::sensitivity::morris(
+        plan.scenarios().to_vec(),
+        plan.settings(),
+        3,
+        &[],
+        &mut Runs::whole(),
+        &|| {},
+    )
+    .unwrap()
+    .expect("run whole")
 }
 
 #[test]

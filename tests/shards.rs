@@ -340,7 +340,7 @@ fn parts_missing_twice_foreign_or_damaged_are_refused_by_name() {
     refused(
         &[csv],
         &out,
-        &["is not a part written by `upstream run --shard`"],
+        &["is not a part written by an `upstream` command run with --shard"],
     );
     refused(
         &[tmp.path().join("absent.part")],

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use upstream::Error;
 use upstream::app::Plan;
+use upstream::experiment::Runs;
 use upstream::sweep::{Axis, Point, Sweep, sweep};
 
 use crate::common::{small_hubs_plan, upstream};
@@ -24,9 +25,11 @@ fn run(plan: &Plan, axes: &[Axis]) -> Sweep {
         axes,
         &|_| None,
         &mut |_| Ok(()),
+        &mut Runs::whole(),
         &|| {},
     )
     .unwrap()
+    .expect("run whole")
 }
 
 #[test]
@@ -83,6 +86,7 @@ fn a_stopped_sweep_resumes_from_its_kept_points_and_ends_as_an_unbroken_one() {
             k.insert(p.id.clone(), p.clone());
             Ok(())
         },
+        &mut Runs::whole(),
         &|| {},
     );
     assert!(stopped.is_err());
@@ -95,9 +99,11 @@ fn a_stopped_sweep_resumes_from_its_kept_points_and_ends_as_an_unbroken_one() {
         &axes,
         &|id| kept.borrow().get(id).cloned(),
         &mut |_| Ok(()),
+        &mut Runs::whole(),
         &|| {},
     )
-    .unwrap();
+    .unwrap()
+    .expect("run whole");
     assert_eq!(resumed.run, 3);
     assert_eq!(resumed.points, whole.points);
     // A kept point under another seed is not taken for this one.
@@ -115,9 +121,11 @@ fn a_stopped_sweep_resumes_from_its_kept_points_and_ends_as_an_unbroken_one() {
         &axes,
         &|id| kept.borrow().get(id).cloned(),
         &mut |_| Ok(()),
+        &mut Runs::whole(),
         &|| {},
     )
-    .unwrap();
+    .unwrap()
+    .expect("run whole");
     assert_eq!(fresh.run, 6);
 }
 
