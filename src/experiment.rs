@@ -289,6 +289,22 @@ pub enum AssembleError {
         /// The replicate, from 0.
         replicate: u32,
     },
+    /// A place's replicate no shard ran, in a run over places.
+    #[error("no shard holds replicate {} of place {}", .replicate + 1, .place + 1)]
+    MissingPlace {
+        /// The place, from 0 in its table's order.
+        place: usize,
+        /// The replicate, from 0.
+        replicate: u32,
+    },
+    /// A place's replicate given twice, or not part of the run.
+    #[error("replicate {} of place {} is given twice, or is not part of this run", .replicate + 1, .place + 1)]
+    ExtraPlace {
+        /// The place, from 0 in its table's order.
+        place: usize,
+        /// The replicate, from 0.
+        replicate: u32,
+    },
 }
 
 /// Puts a run's shards back together: the same experiment, number for
@@ -360,7 +376,7 @@ pub fn assemble<'a>(
 
 /// Per replicate, the scenarios (by index, in order) that share one
 /// burn-in: the first runs it, the rest are carried on from its end.
-fn burn_in_groups<'a>(
+pub(crate) fn burn_in_groups<'a>(
     scenarios: usize,
     replicates: u32,
     config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
@@ -408,57 +424,23 @@ fn run_part_from<'a>(
     first: usize,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<(Partial, usize), ThreadPoolError> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = settings.threads {
-        builder = builder.num_threads(n);
-    }
-    let pool = builder.build().map_err(|source| ThreadPoolError {
-        threads: settings.threads.unwrap_or(0),
-        source,
-    })?;
-    // Scenarios that run the same burn-in in a replicate share it: it is
-    // simulated once and carried on into each, the same numbers, byte for
-    // byte, as simulating it again. Each group is one piece of the work,
-    // so a shard never splits a shared burn-in.
+    let pool = pool(settings)?;
     let all = burn_in_groups(scenarios, settings.replicates, config);
     let pieces = all.len();
+    // Scenarios that run the same burn-in in a replicate share it (see
+    // [`run_group`]). Each group is one piece of the work, so a shard never
+    // splits a shared burn-in.
     let groups: Vec<(u32, Vec<usize>)> = all
         .into_iter()
         .enumerate()
         .filter(|(piece, _)| shard.holds(first + piece))
         .map(|(_, g)| g)
         .collect();
-    // Cores a run of many replicates would leave idle go to each
-    // replicate's months; with enough replicates to fill them, each runs on
-    // one thread, and no more populations are alive at once than threads
-    // (two where a burn-in is shared).
-    let workers: &dyn engine::Workers = if groups.len() < pool.current_num_threads() {
-        &Pool
-    } else {
-        &engine::OneThread
-    };
+    let workers = workers(groups.len(), &pool);
     let done: Vec<(Vec<(usize, ReplicateResult)>, u64)> = pool.install(|| {
         groups
             .par_iter()
-            .map(|(r, members)| {
-                let (r, lead) = (*r, config(members[0], *r));
-                let mut engine = Engine::new_on(lead, settings.seed, r, workers);
-                let mut out = Vec::with_capacity(members.len());
-                let mut shared = 0;
-                if members.len() > 1 {
-                    engine.run_to(0);
-                    let slots = engine.population().residents.len() as u64;
-                    for &s in &members[1..] {
-                        let carried = engine.carry_on(config(s, r));
-                        shared += slots * lead.burn_in_months as u64;
-                        out.push((s, carried.run()));
-                        on_done();
-                    }
-                }
-                out.push((members[0], engine.run()));
-                on_done();
-                (out, shared)
-            })
+            .map(|(r, members)| run_group(config, settings.seed, *r, members, workers, on_done))
             .collect()
     });
     let mut part = Partial {
@@ -473,6 +455,63 @@ fn run_part_from<'a>(
             .extend(out.into_iter().map(|(s, result)| (s, *r, result)));
     }
     Ok((part, pieces))
+}
+
+/// The pool of worker threads `settings` asks for.
+pub(crate) fn pool(settings: &RunSettings) -> Result<rayon::ThreadPool, ThreadPoolError> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = settings.threads {
+        builder = builder.num_threads(n);
+    }
+    builder.build().map_err(|source| ThreadPoolError {
+        threads: settings.threads.unwrap_or(0),
+        source,
+    })
+}
+
+/// Who runs a replicate's months with `jobs` replicates at once on
+/// `pool`: cores a run of few replicates would leave idle go to each
+/// replicate's months; with enough replicates to fill them, each runs on
+/// one thread, and no more populations are alive at once than threads (two
+/// where a burn-in is shared).
+pub(crate) fn workers(jobs: usize, pool: &rayon::ThreadPool) -> &'static dyn engine::Workers {
+    if jobs < pool.current_num_threads() {
+        &Pool
+    } else {
+        &engine::OneThread
+    }
+}
+
+/// Replicate `r` of the scenarios `members` (by index), which share one
+/// burn-in: the first runs it, and the rest are carried on from its end,
+/// the same numbers, byte for byte, as simulating it again. Each
+/// scenario's results, and the burn-in resident-months not simulated
+/// again. `on_done` is called once per scenario.
+pub(crate) fn run_group<'a>(
+    config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
+    seed: u64,
+    r: u32,
+    members: &[usize],
+    workers: &dyn engine::Workers,
+    on_done: &(dyn Fn() + Sync),
+) -> (Vec<(usize, ReplicateResult)>, u64) {
+    let lead = config(members[0], r);
+    let mut engine = Engine::new_on(lead, seed, r, workers);
+    let mut out = Vec::with_capacity(members.len());
+    let mut shared = 0;
+    if members.len() > 1 {
+        engine.run_to(0);
+        let slots = engine.population().residents.len() as u64;
+        for &s in &members[1..] {
+            let carried = engine.carry_on(config(s, r));
+            shared += slots * lead.burn_in_months as u64;
+            out.push((s, carried.run()));
+            on_done();
+        }
+    }
+    out.push((members[0], engine.run()));
+    on_done();
+    (out, shared)
 }
 
 /// Where an experiment's runs are done. An experiment (a sweep, a

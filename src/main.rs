@@ -335,8 +335,8 @@ fn run_shard(
         })?
     };
     let seconds = started.elapsed().as_secs_f64();
-    let runs = results.run.results.len() + results.central.as_ref().map_or(0, |c| c.results.len());
-    let path = shard::write_part(out, &key, shard, seconds, &shard::PartResults::Run(results))?;
+    let runs = results.replicates();
+    let path = shard::write_part(out, &key, shard, seconds, &results)?;
     if !quiet {
         println!(
             "Wrote shard {} of {} ({runs} runs of a scenario's replicate, {seconds:.1} s) to {}; when every shard is done, `upstream merge {}` puts them together.",

@@ -17,7 +17,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, HeadlineByReplicate};
-use crate::app::{self, Outcome, Plan, Request, ShardResults};
+use crate::app::{self, Plan, Request};
 use crate::error::Error;
 use crate::experiment::{self, AssembleError, MemoryEstimate, Partial, Shard};
 use crate::format::{count, money, size};
@@ -500,9 +500,11 @@ impl Region {
             .sum()
     }
 
-    /// Replicates to run in all, for a progress bar.
+    /// Replicates to run in all, for a progress bar: every scenario's in
+    /// every place.
     pub fn jobs(&self) -> u64 {
-        self.places.iter().map(|p| p.plan.jobs()).sum()
+        let settings = self.places[0].plan.settings();
+        (self.places.len() * self.scenarios()) as u64 * settings.replicates as u64
     }
 
     /// The memory the run needs at its peak on `threads` threads, split
@@ -515,11 +517,20 @@ impl Region {
             .collect();
         let settings = self.places[0].plan.settings();
         let mut m = experiment::memory_estimate(&configs, settings.replicates, threads);
-        let factor = if self.drawn() { 2 } else { 1 };
-        m.results = (m.results * factor).div_ceil(shards as u64);
+        // Each place's replicate is cut down to places.csv's figures as
+        // soon as it is run: the months of at most one replicate a thread
+        // are held, and a few figures for every replicate of every place.
+        // The months in flight are counted with the populations running.
+        let per_replicate = m.results / settings.replicates.max(1) as u64;
+        m.populations = m.populations.saturating_add(
+            per_replicate
+                .div_ceil(self.places.len() as u64)
+                .saturating_mul(threads as u64),
+        );
+        let figures = (configs.len() * FIGURES.len() * 8) as u64 * settings.replicates as u64;
+        m.results = figures.div_ceil(shards as u64);
         // The run's files are a table of figures a place, not each place's
-        // months: what remains is each place's appraisal, at most one at a
-        // time beside the results.
+        // months.
         m.outputs = m.outputs.div_ceil(self.places.len() as u64);
         m
     }
@@ -561,33 +572,73 @@ impl Region {
         })
     }
 
-    /// One shard's share of the run: every place's replicates that
-    /// [`Shard::holds`] picks (each replicate of each place one piece).
+    /// One shard's share of the run: the replicates of places that
+    /// [`Shard::holds`] picks (each replicate of each place one piece, the
+    /// run's first replicate of every place first), each cut down to the
+    /// figures places.csv gives as soon as it is run.
     pub fn run_shard(
         &self,
         shard: Shard,
         on_done: &(dyn Fn() + Sync),
-    ) -> Result<ShardResults, Error> {
-        let per = self.scenarios();
-        let n = self.places.len() * per;
+    ) -> Result<PlacesPartial, Error> {
+        let (per, places) = (self.scenarios(), self.places.len());
         let settings = self.places[0].plan.settings();
-        let at = |drawn: bool| {
-            move |i: usize, r: u32| self.places[i / per].plan.config_at(i % per, r, drawn)
-        };
         let drawn = self.drawn();
-        let run = experiment::run_part(n, &at(drawn), settings, shard, on_done)?;
-        let central = if drawn {
-            Some(experiment::run_part(
-                n,
-                &at(false),
-                settings,
-                shard,
-                on_done,
-            )?)
-        } else {
-            None
+        let pool = experiment::pool(settings)?;
+        let pieces: Vec<(usize, u32)> = (0..settings.replicates)
+            .flat_map(|r| (0..places).map(move |p| (p, r)))
+            .enumerate()
+            .filter(|(piece, _)| shard.holds(*piece))
+            .map(|(_, at)| at)
+            .collect();
+        let workers = experiment::workers(pieces.len(), &pool);
+        let done: Vec<(PlaceReplicate, u64, u64)> = pool.install(|| {
+            pieces
+                .par_iter()
+                .map(|&(p, r)| {
+                    let plan = &self.places[p].plan;
+                    let config = |s: usize, r: u32| plan.config_at(s, r, drawn);
+                    let mut results = Vec::with_capacity(per);
+                    let mut shared = 0;
+                    for (_, members) in experiment::burn_in_groups(per, r + 1, &config)
+                        .into_iter()
+                        .filter(|(at, _)| *at == r)
+                    {
+                        let (out, saved) = experiment::run_group(
+                            &config,
+                            settings.seed,
+                            r,
+                            &members,
+                            workers,
+                            on_done,
+                        );
+                        results.extend(out);
+                        shared += saved;
+                    }
+                    let months = results.iter().map(|(_, x)| x.resident_months).sum();
+                    let figures = replicate_figures(plan, r, drawn, results);
+                    (
+                        PlaceReplicate {
+                            place: p,
+                            replicate: r,
+                            figures,
+                        },
+                        months,
+                        shared,
+                    )
+                })
+                .collect()
+        });
+        let mut part = PlacesPartial {
+            threads: pool.current_num_threads(),
+            ..PlacesPartial::default()
         };
-        Ok(ShardResults { run, central })
+        for (figures, months, shared) in done {
+            part.resident_months += months - shared;
+            part.burn_in_shared += shared;
+            part.replicates.push(figures);
+        }
+        Ok(part)
     }
 
     /// Runs every place whole.
@@ -600,69 +651,235 @@ impl Region {
             .expect("one shard holds the whole run"))
     }
 
-    /// The outcome from every shard's results, in any order: each place
-    /// appraised as its own run would be, then the places added up.
+    /// The outcome from every shard's results, in any order: each place's
+    /// figures, replicate by replicate, as its own run would give them.
     pub fn put_together(
         self,
-        shards: Vec<ShardResults>,
+        shards: Vec<PlacesPartial>,
         seconds: f64,
     ) -> Result<RegionOutcome, AssembleError> {
+        let replicates = self.places[0].plan.settings().replicates;
+        let reps = replicates as usize;
         let per = self.scenarios();
-        let places = self.places.len();
-        let split = |part: Partial| -> Vec<Partial> {
-            let mut each: Vec<Partial> = (0..places)
-                .map(|_| Partial {
-                    threads: part.threads,
-                    ..Partial::default()
-                })
-                .collect();
-            for (i, r, result) in part.results {
-                each[i / per].results.push((i % per, r, result));
-            }
-            for (i, r, saved) in part.burn_in_shared {
-                each[i / per].burn_in_shared.push((i % per, r, saved));
-            }
-            each
-        };
-        let mut by_place: Vec<Vec<ShardResults>> = (0..places).map(|_| Vec::new()).collect();
+        let mut slots: Vec<Option<Vec<Vec<f64>>>> = vec![None; self.places.len() * reps];
+        let (mut resident_months, mut burn_in_shared, mut threads) = (0, 0, 0);
         for shard in shards {
-            let central = shard.central.map(split);
-            let mut central = central.map(|c| c.into_iter().map(Some).collect::<Vec<_>>());
-            for (p, run) in split(shard.run).into_iter().enumerate() {
-                by_place[p].push(ShardResults {
-                    run,
-                    central: central.as_mut().and_then(|c| c[p].take()),
-                });
+            resident_months += shard.resident_months;
+            burn_in_shared += shard.burn_in_shared;
+            threads = threads.max(shard.threads);
+            for x in shard.replicates {
+                let extra = AssembleError::ExtraPlace {
+                    place: x.place,
+                    replicate: x.replicate,
+                };
+                let fits = x.figures.len() == per
+                    && x.figures
+                        .iter()
+                        .enumerate()
+                        .all(|(s, f)| f.len() == figures_in(s));
+                if x.place >= self.places.len() || x.replicate as usize >= reps || !fits {
+                    return Err(extra);
+                }
+                if slots[x.place * reps + x.replicate as usize]
+                    .replace(x.figures)
+                    .is_some()
+                {
+                    return Err(extra);
+                }
             }
         }
-        let outcomes = self
+        let names: Vec<String> = self.places[0]
+            .plan
+            .scenarios()
+            .iter()
+            .map(|l| l.config.name.clone())
+            .collect();
+        let mut slots = slots.into_iter();
+        let places = self
             .places
             .into_iter()
-            .zip(by_place)
-            .map(|(place, parts)| {
+            .enumerate()
+            .map(|(p, place)| {
+                let each = slots
+                    .by_ref()
+                    .take(reps)
+                    .enumerate()
+                    .map(|(r, f)| {
+                        f.ok_or(AssembleError::MissingPlace {
+                            place: p,
+                            replicate: r as u32,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                // [s][f][r] from [r][s][f].
+                let figures = (0..per)
+                    .map(|s| {
+                        (0..figures_in(s))
+                            .map(|f| each.iter().map(|x| x[s][f]).collect())
+                            .collect()
+                    })
+                    .collect();
                 Ok(PlaceOutcome {
                     name: place.name,
                     region: place.region,
-                    outcome: place.plan.put_together(parts, seconds)?,
+                    residents: place.plan.scenarios()[0].config.population.residents as u64,
+                    figures,
                 })
             })
             .collect::<Result<Vec<_>, AssembleError>>()?;
         Ok(RegionOutcome {
-            places: outcomes,
+            places,
+            scenarios: names,
+            replicates,
+            resident_months,
+            burn_in_shared,
+            threads,
             seconds,
         })
     }
 }
 
-/// One place's outcome.
+/// The figures places.csv gives of each scenario, in order: the first
+/// four of every scenario, the rest of each one compared with the
+/// baseline. Named as in summary.json's `against_baseline` and
+/// economics.json (`npv`).
+pub const FIGURES: [&str; 7] = [
+    "total_cost_gbp",
+    "reactive_cost_gbp",
+    "prevention_spend_gbp",
+    "capital_spend_gbp",
+    "net_revenue_saving_gbp",
+    "crisis_months_avoided",
+    "npv",
+];
+
+/// How many of [`FIGURES`] scenario `s` has.
+fn figures_in(s: usize) -> usize {
+    if s == 0 { 4 } else { FIGURES.len() }
+}
+
+/// One place's replicate `r`, from its scenarios' results: each scenario's
+/// [`FIGURES`], worked out as the place's own run works them out for that
+/// replicate (every figure is a replicate's own, paired with the
+/// baseline's same replicate).
+fn replicate_figures(
+    plan: &Plan,
+    r: u32,
+    drawn: bool,
+    results: Vec<(usize, crate::engine::ReplicateResult)>,
+) -> Vec<Vec<f64>> {
+    let per = plan.scenarios().len();
+    let one = experiment::RunSettings {
+        replicates: 1,
+        ..plan.settings().clone()
+    };
+    let part = Partial {
+        results: results.into_iter().map(|(s, x)| (s, 0, x)).collect(),
+        burn_in_shared: Vec::new(),
+        threads: 1,
+    };
+    let exp = experiment::assemble(per, &|s, _| plan.config_at(s, r, drawn), &one, vec![part])
+        .expect("every scenario of the replicate was run");
+    let configs: Vec<&crate::model::Config> = plan.scenarios().iter().map(|l| &l.config).collect();
+    let money: Vec<&[crate::economics::InterventionMoney]> = plan
+        .scenarios()
+        .iter()
+        .map(|l| l.intervention_money.as_slice())
+        .collect();
+    let economics = crate::economics::evaluate(
+        &plan.scenarios()[0].conventions,
+        &configs,
+        &money,
+        &exp.scenarios,
+    );
+    (0..per)
+        .map(|s| {
+            let HeadlineByReplicate {
+                total_cost_gbp,
+                reactive_cost_gbp,
+                prevention_spend_gbp,
+                capital_spend_gbp,
+                net_revenue_saving_gbp,
+                crisis_months_avoided,
+            } = aggregate::headline_by_replicate(&exp, s);
+            let mut f = vec![
+                total_cost_gbp[0],
+                reactive_cost_gbp[0],
+                prevention_spend_gbp[0],
+                capital_spend_gbp[0],
+            ];
+            if s > 0 {
+                f.push(net_revenue_saving_gbp[0]);
+                f.push(crisis_months_avoided[0]);
+                f.push(economics.appraisals[s - 1].npv_by_replicate[0]);
+            }
+            f
+        })
+        .collect()
+}
+
+/// One place's replicate, cut down to places.csv's figures.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PlaceReplicate {
+    /// The place, from 0 in the table's order.
+    pub place: usize,
+    /// The replicate, from 0.
+    pub replicate: u32,
+    /// `figures[s][f]`: scenario `s`'s figure `f` of [`FIGURES`] (the
+    /// baseline's first four). A part holds each as its bits, a whole
+    /// number, so nothing is rounded on the way to the merge.
+    #[serde(with = "as_bits")]
+    pub figures: Vec<Vec<f64>>,
+}
+
+/// Numbers written as their bits: JSON's decimal text does not always read
+/// back to the same number.
+mod as_bits {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
+        let bits: Vec<Vec<u64>> = v
+            .iter()
+            .map(|row| row.iter().map(|x| x.to_bits()).collect())
+            .collect();
+        bits.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+        let bits = Vec::<Vec<u64>>::deserialize(d)?;
+        Ok(bits
+            .into_iter()
+            .map(|row| row.into_iter().map(f64::from_bits).collect())
+            .collect())
+    }
+}
+
+/// A shard's share of a run over places ([`Region::run_shard`]).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct PlacesPartial {
+    /// Its places' replicates, in the run's order.
+    pub replicates: Vec<PlaceReplicate>,
+    /// Resident-months simulated, burn-in included once where shared.
+    pub resident_months: u64,
+    /// Burn-in resident-months not simulated again because scenarios
+    /// shared them.
+    pub burn_in_shared: u64,
+    /// Worker threads the shard used.
+    pub threads: usize,
+}
+
+/// One place's figures.
 #[derive(Debug)]
 pub struct PlaceOutcome {
     /// Its name.
     pub name: String,
     /// Its region, if the table gives one.
     pub region: Option<String>,
-    /// Its scenarios' results and economics, as its own run would give.
-    pub outcome: Outcome,
+    /// Its residents at the start.
+    pub residents: u64,
+    /// `figures[s][f][r]`: scenario `s`'s figure `f` of [`FIGURES`] in
+    /// replicate `r`.
+    pub figures: Vec<Vec<Vec<f64>>>,
 }
 
 /// A finished run over many places.
@@ -670,6 +887,16 @@ pub struct PlaceOutcome {
 pub struct RegionOutcome {
     /// Each place's, in the table's order.
     pub places: Vec<PlaceOutcome>,
+    /// The scenarios' names, the baseline first.
+    pub scenarios: Vec<String>,
+    /// Replicates of each place.
+    pub replicates: u32,
+    /// Resident-months simulated, burn-in included once where shared.
+    pub resident_months: u64,
+    /// Burn-in resident-months not simulated again.
+    pub burn_in_shared: u64,
+    /// Worker threads the run used (the most any shard used).
+    pub threads: usize,
     /// Wall-clock seconds the simulation took.
     pub seconds: f64,
 }
@@ -709,56 +936,22 @@ pub struct Row {
     pub band: Band,
 }
 
-/// What one place adds for one scenario, replicate by replicate.
-fn figures_of(o: &Outcome, s: usize) -> Vec<(&'static str, Vec<f64>)> {
-    let HeadlineByReplicate {
-        total_cost_gbp,
-        reactive_cost_gbp,
-        prevention_spend_gbp,
-        capital_spend_gbp,
-        net_revenue_saving_gbp,
-        crisis_months_avoided,
-    } = aggregate::headline_by_replicate(&o.experiment, s);
-    let mut out = vec![
-        ("total_cost_gbp", total_cost_gbp),
-        ("reactive_cost_gbp", reactive_cost_gbp),
-        ("prevention_spend_gbp", prevention_spend_gbp),
-        ("capital_spend_gbp", capital_spend_gbp),
-    ];
-    if s > 0 {
-        out.push(("net_revenue_saving_gbp", net_revenue_saving_gbp));
-        out.push(("crisis_months_avoided", crisis_months_avoided));
-        out.push((
-            "npv",
-            o.economics.appraisals[s - 1].npv_by_replicate.clone(),
-        ));
-    }
-    out
-}
-
 impl RegionOutcome {
-    /// Resident-months simulated in all, burn-in included.
+    /// Resident-months simulated in all, burn-in included once where
+    /// shared.
     pub fn resident_months(&self) -> u64 {
-        self.places
-            .iter()
-            .map(|p| p.outcome.experiment.resident_months)
-            .sum()
+        self.resident_months
     }
 
     /// Worker threads the run used (the most any shard used).
     pub fn threads(&self) -> usize {
-        self.places
-            .iter()
-            .map(|p| p.outcome.experiment.threads)
-            .max()
-            .unwrap_or(1)
+        self.threads
     }
 
     /// Every scenario's figures for each place, each region (where the
     /// table gives regions) and all places, bands across replicates of the
     /// figures added up replicate by replicate.
     pub fn rows(&self) -> Vec<Row> {
-        let names = self.places[0].outcome.names();
         let mut regions: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, p) in self.places.iter().enumerate() {
             if let Some(r) = &p.region {
@@ -786,28 +979,20 @@ impl RegionOutcome {
         }));
         let mut rows = Vec::new();
         for (level, name, region, members) in groups {
-            let residents = members
-                .iter()
-                .map(|&i| {
-                    self.places[i].outcome.plan.scenarios()[0]
-                        .config
-                        .population
-                        .residents as u64
-                })
-                .sum();
-            for (s, scenario) in names.iter().enumerate() {
-                let mut sums: Vec<(&'static str, Vec<f64>)> = Vec::new();
+            let residents = members.iter().map(|&i| self.places[i].residents).sum();
+            for (s, scenario) in self.scenarios.iter().enumerate() {
+                let mut sums: Vec<Vec<f64>> = Vec::new();
                 for &i in &members {
-                    let each = figures_of(&self.places[i].outcome, s);
+                    let each = &self.places[i].figures[s];
                     if sums.is_empty() {
-                        sums = each;
+                        sums = each.clone();
                     } else {
-                        for ((_, total), (_, v)) in sums.iter_mut().zip(each) {
+                        for (total, v) in sums.iter_mut().zip(each) {
                             total.iter_mut().zip(v).for_each(|(t, x)| *t += x);
                         }
                     }
                 }
-                rows.extend(sums.into_iter().map(|(figure, v)| Row {
+                rows.extend(sums.into_iter().zip(FIGURES).map(|(v, figure)| Row {
                     level,
                     name: name.clone(),
                     region: region.clone(),
@@ -835,7 +1020,7 @@ impl RegionOutcome {
     pub fn table(&self) -> String {
         use std::fmt::Write as _;
         let rows = self.rows();
-        let replicates = self.places[0].outcome.plan.settings().replicates;
+        let replicates = self.replicates;
         let ranges = replicates >= aggregate::MIN_REPLICATES_FOR_RANGES;
         let shown = |b: &Band| {
             if ranges {

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::app::{self, Outcome, Plan, Request, ShardResults};
 use crate::error::Error;
 use crate::experiment::{AssembleError, Partial, Runs, Shard};
-use crate::region::{Region, RegionOutcome};
+use crate::region::{PlacesPartial, Region, RegionOutcome};
 
 /// The first line of every part file.
 const MARKER: &str = "upstream part 1";
@@ -236,6 +236,22 @@ pub enum PartResults {
     Run(ShardResults),
     /// An experiment's, run by run ([`Runs::into_kept`]).
     Experiment(Vec<Partial>),
+    /// A run over many places', each place's replicate cut down to its
+    /// figures ([`Region::run_shard`]).
+    Places(PlacesPartial),
+}
+
+impl PartResults {
+    /// Scenario replicates run.
+    pub fn replicates(&self) -> usize {
+        match self {
+            PartResults::Run(r) => {
+                r.run.results.len() + r.central.as_ref().map_or(0, |c| c.results.len())
+            }
+            PartResults::Experiment(runs) => runs.iter().map(|p| p.results.len()).sum(),
+            PartResults::Places(p) => p.replicates.iter().map(|x| x.figures.len()).sum(),
+        }
+    }
 }
 
 /// Parts that cannot be written, read or merged.
@@ -412,22 +428,44 @@ impl Work {
         &self,
         shard: Shard,
         on_done: &(dyn Fn() + Sync),
-    ) -> Result<ShardResults, Error> {
-        match self {
-            Work::Plan(p) => p.run_shard(shard, on_done),
-            Work::Region(r) => r.run_shard(shard, on_done),
-        }
+    ) -> Result<PartResults, Error> {
+        Ok(match self {
+            Work::Plan(p) => PartResults::Run(p.run_shard(shard, on_done)?),
+            Work::Region(r) => PartResults::Places(r.run_shard(shard, on_done)?),
+        })
     }
 
-    /// The outcome from every shard's results.
+    /// The outcome from every shard's results (each `(file, results)`).
     pub fn put_together(
         self,
-        shards: Vec<ShardResults>,
+        shards: Vec<(PathBuf, PartResults)>,
         seconds: f64,
-    ) -> Result<Finished, AssembleError> {
+    ) -> Result<Finished, ShardError> {
+        let mismatched = |file: PathBuf| ShardError::Damaged {
+            file,
+            reason: "its results are not of the kind its header says".into(),
+        };
         Ok(match self {
-            Work::Plan(p) => Finished::Plan(Box::new(p.put_together(shards, seconds)?)),
-            Work::Region(r) => Finished::Region(r.put_together(shards, seconds)?),
+            Work::Plan(p) => {
+                let runs = shards
+                    .into_iter()
+                    .map(|(f, r)| match r {
+                        PartResults::Run(r) => Ok(r),
+                        _ => Err(mismatched(f)),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Finished::Plan(Box::new(p.put_together(runs, seconds)?))
+            }
+            Work::Region(region) => {
+                let places = shards
+                    .into_iter()
+                    .map(|(f, r)| match r {
+                        PartResults::Places(r) => Ok(r),
+                        _ => Err(mismatched(f)),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Finished::Region(region.put_together(places, seconds)?)
+            }
         })
     }
 }
@@ -759,16 +797,15 @@ pub fn merge(files: &[PathBuf]) -> Result<Merging, Error> {
     let run = parts[0].run.clone();
     let seconds: f64 = parts.iter().map(|p| p.seconds).sum();
     let longest_seconds = parts.iter().map(|p| p.seconds).fold(0.0, f64::max);
-    let mismatched = |p: &Part| ShardError::Damaged {
-        file: p.file.clone(),
-        reason: "its results are not of the kind its header says".into(),
-    };
     if let Some(key) = run.experiment {
         let shards = parts
             .into_iter()
             .map(|p| match p.results {
                 PartResults::Experiment(runs) => Ok(runs),
-                PartResults::Run(_) => Err(mismatched(&p)),
+                _ => Err(ShardError::Damaged {
+                    file: p.file,
+                    reason: "its results are not of the kind its header says".into(),
+                }),
             })
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(Merging::Experiment(ExperimentParts {
@@ -783,16 +820,8 @@ pub fn merge(files: &[PathBuf]) -> Result<Merging, Error> {
     let inputs = Inputs::kept(run.inputs.clone());
     let places = run.places.as_ref().map(PathBuf::from);
     let work = Work::new_through(&run.request(), places.as_deref(), &|p| inputs.read(p))?;
-    let results = parts
-        .into_iter()
-        .map(|p| match p.results {
-            PartResults::Run(r) => Ok(r),
-            PartResults::Experiment(_) => Err(mismatched(&p)),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let outcome = work
-        .put_together(results, seconds)
-        .map_err(ShardError::Assemble)?;
+    let results = parts.into_iter().map(|p| (p.file, p.results)).collect();
+    let outcome = work.put_together(results, seconds)?;
     Ok(Merging::Run(Merged {
         outcome,
         shards: count,

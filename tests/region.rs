@@ -84,11 +84,35 @@ fn totals_are_the_places_added_up_and_each_place_has_its_own_residents() {
             assert_eq!((all.places, all.residents), (3, 9500));
         }
     }
-    // A comparison's figures are there for each place, with its net
-    // present value as its own appraisal gives it.
-    let hubs = &outcome.places[0].outcome.economics.appraisals[0];
+    // Each place's replicates are cut down to their figures as they run:
+    // a place's figures are its own run's, to the penny, and its net
+    // present value its own appraisal's.
+    let alone = region(&table, 8).places.remove(0).plan.run(&|| {}).unwrap();
+    let hubs = &alone.economics.appraisals[0];
     let npv = find(Level::Place, "Northtown", "Small borough with hubs", "npv");
     assert_eq!(npv.band, hubs.npv);
+    for (s, scenario) in ["Small borough", "Small borough with hubs"]
+        .iter()
+        .enumerate()
+    {
+        let own = upstream::aggregate::headline_by_replicate(&alone.experiment, s);
+        let each = [
+            ("total_cost_gbp", &own.total_cost_gbp),
+            ("reactive_cost_gbp", &own.reactive_cost_gbp),
+            ("prevention_spend_gbp", &own.prevention_spend_gbp),
+            ("capital_spend_gbp", &own.capital_spend_gbp),
+            ("net_revenue_saving_gbp", &own.net_revenue_saving_gbp),
+            ("crisis_months_avoided", &own.crisis_months_avoided),
+        ];
+        for (figure, v) in each.into_iter().take(if s == 0 { 4 } else { 6 }) {
+            let got = find(Level::Place, "Northtown", scenario, figure);
+            assert_eq!(
+                got.band,
+                upstream::metrics::Band::of(v),
+                "{scenario} {figure}"
+            );
+        }
+    }
 }
 
 #[test]
