@@ -4,7 +4,10 @@
 //! scenario of the run is run in every place, with that place's own
 //! population and rates laid over the baseline as `upstream new-place`
 //! would lay them. Places run in parallel, each replicate of each place one
-//! piece of work, so a run over many places shards like any other.
+//! piece of work, so a run over many places shards like any other. Each
+//! piece is cut down to the figures the run gives as soon as it is run, so
+//! the nation's places with a thousand replicates hold a few numbers each,
+//! not their months.
 //!
 //! The results are each place's, each region's and all places' together:
 //! a place's figures are added to the others' replicate by replicate (the
@@ -101,7 +104,7 @@ pub enum RegionError {
         size(need.total()),
         size(*limit),
         shards.map_or_else(
-            || format!("the largest place's residents on each of {threads} threads need {} for their populations; use fewer --threads", size(need.program + need.populations)),
+            || format!("the places set up and the largest place's residents on each of {threads} threads need {} before any results; use fewer --threads", size(need.program + need.populations)),
             |n| format!("split it into {n} shards (--shard K/{n}), each needing about {}, or use fewer replicates", size(*per_shard))
         )
     )]
@@ -532,8 +535,17 @@ impl Region {
         // The run's files are a table of figures a place, not each place's
         // months.
         m.outputs = m.outputs.div_ceil(self.places.len() as u64);
+        // Each place's scenarios, set up, and the memory its populations of
+        // another size leave behind: England's 153 places peaked 67 MB
+        // above the rest of the estimate.
+        m.program = m
+            .program
+            .saturating_add(self.places.len() as u64 * Region::PER_PLACE);
         m
     }
+
+    /// Memory each place takes beyond its populations and results.
+    pub const PER_PLACE: u64 = 1 << 20;
 
     /// Refuses, before anything is allocated, a run that would not fit in
     /// `limit` bytes (or the memory this machine has available), saying

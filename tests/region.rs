@@ -258,3 +258,58 @@ fn a_run_too_big_for_its_memory_is_refused_with_the_shards_that_would_fit() {
     let tiny = r.check_memory(Some(1 << 20), 2, 1).unwrap_err().to_string();
     assert!(tiny.contains("use fewer --threads"), "{tiny}");
 }
+
+/// With parameters drawn, a place's figures are its own probabilistic
+/// run's (each replicate its own draw), not the plain run's; and the run
+/// shards and merges to the same file.
+#[test]
+fn a_run_over_places_with_parameters_drawn_gives_each_place_its_own_draws_and_shards() {
+    let table = root().join("tests/fixtures/places.csv");
+    let drawn = Request {
+        uncertainty: true,
+        ..request(4)
+    };
+    let set_up =
+        |req: &Request| Region::new_through(req, &table, &|p| fs::read_to_string(p)).unwrap();
+    let rows = set_up(&drawn).run(&|| {}).unwrap().rows();
+    let plain = set_up(&request(4)).run(&|| {}).unwrap().rows();
+    let npv = |rows: &[upstream::region::Row]| {
+        rows.iter()
+            .find(|x| x.level == Level::Place && x.name == "Easton" && x.figure == "npv")
+            .unwrap()
+            .band
+    };
+    let alone = set_up(&drawn).places.remove(1).plan.run(&|| {}).unwrap();
+    assert_eq!(npv(&rows), alone.economics.appraisals[0].npv);
+    assert_ne!(npv(&rows), npv(&plain));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    let go = |extra: &[&str]| {
+        let mut args = vec!["--uncertainty"];
+        args.extend(extra);
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    go(&["-o", whole.to_str().unwrap()]);
+    let parts = tmp.path().join("parts");
+    for k in ["3/3", "1/3", "2/3"] {
+        go(&["--shard", k, "-j", "1", "-o", parts.to_str().unwrap()]);
+    }
+    let merged = tmp.path().join("merged");
+    let out = upstream(&[
+        "merge",
+        parts.to_str().unwrap(),
+        "-o",
+        merged.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        fs::read(merged.join("places.csv")).unwrap() == fs::read(whole.join("places.csv")).unwrap()
+    );
+}
