@@ -441,33 +441,41 @@ impl Work {
         shards: Vec<(PathBuf, PartResults)>,
         seconds: f64,
     ) -> Result<Finished, ShardError> {
-        let mismatched = |file: PathBuf| ShardError::Damaged {
-            file,
-            reason: "its results are not of the kind its header says".into(),
-        };
         Ok(match self {
             Work::Plan(p) => {
-                let runs = shards
-                    .into_iter()
-                    .map(|(f, r)| match r {
-                        PartResults::Run(r) => Ok(r),
-                        _ => Err(mismatched(f)),
-                    })
-                    .collect::<Result<_, _>>()?;
+                let runs = of_kind(shards, |r| match r {
+                    PartResults::Run(r) => Some(r),
+                    _ => None,
+                })?;
                 Finished::Plan(Box::new(p.put_together(runs, seconds)?))
             }
             Work::Region(region) => {
-                let places = shards
-                    .into_iter()
-                    .map(|(f, r)| match r {
-                        PartResults::Places(r) => Ok(r),
-                        _ => Err(mismatched(f)),
-                    })
-                    .collect::<Result<_, _>>()?;
+                let places = of_kind(shards, |r| match r {
+                    PartResults::Places(r) => Some(r),
+                    _ => None,
+                })?;
                 Finished::Region(region.put_together(places, seconds)?)
             }
         })
     }
+}
+
+/// Each part's results, taken by `kind`, or an error naming the first part
+/// whose results are not of that kind (a part whose header and results
+/// disagree).
+fn of_kind<T>(
+    parts: Vec<(PathBuf, PartResults)>,
+    kind: fn(PartResults) -> Option<T>,
+) -> Result<Vec<T>, ShardError> {
+    parts
+        .into_iter()
+        .map(|(file, r)| {
+            kind(r).ok_or_else(|| ShardError::Damaged {
+                file,
+                reason: "its results are not of the kind its header says".into(),
+            })
+        })
+        .collect()
 }
 
 /// A finished run: one place's, or many places'.
@@ -798,16 +806,11 @@ pub fn merge(files: &[PathBuf]) -> Result<Merging, Error> {
     let seconds: f64 = parts.iter().map(|p| p.seconds).sum();
     let longest_seconds = parts.iter().map(|p| p.seconds).fold(0.0, f64::max);
     if let Some(key) = run.experiment {
-        let shards = parts
-            .into_iter()
-            .map(|p| match p.results {
-                PartResults::Experiment(runs) => Ok(runs),
-                _ => Err(ShardError::Damaged {
-                    file: p.file,
-                    reason: "its results are not of the kind its header says".into(),
-                }),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let results = parts.into_iter().map(|p| (p.file, p.results)).collect();
+        let shards = of_kind(results, |r| match r {
+            PartResults::Experiment(runs) => Some(runs),
+            _ => None,
+        })?;
         return Ok(Merging::Experiment(ExperimentParts {
             key,
             inputs: Inputs::kept(run.inputs),

@@ -12,19 +12,10 @@ use std::path::{Path, PathBuf};
 
 use upstream::experiment::{self, Runs, Shard};
 
-use crate::common::{every_file, small_hubs_plan, upstream};
+use crate::common::{every_file, merge, ok, refused_merge, small_hubs_plan};
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/{name}")
-}
-
-fn ok(args: &[&str]) {
-    let out = upstream(args);
-    assert!(
-        out.status.success(),
-        "upstream {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Runs `upstream COMMAND ARGS` in `count` shards (shard k on 1 or 2
@@ -41,13 +32,6 @@ fn shards(command: &str, args: &[&str], parts: &Path, count: u32) -> Vec<PathBuf
             parts.join(format!("shard-{k}-of-{count}.part"))
         })
         .collect()
-}
-
-fn merge(parts: &[PathBuf], out: &Path) -> std::process::Output {
-    let mut args = vec!["merge"];
-    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
-    args.extend(["-o", out.to_str().unwrap(), "-q"]);
-    upstream(&args)
 }
 
 /// `upstream COMMAND ARGS` whole, then in each number of shards of
@@ -71,7 +55,7 @@ fn merges_to_the_whole(
         let parts = tmp.path().join(format!("parts-{count}"));
         let mut files = shards(command, args, &parts, count);
         files.reverse();
-        let merged = merge(&files, &out);
+        let merged = merge(&files, &out, &[]);
         assert!(
             merged.status.success(),
             "{command} in {count} shards: {}",
@@ -260,13 +244,7 @@ fn an_experiments_pieces_are_shared_out_as_one_list_across_its_runs() {
 }
 
 fn refused(parts: &[PathBuf], out: &Path, expect: &[&str]) {
-    let got = merge(parts, out);
-    let stderr = String::from_utf8_lossy(&got.stderr);
-    assert_eq!(got.status.code(), Some(2), "{stderr}");
-    for e in expect {
-        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
-    }
-    assert!(!out.exists(), "nothing written for a bad merge");
+    refused_merge(parts, out, &[], expect);
 }
 
 #[test]

@@ -11,19 +11,10 @@ use std::path::{Path, PathBuf};
 use upstream::app::{Plan, Request};
 use upstream::experiment::Shard;
 
-use crate::common::{every_file, small_hubs_plan, upstream};
+use crate::common::{every_file, merge, ok, refused_merge, small_hubs_plan, upstream};
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/{name}")
-}
-
-fn ok(args: &[&str]) {
-    let out = upstream(args);
-    assert!(
-        out.status.success(),
-        "upstream {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// `upstream run` of the small borough and its hubs, 5 replicates over 2
@@ -61,14 +52,6 @@ fn shards(parts: &Path, count: u32, threads: impl Fn(u32) -> u32, extra: &[&str]
             parts.join(format!("shard-{k}-of-{count}.part"))
         })
         .collect()
-}
-
-fn merge(parts: &[PathBuf], out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["merge"];
-    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
-    args.extend(["-o", out.to_str().unwrap(), "-q"]);
-    args.extend(extra);
-    upstream(&args)
 }
 
 #[test]
@@ -254,13 +237,7 @@ fn shards_put_together_in_any_order_give_the_run() {
 /// A bad merge: exit code 2, one line naming the fault, and no output
 /// folder.
 fn refused(parts: &[PathBuf], out: &Path, expect: &[&str]) {
-    let got = merge(parts, out, &["--no-report"]);
-    let stderr = String::from_utf8_lossy(&got.stderr);
-    assert_eq!(got.status.code(), Some(2), "{stderr}");
-    for e in expect {
-        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
-    }
-    assert!(!out.exists(), "nothing written for a bad merge");
+    refused_merge(parts, out, &["--no-report"], expect);
 }
 
 #[test]

@@ -94,3 +94,39 @@ pub fn header_of(sheet: &calamine::Range<calamine::Data>) -> Vec<String> {
         .map(|c| c.to_string())
         .collect()
 }
+
+/// Runs `upstream ARGS` and fails, with its errors, if it fails.
+pub fn ok(args: &[&str]) {
+    let out = upstream(args);
+    assert!(
+        out.status.success(),
+        "upstream {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `upstream merge PARTS -o OUT -q EXTRA`.
+pub fn merge(parts: &[std::path::PathBuf], out: &std::path::Path, extra: &[&str]) -> Output {
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["-o", out.to_str().unwrap(), "-q"]);
+    args.extend(extra);
+    upstream(&args)
+}
+
+/// A merge of `parts` that is refused as an input error saying each of
+/// `expect`, and writes nothing.
+pub fn refused_merge(
+    parts: &[std::path::PathBuf],
+    out: &std::path::Path,
+    extra: &[&str],
+    expect: &[&str],
+) {
+    let got = merge(parts, out, extra);
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(2), "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+    assert!(!out.exists(), "nothing written for a bad merge");
+}
