@@ -197,25 +197,6 @@ pub fn run(
     Ok(assemble(configs.len(), &config, settings, vec![part]).expect("one shard holds it all"))
 }
 
-/// As [`run`], each replicate of each scenario with its own parameters:
-/// `configs[s][r]` for scenario `s`, replicate `r` (a probabilistic run's
-/// draws). Each scenario's configurations differ only in their values, not
-/// in their services, interventions or timeline.
-pub fn run_each_replicate(
-    configs: &[Vec<Config>],
-    settings: &RunSettings,
-    on_done: &(dyn Fn() + Sync),
-) -> Result<Experiment, ThreadPoolError> {
-    assert!(
-        configs
-            .iter()
-            .all(|c| c.len() == settings.replicates as usize)
-    );
-    let config = |s: usize, r: u32| &configs[s][r as usize];
-    let part = run_part(configs.len(), &config, settings, Shard::WHOLE, on_done)?;
-    Ok(assemble(configs.len(), &config, settings, vec![part]).expect("one shard holds it all"))
-}
-
 /// Which share of a run's work one process does: shard `index` of `count`
 /// (from 1). The work is the run's list of replicates to simulate, each
 /// replicate's scenarios that share a burn-in counting as one piece, in a
@@ -376,25 +357,37 @@ pub fn assemble<'a>(
 
 /// Per replicate, the scenarios (by index, in order) that share one
 /// burn-in: the first runs it, the rest are carried on from its end.
-pub(crate) fn burn_in_groups<'a>(
+fn burn_in_groups<'a>(
     scenarios: usize,
     replicates: u32,
     config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
 ) -> Vec<(u32, Vec<usize>)> {
-    let mut groups = Vec::new();
-    for r in 0..replicates {
-        let mut here: Vec<Vec<usize>> = Vec::new();
-        for s in 0..scenarios {
-            let c = config(s, r);
-            match here
-                .iter_mut()
-                .find(|g| config(g[0], r).shares_burn_in_with(c))
-            {
-                Some(g) => g.push(s),
-                None => here.push(vec![s]),
-            }
+    (0..replicates)
+        .flat_map(|r| {
+            replicate_groups(scenarios, r, config)
+                .into_iter()
+                .map(move |g| (r, g))
+        })
+        .collect()
+}
+
+/// Replicate `r`'s scenarios (by index, in order) grouped by the burn-in
+/// they share.
+pub(crate) fn replicate_groups<'a>(
+    scenarios: usize,
+    r: u32,
+    config: &(dyn Fn(usize, u32) -> &'a Config + Sync),
+) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for s in 0..scenarios {
+        let c = config(s, r);
+        match groups
+            .iter_mut()
+            .find(|g| config(g[0], r).shares_burn_in_with(c))
+        {
+            Some(g) => g.push(s),
+            None => groups.push(vec![s]),
         }
-        groups.extend(here.into_iter().map(|g| (r, g)));
     }
     groups
 }

@@ -612,10 +612,7 @@ impl Region {
                     let config = |s: usize, r: u32| plan.config_at(s, r, drawn);
                     let mut results = Vec::with_capacity(per);
                     let mut shared = 0;
-                    for (_, members) in experiment::burn_in_groups(per, r + 1, &config)
-                        .into_iter()
-                        .filter(|(at, _)| *at == r)
-                    {
+                    for members in experiment::replicate_groups(per, r, &config) {
                         let (out, saved) = experiment::run_group(
                             &config,
                             settings.seed,
