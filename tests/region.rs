@@ -12,7 +12,7 @@ use std::path::Path;
 use upstream::app::Request;
 use upstream::region::{Level, PlaceRow, Region, neighbourhoods};
 
-use crate::common::{merge, upstream};
+use crate::common::{merge_ok, upstream};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -181,12 +181,7 @@ fn a_run_over_places_shards_and_merges_to_the_same_file() {
             );
         }
         let merged = tmp.path().join(format!("merged-{count}"));
-        let out = merge(std::slice::from_ref(&parts), &merged, &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        merge_ok(std::slice::from_ref(&parts), &merged, &[]);
         assert!(
             fs::read(merged.join("places.csv")).unwrap() == expected,
             "{count} shards"
@@ -295,8 +290,7 @@ fn a_run_over_places_with_parameters_drawn_gives_each_place_its_own_draws_and_sh
         go(&["--shard", k, "-j", "1", "-o", parts.to_str().unwrap()]);
     }
     let merged = tmp.path().join("merged");
-    let out = merge(std::slice::from_ref(&parts), &merged, &[]);
-    assert!(out.status.success());
+    merge_ok(std::slice::from_ref(&parts), &merged, &[]);
     assert!(
         fs::read(merged.join("places.csv")).unwrap() == fs::read(whole.join("places.csv")).unwrap()
     );

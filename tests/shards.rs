@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use upstream::app::{Plan, Request};
 use upstream::experiment::Shard;
 
-use crate::common::{every_file, merge, ok, refused_merge, small_hubs_plan, upstream};
+use crate::common::{every_file, merge, merge_ok, ok, refused_merge, small_hubs_plan, upstream};
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/{name}")
@@ -71,12 +71,7 @@ fn any_number_of_shards_in_any_order_merge_to_the_unsharded_files() {
         files.reverse();
         files.rotate_left(1);
         let merged = tmp.path().join(format!("merged-{count}"));
-        let out = merge(&files, &merged, &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        merge_ok(&files, &merged, &[]);
         let got = every_file(&merged);
         assert_eq!(
             got.keys().collect::<Vec<_>>(),
@@ -96,12 +91,7 @@ fn a_folder_of_parts_merges_as_its_files_do() {
     let parts = tmp.path().join("parts");
     shards(&parts, 4, |_| 1, &["--no-report"]);
     let merged = tmp.path().join("merged");
-    let out = merge(&[parts], &merged, &["--no-report"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    merge_ok(&[parts], &merged, &["--no-report"]);
     assert_eq!(every_file(&whole), every_file(&merged));
 }
 
@@ -149,12 +139,7 @@ fn a_probabilistic_run_merges_to_the_unsharded_files() {
         ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
     }
     let merged = tmp.path().join("merged");
-    let out = merge(&[parts], &merged, &["--no-report"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    merge_ok(&[parts], &merged, &["--no-report"]);
     let (w, m) = (every_file(&whole), every_file(&merged));
     assert!(String::from_utf8_lossy(&w["economics.json"]).contains("npv_variance"));
     assert_eq!(w, m);
@@ -186,12 +171,7 @@ fn the_merge_reads_the_scenarios_the_shards_read() {
     go(&["--shard", "2/2", "-o", parts.to_str().unwrap()]);
     fs::remove_file(&base).unwrap();
     let merged = tmp.path().join("merged");
-    let out = merge(&[parts], &merged, &["--no-report"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    merge_ok(&[parts], &merged, &["--no-report"]);
     let mut w = every_file(&whole);
     let mut m = every_file(&merged);
     // Threads: the unsharded run used every core, the shards too.

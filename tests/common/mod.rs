@@ -114,6 +114,16 @@ pub fn merge(parts: &[std::path::PathBuf], out: &std::path::Path, extra: &[&str]
     upstream(&args)
 }
 
+/// `upstream merge PARTS -o OUT -q EXTRA`, which must succeed.
+pub fn merge_ok(parts: &[std::path::PathBuf], out: &std::path::Path, extra: &[&str]) {
+    let got = merge(parts, out, extra);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+}
+
 /// A merge of `parts` that is refused as an input error saying each of
 /// `expect`, and writes nothing.
 pub fn refused_merge(
