@@ -191,7 +191,7 @@ pub enum PlanError {
 /// Loads a scenario and adds the warnings that need its starting
 /// population: a programme whose targeting reaches nobody.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Loaded, scenario::ScenarioError> {
-    load_through(path, overrides, &|p| std::fs::read_to_string(p))
+    load_through(path, overrides, &crate::input::read)
 }
 
 /// As [`load`], reading each file through `read` (see
@@ -324,7 +324,7 @@ impl Plan {
     /// Checks the request's settings, loads its scenarios (the bundled
     /// default comparison if it names none) and checks them together.
     pub fn new(request: &Request) -> Result<Plan, Error> {
-        Plan::new_through(request, &|p| std::fs::read_to_string(p))
+        Plan::new_through(request, &crate::input::read)
     }
 
     /// As [`Plan::new`], reading each scenario's files through `read` (a
@@ -854,7 +854,8 @@ pub fn rebuild_report(
     }
     // Claimed before reading, so no run replaces the files meanwhile.
     let out = output::claim(dir)?;
-    let source = |name: &str| std::fs::read(dir.join(name));
+    let source =
+        |name: &str| crate::input::read_bytes(&dir.join(name), crate::input::MAX_WRITTEN_BYTES);
     let files = report::build(&source, progress).map_err(|source| Error::Report {
         dir: dir.to_path_buf(),
         source,

@@ -180,7 +180,7 @@ impl Calibration {
             "{}: {} counts from {} over {years} year{}; kept the {} closest of {} candidates, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
             self.scenario,
             self.observed.observations.len(),
-            self.observed.file.display(),
+            self.observed.name(),
             if years == 1 { "" } else { "s" },
             self.accepted.len(),
             self.candidates.len(),
@@ -270,7 +270,7 @@ impl Calibration {
     pub fn restated(&self) -> Vec<Restated> {
         let source = format!(
             "Calibrated to {} by `upstream calibrate`: the 5th, 50th and 95th percentiles of the {} closest of {} candidates (seed {}, {} replicates each), within {} of the observed counts",
-            self.observed.file.display(),
+            self.observed.name(),
             self.accepted.len(),
             self.candidates.len(),
             self.seed,
@@ -533,7 +533,7 @@ pub fn calibrated_scenario(
         format!(
             "{} calibrated to the counts in {}, by `upstream calibrate` (seed {}, {} candidates of {} replicates each).",
             c.scenario,
-            c.observed.file.display(),
+            c.observed.name(),
             c.seed,
             c.candidates.len(),
             c.replicates
@@ -567,10 +567,7 @@ pub fn calibrated_scenario(
         description: format!(
             "{}, its uncertain parameters calibrated to {}.",
             c.scenario,
-            c.observed.file.file_name().map_or_else(
-                || c.observed.file.display().to_string(),
-                |f| f.to_string_lossy().into_owned()
-            )
+            c.observed.name()
         ),
         comments,
     };
@@ -582,7 +579,7 @@ pub fn calibrated_scenario(
         } else {
             // By name: `dir` may not exist yet, so `dir/..` cannot be
             // followed on disk.
-            std::fs::read_to_string(lexical(p))
+            crate::input::read(&lexical(p))
         }
     })?;
     Ok(text)

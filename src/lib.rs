@@ -16,6 +16,8 @@
 //! - [`place`]: a scenario for a commissioner's own place from the figures
 //!   they have to hand (`upstream new-place`);
 //! - [`format`](mod@format): numbers as people read them;
+//! - [`input`]: the files people hand Upstream, read within limits, and
+//!   their text checked and quoted back safely;
 //! - [`published`]: the schema of the JSON files a run publishes, shared by
 //!   their writer and their reader;
 //! - [`output`] and `report`: CSV, JSON, the workbook, the terminal table,
@@ -43,6 +45,7 @@ mod error;
 pub mod experiment;
 pub mod format;
 pub mod game;
+pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod observed;

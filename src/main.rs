@@ -264,7 +264,7 @@ fn run_places(
     memory_limit: Option<u64>,
 ) -> Result<(), Error> {
     use upstream::shard::Work;
-    let work = Work::new_through(request, Some(places), &|p| std::fs::read_to_string(p))?;
+    let work = Work::new_through(request, Some(places), &upstream::input::read)?;
     if !quiet {
         warn_all(&work.warnings());
     }
@@ -797,7 +797,11 @@ fn sweep(args: cli::SweepArgs, source: &mut Source) -> Result<(), Error> {
         if !resumable {
             return None;
         }
-        let bytes = std::fs::read(runs.join(format!("{id}.json"))).ok()?;
+        let bytes = upstream::input::read_bytes(
+            &runs.join(format!("{id}.json")),
+            upstream::input::MAX_INPUT_BYTES,
+        )
+        .ok()?;
         let p: sw::Point = serde_json::from_slice(&bytes).ok()?;
         if p.id == id {
             // Counted as done for the bar.
@@ -978,12 +982,8 @@ fn calibrate(args: cli::CalibrateArgs, source: &mut Source) -> Result<(), Error>
         ),
     ];
     let simulated = years.min(full.config.months / 12);
-    let charts = upstream::report::calibration_report(
-        &found,
-        simulated,
-        &args.out.join(p).display().to_string(),
-    )
-    .map_err(|source| report_error(&args.out, source))?;
+    let charts = upstream::report::calibration_report(&found, simulated)
+        .map_err(|source| report_error(&args.out, source))?;
     let chart_count = charts.iter().filter(|(n, _)| n.ends_with(".svg")).count();
     files.extend(charts);
     out.write(&files)?;
@@ -1193,7 +1193,7 @@ fn review(args: cli::ReviewArgs) -> Result<(), Error> {
             upstream::output::levers_csv(&found),
         ),
     ];
-    let charts = upstream::report::review_report(&found, &args.run.display().to_string())
+    let charts = upstream::report::review_report(&found, &upstream::observed::file_name(&args.run))
         .map_err(|source| report_error(&args.out, source))?;
     let chart_count = charts.len() / 2;
     files.extend(charts);

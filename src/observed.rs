@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::input;
 use crate::metrics::{Kind, Layout, Metric};
 use crate::scenario::Loaded;
 
@@ -147,6 +148,13 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// The file's name, without its folder: what shared outputs (the
+    /// calibrated scenario, a report) call it, so no machine's folders
+    /// travel with them.
+    pub fn name(&self) -> String {
+        file_name(&self.file)
+    }
+
     /// Each metric observed, once, in order of first appearance.
     pub fn metrics(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
@@ -191,7 +199,7 @@ const OPTIONAL: &str = "source";
 /// the scenario records as a count, each period inside its horizon, each
 /// count a number of 0 or more, no count given twice.
 pub fn read(path: &Path, scenario: &Loaded) -> Result<Observed, ObservedError> {
-    read_through(path, scenario, &|p| std::fs::read_to_string(p))
+    read_through(path, scenario, &crate::input::read)
 }
 
 /// As [`read`], reading the file through `read` (a shard keeps its text; a
@@ -226,37 +234,24 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
         .headers()
         .map_err(|e| err(Some(1), None, format!("not a CSV file: {e}")))?
         .clone();
+    let columns: Vec<&str> = COLUMNS.iter().copied().chain([OPTIONAL]).collect();
+    input::check_header(&headers, &columns, &COLUMNS, "a table of observed counts").map_err(
+        |f| {
+            let column = match (f.index, f.column) {
+                (Some(i), Some(name)) => Some(format!("{} ({name})", i + 1)),
+                (_, name) => name,
+            };
+            ObservedError {
+                file: path.to_path_buf(),
+                line: Some(1),
+                column,
+                message: f.message,
+            }
+        },
+    )?;
     let mut at = [0usize; 3];
-    for (i, h) in headers.iter().enumerate() {
-        let known = COLUMNS.iter().chain([&OPTIONAL]).any(|c| c == &h);
-        if !known {
-            return Err(err(
-                Some(1),
-                Some((i, h)),
-                format!(
-                    "unknown column \"{h}\"; expected the columns metric, period and count, and optionally source"
-                ),
-            ));
-        }
-        if headers.iter().take(i).any(|o| o == h) {
-            return Err(err(
-                Some(1),
-                Some((i, h)),
-                format!("the column \"{h}\" is given twice"),
-            ));
-        }
-    }
     for (j, c) in COLUMNS.iter().enumerate() {
-        at[j] = headers.iter().position(|h| h == *c).ok_or_else(|| {
-            err(
-                Some(1),
-                None,
-                format!(
-                    "expected the columns metric, period and count, found {}",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
+        at[j] = headers.iter().position(|h| h == *c).expect("checked above");
     }
     let source_at = headers.iter().position(|h| h == OPTIONAL);
     let config = &scenario.config;
@@ -300,6 +295,9 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
         let cell = |j: usize| record.get(at[j]).unwrap_or("");
         let col = |j: usize| Some((at[j], COLUMNS[j]));
         let metric = cell(0);
+        if let Some(why) = input::text_fault(metric, input::TextKind::Name) {
+            return Err(err(Some(line), col(0), why));
+        }
         let Some(index) = layout.defs.iter().position(|d| d.name == metric) else {
             let near = crate::scenario::nearest(metric, &counts)
                 .map(|n| format!("; did you mean \"{n}\"?"))
@@ -308,7 +306,8 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                 Some(line),
                 col(0),
                 format!(
-                    "unknown metric \"{metric}\": expected a count the scenario records, as timeseries.csv names it (such as service.ae_attendance.events){near}"
+                    "unknown metric \"{}\": expected a count the scenario records, as timeseries.csv names it (such as service.ae_attendance.events){near}",
+                    input::quote(metric)
                 ),
             ));
         };
@@ -329,7 +328,7 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                 col(1),
                 format!(
                     "expected a month such as 2026-07 or a financial year such as 2026/27, found \"{}\"",
-                    cell(1)
+                    input::quote(cell(1))
                 ),
             ));
         };
@@ -355,7 +354,10 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                 err(
                     Some(line),
                     col(2),
-                    format!("expected a count of 0 or more, found \"{raw}\""),
+                    format!(
+                        "expected a count of 0 or more, found \"{}\"",
+                        input::quote(raw)
+                    ),
                 )
             })?;
         if let Some(o) = observations
@@ -391,6 +393,12 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
             .and_then(|j| record.get(j))
             .filter(|s| !s.is_empty())
             .map(str::to_string);
+        if let Some(why) = source
+            .as_deref()
+            .and_then(|s| input::text_fault(s, input::TextKind::Prose))
+        {
+            return Err(err(Some(line), source_at.map(|j| (j, OPTIONAL)), why));
+        }
         observations.push(Observation {
             metric: metric.to_string(),
             period,
@@ -413,6 +421,14 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
         file: path.to_path_buf(),
         observations,
     })
+}
+
+/// `path`'s last part, as text.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Whether a metric counts residents, places or events (not an index or

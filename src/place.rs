@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::expected_at_start;
 use crate::format::count;
+use crate::input;
 use crate::model::Config;
 use crate::scenario::{self, Overrides, ScenarioError};
 
@@ -94,7 +95,7 @@ pub fn read_neighbourhoods(path: &Path) -> Result<Vec<NeighbourhoodRow>, PlaceEr
         line,
         message,
     };
-    let text = fs::read_to_string(path).map_err(|e| err(None, format!("cannot read it: {e}")))?;
+    let text = crate::input::read(path).map_err(|e| err(None, format!("cannot read it: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -102,20 +103,22 @@ pub fn read_neighbourhoods(path: &Path) -> Result<Vec<NeighbourhoodRow>, PlaceEr
         .headers()
         .map_err(|e| err(Some(1), format!("not a CSV file: {e}")))?
         .clone();
-    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(ni), Some(di), Some(ri)) = (
+    // Named in any case, as spreadsheets often capitalise a header.
+    let headers: csv::StringRecord = headers.iter().map(str::to_ascii_lowercase).collect();
+    let columns = ["neighbourhood", "imd_decile", "residents"];
+    input::check_header(&headers, &columns, &columns, "a neighbourhoods table")
+        .map_err(|f| err(Some(1), f.message))?;
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .expect("checked above")
+    };
+    let (ni, di, ri) = (
         column("neighbourhood"),
         column("imd_decile"),
         column("residents"),
-    ) else {
-        return Err(err(
-            Some(1),
-            format!(
-                "expected the columns neighbourhood, imd_decile and residents, found {}",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    };
+    );
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
@@ -124,8 +127,14 @@ pub fn read_neighbourhoods(path: &Path) -> Result<Vec<NeighbourhoodRow>, PlaceEr
         if name.is_empty() {
             return Err(err(Some(line), "the neighbourhood has no name".into()));
         }
+        if let Some(why) = input::text_fault(&name, input::TextKind::Name) {
+            return Err(err(Some(line), format!("neighbourhood: {why}")));
+        }
         if rows.iter().any(|r: &NeighbourhoodRow| r.name == name) {
-            return Err(err(Some(line), format!("\"{name}\" is listed twice")));
+            return Err(err(
+                Some(line),
+                format!("\"{}\" is listed twice", input::quote(&name)),
+            ));
         }
         let decile = record
             .get(di)
@@ -136,7 +145,7 @@ pub fn read_neighbourhoods(path: &Path) -> Result<Vec<NeighbourhoodRow>, PlaceEr
                     Some(line),
                     format!(
                         "imd_decile: expected a whole number from 1 (most deprived) to 10, found \"{}\"",
-                        record.get(di).unwrap_or("")
+                        input::quote(record.get(di).unwrap_or(""))
                     ),
                 )
             })?;
@@ -149,7 +158,10 @@ pub fn read_neighbourhoods(path: &Path) -> Result<Vec<NeighbourhoodRow>, PlaceEr
             .ok_or_else(|| {
                 err(
                     Some(line),
-                    format!("residents: expected a whole number above 0, found \"{raw}\""),
+                    format!(
+                        "residents: expected a whole number above 0, found \"{}\"",
+                        input::quote(raw)
+                    ),
                 )
             })?;
         rows.push(NeighbourhoodRow {
@@ -231,7 +243,7 @@ pub fn new_place(
     if out.exists() {
         return Err(PlaceError::Exists(out.to_path_buf()));
     }
-    let (text, notes) = place_scenario(figures, baseline, out, &|p| fs::read_to_string(p))?;
+    let (text, notes) = place_scenario(figures, baseline, out, &crate::input::read)?;
     write_new(out, &text)?;
     Ok(notes)
 }

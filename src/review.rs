@@ -234,9 +234,10 @@ pub fn open(dir: &Path, name: Option<&str>) -> Result<RunToReview, Error> {
         dir: dir.to_path_buf(),
         why,
     };
-    let text =
-        std::fs::read_to_string(dir.join("summary.json")).map_err(|e| not_a_run(e.to_string()))?;
-    let summary: SummaryFile = serde_json::from_str(&text).map_err(|e| not_a_run(e.to_string()))?;
+    let text = crate::input::read_bytes(&dir.join("summary.json"), crate::input::MAX_INPUT_BYTES)
+        .map_err(|e| not_a_run(e.to_string()))?;
+    let summary: SummaryFile = serde_json::from_slice(&text)
+        .map_err(|e| not_a_run(crate::input::reason(&e.to_string())))?;
     if crate::published::no_bands(summary.settings.replicates).is_some() {
         return Err(ReviewError::TooFewReplicates {
             dir: dir.to_path_buf(),
@@ -283,7 +284,7 @@ pub fn open(dir: &Path, name: Option<&str>) -> Result<RunToReview, Error> {
         let recorded = &summary.scenarios[s].files;
         for f in recorded {
             let path = resolve(&f.path);
-            let bytes = std::fs::read(&path).map_err(|e| ReviewError::File {
+            let bytes = crate::input::read(&path).map(String::into_bytes).map_err(|e| ReviewError::File {
                 path: path.clone(),
                 why: format!(
                     "cannot be read ({e}); a run's scenario paths are recorded relative to the folder it was run in (or, for a baseline given by its full path, to the baseline's folder): review from there"
@@ -472,13 +473,15 @@ fn check_published(
         what,
         version: run.summary.settings.upstream_version.clone(),
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| ReviewError::NotARun {
-        dir: run.dir.clone(),
-        why: format!("cannot read timeseries.csv: {e}"),
+    let text = crate::input::read_bytes(&path, crate::input::MAX_WRITTEN_BYTES).map_err(|e| {
+        ReviewError::NotARun {
+            dir: run.dir.clone(),
+            why: format!("cannot read timeseries.csv: {e}"),
+        }
     })?;
     let name = &run.scenario.config.name;
     let months = projection.months();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut reader = csv::Reader::from_reader(text.as_slice());
     let mut checked = 0usize;
     for record in reader.records() {
         let record = record.map_err(|e| differs(format!("unreadable row: {e}")))?;

@@ -371,6 +371,14 @@ fn the_command_writes_the_calibrated_scenario_and_its_fit() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+    // The observed file is named by its name alone in what is shared: the
+    // folders of the machine that ran it stay there (issue 37, fault 7).
+    let tmp_name = tmp.path().file_name().unwrap().to_str().unwrap();
+    for f in ["calibrated.toml", "report.html"] {
+        let text = fs::read_to_string(out_dir.join(f)).unwrap();
+        assert!(text.contains("observed.csv"), "{f} names the counts' file");
+        assert!(!text.contains(tmp_name), "{f} names the folder {tmp_name}");
+    }
     // Again into the same folder: its own files are replaced.
     assert!(run(args(&obs)).status.success());
 }

@@ -13,6 +13,7 @@ mod economics;
 mod experiment_shards;
 mod file_set;
 mod game;
+mod hostile_inputs;
 mod mechanisms;
 mod model;
 mod optimise;

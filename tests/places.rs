@@ -364,7 +364,7 @@ fn new_place_refuses_bad_neighbourhoods_and_never_replaces_a_file() {
         ),
         (
             "neighbourhood,decile,residents\nA,1,100\n",
-            "line 1: expected the columns neighbourhood, imd_decile and residents",
+            "line 1: unknown column \"decile\"; expected neighbourhood, imd_decile, residents",
         ),
         (
             "neighbourhood,imd_decile,residents\nA,1,100\nA,2,100\n",

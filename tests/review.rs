@@ -165,6 +165,11 @@ fn a_change_part_way_leaves_the_band_when_it_happens_and_its_assumption_closes_t
     assert!(page.contains(&summary.replace('\'', "&#39;")), "{summary}");
     assert!(page.contains("<code>events.ae_attendance.rate_per_month</code>"));
     assert_eq!(page.matches("<figure").count(), 2);
+    // The run and the counts are named by their own names: the folders of
+    // the machine that made the review stay there (issue 37, fault 7).
+    let tmp_name = tmp.path().file_name().unwrap().to_str().unwrap();
+    assert!(!page.contains(tmp_name), "the page names {tmp_name}");
+    assert!(page.contains("upstream review run "), "{page}");
 }
 
 #[test]

@@ -1065,7 +1065,7 @@ pub fn review_page(
     let lede = format!(
         "The projection made by the run in {run}, made again from its recorded files and seed ({} replicates), beside the counts in {}. A count outside the projection's 90% band is one the projection did not expect.",
         r.replicates,
-        r.observed.file.display()
+        r.observed.name()
     );
     let mut out = String::new();
     out.push_str(
@@ -1150,7 +1150,7 @@ pub fn review_page(
         html(env!("CARGO_PKG_VERSION")),
         html(run),
         html(&r.scenario),
-        html(&r.observed.file.display().to_string())
+        html(&r.observed.name())
     );
     standalone(&title, &lede, &out)
 }
@@ -1161,7 +1161,6 @@ pub fn review_page(
 pub fn calibration_page(
     c: &crate::calibrate::Calibration,
     years: u32,
-    calibrated: &str,
     charts: &[super::charts::Chart],
     svgs: &HashMap<&str, &str>,
 ) -> String {
@@ -1211,9 +1210,8 @@ pub fn calibration_page(
     chart_grid(&mut out, &refs, svgs);
     let _ = writeln!(
         out,
-        "<footer><h2 id=\"reproduce\">Using the calibration</h2>\n<p>{} restates the parameters the counts informed as ranges; <code>upstream run {} --uncertainty</code> carries them into every band. Upstream {}; the same command, version and files give the same candidates and results, whatever the number of threads.</p></footer>",
+        "<footer><h2 id=\"reproduce\">Using the calibration</h2>\n<p>{0}, beside this page, restates the parameters the counts informed as ranges; <code>upstream run {0} --uncertainty</code>, run in this folder, carries them into every band. Upstream {1}; the same command, version and files give the same candidates and results, whatever the number of threads.</p></footer>",
         html(crate::published::CALIBRATED_FILE),
-        html(calibrated),
         html(env!("CARGO_PKG_VERSION"))
     );
     standalone(&title, &lede, &out)

@@ -169,16 +169,14 @@ fn page_with_charts(
 /// A calibration's page and fit charts, as (name, contents):
 /// `report.html`, and under `charts/` one chart per metric observed, the
 /// observed counts beside the simulation's before and after calibration,
-/// with 90% ranges. `years` is the horizon simulated; `calibrated` the
-/// calibrated scenario's path.
+/// with 90% ranges. `years` is the horizon simulated.
 pub fn calibration_report(
     c: &crate::calibrate::Calibration,
     years: u32,
-    calibrated: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = figures::calibration(c);
     page_with_charts(&charts, |svgs| {
-        html::calibration_page(c, years, calibrated, &charts, svgs)
+        html::calibration_page(c, years, &charts, svgs)
     })
 }
 

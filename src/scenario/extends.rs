@@ -17,6 +17,32 @@ use super::{Overrides, ScenarioError, SourceFile};
 
 const MAX_EXTENDS_DEPTH: usize = 16;
 
+/// The fields a scenario file sets at its top level.
+const TOP_LEVEL: [&str; 22] = [
+    "name",
+    "description",
+    "extends",
+    "start",
+    "horizon_years",
+    "burn_in_months",
+    "warm_start",
+    "population",
+    "need",
+    "risk_factors",
+    "household",
+    "assets",
+    "events",
+    "episodes",
+    "handoff",
+    "interventions",
+    "shocks",
+    "provider_failures",
+    "risk_score",
+    "economics",
+    "uncertainty",
+    "optimise",
+];
+
 /// Reads a scenario file's text; the disk, or text held elsewhere.
 pub(super) type Read<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
 
@@ -125,6 +151,19 @@ fn read_one(
             message: super::words::toml_syntax(e.message(), line_text),
         }
     })?;
+    // A file extended by another may be any TOML file the scenario names:
+    // one that sets nothing a scenario sets is refused before any of its
+    // keys can be quoted in an error.
+    if let Some(from) = from.filter(|_| !table.keys().any(|k| TOP_LEVEL.contains(&k.as_str()))) {
+        return Err(located(
+            from,
+            &["extends".into()],
+            format!(
+                "{} is not a scenario file: it sets none of a scenario's fields (such as name, population, services or interventions)",
+                p.display()
+            ),
+        ));
+    }
     let file = SourceFile {
         sha256: hex(&Sha256::digest(text.as_bytes())),
         path: p.to_path_buf(),
@@ -185,6 +224,41 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_top_level_fields_are_the_schemas() {
+        let e = toml::from_str::<super::super::schema::Scenario>("zzz = 1")
+            .unwrap_err()
+            .to_string();
+        let listed = e
+            .split("expected one of")
+            .nth(1)
+            .expect("the fields listed");
+        let fields: Vec<&str> = listed.split('`').skip(1).step_by(2).collect();
+        let mut ours = TOP_LEVEL.to_vec();
+        let mut theirs = fields.clone();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn an_extended_file_that_is_not_a_scenario_is_not_quoted() {
+        let read = |p: &Path| -> std::io::Result<String> {
+            Ok(match p.to_str().unwrap() {
+                "s.toml" => "name = \"s\"\nextends = \"secrets.toml\"\n".into(),
+                _ => "[registry]\ntoken = \"hunter2\"\n".into(),
+            })
+        };
+        let e = chain(Path::new("s.toml"), &read).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.contains("not a scenario file"), "{shown}");
+        assert!(
+            !shown.contains("registry") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("extends")));
+    }
 
     #[test]
     fn merge_overrides_leaves_and_keeps_siblings() {

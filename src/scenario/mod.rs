@@ -480,7 +480,7 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
 
 /// As [`load`], with command-line overrides applied before validation.
 pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, ScenarioError> {
-    load_from(path, overrides, &|p| std::fs::read_to_string(p))
+    load_from(path, overrides, &crate::input::read)
 }
 
 /// As [`load_with`], reading each file (the scenario, every one it extends

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::ScenarioError;
+use crate::input::{TextKind, quote, text_fault};
 use crate::model::{MAX_AGE, NeedLevel, RiskFactor, StartingHousehold, StartingResident};
 
 const COLUMNS: [&str; 9] = [
@@ -45,27 +46,11 @@ pub(super) fn parse(
         .headers()
         .map_err(|e| err(Some(1), None, format!("not a valid CSV header row: {e}")))?
         .clone();
-    for h in headers.iter() {
-        if !COLUMNS.contains(&h) {
-            return Err(err(
-                Some(1),
-                Some(h),
-                format!("unknown column `{h}`, expected {}", COLUMNS.join(", ")),
-            ));
-        }
-    }
+    crate::input::check_header(&headers, &COLUMNS, &COLUMNS, "a starting-state table")
+        .map_err(|f| err(Some(1), f.column.as_deref(), f.message))?;
     let mut at = [0usize; COLUMNS.len()];
     for (k, c) in COLUMNS.iter().enumerate() {
-        at[k] = headers.iter().position(|h| h == *c).ok_or_else(|| {
-            err(
-                Some(1),
-                Some(c),
-                format!(
-                    "missing column `{c}`; the columns are {}",
-                    COLUMNS.join(", ")
-                ),
-            )
-        })?;
+        at[k] = headers.iter().position(|h| h == *c).expect("checked above");
     }
 
     let mut households: Vec<(usize, Vec<StartingResident>)> = Vec::new();
@@ -85,13 +70,16 @@ pub(super) fn parse(
                 "expected a household identifier, found nothing".into(),
             ));
         }
+        if let Some(why) = text_fault(&household, TextKind::Name) {
+            return Err(err(line, Some("household"), why));
+        }
         let neighbourhood = names.iter().position(|n| n == cell(1)).ok_or_else(|| {
             err(
                 line,
                 Some("neighbourhood"),
                 format!(
                     "no neighbourhood is called \"{}\"; the names are {}",
-                    cell(1),
+                    quote(cell(1)),
                     names.join(", ")
                 ),
             )
@@ -104,7 +92,10 @@ pub(super) fn parse(
                 err(
                     line,
                     Some("age"),
-                    format!("expected an age from 0 to {MAX_AGE}, found \"{}\"", cell(2)),
+                    format!(
+                        "expected an age from 0 to {MAX_AGE}, found \"{}\"",
+                        quote(cell(2))
+                    ),
                 )
             })?;
         let need = NeedLevel::ALL
@@ -116,7 +107,7 @@ pub(super) fn parse(
                     Some("need"),
                     format!(
                         "expected thriving, coping, struggling or crisis, found \"{}\"",
-                        cell(3)
+                        quote(cell(3))
                     ),
                 )
             })? as u8;
@@ -129,7 +120,7 @@ pub(super) fn parse(
                     return Err(err(
                         line,
                         Some(COLUMNS[4 + f]),
-                        format!("expected 0 or 1, found \"{other}\""),
+                        format!("expected 0 or 1, found \"{}\"", quote(other)),
                     ));
                 }
             }
@@ -145,7 +136,10 @@ pub(super) fn parse(
                     return Err(err(
                         line,
                         Some("neighbourhood"),
-                        format!("household \"{household}\" is already in another neighbourhood"),
+                        format!(
+                            "household \"{}\" is already in another neighbourhood",
+                            quote(&household)
+                        ),
                     ));
                 }
                 households[h].1.push(resident);
@@ -156,7 +150,8 @@ pub(super) fn parse(
                         line,
                         Some("age"),
                         format!(
-                            "household \"{household}\" starts with a child; list an adult (its reference person) first"
+                            "household \"{}\" starts with a child; list an adult (its reference person) first",
+                            quote(&household)
                         ),
                     ));
                 }

@@ -22,91 +22,20 @@
 use super::locate::{dotted, locate, located};
 use super::{Assumption, ScenarioError, SourceFile};
 use crate::format::count;
+pub use crate::input::{MAX_NAME, MAX_PROSE};
+use crate::input::{TextKind as Kind, quote, text_fault as fault};
 
-/// The longest name, id or other short text, in characters.
-pub const MAX_NAME: usize = 200;
-/// The longest description, source or file path, in characters.
-pub const MAX_PROSE: usize = 2_000;
 /// The most characters a spreadsheet cell holds (Excel's limit, in UTF-16
 /// units).
 pub const MAX_CELL: usize = 32_767;
 
 /// What a text is, by the key it is written under.
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    /// Names, ids, keys and choices.
-    Name,
-    /// `description` and `source`: may run over several lines.
-    Prose,
-    /// `extends` and `starting_state`.
-    Path,
-}
-
-impl Kind {
-    fn of(key: &str) -> Kind {
-        match key {
-            "description" | "source" => Kind::Prose,
-            "extends" | "starting_state" => Kind::Path,
-            _ => Kind::Name,
-        }
+fn kind_of(key: &str) -> Kind {
+    match key {
+        "description" | "source" => Kind::Prose,
+        "extends" | "starting_state" => Kind::Path,
+        _ => Kind::Name,
     }
-
-    fn limit(self) -> usize {
-        match self {
-            Kind::Name => MAX_NAME,
-            Kind::Prose | Kind::Path => MAX_PROSE,
-        }
-    }
-
-    /// The rule, as the error states it.
-    fn rule(self) -> String {
-        let (name, prose) = (count(MAX_NAME as f64), count(MAX_PROSE as f64));
-        match self {
-            Kind::Name => format!(
-                "a name or other short text may be up to {name} characters (a description or source up to {prose})"
-            ),
-            Kind::Prose => format!("a description or source may be up to {prose} characters"),
-            Kind::Path => format!("a file path may be up to {prose} characters"),
-        }
-    }
-
-    fn allows(self, c: char) -> bool {
-        !c.is_control() || (self == Kind::Prose && matches!(c, '\n' | '\r' | '\t'))
-    }
-}
-
-/// The first thing wrong with `text`, in words.
-fn fault(text: &str, kind: Kind) -> Option<String> {
-    let n = text.chars().count();
-    if n > kind.limit() {
-        return Some(format!(
-            "expected at most {} characters, found {}; {}",
-            count(kind.limit() as f64),
-            count(n as f64),
-            kind.rule()
-        ));
-    }
-    let (at, c) = text.chars().enumerate().find(|(_, c)| !kind.allows(*c))?;
-    let allowed = if kind == Kind::Prose {
-        "other than line breaks and tabs"
-    } else {
-        "(line breaks and tabs are allowed only in a `description` or `source`)"
-    };
-    Some(format!(
-        "expected text without control characters {allowed}, found U+{:04X} at character {}",
-        c as u32,
-        at + 1
-    ))
-}
-
-/// The start of a key, safe to show in one line: escaped, long keys cut
-/// short.
-fn shown(key: &str) -> String {
-    let mut s: String = key.chars().take(24).flat_map(char::escape_debug).collect();
-    if key.chars().count() > 24 {
-        s.push('…');
-    }
-    s
 }
 
 /// Checks every text and key of one file's table.
@@ -125,12 +54,12 @@ fn walk_table(
             // long, or too strange, to print.
             let mut at = path.clone();
             at.push(k.clone());
-            let mut e = located(file, &at, format!("the name \"{}\": {why}", shown(k)));
+            let mut e = located(file, &at, format!("the name \"{}\": {why}", quote(k)));
             e.field = (!path.is_empty()).then(|| dotted(path));
             return Err(e);
         }
         path.push(k.clone());
-        walk_value(file, v, Kind::of(k), path)?;
+        walk_value(file, v, kind_of(k), path)?;
         path.pop();
     }
     Ok(())
@@ -232,11 +161,5 @@ mod tests {
         let e = fits_a_cell(&files, &[names(MAX_CELL / 2 + 1)]).unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.message.contains("found 32,768"), "{e}");
-    }
-
-    #[test]
-    fn keys_are_shown_escaped_and_cut_short() {
-        assert_eq!(shown("a\0b"), "a\\0b");
-        assert_eq!(shown(&"k".repeat(1000)), format!("{}…", "k".repeat(24)));
     }
 }

@@ -95,7 +95,7 @@ fn library(dir: &Path) -> Result<FileSet, std::io::Error> {
             path.extension().and_then(|e| e.to_str()),
             Some("toml" | "csv")
         ) {
-            set.insert(&name, std::fs::read_to_string(path)?)?;
+            set.insert(&name, crate::input::read(path)?)?;
         }
         Ok(())
     };
