@@ -24,6 +24,7 @@ use crate::app::{self, Plan, Request};
 use crate::error::Error;
 use crate::experiment::{self, AssembleError, MemoryEstimate, Partial, Shard};
 use crate::format::{count, money, size};
+use crate::input;
 use crate::metrics::Band;
 use crate::place::{Activity, NeighbourhoodRow, PlaceFigures};
 use crate::scenario::Overrides;
@@ -50,6 +51,11 @@ pub const COLUMNS: [&str; 18] = [
     "households_in_temporary_accommodation",
     "care_home_residents",
 ];
+
+/// The most a decile's count may be: a place's residents, or its
+/// neighbourhoods or shares in any unit, are never more than the most
+/// residents a place may have.
+const MAX_DECILE: f64 = 50_000_000.0;
 
 /// The most places one run may hold.
 pub const MAX_PLACES: usize = 1_000;
@@ -150,30 +156,14 @@ pub fn read_places(
         .headers()
         .map_err(|e| table_error(file, Some(1), None, format!("not a CSV file: {e}")))?
         .clone();
-    for h in headers.iter() {
-        if !COLUMNS.contains(&h) {
-            return Err(table_error(
-                file,
-                Some(1),
-                Some(h),
-                format!("unknown column; expected {}", COLUMNS.join(", ")),
-            ));
-        }
-    }
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    for required in COLUMNS
+    let required: Vec<&str> = COLUMNS
         .iter()
-        .filter(|c| **c != "region" && !is_activity(c))
-    {
-        if column(required).is_none() {
-            return Err(table_error(
-                file,
-                Some(1),
-                Some(required),
-                "missing; a places table needs place, residents and decile_1 to decile_10".into(),
-            ));
-        }
-    }
+        .copied()
+        .filter(|c| *c != "region" && !is_activity(c))
+        .collect();
+    input::check_header(&headers, &COLUMNS, &required, "a places table")
+        .map_err(|f| table_error(file, Some(1), f.column.as_deref(), f.message))?;
+    let column = |name: &str| headers.iter().position(|h| h == name);
     let mut rows: Vec<(usize, PlaceRow)> = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
@@ -184,19 +174,30 @@ pub fn read_places(
                 file,
                 Some(line),
                 Some(name),
-                format!("expected {expected}, found \"{}\"", cell(name)),
+                format!(
+                    "expected {expected}, found \"{}\"",
+                    input::quote(cell(name))
+                ),
             )
         };
         let name = cell("place").to_string();
         if name.is_empty() {
             return Err(bad("place", "the place's name"));
         }
+        for col in ["place", "region"] {
+            if let Some(why) = input::text_fault(cell(col), input::TextKind::Name) {
+                return Err(table_error(file, Some(line), Some(col), why));
+            }
+        }
         if let Some((first, _)) = rows.iter().find(|(_, r)| r.name == name) {
             return Err(table_error(
                 file,
                 Some(line),
                 Some("place"),
-                format!("\"{name}\" is listed twice (first on line {first})"),
+                format!(
+                    "\"{}\" is listed twice (first on line {first})",
+                    input::quote(&name)
+                ),
             ));
         }
         let residents = cell("residents")
@@ -212,8 +213,8 @@ pub fn read_places(
                 .replace(['_', ','], "")
                 .parse::<f64>()
                 .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| bad(&col, "a number of 0 or more"))?;
+                .filter(|v| (0.0..=MAX_DECILE).contains(v))
+                .ok_or_else(|| bad(&col, "a number from 0 to 50,000,000"))?;
         }
         if deciles.iter().sum::<f64>() <= 0.0 {
             return Err(table_error(
@@ -276,26 +277,47 @@ fn is_activity(column: &str) -> bool {
     COLUMNS[13..].contains(&column)
 }
 
-/// `total` split in proportion to `weights`, in whole numbers that add up
-/// to it (largest remainders first, ties to the earlier).
+/// `total` split in proportion to `weights` (finite, 0 or more, not all
+/// 0), in whole numbers that add up to it exactly (largest remainders
+/// first, ties to the earlier); a weight of 0 gets none.
 fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
-    let sum: f64 = weights.iter().sum();
-    let exact: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
-    let mut out: Vec<u64> = exact.iter().map(|e| e.floor() as u64).collect();
-    let mut left = total - out.iter().sum::<u64>();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
+    // Shares of the largest weight, so no sum or product can overflow
+    // however large the weights are.
+    let most = weights.iter().copied().fold(0.0, f64::max);
+    assert!(
+        most > 0.0 && most.is_finite(),
+        "weights checked by the caller"
+    );
+    let shares: Vec<f64> = weights.iter().map(|w| w / most).collect();
+    let sum: f64 = shares.iter().sum();
+    let exact: Vec<f64> = shares.iter().map(|w| total as f64 * (w / sum)).collect();
+    let mut out: Vec<u64> = exact
+        .iter()
+        .map(|e| (e.floor() as u64).min(total))
+        .collect();
+    let mut order: Vec<usize> = (0..weights.len()).filter(|&i| shares[i] > 0.0).collect();
     order.sort_by(|&a, &b| {
         let (ra, rb) = (exact[a] - exact[a].floor(), exact[b] - exact[b].floor());
         rb.total_cmp(&ra).then(a.cmp(&b))
     });
-    for i in order {
-        if left == 0 {
+    // Rounding can leave the floors a few over or (far more often) under
+    // the total: take from, or give to, the largest remainders in turn.
+    let mut given: u64 = out.iter().sum();
+    for &i in order.iter().rev().cycle() {
+        if given <= total {
             break;
         }
-        if weights[i] > 0.0 {
-            out[i] += 1;
-            left -= 1;
+        if out[i] > 0 {
+            out[i] -= 1;
+            given -= 1;
         }
+    }
+    for &i in order.iter().cycle() {
+        if given >= total {
+            break;
+        }
+        out[i] += 1;
+        given += 1;
     }
     out
 }
@@ -1095,5 +1117,80 @@ impl RegionOutcome {
             }
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn table(residents: u32, deciles: &[f64; 10]) -> String {
+        let cells: Vec<String> = deciles.iter().map(|d| format!("{d:?}")).collect();
+        format!(
+            "place,residents,decile_1,decile_2,decile_3,decile_4,decile_5,decile_6,decile_7,decile_8,decile_9,decile_10\n\
+             Somewhere,{residents},{}\n",
+            cells.join(",")
+        )
+    }
+
+    fn read(text: &str) -> Result<Vec<(usize, PlaceRow)>, Error> {
+        let text = text.to_string();
+        read_places(Path::new("places.csv"), &|_| Ok(text.clone()))
+    }
+
+    #[test]
+    fn deciles_beyond_any_place_are_refused() {
+        for huge in [1e305, 1e308, 5e7 + 1.0] {
+            let mut d = [100.0; 10];
+            d[0] = huge;
+            let e = read(&table(5_000, &d)).unwrap_err().to_string();
+            assert!(
+                e.contains("decile_1") && e.contains("0 to 50,000,000"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn apportioning_keeps_every_resident_whatever_the_weights() {
+        assert_eq!(apportion(10, &[1.0, 1.0, 1.0]), vec![4, 3, 3]);
+        assert_eq!(
+            apportion(5_000, &[f64::MAX, f64::MAX, 0.0]),
+            vec![2_500, 2_500, 0]
+        );
+        assert_eq!(apportion(7, &[1e-300, 0.0]), vec![7, 0]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Every table that is accepted has each of its places' residents
+        /// laid out in full, none in a decile it gives 0.
+        #[test]
+        fn an_accepted_place_runs_every_resident(
+            residents in 1u32..=50_000_000,
+            deciles in proptest::array::uniform10(prop_oneof![
+                Just(0.0),
+                0.0f64..1.0,
+                0.0f64..1e4,
+                0.0f64..=5e7,
+                Just(5e7),
+                any::<f64>(),
+            ]),
+            size in 50.0f64..20_000.0,
+            fewest in 1usize..40,
+        ) {
+            if let Ok(rows) = read(&table(residents, &deciles)) {
+                let row = &rows[0].1;
+                let hoods = neighbourhoods(row, size, fewest);
+                let run: u64 = hoods.iter().map(|n| n.residents as u64).sum();
+                prop_assert_eq!(run, residents as u64);
+                for n in &hoods {
+                    prop_assert!(n.residents > 0);
+                    prop_assert!(deciles[n.decile as usize - 1] > 0.0);
+                }
+            }
+        }
     }
 }

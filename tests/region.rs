@@ -198,7 +198,7 @@ fn a_bad_places_table_is_refused_by_file_line_and_column() {
         (good.replace(",decile_10", ""), &["line 1", "column `decile_10`", "missing"]),
         (good.replace("Easton", "Northtown"), &["line 3", "column `place`", "listed twice (first on line 2)"]),
         (good.replace("Southby,South,3000", "Southby,South,lots"), &["line 4", "column `residents`", "a whole number"]),
-        (good.replace("Southby,South,3000,300", "Southby,South,3000,-3"), &["line 4", "column `decile_1`", "0 or more"]),
+        (good.replace("Southby,South,3000,300", "Southby,South,3000,-3"), &["line 4", "column `decile_1`", "a number from 0 to 50,000,000"]),
         ("place,residents,decile_1,decile_2,decile_3,decile_4,decile_5,decile_6,decile_7,decile_8,decile_9,decile_10\n".into(), &["lists no places"]),
     ];
     for (i, (text, expect)) in cases.into_iter().enumerate() {
