@@ -10,9 +10,15 @@
 //! reads the scenarios from the parts, not the disk, so a file edited
 //! between the shards and the merge cannot slip in.
 //!
-//! A part file is three lines: a marker with the format's version, the
-//! header (JSON: the run, the shard, a checksum of the results) and the
-//! results (JSON: whole numbers, so nothing is rounded on the way).
+//! A part file is four lines: a marker with the format's version, the
+//! SHA-256 of everything after it, the header (JSON: the run, its inputs'
+//! text, the shard) and the results (JSON: whole numbers, so nothing is
+//! rounded on the way). The checksum covers the header too: a part whose
+//! inputs were edited after it ran (a unit cost changed, so the merge would
+//! publish assumptions its figures were not computed with) is refused as
+//! damaged, naming it. It guards against accident and casual edits, not
+//! against someone who recomputes it: parts are as trustworthy as the
+//! machines that wrote them.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -29,7 +35,7 @@ use crate::experiment::{AssembleError, Partial, Runs, Shard};
 use crate::region::{PlacesPartial, Region, RegionOutcome};
 
 /// The first line of every part file.
-const MARKER: &str = "upstream part 1";
+const MARKER: &str = "upstream part 2";
 /// How part files end.
 pub const EXTENSION: &str = "part";
 
@@ -120,8 +126,10 @@ impl RunKey {
 
     /// The first thing that differs from `other`, in words, if anything.
     fn differs_from(&self, other: &RunKey) -> Option<String> {
+        // Quoted short: a part's header is anyone's text.
         let say = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
-            Some(format!("{what} {a}, not {b}"))
+            let q = |v: &dyn std::fmt::Display| crate::input::reason(&v.to_string());
+            Some(format!("{} {}, not {}", q(&what), q(a), q(b)))
         };
         let opt = |y: Option<u32>| y.map_or("(each scenario's own)".into(), |y| y.to_string());
         if self.upstream_version != other.upstream_version {
@@ -193,7 +201,7 @@ impl RunKey {
         let files = self.inputs.keys().chain(other.inputs.keys());
         for f in files {
             if self.inputs.get(f) != other.inputs.get(f) {
-                return Some(format!("read a different {f}"));
+                return Some(format!("read a different {}", crate::input::reason(f)));
             }
         }
         None
@@ -208,8 +216,6 @@ struct Header {
     shard: Shard,
     /// Wall-clock seconds the shard's simulation took.
     seconds: f64,
-    /// SHA-256 of the third line, in hex: a part cut short is refused.
-    results_sha256: String,
 }
 
 /// One shard's part, as read.
@@ -570,9 +576,9 @@ impl Inputs {
     /// The text of the file at `path`.
     pub fn read(&self, path: &Path) -> std::io::Result<String> {
         match &self.0 {
-            Reading::Disk => fs::read_to_string(path),
+            Reading::Disk => crate::input::read(path),
             Reading::Keeping(kept) => {
-                let text = fs::read_to_string(path)?;
+                let text = crate::input::read(path)?;
                 kept.lock()
                     .expect("not poisoned")
                     .insert(path.to_string_lossy().into_owned(), text.clone());
@@ -617,18 +623,17 @@ pub fn write_part(
             source,
         }
     };
-    let body = serde_json::to_vec(results).expect("plain data");
     let header = Header {
         run: run.clone(),
         shard,
         seconds,
-        results_sha256: hex(&Sha256::digest(&body)),
     };
-    let mut bytes = format!("{MARKER}\n").into_bytes();
-    bytes.extend(serde_json::to_vec(&header).expect("plain data"));
-    bytes.push(b'\n');
-    bytes.extend(body);
-    bytes.push(b'\n');
+    let mut sealed = serde_json::to_vec(&header).expect("plain data");
+    sealed.push(b'\n');
+    sealed.extend(serde_json::to_vec(results).expect("plain data"));
+    sealed.push(b'\n');
+    let mut bytes = format!("{MARKER}\n{}\n", hex(&Sha256::digest(&sealed))).into_bytes();
+    bytes.extend(sealed);
     fs::create_dir_all(dir).map_err(io("create", dir))?;
     let path = dir.join(file_name(shard));
     let temp = dir.join(format!(".{}.{}.tmp", file_name(shard), std::process::id()));
@@ -649,11 +654,14 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Reads a part file.
 pub fn read_part(file: &Path) -> Result<Part, ShardError> {
-    let bytes = fs::read(file).map_err(|source| ShardError::Io {
-        doing: "read",
-        path: file.to_path_buf(),
-        source,
-    })?;
+    let bytes =
+        crate::input::read_bytes(file, crate::input::MAX_WRITTEN_BYTES).map_err(|source| {
+            ShardError::Io {
+                doing: "read",
+                path: file.to_path_buf(),
+                source,
+            }
+        })?;
     let damaged = |reason: String| ShardError::Damaged {
         file: file.to_path_buf(),
         reason,
@@ -662,16 +670,29 @@ pub fn read_part(file: &Path) -> Result<Part, ShardError> {
     if lines.next() != Some(MARKER.as_bytes()) {
         return Err(ShardError::NotAPart(file.to_path_buf()));
     }
-    let header = lines.next().ok_or_else(|| damaged("no header".into()))?;
-    let header: Header = serde_json::from_slice(header)
-        .map_err(|e| damaged(format!("its header does not read: {e}")))?;
+    let sum = lines.next().ok_or_else(|| damaged("no checksum".into()))?;
+    let sealed = lines.next().unwrap_or_default();
+    if hex(&Sha256::digest(sealed)).as_bytes() != sum {
+        return Err(damaged(
+            "its contents do not match their checksum: it was cut short or edited after its shard ran".into(),
+        ));
+    }
+    let mut lines = sealed.splitn(2, |&b| b == b'\n');
+    let header = lines.next().unwrap_or_default();
+    let header: Header = serde_json::from_slice(header).map_err(|e| {
+        damaged(format!(
+            "its header does not read: {}",
+            crate::input::reason(&e.to_string())
+        ))
+    })?;
     let body = lines.next().unwrap_or_default();
     let body = body.strip_suffix(b"\n").unwrap_or(body);
-    if hex(&Sha256::digest(body)) != header.results_sha256 {
-        return Err(damaged("its results do not match their checksum".into()));
-    }
-    let results: PartResults = serde_json::from_slice(body)
-        .map_err(|e| damaged(format!("its results do not read: {e}")))?;
+    let results: PartResults = serde_json::from_slice(body).map_err(|e| {
+        damaged(format!(
+            "its results do not read: {}",
+            crate::input::reason(&e.to_string())
+        ))
+    })?;
     Ok(Part {
         file: file.to_path_buf(),
         run: header.run,

@@ -292,6 +292,27 @@ fn parts_missing_twice_foreign_or_damaged_are_refused_by_name() {
     t.insert(last + "\"resident_months\":".len(), '1');
     fs::write(&tampered, t).unwrap();
     refused(&[tampered], &out, &["do not match their checksum"]);
+    // A unit cost edited in the inputs every part holds (the £273 of an A&E
+    // attendance made £999 with one `sed`): the merge would have published
+    // £999 beside figures computed at £273.
+    let edited_dir = tmp.path().join("edited");
+    fs::create_dir(&edited_dir).unwrap();
+    let edited: Vec<PathBuf> = files
+        .iter()
+        .map(|f| {
+            let text = fs::read_to_string(f).unwrap();
+            let from = "unit_cost = { value = 273,";
+            assert!(text.contains(from), "the part holds the baseline's text");
+            let e = edited_dir.join(f.file_name().unwrap());
+            fs::write(&e, text.replace(from, "unit_cost = { value = 999,")).unwrap();
+            e
+        })
+        .collect();
+    refused(
+        &edited,
+        &out,
+        &[&name(&edited[0]), "edited after its shard ran"],
+    );
     let csv = tmp.path().join("x.part");
     fs::write(&csv, "metric,period,count\n").unwrap();
     refused(
