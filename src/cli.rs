@@ -482,6 +482,16 @@ pub struct NewPlaceArgs {
     pub out: PathBuf,
 }
 
+/// A facilitator key: 8 to 200 printable ASCII characters, no spaces.
+fn parse_key(text: &str) -> Result<String, String> {
+    let n = text.chars().count();
+    if (8..=200).contains(&n) && text.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(text.to_string())
+    } else {
+        Err("expected a key of 8 to 200 letters, digits or punctuation, without spaces".into())
+    }
+}
+
 /// A size in bytes, as 500M, 8G, 1.5GB or a plain number of bytes.
 fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim().to_ascii_uppercase();
@@ -529,6 +539,10 @@ pub struct ServeArgs {
     /// The games database, created if missing.
     #[arg(long, default_value = "upstream-games.sqlite", value_name = "FILE")]
     pub database: PathBuf,
+    /// The facilitator key, which setting up a game needs (default: one
+    /// made at start and printed).
+    #[arg(long, value_name = "KEY", value_parser = parse_key)]
+    pub key: Option<String>,
     /// The folder of scenarios a facilitator chooses from.
     #[arg(long, default_value = "scenarios", value_name = "DIR")]
     pub scenarios: PathBuf,

@@ -47,21 +47,38 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: cli::ServeArgs) -> Result<(), Error> {
+    let given = args.key.is_some();
     let options = upstream::serve::Options {
         address: args.address,
         port: args.port,
         database: args.database,
         scenarios: args.scenarios,
+        key: args.key.unwrap_or_else(upstream::serve::new_key),
     };
     upstream::serve::run(&options, |at| {
-        // The one line a test or a script reads to find the server; no one
-        // may be reading after it, so a closed pipe is not an error.
+        // The first line is the one a test or a script reads to find the
+        // server; no one may be reading after it, so a closed pipe is not
+        // an error.
         use std::io::Write;
+        let mut out = std::io::stdout();
         let _ = writeln!(
-            std::io::stdout(),
+            out,
             "Serving the learning simulation at http://{at}/ (games kept in {}; stop with Ctrl-C)",
             options.database.display()
         );
+        // A key given with --key is not printed: it may be kept elsewhere.
+        let _ = if given {
+            writeln!(
+                out,
+                "Facilitators set up games with the key given with --key; teams need only the game's code"
+            )
+        } else {
+            writeln!(
+                out,
+                "Facilitators set up games with the key {0}, or at http://{at}/?key={0}; teams need only the game's code",
+                options.key
+            )
+        };
     })?;
     Ok(())
 }

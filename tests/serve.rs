@@ -10,6 +10,9 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+/// The facilitator key the tests' servers are started with.
+pub const KEY: &str = "test-facilitator-key";
+
 /// A running `upstream serve` on a free port; killed (SIGKILL) when
 /// dropped.
 pub struct Server {
@@ -21,7 +24,7 @@ pub struct Server {
 impl Server {
     pub fn start(database: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_upstream"))
-            .args(["serve", "--port", "0", "--database"])
+            .args(["serve", "--port", "0", "--key", KEY, "--database"])
             .arg(database)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::piped())
@@ -160,6 +163,32 @@ impl Browser {
         self.take(r)
     }
 
+    /// Posts a form as a page of `origin` would.
+    pub fn post_from(&mut self, origin: &str, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header())
+            .set("Origin", origin)
+            .send_form(form);
+        self.take(r)
+    }
+
+    /// The answer's headers to a GET, by lower-case name.
+    pub fn headers(&self, path: &str) -> BTreeMap<String, String> {
+        let r = match self.agent.get(&format!("{}{path}", self.base)).call() {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        r.headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = r.header(&n).unwrap_or("").to_string();
+                (n.to_ascii_lowercase(), v)
+            })
+            .collect()
+    }
+
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let r = self
             .agent
@@ -197,6 +226,7 @@ pub fn set_up_with(
 ) -> (Browser, i64, String) {
     let mut f = Browser::new(server);
     let mut form = vec![
+        ("key", KEY),
         ("name", "Cohort <b>4</b>"),
         ("scenario", "prevention_portfolio.toml"),
         ("rounds", rounds),
@@ -641,6 +671,7 @@ fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
     let bad = g.post(
         "/games",
         &[
+            ("key", KEY),
             ("name", "x"),
             ("scenario", "/etc/passwd"),
             ("rounds", "2"),
@@ -655,6 +686,7 @@ fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
     let bad = g.post(
         "/games",
         &[
+            ("key", KEY),
             ("name", "x"),
             ("scenario", "prevention_portfolio.toml"),
             ("rounds", "11"),
@@ -677,6 +709,154 @@ fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
             .body
             .contains("a team name needs 1 to 40 characters")
     );
+}
+
+/// What anyone who can reach a classroom server could do to it: set up
+/// games without the facilitator key, post forms from another site, frame
+/// its pages, or fill its memory and disk with uploads (issue 37, fault 5).
+#[test]
+fn setting_up_needs_the_key_and_no_one_else_can_post_frame_or_fill_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let mut anyone = Browser::new(&server);
+    let form = |key: &'static str| {
+        vec![
+            ("key", key),
+            ("name", "Not ours"),
+            ("scenario", "prevention_portfolio.toml"),
+            ("rounds", "2"),
+            ("residents", "5000"),
+            ("replicates", "1"),
+        ]
+    };
+    for key in ["", "wrong-key-entirely", "test-facilitator-ke"] {
+        let page = anyone.post("/games", &form(key));
+        assert_eq!(page.status, 403, "{}", page.body);
+        assert!(
+            page.body.contains("needs the facilitator key"),
+            "{}",
+            page.body
+        );
+    }
+    assert!(anyone.cookies.is_empty(), "no game was set up");
+    // An upload without the key is refused before its files are read.
+    let page = anyone.post_files(
+        "/games/upload",
+        &[
+            ("name", "x"),
+            ("rounds", "2"),
+            ("residents", "5000"),
+            ("replicates", "1"),
+        ],
+        &[(
+            "ours.toml",
+            "name = \"x\"\nextends = \"prevention_portfolio.toml\"\n",
+        )],
+    );
+    assert_eq!(page.status, 403, "{}", page.body);
+    // An upload over the limit says so, in words.
+    let big = "#".repeat(17 << 20);
+    let page = anyone.post_files("/games/upload", &[("key", KEY)], &[("big.toml", &big)]);
+    assert_eq!(page.status, 413, "{}", page.body);
+    assert!(
+        page.body.contains("over the 16 MB upload limit"),
+        "{}",
+        page.body
+    );
+    // The key in the link printed at start fills the forms in; a wrong one
+    // is neither used nor shown.
+    let home = anyone.get(&format!("/?key={KEY}")).body;
+    assert_eq!(
+        home.matches(&format!("name=\"key\" value=\"{KEY}\""))
+            .count(),
+        2
+    );
+    let home = anyone.get("/?key=guess").body;
+    assert!(
+        !home.contains("guess") && home.contains("Facilitator key"),
+        "{home}"
+    );
+    // A form posted from another site's page is refused, even with the
+    // key; this server's own pages post as before.
+    let here = server.url.clone();
+    for origin in ["http://evil.example", "null", "http://127.0.0.1:1"] {
+        let page = anyone.post_from(origin, "/games", &form(KEY));
+        assert_eq!(page.status, 403, "{origin}: {}", page.body);
+        assert!(
+            page.body.contains("sent from another site"),
+            "{}",
+            page.body
+        );
+        assert_eq!(
+            anyone.post_from(origin, "/join", &[("code", "x")]).status,
+            403
+        );
+    }
+    let made = anyone.post_from(&here, "/games", &form(KEY));
+    assert_eq!(made.status, 303, "{}", made.body);
+    // Every page says: load nothing from elsewhere, never in a frame, no
+    // sniffing, no referrer to other sites (the facilitator's links carry
+    // keys).
+    for path in ["/", "/glossary", "/games/1"] {
+        let h = anyone.headers(path);
+        let csp = h.get("content-security-policy").map_or("", String::as_str);
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {h:?}"
+        );
+        assert_eq!(
+            h.get("x-frame-options").map(String::as_str),
+            Some("DENY"),
+            "{path}"
+        );
+        assert_eq!(
+            h.get("x-content-type-options").map(String::as_str),
+            Some("nosniff")
+        );
+        assert_eq!(
+            h.get("referrer-policy").map(String::as_str),
+            Some("same-origin")
+        );
+    }
+}
+
+/// A server started without a key makes one, prints it with the link that
+/// fills it in, and takes set-ups with it.
+#[test]
+fn a_server_without_a_key_makes_one_and_prints_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .args(["serve", "--port", "0", "--database"])
+        .arg(tmp.path().join("games.sqlite"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    stdout.read_line(&mut first).unwrap();
+    stdout.read_line(&mut second).unwrap();
+    let link = second
+        .split_whitespace()
+        .find(|w| w.contains("/?key="))
+        .unwrap_or_else(|| panic!("{second}"))
+        .trim_end_matches(';');
+    let key = link.split("/?key=").nth(1).unwrap().to_string();
+    assert_eq!(key.len(), 16, "{second}");
+    assert!(second.contains(&format!("with the key {key}")), "{second}");
+    let url = link.split("/?key=").next().unwrap().to_string();
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let made = agent.post(&format!("{url}/games")).send_form(&[
+        ("key", &key),
+        ("name", "Ours"),
+        ("scenario", "prevention_portfolio.toml"),
+        ("rounds", "2"),
+        ("residents", "5000"),
+        ("replicates", "1"),
+    ]);
+    assert_eq!(made.map(|r| r.status()).ok(), Some(303));
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[test]
@@ -845,6 +1025,7 @@ fn browser_a_facilitator_and_three_teams_play_three_rounds_to_the_debrief() {
         .arg(root.join("tests/browser-game/play.mjs"))
         .arg(&server.url)
         .arg(&shots)
+        .arg(KEY)
         .output()
         .expect("node runs (Debian's nodejs)");
     assert!(
@@ -873,6 +1054,7 @@ fn a_facilitator_sets_up_a_game_from_uploaded_files_that_reach_nothing_else() {
     let server = Server::start(&tmp.path().join("games.sqlite"));
     let mut f = Browser::new(&server);
     let settings = [
+        ("key", KEY),
         ("name", "Our cohort"),
         ("rounds", "2"),
         ("residents", "5000"),

@@ -2,9 +2,18 @@
 //! sets up a game; teams join with a code, decide each round on a form, and
 //! see their place's year within seconds of the facilitator playing it.
 //!
-//! Access: a team's pages and decisions need the team's token, and the
-//! facilitator's pages the facilitator's, each kept in a cookie (HttpOnly,
-//! SameSite=Lax) set when the team joins or the game is set up. Every
+//! Access: setting up a game needs the server's facilitator key (given
+//! with `--key`, or made and printed at start); a team's pages and
+//! decisions need the team's token, and a game's facilitator pages the
+//! game's own facilitator token, each kept in a cookie (HttpOnly,
+//! SameSite=Lax) set when the team joins or the game is set up. A form
+//! posted from another site is refused (its Origin is checked), every
+//! answer carries the usual security headers (a content security policy
+//! that loads nothing from elsewhere, no framing, no sniffing, no referrer
+//! to other sites), and what one person can make the server hold is bounded:
+//! [`store::MAX_GAMES`] games, [`store::MAX_STORED_FILES`] of their files,
+//! uploads of [`UPLOAD_BYTES`], and [`GAMES_IN_MEMORY`] games checked and
+//! held in memory at once, idle ones released. Every
 //! change goes through [`store::Store`], one transaction each, so a server
 //! killed at any moment loses nothing submitted or computed; a round is
 //! played outside the database lock, and recorded in one transaction.
@@ -16,6 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Multipart, Path as UrlPath, Query, State};
@@ -40,6 +50,24 @@ pub struct Options {
     pub database: PathBuf,
     /// The folder of scenarios a facilitator can choose from.
     pub scenarios: PathBuf,
+    /// The facilitator key: setting up a game needs it.
+    pub key: String,
+}
+
+/// A facilitator key, made when none is given: 16 lower-case letters and
+/// digits (about 79 bits), none that reads as another (no i, l, o, 0 or 1),
+/// so it can be read out in a classroom.
+pub fn new_key() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut n = rand::random::<u128>();
+    let base = ALPHABET.len() as u128;
+    (0..16)
+        .map(|_| {
+            let c = ALPHABET[(n % base) as usize] as char;
+            n /= base;
+            c
+        })
+        .collect()
 }
 
 /// The server could not start.
@@ -79,9 +107,58 @@ struct App {
     /// Every scenario file in the folder, for games to be set up from.
     library: FileSet,
     playable: Vec<pages::Playable>,
-    /// Games set up and checked, by number: loaded once, as a scenario
-    /// takes milliseconds to check.
-    games: Mutex<HashMap<i64, Arc<Game>>>,
+    /// The facilitator key.
+    key: String,
+    /// Games set up and checked, by number: a scenario takes milliseconds
+    /// to check, so the games in play are kept, and idle ones released.
+    games: Mutex<Recent<Arc<Game>>>,
+}
+
+/// The most games held in memory at once, checked and ready to play.
+pub const GAMES_IN_MEMORY: usize = 32;
+/// How long a game held in memory may go unused before it is released.
+const IDLE: Duration = Duration::from_secs(30 * 60);
+
+/// Values by number, at most `most` of them, each released when unused
+/// for longer than `idle` or when room is needed for a newer one (the
+/// least recently used first). A released game is checked again from the
+/// database when next asked for.
+struct Recent<T> {
+    most: usize,
+    idle: Duration,
+    held: HashMap<i64, (T, Instant)>,
+}
+
+impl<T: Clone> Recent<T> {
+    fn new(most: usize, idle: Duration) -> Recent<T> {
+        Recent {
+            most,
+            idle,
+            held: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, id: i64, now: Instant) -> Option<T> {
+        let (value, used) = self.held.get_mut(&id)?;
+        *used = now;
+        Some(value.clone())
+    }
+
+    fn insert(&mut self, id: i64, value: T, now: Instant) {
+        let idle = self.idle;
+        self.held
+            .retain(|_, (_, used)| now.saturating_duration_since(*used) <= idle);
+        while self.held.len() >= self.most && !self.held.contains_key(&id) {
+            let oldest = self
+                .held
+                .iter()
+                .min_by_key(|(k, (_, used))| (*used, **k))
+                .map(|(k, _)| *k)
+                .expect("not empty");
+            self.held.remove(&oldest);
+        }
+        self.held.insert(id, (value, now));
+    }
 }
 
 type Shared = Arc<App>;
@@ -154,7 +231,8 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         store,
         library,
         playable,
-        games: Mutex::new(HashMap::new()),
+        key: options.key.clone(),
+        games: Mutex::new(Recent::new(GAMES_IN_MEMORY, IDLE)),
     });
     let router = Router::new()
         .route("/", get(home))
@@ -162,7 +240,7 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/games", post(create))
         .route(
             "/games/upload",
-            post(upload).layer(DefaultBodyLimit::max(UPLOAD_BYTES)),
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_DRAINED)),
         )
         .route("/join", post(join))
         .route("/games/{id}", get(team_page))
@@ -174,6 +252,7 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/games/{id}/reveal", post(reveal))
         .route("/games/{id}/debrief", get(debrief))
         .route("/games/{id}/debrief.html", get(debrief_file))
+        .layer(axum::middleware::from_fn(guard))
         .with_state(app);
     let address = SocketAddr::new(options.address, options.port);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -192,6 +271,61 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
             .await
             .map_err(|source| ServeError::Listen { address, source })
     })
+}
+
+/// Every request passes here: a form posted from another site is refused
+/// before it reaches a handler, and every answer gets the security headers.
+async fn guard(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if request.method() == axum::http::Method::POST && !same_origin(request.headers()) {
+        return Problem::new(
+            StatusCode::FORBIDDEN,
+            "this form was sent from another site; open Upstream's own page and send it from there",
+            "/",
+        )
+        .into_response();
+    }
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            // The pages run no script and load nothing from elsewhere.
+            "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        // The facilitator's links carry keys: no other site sees them.
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Whether a POST comes from this server's own pages. A current browser
+/// says so in `Sec-Fetch-Site`; an older one names the page's origin
+/// (scheme, host and port) in `Origin`. A request with neither (a script, a
+/// test) comes from no other site's page.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (text(header::ORIGIN), text(header::HOST)) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => {
+            let origin = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            origin == Some(host)
+        }
+        (Some(_), None) => false,
+    }
 }
 
 /// A page that refuses or fails, with its status.
@@ -285,18 +419,19 @@ impl App {
             .games
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&row.id)
+            .get(row.id, Instant::now())
         {
-            return Ok(g.clone());
+            return Ok(g);
         }
         let files = self.store.files(row.id)?;
         let game = Game::new(&files, row.setup.clone())
             .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))?;
         let game = Arc::new(game);
-        self.games
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(row.id, game.clone());
+        self.games.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            row.id,
+            game.clone(),
+            Instant::now(),
+        );
         Ok(game)
     }
 
@@ -329,8 +464,29 @@ impl App {
     }
 }
 
-async fn home(State(app): State<Shared>) -> Markup {
-    pages::home(&app.playable)
+#[derive(serde::Deserialize)]
+struct HomeQuery {
+    #[serde(default)]
+    key: Option<String>,
+}
+
+/// The home page: joining a game, and setting one up, the facilitator key
+/// filled in when the page was opened with it (the link printed at start).
+async fn home(State(app): State<Shared>, Query(q): Query<HomeQuery>) -> Markup {
+    let key = q.key.filter(|k| same(k, &app.key));
+    pages::home(&app.playable, key.as_deref())
+}
+
+/// Refuses a set-up without the facilitator key.
+fn facilitator_key(app: &App, given: Option<&str>) -> Result<(), Problem> {
+    match given {
+        Some(k) if same(k.trim(), &app.key) => Ok(()),
+        _ => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "setting up a game needs the facilitator key, printed when the server started (or given to it with --key)",
+            "/",
+        )),
+    }
 }
 
 async fn glossary() -> Markup {
@@ -345,7 +501,10 @@ fn whole(f: &Fields, name: &str, label: &str) -> Result<u32, Problem> {
     text.replace(',', "").parse().map_err(|_| {
         Problem::new(
             StatusCode::BAD_REQUEST,
-            format!("{label}: expected a whole number, found \"{text}\""),
+            format!(
+                "{label}: expected a whole number, found \"{}\"",
+                crate::input::quote(text)
+            ),
             "/",
         )
     })
@@ -381,10 +540,12 @@ fn setup_from(f: &Fields, scenario: String) -> Result<Asked, Problem> {
     }
     let budget = match f.get("budget").map(|s| s.trim()).unwrap_or("") {
         "" => None,
-        text => Some(
-            pounds(text)
-                .ok_or_else(|| bad(format!("budget: expected an amount in £, found \"{text}\"")))?,
-        ),
+        text => Some(pounds(text).ok_or_else(|| {
+            bad(format!(
+                "budget: expected an amount in £, found \"{}\"",
+                crate::input::quote(text)
+            ))
+        })?),
     };
     let setup = Setup {
         scenario,
@@ -415,21 +576,28 @@ fn start_game(app: &App, asked: Asked, files: &FileSet) -> Result<Response, Prob
         }
         other => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string(), "/"),
     })?;
-    let id = app.store.create_game(&name, &setup, files, practice)?;
+    let id = app
+        .store
+        .create_game(&name, &setup, files, practice)
+        .map_err(refused("/"))?;
     app.games
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(id, Arc::new(game));
+        .insert(id, Arc::new(game), Instant::now());
     let row = app.row(id)?;
     Ok(Redirect::to(&format!("/games/{id}/facilitate?key={}", row.facilitator)).into_response())
 }
 
 async fn create(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Response, Problem> {
+    facilitator_key(&app, f.get("key").map(String::as_str))?;
     let scenario = f.get("scenario").cloned().unwrap_or_default();
     if !app.playable.iter().any(|p| p.file == scenario) {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
-            format!("scenario: expected one of the scenarios offered, found \"{scenario}\""),
+            format!(
+                "scenario: expected one of the scenarios offered, found \"{}\"",
+                crate::input::quote(&scenario)
+            ),
             "/",
         ));
     }
@@ -437,7 +605,11 @@ async fn create(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Resp
 }
 
 /// The most a facilitator may upload with a scenario, in bytes and files.
-const UPLOAD_BYTES: usize = 16 << 20;
+pub const UPLOAD_BYTES: usize = 16 << 20;
+/// The most of an upload read before the connection is cut: an upload
+/// over [`UPLOAD_BYTES`] is read to its end (up to this) and discarded, so
+/// the browser shows the refusal rather than a broken connection.
+const UPLOAD_DRAINED: usize = 4 * UPLOAD_BYTES;
 const UPLOAD_FILES: usize = 50;
 
 /// Sets up a game from scenario files uploaded with the form. The game's
@@ -449,19 +621,30 @@ async fn upload(State(app): State<Shared>, mut form: Multipart) -> Result<Respon
     let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, "/");
     let mut fields = Fields::new();
     let mut uploaded: Vec<(String, String)> = Vec::new();
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| bad(format!("the upload could not be read: {e}")))?
-    {
+    let too_large = || {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the upload is over the {} upload limit; upload the scenario and the files it reads, not a whole folder",
+                crate::format::size(UPLOAD_BYTES as u64)
+            ),
+            "/",
+        )
+    };
+    let unread = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            bad("the upload could not be read as a form with files".into())
+        }
+    };
+    let (mut received, mut over) = (0usize, false);
+    while let Some(mut field) = form.next_field().await.map_err(unread)? {
         let key = field.name().unwrap_or("").to_string();
-        if key != "files" {
-            let text = field
-                .text()
-                .await
-                .map_err(|e| bad(format!("{key}: could not be read: {e}")))?;
-            fields.insert(key, text);
-            continue;
+        if key == "files" {
+            // The key comes first in the form: nothing is held for a
+            // set-up without it.
+            facilitator_key(&app, fields.get("key").map(String::as_str))?;
         }
         // Browsers send a file's own name; some older ones its whole path.
         let name = field
@@ -471,25 +654,41 @@ async fn upload(State(app): State<Shared>, mut form: Multipart) -> Result<Respon
             .next()
             .unwrap_or("")
             .to_string();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| bad(format!("{name}: could not be read: {e}")))?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(unread)? {
+            received += chunk.len();
+            over |= received > UPLOAD_BYTES;
+            if !over {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        if over {
+            continue;
+        }
+        if key != "files" {
+            fields.insert(key, String::from_utf8_lossy(&bytes).into_owned());
+            continue;
+        }
         if name.is_empty() && bytes.is_empty() {
             continue; // the file box left empty
         }
+        let shown = crate::input::quote(&name);
         if !(name.ends_with(".toml") || name.ends_with(".csv")) {
             return Err(bad(format!(
-                "{name}: expected scenario files ending .toml and data files ending .csv"
+                "{shown}: expected scenario files ending .toml and data files ending .csv"
             )));
         }
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| bad(format!("{name}: expected a text file (UTF-8)")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| bad(format!("{shown}: expected a text file (UTF-8)")))?;
         if uploaded.iter().any(|(n, _)| *n == name) {
-            return Err(bad(format!("{name}: uploaded twice")));
+            return Err(bad(format!("{shown}: uploaded twice")));
         }
         uploaded.push((name, text));
     }
+    if over {
+        return Err(too_large());
+    }
+    facilitator_key(&app, fields.get("key").map(String::as_str))?;
     if uploaded.is_empty() {
         return Err(bad(
             "files: choose your scenario file (.toml) and any files it reads".into(),
@@ -505,7 +704,7 @@ async fn upload(State(app): State<Shared>, mut form: Multipart) -> Result<Respon
     for (name, text) in &uploaded {
         files
             .insert(name, text.clone())
-            .map_err(|e| bad(format!("{name}: {e}")))?;
+            .map_err(|e| bad(format!("{}: {e}", crate::input::quote(name))))?;
     }
     let scenarios: Vec<&str> = uploaded
         .iter()
@@ -516,8 +715,9 @@ async fn upload(State(app): State<Shared>, mut form: Multipart) -> Result<Respon
     let scenario = if !chosen.is_empty() {
         if !scenarios.contains(&chosen) {
             return Err(bad(format!(
-                "scenario file: expected one of the .toml files uploaded ({}), found \"{chosen}\"",
-                scenarios.join(", ")
+                "scenario file: expected one of the .toml files uploaded ({}), found \"{}\"",
+                scenarios.join(", "),
+                crate::input::quote(chosen)
             )));
         }
         chosen.to_string()
@@ -1014,4 +1214,85 @@ async fn debrief_file(
         page,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn games_in_memory_are_bounded_and_idle_ones_released() {
+        let start = Instant::now();
+        let mut recent = Recent::new(3, Duration::from_secs(60));
+        for id in 0..3 {
+            recent.insert(id, id * 10, start);
+        }
+        // Game 0 used again: game 1 is now the least recently used.
+        let later = start + Duration::from_secs(1);
+        assert_eq!(recent.get(0, later), Some(0));
+        recent.insert(3, 30, later);
+        assert_eq!(recent.held.len(), 3);
+        assert_eq!(recent.get(1, later), None);
+        assert_eq!(recent.get(0, later), Some(0));
+        // Three hundred games set up one after another hold three.
+        for id in 4..304 {
+            recent.insert(id, id, later);
+        }
+        assert_eq!(recent.held.len(), 3);
+        // Unused past the idle time: released when the next one comes.
+        let idle = later + Duration::from_secs(61);
+        recent.insert(1_000, 1, idle);
+        assert_eq!(recent.held.len(), 1);
+        assert_eq!(recent.get(1_000, idle), Some(1));
+    }
+
+    #[test]
+    fn a_post_from_another_site_is_told_apart() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        let host = ("host", "10.0.0.5:8080");
+        assert!(same_origin(&headers(&[host])));
+        assert!(same_origin(&headers(&[
+            host,
+            ("origin", "http://10.0.0.5:8080")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "http://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "http://10.0.0.5:8081")
+        ])));
+        assert!(!same_origin(&headers(&[host, ("origin", "null")])));
+        assert!(!same_origin(&headers(&[(
+            "origin",
+            "http://10.0.0.5:8080"
+        )])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(same_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "same-origin")
+        ])));
+    }
+
+    #[test]
+    fn a_made_key_is_long_and_readable() {
+        let (a, b) = (new_key(), new_key());
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, b);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
+        assert!(!a.contains(['i', 'l', 'o', '0', '1']));
+    }
 }

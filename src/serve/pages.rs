@@ -71,7 +71,9 @@ pub struct Playable {
 }
 
 /// The front page: join a game, or set one up.
-pub fn home(playable: &[Playable]) -> Markup {
+/// The home page; `key` is the facilitator key when the page was opened
+/// with it, filled into the set-up forms.
+pub fn home(playable: &[Playable], key: Option<&str>) -> Markup {
     page(
         "Learning simulation",
         html! {
@@ -84,6 +86,7 @@ pub fn home(playable: &[Playable]) -> Markup {
             }
             form.card method="post" action="/games" {
                 h2 { "Set up a game (facilitators)" }
+                (key_field(key))
                 label { "Name " input name="name" required value="Academy cohort" maxlength="80"; }
                 label { "Place and levers "
                     select name="scenario" {
@@ -96,6 +99,7 @@ pub fn home(playable: &[Playable]) -> Markup {
             }
             form.card method="post" action="/games/upload" enctype="multipart/form-data" {
                 h2 { "Set up a game from your own scenario" }
+                (key_field(key))
                 p.note { "Upload your scenario file (.toml, with an [optimise] table naming the levers) and any files it reads: the scenario it extends, unless that is one of the bundled ones above, and its starting state (.csv). It can read nothing else." }
                 label { "Name " input name="name" required value="Academy cohort" maxlength="80"; }
                 label { "Files " input name="files" type="file" multiple accept=".toml,.csv" required; }
@@ -105,6 +109,19 @@ pub fn home(playable: &[Playable]) -> Markup {
             }
         },
     )
+}
+
+/// The facilitator key, first in each set-up form (an upload's files are
+/// not read before it): filled in and hidden when the page was opened
+/// with it, else asked for.
+fn key_field(key: Option<&str>) -> Markup {
+    html! {
+        @if let Some(k) = key {
+            input type="hidden" name="key" value=(k);
+        } @else {
+            label { "Facilitator key (printed when the server started) " input name="key" type="password" required autocomplete="off"; }
+        }
+    }
 }
 
 /// The size and length of a game, as both set-up forms ask.

@@ -87,6 +87,12 @@ pub enum StoreError {
 #[error("{0}")]
 pub struct Refusal(pub String);
 
+/// The most games one database holds.
+pub const MAX_GAMES: i64 = 500;
+/// The most bytes of scenario files (the bundled ones each game keeps, and
+/// any uploaded) one database holds: 256 MB.
+pub const MAX_STORED_FILES: u64 = 256 << 20;
+
 /// What a change can end in: done, refused by the rules, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Outcome {
@@ -219,6 +225,8 @@ pub struct Decision {
 /// The games database.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The most games, and bytes of their files, it holds.
+    limits: (i64, u64),
 }
 
 /// A fresh random token: 128 bits from the operating system's generator,
@@ -275,6 +283,7 @@ impl Store {
         conn.execute("UPDATE games SET closed = 0 WHERE closed = 1", [])?;
         Ok(Store {
             conn: Mutex::new(conn),
+            limits: (MAX_GAMES, MAX_STORED_FILES),
         })
     }
 
@@ -286,15 +295,39 @@ impl Store {
 
     /// Records a new game, with a practice round before round 1 if
     /// `practice`, and returns its number.
+    /// Refused when the store already holds [`MAX_GAMES`] games, or its
+    /// games' files would come to more than [`MAX_STORED_FILES`] bytes.
     pub fn create_game(
         &self,
         name: &str,
         setup: &Setup,
         files: &FileSet,
         practice: bool,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<i64, Outcome> {
         let files: BTreeMap<&str, &str> = files.iter().collect();
+        let files = serde_json::to_string(&files).map_err(StoreError::from)?;
         let conn = self.conn();
+        let (games, stored): (i64, i64) = conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(files)), 0) FROM games",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (most_games, most_bytes) = self.limits;
+        if games >= most_games {
+            return Err(Refusal(format!(
+                "this server holds {most_games} games, its limit; start it with a new --database for more"
+            ))
+            .into());
+        }
+        if stored as u64 + files.len() as u64 > most_bytes {
+            return Err(Refusal(format!(
+                "this server's games keep {} of scenario files, and this game's {} would pass the {} limit; start it with a new --database for more",
+                crate::format::size(stored as u64),
+                crate::format::size(files.len() as u64),
+                crate::format::size(most_bytes)
+            ))
+            .into());
+        }
         // A join code is unique among games; draw again on the rare clash.
         loop {
             let done = conn.execute(
@@ -304,8 +337,8 @@ impl Store {
                     join_code(),
                     token(),
                     name,
-                    serde_json::to_string(setup)?,
-                    serde_json::to_string(&files)?,
+                    serde_json::to_string(setup).map_err(StoreError::from)?,
+                    files,
                     now(),
                     i64::from(practice)
                 ],
@@ -855,6 +888,26 @@ mod tests {
             Err(Outcome::Refused(Refusal(text))) => text,
             other => panic!("expected a refusal, found {other:?}"),
         }
+    }
+
+    #[test]
+    fn games_and_their_files_are_limited_and_the_refusal_names_the_limit() {
+        let (_dir, mut store, _) = store();
+        store.limits = (3, 6_000);
+        let setup = store.game(1).unwrap().unwrap().setup;
+        let mut files = FileSet::new();
+        files.insert("a.toml", "x".repeat(4_000)).unwrap();
+        store.create_game("Two", &setup, &files, false).unwrap();
+        let more = refused(store.create_game("Three", &setup, &files, false));
+        assert!(more.contains("would pass the 0 MB limit"), "{more}");
+        store
+            .create_game("Three", &setup, &FileSet::new(), false)
+            .unwrap();
+        let more = refused(store.create_game("Four", &setup, &FileSet::new(), false));
+        assert!(
+            more.starts_with("this server holds 3 games, its limit"),
+            "{more}"
+        );
     }
 
     #[test]

@@ -1,16 +1,16 @@
 // Plays a whole learning-simulation game in a real browser: a facilitator
 // sets it up, three teams join and play three rounds, a shock is announced
 // before round 2, a bad decision is refused, and the debrief is exported.
-// Usage: node play.mjs BASE_URL SCREENSHOT_DIR
+// Usage: node play.mjs BASE_URL SCREENSHOT_DIR FACILITATOR_KEY
 // Started by tests/serve.rs (serve::browser_…), which starts the server; Debian's
 // Chromium is driven (Playwright's own browser download is not reachable).
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const [base, shots] = process.argv.slice(2);
-if (!base || !shots) {
-  console.error("usage: node play.mjs BASE_URL SCREENSHOT_DIR");
+const [base, shots, key] = process.argv.slice(2);
+if (!base || !shots || !key) {
+  console.error("usage: node play.mjs BASE_URL SCREENSHOT_DIR FACILITATOR_KEY");
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -37,6 +37,8 @@ try {
   const facilitator = await (await browser.newContext({ ...size, acceptDownloads: true })).newPage();
   await facilitator.goto(base + "/");
   const bundled = facilitator.locator("form", { has: facilitator.getByLabel("Place and levers") });
+  // The key printed when the server started, typed in.
+  await bundled.getByLabel(/Facilitator key/).fill(key);
   await bundled.getByLabel("Name", { exact: true }).fill("Academy cohort 4");
   await bundled.getByLabel("Place and levers").selectOption("prevention_portfolio.toml");
   await bundled.getByLabel("Rounds (simulated years)").fill("3");
@@ -140,8 +142,10 @@ try {
   check(!/<script|<link|src="http/.test(html), "the export stands alone");
 
   // Another game, from a scenario the facilitator uploads: it extends the
-  // bundled portfolio with a budget of its own.
-  await facilitator.goto(base + "/");
+  // bundled portfolio with a budget of its own. Opened from the link the
+  // server printed, which fills the key in.
+  await facilitator.goto(base + "/?key=" + encodeURIComponent(key));
+  check((await facilitator.getByLabel(/Facilitator key/).count()) === 0, "the key filled in by the link");
   const own = facilitator.locator("form", { has: facilitator.getByLabel("Files") });
   await own.getByLabel("Name", { exact: true }).fill("Our own place");
   await own.getByLabel("Files").setInputFiles({
