@@ -205,6 +205,47 @@ fn new_place(csv: &str, extra: &[&str]) -> (tempfile::TempDir, std::path::PathBu
     (tmp, out_file, out)
 }
 
+/// `-o northtown.toml`, as the README writes it: a file named without a
+/// folder extends the baseline by its path from the current folder (issue
+/// 37, fault 8: it once extended "baseline.toml", which is not there).
+#[test]
+fn new_place_written_into_the_current_folder_extends_the_baseline_it_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    fs::create_dir(tmp.path().join("work")).unwrap();
+    fs::write(tmp.path().join("work/areas.csv"), AREAS).unwrap();
+    let baseline = format!("{root}/scenarios/baseline.toml");
+    let in_work = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+            .args(args)
+            .current_dir(tmp.path().join("work"))
+            .output()
+            .unwrap()
+    };
+    let out = in_work(&[
+        "new-place",
+        "--name",
+        "Northtown",
+        "--neighbourhoods",
+        "areas.csv",
+        "--extends",
+        &baseline,
+        "-o",
+        "northtown.toml",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = in_work(&["check", "northtown.toml"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 #[test]
 fn new_place_writes_a_place_that_reproduces_the_figures_given() {
     let (_tmp, file, out) = new_place(

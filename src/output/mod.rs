@@ -31,8 +31,6 @@ pub struct RunInfo<'a> {
     pub scenarios: &'a [Loaded],
     /// Replicates, seed and threads asked for.
     pub settings: &'a RunSettings,
-    /// Worker threads the run used.
-    pub threads: usize,
     /// Resident-months simulated in all, burn-in included: a shared burn-in
     /// counted once.
     pub resident_months: u64,
@@ -104,6 +102,13 @@ pub fn relative(path: &Path, base: &Path) -> PathBuf {
         }
         out
     }
+    // A file named without a folder (`-o northtown.toml`) has the empty
+    // path as its parent: the current folder.
+    let base = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
     let (Ok(path), Ok(base)) = (std::path::absolute(path), std::path::absolute(base)) else {
         return path.file_name().map(PathBuf::from).unwrap_or_default();
     };
@@ -724,7 +729,6 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             residents: first.population.residents,
             resident_months_simulated: info.resident_months,
             burn_in_resident_months_shared: info.burn_in_shared,
-            threads: info.threads,
             scenarios: info
                 .scenarios
                 .iter()
