@@ -772,7 +772,6 @@ impl Outcome {
             economics: &self.economics,
             scenarios: &self.plan.scenarios,
             settings: &self.plan.settings,
-            threads: self.experiment.threads,
             resident_months: self.experiment.resident_months,
             burn_in_shared: self.experiment.burn_in_shared,
             draws: self.plan.draws.as_ref().map(|d| d.values.as_slice()),

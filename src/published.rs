@@ -178,8 +178,6 @@ pub struct Settings {
     /// replicates stand for.
     #[serde(default)]
     pub burn_in_resident_months_shared: u64,
-    /// Worker threads the run used (the results do not depend on it).
-    pub threads: usize,
     /// Scenario names, the baseline first.
     pub scenarios: Vec<String>,
     /// The baseline's reactive services: event services, then episode
