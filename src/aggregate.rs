@@ -17,6 +17,8 @@ pub struct MonthRow {
     pub metric: String,
     /// The figure across replicates (pounds for money).
     pub band: Band,
+    /// Whether it is money (written to the penny).
+    pub money: bool,
 }
 
 /// Bands per scenario, month and metric.
@@ -31,6 +33,7 @@ pub fn timeseries(exp: &Experiment) -> Vec<MonthRow> {
                     month: month + 1,
                     metric: def.name.clone(),
                     band: Band::of(&runs.at_month(&def.metric, month)),
+                    money: def.pence,
                 });
             }
         }
@@ -54,6 +57,7 @@ pub fn differences(exp: &Experiment) -> Vec<MonthRow> {
                     month: month + 1,
                     metric: def.name.clone(),
                     band: Band::of(&d),
+                    money: def.pence,
                 });
             }
         }

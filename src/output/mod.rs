@@ -144,6 +144,22 @@ fn number(v: f64) -> Cell {
     Cell::Number(exact(v))
 }
 
+/// A sum of money, to the penny, as the workbook and a ledger hold it: a
+/// mean of pounds carries floating-point noise (3667152.5499999993) that
+/// is no part of the figure.
+fn pounds(v: f64) -> Cell {
+    number(to_the_penny(v))
+}
+
+/// `v` rounded to the penny, as every output writes money.
+pub fn to_the_penny(v: f64) -> f64 {
+    if v.is_finite() {
+        (v * 100.0).round() / 100.0 + 0.0
+    } else {
+        v
+    }
+}
+
 fn whole(v: impl Into<u64>) -> Cell {
     Cell::Number(v.into().to_string())
 }
@@ -196,7 +212,12 @@ pub fn places_csv(rows: &[crate::region::Row]) -> Vec<u8> {
                 text(r.scenario.as_str()),
                 text(r.figure),
             ];
-            cells.extend(band_cells(&r.band));
+            // Every figure but crisis-months is money.
+            cells.extend(if r.figure.ends_with("_gbp") || r.figure == "npv" {
+                pounds_cells(&r.band)
+            } else {
+                band_cells(&r.band)
+            });
             cells
         }),
     )
@@ -217,10 +238,10 @@ pub fn sensitivity_csv(one_way: &crate::sensitivity::OneWay) -> Vec<u8> {
                     text(e.parameter.as_str()),
                     Cell::Number(e.range.0.clone()).if_number(),
                     Cell::Number(e.range.1.clone()).if_number(),
-                    number(e.npv.low),
-                    number(e.npv.central),
-                    number(e.npv.high),
-                    number(e.npv.swing()),
+                    pounds(e.npv.low),
+                    pounds(e.npv.central),
+                    pounds(e.npv.high),
+                    pounds(e.npv.swing()),
                     number(e.crisis_months_avoided.low),
                     number(e.crisis_months_avoided.central),
                     number(e.crisis_months_avoided.high),
@@ -263,9 +284,9 @@ pub fn morris_csv(screen: &crate::sensitivity::Screening) -> Vec<u8> {
                     Cell::Number(e.range.0.clone()).if_number(),
                     Cell::Number(e.range.1.clone()).if_number(),
                     whole(screen.trajectories as u64),
-                    number(e.npv.mu_star),
-                    number(e.npv.mu),
-                    number(e.npv.sigma),
+                    pounds(e.npv.mu_star),
+                    pounds(e.npv.mu),
+                    pounds(e.npv.sigma),
                     number(e.crisis_months_avoided.mu_star),
                     number(e.crisis_months_avoided.mu),
                     number(e.crisis_months_avoided.sigma),
@@ -309,7 +330,7 @@ pub fn break_even_csv(b: &crate::breakeven::BreakEvens) -> Vec<u8> {
             l.band.map_or(Cell::Number(String::new()), |b| at(b.0)),
             l.band.map_or(Cell::Number(String::new()), |b| at(b.1)),
             number(l.grid[l.grid.len() - 1]),
-            number(l.npv[0]),
+            pounds(l.npv[0]),
             text(l.reading().as_str()),
         ]
     });
@@ -340,8 +361,8 @@ pub fn sweep_csv(sweep: &crate::sweep::Sweep) -> Vec<u8> {
             row.extend(p.values.iter().map(|v| number(*v)));
             row.extend(npv_and_crisis_months(&f.npv, &f.crisis_months_avoided));
             row.extend([
-                number(f.pv_savings.mean),
-                number(f.pv_investment.mean),
+                pounds(f.pv_savings.mean),
+                pounds(f.pv_investment.mean),
                 number(f.payback_within_horizon),
                 f.payback_month_p50
                     .map_or(Cell::Number(String::new()), |m| whole(m as u64)),
@@ -382,10 +403,10 @@ pub fn splits_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
         let mut row = vec![
             whole((i + 1) as u64),
             number(s.share),
-            number(s.share * o.budget.budget),
+            pounds(s.share * o.budget.budget),
         ];
         for (l, f) in o.budget.levers.iter().zip(&s.funding) {
-            row.push(number(f.amount));
+            row.push(pounds(f.amount));
             row.push(text(if f.amount > 0.0 {
                 l.reach[f.reach].label.as_str()
             } else {
@@ -421,7 +442,7 @@ pub fn frontier_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
         let mut row = vec![
             text("best"),
             number(s.share),
-            number(s.share * o.budget.budget),
+            pounds(s.share * o.budget.budget),
             whole((i + 1) as u64),
             text(o.describe(s)),
         ];
@@ -432,7 +453,7 @@ pub fn frontier_csv(o: &crate::optimise::Optimised) -> Vec<u8> {
     let mut stated = vec![
         text("as written"),
         number(o.stated_amount / o.budget.budget),
-        number(o.stated_amount),
+        pounds(o.stated_amount),
         match o.stated_is {
             Ok(i) => whole((i + 1) as u64),
             Err(_) => Cell::Number(String::new()),
@@ -474,7 +495,7 @@ const NPV_AND_CRISIS_MONTHS: [&str; 6] = [
 fn split_figures(f: &crate::optimise::Figures) -> Vec<Cell> {
     let mut cells = Vec::from(npv_and_crisis_months(&f.npv, &f.crisis_months_avoided));
     cells.extend([
-        number(f.pv_investment.mean),
+        pounds(f.pv_investment.mean),
         number(f.probability_npv_positive),
     ]);
     cells
@@ -485,9 +506,9 @@ fn split_figures(f: &crate::optimise::Figures) -> Vec<Cell> {
 /// with.
 fn npv_and_crisis_months(npv: &Band, crisis: &Band) -> [Cell; 6] {
     [
-        number(npv.mean),
-        number(npv.p5),
-        number(npv.p95),
+        pounds(npv.mean),
+        pounds(npv.p5),
+        pounds(npv.p95),
         number(crisis.mean),
         number(crisis.p5),
         number(crisis.p95),
@@ -667,6 +688,10 @@ fn band_cells(b: &Band) -> [Cell; 4] {
     [number(b.mean), number(b.p5), number(b.p50), number(b.p95)]
 }
 
+fn pounds_cells(b: &Band) -> [Cell; 4] {
+    [pounds(b.mean), pounds(b.p5), pounds(b.p50), pounds(b.p95)]
+}
+
 fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
     csv_bytes(
         &["scenario", "month", "metric", "mean", "p5", "p50", "p95"],
@@ -676,7 +701,11 @@ fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
                 whole(r.month as u64),
                 text(r.metric.as_str()),
             ];
-            v.extend(band_cells(&r.band));
+            v.extend(if r.money {
+                pounds_cells(&r.band)
+            } else {
+                band_cells(&r.band)
+            });
             v
         }),
     )
@@ -894,7 +923,7 @@ fn opt(v: Option<f64>) -> Cell {
 }
 
 fn budget_csv(economics: &Economics) -> Vec<u8> {
-    let band3 = |b: &Band| [number(b.mean), number(b.p5), number(b.p95)];
+    let band3 = |b: &Band| [pounds(b.mean), pounds(b.p5), pounds(b.p95)];
     let opt3 = |b: &Option<Band>| match b {
         Some(b) => band3(b),
         None => [opt(None), opt(None), opt(None)],
@@ -939,11 +968,11 @@ fn budget_csv(economics: &Economics) -> Vec<u8> {
             v.extend(band3(&r.scenario_value));
             v.extend(band3(&r.difference));
             for b in [&r.baseline, &r.scenario_value, &r.difference] {
-                v.push(number(b.mean / r.deflator));
+                v.push(pounds(b.mean / r.deflator));
             }
-            v.push(opt(r.envelope));
+            v.push(opt(r.envelope.map(to_the_penny)));
             v.extend(opt3(&r.gap));
-            v.push(opt(r.savings_target));
+            v.push(opt(r.savings_target.map(to_the_penny)));
             v.extend(opt3(&r.savings_gap));
             v
         }),
