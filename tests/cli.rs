@@ -524,6 +524,66 @@ fn bad_arguments_are_errors() {
     }
 }
 
+/// A command line that does not parse gets one line in Upstream's words,
+/// naming the option and what it takes, not clap's usage text (issue 37,
+/// fault 15); help itself is as clap gives it.
+#[test]
+fn argument_errors_are_one_line_naming_the_option() {
+    for (args, expect) in [
+        (
+            vec!["run", "-r", "-1"],
+            "upstream run does not take \"-1\" (a count cannot be negative)",
+        ),
+        (
+            vec!["run", "--seed", "abc"],
+            "--seed: expected a whole number, 0 or more, found \"abc\"",
+        ),
+        (
+            vec!["run", "--years", "x"],
+            "--years: expected a whole number",
+        ),
+        (vec!["run", "--shard", "0/2"], "--shard must be K/N"),
+        (
+            vec!["serve", "--port", "99999"],
+            "--port: expected a whole number from 0 to 65535, found \"99999\"",
+        ),
+        (
+            vec!["serve", "--key", "short"],
+            "--key: expected a key of 8 to 200",
+        ),
+        (
+            vec!["run", "--replicatez", "3"],
+            "did you mean --replicates?",
+        ),
+        (
+            vec!["rnu"],
+            "there is no command \"rnu\" (did you mean run?)",
+        ),
+        (
+            vec!["calibrate", "tests/fixtures/small.toml"],
+            "upstream calibrate needs --observed <CSV>",
+        ),
+        (
+            vec!["run", "--memory-limit", "lots"],
+            "expected a size such as 500M or 8G",
+        ),
+    ] {
+        let out = upstream(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(
+            stderr.contains(expect),
+            "{args:?}: expected {expect:?} in {stderr}"
+        );
+        assert!(!stderr.contains("Usage:"), "{stderr}");
+    }
+    let help = upstream(&["run", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage:"));
+}
+
 #[test]
 fn a_shock_in_a_scenario_file_raises_its_risk_factor() {
     let tmp = run_fixtures(&["small.toml", "small_shock.toml"], "2");
@@ -745,7 +805,7 @@ fn absurd_sizes_are_refused_at_once_with_nothing_written() {
         (
             "[population]\nresidents = 1_000_000_000_000",
             &[],
-            &["population.residents", "4,294,967,295"],
+            &["population.residents", "expected 1 to 50,000,000 residents"],
         ),
         (
             "[population]\nresidents = 2_000_000_000",
@@ -1392,4 +1452,50 @@ fn outputs_of_the_bundled_default_record_no_absolute_path_of_the_build() {
             .unwrap()
             .contains(",baseline.toml,")
     );
+}
+
+/// Money in every CSV is written to the penny, as the workbook holds it: a
+/// mean of pounds once carried floating-point noise such as
+/// 3667152.5499999993 (issue 37, fault 14).
+#[test]
+fn money_in_the_csv_files_is_written_to_the_penny() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    run_ok(&[
+        "run",
+        &fixture("small.toml"),
+        &fixture("small_hubs.toml"),
+        "-r",
+        "3",
+        "--years",
+        "2",
+        "--no-report",
+        "-q",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    let to_the_penny = |cell: &str| match cell.split_once('.') {
+        Some((_, decimals)) => decimals.len() <= 2,
+        None => true,
+    };
+    let mut money = 0;
+    for file in ["timeseries.csv", "differences.csv"] {
+        for line in read(&dir, file).lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            if cells[2].ends_with("_gbp") {
+                for c in &cells[3..] {
+                    assert!(to_the_penny(c), "{file}: {line}");
+                    money += 1;
+                }
+            }
+        }
+    }
+    for line in read(&dir, "budget.csv").lines().skip(1) {
+        for c in line.split(',').skip(5) {
+            assert!(to_the_penny(c), "budget.csv: {line}");
+            money += 1;
+        }
+    }
+    // Some means of pounds do fall between pennies before rounding.
+    assert!(money > 1_000, "{money} sums of money checked");
 }

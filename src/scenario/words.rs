@@ -22,6 +22,17 @@ const MONEY_BY_YEAR: &[&str] = &["annual_budget", "envelope", "savings_target"];
 /// words.
 pub(super) fn plain(message: &str, field: Option<&str>) -> String {
     let m = message.trim();
+    // A whole number out of its type's range is named by the field's own
+    // range, not the type's ("0 to 4,294,967,295" residents).
+    if let Some((_, range)) = WHOLE_RANGES.iter().find(|(f, _)| Some(*f) == field)
+        && let Some((before, _)) = m.split_once(", expected u")
+    {
+        let found = before
+            .strip_prefix("invalid value: ")
+            .or_else(|| before.strip_prefix("invalid type: "))
+            .unwrap_or(before);
+        return format!("expected {range}, found {}", found_words(found));
+    }
     if let Some(rest) = m.strip_prefix("unknown field `") {
         return unknown_field(rest);
     }
@@ -161,6 +172,14 @@ fn found_words(f: &str) -> String {
     }
 }
 
+/// Whole-number fields whose accepted range is narrower than their type's,
+/// by their name, with the range as validation states it.
+const WHOLE_RANGES: [(&str, &str); 3] = [
+    ("residents", "1 to 50,000,000 residents"),
+    ("neighbourhoods", "1 to 1,000 neighbourhoods"),
+    ("horizon_years", "1 to 30 years"),
+];
+
 /// serde's words for types, in the words of people writing scenarios.
 fn type_names(m: &str) -> String {
     let mut out = m.trim().to_string();
@@ -183,6 +202,26 @@ fn type_names(m: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_number_out_of_range_is_named_by_the_fields_own_range() {
+        let m = "invalid value: integer `-5`, expected u32";
+        assert_eq!(
+            plain(m, Some("residents")),
+            "expected 1 to 50,000,000 residents, found the number -5"
+        );
+        assert_eq!(
+            plain(
+                "invalid value: integer `-3`, expected u32",
+                Some("horizon_years")
+            ),
+            "expected 1 to 30 years, found the number -3"
+        );
+        assert!(plain(m, Some("places")).contains("0 to 4,294,967,295"));
+        // The ranges stated are those validation applies.
+        let years = format!("1 to {} years", super::super::compile::MAX_YEARS);
+        assert!(WHOLE_RANGES.iter().any(|(_, r)| *r == years));
+    }
 
     #[test]
     fn messages_are_in_plain_words() {
