@@ -627,3 +627,59 @@ fn what_a_scenario_changes_is_listed_least_certain_first() {
     assert!(ranks.len() > 2, "{table}");
     assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
 }
+
+/// The report's "reproduce this run" command, followed, gives the same
+/// results: it carries every option that changes them, `--uncertainty`
+/// among them (issue 37, fault 11).
+#[test]
+fn following_the_reproduce_command_gives_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = tmp.path().join("first");
+    let out = upstream(&[
+        "run",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "-r",
+        "3",
+        "--years",
+        "2",
+        "--seed",
+        "11",
+        "--uncertainty",
+        "-q",
+        "-o",
+        first.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = report(&first);
+    let command = page
+        .split("Command: <code>")
+        .nth(1)
+        .and_then(|c| c.split("</code>").next())
+        .expect("the report gives its command");
+    assert!(command.contains("--uncertainty"), "{command}");
+    let again = tmp.path().join("again");
+    let mut args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    args.extend(["-q", "-o", again.to_str().unwrap()]);
+    let out = upstream(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [
+        "timeseries.csv",
+        "summary.json",
+        "economics.json",
+        "draws.csv",
+    ] {
+        assert!(
+            fs::read(first.join(file)).unwrap() == fs::read(again.join(file)).unwrap(),
+            "{file} differs when the report's command is followed: {command}"
+        );
+    }
+}

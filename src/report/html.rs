@@ -629,8 +629,14 @@ fn reproduce(out: &mut String, d: &RunData) {
     } else {
         String::new()
     };
+    // Every option that changes the results; threads and output do not.
+    let uncertainty = if s.parameters_drawn > 0 {
+        " --uncertainty"
+    } else {
+        ""
+    };
     let command = format!(
-        "upstream run --seed {} --replicates {}{years} {}",
+        "upstream run --seed {} --replicates {}{years}{uncertainty} {}",
         s.seed,
         s.replicates,
         files.join(" ")
