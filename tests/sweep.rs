@@ -225,3 +225,73 @@ fn the_command_writes_its_files_resumes_and_refuses_clearly() {
         assert!(err.contains(says), "{vary:?}: {err}");
     }
 }
+
+/// A sweep over a money setting (`economics.*`) moves the appraisal as a
+/// run with that setting written in the scenario would: it was once
+/// ignored, every point giving the same NPV to the penny (issue 37,
+/// fault 10).
+#[test]
+fn a_sweep_over_a_money_setting_gives_each_points_own_appraisal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sweep");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let common = ["-r", "2", "--years", "2", "--seed", "5", "-q"];
+    let mut args = vec![
+        "sweep",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "--vary",
+        "economics.optimism_bias.cost_uplift.low=0:1:2",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend(common);
+    let o = upstream(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let npv: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(npv.len(), 2, "{csv}");
+    assert!(
+        npv[1] < npv[0],
+        "a larger cost uplift lowers the NPV: {csv}"
+    );
+    // The point at an uplift of 1 is the run of scenarios that say so (the
+    // baseline and the policy alike, as money settings must be shared).
+    let said = |name: &str, file: &str| {
+        let path = tmp.path().join(file);
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"{name}\"\nextends = \"{root}/tests/fixtures/{file}\"\n\
+                 [economics.optimism_bias]\ncost_uplift = {{ low = 1.0 }}\n"
+            ),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (base, hubs) = (
+        said("Small borough", "small.toml"),
+        said("Small borough with hubs", "small_hubs.toml"),
+    );
+    let run = tmp.path().join("run");
+    let mut args = vec![
+        "run",
+        base.as_str(),
+        hubs.as_str(),
+        "--no-report",
+        "-o",
+        run.to_str().unwrap(),
+    ];
+    args.extend(common);
+    let o = upstream(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let e: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("economics.json")).unwrap())
+            .unwrap();
+    let ran = e["appraisals"][0]["npv"]["mean"].as_f64().unwrap();
+    assert!((ran - npv[1]).abs() <= 0.005, "run {ran}, sweep {}", npv[1]);
+}

@@ -321,6 +321,10 @@ impl Loaded {
         built.config.burn_in_months = self.recipe.burn_in_months;
         let mut at = self.clone();
         at.config = built.config;
+        // Money settings (`economics.*`, a unit cost's money side) move the
+        // appraisal too, not only the simulation.
+        at.conventions = built.conventions;
+        at.intervention_money = built.intervention_money;
         // A later change starts from this one.
         at.recipe.merged = merged;
         Ok(at)
