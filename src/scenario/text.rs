@@ -144,6 +144,30 @@ mod tests {
     }
 
     #[test]
+    fn each_key_gets_the_rules_of_its_kind_of_text() {
+        let file = |text: &str| SourceFile {
+            path: "s.toml".into(),
+            sha256: String::new(),
+            text: text.into(),
+        };
+        let long = "p".repeat(MAX_NAME + 100);
+        for key in ["extends", "starting_state", "description", "source"] {
+            let text = format!("{key} = \"{long}\"\n");
+            let table: toml::Table = toml::from_str(&text).unwrap();
+            assert!(check(&file(&text), &table).is_ok(), "{key}");
+        }
+        let text = format!("name = \"{long}\"\n");
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        assert!(check(&file(&text), &table).is_err());
+        let text = "description = \"one\\ntwo\"\nsource = \"a\\tb\"\n";
+        let table: toml::Table = toml::from_str(text).unwrap();
+        assert!(check(&file(text), &table).is_ok());
+        let text = "starting_state = \"a\\nb.csv\"\n";
+        let table: toml::Table = toml::from_str(text).unwrap();
+        assert!(check(&file(text), &table).is_err());
+    }
+
+    #[test]
     fn a_cell_is_measured_as_the_workbook_measures_it() {
         let files = [SourceFile {
             path: "s.toml".into(),
