@@ -273,6 +273,28 @@ pub fn read_places(
     Ok(rows)
 }
 
+/// Places set up in parallel before any fault among them is reported.
+const SET_UP_AT_ONCE: usize = 16;
+
+/// The column of a places table behind a field of the place's scenario: the
+/// activity that sets a service's rate, else the residents and deciles.
+fn column_behind(field: &str) -> &'static str {
+    let services = [
+        ("ae_attendance", "ae_attendances"),
+        ("unplanned_admission", "unplanned_admissions"),
+        ("childrens_placement", "looked_after_children"),
+        (
+            "temporary_accommodation",
+            "households_in_temporary_accommodation",
+        ),
+        ("adult_residential_care", "care_home_residents"),
+    ];
+    services
+        .iter()
+        .find(|(service, _)| field.split('.').nth(1) == Some(service))
+        .map_or("residents", |(_, column)| column)
+}
+
 fn is_activity(column: &str) -> bool {
     COLUMNS[13..].contains(&column)
 }
@@ -439,74 +461,104 @@ impl Region {
         let stem = baseline.file_stem().unwrap_or_default().to_string_lossy();
         let national = baseline.with_file_name(format!("{stem}.without-place.toml"));
         let national_at = normal(&national);
-        let built: Vec<Result<PlaceRun, Error>> = rows
-            .par_iter()
-            .map(|(line, row)| {
-                let in_place = |e: Error| -> Error {
-                    RegionError::Place {
-                        file: places.to_path_buf(),
-                        line: *line,
-                        place: row.name.clone(),
-                        source: Box::new(e),
-                    }
-                    .into()
+        let set_up = |(line, row): &(usize, PlaceRow)| -> Result<PlaceRun, Error> {
+            let in_place = |e: Error| -> Error {
+                // A fault in the place's own scenario, written from its
+                // row where the baseline stands, is the row's: blame the
+                // table, not the baseline's file.
+                let scenario = match &e {
+                    Error::Scenario(se) => Some(se),
+                    Error::Place(crate::place::PlaceError::Scenario(se)) => Some(se),
+                    _ => None,
                 };
-                let figures = PlaceFigures {
-                    name: row.name.clone(),
-                    neighbourhoods: neighbourhoods(row, size, fewest),
-                    activity: row.activity.clone(),
-                };
-                let under = |p: &Path| {
-                    if normal(p) == national_at {
-                        read(baseline)
-                    } else {
-                        read(p)
-                    }
-                };
-                let (text, _) = crate::place::place_scenario(&figures, &national, baseline, &under)
-                    .map_err(|e| in_place(e.into()))?;
-                let read_here = |p: &Path| {
-                    let n = normal(p);
-                    if n == at {
-                        Ok(text.clone())
-                    } else if n == national_at {
-                        read(baseline)
-                    } else {
-                        read(p)
-                    }
-                };
-                let overrides = Overrides {
-                    horizon_years: request.years,
-                };
-                let mut scenarios = request
-                    .scenarios
-                    .iter()
-                    .map(|p| app::load_through(p, &overrides, &read_here))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| in_place(e.into()))?;
-                // Each scenario keeps its own name in every place (the
-                // place's scenario names itself after the place).
-                for (l, p) in scenarios.iter_mut().zip(plain.scenarios()) {
-                    l.config.name.clone_from(&p.config.name);
+                if let Some(se) = scenario
+                    && normal(&se.file) == at
+                    && se.inherited_by.is_none()
+                {
+                    let field = se.field.clone().unwrap_or_default();
+                    return RegionError::Table {
+                            file: places.to_path_buf(),
+                            line: Some(*line),
+                            column: Some(column_behind(&field).to_string()),
+                            message: format!(
+                                "place \"{}\": the model cannot reproduce this figure: it would set `{field}` beyond what the model takes ({})",
+                                input::quote(&row.name),
+                                se.message
+                            ),
+                        }
+                        .into();
                 }
-                if request.strict {
-                    app::strict(&scenarios).map_err(|e| in_place(e.into()))?;
+                RegionError::Place {
+                    file: places.to_path_buf(),
+                    line: *line,
+                    place: row.name.clone(),
+                    source: Box::new(e),
                 }
-                let mut plan = Plan::of(scenarios, plain.settings().clone())
-                    .map_err(|e| in_place(e.into()))?;
-                if request.uncertainty {
-                    plan = plan.with_uncertainty().map_err(in_place)?;
+                .into()
+            };
+            let figures = PlaceFigures {
+                name: row.name.clone(),
+                neighbourhoods: neighbourhoods(row, size, fewest),
+                activity: row.activity.clone(),
+            };
+            let under = |p: &Path| {
+                if normal(p) == national_at {
+                    read(baseline)
+                } else {
+                    read(p)
                 }
-                Ok(PlaceRun {
-                    name: row.name.clone(),
-                    region: row.region.clone(),
-                    plan,
-                })
+            };
+            let (text, _) = crate::place::place_scenario(&figures, &national, baseline, &under)
+                .map_err(|e| in_place(e.into()))?;
+            let read_here = |p: &Path| {
+                let n = normal(p);
+                if n == at {
+                    Ok(text.clone())
+                } else if n == national_at {
+                    read(baseline)
+                } else {
+                    read(p)
+                }
+            };
+            let overrides = Overrides {
+                horizon_years: request.years,
+            };
+            let mut scenarios = request
+                .scenarios
+                .iter()
+                .map(|p| app::load_through(p, &overrides, &read_here))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| in_place(e.into()))?;
+            // Each scenario keeps its own name in every place (the
+            // place's scenario names itself after the place).
+            for (l, p) in scenarios.iter_mut().zip(plain.scenarios()) {
+                l.config.name.clone_from(&p.config.name);
+            }
+            if request.strict {
+                app::strict(&scenarios).map_err(|e| in_place(e.into()))?;
+            }
+            let mut plan =
+                Plan::of(scenarios, plain.settings().clone()).map_err(|e| in_place(e.into()))?;
+            if request.uncertainty {
+                plan = plan.with_uncertainty().map_err(in_place)?;
+            }
+            Ok(PlaceRun {
+                name: row.name.clone(),
+                region: row.region.clone(),
+                plan,
             })
-            .collect();
-        Ok(Region {
-            places: built.into_iter().collect::<Result<_, _>>()?,
-        })
+        };
+        // A few places at a time, in the table's order, so the first place
+        // that cannot be set up is reported at once, not after every other
+        // place is set up.
+        let mut set = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(SET_UP_AT_ONCE) {
+            let built: Vec<Result<PlaceRun, Error>> = chunk.par_iter().map(set_up).collect();
+            for place in built {
+                set.push(place?);
+            }
+        }
+        Ok(Region { places: set })
     }
 
     fn scenarios(&self) -> usize {

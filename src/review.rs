@@ -66,7 +66,7 @@ pub enum ReviewError {
         replicates: u32,
     },
     /// The projection made again does not match what the run published.
-    #[error("the projection made again from {}'s settings does not match its timeseries.csv ({what}); it was made by Upstream {version}, this is {}: review it with that version", dir.display(), env!("CARGO_PKG_VERSION"))]
+    #[error("the projection made again from {}'s settings does not match its timeseries.csv ({what}); {}", dir.display(), why_not_reproduced(version))]
     NotReproduced {
         /// The run's folder.
         dir: PathBuf,
@@ -75,6 +75,20 @@ pub enum ReviewError {
         /// The version that made the run.
         version: String,
     },
+}
+
+/// Why a run made again may not match what it published: another version
+/// of Upstream, or (the same version) a timeseries.csv changed since the
+/// run; its scenario files are checked against their SHA-256 before.
+fn why_not_reproduced(version: &str) -> String {
+    let this = env!("CARGO_PKG_VERSION");
+    if version == this {
+        format!(
+            "it was made by this version of Upstream ({this}) from the same scenario files, so its timeseries.csv has been changed since the run: restore the run's folder as the run wrote it, or run the projection again"
+        )
+    } else {
+        format!("it was made by Upstream {version}, this is {this}: review it with that version")
+    }
 }
 
 /// What the observed count did against the projection's band.

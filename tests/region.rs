@@ -189,6 +189,47 @@ fn a_run_over_places_shards_and_merges_to_the_same_file() {
     }
 }
 
+/// A place whose own figures the model cannot reproduce is refused naming
+/// the table's line and column, not the baseline's file; and among a
+/// thousand such places the first is reported at once, not after every
+/// place is set up (issue 37, fault 17).
+#[test]
+fn a_place_the_model_cannot_reproduce_is_blamed_on_its_row_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let header = "place,residents,decile_1,decile_2,decile_3,decile_4,decile_5,decile_6,decile_7,decile_8,decile_9,decile_10,ae_attendances";
+    let mut table = format!("{header}\nFine,5000,1,1,1,1,1,1,1,1,1,1,\n");
+    for i in 0..999 {
+        table.push_str(&format!("Busy {i},5000,1,1,1,1,1,1,1,1,1,1,90000000\n"));
+    }
+    let file = tmp.path().join("busy.csv");
+    fs::write(&file, table).unwrap();
+    let out_dir = tmp.path().join("out");
+    let started = std::time::Instant::now();
+    let got = upstream(&[
+        "run",
+        "tests/fixtures/small.toml",
+        "--places",
+        file.to_str().unwrap(),
+        "-r",
+        "1",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(2), "{stderr}");
+    for e in [
+        "busy.csv, line 3, column `ae_attendances`",
+        "place \"Busy 0\"",
+        "rate_per_month",
+    ] {
+        assert!(stderr.contains(e), "expected {e:?} in {stderr}");
+    }
+    assert!(!stderr.contains("small.toml"), "{stderr}");
+    assert!(!out_dir.exists());
+    // Setting up all thousand places first took minutes.
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
+
 #[test]
 fn a_bad_places_table_is_refused_by_file_line_and_column() {
     let tmp = tempfile::tempdir().unwrap();

@@ -262,6 +262,13 @@ fn a_run_that_cannot_be_made_again_as_it_was_is_refused() {
         err.contains("does not match its timeseries.csv (service.ae_attendance.events in month 1:"),
         "{err}"
     );
+    // Made by this version from the same files: the published file was
+    // changed, and another version would not help (issue 37, fault 17).
+    assert!(
+        err.contains("its timeseries.csv has been changed since the run"),
+        "{err}"
+    );
+    assert!(!err.contains("review it with that version"), "{err}");
     fs::write(&series, &published).unwrap();
     // The scenario file changed since the run.
     fs::write(&mine, format!("{text}# a comment\n")).unwrap();
