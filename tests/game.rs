@@ -408,3 +408,73 @@ fn bad_settings_are_refused_with_what_is_wrong() {
         "{outside}"
     );
 }
+
+/// The bundled scenarios, as `upstream serve` offers them.
+fn bundled() -> FileSet {
+    let mut set = FileSet::new();
+    for e in std::fs::read_dir(Path::new(ROOT).join("scenarios")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let name = p.file_name().unwrap().to_str().unwrap().to_string();
+            set.insert(&name, std::fs::read_to_string(&p).unwrap())
+                .unwrap();
+        }
+    }
+    set
+}
+
+/// The game as `upstream serve` sets it up by default (the bundled
+/// portfolio, 20,000 residents, three rounds, four replicates) gives a team
+/// the budget the scenario writes for its 200,000 residents in proportion
+/// (£1.5m becomes £150k), and some allocation beats no change on both net
+/// present value and crisis-months: at ten times the spend per resident,
+/// every allocation once lost money and the team that spent least led
+/// (issue 37, fault 18).
+#[test]
+fn in_the_default_game_some_allocation_beats_no_change() {
+    let game = Game::new(
+        &bundled(),
+        Setup {
+            scenario: "prevention_portfolio.toml".into(),
+            rounds: 3,
+            residents: 20_000,
+            replicates: 4,
+            budget: None,
+            seed: 7,
+        },
+    )
+    .unwrap();
+    let b = game.budget_in(1, &[]);
+    assert_eq!(b, 150_000.0);
+    // The payers' limits scale too: housing's £750k is £75k here.
+    let too_much_housing = game.check(1, &[], &[b, 0.0, 0.0]);
+    assert!(
+        too_much_housing.is_err_and(|e| e.to_string().contains("£75,000")),
+        "housing funds the hubs, within its limit"
+    );
+    // As written (half, a quarter, a quarter), and each lever alone within
+    // the payers' limits.
+    let splits: Vec<[f64; 3]> = vec![
+        [b * 0.5, b * 0.25, b * 0.25],
+        [b * 0.5, 0.0, 0.0],
+        [0.0, b, 0.0],
+        [0.0, 0.0, b],
+    ];
+    let teams: Vec<Vec<Vec<f64>>> = splits.iter().map(|s| vec![s.to_vec(); 3]).collect();
+    let (results, _) = play(&game, &teams, &[]);
+    let beats = |r: &Vec<RoundResults>| {
+        let last = r.last().unwrap();
+        last.npv_so_far.mean > 0.0 && last.crisis_months_avoided_so_far.mean > 0.0
+    };
+    assert!(
+        results.iter().any(beats),
+        "{:?}",
+        results
+            .iter()
+            .map(|r| (
+                r.last().unwrap().npv_so_far.mean,
+                r.last().unwrap().crisis_months_avoided_so_far.mean
+            ))
+            .collect::<Vec<_>>()
+    );
+}

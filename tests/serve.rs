@@ -299,8 +299,7 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     let mut b = join(&server, &format!(" {code} "), "Team B");
     let page = a.get(&format!("/games/{id}"));
     assert!(
-        page.body
-            .contains("Round 1 of 2: your budget is £1,500,000"),
+        page.body.contains("Round 1 of 2: your budget is £37,500"),
         "{}",
         page.body
     );
@@ -315,7 +314,7 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
         &mut a,
         id,
         "1",
-        ["£750,000", "375000", "375,000"],
+        ["£18,750", "9375", "9,375"],
         "Fewer families in crisis",
     );
     assert_eq!(
@@ -412,12 +411,12 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     // Round 2: A decides; B, which funded nothing in round 1, and the late
     // team C decide the same; D does not decide and funds nothing.
     assert_eq!(
-        decide(&mut a, id, "2", ["750,000", "250000", "250000"], "Hubs pay").status,
+        decide(&mut a, id, "2", ["18,750", "8000", "8000"], "Hubs pay").status,
         303
     );
     for t in [&mut b, &mut c] {
         assert_eq!(
-            decide(t, id, "2", ["0", "500000", "0"], "Families").status,
+            decide(t, id, "2", ["0", "12000", "0"], "Families").status,
             303
         );
     }
@@ -433,7 +432,7 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     };
     let (of_b, of_c) = (round_2(&mut b), round_2(&mut c));
     assert!(
-        of_b.contains("Whole-family early help (extra) £500k"),
+        of_b.contains("Whole-family early help (extra) £12k"),
         "{of_b}"
     );
     assert_eq!(of_b, of_c);
@@ -488,8 +487,8 @@ fn a_team_sees_and_changes_only_its_own_and_the_facilitators_pages_need_the_faci
     let (mut f, id, code) = set_up(&server, "1");
     let mut a = join(&server, &code, "Team A");
     let mut b = join(&server, &code, "Team B");
-    decide(&mut a, id, "1", ["100000", "0", "0"], "A's secret plan");
-    decide(&mut b, id, "1", ["0", "200000", "0"], "B's secret plan");
+    decide(&mut a, id, "1", ["2000", "0", "0"], "A's secret plan");
+    decide(&mut b, id, "1", ["0", "5000", "0"], "B's secret plan");
     let page_a = a.get(&format!("/games/{id}"));
     assert!(
         page_a.body.contains("A&apos;s secret plan") || page_a.body.contains("A's secret plan")
@@ -497,11 +496,11 @@ fn a_team_sees_and_changes_only_its_own_and_the_facilitators_pages_need_the_faci
     assert!(!page_a.body.contains("B's secret plan") && !page_a.body.contains("B&apos;s"));
 
     // A team's later decision leaves the other team's as it was.
-    decide(&mut a, id, "1", ["150000", "0", "0"], "A's secret plan");
+    decide(&mut a, id, "1", ["3000", "0", "0"], "A's secret plan");
     assert!(
         b.get(&format!("/games/{id}"))
             .body
-            .contains("value=\"200000\"")
+            .contains("value=\"5000\"")
     );
 
     // No token, a forged token, or another game's token: refused.
@@ -587,15 +586,15 @@ fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
     let (mut f, id, code) = set_up(&server, "2");
     let mut a = join(&server, &code, "Team A");
     assert_eq!(
-        decide(&mut a, id, "1", ["500000", "0", "0"], "first").status,
+        decide(&mut a, id, "1", ["12000", "0", "0"], "first").status,
         303
     );
     let game = format!("/games/{id}");
     let cases: [([&str; 3], &str, &str); 5] = [
         (
-            ["1000000", "400000", "400000"],
+            ["25000", "10000", "10000"],
             "1",
-            "the amounts add up to £1,800,000, more than this round's budget of £1,500,000",
+            "the amounts add up to £45,000, more than this round's budget of £37,500",
         ),
         (
             ["-5", "0", "0"],
@@ -608,9 +607,9 @@ fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
             "Neighbourhood hub: expected an amount in £, found \"lots\"",
         ),
         (
-            ["800000", "0", "0"],
+            ["20000", "0", "0"],
             "1",
-            "Housing would put in £800,000, more than its limit of £750,000",
+            "Housing would put in £20,000, more than its limit of £18,750",
         ),
         (
             ["0", "0", "0"],
@@ -662,7 +661,7 @@ fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
     // The first decision stands, untouched.
     let page = a.get(&game);
     assert!(
-        page.body.contains("value=\"500000\"") && page.body.contains(">first</textarea>"),
+        page.body.contains("value=\"12000\"") && page.body.contains(">first</textarea>"),
         "{}",
         page.body
     );
@@ -873,7 +872,7 @@ fn a_server_killed_at_any_moment_loses_no_decision_and_no_round() {
         &mut a,
         id,
         "1",
-        ["700000", "100000", "0"],
+        ["175000", "25000", "0"],
         "kept through a crash",
     );
     server.kill();
@@ -885,10 +884,10 @@ fn a_server_killed_at_any_moment_loses_no_decision_and_no_round() {
         browser.base = server.url.clone();
     }
     let page = a.get(&format!("/games/{id}"));
-    assert!(page.body.contains("value=\"700000\"") && page.body.contains("kept through a crash"));
+    assert!(page.body.contains("value=\"175000\"") && page.body.contains("kept through a crash"));
     assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
     let round_1 = a.get(&format!("/games/{id}")).body;
-    decide(&mut a, id, "2", ["0", "0", "900000"], "second round");
+    decide(&mut a, id, "2", ["0", "0", "225000"], "second round");
     let mut server = server;
     // Each time, the kill comes once a team's page says the round is being
     // played, then later and later.
@@ -928,7 +927,7 @@ fn a_server_killed_at_any_moment_loses_no_decision_and_no_round() {
         killed_mid_round += playing as u32;
         assert!(dash.body.contains("Round 2 of 2"), "{}", dash.body);
         assert!(!page.body.contains("<h3>Round 2 ("));
-        assert!(page.body.contains("value=\"900000\""), "{}", page.body);
+        assert!(page.body.contains("value=\"225000\""), "{}", page.body);
     }
     assert!(
         killed_mid_round > 0,
@@ -969,12 +968,12 @@ fn load_thirty_participants_submit_at_once_and_every_round_is_ready_within_ten_s
             .enumerate()
             .map(|(i, mut b)| {
                 std::thread::spawn(move || {
-                    let hub = format!("{}", 25_000 * (i % 30));
+                    let hub = format!("{}", 2_500 * (i % 30));
                     let page = decide(
                         &mut b,
                         id,
                         &round.to_string(),
-                        [&hub, "300000", "200000"],
+                        [&hub, "30000", "20000"],
                         "load",
                     );
                     assert_eq!(page.status, 303, "{}", page.body);
@@ -1101,7 +1100,7 @@ fn a_facilitator_sets_up_a_game_from_uploaded_files_that_reach_nothing_else() {
     let mut team = join(&server, &code, "Team A");
     let page = team.get(&format!("/games/{id}"));
     assert!(
-        page.body.contains("your budget is £600,000"),
+        page.body.contains("your budget is £15,000"),
         "{}",
         page.body
     );
@@ -1117,7 +1116,7 @@ fn a_facilitator_sets_up_a_game_from_uploaded_files_that_reach_nothing_else() {
         ..team
     };
     assert_eq!(
-        decide(&mut team, id, "1", ["600000", "0", "0"], "Hubs").status,
+        decide(&mut team, id, "1", ["15000", "0", "0"], "Hubs").status,
         303
     );
     assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
@@ -1205,7 +1204,7 @@ fn a_practice_round_is_played_with_other_luck_and_set_aside() {
     let page = a.get(&format!("/games/{id}"));
     assert!(
         page.body
-            .contains("The practice round: your budget is £1,500,000"),
+            .contains("The practice round: your budget is £37,500"),
         "{}",
         page.body
     );
@@ -1217,11 +1216,11 @@ fn a_practice_round_is_played_with_other_luck_and_set_aside() {
         "{}",
         stale.body
     );
-    let plan = ["500000", "500000", "500000"];
+    let plan = ["12000", "12000", "12000"];
     // A practises the amounts it will play; B practises something else.
     assert_eq!(decide(&mut a, id, "0", plan, "Practice").status, 303);
     assert_eq!(
-        decide(&mut b, id, "0", ["0", "1500000", "0"], "Other").status,
+        decide(&mut b, id, "0", ["0", "37500", "0"], "Other").status,
         303
     );
     let dash = f.get(&format!("/games/{id}/facilitate"));
@@ -1272,7 +1271,7 @@ fn a_practice_round_is_played_with_other_luck_and_set_aside() {
     assert_eq!(real_a, real_b);
     // The practice met other luck than round 1, on the same amounts.
     assert_ne!(practised, real_a);
-    assert!(practised.contains("Neighbourhood hub £500k"), "{practised}");
+    assert!(practised.contains("Neighbourhood hub £12k"), "{practised}");
     let debrief = f.get(&format!("/games/{id}/debrief"));
     assert!(
         debrief.body.contains("<h2>The practice round</h2>")

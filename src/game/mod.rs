@@ -208,13 +208,29 @@ impl Game {
         files
             .insert(GAME_FILE, game_file(&setup))
             .expect("a plain file name");
-        let scenario = files.load(GAME_FILE, &Overrides::default())?;
-        let Some(table) = &scenario.optimise else {
+        let mut scenario = files.load(GAME_FILE, &Overrides::default())?;
+        // The [optimise] table's budget and payers' limits are amounts for
+        // the place as the scenario writes it: a game of another size gets
+        // them in proportion to its residents, as the baseline's own sizes
+        // are written per 1,000, so a team spends as much per resident
+        // whatever the size chosen.
+        let written = files
+            .load(&setup.scenario, &Overrides::default())?
+            .config
+            .population
+            .residents;
+        let scale = setup.residents as f64 / written as f64;
+        let Some(table) = scenario.optimise.as_mut() else {
             return Err(GameError::Setting(format!(
                 "{}: a game needs an [optimise] table naming the levers teams may fund (see scenarios/prevention_portfolio.toml)",
                 setup.scenario
             )));
         };
+        // To the pound: a budget a facilitator reads out.
+        table.budget = (table.budget * scale).round();
+        for (_, limit) in &mut table.payer_limits {
+            *limit = (*limit * scale).round();
+        }
         let budget = setup.budget.unwrap_or(table.budget);
         if !(budget > 0.0 && budget <= 1e12) {
             return Err(GameError::Setting(format!(

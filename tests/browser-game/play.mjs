@@ -65,18 +65,18 @@ try {
 
   // A decision over the budget is refused with a clear message.
   const ash = teams[0];
-  await ash.locator("input[name=amount_0]").fill("750,000");
-  await ash.locator("input[name=amount_1]").fill("750,000");
-  await ash.locator("input[name=amount_2]").fill("750,000");
+  await ash.locator("input[name=amount_0]").fill("75,000");
+  await ash.locator("input[name=amount_1]").fill("75,000");
+  await ash.locator("input[name=amount_2]").fill("75,000");
   await ash.getByRole("button", { name: "Submit our decision" }).click();
   const refusal = await ash.getByRole("alert").textContent();
-  check(refusal.includes("more than this round's budget of £1,500,000"), `a refusal, found ${refusal}`);
+  check(refusal.includes("more than this round's budget of £150,000"), `a refusal, found ${refusal}`);
   await ash.goBack();
 
   const plans = [
-    [["750,000", "375,000", "375,000"], ["600,000", "500,000", "400,000"], ["750,000", "750,000", "0"]],
-    [["0", "1,000,000", "500,000"], ["0", "1,500,000", "0"], ["0", "750,000", "750,000"]],
-    [["0", "0", "0"], ["250,000", "250,000", "250,000"], ["0", "0", "1,500,000"]],
+    [["75,000", "37,500", "37,500"], ["60,000", "50,000", "40,000"], ["75,000", "75,000", "0"]],
+    [["0", "100,000", "50,000"], ["0", "150,000", "0"], ["0", "75,000", "75,000"]],
+    [["0", "0", "0"], ["25,000", "25,000", "25,000"], ["0", "0", "150,000"]],
   ];
   for (let round = 1; round <= 3; round++) {
     for (let t = 0; t < teams.length; t++) {
@@ -157,7 +157,7 @@ try {
   await own.getByLabel("Replicates per team").fill("1");
   await own.getByRole("button", { name: "Upload and set up the game" }).click();
   await facilitator.waitForURL(/\/facilitate$/);
-  check((await facilitator.content()).includes("budget this round £900k"), "the uploaded scenario's budget");
+  check((await facilitator.content()).includes("budget this round £22k"), "the uploaded scenario's budget");
 
   console.log(`played a game of 3 rounds with ${names.length} teams; screenshots in ${shots}`);
 } finally {
