@@ -253,8 +253,6 @@ fn memory_breakdown(need: &MemoryEstimate, residents: u32, threads: usize, runs:
     )
 }
 
-/// The folder of bundled scenarios: `scenarios/` in the working folder if it
-/// holds them, else the one Upstream was built from.
 /// The bundled scenarios' folder: `scenarios/` here if it holds them, else
 /// the one Upstream was built from.
 pub fn bundled_dir() -> PathBuf {

@@ -452,13 +452,28 @@ pub struct ReviewArgs {
 
 #[derive(Args, Debug)]
 pub struct NewPlaceArgs {
-    /// The place's name, as outputs will show it.
-    #[arg(long)]
-    pub name: String,
+    /// The place's name, as outputs will show it (default: the --place
+    /// named).
+    #[arg(long, required_unless_present = "place")]
+    pub name: Option<String>,
     /// CSV of neighbourhoods: neighbourhood, imd_decile (1 most deprived to
     /// 10), residents.
-    #[arg(long, value_name = "CSV")]
-    pub neighbourhoods: PathBuf,
+    #[arg(
+        long,
+        value_name = "CSV",
+        required_unless_present = "place",
+        conflicts_with = "place"
+    )]
+    pub neighbourhoods: Option<PathBuf>,
+    /// A place from a places table (--places): its residents laid out over
+    /// its deprivation deciles as neighbourhoods, and its activity where the
+    /// table gives it; figures given below take precedence.
+    #[arg(long, value_name = "NAME")]
+    pub place: Option<String>,
+    /// The places table --place is read from (default: England's upper-tier
+    /// authorities, scenarios/places/england.csv).
+    #[arg(long, value_name = "CSV", requires = "place")]
+    pub places: Option<PathBuf>,
     /// A&E attendances last year.
     #[arg(long, value_name = "N")]
     pub ae_attendances: Option<f64>,

@@ -252,18 +252,48 @@ fn warn(l: &upstream::scenario::Loaded) {
 
 fn new_place(args: cli::NewPlaceArgs) -> Result<(), Error> {
     use upstream::place::{self, Activity, PlaceFigures};
-    let figures = PlaceFigures {
-        name: args.name,
-        neighbourhoods: place::read_neighbourhoods(&args.neighbourhoods)?,
-        activity: Activity {
-            ae_attendances: args.ae_attendances,
-            unplanned_admissions: args.unplanned_admissions,
-            looked_after_children: args.looked_after_children,
-            households_in_temporary_accommodation: args.households_in_temporary_accommodation,
-            care_home_residents: args.care_home_residents,
-        },
+    let given = Activity {
+        ae_attendances: args.ae_attendances,
+        unplanned_admissions: args.unplanned_admissions,
+        looked_after_children: args.looked_after_children,
+        households_in_temporary_accommodation: args.households_in_temporary_accommodation,
+        care_home_residents: args.care_home_residents,
     };
     let baseline = args.extends.unwrap_or_else(|| app::bundled()[0].clone());
+    let figures = match (&args.place, &args.neighbourhoods) {
+        (Some(name), _) => {
+            let table = args
+                .places
+                .clone()
+                .unwrap_or_else(|| app::bundled_dir().join("places/england.csv"));
+            let row = upstream::region::place_row(&table, name, &upstream::input::read)?;
+            // Laid out as a run over places lays it out: neighbourhoods of
+            // about the baseline's size, at least as many as it has.
+            let base = app::load(&baseline, &Default::default())?;
+            let hoods = base.config.population.neighbourhoods.len();
+            let size = base.config.population.residents as f64 / hoods as f64;
+            let a = &row.activity;
+            PlaceFigures {
+                name: args.name.clone().unwrap_or_else(|| row.name.clone()),
+                neighbourhoods: upstream::region::neighbourhoods(&row, size, hoods),
+                activity: Activity {
+                    ae_attendances: given.ae_attendances.or(a.ae_attendances),
+                    unplanned_admissions: given.unplanned_admissions.or(a.unplanned_admissions),
+                    looked_after_children: given.looked_after_children.or(a.looked_after_children),
+                    households_in_temporary_accommodation: given
+                        .households_in_temporary_accommodation
+                        .or(a.households_in_temporary_accommodation),
+                    care_home_residents: given.care_home_residents.or(a.care_home_residents),
+                },
+            }
+        }
+        (None, Some(csv)) => PlaceFigures {
+            name: args.name.clone().unwrap_or_default(),
+            neighbourhoods: place::read_neighbourhoods(csv)?,
+            activity: given,
+        },
+        (None, None) => unreachable!("clap requires --neighbourhoods or --place"),
+    };
     let notes = place::new_place(&figures, &baseline, &args.out)?;
     let residents: u64 = figures
         .neighbourhoods

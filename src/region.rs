@@ -295,6 +295,33 @@ fn column_behind(field: &str) -> &'static str {
         .map_or("residents", |(_, column)| column)
 }
 
+/// The row of the places table `file` for the place called `name`
+/// (`upstream new-place --place`), read through `read`.
+pub fn place_row(
+    file: &Path,
+    name: &str,
+    read: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<PlaceRow, Error> {
+    let rows = read_places(file, read)?;
+    if let Some((_, row)) = rows.iter().find(|(_, r)| r.name == name) {
+        return Ok(row.clone());
+    }
+    let names: Vec<&str> = rows.iter().map(|(_, r)| r.name.as_str()).collect();
+    let near = crate::scenario::nearest(name, &names)
+        .map(|n| format!("; did you mean \"{n}\"?"))
+        .unwrap_or_default();
+    Err(table_error(
+        file,
+        None,
+        Some("place"),
+        format!(
+            "no place is called \"{}\"{near} ({} places are listed, by their names in the column `place`)",
+            input::quote(name),
+            names.len()
+        ),
+    ))
+}
+
 fn is_activity(column: &str) -> bool {
     COLUMNS[13..].contains(&column)
 }

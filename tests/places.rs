@@ -246,6 +246,85 @@ fn new_place_written_into_the_current_folder_extends_the_baseline_it_names() {
     );
 }
 
+/// A commissioner starts from their authority's row of the bundled places
+/// table: its residents laid out over its deprivation deciles, nothing to
+/// build by hand (issue 37, fault 9); a name not in the table is refused
+/// with the nearest one.
+#[test]
+fn new_place_starts_from_a_row_of_the_bundled_places_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = tmp.path().join("doncaster.toml");
+    let made = upstream(&[
+        "new-place",
+        "--place",
+        "Doncaster",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let said = String::from_utf8_lossy(&made.stdout);
+    assert!(said.contains("312,785 residents"), "{said}");
+    let loaded = upstream::app::load(&out, &Default::default()).unwrap();
+    let population = &loaded.config.population;
+    assert_eq!(loaded.config.name, "Doncaster");
+    assert_eq!(population.residents, 312_785);
+    // The table's row, decile by decile (England's, most deprived first).
+    let table = fs::read_to_string(format!("{root}/scenarios/places/england.csv")).unwrap();
+    let row: Vec<u64> = table
+        .lines()
+        .find(|l| l.starts_with("Doncaster,"))
+        .unwrap()
+        .split(',')
+        .skip(3)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    let check = upstream(&["check", out.to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let text = fs::read_to_string(&out).unwrap();
+    let residents_in = |decile: usize| -> u64 {
+        // The written lists: deprivation_deciles and neighbourhood_residents.
+        let list = |key: &str| -> Vec<u64> {
+            let line = text.lines().find(|l| l.starts_with(key)).unwrap();
+            let inner = &line[line.find('[').unwrap() + 1..line.rfind(']').unwrap()];
+            inner
+                .split(',')
+                .map(|c| c.trim().replace('_', "").parse().unwrap())
+                .collect()
+        };
+        let (deciles, residents) = (list("deprivation_deciles"), list("neighbourhood_residents"));
+        deciles
+            .iter()
+            .zip(&residents)
+            .filter(|(d, _)| **d == decile as u64)
+            .map(|(_, r)| *r)
+            .sum()
+    };
+    for (k, want) in row.iter().enumerate() {
+        assert_eq!(residents_in(k + 1), *want, "decile {}", k + 1);
+    }
+    let wrong = upstream(&[
+        "new-place",
+        "--place",
+        "Doncastr",
+        "-o",
+        tmp.path().join("x.toml").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(wrong.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("england.csv, column `place`"), "{stderr}");
+    assert!(stderr.contains("did you mean \"Doncaster\"?"), "{stderr}");
+    assert!(!tmp.path().join("x.toml").exists());
+}
+
 #[test]
 fn new_place_writes_a_place_that_reproduces_the_figures_given() {
     let (_tmp, file, out) = new_place(
