@@ -166,6 +166,44 @@ fn a_run_lists_its_warnings_in_the_summary_and_the_report() {
     let report = fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(report.contains("Warnings about the inputs"));
     assert!(report.contains("not percentages"));
+    // Above the headlines, each figure that rests on them marked, and on
+    // the workbook's Cover (issue 37, fault 12).
+    let warned = report.find("id=\"warnings\"").unwrap();
+    let first = report.find("class=\"headline\"").unwrap();
+    assert!(
+        warned < first,
+        "the warnings come before the first headline"
+    );
+    let headline = &report[first..first + report[first..].find("</p>").unwrap()];
+    assert!(
+        headline.contains("rests on inputs warned about above"),
+        "{headline}"
+    );
+    use calamine::Reader as _;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook(out_dir.join("upstream.xlsx")).unwrap();
+    let cover = book.worksheet_range("Cover").unwrap();
+    let rows: Vec<String> = cover
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+        .collect();
+    let at = rows
+        .iter()
+        .position(|r| {
+            r.starts_with("Warning: check before reading") && r.contains("not percentages")
+        })
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    assert!(at <= 2, "near the top of the Cover: {rows:#?}");
+    assert!(
+        rows[at].contains("interventions.early_help.effects[0].multiplier"),
+        "{}",
+        rows[at]
+    );
 }
 
 #[test]

@@ -162,26 +162,42 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
         .collect();
     let months = info.scenarios[0].config.months;
     let row = |item: &str, value: String| vec![Cell::Text(item.into()), Cell::Text(value)];
-    let mut rows = vec![
-        row(
-            "What this is",
-            format!(
-                "Upstream results: {} compared with {}, {} replicates each, over {} months from {}-{:02}",
-                if names.len() > 1 {
-                    names[1..].join(", ")
-                } else {
-                    "no scenario".into()
-                },
-                names[0],
-                info.settings.replicates,
-                months,
-                c.start.0,
-                c.start.1
-            ),
+    let mut rows = vec![row(
+        "What this is",
+        format!(
+            "Upstream results: {} compared with {}, {} replicates each, over {} months from {}-{:02}",
+            if names.len() > 1 {
+                names[1..].join(", ")
+            } else {
+                "no scenario".into()
+            },
+            names[0],
+            info.settings.replicates,
+            months,
+            c.start.0,
+            c.start.1
         ),
+    )];
+    // Warnings first after what the run is: before any figure they may
+    // distort, as the report puts them.
+    for l in info.scenarios {
+        for w in &l.warnings {
+            let at = [
+                Some(info.recorded(&w.file.display().to_string())),
+                w.line.map(|n| format!("line {n}")),
+                w.field.as_ref().map(|f| format!("field `{f}`")),
+            ];
+            let at: Vec<String> = at.into_iter().flatten().collect();
+            rows.push(row(
+                "Warning: check before reading",
+                format!("{} ({}): {}", l.config.name, at.join(", "), w.message),
+            ));
+        }
+    }
+    rows.extend([
         row("Upstream version", env!("CARGO_PKG_VERSION").into()),
         row("Seed", info.settings.seed.to_string()),
-    ];
+    ]);
     for l in info.scenarios {
         for f in &l.files {
             rows.push(row(

@@ -729,6 +729,8 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
         html(&d.price_base_label()),
     );
     out.push_str("<h2 id=\"headlines\" class=\"first\">Board summary</h2>\n");
+    // Before any figure they may distort.
+    warnings(&mut out, d);
     let _ = writeln!(
         out,
         "<p>Each scenario against the baseline, <strong>{}</strong>, in the terms of its money bridge (step by step in the appendix). Extra spending, reactive cost avoided and the net revenue saving are undiscounted, at {} prices, as simulated, with the allowance for optimism bias beside the spending; payback and the net present value are discounted, with optimism bias.</p>",
@@ -744,17 +746,28 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
             super::MIN_REPLICATES_FOR_RANGES
         );
     }
+    let warned = |name: &str| {
+        d.summary
+            .scenarios
+            .iter()
+            .enumerate()
+            .any(|(i, sc)| (i == 0 || sc.name == name) && !sc.warnings.is_empty())
+    };
     for a in d.economics.appraisals.iter() {
+        let mark = if warned(&a.scenario) {
+            " <strong class=\"warned\">(This rests on inputs warned about above.)</strong>"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "<p class=\"headline\">{}</p>",
+            "<p class=\"headline\">{}{mark}</p>",
             html(&headline(a, months, &d.timeline))
         );
     }
     board_tables(&mut out, d);
     capital_schemes(&mut out, d);
     changes(&mut out, d);
-    warnings(&mut out, d);
     deciding(&mut out, d, figures, svgs);
 
     // Everything after this heading is the technical appendix.
