@@ -209,7 +209,18 @@ pub fn load_through(
         .iter()
         .map(|i| i.id.clone())
         .collect();
-    for (id, reach) in ids.iter().zip(reach) {
+    let most_places: Vec<Option<u32>> = loaded
+        .config
+        .interventions
+        .iter()
+        .map(|i| match &i.delivery {
+            crate::model::Delivery::Caseload { places_by_year, .. } => {
+                places_by_year.iter().copied().max()
+            }
+            _ => None,
+        })
+        .collect();
+    for ((id, reach), places) in ids.iter().zip(reach).zip(most_places) {
         if reach == Some(0) {
             loaded.warn(
                 &format!("interventions.{id}.targeting"),
@@ -217,10 +228,29 @@ pub fn load_through(
                  one; widen its neighbourhoods, age bands or need level"
                     .into(),
             );
+        } else if let (Some(reach), Some(places)) = (reach, places)
+            && places as f64 > PLACES_BEYOND_REACH * reach as f64
+        {
+            // The budget is charged in full whether or not its places fill.
+            loaded.warn(
+                &format!("interventions.{id}.annual_budget"),
+                format!(
+                    "buys {} places at once, more than {PLACES_BEYOND_REACH} times the {} its \
+                     targeting reaches at the start: most would stay empty while the budget is \
+                     charged in full; check the budget's units, or widen the targeting",
+                    count(places as f64),
+                    count(reach as f64)
+                ),
+            );
         }
     }
     Ok(loaded)
 }
+
+/// How many times the residents (or households) a programme's targeting
+/// reaches at the start its places may be before it is warned about:
+/// people become eligible as the years go on, but not several times over.
+const PLACES_BEYOND_REACH: f64 = 2.0;
 
 /// Under `--strict`, the first warning of any scenario as an error.
 pub fn strict(scenarios: &[Loaded]) -> Result<(), PlanError> {

@@ -66,6 +66,13 @@ const CASES: &[(&str, &str, &str)] = &[
         "field `population.trend.years[1]`",
         "declares 40.0% fewer children than a year before, but only",
     ),
+    (
+        // £200m a year of early help, charged in full while most of its
+        // places stay empty (issue 37, fault 12).
+        "[interventions.early_help]\nannual_budget = [200_000_000]\n",
+        "field `interventions.early_help.annual_budget`",
+        "more than 2 times the",
+    ),
 ];
 
 #[test]

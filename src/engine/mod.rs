@@ -418,16 +418,19 @@ const CHECK_SAMPLE: u32 = 200_000;
 /// reaches in a starting population (replicate 0's, before any register
 /// cut), at the programme's start; `None` for programmes of other kinds. A
 /// synthesised place of more than 200,000 residents is judged on a
-/// 200,000-resident synthesis of it.
+/// 200,000-resident synthesis of it, its count scaled up to the place.
 pub fn reach_at_start(config: &Config) -> Vec<Option<usize>> {
-    let (config, _) = sample_of(config);
+    let (config, scale) = sample_of(config);
     let config = config.as_ref();
     let mut engine = Engine::new(config, 0, 0);
     (0..config.interventions.len())
         .map(|i| {
             let iv = &config.interventions[i];
-            matches!(iv.delivery, crate::model::Delivery::Caseload { .. })
-                .then(|| engine.candidates(i, iv.start_month.max(1) as i64).len())
+            matches!(iv.delivery, crate::model::Delivery::Caseload { .. }).then(|| {
+                let found = engine.candidates(i, iv.start_month.max(1) as i64).len();
+                // Scaled up from the sample to the place.
+                (found as f64 * scale).round() as usize
+            })
         })
         .collect()
 }
