@@ -192,6 +192,17 @@ fn text_in_tables_follows_the_scenarios_rules_and_is_quoted_short() {
     let d = tmp.path();
     let header = "place,residents,decile_1,decile_2,decile_3,decile_4,decile_5,decile_6,decile_7,decile_8,decile_9,decile_10";
     let deciles = "1,1,1,1,1,1,1,1,1,1";
+    let base = baseline();
+    let places = [
+        "run",
+        &base,
+        "--places",
+        "places.csv",
+        "-r",
+        "1",
+        "-o",
+        "out",
+    ];
     let long = "N".repeat(1_000_000);
     for (name, expect) in [
         (long.as_str(), "at most 200 characters"),
@@ -204,20 +215,7 @@ fn text_in_tables_follows_the_scenarios_rules_and_is_quoted_short() {
             format!("{header}\n\"{name}\",5000,{deciles}\n"),
         )
         .unwrap();
-        let e = refused(
-            d,
-            &[
-                "run",
-                &baseline(),
-                "--places",
-                "places.csv",
-                "-r",
-                "1",
-                "-o",
-                "out",
-            ],
-            &["places.csv, line 2, column `place`", expect],
-        );
+        let e = refused(d, &places, &["places.csv, line 2, column `place`", expect]);
         assert!(e.len() < 1_000, "{} characters", e.len());
     }
     // A value that is not a number is quoted, but short and escaped.
@@ -226,20 +224,7 @@ fn text_in_tables_follows_the_scenarios_rules_and_is_quoted_short() {
         format!("{header}\nX,{}\u{1b}[31m,{deciles}\n", "9".repeat(5_000)),
     )
     .unwrap();
-    let e = refused(
-        d,
-        &[
-            "run",
-            &baseline(),
-            "--places",
-            "places.csv",
-            "-r",
-            "1",
-            "-o",
-            "out",
-        ],
-        &["column `residents`", "…"],
-    );
+    let e = refused(d, &places, &["column `residents`", "…"]);
     assert!(e.len() < 1_000, "{e}");
     // Observed counts: a metric or a source with an escape is refused.
     for row in [
