@@ -644,7 +644,7 @@ fn what_a_scenario_changes_is_listed_least_certain_first() {
 fn following_the_reproduce_command_gives_the_same_results() {
     let tmp = tempfile::tempdir().unwrap();
     let first = tmp.path().join("first");
-    let out = upstream(&[
+    crate::common::ok(&[
         "run",
         "tests/fixtures/small.toml",
         "tests/fixtures/small_hubs.toml",
@@ -659,11 +659,6 @@ fn following_the_reproduce_command_gives_the_same_results() {
         "-o",
         first.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let page = report(&first);
     let command = page
         .split("Command: <code>")
@@ -674,12 +669,7 @@ fn following_the_reproduce_command_gives_the_same_results() {
     let again = tmp.path().join("again");
     let mut args: Vec<&str> = command.split_whitespace().skip(1).collect();
     args.extend(["-q", "-o", again.to_str().unwrap()]);
-    let out = upstream(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::ok(&args);
     for file in [
         "timeseries.csv",
         "summary.json",

@@ -246,8 +246,7 @@ fn a_sweep_over_a_money_setting_gives_each_points_own_appraisal() {
         out.to_str().unwrap(),
     ];
     args.extend(common);
-    let o = upstream(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    crate::common::ok(&args);
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     let npv: Vec<f64> = csv
         .lines()
@@ -287,8 +286,7 @@ fn a_sweep_over_a_money_setting_gives_each_points_own_appraisal() {
         run.to_str().unwrap(),
     ];
     args.extend(common);
-    let o = upstream(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    crate::common::ok(&args);
     let e: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("economics.json")).unwrap())
             .unwrap();
