@@ -262,6 +262,15 @@ pub struct FileRef {
     pub sha256: String,
 }
 
+/// How to read the sign of a sum of money, in the same words in every
+/// output: the terminal, the report, the workbook and the JSON files.
+pub const SIGNS: &str = "Signs: spending and cost are shown as amounts; every change of money \
+     (a saving, a net revenue saving, a revenue budget impact, a net present value, headroom \
+     within an envelope, a saving beyond a target) is positive when the scenario saves money or \
+     leaves money to spare, and negative when it costs more or falls short. A difference from \
+     the baseline (differences.csv and its charts) is the scenario less the baseline for every \
+     measure, counts included, so less cost is negative there.";
+
 /// `economics.json`: each scenario's appraisal against the baseline, with
 /// the conventions they share. Written from a run's [`Economics`] without
 /// copying it, and read back as an owned value.

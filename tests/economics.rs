@@ -656,22 +656,21 @@ fn cost_effectiveness_ratios_are_net_cost_over_what_was_gained() {
     }
 }
 
-/// (scenario, line) → summed `difference_mean` of a budget.csv's rows.
-/// Each scenario's `difference_mean` of budget.csv's rows named `line`,
-/// added up, with how many rows were added.
-fn budget_differences(csv: &str, line: &str) -> std::collections::BTreeMap<String, (f64, usize)> {
+/// Each scenario's `saving_mean` of budget.csv's rows named `line`, added
+/// up, with how many rows were added.
+fn budget_savings(csv: &str, line: &str) -> std::collections::BTreeMap<String, (f64, usize)> {
     let mut rows = csv.lines();
     let header: Vec<&str> = rows.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (scenario, service_line, difference) =
-        (col("scenario"), col("service_line"), col("difference_mean"));
+    let (scenario, service_line, saving) =
+        (col("scenario"), col("service_line"), col("saving_mean"));
     let mut out = std::collections::BTreeMap::new();
     for row in rows {
         // No bundled scenario or line name holds a comma.
         let cells: Vec<&str> = row.split(',').collect();
         if cells[service_line] == line {
             let e = out.entry(cells[scenario].to_string()).or_insert((0.0, 0));
-            e.0 += cells[difference].parse::<f64>().unwrap();
+            e.0 += cells[saving].parse::<f64>().unwrap();
             e.1 += 1;
         }
     }
@@ -745,7 +744,7 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
     let read = |f: &str| fs::read_to_string(out.join(f)).unwrap();
     let economics: Value = serde_json::from_str(&read("economics.json")).unwrap();
     let summary: Value = serde_json::from_str(&read("summary.json")).unwrap();
-    let revenue = budget_differences(&read("budget.csv"), "Total revenue");
+    let revenue = budget_savings(&read("budget.csv"), "Total revenue");
     // A figure rounded to the penny is within half a penny of the exact one
     // (and a mean over replicates can end in exactly half a penny).
     let penny = |a: f64, b: f64, what: &str| {
@@ -807,15 +806,24 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
                 penny(*x, y, &format!("{name}: {field}"));
             }
         }
-        // The terminal's row shows the same net revenue saving and net
-        // present value, as it rounds them.
+        // The terminal's row shows the same net revenue saving, revenue
+        // budget impact and net present value, in that order, as it rounds
+        // them.
         let row = terminal
             .lines()
             .find(|l| l.starts_with(name))
             .unwrap_or_else(|| panic!("no row for {name} in {terminal}"));
-        for id in ["net_revenue_saving", "npv"] {
-            let shown = upstream::format::millions(step("appraisal", id)["mean"].as_f64().unwrap());
-            assert!(row.contains(&shown), "{name}: {shown} not in {row}");
+        let mut from = 0;
+        for (chain, id) in [
+            ("appraisal", "net_revenue_saving"),
+            ("budget", "revenue_budget_impact"),
+            ("appraisal", "npv"),
+        ] {
+            let shown = upstream::format::millions(step(chain, id)["mean"].as_f64().unwrap());
+            let at = row[from..]
+                .find(&shown)
+                .unwrap_or_else(|| panic!("{name}: {id} {shown} not in {row} after {from}"));
+            from += at + shown.len();
         }
         if let Some(why) = bridge["sign_change"].as_str() {
             assert!(terminal.contains(why), "{name}: {why} not printed");
@@ -846,19 +854,40 @@ fn the_money_bridge_adds_up_and_agrees_with_every_figure_it_names() {
             }
         }
         assert_eq!(in_sheet, 15);
-        // budget.csv's difference is the scenario's spend less the
-        // baseline's: a saving is negative there. Each of its rows is
-        // written to the penny, so their sum is within half a penny a row.
+        // One sign everywhere: budget.csv's saving reads as the bridge's
+        // revenue budget impact does, positive when the scenario saves.
+        // Each of its rows is written to the penny, so their sum is within
+        // half a penny a row.
         let (sum, rows) = revenue[name];
         let impact = step("budget", "revenue_budget_impact")["mean"]
             .as_f64()
             .unwrap();
         assert!(
-            (impact + sum).abs() <= 0.005 * rows as f64 + 1e-6,
-            "{name}: revenue budget impact against budget.csv: {impact} against {}",
-            -sum
+            (impact - sum).abs() <= 0.005 * rows as f64 + 1e-6,
+            "{name}: revenue budget impact against budget.csv: {impact} against {sum}"
         );
     }
+    // One sign convention, stated in the same words by every output.
+    let signs = upstream::published::SIGNS;
+    assert!(
+        terminal.contains(signs),
+        "the terminal does not state the signs"
+    );
+    for file in ["summary.json", "economics.json"] {
+        let notes: Value = serde_json::from_str(&read(file)).unwrap();
+        assert!(
+            notes["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n == signs),
+            "{file} does not state the signs"
+        );
+    }
+    assert!(
+        value("Signs").iter().any(|v| v.starts_with(signs)),
+        "the workbook's Cover does not state the signs"
+    );
     // The report's board summary quotes the same figures.
     crate::report::check_board_money_table(&read("report.html"), &economics);
     // The workbook's live sheets compute the same figures (their cached

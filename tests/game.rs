@@ -149,8 +149,13 @@ fn a_team_played_round_by_round_matches_its_amounts_run_straight_through() {
                 })
                 .unwrap();
             assert_eq!(
-                (m.change, m.shortfall, m.over_envelope, m.savings_target),
-                (row.difference, row.savings_gap, row.gap, row.savings_target),
+                (m.saving, m.beyond_target, m.headroom, m.savings_target),
+                (
+                    row.saving,
+                    row.beyond_target,
+                    row.headroom,
+                    row.savings_target
+                ),
                 "round {}",
                 round + 1
             );

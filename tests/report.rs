@@ -565,13 +565,11 @@ pub fn check_board_money_table(page: &str, economics: &Value) {
             .expect("the board's money table");
         &page[start..start + page[start..].find("</table>").unwrap()]
     };
-    // The signs are read beside the table, and why budget.csv reads the
-    // other way (issue 37, fault 13, in part).
+    // The signs are read beside the table, in the words every output uses.
     let after = &page[page.find(table).unwrap() + table.len()..];
     let signs = &after[..after.find("<table").unwrap_or(after.len())];
     assert!(
-        signs.contains("positive when the scenario saves money")
-            && signs.contains("so a saving is negative there"),
+        signs.contains(&upstream::report::words::html(upstream::published::SIGNS)),
         "no sign legend under the board's money table"
     );
     for a in economics["appraisals"].as_array().unwrap() {

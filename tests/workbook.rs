@@ -16,7 +16,8 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use upstream::model::Payer;
 use upstream::output::finance::{
-    ALL_PAYERS, CHANGE_ROW, MTFS_LEAD, MTFS_TOTAL, NPV_ROW, WORKINGS_COLUMNS,
+    ALL_PAYERS, BEYOND_TARGET_ROW, CHANGE_ROW, HEADROOM_ROW, MTFS_LEAD, MTFS_TOTAL, NPV_ROW,
+    WORKINGS_COLUMNS,
 };
 
 use crate::common::{header_of, upstream};
@@ -49,8 +50,9 @@ fn pennies(a: f64, b: f64, rows: usize, what: &str) {
     );
 }
 
-/// budget.csv's `difference_mean` by (scenario, financial year, payer, line).
-fn budget(csv: &str) -> BTreeMap<(String, String, String, String), f64> {
+/// budget.csv's `column` by (scenario, financial year, payer, line), where
+/// the row gives it.
+fn budget_column(csv: &str, column: &str) -> BTreeMap<(String, String, String, String), f64> {
     let mut rows = csv.lines();
     let head: Vec<&str> = rows.next().unwrap().split(',').collect();
     let at = |name: &str| head.iter().position(|h| *h == name).unwrap();
@@ -59,13 +61,13 @@ fn budget(csv: &str) -> BTreeMap<(String, String, String, String), f64> {
         at("financial_year"),
         at("payer"),
         at("service_line"),
-        at("difference_mean"),
+        at(column),
     );
-    rows.map(|row| {
+    rows.filter_map(|row| {
         // No bundled scenario or line name holds a comma.
         let c: Vec<&str> = row.split(',').collect();
         let key = (c[s].into(), c[fy].into(), c[p].into(), c[l].into());
-        (key, c[d].parse::<f64>().unwrap())
+        (!c[d].is_empty()).then(|| (key, c[d].parse::<f64>().unwrap()))
     })
     .collect()
 }
@@ -142,7 +144,7 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
 
     // The revenue budget impact year by year: budget.csv's revenue totals
     // (every payer), adding up to the bridge's total.
-    let budget = budget(budget_csv);
+    let budget = budget_column(budget_csv, "saving_mean");
     for a in appraisals {
         let name = a["scenario"].as_str().unwrap();
         let mut sum = 0.0;
@@ -166,11 +168,10 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
                 })
                 .collect();
             let csv: f64 = rows.iter().sum();
-            // Each payer's row is written to the penny.
+            // Each payer's row is written to the penny; one sign in both.
             assert!(
-                (v + csv).abs() <= 0.005 * rows.len() as f64 + 1e-6,
-                "{name}, {fy}: revenue budget impact: {v} against {}",
-                -csv
+                (v - csv).abs() <= 0.005 * rows.len() as f64 + 1e-6,
+                "{name}, {fy}: revenue budget impact: {v} against {csv}"
             );
             sum += v;
         }
@@ -185,8 +186,9 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
         penny(sum, total, &format!("{name}: the years add up"));
     }
 
-    // The MTFS view: each payer's change in revenue budget is budget.csv's
-    // revenue total, year by year; "All payers" adds them up.
+    // The MTFS view: each payer's revenue saving is budget.csv's revenue
+    // total's saving, year by year, with the same sign; "All payers" adds
+    // them up.
     let sheet = wb.worksheet_range("MTFS view").unwrap();
     let head = header_of(&sheet);
     let years: Vec<&String> = head[MTFS_LEAD.len()..head.len() - 1].iter().collect();
@@ -237,6 +239,40 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     }
     assert_eq!(totals, appraisals.len(), "one All payers row a scenario");
     assert!(seen > totals, "no payer's change row in the MTFS view");
+    // Its headroom within each envelope and saving beyond each target, by
+    // formula, are budget.csv's, with the same sign: positive leaves money
+    // to spare.
+    for (label, column) in [
+        (HEADROOM_ROW, "headroom_mean"),
+        (BEYOND_TARGET_ROW, "beyond_target_mean"),
+    ] {
+        let expected = budget_column(budget_csv, column);
+        let mut checked = 0;
+        for row in sheet.rows().skip(1) {
+            let text = |k: usize| row[k].to_string();
+            if text(3) != label {
+                continue;
+            }
+            let payer = Payer::ALL
+                .iter()
+                .find(|p| p.label() == text(1))
+                .unwrap_or_else(|| panic!("{label}: no payer {}", text(1)));
+            for (k, fy) in years.iter().enumerate() {
+                let key = (
+                    text(0),
+                    fy.to_string(),
+                    payer.name().to_string(),
+                    "Total revenue".to_string(),
+                );
+                if let Some(want) = expected.get(&key) {
+                    let shown = float(&row[MTFS_LEAD.len() + k], "MTFS");
+                    pennies(shown, *want, 2, &format!("{label}: {key:?}"));
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 0, "no {label} row checked in the MTFS view");
+    }
 
     // Capital and financing: per scenario, the financing charges add up to
     // the bridge's financing step, the value left to its residual step; year
@@ -300,14 +336,16 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
                 )
             };
             let scheme = row[at("Scheme")].to_string();
+            // The schedule shows spending as amounts; budget.csv's saving
+            // on the same lines is their negative.
             penny(
                 v("Capital spend (£ nominal, mean)"),
-                budget[&key(format!("{scheme} (capital)"))],
+                -budget[&key(format!("{scheme} (capital)"))],
                 &format!("{name}, {scheme}: capital spend against budget.csv"),
             );
             penny(
                 charge,
-                budget[&key(format!("{scheme} (financing)"))],
+                -budget[&key(format!("{scheme} (financing)"))],
                 &format!("{name}, {scheme}: financing against budget.csv"),
             );
         }

@@ -79,6 +79,17 @@ pub struct Bridge {
     pub revenue_budget_impact_by_year: Vec<YearAmount>,
 }
 
+impl Bridge {
+    /// The revenue budget impact over the horizon: the budget chain's total
+    /// (zero before a bridge is built).
+    pub fn revenue_budget_impact(&self) -> Band {
+        self.budget
+            .iter()
+            .find(|s| s.id == "revenue_budget_impact")
+            .map_or_else(Band::default, |s| s.amount)
+    }
+}
+
 /// An amount in one financial year, across replicates.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct YearAmount {

@@ -40,6 +40,11 @@ pub const TOTAL_REVENUE: &str = "Total revenue";
 /// One row of `budget.csv`: a payer's budget line in one financial year,
 /// nominal £ summed over the horizon's months in that year, as bands across
 /// replicates.
+///
+/// Signs as everywhere in Upstream: spending is an amount (`baseline`,
+/// `scenario_value`); a change is positive when it saves money or leaves
+/// money to spare (`saving`, `headroom`, `beyond_target`) and negative when
+/// it costs more or falls short.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BudgetRow {
     /// The scenario's name (the baseline's rows compare it with itself).
@@ -57,21 +62,22 @@ pub struct BudgetRow {
     pub baseline: Band,
     /// This scenario's figure.
     pub scenario_value: Band,
-    /// Scenario less baseline, paired by replicate.
-    pub difference: Band,
+    /// The saving: baseline less scenario, paired by replicate (negative
+    /// where the scenario spends more).
+    pub saving: Band,
     /// Divides a nominal figure of this financial year to give it in real
     /// terms at the price base (GDP deflator since the price base).
     pub deflator: f64,
     /// On a payer's revenue total only, where the scenario gives one.
     pub envelope: Option<f64>,
-    /// Scenario spend less the envelope: above zero is an overspend.
-    pub gap: Option<Band>,
+    /// The envelope less the scenario's spend: below zero is an overspend.
+    pub headroom: Option<Band>,
     /// On a payer's revenue total only, where the scenario gives one: the
     /// saving against the baseline needed this financial year.
     pub savings_target: Option<f64>,
-    /// Target less the saving made against the baseline: above zero is a
-    /// shortfall.
-    pub savings_gap: Option<Band>,
+    /// The saving made against the baseline less the target: below zero is
+    /// a shortfall.
+    pub beyond_target: Option<Band>,
 }
 
 /// A budget line's nominal monthly values in one run and replicate.
@@ -208,7 +214,7 @@ pub fn budget(
             })
             .collect()
     };
-    let diff = |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x - y).collect() };
+    let less = |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x - y).collect() };
     let mut out = Vec::new();
     let mut impact_by_year = Vec::with_capacity(fys.len());
     for (year_index, &fy) in fys.iter().enumerate() {
@@ -235,12 +241,12 @@ pub fn budget(
                     line: n.name.clone(),
                     baseline: Band::of(&b),
                     scenario_value: Band::of(&sv),
-                    difference: Band::of(&diff(&sv, &b)),
+                    saving: Band::of(&less(&b, &sv)),
                     deflator,
                     envelope: None,
-                    gap: None,
+                    headroom: None,
                     savings_target: None,
-                    savings_gap: None,
+                    beyond_target: None,
                 });
             }
             for (v, (b, sv)) in impact.iter_mut().zip(total_b.iter().zip(&total_s)) {
@@ -255,7 +261,7 @@ pub fn budget(
             };
             let envelope = budget.and_then(|b| pick(&b.envelope));
             let target = budget.and_then(|b| pick(&b.savings_target));
-            let saving = diff(&total_b, &total_s);
+            let saving = less(&total_b, &total_s);
             out.push(BudgetRow {
                 scenario: configs[s].name.clone(),
                 financial_year: conv.fy_label(fy),
@@ -264,13 +270,14 @@ pub fn budget(
                 line: TOTAL_REVENUE.into(),
                 baseline: Band::of(&total_b),
                 scenario_value: Band::of(&total_s),
-                difference: Band::of(&diff(&total_s, &total_b)),
+                saving: Band::of(&saving),
                 deflator,
                 envelope,
-                gap: envelope.map(|e| Band::of(&total_s.iter().map(|x| x - e).collect::<Vec<_>>())),
+                headroom: envelope
+                    .map(|e| Band::of(&total_s.iter().map(|x| e - x).collect::<Vec<_>>())),
                 savings_target: target,
-                savings_gap: target
-                    .map(|t| Band::of(&saving.iter().map(|x| t - x).collect::<Vec<_>>())),
+                beyond_target: target
+                    .map(|t| Band::of(&saving.iter().map(|x| x - t).collect::<Vec<_>>())),
             });
         }
         impact_by_year.push(YearAmount {

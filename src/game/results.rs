@@ -51,8 +51,10 @@ pub struct RoundResults {
 
 /// A payer's revenue budget in a financial year against its medium-term
 /// financial strategy (nominal £): `budget.csv`'s row for the payer's
-/// total revenue, the team's place against no change.
+/// total revenue, the team's place against no change. Signs as everywhere
+/// in Upstream: positive saves money or leaves it to spare.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredMtfs")]
 pub struct Mtfs {
     /// The payer's id, such as `childrens_services`.
     pub payer: String,
@@ -60,20 +62,54 @@ pub struct Mtfs {
     pub name: String,
     /// The financial year, such as `2026/27`.
     pub financial_year: String,
-    /// The change in the payer's revenue budget against no change
-    /// (`budget.csv`'s `difference`): below zero is a saving.
-    pub change: Band,
+    /// The saving in the payer's revenue budget against no change
+    /// (`budget.csv`'s `saving`): below zero the team spends more.
+    pub saving: Band,
     /// The envelope, where the scenario gives one.
     pub envelope: Option<f64>,
-    /// The team's revenue budget less the envelope: above zero is an
-    /// overspend (`gap`).
-    pub over_envelope: Option<Band>,
+    /// The envelope less the team's revenue budget: below zero is an
+    /// overspend (`headroom`).
+    pub headroom: Option<Band>,
     /// The saving against no change the strategy asks for this year,
     /// where the scenario gives one.
     pub savings_target: Option<f64>,
-    /// The target less the saving made: above zero is a shortfall
-    /// (`savings_gap`).
-    pub shortfall: Option<Band>,
+    /// The saving made less the target: below zero is a shortfall
+    /// (`beyond_target`).
+    pub beyond_target: Option<Band>,
+}
+
+/// [`Mtfs`] as a games database holds it: as it is written now, or as
+/// versions before one sign convention wrote it (`change`,
+/// `over_envelope` and `shortfall`, each the other way round), so a game
+/// played before still shows its results, with today's signs.
+#[derive(Deserialize)]
+struct StoredMtfs {
+    payer: String,
+    name: String,
+    financial_year: String,
+    saving: Option<Band>,
+    change: Option<Band>,
+    envelope: Option<f64>,
+    headroom: Option<Band>,
+    over_envelope: Option<Band>,
+    savings_target: Option<f64>,
+    beyond_target: Option<Band>,
+    shortfall: Option<Band>,
+}
+
+impl From<StoredMtfs> for Mtfs {
+    fn from(s: StoredMtfs) -> Mtfs {
+        Mtfs {
+            payer: s.payer,
+            name: s.name,
+            financial_year: s.financial_year,
+            saving: s.saving.or(s.change.map(Band::negated)).unwrap_or_default(),
+            envelope: s.envelope,
+            headroom: s.headroom.or(s.over_envelope.map(Band::negated)),
+            savings_target: s.savings_target,
+            beyond_target: s.beyond_target.or(s.shortfall.map(Band::negated)),
+        }
+    }
 }
 
 /// A figure for the team and for no change, and the team's difference,
@@ -245,11 +281,11 @@ pub(super) fn round(
             payer: r.payer.name().to_string(),
             name: r.payer.label().to_string(),
             financial_year: r.financial_year.clone(),
-            change: r.difference,
+            saving: r.saving,
             envelope: r.envelope,
-            over_envelope: r.gap,
+            headroom: r.headroom,
             savings_target: r.savings_target,
-            shortfall: r.savings_gap,
+            beyond_target: r.beyond_target,
         })
         .collect();
     RoundResults {
@@ -264,5 +300,40 @@ pub(super) fn round(
         crisis_months_avoided_so_far: a.crisis_months_avoided,
         who_pays_so_far: a.who_pays.clone(),
         mtfs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_stored_before_one_sign_convention_reads_with_todays_signs() {
+        let band = |mean: f64, p5: f64, p95: f64| Band {
+            mean,
+            p5,
+            p50: mean,
+            p95,
+        };
+        // As versions before one sign convention stored it: the change in
+        // spend (−£40k, a saving), £10k under the envelope, £5k short.
+        let old = r#"{"payer":"housing","name":"Housing","financial_year":"2026/27",
+            "change":{"mean":-40000.0,"p5":-50000.0,"p50":-40000.0,"p95":-30000.0},
+            "envelope":1000000.0,
+            "over_envelope":{"mean":-10000.0,"p5":-20000.0,"p50":-10000.0,"p95":0.0},
+            "savings_target":45000.0,
+            "shortfall":{"mean":5000.0,"p5":-5000.0,"p50":5000.0,"p95":15000.0}}"#;
+        let read: Mtfs = serde_json::from_str(old).unwrap();
+        assert_eq!(read.saving, band(40_000.0, 30_000.0, 50_000.0));
+        assert_eq!(read.headroom, Some(band(10_000.0, 0.0, 20_000.0)));
+        assert_eq!(read.beyond_target, Some(band(-5_000.0, -15_000.0, 5_000.0)));
+        assert_eq!(
+            (read.envelope, read.savings_target),
+            (Some(1e6), Some(45e3))
+        );
+        // As this version writes it: read back unchanged.
+        let text = serde_json::to_string(&read).unwrap();
+        assert!(text.contains("\"saving\"") && !text.contains("\"change\""));
+        assert_eq!(serde_json::from_str::<Mtfs>(&text).unwrap(), read);
     }
 }

@@ -46,17 +46,17 @@ pub const MTFS_LEAD: [&str; 4] = ["Scenario", "Payer", "Account", "Budget line"]
 pub const MTFS_TOTAL: &str = "Over the horizon";
 
 /// MTFS rows (in the Budget line column) that the sheet computes.
-pub const CHANGE_ROW: &str = "Change in revenue budget (+ more spending, − a saving)";
+pub const CHANGE_ROW: &str = "Revenue saving (+ a saving, − more spending)";
 /// The scenario's revenue budget, against an envelope.
 pub const SCENARIO_ROW: &str = "Revenue budget in the scenario";
 /// A payer's envelope.
 pub const ENVELOPE_ROW: &str = "Envelope";
-/// Scenario spend less the envelope.
-pub const OVER_ENVELOPE_ROW: &str = "Over (+) or under (−) the envelope";
+/// The envelope less the scenario's spend.
+pub const HEADROOM_ROW: &str = "Headroom within the envelope (− over it)";
 /// A payer's savings target.
 pub const TARGET_ROW: &str = "Savings target";
-/// Target less the saving made.
-pub const SHORTFALL_ROW: &str = "Shortfall against the savings target (+ short)";
+/// The saving made less the target.
+pub const BEYOND_TARGET_ROW: &str = "Saving beyond the target (− short of it)";
 /// The Payer column of the row adding up every payer.
 pub const ALL_PAYERS: &str = "All payers";
 
@@ -192,10 +192,11 @@ fn month_span(c: &crate::economics::Conventions, first: u32, last: u32) -> Strin
 }
 
 /// The medium-term financial strategy view: per scenario, each payer's
-/// budget lines (scenario less baseline, nominal £, mean) with financial
-/// years across; the change in each payer's revenue budget, the gap to its
-/// envelope and its savings shortfall by formula; and every payer's change
-/// added up.
+/// budget lines (the saving on each, baseline less scenario, nominal £,
+/// mean) with financial years across; each payer's revenue saving, its
+/// headroom within its envelope and its saving beyond its target by
+/// formula; and every payer's saving added up. Signs as everywhere: +
+/// saves money or leaves it to spare.
 pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(), XlsxError> {
     let mut fys: Vec<&str> = Vec::new();
     for r in &e.budget {
@@ -272,7 +273,7 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
             for line in &revenue {
                 let by_year: Vec<_> = fys
                     .iter()
-                    .map(|fy| (None, value(fy, line, &|r| Some(r.difference.mean))))
+                    .map(|fy| (None, value(fy, line, &|r| Some(r.saving.mean))))
                     .collect();
                 put(sheet, row, Account::Revenue.name(), line, &by_year)?;
                 row += 1;
@@ -282,7 +283,7 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
                 .map(|fy| {
                     revenue
                         .iter()
-                        .map(|l| value(fy, l, &|r| Some(r.difference.mean)))
+                        .map(|l| value(fy, l, &|r| Some(r.saving.mean)))
                         .sum()
                 })
                 .collect();
@@ -330,19 +331,19 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
                     ENVELOPE_ROW,
                     &envelope,
                 )?;
-                let over: Vec<_> = (0..n as usize)
+                let headroom: Vec<_> = (0..n as usize)
                     .map(|k| {
                         let col = lead + k as u16;
-                        let text = format!("={}-{}", cell(row, col), cell(row + 1, col));
-                        (Some(text), scen[k].1 - envelope[k].1)
+                        let text = format!("={}-{}", cell(row + 1, col), cell(row, col));
+                        (Some(text), envelope[k].1 - scen[k].1)
                     })
                     .collect();
                 put(
                     sheet,
                     row + 2,
                     Account::Revenue.name(),
-                    OVER_ENVELOPE_ROW,
-                    &over,
+                    HEADROOM_ROW,
+                    &headroom,
                 )?;
                 row += 3;
             }
@@ -352,26 +353,26 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
                     .map(|fy| (None, value(fy, TOTAL_REVENUE, &|r| r.savings_target)))
                     .collect();
                 put(sheet, row, Account::Revenue.name(), TARGET_ROW, &target)?;
-                let short: Vec<_> = (0..n as usize)
+                let beyond: Vec<_> = (0..n as usize)
                     .map(|k| {
                         let col = lead + k as u16;
-                        let text = format!("={}+{}", cell(row, col), cell(change_row, col));
-                        (Some(text), target[k].1 + change[k])
+                        let text = format!("={}-{}", cell(change_row, col), cell(row, col));
+                        (Some(text), change[k] - target[k].1)
                     })
                     .collect();
                 put(
                     sheet,
                     row + 1,
                     Account::Revenue.name(),
-                    SHORTFALL_ROW,
-                    &short,
+                    BEYOND_TARGET_ROW,
+                    &beyond,
                 )?;
                 row += 2;
             }
             for (line, _) in lines.iter().filter(|(_, acc)| *acc == Account::Capital) {
                 let by_year: Vec<_> = fys
                     .iter()
-                    .map(|fy| (None, value(fy, line, &|r| Some(r.difference.mean))))
+                    .map(|fy| (None, value(fy, line, &|r| Some(r.saving.mean))))
                     .collect();
                 put(sheet, row, Account::Capital.name(), line, &by_year)?;
                 row += 1;

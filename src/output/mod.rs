@@ -791,6 +791,7 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             "Totals are over the horizon: flows (events, spend) are summed, stocks (residents, occupancy) are monthly averages.".into(),
             "Bands are across replicates: mean, 5th, 50th and 95th percentiles; comparisons are paired by replicate.".into(),
             crate::published::bands_cover(info.parameters_drawn()),
+            crate::published::SIGNS.into(),
         ],
         scenarios,
     };
@@ -909,6 +910,7 @@ fn economics_json(economics: &Economics) -> Vec<u8> {
             "Optimism bias raises each changed intervention's extra cost by its cost grade's uplift and cuts savings by the weakest effect grade's haircut, in the prudent direction either way; npv_without_optimism_bias leaves both out.",
             "roi is net present value over present-value investment, benefit_cost_ratio present-value savings over it; both, and the net costs per crisis-month and per QALY, are given only over replicates where the denominator is positive (`replicates`).",
             "Payback months count from the horizon's first month; null is not within the horizon. Percentiles of payback are order statistics.",
+            crate::published::SIGNS,
         ]
         .map(String::from)
         .to_vec();
@@ -941,20 +943,20 @@ fn budget_csv(economics: &Economics) -> Vec<u8> {
             "scenario_mean",
             "scenario_p5",
             "scenario_p95",
-            "difference_mean",
-            "difference_p5",
-            "difference_p95",
+            "saving_mean",
+            "saving_p5",
+            "saving_p95",
             "baseline_real_mean",
             "scenario_real_mean",
-            "difference_real_mean",
+            "saving_real_mean",
             "envelope",
-            "gap_mean",
-            "gap_p5",
-            "gap_p95",
+            "headroom_mean",
+            "headroom_p5",
+            "headroom_p95",
             "savings_target",
-            "savings_gap_mean",
-            "savings_gap_p5",
-            "savings_gap_p95",
+            "beyond_target_mean",
+            "beyond_target_p5",
+            "beyond_target_p95",
         ],
         economics.budget.iter().map(|r| {
             let mut v = vec![
@@ -966,14 +968,14 @@ fn budget_csv(economics: &Economics) -> Vec<u8> {
             ];
             v.extend(band3(&r.baseline));
             v.extend(band3(&r.scenario_value));
-            v.extend(band3(&r.difference));
-            for b in [&r.baseline, &r.scenario_value, &r.difference] {
+            v.extend(band3(&r.saving));
+            for b in [&r.baseline, &r.scenario_value, &r.saving] {
                 v.push(pounds(b.mean / r.deflator));
             }
             v.push(opt(r.envelope.map(to_the_penny)));
-            v.extend(opt3(&r.gap));
+            v.extend(opt3(&r.headroom));
             v.push(opt(r.savings_target.map(to_the_penny)));
-            v.extend(opt3(&r.savings_gap));
+            v.extend(opt3(&r.beyond_target));
             v
         }),
     )

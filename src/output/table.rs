@@ -42,11 +42,12 @@ pub fn notes(
         )
     });
     why + &format!(
-        "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias (capital, its financing and every step to the net present value are in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. {bands}\n",
+        "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias; revenue budget impact is that saving over the horizon in cash prices, every payer, with capital's financing charged (every step to it and to the net present value is in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. {bands}\n{}\n",
         economics.conventions.price_base_label(),
         months / 12,
         if months / 12 == 1 { "" } else { "s" },
         economics.conventions.discount.name,
+        crate::published::SIGNS,
     )
 }
 
@@ -58,9 +59,9 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
         .unwrap_or(8)
         .max(8);
     let mut out = String::new();
-    let line = |cells: [&str; 9]| {
+    let line = |cells: [&str; 10]| {
         format!(
-            "{:<width$}  {:>10}  {:>10}  {:>9}  {:>30}  {:>30}  {:>5}  {:>20}  {:>22}\n",
+            "{:<width$}  {:>10}  {:>10}  {:>9}  {:>30}  {:>30}  {:>30}  {:>5}  {:>20}  {:>22}",
             cells[0],
             cells[1],
             cells[2],
@@ -69,8 +70,12 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
             cells[5],
             cells[6],
             cells[7],
-            cells[8]
+            cells[8],
+            cells[9]
         )
+        .trim_end()
+        .to_string()
+            + "\n"
     };
     out.push_str(&line([
         "Scenario",
@@ -78,6 +83,7 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
         "Prevention",
         "Capital",
         "Net revenue saving (90%)",
+        "Revenue budget impact (90%)",
         "Net present value (90%)",
         "ROI",
         "Payback month (90%)",
@@ -102,14 +108,21 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
                 String::new(),
                 String::new(),
                 String::new(),
+                String::new(),
             ]
         } else {
             let a = &economics.appraisals[s - 1];
+            let impact = a.bridge.revenue_budget_impact();
             [
                 band(
                     millions(h.net_revenue_saving_gbp.mean),
                     millions(h.net_revenue_saving_gbp.p5),
                     millions(h.net_revenue_saving_gbp.p95),
+                ),
+                band(
+                    millions(impact.mean),
+                    millions(impact.p5),
+                    millions(impact.p95),
                 ),
                 band(
                     millions(a.npv.mean),
@@ -135,6 +148,7 @@ pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String
             &cells[2],
             &cells[3],
             &cells[4],
+            &cells[5],
         ]));
     }
     out

@@ -219,12 +219,11 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
         ),
         row(
             "Signs",
-            "In the Money bridge each line is its effect on the saving (spending negative, \
-             cost avoided positive); in the Summary, investment and savings are positive \
-             amounts and a net present value is positive when the scenario saves; in Budget \
-             by year a difference is the scenario less the baseline, so a saving there is \
-             negative. Money is in pounds, to the penny."
-                .into(),
+            format!(
+                "{} In the Money bridge each line is its effect on the saving. Money is in \
+                 pounds, to the penny.",
+                crate::published::SIGNS
+            ),
         ),
         row(
             "Illustrative values",
@@ -390,8 +389,8 @@ fn budget_rows(e: &Economics) -> Vec<Vec<Cell>> {
                 Some(b) => [money(b.mean), money(b.p5), money(b.p95)],
                 None => [Cell::Empty, Cell::Empty, Cell::Empty],
             };
-            let [g, g5, g95] = gap(&r.gap);
-            let [s, s5, s95] = gap(&r.savings_gap);
+            let [g, g5, g95] = gap(&r.headroom);
+            let [s, s5, s95] = gap(&r.beyond_target);
             vec![
                 Cell::Text(r.scenario.clone()),
                 Cell::Text(r.financial_year.clone()),
@@ -402,12 +401,12 @@ fn budget_rows(e: &Economics) -> Vec<Vec<Cell>> {
                 money(r.scenario_value.mean),
                 money(r.scenario_value.p5),
                 money(r.scenario_value.p95),
-                money(r.difference.mean),
-                money(r.difference.p5),
-                money(r.difference.p95),
+                money(r.saving.mean),
+                money(r.saving.p5),
+                money(r.saving.p95),
                 money(r.baseline.mean / r.deflator),
                 money(r.scenario_value.mean / r.deflator),
-                money(r.difference.mean / r.deflator),
+                money(r.saving.mean / r.deflator),
                 opt(r.envelope),
                 g,
                 g5,
@@ -617,20 +616,20 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
             "Scenario (£ nominal, mean)",
             "Scenario (P5)",
             "Scenario (P95)",
-            "Difference (£, mean)",
-            "Difference (P5)",
-            "Difference (P95)",
+            "Saving (£, mean; − more spending)",
+            "Saving (P5)",
+            "Saving (P95)",
             "Baseline (£ real, mean)",
             "Scenario (£ real, mean)",
-            "Difference (£ real, mean)",
+            "Saving (£ real, mean)",
             "Envelope (£)",
-            "Gap to envelope (£, mean)",
-            "Gap (P5)",
-            "Gap (P95)",
+            "Headroom within the envelope (£, mean; − over it)",
+            "Headroom (P5)",
+            "Headroom (P95)",
             "Savings target (£)",
-            "Savings shortfall (£, mean)",
-            "Shortfall (P5)",
-            "Shortfall (P95)",
+            "Saving beyond the target (£, mean; − short of it)",
+            "Beyond the target (P5)",
+            "Beyond the target (P95)",
         ],
         budget_rows(e),
         &f,

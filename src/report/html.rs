@@ -161,9 +161,14 @@ fn extra_people_reached(d: &RunData, a: &Appraisal) -> Option<f64> {
 /// The board's two tables: the money, from what is budgeted to the net
 /// present value with the figures a finance director asks for beside it;
 /// then value for money, reach and payback.
-/// How to read the signs of the board's money, and why budget.csv reads
-/// the other way.
-const SIGNS: &str = "<p class=\"note\" id=\"signs\">Signs: spending is shown as an amount; a net revenue saving, a revenue budget impact and a net present value are positive when the scenario saves money and negative when it costs more. budget.csv and the workbook's Budget by year and MTFS view show the same changes as the scenario less the baseline, as a budget does, so a saving is negative there.</p>\n";
+/// How to read the signs of the board's money: the one convention every
+/// output states.
+fn signs() -> String {
+    format!(
+        "<p class=\"note\" id=\"signs\">{}</p>\n",
+        html(crate::published::SIGNS)
+    )
+}
 
 fn board_tables(out: &mut String, d: &RunData) {
     let r = ranged(d);
@@ -190,7 +195,7 @@ fn board_tables(out: &mut String, d: &RunData) {
         );
     }
     out.push_str("</tbody></table></div>\n");
-    out.push_str(SIGNS);
+    out.push_str(&signs());
     let _ = writeln!(
         out,
         "<div class=\"wide\"><table class=\"board\"><caption>Value for money, reach and payback</caption><thead><tr><th>Scenario</th><th>Return on investment</th><th>Benefit–cost ratio</th><th>Chance NPV &gt; 0</th>\

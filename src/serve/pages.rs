@@ -221,19 +221,19 @@ pub fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
             }
             @if !r.mtfs.is_empty() {
                 table {
-                    tr { th { "Medium-term financial strategy" } th { "Financial year" } th { "Change in revenue budget" }
-                         th { "Savings target" } th { "Shortfall against the savings target (+ short)" }
-                         th { "Envelope" } th { "Over (+) or under (−) the envelope" } }
+                    tr { th { "Medium-term financial strategy" } th { "Financial year" } th { "Revenue saving (− more spending)" }
+                         th { "Savings target" } th { "Saving beyond the target (− short of it)" }
+                         th { "Envelope" } th { "Headroom within the envelope (− over it)" } }
                     @for m in &r.mtfs {
                         tr { td { (m.name) } td { (m.financial_year) }
-                             td { (change(m.change.mean, money)) }
+                             td { (change(m.saving.mean, money)) }
                              td { (m.savings_target.map_or("—".into(), money)) }
-                             td { (m.shortfall.map_or("—".into(), |b| change(b.mean, money))) }
+                             td { (m.beyond_target.map_or("—".into(), |b| change(b.mean, money))) }
                              td { (m.envelope.map_or("—".into(), money)) }
-                             td { (m.over_envelope.map_or("—".into(), |b| change(b.mean, money))) } }
+                             td { (m.headroom.map_or("—".into(), |b| change(b.mean, money))) } }
                     }
                 }
-                p.note { "The medium-term financial strategy is in cash (nominal £), as budgets are set, and for financial years that ended this round: a payer's change in revenue budget is its place's spend and cost less no change's, and its savings target asks for a saving against no change." }
+                p.note { "The medium-term financial strategy is in cash (nominal £), as budgets are set, and for financial years that ended this round: a payer's revenue saving is no change's spend and cost less its place's, and its savings target asks for a saving against no change. Signs as in every output: positive saves money or leaves it to spare." }
             }
             p.note { "Net: reactive cost avoided less extra prevention spend, so above £0 the payer is better off. Figures this year are real £ at the scenario's prices, as simulated; the net present value and the net so far are discounted, after optimism bias and with capital net of the value it leaves, as in the report, so the years' nets do not add up to them. Means over replicates; bands are the 5th to 95th percentiles." }
         }
