@@ -376,7 +376,7 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
             .contains("<td>Children's services</td><td>2026/27</td>")
             && page
                 .body
-                .contains("Shortfall against the savings target (+ short)"),
+                .contains("Saving beyond the target (− short of it)"),
         "{}",
         page.body
     );
