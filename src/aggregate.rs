@@ -4,7 +4,7 @@
 
 use crate::experiment::{Experiment, ScenarioRuns};
 use crate::metrics::{Band, Metric, NeighbourhoodMetric};
-use crate::model::NeedLevel;
+use crate::model::{Config, NeedLevel};
 
 /// One row of a long-format time series.
 #[derive(Clone, Debug, PartialEq)]
@@ -183,4 +183,164 @@ pub fn by_neighbourhood(runs: &ScenarioRuns) -> Vec<[f64; NeighbourhoodMetric::C
             out
         })
         .collect()
+}
+
+/// Share of a year's funded place-months a caseload programme may leave
+/// empty before it is warned about: its budget is charged in full whether
+/// or not its places fill.
+pub const UNUSED_PLACES: f64 = 0.25;
+
+/// Support given beyond a programme's funded places, as a share of its
+/// funded place-months, before it is warned about (and at least a year of
+/// one resident's support): a few cases seen through after a small fall in
+/// places are not worth a warning.
+pub const UNFUNDED_SUPPORT: f64 = 0.01;
+
+/// What a caseload programme did with its places, means across replicates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacesUsed {
+    /// The intervention's id.
+    pub id: String,
+    /// Place-months funded in each scenario year.
+    pub funded: Vec<f64>,
+    /// Of those, place-months holding a case.
+    pub used: Vec<f64>,
+    /// Case-months held beyond the funded places in each scenario year:
+    /// support that goes on with no money paying for it.
+    pub unfunded: Vec<f64>,
+}
+
+impl PlacesUsed {
+    /// The first scenario year (0-based) over [`UNUSED_PLACES`] empty, with
+    /// the share empty.
+    pub fn first_year_unused(&self) -> Option<(usize, f64)> {
+        self.funded
+            .iter()
+            .zip(&self.used)
+            .enumerate()
+            .filter(|(_, (f, _))| **f > 0.0)
+            .map(|(y, (f, u))| (y, 1.0 - u / f))
+            .find(|(_, empty)| *empty > UNUSED_PLACES)
+    }
+
+    /// Case-months of unfunded support over the horizon, and the year with
+    /// the most, when over [`UNFUNDED_SUPPORT`] of the funded place-months
+    /// and at least twelve.
+    pub fn unfunded_support(&self) -> Option<(f64, usize)> {
+        let total: f64 = self.unfunded.iter().sum();
+        let funded: f64 = self.funded.iter().sum();
+        if total < 12.0 || total <= UNFUNDED_SUPPORT * funded {
+            return None;
+        }
+        let most = (0..self.unfunded.len())
+            .max_by(|&a, &b| self.unfunded[a].total_cmp(&self.unfunded[b]))
+            .unwrap_or(0);
+        Some((total, most))
+    }
+}
+
+/// Each caseload programme's places, used and not, and the support it
+/// holds beyond them, year by year. `config_of(r)` is replicate `r`'s
+/// scenario (its draw, under uncertainty): its places are the ones that
+/// replicate funded.
+pub fn places_used<'a>(
+    config_of: &dyn Fn(usize) -> &'a Config,
+    runs: &ScenarioRuns,
+) -> Vec<PlacesUsed> {
+    use crate::metrics::InterventionMeasure;
+    use crate::model::{Delivery, by_year};
+    let reps = runs.series.len();
+    let months = runs.months();
+    if reps == 0 {
+        return Vec::new();
+    }
+    let n = runs.layout.len();
+    let years = months.div_ceil(12);
+    let mut out = Vec::new();
+    for (i, iv) in config_of(0).interventions.iter().enumerate() {
+        if !matches!(iv.delivery, Delivery::Caseload { .. }) {
+            continue;
+        }
+        let Some(metric) = runs
+            .layout
+            .find(&Metric::intervention(&iv.id, InterventionMeasure::Caseload))
+        else {
+            continue;
+        };
+        let mut used = PlacesUsed {
+            id: iv.id.clone(),
+            funded: vec![0.0; years],
+            used: vec![0.0; years],
+            unfunded: vec![0.0; years],
+        };
+        for (r, series) in runs.series.iter().enumerate() {
+            let iv = &config_of(r).interventions[i];
+            let Delivery::Caseload { places_by_year, .. } = &iv.delivery else {
+                continue;
+            };
+            for m in 0..months {
+                let month = m as u32 + 1;
+                let places = if month < iv.start_month {
+                    0.0
+                } else {
+                    by_year(places_by_year.as_slice(), month)
+                        .copied()
+                        .unwrap_or(0) as f64
+                };
+                let cases = series.get(n, m, metric);
+                let y = m / 12;
+                used.funded[y] += places / reps as f64;
+                used.used[y] += cases.min(places) / reps as f64;
+                used.unfunded[y] += (cases - places).max(0.0) / reps as f64;
+            }
+        }
+        out.push(used);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn used(funded: &[f64], used: &[f64], unfunded: &[f64]) -> PlacesUsed {
+        PlacesUsed {
+            id: "p".into(),
+            funded: funded.to_vec(),
+            used: used.to_vec(),
+            unfunded: unfunded.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_programme_is_warned_about_its_first_year_over_a_quarter_empty() {
+        // A year with no places funded says nothing; exactly a quarter
+        // empty is allowed; the first year beyond it is named.
+        let p = used(
+            &[0.0, 1200.0, 1200.0, 1200.0],
+            &[0.0, 900.0, 899.0, 100.0],
+            &[0.0; 4],
+        );
+        let (year, empty) = p.first_year_unused().unwrap();
+        assert_eq!(year, 2);
+        assert!((empty - 301.0 / 1200.0).abs() < 1e-12, "{empty}");
+        assert_eq!(used(&[1200.0], &[900.0], &[0.0]).first_year_unused(), None);
+        assert_eq!(used(&[0.0], &[0.0], &[0.0]).first_year_unused(), None);
+    }
+
+    #[test]
+    fn unfunded_support_is_warned_about_beyond_a_hundredth_and_a_year() {
+        // 10,000 place-months funded: up to 100 case-months beyond them is
+        // quiet, more is named with the year that held the most.
+        let funded = [5000.0, 5000.0];
+        let p = |a: f64, b: f64| used(&funded, &funded, &[a, b]).unfunded_support();
+        assert_eq!(p(60.0, 40.0), None);
+        assert_eq!(p(40.0, 60.5), Some((100.5, 1)));
+        assert_eq!(p(80.0, 21.0), Some((101.0, 0)));
+        // A small programme: at least twelve case-months, a year of one
+        // resident's support.
+        let small = |a: f64| used(&[100.0], &[100.0], &[a]).unfunded_support();
+        assert_eq!(small(11.9), None);
+        assert_eq!(small(12.0), Some((12.0, 0)));
+    }
 }

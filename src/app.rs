@@ -33,6 +33,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::aggregate;
 use crate::economics::{self, Economics, InterventionMoney};
 use crate::error::Error;
 use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings, Runs, Shard};
@@ -661,7 +662,12 @@ impl Plan {
     /// The outcome of the run's replicates (and, with drawn parameters,
     /// `chance`, the same replicates at every parameter's value),
     /// appraised against the baseline.
-    fn appraise(self, experiment: Experiment, chance: Option<Experiment>, seconds: f64) -> Outcome {
+    fn appraise(
+        mut self,
+        experiment: Experiment,
+        chance: Option<Experiment>,
+        seconds: f64,
+    ) -> Outcome {
         let configs = self.configs();
         let money: Vec<&[InterventionMoney]> = self
             .scenarios
@@ -692,11 +698,75 @@ impl Plan {
             experiment.burn_in_shared += chance.burn_in_shared;
         }
         drop(configs);
+        let warned_before = self.scenarios.iter().map(|l| l.warnings.len()).collect();
+        self.warn_from_results(&experiment, &economics);
         Outcome {
             plan: self,
             experiment,
             economics,
             seconds,
+            warned_before,
+        }
+    }
+
+    /// Guard rails only the results can judge, added to each scenario's
+    /// warnings: a programme whose funded places stay empty, support that
+    /// goes on after the money for it stops, and a baseline that starts
+    /// far over a payer's envelope.
+    fn warn_from_results(&mut self, experiment: &Experiment, economics: &Economics) {
+        for (s, runs) in experiment.scenarios.iter().enumerate() {
+            let draws = self.draws.as_ref();
+            let central = &self.scenarios[s].config;
+            let config_of = |r: usize| draws.map_or(central, |d: &Draws| &d.configs[s][r]);
+            let found = aggregate::places_used(&config_of, runs);
+            let l = &mut self.scenarios[s];
+            for p in found {
+                let at = format!("interventions.{}", p.id);
+                if let Some((y, empty)) = p.first_year_unused() {
+                    l.warn(
+                        &at,
+                        format!(
+                            "leaves {:.0}% of its funded places empty in year {} (mean across \
+                             replicates), over the {:.0}% a programme may: its budget is charged \
+                             in full for places nobody uses; check its targeting, engagement, \
+                             dropout and budget",
+                            100.0 * empty,
+                            y + 1,
+                            100.0 * aggregate::UNUSED_PLACES
+                        ),
+                    );
+                }
+                if let Some((months, y)) = p.unfunded_support() {
+                    l.warn(
+                        &at,
+                        format!(
+                            "holds more cases than its money pays for: {} months of support \
+                             (mean across replicates, most in year {}) go on after its places \
+                             fall, with no spend for them, so its saving is overstated; keep \
+                             its budget until those cases finish, or end their support with \
+                             the money",
+                            count(months),
+                            y + 1
+                        ),
+                    );
+                }
+            }
+        }
+        let baseline = &self.scenarios[0].config.name;
+        for (payer, fy, spend, envelope) in
+            economics::budget::over_envelope_at_start(&economics.budget, baseline)
+        {
+            self.scenarios[0].warn(
+                &format!("economics.budgets.{}.envelope", payer.name()),
+                format!(
+                    "the baseline spends £{} in {fy}, {:.0}% over this envelope of £{}, before \
+                     any policy: an envelope taken from another place, even scaled per \
+                     resident, is not this place's; set the place's own",
+                    count(spend),
+                    100.0 * (spend / envelope - 1.0),
+                    count(envelope)
+                ),
+            );
         }
     }
 }
@@ -772,9 +842,22 @@ pub struct Outcome {
     pub economics: Economics,
     /// Wall-clock seconds the simulation took (not the appraisal).
     pub seconds: f64,
+    /// How many warnings each scenario had before the run: the rest were
+    /// found in its results.
+    warned_before: Vec<usize>,
 }
 
 impl Outcome {
+    /// Warnings found in the run's results (the scenarios' own were given
+    /// when they loaded), in scenario order.
+    pub fn warnings_from_results(&self) -> impl Iterator<Item = &scenario::ScenarioError> {
+        self.plan
+            .scenarios
+            .iter()
+            .zip(&self.warned_before)
+            .flat_map(|(l, &before)| &l.warnings[before..])
+    }
+
     /// The scenarios' names, the baseline first.
     pub fn names(&self) -> Vec<&str> {
         self.plan

@@ -367,6 +367,9 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
     };
     write_outcome(&outcome, &out, args.no_report, args.quiet)?;
     if !args.quiet {
+        for w in outcome.warnings_from_results() {
+            eprintln!("warning: {w}");
+        }
         simulated(
             outcome.experiment.resident_months,
             outcome.seconds,

@@ -73,6 +73,18 @@ const CASES: &[(&str, &str, &str)] = &[
         "field `interventions.early_help.annual_budget`",
         "more than 2 times the",
     ),
+    (
+        // A month's or a stay's cost written as one contact's, and pounds
+        // as thousands (issue 37, fault 12).
+        "[events.ae_attendance]\nunit_cost = 4200\n",
+        "field `events.ae_attendance.unit_cost`",
+        "£4,200 a contact is 15 times the £273 the bundled borough uses for this service (NHS National Cost Collection",
+    ),
+    (
+        "[episodes.adult_residential_care]\nweekly_cost = 20\n",
+        "field `episodes.adult_residential_care.weekly_cost`",
+        "£20 a week is 2% of the £897",
+    ),
 ];
 
 #[test]
@@ -308,11 +320,86 @@ fn the_edges_of_each_guard_rail_are_where_it_says() {
         let w = warned(&quiet);
         assert!(w.is_empty(), "{quiet}: {w:?}");
     }
+    // A unit cost up to ten times either side of the national £273 an A&E
+    // attendance costs is quiet; beyond, it is warned about.
+    let attendance = |cost: &str| format!("[events.ae_attendance]\nunit_cost = {cost}\n");
+    for quiet in [attendance("27.3"), attendance("2730")] {
+        let w = warned(&quiet);
+        assert!(w.is_empty(), "{quiet}: {w:?}");
+    }
     for loud in [
         effect("0.19"),
         effect("5.01"),
         "[interventions.early_help]\nannual_budget = [4_199]\n".to_string(),
+        attendance("27.29"),
+        attendance("2730.01"),
     ] {
         assert_eq!(warned(&loud).len(), 1, "{loud}");
     }
+}
+
+/// Runs `text` (extending the bundled baseline) alone for three years and
+/// returns its warnings as summary.json holds them, and standard error.
+fn run_warnings(text: &str) -> (Vec<upstream::published::Warning>, String) {
+    let (tmp, path) = scenario(text);
+    let out_dir = tmp.path().join("out");
+    let run = upstream(&[
+        "run",
+        &path,
+        "-r",
+        "2",
+        "--years",
+        "3",
+        "--no-report",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let summary: upstream::published::SummaryFile =
+        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    (summary.scenarios[0].warnings.clone(), stderr)
+}
+
+#[test]
+fn a_run_warns_about_what_only_its_results_show() {
+    // Issue 37, faults 9 and 12: each guard rail that needs the run's
+    // results, in summary.json and on the terminal, on the field that
+    // caused it; the bundled baseline itself raises none of them.
+    for (text, field, phrase) in [
+        (
+            // An envelope half of what the place spends.
+            "[economics.budgets.childrens_services]\nenvelope = { per_1000_residents = [60_000] }\n",
+            "economics.budgets.childrens_services.envelope",
+            "over this envelope of £12,000,000, before any policy",
+        ),
+        (
+            // Half its cases leave each month: its places sit empty.
+            "[interventions.early_help]\ndropout_per_month = 0.5\n",
+            "interventions.early_help",
+            "of its funded places empty in year 1",
+        ),
+        (
+            // The money stops after a year; the cases it holds go on.
+            "[interventions.early_help]\nannual_budget = [2_000_000, 0]\n",
+            "interventions.early_help",
+            "holds more cases than its money pays for",
+        ),
+    ] {
+        let (warnings, stderr) = run_warnings(text);
+        assert_eq!(warnings.len(), 1, "{text}: {warnings:?}");
+        assert_eq!(warnings[0].field.as_deref(), Some(field), "{text}");
+        assert!(
+            warnings[0].message.contains(phrase),
+            "{text}: expected {phrase:?} in {}",
+            warnings[0].message
+        );
+        assert!(
+            stderr.contains(&format!("field `{field}`: ")) && stderr.contains(phrase),
+            "{text}: not on the terminal: {stderr}"
+        );
+    }
+    let (warnings, stderr) = run_warnings("");
+    assert!(warnings.is_empty(), "the bundled baseline: {warnings:?}");
+    assert!(!stderr.contains("warning"), "{stderr}");
 }

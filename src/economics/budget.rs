@@ -291,6 +291,37 @@ pub fn budget(
     }
 }
 
+/// How far over a payer's envelope the baseline may start before it is
+/// warned about: budgets are set near what is spent, so a baseline far over
+/// its envelope holds another place's envelope, or the wrong units.
+pub const OVER_ENVELOPE_AT_START: f64 = 0.10;
+
+/// Each payer whose baseline spends more than [`OVER_ENVELOPE_AT_START`]
+/// over its envelope in the first financial year: (payer, financial year,
+/// the baseline's spend, the envelope), from the rows of `baseline`, the
+/// baseline scenario's name.
+pub fn over_envelope_at_start(
+    rows: &[BudgetRow],
+    baseline: &str,
+) -> Vec<(Payer, String, f64, f64)> {
+    let mut out: Vec<(Payer, String, f64, f64)> = Vec::new();
+    let first = rows
+        .iter()
+        .find(|r| r.scenario == baseline)
+        .map(|r| &r.financial_year);
+    for r in rows.iter().filter(|r| {
+        r.scenario == baseline && r.line == TOTAL_REVENUE && Some(&r.financial_year) == first
+    }) {
+        if let Some(e) = r.envelope
+            && e > 0.0
+            && r.scenario_value.mean > e * (1.0 + OVER_ENVELOPE_AT_START)
+        {
+            out.push((r.payer, r.financial_year.clone(), r.scenario_value.mean, e));
+        }
+    }
+    out
+}
+
 /// One row of the capital and financing schedule: a capital scheme's extra
 /// purchases (the scenario's less the baseline's) and their financing in
 /// one financial year, nominal £, as bands across replicates.

@@ -91,6 +91,95 @@ pub(super) fn warnings(
     for (path, message) in trend_too_fast(config) {
         warn(path, message);
     }
+    for (path, message) in unit_costs_out_of_range(s) {
+        warn(path, message);
+    }
+    out
+}
+
+/// How many times above or below the national unit cost the bundled
+/// borough uses for a service its cost may be before it is warned about:
+/// places differ, but rarely tenfold.
+pub const UNIT_COST_FACTOR: f64 = 10.0;
+
+/// The bundled borough's unit costs, each service's national figure with
+/// its source: (field path, £, what one unit is, source), read once from
+/// the bundled baseline so the figure has one home.
+fn national_unit_costs() -> &'static [(String, f64, &'static str, String)] {
+    static COSTS: std::sync::OnceLock<Vec<(String, f64, &'static str, String)>> =
+        std::sync::OnceLock::new();
+    COSTS.get_or_init(|| {
+        let table: toml::Table = include_str!("../../scenarios/baseline.toml")
+            .parse()
+            .expect("the bundled baseline is TOML");
+        let mut out = Vec::new();
+        for (kind, field, unit) in [
+            ("events", "unit_cost", "a contact"),
+            ("episodes", "weekly_cost", "a week"),
+        ] {
+            let services = table.get(kind).and_then(|t| t.as_table());
+            for (id, service) in services.into_iter().flatten() {
+                let param = service.get(field);
+                let value = param.and_then(|p| {
+                    p.get("value")
+                        .or(Some(p))
+                        .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+                });
+                let source = param
+                    .and_then(|p| p.get("source"))
+                    .and_then(|s| s.as_str())
+                    .unwrap_or("the bundled baseline");
+                if let Some(v) = value.filter(|v| *v > 0.0) {
+                    out.push((format!("{kind}.{id}.{field}"), v, unit, source.to_string()));
+                }
+            }
+        }
+        out
+    })
+}
+
+/// A service's unit cost more than [`UNIT_COST_FACTOR`] times above or
+/// below the national figure the bundled borough uses for the same
+/// service: usually a monthly, yearly or whole-stay cost written as one
+/// contact's or one week's, or pounds written as thousands.
+fn unit_costs_out_of_range(s: &Scenario) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let given = s
+        .events
+        .iter()
+        .map(|(id, e)| (format!("events.{id}.unit_cost"), e.unit_cost.value))
+        .chain(
+            s.episodes
+                .iter()
+                .map(|(id, e)| (format!("episodes.{id}.weekly_cost"), e.weekly_cost.value)),
+        );
+    for (path, value) in given {
+        let Some((_, national, unit, source)) =
+            national_unit_costs().iter().find(|(p, ..)| *p == path)
+        else {
+            continue;
+        };
+        let ratio = value / national;
+        if value > 0.0 && !(1.0 / UNIT_COST_FACTOR..=UNIT_COST_FACTOR).contains(&ratio) {
+            let against = if ratio > 1.0 {
+                format!("{} times", count(ratio))
+            } else {
+                format!("{:.0}% of", (100.0 * ratio).max(1.0))
+            };
+            out.push((
+                path,
+                format!(
+                    "£{} {unit} is {against} the £{} the bundled borough uses for this service \
+                     ({source}), outside the usual £{} to £{}; a cost for a month, a year or a \
+                     whole stay written as {unit}'s, or pounds as thousands?",
+                    count(value),
+                    count(*national),
+                    count(national / UNIT_COST_FACTOR),
+                    count(national * UNIT_COST_FACTOR),
+                ),
+            ));
+        }
+    }
     out
 }
 
