@@ -214,11 +214,12 @@ impl PlacesUsed {
     /// The first scenario year (0-based) over [`UNUSED_PLACES`] empty, with
     /// the share empty.
     pub fn first_year_unused(&self) -> Option<(usize, f64)> {
+        // A year with no places funded gives 0 / 0: no share at all, never
+        // over the limit.
         self.funded
             .iter()
             .zip(&self.used)
             .enumerate()
-            .filter(|(_, (f, _))| **f > 0.0)
             .map(|(y, (f, u))| (y, 1.0 - u / f))
             .find(|(_, empty)| *empty > UNUSED_PLACES)
     }

@@ -321,9 +321,10 @@ fn the_edges_of_each_guard_rail_are_where_it_says() {
         assert!(w.is_empty(), "{quiet}: {w:?}");
     }
     // A unit cost up to ten times either side of the national £273 an A&E
-    // attendance costs is quiet; beyond, it is warned about.
+    // attendance costs is quiet (and so is a free service: a choice, not a
+    // slip); beyond, it is warned about.
     let attendance = |cost: &str| format!("[events.ae_attendance]\nunit_cost = {cost}\n");
-    for quiet in [attendance("27.3"), attendance("2730")] {
+    for quiet in [attendance("27.3"), attendance("2730"), attendance("0")] {
         let w = warned(&quiet);
         assert!(w.is_empty(), "{quiet}: {w:?}");
     }
@@ -338,9 +339,17 @@ fn the_edges_of_each_guard_rail_are_where_it_says() {
     }
 }
 
-/// Runs `text` (extending the bundled baseline) alone for three years and
-/// returns its warnings as summary.json holds them, and standard error.
-fn run_warnings(text: &str) -> (Vec<upstream::published::Warning>, String) {
+/// What a run of one scenario said: its warnings as summary.json holds
+/// them, standard error, and the mean of `intervention.early_help.caseload`
+/// in each month from timeseries.csv.
+struct Said {
+    warnings: Vec<upstream::published::Warning>,
+    stderr: String,
+    caseload: Vec<f64>,
+}
+
+/// Runs `text` (extending the bundled baseline) alone for three years.
+fn run_warnings(text: &str) -> Said {
     let (tmp, path) = scenario(text);
     let out_dir = tmp.path().join("out");
     let run = upstream(&[
@@ -358,48 +367,96 @@ fn run_warnings(text: &str) -> (Vec<upstream::published::Warning>, String) {
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     let summary: upstream::published::SummaryFile =
         serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
-    (summary.scenarios[0].warnings.clone(), stderr)
+    let series = fs::read_to_string(out_dir.join("timeseries.csv")).unwrap();
+    // scenario,month,metric,mean,…; no scenario or metric name here holds a comma.
+    let caseload = series
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[2] == "intervention.early_help.caseload")
+        .map(|c| c[3].parse().unwrap())
+        .collect();
+    Said {
+        warnings: summary.scenarios[0].warnings.clone(),
+        stderr,
+        caseload,
+    }
+}
+
+/// Early help's places in its first year, as the scenario `text` funds them.
+fn early_help_places(text: &str) -> f64 {
+    let (_tmp, path) = scenario(text);
+    let loaded = upstream::app::load(std::path::Path::new(&path), &Default::default()).unwrap();
+    let iv = loaded
+        .config
+        .interventions
+        .iter()
+        .find(|i| i.id == "early_help")
+        .unwrap();
+    match &iv.delivery {
+        upstream::model::Delivery::Caseload { places_by_year, .. } => places_by_year[0] as f64,
+        _ => panic!("early help is a caseload programme"),
+    }
 }
 
 #[test]
 fn a_run_warns_about_what_only_its_results_show() {
     // Issue 37, faults 9 and 12: each guard rail that needs the run's
     // results, in summary.json and on the terminal, on the field that
-    // caused it; the bundled baseline itself raises none of them.
-    for (text, field, phrase) in [
+    // caused it, with figures the run's own files give; the bundled
+    // baseline itself raises none of them.
+    let dropout = "[interventions.early_help]\ndropout_per_month = 0.5\n";
+    let stop = "[interventions.early_help]\nannual_budget = [2_000_000, 0]\n";
+    // Half its cases leave each month, so its cases never fill its places:
+    // the empty share is what timeseries.csv's caseload leaves of them.
+    let said = run_warnings(dropout);
+    let places = early_help_places(dropout);
+    let year_one: f64 = said.caseload[..12].iter().sum();
+    assert!(said.caseload[..12].iter().all(|c| *c <= places));
+    let empty = format!(
+        "leaves {:.0}% of its funded places empty in year 1",
+        100.0 * (1.0 - year_one / (12.0 * places))
+    );
+    // The money stops after a year: every case held after it is unfunded.
+    let stopped = run_warnings(stop);
+    let after: f64 = stopped.caseload[12..].iter().sum();
+    assert!(after > 0.0 && stopped.caseload[..12].iter().all(|c| *c <= places));
+    let unfunded = format!(
+        "holds more cases than its money pays for: {} months of support (mean across \
+         replicates, most in year 2)",
+        upstream::format::count(after)
+    );
+    for (text, said, field, phrase) in [
         (
             // An envelope half of what the place spends.
             "[economics.budgets.childrens_services]\nenvelope = { per_1000_residents = [60_000] }\n",
+            run_warnings(
+                "[economics.budgets.childrens_services]\nenvelope = { per_1000_residents = [60_000] }\n",
+            ),
             "economics.budgets.childrens_services.envelope",
-            "over this envelope of £12,000,000, before any policy",
+            "over this envelope of £12,000,000, before any policy".to_string(),
         ),
-        (
-            // Half its cases leave each month: its places sit empty.
-            "[interventions.early_help]\ndropout_per_month = 0.5\n",
-            "interventions.early_help",
-            "of its funded places empty in year 1",
-        ),
-        (
-            // The money stops after a year; the cases it holds go on.
-            "[interventions.early_help]\nannual_budget = [2_000_000, 0]\n",
-            "interventions.early_help",
-            "holds more cases than its money pays for",
-        ),
+        (dropout, said, "interventions.early_help", empty),
+        (stop, stopped, "interventions.early_help", unfunded),
     ] {
-        let (warnings, stderr) = run_warnings(text);
+        let warnings = &said.warnings;
         assert_eq!(warnings.len(), 1, "{text}: {warnings:?}");
         assert_eq!(warnings[0].field.as_deref(), Some(field), "{text}");
         assert!(
-            warnings[0].message.contains(phrase),
+            warnings[0].message.contains(&phrase),
             "{text}: expected {phrase:?} in {}",
             warnings[0].message
         );
         assert!(
-            stderr.contains(&format!("field `{field}`: ")) && stderr.contains(phrase),
-            "{text}: not on the terminal: {stderr}"
+            said.stderr.contains(&format!("field `{field}`: ")) && said.stderr.contains(&phrase),
+            "{text}: not on the terminal: {}",
+            said.stderr
         );
     }
-    let (warnings, stderr) = run_warnings("");
-    assert!(warnings.is_empty(), "the bundled baseline: {warnings:?}");
-    assert!(!stderr.contains("warning"), "{stderr}");
+    let quiet = run_warnings("");
+    assert!(
+        quiet.warnings.is_empty(),
+        "the bundled baseline: {:?}",
+        quiet.warnings
+    );
+    assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
 }

@@ -475,6 +475,48 @@ mod tests {
     use crate::economics::{Financing, Grade};
 
     #[test]
+    fn a_baseline_is_warned_about_only_beyond_a_tenth_over_its_first_envelope() {
+        let row =
+            |scenario: &str, fy: &str, payer: Payer, line: &str, spend: f64, e: f64| BudgetRow {
+                scenario: scenario.into(),
+                financial_year: fy.into(),
+                payer,
+                account: Account::Revenue,
+                line: line.into(),
+                baseline: Band::of(&[spend]),
+                scenario_value: Band::of(&[spend]),
+                saving: Band::of(&[0.0]),
+                deflator: 1.0,
+                envelope: Some(e),
+                headroom: None,
+                savings_target: None,
+                beyond_target: None,
+            };
+        let (b, t) = ("Baseline", TOTAL_REVENUE);
+        let rows = [
+            // Exactly a tenth over: quiet.
+            row(b, "2026/27", Payer::Housing, t, 110.0, 100.0),
+            // Just over a tenth: named.
+            row(b, "2026/27", Payer::ChildrensServices, t, 110.01, 100.0),
+            // A zero envelope gives no share to judge.
+            row(b, "2026/27", Payer::Police, t, 50.0, 0.0),
+            // Not a payer's total, not the first year, not the baseline.
+            row(b, "2026/27", Payer::Nhs, "A&E attendance", 500.0, 100.0),
+            row(b, "2027/28", Payer::Housing, t, 500.0, 100.0),
+            row("Hubs", "2026/27", Payer::Housing, t, 500.0, 100.0),
+        ];
+        assert_eq!(
+            over_envelope_at_start(&rows, b),
+            vec![(
+                Payer::ChildrensServices,
+                "2026/27".to_string(),
+                110.01,
+                100.0
+            )]
+        );
+    }
+
+    #[test]
     fn financing_starts_the_month_after_purchase() {
         let m = InterventionMoney {
             id: "homes".into(),
