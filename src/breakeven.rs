@@ -424,5 +424,17 @@ mod tests {
         assert_eq!(g[GRID_POINTS - 1], 1.0);
         let g = grid(&p(1.0, 2.0, None));
         assert!((g[GRID_POINTS - 1] - 3.0).abs() < 1e-12);
+        // Between its ends the grid is evenly spaced, whether the change
+        // doubles or stops at the bound.
+        for g in [
+            grid(&p(1.0, 0.7, Some(0.0))),
+            grid(&p(1.0, 0.4, Some(0.0))),
+            grid(&p(0.0, 0.95, Some(1.0))),
+        ] {
+            let step = (g[GRID_POINTS - 1] - g[0]) / (GRID_POINTS - 1) as f64;
+            for (k, w) in g.windows(2).enumerate() {
+                assert!((w[1] - w[0] - step).abs() < 1e-12, "{g:?}: step {k}");
+            }
+        }
     }
 }
