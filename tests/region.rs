@@ -113,6 +113,20 @@ fn totals_are_the_places_added_up_and_each_place_has_its_own_residents() {
             );
         }
     }
+    // The work reported is each place's own run's added up: the
+    // resident-months simulated, and the burn-in shared between its
+    // scenarios and so not simulated again.
+    let (mut months, mut shared) = (0, 0);
+    for p in region(&table, 8).places {
+        let own = p.plan.run(&|| {}).unwrap();
+        months += own.experiment.resident_months;
+        shared += own.experiment.burn_in_shared;
+    }
+    assert!(shared > 0, "the fixture's scenarios share their burn-in");
+    assert_eq!(
+        (outcome.resident_months, outcome.burn_in_shared),
+        (months, shared)
+    );
 }
 
 #[test]
