@@ -576,3 +576,26 @@ fn write_new(path: &Path, text: &str) -> Result<(), PlaceError> {
         other => other.map_err(fail),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_appears_before_the_write_is_kept_and_named() {
+        // Another process may write the file after `new_place` looked for
+        // it: the link into place fails, the other file is kept, and the
+        // error says the file exists, leaving no temporary file behind.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("northtown.toml");
+        fs::write(&path, "theirs").unwrap();
+        let e = write_new(&path, "ours").unwrap_err();
+        assert!(matches!(&e, PlaceError::Exists(p) if *p == path), "{e}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "theirs");
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+        // Where nothing is in the way, the text is written whole.
+        let fresh = tmp.path().join("easton.toml");
+        write_new(&fresh, "ours").unwrap();
+        assert_eq!(fs::read_to_string(&fresh).unwrap(), "ours");
+    }
+}
