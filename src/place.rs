@@ -598,4 +598,35 @@ mod tests {
         write_new(&fresh, "ours").unwrap();
         assert_eq!(fs::read_to_string(&fresh).unwrap(), "ours");
     }
+    #[test]
+    fn a_count_that_is_negative_or_not_a_number_is_refused_before_anything_is_read() {
+        let figures = |v: f64| PlaceFigures {
+            name: "Northtown".into(),
+            neighbourhoods: vec![NeighbourhoodRow {
+                name: "Centre".into(),
+                decile: 1,
+                residents: 5_000,
+            }],
+            activity: Activity {
+                looked_after_children: Some(v),
+                ..Activity::default()
+            },
+        };
+        let never = |_: &Path| -> std::io::Result<String> {
+            panic!("read before the figures were checked")
+        };
+        for bad in [-5.0, f64::NAN, f64::INFINITY] {
+            let e = place_scenario(
+                &figures(bad),
+                Path::new("b.toml"),
+                Path::new("o.toml"),
+                &never,
+            )
+            .unwrap_err();
+            assert!(
+                e.to_string().contains("expected a count of 0 or more"),
+                "{bad}: {e}"
+            );
+        }
+    }
 }
