@@ -545,3 +545,33 @@ fn check_published(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_the_counts_outside_the_band() {
+        let row = |side| Row {
+            projected: Band::default(),
+            side,
+        };
+        let review = Review {
+            scenario: "Northtown".into(),
+            observed: Observed {
+                file: "observed.csv".into(),
+                observations: Vec::new(),
+            },
+            rows: vec![row(Side::Inside), row(Side::Above), row(Side::Below)],
+            distance: 0.1,
+            levers: Vec::new(),
+            replicates: 8,
+            resident_months: 0,
+        };
+        let said = review.summary();
+        assert!(
+            said.starts_with("Northtown: 2 of 3 observed counts lie outside the projection's 90% band (8 replicates)"),
+            "{said}"
+        );
+    }
+}

@@ -163,6 +163,15 @@ fn a_change_part_way_leaves_the_band_when_it_happens_and_its_assumption_closes_t
         .find(|l| l.contains("observed counts lie outside"))
         .unwrap();
     assert!(page.contains(&summary.replace('\'', "&#39;")), "{summary}");
+    // Its count is review.csv's: the rows outside the band, of all rows.
+    let outside = sides.iter().filter(|s| **s != "inside").count();
+    assert!(
+        summary.contains(&format!(
+            "{outside} of {} observed counts lie outside",
+            sides.len()
+        )),
+        "{summary}: {sides:?}"
+    );
     assert!(page.contains("<code>events.ae_attendance.rate_per_month</code>"));
     assert_eq!(page.matches("<figure").count(), 2);
     // The run and the counts are named by their own names: the folders of
