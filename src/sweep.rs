@@ -414,6 +414,9 @@ mod tests {
         assert!(m.multiples);
         assert_eq!(m.values, [0.5, 1.0, 1.5, 2.0]);
         assert_eq!(Axis::parse("x=3:3:1").unwrap().values, [3.0]);
+        // The last point is TO exactly, as written, where the steps'
+        // arithmetic would land an ulp away (0.2 + 0.7 is 0.8999…).
+        assert_eq!(Axis::parse("x=0.2:0.9:4").unwrap().values[3], 0.9);
         for bad in [
             "x",
             "=1:2:3",
