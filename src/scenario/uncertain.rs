@@ -874,9 +874,11 @@ mod tests {
         assert!((p(0.5) - 4.0).abs() < 1e-9);
         assert!((p(0.1) + p(0.9) - 8.0).abs() < 1e-9);
         assert!(p(0.001) > 2.0 && p(0.999) < 6.0);
-        let l = |u: f64| Shape::Lognormal.quantile(1.0, 2.0, 4.0, u);
-        assert!((l(0.05) - 1.0).abs() < 1e-6 && (l(0.95) - 4.0).abs() < 1e-6);
-        assert!((l(0.5) - 2.0).abs() < 1e-9);
+        // Lognormal, its range the 5th to 95th percentiles; not starting at
+        // 1, where a ratio and a product of the ends are one number.
+        let l = |u: f64| Shape::Lognormal.quantile(2.0, 4.0, 8.0, u);
+        assert!((l(0.05) - 2.0).abs() < 1e-6 && (l(0.95) - 8.0).abs() < 1e-6);
+        assert!((l(0.5) - 4.0).abs() < 1e-9);
         // No width, no spread.
         assert_eq!(Shape::Pert.quantile(5.0, 5.0, 5.0, 0.9), 5.0);
     }
