@@ -110,7 +110,71 @@ impl RunKey {
     }
 }
 
+/// How a part names a file its run was given by its full path: from the
+/// part's own folder, so a part carries no machine's folders, and merges
+/// where it was written (or beside the same files elsewhere) as it ran.
+const PART_FOLDER: &str = "<part folder>/";
+
 impl RunKey {
+    /// This key with every path (the scenarios, the places table, each
+    /// kept file and each experiment setting) passed through `path`.
+    fn with_paths(&self, path: &dyn Fn(&str) -> String) -> RunKey {
+        fn walk(v: &serde_json::Value, path: &dyn Fn(&str) -> String) -> serde_json::Value {
+            use serde_json::Value;
+            match v {
+                Value::String(s) => Value::String(path(s)),
+                Value::Array(a) => Value::Array(a.iter().map(|v| walk(v, path)).collect()),
+                Value::Object(o) => {
+                    Value::Object(o.iter().map(|(k, v)| (k.clone(), walk(v, path))).collect())
+                }
+                v => v.clone(),
+            }
+        }
+        RunKey {
+            scenarios: self.scenarios.iter().map(|s| path(s)).collect(),
+            places: self.places.as_deref().map(path),
+            experiment: self.experiment.as_ref().map(|e| ExperimentKey {
+                command: e.command.clone(),
+                settings: e
+                    .settings
+                    .iter()
+                    .map(|(k, v)| (k.clone(), walk(v, path)))
+                    .collect(),
+            }),
+            inputs: self
+                .inputs
+                .iter()
+                .map(|(k, text)| (path(k), text.clone()))
+                .collect(),
+            ..self.clone()
+        }
+    }
+
+    /// This key as a part in the folder `dir` stores it: each full path
+    /// named from that folder.
+    fn stored_in(&self, dir: &Path) -> RunKey {
+        let dir = crate::output::absolute_by_name(dir);
+        self.with_paths(&|p| {
+            if Path::new(p).is_absolute() {
+                let from_part = crate::output::relative(Path::new(p), &dir);
+                format!("{PART_FOLDER}{}", from_part.display())
+            } else {
+                p.to_string()
+            }
+        })
+    }
+
+    /// A key read from a part in the folder `dir`, its paths full again.
+    fn read_in(&self, dir: &Path) -> RunKey {
+        let dir = crate::output::absolute_by_name(dir);
+        self.with_paths(&|p| match p.strip_prefix(PART_FOLDER) {
+            Some(rest) => crate::output::absolute_by_name(&dir.join(rest))
+                .to_string_lossy()
+                .into_owned(),
+            None => p.to_string(),
+        })
+    }
+
     /// The request this run answers.
     fn request(&self) -> Request {
         Request {
@@ -586,6 +650,14 @@ impl Inputs {
             }
             Reading::Kept(texts) => texts
                 .get(path.to_string_lossy().as_ref())
+                .or_else(|| {
+                    // A full path a scenario's text names, as the part
+                    // named it (see `RunKey::read_in`).
+                    let by_name = crate::output::absolute_by_name(path);
+                    path.is_absolute()
+                        .then(|| texts.get(by_name.to_string_lossy().as_ref()))
+                        .flatten()
+                })
                 .cloned()
                 .ok_or_else(|| {
                     std::io::Error::new(
@@ -624,7 +696,7 @@ pub fn write_part(
         }
     };
     let header = Header {
-        run: run.clone(),
+        run: run.stored_in(dir),
         shard,
         seconds,
     };
@@ -823,7 +895,10 @@ pub fn merge(files: &[PathBuf]) -> Result<Merging, Error> {
     if !missing.is_empty() {
         return Err(ShardError::Missing { missing, count }.into());
     }
-    let run = parts[0].run.clone();
+    // Parts compare as stored, so those of one run in different folders
+    // merge; their paths are read from the first one's folder.
+    let folder = parts[0].file.parent().unwrap_or(Path::new("."));
+    let run = parts[0].run.read_in(folder);
     let seconds: f64 = parts.iter().map(|p| p.seconds).sum();
     let longest_seconds = parts.iter().map(|p| p.seconds).fold(0.0, f64::max);
     if let Some(key) = run.experiment {

@@ -180,6 +180,56 @@ fn the_merge_reads_the_scenarios_the_shards_read() {
     assert_eq!(w, m);
 }
 
+/// A part names the files its run was given in full from its own folder,
+/// so it holds no full path of the machine it ran on; moved to another
+/// folder, the parts still merge to the run's files.
+#[test]
+fn a_part_holds_no_full_path_and_merges_where_it_is_moved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let small = root.join("tests/fixtures/small.toml");
+    let hubs = root.join("tests/fixtures/small_hubs.toml");
+    let (small, hubs) = (small.to_str().unwrap(), hubs.to_str().unwrap());
+    let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
+    let go = |extra: &[&str]| {
+        let mut a = vec![
+            "run",
+            small,
+            hubs,
+            "-r",
+            "3",
+            "--years",
+            "1",
+            "-q",
+            "--no-report",
+        ];
+        a.extend(extra);
+        ok(&a);
+    };
+    go(&["-o", whole.to_str().unwrap()]);
+    go(&["--shard", "1/2", "-o", parts.to_str().unwrap()]);
+    go(&["--shard", "2/2", "-o", parts.to_str().unwrap()]);
+    for part in ["shard-1-of-2.part", "shard-2-of-2.part"] {
+        let text = fs::read_to_string(parts.join(part)).unwrap();
+        // A path the part names starts a JSON string.
+        for full in [root.to_str().unwrap(), tmp.path().to_str().unwrap()] {
+            assert!(!text.contains(&format!("\"{full}")), "{part} names {full}");
+        }
+        assert!(text.contains("\"<part folder>/"), "{part}");
+    }
+    let moved = tmp.path().join("elsewhere/deeper/parts");
+    fs::create_dir_all(moved.parent().unwrap()).unwrap();
+    fs::rename(&parts, &moved).unwrap();
+    let merged = tmp.path().join("merged");
+    merge_ok(&[moved], &merged, &["--no-report"]);
+    let mut w = every_file(&whole);
+    let mut m = every_file(&merged);
+    // Threads: the unsharded run used every core, the shards too.
+    w.remove("summary.json");
+    m.remove("summary.json");
+    assert_eq!(w, m);
+}
+
 /// The library's own pieces: every way of splitting a run, parts put
 /// together in any order, gives the run's files.
 #[test]

@@ -84,24 +84,35 @@ impl RunInfo<'_> {
     }
 }
 
+/// `p`'s parts with `.` dropped and each `..` taking away the folder
+/// before it, by name.
+fn resolved(p: &Path) -> Vec<std::path::Component<'_>> {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `path` made absolute, `.` and `..` resolved by name, without reading
+/// the disk.
+pub fn absolute_by_name(path: &Path) -> PathBuf {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    resolved(&path).iter().collect()
+}
+
 /// `path` relative to the folder `base`, both made absolute and `.` and `..`
 /// resolved by name, without reading the disk. Paths with no common root
 /// (on different drives) give the file's name alone.
 pub fn relative(path: &Path, base: &Path) -> PathBuf {
     use std::path::Component;
-    fn resolved(p: &Path) -> Vec<Component<'_>> {
-        let mut out: Vec<Component> = Vec::new();
-        for c in p.components() {
-            match c {
-                Component::CurDir => {}
-                Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                    out.pop();
-                }
-                c => out.push(c),
-            }
-        }
-        out
-    }
     // A file named without a folder (`-o northtown.toml`) has the empty
     // path as its parent: the current folder.
     let base = if base.as_os_str().is_empty() {
