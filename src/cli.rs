@@ -558,9 +558,10 @@ pub struct ServeArgs {
     /// made at start and printed).
     #[arg(long, value_name = "KEY", value_parser = parse_key)]
     pub key: Option<String>,
-    /// The folder of scenarios a facilitator chooses from.
-    #[arg(long, default_value = "scenarios", value_name = "DIR")]
-    pub scenarios: PathBuf,
+    /// The folder of scenarios a facilitator chooses from (default: the
+    /// bundled scenarios, whichever folder the server starts in).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
 }
 
 /// An experiment that can be split into shards: its command's name, and

@@ -176,7 +176,7 @@ fn serve(args: cli::ServeArgs) -> Result<(), Error> {
         address: args.address,
         port: args.port,
         database: args.database,
-        scenarios: args.scenarios,
+        scenarios: args.scenarios.unwrap_or_else(upstream::app::bundled_dir),
         key: args.key.unwrap_or_else(upstream::serve::new_key),
     };
     upstream::serve::run(&options, |at| {

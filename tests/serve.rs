@@ -820,14 +820,15 @@ fn setting_up_needs_the_key_and_no_one_else_can_post_frame_or_fill_the_server() 
 }
 
 /// A server started without a key makes one, prints it with the link that
-/// fills it in, and takes set-ups with it.
+/// fills it in, and takes set-ups with it; started outside Upstream's own
+/// folder, it offers the bundled scenarios.
 #[test]
 fn a_server_without_a_key_makes_one_and_prints_it() {
     let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_upstream"))
         .args(["serve", "--port", "0", "--database"])
         .arg(tmp.path().join("games.sqlite"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(tmp.path())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
