@@ -337,6 +337,79 @@ pub fn calibrate(
     runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Option<Calibration>, Error> {
+    let fitted = fitted(scenario, calibration)?;
+    let counts: Vec<f64> = observed.observations.iter().map(|o| o.count).collect();
+    let candidates = Candidates {
+        scenario,
+        observed,
+        fitted: &fitted,
+        counts: &counts,
+        settings,
+    };
+    let Some((stated, candidates, resident_months)) =
+        candidates.run(calibration.candidates, runs, on_done)?
+    else {
+        return Ok(None);
+    };
+    let stated = means(&stated);
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    // Ties (a parameter the counts do not see) keep the order drawn.
+    order.sort_by(|&a, &b| {
+        candidates[a]
+            .distance
+            .total_cmp(&candidates[b].distance)
+            .then(a.cmp(&b))
+    });
+    order.truncate(calibration.accept as usize);
+    let parameters = fitted
+        .iter()
+        .enumerate()
+        .map(|(j, u)| {
+            posterior(
+                u,
+                &order
+                    .iter()
+                    .map(|&c| candidates[c].quantiles[j])
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let fit = (0..counts.len())
+        .map(|i| {
+            let across = |which: &mut dyn Iterator<Item = &Candidate>| -> Band {
+                let v: Vec<f64> = which
+                    .flat_map(|c| c.simulated.iter().map(move |r| r[i]))
+                    .collect();
+                Band::of(&v)
+            };
+            Fit {
+                observed: counts[i],
+                stated: stated[i],
+                prior: across(&mut candidates.iter()),
+                posterior: across(&mut order.iter().map(|&c| &candidates[c])),
+            }
+        })
+        .collect();
+    Ok(Some(Calibration {
+        scenario: scenario.config.name.clone(),
+        observed: observed.clone(),
+        parameters,
+        stated_distance: distance(&stated, &counts),
+        candidates,
+        accepted: order,
+        fit,
+        replicates: settings.replicates,
+        seed: settings.seed,
+        resident_months,
+    }))
+}
+
+/// The uncertain parameters `calibration.only` selects, once its numbers
+/// of candidates and of those kept are checked.
+fn fitted<'a>(
+    scenario: &'a Loaded,
+    calibration: &CalibrationSettings,
+) -> Result<Vec<&'a Uncertain>, Error> {
     let fitted: Vec<&Uncertain> = scenario
         .uncertainty
         .parameters
@@ -377,139 +450,126 @@ pub fn calibrate(
         }
         .into());
     }
-    let counts: Vec<f64> = observed.observations.iter().map(|o| o.count).collect();
-    let draw = |c: u32| -> (Vec<f64>, Vec<Vec<f64>>) {
-        let crn = Crn::new(settings.seed, c);
-        fitted
+    Ok(fitted)
+}
+
+/// Parameter `u`'s posterior from the quantiles `q` the kept candidates
+/// drew for it.
+fn posterior(u: &Uncertain, q: &[f64]) -> Fitted {
+    let band = Band::of(q);
+    let posterior = [
+        u.quantile(band.p5),
+        u.quantile(band.p50),
+        u.quantile(band.p95),
+    ];
+    let (prior_lo, prior_hi) = (u.quantile(0.05), u.quantile(0.95));
+    let kept = (0..u.central.len())
+        .filter(|&i| prior_hi[i] > prior_lo[i])
+        .map(|i| (posterior[2][i] - posterior[0][i]) / (prior_hi[i] - prior_lo[i]))
+        .fold(f64::NAN, f64::max);
+    Fitted {
+        prior: u.clone(),
+        posterior,
+        kept: if kept.is_nan() { 1.0 } else { kept },
+        p_value: uniformity_p_value(q),
+    }
+}
+
+/// The candidates' runs: each draws the fitted parameters and is run with
+/// the same luck, its simulated counts set beside the observed ones.
+struct Candidates<'a> {
+    scenario: &'a Loaded,
+    observed: &'a Observed,
+    fitted: &'a [&'a Uncertain],
+    counts: &'a [f64],
+    settings: &'a RunSettings,
+}
+
+/// Each replicate's simulated counts, in the observed file's order.
+type Counted = Vec<Vec<f64>>;
+
+impl Candidates<'_> {
+    /// Candidate `c`'s quantiles and values, parameter by parameter.
+    fn draw(&self, c: u32) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let crn = Crn::new(self.settings.seed, c);
+        self.fitted
             .iter()
             .map(|u| {
                 let q = named_uniform(crn, &u.parameter, Purpose::Calibration);
                 (q, u.quantile(q))
             })
             .unzip()
-    };
-    // The scenario as stated runs first, then the candidates, a batch at a
-    // time.
-    let mut resident_months = 0;
-    let mut stated: Option<Vec<Vec<f64>>> = None;
-    let mut candidates: Vec<Candidate> = Vec::with_capacity(n as usize);
-    let mut next = 0u32;
-    let mut first = true;
-    while next < n || first {
-        let mut configs = Vec::with_capacity(BATCH + 1);
-        let mut drawn = Vec::with_capacity(BATCH);
-        if first {
-            configs.push(scenario.config.clone());
-        }
-        while next < n && drawn.len() < BATCH {
-            let (quantiles, values) = draw(next);
-            let pairs: Vec<(&str, &[f64])> = fitted
-                .iter()
-                .zip(&values)
-                .map(|(u, v)| (u.parameter.as_str(), v.as_slice()))
-                .collect();
-            configs.push(scenario.with_numbers(&pairs)?.config);
-            drawn.push((quantiles, values));
-            next += 1;
-        }
-        let refs: Vec<&crate::model::Config> = configs.iter().collect();
-        let with_stated = std::mem::take(&mut first);
-        let Some(run) = runs.run(refs.len(), &|s, _| refs[s], settings, on_done)? else {
-            continue;
-        };
-        resident_months += run.resident_months;
-        let mut each = run.scenarios.into_iter();
-        let counted = |runs: crate::experiment::ScenarioRuns| -> Vec<Vec<f64>> {
-            runs.series
-                .iter()
-                .map(|s| {
-                    observed
-                        .observations
-                        .iter()
-                        .map(|o| o.simulated(s, &runs.layout))
-                        .collect()
-                })
-                .collect()
-        };
-        if with_stated {
-            stated = Some(counted(each.next().expect("the stated run")));
-        }
-        for ((quantiles, values), r) in drawn.into_iter().zip(each) {
-            let simulated = counted(r);
-            let distance = distance(&means(&simulated), &counts);
-            candidates.push(Candidate {
-                quantiles,
-                values,
-                simulated,
-                distance,
-            });
-        }
     }
-    let Some(stated) = stated else {
-        return Ok(None);
-    };
-    let stated = means(&stated);
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    // Ties (a parameter the counts do not see) keep the order drawn.
-    order.sort_by(|&a, &b| {
-        candidates[a]
-            .distance
-            .total_cmp(&candidates[b].distance)
-            .then(a.cmp(&b))
-    });
-    order.truncate(kept as usize);
-    let parameters = fitted
-        .iter()
-        .enumerate()
-        .map(|(j, u)| {
-            let q: Vec<f64> = order.iter().map(|&c| candidates[c].quantiles[j]).collect();
-            let band = Band::of(&q);
-            let posterior = [
-                u.quantile(band.p5),
-                u.quantile(band.p50),
-                u.quantile(band.p95),
-            ];
-            let (prior_lo, prior_hi) = (u.quantile(0.05), u.quantile(0.95));
-            let kept = (0..u.central.len())
-                .filter(|&i| prior_hi[i] > prior_lo[i])
-                .map(|i| (posterior[2][i] - posterior[0][i]) / (prior_hi[i] - prior_lo[i]))
-                .fold(f64::NAN, f64::max);
-            Fitted {
-                prior: (*u).clone(),
-                posterior,
-                kept: if kept.is_nan() { 1.0 } else { kept },
-                p_value: uniformity_p_value(&q),
+
+    /// Each replicate's simulated counts in `runs`.
+    fn counted(&self, runs: crate::experiment::ScenarioRuns) -> Counted {
+        runs.series
+            .iter()
+            .map(|s| {
+                self.observed
+                    .observations
+                    .iter()
+                    .map(|o| o.simulated(s, &runs.layout))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Runs the scenario as stated first, then `n` candidates, a batch at
+    /// a time: the stated run's counts, the candidates and the
+    /// resident-months simulated, or None if `runs` does a shard's share.
+    fn run(
+        &self,
+        n: u32,
+        runs: &mut Runs,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<Option<(Counted, Vec<Candidate>, u64)>, Error> {
+        let mut resident_months = 0;
+        let mut stated: Option<Counted> = None;
+        let mut candidates: Vec<Candidate> = Vec::with_capacity(n as usize);
+        let mut next = 0u32;
+        let mut first = true;
+        while next < n || first {
+            let mut configs = Vec::with_capacity(BATCH + 1);
+            let mut drawn = Vec::with_capacity(BATCH);
+            if first {
+                configs.push(self.scenario.config.clone());
             }
-        })
-        .collect();
-    let fit = (0..counts.len())
-        .map(|i| {
-            let across = |which: &mut dyn Iterator<Item = &Candidate>| -> Band {
-                let v: Vec<f64> = which
-                    .flat_map(|c| c.simulated.iter().map(move |r| r[i]))
+            while next < n && drawn.len() < BATCH {
+                let (quantiles, values) = self.draw(next);
+                let pairs: Vec<(&str, &[f64])> = self
+                    .fitted
+                    .iter()
+                    .zip(&values)
+                    .map(|(u, v)| (u.parameter.as_str(), v.as_slice()))
                     .collect();
-                Band::of(&v)
-            };
-            Fit {
-                observed: counts[i],
-                stated: stated[i],
-                prior: across(&mut candidates.iter()),
-                posterior: across(&mut order.iter().map(|&c| &candidates[c])),
+                configs.push(self.scenario.with_numbers(&pairs)?.config);
+                drawn.push((quantiles, values));
+                next += 1;
             }
-        })
-        .collect();
-    Ok(Some(Calibration {
-        scenario: scenario.config.name.clone(),
-        observed: observed.clone(),
-        parameters,
-        stated_distance: distance(&stated, &counts),
-        candidates,
-        accepted: order,
-        fit,
-        replicates: settings.replicates,
-        seed: settings.seed,
-        resident_months,
-    }))
+            let refs: Vec<&crate::model::Config> = configs.iter().collect();
+            let with_stated = std::mem::take(&mut first);
+            let Some(run) = runs.run(refs.len(), &|s, _| refs[s], self.settings, on_done)? else {
+                continue;
+            };
+            resident_months += run.resident_months;
+            let mut each = run.scenarios.into_iter();
+            if with_stated {
+                stated = Some(self.counted(each.next().expect("the stated run")));
+            }
+            for ((quantiles, values), r) in drawn.into_iter().zip(each) {
+                let simulated = self.counted(r);
+                let distance = distance(&means(&simulated), self.counts);
+                candidates.push(Candidate {
+                    quantiles,
+                    values,
+                    simulated,
+                    distance,
+                });
+            }
+        }
+        Ok(stated.map(|stated| (stated, candidates, resident_months)))
+    }
 }
 
 /// The calibrated scenario's text, to be written as
@@ -615,6 +675,35 @@ fn means(simulated: &[Vec<f64>]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The warning is for a closest candidate further than
+    /// [`CLOSE_ENOUGH`] from the counts, not one at it.
+    #[test]
+    fn only_a_closest_candidate_beyond_close_enough_is_warned_about() {
+        let at = |distance: f64| Calibration {
+            scenario: "Place".into(),
+            observed: Observed {
+                file: "counts.csv".into(),
+                observations: Vec::new(),
+            },
+            parameters: Vec::new(),
+            candidates: vec![Candidate {
+                quantiles: Vec::new(),
+                values: Vec::new(),
+                simulated: Vec::new(),
+                distance,
+            }],
+            accepted: vec![0],
+            stated_distance: 0.0,
+            fit: Vec::new(),
+            replicates: 1,
+            seed: 1,
+            resident_months: 0,
+        };
+        assert_eq!(at(CLOSE_ENOUGH).far_from_the_counts(), None);
+        let far = at(CLOSE_ENOUGH + 0.001).far_from_the_counts().unwrap();
+        assert!(far.contains("25.1%"), "{far}");
+    }
 
     #[test]
     fn uniform_quantiles_pass_and_bunched_ones_fail_the_uniformity_test() {

@@ -713,7 +713,6 @@ fn experiment(
 }
 
 fn sensitivity(args: cli::SensitivityArgs, source: &mut Source) -> Result<(), Error> {
-    use upstream::format::money;
     let (plan, out) = experiment(
         "upstream sensitivity",
         args.compared,
@@ -788,62 +787,7 @@ fn sensitivity(args: cli::SensitivityArgs, source: &mut Source) -> Result<(), Er
     }
     out.write(&files)?;
     if !args.quiet {
-        for s in 1..one_way.scenarios.len() {
-            let ranked = one_way.ranked(s);
-            let central = ranked.first().map_or(0.0, |e| e.npv.central);
-            println!(
-                "{}: net present value {} with every parameter at its value; the assumptions that decide it (net present value at the low and the high end of each range):",
-                one_way.scenarios[s],
-                money(central)
-            );
-            for e in ranked.iter().take(args.top) {
-                println!(
-                    "  {:<55} {:>10} to {:>10}  (range {} to {})",
-                    e.parameter,
-                    money(e.npv.low),
-                    money(e.npv.high),
-                    e.range.0,
-                    e.range.1
-                );
-            }
-            if let Some(screen) = &screen {
-                println!(
-                    "  Morris screen, {} trajectories (μ*, the mean size of each parameter's elementary effect on net present value per whole range; σ, its spread):",
-                    screen.trajectories
-                );
-                for e in screen.ranked(s).iter().take(args.top) {
-                    println!(
-                        "  {:<55} μ* {:>10}  σ {:>10}",
-                        e.parameter,
-                        money(e.npv.mu_star),
-                        money(e.npv.sigma)
-                    );
-                }
-            }
-        }
-        println!(
-            "Wrote {}{}, the central comparison's files and report.html, with a tornado{} chart per scenario, to {}",
-            upstream::published::SENSITIVITY_FILE,
-            if screen.is_some() {
-                format!(", {}", upstream::published::MORRIS_FILE)
-            } else {
-                String::new()
-            },
-            if screen.is_some() {
-                " and a Morris"
-            } else {
-                ""
-            },
-            args.out.display()
-        );
-        let rate = |months: u64, seconds: f64| {
-            format!(
-                "{:.2} billion resident-months in {:.1} s, {:.0} million a second",
-                months as f64 / 1e9,
-                seconds,
-                months as f64 / seconds / 1e6
-            )
-        };
+        print_sensitivity(&one_way, screen.as_ref(), args.top, &args.out);
         // A merge's time is not the simulation's; it says the shards'.
         if source.runs.is_whole() {
             eprintln!(
@@ -865,6 +809,76 @@ fn sensitivity(args: cli::SensitivityArgs, source: &mut Source) -> Result<(), Er
         }
     }
     Ok(())
+}
+
+/// Each scenario's assumptions that decide its net present value, one way
+/// and (if run) by the Morris screen, the `top` of each; and what was
+/// written to `out`.
+fn print_sensitivity(
+    one_way: &upstream::sensitivity::OneWay,
+    screen: Option<&upstream::sensitivity::Screening>,
+    top: usize,
+    out: &std::path::Path,
+) {
+    use upstream::format::money;
+    for s in 1..one_way.scenarios.len() {
+        let ranked = one_way.ranked(s);
+        let central = ranked.first().map_or(0.0, |e| e.npv.central);
+        println!(
+            "{}: net present value {} with every parameter at its value; the assumptions that decide it (net present value at the low and the high end of each range):",
+            one_way.scenarios[s],
+            money(central)
+        );
+        for e in ranked.iter().take(top) {
+            println!(
+                "  {:<55} {:>10} to {:>10}  (range {} to {})",
+                e.parameter,
+                money(e.npv.low),
+                money(e.npv.high),
+                e.range.0,
+                e.range.1
+            );
+        }
+        if let Some(screen) = screen {
+            println!(
+                "  Morris screen, {} trajectories (μ*, the mean size of each parameter's elementary effect on net present value per whole range; σ, its spread):",
+                screen.trajectories
+            );
+            for e in screen.ranked(s).iter().take(top) {
+                println!(
+                    "  {:<55} μ* {:>10}  σ {:>10}",
+                    e.parameter,
+                    money(e.npv.mu_star),
+                    money(e.npv.sigma)
+                );
+            }
+        }
+    }
+    println!(
+        "Wrote {}{}, the central comparison's files and report.html, with a tornado{} chart per scenario, to {}",
+        upstream::published::SENSITIVITY_FILE,
+        if screen.is_some() {
+            format!(", {}", upstream::published::MORRIS_FILE)
+        } else {
+            String::new()
+        },
+        if screen.is_some() {
+            " and a Morris"
+        } else {
+            ""
+        },
+        out.display()
+    );
+}
+
+/// "1.23 billion resident-months in 4.5 s, 273 million a second".
+fn rate(months: u64, seconds: f64) -> String {
+    format!(
+        "{:.2} billion resident-months in {:.1} s, {:.0} million a second",
+        months as f64 / 1e9,
+        seconds,
+        months as f64 / seconds / 1e6
+    )
 }
 
 fn break_even(args: cli::BreakEvenArgs, source: &mut Source) -> Result<(), Error> {

@@ -220,69 +220,23 @@ pub fn read_through(
 
 /// As [`read`], from the file's text.
 pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, ObservedError> {
-    let err = |line: Option<usize>, column: Option<(usize, &str)>, message: String| ObservedError {
-        file: path.to_path_buf(),
-        line,
-        column: column.map(|(i, name)| format!("{} ({name})", i + 1)),
-        message,
-    };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| err(Some(1), None, format!("not a CSV file: {e}")))?
+        .map_err(|e| fault(path, Some(1), None, format!("not a CSV file: {e}")))?
         .clone();
-    let columns: Vec<&str> = COLUMNS.iter().copied().chain([OPTIONAL]).collect();
-    input::check_header(&headers, &columns, &COLUMNS, "a table of observed counts").map_err(
-        |f| {
-            let column = match (f.index, f.column) {
-                (Some(i), Some(name)) => Some(format!("{} ({name})", i + 1)),
-                (_, name) => name,
-            };
-            ObservedError {
-                file: path.to_path_buf(),
-                line: Some(1),
-                column,
-                message: f.message,
-            }
-        },
-    )?;
-    let mut at = [0usize; 3];
-    for (j, c) in COLUMNS.iter().enumerate() {
-        at[j] = headers.iter().position(|h| h == *c).expect("checked above");
-    }
-    let source_at = headers.iter().position(|h| h == OPTIONAL);
-    let config = &scenario.config;
-    let layout = Layout::new(config);
-    let start = scenario.start;
-    let fy = scenario.conventions.financial_year_start_month;
-    let months = config.months;
-    let last = {
-        let total = start.0 as i64 * 12 + start.1 as i64 - 1 + months as i64 - 1;
-        (
-            (total.div_euclid(12)) as i32,
-            (total.rem_euclid(12) + 1) as u32,
-        )
-    };
-    let horizon = format!(
-        "the scenario runs from {} to {}",
-        month_name(start),
-        month_name(last)
-    );
-    let counts: Vec<&str> = layout
-        .defs
-        .iter()
-        .filter(|d| is_count(&d.metric) && !d.pence)
-        .map(|d| d.name.as_str())
-        .collect();
+    let rows = Rows::of(path, &headers, scenario)?;
     let mut observations: Vec<Observation> = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| err(Some(i + 2), None, format!("not a CSV row: {e}")))?;
+        let record =
+            record.map_err(|e| fault(path, Some(i + 2), None, format!("not a CSV row: {e}")))?;
         let line = record.position().map_or(i + 2, |p| p.line() as usize);
         if record.len() != headers.len() {
-            return Err(err(
+            return Err(fault(
+                path,
                 Some(line),
                 None,
                 format!(
@@ -292,18 +246,137 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                 ),
             ));
         }
-        let cell = |j: usize| record.get(at[j]).unwrap_or("");
-        let col = |j: usize| Some((at[j], COLUMNS[j]));
+        let observation = rows.observation(&record, line, &observations)?;
+        observations.push(observation);
+    }
+    if observations.is_empty() {
+        return Err(fault(
+            path,
+            None,
+            None,
+            "it holds no counts: expected a row for each count, under the header metric,period,count".into(),
+        ));
+    }
+    Ok(Observed {
+        file: path.to_path_buf(),
+        observations,
+    })
+}
+
+/// A fault in the observed file `path`, at a line and a column (its index
+/// and name) where known.
+fn fault(
+    path: &Path,
+    line: Option<usize>,
+    column: Option<(usize, &str)>,
+    message: String,
+) -> ObservedError {
+    ObservedError {
+        file: path.to_path_buf(),
+        line,
+        column: column.map(|(i, name)| format!("{} ({name})", i + 1)),
+        message,
+    }
+}
+
+/// How to read the rows of an observed file: where its columns are, and
+/// the scenario's counts and horizon each row is checked against.
+struct Rows<'a> {
+    path: &'a Path,
+    /// The columns `metric`, `period` and `count`, by position.
+    at: [usize; 3],
+    source_at: Option<usize>,
+    layout: Layout,
+    /// The names of the counts the scenario records.
+    counts: Vec<String>,
+    start: (i32, u32),
+    months: usize,
+    fy: u32,
+    /// "the scenario runs from … to …".
+    horizon: String,
+}
+
+impl<'a> Rows<'a> {
+    /// Checks the header and sets up the rows' checks.
+    fn of(
+        path: &'a Path,
+        headers: &csv::StringRecord,
+        scenario: &Loaded,
+    ) -> Result<Rows<'a>, ObservedError> {
+        let columns: Vec<&str> = COLUMNS.iter().copied().chain([OPTIONAL]).collect();
+        input::check_header(headers, &columns, &COLUMNS, "a table of observed counts").map_err(
+            |f| {
+                let column = match (f.index, f.column) {
+                    (Some(i), Some(name)) => Some(format!("{} ({name})", i + 1)),
+                    (_, name) => name,
+                };
+                ObservedError {
+                    file: path.to_path_buf(),
+                    line: Some(1),
+                    column,
+                    message: f.message,
+                }
+            },
+        )?;
+        let mut at = [0usize; 3];
+        for (j, c) in COLUMNS.iter().enumerate() {
+            at[j] = headers.iter().position(|h| h == *c).expect("checked above");
+        }
+        let config = &scenario.config;
+        let layout = Layout::new(config);
+        let start = scenario.start;
+        let months = config.months;
+        let last = {
+            let total = start.0 as i64 * 12 + start.1 as i64 - 1 + months as i64 - 1;
+            (
+                (total.div_euclid(12)) as i32,
+                (total.rem_euclid(12) + 1) as u32,
+            )
+        };
+        let counts = layout
+            .defs
+            .iter()
+            .filter(|d| is_count(&d.metric) && !d.pence)
+            .map(|d| d.name.clone())
+            .collect();
+        Ok(Rows {
+            path,
+            at,
+            source_at: headers.iter().position(|h| h == OPTIONAL),
+            layout,
+            counts,
+            start,
+            months: months as usize,
+            fy: scenario.conventions.financial_year_start_month,
+            horizon: format!(
+                "the scenario runs from {} to {}",
+                month_name(start),
+                month_name(last)
+            ),
+        })
+    }
+
+    /// The observation on `line`, checked, and checked against those
+    /// `before` it.
+    fn observation(
+        &self,
+        record: &csv::StringRecord,
+        line: usize,
+        before: &[Observation],
+    ) -> Result<Observation, ObservedError> {
+        let err = |column, message| fault(self.path, Some(line), column, message);
+        let cell = |j: usize| record.get(self.at[j]).unwrap_or("");
+        let col = |j: usize| Some((self.at[j], COLUMNS[j]));
         let metric = cell(0);
         if let Some(why) = input::text_fault(metric, input::TextKind::Name) {
-            return Err(err(Some(line), col(0), why));
+            return Err(err(col(0), why));
         }
-        let Some(index) = layout.defs.iter().position(|d| d.name == metric) else {
+        let Some(index) = self.layout.defs.iter().position(|d| d.name == metric) else {
+            let counts: Vec<&str> = self.counts.iter().map(String::as_str).collect();
             let near = crate::scenario::nearest(metric, &counts)
                 .map(|n| format!("; did you mean \"{n}\"?"))
                 .unwrap_or_default();
             return Err(err(
-                Some(line),
                 col(0),
                 format!(
                     "unknown metric \"{}\": expected a count the scenario records, as timeseries.csv names it (such as service.ae_attendance.events){near}",
@@ -311,10 +384,9 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                 ),
             ));
         };
-        let def = &layout.defs[index];
+        let def = &self.layout.defs[index];
         if def.pence || !is_count(&def.metric) {
             return Err(err(
-                Some(line),
                 col(0),
                 format!(
                     "\"{metric}\" is not a count (it is {}); calibrate to counts such as contacts, entries or places occupied",
@@ -324,7 +396,6 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
         }
         let Some(period) = Period::parse(cell(1)) else {
             return Err(err(
-                Some(line),
                 col(1),
                 format!(
                     "expected a month such as 2026-07 or a financial year such as 2026/27, found \"{}\"",
@@ -332,15 +403,18 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                 ),
             ));
         };
-        let (first, last_m) = period.ends(fy);
-        let (a, b) = (months_between(start, first), months_between(start, last_m));
-        if a < 0 || b >= months as i64 {
+        let (first, last_m) = period.ends(self.fy);
+        let (a, b) = (
+            months_between(self.start, first),
+            months_between(self.start, last_m),
+        );
+        if a < 0 || b >= self.months as i64 {
             return Err(err(
-                Some(line),
                 col(1),
                 format!(
-                    "{} is outside the horizon: {horizon}; observe inside it, or set the scenario's `start` and `horizon_years` to cover it",
-                    period.label()
+                    "{} is outside the horizon: {}; observe inside it, or set the scenario's `start` and `horizon_years` to cover it",
+                    period.label(),
+                    self.horizon
                 ),
             ));
         }
@@ -352,7 +426,6 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
             .filter(|c| c.is_finite() && *c >= 0.0)
             .ok_or_else(|| {
                 err(
-                    Some(line),
                     col(2),
                     format!(
                         "expected a count of 0 or more, found \"{}\"",
@@ -360,12 +433,11 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                     ),
                 )
             })?;
-        if let Some(o) = observations
+        if let Some(o) = before
             .iter()
             .find(|o| o.metric == metric && o.period == period)
         {
             return Err(err(
-                Some(line),
                 col(1),
                 format!(
                     "{metric} in {} is already given on line {}",
@@ -374,12 +446,11 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                 ),
             ));
         }
-        let overlapping = observations
+        let overlapping = before
             .iter()
             .find(|o| o.metric == metric && o.months.0 as i64 <= b && a <= o.months.1 as i64);
         if let Some(o) = overlapping {
             return Err(err(
-                Some(line),
                 col(1),
                 format!(
                     "{metric} in {} overlaps {} on line {}; give months or financial years, not both",
@@ -389,7 +460,8 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
                 ),
             ));
         }
-        let source = source_at
+        let source = self
+            .source_at
             .and_then(|j| record.get(j))
             .filter(|s| !s.is_empty())
             .map(str::to_string);
@@ -397,9 +469,9 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
             .as_deref()
             .and_then(|s| input::text_fault(s, input::TextKind::Prose))
         {
-            return Err(err(Some(line), source_at.map(|j| (j, OPTIONAL)), why));
+            return Err(err(self.source_at.map(|j| (j, OPTIONAL)), why));
         }
-        observations.push(Observation {
+        Ok(Observation {
             metric: metric.to_string(),
             period,
             count,
@@ -408,19 +480,8 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
             index,
             stock: def.kind == Kind::Stock,
             months: (a as usize, b as usize),
-        });
+        })
     }
-    if observations.is_empty() {
-        return Err(err(
-            None,
-            None,
-            "it holds no counts: expected a row for each count, under the header metric,period,count".into(),
-        ));
-    }
-    Ok(Observed {
-        file: path.to_path_buf(),
-        observations,
-    })
 }
 
 /// `path`'s last part, as text.

@@ -257,8 +257,66 @@ pub fn place_scenario(
     out: &Path,
     read: &dyn Fn(&Path) -> std::io::Result<String>,
 ) -> Result<(String, Vec<String>), PlaceError> {
-    let rows = &figures.neighbourhoods;
-    let residents: u64 = rows.iter().map(|r| r.residents as u64).sum();
+    let residents = check_figures(figures)?;
+    let dir = out.parent().unwrap_or(Path::new(""));
+    let mut text = population_text(figures, residents, &crate::output::relative(baseline, dir));
+    let load = |text: &str| -> Result<Config, PlaceError> {
+        let read = |p: &Path| {
+            if p == out {
+                Ok(text.to_string())
+            } else {
+                read(p)
+            }
+        };
+        Ok(scenario::load_from(out, &Overrides::default(), &read)?.config)
+    };
+    // Base rates: each figure given scales its service's rate so the place's
+    // residents, by their own hazards, expect that count at the start.
+    let mut config = load(&text)?;
+    let given: Vec<&Target> = TARGETS
+        .iter()
+        .filter(|t| figures.activity.get(t.service).is_some())
+        .collect();
+    let mut calibrated = given
+        .iter()
+        .map(|t| Calibrated::of(&config, t, figures.activity.get(t.service).expect("given")))
+        .collect::<Result<Vec<_>, _>>()?;
+    scale_by_hazards(&mut config, &given, &mut calibrated);
+    // Then by running the place's first year (after its burn-in), twice:
+    // households, stress and programmes move counts the hazards alone do
+    // not see. Skipped for a place too large to run in seconds.
+    let simulated = residents <= SIMULATE_UP_TO;
+    if simulated && !given.is_empty() {
+        for _ in 0..2 {
+            let first_year = first_year(&config);
+            for (t, c) in given.iter().zip(calibrated.iter_mut()) {
+                let seen = if t.episode {
+                    first_year.occupancy[c.index]
+                } else {
+                    first_year.contacts[c.index]
+                };
+                if seen > 0.0 {
+                    c.factor *= c.target / seen;
+                }
+                c.apply(&mut config, t.episode);
+            }
+        }
+    }
+    let (sections, notes) = rates_text(figures, &given, &calibrated, simulated);
+    text.push_str(&sections);
+    // The file as written must load.
+    load(&text)?;
+    Ok((text, notes))
+}
+
+/// The place's residents, once its figures are checked: 1 to 50,000,000
+/// of them, and every activity count 0 or more.
+fn check_figures(figures: &PlaceFigures) -> Result<u64, PlaceError> {
+    let residents: u64 = figures
+        .neighbourhoods
+        .iter()
+        .map(|r| r.residents as u64)
+        .sum();
     if !(1..=50_000_000).contains(&residents) {
         return Err(PlaceError::Figure(format!(
             "the neighbourhoods' residents add up to {residents}; a place has 1 to 50,000,000"
@@ -274,9 +332,17 @@ pub fn place_scenario(
             )));
         }
     }
-    let dir = out.parent().unwrap_or(Path::new(""));
-    let extends = crate::output::relative(baseline, dir);
-    let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
+    Ok(residents)
+}
+
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The scenario's opening: what it is, what it extends, and the place's
+/// neighbourhoods.
+fn population_text(figures: &PlaceFigures, residents: u64, extends: &Path) -> String {
+    let rows = &figures.neighbourhoods;
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -317,51 +383,14 @@ pub fn place_scenario(
         "neighbourhood_residents = [{}]",
         list(&|r| r.residents.to_string())
     );
+    text
+}
 
-    // Base rates: each figure given scales its service's rate so the place's
-    // residents, by their own hazards, expect that count at the start.
-    let load = |text: &str| -> Result<Config, PlaceError> {
-        let read = |p: &Path| {
-            if p == out {
-                Ok(text.to_string())
-            } else {
-                read(p)
-            }
-        };
-        Ok(scenario::load_from(out, &Overrides::default(), &read)?.config)
-    };
-    let mut config = load(&text)?;
-    let given: Vec<&Target> = TARGETS
-        .iter()
-        .filter(|t| figures.activity.get(t.service).is_some())
-        .collect();
-    let mut calibrated = Vec::new();
-    for t in &given {
-        let target = figures.activity.get(t.service).expect("filtered");
-        let index = if t.episode {
-            service(
-                &config.episodes.iter().map(|e| &e.id).collect::<Vec<_>>(),
-                t,
-            )?
-        } else {
-            service(&config.events.iter().map(|e| &e.id).collect::<Vec<_>>(), t)?
-        };
-        let base = if t.episode {
-            config.episodes[index].entry_per_month
-        } else {
-            config.events[index].rate_per_month
-        };
-        calibrated.push(Calibrated {
-            target,
-            index,
-            base,
-            factor: 1.0,
-            default: 0.0,
-        });
-    }
-    // First by the residents' own hazards (exact for contacts; for places,
-    // by bisection, as occupancy rises less than in proportion).
-    let expected = expected_at_start(&config);
+/// Scales each given service's rates by the residents' own hazards: exact
+/// for contacts; for places, by bisection, as occupancy rises less than in
+/// proportion to entries.
+fn scale_by_hazards(config: &mut Config, given: &[&Target], calibrated: &mut [Calibrated]) {
+    let expected = expected_at_start(config);
     for (t, c) in given.iter().zip(calibrated.iter_mut()) {
         if t.episode {
             c.default = expected.occupancy[c.index];
@@ -369,7 +398,7 @@ pub fn place_scenario(
             let base = c.base;
             let mut occupancy = |k: f64| {
                 config.episodes[e].entry_per_month = base.map(|r| r * k);
-                expected_at_start(&config).occupancy[e]
+                expected_at_start(config).occupancy[e]
             };
             let (mut lo, mut hi) = (0.0, 1.0);
             while occupancy(hi) < c.target && hi < 1e4 {
@@ -393,31 +422,21 @@ pub fn place_scenario(
                 1.0
             };
         }
-        c.apply(&mut config, t.episode);
+        c.apply(config, t.episode);
     }
-    // Then by running the place's first year (after its burn-in), twice:
-    // households, stress and programmes move counts the hazards alone do
-    // not see. Skipped for a place too large to run in seconds.
-    let simulated = residents <= SIMULATE_UP_TO;
-    if simulated && !given.is_empty() {
-        for _ in 0..2 {
-            let first_year = first_year(&config);
-            for (t, c) in given.iter().zip(calibrated.iter_mut()) {
-                let seen = if t.episode {
-                    first_year.occupancy[c.index]
-                } else {
-                    first_year.contacts[c.index]
-                };
-                if seen > 0.0 {
-                    c.factor *= c.target / seen;
-                }
-                c.apply(&mut config, t.episode);
-            }
-        }
-    }
+}
+
+/// Each scaled service's table for the scenario, with where its rates came
+/// from, and a line for the user on each.
+fn rates_text(
+    figures: &PlaceFigures,
+    given: &[&Target],
+    calibrated: &[Calibrated],
+    simulated: bool,
+) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let mut sections = String::new();
-    for (t, c) in given.iter().zip(&calibrated) {
+    for (t, c) in given.iter().zip(calibrated) {
         let rates = c.base.map(|r| r * c.factor);
         let (table, field, what) = if t.episode {
             ("episodes", "entry_per_month", "entry rate")
@@ -453,10 +472,7 @@ pub fn place_scenario(
             c.factor
         ));
     }
-    text.push_str(&sections);
-    // The file as written must load.
-    load(&text)?;
-    Ok((text, notes))
+    (sections, notes)
 }
 
 /// Places up to this size are checked on a run of their first year.
@@ -473,6 +489,30 @@ struct Calibrated {
 }
 
 impl Calibrated {
+    /// Service `t`'s rates in `config`, to be scaled to `target`.
+    fn of(config: &Config, t: &Target, target: f64) -> Result<Calibrated, PlaceError> {
+        let index = if t.episode {
+            service(
+                &config.episodes.iter().map(|e| &e.id).collect::<Vec<_>>(),
+                t,
+            )?
+        } else {
+            service(&config.events.iter().map(|e| &e.id).collect::<Vec<_>>(), t)?
+        };
+        let base = if t.episode {
+            config.episodes[index].entry_per_month
+        } else {
+            config.events[index].rate_per_month
+        };
+        Ok(Calibrated {
+            target,
+            index,
+            base,
+            factor: 1.0,
+            default: 0.0,
+        })
+    }
+
     fn apply(&self, config: &mut Config, episode: bool) {
         let rates = self.base.map(|r| r * self.factor);
         if episode {

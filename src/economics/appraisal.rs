@@ -674,47 +674,100 @@ pub fn appraise(
     s: usize,
 ) -> Appraisal {
     let (bc, sc) = (configs[0], configs[s]);
-    let lines = lines(bc, sc);
+    let allowances = Allowances::of(conv, bc, sc, money[0], money[s], runs, s);
+    let ctx = context(conv, money[0], money[s], runs, s, &allowances);
+    let reps = runs[s].series.len().min(runs[0].series.len());
+    let mut tally = Tally::new(conv, ctx.months);
+    for r in 0..reps {
+        tally.add(conv, &ctx, runs, s, r);
+    }
+    tally.into_appraisal(conv, &ctx, bc, sc, allowances)
+}
+
+/// What a comparison allows for beyond its flows: each changed line's cost
+/// uplift and the optimism-bias haircut on savings, by the weakest evidence
+/// grade among the changed interventions.
+struct Allowances {
+    lines: Vec<Line>,
+    /// Uplift by line index (prevention and capital lines), 0 for others.
+    uplift: Vec<f64>,
+    /// Each changed intervention's uplift on money that moves, for the reader.
+    cost_uplift: Vec<(String, f64)>,
+    weakest: Option<Grade>,
+    haircut: f64,
+}
+
+impl Allowances {
+    fn of(
+        conv: &Conventions,
+        bc: &Config,
+        sc: &Config,
+        baseline_money: &[InterventionMoney],
+        money: &[InterventionMoney],
+        runs: &[ScenarioRuns],
+        s: usize,
+    ) -> Allowances {
+        let lines = lines(bc, sc);
+        let mut uplift = vec![0.0; lines.len()];
+        let mut cost_uplift = Vec::new();
+        let mut weakest: Option<Grade> = None;
+        for id in &changed_interventions(bc, sc) {
+            let Some(m) = money_of(id, money, baseline_money) else {
+                continue;
+            };
+            weakest = Some(weakest.map_or(m.effect_grade, |w| w.max(m.effect_grade)));
+            for (k, line) in lines.iter().enumerate() {
+                if line.kind == LineKind::Reactive || line.id != *id {
+                    continue;
+                }
+                // Capital by the grade of its purchase price, revenue by the
+                // grade of its revenue costs.
+                let u = conv.uplift(if line.kind == LineKind::Capital {
+                    m.capital_cost_grade
+                } else {
+                    m.cost_grade
+                });
+                uplift[k] = u;
+                // The allowance a reader is told of: only on money that moves.
+                let moves = (0..runs[s].series.len().min(runs[0].series.len())).any(|r| {
+                    let (b, sv) = (line.monthly(&runs[0], r), line.monthly(&runs[s], r));
+                    b.iter().zip(sv).any(|(x, y)| *x != y)
+                });
+                if moves && !cost_uplift.iter().any(|(i, v)| i == id && *v == u) {
+                    cost_uplift.push((id.clone(), u));
+                }
+            }
+        }
+        let haircut = weakest.map_or(0.0, |g| conv.haircut(g));
+        Allowances {
+            lines,
+            uplift,
+            cost_uplift,
+            weakest,
+            haircut,
+        }
+    }
+}
+
+/// The prices, shares and rules each line's flows are valued by.
+fn context<'a>(
+    conv: &Conventions,
+    baseline_money: &[InterventionMoney],
+    money: &[InterventionMoney],
+    runs: &'a [ScenarioRuns],
+    s: usize,
+    allowances: &Allowances,
+) -> Context<'a> {
+    let lines = allowances.lines.clone();
     let months = runs[s].series.first().map_or(0, |x| x.months);
-    let changed = changed_interventions(bc, sc);
-    let mut uplift = vec![0.0; lines.len()];
     let mut residual_share = vec![None; lines.len()];
     let mut asset_years = vec![f64::INFINITY; lines.len()];
     let mut land_share = vec![0.0; lines.len()];
-    let mut cost_uplift = Vec::new();
-    let mut weakest: Option<Grade> = None;
-    for id in &changed {
-        let Some(m) = money_of(id, money[s], money[0]) else {
-            continue;
-        };
-        weakest = Some(weakest.map_or(m.effect_grade, |w| w.max(m.effect_grade)));
-        for (k, line) in lines.iter().enumerate() {
-            if line.kind == LineKind::Reactive || line.id != *id {
-                continue;
-            }
-            // Capital by the grade of its purchase price, revenue by the
-            // grade of its revenue costs.
-            let u = conv.uplift(if line.kind == LineKind::Capital {
-                m.capital_cost_grade
-            } else {
-                m.cost_grade
-            });
-            uplift[k] = u;
-            // The allowance a reader is told of: only on money that moves.
-            let moves = (0..runs[s].series.len().min(runs[0].series.len())).any(|r| {
-                let (b, sv) = (line.monthly(&runs[0], r), line.monthly(&runs[s], r));
-                b.iter().zip(sv).any(|(x, y)| *x != y)
-            });
-            if moves && !cost_uplift.iter().any(|(i, v)| i == id && *v == u) {
-                cost_uplift.push((id.clone(), u));
-            }
-        }
-    }
     // Every capital line's residual rule (an unchanged one cancels between
     // the two runs anyway), from the scenario's definition.
     for (k, line) in lines.iter().enumerate() {
         if line.kind == LineKind::Capital
-            && let Some(m) = money_of(&line.id, money[s], money[0])
+            && let Some(m) = money_of(&line.id, money, baseline_money)
         {
             residual_share[k] = m.residual_value_share;
             land_share[k] = m.land_share.unwrap_or(0.0);
@@ -723,16 +776,17 @@ pub fn appraise(
             }
         }
     }
-    let haircut = weakest.map_or(0.0, |g| conv.haircut(g));
-    let rpe = lines
-        .iter()
-        .map(|l| {
-            let i = conv.inflation_of(&l.id);
-            (1..=months as u32)
-                .map(|m| conv.real(conv.nominal(1.0, i, m), m))
-                .collect()
-        })
-        .collect();
+    let by_month = |value: &dyn Fn(f64, u32) -> f64| -> Vec<Vec<f64>> {
+        lines
+            .iter()
+            .map(|l| {
+                let i = conv.inflation_of(&l.id);
+                (1..=months as u32).map(|m| value(i, m)).collect()
+            })
+            .collect()
+    };
+    let rpe = by_month(&|i, m| conv.real(conv.nominal(1.0, i, m), m));
+    let cash = by_month(&|i, m| conv.nominal(1.0, i, m));
     let cashable = lines
         .iter()
         .map(|l| {
@@ -743,30 +797,21 @@ pub fn appraise(
             }
         })
         .collect();
-    let cash = lines
-        .iter()
-        .map(|l| {
-            let i = conv.inflation_of(&l.id);
-            (1..=months as u32)
-                .map(|m| conv.nominal(1.0, i, m))
-                .collect()
-        })
-        .collect();
     let financing = lines
         .iter()
         .map(|l| {
             (l.kind == LineKind::Capital)
-                .then(|| money_of(&l.id, money[s], money[0]).cloned())
+                .then(|| money_of(&l.id, money, baseline_money).cloned())
                 .flatten()
         })
         .collect();
     let years = months.div_ceil(12) as u32;
-    let ctx = Context {
+    Context {
         lines,
         baseline: &runs[0],
         scenario: &runs[s],
-        uplift,
-        haircut,
+        uplift: allowances.uplift.clone(),
+        haircut: allowances.haircut,
         rpe,
         cashable,
         residual_share,
@@ -776,28 +821,85 @@ pub fn appraise(
         months,
         cash,
         financing,
-    };
-    let health = conv.health_discount.factors(years.max(1));
-    let reps = runs[s].series.len().min(runs[0].series.len());
+    }
+}
 
-    let mut npv_v = Vec::new();
-    let mut npv_raw = Vec::new();
-    let mut npv_cash = Vec::new();
-    let (mut pv_inv, mut pv_sav, mut pv_cash, mut pv_res) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut roi, mut bcr) = (Vec::new(), Vec::new());
-    let (mut pb_disc, mut pb_undisc) = (Vec::new(), Vec::new());
-    let (mut u_inv, mut u_sav, mut u_net) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut crisis, mut qalys) = (Vec::new(), Vec::new());
-    let (mut per_crisis, mut per_qaly) = (Vec::new(), Vec::new());
-    let mut payer_rows = vec![(Vec::new(), Vec::new(), Vec::new()); Payer::ALL.len()];
-    let mut pool_rows = vec![(Vec::new(), Vec::new(), Vec::new()); conv.pools.len()];
-    let mut cum = vec![(Vec::new(), Vec::new(), Vec::new()); months];
-    let mut bridge_parts = Vec::new();
-    // Per year: spend, cost avoided, cashable, value left; one value a replicate.
-    let mut yearly = vec![[const { Vec::new() }; 4]; years as usize];
-    let in_crisis = Metric::Need(NeedLevel::Crisis);
-    for r in 0..reps {
+/// Spend, cost avoided and net, one value a replicate.
+type Rows = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// Each figure of an appraisal, one value a replicate, as the replicates
+/// are valued.
+struct Tally {
+    npv: Vec<f64>,
+    npv_raw: Vec<f64>,
+    npv_cash: Vec<f64>,
+    pv_inv: Vec<f64>,
+    pv_sav: Vec<f64>,
+    pv_cash: Vec<f64>,
+    pv_res: Vec<f64>,
+    roi: Vec<Option<f64>>,
+    bcr: Vec<Option<f64>>,
+    pb_disc: Vec<Option<u32>>,
+    pb_undisc: Vec<Option<u32>>,
+    u_inv: Vec<f64>,
+    u_sav: Vec<f64>,
+    u_net: Vec<f64>,
+    crisis: Vec<f64>,
+    qalys: Vec<f64>,
+    per_crisis: Vec<Option<f64>>,
+    per_qaly: Vec<Option<f64>>,
+    payer_rows: Vec<Rows>,
+    pool_rows: Vec<Rows>,
+    cum: Vec<Rows>,
+    bridge_parts: Vec<Parts>,
+    /// Per year: spend, cost avoided, cashable, value left.
+    yearly: Vec<[Vec<f64>; 4]>,
+    health: Vec<f64>,
+}
+
+impl Tally {
+    fn new(conv: &Conventions, months: usize) -> Tally {
+        let years = months.div_ceil(12) as u32;
+        let rows = |n: usize| vec![(Vec::new(), Vec::new(), Vec::new()); n];
+        Tally {
+            npv: Vec::new(),
+            npv_raw: Vec::new(),
+            npv_cash: Vec::new(),
+            pv_inv: Vec::new(),
+            pv_sav: Vec::new(),
+            pv_cash: Vec::new(),
+            pv_res: Vec::new(),
+            roi: Vec::new(),
+            bcr: Vec::new(),
+            pb_disc: Vec::new(),
+            pb_undisc: Vec::new(),
+            u_inv: Vec::new(),
+            u_sav: Vec::new(),
+            u_net: Vec::new(),
+            crisis: Vec::new(),
+            qalys: Vec::new(),
+            per_crisis: Vec::new(),
+            per_qaly: Vec::new(),
+            payer_rows: rows(Payer::ALL.len()),
+            pool_rows: rows(conv.pools.len()),
+            cum: rows(months),
+            bridge_parts: Vec::new(),
+            yearly: vec![[const { Vec::new() }; 4]; years as usize],
+            health: conv.health_discount.factors(years.max(1)),
+        }
+    }
+
+    /// Values replicate `r` of scenario `s` against the baseline's.
+    fn add(
+        &mut self,
+        conv: &Conventions,
+        ctx: &Context,
+        runs: &[ScenarioRuns],
+        s: usize,
+        r: usize,
+    ) {
+        let months = ctx.months;
+        let years = self.yearly.len();
         let f = ctx.flows(r, true);
         let raw = ctx.flows(r, false);
         let disc = |v: &[f64]| -> Vec<f64> {
@@ -817,54 +919,54 @@ pub fn appraise(
         let sav: f64 = ds.iter().sum();
         let cash: f64 = dc.iter().sum();
         let n = sav - inv;
-        npv_v.push(n);
+        self.npv.push(n);
         let n_raw = disc(&raw.savings).iter().sum::<f64>()
             - disc(&raw.investment).iter().sum::<f64>()
             + raw.residual * last;
-        npv_raw.push(n_raw);
-        npv_cash.push(cash - inv);
-        bridge_parts.push(Parts {
+        self.npv_raw.push(n_raw);
+        self.npv_cash.push(cash - inv);
+        self.bridge_parts.push(Parts {
             npv: n,
             npv_without_optimism_bias: n_raw,
             npv_cashable: cash - inv,
             ..f.parts
         });
-        for (y, acc) in yearly.iter_mut().enumerate() {
+        for (y, acc) in self.yearly.iter_mut().enumerate() {
             let span = y * 12..((y + 1) * 12).min(months);
             let sum = |v: &[f64]| -> f64 { v[span.clone()].iter().sum() };
             acc[0].push(sum(&f.investment));
             acc[1].push(sum(&f.savings));
             acc[2].push(sum(&f.cashable_savings));
-            acc[3].push(if y + 1 == years as usize {
-                f.residual
-            } else {
-                0.0
-            });
+            acc[3].push(if y + 1 == years { f.residual } else { 0.0 });
         }
-        pv_inv.push(inv);
-        pv_sav.push(sav);
-        pv_cash.push(cash);
-        pv_res.push(residual);
-        roi.push((inv > 0.0).then(|| n / inv));
-        bcr.push((inv > 0.0).then(|| sav / inv));
-        pb_disc.push(payback_month(&di, &ds));
-        pb_undisc.push(payback_month(&f.investment, &f.savings));
+        self.pv_inv.push(inv);
+        self.pv_sav.push(sav);
+        self.pv_cash.push(cash);
+        self.pv_res.push(residual);
+        self.roi.push((inv > 0.0).then(|| n / inv));
+        self.bcr.push((inv > 0.0).then(|| sav / inv));
+        self.pb_disc.push(payback_month(&di, &ds));
+        self.pb_undisc
+            .push(payback_month(&f.investment, &f.savings));
         let ui: f64 = f.investment.iter().sum::<f64>() - f.residual;
         let us: f64 = f.savings.iter().sum();
-        u_inv.push(ui);
-        u_sav.push(us);
-        u_net.push(us - ui);
+        self.u_inv.push(ui);
+        self.u_sav.push(us);
+        self.u_net.push(us - ui);
+        let in_crisis = Metric::Need(NeedLevel::Crisis);
         let cb = runs[0].monthly(&in_crisis, r);
         let cs = runs[s].monthly(&in_crisis, r);
         let avoided: f64 = cb.iter().zip(&cs).map(|(b, s)| b - s).sum();
-        crisis.push(avoided);
+        self.crisis.push(avoided);
         let qb = runs[0].monthly(&Metric::Qalys, r);
         let qs = runs[s].monthly(&Metric::Qalys, r);
-        let gained: f64 = (0..months).map(|m| (qs[m] - qb[m]) * health[m / 12]).sum();
-        qalys.push(gained);
-        per_crisis.push((avoided > 0.0).then(|| -n / avoided));
-        per_qaly.push((gained > 0.0).then(|| -n / gained));
-        for (p, rows) in payer_rows.iter_mut().enumerate() {
+        let gained: f64 = (0..months)
+            .map(|m| (qs[m] - qb[m]) * self.health[m / 12])
+            .sum();
+        self.qalys.push(gained);
+        self.per_crisis.push((avoided > 0.0).then(|| -n / avoided));
+        self.per_qaly.push((gained > 0.0).then(|| -n / gained));
+        for (p, rows) in self.payer_rows.iter_mut().enumerate() {
             rows.0.push(f.payer_spend[p]);
             rows.1.push(f.payer_avoided[p]);
             rows.2.push(f.payer_avoided[p] - f.payer_spend[p]);
@@ -874,9 +976,9 @@ pub fn appraise(
                 pool.payers.iter().map(|p| v[*p as usize]).sum()
             };
             let (sp, av) = (sum(&f.payer_spend), sum(&f.payer_avoided));
-            pool_rows[k].0.push(sp);
-            pool_rows[k].1.push(av);
-            pool_rows[k].2.push(av - sp);
+            self.pool_rows[k].0.push(sp);
+            self.pool_rows[k].1.push(av);
+            self.pool_rows[k].2.push(av - sp);
         }
         let (mut ci, mut cs_) = (0.0, 0.0);
         for m in 0..months {
@@ -887,88 +989,102 @@ pub fn appraise(
                 ci -= residual;
             }
             cs_ += ds[m];
-            cum[m].0.push(ci);
-            cum[m].1.push(cs_);
-            cum[m].2.push(cs_ - ci);
+            self.cum[m].0.push(ci);
+            self.cum[m].1.push(cs_);
+            self.cum[m].2.push(cs_ - ci);
         }
     }
-    let position = |id: &str, name: &str, rows: &(Vec<f64>, Vec<f64>, Vec<f64>)| Position {
-        id: id.into(),
-        name: name.into(),
-        spend: Band::of(&rows.0),
-        cost_avoided: Band::of(&rows.1),
-        net: Band::of(&rows.2),
-    };
-    Appraisal {
-        scenario: sc.name.clone(),
-        against: bc.name.clone(),
-        cost_uplift,
-        savings_haircut: haircut,
-        savings_haircut_grade: weakest,
-        npv: Band::of(&npv_v),
-        npv_variance: None,
-        npv_without_optimism_bias: Band::of(&npv_raw),
-        npv_cashable: Band::of(&npv_cash),
-        pv_investment: Band::of(&pv_inv),
-        pv_savings: Band::of(&pv_sav),
-        pv_cashable_savings: Band::of(&pv_cash),
-        pv_residual_value: Band::of(&pv_res),
-        roi: Estimate::of(&roi),
-        benefit_cost_ratio: Estimate::of(&bcr),
-        payback_month_discounted: Payback::of(&pb_disc),
-        payback_month_undiscounted: Payback::of(&pb_undisc),
-        probability_npv_positive: if npv_v.is_empty() {
-            f64::NAN
-        } else {
-            npv_v.iter().filter(|&&v| v > 0.0).count() as f64 / npv_v.len() as f64
-        },
-        undiscounted_investment: Band::of(&u_inv),
-        undiscounted_savings: Band::of(&u_sav),
-        undiscounted_net: Band::of(&u_net),
-        crisis_months_avoided: Band::of(&crisis),
-        qalys_gained: Band::of(&qalys),
-        net_cost_per_crisis_month_avoided: Estimate::of(&per_crisis),
-        net_cost_per_qaly_gained: Estimate::of(&per_qaly),
-        who_pays: Payer::ALL
-            .iter()
-            .map(|p| position(p.name(), p.label(), &payer_rows[*p as usize]))
-            .collect(),
-        pools: conv
-            .pools
-            .iter()
-            .zip(&pool_rows)
-            .map(|(pool, rows)| position(&pool.id, &pool.name, rows))
-            .collect(),
-        cumulative: cum
-            .iter()
-            .enumerate()
-            .map(|(m, (i, s_, n))| Cumulative {
-                month: m as u32 + 1,
-                financial_year: conv.fy_label(conv.financial_year(m as u32 + 1)),
-                investment: Band::of(i),
-                savings: Band::of(s_),
-                net: Band::of(n),
-            })
-            .collect(),
-        bridge: Bridge::of(&bridge_parts),
-        by_year: yearly
-            .iter()
-            .enumerate()
-            .map(|(y, acc)| YearFlow {
-                year: y as u32,
-                first_month: y as u32 * 12 + 1,
-                last_month: ((y + 1) * 12).min(months) as u32,
-                discount_rate: conv.discount.rate(y as u32),
-                discount_factor: ctx.factors[y],
-                spend: Band::of(&acc[0]),
-                cost_avoided: Band::of(&acc[1]),
-                cashable_cost_avoided: Band::of(&acc[2]),
-                value_left: Band::of(&acc[3]),
-            })
-            .collect(),
-        capital_schedule: Vec::new(),
-        npv_by_replicate: npv_v,
-        crisis_months_avoided_by_replicate: crisis,
+
+    /// The appraisal: each figure's band across the replicates.
+    fn into_appraisal(
+        self,
+        conv: &Conventions,
+        ctx: &Context,
+        bc: &Config,
+        sc: &Config,
+        allowances: Allowances,
+    ) -> Appraisal {
+        let months = ctx.months;
+        let position = |id: &str, name: &str, rows: &Rows| Position {
+            id: id.into(),
+            name: name.into(),
+            spend: Band::of(&rows.0),
+            cost_avoided: Band::of(&rows.1),
+            net: Band::of(&rows.2),
+        };
+        Appraisal {
+            scenario: sc.name.clone(),
+            against: bc.name.clone(),
+            cost_uplift: allowances.cost_uplift,
+            savings_haircut: allowances.haircut,
+            savings_haircut_grade: allowances.weakest,
+            npv: Band::of(&self.npv),
+            npv_variance: None,
+            npv_without_optimism_bias: Band::of(&self.npv_raw),
+            npv_cashable: Band::of(&self.npv_cash),
+            pv_investment: Band::of(&self.pv_inv),
+            pv_savings: Band::of(&self.pv_sav),
+            pv_cashable_savings: Band::of(&self.pv_cash),
+            pv_residual_value: Band::of(&self.pv_res),
+            roi: Estimate::of(&self.roi),
+            benefit_cost_ratio: Estimate::of(&self.bcr),
+            payback_month_discounted: Payback::of(&self.pb_disc),
+            payback_month_undiscounted: Payback::of(&self.pb_undisc),
+            probability_npv_positive: if self.npv.is_empty() {
+                f64::NAN
+            } else {
+                self.npv.iter().filter(|&&v| v > 0.0).count() as f64 / self.npv.len() as f64
+            },
+            undiscounted_investment: Band::of(&self.u_inv),
+            undiscounted_savings: Band::of(&self.u_sav),
+            undiscounted_net: Band::of(&self.u_net),
+            crisis_months_avoided: Band::of(&self.crisis),
+            qalys_gained: Band::of(&self.qalys),
+            net_cost_per_crisis_month_avoided: Estimate::of(&self.per_crisis),
+            net_cost_per_qaly_gained: Estimate::of(&self.per_qaly),
+            who_pays: Payer::ALL
+                .iter()
+                .map(|p| position(p.name(), p.label(), &self.payer_rows[*p as usize]))
+                .collect(),
+            pools: conv
+                .pools
+                .iter()
+                .zip(&self.pool_rows)
+                .map(|(pool, rows)| position(&pool.id, &pool.name, rows))
+                .collect(),
+            cumulative: self
+                .cum
+                .iter()
+                .enumerate()
+                .map(|(m, (i, s_, n))| Cumulative {
+                    month: m as u32 + 1,
+                    financial_year: conv.fy_label(conv.financial_year(m as u32 + 1)),
+                    investment: Band::of(i),
+                    savings: Band::of(s_),
+                    net: Band::of(n),
+                })
+                .collect(),
+            bridge: Bridge::of(&self.bridge_parts),
+            by_year: self
+                .yearly
+                .iter()
+                .enumerate()
+                .map(|(y, acc)| YearFlow {
+                    year: y as u32,
+                    first_month: y as u32 * 12 + 1,
+                    last_month: ((y + 1) * 12).min(months) as u32,
+                    discount_rate: conv.discount.rate(y as u32),
+                    discount_factor: ctx.factors[y],
+                    spend: Band::of(&acc[0]),
+                    cost_avoided: Band::of(&acc[1]),
+                    cashable_cost_avoided: Band::of(&acc[2]),
+                    value_left: Band::of(&acc[3]),
+                })
+                .collect(),
+            capital_schedule: Vec::new(),
+            npv_by_replicate: self.npv,
+            crisis_months_avoided_by_replicate: self.crisis,
+        }
     }
 }
 

@@ -119,12 +119,39 @@ pub enum BrokenInvariant {
     },
 }
 
+/// The residents recounted from their own records.
+struct Recount {
+    /// In house, spot and waiting, by service.
+    occupied: Vec<(u32, u32, u32)>,
+    /// Case holders by intervention.
+    cases: Vec<u32>,
+    /// Residents connected to a community asset, by neighbourhood.
+    connected: Vec<u32>,
+}
+
 impl Engine<'_> {
     /// Recounts every running total from the residents' own records and
     /// checks the population accounts: nobody lost, duplicated or counted in
     /// two places. For tests, and on every resume from a snapshot; a pass
     /// over all residents.
     pub fn check_invariants(&self) -> Result<(), BrokenInvariant> {
+        self.check_columns()?;
+        self.check_accounts()?;
+        self.check_identities()?;
+        let tally = self.check_residents()?;
+        self.check_services(&tally)?;
+        self.check_households()?;
+        if tally.connected != self.connected {
+            return Err(BrokenInvariant::Connected {
+                residents: tally.connected,
+                counters: self.connected.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every column holds one value a resident.
+    fn check_columns(&self) -> Result<(), BrokenInvariant> {
         let res = &self.population.residents;
         let n = res.len();
         for (name, len) in [
@@ -146,6 +173,13 @@ impl Engine<'_> {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Those at the start, born and moved in are those at the end, dead
+    /// and moved out; the end's count is the residents', neighbourhood by
+    /// neighbourhood.
+    fn check_accounts(&self) -> Result<(), BrokenInvariant> {
         let tv = &self.turnover;
         // Checked sums: a resumed snapshot's counts may be anything.
         let came = [tv.births, tv.moves_in]
@@ -162,6 +196,13 @@ impl Engine<'_> {
                 residents: residents as usize,
             });
         }
+        Ok(())
+    }
+
+    /// Each resident's stream is its key's, and no two share a key.
+    fn check_identities(&self) -> Result<(), BrokenInvariant> {
+        let res = &self.population.residents;
+        let n = res.len();
         if (0..n).any(|r| self.prefixes[r] != self.crn.resident(res.key(r))) {
             return Err(BrokenInvariant::StaleKey);
         }
@@ -170,10 +211,20 @@ impl Engine<'_> {
         if keys.windows(2).any(|w| w[0] == w[1]) {
             return Err(BrokenInvariant::SharedIdentity);
         }
-        let mut occupied = vec![(0u32, 0u32, 0u32); self.episodes.len()];
-        let mut cases = vec![0u32; self.caseloads.len()];
-        let mut connected = vec![0u32; self.connected.len()];
-        for r in 0..n {
+        Ok(())
+    }
+
+    /// Each resident's own record is whole, and the residents recounted:
+    /// places by service, cases by intervention, connections by
+    /// neighbourhood.
+    fn check_residents(&self) -> Result<Recount, BrokenInvariant> {
+        let res = &self.population.residents;
+        let mut tally = Recount {
+            occupied: vec![(0, 0, 0); self.episodes.len()],
+            cases: vec![0; self.caseloads.len()],
+            connected: vec![0; self.connected.len()],
+        };
+        for r in 0..res.len() {
             let f = res.flags[r];
             // An empty slot holds nothing at all.
             if is_vacant(res.age[r])
@@ -192,7 +243,7 @@ impl Engine<'_> {
             }
             let e = res.episode[r];
             if e != 0 {
-                let o = &mut occupied[e as usize - 1];
+                let o = &mut tally.occupied[e as usize - 1];
                 if f & flag::WAITING != 0 {
                     o.2 += 1;
                 } else if f & flag::SPOT != 0 {
@@ -205,18 +256,24 @@ impl Engine<'_> {
             }
             let ivb = res.intervention[r];
             if ivb & iv::CASE_HOLDER != 0 {
-                cases[(ivb & iv::INDEX) as usize - 1] += 1;
+                tally.cases[(ivb & iv::INDEX) as usize - 1] += 1;
             }
             if f & flag::CONNECTED != 0 {
                 let h = res.household[r] as usize;
-                connected[self.population.households.neighbourhood[h] as usize] += 1;
+                tally.connected[self.population.households.neighbourhood[h] as usize] += 1;
             }
             let h = res.household[r] as usize;
             if !self.population.households.members(h).contains(&r) {
                 return Err(BrokenInvariant::NotInHousehold(r));
             }
         }
-        for (e, (es, o)) in self.episodes.iter().zip(&occupied).enumerate() {
+        Ok(tally)
+    }
+
+    /// Each service's counters and each caseload agree with the residents
+    /// recounted, and no service holds more in house than it has places.
+    fn check_services(&self, tally: &Recount) -> Result<(), BrokenInvariant> {
+        for (e, (es, o)) in self.episodes.iter().zip(&tally.occupied).enumerate() {
             if (es.in_house, es.spot, es.waiting) != *o {
                 return Err(BrokenInvariant::EpisodeCounters {
                     service: e,
@@ -232,7 +289,7 @@ impl Engine<'_> {
                 });
             }
         }
-        for (i, (c, k)) in self.caseloads.iter().zip(&cases).enumerate() {
+        for (i, (c, k)) in self.caseloads.iter().zip(&tally.cases).enumerate() {
             if c.cases != *k {
                 return Err(BrokenInvariant::Caseload {
                     intervention: i,
@@ -241,6 +298,13 @@ impl Engine<'_> {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Each household's summary is current, each case in support has one
+    /// holder, and each resident in a place has months left.
+    fn check_households(&self) -> Result<(), BrokenInvariant> {
+        let res = &self.population.residents;
         for h in 0..self.population.households.len() {
             if self.household_summary[h] != HouseholdSummary::of(&self.population, h).pack() {
                 return Err(BrokenInvariant::StaleSummary(h));
@@ -277,12 +341,6 @@ impl Engine<'_> {
                     });
                 }
             }
-        }
-        if connected != self.connected {
-            return Err(BrokenInvariant::Connected {
-                residents: connected,
-                counters: self.connected.clone(),
-            });
         }
         Ok(())
     }

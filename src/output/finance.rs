@@ -208,182 +208,291 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
     names.extend(&fys);
     names.push(MTFS_TOTAL);
     headers(sheet, &names, s)?;
-    let n = fys.len() as u16;
     let lead = MTFS_LEAD.len() as u16;
-    let total_col = lead + n;
     let mut row = 1u32;
     for a in &e.appraisals {
-        let rows: Vec<&BudgetRow> = e
-            .budget
-            .iter()
-            .filter(|r| r.scenario == a.scenario)
-            .collect();
-        let at: BTreeMap<(&str, Payer, &str), &BudgetRow> = rows
-            .iter()
-            .map(|r| ((r.financial_year.as_str(), r.payer, r.line.as_str()), *r))
-            .collect();
+        let view = MtfsScenario {
+            scenario: &a.scenario,
+            fys: &fys,
+            lead,
+            at: e
+                .budget
+                .iter()
+                .filter(|r| r.scenario == a.scenario)
+                .map(|r| ((r.financial_year.as_str(), r.payer, r.line.as_str()), r))
+                .collect(),
+            s,
+        };
         let mut change_cells: Vec<u32> = Vec::new();
         let mut all = vec![0.0; fys.len()];
         for payer in Payer::ALL {
-            let mut lines: Vec<(&str, Account)> = Vec::new();
-            for r in rows.iter().filter(|r| r.payer == payer) {
-                if !lines.iter().any(|(l, _)| *l == r.line) {
-                    lines.push((&r.line, r.account));
+            if let Some(change) = view.payer(sheet, &mut row, payer, &e.budget)? {
+                change_cells.push(change.row);
+                for (k, v) in change.by_year.iter().enumerate() {
+                    all[k] += v;
                 }
-            }
-            if lines.is_empty() {
-                continue;
-            }
-            // Writes one row: values by year (or formulas, with their values),
-            // and the horizon's total by formula.
-            let put = |sheet: &mut Worksheet,
-                       row: u32,
-                       account: &str,
-                       line: &str,
-                       by_year: &[(Option<String>, f64)]|
-             -> Result<(), XlsxError> {
-                sheet.write_string(row, 0, &a.scenario)?;
-                sheet.write_string(row, 1, payer.label())?;
-                sheet.write_string(row, 2, account)?;
-                sheet.write_string(row, 3, line)?;
-                for (k, (text, v)) in by_year.iter().enumerate() {
-                    let col = lead + k as u16;
-                    match text {
-                        Some(t) => formula(sheet, (row, col), t, *v, s.money)?,
-                        None => {
-                            sheet.write_number_with_format(row, col, *v, s.money)?;
-                        }
-                    }
-                }
-                let text = format!("=SUM({}:{})", cell(row, lead), cell(row, total_col - 1));
-                let sum: f64 = by_year.iter().map(|(_, v)| v).sum();
-                formula(sheet, (row, total_col), &text, sum, s.money)
-            };
-            let value = |fy: &str, line: &str, pick: &dyn Fn(&BudgetRow) -> Option<f64>| {
-                at.get(&(fy, payer, line))
-                    .and_then(|r| pick(r))
-                    .unwrap_or(0.0)
-            };
-            let revenue: Vec<&str> = lines
-                .iter()
-                .filter(|(l, acc)| *acc == Account::Revenue && *l != TOTAL_REVENUE)
-                .map(|(l, _)| *l)
-                .collect();
-            let first = row;
-            for line in &revenue {
-                let by_year: Vec<_> = fys
-                    .iter()
-                    .map(|fy| (None, value(fy, line, &|r| Some(r.saving.mean))))
-                    .collect();
-                put(sheet, row, Account::Revenue.name(), line, &by_year)?;
-                row += 1;
-            }
-            let change: Vec<f64> = fys
-                .iter()
-                .map(|fy| {
-                    revenue
-                        .iter()
-                        .map(|l| value(fy, l, &|r| Some(r.saving.mean)))
-                        .sum()
-                })
-                .collect();
-            let by_year: Vec<_> = (0..n)
-                .map(|k| {
-                    let col = lead + k;
-                    let text = (!revenue.is_empty())
-                        .then(|| format!("=SUM({}:{})", cell(first, col), cell(row - 1, col)));
-                    (text, change[k as usize])
-                })
-                .collect();
-            put(sheet, row, Account::Revenue.name(), CHANGE_ROW, &by_year)?;
-            let change_row = row;
-            change_cells.push(row);
-            for (k, v) in change.iter().enumerate() {
-                all[k] += v;
-            }
-            row += 1;
-            let has = |pick: &dyn Fn(&BudgetRow) -> Option<f64>| {
-                fys.iter().any(|fy| {
-                    at.get(&(*fy, payer, TOTAL_REVENUE))
-                        .and_then(|r| pick(r))
-                        .is_some()
-                })
-            };
-            if has(&|r| r.envelope) {
-                let scen: Vec<_> = fys
-                    .iter()
-                    .map(|fy| {
-                        (
-                            None,
-                            value(fy, TOTAL_REVENUE, &|r| Some(r.scenario_value.mean)),
-                        )
-                    })
-                    .collect();
-                put(sheet, row, Account::Revenue.name(), SCENARIO_ROW, &scen)?;
-                let envelope: Vec<_> = fys
-                    .iter()
-                    .map(|fy| (None, value(fy, TOTAL_REVENUE, &|r| r.envelope)))
-                    .collect();
-                put(
-                    sheet,
-                    row + 1,
-                    Account::Revenue.name(),
-                    ENVELOPE_ROW,
-                    &envelope,
-                )?;
-                let headroom: Vec<_> = (0..n as usize)
-                    .map(|k| {
-                        let col = lead + k as u16;
-                        let text = format!("={}-{}", cell(row + 1, col), cell(row, col));
-                        (Some(text), envelope[k].1 - scen[k].1)
-                    })
-                    .collect();
-                put(
-                    sheet,
-                    row + 2,
-                    Account::Revenue.name(),
-                    HEADROOM_ROW,
-                    &headroom,
-                )?;
-                row += 3;
-            }
-            if has(&|r| r.savings_target) {
-                let target: Vec<_> = fys
-                    .iter()
-                    .map(|fy| (None, value(fy, TOTAL_REVENUE, &|r| r.savings_target)))
-                    .collect();
-                put(sheet, row, Account::Revenue.name(), TARGET_ROW, &target)?;
-                let beyond: Vec<_> = (0..n as usize)
-                    .map(|k| {
-                        let col = lead + k as u16;
-                        let text = format!("={}-{}", cell(change_row, col), cell(row, col));
-                        (Some(text), change[k] - target[k].1)
-                    })
-                    .collect();
-                put(
-                    sheet,
-                    row + 1,
-                    Account::Revenue.name(),
-                    BEYOND_TARGET_ROW,
-                    &beyond,
-                )?;
-                row += 2;
-            }
-            for (line, _) in lines.iter().filter(|(_, acc)| *acc == Account::Capital) {
-                let by_year: Vec<_> = fys
-                    .iter()
-                    .map(|fy| (None, value(fy, line, &|r| Some(r.saving.mean))))
-                    .collect();
-                put(sheet, row, Account::Capital.name(), line, &by_year)?;
-                row += 1;
             }
         }
-        sheet.write_string(row, 0, &a.scenario)?;
+        view.all_payers(sheet, row, &change_cells, &all)?;
+        row += 2;
+    }
+    sheet.set_column_width(1, 24)?;
+    sheet.set_column_width(3, 48)?;
+    for col in lead..=lead + fys.len() as u16 {
+        sheet.set_column_width(col, 16)?;
+    }
+    Ok(())
+}
+
+/// One scenario's block of the MTFS view: its budget rows by financial
+/// year, payer and line, and where the years' columns start.
+struct MtfsScenario<'a> {
+    scenario: &'a str,
+    fys: &'a [&'a str],
+    lead: u16,
+    at: BTreeMap<(&'a str, Payer, &'a str), &'a BudgetRow>,
+    s: &'a Styles<'a>,
+}
+
+/// A payer's revenue saving row: where it is, and its values by year.
+struct ChangeRow {
+    row: u32,
+    by_year: Vec<f64>,
+}
+
+impl MtfsScenario<'_> {
+    /// The column of the horizon's total.
+    fn total_col(&self) -> u16 {
+        self.lead + self.fys.len() as u16
+    }
+
+    /// Writes one row: values by year (or formulas, with their values),
+    /// and the horizon's total by formula.
+    fn put(
+        &self,
+        sheet: &mut Worksheet,
+        row: u32,
+        payer: Payer,
+        account: Account,
+        line: &str,
+        by_year: &[(Option<String>, f64)],
+    ) -> Result<(), XlsxError> {
+        sheet.write_string(row, 0, self.scenario)?;
+        sheet.write_string(row, 1, payer.label())?;
+        sheet.write_string(row, 2, account.name())?;
+        sheet.write_string(row, 3, line)?;
+        for (k, (text, v)) in by_year.iter().enumerate() {
+            let col = self.lead + k as u16;
+            match text {
+                Some(t) => formula(sheet, (row, col), t, *v, self.s.money)?,
+                None => {
+                    sheet.write_number_with_format(row, col, *v, self.s.money)?;
+                }
+            }
+        }
+        let total_col = self.total_col();
+        let text = format!(
+            "=SUM({}:{})",
+            cell(row, self.lead),
+            cell(row, total_col - 1)
+        );
+        let sum: f64 = by_year.iter().map(|(_, v)| v).sum();
+        formula(sheet, (row, total_col), &text, sum, self.s.money)
+    }
+
+    /// `pick` of the budget row for `line` in year `fy`, 0 if none.
+    fn value(
+        &self,
+        fy: &str,
+        payer: Payer,
+        line: &str,
+        pick: &dyn Fn(&BudgetRow) -> Option<f64>,
+    ) -> f64 {
+        self.at
+            .get(&(fy, payer, line))
+            .and_then(|r| pick(r))
+            .unwrap_or(0.0)
+    }
+
+    /// `pick` of the revenue total's row in each year, as plain values.
+    fn totals(
+        &self,
+        payer: Payer,
+        pick: &dyn Fn(&BudgetRow) -> Option<f64>,
+    ) -> Vec<(Option<String>, f64)> {
+        self.fys
+            .iter()
+            .map(|fy| (None, self.value(fy, payer, TOTAL_REVENUE, pick)))
+            .collect()
+    }
+
+    /// Whether any year's revenue total has `pick`.
+    fn has(&self, payer: Payer, pick: &dyn Fn(&BudgetRow) -> Option<f64>) -> bool {
+        self.fys.iter().any(|fy| {
+            self.at
+                .get(&(*fy, payer, TOTAL_REVENUE))
+                .and_then(|r| pick(r))
+                .is_some()
+        })
+    }
+
+    /// `payer`'s rows from `row` on: each revenue line, their saving by
+    /// formula, the envelope's headroom and the saving beyond the target
+    /// where stated, then each capital line. None if the payer has no line.
+    fn payer(
+        &self,
+        sheet: &mut Worksheet,
+        row: &mut u32,
+        payer: Payer,
+        budget: &[BudgetRow],
+    ) -> Result<Option<ChangeRow>, XlsxError> {
+        let mut lines: Vec<(&str, Account)> = Vec::new();
+        for r in budget
+            .iter()
+            .filter(|r| r.scenario == self.scenario && r.payer == payer)
+        {
+            if !lines.iter().any(|(l, _)| *l == r.line) {
+                lines.push((&r.line, r.account));
+            }
+        }
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let saving = |r: &BudgetRow| Some(r.saving.mean);
+        let revenue: Vec<&str> = lines
+            .iter()
+            .filter(|(l, acc)| *acc == Account::Revenue && *l != TOTAL_REVENUE)
+            .map(|(l, _)| *l)
+            .collect();
+        let first = *row;
+        for line in &revenue {
+            let by_year: Vec<_> = self
+                .fys
+                .iter()
+                .map(|fy| (None, self.value(fy, payer, line, &saving)))
+                .collect();
+            self.put(sheet, *row, payer, Account::Revenue, line, &by_year)?;
+            *row += 1;
+        }
+        let change: Vec<f64> = self
+            .fys
+            .iter()
+            .map(|fy| {
+                revenue
+                    .iter()
+                    .map(|l| self.value(fy, payer, l, &saving))
+                    .sum()
+            })
+            .collect();
+        let by_year: Vec<_> = (0..self.fys.len() as u16)
+            .map(|k| {
+                let col = self.lead + k;
+                let text = (!revenue.is_empty())
+                    .then(|| format!("=SUM({}:{})", cell(first, col), cell(*row - 1, col)));
+                (text, change[k as usize])
+            })
+            .collect();
+        self.put(sheet, *row, payer, Account::Revenue, CHANGE_ROW, &by_year)?;
+        let change_row = *row;
+        *row += 1;
+        if self.has(payer, &|r| r.envelope) {
+            self.headroom(sheet, *row, payer)?;
+            *row += 3;
+        }
+        if self.has(payer, &|r| r.savings_target) {
+            self.beyond_target(sheet, *row, payer, change_row, &change)?;
+            *row += 2;
+        }
+        for (line, _) in lines.iter().filter(|(_, acc)| *acc == Account::Capital) {
+            let by_year: Vec<_> = self
+                .fys
+                .iter()
+                .map(|fy| (None, self.value(fy, payer, line, &saving)))
+                .collect();
+            self.put(sheet, *row, payer, Account::Capital, line, &by_year)?;
+            *row += 1;
+        }
+        Ok(Some(ChangeRow {
+            row: change_row,
+            by_year: change,
+        }))
+    }
+
+    /// Three rows from `row`: the scenario's revenue spend, the envelope,
+    /// and the headroom (envelope less spend) by formula.
+    fn headroom(&self, sheet: &mut Worksheet, row: u32, payer: Payer) -> Result<(), XlsxError> {
+        let scen = self.totals(payer, &|r| Some(r.scenario_value.mean));
+        self.put(sheet, row, payer, Account::Revenue, SCENARIO_ROW, &scen)?;
+        let envelope = self.totals(payer, &|r| r.envelope);
+        self.put(
+            sheet,
+            row + 1,
+            payer,
+            Account::Revenue,
+            ENVELOPE_ROW,
+            &envelope,
+        )?;
+        let headroom: Vec<_> = (0..self.fys.len())
+            .map(|k| {
+                let col = self.lead + k as u16;
+                let text = format!("={}-{}", cell(row + 1, col), cell(row, col));
+                (Some(text), envelope[k].1 - scen[k].1)
+            })
+            .collect();
+        self.put(
+            sheet,
+            row + 2,
+            payer,
+            Account::Revenue,
+            HEADROOM_ROW,
+            &headroom,
+        )
+    }
+
+    /// Two rows from `row`: the savings target, and the saving beyond it
+    /// (the saving in `change_row` less the target) by formula.
+    fn beyond_target(
+        &self,
+        sheet: &mut Worksheet,
+        row: u32,
+        payer: Payer,
+        change_row: u32,
+        change: &[f64],
+    ) -> Result<(), XlsxError> {
+        let target = self.totals(payer, &|r| r.savings_target);
+        self.put(sheet, row, payer, Account::Revenue, TARGET_ROW, &target)?;
+        let beyond: Vec<_> = (0..self.fys.len())
+            .map(|k| {
+                let col = self.lead + k as u16;
+                let text = format!("={}-{}", cell(change_row, col), cell(row, col));
+                (Some(text), change[k] - target[k].1)
+            })
+            .collect();
+        self.put(
+            sheet,
+            row + 1,
+            payer,
+            Account::Revenue,
+            BEYOND_TARGET_ROW,
+            &beyond,
+        )
+    }
+
+    /// Every payer's revenue saving added up, by formula over their rows.
+    fn all_payers(
+        &self,
+        sheet: &mut Worksheet,
+        row: u32,
+        change_cells: &[u32],
+        all: &[f64],
+    ) -> Result<(), XlsxError> {
+        sheet.write_string(row, 0, self.scenario)?;
         sheet.write_string(row, 1, ALL_PAYERS)?;
         sheet.write_string(row, 2, Account::Revenue.name())?;
         sheet.write_string(row, 3, CHANGE_ROW)?;
+        let n = self.fys.len() as u16;
         for k in 0..=n {
-            let col = lead + k;
+            let col = self.lead + k;
             let parts: Vec<String> = change_cells.iter().map(|r| cell(*r, col)).collect();
             let text = if parts.is_empty() {
                 "=0".to_string()
@@ -395,14 +504,8 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
             } else {
                 all.iter().sum()
             };
-            formula(sheet, (row, col), &text, v, s.money)?;
+            formula(sheet, (row, col), &text, v, self.s.money)?;
         }
-        row += 2;
+        Ok(())
     }
-    sheet.set_column_width(1, 24)?;
-    sheet.set_column_width(3, 48)?;
-    for col in lead..=total_col {
-        sheet.set_column_width(col, 16)?;
-    }
-    Ok(())
 }

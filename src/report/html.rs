@@ -934,6 +934,48 @@ pub fn optimise_page(
         o.objective.name()
     );
     let mut out = String::new();
+    let heads = [
+        format!("Net present value{ranged}"),
+        format!("Crisis-months avoided{ranged}"),
+    ];
+    optimise_frontier(
+        &mut out,
+        o,
+        &band,
+        &heads,
+        no_bands.as_deref(),
+        charts,
+        svgs,
+    );
+    optimise_limits(&mut out, b);
+    optimise_whole_budget(&mut out, o, &band, &heads);
+    let _ = writeln!(
+        out,
+        "<footer><h2 id=\"reproduce\">Reproducing this optimisation</h2>\n<p>Upstream {}; seed {}; {} replicates a split. {} The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p></footer>",
+        html(env!("CARGO_PKG_VERSION")),
+        o.seed,
+        o.replicates,
+        html(&crate::published::bands_cover(o.parameters)),
+    );
+    standalone(&title, &lede, &out)
+}
+
+/// A band of money or a count, or its mean alone when there are too few
+/// replicates for a band.
+type BandText<'a> = dyn Fn(&crate::metrics::Band, fn(f64) -> String) -> String + 'a;
+
+/// The optimisation page's first section: the best split at each budget
+/// beside the split as written, and the frontier's charts.
+fn optimise_frontier(
+    out: &mut String,
+    o: &crate::optimise::Optimised,
+    band: &BandText,
+    heads: &[String; 2],
+    no_bands: Option<&str>,
+    charts: &[super::charts::Chart],
+    svgs: &HashMap<&str, &str>,
+) {
+    let b = &o.budget;
     out.push_str("<h2 class=\"first\" id=\"frontier\">The best split at each budget</h2>\n");
     let _ = writeln!(
         out,
@@ -945,11 +987,10 @@ pub fn optimise_page(
             o.stability()
         ))
     );
-    if let Some(why) = &no_bands {
+    if let Some(why) = no_bands {
         let _ = writeln!(out, "<p><strong>{}</strong></p>", html(why));
     }
-    let npv_head = format!("Net present value{ranged}");
-    let crisis_head = format!("Crisis-months avoided{ranged}");
+    let [npv_head, crisis_head] = heads;
     let mut rows: Vec<Vec<String>> = o
         .best
         .iter()
@@ -974,7 +1015,7 @@ pub fn optimise_page(
         String::new(),
     ]);
     table(
-        &mut out,
+        out,
         &[
             "Split",
             "Budget a year",
@@ -987,8 +1028,11 @@ pub fn optimise_page(
         &rows,
     );
     let refs: Vec<&super::charts::Chart> = charts.iter().collect();
-    chart_grid(&mut out, &refs, svgs);
+    chart_grid(out, &refs, svgs);
+}
 
+/// The optimisation page's levers and limits.
+fn optimise_limits(out: &mut String, b: &crate::scenario::Budget) {
     out.push_str("<h2 id=\"limits\">The levers and limits</h2>\n<ul>\n");
     let _ = writeln!(
         out,
@@ -1029,7 +1073,16 @@ pub fn optimise_page(
         );
     }
     out.push_str("</ul>\n");
+}
 
+/// The optimisation page's best splits of the whole budget.
+fn optimise_whole_budget(
+    out: &mut String,
+    o: &crate::optimise::Optimised,
+    band: &BandText,
+    heads: &[String; 2],
+) {
+    let [npv_head, crisis_head] = heads;
     let mut whole: Vec<usize> = (0..o.splits.len())
         .filter(|&i| o.splits[i].share == 1.0)
         .collect();
@@ -1059,7 +1112,7 @@ pub fn optimise_page(
         })
         .collect();
     table(
-        &mut out,
+        out,
         &[
             "Split",
             "Funding",
@@ -1070,15 +1123,6 @@ pub fn optimise_page(
         &[true, false, true, true, true],
         &rows,
     );
-    let _ = writeln!(
-        out,
-        "<footer><h2 id=\"reproduce\">Reproducing this optimisation</h2>\n<p>Upstream {}; seed {}; {} replicates a split. {} The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p></footer>",
-        html(env!("CARGO_PKG_VERSION")),
-        o.seed,
-        o.replicates,
-        html(&crate::published::bands_cover(o.parameters)),
-    );
-    standalone(&title, &lede, &out)
 }
 
 /// `upstream review`'s page: where the observed counts left the

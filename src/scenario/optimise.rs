@@ -120,10 +120,6 @@ pub(super) fn budget(
     let Some(o) = &scenario.optimise else {
         return Ok(None);
     };
-    let bad = |field: &str, message: String| Invalid {
-        path: format!("optimise.{field}"),
-        message,
-    };
     if cost("optimise.budget", o.budget)? == 0.0 {
         return Err(bad(
             "budget",
@@ -142,91 +138,7 @@ pub(super) fn budget(
         if levers.iter().any(|l| &l.intervention == id) {
             return Err(bad(&field, format!("`{id}` is listed twice")));
         }
-        let Some(iv) = config.interventions.iter().find(|iv| &iv.id == id) else {
-            let known: Vec<&str> = config.interventions.iter().map(|i| i.id.as_str()).collect();
-            let hint = super::nearest(id, &known)
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
-            return Err(bad(
-                &field,
-                format!(
-                    "`{id}` is not an intervention of this scenario (it has {}){hint}",
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-            ));
-        };
-        let Delivery::Caseload { targeting, .. } = &iv.delivery else {
-            return Err(bad(
-                &field,
-                format!(
-                    "`{id}` is not a caseload intervention; a budget is split across caseload interventions, whose annual_budget buys places"
-                ),
-            ));
-        };
-        let budget_at = ["interventions", id.as_str(), "annual_budget"].map(String::from);
-        if super::uncertain::numbers_at(merged, &budget_at).is_none() {
-            return Err(bad(
-                &field,
-                format!(
-                    "`{id}` has no annual_budget in £ to set (one written per 1,000 residents cannot be split); write it as `annual_budget = [amount]`"
-                ),
-            ));
-        }
-        let own = scenario.interventions[id]
-            .targeting
-            .as_ref()
-            .and_then(|t| t.neighbourhoods.clone())
-            .unwrap_or(NeighbourhoodsIn::All);
-        let mut reach = vec![{
-            let (label, _) = label(&own);
-            let which = every_or(&targeting.neighbourhoods, config);
-            Reach {
-                label,
-                neighbourhoods: which.len(),
-                written: None,
-                which,
-            }
-        }];
-        if let Some(options) = o.reach.get(id) {
-            if !targeting.expansions.is_empty() {
-                return Err(bad(
-                    &format!("reach.{id}"),
-                    format!(
-                        "`{id}` widens its reach by year (`expand`), so the optimiser cannot choose it; remove one or the other"
-                    ),
-                ));
-            }
-            for (j, n) in options.iter().enumerate() {
-                let (text, written) = label(n);
-                let which = reach_count(id, &written)
-                    .map_err(|why| bad(&format!("reach.{id}[{j}]"), why))?;
-                if let Some(same) = reach.iter().find(|r| r.which == which) {
-                    return Err(bad(
-                        &format!("reach.{id}[{j}]"),
-                        format!(
-                            "`{text}` reaches the same neighbourhoods as `{}` (a lever's own targeting is always an option)",
-                            same.label
-                        ),
-                    ));
-                }
-                reach.push(Reach {
-                    label: text,
-                    neighbourhoods: which.len(),
-                    written: Some(written),
-                    which,
-                });
-            }
-        }
-        levers.push(Lever {
-            intervention: id.clone(),
-            name: iv.name.clone(),
-            payer: iv.payer,
-            reach,
-        });
+        levers.push(lever(scenario, config, merged, reach_count, &field, id)?);
     }
     if let Some(k) = o.reach.keys().find(|k| !o.levers.contains(k)) {
         return Err(bad(
@@ -234,59 +146,19 @@ pub(super) fn budget(
             format!("`{k}` is not one of the levers ({})", o.levers.join(", ")),
         ));
     }
-    let step = o.step.unwrap_or(DEFAULT_STEP);
-    // A whole number of steps from 1 to 100 that make up the whole; a step
-    // of 0, below 0 or not a number makes none.
-    let units = (1.0 / step).round();
-    if !((1.0..=100.0).contains(&units) && (units * step - 1.0).abs() <= 1e-9) {
-        return Err(bad(
-            "step",
-            format!(
-                "expected a share of the budget that divides it evenly, from 0.01 to 1 (such as 0.1, 0.2 or 0.25), found {step}"
-            ),
-        ));
-    }
-    let frontier = o.frontier.clone().unwrap_or(DEFAULT_FRONTIER.to_vec());
-    let rising = frontier.windows(2).all(|w| w[0] < w[1]);
-    if frontier.is_empty() || !rising || frontier[0] <= 0.0 || frontier.last() != Some(&1.0) {
-        return Err(bad(
-            "frontier",
-            format!(
-                "expected shares of the budget above 0, rising, the last 1 (such as [0.25, 0.5, 0.75, 1]), found {frontier:?}"
-            ),
-        ));
-    }
-    let mut payer_limits = Vec::new();
-    for (name, &limit) in &o.payer_limits {
-        let field = format!("payer_limits.{name}");
-        let Some(p) = Payer::ALL.into_iter().find(|p| p.name() == name) else {
-            let names = Payer::ALL.map(Payer::name);
-            let hint = super::nearest(name, &names)
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
-            return Err(bad(
-                &field,
-                format!("`{name}` is not a payer ({}){hint}", names.join(", ")),
-            ));
-        };
-        let p = &p;
-        cost(&format!("optimise.{field}"), limit)?;
-        if !levers.iter().any(|l| l.payer == *p) {
-            return Err(bad(&field, format!("no lever is paid for by {}", p.name())));
-        }
-        payer_limits.push((*p, limit));
-    }
-    let minimum_per_neighbourhood = cost(
-        "optimise.minimum_per_neighbourhood",
-        o.minimum_per_neighbourhood.unwrap_or(0.0),
-    )?;
+    let units = units(o.step.unwrap_or(DEFAULT_STEP))?;
+    let frontier = frontier(o.frontier.clone().unwrap_or(DEFAULT_FRONTIER.to_vec()))?;
+    let payer_limits = payer_limits(o, &levers)?;
     let found = Budget {
         budget: o.budget,
         levers,
-        units: units as u32,
+        units,
         frontier,
         payer_limits,
-        minimum_per_neighbourhood,
+        minimum_per_neighbourhood: cost(
+            "optimise.minimum_per_neighbourhood",
+            o.minimum_per_neighbourhood.unwrap_or(0.0),
+        )?,
     };
     // The whole budget must be spendable within the payers' limits.
     let mut room = 0.0;
@@ -308,6 +180,168 @@ pub(super) fn budget(
         ));
     }
     Ok(Some(found))
+}
+
+/// A fault in the `[optimise]` table's `field`.
+fn bad(field: &str, message: String) -> Invalid {
+    Invalid {
+        path: format!("optimise.{field}"),
+        message,
+    }
+}
+
+/// The lever for intervention `id`, listed at `field`: a caseload
+/// intervention with a budget in £, and its reach options.
+fn lever(
+    scenario: &schema::Scenario,
+    config: &Config,
+    merged: &toml::Table,
+    reach_count: &ReachOf<'_>,
+    field: &str,
+    id: &String,
+) -> Result<Lever, Invalid> {
+    let Some(iv) = config.interventions.iter().find(|iv| &iv.id == id) else {
+        let known: Vec<&str> = config.interventions.iter().map(|i| i.id.as_str()).collect();
+        let hint = super::nearest(id, &known)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        return Err(bad(
+            field,
+            format!(
+                "`{id}` is not an intervention of this scenario (it has {}){hint}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ));
+    };
+    let Delivery::Caseload { targeting, .. } = &iv.delivery else {
+        return Err(bad(
+            field,
+            format!(
+                "`{id}` is not a caseload intervention; a budget is split across caseload interventions, whose annual_budget buys places"
+            ),
+        ));
+    };
+    let budget_at = ["interventions", id.as_str(), "annual_budget"].map(String::from);
+    if super::uncertain::numbers_at(merged, &budget_at).is_none() {
+        return Err(bad(
+            field,
+            format!(
+                "`{id}` has no annual_budget in £ to set (one written per 1,000 residents cannot be split); write it as `annual_budget = [amount]`"
+            ),
+        ));
+    }
+    let own = scenario.interventions[id]
+        .targeting
+        .as_ref()
+        .and_then(|t| t.neighbourhoods.clone())
+        .unwrap_or(NeighbourhoodsIn::All);
+    let mut reach = vec![{
+        let (label, _) = label(&own);
+        let which = every_or(&targeting.neighbourhoods, config);
+        Reach {
+            label,
+            neighbourhoods: which.len(),
+            written: None,
+            which,
+        }
+    }];
+    let options = scenario.optimise.as_ref().and_then(|o| o.reach.get(id));
+    if let Some(options) = options {
+        if !targeting.expansions.is_empty() {
+            return Err(bad(
+                &format!("reach.{id}"),
+                format!(
+                    "`{id}` widens its reach by year (`expand`), so the optimiser cannot choose it; remove one or the other"
+                ),
+            ));
+        }
+        for (j, n) in options.iter().enumerate() {
+            let (text, written) = label(n);
+            let which =
+                reach_count(id, &written).map_err(|why| bad(&format!("reach.{id}[{j}]"), why))?;
+            if let Some(same) = reach.iter().find(|r| r.which == which) {
+                return Err(bad(
+                    &format!("reach.{id}[{j}]"),
+                    format!(
+                        "`{text}` reaches the same neighbourhoods as `{}` (a lever's own targeting is always an option)",
+                        same.label
+                    ),
+                ));
+            }
+            reach.push(Reach {
+                label: text,
+                neighbourhoods: which.len(),
+                written: Some(written),
+                which,
+            });
+        }
+    }
+    Ok(Lever {
+        intervention: id.clone(),
+        name: iv.name.clone(),
+        payer: iv.payer,
+        reach,
+    })
+}
+
+/// The steps of `step` that make up the whole budget.
+fn units(step: f64) -> Result<u32, Invalid> {
+    // A whole number of steps from 1 to 100 that make up the whole; a step
+    // of 0, below 0 or not a number makes none.
+    let units = (1.0 / step).round();
+    if !((1.0..=100.0).contains(&units) && (units * step - 1.0).abs() <= 1e-9) {
+        return Err(bad(
+            "step",
+            format!(
+                "expected a share of the budget that divides it evenly, from 0.01 to 1 (such as 0.1, 0.2 or 0.25), found {step}"
+            ),
+        ));
+    }
+    Ok(units as u32)
+}
+
+/// The frontier's shares of the budget, checked: above 0, rising, the
+/// last 1.
+fn frontier(frontier: Vec<f64>) -> Result<Vec<f64>, Invalid> {
+    let rising = frontier.windows(2).all(|w| w[0] < w[1]);
+    if frontier.is_empty() || !rising || frontier[0] <= 0.0 || frontier.last() != Some(&1.0) {
+        return Err(bad(
+            "frontier",
+            format!(
+                "expected shares of the budget above 0, rising, the last 1 (such as [0.25, 0.5, 0.75, 1]), found {frontier:?}"
+            ),
+        ));
+    }
+    Ok(frontier)
+}
+
+/// Each payer's limit, checked: a payer by name, an amount in £, and a
+/// lever the payer pays for.
+fn payer_limits(o: &schema::OptimiseIn, levers: &[Lever]) -> Result<Vec<(Payer, f64)>, Invalid> {
+    let mut payer_limits = Vec::new();
+    for (name, &limit) in &o.payer_limits {
+        let field = format!("payer_limits.{name}");
+        let Some(p) = Payer::ALL.into_iter().find(|p| p.name() == name) else {
+            let names = Payer::ALL.map(Payer::name);
+            let hint = super::nearest(name, &names)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            return Err(bad(
+                &field,
+                format!("`{name}` is not a payer ({}){hint}", names.join(", ")),
+            ));
+        };
+        cost(&format!("optimise.{field}"), limit)?;
+        if !levers.iter().any(|l| l.payer == p) {
+            return Err(bad(&field, format!("no lever is paid for by {}", p.name())));
+        }
+        payer_limits.push((p, limit));
+    }
+    Ok(payer_limits)
 }
 
 /// What a split gives one lever: £ a year, and which of its reach options
