@@ -373,6 +373,42 @@ pub fn break_even(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    /// Engagement is a lever only where the scenario's files state it: a
+    /// default engagement is not the scenario's to break even on.
+    #[test]
+    fn engagement_is_a_lever_only_where_the_files_state_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let hubs = root.join("small_hubs.toml");
+        let load = |drop_engagement: bool| {
+            let read = |p: &Path| {
+                let text = crate::input::read(p)?;
+                Ok(if drop_engagement && p == hubs {
+                    text.lines()
+                        .filter(|l| !l.starts_with("engagement"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                } else {
+                    text
+                })
+            };
+            crate::scenario::load_from(&hubs, &Default::default(), &read).unwrap()
+        };
+        let baseline = crate::scenario::load(&root.join("small.toml")).unwrap();
+        let engagement = |s: &Loaded| {
+            levers(&baseline, s)
+                .iter()
+                .filter(|l| l.parameter.ends_with(".engagement"))
+                .count()
+        };
+        assert_eq!(engagement(&load(false)), 1);
+        assert_eq!(engagement(&load(true)), 0);
+        assert!(
+            !levers(&baseline, &load(true)).is_empty(),
+            "its effects are"
+        );
+    }
 
     #[test]
     fn the_crossing_is_where_the_line_through_two_points_meets_zero() {
