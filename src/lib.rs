@@ -67,7 +67,12 @@ pub mod sweep;
 
 pub use error::Error;
 
-// The README's Rust examples are compiled and run as doc tests.
+// The README's Rust examples are compiled and run as doc tests, and so are
+// the library guide's.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide/library.md")]
+struct LibraryGuideExamples;

@@ -205,7 +205,7 @@ fn new_place(csv: &str, extra: &[&str]) -> (tempfile::TempDir, std::path::PathBu
     (tmp, out_file, out)
 }
 
-/// `-o northtown.toml`, as the README writes it: a file named without a
+/// `-o northtown.toml`, as the guide to your own place writes it: a file named without a
 /// folder extends the baseline by its path from the current folder (issue
 /// 37, fault 8: it once extended "baseline.toml", which is not there).
 #[test]

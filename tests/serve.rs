@@ -948,7 +948,7 @@ fn a_server_killed_at_any_moment_loses_no_decision_and_no_round() {
 /// The classroom's heaviest minute, on loopback: 30 participants, each a
 /// team of their own, submit at once, and the facilitator plays the round;
 /// every team's results must be ready within 10 seconds (the figure is in
-/// the README). Timed, so run alone:
+/// docs/VALIDATION.md). Timed, so run alone:
 /// `cargo test --release --test integration serve::load -- --ignored --test-threads=1`.
 #[test]
 #[ignore = "timed: run alone with --ignored --test-threads=1"]
