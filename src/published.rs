@@ -18,8 +18,8 @@ use crate::model::{Payer, Unit};
 /// The files a run writes besides the report's, in the order [`crate::output::render`]
 /// gives them; the workbook last.
 pub const DATA_FILES: [&str; 9] = [
-    "timeseries.csv",
-    "differences.csv",
+    TIMESERIES_FILE,
+    DIFFERENCES_FILE,
     "by_neighbourhood.csv",
     "assumptions.csv",
     "summary.json",
@@ -92,6 +92,43 @@ pub fn no_bands(replicates: u32) -> Option<String> {
             crate::aggregate::MIN_REPLICATES_FOR_RANGES
         )
     })
+}
+
+/// Each scenario's monthly bands of every metric.
+pub const TIMESERIES_FILE: &str = "timeseries.csv";
+
+/// Each scenario's monthly bands of its difference from the baseline.
+pub const DIFFERENCES_FILE: &str = "differences.csv";
+
+/// A row of [`TIMESERIES_FILE`] or [`DIFFERENCES_FILE`]: one scenario's
+/// band of one metric in one month. Its writer takes the header from
+/// [`MonthRecord::COLUMNS`] and its readers (the report, `upstream
+/// review`) read the rows as this type, which refuses a column it does not
+/// know: one declaration of the file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthRecord {
+    /// The scenario's name.
+    #[serde(deserialize_with = "de_csv_text")]
+    pub scenario: String,
+    /// The month of the horizon, from 1.
+    pub month: u32,
+    /// The metric's name.
+    #[serde(deserialize_with = "de_csv_text")]
+    pub metric: String,
+    /// The mean across replicates.
+    pub mean: f64,
+    /// The 5th percentile.
+    pub p5: f64,
+    /// The median.
+    pub p50: f64,
+    /// The 95th percentile.
+    pub p95: f64,
+}
+
+impl MonthRecord {
+    /// The header, in the order of the fields.
+    pub const COLUMNS: [&str; 7] = ["scenario", "month", "metric", "mean", "p5", "p50", "p95"];
 }
 
 /// The file `upstream sensitivity` writes in its output folder.
@@ -301,6 +338,23 @@ impl<'a> EconomicsFile<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The header the writer uses is the one the reader reads: every field,
+    /// nothing else.
+    #[test]
+    fn a_month_record_reads_exactly_the_written_header() {
+        let text = format!("{}\n'=x,3,need.crisis,1.5,1,1.5,2\n", MonthRecord::COLUMNS.join(","));
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<MonthRecord> = reader.deserialize().collect::<Result<_, _>>().unwrap();
+        assert_eq!(rows[0].scenario, "=x");
+        assert_eq!((rows[0].month, rows[0].p95), (3, 2.0));
+        let extra = format!("{},extra\nx,3,need.crisis,1.5,1,1.5,2,0\n", MonthRecord::COLUMNS.join(","));
+        let mut reader = csv::Reader::from_reader(extra.as_bytes());
+        assert!(reader.deserialize::<MonthRecord>().next().unwrap().is_err());
+        let short = MonthRecord::COLUMNS[..6].join(",") + "\nx,3,need.crisis,1.5,1,1.5\n";
+        let mut reader = csv::Reader::from_reader(short.as_bytes());
+        assert!(reader.deserialize::<MonthRecord>().next().unwrap().is_err());
+    }
 
     #[test]
     fn text_a_spreadsheet_would_run_is_neutralised_and_read_back_exactly() {

@@ -26,7 +26,7 @@ use crate::Error;
 use crate::experiment::{self, RunSettings};
 use crate::metrics::Band;
 use crate::observed::Observed;
-use crate::published::{SummaryFile, from_csv_text};
+use crate::published::SummaryFile;
 use crate::scenario::Loaded;
 
 /// A run that cannot be reviewed as asked.
@@ -481,7 +481,7 @@ fn check_published(
     projection: &crate::experiment::ScenarioRuns,
     observed: &Observed,
 ) -> Result<(), Error> {
-    let path = run.dir.join("timeseries.csv");
+    let path = run.dir.join(crate::published::TIMESERIES_FILE);
     let differs = |what: String| ReviewError::NotReproduced {
         dir: run.dir.clone(),
         what,
@@ -497,19 +497,12 @@ fn check_published(
     let months = projection.months();
     let mut reader = csv::Reader::from_reader(text.as_slice());
     let mut checked = 0usize;
-    for record in reader.records() {
-        let record = record.map_err(|e| differs(format!("unreadable row: {e}")))?;
-        let (Some(s), Some(month), Some(metric), Some(mean)) =
-            (record.get(0), record.get(1), record.get(2), record.get(3))
-        else {
-            continue;
-        };
-        if from_csv_text(s) != *name || !observed.observations.iter().any(|o| o.metric == metric) {
+    for row in reader.deserialize::<crate::published::MonthRecord>() {
+        let row = row.map_err(|e| differs(format!("unreadable row: {e}")))?;
+        let (month, metric) = (row.month as usize, row.metric.as_str());
+        if row.scenario != *name || !observed.observations.iter().any(|o| o.metric == metric) {
             continue;
         }
-        let Ok(month) = month.parse::<usize>() else {
-            continue;
-        };
         if month == 0 || month > months {
             continue;
         }
@@ -526,12 +519,10 @@ fn check_published(
             .map(|sr| sr.get(n, month - 1, k))
             .collect();
         let made = Band::of(&each).mean;
-        let published: f64 = mean
-            .parse()
-            .map_err(|_| differs(format!("{metric} in month {month} reads \"{mean}\"")))?;
-        if made != published {
+        if made != row.mean {
             return Err(differs(format!(
-                "{metric} in month {month}: {made} made again, {published} published"
+                "{metric} in month {month}: {made} made again, {} published",
+                row.mean
             ))
             .into());
         }

@@ -705,7 +705,7 @@ fn pounds_cells(b: &Band) -> [Cell; 4] {
 
 fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
     csv_bytes(
-        &["scenario", "month", "metric", "mean", "p5", "p50", "p95"],
+        &crate::published::MonthRecord::COLUMNS,
         rows.iter().map(|r| {
             let mut v = vec![
                 text(names[r.scenario]),

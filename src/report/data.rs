@@ -13,7 +13,7 @@ pub use crate::economics::appraisal::{Appraisal, Cumulative, Payback};
 use crate::metrics::{Band, Metric};
 // Text cells of the CSV files are read as they were before the writer
 // neutralised them for spreadsheets.
-use crate::published::{EconomicsFile, Settings, SummaryFile, de_csv_text};
+use crate::published::{EconomicsFile, MonthRecord, Settings, SummaryFile, de_csv_text};
 
 /// Reads one file of the output folder by name.
 pub type Source<'a> = dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync + 'a;
@@ -87,19 +87,6 @@ pub struct MorrisRow {
     pub trajectories: u32,
     pub npv_gbp_mu_star: f64,
     pub npv_gbp_sigma: f64,
-}
-
-#[derive(Deserialize)]
-struct MonthRow {
-    #[serde(deserialize_with = "de_csv_text")]
-    scenario: String,
-    month: u32,
-    #[serde(deserialize_with = "de_csv_text")]
-    metric: String,
-    mean: f64,
-    p5: f64,
-    p50: f64,
-    p95: f64,
 }
 
 /// Monthly bands by scenario and metric.
@@ -317,7 +304,7 @@ fn series(
     months: u32,
     may_be_empty: bool,
 ) -> Result<Series, ReportError> {
-    let rows: Vec<MonthRow> = csv_rows(source, file, may_be_empty)?;
+    let rows: Vec<MonthRecord> = csv_rows(source, file, may_be_empty)?;
     let mut bands: BTreeMap<(usize, String), Vec<Band>> = BTreeMap::new();
     let nan = Band {
         mean: f64::NAN,
@@ -399,8 +386,8 @@ pub fn load(source: &Source) -> Result<RunData, ReportError> {
         index_of(&names, &a.scenario, "economics.json", "an appraisal's ")?;
     }
     let months = summary.settings.months;
-    let timeseries = series(source, "timeseries.csv", &names, months, false)?;
-    let differences = series(source, "differences.csv", &names, months, names.len() == 1)?;
+    let timeseries = series(source, crate::published::TIMESERIES_FILE, &names, months, false)?;
+    let differences = series(source, crate::published::DIFFERENCES_FILE, &names, months, names.len() == 1)?;
     let neighbourhoods: Vec<NeighbourhoodRow> = csv_rows(source, "by_neighbourhood.csv", false)?;
     for (i, r) in neighbourhoods.iter().enumerate() {
         index_of(&names, &r.scenario, "by_neighbourhood.csv", &line_of(i))?;
