@@ -209,13 +209,33 @@ fn a_part_holds_no_full_path_and_merges_where_it_is_moved() {
     go(&["-o", whole.to_str().unwrap()]);
     go(&["--shard", "1/2", "-o", parts.to_str().unwrap()]);
     go(&["--shard", "2/2", "-o", parts.to_str().unwrap()]);
-    for part in ["shard-1-of-2.part", "shard-2-of-2.part"] {
-        let text = fs::read_to_string(parts.join(part)).unwrap();
-        // A path the part names starts a JSON string.
+    // A path the part names starts a JSON string.
+    let names_no_full_path = |part: &Path| {
+        let text = fs::read_to_string(part).unwrap();
         for full in [root.to_str().unwrap(), tmp.path().to_str().unwrap()] {
-            assert!(!text.contains(&format!("\"{full}")), "{part} names {full}");
+            assert!(!text.contains(&format!("\"{full}")), "{part:?} names {full}");
         }
-        assert!(text.contains("\"<part folder>/"), "{part}");
+        assert!(text.contains("\"<part folder>/"), "{part:?}");
+    };
+    for part in ["shard-1-of-2.part", "shard-2-of-2.part"] {
+        names_no_full_path(&parts.join(part));
+    }
+    // A run over places names its table so, and an experiment its settings.
+    let places = root.join("tests/fixtures/places.csv");
+    let (region, sweep) = (tmp.path().join("region"), tmp.path().join("sweep"));
+    for (command, folder, extra) in [
+        ("run", &region, vec!["--places", places.to_str().unwrap()]),
+        (
+            "sweep",
+            &sweep,
+            vec!["--vary", "interventions.hubs.engagement=0.5:0.9:2"],
+        ),
+    ] {
+        let mut a = vec![command, small, hubs, "-r", "1", "--years", "1", "-q"];
+        a.extend(extra);
+        a.extend(["--shard", "1/2", "-o", folder.to_str().unwrap()]);
+        ok(&a);
+        names_no_full_path(&folder.join("shard-1-of-2.part"));
     }
     let moved = tmp.path().join("elsewhere/deeper/parts");
     fs::create_dir_all(moved.parent().unwrap()).unwrap();
