@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::appraisal::{LineKind, lines, money_of, value_left};
+use super::lines::{LineKind, lines, money_of, value_left};
 use super::bridge::YearAmount;
 use super::{Conventions, InterventionMoney, Repayment};
 use crate::experiment::ScenarioRuns;

@@ -9,6 +9,7 @@
 pub mod appraisal;
 pub mod bridge;
 pub mod budget;
+pub mod lines;
 
 use std::collections::BTreeMap;
 

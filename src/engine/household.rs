@@ -55,7 +55,7 @@ impl HouseholdSummary {
     }
     /// The summary of the members at `members` of a chunk's view.
     pub(super) fn of_members(
-        s: &super::pass::Slots,
+        s: &super::chunks::Slots,
         members: std::ops::Range<usize>,
     ) -> HouseholdSummary {
         let mut out = HouseholdSummary::default();

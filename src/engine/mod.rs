@@ -28,6 +28,7 @@
 
 mod assets;
 mod audit;
+mod chunks;
 mod hazards;
 mod household;
 mod interventions;
@@ -47,7 +48,8 @@ use crate::rng::Crn;
 use hazards::{Rates, Tables};
 use household::HouseholdSummary;
 use interventions::{CaseloadState, Reach};
-use pass::{Chunk, PassTally};
+use chunks::Chunk;
+use pass::PassTally;
 use services::EpisodeState;
 
 pub use audit::BrokenInvariant;
@@ -233,7 +235,7 @@ impl<'a> Engine<'a> {
         Engine {
             config,
             workers: &OneThread,
-            chunks: pass::chunks(&population, pass::CHUNK_RESIDENTS),
+            chunks: chunks::chunks(&population, chunks::CHUNK_RESIDENTS),
             lean: true,
             pass_tallies: Vec::new(),
             turn_tallies: Vec::new(),

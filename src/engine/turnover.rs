@@ -16,7 +16,7 @@
 //! trend's path for that month, each with the same chance.
 
 use super::household::HouseholdSummary;
-use super::pass::{Chunk, Slots, each_chunk};
+use super::chunks::{Chunk, Slots, each_chunk};
 use super::{Engine, scenario_month};
 use crate::model::demography::{ADULT_AGE, Demography};
 use crate::model::population::{self, VACANT_ADULT, VACANT_CHILD, flag, is_vacant, iv};
