@@ -3,38 +3,33 @@
 //! services and community assets, for comparing prevention investment against
 //! reactive demand before funding it.
 //!
-//! Layers, each importing only those listed before it:
-//! - [`rng`]: common random numbers, a pure function of their coordinates;
-//! - [`model`]: the model's vocabulary and its validated [`model::Config`];
-//! - [`metrics`]: what is recorded each month, and bands across replicates;
-//! - [`engine`]: one replicate's population and its monthly step;
-//! - [`experiment`]: scenarios × replicates in parallel, deterministic;
-//! - [`aggregate`] and [`economics`]: bands, discounting, financial years,
-//!   who pays and who saves;
-//! - [`scenario`]: TOML files with `extends`, validated into a config and
-//!   its money conventions;
-//! - [`place`]: a scenario for a commissioner's own place from the figures
-//!   they have to hand (`upstream new-place`);
-//! - [`format`](mod@format): numbers as people read them;
-//! - [`input`]: the files people hand Upstream, read within limits, and
-//!   their text checked and quoted back safely;
-//! - [`published`]: the schema of the JSON files a run publishes, shared by
-//!   their writer and their reader;
-//! - [`output`] and `report`: CSV, JSON, the workbook, the terminal table,
-//!   charts and the HTML report (which reads only the published files);
-//! - [`app`]: the pipeline (plan, run, appraise, render, write) that the
-//!   `upstream` command and any embedder drive, with one [`Error`] type;
-//! - experiments that drive many plans: [`sensitivity`] (one way, and
-//!   Morris screening), [`breakeven`] (how strong an effect must be to pay
-//!   back) and [`sweep`] (a comparison over a grid of one or two numbers);
-//! - [`region`]: a run over many places (a region or the nation) from a
-//!   places table, each place's figures and their totals;
-//! - [`shard`]: a run split across processes or machines (a batch
-//!   scheduler's job array) and merged to the same files, byte for byte;
-//! - calibration: [`observed`] (a place's recorded counts, checked against
-//!   a scenario), [`calibrate`] (the uncertain parameters fitted to
-//!   them) and [`review`] (an earlier projection against what happened).
-
+//! Floors, each importing only the floors before it (`tests/layers.rs`
+//! checks this against the source):
+//! 1. [`rng`] (common random numbers, a pure function of their
+//!    coordinates) and [`format`](mod@format) (numbers as people read them);
+//! 2. [`model`] (the model's vocabulary and its validated
+//!    [`model::Config`]) and [`input`] (the files people hand Upstream,
+//!    read within limits, their text checked and quoted back safely);
+//! 3. [`metrics`]: what is recorded each month;
+//! 4. [`engine`]: one replicate's population and its monthly step;
+//! 5. [`experiment`]: scenarios × replicates in parallel, deterministic;
+//! 6. [`aggregate`] (bands across replicates) and [`economics`]
+//!    (discounting, financial years, who pays and who saves);
+//! 7. [`scenario`]: TOML files with `extends`, validated into a config and
+//!    its money conventions;
+//! 8. [`observed`] (a place's recorded counts) and [`game`] (the learning
+//!    simulation's rules, no I/O);
+//! 9. `serve`: the learning simulation's web app;
+//! 10. still one circle, to be broken up: [`published`] (the schema of the
+//!     JSON files a run publishes), [`output`] and `report` (CSV, JSON, the
+//!     workbook, charts and the HTML report), [`app`] (the pipeline the
+//!     `upstream` command drives, with one [`Error`] type), [`place`]
+//!     (`upstream new-place`), [`region`] (a run over many places),
+//!     [`shard`] (a run split across machines and merged to the same
+//!     files), and the experiments: [`sensitivity`], [`breakeven`],
+//!     [`sweep`], [`calibrate`], [`review`] and [`optimise`]. Their writers
+//!     and pages sit in `output` and `report`, and the top-level error
+//!     wraps their errors while they return it.
 pub mod aggregate;
 pub mod app;
 pub mod breakeven;

@@ -14,6 +14,7 @@ mod experiment_shards;
 mod file_set;
 mod game;
 mod hostile_inputs;
+mod layers;
 mod mechanisms;
 mod model;
 mod optimise;
