@@ -343,12 +343,18 @@ mod tests {
     /// nothing else.
     #[test]
     fn a_month_record_reads_exactly_the_written_header() {
-        let text = format!("{}\n'=x,3,need.crisis,1.5,1,1.5,2\n", MonthRecord::COLUMNS.join(","));
+        let text = format!(
+            "{}\n'=x,3,need.crisis,1.5,1,1.5,2\n",
+            MonthRecord::COLUMNS.join(",")
+        );
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let rows: Vec<MonthRecord> = reader.deserialize().collect::<Result<_, _>>().unwrap();
         assert_eq!(rows[0].scenario, "=x");
         assert_eq!((rows[0].month, rows[0].p95), (3, 2.0));
-        let extra = format!("{},extra\nx,3,need.crisis,1.5,1,1.5,2,0\n", MonthRecord::COLUMNS.join(","));
+        let extra = format!(
+            "{},extra\nx,3,need.crisis,1.5,1,1.5,2,0\n",
+            MonthRecord::COLUMNS.join(",")
+        );
         let mut reader = csv::Reader::from_reader(extra.as_bytes());
         assert!(reader.deserialize::<MonthRecord>().next().unwrap().is_err());
         let short = MonthRecord::COLUMNS[..6].join(",") + "\nx,3,need.crisis,1.5,1,1.5\n";

@@ -58,7 +58,13 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let rel = p.strip_prefix(&src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_str().unwrap();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_str()
+            .unwrap();
         let module = first.trim_end_matches(".rs").to_string();
         if module == "lib" || BINARY.contains(&module.as_str()) {
             continue;
@@ -74,7 +80,11 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             // `crate::Error` is the top-level error's module.
-            let name = if name == "Error" { "error".into() } else { name };
+            let name = if name == "Error" {
+                "error".into()
+            } else {
+                name
+            };
             if name != module && !name.is_empty() {
                 named.insert(name);
             }

@@ -213,7 +213,10 @@ fn a_part_holds_no_full_path_and_merges_where_it_is_moved() {
     let names_no_full_path = |part: &Path| {
         let text = fs::read_to_string(part).unwrap();
         for full in [root.to_str().unwrap(), tmp.path().to_str().unwrap()] {
-            assert!(!text.contains(&format!("\"{full}")), "{part:?} names {full}");
+            assert!(
+                !text.contains(&format!("\"{full}")),
+                "{part:?} names {full}"
+            );
         }
         assert!(text.contains("\"<part folder>/"), "{part:?}");
     };

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::bridge::{Bridge, Parts};
 use super::budget::financing_charges;
-use super::lines::{money_of, value_left};
 pub use super::lines::{Line, LineKind, lines};
+use super::lines::{money_of, value_left};
 use super::{Conventions, Grade, InterventionMoney};
 use crate::experiment::ScenarioRuns;
 use crate::metrics::{Band, Metric, f64_or_nan};

@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lines::{LineKind, lines, money_of, value_left};
 use super::bridge::YearAmount;
+use super::lines::{LineKind, lines, money_of, value_left};
 use super::{Conventions, InterventionMoney, Repayment};
 use crate::experiment::ScenarioRuns;
 use crate::metrics::Band;

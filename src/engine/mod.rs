@@ -45,10 +45,10 @@ use crate::model::population::{self, Population, flag};
 use crate::model::{Config, MAX_SERVICES, RISK_FACTORS};
 use crate::rng::Crn;
 
+use chunks::Chunk;
 use hazards::{Rates, Tables};
 use household::HouseholdSummary;
 use interventions::{CaseloadState, Reach};
-use chunks::Chunk;
 use pass::PassTally;
 use services::EpisodeState;
 

@@ -22,10 +22,10 @@
 //! over every resident would grant them, whatever the thread count.
 
 use super::assets::{connect_thresholds, disconnect_threshold};
+use super::chunks::{Chunk, Slots, each_chunk};
 use super::hazards::{
     Ctx, FlipChances, Mods, Rates, Tables, contact_index, flips_given_any, trans_index,
 };
-use super::chunks::{Chunk, Slots, each_chunk};
 use super::household::HouseholdSummary;
 use super::interventions::{Reach, Touch};
 use super::services::{DurationDraw, pick_weighted, poisson_given_at_least_one};

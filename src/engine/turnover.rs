@@ -15,8 +15,8 @@
 //! month's empty slots are taken as bring the children and the adults to the
 //! trend's path for that month, each with the same chance.
 
-use super::household::HouseholdSummary;
 use super::chunks::{Chunk, Slots, each_chunk};
+use super::household::HouseholdSummary;
 use super::{Engine, scenario_month};
 use crate::model::demography::{ADULT_AGE, Demography};
 use crate::model::population::{self, VACANT_ADULT, VACANT_CHILD, flag, is_vacant, iv};

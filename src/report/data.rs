@@ -386,8 +386,20 @@ pub fn load(source: &Source) -> Result<RunData, ReportError> {
         index_of(&names, &a.scenario, "economics.json", "an appraisal's ")?;
     }
     let months = summary.settings.months;
-    let timeseries = series(source, crate::published::TIMESERIES_FILE, &names, months, false)?;
-    let differences = series(source, crate::published::DIFFERENCES_FILE, &names, months, names.len() == 1)?;
+    let timeseries = series(
+        source,
+        crate::published::TIMESERIES_FILE,
+        &names,
+        months,
+        false,
+    )?;
+    let differences = series(
+        source,
+        crate::published::DIFFERENCES_FILE,
+        &names,
+        months,
+        names.len() == 1,
+    )?;
     let neighbourhoods: Vec<NeighbourhoodRow> = csv_rows(source, "by_neighbourhood.csv", false)?;
     for (i, r) in neighbourhoods.iter().enumerate() {
         index_of(&names, &r.scenario, "by_neighbourhood.csv", &line_of(i))?;
