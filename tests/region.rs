@@ -57,6 +57,8 @@ fn totals_are_the_places_added_up_and_each_place_has_its_own_residents() {
         assert_eq!(names, ["Small borough", "Small borough with hubs"]);
     }
     let outcome = r.run(&|| {}).unwrap();
+    // The terminal says how many threads the run used: at least one.
+    assert!(outcome.threads() >= 1);
     let rows = outcome.rows();
     let find = |level: Level, name: &str, scenario: &str, figure: &str| {
         rows.iter()
