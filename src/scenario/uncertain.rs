@@ -800,6 +800,23 @@ fn collect_graded(
 mod tests {
     use super::*;
 
+    /// A parameter the default widths leave fixed says why where its range
+    /// would be written; one neither drawn nor held says nothing.
+    #[test]
+    fn a_parameter_held_fixed_says_why_in_place_of_its_range() {
+        let u = Uncertainty {
+            held_fixed: vec![HeldFixed {
+                parameter: "need.recovery_per_month".into(),
+                reason: "its range would pass 1".into(),
+            }],
+            ..Uncertainty::default()
+        };
+        let held = u.range_of("need.recovery_per_month");
+        assert_eq!(held.uncertainty, "held fixed: its range would pass 1");
+        assert_eq!((held.low.as_str(), held.high.as_str()), ("", ""));
+        assert_eq!(u.range_of("population.residents"), RangeText::default());
+    }
+
     fn parse(text: &str) -> Result<(Vec<Uncertain>, toml::Table), Invalid> {
         let mut t: toml::Table = toml::from_str(text).unwrap();
         stated(&mut t).map(|u| (u, t))
