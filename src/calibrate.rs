@@ -676,6 +676,37 @@ fn means(simulated: &[Vec<f64>]) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    /// The share of its prior range a parameter keeps is its kept
+    /// candidates' 90% range over its prior's: kept quantiles spanning a
+    /// tenth of a uniform prior keep a tenth of it.
+    #[test]
+    fn a_parameter_keeps_the_share_of_its_prior_its_kept_draws_span() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let hubs = root.join("small_hubs.toml");
+        let read = |p: &std::path::Path| {
+            let text = crate::input::read(p)?;
+            Ok(if p == hubs {
+                text.replace(
+                    "engagement = 0.95",
+                    "engagement = { value = 0.5, range = [0.2, 0.8], distribution = \"uniform\" }",
+                )
+            } else {
+                text
+            })
+        };
+        let scenario = crate::scenario::load_from(&hubs, &Default::default(), &read).unwrap();
+        let u = scenario
+            .uncertainty
+            .parameters
+            .iter()
+            .find(|u| u.parameter == "interventions.hubs.engagement")
+            .unwrap();
+        let q: Vec<f64> = (0..=100).map(|k| 0.45 + 0.001 * k as f64).collect();
+        let fitted = posterior(u, &q);
+        assert!((fitted.kept - 0.1).abs() < 0.005, "kept {}", fitted.kept);
+        assert!((fitted.posterior[1][0] - 0.5).abs() < 1e-9);
+    }
+
     /// The warning is for a closest candidate further than
     /// [`CLOSE_ENOUGH`] from the counts, not one at it.
     #[test]
