@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use serde::{Deserialize, Serialize};
+use upstream::experiments::{self as ex, How};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -105,7 +105,7 @@ pub enum Command {
 }
 
 /// What a comparison runs: its scenarios, seed, threads and horizon.
-#[derive(Args, Debug, Serialize, Deserialize)]
+#[derive(Args, Debug)]
 pub struct Compared {
     /// Scenario files. The first is the baseline unless --baseline is given;
     /// with none, the bundled default comparison.
@@ -118,7 +118,6 @@ pub struct Compared {
     pub seed: u64,
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
-    #[serde(skip)]
     pub threads: Option<usize>,
     /// Horizon in years, overriding every scenario's own.
     #[arg(long, value_name = "N")]
@@ -126,15 +125,14 @@ pub struct Compared {
 }
 
 impl Compared {
-    /// The request for these scenarios with `replicates` each.
-    pub fn request(self, replicates: u32) -> upstream::app::Request {
-        upstream::app::Request {
-            scenarios: self.baseline.into_iter().chain(self.scenarios).collect(),
-            replicates,
+    /// The comparison with `replicates` each.
+    pub fn settings(self, replicates: u32) -> ex::Compared {
+        ex::Compared {
+            scenarios: self.scenarios,
+            baseline: self.baseline,
             seed: self.seed,
-            threads: self.threads,
+            replicates,
             years: self.years,
-            ..Default::default()
         }
     }
 }
@@ -207,10 +205,9 @@ fn parse_shard(text: &str) -> Result<upstream::experiment::Shard, String> {
     upstream::shard::parse_shard(text).map_err(|e| e.to_string())
 }
 
-#[derive(Args, Debug, Serialize, Deserialize)]
+#[derive(Args, Debug)]
 pub struct SensitivityArgs {
     #[command(flatten)]
-    #[serde(flatten)]
     pub compared: Compared,
     /// Stochastic replicates of each comparison.
     #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
@@ -223,7 +220,6 @@ pub struct SensitivityArgs {
         default_value = "out-sensitivity",
         value_name = "DIR"
     )]
-    #[serde(skip)]
     pub out: PathBuf,
     /// Parameters to list per scenario in the terminal (the files have
     /// all; the charts and report show the 10 largest).
@@ -231,11 +227,9 @@ pub struct SensitivityArgs {
     pub top: usize,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
-    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    #[serde(skip)]
     pub memory_limit: Option<u64>,
     /// Vary only the uncertain parameters whose names start with this
     /// (such as `interventions.hubs` or `events.`); may be given more than
@@ -253,14 +247,12 @@ pub struct SensitivityArgs {
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    #[serde(skip)]
     pub shard: Option<upstream::experiment::Shard>,
 }
 
-#[derive(Args, Debug, Serialize, Deserialize)]
+#[derive(Args, Debug)]
 pub struct BreakEvenArgs {
     #[command(flatten)]
-    #[serde(flatten)]
     pub compared: Compared,
     /// Stochastic replicates at each point of each lever's grid.
     #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
@@ -272,29 +264,24 @@ pub struct BreakEvenArgs {
         default_value = "out-break-even",
         value_name = "DIR"
     )]
-    #[serde(skip)]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
-    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    #[serde(skip)]
     pub memory_limit: Option<u64>,
     /// Run only shard K of N (from 1), such as 3/8: every Nth of the
     /// experiment's replicates, for a batch scheduler's job array. Writes
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    #[serde(skip)]
     pub shard: Option<upstream::experiment::Shard>,
 }
 
-#[derive(Args, Debug, Serialize, Deserialize)]
+#[derive(Args, Debug)]
 pub struct SweepArgs {
     #[command(flatten)]
-    #[serde(flatten)]
     pub compared: Compared,
     /// A number to vary, as NAME=FROM:TO:POINTS (the name as assumptions.csv
     /// gives it; x0.5:x2:7 for multiples of the value each scenario
@@ -306,27 +293,23 @@ pub struct SweepArgs {
     pub replicates: u32,
     /// Folder for sweep.csv, the charts and each point's kept results.
     #[arg(long, short = 'o', default_value = "out-sweep", value_name = "DIR")]
-    #[serde(skip)]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
-    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    #[serde(skip)]
     pub memory_limit: Option<u64>,
     /// Run only shard K of N (from 1), such as 3/8: every Nth of the
     /// experiment's replicates, for a batch scheduler's job array. Writes
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    #[serde(skip)]
     pub shard: Option<upstream::experiment::Shard>,
 }
 
 /// What `upstream optimise` maximises.
-#[derive(Clone, Copy, Debug, clap::ValueEnum, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum ObjectiveArg {
     /// Expected net present value against the baseline.
     Npv,
@@ -334,12 +317,11 @@ pub enum ObjectiveArg {
     CrisisMonths,
 }
 
-#[derive(Args, Debug, Serialize, Deserialize)]
+#[derive(Args, Debug)]
 pub struct OptimiseArgs {
     /// The baseline, then the scenario whose [optimise] table states the
     /// budget to split (--baseline may name the baseline instead).
     #[command(flatten)]
-    #[serde(flatten)]
     pub compared: Compared,
     /// What the best split maximises.
     #[arg(long, value_enum, default_value = "npv")]
@@ -354,26 +336,22 @@ pub struct OptimiseArgs {
     pub uncertainty: bool,
     /// Folder for splits.csv, frontier.csv and the charts.
     #[arg(long, short = 'o', default_value = "out-optimise", value_name = "DIR")]
-    #[serde(skip)]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
-    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    #[serde(skip)]
     pub memory_limit: Option<u64>,
     /// Run only shard K of N (from 1), such as 3/8: every Nth of the
     /// experiment's replicates, for a batch scheduler's job array. Writes
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    #[serde(skip)]
     pub shard: Option<upstream::experiment::Shard>,
 }
 
-#[derive(Args, Debug, Serialize, Deserialize)]
+#[derive(Args, Debug)]
 pub struct CalibrateArgs {
     /// The scenario to calibrate: the place's baseline.
     pub scenario: PathBuf,
@@ -400,26 +378,21 @@ pub struct CalibrateArgs {
     pub seed: u64,
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
-    #[serde(skip)]
     pub threads: Option<usize>,
     /// Folder for the calibrated scenario, the CSVs and the charts.
     #[arg(long, short = 'o', default_value = "out-calibrate", value_name = "DIR")]
-    #[serde(skip)]
     pub out: PathBuf,
     /// No progress bar and no table: only errors.
     #[arg(long, short = 'q')]
-    #[serde(skip)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    #[serde(skip)]
     pub memory_limit: Option<u64>,
     /// Run only shard K of N (from 1), such as 3/8: every Nth of the
     /// experiment's replicates, for a batch scheduler's job array. Writes
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    #[serde(skip)]
     pub shard: Option<upstream::experiment::Shard>,
 }
 
@@ -564,69 +537,123 @@ pub struct ServeArgs {
     pub scenarios: Option<PathBuf>,
 }
 
-/// An experiment that can be split into shards: its command's name, and
-/// the settings every shard and the merge share.
-pub trait Sharded: Serialize + serde::de::DeserializeOwned {
-    /// The command, as typed after `upstream`.
-    const COMMAND: &'static str;
-    /// The shard to run, if one.
-    fn shard(&self) -> Option<upstream::experiment::Shard>;
-    /// The output folder (a shard's: where its part goes).
-    fn out(&self) -> &std::path::Path;
-    /// Whether only errors are shown.
-    fn quiet(&self) -> bool;
-    /// Writes to `out`, showing only errors if `quiet` (a merge's).
-    fn merged_into(&mut self, out: PathBuf, quiet: bool);
-    /// Names the scenarios run when none are given, so the merge need not
-    /// find them where the shards did.
-    fn name_bundled(&mut self) {}
-}
-
-/// The bundled default comparison, named.
-fn name_bundled(compared: &mut Compared) {
-    if compared.scenarios.is_empty() && compared.baseline.is_none() {
-        compared.scenarios = upstream::app::bundled();
+/// How an experiment's command runs it: where it writes, which shard, and
+/// the memory and threads it may use.
+fn how(
+    out: PathBuf,
+    shard: Option<upstream::experiment::Shard>,
+    memory_limit: Option<u64>,
+    threads: Option<usize>,
+) -> How {
+    How {
+        out,
+        shard,
+        memory_limit,
+        threads,
     }
 }
 
-/// With no scenarios, the bundled prevention portfolio against the bundled
-/// baseline, named.
-pub fn name_portfolio(compared: &mut Compared) {
-    if compared.scenarios.is_empty() && compared.baseline.is_none() {
-        let dir = upstream::app::bundled_dir();
-        compared.scenarios = vec![
-            dir.join("baseline.toml"),
-            dir.join("prevention_portfolio.toml"),
-        ];
+impl SensitivityArgs {
+    /// The sensitivity's settings, and how it runs.
+    pub fn settings(self) -> (ex::sensitivity::Settings, How) {
+        let how = how(
+            self.out,
+            self.shard,
+            self.memory_limit,
+            self.compared.threads,
+        );
+        let settings = ex::sensitivity::Settings {
+            compared: self.compared.settings(self.replicates),
+            top: self.top,
+            only: self.only,
+            morris: self.morris,
+        };
+        (settings, how)
     }
 }
 
-macro_rules! sharded {
-    ($args:ty, $command:literal, $($bundled:ident)?) => {
-        impl Sharded for $args {
-            const COMMAND: &'static str = $command;
-            fn shard(&self) -> Option<upstream::experiment::Shard> {
-                self.shard
-            }
-            fn out(&self) -> &std::path::Path {
-                &self.out
-            }
-            fn quiet(&self) -> bool {
-                self.quiet
-            }
-            fn merged_into(&mut self, out: PathBuf, quiet: bool) {
-                self.out = out;
-                self.quiet = quiet;
-            }
-            $(fn name_bundled(&mut self) {
-                $bundled(&mut self.compared)
-            })?
-        }
-    };
+impl BreakEvenArgs {
+    /// The break-even's settings, and how it runs.
+    pub fn settings(self) -> (ex::break_even::Settings, How) {
+        let how = how(
+            self.out,
+            self.shard,
+            self.memory_limit,
+            self.compared.threads,
+        );
+        let settings = ex::break_even::Settings {
+            compared: self.compared.settings(self.replicates),
+        };
+        (settings, how)
+    }
 }
 
-sharded!(SensitivityArgs, "sensitivity", name_bundled);
-sharded!(BreakEvenArgs, "break-even", name_bundled);
-sharded!(SweepArgs, "sweep", name_bundled);
-sharded!(OptimiseArgs, "optimise", name_portfolio);
-sharded!(CalibrateArgs, "calibrate",);
+impl SweepArgs {
+    /// The sweep's settings, and how it runs.
+    pub fn settings(self) -> (ex::sweep::Settings, How) {
+        let how = how(
+            self.out,
+            self.shard,
+            self.memory_limit,
+            self.compared.threads,
+        );
+        let settings = ex::sweep::Settings {
+            compared: self.compared.settings(self.replicates),
+            vary: self.vary,
+        };
+        (settings, how)
+    }
+}
+
+impl OptimiseArgs {
+    /// The optimisation's settings, and how it runs.
+    pub fn settings(self) -> (ex::optimise::Settings, How) {
+        use upstream::experiments::optimise::Objective;
+        let how = how(
+            self.out,
+            self.shard,
+            self.memory_limit,
+            self.compared.threads,
+        );
+        let settings = ex::optimise::Settings {
+            compared: self.compared.settings(self.replicates),
+            objective: match self.objective {
+                ObjectiveArg::Npv => Objective::Npv,
+                ObjectiveArg::CrisisMonths => Objective::CrisisMonths,
+            },
+            uncertainty: self.uncertainty,
+        };
+        (settings, how)
+    }
+}
+
+impl CalibrateArgs {
+    /// The calibration's settings, and how it runs.
+    pub fn settings(self) -> (ex::calibrate::Settings, How) {
+        let how = how(self.out, self.shard, self.memory_limit, self.threads);
+        let settings = ex::calibrate::Settings {
+            scenario: self.scenario,
+            observed: self.observed,
+            candidates: self.candidates,
+            accept: self.accept,
+            fit: self.fit,
+            replicates: self.replicates,
+            seed: self.seed,
+        };
+        (settings, how)
+    }
+}
+
+impl ReviewArgs {
+    /// The review's settings, and how it runs.
+    pub fn settings(self) -> (ex::review::Settings, How) {
+        let how = how(self.out, None, None, self.threads);
+        let settings = ex::review::Settings {
+            run: self.run,
+            observed: self.observed,
+            scenario: self.scenario,
+            top: self.top,
+        };
+        (settings, how)
+    }
+}

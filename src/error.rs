@@ -59,16 +59,16 @@ pub enum Error {
     Place(#[from] PlaceError),
     /// A sweep asked for something it cannot run.
     #[error(transparent)]
-    Sweep(#[from] crate::sweep::SweepError),
+    Sweep(#[from] crate::experiments::sweep::SweepError),
     /// A place's observed counts that cannot be used.
     #[error(transparent)]
     Observed(#[from] crate::observed::ObservedError),
     /// A run that cannot be reviewed as asked.
     #[error(transparent)]
-    Review(#[from] crate::review::ReviewError),
+    Review(#[from] crate::experiments::review::ReviewError),
     /// A budget that cannot be split as asked.
     #[error(transparent)]
-    Optimise(#[from] crate::optimise::OptimiseError),
+    Optimise(#[from] crate::experiments::optimise::OptimiseError),
     /// A run over many places that cannot be set up.
     #[error(transparent)]
     Region(#[from] crate::region::RegionError),

@@ -26,39 +26,35 @@
 //!     `upstream` command drives, with one [`Error`] type), [`place`]
 //!     (`upstream new-place`), [`region`] (a run over many places),
 //!     [`shard`] (a run split across machines and merged to the same
-//!     files), and the experiments: [`sensitivity`], [`breakeven`],
-//!     [`sweep`], [`calibrate`], [`review`] and [`optimise`]. Their writers
-//!     and pages sit in `output` and `report`, and the top-level error
-//!     wraps their errors while they return it.
+//!     files), and [`experiments`] (sensitivity, break-even, sweep,
+//!     calibration, review and optimisation, each a folder driven whole,
+//!     sharded or merged by one [`experiments::drive`]). The experiments'
+//!     pages still sit in `report`, and the top-level error wraps their
+//!     errors while they return it.
 pub mod aggregate;
 pub mod app;
-pub mod breakeven;
-pub mod calibrate;
 pub mod economics;
 pub mod engine;
 mod error;
 pub mod experiment;
+pub mod experiments;
 pub mod format;
 pub mod game;
 pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod observed;
-pub mod optimise;
 pub mod output;
 pub mod place;
 pub mod published;
 pub mod region;
 #[cfg(feature = "report")]
 pub mod report;
-pub mod review;
 pub mod rng;
 pub mod scenario;
-pub mod sensitivity;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod shard;
-pub mod sweep;
 
 pub use error::Error;
 

@@ -15,6 +15,7 @@ use clap::Parser;
 use progress::Bar;
 use upstream::Error;
 use upstream::app::{self, Plan, Request};
+use upstream::experiments::{self as ex, Experiment, How};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -27,12 +28,36 @@ fn main() -> ExitCode {
         cli::Command::Report { dir, quiet } => report(&dir, quiet),
         cli::Command::Check { scenarios, strict } => check(&scenarios, strict),
         cli::Command::NewPlace(args) => new_place(args),
-        cli::Command::Sensitivity(args) => sharded(args, sensitivity),
-        cli::Command::BreakEven(args) => sharded(args, break_even),
-        cli::Command::Sweep(args) => sharded(args, sweep),
-        cli::Command::Calibrate(args) => sharded(args, calibrate),
-        cli::Command::Review(args) => review(args),
-        cli::Command::Optimise(args) => sharded(args, optimise),
+        cli::Command::Sensitivity(args) => {
+            let quiet = args.quiet;
+            let (settings, how) = args.settings();
+            experiment::<ex::sensitivity::Sensitivity>(settings, how, quiet)
+        }
+        cli::Command::BreakEven(args) => {
+            let quiet = args.quiet;
+            let (settings, how) = args.settings();
+            experiment::<ex::break_even::BreakEven>(settings, how, quiet)
+        }
+        cli::Command::Sweep(args) => {
+            let quiet = args.quiet;
+            let (settings, how) = args.settings();
+            experiment::<ex::sweep::Sweep>(settings, how, quiet)
+        }
+        cli::Command::Calibrate(args) => {
+            let quiet = args.quiet;
+            let (settings, how) = args.settings();
+            experiment::<ex::calibrate::Calibrate>(settings, how, quiet)
+        }
+        cli::Command::Review(args) => {
+            let quiet = args.quiet;
+            let (settings, how) = args.settings();
+            experiment::<ex::review::Review>(settings, how, quiet)
+        }
+        cli::Command::Optimise(args) => {
+            let quiet = args.quiet;
+            let (settings, how) = args.settings();
+            experiment::<ex::optimise::Optimise>(settings, how, quiet)
+        }
         cli::Command::Serve(args) => serve(args),
     };
     match result {
@@ -332,10 +357,11 @@ fn report(dir: &Path, quiet: bool) -> Result<(), Error> {
 }
 
 fn run(args: cli::RunArgs) -> Result<(), Error> {
+    let threads = args.compared.threads;
     let request = Request {
         strict: args.strict,
         uncertainty: args.uncertainty,
-        ..args.compared.request(args.replicates)
+        ..args.compared.settings(args.replicates).request(threads)
     };
     if let Some(shard) = args.shard {
         return run_shard(
@@ -527,7 +553,12 @@ fn merge(args: cli::MergeArgs) -> Result<(), Error> {
     use upstream::shard::{Finished, Merging};
     let merged = match upstream::shard::merge(&args.parts)? {
         Merging::Run(merged) => merged,
-        Merging::Experiment(parts) => return merge_experiment(parts, &args),
+        Merging::Experiment(parts) => {
+            let watch = Terminal { quiet: args.quiet };
+            let said = upstream::experiments::merge(parts, &args.parts[0], &args.out, &watch)?;
+            say(&said, args.quiet);
+            return Ok(());
+        }
     };
     let out = upstream::output::claim(&args.out)?;
     match &merged.outcome {
@@ -555,672 +586,6 @@ fn merge(args: cli::MergeArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Where an experiment reads its files and does its runs: here; as one
-/// shard, keeping what it reads for its part; or as the merge of every
-/// shard's part, reading the files and runs the parts hold.
-struct Source {
-    inputs: upstream::shard::Inputs,
-    runs: upstream::experiment::Runs,
-}
-
-impl Source {
-    fn read(&self, path: &Path) -> std::io::Result<String> {
-        self.inputs.read(path)
-    }
-
-    /// Whether this does one shard's share, and so writes no results.
-    fn is_shard(&self) -> bool {
-        self.runs.only().is_some()
-    }
-
-    /// The output folder, claimed, unless this is a shard (whose part goes
-    /// in a folder every shard shares).
-    fn claim(&self, out: &Path) -> Result<Option<upstream::output::OutputFolder>, Error> {
-        match self.is_shard() {
-            true => Ok(None),
-            false => Ok(Some(upstream::output::claim(out)?)),
-        }
-    }
-}
-
-/// Runs an experiment, whole or (with --shard) as one shard, which writes
-/// its part: the experiment's settings, the text of every file it read,
-/// and its share of each of the experiment's runs.
-fn sharded<A: cli::Sharded>(
-    mut args: A,
-    go: fn(A, &mut Source) -> Result<(), Error>,
-) -> Result<(), Error> {
-    use upstream::experiment::Runs;
-    use upstream::shard::{self, Inputs, PartResults, RunKey};
-    let Some(shard) = args.shard() else {
-        let mut source = Source {
-            inputs: Inputs::disk(),
-            runs: Runs::whole(),
-        };
-        return go(args, &mut source);
-    };
-    args.name_bundled();
-    let settings = match serde_json::to_value(&args).expect("plain settings") {
-        serde_json::Value::Object(map) => map.into_iter().collect(),
-        _ => unreachable!("settings are a table"),
-    };
-    let (dir, quiet) = (args.out().to_path_buf(), args.quiet());
-    let mut source = Source {
-        inputs: Inputs::keeping(),
-        runs: Runs::shard(shard),
-    };
-    let started = std::time::Instant::now();
-    go(args, &mut source)?;
-    let seconds = started.elapsed().as_secs_f64();
-    let runs = source.runs.count();
-    let kept = source.runs.into_kept();
-    let replicates: usize = kept.iter().map(|p| p.results.len()).sum();
-    let key = RunKey::of_experiment(A::COMMAND, settings, source.inputs.into_kept());
-    let path = shard::write_part(&dir, &key, shard, seconds, &PartResults::Experiment(kept))?;
-    if !quiet {
-        println!(
-            "Wrote shard {} of {} ({replicates} scenario replicates of the experiment's {runs} runs, {seconds:.1} s) to {}; when every shard is done, `upstream merge {}` puts them together.",
-            shard.index(),
-            shard.count(),
-            path.display(),
-            dir.display()
-        );
-    }
-    Ok(())
-}
-
-/// Merges an experiment's parts: the experiment again, with the settings
-/// and files its shards had, each run put together from the parts rather
-/// than simulated.
-fn merge_experiment(
-    parts: upstream::shard::ExperimentParts,
-    args: &cli::MergeArgs,
-) -> Result<(), Error> {
-    use cli::Sharded;
-    fn go<A: cli::Sharded>(
-        settings: serde_json::Value,
-        args: &cli::MergeArgs,
-        source: &mut Source,
-        run: fn(A, &mut Source) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let mut a: A =
-            serde_json::from_value(settings).map_err(|e| upstream::shard::ShardError::Damaged {
-                file: args.parts[0].clone(),
-                reason: format!("its `upstream {}` settings do not read: {e}", A::COMMAND),
-            })?;
-        a.merged_into(args.out.clone(), args.quiet);
-        run(a, source)
-    }
-    let settings = serde_json::Value::Object(parts.key.settings.into_iter().collect());
-    let mut source = Source {
-        inputs: parts.inputs,
-        runs: parts.runs,
-    };
-    let command = parts.key.command.as_str();
-    match command {
-        cli::SensitivityArgs::COMMAND => go(settings, args, &mut source, sensitivity),
-        cli::BreakEvenArgs::COMMAND => go(settings, args, &mut source, break_even),
-        cli::SweepArgs::COMMAND => go(settings, args, &mut source, sweep),
-        cli::OptimiseArgs::COMMAND => go(settings, args, &mut source, optimise),
-        cli::CalibrateArgs::COMMAND => go(settings, args, &mut source, calibrate),
-        other => Err(upstream::shard::ShardError::Damaged {
-            file: args.parts[0].clone(),
-            reason: format!(
-                "it is a shard of `upstream {other}`, which this Upstream does not run"
-            ),
-        }
-        .into()),
-    }?;
-    if !args.quiet {
-        eprintln!(
-            "Merged {} shards of `upstream {command}`: {:.1} s of simulation in all, the longest shard {:.1} s.",
-            parts.shards, parts.seconds, parts.longest_seconds
-        );
-    }
-    Ok(())
-}
-
-/// Where an experiment writes, and how it reports.
-struct Claim<'a> {
-    out: &'a Path,
-    quiet: bool,
-    memory_limit: Option<u64>,
-}
-
-/// What every experiment does before it runs: plans its comparison (a
-/// baseline and at least one scenario), checks it with `check`, shows the
-/// scenarios' warnings, checks memory (the comparisons run one after
-/// another, so the peak is one comparison's) and claims its folder.
-fn experiment(
-    name: &'static str,
-    compared: cli::Compared,
-    replicates: u32,
-    claim: &Claim,
-    source: &Source,
-    check: impl FnOnce(&Plan) -> Result<(), Error>,
-) -> Result<(Plan, Option<upstream::output::OutputFolder>), Error> {
-    let plan = Plan::new_through(&compared.request(replicates), &|p| source.read(p))?;
-    if plan.scenarios().len() < 2 {
-        return Err(app::PlanError::NothingToCompare { experiment: name }.into());
-    }
-    check(&plan)?;
-    if !claim.quiet {
-        plan.scenarios().iter().for_each(warn);
-    }
-    plan.check_memory(claim.memory_limit)?;
-    let out = source.claim(claim.out)?;
-    Ok((plan, out))
-}
-
-fn sensitivity(args: cli::SensitivityArgs, source: &mut Source) -> Result<(), Error> {
-    let (plan, out) = experiment(
-        "upstream sensitivity",
-        args.compared,
-        args.replicates,
-        &Claim {
-            out: &args.out,
-            quiet: args.quiet,
-            memory_limit: args.memory_limit,
-        },
-        source,
-        |_| Ok(()),
-    )?;
-    let settings = plan.settings().clone();
-    let scenarios = plan.scenarios().to_vec();
-    let parameters = upstream::sensitivity::selected(&scenarios, &args.only).len() as u64;
-    let started = std::time::Instant::now();
-    // The central comparison and each parameter at each end, then each
-    // trajectory's points; counted before widths are shared, so the bar
-    // may end a little early.
-    let comparisons = 1 + 2 * parameters + args.morris.map_or(0, |t| t as u64 * (parameters + 1));
-    let jobs = comparisons * scenarios.len() as u64 * settings.replicates as u64;
-    let done = AtomicU64::new(0);
-    let bar = runs_bar(args.quiet);
-    let tick = || bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs);
-    let found = upstream::sensitivity::one_way_with_central(
-        scenarios.clone(),
-        &settings,
-        &args.only,
-        &mut source.runs,
-        &tick,
-    )?;
-    let one_way_seconds = started.elapsed().as_secs_f64();
-    let screen = match args.morris {
-        Some(t) => upstream::sensitivity::morris(
-            scenarios,
-            &settings,
-            t,
-            &args.only,
-            &mut source.runs,
-            &tick,
-        )?,
-        None => None,
-    };
-    drop(bar);
-    source.runs.finish()?;
-    let (Some((one_way, central)), Some(out)) = (found, out) else {
-        return Ok(());
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    // The central comparison's own files, then the sensitivity's, then a
-    // report built from them all, as `upstream report` would rebuild it.
-    let mut files = central.render()?;
-    files.push((
-        upstream::published::SENSITIVITY_FILE.to_string(),
-        upstream::output::sensitivity_csv(&one_way),
-    ));
-    if let Some(screen) = &screen {
-        files.push((
-            upstream::published::MORRIS_FILE.to_string(),
-            upstream::output::morris_csv(screen),
-        ));
-    }
-    match app::build_report(&files, &|_, _| {}) {
-        Ok(report) => files.extend(report),
-        Err(source) => {
-            out.write(&files)?;
-            return Err(Error::ReportAfterResults {
-                dir: out.path().to_path_buf(),
-                source,
-            });
-        }
-    }
-    out.write(&files)?;
-    if !args.quiet {
-        print_sensitivity(&one_way, screen.as_ref(), args.top, &args.out);
-        // A merge's time is not the simulation's; it says the shards'.
-        if source.runs.is_whole() {
-            eprintln!(
-                "One-way: {} comparisons of {} replicates, {}.",
-                one_way.comparisons,
-                settings.replicates,
-                rate(one_way.resident_months, one_way_seconds)
-            );
-            if let Some(m) = &screen {
-                eprintln!(
-                    "Morris screen: {} parameters × {} trajectories, {} comparisons of {} replicates, {}.",
-                    m.effects.first().map_or(0, |e| e.len()),
-                    m.trajectories,
-                    m.comparisons,
-                    settings.replicates,
-                    rate(m.resident_months, seconds - one_way_seconds)
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Each scenario's assumptions that decide its net present value, one way
-/// and (if run) by the Morris screen, the `top` of each; and what was
-/// written to `out`.
-fn print_sensitivity(
-    one_way: &upstream::sensitivity::OneWay,
-    screen: Option<&upstream::sensitivity::Screening>,
-    top: usize,
-    out: &std::path::Path,
-) {
-    use upstream::format::money;
-    for s in 1..one_way.scenarios.len() {
-        let ranked = one_way.ranked(s);
-        let central = ranked.first().map_or(0.0, |e| e.npv.central);
-        println!(
-            "{}: net present value {} with every parameter at its value; the assumptions that decide it (net present value at the low and the high end of each range):",
-            one_way.scenarios[s],
-            money(central)
-        );
-        for e in ranked.iter().take(top) {
-            println!(
-                "  {:<55} {:>10} to {:>10}  (range {} to {})",
-                e.parameter,
-                money(e.npv.low),
-                money(e.npv.high),
-                e.range.0,
-                e.range.1
-            );
-        }
-        if let Some(screen) = screen {
-            println!(
-                "  Morris screen, {} trajectories (μ*, the mean size of each parameter's elementary effect on net present value per whole range; σ, its spread):",
-                screen.trajectories
-            );
-            for e in screen.ranked(s).iter().take(top) {
-                println!(
-                    "  {:<55} μ* {:>10}  σ {:>10}",
-                    e.parameter,
-                    money(e.npv.mu_star),
-                    money(e.npv.sigma)
-                );
-            }
-        }
-    }
-    println!(
-        "Wrote {}{}, the central comparison's files and report.html, with a tornado{} chart per scenario, to {}",
-        upstream::published::SENSITIVITY_FILE,
-        if screen.is_some() {
-            format!(", {}", upstream::published::MORRIS_FILE)
-        } else {
-            String::new()
-        },
-        if screen.is_some() {
-            " and a Morris"
-        } else {
-            ""
-        },
-        out.display()
-    );
-}
-
-/// "1.23 billion resident-months in 4.5 s, 273 million a second".
-fn rate(months: u64, seconds: f64) -> String {
-    format!(
-        "{:.2} billion resident-months in {:.1} s, {:.0} million a second",
-        months as f64 / 1e9,
-        seconds,
-        months as f64 / seconds / 1e6
-    )
-}
-
-fn break_even(args: cli::BreakEvenArgs, source: &mut Source) -> Result<(), Error> {
-    let (plan, out) = experiment(
-        "upstream break-even",
-        args.compared,
-        args.replicates,
-        &Claim {
-            out: &args.out,
-            quiet: args.quiet,
-            memory_limit: args.memory_limit,
-        },
-        source,
-        |_| Ok(()),
-    )?;
-    let settings = plan.settings().clone();
-    let started = std::time::Instant::now();
-    let levers = upstream::breakeven::levers_of(plan.scenarios()) as u64;
-    let jobs = levers * (1 + upstream::breakeven::GRID_POINTS as u64) * settings.replicates as u64;
-    let done = AtomicU64::new(0);
-    let bar = runs_bar(args.quiet);
-    let found =
-        upstream::breakeven::break_even(plan.scenarios(), &settings, &mut source.runs, &|| {
-            bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
-        })?;
-    drop(bar);
-    source.runs.finish()?;
-    let (Some(found), Some(out)) = (found, out) else {
-        return Ok(());
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    let file = upstream::published::BREAK_EVEN_FILE;
-    let mut files = vec![(file.to_string(), upstream::output::break_even_csv(&found))];
-    files.extend(upstream::report::break_even_report(
-        &found,
-        settings.replicates,
-        settings.seed,
-    ));
-    out.write(&files)?;
-    if !args.quiet {
-        for s in &found.scenarios[1..] {
-            println!("{s}:");
-            let mut levers = found.levers.iter().filter(|l| &l.scenario == s).peekable();
-            if levers.peek().is_none() {
-                println!(
-                    "  no lever to move: it changes no caseload intervention with an engagement or an effect"
-                );
-            }
-            for l in levers {
-                println!("  {}", l.reading());
-            }
-        }
-        if let Some(why) = upstream::published::no_bands(settings.replicates) {
-            println!("{why}");
-        }
-        println!("Wrote {file} and report.html to {}", args.out.display());
-        // A merge's time is not the simulation's; it says the shards'.
-        if source.runs.is_whole() {
-            eprintln!(
-                "Ran {levers} levers at {} points of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
-                upstream::breakeven::GRID_POINTS,
-                settings.replicates,
-                found.resident_months as f64 / 1e9,
-                seconds,
-                found.resident_months as f64 / seconds / 1e6
-            );
-        }
-    }
-    Ok(())
-}
-
-fn sweep(args: cli::SweepArgs, source: &mut Source) -> Result<(), Error> {
-    use upstream::sweep::{self as sw, Axis};
-    let axes = args
-        .vary
-        .iter()
-        .map(|t| Axis::parse(t))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (plan, out) = experiment(
-        "upstream sweep",
-        args.compared,
-        args.replicates,
-        &Claim {
-            out: &args.out,
-            quiet: args.quiet,
-            memory_limit: args.memory_limit,
-        },
-        source,
-        |plan| Ok(sw::check(plan.scenarios(), &axes)?),
-    )?;
-    let runs = args.out.join(upstream::published::SWEEP_RUNS_DIR);
-    let resumable = source.runs.is_whole();
-    let settings = plan.settings().clone();
-    let points: u64 = axes.iter().map(|a| a.values.len() as u64).product();
-    let jobs = points * plan.scenarios().len() as u64 * settings.replicates as u64;
-    let done = AtomicU64::new(0);
-    let bar = runs_bar(args.quiet);
-    let started = std::time::Instant::now();
-    // A point kept by an interrupted sweep into this folder, if its file
-    // holds the point of that id.
-    let known = |id: &str| -> Option<sw::Point> {
-        // A shard's or a merge's runs are numbered from the sweep's first
-        // point, so none is skipped.
-        if !resumable {
-            return None;
-        }
-        let bytes = upstream::input::read_bytes(
-            &runs.join(format!("{id}.json")),
-            upstream::input::MAX_INPUT_BYTES,
-        )
-        .ok()?;
-        let p: sw::Point = serde_json::from_slice(&bytes).ok()?;
-        if p.id == id {
-            // Counted as done for the bar.
-            let per_point = plan.scenarios().len() as u64 * settings.replicates as u64;
-            bar.set(
-                done.fetch_add(per_point, Ordering::Relaxed) + per_point,
-                jobs,
-            );
-            Some(p)
-        } else {
-            None
-        }
-    };
-    let mut keep = |p: &sw::Point| -> Result<(), Error> {
-        upstream::output::keep_file(
-            &runs,
-            &format!("{}.json", p.id),
-            &serde_json::to_vec_pretty(p).expect("a point serialises"),
-        )?;
-        Ok(())
-    };
-    let found = sw::sweep(
-        plan.scenarios(),
-        &settings,
-        &axes,
-        &known,
-        &mut keep,
-        &mut source.runs,
-        &|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs),
-    )?;
-    drop(bar);
-    source.runs.finish()?;
-    let (Some(found), Some(out)) = (found, out) else {
-        return Ok(());
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    let mut files = vec![(
-        upstream::published::SWEEP_FILE.to_string(),
-        upstream::output::sweep_csv(&found),
-    )];
-    for p in &found.points {
-        files.push((
-            format!("{}/{}.json", upstream::published::SWEEP_RUNS_DIR, p.id),
-            serde_json::to_vec_pretty(p).expect("a point serialises"),
-        ));
-    }
-    files.extend(
-        upstream::report::sweep_report(&found, settings.replicates, settings.seed)
-            .map_err(|source| report_error(&args.out, source))?,
-    );
-    out.write(&files)?;
-    if !args.quiet {
-        use upstream::format::money;
-        let no_bands = upstream::published::no_bands(settings.replicates);
-        for (s, name) in found.scenarios.iter().enumerate().skip(1) {
-            println!("{name}: net present value (mean across replicates) at each point:");
-            let at: Vec<String> = found
-                .points
-                .iter()
-                .map(|p| {
-                    let each: Vec<String> = found
-                        .axes
-                        .iter()
-                        .zip(&p.values)
-                        .map(|(a, v)| format!("{} = {}", a.parameter, a.label(*v)))
-                        .collect();
-                    each.join(", ")
-                })
-                .collect();
-            let width = at.iter().map(|a| a.chars().count()).max().unwrap_or(0);
-            for (p, at) in found.points.iter().zip(&at) {
-                let f = &p.scenarios[s - 1];
-                let band = match no_bands {
-                    Some(_) => String::new(),
-                    None => format!("  ({} to {})", money(f.npv.p5), money(f.npv.p95)),
-                };
-                println!("  {at:<width$} {:>10}{band}", money(f.npv.mean));
-            }
-        }
-        if let Some(why) = &no_bands {
-            println!("{why}");
-        }
-        println!(
-            "Wrote {} and {} to {}",
-            upstream::published::SWEEP_FILE,
-            if found.axes.len() == 1 {
-                "bar charts of net present value and crisis-months avoided"
-            } else {
-                "a heat map of net present value per scenario"
-            },
-            args.out.display()
-        );
-        let months = found.resident_months;
-        // A merge's time is not the simulation's; it says the shards'.
-        if source.runs.is_whole() {
-            eprintln!(
-                "{} points ({} run now, {} kept from an earlier run), {} replicates each: {:.2} billion resident-months in {:.1} s.",
-                found.points.len(),
-                found.run,
-                found.points.len() - found.run,
-                settings.replicates,
-                months as f64 / 1e9,
-                seconds
-            );
-        }
-    }
-    Ok(())
-}
-
-fn calibrate(args: cli::CalibrateArgs, source: &mut Source) -> Result<(), Error> {
-    use upstream::calibrate::{self as cal, CalibrationSettings};
-    use upstream::observed;
-    let settings = upstream::experiment::RunSettings {
-        replicates: args.replicates,
-        seed: args.seed,
-        threads: args.threads,
-    };
-    let read_file = |p: &Path| source.read(p);
-    let full = app::load_through(&args.scenario, &Default::default(), &read_file)?;
-    let read = observed::read_through(&args.observed, &full, &read_file)?;
-    // No further than the last count observed: the rest of the horizon
-    // would cost time and tell the fit nothing.
-    let years = cal::years_needed(&read);
-    let (scenario, read) = if (years * 12) < full.config.months {
-        let overrides = upstream::scenario::Overrides {
-            horizon_years: Some(years),
-        };
-        let short = app::load_through(&args.scenario, &overrides, &read_file)?;
-        let read = observed::read_through(&args.observed, &short, &read_file)?;
-        (short, read)
-    } else {
-        (full.clone(), read)
-    };
-    let plan = Plan::of(vec![scenario.clone()], settings.clone())?;
-    if !args.quiet {
-        warn(&full);
-    }
-    plan.check_memory(args.memory_limit)?;
-    let out = source.claim(&args.out)?;
-    let calibration = CalibrationSettings {
-        candidates: args.candidates,
-        accept: args.accept,
-        only: args.fit.clone(),
-    };
-    let jobs = (args.candidates as u64 + 1) * settings.replicates as u64;
-    let done = AtomicU64::new(0);
-    let bar = runs_bar(args.quiet);
-    let started = std::time::Instant::now();
-    let found = cal::calibrate(
-        &scenario,
-        &read,
-        &settings,
-        &calibration,
-        &mut source.runs,
-        &|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs),
-    )?;
-    drop(bar);
-    source.runs.finish()?;
-    let (Some(found), Some(out)) = (found, out) else {
-        return Ok(());
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    let text = cal::calibrated_scenario(&found, &full, &args.out)?;
-    let p = upstream::published::CALIBRATED_FILE;
-    let mut files = vec![
-        (p.to_string(), text.into_bytes()),
-        (
-            upstream::published::CALIBRATION_FILE.to_string(),
-            upstream::output::calibration_csv(&found),
-        ),
-        (
-            upstream::published::CANDIDATES_FILE.to_string(),
-            upstream::output::candidates_csv(&found),
-        ),
-        (
-            upstream::published::FIT_FILE.to_string(),
-            upstream::output::fit_csv(&found),
-        ),
-    ];
-    let simulated = years.min(full.config.months / 12);
-    let charts = upstream::report::calibration_report(&found, simulated)
-        .map_err(|source| report_error(&args.out, source))?;
-    let chart_count = charts.iter().filter(|(n, _)| n.ends_with(".svg")).count();
-    files.extend(charts);
-    out.write(&files)?;
-    if !args.quiet {
-        println!("{}", found.summary(simulated));
-        if let Some(w) = found.far_from_the_counts() {
-            eprintln!("warning: {w}");
-        }
-        let (sentences, informed) = found.findings();
-        if !informed.is_empty() {
-            println!(
-                "Informed by the counts (stated value and range → posterior median and 5th to 95th percentiles; share of the prior's 90% range kept):"
-            );
-        }
-        let width = informed
-            .iter()
-            .map(|r| r[0].chars().count())
-            .max()
-            .unwrap_or(0);
-        for [name, stated, posterior, kept] in &informed {
-            println!("  {name:<width$}  {stated}  →  {posterior}, {kept} kept");
-        }
-        for s in &sentences {
-            println!("{s}");
-        }
-        println!(
-            "Wrote {p}, {}, {}, {}, report.html and {chart_count} fit chart{} to {}; run the calibrated scenario with `upstream run {} --uncertainty`.",
-            upstream::published::CALIBRATION_FILE,
-            upstream::published::CANDIDATES_FILE,
-            upstream::published::FIT_FILE,
-            if chart_count == 1 { "" } else { "s" },
-            args.out.display(),
-            args.out.join(p).display()
-        );
-        // A merge's time is not the simulation's; it says the shards'.
-        if source.runs.is_whole() {
-            eprintln!(
-                "Ran {} candidates and the scenario as stated, {} replicates each: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
-                found.candidates.len(),
-                settings.replicates,
-                found.resident_months as f64 / 1e9,
-                seconds,
-                found.resident_months as f64 / seconds / 1e6
-            );
-        }
-    }
-    Ok(())
-}
-
 /// The progress bar every experiment shows: runs done of runs to do.
 fn runs_bar(quiet: bool) -> Bar {
     Bar::new(
@@ -1230,202 +595,39 @@ fn runs_bar(quiet: bool) -> Bar {
     )
 }
 
-/// A report or page that could not be drawn for the folder `dir`.
-fn report_error(dir: &Path, source: upstream::report::ReportError) -> Error {
-    Error::Report {
-        dir: dir.to_path_buf(),
-        source,
-    }
-}
-
-fn optimise(args: cli::OptimiseArgs, source: &mut Source) -> Result<(), Error> {
-    use upstream::format::{count, money};
-    use upstream::optimise::{self as op, Objective};
-    let objective = match args.objective {
-        cli::ObjectiveArg::Npv => Objective::Npv,
-        cli::ObjectiveArg::CrisisMonths => Objective::CrisisMonths,
-    };
-    let mut compared = args.compared;
-    cli::name_portfolio(&mut compared);
-    let mut shares = Vec::new();
-    let (plan, out) = experiment(
-        "upstream optimise",
-        compared,
-        args.replicates,
-        &Claim {
-            out: &args.out,
-            quiet: args.quiet,
-            memory_limit: args.memory_limit,
-        },
-        source,
-        |plan| {
-            shares = op::plan(plan.scenarios())?;
-            Ok(())
-        },
-    )?;
-    let settings = plan.settings().clone();
-    let splits: usize = shares.iter().map(|(_, s)| s.len()).sum();
-    // Each batch runs the baseline again; with --uncertainty, twice.
-    let batches = (splits + 1).div_ceil(op::BATCH);
-    let runs = (splits + 1 + batches) as u64 * if args.uncertainty { 2 } else { 1 };
-    let jobs = runs * settings.replicates as u64;
-    if !args.quiet {
-        eprintln!(
-            "{splits} splits of the budget at {} shares of it, {} replicates each",
-            shares.len(),
-            settings.replicates
-        );
-    }
-    let done = AtomicU64::new(0);
-    let bar = runs_bar(args.quiet);
-    let started = std::time::Instant::now();
-    let found = op::optimise(
-        plan.scenarios(),
-        &settings,
-        objective,
-        args.uncertainty,
-        args.memory_limit,
-        &mut source.runs,
-        &|| bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs),
-    )?;
-    drop(bar);
-    source.runs.finish()?;
-    let (Some(found), Some(out)) = (found, out) else {
-        return Ok(());
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    let mut files = vec![
-        (
-            upstream::published::SPLITS_FILE.to_string(),
-            upstream::output::splits_csv(&found),
-        ),
-        (
-            upstream::published::FRONTIER_FILE.to_string(),
-            upstream::output::frontier_csv(&found),
-        ),
-    ];
-    files.extend(
-        upstream::report::optimise_report(&found)
-            .map_err(|source| report_error(&args.out, source))?,
-    );
-    out.write(&files)?;
-    if !args.quiet {
-        let no_bands = upstream::published::no_bands(settings.replicates);
-        let band = |b: &upstream::metrics::Band, f: fn(f64) -> String| match no_bands {
-            Some(_) => f(b.mean),
-            None => format!("{} ({} to {})", f(b.mean), f(b.p5), f(b.p95)),
-        };
-        println!(
-            "The best split by {} at each budget (mean across replicates, 5th to 95th percentile):",
-            found.objective.name()
-        );
-        for &i in &found.best {
-            let s = &found.splits[i];
-            println!(
-                "  {} a year: {}\n    net present value {}; crisis-months avoided {}",
-                money(s.share * found.budget.budget),
-                found.describe(s),
-                band(&s.figures.npv, money),
-                band(&s.figures.crisis_months_avoided, count),
-            );
-        }
-        println!(
-            "  As the scenario states it ({}): net present value {}; crisis-months avoided {}",
-            found.stated_name,
-            band(&found.stated.npv, money),
-            band(&found.stated.crisis_months_avoided, count),
-        );
-        println!("  {}", found.stated_sentence());
-        println!("{}", found.stability());
-        if let Some(why) = no_bands {
-            println!("{why}");
-        }
-        println!(
-            "Wrote {} files to {} ({:.1} billion resident-months in {:.0} s, {:.0} million a second).",
-            files.len(),
-            args.out.display(),
-            found.resident_months as f64 / 1e9,
-            seconds,
-            found.resident_months as f64 / seconds / 1e6
-        );
-    }
+/// Drives the experiment `E`, showing its notes and progress unless
+/// `quiet`, then printing what it says.
+fn experiment<E: Experiment>(settings: E::Settings, how: How, quiet: bool) -> Result<(), Error> {
+    let said = upstream::experiments::drive::<E>(settings, &how, &Terminal { quiet })?;
+    say(&said, quiet);
     Ok(())
 }
 
-fn review(args: cli::ReviewArgs) -> Result<(), Error> {
-    use upstream::review;
-    let run = review::open(&args.run, args.scenario.as_deref())?;
-    let read = upstream::observed::read(&args.observed, &run.scenario)?;
-    // No further than the last count observed.
-    let scenario = run.first_years(upstream::calibrate::years_needed(&read))?;
-    let read = upstream::observed::read(&args.observed, &scenario)?;
-    let out = upstream::output::claim(&args.out)?;
-    let s = &run.summary.settings;
-    let parameters = scenario.uncertainty.parameters.len() as u64;
-    let jobs = (1 + 2 * parameters + u64::from(s.parameters_drawn > 0) * 2) * s.replicates as u64;
-    let done = AtomicU64::new(0);
-    let bar = runs_bar(args.quiet);
-    let started = std::time::Instant::now();
-    let found = review::review(&run, &scenario, &read, args.threads, &|| {
-        bar.set(done.fetch_add(1, Ordering::Relaxed) + 1, jobs)
-    })?;
-    drop(bar);
-    let seconds = started.elapsed().as_secs_f64();
-    let mut files = vec![
-        (
-            upstream::published::REVIEW_FILE.to_string(),
-            upstream::output::review_csv(&found),
-        ),
-        (
-            upstream::published::LEVERS_FILE.to_string(),
-            upstream::output::levers_csv(&found),
-        ),
-    ];
-    let charts = upstream::report::review_report(&found, &upstream::observed::file_name(&args.run))
-        .map_err(|source| report_error(&args.out, source))?;
-    let chart_count = charts.len() / 2;
-    files.extend(charts);
-    out.write(&files)?;
-    if !args.quiet {
-        let outside = found
-            .rows
-            .iter()
-            .filter(|r| r.side != review::Side::Inside)
-            .count();
-        println!("{}", found.summary());
-        for d in found.departure_sentences() {
-            println!("  {d}");
-        }
-        if outside > 0 {
-            println!(
-                "Assumptions that would close the gap (each alone, every other at its value):"
-            );
-            for l in found
-                .levers
-                .iter()
-                .filter(|l| l.closes > 0.0)
-                .take(args.top)
-            {
-                println!("  {}", l.reading());
-            }
-            if found.levers.iter().all(|l| l.closes <= 0.0) {
-                println!(
-                    "  none: no uncertain parameter at either end of its range brings the projection nearer the counts"
-                );
-            }
-        }
-        println!(
-            "Wrote {}, {} and {chart_count} chart{} to {}",
-            upstream::published::REVIEW_FILE,
-            upstream::published::LEVERS_FILE,
-            if chart_count == 1 { "" } else { "s" },
-            args.out.display()
-        );
-        eprintln!(
-            "Made the projection again and moved {parameters} assumptions: {:.2} billion resident-months in {:.1} s.",
-            found.resident_months as f64 / 1e9,
-            seconds
-        );
+/// What an experiment says, on standard output and standard error, unless
+/// `quiet`.
+fn say(said: &upstream::experiments::Said, quiet: bool) {
+    if !quiet {
+        print!("{}", said.out);
+        eprint!("{}", said.err);
     }
-    Ok(())
+}
+
+/// The terminal, as an experiment's watcher: its notes on standard error
+/// and a progress bar of its runs, unless quiet.
+struct Terminal {
+    quiet: bool,
+}
+
+impl upstream::experiments::Watch for Terminal {
+    fn note(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    fn progress(&self, jobs: u64) -> Box<dyn Fn(u64) + Sync + '_> {
+        let bar = runs_bar(self.quiet);
+        let done = AtomicU64::new(0);
+        Box::new(move |n| bar.set(done.fetch_add(n, Ordering::Relaxed) + n, jobs))
+    }
 }

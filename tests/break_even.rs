@@ -5,8 +5,8 @@
 //! command writes its file or refuses clearly.
 
 use upstream::app::Plan;
-use upstream::breakeven::{Crossing, break_even};
 use upstream::experiment::Runs;
+use upstream::experiments::break_even::{Crossing, break_even};
 use upstream::scenario::Loaded;
 
 use crate::common::{small_hubs_plan, upstream};

@@ -9,9 +9,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use upstream::calibrate::{Calibration, CalibrationSettings, calibrate, calibrated_scenario};
 use upstream::experiment::RunSettings;
 use upstream::experiment::Runs;
+use upstream::experiments::calibrate::{
+    Calibration, CalibrationSettings, calibrate, calibrated_scenario,
+};
 use upstream::observed::{self, Observed};
 use upstream::scenario::{Loaded, Overrides};
 

@@ -32,12 +32,7 @@ const FLOORS: [&[&str]; 10] = [
         "place",
         "region",
         "shard",
-        "sensitivity",
-        "breakeven",
-        "sweep",
-        "calibrate",
-        "review",
-        "optimise",
+        "experiments",
     ],
 ];
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use upstream::app::{Plan, Request};
 use upstream::experiment::Runs;
-use upstream::optimise::{Objective, optimise};
+use upstream::experiments::optimise::{Objective, optimise};
 
 use crate::common::{every_file, upstream};
 

@@ -5,7 +5,7 @@
 //! largest swing down; and the command writes its file or refuses clearly.
 
 use upstream::experiment::Runs;
-use upstream::sensitivity::{OneWay, one_way};
+use upstream::experiments::sensitivity::{OneWay, one_way};
 
 use crate::common::{small_hubs_plan, upstream};
 
@@ -145,9 +145,9 @@ fn the_command_writes_its_file_or_refuses_clearly() {
     );
 }
 
-fn small_screen(threads: usize) -> upstream::sensitivity::Screening {
+fn small_screen(threads: usize) -> upstream::experiments::sensitivity::Screening {
     let plan = small_hubs_plan(2, 5, threads, 1);
-    upstream::sensitivity::morris(
+    upstream::experiments::sensitivity::morris(
         plan.scenarios().to_vec(),
         plan.settings(),
         3,

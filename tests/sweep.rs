@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use upstream::Error;
 use upstream::app::Plan;
 use upstream::experiment::Runs;
-use upstream::sweep::{Axis, Point, Sweep, sweep};
+use upstream::experiments::sweep::{Axis, Point, Swept, sweep};
 
 use crate::common::{small_hubs_plan, upstream};
 
@@ -18,7 +18,7 @@ fn small_pair() -> Plan {
     small_hubs_plan(3, 4, 2, 1)
 }
 
-fn run(plan: &Plan, axes: &[Axis]) -> Sweep {
+fn run(plan: &Plan, axes: &[Axis]) -> Swept {
     sweep(
         plan.scenarios(),
         plan.settings(),
@@ -79,9 +79,9 @@ fn a_stopped_sweep_resumes_from_its_kept_points_and_ends_as_an_unbroken_one() {
         &mut |p| {
             let mut k = kept.borrow_mut();
             if k.len() == 3 {
-                return Err(Error::Sweep(upstream::sweep::SweepError::Axes(
-                    "stopped".into(),
-                )));
+                return Err(Error::Sweep(
+                    upstream::experiments::sweep::SweepError::Axes("stopped".into()),
+                ));
             }
             k.insert(p.id.clone(), p.clone());
             Ok(())

@@ -746,14 +746,17 @@ fn screening(d: &RunData, s: usize) -> Option<Chart> {
 
 /// An optimisation's frontier: the best split's net present value and
 /// crisis-months avoided at each share of the budget, with 90% ranges.
-pub fn frontier(o: &crate::optimise::Optimised) -> Vec<Chart> {
+pub fn frontier(o: &crate::experiments::optimise::Optimised) -> Vec<Chart> {
     let timeline = Timeline::new((2026, 4), 4);
     let categories: Vec<String> = o
         .best
         .iter()
         .map(|&i| format!("{} a year", money(o.splits[i].share * o.budget.budget)))
         .collect();
-    let over = |file: &str, what: &str, unit: Unit, pick: fn(&crate::optimise::Figures) -> Band| {
+    let over = |file: &str,
+                what: &str,
+                unit: Unit,
+                pick: fn(&crate::experiments::optimise::Figures) -> Band| {
         let values: Vec<Value> = o
             .best
             .iter()
@@ -823,7 +826,7 @@ pub fn frontier(o: &crate::optimise::Optimised) -> Vec<Chart> {
 }
 
 /// A sweep's charts (see [`super::sweep_charts`]).
-pub fn sweep(sweep: &crate::sweep::Sweep) -> Vec<Chart> {
+pub fn sweep(sweep: &crate::experiments::sweep::Swept) -> Vec<Chart> {
     let timeline = Timeline::new((2026, 4), 4);
     let names = &sweep.scenarios[1..];
     let value = |b: &Band| Value {
@@ -834,7 +837,7 @@ pub fn sweep(sweep: &crate::sweep::Sweep) -> Vec<Chart> {
     match &sweep.axes[..] {
         [a] => {
             let categories: Vec<String> = a.values.iter().map(|v| a.label(*v)).collect();
-            let over = |file: &str, what: &str, unit: Unit, pick: fn(&crate::sweep::Figures) -> Band| {
+            let over = |file: &str, what: &str, unit: Unit, pick: fn(&crate::experiments::sweep::Figures) -> Band| {
                 let groups: Vec<BarGroup> = names
                     .iter()
                     .enumerate()
@@ -938,7 +941,7 @@ pub fn sweep(sweep: &crate::sweep::Sweep) -> Vec<Chart> {
 /// metric observed, each period's observed count beside the simulation's
 /// before calibration (every candidate) and after (the kept ones), with
 /// their 90% ranges across candidates and replicates.
-pub fn calibration(c: &crate::calibrate::Calibration) -> Vec<Chart> {
+pub fn calibration(c: &crate::experiments::calibrate::Calibration) -> Vec<Chart> {
     let timeline = Timeline::new((2026, 4), 4);
     let metrics = c.observed.metrics();
     let value = |b: &Band| Value {
@@ -950,7 +953,7 @@ pub fn calibration(c: &crate::calibrate::Calibration) -> Vec<Chart> {
         .iter()
         .enumerate()
         .map(|(k, metric)| {
-            let rows: Vec<(&crate::observed::Observation, &crate::calibrate::Fit)> = c
+            let rows: Vec<(&crate::observed::Observation, &crate::experiments::calibrate::Fit)> = c
                 .observed
                 .observations
                 .iter()
@@ -1025,14 +1028,14 @@ pub fn calibration(c: &crate::calibrate::Calibration) -> Vec<Chart> {
 /// A review's charts (see [`super::review_charts`]): one per metric
 /// observed, each period's observed count beside the projection's mean and
 /// 90% range across replicates.
-pub fn review(r: &crate::review::Review) -> Vec<Chart> {
+pub fn review(r: &crate::experiments::review::Reviewed) -> Vec<Chart> {
     let timeline = Timeline::new((2026, 4), 4);
     let metrics = r.observed.metrics();
     metrics
         .iter()
         .enumerate()
         .map(|(k, metric)| {
-            let rows: Vec<(&crate::observed::Observation, &crate::review::Row)> = r
+            let rows: Vec<(&crate::observed::Observation, &crate::experiments::review::Row)> = r
                 .observed
                 .observations
                 .iter()

@@ -907,7 +907,7 @@ fn chart_grid(out: &mut String, charts: &[&super::charts::Chart], svgs: &HashMap
 /// frontier's charts, how often it stays best, the split as written, the
 /// limits, the best splits of the whole budget, and how to reproduce it.
 pub fn optimise_page(
-    o: &crate::optimise::Optimised,
+    o: &crate::experiments::optimise::Optimised,
     charts: &[super::charts::Chart],
     svgs: &HashMap<&str, &str>,
 ) -> String {
@@ -968,7 +968,7 @@ type BandText<'a> = dyn Fn(&crate::metrics::Band, fn(f64) -> String) -> String +
 /// beside the split as written, and the frontier's charts.
 fn optimise_frontier(
     out: &mut String,
-    o: &crate::optimise::Optimised,
+    o: &crate::experiments::optimise::Optimised,
     band: &BandText,
     heads: &[String; 2],
     no_bands: Option<&str>,
@@ -1078,7 +1078,7 @@ fn optimise_limits(out: &mut String, b: &crate::scenario::Budget) {
 /// The optimisation page's best splits of the whole budget.
 fn optimise_whole_budget(
     out: &mut String,
-    o: &crate::optimise::Optimised,
+    o: &crate::experiments::optimise::Optimised,
     band: &BandText,
     heads: &[String; 2],
 ) {
@@ -1087,8 +1087,10 @@ fn optimise_whole_budget(
         .filter(|&i| o.splits[i].share == 1.0)
         .collect();
     let key = |i: usize| match o.objective {
-        crate::optimise::Objective::Npv => o.splits[i].figures.npv.mean,
-        crate::optimise::Objective::CrisisMonths => o.splits[i].figures.crisis_months_avoided.mean,
+        crate::experiments::optimise::Objective::Npv => o.splits[i].figures.npv.mean,
+        crate::experiments::optimise::Objective::CrisisMonths => {
+            o.splits[i].figures.crisis_months_avoided.mean
+        }
     };
     whole.sort_by(|&x, &y| key(y).total_cmp(&key(x)).then(x.cmp(&y)));
     let shown = whole.len().min(10);
@@ -1129,7 +1131,7 @@ fn optimise_whole_budget(
 /// projection's band and when, each count beside the band, a chart a
 /// metric, and the assumptions that would have to move to close the gap.
 pub fn review_page(
-    r: &crate::review::Review,
+    r: &crate::experiments::review::Reviewed,
     run: &str,
     charts: &[super::charts::Chart],
     svgs: &HashMap<&str, &str>,
@@ -1232,7 +1234,7 @@ pub fn review_page(
 /// the parameters the counts informed (stated against fitted), the fit
 /// charts, and how to run the calibrated scenario.
 pub fn calibration_page(
-    c: &crate::calibrate::Calibration,
+    c: &crate::experiments::calibrate::Calibration,
     years: u32,
     charts: &[super::charts::Chart],
     svgs: &HashMap<&str, &str>,
@@ -1294,7 +1296,7 @@ pub fn calibration_page(
 /// crisis-months avoided and payback at every point of the grid, with the
 /// sweep's charts.
 pub fn sweep_page(
-    sweep: &crate::sweep::Sweep,
+    sweep: &crate::experiments::sweep::Swept,
     replicates: u32,
     seed: u64,
     charts: &[super::charts::Chart],
@@ -1370,7 +1372,11 @@ pub fn sweep_page(
 /// `upstream break-even`'s page: each lever's break-even sentence, as the
 /// terminal and break_even.csv give it, and its mean net present value at
 /// every point of its grid.
-pub fn break_even_page(b: &crate::breakeven::BreakEvens, replicates: u32, seed: u64) -> String {
+pub fn break_even_page(
+    b: &crate::experiments::break_even::BreakEvens,
+    replicates: u32,
+    seed: u64,
+) -> String {
     let title = format!(
         "Upstream: how strong must each effect be? Against {}",
         b.scenarios[0]
@@ -1389,7 +1395,7 @@ pub fn break_even_page(b: &crate::breakeven::BreakEvens, replicates: u32, seed: 
             if s == 1 { " class=\"first\"" } else { "" },
             html(name)
         );
-        let levers: Vec<&crate::breakeven::Lever> =
+        let levers: Vec<&crate::experiments::break_even::Lever> =
             b.levers.iter().filter(|l| &l.scenario == name).collect();
         if levers.is_empty() {
             out.push_str("<p>No lever to move: it changes no caseload intervention with an engagement or an effect.</p>\n");

@@ -110,7 +110,7 @@ pub fn build(
 /// A break-even's page, as (name, contents): `report.html`, each lever's
 /// break-even in words and its net present value along its grid.
 pub fn break_even_report(
-    b: &crate::breakeven::BreakEvens,
+    b: &crate::experiments::break_even::BreakEvens,
     replicates: u32,
     seed: u64,
 ) -> Vec<(String, Vec<u8>)> {
@@ -126,7 +126,7 @@ pub fn break_even_report(
 /// value, every scenario with its 90% range; over two, a heat map of each
 /// scenario's net present value.
 pub fn sweep_report(
-    sweep: &crate::sweep::Sweep,
+    sweep: &crate::experiments::sweep::Swept,
     replicates: u32,
     seed: u64,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
@@ -140,7 +140,7 @@ pub fn sweep_report(
 /// and under `charts/` the best split's net present value and
 /// crisis-months avoided at each share of the budget.
 pub fn optimise_report(
-    o: &crate::optimise::Optimised,
+    o: &crate::experiments::optimise::Optimised,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = figures::frontier(o);
     page_with_charts(&charts, |svgs| html::optimise_page(o, &charts, svgs))
@@ -171,7 +171,7 @@ fn page_with_charts(
 /// observed counts beside the simulation's before and after calibration,
 /// with 90% ranges. `years` is the horizon simulated.
 pub fn calibration_report(
-    c: &crate::calibrate::Calibration,
+    c: &crate::experiments::calibrate::Calibration,
     years: u32,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = figures::calibration(c);
@@ -184,7 +184,7 @@ pub fn calibration_report(
 /// under `charts/` one chart per metric observed, the observed counts
 /// beside the projection's band. `run` is the reviewed run's folder.
 pub fn review_report(
-    r: &crate::review::Review,
+    r: &crate::experiments::review::Reviewed,
     run: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = figures::review(r);

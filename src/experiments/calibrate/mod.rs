@@ -14,6 +14,13 @@
 //! (simulated − observed) / max(observed, 1). Parameters not fitted stay at
 //! their values.
 
+#[cfg(feature = "report")]
+mod command;
+pub mod publish;
+
+#[cfg(feature = "report")]
+pub use command::{Calibrate, Settings};
+
 use crate::Error;
 use crate::experiment::{RunSettings, Runs};
 use crate::metrics::Band;

@@ -20,6 +20,13 @@
 //! outside the band: a parameter that would pull a count inside the band
 //! away from it is judged by what it does where the projection failed.
 
+#[cfg(feature = "report")]
+mod command;
+pub mod publish;
+
+#[cfg(feature = "report")]
+pub use command::{Review, Settings};
+
 use std::path::{Path, PathBuf};
 
 use crate::Error;
@@ -155,7 +162,7 @@ impl Lever {
 
 /// A finished review.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Review {
+pub struct Reviewed {
     /// The scenario reviewed.
     pub scenario: String,
     /// The counts observed.
@@ -175,7 +182,7 @@ pub struct Review {
     pub resident_months: u64,
 }
 
-impl Review {
+impl Reviewed {
     /// How many counts lie outside the band, and the gap, in one sentence.
     pub fn summary(&self) -> String {
         let outside = self.rows.iter().filter(|r| r.side != Side::Inside).count();
@@ -185,7 +192,7 @@ impl Review {
             outside,
             self.rows.len(),
             self.replicates,
-            crate::calibrate::percent(self.distance)
+            crate::experiments::calibrate::percent(self.distance)
         )
     }
 
@@ -347,7 +354,7 @@ pub fn review(
     observed: &Observed,
     threads: Option<usize>,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Review, Error> {
+) -> Result<Reviewed, Error> {
     let s = &run.summary.settings;
     let settings = RunSettings {
         replicates: s.replicates,
@@ -421,7 +428,7 @@ pub fn review(
         if m.is_empty() {
             0.0
         } else {
-            crate::calibrate::distance(&m, &c)
+            crate::experiments::calibrate::distance(&m, &c)
         }
     };
     let distance = gap(&central);
@@ -463,7 +470,7 @@ pub fn review(
             .total_cmp(&a.closes)
             .then_with(|| a.parameter.cmp(&b.parameter))
     });
-    Ok(Review {
+    Ok(Reviewed {
         scenario: scenario.config.name.clone(),
         observed: observed.clone(),
         rows,
@@ -547,7 +554,7 @@ mod tests {
             projected: Band::default(),
             side,
         };
-        let review = Review {
+        let review = Reviewed {
             scenario: "Northtown".into(),
             observed: Observed {
                 file: "observed.csv".into(),

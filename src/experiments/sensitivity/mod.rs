@@ -17,6 +17,13 @@
 //! baseline's first); [`OneWay::ranked`] and [`Screening::ranked`] order
 //! them by effect.
 
+#[cfg(feature = "report")]
+mod command;
+pub mod publish;
+
+#[cfg(feature = "report")]
+pub use command::{Sensitivity, Settings};
+
 use crate::Error;
 use crate::app::{Outcome, Plan};
 use crate::economics::Economics;

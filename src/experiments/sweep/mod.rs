@@ -11,6 +11,13 @@
 //! kept the results of an interrupted sweep hands them back through
 //! `known`, and those points are not run again.
 
+#[cfg(feature = "report")]
+mod command;
+pub mod publish;
+
+#[cfg(feature = "report")]
+pub use command::{Settings, Sweep};
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -221,7 +228,7 @@ pub struct Point {
 
 /// A sweep's results: every point, in grid order (the first axis slowest).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sweep {
+pub struct Swept {
     /// The axes varied.
     pub axes: Vec<Axis>,
     /// Scenario names, the baseline first.
@@ -234,7 +241,7 @@ pub struct Sweep {
     pub resident_months: u64,
 }
 
-impl Sweep {
+impl Swept {
     /// The point at grid indices `at`.
     pub fn at(&self, at: &[usize]) -> &Point {
         self.points
@@ -340,7 +347,7 @@ pub fn sweep(
     finished: &mut dyn FnMut(&Point) -> Result<(), Error>,
     runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Option<Sweep>, Error> {
+) -> Result<Option<Swept>, Error> {
     check(scenarios, axes)?;
     // Every point compiled first: a value the scenarios refuse is refused
     // before anything runs.
@@ -391,7 +398,7 @@ pub fn sweep(
         return Ok(None);
     }
     points.sort_by(|a, b| a.at.cmp(&b.at));
-    Ok(Some(Sweep {
+    Ok(Some(Swept {
         axes: axes.to_vec(),
         scenarios: scenarios.iter().map(|l| l.config.name.clone()).collect(),
         points,

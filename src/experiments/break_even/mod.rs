@@ -16,6 +16,13 @@
 //! its replicates. A lever that pays back with no effect of its kind, or
 //! does not pay back even at the grid's end, is said so, not extrapolated.
 
+#[cfg(feature = "report")]
+mod command;
+pub mod publish;
+
+#[cfg(feature = "report")]
+pub use command::{BreakEven, Settings};
+
 use crate::Error;
 use crate::economics::{self, Economics};
 use crate::experiment::{RunSettings, Runs};

@@ -11,7 +11,14 @@
 //! places), on which a gradient or simplex method stalls, and a lattice of
 //! a few hundred splits runs in minutes with every point paired.
 
-use serde::Serialize;
+#[cfg(feature = "report")]
+mod command;
+pub mod publish;
+
+#[cfg(feature = "report")]
+pub use command::{Optimise, Settings};
+
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::app::Plan;
@@ -39,7 +46,7 @@ fn binomial(n: u64, k: u64) -> u64 {
 pub const BATCH: usize = 16;
 
 /// What the best split maximises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
     /// Expected net present value against the baseline.

@@ -1,0 +1,121 @@
+//! `upstream break-even` as an [`Experiment`]: its settings, its runs (each
+//! lever along its grid), its files and what it says.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::BreakEvens;
+use crate::Error;
+use crate::app::Plan;
+use crate::experiments::{
+    Compared, Experiment, Files, How, Published, Running, Said, Source, Timing,
+};
+use crate::published::BREAK_EVEN_FILE;
+
+/// What decides a break-even's results.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Settings {
+    /// The comparison whose levers move.
+    #[serde(flatten)]
+    pub compared: Compared,
+}
+
+/// A break-even, planned.
+pub struct BreakEven {
+    plan: Plan,
+}
+
+impl Experiment for BreakEven {
+    const NAME: &'static str = "break-even";
+    type Settings = Settings;
+    type Found = BreakEvens;
+
+    fn name_bundled(settings: &mut Settings) {
+        super::super::name_bundled(&mut settings.compared);
+    }
+
+    fn plan(settings: Settings, how: &How, source: &Source) -> Result<Self, Error> {
+        let plan = settings
+            .compared
+            .plan("upstream break-even", how.threads, source)?;
+        Ok(BreakEven { plan })
+    }
+
+    fn notes(&self) -> Vec<String> {
+        super::super::warnings(&self.plan)
+    }
+
+    fn check_memory(&self, limit: Option<u64>) -> Result<(), Error> {
+        Ok(self.plan.check_memory(limit)?)
+    }
+
+    fn jobs(&self) -> u64 {
+        let levers = super::levers_of(self.plan.scenarios()) as u64;
+        levers * (1 + super::GRID_POINTS as u64) * self.plan.settings().replicates as u64
+    }
+
+    fn run(&self, running: Running) -> Result<Option<BreakEvens>, Error> {
+        super::break_even(
+            self.plan.scenarios(),
+            self.plan.settings(),
+            running.runs,
+            &|| (running.tick)(1),
+        )
+    }
+
+    fn files(&self, found: &BreakEvens, _: &Path) -> Result<Published, Error> {
+        let settings = self.plan.settings();
+        let mut files = vec![(
+            BREAK_EVEN_FILE.to_string(),
+            super::publish::break_even_csv(found),
+        )];
+        files.extend(super::publish::page(
+            found,
+            settings.replicates,
+            settings.seed,
+        ));
+        Ok(files.into())
+    }
+
+    fn summary(&self, found: &BreakEvens, _: &Files, out: &Path, timing: Timing) -> Said {
+        let settings = self.plan.settings();
+        let mut said = Said::default();
+        let o = &mut said.out;
+        for s in &found.scenarios[1..] {
+            let _ = writeln!(o, "{s}:");
+            let mut levers = found.levers.iter().filter(|l| &l.scenario == s).peekable();
+            if levers.peek().is_none() {
+                let _ = writeln!(
+                    o,
+                    "  no lever to move: it changes no caseload intervention with an engagement or an effect"
+                );
+            }
+            for l in levers {
+                let _ = writeln!(o, "  {}", l.reading());
+            }
+        }
+        if let Some(why) = crate::published::no_bands(settings.replicates) {
+            let _ = writeln!(o, "{why}");
+        }
+        let _ = writeln!(
+            o,
+            "Wrote {BREAK_EVEN_FILE} and report.html to {}",
+            out.display()
+        );
+        if timing.whole {
+            let levers = super::levers_of(self.plan.scenarios());
+            let _ = writeln!(
+                said.err,
+                "Ran {levers} levers at {} points of {} replicates: {:.2} billion resident-months in {:.1} s, {:.0} million resident-months a second.",
+                super::GRID_POINTS,
+                settings.replicates,
+                found.resident_months as f64 / 1e9,
+                timing.seconds,
+                found.resident_months as f64 / timing.seconds / 1e6
+            );
+        }
+        said
+    }
+}
