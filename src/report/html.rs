@@ -55,7 +55,7 @@ code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .85em; w
 /// Turns plotters' SVG document into an accessible inline figure that
 /// scales with the page: a viewBox instead of a fixed size, a title for
 /// screen readers, and no namespace URL (HTML does not need it).
-fn inline_svg(svg: &str, id: &str, alt: &str) -> String {
+pub(crate) fn inline_svg(svg: &str, id: &str, alt: &str) -> String {
     let start = svg.find("<svg").unwrap_or(0);
     let open_end = svg[start..].find('>').map_or(start, |i| start + i);
     let open = &svg[start..open_end];
@@ -103,7 +103,7 @@ fn charts_of(out: &mut String, figures: &[Figure], svgs: &HashMap<&str, &str>, s
 }
 
 /// A cell with the central figure above its range, both escaped.
-fn cell(central: &str, lo: &str, hi: &str) -> String {
+pub(crate) fn cell(central: &str, lo: &str, hi: &str) -> String {
     format!(
         "{}<br><small>{} to {}</small>",
         html(central),
@@ -122,7 +122,7 @@ fn payback_cell(p: &Payback) -> String {
 
 /// A band's mean and 90% range, or the mean alone where the run had too few
 /// replicates for a range.
-fn band_cell(b: &crate::metrics::Band, f: fn(f64) -> String) -> String {
+pub(crate) fn band_cell(b: &crate::metrics::Band, f: fn(f64) -> String) -> String {
     if b.p5.is_nan() {
         return html(&f(b.mean));
     }
@@ -618,7 +618,7 @@ fn warnings(out: &mut String, d: &RunData) {
     out.push_str("</ul>\n");
 }
 
-fn list(out: &mut String, items: &[&str]) {
+pub(crate) fn list(out: &mut String, items: &[&str]) {
     out.push_str("<ul>\n");
     for i in items {
         let _ = writeln!(out, "<li>{}</li>", html(i));
@@ -837,7 +837,7 @@ pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> Stri
 
 /// A page of its own, for an experiment's folder: the report's styles, a
 /// title and lede, then `body`.
-fn standalone(title: &str, lede: &str, body: &str) -> String {
+pub(crate) fn standalone(title: &str, lede: &str, body: &str) -> String {
     let mut out = String::with_capacity(body.len() + STYLE.len() + 1024);
     let _ = write!(
         out,
@@ -853,7 +853,7 @@ fn standalone(title: &str, lede: &str, body: &str) -> String {
 /// A table of `rows` under `head`, in a box that scrolls sideways on a
 /// narrow screen. Cells are HTML already; `numeric` says which columns
 /// hold figures, set right.
-fn table(out: &mut String, head: &[&str], numeric: &[bool], rows: &[Vec<String>]) {
+pub(crate) fn table(out: &mut String, head: &[&str], numeric: &[bool], rows: &[Vec<String>]) {
     out.push_str("<div class=\"wide\"><table><thead><tr>");
     for h in head {
         let _ = write!(out, "<th>{}</th>", html(h));
@@ -876,7 +876,7 @@ fn table(out: &mut String, head: &[&str], numeric: &[bool], rows: &[Vec<String>]
 
 /// A band as a table cell: the mean and its 90% range, or the mean alone
 /// when `ranged` is false.
-fn band_or_mean(b: &crate::metrics::Band, f: fn(f64) -> String, ranged: bool) -> String {
+pub(crate) fn band_or_mean(b: &crate::metrics::Band, f: fn(f64) -> String, ranged: bool) -> String {
     if ranged {
         cell(&f(b.mean), &f(b.p5), &f(b.p95))
     } else {
@@ -885,7 +885,11 @@ fn band_or_mean(b: &crate::metrics::Band, f: fn(f64) -> String, ranged: bool) ->
 }
 
 /// The figures `charts` as a grid, each with its SVG from `svgs`.
-fn chart_grid(out: &mut String, charts: &[&super::charts::Chart], svgs: &HashMap<&str, &str>) {
+pub(crate) fn chart_grid(
+    out: &mut String,
+    charts: &[&super::charts::Chart],
+    svgs: &HashMap<&str, &str>,
+) {
     out.push_str("<div class=\"charts\">\n");
     for c in charts {
         let _ = writeln!(
@@ -901,535 +905,4 @@ fn chart_grid(out: &mut String, charts: &[&super::charts::Chart], svgs: &HashMap
         );
     }
     out.push_str("</div>\n");
-}
-
-/// `upstream optimise`'s page: the best split at each budget with the
-/// frontier's charts, how often it stays best, the split as written, the
-/// limits, the best splits of the whole budget, and how to reproduce it.
-pub fn optimise_page(
-    o: &crate::experiments::optimise::Optimised,
-    charts: &[super::charts::Chart],
-    svgs: &HashMap<&str, &str>,
-) -> String {
-    let b = &o.budget;
-    let no_bands = crate::published::no_bands(o.replicates);
-    let band =
-        |x: &crate::metrics::Band, f: fn(f64) -> String| band_or_mean(x, f, no_bands.is_none());
-    let ranged = if no_bands.is_some() {
-        ""
-    } else {
-        " (90% range)"
-    };
-    let title = format!(
-        "Upstream: splitting {} a year of prevention, {}",
-        money(b.budget),
-        o.stated_name
-    );
-    let lede = format!(
-        "{} residents over {} months, {} replicates a split, against {}. The best split maximises expected {}. Every split is a comparison with the baseline under the stated assumptions, with the same luck, not a forecast.",
-        count(o.residents as f64),
-        o.months,
-        o.replicates,
-        o.baseline,
-        o.objective.name()
-    );
-    let mut out = String::new();
-    let heads = [
-        format!("Net present value{ranged}"),
-        format!("Crisis-months avoided{ranged}"),
-    ];
-    optimise_frontier(
-        &mut out,
-        o,
-        &band,
-        &heads,
-        no_bands.as_deref(),
-        charts,
-        svgs,
-    );
-    optimise_limits(&mut out, b);
-    optimise_whole_budget(&mut out, o, &band, &heads);
-    let _ = writeln!(
-        out,
-        "<footer><h2 id=\"reproduce\">Reproducing this optimisation</h2>\n<p>Upstream {}; seed {}; {} replicates a split. {} The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p></footer>",
-        html(env!("CARGO_PKG_VERSION")),
-        o.seed,
-        o.replicates,
-        html(&crate::published::bands_cover(o.parameters)),
-    );
-    standalone(&title, &lede, &out)
-}
-
-/// A band of money or a count, or its mean alone when there are too few
-/// replicates for a band.
-type BandText<'a> = dyn Fn(&crate::metrics::Band, fn(f64) -> String) -> String + 'a;
-
-/// The optimisation page's first section: the best split at each budget
-/// beside the split as written, and the frontier's charts.
-fn optimise_frontier(
-    out: &mut String,
-    o: &crate::experiments::optimise::Optimised,
-    band: &BandText,
-    heads: &[String; 2],
-    no_bands: Option<&str>,
-    charts: &[super::charts::Chart],
-    svgs: &HashMap<&str, &str>,
-) {
-    let b = &o.budget;
-    out.push_str("<h2 class=\"first\" id=\"frontier\">The best split at each budget</h2>\n");
-    let _ = writeln!(
-        out,
-        "<p class=\"headline\">{}</p>",
-        html(&format!(
-            "At {} a year: {}. {}",
-            money(b.budget),
-            o.describe(o.best_overall()),
-            o.stability()
-        ))
-    );
-    if let Some(why) = no_bands {
-        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(why));
-    }
-    let [npv_head, crisis_head] = heads;
-    let mut rows: Vec<Vec<String>> = o
-        .best
-        .iter()
-        .map(|&i| {
-            let s = &o.splits[i];
-            vec![
-                "best".into(),
-                html(&money(s.share * b.budget)),
-                html(&o.describe(s)),
-                band(&s.figures.npv, money),
-                band(&s.figures.crisis_months_avoided, count),
-                format!("{} of {}", s.wins, o.replicates),
-            ]
-        })
-        .collect();
-    rows.push(vec![
-        "as written".into(),
-        html(&money(o.stated_amount)),
-        html(&o.stated_sentence()),
-        band(&o.stated.npv, money),
-        band(&o.stated.crisis_months_avoided, count),
-        String::new(),
-    ]);
-    table(
-        out,
-        &[
-            "Split",
-            "Budget a year",
-            "Funding",
-            npv_head,
-            crisis_head,
-            "Replicates in which it is best",
-        ],
-        &[false, true, false, true, true, true],
-        &rows,
-    );
-    let refs: Vec<&super::charts::Chart> = charts.iter().collect();
-    chart_grid(out, &refs, svgs);
-}
-
-/// The optimisation page's levers and limits.
-fn optimise_limits(out: &mut String, b: &crate::scenario::Budget) {
-    out.push_str("<h2 id=\"limits\">The levers and limits</h2>\n<ul>\n");
-    let _ = writeln!(
-        out,
-        "<li>{} a year, split in steps of {} of the amount split, at {} of the budget.</li>",
-        html(&money(b.budget)),
-        html(&format!("1/{}", b.units)),
-        html(
-            &b.frontier
-                .iter()
-                .map(|f| format!("{}%", (f * 100.0).round()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    );
-    for l in &b.levers {
-        let reach: Vec<String> = l
-            .reach
-            .iter()
-            .map(|r| format!("{} ({} neighbourhoods)", r.label, r.neighbourhoods))
-            .collect();
-        let _ = writeln!(
-            out,
-            "<li><strong>{}</strong> (<code>{}</code>), paid for by {}{}; may reach {}.</li>",
-            html(&l.name),
-            html(&l.intervention),
-            html(l.payer.name()),
-            b.payer_limit(l.payer)
-                .map(|m| format!(", at most {} a year", html(&money(m))))
-                .unwrap_or_default(),
-            html(&reach.join(" or "))
-        );
-    }
-    if b.minimum_per_neighbourhood > 0.0 {
-        let _ = writeln!(
-            out,
-            "<li>A funded lever spends at least {} a year in each neighbourhood it reaches.</li>",
-            html(&money(b.minimum_per_neighbourhood))
-        );
-    }
-    out.push_str("</ul>\n");
-}
-
-/// The optimisation page's best splits of the whole budget.
-fn optimise_whole_budget(
-    out: &mut String,
-    o: &crate::experiments::optimise::Optimised,
-    band: &BandText,
-    heads: &[String; 2],
-) {
-    let [npv_head, crisis_head] = heads;
-    let mut whole: Vec<usize> = (0..o.splits.len())
-        .filter(|&i| o.splits[i].share == 1.0)
-        .collect();
-    let key = |i: usize| match o.objective {
-        crate::experiments::optimise::Objective::Npv => o.splits[i].figures.npv.mean,
-        crate::experiments::optimise::Objective::CrisisMonths => {
-            o.splits[i].figures.crisis_months_avoided.mean
-        }
-    };
-    whole.sort_by(|&x, &y| key(y).total_cmp(&key(x)).then(x.cmp(&y)));
-    let shown = whole.len().min(10);
-    let _ = writeln!(
-        out,
-        "<h2 id=\"splits\">The best {shown} of {} splits of the whole budget</h2>\n<p>By expected {}; splits.csv holds every split at every budget.</p>",
-        whole.len(),
-        html(o.objective.name())
-    );
-    let rows: Vec<Vec<String>> = whole[..shown]
-        .iter()
-        .map(|&i| {
-            let s = &o.splits[i];
-            vec![
-                (i + 1).to_string(),
-                html(&o.describe(s)),
-                band(&s.figures.npv, money),
-                band(&s.figures.crisis_months_avoided, count),
-                s.wins.to_string(),
-            ]
-        })
-        .collect();
-    table(
-        out,
-        &[
-            "Split",
-            "Funding",
-            npv_head,
-            crisis_head,
-            "Replicates in which it is best",
-        ],
-        &[true, false, true, true, true],
-        &rows,
-    );
-}
-
-/// `upstream review`'s page: where the observed counts left the
-/// projection's band and when, each count beside the band, a chart a
-/// metric, and the assumptions that would have to move to close the gap.
-pub fn review_page(
-    r: &crate::experiments::review::Reviewed,
-    run: &str,
-    charts: &[super::charts::Chart],
-    svgs: &HashMap<&str, &str>,
-) -> String {
-    let title = format!("Upstream: {} against what happened", r.scenario);
-    let lede = format!(
-        "The projection made by the run in {run}, made again from its recorded files and seed ({} replicates), beside the counts in {}. A count outside the projection's 90% band is one the projection did not expect.",
-        r.replicates,
-        r.observed.name()
-    );
-    let mut out = String::new();
-    out.push_str(
-        "<h2 class=\"first\" id=\"departures\">Where the counts left the projection</h2>\n",
-    );
-    let _ = writeln!(out, "<p class=\"headline\">{}</p>", html(&r.summary()));
-    let departures = r.departure_sentences();
-    if !departures.is_empty() {
-        list(
-            &mut out,
-            &departures.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-        );
-    }
-    let rows: Vec<Vec<String>> = r
-        .observed
-        .observations
-        .iter()
-        .zip(&r.rows)
-        .map(|(o, row)| {
-            vec![
-                html(&o.metric),
-                html(&o.period.label()),
-                html(&count(o.count)),
-                band_or_mean(&row.projected, count, true),
-                html(row.side.name()),
-                html(o.source.as_deref().unwrap_or("")),
-            ]
-        })
-        .collect();
-    table(
-        &mut out,
-        &[
-            "Metric",
-            "Period",
-            "Observed",
-            "Projected (90% range)",
-            "Observed against the band",
-            "Source",
-        ],
-        &[false, false, true, true, false, false],
-        &rows,
-    );
-    let refs: Vec<&super::charts::Chart> = charts.iter().collect();
-    chart_grid(&mut out, &refs, svgs);
-    out.push_str("<h2 id=\"levers\">What would have to move</h2>\n");
-    if r.distance == 0.0 {
-        out.push_str("<p>No count left the band, so there is no gap to close.</p>\n");
-    } else {
-        let _ = writeln!(
-            out,
-            "<p>Each uncertain assumption moved alone to the end of its range that brings the projection nearer the counts outside the band, with the run's seed, ranked by the share of the gap (a root mean square relative difference of {}) it closes. In the world assumptions move together; here they move one at a time.</p>",
-            html(&format!("{:.1}%", r.distance * 100.0))
-        );
-        let rows: Vec<Vec<String>> = r
-            .levers
-            .iter()
-            .take(10)
-            .map(|l| {
-                vec![
-                    format!("<code>{}</code>", html(&l.parameter)),
-                    html(if l.high { "high" } else { "low" }),
-                    html(&l.value),
-                    html(&format!("{:.0}%", l.closes * 100.0)),
-                ]
-            })
-            .collect();
-        table(
-            &mut out,
-            &[
-                "Assumption",
-                "End of its range",
-                "Value there",
-                "Share of the gap closed",
-            ],
-            &[false, false, true, true],
-            &rows,
-        );
-    }
-    let _ = writeln!(
-        out,
-        "<footer><h2 id=\"reproduce\">Reproducing this review</h2>\n<p>Upstream {}; <code>upstream review {} --scenario \"{}\" --observed {}</code>. The projection is checked month by month against the run's timeseries.csv before it is compared.</p></footer>",
-        html(env!("CARGO_PKG_VERSION")),
-        html(run),
-        html(&r.scenario),
-        html(&r.observed.name())
-    );
-    standalone(&title, &lede, &out)
-}
-
-/// `upstream calibrate`'s page: what was fitted and how close it came,
-/// the parameters the counts informed (stated against fitted), the fit
-/// charts, and how to run the calibrated scenario.
-pub fn calibration_page(
-    c: &crate::experiments::calibrate::Calibration,
-    years: u32,
-    charts: &[super::charts::Chart],
-    svgs: &HashMap<&str, &str>,
-) -> String {
-    let title = format!("Upstream: {} fitted to its observed counts", c.scenario);
-    let lede = format!(
-        "Approximate Bayesian computation by rejection: {} candidate parameter sets drawn from the stated ranges, each run over {} replicates with the same luck, the closest kept. Seed {}.",
-        c.candidates.len(),
-        c.replicates,
-        c.seed
-    );
-    let mut out = String::new();
-    out.push_str("<h2 class=\"first\" id=\"fit\">How close the fit came</h2>\n");
-    let _ = writeln!(out, "<p class=\"headline\">{}</p>", html(&c.summary(years)));
-    if let Some(w) = c.far_from_the_counts() {
-        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(&w));
-    }
-    let (sentences, informed) = c.findings();
-    out.push_str("<h2 id=\"informed\">What the counts informed</h2>\n");
-    if !informed.is_empty() {
-        let rows: Vec<Vec<String>> = informed
-            .iter()
-            .map(|[name, stated, posterior, kept]| {
-                vec![
-                    format!("<code>{}</code>", html(name)),
-                    html(stated),
-                    html(posterior),
-                    html(kept),
-                ]
-            })
-            .collect();
-        table(
-            &mut out,
-            &[
-                "Parameter",
-                "Stated value (range)",
-                "Fitted median (5th to 95th percentile)",
-                "Share of the stated 90% range kept",
-            ],
-            &[false, true, true, true],
-            &rows,
-        );
-    }
-    let words: Vec<&str> = sentences.iter().map(String::as_str).collect();
-    list(&mut out, &words);
-    out.push_str("<h2 id=\"charts\">Observed against simulated</h2>\n");
-    let refs: Vec<&super::charts::Chart> = charts.iter().collect();
-    chart_grid(&mut out, &refs, svgs);
-    let _ = writeln!(
-        out,
-        "<footer><h2 id=\"reproduce\">Using the calibration</h2>\n<p>{0}, beside this page, restates the parameters the counts informed as ranges; <code>upstream run {0} --uncertainty</code>, run in this folder, carries them into every band. Upstream {1}; the same command, version and files give the same candidates and results, whatever the number of threads.</p></footer>",
-        html(crate::published::CALIBRATED_FILE),
-        html(env!("CARGO_PKG_VERSION"))
-    );
-    standalone(&title, &lede, &out)
-}
-
-/// `upstream sweep`'s page: each scenario's net present value,
-/// crisis-months avoided and payback at every point of the grid, with the
-/// sweep's charts.
-pub fn sweep_page(
-    sweep: &crate::experiments::sweep::Swept,
-    replicates: u32,
-    seed: u64,
-    charts: &[super::charts::Chart],
-    svgs: &HashMap<&str, &str>,
-) -> String {
-    let over: Vec<&str> = sweep.axes.iter().map(|a| a.parameter.as_str()).collect();
-    let title = format!("Upstream: a sweep over {}", over.join(" and "));
-    let lede = format!(
-        "Each scenario against {} at every point, {} replicates a point with the same seed ({seed}), so the figures move with the numbers alone, not with chance.",
-        sweep.scenarios[0], replicates
-    );
-    let no_bands = crate::published::no_bands(replicates);
-    let ranged = if no_bands.is_some() {
-        ""
-    } else {
-        " (90% range)"
-    };
-    let mut out = String::new();
-    if let Some(why) = &no_bands {
-        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(why));
-    }
-    let refs: Vec<&super::charts::Chart> = charts.iter().collect();
-    out.push_str("<h2 class=\"first\" id=\"charts\">Across the sweep</h2>\n");
-    chart_grid(&mut out, &refs, svgs);
-    let npv_head = format!("Net present value{ranged}");
-    let crisis_head = format!("Crisis-months avoided{ranged}");
-    for (s, name) in sweep.scenarios.iter().enumerate().skip(1) {
-        let _ = writeln!(out, "<h2 id=\"scenario-{s}\">{}</h2>", html(name));
-        let rows: Vec<Vec<String>> = sweep
-            .points
-            .iter()
-            .map(|p| {
-                let f = &p.scenarios[s - 1];
-                let mut row: Vec<String> = sweep
-                    .axes
-                    .iter()
-                    .zip(&p.values)
-                    .map(|(a, v)| html(&a.label(*v)))
-                    .collect();
-                row.extend([
-                    band_or_mean(&f.npv, money, no_bands.is_none()),
-                    band_or_mean(&f.crisis_months_avoided, count, no_bands.is_none()),
-                    html(&format!("{:.0}%", f.payback_within_horizon * 100.0)),
-                    html(
-                        &f.payback_month_p50
-                            .map_or("—".to_string(), |m| format!("month {m}")),
-                    ),
-                ]);
-                row
-            })
-            .collect();
-        let mut head: Vec<&str> = over.clone();
-        head.extend([
-            npv_head.as_str(),
-            crisis_head.as_str(),
-            "Replicates paying back (discounted)",
-            "Median payback",
-        ]);
-        let mut numeric = vec![true; head.len()];
-        numeric[head.len() - 1] = false;
-        table(&mut out, &head, &numeric, &rows);
-    }
-    let _ = writeln!(
-        out,
-        "<footer><h2 id=\"reproduce\">Reproducing this sweep</h2>\n<p>Upstream {}; seed {seed}; {} replicates a point; {} points. Each point's results are kept in runs/ under an id that hashes everything that decides them, so a sweep run again into the same folder reruns only the points it lacks. The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p></footer>",
-        html(env!("CARGO_PKG_VERSION")),
-        replicates,
-        sweep.points.len()
-    );
-    standalone(&title, &lede, &out)
-}
-
-/// `upstream break-even`'s page: each lever's break-even sentence, as the
-/// terminal and break_even.csv give it, and its mean net present value at
-/// every point of its grid.
-pub fn break_even_page(
-    b: &crate::experiments::break_even::BreakEvens,
-    replicates: u32,
-    seed: u64,
-) -> String {
-    let title = format!(
-        "Upstream: how strong must each effect be? Against {}",
-        b.scenarios[0]
-    );
-    let lede = format!(
-        "Each effect's multiplier (and each engagement) of every intervention a scenario changes, moved alone from no effect to twice its stated change with {replicates} replicates and the same seed ({seed}) at every point; the break-even is where the mean net present value first turns positive, interpolated between points."
-    );
-    let mut out = String::new();
-    if let Some(why) = crate::published::no_bands(replicates) {
-        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(&why));
-    }
-    for (s, name) in b.scenarios.iter().enumerate().skip(1) {
-        let _ = writeln!(
-            out,
-            "<h2{} id=\"scenario-{s}\">{}</h2>",
-            if s == 1 { " class=\"first\"" } else { "" },
-            html(name)
-        );
-        let levers: Vec<&crate::experiments::break_even::Lever> =
-            b.levers.iter().filter(|l| &l.scenario == name).collect();
-        if levers.is_empty() {
-            out.push_str("<p>No lever to move: it changes no caseload intervention with an engagement or an effect.</p>\n");
-            continue;
-        }
-        let readings: Vec<String> = levers.iter().map(|l| l.reading()).collect();
-        let words: Vec<&str> = readings.iter().map(String::as_str).collect();
-        list(&mut out, &words);
-        let points = levers[0].grid.len();
-        let strengths: Vec<String> = (0..points)
-            .map(|i| format!("{:.0}%", 100.0 * levers[0].strength(levers[0].grid[i])))
-            .collect();
-        let mut head: Vec<&str> = vec!["Lever"];
-        head.extend(strengths.iter().map(String::as_str));
-        let rows: Vec<Vec<String>> = levers
-            .iter()
-            .map(|l| {
-                let mut row = vec![html(&l.label)];
-                row.extend(l.npv.iter().map(|v| html(&money(*v))));
-                row
-            })
-            .collect();
-        let mut numeric = vec![true; head.len()];
-        numeric[0] = false;
-        let _ = writeln!(
-            out,
-            "<p>Mean net present value against the baseline at each share of the stated change (0% is no effect, 100% as stated):</p>"
-        );
-        table(&mut out, &head, &numeric, &rows);
-    }
-    let _ = writeln!(
-        out,
-        "<footer><h2 id=\"reproduce\">Reproducing this</h2>\n<p>Upstream {}; seed {seed}; {replicates} replicates a point. The same command, version and files give the same numbers, byte for byte, whatever the number of threads.</p></footer>",
-        html(env!("CARGO_PKG_VERSION"))
-    );
-    standalone(&title, &lede, &out)
 }

@@ -2,10 +2,10 @@
 //! folder, so `upstream run` and `upstream report DIR` give the same
 //! report byte for byte. Reads the published files, never the engine.
 
-mod charts;
-mod data;
-mod figures;
-mod html;
+pub(crate) mod charts;
+pub(crate) mod data;
+pub(crate) mod figures;
+pub(crate) mod html;
 pub mod words;
 
 use rayon::prelude::*;
@@ -107,48 +107,9 @@ pub fn build(
     Ok(files)
 }
 
-/// A break-even's page, as (name, contents): `report.html`, each lever's
-/// break-even in words and its net present value along its grid.
-pub fn break_even_report(
-    b: &crate::experiments::break_even::BreakEvens,
-    replicates: u32,
-    seed: u64,
-) -> Vec<(String, Vec<u8>)> {
-    vec![(
-        REPORT_FILE.to_string(),
-        html::break_even_page(b, replicates, seed).into_bytes(),
-    )]
-}
-
-/// A sweep's page and charts, as (name, contents): `report.html`, and
-/// under `charts/`: over one number,
-/// bar charts of net present value and of crisis-months avoided at each
-/// value, every scenario with its 90% range; over two, a heat map of each
-/// scenario's net present value.
-pub fn sweep_report(
-    sweep: &crate::experiments::sweep::Swept,
-    replicates: u32,
-    seed: u64,
-) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    let charts = figures::sweep(sweep);
-    page_with_charts(&charts, |svgs| {
-        html::sweep_page(sweep, replicates, seed, &charts, svgs)
-    })
-}
-
-/// An optimisation's page and charts, as (name, contents): `report.html`,
-/// and under `charts/` the best split's net present value and
-/// crisis-months avoided at each share of the budget.
-pub fn optimise_report(
-    o: &crate::experiments::optimise::Optimised,
-) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    let charts = figures::frontier(o);
-    page_with_charts(&charts, |svgs| html::optimise_page(o, &charts, svgs))
-}
-
 /// `charts` drawn as files, and `report.html` from `page`, given each
 /// chart's SVG by file name.
-fn page_with_charts(
+pub(crate) fn page_with_charts(
     charts: &[charts::Chart],
     page: impl FnOnce(&std::collections::HashMap<&str, &str>) -> String,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
@@ -164,31 +125,6 @@ fn page_with_charts(
     let page = page(&svgs);
     files.push((REPORT_FILE.to_string(), page.into_bytes()));
     Ok(files)
-}
-
-/// A calibration's page and fit charts, as (name, contents):
-/// `report.html`, and under `charts/` one chart per metric observed, the
-/// observed counts beside the simulation's before and after calibration,
-/// with 90% ranges. `years` is the horizon simulated.
-pub fn calibration_report(
-    c: &crate::experiments::calibrate::Calibration,
-    years: u32,
-) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    let charts = figures::calibration(c);
-    page_with_charts(&charts, |svgs| {
-        html::calibration_page(c, years, &charts, svgs)
-    })
-}
-
-/// A review's page and charts, as (name, contents): `report.html`, and
-/// under `charts/` one chart per metric observed, the observed counts
-/// beside the projection's band. `run` is the reviewed run's folder.
-pub fn review_report(
-    r: &crate::experiments::review::Reviewed,
-    run: &str,
-) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    let charts = figures::review(r);
-    page_with_charts(&charts, |svgs| html::review_page(r, run, &charts, svgs))
 }
 
 /// Charts drawn on their own, outside a report: each as SVG and PNG under

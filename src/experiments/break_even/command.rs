@@ -71,11 +71,7 @@ impl Experiment for BreakEven {
             BREAK_EVEN_FILE.to_string(),
             super::publish::break_even_csv(found),
         )];
-        files.extend(super::publish::page(
-            found,
-            settings.replicates,
-            settings.seed,
-        ));
+        files.extend(super::page::page(found, settings.replicates, settings.seed));
         Ok(files.into())
     }
 

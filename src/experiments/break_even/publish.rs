@@ -41,10 +41,3 @@ pub fn break_even_csv(b: &super::BreakEvens) -> Vec<u8> {
         rows,
     )
 }
-
-/// Its page, as (name, contents): `report.html`, each lever's break-even
-/// in words and its net present value along its grid.
-#[cfg(feature = "report")]
-pub fn page(b: &super::BreakEvens, replicates: u32, seed: u64) -> Vec<(String, Vec<u8>)> {
-    crate::report::break_even_report(b, replicates, seed)
-}

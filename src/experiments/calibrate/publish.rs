@@ -99,15 +99,3 @@ pub fn fit_csv(c: &super::Calibration) -> Vec<u8> {
         rows,
     )
 }
-
-/// Its page and fit charts, as (name, contents): `report.html`, and under
-/// `charts/` one chart per metric observed, the observed counts beside the
-/// simulation's before and after calibration, with 90% ranges. `years` is
-/// the horizon simulated.
-#[cfg(feature = "report")]
-pub fn page(
-    c: &super::Calibration,
-    years: u32,
-) -> Result<Vec<(String, Vec<u8>)>, crate::report::ReportError> {
-    crate::report::calibration_report(c, years)
-}

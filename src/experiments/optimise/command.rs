@@ -115,8 +115,7 @@ impl Experiment for Optimise {
             ),
         ];
         files.extend(
-            super::publish::page(found)
-                .map_err(|source| super::super::report_error(out, source))?,
+            super::page::page(found).map_err(|source| super::super::report_error(out, source))?,
         );
         Ok(files.into())
     }

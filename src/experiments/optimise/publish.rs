@@ -99,11 +99,3 @@ fn split_figures(f: &super::Figures) -> Vec<Cell> {
     ]);
     cells
 }
-
-/// Its page and charts, as (name, contents): `report.html`, and under
-/// `charts/` the best split's net present value and crisis-months avoided
-/// at each share of the budget.
-#[cfg(feature = "report")]
-pub fn page(o: &super::Optimised) -> Result<Vec<(String, Vec<u8>)>, crate::report::ReportError> {
-    crate::report::optimise_report(o)
-}

@@ -84,7 +84,7 @@ impl Experiment for Review {
         ];
         let run = crate::observed::file_name(&self.settings.run);
         files.extend(
-            super::publish::page(found, &run)
+            super::page::page(found, &run)
                 .map_err(|source| super::super::report_error(out, source))?,
         );
         Ok(files.into())

@@ -22,6 +22,8 @@
 
 #[cfg(feature = "report")]
 mod command;
+#[cfg(feature = "report")]
+mod page;
 pub mod publish;
 
 #[cfg(feature = "report")]

@@ -60,14 +60,3 @@ pub fn levers_csv(r: &super::Reviewed) -> Vec<u8> {
         rows,
     )
 }
-
-/// Its page and charts, as (name, contents): `report.html`, and under
-/// `charts/` one chart per metric observed, the observed counts beside the
-/// projection's band. `run` is the reviewed run's folder.
-#[cfg(feature = "report")]
-pub fn page(
-    r: &super::Reviewed,
-    run: &str,
-) -> Result<Vec<(String, Vec<u8>)>, crate::report::ReportError> {
-    crate::report::review_report(r, run)
-}

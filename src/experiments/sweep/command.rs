@@ -117,7 +117,7 @@ impl Experiment for Sweep {
             ));
         }
         files.extend(
-            super::publish::page(found, settings.replicates, settings.seed)
+            super::page::page(found, settings.replicates, settings.seed)
                 .map_err(|source| super::super::report_error(out, source))?,
         );
         Ok(files.into())

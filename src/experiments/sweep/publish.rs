@@ -45,16 +45,3 @@ pub fn sweep_csv(sweep: &super::Swept) -> Vec<u8> {
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     csv_bytes(&header, rows)
 }
-
-/// Its page and charts, as (name, contents): `report.html`, and under
-/// `charts/`: over one number, bar charts of net present value and of
-/// crisis-months avoided at each value, every scenario with its 90% range;
-/// over two, a heat map of each scenario's net present value.
-#[cfg(feature = "report")]
-pub fn page(
-    sweep: &super::Swept,
-    replicates: u32,
-    seed: u64,
-) -> Result<Vec<(String, Vec<u8>)>, crate::report::ReportError> {
-    crate::report::sweep_report(sweep, replicates, seed)
-}
