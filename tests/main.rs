@@ -11,6 +11,7 @@ mod cli;
 mod crash;
 mod economics;
 mod experiment_shards;
+mod experiments;
 mod file_set;
 mod game;
 mod hostile_inputs;
