@@ -35,14 +35,15 @@ use std::time::Instant;
 
 use crate::aggregate;
 use crate::economics::{self, Economics, InterventionMoney};
-use crate::error::Error;
-use crate::experiment::{self, Experiment, MemoryEstimate, RunSettings, Runs, Shard};
+use crate::experiment::{
+    self, Experiment, MemoryEstimate, RunSettings, Runs, RunsError, Shard, ThreadPoolError,
+};
 use crate::format::{count, size, sizes};
 use crate::model::Config;
-use crate::output::{self, OutputFolder, RunInfo};
+use crate::output::{self, OutputError, OutputFolder, RunInfo};
 #[cfg(feature = "report")]
 use crate::report;
-use crate::scenario::{self, BUNDLED, Loaded, Overrides};
+use crate::scenario::{self, BUNDLED, Loaded, Overrides, ScenarioError};
 
 /// Replicates per scenario when a request does not say.
 pub const DEFAULT_REPLICATES: u32 = 16;
@@ -89,6 +90,67 @@ impl Default for Request {
         }
     }
 }
+
+/// Anything that stops a check, a run or a report: a scenario, the
+/// settings, the runs, the output folder or the report. Every layer above
+/// wraps it; `upstream::Error` is the union of them all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A scenario file that cannot be read, parsed or validated.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// Settings, or scenarios that cannot be run together.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The output folder cannot be written (or the workbook built).
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// `upstream report` given something that is not a folder.
+    #[cfg(feature = "report")]
+    #[error("{} is not an output folder (it does not exist or is not a folder)", .0.display())]
+    NotAnOutputFolder(PathBuf),
+    /// A folder the report cannot be built from.
+    #[cfg(feature = "report")]
+    #[error("cannot build the report from {}: {source}", dir.display())]
+    Report {
+        /// The output folder.
+        dir: PathBuf,
+        /// What stopped the report.
+        source: report::ReportError,
+    },
+    /// A run's results were written, but its report failed.
+    #[cfg(feature = "report")]
+    #[error("the results are written to {}, but the report could not be built: {source}", dir.display())]
+    ReportAfterResults {
+        /// The output folder, which now holds the results.
+        dir: PathBuf,
+        /// What stopped the report.
+        source: report::ReportError,
+    },
+    /// The worker threads could not be started.
+    #[error(transparent)]
+    Threads(#[from] ThreadPoolError),
+    /// Runs that could not be done or put together.
+    #[error(transparent)]
+    Runs(#[from] RunsError),
+}
+
+/// `From` each of the pipeline's own errors for a layer's error that
+/// wraps [`Error`], so `?` takes them there in one step.
+macro_rules! through_app {
+    ($layer:ty) => {
+        $crate::app::through_app!($layer: crate::scenario::ScenarioError, crate::app::PlanError, crate::output::OutputError, crate::experiment::ThreadPoolError, crate::experiment::RunsError);
+    };
+    ($layer:ty: $($e:ty),*) => {
+        $(impl From<$e> for $layer {
+            fn from(e: $e) -> $layer {
+                crate::app::Error::from(e).into()
+            }
+        })*
+    };
+}
+pub(crate) use through_app;
 
 /// Settings, or scenarios, that cannot be run together.
 #[derive(Debug, thiserror::Error)]

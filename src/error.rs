@@ -17,8 +17,11 @@ use crate::place::PlaceError;
 use crate::report::ReportError;
 use crate::scenario::ScenarioError;
 
-/// Anything that stops a check, a run or a report.
+/// Anything that stops a check, a run or a report: the union of every
+/// layer's error, flattened, for the `upstream` command and embedders.
+/// Nothing inside the library returns it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A scenario file that cannot be read, parsed or validated.
     #[error(transparent)]
@@ -106,6 +109,61 @@ impl Error {
             | Error::Region(_) => true,
             #[cfg(feature = "serve")]
             Error::Serve(_) => true,
+        }
+    }
+}
+
+impl From<crate::app::Error> for Error {
+    fn from(e: crate::app::Error) -> Error {
+        use crate::app::Error as E;
+        match e {
+            E::Scenario(e) => Error::Scenario(e),
+            E::Plan(e) => Error::Plan(e),
+            E::Output(e) => Error::Output(e),
+            #[cfg(feature = "report")]
+            E::NotAnOutputFolder(dir) => Error::NotAnOutputFolder(dir),
+            #[cfg(feature = "report")]
+            E::Report { dir, source } => Error::Report { dir, source },
+            #[cfg(feature = "report")]
+            E::ReportAfterResults { dir, source } => Error::ReportAfterResults { dir, source },
+            E::Threads(e) => Error::Threads(e),
+            E::Runs(e) => Error::Runs(e),
+        }
+    }
+}
+
+impl From<crate::region::Error> for Error {
+    fn from(e: crate::region::Error) -> Error {
+        use crate::region::Error as E;
+        match e {
+            E::App(e) => e.into(),
+            E::Region(e) => Error::Region(e),
+            E::Place(e) => Error::Place(e),
+        }
+    }
+}
+
+impl From<crate::shard::Error> for Error {
+    fn from(e: crate::shard::Error) -> Error {
+        use crate::shard::Error as E;
+        match e {
+            E::App(e) => e.into(),
+            E::Region(e) => e.into(),
+            E::Shard(e) => Error::Shard(e),
+        }
+    }
+}
+
+impl From<crate::experiments::Error> for Error {
+    fn from(e: crate::experiments::Error) -> Error {
+        use crate::experiments::Error as E;
+        match e {
+            E::App(e) => e.into(),
+            E::Shard(e) => e.into(),
+            E::Observed(e) => Error::Observed(e),
+            E::Sweep(e) => Error::Sweep(e),
+            E::Review(e) => Error::Review(e),
+            E::Optimise(e) => Error::Optimise(e),
         }
     }
 }

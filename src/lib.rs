@@ -20,17 +20,23 @@
 //! 8. [`observed`] (a place's recorded counts) and [`game`] (the learning
 //!    simulation's rules, no I/O);
 //! 9. `serve`: the learning simulation's web app;
-//! 10. still one circle, to be broken up: [`published`] (the schema of the
-//!     JSON files a run publishes), [`output`] and `report` (CSV, JSON, the
-//!     workbook, charts and the HTML report), [`app`] (the pipeline the
-//!     `upstream` command drives, with one [`Error`] type), [`place`]
-//!     (`upstream new-place`), [`region`] (a run over many places),
-//!     [`shard`] (a run split across machines and merged to the same
-//!     files), and [`experiments`] (sensitivity, break-even, sweep,
-//!     calibration, review and optimisation, each a folder driven whole,
-//!     sharded or merged by one [`experiments::drive`]). The experiments'
-//!     pages still sit in `report`, and the top-level error wraps their
-//!     errors while they return it.
+//! 10. [`published`]: the names and schema of the files a run publishes;
+//! 11. [`output`]: CSV, JSON, the workbook and the terminal table, written
+//!     in one step, and the CSV toolkit every published CSV is written with;
+//! 12. `report` (charts and the HTML report, rebuilt from the published
+//!     files, and the toolkit experiments draw their pages with) and
+//!     [`place`] (`upstream new-place`);
+//! 13. [`app`]: the pipeline the `upstream` command drives, with its
+//!     [`app::Error`];
+//! 14. [`region`]: a run over many places;
+//! 15. [`shard`]: a run or an experiment split across machines and merged
+//!     to the same files;
+//! 16. [`experiments`]: sensitivity, break-even, sweep, calibration,
+//!     review and optimisation, each a folder that owns its method, its
+//!     files and its page, driven whole, sharded or merged by one
+//!     [`experiments::drive`];
+//! 17. [`Error`]: the union of every layer's error, for the command and
+//!     embedders; no module inside the library returns it.
 pub mod aggregate;
 pub mod app;
 pub mod economics;

@@ -1,6 +1,6 @@
 //! What a run publishes: the names of the files in an output folder, and
 //! the schema of its JSON files, `summary.json` and `economics.json`. One
-//! set of types, written by [`crate::output`] and read back by the report,
+//! set of types, written by the `output` layer and read back by the report,
 //! so a field renamed on one side fails to compile rather than failing in
 //! `upstream report`.
 
@@ -15,8 +15,8 @@ use crate::economics::{Conventions, Economics};
 use crate::metrics::Band;
 use crate::model::{Payer, Unit};
 
-/// The files a run writes besides the report's, in the order [`crate::output::render`]
-/// gives them; the workbook last.
+/// The files a run writes besides the report's, in the order the `output`
+/// layer's `render` gives them; the workbook last.
 pub const DATA_FILES: [&str; 9] = [
     TIMESERIES_FILE,
     DIFFERENCES_FILE,

@@ -21,11 +21,11 @@ use rayon::prelude::*;
 
 use crate::aggregate::{self, HeadlineByReplicate};
 use crate::app::{self, Plan, Request};
-use crate::error::Error;
 use crate::experiment::{self, AssembleError, MemoryEstimate, Partial, Shard};
 use crate::format::{count, money, size};
 use crate::input;
 use crate::metrics::Band;
+use crate::place::PlaceError;
 use crate::place::{Activity, NeighbourhoodRow, PlaceFigures};
 use crate::scenario::Overrides;
 
@@ -76,6 +76,24 @@ pub struct PlaceRow {
     /// Last year's activity, where the table gives it.
     pub activity: Activity,
 }
+
+/// Anything that stops a run over many places: its table, a place, or
+/// the pipeline under them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The pipeline's.
+    #[error(transparent)]
+    App(#[from] app::Error),
+    /// The run over places' own.
+    #[error(transparent)]
+    Region(#[from] RegionError),
+    /// A place that could not be set up.
+    #[error(transparent)]
+    Place(#[from] PlaceError),
+}
+
+app::through_app!(Error);
 
 /// Why a run over many places cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -494,8 +512,8 @@ impl Region {
                 // row where the baseline stands, is the row's: blame the
                 // table, not the baseline's file.
                 let scenario = match &e {
-                    Error::Scenario(se) => Some(se),
-                    Error::Place(crate::place::PlaceError::Scenario(se)) => Some(se),
+                    Error::App(app::Error::Scenario(se)) => Some(se),
+                    Error::Place(PlaceError::Scenario(se)) => Some(se),
                     _ => None,
                 };
                 if let Some(se) = scenario
@@ -567,7 +585,7 @@ impl Region {
             let mut plan =
                 Plan::of(scenarios, plain.settings().clone()).map_err(|e| in_place(e.into()))?;
             if request.uncertainty {
-                plan = plan.with_uncertainty().map_err(in_place)?;
+                plan = plan.with_uncertainty().map_err(|e| in_place(e.into()))?;
             }
             Ok(PlaceRun {
                 name: row.name.clone(),
@@ -1121,7 +1139,7 @@ impl RegionOutcome {
     pub fn render(&self) -> Vec<(String, Vec<u8>)> {
         vec![(
             crate::published::PLACES_FILE.to_string(),
-            crate::output::places_csv(&self.rows()),
+            places_csv(&self.rows()),
         )]
     }
 
@@ -1197,6 +1215,50 @@ impl RegionOutcome {
         );
         out
     }
+}
+
+/// A run over many places' figures ([`RegionOutcome::rows`]), as
+/// `places.csv`.
+fn places_csv(rows: &[Row]) -> Vec<u8> {
+    use crate::output::cells::{band_cells, csv_bytes, pounds_cells, text, whole};
+    csv_bytes(
+        &[
+            "level",
+            "name",
+            "region",
+            "places",
+            "residents",
+            "scenario",
+            "figure",
+            "mean",
+            "p5",
+            "p50",
+            "p95",
+        ],
+        rows.iter().map(|r| {
+            let level = match r.level {
+                Level::Place => "place",
+                Level::Region => "region",
+                Level::All => "all",
+            };
+            let mut cells = vec![
+                text(level),
+                text(r.name.as_str()),
+                text(r.region.as_str()),
+                whole(r.places as u64),
+                whole(r.residents),
+                text(r.scenario.as_str()),
+                text(r.figure),
+            ];
+            // Every figure but crisis-months is money.
+            cells.extend(if r.figure.ends_with("_gbp") || r.figure == "npv" {
+                pounds_cells(&r.band)
+            } else {
+                band_cells(&r.band)
+            });
+            cells
+        }),
+    )
 }
 
 #[cfg(test)]

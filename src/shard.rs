@@ -30,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::{self, Outcome, Plan, Request, ShardResults};
-use crate::error::Error;
 use crate::experiment::{AssembleError, Partial, Runs, Shard};
 use crate::region::{PlacesPartial, Region, RegionOutcome};
 
@@ -321,6 +320,30 @@ impl PartResults {
             PartResults::Experiment(runs) => runs.iter().map(|p| p.results.len()).sum(),
             PartResults::Places(p) => p.replicates.iter().map(|x| x.figures.len()).sum(),
         }
+    }
+}
+
+/// Anything that stops a shard or a merge: its parts, a run over places,
+/// or the pipeline under them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The pipeline's.
+    #[error(transparent)]
+    App(#[from] app::Error),
+    /// A run over many places'.
+    #[error(transparent)]
+    Region(#[from] crate::region::Error),
+    /// The parts' own.
+    #[error(transparent)]
+    Shard(#[from] ShardError),
+}
+
+app::through_app!(Error);
+
+impl From<crate::region::RegionError> for Error {
+    fn from(e: crate::region::RegionError) -> Error {
+        crate::region::Error::from(e).into()
     }
 }
 

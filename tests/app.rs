@@ -126,7 +126,9 @@ fn settings_out_of_range_are_refused_before_any_file_is_read() {
             ..request
         };
         match Plan::new(&request) {
-            Err(Error::Plan(PlanError::OutOfRange { setting: s, .. })) => assert_eq!(s, setting),
+            Err(upstream::app::Error::Plan(PlanError::OutOfRange { setting: s, .. })) => {
+                assert_eq!(s, setting)
+            }
             other => panic!("{setting}: {other:?}"),
         }
     }
@@ -157,7 +159,8 @@ fn a_bad_scenario_is_an_input_error_naming_its_file_line_and_field() {
         scenarios: vec![fixture("small.toml"), fixture("nowhere.toml")],
         ..Request::default()
     };
-    let e = Plan::new(&request).unwrap_err();
+    // As the command and an embedder see it, through the library's union.
+    let e = Error::from(Plan::new(&request).unwrap_err());
     assert!(e.is_input() && matches!(e, Error::Scenario(_)), "{e}");
 
     let tmp = tempfile::tempdir().unwrap();
@@ -176,7 +179,7 @@ fn a_bad_scenario_is_an_input_error_naming_its_file_line_and_field() {
         ..Request::default()
     };
     match Plan::new(&request) {
-        Err(Error::Scenario(e)) => {
+        Err(upstream::app::Error::Scenario(e)) => {
             assert_eq!(
                 (e.file.as_path(), e.line, e.field.as_deref()),
                 (bad.as_path(), Some(3), Some("horizon_years"))
@@ -267,7 +270,7 @@ fn a_folder_holding_other_files_is_an_output_error_and_is_left_alone() {
         .run(&|| {})
         .unwrap();
     fs::write(dir.join("notes.txt"), "mine").unwrap();
-    let e = outcome.write(&folder).unwrap_err();
+    let e = Error::from(outcome.write(&folder).unwrap_err());
     assert!(is_foreign(&e), "{e}");
     assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);

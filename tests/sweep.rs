@@ -7,7 +7,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use upstream::Error;
 use upstream::app::Plan;
 use upstream::experiment::Runs;
 use upstream::experiments::sweep::{Axis, Point, Swept, sweep};
@@ -79,7 +78,7 @@ fn a_stopped_sweep_resumes_from_its_kept_points_and_ends_as_an_unbroken_one() {
         &mut |p| {
             let mut k = kept.borrow_mut();
             if k.len() == 3 {
-                return Err(Error::Sweep(
+                return Err(upstream::experiments::Error::Sweep(
                     upstream::experiments::sweep::SweepError::Axes("stopped".into()),
                 ));
             }

@@ -9,7 +9,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use upstream::Error;
 use upstream::app::{Outcome, Plan, PlanError};
 use upstream::experiment::RunSettings;
 use upstream::metrics::{Metric, ServiceMeasure};
@@ -237,7 +236,7 @@ fn a_run_with_nothing_uncertain_is_refused() {
     .unwrap();
     assert!(matches!(
         plan.with_uncertainty(),
-        Err(Error::Plan(PlanError::NothingUncertain))
+        Err(upstream::app::Error::Plan(PlanError::NothingUncertain))
     ));
 }
 

@@ -21,11 +21,43 @@ use std::time::Instant;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::Error;
 use crate::experiment::{Runs, Shard};
 #[cfg(feature = "report")]
 use crate::shard::{ExperimentParts, ShardError};
 use crate::shard::{Inputs, PartResults, RunKey};
+
+/// Anything that stops an experiment: its own refusals, a place's observed
+/// counts, its shards, or the pipeline under them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The pipeline's.
+    #[error(transparent)]
+    App(#[from] crate::app::Error),
+    /// Its shards' or their merge's.
+    #[error(transparent)]
+    Shard(#[from] crate::shard::Error),
+    /// A place's observed counts that cannot be used.
+    #[error(transparent)]
+    Observed(#[from] crate::observed::ObservedError),
+    /// A sweep asked for something it cannot run.
+    #[error(transparent)]
+    Sweep(#[from] sweep::SweepError),
+    /// A run that cannot be reviewed as asked.
+    #[error(transparent)]
+    Review(#[from] review::ReviewError),
+    /// A budget that cannot be split as asked.
+    #[error(transparent)]
+    Optimise(#[from] optimise::OptimiseError),
+}
+
+crate::app::through_app!(Error);
+
+impl From<crate::shard::ShardError> for Error {
+    fn from(e: crate::shard::ShardError) -> Error {
+        crate::shard::Error::from(e).into()
+    }
+}
 
 /// Files an experiment publishes, as (name in its folder, contents).
 pub type Files = Vec<(String, Vec<u8>)>;
@@ -407,8 +439,9 @@ fn rate(months: u64, seconds: f64) -> String {
 /// A report or page that could not be drawn for the folder `dir`.
 #[cfg(feature = "report")]
 fn report_error(dir: &Path, source: crate::report::ReportError) -> Error {
-    Error::Report {
+    crate::app::Error::Report {
         dir: dir.to_path_buf(),
         source,
     }
+    .into()
 }

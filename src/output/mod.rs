@@ -142,48 +142,6 @@ pub fn relative(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
-/// A run over many places' figures ([`crate::region::RegionOutcome::rows`]).
-pub fn places_csv(rows: &[crate::region::Row]) -> Vec<u8> {
-    csv_bytes(
-        &[
-            "level",
-            "name",
-            "region",
-            "places",
-            "residents",
-            "scenario",
-            "figure",
-            "mean",
-            "p5",
-            "p50",
-            "p95",
-        ],
-        rows.iter().map(|r| {
-            let level = match r.level {
-                crate::region::Level::Place => "place",
-                crate::region::Level::Region => "region",
-                crate::region::Level::All => "all",
-            };
-            let mut cells = vec![
-                text(level),
-                text(r.name.as_str()),
-                text(r.region.as_str()),
-                whole(r.places as u64),
-                whole(r.residents),
-                text(r.scenario.as_str()),
-                text(r.figure),
-            ];
-            // Every figure but crisis-months is money.
-            cells.extend(if r.figure.ends_with("_gbp") || r.figure == "npv" {
-                pounds_cells(&r.band)
-            } else {
-                band_cells(&r.band)
-            });
-            cells
-        }),
-    )
-}
-
 fn month_rows_csv(names: &[&str], rows: &[MonthRow]) -> Vec<u8> {
     csv_bytes(
         &crate::published::MonthRecord::COLUMNS,

@@ -25,9 +25,9 @@ pub mod publish;
 #[cfg(feature = "report")]
 pub use command::{BreakEven, Settings};
 
-use crate::Error;
 use crate::economics::{self, Economics};
 use crate::experiment::{RunSettings, Runs};
+use crate::experiments::Error;
 use crate::model::{Delivery, EffectTarget};
 use crate::scenario::Loaded;
 

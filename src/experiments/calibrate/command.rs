@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{Calibration, CalibrationSettings};
-use crate::Error;
 use crate::app::Plan;
 use crate::experiment::RunSettings;
+use crate::experiments::Error;
 use crate::experiments::{Experiment, Files, How, Published, Running, Said, Source, Timing};
 use crate::observed::Observed;
 use crate::published::{CALIBRATED_FILE, CALIBRATION_FILE, CANDIDATES_FILE, FIT_FILE};

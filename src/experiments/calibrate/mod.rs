@@ -23,8 +23,8 @@ pub mod publish;
 #[cfg(feature = "report")]
 pub use command::{Calibrate, Settings};
 
-use crate::Error;
 use crate::experiment::{RunSettings, Runs};
+use crate::experiments::Error;
 use crate::metrics::Band;
 use crate::observed::Observed;
 use crate::rng::{Crn, Purpose, named_uniform};

@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{Objective, Optimised, Share};
-use crate::Error;
 use crate::app::Plan;
+use crate::experiments::Error;
 use crate::experiments::{
     Compared, Experiment, Files, How, Published, Running, Said, Source, Timing,
 };

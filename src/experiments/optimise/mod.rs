@@ -22,9 +22,9 @@ pub use command::{Optimise, Settings};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
 use crate::app::Plan;
 use crate::experiment::{RunSettings, Runs};
+use crate::experiments::Error;
 use crate::metrics::Band;
 use crate::model::Payer;
 use crate::scenario::{Budget, Funding, Loaded};

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{Reviewed, RunToReview, Side};
-use crate::Error;
+use crate::experiments::Error;
 use crate::experiments::{Experiment, Files, How, Published, Running, Said, Source, Timing};
 use crate::observed::Observed;
 use crate::published::{LEVERS_FILE, REVIEW_FILE};

@@ -31,8 +31,8 @@ pub use command::{Review, Settings};
 
 use std::path::{Path, PathBuf};
 
-use crate::Error;
 use crate::experiment::{self, RunSettings};
+use crate::experiments::Error;
 use crate::metrics::Band;
 use crate::observed::Observed;
 use crate::published::SummaryFile;

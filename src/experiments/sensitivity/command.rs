@@ -8,9 +8,9 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::{OneWay, Screening};
-use crate::Error;
 use crate::app::{Outcome, Plan};
 use crate::experiment::RunSettings;
+use crate::experiments::Error;
 use crate::experiments::{
     Compared, Experiment, Files, How, Published, Running, Said, Source, Timing,
 };
@@ -122,10 +122,10 @@ impl Experiment for Sensitivity {
             }
             Err(source) => Ok(Published {
                 files,
-                then: Some(Error::ReportAfterResults {
+                then: Some(Error::App(crate::app::Error::ReportAfterResults {
                     dir: out.to_path_buf(),
                     source,
-                }),
+                })),
             }),
         }
     }

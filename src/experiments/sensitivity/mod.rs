@@ -24,10 +24,10 @@ pub mod publish;
 #[cfg(feature = "report")]
 pub use command::{Sensitivity, Settings};
 
-use crate::Error;
 use crate::app::{Outcome, Plan};
 use crate::economics::Economics;
 use crate::experiment::{RunSettings, Runs};
+use crate::experiments::Error;
 use crate::scenario::Loaded;
 
 /// A figure at the low end of a parameter's range, at every parameter's

@@ -23,9 +23,9 @@ pub use command::{Settings, Sweep};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::Error;
 use crate::app::Plan;
 use crate::experiment::{RunSettings, Runs};
+use crate::experiments::Error;
 use crate::metrics::Band;
 use crate::scenario::Loaded;
 
