@@ -499,6 +499,126 @@ fn parse_size(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A command line that does not parse: help and the version as clap gives
+/// them; anything else as one line, in Upstream's words, like every other
+/// refusal (exit code 2).
+pub fn argument_error(e: clap::Error) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return std::process::ExitCode::SUCCESS;
+    }
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => Some(v.join(", ")),
+        _ => None,
+    };
+    // The command (`upstream run`), for "see … --help", if one was named.
+    let commands = <Cli as clap::CommandFactory>::command();
+    let command: String = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .filter(|c| commands.find_subcommand(c).is_some())
+        .map(|c| format!("upstream {c}"))
+        .unwrap_or_else(|| "upstream".into());
+    let arg = context(ContextKind::InvalidArg).unwrap_or_default();
+    // The option's name without its value name: `--seed`, not `--seed <S>`.
+    let option = arg.split_whitespace().next().unwrap_or("").to_string();
+    let value = upstream::input::quote(&context(ContextKind::InvalidValue).unwrap_or_default());
+    let why = std::error::Error::source(&e).map(|s| s.to_string());
+    let message = match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let expected = match why.as_deref() {
+                Some(w)
+                    if w.contains("invalid digit")
+                        || w.contains("too large")
+                        || w.contains("too small") =>
+                {
+                    "a whole number, 0 or more".to_string()
+                }
+                Some(w) if w.contains("invalid float") => "a number".to_string(),
+                Some(w) if w.contains("is not in") => {
+                    let range = w
+                        .split("is not in ")
+                        .nth(1)
+                        .unwrap_or("")
+                        .replace("..=", " to ");
+                    format!("a whole number from {range}")
+                }
+                Some(w) => w.to_string(),
+                None => match context(ContextKind::ValidValue) {
+                    Some(valid) => format!("one of {valid}"),
+                    None => "another value".into(),
+                },
+            };
+            if value.is_empty() {
+                format!("{option} needs a value")
+            } else if expected.starts_with(&option) {
+                expected
+            } else if expected.contains("found") {
+                format!("{option}: {expected}")
+            } else if let Some(said) = expected.strip_prefix("expected ") {
+                format!("{option}: expected {said}, found \"{value}\"")
+            } else {
+                format!("{option}: expected {expected}, found \"{value}\"")
+            }
+        }
+        ErrorKind::UnknownArgument => {
+            let negative = arg.starts_with('-') && arg[1..].parse::<f64>().is_ok();
+            let hint = if negative {
+                " (a count cannot be negative)".to_string()
+            } else {
+                context(ContextKind::SuggestedArg)
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default()
+            };
+            format!(
+                "{command} does not take \"{}\"{hint}",
+                upstream::input::quote(&arg)
+            )
+        }
+        ErrorKind::InvalidSubcommand => {
+            let typed = context(ContextKind::InvalidSubcommand).unwrap_or_default();
+            let names: Vec<&str> = commands.get_subcommands().map(|c| c.get_name()).collect();
+            format!(
+                "there is no command \"{}\"{}",
+                upstream::input::quote(&typed),
+                upstream::scenario::nearest(&typed, &names)
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default()
+            )
+        }
+        ErrorKind::MissingRequiredArgument => format!("{command} needs {arg}"),
+        ErrorKind::MissingSubcommand => "a command is needed, such as run or check".into(),
+        ErrorKind::ArgumentConflict => format!(
+            "{arg} cannot be used with {}",
+            context(ContextKind::PriorArg).unwrap_or_default()
+        ),
+        _ => {
+            // clap's own first line, without its "error: ".
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
+            upstream::input::reason(first)
+        }
+    };
+    let help = if command == "upstream" {
+        "`upstream --help` lists the commands".to_string()
+    } else {
+        format!("`{command} --help` says what each option takes")
+    };
+    eprintln!("error: {message}; {help}");
+    std::process::ExitCode::from(2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_size;

@@ -167,3 +167,15 @@ impl From<crate::experiments::Error> for Error {
         }
     }
 }
+
+#[cfg(feature = "report")]
+impl From<crate::run::Error> for Error {
+    fn from(e: crate::run::Error) -> Error {
+        use crate::run::Error as E;
+        match e {
+            E::App(e) => e.into(),
+            E::Shard(e) => e.into(),
+            E::Experiment(e) => e.into(),
+        }
+    }
+}

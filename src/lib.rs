@@ -35,7 +35,9 @@
 //!     review and optimisation, each a folder that owns its method, its
 //!     files and its page, driven whole, sharded or merged by one
 //!     [`experiments::drive`];
-//! 17. [`Error`]: the union of every layer's error, for the command and
+//! 17. `run`: `upstream run` and `upstream merge` driven (a run, a run
+//!     over places, a shard of either, the merge of parts);
+//! 18. [`Error`]: the union of every layer's error, for the command and
 //!     embedders; no module inside the library returns it.
 pub mod aggregate;
 pub mod app;
@@ -57,6 +59,8 @@ pub mod region;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod rng;
+#[cfg(feature = "report")]
+pub mod run;
 pub mod scenario;
 #[cfg(feature = "serve")]
 pub mod serve;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The floors, lowest first: a module imports only modules on floors
 /// below its own.
-const FLOORS: [&[&str]; 17] = [
+const FLOORS: [&[&str]; 18] = [
     &["rng", "format"],
     &["model", "input"],
     &["metrics"],
@@ -26,6 +26,7 @@ const FLOORS: [&[&str]; 17] = [
     &["region"],
     &["shard"],
     &["experiments"],
+    &["run"],
     // The union of every layer's error, for the command and embedders.
     &["error"],
 ];

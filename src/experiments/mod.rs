@@ -21,6 +21,7 @@ use std::time::Instant;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use crate::app::{Said, Unwatched, Watch};
 use crate::experiment::{Runs, Shard};
 #[cfg(feature = "report")]
 use crate::shard::{ExperimentParts, ShardError};
@@ -131,16 +132,6 @@ pub struct Timing {
     pub whole: bool,
 }
 
-/// What an experiment says: lines for standard output, then for standard
-/// error (warnings and timings).
-#[derive(Debug, Default)]
-pub struct Said {
-    /// For standard output.
-    pub out: String,
-    /// For standard error.
-    pub err: String,
-}
-
 /// How an experiment is run, none of which changes a result.
 #[derive(Clone, Debug, Default)]
 pub struct How {
@@ -152,25 +143,6 @@ pub struct How {
     pub memory_limit: Option<u64>,
     /// Worker threads (default: one per core).
     pub threads: Option<usize>,
-}
-
-/// What the one driving an experiment is shown as it goes: the `upstream`
-/// command prints these; a test may keep or drop them.
-pub trait Watch {
-    /// A line for standard error before the runs.
-    fn note(&self, line: &str);
-    /// A counter of runs done out of `jobs`, dropped when the runs end.
-    fn progress(&self, jobs: u64) -> Box<dyn Fn(u64) + Sync + '_>;
-}
-
-/// A watcher that shows nothing.
-pub struct Unwatched;
-
-impl Watch for Unwatched {
-    fn note(&self, _: &str) {}
-    fn progress(&self, _: u64) -> Box<dyn Fn(u64) + Sync + '_> {
-        Box::new(|_| {})
-    }
 }
 
 /// Where an experiment reads its files and does its runs: here; as one
