@@ -2,9 +2,9 @@
 //! baseline, and by neighbourhood. Works in replicate order only, so results
 //! do not depend on how the runs were scheduled.
 
-use crate::experiment::{Experiment, ScenarioRuns};
 use crate::metrics::{Band, Metric, NeighbourhoodMetric};
 use crate::model::{Config, NeedLevel};
+use crate::replicates::{Experiment, ScenarioRuns};
 
 /// One row of a long-format time series.
 #[derive(Clone, Debug, PartialEq)]

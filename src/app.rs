@@ -35,12 +35,12 @@ use std::time::Instant;
 
 use crate::aggregate;
 use crate::economics::{self, Economics, InterventionMoney};
-use crate::experiment::{
-    self, Experiment, MemoryEstimate, RunSettings, Runs, RunsError, Shard, ThreadPoolError,
-};
 use crate::format::{count, size, sizes};
 use crate::model::Config;
 use crate::output::{self, OutputError, OutputFolder, RunInfo};
+use crate::replicates::{
+    self, Experiment, MemoryEstimate, RunSettings, Runs, RunsError, Shard, ThreadPoolError,
+};
 #[cfg(feature = "report")]
 use crate::report;
 use crate::scenario::{self, BUNDLED, Loaded, Overrides, ScenarioError};
@@ -174,7 +174,7 @@ impl Watch for Unwatched {
 /// wraps [`Error`], so `?` takes them there in one step.
 macro_rules! through_app {
     ($layer:ty) => {
-        $crate::app::through_app!($layer: crate::scenario::ScenarioError, crate::app::PlanError, crate::output::OutputError, crate::experiment::ThreadPoolError, crate::experiment::RunsError);
+        $crate::app::through_app!($layer: crate::scenario::ScenarioError, crate::app::PlanError, crate::output::OutputError, crate::replicates::ThreadPoolError, crate::replicates::RunsError);
     };
     ($layer:ty: $($e:ty),*) => {
         $(impl From<$e> for $layer {
@@ -613,7 +613,7 @@ impl Plan {
     /// The memory the run will need at its peak.
     pub fn memory(&self) -> MemoryEstimate {
         let mut m =
-            experiment::memory_estimate(&self.configs(), self.settings.replicates, self.threads());
+            replicates::memory_estimate(&self.configs(), self.settings.replicates, self.threads());
         if self.draws.is_some() {
             // The re-run at every parameter's value is kept until both are
             // appraised.
@@ -675,14 +675,14 @@ impl Plan {
         let n = configs.len();
         Ok(match &self.draws {
             None => ShardResults {
-                run: experiment::run_part(n, &central, &self.settings, shard, on_done)?,
+                run: replicates::run_part(n, &central, &self.settings, shard, on_done)?,
                 central: None,
             },
             Some(d) => {
                 let drawn = |s: usize, r: u32| &d.configs[s][r as usize];
                 ShardResults {
-                    run: experiment::run_part(n, &drawn, &self.settings, shard, on_done)?,
-                    central: Some(experiment::run_part(
+                    run: replicates::run_part(n, &drawn, &self.settings, shard, on_done)?,
+                    central: Some(replicates::run_part(
                         n,
                         &central,
                         &self.settings,
@@ -701,7 +701,7 @@ impl Plan {
         self,
         shards: Vec<ShardResults>,
         seconds: f64,
-    ) -> Result<Outcome, experiment::AssembleError> {
+    ) -> Result<Outcome, replicates::AssembleError> {
         let configs = self.configs();
         let n = configs.len();
         let central = |s: usize, _| configs[s];
@@ -709,14 +709,14 @@ impl Plan {
             shards.into_iter().map(|p| (p.run, p.central)).unzip();
         let (experiment, chance) = match &self.draws {
             None => (
-                experiment::assemble(n, &central, &self.settings, runs)?,
+                replicates::assemble(n, &central, &self.settings, runs)?,
                 None,
             ),
             Some(d) => {
                 let drawn = |s: usize, r: u32| &d.configs[s][r as usize];
                 (
-                    experiment::assemble(n, &drawn, &self.settings, runs)?,
-                    Some(experiment::assemble(
+                    replicates::assemble(n, &drawn, &self.settings, runs)?,
+                    Some(replicates::assemble(
                         n,
                         &central,
                         &self.settings,
@@ -871,10 +871,10 @@ impl Plan {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ShardResults {
     /// The run's replicates: with drawn parameters, each at its draw.
-    pub run: experiment::Partial,
+    pub run: replicates::Partial,
     /// With drawn parameters, the same replicates with every parameter at
     /// its value; else none.
-    pub central: Option<experiment::Partial>,
+    pub central: Option<replicates::Partial>,
 }
 
 /// Why `l` cannot be paired with the baseline, and the fix, if it cannot.

@@ -174,7 +174,7 @@ pub struct RunArgs {
     /// shard-K-of-N.part into --out, to be put together by `upstream
     /// merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<upstream::experiment::Shard>,
+    pub shard: Option<upstream::replicates::Shard>,
     /// Run every scenario in every place of this places table (a CSV with
     /// the columns place, region, residents and decile_1 to decile_10, and
     /// optionally last year's activity), each with its own residents,
@@ -201,7 +201,7 @@ pub struct MergeArgs {
     pub no_report: bool,
 }
 
-fn parse_shard(text: &str) -> Result<upstream::experiment::Shard, String> {
+fn parse_shard(text: &str) -> Result<upstream::replicates::Shard, String> {
     upstream::shard::parse_shard(text).map_err(|e| e.to_string())
 }
 
@@ -247,7 +247,7 @@ pub struct SensitivityArgs {
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<upstream::experiment::Shard>,
+    pub shard: Option<upstream::replicates::Shard>,
 }
 
 #[derive(Args, Debug)]
@@ -276,7 +276,7 @@ pub struct BreakEvenArgs {
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<upstream::experiment::Shard>,
+    pub shard: Option<upstream::replicates::Shard>,
 }
 
 #[derive(Args, Debug)]
@@ -305,7 +305,7 @@ pub struct SweepArgs {
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<upstream::experiment::Shard>,
+    pub shard: Option<upstream::replicates::Shard>,
 }
 
 /// What `upstream optimise` maximises.
@@ -348,7 +348,7 @@ pub struct OptimiseArgs {
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<upstream::experiment::Shard>,
+    pub shard: Option<upstream::replicates::Shard>,
 }
 
 #[derive(Args, Debug)]
@@ -393,7 +393,7 @@ pub struct CalibrateArgs {
     /// the part shard-K-of-N.part into --out, to be put together by
     /// `upstream merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    pub shard: Option<upstream::experiment::Shard>,
+    pub shard: Option<upstream::replicates::Shard>,
 }
 
 #[derive(Args, Debug)]
@@ -661,7 +661,7 @@ pub struct ServeArgs {
 /// the memory and threads it may use.
 fn how(
     out: PathBuf,
-    shard: Option<upstream::experiment::Shard>,
+    shard: Option<upstream::replicates::Shard>,
     memory_limit: Option<u64>,
     threads: Option<usize>,
 ) -> How {

@@ -10,9 +10,9 @@
 use std::path::PathBuf;
 
 use crate::app::PlanError;
-use crate::experiment::ThreadPoolError;
 use crate::output::OutputError;
 use crate::place::PlaceError;
+use crate::replicates::ThreadPoolError;
 #[cfg(feature = "report")]
 use crate::report::ReportError;
 use crate::scenario::ScenarioError;
@@ -80,7 +80,7 @@ pub enum Error {
     Shard(#[from] crate::shard::ShardError),
     /// An experiment's runs that could not be done or put together.
     #[error(transparent)]
-    Runs(#[from] crate::experiment::RunsError),
+    Runs(#[from] crate::replicates::RunsError),
     /// The learning simulation's server could not start.
     #[cfg(feature = "serve")]
     #[error(transparent)]
@@ -98,7 +98,7 @@ impl Error {
             Error::Output(e) => !matches!(e, OutputError::Workbook(_)),
             #[cfg(feature = "report")]
             Error::ReportAfterResults { .. } => false,
-            Error::Threads(_) | Error::Runs(crate::experiment::RunsError::Threads(_)) => false,
+            Error::Threads(_) | Error::Runs(crate::replicates::RunsError::Threads(_)) => false,
             Error::Runs(_) => true,
             Error::Place(_)
             | Error::Sweep(_)

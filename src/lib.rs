@@ -12,7 +12,7 @@
 //!    read within limits, their text checked and quoted back safely);
 //! 3. [`metrics`]: what is recorded each month;
 //! 4. [`engine`]: one replicate's population and its monthly step;
-//! 5. [`experiment`]: scenarios × replicates in parallel, deterministic;
+//! 5. [`replicates`]: scenarios × replicates in parallel, deterministic;
 //! 6. [`aggregate`] (bands across replicates) and [`economics`]
 //!    (discounting, financial years, who pays and who saves);
 //! 7. [`scenario`]: TOML files with `extends`, validated into a config and
@@ -44,7 +44,6 @@ pub mod app;
 pub mod economics;
 pub mod engine;
 mod error;
-pub mod experiment;
 pub mod experiments;
 pub mod format;
 pub mod game;
@@ -56,6 +55,7 @@ pub mod output;
 pub mod place;
 pub mod published;
 pub mod region;
+pub mod replicates;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod rng;

@@ -534,12 +534,12 @@ struct FirstYear {
 fn first_year(config: &Config) -> FirstYear {
     let mut one_year = config.clone();
     one_year.months = 12;
-    let settings = crate::experiment::RunSettings {
+    let settings = crate::replicates::RunSettings {
         replicates: 4,
         seed: 1,
         threads: None,
     };
-    let runs = crate::experiment::run(&[&one_year], &settings, &|| {})
+    let runs = crate::replicates::run(&[&one_year], &settings, &|| {})
         .map(|mut e| e.scenarios.remove(0))
         .expect("a thread pool for a short run");
     let lay = &runs.layout;

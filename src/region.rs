@@ -21,12 +21,12 @@ use rayon::prelude::*;
 
 use crate::aggregate::{self, HeadlineByReplicate};
 use crate::app::{self, Plan, Request};
-use crate::experiment::{self, AssembleError, MemoryEstimate, Partial, Shard};
 use crate::format::{count, money, size};
 use crate::input;
 use crate::metrics::Band;
 use crate::place::PlaceError;
 use crate::place::{Activity, NeighbourhoodRow, PlaceFigures};
+use crate::replicates::{self, AssembleError, MemoryEstimate, Partial, Shard};
 use crate::scenario::Overrides;
 
 /// The columns a places table may have; `place`, `residents` and the ten
@@ -638,7 +638,7 @@ impl Region {
             .flat_map(|p| p.plan.scenarios().iter().map(|l| &l.config))
             .collect();
         let settings = self.places[0].plan.settings();
-        let mut m = experiment::memory_estimate(&configs, settings.replicates, threads);
+        let mut m = replicates::memory_estimate(&configs, settings.replicates, threads);
         // Each place's replicate is cut down to places.csv's figures as
         // soon as it is run: the months of at most one replicate a thread
         // are held, and a few figures for every replicate of every place.
@@ -715,14 +715,14 @@ impl Region {
         let (per, places) = (self.scenarios(), self.places.len());
         let settings = self.places[0].plan.settings();
         let drawn = self.drawn();
-        let pool = experiment::pool(settings)?;
+        let pool = replicates::pool(settings)?;
         let pieces: Vec<(usize, u32)> = (0..settings.replicates)
             .flat_map(|r| (0..places).map(move |p| (p, r)))
             .enumerate()
             .filter(|(piece, _)| shard.holds(*piece))
             .map(|(_, at)| at)
             .collect();
-        let workers = experiment::workers(pieces.len(), &pool);
+        let workers = replicates::workers(pieces.len(), &pool);
         let done: Vec<(PlaceReplicate, u64, u64)> = pool.install(|| {
             pieces
                 .par_iter()
@@ -731,8 +731,8 @@ impl Region {
                     let config = |s: usize, r: u32| plan.config_at(s, r, drawn);
                     let mut results = Vec::with_capacity(per);
                     let mut shared = 0;
-                    for members in experiment::replicate_groups(per, r, &config) {
-                        let (out, saved) = experiment::run_group(
+                    for members in replicates::replicate_groups(per, r, &config) {
+                        let (out, saved) = replicates::run_group(
                             &config,
                             settings.seed,
                             r,
@@ -897,7 +897,7 @@ fn replicate_figures(
     results: Vec<(usize, crate::engine::ReplicateResult)>,
 ) -> Vec<Vec<f64>> {
     let per = plan.scenarios().len();
-    let one = experiment::RunSettings {
+    let one = replicates::RunSettings {
         replicates: 1,
         ..plan.settings().clone()
     };
@@ -906,7 +906,7 @@ fn replicate_figures(
         burn_in_shared: Vec::new(),
         threads: 1,
     };
-    let exp = experiment::assemble(per, &|s, _| plan.config_at(s, r, drawn), &one, vec![part])
+    let exp = replicates::assemble(per, &|s, _| plan.config_at(s, r, drawn), &one, vec![part])
         .expect("every scenario of the replicate was run");
     let configs: Vec<&crate::model::Config> = plan.scenarios().iter().map(|l| &l.config).collect();
     let money: Vec<&[crate::economics::InterventionMoney]> = plan

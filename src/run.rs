@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::app::{self, Outcome, Plan, Request, Said, Watch};
-use crate::experiment::Shard;
 use crate::output::OutputFolder;
+use crate::replicates::Shard;
 use crate::shard::{self, Finished, Merging, Work};
 
 /// Anything that stops a run, a run over places, a shard or a merge.
@@ -183,7 +183,7 @@ fn run_places(run: &Run, places: &Path, watch: &dyn Watch) -> Result<Said, Error
         "{places_count} places, {} residents; memory estimated at {} ({} bytes of state a resident).",
         crate::format::count(residents as f64),
         crate::format::size(memory),
-        crate::experiment::MemoryEstimate::PER_RESIDENT
+        crate::replicates::MemoryEstimate::PER_RESIDENT
     );
     Ok(said)
 }

@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::{self, Outcome, Plan, Request, ShardResults};
-use crate::experiment::{AssembleError, Partial, Runs, Shard};
 use crate::region::{PlacesPartial, Region, RegionOutcome};
+use crate::replicates::{AssembleError, Partial, Runs, Shard};
 
 /// The first line of every part file.
 const MARKER: &str = "upstream part 2";

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use upstream::Error;
 use upstream::app::{Plan, PlanError, Request};
-use upstream::experiment::RunSettings;
 use upstream::output::OutputError;
+use upstream::replicates::RunSettings;
 use upstream::scenario::{self, Loaded, Overrides};
 
 fn fixture(name: &str) -> PathBuf {

@@ -5,15 +5,15 @@
 //! command writes its file or refuses clearly.
 
 use upstream::app::Plan;
-use upstream::experiment::Runs;
 use upstream::experiments::break_even::{Crossing, break_even};
+use upstream::replicates::Runs;
 use upstream::scenario::Loaded;
 
 use crate::common::{small_hubs_plan, upstream};
 
 /// The small borough and its hubs made cheap enough per case to pay back
 /// within the grid.
-fn cheap_hubs() -> (Vec<Loaded>, upstream::experiment::RunSettings) {
+fn cheap_hubs() -> (Vec<Loaded>, upstream::replicates::RunSettings) {
     let plan = small_hubs_plan(8, 9, 2, 2);
     let mut scenarios = plan.scenarios().to_vec();
     scenarios[1] = scenarios[1]

@@ -9,12 +9,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use upstream::experiment::RunSettings;
-use upstream::experiment::Runs;
 use upstream::experiments::calibrate::{
     Calibration, CalibrationSettings, calibrate, calibrated_scenario,
 };
 use upstream::observed::{self, Observed};
+use upstream::replicates::RunSettings;
+use upstream::replicates::Runs;
 use upstream::scenario::{Loaded, Overrides};
 
 use crate::common::upstream;
@@ -73,7 +73,7 @@ fn history(scenario: &Loaded) -> (Observed, [Vec<f64>; 2]) {
         seed: 99,
         threads: Some(2),
     };
-    let run = upstream::experiment::run(&[&at_truth.config], &settings, &|| {}).unwrap();
+    let run = upstream::replicates::run(&[&at_truth.config], &settings, &|| {}).unwrap();
     let file = Path::new("history.csv");
     let shape = observed::parse(file, &csv(&[0.0; 4]), scenario).unwrap();
     let runs = &run.scenarios[0];

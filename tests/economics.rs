@@ -10,9 +10,9 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use upstream::economics::appraisal::{Appraisal, appraise};
 use upstream::economics::{Conventions, InterventionMoney};
-use upstream::experiment::{self, RunSettings, ScenarioRuns};
 use upstream::metrics::Band;
 use upstream::model::Config;
+use upstream::replicates::{self, RunSettings, ScenarioRuns};
 use upstream::report::words::html;
 use upstream::scenario::{self, Overrides};
 
@@ -147,7 +147,7 @@ impl Ran {
             seed,
             threads: Some(2),
         };
-        let runs = experiment::run(&configs, &settings, &|| {})
+        let runs = replicates::run(&configs, &settings, &|| {})
             .unwrap()
             .scenarios;
         Ran { loaded, runs }

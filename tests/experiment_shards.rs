@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use upstream::experiment::{self, Runs, Shard};
+use upstream::replicates::{self, Runs, Shard};
 
 use crate::common::{every_file, merge, ok, refused_merge, small_hubs_plan};
 
@@ -189,7 +189,7 @@ fn an_experiments_pieces_are_shared_out_as_one_list_across_its_runs() {
     // Three runs: the pair (3 pieces: they share a burn-in), the baseline
     // alone (3), and the hubs alone (3).
     let runs: [Vec<_>; 3] = [configs.clone(), vec![configs[0]], vec![configs[1]]];
-    let go = |r: &mut Runs| -> Vec<Option<experiment::Experiment>> {
+    let go = |r: &mut Runs| -> Vec<Option<replicates::Experiment>> {
         runs.iter()
             .map(|c| {
                 r.run(c.len(), &|s, _| c[s], plan.settings(), &|| {})

@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use upstream::experiment::Shard;
 use upstream::experiments::{self, Compared, Experiment, How, Unwatched, sweep};
+use upstream::replicates::Shard;
 use upstream::shard::Merging;
 
 use crate::common::every_file;

@@ -14,7 +14,7 @@ const FLOORS: [&[&str]; 18] = [
     &["model", "input"],
     &["metrics"],
     &["engine"],
-    &["experiment"],
+    &["replicates"],
     &["aggregate", "economics"],
     &["scenario"],
     &["observed", "game"],

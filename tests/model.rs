@@ -559,12 +559,12 @@ fn an_episode_service_loses_arrivals_as_erlang_b_says() {
     let layout = Layout::new(&config);
     let n = layout.len();
     let reps = 300u32;
-    let settings = upstream::experiment::RunSettings {
+    let settings = upstream::replicates::RunSettings {
         replicates: reps,
         seed: 5,
         threads: None,
     };
-    let exp = upstream::experiment::run(&[&config], &settings, &|| {}).unwrap();
+    let exp = upstream::replicates::run(&[&config], &settings, &|| {}).unwrap();
     let (mut shares, mut arrivals) = (Vec::new(), 0i64);
     for r in &exp.scenarios[0].replicates {
         let sum = |col: usize| -> i64 { r.raw.chunks(n).map(|m| m[col]).sum() };
@@ -604,8 +604,8 @@ fn an_episode_service_loses_arrivals_as_erlang_b_says() {
 /// is the sum of its monthly means in timeseries.csv to the penny.
 #[test]
 fn horizon_totals_are_the_sum_of_their_months_to_the_penny() {
-    use upstream::experiment::{self, RunSettings};
     use upstream::metrics::{Kind, Metric};
+    use upstream::replicates::{self, RunSettings};
     let configs = [
         load("tests/fixtures/small.toml"),
         load("tests/fixtures/small_hubs.toml"),
@@ -615,7 +615,7 @@ fn horizon_totals_are_the_sum_of_their_months_to_the_penny() {
         seed: 5,
         threads: Some(2),
     };
-    let exp = experiment::run(&configs.iter().collect::<Vec<_>>(), &settings, &|| {}).unwrap();
+    let exp = replicates::run(&configs.iter().collect::<Vec<_>>(), &settings, &|| {}).unwrap();
     let mut pounds = 0;
     for runs in &exp.scenarios {
         let (n, months) = (runs.layout.len(), runs.months());
@@ -880,12 +880,12 @@ fn a_warm_start_fills_services_as_a_long_burn_in_would() {
     cold.warm_start = false;
     cold.burn_in_months = 180;
     let layout = Layout::new(&warm);
-    let settings = upstream::experiment::RunSettings {
+    let settings = upstream::replicates::RunSettings {
         replicates: 8,
         seed: 8,
         threads: Some(2),
     };
-    let runs = upstream::experiment::run(&[&warm, &cold], &settings, &|| {})
+    let runs = upstream::replicates::run(&[&warm, &cold], &settings, &|| {})
         .unwrap()
         .scenarios;
     let occupancy = |s: usize, e: usize| -> f64 {

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use upstream::app::{Plan, Request};
-use upstream::experiment::Runs;
 use upstream::experiments::optimise::{Objective, optimise};
+use upstream::replicates::Runs;
 
 use crate::common::{every_file, upstream};
 

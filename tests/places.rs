@@ -9,8 +9,8 @@
 use std::fs;
 use std::path::Path;
 
-use upstream::experiment::{self, RunSettings};
 use upstream::model::{Config, Delivery};
+use upstream::replicates::{self, RunSettings};
 use upstream::scenario::{self, Loaded};
 
 use std::process::Output;
@@ -107,7 +107,7 @@ fn per_resident(mut c: Config) -> (f64, f64) {
         seed: 12,
         threads: Some(2),
     };
-    let runs = experiment::run(&[&c], &settings, &|| {})
+    let runs = replicates::run(&[&c], &settings, &|| {})
         .unwrap()
         .scenarios
         .remove(0);
@@ -374,7 +374,7 @@ fn new_place_writes_a_place_that_reproduces_the_figures_given() {
         seed: 77,
         threads: Some(2),
     };
-    let runs = experiment::run(&[&one_year], &settings, &|| {})
+    let runs = replicates::run(&[&one_year], &settings, &|| {})
         .unwrap()
         .scenarios
         .remove(0);

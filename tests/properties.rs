@@ -7,9 +7,9 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use upstream::engine::{Engine, run_replicate};
-use upstream::experiment::{self, RunSettings};
 use upstream::metrics::Layout;
 use upstream::model::*;
+use upstream::replicates::{self, RunSettings};
 
 fn hubs_fixture() -> Config {
     upstream::scenario::load(
@@ -170,7 +170,7 @@ proptest! {
         prop_assert_eq!(run_replicate(&c, t.seed, 1).raw, run_replicate(&c, t.seed, 1).raw);
         let run = |threads| {
             let s = RunSettings { replicates: 3, seed: t.seed, threads: Some(threads) };
-            experiment::run(&[&c], &s, &|| {}).unwrap()
+            replicates::run(&[&c], &s, &|| {}).unwrap()
         };
         let (one, three) = (run(1), run(3));
         for (a, b) in one.scenarios[0].replicates.iter().zip(&three.scenarios[0].replicates) {
@@ -181,7 +181,7 @@ proptest! {
         let alone = run_replicate(&c, t.seed, 0);
         for threads in [2, 3] {
             let s = RunSettings { replicates: 1, seed: t.seed, threads: Some(threads) };
-            let split = experiment::run(&[&c], &s, &|| {}).unwrap();
+            let split = replicates::run(&[&c], &s, &|| {}).unwrap();
             prop_assert_eq!(&split.scenarios[0].replicates[0].raw, &alone.raw);
             prop_assert_eq!(&split.scenarios[0].replicates[0].neighbourhoods, &alone.neighbourhoods);
         }
@@ -223,7 +223,7 @@ proptest! {
         let reps = 12u32;
         let s = RunSettings { replicates: reps, seed: t.seed, threads: None };
         let configs = [with_strength(&c, 0.0), with_strength(&c, 0.5), with_strength(&c, 1.0)];
-        let exp = experiment::run(&configs.each_ref(), &s, &|| {}).unwrap();
+        let exp = replicates::run(&configs.each_ref(), &s, &|| {}).unwrap();
         let d: Vec<Vec<f64>> = exp
             .scenarios
             .iter()

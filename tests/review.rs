@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use upstream::experiment::RunSettings;
+use upstream::replicates::RunSettings;
 use upstream::scenario::Loaded;
 
 use crate::common::upstream;
@@ -52,7 +52,7 @@ fn one_history(scenario: &Loaded, observations: &upstream::observed::Observed) -
         seed: 99,
         threads: Some(2),
     };
-    let run = upstream::experiment::run(&[&scenario.config], &settings, &|| {}).unwrap();
+    let run = upstream::replicates::run(&[&scenario.config], &settings, &|| {}).unwrap();
     let r = &run.scenarios[0];
     observations
         .observations

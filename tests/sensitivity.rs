@@ -4,8 +4,8 @@
 //! money but not what residents live through; the ranking runs from the
 //! largest swing down; and the command writes its file or refuses clearly.
 
-use upstream::experiment::Runs;
 use upstream::experiments::sensitivity::{OneWay, one_way};
+use upstream::replicates::Runs;
 
 use crate::common::{small_hubs_plan, upstream};
 

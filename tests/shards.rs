@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use upstream::app::{Plan, Request};
-use upstream::experiment::Shard;
+use upstream::replicates::Shard;
 
 use crate::common::{every_file, merge, merge_ok, ok, refused_merge, small_hubs_plan, upstream};
 

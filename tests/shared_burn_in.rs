@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use upstream::engine::{Engine, run_replicate};
-use upstream::experiment::{self, Experiment, RunSettings};
 use upstream::model::Config;
+use upstream::replicates::{self, Experiment, RunSettings};
 use upstream::scenario::{self, Overrides};
 
 fn load(path: &Path) -> Config {
@@ -55,7 +55,7 @@ fn run(configs: &[Config], replicates: u32, threads: usize) -> Experiment {
         seed: 29,
         threads: Some(threads),
     };
-    experiment::run(&refs, &settings, &|| {}).unwrap()
+    replicates::run(&refs, &settings, &|| {}).unwrap()
 }
 
 /// Every scenario's every replicate in `run` is what it gives alone, and

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use upstream::experiment::{self, RunSettings, ScenarioRuns};
+use upstream::replicates::{self, RunSettings, ScenarioRuns};
 use upstream::scenario;
 
 const REPLICATES: usize = 16;
@@ -21,7 +21,7 @@ fn baseline() -> &'static ScenarioRuns {
             seed: 20_261_201,
             threads: Some(2),
         };
-        experiment::run(&[&loaded.config], &settings, &|| {})
+        replicates::run(&[&loaded.config], &settings, &|| {})
             .expect("the baseline runs")
             .scenarios
             .remove(0)

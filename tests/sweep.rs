@@ -8,8 +8,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use upstream::app::Plan;
-use upstream::experiment::Runs;
 use upstream::experiments::sweep::{Axis, Point, Swept, sweep};
+use upstream::replicates::Runs;
 
 use crate::common::{small_hubs_plan, upstream};
 
@@ -108,7 +108,7 @@ fn a_stopped_sweep_resumes_from_its_kept_points_and_ends_as_an_unbroken_one() {
     // A kept point under another seed is not taken for this one.
     let other = Plan::of(
         plan.scenarios().to_vec(),
-        upstream::experiment::RunSettings {
+        upstream::replicates::RunSettings {
             seed: 5,
             ..plan.settings().clone()
         },

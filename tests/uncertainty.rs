@@ -10,8 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use upstream::app::{Outcome, Plan, PlanError};
-use upstream::experiment::RunSettings;
 use upstream::metrics::{Metric, ServiceMeasure};
+use upstream::replicates::RunSettings;
 use upstream::scenario::{self, Loaded, Overrides};
 
 use crate::common::assert_rejected;

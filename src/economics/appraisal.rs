@@ -18,9 +18,9 @@ use super::budget::financing_charges;
 pub use super::lines::{Line, LineKind, lines};
 use super::lines::{money_of, value_left};
 use super::{Conventions, Grade, InterventionMoney};
-use crate::experiment::ScenarioRuns;
 use crate::metrics::{Band, Metric, f64_or_nan};
 use crate::model::{Config, NeedLevel, Payer};
+use crate::replicates::ScenarioRuns;
 
 /// A figure that is not defined in every replicate (a ratio whose
 /// denominator can be zero or negative): its band over the replicates where

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::bridge::YearAmount;
 use super::lines::{LineKind, lines, money_of, value_left};
 use super::{Conventions, InterventionMoney, Repayment};
-use crate::experiment::ScenarioRuns;
 use crate::metrics::Band;
 use crate::model::{Config, Payer};
+use crate::replicates::ScenarioRuns;
 
 /// Which account a budget line is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

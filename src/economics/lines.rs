@@ -6,9 +6,9 @@
 use serde::Serialize;
 
 use super::InterventionMoney;
-use crate::experiment::ScenarioRuns;
 use crate::metrics::{InterventionMeasure, Metric, ServiceMeasure};
 use crate::model::{Config, Delivery, Payer};
+use crate::replicates::ScenarioRuns;
 
 /// What a line of money is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

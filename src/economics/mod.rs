@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::experiment::ScenarioRuns;
 use crate::model::{Config, Payer};
+use crate::replicates::ScenarioRuns;
 
 /// How sure an assumption is, for optimism bias.
 #[derive(

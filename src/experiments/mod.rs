@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use crate::app::{Said, Unwatched, Watch};
-use crate::experiment::{Runs, Shard};
+use crate::replicates::{Runs, Shard};
 #[cfg(feature = "report")]
 use crate::shard::{ExperimentParts, ShardError};
 use crate::shard::{Inputs, PartResults, RunKey};

@@ -10,9 +10,9 @@ use super::{Game, Played};
 use crate::economics::appraisal::Position;
 use crate::economics::budget::TOTAL_REVENUE;
 use crate::economics::{self, InterventionMoney};
-use crate::experiment::ScenarioRuns;
 use crate::metrics::{Band, Layout, Metric, PayerMeasure, Series, ServiceMeasure};
 use crate::model::{NeedLevel, Payer};
+use crate::replicates::ScenarioRuns;
 use crate::scenario::Loaded;
 
 /// A team's results at the end of a round.

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 
 use crate::aggregate::{self, MonthRow};
 use crate::economics::Economics;
-use crate::experiment::{Experiment, RunSettings};
 use crate::metrics::{Band, NeighbourhoodMetric};
 use crate::model::Config;
 use crate::published::{
     CHARTS_DIR, DATA_FILES, EconomicsFile, FileRef, REPORT_FILE, ScenarioSummary, ServiceKind,
     ServiceRef, Settings, SummaryFile, Warning,
 };
+use crate::replicates::{Experiment, RunSettings};
 use crate::scenario::{Assumption, Loaded};
 
 pub use atomic::OutputError;

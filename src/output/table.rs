@@ -3,8 +3,8 @@
 use crate::aggregate;
 use crate::economics::Economics;
 use crate::economics::appraisal::Payback;
-use crate::experiment::Experiment;
 use crate::format::{millions, ratio, whole};
+use crate::replicates::Experiment;
 
 fn month(m: Option<u32>) -> String {
     m.map_or("never".into(), |m| m.to_string())

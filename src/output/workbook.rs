@@ -10,7 +10,7 @@ use super::finance;
 use crate::aggregate;
 use crate::economics::Economics;
 use crate::economics::appraisal::Payback;
-use crate::experiment::Experiment;
+use crate::replicates::Experiment;
 
 /// The sheets, in order.
 pub const SHEETS: [&str; 10] = [

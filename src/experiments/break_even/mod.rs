@@ -26,9 +26,9 @@ pub mod publish;
 pub use command::{BreakEven, Settings};
 
 use crate::economics::{self, Economics};
-use crate::experiment::{RunSettings, Runs};
 use crate::experiments::Error;
 use crate::model::{Delivery, EffectTarget};
+use crate::replicates::{RunSettings, Runs};
 use crate::scenario::Loaded;
 
 /// Grid points from no effect to the grid's end, both included.
@@ -61,7 +61,7 @@ impl Crossing {
 
 /// One lever of one intervention in one scenario.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Lever {
+pub struct Threshold {
     /// The scenario's name.
     pub scenario: String,
     /// The lever's dotted name, as the assumptions list names it.
@@ -86,7 +86,7 @@ pub struct Lever {
     pub band: Option<(Crossing, Crossing)>,
 }
 
-impl Lever {
+impl Threshold {
     /// A value as its share of the stated change: 0 with no effect, 1 as
     /// stated.
     pub fn strength(&self, value: f64) -> f64 {
@@ -94,7 +94,7 @@ impl Lever {
     }
 }
 
-impl Lever {
+impl Threshold {
     /// A value of the lever in words: "a fall of 12%", "a rise of 35%",
     /// "engagement of 40%".
     pub fn amount(&self, value: f64) -> String {
@@ -108,7 +108,7 @@ impl Lever {
         }
     }
 
-    /// A value as the percentage [`Lever::amount`] names.
+    /// A value as the percentage [`Threshold::amount`] names.
     fn share(&self, value: f64) -> String {
         format!("{:.0}%", 100.0 * (value - self.none).abs())
     }
@@ -164,7 +164,7 @@ pub struct BreakEvens {
     pub scenarios: Vec<String>,
     /// Each scenario's levers, in the order of its interventions and their
     /// effects.
-    pub levers: Vec<Lever>,
+    pub levers: Vec<Threshold>,
     /// Resident-months simulated in all, burn-in included.
     pub resident_months: u64,
 }
@@ -349,7 +349,7 @@ pub fn break_even(
                 })
                 .collect();
             let strength = |v: f64| (v - p.none) / (p.stated - p.none);
-            out.push(Lever {
+            out.push(Threshold {
                 scenario: scenario.config.name.clone(),
                 band: crate::published::no_bands(settings.replicates)
                     .is_none()

@@ -28,7 +28,8 @@ fn break_even_page(b: &super::BreakEvens, replicates: u32, seed: u64) -> String 
             if s == 1 { " class=\"first\"" } else { "" },
             html(name)
         );
-        let levers: Vec<&super::Lever> = b.levers.iter().filter(|l| &l.scenario == name).collect();
+        let levers: Vec<&super::Threshold> =
+            b.levers.iter().filter(|l| &l.scenario == name).collect();
         if levers.is_empty() {
             out.push_str("<p>No lever to move: it changes no caseload intervention with an engagement or an effect.</p>\n");
             continue;

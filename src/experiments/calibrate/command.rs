@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Calibration, CalibrationSettings};
 use crate::app::Plan;
-use crate::experiment::RunSettings;
 use crate::experiments::Error;
 use crate::experiments::{Experiment, Files, How, Published, Running, Said, Source, Timing};
 use crate::observed::Observed;
 use crate::published::{CALIBRATED_FILE, CALIBRATION_FILE, CANDIDATES_FILE, FIT_FILE};
+use crate::replicates::RunSettings;
 use crate::scenario::Loaded;
 
 /// What decides a calibration's results.

@@ -23,10 +23,10 @@ pub mod publish;
 #[cfg(feature = "report")]
 pub use command::{Calibrate, Settings};
 
-use crate::experiment::{RunSettings, Runs};
 use crate::experiments::Error;
 use crate::metrics::Band;
 use crate::observed::Observed;
+use crate::replicates::{RunSettings, Runs};
 use crate::rng::{Crn, Purpose, named_uniform};
 use crate::scenario::{Loaded, Restated, Shape, Uncertain};
 
@@ -511,7 +511,7 @@ impl Candidates<'_> {
     }
 
     /// Each replicate's simulated counts in `runs`.
-    fn counted(&self, runs: crate::experiment::ScenarioRuns) -> Counted {
+    fn counted(&self, runs: crate::replicates::ScenarioRuns) -> Counted {
         runs.series
             .iter()
             .map(|s| {

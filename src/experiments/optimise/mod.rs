@@ -23,10 +23,10 @@ pub use command::{Optimise, Settings};
 use serde::{Deserialize, Serialize};
 
 use crate::app::Plan;
-use crate::experiment::{RunSettings, Runs};
 use crate::experiments::Error;
 use crate::metrics::Band;
 use crate::model::Payer;
+use crate::replicates::{RunSettings, Runs};
 use crate::scenario::{Budget, Funding, Loaded};
 
 /// The most splits one optimisation runs, over every share of the

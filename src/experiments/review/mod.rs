@@ -31,11 +31,11 @@ pub use command::{Review, Settings};
 
 use std::path::{Path, PathBuf};
 
-use crate::experiment::{self, RunSettings};
 use crate::experiments::Error;
 use crate::metrics::Band;
 use crate::observed::Observed;
 use crate::published::SummaryFile;
+use crate::replicates::{self, RunSettings};
 use crate::scenario::Loaded;
 
 /// A run that cannot be reviewed as asked.
@@ -134,7 +134,7 @@ pub struct Row {
 /// An assumption moved to one end of its range, and how much of the gap
 /// between the projection and the observed counts that closes.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Lever {
+pub struct Shift {
     /// The parameter's dotted name.
     pub parameter: String,
     /// The high end (else the low end) of its range closes more.
@@ -148,7 +148,7 @@ pub struct Lever {
     pub closes: f64,
 }
 
-impl Lever {
+impl Shift {
     /// "events.ae_attendance.rate_per_month at the high end of its range
     /// ([0.0225, …]) closes 71% of the gap".
     pub fn reading(&self) -> String {
@@ -177,7 +177,7 @@ pub struct Reviewed {
     pub distance: f64,
     /// Each uncertain parameter at its better end, the most gap closed
     /// first.
-    pub levers: Vec<Lever>,
+    pub levers: Vec<Shift>,
     /// Replicates the projection ran.
     pub replicates: u32,
     /// Resident-months simulated in all, burn-in included.
@@ -397,7 +397,7 @@ pub fn review(
     // gap they close is measured from the run with every parameter at its
     // value too.
     let mean_counts = |l: &Loaded| -> Result<(Vec<f64>, u64), Error> {
-        let run = experiment::run(&[&l.config], &settings, on_done)?;
+        let run = replicates::run(&[&l.config], &settings, on_done)?;
         let r = &run.scenarios[0];
         let n = r.series.len().max(1) as f64;
         let means = observed
@@ -442,7 +442,7 @@ pub fn review(
         &scenario.uncertainty.parameters[..]
     };
     for u in parameters {
-        let mut best: Option<Lever> = None;
+        let mut best: Option<Shift> = None;
         for high in [false, true] {
             let at = scenario
                 .at_end(&u.parameter, high)?
@@ -456,7 +456,7 @@ pub fn review(
                 0.0
             };
             if best.as_ref().is_none_or(|b| closes > b.closes) {
-                best = Some(Lever {
+                best = Some(Shift {
                     parameter: u.parameter.clone(),
                     high,
                     value: u.written(if high { &u.high } else { &u.low }),
@@ -487,7 +487,7 @@ pub fn review(
 /// month by month, for every metric observed.
 fn check_published(
     run: &RunToReview,
-    projection: &crate::experiment::ScenarioRuns,
+    projection: &crate::replicates::ScenarioRuns,
     observed: &Observed,
 ) -> Result<(), Error> {
     let path = run.dir.join(crate::published::TIMESERIES_FILE);

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{OneWay, Screening};
 use crate::app::{Outcome, Plan};
-use crate::experiment::RunSettings;
 use crate::experiments::Error;
 use crate::experiments::{
     Compared, Experiment, Files, How, Published, Running, Said, Source, Timing,
 };
 use crate::published::{MORRIS_FILE, SENSITIVITY_FILE};
+use crate::replicates::RunSettings;
 
 /// What decides a sensitivity analysis's results.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -26,8 +26,8 @@ pub use command::{Sensitivity, Settings};
 
 use crate::app::{Outcome, Plan};
 use crate::economics::Economics;
-use crate::experiment::{RunSettings, Runs};
 use crate::experiments::Error;
+use crate::replicates::{RunSettings, Runs};
 use crate::scenario::Loaded;
 
 /// A figure at the low end of a parameter's range, at every parameter's
@@ -51,7 +51,7 @@ impl Ends {
 
 /// One parameter's effect on one scenario's comparison with the baseline.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Effect {
+pub struct Swing {
     /// The parameter's dotted name.
     pub parameter: String,
     /// The range's ends as written (a list's as text), low then high.
@@ -69,7 +69,7 @@ pub struct OneWay {
     pub scenarios: Vec<String>,
     /// `effects[s - 1]`: scenario `s`'s effects, one per parameter, in
     /// the parameters' order.
-    pub effects: Vec<Vec<Effect>>,
+    pub effects: Vec<Vec<Swing>>,
     /// Comparisons run (twice the parameters, and the central one).
     pub comparisons: usize,
     /// Resident-months simulated in all, burn-in included.
@@ -79,8 +79,8 @@ pub struct OneWay {
 impl OneWay {
     /// Scenario `s`'s effects (`s` ≥ 1), the largest swing in net present
     /// value first (ties by name).
-    pub fn ranked(&self, s: usize) -> Vec<&Effect> {
-        let mut v: Vec<&Effect> = self.effects[s - 1].iter().collect();
+    pub fn ranked(&self, s: usize) -> Vec<&Swing> {
+        let mut v: Vec<&Swing> = self.effects[s - 1].iter().collect();
         v.sort_by(|a, b| {
             b.npv
                 .swing()
@@ -172,7 +172,7 @@ pub fn one_way_with_central(
             };
             let npv = |a: &crate::economics::appraisal::Appraisal| a.npv.mean;
             let crisis = |a: &crate::economics::appraisal::Appraisal| a.crisis_months_avoided.mean;
-            by.push(Effect {
+            by.push(Swing {
                 parameter: name.clone(),
                 range: range.clone(),
                 npv: Ends {

@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::Plan;
-use crate::experiment::{RunSettings, Runs};
 use crate::experiments::Error;
 use crate::metrics::Band;
+use crate::replicates::{RunSettings, Runs};
 use crate::scenario::Loaded;
 
 /// The most points a sweep axis may have.
