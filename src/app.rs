@@ -188,6 +188,7 @@ pub(crate) use through_app;
 
 /// Settings, or scenarios, that cannot be run together.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanError {
     /// A setting outside what Upstream can run.
     #[error("{setting} must be from {} to {}, not {value}", count(*.lo as f64), count(*.hi as f64))]

@@ -1,4 +1,4 @@
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 //! Upstream: an agent-based simulation of a place's residents, reactive
 //! services and community assets, for comparing prevention investment against
 //! reactive demand before funding it.

@@ -56,6 +56,7 @@ pub struct PlaceFigures {
 
 /// Why a place could not be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlaceError {
     /// The neighbourhoods file cannot be read or has a bad row.
     #[error("{}{}: {message}", file.display(), line.map(|l| format!(", line {l}")).unwrap_or_default())]

@@ -97,6 +97,7 @@ app::through_app!(Error);
 
 /// Why a run over many places cannot be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegionError {
     /// A places table that cannot be read or has a bad row.
     #[error("{}{}{}: {message}", file.display(), line.map(|l| format!(", line {l}")).unwrap_or_default(), column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default())]
@@ -965,7 +966,7 @@ pub struct PlaceReplicate {
 mod as_bits {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
         let bits: Vec<Vec<u64>> = v
             .iter()
             .map(|row| row.iter().map(|x| x.to_bits()).collect())
@@ -973,7 +974,7 @@ mod as_bits {
         bits.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
         let bits = Vec::<Vec<u64>>::deserialize(d)?;
         Ok(bits
             .into_iter()

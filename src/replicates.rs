@@ -252,6 +252,7 @@ pub struct Partial {
 
 /// The shards' results do not make up the run.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AssembleError {
     /// A scenario's replicate no shard ran.
     #[error("no shard holds replicate {} of scenario {}", .replicate + 1, .scenario + 1)]
@@ -653,6 +654,7 @@ impl Runs {
 
 /// An experiment's runs that could not be done or put together.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunsError {
     /// The worker threads could not be started.
     #[error(transparent)]

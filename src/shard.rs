@@ -349,6 +349,7 @@ impl From<crate::region::RegionError> for Error {
 
 /// Parts that cannot be written, read or merged.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ShardError {
     /// `--shard` not of the form K/N with 1 ≤ K ≤ N.
     #[error(

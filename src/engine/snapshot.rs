@@ -32,6 +32,7 @@ const FORMAT: u32 = 2;
 
 /// A snapshot that cannot be resumed, and why.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SnapshotError {
     /// The bytes do not start with a snapshot's marker, or are too short to
     /// hold one.

@@ -98,6 +98,7 @@ pub struct Announced {
 
 /// Why a game cannot be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GameError {
     /// A setting is outside what a game allows.
     #[error("{0}")]
@@ -112,6 +113,7 @@ pub enum GameError {
 
 /// Why a team's decision is refused; nothing is changed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecisionError {
     /// Not one amount per lever.
     #[error("expected an amount for each of the {expected} levers, found {found}")]

@@ -212,7 +212,7 @@ pub(crate) struct StartingNeed {
 
 impl StartingNeed {
     /// The distributions for every age band and set of risk factors.
-    pub fn new(config: &Config) -> Self {
+    pub(crate) fn new(config: &Config) -> Self {
         let mut by_band_and_mask = Vec::with_capacity(AGE_BANDS * 32);
         for band in 0..AGE_BANDS {
             for mask in 0..32u8 {
@@ -229,13 +229,13 @@ impl StartingNeed {
 
     /// Draws a need level (0–3) for a resident of this age holding the risk
     /// factors in `mask`.
-    pub fn draw(&self, config: &Config, mask: u8, age: u8, rng: &mut Stream) -> u8 {
+    pub(crate) fn draw(&self, config: &Config, mask: u8, age: u8, rng: &mut Stream) -> u8 {
         pick(&self.distribution(config, mask, age), rng.uniform()) as u8
     }
 
     /// The stationary need distribution of a resident of this age holding
     /// the risk factors in `mask`.
-    pub fn distribution(&self, config: &Config, mask: u8, age: u8) -> [f64; NEED_LEVELS] {
+    pub(crate) fn distribution(&self, config: &Config, mask: u8, age: u8) -> [f64; NEED_LEVELS] {
         let band = config.age_bands.band(age);
         self.by_band_and_mask[band * 32 + mask as usize]
     }

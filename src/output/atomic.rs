@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// An output folder that cannot be written or replaced, or a workbook that
 /// cannot be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OutputError {
     /// The output folder's path cannot be resolved, or its parent folder
     /// cannot be created.
@@ -229,7 +230,7 @@ fn tidy(parent: &Path, name: &str) {
 /// killed run's lock stops nobody. The file is removed on release; on
 /// systems other than Unix it is left, unlocked, for the next run.
 #[derive(Debug)]
-pub struct Lock {
+pub(super) struct Lock {
     path: PathBuf,
     // Holds the lock while open.
     _file: fs::File,
@@ -264,7 +265,7 @@ fn is_at(_: &fs::File, _: &Path) -> bool {
 
 /// Takes the lock on replacing `dir` (creating its parent folder if need
 /// be), or refuses at once if another process holds it.
-pub fn lock(dir: &Path) -> Result<Lock, OutputError> {
+pub(super) fn lock(dir: &Path) -> Result<Lock, OutputError> {
     let (parent, name) = split(dir)?;
     fs::create_dir_all(&parent).map_err(|source| OutputError::CreateDir {
         path: dir.to_path_buf(),
@@ -305,7 +306,7 @@ pub fn lock(dir: &Path) -> Result<Lock, OutputError> {
 /// parent can be created and written, and everything already in `dir` is
 /// something Upstream writes (`ours`, given each entry's path relative to
 /// `dir`), so replacing it loses nothing of the user's.
-pub fn check_writable(dir: &Path, ours: &dyn Fn(&str) -> bool) -> Result<(), OutputError> {
+pub(super) fn check_writable(dir: &Path, ours: &dyn Fn(&str) -> bool) -> Result<(), OutputError> {
     let (parent, name) = split(dir)?;
     fs::create_dir_all(&parent).map_err(|source| OutputError::CreateDir {
         path: dir.to_path_buf(),
@@ -420,7 +421,7 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
 /// Replaces the folder `dir` with one holding exactly `files` (names
 /// relative to `dir`, in subfolders where they have a `/`) and the files
 /// named in `carry` from the current folder, all or nothing.
-pub fn replace_folder(
+pub(super) fn replace_folder(
     dir: &Path,
     files: &[(String, Vec<u8>)],
     carry: &[String],

@@ -16,7 +16,7 @@ fn payback(p: &Payback) -> String {
 
 /// What the table's figures mean, in a paragraph under it, and why a net
 /// revenue saving and its net present value differ in sign where they do.
-pub fn notes(
+pub(crate) fn notes(
     economics: &Economics,
     months: u32,
     replicates: u32,
@@ -51,7 +51,7 @@ pub fn notes(
     )
 }
 
-pub fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String {
+pub(crate) fn render(exp: &Experiment, names: &[&str], economics: &Economics) -> String {
     let width = names
         .iter()
         .map(|n| n.chars().count())

@@ -13,7 +13,7 @@ use crate::economics::appraisal::Payback;
 use crate::replicates::Experiment;
 
 /// The sheets, in order.
-pub const SHEETS: [&str; 10] = [
+pub(super) const SHEETS: [&str; 10] = [
     "Cover",
     "Summary",
     "Money bridge",
@@ -27,7 +27,7 @@ pub const SHEETS: [&str; 10] = [
 ];
 
 /// The Summary sheet's columns (the read-back tests find figures by them).
-pub const SUMMARY_COLUMNS: [&str; 22] = [
+pub(super) const SUMMARY_COLUMNS: [&str; 22] = [
     "Scenario",
     "Against",
     "Net present value (£, mean)",
@@ -296,7 +296,7 @@ fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
 }
 
 /// The money bridge's columns.
-pub const BRIDGE_COLUMNS: [&str; 8] = [
+pub(super) const BRIDGE_COLUMNS: [&str; 8] = [
     "Scenario",
     "From the net revenue saving to",
     "Line",
@@ -337,7 +337,7 @@ fn bridge_rows(e: &Economics) -> Vec<Vec<Cell>> {
 }
 
 /// The Capital and financing sheet's columns.
-pub const CAPITAL_COLUMNS: [&str; 12] = [
+pub(super) const CAPITAL_COLUMNS: [&str; 12] = [
     "Scenario",
     "Financial year",
     "Payer",
@@ -542,7 +542,7 @@ fn timeseries_rows(exp: &Experiment, info: &RunInfo) -> Vec<Vec<Cell>> {
 }
 
 /// The workbook's bytes.
-pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
+pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     let f = Formats {
         header: Format::new().set_bold().set_text_wrap(),
         money: Format::new().set_num_format("£#,##0;-£#,##0"),

@@ -29,7 +29,7 @@ const INK: RGBColor = RGBColor(30, 30, 30);
 
 /// A colour as red, green and blue.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Colour(pub u8, pub u8, pub u8);
+pub(crate) struct Colour(pub u8, pub u8, pub u8);
 
 impl Colour {
     fn rgb(self) -> RGBColor {
@@ -39,7 +39,7 @@ impl Colour {
 
 /// Okabe and Ito's palette, distinguishable with every common colour-vision
 /// deficiency; the baseline is black. Yellow comes last: it is faint on white.
-pub const SCENARIO_COLOURS: [Colour; 8] = [
+pub(crate) const SCENARIO_COLOURS: [Colour; 8] = [
     Colour(0, 0, 0),
     Colour(230, 159, 0),
     Colour(86, 180, 233),
@@ -51,7 +51,7 @@ pub const SCENARIO_COLOURS: [Colour; 8] = [
 ];
 
 /// Paul Tol's "muted" palette, for stacked layers.
-pub const LAYER_COLOURS: [Colour; 10] = [
+pub(crate) const LAYER_COLOURS: [Colour; 10] = [
     Colour(204, 102, 119),
     Colour(221, 204, 119),
     Colour(17, 119, 51),
@@ -66,7 +66,7 @@ pub const LAYER_COLOURS: [Colour; 10] = [
 
 /// How an axis's numbers read.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Unit {
+pub(crate) enum Unit {
     Money,
     Count,
     Index,
@@ -137,7 +137,7 @@ fn thousands_with(v: f64, decimals: usize) -> String {
 }
 
 /// One line of a time chart, with its 90% band if it has one.
-pub struct Line {
+pub(crate) struct Line {
     pub label: String,
     pub colour: Colour,
     pub mean: Vec<f64>,
@@ -146,13 +146,13 @@ pub struct Line {
 }
 
 /// A month marked on a time chart, with the range around it shaded.
-pub struct Marker {
+pub(crate) struct Marker {
     pub label: String,
     pub month: f64,
     pub span: (f64, f64),
 }
 
-pub struct Lines {
+pub(crate) struct Lines {
     pub y_desc: String,
     pub unit: Unit,
     pub lines: Vec<Line>,
@@ -162,19 +162,19 @@ pub struct Lines {
 
 /// Mean with its 90% range.
 #[derive(Clone, Copy, Debug)]
-pub struct Value {
+pub(crate) struct Value {
     pub mean: f64,
     pub lo: f64,
     pub hi: f64,
 }
 
-pub struct BarGroup {
+pub(crate) struct BarGroup {
     pub label: String,
     pub colour: Colour,
     pub values: Vec<Value>,
 }
 
-pub struct Bars {
+pub(crate) struct Bars {
     pub y_desc: String,
     /// What the bars and whiskers are, under the legend.
     pub note: String,
@@ -186,7 +186,7 @@ pub struct Bars {
 
 /// A table of coloured cells: rows by columns, on a diverging scale where
 /// negative is blue and positive orange.
-pub struct Grid {
+pub(crate) struct Grid {
     pub rows: Vec<String>,
     pub columns: Vec<String>,
     /// Small print above each column.
@@ -213,7 +213,7 @@ impl Grid {
 
 /// One bar of a tornado: a figure with one parameter at each end of its
 /// range.
-pub struct Swing {
+pub(crate) struct Swing {
     pub label: String,
     pub low: f64,
     pub high: f64,
@@ -221,18 +221,18 @@ pub struct Swing {
 
 /// A tornado: each parameter's swing about the central figure, the largest
 /// first.
-pub struct Tornado {
+pub(crate) struct Tornado {
     pub x_desc: String,
     pub centre: f64,
     pub rows: Vec<Swing>,
 }
 
 /// What a bar chart's bars and whiskers are, unless it says otherwise.
-pub const BARS_NOTE: &str = "Bars are means across replicates; whiskers are the 90% range.";
+pub(crate) const BARS_NOTE: &str = "Bars are means across replicates; whiskers are the 90% range.";
 
 /// One parameter of a Morris screen: how much it matters (μ*) and how
 /// much that depends on the others (σ).
-pub struct Screened {
+pub(crate) struct Screened {
     pub label: String,
     pub mu_star: f64,
     pub sigma: f64,
@@ -240,14 +240,14 @@ pub struct Screened {
 
 /// A Morris screen: each parameter a point at (μ*, σ), the first `labelled`
 /// named beside their points.
-pub struct Screening {
+pub(crate) struct Screening {
     pub x_desc: String,
     pub y_desc: String,
     pub points: Vec<Screened>,
     pub labelled: usize,
 }
 
-pub enum Body {
+pub(crate) enum Body {
     Lines(Lines),
     Bars(Bars),
     Grid(Grid),
@@ -255,7 +255,7 @@ pub enum Body {
     Screening(Screening),
 }
 
-pub struct Chart {
+pub(crate) struct Chart {
     /// File name without extension, also the figure's id in the report.
     pub file: String,
     pub title: String,
@@ -294,7 +294,7 @@ fn failed(chart: &Chart) -> impl Fn(Box<dyn Error + Send + Sync>) -> ReportError
 }
 
 /// Renders a chart as an SVG document.
-pub fn svg(chart: &Chart) -> Result<String, ReportError> {
+pub(crate) fn svg(chart: &Chart) -> Result<String, ReportError> {
     register_fonts();
     let mut out = String::new();
     {
@@ -307,7 +307,7 @@ pub fn svg(chart: &Chart) -> Result<String, ReportError> {
 }
 
 /// Renders a chart as a PNG image of `chart.size` pixels.
-pub fn png(chart: &Chart) -> Result<Vec<u8>, ReportError> {
+pub(crate) fn png(chart: &Chart) -> Result<Vec<u8>, ReportError> {
     register_fonts();
     let (w, h) = chart.size;
     let mut pixels = vec![0u8; w as usize * h as usize * 3];

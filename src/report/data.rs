@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::ReportError;
-pub use crate::economics::appraisal::{Appraisal, Cumulative, Payback};
+pub(crate) use crate::economics::appraisal::{Appraisal, Cumulative, Payback};
 use crate::metrics::{Band, Metric};
 // Text cells of the CSV files are read as they were before the writer
 // neutralised them for spreadsheets.
@@ -19,7 +19,7 @@ use crate::published::{EconomicsFile, MonthRecord, Settings, SummaryFile, de_csv
 pub type Source<'a> = dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync + 'a;
 
 #[derive(Debug, Deserialize)]
-pub struct NeighbourhoodRow {
+pub(crate) struct NeighbourhoodRow {
     #[serde(deserialize_with = "de_csv_text")]
     pub scenario: String,
     #[serde(deserialize_with = "de_csv_text")]
@@ -30,7 +30,7 @@ pub struct NeighbourhoodRow {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AssumptionRow {
+pub(crate) struct AssumptionRow {
     #[serde(deserialize_with = "de_csv_text")]
     pub scenario: String,
     #[serde(deserialize_with = "de_csv_text")]
@@ -56,7 +56,7 @@ pub struct AssumptionRow {
 
 /// A row of `sensitivity.csv`: one parameter at each end of its range.
 #[derive(Debug, Deserialize)]
-pub struct SensitivityRow {
+pub(crate) struct SensitivityRow {
     #[serde(deserialize_with = "de_csv_text")]
     pub scenario: String,
     pub rank: u32,
@@ -78,7 +78,7 @@ pub struct SensitivityRow {
 /// A row of `morris.csv`: one parameter's elementary effects (the columns
 /// the report shows).
 #[derive(Debug, Deserialize)]
-pub struct MorrisRow {
+pub(crate) struct MorrisRow {
     #[serde(deserialize_with = "de_csv_text")]
     pub scenario: String,
     pub rank: u32,
@@ -90,7 +90,7 @@ pub struct MorrisRow {
 }
 
 /// Monthly bands by scenario and metric.
-pub struct Series {
+pub(crate) struct Series {
     file: &'static str,
     names: Vec<String>,
     bands: BTreeMap<(usize, String), Vec<Band>>,
@@ -98,7 +98,7 @@ pub struct Series {
 
 impl Series {
     /// The monthly bands of `metric` for scenario `s`, month 1 first.
-    pub fn get(&self, s: usize, metric: &Metric) -> Result<&[Band], ReportError> {
+    pub(crate) fn get(&self, s: usize, metric: &Metric) -> Result<&[Band], ReportError> {
         let metric = metric.name();
         self.bands
             .get(&(s, metric.clone()))
@@ -154,7 +154,7 @@ impl Timeline {
 }
 
 /// Everything the report is built from.
-pub struct RunData {
+pub(crate) struct RunData {
     pub summary: SummaryFile,
     pub economics: EconomicsFile<'static>,
     pub timeseries: Series,
@@ -170,7 +170,7 @@ pub struct RunData {
 
 impl RunData {
     /// Scenario `s`'s one-way rows, the largest swing first.
-    pub fn swings(&self, s: usize) -> Vec<&SensitivityRow> {
+    pub(crate) fn swings(&self, s: usize) -> Vec<&SensitivityRow> {
         let name = &self.summary.scenarios[s].name;
         let mut rows: Vec<_> = self
             .sensitivity
@@ -182,7 +182,7 @@ impl RunData {
     }
 
     /// Scenario `s`'s Morris rows, the largest μ* first.
-    pub fn screened(&self, s: usize) -> Vec<&MorrisRow> {
+    pub(crate) fn screened(&self, s: usize) -> Vec<&MorrisRow> {
         let name = &self.summary.scenarios[s].name;
         let mut rows: Vec<_> = self.morris.iter().filter(|r| &r.scenario == name).collect();
         rows.sort_by_key(|r| r.rank);
@@ -191,15 +191,15 @@ impl RunData {
 }
 
 impl RunData {
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.summary.scenarios.iter().map(|s| s.name.as_str())
     }
 
-    pub fn months(&self) -> u32 {
+    pub(crate) fn months(&self) -> u32 {
         self.summary.settings.months
     }
 
-    pub fn price_base_label(&self) -> String {
+    pub(crate) fn price_base_label(&self) -> String {
         let c = &self.economics.conventions;
         crate::economics::fy_label(c.price_base, c.financial_year_start_month)
     }
@@ -372,7 +372,7 @@ fn start_of(settings: &Settings) -> Result<(i32, u32), ReportError> {
 }
 
 /// Reads and checks the output folder that `source` reads from.
-pub fn load(source: &Source) -> Result<RunData, ReportError> {
+pub(crate) fn load(source: &Source) -> Result<RunData, ReportError> {
     let summary: SummaryFile = json(source, "summary.json")?;
     let economics: EconomicsFile<'static> = json(source, "economics.json")?;
     let names: Vec<String> = summary.scenarios.iter().map(|s| s.name.clone()).collect();

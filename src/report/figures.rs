@@ -16,7 +16,7 @@ pub(crate) const WIDE: (u32, u32) = (1100, 600);
 
 /// Where a chart goes in the report.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Section {
+pub(crate) enum Section {
     Scenario(usize),
     Demand,
     Neighbourhoods,
@@ -24,7 +24,7 @@ pub enum Section {
     Decide,
 }
 
-pub struct Figure {
+pub(crate) struct Figure {
     pub section: Section,
     pub chart: Chart,
 }
@@ -614,7 +614,7 @@ fn neighbourhood_grid(d: &RunData) -> Option<Chart> {
 }
 
 /// Every chart of the report, in the order it shows them.
-pub fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
+pub(crate) fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
     let n = d.summary.scenarios.len();
     let mut out = Vec::new();
     for a in d.economics.appraisals.iter() {
@@ -655,7 +655,7 @@ pub fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
 }
 
 /// Parameters a tornado or Morris chart shows: the largest.
-pub const DECIDING: usize = 10;
+pub(crate) const DECIDING: usize = 10;
 
 /// Scenario `s`'s tornado of net present value over the parameters with
 /// the largest one-way swings, if the folder has a sensitivity run.

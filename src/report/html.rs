@@ -708,7 +708,7 @@ fn reproduce(out: &mut String, d: &RunData) {
 pub const APPENDIX: &str = "appendix";
 
 /// The whole report page. `svgs` holds each figure's SVG by file name.
-pub fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> String {
+pub(crate) fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) -> String {
     let names: Vec<&str> = d.names().collect();
     let s = &d.summary.settings;
     let months = d.months();

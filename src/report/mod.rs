@@ -17,6 +17,7 @@ use crate::published::{CHARTS_DIR, REPORT_FILE};
 
 /// Why the report could not be built from a run's files.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReportError {
     /// A published file the report needs cannot be read.
     #[error("{file} is missing or unreadable ({reason})")]

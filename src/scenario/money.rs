@@ -98,7 +98,7 @@ fn by_id(
     Ok((out, default))
 }
 
-pub fn conventions(s: &Scenario, config: &Config, start: (i32, u32)) -> R<Conventions> {
+pub(super) fn conventions(s: &Scenario, config: &Config, start: (i32, u32)) -> R<Conventions> {
     let d = Conventions::default();
     let Some(e) = &s.economics else {
         return Ok(Conventions { start, ..d });
@@ -238,7 +238,7 @@ pub fn conventions(s: &Scenario, config: &Config, start: (i32, u32)) -> R<Conven
 
 /// Each intervention's money: financing, residual value and the grades that
 /// set its optimism bias (the weakest stated; none stated counts as low).
-pub fn interventions(s: &Scenario) -> R<Vec<InterventionMoney>> {
+pub(super) fn interventions(s: &Scenario) -> R<Vec<InterventionMoney>> {
     let mut out = Vec::new();
     for (id, x) in &s.interventions {
         let path = |f: &str| format!("interventions.{id}.{f}");

@@ -100,7 +100,7 @@ pub(super) fn warnings(
 /// How many times above or below the national unit cost the bundled
 /// borough uses for a service its cost may be before it is warned about:
 /// places differ, but rarely tenfold.
-pub const UNIT_COST_FACTOR: f64 = 10.0;
+pub(super) const UNIT_COST_FACTOR: f64 = 10.0;
 
 /// The bundled borough's unit costs, each service's national figure with
 /// its source: (field path, £, what one unit is, source), read once from

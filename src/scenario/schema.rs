@@ -56,7 +56,7 @@ fn value_of<T: serde::de::DeserializeOwned>(v: toml::Value) -> Result<T, toml::d
 
 /// A parameter with its evidence.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Param<T> {
+pub(super) struct Param<T> {
     pub value: T,
     pub source: Option<String>,
     pub confidence: Option<Confidence>,
@@ -67,7 +67,7 @@ pub struct Param<T> {
 
 /// What a size is counted per.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Per {
+pub(super) enum Per {
     /// The whole place: the value as written.
     #[default]
     Place,
@@ -81,14 +81,14 @@ pub enum Per {
 
 /// The keys that may stand in place of `value` in a size, and what each
 /// counts per.
-pub const PER_KEYS: [(&str, Per); 3] = [
+pub(super) const PER_KEYS: [(&str, Per); 3] = [
     ("per_1000_residents", Per::Residents),
     ("per_1000_children", Per::Children),
     ("per_1000_households", Per::Households),
 ];
 
 /// Where a size may be written per 1,000: `*` stands for any one key.
-pub const SIZES: [&str; 6] = [
+pub(super) const SIZES: [&str; 6] = [
     "episodes.*.capacity",
     "interventions.*.annual_budget",
     "interventions.*.caseload",
@@ -98,7 +98,7 @@ pub const SIZES: [&str; 6] = [
 ];
 
 impl<T> Param<T> {
-    pub fn plain(value: T) -> Self {
+    pub(super) fn plain(value: T) -> Self {
         Param {
             value,
             source: None,
@@ -171,7 +171,7 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Param<T> {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Scenario {
+pub(super) struct Scenario {
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -218,7 +218,7 @@ pub struct Scenario {
 /// interventions (`upstream optimise`), and the limits on the split.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OptimiseIn {
+pub(super) struct OptimiseIn {
     /// £ a year to split, every year of the horizon.
     pub budget: f64,
     /// The interventions the budget may go to, by their key.
@@ -250,7 +250,7 @@ pub struct OptimiseIn {
 /// and no range of its own takes, as a share of its value either side.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UncertaintyIn {
+pub(super) struct UncertaintyIn {
     pub default_width: ByGradeIn,
     #[serde(default)]
     // Accepted here; read from the TOML by the assumptions walk.
@@ -271,7 +271,7 @@ fn default_true() -> bool {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PopulationIn {
+pub(super) struct PopulationIn {
     pub residents: u32,
     pub neighbourhoods: u32,
     #[serde(default)]
@@ -307,7 +307,7 @@ pub struct PopulationIn {
 /// first row is used.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TrendIn {
+pub(super) struct TrendIn {
     /// Where the figures come from (for example an ONS projection's table);
     /// read, with `confidence`, by the assumptions list from the merged
     /// table.
@@ -326,7 +326,7 @@ pub struct TrendIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NeedIn {
+pub(super) struct NeedIn {
     pub escalation_per_month: Param<[f64; 3]>,
     pub recovery_per_month: Param<[f64; 3]>,
     pub age_escalation_multiplier: Param<[f64; 4]>,
@@ -335,7 +335,7 @@ pub struct NeedIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RiskIn {
+pub(super) struct RiskIn {
     pub prevalence_most_deprived: Param<f64>,
     pub prevalence_least_deprived: Param<f64>,
     pub escalation_multiplier: Param<f64>,
@@ -345,7 +345,7 @@ pub struct RiskIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RiskFactorsIn {
+pub(super) struct RiskFactorsIn {
     pub low_income: RiskIn,
     pub insecure_housing: RiskIn,
     pub isolation: RiskIn,
@@ -356,7 +356,7 @@ pub struct RiskFactorsIn {
 /// A multiplier per risk factor; factors not named multiply by 1.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RiskMultIn {
+pub(super) struct RiskMultIn {
     pub low_income: Option<Param<f64>>,
     pub insecure_housing: Option<Param<f64>>,
     pub isolation: Option<Param<f64>>,
@@ -365,7 +365,7 @@ pub struct RiskMultIn {
 }
 
 impl RiskMultIn {
-    pub fn by_factor(&self) -> [(&'static str, Option<f64>); 5] {
+    pub(super) fn by_factor(&self) -> [(&'static str, Option<f64>); 5] {
         let v = |p: &Option<Param<f64>>| p.as_ref().map(|p| p.value);
         [
             ("low_income", v(&self.low_income)),
@@ -379,13 +379,13 @@ impl RiskMultIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HouseholdIn {
+pub(super) struct HouseholdIn {
     pub crisis_stress_multiplier: Param<[f64; 3]>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AssetsIn {
+pub(super) struct AssetsIn {
     pub base_places_per_1000: Param<f64>,
     pub connect_per_month: Param<f64>,
     pub isolated_uptake_multiplier: Param<f64>,
@@ -397,7 +397,7 @@ pub struct AssetsIn {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum AgeBandName {
+pub(super) enum AgeBandName {
     Children,
     WorkingAge,
     Older,
@@ -406,7 +406,7 @@ pub enum AgeBandName {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EventIn {
+pub(super) struct EventIn {
     pub name: String,
     pub payer: Payer,
     pub unit_cost: Param<f64>,
@@ -427,7 +427,7 @@ pub struct EventIn {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DistributionName {
+pub(super) enum DistributionName {
     Exponential,
     Lognormal,
     Fixed,
@@ -435,7 +435,7 @@ pub enum DistributionName {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DurationIn {
+pub(super) struct DurationIn {
     pub distribution: DistributionName,
     pub mean_months: Param<f64>,
     #[serde(default)]
@@ -444,7 +444,7 @@ pub struct DurationIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EpisodeIn {
+pub(super) struct EpisodeIn {
     pub name: String,
     pub payer: Payer,
     #[serde(default)]
@@ -477,7 +477,7 @@ pub struct EpisodeIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HandoffIn {
+pub(super) struct HandoffIn {
     pub window_months: u32,
     pub cost_per_extra_service: Param<f64>,
     pub payer: Payer,
@@ -487,7 +487,7 @@ pub struct HandoffIn {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum KindIn {
+pub(super) enum KindIn {
     Caseload,
     Assets,
     Places,
@@ -496,7 +496,7 @@ pub enum KindIn {
 /// Which neighbourhoods: `"all"`, `"most_deprived:N"`, `"least_deprived:N"`
 /// or a list of names.
 #[derive(Clone, Debug, PartialEq)]
-pub enum NeighbourhoodsIn {
+pub(super) enum NeighbourhoodsIn {
     All,
     MostDeprived(u32),
     LeastDeprived(u32),
@@ -547,7 +547,7 @@ impl<'de> Deserialize<'de> for NeighbourhoodsIn {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TargetingIn {
+pub(super) struct TargetingIn {
     #[serde(default)]
     pub neighbourhoods: Option<NeighbourhoodsIn>,
     #[serde(default)]
@@ -566,14 +566,14 @@ pub struct TargetingIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpandIn {
+pub(super) struct ExpandIn {
     pub from_year: u32,
     pub neighbourhoods: NeighbourhoodsIn,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum EffectOn {
+pub(super) enum EffectOn {
     Escalation,
     Recovery,
     RiskFactor,
@@ -585,7 +585,7 @@ pub enum EffectOn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EffectIn {
+pub(super) struct EffectIn {
     pub on: EffectOn,
     #[serde(default)]
     pub service: Option<String>,
@@ -602,7 +602,7 @@ pub struct EffectIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InterventionIn {
+pub(super) struct InterventionIn {
     pub name: String,
     #[serde(default)]
     // Accepted here; read from the TOML by the assumptions walk.
@@ -668,7 +668,7 @@ pub struct InterventionIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ShockIn {
+pub(super) struct ShockIn {
     pub name: String,
     pub from_month: u32,
     pub to_month: u32,
@@ -686,7 +686,7 @@ pub struct ShockIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProviderFailureIn {
+pub(super) struct ProviderFailureIn {
     pub name: String,
     /// The episode service that loses places, by id.
     pub service: String,
@@ -706,7 +706,7 @@ pub struct ProviderFailureIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RiskScoreIn {
+pub(super) struct RiskScoreIn {
     pub need_weights: [u8; 4],
     pub factor_weights: [u8; 5],
 }
@@ -714,7 +714,7 @@ pub struct RiskScoreIn {
 /// How a capital purchase is paid for out of revenue.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FinancingIn {
+pub(super) struct FinancingIn {
     pub method: FinancingMethodIn,
     /// Interest rate a year, as a fraction.
     pub rate: Param<f64>,
@@ -724,7 +724,7 @@ pub struct FinancingIn {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FinancingMethodIn {
+pub(super) enum FinancingMethodIn {
     Annuity,
     Mrp,
 }
@@ -732,7 +732,7 @@ pub enum FinancingMethodIn {
 /// The money conventions: each has a default, shown in the outputs.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EconomicsIn {
+pub(super) struct EconomicsIn {
     /// Financial year the scenario's money is priced in, "2023/24".
     #[serde(default)]
     pub price_base: Option<String>,
@@ -767,7 +767,7 @@ pub struct EconomicsIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OptimismBiasIn {
+pub(super) struct OptimismBiasIn {
     pub cost_uplift: ByGradeIn,
     pub savings_haircut: ByGradeIn,
 }
@@ -775,7 +775,7 @@ pub struct OptimismBiasIn {
 /// One value for each confidence grade.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ByGradeIn {
+pub(super) struct ByGradeIn {
     pub high: Param<f64>,
     pub medium: Param<f64>,
     pub low: Param<f64>,
@@ -783,14 +783,14 @@ pub struct ByGradeIn {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PoolIn {
+pub(super) struct PoolIn {
     pub name: String,
     pub payers: Vec<Payer>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BudgetIn {
+pub(super) struct BudgetIn {
     /// Revenue budget envelope, nominal £ by financial year (last repeats).
     #[serde(default)]
     pub envelope: Option<Param<Vec<f64>>>,

@@ -72,6 +72,7 @@ pub fn new_key() -> String {
 
 /// The server could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServeError {
     /// The database could not be opened.
     #[error("{}: {source}", path.display())]

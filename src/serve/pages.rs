@@ -31,7 +31,7 @@ button{font:inherit;padding:.35rem 1rem;background:#0b3d5c;color:#fff;border:0;c
 ";
 
 /// A whole page.
-pub fn page(title: &str, body: Markup) -> Markup {
+pub(super) fn page(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en-GB" {
@@ -50,7 +50,7 @@ pub fn page(title: &str, body: Markup) -> Markup {
 }
 
 /// A refusal or failure, with the way back.
-pub fn message(title: &str, text: &str, back: &str) -> Markup {
+pub(super) fn message(title: &str, text: &str, back: &str) -> Markup {
     page(
         title,
         html! {
@@ -61,7 +61,7 @@ pub fn message(title: &str, text: &str, back: &str) -> Markup {
 }
 
 /// A scenario a facilitator can choose.
-pub struct Playable {
+pub(super) struct Playable {
     /// Its file name.
     pub file: String,
     /// Its name.
@@ -73,7 +73,7 @@ pub struct Playable {
 /// The front page: join a game, or set one up.
 /// The home page; `key` is the facilitator key when the page was opened
 /// with it, filled into the set-up forms.
-pub fn home(playable: &[Playable], key: Option<&str>) -> Markup {
+pub(super) fn home(playable: &[Playable], key: Option<&str>) -> Markup {
     page(
         "Learning simulation",
         html! {
@@ -182,7 +182,7 @@ fn shock_text(a: &Announced, services: &[(String, String)]) -> String {
 }
 
 /// One round's results for one team.
-pub fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
+pub(super) fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
     html! {
         section.card {
             h3 { (round_title(r.round)) " (" (r.financial_year) ")" }
@@ -242,7 +242,7 @@ pub fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
 
 /// What a team sees: the round to decide, and its results so far.
 #[allow(clippy::too_many_arguments)]
-pub fn team(
+pub(super) fn team(
     game: &GameRow,
     team: &Team,
     levers: &[Lever],
@@ -300,7 +300,7 @@ fn deadline_text(unix: i64) -> String {
 
 /// The facilitator's dashboard.
 #[allow(clippy::too_many_arguments)]
-pub fn facilitate(
+pub(super) fn facilitate(
     game: &GameRow,
     link: &str,
     teams: &[Team],
@@ -370,7 +370,7 @@ pub fn facilitate(
 }
 
 /// The debrief: every round, every team's decision beside what happened.
-pub fn debrief(
+pub(super) fn debrief(
     game: &GameRow,
     teams: &[Team],
     levers: &[Lever],
@@ -417,7 +417,7 @@ pub fn debrief(
 }
 
 /// Words the game uses, in the users' language.
-pub fn glossary() -> Markup {
+pub(super) fn glossary() -> Markup {
     let words: [(&str, &str); 7] = [
         (
             "Net present value (NPV)",

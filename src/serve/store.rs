@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS states (
 
 /// The database could not be read or written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// SQLite refused.
     #[error("the games database: {0}")]

@@ -69,7 +69,7 @@ fn break_even_page(b: &super::BreakEvens, replicates: u32, seed: u64) -> String 
 
 /// Its page, as (name, contents): `report.html`, each lever's break-even
 /// in words and its net present value along its grid.
-pub fn page(b: &super::BreakEvens, replicates: u32, seed: u64) -> Vec<(String, Vec<u8>)> {
+pub(super) fn page(b: &super::BreakEvens, replicates: u32, seed: u64) -> Vec<(String, Vec<u8>)> {
     vec![(
         crate::published::REPORT_FILE.to_string(),
         break_even_page(b, replicates, seed).into_bytes(),

@@ -166,7 +166,10 @@ fn charts(c: &super::Calibration) -> Vec<Chart> {
 /// `charts/` one chart per metric observed, the observed counts beside the
 /// simulation's before and after calibration, with 90% ranges. `years` is
 /// the horizon simulated.
-pub fn page(c: &super::Calibration, years: u32) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+pub(super) fn page(
+    c: &super::Calibration,
+    years: u32,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = charts(c);
     page_with_charts(&charts, |svgs| calibration_page(c, years, &charts, svgs))
 }

@@ -76,6 +76,7 @@ impl Objective {
 
 /// Why an optimisation cannot be run as asked.
 #[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
 pub enum OptimiseError {
     /// The scenario has no `[optimise]` table.
     #[error(

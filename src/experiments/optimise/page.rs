@@ -315,7 +315,7 @@ fn frontier(o: &super::Optimised) -> Vec<Chart> {
 /// Its page and charts, as (name, contents): `report.html`, and under
 /// `charts/` the best split's net present value and crisis-months avoided
 /// at each share of the budget.
-pub fn page(o: &super::Optimised) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+pub(super) fn page(o: &super::Optimised) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = frontier(o);
     page_with_charts(&charts, |svgs| optimise_page(o, &charts, svgs))
 }

@@ -40,6 +40,7 @@ use crate::scenario::Loaded;
 
 /// A run that cannot be reviewed as asked.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReviewError {
     /// The folder holds no run's `summary.json`.
     #[error("{} holds no run to review (no readable summary.json): {why}", dir.display())]

@@ -197,7 +197,7 @@ fn charts(r: &super::Reviewed) -> Vec<Chart> {
 /// Its page and charts, as (name, contents): `report.html`, and under
 /// `charts/` one chart per metric observed, the observed counts beside the
 /// projection's band. `run` is the reviewed run's folder.
-pub fn page(r: &super::Reviewed, run: &str) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+pub(super) fn page(r: &super::Reviewed, run: &str) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = charts(r);
     page_with_charts(&charts, |svgs| review_page(r, run, &charts, svgs))
 }

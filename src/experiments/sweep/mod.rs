@@ -34,6 +34,7 @@ pub const MAX_POINTS: usize = 101;
 
 /// Why a sweep cannot be run as asked.
 #[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
 pub enum SweepError {
     /// `--vary` written other than as `NAME=FROM:TO:POINTS`.
     #[error(

@@ -205,7 +205,7 @@ fn charts(sweep: &super::Swept) -> Vec<Chart> {
 /// `charts/`: over one number, bar charts of net present value and of
 /// crisis-months avoided at each value, every scenario with its 90% range;
 /// over two, a heat map of each scenario's net present value.
-pub fn page(
+pub(super) fn page(
     sweep: &super::Swept,
     replicates: u32,
     seed: u64,

@@ -10,19 +10,19 @@ use crate::model::{AGE_BANDS, Payer, RISK_FACTORS};
 use crate::scenario::Invalid;
 use crate::scenario::schema::{AgeBandName, RiskMultIn};
 
-pub type R<T> = Result<T, Invalid>;
+pub(crate) type R<T> = Result<T, Invalid>;
 
 /// Weeks in an average month: weekly amounts become monthly ones.
-pub const WEEKS_PER_MONTH: f64 = 365.25 / 7.0 / 12.0;
+pub(crate) const WEEKS_PER_MONTH: f64 = 365.25 / 7.0 / 12.0;
 
-pub fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
+pub(crate) fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
     Err(Invalid {
         path: path.into(),
         message: message.into(),
     })
 }
 
-pub fn finite(path: &str, v: f64) -> R<f64> {
+pub(crate) fn finite(path: &str, v: f64) -> R<f64> {
     if v.is_finite() {
         Ok(v)
     } else {
@@ -30,14 +30,14 @@ pub fn finite(path: &str, v: f64) -> R<f64> {
     }
 }
 
-pub fn non_negative(path: &str, v: f64, what: &str) -> R<f64> {
+pub(crate) fn non_negative(path: &str, v: f64, what: &str) -> R<f64> {
     if finite(path, v)? < 0.0 {
         return bad(path, format!("expected {what} of 0 or more, found {v}"));
     }
     Ok(v)
 }
 
-pub fn probability(path: &str, v: f64) -> R<f64> {
+pub(crate) fn probability(path: &str, v: f64) -> R<f64> {
     if !(0.0..=1.0).contains(&finite(path, v)?) {
         return bad(
             path,
@@ -51,7 +51,7 @@ pub fn probability(path: &str, v: f64) -> R<f64> {
 /// in pence, far inside the range of a 64-bit integer.
 const MAX_POUNDS: f64 = 1e12;
 
-pub fn cost(path: &str, v: f64) -> R<f64> {
+pub(crate) fn cost(path: &str, v: f64) -> R<f64> {
     non_negative(path, v, "a cost in £")?;
     if v > MAX_POUNDS {
         return bad(
@@ -63,7 +63,7 @@ pub fn cost(path: &str, v: f64) -> R<f64> {
 }
 
 /// Places, caseloads and capacities: at most ten million.
-pub fn places(path: &str, v: u32) -> R<u32> {
+pub(crate) fn places(path: &str, v: u32) -> R<u32> {
     if v > 10_000_000 {
         return bad(path, format!("expected at most 10,000,000, found {v}"));
     }
@@ -72,14 +72,14 @@ pub fn places(path: &str, v: u32) -> R<u32> {
 
 /// As [`places`], for a count held as a number (a size resolved for the
 /// place, so already whole): 0 to ten million.
-pub fn place_count(path: &str, v: f64) -> R<u32> {
+pub(crate) fn place_count(path: &str, v: f64) -> R<u32> {
     if !(0.0..=10_000_000.0).contains(&finite(path, v)?) {
         return bad(path, format!("expected 0 to 10,000,000, found {v}"));
     }
     Ok(v.round() as u32)
 }
 
-pub fn hazard(path: &str, v: f64) -> R<f64> {
+pub(crate) fn hazard(path: &str, v: f64) -> R<f64> {
     non_negative(path, v, "a rate per month")?;
     if v > 50.0 {
         return bad(
@@ -90,7 +90,7 @@ pub fn hazard(path: &str, v: f64) -> R<f64> {
     Ok(v)
 }
 
-pub fn multiplier(path: &str, v: f64) -> R<f64> {
+pub(crate) fn multiplier(path: &str, v: f64) -> R<f64> {
     non_negative(path, v, "a multiplier")?;
     if v > 1000.0 {
         return bad(
@@ -102,7 +102,7 @@ pub fn multiplier(path: &str, v: f64) -> R<f64> {
 }
 
 /// `check` on each element, named `path[i]`.
-pub fn each<const N: usize>(
+pub(crate) fn each<const N: usize>(
     path: &str,
     v: [f64; N],
     check: fn(&str, f64) -> R<f64>,
@@ -113,7 +113,7 @@ pub fn each<const N: usize>(
     Ok(v)
 }
 
-pub fn shares(path: &str, v: &[f64], len: std::ops::RangeInclusive<usize>) -> R<Vec<f64>> {
+pub(crate) fn shares(path: &str, v: &[f64], len: std::ops::RangeInclusive<usize>) -> R<Vec<f64>> {
     if !len.contains(&v.len()) {
         return bad(
             path,
@@ -135,7 +135,7 @@ pub fn shares(path: &str, v: &[f64], len: std::ops::RangeInclusive<usize>) -> R<
 }
 
 /// Pence from pounds, rounded to the nearest penny.
-pub fn pence(pounds: f64) -> i64 {
+pub(crate) fn pence(pounds: f64) -> i64 {
     (pounds * 100.0).round() as i64
 }
 
@@ -146,7 +146,7 @@ const BAND_NAMES: [AgeBandName; 4] = [
     AgeBandName::Oldest,
 ];
 
-pub fn bands(path: &str, names: &[AgeBandName]) -> R<[bool; AGE_BANDS]> {
+pub(crate) fn bands(path: &str, names: &[AgeBandName]) -> R<[bool; AGE_BANDS]> {
     if names.is_empty() {
         return bad(
             path,
@@ -164,7 +164,7 @@ pub fn bands(path: &str, names: &[AgeBandName]) -> R<[bool; AGE_BANDS]> {
 }
 
 /// Multipliers by risk factor; a factor not given multiplies by 1.
-pub fn risk_mults(path: &str, m: &Option<RiskMultIn>) -> R<[f64; RISK_FACTORS]> {
+pub(crate) fn risk_mults(path: &str, m: &Option<RiskMultIn>) -> R<[f64; RISK_FACTORS]> {
     let mut out = [1.0; RISK_FACTORS];
     if let Some(m) = m {
         for (f, (name, v)) in m.by_factor().iter().enumerate() {
@@ -177,7 +177,7 @@ pub fn risk_mults(path: &str, m: &Option<RiskMultIn>) -> R<[f64; RISK_FACTORS]> 
 }
 
 /// A month as `"YYYY-MM"`: the year and the month.
-pub fn parse_start(s: &str) -> R<(i32, u32)> {
+pub(crate) fn parse_start(s: &str) -> R<(i32, u32)> {
     let err = || {
         bad(
             "start",
@@ -198,7 +198,7 @@ pub fn parse_start(s: &str) -> R<(i32, u32)> {
 
 /// A service's or intervention's id: it names metrics in the output files,
 /// so lower-case letters, digits and underscores only.
-pub fn valid_id(path: &str, id: &str) -> R<()> {
+pub(crate) fn valid_id(path: &str, id: &str) -> R<()> {
     if id.is_empty()
         || !id
             .chars()
@@ -216,7 +216,7 @@ pub fn valid_id(path: &str, id: &str) -> R<()> {
 /// (`amount` in £ a week beside `payer`, both or neither): as the paying
 /// payer and pence a month. `base` is the table's path, `to` the payer
 /// receiving it, `what` the amount in words for the errors.
-pub fn transfer(
+pub(crate) fn transfer(
     base: &str,
     (amount_field, amount): (&str, Option<f64>),
     (payer_field, payer): (&str, Option<Payer>),
@@ -254,7 +254,7 @@ pub fn transfer(
 
 /// The index of service `svc` among `ids` (a `kind` of service), or an
 /// error listing them.
-pub fn service_index(path: String, ids: &[&str], svc: &str, kind: &str) -> R<usize> {
+pub(crate) fn service_index(path: String, ids: &[&str], svc: &str, kind: &str) -> R<usize> {
     ids.iter().position(|n| *n == svc).ok_or_else(|| Invalid {
         path,
         message: format!(

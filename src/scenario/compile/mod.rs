@@ -23,10 +23,10 @@ use crate::model::{Config, StartingHousehold};
 use crate::scenario::schema::Scenario;
 use checks::{R, bad, parse_start};
 
-pub use population::neighbourhood_names;
+pub(super) use population::neighbourhood_names;
 
 /// A scenario ready for the engine, and the calendar month it starts in.
-pub struct Compiled {
+pub(super) struct Compiled {
     pub config: Config,
     pub start: (i32, u32),
     /// The scenario with every size written per 1,000 turned into an amount
@@ -39,7 +39,7 @@ pub const MAX_YEARS: u32 = 30;
 const MAX_MONTHS: u32 = MAX_YEARS * 12;
 const MAX_BURN_IN: u32 = 240;
 
-pub fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Compiled> {
+pub(super) fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) -> R<Compiled> {
     let (start, months) = horizon(s)?;
     let (population, age_bands) =
         population::population(&s.population, starting, parse_start(&s.start)?.0)?;

@@ -147,7 +147,7 @@ fn trend(p: &PopulationIn, start_year: i32) -> R<Option<Trend>> {
 }
 
 /// Neighbourhood names as the scenario gives them, or N01, N02, … by default.
-pub fn neighbourhood_names(p: &PopulationIn) -> Vec<String> {
+pub(crate) fn neighbourhood_names(p: &PopulationIn) -> Vec<String> {
     match &p.neighbourhood_names {
         Some(n) => n.clone(),
         None => (1..=p.neighbourhoods as usize)

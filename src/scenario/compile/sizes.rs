@@ -10,7 +10,7 @@ use crate::scenario::schema::{Param, Per, Scenario};
 
 /// What a size written per 1,000 is multiplied by, for one place.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Scale {
+pub(super) struct Scale {
     /// Residents in the place.
     pub residents: f64,
     /// Expected residents under 18 at the start.
@@ -22,7 +22,7 @@ pub struct Scale {
 impl Scale {
     /// The counts of a place's starting population (expected, for a
     /// synthesised one; counted, for one given resident by resident).
-    pub fn of(p: &PopulationSpec) -> Scale {
+    pub(super) fn of(p: &PopulationSpec) -> Scale {
         let residents = match &p.starting {
             Some(list) => list.iter().map(|h| h.members.len()).sum::<usize>() as f64,
             None => p.residents as f64,
@@ -36,7 +36,7 @@ impl Scale {
     }
 
     /// The amount one unit of a size counted `per` this stands for.
-    pub fn factor(&self, per: Per) -> f64 {
+    pub(super) fn factor(&self, per: Per) -> f64 {
         match per {
             Per::Place => 1.0,
             Per::Residents => self.residents / 1000.0,
@@ -47,7 +47,7 @@ impl Scale {
 }
 
 /// The scenario with every size an amount for this place.
-pub fn resolve(s: &Scenario, scale: &Scale) -> R<Scenario> {
+pub(super) fn resolve(s: &Scenario, scale: &Scale) -> R<Scenario> {
     let mut s = s.clone();
     for (id, e) in s.episodes.iter_mut() {
         let path = format!("episodes.{id}.capacity");
