@@ -20,14 +20,29 @@ use crate::model::{Payer, Unit};
 pub const DATA_FILES: [&str; 9] = [
     TIMESERIES_FILE,
     DIFFERENCES_FILE,
-    "by_neighbourhood.csv",
-    "assumptions.csv",
-    "summary.json",
-    "economics.json",
-    "budget.csv",
-    "draws.csv",
-    "upstream.xlsx",
+    BY_NEIGHBOURHOOD_FILE,
+    ASSUMPTIONS_FILE,
+    SUMMARY_FILE,
+    ECONOMICS_FILE,
+    BUDGET_FILE,
+    DRAWS_FILE,
+    WORKBOOK_FILE,
 ];
+
+/// Each neighbourhood's resident-months and crisis-months, by scenario.
+pub const BY_NEIGHBOURHOOD_FILE: &str = "by_neighbourhood.csv";
+/// Every assumption with its source, confidence and range.
+pub const ASSUMPTIONS_FILE: &str = "assumptions.csv";
+/// The run's settings, scenarios and headline figures ([`SummaryFile`]).
+pub const SUMMARY_FILE: &str = "summary.json";
+/// The appraisals and budgets ([`EconomicsFile`]).
+pub const ECONOMICS_FILE: &str = "economics.json";
+/// Each payer's budget by financial year.
+pub const BUDGET_FILE: &str = "budget.csv";
+/// Each replicate's draws of the uncertain parameters.
+pub const DRAWS_FILE: &str = "draws.csv";
+/// The workbook.
+pub const WORKBOOK_FILE: &str = "upstream.xlsx";
 
 /// The split of a scenario's net present value variance between the
 /// uncertain parameters and chance, in one sentence: the same words in the
@@ -133,6 +148,114 @@ impl MonthRecord {
 
 /// The file `upstream sensitivity` writes in its output folder.
 pub const SENSITIVITY_FILE: &str = "sensitivity.csv";
+
+/// A row of [`SENSITIVITY_FILE`]: one parameter at each end of its range,
+/// in one scenario. Its writer takes the header from
+/// [`SensitivityRecord::COLUMNS`] and the report reads the rows as this
+/// type, which refuses a column it does not know.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityRecord {
+    /// The scenario (after the baseline).
+    #[serde(deserialize_with = "de_csv_text")]
+    pub scenario: String,
+    /// Its rank in the scenario, the largest swing first.
+    pub rank: u32,
+    /// The parameter, by its TOML path.
+    #[serde(deserialize_with = "de_csv_text")]
+    pub parameter: String,
+    /// The low end of its range, as written.
+    #[serde(deserialize_with = "de_csv_text")]
+    pub range_low: String,
+    /// The high end, as written.
+    #[serde(deserialize_with = "de_csv_text")]
+    pub range_high: String,
+    /// Net present value with the parameter at its low end.
+    pub npv_gbp_at_low: f64,
+    /// With every parameter at its value.
+    pub npv_gbp_central: f64,
+    /// At its high end.
+    pub npv_gbp_at_high: f64,
+    /// The larger of the two departures from the central value.
+    pub npv_swing_gbp: f64,
+    /// Crisis-months avoided at the low end.
+    pub crisis_months_avoided_at_low: f64,
+    /// With every parameter at its value.
+    pub crisis_months_avoided_central: f64,
+    /// At the high end.
+    pub crisis_months_avoided_at_high: f64,
+}
+
+impl SensitivityRecord {
+    /// The header, in the order of the fields.
+    pub const COLUMNS: [&str; 12] = [
+        "scenario",
+        "rank",
+        "parameter",
+        "range_low",
+        "range_high",
+        "npv_gbp_at_low",
+        "npv_gbp_central",
+        "npv_gbp_at_high",
+        "npv_swing_gbp",
+        "crisis_months_avoided_at_low",
+        "crisis_months_avoided_central",
+        "crisis_months_avoided_at_high",
+    ];
+}
+
+/// A row of [`MORRIS_FILE`]: one parameter's elementary effects per whole
+/// range, in one scenario; declared once, as [`SensitivityRecord`] is.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MorrisRecord {
+    /// The scenario (after the baseline).
+    #[serde(deserialize_with = "de_csv_text")]
+    pub scenario: String,
+    /// Its rank in the scenario, the largest μ* first.
+    pub rank: u32,
+    /// The parameter, by its TOML path.
+    #[serde(deserialize_with = "de_csv_text")]
+    pub parameter: String,
+    /// The low end of its range, as written.
+    #[serde(deserialize_with = "de_csv_text")]
+    pub range_low: String,
+    /// The high end, as written.
+    #[serde(deserialize_with = "de_csv_text")]
+    pub range_high: String,
+    /// Trajectories screened.
+    pub trajectories: u32,
+    /// μ*: the mean size of its elementary effect on net present value.
+    pub npv_gbp_mu_star: f64,
+    /// μ: the mean signed effect.
+    pub npv_gbp_mu: f64,
+    /// σ: the effect's spread.
+    pub npv_gbp_sigma: f64,
+    /// μ* on crisis-months avoided.
+    pub crisis_months_avoided_mu_star: f64,
+    /// μ on crisis-months avoided.
+    pub crisis_months_avoided_mu: f64,
+    /// σ on crisis-months avoided.
+    pub crisis_months_avoided_sigma: f64,
+}
+
+impl MorrisRecord {
+    /// The header, in the order of the fields.
+    pub const COLUMNS: [&str; 12] = [
+        "scenario",
+        "rank",
+        "parameter",
+        "range_low",
+        "range_high",
+        "trajectories",
+        "npv_gbp_mu_star",
+        "npv_gbp_mu",
+        "npv_gbp_sigma",
+        "crisis_months_avoided_mu_star",
+        "crisis_months_avoided_mu",
+        "crisis_months_avoided_sigma",
+    ];
+}
 
 /// The Morris screen `upstream sensitivity --morris` writes beside it.
 pub const MORRIS_FILE: &str = "morris.csv";
@@ -360,6 +483,29 @@ mod tests {
         let short = MonthRecord::COLUMNS[..6].join(",") + "\nx,3,need.crisis,1.5,1,1.5\n";
         let mut reader = csv::Reader::from_reader(short.as_bytes());
         assert!(reader.deserialize::<MonthRecord>().next().unwrap().is_err());
+    }
+
+    /// The experiments' records too: the written header reads, a column
+    /// more or less does not.
+    #[test]
+    fn a_sensitivity_or_morris_record_reads_exactly_the_written_header() {
+        fn check<T: serde::de::DeserializeOwned>(columns: &[&str], row: &str) -> T {
+            let read = |header: &str, row: &str| {
+                let text = format!("{header}\n{row}\n");
+                let mut reader = csv::Reader::from_reader(text.as_bytes());
+                reader.deserialize::<T>().next().unwrap()
+            };
+            let extra = read(&format!("{},extra", columns.join(",")), &format!("{row},0"));
+            assert!(extra.is_err());
+            let cut = row.rsplit_once(',').unwrap().0;
+            assert!(read(&columns[..columns.len() - 1].join(","), cut).is_err());
+            read(&columns.join(","), row).unwrap()
+        }
+        let row = "'=x,1,interventions.hubs.effect,0.5,0.9,-1,2,3.5,4,5,6,7";
+        let s: SensitivityRecord = check(&SensitivityRecord::COLUMNS, row);
+        assert_eq!((s.scenario.as_str(), s.npv_gbp_at_high), ("=x", 3.5));
+        let m: MorrisRecord = check(&MorrisRecord::COLUMNS, "x,2,p,1,2,10,-1,2,3,4,5,6");
+        assert_eq!((m.trajectories, m.crisis_months_avoided_sigma), (10, 6.0));
     }
 
     #[test]

@@ -13,7 +13,10 @@ pub(crate) use crate::economics::appraisal::{Appraisal, Cumulative, Payback};
 use crate::metrics::{Band, Metric};
 // Text cells of the CSV files are read as they were before the writer
 // neutralised them for spreadsheets.
-use crate::published::{EconomicsFile, MonthRecord, Settings, SummaryFile, de_csv_text};
+use crate::published::{
+    ASSUMPTIONS_FILE, BY_NEIGHBOURHOOD_FILE, ECONOMICS_FILE, EconomicsFile, MonthRecord,
+    MorrisRecord, SUMMARY_FILE, SensitivityRecord, Settings, SummaryFile, de_csv_text,
+};
 
 /// Reads one file of the output folder by name.
 pub type Source<'a> = dyn Fn(&str) -> std::io::Result<Vec<u8>> + Sync + 'a;
@@ -52,41 +55,6 @@ pub(crate) struct AssumptionRow {
     /// Where the range comes from, or why it is held fixed.
     #[serde(default, deserialize_with = "de_csv_text")]
     pub uncertainty: String,
-}
-
-/// A row of `sensitivity.csv`: one parameter at each end of its range.
-#[derive(Debug, Deserialize)]
-pub(crate) struct SensitivityRow {
-    #[serde(deserialize_with = "de_csv_text")]
-    pub scenario: String,
-    pub rank: u32,
-    #[serde(deserialize_with = "de_csv_text")]
-    pub parameter: String,
-    #[serde(deserialize_with = "de_csv_text")]
-    pub range_low: String,
-    #[serde(deserialize_with = "de_csv_text")]
-    pub range_high: String,
-    pub npv_gbp_at_low: f64,
-    pub npv_gbp_central: f64,
-    pub npv_gbp_at_high: f64,
-    pub npv_swing_gbp: f64,
-    pub crisis_months_avoided_at_low: f64,
-    pub crisis_months_avoided_central: f64,
-    pub crisis_months_avoided_at_high: f64,
-}
-
-/// A row of `morris.csv`: one parameter's elementary effects (the columns
-/// the report shows).
-#[derive(Debug, Deserialize)]
-pub(crate) struct MorrisRow {
-    #[serde(deserialize_with = "de_csv_text")]
-    pub scenario: String,
-    pub rank: u32,
-    #[serde(deserialize_with = "de_csv_text")]
-    pub parameter: String,
-    pub trajectories: u32,
-    pub npv_gbp_mu_star: f64,
-    pub npv_gbp_sigma: f64,
 }
 
 /// Monthly bands by scenario and metric.
@@ -162,15 +130,15 @@ pub(crate) struct RunData {
     pub neighbourhoods: Vec<NeighbourhoodRow>,
     pub assumptions: Vec<AssumptionRow>,
     /// `upstream sensitivity`'s one-way results, when the folder has them.
-    pub sensitivity: Vec<SensitivityRow>,
+    pub sensitivity: Vec<SensitivityRecord>,
     /// Its Morris screen, when the folder has one.
-    pub morris: Vec<MorrisRow>,
+    pub morris: Vec<MorrisRecord>,
     pub timeline: Timeline,
 }
 
 impl RunData {
     /// Scenario `s`'s one-way rows, the largest swing first.
-    pub(crate) fn swings(&self, s: usize) -> Vec<&SensitivityRow> {
+    pub(crate) fn swings(&self, s: usize) -> Vec<&SensitivityRecord> {
         let name = &self.summary.scenarios[s].name;
         let mut rows: Vec<_> = self
             .sensitivity
@@ -182,7 +150,7 @@ impl RunData {
     }
 
     /// Scenario `s`'s Morris rows, the largest μ* first.
-    pub(crate) fn screened(&self, s: usize) -> Vec<&MorrisRow> {
+    pub(crate) fn screened(&self, s: usize) -> Vec<&MorrisRecord> {
         let name = &self.summary.scenarios[s].name;
         let mut rows: Vec<_> = self.morris.iter().filter(|r| &r.scenario == name).collect();
         rows.sort_by_key(|r| r.rank);
@@ -355,7 +323,7 @@ fn series(
 
 fn start_of(settings: &Settings) -> Result<(i32, u32), ReportError> {
     let bad = || ReportError::Corrupt {
-        file: "summary.json".into(),
+        file: SUMMARY_FILE.into(),
         detail: format!(
             "settings.start is \"{}\", expected a year and month such as 2026-04",
             settings.start
@@ -373,17 +341,17 @@ fn start_of(settings: &Settings) -> Result<(i32, u32), ReportError> {
 
 /// Reads and checks the output folder that `source` reads from.
 pub(crate) fn load(source: &Source) -> Result<RunData, ReportError> {
-    let summary: SummaryFile = json(source, "summary.json")?;
-    let economics: EconomicsFile<'static> = json(source, "economics.json")?;
+    let summary: SummaryFile = json(source, SUMMARY_FILE)?;
+    let economics: EconomicsFile<'static> = json(source, ECONOMICS_FILE)?;
     let names: Vec<String> = summary.scenarios.iter().map(|s| s.name.clone()).collect();
     if names.is_empty() || summary.settings.months == 0 {
         return Err(ReportError::Corrupt {
-            file: "summary.json".into(),
+            file: SUMMARY_FILE.into(),
             detail: "it lists no scenarios or no months".into(),
         });
     }
     for a in economics.appraisals.iter() {
-        index_of(&names, &a.scenario, "economics.json", "an appraisal's ")?;
+        index_of(&names, &a.scenario, ECONOMICS_FILE, "an appraisal's ")?;
     }
     let months = summary.settings.months;
     let timeseries = series(
@@ -400,12 +368,12 @@ pub(crate) fn load(source: &Source) -> Result<RunData, ReportError> {
         months,
         names.len() == 1,
     )?;
-    let neighbourhoods: Vec<NeighbourhoodRow> = csv_rows(source, "by_neighbourhood.csv", false)?;
+    let neighbourhoods: Vec<NeighbourhoodRow> = csv_rows(source, BY_NEIGHBOURHOOD_FILE, false)?;
     for (i, r) in neighbourhoods.iter().enumerate() {
-        index_of(&names, &r.scenario, "by_neighbourhood.csv", &line_of(i))?;
+        index_of(&names, &r.scenario, BY_NEIGHBOURHOOD_FILE, &line_of(i))?;
     }
-    let assumptions: Vec<AssumptionRow> = csv_rows(source, "assumptions.csv", false)?;
-    let sensitivity: Vec<SensitivityRow> =
+    let assumptions: Vec<AssumptionRow> = csv_rows(source, ASSUMPTIONS_FILE, false)?;
+    let sensitivity: Vec<SensitivityRecord> =
         optional_csv_rows(source, crate::published::SENSITIVITY_FILE)?;
     for (i, r) in sensitivity.iter().enumerate() {
         index_of(
@@ -415,7 +383,7 @@ pub(crate) fn load(source: &Source) -> Result<RunData, ReportError> {
             &line_of(i),
         )?;
     }
-    let morris: Vec<MorrisRow> = optional_csv_rows(source, crate::published::MORRIS_FILE)?;
+    let morris: Vec<MorrisRecord> = optional_csv_rows(source, crate::published::MORRIS_FILE)?;
     for (i, r) in morris.iter().enumerate() {
         index_of(
             &names,
@@ -427,7 +395,7 @@ pub(crate) fn load(source: &Source) -> Result<RunData, ReportError> {
     let c = &economics.conventions;
     if !(1..=12).contains(&c.financial_year_start_month) {
         return Err(ReportError::Corrupt {
-            file: "economics.json".into(),
+            file: ECONOMICS_FILE.into(),
             detail: format!(
                 "conventions.financial_year_start_month is {}, expected 1 to 12",
                 c.financial_year_start_month

@@ -403,7 +403,7 @@ fn deciding(out: &mut String, d: &RunData, figures: &[Figure], svgs: &HashMap<&s
     for (s, name) in d.names().enumerate().skip(1) {
         let rows = d.swings(s);
         let Some(first) = rows.first() else { continue };
-        let screened: HashMap<&str, &super::data::MorrisRow> = d
+        let screened: HashMap<&str, &crate::published::MorrisRecord> = d
             .screened(s)
             .into_iter()
             .map(|r| (r.parameter.as_str(), r))

@@ -258,8 +258,11 @@ pub fn open(dir: &Path, name: Option<&str>) -> Result<RunToReview, Error> {
         dir: dir.to_path_buf(),
         why,
     };
-    let text = crate::input::read_bytes(&dir.join("summary.json"), crate::input::MAX_INPUT_BYTES)
-        .map_err(|e| not_a_run(e.to_string()))?;
+    let text = crate::input::read_bytes(
+        &dir.join(crate::published::SUMMARY_FILE),
+        crate::input::MAX_INPUT_BYTES,
+    )
+    .map_err(|e| not_a_run(e.to_string()))?;
     let summary: SummaryFile = serde_json::from_slice(&text)
         .map_err(|e| not_a_run(crate::input::reason(&e.to_string())))?;
     if crate::published::no_bands(summary.settings.replicates).is_some() {

@@ -28,23 +28,7 @@ pub fn sensitivity_csv(one_way: &super::OneWay) -> Vec<u8> {
                 ]
             })
     });
-    csv_bytes(
-        &[
-            "scenario",
-            "rank",
-            "parameter",
-            "range_low",
-            "range_high",
-            "npv_gbp_at_low",
-            "npv_gbp_central",
-            "npv_gbp_at_high",
-            "npv_swing_gbp",
-            "crisis_months_avoided_at_low",
-            "crisis_months_avoided_central",
-            "crisis_months_avoided_at_high",
-        ],
-        rows,
-    )
+    csv_bytes(&crate::published::SensitivityRecord::COLUMNS, rows)
 }
 
 /// A Morris screen's results: a row per scenario (after the baseline) and
@@ -73,23 +57,7 @@ pub fn morris_csv(screen: &super::Screening) -> Vec<u8> {
                 ]
             })
     });
-    csv_bytes(
-        &[
-            "scenario",
-            "rank",
-            "parameter",
-            "range_low",
-            "range_high",
-            "trajectories",
-            "npv_gbp_mu_star",
-            "npv_gbp_mu",
-            "npv_gbp_sigma",
-            "crisis_months_avoided_mu_star",
-            "crisis_months_avoided_mu",
-            "crisis_months_avoided_sigma",
-        ],
-        rows,
-    )
+    csv_bytes(&crate::published::MorrisRecord::COLUMNS, rows)
 }
 
 /// Each scenario's assumptions that decide its net present value, one way
