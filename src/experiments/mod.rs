@@ -169,11 +169,11 @@ pub fn drive<E: Experiment>(
     watch: &dyn Watch,
 ) -> Result<Said, Error> {
     let Some(shard) = how.shard else {
-        let source = Source {
+        let mut source = Source {
             inputs: Inputs::disk(),
             runs: Runs::whole(),
         };
-        return run_from::<E>(settings, how, source, watch);
+        return run_in::<E>(settings, how, &mut source, watch);
     };
     E::name_bundled(&mut settings);
     let stored = match serde_json::to_value(&settings).expect("plain settings") {
@@ -210,10 +210,10 @@ pub fn drive<E: Experiment>(
     })
 }
 
-#[cfg(feature = "report")]
 /// Merges an experiment's parts into `out`: the experiment again, with the
 /// settings and files its shards had, each run put together from the parts
 /// rather than simulated. `first` is the first part, named in errors.
+#[cfg(feature = "report")]
 pub fn merge(
     parts: ExperimentParts,
     first: &Path,
@@ -222,7 +222,7 @@ pub fn merge(
 ) -> Result<Said, Error> {
     let command = parts.key.command.clone();
     let settings = serde_json::Value::Object(parts.key.settings.into_iter().collect());
-    let source = Source {
+    let mut source = Source {
         inputs: parts.inputs,
         runs: parts.runs,
     };
@@ -233,17 +233,17 @@ pub fn merge(
     // The registry: every experiment that can be sharded, by name.
     let mut said = match command.as_str() {
         sensitivity::Sensitivity::NAME => {
-            merge_as::<sensitivity::Sensitivity>(settings, first, &how, source, watch)
+            merge_as::<sensitivity::Sensitivity>(settings, first, &how, &mut source, watch)
         }
         break_even::BreakEven::NAME => {
-            merge_as::<break_even::BreakEven>(settings, first, &how, source, watch)
+            merge_as::<break_even::BreakEven>(settings, first, &how, &mut source, watch)
         }
-        sweep::Sweep::NAME => merge_as::<sweep::Sweep>(settings, first, &how, source, watch),
+        sweep::Sweep::NAME => merge_as::<sweep::Sweep>(settings, first, &how, &mut source, watch),
         optimise::Optimise::NAME => {
-            merge_as::<optimise::Optimise>(settings, first, &how, source, watch)
+            merge_as::<optimise::Optimise>(settings, first, &how, &mut source, watch)
         }
         calibrate::Calibrate::NAME => {
-            merge_as::<calibrate::Calibrate>(settings, first, &how, source, watch)
+            merge_as::<calibrate::Calibrate>(settings, first, &how, &mut source, watch)
         }
         other => Err(ShardError::Damaged {
             file: first.to_path_buf(),
@@ -265,7 +265,7 @@ fn merge_as<E: Experiment>(
     settings: serde_json::Value,
     first: &Path,
     how: &How,
-    source: Source,
+    source: &mut Source,
     watch: &dyn Watch,
 ) -> Result<Said, Error> {
     let settings: E::Settings =
@@ -273,16 +273,7 @@ fn merge_as<E: Experiment>(
             file: first.to_path_buf(),
             reason: format!("its `upstream {}` settings do not read: {e}", E::NAME),
         })?;
-    run_from::<E>(settings, how, source, watch)
-}
-
-fn run_from<E: Experiment>(
-    settings: E::Settings,
-    how: &How,
-    mut source: Source,
-    watch: &dyn Watch,
-) -> Result<Said, Error> {
-    run_in::<E>(settings, how, &mut source, watch)
+    run_in::<E>(settings, how, source, watch)
 }
 
 /// What every experiment does: plans, shows its notes, checks memory,
@@ -328,8 +319,8 @@ fn run_in<E: Experiment>(
     Ok(experiment.summary(&found, &published.files, &how.out, timing))
 }
 
-#[cfg(feature = "report")]
 /// The bundled default comparison, named, when no scenario is given.
+#[cfg(feature = "report")]
 fn name_bundled(compared: &mut Compared) {
     if compared.scenarios.is_empty() && compared.baseline.is_none() {
         compared.scenarios = crate::app::bundled();
@@ -388,8 +379,8 @@ impl Compared {
     }
 }
 
-#[cfg(feature = "report")]
 /// The scenarios' warnings, one line each.
+#[cfg(feature = "report")]
 fn warnings(plan: &crate::app::Plan) -> Vec<String> {
     plan.scenarios()
         .iter()
@@ -397,8 +388,8 @@ fn warnings(plan: &crate::app::Plan) -> Vec<String> {
         .collect()
 }
 
-#[cfg(feature = "report")]
 /// "1.23 billion resident-months in 4.5 s, 273 million a second".
+#[cfg(feature = "report")]
 fn rate(months: u64, seconds: f64) -> String {
     format!(
         "{:.2} billion resident-months in {:.1} s, {:.0} million a second",
