@@ -263,6 +263,12 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Loaded, scenario::Scen
     load_through(path, overrides, &crate::input::read)
 }
 
+/// Whether `places` at once are more than [`PLACES_BEYOND_REACH`] times
+/// the `reach` of their targeting: most would stay empty.
+fn beyond_reach(places: u32, reach: usize) -> bool {
+    places as f64 > PLACES_BEYOND_REACH * reach as f64
+}
+
 /// As [`load`], reading each file through `read` (see
 /// [`scenario::load_from`]).
 pub fn load_through(
@@ -298,7 +304,7 @@ pub fn load_through(
                     .into(),
             );
         } else if let (Some(reach), Some(places)) = (reach, places)
-            && places as f64 > PLACES_BEYOND_REACH * reach as f64
+            && beyond_reach(places, reach)
         {
             // The budget is charged in full whether or not its places fill.
             loaded.warn(
@@ -395,4 +401,18 @@ fn check_settings(settings: &RunSettings) -> Result<(), PlanError> {
         in_range("--threads", t as u64, 1, MAX_THREADS as u64)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_beyond_reach_are_more_than_twice_it_not_twice() {
+        assert!(!beyond_reach(40, 20));
+        assert!(beyond_reach(41, 20));
+        assert!(!beyond_reach(21, 20));
+        assert!(!beyond_reach(0, 0));
+        assert!(beyond_reach(1, 0));
+    }
 }
