@@ -13,6 +13,8 @@
 //! 3. [`metrics`]: what is recorded each month;
 //! 4. [`engine`]: one replicate's population and its monthly step;
 //! 5. [`replicates`]: scenarios × replicates in parallel, deterministic;
+//!    and [`present`]: a draw of the uncertain parameters held at the
+//!    place's present activity;
 //! 6. [`aggregate`] (bands across replicates) and [`economics`]
 //!    (discounting, financial years, who pays and who saves);
 //! 7. [`scenario`]: TOML files with `extends`, validated into a config and
@@ -53,6 +55,7 @@ pub mod model;
 pub mod observed;
 pub mod output;
 pub mod place;
+pub mod present;
 pub mod published;
 pub mod region;
 pub mod replicates;

@@ -289,12 +289,13 @@ pub fn place_scenario(
     let simulated = residents <= SIMULATE_UP_TO;
     if simulated && !given.is_empty() {
         for _ in 0..2 {
-            let first_year = first_year(&config);
+            let first_year = crate::present::first_year(&config, 4, 1, None)
+                .expect("a thread pool for a short run");
             for (t, c) in given.iter().zip(calibrated.iter_mut()) {
                 let seen = if t.episode {
                     first_year.occupancy[c.index]
                 } else {
-                    first_year.contacts[c.index]
+                    12.0 * first_year.contacts_per_month[c.index]
                 };
                 if seen > 0.0 {
                     c.factor *= c.target / seen;
@@ -522,44 +523,6 @@ impl Calibrated {
             config.events[self.index].rate_per_month = rates;
         }
     }
-}
-
-/// The place's first year after its burn-in, averaged over four replicates:
-/// contacts with each event service in the year, and residents in each
-/// episode service on an average day.
-struct FirstYear {
-    contacts: Vec<f64>,
-    occupancy: Vec<f64>,
-}
-
-fn first_year(config: &Config) -> FirstYear {
-    let mut one_year = config.clone();
-    one_year.months = 12;
-    let settings = crate::replicates::RunSettings {
-        replicates: 4,
-        seed: 1,
-        threads: None,
-    };
-    let runs = crate::replicates::run(&[&one_year], &settings, &|| {})
-        .map(|mut e| e.scenarios.remove(0))
-        .expect("a thread pool for a short run");
-    let lay = &runs.layout;
-    let reps = runs.replicates.len() as f64;
-    let mut out = FirstYear {
-        contacts: vec![0.0; config.events.len()],
-        occupancy: vec![0.0; config.episodes.len()],
-    };
-    for r in &runs.replicates {
-        for m in r.raw.chunks(lay.len()) {
-            for (s, c) in out.contacts.iter_mut().enumerate() {
-                *c += m[lay.event_count + s] as f64 / reps;
-            }
-            for (e, o) in out.occupancy.iter_mut().enumerate() {
-                *o += m[lay.episode_occupancy + e] as f64 / (12.0 * reps);
-            }
-        }
-    }
-    out
 }
 
 fn service(ids: &[&String], t: &Target) -> Result<usize, PlaceError> {

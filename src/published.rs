@@ -17,7 +17,7 @@ use crate::model::{Payer, Unit};
 
 /// The files a run writes besides the report's, in the order the `output`
 /// layer's `render` gives them; the workbook last.
-pub const DATA_FILES: [&str; 9] = [
+pub const DATA_FILES: [&str; 10] = [
     TIMESERIES_FILE,
     DIFFERENCES_FILE,
     BY_NEIGHBOURHOOD_FILE,
@@ -26,6 +26,7 @@ pub const DATA_FILES: [&str; 9] = [
     ECONOMICS_FILE,
     BUDGET_FILE,
     DRAWS_FILE,
+    PRESENT_FILE,
     WORKBOOK_FILE,
 ];
 
@@ -41,6 +42,10 @@ pub const ECONOMICS_FILE: &str = "economics.json";
 pub const BUDGET_FILE: &str = "budget.csv";
 /// Each replicate's draws of the uncertain parameters.
 pub const DRAWS_FILE: &str = "draws.csv";
+/// How each replicate's draw was held at the stated present: the stated
+/// baseline's first year, and the factor each service's rates were scaled
+/// by.
+pub const PRESENT_FILE: &str = "present.csv";
 /// The workbook.
 pub const WORKBOOK_FILE: &str = "upstream.xlsx";
 
@@ -64,7 +69,7 @@ pub fn bands_cover(parameters_drawn: usize) -> String {
         "Bands cover chance alone (the luck in residents' lives): every parameter is held at its value.".into()
     } else {
         format!(
-            "Bands cover chance and {parameters_drawn} uncertain parameters together: each replicate draws its own value of each (draws.csv), the same in every scenario, so comparisons stay paired."
+            "Bands cover chance and {parameters_drawn} uncertain parameters together: each replicate draws its own value of each (draws.csv), the same in every scenario, so comparisons stay paired. The present is held and the future drawn: each draw's service rates are scaled so that the baseline's first year has the stated baseline's activity (present.csv), and the draws move what happens from there."
         )
     }
 }

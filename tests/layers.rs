@@ -14,7 +14,7 @@ const FLOORS: [&[&str]; 18] = [
     &["model", "input"],
     &["metrics"],
     &["engine"],
-    &["replicates"],
+    &["replicates", "present"],
     &["aggregate", "economics"],
     &["scenario"],
     &["observed", "game"],

@@ -66,6 +66,11 @@ impl Outcome {
             resident_months: self.experiment.resident_months,
             burn_in_shared: self.experiment.burn_in_shared,
             draws: self.plan.draws.as_ref().map(|d| d.values.as_slice()),
+            present: self
+                .plan
+                .draws
+                .as_ref()
+                .map(|d| (&d.stated, d.held.as_slice())),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::aggregate;
 use crate::economics::{self, Economics, InterventionMoney};
 use crate::format::count;
 use crate::model::Config;
+use crate::present::{FirstYear, Held, Present};
 use crate::replicates::{self, Experiment, MemoryEstimate, RunSettings, Runs, Shard};
 use crate::scenario::{self, Loaded, Overrides};
 
@@ -32,6 +33,11 @@ pub struct Draws {
     /// [`scenario::Uncertainty::parameters`] order) in replicate `r`,
     /// element by element.
     pub values: Vec<Vec<Vec<Vec<f64>>>>,
+    /// `held[r]`: the factors that scaled replicate `r`'s draw to the
+    /// stated baseline's present, shared by every scenario.
+    pub held: Vec<Held>,
+    /// The stated baseline's first year, which every draw is held at.
+    pub stated: FirstYear,
 }
 
 impl Plan {
@@ -111,11 +117,27 @@ impl Plan {
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let (configs, values) = drawn
+        let (mut configs, values): (Vec<Vec<Config>>, _) = drawn
             .into_iter()
             .map(|each| each.into_iter().unzip())
             .unzip();
-        self.draws = Some(Draws { configs, values });
+        // The present held: each replicate's baseline draw is scaled to the
+        // stated baseline's activity at the start, and every scenario of the
+        // replicate takes the same factors, so differences stay paired.
+        let threads = self.settings.threads;
+        let present = Present::of(&self.scenarios[0].config, replicates, seed, threads)?;
+        let held = present.hold(&mut configs[0], seed, threads)?;
+        for scenario in &mut configs[1..] {
+            for (c, h) in scenario.iter_mut().zip(&held) {
+                h.apply(c);
+            }
+        }
+        self.draws = Some(Draws {
+            configs,
+            values,
+            held,
+            stated: present.first_year,
+        });
         Ok(self)
     }
 

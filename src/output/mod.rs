@@ -15,6 +15,7 @@ use crate::aggregate::{self, MonthRow};
 use crate::economics::Economics;
 use crate::metrics::{Band, NeighbourhoodMetric};
 use crate::model::Config;
+use crate::present::{FirstYear, Held};
 use crate::published::{
     CHARTS_DIR, DATA_FILES, EconomicsFile, FileRef, REPORT_FILE, ScenarioSummary, ServiceKind,
     ServiceRef, Settings, SummaryFile, Warning,
@@ -43,6 +44,9 @@ pub struct RunInfo<'a> {
     /// Each replicate's draws of the uncertain parameters, if the run drew
     /// them: `[scenario][replicate][parameter]`, element by element.
     pub draws: Option<&'a [Vec<Vec<Vec<f64>>>]>,
+    /// The stated baseline's first year and the factors that held each
+    /// replicate's draw at it, if the run drew parameters.
+    pub present: Option<(&'a FirstYear, &'a [Held])>,
 }
 
 impl RunInfo<'_> {
@@ -296,6 +300,40 @@ fn assumptions_csv(info: &RunInfo) -> Vec<u8> {
     )
 }
 
+/// How each replicate's draw was held at the present: for each service's
+/// first-year measure (a month's contacts, or the residents in it on a
+/// day), the stated baseline's mean over its first year and the factor the
+/// replicate's rates were scaled by (the same in every scenario). Only the
+/// header when nothing was drawn.
+fn present_csv(info: &RunInfo) -> Vec<u8> {
+    let rows = info.present.into_iter().flat_map(|(stated, held)| {
+        held.iter().enumerate().flat_map(move |(r, h)| {
+            let events = h.events.iter().zip(&stated.contacts_per_month);
+            let episodes = h.episodes.iter().zip(&stated.occupancy);
+            let row = move |id: &str, measure: &str, x: f64, k: f64| {
+                vec![
+                    whole(r as u64 + 1),
+                    text(format!("service.{id}.{measure}")),
+                    number(x),
+                    number(k),
+                ]
+            };
+            events
+                .map(move |((id, k), x)| row(id, "events", *x, *k))
+                .chain(episodes.map(move |((id, k), x)| row(id, "occupancy", *x, *k)))
+        })
+    });
+    csv_bytes(
+        &[
+            "replicate",
+            "metric",
+            "stated_first_year_mean",
+            "rates_scaled_by",
+        ],
+        rows,
+    )
+}
+
 /// Each replicate's draw of each uncertain parameter, scenario by
 /// scenario: the quantile (the same for a parameter in every scenario) and
 /// the value it gives. Only the header when nothing was drawn.
@@ -447,6 +485,7 @@ pub fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<(String, Vec<u8>)>
         economics_json(info.economics),
         budget_csv(info.economics),
         draws_csv(info),
+        present_csv(info),
     ];
     #[cfg(feature = "xlsx")]
     let contents = {
