@@ -13,10 +13,10 @@
 //! 3. [`metrics`]: what is recorded each month;
 //! 4. [`engine`]: one replicate's population and its monthly step;
 //! 5. [`replicates`]: scenarios × replicates in parallel, deterministic;
-//!    and [`present`]: a draw of the uncertain parameters held at the
-//!    place's present activity;
 //! 6. [`aggregate`] (bands across replicates) and [`economics`]
-//!    (discounting, financial years, who pays and who saves);
+//!    (discounting, financial years, who pays and who saves), and
+//!    [`present`] (a draw of the uncertain parameters held at the place's
+//!    present activity);
 //! 7. [`scenario`]: TOML files with `extends`, validated into a config and
 //!    its money conventions;
 //! 8. [`observed`] (a place's recorded counts) and [`game`] (the learning
