@@ -88,6 +88,16 @@ pub fn signed(v: f64, decimals: usize) -> String {
     }
 }
 
+/// A share (0 to 1) as a whole percentage, "38%"; an en dash where it is
+/// not defined.
+pub fn percent(v: f64) -> String {
+    if v.is_finite() {
+        format!("{:.0}%", v * 100.0)
+    } else {
+        "–".into()
+    }
+}
+
 /// A ratio to one decimal place, or an en dash where it is not defined.
 pub fn ratio(v: f64) -> String {
     if v.is_finite() {

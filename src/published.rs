@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Headline;
 use crate::economics::appraisal::Appraisal;
+use crate::economics::information::ValueOfInformation;
 use crate::economics::{Conventions, Economics};
 use crate::metrics::Band;
 use crate::model::{Payer, Unit};
@@ -62,6 +63,49 @@ pub fn variance_split(v: &crate::economics::appraisal::VarianceSplit) -> String 
     )
 }
 
+/// Replicates below which a value of information is rough.
+pub const FIRM_INFORMATION: u32 = 200;
+
+/// What knowing the parameters would be worth, in a sentence or two: the
+/// same words in the terminal, the report and the workbook.
+pub fn value_of_information(v: &ValueOfInformation) -> String {
+    let best = if v.best.is_empty() {
+        String::new()
+    } else {
+        format!(" (the best choice on what is known now: {})", v.best)
+    };
+    let mut out = if v.evpi_gbp > 0.0 {
+        format!(
+            "Value of information: knowing every uncertain parameter exactly would be worth up to {} to this decision{best}, over the place's residents and the horizon (EVPI).",
+            crate::format::money(v.evpi_gbp)
+        )
+    } else {
+        format!(
+            "Value of information: no draw of the uncertain parameters changes which option is best{best}, so knowing them exactly is worth nothing to this decision (EVPI £0)."
+        )
+    };
+    let top: Vec<String> = v
+        .parameters
+        .iter()
+        .filter(|p| p.evppi_gbp > 0.0)
+        .take(3)
+        .map(|p| format!("{}, {}", p.parameter, crate::format::money(p.evppi_gbp)))
+        .collect();
+    if !top.is_empty() {
+        out.push_str(&format!(
+            " Most worth finding out before scaling, by a pilot or a study that costs less (EVPPI, each known alone): {}.",
+            top.join("; ")
+        ));
+    }
+    if v.replicates < FIRM_INFORMATION {
+        out.push_str(&format!(
+            " From {} replicates these are rough: {FIRM_INFORMATION} or more give firmer figures.",
+            v.replicates
+        ));
+    }
+    out
+}
+
 /// What a run's bands cover, in one sentence: the same words in the
 /// terminal, the files and the report.
 pub fn bands_cover(parameters_drawn: usize) -> String {
@@ -107,7 +151,7 @@ pub fn de_csv_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::
 pub fn no_bands(replicates: u32) -> Option<String> {
     (replicates < crate::aggregate::MIN_REPLICATES_FOR_RANGES).then(|| {
         format!(
-            "No bands: {replicates} replicate{} are too few for a 90% range (at least {} are needed), so figures are means.",
+            "No bands: {replicates} replicate{} are too few for a 90% range (at least {} are needed), so figures are means, beside the net present value's median.",
             if replicates == 1 { "" } else { "s" },
             crate::aggregate::MIN_REPLICATES_FOR_RANGES
         )
@@ -449,6 +493,10 @@ pub struct EconomicsFile<'a> {
     pub conventions: Cow<'a, Conventions>,
     /// Scenarios 1.. against the baseline, in run order.
     pub appraisals: Cow<'a, [Appraisal]>,
+    /// What knowing the uncertain parameters would be worth to the
+    /// decision (a run that draws them only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_of_information: Option<Cow<'a, ValueOfInformation>>,
 }
 
 impl<'a> EconomicsFile<'a> {
@@ -459,6 +507,7 @@ impl<'a> EconomicsFile<'a> {
             notes,
             conventions: Cow::Borrowed(&economics.conventions),
             appraisals: Cow::Borrowed(&economics.appraisals),
+            value_of_information: economics.value_of_information.as_ref().map(Cow::Borrowed),
         }
     }
 }

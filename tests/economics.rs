@@ -302,6 +302,7 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
             "Capital and financing",
             "Budget by year",
             "Who pays and who saves",
+            "Acceptability",
             "Assumptions",
             "Time series"
         ]

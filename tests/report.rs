@@ -275,8 +275,9 @@ fn a_headline_quotes_the_numbers_in_economics_json() {
     );
     assert!(page.contains(&html(&saving)), "missing: {saving}");
     let npv = format!(
-        "Its net present value is {} (90% range {} to {}",
-        money(n(&["npv", "mean"])),
+        "Its net present value is above zero in {} of replicates: its median is {} (90% range {} to {}",
+        upstream::format::percent(n(&["probability_npv_positive"])),
+        money(n(&["npv", "p50"])),
         money(n(&["npv", "p5"])),
         money(n(&["npv", "p95"])),
     );
@@ -544,8 +545,8 @@ fn a_run_of_too_few_replicates_gives_means_without_ranges() {
             .iter()
             .any(|c| c.contains("too few replicates for a range"))
     );
-    assert!(page.contains("<th>Net present value</th>"));
-    assert!(!page.contains("Net present value (90% range)"));
+    assert!(page.contains("<th>Net present value, median</th>"));
+    assert!(!page.contains("Net present value, median (90% range)"));
     assert!(page.contains("<th>Line</th><th>£</th>"));
     assert!(page.contains("Its net present value is "));
 }
@@ -596,18 +597,23 @@ pub fn check_board_money_table(page: &str, economics: &Value) {
                 .unwrap()
         };
         let spend = -(step("extra_prevention_spend") + step("extra_capital_spend"));
+        let pounds = |v: f64| html(&money(v));
+        // The net present value's median leads, the chance it is above
+        // zero and its mean beside it.
         let expected = [
-            spend,
-            spend - step("optimism_bias_on_spend"),
-            step("net_revenue_saving"),
-            step("revenue_budget_impact"),
-            a["npv"]["mean"].as_f64().unwrap(),
-            a["npv_without_optimism_bias"]["mean"].as_f64().unwrap(),
-            a["npv_cashable"]["mean"].as_f64().unwrap(),
+            pounds(spend),
+            pounds(spend - step("optimism_bias_on_spend")),
+            pounds(step("net_revenue_saving")),
+            pounds(step("revenue_budget_impact")),
+            pounds(a["npv"]["p50"].as_f64().unwrap()),
+            upstream::format::percent(a["probability_npv_positive"].as_f64().unwrap()),
+            pounds(a["npv"]["mean"].as_f64().unwrap()),
+            pounds(a["npv_without_optimism_bias"]["mean"].as_f64().unwrap()),
+            pounds(a["npv_cashable"]["mean"].as_f64().unwrap()),
         ];
         assert_eq!(cells.len(), expected.len(), "{name}: {row}");
         for (cell, v) in cells.iter().zip(expected) {
-            assert_eq!(*cell, html(&money(v)), "{name}: {row}");
+            assert_eq!(*cell, v, "{name}: {row}");
         }
     }
 }

@@ -97,9 +97,12 @@ fn zero_widths_give_the_plain_runs_results() {
         .npv_variance
         .take()
         .expect("a split when drawn");
+    let voi = a.value_of_information.take().expect("a value when drawn");
     assert_eq!(&a, p);
-    // Nothing for the parameters to explain.
+    // Nothing for the parameters to explain, nor worth finding out.
     assert_eq!(split.parameters, 0.0);
+    assert_eq!(voi.evpi_gbp, 0.0);
+    assert!(voi.parameters.iter().all(|p| p.evppi_gbp == 0.0));
     assert!(split.chance == 1.0 && split.sd > 0.0);
 }
 
@@ -124,6 +127,18 @@ fn wider_ranges_give_wider_bands() {
             );
         }
         last = Some(spread);
+        // Knowing one parameter is never worth more than knowing them all.
+        let voi = o.economics.value_of_information.as_ref().unwrap();
+        assert!(voi.evpi_gbp >= 0.0);
+        for p in &voi.parameters {
+            assert!(
+                (0.0..=voi.evpi_gbp * (1.0 + 1e-12) + 1e-6).contains(&p.evppi_gbp),
+                "{} worth {} against {}",
+                p.parameter,
+                p.evppi_gbp,
+                voi.evpi_gbp
+            );
+        }
     }
 }
 

@@ -401,6 +401,7 @@ impl Plan {
                     &c.npv_by_replicate,
                 ));
             }
+            economics.value_of_information = Some(self.value_of_information(&economics, &central));
             experiment.resident_months += chance.resident_months;
             experiment.burn_in_shared += chance.burn_in_shared;
         }
@@ -414,6 +415,62 @@ impl Plan {
             seconds,
             warned_before,
         }
+    }
+
+    /// What knowing the uncertain parameters would be worth to choosing
+    /// between the scenarios: from each replicate's net present value with
+    /// the parameters drawn and (`central`) at their values, and each
+    /// parameter's quantile in each replicate.
+    fn value_of_information(
+        &self,
+        drawn: &Economics,
+        central: &Economics,
+    ) -> economics::information::ValueOfInformation {
+        let names: Vec<&str> = self
+            .scenarios
+            .iter()
+            .map(|l| l.config.name.as_str())
+            .collect();
+        let none: &[f64] = &[];
+        let npv: Vec<&[f64]> = std::iter::once(none)
+            .chain(
+                drawn
+                    .appraisals
+                    .iter()
+                    .map(|a| a.npv_by_replicate.as_slice()),
+            )
+            .collect();
+        let chance: Vec<&[f64]> = std::iter::once(none)
+            .chain(
+                central
+                    .appraisals
+                    .iter()
+                    .map(|a| a.npv_by_replicate.as_slice()),
+            )
+            .collect();
+        let mut parameters: Vec<&str> = self
+            .scenarios
+            .iter()
+            .flat_map(|l| {
+                l.uncertainty
+                    .parameters
+                    .iter()
+                    .map(|u| u.parameter.as_str())
+            })
+            .collect();
+        parameters.sort_unstable();
+        parameters.dedup();
+        let (seed, reps) = (self.settings.seed, self.settings.replicates);
+        let quantiles: Vec<(String, Vec<f64>)> = parameters
+            .into_iter()
+            .map(|p| {
+                let q = (0..reps)
+                    .map(|r| crate::rng::parameter_uniform(crate::rng::Crn::new(seed, r), p))
+                    .collect();
+                (p.to_string(), q)
+            })
+            .collect();
+        economics::information::value_of_information(&names, &npv, &chance, &quantiles)
     }
 
     /// Guard rails only the results can judge, added to each scenario's

@@ -208,6 +208,10 @@ pub struct Appraisal {
     /// Net cost (present value) per discounted QALY gained; negative when
     /// the scenario saves money as well.
     pub net_cost_per_qaly_gained: Estimate,
+    /// The chance the scenario is worth it at each price the place might
+    /// put on a crisis-month avoided, and on a QALY gained.
+    #[serde(default)]
+    pub acceptability: Vec<Acceptability>,
     /// Each payer's position, in [`Payer::ALL`] order.
     pub who_pays: Vec<Position>,
     /// Each pool's position, in the conventions' order.
@@ -234,6 +238,142 @@ pub struct Appraisal {
     /// Crisis-months avoided replicate by replicate.
     #[serde(skip)]
     pub crisis_months_avoided_by_replicate: Vec<f64>,
+    /// QALYs gained (discounted) replicate by replicate.
+    #[serde(skip)]
+    pub qalys_gained_by_replicate: Vec<f64>,
+}
+
+/// A cost-effectiveness acceptability curve: the chance a scenario is worth
+/// it against what the place is willing to pay for one unit of outcome.
+/// In a replicate it is worth it when its net benefit, the net present
+/// value plus the willingness to pay times the units gained, is above
+/// zero; at a willingness of £0 the chance is the chance the net present
+/// value is above zero.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Acceptability {
+    /// The unit of outcome: `crisis_month` (a resident-month in crisis
+    /// avoided) or `qaly` (a QALY gained, discounted at the health rate).
+    pub per: String,
+    /// Willingness to pay for one unit, £, rising from 0.
+    pub willingness_gbp: Vec<f64>,
+    /// Share of replicates worth it at each willingness.
+    pub chance_worth_it: Vec<f64>,
+}
+
+/// Points on an acceptability curve per QALY: every £2,500.
+const ACCEPTABILITY_POINTS: usize = 21;
+
+/// Points on a curve per crisis-month avoided, whose prices span more.
+const CRISIS_POINTS: usize = 41;
+
+/// The top of the QALY curve: past the £20,000 to £30,000 a QALY NICE
+/// takes as its threshold.
+const QALY_WILLINGNESS_TOP: f64 = 50_000.0;
+
+impl Acceptability {
+    /// The curve from each replicate's net present value and units gained,
+    /// in replicate order, at each willingness in `willingness`.
+    pub fn of(per: &str, npv: &[f64], units: &[f64], willingness: Vec<f64>) -> Acceptability {
+        let n = npv.len().min(units.len());
+        let chance_worth_it = willingness
+            .iter()
+            .map(|w| {
+                let worth = (0..n).filter(|&r| npv[r] + w * units[r] > 0.0).count();
+                if n == 0 {
+                    f64::NAN
+                } else {
+                    worth as f64 / n as f64
+                }
+            })
+            .collect();
+        Acceptability {
+            per: per.into(),
+            willingness_gbp: willingness,
+            chance_worth_it,
+        }
+    }
+
+    /// Willingness from £0 to a round top, at [`CRISIS_POINTS`] points
+    /// closer together near £0: the top reaches past the 95th percentile of each
+    /// scenario's replicates' own break-even prices (`−npv / units` where
+    /// units are gained and money lost), so every curve shows where it
+    /// levels off. `scenarios` holds each scenario's net present values
+    /// and units, replicate by replicate.
+    pub fn grid_for(scenarios: &[(&[f64], &[f64])]) -> Vec<f64> {
+        let top = scenarios
+            .iter()
+            .filter_map(|(npv, units)| {
+                let mut prices: Vec<f64> = npv
+                    .iter()
+                    .zip(*units)
+                    .filter(|&(v, u)| *u > 0.0 && *v < 0.0)
+                    .map(|(v, u)| -v / u)
+                    .collect();
+                prices.sort_by(f64::total_cmp);
+                let p95 = (prices.len().saturating_sub(1) as f64 * 0.95).round() as usize;
+                prices.get(p95).copied()
+            })
+            .fold(100.0, f64::max);
+        let top = round_up(1.1 * top);
+        // Denser near £0, where most curves rise: the square of even steps.
+        let steps = (CRISIS_POINTS - 1) as f64;
+        (0..CRISIS_POINTS)
+            .map(|i| top * (i as f64 / steps).powi(2))
+            .collect()
+    }
+}
+
+/// Sets every appraisal's acceptability curves, on one scale a unit for
+/// the whole comparison: per crisis-month avoided (up to where the
+/// scenarios' curves level off) and per QALY gained (up to
+/// [`QALY_WILLINGNESS_TOP`]).
+pub fn price_outcomes(appraisals: &mut [Appraisal]) {
+    let crisis: Vec<(&[f64], &[f64])> = appraisals
+        .iter()
+        .map(|a| {
+            (
+                a.npv_by_replicate.as_slice(),
+                a.crisis_months_avoided_by_replicate.as_slice(),
+            )
+        })
+        .collect();
+    let crisis_grid = Acceptability::grid_for(&crisis);
+    for a in appraisals.iter_mut() {
+        a.acceptability = vec![
+            Acceptability::of(
+                "crisis_month",
+                &a.npv_by_replicate,
+                &a.crisis_months_avoided_by_replicate,
+                crisis_grid.clone(),
+            ),
+            Acceptability::of(
+                "qaly",
+                &a.npv_by_replicate,
+                &a.qalys_gained_by_replicate,
+                grid(QALY_WILLINGNESS_TOP),
+            ),
+        ];
+    }
+}
+
+/// [`ACCEPTABILITY_POINTS`] even steps from 0 to `top`.
+fn grid(top: f64) -> Vec<f64> {
+    let steps = (ACCEPTABILITY_POINTS - 1) as f64;
+    (0..ACCEPTABILITY_POINTS)
+        .map(|i| top * i as f64 / steps)
+        .collect()
+}
+
+/// The next of 1, 2, 2.5 or 5 times a power of ten at or above `x` (at
+/// least 1).
+fn round_up(x: f64) -> f64 {
+    let x = x.max(1.0);
+    let power = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|&v| v >= x * (1.0 - 1e-12))
+        .unwrap_or(10.0 * power)
 }
 
 /// The net present value's variance across replicates split between the
@@ -839,6 +979,9 @@ impl Tally {
             undiscounted_net: Band::of(&self.u_net),
             crisis_months_avoided: Band::of(&self.crisis),
             qalys_gained: Band::of(&self.qalys),
+            // Priced once every scenario is appraised, on one scale
+            // (`price_outcomes`).
+            acceptability: Vec::new(),
             net_cost_per_crisis_month_avoided: Estimate::of(&self.per_crisis),
             net_cost_per_qaly_gained: Estimate::of(&self.per_qaly),
             who_pays: Payer::ALL
@@ -883,6 +1026,7 @@ impl Tally {
             capital_schedule: Vec::new(),
             npv_by_replicate: self.npv,
             crisis_months_avoided_by_replicate: self.crisis,
+            qalys_gained_by_replicate: self.qalys,
         }
     }
 }
@@ -890,6 +1034,38 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each point is the share of replicates whose net present value plus
+    /// the willingness times its units is above zero; at £0, the chance
+    /// the net present value is above zero.
+    #[test]
+    fn an_acceptability_curve_counts_the_replicates_worth_it_at_each_price() {
+        let npv = [-100.0, -50.0, 10.0, 20.0];
+        let units = [10.0, 1.0, 0.0, -1.0];
+        let c = Acceptability::of("crisis_month", &npv, &units, vec![0.0, 20.0, 60.0]);
+        assert_eq!(c.chance_worth_it, [0.5, 0.5, 0.75]);
+        // Units all gained: the chance never falls as the price rises.
+        let gained = [3.0, 0.5, 1.0, 2.0];
+        let grid = Acceptability::grid_for(&[(&npv, &gained)]);
+        assert_eq!(grid.len(), CRISIS_POINTS);
+        assert!(grid.windows(2).all(|w| w[0] < w[1]) && grid[0] == 0.0);
+        let curve = Acceptability::of("crisis_month", &npv, &gained, grid.clone());
+        assert!(curve.chance_worth_it.windows(2).all(|w| w[0] <= w[1]));
+        // The grid reaches past every break-even price (100 and 100/3 here:
+        // 110 rounds up to 200), so the curve ends at its top.
+        assert_eq!(grid[grid.len() - 1], 200.0);
+        assert_eq!(curve.chance_worth_it[grid.len() - 1], 1.0);
+        for (x, want) in [
+            (0.0, 1.0),
+            (1.1, 2.0),
+            (2.1, 2.5),
+            (3.0, 5.0),
+            (7.0, 10.0),
+            (100.0, 100.0),
+        ] {
+            assert_eq!(round_up(x), want, "{x}");
+        }
+    }
 
     /// Chance's part is the re-run's variance; the parameters' is the
     /// variance of each replicate's paired difference.

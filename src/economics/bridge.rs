@@ -265,7 +265,7 @@ fn sign_change(appraisal: &[Step]) -> Option<String> {
         .filter(|(_, a)| (*a > 0.0) == (npv > 0.0))
         .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
     Some(format!(
-        "The net revenue saving of {} becomes a net present value of {} mainly through {name} ({}).",
+        "The net revenue saving of {} becomes a mean net present value of {} mainly through {name} ({}).",
         money(saving),
         money(npv),
         money(amount)

@@ -9,6 +9,7 @@
 pub mod appraisal;
 pub mod bridge;
 pub mod budget;
+pub mod information;
 pub mod lines;
 
 use std::collections::BTreeMap;
@@ -418,6 +419,9 @@ pub struct Economics {
     /// `budget.csv` rather than the JSON.
     #[serde(skip)]
     pub budget: Vec<budget::BudgetRow>,
+    /// What knowing the uncertain parameters would be worth to the
+    /// decision, when the run draws them.
+    pub value_of_information: Option<information::ValueOfInformation>,
 }
 
 /// Appraises every scenario against the first and lays out their budgets.
@@ -437,6 +441,7 @@ pub fn evaluate(
             a
         })
         .collect();
+    appraisal::price_outcomes(&mut appraisals);
     let mut rows = Vec::new();
     for (s, b) in budgets.into_iter().enumerate() {
         if s > 0 {
@@ -448,6 +453,7 @@ pub fn evaluate(
         conventions: conventions.clone(),
         appraisals,
         budget: rows,
+        value_of_information: None,
     }
 }
 

@@ -35,6 +35,10 @@ pub(crate) fn notes(
             ));
         }
     }
+    if let Some(v) = &economics.value_of_information {
+        why.push_str(&crate::published::value_of_information(v));
+        why.push('\n');
+    }
     let bands = crate::published::no_bands(replicates).unwrap_or_else(|| {
         format!(
             "Bands are 5th to 95th percentiles across {replicates} replicates. {}",
@@ -42,7 +46,7 @@ pub(crate) fn notes(
         )
     });
     why + &format!(
-        "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias; revenue budget impact is that saving over the horizon in cash prices, every payer, with capital's financing charged (every step to it and to the net present value is in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias, and ROI is its ratio to the investment's present value; payback is the first month discounted savings exceed discounted investment. {bands}\n{}\n",
+        "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias; revenue budget impact is that saving over the horizon in cash prices, every payer, with capital's financing charged (every step to it and to the net present value is in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias: its median leads (half the replicates above it, half below), beside the chance it is above zero and its mean, the money bridge's figure, to which ROI (the ratio to the investment's present value) belongs; payback is the first month discounted savings exceed discounted investment. {bands}\n{}\n",
         economics.conventions.price_base_label(),
         months / 12,
         if months / 12 == 1 { "" } else { "s" },
@@ -59,9 +63,9 @@ pub(crate) fn render(exp: &Experiment, names: &[&str], economics: &Economics) ->
         .unwrap_or(8)
         .max(8);
     let mut out = String::new();
-    let line = |cells: [&str; 10]| {
+    let line = |cells: [&str; 12]| {
         format!(
-            "{:<width$}  {:>10}  {:>10}  {:>9}  {:>30}  {:>30}  {:>30}  {:>5}  {:>20}  {:>22}",
+            "{:<width$}  {:>10}  {:>10}  {:>9}  {:>30}  {:>30}  {:>30}  {:>14}  {:>9}  {:>5}  {:>20}  {:>22}",
             cells[0],
             cells[1],
             cells[2],
@@ -71,7 +75,9 @@ pub(crate) fn render(exp: &Experiment, names: &[&str], economics: &Economics) ->
             cells[6],
             cells[7],
             cells[8],
-            cells[9]
+            cells[9],
+            cells[10],
+            cells[11]
         )
         .trim_end()
         .to_string()
@@ -84,7 +90,9 @@ pub(crate) fn render(exp: &Experiment, names: &[&str], economics: &Economics) ->
         "Capital",
         "Net revenue saving (90%)",
         "Revenue budget impact (90%)",
-        "Net present value (90%)",
+        "NPV median (90%)",
+        "Chance NPV > 0",
+        "NPV mean",
         "ROI",
         "Payback month (90%)",
         "Crisis-months avoided",
@@ -109,6 +117,8 @@ pub(crate) fn render(exp: &Experiment, names: &[&str], economics: &Economics) ->
                 String::new(),
                 String::new(),
                 String::new(),
+                String::new(),
+                String::new(),
             ]
         } else {
             let a = &economics.appraisals[s - 1];
@@ -124,11 +134,9 @@ pub(crate) fn render(exp: &Experiment, names: &[&str], economics: &Economics) ->
                     millions(impact.p5),
                     millions(impact.p95),
                 ),
-                band(
-                    millions(a.npv.mean),
-                    millions(a.npv.p5),
-                    millions(a.npv.p95),
-                ),
+                band(millions(a.npv.p50), millions(a.npv.p5), millions(a.npv.p95)),
+                crate::format::percent(a.probability_npv_positive),
+                millions(a.npv.mean),
                 ratio(a.roi.mean),
                 payback(&a.payback_month_discounted),
                 band(
@@ -149,6 +157,8 @@ pub(crate) fn render(exp: &Experiment, names: &[&str], economics: &Economics) ->
             &cells[3],
             &cells[4],
             &cells[5],
+            &cells[6],
+            &cells[7],
         ]));
     }
     out

@@ -1,6 +1,5 @@
 //! `upstream.xlsx`: the run as a workbook a finance officer can open and
-//! audit. Sheets: Summary, Budget by year, Who pays and who saves,
-//! Assumptions, Time series. Every sheet is one table with a frozen header
+//! audit. Sheets: as `SHEETS` lists them. Every sheet is one table with a frozen header
 //! row, a filter and columns sized to fit; money in £ formats.
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -13,7 +12,7 @@ use crate::economics::appraisal::Payback;
 use crate::replicates::Experiment;
 
 /// The sheets, in order.
-pub(super) const SHEETS: [&str; 10] = [
+pub(super) const SHEETS: [&str; 11] = [
     "Cover",
     "Summary",
     "Money bridge",
@@ -22,6 +21,7 @@ pub(super) const SHEETS: [&str; 10] = [
     "Capital and financing",
     "Budget by year",
     "Who pays and who saves",
+    "Acceptability",
     "Assumptions",
     "Time series",
 ];
@@ -30,11 +30,11 @@ pub(super) const SHEETS: [&str; 10] = [
 pub(super) const SUMMARY_COLUMNS: [&str; 22] = [
     "Scenario",
     "Against",
+    "Net present value (£, median)",
+    "Chance net present value > 0",
     "Net present value (£, mean)",
     "Net present value (£, P5)",
-    "Net present value (£, P50)",
     "Net present value (£, P95)",
-    "Probability net present value > 0",
     "Net present value without optimism bias (£, mean)",
     "Net present value of cashable savings (£, mean)",
     "Investment, present value (£, mean)",
@@ -248,6 +248,12 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
             crate::published::bands_cover(info.parameters_drawn()),
         ),
     ]);
+    if let Some(v) = &info.economics.value_of_information {
+        rows.push(row(
+            "Value of information",
+            crate::published::value_of_information(v),
+        ));
+    }
     for a in &info.economics.appraisals {
         if let Some(v) = &a.npv_variance {
             rows.push(row(
@@ -268,11 +274,11 @@ fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
             vec![
                 Cell::Text(a.scenario.clone()),
                 Cell::Text(a.against.clone()),
+                money(a.npv.p50),
+                Cell::Share(a.probability_npv_positive),
                 money(a.npv.mean),
                 money(a.npv.p5),
-                money(a.npv.p50),
                 money(a.npv.p95),
-                Cell::Share(a.probability_npv_positive),
                 money(a.npv_without_optimism_bias.mean),
                 money(a.npv_cashable.mean),
                 money(a.pv_investment.mean),
@@ -291,6 +297,43 @@ fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
                 money(a.net_cost_per_crisis_month_avoided.mean),
                 money(a.net_cost_per_qaly_gained.mean),
             ]
+        })
+        .collect()
+}
+
+/// The acceptability curves' columns.
+pub(super) const ACCEPTABILITY_COLUMNS: [&str; 4] = [
+    "Scenario",
+    "Per",
+    "Willingness to pay (£ per unit)",
+    "Chance worth it",
+];
+
+/// Each scenario's acceptability curves, point by point: the chance its
+/// net present value plus the willingness to pay times the units gained is
+/// above zero.
+fn acceptability_rows(e: &Economics) -> Vec<Vec<Cell>> {
+    e.appraisals
+        .iter()
+        .flat_map(|a| {
+            a.acceptability.iter().flat_map(move |c| {
+                let per = match c.per.as_str() {
+                    "crisis_month" => "crisis-month avoided",
+                    "qaly" => "QALY gained",
+                    other => other,
+                };
+                c.willingness_gbp
+                    .iter()
+                    .zip(&c.chance_worth_it)
+                    .map(move |(w, p)| {
+                        vec![
+                            Cell::Text(a.scenario.clone()),
+                            Cell::Text(per.into()),
+                            money(*w),
+                            Cell::Share(*p),
+                        ]
+                    })
+            })
         })
         .collect()
 }
@@ -657,6 +700,13 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     table(
         wb.add_worksheet(),
         SHEETS[8],
+        &ACCEPTABILITY_COLUMNS,
+        acceptability_rows(e),
+        &f,
+    )?;
+    table(
+        wb.add_worksheet(),
+        SHEETS[9],
         &[
             "Scenario",
             "Parameter",
@@ -674,7 +724,7 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     )?;
     table(
         wb.add_worksheet(),
-        SHEETS[9],
+        SHEETS[10],
         &[
             "Scenario",
             "Month",

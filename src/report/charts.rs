@@ -152,6 +152,26 @@ pub(crate) struct Marker {
     pub span: (f64, f64),
 }
 
+/// One curve of a [`Curves`] chart: its points, left to right.
+pub(crate) struct Curve {
+    pub label: String,
+    pub colour: Colour,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Chances (0 to 1) against an amount of money: an acceptability curve's
+/// chance a scenario is worth it against the price put on its outcome.
+pub(crate) struct Curves {
+    pub x_desc: String,
+    /// Money on a square-root scale, where points crowd near £0 and the
+    /// scale runs far: ticked at 0, 1%, 5%, 10%, 25%, 50% and all of the
+    /// top (a round number, so the ticks are too).
+    pub x_sqrt: bool,
+    pub y_desc: String,
+    pub curves: Vec<Curve>,
+    pub note: String,
+}
+
 pub(crate) struct Lines {
     pub y_desc: String,
     pub unit: Unit,
@@ -253,6 +273,7 @@ pub(crate) enum Body {
     Grid(Grid),
     Tornado(Tornado),
     Screening(Screening),
+    Curves(Curves),
 }
 
 pub(crate) struct Chart {
@@ -344,6 +365,7 @@ where
         Body::Grid(c) => draw_grid(&area, c),
         Body::Tornado(c) => draw_tornado(&area, c),
         Body::Screening(c) => draw_screening(&area, c),
+        Body::Curves(c) => draw_curves(&area, c),
     }
 }
 
@@ -789,6 +811,60 @@ where
         &[(Mark::Block(HIGH_END), "A parameter".into())],
         "Right: the parameter moves the figure more (μ*, the mean size of its elementary effects). Up: how much it moves it depends on the other parameters (σ). The largest are named.",
     )
+}
+
+fn draw_curves<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Curves) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let (plot, legend) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+    let top = c
+        .curves
+        .iter()
+        .flat_map(|k| k.points.iter().map(|p| p.0))
+        .fold(0.0, f64::max)
+        .max(1.0);
+    // Drawn at x (a square root, or the amount itself); labelled in £.
+    let at = |w: f64| if c.x_sqrt { w.max(0.0).sqrt() } else { w };
+    let amount = |x: f64| if c.x_sqrt { x * x } else { x };
+    let ticks: Vec<f64> = if c.x_sqrt {
+        [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0]
+            .iter()
+            .map(|f| at(top * f))
+            .collect()
+    } else {
+        (0..=5).map(|i| top * i as f64 / 5.0).collect()
+    };
+    let x_step = top / 100.0;
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(14)
+        .x_label_area_size(56)
+        .y_label_area_size(90)
+        .build_cartesian_2d(Ticked::new(0f64..at(top) * 1.02, ticks), 0f64..1.02)?;
+    chart
+        .configure_mesh()
+        .x_desc(c.x_desc.as_str())
+        .y_desc(c.y_desc.as_str())
+        .x_label_formatter(&|v| Unit::Money.tick(amount(*v), x_step))
+        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+        .label_style(text(15))
+        .axis_desc_style(text(17))
+        .axis_style(AXIS)
+        .bold_line_style(GRID_LINE)
+        .max_light_lines(0)
+        .draw()?;
+    for k in &c.curves {
+        let style = k.colour.rgb().stroke_width(2);
+        let points = k.points.iter().map(|&(w, p)| (at(w), p));
+        chart.draw_series(LineSeries::new(points.clone(), style))?;
+        chart.draw_series(points.map(|p| Circle::new(p, 3, k.colour.rgb().filled())))?;
+    }
+    let entries: Vec<(Mark, String)> = c
+        .curves
+        .iter()
+        .map(|k| (Mark::Line(k.colour, false), k.label.clone()))
+        .collect();
+    draw_legend(&legend, &entries, &c.note)
 }
 
 /// Blue for negative, orange for positive, white at zero: readable with

@@ -3,8 +3,8 @@
 
 use super::ReportError;
 use super::charts::{
-    BARS_NOTE, BarGroup, Bars, Body, Chart, Colour, Grid, LAYER_COLOURS, Line, Lines, Marker,
-    SCENARIO_COLOURS, Screened, Screening, Swing, Tornado, Unit, Value,
+    BARS_NOTE, BarGroup, Bars, Body, Chart, Colour, Curve, Curves, Grid, LAYER_COLOURS, Line,
+    Lines, Marker, SCENARIO_COLOURS, Screened, Screening, Swing, Tornado, Unit, Value,
 };
 use super::data::{Appraisal, RunData};
 use crate::format::{count, money, signed};
@@ -22,6 +22,8 @@ pub(crate) enum Section {
     Neighbourhoods,
     /// The assumptions that decide a result: a sensitivity run's charts.
     Decide,
+    /// Whether each scenario is worth it: its acceptability curves.
+    Worth,
 }
 
 pub(crate) struct Figure {
@@ -645,6 +647,14 @@ pub(crate) fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
             });
         }
     }
+    for per in ["crisis_month", "qaly"] {
+        if let Some(chart) = acceptability(d, per) {
+            out.push(Figure {
+                section: Section::Worth,
+                chart,
+            });
+        }
+    }
     if let Some(chart) = neighbourhood_grid(d) {
         out.push(Figure {
             section: Section::Neighbourhoods,
@@ -652,6 +662,85 @@ pub(crate) fn figures(d: &RunData) -> Result<Vec<Figure>, ReportError> {
         });
     }
     Ok(out)
+}
+
+/// The unit of an acceptability curve, as a sentence names it.
+pub(crate) fn unit_words(per: &str) -> &str {
+    match per {
+        "crisis_month" => "crisis-month avoided",
+        "qaly" => "QALY gained",
+        other => other,
+    }
+}
+
+/// Every scenario's acceptability curve for one unit of outcome (`per`), if
+/// any scenario gains some of it.
+fn acceptability(d: &RunData, per: &str) -> Option<Chart> {
+    let names: Vec<&str> = d.names().collect();
+    let mut curves = Vec::new();
+    let mut facts = Vec::new();
+    for a in d.economics.appraisals.iter() {
+        let Some(c) = a.acceptability.iter().find(|c| c.per == per) else {
+            continue;
+        };
+        let s = names.iter().position(|x| *x == a.scenario).unwrap_or(0);
+        let points: Vec<(f64, f64)> = c
+            .willingness_gbp
+            .iter()
+            .copied()
+            .zip(c.chance_worth_it.iter().copied())
+            .filter(|p| p.1.is_finite())
+            .collect();
+        let (Some(first), Some(last)) = (points.first(), points.last()) else {
+            continue;
+        };
+        facts.push(format!(
+            "{}: {:.0}% at £0, {:.0}% at {}",
+            a.scenario,
+            first.1 * 100.0,
+            last.1 * 100.0,
+            money(last.0)
+        ));
+        curves.push(Curve {
+            label: a.scenario.clone(),
+            colour: colour(s),
+            points,
+        });
+    }
+    let gains = |a: &Appraisal| match per {
+        "qaly" => a.qalys_gained.mean != 0.0,
+        _ => a.crisis_months_avoided.mean != 0.0,
+    };
+    if curves.is_empty() || !d.economics.appraisals.iter().any(gains) {
+        return None;
+    }
+    let unit = unit_words(per);
+    Some(Chart {
+        file: format!("acceptability-{}", per.replace('_', "-")),
+        title: format!("Chance each scenario is worth it, by what a {unit} is worth to the place"),
+        alt: format!(
+            "Cost-effectiveness acceptability curves: the share of replicates in which each scenario's net present value plus the willingness to pay per {unit} times the units it gains is above zero. {}.",
+            facts.join("; ")
+        ),
+        size: WIDE,
+        timeline: d.timeline,
+        body: Body::Curves(Curves {
+            x_desc: format!(
+                "Willingness to pay per {unit} (£{})",
+                if per == "qaly" {
+                    ""
+                } else {
+                    ", square-root scale"
+                }
+            ),
+            x_sqrt: per != "qaly",
+            y_desc: "Chance it is worth it".into(),
+            curves,
+            note: format!(
+                "At £0 a scenario is worth it when its net present value is above zero; further right, each {unit} counts for that much money too. Shares of replicates."
+            ),
+        }),
+    })
 }
 
 /// Parameters a tornado or Morris chart shows: the largest.

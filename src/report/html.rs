@@ -175,7 +175,7 @@ fn board_tables(out: &mut String, d: &RunData) {
     let _ = writeln!(
         out,
         "<div class=\"wide\"><table class=\"board\"><caption>Money over the horizon</caption><thead><tr><th>Scenario</th><th>Extra spending, as budgeted</th><th>With the optimism-bias allowance</th>\
-         <th>Net revenue saving{r}</th><th>Revenue budget impact, cash{r}</th><th>Net present value{r}</th><th>Net present value before optimism bias</th><th>Net present value, cashable savings only</th></tr></thead><tbody>",
+         <th>Net revenue saving{r}</th><th>Revenue budget impact, cash{r}</th><th>Net present value, median{r}</th><th>Chance net present value &gt; 0</th><th>Net present value, mean</th><th>Net present value before optimism bias</th><th>Net present value, cashable savings only</th></tr></thead><tbody>",
     );
     for a in d.economics.appraisals.iter() {
         let line = |id: &str| bridged(a, id).unwrap_or_default();
@@ -183,13 +183,21 @@ fn board_tables(out: &mut String, d: &RunData) {
         let allowance = -line("optimism_bias_on_spend").mean;
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             html(&a.scenario),
             html(&money(spend)),
             html(&money(spend + allowance)),
             band_cell(&line("net_revenue_saving"), money),
             band_cell(&line("revenue_budget_impact"), money),
-            band_cell(&a.npv, money),
+            band_cell(
+                &crate::metrics::Band {
+                    mean: a.npv.p50,
+                    ..a.npv
+                },
+                money
+            ),
+            crate::format::percent(a.probability_npv_positive),
+            html(&money(a.npv.mean)),
             html(&money(a.bridge.npv_without_optimism_bias.mean)),
             html(&money(a.bridge.npv_cashable.mean)),
         );
@@ -198,7 +206,7 @@ fn board_tables(out: &mut String, d: &RunData) {
     out.push_str(&signs());
     let _ = writeln!(
         out,
-        "<div class=\"wide\"><table class=\"board\"><caption>Value for money, reach and payback</caption><thead><tr><th>Scenario</th><th>Return on investment</th><th>Benefit–cost ratio</th><th>Chance NPV &gt; 0</th>\
+        "<div class=\"wide\"><table class=\"board\"><caption>Value for money, reach and payback</caption><thead><tr><th>Scenario</th><th>Return on investment</th><th>Benefit–cost ratio</th>\
          <th>Payback, discounted (90% range)</th><th>Extra people reached</th><th>Extra spending per person reached</th><th>Crisis-months avoided{r}</th></tr></thead><tbody>",
     );
     let ratio = |v: f64| {
@@ -218,11 +226,10 @@ fn board_tables(out: &mut String, d: &RunData) {
         };
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             html(&a.scenario),
             ratio(a.roi.mean),
             ratio(a.benefit_cost_ratio.mean),
-            a.probability_npv_positive * 100.0,
             payback_cell(&a.payback_month_discounted),
             reached.map_or("–".into(), count),
             html(&per_person),
@@ -231,6 +238,23 @@ fn board_tables(out: &mut String, d: &RunData) {
     }
     out.push_str("</tbody></table></div>\n");
     out.push_str("<p class=\"note\">Spending and savings are undiscounted, at the price base, as simulated; the revenue budget impact is in cash, every payer, with capital's financing charges; net present values are discounted. People reached are the extra enrolments, over the horizon, in the programmes a scenario changes (a resident enrolled twice counts twice); a community asset or a capital purchase enrols no one. – : not defined.</p>\n");
+}
+
+/// Whether each scenario is worth it to the place: its acceptability
+/// curves, if the run has any outcome to price.
+fn worth(out: &mut String, d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) {
+    if let Some(v) = &d.economics.value_of_information {
+        let _ = writeln!(
+            out,
+            "<h3 id=\"information\">What is worth finding out</h3>\n<p>{}</p>",
+            html(&crate::published::value_of_information(v))
+        );
+    }
+    if !figures.iter().any(|f| f.section == Section::Worth) {
+        return;
+    }
+    out.push_str("<h3 id=\"worth\">Is it worth it?</h3>\n<p>A scenario that loses money can still be worth it to a place that values what it gains. Each curve is the chance (the share of replicates) that the net present value, plus what the place would pay for each crisis-month avoided or QALY gained times the number gained, is above zero. At £0 it is the chance the net present value is above zero. The points are in <code>economics.json</code> (<code>acceptability</code>) and the workbook's Acceptability sheet.</p>\n");
+    charts_of(out, figures, svgs, Section::Worth);
 }
 
 /// Each capital scheme's revenue budget, year by year: the capital it
@@ -776,6 +800,7 @@ pub(crate) fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) 
         );
     }
     board_tables(&mut out, d);
+    worth(&mut out, d, figures, svgs);
     capital_schemes(&mut out, d);
     changes(&mut out, d);
     deciding(&mut out, d, figures, svgs);

@@ -213,10 +213,11 @@ pub fn headline(a: &Appraisal, months: u32, timeline: &Timeline) -> String {
     out.push_str(". ");
     let npv = &a.npv;
     out.push_str(&format!(
-        "Its net present value is {}{}, positive in {:.0}% of replicates.",
-        money(npv.mean),
+        "Its net present value is above zero in {} of replicates: its median is {}{}, its mean {}.",
+        crate::format::percent(a.probability_npv_positive),
+        money(npv.p50),
         range(npv.p5, npv.p95, money, "it may lose money or save it"),
-        a.probability_npv_positive * 100.0
+        money(npv.mean),
     ));
     if let Some(v) = &a.npv_variance {
         out.push(' ');
@@ -292,7 +293,10 @@ mod tests {
     fn hubs() -> Appraisal {
         Appraisal {
             scenario: "Hubs in the five most deprived neighbourhoods".into(),
-            npv: band(1.9e6, -0.4e6, 3.6e6),
+            npv: Band {
+                p50: 2.1e6,
+                ..band(1.9e6, -0.4e6, 3.6e6)
+            },
             undiscounted_investment: band(1.8e6, 1.8e6, 1.8e6),
             undiscounted_savings: band(4.2e6, 2.9e6, 5.6e6),
             payback_month_discounted: Payback {
@@ -320,9 +324,9 @@ mod tests {
             "Hubs in the five most deprived neighbourhoods: £1.8m of extra spending over ten years \
              avoids £4.2m of reactive cost (90% range £2.9m to £5.6m), mostly for the NHS; it pays \
              back in year 4 of the horizon, 2029/30 (between years 3 and 6). Its net present value is \
-             £1.9m (90% range −£400k to £3.6m, which crosses zero: it may lose money or save it), \
-             positive in 88% of replicates. It avoids 1,234 months that residents would have \
-             spent in crisis (90% range 900 to 1,500)."
+             above zero in 88% of replicates: its median is £2.1m (90% range −£400k to £3.6m, which \
+             crosses zero: it may lose money or save it), its mean £1.9m. It avoids 1,234 months \
+             that residents would have spent in crisis (90% range 900 to 1,500)."
         );
     }
 
@@ -382,7 +386,7 @@ mod tests {
             "{s}"
         );
         assert!(
-            s.contains("replicates. The net revenue saving of £16.5m becomes"),
+            s.contains("its mean £1.9m. The net revenue saving of £16.5m becomes"),
             "{s}"
         );
     }
