@@ -274,6 +274,10 @@ impl Present {
     ) -> Result<Vec<Held>, ThreadPoolError> {
         use rayon::prelude::*;
         assert_eq!(drawn.len(), self.each.len(), "one draw a replicate");
+        // Each draw as drawn, to take the factors once at the end: every
+        // scenario then meets the same arithmetic, and scenarios that share
+        // a burn-in still do.
+        let as_drawn = drawn.to_vec();
         let mut held: Vec<Held> = drawn
             .par_iter_mut()
             .map(|c| hold(&self.at_start, c))
@@ -296,6 +300,10 @@ impl Present {
                 step.apply(c);
                 h.times(&step);
             }
+        }
+        for ((c, d), h) in drawn.iter_mut().zip(as_drawn).zip(&held) {
+            *c = d;
+            h.apply(c);
         }
         Ok(held)
     }

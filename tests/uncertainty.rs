@@ -233,6 +233,15 @@ fn scenarios_share_each_replicates_draw_and_threads_do_not_matter() {
     assert!(shared > 30);
     // And they do move from replicate to replicate.
     assert_ne!(values[0][0], values[0][1]);
+    // Held at the present, scenarios that share a burn-in as stated still
+    // share it as drawn: the drawn runs and the stated re-runs each share
+    // as the plain run does.
+    let plain = run(pair(0.5), settings(3, 1), false);
+    assert!(plain.experiment.burn_in_shared > 0);
+    assert_eq!(
+        one.experiment.burn_in_shared,
+        2 * plain.experiment.burn_in_shared
+    );
 }
 
 #[test]

@@ -293,7 +293,7 @@ impl Acceptability {
         }
     }
 
-    /// Willingness from £0 to a round top, at [`CRISIS_POINTS`] points
+    /// Willingness from £0 to a round top, at `CRISIS_POINTS` points
     /// closer together near £0: the top reaches past the 95th percentile of each
     /// scenario's replicates' own break-even prices (`−npv / units` where
     /// units are gained and money lost), so every curve shows where it
@@ -326,7 +326,7 @@ impl Acceptability {
 /// Sets every appraisal's acceptability curves, on one scale a unit for
 /// the whole comparison: per crisis-month avoided (up to where the
 /// scenarios' curves level off) and per QALY gained (up to
-/// [`QALY_WILLINGNESS_TOP`]).
+/// `QALY_WILLINGNESS_TOP`).
 pub fn price_outcomes(appraisals: &mut [Appraisal]) {
     let crisis: Vec<(&[f64], &[f64])> = appraisals
         .iter()

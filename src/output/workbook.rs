@@ -301,6 +301,22 @@ fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
         .collect()
 }
 
+/// Who pays and who saves: its columns.
+const WHO_PAYS_COLUMNS: [&str; 12] = [
+    "Scenario",
+    "Payer or pool",
+    "Name",
+    "Spend, present value (£, mean)",
+    "Spend (P5)",
+    "Spend (P95)",
+    "Cost avoided, present value (£, mean)",
+    "Cost avoided (P5)",
+    "Cost avoided (P95)",
+    "Net position (£, mean)",
+    "Net (P5)",
+    "Net (P95)",
+];
+
 /// The acceptability curves' columns.
 pub(super) const ACCEPTABILITY_COLUMNS: [&str; 4] = [
     "Scenario",
@@ -680,20 +696,7 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     table(
         wb.add_worksheet(),
         SHEETS[7],
-        &[
-            "Scenario",
-            "Payer or pool",
-            "Name",
-            "Spend, present value (£, mean)",
-            "Spend (P5)",
-            "Spend (P95)",
-            "Cost avoided, present value (£, mean)",
-            "Cost avoided (P5)",
-            "Cost avoided (P95)",
-            "Net position (£, mean)",
-            "Net (P5)",
-            "Net (P95)",
-        ],
+        &WHO_PAYS_COLUMNS,
         who_pays_rows(e),
         &f,
     )?;
