@@ -95,7 +95,7 @@ fn ratio(want: f64, now: f64) -> f64 {
 /// at the start is `present`'s (the stated scenario's
 /// [`expected_at_start`]), and returns the factors used. A service with no
 /// activity in either is left alone.
-fn hold(present: &ExpectedAtStart, drawn: &mut Config) -> Held {
+pub fn hold_at_start(present: &ExpectedAtStart, drawn: &mut Config) -> Held {
     let ids = |ids: Vec<&String>| ids.into_iter().map(|id| (id.clone(), 1.0)).collect();
     let mut held = Held {
         events: ids(drawn.events.iter().map(|s| &s.id).collect()),
@@ -280,7 +280,7 @@ impl Present {
         let as_drawn = drawn.to_vec();
         let mut held: Vec<Held> = drawn
             .par_iter_mut()
-            .map(|c| hold(&self.at_start, c))
+            .map(|c| hold_at_start(&self.at_start, c))
             .collect();
         for _ in 0..PILOT_ROUNDS {
             let seen = first_years(

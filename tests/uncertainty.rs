@@ -404,3 +404,90 @@ fn the_present_is_held_while_the_parameters_are_drawn() {
         "unheld draws move the present by {worst:.3} at most"
     );
 }
+
+/// Held by the residents' own hazards alone, a draw with faster escalation
+/// and longer stays expects the stated place's activity again, service by
+/// service, and the factors returned are the ones its rates were scaled by.
+#[test]
+fn a_draw_held_at_the_start_expects_the_stated_activity() {
+    use upstream::engine::expected_at_start;
+    let stated = scenario("Small borough", "small.toml", "").config;
+    let mut drawn = stated.clone();
+    drawn.need.escalation = drawn.need.escalation.map(|x| x * 1.5);
+    for e in &mut drawn.episodes {
+        e.entry_per_month = e.entry_per_month.map(|x| x * 0.7);
+    }
+    let before = drawn.clone();
+    let present = expected_at_start(&stated);
+    let moved = expected_at_start(&drawn);
+    let held = upstream::present::hold_at_start(&present, &mut drawn);
+    let now = expected_at_start(&drawn);
+    let pairs = present
+        .contacts_per_month
+        .iter()
+        .zip(&now.contacts_per_month)
+        .chain(present.occupancy.iter().zip(&now.occupancy));
+    for (want, got) in pairs {
+        assert!((got / want - 1.0).abs() < 1e-3, "{got} against {want}");
+    }
+    // Unheld, the draw was another place.
+    let worst = present
+        .contacts_per_month
+        .iter()
+        .zip(&moved.contacts_per_month)
+        .chain(present.occupancy.iter().zip(&moved.occupancy))
+        .map(|(want, got)| (got / want - 1.0).abs())
+        .fold(0.0, f64::max);
+    assert!(worst > 0.2, "unheld, the draw moves the present by {worst} at most");
+    for ((s, b), (id, k)) in drawn.events.iter().zip(&before.events).zip(&held.events) {
+        assert_eq!(&s.id, id);
+        assert!((s.rate_per_month[0] / b.rate_per_month[0] - k).abs() < 1e-9);
+        assert!(*k < 1.0, "{id}: faster escalation is scaled down, by {k}");
+    }
+    for ((e, b), (_, k)) in drawn
+        .episodes
+        .iter()
+        .zip(&before.episodes)
+        .zip(&held.episodes)
+    {
+        assert!((e.entry_per_month[3] / b.entry_per_month[3] - k).abs() < 1e-9);
+    }
+}
+
+/// `present.csv` holds, for every replicate and service, the stated first
+/// year and the factor that replicate's rates were scaled by.
+#[test]
+fn present_csv_records_each_replicates_factors() {
+    let n = 3;
+    let o = run(pair(0.5), settings(n, 2), true);
+    let text = String::from_utf8(file(&o, "present.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("replicate,metric,stated_first_year_mean,rates_scaled_by")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let draws = o.plan.draws().unwrap();
+    let services = draws.held[0].events.len() + draws.held[0].episodes.len();
+    assert_eq!(rows.len(), n as usize * services);
+    for (r, held) in draws.held.iter().enumerate() {
+        let factors = held.events.iter().chain(&held.episodes);
+        let stated = draws
+            .stated
+            .contacts_per_month
+            .iter()
+            .chain(&draws.stated.occupancy);
+        for (((id, k), x), row) in factors.zip(stated).zip(&rows[r * services..]) {
+            assert_eq!(row[0], (r + 1).to_string());
+            assert!(row[1].starts_with(&format!("service.{id}.")), "{row:?}");
+            assert_eq!(row[2].parse::<f64>().unwrap(), *x);
+            assert_eq!(row[3].parse::<f64>().unwrap(), *k);
+        }
+    }
+    // The factors move with the draws.
+    assert!(rows.iter().any(|r| r[3].parse::<f64>().unwrap() != 1.0));
+    // A run that draws nothing writes the header alone.
+    let plain = run(pair(0.5), settings(n, 2), false);
+    let text = String::from_utf8(file(&plain, "present.csv")).unwrap();
+    assert_eq!(text.lines().count(), 1);
+}
