@@ -56,11 +56,16 @@ fn csv(counts: &[f64]) -> String {
 /// replicate under its own seed, with A&E attendances 15% and police
 /// incidents 20% above the rates the scenario states.
 fn history(scenario: &Loaded) -> (Observed, [Vec<f64>; 2]) {
+    history_at(scenario, 1.15)
+}
+
+/// As [`history`], with A&E attendances `ae` times the stated rates.
+fn history_at(scenario: &Loaded, ae: f64) -> (Observed, [Vec<f64>; 2]) {
     let truth = |name: &str, by: f64| -> Vec<f64> {
         let v = scenario.number(name).unwrap();
         v.iter().map(|x| x * by).collect()
     };
-    let ae = truth("events.ae_attendance.rate_per_month", 1.15);
+    let ae = truth("events.ae_attendance.rate_per_month", ae);
     let police = truth("events.police_incident.rate_per_month", 1.2);
     let at_truth = scenario
         .with_numbers(&[
@@ -159,6 +164,46 @@ fn parameters_that_made_the_history_are_recovered_and_one_the_counts_cannot_see_
         let after = (f.posterior.mean - f.observed).abs();
         assert!(after < before, "{f:?}");
     }
+}
+
+/// A place whose true rate lies beyond its prior range: the calibrated
+/// band cannot reach its counts, which are named as outside it, and the
+/// rate's kept draws pile against the range's high end, named with the
+/// advice to widen it. The history within reach covers every count.
+#[test]
+fn counts_beyond_the_priors_reach_are_named_and_the_edge_they_pull_to() {
+    let scenario = small(2);
+    let (observed, _) = history_at(&scenario, 1.8);
+    let c = fit(&scenario, &observed, 2);
+    let outside = c.outside_the_band();
+    assert!(
+        outside
+            .iter()
+            .filter(|s| s.starts_with("service.ae_attendance.events") && s.contains("above"))
+            .count()
+            == 2,
+        "{outside:?}"
+    );
+    let (said, warn) = c.coverage();
+    let inside = c.fit.iter().filter(|f| f.inside()).count();
+    assert!(
+        inside <= 2 && said.contains(&format!("{inside} of 4")),
+        "{said}"
+    );
+    assert!(warn.unwrap().contains("outside the calibrated 90% band"));
+    let piled = c.piled_against_an_edge();
+    assert!(
+        piled
+            .iter()
+            .any(|s| s.starts_with("events.ae_attendance.rate_per_month")
+                && s.contains("against the high end")),
+        "{piled:?}"
+    );
+    let (observed, _) = history(&scenario);
+    let within = fit(&scenario, &observed, 2);
+    assert!(within.fit.iter().all(|f| f.inside()), "{:?}", within.fit);
+    assert!(within.coverage().1.is_none());
+    assert!(within.piled_against_an_edge().is_empty());
 }
 
 #[test]
@@ -366,6 +411,11 @@ fn the_command_writes_the_calibrated_scenario_and_its_fit() {
     assert!(
         fit.contains("service.childrens_placement.occupancy,2027-03,14,"),
         "{fit}"
+    );
+    assert!(fit.contains(",inside_calibrated_90,source"), "{fit}");
+    assert!(
+        stdout.contains("Inside the calibrated 90% band: "),
+        "{stdout}"
     );
     let check = upstream(&["check", out_dir.join("calibrated.toml").to_str().unwrap()]);
     assert!(

@@ -438,7 +438,10 @@ fn a_draw_held_at_the_start_expects_the_stated_activity() {
         .chain(present.occupancy.iter().zip(&moved.occupancy))
         .map(|(want, got)| (got / want - 1.0).abs())
         .fold(0.0, f64::max);
-    assert!(worst > 0.2, "unheld, the draw moves the present by {worst} at most");
+    assert!(
+        worst > 0.2,
+        "unheld, the draw moves the present by {worst} at most"
+    );
     for ((s, b), (id, k)) in drawn.events.iter().zip(&before.events).zip(&held.events) {
         assert_eq!(&s.id, id);
         assert!((s.rate_per_month[0] / b.rate_per_month[0] - k).abs() < 1e-9);

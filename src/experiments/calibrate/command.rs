@@ -147,6 +147,14 @@ impl Experiment for Calibrate {
         if let Some(w) = found.far_from_the_counts() {
             let _ = writeln!(said.err, "warning: {w}");
         }
+        let (coverage, outside) = found.coverage();
+        let _ = writeln!(o, "{coverage}");
+        if let Some(w) = outside {
+            let _ = writeln!(said.err, "warning: {w}");
+        }
+        for w in found.piled_against_an_edge() {
+            let _ = writeln!(said.err, "warning: {w}");
+        }
         let (sentences, informed) = found.findings();
         if !informed.is_empty() {
             let _ = writeln!(

@@ -155,6 +155,20 @@ pub struct Fit {
     pub posterior: Band,
 }
 
+impl Fit {
+    /// Whether the observed count lies inside the calibrated 90% band (the
+    /// kept candidates' 5th to 95th percentiles): a calibration that
+    /// covers should hold about nine counts in ten.
+    pub fn inside(&self) -> bool {
+        self.posterior.p5 <= self.observed && self.observed <= self.posterior.p95
+    }
+}
+
+/// A share of a parameter's kept draws in the outer tenth of its prior at
+/// one end (a tenth is what chance puts there) past which the posterior is
+/// piled against that edge.
+const PILED: f64 = 0.5;
+
 /// A finished calibration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Calibration {
@@ -181,6 +195,87 @@ pub struct Calibration {
 }
 
 impl Calibration {
+    /// Each observed count outside the calibrated 90% band, in a sentence
+    /// each: the metric and period, the count, the band and on which side.
+    pub fn outside_the_band(&self) -> Vec<String> {
+        self.observed
+            .observations
+            .iter()
+            .zip(&self.fit)
+            .filter(|(_, f)| !f.inside())
+            .map(|(o, f)| {
+                format!(
+                    "{} {}: observed {}, {} the calibrated 90% band ({} to {})",
+                    o.metric,
+                    o.period.label(),
+                    crate::format::count(f.observed),
+                    if f.observed > f.posterior.p95 {
+                        "above"
+                    } else {
+                        "below"
+                    },
+                    crate::format::count(f.posterior.p5),
+                    crate::format::count(f.posterior.p95)
+                )
+            })
+            .collect()
+    }
+
+    /// How many observed counts lie inside the calibrated 90% band, in a
+    /// sentence, with a warning for those that do not.
+    pub fn coverage(&self) -> (String, Option<String>) {
+        let n = self.fit.len();
+        let inside = self.fit.iter().filter(|f| f.inside()).count();
+        let said = format!(
+            "Inside the calibrated 90% band: {inside} of {n} observed count{} (a calibration that covers holds about nine in ten; fit.csv's inside_calibrated_90).",
+            if n == 1 { "" } else { "s" }
+        );
+        let outside = self.outside_the_band();
+        let warn = (!outside.is_empty()).then(|| {
+            format!(
+                "{} of the observed counts lie outside the calibrated 90% band: {}. The ranges fitted may not reach the place's values (see any parameter piled against its range's edge), or the counts may be defined differently from the model's.",
+                outside.len(),
+                outside.join("; ")
+            )
+        });
+        (said, warn)
+    }
+
+    /// Each fitted parameter whose kept draws pile against an end of its
+    /// prior range (over half of them in its outer tenth), in a sentence
+    /// with the advice to widen the range that way.
+    pub fn piled_against_an_edge(&self) -> Vec<String> {
+        let kept = self.accepted.len().max(1) as f64;
+        self.parameters
+            .iter()
+            .enumerate()
+            .filter_map(|(p, f)| {
+                let share = |at: &dyn Fn(f64) -> bool| {
+                    self.accepted
+                        .iter()
+                        .filter(|&&c| at(self.candidates[c].quantiles[p]))
+                        .count() as f64
+                        / kept
+                };
+                let (low, high) = (share(&|u| u < 0.1), share(&|u| u > 0.9));
+                let (end, which, share) = if high >= PILED && high >= low {
+                    (&f.prior.high, "high", high)
+                } else if low >= PILED {
+                    (&f.prior.low, "low", low)
+                } else {
+                    return None;
+                };
+                Some(format!(
+                    "{}: {:.0}% of the kept draws lie in the {which}est tenth of its range, against the {which} end ({}); the counts may want values beyond it: widen the range past {} and calibrate again.",
+                    f.prior.parameter,
+                    share * 100.0,
+                    f.prior.written(end),
+                    f.prior.written(end)
+                ))
+            })
+            .collect()
+    }
+
     /// What was fitted to what, and how close the kept candidates and the
     /// scenario as stated came, in one sentence; `years` is the horizon
     /// simulated.

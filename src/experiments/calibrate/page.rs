@@ -31,6 +31,11 @@ fn calibration_page(
     let mut out = String::new();
     out.push_str("<h2 class=\"first\" id=\"fit\">How close the fit came</h2>\n");
     let _ = writeln!(out, "<p class=\"headline\">{}</p>", html(&c.summary(years)));
+    let (coverage, outside) = c.coverage();
+    let _ = writeln!(out, "<p>{}</p>", html(&coverage));
+    for w in outside.into_iter().chain(c.piled_against_an_edge()) {
+        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(&w));
+    }
     if let Some(w) = c.far_from_the_counts() {
         let _ = writeln!(out, "<p><strong>{}</strong></p>", html(&w));
     }

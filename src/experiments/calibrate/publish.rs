@@ -77,6 +77,7 @@ pub fn fit_csv(c: &super::Calibration) -> Vec<u8> {
         ];
         row.extend(band_cells(&f.prior));
         row.extend(band_cells(&f.posterior));
+        row.push(text(if f.inside() { "true" } else { "false" }));
         row.push(text(o.source.clone().unwrap_or_default()));
         row
     });
@@ -94,6 +95,7 @@ pub fn fit_csv(c: &super::Calibration) -> Vec<u8> {
             "calibrated_p5",
             "calibrated_p50",
             "calibrated_p95",
+            "inside_calibrated_90",
             "source",
         ],
         rows,
