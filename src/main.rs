@@ -142,6 +142,17 @@ fn check(paths: &[PathBuf], strict: bool) -> Result<(), Error> {
             for h in &u.held_fixed {
                 println!("    held fixed: {}: {}", h.parameter, h.reason);
             }
+            for c in &u.correlations {
+                println!(
+                    "    rank correlation {}: {}{}",
+                    c.rank,
+                    c.parameters.join(", "),
+                    c.source
+                        .as_deref()
+                        .map(|s| format!(" ({})", upstream::input::quote(s)))
+                        .unwrap_or_default()
+                );
+            }
         }
         warn(l);
     }

@@ -338,6 +338,10 @@ const RANGES: &[(&str, Range)] = &[
     ("economics.cashable.*", PROBABILITY),
     ("uncertainty.default_width.*", PROBABILITY),
     (
+        "uncertainty.correlations.rank",
+        Range::real(Incl(-1.0), Incl(1.0)),
+    ),
+    (
         "interventions.*.engagement.range",
         PROBABILITY.coupled("a range's low end is at most its value and its high end at least"),
     ),

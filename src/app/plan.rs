@@ -95,9 +95,16 @@ impl Plan {
         use rayon::prelude::*;
         // The baseline's default widths are the comparison's.
         let widths = self.scenarios[0].uncertainty.default_width;
+        // And its correlations: every scenario draws by the same rule.
+        let correlated = self.scenarios[0].uncertainty.clone();
         self.scenarios = std::mem::take(&mut self.scenarios)
             .into_iter()
-            .map(|l| l.with_default_width(widths))
+            .map(|l| {
+                let mut l = l.with_default_width(widths)?;
+                l.uncertainty =
+                    std::mem::take(&mut l.uncertainty).with_correlations_of(&correlated);
+                Ok::<_, scenario::ScenarioError>(l)
+            })
             .collect::<Result<_, _>>()?;
         if self
             .scenarios
@@ -464,8 +471,9 @@ impl Plan {
         let quantiles: Vec<(String, Vec<f64>)> = parameters
             .into_iter()
             .map(|p| {
+                let copula = &self.scenarios[0].uncertainty.copula;
                 let q = (0..reps)
-                    .map(|r| crate::rng::parameter_uniform(crate::rng::Crn::new(seed, r), p))
+                    .map(|r| copula.quantile(crate::rng::Crn::new(seed, r), p))
                     .collect();
                 (p.to_string(), q)
             })

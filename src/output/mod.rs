@@ -354,7 +354,7 @@ fn draws_csv(info: &RunInfo) -> Vec<u8> {
                             text(l.config.name.as_str()),
                             whole(r as u64 + 1),
                             text(p.parameter.as_str()),
-                            number(crate::rng::parameter_uniform(crn(r), &p.parameter)),
+                            number(l.uncertainty.quantile_of(crn(r), p)),
                             Cell::Number(p.written(v)).if_number(),
                         ]
                     })

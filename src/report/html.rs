@@ -242,7 +242,9 @@ fn board_tables(out: &mut String, d: &RunData) {
 
 /// Whether each scenario is worth it to the place: its acceptability
 /// curves, if the run has any outcome to price.
-fn worth(out: &mut String, d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) {
+/// On the board page: what is worth finding out, if the run drew the
+/// parameters, and where the acceptability curves are.
+fn information(out: &mut String, d: &RunData, figures: &[Figure]) {
     if let Some(v) = &d.economics.value_of_information {
         let _ = writeln!(
             out,
@@ -250,10 +252,17 @@ fn worth(out: &mut String, d: &RunData, figures: &[Figure], svgs: &HashMap<&str,
             html(&crate::published::value_of_information(v))
         );
     }
+    if figures.iter().any(|f| f.section == Section::Worth) {
+        out.push_str("<p class=\"note\">How sure each scenario is to be worth it, against what the place would pay for a crisis-month avoided or a QALY gained: <a href=\"#worth\">Is it worth it?</a> in the appendix.</p>\n");
+    }
+}
+
+/// In the appendix: each scenario's acceptability curves.
+fn worth(out: &mut String, figures: &[Figure], svgs: &HashMap<&str, &str>) {
     if !figures.iter().any(|f| f.section == Section::Worth) {
         return;
     }
-    out.push_str("<h3 id=\"worth\">Is it worth it?</h3>\n<p>A scenario that loses money can still be worth it to a place that values what it gains. Each curve is the chance (the share of replicates) that the net present value, plus what the place would pay for each crisis-month avoided or QALY gained times the number gained, is above zero. At £0 it is the chance the net present value is above zero. The points are in <code>economics.json</code> (<code>acceptability</code>) and the workbook's Acceptability sheet.</p>\n");
+    out.push_str("<h2 id=\"worth\">Is it worth it?</h2>\n<p>A scenario that loses money can still be worth it to a place that values what it gains. Each curve is the chance (the share of replicates) that the net present value, plus what the place would pay for each crisis-month avoided or QALY gained times the number gained, is above zero. At £0 it is the chance the net present value is above zero. The points are in <code>economics.json</code> (<code>acceptability</code>) and the workbook's Acceptability sheet.</p>\n");
     charts_of(out, figures, svgs, Section::Worth);
 }
 
@@ -800,7 +809,7 @@ pub(crate) fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) 
         );
     }
     board_tables(&mut out, d);
-    worth(&mut out, d, figures, svgs);
+    information(&mut out, d, figures);
     capital_schemes(&mut out, d);
     changes(&mut out, d);
     deciding(&mut out, d, figures, svgs);
@@ -813,6 +822,9 @@ pub(crate) fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) 
     out.push_str("<nav><ol><li><a href=\"#headlines\">Board summary</a></li>\n");
     for (i, n) in names.iter().enumerate().skip(1) {
         let _ = writeln!(out, "<li><a href=\"#scenario-{i}\">{}</a></li>", html(n));
+    }
+    if figures.iter().any(|f| f.section == Section::Worth) {
+        out.push_str("<li><a href=\"#worth\">Is it worth it?</a></li>");
     }
     out.push_str("<li><a href=\"#demand\">Demand and outcomes</a></li><li><a href=\"#neighbourhoods\">Neighbourhoods</a></li><li><a href=\"#assumptions\">Assumptions</a></li><li><a href=\"#scope\">What the model includes</a></li><li><a href=\"#reproduce\">Reproducing this run</a></li></ol></nav>\n");
 
@@ -832,6 +844,7 @@ pub(crate) fn page(d: &RunData, figures: &[Figure], svgs: &HashMap<&str, &str>) 
         charts_of(&mut out, figures, svgs, Section::Scenario(i));
     }
 
+    worth(&mut out, figures, svgs);
     out.push_str("<h2 id=\"demand\">Demand and outcomes</h2>\n<p>Each measure for every scenario over time, then each scenario's difference from the baseline, paired replicate by replicate.</p>\n");
     charts_of(&mut out, figures, svgs, Section::Demand);
     out.push_str("<h2 id=\"neighbourhoods\">Neighbourhoods</h2>\n");

@@ -266,7 +266,9 @@ impl Loaded {
             conventions: self.conventions.clone(),
             intervention_money: self.intervention_money.clone(),
         };
-        self.uncertainty = uncertain::of(widths, &self.recipe, &central, &self.files, stated)?;
+        let correlated = std::mem::take(&mut self.uncertainty);
+        self.uncertainty = uncertain::of(widths, &self.recipe, &central, &self.files, stated)?
+            .with_correlations_of(&correlated);
         Ok(self)
     }
 
@@ -339,7 +341,7 @@ impl Loaded {
             .uncertainty
             .parameters
             .iter()
-            .map(|u| u.draw(crn))
+            .map(|u| self.uncertainty.draw(crn, u))
             .collect();
         let pairs: Vec<(&Uncertain, &[f64])> = self
             .uncertainty
@@ -533,6 +535,7 @@ pub fn load_from(
     .map_err(|inv| optimise::located(&files, inv))?;
     let widths = uncertain::widths(scenario, &files)?;
     let uncertainty = uncertain::of(widths, &recipe, &built, &files, stated)?;
+    let uncertainty = uncertain::correlated(uncertainty, scenario, &files)?;
     let assumptions = assumptions::assumptions(&merged, &files);
     text::fits_a_cell(&files, &assumptions)?;
     // A list is judged against the horizon of the file that writes it: a

@@ -252,9 +252,27 @@ pub(super) struct OptimiseIn {
 #[serde(deny_unknown_fields)]
 pub(super) struct UncertaintyIn {
     pub default_width: ByGradeIn,
+    /// Rank correlations between uncertain parameters.
+    #[serde(default)]
+    pub correlations: Vec<CorrelationIn>,
     #[serde(default)]
     // Accepted here; read from the TOML by the assumptions walk.
     #[allow(dead_code)]
+    pub source: Option<String>,
+    #[serde(default)]
+    // Accepted here; read from the TOML by the assumptions walk.
+    #[allow(dead_code)]
+    pub confidence: Option<Confidence>,
+}
+
+/// A rank correlation between uncertain parameters, every pair of those
+/// named alike: 1 moves them together.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CorrelationIn {
+    pub parameters: Vec<String>,
+    pub rank: f64,
+    #[serde(default)]
     pub source: Option<String>,
     #[serde(default)]
     // Accepted here; read from the TOML by the assumptions walk.

@@ -293,6 +293,117 @@ pub struct HeldFixed {
     pub reason: String,
 }
 
+/// A rank correlation the scenario states between uncertain parameters:
+/// every pair of those named is correlated alike (Spearman's rank
+/// correlation), so a rank of 1 moves a group together.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Correlation {
+    /// The parameters' dotted names.
+    pub parameters: Vec<String>,
+    /// Their rank correlation, −1 to 1.
+    pub rank: f64,
+    /// Where it comes from, if the scenario says.
+    pub source: Option<String>,
+}
+
+/// The Gaussian copula that gives correlated parameters their quantiles:
+/// each one's independent quantile turned into a standard normal, mixed by
+/// the lower Cholesky factor of the normal correlations that give the
+/// stated rank correlations (`2 sin(π r / 6)`), and turned back. The mix
+/// reads only the parameters' names, so every scenario of a run draws the
+/// same quantile for a parameter in the same replicate.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Copula {
+    names: Vec<String>,
+    lower: Vec<Vec<f64>>,
+}
+
+impl Copula {
+    /// The copula for `correlations`, or why they cannot hold together.
+    fn of(correlations: &[Correlation]) -> Result<Copula, String> {
+        let mut names: Vec<String> = Vec::new();
+        for c in correlations {
+            for p in &c.parameters {
+                if !names.contains(p) {
+                    names.push(p.clone());
+                }
+            }
+        }
+        let n = names.len();
+        let mut r = vec![vec![0.0; n]; n];
+        for (i, row) in r.iter_mut().enumerate() {
+            row[i] = 1.0;
+        }
+        for c in correlations {
+            // Exactly ±1 at the ends, where rounding would leave a group
+            // that should move together a hair apart.
+            let rho = if c.rank.abs() == 1.0 {
+                c.rank
+            } else {
+                2.0 * (std::f64::consts::PI * c.rank / 6.0).sin()
+            };
+            for a in &c.parameters {
+                for b in &c.parameters {
+                    let (i, j) = (index(&names, a), index(&names, b));
+                    if i != j {
+                        r[i][j] = rho;
+                    }
+                }
+            }
+        }
+        let lower = cholesky(&r).ok_or_else(|| {
+            "these correlations cannot all hold at once (their matrix is not positive semi-definite): loosen one".to_string()
+        })?;
+        Ok(Copula { names, lower })
+    }
+
+    /// Parameter `name`'s quantile in replicate `crn`.
+    pub fn quantile(&self, crn: Crn, name: &str) -> f64 {
+        let Some(k) = self.names.iter().position(|n| n == name) else {
+            return parameter_uniform(crn, name);
+        };
+        let normal = Normal::standard();
+        let z: f64 = self.lower[k]
+            .iter()
+            .zip(&self.names)
+            .map(|(l, n)| l * normal.inverse_cdf(parameter_uniform(crn, n)))
+            .sum();
+        // Within (0, 1), as an independent draw is.
+        normal.cdf(z).clamp(1e-16, 1.0 - 1e-16)
+    }
+}
+
+fn index(names: &[String], name: &str) -> usize {
+    names
+        .iter()
+        .position(|n| n == name)
+        .expect("collected above")
+}
+
+/// The lower Cholesky factor of a correlation matrix, allowing it to be
+/// only semi-definite (a group moving together); `None` if it is not.
+fn cholesky(r: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = r.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let sum: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                let d = r[i][i] - sum;
+                if d < -1e-9 {
+                    return None;
+                }
+                l[i][j] = d.max(0.0).sqrt();
+            } else if l[j][j] > 1e-12 {
+                l[i][j] = (r[i][j] - sum) / l[j][j];
+            } else if (r[i][j] - sum).abs() > 1e-9 {
+                return None;
+            }
+        }
+    }
+    Some(l)
+}
+
 /// A scenario's uncertain parameters.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Uncertainty {
@@ -305,6 +416,11 @@ pub struct Uncertainty {
     /// Parameters with their own grade that the default widths leave
     /// fixed, and why.
     pub held_fixed: Vec<HeldFixed>,
+    /// Rank correlations between the parameters, as stated.
+    pub correlations: Vec<Correlation>,
+    /// The copula the correlations are drawn by.
+    #[serde(skip)]
+    pub copula: Copula,
 }
 
 /// A parameter's range as the outputs write it: every field empty when it
@@ -323,14 +439,51 @@ pub struct RangeText {
 }
 
 impl Uncertainty {
+    /// Parameter `u`'s quantile in replicate `crn`: its own, or, if it is
+    /// correlated with others, the copula's.
+    pub fn quantile_of(&self, crn: Crn, u: &Uncertain) -> f64 {
+        self.copula.quantile(crn, &u.parameter)
+    }
+
+    /// The values replicate `crn` draws of parameter `u`.
+    pub fn draw(&self, crn: Crn, u: &Uncertain) -> Vec<f64> {
+        u.quantile(self.quantile_of(crn, u))
+    }
+
+    /// These parameters drawn with `other`'s correlations (a run's
+    /// baseline's, which every scenario of the run takes).
+    pub fn with_correlations_of(mut self, other: &Uncertainty) -> Uncertainty {
+        self.correlations = other.correlations.clone();
+        self.copula = other.copula.clone();
+        self
+    }
+
     /// The range of the parameter named `parameter`, as text.
     pub fn range_of(&self, parameter: &str) -> RangeText {
         if let Some(u) = self.parameters.iter().find(|u| u.parameter == parameter) {
+            let mut uncertainty = u.origin.describe(self.default_width);
+            for c in self
+                .correlations
+                .iter()
+                .filter(|c| c.parameters.iter().any(|p| p == parameter))
+            {
+                let others: Vec<&str> = c
+                    .parameters
+                    .iter()
+                    .filter(|p| *p != parameter)
+                    .map(String::as_str)
+                    .collect();
+                uncertainty.push_str(&format!(
+                    "; rank correlation {} with {}",
+                    c.rank,
+                    others.join(", ")
+                ));
+            }
             return RangeText {
                 low: u.written(&u.low),
                 high: u.written(&u.high),
                 distribution: u.shape.name().into(),
-                uncertainty: u.origin.describe(self.default_width),
+                uncertainty,
             };
         }
         RangeText {
@@ -597,7 +750,78 @@ pub(super) fn of(
         default_width,
         parameters,
         held_fixed,
+        correlations: Vec::new(),
+        copula: Copula::default(),
     })
+}
+
+/// `uncertainty` with the `[uncertainty]` table's correlations, each
+/// checked: two or more distinct uncertain parameters of the scenario, a
+/// rank from −1 to 1, and all of them able to hold at once.
+pub(super) fn correlated(
+    mut uncertainty: Uncertainty,
+    scenario: &Scenario,
+    files: &[SourceFile],
+) -> Result<Uncertainty, ScenarioError> {
+    let Some(u) = &scenario.uncertainty else {
+        return Ok(uncertainty);
+    };
+    let at = |i: usize, field: &str, message: String| {
+        locate(
+            files,
+            &split_path(&format!("uncertainty.correlations.{i}.{field}")),
+            message,
+        )
+    };
+    let mut correlations = Vec::new();
+    for (i, c) in u.correlations.iter().enumerate() {
+        let mut names: Vec<String> = Vec::new();
+        for p in &c.parameters {
+            // One the default widths hold fixed is not drawn: its
+            // correlation has nothing to move, and is no error.
+            let known = uncertainty.parameters.iter().any(|u| &u.parameter == p)
+                || uncertainty.held_fixed.iter().any(|h| &h.parameter == p);
+            if !known {
+                return Err(at(
+                    i,
+                    "parameters",
+                    format!(
+                        "\"{}\" is not an uncertain parameter of this scenario: name one with a range or a default width (`upstream check` lists them)",
+                        crate::input::quote(p)
+                    ),
+                ));
+            }
+            if !names.contains(p) {
+                names.push(p.clone());
+            }
+        }
+        if names.len() < 2 {
+            return Err(at(
+                i,
+                "parameters",
+                "expected two or more different uncertain parameters".into(),
+            ));
+        }
+        if !(c.rank.is_finite() && (-1.0..=1.0).contains(&c.rank)) {
+            return Err(at(
+                i,
+                "rank",
+                format!(
+                    "expected a rank correlation from −1 to 1 (1 moves them together), found {}",
+                    c.rank
+                ),
+            ));
+        }
+        correlations.push(Correlation {
+            parameters: names,
+            rank: c.rank,
+            source: c.source.clone(),
+        });
+    }
+    uncertainty.copula = Copula::of(&correlations)
+        .map_err(|why| locate(files, &split_path("uncertainty.correlations"), why))?;
+    uncertainty.correlations = correlations;
+    Ok(uncertainty)
 }
 
 /// The `[uncertainty]` table's default widths (high, medium, low), if the
