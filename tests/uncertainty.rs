@@ -619,3 +619,43 @@ fn correlations_that_cannot_hold_are_refused_with_file_line_and_field() {
         &["two or more different uncertain parameters"],
     );
 }
+
+/// `draws.csv` holds each scenario's draw of each uncertain parameter in
+/// each replicate: its quantile (the copula's, where it is correlated) and
+/// the value it gives, as the run drew them.
+#[test]
+fn draws_csv_records_each_replicates_draw() {
+    let n = 2;
+    let o = run(pair(0.5), settings(n, 2), true);
+    let text = String::from_utf8(file(&o, "draws.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("scenario,replicate,parameter,quantile,value")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let scenarios = o.plan.scenarios();
+    let values = &o.plan.draws().unwrap().values;
+    let expected: usize = scenarios
+        .iter()
+        .map(|l| l.uncertainty.parameters.len() * n as usize)
+        .sum();
+    assert_eq!(rows.len(), expected);
+    // The baseline's first replicate, parameter by parameter (lists are
+    // written in brackets, so only single numbers are compared here).
+    let base = &scenarios[0];
+    for (p, u) in base.uncertainty.parameters.iter().enumerate() {
+        let row = &rows[p];
+        assert_eq!(
+            (row[0], row[1], row[2]),
+            (base.config.name.as_str(), "1", u.parameter.as_str())
+        );
+        let q = base
+            .uncertainty
+            .quantile_of(upstream::rng::Crn::new(11, 0), u);
+        assert_eq!(row[3].parse::<f64>().unwrap(), q);
+        if values[0][0][p].len() == 1 {
+            assert_eq!(row[4].parse::<f64>().unwrap(), values[0][0][p][0]);
+        }
+    }
+}
