@@ -455,18 +455,7 @@ impl Plan {
                     .map(|a| a.npv_by_replicate.as_slice()),
             )
             .collect();
-        let mut parameters: Vec<&str> = self
-            .scenarios
-            .iter()
-            .flat_map(|l| {
-                l.uncertainty
-                    .parameters
-                    .iter()
-                    .map(|u| u.parameter.as_str())
-            })
-            .collect();
-        parameters.sort_unstable();
-        parameters.dedup();
+        let parameters = scenario::parameters_drawn(&self.scenarios);
         let (seed, reps) = (self.settings.seed, self.settings.replicates);
         let quantiles: Vec<(String, Vec<f64>)> = parameters
             .into_iter()

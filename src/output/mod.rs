@@ -55,19 +55,7 @@ impl RunInfo<'_> {
         if self.draws.is_none() {
             return 0;
         }
-        let mut names: Vec<&str> = self
-            .scenarios
-            .iter()
-            .flat_map(|l| {
-                l.uncertainty
-                    .parameters
-                    .iter()
-                    .map(|u| u.parameter.as_str())
-            })
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        names.len()
+        crate::scenario::parameters_drawn(self.scenarios).len()
     }
 
     /// A scenario file's path as the outputs record it: as the run was

@@ -479,6 +479,22 @@ pub struct Overrides {
     pub horizon_years: Option<u32>,
 }
 
+/// The uncertain parameters of `scenarios`, each name once, in name order.
+pub fn parameters_drawn(scenarios: &[Loaded]) -> Vec<&str> {
+    let mut names: Vec<&str> = scenarios
+        .iter()
+        .flat_map(|l| {
+            l.uncertainty
+                .parameters
+                .iter()
+                .map(|u| u.parameter.as_str())
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Reads, merges and validates a scenario file.
 pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
     load_with(path, &Overrides::default())
