@@ -70,6 +70,17 @@ pub fn whole(v: f64) -> String {
     with_sign(v, format!("{:.0}", v.abs()))
 }
 
+/// `x` rounded to `figures` significant figures, as a figure is written
+/// to a scenario no more precisely than it is known.
+pub fn significant(x: f64, figures: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let digits = figures - x.abs().log10().ceil() as i32;
+    let m = 10f64.powi(digits);
+    (x * m).round() / m
+}
+
 /// A number with `decimals` places and a true minus sign.
 pub fn decimal(v: f64, decimals: usize) -> String {
     with_sign(v, format!("{:.*}", decimals, v.abs()))

@@ -7,8 +7,6 @@
 //! is the baseline's national default, and the file says which is which.
 
 use std::fmt::Write as _;
-use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::engine::expected_at_start;
@@ -536,54 +534,31 @@ fn service(ids: &[&String], t: &Target) -> Result<usize, PlaceError> {
 
 /// A list of rates as TOML, each to the precision it needs.
 fn floats(v: &[f64]) -> String {
-    let items: Vec<String> = v.iter().map(|x| format!("{}", sig(*x))).collect();
+    let items: Vec<String> = v
+        .iter()
+        .map(|x| format!("{}", crate::format::significant(*x, 6)))
+        .collect();
     format!("[{}]", items.join(", "))
 }
 
-/// `x` rounded to six significant figures.
-fn sig(x: f64) -> f64 {
-    if x == 0.0 {
-        return 0.0;
-    }
-    let digits = 6 - x.abs().log10().ceil() as i32;
-    let m = 10f64.powi(digits);
-    (x * m).round() / m
-}
-
-/// Writes `text` to `path` as one step, never replacing a file: a hidden
-/// temporary file beside it, synced, then linked into place.
+/// Writes `text` to `path` as one step, never replacing a file.
 fn write_new(path: &Path, text: &str) -> Result<(), PlaceError> {
-    let fail = |source| PlaceError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.upstream-new-{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&temp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::hard_link(&temp, path)
-    })();
-    let _ = fs::remove_file(&temp);
-    match result {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Err(PlaceError::Exists(path.to_path_buf()))
+    crate::output::write_new(path, text).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            PlaceError::Exists(path.to_path_buf())
+        } else {
+            PlaceError::Write {
+                path: path.to_path_buf(),
+                source,
+            }
         }
-        other => other.map_err(fail),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn a_file_that_appears_before_the_write_is_kept_and_named() {

@@ -96,6 +96,37 @@ fn resolved(p: &Path) -> Vec<std::path::Component<'_>> {
     out
 }
 
+/// `path` with `.` and `..` resolved by name, not on disk (a file to be
+/// written may be in a folder that does not exist yet).
+pub fn resolved_by_name(path: &Path) -> PathBuf {
+    resolved(path).iter().collect()
+}
+
+/// Writes `text` to the file `path` as one step, never replacing a file: a
+/// hidden temporary file beside it, synced, then linked into place. A file
+/// already there (even one another process wrote a moment ago) is kept, and
+/// the error's kind is `AlreadyExists`.
+pub fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.upstream-new-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&temp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::hard_link(&temp, path)
+    })();
+    let _ = std::fs::remove_file(&temp);
+    result
+}
+
 /// `path` made absolute, `.` and `..` resolved by name, without reading
 /// the disk.
 pub fn absolute_by_name(path: &Path) -> PathBuf {

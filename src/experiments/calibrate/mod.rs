@@ -743,28 +743,10 @@ pub fn calibrated_scenario(
         } else {
             // By name: `dir` may not exist yet, so `dir/..` cannot be
             // followed on disk.
-            crate::input::read(&lexical(p))
+            crate::input::read(&crate::output::resolved_by_name(p))
         }
     })?;
     Ok(text)
-}
-
-/// `p` with `.` and `..` resolved by name, not on disk.
-fn lexical(p: &std::path::Path) -> std::path::PathBuf {
-    use std::path::Component;
-    let mut out = std::path::PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Each observation's mean across replicates.
