@@ -43,6 +43,13 @@ pub enum Command {
     /// with the columns neighbourhood, imd_decile and residents) and, if you
     /// know them, last year's counts; it extends the bundled baseline.
     NewPlace(NewPlaceArgs),
+    /// Ranges from a place's own experts: each expert's median and
+    /// quartiles or 90% range for a number (a CSV of parameter, expert, p5,
+    /// p25, median, p75, p95), fitted, pooled with equal weights and
+    /// written into a scenario that extends the one they were asked about,
+    /// each with its range, distribution and source, for `upstream run
+    /// --uncertainty`.
+    Elicit(ElicitArgs),
     /// Which assumptions decide the answer: each uncertain parameter at
     /// the low and then the high end of its range, every other at its
     /// value, the comparison run again with the same luck; writes
@@ -421,6 +428,31 @@ pub struct ReviewArgs {
     /// Assumptions to list, the most gap closed first.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub top: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ElicitArgs {
+    /// The scenario the experts were asked about.
+    pub scenario: PathBuf,
+    /// Their judgements: a CSV of parameter, expert, median and the
+    /// percentiles each gave (p5, p25, p75, p95).
+    pub judgements: PathBuf,
+    /// The scenario file to write (never replaces one).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+    /// When the judgements were made (as 2026-12-10), for each range's
+    /// source.
+    #[arg(long, value_name = "DATE")]
+    pub held_on: Option<String>,
+    /// Write every range as this distribution (pert, lognormal, triangular
+    /// or uniform) rather than the one closest to the experts' pool.
+    #[arg(long, value_name = "SHAPE", value_parser = parse_shape)]
+    pub distribution: Option<upstream::scenario::Shape>,
+}
+
+fn parse_shape(text: &str) -> Result<upstream::scenario::Shape, String> {
+    upstream::scenario::Shape::parse(text)
+        .ok_or_else(|| "expected pert, lognormal, triangular or uniform".to_string())
 }
 
 #[derive(Args, Debug)]

@@ -60,6 +60,9 @@ pub enum Error {
     /// A place that could not be set up (`upstream new-place`).
     #[error(transparent)]
     Place(#[from] PlaceError),
+    /// Judgements that cannot be pooled into a scenario (`upstream elicit`).
+    #[error(transparent)]
+    Elicit(#[from] crate::elicit::ElicitError),
     /// A sweep asked for something it cannot run.
     #[error(transparent)]
     Sweep(#[from] crate::experiments::sweep::SweepError),
@@ -101,6 +104,7 @@ impl Error {
             Error::Threads(_) | Error::Runs(crate::replicates::RunsError::Threads(_)) => false,
             Error::Runs(_) => true,
             Error::Place(_)
+            | Error::Elicit(_)
             | Error::Sweep(_)
             | Error::Observed(_)
             | Error::Review(_)

@@ -27,7 +27,8 @@
 //!     in one step, and the CSV toolkit every published CSV is written with;
 //! 12. `report` (charts and the HTML report, rebuilt from the published
 //!     files, and the toolkit experiments draw their pages with) and
-//!     [`place`] (`upstream new-place`);
+//!     [`place`] (`upstream new-place`) and [`elicit`] (`upstream elicit`:
+//!     ranges from a place's experts);
 //! 13. [`app`]: the pipeline the `upstream` command drives, with its
 //!     [`app::Error`];
 //! 14. [`region`]: a run over many places;
@@ -44,6 +45,7 @@
 pub mod aggregate;
 pub mod app;
 pub mod economics;
+pub mod elicit;
 pub mod engine;
 mod error;
 pub mod experiments;

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::Report { dir, quiet } => report(&dir, quiet),
         cli::Command::Check { scenarios, strict } => check(&scenarios, strict),
         cli::Command::NewPlace(args) => new_place(args),
+        cli::Command::Elicit(args) => elicit(args),
         cli::Command::Sensitivity(args) => {
             let quiet = args.quiet;
             let (settings, how) = args.settings();
@@ -229,6 +230,62 @@ fn new_place(args: cli::NewPlaceArgs) -> Result<(), Error> {
     println!(
         "Check it with `upstream check {0}`; run it with `upstream run {0}`.",
         args.out.display()
+    );
+    Ok(())
+}
+
+fn elicit(args: cli::ElicitArgs) -> Result<(), Error> {
+    use upstream::elicit::{self, MISFIT_TO_ASK_AGAIN, Settings};
+    let settings = Settings {
+        scenario: args.scenario,
+        judgements: args.judgements,
+        out: args.out,
+        held_on: args.held_on,
+        shape: args.distribution,
+    };
+    let elicited = elicit::elicit(&settings)?;
+    let experts = elicited
+        .iter()
+        .flat_map(|e| e.experts.iter().map(|x| x.number))
+        .max()
+        .unwrap_or(0);
+    println!(
+        "Wrote {}: {} number{} from {experts} expert{}, extending {}.",
+        settings.out.display(),
+        elicited.len(),
+        if elicited.len() == 1 { "" } else { "s" },
+        if experts == 1 { "" } else { "s" },
+        settings.scenario.display()
+    );
+    for e in &elicited {
+        let f = elicit::figure;
+        println!(
+            "  {}: stated {}; {} expert{} pooled to a median of {} (90%: {} to {}); written as {}, within {:.1} percentage points of the pool",
+            e.parameter,
+            f(e.stated),
+            e.experts.len(),
+            if e.experts.len() == 1 { "" } else { "s" },
+            f(e.pooled[2]),
+            f(e.pooled[0]),
+            f(e.pooled[4]),
+            elicit::written(&e.written),
+            100.0 * e.written.misfit
+        );
+        for (shape, why) in &e.refused {
+            println!("    not as {}, which fits closer: {why}", shape.name());
+        }
+        for x in e.experts.iter().filter(|x| x.misfit > MISFIT_TO_ASK_AGAIN) {
+            println!(
+                "    expert {} (line {}): their fitted distribution misses their own percentiles by {:.0} percentage points; check those with them",
+                x.number,
+                x.line,
+                100.0 * x.misfit
+            );
+        }
+    }
+    println!(
+        "Check it with `upstream check {0}`; run it with `upstream run {0} --uncertainty`.",
+        settings.out.display()
     );
     Ok(())
 }

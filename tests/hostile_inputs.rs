@@ -173,8 +173,14 @@ fn devices_pipes_and_folders_are_refused_at_once() {
             ],
             &[table],
         );
+        refused(
+            d,
+            &["elicit", &baseline(), table, "-o", "ours.toml"],
+            &[table],
+        );
     }
     assert!(!d.join("out").exists());
+    assert!(!d.join("ours.toml").exists());
 }
 
 #[test]
@@ -251,6 +257,31 @@ fn text_in_tables_follows_the_scenarios_rules_and_is_quoted_short() {
         );
     }
     assert!(!d.join("out").exists());
+    // Judgements: a parameter or an expert with an escape is refused, and a
+    // file that is not a table of judgements is not quoted at all.
+    for row in [
+        "need.utility\u{1b}[2J,A,,1,2,3,",
+        "events.ae_attendance.unit_cost,A\u{202E}B,,1,2,3,",
+    ] {
+        fs::write(
+            d.join("judgements.csv"),
+            format!("parameter,expert,p5,p25,median,p75,p95\n{row}\n"),
+        )
+        .unwrap();
+        refused(
+            d,
+            &["elicit", &baseline(), "judgements.csv", "-o", "ours.toml"],
+            &["judgements.csv, line 2"],
+        );
+    }
+    fs::write(d.join("judgements.csv"), "root:x:0:0:secret\n").unwrap();
+    let e = refused(
+        d,
+        &["elicit", &baseline(), "judgements.csv", "-o", "ours.toml"],
+        &["this is not a table of judgements"],
+    );
+    assert!(!e.contains("secret"), "{e}");
+    assert!(!d.join("ours.toml").exists());
 }
 
 #[test]

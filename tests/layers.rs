@@ -21,7 +21,7 @@ const FLOORS: [&[&str]; 18] = [
     &["serve"],
     &["published"],
     &["output"],
-    &["report", "place"],
+    &["report", "place", "elicit"],
     &["app"],
     &["region"],
     &["shard"],

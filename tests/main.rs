@@ -10,6 +10,7 @@ mod calibrate;
 mod cli;
 mod crash;
 mod economics;
+mod elicit;
 mod experiment_shards;
 mod experiments;
 mod file_set;

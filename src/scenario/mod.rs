@@ -377,7 +377,7 @@ pub struct Extension {
 
 impl Loaded {
     /// The text of a scenario file that extends this one and restates each
-    /// of `restated` (uncertain parameters of this scenario) with its new
+    /// of `restated` (numbers this scenario states, ranged or not) with its new
     /// value and range, every other parameter inherited. A list of tables
     /// (an intervention's `effects`) is copied whole, as a file that
     /// extends another replaces a list it writes; the rest of the list
@@ -394,19 +394,19 @@ impl Loaded {
         let mut root = toml::Value::Table(over);
         let written = toml::Value::Table(self.recipe.written.clone());
         for r in restated {
-            let Some(u) = self
+            // A number with no range yet gets its first.
+            let u = self
                 .uncertainty
                 .parameters
                 .iter()
                 .find(|u| u.parameter == r.parameter)
-            else {
+                .cloned()
+                .or_else(|| uncertain::plain(&self.recipe.merged, &split_path(&r.parameter)));
+            let Some(u) = u else {
                 return Err(locate(
                     &self.files,
                     &split_path(&r.parameter),
-                    format!(
-                        "`{}` is not an uncertain parameter of this scenario",
-                        r.parameter
-                    ),
+                    format!("`{}` is not a number this scenario states", r.parameter),
                 ));
             };
             put(&mut root, Some(&written), u.path(), u.restated(r));
@@ -426,6 +426,77 @@ impl Loaded {
         }
         text.push_str(&body);
         Ok(text)
+    }
+}
+
+/// A number a scenario states that a range can be given for: the whole
+/// parameter, and, when one item of a list was named, which one (the rest
+/// of the list moves with it in proportion).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Elicitable {
+    /// The parameter as the scenario states it (its range, if it has one).
+    pub parameter: Uncertain,
+    /// The list item named, counted from 0, if one was.
+    pub item: Option<usize>,
+    /// The named figure as stated.
+    pub stated: f64,
+}
+
+impl Loaded {
+    /// The number named `name` (dotted, a list's item as `name[1]`), or why
+    /// a range cannot be given for it.
+    pub fn elicitable(&self, name: &str) -> Result<Elicitable, String> {
+        let path = split_path(name);
+        let find = |path: &[String]| {
+            let dotted = locate::dotted(path);
+            self.uncertainty
+                .parameters
+                .iter()
+                .find(|u| u.parameter == dotted)
+                .cloned()
+                .or_else(|| uncertain::plain(&self.recipe.merged, path))
+        };
+        if let Some((last, parent)) = path.split_last()
+            && let Ok(item) = last.parse::<usize>()
+            && let Some(list) = find(parent).filter(|u| u.central.len() > 1 || u.is_list())
+        {
+            let n = list.central.len();
+            let Some(&stated) = list.central.get(item) else {
+                return Err(format!(
+                    "`{}` has {n} items, counted from 0: name one as `{}[0]` to `{}[{}]`",
+                    list.parameter,
+                    list.parameter,
+                    list.parameter,
+                    n - 1
+                ));
+            };
+            if stated == 0.0 {
+                return Err(format!(
+                    "`{name}` is 0 as stated, so the rest of its list cannot move in proportion to it: name another item"
+                ));
+            }
+            return Ok(Elicitable {
+                parameter: list,
+                item: Some(item),
+                stated,
+            });
+        }
+        match find(&path) {
+            Some(u) if u.is_list() => Err(format!(
+                "`{}` is a list of {}: name one item, as `{}[0]`, and the rest move with it in proportion",
+                u.parameter,
+                u.central.len(),
+                u.parameter
+            )),
+            Some(u) => Ok(Elicitable {
+                stated: u.central[0],
+                parameter: u,
+                item: None,
+            }),
+            None => Err(format!(
+                "`{name}` is not a number this scenario states: name a parameter as the assumptions table (assumptions.csv) names it"
+            )),
+        }
     }
 }
 

@@ -43,7 +43,8 @@ pub enum Shape {
 impl Shape {
     const NAMES: &'static str = "`triangular`, `uniform`, `pert` (or `beta`) or `lognormal`";
 
-    fn parse(text: &str) -> Option<Shape> {
+    /// The shape a name (as a scenario writes it) stands for.
+    pub fn parse(text: &str) -> Option<Shape> {
         match text {
             "triangular" => Some(Shape::Triangular),
             "uniform" => Some(Shape::Uniform),
@@ -65,7 +66,7 @@ impl Shape {
 
     /// The quantile at `u` of this shape on `[lo, hi]` with its mode (or,
     /// for a lognormal, nothing) at `mode`.
-    fn quantile(self, lo: f64, mode: f64, hi: f64, u: f64) -> f64 {
+    pub fn quantile(self, lo: f64, mode: f64, hi: f64, u: f64) -> f64 {
         let width = hi - lo;
         if width <= 0.0 {
             return mode;
@@ -91,6 +92,45 @@ impl Shape {
                 let sigma = (hi / lo).ln() / (2.0 * Z95);
                 let z = Normal::standard().inverse_cdf(u);
                 median * (sigma * z).exp()
+            }
+        }
+    }
+}
+
+impl Shape {
+    /// The chance that a value drawn from this shape on `[lo, hi]` with its
+    /// mode at `mode` is at most `x`: the inverse of [`Shape::quantile`].
+    pub fn cdf(self, lo: f64, mode: f64, hi: f64, x: f64) -> f64 {
+        let width = hi - lo;
+        if width <= 0.0 {
+            return if x < mode { 0.0 } else { 1.0 };
+        }
+        match self {
+            Shape::Uniform => ((x - lo) / width).clamp(0.0, 1.0),
+            Shape::Triangular => {
+                if x <= lo {
+                    0.0
+                } else if x < mode {
+                    (x - lo).powi(2) / (width * (mode - lo))
+                } else if x < hi {
+                    1.0 - (hi - x).powi(2) / (width * (hi - mode))
+                } else {
+                    1.0
+                }
+            }
+            Shape::Pert => {
+                let a = 1.0 + 4.0 * (mode - lo) / width;
+                let b = 1.0 + 4.0 * (hi - mode) / width;
+                let beta = Beta::new(a, b).expect("both shapes at least 1");
+                beta.cdf(((x - lo) / width).clamp(0.0, 1.0))
+            }
+            Shape::Lognormal => {
+                if x <= 0.0 || lo <= 0.0 {
+                    return 0.0;
+                }
+                let sigma = (hi / lo).ln() / (2.0 * Z95);
+                let median = (lo * hi).sqrt();
+                Normal::standard().cdf((x / median).ln() / sigma)
             }
         }
     }
@@ -216,6 +256,11 @@ impl Uncertain {
         }
     }
 
+    /// Whether it is written as a list (a one-element list is still one).
+    pub fn is_list(&self) -> bool {
+        self.list
+    }
+
     /// The values replicate `crn` draws.
     pub fn draw(&self, crn: Crn) -> Vec<f64> {
         self.quantile(parameter_uniform(crn, &self.parameter))
@@ -225,7 +270,7 @@ impl Uncertain {
     fn toml(&self, values: &[f64]) -> toml::Value {
         let one = |x: f64| {
             if self.whole {
-                toml::Value::Integer(x as i64)
+                toml::Value::Integer(x.round() as i64)
             } else {
                 toml::Value::Float(x)
             }
@@ -591,6 +636,25 @@ fn numbers(v: &toml::Value) -> Option<(Vec<f64>, bool, bool)> {
         }
         other => one(other).map(|(x, whole)| (vec![x], false, whole)),
     }
+}
+
+/// The number (or list) at `path` in `merged` as a parameter with no
+/// range yet (both ends at its value), for a range to be stated for it;
+/// `None` if `path` holds no number.
+pub(super) fn plain(merged: &toml::Table, path: &[String]) -> Option<Uncertain> {
+    let mut copy = merged.clone();
+    let (central, list, whole) = numbers(value_of(&mut copy, path)?)?;
+    Some(Uncertain {
+        parameter: dotted(path),
+        low: central.clone(),
+        high: central.clone(),
+        central,
+        shape: Shape::Triangular,
+        origin: Origin::Stated,
+        path: path.to_vec(),
+        list,
+        whole,
+    })
 }
 
 /// Takes every `range` and `distribution` written beside a `value` out of
@@ -1039,6 +1103,32 @@ mod tests {
         assert_eq!(held.uncertainty, "held fixed: its range would pass 1");
         assert_eq!((held.low.as_str(), held.high.as_str()), ("", ""));
         assert_eq!(u.range_of("population.residents"), RangeText::default());
+    }
+
+    /// Each shape's chance of a value at most x undoes its quantile, so a
+    /// range fitted through the one is drawn by the other.
+    #[test]
+    fn each_shape_s_cdf_is_the_inverse_of_its_quantile() {
+        for shape in [
+            Shape::Uniform,
+            Shape::Triangular,
+            Shape::Pert,
+            Shape::Lognormal,
+        ] {
+            for (lo, mode, hi) in [(0.2, 0.5, 2.0), (10.0, 11.0, 30.0), (1.0, 1.0, 4.0)] {
+                for u in [0.01, 0.05, 0.3, 0.5, 0.77, 0.95, 0.999] {
+                    let x = shape.quantile(lo, mode, hi, u);
+                    let back = shape.cdf(lo, mode, hi, x);
+                    assert!(
+                        (back - u).abs() < 1e-9,
+                        "{shape:?} {lo} {mode} {hi} {u}: {back}"
+                    );
+                }
+            }
+            // Below and above its support (a lognormal has none below 0).
+            assert_eq!(shape.cdf(1.0, 2.0, 3.0, -1.0), 0.0, "{shape:?}");
+        }
+        assert_eq!(Shape::Pert.cdf(1.0, 2.0, 3.0, 3.5), 1.0);
     }
 
     fn parse(text: &str) -> Result<(Vec<Uncertain>, toml::Table), Invalid> {
