@@ -199,14 +199,14 @@ fn judgements_that_cannot_be_used_are_refused_where_they_are() {
             &["line 2, column 6 (p75)", "give both quartiles"],
         ),
         (
-            "events.ae_attendance.unit_cost,Ana,,250,240,310,\n",
-            &["line 2, column 5 (median)", "expected a value above 250"],
+            "events.ae_attendance.unit_cost,Ana,,250,280,270,\n",
+            &["line 2, column 6 (p75)", "expected a value above 280"],
         ),
         (
-            "events.ae_attendance.unit_cost,Ana,,250,x280,310,\n",
+            "events.ae_attendance.unit_cost,Ana,,250,280,x310,\n",
             &[
-                "line 2, column 5 (median)",
-                "expected a number, found \"x280\"",
+                "line 2, column 6 (p75)",
+                "expected a number, found \"x310\"",
             ],
         ),
         (

@@ -120,9 +120,16 @@ pub fn read_judgements(
         .map(|c| headers.iter().position(|h| h == *c))
         .collect();
     let mut out: Vec<Judgement> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| fault(Some(i + 2), None, format!("not a CSV row: {e}")))?;
-        let line = record.position().map_or(i + 2, |p| p.line() as usize);
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line() as usize);
+            fault(line, None, format!("not a CSV row: {e}"))
+        })?;
+        // Every record read from text has its position.
+        let line = record
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or_default();
         if record.len() != headers.len() {
             return Err(fault(
                 Some(line),
