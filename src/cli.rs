@@ -264,6 +264,12 @@ pub struct BreakEvenArgs {
     /// Stochastic replicates at each point of each lever's grid.
     #[arg(long, short = 'r', default_value_t = 8, value_name = "N")]
     pub replicates: u32,
+    /// Draw each replicate's own values of the other uncertain parameters
+    /// (the present held, as a run holds it), shared by every point of the
+    /// grid and the baseline, so the band covers the assumptions as well as
+    /// chance.
+    #[arg(long)]
+    pub uncertainty: bool,
     /// Folder for break_even.csv.
     #[arg(
         long,
@@ -735,6 +741,7 @@ impl BreakEvenArgs {
         );
         let settings = ex::break_even::Settings {
             compared: self.compared.settings(self.replicates),
+            uncertainty: self.uncertainty,
         };
         (settings, how)
     }

@@ -1,11 +1,16 @@
 //! Break-even (`upstream break-even`): the value a lever's grid reports as
 //! the break-even really gives a net present value of about zero when the
 //! scenario is run there; every replicate's break-even lies on the grid's
-//! side that the band says; a lever with no change is not a lever; and the
-//! command writes its file or refuses clearly.
+//! side that the band says; a lever with no change is not a lever; with
+//! the other parameters drawn at zero width it is the plain break-even,
+//! and at real widths each replicate's draw is shared along the grid while
+//! the lever alone moves; and the command writes its file or refuses
+//! clearly.
+
+use std::path::Path;
 
 use upstream::app::Plan;
-use upstream::experiments::break_even::{Crossing, break_even};
+use upstream::experiments::break_even::{BreakEvens, Crossing, Drawn, break_even};
 use upstream::replicates::Runs;
 use upstream::scenario::Loaded;
 
@@ -25,7 +30,7 @@ fn cheap_hubs() -> (Vec<Loaded>, upstream::replicates::RunSettings) {
 #[test]
 fn the_break_even_found_is_where_net_present_value_is_zero() {
     let (scenarios, settings) = cheap_hubs();
-    let found = break_even(&scenarios, &settings, &mut Runs::whole(), &|| {})
+    let found = break_even(&scenarios, &settings, None, &mut Runs::whole(), &|| {})
         .unwrap()
         .expect("run whole");
     // Engagement and the four effects.
@@ -74,7 +79,7 @@ fn the_break_even_found_is_where_net_present_value_is_zero() {
 #[test]
 fn levers_are_the_changed_interventions_own_and_the_grid_starts_at_no_effect() {
     let (scenarios, settings) = cheap_hubs();
-    let found = break_even(&scenarios, &settings, &mut Runs::whole(), &|| {})
+    let found = break_even(&scenarios, &settings, None, &mut Runs::whole(), &|| {})
         .unwrap()
         .expect("run whole");
     for l in &found.levers {
@@ -164,4 +169,135 @@ fn the_command_writes_break_even_csv_or_refuses_clearly() {
         let escaped = reading.replace('&', "&amp;").replace('\'', "&#39;");
         assert!(page.contains(&escaped), "{reading} not on the page");
     }
+}
+
+/// The cheap hubs against the small borough with default widths `w`, their
+/// break-evens with the other parameters drawn (and the same without).
+fn drawn_and_plain(w: f64) -> (BreakEvens, BreakEvens) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let small = root.join("small.toml");
+    let extra =
+        format!("\n[uncertainty]\ndefault_width = {{ high = {w}, medium = {w}, low = {w} }}\n");
+    let read = |p: &Path| {
+        let text = upstream::input::read(p)?;
+        Ok(if p == small { text + &extra } else { text })
+    };
+    let load = |name: &str| {
+        upstream::scenario::load_from(&root.join(name), &Default::default(), &read).unwrap()
+    };
+    let (_, settings) = cheap_hubs();
+    let scenarios = vec![
+        load("small.toml"),
+        load("small_hubs.toml")
+            .with_numbers(&[("interventions.hubs.unit_cost_per_month", &[60.0])])
+            .unwrap(),
+    ];
+    let plan = Plan::of(scenarios.clone(), settings.clone())
+        .unwrap()
+        .with_uncertainty()
+        .unwrap();
+    let drawn = Drawn {
+        baseline: (0..settings.replicates)
+            .map(|r| plan.config_at(0, r, true))
+            .collect(),
+        held: &plan.draws().unwrap().held,
+    };
+    let with = break_even(
+        plan.scenarios(),
+        &settings,
+        Some(&drawn),
+        &mut Runs::whole(),
+        &|| {},
+    )
+    .unwrap()
+    .unwrap();
+    let without = break_even(&scenarios, &settings, None, &mut Runs::whole(), &|| {})
+        .unwrap()
+        .unwrap();
+    (with, without)
+}
+
+#[test]
+fn with_parameters_drawn_at_zero_width_the_break_even_is_the_plain_one() {
+    let (drawn, plain) = drawn_and_plain(0.0);
+    assert_eq!(drawn.levers.len(), plain.levers.len());
+    for (d, p) in drawn.levers.iter().zip(&plain.levers) {
+        assert!(d.parameters_drawn && !p.parameters_drawn);
+        assert_eq!((&d.parameter, &d.grid), (&p.parameter, &p.grid));
+        assert_eq!(d.npv, p.npv, "{}", d.parameter);
+        assert_eq!((d.central, d.band), (p.central, p.band), "{}", d.parameter);
+    }
+}
+
+#[test]
+fn with_parameters_drawn_the_lever_alone_moves_along_the_grid() {
+    let (drawn, plain) = drawn_and_plain(0.3);
+    let mut moved = 0;
+    for (d, p) in drawn.levers.iter().zip(&plain.levers) {
+        assert_eq!(d.grid, p.grid, "the grid is the stated lever's");
+        if d.npv != p.npv {
+            moved += 1;
+        }
+        // The band, where there is one, says what it covers.
+        if d.band.is_some_and(|(a, b)| a != b) {
+            assert!(
+                d.reading()
+                    .contains("across replicates, the other parameters drawn"),
+                "{}",
+                d.reading()
+            );
+        }
+        // Each replicate's draw is the same at every point, so the net
+        // present value still rises with engagement from none (nobody
+        // reached, nothing saved) as it does without draws.
+        if d.parameter.ends_with(".engagement") {
+            assert!(
+                d.npv[0] < 0.0 && d.npv[0] < *d.npv.last().unwrap(),
+                "{:?}",
+                d.npv
+            );
+        }
+    }
+    assert_eq!(
+        moved,
+        drawn.levers.len(),
+        "the draws move every lever's net present value"
+    );
+}
+
+#[test]
+fn the_command_draws_the_other_parameters_when_asked_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("be");
+    let ok = upstream(&[
+        "break-even",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_hubs.toml",
+        "-r",
+        "8",
+        "--years",
+        "1",
+        "--uncertainty",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let sentence = stdout
+        .lines()
+        .find(|l| l.starts_with("Bands cover chance and "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        sentence.contains("the lever alone set by the grid"),
+        "{sentence}"
+    );
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains(&sentence.replace('\'', "&#39;")),
+        "the page says it too"
+    );
 }

@@ -20,11 +20,25 @@ pub struct Settings {
     /// The comparison whose levers move.
     #[serde(flatten)]
     pub compared: Compared,
+    /// Each replicate draws the other uncertain parameters, shared by every
+    /// grid point and the baseline, so the band covers them too.
+    #[serde(default)]
+    pub uncertainty: bool,
 }
 
 /// A break-even, planned.
 pub struct BreakEven {
     plan: Plan,
+}
+
+impl BreakEven {
+    /// The uncertain parameters each replicate draws: none unless drawn.
+    fn parameters_drawn(&self) -> usize {
+        if self.plan.draws().is_none() {
+            return 0;
+        }
+        crate::scenario::parameters_drawn(self.plan.scenarios()).len()
+    }
 }
 
 impl Experiment for BreakEven {
@@ -37,9 +51,12 @@ impl Experiment for BreakEven {
     }
 
     fn plan(settings: Settings, how: &How, source: &Source) -> Result<Self, Error> {
-        let plan = settings
+        let mut plan = settings
             .compared
             .plan("upstream break-even", how.threads, source)?;
+        if settings.uncertainty {
+            plan = plan.with_uncertainty()?;
+        }
         Ok(BreakEven { plan })
     }
 
@@ -57,9 +74,17 @@ impl Experiment for BreakEven {
     }
 
     fn run(&self, running: Running) -> Result<Option<BreakEvens>, Error> {
+        let settings = self.plan.settings();
+        let drawn = self.plan.draws().map(|d| super::Drawn {
+            baseline: (0..settings.replicates)
+                .map(|r| self.plan.config_at(0, r, true))
+                .collect(),
+            held: &d.held,
+        });
         super::break_even(
             self.plan.scenarios(),
-            self.plan.settings(),
+            settings,
+            drawn.as_ref(),
             running.runs,
             &|| (running.tick)(1),
         )
@@ -71,7 +96,12 @@ impl Experiment for BreakEven {
             BREAK_EVEN_FILE.to_string(),
             super::publish::break_even_csv(found),
         )];
-        files.extend(super::page::page(found, settings.replicates, settings.seed));
+        files.extend(super::page::page(
+            found,
+            settings.replicates,
+            settings.seed,
+            self.parameters_drawn(),
+        ));
         Ok(files.into())
     }
 
@@ -92,8 +122,13 @@ impl Experiment for BreakEven {
                 let _ = writeln!(o, "  {}", l.reading());
             }
         }
-        if let Some(why) = crate::published::no_bands(settings.replicates) {
-            let _ = writeln!(o, "{why}");
+        match crate::published::no_bands(settings.replicates) {
+            Some(why) => {
+                let _ = writeln!(o, "{why}");
+            }
+            None => {
+                let _ = writeln!(o, "{}", super::bands_cover(self.parameters_drawn()));
+            }
         }
         let _ = writeln!(
             o,

@@ -12,6 +12,12 @@
 //! in each replicate (their 5th and 95th percentiles make the band, as
 //! every band in Upstream), interpolated linearly between grid points.
 //!
+//! With the parameters drawn (`--uncertainty`), each replicate draws every
+//! other uncertain parameter as a run does, its present held at the stated
+//! baseline's, the same draw at every grid point and in the baseline; the
+//! lever alone is set by the grid. The band then covers the assumptions as
+//! well as chance.
+//!
 //! Contract: the baseline runs once per scenario; every grid point shares
 //! its replicates. A lever that pays back with no effect of its kind, or
 //! does not pay back even at the grid's end, is said so, not extrapolated.
@@ -27,7 +33,8 @@ pub use command::{BreakEven, Settings};
 
 use crate::economics::{self, Economics};
 use crate::experiments::Error;
-use crate::model::{Delivery, EffectTarget};
+use crate::model::{Config, Delivery, EffectTarget};
+use crate::present::Held;
 use crate::replicates::{RunSettings, Runs};
 use crate::scenario::Loaded;
 
@@ -84,6 +91,9 @@ pub struct Threshold {
     /// replicates are too few for a band
     /// ([`crate::published::no_bands`]).
     pub band: Option<(Crossing, Crossing)>,
+    /// Whether each replicate drew the other uncertain parameters, so the
+    /// band covers them as well as chance.
+    pub parameters_drawn: bool,
 }
 
 impl Threshold {
@@ -133,9 +143,14 @@ impl Threshold {
                 " (the same at the 5th and the 95th percentile across replicates)".to_string()
             }
             Some((low, high)) => format!(
-                " ({} to {} across replicates)",
+                " ({} to {} across replicates{})",
                 self.end(low),
-                self.end(high)
+                self.end(high),
+                if self.parameters_drawn {
+                    ", the other parameters drawn"
+                } else {
+                    ""
+                }
             ),
         };
         match self.central {
@@ -309,12 +324,59 @@ pub fn levers_of(scenarios: &[Loaded]) -> usize {
         .sum()
 }
 
-/// Finds every lever's break-even in each scenario after the baseline.
+/// What a break-even's bands cover, in one sentence: the same in the
+/// terminal and on its page.
+pub fn bands_cover(parameters_drawn: usize) -> String {
+    if parameters_drawn == 0 {
+        return crate::published::bands_cover(0);
+    }
+    format!(
+        "Bands cover chance and {parameters_drawn} uncertain parameters together: each replicate draws its own value of each, the same at every point of a lever's grid and in the baseline, the lever alone set by the grid. The present is held and the future drawn: each draw's service rates are scaled so that the baseline's first year has the stated baseline's activity, as `upstream run --uncertainty` holds it."
+    )
+}
+
+/// Each replicate's draw of the uncertain parameters, for a break-even
+/// with them drawn: the baseline's drawn configuration and the factors
+/// that hold its present, by replicate.
+pub struct Drawn<'a> {
+    /// The baseline as replicate `r` draws it, present held.
+    pub baseline: Vec<&'a Config>,
+    /// The factors replicate `r`'s draw is held by, which every scenario
+    /// of the replicate takes.
+    pub held: &'a [Held],
+}
+
+/// `variant` (a scenario with `lever` set to a grid point) as each
+/// replicate draws it: every uncertain parameter but the lever drawn,
+/// then held as the baseline's draw is.
+fn drawn_variant(
+    variant: &Loaded,
+    lever: &str,
+    seed: u64,
+    held: &[Held],
+) -> Result<Vec<Config>, Error> {
+    use rayon::prelude::*;
+    let mut at = variant.clone();
+    at.uncertainty.parameters.retain(|u| u.parameter != lever);
+    let configs = (0..held.len())
+        .into_par_iter()
+        .map(|r| {
+            let (mut config, _) = at.drawn(crate::rng::Crn::new(seed, r as u32))?;
+            held[r].apply(&mut config);
+            Ok(config)
+        })
+        .collect::<Result<Vec<_>, crate::scenario::ScenarioError>>()?;
+    Ok(configs)
+}
+
+/// Finds every lever's break-even in each scenario after the baseline,
+/// with the other parameters drawn if `drawn` gives their draws.
 /// `on_done` is called once per finished replicate. Run in `runs`:
 /// nothing, if `runs` does one shard's share.
 pub fn break_even(
     scenarios: &[Loaded],
     settings: &RunSettings,
+    drawn: Option<&Drawn>,
     runs: &mut Runs,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Option<BreakEvens>, Error> {
@@ -330,7 +392,19 @@ pub fn break_even(
                 .collect::<Result<Vec<_>, _>>()?;
             let mut configs = vec![&baseline.config];
             configs.extend(variants.iter().map(|l| &l.config));
-            let Some(run) = runs.run(configs.len(), &|s, _| configs[s], settings, on_done)? else {
+            let draws: Vec<Vec<Config>> = match drawn {
+                Some(d) => variants
+                    .iter()
+                    .map(|v| drawn_variant(v, &p.parameter, settings.seed, d.held))
+                    .collect::<Result<_, _>>()?,
+                None => Vec::new(),
+            };
+            let config_at = |s: usize, r: u32| match (drawn, s) {
+                (None, _) => configs[s],
+                (Some(d), 0) => d.baseline[r as usize],
+                (Some(_), s) => &draws[s - 1][r as usize],
+            };
+            let Some(run) = runs.run(configs.len(), &config_at, settings, on_done)? else {
                 continue;
             };
             resident_months += run.resident_months;
@@ -359,6 +433,7 @@ pub fn break_even(
                             quantile(each, 0.95, &strength),
                         )
                     }),
+                parameters_drawn: drawn.is_some(),
                 parameter: p.parameter,
                 label: p.label,
                 none: p.none,
@@ -416,6 +491,62 @@ mod tests {
         assert!(
             !levers(&baseline, &load(true)).is_empty(),
             "its effects are"
+        );
+    }
+
+    /// A grid point's draw keeps the lever at the grid's value in every
+    /// replicate while the other parameters move from replicate to
+    /// replicate.
+    #[test]
+    fn a_drawn_variant_holds_its_lever_and_draws_the_rest() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let small = root.join("small.toml");
+        let read = |p: &Path| {
+            let text = crate::input::read(p)?;
+            Ok(if p == small {
+                text + "\n[uncertainty]\ndefault_width = { high = 0.3, medium = 0.3, low = 0.3 }\n"
+            } else {
+                // The lever itself uncertain, so the grid must overrule
+                // its draw.
+                text.replace(
+                    "multiplier = 2.0 }",
+                    "multiplier = 2.0, confidence = \"low\" }",
+                )
+            })
+        };
+        let hubs =
+            crate::scenario::load_from(&root.join("small_hubs.toml"), &Default::default(), &read)
+                .unwrap();
+        let lever = "interventions.hubs.effects[0].multiplier";
+        assert!(
+            hubs.uncertainty
+                .parameters
+                .iter()
+                .any(|u| u.parameter == lever)
+        );
+        let at = hubs.with_numbers(&[(lever, &[0.55])]).unwrap();
+        let held = vec![
+            Held {
+                events: Vec::new(),
+                episodes: Vec::new(),
+            };
+            4
+        ];
+        let configs = drawn_variant(&at, lever, 7, &held).unwrap();
+        let hub = |c: &Config| {
+            let i = c.interventions.iter().find(|i| i.id == "hubs").unwrap();
+            match &i.delivery {
+                Delivery::Caseload { effects, .. } => effects[0].multiplier,
+                _ => unreachable!("hubs are a caseload"),
+            }
+        };
+        for c in &configs {
+            assert_eq!(hub(c), 0.55);
+        }
+        let escalation: Vec<f64> = configs.iter().map(|c| c.need.escalation[0]).collect();
+        assert!(
+            escalation.windows(2).any(|w| w[0] != w[1]),
+            "{escalation:?}"
         );
     }
 

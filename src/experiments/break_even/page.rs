@@ -9,7 +9,12 @@ use crate::report::words::html;
 /// `upstream break-even`'s page: each lever's break-even sentence, as the
 /// terminal and break_even.csv give it, and its mean net present value at
 /// every point of its grid.
-fn break_even_page(b: &super::BreakEvens, replicates: u32, seed: u64) -> String {
+fn break_even_page(
+    b: &super::BreakEvens,
+    replicates: u32,
+    seed: u64,
+    parameters_drawn: usize,
+) -> String {
     let title = format!(
         "Upstream: how strong must each effect be? Against {}",
         b.scenarios[0]
@@ -18,8 +23,17 @@ fn break_even_page(b: &super::BreakEvens, replicates: u32, seed: u64) -> String 
         "Each effect's multiplier (and each engagement) of every intervention a scenario changes, moved alone from no effect to twice its stated change with {replicates} replicates and the same seed ({seed}) at every point; the break-even is where the mean net present value first turns positive, interpolated between points."
     );
     let mut out = String::new();
-    if let Some(why) = crate::published::no_bands(replicates) {
-        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(&why));
+    match crate::published::no_bands(replicates) {
+        Some(why) => {
+            let _ = writeln!(out, "<p><strong>{}</strong></p>", html(&why));
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "<p>{}</p>",
+                html(&super::bands_cover(parameters_drawn))
+            );
+        }
     }
     for (s, name) in b.scenarios.iter().enumerate().skip(1) {
         let _ = writeln!(
@@ -69,9 +83,14 @@ fn break_even_page(b: &super::BreakEvens, replicates: u32, seed: u64) -> String 
 
 /// Its page, as (name, contents): `report.html`, each lever's break-even
 /// in words and its net present value along its grid.
-pub(super) fn page(b: &super::BreakEvens, replicates: u32, seed: u64) -> Vec<(String, Vec<u8>)> {
+pub(super) fn page(
+    b: &super::BreakEvens,
+    replicates: u32,
+    seed: u64,
+    parameters_drawn: usize,
+) -> Vec<(String, Vec<u8>)> {
     vec![(
         crate::published::REPORT_FILE.to_string(),
-        break_even_page(b, replicates, seed).into_bytes(),
+        break_even_page(b, replicates, seed, parameters_drawn).into_bytes(),
     )]
 }
