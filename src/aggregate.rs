@@ -300,9 +300,54 @@ pub fn places_used<'a>(
     out
 }
 
+/// Spearman's rank correlation of paired values: the correlation of their
+/// ranks (ties at their average rank); 0 when either does not vary.
+pub fn rank_correlation(a: &[f64], b: &[f64]) -> f64 {
+    let ranks = |x: &[f64]| -> Vec<f64> {
+        let mut order: Vec<usize> = (0..x.len()).collect();
+        order.sort_by(|&i, &j| x[i].total_cmp(&x[j]));
+        let mut r = vec![0.0; x.len()];
+        let mut k = 0;
+        while k < order.len() {
+            let mut end = k;
+            while end + 1 < order.len() && x[order[end + 1]] == x[order[k]] {
+                end += 1;
+            }
+            let average = (k + end) as f64 / 2.0;
+            for &i in &order[k..=end] {
+                r[i] = average;
+            }
+            k = end + 1;
+        }
+        r
+    };
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = ra.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    if va == 0.0 || vb == 0.0 {
+        0.0
+    } else {
+        cov / (va * vb).sqrt()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rank_correlation_reads_order_not_size() {
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(rank_correlation(&a, &[10.0, 20.0, 300.0, 4000.0, 5e9]), 1.0);
+        assert_eq!(rank_correlation(&a, &[5.0, 4.0, 3.0, 2.0, 1.0]), -1.0);
+        assert_eq!(rank_correlation(&a, &[7.0; 5]), 0.0);
+        // Ties share their average rank: ranks 0, 1.5, 1.5, 3 against 0..3.
+        let r = rank_correlation(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0, 2.0, 3.0]);
+        assert!((r - 4.5 / (5.0f64 * 4.5).sqrt()).abs() < 1e-12, "{r}");
+    }
 
     fn used(funded: &[f64], used: &[f64], unfunded: &[f64]) -> PlacesUsed {
         PlacesUsed {

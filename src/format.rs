@@ -76,9 +76,8 @@ pub fn significant(x: f64, figures: i32) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    let digits = figures - x.abs().log10().ceil() as i32;
-    let m = 10f64.powi(digits);
-    (x * m).round() / m
+    let scale = 10f64.powi(figures - 1 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
 }
 
 /// A number with `decimals` places and a true minus sign.

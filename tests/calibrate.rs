@@ -2,7 +2,8 @@
 //! make a place's history are recovered inside their posterior's 90%
 //! interval, and one the counts cannot see is left as stated; the same seed
 //! gives the same calibration on any thread count; the calibrated scenario
-//! loads, extends the original and restates only what the counts informed;
+//! loads, extends the original and restates only what the counts informed,
+//! keeping as a rank correlation two parameters that trade off;
 //! and bad observed data is refused by file, line and column with nothing
 //! written.
 
@@ -280,6 +281,7 @@ fn a_restated_effect_in_a_list_keeps_the_other_effects_and_their_ranges() {
         name: "Restated".into(),
         description: "One effect restated.".into(),
         comments: vec!["A test.".into(), String::new()],
+        correlations: Vec::new(),
     };
     let text = full.extension(&header, &[restated]).unwrap();
     assert!(text.starts_with("# A test.\n#\n"), "{text}");
@@ -515,4 +517,99 @@ fn bad_observed_data_is_refused_by_file_line_and_column() {
         &["line 3, column 2 (period)", "already given on line 2"],
     );
     assert_refused(head, &["holds no counts"]);
+}
+
+/// Two parameters that can each explain the same counts (how fast need
+/// escalates, and how often residents at each need level attend A&E)
+/// trade off among the kept candidates: more of one needs less of the
+/// other. The calibrated scenario keeps that as a negative rank
+/// correlation between them, and a run of it draws them so.
+#[test]
+fn parameters_that_trade_off_are_kept_moving_together() {
+    let scenario = small(2);
+    let (history, _) = history(&scenario);
+    // A&E attendances alone.
+    let ae: String = csv(&[0.0; 4])
+        .lines()
+        .zip(std::iter::once(0.0).chain(history.observations.iter().map(|o| o.count)))
+        .filter(|(l, _)| !l.contains("police"))
+        .map(|(l, c)| {
+            if l.starts_with("metric") {
+                format!("{l}\n")
+            } else {
+                format!("{},{c}\n", l.rsplit_once(',').unwrap().0)
+            }
+        })
+        .collect();
+    let observed = observed::parse(Path::new("history.csv"), &ae, &scenario).unwrap();
+    let settings = RunSettings {
+        replicates: 2,
+        seed: 5,
+        threads: Some(2),
+    };
+    let how = CalibrationSettings {
+        candidates: 300,
+        accept: 30,
+        only: vec![
+            "events.ae_attendance.rate".into(),
+            "need.escalation_per_month".into(),
+        ],
+    };
+    let c = calibrate(
+        &scenario,
+        &observed,
+        &settings,
+        &how,
+        &mut Runs::whole(),
+        &|| {},
+    )
+    .unwrap()
+    .unwrap();
+    let full = upstream::app::load(&fixture("small.toml"), &Default::default()).unwrap();
+    let (found, said) = c.moved_together(&full);
+    assert_eq!(found.len(), 1, "{said}");
+    assert!(found[0].rank < -0.3, "{found:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let text = calibrated_scenario(&c, &full, tmp.path()).unwrap();
+    assert!(
+        text.contains("rank correlation of the 30 kept candidates"),
+        "{text}"
+    );
+    let path = tmp.path().join(upstream::published::CALIBRATED_FILE);
+    fs::write(&path, &text).unwrap();
+    let loaded = upstream::app::load(&path, &Default::default()).unwrap();
+    // The scenario's own correlations are kept beside the new one.
+    assert_eq!(
+        loaded.uncertainty.correlations.len(),
+        full.uncertainty.correlations.len() + 1
+    );
+    // Drawn as a run draws them, the two move against each other.
+    let u = |name: &str| {
+        loaded
+            .uncertainty
+            .parameters
+            .iter()
+            .find(|u| u.parameter == name)
+            .unwrap()
+            .clone()
+    };
+    let (rate, escalation) = (
+        u("events.ae_attendance.rate_per_month"),
+        u("need.escalation_per_month"),
+    );
+    let draws = |x: &upstream::scenario::Uncertain| -> Vec<f64> {
+        (0..400)
+            .map(|r| {
+                loaded
+                    .uncertainty
+                    .quantile_of(upstream::rng::Crn::new(3, r), x)
+            })
+            .collect()
+    };
+    let r = upstream::aggregate::rank_correlation(&draws(&rate), &draws(&escalation));
+    assert!(
+        (r - found[0].rank).abs() < 0.15,
+        "{r} against {}",
+        found[0].rank
+    );
 }

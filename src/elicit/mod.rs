@@ -397,6 +397,7 @@ pub fn elicited_scenario(
                 name: name.clone(),
                 description: String::new(),
                 comments: Vec::new(),
+                correlations: Vec::new(),
             };
             match scenario
                 .extension(&header, std::slice::from_ref(&r))
@@ -445,6 +446,7 @@ pub fn elicited_scenario(
             settings.held_on.as_deref(),
             &elicited,
         ),
+        correlations: Vec::new(),
     };
     let text = scenario.extension(&header, &restated)?;
     load(&text)?;

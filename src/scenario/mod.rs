@@ -38,7 +38,10 @@ pub use file_set::FileSet;
 pub use optimise::{Budget, DEFAULT_FRONTIER, DEFAULT_STEP, Funding, Lever, Reach};
 pub use plausible::EFFECT_RANGE;
 pub use text::{MAX_CELL, MAX_NAME, MAX_PROSE};
-pub use uncertain::{HeldFixed, Origin, RangeText, Restated, Shape, Uncertain, Uncertainty};
+pub use uncertain::{
+    Correlation, HeldFixed, Origin, RangeText, Restated, Shape, Uncertain, Uncertainty,
+    correlations_hold,
+};
 pub use words::nearest;
 
 /// The bundled default comparison under `scenarios/`, baseline first.
@@ -362,7 +365,7 @@ impl Loaded {
 }
 
 /// What a file that extends a scenario says about itself.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Extension {
     /// The path of the scenario it extends, as its `extends` writes it
     /// (relative to the new file's folder).
@@ -373,6 +376,9 @@ pub struct Extension {
     pub description: String,
     /// Comment lines at its top, each without the `#`.
     pub comments: Vec<String>,
+    /// Rank correlations it adds to the `[uncertainty]` table's (which it
+    /// copies first, as a list it writes replaces the one it extends).
+    pub correlations: Vec<Correlation>,
 }
 
 impl Loaded {
@@ -410,6 +416,29 @@ impl Loaded {
                 ));
             };
             put(&mut root, Some(&written), u.path(), u.restated(r));
+        }
+        if !header.correlations.is_empty() {
+            let mut list = written
+                .get("uncertainty")
+                .and_then(|u| u.get("correlations"))
+                .and_then(|c| c.as_array())
+                .cloned()
+                .unwrap_or_default();
+            for c in &header.correlations {
+                let mut t = toml::Table::new();
+                t.insert(
+                    "parameters".into(),
+                    toml::Value::Array(c.parameters.iter().map(|p| p.clone().into()).collect()),
+                );
+                t.insert("rank".into(), c.rank.into());
+                if let Some(source) = &c.source {
+                    t.insert("source".into(), source.clone().into());
+                }
+                list.push(toml::Value::Table(t));
+            }
+            let mut leaf = toml::Table::new();
+            leaf.insert("correlations".into(), toml::Value::Array(list));
+            put(&mut root, None, &["uncertainty".to_string()], leaf);
         }
         let body = toml::to_string(&root)
             .map_err(|e| locate(&self.files, &[], format!("cannot be written as TOML: {e}")))?;

@@ -418,6 +418,12 @@ impl Copula {
     }
 }
 
+/// Whether `correlations` can all hold at once (their normal correlation
+/// matrix is positive semi-definite), so a scenario may state them.
+pub fn correlations_hold(correlations: &[Correlation]) -> bool {
+    Copula::of(correlations).is_ok()
+}
+
 fn index(names: &[String], name: &str) -> usize {
     names
         .iter()

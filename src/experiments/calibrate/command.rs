@@ -173,6 +173,10 @@ impl Experiment for Calibrate {
         for s in &sentences {
             let _ = writeln!(o, "{s}");
         }
+        let (_, together) = found.moved_together(&self.full);
+        if !together.is_empty() {
+            let _ = writeln!(o, "{together}");
+        }
         let charts = files.iter().filter(|(n, _)| n.ends_with(".svg")).count();
         let _ = writeln!(
             o,

@@ -24,11 +24,13 @@ pub mod publish;
 pub use command::{Calibrate, Settings};
 
 use crate::experiments::Error;
+use crate::format::significant;
 use crate::metrics::Band;
 use crate::observed::Observed;
 use crate::replicates::{RunSettings, Runs};
 use crate::rng::{Crn, Purpose, named_uniform};
-use crate::scenario::{Loaded, Restated, Shape, Uncertain};
+use crate::scenario::{Correlation, Loaded, Restated, Shape, Uncertain, correlations_hold};
+use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Candidates compiled and run at once: enough to keep every core busy,
 /// few enough that their results stay small.
@@ -131,15 +133,6 @@ pub fn uniformity_p_value(quantiles: &[f64]) -> f64 {
         })
         .sum();
     p.clamp(0.0, 1.0)
-}
-
-/// `x` to `figures` significant figures.
-pub fn significant(x: f64, figures: i32) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let scale = 10f64.powi(figures - 1 - x.abs().log10().floor() as i32);
-    (x * scale).round() / scale
 }
 
 /// One observed count beside the simulation's before and after.
@@ -398,6 +391,89 @@ impl Calibration {
                 }
             })
             .collect()
+    }
+}
+
+impl Calibration {
+    /// How the fitted parameters moved together among the kept candidates,
+    /// as rank correlations for the calibrated scenario's `[uncertainty]`
+    /// table (each pair whose rank correlation is beyond what chance gives
+    /// at 5% across every pair, |r| > z/√(n − 1) for n kept), and a
+    /// sentence saying so. Drawn by the Gaussian copula, they keep each pair's rank
+    /// correlation, not every feature of the joint posterior. Shrunk
+    /// towards none, together, where with `scenario`'s own they could not
+    /// all hold at once.
+    pub fn moved_together(&self, scenario: &Loaded) -> (Vec<Correlation>, String) {
+        // Every fitted parameter, restated or not: two can trade off (more
+        // of one needs less of the other) while each alone stays as wide as
+        // its range.
+        let fitted: Vec<usize> = (0..self.parameters.len()).collect();
+        let n = self.accepted.len();
+        if fitted.len() < 2 || n < 4 {
+            return (Vec::new(), String::new());
+        }
+        if scenario.uncertainty.default_width.is_none() {
+            return (Vec::new(), "How they moved together is not kept: the scenario has no [uncertainty] table to hold rank correlations; give it one to keep them.".into());
+        }
+        let kept = |p: usize| -> Vec<f64> {
+            self.accepted
+                .iter()
+                .map(|&c| self.candidates[c].quantiles[p])
+                .collect()
+        };
+        // Beyond chance at 5% for all the pairs together (Bonferroni), so
+        // fitting many parameters does not keep chance pairings.
+        let pairs = fitted.len() * (fitted.len() - 1) / 2;
+        let z = Normal::standard().inverse_cdf(1.0 - 0.025 / pairs as f64);
+        let beyond_chance = z / ((n - 1) as f64).sqrt();
+        let source =
+            format!("rank correlation of the {n} kept candidates, by `upstream calibrate`");
+        let mut found = Vec::new();
+        for (i, &a) in fitted.iter().enumerate() {
+            for &b in &fitted[i + 1..] {
+                let r = crate::aggregate::rank_correlation(&kept(a), &kept(b));
+                if r.abs() > beyond_chance {
+                    found.push(Correlation {
+                        parameters: vec![
+                            self.parameters[a].prior.parameter.clone(),
+                            self.parameters[b].prior.parameter.clone(),
+                        ],
+                        rank: significant(r, 2),
+                        source: Some(source.clone()),
+                    });
+                }
+            }
+        }
+        let mut shrunk = 0;
+        while !found.is_empty() && shrunk < 50 {
+            let all: Vec<Correlation> = scenario
+                .uncertainty
+                .correlations
+                .iter()
+                .chain(&found)
+                .cloned()
+                .collect();
+            if correlations_hold(&all) {
+                break;
+            }
+            for c in &mut found {
+                c.rank = significant(c.rank * 0.9, 2);
+            }
+            shrunk += 1;
+        }
+        let said = match found.len() {
+            0 => "No pair of the fitted parameters moved together among the kept candidates beyond what chance gives, so each is drawn on its own.".to_string(),
+            k => format!(
+                "{k} pair{} of the fitted parameters moved together among the kept candidates beyond what chance gives: kept below as rank correlations in [uncertainty], drawn by a Gaussian copula (each pair's rank correlation is kept, not every feature of the joint posterior){}.",
+                if k == 1 { "" } else { "s" },
+                if shrunk > 0 {
+                    format!("; shrunk by a tenth {shrunk} time{} so that they hold with the scenario's own", if shrunk == 1 { "" } else { "s" })
+                } else {
+                    String::new()
+                }
+            ),
+        };
+        (found, said)
     }
 }
 
@@ -710,14 +786,18 @@ pub fn calibrated_scenario(
         ),
         String::new(),
     ];
+    let (correlations, together) = c.moved_together(scenario);
     comments.push(match restated.len() {
         0 => "The counts narrowed no parameter: every parameter keeps its stated value and range.".into(),
         n => format!(
-            "{n} parameter{} the counts narrowed {} restated below: value the posterior median, range its 5th to 95th percentiles. Each range is drawn on its own, so how the parameters moved together in the posterior is not kept.",
+            "{n} parameter{} the counts narrowed {} restated below: value the posterior median, range its 5th to 95th percentiles.",
             if n == 1 { "" } else { "s" },
             if n == 1 { "is" } else { "are" }
         ),
     });
+    if !together.is_empty() {
+        comments.push(together);
+    }
     if not_informed > 0 {
         comments.push(format!(
             "{not_informed} other fitted parameter{} the counts did not inform (kept draws no further from the prior than chance allows) {} inherited as stated; calibration.csv lists them.",
@@ -734,6 +814,7 @@ pub fn calibrated_scenario(
             c.observed.name()
         ),
         comments,
+        correlations,
     };
     let text = scenario.extension(&header, &restated)?;
     let path = dir.join(crate::published::CALIBRATED_FILE);
