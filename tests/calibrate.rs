@@ -613,3 +613,142 @@ fn parameters_that_trade_off_are_kept_moving_together() {
         found[0].rank
     );
 }
+
+/// Simulation-based calibration (Talts et al. 2018): places whose true A&E
+/// and police rates are drawn from their priors, each place's counts
+/// simulated with its own luck, are calibrated as a place would be; their
+/// posteriors' 90% intervals must cover the truth about nine times in ten
+/// (within sampling error: three standard errors of a binomial), and the
+/// truth's rank among each posterior's draws must be spread evenly (too
+/// narrow a posterior piles ranks at the ends, too wide in the middle).
+/// The candidates' runs do not depend on the counts, so they run once and
+/// each place keeps the candidates closest to its own counts, as
+/// `upstream calibrate` would.
+///
+/// It does not hold yet, and is run on demand (`--ignored`) until it does:
+/// every candidate runs with the same luck (common random numbers), so the
+/// posterior leaves out how far chance alone moves a place's counts, and
+/// is too narrow where chance is a large share of them (docs/VALIDATION.md,
+/// "Calibration's coverage").
+#[test]
+#[ignore = "calibration under-covers where chance moves the counts; see docs/VALIDATION.md"]
+fn simulation_based_calibration_covers_the_truth_at_the_nominal_rate() {
+    use upstream::experiments::calibrate::{distance, uniformity_p_value};
+    use upstream::metrics::Band;
+    use upstream::rng::{Crn, parameter_uniform};
+    let scenario = small(2);
+    let (observed, _) = history(&scenario);
+    let settings = RunSettings {
+        replicates: 2,
+        seed: 5,
+        threads: Some(2),
+    };
+    let how = CalibrationSettings {
+        candidates: 400,
+        accept: 20,
+        only: vec![
+            "events.ae_attendance.rate".into(),
+            "events.police_incident.rate".into(),
+        ],
+    };
+    let c = calibrate(
+        &scenario,
+        &observed,
+        &settings,
+        &how,
+        &mut Runs::whole(),
+        &|| {},
+    )
+    .unwrap()
+    .unwrap();
+    let priors: Vec<&upstream::scenario::Uncertain> =
+        c.parameters.iter().map(|f| &f.prior).collect();
+    assert_eq!(priors.len(), 2);
+    let means: Vec<Vec<f64>> = c
+        .candidates
+        .iter()
+        .map(|k| {
+            (0..observed.observations.len())
+                .map(|i| k.simulated.iter().map(|r| r[i]).sum::<f64>() / k.simulated.len() as f64)
+                .collect()
+        })
+        .collect();
+    const PLACES: u32 = 100;
+    let mut covered = [0u32; 2];
+    let mut ranks: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for k in 0..PLACES {
+        // The truth's quantiles, drawn apart from every candidate's.
+        let truth: Vec<f64> = priors
+            .iter()
+            .map(|u| parameter_uniform(Crn::new(777, k), &u.parameter))
+            .collect();
+        let values: Vec<Vec<f64>> = priors
+            .iter()
+            .zip(&truth)
+            .map(|(u, &q)| u.quantile(q))
+            .collect();
+        let pairs: Vec<(&str, &[f64])> = priors
+            .iter()
+            .zip(&values)
+            .map(|(u, v)| (u.parameter.as_str(), v.as_slice()))
+            .collect();
+        let place = scenario.with_numbers(&pairs).unwrap();
+        let luck = RunSettings {
+            replicates: 1,
+            seed: 1_000 + k as u64,
+            threads: Some(2),
+        };
+        let run = upstream::replicates::run(&[&place.config], &luck, &|| {}).unwrap();
+        let runs = &run.scenarios[0];
+        let counts: Vec<f64> = observed
+            .observations
+            .iter()
+            .map(|o| o.simulated(&runs.series[0], &runs.layout))
+            .collect();
+        let mut order: Vec<usize> = (0..means.len()).collect();
+        order.sort_by(|&a, &b| {
+            distance(&means[a], &counts)
+                .total_cmp(&distance(&means[b], &counts))
+                .then(a.cmp(&b))
+        });
+        order.truncate(how.accept as usize);
+        for p in 0..2 {
+            let kept: Vec<f64> = order
+                .iter()
+                .map(|&i| c.candidates[i].quantiles[p])
+                .collect();
+            let band = Band::of(&kept);
+            if band.p5 <= truth[p] && truth[p] <= band.p95 {
+                covered[p] += 1;
+            }
+            // The truth's rank among the kept draws, as a share, spread
+            // within its step so that a perfect calibration is uniform.
+            let below = kept.iter().filter(|&&x| x < truth[p]).count() as f64;
+            let jitter = parameter_uniform(Crn::new(778, k), &priors[p].parameter);
+            ranks[p].push((below + jitter) / (kept.len() + 1) as f64);
+        }
+    }
+    let se = (0.9 * 0.1 / PLACES as f64).sqrt();
+    for p in 0..2 {
+        let coverage = covered[p] as f64 / PLACES as f64;
+        let uniform = uniformity_p_value(&ranks[p]);
+        eprintln!(
+            "{}: 90% intervals covered the truth in {coverage} of {PLACES} places; ranks uniform p = {uniform}",
+            priors[p].parameter
+        );
+    }
+    for p in 0..2 {
+        let coverage = covered[p] as f64 / PLACES as f64;
+        let uniform = uniformity_p_value(&ranks[p]);
+        assert!(
+            (coverage - 0.9).abs() <= 3.0 * se,
+            "{}: the 90% intervals covered the truth in {coverage} of places",
+            priors[p].parameter
+        );
+        assert!(
+            uniform > 0.001,
+            "{}: ranks not uniform, p = {uniform}",
+            priors[p].parameter
+        );
+    }
+}
