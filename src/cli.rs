@@ -73,7 +73,7 @@ pub enum Command {
     /// Fit a scenario's uncertain parameters to a place's observed counts
     /// (a CSV of metric, period and count), by approximate Bayesian
     /// computation: candidates drawn from the parameters' ranges, each run
-    /// with the same luck, the closest kept. Writes calibrated.toml (the
+    /// (a batch of 32 on a luck of its own), the closest kept. Writes calibrated.toml (the
     /// scenario extended with the fitted ranges, for `upstream run
     /// --uncertainty`), calibration.csv, candidates.csv, fit.csv and a fit
     /// chart per metric.

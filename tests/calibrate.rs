@@ -1,6 +1,8 @@
 //! Calibration (`upstream calibrate`): parameters the model itself used to
-//! make a place's history are recovered inside their posterior's 90%
-//! interval, and one the counts cannot see is left as stated; the same seed
+//! make a place's history are recovered (the posterior's median nearer
+//! the truth than the stated value), one the counts cannot see is
+//! left as stated, and over many places drawn from the priors the 90%
+//! intervals cover the truth nine times in ten; the same seed
 //! gives the same calibration on any thread count; the calibrated scenario
 //! loads, extends the original and restates only what the counts informed,
 //! keeping as a rank correlation two parameters that trade off;
@@ -138,12 +140,16 @@ fn parameters_that_made_the_history_are_recovered_and_one_the_counts_cannot_see_
             "events.police_incident.rate_per_month"
         ]
     );
+    // One history is one draw: whether its 90% interval covers the truth
+    // is a nine-in-ten chance, which the simulation-based calibration
+    // below measures over many. Here the posterior's median is nearer the
+    // truth than the stated value is.
     for (f, truth) in [(&c.parameters[0], &truth[0]), (&c.parameters[2], &truth[1])] {
         for (i, t) in truth.iter().enumerate() {
-            let (lo, hi) = (f.posterior[0][i], f.posterior[2][i]);
+            let (median, stated) = (f.posterior[1][i], f.prior.central[i]);
             assert!(
-                lo <= *t && *t <= hi,
-                "{} element {i}: {t} outside the posterior's 90% interval {lo} to {hi}",
+                (median - t).abs() < (stated - t).abs(),
+                "{} element {i}: posterior median {median}, stated {stated}, truth {t}",
                 f.prior.parameter
             );
         }
@@ -625,13 +631,11 @@ fn parameters_that_trade_off_are_kept_moving_together() {
 /// each place keeps the candidates closest to its own counts, as
 /// `upstream calibrate` would.
 ///
-/// It does not hold yet, and is run on demand (`--ignored`) until it does:
-/// every candidate runs with the same luck (common random numbers), so the
-/// posterior leaves out how far chance alone moves a place's counts, and
-/// is too narrow where chance is a large share of them (docs/VALIDATION.md,
-/// "Calibration's coverage").
+/// With every candidate on one luck (common random numbers) the police
+/// rates' intervals covered the truth in 45 places of 100: the posterior
+/// left out how far chance alone moves a place's counts. Each batch of
+/// candidates now runs on its own luck.
 #[test]
-#[ignore = "calibration under-covers where chance moves the counts; see docs/VALIDATION.md"]
 fn simulation_based_calibration_covers_the_truth_at_the_nominal_rate() {
     use upstream::experiments::calibrate::{distance, uniformity_p_value};
     use upstream::metrics::Band;

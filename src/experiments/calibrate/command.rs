@@ -1,5 +1,5 @@
 //! `upstream calibrate` as an [`Experiment`]: its settings, its runs (each
-//! candidate drawn from the parameters' ranges, with the same luck), its
+//! candidate drawn from the parameters' ranges, each batch on its own luck), its
 //! files (the calibrated scenario among them) and what it says.
 
 use std::fmt::Write;

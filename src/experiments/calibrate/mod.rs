@@ -7,9 +7,13 @@
 //! Contract: candidate `c`'s draw of a parameter is its distribution's
 //! quantile at [`named_uniform`]`(Crn::new(seed, c), name, Calibration)`,
 //! so the same seed gives the same candidates, and a parameter's draws do
-//! not depend on which others are fitted. Every candidate runs the same
-//! replicates with the same seed (common random numbers): two candidates
-//! differ by their parameters, not by their luck. The distance is the root
+//! not depend on which others are fitted. Each batch of [`BATCH`]
+//! candidates runs on a luck of its own (its seed mixed from the master
+//! seed and its first candidate), the same on any thread count: rejection
+//! needs the candidates' counts to carry chance as the place's counts do.
+//! With every candidate on one luck the posterior left chance out, and its
+//! 90% intervals covered true police incident rates in 45 places of 100
+//! (`tests/calibrate.rs`, simulation-based calibration). The distance is the root
 //! mean square of each count's relative difference,
 //! (simulated − observed) / max(observed, 1). Parameters not fitted stay at
 //! their values.
@@ -32,9 +36,10 @@ use crate::rng::{Crn, Purpose, named_uniform};
 use crate::scenario::{Correlation, Loaded, Restated, Shape, Uncertain, correlations_hold};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-/// Candidates compiled and run at once: enough to keep every core busy,
-/// few enough that their results stay small.
-const BATCH: usize = 32;
+/// Candidates compiled and run at once, on one luck: enough to keep every
+/// core busy, few enough that their results stay small and that the kept
+/// candidates come from many lucks.
+pub const BATCH: usize = 32;
 
 /// The fewest candidates a calibration keeps: fewer would make the
 /// posterior's 5th and 95th percentiles a guess.
@@ -655,8 +660,8 @@ fn posterior(u: &Uncertain, q: &[f64]) -> Fitted {
     }
 }
 
-/// The candidates' runs: each draws the fitted parameters and is run with
-/// the same luck, its simulated counts set beside the observed ones.
+/// The candidates' runs: each draws the fitted parameters and is run on
+/// its batch's luck, its simulated counts set beside the observed ones.
 struct Candidates<'a> {
     scenario: &'a Loaded,
     observed: &'a Observed,
@@ -710,6 +715,7 @@ impl Candidates<'_> {
         let mut next = 0u32;
         let mut first = true;
         while next < n || first {
+            let first_of_batch = next;
             let mut configs = Vec::with_capacity(BATCH + 1);
             let mut drawn = Vec::with_capacity(BATCH);
             if first {
@@ -729,7 +735,12 @@ impl Candidates<'_> {
             }
             let refs: Vec<&crate::model::Config> = configs.iter().collect();
             let with_stated = std::mem::take(&mut first);
-            let Some(run) = runs.run(refs.len(), &|s, _| refs[s], self.settings, on_done)? else {
+            // The batch's own luck, keyed by its first candidate.
+            let batch_settings = RunSettings {
+                seed: crate::rng::mix64(self.settings.seed ^ (u64::from(first_of_batch) << 32)),
+                ..self.settings.clone()
+            };
+            let Some(run) = runs.run(refs.len(), &|s, _| refs[s], &batch_settings, on_done)? else {
                 continue;
             };
             resident_months += run.resident_months;

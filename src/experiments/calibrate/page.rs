@@ -23,7 +23,7 @@ fn calibration_page(
 ) -> String {
     let title = format!("Upstream: {} fitted to its observed counts", c.scenario);
     let lede = format!(
-        "Approximate Bayesian computation by rejection: {} candidate parameter sets drawn from the stated ranges, each run over {} replicates with the same luck, the closest kept. Seed {}.",
+        "Approximate Bayesian computation by rejection: {} candidate parameter sets drawn from the stated ranges, each run over {} replicates (each batch of 32 on a luck of its own, so the kept candidates carry chance as the place's counts do), the closest kept. Seed {}.",
         c.candidates.len(),
         c.replicates,
         c.seed
