@@ -198,6 +198,13 @@ pub fn text_fault(text: &str, kind: TextKind) -> Option<String> {
     ))
 }
 
+/// Why a table's row is refused for its number of fields, if it is: it
+/// must have as many as the header.
+pub fn row_length_fault(fields: usize, header: usize) -> Option<String> {
+    (fields != header)
+        .then(|| format!("expected {header} fields, as the header has, found {fields}"))
+}
+
 /// Why a table's header row is refused: the column at fault, if one, and
 /// what was expected.
 #[derive(Debug, PartialEq, Eq)]

@@ -234,17 +234,8 @@ pub fn parse(path: &Path, text: &str, scenario: &Loaded) -> Result<Observed, Obs
         let record =
             record.map_err(|e| fault(path, Some(i + 2), None, format!("not a CSV row: {e}")))?;
         let line = record.position().map_or(i + 2, |p| p.line() as usize);
-        if record.len() != headers.len() {
-            return Err(fault(
-                path,
-                Some(line),
-                None,
-                format!(
-                    "expected {} fields, as the header has, found {}",
-                    headers.len(),
-                    record.len()
-                ),
-            ));
+        if let Some(why) = input::row_length_fault(record.len(), headers.len()) {
+            return Err(fault(path, Some(line), None, why));
         }
         let observation = rows.observation(&record, line, &observations)?;
         observations.push(observation);

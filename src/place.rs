@@ -73,17 +73,9 @@ pub enum PlaceError {
     /// baseline that cannot be extended).
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    /// The file would replace another.
-    #[error("{} exists; choose another --out, or move it first", .0.display())]
-    Exists(PathBuf),
-    /// The file cannot be written.
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why the system refused.
-        source: std::io::Error,
-    },
+    /// The file would replace another, or cannot be written.
+    #[error(transparent)]
+    NewFile(#[from] crate::output::NewFileError),
 }
 
 /// Reads neighbourhoods from a CSV with the columns `neighbourhood`,
@@ -240,10 +232,10 @@ pub fn new_place(
     out: &Path,
 ) -> Result<Vec<String>, PlaceError> {
     if out.exists() {
-        return Err(PlaceError::Exists(out.to_path_buf()));
+        return Err(crate::output::NewFileError::Exists(out.to_path_buf()).into());
     }
     let (text, notes) = place_scenario(figures, baseline, out, &crate::input::read)?;
-    write_new(out, &text)?;
+    crate::output::write_new(out, &text)?;
     Ok(notes)
 }
 
@@ -541,20 +533,6 @@ fn floats(v: &[f64]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// Writes `text` to `path` as one step, never replacing a file.
-fn write_new(path: &Path, text: &str) -> Result<(), PlaceError> {
-    crate::output::write_new(path, text).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AlreadyExists {
-            PlaceError::Exists(path.to_path_buf())
-        } else {
-            PlaceError::Write {
-                path: path.to_path_buf(),
-                source,
-            }
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,13 +546,16 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("northtown.toml");
         fs::write(&path, "theirs").unwrap();
-        let e = write_new(&path, "ours").unwrap_err();
-        assert!(matches!(&e, PlaceError::Exists(p) if *p == path), "{e}");
+        let e = crate::output::write_new(&path, "ours").unwrap_err();
+        assert!(
+            matches!(&e, crate::output::NewFileError::Exists(p) if *p == path),
+            "{e}"
+        );
         assert_eq!(fs::read_to_string(&path).unwrap(), "theirs");
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
         // Where nothing is in the way, the text is written whole.
         let fresh = tmp.path().join("easton.toml");
-        write_new(&fresh, "ours").unwrap();
+        crate::output::write_new(&fresh, "ours").unwrap();
         assert_eq!(fs::read_to_string(&fresh).unwrap(), "ours");
     }
     #[test]

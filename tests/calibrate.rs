@@ -97,18 +97,32 @@ fn history_at(scenario: &Loaded, ae: f64) -> (Observed, [Vec<f64>; 2]) {
 }
 
 fn fit(scenario: &Loaded, observed: &Observed, threads: usize) -> Calibration {
+    fit_with(
+        scenario,
+        observed,
+        threads,
+        CalibrationSettings {
+            candidates: 120,
+            accept: 12,
+            only: vec![
+                "events.ae_attendance".into(),
+                "events.police_incident.rate".into(),
+            ],
+        },
+    )
+}
+
+/// Calibrated as `how` says, two replicates a candidate under seed 5.
+fn fit_with(
+    scenario: &Loaded,
+    observed: &Observed,
+    threads: usize,
+    how: CalibrationSettings,
+) -> Calibration {
     let settings = RunSettings {
         replicates: 2,
         seed: 5,
         threads: Some(threads),
-    };
-    let how = CalibrationSettings {
-        candidates: 120,
-        accept: 12,
-        only: vec![
-            "events.ae_attendance".into(),
-            "events.police_incident.rate".into(),
-        ],
     };
     calibrate(
         scenario,
@@ -548,11 +562,6 @@ fn parameters_that_trade_off_are_kept_moving_together() {
         })
         .collect();
     let observed = observed::parse(Path::new("history.csv"), &ae, &scenario).unwrap();
-    let settings = RunSettings {
-        replicates: 2,
-        seed: 5,
-        threads: Some(2),
-    };
     let how = CalibrationSettings {
         candidates: 300,
         accept: 30,
@@ -561,16 +570,7 @@ fn parameters_that_trade_off_are_kept_moving_together() {
             "need.escalation_per_month".into(),
         ],
     };
-    let c = calibrate(
-        &scenario,
-        &observed,
-        &settings,
-        &how,
-        &mut Runs::whole(),
-        &|| {},
-    )
-    .unwrap()
-    .unwrap();
+    let c = fit_with(&scenario, &observed, 2, how);
     let full = upstream::app::load(&fixture("small.toml"), &Default::default()).unwrap();
     let (found, said) = c.moved_together(&full);
     assert_eq!(found.len(), 1, "{said}");
@@ -642,11 +642,6 @@ fn simulation_based_calibration_covers_the_truth_at_the_nominal_rate() {
     use upstream::rng::{Crn, parameter_uniform};
     let scenario = small(2);
     let (observed, _) = history(&scenario);
-    let settings = RunSettings {
-        replicates: 2,
-        seed: 5,
-        threads: Some(2),
-    };
     let how = CalibrationSettings {
         candidates: 400,
         accept: 20,
@@ -655,16 +650,8 @@ fn simulation_based_calibration_covers_the_truth_at_the_nominal_rate() {
             "events.police_incident.rate".into(),
         ],
     };
-    let c = calibrate(
-        &scenario,
-        &observed,
-        &settings,
-        &how,
-        &mut Runs::whole(),
-        &|| {},
-    )
-    .unwrap()
-    .unwrap();
+    let accept = how.accept as usize;
+    let c = fit_with(&scenario, &observed, 2, how);
     let priors: Vec<&upstream::scenario::Uncertain> =
         c.parameters.iter().map(|f| &f.prior).collect();
     assert_eq!(priors.len(), 2);
@@ -715,7 +702,7 @@ fn simulation_based_calibration_covers_the_truth_at_the_nominal_rate() {
                 .total_cmp(&distance(&means[b], &counts))
                 .then(a.cmp(&b))
         });
-        order.truncate(how.accept as usize);
+        order.truncate(accept);
         for p in 0..2 {
             let kept: Vec<f64> = order
                 .iter()

@@ -45,17 +45,9 @@ pub enum ElicitError {
     /// The scenario asked about, or the one written, does not load.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    /// The file would replace another.
-    #[error("{} exists; choose another --out, or move it first", .0.display())]
-    Exists(PathBuf),
-    /// The file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// The file would replace another, or cannot be written.
+    #[error(transparent)]
+    NewFile(#[from] crate::output::NewFileError),
 }
 
 /// One expert's judgements of one number.
@@ -130,16 +122,8 @@ pub fn read_judgements(
             .position()
             .map(|p| p.line() as usize)
             .unwrap_or_default();
-        if record.len() != headers.len() {
-            return Err(fault(
-                Some(line),
-                None,
-                format!(
-                    "expected {} fields, as the header has, found {}",
-                    headers.len(),
-                    record.len()
-                ),
-            ));
+        if let Some(why) = input::row_length_fault(record.len(), headers.len()) {
+            return Err(fault(Some(line), None, why));
         }
         let cell = |j: usize| at[j].map_or("", |k| &record[k]);
         let mut names = [String::new(), String::new()];
@@ -293,19 +277,10 @@ pub const MISFIT_TO_ASK_AGAIN: f64 = 0.05;
 /// and returns what was pooled.
 pub fn elicit(settings: &Settings) -> Result<Vec<Elicited>, ElicitError> {
     if settings.out.exists() {
-        return Err(ElicitError::Exists(settings.out.clone()));
+        return Err(crate::output::NewFileError::Exists(settings.out.clone()).into());
     }
     let (text, elicited) = elicited_scenario(settings, &input::read)?;
-    crate::output::write_new(&settings.out, &text).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AlreadyExists {
-            ElicitError::Exists(settings.out.clone())
-        } else {
-            ElicitError::Write {
-                path: settings.out.clone(),
-                source,
-            }
-        }
-    })?;
+    crate::output::write_new(&settings.out, &text)?;
     Ok(elicited)
 }
 

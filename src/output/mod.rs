@@ -102,11 +102,27 @@ pub fn resolved_by_name(path: &Path) -> PathBuf {
     resolved(path).iter().collect()
 }
 
+/// A new file that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum NewFileError {
+    /// The file would replace another.
+    #[error("{} exists; choose another --out, or move it first", .0.display())]
+    Exists(PathBuf),
+    /// The file cannot be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why the system refused.
+        source: std::io::Error,
+    },
+}
+
 /// Writes `text` to the file `path` as one step, never replacing a file: a
 /// hidden temporary file beside it, synced, then linked into place. A file
-/// already there (even one another process wrote a moment ago) is kept, and
-/// the error's kind is `AlreadyExists`.
-pub fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+/// already there (even one another process wrote a moment ago) is kept,
+/// and named in the error.
+pub fn write_new(path: &Path, text: &str) -> Result<(), NewFileError> {
     use std::io::Write as _;
     let dir = path
         .parent()
@@ -124,7 +140,16 @@ pub fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
         std::fs::hard_link(&temp, path)
     })();
     let _ = std::fs::remove_file(&temp);
-    result
+    result.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            NewFileError::Exists(path.to_path_buf())
+        } else {
+            NewFileError::Write {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })
 }
 
 /// `path` made absolute, `.` and `..` resolved by name, without reading
