@@ -331,7 +331,7 @@ pub fn bands_cover(parameters_drawn: usize) -> String {
         return crate::published::bands_cover(0);
     }
     format!(
-        "Bands cover chance and {parameters_drawn} uncertain parameters together: each replicate draws its own value of each, the same at every point of a lever's grid and in the baseline, the lever alone set by the grid. The present is held and the future drawn: each draw's service rates are scaled so that the baseline's first year has the stated baseline's activity, as `upstream run --uncertainty` holds it."
+        "Bands cover chance and {parameters_drawn} uncertain parameters together: each replicate draws its own value of each, the same at every point of a lever's grid and in the baseline, the lever alone set by the grid. The present is held and the future drawn: each draw's service rates are scaled so that the baseline's first year has the stated baseline's activity, as a run with --uncertainty holds it."
     )
 }
 
