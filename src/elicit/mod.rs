@@ -385,7 +385,7 @@ pub fn elicited_scenario(
                 Ok(Err(e)) | Err(e) => refused.push((f.shape, e.message)),
             }
         }
-        let Some((written, r)) = chosen else {
+        let Some((mut written, r)) = chosen else {
             let why: Vec<String> = refused
                 .iter()
                 .map(|(s, m)| format!("as {}: {m}", s.name()))
@@ -399,6 +399,9 @@ pub fn elicited_scenario(
                 )
             }));
         };
+        // The figures as the file writes them, for the judged item.
+        let at = target.item.unwrap_or(0);
+        (written.low, written.value, written.high) = (r.low[at], r.value[at], r.high[at]);
         restated.push(r);
         elicited.push(Elicited {
             parameter: target.parameter.parameter.clone()
@@ -443,15 +446,20 @@ fn parameters(judgements: &[Judgement]) -> Vec<String> {
 /// item the experts judged.
 fn restate(target: &Elicitable, f: &Fitted, source: &str) -> Restated {
     let u = &target.parameter;
-    // Six significant figures: judgements are not more precise.
+    // Six significant figures: judgements are not more precise. A whole
+    // number stays whole, as the file will write it.
+    let written = |x: f64| {
+        let x = crate::format::significant(x, 6);
+        if u.is_whole() { x.round() } else { x }
+    };
     let scaled = |x: f64| -> Vec<f64> {
         match target.item {
             Some(_) => u
                 .central
                 .iter()
-                .map(|c| crate::format::significant(c * x / target.stated, 6))
+                .map(|c| written(c * x / target.stated))
                 .collect(),
-            None => vec![crate::format::significant(x, 6)],
+            None => vec![written(x)],
         }
     };
     Restated {

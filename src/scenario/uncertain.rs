@@ -261,6 +261,11 @@ impl Uncertain {
         self.list
     }
 
+    /// Whether every element is written as a whole number, so stays one.
+    pub fn is_whole(&self) -> bool {
+        self.whole
+    }
+
     /// The values replicate `crn` draws.
     pub fn draw(&self, crn: Crn) -> Vec<f64> {
         self.quantile(parameter_uniform(crn, &self.parameter))
