@@ -244,6 +244,15 @@ fn judgements_that_cannot_be_used_are_refused_where_they_are() {
         assert!(!settings.out.exists(), "{rows}");
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "{rows}");
     }
+    // A name the scenario does not know is quoted back cut short, not
+    // whole.
+    let long = format!("events.{}", "x".repeat(150));
+    let (_tmp, settings) = setup(&format!("{HEADER}{long},Ana,,1,2,3,\n"));
+    let e = elicit::elicit(&settings).unwrap_err().to_string();
+    assert!(
+        e.contains("…` is not a number") && !e.contains(&long),
+        "{e}"
+    );
     // An unknown column is refused on the header line; a bad date before
     // anything is read.
     let (_tmp, settings) = setup("parameter,expert,median,p75,p25,mode\n");

@@ -501,7 +501,8 @@ impl Loaded {
             };
             if stated == 0.0 {
                 return Err(format!(
-                    "`{name}` is 0 as stated, so the rest of its list cannot move in proportion to it: name another item"
+                    "`{}` is 0 as stated, so the rest of its list cannot move in proportion to it: name another item",
+                    crate::input::quote(name)
                 ));
             }
             return Ok(Elicitable {
@@ -523,7 +524,8 @@ impl Loaded {
                 item: None,
             }),
             None => Err(format!(
-                "`{name}` is not a number this scenario states: name a parameter as the assumptions table (assumptions.csv) names it"
+                "`{}` is not a number this scenario states: name a parameter as the assumptions table (assumptions.csv) names it",
+                crate::input::quote(name)
             )),
         }
     }
