@@ -281,12 +281,14 @@ pub fn places_used<'a>(
             };
             for m in 0..months {
                 let month = m as u32 + 1;
+                // The whole place's places, as the series counts its cases.
                 let places = if month < iv.start_month {
                     0.0
                 } else {
                     by_year(places_by_year.as_slice(), month)
                         .copied()
                         .unwrap_or(0) as f64
+                        * config_of(r).stands_for.max(1) as f64
                 };
                 let cases = series.get(n, m, metric);
                 let y = m / 12;

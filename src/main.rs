@@ -310,6 +310,7 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         request: Request {
             strict: args.strict,
             uncertainty: args.uncertainty,
+            stands_for: args.scale,
             ..args.compared.settings(args.replicates).request(threads)
         },
         places: args.places,

@@ -634,17 +634,21 @@ pub struct Series {
 impl Series {
     /// The first `months` months of a replicate's raw integers
     /// (`raw[month * layout.len() + metric]`), with pence turned into
-    /// pounds and the quality-of-life metrics filled in.
+    /// pounds and the quality-of-life metrics filled in. A place simulated
+    /// at a fraction of its size has every count and pound multiplied by
+    /// the residents each simulated resident stands for, so the series is
+    /// the whole place's.
     pub fn from_raw(config: &Config, layout: &Layout, raw: &[i64], months: usize) -> Series {
         let n = layout.len();
+        let k = config.stands_for.max(1) as f64;
         let mut values = Vec::with_capacity(raw.len());
         for m in 0..months {
             let row = &raw[m * n..(m + 1) * n];
-            for (k, def) in layout.defs.iter().enumerate() {
+            for (i, def) in layout.defs.iter().enumerate() {
                 values.push(if def.pence {
-                    row[k] as f64 / 100.0
+                    row[i] as f64 / 100.0 * k
                 } else {
-                    row[k] as f64
+                    row[i] as f64 * k
                 });
             }
             // Quality of life: mean utility weight, and QALYs lived this month.
@@ -658,7 +662,7 @@ impl Series {
             } else {
                 0.0
             };
-            values[base + layout.qalys] = utility / 12.0;
+            values[base + layout.qalys] = utility / 12.0 * k;
         }
         Series { months, values }
     }

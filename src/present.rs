@@ -178,7 +178,8 @@ fn first_years<'a>(
         .zip(&one_year)
         .map(|(r, c)| {
             let months = r.raw.len() / lay.len().max(1);
-            let per = months.max(1) as f64;
+            // Counts for the whole place, as a series gives them.
+            let per = months.max(1) as f64 / c.stands_for.max(1) as f64;
             let mut out = FirstYear {
                 contacts_per_month: vec![0.0; c.events.len()],
                 occupancy: vec![0.0; c.episodes.len()],

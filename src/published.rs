@@ -118,6 +118,19 @@ pub fn bands_cover(parameters_drawn: usize) -> String {
     }
 }
 
+/// What a run simulated at a fraction of the place's size means for its
+/// figures, in one sentence: the same words in the terminal, the files and
+/// the report. `stands_for` residents a simulated resident; `rounded` the
+/// largest share an amount in whole places moved in scaling.
+pub fn scaled(stands_for: u32, rounded: f64) -> String {
+    let k = stands_for as f64;
+    format!(
+        "Each simulated resident stands for {stands_for} of the place's residents (--scale {stands_for}): the place was simulated at 1/{stands_for} of its size and every count and pound multiplied by {stands_for}, so each replicate's chance is about {:.1} times as wide as in a run of every resident, and amounts in whole places (capacities, funded places, caseloads) moved by at most {:.1}% in rounding.",
+        k.sqrt(),
+        rounded * 100.0,
+    )
+}
+
 /// What makes a spreadsheet read a CSV cell as a formula when it starts
 /// one: OWASP's list for CSV injection.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -397,6 +410,28 @@ pub struct Settings {
     /// written, when every parameter was held at its value.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub parameters_drawn: usize,
+    /// How the place was scaled, if each simulated resident stood for
+    /// several of its residents; not written for a run of every resident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaled: Option<ScaledRun>,
+}
+
+/// A run of the place at a fraction of its size.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaledRun {
+    /// Residents each simulated resident stood for.
+    pub stands_for: u32,
+    /// The largest share by which an amount in whole places (a capacity,
+    /// funded places, a caseload) moved in rounding.
+    pub rounded_share: f64,
+}
+
+impl ScaledRun {
+    /// What it means for the run's figures, in one sentence.
+    pub fn sentence(&self) -> String {
+        scaled(self.stands_for, self.rounded_share)
+    }
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -482,6 +482,9 @@ impl Region {
         places: &Path,
         read: &(dyn Fn(&Path) -> std::io::Result<String> + Sync),
     ) -> Result<Region, Error> {
+        if request.stands_for > 1 {
+            return Err(app::Error::from(app::PlanError::ScaleOverPlaces).into());
+        }
         let mut request = request.clone();
         if request.scenarios.is_empty() {
             request.scenarios = app::bundled();

@@ -62,6 +62,9 @@ pub struct RunKey {
     pub strict: bool,
     /// Parameters drawn for each replicate.
     pub uncertainty: bool,
+    /// Residents each simulated resident stands for.
+    #[serde(default = "whole_place")]
+    pub stands_for: u32,
     /// The places table, for a run over many places.
     pub places: Option<String>,
     /// The experiment, for an experiment's shard rather than a run's.
@@ -99,6 +102,7 @@ impl RunKey {
             years: None,
             strict: false,
             uncertainty: false,
+            stands_for: 1,
             places: None,
             experiment: Some(ExperimentKey {
                 command: command.into(),
@@ -184,6 +188,7 @@ impl RunKey {
             years: self.years,
             strict: self.strict,
             uncertainty: self.uncertainty,
+            stands_for: self.stands_for,
         }
     }
 
@@ -249,6 +254,9 @@ impl RunKey {
         }
         if self.uncertainty != other.uncertainty {
             return say("has --uncertainty", &self.uncertainty, &other.uncertainty);
+        }
+        if self.stands_for != other.stands_for {
+            return say("has --scale", &self.stands_for, &other.stands_for);
         }
         if self.strict != other.strict {
             return say("has --strict", &self.strict, &other.strict);
@@ -412,6 +420,11 @@ pub enum ShardError {
     /// Parts whose replicates do not make up the run.
     #[error("the parts do not make up the run: {0}")]
     Assemble(#[from] AssembleError),
+}
+
+/// A part written before runs could be scaled simulated the place itself.
+fn whole_place() -> u32 {
+    1
 }
 
 fn missing_message(missing: &[u32], count: u32) -> String {
@@ -624,6 +637,7 @@ pub fn plan_keeping_inputs(
         years: request.years,
         strict: request.strict,
         uncertainty: request.uncertainty,
+        stands_for: request.stands_for,
         places: places.map(|p| p.to_string_lossy().into_owned()),
         experiment: None,
         inputs: inputs.into_kept(),

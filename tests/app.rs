@@ -237,6 +237,7 @@ fn the_library_writes_exactly_what_the_command_writes() {
         years: None,
         strict: false,
         uncertainty: false,
+        stands_for: 1,
     };
     let outcome = Plan::new(&request).unwrap().run(&|| {}).unwrap();
     let by_library = tmp.path().join("library");

@@ -29,6 +29,7 @@ mod region;
 mod regression;
 mod report;
 mod review;
+mod scaled;
 mod sensitivity;
 mod serve;
 mod shards;

@@ -145,6 +145,32 @@ fn a_probabilistic_run_merges_to_the_unsharded_files() {
     assert_eq!(w, m);
 }
 
+/// A place simulated at a fraction of its size merges as a run of every
+/// resident does, and a part at another scale is not of the same run.
+#[test]
+fn a_scaled_run_merges_to_the_unsharded_files_and_not_with_another_scale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    let scaled = ["--scale", "2", "--no-report"];
+    let mut args = vec!["-o", whole.to_str().unwrap()];
+    args.extend(scaled);
+    run(&args);
+    let parts = tmp.path().join("parts");
+    let files = shards(&parts, 2, |_| 1, &scaled);
+    let merged = tmp.path().join("merged");
+    merge_ok(std::slice::from_ref(&parts), &merged, &["--no-report"]);
+    let w = every_file(&whole);
+    assert!(String::from_utf8_lossy(&w["summary.json"]).contains("\"stands_for\": 2"));
+    assert_eq!(w, every_file(&merged));
+    let other = tmp.path().join("other");
+    let plain = shards(&other, 2, |_| 1, &["--no-report"]);
+    refused(
+        &[files[0].clone(), plain[1].clone()],
+        &tmp.path().join("out"),
+        &["has --scale"],
+    );
+}
+
 /// The merge reads the scenarios from the parts, so a file changed after
 /// the shards ran makes no difference, and a run needs no scenario file
 /// where it is merged.

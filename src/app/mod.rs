@@ -58,6 +58,8 @@ pub const DEFAULT_SEED: u64 = 20_260_401;
 pub const MAX_REPLICATES: u32 = 10_000;
 /// The most worker threads a run may ask for.
 pub const MAX_THREADS: usize = 1_024;
+/// The most residents one simulated resident may stand for (`--scale`).
+pub const MAX_STANDS_FOR: u32 = 100;
 
 /// What a run asks for, before anything is read or checked: the command
 /// line's `upstream run` as data.
@@ -80,6 +82,9 @@ pub struct Request {
     /// (`--uncertainty`), so that bands cover the assumptions as well as
     /// chance.
     pub uncertainty: bool,
+    /// Residents each simulated resident stands for (`--scale`): 1
+    /// simulates the place itself.
+    pub stands_for: u32,
 }
 
 impl Default for Request {
@@ -92,6 +97,7 @@ impl Default for Request {
             years: None,
             strict: false,
             uncertainty: false,
+            stands_for: 1,
         }
     }
 }
@@ -173,6 +179,14 @@ pub enum PlanError {
         /// The value asked for.
         value: u64,
     },
+    /// A place that cannot be simulated at a fraction of its size.
+    #[error("--scale: {0}")]
+    Scale(crate::model::scaled::ScaleError),
+    /// A scale asked of a run over a places table, whose places run whole.
+    #[error(
+        "--scale is not yet for a run over a places table (--places): each place is simulated whole"
+    )]
+    ScaleOverPlaces,
     /// A plan with no scenario in it: it needs at least the baseline.
     #[error("a run needs at least one scenario, the baseline")]
     NoScenarios,

@@ -71,6 +71,7 @@ impl Outcome {
                 .draws
                 .as_ref()
                 .map(|d| (&d.stated, d.held.as_slice())),
+            scaled: self.plan.scaled_run(),
         }
     }
 
@@ -83,6 +84,7 @@ impl Outcome {
             self.plan.scenarios[0].config.months,
             self.plan.settings.replicates,
             self.info().parameters_drawn(),
+            self.plan.scaled_run(),
         ));
         out
     }

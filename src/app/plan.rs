@@ -5,7 +5,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{
-    Error, Outcome, PlanError, Request, bundled, check_settings, in_range, load_through, strict,
+    Error, MAX_STANDS_FOR, Outcome, PlanError, Request, bundled, check_settings, in_range,
+    load_through, strict,
 };
 use crate::aggregate;
 use crate::economics::{self, Economics, InterventionMoney};
@@ -21,6 +22,20 @@ pub struct Plan {
     pub(super) scenarios: Vec<Loaded>,
     pub(super) settings: RunSettings,
     pub(super) draws: Option<Draws>,
+    /// The place simulated at a fraction of its size, if it is.
+    pub(super) scaled: Option<Scaling>,
+}
+
+/// A run whose simulated residents each stand for several of the place's
+/// ([`Config::standing_for`]).
+#[derive(Debug)]
+pub(super) struct Scaling {
+    /// Residents each simulated resident stands for.
+    pub stands_for: u32,
+    /// Each scenario as simulated, in the plan's order.
+    configs: Vec<Config>,
+    /// The largest share by which an amount rounded to whole places moved.
+    pub rounded_share: f64,
 }
 
 /// A probabilistic run's parameters: each scenario's simulation at each
@@ -78,7 +93,7 @@ impl Plan {
         if request.strict {
             strict(&scenarios)?;
         }
-        let plan = Plan::of(scenarios, settings)?;
+        let plan = Plan::of(scenarios, settings)?.standing_for(request.stands_for)?;
         if request.uncertainty {
             return plan.with_uncertainty();
         }
@@ -128,11 +143,17 @@ impl Plan {
             .into_iter()
             .map(|each| each.into_iter().unzip())
             .unzip();
+        if let Some(k) = self.scaled.as_ref().map(|s| s.stands_for) {
+            for c in configs.iter_mut().flatten() {
+                // The stated place scaled, so a draw can be scaled too.
+                *c = c.standing_for(k).map_err(PlanError::Scale)?.config;
+            }
+        }
         // The present held: each replicate's baseline draw is scaled to the
         // stated baseline's activity at the start, and every scenario of the
         // replicate takes the same factors, so differences stay paired.
         let threads = self.settings.threads;
-        let present = Present::of(&self.scenarios[0].config, replicates, seed, threads)?;
+        let present = Present::of(self.configs()[0], replicates, seed, threads)?;
         let held = present.hold(&mut configs[0], seed, threads)?;
         for scenario in &mut configs[1..] {
             for (c, h) in scenario.iter_mut().zip(&held) {
@@ -153,7 +174,7 @@ impl Plan {
     pub fn config_at(&self, s: usize, r: u32, drawn: bool) -> &Config {
         match (&self.draws, drawn) {
             (Some(d), true) => &d.configs[s][r as usize],
-            _ => &self.scenarios[s].config,
+            _ => self.configs()[s],
         }
     }
 
@@ -204,6 +225,38 @@ impl Plan {
             scenarios,
             settings,
             draws: None,
+            scaled: None,
+        })
+    }
+
+    /// The plan with each simulated resident standing for `k` of the
+    /// place's (1: the place itself), before any parameters are drawn.
+    pub fn standing_for(mut self, k: u32) -> Result<Plan, PlanError> {
+        in_range("--scale", k as u64, 1, MAX_STANDS_FOR as u64)?;
+        if k == 1 {
+            self.scaled = None;
+            return Ok(self);
+        }
+        let mut rounded_share = 0.0f64;
+        let mut configs = Vec::with_capacity(self.scenarios.len());
+        for l in &self.scenarios {
+            let s = l.config.standing_for(k).map_err(PlanError::Scale)?;
+            rounded_share = rounded_share.max(s.rounded_share);
+            configs.push(s.config);
+        }
+        self.scaled = Some(Scaling {
+            stands_for: k,
+            configs,
+            rounded_share,
+        });
+        Ok(self)
+    }
+
+    /// How the place is scaled, if it is, as the outputs record it.
+    pub fn scaled_run(&self) -> Option<crate::published::ScaledRun> {
+        self.scaled.as_ref().map(|s| crate::published::ScaledRun {
+            stands_for: s.stands_for,
+            rounded_share: s.rounded_share,
         })
     }
 
@@ -224,8 +277,12 @@ impl Plan {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
+    /// Each scenario as simulated: the place itself, or scaled.
     fn configs(&self) -> Vec<&Config> {
-        self.scenarios.iter().map(|l| &l.config).collect()
+        match &self.scaled {
+            Some(s) => s.configs.iter().collect(),
+            None => self.scenarios.iter().map(|l| &l.config).collect(),
+        }
     }
 
     /// The memory the run will need at its peak.

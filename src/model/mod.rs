@@ -8,6 +8,7 @@
 pub mod demography;
 pub mod hazards;
 pub mod population;
+pub mod scaled;
 pub mod trend;
 
 use serde::{Deserialize, Serialize};
@@ -795,6 +796,11 @@ pub struct Config {
     pub provider_failures: Vec<ProviderFailure>,
     /// The ranking for risk-stratified offers.
     pub risk_score: RiskScore,
+    /// Residents each simulated resident stands for: 1 for the place
+    /// itself, `k` for the place simulated at a `k`th of its size
+    /// ([`Config::standing_for`]), whose every count and pound is then
+    /// multiplied by `k`.
+    pub stands_for: u32,
 }
 
 impl Config {
@@ -824,6 +830,7 @@ impl Config {
             shocks,
             provider_failures,
             risk_score,
+            stands_for,
         } = self;
         fn acting(list: &[Intervention]) -> Vec<&Intervention> {
             list.iter().filter(|i| i.acts_in_burn_in()).collect()
@@ -843,6 +850,7 @@ impl Config {
             && *shocks == other.shocks
             && *provider_failures == other.provider_failures
             && *risk_score == other.risk_score
+            && *stands_for == other.stands_for
             && acting(interventions) == acting(&other.interventions)
     }
 

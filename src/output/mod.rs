@@ -47,6 +47,8 @@ pub struct RunInfo<'a> {
     /// The stated baseline's first year and the factors that held each
     /// replicate's draw at it, if the run drew parameters.
     pub present: Option<(&'a FirstYear, &'a [Held])>,
+    /// How the place was scaled, if it was.
+    pub scaled: Option<crate::published::ScaledRun>,
 }
 
 impl RunInfo<'_> {
@@ -280,6 +282,7 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
                 }))
                 .collect(),
             parameters_drawn: info.parameters_drawn(),
+            scaled: info.scaled,
         },
         notes: vec![
             format!(
@@ -290,7 +293,10 @@ fn summary_json(exp: &Experiment, info: &RunInfo) -> Vec<u8> {
             "Bands are across replicates: mean, 5th, 50th and 95th percentiles; comparisons are paired by replicate.".into(),
             crate::published::bands_cover(info.parameters_drawn()),
             crate::published::SIGNS.into(),
-        ],
+        ]
+        .into_iter()
+        .chain(info.scaled.map(|s| s.sentence()))
+        .collect(),
         scenarios,
     };
     let mut bytes = serde_json::to_vec_pretty(&summary).expect("plain data");

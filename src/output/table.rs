@@ -21,6 +21,7 @@ pub(crate) fn notes(
     months: u32,
     replicates: u32,
     parameters_drawn: usize,
+    scaled: Option<crate::published::ScaledRun>,
 ) -> String {
     let mut why = String::new();
     for a in &economics.appraisals {
@@ -44,7 +45,7 @@ pub(crate) fn notes(
             "Bands are 5th to 95th percentiles across {replicates} replicates. {}",
             crate::published::bands_cover(parameters_drawn)
         )
-    });
+    }) + &scaled.map_or(String::new(), |s| format!(" {}", s.sentence()));
     why + &format!(
         "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias; revenue budget impact is that saving over the horizon in cash prices, every payer, with capital's financing charged (every step to it and to the net present value is in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias: its median leads (half the replicates above it, half below), beside the chance it is above zero and its mean, the money bridge's figure, to which ROI (the ratio to the investment's present value) belongs; payback is the first month discounted savings exceed discounted investment. {bands}\n{}\n",
         economics.conventions.price_base_label(),

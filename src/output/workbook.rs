@@ -248,6 +248,9 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
             crate::published::bands_cover(info.parameters_drawn()),
         ),
     ]);
+    if let Some(s) = info.scaled {
+        rows.push(row("Scaled", s.sentence()));
+    }
     if let Some(v) = &info.economics.value_of_information {
         rows.push(row(
             "Value of information",

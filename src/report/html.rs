@@ -730,8 +730,13 @@ fn reproduce(out: &mut String, d: &RunData) {
         "<p>Money is in pounds at {} prices. Net present values are discounted ({}) with optimism bias. Ranges are the 5th to 95th percentiles across replicates; differences from the baseline are paired replicate by replicate. {}</p></footer>",
         html(&d.price_base_label()),
         html(&d.economics.conventions.discount.name),
-        html(&crate::published::bands_cover(
-            d.summary.settings.parameters_drawn
+        html(&format!(
+            "{}{}",
+            crate::published::bands_cover(d.summary.settings.parameters_drawn),
+            d.summary
+                .settings
+                .scaled
+                .map_or(String::new(), |s| format!(" {}", s.sentence()))
         ))
     );
 }

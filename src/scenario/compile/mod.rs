@@ -74,6 +74,7 @@ pub(super) fn compile(s: &Scenario, starting: Option<Vec<StartingHousehold>>) ->
         shocks,
         provider_failures,
         risk_score,
+        stands_for: 1,
     };
     config.burn_in_months = s
         .burn_in_months
