@@ -97,6 +97,26 @@ pub fn value_of_information(v: &ValueOfInformation) -> String {
             top.join("; ")
         ));
     }
+    let groups: Vec<String> = v
+        .groups
+        .iter()
+        .filter(|g| g.evppi_gbp > 0.0)
+        .take(3)
+        .map(|g| {
+            format!(
+                "{} ({} parameters), {}",
+                g.group,
+                g.parameters.len(),
+                crate::format::money(g.evppi_gbp)
+            )
+        })
+        .collect();
+    if !groups.is_empty() {
+        out.push_str(&format!(
+            " Known together, as one study or pilot would measure them (EVPPI of each group): {}.",
+            groups.join("; ")
+        ));
+    }
     if v.replicates < FIRM_INFORMATION {
         out.push_str(&format!(
             " From {} replicates these are rough: {FIRM_INFORMATION} or more give firmer figures.",

@@ -11,7 +11,12 @@
 //! present value given the parameter, estimated by regression on the
 //! parameter's draw (Strong and Oakley's approach, here the mean within
 //! equal-count bins of the parameter's quantile), then the same
-//! difference.
+//! difference. A group of parameters a study or a pilot would measure
+//! together (one programme's effects, one service's costs, the need
+//! process) has its own EVPPI, by a regression on every member's draw at
+//! once: least squares on each member's normal score and its square,
+//! which is exact for a net benefit linear in the normal scores, and
+//! needs [`GROUP_REPLICATES_PER_TERM`] replicates a term.
 //!
 //! A replicate's net present value mixes the parameters' effect with
 //! chance, the luck in residents' lives, which no study can remove. Under
@@ -38,6 +43,24 @@ pub struct ValueOfInformation {
     /// Expected value of partial perfect information, £, one parameter
     /// known, largest first.
     pub parameters: Vec<PartialValue>,
+    /// Expected value of partial perfect information, £, each group of
+    /// two or more parameters known together, largest first; empty where
+    /// the run has too few replicates for a group's regression.
+    #[serde(default)]
+    pub groups: Vec<GroupValue>,
+}
+
+/// What knowing a group of parameters together would be worth.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupValue {
+    /// What the group shares: its parameters' common dotted prefix, such
+    /// as `interventions.family_early_help`.
+    pub group: String,
+    /// Its parameters' dotted names.
+    pub parameters: Vec<String>,
+    /// Its expected value of partial perfect information, £.
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub evppi_gbp: f64,
 }
 
 /// What knowing one parameter would be worth.
@@ -119,6 +142,148 @@ pub fn evppi(options: &[Vec<f64>], quantile: &[f64]) -> f64 {
     evpi(&fitted)
 }
 
+/// Replicates a group's regression needs for each of its terms (two a
+/// member and the constant): fewer, and the fit takes chance for
+/// information.
+pub const GROUP_REPLICATES_PER_TERM: usize = 20;
+
+/// The group a parameter belongs to: what a study of one thing would
+/// measure together. A service's, a programme's or a risk factor's
+/// parameters (`episodes.childrens_placement.weekly_cost`) by its first
+/// two names; every other section's (`need.escalation_per_month`) by its
+/// first.
+pub fn group_of(parameter: &str) -> &str {
+    let mut dots = parameter.match_indices('.').map(|(i, _)| i);
+    let first = dots.next().unwrap_or(parameter.len());
+    let owned = matches!(
+        &parameter[..first],
+        "episodes" | "events" | "interventions" | "risk_factors" | "shocks"
+    );
+    match (owned, dots.next()) {
+        (true, Some(second)) => &parameter[..second],
+        (true, None) => parameter,
+        (false, _) => &parameter[..first],
+    }
+}
+
+/// The expected value of partial perfect information on a group of
+/// parameters, `quantiles[j][r]` member `j`'s quantile in replicate `r`:
+/// each option's net benefit fitted by least squares on every member's
+/// normal score and its square, then as [`evpi`] over the fitted values.
+/// NaN where there are too few replicates for the terms.
+pub fn evppi_group(options: &[Vec<f64>], quantiles: &[&[f64]]) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let reps = quantiles.first().map_or(0, |q| q.len());
+    let terms = 1 + 2 * quantiles.len();
+    if reps < GROUP_REPLICATES_PER_TERM * terms
+        || quantiles.iter().any(|q| q.len() != reps)
+        || options.iter().any(|o| o.len() != reps)
+    {
+        return f64::NAN;
+    }
+    let normal = Normal::standard();
+    // Each replicate's terms: 1, then z and z² for each member.
+    let x: Vec<Vec<f64>> = (0..reps)
+        .map(|r| {
+            let mut row = Vec::with_capacity(terms);
+            row.push(1.0);
+            for q in quantiles {
+                let z = normal.inverse_cdf(q[r].clamp(1e-9, 1.0 - 1e-9));
+                row.extend([z, z * z - 1.0]);
+            }
+            row
+        })
+        .collect();
+    let mut xtx = vec![vec![0.0; terms]; terms];
+    for row in &x {
+        for i in 0..terms {
+            for j in 0..terms {
+                xtx[i][j] += row[i] * row[j];
+            }
+        }
+    }
+    let fitted: Option<Vec<Vec<f64>>> = options
+        .iter()
+        .map(|o| {
+            let xty: Vec<f64> = (0..terms)
+                .map(|i| x.iter().zip(o).map(|(row, y)| row[i] * y).sum())
+                .collect();
+            let beta = solve(xtx.clone(), xty)?;
+            Some(
+                x.iter()
+                    .map(|row| row.iter().zip(&beta).map(|(a, b)| a * b).sum())
+                    .collect(),
+            )
+        })
+        .collect();
+    fitted.map_or(f64::NAN, |f| evpi(&f))
+}
+
+/// `a β = b` by Gaussian elimination with partial pivoting; `None` if `a`
+/// is singular (two members drawn as one).
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    let scale = a.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() <= 1e-12 * scale {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let (above, below) = a.split_at_mut(col + 1);
+        let top = &above[col];
+        for (i, row) in below.iter_mut().enumerate() {
+            let f = row[col] / top[col];
+            for (x, t) in row[col..].iter_mut().zip(&top[col..]) {
+                *x -= f * t;
+            }
+            b[col + 1 + i] -= f * b[col];
+        }
+    }
+    let mut beta = vec![0.0; n];
+    for row in (0..n).rev() {
+        let rest: f64 = (row + 1..n).map(|k| a[row][k] * beta[k]).sum();
+        beta[row] = (b[row] - rest) / a[row][row];
+    }
+    Some(beta)
+}
+
+/// Each group of two or more parameters ([`group_of`]) and its value,
+/// largest first; a group the replicates cannot fit is left out.
+fn groups(options: &[Vec<f64>], quantiles: &[(String, Vec<f64>)], reps: usize) -> Vec<GroupValue> {
+    let mut by_group: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, (name, _)) in quantiles.iter().enumerate() {
+        let g = group_of(name);
+        match by_group.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, members)) => members.push(i),
+            None => by_group.push((g, vec![i])),
+        }
+    }
+    let mut out: Vec<GroupValue> = by_group
+        .into_iter()
+        .filter(|(_, members)| members.len() > 1)
+        .filter_map(|(g, members)| {
+            let q: Vec<&[f64]> = members
+                .iter()
+                .map(|&i| &quantiles[i].1[..reps.min(quantiles[i].1.len())])
+                .collect();
+            let value = evppi_group(options, &q);
+            value.is_finite().then(|| GroupValue {
+                group: g.to_string(),
+                parameters: members.iter().map(|&i| quantiles[i].0.clone()).collect(),
+                evppi_gbp: value,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.evppi_gbp
+            .total_cmp(&a.evppi_gbp)
+            .then(a.group.cmp(&b.group))
+    });
+    out
+}
+
 /// The decision's value of information. `names[d]` and `npv[d][r]` are
 /// each scenario's name and net present value (the baseline, worth 0,
 /// first, with its own name and an empty list); `chance[d][r]` the same
@@ -163,6 +328,7 @@ pub fn value_of_information(
             .then(a.parameter.cmp(&b.parameter))
     });
     ValueOfInformation {
+        groups: groups(&options, quantiles, reps),
         replicates: reps as u32,
         best: names
             .get(expected_best(&options).0)
@@ -216,6 +382,72 @@ mod tests {
             let on_psi = evppi(&options, &psi);
             assert!(on_psi < 0.05 * want, "EVPPI of an idle parameter {on_psi}");
         }
+    }
+
+    #[test]
+    fn a_group_known_together_matches_the_closed_form_and_an_idle_group_is_worth_nothing() {
+        let n = 8_000;
+        let z = |u: f64| Normal::standard().inverse_cdf(u);
+        let q = |stride| (0..n).map(|r| quantile(r, n, stride)).collect::<Vec<f64>>();
+        let (phi, psi, chi) = (q(7_919), q(3_571), q(2_897));
+        for (a, b1, b2) in [(-1.0e6, 1.5e6, 1.0e6), (0.5e6, 0.6e6, 0.8e6)] {
+            // Linear in both members' normal scores, with noise no study
+            // could remove.
+            let fund: Vec<f64> = (0..n)
+                .map(|r| a + b1 * z(phi[r]) + b2 * z(psi[r]) + 4e5 * z(chi[r]))
+                .collect();
+            let options = vec![vec![0.0; n], fund];
+            let want = closed_form(a, b1.hypot(b2));
+            let together = evppi_group(&options, &[&phi, &psi]);
+            assert!(
+                (together - want).abs() < 0.03 * want,
+                "group EVPPI {together} against {want}"
+            );
+            // Knowing both is worth more than knowing either.
+            assert!(together > evppi(&options, &phi) && together > evppi(&options, &psi));
+            let idle = evppi_group(&options, &[&q(1_009), &q(4_001)]);
+            assert!(idle < 0.1 * want, "an idle group {idle} against {want}");
+        }
+        // Too few replicates for the terms: no figure, rather than chance.
+        let few = vec![vec![0.0; 99], vec![1.0; 99]];
+        assert!(evppi_group(&few, &[&phi[..99], &psi[..99]]).is_nan());
+    }
+
+    #[test]
+    fn parameters_group_by_what_one_study_would_measure() {
+        for (p, g) in [
+            (
+                "interventions.hubs.effects[1].multiplier",
+                "interventions.hubs",
+            ),
+            (
+                "episodes.childrens_placement.weekly_cost",
+                "episodes.childrens_placement",
+            ),
+            ("events.ae.unit_cost", "events.ae"),
+            ("need.escalation_per_month", "need"),
+            ("population.mortality_need_multiplier", "population"),
+            ("household.crisis_stress_multiplier", "household"),
+            ("interventions", "interventions"),
+        ] {
+            assert_eq!(group_of(p), g);
+        }
+        let n = 200;
+        let q = |stride| (0..n).map(|r| quantile(r, n, stride)).collect::<Vec<f64>>();
+        let quantiles = vec![
+            ("interventions.a.x".to_string(), q(7)),
+            ("need.y".to_string(), q(11)),
+            ("interventions.a.z".to_string(), q(13)),
+        ];
+        let options = vec![
+            vec![0.0; n],
+            quantiles[0].1.iter().map(|u| u - 0.4).collect(),
+        ];
+        let g = groups(&options, &quantiles, n);
+        assert_eq!(g.len(), 1, "a group of one is its parameter's own");
+        assert_eq!(g[0].group, "interventions.a");
+        assert_eq!(g[0].parameters, ["interventions.a.x", "interventions.a.z"]);
+        assert!(g[0].evppi_gbp > 0.0);
     }
 
     /// Chance is not information: a net benefit that varies only by the
