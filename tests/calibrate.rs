@@ -375,6 +375,8 @@ fn the_command_writes_the_calibrated_scenario_and_its_fit() {
             "1",
             "--fit",
             "events.ae_attendance.rate",
+            "--fit",
+            "need.escalation_per_month",
             "-o",
             out_dir.to_str().unwrap(),
         ]
@@ -424,6 +426,16 @@ fn the_command_writes_the_calibrated_scenario_and_its_fit() {
         .find(|l| l.contains("kept the 10 closest"))
         .unwrap();
     assert!(page.contains(&summary.replace('\'', "&#39;")), "{summary}");
+    // And says, as the terminal does, how the fitted parameters moved
+    // together.
+    let together = stdout
+        .lines()
+        .find(|l| l.contains("moved together among the kept candidates"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        page.contains(&together.replace('\'', "&#39;")),
+        "{together}"
+    );
     assert_eq!(page.matches("<figure").count(), 2);
     let fit = fs::read_to_string(out_dir.join("fit.csv")).unwrap();
     assert!(

@@ -133,6 +133,15 @@ fn break_even_calibration_and_optimisation_in_shards_merge_to_the_unsharded_file
         &[3],
     );
     assert!(files.contains_key("break_even.csv"));
+    // With the other parameters drawn: each replicate's draw, held at the
+    // present, is the same in every shard.
+    let files = merges_to_the_whole(
+        "break-even",
+        &[&small, &hubs, "-r", "2", "--years", "1", "--uncertainty"],
+        &[2],
+    );
+    let page = String::from_utf8_lossy(&files["report.html"]);
+    assert!(page.contains("uncertain parameters together"), "{page}");
 
     let tmp = tempfile::tempdir().unwrap();
     let observed = tmp.path().join("observed.csv");

@@ -659,3 +659,16 @@ fn draws_csv_records_each_replicates_draw() {
         }
     }
 }
+
+/// Too few replicates for bands still say what the replicates cover: the
+/// means of drawn replicates are not the stated run's.
+#[test]
+fn without_bands_a_run_still_says_its_parameters_were_drawn() {
+    let base = || scenario("Small borough", "small.toml", &widths(0.2));
+    let drawn = run(vec![base()], settings(2, 1), true).table();
+    assert!(drawn.contains("No bands: 2 replicates"), "{drawn}");
+    assert!(drawn.contains("uncertain parameters together"), "{drawn}");
+    let plain = run(vec![base()], settings(2, 1), false).table();
+    assert!(plain.contains("No bands: 2 replicates"), "{plain}");
+    assert!(!plain.contains("Bands cover"), "{plain}");
+}

@@ -40,12 +40,16 @@ pub(crate) fn notes(
         why.push_str(&crate::published::value_of_information(v));
         why.push('\n');
     }
-    let bands = crate::published::no_bands(replicates).unwrap_or_else(|| {
-        format!(
+    // What the replicates cover is said with or without bands: means of
+    // drawn replicates are not the stated run's.
+    let bands = match crate::published::no_bands(replicates) {
+        Some(why) if parameters_drawn == 0 => why,
+        Some(why) => format!("{why} {}", crate::published::bands_cover(parameters_drawn)),
+        None => format!(
             "Bands are 5th to 95th percentiles across {replicates} replicates. {}",
             crate::published::bands_cover(parameters_drawn)
-        )
-    }) + &scaled.map_or(String::new(), |s| format!(" {}", s.sentence()));
+        ),
+    } + &scaled.map_or(String::new(), |s| format!(" {}", s.sentence()));
     why + &format!(
         "Money at {} prices over {} year{}. Net revenue saving is reactive cost avoided less extra prevention spend, undiscounted and before optimism bias; revenue budget impact is that saving over the horizon in cash prices, every payer, with capital's financing charged (every step to it and to the net present value is in the money bridge: economics.json and the workbook's Money bridge sheet); net present value is discounted ({}) with optimism bias: its median leads (half the replicates above it, half below), beside the chance it is above zero and its mean, the money bridge's figure, to which ROI (the ratio to the investment's present value) belongs; payback is the first month discounted savings exceed discounted investment. {bands}\n{}\n",
         economics.conventions.price_base_label(),

@@ -122,13 +122,14 @@ impl Experiment for BreakEven {
                 let _ = writeln!(o, "  {}", l.reading());
             }
         }
-        match crate::published::no_bands(settings.replicates) {
-            Some(why) => {
-                let _ = writeln!(o, "{why}");
-            }
-            None => {
-                let _ = writeln!(o, "{}", super::bands_cover(self.parameters_drawn()));
-            }
+        if let Some(why) = crate::published::no_bands(settings.replicates) {
+            let _ = writeln!(o, "{why}");
+        }
+        // What the replicates cover, with or without bands.
+        if self.parameters_drawn() > 0
+            || settings.replicates >= crate::aggregate::MIN_REPLICATES_FOR_RANGES
+        {
+            let _ = writeln!(o, "{}", super::bands_cover(self.parameters_drawn()));
         }
         let _ = writeln!(
             o,

@@ -23,17 +23,17 @@ fn break_even_page(
         "Each effect's multiplier (and each engagement) of every intervention a scenario changes, moved alone from no effect to twice its stated change with {replicates} replicates and the same seed ({seed}) at every point; the break-even is where the mean net present value first turns positive, interpolated between points."
     );
     let mut out = String::new();
-    match crate::published::no_bands(replicates) {
-        Some(why) => {
-            let _ = writeln!(out, "<p><strong>{}</strong></p>", html(&why));
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "<p>{}</p>",
-                html(&super::bands_cover(parameters_drawn))
-            );
-        }
+    let no_bands = crate::published::no_bands(replicates);
+    if let Some(why) = &no_bands {
+        let _ = writeln!(out, "<p><strong>{}</strong></p>", html(why));
+    }
+    // What the replicates cover, with or without bands.
+    if parameters_drawn > 0 || no_bands.is_none() {
+        let _ = writeln!(
+            out,
+            "<p>{}</p>",
+            html(&super::bands_cover(parameters_drawn))
+        );
     }
     for (s, name) in b.scenarios.iter().enumerate().skip(1) {
         let _ = writeln!(

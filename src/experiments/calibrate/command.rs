@@ -134,7 +134,7 @@ impl Experiment for Calibrate {
             (FIT_FILE.to_string(), super::publish::fit_csv(found)),
         ];
         files.extend(
-            super::page::page(found, self.simulated())
+            super::page::page(found, self.simulated(), &found.moved_together(&self.full).1)
                 .map_err(|source| super::super::report_error(out, source))?,
         );
         Ok(files.into())

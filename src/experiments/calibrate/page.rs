@@ -18,6 +18,7 @@ use crate::report::{ReportError, page_with_charts};
 fn calibration_page(
     c: &super::Calibration,
     years: u32,
+    together: &str,
     charts: &[crate::report::charts::Chart],
     svgs: &HashMap<&str, &str>,
 ) -> String {
@@ -67,6 +68,9 @@ fn calibration_page(
     }
     let words: Vec<&str> = sentences.iter().map(String::as_str).collect();
     list(&mut out, &words);
+    if !together.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", html(together));
+    }
     out.push_str("<h2 id=\"charts\">Observed against simulated</h2>\n");
     let refs: Vec<&crate::report::charts::Chart> = charts.iter().collect();
     chart_grid(&mut out, &refs, svgs);
@@ -170,11 +174,15 @@ fn charts(c: &super::Calibration) -> Vec<Chart> {
 /// Its page and fit charts, as (name, contents): `report.html`, and under
 /// `charts/` one chart per metric observed, the observed counts beside the
 /// simulation's before and after calibration, with 90% ranges. `years` is
-/// the horizon simulated.
+/// the horizon simulated; `together` says which fitted parameters moved
+/// together, as the terminal does (empty if none).
 pub(super) fn page(
     c: &super::Calibration,
     years: u32,
+    together: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let charts = charts(c);
-    page_with_charts(&charts, |svgs| calibration_page(c, years, &charts, svgs))
+    page_with_charts(&charts, |svgs| {
+        calibration_page(c, years, together, &charts, svgs)
+    })
 }
