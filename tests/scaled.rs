@@ -68,6 +68,7 @@ fn a_place_simulated_at_a_quarter_of_its_size_gives_the_whole_places_figures() {
             (Metric::Residents, 0.005),
             (Metric::ReactiveCost, 0.02),
             (Metric::Need(NeedLevel::Crisis), 0.03),
+            (Metric::Qalys, 0.005),
             (placement.clone(), 0.06),
         ] {
             let (x, y) = (mean(&a.totals(&metric)), mean(&b.totals(&metric)));
@@ -92,7 +93,9 @@ fn a_place_simulated_at_a_quarter_of_its_size_gives_the_whole_places_figures() {
         places_used(&|_| central, &o.experiment.scenarios[1])
     };
     let (a, b) = (used(&whole), used(&quarter));
-    assert!(!a.is_empty());
+    assert_eq!(a.len(), b.len());
+    assert!(a.iter().any(|p| p.id == "family_early_help"));
+    assert!(a.iter().all(|p| p.funded.len() == 3));
     for (a, b) in a.iter().zip(&b) {
         for y in 0..a.funded.len() {
             assert!(
