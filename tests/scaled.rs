@@ -159,38 +159,24 @@ fn a_scale_out_of_range_or_a_place_given_resident_by_resident_is_refused() {
         );
     }
     let root = env!("CARGO_MANIFEST_DIR");
-    let dir = tempfile::tempdir().unwrap();
-    let out = upstream(&[
-        "run",
-        &format!("{root}/tests/fixtures/every_field.toml"),
-        "-r",
-        "1",
-        "--scale",
-        "2",
-        "-o",
-        dir.path().join("out").to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        stderr.contains("--scale: the place is given resident by resident"),
-        "{stderr}"
+    let refused = |what: &[&str], expect: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out_dir = dir.path().join("out");
+        let mut args = vec!["run"];
+        args.extend(what);
+        args.extend(["-r", "1", "--scale", "2", "-o", out_dir.to_str().unwrap()]);
+        let out = upstream(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(!out_dir.exists());
+    };
+    refused(
+        &[&format!("{root}/tests/fixtures/every_field.toml")],
+        "--scale: the place is given resident by resident",
     );
-    assert!(!dir.path().join("out").exists());
-    let out = upstream(&[
-        "run",
-        "--places",
-        &format!("{root}/tests/fixtures/places.csv"),
-        "--scale",
-        "2",
-        "-o",
-        dir.path().join("out").to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        stderr.contains("--scale is not yet for a run over a places table"),
-        "{stderr}"
+    refused(
+        &["--places", &format!("{root}/tests/fixtures/places.csv")],
+        "--scale is not yet for a run over a places table",
     );
-    assert!(!dir.path().join("out").exists());
 }

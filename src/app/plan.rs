@@ -233,6 +233,8 @@ impl Plan {
     /// place's (1: the place itself), before any parameters are drawn.
     pub fn standing_for(mut self, k: u32) -> Result<Plan, PlanError> {
         in_range("--scale", k as u64, 1, MAX_STANDS_FOR as u64)?;
+        // Draws are scaled as they are drawn, from this scale.
+        assert!(self.draws.is_none(), "a plan is scaled before it draws");
         if k == 1 {
             self.scaled = None;
             return Ok(self);
