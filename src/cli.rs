@@ -380,12 +380,19 @@ pub struct CalibrateArgs {
     /// year, 2026/27) and count, and optionally source.
     #[arg(long, value_name = "CSV")]
     pub observed: PathBuf,
-    /// Candidate parameter sets drawn from the ranges.
+    /// Candidate parameter sets drawn from the ranges (in each
+    /// generation).
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub candidates: u32,
     /// The closest candidates kept as the posterior (at least 10).
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub accept: u32,
+    /// Generations (sequential Monte Carlo, ABC-PMC): each after the first
+    /// proposes its candidates around the last one's closest, so the runs
+    /// go where the counts point. 1, the default, is rejection. More than
+    /// one runs whole, not in shards.
+    #[arg(long, default_value_t = 1, value_name = "G")]
+    pub generations: u32,
     /// Fit only the uncertain parameters whose names start with PREFIX
     /// (repeatable); by default, every one.
     #[arg(long = "fit", value_name = "PREFIX")]
@@ -805,6 +812,7 @@ impl CalibrateArgs {
             fit: self.fit,
             replicates: self.replicates,
             seed: self.seed,
+            generations: self.generations,
         };
         (settings, how)
     }

@@ -108,6 +108,7 @@ fn fit(scenario: &Loaded, observed: &Observed, threads: usize) -> Calibration {
                 "events.ae_attendance".into(),
                 "events.police_incident.rate".into(),
             ],
+            generations: 1,
         },
     )
 }
@@ -185,6 +186,95 @@ fn parameters_that_made_the_history_are_recovered_and_one_the_counts_cannot_see_
         let after = (f.posterior.mean - f.observed).abs();
         assert!(after < before, "{f:?}");
     }
+}
+
+/// Sequential calibration (ABC-PMC): three generations of 60 candidates
+/// against rejection's 180, the same runs. The last generation's kept
+/// candidates come closer to the counts; each rate the counts inform is
+/// informed, its median nearer the truth than the stated value; the unit
+/// cost the counts cannot see is still not informed; the posterior is
+/// drawn from the last generation; and the thread count changes nothing.
+#[test]
+fn a_sequential_calibration_goes_further_for_the_same_runs() {
+    let scenario = small(2);
+    let (observed, truth) = history(&scenario);
+    let how = |candidates, generations| CalibrationSettings {
+        candidates,
+        accept: 12,
+        only: vec![
+            "events.ae_attendance".into(),
+            "events.police_incident.rate".into(),
+        ],
+        generations,
+    };
+    let rejection = fit_with(&scenario, &observed, 2, how(180, 1));
+    let smc = fit_with(&scenario, &observed, 2, how(60, 3));
+    assert_eq!(smc.candidates.len(), rejection.candidates.len());
+    assert_eq!(smc.generations, 3);
+    assert!(
+        smc.tolerance() < rejection.tolerance(),
+        "{} against {}",
+        smc.tolerance(),
+        rejection.tolerance()
+    );
+    for (p, truth) in [(0, &truth[0]), (2, &truth[1])] {
+        let s = &smc.parameters[p];
+        assert!(s.informed(), "{} p = {}", s.prior.parameter, s.p_value);
+        for (i, t) in truth.iter().enumerate() {
+            let (median, stated) = (s.posterior[1][i], s.prior.central[i]);
+            assert!(
+                (median - t).abs() < (stated - t).abs(),
+                "{} element {i}: posterior median {median}, stated {stated}, truth {t}",
+                s.prior.parameter
+            );
+        }
+    }
+    assert!(
+        !smc.parameters[1].informed(),
+        "unit cost p = {}",
+        smc.parameters[1].p_value
+    );
+    assert_eq!(smc.posterior.len(), 12);
+    assert!(
+        smc.posterior
+            .iter()
+            .all(|&c| smc.candidates[c].generation == 3)
+    );
+    assert!(
+        smc.summary(2)
+            .contains("3 generations, 180 candidates in all")
+    );
+    assert_eq!(fit_with(&scenario, &observed, 1, how(60, 3)), smc);
+    // Each generation is proposed from the last one's results: not in
+    // shards.
+    let tmp = tempfile::tempdir().unwrap();
+    let obs = tmp.path().join("observed.csv");
+    fs::write(
+        &obs,
+        csv(&observed
+            .observations
+            .iter()
+            .map(|o| o.count)
+            .collect::<Vec<_>>()),
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = upstream(&[
+        "calibrate",
+        fixture("small.toml").to_str().unwrap(),
+        "--observed",
+        obs.to_str().unwrap(),
+        "--generations",
+        "2",
+        "--shard",
+        "1/2",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("runs whole, not in shards"), "{stderr}");
+    assert!(!out_dir.exists());
 }
 
 /// A place whose true rate lies beyond its prior range: the calibrated
@@ -581,6 +671,7 @@ fn parameters_that_trade_off_are_kept_moving_together() {
             "events.ae_attendance.rate".into(),
             "need.escalation_per_month".into(),
         ],
+        generations: 1,
     };
     let c = fit_with(&scenario, &observed, 2, how);
     let full = upstream::app::load(&fixture("small.toml"), &Default::default()).unwrap();
@@ -661,6 +752,7 @@ fn simulation_based_calibration_covers_the_truth_at_the_nominal_rate() {
             "events.ae_attendance.rate".into(),
             "events.police_incident.rate".into(),
         ],
+        generations: 1,
     };
     let accept = how.accept as usize;
     let c = fit_with(&scenario, &observed, 2, how);

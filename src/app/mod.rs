@@ -182,6 +182,12 @@ pub enum PlanError {
     /// A place that cannot be simulated at a fraction of its size.
     #[error("--scale: {0}")]
     Scale(crate::model::scaled::ScaleError),
+    /// A sequential calibration asked to run in shards: each generation is
+    /// proposed from the last one's results.
+    #[error(
+        "a calibration of more than one generation (--generations) runs whole, not in shards: each generation is proposed from the last one's results; run it without --shard, or with --generations 1"
+    )]
+    SequentialInShards,
     /// A scale asked of a run over a places table, whose places run whole.
     #[error(
         "--scale is not yet for a run over a places table (--places): each place is simulated whole"

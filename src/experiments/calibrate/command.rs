@@ -34,6 +34,10 @@ pub struct Settings {
     pub replicates: u32,
     /// The master seed.
     pub seed: u64,
+    /// Generations of `candidates` each: 1 (or 0) is rejection, more is
+    /// sequential (ABC-PMC).
+    #[serde(default)]
+    pub generations: u32,
 }
 
 /// A calibration, planned: the scenario as stated, and as run (no further
@@ -100,7 +104,8 @@ impl Experiment for Calibrate {
     }
 
     fn jobs(&self) -> u64 {
-        (self.settings.candidates as u64 + 1) * self.settings.replicates as u64
+        let generations = self.settings.generations.max(1) as u64;
+        (self.settings.candidates as u64 * generations + 1) * self.settings.replicates as u64
     }
 
     fn run(&self, running: Running) -> Result<Option<Calibration>, Error> {
@@ -108,6 +113,7 @@ impl Experiment for Calibrate {
             candidates: self.settings.candidates,
             accept: self.settings.accept,
             only: self.settings.fit.clone(),
+            generations: self.settings.generations,
         };
         super::calibrate(
             &self.scenario,

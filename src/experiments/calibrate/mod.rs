@@ -4,6 +4,18 @@
 //! and the candidates whose mean simulated counts come closest to the
 //! observed counts are kept as the posterior.
 //!
+//! With more than one generation it is sequential (ABC-PMC, population
+//! Monte Carlo: Beaumont, Cornuet, Marin and Robert 2009): each later
+//! generation's candidates are proposed around the last generation's kept
+//! ones (one picked by its weight, each parameter's normal score moved by
+//! a normal step of twice their weighted variance), the closest of the
+//! generation are kept with importance weights (prior over proposal), and
+//! the last generation's kept candidates, resampled by weight, are the
+//! posterior. The same runs then go where the counts point, so more
+//! parameters can be fitted for them. A generation is proposed from the
+//! last one's results, so a sequential calibration runs whole, not in
+//! shards.
+//!
 //! Contract: candidate `c`'s draw of a parameter is its distribution's
 //! quantile at [`named_uniform`]`(Crn::new(seed, c), name, Calibration)`,
 //! so the same seed gives the same candidates, and a parameter's draws do
@@ -34,7 +46,7 @@ use crate::observed::Observed;
 use crate::replicates::{RunSettings, Runs};
 use crate::rng::{Crn, Purpose, named_uniform};
 use crate::scenario::{Correlation, Loaded, Restated, Shape, Uncertain, correlations_hold};
-use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 /// Candidates compiled and run at once, on one luck: enough to keep every
 /// core busy, few enough that their results stay small and that the kept
@@ -47,6 +59,9 @@ pub const MIN_ACCEPTED: u32 = 10;
 
 /// The most candidates a calibration may draw.
 pub const MAX_CANDIDATES: u32 = 100_000;
+
+/// The most generations a sequential calibration may run.
+pub const MAX_GENERATIONS: u32 = 20;
 
 /// A fitted parameter is taken as informed by the counts when its kept
 /// draws differ from its prior by more than chance at this level. With
@@ -68,6 +83,9 @@ pub struct CalibrationSettings {
     pub accept: u32,
     /// Prefixes of the uncertain parameters to fit; every one when empty.
     pub only: Vec<String>,
+    /// Generations of candidates, each drawing `candidates`: 1 (or 0) is
+    /// rejection, more is sequential (ABC-PMC).
+    pub generations: u32,
 }
 
 /// One candidate: a draw of every fitted parameter, and how close its
@@ -84,6 +102,8 @@ pub struct Candidate {
     /// The root mean square relative difference of the replicates' mean
     /// counts from the observed.
     pub distance: f64,
+    /// The generation it was drawn in, from 1 (drawn from the priors).
+    pub generation: u32,
 }
 
 /// One fitted parameter: its prior and what the counts made of it.
@@ -178,8 +198,14 @@ pub struct Calibration {
     pub parameters: Vec<Fitted>,
     /// Every candidate, in the order drawn.
     pub candidates: Vec<Candidate>,
-    /// The kept candidates, closest first.
+    /// The kept candidates (of the last generation), closest first.
     pub accepted: Vec<usize>,
+    /// The posterior's draws: `accepted` for rejection; for a sequential
+    /// calibration, `accepted` resampled by their importance weights (a
+    /// candidate may stand more than once).
+    pub posterior: Vec<usize>,
+    /// Generations run: 1 for rejection.
+    pub generations: u32,
     /// The scenario as stated: its distance from the observed counts.
     pub stated_distance: f64,
     /// One row per observed count, in the file's order.
@@ -243,13 +269,13 @@ impl Calibration {
     /// prior range (over half of them in its outer tenth), in a sentence
     /// with the advice to widen the range that way.
     pub fn piled_against_an_edge(&self) -> Vec<String> {
-        let kept = self.accepted.len().max(1) as f64;
+        let kept = self.posterior.len().max(1) as f64;
         self.parameters
             .iter()
             .enumerate()
             .filter_map(|(p, f)| {
                 let share = |at: &dyn Fn(f64) -> bool| {
-                    self.accepted
+                    self.posterior
                         .iter()
                         .filter(|&&c| at(self.candidates[c].quantiles[p]))
                         .count() as f64
@@ -279,15 +305,37 @@ impl Calibration {
     /// simulated.
     pub fn summary(&self, years: u32) -> String {
         format!(
-            "{}: {} counts from {} over {years} year{}; kept the {} closest of {} candidates, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
+            "{}: {} counts from {} over {years} year{}; kept {}, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
             self.scenario,
             self.observed.observations.len(),
             self.observed.name(),
             if years == 1 { "" } else { "s" },
-            self.accepted.len(),
-            self.candidates.len(),
+            self.kept_of(),
             percent(self.tolerance()),
             percent(self.stated_distance)
+        )
+    }
+
+    /// Which candidates were kept of how many, in words: "the 20 closest
+    /// of 200 candidates", or, sequentially, of the last generation's.
+    pub fn kept_of(&self) -> String {
+        if self.generations <= 1 {
+            return format!(
+                "the {} closest of {} candidates",
+                self.accepted.len(),
+                self.candidates.len()
+            );
+        }
+        let last = self
+            .candidates
+            .iter()
+            .filter(|c| c.generation == self.generations)
+            .count();
+        format!(
+            "the {} closest of the last generation's {last} candidates ({} generations, {} candidates in all, by sequential Monte Carlo; the kept resampled by their importance weights)",
+            self.accepted.len(),
+            self.generations,
+            self.candidates.len()
         )
     }
 
@@ -371,10 +419,9 @@ impl Calibration {
     /// percentiles, a PERT hump between, and a source that says how.
     pub fn restated(&self) -> Vec<Restated> {
         let source = format!(
-            "Calibrated to {} by `upstream calibrate`: the 5th, 50th and 95th percentiles of the {} closest of {} candidates (seed {}, {} replicates each), within {} of the observed counts",
+            "Calibrated to {} by `upstream calibrate`: the 5th, 50th and 95th percentiles of {} (seed {}, {} replicates each), within {} of the observed counts",
             self.observed.name(),
-            self.accepted.len(),
-            self.candidates.len(),
+            self.kept_of(),
             self.seed,
             self.replicates,
             percent(self.tolerance()),
@@ -413,7 +460,7 @@ impl Calibration {
         // of one needs less of the other) while each alone stays as wide as
         // its range.
         let fitted: Vec<usize> = (0..self.parameters.len()).collect();
-        let n = self.accepted.len();
+        let n = self.posterior.len();
         if fitted.len() < 2 || n < 4 {
             return (Vec::new(), String::new());
         }
@@ -421,7 +468,7 @@ impl Calibration {
             return (Vec::new(), "How they moved together is not kept: the scenario has no [uncertainty] table to hold rank correlations; give it one to keep them.".into());
         }
         let kept = |p: usize| -> Vec<f64> {
-            self.accepted
+            self.posterior
                 .iter()
                 .map(|&c| self.candidates[c].quantiles[p])
                 .collect()
@@ -523,36 +570,54 @@ pub fn calibrate(
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Option<Calibration>, Error> {
     let fitted = fitted(scenario, calibration)?;
+    let generations = calibration.generations.max(1);
+    if generations > 1 && !runs.is_whole() {
+        return Err(crate::app::PlanError::SequentialInShards.into());
+    }
     let counts: Vec<f64> = observed.observations.iter().map(|o| o.count).collect();
-    let candidates = Candidates {
+    let runner = Candidates {
         scenario,
         observed,
         fitted: &fitted,
         counts: &counts,
         settings,
     };
-    let Some((stated, candidates, resident_months)) =
-        candidates.run(calibration.candidates, runs, on_done)?
+    let (n, accept) = (calibration.candidates, calibration.accept as usize);
+    let prior = |c: u32| runner.prior(c);
+    let Some((stated, mut candidates, mut resident_months)) =
+        runner.run(&prior, 0, n, 1, runs, on_done)?
     else {
         return Ok(None);
     };
-    let stated = means(&stated);
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    // Ties (a parameter the counts do not see) keep the order drawn.
-    order.sort_by(|&a, &b| {
-        candidates[a]
-            .distance
-            .total_cmp(&candidates[b].distance)
-            .then(a.cmp(&b))
-    });
-    order.truncate(calibration.accept as usize);
+    let stated = means(&stated.expect("the first generation runs the scenario as stated"));
+    let mut order = closest(&candidates, 0, accept);
+    let mut weights = vec![1.0 / order.len().max(1) as f64; order.len()];
+    for generation in 2..=generations {
+        let proposal = Proposal::new(&candidates, &order, &weights, settings.seed);
+        let from = candidates.len();
+        let propose = |c: u32| proposal.propose(c, &fitted);
+        let Some((_, drawn, simulated)) =
+            runner.run(&propose, from as u32, n, generation, runs, on_done)?
+        else {
+            return Ok(None);
+        };
+        resident_months += simulated;
+        candidates.extend(drawn);
+        order = closest(&candidates, from, accept);
+        weights = proposal.weights(&candidates, &order);
+    }
+    let kept = if generations > 1 {
+        resample(&order, &weights, settings.seed)
+    } else {
+        order.clone()
+    };
     let parameters = fitted
         .iter()
         .enumerate()
         .map(|(j, u)| {
             posterior(
                 u,
-                &order
+                &kept
                     .iter()
                     .map(|&c| candidates[c].quantiles[j])
                     .collect::<Vec<_>>(),
@@ -570,8 +635,8 @@ pub fn calibrate(
             Fit {
                 observed: counts[i],
                 stated: stated[i],
-                prior: across(&mut candidates.iter()),
-                posterior: across(&mut order.iter().map(|&c| &candidates[c])),
+                prior: across(&mut candidates.iter().filter(|c| c.generation == 1)),
+                posterior: across(&mut kept.iter().map(|&c| &candidates[c])),
             }
         })
         .collect();
@@ -582,6 +647,8 @@ pub fn calibrate(
         stated_distance: distance(&stated, &counts),
         candidates,
         accepted: order,
+        posterior: kept,
+        generations,
         fit,
         replicates: settings.replicates,
         seed: settings.seed,
@@ -635,6 +702,15 @@ fn fitted<'a>(
         }
         .into());
     }
+    if calibration.generations > MAX_GENERATIONS {
+        return Err(crate::app::PlanError::OutOfRange {
+            setting: "--generations",
+            lo: 1,
+            hi: MAX_GENERATIONS as u64,
+            value: calibration.generations as u64,
+        }
+        .into());
+    }
     Ok(fitted)
 }
 
@@ -673,17 +749,19 @@ struct Candidates<'a> {
 /// Each replicate's simulated counts, in the observed file's order.
 type Counted = Vec<Vec<f64>>;
 
+/// A generation run whole: the scenario as stated's counts (the first
+/// generation runs it), the candidates and the resident-months simulated.
+type Generation = (Option<Counted>, Vec<Candidate>, u64);
+
 impl Candidates<'_> {
-    /// Candidate `c`'s quantiles and values, parameter by parameter.
-    fn draw(&self, c: u32) -> (Vec<f64>, Vec<Vec<f64>>) {
+    /// Candidate `c`'s quantiles drawn from the priors, parameter by
+    /// parameter.
+    fn prior(&self, c: u32) -> Vec<f64> {
         let crn = Crn::new(self.settings.seed, c);
         self.fitted
             .iter()
-            .map(|u| {
-                let q = named_uniform(crn, &u.parameter, Purpose::Calibration);
-                (q, u.quantile(q))
-            })
-            .unzip()
+            .map(|u| named_uniform(crn, &u.parameter, Purpose::Calibration))
+            .collect()
     }
 
     /// Each replicate's simulated counts in `runs`.
@@ -700,29 +778,42 @@ impl Candidates<'_> {
             .collect()
     }
 
-    /// Runs the scenario as stated first, then `n` candidates, a batch at
-    /// a time: the stated run's counts, the candidates and the
-    /// resident-months simulated, or None if `runs` does a shard's share.
+    /// Runs `n` candidates of `generation`, numbered from `from`, a batch
+    /// at a time (the first generation after the scenario as stated),
+    /// candidate `c`'s quantiles `quantiles(c)`: the stated run's counts
+    /// (first generation), the candidates and the resident-months
+    /// simulated, or None if `runs` does a shard's share.
     fn run(
         &self,
+        quantiles: &dyn Fn(u32) -> Vec<f64>,
+        from: u32,
         n: u32,
+        generation: u32,
         runs: &mut Runs,
         on_done: &(dyn Fn() + Sync),
-    ) -> Result<Option<(Counted, Vec<Candidate>, u64)>, Error> {
+    ) -> Result<Option<Generation>, Error> {
         let mut resident_months = 0;
         let mut stated: Option<Counted> = None;
         let mut candidates: Vec<Candidate> = Vec::with_capacity(n as usize);
-        let mut next = 0u32;
-        let mut first = true;
-        while next < n || first {
+        let mut whole = true;
+        let end = from + n;
+        let mut next = from;
+        let mut first = generation == 1;
+        while next < end || first {
             let first_of_batch = next;
             let mut configs = Vec::with_capacity(BATCH + 1);
             let mut drawn = Vec::with_capacity(BATCH);
             if first {
                 configs.push(self.scenario.config.clone());
             }
-            while next < n && drawn.len() < BATCH {
-                let (quantiles, values) = self.draw(next);
+            while next < end && drawn.len() < BATCH {
+                let quantiles = quantiles(next);
+                let values: Vec<Vec<f64>> = self
+                    .fitted
+                    .iter()
+                    .zip(&quantiles)
+                    .map(|(u, &q)| u.quantile(q))
+                    .collect();
                 let pairs: Vec<(&str, &[f64])> = self
                     .fitted
                     .iter()
@@ -741,6 +832,7 @@ impl Candidates<'_> {
                 ..self.settings.clone()
             };
             let Some(run) = runs.run(refs.len(), &|s, _| refs[s], &batch_settings, on_done)? else {
+                whole = false;
                 continue;
             };
             resident_months += run.resident_months;
@@ -756,11 +848,168 @@ impl Candidates<'_> {
                     values,
                     simulated,
                     distance,
+                    generation,
                 });
             }
         }
-        Ok(stated.map(|stated| (stated, candidates, resident_months)))
+        Ok(whole.then_some((stated, candidates, resident_months)))
     }
+}
+
+/// The `accept` closest of the candidates from `from` on, closest first;
+/// ties (a parameter the counts do not see) keep the order drawn.
+fn closest(candidates: &[Candidate], from: usize, accept: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (from..candidates.len()).collect();
+    order.sort_by(|&a, &b| {
+        candidates[a]
+            .distance
+            .total_cmp(&candidates[b].distance)
+            .then(a.cmp(&b))
+    });
+    order.truncate(accept);
+    order
+}
+
+/// Where the proposals' random numbers come from: apart from the priors'
+/// and the runs' own.
+const PROPOSAL_STREAM: u64 = 0x6162_632d_736d_6321;
+
+/// A generation's proposal, from the last generation's kept candidates
+/// and their weights: in each parameter's normal score (its prior's
+/// quantile through the standard normal's inverse, where the priors are
+/// independent standard normals), a kept candidate picked by weight and
+/// moved by a normal step whose variance is twice the kept candidates'
+/// weighted variance (Beaumont et al.'s kernel).
+struct Proposal {
+    /// The kept candidates' normal scores, parameter by parameter.
+    particles: Vec<Vec<f64>>,
+    /// Their weights, adding up to 1, and running totals of them.
+    weights: Vec<f64>,
+    cumulative: Vec<f64>,
+    /// Each parameter's step: its standard deviation.
+    step: Vec<f64>,
+    seed: u64,
+}
+
+/// A quantile's normal score, kept off the infinite ends.
+fn score(q: f64) -> f64 {
+    Normal::standard().inverse_cdf(q.clamp(1e-12, 1.0 - 1e-12))
+}
+
+impl Proposal {
+    fn new(candidates: &[Candidate], kept: &[usize], weights: &[f64], seed: u64) -> Proposal {
+        let particles: Vec<Vec<f64>> = kept
+            .iter()
+            .map(|&c| candidates[c].quantiles.iter().map(|&q| score(q)).collect())
+            .collect();
+        let total: f64 = weights.iter().sum();
+        let weights: Vec<f64> = weights.iter().map(|w| w / total).collect();
+        let cumulative = weights
+            .iter()
+            .scan(0.0, |sum, w| {
+                *sum += w;
+                Some(*sum)
+            })
+            .collect();
+        let parameters = particles.first().map_or(0, Vec::len);
+        let step = (0..parameters)
+            .map(|p| {
+                let mean: f64 = particles.iter().zip(&weights).map(|(z, w)| w * z[p]).sum();
+                let var: f64 = particles
+                    .iter()
+                    .zip(&weights)
+                    .map(|(z, w)| w * (z[p] - mean).powi(2))
+                    .sum();
+                // Never a step of nothing: kept candidates that agree
+                // still search around themselves.
+                (2.0 * var).sqrt().max(1e-3)
+            })
+            .collect();
+        Proposal {
+            particles,
+            weights,
+            cumulative,
+            step,
+            seed,
+        }
+    }
+
+    /// Candidate `c`'s quantiles, parameter by parameter of `fitted`.
+    fn propose(&self, c: u32, fitted: &[&Uncertain]) -> Vec<f64> {
+        let crn = Crn::new(crate::rng::mix64(self.seed ^ PROPOSAL_STREAM), c);
+        let pick = named_uniform(crn, "kept candidate", Purpose::Calibration);
+        let j = self
+            .cumulative
+            .partition_point(|&t| t <= pick)
+            .min(self.particles.len() - 1);
+        let normal = Normal::standard();
+        fitted
+            .iter()
+            .enumerate()
+            .map(|(p, u)| {
+                let e = score(named_uniform(crn, &u.parameter, Purpose::Calibration));
+                normal
+                    .cdf(self.particles[j][p] + self.step[p] * e)
+                    .clamp(1e-12, 1.0 - 1e-12)
+            })
+            .collect()
+    }
+
+    /// The importance weights of the candidates `kept` (drawn from this
+    /// proposal), adding up to 1: each one's prior density over the
+    /// proposal's density at it.
+    fn weights(&self, candidates: &[Candidate], kept: &[usize]) -> Vec<f64> {
+        let normal = Normal::standard();
+        let raw: Vec<f64> = kept
+            .iter()
+            .map(|&c| {
+                let z: Vec<f64> = candidates[c].quantiles.iter().map(|&q| score(q)).collect();
+                // On the log scale: many parameters' densities multiply
+                // to numbers too small for a float.
+                let prior: f64 = z.iter().map(|&x| normal.ln_pdf(x)).sum();
+                let each: Vec<f64> = self
+                    .particles
+                    .iter()
+                    .zip(&self.weights)
+                    .map(|(y, w)| {
+                        w.ln()
+                            + z.iter()
+                                .zip(y)
+                                .zip(&self.step)
+                                .map(|((a, b), s)| normal.ln_pdf((a - b) / s) - s.ln())
+                                .sum::<f64>()
+                    })
+                    .collect();
+                let top = each.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let proposal = top + each.iter().map(|e| (e - top).exp()).sum::<f64>().ln();
+                prior - proposal
+            })
+            .collect();
+        let top = raw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = raw.iter().map(|r| (r - top).exp()).collect();
+        let total: f64 = w.iter().sum();
+        w.iter().map(|x| x / total).collect()
+    }
+}
+
+/// Systematic resampling: `kept`, each as often as its weight (adding up
+/// to 1) says, as many draws as there are kept candidates, from one
+/// uniform of the seed's own.
+fn resample(kept: &[usize], weights: &[f64], seed: u64) -> Vec<usize> {
+    let n = kept.len();
+    let crn = Crn::new(crate::rng::mix64(seed ^ PROPOSAL_STREAM), u32::MAX);
+    let start = named_uniform(crn, "resample", Purpose::Calibration);
+    let mut out = Vec::with_capacity(n);
+    let (mut j, mut below) = (0, weights.first().copied().unwrap_or(0.0));
+    for i in 0..n {
+        let at = (i as f64 + start) / n as f64;
+        while at > below && j + 1 < n {
+            j += 1;
+            below += weights[j];
+        }
+        out.push(kept[j]);
+    }
+    out
 }
 
 /// The calibrated scenario's text, to be written as
@@ -790,8 +1039,8 @@ pub fn calibrated_scenario(
             c.replicates
         ),
         format!(
-            "The {} closest candidates came within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
-            c.accepted.len(),
+            "Kept {}, within {} of the observed counts (root mean square of the relative differences); as stated, the scenario is {} from them.",
+            c.kept_of(),
             percent(c.tolerance()),
             percent(c.stated_distance)
         ),
@@ -901,8 +1150,11 @@ mod tests {
                 values: Vec::new(),
                 simulated: Vec::new(),
                 distance,
+                generation: 1,
             }],
             accepted: vec![0],
+            posterior: vec![0],
+            generations: 1,
             stated_distance: 0.0,
             fit: Vec::new(),
             replicates: 1,
@@ -912,6 +1164,46 @@ mod tests {
         assert_eq!(at(CLOSE_ENOUGH).far_from_the_counts(), None);
         let far = at(CLOSE_ENOUGH + 0.001).far_from_the_counts().unwrap();
         assert!(far.contains("25.1%"), "{far}");
+    }
+
+    fn at_score(z: f64) -> Candidate {
+        Candidate {
+            quantiles: vec![Normal::standard().cdf(z)],
+            values: Vec::new(),
+            simulated: Vec::new(),
+            distance: 0.0,
+            generation: 1,
+        }
+    }
+
+    /// Two kept candidates at normal scores −1 and +1, equally weighted:
+    /// the step is √2 (twice their variance, 1), and a candidate's weight
+    /// is its prior density over the two-hump proposal's.
+    #[test]
+    fn importance_weights_are_the_prior_over_the_proposal() {
+        let kept = [at_score(-1.0), at_score(1.0)];
+        let proposal = Proposal::new(&kept, &[0, 1], &[0.5, 0.5], 1);
+        assert!((proposal.step[0] - 2f64.sqrt()).abs() < 1e-6);
+        let n = Normal::standard();
+        let s = 2f64.sqrt();
+        let want =
+            |z: f64| n.pdf(z) / (0.5 * n.pdf((z + 1.0) / s) / s + 0.5 * n.pdf((z - 1.0) / s) / s);
+        let drawn = [at_score(0.0), at_score(2.5)];
+        let w = proposal.weights(&drawn, &[0, 1]);
+        assert!((w[0] + w[1] - 1.0).abs() < 1e-12);
+        let ratio = w[1] / w[0];
+        assert!((ratio - want(2.5) / want(0.0)).abs() < 1e-6, "{ratio}");
+    }
+
+    /// Systematic resampling keeps each candidate as often as its weight.
+    #[test]
+    fn resampling_keeps_each_candidate_as_often_as_its_weight() {
+        for seed in 0..20 {
+            let got = resample(&[7, 8, 9, 10], &[0.5, 0.5, 0.0, 0.0], seed);
+            assert_eq!(got, [7, 7, 8, 8]);
+            let got = resample(&[7, 8, 9, 10], &[0.25; 4], seed);
+            assert_eq!(got, [7, 8, 9, 10]);
+        }
     }
 
     #[test]

@@ -23,11 +23,21 @@ fn calibration_page(
     svgs: &HashMap<&str, &str>,
 ) -> String {
     let title = format!("Upstream: {} fitted to its observed counts", c.scenario);
+    let how = if c.generations > 1 {
+        format!(
+            "by sequential Monte Carlo (ABC-PMC): {} generations, {} candidate parameter sets in all, the first drawn from the stated ranges and each later one proposed around the last one's closest",
+            c.generations,
+            c.candidates.len()
+        )
+    } else {
+        format!(
+            "by rejection: {} candidate parameter sets drawn from the stated ranges",
+            c.candidates.len()
+        )
+    };
     let lede = format!(
-        "Approximate Bayesian computation by rejection: {} candidate parameter sets drawn from the stated ranges, each run over {} replicates (each batch of 32 on a luck of its own, so the kept candidates carry chance as the place's counts do), the closest kept. Seed {}.",
-        c.candidates.len(),
-        c.replicates,
-        c.seed
+        "Approximate Bayesian computation {how}, each run over {} replicates (each batch of 32 on a luck of its own, so the kept candidates carry chance as the place's counts do), the closest kept. Seed {}.",
+        c.replicates, c.seed
     );
     let mut out = String::new();
     out.push_str("<h2 class=\"first\" id=\"fit\">How close the fit came</h2>\n");

@@ -48,6 +48,7 @@ pub fn candidates_csv(c: &super::Calibration) -> Vec<u8> {
         let rank = c.accepted.iter().position(|&a| a == i);
         let mut row = vec![
             whole(i as u64),
+            whole(cand.generation as u64),
             number(cand.distance),
             rank.map_or(Cell::Number(String::new()), |r| whole(r as u64 + 1)),
         ];
@@ -59,7 +60,7 @@ pub fn candidates_csv(c: &super::Calibration) -> Vec<u8> {
         );
         row
     });
-    let mut header: Vec<&str> = vec!["candidate", "distance", "kept_rank"];
+    let mut header: Vec<&str> = vec!["candidate", "generation", "distance", "kept_rank"];
     header.extend(c.parameters.iter().map(|f| f.prior.parameter.as_str()));
     csv_bytes(&header, rows)
 }
