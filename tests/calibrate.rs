@@ -247,34 +247,12 @@ fn a_sequential_calibration_goes_further_for_the_same_runs() {
     assert_eq!(fit_with(&scenario, &observed, 1, how(60, 3)), smc);
     // Each generation is proposed from the last one's results: not in
     // shards.
-    let tmp = tempfile::tempdir().unwrap();
-    let obs = tmp.path().join("observed.csv");
-    fs::write(
-        &obs,
-        csv(&observed
-            .observations
-            .iter()
-            .map(|o| o.count)
-            .collect::<Vec<_>>()),
-    )
-    .unwrap();
-    let out_dir = tmp.path().join("out");
-    let out = upstream(&[
-        "calibrate",
-        fixture("small.toml").to_str().unwrap(),
-        "--observed",
-        obs.to_str().unwrap(),
-        "--generations",
-        "2",
-        "--shard",
-        "1/2",
-        "-o",
-        out_dir.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(stderr.contains("runs whole, not in shards"), "{stderr}");
-    assert!(!out_dir.exists());
+    let counts: Vec<f64> = observed.observations.iter().map(|o| o.count).collect();
+    refused_with(
+        &csv(&counts),
+        &["--generations", "2", "--shard", "1/2"],
+        &["runs whole, not in shards"],
+    );
 }
 
 /// A place whose true rate lies beyond its prior range: the calibrated
@@ -562,26 +540,36 @@ fn the_command_writes_the_calibrated_scenario_and_its_fit() {
 /// Bad observed data: exit code 2, one line naming the file, line and
 /// column and what was expected, and no output folder.
 fn assert_refused(csv: &str, expect: &[&str]) {
+    let stderr = refused_with(csv, &[], expect);
+    assert!(stderr.contains("observed.csv"), "{stderr}");
+}
+
+/// A calibration of `csv` with `extra` arguments refused: exit code 2, one
+/// line saying each of `expect`, and no output folder. Its message.
+fn refused_with(csv: &str, extra: &[&str], expect: &[&str]) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let obs = tmp.path().join("observed.csv");
     fs::write(&obs, csv).unwrap();
     let out_dir = tmp.path().join("out");
-    let out = upstream(&[
+    let small = fixture("small.toml");
+    let mut args = vec![
         "calibrate",
-        fixture("small.toml").to_str().unwrap(),
+        small.to_str().unwrap(),
         "--observed",
         obs.to_str().unwrap(),
         "-o",
         out_dir.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(extra);
+    let out = upstream(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("observed.csv"), "{stderr}");
     for e in expect {
         assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
     }
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(!out_dir.exists());
+    stderr.into_owned()
 }
 
 #[test]
