@@ -721,6 +721,47 @@ fn parameters_that_trade_off_are_kept_moving_together() {
     );
 }
 
+/// Place `k` of a simulation-based calibration: each of `priors` drawn at
+/// a quantile of its own (apart from every candidate's), and the counts
+/// `observed` asks for from one replicate of the place under a luck of its
+/// own. The truth's quantiles and the counts.
+fn place_made_by_the_model(
+    scenario: &Loaded,
+    priors: &[&upstream::scenario::Uncertain],
+    observed: &Observed,
+    k: u32,
+) -> (Vec<f64>, Vec<f64>) {
+    use upstream::rng::{Crn, parameter_uniform};
+    let truth: Vec<f64> = priors
+        .iter()
+        .map(|u| parameter_uniform(Crn::new(777, k), &u.parameter))
+        .collect();
+    let values: Vec<Vec<f64>> = priors
+        .iter()
+        .zip(&truth)
+        .map(|(u, &q)| u.quantile(q))
+        .collect();
+    let pairs: Vec<(&str, &[f64])> = priors
+        .iter()
+        .zip(&values)
+        .map(|(u, v)| (u.parameter.as_str(), v.as_slice()))
+        .collect();
+    let place = scenario.with_numbers(&pairs).unwrap();
+    let luck = RunSettings {
+        replicates: 1,
+        seed: 1_000 + k as u64,
+        threads: Some(2),
+    };
+    let run = upstream::replicates::run(&[&place.config], &luck, &|| {}).unwrap();
+    let runs = &run.scenarios[0];
+    let counts = observed
+        .observations
+        .iter()
+        .map(|o| o.simulated(&runs.series[0], &runs.layout))
+        .collect();
+    (truth, counts)
+}
+
 /// Simulation-based calibration (Talts et al. 2018): places whose true A&E
 /// and police rates are drawn from their priors, each place's counts
 /// simulated with its own luck, are calibrated as a place would be; their
@@ -770,34 +811,7 @@ fn simulation_based_calibration_covers_the_truth_at_the_nominal_rate() {
     let mut covered = [0u32; 2];
     let mut ranks: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     for k in 0..PLACES {
-        // The truth's quantiles, drawn apart from every candidate's.
-        let truth: Vec<f64> = priors
-            .iter()
-            .map(|u| parameter_uniform(Crn::new(777, k), &u.parameter))
-            .collect();
-        let values: Vec<Vec<f64>> = priors
-            .iter()
-            .zip(&truth)
-            .map(|(u, &q)| u.quantile(q))
-            .collect();
-        let pairs: Vec<(&str, &[f64])> = priors
-            .iter()
-            .zip(&values)
-            .map(|(u, v)| (u.parameter.as_str(), v.as_slice()))
-            .collect();
-        let place = scenario.with_numbers(&pairs).unwrap();
-        let luck = RunSettings {
-            replicates: 1,
-            seed: 1_000 + k as u64,
-            threads: Some(2),
-        };
-        let run = upstream::replicates::run(&[&place.config], &luck, &|| {}).unwrap();
-        let runs = &run.scenarios[0];
-        let counts: Vec<f64> = observed
-            .observations
-            .iter()
-            .map(|o| o.simulated(&runs.series[0], &runs.layout))
-            .collect();
+        let (truth, counts) = place_made_by_the_model(&scenario, &priors, &observed, k);
         let mut order: Vec<usize> = (0..means.len()).collect();
         order.sort_by(|&a, &b| {
             distance(&means[a], &counts)
@@ -855,7 +869,6 @@ fn simulation_based_calibration_covers_the_truth_at_the_nominal_rate() {
 #[test]
 #[ignore = "a measurement of some minutes, run by hand"]
 fn sequential_calibration_covers_the_truth_at_the_nominal_rate() {
-    use upstream::rng::{Crn, parameter_uniform};
     let scenario = small(2);
     let (observed, _) = history(&scenario);
     let how = || CalibrationSettings {
@@ -875,33 +888,8 @@ fn sequential_calibration_covers_the_truth_at_the_nominal_rate() {
     const PLACES: u32 = 100;
     let mut covered = [0u32; 2];
     for k in 0..PLACES {
-        let truth: Vec<f64> = priors
-            .iter()
-            .map(|u| parameter_uniform(Crn::new(777, k), &u.parameter))
-            .collect();
-        let values: Vec<Vec<f64>> = priors
-            .iter()
-            .zip(&truth)
-            .map(|(u, &q)| u.quantile(q))
-            .collect();
-        let pairs: Vec<(&str, &[f64])> = priors
-            .iter()
-            .zip(&values)
-            .map(|(u, v)| (u.parameter.as_str(), v.as_slice()))
-            .collect();
-        let place = scenario.with_numbers(&pairs).unwrap();
-        let luck = RunSettings {
-            replicates: 1,
-            seed: 1_000 + k as u64,
-            threads: Some(2),
-        };
-        let run = upstream::replicates::run(&[&place.config], &luck, &|| {}).unwrap();
-        let runs = &run.scenarios[0];
-        let counts: Vec<f64> = observed
-            .observations
-            .iter()
-            .map(|o| o.simulated(&runs.series[0], &runs.layout))
-            .collect();
+        let refs: Vec<&upstream::scenario::Uncertain> = priors.iter().collect();
+        let (truth, counts) = place_made_by_the_model(&scenario, &refs, &observed, k);
         let own = observed::parse(Path::new("history.csv"), &csv(&counts), &scenario).unwrap();
         let c = fit_with(&scenario, &own, 2, how());
         for p in 0..2 {
