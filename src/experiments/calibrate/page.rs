@@ -35,8 +35,13 @@ fn calibration_page(
             c.candidates.len()
         )
     };
+    let luck = if c.generations > 1 {
+        "each candidate".to_string()
+    } else {
+        format!("each batch of {}", super::BATCH)
+    };
     let lede = format!(
-        "Approximate Bayesian computation {how}, each run over {} replicates (each batch of 32 on a luck of its own, so the kept candidates carry chance as the place's counts do), the closest kept. Seed {}.",
+        "Approximate Bayesian computation {how}, each run over {} replicates ({luck} on a luck of its own, so the kept candidates carry chance as the place's counts do), the closest kept. Seed {}.",
         c.replicates, c.seed
     );
     let mut out = String::new();
