@@ -87,6 +87,53 @@ fn refused(why: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, why.to_string())
 }
 
+/// An amount as people write one: "£750k", "1.5m", "£150,000", "2bn",
+/// "350000"; `None` when it is not one (or is negative or not finite).
+pub fn amount(text: &str) -> Option<f64> {
+    let t = text.trim().trim_start_matches('£').trim();
+    let (digits, times) = match t.to_ascii_lowercase() {
+        l if l.ends_with("bn") => (&t[..t.len() - 2], 1e9),
+        l if l.ends_with('k') => (&t[..t.len() - 1], 1e3),
+        l if l.ends_with('m') => (&t[..t.len() - 1], 1e6),
+        _ => (t, 1.0),
+    };
+    let digits = digits.trim().trim_start_matches('£');
+    if digits.is_empty() || !digits.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| !matches!(c, ',' | ' ')).collect();
+    let v = clean.parse::<f64>().ok()? * times;
+    (v.is_finite() && v >= 0.0).then(|| (v * 100.0).round() / 100.0)
+}
+
+/// Amounts one after another, one a year: "£600k, £600k, £1.5m" or
+/// "600,000; 1,500,000". A comma between digits with three after it
+/// ("1,500,000") groups thousands; any other comma, a semicolon or a
+/// space separates amounts. The amount that is not one is the error.
+pub fn amounts(text: &str) -> Result<Vec<f64>, String> {
+    let chars: Vec<char> = text.chars().collect();
+    let grouping = |i: usize| {
+        i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.len() >= i + 4
+            && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
+            && chars.get(i + 4).is_none_or(|c| !c.is_ascii_digit())
+    };
+    let spaced: String = chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c {
+            ',' if !grouping(i) => ' ',
+            ';' => ' ',
+            c => *c,
+        })
+        .collect();
+    spaced
+        .split_whitespace()
+        .map(|w| amount(w).ok_or_else(|| quote(w)))
+        .collect()
+}
+
 /// `text` as an error may quote it: control characters and those that
 /// reorder or hide text escaped (as `\u{1b}`), and cut to [`MAX_QUOTE`]
 /// characters with "…".
@@ -272,6 +319,29 @@ pub fn check_header(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn amounts_are_read_as_people_write_them() {
+        use super::{amount, amounts};
+        assert_eq!(amount("£750k"), Some(750_000.0));
+        assert_eq!(amount("1.5m"), Some(1_500_000.0));
+        assert_eq!(amount("£150,000"), Some(150_000.0));
+        assert_eq!(amount("2bn"), Some(2e9));
+        assert_eq!(amount(" 350 000 "), Some(350_000.0));
+        assert_eq!(amount("£12.345"), Some(12.35));
+        for bad in ["", "k", "abc", "-5", "£", "1e999", "NaN", "inf"] {
+            assert_eq!(amount(bad), None, "{bad}");
+        }
+        assert_eq!(
+            amounts("£600k, £600k, £1.5m").unwrap(),
+            [600e3, 600e3, 1.5e6]
+        );
+        assert_eq!(amounts("600,000; 1,500,000").unwrap(), [600e3, 1.5e6]);
+        assert_eq!(amounts("600,000,1,500,000").unwrap(), [600e3, 1.5e6]);
+        assert_eq!(amounts("100 200").unwrap(), [100.0, 200.0]);
+        assert_eq!(amounts("").unwrap(), Vec::<f64>::new());
+        assert_eq!(amounts("100, lots").unwrap_err(), "lots");
+    }
+
     use super::*;
 
     #[test]
