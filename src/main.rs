@@ -83,6 +83,9 @@ fn serve(args: cli::ServeArgs) -> Result<(), Error> {
         port: args.port,
         database: args.database,
         scenarios: args.scenarios.unwrap_or_else(upstream::app::bundled_dir),
+        runs: args.runs,
+        runner: std::env::current_exe()
+            .map_err(|e| Error::from(upstream::serve::ServeError::Runner(e)))?,
         key: args.key.unwrap_or_else(upstream::serve::new_key),
     };
     upstream::serve::run(&options, |at| {
@@ -184,30 +187,17 @@ fn new_place(args: cli::NewPlaceArgs) -> Result<(), Error> {
                 .clone()
                 .unwrap_or_else(|| app::bundled_dir().join("places/england.csv"));
             let row = upstream::region::place_row(&table, name, &upstream::input::read)?;
-            // Laid out as a run over places lays it out: neighbourhoods of
-            // about the baseline's size, at least as many as it has.
             let base = app::load(&baseline, &Default::default())?;
-            let hoods = base.config.population.neighbourhoods.len();
-            let size = base.config.population.residents as f64 / hoods as f64;
-            let a = &row.activity;
             PlaceFigures {
                 name: args.name.clone().unwrap_or_else(|| row.name.clone()),
-                neighbourhoods: upstream::region::neighbourhoods(&row, size, hoods),
-                activity: Activity {
-                    ae_attendances: given.ae_attendances.or(a.ae_attendances),
-                    unplanned_admissions: given.unplanned_admissions.or(a.unplanned_admissions),
-                    looked_after_children: given.looked_after_children.or(a.looked_after_children),
-                    households_in_temporary_accommodation: given
-                        .households_in_temporary_accommodation
-                        .or(a.households_in_temporary_accommodation),
-                    care_home_residents: given.care_home_residents.or(a.care_home_residents),
-                },
+                ..place::figures_from_row(&row, &base.config, given)
             }
         }
         (None, Some(csv)) => PlaceFigures {
             name: args.name.clone().unwrap_or_default(),
             neighbourhoods: place::read_neighbourhoods(csv)?,
             activity: given,
+            horizon_years: None,
         },
         (None, None) => unreachable!("clap requires --neighbourhoods or --place"),
     };
@@ -319,13 +309,20 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
         memory_limit: args.memory_limit,
         no_report: args.no_report,
     };
-    let said = upstream::run::run(&run, &Terminal { quiet: args.quiet })?;
+    let terminal = Terminal {
+        quiet: args.quiet,
+        lines: args.progress_lines,
+    };
+    let said = upstream::run::run(&run, &terminal)?;
     say(&said, args.quiet);
     Ok(())
 }
 
 fn merge(args: cli::MergeArgs) -> Result<(), Error> {
-    let watch = Terminal { quiet: args.quiet };
+    let watch = Terminal {
+        quiet: args.quiet,
+        lines: false,
+    };
     let said = upstream::run::merge(&args.parts, &args.out, args.no_report, &watch)?;
     say(&said, args.quiet);
     Ok(())
@@ -343,7 +340,14 @@ fn runs_bar(quiet: bool) -> Bar {
 /// Drives the experiment `E`, showing its notes and progress unless
 /// `quiet`, then printing what it says.
 fn experiment<E: Experiment>(settings: E::Settings, how: How, quiet: bool) -> Result<(), Error> {
-    let said = upstream::experiments::drive::<E>(settings, &how, &Terminal { quiet })?;
+    let said = upstream::experiments::drive::<E>(
+        settings,
+        &how,
+        &Terminal {
+            quiet,
+            lines: false,
+        },
+    )?;
     say(&said, quiet);
     Ok(())
 }
@@ -361,6 +365,8 @@ fn say(said: &upstream::app::Said, quiet: bool) {
 /// and a progress bar of its runs, unless quiet.
 struct Terminal {
     quiet: bool,
+    /// Progress as lines ("progress 3 32") rather than a bar.
+    lines: bool,
 }
 
 impl upstream::app::Watch for Terminal {
@@ -371,8 +377,17 @@ impl upstream::app::Watch for Terminal {
     }
 
     fn progress(&self, jobs: u64) -> Box<dyn Fn(u64) + Sync + '_> {
-        let bar = runs_bar(self.quiet);
         let done = AtomicU64::new(0);
+        if self.lines {
+            eprintln!("progress 0 {jobs}");
+            return Box::new(move |n| {
+                eprintln!(
+                    "progress {} {jobs}",
+                    done.fetch_add(n, Ordering::Relaxed) + n
+                )
+            });
+        }
+        let bar = runs_bar(self.quiet);
         Box::new(move |n| bar.set(done.fetch_add(n, Ordering::Relaxed) + n, jobs))
     }
 

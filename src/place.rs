@@ -50,6 +50,9 @@ pub struct PlaceFigures {
     pub neighbourhoods: Vec<NeighbourhoodRow>,
     /// Last year's activity, where known.
     pub activity: Activity,
+    /// The horizon in years, when the place sets its own rather than the
+    /// baseline's.
+    pub horizon_years: Option<u32>,
 }
 
 /// Why a place could not be set up.
@@ -211,6 +214,19 @@ const TARGETS: [Target; 5] = [
 ];
 
 impl Activity {
+    /// Each count given here, else `other`'s.
+    pub fn or(self, other: &Activity) -> Activity {
+        Activity {
+            ae_attendances: self.ae_attendances.or(other.ae_attendances),
+            unplanned_admissions: self.unplanned_admissions.or(other.unplanned_admissions),
+            looked_after_children: self.looked_after_children.or(other.looked_after_children),
+            households_in_temporary_accommodation: self
+                .households_in_temporary_accommodation
+                .or(other.households_in_temporary_accommodation),
+            care_home_residents: self.care_home_residents.or(other.care_home_residents),
+        }
+    }
+
     fn get(&self, service: &str) -> Option<f64> {
         match service {
             "ae_attendance" => self.ae_attendances,
@@ -220,6 +236,25 @@ impl Activity {
             "adult_residential_care" => self.care_home_residents,
             _ => None,
         }
+    }
+}
+
+/// A place's figures from its row of a places table, laid out as a run
+/// over places lays it out: neighbourhoods of about the `baseline`'s size,
+/// at least as many as it has; each count in `given` wins over the
+/// table's.
+pub fn figures_from_row(
+    row: &crate::region::PlaceRow,
+    baseline: &Config,
+    given: Activity,
+) -> PlaceFigures {
+    let hoods = baseline.population.neighbourhoods.len();
+    let size = baseline.population.residents as f64 / hoods as f64;
+    PlaceFigures {
+        name: row.name.clone(),
+        neighbourhoods: crate::region::neighbourhoods(row, size, hoods),
+        activity: given.or(&row.activity),
+        horizon_years: None,
     }
 }
 
@@ -354,7 +389,11 @@ fn population_text(figures: &PlaceFigures, residents: u64, extends: &Path) -> St
         }
     );
     let _ = writeln!(text, "name = {}", quoted(&figures.name));
-    let _ = writeln!(text, "extends = {}\n", quoted(&extends.to_string_lossy()));
+    let _ = writeln!(text, "extends = {}", quoted(&extends.to_string_lossy()));
+    if let Some(years) = figures.horizon_years {
+        let _ = writeln!(text, "horizon_years = {years}");
+    }
+    text.push('\n');
     let _ = writeln!(text, "[population]\n# From you.");
     let _ = writeln!(text, "residents = {residents}");
     let _ = writeln!(text, "neighbourhoods = {}", rows.len());
@@ -571,6 +610,7 @@ mod tests {
                 looked_after_children: Some(v),
                 ..Activity::default()
             },
+            horizon_years: None,
         };
         let never = |_: &Path| -> std::io::Result<String> {
             panic!("read before the figures were checked")

@@ -549,6 +549,7 @@ impl Region {
                 name: row.name.clone(),
                 neighbourhoods: neighbourhoods(row, size, fewest),
                 activity: row.activity.clone(),
+                horizon_years: None,
             };
             let under = |p: &Path| {
                 if normal(p) == national_at {

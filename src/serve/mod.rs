@@ -20,6 +20,7 @@
 
 mod pages;
 pub mod store;
+mod workbench;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -50,8 +51,14 @@ pub struct Options {
     pub database: PathBuf,
     /// The folder of scenarios a facilitator can choose from.
     pub scenarios: PathBuf,
-    /// The facilitator key: setting up a game needs it.
+    /// The facilitator key: setting up a game needs it, and the
+    /// workbench's pages (the analyst key).
     pub key: String,
+    /// The folder the workbench keeps its runs' files in (created when the
+    /// first run starts).
+    pub runs: PathBuf,
+    /// The `upstream` binary the workbench runs each design with.
+    pub runner: PathBuf,
 }
 
 /// A facilitator key, made when none is given: 16 lower-case letters and
@@ -93,6 +100,9 @@ pub enum ServeError {
     /// No scenario in the folder has levers to play.
     #[error("{}: no scenario here has an [optimise] table naming levers for teams to fund", .0.display())]
     NothingToPlay(PathBuf),
+    /// The `upstream` binary, for the workbench's runs, cannot be found.
+    #[error("cannot find the upstream program to run the workbench's runs with: {0}")]
+    Runner(std::io::Error),
     /// The address could not be listened on.
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -104,7 +114,7 @@ pub enum ServeError {
 }
 
 struct App {
-    store: Store,
+    store: Arc<Store>,
     /// Every scenario file in the folder, for games to be set up from.
     library: FileSet,
     playable: Vec<pages::Playable>,
@@ -113,6 +123,8 @@ struct App {
     /// Games set up and checked, by number: a scenario takes milliseconds
     /// to check, so the games in play are kept, and idle ones released.
     games: Mutex<Recent<Arc<Game>>>,
+    /// The commissioner's workbench.
+    bench: workbench::Bench,
 }
 
 /// The most games held in memory at once, checked and ready to play.
@@ -228,8 +240,31 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
     if playable.is_empty() {
         return Err(ServeError::NothingToPlay(options.scenarios.clone()));
     }
+    let store = Arc::new(store);
+    let runs = std::path::absolute(&options.runs).map_err(|source| ServeError::Scenarios {
+        path: options.runs.clone(),
+        source,
+    })?;
+    let bench = workbench::Bench {
+        library: crate::workbench::Library::new(&library).map_err(|e| e.to_string()),
+        runs: runs.clone(),
+        bell: Arc::default(),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (workers, threads) = workbench::queue::workers(cores);
+    workbench::queue::start(
+        workers,
+        store.clone(),
+        bench.bell.clone(),
+        workbench::queue::Runner {
+            program: options.runner.clone(),
+            runs,
+            threads,
+        },
+    );
     let app: Shared = Arc::new(App {
         store,
+        bench,
         library,
         playable,
         key: options.key.clone(),
@@ -253,6 +288,24 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/games/{id}/reveal", post(reveal))
         .route("/games/{id}/debrief", get(debrief))
         .route("/games/{id}/debrief.html", get(debrief_file))
+        .route("/workbench", get(workbench::home))
+        .route("/workbench/key", post(workbench::key))
+        .route(
+            "/workbench/design",
+            get(workbench::design).post(workbench::submit),
+        )
+        .route("/workbench/runs/{id}", get(workbench::run_page))
+        .route("/workbench/runs/{id}/cancel", post(workbench::cancel))
+        .route(
+            "/workbench/runs/{id}/files/{*name}",
+            get(workbench::run_file),
+        )
+        .route(
+            "/workbench/runs/{id}/scenario/{name}",
+            get(workbench::scenario_file),
+        )
+        .route("/shared/{token}", get(workbench::shared_page))
+        .route("/shared/{token}/files/{*name}", get(workbench::shared_file))
         .layer(axum::middleware::from_fn(guard))
         .with_state(app);
     let address = SocketAddr::new(options.address, options.port);
@@ -511,17 +564,13 @@ fn whole(f: &Fields, name: &str, label: &str) -> Result<u32, Problem> {
     })
 }
 
-/// An amount in £ from a form field ("£150,000", "150000"), or `None`
-/// when not a number.
+/// An amount in £ from a form field ("£150,000", "£750k", "1.5m"; blank
+/// is nothing), or `None` when not an amount.
 fn pounds(text: &str) -> Option<f64> {
-    let clean: String = text
-        .chars()
-        .filter(|c| !matches!(c, '£' | ',' | ' '))
-        .collect();
-    if clean.is_empty() {
+    if text.trim().is_empty() {
         return Some(0.0);
     }
-    clean.parse::<f64>().ok()
+    crate::input::amount(text)
 }
 
 /// A game as the set-up form asks for it.
