@@ -196,6 +196,10 @@ pub struct RunArgs {
     /// region's and all places' figures.
     #[arg(long, value_name = "FILE")]
     pub places: Option<PathBuf>,
+    /// Progress as lines on standard error ("progress 3 32"), for the
+    /// workbench's server, which runs each design with this command.
+    #[arg(long, hide = true)]
+    pub progress_lines: bool,
 }
 
 #[derive(Args, Debug)]
@@ -707,6 +711,10 @@ pub struct ServeArgs {
     /// bundled scenarios, whichever folder the server starts in).
     #[arg(long, value_name = "DIR")]
     pub scenarios: Option<PathBuf>,
+    /// The folder the workbench keeps its runs' files in, created if
+    /// missing.
+    #[arg(long, default_value = "upstream-runs", value_name = "DIR")]
+    pub runs: PathBuf,
 }
 
 /// How an experiment's command runs it: where it writes, which shard, and

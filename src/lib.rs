@@ -70,6 +70,7 @@ pub mod scenario;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod shard;
+pub mod workbench;
 
 pub use error::Error;
 

@@ -42,4 +42,5 @@ mod trend;
 mod uncertainty;
 mod validation;
 mod warnings;
+mod workbench;
 mod workbook;

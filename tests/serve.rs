@@ -26,6 +26,8 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_upstream"))
             .args(["serve", "--port", "0", "--key", KEY, "--database"])
             .arg(database)
+            .arg("--runs")
+            .arg(database.with_extension("runs"))
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -119,6 +121,23 @@ impl Browser {
             .set("Cookie", &self.cookie_header())
             .call();
         self.take(r)
+    }
+
+    /// A file's bytes, with the status.
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let r = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header())
+            .call();
+        let resp = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let status = resp.status();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+        (status, bytes)
     }
 
     /// Posts and ignores the answer, which a killed server never gives.

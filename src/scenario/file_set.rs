@@ -51,7 +51,7 @@ impl FileSet {
     }
 
     /// The text of the file at `path`, if it is one of the set's.
-    fn read(&self, path: &Path) -> io::Result<String> {
+    pub fn read(&self, path: &Path) -> io::Result<String> {
         let key = inside(path).ok_or_else(|| outside(&path.display().to_string()))?;
         self.files.get(&key).cloned().ok_or_else(|| {
             io::Error::new(

@@ -28,6 +28,11 @@ input,select,textarea{font:inherit;padding:.25rem}
 textarea{width:100%;max-width:40rem}
 button{font:inherit;padding:.35rem 1rem;background:#0b3d5c;color:#fff;border:0;cursor:pointer}
 .code{font-size:2rem;letter-spacing:.3rem;font-weight:700}
+.scroll{overflow-x:auto;max-width:100%}
+a.button{display:inline-block;padding:.5rem 1.2rem;background:#0b3d5c;color:#fff;text-decoration:none;font-weight:600}
+fieldset.card{background:#fff;border:1px solid #ddd;padding:.6rem 1rem;margin:.8rem 0}
+progress{width:100%;max-width:30rem;height:1.2rem}
+pre{white-space:pre-wrap;overflow-wrap:anywhere}
 ";
 
 /// A whole page.
@@ -42,7 +47,7 @@ pub(super) fn page(title: &str, body: Markup) -> Markup {
                 style { (PreEscaped(STYLE)) }
             }
             body {
-                header { a href="/" { "Upstream · learning simulation" } " · " a href="/glossary" { "Glossary" } }
+                header { nav aria-label="Upstream" { a href="/" { "Upstream · learning simulation" } " · " a href="/workbench" { "Commissioner's workbench" } " · " a href="/glossary" { "Glossary" } } }
                 main { h1 { (title) } (body) }
             }
         }

@@ -10,6 +10,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod runs;
+
+pub use runs::{MAX_RUNS, RunRow, State};
+
 use crate::game::{Announced, RoundResults, Setup, Snapshots};
 use crate::scenario::FileSet;
 
@@ -261,6 +265,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(runs::SCHEMA)?;
         // Databases from before late joining and practice rounds lack
         // their columns.
         for (table, column) in [
@@ -282,6 +287,7 @@ impl Store {
         // A round being played when the server stopped was not recorded
         // (recording is one transaction): open it to decisions again.
         conn.execute("UPDATE games SET closed = 0 WHERE closed = 1", [])?;
+        conn.execute(runs::REQUEUE, [])?;
         Ok(Store {
             conn: Mutex::new(conn),
             limits: (MAX_GAMES, MAX_STORED_FILES),

@@ -1,0 +1,313 @@
+//! The workbench's runs: each design with its scenario files, its place of
+//! the queue, its progress and how it ended, in the same database as the
+//! games. A run is recorded done only once its files are all in place, so a
+//! page never shows half a result; a run the server was running when it
+//! stopped is queued again when it starts.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Outcome, Refusal, Store, StoreError, now, token};
+use crate::scenario::FileSet;
+use crate::workbench::Design;
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    place TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    design TEXT NOT NULL,
+    files TEXT NOT NULL,
+    replicates INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    done INTEGER NOT NULL DEFAULT 0,
+    jobs INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    share TEXT NOT NULL UNIQUE,
+    created INTEGER NOT NULL,
+    finished INTEGER
+);
+";
+
+/// Runs the server was running when it stopped go back to the queue: the
+/// run starts again from the start, into a fresh folder.
+pub(super) const REQUEUE: &str =
+    "UPDATE runs SET state = 'queued', done = 0, jobs = 0 WHERE state = 'running'";
+
+/// The most runs one database holds.
+pub const MAX_RUNS: i64 = 2_000;
+
+/// Where a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for a worker.
+    Queued,
+    /// Being run.
+    Running,
+    /// Done: its files are all in place.
+    Done,
+    /// Stopped by an error; its message says which.
+    Failed,
+    /// Cancelled before it finished.
+    Cancelled,
+}
+
+impl State {
+    fn from_db(s: &str) -> State {
+        match s {
+            "queued" => State::Queued,
+            "running" => State::Running,
+            "done" => State::Done,
+            "cancelled" => State::Cancelled,
+            _ => State::Failed,
+        }
+    }
+
+    fn db(self) -> &'static str {
+        match self {
+            State::Queued => "queued",
+            State::Running => "running",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+        }
+    }
+
+    /// In words, for a page.
+    pub fn words(self) -> &'static str {
+        match self {
+            State::Queued => "waiting in the queue",
+            State::Running => "running",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the run may still change.
+    pub fn is_live(self) -> bool {
+        matches!(self, State::Queued | State::Running)
+    }
+}
+
+/// A run as stored.
+#[derive(Clone, Debug)]
+pub struct RunRow {
+    /// Its number.
+    pub id: i64,
+    /// The place it runs.
+    pub place: String,
+    /// Its policy's name.
+    pub name: String,
+    /// Its version among the runs of the same policy name for the place.
+    pub version: i64,
+    /// The design.
+    pub design: Design,
+    /// Replicates per scenario.
+    pub replicates: u32,
+    /// Where it is.
+    pub state: State,
+    /// Replicates done of `jobs`.
+    pub done: u64,
+    /// Replicates to run (0 until it starts).
+    pub jobs: u64,
+    /// Why it failed, or its warnings.
+    pub message: String,
+    /// The token of its read-only link.
+    pub share: String,
+    /// When it was queued (seconds since 1970).
+    pub created: i64,
+}
+
+const COLUMNS: &str =
+    "id, place, name, version, design, replicates, state, done, jobs, message, share, created";
+
+fn run_row(r: &Row) -> rusqlite::Result<(RunRow, String)> {
+    Ok((
+        RunRow {
+            id: r.get(0)?,
+            place: r.get(1)?,
+            name: r.get(2)?,
+            version: r.get(3)?,
+            design: Design {
+                name: String::new(),
+                years: None,
+                chosen: Vec::new(),
+            },
+            replicates: r.get(5)?,
+            state: State::from_db(&r.get::<_, String>(6)?),
+            done: r.get::<_, i64>(7)? as u64,
+            jobs: r.get::<_, i64>(8)? as u64,
+            message: r.get(9)?,
+            share: r.get(10)?,
+            created: r.get(11)?,
+        },
+        r.get(4)?,
+    ))
+}
+
+fn with_design((mut row, design): (RunRow, String)) -> Result<RunRow, StoreError> {
+    row.design = serde_json::from_str(&design)?;
+    Ok(row)
+}
+
+impl Store {
+    /// Queues a run of `design` for `place` from `files`, and returns its
+    /// number. Refused when the store holds [`MAX_RUNS`] runs, or its
+    /// files would pass the stored files' limit.
+    pub fn queue_run(
+        &self,
+        place: &str,
+        design: &Design,
+        files: &FileSet,
+        replicates: u32,
+    ) -> Result<i64, Outcome> {
+        let files: BTreeMap<&str, &str> = files.iter().collect();
+        let files = serde_json::to_string(&files).map_err(StoreError::from)?;
+        let conn = self.conn();
+        let (runs, stored): (i64, i64) = conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(files)), 0) FROM runs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if runs >= MAX_RUNS {
+            return Err(Refusal(format!(
+                "this server holds {MAX_RUNS} runs, its limit; start it with a new --database for more"
+            ))
+            .into());
+        }
+        if stored as u64 + files.len() as u64 > self.limits.1 {
+            return Err(Refusal(format!(
+                "this server's runs keep {} of scenario files, its limit; start it with a new --database for more",
+                crate::format::size(stored as u64)
+            ))
+            .into());
+        }
+        let version: i64 = conn.query_row(
+            "SELECT COUNT(*) + 1 FROM runs WHERE place = ?1 AND name = ?2",
+            params![place, design.name],
+            |r| r.get(0),
+        )?;
+        conn.execute(
+            "INSERT INTO runs (place, name, version, design, files, replicates, share, created)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                place,
+                design.name,
+                version,
+                serde_json::to_string(design).map_err(StoreError::from)?,
+                files,
+                replicates,
+                token(),
+                now()
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Run `id`, if there is one.
+    pub fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM runs WHERE id = ?1"),
+                [id],
+                run_row,
+            )
+            .optional()?
+            .map(with_design)
+            .transpose()
+    }
+
+    /// The run whose read-only link carries `share`, if any.
+    pub fn run_shared(&self, share: &str) -> Result<Option<RunRow>, StoreError> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM runs WHERE share = ?1"),
+                [share],
+                run_row,
+            )
+            .optional()?
+            .map(with_design)
+            .transpose()
+    }
+
+    /// The latest `most` runs, newest first.
+    pub fn runs(&self, most: u32) -> Result<Vec<RunRow>, StoreError> {
+        let conn = self.conn();
+        let mut q = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"
+        ))?;
+        let rows = q
+            .query_map([most], run_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(with_design).collect()
+    }
+
+    /// The scenario files run `id` runs.
+    pub fn run_files(&self, id: i64) -> Result<FileSet, StoreError> {
+        let text: String =
+            self.conn()
+                .query_row("SELECT files FROM runs WHERE id = ?1", [id], |r| r.get(0))?;
+        let map: BTreeMap<String, String> = serde_json::from_str(&text)?;
+        let mut set = FileSet::new();
+        for (name, text) in map {
+            set.insert(&name, text)
+                .expect("names were checked when the run was queued");
+        }
+        Ok(set)
+    }
+
+    /// Takes the oldest queued run for a worker, marking it running.
+    pub fn take_queued(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "UPDATE runs SET state = 'running'
+                 WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY id LIMIT 1)
+                 RETURNING id",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Records a running run's progress.
+    pub fn progress(&self, id: i64, done: u64, jobs: u64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE runs SET done = ?2, jobs = ?3 WHERE id = ?1 AND state = 'running'",
+            params![id, done as i64, jobs as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Records how a running run ended; a run cancelled meanwhile stays
+    /// cancelled.
+    pub fn finish(&self, id: i64, state: State, message: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE runs SET state = ?2, message = ?3, finished = ?4
+             WHERE id = ?1 AND state = 'running'",
+            params![id, state.db(), message, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Cancels run `id` if it is queued or running; says whether it was.
+    pub fn cancel(&self, id: i64) -> Result<bool, StoreError> {
+        let changed = self.conn().execute(
+            "UPDATE runs SET state = 'cancelled', finished = ?2
+             WHERE id = ?1 AND state IN ('queued', 'running')",
+            params![id, now()],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// Whether run `id` has been cancelled.
+    pub fn is_cancelled(&self, id: i64) -> Result<bool, StoreError> {
+        let state: String =
+            self.conn()
+                .query_row("SELECT state FROM runs WHERE id = ?1", [id], |r| r.get(0))?;
+        Ok(State::from_db(&state) == State::Cancelled)
+    }
+}

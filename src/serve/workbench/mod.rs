@@ -1,0 +1,554 @@
+//! The commissioner's workbench, `upstream serve`'s second door: choose a
+//! place from the bundled places table, design a policy from the library's
+//! interventions on a form, queue its run, watch it, and open its board
+//! page, workbook and files, or share a read-only link to them.
+//!
+//! Access: the workbench's pages need the server's key (the analyst key;
+//! the same one facilitators use), kept in a cookie once given; a run's
+//! read-only link needs only its own token. A design becomes the scenario
+//! files the command line runs ([`crate::workbench`]); each run is kept in
+//! the database with those files, and run by [`queue`]'s workers as the
+//! command line runs them, so the files a run writes are the command
+//! line's, byte for byte.
+
+mod pages;
+pub(super) mod queue;
+
+use std::path::{Component, Path, PathBuf};
+
+use axum::extract::{Form, Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::Markup;
+
+use super::store::{RunRow, State as RunState};
+use super::{Fields, Problem, Shared, cookie, refused, same, set_cookie};
+use crate::workbench::{Chosen, Design, DesignError, Library};
+
+/// The cookie holding the analyst key.
+const ANALYST_COOKIE: &str = "upstream_analyst";
+/// The most replicates a workbench run may ask for.
+pub(super) const MAX_REPLICATES: u32 = 100;
+/// Replicates a design runs unless the form says otherwise.
+const DEFAULT_REPLICATES: u32 = 16;
+/// The most bytes of one run's output file served.
+const MOST_SERVED: u64 = 256 << 20;
+
+/// The workbench's part of the server: its library and where its runs go.
+pub(super) struct Bench {
+    /// The interventions and places offered, or why there are none.
+    pub library: Result<Library, String>,
+    /// The runs' folder.
+    pub runs: PathBuf,
+    /// Rung when a run is queued.
+    pub bell: std::sync::Arc<queue::Bell>,
+}
+
+impl Bench {
+    fn library(&self) -> Result<&Library, Problem> {
+        self.library.as_ref().map_err(|why| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the workbench is not available from this server's scenarios: {why}"),
+                "/",
+            )
+        })
+    }
+}
+
+/// Refuses a request without the analyst key.
+fn analyst(app: &super::App, headers: &HeaderMap) -> Result<(), Problem> {
+    match cookie(headers, ANALYST_COOKIE) {
+        Some(k) if same(k, &app.key) => Ok(()),
+        _ => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "the workbench needs the server's key: open the link printed when the server started, or give the key on the workbench's first page",
+            "/workbench",
+        )),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct KeyQuery {
+    #[serde(default)]
+    key: Option<String>,
+}
+
+/// The workbench's first page: the key, asked for once; then choosing a
+/// place, and the runs so far.
+pub(super) async fn home(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<KeyQuery>,
+) -> Result<Response, Problem> {
+    if let Some(k) = q.key.as_deref() {
+        return let_in(&app, k);
+    }
+    if analyst(&app, &headers).is_err() {
+        return Ok(pages::key().into_response());
+    }
+    let library = app.bench.library()?;
+    let runs = app.store.runs(200)?;
+    Ok(pages::home(library, &runs).into_response())
+}
+
+/// Sets the analyst cookie when `key` is the server's, and opens the
+/// workbench.
+fn let_in(app: &super::App, key: &str) -> Result<Response, Problem> {
+    if !same(key.trim(), &app.key) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "that is not this server's key: it was printed when the server started (or given to it with --key)",
+            "/workbench",
+        ));
+    }
+    Ok((
+        [set_cookie(ANALYST_COOKIE, &app.key)],
+        Redirect::to("/workbench"),
+    )
+        .into_response())
+}
+
+pub(super) async fn key(
+    State(app): State<Shared>,
+    Form(f): Form<Fields>,
+) -> Result<Response, Problem> {
+    let_in(&app, f.get("key").map(String::as_str).unwrap_or(""))
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct DesignQuery {
+    place: String,
+    #[serde(default)]
+    from: Option<i64>,
+}
+
+/// The design form for a place, empty or filled in from an earlier run.
+pub(super) async fn design(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<DesignQuery>,
+) -> Result<Markup, Problem> {
+    analyst(&app, &headers)?;
+    let library = app.bench.library()?;
+    let row = place_row(library, &q.place)?;
+    let fields = match q.from {
+        Some(id) => {
+            let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+            fields_of(&run)
+        }
+        None => Fields::new(),
+    };
+    Ok(pages::design(row, library, &fields, None, None))
+}
+
+fn place_row<'a>(library: &'a Library, name: &str) -> Result<&'a crate::region::PlaceRow, Problem> {
+    library.place(name).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "place: no place in the table is called \"{}\"",
+                crate::input::quote(name)
+            ),
+            "/workbench",
+        )
+    })
+}
+
+fn no_such_run() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "there is no such run", "/workbench")
+}
+
+/// The form's fields as run `run` set them, to design its next version.
+fn fields_of(run: &RunRow) -> Fields {
+    let d = &run.design;
+    let mut f = Fields::new();
+    f.insert("name".into(), d.name.clone());
+    if let Some(y) = d.years {
+        f.insert("years".into(), y.to_string());
+    }
+    f.insert("replicates".into(), run.replicates.to_string());
+    for c in &d.chosen {
+        f.insert(format!("take.{}", c.id), "1".into());
+        f.insert(format!("size.{}", c.id), pages::figures(&c.size));
+        if let Some(n) = c.most_deprived {
+            f.insert(format!("reach.{}", c.id), n.to_string());
+        }
+        if let Some(n) = &c.need_at_least {
+            f.insert(format!("need.{}", c.id), n.clone());
+        }
+    }
+    f
+}
+
+/// The design and replicates the form asks for, or the field refused and
+/// why.
+fn design_from(library: &Library, f: &Fields) -> Result<(Design, u32), DesignError> {
+    let text = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
+    let bad = |field: &str, text: String| DesignError::Field {
+        field: field.into(),
+        text,
+    };
+    let whole = |k: &str, lo: u32, hi: u32| -> Result<Option<u32>, DesignError> {
+        match text(k) {
+            "" => Ok(None),
+            t => match t.replace(',', "").parse::<u32>() {
+                Ok(v) if (lo..=hi).contains(&v) => Ok(Some(v)),
+                _ => Err(bad(
+                    k,
+                    format!(
+                        "expected a whole number from {lo} to {hi}, found \"{}\"",
+                        crate::input::quote(t)
+                    ),
+                )),
+            },
+        }
+    };
+    let years = whole("years", 1, crate::scenario::MAX_YEARS)?;
+    let replicates = whole("replicates", 1, MAX_REPLICATES)?.unwrap_or(DEFAULT_REPLICATES);
+    let mut chosen = Vec::new();
+    for o in &library.offered {
+        if text(&format!("take.{}", o.id)) != "1" {
+            continue;
+        }
+        let size_field = format!("size.{}", o.id);
+        let size = crate::input::amounts(text(&size_field)).map_err(|w| {
+            bad(
+                &size_field,
+                format!(
+                    "expected {} for each year, as \"600k; 600k; 1.5m\", found \"{w}\"",
+                    o.sizing.figure()
+                ),
+            )
+        })?;
+        if size.is_empty() {
+            return Err(bad(
+                &size_field,
+                format!("expected {} for at least the first year", o.sizing.figure()),
+            ));
+        }
+        let reach_field = format!("reach.{}", o.id);
+        let most_deprived = match text(&reach_field) {
+            "" => None,
+            "all" => Some(0),
+            _ => whole(&reach_field, 1, 100_000)?,
+        };
+        let need_at_least = match text(&format!("need.{}", o.id)) {
+            "" => None,
+            n if pages::NEED_LEVELS.iter().any(|(k, _)| *k == n) => Some(n.to_string()),
+            n => {
+                return Err(bad(
+                    &format!("need.{}", o.id),
+                    format!(
+                        "expected a need level, found \"{}\"",
+                        crate::input::quote(n)
+                    ),
+                ));
+            }
+        };
+        chosen.push(Chosen {
+            id: o.id.clone(),
+            size,
+            most_deprived,
+            need_at_least,
+        });
+    }
+    Ok((
+        Design {
+            name: text("name").to_string(),
+            years,
+            chosen,
+        },
+        replicates,
+    ))
+}
+
+/// Checks a design and, unless only a check was asked for, queues its
+/// run. A refusal is shown on the form, with what was typed kept.
+pub(super) async fn submit(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Result<Response, Problem> {
+    analyst(&app, &headers)?;
+    let library = app.bench.library()?;
+    let row = place_row(library, f.get("place").map(String::as_str).unwrap_or(""))?;
+    let checked = {
+        let (app, f, row) = (app.clone(), f.clone(), row.clone());
+        tokio::task::spawn_blocking(move || {
+            let library = app.bench.library.as_ref().expect("checked above");
+            design_from(library, &f).and_then(|(design, replicates)| {
+                let (files, loaded) = library.files(&row, &design)?;
+                Ok((design, replicates, files, loaded))
+            })
+        })
+        .await
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))?
+    };
+    let (design, replicates, files, loaded) = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            let page = pages::design(row, library, &f, Some(&e.to_string()), None);
+            return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        }
+    };
+    let warnings: Vec<String> = loaded
+        .iter()
+        .flat_map(|l| l.warnings.iter().map(|w| w.to_string()))
+        .collect();
+    if f.get("go").map(String::as_str) == Some("check") {
+        return Ok(pages::design(row, library, &f, None, Some(&warnings)).into_response());
+    }
+    let id = app
+        .store
+        .queue_run(&row.name, &design, &files, replicates)
+        .map_err(refused("/workbench"))?;
+    app.bench.bell.ring();
+    Ok(Redirect::to(&format!("/workbench/runs/{id}")).into_response())
+}
+
+/// A run's page: its progress while it runs, its results when done.
+pub(super) async fn run_page(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+) -> Result<Markup, Problem> {
+    analyst(&app, &headers)?;
+    let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+    let files = outputs(&app.bench.runs, &run);
+    Ok(pages::run(
+        &run,
+        &files,
+        &headline(&app.bench.runs, &run),
+        false,
+    ))
+}
+
+/// A run's read-only page, for a colleague given its link.
+pub(super) async fn shared_page(
+    State(app): State<Shared>,
+    UrlPath(token): UrlPath<String>,
+) -> Result<Markup, Problem> {
+    let run = app
+        .store
+        .run_shared(&token)?
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "there is no such shared run", "/"))?;
+    let files = outputs(&app.bench.runs, &run);
+    Ok(pages::run(
+        &run,
+        &files,
+        &headline(&app.bench.runs, &run),
+        true,
+    ))
+}
+
+pub(super) async fn cancel(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    analyst(&app, &headers)?;
+    app.store.run(id)?.ok_or_else(no_such_run)?;
+    app.store.cancel(id)?;
+    Ok(Redirect::to(&format!("/workbench/runs/{id}")).into_response())
+}
+
+/// A file a run wrote, by its name in the run's output folder.
+pub(super) async fn run_file(
+    State(app): State<Shared>,
+    UrlPath((id, name)): UrlPath<(i64, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    analyst(&app, &headers)?;
+    let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+    serve_output(&app.bench.runs, &run, &name)
+}
+
+/// A file a shared run wrote.
+pub(super) async fn shared_file(
+    State(app): State<Shared>,
+    UrlPath((token, name)): UrlPath<(String, String)>,
+) -> Result<Response, Problem> {
+    let run = app
+        .store
+        .run_shared(&token)?
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "there is no such shared run", "/"))?;
+    serve_output(&app.bench.runs, &run, &name)
+}
+
+/// One of a run's scenario files, as the command line runs it.
+pub(super) async fn scenario_file(
+    State(app): State<Shared>,
+    UrlPath((id, name)): UrlPath<(i64, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    analyst(&app, &headers)?;
+    app.store.run(id)?.ok_or_else(no_such_run)?;
+    let files = app.store.run_files(id)?;
+    let text = files
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| t.to_string())
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "the run has no such scenario file",
+                "/workbench",
+            )
+        })?;
+    Ok(download(
+        &name,
+        "text/plain; charset=utf-8",
+        text.into_bytes(),
+    ))
+}
+
+/// A file as a download named `name`.
+fn download(name: &str, kind: &'static str, bytes: Vec<u8>) -> Response {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The kind of an output file, and whether it opens in the browser.
+fn kind_of(name: &str) -> (&'static str, bool) {
+    match name.rsplit('.').next().unwrap_or("") {
+        "html" => ("text/html; charset=utf-8", true),
+        "svg" => ("image/svg+xml", true),
+        "png" => ("image/png", true),
+        "csv" => ("text/csv; charset=utf-8", false),
+        "json" => ("application/json", false),
+        "xlsx" => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            false,
+        ),
+        "toml" => ("text/plain; charset=utf-8", false),
+        _ => ("application/octet-stream", false),
+    }
+}
+
+/// Output file `name` of a finished run: a name among the files its
+/// folder holds (the folder is listed, and the name must be one of the
+/// list), read up to [`MOST_SERVED`] bytes.
+fn serve_output(runs: &Path, run: &RunRow, name: &str) -> Result<Response, Problem> {
+    let missing = || {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "the run has no such file",
+            "/workbench",
+        )
+    };
+    if run.state != RunState::Done || !outputs(runs, run).iter().any(|(n, _)| n == name) {
+        return Err(missing());
+    }
+    let (_, out) = queue::folders(runs, run.id);
+    let path = out.join(name);
+    let bytes = crate::input::read_bytes(&path, MOST_SERVED).map_err(|_| missing())?;
+    let (kind, inline) = kind_of(name);
+    if inline {
+        return Ok((
+            [(header::CONTENT_TYPE, HeaderValue::from_static(kind))],
+            bytes,
+        )
+            .into_response());
+    }
+    let file = name.rsplit('/').next().unwrap_or(name);
+    Ok(download(file, kind, bytes))
+}
+
+/// A finished run's output files, by name (`charts/npv.svg`) and size, in
+/// name order: the folder's files and its sub-folders' (one level), none
+/// that is a link. Nothing before the run is done.
+fn outputs(runs: &Path, run: &RunRow) -> Vec<(String, u64)> {
+    if run.state != RunState::Done {
+        return Vec::new();
+    }
+    let (_, out) = queue::folders(runs, run.id);
+    let mut found = Vec::new();
+    let mut look = |dir: &Path, prefix: &str, deeper: bool| -> Vec<PathBuf> {
+        let mut more = Vec::new();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return more;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            let name = e.file_name().to_string_lossy().into_owned();
+            if meta.is_file() {
+                found.push((format!("{prefix}{name}"), meta.len()));
+            } else if meta.is_dir() && deeper {
+                more.push(e.path());
+            }
+        }
+        more
+    };
+    for sub in look(&out, "", true) {
+        let prefix = format!(
+            "{}/",
+            sub.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        look(&sub, &prefix, false);
+    }
+    found.retain(|(n, _)| {
+        Path::new(n)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    });
+    found.sort();
+    found
+}
+
+/// The headline of a finished run, read from the economics file it wrote:
+/// each policy's net present value (median and 90% band) and chance of
+/// paying back, named as the terminal and the report name them.
+fn headline(runs: &Path, run: &RunRow) -> Vec<pages::Headline> {
+    if run.state != RunState::Done {
+        return Vec::new();
+    }
+    let (_, out) = queue::folders(runs, run.id);
+    let Ok(bytes) =
+        crate::input::read_bytes(&out.join(crate::published::ECONOMICS_FILE), MOST_SERVED)
+    else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Vec::new();
+    };
+    let empty = Vec::new();
+    let appraisals = json["appraisals"].as_array().unwrap_or(&empty);
+    appraisals
+        .iter()
+        .map(|a| {
+            let f = |k: &str, q: &str| a[k][q].as_f64();
+            pages::Headline {
+                scenario: a["scenario"].as_str().unwrap_or("").to_string(),
+                npv: [f("npv", "p5"), f("npv", "p50"), f("npv", "p95")],
+                chance: a["probability_npv_positive"].as_f64(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kind_of;
+
+    #[test]
+    fn pages_open_in_the_browser_and_data_downloads() {
+        assert!(kind_of("report.html").1);
+        assert!(kind_of("charts/npv.svg").1);
+        assert!(!kind_of("upstream.xlsx").1);
+        assert!(!kind_of("budget.csv").1);
+        assert_eq!(kind_of("x").0, "application/octet-stream");
+    }
+}

@@ -1,0 +1,357 @@
+//! The workbench's pages, rendered on the server like the learning
+//! simulation's: no script, nothing from elsewhere. Figures are named as
+//! the terminal and the report name them.
+
+use maud::{Markup, html};
+
+use super::super::pages::page;
+use super::super::store::{RunRow, State};
+use crate::format::{count, money, percent, thousands};
+use crate::region::PlaceRow;
+use crate::workbench::{Library, Offered, PLACE_FILE, POLICY_FILE};
+
+/// The need levels a programme may take from, by their scenario names.
+pub(super) const NEED_LEVELS: [(&str, &str); 4] = [
+    ("thriving", "everyone (thriving and up)"),
+    ("coping", "coping and up"),
+    ("struggling", "struggling and up"),
+    ("crisis", "in crisis only"),
+];
+
+/// Figures as the form shows them: "350,000; 1,500,000".
+pub(super) fn figures(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| {
+            if v.fract() == 0.0 {
+                thousands(*v)
+            } else {
+                v.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A policy's headline, from the run's economics file.
+pub(super) struct Headline {
+    /// The policy.
+    pub scenario: String,
+    /// Its net present value's 5th, 50th and 95th percentiles.
+    pub npv: [Option<f64>; 3],
+    /// The chance its net present value is above zero.
+    pub chance: Option<f64>,
+}
+
+/// Asks for the server's key.
+pub(super) fn key() -> Markup {
+    page(
+        "Commissioner's workbench",
+        html! {
+            p { "Choose your place, design a policy from the library of interventions, run it, and take its board page to a meeting: no command line, no scenario files to write." }
+            form.card method="post" action="/workbench/key" {
+                h2 { "Open the workbench" }
+                label { "Key (printed when the server started) " input name="key" type="password" required autocomplete="off"; }
+                button type="submit" { "Open" }
+            }
+        },
+    )
+}
+
+/// Choosing a place, and the runs so far.
+pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
+    let mut regions: Vec<&str> = library
+        .places
+        .iter()
+        .map(|p| p.region.as_deref().unwrap_or("Other"))
+        .collect();
+    regions.dedup();
+    regions.sort();
+    regions.dedup();
+    page(
+        "Commissioner's workbench",
+        html! {
+            form.card method="get" action="/workbench/design" {
+                h2 { "1. Start from your place" }
+                p.note { "An English upper-tier authority from the bundled places table: its residents and how many live in each deprivation decile, laid out as neighbourhoods. Everything else starts at the baseline's national defaults." }
+                label { "Place "
+                    select name="place" required {
+                        @for r in &regions {
+                            optgroup label=(r) {
+                                @for p in library.places.iter().filter(|p| p.region.as_deref().unwrap_or("Other") == *r) {
+                                    option value=(p.name) { (p.name) " (" (count(p.residents as f64)) " residents)" }
+                                }
+                            }
+                        }
+                    }
+                }
+                button type="submit" { "Design a policy for this place" }
+            }
+            h2 { "Runs" }
+            @if runs.is_empty() {
+                p.note { "No runs yet." }
+            } @else {
+                div.scroll {
+                    table {
+                        thead { tr { th { "Policy" } th { "Place" } th { "Version" } th { "State" } } }
+                        tbody {
+                            @for r in runs {
+                                tr {
+                                    td { a href=(format!("/workbench/runs/{}", r.id)) { (r.name) } }
+                                    td { (r.place) }
+                                    td { (r.version) }
+                                    td { (state_words(r)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn state_words(r: &RunRow) -> String {
+    match r.state {
+        State::Running if r.jobs > 0 => format!("running: {} of {} replicates", r.done, r.jobs),
+        s => s.words().to_string(),
+    }
+}
+
+/// The design form for `place`, filled in from `typed` (what was sent, or
+/// an earlier run's design), with the refusal or the check's warnings.
+pub(super) fn design(
+    place: &PlaceRow,
+    library: &Library,
+    typed: &super::Fields,
+    problem: Option<&str>,
+    checked: Option<&[String]>,
+) -> Markup {
+    let fresh = typed.is_empty();
+    let value = |k: &str| typed.get(k).cloned().unwrap_or_default();
+    page(
+        &format!("A policy for {}", place.name),
+        html! {
+            section.card {
+                h2 { "The place" }
+                p { (count(place.residents as f64)) " residents"
+                    @if let Some(r) = &place.region { " in " (r) } "." }
+                div.scroll {
+                    table {
+                        caption.note { "Residents in each national deprivation decile (1: most deprived), from the bundled places table" }
+                        tr { @for d in 1..=10 { th { (d) } } }
+                        tr { @for v in place.deciles { td { (count(v)) } } }
+                    }
+                }
+                p.note { "Laid out as neighbourhoods of about the baseline's size, most deprived first, as " code { "upstream new-place --place" } " lays them out. Rates, costs and behaviour are the baseline's national defaults, each with its source and confidence in the run's assumptions." }
+            }
+            @if let Some(p) = problem {
+                p.message role="alert" { (p) }
+            }
+            @if let Some(w) = checked {
+                @if w.is_empty() {
+                    p.ok role="status" { "Checked: the design makes scenarios that load, with no warnings." }
+                } @else {
+                    div.message role="status" {
+                        p { "Checked: the design loads, with these warnings (the command line gives the same):" }
+                        ul { @for x in w { li { (x) } } }
+                    }
+                }
+            }
+            form.card method="post" action="/workbench/design" {
+                input type="hidden" name="place" value=(place.name);
+                h2 { "2. Design the policy" }
+                label { "Policy name " input name="name" required maxlength="80" value=(if fresh { format!("Prevention in {}", place.name) } else { value("name") }); }
+                label { "Years to look ahead (blank: the baseline's 10) " input name="years" inputmode="numeric" size="4" value=(value("years")); }
+                label { "Replicates (runs of luck) per scenario " input name="replicates" inputmode="numeric" size="4" value=(if fresh { super::DEFAULT_REPLICATES.to_string() } else { value("replicates") }); }
+                h3 { "Interventions" }
+                p.note { "Each as its library scenario writes it: its effects, evidence and unit cost. Set its size by year (the last year's carries on), where it reaches, and the need it takes from. Amounts may be written as £750k or 1.5m; years are separated by a semicolon or a comma and a space." }
+                @for o in &library.offered {
+                    (offer(o, typed, fresh))
+                }
+                button type="submit" name="go" value="check" { "Check" }
+                " "
+                button type="submit" name="go" value="run" { "Run" }
+            }
+        },
+    )
+}
+
+/// One intervention's card on the design form.
+fn offer(o: &Offered, typed: &super::Fields, fresh: bool) -> Markup {
+    let key = |k: &str| format!("{k}.{}", o.id);
+    let value = |k: &str| typed.get(&key(k)).cloned().unwrap_or_default();
+    let size = if fresh {
+        figures(&o.size)
+    } else {
+        value("size")
+    };
+    let reach = if fresh {
+        o.most_deprived.map(|n| n.to_string()).unwrap_or_default()
+    } else {
+        value("reach")
+    };
+    let need = if fresh {
+        o.need_at_least.clone().unwrap_or_default()
+    } else {
+        value("need")
+    };
+    html! {
+        fieldset.card {
+            legend {
+                label { input type="checkbox" name=(key("take")) value="1" checked[value("take") == "1"]; " " strong { (o.name) } }
+            }
+            p { (o.description) }
+            p.note {
+                "Paid by: " (payer_words(&o.payer)) ". Evidence of its effects: " strong { (o.grade()) } "."
+                @if let Some((what, s)) = &o.unit_cost {
+                    " " (capitalised(what)) ": " (s.value.parse::<f64>().map(crate::format::pounds).unwrap_or_else(|_| s.value.clone()))
+                    @if let Some(src) = &s.source { " (" (src) ")" }
+                    "."
+                }
+            }
+            details {
+                summary { "Its effects and their sources" }
+                ul {
+                    @for (words, s) in &o.effects {
+                        li { (words) " — " (s.confidence.as_deref().unwrap_or("not graded"))
+                            @if let Some(src) = &s.source { ": " (src) } }
+                    }
+                }
+            }
+            label { "Size by year, " (o.sizing.unit()) " " input name=(key("size")) value=(size) size="30"; }
+            @if o.kind != "places" {
+                label { "Neighbourhoods reached: the most deprived " input name=(key("reach")) value=(reach) size="5" inputmode="numeric"; " (blank: as the library's; \"all\": every one)" }
+            }
+            @if o.kind == "caseload" {
+                label { "Need level taken "
+                    select name=(key("need")) {
+                        option value="" selected[need.is_empty()] { "as the library's" }
+                        @for (k, words) in NEED_LEVELS {
+                            option value=(k) selected[need == k] { (words) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A run's page: while it waits or runs, its progress (the page refreshes
+/// itself); when done, its headline, board page and files; `shared`: the
+/// read-only page a colleague opens from its link.
+pub(super) fn run(
+    r: &RunRow,
+    files: &[(String, u64)],
+    headline: &[Headline],
+    shared: bool,
+) -> Markup {
+    let base = if shared {
+        format!("/shared/{}", r.share)
+    } else {
+        format!("/workbench/runs/{}", r.id)
+    };
+    let body = html! {
+        @if r.state.is_live() {
+            meta http-equiv="refresh" content="2";
+        }
+        p { "Place: " strong { (r.place) } "; version " (r.version) " of this policy; "
+            (r.replicates) " replicates (runs of luck) per scenario." }
+        @match r.state {
+            State::Queued => { p role="status" { "Waiting in the queue: it starts when the runs before it finish." } }
+            State::Running => {
+                p role="status" { "Running: " (r.done) " of " (r.jobs.max(1)) " replicates done." }
+                progress max=(r.jobs.max(1)) value=(r.done) { (r.done) " of " (r.jobs) }
+            }
+            State::Failed => { div.message role="alert" { p { "The run failed:" } pre { (r.message) } } }
+            State::Cancelled => { p.message role="status" { "Cancelled." } }
+            State::Done => {
+                h2 { "The board summary" }
+                @for h in headline {
+                    section.card {
+                        h3 { (h.scenario) }
+                        p { "NPV median (90%): " strong { (opt_money(h.npv[1])) } " (" (opt_money(h.npv[0])) " to " (opt_money(h.npv[2])) "). "
+                            "Chance NPV > 0: " strong { (h.chance.map(percent).unwrap_or_else(|| "–".into())) } "." }
+                    }
+                }
+                p { a.button href=(format!("{base}/files/{}", crate::published::REPORT_FILE)) { "Open the board page" } }
+                p.note { "The board page is the run's report: its first pages are the board summary, then the charts, the money by payer and financial year, and every assumption with its source." }
+                @if !r.message.trim().is_empty() {
+                    details { summary { "What the run said" } pre { (r.message) } }
+                }
+            }
+        }
+        @if !shared && r.state.is_live() {
+            form method="post" action=(format!("/workbench/runs/{}/cancel", r.id)) {
+                button type="submit" { "Cancel this run" }
+            }
+        }
+        @if !files.is_empty() {
+            h2 { "Downloads" }
+            div.scroll {
+                table {
+                    @for (name, bytes) in files.iter().filter(|(n, _)| !n.starts_with("charts/")) {
+                        tr { td { a href=(format!("{base}/files/{name}")) { (name) } } td { (file_size(*bytes)) } }
+                    }
+                }
+            }
+            p.note { (files.iter().filter(|(n, _)| n.starts_with("charts/")).count()) " charts (SVG and PNG) are in the board page and the workbook." }
+        }
+        @if !shared {
+            h2 { "The scenario files" }
+            p { "The run ran these files; the command line gives the same files, byte for byte:" }
+            pre { "upstream run " (PLACE_FILE) " " (POLICY_FILE) " --replicates " (r.replicates) }
+            ul {
+                @for f in [PLACE_FILE, POLICY_FILE, crate::workbench::BASELINE_FILE] {
+                    li { a href=(format!("/workbench/runs/{}/scenario/{f}", r.id)) { (f) } }
+                }
+            }
+            p { a href=(format!("/workbench/design?place={}&from={}", urlencode(&r.place), r.id)) { "Change this design (a new version)" } }
+            @if r.state == State::Done {
+                p { "A read-only link for a colleague: " code { (format!("/shared/{}", r.share)) } }
+            }
+        }
+    };
+    page(&r.name, body)
+}
+
+/// A download's size: "12 kB", "3.4 MB".
+fn file_size(bytes: u64) -> String {
+    if bytes < 1 << 20 {
+        format!("{} kB", bytes.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1u64 << 20) as f64)
+    }
+}
+
+fn opt_money(v: Option<f64>) -> String {
+    v.map(money).unwrap_or_else(|| "–".into())
+}
+
+fn capitalised(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// A payer by its name for people ("Children's services"), as the outputs
+/// name it.
+fn payer_words(payer: &str) -> String {
+    crate::model::Payer::ALL
+        .iter()
+        .find(|p| p.name() == payer)
+        .map_or_else(|| payer.replace('_', " "), |p| p.label().to_string())
+}
+
+/// `text` for a query string.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,372 @@
+//! The commissioner's workbench over HTTP, against the real `upstream
+//! serve`: a place chosen from the bundled table and a policy designed on
+//! the form run in the browser give the command line's files byte for
+//! byte; refusals are shown on the form with what was typed kept; the
+//! pages need the key, a shared link only its own run; ten people queueing
+//! at once lose nothing; a server killed mid-run queues the run again and
+//! never shows half a result.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::common::every_file;
+use crate::serve::{Browser, KEY, Page, Server};
+
+/// A browser holding the workbench's key.
+fn analyst(server: &Server) -> Browser {
+    let mut b = Browser::new(server);
+    let p = b.post("/workbench/key", &[("key", KEY)]);
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert!(b.cookies.contains_key("upstream_analyst"));
+    b
+}
+
+/// A small design for Rutland: the hubs and whole-family early help,
+/// sized and aimed on the form.
+fn small_design<'a>(name: &'a str, years: &'a str, replicates: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("place", "Rutland"),
+        ("name", name),
+        ("years", years),
+        ("replicates", replicates),
+        ("take.hubs", "1"),
+        ("size.hubs", "£200k; £300k"),
+        ("reach.hubs", "2"),
+        ("take.family_early_help", "1"),
+        ("size.family_early_help", "150,000"),
+        ("reach.family_early_help", "all"),
+        ("need.family_early_help", "struggling"),
+        ("go", "run"),
+    ]
+}
+
+/// A page's text with the HTML escapes of quotes and ampersands undone.
+fn text(p: &Page) -> String {
+    p.body
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The run a design was queued as, from the answer's redirect.
+fn queued(p: &Page) -> String {
+    assert_eq!(p.status, 303, "{}", p.body);
+    p.location.clone().expect("a redirect to the run's page")
+}
+
+/// Waits for the run at `page` to end; its page.
+fn ended(b: &mut Browser, page: &str, within: Duration) -> Page {
+    let start = Instant::now();
+    loop {
+        let p = b.get(page);
+        assert_eq!(p.status, 200, "{}", p.body);
+        if !p.body.contains("http-equiv=\"refresh\"") {
+            return p;
+        }
+        assert!(
+            start.elapsed() < within,
+            "the run at {page} did not end within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The links of a page under `prefix`.
+fn links<'a>(body: &'a str, prefix: &str) -> Vec<&'a str> {
+    body.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.starts_with(prefix))
+        .collect()
+}
+
+/// Downloads run `run`'s scenario files into `dir` and runs them as the
+/// command line would; the files it writes.
+fn command_line_run(
+    b: &Browser,
+    run: &str,
+    dir: &Path,
+    replicates: &str,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    for f in ["baseline.toml", "place.toml", "policy.toml"] {
+        let (status, bytes) = b.get_bytes(&format!("{run}/scenario/{f}"));
+        assert_eq!(status, 200, "{f}");
+        std::fs::write(dir.join(f), bytes).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+        .current_dir(dir)
+        .args([
+            "run",
+            "place.toml",
+            "policy.toml",
+            "-r",
+            replicates,
+            "-o",
+            "out",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    every_file(&dir.join("out"))
+}
+
+#[test]
+fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("w.sqlite"));
+    let mut b = analyst(&server);
+    let home = b.get("/workbench");
+    assert!(home.body.contains("Start from your place") && home.body.contains("Doncaster"));
+    let form = b.get("/workbench/design?place=Rutland");
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Neighbourhood hub") && form.body.contains("40,476 residents"));
+    let run = queued(&b.post(
+        "/workbench/design",
+        &small_design("Hubs and early help", "2", "2"),
+    ));
+    let page = ended(&mut b, &run, Duration::from_secs(120));
+    assert!(page.body.contains("The board summary"), "{}", page.body);
+    assert!(page.body.contains("NPV median (90%)"));
+    // Every file the run wrote, fetched over HTTP, is the command line's.
+    let cli = command_line_run(&b, &run, tmp.path(), "2");
+    assert!(cli.contains_key("report.html") && cli.contains_key("upstream.xlsx"));
+    let files: Vec<&str> = links(&page.body, &format!("{run}/files/"));
+    assert!(files.len() >= 10, "{files:?}");
+    for link in &files {
+        let name = link.strip_prefix(&format!("{run}/files/")).unwrap();
+        let (status, bytes) = b.get_bytes(link);
+        assert_eq!(status, 200, "{name}");
+        assert!(
+            cli.get(name) == Some(&bytes),
+            "{name} differs from the command line's"
+        );
+    }
+    // The policy file states the form's settings.
+    let (_, policy) = b.get_bytes(&format!("{run}/scenario/policy.toml"));
+    let policy = String::from_utf8(policy).unwrap();
+    assert!(policy.contains("value = [200000, 300000]"), "{policy}");
+    assert!(policy.contains("neighbourhoods = \"all\""), "{policy}");
+    assert!(
+        policy.contains("need_at_least = \"struggling\""),
+        "{policy}"
+    );
+    // Without the key, nothing; with the run's shared link, only that run.
+    let mut stranger = Browser::new(&server);
+    assert_eq!(stranger.get(&run).status, 403);
+    assert_eq!(
+        stranger.get(&format!("{run}/files/report.html")).status,
+        403
+    );
+    assert_eq!(stranger.get("/workbench/design?place=Rutland").status, 403);
+    let share = page
+        .body
+        .split("/shared/")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("a shared link");
+    let shared = stranger.get(&format!("/shared/{share}"));
+    assert_eq!(shared.status, 200);
+    assert!(shared.body.contains("NPV median (90%)") && !shared.body.contains("Cancel"));
+    let (status, report) = stranger.get_bytes(&format!("/shared/{share}/files/report.html"));
+    assert_eq!((status, &report), (200, &cli["report.html"]));
+    assert_eq!(stranger.get("/shared/not-a-token").status, 404);
+    // A name outside the run's files is not served.
+    for bad in [
+        "../w.sqlite",
+        "..%2F..%2Fw.sqlite",
+        "scenarios/place.toml",
+        "nothing.csv",
+    ] {
+        assert_eq!(b.get(&format!("{run}/files/{bad}")).status, 404, "{bad}");
+    }
+}
+
+#[test]
+fn refusals_are_shown_on_the_form_with_what_was_typed_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("w.sqlite"));
+    let mut b = analyst(&server);
+    let mut form = small_design("Refused", "2", "2");
+    form.retain(|(k, _)| *k != "size.hubs");
+    form.push(("size.hubs", "£200k, lots"));
+    let p = b.post("/workbench/design", &form);
+    assert_eq!(p.status, 400);
+    assert!(
+        text(&p).contains(
+            "size.hubs: expected an amount in £ for each year, as \"600k; 600k; 1.5m\", found \"lots\""
+        ),
+        "{}",
+        p.body
+    );
+    assert!(
+        text(&p).contains("value=\"£200k, lots\""),
+        "what was typed is kept"
+    );
+    // Refused in the scenario loader's own words, as the command line
+    // says them, naming the file, the line and the field.
+    let mut form = small_design("Too far", "2", "2");
+    form.retain(|(k, _)| *k != "reach.hubs");
+    form.push(("reach.hubs", "500"));
+    let p = b.post("/workbench/design", &form);
+    assert_eq!(p.status, 400);
+    let said = text(&p);
+    let alert = said
+        .split("role=\"alert\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(
+        alert.starts_with("policy.toml") && alert.contains("targeting"),
+        "{alert}"
+    );
+    let mut form = small_design("Too long", "99", "2");
+    form.retain(|(k, _)| !k.starts_with("take."));
+    let p = b.post("/workbench/design", &form);
+    assert_eq!(p.status, 400);
+    assert!(
+        text(&p).contains("years: expected a whole number from 1 to 30, found \"99\""),
+        "{}",
+        p.body
+    );
+    let mut form = small_design("Nothing", "2", "2");
+    form.retain(|(k, _)| !k.starts_with("take."));
+    let p = b.post("/workbench/design", &form);
+    assert!(
+        p.body
+            .contains("interventions: choose at least one intervention"),
+        "{}",
+        p.body
+    );
+    // A check loads the design and gives its warnings without running it.
+    let mut form = small_design("Checked", "2", "2");
+    form.retain(|(k, _)| *k != "go" && *k != "size.hubs");
+    form.extend([("go", "check"), ("size.hubs", "£50m")]);
+    let p = b.post("/workbench/design", &form);
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        p.body
+            .contains("Checked: the design loads, with these warnings"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("interventions.hubs.annual_budget"),
+        "{}",
+        p.body
+    );
+    // Nothing was queued.
+    assert!(b.get("/workbench").body.contains("No runs yet"));
+    // A form from another site, and a design without the key, are refused.
+    let p = b.post_from(
+        "http://elsewhere.example",
+        "/workbench/design",
+        &small_design("X", "2", "2"),
+    );
+    assert_eq!(p.status, 403);
+    let mut stranger = Browser::new(&server);
+    assert_eq!(
+        stranger
+            .post("/workbench/design", &small_design("X", "2", "2"))
+            .status,
+        403
+    );
+    assert_eq!(
+        stranger
+            .post("/workbench/key", &[("key", "wrong-key-here")])
+            .status,
+        403
+    );
+    assert!(b.get("/workbench").body.contains("No runs yet"));
+}
+
+#[test]
+fn ten_people_queueing_at_once_each_get_their_run_and_a_cancelled_one_stops() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("w.sqlite"));
+    let b = analyst(&server);
+    let runs: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..10)
+            .map(|i| {
+                let mut b = b.clone();
+                s.spawn(move || {
+                    let name = format!("Person {i}");
+                    queued(&b.post("/workbench/design", &small_design(&name, "1", "1")))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut distinct = runs.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 10);
+    // The last in the queue is cancelled before it starts.
+    let mut b = b.clone();
+    let last = runs
+        .iter()
+        .max_by_key(|r| r.rsplit('/').next().unwrap().parse::<i64>().unwrap())
+        .unwrap();
+    assert_eq!(b.post(&format!("{last}/cancel"), &[]).status, 303);
+    for run in &runs {
+        let p = ended(&mut b, run, Duration::from_secs(300));
+        if run == last {
+            assert!(
+                p.body.contains("Cancelled") && !p.body.contains("Downloads"),
+                "{}",
+                p.body
+            );
+        } else {
+            assert!(p.body.contains("The board summary"), "{run}: {}", p.body);
+        }
+    }
+    let home = b.get("/workbench").body;
+    assert_eq!(home.matches(">done<").count(), 9, "{home}");
+}
+
+#[test]
+fn a_server_killed_mid_run_queues_it_again_and_never_shows_half_a_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("w.sqlite");
+    let server = Server::start(&db);
+    let mut b = analyst(&server);
+    let run = queued(&b.post("/workbench/design", &small_design("Killed", "10", "8")));
+    // Killed as soon as the run has started.
+    let start = Instant::now();
+    while !b.get(&run).body.contains("Running") {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill();
+    let server = Server::start(&db);
+    let mut b = analyst(&server);
+    let page = b.get(&run);
+    assert!(
+        !page.body.contains("Downloads") && !page.body.contains("The board summary"),
+        "half a result shown: {}",
+        page.body
+    );
+    let page = ended(&mut b, &run, Duration::from_secs(300));
+    assert!(page.body.contains("The board summary"), "{}", page.body);
+    let cli_dir = tmp.path().join("cli");
+    std::fs::create_dir(&cli_dir).unwrap();
+    let cli = command_line_run(&b, &run, &cli_dir, "8");
+    for name in [
+        "economics.json",
+        "summary.json",
+        "upstream.xlsx",
+        "report.html",
+    ] {
+        let (_, bytes) = b.get_bytes(&format!("{run}/files/{name}"));
+        assert!(cli[name] == bytes, "{name} differs from the command line's");
+    }
+}
