@@ -1067,6 +1067,42 @@ fn browser_a_facilitator_and_three_teams_play_three_rounds_to_the_debrief() {
     }
 }
 
+/// A commissioner's walk through the workbench in Debian's Chromium
+/// (tests/browser-game/workbench.mjs): from choosing Doncaster to the board
+/// page, a refusal on the form on the way, with screenshots at 1,366 and
+/// 375 px and axe-core's check of every page.
+#[test]
+#[ignore = "needs headless Chromium and node: cargo test --release --test integration browser -- --ignored"]
+fn browser_a_commissioner_goes_from_choosing_doncaster_to_the_board_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots");
+    let out = Command::new("node")
+        .arg(root.join("tests/browser-game/workbench.mjs"))
+        .arg(&server.url)
+        .arg(&shots)
+        .arg(KEY)
+        .output()
+        .expect("node runs (Debian's nodejs)");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for page in ["home", "refused", "run", "board"] {
+        for width in ["1366", "375"] {
+            let shot = format!("workbench-{page}-{width}.png");
+            let bytes = std::fs::read(shots.join(&shot)).unwrap();
+            assert!(
+                bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+                "{shot}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_facilitator_sets_up_a_game_from_uploaded_files_that_reach_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();

@@ -24,7 +24,7 @@ td{white-space:nowrap}td.text{white-space:normal;text-align:left;min-width:14rem
 .ok{border-left:4px solid #1b7a3a;background:#e9f6ee;padding:.6rem 1rem}
 form.card,section.card{background:#fff;border:1px solid #ddd;padding:1rem;margin:1rem 0}
 label{display:block;margin:.4rem 0}
-input,select,textarea{font:inherit;padding:.25rem}
+input,select,textarea{font:inherit;padding:.25rem;max-width:100%;box-sizing:border-box}
 textarea{width:100%;max-width:40rem}
 button{font:inherit;padding:.35rem 1rem;background:#0b3d5c;color:#fff;border:0;cursor:pointer}
 .code{font-size:2rem;letter-spacing:.3rem;font-weight:700}

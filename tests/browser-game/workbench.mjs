@@ -1,0 +1,139 @@
+// A commissioner's walk through the workbench in a real browser: open it
+// with the key, choose Doncaster, design a policy (a refusal shown on the
+// form first, what was typed kept), run it, watch it, and open the board
+// page; screenshots at 1,366 and 375 px, and axe-core's accessibility
+// check on every page (no serious or critical violation).
+// Usage: node workbench.mjs BASE_URL SCREENSHOT_DIR KEY
+// Started by tests/serve.rs (serve::browser_…), which starts the server.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+
+const [base, shots, key] = process.argv.slice(2);
+if (!base || !shots || !key) {
+  console.error("usage: node workbench.mjs BASE_URL SCREENSHOT_DIR KEY");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+function check(ok, what) {
+  if (!ok) throw new Error(`not as expected: ${what}`);
+}
+
+// axe-core on the page as it stands; serious and critical violations fail.
+async function accessible(page, what) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => await window.axe.run(document));
+  const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+  check(
+    bad.length === 0,
+    `${what} has no serious accessibility violation: ` +
+      bad.map((v) => `${v.id} (${v.nodes.length}): ${v.help}`).join("; "),
+  );
+}
+
+// Screenshots of the page at the projector's and a phone's width.
+async function shoot(page, name, fits = true) {
+  for (const [width, tag] of [
+    [1366, "1366"],
+    [375, "375"],
+  ]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: join(shots, `workbench-${name}-${tag}.png`), fullPage: true });
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(!fits || wide <= width + 1, `${name} fits ${width} px without scrolling sideways (${wide} px)`);
+  }
+  await page.setViewportSize({ width: 1366, height: 900 });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.UPSTREAM_CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+try {
+  // The pages load no script; axe is added by the test alone.
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 900 },
+    bypassCSP: true,
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  await page.goto(base + "/workbench");
+  await accessible(page, "the key page");
+  await page.getByLabel(/Key/).fill(key);
+  await page.getByRole("button", { name: "Open" }).click();
+  await page.waitForURL(/\/workbench$/);
+
+  // 1. Start from your place.
+  await page.getByLabel("Place").selectOption("Doncaster");
+  await accessible(page, "the workbench's first page");
+  await shoot(page, "home");
+  await page.getByRole("button", { name: "Design a policy for this place" }).click();
+  await page.waitForURL(/\/workbench\/design\?place=Doncaster/);
+  check((await page.textContent("h1")).includes("Doncaster"), "the design page names the place");
+  check((await page.textContent("main")).includes("312,785 residents"), "the place's residents");
+
+  // 2. Design the policy; a size that is not one is refused on the form.
+  await page.getByLabel("Policy name").fill("Hubs and early help in Doncaster");
+  await page.getByLabel(/Years to look ahead/).fill("2");
+  await page.getByLabel(/Replicates/).fill("2");
+  const hub = page.locator("fieldset", { hasText: "Neighbourhood hub" });
+  await hub.getByRole("checkbox").check();
+  await hub.getByLabel(/Size by year/).fill("£500k; lots");
+  await hub.getByLabel(/Neighbourhoods reached/).fill("5");
+  const early = page.locator("fieldset", { hasText: "Whole-family early help" });
+  await early.getByRole("checkbox").check();
+  await early.getByLabel(/Size by year/).fill("£600k; £900k");
+  await page.getByRole("button", { name: "Check" }).click();
+  const alert = await page.getByRole("alert").textContent();
+  check(alert.includes('size.hubs: expected an amount in £ for each year'), `the refusal, found ${alert}`);
+  check((await hub.getByLabel(/Size by year/).inputValue()) === "£500k; lots", "what was typed is kept");
+  check(await early.getByRole("checkbox").isChecked(), "the other choices are kept");
+  await accessible(page, "the design form with a refusal");
+  await shoot(page, "refused");
+  await hub.getByLabel(/Size by year/).fill("£500k; £750k");
+  await page.getByRole("button", { name: "Check" }).click();
+  check((await page.getByRole("status").first().textContent()).includes("Checked"), "the check passes");
+
+  // 3. Run it and watch.
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.waitForURL(/\/workbench\/runs\/\d+$/);
+  const runUrl = page.url();
+  await page.getByRole("heading", { name: "The board summary" }).waitFor({ timeout: 240_000 });
+  const summary = await page.textContent("main");
+  check(summary.includes("NPV median (90%)"), "the headline names its figures as the report does");
+  await accessible(page, "the run's page");
+  await shoot(page, "run");
+
+  // 4. The board page.
+  const [board] = await Promise.all([
+    page.waitForEvent("load"),
+    page.getByRole("link", { name: "Open the board page" }).click(),
+  ]);
+  void board;
+  check((await page.textContent("h2#headlines")).includes("Board summary"), "the board page opens with the board summary");
+  // The report is laid out for print and the desktop; its wide tables
+  // scroll in their own boxes.
+  await shoot(page, "board", false);
+
+  // The workbook downloads.
+  await page.goto(runUrl);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "upstream.xlsx" }).click(),
+  ]);
+  check(download.suggestedFilename() === "upstream.xlsx", "the workbook downloads");
+  console.log(`walked from choosing Doncaster to the board page; run at ${runUrl}`);
+} finally {
+  await browser.close();
+}
