@@ -96,19 +96,20 @@ fn serve(args: cli::ServeArgs) -> Result<(), Error> {
         let mut out = std::io::stdout();
         let _ = writeln!(
             out,
-            "Serving the learning simulation at http://{at}/ (games kept in {}; stop with Ctrl-C)",
-            options.database.display()
+            "Serving Upstream at http://{at}/: the learning simulation, and the commissioner's workbench at http://{at}/workbench (kept in {} and {}; stop with Ctrl-C)",
+            options.database.display(),
+            options.runs.display()
         );
         // A key given with --key is not printed: it may be kept elsewhere.
         let _ = if given {
             writeln!(
                 out,
-                "Facilitators set up games with the key given with --key; teams need only the game's code"
+                "Facilitators and analysts use the key given with --key; teams need only the game's code"
             )
         } else {
             writeln!(
                 out,
-                "Facilitators set up games with the key {0}, or at http://{at}/?key={0}; teams need only the game's code",
+                "Facilitators and analysts use the key {0}: open http://{at}/workbench?key={0} for the workbench, or http://{at}/?key={0} to set up games; teams need only the game's code",
                 options.key
             )
         };
