@@ -88,8 +88,18 @@ fn refused(why: &str) -> io::Error {
 }
 
 /// An amount as people write one: "£750k", "1.5m", "£150,000", "2bn",
-/// "350000"; `None` when it is not one (or is negative or not finite).
+/// "350000", "-5"; `None` when it is not one (or is not finite). Whether a
+/// negative amount makes sense is the caller's to say.
 pub fn amount(text: &str) -> Option<f64> {
+    let t = text.trim();
+    match t.strip_prefix(['-', '−']) {
+        Some(rest) => unsigned(rest).map(|v| -v),
+        None => unsigned(t),
+    }
+}
+
+/// An amount without a sign.
+fn unsigned(text: &str) -> Option<f64> {
     let t = text.trim().trim_start_matches('£').trim();
     let (digits, times) = match t.to_ascii_lowercase() {
         l if l.ends_with("bn") => (&t[..t.len() - 2], 1e9),
@@ -103,7 +113,7 @@ pub fn amount(text: &str) -> Option<f64> {
     }
     let clean: String = digits.chars().filter(|c| !matches!(c, ',' | ' ')).collect();
     let v = clean.parse::<f64>().ok()? * times;
-    (v.is_finite() && v >= 0.0).then(|| (v * 100.0).round() / 100.0)
+    v.is_finite().then(|| (v * 100.0).round() / 100.0)
 }
 
 /// Amounts one after another, one a year: "£600k, £600k, £1.5m" or
@@ -328,7 +338,9 @@ mod tests {
         assert_eq!(amount("2bn"), Some(2e9));
         assert_eq!(amount(" 350 000 "), Some(350_000.0));
         assert_eq!(amount("£12.345"), Some(12.35));
-        for bad in ["", "k", "abc", "-5", "£", "1e999", "NaN", "inf"] {
+        assert_eq!(amount("-5"), Some(-5.0));
+        assert_eq!(amount("−£1.5m"), Some(-1.5e6));
+        for bad in ["", "k", "abc", "--5", "£", "1e999", "NaN", "inf"] {
             assert_eq!(amount(bad), None, "{bad}");
         }
         assert_eq!(

@@ -96,7 +96,7 @@ fn serve(args: cli::ServeArgs) -> Result<(), Error> {
         let mut out = std::io::stdout();
         let _ = writeln!(
             out,
-            "Serving Upstream at http://{at}/: the learning simulation, and the commissioner's workbench at http://{at}/workbench (kept in {} and {}; stop with Ctrl-C)",
+            "Serving Upstream at http://{at}/ (the learning simulation) and http://{at}/workbench (the commissioner's workbench); kept in {} and {}; stop with Ctrl-C",
             options.database.display(),
             options.runs.display()
         );
@@ -191,7 +191,7 @@ fn new_place(args: cli::NewPlaceArgs) -> Result<(), Error> {
             let base = app::load(&baseline, &Default::default())?;
             PlaceFigures {
                 name: args.name.clone().unwrap_or_else(|| row.name.clone()),
-                ..place::figures_from_row(&row, &base.config, given)
+                ..upstream::region::figures(&row, &base.config, given)
             }
         }
         (None, Some(csv)) => PlaceFigures {

@@ -27,7 +27,8 @@ pub struct NeighbourhoodRow {
 }
 
 /// Last year's activity in the place, as far as the user knows it.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Activity {
     /// A&E attendances in the year.
     pub ae_attendances: Option<f64>,
@@ -214,6 +215,40 @@ const TARGETS: [Target; 5] = [
 ];
 
 impl Activity {
+    /// Each figure by its name (a places table's column) and what it
+    /// counts, for a form.
+    pub const FIGURES: [(&'static str, &'static str); 5] = [
+        ("ae_attendances", "A&E attendances in the year"),
+        (
+            "unplanned_admissions",
+            "Unplanned hospital admissions in the year",
+        ),
+        ("looked_after_children", "Children looked after, on a day"),
+        (
+            "households_in_temporary_accommodation",
+            "Households in temporary accommodation, on a day",
+        ),
+        (
+            "care_home_residents",
+            "Council-funded residents of care homes, on a day",
+        ),
+    ];
+
+    /// The figure called `name` (one of [`Activity::FIGURES`]), to read or
+    /// set.
+    pub fn named(&mut self, name: &str) -> Option<&mut Option<f64>> {
+        Some(match name {
+            "ae_attendances" => &mut self.ae_attendances,
+            "unplanned_admissions" => &mut self.unplanned_admissions,
+            "looked_after_children" => &mut self.looked_after_children,
+            "households_in_temporary_accommodation" => {
+                &mut self.households_in_temporary_accommodation
+            }
+            "care_home_residents" => &mut self.care_home_residents,
+            _ => return None,
+        })
+    }
+
     /// Each count given here, else `other`'s.
     pub fn or(self, other: &Activity) -> Activity {
         Activity {
@@ -236,25 +271,6 @@ impl Activity {
             "adult_residential_care" => self.care_home_residents,
             _ => None,
         }
-    }
-}
-
-/// A place's figures from its row of a places table, laid out as a run
-/// over places lays it out: neighbourhoods of about the `baseline`'s size,
-/// at least as many as it has; each count in `given` wins over the
-/// table's.
-pub fn figures_from_row(
-    row: &crate::region::PlaceRow,
-    baseline: &Config,
-    given: Activity,
-) -> PlaceFigures {
-    let hoods = baseline.population.neighbourhoods.len();
-    let size = baseline.population.residents as f64 / hoods as f64;
-    PlaceFigures {
-        name: row.name.clone(),
-        neighbourhoods: crate::region::neighbourhoods(row, size, hoods),
-        activity: given.or(&row.activity),
-        horizon_years: None,
     }
 }
 

@@ -390,6 +390,21 @@ fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
     out
 }
 
+/// A place's figures from its row of a places table, laid out as a run
+/// over places lays it out: neighbourhoods of about the `baseline`'s size,
+/// at least as many as it has; each count in `given` wins over the
+/// table's.
+pub fn figures(row: &PlaceRow, baseline: &crate::model::Config, given: Activity) -> PlaceFigures {
+    let hoods = baseline.population.neighbourhoods.len();
+    let size = baseline.population.residents as f64 / hoods as f64;
+    PlaceFigures {
+        name: row.name.clone(),
+        neighbourhoods: neighbourhoods(row, size, hoods),
+        activity: given.or(&row.activity),
+        horizon_years: None,
+    }
+}
+
 /// The place's neighbourhoods: its residents in each decile, in
 /// neighbourhoods of about `size` residents (the baseline's own), so that
 /// an intervention aimed at "the three most deprived neighbourhoods"

@@ -345,6 +345,7 @@ impl Library {
                     name: o.name.clone(),
                     years: None,
                     chosen: vec![Chosen::as_offered(&o)],
+                    own: Activity::default(),
                 };
                 let mut set = FileSet::new();
                 set.insert(BASELINE_FILE, library.baseline.clone())
@@ -383,20 +384,21 @@ impl Library {
     /// the place (laid out as `upstream new-place --place` lays it out,
     /// over the design's horizon) and the policy. Each is loaded before it
     /// is returned, with its warnings, so a design that does not load is
-    /// refused in the command line's own words.
+    /// refused in the command line's own words. Also what was set from the
+    /// place's own figures, one line each, as `upstream new-place` says it.
     pub fn files(
         &self,
         row: &PlaceRow,
         design: &Design,
-    ) -> Result<(FileSet, Vec<Loaded>), DesignError> {
+    ) -> Result<(FileSet, Vec<Loaded>, Vec<String>), DesignError> {
         let mut set = FileSet::new();
         set.insert(BASELINE_FILE, self.baseline.clone())
             .expect("a plain name");
         let figures = place::PlaceFigures {
             horizon_years: design.years,
-            ..place::figures_from_row(row, &self.baseline_config, Activity::default())
+            ..crate::region::figures(row, &self.baseline_config, design.own.clone())
         };
-        let (place_text, _) = place::place_scenario(
+        let (place_text, notes) = place::place_scenario(
             &figures,
             Path::new(BASELINE_FILE),
             Path::new(PLACE_FILE),
@@ -410,7 +412,7 @@ impl Library {
             .iter()
             .map(|f| crate::app::load_through(Path::new(f), &Overrides::default(), &read))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((set, loaded))
+        Ok((set, loaded, notes))
     }
 }
 
@@ -441,7 +443,7 @@ impl Chosen {
 }
 
 /// A policy designed on the form.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Design {
     /// The policy's name.
     pub name: String,
@@ -449,6 +451,11 @@ pub struct Design {
     pub years: Option<u32>,
     /// The interventions it takes.
     pub chosen: Vec<Chosen>,
+    /// The place's own figures for last year, where given: the place's
+    /// rates are scaled so its residents expect them, as `upstream
+    /// new-place` scales them.
+    #[serde(default)]
+    pub own: Activity,
 }
 
 /// A TOML string.
@@ -633,8 +640,10 @@ mod tests {
             name: "Hubs".into(),
             years: Some(3),
             chosen: vec![Chosen::as_offered(l.intervention("hubs").unwrap())],
+            own: Activity::default(),
         };
-        let (_, loaded) = l.files(&row, &design).unwrap();
+        let (_, loaded, notes) = l.files(&row, &design).unwrap();
+        assert!(notes.is_empty());
         assert_eq!(loaded[0].config.name, "Rutland");
         assert_eq!(loaded[1].config.months, 36);
         // The hubs as the bundled scenario writes them, over the bundled
@@ -669,8 +678,18 @@ mod tests {
                 most_deprived: Some(5),
                 need_at_least: Some("struggling".into()),
             }],
+            own: Activity {
+                looked_after_children: Some(600.0),
+                ..Activity::default()
+            },
         };
-        let (files, loaded) = l.files(&row, &design).unwrap();
+        let (files, loaded, notes) = l.files(&row, &design).unwrap();
+        // The place's own figure scales its rates, as new-place says.
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("600 looked-after children"),
+            "{notes:?}"
+        );
         let policy: toml::Table = files
             .iter()
             .find(|(n, _)| *n == POLICY_FILE)

@@ -18,15 +18,16 @@ const FLOORS: [&[&str]; 18] = [
     &["aggregate", "economics", "present"],
     &["scenario"],
     &["observed", "game"],
-    &["serve"],
     &["published"],
     &["output"],
     &["report", "place", "elicit"],
     &["app"],
     &["region"],
-    &["shard"],
+    &["shard", "workbench"],
     &["experiments"],
     &["run"],
+    // The web server: the learning simulation and the workbench.
+    &["serve"],
     // The union of every layer's error, for the command and embedders.
     &["error"],
 ];

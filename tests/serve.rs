@@ -862,7 +862,7 @@ fn a_server_without_a_key_makes_one_and_prints_it() {
         .trim_end_matches(';');
     let key = link.split("/?key=").nth(1).unwrap().to_string();
     assert_eq!(key.len(), 16, "{second}");
-    assert!(second.contains(&format!("with the key {key}")), "{second}");
+    assert!(second.contains(&format!("use the key {key}")), "{second}");
     let url = link.split("/?key=").next().unwrap().to_string();
     let agent = ureq::AgentBuilder::new().redirects(0).build();
     let made = agent.post(&format!("{url}/games")).send_form(&[

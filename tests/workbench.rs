@@ -261,6 +261,26 @@ fn refusals_are_shown_on_the_form_with_what_was_typed_kept() {
         "{}",
         p.body
     );
+    // The place's own figure scales its rates, and the check says so; a
+    // figure that is not a count is refused.
+    let mut form = small_design("Own figures", "2", "2");
+    form.retain(|(k, _)| *k != "go");
+    form.extend([("go", "check"), ("own.looked_after_children", "60")]);
+    let p = b.post("/workbench/design", &form);
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        text(&p).contains("From your figures") && p.body.contains("60 looked-after children"),
+        "{}",
+        p.body
+    );
+    form.push(("own.ae_attendances", "-3"));
+    let p = b.post("/workbench/design", &form);
+    assert_eq!(p.status, 400);
+    assert!(
+        text(&p).contains("own.ae_attendances: expected a count of 0 or more, found \"-3\""),
+        "{}",
+        p.body
+    );
     // Nothing was queued.
     assert!(b.get("/workbench").body.contains("No runs yet"));
     // A form from another site, and a design without the key, are refused.

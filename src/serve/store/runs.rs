@@ -131,11 +131,7 @@ fn run_row(r: &Row) -> rusqlite::Result<(RunRow, String)> {
             place: r.get(1)?,
             name: r.get(2)?,
             version: r.get(3)?,
-            design: Design {
-                name: String::new(),
-                years: None,
-                chosen: Vec::new(),
-            },
+            design: Design::default(),
             replicates: r.get(5)?,
             state: State::from_db(&r.get::<_, String>(6)?),
             done: r.get::<_, i64>(7)? as u64,

@@ -168,6 +168,12 @@ fn fields_of(run: &RunRow) -> Fields {
         f.insert("years".into(), y.to_string());
     }
     f.insert("replicates".into(), run.replicates.to_string());
+    let mut own = d.own.clone();
+    for (name, _) in crate::place::Activity::FIGURES {
+        if let Some(Some(v)) = own.named(name).map(|v| *v) {
+            f.insert(format!("own.{name}"), pages::figures(&[v]));
+        }
+    }
     for c in &d.chosen {
         f.insert(format!("take.{}", c.id), "1".into());
         f.insert(format!("size.{}", c.id), pages::figures(&c.size));
@@ -253,11 +259,33 @@ fn design_from(library: &Library, f: &Fields) -> Result<(Design, u32), DesignErr
             need_at_least,
         });
     }
+    let mut own = crate::place::Activity::default();
+    for (name, _) in crate::place::Activity::FIGURES {
+        let key = format!("own.{name}");
+        let given = match text(&key) {
+            "" => None,
+            t => Some(
+                crate::input::amount(t)
+                    .filter(|v| *v >= 0.0)
+                    .ok_or_else(|| {
+                        bad(
+                            &key,
+                            format!(
+                                "expected a count of 0 or more, found \"{}\"",
+                                crate::input::quote(t)
+                            ),
+                        )
+                    })?,
+            ),
+        };
+        *own.named(name).expect("one of the figures") = given;
+    }
     Ok((
         Design {
             name: text("name").to_string(),
             years,
             chosen,
+            own,
         },
         replicates,
     ))
@@ -278,14 +306,14 @@ pub(super) async fn submit(
         tokio::task::spawn_blocking(move || {
             let library = app.bench.library.as_ref().expect("checked above");
             design_from(library, &f).and_then(|(design, replicates)| {
-                let (files, loaded) = library.files(&row, &design)?;
-                Ok((design, replicates, files, loaded))
+                let (files, loaded, notes) = library.files(&row, &design)?;
+                Ok((design, replicates, files, loaded, notes))
             })
         })
         .await
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))?
     };
-    let (design, replicates, files, loaded) = match checked {
+    let (design, replicates, files, loaded, notes) = match checked {
         Ok(c) => c,
         Err(e) => {
             let page = pages::design(row, library, &f, Some(&e.to_string()), None);
@@ -297,7 +325,11 @@ pub(super) async fn submit(
         .flat_map(|l| l.warnings.iter().map(|w| w.to_string()))
         .collect();
     if f.get("go").map(String::as_str) == Some("check") {
-        return Ok(pages::design(row, library, &f, None, Some(&warnings)).into_response());
+        let checked = pages::Checked {
+            warnings: &warnings,
+            notes: &notes,
+        };
+        return Ok(pages::design(row, library, &f, None, Some(checked)).into_response());
     }
     let id = app
         .store

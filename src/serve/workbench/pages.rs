@@ -7,6 +7,7 @@ use maud::{Markup, html};
 use super::super::pages::page;
 use super::super::store::{RunRow, State};
 use crate::format::{count, money, percent, thousands};
+use crate::place::Activity;
 use crate::region::PlaceRow;
 use crate::workbench::{Library, Offered, PLACE_FILE, POLICY_FILE};
 
@@ -41,6 +42,13 @@ pub(super) struct Headline {
     pub npv: [Option<f64>; 3],
     /// The chance its net present value is above zero.
     pub chance: Option<f64>,
+}
+
+/// What a check of a design found: its warnings, and what was set from
+/// the place's own figures.
+pub(super) struct Checked<'a> {
+    pub warnings: &'a [String],
+    pub notes: &'a [String],
 }
 
 /// Asks for the server's key.
@@ -125,7 +133,7 @@ pub(super) fn design(
     library: &Library,
     typed: &super::Fields,
     problem: Option<&str>,
-    checked: Option<&[String]>,
+    checked: Option<Checked>,
 ) -> Markup {
     let fresh = typed.is_empty();
     let value = |k: &str| typed.get(k).cloned().unwrap_or_default();
@@ -148,7 +156,15 @@ pub(super) fn design(
             @if let Some(p) = problem {
                 p.message role="alert" { (p) }
             }
-            @if let Some(w) = checked {
+            @if let Some(c) = &checked {
+                @if !c.notes.is_empty() {
+                    div.ok role="status" {
+                        p { "From your figures (rates scaled so the place's residents expect them, as " code { "upstream new-place" } " does):" }
+                        ul { @for n in c.notes { li { (n) } } }
+                    }
+                }
+            }
+            @if let Some(w) = checked.map(|c| c.warnings) {
                 @if w.is_empty() {
                     p.ok role="status" { "Checked: the design makes scenarios that load, with no warnings." }
                 } @else {
@@ -164,6 +180,13 @@ pub(super) fn design(
                 label { "Policy name " input name="name" required maxlength="80" value=(if fresh { format!("Prevention in {}", place.name) } else { value("name") }); }
                 label { "Years to look ahead (blank: the baseline's 10) " input name="years" inputmode="numeric" size="4" value=(value("years")); }
                 label { "Replicates (runs of luck) per scenario " input name="replicates" inputmode="numeric" size="4" value=(if fresh { super::DEFAULT_REPLICATES.to_string() } else { value("replicates") }); }
+                details open[Activity::FIGURES.iter().any(|(n, _)| !value(&format!("own.{n}")).is_empty())] {
+                    summary { "Your place's own figures for last year (optional)" }
+                    p.note { "Where you give one, the place's rates are scaled so its residents expect it (the baseline's present is set to your place's), as " code { "upstream new-place" } " does; the check says what each becomes." }
+                    @for (name, words) in Activity::FIGURES {
+                        label { (words) " " input name=(format!("own.{name}")) inputmode="numeric" size="10" value=(value(&format!("own.{name}"))); }
+                    }
+                }
                 h3 { "Interventions" }
                 p.note { "Each as its library scenario writes it: its effects, evidence and unit cost. Set its size by year (the last year's carries on), where it reaches, and the need it takes from. Amounts may be written as £750k or 1.5m; years are separated by a semicolon or a comma and a space." }
                 @for o in &library.offered {
