@@ -129,6 +129,10 @@ pub struct Compared {
     /// Horizon in years, overriding every scenario's own.
     #[arg(long, value_name = "N")]
     pub years: Option<u32>,
+    /// Progress as lines on standard error ("progress 3 32"), for the
+    /// workbench's server, which runs each design with this command.
+    #[arg(long, hide = true)]
+    pub progress_lines: bool,
 }
 
 impl Compared {
@@ -196,10 +200,6 @@ pub struct RunArgs {
     /// region's and all places' figures.
     #[arg(long, value_name = "FILE")]
     pub places: Option<PathBuf>,
-    /// Progress as lines on standard error ("progress 3 32"), for the
-    /// workbench's server, which runs each design with this command.
-    #[arg(long, hide = true)]
-    pub progress_lines: bool,
 }
 
 #[derive(Args, Debug)]

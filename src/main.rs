@@ -30,34 +30,34 @@ fn main() -> ExitCode {
         cli::Command::NewPlace(args) => new_place(args),
         cli::Command::Elicit(args) => elicit(args),
         cli::Command::Sensitivity(args) => {
-            let quiet = args.quiet;
+            let (quiet, lines) = (args.quiet, args.compared.progress_lines);
             let (settings, how) = args.settings();
-            experiment::<ex::sensitivity::Sensitivity>(settings, how, quiet)
+            experiment::<ex::sensitivity::Sensitivity>(settings, how, quiet, lines)
         }
         cli::Command::BreakEven(args) => {
-            let quiet = args.quiet;
+            let (quiet, lines) = (args.quiet, args.compared.progress_lines);
             let (settings, how) = args.settings();
-            experiment::<ex::break_even::BreakEven>(settings, how, quiet)
+            experiment::<ex::break_even::BreakEven>(settings, how, quiet, lines)
         }
         cli::Command::Sweep(args) => {
-            let quiet = args.quiet;
+            let (quiet, lines) = (args.quiet, args.compared.progress_lines);
             let (settings, how) = args.settings();
-            experiment::<ex::sweep::Sweep>(settings, how, quiet)
+            experiment::<ex::sweep::Sweep>(settings, how, quiet, lines)
         }
         cli::Command::Calibrate(args) => {
-            let quiet = args.quiet;
+            let (quiet, lines) = (args.quiet, false);
             let (settings, how) = args.settings();
-            experiment::<ex::calibrate::Calibrate>(settings, how, quiet)
+            experiment::<ex::calibrate::Calibrate>(settings, how, quiet, lines)
         }
         cli::Command::Review(args) => {
-            let quiet = args.quiet;
+            let (quiet, lines) = (args.quiet, false);
             let (settings, how) = args.settings();
-            experiment::<ex::review::Review>(settings, how, quiet)
+            experiment::<ex::review::Review>(settings, how, quiet, lines)
         }
         cli::Command::Optimise(args) => {
-            let quiet = args.quiet;
+            let (quiet, lines) = (args.quiet, args.compared.progress_lines);
             let (settings, how) = args.settings();
-            experiment::<ex::optimise::Optimise>(settings, how, quiet)
+            experiment::<ex::optimise::Optimise>(settings, how, quiet, lines)
         }
         cli::Command::Serve(args) => serve(args),
     };
@@ -297,6 +297,7 @@ fn report(dir: &Path, quiet: bool) -> Result<(), Error> {
 
 fn run(args: cli::RunArgs) -> Result<(), Error> {
     let threads = args.compared.threads;
+    let lines = args.compared.progress_lines;
     let run = upstream::run::Run {
         request: Request {
             strict: args.strict,
@@ -312,7 +313,7 @@ fn run(args: cli::RunArgs) -> Result<(), Error> {
     };
     let terminal = Terminal {
         quiet: args.quiet,
-        lines: args.progress_lines,
+        lines,
     };
     let said = upstream::run::run(&run, &terminal)?;
     say(&said, args.quiet);
@@ -339,16 +340,14 @@ fn runs_bar(quiet: bool) -> Bar {
 }
 
 /// Drives the experiment `E`, showing its notes and progress unless
-/// `quiet`, then printing what it says.
-fn experiment<E: Experiment>(settings: E::Settings, how: How, quiet: bool) -> Result<(), Error> {
-    let said = upstream::experiments::drive::<E>(
-        settings,
-        &how,
-        &Terminal {
-            quiet,
-            lines: false,
-        },
-    )?;
+/// `quiet`, then printing what it says; progress as lines if `lines`.
+fn experiment<E: Experiment>(
+    settings: E::Settings,
+    how: How,
+    quiet: bool,
+    lines: bool,
+) -> Result<(), Error> {
+    let said = upstream::experiments::drive::<E>(settings, &how, &Terminal { quiet, lines })?;
     say(&said, quiet);
     Ok(())
 }

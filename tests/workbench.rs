@@ -167,7 +167,7 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
         .body
         .split("/shared/")
         .nth(1)
-        .and_then(|s| s.split('<').next())
+        .and_then(|s| s.split(['"', '<']).next())
         .expect("a shared link");
     let shared = stranger.get(&format!("/shared/{share}"));
     assert_eq!(shared.status, 200);
@@ -389,4 +389,125 @@ fn a_server_killed_mid_run_queues_it_again_and_never_shows_half_a_result() {
         let (_, bytes) = b.get_bytes(&format!("{run}/files/{name}"));
         assert!(cli[name] == bytes, "{name} differs from the command line's");
     }
+}
+
+/// The command a run's page says gives its files, as arguments.
+fn command_of(page: &Page) -> Vec<String> {
+    let pre = page
+        .body
+        .split("<pre>upstream ")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("the page shows its command");
+    pre.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn experiments_start_from_a_result_and_give_the_command_lines_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("w.sqlite"));
+    let mut b = analyst(&server);
+    let run = queued(&b.post("/workbench/design", &small_design("Asked", "1", "1")));
+    let page = ended(&mut b, &run, Duration::from_secs(120));
+    assert!(page.body.contains("Ask next"), "{}", page.body);
+    // Refused: no such experiment, a sweep of an intervention the policy
+    // does not take, and too many points.
+    let ask = format!("{run}/ask");
+    for (form, says) in [
+        (
+            vec![("kind", "guess"), ("replicates", "1")],
+            "kind: expected",
+        ),
+        (
+            vec![
+                ("kind", "sweep"),
+                ("replicates", "1"),
+                ("intervention", "ta_homes"),
+                ("from", "0.5"),
+                ("to", "2"),
+                ("points", "3"),
+            ],
+            "intervention: expected one of the policy's interventions",
+        ),
+        (
+            vec![
+                ("kind", "sweep"),
+                ("replicates", "1"),
+                ("intervention", "hubs"),
+                ("from", "0.5"),
+                ("to", "2"),
+                ("points", "40"),
+            ],
+            "points: expected a whole number from 2 to 11",
+        ),
+    ] {
+        let p = b.post(&ask, &form);
+        assert_eq!(p.status, 400, "{says}");
+        assert!(text(&p).contains(says), "{says}: {}", p.body);
+    }
+    let sweep = queued(&b.post(
+        &ask,
+        &[
+            ("kind", "sweep"),
+            ("replicates", "1"),
+            ("intervention", "hubs"),
+            ("from", "0.5"),
+            ("to", "2"),
+            ("points", "3"),
+        ],
+    ));
+    let break_even = queued(&b.post(&ask, &[("kind", "break-even"), ("replicates", "1")]));
+    // An experiment does not start another.
+    assert_eq!(
+        b.post(
+            &format!("{sweep}/ask"),
+            &[("kind", "break-even"), ("replicates", "1")]
+        )
+        .status,
+        400
+    );
+    for (n, (experiment, file)) in [(sweep, "sweep.csv"), (break_even, "break_even.csv")]
+        .iter()
+        .enumerate()
+    {
+        let page = ended(&mut b, experiment, Duration::from_secs(300));
+        assert!(page.body.contains("Open its page"), "{}", page.body);
+        assert!(
+            page.body.contains(&format!("href=\"{run}\"")),
+            "the page links to its run"
+        );
+        let args = command_of(&page);
+        let dir = tmp.path().join(format!("cli-{n}"));
+        std::fs::create_dir(&dir).unwrap();
+        for f in ["baseline.toml", "place.toml", "policy.toml"] {
+            let (_, bytes) = b.get_bytes(&format!("{experiment}/scenario/{f}"));
+            std::fs::write(dir.join(f), bytes).unwrap();
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_upstream"))
+            .current_dir(&dir)
+            .args(&args)
+            .args(["-o", "out", "-q"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cli = every_file(&dir.join("out"));
+        assert!(cli.contains_key(*file), "{:?}", cli.keys());
+        let listed = links(&page.body, &format!("{experiment}/files/"));
+        assert!(listed.iter().any(|l| l.ends_with(file)), "{listed:?}");
+        for link in listed {
+            let name = link.rsplit("/files/").next().unwrap();
+            let (status, bytes) = b.get_bytes(link);
+            assert_eq!(status, 200);
+            assert!(
+                cli.get(name) == Some(&bytes),
+                "{name} differs from the command line's"
+            );
+        }
+    }
+    let page = b.get(&run);
+    assert_eq!(page.body.matches("— done").count(), 2, "{}", page.body);
 }

@@ -296,6 +296,7 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         )
         .route("/workbench/runs/{id}", get(workbench::run_page))
         .route("/workbench/runs/{id}/cancel", post(workbench::cancel))
+        .route("/workbench/runs/{id}/ask", post(workbench::ask))
         .route(
             "/workbench/runs/{id}/files/{*name}",
             get(workbench::run_file),

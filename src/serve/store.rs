@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 mod runs;
 
-pub use runs::{MAX_RUNS, RunRow, State};
+pub use runs::{Kind, MAX_RUNS, RunRow, State};
 
 use crate::game::{Announced, RoundResults, Setup, Snapshots};
 use crate::scenario::FileSet;

@@ -27,7 +27,10 @@ CREATE TABLE IF NOT EXISTS runs (
     message TEXT NOT NULL DEFAULT '',
     share TEXT NOT NULL UNIQUE,
     created INTEGER NOT NULL,
-    finished INTEGER
+    finished INTEGER,
+    kind TEXT NOT NULL DEFAULT 'run',
+    parent INTEGER REFERENCES runs(id),
+    vary TEXT NOT NULL DEFAULT ''
 );
 ";
 
@@ -38,6 +41,53 @@ pub(super) const REQUEUE: &str =
 
 /// The most runs one database holds.
 pub const MAX_RUNS: i64 = 2_000;
+
+/// What a run runs: the design itself, or an experiment started from its
+/// result, each the command line's command of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `upstream run`: the place and the policy.
+    Run,
+    /// `upstream sensitivity`: which assumptions decide the result.
+    Sensitivity,
+    /// `upstream break-even`: how strong each effect must be to pay back.
+    BreakEven,
+    /// `upstream sweep`: the result across a range of one intervention's
+    /// size.
+    Sweep,
+}
+
+impl Kind {
+    /// Every experiment a result can start.
+    pub const EXPERIMENTS: [Kind; 3] = [Kind::Sensitivity, Kind::BreakEven, Kind::Sweep];
+
+    /// The command line's command, also its name in the database.
+    pub fn command(self) -> &'static str {
+        match self {
+            Kind::Run => "run",
+            Kind::Sensitivity => "sensitivity",
+            Kind::BreakEven => "break-even",
+            Kind::Sweep => "sweep",
+        }
+    }
+
+    /// The kind whose command is `name`.
+    pub fn from_command(name: &str) -> Option<Kind> {
+        [Kind::Run, Kind::Sensitivity, Kind::BreakEven, Kind::Sweep]
+            .into_iter()
+            .find(|k| k.command() == name)
+    }
+
+    /// The question it answers, for a page.
+    pub fn question(self) -> &'static str {
+        match self {
+            Kind::Run => "What happens",
+            Kind::Sensitivity => "Which assumptions decide this",
+            Kind::BreakEven => "How strong must the effect be",
+            Kind::Sweep => "What if the size were different",
+        }
+    }
+}
 
 /// Where a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,10 +169,16 @@ pub struct RunRow {
     pub share: String,
     /// When it was queued (seconds since 1970).
     pub created: i64,
+    /// What it runs.
+    pub kind: Kind,
+    /// The run whose result started it, for an experiment.
+    pub parent: Option<i64>,
+    /// A sweep's `--vary` (NAME=FROM:TO:POINTS); empty otherwise.
+    pub vary: String,
 }
 
-const COLUMNS: &str =
-    "id, place, name, version, design, replicates, state, done, jobs, message, share, created";
+const COLUMNS: &str = "id, place, name, version, design, replicates, state, done, jobs, message, \
+                       share, created, kind, parent, vary";
 
 fn run_row(r: &Row) -> rusqlite::Result<(RunRow, String)> {
     Ok((
@@ -139,6 +195,9 @@ fn run_row(r: &Row) -> rusqlite::Result<(RunRow, String)> {
             message: r.get(9)?,
             share: r.get(10)?,
             created: r.get(11)?,
+            kind: Kind::from_command(&r.get::<_, String>(12)?).unwrap_or(Kind::Run),
+            parent: r.get(13)?,
+            vary: r.get(14)?,
         },
         r.get(4)?,
     ))
@@ -163,24 +222,7 @@ impl Store {
         let files: BTreeMap<&str, &str> = files.iter().collect();
         let files = serde_json::to_string(&files).map_err(StoreError::from)?;
         let conn = self.conn();
-        let (runs, stored): (i64, i64) = conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(files)), 0) FROM runs",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        if runs >= MAX_RUNS {
-            return Err(Refusal(format!(
-                "this server holds {MAX_RUNS} runs, its limit; start it with a new --database for more"
-            ))
-            .into());
-        }
-        if stored as u64 + files.len() as u64 > self.limits.1 {
-            return Err(Refusal(format!(
-                "this server's runs keep {} of scenario files, its limit; start it with a new --database for more",
-                crate::format::size(stored as u64)
-            ))
-            .into());
-        }
+        self.room_for(&conn, files.len() as u64)?;
         let version: i64 = conn.query_row(
             "SELECT COUNT(*) + 1 FROM runs WHERE place = ?1 AND name = ?2",
             params![place, design.name],
@@ -201,6 +243,69 @@ impl Store {
             ],
         )?;
         Ok(conn.last_insert_rowid())
+    }
+
+    /// Refuses another run of `bytes` of files when the store holds
+    /// [`MAX_RUNS`] runs, or its runs' files would pass the stored files'
+    /// limit.
+    fn room_for(&self, conn: &rusqlite::Connection, bytes: u64) -> Result<(), Outcome> {
+        let (runs, stored): (i64, i64) = conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(files)), 0) FROM runs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if runs >= MAX_RUNS {
+            return Err(Refusal(format!(
+                "this server holds {MAX_RUNS} runs, its limit; start it with a new --database for more"
+            ))
+            .into());
+        }
+        if stored as u64 + bytes > self.limits.1 {
+            return Err(Refusal(format!(
+                "this server's runs keep {} of scenario files, its limit; start it with a new --database for more",
+                crate::format::size(stored as u64)
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Queues experiment `kind` over run `parent`'s files and design, with
+    /// `replicates` and, for a sweep, `vary`; returns its number.
+    pub fn queue_experiment(
+        &self,
+        parent: i64,
+        kind: Kind,
+        replicates: u32,
+        vary: &str,
+    ) -> Result<i64, Outcome> {
+        let conn = self.conn();
+        let bytes: i64 = conn.query_row(
+            "SELECT LENGTH(files) FROM runs WHERE id = ?1",
+            [parent],
+            |r| r.get(0),
+        )?;
+        self.room_for(&conn, bytes as u64)?;
+        conn.execute(
+            "INSERT INTO runs (place, name, version, design, files, replicates, share, created,
+                               kind, parent, vary)
+             SELECT place, name, version, design, files, ?2, ?3, ?4, ?5, id, ?6
+             FROM runs WHERE id = ?1",
+            params![parent, replicates, token(), now(), kind.command(), vary],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// The experiments started from run `parent`, oldest first.
+    pub fn experiments(&self, parent: i64) -> Result<Vec<RunRow>, StoreError> {
+        let conn = self.conn();
+        let mut q = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM runs WHERE parent = ?1 ORDER BY id"
+        ))?;
+        let rows = q
+            .query_map([parent], run_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(with_design).collect()
     }
 
     /// Run `id`, if there is one.

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::Markup;
 
-use super::store::{RunRow, State as RunState};
+use super::store::{Kind, RunRow, State as RunState};
 use super::{Fields, Problem, Shared, cookie, refused, same, set_cookie};
 use crate::workbench::{Chosen, Design, DesignError, Library};
 
@@ -348,12 +348,14 @@ pub(super) async fn run_page(
     analyst(&app, &headers)?;
     let run = app.store.run(id)?.ok_or_else(no_such_run)?;
     let files = outputs(&app.bench.runs, &run);
-    Ok(pages::run(
-        &run,
-        &files,
-        &headline(&app.bench.runs, &run),
-        false,
-    ))
+    let experiments = app.store.experiments(id)?;
+    let seen = pages::Seen {
+        files: &files,
+        headline: &headline(&app.bench.runs, &run),
+        experiments: &experiments,
+        library: app.bench.library.as_ref().ok(),
+    };
+    Ok(pages::run(&run, &seen, false))
 }
 
 /// A run's read-only page, for a colleague given its link.
@@ -366,12 +368,13 @@ pub(super) async fn shared_page(
         .run_shared(&token)?
         .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "there is no such shared run", "/"))?;
     let files = outputs(&app.bench.runs, &run);
-    Ok(pages::run(
-        &run,
-        &files,
-        &headline(&app.bench.runs, &run),
-        true,
-    ))
+    let seen = pages::Seen {
+        files: &files,
+        headline: &headline(&app.bench.runs, &run),
+        experiments: &[],
+        library: None,
+    };
+    Ok(pages::run(&run, &seen, true))
 }
 
 pub(super) async fn cancel(
@@ -383,6 +386,103 @@ pub(super) async fn cancel(
     app.store.run(id)?.ok_or_else(no_such_run)?;
     app.store.cancel(id)?;
     Ok(Redirect::to(&format!("/workbench/runs/{id}")).into_response())
+}
+
+/// Starts an experiment from a finished run's result: which assumptions
+/// decide it, how strong an effect must be, or the result across a range
+/// of one intervention's size.
+pub(super) async fn ask(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Result<Response, Problem> {
+    analyst(&app, &headers)?;
+    let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+    let back = format!("/workbench/runs/{id}");
+    let bad = |text: String| Problem::new(StatusCode::BAD_REQUEST, text, &back);
+    if run.kind != Kind::Run || run.state != RunState::Done {
+        return Err(bad(
+            "an experiment starts from a finished run of a design".into()
+        ));
+    }
+    let (kind, replicates, vary) = experiment_from(&app, &run, &f).map_err(bad)?;
+    let started = app
+        .store
+        .queue_experiment(id, kind, replicates, &vary)
+        .map_err(refused(&back))?;
+    app.bench.bell.ring();
+    Ok(Redirect::to(&format!("/workbench/runs/{started}")).into_response())
+}
+
+/// The experiment the form asks for over `run`: its kind, replicates and,
+/// for a sweep, what it varies (`interventions.hubs.annual_budget=x0.5:x2:5`),
+/// or why not.
+fn experiment_from(
+    app: &super::App,
+    run: &RunRow,
+    f: &Fields,
+) -> Result<(Kind, u32, String), String> {
+    let text = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
+    let kind = Kind::from_command(text("kind"))
+        .filter(|k| Kind::EXPERIMENTS.contains(k))
+        .ok_or_else(|| {
+            format!(
+                "kind: expected sensitivity, break-even or sweep, found \"{}\"",
+                crate::input::quote(text("kind"))
+            )
+        })?;
+    let replicates = match text("replicates").parse::<u32>() {
+        Ok(r) if (1..=MAX_REPLICATES).contains(&r) => r,
+        _ => {
+            return Err(format!(
+                "replicates: expected a whole number from 1 to {MAX_REPLICATES}, found \"{}\"",
+                crate::input::quote(text("replicates"))
+            ));
+        }
+    };
+    if kind != Kind::Sweep {
+        return Ok((kind, replicates, String::new()));
+    }
+    let chosen = text("intervention");
+    let offered = app
+        .bench
+        .library
+        .as_ref()
+        .ok()
+        .and_then(|l| l.intervention(chosen))
+        .filter(|_| run.design.chosen.iter().any(|c| c.id == chosen))
+        .ok_or_else(|| {
+            format!(
+                "intervention: expected one of the policy's interventions, found \"{}\"",
+                crate::input::quote(chosen)
+            )
+        })?;
+    let multiple = |k: &str| -> Result<f64, String> {
+        match text(k).trim_start_matches(['x', '×']).parse::<f64>() {
+            Ok(v) if v.is_finite() && (0.0..=100.0).contains(&v) => Ok(v),
+            _ => Err(format!(
+                "{k}: expected a multiple from 0 to 100, found \"{}\"",
+                crate::input::quote(text(k))
+            )),
+        }
+    };
+    let (from, to) = (multiple("from")?, multiple("to")?);
+    let points = match text("points").parse::<u32>() {
+        Ok(p) if (2..=11).contains(&p) => p,
+        _ => {
+            return Err(format!(
+                "points: expected a whole number from 2 to 11, found \"{}\"",
+                crate::input::quote(text("points"))
+            ));
+        }
+    };
+    let vary = format!(
+        "interventions.{}.{}=x{from}:x{to}:{points}",
+        offered.id,
+        offered.sizing.key()
+    );
+    Ok((kind, replicates, vary))
 }
 
 /// A file a run wrote, by its name in the run's output folder.
@@ -544,7 +644,7 @@ fn outputs(runs: &Path, run: &RunRow) -> Vec<(String, u64)> {
 /// each policy's net present value (median and 90% band) and chance of
 /// paying back, named as the terminal and the report name them.
 fn headline(runs: &Path, run: &RunRow) -> Vec<pages::Headline> {
-    if run.state != RunState::Done {
+    if run.state != RunState::Done || run.kind != Kind::Run {
         return Vec::new();
     }
     let (_, out) = queue::folders(runs, run.id);

@@ -5,7 +5,7 @@
 use maud::{Markup, html};
 
 use super::super::pages::page;
-use super::super::store::{RunRow, State};
+use super::super::store::{Kind, RunRow, State};
 use crate::format::{count, money, percent, thousands};
 use crate::place::Activity;
 use crate::region::PlaceRow;
@@ -260,45 +260,68 @@ fn offer(o: &Offered, typed: &super::Fields, fresh: bool) -> Markup {
     }
 }
 
+/// What a run's page shows beside the run: its files, headline and
+/// experiments, and the library (for a sweep's choice of intervention).
+pub(super) struct Seen<'a> {
+    pub files: &'a [(String, u64)],
+    pub headline: &'a [Headline],
+    pub experiments: &'a [RunRow],
+    pub library: Option<&'a Library>,
+}
+
 /// A run's page: while it waits or runs, its progress (the page refreshes
-/// itself); when done, its headline, board page and files; `shared`: the
-/// read-only page a colleague opens from its link.
-pub(super) fn run(
-    r: &RunRow,
-    files: &[(String, u64)],
-    headline: &[Headline],
-    shared: bool,
-) -> Markup {
+/// itself); when done, its headline, board page and files, and the
+/// experiments it can start; `shared`: the read-only page a colleague
+/// opens from its link.
+pub(super) fn run(r: &RunRow, seen: &Seen, shared: bool) -> Markup {
     let base = if shared {
         format!("/shared/{}", r.share)
     } else {
         format!("/workbench/runs/{}", r.id)
+    };
+    let of = if r.kind == Kind::Run {
+        "replicates"
+    } else {
+        "runs"
+    };
+    let title = if r.kind == Kind::Run {
+        r.name.clone()
+    } else {
+        format!("{}? {}", r.kind.question(), r.name)
     };
     let body = html! {
         @if r.state.is_live() {
             meta http-equiv="refresh" content="2";
         }
         p { "Place: " strong { (r.place) } "; version " (r.version) " of this policy; "
-            (r.replicates) " replicates (runs of luck) per scenario." }
+            (r.replicates) " replicates (runs of luck) " (if r.kind == Kind::Run { "per scenario" } else { "at each point" }) "." }
+        @if let (Some(parent), false) = (r.parent, shared) {
+            p { "Started from " a href=(format!("/workbench/runs/{parent}")) { "the run of this design" } "." }
+        }
         @match r.state {
             State::Queued => { p role="status" { "Waiting in the queue: it starts when the runs before it finish." } }
             State::Running => {
-                p role="status" { "Running: " (r.done) " of " (r.jobs.max(1)) " replicates done." }
+                p role="status" { "Running: " (r.done) " of " (r.jobs.max(1)) " " (of) " done." }
                 progress max=(r.jobs.max(1)) value=(r.done) { (r.done) " of " (r.jobs) }
             }
             State::Failed => { div.message role="alert" { p { "The run failed:" } pre { (r.message) } } }
             State::Cancelled => { p.message role="status" { "Cancelled." } }
             State::Done => {
-                h2 { "The board summary" }
-                @for h in headline {
-                    section.card {
-                        h3 { (h.scenario) }
-                        p { "NPV median (90%): " strong { (opt_money(h.npv[1])) } " (" (opt_money(h.npv[0])) " to " (opt_money(h.npv[2])) "). "
-                            "Chance NPV > 0: " strong { (h.chance.map(percent).unwrap_or_else(|| "–".into())) } "." }
+                @if r.kind == Kind::Run {
+                    h2 { "The board summary" }
+                    @for h in seen.headline {
+                        section.card {
+                            h3 { (h.scenario) }
+                            p { "NPV median (90%): " strong { (opt_money(h.npv[1])) } " (" (opt_money(h.npv[0])) " to " (opt_money(h.npv[2])) "). "
+                                "Chance NPV > 0: " strong { (h.chance.map(percent).unwrap_or_else(|| "–".into())) } "." }
+                        }
                     }
+                    p { a.button href=(format!("{base}/files/{}", crate::published::REPORT_FILE)) { "Open the board page" } }
+                    p.note { "The board page is the run's report: its first pages are the board summary, then the charts, the money by payer and financial year, and every assumption with its source." }
+                } @else {
+                    p { a.button href=(format!("{base}/files/{}", crate::published::REPORT_FILE)) { "Open its page" } }
+                    p.note { "The experiment's page, as " code { "upstream " (r.kind.command()) } " writes it." }
                 }
-                p { a.button href=(format!("{base}/files/{}", crate::published::REPORT_FILE)) { "Open the board page" } }
-                p.note { "The board page is the run's report: its first pages are the board summary, then the charts, the money by payer and financial year, and every assumption with its source." }
                 @if !r.message.trim().is_empty() {
                     details { summary { "What the run said" } pre { (r.message) } }
                 }
@@ -309,21 +332,24 @@ pub(super) fn run(
                 button type="submit" { "Cancel this run" }
             }
         }
-        @if !files.is_empty() {
+        @if !shared && r.kind == Kind::Run && r.state == State::Done {
+            (ask_next(r, seen))
+        }
+        @if !seen.files.is_empty() {
             h2 { "Downloads" }
             div.scroll {
                 table {
-                    @for (name, bytes) in files.iter().filter(|(n, _)| !n.starts_with("charts/")) {
+                    @for (name, bytes) in seen.files.iter().filter(|(n, _)| !n.starts_with("charts/") && !n.contains('/')) {
                         tr { td { a href=(format!("{base}/files/{name}")) { (name) } } td { (file_size(*bytes)) } }
                     }
                 }
             }
-            p.note { (files.iter().filter(|(n, _)| n.starts_with("charts/")).count()) " charts (SVG and PNG) are in the board page and the workbook." }
+            p.note { "Charts (SVG and PNG) and each point's own results are in the page and the folder the command line writes." }
         }
         @if !shared {
             h2 { "The scenario files" }
-            p { "The run ran these files; the command line gives the same files, byte for byte:" }
-            pre { "upstream run " (PLACE_FILE) " " (POLICY_FILE) " --replicates " (r.replicates) }
+            p { "The server ran this command in the folder of these files; the command line gives the same files, byte for byte:" }
+            pre { "upstream " (super::queue::arguments(r).join(" ")) }
             ul {
                 @for f in [PLACE_FILE, POLICY_FILE, crate::workbench::BASELINE_FILE] {
                     li { a href=(format!("/workbench/runs/{}/scenario/{f}", r.id)) { (f) } }
@@ -331,11 +357,71 @@ pub(super) fn run(
             }
             p { a href=(format!("/workbench/design?place={}&from={}", urlencode(&r.place), r.id)) { "Change this design (a new version)" } }
             @if r.state == State::Done {
-                p { "A read-only link for a colleague: " code { (format!("/shared/{}", r.share)) } }
+                p { "A read-only link for a colleague: " a href=(format!("/shared/{}", r.share)) { (format!("/shared/{}", r.share)) } }
             }
         }
     };
-    page(&r.name, body)
+    page(&title, body)
+}
+
+/// The experiments a finished run can start, and those it has.
+fn ask_next(r: &RunRow, seen: &Seen) -> Markup {
+    let action = format!("/workbench/runs/{}/ask", r.id);
+    let offered: Vec<&Offered> = seen
+        .library
+        .map(|l| {
+            r.design
+                .chosen
+                .iter()
+                .filter_map(|c| l.intervention(&c.id))
+                .collect()
+        })
+        .unwrap_or_default();
+    let replicates = |id: &str| {
+        html! { label { "Replicates (runs of luck) at each point " input id=(id) name="replicates" inputmode="numeric" size="4" value="4"; } }
+    };
+    html! {
+        h2 { "Ask next" }
+        @if !seen.experiments.is_empty() {
+            ul {
+                @for e in seen.experiments {
+                    li { a href=(format!("/workbench/runs/{}", e.id)) { (e.kind.question()) "?" } " — " (state_words(e))
+                        @if !e.vary.is_empty() { " (" code { (e.vary) } ")" } }
+                }
+            }
+        }
+        form.card method="post" action=(action) {
+            h3 { "Which assumptions decide this?" }
+            p.note { "Each uncertain assumption moved to the ends of its range, one at a time: which ones move the net present value most. Runs the comparison twice for each assumption." }
+            input type="hidden" name="kind" value="sensitivity";
+            (replicates("replicates-sensitivity"))
+            button type="submit" { "Find out" }
+        }
+        form.card method="post" action=(action) {
+            h3 { "How strong must the effect be?" }
+            p.note { "Each intervention's effects scaled from none to more than stated: the strength at which it pays back." }
+            input type="hidden" name="kind" value="break-even";
+            (replicates("replicates-break-even"))
+            button type="submit" { "Find out" }
+        }
+        @if !offered.is_empty() {
+            form.card method="post" action=(action) {
+                h3 { "What if the size were different?" }
+                p.note { "One intervention's size by year multiplied across a range, the rest as designed." }
+                input type="hidden" name="kind" value="sweep";
+                label { "Intervention "
+                    select name="intervention" {
+                        @for o in &offered { option value=(o.id) { (o.name) " (" (o.sizing.unit()) ")" } }
+                    }
+                }
+                label { "From × " input name="from" value="0.5" size="4" inputmode="decimal"; }
+                label { "To × " input name="to" value="2" size="4" inputmode="decimal"; }
+                label { "Points " input name="points" value="5" size="4" inputmode="numeric"; }
+                (replicates("replicates-sweep"))
+                button type="submit" { "Find out" }
+            }
+        }
+    }
 }
 
 /// A download's size: "12 kB", "3.4 MB".

@@ -14,7 +14,22 @@ use std::time::Duration;
 
 use crate::workbench::{PLACE_FILE, POLICY_FILE};
 
-use super::super::store::{State, Store};
+use super::super::store::{Kind, RunRow, State, Store};
+
+/// The command line that gives run `row`'s files, after `upstream` (in
+/// the folder of its scenario files; where its files go, its threads and
+/// how it shows progress change no result).
+pub(in crate::serve) fn arguments(row: &RunRow) -> Vec<String> {
+    let mut args: Vec<String> = [row.kind.command(), PLACE_FILE, POLICY_FILE, "--replicates"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.push(row.replicates.to_string());
+    if row.kind == Kind::Sweep {
+        args.extend(["--vary".to_string(), row.vary.clone()]);
+    }
+    args
+}
 
 /// The folders of run `id` under `runs`: its scenario files, and its
 /// outputs.
@@ -120,15 +135,8 @@ fn attempt(store: &Store, runner: &Runner, id: i64) -> Result<(State, String), S
     let mut command = Command::new(&runner.program);
     command
         .current_dir(&scenarios)
-        .args([
-            "run",
-            PLACE_FILE,
-            POLICY_FILE,
-            "--quiet",
-            "--progress-lines",
-        ])
-        .arg("--replicates")
-        .arg(row.replicates.to_string())
+        .args(arguments(&row))
+        .args(["--quiet", "--progress-lines"])
         .arg("--threads")
         .arg(runner.threads.to_string())
         .arg("--out")
