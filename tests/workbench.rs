@@ -146,6 +146,40 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
             "{name} differs from the command line's"
         );
     }
+    // The money bridge and who pays are the run's own figures: every payer's
+    // saving over the years adds up to the bridge's revenue budget impact.
+    let economics: serde_json::Value = serde_json::from_slice(&cli["economics.json"]).unwrap();
+    let budget = economics["appraisals"][0]["bridge"]["budget"]
+        .as_array()
+        .unwrap();
+    let impact = budget.last().unwrap();
+    assert_eq!(impact["id"], "revenue_budget_impact");
+    let impact = upstream::format::money(impact["amount"]["mean"].as_f64().unwrap());
+    let all_payers = page
+        .body
+        .split("<th>All payers</th>")
+        .nth(1)
+        .expect("an All payers row");
+    let row = all_payers.split("</tr>").next().unwrap();
+    assert!(
+        row.ends_with(&format!("<th>{impact}</th>")),
+        "{row} against {impact}"
+    );
+    assert!(
+        page.body
+            .contains("Revenue budget impact, cash, all payers")
+    );
+    let lines = String::from_utf8(cli["budget.csv"].clone()).unwrap();
+    let payer_years = lines
+        .lines()
+        .filter(|l| l.contains(",revenue,Total revenue,") && !l.starts_with("Rutland,"))
+        .count();
+    assert!(payer_years >= 12, "{payer_years}");
+    assert_eq!(
+        page.body.matches("<rect class=\"pay0-").count(),
+        payer_years,
+        "a bar per payer and year"
+    );
     // The policy file states the form's settings.
     let (_, policy) = b.get_bytes(&format!("{run}/scenario/policy.toml"));
     let policy = String::from_utf8(policy).unwrap();

@@ -33,6 +33,9 @@ a.button{display:inline-block;padding:.5rem 1.2rem;background:#0b3d5c;color:#fff
 fieldset.card{background:#fff;border:1px solid #ddd;padding:.6rem 1rem;margin:.8rem 0}
 progress{width:100%;max-width:30rem;height:1.2rem}
 pre{white-space:pre-wrap;overflow-wrap:anywhere}
+.chart label.key{display:inline-block;margin:0 1rem .3rem 0}
+.swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
+.chart figure{margin:.3rem 0 1rem}.chart svg{width:100%;max-width:45rem;height:auto;background:#fff}
 ";
 
 /// A whole page.

@@ -11,6 +11,7 @@
 //! command line runs them, so the files a run writes are the command
 //! line's, byte for byte.
 
+mod chart;
 mod pages;
 pub(super) mod queue;
 
@@ -352,6 +353,7 @@ pub(super) async fn run_page(
     let seen = pages::Seen {
         files: &files,
         headline: &headline(&app.bench.runs, &run),
+        by_payer: &by_payer(&app.bench.runs, &run),
         experiments: &experiments,
         library: app.bench.library.as_ref().ok(),
     };
@@ -371,6 +373,7 @@ pub(super) async fn shared_page(
     let seen = pages::Seen {
         files: &files,
         headline: &headline(&app.bench.runs, &run),
+        by_payer: &by_payer(&app.bench.runs, &run),
         experiments: &[],
         library: None,
     };
@@ -666,9 +669,84 @@ fn headline(runs: &Path, run: &RunRow) -> Vec<pages::Headline> {
                 scenario: a["scenario"].as_str().unwrap_or("").to_string(),
                 npv: [f("npv", "p5"), f("npv", "p50"), f("npv", "p95")],
                 chance: a["probability_npv_positive"].as_f64(),
+                bridge: serde_json::from_value(a["bridge"].clone()).ok(),
             }
         })
         .collect()
+}
+
+/// Each policy's revenue saving by payer and financial year, read from the
+/// budget file its run wrote (`budget.csv`'s "Total revenue" lines, nominal
+/// £; positive when the payer saves): the figures its table and chart show.
+fn by_payer(runs: &Path, run: &RunRow) -> Vec<pages::ByPayer> {
+    if run.state != RunState::Done || run.kind != Kind::Run {
+        return Vec::new();
+    }
+    let (_, out) = queue::folders(runs, run.id);
+    let Ok(bytes) = crate::input::read_bytes(&out.join(crate::published::BUDGET_FILE), MOST_SERVED)
+    else {
+        return Vec::new();
+    };
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let Ok(header) = reader.headers().cloned() else {
+        return Vec::new();
+    };
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(scenario), Some(year), Some(payer), Some(account), Some(line), Some(saving)) = (
+        column("scenario"),
+        column("financial_year"),
+        column("payer"),
+        column("account"),
+        column("service_line"),
+        column("saving_mean"),
+    ) else {
+        return Vec::new();
+    };
+    let mut found: Vec<pages::ByPayer> = Vec::new();
+    for row in reader.records().map_while(Result::ok) {
+        let field = |i: usize| row.get(i).unwrap_or("");
+        // The baseline is the place's own scenario, named after it.
+        if field(account) != "revenue"
+            || field(line) != "Total revenue"
+            || field(scenario) == run.place
+        {
+            continue;
+        }
+        let Ok(value) = field(saving).parse::<f64>() else {
+            continue;
+        };
+        let name = field(scenario);
+        let at = match found.iter().position(|b| b.scenario == name) {
+            Some(at) => at,
+            None => {
+                found.push(pages::ByPayer {
+                    scenario: name.to_string(),
+                    years: Vec::new(),
+                    payers: Vec::new(),
+                });
+                found.len() - 1
+            }
+        };
+        let b = &mut found[at];
+        let y = match b.years.iter().position(|y| y == field(year)) {
+            Some(y) => y,
+            None => {
+                b.years.push(field(year).to_string());
+                b.years.len() - 1
+            }
+        };
+        let p = match b.payers.iter().position(|(p, _)| p == field(payer)) {
+            Some(p) => p,
+            None => {
+                b.payers.push((field(payer).to_string(), Vec::new()));
+                b.payers.len() - 1
+            }
+        };
+        let values = &mut b.payers[p].1;
+        values.resize(values.len().max(y + 1), 0.0);
+        values[y] = value;
+    }
+    found
 }
 
 #[cfg(test)]

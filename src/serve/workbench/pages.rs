@@ -42,6 +42,8 @@ pub(super) struct Headline {
     pub npv: [Option<f64>; 3],
     /// The chance its net present value is above zero.
     pub chance: Option<f64>,
+    /// Its money bridge, step by step.
+    pub bridge: Option<crate::economics::bridge::Bridge>,
 }
 
 /// What a check of a design found: its warnings, and what was set from
@@ -260,11 +262,22 @@ fn offer(o: &Offered, typed: &super::Fields, fresh: bool) -> Markup {
     }
 }
 
+/// A policy's revenue saving by payer and financial year.
+pub(super) struct ByPayer {
+    /// The policy.
+    pub scenario: String,
+    /// The financial years, in order ("2026/27").
+    pub years: Vec<String>,
+    /// Each payer (by its id) and its saving in each year.
+    pub payers: Vec<(String, Vec<f64>)>,
+}
+
 /// What a run's page shows beside the run: its files, headline and
 /// experiments, and the library (for a sweep's choice of intervention).
 pub(super) struct Seen<'a> {
     pub files: &'a [(String, u64)],
     pub headline: &'a [Headline],
+    pub by_payer: &'a [ByPayer],
     pub experiments: &'a [RunRow],
     pub library: Option<&'a Library>,
 }
@@ -318,6 +331,8 @@ pub(super) fn run(r: &RunRow, seen: &Seen, shared: bool) -> Markup {
                     }
                     p { a.button href=(format!("{base}/files/{}", crate::published::REPORT_FILE)) { "Open the board page" } }
                     p.note { "The board page is the run's report: its first pages are the board summary, then the charts, the money by payer and financial year, and every assumption with its source." }
+                    (bridges(seen.headline))
+                    (who_pays(seen.by_payer))
                 } @else {
                     p { a.button href=(format!("{base}/files/{}", crate::published::REPORT_FILE)) { "Open its page" } }
                     p.note { "The experiment's page, as " code { "upstream " (r.kind.command()) } " writes it." }
@@ -362,6 +377,76 @@ pub(super) fn run(r: &RunRow, seen: &Seen, shared: bool) -> Markup {
         }
     };
     page(&title, body)
+}
+
+/// Each policy's money bridge: from the net revenue saving to the net
+/// present value, and to the revenue budget impact, step by step (means
+/// across replicates), as the report and the workbook give it.
+fn bridges(headline: &[Headline]) -> Markup {
+    let steps = |steps: &[crate::economics::bridge::Step]| {
+        html! {
+            div.scroll {
+                table {
+                    @for s in steps {
+                        tr {
+                            td { @if s.total { strong { (s.name) } } @else { (s.name) } }
+                            td { @if s.total { strong { (money(s.amount.mean)) } } @else { (money(s.amount.mean)) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html! {
+        @for h in headline {
+            @if let Some(b) = &h.bridge {
+                h2 { "The money bridge" @if headline.len() > 1 { ": " (h.scenario) } }
+                @if let Some(why) = &b.sign_change { p { (why) } }
+                p.note { "Means across replicates, as the report's and the workbook's Money bridge give them." }
+                h3 { "From the net revenue saving to the net present value" }
+                (steps(&b.appraisal))
+                h3 { "From the net revenue saving to the revenue budget impact" }
+                (steps(&b.budget))
+            }
+        }
+    }
+}
+
+/// Who pays and who saves, by financial year: a table and a chart for
+/// each policy.
+fn who_pays(by_payer: &[ByPayer]) -> Markup {
+    html! {
+        @if !by_payer.is_empty() {
+            h2 { "Who pays and who saves, by financial year" }
+            p.note { "Each payer's revenue saving against the baseline in nominal £, as " code { "budget.csv" } " gives it (its \"Total revenue\" lines): positive when the payer saves, negative when it pays more. Over every payer and year it is the revenue budget impact (cash, all payers) of the money bridge above. Rest the pointer on a bar for its value; untick a payer to hide it." }
+            @for (k, b) in by_payer.iter().enumerate() {
+                @if by_payer.len() > 1 { h3 { (b.scenario) } }
+                div.scroll {
+                    table {
+                        thead { tr { th { "Payer" } @for y in &b.years { th { (y) } } th { "Total" } } }
+                        tbody {
+                            @for (payer, values) in &b.payers {
+                                tr {
+                                    td { (payer_words(payer)) }
+                                    @for v in values { td { (money(*v)) } }
+                                    td { strong { (money(values.iter().sum())) } }
+                                }
+                            }
+                            tr {
+                                th { "All payers" }
+                                @for y in 0..b.years.len() {
+                                    th { (money(b.payers.iter().filter_map(|(_, v)| v.get(y)).sum())) }
+                                }
+                                th { (money(b.payers.iter().flat_map(|(_, v)| v).sum())) }
+                            }
+                        }
+                    }
+                }
+                @let series: Vec<super::chart::Series> = b.payers.iter().map(|(p, v)| super::chart::Series { name: payer_words(p), values: v.clone() }).collect();
+                (super::chart::bars(&format!("pay{k}"), &format!("Revenue saving by payer and financial year: {}", b.scenario), &b.years, &series))
+            }
+        }
+    }
 }
 
 /// The experiments a finished run can start, and those it has.
