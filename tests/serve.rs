@@ -1091,7 +1091,7 @@ fn browser_a_commissioner_goes_from_choosing_doncaster_to_the_board_page() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    for page in ["home", "refused", "run", "board"] {
+    for page in ["home", "refused", "run", "board", "experiment", "compare"] {
         for width in ["1366", "375"] {
             let shot = format!("workbench-{page}-{width}.png");
             let bytes = std::fs::read(shots.join(&shot)).unwrap();

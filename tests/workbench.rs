@@ -382,6 +382,28 @@ fn ten_people_queueing_at_once_each_get_their_run_and_a_cancelled_one_stops() {
     }
     let home = b.get("/workbench").body;
     assert_eq!(home.matches(">done<").count(), 9, "{home}");
+    // Two finished runs side by side; one alone, or a cancelled one, not.
+    let id = |r: &String| r.rsplit('/').next().unwrap().to_string();
+    let (first, second) = (id(&runs[0]), id(&runs[1]));
+    let p = b.get(&format!("/workbench/compare?run={first}&run={second}"));
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Runs compared") && p.body.matches("NPV median (90%)").count() == 1);
+    assert_eq!(
+        p.body.matches("<rect class=\"cmp-").count(),
+        2 * 6,
+        "a bar per run and payer"
+    );
+    assert_eq!(
+        b.get(&format!("/workbench/compare?run={first}")).status,
+        400
+    );
+    let p = b.get(&format!("/workbench/compare?run={first}&run={}", id(last)));
+    assert_eq!(p.status, 400);
+    assert!(
+        text(&p).contains("is not a finished run of a design"),
+        "{}",
+        p.body
+    );
 }
 
 #[test]
@@ -544,4 +566,8 @@ fn experiments_start_from_a_result_and_give_the_command_lines_files() {
     }
     let page = b.get(&run);
     assert_eq!(page.body.matches("— done").count(), 2, "{}", page.body);
+    // The design run again is its second version: experiments are not
+    // versions.
+    let again = queued(&b.post("/workbench/design", &small_design("Asked", "1", "1")));
+    assert!(b.get(&again).body.contains("version 2 of this policy"));
 }

@@ -294,6 +294,7 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
             "/workbench/design",
             get(workbench::design).post(workbench::submit),
         )
+        .route("/workbench/compare", get(workbench::compare))
         .route("/workbench/runs/{id}", get(workbench::run_page))
         .route("/workbench/runs/{id}/cancel", post(workbench::cancel))
         .route("/workbench/runs/{id}/ask", post(workbench::ask))

@@ -11,11 +11,12 @@ use crate::metrics::Band;
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
-main{max-width:62rem;margin:0 auto;padding:1rem 1.5rem 3rem}
+main{max-width:62rem;margin:0 auto;padding:1rem 1.5rem 3rem;overflow-wrap:anywhere}
 header{background:#0b3d5c;color:#fff;padding:.6rem 1.5rem}
 header a{color:#fff;text-decoration:none;font-weight:600}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0 1rem;background:#fff}
+table{border-collapse:collapse;margin:.5rem 0 1rem;background:#fff;overflow-wrap:normal}
+.scroll th{white-space:nowrap}
 th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}
 td{white-space:nowrap}td.text{white-space:normal;text-align:left;min-width:14rem}

@@ -133,7 +133,36 @@ try {
     page.getByRole("link", { name: "upstream.xlsx" }).click(),
   ]);
   check(download.suggestedFilename() === "upstream.xlsx", "the workbook downloads");
-  console.log(`walked from choosing Doncaster to the board page; run at ${runUrl}`);
+
+  // 5. Ask next: a sweep of the hubs' size, with its own progress and page.
+  const sweep = page.locator("form", { hasText: "What if the size were different?" });
+  await sweep.getByLabel("Points").fill("3");
+  await sweep.getByLabel(/Replicates/).fill("1");
+  await sweep.getByRole("button", { name: "Find out" }).click();
+  await page.waitForURL(/\/workbench\/runs\/\d+$/);
+  await page.getByRole("link", { name: "Open its page" }).waitFor({ timeout: 240_000 });
+  await accessible(page, "the experiment's page");
+  await shoot(page, "experiment");
+
+  // 6. A second version of the design, then the two side by side.
+  await page.goto(runUrl);
+  await page.getByRole("link", { name: /Change this design/ }).click();
+  await page.locator("fieldset", { hasText: "Neighbourhood hub" }).getByLabel(/Size by year/).fill("£1m");
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.waitForURL(/\/workbench\/runs\/\d+$/);
+  await page.getByRole("heading", { name: "The board summary" }).waitFor({ timeout: 240_000 });
+  check((await page.textContent("main")).includes("version 2 of this policy"), "the changed design is version 2");
+  await page.goto(base + "/workbench");
+  const ticks = page.getByRole("checkbox", { name: /^Compare Hubs and early help in Doncaster/ });
+  check((await ticks.count()) === 2, "both versions can be compared");
+  await ticks.nth(0).check();
+  await ticks.nth(1).check();
+  await page.getByRole("button", { name: "Compare the ticked runs" }).click();
+  await page.waitForURL(/\/workbench\/compare/);
+  check((await page.textContent("main")).includes("Revenue budget impact, cash, all payers"), "the comparison");
+  await accessible(page, "the comparison");
+  await shoot(page, "compare");
+  console.log(`walked from choosing Doncaster to the board page and a comparison; run at ${runUrl}`);
 } finally {
   await browser.close();
 }

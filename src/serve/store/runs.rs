@@ -224,7 +224,7 @@ impl Store {
         let conn = self.conn();
         self.room_for(&conn, files.len() as u64)?;
         let version: i64 = conn.query_row(
-            "SELECT COUNT(*) + 1 FROM runs WHERE place = ?1 AND name = ?2",
+            "SELECT COUNT(*) + 1 FROM runs WHERE place = ?1 AND name = ?2 AND kind = 'run'",
             params![place, design.name],
             |r| r.get(0),
         )?;

@@ -360,6 +360,67 @@ pub(super) async fn run_page(
     Ok(pages::run(&run, &seen, false))
 }
 
+/// The most runs one comparison sets side by side.
+const MOST_COMPARED: usize = 6;
+
+/// Finished runs side by side: their headline, money bridge totals and who
+/// pays, from the runs ticked on the workbench's first page.
+pub(super) async fn compare(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Markup, Problem> {
+    analyst(&app, &headers)?;
+    let mut ids: Vec<i64> = q
+        .iter()
+        .filter(|(k, _)| k == "run")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    ids.dedup();
+    if ids.len() < 2 || ids.len() > MOST_COMPARED {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("run: tick 2 to {MOST_COMPARED} finished runs to compare"),
+            "/workbench",
+        ));
+    }
+    let mut compared = Vec::new();
+    for id in ids {
+        let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+        if run.kind != Kind::Run || run.state != RunState::Done {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "run {id} ({}) is not a finished run of a design; only those compare",
+                    run.name
+                ),
+                "/workbench",
+            ));
+        }
+        let headline = headline(&app.bench.runs, &run);
+        let by_payer = by_payer(&app.bench.runs, &run);
+        let library = app.bench.library.as_ref().ok();
+        let interventions = run
+            .design
+            .chosen
+            .iter()
+            .map(|c| {
+                library
+                    .and_then(|l| l.intervention(&c.id))
+                    .map_or(c.id.clone(), |o| o.name.clone())
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        compared.push(pages::Compared {
+            run,
+            interventions,
+            headline,
+            by_payer,
+        });
+    }
+    Ok(pages::compare(&compared))
+}
+
 /// A run's read-only page, for a colleague given its link.
 pub(super) async fn shared_page(
     State(app): State<Shared>,

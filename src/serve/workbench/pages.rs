@@ -101,20 +101,29 @@ pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
             @if runs.is_empty() {
                 p.note { "No runs yet." }
             } @else {
-                div.scroll {
-                    table {
-                        thead { tr { th { "Policy" } th { "Place" } th { "Version" } th { "State" } } }
-                        tbody {
-                            @for r in runs {
-                                tr {
-                                    td { a href=(format!("/workbench/runs/{}", r.id)) { (r.name) } }
-                                    td { (r.place) }
-                                    td { (r.version) }
-                                    td { (state_words(r)) }
+                form method="get" action="/workbench/compare" {
+                    div.scroll {
+                        table {
+                            thead { tr { th { "Compare" } th { "Policy" } th { "Place" } th { "Version" } th { "What" } th { "State" } } }
+                            tbody {
+                                @for r in runs {
+                                    tr {
+                                        td {
+                                            @if r.kind == Kind::Run && r.state == State::Done {
+                                                input type="checkbox" name="run" value=(r.id) aria-label=(format!("Compare {} (version {})", r.name, r.version));
+                                            }
+                                        }
+                                        td { a href=(format!("/workbench/runs/{}", r.id)) { (r.name) } }
+                                        td { (r.place) }
+                                        td { (r.version) }
+                                        td { (r.kind.question()) }
+                                        td { (state_words(r)) }
+                                    }
                                 }
                             }
                         }
                     }
+                    button type="submit" { "Compare the ticked runs" }
                 }
             }
         },
@@ -447,6 +456,78 @@ fn who_pays(by_payer: &[ByPayer]) -> Markup {
             }
         }
     }
+}
+
+/// A finished run as a comparison shows it.
+pub(super) struct Compared {
+    pub run: RunRow,
+    /// Its interventions, by name.
+    pub interventions: String,
+    pub headline: Vec<Headline>,
+    pub by_payer: Vec<ByPayer>,
+}
+
+/// Finished runs side by side: what each ran, its headline and its money,
+/// with each payer's saving over the horizon charted run by run.
+pub(super) fn compare(runs: &[Compared]) -> Markup {
+    let step = |c: &Compared, id: &str| {
+        c.headline
+            .first()
+            .and_then(|h| h.bridge.as_ref())
+            .and_then(|b| b.step(id))
+            .map(|s| money(s.amount.mean))
+            .unwrap_or_else(|| "–".into())
+    };
+    let mut payers: Vec<&str> = Vec::new();
+    for c in runs {
+        for (p, _) in c.by_payer.iter().take(1).flat_map(|b| &b.payers) {
+            if !payers.contains(&p.as_str()) {
+                payers.push(p);
+            }
+        }
+    }
+    let saving = |c: &Compared, payer: &str| -> f64 {
+        c.by_payer
+            .first()
+            .and_then(|b| b.payers.iter().find(|(p, _)| p == payer))
+            .map_or(0.0, |(_, v)| v.iter().sum())
+    };
+    let series: Vec<super::chart::Series> = runs
+        .iter()
+        .map(|c| super::chart::Series {
+            name: format!("{} (v{}, {})", c.run.name, c.run.version, c.run.place),
+            values: payers.iter().map(|p| saving(c, p)).collect(),
+        })
+        .collect();
+    let groups: Vec<String> = payers.iter().map(|p| payer_words(p)).collect();
+    page(
+        "Runs compared",
+        html! {
+            p.note { "Each run against its own place's baseline. NPV is after optimism bias and discounting; savings are revenue, in nominal £ over each run's horizon, positive when the payer saves." }
+            div.scroll {
+                table {
+                    thead { tr { th { "" } @for c in runs { th { a href=(format!("/workbench/runs/{}", c.run.id)) { (c.run.name) } } } } }
+                    tbody {
+                        tr { td { "Place" } @for c in runs { td { (c.run.place) } } }
+                        tr { td { "Version" } @for c in runs { td { (c.run.version) } } }
+                        tr { td { "Years" } @for c in runs { td { (c.run.design.years.map_or("10 (the baseline's)".to_string(), |y| y.to_string())) } } }
+                        tr { td { "Replicates" } @for c in runs { td { (c.run.replicates) } } }
+                        tr { td { "Interventions" } @for c in runs { td.text { (c.interventions) } } }
+                        tr { td { "NPV median (90%)" } @for c in runs { td { @if let Some(h) = c.headline.first() { (opt_money(h.npv[1])) " (" (opt_money(h.npv[0])) " to " (opt_money(h.npv[2])) ")" } } } }
+                        tr { td { "Chance NPV > 0" } @for c in runs { td { (c.headline.first().and_then(|h| h.chance).map(percent).unwrap_or_else(|| "–".into())) } } }
+                        tr { td { "Net revenue saving" } @for c in runs { td { (step(c, "net_revenue_saving")) } } }
+                        tr { td { "Net present value (mean)" } @for c in runs { td { (step(c, "npv")) } } }
+                        tr { td { "Revenue budget impact, cash, all payers" } @for c in runs { td { (step(c, "revenue_budget_impact")) } } }
+                        @for p in &payers {
+                            tr { td { (payer_words(p)) " saves" } @for c in runs { td { (money(saving(c, p))) } } }
+                        }
+                    }
+                }
+            }
+            (super::chart::bars("cmp", "Revenue saving by payer over each run's horizon, run by run", &groups, &series))
+            p { a href="/workbench" { "Back to the workbench" } }
+        },
+    )
 }
 
 /// The experiments a finished run can start, and those it has.
