@@ -21,25 +21,28 @@
 //!    its money conventions;
 //! 8. [`observed`] (a place's recorded counts) and [`game`] (the learning
 //!    simulation's rules, no I/O);
-//! 9. `serve`: the learning simulation's web app;
-//! 10. [`published`]: the names and schema of the files a run publishes;
-//! 11. [`output`]: CSV, JSON, the workbook and the terminal table, written
+//! 9. [`published`]: the names and schema of the files a run publishes;
+//! 10. [`output`]: CSV, JSON, the workbook and the terminal table, written
 //!     in one step, and the CSV toolkit every published CSV is written with;
-//! 12. `report` (charts and the HTML report, rebuilt from the published
+//! 11. `report` (charts and the HTML report, rebuilt from the published
 //!     files, and the toolkit experiments draw their pages with) and
 //!     [`place`] (`upstream new-place`) and [`elicit`] (`upstream elicit`:
 //!     ranges from a place's experts);
-//! 13. [`app`]: the pipeline the `upstream` command drives, with its
+//! 12. [`app`]: the pipeline the `upstream` command drives, with its
 //!     [`app::Error`];
-//! 14. [`region`]: a run over many places;
-//! 15. [`shard`]: a run or an experiment split across machines and merged
-//!     to the same files;
-//! 16. [`experiments`]: sensitivity, break-even, sweep, calibration,
+//! 13. [`region`]: a run over many places;
+//! 14. [`shard`]: a run or an experiment split across machines and merged
+//!     to the same files; and [`workbench`]: a place and a policy designed
+//!     on the workbench's form, written as the scenario files the command
+//!     line runs;
+//! 15. [`experiments`]: sensitivity, break-even, sweep, calibration,
 //!     review and optimisation, each a folder that owns its method, its
 //!     files and its page, driven whole, sharded or merged by one
 //!     [`experiments::drive`];
-//! 17. `run`: `upstream run` and `upstream merge` driven (a run, a run
+//! 16. `run`: `upstream run` and `upstream merge` driven (a run, a run
 //!     over places, a shard of either, the merge of parts);
+//! 17. `serve`: the web app, the learning simulation's and the
+//!     commissioner's workbench's;
 //! 18. [`Error`]: the union of every layer's error, for the command and
 //!     embedders; no module inside the library returns it.
 pub mod aggregate;
