@@ -85,12 +85,22 @@ pub enum PlaceError {
 /// Reads neighbourhoods from a CSV with the columns `neighbourhood`,
 /// `imd_decile` and `residents`.
 pub fn read_neighbourhoods(path: &Path) -> Result<Vec<NeighbourhoodRow>, PlaceError> {
+    let text = crate::input::read(path).map_err(|e| PlaceError::Neighbourhoods {
+        file: path.to_path_buf(),
+        line: None,
+        message: format!("cannot read it: {e}"),
+    })?;
+    neighbourhoods_from(path, &text)
+}
+
+/// Neighbourhoods from `text`, a CSV as [`read_neighbourhoods`] reads it
+/// (an upload's, say); errors name `path`.
+pub fn neighbourhoods_from(path: &Path, text: &str) -> Result<Vec<NeighbourhoodRow>, PlaceError> {
     let err = |line: Option<usize>, message: String| PlaceError::Neighbourhoods {
         file: path.to_path_buf(),
         line,
         message,
     };
-    let text = crate::input::read(path).map_err(|e| err(None, format!("cannot read it: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());

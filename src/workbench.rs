@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use crate::place::{self, Activity, PlaceError};
+use crate::place::{self, Activity, NeighbourhoodRow, PlaceError};
 use crate::region::PlaceRow;
 use crate::scenario::{FileSet, Loaded, Overrides, ScenarioError};
 
@@ -343,9 +343,8 @@ impl Library {
                 }
                 let alone = Design {
                     name: o.name.clone(),
-                    years: None,
                     chosen: vec![Chosen::as_offered(&o)],
-                    own: Activity::default(),
+                    ..Design::default()
                 };
                 let mut set = FileSet::new();
                 set.insert(BASELINE_FILE, library.baseline.clone())
@@ -388,15 +387,29 @@ impl Library {
     /// place's own figures, one line each, as `upstream new-place` says it.
     pub fn files(
         &self,
-        row: &PlaceRow,
+        place: &Place,
         design: &Design,
     ) -> Result<(FileSet, Vec<Loaded>, Vec<String>), DesignError> {
         let mut set = FileSet::new();
         set.insert(BASELINE_FILE, self.baseline.clone())
             .expect("a plain name");
+        let figures = match place {
+            Place::Table(row) => {
+                crate::region::figures(row, &self.baseline_config, design.own.clone())
+            }
+            Place::Own {
+                name,
+                neighbourhoods,
+            } => place::PlaceFigures {
+                name: name.clone(),
+                neighbourhoods: neighbourhoods.clone(),
+                activity: design.own.clone(),
+                horizon_years: None,
+            },
+        };
         let figures = place::PlaceFigures {
             horizon_years: design.years,
-            ..crate::region::figures(row, &self.baseline_config, design.own.clone())
+            ..figures
         };
         let (place_text, notes) = place::place_scenario(
             &figures,
@@ -413,6 +426,42 @@ impl Library {
             .map(|f| crate::app::load_through(Path::new(f), &Overrides::default(), &read))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((set, loaded, notes))
+    }
+}
+
+/// The place a design is for: a row of the places table, or a place of
+/// the user's own neighbourhoods (as `upstream new-place
+/// --neighbourhoods` takes them).
+#[derive(Clone, Debug)]
+pub enum Place {
+    /// A place of the bundled table.
+    Table(PlaceRow),
+    /// A place of its own neighbourhoods.
+    Own {
+        /// Its name.
+        name: String,
+        /// Its neighbourhoods.
+        neighbourhoods: Vec<NeighbourhoodRow>,
+    },
+}
+
+impl Place {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        match self {
+            Place::Table(row) => &row.name,
+            Place::Own { name, .. } => name,
+        }
+    }
+
+    /// Its residents.
+    pub fn residents(&self) -> u64 {
+        match self {
+            Place::Table(row) => row.residents as u64,
+            Place::Own { neighbourhoods, .. } => {
+                neighbourhoods.iter().map(|n| n.residents as u64).sum()
+            }
+        }
     }
 }
 
@@ -456,6 +505,10 @@ pub struct Design {
     /// new-place` scales them.
     #[serde(default)]
     pub own: Activity,
+    /// The place's own neighbourhoods table (CSV), for a place not in the
+    /// places table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbourhoods: Option<String>,
 }
 
 /// A TOML string.
@@ -640,9 +693,9 @@ mod tests {
             name: "Hubs".into(),
             years: Some(3),
             chosen: vec![Chosen::as_offered(l.intervention("hubs").unwrap())],
-            own: Activity::default(),
+            ..Design::default()
         };
-        let (_, loaded, notes) = l.files(&row, &design).unwrap();
+        let (_, loaded, notes) = l.files(&Place::Table(row.clone()), &design).unwrap();
         assert!(notes.is_empty());
         assert_eq!(loaded[0].config.name, "Rutland");
         assert_eq!(loaded[1].config.months, 36);
@@ -682,8 +735,9 @@ mod tests {
                 looked_after_children: Some(600.0),
                 ..Activity::default()
             },
+            neighbourhoods: None,
         };
-        let (files, loaded, notes) = l.files(&row, &design).unwrap();
+        let (files, loaded, notes) = l.files(&Place::Table(row.clone()), &design).unwrap();
         // The place's own figure scales its rates, as new-place says.
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(
@@ -720,13 +774,19 @@ mod tests {
             }],
             ..design.clone()
         };
-        let e = l.files(&row, &bad).unwrap_err().to_string();
+        let e = l
+            .files(&Place::Table(row.clone()), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("interventions.nothing:"), "{e}");
         let empty = Design {
             chosen: vec![],
             ..design
         };
-        let e = l.files(&row, &empty).unwrap_err().to_string();
+        let e = l
+            .files(&Place::Table(row.clone()), &empty)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("interventions:"), "{e}");
     }
 }

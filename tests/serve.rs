@@ -157,6 +157,17 @@ impl Browser {
         form: &[(&str, &str)],
         files: &[(&str, &str)],
     ) -> Page {
+        self.post_files_as(path, form, "files", files)
+    }
+
+    /// As [`Browser::post_files`], each file under the field `field`.
+    pub fn post_files_as(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        field: &str,
+        files: &[(&str, &str)],
+    ) -> Page {
         let boundary = "----upstream-test-boundary-7c1f";
         let mut body = String::new();
         for (k, v) in form {
@@ -166,7 +177,7 @@ impl Browser {
         }
         for (name, text) in files {
             body += &format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{text}\r\n"
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{text}\r\n"
             );
         }
         body += &format!("--{boundary}--\r\n");

@@ -571,3 +571,64 @@ fn experiments_start_from_a_result_and_give_the_command_lines_files() {
     let again = queued(&b.post("/workbench/design", &small_design("Asked", "1", "1")));
     assert!(b.get(&again).body.contains("version 2 of this policy"));
 }
+
+#[test]
+fn a_place_of_its_own_neighbourhoods_is_designed_and_run_from_its_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("w.sqlite"));
+    let mut b = analyst(&server);
+    let table = "neighbourhood,imd_decile,residents\nNorth End,1,6000\nRiverside,2,5500\nOld Town,3,5000\nHill Top,6,4000\nMeadows,9,3500\n";
+    // A bad row is refused naming the table, its line and its column.
+    let bad = table.replace("Riverside,2,", "Riverside,12,");
+    let p = b.post_files_as(
+        "/workbench/place",
+        &[("place", "Northtown")],
+        "neighbourhoods",
+        &[("ours.csv", &bad)],
+    );
+    assert_eq!(p.status, 400);
+    assert!(
+        text(&p).contains("neighbourhoods.csv, line 3: imd_decile: expected a whole number from 1 (most deprived) to 10, found \"12\""),
+        "{}",
+        p.body
+    );
+    let p = b.post_files_as(
+        "/workbench/place",
+        &[("place", "Northtown")],
+        "neighbourhoods",
+        &[("ours.csv", table)],
+    );
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        p.body.contains("A policy for Northtown")
+            && p.body.contains("24,000 residents in 5 neighbourhoods")
+    );
+    // The design form carries the table with it; the run is the place's.
+    let mut form = small_design("Northtown hubs", "1", "1");
+    form.retain(|(k, _)| !matches!(*k, "place" | "take.family_early_help"));
+    form.extend([("place", "Northtown"), ("neighbourhoods", table)]);
+    let run = queued(&b.post("/workbench/design", &form));
+    let page = ended(&mut b, &run, Duration::from_secs(120));
+    assert!(
+        page.body.contains("Place: <strong>Northtown</strong>")
+            && page.body.contains("The board summary"),
+        "{}",
+        page.body
+    );
+    let (_, place) = b.get_bytes(&format!("{run}/scenario/place.toml"));
+    let place = String::from_utf8(place).unwrap();
+    assert!(
+        place.contains("\"North End\"") && place.contains("residents = 24000"),
+        "{place}"
+    );
+    // Its next version keeps the place.
+    let again = b.get(&format!(
+        "/workbench/design?place=Northtown&from={}",
+        run.rsplit('/').next().unwrap()
+    ));
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(
+        again.body.contains("24,000 residents in 5 neighbourhoods")
+            && again.body.contains("value=\"Northtown hubs\"")
+    );
+}

@@ -291,6 +291,10 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/workbench", get(workbench::home))
         .route("/workbench/key", post(workbench::key))
         .route(
+            "/workbench/place",
+            post(workbench::upload_place).layer(DefaultBodyLimit::max(4 << 20)),
+        )
+        .route(
             "/workbench/design",
             get(workbench::design).post(workbench::submit),
         )

@@ -24,7 +24,7 @@ use maud::Markup;
 
 use super::store::{Kind, RunRow, State as RunState};
 use super::{Fields, Problem, Shared, cookie, refused, same, set_cookie};
-use crate::workbench::{Chosen, Design, DesignError, Library};
+use crate::workbench::{Chosen, Design, DesignError, Library, Place};
 
 /// The cookie holding the analyst key.
 const ANALYST_COOKIE: &str = "upstream_analyst";
@@ -132,15 +132,109 @@ pub(super) async fn design(
 ) -> Result<Markup, Problem> {
     analyst(&app, &headers)?;
     let library = app.bench.library()?;
-    let row = place_row(library, &q.place)?;
-    let fields = match q.from {
+    let mut fields = match q.from {
         Some(id) => {
             let run = app.store.run(id)?.ok_or_else(no_such_run)?;
             fields_of(&run)
         }
         None => Fields::new(),
     };
-    Ok(pages::design(row, library, &fields, None, None))
+    fields.insert("place".into(), q.place.clone());
+    let place = place_of(library, &fields)?;
+    let carried = fields.remove("neighbourhoods");
+    fields.remove("place");
+    Ok(pages::design(
+        &place,
+        carried.as_deref(),
+        library,
+        &fields,
+        None,
+        None,
+    ))
+}
+
+/// The most bytes of a place's own neighbourhoods table.
+const MOST_NEIGHBOURHOODS_BYTES: usize = 1 << 20;
+
+/// The place a form is for: its own neighbourhoods when it carries them
+/// (an uploaded place), else the places table's row it names.
+fn place_of(library: &Library, f: &Fields) -> Result<Place, Problem> {
+    let name = f.get("place").map(|s| s.trim()).unwrap_or("");
+    match f.get("neighbourhoods").filter(|t| !t.trim().is_empty()) {
+        Some(text) => own_place(name, text)
+            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e, "/workbench")),
+        None => place_row(library, name).map(|r| Place::Table(r.clone())),
+    }
+}
+
+/// A place of its own neighbourhoods, from their table's text, or why not
+/// (naming the table's line and column).
+fn own_place(name: &str, text: &str) -> Result<Place, String> {
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err("place: your place needs a name of 1 to 80 characters".into());
+    }
+    if let Some(why) = crate::input::text_fault(name, crate::input::TextKind::Name) {
+        return Err(format!("place: {why}"));
+    }
+    if text.len() > MOST_NEIGHBOURHOODS_BYTES {
+        return Err(format!(
+            "neighbourhoods: the table is over {} kB; a place's neighbourhoods take far less",
+            MOST_NEIGHBOURHOODS_BYTES >> 10
+        ));
+    }
+    let neighbourhoods = crate::place::neighbourhoods_from(Path::new(NEIGHBOURHOODS_FILE), text)
+        .map_err(|e| e.to_string())?;
+    Ok(Place::Own {
+        name: name.to_string(),
+        neighbourhoods,
+    })
+}
+
+/// The name an uploaded neighbourhoods table goes by in refusals.
+const NEIGHBOURHOODS_FILE: &str = "neighbourhoods.csv";
+
+/// Starts a design from the user's own place: its name and its
+/// neighbourhoods table, uploaded (`neighbourhood`, `imd_decile`,
+/// `residents`, as `upstream new-place --neighbourhoods` reads it).
+pub(super) async fn upload_place(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, Problem> {
+    analyst(&app, &headers)?;
+    let library = app.bench.library()?;
+    let bad = |t: String| Problem::new(StatusCode::BAD_REQUEST, t, "/workbench");
+    let (mut name, mut text) = (String::new(), None);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| bad("the upload could not be read as a form with a file".into()))?
+    {
+        match field.name() {
+            Some("place") => {
+                name = field
+                    .text()
+                    .await
+                    .map_err(|_| bad("place: not text".into()))?;
+            }
+            Some("neighbourhoods") => {
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| bad("neighbourhoods: the file could not be read".into()))?;
+                text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    bad(format!(
+                        "{NEIGHBOURHOODS_FILE}: expected a CSV file of text (UTF-8)"
+                    ))
+                })?);
+            }
+            _ => {}
+        }
+    }
+    let text =
+        text.ok_or_else(|| bad("neighbourhoods: choose your neighbourhoods table".into()))?;
+    let place = own_place(name.trim(), &text).map_err(bad)?;
+    Ok(pages::design(&place, Some(&text), library, &Fields::new(), None, None).into_response())
 }
 
 fn place_row<'a>(library: &'a Library, name: &str) -> Result<&'a crate::region::PlaceRow, Problem> {
@@ -165,6 +259,9 @@ fn fields_of(run: &RunRow) -> Fields {
     let d = &run.design;
     let mut f = Fields::new();
     f.insert("name".into(), d.name.clone());
+    if let Some(text) = &d.neighbourhoods {
+        f.insert("neighbourhoods".into(), text.clone());
+    }
     if let Some(y) = d.years {
         f.insert("years".into(), y.to_string());
     }
@@ -287,6 +384,10 @@ fn design_from(library: &Library, f: &Fields) -> Result<(Design, u32), DesignErr
             years,
             chosen,
             own,
+            neighbourhoods: f
+                .get("neighbourhoods")
+                .filter(|t| !t.trim().is_empty())
+                .cloned(),
         },
         replicates,
     ))
@@ -301,13 +402,14 @@ pub(super) async fn submit(
 ) -> Result<Response, Problem> {
     analyst(&app, &headers)?;
     let library = app.bench.library()?;
-    let row = place_row(library, f.get("place").map(String::as_str).unwrap_or(""))?;
+    let place = place_of(library, &f)?;
+    let carried = f.get("neighbourhoods").map(String::as_str);
     let checked = {
-        let (app, f, row) = (app.clone(), f.clone(), row.clone());
+        let (app, f, place) = (app.clone(), f.clone(), place.clone());
         tokio::task::spawn_blocking(move || {
             let library = app.bench.library.as_ref().expect("checked above");
             design_from(library, &f).and_then(|(design, replicates)| {
-                let (files, loaded, notes) = library.files(&row, &design)?;
+                let (files, loaded, notes) = library.files(&place, &design)?;
                 Ok((design, replicates, files, loaded, notes))
             })
         })
@@ -317,7 +419,7 @@ pub(super) async fn submit(
     let (design, replicates, files, loaded, notes) = match checked {
         Ok(c) => c,
         Err(e) => {
-            let page = pages::design(row, library, &f, Some(&e.to_string()), None);
+            let page = pages::design(&place, carried, library, &f, Some(&e.to_string()), None);
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
     };
@@ -330,11 +432,13 @@ pub(super) async fn submit(
             warnings: &warnings,
             notes: &notes,
         };
-        return Ok(pages::design(row, library, &f, None, Some(checked)).into_response());
+        return Ok(
+            pages::design(&place, carried, library, &f, None, Some(checked)).into_response(),
+        );
     }
     let id = app
         .store
-        .queue_run(&row.name, &design, &files, replicates)
+        .queue_run(place.name(), &design, &files, replicates)
         .map_err(refused("/workbench"))?;
     app.bench.bell.ring();
     Ok(Redirect::to(&format!("/workbench/runs/{id}")).into_response())

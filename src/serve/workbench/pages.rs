@@ -8,8 +8,7 @@ use super::super::pages::page;
 use super::super::store::{Kind, RunRow, State};
 use crate::format::{count, money, percent, thousands};
 use crate::place::Activity;
-use crate::region::PlaceRow;
-use crate::workbench::{Library, Offered, PLACE_FILE, POLICY_FILE};
+use crate::workbench::{Library, Offered, PLACE_FILE, POLICY_FILE, Place};
 
 /// The need levels a programme may take from, by their scenario names.
 pub(super) const NEED_LEVELS: [(&str, &str); 4] = [
@@ -97,6 +96,13 @@ pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
                 }
                 button type="submit" { "Design a policy for this place" }
             }
+            form.card method="post" action="/workbench/place" enctype="multipart/form-data" {
+                h2 { "Or your own place" }
+                p.note { "A table of your neighbourhoods (CSV with the columns " code { "neighbourhood" } ", " code { "imd_decile" } " and " code { "residents" } "), as " code { "upstream new-place --neighbourhoods" } " reads it; at most 1 MB." }
+                label { "Your place's name " input name="place" required maxlength="80"; }
+                label { "Neighbourhoods table " input name="neighbourhoods" type="file" accept=".csv,text/csv" required; }
+                button type="submit" { "Design a policy for your place" }
+            }
             h2 { "Runs" }
             @if runs.is_empty() {
                 p.note { "No runs yet." }
@@ -140,29 +146,40 @@ fn state_words(r: &RunRow) -> String {
 /// The design form for `place`, filled in from `typed` (what was sent, or
 /// an earlier run's design), with the refusal or the check's warnings.
 pub(super) fn design(
-    place: &PlaceRow,
+    place: &Place,
+    carried: Option<&str>,
     library: &Library,
     typed: &super::Fields,
     problem: Option<&str>,
     checked: Option<Checked>,
 ) -> Markup {
-    let fresh = typed.is_empty();
+    // A form sent (or an earlier run's) has a name; a new one is filled in
+    // from the library.
+    let fresh = !typed.contains_key("name");
     let value = |k: &str| typed.get(k).cloned().unwrap_or_default();
     page(
-        &format!("A policy for {}", place.name),
+        &format!("A policy for {}", place.name()),
         html! {
             section.card {
                 h2 { "The place" }
-                p { (count(place.residents as f64)) " residents"
-                    @if let Some(r) = &place.region { " in " (r) } "." }
-                div.scroll {
-                    table {
-                        caption.note { "Residents in each national deprivation decile (1: most deprived), from the bundled places table" }
-                        tr { @for d in 1..=10 { th { (d) } } }
-                        tr { @for v in place.deciles { td { (count(v)) } } }
+                @match place {
+                    Place::Table(row) => {
+                        p { (count(row.residents as f64)) " residents"
+                            @if let Some(r) = &row.region { " in " (r) } "." }
+                        div.scroll {
+                            table {
+                                caption.note { "Residents in each national deprivation decile (1: most deprived), from the bundled places table" }
+                                tr { @for d in 1..=10 { th { (d) } } }
+                                tr { @for v in row.deciles { td { (count(v)) } } }
+                            }
+                        }
+                        p.note { "Laid out as neighbourhoods of about the baseline's size, most deprived first, as " code { "upstream new-place --place" } " lays them out. Rates, costs and behaviour are the baseline's national defaults, each with its source and confidence in the run's assumptions." }
+                    }
+                    Place::Own { neighbourhoods, .. } => {
+                        p { (count(place.residents() as f64)) " residents in " (neighbourhoods.len()) " neighbourhoods, from your table." }
+                        p.note { "As " code { "upstream new-place --neighbourhoods" } " takes them. Rates, costs and behaviour are the baseline's national defaults, each with its source and confidence in the run's assumptions." }
                     }
                 }
-                p.note { "Laid out as neighbourhoods of about the baseline's size, most deprived first, as " code { "upstream new-place --place" } " lays them out. Rates, costs and behaviour are the baseline's national defaults, each with its source and confidence in the run's assumptions." }
             }
             @if let Some(p) = problem {
                 p.message role="alert" { (p) }
@@ -186,9 +203,12 @@ pub(super) fn design(
                 }
             }
             form.card method="post" action="/workbench/design" {
-                input type="hidden" name="place" value=(place.name);
+                input type="hidden" name="place" value=(place.name());
+                @if let Some(text) = carried {
+                    input type="hidden" name="neighbourhoods" value=(text);
+                }
                 h2 { "2. Design the policy" }
-                label { "Policy name " input name="name" required maxlength="80" value=(if fresh { format!("Prevention in {}", place.name) } else { value("name") }); }
+                label { "Policy name " input name="name" required maxlength="80" value=(if fresh { format!("Prevention in {}", place.name()) } else { value("name") }); }
                 label { "Years to look ahead (blank: the baseline's 10) " input name="years" inputmode="numeric" size="4" value=(value("years")); }
                 label { "Replicates (runs of luck) per scenario " input name="replicates" inputmode="numeric" size="4" value=(if fresh { super::DEFAULT_REPLICATES.to_string() } else { value("replicates") }); }
                 details open[Activity::FIGURES.iter().any(|(n, _)| !value(&format!("own.{n}")).is_empty())] {
