@@ -17,7 +17,12 @@ fn analyst(server: &Server) -> Browser {
     let mut b = Browser::new(server);
     let p = b.post("/workbench/key", &[("key", KEY)]);
     assert_eq!(p.status, 303, "{}", p.body);
-    assert!(b.cookies.contains_key("upstream_analyst"));
+    // The cookie holds a digest of the key, not the key.
+    assert!(
+        b.cookies
+            .get("upstream_analyst")
+            .is_some_and(|c| c.len() == 64 && !c.contains(KEY))
+    );
     b
 }
 
@@ -192,6 +197,15 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
     // Without the key, nothing; with the run's shared link, only that run.
     let mut stranger = Browser::new(&server);
     assert_eq!(stranger.get(&run).status, 403);
+    stranger
+        .cookies
+        .insert("upstream_analyst".into(), KEY.into());
+    assert_eq!(
+        stranger.get(&run).status,
+        403,
+        "the key itself is not the cookie"
+    );
+    stranger.cookies.clear();
     assert_eq!(
         stranger.get(&format!("{run}/files/report.html")).status,
         403

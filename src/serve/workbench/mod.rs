@@ -57,10 +57,21 @@ impl Bench {
     }
 }
 
+/// The analyst cookie's value: a digest of the server's key, so the key
+/// itself is never kept in a browser's cookies and any key (punctuation
+/// and all) makes a valid cookie.
+fn analyst_token(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("upstream workbench analyst {key}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Refuses a request without the analyst key.
 fn analyst(app: &super::App, headers: &HeaderMap) -> Result<(), Problem> {
     match cookie(headers, ANALYST_COOKIE) {
-        Some(k) if same(k, &app.key) => Ok(()),
+        Some(k) if same(k, &analyst_token(&app.key)) => Ok(()),
         _ => Err(Problem::new(
             StatusCode::FORBIDDEN,
             "the workbench needs the server's key: open the link printed when the server started, or give the key on the workbench's first page",
@@ -104,7 +115,7 @@ fn let_in(app: &super::App, key: &str) -> Result<Response, Problem> {
         ));
     }
     Ok((
-        [set_cookie(ANALYST_COOKIE, &app.key)],
+        [set_cookie(ANALYST_COOKIE, &analyst_token(&app.key))],
         Redirect::to("/workbench"),
     )
         .into_response())
@@ -916,7 +927,16 @@ fn by_payer(runs: &Path, run: &RunRow) -> Vec<pages::ByPayer> {
 
 #[cfg(test)]
 mod tests {
-    use super::kind_of;
+    use super::{analyst_token, kind_of};
+
+    #[test]
+    fn the_analyst_cookie_holds_a_digest_of_the_key_not_the_key() {
+        let token = analyst_token("a;key,with=punctuation");
+        assert_eq!(token.len(), 64);
+        assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(token, analyst_token("another-key"));
+        assert_eq!(token, analyst_token("a;key,with=punctuation"));
+    }
 
     #[test]
     fn pages_open_in_the_browser_and_data_downloads() {
