@@ -1047,14 +1047,29 @@ fn load_thirty_participants_submit_at_once_and_every_round_is_ready_within_ten_s
 #[test]
 #[ignore = "needs Chromium and Playwright: cargo test --release --test integration browser -- --ignored"]
 fn browser_a_facilitator_and_three_teams_play_three_rounds_to_the_debrief() {
+    walk_in_chromium(
+        "play.mjs",
+        &[
+            "team-form.png",
+            "team-results.png",
+            "dashboard.png",
+            "debrief.png",
+        ],
+    );
+}
+
+/// Runs the Playwright script `script` (in tests/browser-game) against a
+/// fresh server; each of `shots` must then be a screenshot in
+/// target/screenshots.
+fn walk_in_chromium(script: &str, shots: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("games.sqlite"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shots = root.join("target/screenshots");
+    let dir = root.join("target/screenshots");
     let out = Command::new("node")
-        .arg(root.join("tests/browser-game/play.mjs"))
+        .arg(root.join("tests/browser-game").join(script))
         .arg(&server.url)
-        .arg(&shots)
+        .arg(&dir)
         .arg(KEY)
         .output()
         .expect("node runs (Debian's nodejs)");
@@ -1064,13 +1079,8 @@ fn browser_a_facilitator_and_three_teams_play_three_rounds_to_the_debrief() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    for shot in [
-        "team-form.png",
-        "team-results.png",
-        "dashboard.png",
-        "debrief.png",
-    ] {
-        let bytes = std::fs::read(shots.join(shot)).unwrap();
+    for shot in shots {
+        let bytes = std::fs::read(dir.join(shot)).unwrap();
         assert!(
             bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
             "{shot}"
@@ -1085,33 +1095,14 @@ fn browser_a_facilitator_and_three_teams_play_three_rounds_to_the_debrief() {
 #[test]
 #[ignore = "needs headless Chromium and node: cargo test --release --test integration browser -- --ignored"]
 fn browser_a_commissioner_goes_from_choosing_doncaster_to_the_board_page() {
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(&tmp.path().join("games.sqlite"));
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shots = root.join("target/screenshots");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser-game/workbench.mjs"))
-        .arg(&server.url)
-        .arg(&shots)
-        .arg(KEY)
-        .output()
-        .expect("node runs (Debian's nodejs)");
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let shots: Vec<String> = ["home", "refused", "run", "board", "experiment", "compare"]
+        .iter()
+        .flat_map(|page| ["1366", "375"].map(|width| format!("workbench-{page}-{width}.png")))
+        .collect();
+    walk_in_chromium(
+        "workbench.mjs",
+        &shots.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    for page in ["home", "refused", "run", "board", "experiment", "compare"] {
-        for width in ["1366", "375"] {
-            let shot = format!("workbench-{page}-{width}.png");
-            let bytes = std::fs::read(shots.join(&shot)).unwrap();
-            assert!(
-                bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
-                "{shot}"
-            );
-        }
-    }
 }
 
 #[test]

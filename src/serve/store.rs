@@ -249,6 +249,24 @@ fn join_code() -> String {
         .collect()
 }
 
+/// Scenario files as the database keeps them: a JSON object of each
+/// file's text by its name.
+fn files_json(files: &FileSet) -> Result<String, StoreError> {
+    let files: BTreeMap<&str, &str> = files.iter().collect();
+    Ok(serde_json::to_string(&files)?)
+}
+
+/// Scenario files as [`files_json`] kept them.
+fn file_set(json: &str) -> Result<FileSet, StoreError> {
+    let map: BTreeMap<String, String> = serde_json::from_str(json)?;
+    let mut set = FileSet::new();
+    for (name, text) in map {
+        set.insert(&name, text)
+            .expect("names were checked before they were kept");
+    }
+    Ok(set)
+}
+
 /// Seconds since 1970.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -311,8 +329,7 @@ impl Store {
         files: &FileSet,
         practice: bool,
     ) -> Result<i64, Outcome> {
-        let files: BTreeMap<&str, &str> = files.iter().collect();
-        let files = serde_json::to_string(&files).map_err(StoreError::from)?;
+        let files = files_json(files)?;
         let conn = self.conn();
         let (games, stored): (i64, i64) = conn.query_row(
             "SELECT COUNT(*), COALESCE(SUM(LENGTH(files)), 0) FROM games",
@@ -409,13 +426,7 @@ impl Store {
         let text: String =
             self.conn()
                 .query_row("SELECT files FROM games WHERE id = ?1", [id], |r| r.get(0))?;
-        let map: BTreeMap<String, String> = serde_json::from_str(&text)?;
-        let mut set = FileSet::new();
-        for (name, text) in map {
-            set.insert(&name, text)
-                .expect("names were checked when the game was set up");
-        }
-        Ok(set)
+        file_set(&text)
     }
 
     /// The game whose join code is `code` (any case, spaces ignored).

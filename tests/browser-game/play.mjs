@@ -4,33 +4,13 @@
 // Usage: node play.mjs BASE_URL SCREENSHOT_DIR FACILITATOR_KEY
 // Started by tests/serve.rs (serve::browser_…), which starts the server; Debian's
 // Chromium is driven (Playwright's own browser download is not reachable).
-import { chromium } from "playwright-core";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { check, launch, walkArguments } from "./chromium.mjs";
 
-const [base, shots, key] = process.argv.slice(2);
-if (!base || !shots || !key) {
-  console.error("usage: node play.mjs BASE_URL SCREENSHOT_DIR FACILITATOR_KEY");
-  process.exit(2);
-}
-mkdirSync(shots, { recursive: true });
+const { base, shots, key } = walkArguments("play.mjs");
 
-function check(ok, what) {
-  if (!ok) throw new Error(`not as expected: ${what}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.UPSTREAM_CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launch();
 try {
   const size = { viewport: { width: 1100, height: 900 } };
   // The facilitator sets the game up.

@@ -5,22 +5,12 @@
 // check on every page (no serious or critical violation).
 // Usage: node workbench.mjs BASE_URL SCREENSHOT_DIR KEY
 // Started by tests/serve.rs (serve::browser_…), which starts the server.
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
+import { check, launch, walkArguments } from "./chromium.mjs";
 
-const [base, shots, key] = process.argv.slice(2);
-if (!base || !shots || !key) {
-  console.error("usage: node workbench.mjs BASE_URL SCREENSHOT_DIR KEY");
-  process.exit(2);
-}
-mkdirSync(shots, { recursive: true });
+const { base, shots, key } = walkArguments("workbench.mjs");
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-function check(ok, what) {
-  if (!ok) throw new Error(`not as expected: ${what}`);
-}
 
 // axe-core on the page as it stands; serious and critical violations fail.
 async function accessible(page, what) {
@@ -48,18 +38,7 @@ async function shoot(page, name, fits = true) {
   await page.setViewportSize({ width: 1366, height: 900 });
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.UPSTREAM_CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launch();
 try {
   // The pages load no script; axe is added by the test alone.
   const context = await browser.newContext({
@@ -75,7 +54,7 @@ try {
   await page.waitForURL(/\/workbench$/);
 
   // 1. Start from your place.
-  await page.getByLabel("Place").selectOption("Doncaster");
+  await page.getByRole("combobox", { name: /^Place/ }).selectOption("Doncaster");
   await accessible(page, "the workbench's first page");
   await shoot(page, "home");
   await page.getByRole("button", { name: "Design a policy for this place" }).click();

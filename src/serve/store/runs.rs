@@ -4,11 +4,9 @@
 //! page never shows half a result; a run the server was running when it
 //! stopped is queued again when it starts.
 
-use std::collections::BTreeMap;
-
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Outcome, Refusal, Store, StoreError, now, token};
+use super::{Outcome, Refusal, Store, StoreError, file_set, files_json, now, token};
 use crate::scenario::FileSet;
 use crate::workbench::Design;
 
@@ -219,8 +217,7 @@ impl Store {
         files: &FileSet,
         replicates: u32,
     ) -> Result<i64, Outcome> {
-        let files: BTreeMap<&str, &str> = files.iter().collect();
-        let files = serde_json::to_string(&files).map_err(StoreError::from)?;
+        let files = files_json(files)?;
         let conn = self.conn();
         self.room_for(&conn, files.len() as u64)?;
         let version: i64 = conn.query_row(
@@ -351,13 +348,7 @@ impl Store {
         let text: String =
             self.conn()
                 .query_row("SELECT files FROM runs WHERE id = ?1", [id], |r| r.get(0))?;
-        let map: BTreeMap<String, String> = serde_json::from_str(&text)?;
-        let mut set = FileSet::new();
-        for (name, text) in map {
-            set.insert(&name, text)
-                .expect("names were checked when the run was queued");
-        }
-        Ok(set)
+        file_set(&text)
     }
 
     /// Takes the oldest queued run for a worker, marking it running.
