@@ -25,6 +25,10 @@ pub const POLICY_FILE: &str = "policy.toml";
 pub const PLACES_TABLE: &str = "places/england.csv";
 /// The most interventions one policy may take.
 pub const MAX_CHOSEN: usize = 12;
+/// The age groups a programme may be aimed at, by their scenario names, in
+/// the order of the baseline's age bands.
+pub const AGE_GROUPS: [&str; crate::model::AGE_BANDS] =
+    ["children", "working_age", "older", "oldest"];
 
 /// Why a design cannot be written or run.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +138,9 @@ pub struct Offered {
     pub most_deprived: Option<u32>,
     /// The lowest need level it takes, when its scenario says.
     pub need_at_least: Option<String>,
+    /// The age groups it is aimed at ([`AGE_GROUPS`]'s names), when its
+    /// scenario aims it at some.
+    pub ages: Option<Vec<String>>,
     /// Its unit cost, where its scenario states one.
     pub unit_cost: Option<(String, Stated)>,
     /// Each effect, in words, with its source and grade.
@@ -249,6 +256,14 @@ fn offered(id: &str, file: &str, description: &str, table: &toml::Table) -> Opti
         .and_then(|t| t.get("need_at_least"))
         .and_then(|v| v.as_str())
         .map(str::to_string);
+    let ages = targeting
+        .and_then(|t| t.get("age_bands"))
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        });
     let unit_cost = UNIT_COSTS
         .iter()
         .find_map(|k| table.get(*k).map(|v| (k.replace('_', " "), stated(v))));
@@ -282,6 +297,7 @@ fn offered(id: &str, file: &str, description: &str, table: &toml::Table) -> Opti
         size_stated: stated(size_value),
         most_deprived,
         need_at_least,
+        ages,
         unit_cost,
         effects,
         table: table.clone(),
@@ -372,6 +388,11 @@ impl Library {
     /// The place called `name`, if the table lists it.
     pub fn place(&self, name: &str) -> Option<&PlaceRow> {
         self.places.iter().find(|p| p.name == name)
+    }
+
+    /// The age group `i`'s ages, as the baseline cuts them ("18-64").
+    pub fn ages_of(&self, i: usize) -> String {
+        self.baseline_config.age_bands.label(i)
     }
 
     /// The intervention `id`, if offered.
@@ -477,6 +498,14 @@ pub struct Chosen {
     pub most_deprived: Option<u32>,
     /// The lowest need level it takes; `None` keeps its scenario's.
     pub need_at_least: Option<String>,
+    /// The age groups it is aimed at ([`AGE_GROUPS`]'s names; all four
+    /// aim it at every age); `None` keeps its scenario's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ages: Option<Vec<String>>,
+    /// Who pays for it (a payer's id, `housing`); `None` keeps its
+    /// scenario's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<String>,
 }
 
 impl Chosen {
@@ -487,6 +516,8 @@ impl Chosen {
             size: o.size.clone(),
             most_deprived: None,
             need_at_least: None,
+            ages: None,
+            payer: None,
         }
     }
 }
@@ -616,9 +647,23 @@ impl Design {
                 if let Some(need) = &c.need_at_least {
                     targeting.insert("need_at_least".into(), toml::Value::String(need.clone()));
                 }
+                match &c.ages {
+                    // Every age group is no aim by age.
+                    Some(a) if AGE_GROUPS.iter().all(|g| a.iter().any(|x| x == g)) => {
+                        targeting.remove("age_bands");
+                    }
+                    Some(a) => {
+                        let names = a.iter().map(|g| toml::Value::String(g.clone())).collect();
+                        targeting.insert("age_bands".into(), toml::Value::Array(names));
+                    }
+                    None => {}
+                }
                 if targeting.is_empty() {
                     t.remove("targeting");
                 }
+            }
+            if let Some(payer) = &c.payer {
+                t.insert("payer".into(), toml::Value::String(payer.clone()));
             }
             if c.most_deprived.is_some() {
                 // Reach set on the form is the reach, every year.
@@ -730,6 +775,8 @@ mod tests {
                 size: vec![1_000_000.0, 2_000_000.0],
                 most_deprived: Some(5),
                 need_at_least: Some("struggling".into()),
+                ages: Some(vec!["children".into(), "working_age".into()]),
+                payer: Some("nhs".into()),
             }],
             own: Activity {
                 looked_after_children: Some(600.0),
@@ -766,6 +813,29 @@ mod tests {
         assert_eq!(t["targeting"]["need_at_least"].as_str(), Some("struggling"));
         assert!(!t.contains_key("expand"));
         assert_eq!(loaded[1].config.name, "Early help, wider");
+        // The ages and the payer set on the form are the intervention's.
+        let help = loaded[1]
+            .config
+            .interventions
+            .iter()
+            .find(|i| i.id == "family_early_help")
+            .unwrap();
+        assert_eq!(help.payer, crate::model::Payer::Nhs);
+        let crate::model::Delivery::Caseload { targeting, .. } = &help.delivery else {
+            panic!("early help is a caseload");
+        };
+        assert_eq!(targeting.age_bands, Some([true, true, false, false]));
+        // Every age group ticked is no aim by age.
+        let every_age = Design {
+            chosen: vec![Chosen {
+                ages: Some(AGE_GROUPS.iter().map(|g| g.to_string()).collect()),
+                ..design.chosen[0].clone()
+            }],
+            ..design.clone()
+        };
+        let (files, _, _) = l.files(&Place::Table(row.clone()), &every_age).unwrap();
+        let policy = files.iter().find(|(n, _)| *n == POLICY_FILE).unwrap().1;
+        assert!(!policy.contains("age_bands"), "{policy}");
         // An unknown intervention and an empty policy are refused by field.
         let bad = Design {
             chosen: vec![Chosen {

@@ -41,6 +41,10 @@ fn small_design<'a>(name: &'a str, years: &'a str, replicates: &'a str) -> Vec<(
         ("size.family_early_help", "150,000"),
         ("reach.family_early_help", "all"),
         ("need.family_early_help", "struggling"),
+        ("ages.family_early_help", "shown"),
+        ("age.family_early_help.children", "1"),
+        ("age.family_early_help.working_age", "1"),
+        ("payer.family_early_help", "childrens_services"),
         ("go", "run"),
     ]
 }
@@ -139,6 +143,14 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
     assert!(page.body.contains("NPV median (90%)"));
     // Every file the run wrote, fetched over HTTP, is the command line's.
     let cli = command_line_run(&b, &run, tmp.path(), "2");
+    // The ages ticked on the form are the policy's aim; the payer left as
+    // the library's is written as the library writes it.
+    let policy = std::fs::read_to_string(tmp.path().join("policy.toml")).unwrap();
+    assert!(
+        policy.contains("age_bands = [\"children\", \"working_age\"]")
+            && policy.contains("payer = \"childrens_services\""),
+        "{policy}"
+    );
     assert!(cli.contains_key("report.html") && cli.contains_key("upstream.xlsx"));
     let files: Vec<&str> = links(&page.body, &format!("{run}/files/"));
     assert!(files.len() >= 10, "{files:?}");
@@ -273,6 +285,25 @@ fn refusals_are_shown_on_the_form_with_what_was_typed_kept() {
     assert!(
         alert.starts_with("policy.toml") && alert.contains("targeting"),
         "{alert}"
+    );
+    // Early help aimed at no age, and the hubs paid by no one, are refused.
+    let mut form = small_design("No ages", "2", "2");
+    form.retain(|(k, _)| !k.starts_with("age."));
+    let p = b.post("/workbench/design", &form);
+    assert_eq!(p.status, 400);
+    assert!(
+        text(&p).contains("ages.family_early_help: tick at least one age group it takes"),
+        "{}",
+        p.body
+    );
+    let mut form = small_design("No payer", "2", "2");
+    form.push(("payer.hubs", "the_mayor"));
+    let p = b.post("/workbench/design", &form);
+    assert_eq!(p.status, 400);
+    assert!(
+        text(&p).contains("payer.hubs: expected a payer, found \"the_mayor\""),
+        "{}",
+        p.body
     );
     let mut form = small_design("Too long", "99", "2");
     form.retain(|(k, _)| !k.starts_with("take."));

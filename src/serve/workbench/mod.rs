@@ -292,6 +292,15 @@ fn fields_of(run: &RunRow) -> Fields {
         if let Some(n) = &c.need_at_least {
             f.insert(format!("need.{}", c.id), n.clone());
         }
+        if let Some(p) = &c.payer {
+            f.insert(format!("payer.{}", c.id), p.clone());
+        }
+        if let Some(ages) = &c.ages {
+            f.insert(format!("ages.{}", c.id), "shown".into());
+            for g in ages {
+                f.insert(format!("age.{}.{g}", c.id), "1".into());
+            }
+        }
     }
     f
 }
@@ -361,11 +370,46 @@ fn design_from(library: &Library, f: &Fields) -> Result<(Design, u32), DesignErr
                 ));
             }
         };
+        let payer = match text(&format!("payer.{}", o.id)) {
+            "" => None,
+            p if p == o.payer => None,
+            p if crate::model::Payer::ALL.iter().any(|x| x.name() == p) => Some(p.to_string()),
+            p => {
+                return Err(bad(
+                    &format!("payer.{}", o.id),
+                    format!("expected a payer, found \"{}\"", crate::input::quote(p)),
+                ));
+            }
+        };
+        let ages = if text(&format!("ages.{}", o.id)) == "shown" {
+            let ticked: Vec<String> = crate::workbench::AGE_GROUPS
+                .iter()
+                .filter(|g| text(&format!("age.{}.{g}", o.id)) == "1")
+                .map(|g| g.to_string())
+                .collect();
+            if ticked.is_empty() {
+                return Err(bad(
+                    &format!("ages.{}", o.id),
+                    "tick at least one age group it takes".into(),
+                ));
+            }
+            let as_library = o.ages.clone().unwrap_or_else(|| {
+                crate::workbench::AGE_GROUPS
+                    .iter()
+                    .map(|g| g.to_string())
+                    .collect()
+            });
+            (ticked != as_library).then_some(ticked)
+        } else {
+            None
+        };
         chosen.push(Chosen {
             id: o.id.clone(),
             size,
             most_deprived,
             need_at_least,
+            ages,
+            payer,
         });
     }
     let mut own = crate::place::Activity::default();

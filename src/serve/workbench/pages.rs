@@ -8,7 +8,7 @@ use super::super::pages::page;
 use super::super::store::{Kind, RunRow, State};
 use crate::format::{count, money, percent, thousands};
 use crate::place::Activity;
-use crate::workbench::{Library, Offered, PLACE_FILE, POLICY_FILE, Place};
+use crate::workbench::{AGE_GROUPS, Library, Offered, PLACE_FILE, POLICY_FILE, Place};
 
 /// The need levels a programme may take from, by their scenario names.
 pub(super) const NEED_LEVELS: [(&str, &str); 4] = [
@@ -221,7 +221,7 @@ pub(super) fn design(
                 h3 { "Interventions" }
                 p.note { "Each as its library scenario writes it: its effects, evidence and unit cost. Set its size by year (the last year's carries on), where it reaches, and the need it takes from. Amounts may be written as £750k or 1.5m; years are separated by a semicolon or a comma and a space." }
                 @for o in &library.offered {
-                    (offer(o, typed, fresh))
+                    (offer(o, library, typed, fresh))
                 }
                 button type="submit" name="go" value="check" { "Check" }
                 " "
@@ -232,7 +232,7 @@ pub(super) fn design(
 }
 
 /// One intervention's card on the design form.
-fn offer(o: &Offered, typed: &super::Fields, fresh: bool) -> Markup {
+fn offer(o: &Offered, library: &Library, typed: &super::Fields, fresh: bool) -> Markup {
     let key = |k: &str| format!("{k}.{}", o.id);
     let value = |k: &str| typed.get(&key(k)).cloned().unwrap_or_default();
     let size = if fresh {
@@ -249,6 +249,20 @@ fn offer(o: &Offered, typed: &super::Fields, fresh: bool) -> Markup {
         o.need_at_least.clone().unwrap_or_default()
     } else {
         value("need")
+    };
+    let payer = if fresh || value("payer").is_empty() {
+        o.payer.clone()
+    } else {
+        value("payer")
+    };
+    // The boxes as sent, where the form was sent with them; else the
+    // library's aim (every age when it has none).
+    let aimed = |g: &str| {
+        if !fresh && value("ages") == "shown" {
+            typed.contains_key(&format!("age.{}.{g}", o.id))
+        } else {
+            o.ages.as_ref().is_none_or(|a| a.iter().any(|x| x == g))
+        }
     };
     html! {
         fieldset.card {
@@ -277,7 +291,22 @@ fn offer(o: &Offered, typed: &super::Fields, fresh: bool) -> Markup {
             @if o.kind != "places" {
                 label { "Neighbourhoods reached: the most deprived " input name=(key("reach")) value=(reach) size="5" inputmode="numeric"; " (blank: as the library's; \"all\": every one)" }
             }
+            label { "Paid by "
+                select name=(key("payer")) {
+                    @for p in crate::model::Payer::ALL.iter().filter(|p| **p != crate::model::Payer::Dwp) {
+                        option value=(p.name()) selected[payer == p.name()] { (p.label()) }
+                    }
+                }
+            }
             @if o.kind == "caseload" {
+                fieldset.ages {
+                    legend { "Ages taken" }
+                    input type="hidden" name=(key("ages")) value="shown";
+                    @for (i, g) in AGE_GROUPS.iter().enumerate() {
+                        label { input type="checkbox" name=(format!("age.{}.{g}", o.id)) value="1" checked[aimed(g)]; " " (age_words(g)) " (" (library.ages_of(i)) ")" }
+                        " "
+                    }
+                }
                 label { "Need level taken "
                     select name=(key("need")) {
                         option value="" selected[need.is_empty()] { "as the library's" }
@@ -637,6 +666,11 @@ fn payer_words(payer: &str) -> String {
         .iter()
         .find(|p| p.name() == payer)
         .map_or_else(|| payer.replace('_', " "), |p| p.label().to_string())
+}
+
+/// An age group for people: "working age".
+fn age_words(group: &str) -> String {
+    capitalised(&group.replace('_', " "))
 }
 
 /// `text` for a query string.
