@@ -141,6 +141,16 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
     let page = ended(&mut b, &run, Duration::from_secs(120));
     assert!(page.body.contains("The board summary"), "{}", page.body);
     assert!(page.body.contains("NPV median (90%)"));
+    // The run's progress stream ends, saying so, once the run is over.
+    let events = b.get(&format!("{run}/events"));
+    assert_eq!(events.status, 200);
+    assert!(
+        events
+            .body
+            .contains("event: end\ndata: {\"state\":\"done\""),
+        "{}",
+        events.body
+    );
     // Every file the run wrote, fetched over HTTP, is the command line's.
     let cli = command_line_run(&b, &run, tmp.path(), "2");
     // The ages ticked on the form are the policy's aim; the payer left as
@@ -267,6 +277,18 @@ fn refusals_are_shown_on_the_form_with_what_was_typed_kept() {
         text(&p).contains("value=\"£200k, lots\""),
         "what was typed is kept"
     );
+    // Checked as it is typed: the same words, with the form's field.
+    let p = b.post("/workbench/design/check", &form);
+    assert_eq!(p.status, 200, "{}", p.body);
+    let c: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+    assert_eq!(c["refused"]["field"], "size.hubs", "{c}");
+    assert!(
+        c["refused"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("found \"lots\""),
+        "{c}"
+    );
     // Refused in the scenario loader's own words, as the command line
     // says them, naming the file, the line and the field.
     let mut form = small_design("Too far", "2", "2");
@@ -286,6 +308,10 @@ fn refusals_are_shown_on_the_form_with_what_was_typed_kept() {
         alert.starts_with("policy.toml") && alert.contains("targeting"),
         "{alert}"
     );
+    let c: serde_json::Value =
+        serde_json::from_str(&b.post("/workbench/design/check", &form).body).unwrap();
+    assert_eq!(c["refused"]["field"], "reach.hubs", "{c}");
+    assert_eq!(c["refused"]["text"], alert, "{c}");
     // Early help aimed at no age, and the hubs paid by no one, are refused.
     let mut form = small_design("No ages", "2", "2");
     form.retain(|(k, _)| !k.starts_with("age."));
@@ -339,6 +365,14 @@ fn refusals_are_shown_on_the_form_with_what_was_typed_kept() {
         p.body.contains("interventions.hubs.annual_budget"),
         "{}",
         p.body
+    );
+    let c: serde_json::Value =
+        serde_json::from_str(&b.post("/workbench/design/check", &form).body).unwrap();
+    assert!(c["refused"].is_null(), "{c}");
+    assert_eq!(c["warnings"][0]["field"], "size.hubs", "{c}");
+    assert!(
+        text(&p).contains(c["warnings"][0]["text"].as_str().unwrap()),
+        "the warning as typed is the Check's: {c}"
     );
     // The place's own figure scales its rates, and the check says so; a
     // figure that is not a count is refused.
@@ -429,7 +463,8 @@ fn ten_people_queueing_at_once_each_get_their_run_and_a_cancelled_one_stops() {
     assert_eq!(home.matches(">done<").count(), 9, "{home}");
     // Two finished runs side by side; one alone, or a cancelled one, not.
     let id = |r: &String| r.rsplit('/').next().unwrap().to_string();
-    let (first, second) = (id(&runs[0]), id(&runs[1]));
+    let mut finished = runs.iter().filter(|r| *r != last).map(id);
+    let (first, second) = (finished.next().unwrap(), finished.next().unwrap());
     let p = b.get(&format!("/workbench/compare?run={first}&run={second}"));
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("Runs compared") && p.body.matches("NPV median (90%)").count() == 1);

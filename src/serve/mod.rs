@@ -298,8 +298,11 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
             "/workbench/design",
             get(workbench::design).post(workbench::submit),
         )
+        .route("/workbench/design/check", post(workbench::live::check))
+        .route("/workbench/script.js", get(workbench::live::script))
         .route("/workbench/compare", get(workbench::compare))
         .route("/workbench/runs/{id}", get(workbench::run_page))
+        .route("/workbench/runs/{id}/events", get(workbench::live::events))
         .route("/workbench/runs/{id}/cancel", post(workbench::cancel))
         .route("/workbench/runs/{id}/ask", post(workbench::ask))
         .route(
@@ -311,6 +314,10 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
             get(workbench::scenario_file),
         )
         .route("/shared/{token}", get(workbench::shared_page))
+        .route(
+            "/shared/{token}/events",
+            get(workbench::live::shared_events),
+        )
         .route("/shared/{token}/files/{*name}", get(workbench::shared_file))
         .layer(axum::middleware::from_fn(guard))
         .with_state(app);
@@ -349,8 +356,10 @@ async fn guard(request: axum::extract::Request, next: axum::middleware::Next) ->
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,
-            // The pages run no script and load nothing from elsewhere.
+            // The pages load nothing from elsewhere; the only script is
+            // the workbench's own, served from the binary.
             "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+             script-src 'self'; connect-src 'self'; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_FRAME_OPTIONS, "DENY"),

@@ -23,6 +23,10 @@ td{white-space:nowrap}td.text{white-space:normal;text-align:left;min-width:14rem
 .note{color:#555;font-size:.9rem}
 .message{border-left:4px solid #b00020;background:#fdecee;padding:.6rem 1rem}
 .ok{border-left:4px solid #1b7a3a;background:#e9f6ee;padding:.6rem 1rem}
+.warning{border-left:4px solid #8a5a00;background:#fff6e0;padding:.6rem 1rem}
+fieldset.ages{border:0;padding:0;margin:.4rem 0}fieldset.ages legend{padding:0}
+fieldset.ages label{display:inline-block;margin:.2rem 1.2rem .2rem 0}
+p.said{margin:.2rem 0 .6rem;padding:.3rem .8rem;font-size:.95rem}
 form.card,section.card{background:#fff;border:1px solid #ddd;padding:1rem;margin:1rem 0}
 label{display:block;margin:.4rem 0}
 input,select,textarea{font:inherit;padding:.25rem;max-width:100%;box-sizing:border-box}

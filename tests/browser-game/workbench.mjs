@@ -40,7 +40,7 @@ async function shoot(page, name, fits = true) {
 
 const browser = await launch();
 try {
-  // The pages load no script; axe is added by the test alone.
+  // axe is added by the test: the pages' policy lets in only their own script.
   const context = await browser.newContext({
     viewport: { width: 1366, height: 900 },
     bypassCSP: true,
@@ -67,17 +67,27 @@ try {
   await page.getByLabel(/Years to look ahead/).fill("2");
   await page.getByLabel(/Replicates/).fill("2");
   const hub = page.locator("fieldset", { hasText: "Neighbourhood hub" });
-  await hub.getByRole("checkbox").check();
+  await hub.getByRole("checkbox", { name: "Neighbourhood hub" }).check();
   await hub.getByLabel(/Size by year/).fill("£500k; lots");
   await hub.getByLabel(/Neighbourhoods reached/).fill("5");
   const early = page.locator("fieldset", { hasText: "Whole-family early help" });
-  await early.getByRole("checkbox").check();
+  const takeEarly = early.getByRole("checkbox", { name: "Whole-family early help" });
+  await takeEarly.check();
   await early.getByLabel(/Size by year/).fill("£600k; £900k");
+  await early.getByRole("checkbox", { name: /^Oldest/ }).uncheck();
+  // As it is typed, the design is checked and the words are put beside
+  // the field at fault.
+  const said = hub.locator("p.said");
+  await said.waitFor({ timeout: 10_000 });
+  check((await said.textContent()).includes("size.hubs: expected an amount in £ for each year"), "the size is refused as it is typed");
+  check((await page.locator("#live-check").textContent()).includes("would be refused"), "the form says it would be refused");
+  await accessible(page, "the design form checked as it is typed");
   await page.getByRole("button", { name: "Check" }).click();
   const alert = await page.getByRole("alert").textContent();
   check(alert.includes('size.hubs: expected an amount in £ for each year'), `the refusal, found ${alert}`);
   check((await hub.getByLabel(/Size by year/).inputValue()) === "£500k; lots", "what was typed is kept");
-  check(await early.getByRole("checkbox").isChecked(), "the other choices are kept");
+  check(await takeEarly.isChecked(), "the other choices are kept");
+  check(!(await early.getByRole("checkbox", { name: /^Oldest/ }).isChecked()), "the ages unticked stay unticked");
   await accessible(page, "the design form with a refusal");
   await shoot(page, "refused");
   await hub.getByLabel(/Size by year/).fill("£500k; £750k");

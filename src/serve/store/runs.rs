@@ -113,7 +113,8 @@ impl State {
         }
     }
 
-    fn db(self) -> &'static str {
+    /// As the database keeps it: `queued`, `running`, `done`.
+    pub fn db(self) -> &'static str {
         match self {
             State::Queued => "queued",
             State::Running => "running",

@@ -12,6 +12,7 @@
 //! line's, byte for byte.
 
 mod chart;
+pub(super) mod live;
 mod pages;
 pub(super) mod queue;
 
@@ -448,6 +449,44 @@ fn design_from(library: &Library, f: &Fields) -> Result<(Design, u32), DesignErr
     ))
 }
 
+/// A design the form asks for, written as scenario files that load: what
+/// its run would queue.
+struct Designed {
+    design: Design,
+    replicates: u32,
+    files: crate::scenario::FileSet,
+    /// The loader's warnings, as the command line gives them.
+    warnings: Vec<crate::scenario::ScenarioError>,
+    /// What was set from the place's own figures.
+    notes: Vec<String>,
+}
+
+/// The design form `f` asks for, for `place`, loaded off the server's
+/// threads; or why it is refused.
+async fn designed(
+    app: &Shared,
+    place: &Place,
+    f: &Fields,
+) -> Result<Result<Designed, DesignError>, Problem> {
+    app.bench.library()?;
+    let (app, f, place) = (app.clone(), f.clone(), place.clone());
+    tokio::task::spawn_blocking(move || {
+        let library = app.bench.library.as_ref().expect("checked above");
+        design_from(library, &f).and_then(|(design, replicates)| {
+            let (files, loaded, notes) = library.files(&place, &design)?;
+            Ok(Designed {
+                design,
+                replicates,
+                files,
+                warnings: loaded.into_iter().flat_map(|l| l.warnings).collect(),
+                notes,
+            })
+        })
+    })
+    .await
+    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))
+}
+
 /// Checks a design and, unless only a check was asked for, queues its
 /// run. A refusal is shown on the form, with what was typed kept.
 pub(super) async fn submit(
@@ -459,33 +498,18 @@ pub(super) async fn submit(
     let library = app.bench.library()?;
     let place = place_of(library, &f)?;
     let carried = f.get("neighbourhoods").map(String::as_str);
-    let checked = {
-        let (app, f, place) = (app.clone(), f.clone(), place.clone());
-        tokio::task::spawn_blocking(move || {
-            let library = app.bench.library.as_ref().expect("checked above");
-            design_from(library, &f).and_then(|(design, replicates)| {
-                let (files, loaded, notes) = library.files(&place, &design)?;
-                Ok((design, replicates, files, loaded, notes))
-            })
-        })
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))?
-    };
-    let (design, replicates, files, loaded, notes) = match checked {
-        Ok(c) => c,
+    let d = match designed(&app, &place, &f).await? {
+        Ok(d) => d,
         Err(e) => {
             let page = pages::design(&place, carried, library, &f, Some(&e.to_string()), None);
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
     };
-    let warnings: Vec<String> = loaded
-        .iter()
-        .flat_map(|l| l.warnings.iter().map(|w| w.to_string()))
-        .collect();
     if f.get("go").map(String::as_str) == Some("check") {
+        let warnings: Vec<String> = d.warnings.iter().map(|w| w.to_string()).collect();
         let checked = pages::Checked {
             warnings: &warnings,
-            notes: &notes,
+            notes: &d.notes,
         };
         return Ok(
             pages::design(&place, carried, library, &f, None, Some(checked)).into_response(),
@@ -493,7 +517,7 @@ pub(super) async fn submit(
     }
     let id = app
         .store
-        .queue_run(place.name(), &design, &files, replicates)
+        .queue_run(place.name(), &d.design, &d.files, d.replicates)
         .map_err(refused("/workbench"))?;
     app.bench.bell.ring();
     Ok(Redirect::to(&format!("/workbench/runs/{id}")).into_response())

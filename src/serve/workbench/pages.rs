@@ -136,7 +136,7 @@ pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
     )
 }
 
-fn state_words(r: &RunRow) -> String {
+pub(super) fn state_words(r: &RunRow) -> String {
     match r.state {
         State::Running if r.jobs > 0 => format!("running: {} of {} replicates", r.done, r.jobs),
         s => s.words().to_string(),
@@ -202,7 +202,7 @@ pub(super) fn design(
                     }
                 }
             }
-            form.card method="post" action="/workbench/design" {
+            form.card method="post" action="/workbench/design" data-check="/workbench/design/check" {
                 input type="hidden" name="place" value=(place.name());
                 @if let Some(text) = carried {
                     input type="hidden" name="neighbourhoods" value=(text);
@@ -223,10 +223,12 @@ pub(super) fn design(
                 @for o in &library.offered {
                     (offer(o, library, typed, fresh))
                 }
+                div #live-check role="status" aria-live="polite" {}
                 button type="submit" name="go" value="check" { "Check" }
                 " "
                 button type="submit" name="go" value="run" { "Run" }
             }
+            script src="/workbench/script.js" defer {}
         },
     )
 }
@@ -362,7 +364,10 @@ pub(super) fn run(r: &RunRow, seen: &Seen, shared: bool) -> Markup {
     };
     let body = html! {
         @if r.state.is_live() {
-            meta http-equiv="refresh" content="2";
+            // With the script, the progress is streamed and the page
+            // loads once the run is over; without it, the page refreshes.
+            noscript { meta http-equiv="refresh" content="2"; }
+            script src="/workbench/script.js" defer {}
         }
         p { "Place: " strong { (r.place) } "; version " (r.version) " of this policy; "
             (r.replicates) " replicates (runs of luck) " (if r.kind == Kind::Run { "per scenario" } else { "at each point" }) "." }
@@ -370,10 +375,15 @@ pub(super) fn run(r: &RunRow, seen: &Seen, shared: bool) -> Markup {
             p { "Started from " a href=(format!("/workbench/runs/{parent}")) { "the run of this design" } "." }
         }
         @match r.state {
-            State::Queued => { p role="status" { "Waiting in the queue: it starts when the runs before it finish." } }
-            State::Running => {
-                p role="status" { "Running: " (r.done) " of " (r.jobs.max(1)) " " (of) " done." }
-                progress max=(r.jobs.max(1)) value=(r.done) { (r.done) " of " (r.jobs) }
+            State::Queued | State::Running => {
+                div data-events=(format!("{base}/events")) {
+                    @if r.state == State::Queued {
+                        p role="status" { "Waiting in the queue: it starts when the runs before it finish." }
+                    } @else {
+                        p role="status" { "Running: " (r.done) " of " (r.jobs.max(1)) " " (of) " done." }
+                    }
+                    progress max=(r.jobs.max(1)) value=(r.done) { (r.done) " of " (r.jobs) }
+                }
             }
             State::Failed => { div.message role="alert" { p { "The run failed:" } pre { (r.message) } } }
             State::Cancelled => { p.message role="status" { "Cancelled." } }
