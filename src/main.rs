@@ -104,12 +104,12 @@ fn serve(args: cli::ServeArgs) -> Result<(), Error> {
         let _ = if given {
             writeln!(
                 out,
-                "Facilitators and analysts use the key given with --key; teams need only the game's code"
+                "Facilitators use the key given with --key, and analysts make their workbench accounts with it; teams need only the game's code"
             )
         } else {
             writeln!(
                 out,
-                "Facilitators and analysts use the key {0}: open http://{at}/workbench?key={0} for the workbench, or http://{at}/?key={0} to set up games; teams need only the game's code",
+                "Facilitators use the key {0}, and analysts make their workbench accounts with it: open http://{at}/workbench?key={0} for the workbench, or http://{at}/?key={0} to set up games; teams need only the game's code",
                 options.key
             )
         };

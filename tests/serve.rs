@@ -1095,10 +1095,18 @@ fn walk_in_chromium(script: &str, shots: &[&str]) {
 #[test]
 #[ignore = "needs headless Chromium and node: cargo test --release --test integration browser -- --ignored"]
 fn browser_a_commissioner_goes_from_choosing_doncaster_to_the_board_page() {
-    let shots: Vec<String> = ["home", "refused", "run", "board", "experiment", "compare"]
-        .iter()
-        .flat_map(|page| ["1366", "375"].map(|width| format!("workbench-{page}-{width}.png")))
-        .collect();
+    let shots: Vec<String> = [
+        "sign-in",
+        "home",
+        "refused",
+        "run",
+        "board",
+        "experiment",
+        "compare",
+    ]
+    .iter()
+    .flat_map(|page| ["1366", "375"].map(|width| format!("workbench-{page}-{width}.png")))
+    .collect();
     walk_in_chromium(
         "workbench.mjs",
         &shots.iter().map(String::as_str).collect::<Vec<_>>(),

@@ -2,7 +2,8 @@
 //! serve`: a place chosen from the bundled table and a policy designed on
 //! the form run in the browser give the command line's files byte for
 //! byte; refusals are shown on the form with what was typed kept; the
-//! pages need the key, a shared link only its own run; ten people queueing
+//! pages need an account, made with the key, and each analyst sees their
+//! own runs and those shared with them; a shared link only its own run; ten people queueing
 //! at once lose nothing; a server killed mid-run queues the run again and
 //! never shows half a result.
 
@@ -12,16 +13,28 @@ use std::time::{Duration, Instant};
 use crate::common::every_file;
 use crate::serve::{Browser, KEY, Page, Server};
 
-/// A browser holding the workbench's key.
+/// A browser signed in to a new account of Sam Patel's.
 fn analyst(server: &Server) -> Browser {
+    account(server, "Sam Patel")
+}
+
+/// A browser signed in to a new account, made with the server's key.
+fn account(server: &Server, name: &str) -> Browser {
     let mut b = Browser::new(server);
-    let p = b.post("/workbench/key", &[("key", KEY)]);
+    let p = b.post(
+        "/workbench/key",
+        &[
+            ("key", KEY),
+            ("name", name),
+            ("password", "correct horse battery"),
+        ],
+    );
     assert_eq!(p.status, 303, "{}", p.body);
-    // The cookie holds a digest of the key, not the key.
+    // The cookie holds the session's random token, not the key.
     assert!(
         b.cookies
             .get("upstream_analyst")
-            .is_some_and(|c| c.len() == 64 && !c.contains(KEY))
+            .is_some_and(|c| c.len() == 32 && !c.contains(KEY))
     );
     b
 }
@@ -504,7 +517,13 @@ fn a_server_killed_mid_run_queues_it_again_and_never_shows_half_a_result() {
     }
     server.kill();
     let server = Server::start(&db);
-    let mut b = analyst(&server);
+    // The account outlives the server.
+    let mut b = Browser::new(&server);
+    let p = b.post(
+        "/workbench/sign-in",
+        &[("name", "Sam Patel"), ("password", "correct horse battery")],
+    );
+    assert_eq!(p.status, 303, "{}", p.body);
     let page = b.get(&run);
     assert!(
         !page.body.contains("Downloads") && !page.body.contains("The board summary"),
@@ -711,4 +730,135 @@ fn a_place_of_its_own_neighbourhoods_is_designed_and_run_from_its_table() {
         again.body.contains("24,000 residents in 5 neighbourhoods")
             && again.body.contains("value=\"Northtown hubs\"")
     );
+}
+
+#[test]
+fn each_analyst_sees_their_own_runs_and_those_shared_with_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("w.sqlite"));
+    let mut ana = account(&server, "Ana");
+    let mut ben = account(&server, "Ben");
+    let run = queued(&ana.post("/workbench/design", &small_design("Ana's hubs", "2", "1")));
+    let page = ended(&mut ana, &run, Duration::from_secs(120));
+    assert!(page.body.contains("The board summary") && page.body.contains("Yours alone"));
+    assert!(
+        ana.get("/workbench")
+            .body
+            .contains(&format!("href=\"{run}\""))
+    );
+    // Ben sees nothing of Ana's run: it is answered as no run at all.
+    assert!(
+        !ben.get("/workbench")
+            .body
+            .contains(&format!("href=\"{run}\""))
+    );
+    let id = run.rsplit('/').next().unwrap();
+    for path in [
+        run.clone(),
+        format!("{run}/events"),
+        format!("{run}/files/report.html"),
+        format!("{run}/scenario/policy.toml"),
+        format!("/workbench/design?place=Rutland&from={id}"),
+    ] {
+        assert_eq!(ben.get(&path).status, 404, "{path}");
+    }
+    let mine = queued(&ben.post("/workbench/design", &small_design("Ben's hubs", "2", "1")));
+    ended(&mut ben, &mine, Duration::from_secs(120));
+    let other = mine.rsplit('/').next().unwrap();
+    assert_eq!(
+        ben.get(&format!("/workbench/compare?run={id}&run={other}"))
+            .status,
+        404
+    );
+    // Shared, Ben sees it as Ana's, and can compare it and start his own
+    // experiment from it; he cannot cancel it or stop its sharing.
+    assert_eq!(
+        ben.post(&format!("{run}/share"), &[("shared", "1")]).status,
+        404
+    );
+    assert_eq!(
+        ana.post(&format!("{run}/share"), &[("shared", "1")]).status,
+        303
+    );
+    let seen = ben.get(&run);
+    assert_eq!(seen.status, 200);
+    assert!(
+        text(&seen).contains("This run is Ana's, shared."),
+        "{}",
+        seen.body
+    );
+    assert!(text(&ben.get("/workbench")).contains("Ana's, shared"));
+    assert_eq!(
+        ben.get(&format!("/workbench/compare?run={id}&run={other}"))
+            .status,
+        200
+    );
+    assert_eq!(
+        ben.post(&format!("{run}/share"), &[("shared", "0")]).status,
+        403
+    );
+    assert_eq!(ben.post(&format!("{run}/cancel"), &[]).status, 403);
+    let experiment = queued(&ben.post(
+        &format!("{run}/ask"),
+        &[("kind", "break-even"), ("replicates", "1")],
+    ));
+    assert!(text(&ben.get(&experiment)).contains("Yours alone"));
+    // Ana stops sharing: Ben's own experiment stays his.
+    assert_eq!(
+        ana.post(&format!("{run}/share"), &[("shared", "0")]).status,
+        303
+    );
+    assert_eq!(ben.get(&run).status, 404);
+    assert_eq!(ben.get(&experiment).status, 200);
+    assert_eq!(ana.get(&experiment).status, 404);
+    // Signing in again takes the password; a wrong one, a wrong key or a
+    // name already taken are refused, and signing out ends the session.
+    let mut again = Browser::new(&server);
+    for (path, form, status) in [
+        (
+            "/workbench/sign-in",
+            vec![("name", "ana"), ("password", "wrong horse battery")],
+            403,
+        ),
+        (
+            "/workbench/sign-in",
+            vec![("name", "Nobody"), ("password", "correct horse battery")],
+            403,
+        ),
+        (
+            "/workbench/key",
+            vec![
+                ("key", "not-the-key"),
+                ("name", "Cy"),
+                ("password", "correct horse battery"),
+            ],
+            403,
+        ),
+        (
+            "/workbench/key",
+            vec![
+                ("key", KEY),
+                ("name", "ANA"),
+                ("password", "correct horse battery"),
+            ],
+            400,
+        ),
+        (
+            "/workbench/key",
+            vec![("key", KEY), ("name", "Cy"), ("password", "short")],
+            400,
+        ),
+    ] {
+        assert_eq!(again.post(path, &form).status, status, "{path} {form:?}");
+    }
+    assert!(!again.cookies.contains_key("upstream_analyst"));
+    let p = again.post(
+        "/workbench/sign-in",
+        &[("name", "ana"), ("password", "correct horse battery")],
+    );
+    assert_eq!(p.status, 303);
+    assert_eq!(again.get(&run).status, 200);
+    assert_eq!(again.post("/workbench/sign-out", &[]).status, 303);
+    assert_eq!(again.get(&run).status, 403);
+    assert_eq!(ana.get(&run).status, 200, "another session of Ana's stays");
 }

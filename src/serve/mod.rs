@@ -289,7 +289,9 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/games/{id}/debrief", get(debrief))
         .route("/games/{id}/debrief.html", get(debrief_file))
         .route("/workbench", get(workbench::home))
-        .route("/workbench/key", post(workbench::key))
+        .route("/workbench/key", post(workbench::accounts::new_account))
+        .route("/workbench/sign-in", post(workbench::accounts::sign_in))
+        .route("/workbench/sign-out", post(workbench::accounts::sign_out))
         .route(
             "/workbench/place",
             post(workbench::upload_place).layer(DefaultBodyLimit::max(4 << 20)),
@@ -304,6 +306,10 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/workbench/runs/{id}", get(workbench::run_page))
         .route("/workbench/runs/{id}/events", get(workbench::live::events))
         .route("/workbench/runs/{id}/cancel", post(workbench::cancel))
+        .route(
+            "/workbench/runs/{id}/share",
+            post(workbench::accounts::share),
+        )
         .route("/workbench/runs/{id}/ask", post(workbench::ask))
         .route(
             "/workbench/runs/{id}/files/{*name}",

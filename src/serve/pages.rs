@@ -26,6 +26,8 @@ td{white-space:nowrap}td.text{white-space:normal;text-align:left;min-width:14rem
 .warning{border-left:4px solid #8a5a00;background:#fff6e0;padding:.6rem 1rem}
 fieldset.ages{border:0;padding:0;margin:.4rem 0}fieldset.ages legend{padding:0}
 fieldset.ages label{display:inline-block;margin:.2rem 1.2rem .2rem 0}
+form.signed-in{text-align:right;margin:.3rem 0}
+button.link{background:none;color:#0b3d5c;text-decoration:underline;padding:0}
 p.said{margin:.2rem 0 .6rem;padding:.3rem .8rem;font-size:.95rem}
 form.card,section.card{background:#fff;border:1px solid #ddd;padding:1rem;margin:1rem 0}
 label{display:block;margin:.4rem 0}

@@ -10,8 +10,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub mod analysts;
 mod runs;
 
+pub use analysts::{Analyst, SESSION_SECONDS};
 pub use runs::{Kind, MAX_RUNS, RunRow, State};
 
 use crate::game::{Announced, RoundResults, Setup, Snapshots};
@@ -85,6 +87,9 @@ pub enum StoreError {
     /// A stored value is not what this version of Upstream writes.
     #[error("the games database holds a value this version cannot read: {0}")]
     Json(#[from] serde_json::Error),
+    /// A password could not be hashed.
+    #[error("the workbench's accounts: {0}")]
+    Password(String),
 }
 
 /// A request the game's rules refuse; nothing was changed.
@@ -283,12 +288,15 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(analysts::SCHEMA)?;
         conn.execute_batch(runs::SCHEMA)?;
-        // Databases from before late joining and practice rounds lack
-        // their columns.
+        // Databases from before late joining, practice rounds and the
+        // workbench's accounts lack their columns.
         for (table, column) in [
             ("teams", "joined INTEGER NOT NULL DEFAULT 1"),
             ("games", "practice INTEGER NOT NULL DEFAULT 0"),
+            ("runs", "owner INTEGER REFERENCES analysts(id)"),
+            ("runs", "shared INTEGER NOT NULL DEFAULT 0"),
         ] {
             let name = column.split(' ').next().expect("a column");
             let has: bool = conn.query_row(

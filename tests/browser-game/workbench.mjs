@@ -1,5 +1,5 @@
-// A commissioner's walk through the workbench in a real browser: open it
-// with the key, choose Doncaster, design a policy (a refusal shown on the
+// A commissioner's walk through the workbench in a real browser: make an
+// account with the key, choose Doncaster, design a policy (a refusal shown on the
 // form first, what was typed kept), run it, watch it, and open the board
 // page; screenshots at 1,366 and 375 px, and axe-core's accessibility
 // check on every page (no serious or critical violation).
@@ -48,10 +48,16 @@ try {
   });
   const page = await context.newPage();
   await page.goto(base + "/workbench");
-  await accessible(page, "the key page");
-  await page.getByLabel(/Key/).fill(key);
-  await page.getByRole("button", { name: "Open" }).click();
+  await accessible(page, "the sign-in page");
+  await shoot(page, "sign-in");
+  // An account of one's own, made once with the server's key.
+  const make = page.locator("#new-account");
+  await make.getByLabel(/server's key/).fill(key);
+  await make.getByLabel("Your name").fill("Sam Patel");
+  await make.getByLabel(/Choose a password/).fill("correct horse battery");
+  await make.getByRole("button", { name: "Make my account" }).click();
   await page.waitForURL(/\/workbench$/);
+  check((await page.textContent("main")).includes("Signed in as Sam Patel"), "signed in as oneself");
 
   // 1. Start from your place.
   await page.getByRole("combobox", { name: /^Place/ }).selectOption("Doncaster");
@@ -102,6 +108,10 @@ try {
   const summary = await page.textContent("main");
   check(summary.includes("NPV median (90%)"), "the headline names its figures as the report does");
   await accessible(page, "the run's page");
+  check(summary.includes("Yours alone"), "a run is its owner's alone until shared");
+  await page.getByRole("button", { name: "Share with colleagues" }).click();
+  await page.waitForURL(runUrl);
+  check((await page.textContent("main")).includes("Shared: every colleague"), "the run is shared");
   await shoot(page, "run");
 
   // 4. The board page.

@@ -174,10 +174,30 @@ pub struct RunRow {
     pub parent: Option<i64>,
     /// A sweep's `--vary` (NAME=FROM:TO:POINTS); empty otherwise.
     pub vary: String,
+    /// The account that queued it; `None` for a run from before accounts,
+    /// which is everyone's.
+    pub owner: Option<i64>,
+    /// The owner's name.
+    pub owner_name: Option<String>,
+    /// Whether its owner shares it with every colleague signed in.
+    pub shared: bool,
+}
+
+impl RunRow {
+    /// Whether `analyst` may change it (cancel it, share it): its owner.
+    pub fn owned_by(&self, analyst: &super::Analyst) -> bool {
+        self.owner.is_none_or(|o| o == analyst.id)
+    }
+
+    /// Whether `analyst` may see it: its owner, or anyone when shared.
+    pub fn seen_by(&self, analyst: &super::Analyst) -> bool {
+        self.shared || self.owned_by(analyst)
+    }
 }
 
 const COLUMNS: &str = "id, place, name, version, design, replicates, state, done, jobs, message, \
-                       share, created, kind, parent, vary";
+                       share, created, kind, parent, vary, owner, shared, \
+                       (SELECT name FROM analysts WHERE analysts.id = runs.owner)";
 
 fn run_row(r: &Row) -> rusqlite::Result<(RunRow, String)> {
     Ok((
@@ -197,6 +217,9 @@ fn run_row(r: &Row) -> rusqlite::Result<(RunRow, String)> {
             kind: Kind::from_command(&r.get::<_, String>(12)?).unwrap_or(Kind::Run),
             parent: r.get(13)?,
             vary: r.get(14)?,
+            owner: r.get(15)?,
+            shared: r.get(16)?,
+            owner_name: r.get(17)?,
         },
         r.get(4)?,
     ))
@@ -213,6 +236,7 @@ impl Store {
     /// files would pass the stored files' limit.
     pub fn queue_run(
         &self,
+        owner: &super::Analyst,
         place: &str,
         design: &Design,
         files: &FileSet,
@@ -227,8 +251,9 @@ impl Store {
             |r| r.get(0),
         )?;
         conn.execute(
-            "INSERT INTO runs (place, name, version, design, files, replicates, share, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO runs (place, name, version, design, files, replicates, share, created,
+                               owner)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 place,
                 design.name,
@@ -237,7 +262,8 @@ impl Store {
                 files,
                 replicates,
                 token(),
-                now()
+                now(),
+                owner.id
             ],
         )?;
         Ok(conn.last_insert_rowid())
@@ -272,6 +298,7 @@ impl Store {
     /// `replicates` and, for a sweep, `vary`; returns its number.
     pub fn queue_experiment(
         &self,
+        owner: &super::Analyst,
         parent: i64,
         kind: Kind,
         replicates: u32,
@@ -286,10 +313,18 @@ impl Store {
         self.room_for(&conn, bytes as u64)?;
         conn.execute(
             "INSERT INTO runs (place, name, version, design, files, replicates, share, created,
-                               kind, parent, vary)
-             SELECT place, name, version, design, files, ?2, ?3, ?4, ?5, id, ?6
+                               kind, parent, vary, owner)
+             SELECT place, name, version, design, files, ?2, ?3, ?4, ?5, id, ?6, ?7
              FROM runs WHERE id = ?1",
-            params![parent, replicates, token(), now(), kind.command(), vary],
+            params![
+                parent,
+                replicates,
+                token(),
+                now(),
+                kind.command(),
+                vary,
+                owner.id
+            ],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -332,14 +367,16 @@ impl Store {
             .transpose()
     }
 
-    /// The latest `most` runs, newest first.
-    pub fn runs(&self, most: u32) -> Result<Vec<RunRow>, StoreError> {
+    /// The latest `most` runs `analyst` may see ([`RunRow::seen_by`]),
+    /// newest first.
+    pub fn runs(&self, analyst: &super::Analyst, most: u32) -> Result<Vec<RunRow>, StoreError> {
         let conn = self.conn();
         let mut q = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"
+            "SELECT {COLUMNS} FROM runs WHERE owner IS NULL OR owner = ?1 OR shared = 1
+             ORDER BY id DESC LIMIT ?2"
         ))?;
         let rows = q
-            .query_map([most], run_row)?
+            .query_map(params![analyst.id, most], run_row)?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(with_design).collect()
     }
@@ -394,6 +431,15 @@ impl Store {
             params![id, now()],
         )?;
         Ok(changed > 0)
+    }
+
+    /// Shares run `id` with every colleague, or stops sharing it.
+    pub fn set_shared(&self, id: i64, shared: bool) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE runs SET shared = ?2 WHERE id = ?1",
+            params![id, shared],
+        )?;
+        Ok(())
     }
 
     /// Whether run `id` has been cancelled.

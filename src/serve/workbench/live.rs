@@ -17,7 +17,7 @@ use futures_util::stream::{self, Stream};
 use serde::Serialize;
 
 use super::super::store::RunRow;
-use super::{DesignError, Fields, Problem, Shared, analyst, designed, no_such_run, place_of};
+use super::{DesignError, Fields, Problem, Shared, analyst, designed, place_of, seen_run};
 
 /// The script, as written in the source tree.
 const SCRIPT: &str = include_str!("script.js");
@@ -137,8 +137,8 @@ pub(in crate::serve) async fn events(
     UrlPath(id): UrlPath<i64>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Problem> {
-    analyst(&app, &headers)?;
-    app.store.run(id)?.ok_or_else(no_such_run)?;
+    let me = analyst(&app, &headers)?;
+    seen_run(&app, id, &me)?;
     Ok(follow(app, move |app| app.store.run(id).ok().flatten()))
 }
 

@@ -3,14 +3,16 @@
 //! interventions on a form, queue its run, watch it, and open its board
 //! page, workbook and files, or share a read-only link to them.
 //!
-//! Access: the workbench's pages need the server's key (the analyst key;
-//! the same one facilitators use), kept in a cookie once given; a run's
-//! read-only link needs only its own token. A design becomes the scenario
+//! Access: each analyst signs in to an account of their own, made once
+//! with the server's key (the one facilitators use) ([`accounts`]); they
+//! see their own runs and those colleagues share. A run's read-only link
+//! needs only its own token. A design becomes the scenario
 //! files the command line runs ([`crate::workbench`]); each run is kept in
 //! the database with those files, and run by [`queue`]'s workers as the
 //! command line runs them, so the files a run writes are the command
 //! line's, byte for byte.
 
+pub(super) mod accounts;
 mod chart;
 pub(super) mod live;
 mod pages;
@@ -24,11 +26,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::Markup;
 
 use super::store::{Kind, RunRow, State as RunState};
-use super::{Fields, Problem, Shared, cookie, refused, same, set_cookie};
+use super::{Fields, Problem, Shared, refused, same};
 use crate::workbench::{Chosen, Design, DesignError, Library, Place};
+use accounts::{analyst, owned_run, seen_run};
 
-/// The cookie holding the analyst key.
-const ANALYST_COOKIE: &str = "upstream_analyst";
 /// The most replicates a workbench run may ask for.
 pub(super) const MAX_REPLICATES: u32 = 100;
 /// Replicates a design runs unless the form says otherwise.
@@ -58,29 +59,6 @@ impl Bench {
     }
 }
 
-/// The analyst cookie's value: a digest of the server's key, so the key
-/// itself is never kept in a browser's cookies and any key (punctuation
-/// and all) makes a valid cookie.
-fn analyst_token(key: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(format!("upstream workbench analyst {key}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Refuses a request without the analyst key.
-fn analyst(app: &super::App, headers: &HeaderMap) -> Result<(), Problem> {
-    match cookie(headers, ANALYST_COOKIE) {
-        Some(k) if same(k, &analyst_token(&app.key)) => Ok(()),
-        _ => Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "the workbench needs the server's key: open the link printed when the server started, or give the key on the workbench's first page",
-            "/workbench",
-        )),
-    }
-}
-
 #[derive(serde::Deserialize)]
 pub(super) struct KeyQuery {
     #[serde(default)]
@@ -94,39 +72,19 @@ pub(super) async fn home(
     headers: HeaderMap,
     Query(q): Query<KeyQuery>,
 ) -> Result<Response, Problem> {
-    if let Some(k) = q.key.as_deref() {
-        return let_in(&app, k);
-    }
-    if analyst(&app, &headers).is_err() {
-        return Ok(pages::key().into_response());
-    }
+    let me = match (analyst(&app, &headers), q.key.as_deref()) {
+        (Ok(me), _) => me,
+        (Err(_), None) => return Ok(pages::key(None).into_response()),
+        // The link printed when the server started: an account can be
+        // made with its key.
+        (Err(_), Some(k)) if same(k.trim(), &app.key) => {
+            return Ok(pages::key(Some(k.trim())).into_response());
+        }
+        (Err(_), Some(_)) => return Err(accounts::not_the_key()),
+    };
     let library = app.bench.library()?;
-    let runs = app.store.runs(200)?;
-    Ok(pages::home(library, &runs).into_response())
-}
-
-/// Sets the analyst cookie when `key` is the server's, and opens the
-/// workbench.
-fn let_in(app: &super::App, key: &str) -> Result<Response, Problem> {
-    if !same(key.trim(), &app.key) {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "that is not this server's key: it was printed when the server started (or given to it with --key)",
-            "/workbench",
-        ));
-    }
-    Ok((
-        [set_cookie(ANALYST_COOKIE, &analyst_token(&app.key))],
-        Redirect::to("/workbench"),
-    )
-        .into_response())
-}
-
-pub(super) async fn key(
-    State(app): State<Shared>,
-    Form(f): Form<Fields>,
-) -> Result<Response, Problem> {
-    let_in(&app, f.get("key").map(String::as_str).unwrap_or(""))
+    let runs = app.store.runs(&me, 200)?;
+    Ok(pages::home(library, &runs, &me).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -142,13 +100,10 @@ pub(super) async fn design(
     headers: HeaderMap,
     Query(q): Query<DesignQuery>,
 ) -> Result<Markup, Problem> {
-    analyst(&app, &headers)?;
+    let me = analyst(&app, &headers)?;
     let library = app.bench.library()?;
     let mut fields = match q.from {
-        Some(id) => {
-            let run = app.store.run(id)?.ok_or_else(no_such_run)?;
-            fields_of(&run)
-        }
+        Some(id) => fields_of(&seen_run(&app, id, &me)?),
         None => Fields::new(),
     };
     fields.insert("place".into(), q.place.clone());
@@ -494,7 +449,7 @@ pub(super) async fn submit(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Result<Response, Problem> {
-    analyst(&app, &headers)?;
+    let me = analyst(&app, &headers)?;
     let library = app.bench.library()?;
     let place = place_of(library, &f)?;
     let carried = f.get("neighbourhoods").map(String::as_str);
@@ -517,7 +472,7 @@ pub(super) async fn submit(
     }
     let id = app
         .store
-        .queue_run(place.name(), &d.design, &d.files, d.replicates)
+        .queue_run(&me, place.name(), &d.design, &d.files, d.replicates)
         .map_err(refused("/workbench"))?;
     app.bench.bell.ring();
     Ok(Redirect::to(&format!("/workbench/runs/{id}")).into_response())
@@ -529,10 +484,11 @@ pub(super) async fn run_page(
     UrlPath(id): UrlPath<i64>,
     headers: HeaderMap,
 ) -> Result<Markup, Problem> {
-    analyst(&app, &headers)?;
-    let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+    let me = analyst(&app, &headers)?;
+    let run = seen_run(&app, id, &me)?;
     let files = outputs(&app.bench.runs, &run);
-    let experiments = app.store.experiments(id)?;
+    let mut experiments = app.store.experiments(id)?;
+    experiments.retain(|e| e.seen_by(&me));
     let seen = pages::Seen {
         files: &files,
         headline: &headline(&app.bench.runs, &run),
@@ -540,7 +496,7 @@ pub(super) async fn run_page(
         experiments: &experiments,
         library: app.bench.library.as_ref().ok(),
     };
-    Ok(pages::run(&run, &seen, false))
+    Ok(pages::run(&run, &seen, Some(&me)))
 }
 
 /// The most runs one comparison sets side by side.
@@ -553,7 +509,7 @@ pub(super) async fn compare(
     headers: HeaderMap,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Markup, Problem> {
-    analyst(&app, &headers)?;
+    let me = analyst(&app, &headers)?;
     let mut ids: Vec<i64> = q
         .iter()
         .filter(|(k, _)| k == "run")
@@ -569,7 +525,7 @@ pub(super) async fn compare(
     }
     let mut compared = Vec::new();
     for id in ids {
-        let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+        let run = seen_run(&app, id, &me)?;
         if run.kind != Kind::Run || run.state != RunState::Done {
             return Err(Problem::new(
                 StatusCode::BAD_REQUEST,
@@ -621,7 +577,7 @@ pub(super) async fn shared_page(
         experiments: &[],
         library: None,
     };
-    Ok(pages::run(&run, &seen, true))
+    Ok(pages::run(&run, &seen, None))
 }
 
 pub(super) async fn cancel(
@@ -629,8 +585,8 @@ pub(super) async fn cancel(
     UrlPath(id): UrlPath<i64>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    analyst(&app, &headers)?;
-    app.store.run(id)?.ok_or_else(no_such_run)?;
+    let me = analyst(&app, &headers)?;
+    owned_run(&app, id, &me)?;
     app.store.cancel(id)?;
     Ok(Redirect::to(&format!("/workbench/runs/{id}")).into_response())
 }
@@ -644,8 +600,8 @@ pub(super) async fn ask(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Result<Response, Problem> {
-    analyst(&app, &headers)?;
-    let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+    let me = analyst(&app, &headers)?;
+    let run = seen_run(&app, id, &me)?;
     let back = format!("/workbench/runs/{id}");
     let bad = |text: String| Problem::new(StatusCode::BAD_REQUEST, text, &back);
     if run.kind != Kind::Run || run.state != RunState::Done {
@@ -656,7 +612,7 @@ pub(super) async fn ask(
     let (kind, replicates, vary) = experiment_from(&app, &run, &f).map_err(bad)?;
     let started = app
         .store
-        .queue_experiment(id, kind, replicates, &vary)
+        .queue_experiment(&me, id, kind, replicates, &vary)
         .map_err(refused(&back))?;
     app.bench.bell.ring();
     Ok(Redirect::to(&format!("/workbench/runs/{started}")).into_response())
@@ -738,8 +694,8 @@ pub(super) async fn run_file(
     UrlPath((id, name)): UrlPath<(i64, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    analyst(&app, &headers)?;
-    let run = app.store.run(id)?.ok_or_else(no_such_run)?;
+    let me = analyst(&app, &headers)?;
+    let run = seen_run(&app, id, &me)?;
     serve_output(&app.bench.runs, &run, &name)
 }
 
@@ -761,8 +717,8 @@ pub(super) async fn scenario_file(
     UrlPath((id, name)): UrlPath<(i64, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    analyst(&app, &headers)?;
-    app.store.run(id)?.ok_or_else(no_such_run)?;
+    let me = analyst(&app, &headers)?;
+    seen_run(&app, id, &me)?;
     let files = app.store.run_files(id)?;
     let text = files
         .iter()
@@ -995,16 +951,7 @@ fn by_payer(runs: &Path, run: &RunRow) -> Vec<pages::ByPayer> {
 
 #[cfg(test)]
 mod tests {
-    use super::{analyst_token, kind_of};
-
-    #[test]
-    fn the_analyst_cookie_holds_a_digest_of_the_key_not_the_key() {
-        let token = analyst_token("a;key,with=punctuation");
-        assert_eq!(token.len(), 64);
-        assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(token, analyst_token("another-key"));
-        assert_eq!(token, analyst_token("a;key,with=punctuation"));
-    }
+    use super::kind_of;
 
     #[test]
     fn pages_open_in_the_browser_and_data_downloads() {

@@ -5,6 +5,8 @@
 use maud::{Markup, html};
 
 use super::super::pages::page;
+use super::super::store::Analyst;
+use super::super::store::analysts::{NAME_CHARS, PASSWORD_CHARS};
 use super::super::store::{Kind, RunRow, State};
 use crate::format::{count, money, percent, thousands};
 use crate::place::Activity;
@@ -52,23 +54,43 @@ pub(super) struct Checked<'a> {
     pub notes: &'a [String],
 }
 
-/// Asks for the server's key.
-pub(super) fn key() -> Markup {
+/// Signing in, or making an account with the server's key; `key`: the
+/// key, when the page was opened from the link printed with it.
+pub(super) fn key(key: Option<&str>) -> Markup {
     page(
         "Commissioner's workbench",
         html! {
             p { "Choose your place, design a policy from the library of interventions, run it, and take its board page to a meeting: no command line, no scenario files to write." }
-            form.card method="post" action="/workbench/key" {
-                h2 { "Open the workbench" }
-                label { "Key (printed when the server started) " input name="key" type="password" required autocomplete="off"; }
-                button type="submit" { "Open" }
+            @if key.is_none() {
+                form.card #sign-in method="post" action="/workbench/sign-in" {
+                    h2 { "Sign in" }
+                    label { "Your name " input name="name" required maxlength=(NAME_CHARS) autocomplete="username"; }
+                    label { "Password " input name="password" type="password" required autocomplete="current-password"; }
+                    button type="submit" { "Sign in" }
+                }
+            }
+            form.card #new-account method="post" action="/workbench/key" {
+                h2 { "Make your account" }
+                p.note { "You see your own runs and those your colleagues share with you. An account needs the server's key once: it was printed when the server started, or ask whoever runs it." }
+                @if let Some(k) = key {
+                    input type="hidden" name="key" value=(k);
+                    p { "You opened the workbench with the server's key." }
+                } @else {
+                    label { "The server's key " input name="key" type="password" required autocomplete="off"; }
+                }
+                label { "Your name " input name="name" required maxlength=(NAME_CHARS) autocomplete="username"; }
+                label { "Choose a password (" (PASSWORD_CHARS.0) " characters or more) " input name="password" type="password" required minlength=(PASSWORD_CHARS.0) maxlength=(PASSWORD_CHARS.1) autocomplete="new-password"; }
+                button type="submit" { "Make my account" }
+            }
+            @if key.is_some() {
+                p { "Already have an account? " a href="/workbench" { "Sign in" } "." }
             }
         },
     )
 }
 
 /// Choosing a place, and the runs so far.
-pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
+pub(super) fn home(library: &Library, runs: &[RunRow], me: &Analyst) -> Markup {
     let mut regions: Vec<&str> = library
         .places
         .iter()
@@ -80,6 +102,10 @@ pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
     page(
         "Commissioner's workbench",
         html! {
+            form.signed-in method="post" action="/workbench/sign-out" {
+                "Signed in as " strong { (me.name) } ". "
+                button.link type="submit" { "Sign out" }
+            }
             form.card method="get" action="/workbench/design" {
                 h2 { "1. Start from your place" }
                 p.note { "An English upper-tier authority from the bundled places table: its residents and how many live in each deprivation decile, laid out as neighbourhoods. Everything else starts at the baseline's national defaults." }
@@ -110,7 +136,7 @@ pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
                 form method="get" action="/workbench/compare" {
                     div.scroll {
                         table {
-                            thead { tr { th { "Compare" } th { "Policy" } th { "Place" } th { "Version" } th { "What" } th { "State" } } }
+                            thead { tr { th { "Compare" } th { "Policy" } th { "Place" } th { "Version" } th { "What" } th { "State" } th { "Whose" } } }
                             tbody {
                                 @for r in runs {
                                     tr {
@@ -124,6 +150,7 @@ pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
                                         td { (r.version) }
                                         td { (r.kind.question()) }
                                         td { (state_words(r)) }
+                                        td { (whose(r, Some(me))) }
                                     }
                                 }
                             }
@@ -134,6 +161,20 @@ pub(super) fn home(library: &Library, runs: &[RunRow]) -> Markup {
             }
         },
     )
+}
+
+/// Whose a run is, for `viewer`: "yours, shared", "Sam Patel's".
+fn whose(r: &RunRow, viewer: Option<&Analyst>) -> String {
+    let owner = match (&r.owner_name, viewer) {
+        (None, _) => "everyone's (from before accounts)".to_string(),
+        (Some(_), Some(me)) if r.owner == Some(me.id) => "yours".to_string(),
+        (Some(name), _) => format!("{name}'s"),
+    };
+    if r.shared && r.owner.is_some() {
+        format!("{owner}, shared")
+    } else {
+        owner
+    }
 }
 
 pub(super) fn state_words(r: &RunRow) -> String {
@@ -344,9 +385,11 @@ pub(super) struct Seen<'a> {
 
 /// A run's page: while it waits or runs, its progress (the page refreshes
 /// itself); when done, its headline, board page and files, and the
-/// experiments it can start; `shared`: the read-only page a colleague
-/// opens from its link.
-pub(super) fn run(r: &RunRow, seen: &Seen, shared: bool) -> Markup {
+/// experiments it can start. `viewer`: the analyst signed in, or `None`
+/// for the read-only page a colleague opens from its link.
+pub(super) fn run(r: &RunRow, seen: &Seen, viewer: Option<&Analyst>) -> Markup {
+    let shared = viewer.is_none();
+    let owner = viewer.is_some_and(|me| r.owned_by(me));
     let base = if shared {
         format!("/shared/{}", r.share)
     } else {
@@ -410,7 +453,7 @@ pub(super) fn run(r: &RunRow, seen: &Seen, shared: bool) -> Markup {
                 }
             }
         }
-        @if !shared && r.state.is_live() {
+        @if owner && r.state.is_live() {
             form method="post" action=(format!("/workbench/runs/{}/cancel", r.id)) {
                 button type="submit" { "Cancel this run" }
             }
@@ -439,6 +482,22 @@ pub(super) fn run(r: &RunRow, seen: &Seen, shared: bool) -> Markup {
                 }
             }
             p { a href=(format!("/workbench/design?place={}&from={}", urlencode(&r.place), r.id)) { "Change this design (a new version)" } }
+            h2 { "Who sees it" }
+            @if owner && r.owner.is_some() {
+                form method="post" action=(format!("/workbench/runs/{}/share", r.id)) {
+                    @if r.shared {
+                        p { "Shared: every colleague signed in to this workbench sees it, and can start their own versions and experiments from it." }
+                        input type="hidden" name="shared" value="0";
+                        button type="submit" { "Stop sharing" }
+                    } @else {
+                        p { "Yours alone: colleagues signed in do not see it." }
+                        input type="hidden" name="shared" value="1";
+                        button type="submit" { "Share with colleagues" }
+                    }
+                }
+            } @else {
+                p { "This run is " (whose(r, viewer)) "." }
+            }
             @if r.state == State::Done {
                 p { "A read-only link for a colleague: " a href=(format!("/shared/{}", r.share)) { (format!("/shared/{}", r.share)) } }
             }
