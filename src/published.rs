@@ -474,6 +474,34 @@ pub struct ServiceRef {
     pub unit: Option<Unit>,
 }
 
+impl ServiceRef {
+    /// The measure its charts show over time, their title and their
+    /// axis, named once for the report and the workbench: an episode
+    /// service's places held ("Temporary accommodation: households placed
+    /// at the end of each month"), an event service's events.
+    pub fn charted(&self) -> (crate::metrics::Metric, String, String) {
+        use crate::metrics::{Metric, ServiceMeasure};
+        if self.kind == ServiceKind::Episode {
+            let who = if self.unit == Some(Unit::Household) {
+                "households"
+            } else {
+                "residents"
+            };
+            (
+                Metric::service(&self.id, ServiceMeasure::Occupancy),
+                format!("{}: {who} placed at the end of each month", self.name),
+                format!("{who} placed"),
+            )
+        } else {
+            (
+                Metric::service(&self.id, ServiceMeasure::Events),
+                format!("{}: events each month", self.name),
+                "events a month".to_string(),
+            )
+        }
+    }
+}
+
 /// Whether a service counts contacts or holds residents in places.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -186,6 +186,22 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
             "{name} differs from the command line's"
         );
     }
+    // The outcomes over time are the run's own: the policy's residents in
+    // crisis at the end of its first year, as timeseries.csv gives them.
+    let series = String::from_utf8(cli["timeseries.csv"].clone()).unwrap();
+    let crisis = series
+        .lines()
+        .find(|l| l.starts_with("Hubs and early help,12,need.crisis,"))
+        .expect("the policy's residents in crisis in month 12");
+    let mean: f64 = crisis.split(',').nth(3).unwrap().parse().unwrap();
+    assert!(page.body.contains("<h2>Outcomes over time</h2>"));
+    assert!(
+        page.body.contains(&format!(
+            "Hubs and early help, end of year 1 (month 12): {} (90%: ",
+            upstream::format::count(mean)
+        )),
+        "{crisis}"
+    );
     // The money bridge and who pays are the run's own figures: every payer's
     // saving over the years adds up to the bridge's revenue budget impact.
     let economics: serde_json::Value = serde_json::from_slice(&cli["economics.json"]).unwrap();

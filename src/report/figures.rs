@@ -10,7 +10,6 @@ use super::data::{Appraisal, RunData};
 use crate::format::{count, money, signed};
 use crate::metrics::{Band, Metric, ServiceMeasure};
 use crate::model::NeedLevel;
-use crate::published::ServiceKind;
 
 pub(crate) const WIDE: (u32, u32) = (1100, 600);
 
@@ -74,24 +73,7 @@ fn measures(d: &RunData) -> Vec<Measure> {
         },
     ];
     for s in &d.summary.settings.services {
-        let (metric, title, y_desc) = if s.kind == ServiceKind::Episode {
-            let who = if s.unit == Some(crate::model::Unit::Household) {
-                "households"
-            } else {
-                "residents"
-            };
-            (
-                Metric::service(&s.id, ServiceMeasure::Occupancy),
-                format!("{}: {who} placed at the end of each month", s.name),
-                format!("{who} placed"),
-            )
-        } else {
-            (
-                Metric::service(&s.id, ServiceMeasure::Events),
-                format!("{}: events each month", s.name),
-                "events a month".to_string(),
-            )
-        };
+        let (metric, title, y_desc) = s.charted();
         v.push(Measure {
             metric,
             // Apart from the fixed charts' names, whatever the service's id.

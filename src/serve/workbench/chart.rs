@@ -1,11 +1,12 @@
 //! The workbench's charts, drawn on the server as SVG: each bar says its
 //! value when the pointer rests on it (its SVG title, which screen readers
 //! read too), and each series can be hidden with a checkbox above the
-//! chart, in CSS alone: the pages run no script.
+//! chart, in CSS alone, so the charts work without the workbench's
+//! script.
 
 use maud::{Markup, PreEscaped, html};
 
-use crate::format::money;
+use crate::format::{count, money};
 
 /// Okabe and Ito's colours, told apart with any colour vision.
 const COLOURS: [&str; 7] = [
@@ -51,21 +52,10 @@ pub(super) fn bars(id: &str, label: &str, groups: &[String], series: &[Series]) 
     let ticks: Vec<f64> = (0..=((hi - lo) / tick).round() as i64)
         .map(|i| lo + i as f64 * tick)
         .collect();
-    // A series hidden by its checkbox: CSS's sibling selector reaches the
-    // chart that follows the boxes.
-    let css: String = (0..series.len())
-        .map(|i| format!("#{id}-{i}:not(:checked)~figure .{id}-{i}{{display:none}}"))
-        .collect();
+    let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
     html! {
         div.chart {
-            style { (PreEscaped(css)) }
-            @for (i, s) in series.iter().enumerate() {
-                input type="checkbox" id=(format!("{id}-{i}")) checked;
-                label.key for=(format!("{id}-{i}")) {
-                    span.swatch style=(format!("background:{}", COLOURS[i % COLOURS.len()])) {}
-                    (s.name)
-                }
-            }
+            (keys(id, &names))
             figure {
                 svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
                     @for t in &ticks {
@@ -83,6 +73,104 @@ pub(super) fn bars(id: &str, label: &str, groups: &[String], series: &[Series]) 
                                     height=((y(v.min(0.0)) - y(v.max(0.0))).max(0.5))
                                     fill=(COLOURS[i % COLOURS.len()]) {
                                     title { (s.name) ", " (name) ": " (money(*v)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                figcaption.note { (label) }
+            }
+        }
+    }
+}
+
+/// A line over the months of the horizon, with its 90% band.
+pub(super) struct Line {
+    pub name: String,
+    /// The mean across replicates, a value a month.
+    pub mean: Vec<f64>,
+    /// The 5th percentile, a value a month.
+    pub p5: Vec<f64>,
+    /// The 95th percentile, a value a month.
+    pub p95: Vec<f64>,
+}
+
+/// The checkboxes that hide a chart's series, and the CSS that hides them:
+/// CSS's sibling selector reaches the chart that follows the boxes.
+fn keys(id: &str, names: &[&str]) -> Markup {
+    let css: String = (0..names.len())
+        .map(|i| format!("#{id}-{i}:not(:checked)~figure .{id}-{i}{{display:none}}"))
+        .collect();
+    html! {
+        style { (PreEscaped(css)) }
+        @for (i, name) in names.iter().enumerate() {
+            input type="checkbox" id=(format!("{id}-{i}")) checked;
+            label.key for=(format!("{id}-{i}")) {
+                span.swatch style=(format!("background:{}", COLOURS[i % COLOURS.len()])) {}
+                (name)
+            }
+        }
+    }
+}
+
+/// Counts over the months (years marked along the bottom): each line with
+/// its 90% band shaded, and a point at each year's end that gives its
+/// value and band when the pointer rests on it.
+pub(super) fn lines(id: &str, label: &str, lines: &[Line]) -> Markup {
+    let months = lines.iter().map(|l| l.mean.len()).max().unwrap_or(0);
+    let all = lines
+        .iter()
+        .flat_map(|l| l.p5.iter().chain(&l.p95).chain(&l.mean).copied());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if months == 0 || !lo.is_finite() || !hi.is_finite() {
+        return html! {};
+    }
+    let tick = step((hi - lo).max(1.0));
+    let (lo, hi) = ((lo / tick).floor() * tick, (hi / tick).ceil() * tick);
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let y = |v: f64| TOP + (hi - v) / (hi - lo).max(tick) * plot_h;
+    let x = |m: usize| LEFT + (m as f64 + 0.5) / months as f64 * (WIDTH - LEFT - 10.0);
+    let ticks: Vec<f64> = (0..=((hi - lo) / tick).round() as i64)
+        .map(|i| lo + i as f64 * tick)
+        .collect();
+    let path = |values: &[f64]| -> String {
+        values
+            .iter()
+            .enumerate()
+            .map(|(m, v)| format!("{}{:.1},{:.1}", if m == 0 { "M" } else { "L" }, x(m), y(*v)))
+            .collect()
+    };
+    let band = |l: &Line| -> String {
+        let back: String =
+            l.p5.iter()
+                .enumerate()
+                .rev()
+                .map(|(m, v)| format!("L{:.1},{:.1}", x(m), y(*v)))
+                .collect();
+        format!("{}{back}Z", path(&l.p95))
+    };
+    let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+    html! {
+        div.chart {
+            (keys(id, &names))
+            figure {
+                svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
+                    @for t in &ticks {
+                        line x1=(LEFT) x2=(WIDTH - 10.0) y1=(y(*t)) y2=(y(*t)) stroke="#e2e2e2" {}
+                        text x=(LEFT - 6.0) y=(y(*t) + 4.0) text-anchor="end" font-size="11" { (count(*t)) }
+                    }
+                    @for year in (12..=months).step_by(12) {
+                        text x=(x(year - 1)) y=(HEIGHT - 10.0) text-anchor="middle" font-size="11" { "Y" (year / 12) }
+                    }
+                    @for (i, l) in lines.iter().enumerate() {
+                        g class=(format!("{id}-{i}")) {
+                            path d=(band(l)) fill=(COLOURS[i % COLOURS.len()]) fill-opacity="0.15" stroke="none" {}
+                            path d=(path(&l.mean)) fill="none" stroke=(COLOURS[i % COLOURS.len()]) stroke-width="2" {}
+                            @for year in (12..=months).step_by(12) {
+                                circle cx=(x(year - 1)) cy=(y(l.mean[year - 1])) r="4" fill=(COLOURS[i % COLOURS.len()]) {
+                                    title { (l.name) ", end of year " (year / 12) " (month " (year) "): " (count(l.mean[year - 1])) " (90%: " (count(l.p5[year - 1])) " to " (count(l.p95[year - 1])) ")" }
                                 }
                             }
                         }

@@ -17,6 +17,7 @@ mod chart;
 pub(super) mod live;
 mod pages;
 pub(super) mod queue;
+mod results;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -29,6 +30,7 @@ use super::store::{Kind, RunRow, State as RunState};
 use super::{Fields, Problem, Shared, refused, same};
 use crate::workbench::{Chosen, Design, DesignError, Library, Place};
 use accounts::{analyst, owned_run, seen_run};
+use results::{by_payer, headline, outcomes};
 
 /// The most replicates a workbench run may ask for.
 pub(super) const MAX_REPLICATES: u32 = 100;
@@ -493,6 +495,7 @@ pub(super) async fn run_page(
         files: &files,
         headline: &headline(&app.bench.runs, &run),
         by_payer: &by_payer(&app.bench.runs, &run),
+        outcomes: &outcomes(&app.bench.runs, &run),
         experiments: &experiments,
         library: app.bench.library.as_ref().ok(),
     };
@@ -574,6 +577,7 @@ pub(super) async fn shared_page(
         files: &files,
         headline: &headline(&app.bench.runs, &run),
         by_payer: &by_payer(&app.bench.runs, &run),
+        outcomes: &outcomes(&app.bench.runs, &run),
         experiments: &[],
         library: None,
     };
@@ -840,112 +844,6 @@ fn outputs(runs: &Path, run: &RunRow) -> Vec<(String, u64)> {
             .all(|c| matches!(c, Component::Normal(_)))
     });
     found.sort();
-    found
-}
-
-/// The headline of a finished run, read from the economics file it wrote:
-/// each policy's net present value (median and 90% band) and chance of
-/// paying back, named as the terminal and the report name them.
-fn headline(runs: &Path, run: &RunRow) -> Vec<pages::Headline> {
-    if run.state != RunState::Done || run.kind != Kind::Run {
-        return Vec::new();
-    }
-    let (_, out) = queue::folders(runs, run.id);
-    let Ok(bytes) =
-        crate::input::read_bytes(&out.join(crate::published::ECONOMICS_FILE), MOST_SERVED)
-    else {
-        return Vec::new();
-    };
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-        return Vec::new();
-    };
-    let empty = Vec::new();
-    let appraisals = json["appraisals"].as_array().unwrap_or(&empty);
-    appraisals
-        .iter()
-        .map(|a| {
-            let f = |k: &str, q: &str| a[k][q].as_f64();
-            pages::Headline {
-                scenario: a["scenario"].as_str().unwrap_or("").to_string(),
-                npv: [f("npv", "p5"), f("npv", "p50"), f("npv", "p95")],
-                chance: a["probability_npv_positive"].as_f64(),
-                bridge: serde_json::from_value(a["bridge"].clone()).ok(),
-            }
-        })
-        .collect()
-}
-
-/// Each policy's revenue saving by payer and financial year, read from the
-/// budget file its run wrote (`budget.csv`'s "Total revenue" lines, nominal
-/// £; positive when the payer saves): the figures its table and chart show.
-fn by_payer(runs: &Path, run: &RunRow) -> Vec<pages::ByPayer> {
-    if run.state != RunState::Done || run.kind != Kind::Run {
-        return Vec::new();
-    }
-    let (_, out) = queue::folders(runs, run.id);
-    let Ok(bytes) = crate::input::read_bytes(&out.join(crate::published::BUDGET_FILE), MOST_SERVED)
-    else {
-        return Vec::new();
-    };
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let Ok(header) = reader.headers().cloned() else {
-        return Vec::new();
-    };
-    let column = |name: &str| header.iter().position(|h| h == name);
-    let (Some(scenario), Some(year), Some(payer), Some(account), Some(line), Some(saving)) = (
-        column("scenario"),
-        column("financial_year"),
-        column("payer"),
-        column("account"),
-        column("service_line"),
-        column("saving_mean"),
-    ) else {
-        return Vec::new();
-    };
-    let mut found: Vec<pages::ByPayer> = Vec::new();
-    for row in reader.records().map_while(Result::ok) {
-        let field = |i: usize| row.get(i).unwrap_or("");
-        // The baseline is the place's own scenario, named after it.
-        if field(account) != "revenue"
-            || field(line) != "Total revenue"
-            || field(scenario) == run.place
-        {
-            continue;
-        }
-        let Ok(value) = field(saving).parse::<f64>() else {
-            continue;
-        };
-        let name = field(scenario);
-        let at = match found.iter().position(|b| b.scenario == name) {
-            Some(at) => at,
-            None => {
-                found.push(pages::ByPayer {
-                    scenario: name.to_string(),
-                    years: Vec::new(),
-                    payers: Vec::new(),
-                });
-                found.len() - 1
-            }
-        };
-        let b = &mut found[at];
-        let y = match b.years.iter().position(|y| y == field(year)) {
-            Some(y) => y,
-            None => {
-                b.years.push(field(year).to_string());
-                b.years.len() - 1
-            }
-        };
-        let p = match b.payers.iter().position(|(p, _)| p == field(payer)) {
-            Some(p) => p,
-            None => {
-                b.payers.push((field(payer).to_string(), Vec::new()));
-                b.payers.len() - 1
-            }
-        };
-        let values = &mut b.payers[p].1;
-        values.resize(values.len().max(y + 1), 0.0);
-        values[y] = value;
-    }
     found
 }
 

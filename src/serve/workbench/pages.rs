@@ -363,6 +363,38 @@ fn offer(o: &Offered, library: &Library, typed: &super::Fields, fresh: bool) -> 
     }
 }
 
+/// Each outcome over time for every scenario: residents in crisis and
+/// places held first, events a month folded below.
+fn outcomes(outcomes: &[super::results::Outcome]) -> Markup {
+    let chart = |i: usize, o: &super::results::Outcome| {
+        super::chart::lines(
+            &format!("outcome{i}"),
+            &format!(
+                "{}: each scenario's mean, with its 90% band shaded ({})",
+                o.title, o.axis
+            ),
+            &o.lines,
+        )
+    };
+    html! {
+        @if !outcomes.is_empty() {
+            h2 { "Outcomes over time" }
+            p.note { "Each month of the horizon (Y1 is the end of its first year), as the board page charts them. Rest the pointer on a year's point for its value; untick a scenario to hide it." }
+            @for (i, o) in outcomes.iter().enumerate().filter(|(_, o)| o.first) {
+                h3 { (o.title) }
+                (chart(i, o))
+            }
+            details {
+                summary { "Events each month: A&E, admissions and the other contacts" }
+                @for (i, o) in outcomes.iter().enumerate().filter(|(_, o)| !o.first) {
+                    h3 { (o.title) }
+                    (chart(i, o))
+                }
+            }
+        }
+    }
+}
+
 /// A policy's revenue saving by payer and financial year.
 pub(super) struct ByPayer {
     /// The policy.
@@ -379,6 +411,7 @@ pub(super) struct Seen<'a> {
     pub files: &'a [(String, u64)],
     pub headline: &'a [Headline],
     pub by_payer: &'a [ByPayer],
+    pub outcomes: &'a [super::results::Outcome],
     pub experiments: &'a [RunRow],
     pub library: Option<&'a Library>,
 }
@@ -444,6 +477,7 @@ pub(super) fn run(r: &RunRow, seen: &Seen, viewer: Option<&Analyst>) -> Markup {
                     p.note { "The board page is the run's report: its first pages are the board summary, then the charts, the money by payer and financial year, and every assumption with its source." }
                     (bridges(seen.headline))
                     (who_pays(seen.by_payer))
+                    (outcomes(seen.outcomes))
                 } @else {
                     p { a.button href=(format!("{base}/files/{}", crate::published::REPORT_FILE)) { "Open its page" } }
                     p.note { "The experiment's page, as " code { "upstream " (r.kind.command()) } " writes it." }

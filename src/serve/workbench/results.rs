@@ -1,0 +1,206 @@
+//! What a finished run's page reads from the files the run wrote: its
+//! headline and money bridge (`economics.json`), who pays by financial
+//! year (`budget.csv`), and its outcomes over time (`timeseries.csv`,
+//! named as `summary.json` and the report name them). A file that cannot
+//! be read leaves its part of the page out; it never stops the page.
+
+use std::path::Path;
+
+use super::super::store::{Kind, RunRow, State as RunState};
+use super::{MOST_SERVED, pages, queue};
+
+/// The headline of a finished run, read from the economics file it wrote:
+/// each policy's net present value (median and 90% band) and chance of
+/// paying back, named as the terminal and the report name them.
+pub(super) fn headline(runs: &Path, run: &RunRow) -> Vec<pages::Headline> {
+    if run.state != RunState::Done || run.kind != Kind::Run {
+        return Vec::new();
+    }
+    let (_, out) = queue::folders(runs, run.id);
+    let Ok(bytes) =
+        crate::input::read_bytes(&out.join(crate::published::ECONOMICS_FILE), MOST_SERVED)
+    else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Vec::new();
+    };
+    let empty = Vec::new();
+    let appraisals = json["appraisals"].as_array().unwrap_or(&empty);
+    appraisals
+        .iter()
+        .map(|a| {
+            let f = |k: &str, q: &str| a[k][q].as_f64();
+            pages::Headline {
+                scenario: a["scenario"].as_str().unwrap_or("").to_string(),
+                npv: [f("npv", "p5"), f("npv", "p50"), f("npv", "p95")],
+                chance: a["probability_npv_positive"].as_f64(),
+                bridge: serde_json::from_value(a["bridge"].clone()).ok(),
+            }
+        })
+        .collect()
+}
+
+/// Each policy's revenue saving by payer and financial year, read from the
+/// budget file its run wrote (`budget.csv`'s "Total revenue" lines, nominal
+/// £; positive when the payer saves): the figures its table and chart show.
+pub(super) fn by_payer(runs: &Path, run: &RunRow) -> Vec<pages::ByPayer> {
+    if run.state != RunState::Done || run.kind != Kind::Run {
+        return Vec::new();
+    }
+    let (_, out) = queue::folders(runs, run.id);
+    let Ok(bytes) = crate::input::read_bytes(&out.join(crate::published::BUDGET_FILE), MOST_SERVED)
+    else {
+        return Vec::new();
+    };
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let Ok(header) = reader.headers().cloned() else {
+        return Vec::new();
+    };
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(scenario), Some(year), Some(payer), Some(account), Some(line), Some(saving)) = (
+        column("scenario"),
+        column("financial_year"),
+        column("payer"),
+        column("account"),
+        column("service_line"),
+        column("saving_mean"),
+    ) else {
+        return Vec::new();
+    };
+    let mut found: Vec<pages::ByPayer> = Vec::new();
+    for row in reader.records().map_while(Result::ok) {
+        let field = |i: usize| row.get(i).unwrap_or("");
+        // The baseline is the place's own scenario, named after it.
+        if field(account) != "revenue"
+            || field(line) != "Total revenue"
+            || field(scenario) == run.place
+        {
+            continue;
+        }
+        let Ok(value) = field(saving).parse::<f64>() else {
+            continue;
+        };
+        let name = field(scenario);
+        let at = match found.iter().position(|b| b.scenario == name) {
+            Some(at) => at,
+            None => {
+                found.push(pages::ByPayer {
+                    scenario: name.to_string(),
+                    years: Vec::new(),
+                    payers: Vec::new(),
+                });
+                found.len() - 1
+            }
+        };
+        let b = &mut found[at];
+        let y = match b.years.iter().position(|y| y == field(year)) {
+            Some(y) => y,
+            None => {
+                b.years.push(field(year).to_string());
+                b.years.len() - 1
+            }
+        };
+        let p = match b.payers.iter().position(|(p, _)| p == field(payer)) {
+            Some(p) => p,
+            None => {
+                b.payers.push((field(payer).to_string(), Vec::new()));
+                b.payers.len() - 1
+            }
+        };
+        let values = &mut b.payers[p].1;
+        values.resize(values.len().max(y + 1), 0.0);
+        values[y] = value;
+    }
+    found
+}
+
+/// One outcome over time: every scenario's monthly mean with its 90% band.
+pub(super) struct Outcome {
+    /// Its title, as the report's chart of it says it.
+    pub title: String,
+    /// What its axis counts.
+    pub axis: String,
+    /// Residents in crisis and places held, shown first; events a month
+    /// are folded below them.
+    pub first: bool,
+    /// Each scenario's line, the baseline first.
+    pub lines: Vec<super::chart::Line>,
+}
+
+/// The run's outcomes over time, from its `timeseries.csv`: residents in
+/// crisis and each service's charted measure, named as the report names
+/// them.
+pub(super) fn outcomes(runs: &Path, run: &RunRow) -> Vec<Outcome> {
+    use crate::metrics::Metric;
+    use crate::model::NeedLevel;
+    use crate::published::{MonthRecord, ServiceKind, SummaryFile, TIMESERIES_FILE};
+    if run.state != RunState::Done || run.kind != Kind::Run {
+        return Vec::new();
+    }
+    let (_, out) = queue::folders(runs, run.id);
+    let read = |name: &str| crate::input::read_bytes(&out.join(name), MOST_SERVED).ok();
+    let Some(summary) = read(crate::published::SUMMARY_FILE)
+        .and_then(|b| serde_json::from_slice::<SummaryFile>(&b).ok())
+    else {
+        return Vec::new();
+    };
+    let Some(series) = read(TIMESERIES_FILE) else {
+        return Vec::new();
+    };
+    let months = summary.settings.months as usize;
+    let crisis = Metric::Need(NeedLevel::Crisis);
+    let mut measures = vec![(
+        crisis.name(),
+        Outcome {
+            title: "Residents in crisis".into(),
+            axis: "residents in crisis".into(),
+            first: true,
+            lines: Vec::new(),
+        },
+    )];
+    for s in &summary.settings.services {
+        let (metric, title, axis) = s.charted();
+        measures.push((
+            metric.name(),
+            Outcome {
+                title,
+                axis,
+                first: s.kind == ServiceKind::Episode,
+                lines: Vec::new(),
+            },
+        ));
+    }
+    for (_, o) in &mut measures {
+        o.lines = summary
+            .scenarios
+            .iter()
+            .map(|s| super::chart::Line {
+                name: s.name.clone(),
+                mean: vec![f64::NAN; months],
+                p5: vec![f64::NAN; months],
+                p95: vec![f64::NAN; months],
+            })
+            .collect();
+    }
+    let mut reader = csv::Reader::from_reader(series.as_slice());
+    for row in reader.deserialize::<MonthRecord>().map_while(Result::ok) {
+        let Some((_, o)) = measures.iter_mut().find(|(m, _)| *m == row.metric) else {
+            continue;
+        };
+        let Some(line) = o.lines.iter_mut().find(|l| l.name == row.scenario) else {
+            continue;
+        };
+        let Some(m) = (row.month as usize).checked_sub(1).filter(|m| *m < months) else {
+            continue;
+        };
+        line.mean[m] = row.mean;
+        line.p5[m] = row.p5;
+        line.p95[m] = row.p95;
+    }
+    measures
+        .into_iter()
+        .map(|(_, o)| o)
+        .filter(|o| o.lines.iter().all(|l| l.mean.iter().all(|v| v.is_finite())))
+        .collect()
+}
