@@ -14,7 +14,7 @@ pub mod analysts;
 mod runs;
 
 pub use analysts::{Analyst, SESSION_SECONDS};
-pub use runs::{Kind, MAX_RUNS, RunRow, State};
+pub use runs::{Kind, Lane, MAX_RUNS, RunRow, State};
 
 use crate::game::{Announced, RoundResults, Setup, Snapshots};
 use crate::scenario::FileSet;

@@ -141,6 +141,15 @@ impl State {
     }
 }
 
+/// Which runs a worker takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Any run: a design's run or an experiment.
+    Any,
+    /// Designs' runs only, never an experiment.
+    Runs,
+}
+
 /// A run as stored.
 #[derive(Clone, Debug)]
 pub struct RunRow {
@@ -389,15 +398,24 @@ impl Store {
         file_set(&text)
     }
 
-    /// Takes the oldest queued run for a worker, marking it running.
-    pub fn take_queued(&self) -> Result<Option<i64>, StoreError> {
+    /// Takes the next queued run a worker of `lane` may run, marking it
+    /// running: the run of the analyst with the fewest runs running, a
+    /// design's run before an experiment, then the oldest. So one
+    /// analyst's queue of experiments does not hold up everyone else's.
+    pub fn take_queued(&self, lane: Lane) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn()
             .query_row(
                 "UPDATE runs SET state = 'running'
-                 WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY id LIMIT 1)
+                 WHERE id = (
+                     SELECT q.id FROM runs q
+                     WHERE q.state = 'queued' AND (?1 = 0 OR q.kind = 'run')
+                     ORDER BY (SELECT COUNT(*) FROM runs r
+                               WHERE r.state = 'running' AND r.owner IS q.owner),
+                              q.kind != 'run', q.id
+                     LIMIT 1)
                  RETURNING id",
-                [],
+                [lane == Lane::Runs],
                 |r| r.get(0),
             )
             .optional()?)
@@ -448,5 +466,49 @@ impl Store {
             self.conn()
                 .query_row("SELECT state FROM runs WHERE id = ?1", [id], |r| r.get(0))?;
         Ok(State::from_db(&state) == State::Cancelled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Analyst;
+    use super::*;
+
+    #[test]
+    fn workers_take_runs_fairly_between_analysts_and_designs_before_experiments() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("q.sqlite")).unwrap();
+        let (ana, _): (Analyst, _) = store.add_analyst("Ana", "a long passphrase").unwrap();
+        let (ben, _): (Analyst, _) = store.add_analyst("Ben", "a long passphrase").unwrap();
+        let queue = |who: &Analyst, name: &str| {
+            let design = Design {
+                name: name.into(),
+                ..Design::default()
+            };
+            store
+                .queue_run(who, "Rutland", &design, &FileSet::new(), 1)
+                .unwrap()
+        };
+        let first = queue(&ana, "first");
+        assert_eq!(store.take_queued(Lane::Any).unwrap(), Some(first));
+        // Ana has a run running; she queues an experiment and a run, then
+        // Ben queues his run.
+        let experiment = store
+            .queue_experiment(&ana, first, Kind::Sensitivity, 1, "")
+            .unwrap();
+        let second = queue(&ana, "second");
+        let bens = queue(&ben, "Ben's");
+        // The lane for designs never takes an experiment.
+        assert_eq!(store.take_queued(Lane::Runs).unwrap(), Some(bens));
+        assert_eq!(store.take_queued(Lane::Runs).unwrap(), Some(second));
+        assert_eq!(store.take_queued(Lane::Runs).unwrap(), None);
+        assert_eq!(store.take_queued(Lane::Any).unwrap(), Some(experiment));
+        // Ben's second run goes before Ana's older one: she has three
+        // running, he has one.
+        let anas = queue(&ana, "third");
+        let bens_next = queue(&ben, "Ben's next");
+        assert_eq!(store.take_queued(Lane::Any).unwrap(), Some(bens_next));
+        assert_eq!(store.take_queued(Lane::Any).unwrap(), Some(anas));
+        assert_eq!(store.take_queued(Lane::Any).unwrap(), None);
     }
 }

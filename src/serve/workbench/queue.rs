@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::workbench::{PLACE_FILE, POLICY_FILE};
 
-use super::super::store::{Kind, RunRow, State, Store};
+use super::super::store::{Kind, Lane, RunRow, State, Store};
 
 /// The command line that gives run `row`'s files, after `upstream` (in
 /// the folder of its scenario files; where its files go, its threads and
@@ -71,7 +71,8 @@ pub(in crate::serve) struct Runner {
 }
 
 /// Workers for a machine with `cores`: one run at a time for each four
-/// cores (at least one), each run with its share of the cores. A run is
+/// cores (at least one), each run with its share of the cores; [`start`]
+/// adds one for designs' runs alone. A run is
 /// already parallel within itself, so more runs at once would only share
 /// the same cores.
 pub(in crate::serve) fn workers(cores: usize) -> (usize, usize) {
@@ -79,15 +80,19 @@ pub(in crate::serve) fn workers(cores: usize) -> (usize, usize) {
     (workers, (cores / workers).max(1))
 }
 
-/// Starts `count` workers, each taking queued runs for ever.
+/// Starts `count` workers, each taking any queued run for ever, and one
+/// more that takes only designs' runs: a long experiment never holds up
+/// the run a commissioner is waiting for. Each takes the next run
+/// [`Store::take_queued`] gives it, fairly between analysts.
 pub(in crate::serve) fn start(count: usize, store: Arc<Store>, bell: Arc<Bell>, runner: Runner) {
-    for n in 0..count {
+    let lanes = std::iter::repeat_n(Lane::Any, count).chain([Lane::Runs]);
+    for (n, lane) in lanes.enumerate() {
         let (store, bell, runner) = (store.clone(), bell.clone(), runner.clone());
         std::thread::Builder::new()
             .name(format!("workbench-worker-{n}"))
             .spawn(move || {
                 loop {
-                    match store.take_queued() {
+                    match store.take_queued(lane) {
                         Ok(Some(id)) => run_one(&store, &runner, id),
                         Ok(None) => bell.wait(Duration::from_secs(2)),
                         Err(_) => std::thread::sleep(Duration::from_secs(2)),
