@@ -259,6 +259,24 @@ impl Activity {
         })
     }
 
+    /// The service the figure called `name` sets, and whether it counts
+    /// places held on a day (an episode service's mean occupancy over the
+    /// year) rather than contacts in the year: as `new-place` reads it.
+    pub fn service_of(name: &str) -> Option<(&'static str, bool)> {
+        let service = match name {
+            "ae_attendances" => "ae_attendance",
+            "unplanned_admissions" => "unplanned_admission",
+            "looked_after_children" => "childrens_placement",
+            "households_in_temporary_accommodation" => "temporary_accommodation",
+            "care_home_residents" => "adult_residential_care",
+            _ => return None,
+        };
+        TARGETS
+            .iter()
+            .find(|t| t.service == service)
+            .map(|t| (t.service, t.episode))
+    }
+
     /// Each count given here, else `other`'s.
     pub fn or(self, other: &Activity) -> Activity {
         Activity {

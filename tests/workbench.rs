@@ -147,10 +147,11 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
     let form = b.get("/workbench/design?place=Rutland");
     assert_eq!(form.status, 200);
     assert!(form.body.contains("Neighbourhood hub") && form.body.contains("40,476 residents"));
-    let run = queued(&b.post(
-        "/workbench/design",
-        &small_design("Hubs and early help", "2", "2"),
-    ));
+    // With the place's own figure for children looked after, which scales
+    // its rates as new-place scales them.
+    let mut design = small_design("Hubs and early help", "2", "2");
+    design.push(("own.looked_after_children", "40"));
+    let run = queued(&b.post("/workbench/design", &design));
     let page = ended(&mut b, &run, Duration::from_secs(120));
     assert!(page.body.contains("The board summary"), "{}", page.body);
     assert!(page.body.contains("NPV median (90%)"));
@@ -202,6 +203,24 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
         )),
         "{crisis}"
     );
+    // The figure given stands beside the baseline's first year, counted as
+    // new-place counts it: places held on a day, the mean over the year.
+    let first_year: f64 = series
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0] == "Rutland"
+                && f[2] == "service.childrens_placement.occupancy"
+                && f[1].parse::<u32>().is_ok_and(|m| m <= 12))
+            .then(|| f[3].parse::<f64>().unwrap())
+        })
+        .sum::<f64>()
+        / 12.0;
+    let row = format!(
+        "<td>Children looked after, on a day</td><td>40</td><td>{}</td>",
+        upstream::format::count(first_year)
+    );
+    assert!(page.body.contains(&row), "{row}");
     // The money bridge and who pays are the run's own figures: every payer's
     // saving over the years adds up to the bridge's revenue budget impact.
     let economics: serde_json::Value = serde_json::from_slice(&cli["economics.json"]).unwrap();

@@ -30,7 +30,7 @@ use super::store::{Kind, RunRow, State as RunState};
 use super::{Fields, Problem, Shared, refused, same};
 use crate::workbench::{Chosen, Design, DesignError, Library, Place};
 use accounts::{analyst, owned_run, seen_run};
-use results::{by_payer, headline, outcomes};
+use results::{beside, by_payer, headline, outcomes, series};
 
 /// The most replicates a workbench run may ask for.
 pub(super) const MAX_REPLICATES: u32 = 100;
@@ -491,11 +491,13 @@ pub(super) async fn run_page(
     let files = outputs(&app.bench.runs, &run);
     let mut experiments = app.store.experiments(id)?;
     experiments.retain(|e| e.seen_by(&me));
+    let series = series(&app.bench.runs, &run);
     let seen = pages::Seen {
         files: &files,
         headline: &headline(&app.bench.runs, &run),
         by_payer: &by_payer(&app.bench.runs, &run),
-        outcomes: &outcomes(&app.bench.runs, &run),
+        outcomes: &series.as_ref().map(outcomes).unwrap_or_default(),
+        beside: &series.as_ref().map(|s| beside(s, &run)).unwrap_or_default(),
         experiments: &experiments,
         library: app.bench.library.as_ref().ok(),
     };
@@ -573,11 +575,13 @@ pub(super) async fn shared_page(
         .run_shared(&token)?
         .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "there is no such shared run", "/"))?;
     let files = outputs(&app.bench.runs, &run);
+    let series = series(&app.bench.runs, &run);
     let seen = pages::Seen {
         files: &files,
         headline: &headline(&app.bench.runs, &run),
         by_payer: &by_payer(&app.bench.runs, &run),
-        outcomes: &outcomes(&app.bench.runs, &run),
+        outcomes: &series.as_ref().map(outcomes).unwrap_or_default(),
+        beside: &series.as_ref().map(|s| beside(s, &run)).unwrap_or_default(),
         experiments: &[],
         library: None,
     };

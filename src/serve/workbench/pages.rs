@@ -363,6 +363,31 @@ fn offer(o: &Offered, library: &Library, typed: &super::Fields, fresh: bool) -> 
     }
 }
 
+/// The place's own figures beside its baseline's first year.
+fn beside(place: &str, beside: &[super::results::Beside]) -> Markup {
+    html! {
+        @if !beside.is_empty() {
+            h2 { "Your figures beside the simulated place" }
+            p.note { "The rates were scaled so the place's residents expect your figures (as " code { "upstream new-place" } " scales them); here is what the baseline, " (place) ", simulated in its first year, the mean across replicates: contacts in the year, or places held on a day (the mean over the year)." }
+            div.scroll {
+                table {
+                    thead { tr { th { "Figure" } th { "Yours, last year" } th { "Simulated, first year" } th { "Difference" } } }
+                    tbody {
+                        @for b in beside {
+                            tr {
+                                td { (b.words) }
+                                td { (count(b.given)) }
+                                td { (count(b.simulated)) }
+                                td { (if b.given > 0.0 { format!("{:+.1}%", 100.0 * (b.simulated / b.given - 1.0)) } else { "–".to_string() }) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Each outcome over time for every scenario: residents in crisis and
 /// places held first, events a month folded below.
 fn outcomes(outcomes: &[super::results::Outcome]) -> Markup {
@@ -412,6 +437,7 @@ pub(super) struct Seen<'a> {
     pub headline: &'a [Headline],
     pub by_payer: &'a [ByPayer],
     pub outcomes: &'a [super::results::Outcome],
+    pub beside: &'a [super::results::Beside],
     pub experiments: &'a [RunRow],
     pub library: Option<&'a Library>,
 }
@@ -477,6 +503,7 @@ pub(super) fn run(r: &RunRow, seen: &Seen, viewer: Option<&Analyst>) -> Markup {
                     p.note { "The board page is the run's report: its first pages are the board summary, then the charts, the money by payer and financial year, and every assumption with its source." }
                     (bridges(seen.headline))
                     (who_pays(seen.by_payer))
+                    (beside(&r.place, seen.beside))
                     (outcomes(seen.outcomes))
                 } @else {
                     p { a.button href=(format!("{base}/files/{}", crate::published::REPORT_FILE)) { "Open its page" } }

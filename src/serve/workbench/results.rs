@@ -128,26 +128,86 @@ pub(super) struct Outcome {
     pub lines: Vec<super::chart::Line>,
 }
 
-/// The run's outcomes over time, from its `timeseries.csv`: residents in
-/// crisis and each service's charted measure, named as the report names
-/// them.
-pub(super) fn outcomes(runs: &Path, run: &RunRow) -> Vec<Outcome> {
-    use crate::metrics::Metric;
-    use crate::model::NeedLevel;
-    use crate::published::{MonthRecord, ServiceKind, SummaryFile, TIMESERIES_FILE};
+/// A finished run's `summary.json` and `timeseries.csv`, read once for
+/// the charts of its outcomes and its figures beside the place's own.
+pub(super) struct Series {
+    summary: crate::published::SummaryFile,
+    rows: Vec<crate::published::MonthRecord>,
+}
+
+/// Run `run`'s series, if it is a finished design's run and they read.
+pub(super) fn series(runs: &Path, run: &RunRow) -> Option<Series> {
+    use crate::published::{MonthRecord, SUMMARY_FILE, SummaryFile, TIMESERIES_FILE};
     if run.state != RunState::Done || run.kind != Kind::Run {
-        return Vec::new();
+        return None;
     }
     let (_, out) = queue::folders(runs, run.id);
     let read = |name: &str| crate::input::read_bytes(&out.join(name), MOST_SERVED).ok();
-    let Some(summary) = read(crate::published::SUMMARY_FILE)
-        .and_then(|b| serde_json::from_slice::<SummaryFile>(&b).ok())
-    else {
+    let summary = serde_json::from_slice::<SummaryFile>(&read(SUMMARY_FILE)?).ok()?;
+    let bytes = read(TIMESERIES_FILE)?;
+    let rows = csv::Reader::from_reader(bytes.as_slice())
+        .deserialize::<MonthRecord>()
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    Some(Series { summary, rows })
+}
+
+/// A figure the place gave for last year beside what its baseline
+/// simulated in its first year, counted as `upstream new-place` counts it
+/// when it scales the place's rates: contacts in the year, or places held
+/// on a day (the mean over the year).
+pub(super) struct Beside {
+    /// The figure, as the form asks for it.
+    pub words: &'static str,
+    /// The place's own figure.
+    pub given: f64,
+    /// The baseline's first year, the mean across replicates.
+    pub simulated: f64,
+}
+
+/// Each figure `run`'s design gave, beside its baseline's first year.
+pub(super) fn beside(series: &Series, run: &RunRow) -> Vec<Beside> {
+    let Some(baseline) = series.summary.scenarios.first().map(|s| s.name.as_str()) else {
         return Vec::new();
     };
-    let Some(series) = read(TIMESERIES_FILE) else {
-        return Vec::new();
-    };
+    let mut own = run.design.own.clone();
+    let mut found = Vec::new();
+    for (name, words) in crate::place::Activity::FIGURES {
+        let (Some(Some(given)), Some((service, episode))) = (
+            own.named(name).map(|v| *v),
+            crate::place::Activity::service_of(name),
+        ) else {
+            continue;
+        };
+        let measure = if episode { "occupancy" } else { "events" };
+        let metric = format!("service.{service}.{measure}");
+        let year: Vec<f64> = series
+            .rows
+            .iter()
+            .filter(|r| r.scenario == baseline && r.metric == metric && r.month <= 12)
+            .map(|r| r.mean)
+            .collect();
+        if year.len() != 12 {
+            continue;
+        }
+        let total: f64 = year.iter().sum();
+        found.push(Beside {
+            words,
+            given,
+            simulated: if episode { total / 12.0 } else { total },
+        });
+    }
+    found
+}
+
+/// The run's outcomes over time, from its `timeseries.csv`: residents in
+/// crisis and each service's charted measure, named as the report names
+/// them.
+pub(super) fn outcomes(series: &Series) -> Vec<Outcome> {
+    use crate::metrics::Metric;
+    use crate::model::NeedLevel;
+    use crate::published::ServiceKind;
+    let summary = &series.summary;
     let months = summary.settings.months as usize;
     let crisis = Metric::Need(NeedLevel::Crisis);
     let mut measures = vec![(
@@ -183,8 +243,7 @@ pub(super) fn outcomes(runs: &Path, run: &RunRow) -> Vec<Outcome> {
             })
             .collect();
     }
-    let mut reader = csv::Reader::from_reader(series.as_slice());
-    for row in reader.deserialize::<MonthRecord>().map_while(Result::ok) {
+    for row in &series.rows {
         let Some((_, o)) = measures.iter_mut().find(|(m, _)| *m == row.metric) else {
             continue;
         };
