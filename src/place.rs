@@ -622,6 +622,27 @@ mod tests {
     use std::fs;
 
     #[test]
+    fn each_figure_sets_its_own_service_counted_as_its_words_say() {
+        let expected = [
+            ("ae_attendances", ("ae_attendance", false)),
+            ("unplanned_admissions", ("unplanned_admission", false)),
+            ("looked_after_children", ("childrens_placement", true)),
+            (
+                "households_in_temporary_accommodation",
+                ("temporary_accommodation", true),
+            ),
+            ("care_home_residents", ("adult_residential_care", true)),
+        ];
+        for ((name, words), (named, service)) in Activity::FIGURES.iter().zip(expected) {
+            assert_eq!(*name, named);
+            assert_eq!(Activity::service_of(name), Some(service), "{name}");
+            // A count on a day is places held; a count in the year, contacts.
+            assert_eq!(service.1, words.ends_with("on a day"), "{words}");
+        }
+        assert_eq!(Activity::service_of("ae_attendance"), None);
+    }
+
+    #[test]
     fn a_file_that_appears_before_the_write_is_kept_and_named() {
         // Another process may write the file after `new_place` looked for
         // it: the link into place fails, the other file is kept, and the

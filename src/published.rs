@@ -597,6 +597,36 @@ impl<'a> EconomicsFile<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_service_is_charted_by_what_it_holds_or_counts() {
+        let service = |id: &str, kind, unit| ServiceRef {
+            id: id.into(),
+            name: "Its name".into(),
+            kind,
+            payer: Payer::Housing,
+            unit,
+        };
+        let (metric, title, axis) = service(
+            "temporary_accommodation",
+            ServiceKind::Episode,
+            Some(Unit::Household),
+        )
+        .charted();
+        assert_eq!(metric.name(), "service.temporary_accommodation.occupancy");
+        assert_eq!(
+            title,
+            "Its name: households placed at the end of each month"
+        );
+        assert_eq!(axis, "households placed");
+        let (_, title, axis) = service("care", ServiceKind::Episode, None).charted();
+        assert_eq!(title, "Its name: residents placed at the end of each month");
+        assert_eq!(axis, "residents placed");
+        let (metric, title, axis) = service("ae", ServiceKind::Event, None).charted();
+        assert_eq!(metric.name(), "service.ae.events");
+        assert_eq!(title, "Its name: events each month");
+        assert_eq!(axis, "events a month");
+    }
+
     use super::*;
 
     /// The header the writer uses is the one the reader reads: every field,

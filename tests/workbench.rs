@@ -151,6 +151,7 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
     // its rates as new-place scales them.
     let mut design = small_design("Hubs and early help", "2", "2");
     design.push(("own.looked_after_children", "40"));
+    design.push(("own.ae_attendances", "9,000"));
     let run = queued(&b.post("/workbench/design", &design));
     let page = ended(&mut b, &run, Duration::from_secs(120));
     assert!(page.body.contains("The board summary"), "{}", page.body);
@@ -221,6 +222,31 @@ fn a_run_made_on_the_workbench_gives_the_command_lines_files_byte_for_byte() {
         upstream::format::count(first_year)
     );
     assert!(page.body.contains(&row), "{row}");
+    // Contacts are counted over the year.
+    let attendances: f64 = series
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0] == "Rutland"
+                && f[2] == "service.ae_attendance.events"
+                && f[1].parse::<u32>().is_ok_and(|m| m <= 12))
+            .then(|| f[3].parse::<f64>().unwrap())
+        })
+        .sum();
+    let row = format!(
+        "<td>A&amp;E attendances in the year</td><td>9,000</td><td>{}</td>",
+        upstream::format::count(attendances)
+    );
+    assert!(page.body.contains(&row), "{row}");
+    // Places held are charted first; events each month are folded below.
+    let body = text(&page);
+    let at = |what: &str| body.find(what).unwrap_or_else(|| panic!("{what}"));
+    let placed = at(
+        "<h3>Children's placement (looked after): residents placed at the end of each month</h3>",
+    );
+    let folded = at("Events each month: A&E");
+    let events = at("<h3>A&E attendance: events each month</h3>");
+    assert!(placed < folded && folded < events);
     // The money bridge and who pays are the run's own figures: every payer's
     // saving over the years adds up to the bridge's revenue budget impact.
     let economics: serde_json::Value = serde_json::from_slice(&cli["economics.json"]).unwrap();
@@ -564,6 +590,19 @@ fn a_server_killed_mid_run_queues_it_again_and_never_shows_half_a_result() {
         !page.body.contains("Downloads") && !page.body.contains("The board summary"),
         "half a result shown: {}",
         page.body
+    );
+    // The run's progress is streamed as it changes, and the stream ends
+    // with the run.
+    let events = b.get(&format!("{run}/events"));
+    assert!(
+        events
+            .body
+            .contains("event: progress\ndata: {\"state\":\"running\"")
+            && events
+                .body
+                .contains("event: end\ndata: {\"state\":\"done\""),
+        "{}",
+        events.body
     );
     let page = ended(&mut b, &run, Duration::from_secs(300));
     assert!(page.body.contains("The board summary"), "{}", page.body);

@@ -169,8 +169,8 @@ impl Store {
         let conn = self.conn();
         // Sessions past their age go as new ones come.
         conn.execute(
-            "DELETE FROM sessions WHERE created < ?1",
-            [now() - SESSION_SECONDS],
+            "DELETE FROM sessions WHERE created + ?2 < ?1",
+            params![now(), SESSION_SECONDS],
         )?;
         conn.execute(
             "INSERT INTO sessions (digest, analyst, created) VALUES (?1, ?2, ?3)",
@@ -186,8 +186,8 @@ impl Store {
             .conn()
             .query_row(
                 "SELECT a.id, a.name FROM sessions s JOIN analysts a ON a.id = s.analyst
-                 WHERE s.digest = ?1 AND s.created >= ?2",
-                params![digest(token), now() - SESSION_SECONDS],
+                 WHERE s.digest = ?1 AND s.created + ?3 >= ?2",
+                params![digest(token), now(), SESSION_SECONDS],
                 |r| {
                     Ok(Analyst {
                         id: r.get(0)?,
@@ -209,6 +209,31 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_passwords_are_taken_within_their_bounds() {
+        let (least, most) = PASSWORD_CHARS;
+        let name = "n".repeat(NAME_CHARS);
+        for (name, chars, ok) in [
+            (name.as_str(), least, true),
+            ("Jo", least - 1, false),
+            ("Jo", most, true),
+            ("Jo", most + 1, false),
+            (&format!("{name}n"), least, false),
+            ("Jo\u{7}", least, false),
+            ("  ", least, false),
+        ] {
+            let said = account_words(name, &"é".repeat(chars));
+            assert_eq!(said.is_ok(), ok, "{name:?} {chars}: {said:?}");
+        }
+        assert_eq!(account_words("  Jo  ", &"p".repeat(least)).unwrap(), "Jo");
+    }
+
+    #[test]
+    fn a_wrong_name_is_checked_against_a_real_hash_so_it_takes_as_long() {
+        assert!(PasswordHash::new(decoy()).is_ok());
+        assert!(!matches("", decoy()) && !matches(&token(), decoy()));
+    }
 
     #[test]
     fn an_account_signs_in_with_its_password_alone_and_keeps_no_password() {
@@ -239,6 +264,7 @@ mod tests {
             .unwrap();
         assert_eq!(again, sam);
         assert_ne!(second, session);
+        assert_eq!(store.analyst_of(&session).unwrap(), Some(sam.clone()));
         assert_eq!(
             store.sign_in("Sam Patel", "a long passphrasf").unwrap(),
             None
@@ -249,6 +275,26 @@ mod tests {
         assert_eq!(store.analyst_of(&session).unwrap(), None);
         assert_eq!(store.analyst_of(&second).unwrap(), Some(sam));
         assert_eq!(store.analyst_of(&token()).unwrap(), None);
+        // A session older than its age lets nobody in, and goes when the
+        // next one opens.
+        store
+            .conn()
+            .execute(
+                "UPDATE sessions SET created = created - ?1",
+                [SESSION_SECONDS + 1],
+            )
+            .unwrap();
+        assert_eq!(store.analyst_of(&second).unwrap(), None);
+        let (_, third) = store
+            .sign_in("Sam Patel", "a long passphrase")
+            .unwrap()
+            .unwrap();
+        let sessions: i64 = store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sessions, 1);
+        assert!(store.analyst_of(&third).unwrap().is_some());
         // Neither the password nor a session's token is in the database.
         drop(store);
         for file in std::fs::read_dir(dir.path()).unwrap() {

@@ -250,12 +250,17 @@ pub(super) fn outcomes(series: &Series) -> Vec<Outcome> {
         let Some(line) = o.lines.iter_mut().find(|l| l.name == row.scenario) else {
             continue;
         };
-        let Some(m) = (row.month as usize).checked_sub(1).filter(|m| *m < months) else {
-            continue;
-        };
-        line.mean[m] = row.mean;
-        line.p5[m] = row.p5;
-        line.p95[m] = row.p95;
+        // Month 1 is the first place; a month outside the horizon, none.
+        let at = (row.month as usize).wrapping_sub(1);
+        for (to, value) in [
+            (&mut line.mean, row.mean),
+            (&mut line.p5, row.p5),
+            (&mut line.p95, row.p95),
+        ] {
+            if let Some(x) = to.get_mut(at) {
+                *x = value;
+            }
+        }
     }
     measures
         .into_iter()
