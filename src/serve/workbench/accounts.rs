@@ -14,6 +14,25 @@ use super::super::{Fields, Problem, Shared, cookie, same};
 /// The cookie holding a signed-in analyst's session.
 pub(super) const ANALYST_COOKIE: &str = "upstream_analyst";
 
+/// Passwords hashed at once: each Argon2 hash holds 19 MB for tens of
+/// milliseconds, so a flood of sign-ins waits its turn rather than taking
+/// the server's memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// `work` (which hashes a password) off the server's threads, when its
+/// turn comes.
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Problem> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))
+}
+
 /// The analyst signed in, or a refusal.
 pub(super) fn analyst(app: &super::super::App, headers: &HeaderMap) -> Result<Analyst, Problem> {
     cookie(headers, ANALYST_COOKIE)
@@ -96,9 +115,7 @@ pub(in crate::serve) async fn new_account(
         text(&f, "password").to_string(),
     );
     let store = app.clone();
-    let made = tokio::task::spawn_blocking(move || store.store.add_analyst(&name, &password))
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))?;
+    let made = hashing(move || store.store.add_analyst(&name, &password)).await?;
     match made {
         Ok((_, session)) => Ok(signed_in(&session)),
         Err(Outcome::Refused(r)) => Err(Problem::new(StatusCode::BAD_REQUEST, r.0, "/workbench")),
@@ -116,9 +133,7 @@ pub(in crate::serve) async fn sign_in(
         text(&f, "password").to_string(),
     );
     let store = app.clone();
-    let session = tokio::task::spawn_blocking(move || store.store.sign_in(&name, &password))
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), "/"))??;
+    let session = hashing(move || store.store.sign_in(&name, &password)).await??;
     match session {
         Some((_, session)) => Ok(signed_in(&session)),
         None => Err(Problem::new(

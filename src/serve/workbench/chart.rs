@@ -36,22 +36,30 @@ fn step(span: f64) -> f64 {
         .unwrap_or(10.0 * power)
 }
 
+/// The vertical scale for values from `lo` to `hi`, widened to round
+/// ticks: where a value is drawn, and the ticks.
+fn scale(lo: f64, hi: f64) -> (impl Fn(f64) -> f64, Vec<f64>) {
+    let tick = step((hi - lo).max(1.0));
+    let (lo, hi) = ((lo / tick).floor() * tick, (hi / tick).ceil() * tick);
+    let ticks = (0..=((hi - lo) / tick).round() as i64)
+        .map(|i| lo + i as f64 * tick)
+        .collect();
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    (
+        move |v: f64| TOP + (hi - v) / (hi - lo).max(tick) * plot_h,
+        ticks,
+    )
+}
+
 /// Grouped bars in £ (`groups` along the bottom, a bar per series in each),
 /// with a zero line; `id` names the chart's checkboxes; `label` is what the
 /// chart shows, for its caption and for screen readers.
 pub(super) fn bars(id: &str, label: &str, groups: &[String], series: &[Series]) -> Markup {
     let all = series.iter().flat_map(|s| s.values.iter().copied());
     let (lo, hi) = all.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let span = (hi - lo).max(1.0);
-    let tick = step(span);
-    let (lo, hi) = ((lo / tick).floor() * tick, (hi / tick).ceil() * tick);
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let y = |v: f64| TOP + (hi - v) / (hi - lo).max(tick) * plot_h;
+    let (y, ticks) = scale(lo, hi);
     let group_w = (WIDTH - LEFT - 10.0) / groups.len().max(1) as f64;
     let bar_w = group_w * 0.8 / series.len().max(1) as f64;
-    let ticks: Vec<f64> = (0..=((hi - lo) / tick).round() as i64)
-        .map(|i| lo + i as f64 * tick)
-        .collect();
     let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
     html! {
         div.chart {
@@ -127,14 +135,8 @@ pub(super) fn lines(id: &str, label: &str, lines: &[Line]) -> Markup {
     if months == 0 || !lo.is_finite() || !hi.is_finite() {
         return html! {};
     }
-    let tick = step((hi - lo).max(1.0));
-    let (lo, hi) = ((lo / tick).floor() * tick, (hi / tick).ceil() * tick);
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let y = |v: f64| TOP + (hi - v) / (hi - lo).max(tick) * plot_h;
+    let (y, ticks) = scale(lo, hi);
     let x = |m: usize| LEFT + (m as f64 + 0.5) / months as f64 * (WIDTH - LEFT - 10.0);
-    let ticks: Vec<f64> = (0..=((hi - lo) / tick).round() as i64)
-        .map(|i| lo + i as f64 * tick)
-        .collect();
     let path = |values: &[f64]| -> String {
         values
             .iter()
@@ -184,7 +186,19 @@ pub(super) fn lines(id: &str, label: &str, lines: &[Line]) -> Markup {
 
 #[cfg(test)]
 mod tests {
-    use super::step;
+    use super::*;
+
+    #[test]
+    fn the_scale_spans_the_values_with_round_ticks_top_to_bottom() {
+        let (y, ticks) = scale(7_830.0, 8_810.0);
+        assert_eq!(ticks.first(), Some(&7_800.0));
+        assert_eq!(ticks.last(), Some(&9_000.0));
+        assert!(ticks.windows(2).all(|w| w[1] - w[0] == 200.0));
+        // The highest tick at the top of the plot, the lowest at its foot.
+        assert_eq!(y(9_000.0), TOP);
+        assert_eq!(y(7_800.0), HEIGHT - BOTTOM);
+        assert!(y(8_000.0) > y(8_500.0));
+    }
 
     #[test]
     fn ticks_are_round() {
