@@ -1005,3 +1005,113 @@ fn a_transfer_needs_both_its_amount_and_another_payer() {
         ],
     );
 }
+
+#[test]
+fn the_ledger_values_every_comparison_as_the_appraisal_does() {
+    // The workbook's finance model computes from the ledger (activity by
+    // replicate and period) what the appraisal computes from the monthly
+    // series: the same figures, replicate by replicate, under the bundled
+    // conventions and under others (a January start, so two periods a
+    // year; a flat 5% rate; dearer inflation; no optimism bias).
+    let base = load("small.toml", None);
+    let hubs = load("small_hubs.toml", None);
+    let homes = load(
+        "homes.toml",
+        Some(
+            r#"name = "Homes bought"
+extends = "small.toml"
+[interventions.ta_homes]
+name = "Homes bought for temporary accommodation"
+kind = "places"
+payer = "housing"
+service = "temporary_accommodation"
+places = [3, 6]
+capital_cost_per_place = { value = 387_000, confidence = "medium" }
+running_cost_per_place_week = 98.5
+rent_per_week = 299.18
+rent_paid_by = "dwp"
+financing = { method = "mrp", rate = 0.045, years = 1 }
+land_share = 0.5
+"#,
+        ),
+    );
+    let ran = Ran::new(vec![base, hubs, homes], 3, 5);
+    let configs: Vec<&Config> = ran.loaded.iter().map(|l| &l.config).collect();
+    let money: Vec<&[InterventionMoney]> = ran
+        .loaded
+        .iter()
+        .map(|l| l.intervention_money.as_slice())
+        .collect();
+    let bundled = ran.conventions();
+    let mut other = bundled.clone();
+    other.start = (2027, 1);
+    other.discount = upstream::economics::Schedule::flat(0.05);
+    other.general_inflation = 0.03;
+    other.default_inflation = 0.045;
+    let mut plain = bundled.clone();
+    plain.cost_uplift = [0.0; 3];
+    plain.savings_haircut = [0.0; 3];
+    for conv in [&bundled, &other, &plain] {
+        let ledger = upstream::economics::ledger::ledger(conv, &configs, &money, &ran.runs);
+        let prices = ledger.prices(conv);
+        for s in 1..3 {
+            let a = ran.appraise(conv, s);
+            let allowance = ledger.allowance(conv, &configs, &money, s);
+            let carried = &ledger.carried[s];
+            let figures: Vec<_> = (0..3)
+                .map(|r| {
+                    let w = ledger.period_workings(&configs, &prices, &allowance, s, r);
+                    upstream::economics::ledger::replicate_figures(
+                        &w,
+                        allowance.haircut,
+                        carried.crisis_months_avoided[r],
+                        carried.qalys_gained[r],
+                    )
+                })
+                .collect();
+            let of = |id: &str| {
+                let k = upstream::economics::ledger::replicate_column(id);
+                Band::of(&figures.iter().map(|f| f[k]).collect::<Vec<_>>())
+            };
+            let same = |what: &str, ours: Band, theirs: &Band| {
+                for (x, y) in [
+                    (ours.mean, theirs.mean),
+                    (ours.p5, theirs.p5),
+                    (ours.p95, theirs.p95),
+                ] {
+                    assert!(
+                        (x - y).abs() <= 1e-6 * (1.0 + y.abs()),
+                        "{what} of scenario {s}: {x} against {y}"
+                    );
+                }
+            };
+            same("npv", of("npv"), &a.npv);
+            same(
+                "npv without OB",
+                of("npv_without_optimism_bias"),
+                &a.npv_without_optimism_bias,
+            );
+            same("npv cashable", of("npv_cashable"), &a.npv_cashable);
+            same("pv investment", of("pv_investment"), &a.pv_investment);
+            same("pv savings", of("pv_savings"), &a.pv_savings);
+            same(
+                "pv value left",
+                of("pv_residual_value"),
+                &a.pv_residual_value,
+            );
+            same(
+                "crisis-months",
+                of("crisis_months_avoided"),
+                &a.crisis_months_avoided,
+            );
+            same("QALYs", of("qalys_gained"), &a.qalys_gained);
+            for step in a.bridge.appraisal.iter().chain(&a.bridge.budget) {
+                same(&step.id, of(&step.id), &step.amount);
+            }
+            // The homes buy capital and finance it, so every step bites.
+            if s == 2 {
+                assert!(of("financing").mean != 0.0 && of("residual_value").mean != 0.0);
+            }
+        }
+    }
+}

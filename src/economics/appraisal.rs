@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bridge::{Bridge, Parts};
 use super::budget::financing_charges;
+use super::ledger::{Period, periods};
 pub use super::lines::{Line, LineKind, lines};
 use super::lines::{money_of, value_left};
 use super::{Conventions, Grade, InterventionMoney};
@@ -485,6 +486,9 @@ struct Context<'a> {
     cash: Vec<Vec<f64>>,
     /// A capital line's financing terms, if it has any.
     financing: Vec<Option<InterventionMoney>>,
+    /// The horizon's periods: months alike in financial year and appraisal
+    /// year, so alike in prices and discount factor.
+    periods: Vec<Period>,
 }
 
 impl Context<'_> {
@@ -513,15 +517,29 @@ impl Context<'_> {
                 LineKind::Prevention | LineKind::Capital => {
                     let u = if optimism_bias { self.uplift[k] } else { 0.0 };
                     let p = line.payer as usize;
+                    // Prudent either way, on each period's net extra spend
+                    // (as the workbook's formulas take it): more spend
+                    // grows, less shrinks.
+                    let mut grow = vec![0.0; months];
+                    for period in &self.periods {
+                        let net: f64 = period.months.clone().map(|m| s[m] - b[m]).sum();
+                        let sign = if net > 0.0 {
+                            1.0
+                        } else if net < 0.0 {
+                            -1.0
+                        } else {
+                            0.0
+                        };
+                        grow[period.months.clone()].fill(u * sign);
+                    }
                     for m in 0..months {
                         let simulated = s[m] - b[m];
                         let d = simulated * self.rpe[k][m];
-                        // Prudent either way: more spend grows, less shrinks.
-                        let adj = d + u * d.abs();
+                        let adj = d + grow[m] * d;
                         investment[m] += adj;
                         payer_spend[p] += adj * self.factors[m / 12];
                         parts.price_effect -= simulated * (self.rpe[k][m] - 1.0);
-                        parts.optimism_bias_on_spend += u * d.abs();
+                        parts.optimism_bias_on_spend += grow[m] * d;
                         if line.kind == LineKind::Capital {
                             parts.capital += simulated;
                         } else {
@@ -760,6 +778,7 @@ fn context<'a>(
         months,
         cash,
         financing,
+        periods: periods(conv, months),
     }
 }
 

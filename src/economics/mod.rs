@@ -10,6 +10,7 @@ pub mod appraisal;
 pub mod bridge;
 pub mod budget;
 pub mod information;
+pub mod ledger;
 pub mod lines;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,824 @@
+//! The ledger a finance model is built on: each scenario's simulated
+//! activity by replicate and period (contacts, place-months in house and on
+//! the spot market, and the pounds that have no price of their own), the
+//! rules that turn activity into money at the price base, and what each
+//! comparison carries as simulated (capital's value left, and the financing
+//! charges of each period's purchases).
+//!
+//! Every money figure of an appraisal follows from these and the
+//! conventions, period by period: a period's months share a financial year
+//! (so prices) and an appraisal year (so a discount factor). The workbook's
+//! formulas take the ledger as data and the conventions as inputs.
+
+use std::ops::Range;
+
+use super::budget::financing_charges;
+use super::lines::{Line, LineKind, lines, money_of, value_left};
+use super::{Conventions, InterventionMoney};
+use crate::metrics::{Metric, ServiceMeasure};
+use crate::model::{Config, NeedLevel};
+use crate::replicates::ScenarioRuns;
+
+/// Months of the horizon alike in financial year and appraisal year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Period {
+    /// The financial year, by the calendar year it starts.
+    pub financial_year: i32,
+    /// The appraisal year, from 0 (the horizon's first twelve months).
+    pub year: u32,
+    /// Its months, 0-based.
+    pub months: Range<usize>,
+}
+
+/// The horizon's periods, in order: one a year when the horizon starts with
+/// a financial year, else two (each year's months before and after the
+/// financial year turns).
+pub fn periods(conv: &Conventions, months: usize) -> Vec<Period> {
+    let mut out: Vec<Period> = Vec::new();
+    for m in 0..months {
+        let financial_year = conv.financial_year(m as u32 + 1);
+        let year = (m / 12) as u32;
+        match out.last_mut() {
+            Some(p) if p.financial_year == financial_year && p.year == year => p.months.end = m + 1,
+            _ => out.push(Period {
+                financial_year,
+                year,
+                months: m..m + 1,
+            }),
+        }
+    }
+    out
+}
+
+/// How a line's money at the price base follows from activity columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Costing {
+    /// Contacts with event service `service` (the column) times its unit
+    /// cost.
+    Contacts {
+        /// The service's id.
+        service: String,
+        /// The contacts' column.
+        contacts: usize,
+    },
+    /// An episode service's paid places: in-house place-months (not the
+    /// homes interventions own) times its monthly cost, and spot
+    /// place-months times its spot cost.
+    Places {
+        /// The service's id.
+        service: String,
+        /// The in-house place-months' column.
+        in_house: usize,
+        /// The spot place-months' column.
+        spot: usize,
+    },
+    /// The part of every paid place-month that the service's payer
+    /// recovers from another payer.
+    Recovered {
+        /// The service's id.
+        service: String,
+        /// The in-house place-months' column.
+        in_house: usize,
+        /// The spot place-months' column.
+        spot: usize,
+    },
+    /// Pounds as simulated, at the price base: handoff, an intervention's
+    /// spend, capital or rent.
+    Pounds {
+        /// The column.
+        column: usize,
+    },
+}
+
+/// One line of the ledger: a line of money and how it is costed.
+#[derive(Clone, Debug)]
+pub struct LedgerLine {
+    /// The line.
+    pub line: Line,
+    /// How its money follows from activity.
+    pub costing: Costing,
+}
+
+/// A column of activity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// Its heading, such as "A&E attendance: contacts".
+    pub name: String,
+}
+
+/// What one comparison carries as simulated, per replicate and period.
+#[derive(Clone, Debug, Default)]
+pub struct Carried {
+    /// Capital's value left at the horizon, by capital line (in
+    /// `capital_lines` order): the period's purchases, scenario less
+    /// baseline, at the price base, each times the share of it left.
+    pub value_left: Vec<Vec<Vec<f64>>>,
+    /// Financing charges (MRP and interest) in each period of each
+    /// period's purchases at the price base, scenario less baseline:
+    /// `[replicate][period][capital line][purchase period]`. Times each
+    /// purchase period's cash index, summed, they are the period's cash
+    /// charges.
+    pub financing: Vec<Vec<Vec<Vec<f64>>>>,
+    /// Crisis-months avoided, by replicate.
+    pub crisis_months_avoided: Vec<f64>,
+    /// Quality-adjusted life years gained, discounted, by replicate.
+    pub qalys_gained: Vec<f64>,
+}
+
+/// The simulated activity of a comparison.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    /// The horizon's periods.
+    pub periods: Vec<Period>,
+    /// Every line of every scenario, each once, the baseline's first.
+    pub lines: Vec<LedgerLine>,
+    /// The activity columns.
+    pub columns: Vec<Column>,
+    /// `[scenario][replicate][period][column]`.
+    pub activity: Vec<Vec<Vec<Vec<f64>>>>,
+    /// Indices in `lines` of the capital lines.
+    pub capital_lines: Vec<usize>,
+    /// Scenarios 1.. against scenario 0 (index 0 is empty).
+    pub carried: Vec<Carried>,
+}
+
+impl Ledger {
+    /// A line's money at the price base in one scenario, replicate and
+    /// period, with `unit` giving a service's unit costs in pounds:
+    /// `(per contact or in-house place-month, spot place-month, recovered
+    /// place-month)`.
+    pub fn price_base(
+        &self,
+        k: usize,
+        activity: &[f64],
+        unit: &dyn Fn(&str) -> (f64, f64, f64),
+    ) -> f64 {
+        match &self.lines[k].costing {
+            Costing::Contacts { service, contacts } => activity[*contacts] * unit(service).0,
+            Costing::Places {
+                service,
+                in_house,
+                spot,
+            } => {
+                let (a, s, _) = unit(service);
+                activity[*in_house] * a + activity[*spot] * s
+            }
+            Costing::Recovered {
+                service,
+                in_house,
+                spot,
+            } => (activity[*in_house] + activity[*spot]) * unit(service).2,
+            Costing::Pounds { column } => activity[*column],
+        }
+    }
+}
+
+/// A service's unit costs in pounds in `config`, as the engine charges them:
+/// per contact or in-house place-month, per spot place-month, and recovered
+/// per place-month.
+pub fn unit_costs(config: &Config, service: &str) -> (f64, f64, f64) {
+    if let Some(e) = config.events.iter().find(|e| e.id == service) {
+        return (e.unit_cost_pence as f64 / 100.0, 0.0, 0.0);
+    }
+    config
+        .episodes
+        .iter()
+        .find(|e| e.id == service)
+        .map_or((0.0, 0.0, 0.0), |e| {
+            (
+                e.monthly_cost_pence as f64 / 100.0,
+                e.spot_monthly_cost_pence as f64 / 100.0,
+                e.recovered.map_or(0.0, |(_, p)| p as f64 / 100.0),
+            )
+        })
+}
+
+/// What each activity column counts, before it is read from a run.
+enum Source {
+    Contacts(String),
+    InHouse(String),
+    Spot(String),
+    Pounds(Metric),
+}
+
+/// Lays out the lines and columns of every scenario.
+fn layout(configs: &[&Config]) -> (Vec<LedgerLine>, Vec<Column>, Vec<Source>) {
+    let mut all: Vec<Line> = Vec::new();
+    for c in configs {
+        for l in lines(configs[0], c) {
+            if !all
+                .iter()
+                .any(|x| x.kind == l.kind && x.id == l.id && x.name == l.name && x.sign == l.sign)
+            {
+                all.push(l);
+            }
+        }
+    }
+    let mut columns = Vec::new();
+    let mut sources = Vec::new();
+    let mut column = |name: String, source: Source, sources: &mut Vec<Source>| {
+        columns.push(Column { name });
+        sources.push(source);
+        sources.len() - 1
+    };
+    let mut out = Vec::new();
+    for line in all {
+        let episode_of = |id: &str| configs.iter().flat_map(|c| &c.episodes).any(|e| e.id == id);
+        let costing = match &line.metric {
+            Metric::Service(id, ServiceMeasure::Cost) if !episode_of(id) => {
+                let contacts = column(
+                    format!("{}: contacts", line.name),
+                    Source::Contacts(id.clone()),
+                    &mut sources,
+                );
+                Costing::Contacts {
+                    service: id.clone(),
+                    contacts,
+                }
+            }
+            Metric::Service(id, measure @ (ServiceMeasure::Cost | ServiceMeasure::Recovered)) => {
+                let existing = out.iter().find_map(|l: &LedgerLine| match &l.costing {
+                    Costing::Places {
+                        service,
+                        in_house,
+                        spot,
+                    } if service == id => Some((*in_house, *spot)),
+                    _ => None,
+                });
+                let (in_house, spot) = existing.unwrap_or_else(|| {
+                    let name = configs
+                        .iter()
+                        .flat_map(|c| &c.episodes)
+                        .find(|e| e.id == *id)
+                        .map_or(id.clone(), |e| e.name.clone());
+                    (
+                        column(
+                            format!("{name}: place-months in house"),
+                            Source::InHouse(id.clone()),
+                            &mut sources,
+                        ),
+                        column(
+                            format!("{name}: place-months on the spot market"),
+                            Source::Spot(id.clone()),
+                            &mut sources,
+                        ),
+                    )
+                });
+                let service = id.clone();
+                if *measure == ServiceMeasure::Cost {
+                    Costing::Places {
+                        service,
+                        in_house,
+                        spot,
+                    }
+                } else {
+                    Costing::Recovered {
+                        service,
+                        in_house,
+                        spot,
+                    }
+                }
+            }
+            metric => {
+                let existing = out.iter().find_map(|l: &LedgerLine| match l.costing {
+                    Costing::Pounds { column } if l.line.metric == *metric => Some(column),
+                    _ => None,
+                });
+                let column = existing.unwrap_or_else(|| {
+                    column(
+                        format!("{} (£ at the price base)", line.name),
+                        Source::Pounds(metric.clone()),
+                        &mut sources,
+                    )
+                });
+                Costing::Pounds { column }
+            }
+        };
+        out.push(LedgerLine { line, costing });
+    }
+    (out, columns, sources)
+}
+
+/// One scenario's activity in one replicate, by period and column.
+fn activity(
+    runs: &ScenarioRuns,
+    config: &Config,
+    r: usize,
+    periods: &[Period],
+    sources: &[Source],
+) -> Vec<Vec<f64>> {
+    let months = periods.last().map_or(0, |p| p.months.end);
+    let monthly: Vec<Vec<f64>> = sources
+        .iter()
+        .map(|source| match source {
+            Source::Contacts(id) => runs.monthly(&Metric::service(id, ServiceMeasure::Events), r),
+            Source::Spot(id) => runs.monthly(&Metric::service(id, ServiceMeasure::SpotPlaces), r),
+            Source::InHouse(id) => {
+                // The paid in-house places are what the month's cost holds
+                // beside its spot places: exact, since both are whole pence.
+                let cost = runs.monthly(&Metric::service(id, ServiceMeasure::Cost), r);
+                let spot = runs.monthly(&Metric::service(id, ServiceMeasure::SpotPlaces), r);
+                let (monthly, spot_monthly, _) = unit_costs(config, id);
+                (0..months)
+                    .map(|m| {
+                        if monthly == 0.0 {
+                            0.0
+                        } else {
+                            ((cost[m] - spot[m] * spot_monthly) / monthly).round()
+                        }
+                    })
+                    .collect()
+            }
+            Source::Pounds(metric) => runs.monthly(metric, r),
+        })
+        .collect();
+    periods
+        .iter()
+        .map(|p| {
+            monthly
+                .iter()
+                .map(|v| v[p.months.clone()].iter().sum())
+                .collect()
+        })
+        .collect()
+}
+
+/// What comparison `s` carries as simulated.
+fn carried(
+    conv: &Conventions,
+    money: &[&[InterventionMoney]],
+    runs: &[ScenarioRuns],
+    s: usize,
+    periods: &[Period],
+    capital: &[&Line],
+) -> Carried {
+    let reps = runs[s].series.len().min(runs[0].series.len());
+    let months = periods.last().map_or(0, |p| p.months.end);
+    let health = conv
+        .health_discount
+        .factors((months.div_ceil(12) as u32).max(1));
+    let mut out = Carried::default();
+    for r in 0..reps {
+        let mut left = vec![vec![0.0; capital.len()]; periods.len()];
+        let mut charges = vec![vec![vec![0.0; periods.len()]; capital.len()]; periods.len()];
+        for (j, line) in capital.iter().enumerate() {
+            let (b, sv) = (line.monthly(&runs[0], r), line.monthly(&runs[s], r));
+            let Some(m) = money_of(&line.id, money[s], money[0]) else {
+                continue;
+            };
+            let asset_years = m.financing.map_or(f64::INFINITY, |f| f.years() as f64);
+            let land = m.land_share.unwrap_or(0.0);
+            for (p, period) in periods.iter().enumerate() {
+                // Each period's purchases valued alone, in place in the
+                // horizon, so each keeps its own age at the horizon.
+                let only = |v: &[f64]| -> Vec<f64> {
+                    (0..months)
+                        .map(|k| {
+                            if period.months.contains(&k) {
+                                v[k]
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                };
+                let d: Vec<f64> = (0..months).map(|k| sv[k] - b[k]).collect();
+                left[p][j] = value_left(&only(&d), m.residual_value_share, land, asset_years);
+                let (cs, cb) = (
+                    financing_charges(&only(&sv), m),
+                    financing_charges(&only(&b), m),
+                );
+                for (q, into) in periods.iter().enumerate() {
+                    charges[q][j][p] = into.months.clone().map(|k| cs[k] - cb[k]).sum();
+                }
+            }
+        }
+        out.value_left.push(left);
+        out.financing.push(charges);
+        let crisis = Metric::Need(NeedLevel::Crisis);
+        let (cb, cs) = (runs[0].monthly(&crisis, r), runs[s].monthly(&crisis, r));
+        out.crisis_months_avoided
+            .push(cb.iter().zip(&cs).map(|(b, s)| b - s).sum());
+        let (qb, qs) = (
+            runs[0].monthly(&Metric::Qalys, r),
+            runs[s].monthly(&Metric::Qalys, r),
+        );
+        out.qalys_gained
+            .push((0..months).map(|m| (qs[m] - qb[m]) * health[m / 12]).sum());
+    }
+    out
+}
+
+/// The ledger of a comparison: scenario 0 is the baseline.
+pub fn ledger(
+    conv: &Conventions,
+    configs: &[&Config],
+    money: &[&[InterventionMoney]],
+    runs: &[ScenarioRuns],
+) -> Ledger {
+    let months = runs
+        .first()
+        .and_then(|r| r.series.first())
+        .map_or(0, |x| x.months);
+    let periods = periods(conv, months);
+    let (lines, columns, sources) = layout(configs);
+    let activity = runs
+        .iter()
+        .zip(configs)
+        .map(|(run, config)| {
+            (0..run.series.len())
+                .map(|r| activity(run, config, r, &periods, &sources))
+                .collect()
+        })
+        .collect();
+    let capital_lines: Vec<usize> = (0..lines.len())
+        .filter(|&k| lines[k].line.kind == LineKind::Capital)
+        .collect();
+    let capital: Vec<&Line> = capital_lines.iter().map(|&k| &lines[k].line).collect();
+    let carried = (0..runs.len())
+        .map(|s| {
+            if s == 0 {
+                Carried::default()
+            } else {
+                carried(conv, money, runs, s, &periods, &capital)
+            }
+        })
+        .collect();
+    Ledger {
+        periods,
+        lines,
+        columns,
+        activity,
+        capital_lines,
+        carried,
+    }
+}
+
+/// The columns of one comparison's workings in one replicate and period,
+/// in the order the workbook's Workings sheet has them. Money is in pounds:
+/// "price base" as simulated, "real" at the price base after relative price
+/// effects, "cash" at each financial year's prices.
+pub const PERIOD_COLUMNS: [&str; 12] = [
+    "Discount factor",
+    "Reactive cost avoided (£ price base)",
+    "Reactive cost avoided (£ real)",
+    "Cashable cost avoided (£ real)",
+    "Reactive cost avoided (£ cash)",
+    "Extra prevention spend (£ price base)",
+    "Extra prevention spend (£ cash)",
+    "Extra capital spend (£ price base)",
+    "Extra spend, prevention and capital (£ real)",
+    "Optimism bias on spend (£ real)",
+    "Capital's value left at the horizon (£ real)",
+    "Financing of capital, MRP and interest (£ cash)",
+];
+
+/// Indices into [`PERIOD_COLUMNS`].
+pub mod at {
+    #![allow(missing_docs)]
+    pub const FACTOR: usize = 0;
+    pub const AVOIDED: usize = 1;
+    pub const AVOIDED_REAL: usize = 2;
+    pub const CASHABLE_REAL: usize = 3;
+    pub const AVOIDED_CASH: usize = 4;
+    pub const PREVENTION: usize = 5;
+    pub const PREVENTION_CASH: usize = 6;
+    pub const CAPITAL: usize = 7;
+    pub const SPEND_REAL: usize = 8;
+    pub const OB_SPEND: usize = 9;
+    pub const VALUE_LEFT: usize = 10;
+    pub const FINANCING: usize = 11;
+}
+
+/// The prices a comparison's money is valued at, from the conventions.
+#[derive(Clone, Debug)]
+pub struct Prices {
+    /// Discount factor by appraisal year.
+    pub factors: Vec<f64>,
+    /// Relative price index (real £ per price-base £) by line and period.
+    pub real: Vec<Vec<f64>>,
+    /// Cash index (cash £ per price-base £) by line and period.
+    pub cash: Vec<Vec<f64>>,
+    /// Cashable share by line (reactive lines; 0 for others).
+    pub cashable: Vec<f64>,
+}
+
+/// What a comparison allows for: each line's optimism-bias uplift on
+/// spend, and the haircut on savings.
+#[derive(Clone, Debug)]
+pub struct Allowance {
+    /// Uplift by line (0 where none).
+    pub uplift: Vec<f64>,
+    /// The grade each uplift is read from, by line.
+    pub uplift_grade: Vec<Option<super::Grade>>,
+    /// The haircut on savings.
+    pub haircut: f64,
+    /// The grade it is read from (the weakest effect grade changed).
+    pub haircut_grade: Option<super::Grade>,
+}
+
+impl Ledger {
+    /// The prices of the comparison under `conv`.
+    pub fn prices(&self, conv: &Conventions) -> Prices {
+        let years = self.periods.last().map_or(1, |p| p.year + 1);
+        let n = |p: &Period| p.financial_year - conv.price_base;
+        let by_period = |f: &dyn Fn(f64, &Period) -> f64| -> Vec<Vec<f64>> {
+            self.lines
+                .iter()
+                .map(|l| {
+                    let i = conv.inflation_of(&l.line.id);
+                    self.periods.iter().map(|p| f(i, p)).collect()
+                })
+                .collect()
+        };
+        Prices {
+            factors: conv.discount.factors(years),
+            real: by_period(&|i, p| {
+                (1.0 + i).powi(n(p)) / (1.0 + conv.general_inflation).powi(n(p))
+            }),
+            cash: by_period(&|i, p| (1.0 + i).powi(n(p))),
+            cashable: self
+                .lines
+                .iter()
+                .map(|l| {
+                    if l.line.kind == LineKind::Reactive {
+                        conv.cashable_of(&l.line.id)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The allowances of comparison `s` (scenario `s` against scenario 0).
+    pub fn allowance(
+        &self,
+        conv: &Conventions,
+        configs: &[&Config],
+        money: &[&[InterventionMoney]],
+        s: usize,
+    ) -> Allowance {
+        let changed = super::appraisal::changed_interventions(configs[0], configs[s]);
+        let mut uplift = vec![0.0; self.lines.len()];
+        let mut uplift_grade = vec![None; self.lines.len()];
+        let mut weakest: Option<super::Grade> = None;
+        for id in &changed {
+            let Some(m) = money_of(id, money[s], money[0]) else {
+                continue;
+            };
+            weakest = Some(weakest.map_or(m.effect_grade, |w| w.max(m.effect_grade)));
+            for (k, l) in self.lines.iter().enumerate() {
+                if l.line.kind == LineKind::Reactive || l.line.id != *id {
+                    continue;
+                }
+                let g = if l.line.kind == LineKind::Capital {
+                    m.capital_cost_grade
+                } else {
+                    m.cost_grade
+                };
+                uplift[k] = conv.uplift(g);
+                uplift_grade[k] = Some(g);
+            }
+        }
+        Allowance {
+            uplift,
+            uplift_grade,
+            haircut: weakest.map_or(0.0, |g| conv.haircut(g)),
+            haircut_grade: weakest,
+        }
+    }
+
+    /// Each line's money at the price base in scenario `s`, replicate `r`,
+    /// period `p`, at `configs[s]`'s unit costs.
+    pub fn costs(&self, configs: &[&Config], s: usize, r: usize, p: usize) -> Vec<f64> {
+        let unit = |id: &str| unit_costs(configs[s], id);
+        (0..self.lines.len())
+            .map(|k| self.price_base(k, &self.activity[s][r][p], &unit))
+            .collect()
+    }
+
+    /// Comparison `s`'s workings in replicate `r`, period by period, in
+    /// the order of [`PERIOD_COLUMNS`].
+    pub fn period_workings(
+        &self,
+        configs: &[&Config],
+        prices: &Prices,
+        allowance: &Allowance,
+        s: usize,
+        r: usize,
+    ) -> Vec<[f64; PERIOD_COLUMNS.len()]> {
+        let carried = &self.carried[s];
+        (0..self.periods.len())
+            .map(|p| {
+                let (b, sc) = (self.costs(configs, 0, r, p), self.costs(configs, s, r, p));
+                let mut w = [0.0; PERIOD_COLUMNS.len()];
+                w[at::FACTOR] = prices.factors[self.periods[p].year as usize];
+                for (k, l) in self.lines.iter().enumerate() {
+                    let (real, cash) = (prices.real[k][p], prices.cash[k][p]);
+                    match l.line.kind {
+                        LineKind::Reactive => {
+                            let d = l.line.sign * (b[k] - sc[k]);
+                            w[at::AVOIDED] += d;
+                            w[at::AVOIDED_REAL] += d * real;
+                            w[at::CASHABLE_REAL] += d * real * prices.cashable[k];
+                            w[at::AVOIDED_CASH] += d * cash;
+                        }
+                        LineKind::Prevention | LineKind::Capital => {
+                            let d = sc[k] - b[k];
+                            if l.line.kind == LineKind::Prevention {
+                                w[at::PREVENTION] += d;
+                                w[at::PREVENTION_CASH] += d * cash;
+                            } else {
+                                w[at::CAPITAL] += d;
+                            }
+                            w[at::SPEND_REAL] += d * real;
+                            w[at::OB_SPEND] += allowance.uplift[k] * (d * real).abs();
+                        }
+                    }
+                }
+                for (j, &k) in self.capital_lines.iter().enumerate() {
+                    w[at::VALUE_LEFT] += carried.value_left[r][p][j] * prices.real[k][p];
+                    w[at::FINANCING] += carried.financing[r][p][j]
+                        .iter()
+                        .zip(&prices.cash[k])
+                        .map(|(f, c)| f * c)
+                        .sum::<f64>();
+                }
+                w
+            })
+            .collect()
+    }
+}
+
+/// One replicate's figures of a comparison, from its period workings, in
+/// the order the workbook's Replicates sheet has them; the ids are the
+/// money bridge's where it has them, and so are the signs: + saves money,
+/// − costs it (extra spend and optimism bias are below zero).
+pub const REPLICATE_COLUMNS: [(&str, &str); 30] = [
+    ("reactive_cost_avoided", "Reactive cost avoided"),
+    ("extra_prevention_spend", "Extra prevention spend"),
+    ("net_revenue_saving", "Net revenue saving"),
+    ("extra_capital_spend", "Extra capital spend"),
+    ("residual_value", "Capital's value left at the horizon"),
+    (
+        "relative_price_effects",
+        "Prices rising faster than general inflation",
+    ),
+    ("optimism_bias_on_spend", "Optimism bias on spend"),
+    ("avoided_real", "Reactive cost avoided, real"),
+    ("kept", "Share of savings kept after optimism bias"),
+    ("optimism_bias_on_savings", "Optimism bias on savings"),
+    (
+        "net_saving_after_optimism_bias",
+        "Net saving after optimism bias, real terms",
+    ),
+    ("horizon_factor", "Discount factor at the horizon"),
+    ("pv_savings", "Savings, present value"),
+    ("pv_cashable_savings", "Cashable savings, present value"),
+    ("pv_residual_value", "Value left, present value"),
+    ("pv_investment", "Investment, present value"),
+    ("npv", "Net present value"),
+    ("discounting", "Discounting"),
+    (
+        "npv_without_optimism_bias",
+        "Net present value without optimism bias",
+    ),
+    ("npv_cashable", "Net present value of cashable savings"),
+    ("inflation", "Inflation to cash prices"),
+    ("financing", "Financing of capital (MRP and interest)"),
+    (
+        "revenue_budget_impact",
+        "Revenue budget impact, cash, all payers",
+    ),
+    ("roi", "Return on investment"),
+    ("benefit_cost_ratio", "Benefit-cost ratio"),
+    ("crisis_months_avoided", "Crisis-months avoided"),
+    (
+        "net_cost_per_crisis_month_avoided",
+        "Net cost per crisis-month avoided",
+    ),
+    ("qalys_gained", "QALYs gained, discounted"),
+    ("net_cost_per_qaly_gained", "Net cost per QALY gained"),
+    (
+        "undiscounted_net",
+        "Net saving, undiscounted, after optimism bias",
+    ),
+];
+
+/// The index of replicate column `id`.
+pub fn replicate_column(id: &str) -> usize {
+    REPLICATE_COLUMNS
+        .iter()
+        .position(|(i, _)| *i == id)
+        .unwrap_or_else(|| panic!("no replicate column {id}"))
+}
+
+/// One replicate's figures from its period workings (NaN where a ratio is
+/// not defined), in the order of [`REPLICATE_COLUMNS`].
+pub fn replicate_figures(
+    w: &[[f64; PERIOD_COLUMNS.len()]],
+    haircut: f64,
+    crisis_months_avoided: f64,
+    qalys_gained: f64,
+) -> [f64; REPLICATE_COLUMNS.len()] {
+    let sum = |c: usize| w.iter().map(|x| x[c]).sum::<f64>();
+    let disc = |c: usize| w.iter().map(|x| x[at::FACTOR] * x[c]).sum::<f64>();
+    let avoided = sum(at::AVOIDED);
+    let prevention = sum(at::PREVENTION);
+    let net = avoided - prevention;
+    let capital = sum(at::CAPITAL);
+    let left = sum(at::VALUE_LEFT);
+    let price_effect =
+        (sum(at::AVOIDED_REAL) - avoided) - (sum(at::SPEND_REAL) - prevention - capital);
+    let ob_spend = sum(at::OB_SPEND);
+    let avoided_real = sum(at::AVOIDED_REAL);
+    let kept = if avoided_real >= 0.0 {
+        1.0 - haircut
+    } else {
+        1.0 + haircut
+    };
+    let ob_savings = avoided_real * (1.0 - kept);
+    let after = net - capital + left + price_effect - ob_spend - ob_savings;
+    let horizon = w.last().map_or(1.0, |x| x[at::FACTOR]);
+    let pv_savings = kept * disc(at::AVOIDED_REAL);
+    let pv_cashable = kept * disc(at::CASHABLE_REAL);
+    let pv_left = left * horizon;
+    let pv_investment = disc(at::SPEND_REAL) + disc(at::OB_SPEND) - pv_left;
+    let npv = pv_savings - pv_investment;
+    let npv_raw = disc(at::AVOIDED_REAL) - disc(at::SPEND_REAL) + pv_left;
+    let inflation = (sum(at::AVOIDED_CASH) - avoided) - (sum(at::PREVENTION_CASH) - prevention);
+    let financing = sum(at::FINANCING);
+    let ratio = |a: f64, b: f64, when: bool| if when { a / b } else { f64::NAN };
+    let undiscounted = kept * avoided_real - (sum(at::SPEND_REAL) + ob_spend - left);
+    [
+        avoided,
+        -prevention,
+        net,
+        -capital,
+        left,
+        price_effect,
+        -ob_spend,
+        avoided_real,
+        kept,
+        -ob_savings,
+        after,
+        horizon,
+        pv_savings,
+        pv_cashable,
+        pv_left,
+        pv_investment,
+        npv,
+        npv - after,
+        npv_raw,
+        pv_cashable - pv_investment,
+        inflation,
+        -financing,
+        net - financing + inflation,
+        ratio(npv, pv_investment, pv_investment > 0.0),
+        ratio(pv_savings, pv_investment, pv_investment > 0.0),
+        crisis_months_avoided,
+        ratio(-npv, crisis_months_avoided, crisis_months_avoided > 0.0),
+        qalys_gained,
+        ratio(-npv, qalys_gained, qalys_gained > 0.0),
+        undiscounted,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_split_where_the_financial_year_or_the_appraisal_year_turns() {
+        let april = Conventions::default();
+        let p = periods(&april, 30);
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            (p[0].financial_year, p[0].year, p[0].months.clone()),
+            (2026, 0, 0..12)
+        );
+        assert_eq!(
+            (p[2].financial_year, p[2].year, p[2].months.clone()),
+            (2028, 2, 24..30)
+        );
+        let january = Conventions {
+            start: (2027, 1),
+            ..Conventions::default()
+        };
+        let p = periods(&january, 24);
+        let spans: Vec<(i32, u32, Range<usize>)> = p
+            .iter()
+            .map(|x| (x.financial_year, x.year, x.months.clone()))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (2026, 0, 0..3),
+                (2027, 0, 3..12),
+                (2027, 1, 12..15),
+                (2028, 1, 15..24)
+            ]
+        );
+    }
+}
