@@ -295,15 +295,21 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
         wb.sheet_names(),
         [
             "Cover",
+            "Inputs",
             "Summary",
             "Money bridge",
-            "NPV workings",
+            "Checks",
             "MTFS view",
             "Capital and financing",
             "Budget by year",
             "Who pays and who saves",
             "Acceptability",
             "Assumptions",
+            "Replicates",
+            "Workings",
+            "Costs",
+            "Activity",
+            "Indices",
             "Time series"
         ]
     );

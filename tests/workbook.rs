@@ -16,9 +16,9 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use upstream::model::Payer;
 use upstream::output::finance::{
-    ALL_PAYERS, BEYOND_TARGET_ROW, CHANGE_ROW, HEADROOM_ROW, MTFS_LEAD, MTFS_TOTAL, NPV_ROW,
-    WORKINGS_COLUMNS,
+    ALL_PAYERS, BEYOND_TARGET_ROW, CHANGE_ROW, HEADROOM_ROW, MTFS_LEAD, MTFS_TOTAL,
 };
+use upstream::output::live;
 
 use crate::common::{header_of, upstream};
 
@@ -74,40 +74,102 @@ fn budget_column(csv: &str, column: &str) -> BTreeMap<(String, String, String, S
 
 /// Checks the workbook at `xlsx` against the run's `economics.json` and
 /// `budget.csv`, whichever engine computed its formulas' values.
+/// The finance model's outputs against `economics.json`: the Summary's
+/// net present values and the Money bridge's every step, to the penny, and
+/// every check on Checks TRUE.
+fn check_model<R: std::io::Read + std::io::Seek>(
+    wb: &mut Xlsx<R>,
+    economics: &Value,
+    as_run: bool,
+) {
+    let appraisals = economics["appraisals"].as_array().unwrap();
+    let sheet = wb.worksheet_range("Summary").unwrap();
+    let head = header_of(&sheet);
+    for a in appraisals {
+        let name = a["scenario"].as_str().unwrap();
+        let row = sheet
+            .rows()
+            .find(|r| r[0] == Data::String(name.into()))
+            .unwrap_or_else(|| panic!("{name}: no Summary row"));
+        for (column, field, stat) in [
+            ("Net present value (£, mean)", "npv", "mean"),
+            ("Net present value (£, median)", "npv", "p50"),
+            ("Net present value (£, P5)", "npv", "p5"),
+            ("Net present value (£, P95)", "npv", "p95"),
+            (
+                "Net present value without optimism bias (£, mean)",
+                "npv_without_optimism_bias",
+                "mean",
+            ),
+            (
+                "Net present value of cashable savings (£, mean)",
+                "npv_cashable",
+                "mean",
+            ),
+            (
+                "Investment, present value (£, mean)",
+                "pv_investment",
+                "mean",
+            ),
+            ("Savings, present value (£, mean)", "pv_savings", "mean"),
+        ] {
+            penny(
+                float(&row[col(&head, column)], column),
+                a[field][stat].as_f64().unwrap(),
+                &format!("{name}: Summary {column}"),
+            );
+        }
+    }
+    let sheet = wb.worksheet_range("Money bridge").unwrap();
+    let head = header_of(&sheet);
+    let mut steps = 0;
+    for a in appraisals {
+        let name = a["scenario"].as_str().unwrap();
+        for (chain, key) in [
+            ("Net present value", "appraisal"),
+            ("Revenue budget impact", "budget"),
+        ] {
+            for step in a["bridge"][key].as_array().unwrap() {
+                let line = step["name"].as_str().unwrap();
+                let row = sheet
+                    .rows()
+                    .find(|r| {
+                        r[0] == Data::String(name.into())
+                            && r[1] == Data::String(chain.into())
+                            && r[2] == Data::String(line.into())
+                    })
+                    .unwrap_or_else(|| panic!("{name}: no bridge row {line}"));
+                for (column, stat) in [
+                    ("Amount (£, mean)", "mean"),
+                    ("Amount (P5)", "p5"),
+                    ("Amount (P95)", "p95"),
+                ] {
+                    penny(
+                        float(&row[col(&head, column)], column),
+                        step["amount"][stat].as_f64().unwrap(),
+                        &format!("{name}: {chain}: {line} {column}"),
+                    );
+                }
+                steps += 1;
+            }
+        }
+    }
+    assert!(steps > 10, "only {steps} bridge steps");
+    let sheet = wb.worksheet_range(live::CHECKS).unwrap();
+    let mut checks = 0;
+    for row in sheet.rows().skip(1) {
+        let want = row[0] != Data::String("Every input as run".into()) || as_run;
+        assert_eq!(row[1], Data::Bool(want), "{}", row[0]);
+        checks += 1;
+    }
+    assert!(checks > 5, "only {checks} checks");
+}
+
 pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     let mut wb: Xlsx<_> = open_workbook(xlsx).expect("the workbook opens");
     let appraisals = economics["appraisals"].as_array().unwrap();
 
-    // NPV workings: each scenario's total row gives its net present value
-    // and its cashable net present value.
-    let sheet = wb.worksheet_range("NPV workings").unwrap();
-    let head = header_of(&sheet);
-    assert_eq!(head, WORKINGS_COLUMNS);
-    let (months, disc, cash) = (
-        col(&head, "Months"),
-        col(&head, "Discounted net flow (£)"),
-        col(&head, "Discounted net flow, cashable savings only (£)"),
-    );
-    for a in appraisals {
-        let name = a["scenario"].as_str().unwrap();
-        let total = sheet
-            .rows()
-            .find(|r| {
-                r[0] == Data::String(name.into()) && r[months] == Data::String(NPV_ROW.into())
-            })
-            .unwrap_or_else(|| panic!("{name}: no net present value row in NPV workings"));
-        let mean = |f: &str| a[f]["mean"].as_f64().unwrap();
-        penny(
-            float(&total[disc], name),
-            mean("npv"),
-            &format!("{name}: NPV"),
-        );
-        penny(
-            float(&total[cash], name),
-            mean("npv_cashable"),
-            &format!("{name}: cashable NPV"),
-        );
-    }
+    check_model(&mut wb, economics, true);
 
     // The workings' years: consecutive twelve-month spans from month 1 to
     // the horizon, each factor the one before over one plus its rate, and
@@ -369,6 +431,13 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
 /// Sets every formula's cached value in the workbook to 0, so that only a
 /// spreadsheet engine that recalculates can give the right figures.
 fn forget_cached_values(from: &Path, to: &Path) {
+    edit_and_forget(from, to, &[]);
+}
+
+/// Sets each input cell `(Inputs row, value)` of the Inputs sheet (the
+/// workbook's second) as a finance officer would, and every formula's cached
+/// value to 0.
+fn edit_and_forget(from: &Path, to: &Path, edits: &[(u32, f64)]) {
     let mut zin = zip::ZipArchive::new(fs::File::open(from).unwrap()).unwrap();
     let mut zout = zip::ZipWriter::new(fs::File::create(to).unwrap());
     let mut forgotten = 0;
@@ -378,7 +447,18 @@ fn forget_cached_values(from: &Path, to: &Path) {
         file.read_to_end(&mut bytes).unwrap();
         let name = file.name().unwrap().to_string();
         if name.starts_with("xl/worksheets/") {
-            let text = String::from_utf8(bytes).unwrap();
+            let mut text = String::from_utf8(bytes).unwrap();
+            if name == "xl/worksheets/sheet2.xml" {
+                for (row, value) in edits {
+                    let open = format!("<c r=\"B{}\"", row + 1);
+                    let at = text
+                        .find(&open)
+                        .unwrap_or_else(|| panic!("no input cell {open}"));
+                    let v = at + text[at..].find("<v>").unwrap() + 3;
+                    let end = v + text[v..].find("</v>").unwrap();
+                    text.replace_range(v..end, &value.to_string());
+                }
+            }
             let mut out = String::with_capacity(text.len());
             let mut rest = text.as_str();
             while let Some(k) = rest.find("</f><v>") {
@@ -423,9 +503,17 @@ fn the_workbook_recalculated_by_libreoffice_agrees_with_economics_json() {
     let blank = tmp.path().join("blank.xlsx");
     forget_cached_values(&out.join("upstream.xlsx"), &blank);
 
+    let recalculated = recalculate(tmp.path(), &blank);
+    check_live_sheets(&recalculated, &economics, &budget_csv);
+}
+
+/// `blank` recalculated by LibreOffice from its formulas alone, in a fresh
+/// profile under `tmp`: the path of the recalculated copy.
+fn recalculate(tmp: &Path, blank: &Path) -> std::path::PathBuf {
+    let tmp = tempfile::tempdir_in(tmp).unwrap().keep();
     // A fresh LibreOffice profile that recalculates every formula on load
     // (its default for Excel files is to trust the cached values).
-    let profile = tmp.path().join("profile");
+    let profile = tmp.as_path().join("profile");
     fs::create_dir_all(profile.join("user")).unwrap();
     fs::write(
         profile.join("user/registrymodifications.xcu"),
@@ -436,7 +524,7 @@ fn the_workbook_recalculated_by_libreoffice_agrees_with_economics_json() {
 "#,
     )
     .unwrap();
-    let recalculated = tmp.path().join("recalculated");
+    let recalculated = tmp.as_path().join("recalculated");
     let soffice = std::env::var("UPSTREAM_SOFFICE").unwrap_or_else(|_| "soffice".into());
     let run = Command::new(&soffice)
         .arg(format!(
@@ -445,7 +533,7 @@ fn the_workbook_recalculated_by_libreoffice_agrees_with_economics_json() {
         ))
         .args(["--headless", "--convert-to", "xlsx", "--outdir"])
         .arg(&recalculated)
-        .arg(&blank)
+        .arg(blank)
         .output()
         .unwrap_or_else(|e| panic!("cannot start {soffice} ({e}); install libreoffice-calc-nogui"));
     assert!(
@@ -453,5 +541,121 @@ fn the_workbook_recalculated_by_libreoffice_agrees_with_economics_json() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    check_live_sheets(&recalculated.join("blank.xlsx"), &economics, &budget_csv);
+    recalculated.join(blank.file_name().unwrap())
+}
+
+/// The bundled comparison's baseline with `from` replaced by `to` in its
+/// text, and three of its scenarios, copied to `dir`: the files a run with
+/// one input changed reads.
+fn bundled_with(dir: &Path, from: &str, to: &str) -> Vec<String> {
+    fs::create_dir_all(dir).unwrap();
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files = Vec::new();
+    for name in [
+        "baseline.toml",
+        "hubs.toml",
+        "ta_acquisition.toml",
+        "disinvestment.toml",
+    ] {
+        let mut text = fs::read_to_string(bundled.join(name)).unwrap();
+        if name == "baseline.toml" {
+            assert!(text.contains(from), "baseline.toml has no {from}");
+            text = text.replacen(from, to, 1);
+        }
+        fs::write(dir.join(name), text).unwrap();
+        files.push(dir.join(name).to_str().unwrap().to_string());
+    }
+    files
+}
+
+fn run_economics(files: &[String], out: &Path) -> Value {
+    let mut args: Vec<&str> = vec!["run"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend([
+        "-r",
+        "3",
+        "--years",
+        "4",
+        "--no-report",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let o = upstream(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_str(&fs::read_to_string(out.join("economics.json")).unwrap()).unwrap()
+}
+
+#[test]
+#[ignore = "needs LibreOffice: cargo test --release --test integration workbook -- --ignored"]
+fn an_input_changed_in_the_workbook_gives_what_a_run_with_it_gives() {
+    // A finance officer changes the discount rate, optimism bias,
+    // inflation or a reactive unit cost on the Inputs sheet; LibreOffice
+    // recalculates; the Summary and the Money bridge are what the command
+    // line gives with that input changed in the scenario, to the penny.
+    let tmp = tempfile::tempdir().unwrap();
+    let files = bundled_with(&tmp.path().join("as_run"), "", "");
+    let out = tmp.path().join("as_run_out");
+    run_economics(&files, &out);
+    let xlsx = out.join("upstream.xlsx");
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let inputs = wb.worksheet_range(live::INPUTS).unwrap();
+    let row_of = |id: &str| -> u32 {
+        inputs
+            .rows()
+            .position(|r| r[8] == Data::String(id.into()))
+            .unwrap_or_else(|| panic!("no input {id}")) as u32
+    };
+    let discount: Vec<(u32, f64)> = (0..4)
+        .map(|y| (row_of(&format!("discount_rate.{y}")), 0.05))
+        .collect();
+    // What is changed, the baseline's text before and after, and the
+    // Inputs cells edited.
+    type Case<'a> = (&'a str, &'a str, &'a str, Vec<(u32, f64)>);
+    let cases: Vec<Case> = vec![
+        (
+            "discount rate",
+            "general_inflation = {",
+            "discount_rate = 0.05\ngeneral_inflation = {",
+            discount,
+        ),
+        (
+            "optimism bias",
+            "cost_uplift = { high = 0.05, medium = 0.15, low = 0.3 }\nsavings_haircut = { high = 0.0, medium = 0.15, low = 0.3 }",
+            "cost_uplift = { high = 0.05, medium = 0.25, low = 0.3 }\nsavings_haircut = { high = 0.0, medium = 0.15, low = 0.45 }",
+            vec![
+                (row_of("cost_uplift.medium"), 0.25),
+                (row_of("savings_haircut.low"), 0.45),
+            ],
+        ),
+        (
+            "inflation",
+            "general_inflation = { value = 0.02,",
+            "general_inflation = { value = 0.03,",
+            vec![(row_of("general_inflation"), 0.03)],
+        ),
+        (
+            "a reactive unit cost",
+            "unit_cost = { value = 273,",
+            "unit_cost = { value = 310,",
+            vec![(row_of("unit_cost.ae_attendance"), 310.0)],
+        ),
+    ];
+    for (k, (what, from, to, edits)) in cases.into_iter().enumerate() {
+        let dir = tmp.path().join(format!("case{k}"));
+        let changed = run_economics(&bundled_with(&dir, from, to), &dir.join("out"));
+        let edited = dir.join("edited.xlsx");
+        edit_and_forget(&xlsx, &edited, &edits);
+        let recalculated = recalculate(&dir, &edited);
+        let mut wb: Xlsx<_> = open_workbook(&recalculated).expect("the workbook opens");
+        // The change bites: the net present value moves.
+        let before = &open_economics(&out)["appraisals"][0]["npv"]["mean"];
+        assert_ne!(before, &changed["appraisals"][0]["npv"]["mean"], "{what}");
+        eprintln!("{what}: checking the recalculated workbook");
+        check_model(&mut wb, &changed, false);
+    }
+}
+
+fn open_economics(out: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(out.join("economics.json")).unwrap()).unwrap()
 }

@@ -19,26 +19,6 @@ use crate::economics::Economics;
 use crate::economics::budget::{Account, BudgetRow, TOTAL_REVENUE};
 use crate::model::Payer;
 
-/// The NPV workings sheet's columns.
-pub const WORKINGS_COLUMNS: [&str; 12] = [
-    "Scenario",
-    "Appraisal year",
-    "Months",
-    "Discount rate to the next year",
-    "Discount factor",
-    "Extra spend after optimism bias (£ real)",
-    "Reactive cost avoided after optimism bias (£ real)",
-    "Cashable cost avoided (£ real)",
-    "Capital's value left at the horizon (£ real)",
-    "Net flow (£ real)",
-    "Discounted net flow (£)",
-    "Discounted net flow, cashable savings only (£)",
-];
-
-/// The label of a scenario's total row in the NPV workings (in its Months
-/// column): its discounted net flow is the net present value.
-pub const NPV_ROW: &str = "Net present value (the years' sum)";
-
 /// The MTFS view's columns before the financial years.
 pub const MTFS_LEAD: [&str; 4] = ["Scenario", "Payer", "Account", "Budget line"];
 
@@ -101,94 +81,6 @@ fn headers(sheet: &mut Worksheet, names: &[&str], s: &Styles) -> Result<(), Xlsx
     }
     sheet.set_freeze_panes(1, 0)?;
     Ok(())
-}
-
-/// The net present value's workings: per scenario, each appraisal year's
-/// mean flows, its discount factor from the rates, and the discounted net
-/// flow; the net present value is their sum (the mean of the replicates'
-/// net present values, since it is linear in the flows).
-pub fn npv_workings(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(), XlsxError> {
-    headers(sheet, &WORKINGS_COLUMNS, s)?;
-    let c = &e.conventions;
-    let mut row = 1u32;
-    for a in &e.appraisals {
-        let first = row;
-        let mut sums = [0.0; 7];
-        for y in &a.by_year {
-            sheet.write_string(row, 0, &a.scenario)?;
-            sheet.write_number_with_format(row, 1, y.year as f64, s.whole)?;
-            sheet.write_string(row, 2, month_span(c, y.first_month, y.last_month))?;
-            sheet.write_number_with_format(row, 3, y.discount_rate, s.rate)?;
-            if row == first {
-                sheet.write_number_with_format(row, 4, y.discount_factor, s.factor)?;
-            } else {
-                let text = format!("={}/(1+{})", cell(row - 1, 4), cell(row - 1, 3));
-                formula(sheet, (row, 4), &text, y.discount_factor, s.factor)?;
-            }
-            let flows = [
-                y.spend.mean,
-                y.cost_avoided.mean,
-                y.cashable_cost_avoided.mean,
-                y.value_left.mean,
-            ];
-            for (k, v) in flows.iter().enumerate() {
-                sheet.write_number_with_format(row, 5 + k as u16, *v, s.money)?;
-            }
-            let [spend, avoided, cashable, left] = flows;
-            let net = avoided - spend + left;
-            let df = y.discount_factor;
-            let (f, g, h, i, e_) = (
-                cell(row, 5),
-                cell(row, 6),
-                cell(row, 7),
-                cell(row, 8),
-                cell(row, 4),
-            );
-            formula(sheet, (row, 9), &format!("={g}-{f}+{i}"), net, s.money)?;
-            let j = cell(row, 9);
-            formula(sheet, (row, 10), &format!("={j}*{e_}"), net * df, s.money)?;
-            let cash = (cashable - spend + left) * df;
-            formula(
-                sheet,
-                (row, 11),
-                &format!("=({h}-{f}+{i})*{e_}"),
-                cash,
-                s.money,
-            )?;
-            for (sum, v) in
-                sums.iter_mut()
-                    .zip([spend, avoided, cashable, left, net, net * df, cash])
-            {
-                *sum += v;
-            }
-            row += 1;
-        }
-        sheet.write_string(row, 0, &a.scenario)?;
-        sheet.write_string(row, 2, NPV_ROW)?;
-        for (k, sum) in sums.iter().enumerate() {
-            let col = 5 + k as u16;
-            let text = format!("=SUM({}:{})", cell(first, col), cell(row - 1, col));
-            formula(sheet, (row, col), &text, *sum, s.money)?;
-        }
-        row += 2;
-    }
-    sheet.set_column_width(2, 22)?;
-    for col in 3..12 {
-        sheet.set_column_width(col, 18)?;
-    }
-    Ok(())
-}
-
-/// "Apr 2026 – Mar 2027" for months `first..=last` of the horizon.
-fn month_span(c: &crate::economics::Conventions, first: u32, last: u32) -> String {
-    const NAMES: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let label = |m: u32| {
-        let (y, month) = c.calendar(m);
-        format!("{} {y}", NAMES[month as usize - 1])
-    };
-    format!("{} – {}", label(first), label(last))
 }
 
 /// The medium-term financial strategy view: per scenario, each payer's

@@ -6,24 +6,92 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet,
 
 use super::RunInfo;
 use super::finance;
+use super::live;
 use crate::aggregate;
 use crate::economics::Economics;
-use crate::economics::appraisal::Payback;
 use crate::replicates::Experiment;
 
 /// The sheets, in order.
-pub(super) const SHEETS: [&str; 11] = [
+pub(super) const SHEETS: [&str; 17] = [
     "Cover",
+    live::INPUTS,
     "Summary",
     "Money bridge",
-    "NPV workings",
+    live::CHECKS,
     "MTFS view",
     "Capital and financing",
     "Budget by year",
     "Who pays and who saves",
     "Acceptability",
     "Assumptions",
+    live::REPLICATES,
+    live::WORKINGS,
+    live::COSTS,
+    live::ACTIVITY,
+    live::INDICES,
     "Time series",
+];
+
+/// The sheets whose figures are as run: they do not follow the Inputs.
+pub(super) const AS_RUN_SHEETS: [&str; 5] = [
+    "MTFS view",
+    "Capital and financing",
+    "Budget by year",
+    "Who pays and who saves",
+    "Acceptability",
+];
+
+/// The Budget by year sheet's columns.
+const BUDGET_COLUMNS: [&str; 23] = [
+    "Scenario",
+    "Financial year",
+    "Payer",
+    "Account",
+    "Service line",
+    "Baseline (£ nominal, mean)",
+    "Scenario (£ nominal, mean)",
+    "Scenario (P5)",
+    "Scenario (P95)",
+    "Saving (£, mean; − more spending)",
+    "Saving (P5)",
+    "Saving (P95)",
+    "Baseline (£ real, mean)",
+    "Scenario (£ real, mean)",
+    "Saving (£ real, mean)",
+    "Envelope (£)",
+    "Headroom within the envelope (£, mean; − over it)",
+    "Headroom (P5)",
+    "Headroom (P95)",
+    "Savings target (£)",
+    "Saving beyond the target (£, mean; − short of it)",
+    "Beyond the target (P5)",
+    "Beyond the target (P95)",
+];
+
+/// The Assumptions sheet's columns.
+const ASSUMPTION_COLUMNS: [&str; 10] = [
+    "Scenario",
+    "Parameter",
+    "Value",
+    "Source",
+    "Confidence",
+    "File",
+    "Range low",
+    "Range high",
+    "Distribution",
+    "Uncertainty",
+];
+
+/// The Time series sheet's columns.
+const TIMESERIES_COLUMNS: [&str; 8] = [
+    "Scenario",
+    "Month",
+    "Financial year",
+    "Metric",
+    "Mean",
+    "P5",
+    "P50",
+    "P95",
 ];
 
 /// The Summary sheet's columns (the read-back tests find figures by them).
@@ -58,8 +126,6 @@ enum Cell {
     Number(f64),
     Share(f64),
     Whole(f64),
-    Count(f64),
-    Tenths(f64),
     Empty,
 }
 
@@ -72,35 +138,11 @@ fn money(v: f64) -> Cell {
     }
 }
 
-/// A count rounded to `decimals` places on write (0 or 1).
-fn rounded(v: f64, decimals: i32) -> Cell {
-    if !v.is_finite() {
-        return Cell::Empty;
-    }
-    let scale = 10f64.powi(decimals);
-    let v = (v * scale).round() / scale + 0.0;
-    if decimals == 0 {
-        Cell::Count(v)
-    } else {
-        Cell::Tenths(v)
-    }
-}
-
 fn number(v: f64) -> Cell {
     if v.is_finite() {
         Cell::Number(v)
     } else {
         Cell::Empty
-    }
-}
-
-/// A payback month; empty when it does not come within the horizon (the
-/// share that pays back within it has its own column), so the column holds
-/// only numbers.
-fn month(m: Option<u32>) -> Cell {
-    match m {
-        Some(m) => Cell::Whole(m as f64),
-        None => Cell::Empty,
     }
 }
 
@@ -110,8 +152,6 @@ struct Formats {
     number: Format,
     share: Format,
     whole: Format,
-    count: Format,
-    tenths: Format,
     rate: Format,
     factor: Format,
 }
@@ -137,8 +177,6 @@ fn table(
                 Cell::Number(v) => sheet.write_number_with_format(r, c, *v, &f.number)?,
                 Cell::Share(v) => sheet.write_number_with_format(r, c, *v, &f.share)?,
                 Cell::Whole(v) => sheet.write_number_with_format(r, c, *v, &f.whole)?,
-                Cell::Count(v) => sheet.write_number_with_format(r, c, *v, &f.count)?,
-                Cell::Tenths(v) => sheet.write_number_with_format(r, c, *v, &f.tenths)?,
                 Cell::Empty => sheet,
             };
         }
@@ -233,14 +271,19 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
                 .into(),
         ),
         row(
-            "Live formulas",
-            "NPV workings and the MTFS view compute their totals by formula: change a discount \
-             rate or a budget line there and they recalculate. NPV workings shows the mean \
-             across replicates of each appraisal year's flows; the net present value of the \
-             mean flows is the mean of the replicates' net present values, the Summary's. \
-             The figures those formulas add up are held at full precision, so their totals \
-             agree with the other sheets to the penny."
-                .into(),
+            "The finance model",
+            format!(
+                "Inputs holds every money convention and reactive unit cost: change a yellow \
+                 cell and the Summary, the Money bridge, the Replicates and the Workings follow \
+                 by formula from the simulated activity (Activity, grey), costed on Costs and \
+                 priced on Indices. Inputs marked \"{}\" change what the simulation does \
+                 (an intervention's budget and unit cost set how many it helps). Payback months \
+                 and the sheets {} are as run: once an input changes they say \"{}\" or are \
+                 flagged on Checks. Checks holds the model's sums, each TRUE.",
+                live::RUN_AGAIN,
+                AS_RUN_SHEETS.join(", "),
+                live::STALE
+            ),
         ),
         row("Sheets", SHEETS[1..].join(", ")),
         row(
@@ -266,42 +309,6 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
         }
     }
     rows
-}
-
-fn summary_rows(e: &Economics) -> Vec<Vec<Cell>> {
-    e.appraisals
-        .iter()
-        .map(|a| {
-            let p = |p: &Payback| [month(p.p50), month(p.p5), month(p.p95)];
-            let [d50, d5, d95] = p(&a.payback_month_discounted);
-            vec![
-                Cell::Text(a.scenario.clone()),
-                Cell::Text(a.against.clone()),
-                money(a.npv.p50),
-                Cell::Share(a.probability_npv_positive),
-                money(a.npv.mean),
-                money(a.npv.p5),
-                money(a.npv.p95),
-                money(a.npv_without_optimism_bias.mean),
-                money(a.npv_cashable.mean),
-                money(a.pv_investment.mean),
-                money(a.pv_savings.mean),
-                number(a.roi.mean),
-                number(a.benefit_cost_ratio.mean),
-                d50,
-                d5,
-                d95,
-                Cell::Share(a.payback_month_discounted.within_horizon),
-                month(a.payback_month_undiscounted.p50),
-                // Counts people read as counts: whole crisis-months (as the
-                // terminal shows them), QALYs to a tenth.
-                rounded(a.crisis_months_avoided.mean, 0),
-                rounded(a.qalys_gained.mean, 1),
-                money(a.net_cost_per_crisis_month_avoided.mean),
-                money(a.net_cost_per_qaly_gained.mean),
-            ]
-        })
-        .collect()
 }
 
 /// Who pays and who saves: its columns.
@@ -368,35 +375,6 @@ pub(super) const BRIDGE_COLUMNS: [&str; 8] = [
     "Amount (P95)",
     "Why the sign changes",
 ];
-
-fn bridge_rows(e: &Economics) -> Vec<Vec<Cell>> {
-    let mut out = Vec::new();
-    for a in &e.appraisals {
-        let b = &a.bridge;
-        for (chain, steps) in [
-            ("Net present value", &b.appraisal),
-            ("Revenue budget impact", &b.budget),
-        ] {
-            for s in steps {
-                let why = match (&b.sign_change, s.id.as_str()) {
-                    (Some(w), "npv") => Cell::Text(w.clone()),
-                    _ => Cell::Empty,
-                };
-                out.push(vec![
-                    Cell::Text(a.scenario.clone()),
-                    Cell::Text(chain.into()),
-                    Cell::Text(s.name.clone()),
-                    Cell::Text(if s.total { "total" } else { "step" }.into()),
-                    money(s.amount.mean),
-                    money(s.amount.p5),
-                    money(s.amount.p95),
-                    why,
-                ]);
-            }
-        }
-    }
-    out
-}
 
 /// The Capital and financing sheet's columns.
 pub(super) const CAPITAL_COLUMNS: [&str; 12] = [
@@ -611,8 +589,6 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
         number: Format::new().set_num_format("#,##0.00"),
         share: Format::new().set_num_format("0%"),
         whole: Format::new().set_num_format("0"),
-        count: Format::new().set_num_format("#,##0"),
-        tenths: Format::new().set_num_format("#,##0.0"),
         rate: Format::new().set_num_format("0.0%"),
         factor: Format::new().set_num_format("0.0000"),
     };
@@ -626,123 +602,95 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
             .set_title("Upstream results")
             .set_creation_datetime(&created),
     );
+    let styles = live::Styles::new();
+    let mut model = live::Model::new(exp, info);
+    // The Inputs first: every other sheet of the model refers to its cells.
+    let mut inputs = Worksheet::new();
+    model.inputs(&mut inputs, info, &styles)?;
+    let sheet = |name: &str| -> Result<Worksheet, XlsxError> {
+        let mut w = Worksheet::new();
+        w.set_name(name)?;
+        Ok(w)
+    };
+    let mut cover = sheet(SHEETS[0])?;
     table(
-        wb.add_worksheet(),
+        &mut cover,
         SHEETS[0],
         &["Item", "Value"],
         cover_rows(info),
         &f,
     )?;
-    table(
-        wb.add_worksheet(),
-        SHEETS[1],
-        &SUMMARY_COLUMNS,
-        summary_rows(e),
-        &f,
-    )?;
-    table(
-        wb.add_worksheet(),
-        SHEETS[2],
-        &BRIDGE_COLUMNS,
-        bridge_rows(e),
-        &f,
-    )?;
-    let styles = finance::Styles {
+    wb.push_worksheet(cover);
+    wb.push_worksheet(inputs);
+    let mut summary = sheet(SHEETS[2])?;
+    model.summary(&mut summary, &SUMMARY_COLUMNS, &styles)?;
+    wb.push_worksheet(summary);
+    let mut bridge = sheet(SHEETS[3])?;
+    model.bridge(&mut bridge, &BRIDGE_COLUMNS, &styles)?;
+    wb.push_worksheet(bridge);
+    let mut checks = Worksheet::new();
+    model.checks(&mut checks, &styles)?;
+    wb.push_worksheet(checks);
+    let old = finance::Styles {
         header: &f.header,
         money: &f.money,
         rate: &f.rate,
         factor: &f.factor,
         whole: &f.whole,
     };
-    let sheet = wb.add_worksheet().set_name(SHEETS[3])?;
-    finance::npv_workings(sheet, e, &styles)?;
-    let sheet = wb.add_worksheet().set_name(SHEETS[4])?;
-    finance::mtfs_view(sheet, e, &styles)?;
+    let mut mtfs = sheet(SHEETS[5])?;
+    finance::mtfs_view(&mut mtfs, e, &old)?;
+    wb.push_worksheet(mtfs);
+    let mut w = Worksheet::new();
+    table(&mut w, SHEETS[6], &CAPITAL_COLUMNS, capital_rows(e), &f)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
+    table(&mut w, SHEETS[7], &BUDGET_COLUMNS, budget_rows(e), &f)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
+    table(&mut w, SHEETS[8], &WHO_PAYS_COLUMNS, who_pays_rows(e), &f)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
     table(
-        wb.add_worksheet(),
-        SHEETS[5],
-        &CAPITAL_COLUMNS,
-        capital_rows(e),
-        &f,
-    )?;
-    table(
-        wb.add_worksheet(),
-        SHEETS[6],
-        &[
-            "Scenario",
-            "Financial year",
-            "Payer",
-            "Account",
-            "Service line",
-            "Baseline (£ nominal, mean)",
-            "Scenario (£ nominal, mean)",
-            "Scenario (P5)",
-            "Scenario (P95)",
-            "Saving (£, mean; − more spending)",
-            "Saving (P5)",
-            "Saving (P95)",
-            "Baseline (£ real, mean)",
-            "Scenario (£ real, mean)",
-            "Saving (£ real, mean)",
-            "Envelope (£)",
-            "Headroom within the envelope (£, mean; − over it)",
-            "Headroom (P5)",
-            "Headroom (P95)",
-            "Savings target (£)",
-            "Saving beyond the target (£, mean; − short of it)",
-            "Beyond the target (P5)",
-            "Beyond the target (P95)",
-        ],
-        budget_rows(e),
-        &f,
-    )?;
-    table(
-        wb.add_worksheet(),
-        SHEETS[7],
-        &WHO_PAYS_COLUMNS,
-        who_pays_rows(e),
-        &f,
-    )?;
-    table(
-        wb.add_worksheet(),
-        SHEETS[8],
+        &mut w,
+        SHEETS[9],
         &ACCEPTABILITY_COLUMNS,
         acceptability_rows(e),
         &f,
     )?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
     table(
-        wb.add_worksheet(),
-        SHEETS[9],
-        &[
-            "Scenario",
-            "Parameter",
-            "Value",
-            "Source",
-            "Confidence",
-            "File",
-            "Range low",
-            "Range high",
-            "Distribution",
-            "Uncertainty",
-        ],
+        &mut w,
+        SHEETS[10],
+        &ASSUMPTION_COLUMNS,
         assumption_rows(info),
         &f,
     )?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
+    model.replicates(&mut w, &styles)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
+    model.workings(&mut w, &styles)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
+    model.costs(&mut w, &styles)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
+    model.activity(&mut w, &styles)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
+    model.indices(&mut w, &styles)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
     table(
-        wb.add_worksheet(),
-        SHEETS[10],
-        &[
-            "Scenario",
-            "Month",
-            "Financial year",
-            "Metric",
-            "Mean",
-            "P5",
-            "P50",
-            "P95",
-        ],
+        &mut w,
+        SHEETS[16],
+        &TIMESERIES_COLUMNS,
         timeseries_rows(exp, info),
         &f,
     )?;
+    wb.push_worksheet(w);
     wb.save_to_buffer()
 }
