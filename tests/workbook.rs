@@ -659,3 +659,31 @@ fn an_input_changed_in_the_workbook_gives_what_a_run_with_it_gives() {
 fn open_economics(out: &Path) -> Value {
     serde_json::from_str(&fs::read_to_string(out.join("economics.json")).unwrap()).unwrap()
 }
+
+#[test]
+fn a_workbook_too_large_for_a_spreadsheet_is_refused_before_the_run() {
+    // Seven scenarios × 10,000 replicates × 20 financial years is more rows
+    // than a sheet holds: refused before anything is simulated, and
+    // nothing is written.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let started = std::time::Instant::now();
+    let o = upstream(&[
+        "run",
+        "-r",
+        "10000",
+        "--years",
+        "20",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("1,400,001 rows (7 scenarios × 10000 replicates × 20 periods), more than a spreadsheet's 1,048,576"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written");
+    assert!(started.elapsed().as_secs() < 30, "refused before the run");
+}

@@ -196,6 +196,24 @@ pub enum PlanError {
     /// A plan with no scenario in it: it needs at least the baseline.
     #[error("a run needs at least one scenario, the baseline")]
     NoScenarios,
+    /// A run whose workbook would not fit in a spreadsheet.
+    #[error(
+        "the workbook's finance model would need {} rows ({scenarios} scenarios × {replicates} replicates × {periods} periods), more than a spreadsheet's {}; run fewer replicates (-r) or a shorter horizon (--years)",
+        count(*rows as f64), count(*limit as f64)
+    )]
+    Workbook {
+        /// Rows the largest sheet needs.
+        rows: usize,
+        /// The most a sheet holds.
+        limit: usize,
+        /// Scenarios in the run.
+        scenarios: usize,
+        /// Replicates of each.
+        replicates: usize,
+        /// Periods of the horizon (financial years, split where the
+        /// appraisal year turns within one).
+        periods: usize,
+    },
     /// Outputs are keyed by scenario name, so two scenarios cannot share one.
     #[error("{} and {} both name their scenario \"{name}\"; each scenario in a run needs its own name (set `name` in the file)", first.display(), second.display())]
     SameName {

@@ -299,6 +299,27 @@ impl Plan {
         m
     }
 
+    /// Refuses, before anything is simulated, a run whose workbook would not
+    /// fit in a spreadsheet (Excel's 1,048,576 rows a sheet).
+    pub fn check_workbook(&self) -> Result<(), PlanError> {
+        const LIMIT: usize = 1_048_576;
+        let base = &self.scenarios[0];
+        let periods =
+            crate::economics::ledger::periods(&base.conventions, base.config.months as usize).len();
+        let (scenarios, replicates) = (self.scenarios.len(), self.settings.replicates as usize);
+        let rows = crate::economics::ledger::sheet_rows(scenarios, replicates, periods);
+        if rows <= LIMIT {
+            return Ok(());
+        }
+        Err(PlanError::Workbook {
+            rows,
+            limit: LIMIT,
+            scenarios,
+            replicates,
+            periods,
+        })
+    }
+
     /// Refuses, before anything is allocated, a run that would not fit in
     /// `limit` bytes, or (with no limit) in the memory the machine has
     /// available now.

@@ -50,6 +50,15 @@ pub fn periods(conv: &Conventions, months: usize) -> Vec<Period> {
     out
 }
 
+/// Rows a sheet of the ledger needs, a header and one a scenario, replicate
+/// and period: checked against a spreadsheet's limit before a run.
+pub fn sheet_rows(scenarios: usize, replicates: usize, periods: usize) -> usize {
+    scenarios
+        .saturating_mul(replicates)
+        .saturating_mul(periods)
+        .saturating_add(1)
+}
+
 /// How a line's money at the price base follows from activity columns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Costing {

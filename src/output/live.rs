@@ -166,6 +166,10 @@ struct Input {
     rate: bool,
 }
 
+/// Adds an input: its label, id, value, unit, the scenario path its
+/// evidence is read from, and whether it is a rate.
+type AddInput<'a> = dyn FnMut(String, String, f64, &'static str, &str, bool) + 'a;
+
 /// Everything the model is built from.
 pub struct Model<'a> {
     economics: &'a Economics,
@@ -209,12 +213,6 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Rows the model's largest sheet needs (Activity and Costs): checked
-    /// against Excel's limit before a run.
-    pub fn rows_needed(scenarios: usize, replicates: usize, periods: usize) -> usize {
-        scenarios * replicates * periods + 1
-    }
-
     fn periods(&self) -> usize {
         self.ledger.periods.len()
     }
@@ -235,16 +233,9 @@ impl<'a> Model<'a> {
         self.inputs.get(id).map(|&row| at_cell(INPUTS, row, 1))
     }
 
-    /// The Inputs sheet: every money convention and reactive unit cost the
-    /// model follows, then what needs a run.
-    pub fn inputs(
-        &mut self,
-        sheet: &mut Worksheet,
-        info: &RunInfo,
-        s: &Styles,
-    ) -> Result<(), XlsxError> {
-        sheet.set_name(INPUTS)?;
-        headers(sheet, &INPUT_COLUMNS, s)?;
+    /// The inputs the model follows: every money convention and reactive
+    /// unit cost, with the baseline's evidence for each.
+    fn live_inputs(&self, info: &RunInfo) -> Vec<Input> {
         let c = &self.economics.conventions;
         let assumptions = &info.scenarios[0].assumptions;
         let evidence = |path: &str| -> (String, String) {
@@ -332,6 +323,30 @@ impl<'a> Model<'a> {
                 true,
             );
         }
+        add(
+            "Cashable share of avoided cost of services not named below".into(),
+            "cashable.default".into(),
+            c.default_cashable,
+            "share",
+            "economics.cashable.default",
+            true,
+        );
+        for (id, v) in &c.cashable {
+            add(
+                format!("Cashable share of avoided cost: {}", self.line_name(id)),
+                format!("cashable.{id}"),
+                *v,
+                "share",
+                &format!("economics.cashable.{id}"),
+                true,
+            );
+        }
+        self.unit_cost_inputs(&mut add);
+        rows
+    }
+
+    /// The reactive services' unit costs, as the engine charges them.
+    fn unit_cost_inputs(&self, add: &mut AddInput) {
         let base = self.configs[0];
         for e in &base.events {
             add(
@@ -378,24 +393,19 @@ impl<'a> Model<'a> {
                 );
             }
         }
-        add(
-            "Cashable share of avoided cost of services not named below".into(),
-            "cashable.default".into(),
-            c.default_cashable,
-            "share",
-            "economics.cashable.default",
-            true,
-        );
-        for (id, v) in &c.cashable {
-            add(
-                format!("Cashable share of avoided cost: {}", self.line_name(id)),
-                format!("cashable.{id}"),
-                *v,
-                "share",
-                &format!("economics.cashable.{id}"),
-                true,
-            );
-        }
+    }
+
+    /// The Inputs sheet: every money convention and reactive unit cost the
+    /// model follows, then what needs a run.
+    pub fn inputs(
+        &mut self,
+        sheet: &mut Worksheet,
+        info: &RunInfo,
+        s: &Styles,
+    ) -> Result<(), XlsxError> {
+        sheet.set_name(INPUTS)?;
+        headers(sheet, &INPUT_COLUMNS, s)?;
+        let rows = self.live_inputs(info);
         let mut row = 1u32;
         for i in &rows {
             let value_format = if i.rate {
