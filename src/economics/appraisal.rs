@@ -523,14 +523,7 @@ impl Context<'_> {
                     let mut grow = vec![0.0; months];
                     for period in &self.periods {
                         let net: f64 = period.months.clone().map(|m| s[m] - b[m]).sum();
-                        let sign = if net > 0.0 {
-                            1.0
-                        } else if net < 0.0 {
-                            -1.0
-                        } else {
-                            0.0
-                        };
-                        grow[period.months.clone()].fill(u * sign);
+                        grow[period.months.clone()].fill(u * prudent_sign(net));
                     }
                     for m in 0..months {
                         let simulated = s[m] - b[m];
@@ -601,6 +594,19 @@ impl Context<'_> {
             payer_avoided,
             parts,
         }
+    }
+}
+
+/// The direction optimism bias moves a period's net extra spend `net`:
+/// more spend grows (+1), less shrinks (−1), none stays none (0), so the
+/// allowance is the uplift times the net's size.
+fn prudent_sign(net: f64) -> f64 {
+    if net > 0.0 {
+        1.0
+    } else if net < 0.0 {
+        -1.0
+    } else {
+        0.0
     }
 }
 
@@ -1057,6 +1063,14 @@ mod tests {
     /// Each point is the share of replicates whose net present value plus
     /// the willingness times its units is above zero; at £0, the chance
     /// the net present value is above zero.
+    #[test]
+    fn optimism_bias_grows_more_spend_shrinks_less_and_leaves_none_alone() {
+        assert_eq!(prudent_sign(250.0), 1.0);
+        assert_eq!(prudent_sign(-0.01), -1.0);
+        assert_eq!(prudent_sign(0.0), 0.0);
+        assert_eq!(prudent_sign(-0.0), 0.0);
+    }
+
     #[test]
     fn an_acceptability_curve_counts_the_replicates_worth_it_at_each_price() {
         let npv = [-100.0, -50.0, 10.0, 20.0];

@@ -75,7 +75,6 @@ pub struct Styles {
     header: Format,
     input_money: Format,
     input_rate: Format,
-    input_text: Format,
     data: Format,
     data_money: Format,
     money: Format,
@@ -96,8 +95,7 @@ impl Styles {
         Styles {
             header: Format::new().set_bold().set_text_wrap(),
             input_money: input.clone().set_num_format("£#,##0.00"),
-            input_rate: input.clone().set_num_format("0.00%"),
-            input_text: input,
+            input_rate: input.set_num_format("0.00%"),
             data: data.clone().set_num_format("#,##0.##"),
             data_money: data.set_num_format("£#,##0.00;-£#,##0.00"),
             money: Format::new().set_num_format("£#,##0;-£#,##0"),
@@ -450,12 +448,12 @@ impl<'a> Model<'a> {
                     && money.iter().any(|m| a.parameter.contains(m));
                 let other = a.parameter.starts_with("economics.budgets.")
                     || a.parameter == "economics.price_base"
-                    || a.parameter.starts_with("handoff.");
+                    || a.parameter == "handoff.cost_per_extra_service";
                 if !(is_money || other) || !seen.insert((a.parameter.clone(), a.value.clone())) {
                     continue;
                 }
                 sheet.write_string(row, 0, format!("{} ({})", a.parameter, l.config.name))?;
-                sheet.write_string_with_format(row, 1, &a.value, &s.input_text)?;
+                sheet.write_string(row, 1, &a.value)?;
                 sheet.write_string(row, 3, RUN_AGAIN)?;
                 sheet.write_string(row, 4, a.source.clone().unwrap_or_default())?;
                 sheet.write_string(row, 5, a.confidence.clone().unwrap_or_default())?;
