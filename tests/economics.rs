@@ -1041,7 +1041,20 @@ land_share = 0.5
 "#,
         ),
     );
-    let ran = Ran::new(vec![base, hubs, homes], 3, 5);
+    // Early help cut: less spend than the baseline, so optimism bias
+    // shrinks the cut's saving.
+    let halved = load(
+        "halved.toml",
+        Some(
+            r#"name = "Early help halved"
+extends = "small.toml"
+[interventions.early_help]
+annual_budget = { per_1000_residents = [5_000] }
+burn_in_budget = 60_000
+"#,
+        ),
+    );
+    let ran = Ran::new(vec![base, hubs, homes, halved], 3, 5);
     let configs: Vec<&Config> = ran.loaded.iter().map(|l| &l.config).collect();
     let money: Vec<&[InterventionMoney]> = ran
         .loaded
@@ -1060,7 +1073,7 @@ land_share = 0.5
     for conv in [&bundled, &other, &plain] {
         let ledger = upstream::economics::ledger::ledger(conv, &configs, &money, &ran.runs);
         let prices = ledger.prices(conv);
-        for s in 1..3 {
+        for s in 1..4 {
             let a = ran.appraise(conv, s);
             let allowance = ledger.allowance(conv, &configs, &money, s);
             let carried = &ledger.carried[s];
@@ -1114,9 +1127,14 @@ land_share = 0.5
             for step in a.bridge.appraisal.iter().chain(&a.bridge.budget) {
                 same(&step.id, of(&step.id), &step.amount);
             }
-            // The homes buy capital and finance it, so every step bites.
+            // The homes buy capital and finance it, so every step bites;
+            // the cut spends less, with optimism bias against it.
             if s == 2 {
                 assert!(of("financing").mean != 0.0 && of("residual_value").mean != 0.0);
+            }
+            if s == 3 && conv.cost_uplift != [0.0; 3] {
+                assert!(of("extra_prevention_spend").mean > 0.0);
+                assert!(of("optimism_bias_on_spend").mean < 0.0);
             }
         }
     }
