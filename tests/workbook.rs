@@ -16,7 +16,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use upstream::model::Payer;
 use upstream::output::finance::{
-    ALL_PAYERS, BEYOND_TARGET_ROW, CHANGE_ROW, HEADROOM_ROW, MTFS_LEAD, MTFS_TOTAL,
+    ALL_PAYERS, BEYOND_TARGET_ROW, CHANGE_ROW, GENERAL_FUND, HEADROOM_ROW, MTFS_LEAD, MTFS_TOTAL,
 };
 use upstream::output::live;
 
@@ -255,7 +255,7 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     let head = header_of(&sheet);
     let years: Vec<&String> = head[MTFS_LEAD.len()..head.len() - 1].iter().collect();
     assert_eq!(head.last().unwrap(), MTFS_TOTAL);
-    let (mut seen, mut totals) = (0, 0);
+    let (mut seen, mut totals, mut council) = (0, 0, 0);
     for row in sheet.rows().skip(1) {
         let text = |k: usize| row[k].to_string();
         if text(3) != CHANGE_ROW {
@@ -266,7 +266,11 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
         for (k, fy) in years.iter().enumerate() {
             let rows: Vec<f64> = Payer::ALL
                 .iter()
-                .filter(|p| text(1) == ALL_PAYERS || text(1) == p.label())
+                .filter(|p| {
+                    text(1) == ALL_PAYERS
+                        || text(1) == p.label()
+                        || (text(1) == GENERAL_FUND && p.council())
+                })
                 .filter_map(|p| {
                     budget
                         .get(&(
@@ -298,8 +302,10 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
         );
         seen += 1;
         totals += usize::from(text(1) == ALL_PAYERS);
+        council += usize::from(text(1) == GENERAL_FUND);
     }
     assert_eq!(totals, appraisals.len(), "one All payers row a scenario");
+    assert_eq!(council, appraisals.len(), "one General Fund row a scenario");
     assert!(seen > totals, "no payer's change row in the MTFS view");
     // Its headroom within each envelope and saving beyond each target, by
     // formula, are budget.csv's, with the same sign: positive leaves money

@@ -130,6 +130,15 @@ impl Payer {
         Payer::VoluntarySector,
         Payer::Dwp,
     ];
+    /// Whether the payer is part of the council, whose General Fund pays
+    /// for adult social care, children's services and housing.
+    pub fn council(self) -> bool {
+        matches!(
+            self,
+            Payer::AdultSocialCare | Payer::ChildrensServices | Payer::Housing
+        )
+    }
+
     /// The payer's id in scenario files and outputs, such as
     /// `adult_social_care`.
     pub fn name(self) -> &'static str {

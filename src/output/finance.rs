@@ -39,6 +39,9 @@ pub const TARGET_ROW: &str = "Savings target";
 pub const BEYOND_TARGET_ROW: &str = "Saving beyond the target (− short of it)";
 /// The Payer column of the row adding up every payer.
 pub const ALL_PAYERS: &str = "All payers";
+/// The Payer column of the row adding up the council's payers (adult
+/// social care, children's services, housing).
+pub const GENERAL_FUND: &str = "Council (General Fund)";
 
 /// The styles the live sheets use.
 pub struct Styles<'a> {
@@ -117,16 +120,25 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
         };
         let mut change_cells: Vec<u32> = Vec::new();
         let mut all = vec![0.0; fys.len()];
+        let mut council_cells: Vec<u32> = Vec::new();
+        let mut council = vec![0.0; fys.len()];
         for payer in Payer::ALL {
             if let Some(change) = view.payer(sheet, &mut row, payer, &e.budget)? {
                 change_cells.push(change.row);
                 for (k, v) in change.by_year.iter().enumerate() {
                     all[k] += v;
                 }
+                if payer.council() {
+                    council_cells.push(change.row);
+                    for (k, v) in change.by_year.iter().enumerate() {
+                        council[k] += v;
+                    }
+                }
             }
         }
-        view.all_payers(sheet, row, &change_cells, &all)?;
-        row += 2;
+        view.subtotal(sheet, row, GENERAL_FUND, &council_cells, &council)?;
+        view.subtotal(sheet, row + 1, ALL_PAYERS, &change_cells, &all)?;
+        row += 3;
     }
     sheet.set_column_width(1, 24)?;
     sheet.set_column_width(3, 48)?;
@@ -371,15 +383,18 @@ impl MtfsScenario<'_> {
     }
 
     /// Every payer's revenue saving added up, by formula over their rows.
-    fn all_payers(
+    /// A row adding up the revenue saving rows `change_cells` (whose
+    /// values by year are `all`), named `label` in the Payer column.
+    fn subtotal(
         &self,
         sheet: &mut Worksheet,
         row: u32,
+        label: &str,
         change_cells: &[u32],
         all: &[f64],
     ) -> Result<(), XlsxError> {
         sheet.write_string(row, 0, self.scenario)?;
-        sheet.write_string(row, 1, ALL_PAYERS)?;
+        sheet.write_string(row, 1, label)?;
         sheet.write_string(row, 2, Account::Revenue.name())?;
         sheet.write_string(row, 3, CHANGE_ROW)?;
         let n = self.fys.len() as u16;
