@@ -13,7 +13,9 @@
 use std::collections::BTreeMap;
 
 use rust_xlsxwriter::utility::row_col_to_cell;
-use rust_xlsxwriter::{Format, Formula, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, Worksheet, XlsxError};
+
+use super::live::formula;
 
 use crate::economics::Economics;
 use crate::economics::budget::{Account, BudgetRow, TOTAL_REVENUE};
@@ -55,23 +57,6 @@ pub struct Styles<'a> {
     pub factor: &'a Format,
     /// A whole number.
     pub whole: &'a Format,
-}
-
-/// Writes a formula with the value it gives.
-fn formula(
-    sheet: &mut Worksheet,
-    (row, col): (u32, u16),
-    text: &str,
-    value: f64,
-    format: &Format,
-) -> Result<(), XlsxError> {
-    sheet.write_formula_with_format(
-        row,
-        col,
-        Formula::new(text).set_result(value.to_string()),
-        format,
-    )?;
-    Ok(())
 }
 
 fn cell(row: u32, col: u16) -> String {

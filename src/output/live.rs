@@ -128,7 +128,7 @@ fn range(sheet: &str, first: u32, last: u32, col: u16) -> String {
 }
 
 /// Writes a formula with the value it gives (a blank for NaN).
-fn formula(
+pub(super) fn formula(
     sheet: &mut Worksheet,
     (row, col): (u32, u16),
     text: &str,
@@ -275,69 +275,77 @@ impl<'a> Model<'a> {
                 true,
             );
         }
-        add(
+        // (label, id, value, unit): each read from `economics.{id}` in the
+        // scenario, optimism bias under `optimism_bias`.
+        let mut conventions: Vec<(String, String, f64, &'static str)> = vec![(
             "General inflation (GDP deflator)".into(),
             "general_inflation".into(),
             c.general_inflation,
             "a year",
-            "economics.general_inflation",
-            true,
-        );
-        add(
-            "Unit-cost inflation of lines not named below".into(),
-            "inflation.default".into(),
+        )];
+        // A convention stated line by line, with a default for the rest.
+        let by_line = |what: &str, key: &str, default: f64, named: &BTreeMap<String, f64>, unit| {
+            let mut out = vec![(
+                format!("{what} of lines not named below"),
+                format!("{key}.default"),
+                default,
+                unit,
+            )];
+            out.extend(named.iter().map(|(id, v)| {
+                (
+                    format!("{what}: {}", self.line_name(id)),
+                    format!("{key}.{id}"),
+                    *v,
+                    unit,
+                )
+            }));
+            out
+        };
+        // A convention by confidence grade.
+        let by_grade = |what: &str, key: &str, value: &dyn Fn(Grade) -> f64, unit| {
+            [Grade::High, Grade::Medium, Grade::Low].map(|g| {
+                let n = g.name();
+                (
+                    format!("{what}, {n} confidence"),
+                    format!("{key}.{n}"),
+                    value(g),
+                    unit,
+                )
+            })
+        };
+        conventions.extend(by_line(
+            "Unit-cost inflation",
+            "inflation",
             c.default_inflation,
+            &c.inflation,
             "a year",
-            "economics.inflation.default",
-            true,
-        );
-        for (id, v) in &c.inflation {
-            add(
-                format!("Unit-cost inflation: {}", self.line_name(id)),
-                format!("inflation.{id}"),
-                *v,
-                "a year",
-                &format!("economics.inflation.{id}"),
-                true,
-            );
-        }
-        for g in [Grade::High, Grade::Medium, Grade::Low] {
-            add(
-                format!("Optimism bias on extra spend, {} confidence", g.name()),
-                format!("cost_uplift.{}", g.name()),
-                c.uplift(g),
-                "share added",
-                &format!("economics.optimism_bias.cost_uplift.{}", g.name()),
-                true,
-            );
-        }
-        for g in [Grade::High, Grade::Medium, Grade::Low] {
-            add(
-                format!("Optimism bias on savings, {} confidence", g.name()),
-                format!("savings_haircut.{}", g.name()),
-                c.haircut(g),
-                "share taken off",
-                &format!("economics.optimism_bias.savings_haircut.{}", g.name()),
-                true,
-            );
-        }
-        add(
-            "Cashable share of avoided cost of services not named below".into(),
-            "cashable.default".into(),
+        ));
+        conventions.extend(by_grade(
+            "Optimism bias on extra spend",
+            "cost_uplift",
+            &|g| c.uplift(g),
+            "share added",
+        ));
+        conventions.extend(by_grade(
+            "Optimism bias on savings",
+            "savings_haircut",
+            &|g| c.haircut(g),
+            "share taken off",
+        ));
+        conventions.extend(by_line(
+            "Cashable share of avoided cost",
+            "cashable",
             c.default_cashable,
+            &c.cashable,
             "share",
-            "economics.cashable.default",
-            true,
-        );
-        for (id, v) in &c.cashable {
-            add(
-                format!("Cashable share of avoided cost: {}", self.line_name(id)),
-                format!("cashable.{id}"),
-                *v,
-                "share",
-                &format!("economics.cashable.{id}"),
-                true,
-            );
+        ));
+        for (label, id, value, unit) in conventions {
+            let path = if id.starts_with("cost_uplift") || id.starts_with("savings_haircut") {
+                format!("economics.optimism_bias.{id}")
+            } else {
+                format!("economics.{id}")
+            };
+            add(label, id, value, unit, &path, true);
         }
         self.unit_cost_inputs(&mut add);
         rows
@@ -1118,83 +1126,41 @@ impl Model<'_> {
                 (v * scale).round() / scale + 0.0
             };
             let m = |v: f64| rounded(v, 2);
+            let percentile = |q: f64| format!("={}", penny(format!("PERCENTILE({npv},{q})")));
+            let money = |id: &str, v: f64| (format!("={}", penny(mean(id))), m(v), &s.money);
+            let ratio = |id: &str, v: f64| {
+                let text = format!("=IFERROR(AVERAGE({}),\"\")", over(id));
+                (text, v, &s.number)
+            };
+            let month = |v: Option<u32>| {
+                let v = pb(v);
+                (as_run(v), v, &s.number)
+            };
+            let d = &a.payback_month_discounted;
             let cells: Vec<(String, f64, &Format)> = vec![
-                (
-                    format!("={}", penny(format!("PERCENTILE({npv},0.5)"))),
-                    m(a.npv.p50),
-                    &s.money,
-                ),
+                (percentile(0.5), m(a.npv.p50), &s.money),
                 (
                     format!("=COUNTIF({npv},\">0\")/COUNT({npv})"),
                     a.probability_npv_positive,
                     &s.share,
                 ),
-                (format!("={}", penny(mean("npv"))), m(a.npv.mean), &s.money),
-                (
-                    format!("={}", penny(format!("PERCENTILE({npv},0.05)"))),
-                    m(a.npv.p5),
-                    &s.money,
+                money("npv", a.npv.mean),
+                (percentile(0.05), m(a.npv.p5), &s.money),
+                (percentile(0.95), m(a.npv.p95), &s.money),
+                money(
+                    "npv_without_optimism_bias",
+                    a.npv_without_optimism_bias.mean,
                 ),
-                (
-                    format!("={}", penny(format!("PERCENTILE({npv},0.95)"))),
-                    m(a.npv.p95),
-                    &s.money,
-                ),
-                (
-                    format!("={}", penny(mean("npv_without_optimism_bias"))),
-                    m(a.npv_without_optimism_bias.mean),
-                    &s.money,
-                ),
-                (
-                    format!("={}", penny(mean("npv_cashable"))),
-                    m(a.npv_cashable.mean),
-                    &s.money,
-                ),
-                (
-                    format!("={}", penny(mean("pv_investment"))),
-                    m(a.pv_investment.mean),
-                    &s.money,
-                ),
-                (
-                    format!("={}", penny(mean("pv_savings"))),
-                    m(a.pv_savings.mean),
-                    &s.money,
-                ),
-                (
-                    format!("=IFERROR(AVERAGE({}),\"\")", over("roi")),
-                    a.roi.mean,
-                    &s.number,
-                ),
-                (
-                    format!("=IFERROR(AVERAGE({}),\"\")", over("benefit_cost_ratio")),
-                    a.benefit_cost_ratio.mean,
-                    &s.number,
-                ),
-                (
-                    as_run(pb(a.payback_month_discounted.p50)),
-                    pb(a.payback_month_discounted.p50),
-                    &s.number,
-                ),
-                (
-                    as_run(pb(a.payback_month_discounted.p5)),
-                    pb(a.payback_month_discounted.p5),
-                    &s.number,
-                ),
-                (
-                    as_run(pb(a.payback_month_discounted.p95)),
-                    pb(a.payback_month_discounted.p95),
-                    &s.number,
-                ),
-                (
-                    as_run(a.payback_month_discounted.within_horizon),
-                    a.payback_month_discounted.within_horizon,
-                    &s.share,
-                ),
-                (
-                    as_run(pb(a.payback_month_undiscounted.p50)),
-                    pb(a.payback_month_undiscounted.p50),
-                    &s.number,
-                ),
+                money("npv_cashable", a.npv_cashable.mean),
+                money("pv_investment", a.pv_investment.mean),
+                money("pv_savings", a.pv_savings.mean),
+                ratio("roi", a.roi.mean),
+                ratio("benefit_cost_ratio", a.benefit_cost_ratio.mean),
+                month(d.p50),
+                month(d.p5),
+                month(d.p95),
+                (as_run(d.within_horizon), d.within_horizon, &s.share),
+                month(a.payback_month_undiscounted.p50),
                 (
                     format!("={}", round(mean("crisis_months_avoided"), 0)),
                     rounded(a.crisis_months_avoided.mean, 0),
