@@ -1071,7 +1071,7 @@ burn_in_budget = 60_000
     plain.cost_uplift = [0.0; 3];
     plain.savings_haircut = [0.0; 3];
     for conv in [&bundled, &other, &plain] {
-        let ledger = upstream::economics::ledger::ledger(conv, &configs, &money, &ran.runs);
+        let ledger = upstream::economics::ledger::ledger(conv, &configs, &money, &ran.runs, true);
         let prices = ledger.prices(conv);
         for s in 1..4 {
             let a = ran.appraise(conv, s);

@@ -693,3 +693,39 @@ fn a_workbook_too_large_for_a_spreadsheet_is_refused_before_the_run() {
     assert!(!out.exists(), "nothing is written");
     assert!(started.elapsed().as_secs() < 30, "refused before the run");
 }
+
+#[test]
+#[ignore = "needs LibreOffice: cargo test --release --test integration workbook -- --ignored"]
+fn a_run_with_drawn_parameters_recalculates_to_its_own_figures() {
+    // Each replicate drew its own unit costs: the services' pounds are
+    // carried as simulated, the unit costs are not offered as live inputs,
+    // and the formulas still give the run's figures.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let o = upstream(&[
+        "run",
+        fixtures.join("small.toml").to_str().unwrap(),
+        fixtures.join("small_hubs.toml").to_str().unwrap(),
+        "-r",
+        "3",
+        "--uncertainty",
+        "--no-report",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let blank = tmp.path().join("blank.xlsx");
+    forget_cached_values(&out.join("upstream.xlsx"), &blank);
+    let mut wb: Xlsx<_> = open_workbook(recalculate(tmp.path(), &blank)).unwrap();
+    let inputs = wb.worksheet_range(live::INPUTS).unwrap();
+    assert!(
+        !inputs
+            .rows()
+            .any(|r| r[3] == Data::String(live::LIVE.into())
+                && r[8].to_string().starts_with("unit_cost.")),
+        "a drawn unit cost offered as a live input"
+    );
+    check_model(&mut wb, &open_economics(&out), true);
+}

@@ -211,7 +211,7 @@ enum Source {
 }
 
 /// Lays out the lines and columns of every scenario.
-fn layout(configs: &[&Config]) -> (Vec<LedgerLine>, Vec<Column>, Vec<Source>) {
+fn layout(configs: &[&Config], priced: bool) -> (Vec<LedgerLine>, Vec<Column>, Vec<Source>) {
     let mut all: Vec<Line> = Vec::new();
     for c in configs {
         for l in lines(configs[0], c) {
@@ -234,7 +234,7 @@ fn layout(configs: &[&Config]) -> (Vec<LedgerLine>, Vec<Column>, Vec<Source>) {
     for line in all {
         let episode_of = |id: &str| configs.iter().flat_map(|c| &c.episodes).any(|e| e.id == id);
         let costing = match &line.metric {
-            Metric::Service(id, ServiceMeasure::Cost) if !episode_of(id) => {
+            Metric::Service(id, ServiceMeasure::Cost) if priced && !episode_of(id) => {
                 let contacts = column(
                     format!("{}: contacts", line.name),
                     Source::Contacts(id.clone()),
@@ -245,7 +245,9 @@ fn layout(configs: &[&Config]) -> (Vec<LedgerLine>, Vec<Column>, Vec<Source>) {
                     contacts,
                 }
             }
-            Metric::Service(id, measure @ (ServiceMeasure::Cost | ServiceMeasure::Recovered)) => {
+            Metric::Service(id, measure @ (ServiceMeasure::Cost | ServiceMeasure::Recovered))
+                if priced =>
+            {
                 let existing = out.iter().find_map(|l: &LedgerLine| match &l.costing {
                     Costing::Places {
                         service,
@@ -418,19 +420,23 @@ fn carried(
     out
 }
 
-/// The ledger of a comparison: scenario 0 is the baseline.
+/// The ledger of a comparison: scenario 0 is the baseline. `priced`: the
+/// services' activity is counted (contacts, place-months) to be costed at
+/// `configs`' unit costs; else every line is the pounds simulated, as when
+/// each replicate drew its own unit costs.
 pub fn ledger(
     conv: &Conventions,
     configs: &[&Config],
     money: &[&[InterventionMoney]],
     runs: &[ScenarioRuns],
+    priced: bool,
 ) -> Ledger {
     let months = runs
         .first()
         .and_then(|r| r.series.first())
         .map_or(0, |x| x.months);
     let periods = periods(conv, months);
-    let (lines, columns, sources) = layout(configs);
+    let (lines, columns, sources) = layout(configs, priced);
     let activity = runs
         .iter()
         .zip(configs)

@@ -180,6 +180,9 @@ pub struct Model<'a> {
     inputs: BTreeMap<String, u32>,
     /// The last row of the live inputs.
     live_inputs_end: u32,
+    /// Whether the services' activity is priced from the unit costs on
+    /// Inputs (else their pounds are as simulated).
+    priced: bool,
 }
 
 impl<'a> Model<'a> {
@@ -192,7 +195,10 @@ impl<'a> Model<'a> {
             .iter()
             .map(|l| l.intervention_money.as_slice())
             .collect();
-        let ledger = ledger::ledger(&e.conventions, &configs, &money, &exp.scenarios);
+        // Drawn unit costs differ replicate by replicate: then the services'
+        // pounds are carried as simulated, not priced from one input.
+        let priced = info.draws.is_none();
+        let ledger = ledger::ledger(&e.conventions, &configs, &money, &exp.scenarios, priced);
         let replicates = exp
             .scenarios
             .iter()
@@ -208,6 +214,7 @@ impl<'a> Model<'a> {
             replicates,
             inputs: BTreeMap::new(),
             live_inputs_end: 0,
+            priced,
         }
     }
 
@@ -347,7 +354,9 @@ impl<'a> Model<'a> {
             };
             add(label, id, value, unit, &path, true);
         }
-        self.unit_cost_inputs(&mut add);
+        if self.priced {
+            self.unit_cost_inputs(&mut add);
+        }
         rows
     }
 
@@ -437,6 +446,13 @@ impl<'a> Model<'a> {
             row += 1;
         }
         self.live_inputs_end = row - 1;
+        if !self.priced {
+            sheet.write_string(row, 0, "Reactive services' unit costs")?;
+            sheet.write_string(row, 1, "drawn for each replicate")?;
+            sheet.write_string(row, 3, RUN_AGAIN)?;
+            sheet.write_string(row, 4, "This run drew its parameters (--uncertainty): each replicate's services cost what its own draw priced them at, carried on Activity as pounds")?;
+            row += 1;
+        }
         // What the model shows but cannot follow: it changes the
         // simulation itself, so it needs a run.
         let mut seen = std::collections::BTreeSet::new();
@@ -1348,6 +1364,31 @@ impl Model<'_> {
                         row_col_to_cell(bridge_row(sc, "npv"), 4)
                     ),
                     "One number, one meaning: the mean net present value",
+                )?;
+                let a = &self.economics.appraisals[sc - 1];
+                let npv = (a.npv.mean * 100.0).round() / 100.0;
+                check(
+                    sheet,
+                    format!(
+                        "{name}: at the inputs as run, the model gives the run's net present value"
+                    ),
+                    format!(
+                        "=OR(NOT({AS_RUN}),ABS('Summary'!{}-({npv}))<0.005)",
+                        row_col_to_cell(sc as u32, 4)
+                    ),
+                    "The formulas reproduce the run: its mean net present value, as economics.json holds it",
+                )?;
+                let impact = (a.bridge.revenue_budget_impact().mean * 100.0).round() / 100.0;
+                check(
+                    sheet,
+                    format!(
+                        "{name}: at the inputs as run, the model gives the run's revenue budget impact"
+                    ),
+                    format!(
+                        "=OR(NOT({AS_RUN}),ABS('Money bridge'!{}-({impact}))<0.005)",
+                        row_col_to_cell(bridge_row(sc, "revenue_budget_impact"), 4)
+                    ),
+                    "The formulas reproduce the run: its revenue budget impact, cash, all payers, as economics.json holds it",
                 )?;
                 check(
                     sheet,
