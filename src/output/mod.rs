@@ -5,6 +5,7 @@ mod atomic;
 pub(crate) mod cells;
 #[cfg(feature = "xlsx")]
 pub mod finance;
+#[cfg(feature = "xlsx")]
 pub mod live;
 pub(crate) mod table;
 #[cfg(feature = "xlsx")]
