@@ -1,6 +1,7 @@
-//! The workbook as a finance model: its live sheets (NPV workings, the MTFS
-//! view) compute by formula the figures `economics.json` and `budget.csv`
-//! hold, and its capital schedule adds up to the bridge's financing and
+//! The workbook as a finance model: its Summary and Money bridge compute by
+//! formula from the simulated activity and the Inputs the figures
+//! `economics.json` holds, and follow an edited input as a run with it
+//! would; its MTFS view gives `budget.csv`'s totals, and its capital schedule adds up to the bridge's financing and
 //! value-left steps and to budget.csv's capital and financing lines. Checked
 //! on the values the workbook caches, and (needing LibreOffice, so ignored
 //! by default) on the values a real spreadsheet engine computes from the
