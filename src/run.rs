@@ -73,7 +73,6 @@ pub fn run(run: &Run, watch: &dyn Watch) -> Result<Said, Error> {
             watch.note(&format!("warning: {w}"));
         }
     }
-    plan.check_workbook()?;
     plan.check_memory(run.memory_limit)?;
     // Held until the files are in place: another run into the same folder
     // is refused now, not after its simulation.

@@ -681,6 +681,8 @@ fn a_workbook_too_large_for_a_spreadsheet_is_refused_before_the_run() {
         "10000",
         "--years",
         "20",
+        "--memory-limit",
+        "1G",
         "-q",
         "-o",
         out.to_str().unwrap(),

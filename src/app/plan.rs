@@ -320,10 +320,13 @@ impl Plan {
         })
     }
 
-    /// Refuses, before anything is allocated, a run that would not fit in
-    /// `limit` bytes, or (with no limit) in the memory the machine has
-    /// available now.
+    /// Refuses, before anything is allocated, a run whose workbook would
+    /// not fit in a spreadsheet ([`Plan::check_workbook`]), or that would
+    /// not fit in `limit` bytes, or (with no limit) in the memory the
+    /// machine has available now.
     pub fn check_memory(&self, limit: Option<u64>) -> Result<(), PlanError> {
+        // The workbook's limit first: it is what to change when both bind.
+        self.check_workbook()?;
         let (limit, limit_from) = match (limit, available_memory()) {
             (Some(l), _) => (l, "--memory-limit"),
             (None, Some(a)) => (a, "the memory this machine has available"),
@@ -670,4 +673,41 @@ pub(crate) fn available_memory() -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workbook_too_large_for_a_spreadsheet_is_refused() {
+        // Two scenarios over 100 years (100 periods): 5,242 replicates need
+        // 1,048,401 rows, which fit; 5,243 need 1,048,601, which do not.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let plan = |replicates: u32| {
+            let load = |f: &str| {
+                let mut l = crate::scenario::load(&dir.join(f)).unwrap();
+                l.config.months = 1200;
+                l
+            };
+            let settings = RunSettings {
+                replicates,
+                seed: 1,
+                threads: Some(1),
+            };
+            Plan::of(vec![load("baseline.toml"), load("hubs.toml")], settings).unwrap()
+        };
+        assert!(plan(5242).check_workbook().is_ok());
+        match plan(5243).check_workbook() {
+            Err(PlanError::Workbook { rows, periods, .. }) => {
+                assert_eq!((rows, periods), (1_048_601, 100));
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+        // Refused before the memory is weighed, whatever the limit.
+        assert!(matches!(
+            plan(5243).check_memory(Some(u64::MAX)),
+            Err(PlanError::Workbook { .. })
+        ));
+    }
 }
