@@ -902,3 +902,21 @@ impl Config {
         self.events.len() + self.episodes.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_council_pays_for_social_care_childrens_services_and_housing() {
+        let council: Vec<Payer> = Payer::ALL.into_iter().filter(|p| p.council()).collect();
+        assert_eq!(
+            council,
+            [
+                Payer::AdultSocialCare,
+                Payer::ChildrensServices,
+                Payer::Housing
+            ]
+        );
+    }
+}
