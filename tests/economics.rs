@@ -308,6 +308,7 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
             "Replicates",
             "Workings",
             "Costs",
+            "Financing",
             "Activity",
             "Indices",
             "Time series"
@@ -1137,5 +1138,53 @@ burn_in_budget = 60_000
                 assert!(of("optimism_bias_on_spend").mean < 0.0);
             }
         }
+        // The budget too (the MTFS view's formulas): each payer's revenue
+        // spend in each financial year, cash, is its lines' money at the
+        // price base times their cash indices, with the financing of its
+        // capital (each purchase period's charges times that period's cash
+        // index), as budget.csv has it.
+        for s in 0..4 {
+            let rows =
+                upstream::economics::budget::budget(conv, &configs, &money, &ran.runs, s).rows;
+            let mut checked = 0;
+            for row in rows.iter().filter(|r| r.line == "Total revenue") {
+                let mut spend = 0.0;
+                for r in 0..3 {
+                    for (p, period) in ledger.periods.iter().enumerate() {
+                        if conv.fy_label(period.financial_year) != row.financial_year {
+                            continue;
+                        }
+                        let costs = ledger.costs(&configs, s, r, p);
+                        for (k, l) in ledger.lines.iter().enumerate() {
+                            if l.line.payer != row.payer {
+                                continue;
+                            }
+                            if l.line.kind != upstream::economics::lines::LineKind::Capital {
+                                spend += l.line.sign * costs[k] * prices.cash[k][p];
+                                continue;
+                            }
+                            let j = ledger.capital_lines.iter().position(|&x| x == k).unwrap();
+                            spend += ledger.own_financing[s][r][p][j]
+                                .iter()
+                                .zip(&prices.cash[k])
+                                .map(|(f, c)| f * c)
+                                .sum::<f64>();
+                        }
+                    }
+                }
+                let (ours, theirs) = (spend / 3.0, row.scenario_value.mean);
+                assert!(
+                    (ours - theirs).abs() <= 1e-6 * (1.0 + theirs.abs()),
+                    "scenario {s}, {:?}, {}: {ours} against {theirs}",
+                    row.payer,
+                    row.financial_year
+                );
+                checked += 1;
+            }
+            assert!(checked > 0, "scenario {s}: no budget total");
+        }
+        // The homes' financing is in the housing budget.
+        let homes = &ledger.own_financing[2];
+        assert!(homes.iter().flatten().flatten().flatten().any(|&f| f > 0.0));
     }
 }

@@ -249,99 +249,8 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
         penny(sum, total, &format!("{name}: the years add up"));
     }
 
-    // The MTFS view: each payer's revenue saving is budget.csv's revenue
-    // total's saving, year by year, with the same sign; "All payers" adds
-    // them up.
-    let sheet = wb.worksheet_range("MTFS view").unwrap();
-    let head = header_of(&sheet);
-    let years: Vec<&String> = head[MTFS_LEAD.len()..head.len() - 1].iter().collect();
-    assert_eq!(head.last().unwrap(), MTFS_TOTAL);
-    let (mut seen, mut totals, mut council) = (0, 0, 0);
-    for row in sheet.rows().skip(1) {
-        let text = |k: usize| row[k].to_string();
-        if text(3) != CHANGE_ROW {
-            continue;
-        }
-        let scenario = text(0);
-        let (mut horizon, mut summed) = (0.0, 0);
-        for (k, fy) in years.iter().enumerate() {
-            let rows: Vec<f64> = Payer::ALL
-                .iter()
-                .filter(|p| {
-                    text(1) == ALL_PAYERS
-                        || text(1) == p.label()
-                        || (text(1) == GENERAL_FUND && p.council())
-                })
-                .filter_map(|p| {
-                    budget
-                        .get(&(
-                            scenario.clone(),
-                            fy.to_string(),
-                            p.name().into(),
-                            "Total revenue".into(),
-                        ))
-                        .copied()
-                })
-                .collect();
-            let expected: f64 = rows.iter().sum();
-            let shown = float(&row[MTFS_LEAD.len() + k], "MTFS");
-            pennies(
-                shown,
-                expected,
-                rows.len(),
-                &format!("{scenario}, {}, {fy}", text(1)),
-            );
-            horizon += expected;
-            summed += rows.len();
-        }
-        let last = float(&row[head.len() - 1], "MTFS");
-        pennies(
-            last,
-            horizon,
-            summed,
-            &format!("{scenario}, {}: over the horizon", text(1)),
-        );
-        seen += 1;
-        totals += usize::from(text(1) == ALL_PAYERS);
-        council += usize::from(text(1) == GENERAL_FUND);
-    }
-    assert_eq!(totals, appraisals.len(), "one All payers row a scenario");
-    assert_eq!(council, appraisals.len(), "one General Fund row a scenario");
-    assert!(seen > totals, "no payer's change row in the MTFS view");
-    // Its headroom within each envelope and saving beyond each target, by
-    // formula, are budget.csv's, with the same sign: positive leaves money
-    // to spare.
-    for (label, column) in [
-        (HEADROOM_ROW, "headroom_mean"),
-        (BEYOND_TARGET_ROW, "beyond_target_mean"),
-    ] {
-        let expected = budget_column(budget_csv, column);
-        let mut checked = 0;
-        for row in sheet.rows().skip(1) {
-            let text = |k: usize| row[k].to_string();
-            if text(3) != label {
-                continue;
-            }
-            let payer = Payer::ALL
-                .iter()
-                .find(|p| p.label() == text(1))
-                .unwrap_or_else(|| panic!("{label}: no payer {}", text(1)));
-            for (k, fy) in years.iter().enumerate() {
-                let key = (
-                    text(0),
-                    fy.to_string(),
-                    payer.name().to_string(),
-                    "Total revenue".to_string(),
-                );
-                if let Some(want) = expected.get(&key) {
-                    let shown = float(&row[MTFS_LEAD.len() + k], "MTFS");
-                    pennies(shown, *want, 2, &format!("{label}: {key:?}"));
-                    checked += 1;
-                }
-            }
-        }
-        assert!(checked > 0, "no {label} row checked in the MTFS view");
-    }
+    check_mtfs(&mut wb, appraisals, budget_csv);
+    check_as_run_sheets(&mut wb, true);
 
     // Capital and financing: per scenario, the financing charges add up to
     // the bridge's financing step, the value left to its residual step; year
@@ -433,6 +342,147 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
         );
     }
     assert!(schemes > 0, "no capital scheme in the schedule");
+}
+
+/// The MTFS view against `budget.csv`: each budget line's saving, each
+/// payer's revenue saving, the General Fund and All payers rows, headroom
+/// and saving beyond target, year by year and over the horizon, with the
+/// same sign (+ a saving, or money to spare).
+fn check_mtfs<R: std::io::Read + std::io::Seek>(
+    wb: &mut Xlsx<R>,
+    appraisals: &[Value],
+    budget_csv: &str,
+) {
+    let budget = budget_column(budget_csv, "saving_mean");
+    // The MTFS view: each payer's revenue saving is budget.csv's revenue
+    // total's saving, year by year, with the same sign; "All payers" adds
+    // them up.
+    let sheet = wb.worksheet_range("MTFS view").unwrap();
+    let head = header_of(&sheet);
+    let years: Vec<&String> = head[MTFS_LEAD.len()..head.len() - 1].iter().collect();
+    assert_eq!(head.last().unwrap(), MTFS_TOTAL);
+    // Each budget line's saving, by formula from the finance model.
+    let mut lines = 0;
+    for row in sheet.rows().skip(1) {
+        let text = |k: usize| row[k].to_string();
+        let Some(payer) = Payer::ALL.iter().find(|p| p.label() == text(1)) else {
+            continue;
+        };
+        for (k, fy) in years.iter().enumerate() {
+            let key = (text(0), fy.to_string(), payer.name().to_string(), text(3));
+            if let Some(want) = budget.get(&key) {
+                let shown = float(&row[MTFS_LEAD.len() + k], "MTFS");
+                penny(shown, *want, &format!("MTFS line {key:?}"));
+                lines += 1;
+            }
+        }
+    }
+    assert!(lines > 0, "no budget line in the MTFS view");
+    let (mut seen, mut totals, mut council) = (0, 0, 0);
+    for row in sheet.rows().skip(1) {
+        let text = |k: usize| row[k].to_string();
+        if text(3) != CHANGE_ROW {
+            continue;
+        }
+        let scenario = text(0);
+        let (mut horizon, mut summed) = (0.0, 0);
+        for (k, fy) in years.iter().enumerate() {
+            let rows: Vec<f64> = Payer::ALL
+                .iter()
+                .filter(|p| {
+                    text(1) == ALL_PAYERS
+                        || text(1) == p.label()
+                        || (text(1) == GENERAL_FUND && p.council())
+                })
+                .filter_map(|p| {
+                    budget
+                        .get(&(
+                            scenario.clone(),
+                            fy.to_string(),
+                            p.name().into(),
+                            "Total revenue".into(),
+                        ))
+                        .copied()
+                })
+                .collect();
+            let expected: f64 = rows.iter().sum();
+            let shown = float(&row[MTFS_LEAD.len() + k], "MTFS");
+            pennies(
+                shown,
+                expected,
+                rows.len(),
+                &format!("{scenario}, {}, {fy}", text(1)),
+            );
+            horizon += expected;
+            summed += rows.len();
+        }
+        let last = float(&row[head.len() - 1], "MTFS");
+        pennies(
+            last,
+            horizon,
+            summed,
+            &format!("{scenario}, {}: over the horizon", text(1)),
+        );
+        seen += 1;
+        totals += usize::from(text(1) == ALL_PAYERS);
+        council += usize::from(text(1) == GENERAL_FUND);
+    }
+    assert_eq!(totals, appraisals.len(), "one All payers row a scenario");
+    assert_eq!(council, appraisals.len(), "one General Fund row a scenario");
+    assert!(seen > totals, "no payer's change row in the MTFS view");
+    // Its headroom within each envelope and saving beyond each target, by
+    // formula, are budget.csv's, with the same sign: positive leaves money
+    // to spare.
+    for (label, column) in [
+        (HEADROOM_ROW, "headroom_mean"),
+        (BEYOND_TARGET_ROW, "beyond_target_mean"),
+    ] {
+        let expected = budget_column(budget_csv, column);
+        let mut checked = 0;
+        for row in sheet.rows().skip(1) {
+            let text = |k: usize| row[k].to_string();
+            if text(3) != label {
+                continue;
+            }
+            let payer = Payer::ALL
+                .iter()
+                .find(|p| p.label() == text(1))
+                .unwrap_or_else(|| panic!("{label}: no payer {}", text(1)));
+            for (k, fy) in years.iter().enumerate() {
+                let key = (
+                    text(0),
+                    fy.to_string(),
+                    payer.name().to_string(),
+                    "Total revenue".to_string(),
+                );
+                if let Some(want) = expected.get(&key) {
+                    let shown = float(&row[MTFS_LEAD.len() + k], "MTFS");
+                    pennies(shown, *want, 2, &format!("{label}: {key:?}"));
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 0, "no {label} row checked in the MTFS view");
+    }
+}
+
+/// The sheets that do not follow the Inputs say beside their headings
+/// whether every input is as run, and "run again" once one is not.
+fn check_as_run_sheets<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, as_run: bool) {
+    for name in [
+        "Capital and financing",
+        "Budget by year",
+        "Who pays and who saves",
+        "Acceptability",
+    ] {
+        let sheet = wb.worksheet_range(name).unwrap();
+        let flag = header_of(&sheet)
+            .into_iter()
+            .find(|h| h.starts_with("As run") || h.starts_with("run again"))
+            .unwrap_or_else(|| panic!("{name}: no as-run flag beside the headings"));
+        let want = if as_run { "As run" } else { "run again" };
+        assert!(flag.starts_with(want), "{name}: {flag}");
+    }
 }
 
 /// Sets every formula's cached value in the workbook to 0, so that only a
@@ -660,6 +710,13 @@ fn an_input_changed_in_the_workbook_gives_what_a_run_with_it_gives() {
         assert_ne!(before, &changed["appraisals"][0]["npv"]["mean"], "{what}");
         eprintln!("{what}: checking the recalculated workbook");
         check_model(&mut wb, &changed, false);
+        let budget_csv = fs::read_to_string(dir.join("out/budget.csv")).unwrap();
+        check_mtfs(
+            &mut wb,
+            changed["appraisals"].as_array().unwrap(),
+            &budget_csv,
+        );
+        check_as_run_sheets(&mut wb, false);
     }
 }
 

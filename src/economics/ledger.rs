@@ -149,6 +149,12 @@ pub struct Ledger {
     pub capital_lines: Vec<usize>,
     /// Scenarios 1.. against scenario 0 (index 0 is empty).
     pub carried: Vec<Carried>,
+    /// Each scenario's own financing charges (MRP and interest), on its own
+    /// terms, of its purchases at the price base:
+    /// `[scenario][replicate][period charged][capital line][purchase
+    /// period]`, laid out as [`Carried::financing`]. The budget's financing
+    /// lines are these in cash.
+    pub own_financing: Vec<Vec<Vec<Vec<Vec<f64>>>>>,
 }
 
 impl Ledger {
@@ -354,6 +360,35 @@ fn activity(
         .collect()
 }
 
+/// The financing charges (MRP and interest) that fall in each period of the
+/// purchases made in each period, from monthly purchases `capital` on the
+/// terms of `m`: `[period charged][purchase period]`. Charges are linear in
+/// what is bought, so each purchase period's row, times that period's cash
+/// index, gives the cash charges of purchases made at its prices.
+pub fn financing_by_period(
+    capital: &[f64],
+    m: &InterventionMoney,
+    periods: &[Period],
+) -> Vec<Vec<f64>> {
+    let mut out = vec![vec![0.0; periods.len()]; periods.len()];
+    for (p, bought) in periods.iter().enumerate() {
+        let only: Vec<f64> = (0..capital.len())
+            .map(|k| {
+                if bought.months.contains(&k) {
+                    capital[k]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let charges = financing_charges(&only, m);
+        for (q, into) in periods.iter().enumerate() {
+            out[q][p] = into.months.clone().map(|k| charges[k]).sum();
+        }
+    }
+    out
+}
+
 /// What comparison `s` carries as simulated.
 fn carried(
     conv: &Conventions,
@@ -395,12 +430,14 @@ fn carried(
                 };
                 let d: Vec<f64> = (0..months).map(|k| sv[k] - b[k]).collect();
                 left[p][j] = value_left(&only(&d), m.residual_value_share, land, asset_years);
-                let (cs, cb) = (
-                    financing_charges(&only(&sv), m),
-                    financing_charges(&only(&b), m),
-                );
-                for (q, into) in periods.iter().enumerate() {
-                    charges[q][j][p] = into.months.clone().map(|k| cs[k] - cb[k]).sum();
+            }
+            let (cs, cb) = (
+                financing_by_period(&sv, m, periods),
+                financing_by_period(&b, m, periods),
+            );
+            for (q, row) in charges.iter_mut().enumerate() {
+                for (p, into) in row[j].iter_mut().enumerate() {
+                    *into = cs[q][p] - cb[q][p];
                 }
             }
         }
@@ -459,6 +496,26 @@ pub fn ledger(
             }
         })
         .collect();
+    let own_financing = runs
+        .iter()
+        .enumerate()
+        .map(|(s, run)| {
+            (0..run.series.len())
+                .map(|r| {
+                    let by_line: Vec<Vec<Vec<f64>>> = capital
+                        .iter()
+                        .map(|line| match money_of(&line.id, money[s], money[0]) {
+                            Some(m) => financing_by_period(&line.monthly(run, r), m, &periods),
+                            None => vec![vec![0.0; periods.len()]; periods.len()],
+                        })
+                        .collect();
+                    (0..periods.len())
+                        .map(|q| by_line.iter().map(|f| f[q].clone()).collect())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
     Ledger {
         periods,
         lines,
@@ -466,6 +523,7 @@ pub fn ledger(
         activity,
         capital_lines,
         carried,
+        own_financing,
     }
 }
 
@@ -803,6 +861,56 @@ pub fn replicate_figures(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each period's purchases are financed alone: no charge before the
+    /// month after purchase, and the charges of all purchase periods add up
+    /// to the whole schedule's, period by period.
+    #[test]
+    fn financing_is_charged_by_period_from_the_period_of_purchase() {
+        use crate::economics::{Financing, Grade};
+        let m = InterventionMoney {
+            id: "homes".into(),
+            cost_grade: Grade::High,
+            capital_cost_grade: Grade::High,
+            effect_grade: Grade::High,
+            financing: Some(Financing::Mrp {
+                rate: 0.05,
+                years: 2,
+            }),
+            residual_value_share: None,
+            land_share: None,
+        };
+        let january = Conventions {
+            start: (2027, 1),
+            ..Conventions::default()
+        };
+        let ps = periods(&january, 36);
+        let mut capital = vec![0.0; 36];
+        capital[1] = 1200.0;
+        capital[5] = 2400.0;
+        capital[20] = 600.0;
+        let by = financing_by_period(&capital, &m, &ps);
+        let whole = financing_charges(&capital, &m);
+        for (q, into) in ps.iter().enumerate() {
+            let want: f64 = into.months.clone().map(|k| whole[k]).sum();
+            let got: f64 = by[q].iter().sum();
+            assert!(
+                (got - want).abs() < 1e-9,
+                "period {q}: {got} against {want}"
+            );
+            for (p, bought) in ps.iter().enumerate() {
+                if into.months.end <= bought.months.start {
+                    assert_eq!(by[q][p], 0.0, "charged in {q} for purchases in {p}");
+                }
+            }
+        }
+        // Month 1 is in the first period (January to March), month 5 in
+        // the second: each is charged from its own period on.
+        assert!(by[0][0] > 0.0 && by[1][1] > 0.0 && by[1][0] > 0.0);
+        // Nothing bought, nothing charged.
+        let none = financing_by_period(&[0.0; 36], &m, &ps);
+        assert!(none.iter().flatten().all(|&x| x == 0.0));
+    }
 
     #[test]
     fn periods_split_where_the_financial_year_or_the_appraisal_year_turns() {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use rust_xlsxwriter::utility::row_col_to_cell;
 use rust_xlsxwriter::{Format, Worksheet, XlsxError};
 
-use super::live::formula;
+use super::live::{Model, formula};
 
 use crate::economics::Economics;
 use crate::economics::budget::{Account, BudgetRow, TOTAL_REVENUE};
@@ -77,7 +77,12 @@ fn headers(sheet: &mut Worksheet, names: &[&str], s: &Styles) -> Result<(), Xlsx
 /// headroom within its envelope and its saving beyond its target by
 /// formula; and every payer's saving added up. Signs as everywhere: +
 /// saves money or leaves it to spare.
-pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(), XlsxError> {
+pub fn mtfs_view(
+    sheet: &mut Worksheet,
+    e: &Economics,
+    model: &Model,
+    s: &Styles,
+) -> Result<Vec<AllPayers>, XlsxError> {
     let mut fys: Vec<&str> = Vec::new();
     for r in &e.budget {
         if !fys.contains(&r.financial_year.as_str()) {
@@ -90,9 +95,12 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
     headers(sheet, &names, s)?;
     let lead = MTFS_LEAD.len() as u16;
     let mut row = 1u32;
+    let mut out = Vec::new();
     for a in &e.appraisals {
         let view = MtfsScenario {
             scenario: &a.scenario,
+            model,
+            sc: model.scenario_index(&a.scenario),
             fys: &fys,
             lead,
             at: e
@@ -123,6 +131,10 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
         }
         view.subtotal(sheet, row, GENERAL_FUND, &council_cells, &council)?;
         view.subtotal(sheet, row + 1, ALL_PAYERS, &change_cells, &all)?;
+        out.push(AllPayers {
+            scenario: a.scenario.clone(),
+            cell: (row + 1, view.total_col()),
+        });
         row += 3;
     }
     sheet.set_column_width(1, 24)?;
@@ -130,13 +142,26 @@ pub fn mtfs_view(sheet: &mut Worksheet, e: &Economics, s: &Styles) -> Result<(),
     for col in lead..=lead + fys.len() as u16 {
         sheet.set_column_width(col, 16)?;
     }
-    Ok(())
+    Ok(out)
+}
+
+/// Where the MTFS view has a scenario's revenue saving, every payer, over
+/// the horizon: Checks ties it to the Money bridge.
+pub struct AllPayers {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The cell: row and column.
+    pub cell: (u32, u16),
 }
 
 /// One scenario's block of the MTFS view: its budget rows by financial
 /// year, payer and line, and where the years' columns start.
 struct MtfsScenario<'a> {
     scenario: &'a str,
+    /// The finance model, whose formulas give the budget lines' money.
+    model: &'a Model<'a>,
+    /// The scenario's index in the model (None: its lines as run).
+    sc: Option<usize>,
     fys: &'a [&'a str],
     lead: u16,
     at: BTreeMap<(&'a str, Payer, &'a str), &'a BudgetRow>,
@@ -203,6 +228,21 @@ impl MtfsScenario<'_> {
             .unwrap_or(0.0)
     }
 
+    /// The saving on a budget line in each year: by formula from the
+    /// finance model, with the run's value.
+    fn line_by_year(&self, payer: Payer, line: &str, capital: bool) -> Vec<(Option<String>, f64)> {
+        let saving = |r: &BudgetRow| Some(r.saving.mean);
+        self.fys
+            .iter()
+            .map(|fy| {
+                let text = self
+                    .sc
+                    .and_then(|sc| self.model.budget_saving(sc, payer, line, capital, fy));
+                (text, self.value(fy, payer, line, &saving))
+            })
+            .collect()
+    }
+
     /// `pick` of the revenue total's row in each year, as plain values.
     fn totals(
         &self,
@@ -255,11 +295,7 @@ impl MtfsScenario<'_> {
             .collect();
         let first = *row;
         for line in &revenue {
-            let by_year: Vec<_> = self
-                .fys
-                .iter()
-                .map(|fy| (None, self.value(fy, payer, line, &saving)))
-                .collect();
+            let by_year = self.line_by_year(payer, line, false);
             self.put(sheet, *row, payer, Account::Revenue, line, &by_year)?;
             *row += 1;
         }
@@ -285,7 +321,7 @@ impl MtfsScenario<'_> {
         let change_row = *row;
         *row += 1;
         if self.has(payer, &|r| r.envelope) {
-            self.headroom(sheet, *row, payer)?;
+            self.headroom(sheet, *row, payer, &revenue)?;
             *row += 3;
         }
         if self.has(payer, &|r| r.savings_target) {
@@ -293,11 +329,7 @@ impl MtfsScenario<'_> {
             *row += 2;
         }
         for (line, _) in lines.iter().filter(|(_, acc)| *acc == Account::Capital) {
-            let by_year: Vec<_> = self
-                .fys
-                .iter()
-                .map(|fy| (None, self.value(fy, payer, line, &saving)))
-                .collect();
+            let by_year = self.line_by_year(payer, line, true);
             self.put(sheet, *row, payer, Account::Capital, line, &by_year)?;
             *row += 1;
         }
@@ -309,8 +341,24 @@ impl MtfsScenario<'_> {
 
     /// Three rows from `row`: the scenario's revenue spend, the envelope,
     /// and the headroom (envelope less spend) by formula.
-    fn headroom(&self, sheet: &mut Worksheet, row: u32, payer: Payer) -> Result<(), XlsxError> {
-        let scen = self.totals(payer, &|r| Some(r.scenario_value.mean));
+    fn headroom(
+        &self,
+        sheet: &mut Worksheet,
+        row: u32,
+        payer: Payer,
+        revenue: &[&str],
+    ) -> Result<(), XlsxError> {
+        let scen: Vec<_> = self
+            .totals(payer, &|r| Some(r.scenario_value.mean))
+            .into_iter()
+            .zip(self.fys)
+            .map(|((_, v), fy)| {
+                let text = self
+                    .sc
+                    .and_then(|sc| self.model.budget_spend(sc, payer, revenue, fy));
+                (text, v)
+            })
+            .collect();
         self.put(sheet, row, payer, Account::Revenue, SCENARIO_ROW, &scen)?;
         let envelope = self.totals(payer, &|r| r.envelope);
         self.put(

@@ -24,7 +24,7 @@ use crate::economics::ledger::{
 };
 use crate::economics::lines::LineKind;
 use crate::economics::{Economics, Grade, InterventionMoney};
-use crate::model::Config;
+use crate::model::{Config, Payer};
 use crate::replicates::Experiment;
 
 /// The finance model's sheets, in the order the workbook has them.
@@ -41,6 +41,9 @@ pub const WORKINGS: &str = "Workings";
 pub const REPLICATES: &str = "Replicates";
 /// The checks, each TRUE.
 pub const CHECKS: &str = "Checks";
+/// The sheet of each scenario's own financing charges, by replicate and
+/// period.
+pub const FINANCING: &str = "Financing";
 
 /// The Inputs sheet's columns.
 pub const INPUT_COLUMNS: [&str; 9] = [
@@ -1275,7 +1278,12 @@ impl Model<'_> {
 
     /// The Checks sheet: whether every input is as run (the figures that
     /// need a run say so when not), and the model's sums, each TRUE.
-    pub fn checks(&self, sheet: &mut Worksheet, s: &Styles) -> Result<(), XlsxError> {
+    pub fn checks(
+        &self,
+        sheet: &mut Worksheet,
+        all_payers: &[super::finance::AllPayers],
+        s: &Styles,
+    ) -> Result<(), XlsxError> {
         sheet.set_name(CHECKS)?;
         headers(sheet, &["Check", "Result", "What it means"], s)?;
         let changed = range(INPUTS, 1, self.live_inputs_end.max(1), 7);
@@ -1390,6 +1398,19 @@ impl Model<'_> {
                     ),
                     "The formulas reproduce the run: its revenue budget impact, cash, all payers, as economics.json holds it",
                 )?;
+                if let Some(m) = all_payers.iter().find(|m| m.scenario == name) {
+                    check(
+                        sheet,
+                        format!("{name}: the MTFS view adds up to the revenue budget impact"),
+                        format!(
+                            "=ABS('{}'!{}-'Money bridge'!{})<0.01",
+                            super::workbook::MTFS_VIEW,
+                            row_col_to_cell(m.cell.0, m.cell.1),
+                            row_col_to_cell(bridge_row(sc, "revenue_budget_impact"), 4)
+                        ),
+                        "Every payer's revenue saving over the horizon, line by line from the MTFS view, is the Money bridge's revenue budget impact",
+                    )?;
+                }
                 check(
                     sheet,
                     format!("{name}: the revenue budget impact adds up"),
@@ -1415,5 +1436,208 @@ impl Model<'_> {
         sheet.set_column_width(1, 10)?;
         sheet.set_column_width(2, 90)?;
         Ok(())
+    }
+}
+
+/// Where a budget line's money is in the model: a ledger line's on Costs,
+/// or a capital line's financing on Financing.
+#[derive(Clone, Copy)]
+enum BudgetSource {
+    Line(usize),
+    Financing(usize),
+}
+
+impl Model<'_> {
+    fn financing_col(&self, j: usize) -> u16 {
+        4 + (j * (1 + self.periods())) as u16
+    }
+
+    /// The Financing sheet: each scenario's own financing charges (MRP and
+    /// interest) by replicate and period, per capital scheme; the charges
+    /// of each period's purchases at the price base are simulated (grey),
+    /// their cash sum is a formula over the purchase years' cash indices.
+    pub fn financing(&self, sheet: &mut Worksheet, s: &Styles) -> Result<(), XlsxError> {
+        sheet.set_name(FINANCING)?;
+        let c = &self.economics.conventions;
+        let mut heads: Vec<String> = ["Scenario", "Replicate", "Financial year", "Appraisal year"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        for &k in &self.ledger.capital_lines {
+            let name = self.ledger.lines[k]
+                .line
+                .name
+                .trim_end_matches(" (capital)");
+            heads.push(format!("{name}: financing charge (£ cash)"));
+            for period in &self.ledger.periods {
+                heads.push(format!(
+                    "{name}: charge in this period on purchases in {} (£ price base, simulated)",
+                    c.fy_label(period.financial_year)
+                ));
+            }
+        }
+        let names: Vec<&str> = heads.iter().map(String::as_str).collect();
+        headers(sheet, &names, s)?;
+        let prices = self.ledger.prices(c);
+        let last = self.periods().saturating_sub(1);
+        for sc in 0..self.configs.len() {
+            for r in 0..self.replicates {
+                for p in 0..self.periods() {
+                    let row = self.activity_row(sc, r, p);
+                    self.lead(sheet, row, sc, r, p)?;
+                    for (j, &k) in self.ledger.capital_lines.iter().enumerate() {
+                        let col = self.financing_col(j);
+                        let charges = &self.ledger.own_financing[sc][r][p][j];
+                        for (q, v) in charges.iter().enumerate() {
+                            sheet.write_number_with_format(
+                                row,
+                                col + 1 + q as u16,
+                                *v,
+                                &s.data_money,
+                            )?;
+                        }
+                        let index_row = self.index_row(k);
+                        let text = format!(
+                            "=SUMPRODUCT('{INDICES}'!{}:{},{}:{})",
+                            row_col_to_cell_absolute(index_row, self.cash_col(0)),
+                            row_col_to_cell_absolute(index_row, self.cash_col(last)),
+                            row_col_to_cell(row, col + 1),
+                            row_col_to_cell(row, col + 1 + last as u16),
+                        );
+                        let cash = charges
+                            .iter()
+                            .zip(&prices.cash[k])
+                            .map(|(f, x)| f * x)
+                            .sum();
+                        formula(sheet, (row, col), &text, cash, &s.money)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The scenario index of a scenario's name.
+    pub fn scenario_index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| *n == name)
+    }
+
+    /// Where the money of budget line `line` of `payer` is: its ledger
+    /// lines (a capital line's purchases or a revenue line) or the
+    /// financing of its capital lines.
+    fn budget_sources(&self, payer: Payer, line: &str, capital: bool) -> Vec<BudgetSource> {
+        let lines = &self.ledger.lines;
+        if !capital && let Some(scheme) = line.strip_suffix(" (financing)") {
+            return self
+                .ledger
+                .capital_lines
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| {
+                    let l = &lines[**k].line;
+                    l.payer == payer && l.name.trim_end_matches(" (capital)") == scheme
+                })
+                .map(|(j, _)| BudgetSource::Financing(j))
+                .collect();
+        }
+        (0..lines.len())
+            .filter(|&k| {
+                let l = &lines[k].line;
+                l.payer == payer && l.name == line && (l.kind == LineKind::Capital) == capital
+            })
+            .map(BudgetSource::Line)
+            .collect()
+    }
+
+    /// A formula for the money of `source` in scenario `sc`, financial year
+    /// `fy`, cash, summed over replicates (signed as the budget is: money
+    /// received from another payer is below zero).
+    fn budget_sum(&self, source: BudgetSource, sc: usize, fy: &str) -> String {
+        let (first, last) = (
+            self.activity_row(sc, 0, 0),
+            self.activity_row(sc, self.replicates - 1, self.periods() - 1),
+        );
+        let sum = |sheet: &str, col: u16| {
+            format!(
+                "SUMPRODUCT(('{sheet}'!{}:{}=\"{fy}\")*'{sheet}'!{}:{})",
+                row_col_to_cell_absolute(first, 2),
+                row_col_to_cell_absolute(last, 2),
+                row_col_to_cell_absolute(first, col),
+                row_col_to_cell_absolute(last, col),
+            )
+        };
+        match source {
+            BudgetSource::Line(k) => {
+                let c = &self.economics.conventions;
+                let p = self
+                    .ledger
+                    .periods
+                    .iter()
+                    .position(|p| c.fy_label(p.financial_year) == fy)
+                    .unwrap_or(0);
+                let cash = at_cell(INDICES, self.index_row(k), self.cash_col(p));
+                let sign = if self.ledger.lines[k].line.sign < 0.0 {
+                    "-"
+                } else {
+                    ""
+                };
+                format!("{sign}{cash}*{}", sum(COSTS, self.costs_col(k)))
+            }
+            BudgetSource::Financing(j) => sum(FINANCING, self.financing_col(j)),
+        }
+    }
+
+    /// The formula of an MTFS cell: the saving on budget line `line` of
+    /// `payer` in financial year `fy`, scenario `sc` against the baseline,
+    /// cash, mean over replicates (+ a saving). None where the model has no
+    /// such line or no replicate.
+    pub fn budget_saving(
+        &self,
+        sc: usize,
+        payer: Payer,
+        line: &str,
+        capital: bool,
+        fy: &str,
+    ) -> Option<String> {
+        let sources = self.budget_sources(payer, line, capital);
+        if sources.is_empty() || self.replicates == 0 || self.periods() == 0 {
+            return None;
+        }
+        let side = |t: usize| -> Vec<String> {
+            sources.iter().map(|&x| self.budget_sum(x, t, fy)).collect()
+        };
+        Some(format!(
+            "=(({})-({}))/{}",
+            side(0).join("+"),
+            side(sc).join("+"),
+            self.replicates
+        ))
+    }
+
+    /// The formula of scenario `sc`'s revenue spend on `payer`'s budget
+    /// lines `lines` in financial year `fy`, cash, mean over replicates.
+    /// None where a line is not in the model.
+    pub fn budget_spend(
+        &self,
+        sc: usize,
+        payer: Payer,
+        lines: &[&str],
+        fy: &str,
+    ) -> Option<String> {
+        if self.replicates == 0 || self.periods() == 0 {
+            return None;
+        }
+        let mut terms = Vec::new();
+        for line in lines {
+            let sources = self.budget_sources(payer, line, false);
+            if sources.is_empty() {
+                return None;
+            }
+            terms.extend(sources.iter().map(|&x| self.budget_sum(x, sc, fy)));
+        }
+        if terms.is_empty() {
+            return Some("=0".into());
+        }
+        Some(format!("=({})/{}", terms.join("+"), self.replicates))
     }
 }

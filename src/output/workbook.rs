@@ -2,7 +2,9 @@
 //! audit. Sheets: as `SHEETS` lists them. Every sheet is one table with a frozen header
 //! row, a filter and columns sized to fit; money in £ formats.
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, Formula, Workbook, Worksheet, XlsxError,
+};
 
 use super::RunInfo;
 use super::finance;
@@ -11,14 +13,17 @@ use crate::aggregate;
 use crate::economics::Economics;
 use crate::replicates::Experiment;
 
+/// The MTFS view's sheet.
+pub(super) const MTFS_VIEW: &str = "MTFS view";
+
 /// The sheets, in order.
-pub(super) const SHEETS: [&str; 17] = [
+pub(super) const SHEETS: [&str; 18] = [
     "Cover",
     live::INPUTS,
     "Summary",
     "Money bridge",
     live::CHECKS,
-    "MTFS view",
+    MTFS_VIEW,
     "Capital and financing",
     "Budget by year",
     "Who pays and who saves",
@@ -27,14 +32,14 @@ pub(super) const SHEETS: [&str; 17] = [
     live::REPLICATES,
     live::WORKINGS,
     live::COSTS,
+    live::FINANCING,
     live::ACTIVITY,
     live::INDICES,
     "Time series",
 ];
 
 /// The sheets whose figures are as run: they do not follow the Inputs.
-pub(super) const AS_RUN_SHEETS: [&str; 5] = [
-    "MTFS view",
+pub(super) const AS_RUN_SHEETS: [&str; 4] = [
     "Capital and financing",
     "Budget by year",
     "Who pays and who saves",
@@ -190,6 +195,22 @@ fn table(
     Ok(())
 }
 
+/// Marks an as-run sheet beside its `columns` headings: while every input
+/// is as run it says so; once one changes, "run again".
+fn as_run(sheet: &mut Worksheet, columns: usize) -> Result<(), XlsxError> {
+    let text = format!(
+        "=IF({},\"As run, at the inputs as run\",\"{}: an input has changed since the run and these figures do not follow it\")",
+        live::AS_RUN,
+        live::STALE
+    );
+    sheet.write_formula(
+        0,
+        columns as u16 + 1,
+        Formula::new(text).set_result("As run, at the inputs as run"),
+    )?;
+    Ok(())
+}
+
 /// The cover: what the run is, its conventions and how to read the signs.
 fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
     let c = &info.economics.conventions;
@@ -274,12 +295,13 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
             "The finance model",
             format!(
                 "Inputs holds every money convention and reactive unit cost: change a yellow \
-                 cell and the Summary, the Money bridge, the Replicates and the Workings follow \
-                 by formula from the simulated activity (Activity, grey), costed on Costs and \
-                 priced on Indices. Inputs marked \"{}\" change what the simulation does \
-                 (an intervention's budget and unit cost set how many it helps). Payback months \
-                 and the sheets {} are as run: once an input changes they say \"{}\" or are \
-                 flagged on Checks. Checks holds the model's sums, each TRUE.",
+                 cell and the Summary, the Money bridge, the MTFS view, the Replicates and the \
+                 Workings follow by formula from the simulated activity (Activity and \
+                 Financing, grey), costed on Costs and priced on Indices. Inputs marked \
+                 \"{}\" change what the simulation does (an intervention's budget and unit \
+                 cost set how many it helps). Payback months and the sheets {} are as run: \
+                 once an input changes they say \"{}\". Checks holds the model's sums, each \
+                 TRUE.",
                 live::RUN_AGAIN,
                 AS_RUN_SHEETS.join(", "),
                 live::STALE
@@ -628,9 +650,6 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     let mut bridge = sheet(SHEETS[3])?;
     model.bridge(&mut bridge, &BRIDGE_COLUMNS, &styles)?;
     wb.push_worksheet(bridge);
-    let mut checks = Worksheet::new();
-    model.checks(&mut checks, &styles)?;
-    wb.push_worksheet(checks);
     let old = finance::Styles {
         header: &f.header,
         money: &f.money,
@@ -638,17 +657,24 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
         factor: &f.factor,
         whole: &f.whole,
     };
+    // The MTFS view before Checks, which ties its totals to the bridge.
     let mut mtfs = sheet(SHEETS[5])?;
-    finance::mtfs_view(&mut mtfs, e, &old)?;
+    let all_payers = finance::mtfs_view(&mut mtfs, e, &model, &old)?;
+    let mut checks = Worksheet::new();
+    model.checks(&mut checks, &all_payers, &styles)?;
+    wb.push_worksheet(checks);
     wb.push_worksheet(mtfs);
     let mut w = Worksheet::new();
     table(&mut w, SHEETS[6], &CAPITAL_COLUMNS, capital_rows(e), &f)?;
+    as_run(&mut w, CAPITAL_COLUMNS.len())?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     table(&mut w, SHEETS[7], &BUDGET_COLUMNS, budget_rows(e), &f)?;
+    as_run(&mut w, BUDGET_COLUMNS.len())?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     table(&mut w, SHEETS[8], &WHO_PAYS_COLUMNS, who_pays_rows(e), &f)?;
+    as_run(&mut w, WHO_PAYS_COLUMNS.len())?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     table(
@@ -658,6 +684,7 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
         acceptability_rows(e),
         &f,
     )?;
+    as_run(&mut w, ACCEPTABILITY_COLUMNS.len())?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     table(
@@ -678,6 +705,9 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     model.costs(&mut w, &styles)?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
+    model.financing(&mut w, &styles)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
     model.activity(&mut w, &styles)?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
@@ -686,7 +716,7 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     let mut w = Worksheet::new();
     table(
         &mut w,
-        SHEETS[16],
+        SHEETS[17],
         &TIMESERIES_COLUMNS,
         timeseries_rows(exp, info),
         &f,
