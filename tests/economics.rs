@@ -1167,7 +1167,7 @@ burn_in_budget = 60_000
                             spend += ledger.own_financing[s][r][p][j]
                                 .iter()
                                 .zip(&prices.cash[k])
-                                .map(|(f, c)| f * c)
+                                .map(|(f, c)| upstream::economics::ledger::charge(f) * c)
                                 .sum::<f64>();
                         }
                     }
@@ -1185,6 +1185,13 @@ burn_in_budget = 60_000
         }
         // The homes' financing is in the housing budget.
         let homes = &ledger.own_financing[2];
-        assert!(homes.iter().flatten().flatten().flatten().any(|&f| f > 0.0));
+        assert!(
+            homes
+                .iter()
+                .flatten()
+                .flatten()
+                .flatten()
+                .any(|f| f.principal > 0.0 && f.interest > 0.0)
+        );
     }
 }

@@ -252,12 +252,71 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     check_mtfs(&mut wb, appraisals, budget_csv);
     check_as_run_sheets(&mut wb, true);
 
-    // Capital and financing: per scenario, the financing charges add up to
-    // the bridge's financing step, the value left to its residual step; year
-    // by year they are budget.csv's capital and financing lines.
+    check_capital(&mut wb, appraisals, budget_csv);
+}
+
+/// Capital and financing: per scenario, the financing charges add up to
+/// the bridge's financing step, the value left to its residual step; year
+/// by year they are budget.csv's capital and financing lines, and the debt
+/// is what was spent less what was repaid.
+fn check_capital<R: std::io::Read + std::io::Seek>(
+    wb: &mut Xlsx<R>,
+    appraisals: &[Value],
+    budget_csv: &str,
+) {
+    let budget = budget_column(budget_csv, "saving_mean");
     let sheet = wb.worksheet_range("Capital and financing").unwrap();
     let head = header_of(&sheet);
     let at = |name: &str| col(&head, name);
+    // Row by row, economics.json's capital schedule, to the penny.
+    let schedule: Vec<&Value> = appraisals
+        .iter()
+        .flat_map(|a| a["capital_schedule"].as_array().unwrap())
+        .collect();
+    assert_eq!(sheet.rows().count() - 1, schedule.len());
+    for (row, want) in sheet.rows().skip(1).zip(&schedule) {
+        let what = format!("{} {} {}", row[0], row[1], row[3]);
+        assert_eq!(
+            row[3].to_string(),
+            want["scheme"].as_str().unwrap(),
+            "{what}"
+        );
+        for (column, field, band) in [
+            ("Capital spend (£ nominal, mean)", "capital_spend", "mean"),
+            (
+                "Principal repaid or MRP (£, mean)",
+                "principal_repaid",
+                "mean",
+            ),
+            ("Interest (£, mean)", "interest", "mean"),
+            (
+                "Financing charge to revenue (£, mean)",
+                "financing_charge",
+                "mean",
+            ),
+            (
+                "Debt outstanding at the year's end (£, mean)",
+                "debt_outstanding",
+                "mean",
+            ),
+            (
+                "Value left at the horizon (£ real, mean; final year)",
+                "value_left_at_horizon",
+                "mean",
+            ),
+            ("Value left (P5)", "value_left_at_horizon", "p5"),
+            ("Value left (P95)", "value_left_at_horizon", "p95"),
+        ] {
+            match want[field][band].as_f64() {
+                Some(x) => penny(
+                    float(&row[at(column)], column),
+                    x,
+                    &format!("{what}: {column}"),
+                ),
+                None => assert_eq!(row[at(column)], Data::Empty, "{what}: {column}"),
+            }
+        }
+    }
     let mut schemes = 0;
     // Debt outstanding is what was spent less what was repaid, to date.
     let mut owed: BTreeMap<(String, String), f64> = BTreeMap::new();
@@ -469,12 +528,7 @@ fn check_mtfs<R: std::io::Read + std::io::Seek>(
 /// The sheets that do not follow the Inputs say beside their headings
 /// whether every input is as run, and "run again" once one is not.
 fn check_as_run_sheets<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, as_run: bool) {
-    for name in [
-        "Capital and financing",
-        "Budget by year",
-        "Who pays and who saves",
-        "Acceptability",
-    ] {
+    for name in ["Budget by year", "Who pays and who saves", "Acceptability"] {
         let sheet = wb.worksheet_range(name).unwrap();
         let flag = header_of(&sheet)
             .into_iter()

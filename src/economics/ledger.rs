@@ -12,9 +12,9 @@
 
 use std::ops::Range;
 
-use super::budget::financing_charges;
+use super::budget::financing_schedule;
 use super::lines::{Line, LineKind, lines, money_of, value_left};
-use super::{Conventions, InterventionMoney};
+use super::{Conventions, InterventionMoney, Repayment};
 use crate::metrics::{Metric, ServiceMeasure};
 use crate::model::{Config, NeedLevel};
 use crate::replicates::ScenarioRuns;
@@ -153,8 +153,9 @@ pub struct Ledger {
     /// terms, of its purchases at the price base:
     /// `[scenario][replicate][period charged][capital line][purchase
     /// period]`, laid out as [`Carried::financing`]. The budget's financing
-    /// lines are these in cash.
-    pub own_financing: Vec<Vec<Vec<Vec<Vec<f64>>>>>,
+    /// lines are these in cash; the capital schedule splits them into
+    /// principal and interest.
+    pub own_financing: Vec<Vec<Vec<Vec<Vec<Repayment>>>>>,
 }
 
 impl Ledger {
@@ -360,17 +361,18 @@ fn activity(
         .collect()
 }
 
-/// The financing charges (MRP and interest) that fall in each period of the
-/// purchases made in each period, from monthly purchases `capital` on the
-/// terms of `m`: `[period charged][purchase period]`. Charges are linear in
-/// what is bought, so each purchase period's row, times that period's cash
-/// index, gives the cash charges of purchases made at its prices.
+/// The financing charges (principal, or MRP, and interest) that fall in
+/// each period of the purchases made in each period, from monthly purchases
+/// `capital` on the terms of `m`: `[period charged][purchase period]`.
+/// Charges are linear in what is bought, so each purchase period's
+/// charges, times that period's cash index, are the cash charges of
+/// purchases made at its prices.
 pub fn financing_by_period(
     capital: &[f64],
     m: &InterventionMoney,
     periods: &[Period],
-) -> Vec<Vec<f64>> {
-    let mut out = vec![vec![0.0; periods.len()]; periods.len()];
+) -> Vec<Vec<Repayment>> {
+    let mut out = vec![vec![Repayment::default(); periods.len()]; periods.len()];
     for (p, bought) in periods.iter().enumerate() {
         let only: Vec<f64> = (0..capital.len())
             .map(|k| {
@@ -381,12 +383,20 @@ pub fn financing_by_period(
                 }
             })
             .collect();
-        let charges = financing_charges(&only, m);
+        let schedule = financing_schedule(&only, m);
         for (q, into) in periods.iter().enumerate() {
-            out[q][p] = into.months.clone().map(|k| charges[k]).sum();
+            for k in into.months.clone() {
+                out[q][p].principal += schedule[k].principal;
+                out[q][p].interest += schedule[k].interest;
+            }
         }
     }
     out
+}
+
+/// A repayment's charge to revenue: principal and interest.
+pub fn charge(r: &Repayment) -> f64 {
+    r.principal + r.interest
 }
 
 /// What comparison `s` carries as simulated.
@@ -437,7 +447,7 @@ fn carried(
             );
             for (q, row) in charges.iter_mut().enumerate() {
                 for (p, into) in row[j].iter_mut().enumerate() {
-                    *into = cs[q][p] - cb[q][p];
+                    *into = charge(&cs[q][p]) - charge(&cb[q][p]);
                 }
             }
         }
@@ -502,11 +512,11 @@ pub fn ledger(
         .map(|(s, run)| {
             (0..run.series.len())
                 .map(|r| {
-                    let by_line: Vec<Vec<Vec<f64>>> = capital
+                    let by_line: Vec<Vec<Vec<Repayment>>> = capital
                         .iter()
                         .map(|line| match money_of(&line.id, money[s], money[0]) {
                             Some(m) => financing_by_period(&line.monthly(run, r), m, &periods),
-                            None => vec![vec![0.0; periods.len()]; periods.len()],
+                            None => vec![vec![Repayment::default(); periods.len()]; periods.len()],
                         })
                         .collect();
                     (0..periods.len())
@@ -890,26 +900,41 @@ mod tests {
         capital[5] = 2400.0;
         capital[20] = 600.0;
         let by = financing_by_period(&capital, &m, &ps);
-        let whole = financing_charges(&capital, &m);
+        let whole = financing_schedule(&capital, &m);
+        type Part = fn(&Repayment) -> f64;
+        let parts: [(&str, Part); 2] =
+            [("principal", |x| x.principal), ("interest", |x| x.interest)];
         for (q, into) in ps.iter().enumerate() {
-            let want: f64 = into.months.clone().map(|k| whole[k]).sum();
-            let got: f64 = by[q].iter().sum();
-            assert!(
-                (got - want).abs() < 1e-9,
-                "period {q}: {got} against {want}"
-            );
+            for (part, of) in parts {
+                let want: f64 = into.months.clone().map(|k| of(&whole[k])).sum();
+                let got: f64 = by[q].iter().map(of).sum();
+                assert!(
+                    (got - want).abs() < 1e-9,
+                    "{part} in period {q}: {got} against {want}"
+                );
+            }
             for (p, bought) in ps.iter().enumerate() {
                 if into.months.end <= bought.months.start {
-                    assert_eq!(by[q][p], 0.0, "charged in {q} for purchases in {p}");
+                    assert_eq!(
+                        charge(&by[q][p]),
+                        0.0,
+                        "charged in {q} for purchases in {p}"
+                    );
                 }
             }
         }
         // Month 1 is in the first period (January to March), month 5 in
-        // the second: each is charged from its own period on.
-        assert!(by[0][0] > 0.0 && by[1][1] > 0.0 && by[1][0] > 0.0);
+        // the second: each is charged from its own period on, principal and
+        // interest.
+        assert!(by[0][0].principal > 0.0 && by[1][1].interest > 0.0 && by[1][0].principal > 0.0);
+        // Two years' MRP from the month after purchase: the first two
+        // purchases are repaid within the 36 months, the last (month 20)
+        // for 15 of its 24 months.
+        let repaid: f64 = by.iter().flatten().map(|x| x.principal).sum();
+        assert!((repaid - (1200.0 + 2400.0 + 600.0 * 15.0 / 24.0)).abs() < 1e-9);
         // Nothing bought, nothing charged.
         let none = financing_by_period(&[0.0; 36], &m, &ps);
-        assert!(none.iter().flatten().all(|&x| x == 0.0));
+        assert!(none.iter().flatten().all(|x| charge(x) == 0.0));
     }
 
     #[test]

@@ -1090,7 +1090,184 @@ impl Model<'_> {
                     };
                     formula(sheet, (row, col), &text, values[k], format)?;
                 }
+                self.scheme_value_left(sheet, (sc, r), &prices, s)?;
             }
+        }
+        for (j, &k) in self.ledger.capital_lines.iter().enumerate() {
+            let name = self.ledger.lines[k]
+                .line
+                .name
+                .trim_end_matches(" (capital)");
+            sheet.write_string_with_format(
+                0,
+                self.scheme_col(j),
+                format!("{name}: capital's value left at the horizon (£ real)"),
+                &s.header,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The Replicates' column of capital line `j`'s value left, after the
+    /// figures and the sign sentence.
+    fn scheme_col(&self, j: usize) -> u16 {
+        REPLICATES_LEAD + (REPLICATE_COLUMNS.len() + 1 + j) as u16
+    }
+
+    /// Each capital scheme's value left at the horizon in one replicate of
+    /// one comparison, real: each period's purchases' value left times its
+    /// real-terms index.
+    fn scheme_value_left(
+        &self,
+        sheet: &mut Worksheet,
+        (sc, r): (usize, usize),
+        prices: &ledger::Prices,
+        s: &Styles,
+    ) -> Result<(), XlsxError> {
+        let row = self.replicates_row(sc, r);
+        let carried = &self.ledger.carried[sc];
+        for (j, &k) in self.ledger.capital_lines.iter().enumerate() {
+            let terms: Vec<String> = (0..self.periods())
+                .map(|p| {
+                    format!(
+                        "{}*{}",
+                        at_cell(WORKINGS, self.workings_row(sc, r, p), self.carried_col(j)),
+                        at_cell(INDICES, self.index_row(k), self.real_col(p))
+                    )
+                })
+                .collect();
+            let value = (0..self.periods())
+                .map(|p| carried.value_left[r][p][j] * prices.real[k][p])
+                .sum();
+            formula(
+                sheet,
+                (row, self.scheme_col(j)),
+                &format!("={}", terms.join("+")),
+                value,
+                &s.money,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The Capital and financing sheet: for each comparison, capital scheme
+    /// and financial year, the extra capital spend, its principal (or MRP)
+    /// and interest, the financing charge to revenue and the debt still
+    /// owed, cash, mean over replicates, by formula from Costs and
+    /// Financing; in the final year, the value left at the horizon (mean
+    /// and band over the Replicates). Rows as `economics.json` has them.
+    pub fn capital(
+        &self,
+        sheet: &mut Worksheet,
+        columns: &[&str],
+        s: &Styles,
+    ) -> Result<(), XlsxError> {
+        headers(sheet, columns, s)?;
+        let mut row = 1u32;
+        for a in &self.economics.appraisals {
+            let Some(sc) = self.scenario_index(&a.scenario) else {
+                continue;
+            };
+            for (i, x) in a.capital_schedule.iter().enumerate() {
+                sheet.write_string(row, 0, &x.scenario)?;
+                sheet.write_string(row, 1, &x.financial_year)?;
+                sheet.write_string(row, 2, x.payer.label())?;
+                sheet.write_string(row, 3, &x.scheme)?;
+                let j = self.ledger.capital_lines.iter().position(|&k| {
+                    let l = &self.ledger.lines[k].line;
+                    l.payer == x.payer && l.name.trim_end_matches(" (capital)") == x.scheme
+                });
+                let Some(j) = j else {
+                    // Not in the model: the run's figures, as run.
+                    for (c, v) in [
+                        x.capital_spend.mean,
+                        x.principal_repaid.mean,
+                        x.interest.mean,
+                        x.financing_charge.mean,
+                        x.debt_outstanding.mean,
+                    ]
+                    .iter()
+                    .enumerate()
+                    {
+                        sheet.write_number_with_format(row, 4 + c as u16, *v, &s.money)?;
+                    }
+                    row += 1;
+                    continue;
+                };
+                let k = self.ledger.capital_lines[j];
+                let fy = x.financial_year.as_str();
+                let extra = |source: BudgetSource| {
+                    format!(
+                        "=(({})-({}))/{}",
+                        self.budget_sum(source, sc, fy),
+                        self.budget_sum(source, 0, fy),
+                        self.replicates
+                    )
+                };
+                let cell = |col: u16| row_col_to_cell(row, col);
+                formula(
+                    sheet,
+                    (row, 4),
+                    &extra(BudgetSource::Line(k)),
+                    x.capital_spend.mean,
+                    &s.money,
+                )?;
+                formula(
+                    sheet,
+                    (row, 5),
+                    &extra(BudgetSource::Principal(j)),
+                    x.principal_repaid.mean,
+                    &s.money,
+                )?;
+                formula(
+                    sheet,
+                    (row, 6),
+                    &format!("={}-{}", cell(7), cell(5)),
+                    x.interest.mean,
+                    &s.money,
+                )?;
+                formula(
+                    sheet,
+                    (row, 7),
+                    &extra(BudgetSource::Financing(j)),
+                    x.financing_charge.mean,
+                    &s.money,
+                )?;
+                // Debt at the year's end: the year before's, plus what was
+                // bought, less what was repaid.
+                let before = if i > 0 && a.capital_schedule[i - 1].scheme == x.scheme {
+                    format!("{}+", row_col_to_cell(row - 1, 8))
+                } else {
+                    String::new()
+                };
+                formula(
+                    sheet,
+                    (row, 8),
+                    &format!("={before}{}-{}", cell(4), cell(5)),
+                    x.debt_outstanding.mean,
+                    &s.money,
+                )?;
+                if let Some(left) = &x.value_left_at_horizon {
+                    let over = range(
+                        REPLICATES,
+                        self.replicates_row(sc, 0),
+                        self.replicates_row(sc, self.replicates - 1),
+                        self.scheme_col(j),
+                    );
+                    for (c, text, v) in [
+                        (9, format!("=AVERAGE({over})"), left.mean),
+                        (10, format!("=PERCENTILE({over},0.05)"), left.p5),
+                        (11, format!("=PERCENTILE({over},0.95)"), left.p95),
+                    ] {
+                        formula(sheet, (row, c), &text, v, &s.money)?;
+                    }
+                }
+                row += 1;
+            }
+        }
+        sheet.set_column_width(3, 40)?;
+        for col in 4..columns.len() as u16 {
+            sheet.set_column_width(col, 18)?;
         }
         Ok(())
     }
@@ -1335,6 +1512,22 @@ impl Model<'_> {
                     "Every period's money is in its replicate's figures",
                 )?;
             }
+            if !self.ledger.capital_lines.is_empty() {
+                let schemes = format!(
+                    "'{REPLICATES}'!{}:{}",
+                    row_col_to_cell(rf, self.scheme_col(0)),
+                    row_col_to_cell(rl, self.scheme_col(self.ledger.capital_lines.len() - 1))
+                );
+                check(
+                    sheet,
+                    "Capital schemes' value left adds up to the Replicates'".into(),
+                    format!(
+                        "=ABS(SUM({schemes})-{})<0.01",
+                        sum(REPLICATES, rf, rl, self.replicates_col("residual_value"))
+                    ),
+                    "Each scheme's value left at the horizon (Capital and financing) is part of the bridge's",
+                )?;
+            }
             let bridge_row = |sc: usize, id: &str| -> u32 {
                 let mut row = 1u32;
                 for a in &self.economics.appraisals[..sc - 1] {
@@ -1445,17 +1638,22 @@ impl Model<'_> {
 enum BudgetSource {
     Line(usize),
     Financing(usize),
+    Principal(usize),
 }
 
 impl Model<'_> {
+    /// The Financing sheet's first column of capital line `j`: its cash
+    /// charge, then its cash principal, then the charges and the principal
+    /// of each purchase period.
     fn financing_col(&self, j: usize) -> u16 {
-        4 + (j * (1 + self.periods())) as u16
+        4 + (j * 2 * (1 + self.periods())) as u16
     }
 
     /// The Financing sheet: each scenario's own financing charges (MRP and
     /// interest) by replicate and period, per capital scheme; the charges
-    /// of each period's purchases at the price base are simulated (grey),
-    /// their cash sum is a formula over the purchase years' cash indices.
+    /// and the principal of each period's purchases at the price base are
+    /// simulated (grey), their cash sums are formulas over the purchase
+    /// years' cash indices.
     pub fn financing(&self, sheet: &mut Worksheet, s: &Styles) -> Result<(), XlsxError> {
         sheet.set_name(FINANCING)?;
         let c = &self.economics.conventions;
@@ -1469,17 +1667,20 @@ impl Model<'_> {
                 .name
                 .trim_end_matches(" (capital)");
             heads.push(format!("{name}: financing charge (£ cash)"));
-            for period in &self.ledger.periods {
-                heads.push(format!(
-                    "{name}: charge in this period on purchases in {} (£ price base, simulated)",
-                    c.fy_label(period.financial_year)
-                ));
+            heads.push(format!("{name}: of which principal or MRP (£ cash)"));
+            for part in ["charge", "principal"] {
+                for period in &self.ledger.periods {
+                    heads.push(format!(
+                        "{name}: {part} in this period on purchases in {} (£ price base, simulated)",
+                        c.fy_label(period.financial_year)
+                    ));
+                }
             }
         }
         let names: Vec<&str> = heads.iter().map(String::as_str).collect();
         headers(sheet, &names, s)?;
         let prices = self.ledger.prices(c);
-        let last = self.periods().saturating_sub(1);
+        let n = self.periods() as u16;
         for sc in 0..self.configs.len() {
             for r in 0..self.replicates {
                 for p in 0..self.periods() {
@@ -1488,28 +1689,33 @@ impl Model<'_> {
                     for (j, &k) in self.ledger.capital_lines.iter().enumerate() {
                         let col = self.financing_col(j);
                         let charges = &self.ledger.own_financing[sc][r][p][j];
-                        for (q, v) in charges.iter().enumerate() {
-                            sheet.write_number_with_format(
-                                row,
-                                col + 1 + q as u16,
-                                *v,
-                                &s.data_money,
-                            )?;
-                        }
                         let index_row = self.index_row(k);
-                        let text = format!(
-                            "=SUMPRODUCT('{INDICES}'!{}:{},{}:{})",
-                            row_col_to_cell_absolute(index_row, self.cash_col(0)),
-                            row_col_to_cell_absolute(index_row, self.cash_col(last)),
-                            row_col_to_cell(row, col + 1),
-                            row_col_to_cell(row, col + 1 + last as u16),
-                        );
-                        let cash = charges
-                            .iter()
-                            .zip(&prices.cash[k])
-                            .map(|(f, x)| f * x)
-                            .sum();
-                        formula(sheet, (row, col), &text, cash, &s.money)?;
+                        type Part = fn(&crate::economics::Repayment) -> f64;
+                        let parts: [Part; 2] = [ledger::charge, |x| x.principal];
+                        for (i, of) in parts.into_iter().enumerate() {
+                            let first = col + 2 + i as u16 * n;
+                            for (q, v) in charges.iter().enumerate() {
+                                sheet.write_number_with_format(
+                                    row,
+                                    first + q as u16,
+                                    of(v),
+                                    &s.data_money,
+                                )?;
+                            }
+                            let text = format!(
+                                "=SUMPRODUCT('{INDICES}'!{}:{},{}:{})",
+                                row_col_to_cell_absolute(index_row, self.cash_col(0)),
+                                row_col_to_cell_absolute(index_row, self.cash_col(n as usize - 1)),
+                                row_col_to_cell(row, first),
+                                row_col_to_cell(row, first + n - 1),
+                            );
+                            let cash = charges
+                                .iter()
+                                .zip(&prices.cash[k])
+                                .map(|(f, x)| of(f) * x)
+                                .sum();
+                            formula(sheet, (row, col + i as u16), &text, cash, &s.money)?;
+                        }
                     }
                 }
             }
@@ -1584,6 +1790,7 @@ impl Model<'_> {
                 format!("{sign}{cash}*{}", sum(COSTS, self.costs_col(k)))
             }
             BudgetSource::Financing(j) => sum(FINANCING, self.financing_col(j)),
+            BudgetSource::Principal(j) => sum(FINANCING, self.financing_col(j) + 1),
         }
     }
 

@@ -39,12 +39,8 @@ pub(super) const SHEETS: [&str; 18] = [
 ];
 
 /// The sheets whose figures are as run: they do not follow the Inputs.
-pub(super) const AS_RUN_SHEETS: [&str; 4] = [
-    "Capital and financing",
-    "Budget by year",
-    "Who pays and who saves",
-    "Acceptability",
-];
+pub(super) const AS_RUN_SHEETS: [&str; 3] =
+    ["Budget by year", "Who pays and who saves", "Acceptability"];
 
 /// The Budget by year sheet's columns.
 const BUDGET_COLUMNS: [&str; 23] = [
@@ -414,34 +410,6 @@ pub(super) const CAPITAL_COLUMNS: [&str; 12] = [
     "Value left (P95)",
 ];
 
-fn capital_rows(e: &Economics) -> Vec<Vec<Cell>> {
-    e.appraisals
-        .iter()
-        .flat_map(|a| &a.capital_schedule)
-        .map(|r| {
-            let left = |pick: fn(&crate::metrics::Band) -> f64| {
-                r.value_left_at_horizon
-                    .as_ref()
-                    .map_or(Cell::Empty, |b| money(pick(b)))
-            };
-            vec![
-                Cell::Text(r.scenario.clone()),
-                Cell::Text(r.financial_year.clone()),
-                Cell::Text(r.payer.label().into()),
-                Cell::Text(r.scheme.clone()),
-                money(r.capital_spend.mean),
-                money(r.principal_repaid.mean),
-                money(r.interest.mean),
-                money(r.financing_charge.mean),
-                money(r.debt_outstanding.mean),
-                left(|b| b.mean),
-                left(|b| b.p5),
-                left(|b| b.p95),
-            ]
-        })
-        .collect()
-}
-
 fn budget_rows(e: &Economics) -> Vec<Vec<Cell>> {
     e.budget
         .iter()
@@ -665,8 +633,8 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     wb.push_worksheet(checks);
     wb.push_worksheet(mtfs);
     let mut w = Worksheet::new();
-    table(&mut w, SHEETS[6], &CAPITAL_COLUMNS, capital_rows(e), &f)?;
-    as_run(&mut w, CAPITAL_COLUMNS.len())?;
+    w.set_name(SHEETS[6])?;
+    model.capital(&mut w, &CAPITAL_COLUMNS, &styles)?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     table(&mut w, SHEETS[7], &BUDGET_COLUMNS, budget_rows(e), &f)?;
