@@ -250,6 +250,7 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     }
 
     check_mtfs(&mut wb, appraisals, budget_csv);
+    check_acceptability(&mut wb, appraisals, true);
     check_as_run_sheets(&mut wb, true);
 
     check_capital(&mut wb, appraisals, budget_csv);
@@ -525,10 +526,69 @@ fn check_mtfs<R: std::io::Read + std::io::Seek>(
     }
 }
 
+/// Acceptability: each point's chance is the share of the Replicates'
+/// net present values plus the willingness times the units gained that are
+/// above zero; and, for the run as written (`as_run`), the chance
+/// economics.json holds.
+fn check_acceptability<R: std::io::Read + std::io::Seek>(
+    wb: &mut Xlsx<R>,
+    appraisals: &[Value],
+    as_run: bool,
+) {
+    let reps = wb.worksheet_range(live::REPLICATES).unwrap();
+    let head = header_of(&reps);
+    let column = |scenario: &str, name: &str| -> Vec<f64> {
+        let c = col(&head, name);
+        reps.rows()
+            .skip(1)
+            .filter(|r| r[0] == scenario)
+            .map(|r| float(&r[c], name))
+            .collect()
+    };
+    let sheet = wb.worksheet_range("Acceptability").unwrap();
+    let mut rows = sheet.rows().skip(1);
+    let mut points = 0;
+    for a in appraisals {
+        let name = a["scenario"].as_str().unwrap();
+        let npv = column(name, "Net present value");
+        for curve in a["acceptability"].as_array().unwrap() {
+            let units = match curve["per"].as_str().unwrap() {
+                "crisis_month" => column(name, "Crisis-months avoided"),
+                _ => column(name, "QALYs gained, discounted"),
+            };
+            for want in curve["chance_worth_it"].as_array().unwrap() {
+                let row = rows.next().expect("a row for each point");
+                assert_eq!(row[0].to_string(), name);
+                let w = float(&row[2], "willingness");
+                let shown = float(&row[3], "chance");
+                let worth = npv
+                    .iter()
+                    .zip(&units)
+                    .filter(|(n, u)| *n + w * *u > 0.0)
+                    .count();
+                let counted = worth as f64 / npv.len() as f64;
+                assert!(
+                    (shown - counted).abs() < 1e-9,
+                    "{name} at £{w}: {shown} against {counted}"
+                );
+                if as_run {
+                    let json = want.as_f64().unwrap();
+                    assert!(
+                        (shown - json).abs() < 1e-9,
+                        "{name} at £{w}: {shown} against {json}"
+                    );
+                }
+                points += 1;
+            }
+        }
+    }
+    assert!(points > 0, "no acceptability point");
+}
+
 /// The sheets that do not follow the Inputs say beside their headings
 /// whether every input is as run, and "run again" once one is not.
 fn check_as_run_sheets<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, as_run: bool) {
-    for name in ["Budget by year", "Who pays and who saves", "Acceptability"] {
+    for name in ["Budget by year", "Who pays and who saves"] {
         let sheet = wb.worksheet_range(name).unwrap();
         let flag = header_of(&sheet)
             .into_iter()
@@ -765,11 +825,10 @@ fn an_input_changed_in_the_workbook_gives_what_a_run_with_it_gives() {
         eprintln!("{what}: checking the recalculated workbook");
         check_model(&mut wb, &changed, false);
         let budget_csv = fs::read_to_string(dir.join("out/budget.csv")).unwrap();
-        check_mtfs(
-            &mut wb,
-            changed["appraisals"].as_array().unwrap(),
-            &budget_csv,
-        );
+        let appraisals = changed["appraisals"].as_array().unwrap();
+        check_mtfs(&mut wb, appraisals, &budget_csv);
+        check_capital(&mut wb, appraisals, &budget_csv);
+        check_acceptability(&mut wb, appraisals, false);
         check_as_run_sheets(&mut wb, false);
     }
 }

@@ -1272,6 +1272,53 @@ impl Model<'_> {
         Ok(())
     }
 
+    /// The Acceptability sheet: each scenario's curves point by point, the
+    /// chance its net present value plus the willingness to pay times the
+    /// units gained is above zero, counted over the Replicates.
+    pub fn acceptability(
+        &self,
+        sheet: &mut Worksheet,
+        columns: &[&str],
+        s: &Styles,
+    ) -> Result<(), XlsxError> {
+        headers(sheet, columns, s)?;
+        let mut row = 1u32;
+        for a in &self.economics.appraisals {
+            let sc = self.scenario_index(&a.scenario);
+            for c in &a.acceptability {
+                let (per, units) = match c.per.as_str() {
+                    "crisis_month" => ("crisis-month avoided", "crisis_months_avoided"),
+                    "qaly" => ("QALY gained", "qalys_gained"),
+                    other => (other, ""),
+                };
+                for (w, p) in c.willingness_gbp.iter().zip(&c.chance_worth_it) {
+                    sheet.write_string(row, 0, &a.scenario)?;
+                    sheet.write_string(row, 1, per)?;
+                    sheet.write_number_with_format(row, 2, *w, &s.money)?;
+                    match sc {
+                        Some(sc) if self.replicates > 0 && !units.is_empty() => {
+                            let text = format!(
+                                "=SUMPRODUCT((({})+{w}*({})>0)*1)/{}",
+                                self.over_replicates(sc, "npv"),
+                                self.over_replicates(sc, units),
+                                self.replicates
+                            );
+                            formula(sheet, (row, 3), &text, *p, &s.share)?;
+                        }
+                        _ => {
+                            sheet.write_number_with_format(row, 3, *p, &s.share)?;
+                        }
+                    }
+                    row += 1;
+                }
+            }
+        }
+        sheet.set_column_width(0, 30)?;
+        sheet.set_column_width(1, 22)?;
+        sheet.set_column_width(2, 18)?;
+        Ok(())
+    }
+
     /// The range of column `id` over comparison `sc`'s replicates.
     fn over_replicates(&self, sc: usize, id: &str) -> String {
         range(

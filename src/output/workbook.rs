@@ -39,8 +39,7 @@ pub(super) const SHEETS: [&str; 18] = [
 ];
 
 /// The sheets whose figures are as run: they do not follow the Inputs.
-pub(super) const AS_RUN_SHEETS: [&str; 3] =
-    ["Budget by year", "Who pays and who saves", "Acceptability"];
+pub(super) const AS_RUN_SHEETS: [&str; 2] = ["Budget by year", "Who pays and who saves"];
 
 /// The Budget by year sheet's columns.
 const BUDGET_COLUMNS: [&str; 23] = [
@@ -125,7 +124,6 @@ enum Cell {
     Text(String),
     Money(f64),
     Number(f64),
-    Share(f64),
     Whole(f64),
     Empty,
 }
@@ -151,7 +149,6 @@ struct Formats {
     header: Format,
     money: Format,
     number: Format,
-    share: Format,
     whole: Format,
     rate: Format,
     factor: Format,
@@ -176,7 +173,6 @@ fn table(
                 Cell::Text(t) => sheet.write_string(r, c, t)?,
                 Cell::Money(v) => sheet.write_number_with_format(r, c, *v, &f.money)?,
                 Cell::Number(v) => sheet.write_number_with_format(r, c, *v, &f.number)?,
-                Cell::Share(v) => sheet.write_number_with_format(r, c, *v, &f.share)?,
                 Cell::Whole(v) => sheet.write_number_with_format(r, c, *v, &f.whole)?,
                 Cell::Empty => sheet,
             };
@@ -352,35 +348,6 @@ pub(super) const ACCEPTABILITY_COLUMNS: [&str; 4] = [
     "Willingness to pay (£ per unit)",
     "Chance worth it",
 ];
-
-/// Each scenario's acceptability curves, point by point: the chance its
-/// net present value plus the willingness to pay times the units gained is
-/// above zero.
-fn acceptability_rows(e: &Economics) -> Vec<Vec<Cell>> {
-    e.appraisals
-        .iter()
-        .flat_map(|a| {
-            a.acceptability.iter().flat_map(move |c| {
-                let per = match c.per.as_str() {
-                    "crisis_month" => "crisis-month avoided",
-                    "qaly" => "QALY gained",
-                    other => other,
-                };
-                c.willingness_gbp
-                    .iter()
-                    .zip(&c.chance_worth_it)
-                    .map(move |(w, p)| {
-                        vec![
-                            Cell::Text(a.scenario.clone()),
-                            Cell::Text(per.into()),
-                            money(*w),
-                            Cell::Share(*p),
-                        ]
-                    })
-            })
-        })
-        .collect()
-}
 
 /// The money bridge's columns.
 pub(super) const BRIDGE_COLUMNS: [&str; 8] = [
@@ -577,7 +544,6 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
         header: Format::new().set_bold().set_text_wrap(),
         money: Format::new().set_num_format("£#,##0;-£#,##0"),
         number: Format::new().set_num_format("#,##0.00"),
-        share: Format::new().set_num_format("0%"),
         whole: Format::new().set_num_format("0"),
         rate: Format::new().set_num_format("0.0%"),
         factor: Format::new().set_num_format("0.0000"),
@@ -645,14 +611,8 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     as_run(&mut w, WHO_PAYS_COLUMNS.len())?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
-    table(
-        &mut w,
-        SHEETS[9],
-        &ACCEPTABILITY_COLUMNS,
-        acceptability_rows(e),
-        &f,
-    )?;
-    as_run(&mut w, ACCEPTABILITY_COLUMNS.len())?;
+    w.set_name(SHEETS[9])?;
+    model.acceptability(&mut w, &ACCEPTABILITY_COLUMNS, &styles)?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     table(
