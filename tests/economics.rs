@@ -310,8 +310,7 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
             "Costs",
             "Financing",
             "Activity",
-            "Indices",
-            "Time series"
+            "Indices"
         ]
     );
     let summary = wb.worksheet_range("Summary").unwrap();

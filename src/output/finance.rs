@@ -1,14 +1,8 @@
-//! The workbook's live sheets, where a finance officer audits by formula:
-//! the net present value's workings (discount factors visible, the net
-//! present value the sum of the discounted flows) and the MTFS view (each
-//! payer's budget lines by financial year, with totals and gaps by formula).
-//! Each formula carries the value Upstream computed, so a reader that does
-//! not recalculate shows the same figures; change a rate or a line and the
-//! sheet recalculates.
-//!
-//! The figures these formulas add up are written at full precision, not to
-//! the penny, so that the totals they give agree with `economics.json` and
-//! `budget.csv` to the penny.
+//! The workbook's MTFS view: each payer's budget lines by financial year,
+//! each line by formula from the finance model (`live`), with totals and
+//! gaps by formula. Each formula carries the value Upstream computed
+//! (`budget.csv`'s mean), so a reader that does not recalculate shows the
+//! same figures; change an input and the view recalculates.
 
 use std::collections::BTreeMap;
 

@@ -1,13 +1,16 @@
 //! The workbook's finance model: the simulated activity as data, every money
 //! convention and reactive unit cost as an input, and the appraisal's
 //! figures by formula from them, so that a finance officer's edit of an input
-//! flows through to the Summary and the Money bridge.
+//! flows through to the Summary, the Money bridge, the MTFS view, Capital and
+//! financing and Acceptability.
 //!
 //! Inputs (yellow) → Indices (discount factors, price indices) → Activity
-//! (grey: contacts and place-months by scenario, replicate and period) →
-//! Costs (activity times unit costs) → Workings (each comparison's period
-//! by period) → Replicates (each replicate's figures) → Summary and Money
-//! bridge (means and percentiles over the replicates) → Checks.
+//! and Financing (grey: contacts and place-months, and capital's charges,
+//! by scenario, replicate and period) → Costs (activity times unit costs) →
+//! Workings (each comparison's period by period) → Replicates (each
+//! replicate's figures) → Summary, Money bridge, Capital and financing and
+//! Acceptability (means, percentiles and counts over the replicates); Costs
+//! and Financing → MTFS view (each payer's lines in cash) → Checks.
 //!
 //! Each formula carries the value Upstream computed (the same arithmetic, in
 //! `economics::ledger`), so a reader that does not recalculate shows the same
@@ -1265,6 +1268,7 @@ impl Model<'_> {
                 row += 1;
             }
         }
+        sheet.set_column_width(0, 30)?;
         sheet.set_column_width(3, 40)?;
         for col in 4..columns.len() as u16 {
             sheet.set_column_width(col, 18)?;

@@ -9,7 +9,6 @@ use rust_xlsxwriter::{
 use super::RunInfo;
 use super::finance;
 use super::live;
-use crate::aggregate;
 use crate::economics::Economics;
 use crate::replicates::Experiment;
 
@@ -17,7 +16,7 @@ use crate::replicates::Experiment;
 pub(super) const MTFS_VIEW: &str = "MTFS view";
 
 /// The sheets, in order.
-pub(super) const SHEETS: [&str; 18] = [
+pub(super) const SHEETS: [&str; 17] = [
     "Cover",
     live::INPUTS,
     "Summary",
@@ -35,7 +34,6 @@ pub(super) const SHEETS: [&str; 18] = [
     live::FINANCING,
     live::ACTIVITY,
     live::INDICES,
-    "Time series",
 ];
 
 /// The sheets whose figures are as run: they do not follow the Inputs.
@@ -82,18 +80,6 @@ const ASSUMPTION_COLUMNS: [&str; 10] = [
     "Uncertainty",
 ];
 
-/// The Time series sheet's columns.
-const TIMESERIES_COLUMNS: [&str; 8] = [
-    "Scenario",
-    "Month",
-    "Financial year",
-    "Metric",
-    "Mean",
-    "P5",
-    "P50",
-    "P95",
-];
-
 /// The Summary sheet's columns (the read-back tests find figures by them).
 pub(super) const SUMMARY_COLUMNS: [&str; 22] = [
     "Scenario",
@@ -124,7 +110,6 @@ enum Cell {
     Text(String),
     Money(f64),
     Number(f64),
-    Whole(f64),
     Empty,
 }
 
@@ -173,7 +158,6 @@ fn table(
                 Cell::Text(t) => sheet.write_string(r, c, t)?,
                 Cell::Money(v) => sheet.write_number_with_format(r, c, *v, &f.money)?,
                 Cell::Number(v) => sheet.write_number_with_format(r, c, *v, &f.number)?,
-                Cell::Whole(v) => sheet.write_number_with_format(r, c, *v, &f.whole)?,
                 Cell::Empty => sheet,
             };
         }
@@ -300,6 +284,14 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
             ),
         ),
         row("Sheets", SHEETS[1..].join(", ")),
+        row(
+            "Every metric by month",
+            format!(
+                "{}, written with this workbook: each scenario's metrics month by month \
+                 (mean, P5, P50, P95). Kept out of the workbook so that it opens quickly.",
+                crate::published::TIMESERIES_FILE
+            ),
+        ),
         row(
             "Bands",
             crate::published::bands_cover(info.parameters_drawn()),
@@ -517,27 +509,6 @@ fn assumption_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
     rows
 }
 
-fn timeseries_rows(exp: &Experiment, info: &RunInfo) -> Vec<Vec<Cell>> {
-    let c = &info.economics.conventions;
-    aggregate::timeseries(exp)
-        .into_iter()
-        .map(|r| {
-            let pence = r.metric.ends_with("_gbp");
-            let v = |x: f64| if pence { money(x) } else { number(x) };
-            vec![
-                Cell::Text(info.scenarios[r.scenario].config.name.clone()),
-                Cell::Whole(r.month as f64),
-                Cell::Text(c.fy_label(c.financial_year(r.month as u32))),
-                Cell::Text(r.metric),
-                v(r.band.mean),
-                v(r.band.p5),
-                v(r.band.p50),
-                v(r.band.p95),
-            ]
-        })
-        .collect()
-}
-
 /// The workbook's bytes.
 pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxError> {
     let f = Formats {
@@ -640,15 +611,6 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     model.indices(&mut w, &styles)?;
-    wb.push_worksheet(w);
-    let mut w = Worksheet::new();
-    table(
-        &mut w,
-        SHEETS[17],
-        &TIMESERIES_COLUMNS,
-        timeseries_rows(exp, info),
-        &f,
-    )?;
     wb.push_worksheet(w);
     wb.save_to_buffer()
 }
