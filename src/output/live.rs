@@ -1504,6 +1504,99 @@ impl Model<'_> {
         Ok(())
     }
 
+    /// Where the Money bridge has step `id` of comparison `sc`.
+    fn bridge_row(&self, sc: usize, id: &str) -> u32 {
+        let mut row = 1u32;
+        for a in &self.economics.appraisals[..sc - 1] {
+            row += (a.bridge.appraisal.len() + a.bridge.budget.len()) as u32;
+        }
+        let a = &self.economics.appraisals[sc - 1];
+        row + a
+            .bridge
+            .appraisal
+            .iter()
+            .chain(&a.bridge.budget)
+            .position(|st| st.id == id)
+            .unwrap_or(0) as u32
+    }
+
+    /// Comparison `sc`'s checks: each its name, formula and meaning.
+    fn scenario_checks(
+        &self,
+        sc: usize,
+        all_payers: &[super::finance::AllPayers],
+    ) -> Vec<(String, String, &'static str)> {
+        let mut out = Vec::new();
+        let name = self.names[sc];
+        let over = |id: &str| self.over_replicates(sc, id);
+        out.push((
+            format!("{name}: the bridge adds up to the net present value"),
+            format!(
+                "=ABS(SUM({})+SUM({})-SUM({}))<0.01",
+                over("net_saving_after_optimism_bias"),
+                over("discounting"),
+                over("npv")
+            ),
+            "Net saving after optimism bias, plus discounting, is the net present value, replicate by replicate",
+        ));
+        out.push((
+            format!("{name}: the Summary's net present value is the Money bridge's"),
+            format!(
+                "=ABS('Summary'!{}-'Money bridge'!{})<0.005",
+                row_col_to_cell(sc as u32, 4),
+                row_col_to_cell(self.bridge_row(sc, "npv"), 4)
+            ),
+            "One number, one meaning: the mean net present value",
+        ));
+        let a = &self.economics.appraisals[sc - 1];
+        let npv = (a.npv.mean * 100.0).round() / 100.0;
+        out.push((
+            format!(
+                "{name}: at the inputs as run, the model gives the run's net present value"
+            ),
+            format!(
+                "=OR(NOT({AS_RUN}),ABS('Summary'!{}-({npv}))<0.005)",
+                row_col_to_cell(sc as u32, 4)
+            ),
+            "The formulas reproduce the run: its mean net present value, as economics.json holds it",
+        ));
+        let impact = (a.bridge.revenue_budget_impact().mean * 100.0).round() / 100.0;
+        out.push((
+            format!(
+                "{name}: at the inputs as run, the model gives the run's revenue budget impact"
+            ),
+            format!(
+                "=OR(NOT({AS_RUN}),ABS('Money bridge'!{}-({impact}))<0.005)",
+                row_col_to_cell(self.bridge_row(sc, "revenue_budget_impact"), 4)
+            ),
+            "The formulas reproduce the run: its revenue budget impact, cash, all payers, as economics.json holds it",
+        ));
+        if let Some(m) = all_payers.iter().find(|m| m.scenario == name) {
+            out.push((
+                format!("{name}: the MTFS view adds up to the revenue budget impact"),
+                format!(
+                    "=ABS('{}'!{}-'Money bridge'!{})<0.01",
+                    super::workbook::MTFS_VIEW,
+                    row_col_to_cell(m.cell.0, m.cell.1),
+                    row_col_to_cell(self.bridge_row(sc, "revenue_budget_impact"), 4)
+                ),
+                "Every payer's revenue saving over the horizon, line by line from the MTFS view, is the Money bridge's revenue budget impact",
+            ));
+        }
+        out.push((
+            format!("{name}: the revenue budget impact adds up"),
+            format!(
+                "=ABS(SUM({})+SUM({})+SUM({})-SUM({}))<0.01",
+                over("net_revenue_saving"),
+                over("financing"),
+                over("inflation"),
+                over("revenue_budget_impact")
+            ),
+            "Net revenue saving, less financing, plus inflation to cash, is the revenue budget impact",
+        ));
+        out
+    }
+
     /// The Checks sheet: whether every input is as run (the figures that
     /// need a run say so when not), and the model's sums, each TRUE.
     pub fn checks(
@@ -1579,94 +1672,10 @@ impl Model<'_> {
                     "Each scheme's value left at the horizon (Capital and financing) is part of the bridge's",
                 )?;
             }
-            let bridge_row = |sc: usize, id: &str| -> u32 {
-                let mut row = 1u32;
-                for a in &self.economics.appraisals[..sc - 1] {
-                    row += (a.bridge.appraisal.len() + a.bridge.budget.len()) as u32;
-                }
-                let a = &self.economics.appraisals[sc - 1];
-                row + a
-                    .bridge
-                    .appraisal
-                    .iter()
-                    .chain(&a.bridge.budget)
-                    .position(|st| st.id == id)
-                    .unwrap_or(0) as u32
-            };
             for sc in 1..=comparisons {
-                let name = self.names[sc];
-                let over = |id: &str| self.over_replicates(sc, id);
-                check(
-                    sheet,
-                    format!("{name}: the bridge adds up to the net present value"),
-                    format!(
-                        "=ABS(SUM({})+SUM({})-SUM({}))<0.01",
-                        over("net_saving_after_optimism_bias"),
-                        over("discounting"),
-                        over("npv")
-                    ),
-                    "Net saving after optimism bias, plus discounting, is the net present value, replicate by replicate",
-                )?;
-                check(
-                    sheet,
-                    format!("{name}: the Summary's net present value is the Money bridge's"),
-                    format!(
-                        "=ABS('Summary'!{}-'Money bridge'!{})<0.005",
-                        row_col_to_cell(sc as u32, 4),
-                        row_col_to_cell(bridge_row(sc, "npv"), 4)
-                    ),
-                    "One number, one meaning: the mean net present value",
-                )?;
-                let a = &self.economics.appraisals[sc - 1];
-                let npv = (a.npv.mean * 100.0).round() / 100.0;
-                check(
-                    sheet,
-                    format!(
-                        "{name}: at the inputs as run, the model gives the run's net present value"
-                    ),
-                    format!(
-                        "=OR(NOT({AS_RUN}),ABS('Summary'!{}-({npv}))<0.005)",
-                        row_col_to_cell(sc as u32, 4)
-                    ),
-                    "The formulas reproduce the run: its mean net present value, as economics.json holds it",
-                )?;
-                let impact = (a.bridge.revenue_budget_impact().mean * 100.0).round() / 100.0;
-                check(
-                    sheet,
-                    format!(
-                        "{name}: at the inputs as run, the model gives the run's revenue budget impact"
-                    ),
-                    format!(
-                        "=OR(NOT({AS_RUN}),ABS('Money bridge'!{}-({impact}))<0.005)",
-                        row_col_to_cell(bridge_row(sc, "revenue_budget_impact"), 4)
-                    ),
-                    "The formulas reproduce the run: its revenue budget impact, cash, all payers, as economics.json holds it",
-                )?;
-                if let Some(m) = all_payers.iter().find(|m| m.scenario == name) {
-                    check(
-                        sheet,
-                        format!("{name}: the MTFS view adds up to the revenue budget impact"),
-                        format!(
-                            "=ABS('{}'!{}-'Money bridge'!{})<0.01",
-                            super::workbook::MTFS_VIEW,
-                            row_col_to_cell(m.cell.0, m.cell.1),
-                            row_col_to_cell(bridge_row(sc, "revenue_budget_impact"), 4)
-                        ),
-                        "Every payer's revenue saving over the horizon, line by line from the MTFS view, is the Money bridge's revenue budget impact",
-                    )?;
+                for (name, text, means) in self.scenario_checks(sc, all_payers) {
+                    check(sheet, name, text, means)?;
                 }
-                check(
-                    sheet,
-                    format!("{name}: the revenue budget impact adds up"),
-                    format!(
-                        "=ABS(SUM({})+SUM({})+SUM({})-SUM({}))<0.01",
-                        over("net_revenue_saving"),
-                        over("financing"),
-                        over("inflation"),
-                        over("revenue_budget_impact")
-                    ),
-                    "Net revenue saving, less financing, plus inflation to cash, is the revenue budget impact",
-                )?;
             }
         }
         let all = range(CHECKS, 2, row.max(3) - 1, 1);
