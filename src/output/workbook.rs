@@ -271,8 +271,8 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
             "The finance model",
             format!(
                 "Inputs holds every money convention and reactive unit cost: change a yellow \
-                 cell and the Summary, the Money bridge, the MTFS view, the Replicates and the \
-                 Workings follow by formula from the simulated activity (Activity and \
+                 cell and the Summary, the Money bridge, the MTFS view, Capital and financing, \
+                 Acceptability, the Replicates and the Workings follow by formula from the simulated activity (Activity and \
                  Financing, grey), costed on Costs and priced on Indices. Inputs marked \
                  \"{}\" change what the simulation does (an intervention's budget and unit \
                  cost set how many it helps). Payback months and the sheets {} are as run: \
