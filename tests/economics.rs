@@ -11,7 +11,7 @@ use serde_json::Value;
 use upstream::economics::appraisal::{Appraisal, appraise};
 use upstream::economics::{Conventions, InterventionMoney};
 use upstream::metrics::Band;
-use upstream::model::Config;
+use upstream::model::{Config, Payer};
 use upstream::replicates::{self, RunSettings, ScenarioRuns};
 use upstream::report::words::html;
 use upstream::scenario::{self, Overrides};
@@ -1067,6 +1067,15 @@ burn_in_budget = 60_000
     other.discount = upstream::economics::Schedule::flat(0.05);
     other.general_inflation = 0.03;
     other.default_inflation = 0.045;
+    other.pools = vec![upstream::economics::Pool {
+        id: "council".into(),
+        name: "The council".into(),
+        payers: vec![
+            Payer::AdultSocialCare,
+            Payer::ChildrensServices,
+            Payer::Housing,
+        ],
+    }];
     let mut plain = bundled.clone();
     plain.cost_uplift = [0.0; 3];
     plain.savings_haircut = [0.0; 3];
@@ -1126,6 +1135,50 @@ burn_in_budget = 60_000
             same("QALYs", of("qalys_gained"), &a.qalys_gained);
             for step in a.bridge.appraisal.iter().chain(&a.bridge.budget) {
                 same(&step.id, of(&step.id), &step.amount);
+            }
+            // Who pays and who saves: each payer's spend, cost avoided and
+            // net, replicate by replicate, and each pool's as the sum of
+            // its payers; the payers' nets add up to the net present value.
+            let kept = upstream::economics::ledger::replicate_column("kept");
+            let npv = upstream::economics::ledger::replicate_column("npv");
+            let payers: Vec<_> = (0..3)
+                .map(|r| {
+                    let w = ledger.period_workings(&configs, &prices, &allowance, s, r);
+                    let by_payer = ledger.payer_workings(&configs, &prices, &allowance, s, r);
+                    let left = ledger.scheme_value_left(&prices, s, r);
+                    let f = ledger.payer_figures(&w, &by_payer, &left, figures[r][kept]);
+                    let net: f64 = f.iter().map(|x| x[2]).sum();
+                    let want = figures[r][npv];
+                    assert!(
+                        (net - want).abs() <= 1e-6 * (1.0 + want.abs()),
+                        "{net} against {want}"
+                    );
+                    f
+                })
+                .collect();
+            let band = |f: &dyn Fn(&[[f64; 3]; 7]) -> f64| {
+                Band::of(&payers.iter().map(f).collect::<Vec<_>>())
+            };
+            let mut moved = 0;
+            for (p, position) in a.who_pays.iter().enumerate() {
+                for (i, theirs) in [&position.spend, &position.cost_avoided, &position.net]
+                    .into_iter()
+                    .enumerate()
+                {
+                    same(&format!("{} {i}", position.id), band(&|f| f[p][i]), theirs);
+                    moved += usize::from(theirs.mean != 0.0);
+                }
+            }
+            assert!(moved > 3, "scenario {s}: only {moved} payer figures move");
+            for (pool, position) in conv.pools.iter().zip(&a.pools) {
+                for (i, theirs) in [&position.spend, &position.cost_avoided, &position.net]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let sum =
+                        |f: &[[f64; 3]; 7]| pool.payers.iter().map(|p| f[*p as usize][i]).sum();
+                    same(&format!("{} {i}", position.id), band(&sum), theirs);
+                }
             }
             // The homes buy capital and finance it, so every step bites;
             // the cut spends less, with optimism bias against it.

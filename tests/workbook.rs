@@ -251,6 +251,7 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
 
     check_mtfs(&mut wb, appraisals, budget_csv);
     check_acceptability(&mut wb, appraisals, true);
+    check_who_pays(&mut wb, appraisals);
     check_as_run_sheets(&mut wb, true);
 
     check_capital(&mut wb, appraisals, budget_csv);
@@ -585,18 +586,76 @@ fn check_acceptability<R: std::io::Read + std::io::Seek>(
     assert!(points > 0, "no acceptability point");
 }
 
+/// Who pays and who saves: every payer's and pool's spend, cost avoided and
+/// net (mean, P5 and P95) is economics.json's to the penny, and the
+/// payers' mean nets add up to the Summary's net present value.
+fn check_who_pays<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, appraisals: &[Value]) {
+    let sheet = wb.worksheet_range("Who pays and who saves").unwrap();
+    let head = header_of(&sheet);
+    let mut rows = sheet.rows().skip(1);
+    let mut moved = 0;
+    for a in appraisals {
+        let name = a["scenario"].as_str().unwrap();
+        let mut nets = 0.0;
+        for (kind, key) in [("Payer", "who_pays"), ("Pool", "pools")] {
+            for position in a[key].as_array().unwrap() {
+                let row = rows.next().expect("a row for each payer and pool");
+                let what = format!("{name}: {}", position["name"].as_str().unwrap());
+                assert_eq!(row[0].to_string(), name);
+                assert_eq!(row[1].to_string(), kind, "{what}");
+                assert_eq!(row[2].to_string(), position["name"].as_str().unwrap());
+                for (field, columns) in [
+                    (
+                        "spend",
+                        [
+                            "Spend, present value (£, mean)",
+                            "Spend (P5)",
+                            "Spend (P95)",
+                        ],
+                    ),
+                    (
+                        "cost_avoided",
+                        [
+                            "Cost avoided, present value (£, mean)",
+                            "Cost avoided (P5)",
+                            "Cost avoided (P95)",
+                        ],
+                    ),
+                    ("net", ["Net position (£, mean)", "Net (P5)", "Net (P95)"]),
+                ] {
+                    for (column, stat) in columns.iter().zip(["mean", "p5", "p95"]) {
+                        let want = position[field][stat].as_f64().unwrap();
+                        penny(
+                            float(&row[col(&head, column)], column),
+                            want,
+                            &format!("{what}: {column}"),
+                        );
+                        moved += usize::from(want.abs() >= 0.01);
+                    }
+                }
+                if kind == "Payer" {
+                    nets += float(&row[col(&head, "Net position (£, mean)")], "net");
+                }
+            }
+        }
+        let npv = a["npv"]["mean"].as_f64().unwrap();
+        pennies(nets, npv, 8, &format!("{name}: the payers' nets"));
+    }
+    assert!(rows.next().is_none(), "a row for no payer");
+    assert!(moved > 20, "only {moved} who-pays figures move");
+}
+
 /// The sheets that do not follow the Inputs say beside their headings
 /// whether every input is as run, and "run again" once one is not.
 fn check_as_run_sheets<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, as_run: bool) {
-    for name in ["Budget by year", "Who pays and who saves"] {
-        let sheet = wb.worksheet_range(name).unwrap();
-        let flag = header_of(&sheet)
-            .into_iter()
-            .find(|h| h.starts_with("As run") || h.starts_with("run again"))
-            .unwrap_or_else(|| panic!("{name}: no as-run flag beside the headings"));
-        let want = if as_run { "As run" } else { "run again" };
-        assert!(flag.starts_with(want), "{name}: {flag}");
-    }
+    let name = "Budget by year";
+    let sheet = wb.worksheet_range(name).unwrap();
+    let flag = header_of(&sheet)
+        .into_iter()
+        .find(|h| h.starts_with("As run") || h.starts_with("run again"))
+        .unwrap_or_else(|| panic!("{name}: no as-run flag beside the headings"));
+    let want = if as_run { "As run" } else { "run again" };
+    assert!(flag.starts_with(want), "{name}: {flag}");
 }
 
 /// Sets every formula's cached value in the workbook to 0, so that only a
@@ -829,6 +888,7 @@ fn an_input_changed_in_the_workbook_gives_what_a_run_with_it_gives() {
         check_mtfs(&mut wb, appraisals, &budget_csv);
         check_capital(&mut wb, appraisals, &budget_csv);
         check_acceptability(&mut wb, appraisals, false);
+        check_who_pays(&mut wb, appraisals);
         check_as_run_sheets(&mut wb, false);
     }
 }

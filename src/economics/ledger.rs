@@ -16,7 +16,7 @@ use super::budget::financing_schedule;
 use super::lines::{Line, LineKind, lines, money_of, value_left};
 use super::{Conventions, InterventionMoney, Repayment};
 use crate::metrics::{Metric, ServiceMeasure};
-use crate::model::{Config, NeedLevel};
+use crate::model::{Config, NeedLevel, Payer};
 use crate::replicates::ScenarioRuns;
 
 /// Months of the horizon alike in financial year and appraisal year.
@@ -734,6 +734,101 @@ impl Ledger {
     }
 }
 
+/// Each payer's money in one period of a comparison, real: what it spends
+/// beyond the baseline after optimism bias (prevention and capital), and
+/// the reactive cost it avoids before the haircut on savings.
+pub type PayerPeriod = [[f64; 2]; Payer::ALL.len()];
+
+/// Indices into a [`PayerPeriod`] payer's pair.
+pub mod payer_at {
+    #![allow(missing_docs)]
+    pub const SPEND: usize = 0;
+    pub const AVOIDED: usize = 1;
+}
+
+impl Ledger {
+    /// Comparison `s`'s money by payer in replicate `r`, period by period:
+    /// the flows "who pays and who saves" discounts.
+    pub fn payer_workings(
+        &self,
+        configs: &[&Config],
+        prices: &Prices,
+        allowance: &Allowance,
+        s: usize,
+        r: usize,
+    ) -> Vec<PayerPeriod> {
+        (0..self.periods.len())
+            .map(|p| {
+                let (b, sc) = (self.costs(configs, 0, r, p), self.costs(configs, s, r, p));
+                let mut w = [[0.0; 2]; Payer::ALL.len()];
+                for (k, l) in self.lines.iter().enumerate() {
+                    let payer = &mut w[l.line.payer as usize];
+                    let real = prices.real[k][p];
+                    match l.line.kind {
+                        LineKind::Reactive => {
+                            payer[payer_at::AVOIDED] += l.line.sign * (b[k] - sc[k]) * real;
+                        }
+                        LineKind::Prevention | LineKind::Capital => {
+                            let d = (sc[k] - b[k]) * real;
+                            payer[payer_at::SPEND] += d + allowance.uplift[k] * d.abs();
+                        }
+                    }
+                }
+                w
+            })
+            .collect()
+    }
+
+    /// Each capital line's value left at the horizon in comparison `s`,
+    /// replicate `r`, real (in `capital_lines` order).
+    pub fn scheme_value_left(&self, prices: &Prices, s: usize, r: usize) -> Vec<f64> {
+        let carried = &self.carried[s];
+        self.capital_lines
+            .iter()
+            .enumerate()
+            .map(|(j, &k)| {
+                (0..self.periods.len())
+                    .map(|p| carried.value_left[r][p][j] * prices.real[k][p])
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// Each payer's present values in one replicate of comparison `s`:
+    /// `[spend, cost avoided, net]`, spend net of its capital's value left
+    /// at the horizon, cost avoided after the haircut (`kept`, the share
+    /// kept). The payers' nets add up to the net present value.
+    pub fn payer_figures(
+        &self,
+        w: &[[f64; PERIOD_COLUMNS.len()]],
+        payers: &[PayerPeriod],
+        scheme_value_left: &[f64],
+        kept: f64,
+    ) -> [[f64; 3]; Payer::ALL.len()] {
+        let horizon = w.last().map_or(1.0, |x| x[at::FACTOR]);
+        let mut out = [[0.0; 3]; Payer::ALL.len()];
+        for (p, figures) in out.iter_mut().enumerate() {
+            let disc = |i: usize| {
+                w.iter()
+                    .zip(payers)
+                    .map(|(x, y)| x[at::FACTOR] * y[p][i])
+                    .sum::<f64>()
+            };
+            let left: f64 = self
+                .capital_lines
+                .iter()
+                .zip(scheme_value_left)
+                .filter(|(k, _)| self.lines[**k].line.payer as usize == p)
+                .map(|(_, v)| v)
+                .sum();
+            let spend = disc(payer_at::SPEND) - left * horizon;
+            let avoided = kept * disc(payer_at::AVOIDED);
+            *figures = [spend, avoided, avoided - spend];
+        }
+        out
+    }
+}
+
 /// One replicate's figures of a comparison, from its period workings, in
 /// the order the workbook's Replicates sheet has them; the ids are the
 /// money bridge's where it has them, and so are the signs: + saves money,
@@ -871,6 +966,124 @@ pub fn replicate_figures(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each payer's spend after optimism bias and reactive cost avoided,
+    /// real, period by period; its present values (spend net of its
+    /// capital's value left, cost avoided after the haircut): worked by
+    /// hand for four lines of four payers over two periods.
+    #[test]
+    fn each_payer_is_valued_as_who_pays_and_who_saves_has_it() {
+        let config = crate::scenario::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/baseline.toml"
+        )))
+        .expect("baseline loads")
+        .config;
+        let line = |kind, payer, sign, column| LedgerLine {
+            line: Line {
+                id: format!("line{column}"),
+                name: format!("Line {column}"),
+                kind,
+                payer,
+                metric: Metric::Qalys,
+                sign,
+            },
+            costing: Costing::Pounds { column },
+        };
+        let carried = Carried {
+            value_left: vec![vec![vec![100.0], vec![0.0]]],
+            ..Carried::default()
+        };
+        let ledger = Ledger {
+            periods: (0..2)
+                .map(|y| Period {
+                    financial_year: 2027 + y,
+                    year: y as u32,
+                    months: 12 * y as usize..12 * (y as usize + 1),
+                })
+                .collect(),
+            lines: vec![
+                line(LineKind::Reactive, Payer::Nhs, 1.0, 0),
+                // Money the housing service receives from another payer.
+                line(LineKind::Reactive, Payer::Housing, -1.0, 1),
+                line(LineKind::Prevention, Payer::ChildrensServices, 1.0, 2),
+                line(LineKind::Capital, Payer::Housing, 1.0, 3),
+            ],
+            columns: Vec::new(),
+            // [scenario][replicate][period][column]
+            activity: vec![
+                vec![vec![
+                    vec![100.0, 10.0, 0.0, 0.0],
+                    vec![100.0, 10.0, 40.0, 0.0],
+                ]],
+                vec![vec![
+                    vec![70.0, 4.0, 50.0, 200.0],
+                    vec![60.0, 10.0, 0.0, 0.0],
+                ]],
+            ],
+            capital_lines: vec![3],
+            carried: vec![Carried::default(), carried],
+            own_financing: Vec::new(),
+        };
+        let prices = Prices {
+            factors: vec![1.0, 0.9],
+            real: vec![vec![1.0, 1.1]; 4],
+            cash: vec![vec![1.0, 1.0]; 4],
+            cashable: vec![0.0; 4],
+        };
+        let allowance = Allowance {
+            uplift: vec![0.0, 0.0, 0.2, 0.3],
+            uplift_grade: vec![None; 4],
+            haircut: 0.1,
+            haircut_grade: None,
+        };
+        let configs = [&config, &config];
+        let w = ledger.payer_workings(&configs, &prices, &allowance, 1, 0);
+        let (nhs, housing, children) = (
+            Payer::Nhs as usize,
+            Payer::Housing as usize,
+            Payer::ChildrensServices as usize,
+        );
+        let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-9, "{a} against {b}");
+        // NHS: 30 avoided, then 40 at 1.1 real.
+        close(w[0][nhs][payer_at::AVOIDED], 30.0);
+        close(w[1][nhs][payer_at::AVOIDED], 44.0);
+        // Housing receives 6 less from the other payer: a cost.
+        close(w[0][housing][payer_at::AVOIDED], -6.0);
+        // 200 of capital with 30% optimism bias.
+        close(w[0][housing][payer_at::SPEND], 260.0);
+        // Children's services: 50 more with 20% bias, then 40 less (44
+        // real), its saving shrunk by 20%.
+        close(w[0][children][payer_at::SPEND], 60.0);
+        close(w[1][children][payer_at::SPEND], -35.2);
+        let untouched = [Payer::AdultSocialCare, Payer::Police, Payer::Dwp];
+        for p in untouched {
+            assert_eq!(w[0][p as usize], [0.0; 2]);
+            assert_eq!(w[1][p as usize], [0.0; 2]);
+        }
+        let left = ledger.scheme_value_left(&prices, 1, 0);
+        assert_eq!(left, vec![100.0]);
+        let mut periods = [[0.0; PERIOD_COLUMNS.len()]; 2];
+        periods[0][at::FACTOR] = 1.0;
+        periods[1][at::FACTOR] = 0.9;
+        let f = ledger.payer_figures(&periods, &w, &left, 0.9);
+        // [spend, cost avoided, net]
+        let want = |p: usize, v: [f64; 3]| {
+            for i in 0..3 {
+                close(f[p][i], v[i]);
+            }
+        };
+        want(
+            nhs,
+            [0.0, 0.9 * (30.0 + 44.0 * 0.9), 0.9 * (30.0 + 44.0 * 0.9)],
+        );
+        // The homes' value left, 100 at the horizon, counts against the spend.
+        want(housing, [260.0 - 100.0 * 0.9, -5.4, -5.4 - 170.0]);
+        want(children, [60.0 - 35.2 * 0.9, 0.0, -(60.0 - 35.2 * 0.9)]);
+        for p in untouched {
+            want(p as usize, [0.0; 3]);
+        }
+    }
 
     /// Each period's purchases are financed alone: no charge before the
     /// month after purchase, and the charges of all purchase periods add up

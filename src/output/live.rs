@@ -23,7 +23,7 @@ use rust_xlsxwriter::{Color, Format, Formula, Worksheet, XlsxError};
 
 use super::RunInfo;
 use crate::economics::ledger::{
-    self, Costing, Ledger, PERIOD_COLUMNS, REPLICATE_COLUMNS, at, replicate_column,
+    self, Costing, Ledger, PERIOD_COLUMNS, REPLICATE_COLUMNS, at, payer_at, replicate_column,
 };
 use crate::economics::lines::LineKind;
 use crate::economics::{Economics, Grade, InterventionMoney};
@@ -772,10 +772,19 @@ impl<'a> Model<'a> {
         4 + i as u16
     }
 
+    /// The Workings' columns of each payer's money after the period
+    /// columns: its spend after optimism bias, then its cost avoided.
+    const PAYER_WORKINGS: usize = 2 * Payer::ALL.len();
+
     /// First carried column of capital line `j`: its value left, then its
     /// financing by purchase period.
     fn carried_col(&self, j: usize) -> u16 {
-        4 + (PERIOD_COLUMNS.len() + j * (1 + self.periods())) as u16
+        4 + (PERIOD_COLUMNS.len() + Self::PAYER_WORKINGS + j * (1 + self.periods())) as u16
+    }
+
+    /// The Workings' column of payer `p`'s money `i` (`payer_at`).
+    fn payer_workings_col(&self, p: usize, i: usize) -> u16 {
+        self.workings_col(PERIOD_COLUMNS.len() + 2 * p + i)
     }
 
     /// The Workings sheet: each comparison, replicate and period, from the
@@ -788,6 +797,13 @@ impl<'a> Model<'a> {
             .chain(PERIOD_COLUMNS.iter())
             .map(|h| h.to_string())
             .collect();
+        for p in Payer::ALL {
+            heads.push(format!(
+                "{}: extra spend after optimism bias (£ real)",
+                p.label()
+            ));
+            heads.push(format!("{}: reactive cost avoided (£ real)", p.label()));
+        }
         for &k in &self.ledger.capital_lines {
             let name = self.ledger.lines[k]
                 .line
@@ -811,13 +827,18 @@ impl<'a> Model<'a> {
                 let values = self
                     .ledger
                     .period_workings(&self.configs, &prices, &allowance, sc, r);
+                let by_payer =
+                    self.ledger
+                        .payer_workings(&self.configs, &prices, &allowance, sc, r);
                 for (p, value) in values.iter().enumerate() {
                     let row = self.workings_row(sc, r, p);
                     self.lead(sheet, row, sc, r, p)?;
                     let texts = self.period_formulas(sc, r, p, &allowance);
-                    for (i, text) in texts.iter().enumerate() {
+                    let payers = by_payer[p].iter().flatten();
+                    let value = value.iter().chain(payers);
+                    for (i, (text, v)) in texts.iter().zip(value).enumerate() {
                         let f = if i == at::FACTOR { &s.factor } else { &s.money };
-                        formula(sheet, (row, self.workings_col(i)), text, value[i], f)?;
+                        formula(sheet, (row, self.workings_col(i)), text, *v, f)?;
                     }
                     let carried = &self.ledger.carried[sc];
                     for j in 0..self.ledger.capital_lines.len() {
@@ -844,7 +865,7 @@ impl<'a> Model<'a> {
     }
 
     /// The formulas of one row of the Workings, in the order of
-    /// `PERIOD_COLUMNS`.
+    /// `PERIOD_COLUMNS`, then each payer's spend and cost avoided.
     fn period_formulas(
         &self,
         sc: usize,
@@ -859,9 +880,11 @@ impl<'a> Model<'a> {
         let real = |k: usize| at_cell(INDICES, self.index_row(k), self.real_col(p));
         let cash = |k: usize| at_cell(INDICES, self.index_row(k), self.cash_col(p));
         let cashable = |k: usize| at_cell(INDICES, self.index_row(k), 4);
-        let mut terms: Vec<Vec<String>> = vec![Vec::new(); PERIOD_COLUMNS.len()];
+        let mut terms: Vec<Vec<String>> =
+            vec![Vec::new(); PERIOD_COLUMNS.len() + Self::PAYER_WORKINGS];
         for (k, l) in self.ledger.lines.iter().enumerate() {
             let (b, s) = (cost(rb, k), cost(rs, k));
+            let payer = PERIOD_COLUMNS.len() + 2 * l.line.payer as usize;
             match l.line.kind {
                 LineKind::Reactive => {
                     let d = if l.line.sign < 0.0 {
@@ -871,6 +894,7 @@ impl<'a> Model<'a> {
                     };
                     terms[at::AVOIDED].push(d.clone());
                     terms[at::AVOIDED_REAL].push(format!("{d}*{}", real(k)));
+                    terms[payer + payer_at::AVOIDED].push(format!("{d}*{}", real(k)));
                     terms[at::CASHABLE_REAL].push(format!("{d}*{}*{}", real(k), cashable(k)));
                     terms[at::AVOIDED_CASH].push(format!("{d}*{}", cash(k)));
                 }
@@ -883,11 +907,14 @@ impl<'a> Model<'a> {
                         terms[at::CAPITAL].push(d.clone());
                     }
                     terms[at::SPEND_REAL].push(format!("{d}*{}", real(k)));
+                    terms[payer + payer_at::SPEND].push(format!("{d}*{}", real(k)));
                     if let Some(g) = allowance.uplift_grade[k] {
                         let u = self
                             .input(&format!("cost_uplift.{}", g.name()))
                             .unwrap_or_else(|| "0".into());
-                        terms[at::OB_SPEND].push(format!("{u}*ABS({d}*{})", real(k)));
+                        let ob = format!("{u}*ABS({d}*{})", real(k));
+                        terms[payer + payer_at::SPEND].push(ob.clone());
+                        terms[at::OB_SPEND].push(ob);
                     }
                 }
             }
@@ -1094,6 +1121,29 @@ impl Model<'_> {
                     formula(sheet, (row, col), &text, values[k], format)?;
                 }
                 self.scheme_value_left(sheet, (sc, r), &prices, s)?;
+                let kept = values[replicate_column("kept")];
+                self.payer_positions(sheet, (sc, r), (&w, &prices, &allowance, kept), s)?;
+            }
+        }
+        let figures = ["spend", "cost avoided", "net position"];
+        for (p, payer) in Payer::ALL.iter().enumerate() {
+            for (i, f) in figures.iter().enumerate() {
+                sheet.write_string_with_format(
+                    0,
+                    self.payer_col(p, i),
+                    format!("{}: {f}, present value (£ real)", payer.label()),
+                    &s.header,
+                )?;
+            }
+        }
+        for (k, pool) in self.economics.conventions.pools.iter().enumerate() {
+            for (i, f) in figures.iter().enumerate() {
+                sheet.write_string_with_format(
+                    0,
+                    self.pool_col(k, i),
+                    format!("{} (pool): {f}, present value (£ real)", pool.name),
+                    &s.header,
+                )?;
             }
         }
         for (j, &k) in self.ledger.capital_lines.iter().enumerate() {
@@ -1112,9 +1162,20 @@ impl Model<'_> {
     }
 
     /// The Replicates' column of capital line `j`'s value left, after the
-    /// figures and the sign sentence.
+    /// figures, a blank column and the sign sentence.
     fn scheme_col(&self, j: usize) -> u16 {
-        REPLICATES_LEAD + (REPLICATE_COLUMNS.len() + 1 + j) as u16
+        REPLICATES_LEAD + (REPLICATE_COLUMNS.len() + 2 + j) as u16
+    }
+
+    /// The Replicates' column of payer `p`'s figure `i` (spend, cost
+    /// avoided, net; present values), after the schemes'.
+    fn payer_col(&self, p: usize, i: usize) -> u16 {
+        self.scheme_col(self.ledger.capital_lines.len()) + (3 * p + i) as u16
+    }
+
+    /// The Replicates' column of pool `k`'s figure `i`, after the payers'.
+    fn pool_col(&self, k: usize, i: usize) -> u16 {
+        self.payer_col(Payer::ALL.len(), 0) + (3 * k + i) as u16
     }
 
     /// Each capital scheme's value left at the horizon in one replicate of
@@ -1149,6 +1210,81 @@ impl Model<'_> {
                 value,
                 &s.money,
             )?;
+        }
+        Ok(())
+    }
+
+    /// Each payer's and pool's present values in one replicate of one
+    /// comparison: spend after optimism bias (net of its capital's value
+    /// left), cost avoided after the haircut, and the net, from the
+    /// Workings' payer columns; a pool's are its payers' sums.
+    fn payer_positions(
+        &self,
+        sheet: &mut Worksheet,
+        (sc, r): (usize, usize),
+        (w, prices, allowance, kept): (
+            &[[f64; PERIOD_COLUMNS.len()]],
+            &ledger::Prices,
+            &ledger::Allowance,
+            f64,
+        ),
+        s: &Styles,
+    ) -> Result<(), XlsxError> {
+        let by_payer = self
+            .ledger
+            .payer_workings(&self.configs, prices, allowance, sc, r);
+        let left = self.ledger.scheme_value_left(prices, sc, r);
+        let values = self.ledger.payer_figures(w, &by_payer, &left, kept);
+        let row = self.replicates_row(sc, r);
+        let (first, last) = (
+            self.workings_row(sc, r, 0),
+            self.workings_row(sc, r, self.periods() - 1),
+        );
+        let factor = range(WORKINGS, first, last, self.workings_col(at::FACTOR));
+        let discounted = |p: usize, i: usize| {
+            let flows = range(WORKINGS, first, last, self.payer_workings_col(p, i));
+            format!("SUMPRODUCT({factor},{flows})")
+        };
+        let here = |col: u16| row_col_to_cell(row, col);
+        for (p, value) in values.iter().enumerate() {
+            let schemes: Vec<String> = (self.ledger.capital_lines.iter().enumerate())
+                .filter(|(_, k)| self.ledger.lines[**k].line.payer as usize == p)
+                .map(|(j, _)| here(self.scheme_col(j)))
+                .collect();
+            let mut spend = format!("={}", discounted(p, payer_at::SPEND));
+            if !schemes.is_empty() {
+                spend += &format!(
+                    "-({})*{}",
+                    schemes.join("+"),
+                    here(self.replicates_col("horizon_factor"))
+                );
+            }
+            let avoided = format!(
+                "={}*{}",
+                here(self.replicates_col("kept")),
+                discounted(p, payer_at::AVOIDED)
+            );
+            let net = format!(
+                "={}-{}",
+                here(self.payer_col(p, 1)),
+                here(self.payer_col(p, 0))
+            );
+            for (i, (text, v)) in [spend, avoided, net].iter().zip(value).enumerate() {
+                formula(sheet, (row, self.payer_col(p, i)), text, *v, &s.money)?;
+            }
+        }
+        for (k, pool) in self.economics.conventions.pools.iter().enumerate() {
+            let sums: [f64; 3] =
+                std::array::from_fn(|i| pool.payers.iter().map(|p| values[*p as usize][i]).sum());
+            for (i, value) in sums.iter().enumerate() {
+                let cells: Vec<String> = pool
+                    .payers
+                    .iter()
+                    .map(|p| here(self.payer_col(*p as usize, i)))
+                    .collect();
+                let text = format!("={}", cells.join("+"));
+                formula(sheet, (row, self.pool_col(k, i)), &text, *value, &s.money)?;
+            }
         }
         Ok(())
     }
@@ -1320,6 +1456,68 @@ impl Model<'_> {
         sheet.set_column_width(0, 30)?;
         sheet.set_column_width(1, 22)?;
         sheet.set_column_width(2, 18)?;
+        Ok(())
+    }
+
+    /// Who pays and who saves: each comparison's payers and pools, their
+    /// spend, cost avoided and net (present values), mean and band over
+    /// the Replicates, by formula. Rows as `economics.json` has them.
+    pub fn who_pays(
+        &self,
+        sheet: &mut Worksheet,
+        columns: &[&str],
+        s: &Styles,
+    ) -> Result<(), XlsxError> {
+        headers(sheet, columns, s)?;
+        let penny = |v: f64| (v * 100.0).round() / 100.0 + 0.0;
+        let mut row = 1u32;
+        for a in &self.economics.appraisals {
+            let Some(sc) = self
+                .scenario_index(&a.scenario)
+                .filter(|_| self.replicates > 0)
+            else {
+                continue;
+            };
+            let payers = a
+                .who_pays
+                .iter()
+                .enumerate()
+                .map(|(p, x)| ("Payer", x, self.payer_col(p, 0)));
+            let pools = a
+                .pools
+                .iter()
+                .enumerate()
+                .map(|(k, x)| ("Pool", x, self.pool_col(k, 0)));
+            for (kind, position, col) in payers.chain(pools) {
+                sheet.write_string(row, 0, &a.scenario)?;
+                sheet.write_string(row, 1, kind)?;
+                sheet.write_string(row, 2, &position.name)?;
+                let bands = [&position.spend, &position.cost_avoided, &position.net];
+                for (i, band) in bands.into_iter().enumerate() {
+                    let over = range(
+                        REPLICATES,
+                        self.replicates_row(sc, 0),
+                        self.replicates_row(sc, self.replicates - 1),
+                        col + i as u16,
+                    );
+                    let cells = [
+                        (format!("=ROUND(AVERAGE({over}),2)"), band.mean),
+                        (format!("=ROUND(PERCENTILE({over},0.05),2)"), band.p5),
+                        (format!("=ROUND(PERCENTILE({over},0.95),2)"), band.p95),
+                    ];
+                    for (j, (text, v)) in cells.iter().enumerate() {
+                        let at = (row, 3 + (3 * i + j) as u16);
+                        formula(sheet, at, text, penny(*v), &s.money)?;
+                    }
+                }
+                row += 1;
+            }
+        }
+        sheet.set_column_width(0, 30)?;
+        sheet.set_column_width(2, 26)?;
+        for col in 3..columns.len() as u16 {
+            sheet.set_column_width(col, 16)?;
+        }
         Ok(())
     }
 
@@ -1583,6 +1781,21 @@ impl Model<'_> {
                 "Every payer's revenue saving over the horizon, line by line from the MTFS view, is the Money bridge's revenue budget impact",
             ));
         }
+        let nets: Vec<String> = (0..Payer::ALL.len())
+            .map(|p| {
+                range(
+                    REPLICATES,
+                    self.replicates_row(sc, 0),
+                    self.replicates_row(sc, self.replicates - 1),
+                    self.payer_col(p, 2),
+                )
+            })
+            .collect();
+        out.push((
+            format!("{name}: the payers' net positions add up to the net present value"),
+            format!("=ABS(SUM({})-SUM({}))<0.01", nets.join(","), over("npv")),
+            "Who pays and who saves: every payer's net, replicate by replicate, is part of the net present value",
+        ));
         out.push((
             format!("{name}: the revenue budget impact adds up"),
             format!(

@@ -37,7 +37,7 @@ pub(super) const SHEETS: [&str; 17] = [
 ];
 
 /// The sheets whose figures are as run: they do not follow the Inputs.
-pub(super) const AS_RUN_SHEETS: [&str; 2] = ["Budget by year", "Who pays and who saves"];
+pub(super) const AS_RUN_SHEETS: [&str; 1] = ["Budget by year"];
 
 /// The Budget by year sheet's columns.
 const BUDGET_COLUMNS: [&str; 23] = [
@@ -409,31 +409,6 @@ fn budget_rows(e: &Economics) -> Vec<Vec<Cell>> {
         .collect()
 }
 
-fn who_pays_rows(e: &Economics) -> Vec<Vec<Cell>> {
-    let mut rows = Vec::new();
-    for a in &e.appraisals {
-        for (kind, list) in [("Payer", &a.who_pays), ("Pool", &a.pools)] {
-            for p in list {
-                rows.push(vec![
-                    Cell::Text(a.scenario.clone()),
-                    Cell::Text(kind.into()),
-                    Cell::Text(p.name.clone()),
-                    money(p.spend.mean),
-                    money(p.spend.p5),
-                    money(p.spend.p95),
-                    money(p.cost_avoided.mean),
-                    money(p.cost_avoided.p5),
-                    money(p.cost_avoided.p95),
-                    money(p.net.mean),
-                    money(p.net.p5),
-                    money(p.net.p95),
-                ]);
-            }
-        }
-    }
-    rows
-}
-
 fn assumption_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
     let c = &info.economics.conventions;
     let convention = |name: &str, value: String| {
@@ -578,8 +553,8 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     as_run(&mut w, BUDGET_COLUMNS.len())?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
-    table(&mut w, SHEETS[8], &WHO_PAYS_COLUMNS, who_pays_rows(e), &f)?;
-    as_run(&mut w, WHO_PAYS_COLUMNS.len())?;
+    w.set_name(SHEETS[8])?;
+    model.who_pays(&mut w, &WHO_PAYS_COLUMNS, &styles)?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     w.set_name(SHEETS[9])?;
