@@ -307,6 +307,7 @@ fn who_pays_sums_to_the_whole_and_the_workbook_reads_back() {
             "Assumptions",
             "Replicates",
             "Workings",
+            "Budget by replicate",
             "Costs",
             "Financing",
             "Activity",

@@ -252,7 +252,8 @@ pub fn check_live_sheets(xlsx: &Path, economics: &Value, budget_csv: &str) {
     check_mtfs(&mut wb, appraisals, budget_csv);
     check_acceptability(&mut wb, appraisals, true);
     check_who_pays(&mut wb, appraisals);
-    check_as_run_sheets(&mut wb, true);
+    check_budget_by_year(&mut wb, budget_csv);
+    check_budget_by_replicate(&mut wb, budget_csv);
 
     check_capital(&mut wb, appraisals, budget_csv);
 }
@@ -645,17 +646,137 @@ fn check_who_pays<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, appraisals
     assert!(moved > 20, "only {moved} who-pays figures move");
 }
 
-/// The sheets that do not follow the Inputs say beside their headings
-/// whether every input is as run, and "run again" once one is not.
-fn check_as_run_sheets<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, as_run: bool) {
-    let name = "Budget by year";
-    let sheet = wb.worksheet_range(name).unwrap();
-    let flag = header_of(&sheet)
-        .into_iter()
-        .find(|h| h.starts_with("As run") || h.starts_with("run again"))
-        .unwrap_or_else(|| panic!("{name}: no as-run flag beside the headings"));
-    let want = if as_run { "As run" } else { "run again" };
-    assert!(flag.starts_with(want), "{name}: {flag}");
+/// Budget by replicate: each budget row's lines, replicate by replicate,
+/// average to budget.csv's scenario mean, and each payer's revenue total is
+/// the sum of its revenue lines.
+fn check_budget_by_replicate<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, budget_csv: &str) {
+    let sheet = wb.worksheet_range("Budget by replicate").unwrap();
+    let head = header_of(&sheet);
+    let mut sums: BTreeMap<(String, String, usize), (f64, usize)> = BTreeMap::new();
+    for row in sheet.rows().skip(1) {
+        for c in 3..head.len() {
+            if let Data::Float(v) = row[c] {
+                let e = sums
+                    .entry((row[0].to_string(), row[1].to_string(), c))
+                    .or_default();
+                e.0 += v;
+                e.1 += 1;
+            }
+        }
+    }
+    let mut csv = budget_csv.lines();
+    let names: Vec<&str> = csv.next().unwrap().split(',').collect();
+    let at = |name: &str| names.iter().position(|h| *h == name).unwrap();
+    let mut checked = 0;
+    for line in csv {
+        let c: Vec<&str> = line.split(',').collect();
+        let payer = Payer::ALL
+            .iter()
+            .find(|p| p.name() == c[at("payer")])
+            .unwrap()
+            .label();
+        let column = format!(
+            "{payer}: {} ({}, £ nominal)",
+            c[at("service_line")],
+            c[at("account")]
+        );
+        let k = col(&head, &column);
+        let (sum, n) = sums[&(
+            c[at("scenario")].to_string(),
+            c[at("financial_year")].to_string(),
+            k,
+        )];
+        let want: f64 = c[at("scenario_mean")].parse().unwrap();
+        pennies(
+            sum / n as f64,
+            want,
+            2,
+            &format!(
+                "{}, {}: {column}",
+                c[at("scenario")],
+                c[at("financial_year")]
+            ),
+        );
+        checked += 1;
+    }
+    assert!(checked > 20, "only {checked} budget rows checked");
+}
+
+/// Budget by year: every row is budget.csv's row, every figure to the
+/// penny (means, bands, real terms, envelope, headroom, target, beyond it),
+/// as the MTFS view's lines are.
+fn check_budget_by_year<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, budget_csv: &str) {
+    let sheet = wb.worksheet_range("Budget by year").unwrap();
+    let mut csv = budget_csv.lines();
+    let head: Vec<&str> = csv.next().unwrap().split(',').collect();
+    let at = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let figures = [
+        "baseline_mean",
+        "scenario_mean",
+        "scenario_p5",
+        "scenario_p95",
+        "saving_mean",
+        "saving_p5",
+        "saving_p95",
+        "baseline_real_mean",
+        "scenario_real_mean",
+        "saving_real_mean",
+        "envelope",
+        "headroom_mean",
+        "headroom_p5",
+        "headroom_p95",
+        "savings_target",
+        "beyond_target_mean",
+        "beyond_target_p5",
+        "beyond_target_p95",
+    ];
+    let (mut rows, mut moved, mut bands) = (0, 0, 0);
+    // The sheet has budget.csv's rows in its order.
+    for (row, line) in sheet.rows().skip(1).zip(csv) {
+        // No bundled scenario or line name holds a comma.
+        let c: Vec<&str> = line.split(',').collect();
+        let payer = Payer::ALL
+            .iter()
+            .find(|p| p.name() == c[at("payer")])
+            .unwrap()
+            .label();
+        let what = format!(
+            "{}, {}, {payer}, {}",
+            c[at("scenario")],
+            c[at("financial_year")],
+            c[at("service_line")]
+        );
+        assert_eq!(row[0].to_string(), c[at("scenario")], "{what}");
+        assert_eq!(row[1].to_string(), c[at("financial_year")], "{what}");
+        assert_eq!(row[2].to_string(), payer, "{what}");
+        assert_eq!(row[3].to_string(), c[at("account")], "{what}");
+        assert_eq!(row[4].to_string(), c[at("service_line")], "{what}");
+        for (k, name) in figures.iter().enumerate() {
+            let cell = &row[5 + k];
+            let want = c[at(name)];
+            if want.is_empty() {
+                assert_eq!(*cell, Data::Empty, "{what}: {name}");
+                continue;
+            }
+            let want: f64 = want.parse().unwrap();
+            // Both rounded to the penny, each on its own arithmetic (the
+            // replicates' lines here, the monthly series in budget.csv): a
+            // value on a half penny may round either way.
+            pennies(float(cell, name), want, 2, &format!("{what}: {name}"));
+            moved += usize::from(want.abs() >= 0.01 && name.starts_with("saving"));
+            bands += usize::from(name.ends_with("p5") || name.ends_with("p95"));
+        }
+        rows += 1;
+    }
+    assert_eq!(
+        rows,
+        budget_csv.lines().count() - 1,
+        "a row for every budget row"
+    );
+    assert!(
+        moved > 20 && bands > 100,
+        "only {moved} savings move, {bands} bands"
+    );
 }
 
 /// Sets every formula's cached value in the workbook to 0, so that only a
@@ -889,7 +1010,8 @@ fn an_input_changed_in_the_workbook_gives_what_a_run_with_it_gives() {
         check_capital(&mut wb, appraisals, &budget_csv);
         check_acceptability(&mut wb, appraisals, false);
         check_who_pays(&mut wb, appraisals);
-        check_as_run_sheets(&mut wb, false);
+        check_budget_by_year(&mut wb, &budget_csv);
+        check_budget_by_replicate(&mut wb, &budget_csv);
     }
 }
 

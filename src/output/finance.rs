@@ -76,7 +76,7 @@ pub fn mtfs_view(
     e: &Economics,
     model: &Model,
     s: &Styles,
-) -> Result<Vec<AllPayers>, XlsxError> {
+) -> Result<Vec<MtfsCells>, XlsxError> {
     let mut fys: Vec<&str> = Vec::new();
     for r in &e.budget {
         if !fys.contains(&r.financial_year.as_str()) {
@@ -109,8 +109,24 @@ pub fn mtfs_view(
         let mut all = vec![0.0; fys.len()];
         let mut council_cells: Vec<u32> = Vec::new();
         let mut council = vec![0.0; fys.len()];
+        let mut cells = MtfsCells {
+            scenario: a.scenario.clone(),
+            all_payers: (0, 0),
+            envelope: BTreeMap::new(),
+            target: BTreeMap::new(),
+        };
         for payer in Payer::ALL {
             if let Some(change) = view.payer(sheet, &mut row, payer, &e.budget)? {
+                for (k, fy) in fys.iter().enumerate() {
+                    let col = lead + k as u16;
+                    let key = (payer, fy.to_string());
+                    if let Some(r) = change.envelope_row {
+                        cells.envelope.insert(key.clone(), (r, col));
+                    }
+                    if let Some(r) = change.target_row {
+                        cells.target.insert(key, (r, col));
+                    }
+                }
                 change_cells.push(change.row);
                 for (k, v) in change.by_year.iter().enumerate() {
                     all[k] += v;
@@ -125,10 +141,8 @@ pub fn mtfs_view(
         }
         view.subtotal(sheet, row, GENERAL_FUND, &council_cells, &council)?;
         view.subtotal(sheet, row + 1, ALL_PAYERS, &change_cells, &all)?;
-        out.push(AllPayers {
-            scenario: a.scenario.clone(),
-            cell: (row + 1, view.total_col()),
-        });
+        cells.all_payers = (row + 1, view.total_col());
+        out.push(cells);
         row += 3;
     }
     sheet.set_column_width(1, 24)?;
@@ -139,13 +153,20 @@ pub fn mtfs_view(
     Ok(out)
 }
 
-/// Where the MTFS view has a scenario's revenue saving, every payer, over
-/// the horizon: Checks ties it to the Money bridge.
-pub struct AllPayers {
+/// Where the MTFS view has a scenario's figures that other sheets read:
+/// its revenue saving, every payer, over the horizon (Checks ties it to the
+/// Money bridge), and each payer's envelope and savings target by
+/// financial year (Budget by year measures its headroom and its saving
+/// beyond the target against them, so a figure typed over there follows).
+pub struct MtfsCells {
     /// The scenario's name.
     pub scenario: String,
-    /// The cell: row and column.
-    pub cell: (u32, u16),
+    /// The All payers total: row and column.
+    pub all_payers: (u32, u16),
+    /// Each payer's envelope cell by financial year's label.
+    pub envelope: BTreeMap<(Payer, String), (u32, u16)>,
+    /// Each payer's savings target cell by financial year's label.
+    pub target: BTreeMap<(Payer, String), (u32, u16)>,
 }
 
 /// One scenario's block of the MTFS view: its budget rows by financial
@@ -162,10 +183,13 @@ struct MtfsScenario<'a> {
     s: &'a Styles<'a>,
 }
 
-/// A payer's revenue saving row: where it is, and its values by year.
+/// A payer's revenue saving row: where it is, and its values by year;
+/// and the rows of its envelope and savings target, where it has them.
 struct ChangeRow {
     row: u32,
     by_year: Vec<f64>,
+    envelope_row: Option<u32>,
+    target_row: Option<u32>,
 }
 
 impl MtfsScenario<'_> {
@@ -314,12 +338,15 @@ impl MtfsScenario<'_> {
         self.put(sheet, *row, payer, Account::Revenue, CHANGE_ROW, &by_year)?;
         let change_row = *row;
         *row += 1;
+        let (mut envelope_row, mut target_row) = (None, None);
         if self.has(payer, &|r| r.envelope) {
             self.headroom(sheet, *row, payer, &revenue)?;
+            envelope_row = Some(*row + 1);
             *row += 3;
         }
         if self.has(payer, &|r| r.savings_target) {
             self.beyond_target(sheet, *row, payer, change_row, &change)?;
+            target_row = Some(*row);
             *row += 2;
         }
         for (line, _) in lines.iter().filter(|(_, acc)| *acc == Account::Capital) {
@@ -330,6 +357,8 @@ impl MtfsScenario<'_> {
         Ok(Some(ChangeRow {
             row: change_row,
             by_year: change,
+            envelope_row,
+            target_row,
         }))
     }
 

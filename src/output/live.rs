@@ -18,10 +18,14 @@
 
 use std::collections::BTreeMap;
 
+mod budget;
+pub use budget::BUDGET_BY_REPLICATE;
+
 use rust_xlsxwriter::utility::{row_col_to_cell, row_col_to_cell_absolute};
 use rust_xlsxwriter::{Color, Format, Formula, Worksheet, XlsxError};
 
 use super::RunInfo;
+use crate::economics::budget::TOTAL_REVENUE;
 use crate::economics::ledger::{
     self, Costing, Ledger, PERIOD_COLUMNS, REPLICATE_COLUMNS, at, payer_at, replicate_column,
 };
@@ -1722,7 +1726,7 @@ impl Model<'_> {
     fn scenario_checks(
         &self,
         sc: usize,
-        all_payers: &[super::finance::AllPayers],
+        mtfs: &[super::finance::MtfsCells],
     ) -> Vec<(String, String, &'static str)> {
         let mut out = Vec::new();
         let name = self.names[sc];
@@ -1769,16 +1773,36 @@ impl Model<'_> {
             ),
             "The formulas reproduce the run: its revenue budget impact, cash, all payers, as economics.json holds it",
         ));
-        if let Some(m) = all_payers.iter().find(|m| m.scenario == name) {
+        if let Some(m) = mtfs.iter().find(|m| m.scenario == name) {
             out.push((
                 format!("{name}: the MTFS view adds up to the revenue budget impact"),
                 format!(
                     "=ABS('{}'!{}-'Money bridge'!{})<0.01",
                     super::workbook::MTFS_VIEW,
-                    row_col_to_cell(m.cell.0, m.cell.1),
+                    row_col_to_cell(m.all_payers.0, m.all_payers.1),
                     row_col_to_cell(self.bridge_row(sc, "revenue_budget_impact"), 4)
                 ),
                 "Every payer's revenue saving over the horizon, line by line from the MTFS view, is the Money bridge's revenue budget impact",
+            ));
+            let rows = self.economics.budget.len() as u32;
+            let column = |col: u16| range(super::workbook::BUDGET_BY_YEAR, 1, rows.max(1), col);
+            let totals = (self.economics.budget.iter())
+                .filter(|r| r.scenario == name && r.line == TOTAL_REVENUE)
+                .count();
+            out.push((
+                format!("{name}: Budget by year's revenue totals add up to the MTFS view's"),
+                format!(
+                    "=ABS(SUMPRODUCT(({}=\"{}\")*({}=\"{TOTAL_REVENUE}\")*{})-'{}'!{})<{}",
+                    column(0),
+                    name.replace('"', "\"\""),
+                    column(4),
+                    column(9),
+                    super::workbook::MTFS_VIEW,
+                    row_col_to_cell(m.all_payers.0, m.all_payers.1),
+                    // Each row is rounded to the penny.
+                    0.005 * (totals + 1) as f64
+                ),
+                "Every payer's revenue saving, financial year by financial year from Budget by year (each replicate's budget lines), adds up to the MTFS view's all payers",
             ));
         }
         let nets: Vec<String> = (0..Payer::ALL.len())
@@ -1815,7 +1839,7 @@ impl Model<'_> {
     pub fn checks(
         &self,
         sheet: &mut Worksheet,
-        all_payers: &[super::finance::AllPayers],
+        mtfs: &[super::finance::MtfsCells],
         s: &Styles,
     ) -> Result<(), XlsxError> {
         sheet.set_name(CHECKS)?;
@@ -1827,7 +1851,7 @@ impl Model<'_> {
             1,
             Formula::new(format!("=COUNTIF({changed},TRUE)=0")).set_result("TRUE"),
         )?;
-        sheet.write_string(1, 2, "FALSE once an input is changed: the model's figures follow it; the figures that need a run (payback months, and the sheets marked as run) then say so")?;
+        sheet.write_string(1, 2, "FALSE once an input is changed: the model's figures follow it; the figures that need a run (payback months) then say so")?;
         let mut row = 2u32;
         let mut check = |sheet: &mut Worksheet,
                          name: String,
@@ -1886,7 +1910,7 @@ impl Model<'_> {
                 )?;
             }
             for sc in 1..=comparisons {
-                for (name, text, means) in self.scenario_checks(sc, all_payers) {
+                for (name, text, means) in self.scenario_checks(sc, mtfs) {
                     check(sheet, name, text, means)?;
                 }
             }

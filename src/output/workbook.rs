@@ -2,21 +2,21 @@
 //! audit. Sheets: as `SHEETS` lists them. Every sheet is one table with a frozen header
 //! row, a filter and columns sized to fit; money in £ formats.
 
-use rust_xlsxwriter::{
-    DocProperties, ExcelDateTime, Format, Formula, Workbook, Worksheet, XlsxError,
-};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use super::RunInfo;
 use super::finance;
 use super::live;
-use crate::economics::Economics;
 use crate::replicates::Experiment;
 
 /// The MTFS view's sheet.
 pub(super) const MTFS_VIEW: &str = "MTFS view";
 
+/// The Budget by year sheet.
+pub(super) const BUDGET_BY_YEAR: &str = "Budget by year";
+
 /// The sheets, in order.
-pub(super) const SHEETS: [&str; 17] = [
+pub(super) const SHEETS: [&str; 18] = [
     "Cover",
     live::INPUTS,
     "Summary",
@@ -24,20 +24,18 @@ pub(super) const SHEETS: [&str; 17] = [
     live::CHECKS,
     MTFS_VIEW,
     "Capital and financing",
-    "Budget by year",
+    BUDGET_BY_YEAR,
     "Who pays and who saves",
     "Acceptability",
     "Assumptions",
     live::REPLICATES,
     live::WORKINGS,
+    live::BUDGET_BY_REPLICATE,
     live::COSTS,
     live::FINANCING,
     live::ACTIVITY,
     live::INDICES,
 ];
-
-/// The sheets whose figures are as run: they do not follow the Inputs.
-pub(super) const AS_RUN_SHEETS: [&str; 1] = ["Budget by year"];
 
 /// The Budget by year sheet's columns.
 const BUDGET_COLUMNS: [&str; 23] = [
@@ -108,18 +106,8 @@ pub(super) const SUMMARY_COLUMNS: [&str; 22] = [
 
 enum Cell {
     Text(String),
-    Money(f64),
     Number(f64),
     Empty,
-}
-
-/// A sum of money, to the penny (as a ledger holds it).
-fn money(v: f64) -> Cell {
-    if v.is_finite() {
-        Cell::Money((v * 100.0).round() / 100.0 + 0.0)
-    } else {
-        Cell::Empty
-    }
 }
 
 fn number(v: f64) -> Cell {
@@ -156,7 +144,6 @@ fn table(
             let c = c as u16;
             match cell {
                 Cell::Text(t) => sheet.write_string(r, c, t)?,
-                Cell::Money(v) => sheet.write_number_with_format(r, c, *v, &f.money)?,
                 Cell::Number(v) => sheet.write_number_with_format(r, c, *v, &f.number)?,
                 Cell::Empty => sheet,
             };
@@ -168,22 +155,6 @@ fn table(
     }
     sheet.set_autofit_max_width(400);
     sheet.autofit();
-    Ok(())
-}
-
-/// Marks an as-run sheet beside its `columns` headings: while every input
-/// is as run it says so; once one changes, "run again".
-fn as_run(sheet: &mut Worksheet, columns: usize) -> Result<(), XlsxError> {
-    let text = format!(
-        "=IF({},\"As run, at the inputs as run\",\"{}: an input has changed since the run and these figures do not follow it\")",
-        live::AS_RUN,
-        live::STALE
-    );
-    sheet.write_formula(
-        0,
-        columns as u16 + 1,
-        Formula::new(text).set_result("As run, at the inputs as run"),
-    )?;
     Ok(())
 }
 
@@ -271,15 +242,15 @@ fn cover_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
             "The finance model",
             format!(
                 "Inputs holds every money convention and reactive unit cost: change a yellow \
-                 cell and the Summary, the Money bridge, the MTFS view, Capital and financing, \
-                 Acceptability, the Replicates and the Workings follow by formula from the simulated activity (Activity and \
-                 Financing, grey), costed on Costs and priced on Indices. Inputs marked \
+                 cell and every sheet of figures follows by formula from the simulated \
+                 activity (Activity and Financing, grey), costed on Costs and priced on \
+                 Indices: the Summary, the Money bridge, the MTFS view, Capital and \
+                 financing, Budget by year, Who pays and who saves, Acceptability, and the \
+                 Replicates, Workings and Budget by replicate beneath them. Inputs marked \
                  \"{}\" change what the simulation does (an intervention's budget and unit \
-                 cost set how many it helps). Payback months and the sheets {} are as run: \
-                 once an input changes they say \"{}\". Checks holds the model's sums, each \
-                 TRUE.",
+                 cost set how many it helps). Payback months are as run: once an input \
+                 changes they say \"{}\". Checks holds the model's sums, each TRUE.",
                 live::RUN_AGAIN,
-                AS_RUN_SHEETS.join(", "),
                 live::STALE
             ),
         ),
@@ -368,46 +339,6 @@ pub(super) const CAPITAL_COLUMNS: [&str; 12] = [
     "Value left (P5)",
     "Value left (P95)",
 ];
-
-fn budget_rows(e: &Economics) -> Vec<Vec<Cell>> {
-    e.budget
-        .iter()
-        .map(|r| {
-            let opt = |v: Option<f64>| v.map_or(Cell::Empty, money);
-            let gap = |b: &Option<crate::metrics::Band>| match b {
-                Some(b) => [money(b.mean), money(b.p5), money(b.p95)],
-                None => [Cell::Empty, Cell::Empty, Cell::Empty],
-            };
-            let [g, g5, g95] = gap(&r.headroom);
-            let [s, s5, s95] = gap(&r.beyond_target);
-            vec![
-                Cell::Text(r.scenario.clone()),
-                Cell::Text(r.financial_year.clone()),
-                Cell::Text(r.payer.label().into()),
-                Cell::Text(r.account.name().into()),
-                Cell::Text(r.line.clone()),
-                money(r.baseline.mean),
-                money(r.scenario_value.mean),
-                money(r.scenario_value.p5),
-                money(r.scenario_value.p95),
-                money(r.saving.mean),
-                money(r.saving.p5),
-                money(r.saving.p95),
-                money(r.baseline.mean / r.deflator),
-                money(r.scenario_value.mean / r.deflator),
-                money(r.saving.mean / r.deflator),
-                opt(r.envelope),
-                g,
-                g5,
-                g95,
-                opt(r.savings_target),
-                s,
-                s5,
-                s95,
-            ]
-        })
-        .collect()
-}
 
 fn assumption_rows(info: &RunInfo) -> Vec<Vec<Cell>> {
     let c = &info.economics.conventions;
@@ -539,9 +470,9 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     };
     // The MTFS view before Checks, which ties its totals to the bridge.
     let mut mtfs = sheet(SHEETS[5])?;
-    let all_payers = finance::mtfs_view(&mut mtfs, e, &model, &old)?;
+    let mtfs_cells = finance::mtfs_view(&mut mtfs, e, &model, &old)?;
     let mut checks = Worksheet::new();
-    model.checks(&mut checks, &all_payers, &styles)?;
+    model.checks(&mut checks, &mtfs_cells, &styles)?;
     wb.push_worksheet(checks);
     wb.push_worksheet(mtfs);
     let mut w = Worksheet::new();
@@ -549,8 +480,8 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     model.capital(&mut w, &CAPITAL_COLUMNS, &styles)?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
-    table(&mut w, SHEETS[7], &BUDGET_COLUMNS, budget_rows(e), &f)?;
-    as_run(&mut w, BUDGET_COLUMNS.len())?;
+    w.set_name(SHEETS[7])?;
+    model.budget_by_year(&mut w, &BUDGET_COLUMNS, &mtfs_cells, &styles)?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     w.set_name(SHEETS[8])?;
@@ -574,6 +505,9 @@ pub(super) fn render(exp: &Experiment, info: &RunInfo) -> Result<Vec<u8>, XlsxEr
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     model.workings(&mut w, &styles)?;
+    wb.push_worksheet(w);
+    let mut w = Worksheet::new();
+    model.budget_by_replicate(&mut w, &styles)?;
     wb.push_worksheet(w);
     let mut w = Worksheet::new();
     model.costs(&mut w, &styles)?;
