@@ -897,7 +897,6 @@ impl<'a> Model<'a> {
                         format!("({b}-{s})")
                     };
                     terms[at::AVOIDED].push(d.clone());
-                    terms[at::AVOIDED_REAL].push(format!("{d}*{}", real(k)));
                     terms[payer + payer_at::AVOIDED].push(format!("{d}*{}", real(k)));
                     terms[at::CASHABLE_REAL].push(format!("{d}*{}*{}", real(k), cashable(k)));
                     terms[at::AVOIDED_CASH].push(format!("{d}*{}", cash(k)));
@@ -910,7 +909,6 @@ impl<'a> Model<'a> {
                     } else {
                         terms[at::CAPITAL].push(d.clone());
                     }
-                    terms[at::SPEND_REAL].push(format!("{d}*{}", real(k)));
                     terms[payer + payer_at::SPEND].push(format!("{d}*{}", real(k)));
                     if let Some(g) = allowance.uplift_grade[k] {
                         let u = self
@@ -924,6 +922,15 @@ impl<'a> Model<'a> {
             }
         }
         let row = self.workings_row(sc, r, p);
+        // The totals over payers, written once: real cost avoided is the
+        // payers' added up, real spend theirs less the optimism bias.
+        let here = |col: u16| row_col_to_cell(row, col);
+        for i in 0..Payer::ALL.len() {
+            terms[at::AVOIDED_REAL].push(here(self.payer_workings_col(i, payer_at::AVOIDED)));
+            terms[at::SPEND_REAL].push(here(self.payer_workings_col(i, payer_at::SPEND)));
+        }
+        let ob = here(self.workings_col(at::OB_SPEND));
+        terms[at::SPEND_REAL] = vec![format!("({})-{ob}", terms[at::SPEND_REAL].join("+"))];
         for (j, &k) in self.ledger.capital_lines.iter().enumerate() {
             let col = self.carried_col(j);
             terms[at::VALUE_LEFT].push(format!("{}*{}", row_col_to_cell(row, col), real(k)));

@@ -226,6 +226,11 @@ impl Model<'_> {
                 }
             }
         }
+        sheet.set_column_width(0, 30)?;
+        sheet.set_column_width(1, 12)?;
+        for i in 0..columns.len() as u16 {
+            sheet.set_column_width(LEAD + i, 18)?;
+        }
         Ok(())
     }
 
@@ -288,8 +293,9 @@ impl Model<'_> {
         let rows = self.economics.budget.len() as u32;
         sheet.autofilter(0, 0, rows, columns.len() as u16 - 1)?;
         sheet.set_column_width(0, 30)?;
-        sheet.set_column_width(2, 20)?;
-        sheet.set_column_width(4, 36)?;
+        sheet.set_column_width(1, 12)?;
+        sheet.set_column_width(2, 26)?;
+        sheet.set_column_width(4, 40)?;
         for col in 5..columns.len() as u16 {
             sheet.set_column_width(col, 16)?;
         }
