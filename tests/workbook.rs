@@ -856,6 +856,27 @@ fn the_workbook_recalculated_by_libreoffice_agrees_with_economics_json() {
 
     let recalculated = recalculate(tmp.path(), &blank);
     check_live_sheets(&recalculated, &economics, &budget_csv);
+    // Inputs says how each input is changed: an envelope or savings
+    // target on the MTFS view, an intervention's money by a run.
+    let mut wb: Xlsx<_> = open_workbook(&recalculated).unwrap();
+    let inputs = wb.worksheet_range(live::INPUTS).unwrap();
+    let how = |prefix: &str| -> Vec<String> {
+        inputs
+            .rows()
+            .filter(|r| r[8].to_string().starts_with(prefix))
+            .map(|r| r[3].to_string())
+            .collect()
+    };
+    let (budgets, interventions) = (how("economics.budgets."), how("interventions."));
+    assert!(!budgets.is_empty() && !interventions.is_empty());
+    assert!(
+        budgets.iter().all(|h| h == live::ON_THE_MTFS_VIEW),
+        "{budgets:?}"
+    );
+    assert!(
+        interventions.iter().all(|h| h == live::RUN_AGAIN),
+        "{interventions:?}"
+    );
 }
 
 /// `blank` recalculated by LibreOffice from its formulas alone, in a fresh

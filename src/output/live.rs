@@ -70,6 +70,9 @@ pub const INPUT_COLUMNS: [&str; 9] = [
 pub const LIVE: &str = "Live: change it here";
 /// The words for an input that changes the simulation itself.
 pub const RUN_AGAIN: &str = "Change in the scenario and run again";
+/// The words for a payer's envelope or savings target: figures on the MTFS
+/// view, which its headroom and Budget by year's follow.
+pub const ON_THE_MTFS_VIEW: &str = "Live on the MTFS view: type over it there";
 
 /// What a figure that cannot follow an edit shows once an input changes.
 pub const STALE: &str = "run again";
@@ -480,7 +483,8 @@ impl<'a> Model<'a> {
                 ];
                 let is_money = a.parameter.starts_with("interventions.")
                     && money.iter().any(|m| a.parameter.contains(m));
-                let other = a.parameter.starts_with("economics.budgets.")
+                let budget = a.parameter.starts_with("economics.budgets.");
+                let other = budget
                     || a.parameter == "economics.price_base"
                     || a.parameter == "handoff.cost_per_extra_service";
                 if !(is_money || other) || !seen.insert((a.parameter.clone(), a.value.clone())) {
@@ -488,7 +492,8 @@ impl<'a> Model<'a> {
                 }
                 sheet.write_string(row, 0, format!("{} ({})", a.parameter, l.config.name))?;
                 sheet.write_string(row, 1, &a.value)?;
-                sheet.write_string(row, 3, RUN_AGAIN)?;
+                let how = if budget { ON_THE_MTFS_VIEW } else { RUN_AGAIN };
+                sheet.write_string(row, 3, how)?;
                 sheet.write_string(row, 4, a.source.clone().unwrap_or_default())?;
                 sheet.write_string(row, 5, a.confidence.clone().unwrap_or_default())?;
                 sheet.write_string(row, 8, &a.parameter)?;
