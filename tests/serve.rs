@@ -141,12 +141,12 @@ impl Browser {
     }
 
     /// Posts and ignores the answer, which a killed server never gives.
-    pub fn post_unanswered(&self, path: &str) {
+    pub fn post_unanswered(&self, path: &str, form: &[(&str, &str)]) {
         let _ = self
             .agent
             .post(&format!("{}{path}", self.base))
             .set("Cookie", &self.cookie_header())
-            .send_form(&[]);
+            .send_form(form);
     }
 
     /// Posts a form with files (`multipart/form-data`), as a browser sends
@@ -227,6 +227,23 @@ impl Browser {
             .send_form(form);
         self.take(r)
     }
+}
+
+/// Plays the round the facilitator's page shows, as its button does
+/// (ticking "play anyway" when `anyway`, for teams that have not decided).
+pub fn play(f: &mut Browser, id: i64, anyway: bool) -> Page {
+    let dash = f.get(&format!("/games/{id}/facilitate")).body;
+    let field = "name=\"round\" value=\"";
+    let at = dash
+        .find(field)
+        .unwrap_or_else(|| panic!("no round to play: {dash}"));
+    let rest = &dash[at + field.len()..];
+    let round = &rest[..rest.find('"').unwrap()];
+    let mut form = vec![("round", round)];
+    if anyway {
+        form.push(("anyway", "1"));
+    }
+    f.post(&format!("/games/{id}/advance"), &form)
 }
 
 /// Sets up a game of `rounds` rounds on the bundled prevention portfolio
@@ -358,9 +375,21 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     let dash = f.get(&format!("/games/{id}/facilitate"));
     assert_eq!(dash.body.matches(">submitted<").count(), 2, "{}", dash.body);
 
-    // Round 1 is played, then a shock announced for round 2.
-    let played = f.post(&format!("/games/{id}/advance"), &[]);
+    // Round 1 is played, then a shock announced for round 2; a tab left
+    // open on round 1 plays nothing.
+    let played = play(&mut f, id, false);
     assert_eq!(played.status, 303, "{}", played.body);
+    let stale = f.post(
+        &format!("/games/{id}/advance"),
+        &[("round", "1"), ("anyway", "1")],
+    );
+    assert!(
+        stale
+            .body
+            .contains("this page was for round 1, but the game is at round 2"),
+        "{}",
+        stale.body
+    );
     assert_eq!(
         f.post(
             &format!("/games/{id}/shock"),
@@ -438,6 +467,13 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
             .contains("Your team joined in round 2")
     );
 
+    // Round 2's form starts from the team's round 1 amounts.
+    let form = a.get(&format!("/games/{id}")).body;
+    assert!(
+        form.contains("value=\"18750\"")
+            && form.contains("Filled in with your amounts for round 1"),
+        "{form}"
+    );
     // Round 2: A decides; B, which funded nothing in round 1, and the late
     // team C decide the same; D does not decide and funds nothing.
     assert_eq!(
@@ -450,7 +486,20 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
             303
         );
     }
-    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    // D has not decided: the facilitator is asked before it funds nothing.
+    let dash = f.get(&format!("/games/{id}/facilitate"));
+    assert!(
+        dash.body.contains("Play although 1 team has not decided"),
+        "{}",
+        dash.body
+    );
+    let asked = play(&mut f, id, false);
+    assert!(
+        asked.body.contains("Team D has not decided round 2"),
+        "{}",
+        asked.body
+    );
+    assert_eq!(play(&mut f, id, true).status, 303);
     let dash = f.get(&format!("/games/{id}/facilitate"));
     assert!(dash.body.contains("All 2 rounds played"));
     // A team that joins late is, year for year, a team that funded
@@ -504,9 +553,12 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
             .contains("the game is over")
     );
     assert!(
-        f.post(&format!("/games/{id}/advance"), &[])
-            .body
-            .contains("the game is over")
+        f.post(
+            &format!("/games/{id}/advance"),
+            &[("round", "2"), ("anyway", "1")]
+        )
+        .body
+        .contains("the game is over")
     );
 }
 
@@ -596,7 +648,7 @@ fn a_team_sees_and_changes_only_its_own_and_the_facilitators_pages_need_the_faci
     );
 
     // Once revealed, teams may read the debrief; and they still cannot play.
-    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    assert_eq!(play(&mut f, id, true).status, 303);
     assert_eq!(a.get(&format!("/games/{id}/debrief")).status, 403);
     assert_eq!(
         f.post(&format!("/games/{id}/reveal"), &[("revealed", "1")])
@@ -916,7 +968,7 @@ fn a_server_killed_at_any_moment_loses_no_decision_and_no_round() {
     }
     let page = a.get(&format!("/games/{id}"));
     assert!(page.body.contains("value=\"175000\"") && page.body.contains("kept through a crash"));
-    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    assert_eq!(play(&mut f, id, true).status, 303);
     let round_1 = a.get(&format!("/games/{id}")).body;
     decide(&mut a, id, "2", ["0", "0", "225000"], "second round");
     let mut server = server;
@@ -927,7 +979,9 @@ fn a_server_killed_at_any_moment_loses_no_decision_and_no_round() {
         let fac = f.clone();
         let url = format!("/games/{id}/advance");
         // The answer is lost with the server; what counts is the database.
-        let t = std::thread::spawn(move || fac.post_unanswered(&url));
+        let t = std::thread::spawn(move || {
+            fac.post_unanswered(&url, &[("round", "2"), ("anyway", "1")])
+        });
         let mut playing = false;
         for _ in 0..2_500 {
             let body = a.get(&format!("/games/{id}")).body;
@@ -967,7 +1021,7 @@ fn a_server_killed_at_any_moment_loses_no_decision_and_no_round() {
     // Whatever happened, round 2 plays to the end and round 1 is as it was.
     let dash = f.get(&format!("/games/{id}/facilitate"));
     if !dash.body.contains("All 2 rounds played") {
-        assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+        assert_eq!(play(&mut f, id, true).status, 303);
     }
     let page = a.get(&format!("/games/{id}")).body;
     assert_eq!(page.matches("<h3>Round 2 (").count(), 1);
@@ -1016,7 +1070,7 @@ fn load_thirty_participants_submit_at_once_and_every_round_is_ready_within_ten_s
         }
         let submitting = submitted.elapsed().as_secs_f64();
         let started = std::time::Instant::now();
-        let played = f.post(&format!("/games/{id}/advance"), &[]);
+        let played = play(&mut f, id, false);
         assert_eq!(played.status, 303, "{}", played.body);
         let seconds = started.elapsed().as_secs_f64();
         for mut b in teams.iter().cloned() {
@@ -1185,7 +1239,7 @@ fn a_facilitator_sets_up_a_game_from_uploaded_files_that_reach_nothing_else() {
         decide(&mut team, id, "1", ["15000", "0", "0"], "Hubs").status,
         303
     );
-    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    assert_eq!(play(&mut f, id, true).status, 303);
     assert!(
         team.get(&format!("/games/{id}"))
             .body
@@ -1295,7 +1349,7 @@ fn a_practice_round_is_played_with_other_luck_and_set_aside() {
         "{}",
         dash.body
     );
-    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    assert_eq!(play(&mut f, id, true).status, 303);
     let dash = f.get(&format!("/games/{id}/facilitate"));
     assert!(
         dash.body.contains("Round 1 of 1") && dash.body.contains("Play round 1"),
@@ -1329,7 +1383,7 @@ fn a_practice_round_is_played_with_other_luck_and_set_aside() {
     for t in [&mut a, &mut b] {
         assert_eq!(decide(t, id, "1", plan, "For real").status, 303);
     }
-    assert_eq!(f.post(&format!("/games/{id}/advance"), &[]).status, 303);
+    assert_eq!(play(&mut f, id, true).status, 303);
     let (real_a, real_b) = (
         section(&mut a, "<h3>Round 1 (2026/27)</h3>"),
         section(&mut b, "<h3>Round 1 (2026/27)</h3>"),

@@ -876,6 +876,11 @@ async fn team_page(
     let current = decisions
         .iter()
         .find(|d| d.team == team.id && d.round == round);
+    // The team's last decision it made itself, to start this round's from.
+    let previous = decisions
+        .iter()
+        .filter(|d| d.team == team.id && d.round < round && d.submitted > 0)
+        .max_by_key(|d| d.round);
     let notice = q
         .saved
         .map(|r| format!("Your decision for {} is saved.", store::round_name(r)));
@@ -884,7 +889,7 @@ async fn team_page(
         &team,
         &game.levers(),
         game.budget_in(round, &shocks),
-        current,
+        (current, previous),
         &shocks,
         &game.services_with_places(),
         &mine,
@@ -1015,8 +1020,13 @@ async fn facilitate(
 }
 
 /// Plays the next round of game `id` for every team and records it.
-fn play_next(store: &Store, game: &Game, id: i64) -> Result<u32, Outcome> {
-    let round = store.close(id)?;
+fn play_next(
+    store: &Store,
+    game: &Game,
+    id: i64,
+    (round, anyway): (u32, bool),
+) -> Result<u32, Outcome> {
+    let round = store.close(id, round, anyway)?;
     // A fault in playing (a panic) is caught here, so the round is reopened
     // rather than left closed until the server restarts.
     let played = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1122,25 +1132,34 @@ fn play_closed(store: &Store, game: &Game, id: i64, round: u32) -> Result<(), Ou
     Ok(())
 }
 
+/// Plays the round the facilitator's page names (`round`): a page out of
+/// date plays nothing; with teams still to decide, only when `anyway`.
 async fn advance(
     State(app): State<Shared>,
     UrlPath(id): UrlPath<i64>,
     headers: HeaderMap,
+    Form(f): Form<Fields>,
 ) -> Result<Response, Problem> {
     let row = app.facilitator(id, &headers)?;
     let game = app.game(&row)?;
     let back = format!("/games/{id}/facilitate");
+    let round = whole(&f, "round", "round").map_err(|p| Problem {
+        back: back.clone(),
+        ..p
+    })?;
+    let anyway = f.get("anyway").is_some_and(|v| v == "1");
     let worker = app.clone();
-    let round = tokio::task::spawn_blocking(move || play_next(&worker.store, &game, id))
-        .await
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                e.to_string(),
-                back.clone(),
-            )
-        })?
-        .map_err(refused(&back))?;
+    let round =
+        tokio::task::spawn_blocking(move || play_next(&worker.store, &game, id, (round, anyway)))
+            .await
+            .map_err(|e| {
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    e.to_string(),
+                    back.clone(),
+                )
+            })?
+            .map_err(refused(&back))?;
     Ok(Redirect::to(&format!("/games/{id}/facilitate?played={round}")).into_response())
 }
 

@@ -262,13 +262,15 @@ pub(super) fn team(
     team: &Team,
     levers: &[Lever],
     budget: f64,
-    current: Option<&Decision>,
+    (current, previous): (Option<&Decision>, Option<&Decision>),
     shocks: &[Announced],
     services: &[(String, String)],
     results: &[&RoundResults],
     notice: Option<&str>,
 ) -> Markup {
     let round = game.next_round();
+    // This round's decision, else the last one's amounts to start from.
+    let start = current.or(previous);
     let over = game.played >= game.setup.rounds;
     page(
         &format!("{} — {}", team.name, game.name),
@@ -291,7 +293,10 @@ pub(super) fn team(
                     input type="hidden" name="round" value=(round);
                     @for (i, l) in levers.iter().enumerate() {
                         label { (l.name) " (" (l.payer.label()) "), £ "
-                            input name=(format!("amount_{i}")) inputmode="numeric" value=(current.map_or(0.0, |d| d.amounts[i])) required; }
+                            input name=(format!("amount_{i}")) inputmode="numeric" value=(start.and_then(|d| d.amounts.get(i)).copied().unwrap_or(0.0)) required; }
+                    }
+                    @if let (None, Some(last)) = (current, previous) {
+                        p.note { "Filled in with your amounts for " (round_name(last.round)) ": change any, then submit." }
                     }
                     label { "What do you expect will happen?" br; textarea name="expectation" rows="3" maxlength="2000" { (current.map_or("", |d| d.expectation.as_str())) } }
                     button type="submit" { @if current.is_some() { "Change our decision" } @else { "Submit our decision" } }
@@ -351,9 +356,17 @@ pub(super) fn facilitate(
             }
             @if teams.is_empty() { p { "No team has joined yet." } }
             @if !over {
+                @let waiting = teams.iter().zip(submitted).filter(|(_, s)| !**s).count();
                 form.card method="post" action=(format!("{base}/advance")) {
+                    // The round this page shows: a tab left open plays
+                    // nothing once that round is played.
+                    input type="hidden" name="round" value=(round);
+                    @if waiting > 0 && !teams.is_empty() {
+                        label { input type="checkbox" name="anyway" value="1" required;
+                            " Play although " (waiting) @if waiting == 1 { " team has" } @else { " teams have" }
+                            " not decided: they fund nothing this round" }
+                    }
                     button type="submit" { @if round == 0 { "Play the practice round" } @else { "Play round " (round) } }
-                    p.note { "Teams that have not submitted fund nothing this round." }
                 }
                 form.card method="post" action=(format!("{base}/deadline")) {
                     label { "Close decisions in " input name="minutes" type="number" min="0" max="240" value="10"; " minutes (0: now; blank: no deadline) " }

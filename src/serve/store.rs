@@ -708,14 +708,24 @@ impl Store {
         Ok(())
     }
 
-    /// Stops the next round taking decisions, so it can be played; refused
-    /// if the game is over or the round is already closed (being played).
-    pub fn close(&self, game: i64) -> Result<u32, Outcome> {
+    /// Stops `round` taking decisions, so it can be played; refused if the
+    /// game is over, `round` is not the next (the facilitator's page was out
+    /// of date), the round is already closed (being played), or, unless
+    /// `anyway`, a team has not decided it.
+    pub fn close(&self, game: i64, round: u32, anyway: bool) -> Result<u32, Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let at = progress(&tx, game)?;
         if at.played >= at.rounds {
             return Err(Refusal("the game is over: every round has been played".into()).into());
+        }
+        if round != at.next() {
+            return Err(Refusal(format!(
+                "this page was for {}, but the game is at {}: the page was out of date and nothing was played; look again",
+                round_name(round),
+                round_name(at.next())
+            ))
+            .into());
         }
         if at.closed {
             return Err(
@@ -728,6 +738,26 @@ impl Store {
             })?;
         if teams == 0 {
             return Err(Refusal("no team has joined yet: share the code first".into()).into());
+        }
+        let waiting: Vec<String> = {
+            let mut st = tx.prepare(
+                "SELECT name FROM teams WHERE game = ?1 AND id NOT IN
+                     (SELECT team FROM decisions WHERE game = ?1 AND round = ?2)
+                 ORDER BY id",
+            )?;
+            st.query_map(params![game, round], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        if !anyway && !waiting.is_empty() {
+            let (who, verb) = match waiting.len() {
+                1 => (waiting[0].clone(), "has"),
+                _ => (waiting.join(", "), "have"),
+            };
+            return Err(Refusal(format!(
+                "{who} {verb} not decided {}: nothing was played; wait, or play anyway and they fund nothing this round",
+                round_name(round)
+            ))
+            .into());
         }
         tx.execute("UPDATE games SET closed = 1 WHERE id = ?1", [game])?;
         tx.commit()?;
@@ -939,25 +969,41 @@ mod tests {
     #[test]
     fn a_round_is_played_only_with_teams_and_none_joins_or_decides_while_it_plays() {
         let (_dir, store, id) = store();
-        assert!(refused(store.close(id)).starts_with("no team has joined yet"));
+        assert!(refused(store.close(id, 1, true)).starts_with("no team has joined yet"));
         let (team, _) = store.join(id, "Team A").unwrap();
-        assert_eq!(store.close(id).unwrap(), 1);
+        let (other, _) = store.join(id, "Team B").unwrap();
+        store
+            .decide(id, team, 1, &[0.0; 3], "", |_| Ok(()))
+            .unwrap();
+        // Asked first when a team has not decided; a page for another round
+        // (a stale tab) plays nothing.
+        let waiting = refused(store.close(id, 1, false));
+        assert!(
+            waiting.starts_with("Team B has not decided round 1"),
+            "{waiting}"
+        );
+        let stale = refused(store.close(id, 2, true));
+        assert!(
+            stale.starts_with("this page was for round 2, but the game is at round 1"),
+            "{stale}"
+        );
+        assert_eq!(store.close(id, 1, true).unwrap(), 1);
         assert!(refused(store.join(id, "Late")).starts_with("round 1 is being played"));
-        let decided = store.decide(id, team, 1, &[0.0; 3], "", |_| Ok(()));
+        let decided = store.decide(id, other, 1, &[0.0; 3], "", |_| Ok(()));
         assert!(refused(decided).starts_with("round 1 is being played"));
-        assert!(refused(store.close(id)).starts_with("round 1 is already being played"));
+        assert!(refused(store.close(id, 1, true)).starts_with("round 1 is already being played"));
         assert!(
             refused(store.announce(id, &Shock::BudgetCut { share: 0.1 }))
                 .starts_with("there is no round left")
         );
-        assert!(store.decisions(id).unwrap().is_empty());
+        assert_eq!(store.decisions(id).unwrap().len(), 1);
         // A server started again opens the round that was being played.
         drop(store);
         let store = Store::open(&_dir.path().join("games.sqlite")).unwrap();
         store
             .decide(id, team, 1, &[0.0; 3], "", |_| Ok(()))
             .unwrap();
-        assert_eq!(store.teams(id).unwrap().len(), 1);
+        assert_eq!(store.teams(id).unwrap().len(), 2);
     }
 
     #[test]

@@ -62,6 +62,14 @@ try {
     for (let t = 0; t < teams.length; t++) {
       const page = teams[t];
       await page.goto(page.url().split("?")[0]);
+      if (round === 2 && t === 0) {
+        // The form starts from the team's round 1 amounts.
+        check(
+          (await page.locator("input[name=amount_0]").inputValue()) === "75000",
+          "round 2's form filled in with round 1's amounts",
+        );
+        await page.screenshot({ path: join(shots, "team-form-round-2.png"), fullPage: true });
+      }
       const amounts = plans[t][round - 1];
       for (let i = 0; i < 3; i++) {
         await page.locator(`input[name=amount_${i}]`).fill(amounts[i]);
@@ -73,6 +81,15 @@ try {
       await page.getByRole("button", { name: /our decision/ }).click();
       const saved = await page.getByRole("status").first().textContent();
       check(saved.includes(`Your decision for round ${round} is saved`), `saved, found ${saved}`);
+      if (round === 1 && t === 0) {
+        // Two teams still to decide: the facilitator is asked before playing.
+        await facilitator.reload();
+        check(
+          (await facilitator.getByLabel(/Play although 2 teams have not decided/).count()) === 1,
+          "the play button asks while teams have not decided",
+        );
+        await facilitator.screenshot({ path: join(shots, "dashboard-waiting.png"), fullPage: true });
+      }
     }
     await facilitator.reload();
     check(
