@@ -646,6 +646,15 @@ fn check_who_pays<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, appraisals
     assert!(moved > 20, "only {moved} who-pays figures move");
 }
 
+/// A payer's name for people from its name in budget.csv.
+fn payer_label(name: &str) -> &'static str {
+    Payer::ALL
+        .iter()
+        .find(|p| p.name() == name)
+        .unwrap_or_else(|| panic!("no payer {name}"))
+        .label()
+}
+
 /// Budget by replicate: each budget row's lines, replicate by replicate,
 /// average to budget.csv's scenario mean, and each payer's revenue total is
 /// the sum of its revenue lines.
@@ -670,11 +679,7 @@ fn check_budget_by_replicate<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>,
     let mut checked = 0;
     for line in csv {
         let c: Vec<&str> = line.split(',').collect();
-        let payer = Payer::ALL
-            .iter()
-            .find(|p| p.name() == c[at("payer")])
-            .unwrap()
-            .label();
+        let payer = payer_label(c[at("payer")]);
         let column = format!(
             "{payer}: {} ({}, £ nominal)",
             c[at("service_line")],
@@ -735,11 +740,7 @@ fn check_budget_by_year<R: std::io::Read + std::io::Seek>(wb: &mut Xlsx<R>, budg
     for (row, line) in sheet.rows().skip(1).zip(csv) {
         // No bundled scenario or line name holds a comma.
         let c: Vec<&str> = line.split(',').collect();
-        let payer = Payer::ALL
-            .iter()
-            .find(|p| p.name() == c[at("payer")])
-            .unwrap()
-            .label();
+        let payer = payer_label(c[at("payer")]);
         let what = format!(
             "{}, {}, {payer}, {}",
             c[at("scenario")],
