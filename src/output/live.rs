@@ -1485,7 +1485,6 @@ impl Model<'_> {
         s: &Styles,
     ) -> Result<(), XlsxError> {
         headers(sheet, columns, s)?;
-        let penny = |v: f64| (v * 100.0).round() / 100.0 + 0.0;
         let mut row = 1u32;
         for a in &self.economics.appraisals {
             let Some(sc) = self
@@ -1546,6 +1545,11 @@ impl Model<'_> {
             self.replicates_col(id),
         )
     }
+}
+
+/// Rounds to the penny, as every output writes money (−0 as 0).
+fn penny(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0 + 0.0
 }
 
 /// A formula's text for a figure that cannot follow an edit: the value as

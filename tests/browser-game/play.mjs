@@ -89,6 +89,10 @@ try {
           "the play button asks while teams have not decided",
         );
         await facilitator.screenshot({ path: join(shots, "dashboard-waiting.png"), fullPage: true });
+        const wide = facilitator.viewportSize();
+        await facilitator.setViewportSize({ width: 375, height: 800 });
+        await facilitator.screenshot({ path: join(shots, "dashboard-waiting-375.png"), fullPage: true });
+        await facilitator.setViewportSize(wide);
       }
     }
     await facilitator.reload();

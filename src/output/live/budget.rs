@@ -8,7 +8,7 @@ use rust_xlsxwriter::{Formula, Worksheet, XlsxError};
 
 use super::{
     BudgetSource, COSTS, FINANCING, INDICES, Model, Styles, as_run, at_cell, formula, headers,
-    range,
+    penny, range,
 };
 use crate::economics::budget::{Account, BudgetRow, TOTAL_REVENUE};
 use crate::economics::ledger;
@@ -50,11 +50,6 @@ fn sum_of(terms: &[String]) -> String {
     } else {
         format!("={}", terms.join("+"))
     }
-}
-
-/// Rounds to the penny, as every output writes money.
-fn penny(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0 + 0.0
 }
 
 impl Model<'_> {
@@ -109,11 +104,12 @@ impl Model<'_> {
 
     /// A budget source's money in scenario `s`, replicate `r` and the
     /// periods `periods` (one financial year), cash: its formula and value.
+    /// `costs` holds each of those periods' lines at the price base.
     fn source_cash(
         &self,
         source: BudgetSource,
         (s, r): (usize, usize),
-        periods: &[usize],
+        (periods, costs): (&[usize], &[Vec<f64>]),
         prices: &ledger::Prices,
     ) -> (String, f64) {
         match source {
@@ -128,9 +124,8 @@ impl Model<'_> {
                     .collect();
                 let value = periods
                     .iter()
-                    .map(|&p| {
-                        line.sign * self.ledger.costs(&self.configs, s, r, p)[k] * prices.cash[k][p]
-                    })
+                    .zip(costs)
+                    .map(|(&p, c)| line.sign * c[k] * prices.cash[k][p])
                     .sum();
                 (format!("{sign}{cash}*({})", cells.join("+")), value)
             }
@@ -194,6 +189,10 @@ impl Model<'_> {
                     sheet.write_string(row, 1, fy)?;
                     sheet.write_number(row, 2, (r + 1) as f64)?;
                     let mut values = vec![0.0; columns.len()];
+                    let costs: Vec<Vec<f64>> = periods
+                        .iter()
+                        .map(|&p| self.ledger.costs(&self.configs, sc, r, p))
+                        .collect();
                     for (i, c) in columns.iter().enumerate() {
                         let (text, value) = if c.total() {
                             let lines: Vec<usize> = (0..columns.len())
@@ -214,7 +213,7 @@ impl Model<'_> {
                             let parts: Vec<(String, f64)> = c
                                 .sources
                                 .iter()
-                                .map(|&x| self.source_cash(x, (sc, r), periods, &prices))
+                                .map(|&x| self.source_cash(x, (sc, r), (periods, &costs), &prices))
                                 .collect();
                             let texts: Vec<String> = parts.iter().map(|p| p.0.clone()).collect();
                             let value = parts.iter().map(|p| p.1).sum();
