@@ -345,13 +345,15 @@ pub(super) fn facilitate(
                     (game.setup.replicates) " replicates per team" @if !over { " · budget this round " (money(budget)) } }
             }
             h2 { @if over { "All " (game.setup.rounds) " rounds played" } @else if round == 0 { "The practice round, before round 1 of " (game.setup.rounds) } @else { "Round " (round) " of " (game.setup.rounds) } }
-            table {
-                tr { th { "Team" } th { @if over { "Decision" } @else { "Decision for " (round_name(round)) } } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
-                @for ((t, s), l) in teams.iter().zip(submitted).zip(latest) {
-                    tr { td { (t.name) }
-                         td { @if over { "—" } @else if *s { "submitted" } @else { "waiting" } }
-                         td { (l.map_or("—".to_string(), |r| band(&r.npv_so_far, money))) }
-                         td { (l.map_or("—".to_string(), |r| band(&r.crisis_months_avoided_so_far, count))) } }
+            div.scroll {
+                table {
+                    tr { th { "Team" } th { @if over { "Decision" } @else { "Decision for " (round_name(round)) } } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
+                    @for ((t, s), l) in teams.iter().zip(submitted).zip(latest) {
+                        tr { td { (t.name) }
+                             td { @if over { "—" } @else if *s { "submitted" } @else { "waiting" } }
+                             td { (l.map_or("—".to_string(), |r| band(&r.npv_so_far, money))) }
+                             td { (l.map_or("—".to_string(), |r| band(&r.crisis_months_avoided_so_far, count))) } }
+                    }
                 }
             }
             @if teams.is_empty() { p { "No team has joined yet." } }
