@@ -88,7 +88,8 @@ fn serve(args: cli::ServeArgs) -> Result<(), Error> {
             .map_err(|e| Error::from(upstream::serve::ServeError::Runner(e)))?,
         key: args.key.unwrap_or_else(upstream::serve::new_key),
     };
-    upstream::serve::run(&options, |at| {
+    upstream::serve::run(&options, |ready| {
+        let at = ready.here;
         // The first line is the one a test or a script reads to find the
         // server; no one may be reading after it, so a closed pipe is not
         // an error.
@@ -112,6 +113,13 @@ fn serve(args: cli::ServeArgs) -> Result<(), Error> {
                 "Facilitators use the key {0}, and analysts make their workbench accounts with it: open http://{at}/workbench?key={0} for the workbench, or http://{at}/?key={0} to set up games; teams need only the game's code",
                 options.key
             )
+        };
+        let _ = match ready.network {
+            Ok(address) => writeln!(
+                out,
+                "Teams' devices on your network open {address} (each game's class screen shows it with a QR code)"
+            ),
+            Err(why) => writeln!(out, "Teams' devices: {why}"),
         };
     })?;
     Ok(())

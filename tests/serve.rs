@@ -661,6 +661,85 @@ fn a_team_sees_and_changes_only_its_own_and_the_facilitators_pages_need_the_faci
     assert_eq!(stranger.get(&format!("/games/{id}/debrief")).status, 403);
 }
 
+/// The class screen: the facilitator and the game's teams see it, no one
+/// else; it has no form, shows no private link, says who has decided, and
+/// after a round ranks every team with charts.
+#[test]
+fn the_class_screen_is_read_only_and_only_for_the_game_it_shows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let (mut f, id, code) = set_up(&server, "2");
+    let mut a = join(&server, &code, "Team A");
+    let mut b = join(&server, &code, "Team B");
+    let screen = format!("/games/{id}/screen");
+    assert_eq!(Browser::new(&server).get(&screen).status, 403);
+    assert_eq!(decide(&mut a, id, "1", ["2000", "1000", "0"], "").status, 303);
+    let key = f.cookies[&format!("upstream_facilitator_{id}")].clone();
+    for viewer in [&mut f, &mut b] {
+        let page = viewer.get(&screen);
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(&code));
+        assert!(
+            page.body.contains("1 of 2 teams have decided"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("<form") && !page.body.contains(&key));
+        // This test's server listens on 127.0.0.1: teams are told why
+        // they cannot reach it, not shown an address that names their
+        // own devices.
+        assert!(page.body.contains("--address 0.0.0.0"));
+        assert!(!page.body.contains("http://127.0.0.1") && !page.body.contains("localhost"));
+    }
+    assert_eq!(decide(&mut b, id, "1", ["0", "0", "3000"], "").status, 303);
+    assert_eq!(play(&mut f, id, false).status, 303);
+    let after = a.get(&screen).body;
+    assert!(after.contains("After round 1"));
+    let ranked: Vec<usize> = ["Team A", "Team B"]
+        .iter()
+        .map(|t| {
+            after
+                .find(&format!("<td class=\"name\">{t}</td>"))
+                .expect(t)
+        })
+        .collect();
+    assert_eq!(after.matches("role=\"img\"").count(), 2, "two charts");
+    // Ranked on NPV so far: the first row's team has the higher NPV, as
+    // each team's own page gives it.
+    let npv = |page: &str| {
+        let at = page
+            .find("Net present value so far against no change: <strong>")
+            .unwrap();
+        let rest = &page[at..];
+        let figure = &rest[rest.find("<strong>").unwrap() + 8..rest.find("</strong>").unwrap()];
+        let first = figure
+            .split(' ')
+            .next()
+            .unwrap()
+            .replace(['£', ','], "")
+            .replace('−', "-");
+        match first.strip_suffix('k') {
+            Some(k) => k.parse::<f64>().unwrap() * 1e3,
+            None => first.parse::<f64>().unwrap(),
+        }
+    };
+    let (npv_a, npv_b) = (
+        npv(&a.get(&format!("/games/{id}")).body),
+        npv(&b.get(&format!("/games/{id}")).body),
+    );
+    assert_ne!(npv_a, npv_b);
+    assert_eq!(ranked[0] < ranked[1], npv_a > npv_b, "A {npv_a}, B {npv_b}");
+    // Its script keeps it up to date.
+    let (status, script) = Browser::new(&server).get_bytes("/games/screen.js");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(script).unwrap().contains("setInterval"));
+    // The QR code's link fills the code in; anything else is not echoed.
+    let home = Browser::new(&server).get(&format!("/?code={code}")).body;
+    assert!(home.contains(&format!("value=\"{code}\"")));
+    let odd = Browser::new(&server).get("/?code=%22%3E%3Cb%3Ex").body;
+    assert!(!odd.contains("<b>x") && !odd.contains("&quot;&gt;"));
+}
+
 #[test]
 fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1025,7 +1104,10 @@ fn a_server_killed_at_any_moment_loses_no_decision_and_no_round() {
     }
     let page = a.get(&format!("/games/{id}")).body;
     assert_eq!(page.matches("<h3>Round 2 (").count(), 1);
-    let round_1_card = |p: &str| p.split("<h3>Round 1 (").nth(1).unwrap().to_string();
+    let round_1_card = |p: &str| {
+        let card = p.split("<h3>Round 1 (").nth(1).unwrap();
+        card.split("</section>").next().unwrap().to_string()
+    };
     assert_eq!(round_1_card(&page), round_1_card(&round_1));
 }
 
@@ -1108,6 +1190,13 @@ fn browser_a_facilitator_and_three_teams_play_three_rounds_to_the_debrief() {
             "team-results.png",
             "dashboard.png",
             "debrief.png",
+            "class-screen-waiting-1366.png",
+            "class-screen-375.png",
+            "class-screen-1024.png",
+            "class-screen-1366.png",
+            "team-page-375.png",
+            "team-page-1024.png",
+            "debrief-1024.png",
         ],
     );
 }

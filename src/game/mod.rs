@@ -21,7 +21,7 @@ mod results;
 
 use rayon::prelude::*;
 
-pub use results::{Demand, Mtfs, PayerYear, RoundResults};
+pub use results::{Demand, Mtfs, Pair, PayerYear, RoundResults};
 
 use crate::engine::Engine;
 use crate::engine::SnapshotError;

@@ -18,7 +18,10 @@
 //! killed at any moment loses nothing submitted or computed; a round is
 //! played outside the database lock, and recorded in one transaction.
 
+mod chart;
 mod pages;
+mod reach;
+mod standings;
 pub mod store;
 mod workbench;
 
@@ -125,6 +128,8 @@ struct App {
     games: Mutex<Recent<Arc<Game>>>,
     /// The commissioner's workbench.
     bench: workbench::Bench,
+    /// Where other devices reach this server, for the class screen.
+    reach: reach::Reach,
 }
 
 /// The most games held in memory at once, checked and ready to play.
@@ -211,9 +216,18 @@ fn library(dir: &Path) -> Result<FileSet, std::io::Error> {
     Ok(set)
 }
 
+/// Where a started server can be opened.
+pub struct Ready {
+    /// An address to open it at on this machine (the one it listens on,
+    /// or a loopback address when it listens on every interface).
+    pub here: SocketAddr,
+    /// The address teams' devices open, or why they cannot reach it.
+    pub network: Result<String, String>,
+}
+
 /// Starts the server and serves until the process ends. `on_ready` is
-/// given the address it listens on (useful when the port was 0).
-pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+/// told where it can be opened (useful when the port was 0).
+pub fn run(options: &Options, on_ready: impl FnOnce(Ready)) -> Result<(), ServeError> {
     let store = Store::open(&options.database).map_err(|source| ServeError::Store {
         path: options.database.clone(),
         source,
@@ -262,7 +276,16 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
             threads,
         },
     );
+    // Bound before the server is built, so the class screen knows where
+    // other devices reach it (the port may have been 0: any free one).
+    let address = SocketAddr::new(options.address, options.port);
+    let listen = |source| ServeError::Listen { address, source };
+    let listener = std::net::TcpListener::bind(address).map_err(listen)?;
+    listener.set_nonblocking(true).map_err(listen)?;
+    let bound = listener.local_addr().map_err(listen)?;
+    let reach = reach::Reach::of(bound);
     let app: Shared = Arc::new(App {
+        reach,
         store,
         bench,
         library,
@@ -286,6 +309,8 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/games/{id}/deadline", post(deadline))
         .route("/games/{id}/shock", post(shock))
         .route("/games/{id}/reveal", post(reveal))
+        .route("/games/{id}/screen", get(class_screen))
+        .route("/games/screen.js", get(standings::script))
         .route("/games/{id}/debrief", get(debrief))
         .route("/games/{id}/debrief.html", get(debrief_file))
         .route("/workbench", get(workbench::home))
@@ -327,19 +352,27 @@ pub fn run(options: &Options, on_ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .route("/shared/{token}/files/{*name}", get(workbench::shared_file))
         .layer(axum::middleware::from_fn(guard))
         .with_state(app);
-    let address = SocketAddr::new(options.address, options.port);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|source| ServeError::Listen { address, source })?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
+        let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|source| ServeError::Listen { address, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| ServeError::Listen { address, source })?;
-        on_ready(bound);
+        on_ready(Ready {
+            here: match bound.ip() {
+                ip if ip.is_unspecified() => SocketAddr::new(
+                    if ip.is_ipv6() {
+                        IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])
+                    } else {
+                        IpAddr::from([127, 0, 0, 1])
+                    },
+                    bound.port(),
+                ),
+                _ => bound,
+            },
+            network: reach::join_address(None, reach),
+        });
         axum::serve(listener, router)
             .await
             .map_err(|source| ServeError::Listen { address, source })
@@ -543,13 +576,20 @@ impl App {
 struct HomeQuery {
     #[serde(default)]
     key: Option<String>,
+    /// A game's code, from the class screen's QR code.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// The home page: joining a game, and setting one up, the facilitator key
 /// filled in when the page was opened with it (the link printed at start).
 async fn home(State(app): State<Shared>, Query(q): Query<HomeQuery>) -> Markup {
     let key = q.key.filter(|k| same(k, &app.key));
-    pages::home(&app.playable, key.as_deref())
+    // Only a code's own letters are filled in: the link is anyone's.
+    let code = q
+        .code
+        .filter(|c| c.len() <= 12 && c.chars().all(|c| c.is_ascii_alphanumeric()));
+    pages::home(&app.playable, key.as_deref(), code.as_deref())
 }
 
 /// Refuses a set-up without the facilitator key.
@@ -1251,6 +1291,42 @@ async fn reveal(
     app.store
         .reveal(id, f.get("revealed").is_some_and(|v| v == "1"))?;
     Ok(Redirect::to(&format!("/games/{id}/facilitate")).into_response())
+}
+
+/// The class screen, for the facilitator or any team of the game: read
+/// only, it shows every team's standing and no one's private link.
+async fn class_screen(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+) -> Result<Markup, Problem> {
+    let row = match app.facilitator(id, &headers) {
+        Ok(row) => row,
+        Err(refusal) => app.team(id, &headers).map_err(|_| refusal)?.0,
+    };
+    let game = app.game(&row)?;
+    let teams = app.store.teams(id)?;
+    let decisions = app.store.decisions(id)?;
+    let results = app.store.results(id)?;
+    let shocks = app.store.shocks(id)?;
+    let round = row.next_round();
+    let decided: Vec<bool> = teams
+        .iter()
+        .map(|t| decisions.iter().any(|d| d.team == t.id && d.round == round))
+        .collect();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let services = game.services_with_places();
+    let standings = standings::standings(&teams, &results);
+    Ok(standings::screen(&standings::Screen {
+        game: &row,
+        join: reach::join_address(host, app.reach),
+        standings: &standings,
+        decided: &decided,
+        news: shocks
+            .iter()
+            .map(|s| pages::shock_text(s, &services))
+            .collect(),
+    }))
 }
 
 /// The debrief, for the facilitator, or for a team once revealed.

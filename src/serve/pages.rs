@@ -4,6 +4,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::chart;
 use super::store::{Decision, GameRow, Practice, Team, round_name, round_title};
 use crate::format::{count, money, pounds};
 use crate::game::{Announced, Lever, RoundResults, Shock};
@@ -18,7 +19,9 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;background:#fff;overflow-wrap:normal}
 .scroll th{white-space:nowrap}
 th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
-th:first-child,td:first-child{text-align:left}
+th:first-child,td:first-child,th.name,td.name{text-align:left}
+caption{text-align:left;caption-side:bottom;padding:.3rem 0}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,34rem),1fr));gap:0 2rem}
 td{white-space:nowrap}td.text{white-space:normal;text-align:left;min-width:14rem}
 .note{color:#555;font-size:.9rem}
 .message{border-left:4px solid #b00020;background:#fdecee;padding:.6rem 1rem}
@@ -29,6 +32,7 @@ fieldset.ages label{display:inline-block;margin:.2rem 1.2rem .2rem 0}
 form.signed-in{text-align:right;margin:.3rem 0}
 button.link{background:none;color:#0b3d5c;text-decoration:underline;padding:0}
 p.said{margin:.2rem 0 .6rem;padding:.3rem .8rem;font-size:.95rem}
+.card>h2:first-child{margin-top:0}
 form.card,section.card{background:#fff;border:1px solid #ddd;padding:1rem;margin:1rem 0}
 label{display:block;margin:.4rem 0}
 input,select,textarea{font:inherit;padding:.25rem;max-width:100%;box-sizing:border-box}
@@ -85,18 +89,18 @@ pub(super) struct Playable {
     pub description: String,
 }
 
-/// The front page: join a game, or set one up.
-/// The home page; `key` is the facilitator key when the page was opened
-/// with it, filled into the set-up forms.
-pub(super) fn home(playable: &[Playable], key: Option<&str>) -> Markup {
+/// The front page: join a game, or set one up. `key` is the facilitator
+/// key when the page was opened with it, filled into the set-up forms;
+/// `code` a game's code when it was opened from a class screen's QR code.
+pub(super) fn home(playable: &[Playable], key: Option<&str>, code: Option<&str>) -> Markup {
     page(
         "Learning simulation",
         html! {
             p { "Teams run the same place over several rounds, each a simulated year, splitting a prevention budget between the levers the facilitator allows. Every team meets the same luck, so the differences between teams are their decisions." }
             form.card method="post" action="/join" {
                 h2 { "Join a game" }
-                label { "Game code " input name="code" required autocomplete="off" size="8"; }
-                label { "Team name " input name="team" required maxlength="40"; }
+                label { "Game code " input name="code" required autocomplete="off" size="8" value=[code]; }
+                label { "Team name " input name="team" required maxlength="40" autofocus[code.is_some()]; }
                 button type="submit" { "Join" }
             }
             form.card method="post" action="/games" {
@@ -177,7 +181,7 @@ fn service_name<'a>(services: &'a [(String, String)], id: &'a str) -> &'a str {
         .map_or(id, |(_, n)| n.as_str())
 }
 
-fn shock_text(a: &Announced, services: &[(String, String)]) -> String {
+pub(super) fn shock_text(a: &Announced, services: &[(String, String)]) -> String {
     match a.shock {
         Shock::CostOfLiving { multiplier } => format!(
             "Round {}: a cost-of-living rise — {:.0}% more residents on low incomes",
@@ -208,7 +212,7 @@ pub(super) fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
             p { "Net present value so far against no change: " strong { (band(&r.npv_so_far, money)) }
                 " · " (format!("{:.0}%", r.probability_npv_positive * 100.0)) " of replicates above £0"
                 " · crisis-months avoided so far: " (band(&r.crisis_months_avoided_so_far, count)) }
-            table {
+            div.scroll tabindex="0" { table {
                 tr { th { "Demand this year" } th { "No change" } th { "Your place" } th { "Change" } }
                 @for d in &r.demand {
                     tr { td { (d.name) " (" (d.measure) ")" }
@@ -220,8 +224,8 @@ pub(super) fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
                      td { (count(r.in_crisis.no_change.mean)) }
                      td { (count(r.in_crisis.team.mean)) }
                      td { (change(r.in_crisis.change.mean, count)) } }
-            }
-            table {
+            } }
+            div.scroll tabindex="0" { table {
                 tr { th { "This year, by payer" } th { "Extra prevention spend" } th { "Reactive cost, no change" } th { "Reactive cost, your place" } th { "Net this year" } th { "Net so far, discounted" } }
                 @for (p, w) in r.payers.iter().zip(&r.who_pays_so_far) {
                     @if p.spend.change.mean != 0.0 || p.reactive_cost.no_change.mean != 0.0 {
@@ -233,9 +237,9 @@ pub(super) fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
                              td { (change(w.net.mean, money)) } }
                     }
                 }
-            }
+            } }
             @if !r.mtfs.is_empty() {
-                table {
+                div.scroll tabindex="0" { table {
                     tr { th { "Medium-term financial strategy" } th { "Financial year" } th { "Revenue saving (− more spending)" }
                          th { "Savings target" } th { "Saving beyond the target (− short of it)" }
                          th { "Envelope" } th { "Headroom within the envelope (− over it)" } }
@@ -247,7 +251,7 @@ pub(super) fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
                              td { (m.envelope.map_or("—".into(), money)) }
                              td { (m.headroom.map_or("—".into(), |b| change(b.mean, money))) } }
                     }
-                }
+                } }
                 p.note { "The medium-term financial strategy is in cash (nominal £), as budgets are set, and for financial years that ended this round: a payer's revenue saving is no change's spend and cost less its place's, and its savings target asks for a saving against no change. Signs as in every output: positive saves money or leaves it to spare." }
             }
             p.note { "Net: reactive cost avoided less extra prevention spend, so above £0 the payer is better off. Figures this year are real £ at the scenario's prices, as simulated; the net present value and the net so far are discounted, after optimism bias and with capital net of the value it leaves, as in the report, so the years' nets do not add up to them. Means over replicates; bands are the 5th to 95th percentiles." }
@@ -303,10 +307,67 @@ pub(super) fn team(
                     @if current.is_some() { p.note { "Your decision for " (round_name(round)) " is saved; you can change it until the round closes." } }
                 }
             }
-            @if !results.is_empty() { h2 { "Your results" } }
-            @for r in results.iter().rev() { (self::results(r, levers)) }
+            p { a href=(format!("/games/{}/screen", game.id)) { "The class screen" } ": every team's standing after each round."
+                @if game.revealed { " · " a href=(format!("/games/{}/debrief", game.id)) { "The debrief" } } }
+            @if let Some((latest, earlier)) = results.split_last() {
+                h2 { "Your results" }
+                (team_charts(results))
+                (self::results(latest, levers))
+                // Earlier rounds folded, so a phone shows the latest first.
+                @for r in earlier.iter().rev() {
+                    details { summary { (round_title(r.round)) " (" (r.financial_year) ")" } (self::results(r, levers)) }
+                }
+            }
         },
     )
+}
+
+/// A team's own charts: its net present value and crisis-months avoided so
+/// far by round, with their bands, and who pays and who saves so far.
+fn team_charts(results: &[&RoundResults]) -> Markup {
+    let played: Vec<&RoundResults> = results.iter().filter(|r| r.round > 0).copied().collect();
+    let rounds: Vec<String> = played.iter().map(|r| round_title(r.round)).collect();
+    let line = |figure: fn(&RoundResults) -> &Band| -> Vec<chart::Line> {
+        vec![chart::Line {
+            name: "Your place".into(),
+            mean: played.iter().map(|r| figure(r).mean).collect(),
+            p5: played.iter().map(|r| figure(r).p5).collect(),
+            p95: played.iter().map(|r| figure(r).p95).collect(),
+        }]
+    };
+    let Some(last) = results.last() else {
+        return html! {};
+    };
+    let payers: Vec<_> = last
+        .who_pays_so_far
+        .iter()
+        .filter(|p| p.spend.mean != 0.0 || p.cost_avoided.mean != 0.0)
+        .collect();
+    let groups: Vec<String> = payers.iter().map(|p| p.name.clone()).collect();
+    let series = [
+        (
+            "Extra prevention spend (below £0)",
+            payers.iter().map(|p| -p.spend.mean).collect(),
+        ),
+        (
+            "Reactive cost avoided",
+            payers.iter().map(|p| p.cost_avoided.mean).collect(),
+        ),
+        ("Net", payers.iter().map(|p| p.net.mean).collect()),
+    ]
+    .map(|(name, values)| chart::Series {
+        name: name.into(),
+        values,
+    });
+    html! {
+        @if !played.is_empty() {
+            (chart::rounds("npv", "Your net present value so far against no change, by round: the mean, and the 5th to 95th percentiles shaded", &rounds, &line(|r| &r.npv_so_far), money))
+            (chart::rounds("crisis", "Crisis-months your place has avoided so far against no change, by round", &rounds, &line(|r| &r.crisis_months_avoided_so_far), count))
+        }
+        @if !groups.is_empty() {
+            (chart::bars("pays", &format!("Who pays and who saves so far, by payer, after {} (discounted, means)", round_name(last.round)), &groups, &series))
+        }
+    }
 }
 
 fn deadline_text(unix: i64) -> String {
@@ -340,12 +401,13 @@ pub(super) fn facilitate(
             @if let Some(n) = notice { p.ok role="status" { (n) } }
             section.card {
                 p { "Teams join at this address with the code " span.code { (game.code) } }
+                p { a href=(format!("{base}/screen")) { "Open the class screen" } " for the projector: how to join, who has decided and, after each round, every team's standing. It has no controls." }
                 details { summary { "Your private link to this page" } p.note { "Anyone with it can run the game: do not show it on the class screen. " code { (link) } } }
                 p { (game.setup.rounds) " rounds · " (count(game.setup.residents as f64)) " residents · "
                     (game.setup.replicates) " replicates per team" @if !over { " · budget this round " (money(budget)) } }
             }
             h2 { @if over { "All " (game.setup.rounds) " rounds played" } @else if round == 0 { "The practice round, before round 1 of " (game.setup.rounds) } @else { "Round " (round) " of " (game.setup.rounds) } }
-            div.scroll {
+            div.scroll tabindex="0" {
                 table {
                     tr { th { "Team" } th { @if over { "Decision" } @else { "Decision for " (round_name(round)) } } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
                     @for ((t, s), l) in teams.iter().zip(submitted).zip(latest) {
@@ -416,10 +478,16 @@ pub(super) fn debrief(
                 (count(game.setup.residents as f64)) " residents with " (game.setup.replicates)
                 " replicates per team. Every team met the same luck, and each is compared with the same place funding nothing new (no change), replicate by replicate." }
             @if !shocks.is_empty() { ul { @for s in shocks { li { (shock_text(s, services)) } } } }
+            @if game.played > 0 {
+                @let standings = super::standings::standings(teams, results);
+                h2 { "Standing after " (round_name(game.played)) }
+                (super::standings::ranking_table(&standings))
+                (super::standings::charts("debrief", &standings, game.played))
+            }
             @let practised = (game.practice == Practice::Played).then_some(0);
             @for round in practised.into_iter().chain(1..=game.played) {
                 h2 { (round_title(round)) }
-                table {
+                div.scroll tabindex="0" { table {
                     tr { th { "Team" }
                          @for l in levers { th { (l.name) } }
                          th { "Residents in crisis at the year's end, against no change" }
@@ -439,7 +507,7 @@ pub(super) fn debrief(
                                  None => "—",
                              } } }
                     }
-                }
+                } }
             }
             @if game.played == 0 { p { "No round has been played yet." } }
         },

@@ -6,13 +6,14 @@
 // Chromium is driven (Playwright's own browser download is not reachable).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { check, launch, walkArguments } from "./chromium.mjs";
+import { atThreeWidths, check, launch, walkArguments } from "./chromium.mjs";
 
 const { base, shots, key } = walkArguments("play.mjs");
 
 const browser = await launch();
 try {
-  const size = { viewport: { width: 1100, height: 900 } };
+  // axe-core is added by the test: the pages' policy lets in only their own script.
+  const size = { viewport: { width: 1100, height: 900 }, bypassCSP: true };
   // The facilitator sets the game up.
   const facilitator = await (await browser.newContext({ ...size, acceptDownloads: true })).newPage();
   await facilitator.goto(base + "/");
@@ -28,6 +29,9 @@ try {
   await facilitator.waitForURL(/\/facilitate$/);
   const code = (await facilitator.locator(".code").textContent()).trim();
   check(/^[A-Z2-9]{6}$/.test(code), `a join code, found ${code}`);
+  const game = facilitator.url().match(/\/games\/(\d+)\//)[1];
+  // The class screen, on the projector beside the facilitator's page.
+  const screen = await facilitator.context().newPage();
 
   // Three teams join, each in a browser of its own.
   const names = ["Team Ash", "Team Birch", "Team Cedar"];
@@ -93,6 +97,14 @@ try {
         await facilitator.setViewportSize({ width: 375, height: 800 });
         await facilitator.screenshot({ path: join(shots, "dashboard-waiting-375.png"), fullPage: true });
         await facilitator.setViewportSize(wide);
+        // The class screen: who has decided, and no controls.
+        await screen.goto(`${base}/games/${game}/screen`);
+        check((await screen.locator("li.decided").count()) === 1, "one team decided on the class screen");
+        check((await screen.locator("form, button, textarea").count()) === 0, "the class screen has no controls");
+        check((await screen.locator("#screen[data-refresh]").count()) === 1, "the class screen refreshes itself");
+        check(!(await screen.content()).includes("key="), "the class screen shows no private link");
+        check((await screen.content()).includes(code), "the class screen shows the code");
+        await atThreeWidths(screen, shots, "class-screen-waiting");
       }
     }
     await facilitator.reload();
@@ -120,6 +132,17 @@ try {
   }
   check((await teams[1].content()).includes("cost-of-living rise"), "the shock is news to teams");
   await teams[0].screenshot({ path: join(shots, "team-results.png"), fullPage: true });
+  // A team's charts: its NPV and crisis-months by round, and who pays.
+  check((await teams[0].locator("figure svg[role=img]").count()) === 3, "three charts on the team page");
+  check((await teams[0].locator("details > summary").count()) === 2, "earlier rounds folded");
+  await atThreeWidths(teams[0], shots, "team-page");
+
+  // The class screen after the game, brought up to date by itself: every
+  // team ranked, with charts.
+  await screen.waitForSelector("text=All 3 rounds played", { timeout: 30000 });
+  check((await screen.locator("table tr").count()) === 4, "three teams ranked on the class screen");
+  check((await screen.locator("figure svg[role=img]").count()) === 2, "two charts on the class screen");
+  await atThreeWidths(screen, shots, "class-screen");
   await facilitator.reload();
   check((await facilitator.content()).includes("All 3 rounds played"), "the game is over");
   await facilitator.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
@@ -131,7 +154,16 @@ try {
     check((await facilitator.content()).includes(name), `${name} in the debrief`);
   }
   await facilitator.screenshot({ path: join(shots, "debrief.png"), fullPage: true });
+  check((await facilitator.locator("figure svg[role=img]").count()) === 2, "the debrief's charts");
+  await atThreeWidths(facilitator, shots, "debrief");
   await facilitator.goBack();
+  // Shown to teams, the debrief is linked from their pages.
+  await facilitator.getByRole("button", { name: "Show the debrief to teams" }).click();
+  await teams[2].reload();
+  await teams[2].getByRole("link", { name: "The debrief" }).click();
+  await teams[2].waitForURL(/\/debrief$/);
+  check((await teams[2].content()).includes("Standing after round 3"), "a team opens the debrief");
+  await facilitator.goto(`${base}/games/${game}/facilitate`);
   const [download] = await Promise.all([
     facilitator.waitForEvent("download"),
     facilitator.getByRole("link", { name: "Download it as one HTML file" }).click(),

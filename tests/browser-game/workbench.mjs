@@ -6,23 +6,9 @@
 // Usage: node workbench.mjs BASE_URL SCREENSHOT_DIR KEY
 // Started by tests/serve.rs (serve::browser_…), which starts the server.
 import { join } from "node:path";
-import { createRequire } from "node:module";
-import { check, launch, walkArguments } from "./chromium.mjs";
+import { accessible, check, launch, walkArguments } from "./chromium.mjs";
 
 const { base, shots, key } = walkArguments("workbench.mjs");
-const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-// axe-core on the page as it stands; serious and critical violations fail.
-async function accessible(page, what) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(async () => await window.axe.run(document));
-  const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-  check(
-    bad.length === 0,
-    `${what} has no serious accessibility violation: ` +
-      bad.map((v) => `${v.id} (${v.nodes.length}): ${v.help}`).join("; "),
-  );
-}
 
 // Screenshots of the page at the projector's and a phone's width.
 async function shoot(page, name, fits = true) {

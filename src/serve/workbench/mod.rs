@@ -13,7 +13,6 @@
 //! line's, byte for byte.
 
 pub(super) mod accounts;
-mod chart;
 pub(super) mod live;
 mod pages;
 pub(super) mod queue;

@@ -392,7 +392,7 @@ fn beside(place: &str, beside: &[super::results::Beside]) -> Markup {
 /// places held first, events a month folded below.
 fn outcomes(outcomes: &[super::results::Outcome]) -> Markup {
     let chart = |i: usize, o: &super::results::Outcome| {
-        super::chart::lines(
+        crate::serve::chart::lines(
             &format!("outcome{i}"),
             &format!(
                 "{}: each scenario's mean, with its 90% band shaded ({})",
@@ -630,8 +630,8 @@ fn who_pays(by_payer: &[ByPayer]) -> Markup {
                         }
                     }
                 }
-                @let series: Vec<super::chart::Series> = b.payers.iter().map(|(p, v)| super::chart::Series { name: payer_words(p), values: v.clone() }).collect();
-                (super::chart::bars(&format!("pay{k}"), &format!("Revenue saving by payer and financial year: {}", b.scenario), &b.years, &series))
+                @let series: Vec<crate::serve::chart::Series> = b.payers.iter().map(|(p, v)| crate::serve::chart::Series { name: payer_words(p), values: v.clone() }).collect();
+                (crate::serve::chart::bars(&format!("pay{k}"), &format!("Revenue saving by payer and financial year: {}", b.scenario), &b.years, &series))
             }
         }
     }
@@ -671,9 +671,9 @@ pub(super) fn compare(runs: &[Compared]) -> Markup {
             .and_then(|b| b.payers.iter().find(|(p, _)| p == payer))
             .map_or(0.0, |(_, v)| v.iter().sum())
     };
-    let series: Vec<super::chart::Series> = runs
+    let series: Vec<crate::serve::chart::Series> = runs
         .iter()
-        .map(|c| super::chart::Series {
+        .map(|c| crate::serve::chart::Series {
             name: format!("{} (v{}, {})", c.run.name, c.run.version, c.run.place),
             values: payers.iter().map(|p| saving(c, p)).collect(),
         })
@@ -703,7 +703,7 @@ pub(super) fn compare(runs: &[Compared]) -> Markup {
                     }
                 }
             }
-            (super::chart::bars("cmp", "Revenue saving by payer over each run's horizon, run by run", &groups, &series))
+            (crate::serve::chart::bars("cmp", "Revenue saving by payer over each run's horizon, run by run", &groups, &series))
             p { a href="/workbench" { "Back to the workbench" } }
         },
     )

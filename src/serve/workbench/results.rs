@@ -125,7 +125,7 @@ pub(super) struct Outcome {
     /// are folded below them.
     pub first: bool,
     /// Each scenario's line, the baseline first.
-    pub lines: Vec<super::chart::Line>,
+    pub lines: Vec<crate::serve::chart::Line>,
 }
 
 /// A finished run's `summary.json` and `timeseries.csv`, read once for
@@ -235,7 +235,7 @@ pub(super) fn outcomes(series: &Series) -> Vec<Outcome> {
         o.lines = summary
             .scenarios
             .iter()
-            .map(|s| super::chart::Line {
+            .map(|s| crate::serve::chart::Line {
                 name: s.name.clone(),
                 mean: vec![f64::NAN; months],
                 p5: vec![f64::NAN; months],

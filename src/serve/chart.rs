@@ -1,8 +1,8 @@
-//! The workbench's charts, drawn on the server as SVG: each bar says its
-//! value when the pointer rests on it (its SVG title, which screen readers
-//! read too), and each series can be hidden with a checkbox above the
-//! chart, in CSS alone, so the charts work without the workbench's
-//! script.
+//! Charts for the workbench and the learning simulation, drawn on the
+//! server as SVG: each bar or point says its value when the pointer rests
+//! on it (its SVG title, which screen readers read too), and each series
+//! can be hidden with a checkbox above the chart, in CSS alone, so the
+//! charts work offline and without script.
 
 use maud::{Markup, PreEscaped, html};
 
@@ -184,6 +184,77 @@ pub(super) fn lines(id: &str, label: &str, lines: &[Line]) -> Markup {
     }
 }
 
+/// A figure at the end of each round against no change (the zero line):
+/// a line per series with its 90% band shaded, a point at each round that
+/// gives its value and band when the pointer rests on it; `value` writes
+/// the figures. A series may have fewer points than there are rounds (a
+/// team whose results stop early); none has more.
+pub(super) fn rounds(
+    id: &str,
+    label: &str,
+    rounds: &[String],
+    lines: &[Line],
+    value: fn(f64) -> String,
+) -> Markup {
+    let all = lines
+        .iter()
+        .flat_map(|l| l.p5.iter().chain(&l.p95).chain(&l.mean).copied());
+    // Zero is always drawn: it is no change, what every figure is against.
+    let (lo, hi) = all.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if rounds.is_empty() || !lo.is_finite() || !hi.is_finite() {
+        return html! {};
+    }
+    let (y, ticks) = scale(lo, hi);
+    let x = |r: usize| LEFT + (r as f64 + 0.5) / rounds.len() as f64 * (WIDTH - LEFT - 10.0);
+    let path = |values: &[f64]| -> String {
+        values
+            .iter()
+            .enumerate()
+            .map(|(r, v)| format!("{}{:.1},{:.1}", if r == 0 { "M" } else { "L" }, x(r), y(*v)))
+            .collect()
+    };
+    let band = |l: &Line| -> String {
+        let back: String =
+            l.p5.iter()
+                .enumerate()
+                .rev()
+                .map(|(r, v)| format!("L{:.1},{:.1}", x(r), y(*v)))
+                .collect();
+        format!("{}{back}Z", path(&l.p95))
+    };
+    let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+    html! {
+        div.chart {
+            (keys(id, &names))
+            figure {
+                svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
+                    @for t in &ticks {
+                        line x1=(LEFT) x2=(WIDTH - 10.0) y1=(y(*t)) y2=(y(*t)) stroke=(if *t == 0.0 { "#333" } else { "#e2e2e2" }) {}
+                        text x=(LEFT - 6.0) y=(y(*t) + 4.0) text-anchor="end" font-size="11" { (value(*t)) }
+                    }
+                    // Above the zero line, or below it when it is the top of the plot.
+                    text x=(WIDTH - 12.0) y=(if y(0.0) < TOP + 12.0 { y(0.0) + 13.0 } else { y(0.0) - 4.0 }) text-anchor="end" font-size="11" fill="#333" { "no change" }
+                    @for (r, name) in rounds.iter().enumerate() {
+                        text x=(x(r)) y=(HEIGHT - 10.0) text-anchor="middle" font-size="11" { (name) }
+                    }
+                    @for (i, l) in lines.iter().enumerate() {
+                        g class=(format!("{id}-{i}")) {
+                            path d=(band(l)) fill=(COLOURS[i % COLOURS.len()]) fill-opacity="0.15" stroke="none" {}
+                            path d=(path(&l.mean)) fill="none" stroke=(COLOURS[i % COLOURS.len()]) stroke-width="2" {}
+                            @for (r, v) in l.mean.iter().enumerate() {
+                                circle cx=(x(r)) cy=(y(*v)) r="4" fill=(COLOURS[i % COLOURS.len()]) {
+                                    title { (l.name) ", " (rounds.get(r).map_or("", |s| s.as_str())) ": " (value(*v)) " (90%: " (value(l.p5[r])) " to " (value(l.p95[r])) ")" }
+                                }
+                            }
+                        }
+                    }
+                }
+                figcaption.note { (label) }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +269,27 @@ mod tests {
         assert_eq!(y(9_000.0), TOP);
         assert_eq!(y(7_800.0), HEIGHT - BOTTOM);
         assert!(y(8_000.0) > y(8_500.0));
+    }
+
+    #[test]
+    fn a_round_chart_puts_each_point_at_its_value_with_no_change_at_zero() {
+        let line = Line {
+            name: "Team A".into(),
+            mean: vec![-50_000.0, 100_000.0],
+            p5: vec![-80_000.0, 20_000.0],
+            p95: vec![-10_000.0, 190_000.0],
+        };
+        let svg = rounds("npv", "NPV", &["R1".into(), "R2".into()], &[line], money).into_string();
+        // Ticks from -£100k to £200k in £100k steps: the zero line is at
+        // two-thirds of the plot's height.
+        let (y, _) = scale(-80_000.0, 190_000.0);
+        assert!((y(0.0) - (TOP + (HEIGHT - TOP - BOTTOM) * 2.0 / 3.0)).abs() < 1e-9);
+        assert!(svg.contains(&format!("cy=\"{}\"", y(100_000.0))));
+        assert!(svg.contains(&format!("cy=\"{}\"", y(-50_000.0))));
+        assert!(svg.contains("Team A, R2: £100k (90%: £20k to £190k)"));
+        assert!(svg.contains("no change"));
+        // Nothing to draw, no chart.
+        assert!(rounds("x", "x", &[], &[], money).into_string().is_empty());
     }
 
     #[test]
