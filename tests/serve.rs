@@ -673,7 +673,10 @@ fn the_class_screen_is_read_only_and_only_for_the_game_it_shows() {
     let mut b = join(&server, &code, "Team B");
     let screen = format!("/games/{id}/screen");
     assert_eq!(Browser::new(&server).get(&screen).status, 403);
-    assert_eq!(decide(&mut a, id, "1", ["2000", "1000", "0"], "").status, 303);
+    assert_eq!(
+        decide(&mut a, id, "1", ["2000", "1000", "0"], "").status,
+        303
+    );
     let key = f.cookies[&format!("upstream_facilitator_{id}")].clone();
     for viewer in [&mut f, &mut b] {
         let page = viewer.get(&screen);
@@ -740,6 +743,80 @@ fn the_class_screen_is_read_only_and_only_for_the_game_it_shows() {
     assert!(!odd.contains("<b>x") && !odd.contains("&quot;&gt;"));
 }
 
+/// A team's own link opens its page on another device (or after a lost
+/// cookie); the facilitator can give each team its link back; the last
+/// shock can be withdrawn until its round is played.
+#[test]
+fn a_team_follows_itself_on_a_second_device_and_a_shock_can_be_withdrawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let (mut f, id, code) = set_up(&server, "2");
+    let mut a = join(&server, &code, "Team A");
+    let b = join(&server, &code, "Team B");
+    let page = a.get(&format!("/games/{id}")).body;
+    let field = format!("/games/{id}?key=");
+    let at = page.find(&field).expect("the team page gives its own link");
+    let token: String = page[at + field.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    assert_eq!(token, a.cookies[&format!("upstream_team_{id}")]);
+    // The facilitator's page has both teams' links; the team's only its own.
+    let dash = f.get(&format!("/games/{id}/facilitate")).body;
+    assert_eq!(dash.matches(&field).count(), 2);
+    assert!(dash.contains(&format!("{field}{token}")));
+    assert!(!page.contains(&b.cookies[&format!("upstream_team_{id}")]));
+    // A second device opens the link, and decides for the team.
+    let mut phone = Browser::new(&server);
+    let opened = phone.get(&format!("{field}{token}"));
+    assert_eq!(opened.status, 303);
+    assert_eq!(
+        opened.location.as_deref(),
+        Some(format!("/games/{id}").as_str())
+    );
+    assert!(phone.get(&format!("/games/{id}")).body.contains("Team A"));
+    assert_eq!(
+        decide(&mut phone, id, "1", ["1000", "0", "0"], "from the phone").status,
+        303
+    );
+    assert!(
+        a.get(&format!("/games/{id}"))
+            .body
+            .contains("from the phone")
+    );
+    // A wrong link opens nothing.
+    let wrong = Browser::new(&server).get(&format!("{field}0123456789abcdef0123456789abcdef"));
+    assert_eq!(wrong.status, 403);
+    assert!(
+        wrong
+            .body
+            .contains("this team link is not right for this game")
+    );
+
+    // A shock announced by mistake is withdrawn before the round is played.
+    let announce = [("kind", "cost_of_living"), ("percent", "20")];
+    assert_eq!(f.post(&format!("/games/{id}/shock"), &announce).status, 303);
+    let dash = f.get(&format!("/games/{id}/facilitate")).body;
+    assert!(dash.contains("Withdraw the last shock (round 1)"));
+    assert_eq!(
+        f.post(&format!("/games/{id}/shock/withdraw"), &[]).status,
+        303
+    );
+    let dash = f.get(&format!("/games/{id}/facilitate")).body;
+    assert!(!dash.contains("cost-of-living rise —") && !dash.contains("Withdraw the last shock"));
+    // A team cannot withdraw one.
+    assert_eq!(f.post(&format!("/games/{id}/shock"), &announce).status, 303);
+    assert_eq!(
+        a.post(&format!("/games/{id}/shock/withdraw"), &[]).status,
+        403
+    );
+    // Once played, it stays.
+    assert_eq!(play(&mut f, id, true).status, 303);
+    let late = f.post(&format!("/games/{id}/shock/withdraw"), &[]);
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert!(late.body.contains("cannot be withdrawn"));
+}
+
 #[test]
 fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -790,6 +867,16 @@ fn bad_decisions_are_refused_with_a_clear_message_and_change_nothing() {
             "{message}: {}",
             page.body
         );
+        // Shown on the form, with what was typed kept.
+        assert!(
+            page.body.contains("role=\"alert\">Not saved: "),
+            "{message}"
+        );
+        for (i, typed) in amounts.iter().enumerate() {
+            let field = format!("name=\"amount_{i}\" inputmode=\"numeric\" value=\"{typed}\"");
+            assert!(page.body.contains(&field), "{message}: {field}");
+        }
+        assert!(page.body.contains(">bad</textarea>"), "{message}");
     }
     // A lever the game does not have.
     let page = a.post(

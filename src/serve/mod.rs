@@ -308,6 +308,7 @@ pub fn run(options: &Options, on_ready: impl FnOnce(Ready)) -> Result<(), ServeE
         .route("/games/{id}/advance", post(advance))
         .route("/games/{id}/deadline", post(deadline))
         .route("/games/{id}/shock", post(shock))
+        .route("/games/{id}/shock/withdraw", post(withdraw_shock))
         .route("/games/{id}/reveal", post(reveal))
         .route("/games/{id}/screen", get(class_screen))
         .route("/games/screen.js", get(standings::script))
@@ -901,8 +902,39 @@ async fn team_page(
     UrlPath(id): UrlPath<i64>,
     Query(q): Query<Notice>,
     headers: HeaderMap,
+) -> Result<Response, Problem> {
+    // A team's own link (from another of its devices, or given back by the
+    // facilitator) carries its token once, to set the cookie.
+    if let Some(key) = q.key {
+        if app.store.team_by_token(id, &key)?.is_none() {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "this team link is not right for this game: ask your facilitator for your team's link, or join with the game's code",
+                "/",
+            ));
+        }
+        return Ok((
+            [set_cookie(&team_cookie(id), &key)],
+            Redirect::to(&format!("/games/{id}")),
+        )
+            .into_response());
+    }
+    let notice = q
+        .saved
+        .map(|r| format!("Your decision for {} is saved.", store::round_name(r)));
+    Ok(team_view(&app, id, &headers, notice.as_deref(), None)?.into_response())
+}
+
+/// A team's page: `notice` says what was just done; `typed` is a refused
+/// decision's form as it was sent, shown again with why it was refused.
+fn team_view(
+    app: &App,
+    id: i64,
+    headers: &HeaderMap,
+    notice: Option<&str>,
+    typed: Option<&pages::Typed>,
 ) -> Result<Markup, Problem> {
-    let (row, team) = app.team(id, &headers)?;
+    let (row, team) = app.team(id, headers)?;
     let game = app.game(&row)?;
     let shocks = app.store.shocks(id)?;
     let decisions = app.store.decisions(id)?;
@@ -921,20 +953,28 @@ async fn team_page(
         .iter()
         .filter(|d| d.team == team.id && d.round < round && d.submitted > 0)
         .max_by_key(|d| d.round);
-    let notice = q
-        .saved
-        .map(|r| format!("Your decision for {} is saved.", store::round_name(r)));
+    let token = cookie(headers, &team_cookie(id)).unwrap_or_default();
+    let own_link = format!("{}games/{id}?key={token}", for_devices(app, headers));
     Ok(pages::team(
         &row,
-        &team,
+        (&team, &own_link),
         &game.levers(),
         game.budget_in(round, &shocks),
-        (current, previous),
+        (current, previous, typed),
         &shocks,
         &game.services_with_places(),
         &mine,
-        notice.as_deref(),
+        notice,
     ))
+}
+
+/// The start of a link other devices can open: the class screen's join
+/// address, else (a server they cannot reach) the address this page was
+/// opened at, for another browser on this machine.
+fn for_devices(app: &App, headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    reach::join_address(host, app.reach)
+        .unwrap_or_else(|_| format!("http://{}/", host.unwrap_or("localhost")))
 }
 
 async fn decide(
@@ -943,7 +983,27 @@ async fn decide(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Result<Response, Problem> {
-    let (row, team) = app.team(id, &headers)?;
+    match decision(&app, id, &headers, &f) {
+        Ok(round) => Ok(Redirect::to(&format!("/games/{id}?saved={round}")).into_response()),
+        // A refusal is shown on the form, with what was typed kept.
+        Err(p) if matches!(p.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT) => {
+            let typed = pages::Typed {
+                amounts: (0..app.game(&app.team(id, &headers)?.0)?.levers().len())
+                    .map(|i| f.get(&format!("amount_{i}")).cloned().unwrap_or_default())
+                    .collect(),
+                expectation: f.get("expectation").cloned().unwrap_or_default(),
+                refusal: p.text.clone(),
+            };
+            let page = team_view(&app, id, &headers, None, Some(&typed))?;
+            Ok((p.status, page).into_response())
+        }
+        Err(p) => Err(p),
+    }
+}
+
+/// Checks and saves a team's decision from its form; returns its round.
+fn decision(app: &App, id: i64, headers: &HeaderMap, f: &Fields) -> Result<u32, Problem> {
+    let (row, team) = app.team(id, headers)?;
     let back = format!("/games/{id}");
     let game = app.game(&row)?;
     let levers = game.levers();
@@ -960,7 +1020,7 @@ async fn decide(
             )));
         }
     }
-    let round = whole(&f, "round", "round").map_err(|p| bad(p.text))?;
+    let round = whole(f, "round", "round").map_err(|p| bad(p.text))?;
     let mut amounts = Vec::with_capacity(levers.len());
     for (i, l) in levers.iter().enumerate() {
         let text = f
@@ -984,7 +1044,7 @@ async fn decide(
                 .map_err(|e| Refusal(e.to_string()))
         })
         .map_err(refused(&back))?;
-    Ok(Redirect::to(&format!("/games/{id}?saved={round}")).into_response())
+    Ok(round)
 }
 
 async fn facilitate(
@@ -1039,6 +1099,19 @@ async fn facilitate(
         "http://{host}/games/{id}/facilitate?key={}",
         row.facilitator
     );
+    let devices = for_devices(&app, &headers);
+    let tokens = app.store.team_tokens(id)?;
+    let team_links: Vec<String> = teams
+        .iter()
+        .map(|t| {
+            tokens
+                .iter()
+                .find(|(team, _)| *team == t.id)
+                .map_or_else(String::new, |(_, token)| {
+                    format!("{devices}games/{id}?key={token}")
+                })
+        })
+        .collect();
     let notice = q.played.map(|r| {
         format!(
             "{} is played: every team can see its results.",
@@ -1048,7 +1121,7 @@ async fn facilitate(
     Ok(pages::facilitate(
         &row,
         &link,
-        &teams,
+        (&teams, &team_links),
         &submitted,
         &latest,
         &shocks,
@@ -1278,6 +1351,17 @@ async fn shock(
         }
     };
     app.store.announce(id, &shock).map_err(refused(&back))?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+async fn withdraw_shock(
+    State(app): State<Shared>,
+    UrlPath(id): UrlPath<i64>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    app.facilitator(id, &headers)?;
+    let back = format!("/games/{id}/facilitate");
+    app.store.withdraw_shock(id).map_err(refused(&back))?;
     Ok(Redirect::to(&back).into_response())
 }
 

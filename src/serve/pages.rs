@@ -259,14 +259,25 @@ pub(super) fn results(r: &RoundResults, levers: &[Lever]) -> Markup {
     }
 }
 
+/// A decision form as a team sent it, refused: shown again as typed, with
+/// why it was refused.
+pub(super) struct Typed {
+    /// Each lever's amount as typed, in lever order.
+    pub amounts: Vec<String>,
+    /// What the team wrote it expects.
+    pub expectation: String,
+    /// Why the decision was refused.
+    pub refusal: String,
+}
+
 /// What a team sees: the round to decide, and its results so far.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn team(
     game: &GameRow,
-    team: &Team,
+    (team, own_link): (&Team, &str),
     levers: &[Lever],
     budget: f64,
-    (current, previous): (Option<&Decision>, Option<&Decision>),
+    (current, previous, typed): (Option<&Decision>, Option<&Decision>, Option<&Typed>),
     shocks: &[Announced],
     services: &[(String, String)],
     results: &[&RoundResults],
@@ -280,6 +291,9 @@ pub(super) fn team(
         &format!("{} — {}", team.name, game.name),
         html! {
             @if let Some(n) = notice { p.ok role="status" { (n) } }
+            @if let (Some(t), true) = (typed, over || game.closed) {
+                p.message role="alert" { "Not saved: " (t.refusal) }
+            }
             @if !shocks.is_empty() {
                 section.card { h2 { "News" } ul { @for s in shocks { li { (shock_text(s, services)) } } } }
             }
@@ -295,20 +309,33 @@ pub(super) fn team(
                     h2 { @if round == 0 { "The practice round" } @else { "Round " (round) " of " (game.setup.rounds) } ": your budget is " (pounds(budget)) }
                     @if let Some(d) = game.deadline { p.note { "Decisions close " (deadline_text(d)) "." } }
                     input type="hidden" name="round" value=(round);
-                    @for (i, l) in levers.iter().enumerate() {
-                        label { (l.name) " (" (l.payer.label()) "), £ "
-                            input name=(format!("amount_{i}")) inputmode="numeric" value=(start.and_then(|d| d.amounts.get(i)).copied().unwrap_or(0.0)) required; }
+                    @if let Some(t) = typed {
+                        p.message role="alert" { "Not saved: " (t.refusal) }
                     }
-                    @if let (None, Some(last)) = (current, previous) {
+                    @for (i, l) in levers.iter().enumerate() {
+                        @let value = match typed {
+                            Some(t) => t.amounts.get(i).cloned().unwrap_or_default(),
+                            None => start.and_then(|d| d.amounts.get(i)).copied().unwrap_or(0.0).to_string(),
+                        };
+                        label { (l.name) " (" (l.payer.label()) "), £ "
+                            input name=(format!("amount_{i}")) inputmode="numeric" value=(value) required; }
+                    }
+                    @if let (None, Some(last), None) = (current, previous, typed) {
                         p.note { "Filled in with your amounts for " (round_name(last.round)) ": change any, then submit." }
                     }
-                    label { "What do you expect will happen?" br; textarea name="expectation" rows="3" maxlength="2000" { (current.map_or("", |d| d.expectation.as_str())) } }
+                    label { "What do you expect will happen?" br; textarea name="expectation" rows="3" maxlength="2000" { (typed.map_or_else(|| current.map_or("", |d| d.expectation.as_str()), |t| t.expectation.as_str())) } }
                     button type="submit" { @if current.is_some() { "Change our decision" } @else { "Submit our decision" } }
                     @if current.is_some() { p.note { "Your decision for " (round_name(round)) " is saved; you can change it until the round closes." } }
                 }
             }
             p { a href=(format!("/games/{}/screen", game.id)) { "The class screen" } ": every team's standing after each round."
                 @if game.revealed { " · " a href=(format!("/games/{}/debrief", game.id)) { "The debrief" } } }
+            details.card {
+                summary { "Follow your team on another device" }
+                p.note { "Open this link (or scan the code) on another phone or laptop to see and change your team's decision there too. Keep it to your team: anyone with it can decide for you." }
+                p { code { (own_link) } }
+                (super::standings::qr(own_link))
+            }
             @if let Some((latest, earlier)) = results.split_last() {
                 h2 { "Your results" }
                 (team_charts(results))
@@ -384,7 +411,7 @@ fn deadline_text(unix: i64) -> String {
 pub(super) fn facilitate(
     game: &GameRow,
     link: &str,
-    teams: &[Team],
+    (teams, team_links): (&[Team], &[String]),
     submitted: &[bool],
     latest: &[Option<&RoundResults>],
     shocks: &[Announced],
@@ -419,6 +446,13 @@ pub(super) fn facilitate(
                 }
             }
             @if teams.is_empty() { p { "No team has joined yet." } }
+            @else {
+                details {
+                    summary { "Each team's own link" }
+                    p.note { "For a team that lost its page or wants it on another device: its link opens the team's page as it is on the team's own devices. Give each team only its own." }
+                    ul { @for (t, l) in teams.iter().zip(team_links) { li { (t.name) ": " code { (l) } } } }
+                }
+            }
             @if !over {
                 @let waiting = teams.iter().zip(submitted).filter(|(_, s)| !**s).count();
                 form.card method="post" action=(format!("{base}/advance")) {
@@ -451,6 +485,11 @@ pub(super) fn facilitate(
                 }
             }
             @if !shocks.is_empty() { h2 { "Shocks" } ul { @for s in shocks { li { (shock_text(s, services)) } } } }
+            @if let Some(last) = shocks.last().filter(|s| s.round > game.played && !game.closed) {
+                form method="post" action=(format!("{base}/shock/withdraw")) {
+                    button type="submit" { "Withdraw the last shock (round " (last.round) ")" }
+                }
+            }
             h2 { "Debrief" }
             p { a href=(format!("{base}/debrief")) { "Open the debrief" } " · " a href=(format!("{base}/debrief.html")) { "Download it as one HTML file" } }
             form method="post" action=(format!("{base}/reveal")) {

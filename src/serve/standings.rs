@@ -147,7 +147,7 @@ pub(super) fn charts(id: &str, standings: &[Standing], played: u32) -> Markup {
 
 /// A QR code of `text` as SVG, drawn module by module with the standard's
 /// quiet zone, or nothing when `text` is too long for one.
-fn qr(text: &str) -> Markup {
+pub(super) fn qr(text: &str) -> Markup {
     let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
         return html! {};
     };

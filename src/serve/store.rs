@@ -685,6 +685,44 @@ impl Store {
         Ok(())
     }
 
+    /// Withdraws the shock announced last for game `game`, while the round
+    /// it was announced for has not been played; returns it.
+    pub fn withdraw_shock(&self, game: i64) -> Result<Announced, Outcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let Progress { played, closed, .. } = progress(&tx, game)?;
+        let last: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, shock FROM shocks WHERE game = ?1 ORDER BY id DESC LIMIT 1",
+                [game],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((id, text)) = last else {
+            return Err(Refusal("no shock has been announced".into()).into());
+        };
+        let at: Announced = serde_json::from_str(&text).map_err(StoreError::from)?;
+        if at.round <= played || closed {
+            return Err(Refusal(format!(
+                "the last shock was for round {}, which has been played (or is being played): it cannot be withdrawn",
+                at.round
+            ))
+            .into());
+        }
+        tx.execute("DELETE FROM shocks WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(at)
+    }
+
+    /// Each team of game `game` with its token, for the facilitator to give
+    /// a team back its own link.
+    pub fn team_tokens(&self, game: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT id, token FROM teams WHERE game = ?1 ORDER BY id")?;
+        let rows = st.query_map([game], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Game `game`'s shocks, in the order announced.
     pub fn shocks(&self, game: i64) -> Result<Vec<Announced>, StoreError> {
         shocks_in(&self.conn(), game)
@@ -1057,5 +1095,33 @@ mod tests {
         let no = store.decide(id, team, 1, &[9.0; 3], "y", |_| Err(Refusal("no".into())));
         assert_eq!(refused(no), "no");
         assert_eq!(store.decisions(id).unwrap()[0].amounts, vec![1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn the_last_shock_can_be_withdrawn_until_its_round_is_played() {
+        let (_dir, store, id) = store();
+        assert!(refused(store.withdraw_shock(id)).starts_with("no shock has been announced"));
+        let (team, token) = store.join(id, "Team A").unwrap();
+        assert_eq!(store.team_tokens(id).unwrap(), [(team, token)]);
+        let rise = Shock::CostOfLiving { multiplier: 1.2 };
+        let cut = Shock::BudgetCut { share: 0.1 };
+        store.announce(id, &rise).unwrap();
+        store.announce(id, &cut).unwrap();
+        // The last first, then the one before.
+        assert_eq!(store.withdraw_shock(id).unwrap().shock, cut);
+        assert_eq!(store.shocks(id).unwrap().len(), 1);
+        store.announce(id, &cut).unwrap();
+        assert_eq!(store.withdraw_shock(id).unwrap().shock, cut);
+        assert_eq!(store.withdraw_shock(id).unwrap().shock, rise);
+        assert!(store.shocks(id).unwrap().is_empty());
+        // Once its round is being played, it stays.
+        store.announce(id, &rise).unwrap();
+        store.close(id, 1, true).unwrap();
+        let late = refused(store.withdraw_shock(id));
+        assert!(
+            late.starts_with("the last shock was for round 1, which has been played"),
+            "{late}"
+        );
+        assert_eq!(store.shocks(id).unwrap().len(), 1);
     }
 }

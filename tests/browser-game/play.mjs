@@ -55,6 +55,11 @@ try {
   await ash.getByRole("button", { name: "Submit our decision" }).click();
   const refusal = await ash.getByRole("alert").textContent();
   check(refusal.includes("more than this round's budget of £150,000"), `a refusal, found ${refusal}`);
+  // Shown on the form, with what was typed kept.
+  check((await ash.locator("input[name=amount_2]").inputValue()) === "75,000", "the typed amount kept");
+  await ash.setViewportSize({ width: 375, height: 800 });
+  await ash.screenshot({ path: join(shots, "team-form-refused-375.png"), fullPage: true });
+  await ash.setViewportSize(size.viewport);
   await ash.goBack();
 
   const plans = [
@@ -134,7 +139,7 @@ try {
   await teams[0].screenshot({ path: join(shots, "team-results.png"), fullPage: true });
   // A team's charts: its NPV and crisis-months by round, and who pays.
   check((await teams[0].locator("figure svg[role=img]").count()) === 3, "three charts on the team page");
-  check((await teams[0].locator("details > summary").count()) === 2, "earlier rounds folded");
+  check((await teams[0].locator("details:not(.card) > summary").count()) === 2, "earlier rounds folded");
   await atThreeWidths(teams[0], shots, "team-page");
 
   // The class screen after the game, brought up to date by itself: every
