@@ -11,7 +11,8 @@
 //! snapshots them again, so no year is simulated twice. Every path starts
 //! from one burn-in, and the "no change" path (every lever at £0) is played
 //! beside the teams, so a team's results are paired with it replicate by
-//! replicate.
+//! replicate. [`Standing`] and [`ranking`] set the teams side by side after
+//! a round, for the class screen and the debrief.
 //!
 //! Nothing here reads files, keeps a database or serves pages: the caller
 //! keeps the snapshots and decisions, and replaying a game from its
@@ -526,4 +527,155 @@ fn game_file(setup: &Setup) -> String {
         setup.rounds,
         setup.residents
     )
+}
+
+/// A team's results in each round of the game played so far (the practice
+/// round set aside), round 1 first. A team that joined late has none for
+/// the rounds before: its place was the no-change place then.
+pub struct Standing<'a> {
+    /// The team's name.
+    pub name: &'a str,
+    /// The first round it played.
+    pub joined: u32,
+    /// Its results, round 1 first.
+    pub rounds: Vec<&'a RoundResults>,
+}
+
+impl<'a> Standing<'a> {
+    /// A team's standing from its results in any order, the practice
+    /// round's among them or not.
+    pub fn new(
+        name: &'a str,
+        joined: u32,
+        results: impl IntoIterator<Item = &'a RoundResults>,
+    ) -> Standing<'a> {
+        let mut rounds: Vec<&RoundResults> = results.into_iter().filter(|r| r.round > 0).collect();
+        rounds.sort_by_key(|r| r.round);
+        Standing {
+            name,
+            joined,
+            rounds,
+        }
+    }
+
+    /// Its results after the latest round it played.
+    pub fn latest(&self) -> Option<&'a RoundResults> {
+        self.rounds.last().copied()
+    }
+
+    /// A figure's mean by round over `played` rounds: 0 before the team
+    /// joined (its place was no change's); `None` when a round it played
+    /// has no results.
+    pub fn by_round(
+        &self,
+        played: u32,
+        figure: impl Fn(&RoundResults) -> crate::metrics::Band,
+    ) -> Option<Vec<f64>> {
+        (1..=played)
+            .map(
+                |round| match self.rounds.iter().find(|r| r.round == round) {
+                    Some(r) => Some(figure(r).mean),
+                    None if round < self.joined => Some(0.0),
+                    None => None,
+                },
+            )
+            .collect()
+    }
+}
+
+/// The teams with results, best first on net present value so far (ties
+/// by name), each with its place on crisis-months avoided (1: the most;
+/// teams level share a place).
+pub fn ranking<'s, 'a>(standings: &'s [Standing<'a>]) -> Vec<(&'s Standing<'a>, usize)> {
+    let mut ranked: Vec<&Standing> = standings.iter().filter(|s| s.latest().is_some()).collect();
+    let npv = |s: &Standing| s.latest().map_or(0.0, |r| r.npv_so_far.mean);
+    let crisis = |s: &Standing| {
+        s.latest()
+            .map_or(0.0, |r| r.crisis_months_avoided_so_far.mean)
+    };
+    ranked.sort_by(|a, b| npv(b).total_cmp(&npv(a)).then_with(|| a.name.cmp(b.name)));
+    ranked
+        .iter()
+        .map(|s| {
+            let place = 1 + ranked.iter().filter(|o| crisis(o) > crisis(s)).count();
+            (*s, place)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Band;
+
+    fn results(round: u32, npv: f64, crisis: f64) -> RoundResults {
+        let band = |v: f64| Band {
+            mean: v,
+            p5: v,
+            p50: v,
+            p95: v,
+        };
+        RoundResults {
+            round,
+            financial_year: "2026/27".into(),
+            amounts: vec![],
+            demand: vec![],
+            payers: vec![],
+            in_crisis: Pair {
+                team: Band::default(),
+                no_change: Band::default(),
+                change: Band::default(),
+            },
+            npv_so_far: band(npv),
+            probability_npv_positive: 0.5,
+            crisis_months_avoided_so_far: band(crisis),
+            who_pays_so_far: vec![],
+            mtfs: vec![],
+        }
+    }
+
+    #[test]
+    fn teams_are_ranked_on_npv_with_their_place_on_crisis_months() {
+        let (ash, birch, cedar, elm) = (
+            [
+                results(2, 30.0, 8.0),
+                results(0, 9e9, 9e9),
+                results(1, -10.0, 5.0),
+            ],
+            [results(1, 20.0, 1.0), results(2, 40.0, 2.0)],
+            [results(2, 30.0, 9.0)],
+            [results(0, 9e9, 9e9)],
+        );
+        let s = [
+            Standing::new("Ash", 1, &ash),
+            Standing::new("Birch", 1, &birch),
+            Standing::new("Cedar", 2, &cedar),
+            // Dale has no results; Elm only the practice round's, set aside.
+            Standing::new("Dale", 1, []),
+            Standing::new("Elm", 1, &elm),
+        ];
+        let ranked: Vec<(&str, usize)> = ranking(&s).iter().map(|(s, c)| (s.name, *c)).collect();
+        // Ash and Cedar tie on NPV and go by name.
+        assert_eq!(ranked, [("Birch", 3), ("Ash", 2), ("Cedar", 1)]);
+        // The practice round is set aside and the rounds put in order.
+        assert_eq!(
+            s[0].rounds.iter().map(|r| r.round).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(s[0].latest().map(|r| r.round), Some(2));
+        // Cedar joined in round 2: its round 1 is no change's, 0.
+        assert_eq!(s[2].by_round(2, |r| r.npv_so_far), Some(vec![0.0, 30.0]));
+        assert_eq!(s[0].by_round(2, |r| r.npv_so_far), Some(vec![-10.0, 30.0]));
+        // A team missing a round it played draws no line.
+        assert_eq!(s[3].by_round(1, |r| r.npv_so_far), None);
+        // Teams level on crisis-months share a place.
+        let level = [
+            results(1, 5.0, 3.0),
+            results(1, 4.0, 3.0),
+            results(1, 3.0, 1.0),
+        ];
+        let s: Vec<Standing> = level.iter().map(|r| Standing::new("x", 1, [r])).collect();
+        let places: Vec<usize> = ranking(&s).iter().map(|(_, c)| *c).collect();
+        assert_eq!(places, [1, 1, 3]);
+    }
 }

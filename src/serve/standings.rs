@@ -13,40 +13,7 @@ use super::pages::page;
 use super::store::{GameRow, Team, round_name};
 use crate::format::{count, money};
 use crate::game::RoundResults;
-
-/// A team's results in each round of the game played so far (the practice
-/// round set aside), round 1 first. A team that joined late has none for
-/// the rounds before: its place was the no-change place then.
-pub(super) struct Standing<'a> {
-    pub(super) team: &'a Team,
-    pub(super) rounds: Vec<&'a RoundResults>,
-}
-
-impl Standing<'_> {
-    /// Its results after the latest round it played.
-    pub(super) fn latest(&self) -> Option<&RoundResults> {
-        self.rounds.last().copied()
-    }
-
-    /// A figure by round over `played` rounds: 0 before the team joined
-    /// (its place was no change's); `None` where a round it played has
-    /// no results.
-    fn by_round(
-        &self,
-        played: u32,
-        figure: impl Fn(&RoundResults) -> crate::metrics::Band,
-    ) -> Option<Vec<f64>> {
-        (1..=played)
-            .map(
-                |round| match self.rounds.iter().find(|r| r.round == round) {
-                    Some(r) => Some(figure(r).mean),
-                    None if round < self.team.joined => Some(0.0),
-                    None => None,
-                },
-            )
-            .collect()
-    }
-}
+use crate::game::{Standing, ranking};
 
 /// Each team's standing, in the order `teams` gives.
 pub(super) fn standings<'a>(
@@ -56,36 +23,14 @@ pub(super) fn standings<'a>(
     teams
         .iter()
         .map(|team| {
-            let mut rounds: Vec<&RoundResults> = results
-                .iter()
-                .filter(|(t, r)| *t == team.id && r.round > 0)
-                .map(|(_, r)| r)
-                .collect();
-            rounds.sort_by_key(|r| r.round);
-            Standing { team, rounds }
-        })
-        .collect()
-}
-
-/// The teams with results, best first on net present value so far (ties
-/// by name), each with its place on crisis-months avoided (1: the most).
-pub(super) fn ranking<'a>(standings: &'a [Standing<'a>]) -> Vec<(&'a Standing<'a>, usize)> {
-    let mut ranked: Vec<&Standing> = standings.iter().filter(|s| s.latest().is_some()).collect();
-    let npv = |s: &Standing| s.latest().map_or(0.0, |r| r.npv_so_far.mean);
-    let crisis = |s: &Standing| {
-        s.latest()
-            .map_or(0.0, |r| r.crisis_months_avoided_so_far.mean)
-    };
-    ranked.sort_by(|a, b| {
-        npv(b)
-            .total_cmp(&npv(a))
-            .then_with(|| a.team.name.cmp(&b.team.name))
-    });
-    ranked
-        .iter()
-        .map(|s| {
-            let place = 1 + ranked.iter().filter(|o| crisis(o) > crisis(s)).count();
-            (*s, place)
+            Standing::new(
+                &team.name,
+                team.joined,
+                results
+                    .iter()
+                    .filter(|(t, _)| *t == team.id)
+                    .map(|(_, r)| r),
+            )
         })
         .collect()
 }
@@ -102,7 +47,7 @@ pub(super) fn ranking_table(standings: &[Standing]) -> Markup {
                      th { "Crisis-months avoided so far" } th { "Place on crisis-months" } }
                 @for (place, (s, crisis_place)) in ranked.iter().enumerate() {
                     @let r = s.latest().expect("ranked teams have results");
-                    tr { td { (place + 1) } td.name { (s.team.name) }
+                    tr { td { (place + 1) } td.name { (s.name) }
                          td { (money(r.npv_so_far.mean)) }
                          td { (format!("{:.0}%", r.probability_npv_positive * 100.0)) }
                          td { (count(r.crisis_months_avoided_so_far.mean)) }
@@ -125,7 +70,7 @@ pub(super) fn charts(id: &str, standings: &[Standing], played: u32) -> Markup {
                 // The class sees means: every team's band at once would
                 // hide the lines; a team's own page draws its band.
                 Some(Line {
-                    name: s.team.name.clone(),
+                    name: s.name.to_string(),
                     p5: mean.clone(),
                     p95: mean.clone(),
                     mean,
@@ -245,7 +190,7 @@ pub(super) fn screen(s: &Screen) -> Markup {
             @if !over {
                 ul.teams {
                     @for (st, d) in s.standings.iter().zip(s.decided) {
-                        li.decided[*d] { (st.team.name) ": " @if *d { "decided" } @else { "deciding" } }
+                        li.decided[*d] { (st.name) ": " @if *d { "decided" } @else { "deciding" } }
                     }
                 }
             }
@@ -264,72 +209,6 @@ pub(super) fn screen(s: &Screen) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::Band;
-
-    fn results(round: u32, npv: f64, crisis: f64) -> RoundResults {
-        let band = |v: f64| Band {
-            mean: v,
-            p5: v,
-            p50: v,
-            p95: v,
-        };
-        let pair = crate::game::Pair {
-            team: Band::default(),
-            no_change: Band::default(),
-            change: Band::default(),
-        };
-        RoundResults {
-            round,
-            financial_year: "2026/27".into(),
-            amounts: vec![],
-            demand: vec![],
-            payers: vec![],
-            in_crisis: pair,
-            npv_so_far: band(npv),
-            probability_npv_positive: 0.5,
-            crisis_months_avoided_so_far: band(crisis),
-            who_pays_so_far: vec![],
-            mtfs: vec![],
-        }
-    }
-
-    fn team(id: i64, name: &str, joined: u32) -> Team {
-        Team {
-            id,
-            name: name.into(),
-            joined,
-        }
-    }
-
-    #[test]
-    fn teams_are_ranked_on_npv_with_their_place_on_crisis_months() {
-        let teams = [
-            team(1, "Ash", 1),
-            team(2, "Birch", 1),
-            team(3, "Cedar", 2),
-            team(4, "Dale", 1),
-        ];
-        let all = vec![
-            (1, results(0, 9e9, 9e9)), // the practice round: set aside
-            (1, results(1, -10.0, 5.0)),
-            (2, results(1, 20.0, 1.0)),
-            (1, results(2, 30.0, 8.0)),
-            (2, results(2, 40.0, 2.0)),
-            (3, results(2, 30.0, 9.0)),
-        ];
-        let s = standings(&teams, &all);
-        let ranked: Vec<(&str, usize)> = ranking(&s)
-            .iter()
-            .map(|(s, c)| (s.team.name.as_str(), *c))
-            .collect();
-        // Dale has no results; Ash and Cedar tie on NPV and go by name.
-        assert_eq!(ranked, [("Birch", 3), ("Ash", 2), ("Cedar", 1)]);
-        // Cedar joined in round 2: its round 1 is no change's, 0.
-        assert_eq!(s[2].by_round(2, |r| r.npv_so_far), Some(vec![0.0, 30.0]));
-        assert_eq!(s[0].by_round(2, |r| r.npv_so_far), Some(vec![-10.0, 30.0]));
-        // A team missing a round it played draws no line.
-        assert_eq!(s[3].by_round(1, |r| r.npv_so_far), None);
-    }
 
     #[test]
     fn the_qr_code_is_square_with_a_quiet_zone_and_nothing_when_too_long() {
