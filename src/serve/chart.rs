@@ -51,6 +51,17 @@ fn scale(lo: f64, hi: f64) -> (impl Fn(f64) -> f64, Vec<f64>) {
     )
 }
 
+/// The value axis: a line at each tick, darker at zero, each labelled
+/// with `value`.
+fn grid(ticks: &[f64], y: &impl Fn(f64) -> f64, value: fn(f64) -> String) -> Markup {
+    html! {
+        @for t in ticks {
+            line x1=(LEFT) x2=(WIDTH - 10.0) y1=(y(*t)) y2=(y(*t)) stroke=(if *t == 0.0 { "#333" } else { "#e2e2e2" }) {}
+            text x=(LEFT - 6.0) y=(y(*t) + 4.0) text-anchor="end" font-size="11" { (value(*t)) }
+        }
+    }
+}
+
 /// Grouped bars in £ (`groups` along the bottom, a bar per series in each),
 /// with a zero line; `id` names the chart's checkboxes; `label` is what the
 /// chart shows, for its caption and for screen readers.
@@ -66,10 +77,7 @@ pub(super) fn bars(id: &str, label: &str, groups: &[String], series: &[Series]) 
             (keys(id, &names))
             figure {
                 svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
-                    @for t in &ticks {
-                        line x1=(LEFT) x2=(WIDTH - 10.0) y1=(y(*t)) y2=(y(*t)) stroke=(if *t == 0.0 { "#333" } else { "#e2e2e2" }) {}
-                        text x=(LEFT - 6.0) y=(y(*t) + 4.0) text-anchor="end" font-size="11" { (money(*t)) }
-                    }
+                    (grid(&ticks, &y, money))
                     @for (g, name) in groups.iter().enumerate() {
                         text x=(LEFT + (g as f64 + 0.5) * group_w) y=(HEIGHT - 10.0) text-anchor="middle" font-size="11" { (name) }
                         @for (i, s) in series.iter().enumerate() {
@@ -121,6 +129,27 @@ fn keys(id: &str, names: &[&str]) -> Markup {
     }
 }
 
+/// An SVG path through `values`, the `i`th at (`x(i)`, `y(value)`).
+fn trace(values: &[f64], x: &impl Fn(usize) -> f64, y: &impl Fn(f64) -> f64) -> String {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(i), y(*v)))
+        .collect()
+}
+
+/// A line's 90% band as a closed SVG path: along its 95th percentiles and
+/// back along its 5th.
+fn band(l: &Line, x: &impl Fn(usize) -> f64, y: &impl Fn(f64) -> f64) -> String {
+    let back: String =
+        l.p5.iter()
+            .enumerate()
+            .rev()
+            .map(|(i, v)| format!("L{:.1},{:.1}", x(i), y(*v)))
+            .collect();
+    format!("{}{back}Z", trace(&l.p95, x, y))
+}
+
 /// Counts over the months (years marked along the bottom): each line with
 /// its 90% band shaded, and a point at each year's end that gives its
 /// value and band when the pointer rests on it.
@@ -137,22 +166,6 @@ pub(super) fn lines(id: &str, label: &str, lines: &[Line]) -> Markup {
     }
     let (y, ticks) = scale(lo, hi);
     let x = |m: usize| LEFT + (m as f64 + 0.5) / months as f64 * (WIDTH - LEFT - 10.0);
-    let path = |values: &[f64]| -> String {
-        values
-            .iter()
-            .enumerate()
-            .map(|(m, v)| format!("{}{:.1},{:.1}", if m == 0 { "M" } else { "L" }, x(m), y(*v)))
-            .collect()
-    };
-    let band = |l: &Line| -> String {
-        let back: String =
-            l.p5.iter()
-                .enumerate()
-                .rev()
-                .map(|(m, v)| format!("L{:.1},{:.1}", x(m), y(*v)))
-                .collect();
-        format!("{}{back}Z", path(&l.p95))
-    };
     let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
     html! {
         div.chart {
@@ -168,8 +181,8 @@ pub(super) fn lines(id: &str, label: &str, lines: &[Line]) -> Markup {
                     }
                     @for (i, l) in lines.iter().enumerate() {
                         g class=(format!("{id}-{i}")) {
-                            path d=(band(l)) fill=(COLOURS[i % COLOURS.len()]) fill-opacity="0.15" stroke="none" {}
-                            path d=(path(&l.mean)) fill="none" stroke=(COLOURS[i % COLOURS.len()]) stroke-width="2" {}
+                            path d=(band(l, &x, &y)) fill=(COLOURS[i % COLOURS.len()]) fill-opacity="0.15" stroke="none" {}
+                            path d=(trace(&l.mean, &x, &y)) fill="none" stroke=(COLOURS[i % COLOURS.len()]) stroke-width="2" {}
                             @for year in (12..=months).step_by(12) {
                                 circle cx=(x(year - 1)) cy=(y(l.mean[year - 1])) r="4" fill=(COLOURS[i % COLOURS.len()]) {
                                     title { (l.name) ", end of year " (year / 12) " (month " (year) "): " (count(l.mean[year - 1])) " (90%: " (count(l.p5[year - 1])) " to " (count(l.p95[year - 1])) ")" }
@@ -206,32 +219,13 @@ pub(super) fn rounds(
     }
     let (y, ticks) = scale(lo, hi);
     let x = |r: usize| LEFT + (r as f64 + 0.5) / rounds.len() as f64 * (WIDTH - LEFT - 10.0);
-    let path = |values: &[f64]| -> String {
-        values
-            .iter()
-            .enumerate()
-            .map(|(r, v)| format!("{}{:.1},{:.1}", if r == 0 { "M" } else { "L" }, x(r), y(*v)))
-            .collect()
-    };
-    let band = |l: &Line| -> String {
-        let back: String =
-            l.p5.iter()
-                .enumerate()
-                .rev()
-                .map(|(r, v)| format!("L{:.1},{:.1}", x(r), y(*v)))
-                .collect();
-        format!("{}{back}Z", path(&l.p95))
-    };
     let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
     html! {
         div.chart {
             (keys(id, &names))
             figure {
                 svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
-                    @for t in &ticks {
-                        line x1=(LEFT) x2=(WIDTH - 10.0) y1=(y(*t)) y2=(y(*t)) stroke=(if *t == 0.0 { "#333" } else { "#e2e2e2" }) {}
-                        text x=(LEFT - 6.0) y=(y(*t) + 4.0) text-anchor="end" font-size="11" { (value(*t)) }
-                    }
+                    (grid(&ticks, &y, value))
                     // Above the zero line, or below it when it is the top of the plot.
                     text x=(WIDTH - 12.0) y=(if y(0.0) < TOP + 12.0 { y(0.0) + 13.0 } else { y(0.0) - 4.0 }) text-anchor="end" font-size="11" fill="#333" { "no change" }
                     @for (r, name) in rounds.iter().enumerate() {
@@ -239,8 +233,8 @@ pub(super) fn rounds(
                     }
                     @for (i, l) in lines.iter().enumerate() {
                         g class=(format!("{id}-{i}")) {
-                            path d=(band(l)) fill=(COLOURS[i % COLOURS.len()]) fill-opacity="0.15" stroke="none" {}
-                            path d=(path(&l.mean)) fill="none" stroke=(COLOURS[i % COLOURS.len()]) stroke-width="2" {}
+                            path d=(band(l, &x, &y)) fill=(COLOURS[i % COLOURS.len()]) fill-opacity="0.15" stroke="none" {}
+                            path d=(trace(&l.mean, &x, &y)) fill="none" stroke=(COLOURS[i % COLOURS.len()]) stroke-width="2" {}
                             @for (r, v) in l.mean.iter().enumerate() {
                                 circle cx=(x(r)) cy=(y(*v)) r="4" fill=(COLOURS[i % COLOURS.len()]) {
                                     title { (l.name) ", " (rounds.get(r).map_or("", |s| s.as_str())) ": " (value(*v)) " (90%: " (value(l.p5[r])) " to " (value(l.p95[r])) ")" }

@@ -293,7 +293,37 @@ pub fn run(options: &Options, on_ready: impl FnOnce(Ready)) -> Result<(), ServeE
         key: options.key.clone(),
         games: Mutex::new(Recent::new(GAMES_IN_MEMORY, IDLE)),
     });
-    let router = Router::new()
+    let router = router(app);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Listen { address, source })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .map_err(|source| ServeError::Listen { address, source })?;
+        on_ready(Ready {
+            here: match bound.ip() {
+                ip if ip.is_unspecified() => SocketAddr::new(
+                    if ip.is_ipv6() {
+                        IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])
+                    } else {
+                        IpAddr::from([127, 0, 0, 1])
+                    },
+                    bound.port(),
+                ),
+                _ => bound,
+            },
+            network: reach::join_address(None, reach),
+        });
+        axum::serve(listener, router)
+            .await
+            .map_err(|source| ServeError::Listen { address, source })
+    })
+}
+
+/// Every page and form the server answers, each behind [`guard`].
+fn router(app: Shared) -> Router {
+    Router::new()
         .route("/", get(home))
         .route("/glossary", get(glossary))
         .route("/games", post(create))
@@ -352,32 +382,7 @@ pub fn run(options: &Options, on_ready: impl FnOnce(Ready)) -> Result<(), ServeE
         )
         .route("/shared/{token}/files/{*name}", get(workbench::shared_file))
         .layer(axum::middleware::from_fn(guard))
-        .with_state(app);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| ServeError::Listen { address, source })?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .map_err(|source| ServeError::Listen { address, source })?;
-        on_ready(Ready {
-            here: match bound.ip() {
-                ip if ip.is_unspecified() => SocketAddr::new(
-                    if ip.is_ipv6() {
-                        IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])
-                    } else {
-                        IpAddr::from([127, 0, 0, 1])
-                    },
-                    bound.port(),
-                ),
-                _ => bound,
-            },
-            network: reach::join_address(None, reach),
-        });
-        axum::serve(listener, router)
-            .await
-            .map_err(|source| ServeError::Listen { address, source })
-    })
+        .with_state(app)
 }
 
 /// Every request passes here: a form posted from another site is refused
@@ -476,6 +481,12 @@ fn refused(back: &str) -> impl Fn(Outcome) -> Problem + '_ {
         Outcome::Refused(Refusal(text)) => Problem::new(StatusCode::CONFLICT, text, back),
         Outcome::Store(e) => e.into(),
     }
+}
+
+/// Keeps `token` in cookie `name` and opens `to`: a link's token leaves
+/// the address bar.
+fn keep(name: &str, token: &str, to: &str) -> Response {
+    ([set_cookie(name, token)], Redirect::to(to)).into_response()
 }
 
 /// The value of cookie `name` in the request, if sent.
@@ -880,11 +891,7 @@ async fn join(State(app): State<Shared>, Form(f): Form<Fields>) -> Result<Respon
     })?;
     let name = f.get("team").map(|s| s.as_str()).unwrap_or("");
     let (_, token) = app.store.join(id, name).map_err(refused("/"))?;
-    Ok((
-        [set_cookie(&team_cookie(id), &token)],
-        Redirect::to(&format!("/games/{id}")),
-    )
-        .into_response())
+    Ok(keep(&team_cookie(id), &token, &format!("/games/{id}")))
 }
 
 #[derive(serde::Deserialize)]
@@ -913,11 +920,7 @@ async fn team_page(
                 "/",
             ));
         }
-        return Ok((
-            [set_cookie(&team_cookie(id), &key)],
-            Redirect::to(&format!("/games/{id}")),
-        )
-            .into_response());
+        return Ok(keep(&team_cookie(id), &key, &format!("/games/{id}")));
     }
     let notice = q
         .saved
@@ -1063,11 +1066,11 @@ async fn facilitate(
                 "/",
             ));
         }
-        return Ok((
-            [set_cookie(&facilitator_cookie(id), &key)],
-            Redirect::to(&format!("/games/{id}/facilitate")),
-        )
-            .into_response());
+        return Ok(keep(
+            &facilitator_cookie(id),
+            &key,
+            &format!("/games/{id}/facilitate"),
+        ));
     }
     let row = app.facilitator(id, &headers)?;
     let game = app.game(&row)?;
@@ -1076,10 +1079,7 @@ async fn facilitate(
     let results = app.store.results(id)?;
     let shocks = app.store.shocks(id)?;
     let round = row.next_round();
-    let submitted: Vec<bool> = teams
-        .iter()
-        .map(|t| decisions.iter().any(|d| d.team == t.id && d.round == round))
-        .collect();
+    let submitted = decided(&teams, &decisions, round);
     let latest: Vec<_> = teams
         .iter()
         .map(|t| {
@@ -1130,6 +1130,14 @@ async fn facilitate(
         notice.as_deref(),
     )
     .into_response())
+}
+
+/// Whether each team has a decision for `round`.
+fn decided(teams: &[store::Team], decisions: &[store::Decision], round: u32) -> Vec<bool> {
+    teams
+        .iter()
+        .map(|t| decisions.iter().any(|d| d.team == t.id && d.round == round))
+        .collect()
 }
 
 /// Plays the next round of game `id` for every team and records it.
@@ -1394,10 +1402,7 @@ async fn class_screen(
     let results = app.store.results(id)?;
     let shocks = app.store.shocks(id)?;
     let round = row.next_round();
-    let decided: Vec<bool> = teams
-        .iter()
-        .map(|t| decisions.iter().any(|d| d.team == t.id && d.round == round))
-        .collect();
+    let decided = decided(&teams, &decisions, round);
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let services = game.services_with_places();
     let standings = standings::standings(&teams, &results);
