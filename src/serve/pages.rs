@@ -20,7 +20,6 @@ table{border-collapse:collapse;margin:.5rem 0 1rem;background:#fff;overflow-wrap
 .scroll th{white-space:nowrap}
 th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
 th:first-child,td:first-child,th.name,td.name{text-align:left}
-caption{text-align:left;caption-side:bottom;padding:.3rem 0}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,34rem),1fr));gap:0 2rem}
 td{white-space:nowrap}td.text{white-space:normal;text-align:left;min-width:14rem}
 .note{color:#555;font-size:.9rem}

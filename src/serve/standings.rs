@@ -42,7 +42,6 @@ pub(super) fn ranking_table(standings: &[Standing]) -> Markup {
     html! {
         div.scroll tabindex="0" {
             table {
-                caption.note { "Ranked on net present value so far; figures are means over the runs of luck, against no change." }
                 tr { th { "Place" } th.name { "Team" } th { "Net present value so far" } th { "Runs of luck above £0" }
                      th { "Crisis-months avoided so far" } th { "Place on crisis-months" } }
                 @for (place, (s, crisis_place)) in ranked.iter().enumerate() {
@@ -55,6 +54,8 @@ pub(super) fn ranking_table(standings: &[Standing]) -> Markup {
                 }
             }
         }
+        // Below the table, not in its scrolling box: a phone shows it whole.
+        p.note { "Ranked on net present value so far; figures are means over the runs of luck, against no change." }
     }
 }
 
