@@ -523,6 +523,7 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     );
     let debrief = f.get(&format!("/games/{id}/debrief"));
     assert!(debrief.body.contains("Fewer families in crisis") && debrief.body.contains("Hubs pay"));
+    explains_each_decision(&debrief.body);
     assert!(
         debrief
             .body
@@ -560,6 +561,61 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
         .body
         .contains("the game is over")
     );
+}
+
+/// The debrief of the game above says what each lever and shock did,
+/// team by team, from each team's place replayed on the same luck.
+fn explains_each_decision(page: &str) {
+    assert!(page.contains("What each decision did"), "{page}");
+    let section = |team: &str| {
+        let at = page
+            .find(&format!("<h3>{team}</h3>"))
+            .unwrap_or_else(|| panic!("{team}: {page}"));
+        let end = page[at + 4..].find("<h").unwrap() + at + 4;
+        // The section's table ends at its own </table>.
+        let end = end.max(page[at..].find("</table>").unwrap() + at);
+        page[at..end].to_string()
+    };
+    let cells = |section: &str, row: &str| -> Vec<String> {
+        let at = section
+            .find(row)
+            .unwrap_or_else(|| panic!("{row}: {section}"));
+        let row = section[..at].rfind("<tr").unwrap();
+        let rest = section[row..section[at..].find("</tr>").unwrap() + at].replace("<th", "<td");
+        rest.split("<td")
+            .skip(1)
+            .map(|c| {
+                let c = &c[c.find('>').unwrap() + 1..];
+                c[..c.find('<').unwrap()].to_string()
+            })
+            .collect()
+    };
+    // Both shocks change the place, and are played again without.
+    assert_eq!(
+        page.matches("Funding nothing new, the place had").count(),
+        2
+    );
+    // Team B funded one lever: it did everything, nothing is left over,
+    // and the levers it did not fund did nothing.
+    let b = section("Team B");
+    let lever = cells(&b, "Whole-family early help (extra) (");
+    let result = cells(&b, "The team's result");
+    assert_eq!(lever[2..], result[2..], "{b}");
+    assert_ne!(result[2], "£0", "{b}");
+    assert_eq!(
+        cells(&b, "The levers together, beyond each alone")[2..],
+        ["£0", "0"]
+    );
+    assert_eq!(cells(&b, "Neighbourhood hub (")[2..], ["£0", "0"]);
+    // Team C, joining late with B's round 2, is explained as B is.
+    assert_eq!(
+        section("Team C").replace("Team C", "Team B"),
+        b,
+        "the same amounts, the same luck"
+    );
+    assert!(section("Team D").contains("It funded no lever"));
+    assert!(section("Team A").contains("moved its net present value the most"));
+    assert!(page.contains("Questions for the room"));
 }
 
 #[test]
@@ -1253,10 +1309,40 @@ fn load_thirty_participants_submit_at_once_and_every_round_is_ready_within_ten_s
             "round {round}: 30 decisions submitted at once in {submitting:.2} s; played for 30 teams and no change in {seconds:.2} s"
         );
         slowest = slowest.max(seconds);
+        if round == 1 {
+            let shock = f.post(
+                &format!("/games/{id}/shock"),
+                &[("kind", "cost_of_living"), ("percent", "20")],
+            );
+            assert_eq!(shock.status, 303, "{}", shock.body);
+        }
     }
     assert!(
         slowest < 10.0,
         "a round took {slowest:.1} s, more than 10 s"
+    );
+    // The debrief's first opening plays every team's place again without
+    // each lever and without the shock; later openings read it back.
+    let started = std::time::Instant::now();
+    let first = f.get(&format!("/games/{id}/debrief"));
+    let explaining = started.elapsed().as_secs_f64();
+    assert_eq!(
+        first
+            .body
+            .matches("moved its net present value the most")
+            .count(),
+        30
+    );
+    let started = std::time::Instant::now();
+    let again = f.get(&format!("/games/{id}/debrief"));
+    let reading = started.elapsed().as_secs_f64();
+    assert_eq!(again.body, first.body);
+    eprintln!(
+        "debrief: 30 teams' levers and a shock played again in {explaining:.1} s; opened again in {reading:.2} s"
+    );
+    assert!(
+        explaining < 90.0,
+        "the debrief took {explaining:.0} s to work out, more than 90 s"
     );
 }
 

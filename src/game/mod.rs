@@ -18,10 +18,12 @@
 //! keeps the snapshots and decisions, and replaying a game from its
 //! recorded decisions gives the same numbers, byte for byte.
 
+mod explain;
 mod results;
 
 use rayon::prelude::*;
 
+pub use explain::{Explanation, Figures, ShockCost, TeamEffects};
 pub use results::{Demand, Mtfs, Pair, PayerYear, RoundResults};
 
 use crate::engine::Engine;
@@ -465,6 +467,19 @@ impl Game {
                 self.scenario_for("path", amounts, shocks)
             })
             .collect::<Result<_, _>>()?;
+        let jobs: Vec<(&Loaded, &Snapshots)> =
+            scenarios.iter().zip(paths.iter().map(|p| p.1)).collect();
+        self.advance(round, &jobs)
+    }
+
+    /// Plays `round` for paths each with a scenario of its own (its amounts
+    /// and shocks) from its replicates' states at the end of the round
+    /// before; every path and replicate in parallel, in a fixed order.
+    fn advance(
+        &self,
+        round: u32,
+        paths: &[(&Loaded, &Snapshots)],
+    ) -> Result<Vec<Played>, GameError> {
         let reps = self.setup.replicates as usize;
         let jobs: Vec<(usize, usize)> = (0..paths.len())
             .flat_map(|p| (0..reps).map(move |r| (p, r)))
@@ -472,7 +487,7 @@ impl Game {
         let done: Vec<Result<(Vec<u8>, crate::engine::ReplicateResult), SnapshotError>> = jobs
             .par_iter()
             .map(|&(p, r)| {
-                let mut e = Engine::resume(&scenarios[p].config, &paths[p].1[r])?;
+                let mut e = Engine::resume(&paths[p].0.config, &paths[p].1[r])?;
                 e.run_to(round * 12);
                 let bytes = e.snapshot();
                 Ok((bytes, e.finish()))

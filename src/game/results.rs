@@ -193,6 +193,34 @@ fn over(runs: &ScenarioRuns, metric: &Metric, from: usize, to: usize, stock: boo
         .collect()
 }
 
+/// A path's reactive cost (all payers, £ at the scenario's prices,
+/// undiscounted) and resident-months in crisis over months 1 to `months`,
+/// each a mean over its replicates.
+pub(super) fn burden(at: &Loaded, played: &Played, months: usize) -> (f64, f64) {
+    let runs = runs(at, played, months);
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let cost: f64 = Payer::ALL
+        .iter()
+        .map(|&p| {
+            mean(over(
+                &runs,
+                &Metric::Payer(p, PayerMeasure::ReactiveCost),
+                0,
+                months,
+                false,
+            ))
+        })
+        .sum();
+    let crisis = mean(over(
+        &runs,
+        &Metric::Need(NeedLevel::Crisis),
+        0,
+        months,
+        false,
+    ));
+    (cost, crisis)
+}
+
 pub(super) fn round(
     game: &Game,
     round: u32,

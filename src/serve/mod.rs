@@ -38,7 +38,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::Markup;
 
-use crate::game::{Game, GameError, Setup, Shock};
+use crate::game::{Explanation, Game, GameError, Setup, Shock};
 use crate::scenario::FileSet;
 use store::{NO_CHANGE, Outcome, Refusal, Store, StoreError};
 
@@ -130,6 +130,8 @@ struct App {
     bench: workbench::Bench,
     /// Where other devices reach this server, for the class screen.
     reach: reach::Reach,
+    /// Held while a debrief's explanation is worked out.
+    explaining: Mutex<()>,
 }
 
 /// The most games held in memory at once, checked and ready to play.
@@ -292,6 +294,7 @@ pub fn run(options: &Options, on_ready: impl FnOnce(Ready)) -> Result<(), ServeE
         playable,
         key: options.key.clone(),
         games: Mutex::new(Recent::new(GAMES_IN_MEMORY, IDLE)),
+        explaining: Mutex::new(()),
     });
     let router = router(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -1190,23 +1193,7 @@ fn play_closed(store: &Store, game: &Game, id: i64, round: u32) -> Result<(), Ou
     let levers = game.levers().len();
     let zeros = vec![vec![0.0; levers]; year as usize];
     let decided = if practice { 0..=0 } else { 1..=round };
-    // A round a team did not decide funds nothing: before it joined (its
-    // place was the no-change place), or this round if it did not submit,
-    // which is recorded as a decision of £0.
-    let amounts: Vec<Vec<Vec<f64>>> = teams
-        .iter()
-        .map(|t| {
-            decided
-                .clone()
-                .map(|r| {
-                    decisions
-                        .iter()
-                        .find(|d| d.team == t.id && d.round == r)
-                        .map_or_else(|| vec![0.0; levers], |d| d.amounts.clone())
-                })
-                .collect()
-        })
-        .collect();
+    let amounts = paths(&teams, &decisions, decided, levers);
     let unfunded: Vec<(i64, Vec<f64>)> = teams
         .iter()
         .filter(|t| !decisions.iter().any(|d| d.team == t.id && d.round == round))
@@ -1251,6 +1238,65 @@ fn play_closed(store: &Store, game: &Game, id: i64, round: u32) -> Result<(), Ou
         results.iter().map(|(t, r)| (*t, r)).collect();
     store.record_round(id, round, &saved, &results, &unfunded)?;
     Ok(())
+}
+
+/// Each team's amounts `[round][lever]` over `rounds`. A round a team did
+/// not decide funds nothing: before it joined (its place was the no-change
+/// place), or a round it did not submit, recorded as a decision of £0.
+fn paths(
+    teams: &[store::Team],
+    decisions: &[store::Decision],
+    rounds: std::ops::RangeInclusive<u32>,
+    levers: usize,
+) -> Vec<Vec<Vec<f64>>> {
+    teams
+        .iter()
+        .map(|t| {
+            rounds
+                .clone()
+                .map(|r| {
+                    decisions
+                        .iter()
+                        .find(|d| d.team == t.id && d.round == r)
+                        .map_or_else(|| vec![0.0; levers], |d| d.amounts.clone())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The debrief's explanation of the rounds played: worked out once, the
+/// first time it is asked for, then kept. One is worked out at a time, so
+/// a class opening the debrief together waits for one, not thirty.
+fn explanation(
+    app: &App,
+    row: &store::GameRow,
+    game: &Game,
+) -> Result<Option<Explanation>, Problem> {
+    if row.played == 0 {
+        return Ok(None);
+    }
+    if let Some(kept) = app.store.explanation(row.id, row.played)? {
+        return Ok(Some(kept));
+    }
+    let _one = app.explaining.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(kept) = app.store.explanation(row.id, row.played)? {
+        return Ok(Some(kept));
+    }
+    let teams = app.store.teams(row.id)?;
+    let decisions = app.store.decisions(row.id)?;
+    let amounts = paths(&teams, &decisions, 1..=row.played, game.levers().len());
+    let explained = game
+        .explain(row.played, &app.store.shocks(row.id)?, &amounts)
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the debrief could not replay the game: {e}"),
+                format!("/games/{}", row.id),
+            )
+        })?;
+    app.store.keep_explanation(row.id, &explained)?;
+    Ok(Some(explained))
 }
 
 /// Plays the round the facilitator's page names (`round`): a page out of
@@ -1435,15 +1481,31 @@ fn debrief_page(app: &App, id: i64, headers: &HeaderMap) -> Result<Markup, Probl
         }
     };
     let game = app.game(&row)?;
-    Ok(pages::debrief(
-        &row,
-        &app.store.teams(id)?,
-        &game.levers(),
-        &app.store.decisions(id)?,
-        &app.store.results(id)?,
-        &app.store.shocks(id)?,
-        &game.services_with_places(),
-    ))
+    let explained = explanation(app, &row, &game)?;
+    Ok(pages::debrief(&pages::Debrief {
+        game: &row,
+        teams: &app.store.teams(id)?,
+        levers: &game.levers(),
+        decisions: &app.store.decisions(id)?,
+        results: &app.store.results(id)?,
+        shocks: &app.store.shocks(id)?,
+        services: &game.services_with_places(),
+        explained: explained.as_ref(),
+    }))
+}
+
+/// The debrief page, worked out away from the server's event loop: the
+/// first opening replays the game.
+async fn debrief_off_loop(app: Shared, id: i64, headers: HeaderMap) -> Result<Markup, Problem> {
+    tokio::task::spawn_blocking(move || debrief_page(&app, id, &headers))
+        .await
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+                format!("/games/{id}"),
+            )
+        })?
 }
 
 async fn debrief(
@@ -1451,7 +1513,7 @@ async fn debrief(
     UrlPath(id): UrlPath<i64>,
     headers: HeaderMap,
 ) -> Result<Markup, Problem> {
-    debrief_page(&app, id, &headers)
+    debrief_off_loop(app, id, headers).await
 }
 
 async fn debrief_file(
@@ -1459,7 +1521,7 @@ async fn debrief_file(
     UrlPath(id): UrlPath<i64>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let page = debrief_page(&app, id, &headers)?;
+    let page = debrief_off_loop(app, id, headers).await?;
     Ok((
         [(
             header::CONTENT_DISPOSITION,

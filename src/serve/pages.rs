@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::chart;
 use super::store::{Decision, GameRow, Practice, Team, round_name, round_title};
 use crate::format::{count, money, pounds};
-use crate::game::{Announced, Lever, RoundResults, Shock};
+use crate::game::{Announced, Explanation, Lever, RoundResults, Shock, ShockCost, TeamEffects};
 use crate::metrics::Band;
 
 const STYLE: &str = "
@@ -23,6 +23,8 @@ th:first-child,td:first-child,th.name,td.name{text-align:left}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,34rem),1fr));gap:0 2rem}
 td{white-space:nowrap}td.text{white-space:normal;text-align:left;min-width:14rem}
 .note{color:#555;font-size:.9rem}
+tr.total td{font-weight:700;border-top:2px solid #1b1b1b}
+.scroll .effects th{white-space:normal;min-width:5rem}.effects td:first-child{white-space:normal;min-width:8rem;max-width:22rem}
 .message{border-left:4px solid #b00020;background:#fdecee;padding:.6rem 1rem}
 .ok{border-left:4px solid #1b7a3a;background:#e9f6ee;padding:.6rem 1rem}
 .warning{border-left:4px solid #8a5a00;background:#fff6e0;padding:.6rem 1rem}
@@ -46,6 +48,8 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere}
 .chart label.key{display:inline-block;margin:0 1rem .3rem 0}
 .swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
 .chart figure{margin:.3rem 0 1rem}.chart svg{width:100%;max-width:45rem;height:auto;background:#fff}
+@media print{header,form,.chart input,.noprint{display:none}body{background:#fff}main{max-width:none;padding:0}
+.scroll{overflow:visible}.scroll th,td{white-space:normal}tr{break-inside:avoid}h2,h3{break-after:avoid}.chart svg{max-width:36rem}}
 ";
 
 /// A whole page.
@@ -499,49 +503,72 @@ pub(super) fn facilitate(
     )
 }
 
-/// The debrief: every round, every team's decision beside what happened.
-pub(super) fn debrief(
-    game: &GameRow,
-    teams: &[Team],
-    levers: &[Lever],
-    decisions: &[Decision],
-    results: &[(i64, RoundResults)],
-    shocks: &[Announced],
-    services: &[(String, String)],
-) -> Markup {
+/// What the debrief shows.
+pub(super) struct Debrief<'a> {
+    pub game: &'a GameRow,
+    pub teams: &'a [Team],
+    pub levers: &'a [Lever],
+    pub decisions: &'a [Decision],
+    pub results: &'a [(i64, RoundResults)],
+    pub shocks: &'a [Announced],
+    pub services: &'a [(String, String)],
+    /// What each lever and shock did, once a round has been played.
+    pub explained: Option<&'a Explanation>,
+}
+
+/// Questions a facilitator can ask the room after a game.
+pub(super) const DEBRIEF_QUESTIONS: [&str; 6] = [
+    "Which lever did the most for your team, and was it the one you expected?",
+    "Who paid for your prevention, and who saved? Would that payer fund it again next year?",
+    "When did your spending start to pay back, if it did? What would a ten-year view change?",
+    "What did the shocks do to your results, and to the place funding nothing new?",
+    "Which team's split would you copy, and what would you change about it?",
+    "What would you want to know about your own place before funding this for real?",
+];
+
+/// The debrief: the standing, what each decision and shock did, questions
+/// for the room, then every round's decisions beside what happened.
+pub(super) fn debrief(d: &Debrief) -> Markup {
+    let game = d.game;
     page(
         &format!("{} — debrief", game.name),
         html! {
             p { (game.setup.rounds) " rounds planned, " (game.played) " played, on "
                 (count(game.setup.residents as f64)) " residents with " (game.setup.replicates)
-                " replicates per team. Every team met the same luck, and each is compared with the same place funding nothing new (no change), replicate by replicate." }
-            @if !shocks.is_empty() { ul { @for s in shocks { li { (shock_text(s, services)) } } } }
+                " runs of luck per team. Every team met the same luck, and each is compared with the same place funding nothing new (no change), run by run." }
+            p.note.noprint { "To hand it out, print this page from the browser (Ctrl+P): it lays itself out for paper, without the controls." }
+            @if !d.shocks.is_empty() { ul { @for s in d.shocks { li { (shock_text(s, d.services)) } } } }
             @if game.played > 0 {
-                @let standings = super::standings::standings(teams, results);
+                @let standings = super::standings::standings(d.teams, d.results);
                 h2 { "Standing after " (round_name(game.played)) }
                 (super::standings::ranking_table(&standings))
                 (super::standings::charts("debrief", &standings, game.played))
+            }
+            @if let Some(e) = d.explained { (explained(d, e)) }
+            @if game.played > 0 {
+                h2 { "Questions for the room" }
+                ol { @for q in DEBRIEF_QUESTIONS { li { (q) } } }
             }
             @let practised = (game.practice == Practice::Played).then_some(0);
             @for round in practised.into_iter().chain(1..=game.played) {
                 h2 { (round_title(round)) }
                 div.scroll tabindex="0" { table {
                     tr { th { "Team" }
-                         @for l in levers { th { (l.name) } }
+                         @for l in d.levers { th { (l.name) } }
                          th { "Residents in crisis at the year's end, against no change" }
                          th { "Net present value so far" }
                          th { "What they expected" } }
-                    @for t in teams {
-                        @let d = decisions.iter().find(|d| d.team == t.id && d.round == round);
-                        @let r = results.iter().find(|(id, r)| *id == t.id && r.round == round).map(|(_, r)| r);
+                    @for t in d.teams {
+                        @let dec = d.decisions.iter().find(|x| x.team == t.id && x.round == round);
+                        @let r = d.results.iter().find(|(id, r)| *id == t.id && r.round == round).map(|(_, r)| r);
                         tr { td { (t.name) }
-                             @for i in 0..levers.len() { td { (d.map_or("—".into(), |d| money(d.amounts[i]))) } }
+                             @for i in 0..d.levers.len() { td { (dec.map_or("—".into(), |x| money(x.amounts[i]))) } }
                              td { (r.map_or("—".into(), |r| change(r.in_crisis.change.mean, count))) }
                              td { (r.map_or("—".into(), |r| band(&r.npv_so_far, money))) }
-                             td.text { @match d {
+                             td.text { @match dec {
                                  None if round < t.joined => em { "not yet joined: funded nothing" },
-                                 Some(d) if d.submitted == 0 => em { "no decision submitted: funded nothing" },
-                                 Some(d) => (d.expectation),
+                                 Some(x) if x.submitted == 0 => em { "no decision submitted: funded nothing" },
+                                 Some(x) => (x.expectation),
                                  None => "—",
                              } } }
                     }
@@ -550,6 +577,91 @@ pub(super) fn debrief(
             @if game.played == 0 { p { "No round has been played yet." } }
         },
     )
+}
+
+/// What each team's levers and the shocks did, from its place replayed on
+/// the same luck without each.
+fn explained(d: &Debrief, e: &Explanation) -> Markup {
+    let replayed: Vec<(&ShockCost, &Announced)> = e
+        .shocks
+        .iter()
+        .filter_map(|c| d.shocks.get(c.index).map(|a| (c, a)))
+        .collect();
+    html! {
+        h2 { "What each decision did" }
+        p { "Each team's place was played again on the same luck without each lever it funded (every round of that lever at £0), and without each shock. "
+            "A lever's effect is the team's result less its result without that lever. The levers' effects and what they did together add up to the team's result. "
+            "Figures are the game so far to the end of " (round_name(e.round)) ", averaged over the runs of luck." }
+        @if !replayed.is_empty() {
+            h3 { "What the shocks did to the place" }
+            ul { @for (c, a) in &replayed {
+                li { (shock_text(a, d.services)) ". Funding nothing new, the place had "
+                     strong { (change(c.crisis_months, count)) " crisis-months" } " and "
+                     strong { (change(c.cost, money)) } " of reactive cost (today's prices, not discounted) because of it." }
+            } }
+        }
+        @if d.shocks.iter().any(|a| a.round <= e.round && matches!(a.shock, Shock::BudgetCut { .. })) {
+            p.note { "A budget cut changes what teams could spend, not the place, so it is not played again: its effect is in the decisions teams made." }
+        }
+        @for (t, fx) in d.teams.iter().zip(&e.teams) {
+            h3 { (t.name) }
+            p { (headline(d.levers, fx)) }
+            div.scroll tabindex="0" { table.effects {
+                tr { th { "What" } th { "Put in over the game" } th { "Net present value so far" } th { "Crisis-months avoided so far" } }
+                @for (i, (l, f)) in d.levers.iter().zip(&fx.levers).enumerate() {
+                    tr { td { (l.name) " (" (l.payer.label()) ")" }
+                         td { (money(put_in(d, t.id, i, e.round))) }
+                         td { (change(f.npv, money)) } td { (change(f.crisis_months, count)) } }
+                }
+                tr { td { "The levers together, beyond each alone" } td { "" }
+                     td { (change(fx.together.npv, money)) } td { (change(fx.together.crisis_months, count)) } }
+                tr.total { td { "The team's result" } td { (money((0..d.levers.len()).map(|i| put_in(d, t.id, i, e.round)).sum())) }
+                     td { (change(fx.result.npv, money)) } td { (change(fx.result.crisis_months, count)) } }
+                @for ((_, a), f) in replayed.iter().zip(&fx.shocks) {
+                    tr { td { "What " (shock_name(a)) " did to the result" } td { "" }
+                         td { (change(f.npv, money)) } td { (change(f.crisis_months, count)) } }
+                }
+            } }
+        }
+    }
+}
+
+/// £ a team put into lever `lever` in rounds 1 to `round`.
+fn put_in(d: &Debrief, team: i64, lever: usize, round: u32) -> f64 {
+    d.decisions
+        .iter()
+        .filter(|x| x.team == team && (1..=round).contains(&x.round))
+        .map(|x| x.amounts[lever])
+        .sum()
+}
+
+/// One sentence on a team's levers: the one that did the most for its net
+/// present value, and how much of the result that is.
+fn headline(levers: &[Lever], fx: &TeamEffects) -> String {
+    let best = fx
+        .levers
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.npv != 0.0)
+        .max_by(|a, b| a.1.npv.abs().total_cmp(&b.1.npv.abs()));
+    match best {
+        None => "It funded no lever: its place was the no-change place.".into(),
+        Some((i, f)) => format!(
+            "{} moved its net present value the most: {} of the {} so far.",
+            levers[i].name,
+            change(f.npv, money),
+            money(fx.result.npv)
+        ),
+    }
+}
+
+/// A shock's short name, for a row of a table.
+fn shock_name(a: &Announced) -> String {
+    match a.shock {
+        Shock::CostOfLiving { .. } => format!("round {}'s cost-of-living rise", a.round),
+        Shock::BudgetCut { .. } => format!("round {}'s budget cut", a.round),
+        Shock::ProviderFailure { .. } => format!("round {}'s provider failure", a.round),
+    }
 }
 
 /// Words the game uses, in the users' language.

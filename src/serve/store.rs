@@ -16,7 +16,7 @@ mod runs;
 pub use analysts::{Analyst, SESSION_SECONDS};
 pub use runs::{Kind, Lane, MAX_RUNS, RunRow, State};
 
-use crate::game::{Announced, RoundResults, Setup, Snapshots};
+use crate::game::{Announced, Explanation, RoundResults, Setup, Snapshots};
 use crate::scenario::FileSet;
 
 /// The no-change path's number among a game's paths; teams are numbered
@@ -66,6 +66,12 @@ CREATE TABLE IF NOT EXISTS results (
     team INTEGER NOT NULL,
     results TEXT NOT NULL,
     PRIMARY KEY (game, round, team)
+);
+CREATE TABLE IF NOT EXISTS explanations (
+    game INTEGER NOT NULL REFERENCES games(id),
+    round INTEGER NOT NULL,
+    explanation TEXT NOT NULL,
+    PRIMARY KEY (game, round)
 );
 CREATE TABLE IF NOT EXISTS states (
     game INTEGER NOT NULL REFERENCES games(id),
@@ -891,6 +897,30 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// The debrief's explanation of game `game` to the end of `round`,
+    /// once worked out.
+    pub fn explanation(&self, game: i64, round: u32) -> Result<Option<Explanation>, StoreError> {
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT explanation FROM explanations WHERE game = ?1 AND round = ?2",
+                params![game, round],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+    }
+
+    /// Keeps the debrief's explanation of game `game` to the end of its
+    /// round, so it is worked out once.
+    pub fn keep_explanation(&self, game: i64, explained: &Explanation) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO explanations (game, round, explanation) VALUES (?1, ?2, ?3)",
+            params![game, explained.round, serde_json::to_string(explained)?],
+        )?;
         Ok(())
     }
 

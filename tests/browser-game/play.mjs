@@ -161,6 +161,15 @@ try {
   await facilitator.screenshot({ path: join(shots, "debrief.png"), fullPage: true });
   check((await facilitator.locator("figure svg[role=img]").count()) === 2, "the debrief's charts");
   await atThreeWidths(facilitator, shots, "debrief");
+  // What each decision did: a table a team, and the shock's cost to the place.
+  check((await facilitator.locator("h3", { hasText: /^Team / }).count()) === 3, "a table of effects for each team");
+  check((await facilitator.content()).includes("What round 2&apos;s cost-of-living rise did to the result")
+    || (await facilitator.content()).includes("What round 2's cost-of-living rise did to the result"), "the shock's effect on each team");
+  // On paper: no controls, every table whole.
+  await facilitator.emulateMedia({ media: "print" });
+  check(!(await facilitator.locator("header").isVisible()), "no navigation on paper");
+  await facilitator.screenshot({ path: join(shots, "debrief-print.png"), fullPage: true });
+  await facilitator.emulateMedia({ media: "screen" });
   await facilitator.goBack();
   // Shown to teams, the debrief is linked from their pages.
   await facilitator.getByRole("button", { name: "Show the debrief to teams" }).click();
