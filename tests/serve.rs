@@ -357,6 +357,24 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     ] {
         assert!(page.body.contains(l), "{l}");
     }
+    // A card for each lever: what £100k buys, whom it reaches, the payer's
+    // limit at the game's size (the scenario's £750k for 200,000
+    // residents, for 5,000); and the team's objective.
+    assert_eq!(page.body.matches("a year supports").count(), 3);
+    assert!(page.body.contains("at highest risk (its register)"));
+    assert!(
+        page.body
+            .contains("Housing may put in at most £18,750 a round")
+    );
+    assert!(page.body.contains("Your objective:"));
+    assert!(page.body.contains("<script src=\"/games/form.js\""));
+    let (status, script) = Browser::new(&server).get_bytes("/games/form.js");
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8(script)
+            .unwrap()
+            .contains("over the budget")
+    );
     let saved = decide(
         &mut a,
         id,

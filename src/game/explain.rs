@@ -269,30 +269,7 @@ fn funded(amounts: &[Vec<f64>]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::game::Setup;
-    use crate::scenario::FileSet;
-
-    fn game() -> Game {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = FileSet::new();
-        for name in [
-            "scenarios/baseline.toml",
-            "tests/fixtures/small.toml",
-            "tests/fixtures/small_portfolio.toml",
-        ] {
-            let text = std::fs::read_to_string(root.join(name)).unwrap();
-            files.insert(name, text).unwrap();
-        }
-        let setup = Setup {
-            scenario: "tests/fixtures/small_portfolio.toml".into(),
-            rounds: 2,
-            residents: 6_000,
-            replicates: 2,
-            budget: None,
-            seed: 11,
-        };
-        Game::new(&files, setup).unwrap()
-    }
+    use crate::game::small_game as game;
 
     /// Each team's figures after every round, played as the game plays.
     fn play(game: &Game, teams: &[Vec<Vec<f64>>], shocks: &[Announced]) -> Vec<Vec<Figures>> {

@@ -18,11 +18,13 @@
 //! keeps the snapshots and decisions, and replaying a game from its
 //! recorded decisions gives the same numbers, byte for byte.
 
+mod cards;
 mod explain;
 mod results;
 
 use rayon::prelude::*;
 
+pub use cards::{CARD_POUNDS, Card};
 pub use explain::{Explanation, Figures, ShockCost, TeamEffects};
 pub use results::{Demand, Mtfs, Pair, PayerYear, RoundResults};
 
@@ -160,6 +162,8 @@ pub struct Game {
     setup: Setup,
     scenario: Loaded,
     budget: f64,
+    /// The levers' cards, worked out when first asked for.
+    cards: std::sync::OnceLock<Vec<Card>>,
 }
 
 /// A lever a team may fund.
@@ -260,6 +264,7 @@ impl Game {
             setup,
             scenario,
             budget,
+            cards: std::sync::OnceLock::new(),
         })
     }
 
@@ -284,6 +289,7 @@ impl Game {
             setup,
             scenario: self.scenario.clone(),
             budget: self.budget,
+            cards: self.cards.clone(),
         }
     }
 
@@ -616,6 +622,37 @@ pub fn ranking<'s, 'a>(standings: &'s [Standing<'a>]) -> Vec<(&'s Standing<'a>, 
             (*s, place)
         })
         .collect()
+}
+
+/// A two-round game on the small two-lever borough of the tests'
+/// fixtures, for the game's unit tests.
+#[cfg(test)]
+fn small_game() -> Game {
+    small_game_sized(6_000)
+}
+
+/// As [`small_game`], with `residents` residents.
+#[cfg(test)]
+fn small_game_sized(residents: u32) -> Game {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = FileSet::new();
+    for name in [
+        "scenarios/baseline.toml",
+        "tests/fixtures/small.toml",
+        "tests/fixtures/small_portfolio.toml",
+    ] {
+        let text = std::fs::read_to_string(root.join(name)).unwrap();
+        files.insert(name, text).unwrap();
+    }
+    let setup = Setup {
+        scenario: "tests/fixtures/small_portfolio.toml".into(),
+        rounds: 2,
+        residents,
+        replicates: 2,
+        budget: None,
+        seed: 11,
+    };
+    Game::new(&files, setup).unwrap()
 }
 
 #[cfg(test)]

@@ -345,6 +345,7 @@ fn router(app: Shared) -> Router {
         .route("/games/{id}/reveal", post(reveal))
         .route("/games/{id}/screen", get(class_screen))
         .route("/games/screen.js", get(standings::script))
+        .route("/games/form.js", get(pages::form_script))
         .route("/games/{id}/debrief", get(debrief))
         .route("/games/{id}/debrief.html", get(debrief_file))
         .route("/workbench", get(workbench::home))
@@ -964,7 +965,7 @@ fn team_view(
     Ok(pages::team(
         &row,
         (&team, &own_link),
-        &game.levers(),
+        game.cards(),
         game.budget_in(round, &shocks),
         (current, previous, typed),
         &shocks,

@@ -6,9 +6,13 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::chart;
 use super::store::{Decision, GameRow, Practice, Team, round_name, round_title};
+use crate::economics::Grade;
 use crate::format::{count, money, pounds};
-use crate::game::{Announced, Explanation, Lever, RoundResults, Shock, ShockCost, TeamEffects};
+use crate::game::{
+    Announced, CARD_POUNDS, Card, Explanation, Lever, RoundResults, Shock, ShockCost, TeamEffects,
+};
 use crate::metrics::Band;
+use crate::model::Unit;
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
@@ -43,6 +47,8 @@ button{font:inherit;padding:.35rem 1rem;background:#0b3d5c;color:#fff;border:0;c
 .scroll{overflow-x:auto;max-width:100%}
 a.button{display:inline-block;padding:.5rem 1.2rem;background:#0b3d5c;color:#fff;text-decoration:none;font-weight:600}
 fieldset.card{background:#fff;border:1px solid #ddd;padding:.6rem 1rem;margin:.8rem 0}
+fieldset.lever ul.facts{margin:.2rem 0 .6rem;padding-left:1.2rem;font-size:.95rem}fieldset.lever label{display:inline;margin-right:.4rem}
+p.total{font-weight:600;min-height:1.4em}
 progress{width:100%;max-width:30rem;height:1.2rem}
 pre{white-space:pre-wrap;overflow-wrap:anywhere}
 .chart label.key{display:inline-block;margin:0 1rem .3rem 0}
@@ -278,7 +284,7 @@ pub(super) struct Typed {
 pub(super) fn team(
     game: &GameRow,
     (team, own_link): (&Team, &str),
-    levers: &[Lever],
+    cards: &[Card],
     budget: f64,
     (current, previous, typed): (Option<&Decision>, Option<&Decision>, Option<&Typed>),
     shocks: &[Announced],
@@ -287,6 +293,8 @@ pub(super) fn team(
     notice: Option<&str>,
 ) -> Markup {
     let round = game.next_round();
+    let levers: Vec<Lever> = cards.iter().map(|c| c.lever.clone()).collect();
+    let levers = levers.as_slice();
     // This round's decision, else the last one's amounts to start from.
     let start = current.or(previous);
     let over = game.played >= game.setup.rounds;
@@ -308,27 +316,29 @@ pub(super) fn team(
             } @else if game.closed {
                 p { (round_title(round)) " is being played. Look again in a moment." }
             } @else {
-                form.card method="post" action=(format!("/games/{}/decision", game.id)) {
+                form.card #decision method="post" action=(format!("/games/{}/decision", game.id)) data-budget=(budget) {
                     h2 { @if round == 0 { "The practice round" } @else { "Round " (round) " of " (game.setup.rounds) } ": your budget is " (pounds(budget)) }
+                    p { strong { "Your objective: " } "by the end of round " (game.setup.rounds) ", the best net present value against no change you can reach, with as many crisis-months avoided as you can, spending within your budget and each payer's limit." }
                     @if let Some(d) = game.deadline { p.note { "Decisions close " (deadline_text(d)) "." } }
                     input type="hidden" name="round" value=(round);
                     @if let Some(t) = typed {
                         p.message role="alert" { "Not saved: " (t.refusal) }
                     }
-                    @for (i, l) in levers.iter().enumerate() {
+                    @for (i, c) in cards.iter().enumerate() {
                         @let value = match typed {
                             Some(t) => t.amounts.get(i).cloned().unwrap_or_default(),
                             None => start.and_then(|d| d.amounts.get(i)).copied().unwrap_or(0.0).to_string(),
                         };
-                        label { (l.name) " (" (l.payer.label()) "), £ "
-                            input name=(format!("amount_{i}")) inputmode="numeric" value=(value) required; }
+                        (card(c, i, &value))
                     }
+                    p.total { output #total for=(amount_ids(cards.len())) aria-live="polite" {} }
                     @if let (None, Some(last), None) = (current, previous, typed) {
                         p.note { "Filled in with your amounts for " (round_name(last.round)) ": change any, then submit." }
                     }
                     label { "What do you expect will happen?" br; textarea name="expectation" rows="3" maxlength="2000" { (typed.map_or_else(|| current.map_or("", |d| d.expectation.as_str()), |t| t.expectation.as_str())) } }
                     button type="submit" { @if current.is_some() { "Change our decision" } @else { "Submit our decision" } }
                     @if current.is_some() { p.note { "Your decision for " (round_name(round)) " is saved; you can change it until the round closes." } }
+                    script src="/games/form.js" defer {}
                 }
             }
             p { a href=(format!("/games/{}/screen", game.id)) { "The class screen" } ": every team's standing after each round."
@@ -350,6 +360,66 @@ pub(super) fn team(
             }
         },
     )
+}
+
+/// A lever's card and its amount field: what £100k a year buys, whom it
+/// reaches and where more money stops buying anything, how soon it acts,
+/// how sure the evidence is, and who funds it within what limit.
+fn card(c: &Card, i: usize, value: &str) -> Markup {
+    let (one, many) = match c.unit {
+        Unit::Household => ("household", "households"),
+        Unit::Resident => ("resident", "residents"),
+    };
+    let cases = |n: f64| format!("{} {}", count(n), if n == 1.0 { one } else { many });
+    let id = format!("amount_{i}");
+    html! {
+        fieldset.card.lever {
+            legend { strong { (c.lever.name) } " · paid for by " (c.lever.payer.label()) }
+            ul.facts {
+                @if let (Some(places), Some(unit)) = (c.places, c.unit_cost_per_month) {
+                    li { (money(CARD_POUNDS)) " a year supports " (cases(places as f64)) " at a time (" (money(unit)) " a " (one) " a month), each for " (c.support_months) " months." }
+                }
+                @if let Some(reach) = c.reach {
+                    li { "It reaches " (cases(reach as f64)) @if c.register { " at highest risk (its register)" } " at the start, in "
+                        @if c.neighbourhoods.0 == c.neighbourhoods.1 { "every neighbourhood" } @else { (c.neighbourhoods.0) " of the " (c.neighbourhoods.1) " neighbourhoods" }
+                        @if let Some(enough) = c.enough { "; beyond about " (money(enough)) " a year, places stand empty while the money is spent" }
+                        "." }
+                }
+                li { @if c.ramp_up_months == 0 { "Acts at full strength from the first month" } @else { "Grows to full strength over " (c.ramp_up_months) " months" }
+                    @if c.half_life_months > 0.0 { "; its effects fade by half " (c.half_life_months) " months after support ends." } @else { "; its effects end with support." } }
+                li { "Evidence: " (c.evidence.name()) " confidence"
+                    @if c.evidence != Grade::High { ", so the appraisal counts its savings for less (optimism bias)" } "." }
+                @if let Some(limit) = c.payer_limit { li { (c.lever.payer.label()) " may put in at most " (pounds(limit)) " a round across its levers." } }
+            }
+            label for=(id) { "£ this round " }
+            input #(id) name=(id) inputmode="numeric" value=(value) required aria-describedby="total";
+        }
+    }
+}
+
+/// The amount fields' ids, space-separated, for the running total.
+fn amount_ids(levers: usize) -> String {
+    (0..levers)
+        .map(|i| format!("amount_{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The decision form's script: a running total of the amounts typed
+/// against the budget. The form works without it.
+pub(super) async fn form_script() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("form.js"),
+    )
+        .into_response()
 }
 
 /// A team's own charts: its net present value and crisis-months avoided so

@@ -49,9 +49,18 @@ try {
 
   // A decision over the budget is refused with a clear message.
   const ash = teams[0];
+  // A card for each lever, and a running total as amounts are typed.
+  check((await ash.locator("fieldset.lever").count()) === 3, "a card for each lever");
+  check((await ash.locator("fieldset.lever").first().textContent()).includes("£100k a year supports"), "what £100k buys");
+  await ash.locator("input[name=amount_0]").fill("75k");
+  const running = await ash.locator("#total").textContent();
+  check(running.includes("£75,000 of £150,000 allocated: £75,000 left"), `a running total, found ${running}`);
+  await ash.screenshot({ path: join(shots, "team-form-cards.png"), fullPage: true });
   await ash.locator("input[name=amount_0]").fill("75,000");
   await ash.locator("input[name=amount_1]").fill("75,000");
   await ash.locator("input[name=amount_2]").fill("75,000");
+  const over = await ash.locator("#total").textContent();
+  check(over.includes("£75,000 over the budget"), `the total over budget, found ${over}`);
   await ash.getByRole("button", { name: "Submit our decision" }).click();
   const refusal = await ash.getByRole("alert").textContent();
   check(refusal.includes("more than this round's budget of £150,000"), `a refusal, found ${refusal}`);
