@@ -1680,3 +1680,34 @@ fn a_practice_round_is_played_with_other_luck_and_set_aside() {
         debrief.body
     );
 }
+
+/// The facilitator's guide in the app (learning objectives, session plans,
+/// debrief questions) says what docs/guide/facilitators.md says, word for
+/// word, and is open to anyone.
+#[test]
+fn the_facilitators_guide_in_the_app_is_the_one_in_the_docs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("games.sqlite"));
+    let page = Browser::new(&server).get("/guide");
+    assert_eq!(page.status, 200);
+    let docs = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guide/facilitators.md"),
+    )
+    .unwrap();
+    let docs = docs.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut said = Vec::new();
+    for tag in ["<li>", "<td>", "<td class=\"text\">"] {
+        for piece in page.body.split(tag).skip(1) {
+            said.push(piece[..piece.find('<').unwrap()].replace("&amp;", "&"));
+        }
+    }
+    // 5 objectives, 8 and 11 steps with their times, 6 questions.
+    assert_eq!(said.len(), 5 + 2 * (8 + 11) + 6, "{said:?}");
+    for text in said {
+        assert!(
+            docs.contains(&text),
+            "the guide says, the docs do not: {text}"
+        );
+    }
+    assert!(page.body.contains("A half-day session (3½ hours)"));
+}

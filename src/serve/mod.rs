@@ -329,6 +329,7 @@ fn router(app: Shared) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/glossary", get(glossary))
+        .route("/guide", get(guide))
         .route("/games", post(create))
         .route(
             "/games/upload",
@@ -618,6 +619,10 @@ fn facilitator_key(app: &App, given: Option<&str>) -> Result<(), Problem> {
             "/",
         )),
     }
+}
+
+async fn guide() -> Markup {
+    pages::guide()
 }
 
 async fn glossary() -> Markup {

@@ -48,7 +48,7 @@ button{font:inherit;padding:.35rem 1rem;background:#0b3d5c;color:#fff;border:0;c
 a.button{display:inline-block;padding:.5rem 1.2rem;background:#0b3d5c;color:#fff;text-decoration:none;font-weight:600}
 fieldset.card{background:#fff;border:1px solid #ddd;padding:.6rem 1rem;margin:.8rem 0}
 fieldset.lever ul.facts{margin:.2rem 0 .6rem;padding-left:1.2rem;font-size:.95rem}fieldset.lever label{display:inline;margin-right:.4rem}
-p.total{font-weight:600;min-height:1.4em}
+p.total{font-weight:600;min-height:1.4em}table.plan th{text-align:left}
 progress{width:100%;max-width:30rem;height:1.2rem}
 pre{white-space:pre-wrap;overflow-wrap:anywhere}
 .chart label.key{display:inline-block;margin:0 1rem .3rem 0}
@@ -123,7 +123,7 @@ pub(super) fn home(playable: &[Playable], key: Option<&str>, code: Option<&str>)
                 }
                 (game_settings())
                 button type="submit" { "Set up the game" }
-                p.note { "The facilitator's page is kept in this browser by a cookie; keep the link it shows to open it elsewhere." }
+                p.note { "The facilitator's page is kept in this browser by a cookie; keep the link it shows to open it elsewhere. " a href="/guide" { "Running a session" } ": learning objectives, plans for 90 minutes and half a day, and debrief questions." }
             }
             form.card method="post" action="/games/upload" enctype="multipart/form-data" {
                 h2 { "Set up a game from your own scenario" }
@@ -564,6 +564,7 @@ pub(super) fn facilitate(
                 }
             }
             h2 { "Debrief" }
+            p.note { a href="/guide" { "Running a session" } ": session plans and the debrief's questions." }
             p { a href=(format!("{base}/debrief")) { "Open the debrief" } " · " a href=(format!("{base}/debrief.html")) { "Download it as one HTML file" } }
             form method="post" action=(format!("{base}/reveal")) {
                 input type="hidden" name="revealed" value=(if game.revealed { "0" } else { "1" });
@@ -732,6 +733,125 @@ fn shock_name(a: &Announced) -> String {
         Shock::BudgetCut { .. } => format!("round {}'s budget cut", a.round),
         Shock::ProviderFailure { .. } => format!("round {}'s provider failure", a.round),
     }
+}
+
+/// What a cohort should be able to do after a session.
+pub(super) const LEARNING_OBJECTIVES: [&str; 5] = [
+    "Explain why prevention's spend falls on one payer and its savings on others, and what that means for who will fund it.",
+    "Read a net present value with its range over runs of luck, and say why the first years of prevention look worse than the later ones.",
+    "Tell what a decision did from what luck did, by comparing the same place with and without it.",
+    "Weigh reach, evidence and time to effect when splitting a budget between levers.",
+    "Say what a shock does to reactive demand, and to the case for prevention.",
+];
+
+/// A session plan: its name, the game to set up, then each step's minutes
+/// and what happens.
+pub(super) type Plan = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// Two session plans with timings.
+pub(super) const SESSION_PLANS: [Plan; 2] = [
+    (
+        "A 90-minute session",
+        "Set up 3 rounds with a practice round, on the default place; teams of 3 to 6.",
+        &[
+            (
+                "0:00–0:10",
+                "Welcome and learning objectives. Open the class screen on the projector; teams join from its QR code or address.",
+            ),
+            (
+                "0:10–0:20",
+                "The practice round: teams read the lever cards and split the budget; play it and let them look at their results.",
+            ),
+            (
+                "0:20–0:35",
+                "Round 1: teams decide and write what they expect. Play it when the class screen shows every team has decided.",
+            ),
+            (
+                "0:35–0:45",
+                "The class screen's standing after round 1: ask one team why it leads and one why it trails.",
+            ),
+            (
+                "0:45–0:55",
+                "Announce a cost-of-living rise for round 2; teams decide again; play.",
+            ),
+            (
+                "0:55–1:05",
+                "Round 3; play, then show the debrief to teams.",
+            ),
+            (
+                "1:05–1:25",
+                "The debrief: the standing, what each decision did, and the questions for the room.",
+            ),
+            (
+                "1:25–1:30",
+                "Close: what each team would want to know about its own place.",
+            ),
+        ],
+    ),
+    (
+        "A half-day session (3½ hours)",
+        "Set up 5 rounds with a practice round; give each member of a team a payer to speak for.",
+        &[
+            (
+                "0:00–0:20",
+                "Welcome, learning objectives, the place and its levers: read one lever card together.",
+            ),
+            ("0:20–0:40", "The practice round, played and looked at."),
+            (
+                "0:40–1:05",
+                "Round 1: each member argues for their payer before the team decides.",
+            ),
+            (
+                "1:05–1:20",
+                "The class screen after round 1: who leads, and on which measure.",
+            ),
+            (
+                "1:20–1:45",
+                "Round 2, with a cost-of-living rise announced.",
+            ),
+            ("1:45–2:00", "Break."),
+            ("2:00–2:20", "Round 3, with a budget cut announced."),
+            ("2:20–2:40", "Round 4, with a provider failure announced."),
+            ("2:40–2:55", "Round 5; show the debrief to teams."),
+            (
+                "2:55–3:25",
+                "The debrief: what each decision and each shock did, team by team, and the questions for the room.",
+            ),
+            (
+                "3:25–3:30",
+                "Close: one change each would make to a real commissioning decision.",
+            ),
+        ],
+    ),
+];
+
+/// The facilitator's guide: learning objectives, session plans and the
+/// debrief's questions.
+pub(super) fn guide() -> Markup {
+    page(
+        "Running a session",
+        html! {
+            p { "A learning simulation lets teams decide, see the consequences and decide again in a place where nothing real is at risk. Every team meets the same luck, so the differences between teams are their decisions; the debrief shows what each one did." }
+            h2 { "Learning objectives" }
+            p { "By the end, participants can:" }
+            ol { @for o in LEARNING_OBJECTIVES { li { (o) } } }
+            @for (name, setup, steps) in SESSION_PLANS {
+                h2 { (name) }
+                p { (setup) }
+                div.scroll tabindex="0" { table.plan {
+                    tr { th { "Time" } th { "What happens" } }
+                    @for (minutes, what) in steps.iter() { tr { td { (minutes) } td.text { (what) } } }
+                } }
+            }
+            h2 { "Questions for the debrief" }
+            ol { @for q in DEBRIEF_QUESTIONS { li { (q) } } }
+            p { a href="/glossary" { "The glossary" } ": the words the game uses." }
+        },
+    )
 }
 
 /// Words the game uses, in the users' language.

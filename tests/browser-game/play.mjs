@@ -197,6 +197,12 @@ try {
   check(html.includes("Team Cedar, round 3: fewer residents reach crisis"), "expectations in the export");
   check(!/<script|<link|src="http/.test(html), "the export stands alone");
 
+  // The facilitator's guide, from the dashboard.
+  await facilitator.getByRole("link", { name: "Running a session" }).click();
+  await facilitator.waitForURL(/\/guide$/);
+  check((await facilitator.content()).includes("A 90-minute session"), "the session plans");
+  await atThreeWidths(facilitator, shots, "guide");
+
   // Another game, from a scenario the facilitator uploads: it extends the
   // bundled portfolio with a budget of its own. Opened from the link the
   // server printed, which fills the key in.
