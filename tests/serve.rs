@@ -440,9 +440,11 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     let page = a.get(&format!("/games/{id}"));
     assert!(page.body.contains("Round 1 (2026/27)"), "{}", page.body);
     assert!(
-        page.body.contains(
-            "Round 2: a provider fails — Temporary accommodation loses 30% of its in-house places"
-        ),
+        page.body
+            .contains("<h3>Round 2: a provider of temporary accommodation fails</h3>")
+            && page
+                .body
+                .contains("Temporary accommodation loses 30% of its in-house places from round 2"),
         "{}",
         page.body
     );
@@ -462,8 +464,10 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
             .contains("Net present value so far against no change")
     );
     assert!(
-        page.body
-            .contains("Round 2: a cost-of-living rise — 20% more residents on low incomes")
+        page.body.contains("<h3>Round 2: prices bite</h3>")
+            && page
+                .body
+                .contains("From round 2, 20% more residents are on low incomes")
     );
     // Team B funded nothing: its place is the no-change place.
     let page_b = b.get(&format!("/games/{id}"));

@@ -182,6 +182,40 @@ fn change(v: f64, f: fn(f64) -> String) -> String {
     }
 }
 
+/// A shock as news for teams: a headline and a short story of what it
+/// changes, in the words of the place.
+pub(super) fn shock_story(a: &Announced, services: &[(String, String)]) -> (String, String) {
+    match a.shock {
+        Shock::CostOfLiving { multiplier } => (
+            "prices bite".into(),
+            format!(
+                "Energy, food and rents rise faster than incomes. From round {}, {:.0}% more residents are on low incomes, one of the risks that pushes residents' need up: expect more demand on reactive services, most where need is already high.",
+                a.round,
+                (multiplier - 1.0) * 100.0
+            ),
+        ),
+        Shock::BudgetCut { share } => (
+            format!("budgets cut by {:.0}%", share * 100.0),
+            format!(
+                "Every partner must find in-year savings. From round {}, your prevention budget is {:.0}% smaller. Which lever would you protect, and which payer feels the cut?",
+                a.round,
+                share * 100.0
+            ),
+        ),
+        Shock::ProviderFailure { ref service, share } => {
+            let name = service_name(services, service);
+            (
+                format!("a provider of {} fails", name.to_lowercase()),
+                format!(
+                    "{name} loses {:.0}% of its in-house places from round {}. Residents already placed stay; new entries are bought on the spot market or wait. Watch that service's cost and who pays it.",
+                    share * 100.0,
+                    a.round
+                ),
+            )
+        }
+    }
+}
+
 /// The name of service `id` among `services` (id, name), or the id.
 fn service_name<'a>(services: &'a [(String, String)], id: &'a str) -> &'a str {
     services
@@ -306,7 +340,13 @@ pub(super) fn team(
                 p.message role="alert" { "Not saved: " (t.refusal) }
             }
             @if !shocks.is_empty() {
-                section.card { h2 { "News" } ul { @for s in shocks { li { (shock_text(s, services)) } } } }
+                section.card { h2 { "News" }
+                    @for s in shocks.iter().rev() {
+                        @let (headline, story) = shock_story(s, services);
+                        h3 { "Round " (s.round) ": " (headline) }
+                        p { (story) }
+                    }
+                }
             }
             @if team.joined > 1 {
                 p.note { "Your team joined in round " (team.joined) ". Until then your place was the no-change place, funding nothing new, and your figures so far count those years too." }

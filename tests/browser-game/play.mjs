@@ -144,7 +144,7 @@ try {
       check((await page.content()).includes(`<h3>Round ${round} (`), `results of round ${round}`);
     }
   }
-  check((await teams[1].content()).includes("cost-of-living rise"), "the shock is news to teams");
+  check((await teams[1].content()).includes("Round 2: prices bite"), "the shock is news to teams");
   await teams[0].screenshot({ path: join(shots, "team-results.png"), fullPage: true });
   // A team's charts: its NPV and crisis-months by round, and who pays.
   check((await teams[0].locator("figure svg[role=img]").count()) === 3, "three charts on the team page");
