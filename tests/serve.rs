@@ -480,9 +480,17 @@ fn a_facilitator_and_two_teams_play_a_game_to_its_debrief() {
     );
 
     // Teams C and D join after round 1, carrying on from the no-change
-    // place.
+    // place; the debrief's explanation of round 1, worked out before they
+    // joined, is worked out again to explain them too.
+    let early = f.get(&format!("/games/{id}/debrief")).body;
+    assert!(early.contains("<h3>Team B</h3>") && !early.contains("<h3>Team C</h3>"));
     let mut c = join(&server, &code, "Team C");
     let mut d = join(&server, &code, "Team D");
+    let joined = f.get(&format!("/games/{id}/debrief")).body;
+    assert!(
+        joined.contains("<h3>Team D</h3><p>It funded no lever"),
+        "{joined}"
+    );
     assert!(
         c.get(&format!("/games/{id}"))
             .body

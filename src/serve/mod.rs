@@ -1282,14 +1282,19 @@ fn explanation(
     if row.played == 0 {
         return Ok(None);
     }
-    if let Some(kept) = app.store.explanation(row.id, row.played)? {
-        return Ok(Some(kept));
+    // One kept before a team joined (between rounds) does not explain it.
+    let teams = app.store.teams(row.id)?;
+    let current =
+        |kept: &Option<Explanation>| kept.as_ref().is_some_and(|e| e.teams.len() == teams.len());
+    let kept = app.store.explanation(row.id, row.played)?;
+    if current(&kept) {
+        return Ok(kept);
     }
     let _one = app.explaining.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(kept) = app.store.explanation(row.id, row.played)? {
-        return Ok(Some(kept));
+    let kept = app.store.explanation(row.id, row.played)?;
+    if current(&kept) {
+        return Ok(kept);
     }
-    let teams = app.store.teams(row.id)?;
     let decisions = app.store.decisions(row.id)?;
     let amounts = paths(&teams, &decisions, 1..=row.played, game.levers().len());
     let explained = game
